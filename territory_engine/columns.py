@@ -1,0 +1,100 @@
+"""The one place that maps sheet headers to engine column names and back.
+
+Headers are recognised ignoring case, spaces, underscores, hyphens and dots, with common
+synonyms. Engine columns are snake_case. Every other numeric column is a *measure*
+(potential, sales, workload, ...), kept under its own snake_case name.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "ACCOUNT_SYNONYMS",
+    "REP_SYNONYMS",
+    "SETTINGS_SYNONYMS",
+    "OUTPUT_COLUMNS",
+    "normalise_header",
+    "snake_case",
+    "recognise",
+    "display_header",
+]
+
+ACCOUNT_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "account_id": ("accountid", "account", "accountnumber", "accountno", "id", "customerid",
+                   "customer", "custid", "acctid", "acct"),
+    "account_name": ("accountname", "name", "customername", "company", "companyname"),
+    "lat": ("latitude", "lat", "y"),
+    "lon": ("longitude", "lon", "lng", "long", "x"),
+    "zip": ("zip", "zipcode", "postalcode", "postcode", "zip5", "postal"),
+    "state": ("state", "st", "statecode", "province"),
+    "county": ("county", "countyname", "countyfips", "fips"),
+    "territory": ("territory", "territoryid", "currentterritory", "terr", "territoryname"),
+    "rep": ("rep", "repname", "owner", "salesrep", "accountowner"),
+    "locked": ("locked", "lock", "fixed", "pinned", "dontmove", "donotmove"),
+}
+
+REP_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "territory": ACCOUNT_SYNONYMS["territory"],
+    "rep": ("rep", "repname", "name", "owner", "salesrep"),
+    "lat": ("latitude", "lat", "homelat", "baselat", "homelatitude", "baselatitude"),
+    "lon": ("longitude", "lon", "lng", "long", "homelon", "baselon", "homelongitude",
+            "baselongitude", "homelng"),
+    "zip": ("zip", "zipcode", "postalcode", "homezip", "basezip", "homebasezip", "home", "homebase"),
+    "capacity": ("capacity", "fte", "capacityfte"),
+}
+
+SETTINGS_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "key": ("key", "setting", "name", "parameter"),
+    "value": ("value", "setting value"),
+}
+
+OUTPUT_COLUMNS = ("proposed_territory", "moved", "move_reason")
+
+_HEADERS = {
+    "account_id": "Account ID",
+    "account_name": "Account Name",
+    "lat": "Latitude",
+    "lon": "Longitude",
+    "zip": "ZIP",
+    "state": "State",
+    "county": "County",
+    "territory": "Territory",
+    "rep": "Rep",
+    "locked": "Locked",
+    "capacity": "Capacity",
+}
+
+
+def normalise_header(header: object) -> str:
+    """Lower-case a header and drop spaces, underscores, hyphens and dots."""
+    return re.sub(r"[\s_\-.]+", "", str(header).strip().lower())
+
+
+def snake_case(header: object) -> str:
+    """``'Annual Potential ($)'`` -> ``'annual_potential'``."""
+    text = re.sub(r"[^0-9a-zA-Z]+", "_", str(header).strip().lower()).strip("_")
+    return text or "column"
+
+
+def recognise(headers: list[object], synonyms: dict[str, tuple[str, ...]]) -> dict[str, int]:
+    """Map engine column names to the position of the first header that matches.
+
+    Exact names win over synonyms, so a sheet with both ``ID`` and ``Account ID``
+    uses ``Account ID``.
+    """
+    normalised = [normalise_header(h) for h in headers]
+    found: dict[str, int] = {}
+    taken: set[int] = set()
+    for name, options in synonyms.items():
+        for option in (normalise_header(name), *options):
+            if option in normalised and normalised.index(option) not in taken:
+                found[name] = normalised.index(option)
+                taken.add(found[name])
+                break
+    return found
+
+
+def display_header(column: str) -> str:
+    """Header shown in sheets for an engine column (``account_id`` -> ``Account ID``)."""
+    return _HEADERS.get(column, column.replace("_", " ").capitalize() if "_" in column else column)
