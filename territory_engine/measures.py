@@ -1,0 +1,157 @@
+"""Measuring territories: centres, loads, balance, compactness, interleaving, disruption.
+
+All distances are great-circle km. A territory's *centre* is its measure-weighted
+geometric median (the point that minimises the weighted travel to its accounts), found
+with Weiszfeld's algorithm (Weiszfeld 1937; Vardi & Zhang 2000 for the fixed-point
+safeguard used here). Compactness is the measure-weighted mean km from the accounts to
+that centre.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from .geo import haversine_km, to_latlon, to_xyz
+
+__all__ = [
+    "territory_loads",
+    "territory_centres",
+    "compactness_km",
+    "interleaving_share",
+    "moved_share",
+    "required_move_share",
+    "targets_from_capacity",
+]
+
+
+def targets_from_capacity(total, capacity) -> np.ndarray:
+    """Each territory's target: ``total * capacity / sum(capacity)`` (broadcasts over measures)."""
+    capacity = np.asarray(capacity, dtype=float)
+    share = capacity / capacity.sum()
+    total = np.asarray(total, dtype=float)
+    return share[:, None] * total[None, :] if total.ndim else share * total
+
+
+def territory_loads(territory, values, k: int) -> np.ndarray:
+    """Sum of ``values`` ((n,) or (n, M)) per territory; rows with territory < 0 are ignored."""
+    territory = np.asarray(territory)
+    values = np.asarray(values, dtype=float)
+    keep = territory >= 0
+    if values.ndim == 1:
+        return np.bincount(territory[keep], values[keep], minlength=k)[:k]
+    return np.stack(
+        [np.bincount(territory[keep], values[keep, m], minlength=k)[:k] for m in range(values.shape[1])],
+        axis=1,
+    )
+
+
+def _weiszfeld(xyz, weight, territory, k, start, iterations):
+    """Weighted geometric medians of each territory's points (in xyz km), ``iterations`` steps."""
+    centre = start.copy()
+    for _ in range(iterations):
+        d = np.linalg.norm(xyz - centre[territory], axis=1)
+        inv = weight / np.maximum(d, 1e-3)
+        denominator = np.bincount(territory, inv, minlength=k)
+        numerator = np.stack([np.bincount(territory, inv * xyz[:, a], minlength=k) for a in range(3)], axis=1)
+        ok = denominator > 0
+        centre[ok] = numerator[ok] / denominator[ok, None]
+    return centre
+
+
+def territory_centres(lat, lon, weight, territory, k: int, *, iterations: int = 12) -> np.ndarray:
+    """Each territory's centre as (k, 2) lat/lon: its weighted geometric median.
+
+    Territories whose accounts all weigh zero use equal weights; empty territories get NaN.
+    """
+    territory = np.asarray(territory)
+    keep = territory >= 0
+    xyz = to_xyz(np.asarray(lat)[keep], np.asarray(lon)[keep])
+    territory = territory[keep]
+    weight = np.asarray(weight, dtype=float)[keep]
+    total = np.bincount(territory, weight, minlength=k)
+    weight = np.where(total[territory] > 0, weight, 1.0)
+    count = np.bincount(territory, minlength=k)
+    denominator = np.bincount(territory, weight, minlength=k)
+    mean = np.stack([np.bincount(territory, weight * xyz[:, a], minlength=k) for a in range(3)], axis=1)
+    mean = np.divide(mean, denominator[:, None], out=np.zeros_like(mean), where=denominator[:, None] > 0)
+    centre = _weiszfeld(xyz, weight, territory, k, mean, iterations)
+    latlon = to_latlon(centre)
+    latlon[count == 0] = np.nan
+    return latlon
+
+
+def compactness_km(lat, lon, weight, territory, k: int, *, centres=None) -> np.ndarray:
+    """Measure-weighted mean great-circle km from accounts to their territory's centre, (k,).
+
+    ``centres`` (k, 2) lat/lon may be given (e.g. rep home bases); by default each
+    territory's weighted geometric median. Empty territories give NaN.
+    """
+    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float)
+    territory = np.asarray(territory)
+    weight = np.asarray(weight, dtype=float)
+    if centres is None:
+        centres = territory_centres(lat, lon, weight, territory, k)
+    keep = territory >= 0
+    t = territory[keep]
+    d = haversine_km(lat[keep], lon[keep], centres[t, 0], centres[t, 1])
+    w = weight[keep]
+    total = np.bincount(t, w, minlength=k)
+    w = np.where(total[t] > 0, w, 1.0)
+    num = np.bincount(t, w * d, minlength=k)
+    den = np.bincount(t, w, minlength=k)
+    return np.divide(num, den, out=np.full(k, np.nan), where=den > 0)
+
+
+def interleaving_share(lat, lon, territory, *, neighbours: int = 10) -> float:
+    """Share of accounts whose territory differs from the majority territory of their neighbours.
+
+    For each account, its ``neighbours`` nearest other accounts vote; the account counts as
+    interleaved when some other territory gets strictly more votes than its own.
+    """
+    territory = np.asarray(territory)
+    n = len(territory)
+    if n <= 1:
+        return 0.0
+    neighbours = min(neighbours, n - 1)
+    xyz = to_xyz(lat, lon)
+    _, index = cKDTree(xyz).query(xyz, k=neighbours + 1)
+    votes = territory[index[:, 1:]]
+    own = (votes == territory[:, None]).sum(axis=1)
+    ordered = np.sort(votes, axis=1)
+    most = np.zeros(n, dtype=int)
+    for j in range(neighbours):
+        most = np.maximum(most, (ordered == ordered[:, j : j + 1]).sum(axis=1))
+    return float(np.mean(own < most))
+
+
+def moved_share(current, proposed, weight=None) -> float:
+    """Share of the weight (or of the accounts) whose territory changed.
+
+    Accounts without a current territory (``current < 0``) count as not moved.
+    """
+    current = np.asarray(current)
+    proposed = np.asarray(proposed)
+    weight = np.ones(len(current)) if weight is None else np.asarray(weight, dtype=float)
+    total = weight.sum()
+    if total <= 0:
+        return 0.0
+    moved = (current >= 0) & (current != proposed)
+    return float(weight[moved].sum() / total)
+
+
+def required_move_share(current, weight, k: int, tolerance: float, capacity=None) -> float:
+    """The least share of ``weight`` any balanced alignment must move from ``current``.
+
+    The sum, over territories, of the load above the upper end of the tolerance band,
+    divided by the total.
+    """
+    weight = np.asarray(weight, dtype=float)
+    total = weight.sum()
+    if total <= 0:
+        return 0.0
+    capacity = np.ones(k) if capacity is None else np.asarray(capacity, dtype=float)
+    target = targets_from_capacity(total, capacity)
+    load = territory_loads(current, weight, k)
+    return float(np.maximum(load - target * (1 + tolerance), 0.0).sum() / total)
