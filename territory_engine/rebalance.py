@@ -1,0 +1,836 @@
+"""Rebalancing: assign accounts (or building blocks) to territories within a balance tolerance.
+
+The method ``"balanced"`` has four phases, each named after the literature it draws on:
+
+1. **Centres.** Rep home bases when given; else the current territories' centres when
+   realigning; else weighted k-means++ seeding (Arthur & Vassilvitskii 2007).
+2. **Price assignment** (Lagrangian relaxation of the balance constraints; Hess et al. 1965,
+   Zoltners & Sinha 1983 for sales territories; Bertsekas' auction for the price updates).
+   Each unit goes to the territory with the least ``km to centre - price``, searching only
+   the nearest few centres (a cKDTree candidate list), plus its current territory when
+   realigning, with a stickiness bonus so that accounts stay put unless moving them is
+   needed for balance or clearly better. Prices move until every territory's load is inside
+   an aim band a little narrower than the tolerance. Additive prices on distances give
+   additively weighted Voronoi territories: contiguous and not interleaved.
+   In fresh mode centres and prices alternate: centres move to each territory's weighted
+   geometric median (Weiszfeld), which is a descent step on the weighted travel objective
+   (Cooper 1964's location-allocation heuristic with capacities).
+3. **Repair.** Discrete single-unit moves between neighbouring territories that reduce the
+   total violation of every constrained measure's band (combined measure, and each measure
+   on its own when asked), cheapest in km first.
+4. **Improvement** (fresh mode, and realignment with a low disruption weight): moves of
+   boundary units to a nearer territory that keep every band, a first-improvement local
+   search in the spirit of Ríos-Mercado & Fernández (2009).
+
+``"lagrangian"`` is the plain baseline the benchmark compares against: the same price
+assignment with squared distances and centroid centres (a balanced k-means/transportation
+assignment from iterated centres), followed only by the repair phase so that it honours the
+same contract.
+
+Both methods keep locked accounts in their current territory, assign every account exactly
+once, are deterministic for a given seed, and raise :class:`InfeasibleError` (carrying the
+best alignment found) when the tolerance cannot be met.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from .errors import InfeasibleError, SettingsError
+from .geo import chord_to_km, to_latlon, to_xyz
+from .measures import territory_loads
+
+__all__ = ["METHODS", "Alignment", "design"]
+
+METHODS = ("balanced", "lagrangian")
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """A proposed alignment and its balance.
+
+    Attributes
+    ----------
+    territory : ndarray of int, shape (n,)
+        Territory index 0..k-1 of every account.
+    centres : ndarray, shape (k, 2)
+        Latitude and longitude of each territory's centre (the rep base when given).
+    loads, targets : ndarray, shape (k, C)
+        Load and target of every constrained measure (column 0: the combined balance
+        measure; then each measure when ``each_measure``), as shares of the total.
+    deviation : ndarray, shape (k, C)
+        ``load / target - 1``.
+    max_deviation : float
+        Largest absolute deviation over territories and constrained measures.
+    within_tolerance : bool
+    reasons : tuple of str
+        Why balance is impossible (empty when within tolerance).
+    moved_reason : ndarray of object, shape (n,)
+        ``"balance"``, ``"compactness"`` or ``""`` per account.
+    method, seed, iterations
+        How the alignment was found.
+    """
+
+    territory: np.ndarray
+    centres: np.ndarray
+    loads: np.ndarray
+    targets: np.ndarray
+    deviation: np.ndarray
+    max_deviation: float
+    within_tolerance: bool
+    reasons: tuple[str, ...]
+    moved_reason: np.ndarray
+    method: str
+    seed: int
+    iterations: int
+    constrained: tuple[str, ...] = field(default=("combined",))
+
+
+# --------------------------------------------------------------------------------------
+# The problem, after validation and aggregation into units
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Units:
+    xyz: np.ndarray  # (u, 3) km
+    values: np.ndarray  # (u, C) shares of total of each constrained measure
+    current: np.ndarray  # (u,) int or -1
+    locked: np.ndarray  # (u,) bool
+    of_account: np.ndarray  # (n,) unit index of every account
+
+
+def _micro_cells(xyz, current, locked, k, size) -> np.ndarray:
+    """Group accounts into about ``size`` small grid cells, never mixing current territories.
+
+    A cell key is the 3-D grid cell of the account (side chosen so that the occupied cells
+    number about ``size``), its current territory and its lock; locked accounts stay alone.
+    """
+    n = len(xyz)
+    side = _typical_radius(xyz, k) * np.sqrt(np.pi * k / size)
+    for _ in range(8):
+        cell = np.floor(xyz / side).astype(np.int64)
+        cell -= cell.min(axis=0)
+        span = cell.max(axis=0) + 1
+        key = (cell[:, 0] * span[1] + cell[:, 1]) * span[2] + cell[:, 2]
+        key = key * (int(current.max()) + 2) + (current + 1)
+        key = np.where(locked, -1 - np.arange(n), key)
+        _, unit = np.unique(key, return_inverse=True)
+        cells = int(unit.max()) + 1
+        if cells <= size * 1.3:
+            return unit.ravel()
+        side *= np.sqrt(cells / size)
+    return unit.ravel()
+
+
+def _as_units(xyz, values, current, locked, blocks, *, k, max_units) -> _Units:
+    n = len(xyz)
+    if blocks is None and n > max_units:
+        blocks = _micro_cells(xyz, current, locked, k, max_units * 0.8)
+    if blocks is None:
+        return _Units(xyz, values, current, locked, np.arange(n))
+    _, unit = np.unique(np.asarray(blocks), return_inverse=True)
+    unit = unit.ravel()
+    u = int(unit.max()) + 1
+    weight = values[:, 0] + 1e-12
+    wsum = np.bincount(unit, weight, minlength=u)
+    centre = np.stack([np.bincount(unit, weight * xyz[:, a], minlength=u) for a in range(3)], axis=1)
+    centre /= wsum[:, None]
+    unit_values = np.stack([np.bincount(unit, values[:, c], minlength=u) for c in range(values.shape[1])], axis=1)
+    unit_locked = np.bincount(unit, locked.astype(float), minlength=u) > 0
+    unit_current = np.full(u, -1)
+    if (current >= 0).any():
+        k = current.max() + 1
+        # The block's current territory: a locked account's, else the one holding most weight.
+        score = np.zeros((u, k))
+        has = current >= 0
+        np.add.at(score, (unit[has], current[has]), weight[has] + 1e6 * locked[has])
+        unit_current = np.where(score.max(axis=1) > 0, score.argmax(axis=1), -1)
+    return _Units(centre, unit_values, unit_current, unit_locked, unit)
+
+
+# --------------------------------------------------------------------------------------
+# Phase 1: centres
+# --------------------------------------------------------------------------------------
+
+
+def _kmeanspp(xyz, weight, k, rng) -> np.ndarray:
+    """Weighted k-means++ seeding on a sample of at most 20,000 units."""
+    n = len(xyz)
+    p = weight + weight.mean() * 0.05 + 1e-12
+    if n > 20000:
+        sample = rng.choice(n, 20000, replace=False, p=p / p.sum())
+        xyz, p = xyz[sample], np.ones(20000)
+        n = 20000
+    first = rng.choice(n, p=p / p.sum())
+    centres = [xyz[first]]
+    d2 = ((xyz - xyz[first]) ** 2).sum(axis=1)
+    for _ in range(1, k):
+        q = p * d2
+        if q.sum() <= 0:
+            q = np.ones(n)
+        nxt = rng.choice(n, p=q / q.sum())
+        centres.append(xyz[nxt])
+        d2 = np.minimum(d2, ((xyz - xyz[nxt]) ** 2).sum(axis=1))
+    return np.array(centres)
+
+
+def _centres_of(xyz, weight, territory, k, previous, *, median: bool) -> np.ndarray:
+    """Weighted centroid (or a few Weiszfeld steps to the geometric median) per territory."""
+    w = weight + 1e-9
+    den = np.bincount(territory, w, minlength=k)
+    mean = np.stack([np.bincount(territory, w * xyz[:, a], minlength=k) for a in range(3)], axis=1)
+    ok = den > 0
+    centre = previous.copy()
+    centre[ok] = mean[ok] / den[ok, None]
+    if median:
+        for _ in range(4):
+            d = np.linalg.norm(xyz - centre[territory], axis=1)
+            inv = w / np.maximum(d, 1e-3)
+            den = np.bincount(territory, inv, minlength=k)
+            num = np.stack([np.bincount(territory, inv * xyz[:, a], minlength=k) for a in range(3)], axis=1)
+            ok = den > 0
+            centre[ok] = num[ok] / den[ok, None]
+    return centre
+
+
+# --------------------------------------------------------------------------------------
+# Phase 2: price assignment
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Candidates:
+    index: np.ndarray  # (u, q) territory index
+    cost: np.ndarray  # (u, q) km (or km^2), +inf where not allowed
+
+
+def _candidates(units: _Units, centres_xyz, q, *, squared, stickiness, fresh) -> _Candidates:
+    k = len(centres_xyz)
+    q = min(q, k)
+    dist, index = cKDTree(centres_xyz).query(units.xyz, k=q)
+    if q == 1:
+        dist, index = dist[:, None], index[:, None]
+    km = chord_to_km(dist)
+    has_current = (units.current >= 0) & (not fresh)
+    if has_current.any():
+        # Always offer the current territory as a candidate (last column).
+        cur = np.where(has_current, units.current, index[:, 0])
+        cur_km = chord_to_km(np.linalg.norm(units.xyz - centres_xyz[cur], axis=1))
+        dup = (index == cur[:, None]).any(axis=1)
+        km = np.column_stack((km, np.where(dup, np.inf, cur_km)))
+        index = np.column_stack((index, cur))
+    cost = km**2 if squared else km.copy()
+    if has_current.any():
+        bonus = np.where(has_current[:, None] & (index == units.current[:, None]), stickiness, 0.0)
+        if squared:
+            bonus = bonus**2
+        cost -= bonus
+        cost[:, -1] = np.where(np.isinf(km[:, -1]), np.inf, cost[:, -1])
+    locked = units.locked & (units.current >= 0)
+    if locked.any():
+        allowed = index[locked] == units.current[locked, None]
+        cost[locked] = np.where(allowed, cost[locked], np.inf)
+        # A locked unit whose current territory was not among its candidates: add it.
+        missing = ~allowed.any(axis=1)
+        if missing.any():
+            rows = np.flatnonzero(locked)[missing]
+            index[rows, 0] = units.current[rows]
+            cost[rows, 0] = 0.0
+    return _Candidates(index, cost)
+
+
+def _top2(value):
+    """Column positions of the smallest and second smallest entry in each row."""
+    n, q = value.shape
+    best = np.zeros(n, dtype=np.intp)
+    second = np.zeros(n, dtype=np.intp)
+    best_v = value[:, 0].copy()
+    second_v = np.full(n, np.inf)
+    for j in range(1, q):
+        v = value[:, j]
+        better = v < best_v
+        runner = ~better & (v < second_v)
+        second = np.where(better, best, np.where(runner, j, second))
+        second_v = np.where(better, best_v, np.where(runner, v, second_v))
+        best = np.where(better, j, best)
+        best_v = np.where(better, v, best_v)
+    return best, second
+
+
+def _threshold(group, margin, weight, need, k):
+    """Per group j, the smallest margin m such that members with margin <= m weigh >= need[j].
+
+    Returns (k,) with +inf where the group cannot reach its need, and nan where need <= 0.
+    """
+    out = np.full(k, np.nan)
+    active = need > 0
+    if not active.any():
+        return out
+    take = active[group] & np.isfinite(margin)
+    g, m, w = group[take], margin[take], weight[take]
+    order = np.lexsort((m, g))
+    g, m, w = g[order], m[order], w[order]
+    out[active] = np.inf
+    if len(g) == 0:
+        return out
+    starts = np.searchsorted(g, np.arange(k))
+    cum = np.cumsum(w)
+    base = np.where(starts > 0, cum[np.maximum(starts - 1, 0)], 0.0)
+    base = np.where(starts > 0, base, 0.0)
+    # position of the first member whose cumulative weight reaches need
+    goal = base + need
+    pos = np.searchsorted(cum, goal - 1e-15, side="left")
+    ends = np.searchsorted(g, np.arange(k), side="right")
+    hit = active & (pos < ends)
+    out[hit] = m[pos[hit]]
+    return out
+
+
+def _price_assign(cand: _Candidates, weight, target, aim, prices, *, iterations, realign, scale, tolerance):
+    """Lagrangian prices so that each territory's load of ``weight`` lies within target*(1±aim).
+
+    Each over-served territory lowers its price by the least amount that sheds its excess to
+    the runners-up of its units; each under-served one raises it by the least amount that
+    draws its deficit from units whose runner-up it is (a damped Jacobi step of the dual).
+    Stops once every territory is within the tolerance (pushing towards the narrower aim
+    band leaves slack for the discrete repair), or when progress stalls.
+    Returns the assignment (unit -> territory), the prices and the iterations used.
+    """
+    k = len(target)
+    rows = np.arange(len(weight))
+    hi, lo = target * (1 + aim), target * (1 - aim)
+    shed_to = target * (1 + aim * 0.5) if realign else target
+    gain_to = target * (1 - aim * 0.5) if realign else target
+    band_hi, band_lo = target * (1 + tolerance), target * (1 - tolerance)
+    damping = 0.7
+    best_count, stalled = None, 0
+    prices = prices.copy()
+    assign = None
+    for it in range(1, iterations + 1):
+        value = cand.cost - prices[cand.index]
+        best, second = _top2(value)
+        assign = cand.index[rows, best]
+        load = np.bincount(assign, weight, minlength=k)
+        count = int(((load > band_hi) | (load < band_lo)).sum())
+        if count == 0:
+            return assign, prices, it
+        if best_count is None or count < best_count:
+            best_count, stalled = count, 0
+        else:
+            stalled += 1
+            if stalled >= 4:
+                return assign, prices, it
+        over, under = load > hi, load < lo
+        margin = value[rows, second] - value[rows, best]
+        runner_up = cand.index[rows, second]
+        margin = np.where(runner_up == assign, np.inf, margin)
+        shed = _threshold(assign, margin, weight, np.where(over, load - shed_to, 0.0), k)
+        gain = _threshold(runner_up, margin, weight, np.where(under, gain_to - load, 0.0), k)
+        step_shed = np.where(np.isfinite(shed), shed, 2 * scale)
+        step_gain = np.where(np.isfinite(gain), gain, 2 * scale)
+        prices[over] -= damping * step_shed[over] + 1e-9 * scale
+        prices[under] += damping * step_gain[under] + 1e-9 * scale
+    return assign, prices, iterations
+
+
+# --------------------------------------------------------------------------------------
+# Phase 3 and 4: repair and improvement (discrete moves)
+# --------------------------------------------------------------------------------------
+
+
+def _violation(load, hi, lo):
+    """Total band violation of each territory, relative to the target, (k,)."""
+    return (np.maximum(load - hi, 0) + np.maximum(lo - load, 0)).sum(axis=1)
+
+
+class _MoveState:
+    """Loads and membership for discrete moves between territories."""
+
+    def __init__(self, units: _Units, cand: _Candidates, assign, target, tolerance, k):
+        self.values = units.values  # (u, C)
+        self.cand = cand
+        self.assign = assign.copy()
+        self.movable = ~(units.locked & (units.current >= 0))
+        self.k = k
+        self.load = territory_loads(self.assign, self.values, k)
+        self.set_band(target, tolerance)
+        # For each territory, the units that list it as a candidate (CSR).
+        u, q = cand.index.shape
+        flat_t = cand.index.ravel()
+        flat_u = np.repeat(np.arange(u), q)
+        ok = np.isfinite(cand.cost.ravel())
+        order = np.argsort(flat_t[ok], kind="stable")
+        self.by_t_unit = flat_u[ok][order]
+        self.by_t_slot = np.tile(np.arange(q), u)[ok][order]
+        self.by_t_ptr = np.searchsorted(flat_t[ok][order], np.arange(k + 1))
+
+    def set_band(self, target, tolerance):
+        self.hi = target * (1 + tolerance)
+        self.lo = target * (1 - tolerance)
+
+    def cost_of(self, units, territories):
+        """Cost (km) of placing ``units`` in ``territories`` (inf if not a candidate)."""
+        idx = self.cand.index[units]
+        hit = idx == territories[:, None]
+        cost = np.where(hit, self.cand.cost[units], np.inf).min(axis=1)
+        return cost
+
+    def members_near(self, t):
+        """Units that list territory t as a candidate."""
+        s, e = self.by_t_ptr[t], self.by_t_ptr[t + 1]
+        return self.by_t_unit[s:e]
+
+    def viol(self, load_rows, t):
+        return (np.maximum(load_rows - self.hi[t], 0) + np.maximum(self.lo[t] - load_rows, 0)).sum(axis=-1)
+
+    def move(self, unit, to):
+        frm = self.assign[unit]
+        self.load[frm] -= self.values[unit]
+        self.load[to] += self.values[unit]
+        self.assign[unit] = to
+
+
+def _best_move_for(state: _MoveState, t: int, out_of_band_high: bool):
+    """The single move touching territory t that most reduces total band violation."""
+    if out_of_band_high:
+        units = np.flatnonzero(state.assign == t) if state.k < 64 else None
+        if units is None:
+            units = state.members_near(t)
+            units = units[state.assign[units] == t]
+        units = units[state.movable[units]]
+        if len(units) == 0:
+            return None
+        idx = state.cand.index[units]
+        cost = state.cand.cost[units]
+        here = state.cost_of(units, np.full(len(units), t))
+        uu = np.repeat(units, idx.shape[1])
+        to = idx.ravel()
+        delta_km = (cost - here[:, None]).ravel()
+        frm = np.full(len(uu), t)
+    else:
+        units = state.members_near(t)
+        units = units[(state.assign[units] != t) & state.movable[units]]
+        if len(units) == 0:
+            return None
+        uu = units
+        to = np.full(len(units), t)
+        frm = state.assign[units]
+        delta_km = state.cost_of(units, to) - state.cost_of(units, frm)
+    ok = (to != frm) & np.isfinite(delta_km)
+    if not ok.any():
+        return None
+    uu, to, frm, delta_km = uu[ok], to[ok], frm[ok], delta_km[ok]
+    v = state.values[uu]
+    before = state.viol(state.load[frm], frm) + state.viol(state.load[to], to)
+    after = state.viol(state.load[frm] - v, frm) + state.viol(state.load[to] + v, to)
+    gain = before - after
+    good = gain > 1e-12
+    if not good.any():
+        return None
+    uu, to, delta_km, gain = uu[good], to[good], delta_km[good], gain[good]
+    # Most violation removed; among near-equal, the cheapest in km.
+    best_gain = gain.max()
+    near = gain >= best_gain * 0.5
+    pick = np.flatnonzero(near)[np.argmin(delta_km[near] - 1e-9 * gain[near])]
+    return int(uu[pick]), int(to[pick])
+
+
+def _repair(state: _MoveState, max_moves: int) -> int:
+    """Move single units until every territory is within its band, or no move helps."""
+    moves = 0
+    stuck: set[int] = set()
+    while moves < max_moves:
+        viol = _violation(state.load, state.hi, state.lo)
+        if stuck:
+            viol[list(stuck)] = 0
+        t = int(np.argmax(viol))
+        if viol[t] <= 1e-12:
+            break
+        high = bool((state.load[t] > state.hi[t]).any())
+        move = _best_move_for(state, t, high)
+        if move is None and high and (state.load[t] < state.lo[t]).any():
+            move = _best_move_for(state, t, False)
+        if move is None:
+            stuck.add(t)
+            continue
+        state.move(*move)
+        stuck.clear()
+        moves += 1
+    return moves
+
+
+def _improve(state: _MoveState, passes: int, min_gain_km: float) -> int:
+    """Move boundary units to a cheaper candidate territory when every band still holds."""
+    moved = 0
+    rows = np.arange(len(state.assign))
+    for _ in range(passes):
+        here = state.cost_of(rows, state.assign)
+        best = np.argmin(state.cand.cost, axis=1)
+        to = state.cand.index[rows, best]
+        gain = here - state.cand.cost[rows, best]
+        cand = np.flatnonzero((gain > min_gain_km) & (to != state.assign) & state.movable)
+        if len(cand) == 0:
+            break
+        cand = cand[np.argsort(-gain[cand], kind="stable")]
+        changed = 0
+        for unit in cand:
+            frm, dst = state.assign[unit], to[unit]
+            v = state.values[unit]
+            if (state.load[frm] - v >= state.lo[frm] - 1e-12).all() and (state.load[dst] + v <= state.hi[dst] + 1e-12).all():
+                state.move(unit, dst)
+                changed += 1
+        moved += changed
+        if changed == 0:
+            break
+    return moved
+
+
+# --------------------------------------------------------------------------------------
+# Checks that need no search
+# --------------------------------------------------------------------------------------
+
+
+def _obvious_reasons(units: _Units, target, tolerance, names) -> list[str]:
+    reasons = []
+    hi = target * (1 + tolerance)
+    largest = units.values.max(axis=0)
+    for c, name in enumerate(names):
+        if largest[c] > hi[:, c].max() + 1e-12:
+            reasons.append(
+                f"one account (or building block) alone carries {largest[c] / target[:, c].max():.0%} "
+                f"of a territory's target {name}; raise the tolerance or use more territories"
+            )
+    pinned = units.locked & (units.current >= 0)
+    if pinned.any():
+        locked_load = territory_loads(units.current[pinned], units.values[pinned], len(target))
+        for t, c in zip(*np.nonzero(locked_load > hi + 1e-12)):
+            reasons.append(
+                f"the locked accounts of territory #{t} carry {locked_load[t, c] / target[t, c]:.0%} "
+                f"of its target {names[c]}; unlock some of them or raise the tolerance"
+            )
+    return reasons
+
+
+# --------------------------------------------------------------------------------------
+# The entry point
+# --------------------------------------------------------------------------------------
+
+
+def design(
+    lat,
+    lon,
+    measures,
+    *,
+    k: int,
+    tolerance: float = 0.05,
+    weights=None,
+    each_measure: bool = False,
+    current=None,
+    locked=None,
+    bases=None,
+    capacity=None,
+    fresh: bool = False,
+    disruption_weight: float = 1.0,
+    max_moved_share: float = 1.0,
+    blocks=None,
+    method: str = "balanced",
+    seed: int = 0,
+    measure_names=None,
+    max_units: int = 150_000,
+    progress: Progress | None = None,
+) -> Alignment:
+    """Assign every account to one of ``k`` territories, balanced within ``tolerance``.
+
+    Parameters
+    ----------
+    lat, lon : array-like, shape (n,)
+        Account coordinates in degrees.
+    measures : array-like, shape (n, M)
+        Non-negative measures to balance (potential in currency per year, workload in
+        hours, ...).
+    k : int
+        Number of territories.
+    tolerance : float
+        Allowed deviation of each territory's load from its target, as a fraction (0.05 = ±5%).
+    weights : array-like, shape (M,), optional
+        Mix of the measures for the combined balance measure; each measure is first taken
+        as a share of its total. Default: equal weights.
+    each_measure : bool
+        Also keep each measure within the tolerance on its own.
+    current : array-like of int, shape (n,), optional
+        Current territory index 0..k-1 of each account (-1: none).
+    locked : array-like of bool, shape (n,), optional
+        Accounts that must stay in their current territory.
+    bases : array-like, shape (k, 2), optional
+        Rep home bases (lat, lon); territories are built around them.
+    capacity : array-like, shape (k,), optional
+        Rep capacity; a territory's target is ``total * capacity / sum(capacity)``.
+    fresh : bool
+        Ignore the current alignment and design the most compact territories.
+    disruption_weight : float
+        How strongly accounts stick to their current territory, in units of a typical
+        territory radius: 0 moves any account that is nearer another centre; the default 1
+        moves accounts only for balance or for a gain of a full radius.
+    max_moved_share : float
+        Largest share of accounts that may change territory.
+    blocks : array-like, shape (n,), optional
+        Building block of each account (ZIP, county); a block is never split.
+    method : {"balanced", "lagrangian"}
+    seed : int
+        Seed of the random number generator; the result is deterministic for a seed.
+    measure_names : sequence of str, optional
+        Names of the measures for messages.
+    max_units : int
+        Above this many accounts, accounts are grouped into small grid cells (never mixing
+        current territories or locked accounts) that move as one.
+    progress : callable(str, float), optional
+        Called with a phase name and a fraction done.
+
+    Returns
+    -------
+    Alignment
+
+    Raises
+    ------
+    InfeasibleError
+        When no alignment within the tolerance was found; ``error.result`` holds the best
+        alignment found and ``error.reasons`` says what prevents balance.
+    """
+    if method not in METHODS:
+        raise SettingsError(f"unknown rebalancing method {method!r}; use one of {', '.join(METHODS)}")
+    report = progress or (lambda phase, done: None)
+    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float)
+    raw = np.asarray(measures, dtype=float)
+    if raw.ndim == 1:
+        raw = raw[:, None]
+    n, m = raw.shape
+    if k < 1:
+        raise SettingsError("the number of territories must be at least 1")
+    if n < k:
+        raise SettingsError(f"{k} territories need at least {k} accounts; there are {n}")
+    names = list(measure_names) if measure_names is not None else [f"measure {i + 1}" for i in range(m)]
+    rng = np.random.default_rng(seed)
+    totals = raw.sum(axis=0)
+    shares = np.divide(raw, totals, out=np.zeros_like(raw), where=totals > 0)
+    w = np.ones(m) if weights is None else np.asarray(weights, dtype=float)
+    w = np.where(totals > 0, w, 0.0)
+    if w.sum() <= 0:
+        shares = np.ones((n, 1)) / n
+        w = np.ones(1)
+        names = ["accounts"]
+    combined = shares @ (w / w.sum())
+    columns = [combined]
+    constrained = ["balance measure" if len(names) > 1 else names[0]]
+    if each_measure and shares.shape[1] > 1:
+        for c in range(shares.shape[1]):
+            if totals[c] > 0:
+                columns.append(shares[:, c])
+                constrained.append(names[c])
+    values = np.column_stack(columns)
+
+    current = np.full(n, -1) if current is None else np.asarray(current, dtype=int)
+    realign = (current >= 0).any() and not fresh
+    locked = np.zeros(n, dtype=bool) if locked is None else np.asarray(locked, dtype=bool)
+    locked = locked & (current >= 0)
+    capacity = np.ones(k) if capacity is None else np.asarray(capacity, dtype=float)
+    target_share = capacity / capacity.sum()
+    target = np.repeat(target_share[:, None], values.shape[1], axis=1)
+
+    xyz = to_xyz(lat, lon)
+    units = _as_units(xyz, values, current, locked, blocks, k=k, max_units=max_units)
+    if fresh:
+        # Locks still hold in fresh mode: locked units keep their current territory.
+        units.current = np.where(units.locked, units.current, -1)
+    reasons = _obvious_reasons(units, target, tolerance, constrained)
+
+    squared = method == "lagrangian"
+    median = method == "balanced"
+    weight = units.values[:, 0]
+    # A typical territory radius (km) scales stickiness and price steps.
+    area_radius = _typical_radius(units.xyz, k)
+    scale = area_radius**2 if squared else area_radius
+    stickiness = disruption_weight * area_radius if realign else 0.0
+    q = min(k, 6)
+    aim = tolerance * (0.8 if realign else 0.5)
+    prices = np.zeros(k)
+    iterations = 0
+    report("centres", 0.0)
+    if bases is not None:
+        centres = to_xyz(np.asarray(bases)[:, 0], np.asarray(bases)[:, 1])
+    elif realign:
+        cur = np.where(units.current >= 0, units.current, 0)
+        seeds = _kmeanspp(units.xyz, weight, k, rng)
+        centres = _centres_of(units.xyz, weight, cur, k, seeds, median=median)
+    else:
+        # Fresh design: balanced recursive bisection for a start, then alternate price
+        # assignment and centre updates.
+        sample = units
+        part = _bisection(sample.xyz, sample.values[:, 0], target_share)
+        centres = _centres_of(sample.xyz, sample.values[:, 0], part, k, np.zeros((k, 3)), median=median)
+        rounds = 10
+        for round_ in range(rounds):
+            cand = _candidates(sample, centres, q, squared=squared, stickiness=0.0, fresh=True)
+            if squared:
+                prices = np.zeros(k)
+            assign, prices, used = _price_assign(
+                cand, sample.values[:, 0], target[:, 0], aim, prices,
+                iterations=30 if round_ == 0 else 15, realign=False, scale=scale, tolerance=tolerance,
+            )
+            iterations += used
+            report("centres", (round_ + 1) / rounds)
+            new = _centres_of(sample.xyz, sample.values[:, 0], assign, k, centres, median=median)
+            shift = np.linalg.norm(new - centres, axis=1).max()
+            centres = new
+            if shift < 0.005 * area_radius:
+                break
+    cand = _candidates(units, centres, q, squared=squared, stickiness=stickiness, fresh=not realign)
+    assign, prices, used = _price_assign(
+        cand, weight, target[:, 0], aim, prices, iterations=40, realign=realign, scale=scale, tolerance=tolerance
+    )
+    iterations += used
+    report("repair", 0.8)
+    # Repair towards a slightly narrower band first, so that neighbours keep some slack.
+    state = _MoveState(units, cand, assign, target, tolerance * 0.9, k)
+    _repair(state, max_moves=max(200, 2 * len(weight)))
+    state.set_band(target, tolerance)
+    _repair(state, max_moves=max(200, 2 * len(weight)))
+    if method == "balanced" and (not realign or disruption_weight < 0.5):
+        _improve(state, passes=3, min_gain_km=0.0 if not realign else stickiness)
+    if realign and max_moved_share < 1.0:
+        _cap_moves(state, units, max_moved_share)
+    assign = state.assign
+
+    territory = assign[units.of_account]
+    load = territory_loads(territory, values, k)
+    deviation = load / target - 1
+    max_dev = float(np.abs(deviation).max())
+    within = bool((np.abs(deviation) <= tolerance + 1e-9).all())
+    moved_reason = _move_kinds(territory, current if realign or (current >= 0).any() else None, values[:, 0], k, target[:, 0], tolerance)
+    if realign and max_moved_share < 1.0:
+        share = float(np.mean((current >= 0) & (territory != current)))
+        if share > max_moved_share + 1e-12:
+            within = False
+            reasons.append(
+                f"balance needs {share:.1%} of the accounts to move but at most {max_moved_share:.1%} may; "
+                "raise max_moved_share or the tolerance"
+            )
+    if not within and not reasons:
+        worst = np.unravel_index(np.argmax(np.abs(deviation)), deviation.shape)
+        reasons.append(
+            f"territory #{worst[0]} stays {deviation[worst]:+.1%} from its target {constrained[worst[1]]} "
+            f"(tolerance ±{tolerance:.0%}); the accounts are too lumpy or too constrained (locks, building "
+            "blocks, move cap) for this tolerance: raise it, unlock accounts or use smaller blocks"
+        )
+    latlon = to_latlon(centres)
+    report("done", 1.0)
+    result = Alignment(
+        territory=territory,
+        centres=latlon,
+        loads=load,
+        targets=target,
+        deviation=deviation,
+        max_deviation=max_dev,
+        within_tolerance=within,
+        reasons=tuple(reasons) if not within else (),
+        moved_reason=moved_reason,
+        method=method,
+        seed=seed,
+        iterations=iterations,
+        constrained=tuple(constrained),
+    )
+    if not within:
+        raise InfeasibleError(list(result.reasons), result=result)
+    return result
+
+
+def _bisection(xyz, weight, shares) -> np.ndarray:
+    """Recursive weighted coordinate bisection into parts with loads ~ ``shares``, (n,) int.
+
+    Berger & Bokhari (1987): split each part along its widest axis at the weighted point that
+    gives the two halves the share of their territories; all parts of a level at once.
+    """
+    n, k = len(xyz), len(shares)
+    part = np.zeros(n, dtype=np.int64)
+    lo, hi = np.array([0]), np.array([k])
+    cum_share = np.concatenate([[0.0], np.cumsum(shares)])
+    w = weight + 1e-9 * (weight.mean() + 1e-300)
+    while (hi - lo > 1).any():
+        groups = len(lo)
+        split = hi - lo > 1
+        spread = np.zeros((groups, 3))
+        for a in range(3):
+            top = np.full(groups, -np.inf)
+            bottom = np.full(groups, np.inf)
+            np.maximum.at(top, part, xyz[:, a])
+            np.minimum.at(bottom, part, xyz[:, a])
+            spread[:, a] = top - bottom
+        axis = np.argmax(spread, axis=1)
+        coord = xyz[np.arange(n), axis[part]]
+        order = np.lexsort((coord, part))
+        cum = np.cumsum(w[order])
+        starts = np.searchsorted(part[order], np.arange(groups))
+        base = np.where(starts > 0, cum[np.maximum(starts - 1, 0)], 0.0)
+        total = np.bincount(part, w, minlength=groups)
+        mid = (lo + hi) // 2
+        frac = (cum_share[mid] - cum_share[lo]) / np.maximum(cum_share[hi] - cum_share[lo], 1e-300)
+        within = cum - base[part[order]] - 0.5 * w[order]
+        left = np.empty(n, dtype=bool)
+        left[order] = within <= (frac * total)[part[order]]
+        width = np.where(split, 2, 1)
+        first = np.cumsum(width) - width
+        new_lo = np.empty(first[-1] + width[-1], dtype=np.int64)
+        new_hi = np.empty_like(new_lo)
+        new_lo[first], new_hi[first] = lo, np.where(split, mid, hi)
+        new_lo[first[split] + 1], new_hi[first[split] + 1] = mid[split], hi[split]
+        part = first[part] + (split[part] & ~left)
+        lo, hi = new_lo, new_hi
+    return lo[part]
+
+
+def _typical_radius(xyz, k) -> float:
+    """Radius (km) of a disc holding 1/k of the accounts' bounding spread."""
+    spread = np.percentile(xyz, 95, axis=0) - np.percentile(xyz, 5, axis=0)
+    spread = np.sort(spread)[::-1][:2]
+    area = max(spread[0] * spread[1], spread[0] ** 2 * 1e-3, 1.0)
+    return float(np.sqrt(area / (np.pi * k)))
+
+
+def _cap_moves(state: _MoveState, units: _Units, cap: float) -> None:
+    """Undo moves, least useful first, while bands hold, until at most ``cap`` of units moved."""
+    has = units.current >= 0
+    moved = np.flatnonzero(has & (state.assign != units.current))
+    allowed = int(np.floor(cap * has.sum()))
+    if len(moved) <= allowed:
+        return
+    gain = state.cost_of(moved, units.current[moved]) - state.cost_of(moved, state.assign[moved])
+    for unit in moved[np.argsort(gain, kind="stable")]:
+        if np.sum(has & (state.assign != units.current)) <= allowed:
+            break
+        frm, dst = state.assign[unit], units.current[unit]
+        v = state.values[unit]
+        if (state.load[frm] - v >= state.lo[frm] - 1e-12).all() and (state.load[dst] + v <= state.hi[dst] + 1e-12).all():
+            state.move(unit, dst)
+
+
+def _move_kinds(territory, current, weight, k, target, tolerance) -> np.ndarray:
+    """``"balance"`` when the account left an over-served or joined an under-served territory."""
+    kinds = np.full(len(territory), "", dtype=object)
+    if current is None:
+        return kinds
+    moved = (current >= 0) & (territory != current)
+    before = territory_loads(current, weight, k)
+    over = before > target * (1 + tolerance)
+    under = before < target * (1 - tolerance)
+    frm = np.where(current >= 0, current, 0)
+    is_balance = over[frm] | under[territory]
+    kinds[moved & is_balance] = "balance"
+    kinds[moved & ~is_balance] = "compactness"
+    return kinds
