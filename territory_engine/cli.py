@@ -1,0 +1,251 @@
+"""The ``territory`` command: every ribbon action on .xlsx/.csv files.
+
+A thin layer: read the tables, call the workflow verb, write the sheets. Exit codes:
+0 success, 2 bad input, 3 balance impossible (the best alignment found is still written).
+Errors go to stderr, one line per problem, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import workflow
+from .errors import InfeasibleError, InputError, TerritoryError
+
+EXIT_INPUT = 2
+EXIT_INFEASIBLE = 3
+
+
+def _err(text: str) -> None:
+    click.echo(text, err=True)
+
+
+def _inputs(path: str, bases: str | None = None) -> workflow.Inputs:
+    from .io import read_table, read_tables
+
+    tables = read_tables(path)
+    reps = tables.get("reps")
+    if bases:
+        reps = read_table(bases)
+    return workflow.Inputs(accounts=tables["accounts"], reps=reps, settings=tables.get("settings"))
+
+
+def _write(output: str, sheets: dict, *inputs: str) -> Path:
+    from .io import check_output_path, write_tables
+
+    check_output_path(output, *inputs)
+    return write_tables(output, sheets)
+
+
+@contextmanager
+def _progress(enabled: bool = True):
+    """A rich progress bar on stderr, fed by the engine's progress callback."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True,
+                  console=None) as bar:
+        task = bar.add_task("rebalancing", total=1.0)
+
+        def update(phase: str, done: float) -> None:
+            bar.update(task, description=f"rebalancing: {phase}", completed=done)
+
+        yield update
+
+
+def _run(action):
+    """Run an action, turning engine errors into one stderr line per problem and an exit code."""
+    try:
+        return action()
+    except InfeasibleError as error:
+        for reason in error.reasons:
+            _err(f"balance impossible: {reason}")
+        sys.exit(EXIT_INFEASIBLE)
+    except InputError as error:
+        for problem in error.problems:
+            _err(f"error: {problem}")
+        sys.exit(EXIT_INPUT)
+    except TerritoryError as error:
+        _err(f"error: {error}")
+        sys.exit(EXIT_INPUT)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="territory-planner")
+def main() -> None:
+    """Territory Planner: check, score, measure and rebalance sales territories in .xlsx/.csv files."""
+
+
+def _overrides(**flags: Any) -> dict[str, Any]:
+    return {k: v for k, v in flags.items() if v is not None}
+
+
+@main.command()
+@click.argument("input", type=click.Path(dir_okay=False))
+@click.option("--bases", type=click.Path(dir_okay=False), help="CSV of rep home bases: territory, lat, lon[, capacity].")
+def check(input: str, bases: str | None) -> None:
+    """Check INPUT (.xlsx or .csv) and list every problem found."""
+
+    def action():
+        result = workflow.check(_inputs(input, bases))
+        for name, value in result.facts.itertuples(index=False):
+            click.echo(f"{name}: {value}")
+        click.echo("no problems found")
+
+    _run(action)
+
+
+@main.command()
+@click.argument("input", type=click.Path(dir_okay=False))
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="Output .xlsx or .csv.")
+@click.option("--measures", help="Measures to score, e.g. potential,sales,opportunities.")
+@click.option("--weights", help="Weight per score measure, e.g. 0.5,0.3,0.2.")
+@click.option("--method", type=click.Choice(["percentile", "minmax", "zscore"]), help="Normalisation.")
+@click.option("--tiers", "tier_cutoffs", help="Tier cut-offs as top shares, e.g. 0.2,0.5.")
+def score(input: str, output: str, measures, weights, method, tier_cutoffs) -> None:
+    """Score every account of INPUT and write it with a score and a tier to OUTPUT."""
+
+    def action():
+        result = workflow.score(_inputs(input), _overrides(score_measures=measures, score_weights=weights,
+                                                           score_method=method, tier_cutoffs=tier_cutoffs))
+        path = _write(output, result.to_sheets(), input)
+        counts = result.frame["tier"].value_counts().to_dict()
+        click.echo(f"scored {len(result.frame)} accounts (A {counts.get('A', 0)}, B {counts.get('B', 0)}, "
+                   f"C {counts.get('C', 0)}) -> {path}")
+
+    _run(action)
+
+
+def _print_table(frame, title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in frame.columns:
+        table.add_column(str(column), justify="right" if frame[column].dtype.kind in "if" else "left")
+    for row in frame.itertuples(index=False):
+        table.add_row(*["" if v is None else (f"{v:,.4g}" if isinstance(v, float) else str(v)) for v in row])
+    Console(width=200).print(table)
+
+
+@main.command()
+@click.argument("input", type=click.Path(dir_okay=False))
+@click.option("--bases", type=click.Path(dir_okay=False), help="CSV of rep home bases: territory, lat, lon[, capacity].")
+@click.option("--balance", help="Measures to balance, e.g. potential,workload.")
+@click.option("--weights", help="Weight per balance measure, e.g. 0.6,0.4.")
+@click.option("--tolerance", help="Allowed deviation from target, e.g. 0.05.")
+def report(input: str, bases, balance, weights, tolerance) -> None:
+    """Print the territory summary of INPUT's current alignment."""
+
+    def action():
+        result = workflow.measure(_inputs(input, bases), _overrides(balance=balance, weights=weights,
+                                                                    tolerance=tolerance))
+        _print_table(result.summary.drop(columns=["alignment"]), "Territory summary (current alignment)")
+        overall = result.balance.iloc[0]
+        click.echo(f"largest deviation {overall['largest deviation']:.1%}, coefficient of variation "
+                   f"{overall['coefficient of variation']:.3f}, within tolerance: "
+                   f"{'yes' if overall['within tolerance'] else 'no'}")
+
+    _run(action)
+
+
+@main.command()
+@click.argument("input", type=click.Path(dir_okay=False))
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="Output .xlsx or .csv.")
+@click.option("--territories", "-k", type=int, help="Number of territories (default: the current number).")
+@click.option("--balance", help="Measures to balance, e.g. potential,workload.")
+@click.option("--weights", help="Weight per balance measure, e.g. 0.6,0.4.")
+@click.option("--each/--no-each", "each", default=None, help="Also keep each balance measure within the tolerance.")
+@click.option("--tolerance", help="Allowed deviation from target, e.g. 0.05 (default 0.05).")
+@click.option("--bases", type=click.Path(dir_okay=False), help="CSV of rep home bases: territory, lat, lon[, capacity].")
+@click.option("--fresh", is_flag=True, default=None, help="Ignore the current alignment; design from scratch.")
+@click.option("--seed", type=int, help="Random seed (same seed, same result).")
+@click.option("--block", type=click.Choice(["zip", "county", "none"]), help="Keep every ZIP or county whole.")
+@click.option("--disruption-weight", type=float, help="0: compactness only; 1 (default): move only when needed.")
+@click.option("--max-moved-share", type=float, help="Largest share of accounts that may move (0..1).")
+@click.option("--method", type=click.Choice(["balanced", "lagrangian"]), help="Rebalancing method.")
+def rebalance(input: str, output: str, territories, balance, weights, each, tolerance, bases, fresh, seed, block,
+              disruption_weight, max_moved_share, method) -> None:
+    """Rebalance INPUT's territories and write the proposed alignment to OUTPUT."""
+    flags = _overrides(territories=territories, balance=balance, weights=weights, balance_each_measure=each,
+                       tolerance=tolerance, fresh=fresh, seed=seed, block=block,
+                       disruption_weight=disruption_weight, max_moved_share=max_moved_share, method=method)
+    inputs = [input] + ([bases] if bases else [])
+
+    def action():
+        from .io import check_output_path
+
+        check_output_path(output, *inputs)
+        tables = _inputs(input, bases)
+        with _progress() as progress:
+            try:
+                result = workflow.rebalance(tables, flags, progress=progress)
+            except InfeasibleError as error:
+                path = _write(output, error.result.to_sheets(), *inputs)
+                _err(f"wrote the best alignment found to {path}")
+                raise
+        path = _write(output, result.to_sheets(), *inputs)
+        _echo_rebalance(result, path)
+
+    _run(action)
+
+
+def _echo_rebalance(result: workflow.RebalanceResult, path: Path) -> None:
+    before, after = result.balance.iloc[0], result.balance.iloc[1]
+    click.echo(f"{result.facts['territories']} territories; largest deviation {before['largest deviation']:.1%} -> "
+               f"{after['largest deviation']:.1%}; moved {after['moved accounts']} accounts "
+               f"({after['moved share of balance measure']:.1%} of the balance measure); compactness "
+               f"{before['weighted compactness km']:.1f} -> {after['weighted compactness km']:.1f} km")
+    click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.option("--output-dir", default="territory_demo_output", type=click.Path(file_okay=False),
+              help="Folder for the results (created if missing).")
+def demo(output_dir: str) -> None:
+    """Run the whole job on the shipped demo workbook and say where the results went."""
+
+    def action():
+        workbook = _demo_workbook()
+        out = Path(output_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        tables = _inputs(str(workbook))
+        checked = workflow.check(tables)
+        click.echo(f"checked {workbook.name}: {len(checked.plan.accounts.frame)} accounts, no problems")
+        scored = workflow.score(tables)
+        click.echo(f"scored accounts -> {_write(str(out / 'scored_accounts.xlsx'), scored.to_sheets(), str(workbook))}")
+        summary = workflow.measure(tables)
+        click.echo(f"current territory summary -> "
+                   f"{_write(str(out / 'territory_summary.xlsx'), summary.to_sheets(), str(workbook))}")
+        with _progress() as progress:
+            result = workflow.rebalance(tables, progress=progress)
+        path = _write(str(out / "proposed_alignment.xlsx"), result.to_sheets(), str(workbook))
+        _echo_rebalance(result, path)
+        click.echo(f"results are in {out.resolve()}")
+
+    _run(action)
+
+
+def _demo_workbook() -> Path:
+    """The shipped demo workbook: in the source tree, or installed as package data."""
+    here = Path(__file__).resolve().parent
+    candidates = (
+        here / "data" / "territory_demo.xlsx",
+        here.parent / "workbooks" / "territory_demo.xlsx",
+        Path.cwd() / "workbooks" / "territory_demo.xlsx",
+    )
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate
+    raise InputError("the demo workbook territory_demo.xlsx was not found; run from the repository or reinstall")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,220 @@
+"""Settings: one frozen dataclass, parsed once at the boundary.
+
+Precedence (highest first): command-line flags or ribbon arguments, then the workbook's
+``Settings`` sheet, then the defaults below. Every key is declared once in ``SETTINGS``,
+which drives parsing, validation and the error messages; unknown keys are errors with a
+"did you mean".
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, Callable, Mapping
+
+from .columns import normalise_header
+from .errors import Problem, SettingsError
+
+__all__ = ["Settings", "SETTINGS", "parse_settings", "settings_table"]
+
+SCORE_METHODS = ("percentile", "minmax", "zscore")
+BLOCKS = ("none", "zip", "county")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a scenario needs besides its tables. See ``SETTINGS`` for each key."""
+
+    territories: int | None = None
+    balance: tuple[str, ...] = ()
+    weights: tuple[float, ...] = ()
+    balance_each_measure: bool = False
+    tolerance: float = 0.05
+    fresh: bool = False
+    seed: int = 0
+    block: str = "none"
+    disruption_weight: float = 1.0
+    max_moved_share: float = 1.0
+    method: str = "balanced"
+    score_measures: tuple[str, ...] = ()
+    score_weights: tuple[float, ...] = ()
+    score_method: str = "percentile"
+    tier_cutoffs: tuple[float, ...] = (0.2, 0.5)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _text(value: Any) -> str:
+    return str(value).strip()
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError
+        return int(value)
+    return int(_text(value))
+
+
+def _float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = _text(value)
+    if text.endswith("%"):
+        return float(text[:-1]) / 100
+    return float(text)
+
+
+_TRUE = {"true", "yes", "y", "1", "x", "on"}
+_FALSE = {"false", "no", "n", "0", "off", ""}
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = _text(value).lower()
+    if text in {"1.0"}:
+        return True
+    if text in {"0.0"}:
+        return False
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    if isinstance(value, (list, tuple)):
+        items = value
+    else:
+        items = _text(value).split(",")
+    from .columns import snake_case
+
+    return tuple(snake_case(item) for item in items if _text(item))
+
+
+def _floats(value: Any) -> tuple[float, ...]:
+    if isinstance(value, (list, tuple)):
+        items = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        items = [value]
+    else:
+        items = [item for item in _text(value).split(",") if item.strip()]
+    return tuple(_float(item) for item in items)
+
+
+@dataclass(frozen=True)
+class Spec:
+    parse: Callable[[Any], Any]
+    check: Callable[[Any], bool]
+    expect: str
+    meaning: str
+
+
+SETTINGS: dict[str, Spec] = {
+    "territories": Spec(_int, lambda v: v >= 1, "a whole number of at least 1",
+                        "Number of territories to build (default: the number of current territories)."),
+    "balance": Spec(_names, lambda v: len(v) >= 1, "one or more measure names separated by commas",
+                    "Measures to balance, e.g. potential,workload (default: the first measure)."),
+    "weights": Spec(_floats, lambda v: all(x >= 0 for x in v) and sum(v) > 0,
+                    "non-negative numbers separated by commas, not all zero",
+                    "Weight of each balance measure in the combined measure, e.g. 0.6,0.4."),
+    "balance_each_measure": Spec(_bool, lambda v: True, "TRUE or FALSE",
+                                 "Also keep every balance measure within the tolerance on its own."),
+    "tolerance": Spec(_float, lambda v: 0 <= v < 1, "a fraction from 0 to 1, e.g. 0.05 or 5%",
+                      "Allowed deviation of a territory from its target, e.g. 0.05 for ±5%."),
+    "fresh": Spec(_bool, lambda v: True, "TRUE or FALSE",
+                  "Ignore the current alignment and design the most compact territories."),
+    "seed": Spec(_int, lambda v: v >= 0, "a whole number of at least 0",
+                 "Seed for the random start; the same seed gives the same result."),
+    "block": Spec(lambda v: _text(v).lower() or "none", lambda v: v in BLOCKS, "zip, county or none",
+                  "Building block kept whole in one territory: zip, county or none."),
+    "disruption_weight": Spec(_float, lambda v: v >= 0, "a number of at least 0",
+                              "How strongly accounts stay where they are (0: compactness only; 1: move only "
+                              "for balance or a large gain)."),
+    "max_moved_share": Spec(_float, lambda v: 0 <= v <= 1, "a fraction from 0 to 1",
+                            "Largest share of accounts that may change territory."),
+    "method": Spec(lambda v: _text(v).lower(), lambda v: v in ("balanced", "lagrangian"),
+                   "balanced or lagrangian", "Rebalancing method (balanced is the best; lagrangian is the baseline)."),
+    "score_measures": Spec(_names, lambda v: True, "measure names separated by commas",
+                           "Measures that make up the account score (default: every measure)."),
+    "score_weights": Spec(_floats, lambda v: all(x >= 0 for x in v), "non-negative numbers separated by commas",
+                          "Weight of each score measure, e.g. 0.5,0.3,0.2."),
+    "score_method": Spec(lambda v: _text(v).lower().replace("-", "").replace(" ", ""),
+                         lambda v: v in SCORE_METHODS, "percentile, minmax or zscore",
+                         "How measures are normalised before weighting."),
+    "tier_cutoffs": Spec(_floats, lambda v: len(v) == 2 and 0 < v[0] < v[1] < 1,
+                         "two increasing fractions, e.g. 0.2,0.5",
+                         "Top share of accounts that are tier A, and top share that are A or B."),
+}
+
+
+def parse_settings(
+    *layers: Mapping[str, Any] | tuple[Mapping[str, Any], str, Mapping[str, int] | None],
+    base: Settings | None = None,
+) -> Settings:
+    """Build Settings from layers, lowest precedence first.
+
+    Each layer is a mapping of key -> value, or a tuple ``(mapping, source, rows)`` where
+    ``source`` names it in messages ("Settings" sheet, "command line") and ``rows`` gives the
+    user row of each key. ``None`` values are skipped. Raises SettingsError listing every
+    problem.
+    """
+    values: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for layer in layers:
+        if isinstance(layer, tuple):
+            mapping, source, rows = layer
+        else:
+            mapping, source, rows = layer, "settings", None
+        for raw_key, raw_value in mapping.items():
+            if raw_value is None:
+                continue
+            key = _key(raw_key)
+            row = rows.get(raw_key) if rows else None
+            is_sheet = rows is not None
+            if key not in SETTINGS:
+                guess = difflib.get_close_matches(key, SETTINGS, n=1)
+                hint = f"; did you mean '{guess[0]}'?" if guess else f"; known settings: {', '.join(SETTINGS)}"
+                problems.append(Problem(source, f"unknown setting '{raw_key}'{hint}", row=row,
+                                        value=raw_key, is_sheet=is_sheet, column_index=0 if row else None))
+                continue
+            spec = SETTINGS[key]
+            try:
+                value = spec.parse(raw_value)
+                ok = spec.check(value)
+            except (ValueError, TypeError):
+                ok = False
+            if not ok:
+                problems.append(Problem(source, f"{key} must be {spec.expect}; got '{raw_value}'", row=row,
+                                        value=raw_value, is_sheet=is_sheet, column_index=1 if row else None))
+                continue
+            values[key] = value
+    if problems:
+        raise SettingsError(problems)
+    return replace(base or Settings(), **values)
+
+
+def _key(raw: Any) -> str:
+    text = normalise_header(raw)
+    for name in SETTINGS:
+        if normalise_header(name) == text:
+            return name
+    return str(raw).strip().lower().replace(" ", "_")
+
+
+def settings_table(settings: Settings) -> list[dict[str, Any]]:
+    """The effective settings as rows (key, value, meaning) for a Settings used sheet."""
+    rows = []
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        if isinstance(value, tuple):
+            value = ",".join(str(v) for v in value)
+        rows.append({"key": f.name, "value": "" if value is None else value, "meaning": SETTINGS[f.name].meaning})
+    return rows

@@ -1,0 +1,550 @@
+"""The workflow layer: one verb per user action, shared by the command line and the add-in.
+
+Each verb takes the input tables (anything with ``name``, ``frame`` and ``is_sheet``, as
+read by :mod:`territory_engine.io` from files or by the add-in from the open workbook) and
+setting overrides, and returns a frozen result whose ``to_sheets()`` gives the output
+sheets as ``{sheet name: DataFrame}``. Verbs never write anything themselves.
+
+=========  ==============================================================
+verb       what it does
+=========  ==============================================================
+check      validates accounts, reps and settings; summarises what it found
+score      adds a score and a tier to every account
+measure    the territory summary of the current alignment
+rebalance  the proposed alignment, moves with reasons, summary before/after
+=========  ==============================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import rebalance as engine
+from .columns import OUTPUT_COLUMNS
+from .errors import InfeasibleError, InputError, Problem, SettingsError
+from .geo import haversine_km
+from .measures import compactness_km, interleaving_share, moved_share, territory_centres, territory_loads
+from .scoring import score as score_accounts
+from .scoring import tiers
+from .settings import Settings, parse_settings, settings_table
+from .validate import AccountTable, settings_pairs, validate_accounts, validate_reps
+
+__all__ = [
+    "Inputs",
+    "Plan",
+    "CheckResult",
+    "ScoreResult",
+    "SummaryResult",
+    "RebalanceResult",
+    "prepare",
+    "check",
+    "score",
+    "measure",
+    "rebalance",
+    "territory_summary",
+]
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The input tables of a scenario, as read from a workbook or files."""
+
+    accounts: Any
+    reps: Any = None
+    settings: Any = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Validated inputs: accounts, reps (or None) and the effective settings."""
+
+    accounts: AccountTable
+    reps: pd.DataFrame | None
+    settings: Settings
+    raw: pd.DataFrame
+
+
+def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None) -> Plan:
+    """Validate every input table and merge the settings (flags win over the sheet).
+
+    Collects the problems of all tables before raising one InputError.
+    """
+    problems: list[Problem] = []
+    accounts = reps = None
+    sheet_layer: tuple = ({}, "Settings", {})
+    if inputs.settings is not None:
+        try:
+            pairs = settings_pairs(inputs.settings)
+            sheet_layer = ({k: v for k, (v, _) in pairs.items()}, inputs.settings.name,
+                           {k: r for k, (_, r) in pairs.items()})
+        except InputError as error:
+            problems += error.problems
+    settings = Settings()
+    try:
+        settings = parse_settings(sheet_layer, ({k: v for k, v in (overrides or {}).items()}, "command line", None))
+    except SettingsError as error:
+        problems += error.problems
+    try:
+        accounts = validate_accounts(inputs.accounts)
+    except InputError as error:
+        problems += error.problems
+    if inputs.reps is not None:
+        try:
+            reps = validate_reps(inputs.reps)
+        except InputError as error:
+            problems += error.problems
+    if problems:
+        raise InputError(problems)
+    _check_measures(accounts, settings)
+    return Plan(accounts=accounts, reps=reps, settings=settings, raw=inputs.accounts.frame)
+
+
+def _check_measures(accounts: AccountTable, settings: Settings) -> None:
+    problems = []
+    known = list(accounts.measures)
+    for key in ("balance", "score_measures"):
+        for name in getattr(settings, key):
+            if name not in known:
+                hint = f"the measures found are: {', '.join(known)}" if known else "no numeric measure column was found"
+                problems.append(Problem("settings", f"{key}: unknown measure '{name}'; {hint}", value=name, is_sheet=False))
+    if settings.weights and settings.balance and len(settings.weights) != len(settings.balance):
+        problems.append(Problem("settings", f"weights: {len(settings.weights)} weights for {len(settings.balance)} "
+                                "balance measures; give one weight per measure", is_sheet=False))
+    if settings.score_weights and len(settings.score_weights) != len(settings.score_measures or known):
+        problems.append(Problem("settings", f"score_weights: {len(settings.score_weights)} weights for "
+                                f"{len(settings.score_measures or known)} score measures; give one per measure",
+                                is_sheet=False))
+    if problems:
+        raise SettingsError(problems)
+
+
+def _balance_measures(plan: Plan) -> tuple[list[str], np.ndarray]:
+    names = list(plan.settings.balance) or list(plan.accounts.measures[:1])
+    weights = np.asarray(plan.settings.weights, dtype=float) if plan.settings.weights else np.ones(len(names))
+    return names, weights
+
+
+# --------------------------------------------------------------------------------------
+# check
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    plan: Plan
+    facts: pd.DataFrame
+
+    def to_sheets(self) -> dict[str, pd.DataFrame]:
+        return {"Check": self.facts}
+
+
+def check(inputs: Inputs, overrides: Mapping[str, Any] | None = None) -> CheckResult:
+    """Validate the inputs; raise InputError listing every problem, else summarise them."""
+    plan = prepare(inputs, overrides)
+    frame = plan.accounts.frame
+    current = frame["territory"].dropna()
+    facts = [
+        ("accounts", len(frame)),
+        ("measures", ", ".join(plan.accounts.measures) or "(none)"),
+        ("current territories", current.nunique()),
+        ("accounts without a territory", int(frame["territory"].isna().sum())),
+        ("locked accounts", int(frame["locked"].sum())),
+        ("reps", 0 if plan.reps is None else len(plan.reps)),
+        ("balance measures", ", ".join(_balance_measures(plan)[0]) or "(none)"),
+    ]
+    for name in plan.accounts.measures:
+        facts.append((f"total {name}", float(frame[name].sum())))
+    return CheckResult(plan, pd.DataFrame(facts, columns=["check", "result"]))
+
+
+# --------------------------------------------------------------------------------------
+# score
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    frame: pd.DataFrame
+    settings: Settings
+
+    def to_sheets(self) -> dict[str, pd.DataFrame]:
+        return {"Scored accounts": self.frame, "Settings used": pd.DataFrame(settings_table(self.settings))}
+
+
+def score(inputs: Inputs, overrides: Mapping[str, Any] | None = None) -> ScoreResult:
+    """Add ``score`` (0..1 for percentile/minmax) and ``tier`` (A/B/C) to every account."""
+    plan = prepare(inputs, overrides)
+    names = list(plan.settings.score_measures) or list(plan.accounts.measures)
+    if not names:
+        raise InputError([Problem(plan.accounts.source, "there is no numeric measure column to score; add one "
+                                  "(for example Potential)", is_sheet=True)])
+    values = plan.accounts.frame[names].to_numpy(dtype=float)
+    weights = plan.settings.score_weights or None
+    s = score_accounts(values, weights, method=plan.settings.score_method)
+    out = plan.raw.copy()
+    out["score"] = np.round(s, 6)
+    out["tier"] = tiers(s, plan.settings.tier_cutoffs)
+    return ScoreResult(out, plan.settings)
+
+
+# --------------------------------------------------------------------------------------
+# measure
+# --------------------------------------------------------------------------------------
+
+
+def territory_summary(
+    accounts: pd.DataFrame,
+    territory: np.ndarray,
+    ids: list[str],
+    *,
+    measures: list[str],
+    balance: list[str],
+    weights: np.ndarray,
+    tolerance: float,
+    capacity: np.ndarray | None = None,
+    bases: np.ndarray | None = None,
+    reps: list[str | None] | None = None,
+    alignment: str = "current",
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The territory summary of one alignment, and its overall balance.
+
+    ``territory`` holds each account's index into ``ids`` (-1: none). Loads are compared to
+    each territory's target: total x capacity / sum of capacities.
+    """
+    k = len(ids)
+    capacity = np.ones(k) if capacity is None else np.asarray(capacity, dtype=float)
+    share = capacity / capacity.sum()
+    lat = accounts["lat"].to_numpy()
+    lon = accounts["lon"].to_numpy()
+    values = accounts[measures].to_numpy(dtype=float) if measures else np.zeros((len(accounts), 0))
+    loads = territory_loads(territory, values, k) if measures else np.zeros((k, 0))
+    totals = values.sum(axis=0)
+    bal_idx = [measures.index(b) for b in balance]
+    bal_totals = totals[bal_idx]
+    shares = np.divide(values[:, bal_idx], bal_totals, out=np.zeros((len(accounts), len(bal_idx))),
+                       where=bal_totals > 0)
+    w = weights / weights.sum() if len(weights) else weights
+    combined = shares @ w if len(bal_idx) else np.ones(len(accounts)) / max(len(accounts), 1)
+    combined_load = territory_loads(territory, combined, k)
+    deviation = combined_load / share - 1
+    centres = territory_centres(lat, lon, combined, territory, k)
+    compact = compactness_km(lat, lon, combined, territory, k, centres=centres)
+    rows: dict[str, Any] = {
+        "alignment": alignment,
+        "territory": ids,
+        "rep": reps if reps is not None else [None] * k,
+        "accounts": np.bincount(territory[territory >= 0], minlength=k)[:k],
+    }
+    for j, name in enumerate(measures):
+        rows[name] = np.round(loads[:, j], 2)
+    for j, name in zip(bal_idx, balance):
+        target = totals[j] * share
+        rows[f"{name} share of target"] = np.round(np.divide(loads[:, j], target, out=np.zeros(k), where=target > 0), 4)
+    rows["deviation"] = np.round(deviation, 4)
+    rows["status"] = np.where(deviation > tolerance, "over-served",
+                              np.where(deviation < -tolerance, "under-served", "balanced"))
+    rows["compactness km"] = np.round(compact, 1)
+    if bases is not None:
+        keep = territory >= 0
+        d = haversine_km(lat[keep], lon[keep], bases[territory[keep], 0], bases[territory[keep], 1])
+        cnt = np.bincount(territory[keep], minlength=k)
+        rows["mean km to base"] = np.round(np.divide(np.bincount(territory[keep], d, minlength=k), cnt,
+                                                     out=np.full(k, np.nan), where=cnt > 0), 1)
+    if "sales" in measures and "potential" in measures:
+        s, p = loads[:, measures.index("sales")], loads[:, measures.index("potential")]
+        rows["penetration"] = np.round(np.divide(s, p, out=np.full(k, np.nan), where=p > 0), 4)
+    table = pd.DataFrame(rows)
+    nonzero = combined_load[share > 0] / share[share > 0]
+    overall = {
+        "alignment": alignment,
+        "largest deviation": float(np.abs(deviation).max()) if k else 0.0,
+        "coefficient of variation": float(np.std(nonzero) / np.mean(nonzero)) if k and np.mean(nonzero) > 0 else 0.0,
+        "within tolerance": bool((np.abs(deviation) <= tolerance + 1e-9).all()),
+        "territories over": int((deviation > tolerance + 1e-9).sum()),
+        "territories under": int((deviation < -tolerance - 1e-9).sum()),
+        "weighted compactness km": float(np.nansum(compact * combined_load) / max(combined_load.sum(), 1e-300)),
+        "interleaving share": interleaving_share(lat[territory >= 0], lon[territory >= 0], territory[territory >= 0])
+        if (territory >= 0).sum() > 1 else 0.0,
+    }
+    return table, overall
+
+
+@dataclass(frozen=True)
+class SummaryResult:
+    summary: pd.DataFrame
+    balance: pd.DataFrame
+    settings: Settings
+
+    def to_sheets(self) -> dict[str, pd.DataFrame]:
+        return {"Territory summary": self.summary, "Balance": self.balance}
+
+
+def _territory_ids(plan: Plan) -> tuple[list[str], np.ndarray, list[Problem]]:
+    """Territory ids (current ones, then Reps ones), and each account's current index."""
+    frame = plan.accounts.frame
+    seen = list(dict.fromkeys(frame["territory"].dropna().tolist()))
+    problems = []
+    if plan.reps is not None:
+        rep_ids = plan.reps["territory"].tolist()
+        missing = [t for t in seen if t not in rep_ids]
+        if missing:
+            problems.append(Problem("Reps", "territories " + ", ".join(repr(m) for m in missing[:10])
+                                    + " appear in the accounts but have no row in Reps; add a row for each",
+                                    is_sheet=True))
+        ids = rep_ids
+    else:
+        ids = sorted(seen, key=_natural)
+    index = {t: i for i, t in enumerate(ids)}
+    current = frame["territory"].map(index).fillna(-1).to_numpy(dtype=int)
+    return ids, current, problems
+
+
+def _natural(text: str):
+    import re
+
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", str(text))]
+
+
+def measure(inputs: Inputs, overrides: Mapping[str, Any] | None = None) -> SummaryResult:
+    """The territory summary of the current alignment."""
+    plan = prepare(inputs, overrides)
+    ids, current, problems = _territory_ids(plan)
+    if not ids:
+        raise InputError([Problem(plan.accounts.source, "no account has a territory; fill the Territory column "
+                                  "or run rebalance with --territories", is_sheet=True)])
+    if problems:
+        raise InputError(problems)
+    names, weights = _balance_measures(plan)
+    table, overall = territory_summary(
+        plan.accounts.frame, current, ids, measures=list(plan.accounts.measures), balance=names, weights=weights,
+        tolerance=plan.settings.tolerance, **_rep_facts(plan, ids),
+    )
+    return SummaryResult(table, pd.DataFrame([overall]), plan.settings)
+
+
+def _rep_facts(plan: Plan, ids: list[str]) -> dict[str, Any]:
+    if plan.reps is None:
+        return {}
+    reps = plan.reps.set_index("territory").reindex(ids)
+    return {
+        "capacity": reps["capacity"].fillna(1.0).to_numpy(dtype=float),
+        "bases": reps[["lat", "lon"]].to_numpy(dtype=float),
+        "reps": [None if pd.isna(r) else r for r in reps["rep"]],
+    }
+
+
+# --------------------------------------------------------------------------------------
+# rebalance
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RebalanceResult:
+    """A proposed alignment with its moves, its summary before and after, and its settings."""
+
+    proposed: pd.DataFrame
+    moves: pd.DataFrame
+    summary: pd.DataFrame
+    balance: pd.DataFrame
+    settings: Settings
+    within_tolerance: bool
+    reasons: tuple[str, ...] = ()
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def to_sheets(self) -> dict[str, pd.DataFrame]:
+        sheets = {
+            "Proposed alignment": self.proposed,
+            "Territory summary": self.summary,
+            "Balance": self.balance,
+            "Moves": self.moves,
+            "Settings used": pd.DataFrame(settings_table(self.settings)),
+        }
+        if self.reasons:
+            sheets["Balance problems"] = pd.DataFrame({"problem": list(self.reasons)})
+        return sheets
+
+
+def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
+              progress: Progress | None = None) -> RebalanceResult:
+    """Rebalance the territories; raise InfeasibleError (with the best result) if impossible."""
+    plan = prepare(inputs, overrides)
+    s = plan.settings
+    frame = plan.accounts.frame
+    ids, current, problems = _territory_ids(plan)
+    if problems:
+        raise InputError(problems)
+    k = s.territories or len(ids)
+    if k < 1:
+        raise SettingsError("no account has a territory, so the number of territories is unknown; "
+                            "give --territories (or a 'territories' setting)")
+    if k > len(frame):
+        raise SettingsError(f"territories: {k} territories need at least {k} accounts, but there are only "
+                            f"{len(frame)}; use fewer territories")
+    if plan.reps is not None and k != len(ids):
+        raise SettingsError(f"territories: {k} territories were asked for, but Reps lists {len(ids)}; "
+                            "give one Reps row per territory")
+    names, weights = _balance_measures(plan)
+    if not names:
+        raise InputError([Problem(plan.accounts.source, "there is no numeric measure column to balance; add one "
+                                  "(for example Potential)", is_sheet=True)])
+    fresh = s.fresh or k != len(ids)
+    if k > len(ids):
+        ids = ids + _new_ids(ids, k - len(ids))
+    measures = frame[names].to_numpy(dtype=float)
+    rep = _rep_facts(plan, ids)
+    blocks = _blocks(frame, s.block)
+    locked = frame["locked"].to_numpy(dtype=bool) & (current >= 0)
+    try:
+        alignment = engine.design(
+            frame["lat"].to_numpy(), frame["lon"].to_numpy(), measures, k=k, tolerance=s.tolerance,
+            weights=weights, each_measure=s.balance_each_measure, current=current, locked=locked,
+            bases=rep.get("bases"), capacity=rep.get("capacity"), fresh=fresh,
+            disruption_weight=s.disruption_weight, max_moved_share=s.max_moved_share, blocks=blocks,
+            method=s.method, seed=s.seed, measure_names=names, progress=progress,
+        )
+        reasons: tuple[str, ...] = ()
+    except InfeasibleError as error:
+        alignment = error.result
+        reasons = tuple(_name_territories(r, ids) for r in error.reasons)
+    proposed_index = alignment.territory
+    if fresh and plan.reps is None and (current >= 0).any():
+        proposed_index = _match_ids(current, proposed_index, measures @ (weights / weights.sum()), k)
+    result = _result(plan, ids, current, proposed_index, names, weights, rep, reasons, alignment)
+    if reasons:
+        raise InfeasibleError(list(reasons), result=result)
+    return result
+
+
+def _new_ids(ids: list[str], count: int) -> list[str]:
+    out, i = [], 1
+    while len(out) < count:
+        name = f"New {i}"
+        if name not in ids:
+            out.append(name)
+        i += 1
+    return out
+
+
+def _blocks(frame: pd.DataFrame, block: str):
+    if block == "none":
+        return None
+    if block == "zip":
+        keys = frame["zip"].astype(object).where(frame["zip"].notna(), None)
+    else:
+        keys = frame["state"].astype(str) + "|" + frame["county"].astype(str)
+        keys = keys.where(frame["county"].notna(), None)
+    # Accounts without a block stand alone.
+    alone = pd.Series("#row" + frame.index.astype(str), index=frame.index)
+    return keys.fillna(alone).astype(str).to_numpy()
+
+
+def _match_ids(current, proposed, weight, k) -> np.ndarray:
+    """Relabel fresh territories so each keeps the id of the current one it overlaps most."""
+    from scipy.optimize import linear_sum_assignment
+
+    overlap = np.zeros((k, k))
+    has = current >= 0
+    np.add.at(overlap, (proposed[has], current[has]), weight[has] + 1e-9)
+    rows, cols = linear_sum_assignment(-overlap)
+    mapping = np.empty(k, dtype=int)
+    mapping[rows] = cols
+    return mapping[proposed]
+
+
+def _name_territories(reason: str, ids: list[str]) -> str:
+    import re
+
+    return re.sub(r"territory #(\d+)", lambda m: f"territory {ids[int(m.group(1))]}", reason)
+
+
+def _result(plan, ids, current, proposed, names, weights, rep, reasons, alignment) -> RebalanceResult:
+    s = plan.settings
+    frame = plan.accounts.frame
+    k = len(ids)
+    ids_arr = np.array(ids, dtype=object)
+    moved = (current >= 0) & (proposed != current)
+    summary_args = dict(measures=list(plan.accounts.measures), balance=names, weights=weights,
+                        tolerance=s.tolerance, **rep)
+    before, before_overall = territory_summary(frame, current, ids, alignment="current", **summary_args)
+    after, after_overall = territory_summary(frame, proposed, ids, alignment="proposed", **summary_args)
+    combined = _combined(frame, names, weights)
+    after_overall["moved accounts"] = int(moved.sum())
+    after_overall["moved share of balance measure"] = moved_share(current, proposed, combined)
+    before_overall["moved accounts"] = 0
+    before_overall["moved share of balance measure"] = 0.0
+    reason_text = _reasons(frame, current, proposed, ids, combined, before, after, rep.get("bases"), s.tolerance, alignment)
+    out = plan.raw.copy()
+    out["proposed_territory"] = ids_arr[proposed]
+    out["moved"] = moved
+    out["move_reason"] = reason_text
+    moves = pd.DataFrame({
+        "account_id": frame["account_id"][moved].to_numpy(),
+        "account_name": frame["account_name"][moved].to_numpy(),
+        "from": ids_arr[current[moved]] if moved.any() else [],
+        "to": ids_arr[proposed[moved]] if moved.any() else [],
+        **{name: frame[name][moved].to_numpy() for name in names},
+        "reason": reason_text[moved],
+    })
+    facts = {"territories": k, "moved": int(moved.sum()), "method": alignment.method, "seed": alignment.seed}
+    assert list(out.columns[-3:]) == list(OUTPUT_COLUMNS)
+    return RebalanceResult(
+        proposed=out,
+        moves=moves,
+        summary=pd.concat([before, after], ignore_index=True),
+        balance=pd.DataFrame([before_overall, after_overall]),
+        settings=s,
+        within_tolerance=not reasons,
+        reasons=reasons,
+        facts=facts,
+    )
+
+
+def _combined(frame, names, weights) -> np.ndarray:
+    values = frame[names].to_numpy(dtype=float)
+    totals = values.sum(axis=0)
+    shares = np.divide(values, totals, out=np.zeros_like(values), where=totals > 0)
+    return shares @ (weights / weights.sum())
+
+
+def _reasons(frame, current, proposed, ids, combined, before, after, bases, tolerance, alignment) -> np.ndarray:
+    """A sentence per moved account: from, to, whose balance it fixes, the km it adds or saves."""
+    n = len(frame)
+    text = np.full(n, "", dtype=object)
+    moved = np.flatnonzero((current >= 0) & (proposed != current))
+    if len(moved) == 0:
+        return text
+    lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
+    k = len(ids)
+    if bases is not None and np.isfinite(bases).all():
+        old_c = new_c = bases
+        where = "rep base"
+    else:
+        old_c = territory_centres(lat, lon, combined, current, k)
+        new_c = territory_centres(lat, lon, combined, proposed, k)
+        where = "centre"
+    dev_before = before["deviation"].to_numpy()
+    dev_after = after["deviation"].to_numpy()
+    frm, to = current[moved], proposed[moved]
+    km_old = haversine_km(lat[moved], lon[moved], old_c[frm, 0], old_c[frm, 1])
+    km_new = haversine_km(lat[moved], lon[moved], new_c[to, 0], new_c[to, 1])
+    for row, a, b, d_old, d_new in zip(moved, frm, to, km_old, km_new):
+        parts = []
+        if dev_before[a] > tolerance:
+            parts.append(f"{ids[a]} was {dev_before[a]:+.1%} over its target (now {dev_after[a]:+.1%})")
+        if dev_before[b] < -tolerance:
+            parts.append(f"{ids[b]} was {dev_before[b]:+.1%} under its target (now {dev_after[b]:+.1%})")
+        why = "balance: " + "; ".join(parts) if parts else (
+            "balance of neighbouring territories" if alignment.moved_reason[row] != "compactness"
+            else "compactness: nearer the new territory")
+        delta = d_new - d_old
+        km = (f"{abs(delta):.0f} km nearer its {where}" if delta < 0 else f"{delta:.0f} km farther from its {where}")
+        if not np.isfinite(delta):
+            km = "distance unknown"
+        text[row] = f"{ids[a]} -> {ids[b]}; {why}; {km}"
+    return text
