@@ -123,7 +123,7 @@ NOUNS_BY_INDUSTRY = {
                    "Public Library", "School District", "Parks Department"),
     "Technology": ("Software", "Data Systems", "Networks", "Labs", "Digital", "IT Services"),
 }
-SUFFIXES = ("Inc.", "LLC", "Co.", "Corp.", "Group", "Ltd.", "& Sons", "Partners", "")
+SUFFIXES = ("Inc.", "LLC", "Co.", "Corp.", "Group", "Ltd.", "& Sons", "")
 
 
 # --------------------------------------------------------------------------------------------
@@ -333,15 +333,17 @@ SETTINGS = (
     ("balance_each_measure", False,
      "TRUE: every measure must be within tolerance on its own; FALSE: their weighted blend."),
     ("disruption_weight", 1,
-     "How strongly to prefer keeping accounts with their current rep (0 = start from scratch)."),
+     "How strongly accounts stay with their current territory and rep (0: compactness only; "
+     "1: move only for balance or a large gain)."),
     ("max_moved_share", 1,
-     "Largest share of potential allowed to change territory (1 = no limit, 0.2 = 20%)."),
+     "Largest share of accounts allowed to change territory (1 = no limit, 0.2 = 20%)."),
     ("seed", 7, "Random seed: the same data and settings always give the same alignment."),
     ("score_measures", "potential,sales,opportunities",
      "Columns combined into the account score by Score accounts."),
     ("score_weights", "0.5,0.3,0.2", "Weight of each score measure, in the same order."),
     ("score_method", "percentile",
-     "How each score measure is scaled before weighting: percentile rank (0 to 1)."),
+     "How each score measure is scaled before weighting: percentile (rank from 0 to 1), "
+     "minmax or zscore."),
     ("tier_cutoffs", "0.2,0.5",
      "Score shares for tiers: the top 20% of accounts are tier A, the next 30% tier B, the rest C."),
 )
@@ -410,7 +412,7 @@ def _read_me_rows() -> list[tuple[str, str | None, str | None]]:
         ("step", "1. Check the data",
          "Finds missing ids, duplicate ids, ZIP codes that do not exist, numbers typed as text "
          "and unknown settings, and lists each problem with its cell (for example Accounts!L14) "
-         "and how to fix it."),
+         "and how to fix it. Fix the problems in the input sheets and check again."),
         ("step", "2. Look at the current balance",
          "Territory summary: per territory, the accounts, potential, sales, workload and how "
          "far each is from its target (its balance)."),
@@ -419,20 +421,21 @@ def _read_me_rows() -> list[tuple[str, str | None, str | None]]:
          "target on the balance measures, moves as few accounts as it can, keeps locked "
          "accounts where they are and keeps territories compact."),
         ("step", "4. Review the proposal",
-         "Read the proposed alignment (a Proposed Territory column per account), the Moves "
-         "sheet (every account that changes territory, with the reason) and the new Territory "
-         "summary. Change the settings and rebalance again if needed."),
+         "Read the Proposed alignment sheet (the proposed territory of every account and "
+         "whether it moved), the Moves sheet (every account that changes territory, with the "
+         "reason), the new Territory summary and the Balance sheet. Change the settings and "
+         "rebalance again if needed."),
         ("step", "5. Open the map",
          "Shows the accounts coloured by territory, the reps' home bases and the moves. The map "
          "is a file that works offline."),
         ("blank", None, None),
         ("heading", "In Excel: the Territory ribbon tab", None),
-        ("step", "Check data", "Step 1: checks the Accounts, Reps and Settings sheets; problems "
-                               "go to an Errors sheet."),
-        ("step", "Score accounts", "Adds a score and a tier (A, B, C) per account, from the "
-                                   "score_ settings, on a new sheet."),
-        ("step", "Rebalance", "Step 3: writes the proposal, the moves with their reasons and the "
-                              "new summary to new sheets."),
+        ("step", "Check data", "Step 1: checks the Accounts, Reps and Settings sheets; what it "
+                               "found goes to a Check sheet, problems to an Errors sheet."),
+        ("step", "Score accounts", "Adds a score and a tier (A, B, C) to every account, from the "
+                                   "score_ settings, on a Scored accounts sheet."),
+        ("step", "Rebalance", "Step 3: writes the Proposed alignment, the Moves with their "
+                              "reasons, the Territory summary and the Balance to new sheets."),
         ("step", "Territory summary", "Step 2: the balance of the current (or proposed) "
                                       "alignment, on a new sheet."),
         ("step", "Open map", "Step 5: opens the interactive map in your browser."),
@@ -440,9 +443,12 @@ def _read_me_rows() -> list[tuple[str, str | None, str | None]]:
         ("step", "Help", "Opens this guide."),
         ("blank", None, None),
         ("heading", "On the command line", None),
-        ("step", "Current balance", CLI_LINES[0]),
-        ("step", "Rebalance to a new file", CLI_LINES[1]),
+        ("step", "Current balance (step 2)", CLI_LINES[0]),
+        ("step", "Rebalance to a new file (steps 3 and 4)", CLI_LINES[1]),
         ("step", "Make a fresh copy of this demo", CLI_LINES[2]),
+        ("text", "The rebalance command reads this workbook and writes proposed.xlsx, with the "
+                 "same sheets as the Rebalance button; this workbook is left unchanged. Options "
+                 "given on the command line win over the Settings sheet.", None),
         ("blank", None, None),
         ("heading", "Sheets", None),
         ("step", "Read me", "This guide."),
@@ -460,7 +466,10 @@ def _read_me_rows() -> list[tuple[str, str | None, str | None]]:
              ("blank", None, None), ("heading", "Reps columns", None)]
     rows += [("step", name, meaning) for name, meaning in REP_COLUMNS]
     rows += [("blank", None, None), ("heading", "Settings keys", None)]
-    rows += [("step", key, f"{_value_text(value)}: {meaning}") for key, value, meaning in SETTINGS]
+    rows += [("step", key, f"{meaning} Demo value: {_value_text(value)}.")
+             for key, value, meaning in SETTINGS]
+    rows += [("text", "Settings given on the command line or in the ribbon's dialog win over "
+                      "this sheet; keys left out take their defaults.", None)]
     return rows
 
 
@@ -479,6 +488,8 @@ def _write_read_me(ws) -> None:
         if style in ("title", "heading", "text"):
             cell = ws.cell(row=r, column=1, value=a)
             cell.font = TITLE if style == "title" else HEADING if style == "heading" else Font()
+            if style == "title":
+                ws.row_dimensions[r].height = 24
             if style == "text":
                 ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=2)
                 cell.alignment = WRAP
