@@ -1,0 +1,45 @@
+"""Hypothesis strategies shared by the property tests."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+
+@st.composite
+def instances(draw, *, min_n=20, max_n=300, max_k=8, with_current=None, with_locks=None):
+    """A random rebalancing instance: points around a few towns, lognormal measures."""
+    n = draw(st.integers(min_n, max_n))
+    k = draw(st.integers(2, max_k))
+    seed = draw(st.integers(0, 2**31 - 1))
+    rng = np.random.default_rng(seed)
+    towns = rng.uniform([38.0, -80.0], [43.0, -71.0], size=(rng.integers(1, 6), 2))
+    which = rng.integers(0, len(towns), n)
+    lat = towns[which, 0] + rng.normal(0, 0.3, n)
+    lon = towns[which, 1] + rng.normal(0, 0.3, n)
+    m = draw(st.integers(1, 3))
+    sigma = draw(st.sampled_from([0.3, 0.8, 1.2]))
+    measures = rng.lognormal(3.0, sigma, size=(n, m))
+    has_current = draw(st.booleans()) if with_current is None else with_current
+    current = rng.integers(0, k, n) if has_current else None
+    if has_current and draw(st.booleans()):
+        # A plausible current alignment: nearest of k random seeds.
+        seeds = rng.choice(n, k, replace=False)
+        d = (lat[:, None] - lat[seeds]) ** 2 + (lon[:, None] - lon[seeds]) ** 2
+        current = d.argmin(axis=1)
+        current[seeds] = np.arange(k)
+    locks = draw(st.booleans()) if with_locks is None else with_locks
+    locked = (rng.random(n) < 0.05) if (locks and has_current) else None
+    return {
+        "lat": lat,
+        "lon": lon,
+        "measures": measures,
+        "k": k,
+        "current": current,
+        "locked": locked,
+        "tolerance": draw(st.sampled_from([0.03, 0.05, 0.1, 0.2])),
+        "fresh": draw(st.booleans()),
+        "seed": draw(st.integers(0, 1000)),
+        "weights": rng.uniform(0.1, 1.0, m) if m > 1 else None,
+        "each_measure": m > 1 and draw(st.booleans()),
+    }
