@@ -345,7 +345,8 @@ SETTINGS = (
      "How each score measure is scaled before weighting: percentile (rank from 0 to 1), "
      "minmax or zscore."),
     ("tier_cutoffs", "0.2,0.5",
-     "Score shares for tiers: the top 20% of accounts are tier A, the next 30% tier B, the rest C."),
+     "Score shares for tiers: the top 20% of accounts are tier A, the next 30% tier B, "
+     "the rest C."),
 )
 
 ACCOUNT_COLUMNS = (
