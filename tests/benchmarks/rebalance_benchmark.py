@@ -145,7 +145,11 @@ def run_design(inst: Instance, method: str, *, fresh: bool, seed: int = SEED):
     return result, seconds, reasons
 
 
-def part1(instances: list[Instance], repeat: int) -> list[dict]:
+def part1(instances: list[Instance], repeat: int, *, child_from: int, time_limit: float,
+          folder: Path) -> list[dict]:
+    """Every method x {realign, fresh} on every instance. Instances of ``child_from`` accounts or
+    more run in a fresh process each (so a run can be stopped after ``time_limit`` seconds, and
+    its peak RSS is its own)."""
     rows = []
     for inst in instances:
         potential = inst.measures[:, 0]
@@ -162,15 +166,35 @@ def part1(instances: list[Instance], repeat: int) -> list[dict]:
             "interleaving_pct": 100 * interleaving_share(inst.lat, inst.lon, inst.current),
             "empty_territories": int(np.sum(loads == 0)), "reasons": "",
         })
+        in_child = inst.n >= child_from
+        npz = save_instance(inst, folder) if in_child else None
+        runs = repeat if inst.n < FULL_SHEET_ROWS else 1
         for mode in ("realign", "fresh"):
             for method in METHODS:
                 log(f"part 1: {inst.n:,}/{inst.k} {method} {mode} ...")
-                times = []
-                result = reasons = None
-                for r in range(repeat if inst.n < FULL_SHEET_ROWS else 1):
-                    result, seconds, reasons = run_design(inst, method, fresh=(mode == "fresh"))
+                times, peak = [], None
+                territory = reasons = None
+                timed_out = False
+                for _ in range(runs):
+                    if in_child:
+                        child = design_in_child(npz, method, fresh=(mode == "fresh"), time_limit=time_limit)
+                        if child.get("timeout"):
+                            timed_out = True
+                            break
+                        territory, seconds, reasons = child["territory"], child["seconds"], child["reasons"]
+                        peak = max(peak or 0.0, child["maxrss_kb"] / 2**20)
+                    else:
+                        result, seconds, reasons = run_design(inst, method, fresh=(mode == "fresh"))
+                        territory = np.asarray(result.territory)
                     times.append(seconds)
-                territory = np.asarray(result.territory)
+                if timed_out and territory is None:
+                    rows.append({"accounts": inst.n, "territories": inst.k, "mode": mode, "method": method,
+                                 "seconds": float("nan"), "runs": 0, "start_dev_pct": 100 * start_dev,
+                                 "within": False, "timeout": True, "required_pct": 100 * required,
+                                 "moved_ratio": float("nan"), "interleaving_pct": float("nan"),
+                                 "reasons": f"stopped after {time_limit:.0f} s (--time-limit)"})
+                    log(f"    stopped after {time_limit:.0f} s")
+                    continue
                 moved = moved_share(inst.current, territory, potential)
                 dev = worst_deviation(territory, potential, inst.k)
                 compact = compactness_km(inst.lat, inst.lon, potential, territory, inst.k)
@@ -185,7 +209,7 @@ def part1(instances: list[Instance], repeat: int) -> list[dict]:
                     "start_dev_pct": 100 * start_dev,
                     "worst_dev_pct": 100 * dev,
                     "within": bool(dev <= TOLERANCE + 1e-9),
-                    "engine_says_within": bool(result.within_tolerance) and reasons is None,
+                    "peak_rss_gb": peak,
                     "compact_km": float(np.nansum(compact * loads) / loads.sum()),
                     "moved_pct": 100 * moved,
                     "required_pct": 100 * required,
@@ -206,12 +230,12 @@ def part1(instances: list[Instance], repeat: int) -> list[dict]:
          ("within", "within tol", ""), ("compact_km", "compact km", ".1f"),
          ("moved_pct", "moved %", ".1f"), ("required_pct", "required %", ".1f"),
          ("moved_ratio", "moved/required", ".2f"), ("interleaving_pct", "interleaving %", ".2f"),
-         ("empty_territories", "empty", "d")],
+         ("empty_territories", "empty", "d"), ("peak_rss_gb", "peak RSS GB", ".2f")],
     )
     infeasible = [r for r in rows if r["reasons"]]
     for r in infeasible:
-        print(f"  InfeasibleError at {r['accounts']:,}/{r['territories']} {r['method']} {r['mode']}: "
-              f"{r['reasons']}")
+        what = "Stopped" if r.get("timeout") else "InfeasibleError"
+        print(f"  {what} at {r['accounts']:,}/{r['territories']} {r['method']} {r['mode']}: {r['reasons']}")
     return rows
 
 
@@ -348,21 +372,47 @@ from territory_engine.errors import InfeasibleError
 from territory_engine.rebalance import design
 data = np.load({npz!r})
 start = time.perf_counter()
+reasons = None
 try:
     result = design(data["lat"], data["lon"], data["measures"], k=int(data["k"]), tolerance={tol!r},
-                    weights={weights!r}, current=data["current"], method={method!r}, seed={seed!r})
-    within = bool(result.within_tolerance)
+                    weights={weights!r}, current=data["current"], fresh={fresh!r}, method={method!r},
+                    seed={seed!r})
 except InfeasibleError as error:
-    within = False
+    result, reasons = error.result, list(error.reasons)
 seconds = time.perf_counter() - start
-print(json.dumps({{"seconds": seconds, "within": within,
-                  "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}))
+np.save({out!r}, np.asarray(result.territory))
+print(json.dumps({{"seconds": seconds, "within": bool(result.within_tolerance) and reasons is None,
+                  "reasons": reasons, "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}))
 """
+
+
+def design_in_child(npz: Path, method: str, *, fresh: bool, time_limit: float) -> dict:
+    """``design`` in a fresh Python process: seconds, peak RSS, territory (or a timeout)."""
+    out = npz.with_name(f"territory-{method}-{'fresh' if fresh else 'realign'}.npy")
+    code = CHILD_DESIGN.format(root=str(HERE.parent.parent), npz=str(npz), tol=TOLERANCE,
+                               weights=WEIGHTS, fresh=fresh, method=method, seed=SEED, out=str(out))
+    try:
+        child = fresh_child(code, timeout=time_limit)
+    except subprocess.TimeoutExpired:
+        return {"timeout": True, "seconds": time_limit}
+    child["territory"] = np.load(out)
+    out.unlink()
+    return child
+
+
+def save_instance(inst: Instance, folder: Path) -> Path:
+    npz = folder / f"instance-{inst.n}-{inst.k}.npz"
+    np.savez(npz, lat=inst.lat, lon=inst.lon, measures=inst.measures, current=inst.current, k=inst.k)
+    return npz
+
 
 CHILD_COMMAND = """
 import json, resource, subprocess, sys, time
 start = time.perf_counter()
-done = subprocess.run({command!r}, capture_output=True, text=True)
+try:
+    done = subprocess.run({command!r}, capture_output=True, text=True, timeout={timeout!r})
+except subprocess.TimeoutExpired:
+    done = subprocess.CompletedProcess([], returncode=-9, stdout="", stderr="stopped by --time-limit")
 seconds = time.perf_counter() - start
 print(json.dumps({{"seconds": seconds, "returncode": done.returncode, "stderr": done.stderr[-2000:],
                   "stdout": done.stdout[-2000:],
@@ -370,8 +420,8 @@ print(json.dumps({{"seconds": seconds, "returncode": done.returncode, "stderr": 
 """
 
 
-def fresh_child(code: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+def fresh_child(code: str, timeout: float | None = None) -> dict:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
         raise RuntimeError(f"child failed: {done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -383,15 +433,14 @@ def cli_available() -> bool:
     return importlib.util.find_spec("territory_engine.cli") is not None
 
 
-def part3() -> list[dict]:
+def part3(p1: list[dict], *, time_limit: float, folder: Path) -> list[dict]:
     import pandas as pd
 
-    root = str(HERE.parent.parent)
     n, k = FULL_SHEET_ROWS, 1_000
     rows: list[dict] = []
     log(f"part 3: drawing the {n:,}-account instance ...")
     inst = make_instance(n, k, seed=SEED)
-    folder = Path(tempfile.mkdtemp(prefix="territory-bench-"))
+    folder = Path(tempfile.mkdtemp(prefix="full-sheet-", dir=folder))
     try:
         csv_path = write_csv(inst, folder / "accounts.csv")
         size_mb = csv_path.stat().st_size / 1e6
@@ -405,15 +454,28 @@ def part3() -> list[dict]:
         rows.append({"step": f"pandas.read_csv ({size_mb:.0f} MB, median of 3)", "seconds": read_seconds,
                      "ratio": 1.0})
 
-        npz = folder / "instance.npz"
-        np.savez(npz, lat=inst.lat, lon=inst.lon, measures=inst.measures, current=inst.current, k=k)
+        npz = None
         for method in METHODS:
-            log(f"part 3: design {method} (realign) in a fresh process ...")
-            child = fresh_child(CHILD_DESIGN.format(root=root, npz=str(npz), tol=TOLERANCE,
-                                                    weights=WEIGHTS, method=method, seed=SEED))
-            rows.append({"step": f"design(method={method!r}, k={k}) in a fresh process",
-                         "seconds": child["seconds"], "ratio": child["seconds"] / read_seconds,
-                         "peak_rss_gb": child["maxrss_kb"] / 2**20, "within": child["within"]})
+            done = next((r for r in p1 if r["accounts"] == n and r["territories"] == k
+                         and r["method"] == method and r["mode"] == "realign"), None)
+            step = f"design(method={method!r}, k={k}) realign, in a fresh process"
+            if done is None:
+                log(f"part 3: design {method} (realign) in a fresh process ...")
+                npz = npz or save_instance(inst, folder)
+                child = design_in_child(npz, method, fresh=False, time_limit=time_limit)
+                if child.get("timeout"):
+                    done = {"seconds": float("nan"), "timeout": True}
+                else:
+                    dev = worst_deviation(child["territory"], inst.measures[:, 0], k)
+                    done = {"seconds": child["seconds"], "peak_rss_gb": child["maxrss_kb"] / 2**20,
+                            "within": bool(dev <= TOLERANCE + 1e-9)}
+            else:
+                step += " (from part 1)"
+            if done.get("timeout"):
+                rows.append({"step": step + f": stopped after {time_limit:.0f} s", "timeout": True})
+                continue
+            rows.append({"step": step, "seconds": done["seconds"], "ratio": done["seconds"] / read_seconds,
+                         "peak_rss_gb": done.get("peak_rss_gb"), "within": done.get("within")})
 
         if cli_available():
             out_csv = folder / "out.csv"
@@ -426,7 +488,7 @@ def part3() -> list[dict]:
                 command = [sys.executable, "-c", "from territory_engine.cli import main; main()",
                            "rebalance", *args]
             log("part 3: " + " ".join(Path(c).name if i == 0 else c for i, c in enumerate(command)) + " ...")
-            child = fresh_child(CHILD_COMMAND.format(command=command))
+            child = fresh_child(CHILD_COMMAND.format(command=command, timeout=time_limit))
             row = {"step": f"territory rebalance FILE.csv --territories {k} --balance potential "
                            f"--tolerance {TOLERANCE} --output OUT.csv",
                    "seconds": child["seconds"], "ratio": child["seconds"] / read_seconds,
@@ -457,7 +519,7 @@ def part3() -> list[dict]:
 # --------------------------------------------------------------------------------------
 
 
-def summary(p1: list[dict], p2: list[dict], p3: list[dict]) -> None:
+def summary(p1: list[dict], p2: list[dict], p3: list[dict], *, time_limit: float) -> None:
     print("\nSummary (targets)")
 
     def line(ok: bool, text: str) -> None:
@@ -467,8 +529,15 @@ def summary(p1: list[dict], p2: list[dict], p3: list[dict]) -> None:
         runs = [r for r in p1 if r["method"] == method and r["mode"] != "current"]
         if not runs:
             continue
+        stopped = [r for r in runs if r.get("timeout")]
+        line(not stopped, f"{method}: every run finished within --time-limit {time_limit:.0f} s"
+             + (": stopped " + ", ".join(f"{r['accounts']:,}/{r['territories']} {r['mode']}"
+                                         for r in stopped) if stopped else ""))
+        runs = [r for r in runs if not r.get("timeout")]
+        if not runs:
+            continue
         bad = [r for r in runs if not r["within"]]
-        line(not bad, f"{method}: every run within the {TOLERANCE:.0%} tolerance"
+        line(not bad, f"{method}: every finished run within the {TOLERANCE:.0%} tolerance"
              + (": misses " + ", ".join(f"{r['accounts']:,}/{r['territories']} {r['mode']} "
                                         f"({r['worst_dev_pct']:.1f}%)" for r in bad) if bad else ""))
         realign = [r for r in runs if r["mode"] == "realign" and np.isfinite(r["moved_ratio"])]
@@ -491,6 +560,9 @@ def summary(p1: list[dict], p2: list[dict], p3: list[dict]) -> None:
         print(f"  INFO  k-means-constrained potential deviation {kmc['worst_dev_pct']:.1f}% "
               f"(it balances counts); objective {100 * (kmc['objective'] / ours['objective'] - 1):+.1f}% vs balanced")
     for r in p3:
+        if r.get("timeout"):
+            line(False, r["step"])
+            continue
         if r.get("peak_rss_gb") is None:
             continue
         if r["step"].startswith("territory rebalance"):
@@ -514,26 +586,35 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median reported)")
     parser.add_argument("--out", type=Path, default=None, help="folder for CSV files of the results")
     parser.add_argument("--parts", default="1,2,3", help="which parts to run, e.g. 1,2")
+    parser.add_argument("--time-limit", type=float, default=900.0,
+                        help="seconds before a run in a child process is stopped and counted as a miss")
+    parser.add_argument("--child-from", type=int, default=100_000,
+                        help="instances of this many accounts or more run each design in a fresh process")
     args = parser.parse_args(argv)
     parts = {int(p) for p in args.parts.split(",") if p.strip()}
     print(f"Rebalancing benchmark: sizes={args.sizes}, repeat={args.repeat}, methods={', '.join(METHODS)}, "
           f"python {sys.version.split()[0]}, numpy {np.__version__}, {os.cpu_count()} CPUs")
     p1 = p2 = p3 = []
-    if 1 in parts:
-        sizes = SIZES[args.sizes]
-        instances = []
-        for n, k in sizes:
-            log(f"drawing {n:,}/{k} ...")
-            instances.append(make_instance(n, k, seed=SEED))
-        p1 = part1(instances, args.repeat)
-        write_rows(args.out, "part1_methods", p1)
-    if 2 in parts:
-        p2 = part2(args.repeat)
-        write_rows(args.out, "part2_versus_exact", p2)
-    if 3 in parts and args.sizes == "all":
-        p3 = part3()
-        write_rows(args.out, "part3_full_sheet", p3)
-    summary(p1, p2, p3)
+    folder = Path(tempfile.mkdtemp(prefix="territory-bench-"))
+    try:
+        if 1 in parts:
+            instances = []
+            for n, k in SIZES[args.sizes]:
+                log(f"drawing {n:,}/{k} ...")
+                instances.append(make_instance(n, k, seed=SEED))
+            p1 = part1(instances, args.repeat, child_from=args.child_from, time_limit=args.time_limit,
+                       folder=folder)
+            del instances
+            write_rows(args.out, "part1_methods", p1)
+        if 2 in parts:
+            p2 = part2(args.repeat)
+            write_rows(args.out, "part2_versus_exact", p2)
+        if 3 in parts and args.sizes == "all":
+            p3 = part3(p1, time_limit=args.time_limit, folder=folder)
+            write_rows(args.out, "part3_full_sheet", p3)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    summary(p1, p2, p3, time_limit=args.time_limit)
     return 0
 
 
