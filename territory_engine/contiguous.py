@@ -1,0 +1,855 @@
+"""Contiguous territories built from building blocks on a graph, minimising the largest diameter.
+
+The problem is the commercial (delivery) territory design problem of Ríos-Mercado &
+Fernández (2009), "A reactive GRASP for a commercial territory design problem with multiple
+balancing requirements", Computers & Operations Research 36(3), in the min-max diameter form
+studied by Aly et al. (2024), "An efficient probability-based VNS algorithm for delivery
+territory design", Computers & Operations Research, doi 10.1016/j.cor.2024.106756, and by
+Pereira & Vilà, "An efficient large neighborhood search method for a delivery territory
+design problem" (submitted to Computers & Operations Research):
+
+- the building blocks are the nodes of an undirected graph whose edges carry a distance;
+- every territory must be connected in the graph;
+- every measure of every territory must lie within ``±tolerance`` of its target;
+- minimise the largest diameter, a territory's diameter being its longest shortest path
+  on the subgraph induced by the territory.
+
+The method has three phases, named after those papers:
+
+1. **Construction** (the balanced multi-source growth of Ríos-Mercado & Fernández's GRASP).
+   ``k`` seeds spread out (weighted k-means on ``coords`` when given, else farthest-point
+   seeding on graph distances), then territories grow one block at a time: the territory
+   with the smallest load takes the unassigned neighbouring block nearest to its seed.
+   Growth keeps every territory connected.
+2. **Local search** (a tabu search on boundary moves, as in the shift neighbourhood of the
+   VNS of Aly et al.). A move gives one boundary block to a neighbouring territory. Moves
+   are scored by ``largest diameter + alpha * mean diameter + penalty * balance
+   violation``, with the penalty weight adapted by strategic oscillation: it grows while
+   the current alignment is out of balance and shrinks while it is in balance. Diameters
+   are maintained incrementally: adding a block updates the territory's all-pairs distance
+   matrix in ``O(s^2)``; removing a block is ``O(s^2)`` unless the block lies on a shortest
+   path, when the distances of the territory are recomputed (Floyd–Warshall, ``O(s^3)``).
+   A removal that disconnects its territory gives an infinite diameter and is never taken.
+3. **Large neighbourhood search** (the destroy-and-repair of Pereira & Vilà): when the
+   tabu search stalls, the territory with the largest diameter and its neighbours are
+   dissolved and regrown from new seeds by the construction of phase 1, starting from the
+   best alignment in balance; the tabu search then continues from there.
+
+The search stops after ``time_limit_s`` seconds or ``max_iterations`` moves, whichever
+comes first; for a given seed and a given iteration budget the result does not depend on
+the machine's speed.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components, floyd_warshall, shortest_path
+
+from .errors import InputError, SettingsError
+
+__all__ = ["ContiguousResult", "design_contiguous", "territory_diameters"]
+
+Progress = Callable[[str, float], None]
+
+_ALPHA = 0.1
+"""Weight of the mean diameter beside the largest diameter in the search's score."""
+
+
+@dataclass(frozen=True)
+class ContiguousResult:
+    """A contiguous alignment of building blocks and its quality.
+
+    Attributes
+    ----------
+    territory : ndarray of int, shape (n,)
+        Territory index 0..k-1 of every building block.
+    diameters : ndarray of float, shape (k,)
+        Largest within-territory shortest-path distance of every territory, in the unit of
+        the edge distances (``inf`` for a territory that is not connected).
+    objective : float
+        The largest diameter.
+    max_deviation : float
+        Largest ``|load / target - 1|`` over territories and measures.
+    feasible : bool
+        Every territory is connected and every measure within the tolerance.
+    seconds : float
+        Wall time of the search, s.
+    iterations : int
+        Local-search moves made.
+    seed : int
+        The seed used.
+    """
+
+    territory: np.ndarray
+    diameters: np.ndarray
+    objective: float
+    max_deviation: float
+    feasible: bool
+    seconds: float
+    iterations: int
+    seed: int = 0
+
+
+# --------------------------------------------------------------------------------------
+# Graph helpers
+# --------------------------------------------------------------------------------------
+
+
+class _Graph:
+    """CSR arrays of the adjacency, with a scratch index for induced subgraphs."""
+
+    def __init__(self, adjacency: sp.csr_array):
+        self.n = adjacency.shape[0]
+        self.indptr = adjacency.indptr
+        self.indices = adjacency.indices
+        self.data = adjacency.data
+        self.degree = np.diff(self.indptr)
+        self.src = np.repeat(np.arange(self.n), self.degree)
+        self._loc = np.full(self.n, -1, dtype=np.int64)
+
+    def neighbours(self, v: int) -> tuple[np.ndarray, np.ndarray]:
+        a, b = self.indptr[v], self.indptr[v + 1]
+        return self.indices[a:b], self.data[a:b]
+
+    def induced_weights(self, nodes: np.ndarray) -> sp.csr_array:
+        """Sparse (s, s) weight matrix of the subgraph induced by ``nodes``."""
+        s = len(nodes)
+        loc = self._loc
+        loc[nodes] = np.arange(s)
+        starts = self.indptr[nodes]
+        counts = self.indptr[nodes + 1] - starts
+        total = int(counts.sum())
+        offsets = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
+        cols = loc[self.indices[offsets]]
+        loc[nodes] = -1
+        keep = cols >= 0
+        indptr = np.zeros(s + 1, dtype=np.int64)
+        np.cumsum(np.bincount(np.repeat(np.arange(s), counts)[keep], minlength=s), out=indptr[1:])
+        return sp.csr_array((self.data[offsets][keep], cols[keep], indptr), shape=(s, s))
+
+    def distances(self, nodes: np.ndarray) -> np.ndarray:
+        """All-pairs shortest-path distances on the subgraph induced by ``nodes``."""
+        if len(nodes) == 1:
+            return np.zeros((1, 1))
+        return floyd_warshall(self.induced_weights(nodes), directed=False)
+
+
+def territory_diameters(adjacency, territory, *, k: int | None = None) -> np.ndarray:
+    """Diameter of every territory on the subgraph it induces.
+
+    Parameters
+    ----------
+    adjacency : sparse array, shape (n, n)
+        Symmetric; an entry is the distance of an edge (> 0).
+    territory : array-like of int, shape (n,)
+        Territory index of every building block.
+    k : int, optional
+        Number of territories (default: ``max(territory) + 1``).
+
+    Returns
+    -------
+    ndarray of float, shape (k,)
+        Longest shortest path inside each territory, in the unit of the edge distances;
+        ``inf`` when the territory is not connected, 0 when it is empty or a single block.
+    """
+    graph = _Graph(sp.csr_array(adjacency))
+    territory = np.asarray(territory)
+    k = int(territory.max()) + 1 if k is None else k
+    out = np.zeros(k)
+    for j in range(k):
+        nodes = np.flatnonzero(territory == j)
+        if len(nodes):
+            out[j] = graph.distances(nodes).max()
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------
+
+
+def _validate(adjacency, measures, k, tolerance, targets, coords, locked, initial):
+    problems = []
+    try:
+        adjacency = sp.csr_array(adjacency, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"adjacency is not a sparse matrix: {exc}") from None
+    n = adjacency.shape[0]
+    if adjacency.shape != (n, n):
+        raise InputError(f"adjacency must be square, not {adjacency.shape}")
+    adjacency = adjacency.copy()
+    adjacency.sum_duplicates()
+    adjacency.setdiag(0)
+    adjacency.eliminate_zeros()
+    adjacency.sort_indices()
+    if (adjacency.data < 0).any() or not np.isfinite(adjacency.data).all():
+        problems.append("adjacency: edge distances must be positive finite numbers")
+    asymmetry = abs(adjacency - adjacency.T)
+    if asymmetry.nnz and asymmetry.max() > 1e-9 * max(1.0, abs(adjacency).max()):
+        problems.append("adjacency: must be symmetric (an undirected graph)")
+    measures = np.asarray(measures, dtype=float)
+    if measures.ndim == 1:
+        measures = measures[:, None]
+    if measures.ndim != 2 or measures.shape[0] != n:
+        problems.append(f"measures: expected shape ({n}, M), got {measures.shape}")
+    elif (measures < 0).any() or not np.isfinite(measures).all():
+        problems.append("measures: must be non-negative finite numbers")
+    if problems:
+        raise InputError(problems)
+    settings = []
+    if not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
+        settings.append(f"k: the number of territories must be an integer from 1 to {n}, not {k!r}")
+    if not 0 <= tolerance < 1:
+        settings.append(f"tolerance: must be a fraction in [0, 1), not {tolerance!r}")
+    if settings:
+        raise SettingsError(settings)
+    k = int(k)
+    if targets is None:
+        targets = np.full(k, 1.0 / k)
+    else:
+        targets = np.asarray(targets, dtype=float)
+        if targets.shape != (k,) or (targets <= 0).any() or not np.isfinite(targets).all():
+            raise SettingsError(f"targets: expected {k} positive shares, got {targets!r}")
+        targets = targets / targets.sum()
+    if coords is not None:
+        coords = np.asarray(coords, dtype=float)
+        if coords.shape != (n, 2) or not np.isfinite(coords).all():
+            raise InputError(f"coords: expected finite numbers of shape ({n}, 2), got {coords.shape}")
+    arrays = {}
+    for name, value in (("locked", locked), ("initial", initial)):
+        if value is None:
+            arrays[name] = None
+            continue
+        value = np.asarray(value)
+        if value.shape != (n,) or not np.issubdtype(value.dtype, np.integer):
+            raise InputError(f"{name}: expected {n} integers, got shape {value.shape} of {value.dtype}")
+        low = -1 if name == "locked" else 0
+        if ((value < low) | (value >= k)).any():
+            raise InputError(f"{name}: territory indices must be from {low} to {k - 1}")
+        arrays[name] = value.astype(np.int64)
+    return adjacency, measures, k, targets, coords, arrays["locked"], arrays["initial"]
+
+
+# --------------------------------------------------------------------------------------
+# Phase 1: construction
+# --------------------------------------------------------------------------------------
+
+
+def _kmeans_seeds(coords, weight, k, rng, iterations=10) -> np.ndarray:
+    """Blocks nearest to the centres of a weighted k-means (k-means++ start) on coords."""
+    n = len(coords)
+    p = weight + weight.mean() * 0.05 + 1e-12
+    centres = [coords[rng.choice(n, p=p / p.sum())]]
+    d2 = ((coords - centres[0]) ** 2).sum(1)
+    for _ in range(1, k):
+        q = p * d2
+        i = rng.choice(n, p=q / q.sum()) if q.sum() > 0 else rng.integers(n)
+        centres.append(coords[i])
+        d2 = np.minimum(d2, ((coords - coords[i]) ** 2).sum(1))
+    centres = np.array(centres)
+    for _ in range(iterations):
+        nearest = (((coords[:, None, :] - centres[None]) ** 2).sum(2)).argmin(1)
+        wsum = np.bincount(nearest, p, minlength=k)
+        for a in range(2):
+            moved = np.bincount(nearest, p * coords[:, a], minlength=k)
+            centres[:, a] = np.where(wsum > 0, moved / np.maximum(wsum, 1e-300), centres[:, a])
+    seeds = []
+    taken = np.zeros(n, bool)
+    for c in centres:
+        d = ((coords - c) ** 2).sum(1)
+        d[taken] = np.inf
+        i = int(d.argmin())
+        taken[i] = True
+        seeds.append(i)
+    return np.array(seeds)
+
+
+def _farthest_seeds(adjacency, k, rng) -> np.ndarray:
+    """Farthest-point seeding on graph distances, from a random first block."""
+    n = adjacency.shape[0]
+    seeds = [int(rng.integers(n))]
+    dist = shortest_path(adjacency, directed=False, indices=seeds[0])
+    for _ in range(1, k):
+        d = np.where(np.isfinite(dist), dist, np.nanmax(np.where(np.isfinite(dist), dist, 0)) * 2 + 1)
+        d[seeds] = -1
+        i = int(d.argmax())
+        seeds.append(i)
+        dist = np.minimum(dist, shortest_path(adjacency, directed=False, indices=i))
+    return np.array(seeds)
+
+
+def _grow(graph, adjacency, partial, seeds, load_share, unit_share, k, *, growing=None) -> np.ndarray:
+    """Balanced multi-source growth: the lightest territory takes its nearest free neighbour.
+
+    ``partial`` holds the blocks already placed (-1 elsewhere); ``seeds[j]`` is the block
+    from which territory ``j``'s distances are measured. ``unit_share`` (n,) is each
+    block's mean share of its measures' targets, ``load_share`` (k,) each territory's.
+    Only the territories in ``growing`` (default: all) take free blocks.
+    """
+    growing = np.arange(k) if growing is None else np.asarray(growing)
+    territory = partial.copy()
+    load = load_share.copy()
+    dist = np.zeros((k, len(territory)))
+    dist[growing] = shortest_path(adjacency, directed=False, indices=seeds[growing])
+    heaps: list[list] = [[] for _ in range(k)]
+    for j in growing:
+        members = np.flatnonzero(territory == j)
+        if len(members) == 0:
+            continue
+        cols = graph.indices[np.concatenate([np.arange(graph.indptr[v], graph.indptr[v + 1]) for v in members])]
+        for w in np.unique(cols[territory[cols] < 0]):
+            heapq.heappush(heaps[j], (dist[j, w], int(w)))
+    free = int((territory < 0).sum())
+    active = set(j for j in range(k) if heaps[j])
+    while free and active:
+        j = min(active, key=lambda t: (load[t], t))
+        heap = heaps[j]
+        while heap and territory[heap[0][1]] >= 0:
+            heapq.heappop(heap)
+        if not heap:
+            active.discard(j)
+            continue
+        _, v = heapq.heappop(heap)
+        territory[v] = j
+        load[j] += unit_share[v]
+        free -= 1
+        nbrs, _ = graph.neighbours(v)
+        for w in nbrs[territory[nbrs] < 0]:
+            heapq.heappush(heap, (dist[j, w], int(w)))
+    if free:
+        # Blocks in components of the graph that hold no territory: give them to the
+        # lightest territory (it will not be connected, and the result says so).
+        for v in np.flatnonzero(territory < 0):
+            j = int(growing[np.argmin(load[growing])])
+            territory[v] = j
+            load[j] += unit_share[v]
+    return territory
+
+
+def _priced_voronoi(graph, adjacency, seeds, unit_share, targets, fixed, locked, k, tolerance, *, rounds=4):
+    """Balanced graph-Voronoi territories around seeds that move to their territory's centre.
+
+    Every free block goes to the territory minimising ``graph distance to its seed - price``;
+    prices rise for light territories and fall for heavy ones (a subgradient method on the
+    Lagrangian of the balance constraints of the mean measure share). Additively weighted
+    Voronoi cells of a graph are connected (the predecessor of a block on its shortest path
+    from the seed has the same nearest seed), up to ties, which the regrowth repairs. Then
+    every seed moves to the graph 1-centre of its territory (the block with the smallest
+    eccentricity inside it), Lloyd-style, and the price loop runs again.
+    """
+    n = graph.n
+    territory = None
+    for _ in range(rounds):
+        dist = shortest_path(adjacency, directed=False, indices=seeds)
+        dist = np.where(np.isfinite(dist), dist, 1e18)
+        reach = np.median(dist.min(axis=0)) + 1e-12
+        price = np.zeros(k)
+        step = reach
+        for _ in range(60):
+            territory = np.argmin(dist - price[:, None], axis=0)
+            if locked is not None:
+                territory[fixed] = locked[fixed]
+            load = np.bincount(territory, unit_share, minlength=k) / targets
+            gap = load - 1.0
+            if np.abs(gap).max() <= tolerance / 2:
+                break
+            price -= step * gap
+            step *= 0.95
+        territory[seeds] = np.arange(k)
+        territory = _keep_largest_pieces(adjacency, territory, fixed, k)
+        placed = territory >= 0
+        load = np.bincount(territory[placed], unit_share[placed], minlength=k) / targets
+        territory = _grow(graph, adjacency, territory, seeds, load, unit_share, k)
+        new_seeds = seeds.copy()
+        for j in range(k):
+            nodes = np.flatnonzero(territory == j)
+            if locked is not None and fixed[nodes].any():
+                continue
+            d = graph.distances(nodes)
+            new_seeds[j] = nodes[int(np.argmin(d.max(axis=1)))]
+        if np.array_equal(new_seeds, seeds):
+            break
+        seeds = new_seeds
+    return territory
+
+
+# --------------------------------------------------------------------------------------
+# Phase 2: the search state and its incremental diameters
+# --------------------------------------------------------------------------------------
+
+
+class _State:
+    """An alignment with per-territory members, distance matrices, diameters and loads."""
+
+    def __init__(self, graph: _Graph, territory, measures, inv_target, tolerance, k):
+        self.graph = graph
+        self.k = k
+        self.measures = measures
+        self.inv_target = inv_target  # (k, M), 0 where the measure's total is 0
+        self.tolerance = tolerance
+        self.territory = territory.copy()
+        n = len(territory)
+        self.pos = np.zeros(n, dtype=np.int64)
+        self.members: list[np.ndarray] = []
+        self.dist: list[np.ndarray] = []
+        self.diam = np.zeros(k)
+        for j in range(k):
+            nodes = np.flatnonzero(self.territory == j)
+            self.members.append(nodes)
+            self.pos[nodes] = np.arange(len(nodes))
+            d = graph.distances(nodes) if len(nodes) else np.zeros((0, 0))
+            self.dist.append(d)
+            self.diam[j] = d.max() if len(nodes) else 0.0
+        self.loads = np.zeros((k, measures.shape[1]))
+        np.add.at(self.loads, self.territory, measures)
+        self.viol = self.violation(self.loads, np.arange(k))
+        self.version = np.zeros(k, dtype=np.int64)
+
+    def violation(self, loads, territories) -> np.ndarray:
+        dev = np.abs(loads * self.inv_target[territories] - 1.0) * (self.inv_target[territories] > 0)
+        return np.clip(dev - self.tolerance, 0.0, None).sum(axis=-1)
+
+    def add_diameter(self, v: int, j: int):
+        """Diameter of territory ``j`` with block ``v`` added, and the pieces to commit it."""
+        nbrs, weights = self.graph.neighbours(v)
+        inside = self.territory[nbrs] == j
+        if not inside.any():
+            return np.inf, None, None
+        d = self.dist[j]
+        dv = (d[self.pos[nbrs[inside]]] + weights[inside][:, None]).min(axis=0)
+        shorter = np.minimum(d, dv[:, None] + dv[None, :])
+        return max(shorter.max(), dv.max()), shorter, dv
+
+    def remove_diameter(self, v: int, *, exact: bool = True):
+        """Diameter of ``v``'s territory without ``v`` (inf if that disconnects it).
+
+        Returns ``(diameter, distances, is_exact)``. With ``exact=False`` the distances of
+        the territory are not recomputed when ``v`` lies on a shortest path; the diameter
+        returned is then a lower bound (removing a block never shortens a path) and
+        ``distances`` is None.
+        """
+        j = self.territory[v]
+        s = len(self.members[j])
+        if s <= 1:
+            return np.inf, None, True
+        p = self.pos[v]
+        d = self.dist[j]
+        keep = np.ones(s, bool)
+        keep[p] = False
+        sub = d[keep][:, keep]
+        col = d[p, keep]
+        on_path = col[:, None] + col[None, :] <= sub * (1 + 1e-12)
+        np.fill_diagonal(on_path, False)
+        if on_path.any():
+            if not exact:
+                return sub.max(), None, False
+            sub = self.graph.distances(self.members[j][keep])
+        return sub.max(), sub, True
+
+    def move(self, v: int, j: int):
+        """Give block ``v`` to territory ``j`` (a neighbouring territory)."""
+        i = self.territory[v]
+        new_i, sub, _ = self.remove_diameter(v)
+        new_j, shorter, dv = self.add_diameter(v, j)
+        s = len(self.members[j])
+        grown = np.empty((s + 1, s + 1))
+        grown[:s, :s] = shorter
+        grown[s, :s] = dv
+        grown[:s, s] = dv
+        grown[s, s] = 0.0
+        keep = self.members[i] != v
+        self.members[i] = self.members[i][keep]
+        self.pos[self.members[i]] = np.arange(len(self.members[i]))
+        self.dist[i] = sub
+        self.members[j] = np.append(self.members[j], v)
+        self.pos[v] = s
+        self.dist[j] = grown
+        self.territory[v] = j
+        self.diam[i], self.diam[j] = new_i, new_j
+        self.loads[i] -= self.measures[v]
+        self.loads[j] += self.measures[v]
+        self.viol[[i, j]] = self.violation(self.loads[[i, j]], np.array([i, j]))
+        self.version[[i, j]] += 1
+
+
+# --------------------------------------------------------------------------------------
+# Phase 2: tabu search
+# --------------------------------------------------------------------------------------
+
+
+def _score_key(state: _State):
+    """Lexicographic quality of an alignment: (violation, largest diameter, mean diameter)."""
+    return (round(float(state.viol.sum()), 12), float(state.diam.max()), float(state.diam.mean()))
+
+
+def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penalty, stall_limit, on_best):
+    """Tabu search on boundary moves from ``state`` (modified in place).
+
+    Returns the number of moves made. ``on_best(state)`` is called whenever the alignment
+    improves on the best seen in this call (by ``_score_key``).
+    """
+    graph, k = state.graph, state.k
+    n = graph.n
+    tabu_until = np.zeros((n, k), dtype=np.int64)
+    add_cache: dict[tuple[int, int], tuple[int, float]] = {}
+    rem_cache: dict[int, tuple[int, float]] = {}
+    best = _score_key(state)
+    scale = max(float(np.nanmax(np.where(np.isfinite(state.diam), state.diam, 0))), 1e-9)
+    lam = penalty * scale
+    iteration = 0
+    since_best = 0
+    src_all = graph.src
+    dst_all = graph.indices
+    pad = np.zeros(2)
+    while iteration < max_iterations and since_best < stall_limit:
+        if time.perf_counter() > deadline:
+            break
+        terr = state.territory
+        cross = (terr[src_all] != terr[dst_all]) & movable[src_all]
+        keys = np.unique(src_all[cross] * k + terr[dst_all[cross]])
+        if len(keys) == 0:
+            break
+        blocks = keys // k
+        dest = keys % k
+        source = terr[blocks]
+        rem = np.empty(len(keys))
+        rem_exact = np.empty(len(keys), bool)
+        add = np.empty(len(keys))
+        version = state.version
+        for c in range(len(keys)):
+            v = int(blocks[c])
+            j = int(dest[c])
+            vi = version[source[c]]
+            hit = rem_cache.get(v)
+            if hit is None or hit[0] != vi:
+                value, _, exact = state.remove_diameter(v, exact=False)
+                hit = (vi, value, exact)
+                rem_cache[v] = hit
+            rem[c] = hit[1]
+            rem_exact[c] = hit[2]
+            vj = version[j]
+            hit = add_cache.get((v, j))
+            if hit is None or hit[0] != vj:
+                hit = (vj, state.add_diameter(v, j)[0])
+                add_cache[(v, j)] = hit
+            add[c] = hit[1]
+        diam = np.concatenate([state.diam, pad])
+        top = np.argsort(-diam, kind="stable")[:3]
+        other = np.full(len(keys), 0.0)
+        for t in top[::-1]:
+            other = np.where((source != t) & (dest != t), diam[t], other)
+        diam_sum = state.diam.sum() - state.diam[source] - state.diam[dest] + add
+        mv = state.measures[blocks]
+        new_viol = (
+            state.viol.sum()
+            - state.viol[source]
+            - state.viol[dest]
+            + state.violation(state.loads[source] - mv, source)
+            + state.violation(state.loads[dest] + mv, dest)
+        )
+        new_viol = np.where(new_viol < 1e-12, 0.0, new_viol)
+        not_tabu = tabu_until[blocks, dest] <= iteration
+        # Lazy evaluation: a removal's diameter may be a lower bound; the best move by
+        # lower bounds is evaluated exactly until the best move is exact.
+        while True:
+            new_max = np.maximum(other, np.maximum(rem, add))
+            score = new_max + _ALPHA * (diam_sum + rem) / k + lam * new_viol
+            finite = np.isfinite(score)
+            # Aspiration: a tabu move is allowed when it gives the best alignment so far.
+            better = (new_viol < best[0] - 1e-12) | ((new_viol <= best[0] + 1e-12) & (new_max < best[1] - 1e-9))
+            allowed = finite & (not_tabu | better)
+            if not allowed.any():
+                break
+            score = np.where(allowed, score, np.inf)
+            c = int(np.argmin(score))
+            if rem_exact[c]:
+                break
+            v = int(blocks[c])
+            value = state.remove_diameter(v)[0]
+            rem_cache[v] = (version[source[c]], value, True)
+            same = blocks == v
+            rem[same] = value
+            rem_exact[same] = True
+        if not allowed.any():
+            break
+        v, j, i = int(blocks[c]), int(dest[c]), int(source[c])
+        state.move(v, j)
+        tabu_until[v, i] = iteration + int(rng.integers(7, 17))
+        iteration += 1
+        since_best += 1
+        key = _score_key(state)
+        if key < best:
+            best = key
+            since_best = 0
+            on_best(state)
+        # Strategic oscillation of the penalty weight.
+        if state.viol.sum() > 0:
+            lam = min(lam * 1.05, 1e4 * scale)
+        else:
+            lam = max(lam / 1.05, 0.05 * scale)
+    return iteration
+
+
+# --------------------------------------------------------------------------------------
+# Phase 3: large neighbourhood search (destroy and regrow)
+# --------------------------------------------------------------------------------------
+
+
+def _destroy_regrow(graph, adjacency, state: _State, fixed, unit_share, load_share_of, rng, k):
+    """Dissolve the territory with the largest diameter and a few neighbours; regrow them."""
+    terr = state.territory
+    worst = int(np.argmax(state.diam + rng.random(k) * 1e-9))
+    members = state.members[worst]
+    cols = graph.indices[np.concatenate([np.arange(graph.indptr[v], graph.indptr[v + 1]) for v in members])]
+    neighbours = np.unique(terr[cols])
+    neighbours = neighbours[neighbours != worst]
+    size = min(len(neighbours), int(rng.integers(1, 4)))
+    chosen = [worst] + list(rng.choice(neighbours, size=size, replace=False)) if size else [worst]
+    chosen = np.array(chosen, dtype=np.int64)
+    dissolved = np.isin(terr, chosen) & ~fixed
+    partial = terr.copy()
+    partial[dissolved] = -1
+    union = np.flatnonzero(np.isin(terr, chosen))
+    # New seeds: farthest-point seeding restricted to the union, on its induced subgraph.
+    sub = adjacency[union][:, union]
+    start = int(rng.integers(len(union)))
+    d = shortest_path(sub, directed=False, indices=start)
+    picks = [start]
+    for _ in range(1, len(chosen)):
+        dd = np.where(np.isfinite(d), d, -1.0)
+        dd[picks] = -1
+        picks.append(int(dd.argmax()))
+        d = np.minimum(d, shortest_path(sub, directed=False, indices=picks[-1]))
+    # Each chosen territory starts again from one new seed (or from its locked blocks).
+    seeds = np.zeros(k, dtype=np.int64)
+    for j, s in zip(chosen, union[picks]):
+        own = np.flatnonzero(partial == j)
+        if len(own):
+            seeds[j] = own[0]
+        elif partial[s] < 0:
+            partial[s] = j
+            seeds[j] = s
+        else:
+            s = union[np.flatnonzero(partial[union] < 0)[0]]
+            partial[s] = j
+            seeds[j] = s
+    load_share = load_share_of(partial)
+    return _grow(graph, adjacency, partial, seeds, load_share, unit_share, k, growing=chosen)
+
+
+# --------------------------------------------------------------------------------------
+# The public function
+# --------------------------------------------------------------------------------------
+
+
+def design_contiguous(
+    adjacency,
+    measures,
+    *,
+    k: int,
+    tolerance: float = 0.05,
+    targets=None,
+    coords=None,
+    locked=None,
+    initial=None,
+    seed: int = 0,
+    time_limit_s: float = 10.0,
+    max_iterations: int | None = None,
+    progress: Progress | None = None,
+) -> ContiguousResult:
+    """Design ``k`` connected, balanced territories of building blocks with small diameters.
+
+    Parameters
+    ----------
+    adjacency : scipy sparse array or matrix, shape (n, n)
+        Symmetric adjacency of the building blocks; an entry is the distance of an edge
+        (> 0, e.g. km between the blocks' centres or road km).
+    measures : array-like, shape (n, M) or (n,)
+        Non-negative activity of every block (accounts, potential in currency per year,
+        workload in hours, ...), each balanced on its own.
+    k : int
+        Number of territories.
+    tolerance : float
+        Allowed deviation of each measure from its target in every territory, as a
+        fraction (0.05 = ±5%).
+    targets : array-like, shape (k,), optional
+        Share of every measure's total that each territory should carry (normalised to sum
+        to 1). Default: ``1 / k`` each.
+    coords : array-like, shape (n, 2), optional
+        Planar coordinates of the blocks (km or any planar unit), used to place the seeds.
+    locked : array-like of int, shape (n,), optional
+        Territory index a block must keep, or -1 for a free block.
+    initial : array-like of int, shape (n,), optional
+        A warm start: the current alignment. Territories that are not connected keep their
+        largest piece and the rest is regrown.
+    seed : int
+        Seed of the random choices (seeds, tabu tenures, destroy choices).
+    time_limit_s : float
+        Wall-time budget of the search, s.
+    max_iterations : int, optional
+        Budget of local-search moves. With a budget that the time limit does not cut
+        short, the result depends only on the inputs and ``seed``.
+    progress : callable, optional
+        ``progress(message, fraction)`` called now and then.
+
+    Returns
+    -------
+    ContiguousResult
+        The best alignment in balance found; when none is found, the one with the smallest
+        balance violation, with ``feasible=False``.
+
+    Raises
+    ------
+    InputError
+        Bad adjacency, measures, coords, locked or initial arrays.
+    SettingsError
+        Bad ``k``, ``tolerance`` or ``targets``.
+    """
+    started = time.perf_counter()
+    deadline = started + float(time_limit_s)
+    max_iterations = np.iinfo(np.int64).max if max_iterations is None else int(max_iterations)
+    adjacency, measures, k, targets, coords, locked, initial = _validate(
+        adjacency, measures, k, tolerance, targets, coords, locked, initial
+    )
+    n = adjacency.shape[0]
+    rng = np.random.default_rng(seed)
+    graph = _Graph(adjacency)
+    totals = measures.sum(axis=0)
+    target_loads = targets[:, None] * totals[None, :]
+    inv_target = np.divide(1.0, target_loads, out=np.zeros_like(target_loads), where=target_loads > 0)
+    valid = totals > 0
+    share = np.divide(measures, totals, out=np.zeros_like(measures), where=totals > 0)
+    unit_share = share[:, valid].mean(axis=1) if valid.any() else np.full(n, 1.0 / n)
+    fixed = np.zeros(n, bool) if locked is None else locked >= 0
+
+    def load_share_of(partial):
+        placed = partial >= 0
+        load = np.bincount(partial[placed], unit_share[placed], minlength=k)
+        return load / targets
+
+    def report(message, fraction):
+        if progress is not None:
+            progress(message, min(max(fraction, 0.0), 1.0))
+
+    # Phase 1: construction (or repair of the warm start).
+    report("Placing seeds", 0.0)
+    if initial is not None:
+        partial = initial.copy()
+        if locked is not None:
+            partial[fixed] = locked[fixed]
+        partial = _keep_largest_pieces(adjacency, partial, fixed, k)
+        seeds = np.array([np.flatnonzero(partial == j)[0] if (partial == j).any() else -1 for j in range(k)])
+    else:
+        partial = np.full(n, -1, dtype=np.int64)
+        if locked is not None:
+            partial[fixed] = locked[fixed]
+        seeds = np.full(k, -1)
+    missing = [j for j in range(k) if seeds[j] < 0 or not (partial == j).any()]
+    for j in range(k):
+        if seeds[j] < 0 and (partial == j).any():
+            seeds[j] = np.flatnonzero(partial == j)[0]
+    missing = [j for j in range(k) if seeds[j] < 0]
+    if missing:
+        weight = unit_share + 1e-12
+        if coords is not None:
+            candidates = _kmeans_seeds(coords, weight, k, rng)
+        else:
+            candidates = _farthest_seeds(adjacency, k, rng)
+        free = [int(c) for c in candidates if partial[c] < 0]
+        extra = [int(v) for v in rng.permutation(np.flatnonzero(partial < 0)) if int(v) not in set(free)]
+        pool = free + extra
+        for j in missing:
+            s = pool.pop(0)
+            partial[s] = j
+            seeds[j] = s
+    if initial is None and (locked is None or not fixed.any()):
+        territory = _priced_voronoi(graph, adjacency, seeds, unit_share, targets, fixed, locked, k, tolerance)
+    else:
+        territory = _grow(graph, adjacency, partial, seeds, load_share_of(partial), unit_share, k)
+
+    state = _State(graph, territory, measures, inv_target, tolerance, k)
+    movable = ~fixed
+    best: dict = {}
+
+    def on_best(s: _State):
+        key = _score_key(s)
+        if "key" not in best or key < best["key"]:
+            best["key"] = key
+            best["territory"] = s.territory.copy()
+
+    on_best(state)
+    iterations = 0
+    rounds = 0
+    while iterations < max_iterations and time.perf_counter() < deadline:
+        moves = _tabu_search(
+            state,
+            movable,
+            rng,
+            max_iterations=max_iterations - iterations,
+            deadline=deadline,
+            penalty=2.0,
+            stall_limit=150 + 2 * n // k,
+            on_best=on_best,
+        )
+        iterations += moves
+        rounds += 1
+        budget = min(
+            (time.perf_counter() - started) / max(time_limit_s, 1e-9),
+            iterations / max_iterations if max_iterations < np.iinfo(np.int64).max else 0.0,
+        )
+        report(f"Search round {rounds}: largest diameter {best['key'][1]:.4g}", budget)
+        if moves == 0 and rounds > 1 and state.viol.sum() == 0 and k == 1:
+            break
+        if iterations >= max_iterations or time.perf_counter() >= deadline:
+            break
+        # Phase 3: destroy and regrow from the best alignment.
+        restart = best["territory"]
+        base = _State(graph, restart, measures, inv_target, tolerance, k)
+        grown = _destroy_regrow(graph, adjacency, base, fixed, unit_share, load_share_of, rng, k)
+        state = _State(graph, grown, measures, inv_target, tolerance, k)
+        if moves == 0:
+            iterations += 1  # guarantee progress towards the iteration budget
+
+    final = best["territory"]
+    diameters = territory_diameters(adjacency, final, k=k)
+    loads = np.zeros((k, measures.shape[1]))
+    np.add.at(loads, final, measures)
+    deviation = np.abs(loads * inv_target - 1.0) * (inv_target > 0)
+    max_deviation = float(deviation.max()) if deviation.size else 0.0
+    connected = bool(np.isfinite(diameters).all()) and all((final == j).any() for j in range(k))
+    feasible = connected and max_deviation <= tolerance + 1e-9
+    report("Done", 1.0)
+    return ContiguousResult(
+        territory=final,
+        diameters=diameters,
+        objective=float(diameters.max()),
+        max_deviation=max_deviation,
+        feasible=feasible,
+        seconds=time.perf_counter() - started,
+        iterations=int(iterations),
+        seed=seed,
+    )
+
+
+def _keep_largest_pieces(adjacency, partial, fixed, k) -> np.ndarray:
+    """Unassign the blocks of a warm start that lie outside their territory's largest piece.
+
+    Locked blocks stay where they are, even when that leaves their territory in pieces.
+    """
+    out = partial.copy()
+    for j in range(k):
+        nodes = np.flatnonzero(out == j)
+        if len(nodes) <= 1:
+            continue
+        count, piece = connected_components(adjacency[nodes][:, nodes], directed=False)
+        if count > 1:
+            main = np.bincount(piece).argmax()
+            drop = nodes[(piece != main) & ~fixed[nodes]]
+            out[drop] = -1
+    return out

@@ -1,0 +1,180 @@
+"""Delivery territory design benchmark (DTDP): ``design_contiguous`` against published results.
+
+Run from the repository root::
+
+    python tests/benchmarks/dtdp_benchmark.py --instances group1 --seconds 10 --jobs 2
+    python tests/benchmarks/dtdp_benchmark.py --instances 'group2/Center486_*' --seconds 5
+
+The instances and published results are those of Aly et al. (2024, VNS) and Pereira & Vilà
+(LNS), described in ``shared/benchmarks/dtdp/README.md``: planar graphs of basic units,
+k = 10 connected territories, each of the three measures (customers, demand, workload)
+within ±5% of the mean, minimise the largest within-territory shortest-path distance.
+
+Prints one row per instance (our objective, feasibility, seconds, and the published LNS
+best, LNS best within 60 s and VNS best), then per group: feasible count, mean objective over
+the instances where both we and the published method are feasible, and on how many
+instances we are strictly better, equal and worse than each published figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import fnmatch
+import multiprocessing
+import statistics
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent.parent))
+
+from territory_engine.contiguous import design_contiguous  # noqa: E402
+
+MEASURES = ("n_customers", "demand", "workload")
+GRAPHML = "{http://graphml.graphdrawing.org/xmlns}"
+PUBLISHED = ("lns_best_obj", "lns_60s_best_obj", "vns_best_obj")
+
+
+def default_shared() -> Path:
+    return Path(__file__).resolve().parents[2].parent / "shared"
+
+
+def read_graphml(path: Path):
+    """Adjacency (CSR, edge distance), measures (n, 3) and coords (n, 2) or None of one instance."""
+    root = ET.parse(path).getroot()
+    keys = {k.get("id"): k.get("attr.name") for k in root.iter(f"{GRAPHML}key")}
+    graph = root.find(f"{GRAPHML}graph")
+    ids, rows = {}, []
+    for node in graph.iter(f"{GRAPHML}node"):
+        ids[node.get("id")] = len(ids)
+        rows.append({keys[d.get("key")]: float(d.text) for d in node.iter(f"{GRAPHML}data")})
+    src, dst, dist = [], [], []
+    for edge in graph.iter(f"{GRAPHML}edge"):
+        data = {keys[d.get("key")]: float(d.text) for d in edge.iter(f"{GRAPHML}data")}
+        src.append(ids[edge.get("source")])
+        dst.append(ids[edge.get("target")])
+        dist.append(data["distance"])
+    n = len(ids)
+    adjacency = sp.coo_array((dist + dist, (src + dst, dst + src)), shape=(n, n)).tocsr()
+    measures = np.array([[r[m] for m in MEASURES] for r in rows])
+    # Group 1 has planar x, y; group 2 (grid-derived) has none, so seeding uses graph distances.
+    coords = np.array([[r["x"], r["y"]] for r in rows]) if all("x" in r and "y" in r for r in rows) else None
+    return adjacency, measures, coords
+
+
+def read_published(shared: Path) -> dict[str, dict[str, float | None]]:
+    out = {}
+    with open(shared / "benchmarks" / "dtdp" / "published" / "best_known.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            out[row["instance"]] = {c: (float(row[c]) if row[c] else None) for c in PUBLISHED}
+    return out
+
+
+def select(shared: Path, pattern: str) -> list[Path]:
+    root = shared / "benchmarks" / "dtdp" / "instances"
+    files = sorted(root.glob("*/*.graphml"))
+    if pattern in ("group1", "group2"):
+        return [f for f in files if f.parent.name == pattern]
+    if pattern == "all":
+        return files
+    return [f for f in files if fnmatch.fnmatch(f"{f.parent.name}/{f.stem}", pattern) or fnmatch.fnmatch(f.stem, pattern)]
+
+
+def run_one(args):
+    path, seconds, seed = args
+    adjacency, measures, coords = read_graphml(path)
+    t = time.perf_counter()
+    result = design_contiguous(
+        adjacency, measures, k=10, tolerance=0.05, coords=coords, seed=seed, time_limit_s=seconds
+    )
+    wall = time.perf_counter() - t
+    return {
+        "group": path.parent.name,
+        "name": path.stem,
+        "n": adjacency.shape[0],
+        "objective": result.objective,
+        "feasible": result.feasible,
+        "max_deviation": result.max_deviation,
+        "seconds": wall,
+        "iterations": result.iterations,
+    }
+
+
+def fmt(x) -> str:
+    return "-" if x is None else f"{x:.2f}"
+
+
+def summarise(rows, published):
+    for group in sorted({r["group"] for r in rows}):
+        mine = [r for r in rows if r["group"] == group]
+        feasible = sum(r["feasible"] for r in mine)
+        print(f"\n{group}: {len(mine)} instances, ours feasible on {feasible}")
+        print(f"  {'versus':<18}{'both feas.':>11}{'ours mean':>11}{'theirs mean':>13}{'we beat':>9}{'equal':>7}{'worse':>7}")
+        for column in PUBLISHED:
+            both = [
+                (r["objective"], published[r["name"]][column])
+                for r in mine
+                if r["feasible"] and published.get(r["name"], {}).get(column) is not None
+            ]
+            if not both:
+                continue
+            ours = [a for a, _ in both]
+            theirs = [b for _, b in both]
+            beat = sum(a < b - 1e-6 for a, b in both)
+            equal = sum(abs(a - b) <= 1e-6 for a, b in both)
+            print(
+                f"  {column:<18}{len(both):>11}{statistics.mean(ours):>11.2f}{statistics.mean(theirs):>13.2f}"
+                f"{beat:>9}{equal:>7}{len(both) - beat - equal:>7}"
+            )
+        ratio = [
+            r["objective"] / published[r["name"]]["lns_best_obj"]
+            for r in mine
+            if r["feasible"] and published.get(r["name"], {}).get("lns_best_obj")
+        ]
+        if ratio:
+            print(f"  ours / LNS best: median {statistics.median(ratio):.3f}, worst {max(ratio):.3f}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--instances", default="group1", help="group1, group2, all or a glob like 'group2/Center*'")
+    parser.add_argument("--seconds", type=float, default=10.0, help="time limit per instance, s")
+    parser.add_argument("--jobs", type=int, default=1, help="processes to run in parallel")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--shared", type=Path, default=None, help="the shared folder (default: next to the repo)")
+    args = parser.parse_args(argv)
+    shared = args.shared or default_shared()
+    files = select(shared, args.instances)
+    if not files:
+        parser.error(f"no instance matches {args.instances!r} under {shared}")
+    published = read_published(shared)
+    tasks = [(f, args.seconds, args.seed) for f in files]
+    print(f"{len(files)} instances, k=10, tolerance 0.05, {args.seconds:g} s each, {args.jobs} job(s), seed {args.seed}")
+    header = f"{'instance':<16}{'n':>5}{'ours':>9}{'feas':>6}{'maxdev':>8}{'s':>7}{'iters':>7}{'LNS best':>10}{'LNS 60s':>9}{'VNS best':>10}"
+    print(header)
+    rows = []
+    pool = multiprocessing.Pool(args.jobs) if args.jobs > 1 else None
+    results = pool.imap(run_one, tasks) if pool else map(run_one, tasks)
+    for r in results:
+        rows.append(r)
+        p = published.get(r["name"], {})
+        print(
+            f"{r['name']:<16}{r['n']:>5}{r['objective']:>9.2f}{'yes' if r['feasible'] else 'NO':>6}"
+            f"{r['max_deviation']:>8.3f}{r['seconds']:>7.1f}{r['iterations']:>7}"
+            f"{fmt(p.get('lns_best_obj')):>10}{fmt(p.get('lns_60s_best_obj')):>9}{fmt(p.get('vns_best_obj')):>10}",
+            flush=True,
+        )
+    if pool:
+        pool.close()
+        pool.join()
+    summarise(rows, published)
+
+
+if __name__ == "__main__":
+    main()
