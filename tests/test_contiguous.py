@@ -1,0 +1,169 @@
+"""Behaviour of ``design_contiguous``: connected, balanced territories of building blocks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import Delaunay
+
+from territory_engine.contiguous import design_contiguous, territory_diameters
+from territory_engine.errors import InputError, SettingsError
+
+
+def grid(rows: int, cols: int) -> tuple[sp.csr_array, np.ndarray]:
+    """A rows x cols grid graph with unit edges, and its planar coordinates."""
+    index = np.arange(rows * cols).reshape(rows, cols)
+    a = np.concatenate([index[:, :-1].ravel(), index[:-1, :].ravel()])
+    b = np.concatenate([index[:, 1:].ravel(), index[1:, :].ravel()])
+    n = rows * cols
+    adjacency = sp.coo_array((np.ones(2 * len(a)), (np.r_[a, b], np.r_[b, a])), shape=(n, n)).tocsr()
+    coords = np.column_stack([index.ravel() // cols, index.ravel() % cols]).astype(float)
+    return adjacency, coords
+
+
+def delaunay(n: int, seed: int) -> tuple[sp.csr_array, np.ndarray]:
+    """A random planar graph: Delaunay triangulation of n random points, edge = length."""
+    points = np.random.default_rng(seed).random((n, 2)) * 100
+    tri = Delaunay(points)
+    edges = set()
+    for simplex in tri.simplices:
+        for i in range(3):
+            u, v = sorted((int(simplex[i]), int(simplex[(i + 1) % 3])))
+            edges.add((u, v))
+    u, v = np.array(sorted(edges)).T
+    length = np.hypot(*(points[u] - points[v]).T)
+    adjacency = sp.coo_array((np.r_[length, length], (np.r_[u, v], np.r_[v, u])), shape=(n, n)).tocsr()
+    return adjacency, points
+
+
+def assert_contiguous(adjacency, territory, k):
+    assert territory.shape == (adjacency.shape[0],)
+    assert set(np.unique(territory)) == set(range(k)), "every territory holds at least one block"
+    for j in range(k):
+        nodes = np.flatnonzero(territory == j)
+        count, _ = connected_components(adjacency[nodes][:, nodes], directed=False)
+        assert count == 1, f"territory {j} is in {count} pieces"
+
+
+def deviation(measures, territory, k):
+    loads = np.zeros((k, measures.shape[1]))
+    np.add.at(loads, territory, measures)
+    return np.abs(loads / (measures.sum(axis=0) / k) - 1).max()
+
+
+def test_grid_balanced_and_connected():
+    adjacency, coords = grid(12, 12)
+    measures = np.ones((144, 1))
+    result = design_contiguous(adjacency, measures, k=4, coords=coords, seed=1, time_limit_s=5, max_iterations=300)
+    assert result.feasible
+    assert_contiguous(adjacency, result.territory, 4)
+    assert deviation(measures, result.territory, 4) <= 0.05 + 1e-9
+    assert result.max_deviation == pytest.approx(deviation(measures, result.territory, 4))
+    # A 6x6 quadrant has diameter 10; a balanced 4-way split of a 12x12 grid cannot be far off.
+    assert result.objective <= 16
+    assert result.objective == pytest.approx(result.diameters.max())
+    np.testing.assert_allclose(result.diameters, territory_diameters(adjacency, result.territory, k=4))
+
+
+def test_search_improves_on_the_construction():
+    adjacency, points = delaunay(150, seed=3)
+    measures = np.random.default_rng(3).integers(1, 10, size=(150, 2)).astype(float)
+    short = design_contiguous(adjacency, measures, k=5, coords=points, seed=0, time_limit_s=5, max_iterations=1)
+    long = design_contiguous(adjacency, measures, k=5, coords=points, seed=0, time_limit_s=5, max_iterations=400)
+    assert long.feasible
+    assert (not short.feasible) or long.objective <= short.objective + 1e-9
+
+
+def test_same_seed_same_alignment_and_inputs_unchanged():
+    adjacency, points = delaunay(80, seed=5)
+    measures = np.random.default_rng(5).random((80, 3)) + 0.5
+    before = (adjacency.copy(), measures.copy())
+    a = design_contiguous(adjacency, measures, k=4, seed=7, time_limit_s=30, max_iterations=150)
+    b = design_contiguous(adjacency, measures, k=4, seed=7, time_limit_s=30, max_iterations=150)
+    np.testing.assert_array_equal(a.territory, b.territory)
+    assert a.objective == b.objective
+    assert (abs(adjacency - before[0])).nnz == 0
+    np.testing.assert_array_equal(measures, before[1])
+
+
+def test_locked_blocks_stay():
+    adjacency, coords = grid(10, 10)
+    measures = np.ones((100, 2))
+    locked = np.full(100, -1)
+    locked[[0, 1, 10]] = 2  # a corner piece
+    locked[[99, 98]] = 0  # the opposite corner
+    result = design_contiguous(
+        adjacency, measures, k=4, coords=coords, locked=locked, seed=0, time_limit_s=5, max_iterations=200
+    )
+    assert (result.territory[locked >= 0] == locked[locked >= 0]).all()
+    assert_contiguous(adjacency, result.territory, 4)
+
+
+def test_warm_start_in_pieces_is_repaired():
+    adjacency, coords = grid(8, 8)
+    initial = (np.arange(64) % 2).astype(np.int64)  # a chessboard: every territory in pieces
+    result = design_contiguous(adjacency, np.ones(64), k=2, initial=initial, seed=0, time_limit_s=5, max_iterations=200)
+    assert_contiguous(adjacency, result.territory, 2)
+    assert result.feasible
+
+
+def test_impossible_balance_is_reported_not_hung():
+    adjacency, coords = grid(6, 6)
+    measures = np.ones(36)
+    measures[14] = 100.0  # one block heavier than a territory's whole share
+    result = design_contiguous(adjacency, measures, k=3, coords=coords, seed=0, time_limit_s=2, max_iterations=100)
+    assert not result.feasible
+    assert result.max_deviation > 0.05
+    assert result.max_deviation == pytest.approx(deviation(measures[:, None], result.territory, 3))
+    assert_contiguous(adjacency, result.territory, 3)
+
+
+def test_bad_input_is_an_input_error():
+    adjacency, _ = grid(3, 3)
+    with pytest.raises(InputError):
+        design_contiguous(adjacency, np.ones(8), k=2)
+    with pytest.raises(InputError):
+        design_contiguous(adjacency, -np.ones(9), k=2)
+    with pytest.raises(SettingsError):
+        design_contiguous(adjacency, np.ones(9), k=10)
+    with pytest.raises(SettingsError):
+        design_contiguous(adjacency, np.ones(9), k=2, targets=[1.0, -1.0])
+    asymmetric = sp.csr_array(np.triu(adjacency.toarray()))
+    with pytest.raises(InputError):
+        design_contiguous(asymmetric, np.ones(9), k=2)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    n=st.integers(12, 60),
+    k=st.integers(2, 5),
+    measure_count=st.integers(1, 3),
+    graph_seed=st.integers(0, 10_000),
+    seed=st.integers(0, 3),
+    with_coords=st.booleans(),
+)
+def test_invariants_on_random_planar_graphs(n, k, measure_count, graph_seed, seed, with_coords):
+    adjacency, points = delaunay(n, graph_seed)
+    measures = np.random.default_rng(graph_seed).integers(1, 20, size=(n, measure_count)).astype(float)
+    locked = np.full(n, -1)
+    locked[0] = k - 1
+    result = design_contiguous(
+        adjacency,
+        measures,
+        k=k,
+        coords=points if with_coords else None,
+        locked=locked,
+        seed=seed,
+        time_limit_s=10,
+        max_iterations=40,
+    )
+    assert_contiguous(adjacency, result.territory, k)
+    assert result.territory[0] == k - 1
+    assert result.max_deviation == pytest.approx(deviation(measures, result.territory, k))
+    assert result.feasible == (result.max_deviation <= 0.05 + 1e-9)
+    np.testing.assert_allclose(result.diameters, territory_diameters(adjacency, result.territory, k=k))
+    assert result.objective == pytest.approx(result.diameters.max())
