@@ -1,0 +1,147 @@
+"""Offline geocoding of US ZIP codes.
+
+Coordinates come from the ZIP centroids bundled with the pure-Python ``zipcodes``
+package (its data derive from the US Census ZCTA gazetteer and the USPS city/state file),
+so geocoding needs no network and works in Pyodide. A ZIP centroid stands for every
+account in that ZIP: good enough to draw and balance territories, not to route a rep.
+
+``zipcodes`` is imported the first time :func:`zip_table` is called, never at import time.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import numbers
+import re
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["normalise_zip", "normalise_zips", "zip_table", "lookup_zips", "geocode_zips"]
+
+_ZIP = re.compile(r"^(\d{3,5})(?:\.0+)?$")
+_ZIP_PLUS_4 = re.compile(r"^(\d{5})[-\s]?\d{4}$")
+
+
+def normalise_zip(value: object) -> str | None:
+    """A 5-digit ZIP code as text, restoring the leading zeros a spreadsheet drops.
+
+    ``4575``, ``4575.0``, ``"4575"``, ``"04575-1234"`` and ``" 04575 "`` all give
+    ``"04575"``; None, NaN and blank text give None. Anything else is returned as stripped
+    text, unchanged, so that validation can report it as an unknown ZIP.
+    """
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, numbers.Integral):
+        number = int(value)
+        if 100 <= number <= 99999:
+            return f"{number:05d}"
+        if 1_000_000 <= number <= 999_999_999:  # ZIP+4 typed as a number
+            return f"{number:09d}"[:5]
+        return str(number)
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        if math.isnan(number):
+            return None
+        if number.is_integer():
+            return normalise_zip(int(number))
+        return str(value)
+    text = str(value).strip()
+    if not text:
+        return None
+    match = _ZIP.match(text)
+    if match:
+        return match.group(1).zfill(5)
+    match = _ZIP_PLUS_4.match(text)
+    if match:
+        return match.group(1)
+    return text
+
+
+def normalise_zips(values) -> np.ndarray:
+    """:func:`normalise_zip` over a sequence, as an object array (once per distinct value)."""
+    values = np.asarray(values, dtype=object) if not isinstance(values, pd.Series) else values.to_numpy(dtype=object)
+    if values.size == 0:
+        return np.empty(0, dtype=object)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.empty(len(uniques) + 1, dtype=object)
+    table[: len(uniques)] = [normalise_zip(u) for u in uniques]
+    table[-1] = None
+    return table[codes]
+
+
+@functools.lru_cache(maxsize=1)
+def zip_table() -> pd.DataFrame:
+    """Every US ZIP code with a known centroid.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by the 5-digit ZIP (str), with columns ``lat``, ``lon`` (degrees, float),
+        ``state`` (two letters), ``county`` and ``city`` (str). Entries without coordinates
+        (blank, or at 0, 0) are left out; inactive ZIPs with coordinates are kept, since
+        old addresses still use them. Built once and cached; treat it as read-only.
+    """
+    import zipcodes
+
+    records = zipcodes.list_all()
+    frame = pd.DataFrame.from_records(
+        [(r.get("zip_code"), r.get("lat"), r.get("long"), r.get("state"), r.get("county"), r.get("city"))
+         for r in records],
+        columns=["zip", "lat", "lon", "state", "county", "city"],
+    )
+    frame["lat"] = pd.to_numeric(frame["lat"], errors="coerce")
+    frame["lon"] = pd.to_numeric(frame["lon"], errors="coerce")
+    known = frame["lat"].notna() & frame["lon"].notna() & ~((frame["lat"] == 0) & (frame["lon"] == 0))
+    frame = frame[known].drop_duplicates("zip").set_index("zip")
+    for column in ("state", "county", "city"):
+        frame[column] = frame[column].astype(object)
+    frame.index = frame.index.astype(object)
+    return frame
+
+
+def lookup_zips(zips) -> pd.DataFrame:
+    """The :func:`zip_table` row of each ZIP, aligned with the input (NaN/None where unknown).
+
+    Parameters
+    ----------
+    zips : sequence
+        ZIP codes in any form :func:`normalise_zip` accepts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``zip`` (normalised), ``lat``, ``lon``, ``state``, ``county``, ``city``,
+        one row per input, index 0..n-1.
+    """
+    normal = normalise_zips(zips)
+    found = zip_table().reindex(pd.Index(normal, dtype=object))
+    found.index = pd.RangeIndex(len(normal))
+    found.insert(0, "zip", normal)
+    return found
+
+
+def geocode_zips(zips) -> tuple[np.ndarray, np.ndarray]:
+    """Latitude and longitude (degrees) of each ZIP's centroid, NaN where unknown.
+
+    Parameters
+    ----------
+    zips : sequence
+        ZIP codes as text or numbers (leading zeros may be missing).
+
+    Returns
+    -------
+    lat, lon : numpy.ndarray of float64
+    """
+    normal = normalise_zips(zips)
+    table = zip_table()
+    position = table.index.get_indexer(pd.Index(normal, dtype=object))
+    lat = np.full(len(normal), np.nan)
+    lon = np.full(len(normal), np.nan)
+    hit = position >= 0
+    lat[hit] = table["lat"].to_numpy()[position[hit]]
+    lon[hit] = table["lon"].to_numpy()[position[hit]]
+    return lat, lon
