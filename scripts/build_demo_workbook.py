@@ -9,7 +9,8 @@ The workbook holds 4,000 invented accounts over a real US area, the Northeast an
 (ME NH VT MA RI CT NY NJ PA DE MD DC VA), placed around real ZIP centroids from the offline
 ``zipcodes`` table, with a current alignment of 12 territories that is plausible (contiguous,
 compact cells around real cities) but visibly unbalanced (New York about 1.6 times its share of
-potential, Buffalo about 0.6 times).
+potential, Baltimore about 0.6 times; Buffalo, whose rep works part time at capacity 0.5, holds
+a little less than half a share).
 
 How the accounts are made:
 
@@ -29,7 +30,7 @@ How the accounts are made:
 The current alignment is a power diagram (additively weighted Voronoi cells, which are convex in
 a local equirectangular projection, hence contiguous) of 12 real cities. Its weights are tuned
 by a few hundred fixed-point steps so that each territory holds a chosen multiple of its share
-of potential (from 1.6 down to 0.6). See Aurenhammer, F. (1987), "Power diagrams: properties,
+of potential (from 1.65 down to 0.45). See Aurenhammer, F. (1987), "Power diagrams: properties,
 algorithms and applications", SIAM J. Comput. 16(1), 78-96.
 
 Determinism: one ``numpy`` generator with a fixed seed, sorted ZIP table, fixed document
@@ -79,13 +80,13 @@ TERRITORIES = (
     ("T01", "04101", "Maya Thibodeau", 1.0, 1.00),  # Portland, ME
     ("T02", "02108", "Daniel Okafor", 1.0, 1.00),  # Boston, MA
     ("T03", "06103", "Grace Lindqvist", 1.0, 0.85),  # Hartford, CT
-    ("T04", "12207", "Omar Haddad", 1.0, 1.30),  # Albany, NY
-    ("T05", "14202", "Hannah Kowalski", 0.5, 0.60),  # Buffalo, NY (part-time rep)
-    ("T06", "10001", "Luis Romero", 1.0, 1.60),  # New York, NY
+    ("T04", "12207", "Omar Haddad", 1.0, 1.35),  # Albany, NY
+    ("T05", "14202", "Hannah Kowalski", 0.5, 0.45),  # Buffalo, NY (part-time rep)
+    ("T06", "10001", "Luis Romero", 1.0, 1.65),  # New York, NY
     ("T07", "19103", "Priya Raman", 1.0, 1.05),  # Philadelphia, PA
-    ("T08", "15222", "Ethan Brooks", 1.0, 0.95),  # Pittsburgh, PA
+    ("T08", "15222", "Ethan Brooks", 1.0, 1.00),  # Pittsburgh, PA
     ("T09", "17101", "Sofia Marchetti", 1.0, 0.90),  # Harrisburg, PA
-    ("T10", "21202", "Marcus Bell", 1.0, 0.70),  # Baltimore, MD
+    ("T10", "21202", "Marcus Bell", 1.0, 0.60),  # Baltimore, MD
     ("T11", "20001", "Chloe Nguyen", 1.0, 0.95),  # Washington, DC
     ("T12", "23219", "Samuel Adeyemi", 1.0, 1.10),  # Richmond, VA
 )
@@ -405,7 +406,9 @@ def _read_me_rows() -> list[tuple[str, str | None, str | None]]:
                  "settings for a rebalance. The accounts are made up; the ZIP codes, cities and "
                  "coordinates are real. Today's alignment is deliberately unbalanced: the New "
                  "York territory (T06) carries about 1.6 times its share of potential and "
-                 "Buffalo (T05) about 0.6 times.", None),
+                 "Baltimore (T10) about 0.6 times. Buffalo (T05) is small on purpose: its rep "
+                 "works part time (Capacity 0.5 on the Reps sheet), so its target is half a "
+                 "share.", None),
         ("text", "Results always go to new sheets or to a new file. The input sheets (Accounts, "
                  "Reps, Settings) are never overwritten, so you can try settings freely.", None),
         ("blank", None, None),

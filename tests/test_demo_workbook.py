@@ -110,11 +110,15 @@ def test_every_territory_has_one_rep_row_and_accounts(accounts, reps):
     assert sorted(reps["Capacity"].tolist()) == [0.5] + [1.0] * 11
 
 
-def test_current_alignment_is_visibly_unbalanced(accounts):
+def test_current_alignment_is_visibly_unbalanced(accounts, reps):
     potential = accounts.groupby("Territory")["Potential"].sum()
     ratio = potential / potential.mean()
     assert (ratio - 1).abs().max() > 0.20
     assert ratio.max() > 1.4 and ratio.min() < 0.75
+    # Still unbalanced when the part-time rep's territory targets half a share.
+    capacity = reps.set_index("Territory")["Capacity"]
+    against_capacity = potential / (potential.sum() * capacity / capacity.sum())
+    assert against_capacity.max() > 1.4 and against_capacity.min() < 0.75
 
 
 def test_territories_are_compact_around_their_rep(accounts, reps):
