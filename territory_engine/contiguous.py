@@ -60,6 +60,12 @@ Progress = Callable[[str, float], None]
 _ALPHA = 0.1
 """Weight of the mean diameter beside the largest diameter in the search's score."""
 
+_AIM = 0.5
+"""The soft balance band, as a fraction of the tolerance."""
+
+_SOFT = 0.3
+"""Weight of the excess over the soft band, relative to the excess over the tolerance."""
+
 
 @dataclass(frozen=True)
 class ContiguousResult:
@@ -410,38 +416,168 @@ class _State:
         np.add.at(self.loads, self.territory, measures)
         self.viol = self.violation(self.loads, np.arange(k))
         self.version = np.zeros(k, dtype=np.int64)
+        self._branch_cache: dict = {}
 
-    def violation(self, loads, territories) -> np.ndarray:
+    def violation(self, loads, territories, *, band: float | None = None) -> np.ndarray:
+        """Summed excess of the relative deviations over ``band`` (default: the tolerance)."""
+        band = self.tolerance if band is None else band
         dev = np.abs(loads * self.inv_target[territories] - 1.0) * (self.inv_target[territories] > 0)
-        return np.clip(dev - self.tolerance, 0.0, None).sum(axis=-1)
+        return np.clip(dev - band, 0.0, None).sum(axis=-1)
 
-    def add_diameter(self, v: int, j: int):
-        """Diameter of territory ``j`` with block ``v`` added, and the pieces to commit it."""
+    def branches(self, j: int, movable: np.ndarray):
+        """What leaves territory ``j`` with each of its blocks (cached per version).
+
+        A block ``v`` that is a cut vertex of its territory cannot leave alone: the pieces
+        it cuts off (those away from the territory's root, its graph 1-centre) leave with
+        it, which keeps both territories connected (an ejection of a whole branch, needed on
+        sparse, tree-like graphs where most blocks are cut vertices). Found with one
+        depth-first search (Hopcroft & Tarjan's low points).
+
+        Returns ``(moved, loads, ok)``: per position in ``members[j]``, the blocks that
+        leave in the order they can be added to a neighbour (``v`` first), their summed
+        measures, and whether the move is allowed (not the root, no locked block).
+        """
+        hit = self._branch_cache.get(j)
+        if hit is not None and hit[0] == self.version[j]:
+            return hit[1]
+        members = self.members[j]
+        s = len(members)
+        root = int(np.argmin(self.dist[j].max(axis=1)))
+        terr, pos = self.territory, self.pos
+        adj = []
+        for v in members:
+            nbrs, _ = self.graph.neighbours(v)
+            adj.append(pos[nbrs[terr[nbrs] == j]].tolist())
+        disc = [-1] * s
+        low = [0] * s
+        order = []  # preorder
+        end = [0] * s  # preorder index one past the subtree
+        parent = [-1] * s
+        separated: list[list[int]] = [[] for _ in range(s)]
+        stack = [(root, 0)]
+        disc[root] = low[root] = 0
+        order.append(root)
+        while stack:
+            u, i = stack[-1]
+            if i < len(adj[u]):
+                stack[-1] = (u, i + 1)
+                w = adj[u][i]
+                if disc[w] < 0:
+                    parent[w] = u
+                    disc[w] = low[w] = len(order)
+                    order.append(w)
+                    stack.append((w, 0))
+                elif w != parent[u]:
+                    low[u] = min(low[u], disc[w])
+            else:
+                stack.pop()
+                end[u] = len(order)
+                if stack:
+                    p = stack[-1][0]
+                    low[p] = min(low[p], low[u])
+                    if low[u] >= disc[p]:
+                        separated[p].append(u)
+        order_arr = np.array(order)
+        moved = []
+        loads = np.zeros((s, self.measures.shape[1]))
+        ok = np.zeros(s, bool)
+        for u in range(s):
+            if disc[u] < 0 or u == root:
+                moved.append(members[[u]])
+                continue
+            parts = [order_arr[disc[c] : end[c]] for c in separated[u]]
+            local = np.concatenate([[u]] + parts) if parts else np.array([u])
+            # Breadth-first from u, so that each block joins next to one already added.
+            if len(local) > 1:
+                local = self._bfs_order(local, adj)
+            nodes = members[local]
+            moved.append(nodes)
+            loads[u] = self.measures[nodes].sum(axis=0)
+            ok[u] = bool(movable[nodes].all()) and len(nodes) < s
+        result = (moved, loads, ok)
+        self._branch_cache[j] = (self.version[j], result)
+        return result
+
+    @staticmethod
+    def _bfs_order(local: np.ndarray, adj) -> np.ndarray:
+        inside = set(local.tolist())
+        first = int(local[0])
+        seen = {first}
+        out = [first]
+        i = 0
+        while i < len(out):
+            for w in adj[out[i]]:
+                if w in inside and w not in seen:
+                    seen.add(w)
+                    out.append(w)
+            i += 1
+        return np.array(out)
+
+    def add_diameter(self, nodes: np.ndarray, j: int):
+        """Diameter of territory ``j`` with ``nodes`` added (each next to one before it).
+
+        Exact and incremental: each block's distances are the shortest way in through its
+        neighbours, and every other distance may shorten through it, ``O(s^2)`` per block.
+        Returns ``(diameter, distances)``.
+        """
+        d = self.dist[j]
+        s = len(d)
+        local = {}
+        for u in nodes:
+            nbrs, weights = self.graph.neighbours(u)
+            inside = self.territory[nbrs] == j
+            p = list(self.pos[nbrs[inside]])
+            w = list(weights[inside])
+            for t, x in enumerate(nbrs):
+                q = local.get(int(x))
+                if q is not None:
+                    p.append(q)
+                    w.append(weights[t])
+            if not p:
+                return np.inf, None
+            du = (d[p] + np.asarray(w)[:, None]).min(axis=0)
+            shorter = np.minimum(d, du[:, None] + du[None, :])
+            grown = np.empty((s + 1, s + 1))
+            grown[:s, :s] = shorter
+            grown[s, :s] = du
+            grown[:s, s] = du
+            grown[s, s] = 0.0
+            local[int(u)] = s
+            d = grown
+            s += 1
+        return d.max(), d
+
+    def add_estimate(self, v: int, j: int) -> float:
+        """Cheap estimate of territory ``j``'s diameter with ``v`` (and its branch) added.
+
+        ``max(current diameter, eccentricity of v)``: exact unless ``v`` shortens a longest
+        path or its branch reaches further; the search only uses it to rank moves and
+        evaluates the chosen move exactly.
+        """
         nbrs, weights = self.graph.neighbours(v)
         inside = self.territory[nbrs] == j
         if not inside.any():
-            return np.inf, None, None
+            return np.inf
         d = self.dist[j]
         dv = (d[self.pos[nbrs[inside]]] + weights[inside][:, None]).min(axis=0)
-        shorter = np.minimum(d, dv[:, None] + dv[None, :])
-        return max(shorter.max(), dv.max()), shorter, dv
+        return max(self.diam[j], dv.max())
 
-    def remove_diameter(self, v: int, *, exact: bool = True):
-        """Diameter of ``v``'s territory without ``v`` (inf if that disconnects it).
+    def remove_diameter(self, v: int, nodes: np.ndarray, *, exact: bool = True):
+        """Diameter of ``v``'s territory without ``nodes`` (``v`` and the branch it cuts off).
 
-        Returns ``(diameter, distances, is_exact)``. With ``exact=False`` the distances of
-        the territory are not recomputed when ``v`` lies on a shortest path; the diameter
-        returned is then a lower bound (removing a block never shortens a path) and
-        ``distances`` is None.
+        Returns ``(diameter, distances, is_exact)``. Only ``v`` touches the rest, so only
+        paths through ``v`` can lengthen; when none is a shortest path the distances are
+        those already known. Otherwise, with ``exact=False``, the diameter returned is a
+        lower bound (removing blocks never shortens a path) and ``distances`` is None.
         """
         j = self.territory[v]
         s = len(self.members[j])
-        if s <= 1:
+        if s <= len(nodes):
             return np.inf, None, True
         p = self.pos[v]
         d = self.dist[j]
         keep = np.ones(s, bool)
-        keep[p] = False
+        keep[self.pos[nodes]] = False
         sub = d[keep][:, keep]
         col = d[p, keep]
         on_path = col[:, None] + col[None, :] <= sub * (1 + 1e-12)
@@ -452,28 +588,24 @@ class _State:
             sub = self.graph.distances(self.members[j][keep])
         return sub.max(), sub, True
 
-    def move(self, v: int, j: int):
-        """Give block ``v`` to territory ``j`` (a neighbouring territory)."""
+    def move(self, v: int, nodes: np.ndarray, j: int):
+        """Give ``nodes`` (``v`` and its branch) to territory ``j``, a neighbour of ``v``."""
         i = self.territory[v]
-        new_i, sub, _ = self.remove_diameter(v)
-        new_j, shorter, dv = self.add_diameter(v, j)
-        s = len(self.members[j])
-        grown = np.empty((s + 1, s + 1))
-        grown[:s, :s] = shorter
-        grown[s, :s] = dv
-        grown[:s, s] = dv
-        grown[s, s] = 0.0
-        keep = self.members[i] != v
+        new_i, sub, _ = self.remove_diameter(v, nodes)
+        new_j, grown = self.add_diameter(nodes, j)
+        keep = ~np.isin(self.members[i], nodes)
         self.members[i] = self.members[i][keep]
         self.pos[self.members[i]] = np.arange(len(self.members[i]))
         self.dist[i] = sub
-        self.members[j] = np.append(self.members[j], v)
-        self.pos[v] = s
+        s = len(self.members[j])
+        self.members[j] = np.concatenate([self.members[j], nodes])
+        self.pos[nodes] = np.arange(s, s + len(nodes))
         self.dist[j] = grown
-        self.territory[v] = j
+        self.territory[nodes] = j
         self.diam[i], self.diam[j] = new_i, new_j
-        self.loads[i] -= self.measures[v]
-        self.loads[j] += self.measures[v]
+        moved = self.measures[nodes].sum(axis=0)
+        self.loads[i] -= moved
+        self.loads[j] += moved
         self.viol[[i, j]] = self.violation(self.loads[[i, j]], np.array([i, j]))
         self.version[[i, j]] += 1
 
@@ -497,7 +629,7 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
     graph, k = state.graph, state.k
     n = graph.n
     tabu_until = np.zeros((n, k), dtype=np.int64)
-    add_cache: dict[tuple[int, int], tuple[int, float]] = {}
+    add_cache: dict[tuple[int, int], tuple[int, float, int, bool]] = {}
     rem_cache: dict[int, tuple[int, float]] = {}
     best = _score_key(state)
     scale = max(float(np.nanmax(np.where(np.isfinite(state.diam), state.diam, 0))), 1e-9)
@@ -518,9 +650,18 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
         blocks = keys // k
         dest = keys % k
         source = terr[blocks]
+        info = {int(j): state.branches(int(j), movable) for j in np.unique(source)}
+        position = state.pos[blocks]
+        ok = np.array([info[int(i)][2][p] for i, p in zip(source, position)], dtype=bool)
+        if not ok.any():
+            break
+        keys, blocks, dest, source, position = keys[ok], blocks[ok], dest[ok], source[ok], position[ok]
+        moved = [info[int(i)][0][p] for i, p in zip(source, position)]
+        mv = np.array([info[int(i)][1][p] for i, p in zip(source, position)])
         rem = np.empty(len(keys))
         rem_exact = np.empty(len(keys), bool)
         add = np.empty(len(keys))
+        add_exact = np.empty(len(keys), bool)
         version = state.version
         for c in range(len(keys)):
             v = int(blocks[c])
@@ -528,24 +669,24 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
             vi = version[source[c]]
             hit = rem_cache.get(v)
             if hit is None or hit[0] != vi:
-                value, _, exact = state.remove_diameter(v, exact=False)
+                value, _, exact = state.remove_diameter(v, moved[c], exact=False)
                 hit = (vi, value, exact)
                 rem_cache[v] = hit
             rem[c] = hit[1]
             rem_exact[c] = hit[2]
             vj = version[j]
             hit = add_cache.get((v, j))
-            if hit is None or hit[0] != vj:
-                hit = (vj, state.add_diameter(v, j)[0])
+            if hit is None or hit[0] != vj or hit[2] != vi:
+                hit = (vj, state.add_estimate(v, j), vi, False)
                 add_cache[(v, j)] = hit
             add[c] = hit[1]
+            add_exact[c] = hit[3]
         diam = np.concatenate([state.diam, pad])
         top = np.argsort(-diam, kind="stable")[:3]
         other = np.full(len(keys), 0.0)
         for t in top[::-1]:
             other = np.where((source != t) & (dest != t), diam[t], other)
-        diam_sum = state.diam.sum() - state.diam[source] - state.diam[dest] + add
-        mv = state.measures[blocks]
+        diam_base = state.diam.sum() - state.diam[source] - state.diam[dest]
         new_viol = (
             state.viol.sum()
             - state.viol[source]
@@ -554,12 +695,22 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
             + state.violation(state.loads[dest] + mv, dest)
         )
         new_viol = np.where(new_viol < 1e-12, 0.0, new_viol)
+        # A softer pull towards the middle of the band keeps room for later moves (without
+        # it, balance repair parks every load on the edge of the band and gets stuck).
+        aim = _AIM * state.tolerance
+        new_soft = (
+            state.violation(state.loads, np.arange(k), band=aim).sum()
+            - state.violation(state.loads[source], source, band=aim)
+            - state.violation(state.loads[dest], dest, band=aim)
+            + state.violation(state.loads[source] - mv, source, band=aim)
+            + state.violation(state.loads[dest] + mv, dest, band=aim)
+        )
         not_tabu = tabu_until[blocks, dest] <= iteration
-        # Lazy evaluation: a removal's diameter may be a lower bound; the best move by
-        # lower bounds is evaluated exactly until the best move is exact.
+        # Lazy evaluation: a removal's diameter may be a lower bound and an addition's an
+        # estimate; the best move so ranked is evaluated exactly until the best is exact.
         while True:
             new_max = np.maximum(other, np.maximum(rem, add))
-            score = new_max + _ALPHA * (diam_sum + rem) / k + lam * new_viol
+            score = new_max + _ALPHA * (diam_base + rem + add) / k + lam * (new_viol + _SOFT * new_soft)
             finite = np.isfinite(score)
             # Aspiration: a tabu move is allowed when it gives the best alignment so far.
             better = (new_viol < best[0] - 1e-12) | ((new_viol <= best[0] + 1e-12) & (new_max < best[1] - 1e-9))
@@ -568,19 +719,25 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
                 break
             score = np.where(allowed, score, np.inf)
             c = int(np.argmin(score))
-            if rem_exact[c]:
+            if rem_exact[c] and add_exact[c]:
                 break
-            v = int(blocks[c])
-            value = state.remove_diameter(v)[0]
-            rem_cache[v] = (version[source[c]], value, True)
-            same = blocks == v
-            rem[same] = value
-            rem_exact[same] = True
+            v, j = int(blocks[c]), int(dest[c])
+            if not rem_exact[c]:
+                value = state.remove_diameter(v, moved[c])[0]
+                rem_cache[v] = (version[source[c]], value, True)
+                same = blocks == v
+                rem[same] = value
+                rem_exact[same] = True
+            if not add_exact[c]:
+                value = state.add_diameter(moved[c], j)[0]
+                add_cache[(v, j)] = (version[j], value, version[source[c]], True)
+                add[c] = value
+                add_exact[c] = True
         if not allowed.any():
             break
         v, j, i = int(blocks[c]), int(dest[c]), int(source[c])
-        state.move(v, j)
-        tabu_until[v, i] = iteration + int(rng.integers(7, 17))
+        state.move(v, moved[c], j)
+        tabu_until[moved[c], i] = iteration + int(rng.integers(7, 17))
         iteration += 1
         since_best += 1
         key = _score_key(state)
