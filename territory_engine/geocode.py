@@ -18,7 +18,7 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["normalise_zip", "normalise_zips", "zip_table", "lookup_zips", "geocode_zips"]
+__all__ = ["normalise_zip", "normalise_zips", "zip_table", "locate_zips", "lookup_zips", "geocode_zips"]
 
 _ZIP = re.compile(r"^(\d{3,5})(?:\.0+)?$")
 _ZIP_PLUS_4 = re.compile(r"^(\d{5})[-\s]?\d{4}$")
@@ -63,7 +63,7 @@ def normalise_zip(value: object) -> str | None:
 
 def normalise_zips(values) -> np.ndarray:
     """:func:`normalise_zip` over a sequence, as an object array (once per distinct value)."""
-    values = np.asarray(values, dtype=object) if not isinstance(values, pd.Series) else values.to_numpy(dtype=object)
+    values = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else np.asarray(values, dtype=object)
     if values.size == 0:
         return np.empty(0, dtype=object)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
@@ -103,6 +103,29 @@ def zip_table() -> pd.DataFrame:
     return frame
 
 
+def locate_zips(zips) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised ZIPs and their row positions in :func:`zip_table` (-1 where unknown).
+
+    Works once per distinct value, so a million accounts cost about as much as the
+    number of distinct ZIPs among them.
+
+    Returns
+    -------
+    normalised : numpy.ndarray of object
+        :func:`normalise_zip` of each input.
+    positions : numpy.ndarray of int64
+    """
+    values = zips.to_numpy(dtype=object) if isinstance(zips, pd.Series) else np.asarray(zips, dtype=object)
+    if values.size == 0:
+        return np.empty(0, dtype=object), np.empty(0, dtype=np.int64)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    normal = np.empty(len(uniques) + 1, dtype=object)
+    normal[: len(uniques)] = [normalise_zip(u) for u in uniques]
+    normal[-1] = None
+    where = np.append(zip_table().index.get_indexer(pd.Index(normal[:-1], dtype=object)), -1)
+    return normal[codes], where[codes].astype(np.int64)
+
+
 def lookup_zips(zips) -> pd.DataFrame:
     """The :func:`zip_table` row of each ZIP, aligned with the input (NaN/None where unknown).
 
@@ -117,11 +140,19 @@ def lookup_zips(zips) -> pd.DataFrame:
         Columns ``zip`` (normalised), ``lat``, ``lon``, ``state``, ``county``, ``city``,
         one row per input, index 0..n-1.
     """
-    normal = normalise_zips(zips)
-    found = zip_table().reindex(pd.Index(normal, dtype=object))
-    found.index = pd.RangeIndex(len(normal))
-    found.insert(0, "zip", normal)
-    return found
+    normal, position = locate_zips(zips)
+    table = zip_table()
+    hit = position >= 0
+    out = {"zip": normal}
+    for column in ("lat", "lon"):
+        values = np.full(len(normal), np.nan)
+        values[hit] = table[column].to_numpy()[position[hit]]
+        out[column] = values
+    for column in ("state", "county", "city"):
+        values = np.full(len(normal), None, dtype=object)
+        values[hit] = table[column].to_numpy(dtype=object)[position[hit]]
+        out[column] = values
+    return pd.DataFrame({k: pd.Series(v, dtype=v.dtype) for k, v in out.items()})
 
 
 def geocode_zips(zips) -> tuple[np.ndarray, np.ndarray]:
@@ -136,11 +167,10 @@ def geocode_zips(zips) -> tuple[np.ndarray, np.ndarray]:
     -------
     lat, lon : numpy.ndarray of float64
     """
-    normal = normalise_zips(zips)
+    _, position = locate_zips(zips)
     table = zip_table()
-    position = table.index.get_indexer(pd.Index(normal, dtype=object))
-    lat = np.full(len(normal), np.nan)
-    lon = np.full(len(normal), np.nan)
+    lat = np.full(len(position), np.nan)
+    lon = np.full(len(position), np.nan)
     hit = position >= 0
     lat[hit] = table["lat"].to_numpy()[position[hit]]
     lon[hit] = table["lon"].to_numpy()[position[hit]]

@@ -25,6 +25,7 @@ import pandas as pd
 
 from .columns import ACCOUNT_SYNONYMS, REP_SYNONYMS, SETTINGS_SYNONYMS, normalise_header, recognise, snake_case
 from .errors import MAX_PROBLEMS, InputError, Problem
+from .geocode import geocode_zips, locate_zips, normalise_zips, zip_table
 
 __all__ = [
     "AccountTable",
@@ -142,10 +143,13 @@ def _show(value: Any) -> str:
 
 
 def _blank_mask(values: np.ndarray) -> np.ndarray:
-    """True for None, NaN and empty text (whitespace-only text is caught where it matters)."""
-    blank = pd.isna(values)
-    with np.errstate(all="ignore"):
-        blank |= values == ""
+    """True for None, NaN, pandas NA and empty text (whitespace-only text is caught where it matters)."""
+    try:
+        with np.errstate(all="ignore"):
+            blank = np.equal(values, None) | (values == "") | (values != values)  # NaN, NaT
+    except TypeError:  # pandas NA: comparisons are ambiguous
+        blank = np.asarray(pd.isna(values), dtype=bool) | np.array([v == "" if isinstance(v, str) else False
+                                                                   for v in values], dtype=bool)
     return np.asarray(blank, dtype=bool)
 
 
@@ -176,8 +180,8 @@ def _as_text(values: np.ndarray) -> np.ndarray:
         return np.empty(0, dtype=object)
     kind = pd.api.types.infer_dtype(values, skipna=True)
     if kind == "string":
-        out = pd.Series(values, dtype=object).str.strip().to_numpy(dtype=object, copy=True)
-        out[_blank_mask(out)] = None
+        out = np.empty(len(values), dtype=object)
+        out[:] = [(v.strip() or None) if type(v) is str else None for v in values]
         return out
     if kind == "empty":
         return np.full(len(values), None, dtype=object)
@@ -209,17 +213,24 @@ def _parse_number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _numbers(values: np.ndarray, *, majority: bool = False):
+def _numbers(values: np.ndarray, *, majority: bool = False, blank: np.ndarray | None = None):
     """Cells as float64.
 
     Returns ``(numbers, bad, blank)``: NaN where blank or bad; ``bad`` marks cells that
     hold something other than a finite number. With ``majority=True``, returns None
     instead when fewer than half of the non-blank cells are numbers (a text column).
     """
-    blank = _blank_mask(values)
+    blank = _blank_mask(values) if blank is None else blank
     kind = pd.api.types.infer_dtype(values, skipna=True)
     if kind in ("boolean", "datetime", "date", "time", "timedelta", "datetime64", "timedelta64") and majority:
         return None
+    if majority and kind in ("string", "mixed", "mixed-integer"):
+        present = np.flatnonzero(~blank)
+        if len(present) == 0:
+            return None
+        sample = present[:: max(len(present) // 500, 1)][:500]
+        if sum(_parse_number(values[p]) is not None for p in sample) < 0.5 * len(sample):
+            return None
     filled = values.copy()
     filled[blank] = np.nan
     try:
@@ -227,7 +238,7 @@ def _numbers(values: np.ndarray, *, majority: bool = False):
             raise ValueError
         result = filled.astype(np.float64)
     except (ValueError, TypeError):
-        result = pd.to_numeric(pd.Series(filled, dtype=object), errors="coerce").to_numpy(dtype=np.float64)
+        result = pd.to_numeric(pd.Series(filled, dtype=object), errors="coerce").to_numpy(dtype=np.float64, copy=True)
     with np.errstate(invalid="ignore"):
         failing = ~np.isfinite(result) & ~blank
     if kind in ("mixed", "mixed-integer", "boolean"):
@@ -387,7 +398,7 @@ def validate_accounts(raw) -> AccountTable:
         need_zip[:] = False
     else:
         if has_lat:
-            need_zip = _coordinates(cells, found, headers, used, problems, lat, lon)
+            need_zip = _coordinates(cells, blanks, found, headers, used, problems, lat, lon)
         if not has_zip:
             j = found["lat"]
             problems.add_rows(need_zip, j, None, lambda i, v: (
@@ -397,28 +408,28 @@ def validate_accounts(raw) -> AccountTable:
     states = _as_text(cells[found["state"]]) if "state" in found else np.full(n, None, dtype=object)
     counties = _as_text(cells[found["county"]]) if "county" in found else np.full(n, None, dtype=object)
     if has_zip:
-        from .geocode import lookup_zips, normalise_zips
-
         j = found["zip"]
-        zips = normalise_zips(cells[j])
-        zip_blank = pd.isna(zips)
         place_blank = pd.isna(states) | pd.isna(counties)
-        wanted = (need_zip | place_blank) & ~zip_blank & used
-        if wanted.any():
-            places = lookup_zips(np.where(wanted, zips, None))
-            unknown = wanted & places["lat"].isna().to_numpy()
-            if has_lat:
-                message = (lambda i, v: f"ZIP {_show(zips[i])} is not a known US ZIP code; correct it, or enter "
-                           f"{headers[found['lat']]} and {headers[found['lon']]}")
-            else:
-                message = lambda i, v: f"ZIP {_show(zips[i])} is not a known US ZIP code; correct it"
-            problems.add_rows(unknown & need_zip, j, cells[j], message)
-            take = need_zip & wanted & ~unknown
-            lat[take] = places["lat"].to_numpy()[take]
-            lon[take] = places["lon"].to_numpy()[take]
+        if (need_zip | place_blank).any():
+            zips, position = locate_zips(cells[j])
+        else:
+            zips, position = normalise_zips(cells[j]), np.zeros(n, dtype=np.int64)
+        zip_blank = pd.isna(zips)
+        unknown = need_zip & ~zip_blank & (position < 0)
+        if has_lat:
+            message = (lambda i, v: f"ZIP {_show(zips[i])} is not a known US ZIP code; correct it, or enter "
+                       f"{headers[found['lat']]} and {headers[found['lon']]}")
+        else:
+            message = lambda i, v: f"ZIP {_show(zips[i])} is not a known US ZIP code; correct it"
+        problems.add_rows(unknown, j, cells[j], message)
+        if (need_zip | place_blank).any():
+            table = zip_table()
+            take = need_zip & (position >= 0)
+            lat[take] = table["lat"].to_numpy()[position[take]]
+            lon[take] = table["lon"].to_numpy()[position[take]]
             for target, column in ((states, "state"), (counties, "county")):
-                fill = pd.isna(target) & wanted & ~unknown
-                target[fill] = places[column].to_numpy(dtype=object)[fill]
+                fill = pd.isna(target) & (position >= 0)
+                target[fill] = table[column].to_numpy(dtype=object)[position[fill]]
         if has_lat:
             text = f"no {headers[found['lat']]}/{headers[found['lon']]} and no ZIP; fill in the coordinates or a ZIP"
         else:
@@ -446,7 +457,7 @@ def validate_accounts(raw) -> AccountTable:
         known = snake_case(title) in KNOWN_MEASURES
         if blanks[j].all() and not known:
             continue
-        parsed = _numbers(cells[j], majority=not known)
+        parsed = _numbers(cells[j], majority=not known, blank=blanks[j])
         if parsed is None:
             continue
         values, bad, blank = parsed
@@ -486,11 +497,11 @@ def _unique_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _coordinates(cells, found, headers, used, problems: _Problems, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+def _coordinates(cells, blanks, found, headers, used, problems: _Problems, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Fill ``lat``/``lon`` from their columns; return the rows left to place by ZIP."""
     j_lat, j_lon = found["lat"], found["lon"]
-    la, la_bad, la_blank = _numbers(cells[j_lat])
-    lo, lo_bad, lo_blank = _numbers(cells[j_lon])
+    la, la_bad, la_blank = _numbers(cells[j_lat], blank=blanks[j_lat])
+    lo, lo_bad, lo_blank = _numbers(cells[j_lon], blank=blanks[j_lon])
     problems.add_rows(la_bad & used, j_lat, cells[j_lat], lambda i, v: (
         f"{_show(v)} is not a number; enter the latitude in decimal degrees (for example 42.36) or leave it blank"))
     problems.add_rows(lo_bad & used, j_lon, cells[j_lon], lambda i, v: (
@@ -583,12 +594,10 @@ def validate_reps(raw) -> pd.DataFrame:
         problems.add(f"there is a {headers[found[have]]} column but no {missing} column; add a {missing} "
                      "column (decimal degrees)", column=found[have])
     elif has_lat:
-        need_zip = _coordinates(cells, found, headers, used, problems, lat, lon)
+        need_zip = _coordinates(cells, blanks, found, headers, used, problems, lat, lon)
     elif has_zip:
         need_zip = used.copy()
     if has_zip:
-        from .geocode import geocode_zips, normalise_zips
-
         j = found["zip"]
         zips = normalise_zips(cells[j])
         zip_blank = pd.isna(zips)
@@ -608,7 +617,7 @@ def validate_reps(raw) -> pd.DataFrame:
     capacity = np.ones(n)
     if "capacity" in found:
         j = found["capacity"]
-        values, bad, blank = _numbers(cells[j])
+        values, bad, blank = _numbers(cells[j], blank=blanks[j])
         problems.add_rows(bad & used, j, cells[j], lambda i, v: (
             f"{_show(v)} is not a number; enter the rep's capacity (1 for a full-time rep) or leave it blank"))
         with np.errstate(invalid="ignore"):

@@ -209,25 +209,25 @@ def _sheet_table(file: Path, name: str, load) -> RawTable:
     if not rows:
         return RawTable(name, pd.DataFrame(), True, str(file))
     width = max(len(r) for r in rows)
-    while width and all(len(r) < width or _blank(r[width - 1]) for r in rows):
-        width -= 1
-    header = [_header_text(v) for v in rows[0][:width]] + [""] * (width - len(rows[0][:width]))
-    columns = {}
-    for j, title in enumerate(_unique_headers(header)):
-        values = [r[j] if j < len(r) else None for r in rows[1:]]
-        columns[title] = _column_from_cells(values)
-    frame = pd.DataFrame(columns, index=pd.RangeIndex(len(rows) - 1), dtype=object)
-    if not len(columns):
-        frame = pd.DataFrame(index=pd.RangeIndex(0))
+    if any(len(r) != width for r in rows):
+        rows = [list(r) + [""] * (width - len(r)) for r in rows]
+    columns = list(zip(*rows))
+    while columns and all(_blank(v) for v in columns[-1]):
+        columns.pop()
+    if not columns:
+        return RawTable(name, pd.DataFrame(), True, str(file))
+    header = _unique_headers([_header_text(c[0]) for c in columns])
+    data = {title: _column_from_cells(c[1:]) for title, c in zip(header, columns)}
+    frame = pd.DataFrame(data, index=pd.RangeIndex(len(rows) - 1), dtype=object)
     return RawTable(name, frame, True, str(file))
 
 
-def _column_from_cells(values: list[Any]) -> np.ndarray:
+def _column_from_cells(values) -> np.ndarray:
     """Cells from calamine as Python objects: '' -> None, whole floats -> int."""
     out = np.empty(len(values), dtype=object)
     out[:] = [
-        None if v == "" or v is None
-        else (int(v) if v.is_integer() else v) if type(v) is float
+        (int(v) if v.is_integer() else v) if type(v) is float
+        else None if v == ""
         else v
         for v in values
     ]
@@ -312,7 +312,7 @@ def _read_csv(file: Path, *, role: str) -> RawTable:
     blank_rows = np.ones(len(frame), dtype=bool)
     for j, title in enumerate(header):
         values = frame[j].to_numpy(dtype=object, copy=True)
-        empty = pd.isna(values) | (values == "")
+        empty = values == ""
         values[empty] = None
         blank_rows &= empty
         columns[title] = values
