@@ -1,0 +1,337 @@
+"""Reading and writing files: what the user typed comes back, inputs are never touched,
+and a failed write leaves nothing behind."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from territory_engine.errors import InputError
+from territory_engine.io import RawTable, check_output_path, excel_sheet_name, read_table, read_tables, write_tables
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO = REPO / "workbooks" / "territory_demo.xlsx"
+
+
+def _workbook(path: Path, sheets: dict[str, list[list]]) -> Path:
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if ".tmp" in p.name)
+
+
+def _message(call, *args) -> str:
+    with pytest.raises(InputError) as caught:
+        call(*args)
+    return str(caught.value)
+
+
+# --------------------------------------------------------------------------------------
+# CSV
+# --------------------------------------------------------------------------------------
+
+
+def test_csv_cells_are_text_and_zip_leading_zeros_survive(tmp_path):
+    path = tmp_path / "accounts.csv"
+    path.write_text("Account ID,ZIP,Potential,Notes\nA1,04575,12.50,\nA2,00501,,=1+1\n", encoding="utf-8")
+    table = read_tables(path)["accounts"]
+    assert isinstance(table, RawTable) and table.name == "accounts.csv" and not table.is_sheet
+    assert table.path == str(path)
+    assert table.frame["ZIP"].tolist() == ["04575", "00501"]
+    assert table.frame["Potential"].tolist() == ["12.50", None]
+    assert table.frame["Notes"].tolist() == [None, "=1+1"]
+    assert all(dtype == object for dtype in table.frame.dtypes)
+
+
+def test_csv_with_a_byte_order_mark_keeps_the_first_header(tmp_path):
+    path = tmp_path / "accounts.csv"
+    path.write_bytes("Account ID,ZIP\nA1,04575\n".encode("utf-8-sig"))
+    assert list(read_tables(path)["accounts"].frame.columns) == ["Account ID", "ZIP"]
+
+
+def test_csv_from_excel_on_windows_with_semicolons_and_accents(tmp_path):
+    path = tmp_path / "accounts.csv"
+    path.write_bytes("Account ID;Name;ZIP\nA1;Café Zoë;04575\n".encode("cp1252"))
+    frame = read_tables(path)["accounts"].frame
+    assert frame["Name"].tolist() == ["Café Zoë"] and frame["ZIP"].tolist() == ["04575"]
+
+
+def test_repeated_and_blank_headers_are_made_unique(tmp_path):
+    path = tmp_path / "accounts.csv"
+    path.write_text("Account ID,Potential,,Potential\nA1,1,2,3\n", encoding="utf-8")
+    frame = read_tables(path)["accounts"].frame
+    assert list(frame.columns) == ["Account ID", "Potential", "Column C", "Potential (2)"]
+
+
+def test_frame_rows_match_user_rows_and_trailing_blank_rows_are_dropped(tmp_path):
+    path = tmp_path / "accounts.csv"
+    path.write_text("Account ID,ZIP\nA1,04575\n,\nA3,02108\n,\n\n,\n", encoding="utf-8")
+    frame = read_tables(path)["accounts"].frame
+    # row i of the frame is user row i + 2: the blank line 3 stays, trailing blanks go
+    assert frame["Account ID"].tolist() == ["A1", None, "A3"]
+
+
+def test_a_csv_line_with_too_many_fields_is_a_clear_error(tmp_path):
+    path = tmp_path / "accounts.csv"
+    path.write_text("Account ID,ZIP\nA1,04575\nA2,02108,extra\n", encoding="utf-8")
+    text = _message(read_tables, path)
+    assert "accounts.csv" in text and "line 3" in text
+
+
+# --------------------------------------------------------------------------------------
+# workbooks
+# --------------------------------------------------------------------------------------
+
+
+def test_workbook_sheets_are_found_by_name_in_any_case(tmp_path):
+    path = _workbook(tmp_path / "book.xlsx", {
+        "Read me": [["hello"]],
+        "ACCOUNTS": [["Account ID", "ZIP", "Potential"], ["A1", 4575, 10.0], ["A2", "02108", 2.5]],
+        "reps": [["Territory", "Rep"], ["T1", "Ann"]],
+        "Settings": [["Key", "Value"], ["territories", 2]],
+    })
+    tables = read_tables(path)
+    assert set(tables) == {"accounts", "reps", "settings"}
+    accounts = tables["accounts"]
+    assert accounts.name == "ACCOUNTS" and accounts.is_sheet
+    values = accounts.frame["ZIP"].tolist() + accounts.frame["Potential"].tolist()
+    assert values == [4575, "02108", 10, 2.5]
+    assert type(values[0]) is int and type(values[2]) is int and type(values[3]) is float
+    assert tables["settings"].frame.iloc[0].tolist() == ["territories", 2]
+
+
+def test_the_first_sheet_is_the_accounts_when_none_is_named_so(tmp_path):
+    path = _workbook(tmp_path / "book.xlsx", {"Customers": [["ID", "ZIP"], ["C1", "04575"]],
+                                             "Other": [["x"], [1]]})
+    tables = read_tables(path)
+    assert set(tables) == {"accounts"} and tables["accounts"].name == "Customers"
+
+
+def test_empty_reps_or_settings_sheets_count_as_absent(tmp_path):
+    path = _workbook(tmp_path / "book.xlsx", {"Accounts": [["ID", "ZIP"], ["C1", "04575"]],
+                                             "Reps": [["Territory", "Rep"]], "Settings": []})
+    assert set(read_tables(path)) == {"accounts"}
+
+
+def test_workbook_cell_types_come_back_as_python_values(tmp_path):
+    when = dt.datetime(2024, 5, 17, 9, 30)
+    path = _workbook(tmp_path / "book.xlsx", {"Accounts": [
+        ["ID", "Flag", "When", "Blank", "Text"],
+        ["A1", True, when, None, "  padded "],
+        ["A2", False, None, None, None],
+    ]})
+    frame = read_tables(path)["accounts"].frame
+    assert frame.iloc[0].tolist() == ["A1", True, when, None, "  padded "]
+    assert frame.iloc[1].tolist() == ["A2", False, None, None, None]
+
+
+def test_a_text_file_renamed_xlsx_is_a_clear_error(tmp_path):
+    path = tmp_path / "accounts.xlsx"
+    path.write_text("Account ID,ZIP\nA1,04575\n", encoding="utf-8")
+    text = _message(read_tables, path)
+    assert "accounts.xlsx is not an Excel workbook (.xlsx); save it as .xlsx or .csv" in text
+
+
+def test_an_empty_xlsx_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "accounts.xlsx"
+    path.write_bytes(b"")
+    assert "not an Excel workbook" in _message(read_tables, path)
+
+
+def test_a_zip_that_is_not_a_workbook_is_a_clear_error(tmp_path):
+    path = tmp_path / "accounts.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("hello.txt", "not a workbook")
+    assert "accounts.xlsx" in _message(read_tables, path)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("missing.xlsx", None, "does not exist"),
+        ("accounts.txt", "x", "cannot read '.txt' files"),
+        ("empty.csv", "", "empty.csv is empty"),
+        ("header.csv", "Account ID,ZIP\n", "header.csv has no account rows"),
+    ],
+)
+def test_user_mistakes_with_files_are_input_errors_naming_the_file(tmp_path, name, content, words):
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    text = _message(read_tables, path)
+    assert words in text and name in text
+
+
+def test_a_sheet_with_only_a_header_has_no_account_rows(tmp_path):
+    path = _workbook(tmp_path / "book.xlsx", {"Accounts": [["Account ID", "ZIP"]]})
+    assert "Accounts has no account rows" in _message(read_tables, path)
+    path = _workbook(tmp_path / "blank.xlsx", {"Accounts": []})
+    assert "Accounts is empty" in _message(read_tables, path)
+
+
+def test_read_table_reads_one_csv_or_one_named_sheet(tmp_path):
+    csv_path = tmp_path / "bases.csv"
+    csv_path.write_text("Territory,Home ZIP\nT1,04101\n", encoding="utf-8")
+    assert read_table(csv_path).frame["Home ZIP"].tolist() == ["04101"]
+    book = _workbook(tmp_path / "book.xlsx", {"Accounts": [["ID"], ["A1"]], "Reps": [["Territory"], ["T1"]]})
+    assert read_table(book).name == "Accounts"
+    assert read_table(book, sheet="reps").frame["Territory"].tolist() == ["T1"]
+    assert "no sheet named 'Bases'" in _message(lambda: read_table(book, sheet="Bases"))
+
+
+def test_reading_never_modifies_the_input(tmp_path):
+    csv_path = tmp_path / "accounts.csv"
+    csv_path.write_text("Account ID,ZIP\nA1,04575\n", encoding="utf-8")
+    book = tmp_path / "demo.xlsx"
+    book.write_bytes(DEMO.read_bytes())
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in (csv_path, book)}
+    read_tables(csv_path)
+    read_tables(book)
+    read_table(book, sheet="Reps")
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in (csv_path, book)} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["accounts.csv", "demo.xlsx"]
+
+
+def test_the_demo_workbook_reads_with_all_three_tables():
+    tables = read_tables(DEMO)
+    assert set(tables) == {"accounts", "reps", "settings"}
+    assert len(tables["accounts"].frame) == 4000
+    assert tables["accounts"].frame["ZIP"].map(type).eq(str).all()  # stored as text, zeros kept
+
+
+# --------------------------------------------------------------------------------------
+# writing
+# --------------------------------------------------------------------------------------
+
+
+def _table() -> pd.DataFrame:
+    return pd.DataFrame({
+        "Account ID": ["A1", "A2", "=1+1"],
+        "ZIP": ["04575", None, "<img src=x onerror=alert(1)>"],
+        "Potential": [1.5, np.nan, 3.0],
+        "Count": [1, 2, 3],
+        "Moved": [True, False, True],
+        "Maybe": pd.array([1, None, 3], dtype="Int64"),
+        "When": [dt.datetime(2024, 1, 2, 3, 4), None, None],
+        "Link": ["http://example.com", "1e5", "0042"],
+    })
+
+
+def test_xlsx_round_trip_keeps_values_types_and_order(tmp_path):
+    data = _table()
+    out = write_tables(tmp_path / "out.xlsx", {"Accounts": data, "Summary": data.head(1)})
+    assert out == tmp_path / "out.xlsx"
+    tables = read_tables(out)
+    frame = tables["accounts"].frame
+    assert list(frame.columns) == list(data.columns)
+    assert frame["Account ID"].tolist() == ["A1", "A2", "=1+1"]
+    assert frame["ZIP"].tolist() == ["04575", None, "<img src=x onerror=alert(1)>"]
+    assert frame["Potential"].tolist() == [1.5, None, 3]
+    assert frame["Moved"].tolist() == [True, False, True]
+    assert frame["Maybe"].tolist() == [1, None, 3]
+    assert frame["When"].tolist() == [dt.datetime(2024, 1, 2, 3, 4), None, None]
+    assert frame["Link"].tolist() == ["http://example.com", "1e5", "0042"]
+    assert [s.title for s in load_workbook(out).worksheets] == ["Accounts", "Summary"]
+
+
+def test_text_that_looks_like_a_formula_is_written_as_text(tmp_path):
+    out = write_tables(tmp_path / "out.xlsx", {"Accounts": _table()})
+    sheet = load_workbook(out)["Accounts"]
+    assert sheet["A4"].value == "=1+1" and sheet["A4"].data_type == "s"
+    assert sheet["H2"].data_type == "s" and sheet["H2"].hyperlink is None
+    assert sheet["H3"].value == "1e5" and sheet["H3"].data_type == "s"
+    assert sheet["E2"].value is True and sheet["E2"].data_type == "b"
+    assert sheet["C3"].value is None
+
+
+def test_the_header_is_bold_and_frozen_and_columns_are_sized(tmp_path):
+    out = write_tables(tmp_path / "out.xlsx", {"Accounts": _table()})
+    sheet = load_workbook(out)["Accounts"]
+    assert sheet["A1"].font.b and sheet.freeze_panes == "A2"
+    assert sheet.column_dimensions["B"].width > sheet.column_dimensions["D"].width
+
+
+def test_sheet_names_are_made_valid_for_excel(tmp_path):
+    data = pd.DataFrame({"a": [1]})
+    out = write_tables(tmp_path / "out.xlsx", {"Moves [before/after]: *draft?": data,
+                                               "A" * 40: data, "a" * 40: data})
+    names = [s.title for s in load_workbook(out).worksheets]
+    assert names[0] == "Moves _before_after__ _draft_"
+    assert all(len(n) <= 31 for n in names) and len({n.lower() for n in names}) == 3
+    assert excel_sheet_name("History") != "History"
+
+
+def test_csv_output_writes_the_first_table(tmp_path):
+    out = write_tables(tmp_path / "out.csv", {"Accounts": _table(), "Summary": pd.DataFrame({"x": [1]})})
+    back = read_tables(out)["accounts"].frame
+    assert list(back.columns) == list(_table().columns)
+    assert back["ZIP"].tolist() == ["04575", None, "<img src=x onerror=alert(1)>"]
+
+
+class _Exploding:
+    def __str__(self):
+        raise RuntimeError("cannot be written")
+
+
+def test_a_failed_write_leaves_no_file_and_no_temporary_file(tmp_path):
+    data = pd.DataFrame({"x": [1, _Exploding()]})
+    with pytest.raises(RuntimeError):
+        write_tables(tmp_path / "out.xlsx", {"Accounts": data})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_write_keeps_the_previous_output_intact(tmp_path):
+    out = write_tables(tmp_path / "out.xlsx", {"Accounts": pd.DataFrame({"x": [1]})})
+    before = out.read_bytes()
+    with pytest.raises(RuntimeError):
+        write_tables(out, {"Accounts": pd.DataFrame({"x": [_Exploding()]})})
+    assert out.read_bytes() == before and _leftovers(tmp_path) == []
+
+
+def test_writing_into_a_missing_folder_is_an_input_error(tmp_path):
+    text = _message(write_tables, tmp_path / "nowhere" / "out.xlsx", {"A": pd.DataFrame({"x": [1]})})
+    assert "does not exist" in text
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_no_temporary_file_is_left_after_a_good_write(tmp_path):
+    write_tables(tmp_path / "out.xlsx", {"A": pd.DataFrame({"x": [1]})})
+    write_tables(tmp_path / "out.csv", {"A": pd.DataFrame({"x": [1]})})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv", "out.xlsx"]
+
+
+# --------------------------------------------------------------------------------------
+# output paths
+# --------------------------------------------------------------------------------------
+
+
+def test_check_output_path_refuses_to_overwrite_an_input(tmp_path):
+    source = tmp_path / "accounts.xlsx"
+    source.write_bytes(DEMO.read_bytes())
+    assert "would overwrite the input" in _message(check_output_path, source, source)
+    other_spelling = tmp_path / "sub" / ".." / "accounts.xlsx"
+    (tmp_path / "sub").mkdir()
+    assert "choose another output name" in _message(check_output_path, other_spelling, source)
+    check_output_path(tmp_path / "result.xlsx", source, None)  # a new name is fine
+
+
+def test_check_output_path_refuses_bad_extensions_and_missing_folders(tmp_path):
+    assert "cannot write '.txt' files" in _message(check_output_path, tmp_path / "out.txt")
+    assert "does not exist" in _message(check_output_path, tmp_path / "no" / "out.xlsx")
+    os.mkdir(tmp_path / "dir.xlsx")
+    assert "is a folder" in _message(check_output_path, tmp_path / "dir.xlsx")
