@@ -154,6 +154,9 @@ def read_table(path: str | os.PathLike, *, sheet: str | None = None) -> RawTable
 
 def _existing_input(path: str | os.PathLike) -> Path:
     file = Path(path)
+    if file.suffix.lower() in (".xls", ".xlsb", ".ods", ".numbers"):
+        raise InputError([Problem(file.name, f"cannot read '{file.suffix}' files; open it in Excel and save it "
+                                  "as .xlsx (Excel Workbook) or .csv", is_sheet=False)])
     if file.suffix.lower() not in READ_EXTENSIONS:
         raise InputError([Problem(file.name, f"cannot read '{file.suffix or 'files without an extension'}' "
                                   "files; give an .xlsx workbook or a .csv file", is_sheet=False)])
@@ -426,7 +429,11 @@ def write_tables(path: str | os.PathLike, sheets: Mapping[str, pd.DataFrame]) ->
     if not sheets:
         raise InputError([Problem(out.name, "there is nothing to write", is_sheet=False)])
     ext = out.suffix.lower()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".tmp{ext}", dir=out.parent or ".")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".tmp{ext}", dir=out.parent or ".")
+    except OSError as error:
+        raise InputError([Problem(out.name, f"cannot write in {out.parent or '.'}: {error.strerror or error}; "
+                                  "choose a folder you can write to", is_sheet=False)]) from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
