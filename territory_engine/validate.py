@@ -416,7 +416,7 @@ def validate_accounts(raw) -> AccountTable:
             zips, position = normalise_zips(cells[j]), np.zeros(n, dtype=np.int64)
         zip_blank = pd.isna(zips)
         unknown = need_zip & ~zip_blank & (position < 0)
-        if has_lat:
+        if has_lat and has_lon:
             message = (lambda i, v: f"ZIP {_show(zips[i])} is not a known US ZIP code; correct it, or enter "
                        f"{headers[found['lat']]} and {headers[found['lon']]}")
         else:
@@ -430,7 +430,7 @@ def validate_accounts(raw) -> AccountTable:
             for target, column in ((states, "state"), (counties, "county")):
                 fill = pd.isna(target) & (position >= 0)
                 target[fill] = table[column].to_numpy(dtype=object)[position[fill]]
-        if has_lat:
+        if has_lat and has_lon:
             text = f"no {headers[found['lat']]}/{headers[found['lon']]} and no ZIP; fill in the coordinates or a ZIP"
         else:
             text = "the ZIP is blank; fill it in so the account can be placed on the map"

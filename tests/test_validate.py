@@ -333,3 +333,73 @@ def test_a_repeated_setting_is_reported_with_the_first_row(tmp_path):
     rows = [["Key", "Value"], ["seed", 1], ["tolerance", 0.1], ["Seed", 2]]
     problem = _problems(settings_pairs, _settings(tmp_path, rows))[0]
     assert problem.cell == "Settings!A4" and "row 2" in problem.message
+
+
+# --------------------------------------------------------------------------------------
+# any cells at all: a clean table or an InputError, never a crash
+# --------------------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_CELLS = st.one_of(
+    st.none(),
+    st.sampled_from(["", " ", "n/a", "x", "yes", "04575", "02108-1234", "99999", "-3", "1,200", "$5", "=1+1",
+                     "nan", "inf", "T1", "A1"]),
+    st.text(max_size=6),
+    st.integers(min_value=-10**6, max_value=10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.datetimes(min_value=__import__("datetime").datetime(1990, 1, 1),
+                 max_value=__import__("datetime").datetime(2030, 1, 1)),
+)
+_HEADERS = st.lists(st.sampled_from(["Account ID", "Name", "ZIP", "Latitude", "Longitude", "Territory", "Rep",
+                                     "Locked", "Potential", "Sales", "Industry", "State", "County", "Notes"]),
+                    min_size=1, max_size=7, unique=True)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(headers=_HEADERS, data=st.data())
+def test_any_cells_give_a_clean_table_or_an_input_error(headers, data):
+    rows = data.draw(st.integers(min_value=0, max_value=6))
+    frame = pd.DataFrame({h: pd.Series([data.draw(_CELLS) for _ in range(rows)], dtype=object) for h in headers})
+    raw = RawTable("Accounts", frame, True, "")
+    before = frame.copy(deep=True)
+    try:
+        table = validate_accounts(raw)
+    except InputError as error:
+        assert 0 < len(error.problems) <= MAX_PROBLEMS
+        assert all(p.source == "Accounts" and (p.row is None or 2 <= p.row <= rows + 1) for p in error.problems)
+        assert all(p.column is None or p.column == headers[p.column_index] for p in error.problems)
+    else:
+        out = table.frame
+        assert len(out) == rows and list(out.index) == list(range(rows))
+        assert out["account_id"].notna().all() and out["account_id"].is_unique
+        assert out["lat"].between(-90, 90).all() and out["lon"].between(-180, 180).all()
+        for name in table.measures:
+            assert np.isfinite(out[name]).all() and (out[name] >= 0).all()
+    pd.testing.assert_frame_equal(frame, before)
+
+
+_REP_HEADERS = st.lists(st.sampled_from(["Territory", "Rep", "Home ZIP", "Latitude", "Longitude", "Capacity",
+                                         "Key", "Value"]), min_size=1, max_size=5, unique=True)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(headers=_REP_HEADERS, data=st.data())
+def test_any_reps_or_settings_cells_give_a_result_or_an_input_error(headers, data):
+    rows = data.draw(st.integers(min_value=0, max_value=5))
+    frame = pd.DataFrame({h: pd.Series([data.draw(_CELLS) for _ in range(rows)], dtype=object) for h in headers})
+    try:
+        reps = validate_reps(RawTable("Reps", frame, True, ""))
+    except InputError as error:
+        assert all(p.source == "Reps" for p in error.problems)
+    else:
+        assert reps["territory"].is_unique and reps["territory"].notna().all()
+        assert (reps["capacity"] > 0).all()
+    try:
+        pairs = settings_pairs(RawTable("Settings", frame, True, ""))
+    except InputError as error:
+        assert all(p.source == "Settings" for p in error.problems)
+    else:
+        assert all(isinstance(k, str) and k for k in pairs)
