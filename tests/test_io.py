@@ -335,3 +335,19 @@ def test_check_output_path_refuses_bad_extensions_and_missing_folders(tmp_path):
     assert "does not exist" in _message(check_output_path, tmp_path / "no" / "out.xlsx")
     os.mkdir(tmp_path / "dir.xlsx")
     assert "is a folder" in _message(check_output_path, tmp_path / "dir.xlsx")
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(st.text(min_size=1, max_size=30), min_size=1, max_size=20))
+def test_any_text_comes_back_from_xlsx_exactly_as_written(tmp_path, texts):
+    out = write_tables(tmp_path / "texts.xlsx", {"Accounts": pd.DataFrame({"Text": texts})})
+    assert read_tables(out)["accounts"].frame["Text"].tolist() == texts
+
+
+def test_whitespace_is_text_not_an_empty_row(tmp_path):
+    out = write_tables(tmp_path / "spaces.xlsx", {"Accounts": pd.DataFrame({"Text": ["a", " "]})})
+    assert read_tables(out)["accounts"].frame["Text"].tolist() == ["a", " "]

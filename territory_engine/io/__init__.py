@@ -207,7 +207,7 @@ def _open_workbook(file: Path):
 
 def _sheet_table(file: Path, name: str, load) -> RawTable:
     rows = load(name)
-    while rows and all(_blank(v) for v in rows[-1]):
+    while rows and all(_empty(v) for v in rows[-1]):
         rows.pop()
     if not rows:
         return RawTable(name, pd.DataFrame(), True, str(file))
@@ -215,7 +215,7 @@ def _sheet_table(file: Path, name: str, load) -> RawTable:
     if any(len(r) != width for r in rows):
         rows = [list(r) + [""] * (width - len(r)) for r in rows]
     columns = list(zip(*rows))
-    while columns and all(_blank(v) for v in columns[-1]):
+    while columns and all(_empty(v) for v in columns[-1]):
         columns.pop()
     if not columns:
         return RawTable(name, pd.DataFrame(), True, str(file))
@@ -235,6 +235,10 @@ def _column_from_cells(values) -> np.ndarray:
         for v in values
     ]
     return out
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
 
 
 def _blank(value: Any) -> bool:
