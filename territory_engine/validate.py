@@ -174,17 +174,21 @@ def _text_value(value: Any) -> str | None:
     return str(value).strip() or None
 
 
-def _as_text(values: np.ndarray) -> np.ndarray:
-    """Cells as stripped text (numbers like 3.0 as "3"), None for blank; object array."""
+def _as_text(values: np.ndarray, *, unique: bool = False) -> np.ndarray:
+    """Cells as stripped text (numbers like 3.0 as "3"), None for blank; object array.
+
+    ``unique=True`` says most values differ (IDs, names): they are stripped one by one
+    instead of once per distinct value.
+    """
     if len(values) == 0:
         return np.empty(0, dtype=object)
     kind = pd.api.types.infer_dtype(values, skipna=True)
-    if kind == "string":
+    if kind == "empty":
+        return np.full(len(values), None, dtype=object)
+    if kind == "string" and unique:
         out = np.empty(len(values), dtype=object)
         out[:] = [(v.strip() or None) if type(v) is str else None for v in values]
         return out
-    if kind == "empty":
-        return np.full(len(values), None, dtype=object)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     table = np.empty(len(uniques) + 1, dtype=object)
     table[: len(uniques)] = [_text_value(u) for u in uniques]
@@ -362,7 +366,7 @@ def validate_accounts(raw) -> AccountTable:
     # account ID and name
     if "account_id" in found:
         j = found["account_id"]
-        ids = _as_text(cells[j])
+        ids = _as_text(cells[j], unique=True)
         problems.add_rows(used & pd.isna(ids), j, None,
                           lambda i, v: "the account ID is blank; give every account a unique ID")
         keyed = ~pd.isna(ids)
@@ -377,7 +381,7 @@ def validate_accounts(raw) -> AccountTable:
         ids = np.full(n, None, dtype=object)
         problems.add("there is no Account ID column; add a column headed 'Account ID' with a unique ID for "
                      f"every account (the headers are: {listed})")
-    names = _as_text(cells[found["account_name"]]) if "account_name" in found else ids.copy()
+    names = _as_text(cells[found["account_name"]], unique=True) if "account_name" in found else ids.copy()
     no_name = pd.isna(names)
     names[no_name] = ids[no_name]
 
