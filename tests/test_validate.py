@@ -6,7 +6,6 @@ and validates it, so row numbers and column letters are those Excel would show.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
