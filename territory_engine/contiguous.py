@@ -16,24 +16,34 @@ design problem" (submitted to Computers & Operations Research):
 
 The method has three phases, named after those papers:
 
-1. **Construction** (the balanced multi-source growth of Ríos-Mercado & Fernández's GRASP).
+1. **Construction** (after the balanced growth of Ríos-Mercado & Fernández's GRASP).
    ``k`` seeds spread out (weighted k-means on ``coords`` when given, else farthest-point
-   seeding on graph distances), then territories grow one block at a time: the territory
-   with the smallest load takes the unassigned neighbouring block nearest to its seed.
-   Growth keeps every territory connected.
+   seeding on graph distances); blocks go to the seed nearest in graph distance less a
+   price per territory, prices moving until the mean measure share is balanced
+   (additively weighted graph Voronoi cells are connected); seeds move to their
+   territory's graph 1-centre and the prices are found again (Lloyd-style). Blocks cut off
+   by ties are regrown one at a time: the territory with the smallest load takes its
+   unassigned neighbouring block nearest to its seed. A warm start or locked blocks skip
+   the Voronoi step and use the growth alone.
 2. **Local search** (a tabu search on boundary moves, as in the shift neighbourhood of the
-   VNS of Aly et al.). A move gives one boundary block to a neighbouring territory. Moves
-   are scored by ``largest diameter + alpha * mean diameter + penalty * balance
-   violation``, with the penalty weight adapted by strategic oscillation: it grows while
-   the current alignment is out of balance and shrinks while it is in balance. Diameters
-   are maintained incrementally: adding a block updates the territory's all-pairs distance
-   matrix in ``O(s^2)``; removing a block is ``O(s^2)`` unless the block lies on a shortest
-   path, when the distances of the territory are recomputed (Floyd–Warshall, ``O(s^3)``).
-   A removal that disconnects its territory gives an infinite diameter and is never taken.
+   VNS of Aly et al.). A move gives one boundary block to a neighbouring territory; when
+   the block is a cut vertex of its territory, the branch it cuts off (away from the
+   territory's 1-centre) goes with it, found by one depth-first search per territory
+   (Hopcroft & Tarjan's low points), so both territories stay connected even on sparse,
+   tree-like graphs. Moves are scored by ``largest diameter + alpha * mean diameter +
+   penalty * (balance violation + soft * excess over half the tolerance)``; the penalty
+   weight follows a strategic oscillation (it grows while the alignment is out of balance
+   and shrinks while it is in balance), and the soft term keeps loads off the edge of the
+   band, where single moves get stuck. Diameters are maintained incrementally: adding a
+   block updates the territory's all-pairs distance matrix in ``O(s^2)``; removing one is
+   ``O(s^2)`` unless it lies on a shortest path, when the territory's distances are
+   recomputed (Floyd–Warshall, ``O(s^3)``). Moves are ranked with cheap bounds and
+   estimates and only the best ones are evaluated exactly (lazy evaluation).
 3. **Large neighbourhood search** (the destroy-and-repair of Pereira & Vilà): when the
-   tabu search stalls, the territory with the largest diameter and its neighbours are
-   dissolved and regrown from new seeds by the construction of phase 1, starting from the
-   best alignment in balance; the tabu search then continues from there.
+   tabu search stalls, the worst territory (the most out of balance, or else the one with
+   the largest diameter) and one to three neighbours are dissolved and regrown from new
+   far-apart seeds by the growth of phase 1, starting from the best alignment found; the
+   tabu search then continues from there.
 
 The search stops after ``time_limit_s`` seconds or ``max_iterations`` moves, whichever
 comes first; for a given seed and a given iteration budget the result does not depend on
@@ -62,6 +72,9 @@ _ALPHA = 0.1
 
 _AIM = 0.5
 """The soft balance band, as a fraction of the tolerance."""
+
+_NOISE = 0.0
+"""Amplitude of the random noise on move scores, in units of balance violation."""
 
 _SOFT = 0.3
 """Weight of the excess over the soft band, relative to the excess over the tolerance."""
@@ -639,6 +652,7 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
     src_all = graph.src
     dst_all = graph.indices
     pad = np.zeros(2)
+    noise = None
     while iteration < max_iterations and since_best < stall_limit:
         if time.perf_counter() > deadline:
             break
@@ -706,6 +720,9 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
             + state.violation(state.loads[dest] + mv, dest, band=aim)
         )
         not_tabu = tabu_until[blocks, dest] <= iteration
+        # Random noise on the scores (a fraction of the penalty weight) breaks the cycles in
+        # which a deterministic best-move search repeats itself.
+        noise = rng.random(len(keys)) * (_NOISE * lam)
         # Lazy evaluation: a removal's diameter may be a lower bound and an addition's an
         # estimate; the best move so ranked is evaluated exactly until the best is exact.
         while True:
@@ -717,7 +734,7 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
             allowed = finite & (not_tabu | better)
             if not allowed.any():
                 break
-            score = np.where(allowed, score, np.inf)
+            score = np.where(allowed, score + noise, np.inf)
             c = int(np.argmin(score))
             if rem_exact[c] and add_exact[c]:
                 break
@@ -753,15 +770,160 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
     return iteration
 
 
+def _chain_repair(state: _State, movable, *, rounds: int = 60) -> int:
+    """Balance repair by ejection chains of length two (in place); returns the moves made.
+
+    A chain gives a block (with its branch) from a territory out of balance to a neighbour
+    ``B`` and then a block of ``B`` to another neighbour ``C``, so that load can flow across
+    a territory that is itself in balance; the chains are chosen on loads only (summed
+    balance violation plus the soft term) and kept only if both territories stay connected
+    and the violation falls. Single moves are the chains of length one. In the spirit of
+    the ejection chains of Glover (1996) used for districting repair.
+    """
+    k = state.k
+    graph = state.graph
+    aim = _AIM * state.tolerance
+    made = 0
+
+    def objective(loads, territories):
+        return state.violation(loads, territories) + _SOFT * state.violation(loads, territories, band=aim)
+
+    for _ in range(rounds):
+        if state.viol.sum() <= 0:
+            break
+        terr = state.territory
+        per = objective(state.loads, np.arange(k))
+        cross = (terr[graph.src] != terr[graph.indices]) & movable[graph.src]
+        keys = np.unique(graph.src[cross] * k + terr[graph.indices[cross]])
+        blocks, dest = keys // k, keys % k
+        source = terr[blocks]
+        info = {int(j): state.branches(int(j), movable) for j in range(k)}
+        position = state.pos[blocks]
+        ok = np.array([info[int(i)][2][p] for i, p in zip(source, position)], dtype=bool)
+        blocks, dest, source, position = blocks[ok], dest[ok], source[ok], position[ok]
+        mv = np.array([info[int(i)][1][p] for i, p in zip(source, position)]).reshape(-1, state.loads.shape[1])
+        chains = _chain_candidates(state.loads, per, source, dest, mv, state.viol, objective)
+        chains.sort(key=lambda x: -x[0])
+        applied = False
+        for _, chain in chains[:30]:
+            if _apply_chain(state, chain, blocks, dest, source, movable, objective, aim):
+                made += len(chain)
+                applied = True
+                break
+        if not applied:
+            break
+    return made
+
+
+def _chain_candidates(loads, per, source, dest, mv, viol, objective, *, depth=6, beam=4):
+    """Improving chains of moves along paths of neighbouring territories (beam search).
+
+    Forward chains start with a move out of a territory out of balance and continue with a
+    move out of the territory that just received; backward chains end with a move into a
+    territory out of balance and are extended at their start. On sparse graphs the
+    territories touch along few borders (often a tree of territories), so load must cross
+    several territories to reach one with room. Returns ``(gain, moves)`` pairs, where a
+    move is an index into the candidate arrays, in the order to make them.
+    """
+    out = []
+    by_source = {int(j): np.flatnonzero(source == j) for j in np.unique(source)}
+    by_dest = {int(j): np.flatnonzero(dest == j) for j in np.unique(dest)}
+    for forward in (True, False):
+        starts = np.flatnonzero(viol[source if forward else dest] > 0)
+        # A partial chain: (moves, touched loads {territory: load}, visited, end territory).
+        level = []
+        for c in starts:
+            i, b = int(source[c]), int(dest[c])
+            touched = {i: loads[i] - mv[c], b: loads[b] + mv[c]}
+            level.append(((int(c),), touched, {i, b}, b if forward else i))
+        for _ in range(depth):
+            scored = []
+            for moves, touched, visited, end in level:
+                ts = np.array(list(touched))
+                gain = per[ts].sum() - objective(np.array([touched[t] for t in ts]), ts).sum()
+                if gain > 1e-12:
+                    out.append((float(gain), moves if forward else moves[::-1]))
+                scored.append((gain, moves, touched, visited, end))
+            nxt = []
+            for gain, moves, touched, visited, end in scored:
+                pool = by_source.get(end, ()) if forward else by_dest.get(end, ())
+                if len(pool) == 0:
+                    continue
+                pool = np.asarray(pool)
+                far = dest[pool] if forward else source[pool]
+                pool = pool[~np.isin(far, list(visited))]
+                if len(pool) == 0:
+                    continue
+                far = dest[pool] if forward else source[pool]
+                sign = -1.0 if forward else 1.0
+                end_load = touched[end] + sign * mv[pool]
+                far_load = loads[far] - sign * mv[pool]
+                others = per[list(touched)].sum() - objective(
+                    np.array([touched[t] for t in touched if t != end]).reshape(-1, loads.shape[1]),
+                    np.array([t for t in touched if t != end], dtype=np.int64),
+                ).sum()
+                g = (
+                    others
+                    + per[end] + per[far]
+                    - objective(end_load, np.full(len(pool), end))
+                    - objective(far_load, far)
+                )
+                for m in np.argsort(-g)[:beam]:
+                    t = int(far[m])
+                    new_touched = dict(touched)
+                    new_touched[end] = end_load[m]
+                    new_touched[t] = far_load[m]
+                    nxt.append((float(g[m]), moves + (int(pool[m]),), new_touched, visited | {t}, t))
+            nxt.sort(key=lambda x: -x[0])
+            level = [(m, tch, vis, e) for _, m, tch, vis, e in nxt[: beam * max(1, len(starts))]]
+            if not level:
+                break
+        for moves, touched, visited, end in level:
+            ts = np.array(list(touched))
+            gain = per[ts].sum() - objective(np.array([touched[t] for t in ts]), ts).sum()
+            if gain > 1e-12:
+                out.append((float(gain), moves if forward else moves[::-1]))
+    return out
+
+
+def _apply_chain(state: _State, chain, blocks, dest, source, movable, objective, aim) -> bool:
+    """Make the moves of a chain; undo them and return False unless the balance improved."""
+    k = state.k
+    before = objective(state.loads, np.arange(k)).sum()
+    done = []
+    for c in chain:
+        v, j = int(blocks[c]), int(dest[c])
+        if state.territory[v] != source[c]:
+            break
+        moved, _, allowed = state.branches(int(source[c]), movable)
+        p = state.pos[v]
+        if not allowed[p]:
+            break
+        nodes = moved[p]
+        if not np.isfinite(state.remove_diameter(v, nodes)[0]) or not np.isfinite(state.add_diameter(nodes, j)[0]):
+            break
+        done.append((v, nodes, int(source[c])))
+        state.move(v, nodes, j)
+    after = objective(state.loads, np.arange(k)).sum()
+    if len(done) == len(chain) and after < before - 1e-12:
+        return True
+    for v, nodes, home in reversed(done):
+        state.move(v, nodes, home)
+    return False
+
+
 # --------------------------------------------------------------------------------------
 # Phase 3: large neighbourhood search (destroy and regrow)
 # --------------------------------------------------------------------------------------
 
 
 def _destroy_regrow(graph, adjacency, state: _State, fixed, unit_share, load_share_of, rng, k):
-    """Dissolve the territory with the largest diameter and a few neighbours; regrow them."""
+    """Dissolve the worst territory and one to three of its neighbours; regrow them."""
     terr = state.territory
-    worst = int(np.argmax(state.diam + rng.random(k) * 1e-9))
+    # The territory furthest out of balance while the best alignment is out of balance,
+    # else the one with the largest diameter.
+    focus = state.viol if state.viol.sum() > 0 else np.where(np.isfinite(state.diam), state.diam, 1e300)
+    worst = int(np.argmax(focus + rng.random(k) * 1e-12 * (1 + focus.max())))
     members = state.members[worst]
     cols = graph.indices[np.concatenate([np.arange(graph.indptr[v], graph.indptr[v + 1]) for v in members])]
     neighbours = np.unique(terr[cols])
@@ -943,7 +1105,8 @@ def design_contiguous(
     on_best(state)
     iterations = 0
     rounds = 0
-    while iterations < max_iterations and time.perf_counter() < deadline:
+    idle = 0
+    while k > 1 and idle < 3 and iterations < max_iterations and time.perf_counter() < deadline:
         moves = _tabu_search(
             state,
             movable,
@@ -961,12 +1124,19 @@ def design_contiguous(
             iterations / max_iterations if max_iterations < np.iinfo(np.int64).max else 0.0,
         )
         report(f"Search round {rounds}: largest diameter {best['key'][1]:.4g}", budget)
-        if moves == 0 and rounds > 1 and state.viol.sum() == 0 and k == 1:
-            break
+        idle = idle + 1 if moves == 0 else 0
         if iterations >= max_iterations or time.perf_counter() >= deadline:
             break
-        # Phase 3: destroy and regrow from the best alignment.
         restart = best["territory"]
+        if best["key"][0] > 0:
+            # Out of balance: repair by ejection chains from the best alignment first.
+            state = _State(graph, restart, measures, inv_target, tolerance, k)
+            made = _chain_repair(state, movable)
+            if made:
+                iterations += made
+                on_best(state)
+                continue
+        # Phase 3: destroy and regrow from the best alignment.
         base = _State(graph, restart, measures, inv_target, tolerance, k)
         grown = _destroy_regrow(graph, adjacency, base, fixed, unit_share, load_share_of, rng, k)
         state = _State(graph, grown, measures, inv_target, tolerance, k)
