@@ -129,10 +129,28 @@ def _micro_cells(xyz, current, locked, k, size) -> np.ndarray:
     return unit.ravel()
 
 
-def _as_units(xyz, values, current, locked, blocks, *, k, max_units) -> _Units:
+def _split_heavy(unit, weight, xyz, cap) -> np.ndarray:
+    """Split units heavier than ``cap`` into slices of at most about ``cap`` along x."""
+    heavy = np.bincount(unit, weight) > cap
+    if not heavy.any():
+        return unit
+    order = np.lexsort((xyz[:, 0], unit))
+    w = weight[order]
+    cum = np.cumsum(w)
+    first = np.searchsorted(unit[order], np.arange(unit.max() + 1))
+    within = cum - w - np.where(first > 0, cum[np.maximum(first - 1, 0)], 0.0)[unit[order]]
+    piece = np.zeros(len(unit), dtype=np.int64)
+    piece[order] = np.where(heavy[unit[order]], np.floor(within / cap), 0).astype(np.int64)
+    _, split = np.unique(unit.astype(np.int64) * (piece.max() + 1) + piece, return_inverse=True)
+    return split.ravel()
+
+
+def _as_units(xyz, values, current, locked, blocks, *, k, max_units, target) -> _Units:
     n = len(xyz)
     if blocks is None and n > max_units:
         blocks = _micro_cells(xyz, current, locked, k, max_units * 0.8)
+        # No cell may weigh more than a small part of a territory's target.
+        blocks = _split_heavy(blocks, values[:, 0], xyz, 0.05 * target.min())
     if blocks is None:
         return _Units(xyz, values, current, locked, np.arange(n))
     _, unit = np.unique(np.asarray(blocks), return_inverse=True)
@@ -145,13 +163,18 @@ def _as_units(xyz, values, current, locked, blocks, *, k, max_units) -> _Units:
     unit_values = np.stack([np.bincount(unit, values[:, c], minlength=u) for c in range(values.shape[1])], axis=1)
     unit_locked = np.bincount(unit, locked.astype(float), minlength=u) > 0
     unit_current = np.full(u, -1)
-    if (current >= 0).any():
-        k = current.max() + 1
+    has = current >= 0
+    if has.any():
         # The block's current territory: a locked account's, else the one holding most weight.
-        score = np.zeros((u, k))
-        has = current >= 0
-        np.add.at(score, (unit[has], current[has]), weight[has] + 1e6 * locked[has])
-        unit_current = np.where(score.max(axis=1) > 0, score.argmax(axis=1), -1)
+        k = int(current.max()) + 1
+        pair = unit[has].astype(np.int64) * k + current[has]
+        pairs, inverse = np.unique(pair, return_inverse=True)
+        score = np.bincount(inverse.ravel(), weight[has] + 1e6 * locked[has])
+        owner, territory = pairs // k, pairs % k
+        best = np.lexsort((-score, owner))
+        first = np.ones(len(best), dtype=bool)
+        first[1:] = owner[best][1:] != owner[best][:-1]
+        unit_current[owner[best][first]] = territory[best][first]
     return _Units(centre, unit_values, unit_current, unit_locked, unit)
 
 
@@ -211,13 +234,137 @@ class _Candidates:
     cost: np.ndarray  # (u, q) km (or km^2), +inf where not allowed
 
 
-def _candidates(units: _Units, centres_xyz, q, *, squared, stickiness, fresh) -> _Candidates:
+def _border_flows(units: _Units, centres_xyz, target, aim, *, rounds: int = 60, neighbours: int = 10):
+    """Realign by moving border units along minimum-cost flows between adjacent territories.
+
+    Each round finds the border units (a neighbour among their ``neighbours`` nearest units
+    lies in another territory), gives each one destination (the other territory most of its
+    neighbours are in), and solves a small linear programme on the territory graph: move the
+    least weight, across borders only, that brings every territory into its aim band (the
+    minimum-cost flow view of realignment; Zoltners & Sinha 2005). Each flow is realised by
+    the units nearest the receiving territory. Rounds repeat, layer by layer, until every
+    territory is in its band or nothing can move.
+    """
+    from scipy.optimize import linprog
+    from scipy.sparse import csr_array
+
+    u, k = len(units.xyz), len(target)
+    weight = units.values[:, 0]
+    assign = np.where(units.current >= 0, units.current, 0).copy()
+    unassigned = units.current < 0
+    if unassigned.any():
+        # Accounts without a territory join the nearest centre first.
+        assign[unassigned] = cKDTree(centres_xyz).query(units.xyz[unassigned])[1]
+    movable = ~(units.locked & (units.current >= 0))
+    m = min(neighbours, u - 1)
+    if m < 1:
+        return assign
+    nearest = cKDTree(units.xyz).query(units.xyz, k=m + 1)[1][:, 1:]
+    hi, lo = target * (1 + aim), target * (1 - aim)
+    for _ in range(rounds):
+        load = np.bincount(assign, weight, minlength=k)
+        if ((load <= hi + 1e-15) & (load >= lo - 1e-15)).all():
+            break
+        around = assign[nearest]
+        other = np.where(around != assign[:, None], around, -1)
+        votes = np.zeros((u, m), dtype=np.int64)
+        for j in range(m):
+            votes[:, j] = ((other == other[:, j : j + 1]) & (other[:, j : j + 1] >= 0)).sum(axis=1)
+        border = (votes.max(axis=1) > 0) & movable
+        if not border.any():
+            break
+        rows = np.flatnonzero(border)
+        dest = other[rows, votes[rows].argmax(axis=1)]
+        src = assign[rows]
+        key = src * k + dest
+        edges, edge_of = np.unique(key, return_inverse=True)
+        edge_of = edge_of.ravel()
+        e = len(edges)
+        e_src, e_dst = edges // k, edges % k
+        # Flows may exceed this round's border layer (deeper layers follow in later rounds),
+        # so an edge carries up to all the weight its source may still give.
+        free = np.bincount(assign[movable], weight[movable], minlength=k)
+        capacity = free[e_src]
+        # Net change of each territory: + inflow - outflow; slack keeps the LP feasible.
+        cols = np.arange(e)
+        a = csr_array(
+            (np.concatenate([-np.ones(e), np.ones(e)]), (np.concatenate([e_src, e_dst]), np.concatenate([cols, cols]))),
+            shape=(k, e),
+        )
+        eye = csr_array((np.ones(k), (np.arange(k), np.arange(k))), shape=(k, k))
+        from scipy.sparse import hstack, vstack
+
+        a_ub = vstack([hstack([a, -eye, csr_array((k, k))]), hstack([-a, csr_array((k, k)), -eye])]).tocsr()
+        b_ub = np.concatenate([hi - load, load - lo])
+        hop = np.linalg.norm(centres_xyz[e_src] - centres_xyz[e_dst], axis=1)
+        cost = np.concatenate([1.0 + 1e-3 * hop / max(hop.mean(), 1e-9), np.full(2 * k, 100.0)])
+        bounds = np.column_stack([np.zeros(e + 2 * k), np.concatenate([capacity, np.full(2 * k, np.inf)])])
+        solution = linprog(cost, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
+        if solution.status != 0:
+            break
+        flow = solution.x[:e]
+        if flow.sum() <= 1e-12:
+            break
+        # Realise each flow with the units most inside the receiving territory.
+        gap = np.linalg.norm(units.xyz[rows] - centres_xyz[dest], axis=1) - np.linalg.norm(
+            units.xyz[rows] - centres_xyz[src], axis=1
+        )
+        # Units most surrounded by the receiving territory first, then the nearest to it.
+        order = np.lexsort((gap, -votes[rows].max(axis=1), edge_of))
+        w_sorted = weight[rows][order]
+        cum = np.cumsum(w_sorted)
+        starts = np.searchsorted(edge_of[order], np.arange(e))
+        base = np.where(starts > 0, cum[np.maximum(starts - 1, 0)], 0.0)
+        before = cum - w_sorted - base[edge_of[order]]
+        take = before + 0.5 * w_sorted <= flow[edge_of[order]]
+        chosen = rows[order][take]
+        to = dest[order][take]
+        # Where a flow is larger than its border layer, the rest comes from deeper units of
+        # the source: those nearest the receiving territory's centre relative to their own.
+        remaining = flow - np.bincount(edge_of[order][take], w_sorted[take], minlength=e)
+        taken = np.zeros(u, dtype=bool)
+        taken[chosen] = True
+        deeper_units, deeper_to = [], []
+        members = np.argsort(assign, kind="stable")
+        bounds_of = np.searchsorted(assign[members], np.arange(k + 1))
+        for edge in np.flatnonzero(remaining > 0):
+            a_t, b_t = e_src[edge], e_dst[edge]
+            pool = members[bounds_of[a_t] : bounds_of[a_t + 1]]
+            pool = pool[movable[pool] & ~taken[pool]]
+            if len(pool) == 0:
+                continue
+            gap_pool = np.linalg.norm(units.xyz[pool] - centres_xyz[b_t], axis=1) - np.linalg.norm(
+                units.xyz[pool] - centres_xyz[a_t], axis=1
+            )
+            pool = pool[np.argsort(gap_pool, kind="stable")]
+            w_pool = weight[pool]
+            before_pool = np.cumsum(w_pool) - w_pool
+            pick = pool[before_pool + 0.5 * w_pool <= remaining[edge]]
+            taken[pick] = True
+            deeper_units.append(pick)
+            deeper_to.append(np.full(len(pick), b_t))
+        if deeper_units:
+            chosen = np.concatenate([chosen, *deeper_units])
+            to = np.concatenate([to, *deeper_to])
+        if len(chosen) == 0:
+            break
+        assign[chosen] = to
+    return assign
+
+
+def _candidates(units: _Units, centres_xyz, q, *, squared, stickiness, fresh, extra=None) -> _Candidates:
     k = len(centres_xyz)
     q = min(q, k)
     dist, index = cKDTree(centres_xyz).query(units.xyz, k=q)
     if q == 1:
         dist, index = dist[:, None], index[:, None]
     km = chord_to_km(dist)
+    if extra is not None:
+        # A territory the unit must be able to stay in (where realignment put it).
+        extra_km = chord_to_km(np.linalg.norm(units.xyz - centres_xyz[extra], axis=1))
+        dup = (index == extra[:, None]).any(axis=1)
+        km = np.column_stack((km, np.where(dup, np.inf, extra_km)))
+        index = np.column_stack((index, extra))
     has_current = (units.current >= 0) & (not fresh)
     if has_current.any():
         # Always offer the current territory as a candidate (last column).
@@ -309,7 +456,7 @@ def _price_assign(cand: _Candidates, weight, target, aim, prices, *, iterations,
     shed_to = target * (1 + aim * 0.5) if realign else target
     gain_to = target * (1 - aim * 0.5) if realign else target
     band_hi, band_lo = target * (1 + tolerance), target * (1 - tolerance)
-    damping = 0.7
+    damping = 0.9
     best_count, stalled = None, 0
     prices = prices.copy()
     assign = None
@@ -335,8 +482,12 @@ def _price_assign(cand: _Candidates, weight, target, aim, prices, *, iterations,
         gain = _threshold(runner_up, margin, weight, np.where(under, gain_to - load, 0.0), k)
         step_shed = np.where(np.isfinite(shed), shed, 2 * scale)
         step_gain = np.where(np.isfinite(gain), gain, 2 * scale)
-        prices[over] -= damping * step_shed[over] + 1e-9 * scale
-        prices[under] += damping * step_gain[under] + 1e-9 * scale
+        # Alternate: over-served territories move on odd steps, under-served on even ones, so
+        # that two neighbours never both close the same gap (a Jacobi step overshoots).
+        if it % 2 == 1 and over.any() or not under.any():
+            prices[over] -= damping * step_shed[over] + 1e-9 * scale
+        else:
+            prices[under] += damping * step_gain[under] + 1e-9 * scale
     return assign, prices, iterations
 
 
@@ -645,7 +796,7 @@ def design(
     target = np.repeat(target_share[:, None], values.shape[1], axis=1)
 
     xyz = to_xyz(lat, lon)
-    units = _as_units(xyz, values, current, locked, blocks, k=k, max_units=max_units)
+    units = _as_units(xyz, values, current, locked, blocks, k=k, max_units=max_units, target=target[:, 0])
     if fresh:
         # Locks still hold in fresh mode: locked units keep their current territory.
         units.current = np.where(units.locked, units.current, -1)
@@ -667,7 +818,8 @@ def design(
         centres = to_xyz(np.asarray(bases)[:, 0], np.asarray(bases)[:, 1])
     elif realign:
         cur = np.where(units.current >= 0, units.current, 0)
-        seeds = _kmeanspp(units.xyz, weight, k, rng)
+        empty = np.bincount(cur, minlength=k) == 0
+        seeds = _kmeanspp(units.xyz, weight, k, rng) if empty.any() else np.zeros((k, 3))
         centres = _centres_of(units.xyz, weight, cur, k, seeds, median=median)
     else:
         # Fresh design: balanced recursive bisection for a start, then alternate price
@@ -691,11 +843,15 @@ def design(
             centres = new
             if shift < 0.005 * area_radius:
                 break
-    cand = _candidates(units, centres, q, squared=squared, stickiness=stickiness, fresh=not realign)
-    assign, prices, used = _price_assign(
-        cand, weight, target[:, 0], aim, prices, iterations=40, realign=realign, scale=scale, tolerance=tolerance
-    )
-    iterations += used
+    if realign and method == "balanced":
+        assign = _border_flows(units, centres, target[:, 0], tolerance * 0.85)
+        cand = _candidates(units, centres, q, squared=squared, stickiness=stickiness, fresh=False, extra=assign)
+    else:
+        cand = _candidates(units, centres, q, squared=squared, stickiness=stickiness, fresh=not realign)
+        assign, prices, used = _price_assign(
+            cand, weight, target[:, 0], aim, prices, iterations=40, realign=realign, scale=scale, tolerance=tolerance
+        )
+        iterations += used
     report("repair", 0.8)
     # Repair towards a slightly narrower band first, so that neighbours keep some slack.
     state = _MoveState(units, cand, assign, target, tolerance * 0.9, k)
