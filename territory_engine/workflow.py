@@ -86,8 +86,14 @@ def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None) -> Plan:
         except InputError as error:
             problems += error.problems
     settings = Settings()
+    flags = dict(overrides or {})
+    # Measures given as flags replace the sheet's measures together with their weights.
+    for measures_key, weights_key in (("balance", "weights"), ("score_measures", "score_weights")):
+        if flags.get(measures_key) is not None and flags.get(weights_key) is None:
+            sheet_layer = ({k: v for k, v in sheet_layer[0].items() if _is_key(k, weights_key)
+                            is False}, sheet_layer[1], sheet_layer[2])
     try:
-        settings = parse_settings(sheet_layer, ({k: v for k, v in (overrides or {}).items()}, "command line", None))
+        settings = parse_settings(sheet_layer, (flags, "command line", None))
     except SettingsError as error:
         problems += error.problems
     try:
@@ -103,6 +109,12 @@ def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None) -> Plan:
         raise InputError(problems)
     _check_measures(accounts, settings)
     return Plan(accounts=accounts, reps=reps, settings=settings, raw=inputs.accounts.frame)
+
+
+def _is_key(raw: Any, key: str) -> bool:
+    from .columns import normalise_header
+
+    return normalise_header(raw) == normalise_header(key)
 
 
 def _check_measures(accounts: AccountTable, settings: Settings) -> None:
@@ -332,9 +344,11 @@ def _rep_facts(plan: Plan, ids: list[str]) -> dict[str, Any]:
     if plan.reps is None:
         return {}
     reps = plan.reps.set_index("territory").reindex(ids)
+    bases = reps[["lat", "lon"]].to_numpy(dtype=float)
     return {
         "capacity": reps["capacity"].fillna(1.0).to_numpy(dtype=float),
-        "bases": reps[["lat", "lon"]].to_numpy(dtype=float),
+        # A Reps sheet without home-base columns gives capacities and names only.
+        "bases": bases if np.isfinite(bases).all() else None,
         "reps": [None if pd.isna(r) else r for r in reps["rep"]],
     }
 
