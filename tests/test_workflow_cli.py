@@ -1,0 +1,212 @@
+"""The territory command on a copy of the demo workbook, results read back from the files."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from territory_engine.cli import main
+
+DEMO = Path(__file__).resolve().parents[1] / "workbooks" / "territory_demo.xlsx"
+
+
+@pytest.fixture()
+def demo(tmp_path) -> Path:
+    copy = tmp_path / "demo.xlsx"
+    shutil.copy(DEMO, copy)
+    return copy
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def read_sheet(path: Path, sheet: str) -> pd.DataFrame:
+    return pd.read_excel(path, sheet_name=sheet, engine="calamine", dtype={"ZIP": str})
+
+
+def test_rebalance_writes_every_input_column_plus_the_proposal(demo, tmp_path):
+    before = digest(demo)
+    out = tmp_path / "proposed.xlsx"
+    result = run("rebalance", demo, "--territories", 12, "--balance", "potential,workload", "--weights", "0.6,0.4",
+                 "--tolerance", 0.05, "--output", out)
+    assert result.exit_code == 0, result.output
+    assert digest(demo) == before, "the input workbook must never be modified"
+    accounts = pd.read_excel(demo, sheet_name="Accounts", engine="calamine", dtype={"ZIP": str})
+    proposed = read_sheet(out, "Proposed alignment")
+    assert list(proposed.columns) == list(accounts.columns) + ["proposed_territory", "moved", "move_reason"]
+    assert len(proposed) == len(accounts)
+    assert (proposed["ZIP"].str.len() == 5).all(), "ZIP codes keep their leading zeros"
+    # Every account in exactly one of the 12 current territories.
+    assert set(proposed["proposed_territory"]) == set(accounts["Territory"])
+    # Locked accounts never move.
+    locked = proposed["Locked"].astype(bool)
+    assert locked.any()
+    assert (proposed.loc[locked, "proposed_territory"] == proposed.loc[locked, "Territory"]).all()
+    # moved agrees with the territories, and every move has a reason naming from and to.
+    moved = proposed["proposed_territory"] != proposed["Territory"]
+    assert (proposed["moved"].astype(bool) == moved).all()
+    for row in proposed[moved].itertuples():
+        assert row.move_reason.startswith(f"{row.Territory} -> {row.proposed_territory}")
+        assert "km" in row.move_reason
+    assert proposed.loc[~moved, "move_reason"].isna().all()
+    # Balance within tolerance, recomputed here from the file.
+    pot = proposed["Potential"] / proposed["Potential"].sum()
+    wl = proposed["Workload"] / proposed["Workload"].sum()
+    reps = pd.read_excel(demo, sheet_name="Reps", engine="calamine")
+    share = reps.set_index("Territory")["Capacity"] / reps["Capacity"].sum()
+    load = (0.6 * pot + 0.4 * wl).groupby(proposed["proposed_territory"]).sum()
+    assert np.all(np.abs(load / share.reindex(load.index) - 1) <= 0.05 + 1e-9)
+    # The summary before and after, the moves, and the settings used.
+    summary = read_sheet(out, "Territory summary")
+    assert set(summary["alignment"]) == {"current", "proposed"}
+    assert (summary["alignment"] == "proposed").sum() == 12
+    moves = read_sheet(out, "Moves")
+    assert len(moves) == moved.sum()
+    settings = read_sheet(out, "Settings used").set_index("key")["value"]
+    assert str(settings["tolerance"]) == "0.05"
+    assert settings["balance"] == "potential,workload"
+
+
+def test_same_seed_same_result_and_csv_output(demo, tmp_path):
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    for out in (first, second):
+        result = run("rebalance", demo, "--balance", "potential", "--fresh", "--seed", 3, "--tolerance", 0.05,
+                     "--output", out)
+        assert result.exit_code == 0, result.output
+    a = pd.read_csv(first, dtype={"ZIP": str})
+    b = pd.read_csv(second, dtype={"ZIP": str})
+    pd.testing.assert_series_equal(a["proposed_territory"], b["proposed_territory"])
+    assert a["ZIP"].str.len().eq(5).all()
+
+
+def test_block_mode_keeps_every_zip_whole(demo, tmp_path):
+    out = tmp_path / "blocks.csv"
+    result = run("rebalance", demo, "--balance", "potential", "--block", "zip", "--tolerance", 0.1, "--output", out)
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out, dtype={"ZIP": str})
+    assert (frame.groupby("ZIP")["proposed_territory"].nunique() == 1).all()
+
+
+def test_bases_file_and_capacity(demo, tmp_path):
+    reps = pd.read_excel(demo, sheet_name="Reps", engine="calamine")
+    bases = tmp_path / "bases.csv"
+    table = pd.DataFrame({"territory": reps["Territory"], "lat": reps["Latitude"], "lon": reps["Longitude"],
+                          "capacity": reps["Capacity"]})
+    table.to_csv(bases, index=False)
+    accounts_csv = tmp_path / "accounts.csv"
+    pd.read_excel(demo, sheet_name="Accounts", engine="calamine", dtype={"ZIP": str}).to_csv(accounts_csv, index=False)
+    out = tmp_path / "out.xlsx"
+    result = run("rebalance", accounts_csv, "--bases", bases, "--balance", "potential", "--tolerance", 0.05,
+                 "--output", out)
+    assert result.exit_code == 0, result.output
+    proposed = read_sheet(out, "Proposed alignment")
+    load = proposed.groupby("proposed_territory")["Potential"].sum() / proposed["Potential"].sum()
+    share = table.set_index("territory")["capacity"] / table["capacity"].sum()
+    assert np.all(np.abs(load / share.reindex(load.index) - 1) <= 0.05 + 1e-9)
+    half = table.loc[table["capacity"] < 1, "territory"]
+    assert len(half) == 1 and load[half.iloc[0]] < 0.75 * load.drop(half.iloc[0]).mean()
+
+
+def test_impossible_balance_exits_3_and_still_writes_the_best_alignment(demo, tmp_path):
+    accounts = pd.read_excel(demo, sheet_name="Accounts", engine="calamine", dtype={"ZIP": str})
+    accounts.loc[0, "Potential"] = accounts["Potential"].sum()  # one account holds half the total
+    accounts.loc[0, "Locked"] = True
+    path = tmp_path / "lumpy.csv"
+    accounts.to_csv(path, index=False)
+    out = tmp_path / "best.csv"
+    result = run("rebalance", path, "--balance", "potential", "--tolerance", 0.05, "--output", out)
+    assert result.exit_code == 3
+    assert "balance impossible" in result.stderr
+    assert out.exists()
+    best = pd.read_csv(out)
+    assert best.loc[0, "proposed_territory"] == best.loc[0, "Territory"]
+
+
+def test_report_prints_every_territory(demo):
+    result = run("report", demo)
+    assert result.exit_code == 0, result.output
+    for territory in [f"T{i:02d}" for i in range(1, 13)]:
+        assert territory in result.stdout
+    assert "largest deviation" in result.stdout
+
+
+def test_score_adds_score_and_tier(demo, tmp_path):
+    out = tmp_path / "scored.xlsx"
+    result = run("score", demo, "--output", out)
+    assert result.exit_code == 0, result.output
+    scored = read_sheet(out, "Scored accounts")
+    assert set(scored["tier"]) == {"A", "B", "C"}
+    assert scored["score"].between(0, 1).all()
+    a, c = scored[scored["tier"] == "A"], scored[scored["tier"] == "C"]
+    assert a["score"].min() >= c["score"].max()
+
+
+def test_demo_command_writes_its_results(tmp_path):
+    result = run("demo", "--output-dir", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "proposed_alignment.xlsx").exists()
+    assert "results are in" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--tolerance", "-0.1"], "tolerance must be"),
+        (["--territories", "0"], "territories must be"),
+        (["--territories", "5000"], "need at least 5000 accounts"),
+        (["--balance", "potentail"], "unknown measure 'potentail'"),
+        (["--weights", "1,2,3", "--balance", "potential"], "give one weight per measure"),
+    ],
+)
+def test_bad_settings_exit_2_with_one_line_per_problem(demo, tmp_path, args, expected):
+    out = tmp_path / "never.xlsx"
+    result = run("rebalance", demo, "--output", out, *args)
+    assert result.exit_code == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+    assert not list(tmp_path.glob("*.tmp*")), "no partial output is left behind"
+
+
+def test_output_may_not_overwrite_the_input(demo):
+    before = digest(demo)
+    result = run("rebalance", demo, "--output", demo)
+    assert result.exit_code == 2
+    assert digest(demo) == before
+
+
+def test_bad_cells_are_located_by_sheet_row_and_column(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("Account ID,Latitude,Longitude,Territory,Potential\n"
+                    "A1,40.1,-74.0,T1,100\nA2,95,-74.0,T1,n/a\nA1,40.2,-74.1,T2,-5\n")
+    result = run("rebalance", path, "--output", tmp_path / "out.csv")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) >= 4
+    assert any("row 3" in line and "column B" in line for line in lines)  # latitude 95
+    assert any("row 3" in line and "column E" in line for line in lines)  # n/a potential
+    assert any("row 4" in line and "column A" in line for line in lines)  # duplicate id
+    assert any("row 4" in line and "column E" in line for line in lines)  # negative potential
+
+
+def test_no_traceback_from_a_real_process(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("")
+    process = subprocess.run([sys.executable, "-m", "territory_engine.cli", "report", str(path)],
+                             capture_output=True, text=True)
+    assert process.returncode == 2
+    assert "Traceback" not in process.stderr
+    assert process.stderr.startswith("error:")
