@@ -859,7 +859,9 @@ def design(
     state.set_band(target, tolerance)
     _repair(state, max_moves=max(200, 2 * len(weight)))
     if method == "balanced" and (not realign or disruption_weight < 0.5):
-        _improve(state, passes=3, min_gain_km=0.0 if not realign else stickiness)
+        # With a low disruption weight, accounts also move when that is clearly better: the
+        # current territory's cost carries the stickiness bonus, so a move must save more.
+        _improve(state, passes=3, min_gain_km=0.0)
     if realign and max_moved_share < 1.0:
         _cap_moves(state, units, max_moved_share)
     assign = state.assign
