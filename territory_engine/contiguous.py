@@ -73,6 +73,12 @@ _ALPHA = 0.1
 _AIM = 0.5
 """The soft balance band, as a fraction of the tolerance."""
 
+_PENALTY_MAX = 1e4
+_PENALTY_MIN = 0.05
+_PENALTY_STEP = 1.05
+"""Bounds of the balance penalty weight (per unit of violation, in units of the largest
+diameter at the start of a round) and its factor per move (strategic oscillation)."""
+
 _NOISE = 0.0
 """Amplitude of the random noise on move scores, in units of balance violation."""
 
@@ -430,6 +436,18 @@ class _State:
         self.viol = self.violation(self.loads, np.arange(k))
         self.version = np.zeros(k, dtype=np.int64)
         self._branch_cache: dict = {}
+        self.ends = np.zeros((k, 2), dtype=np.int64)
+        for j in range(k):
+            self._find_ends(j)
+
+    def _find_ends(self, j: int) -> None:
+        """Remember two blocks of territory ``j`` at the ends of a longest shortest path."""
+        d = self.dist[j]
+        if d.size == 0 or not np.isfinite(self.diam[j]):
+            self.ends[j] = -1
+            return
+        a, b = np.unravel_index(int(np.argmax(d)), d.shape)
+        self.ends[j] = self.members[j][[a, b]]
 
     def violation(self, loads, territories, *, band: float | None = None) -> np.ndarray:
         """Summed excess of the relative deviations over ``band`` (default: the tolerance)."""
@@ -587,6 +605,9 @@ class _State:
         s = len(self.members[j])
         if s <= len(nodes):
             return np.inf, None, True
+        if not exact and self.ends[j, 0] >= 0 and not np.isin(self.ends[j], nodes).any():
+            # The longest path keeps both ends and can only lengthen: a lower bound in O(1).
+            return self.diam[j], None, False
         p = self.pos[v]
         d = self.dist[j]
         keep = np.ones(s, bool)
@@ -616,6 +637,8 @@ class _State:
         self.dist[j] = grown
         self.territory[nodes] = j
         self.diam[i], self.diam[j] = new_i, new_j
+        self._find_ends(i)
+        self._find_ends(j)
         moved = self.measures[nodes].sum(axis=0)
         self.loads[i] -= moved
         self.loads[j] += moved
@@ -653,7 +676,7 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
     dst_all = graph.indices
     pad = np.zeros(2)
     noise = None
-    while iteration < max_iterations and since_best < stall_limit:
+    while iteration < max_iterations and since_best < stall_limit and iteration < 4 * stall_limit:
         if time.perf_counter() > deadline:
             break
         terr = state.territory
@@ -764,9 +787,9 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
             on_best(state)
         # Strategic oscillation of the penalty weight.
         if state.viol.sum() > 0:
-            lam = min(lam * 1.05, 1e4 * scale)
+            lam = min(lam * _PENALTY_STEP, _PENALTY_MAX * scale)
         else:
-            lam = max(lam / 1.05, 0.05 * scale)
+            lam = max(lam / _PENALTY_STEP, _PENALTY_MIN * scale)
     return iteration
 
 
@@ -917,7 +940,7 @@ def _apply_chain(state: _State, chain, blocks, dest, source, movable, objective,
 # --------------------------------------------------------------------------------------
 
 
-def _destroy_regrow(graph, adjacency, state: _State, fixed, unit_share, load_share_of, rng, k):
+def _destroy_regrow(graph, adjacency, state: _State, fixed, unit_share, load_share_of, rng, k, tolerance):
     """Dissolve the worst territory and one to three of its neighbours; regrow them."""
     terr = state.territory
     # The territory furthest out of balance while the best alignment is out of balance,
@@ -958,8 +981,39 @@ def _destroy_regrow(graph, adjacency, state: _State, fixed, unit_share, load_sha
             s = union[np.flatnonzero(partial[union] < 0)[0]]
             partial[s] = j
             seeds[j] = s
-    load_share = load_share_of(partial)
-    return _grow(graph, adjacency, partial, seeds, load_share, unit_share, k, growing=chosen)
+    # Regrow as priced graph-Voronoi cells inside the union (as in the construction), with
+    # seeds moving to their territory's 1-centre.
+    free = union[partial[union] < 0]
+    grown = partial
+    for _ in range(3):
+        local = np.searchsorted(union, seeds[chosen])
+        d = shortest_path(sub, directed=False, indices=local)
+        d = np.where(np.isfinite(d), d, 1e18)
+        free_local = np.searchsorted(union, free)
+        d = d[:, free_local]
+        price = np.zeros(len(chosen))
+        step = float(np.median(d.min(axis=0))) + 1e-12
+        assign = partial.copy()
+        for _ in range(60):
+            assign[free] = chosen[np.argmin(d - price[:, None], axis=0)]
+            gap = load_share_of(assign)[chosen] - 1.0
+            if np.abs(gap).max() <= tolerance / 2:
+                break
+            price -= step * gap
+            step *= 0.95
+        assign[seeds[chosen]] = chosen
+        assign = _keep_largest_pieces(adjacency, assign, fixed, k)
+        grown = _grow(graph, adjacency, assign, seeds, load_share_of(assign), unit_share, k, growing=chosen)
+        moved = seeds.copy()
+        for j in chosen:
+            nodes = np.flatnonzero(grown == j)
+            if fixed[nodes].any():
+                continue
+            moved[j] = nodes[int(np.argmin(graph.distances(nodes).max(axis=1)))]
+        if np.array_equal(moved, seeds):
+            break
+        seeds = moved
+    return grown
 
 
 # --------------------------------------------------------------------------------------
@@ -1138,7 +1192,7 @@ def design_contiguous(
                 continue
         # Phase 3: destroy and regrow from the best alignment.
         base = _State(graph, restart, measures, inv_target, tolerance, k)
-        grown = _destroy_regrow(graph, adjacency, base, fixed, unit_share, load_share_of, rng, k)
+        grown = _destroy_regrow(graph, adjacency, base, fixed, unit_share, load_share_of, rng, k, tolerance)
         state = _State(graph, grown, measures, inv_target, tolerance, k)
         if moves == 0:
             iterations += 1  # guarantee progress towards the iteration budget
