@@ -1,0 +1,409 @@
+"""TERRITORY_* worksheet functions: cheap, pure adapters over the engine.
+
+Each function takes whole ranges as Excel passes them (2-D lists: numbers as float, dates as
+``datetime``, empty cells as None, text as str) and returns a whole column or table (a
+dynamic array that spills), one call per column, not per cell. Missing results are empty
+cells, never NaN. Bad input gives one short error text in the cell, starting with ``#``
+(for example ``#TERRITORY: lat1 row 3: 'abc' is not a number``). Rebalancing never runs
+in a cell: the ribbon does that.
+
+The decorators are xlwings' (``@xw.func``, ``@xw.arg(..., doc=...)``): on Windows they
+declare the converters and the texts of Excel's function wizard; on Linux and macOS they
+do nothing, so these are plain Python functions, tested as such. The VBA wrappers that
+Excel calls are generated from this file by ``excel_addin/build_xlam.py``.
+
+Units: coordinates in degrees, distances in great-circle km (:mod:`territory_engine.geo`).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import numbers
+import re
+from typing import Any
+
+import numpy as np
+import xlwings as xw
+
+from territory_engine.errors import TerritoryError
+
+__all__ = [
+    "TERRITORY_DISTANCE",
+    "TERRITORY_GEOCODE",
+    "TERRITORY_SCORE",
+    "TERRITORY_TIER",
+    "TERRITORY_LOAD",
+    "TERRITORY_BALANCE",
+    "TERRITORY_NEAREST",
+]
+
+CATEGORY = "Territory"
+"""The category of Excel's function wizard that lists these functions."""
+
+_EXCEL_EPOCH = _dt.datetime(1899, 12, 30)
+_METHODS = ("percentile", "minmax", "zscore")
+
+
+class CellError(Exception):
+    """Bad input to a worksheet function; its text goes into the cell."""
+
+
+def _error_text(error: Exception) -> list[list[Any]]:
+    return [[f"#TERRITORY: {error}"[:255]]]
+
+
+def _guard(function):
+    """Turn a CellError or an engine input error into a short text in the cell.
+
+    Anything else is a bug and is raised (xlwings shows it), never dressed up as bad input.
+    """
+    import functools
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except (CellError, TerritoryError) as error:
+            return _error_text(error)
+
+    return wrapper
+
+
+# --------------------------------------------------------------------------------------
+# cells in, cells out
+# --------------------------------------------------------------------------------------
+
+
+def _rows(value: Any) -> list[list[Any]]:
+    """Any argument as a 2-D list of rows (a single cell becomes ``[[value]]``)."""
+    if value is None:
+        return []
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return []
+        if all(isinstance(row, (list, tuple)) for row in value):
+            return [list(row) for row in value]
+        return [[v] for v in value]
+    return [[value]]
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or (
+        isinstance(value, float) and math.isnan(value))
+
+
+def _trim(rows: list[list[Any]]) -> list[list[Any]]:
+    """Drop trailing rows whose cells are all empty (a whole-column reference like A:A)."""
+    end = len(rows)
+    while end and all(_blank(v) for v in rows[end - 1]):
+        end -= 1
+    return rows[:end]
+
+
+def _same_rows(*ranges: tuple[Any, str]) -> list[list[list[Any]]]:
+    """Ranges that go together, as rows cut to a common length.
+
+    Ranges selected with different numbers of rows are an error; trailing rows empty in
+    every range (whole-column references like A:A) are dropped.
+    """
+    rows = [_rows(value) for value, _ in ranges]
+    sizes = {len(r) for r in rows if len(r) > 1}
+    if len(sizes) > 1:
+        names = " and ".join(f"{what} ({len(r)} rows)" for r, (_, what) in zip(rows, ranges))
+        raise CellError(f"{names} differ; select the same rows")
+    n = max((len(_trim(r)) for r in rows), default=0)
+    return [r if len(r) == 1 and n > 1 else r[:n] for r in rows]
+
+
+def _column(value: Any, what: str, *, trim: bool = True) -> list[Any]:
+    """A one-column (or one-row) range as a flat list of cells."""
+    rows = _trim(_rows(value)) if trim else _rows(value)
+    if not rows:
+        return []
+    if len(rows) == 1 and len(rows[0]) > 1:
+        return list(rows[0])
+    if any(len(r) != 1 for r in rows):
+        raise CellError(f"{what} must be one column; select a single column")
+    return [r[0] for r in rows]
+
+
+def _number(value: Any, what: str) -> float:
+    """One cell as a float: numbers, numeric text, dates (as Excel's serial number); blank is NaN."""
+    if _blank(value):
+        return math.nan
+    if isinstance(value, bool):
+        raise CellError(f"{what}: {value} is not a number")
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, _dt.datetime):
+        return (value - _EXCEL_EPOCH).total_seconds() / 86400.0
+    if isinstance(value, _dt.date):
+        return float((value - _EXCEL_EPOCH.date()).days)
+    text = str(value).strip().replace(",", "")
+    try:
+        return float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise CellError(f"{what}: '{str(value)[:30]}' is not a number") from None
+
+
+def _numbers(cells: list[Any], what: str) -> np.ndarray:
+    return np.array([_number(v, f"{what} row {i + 1}") for i, v in enumerate(cells)], dtype=float)
+
+
+def _matrix(value: Any, what: str, *, trim: bool = True) -> np.ndarray:
+    rows = _trim(_rows(value)) if trim else _rows(value)
+    width = max((len(r) for r in rows), default=0)
+    out = np.full((len(rows), width), np.nan)
+    for i, row in enumerate(rows):
+        for j, v in enumerate(row):
+            out[i, j] = _number(v, f"{what} row {i + 1}, column {j + 1}")
+    return out
+
+
+def _text(value: Any) -> str | None:
+    """A cell as an identifier: 12.0 -> '12', blank -> None."""
+    if _blank(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _is_header(row: list[Any]) -> bool:
+    """A first row of text only, none of it numeric: a header the user selected with the data."""
+    cells = [v for v in row if not _blank(v)]
+    if not cells or not all(isinstance(v, str) for v in cells):
+        return False
+    try:
+        [float(v.replace(",", "").rstrip("%")) for v in cells]
+    except ValueError:
+        return True
+    return False
+
+
+def _out(values) -> list[list[Any]]:
+    """A column of results as Excel wants it: one list per row, None for missing."""
+    return [[_cell(v)] for v in values]
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, (float, np.floating)):
+        return None if not math.isfinite(value) else float(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _fraction(value: Any, what: str, default: float) -> float:
+    number = _number(value, what)
+    if math.isnan(number):
+        return default
+    if number > 1:  # "5" typed for 5 %
+        number /= 100
+    if not 0 <= number < 1:
+        raise CellError(f"{what} must be a fraction such as 0.05 or 5%")
+    return number
+
+
+# --------------------------------------------------------------------------------------
+# the functions
+# --------------------------------------------------------------------------------------
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("lat1", ndim=2, doc="Latitude of the first points in degrees: a column or one cell.")
+@xw.arg("lon1", ndim=2, doc="Longitude of the first points in degrees, same size as lat1.")
+@xw.arg("lat2", ndim=2, doc="Latitude of the second points in degrees: a column or one cell.")
+@xw.arg("lon2", ndim=2, doc="Longitude of the second points in degrees, same size as lat2.")
+@_guard
+def TERRITORY_DISTANCE(lat1, lon1, lat2, lon2):
+    """Great-circle distance in km between two columns of points (or one point and a column)."""
+    from territory_engine.geo import haversine_km
+
+    names = ("lat1", "lon1", "lat2", "lon2")
+    ranges = _same_rows(*zip((lat1, lon1, lat2, lon2), names))
+    columns = [_numbers(_column(r, name, trim=False), name) for r, name in zip(ranges, names)]
+    for c, name in zip(columns, ("lat1", "lon1", "lat2", "lon2")):
+        bound = 90 if name.startswith("lat") else 180
+        if (np.abs(c[~np.isnan(c)]) > bound).any():
+            raise CellError(f"{name} has values outside ±{bound} degrees; check the columns")
+    n = max(len(c) for c in columns)
+    if n == 0:
+        return [[None]]
+    broadcast = [np.broadcast_to(c, n) if len(c) == 1 else c for c in columns]
+    return _out(haversine_km(*broadcast))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("zips", ndim=2, doc="US ZIP codes: a column of text or numbers (leading zeros may be missing).")
+@_guard
+def TERRITORY_GEOCODE(zips):
+    """Latitude and longitude (degrees) of each ZIP code's centroid, offline; empty when unknown."""
+    from territory_engine.geocode import geocode_zips
+
+    cells = _column(zips, "zips")
+    if not cells:
+        return [[None, None]]
+    header = isinstance(cells[0], str) and not re.search(r"\d", cells[0])
+    lat, lon = geocode_zips([None if isinstance(v, bool) else v for v in cells[header:]])
+    rows = [[_cell(a), _cell(b)] for a, b in zip(lat.tolist(), lon.tolist())]
+    return ([["Latitude", "Longitude"]] if header else []) + rows
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("measures", ndim=2, doc="The measures to score: one column per measure, one row per account.")
+@xw.arg("weights", ndim=2, doc="Weight of each measure, one per column of measures (blank: equal weights).")
+@xw.arg("method", doc="percentile (default), minmax or zscore.")
+@_guard
+def TERRITORY_SCORE(measures, weights=None, method="percentile"):
+    """Weighted score of each account from its measures (0 to 1 for percentile and minmax)."""
+    from territory_engine.scoring import score
+
+    rows = _trim(_rows(measures))
+    header = bool(rows) and _is_header(rows[0])
+    values = _matrix(rows[header:], "measures")
+    if values.size == 0:
+        return [[None]]
+    w = _numbers([v for r in _rows(weights) for v in r if not _blank(v)], "weights")
+    if len(w) == 0:
+        w = None
+    elif len(w) != values.shape[1]:
+        raise CellError(f"{len(w)} weights for {values.shape[1]} measure columns; give one weight per column")
+    method = (_text(method) or "percentile").lower()
+    if method not in _METHODS:
+        raise CellError(f"method '{method}' is unknown; use percentile, minmax or zscore")
+    filled = ~np.isnan(values).all(axis=1)
+    out = np.full(len(values), np.nan)
+    if filled.any():
+        out[filled] = score(values[filled], w, method=method)
+    return ([["Score"]] if header else []) + _out(np.round(out, 6))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("scores", ndim=2, doc="A column of scores, for example from TERRITORY_SCORE.")
+@xw.arg("cutoffs", ndim=2, doc="Top shares that get A and B, e.g. 0.2 and 0.5 (default): two cells.")
+@_guard
+def TERRITORY_TIER(scores, cutoffs=None):
+    """Tier A, B or C of each score: A for the top 20%, B for the next 30%, else C."""
+    from territory_engine.scoring import tiers
+
+    cells = _column(scores, "scores")
+    header = bool(cells) and _is_header([cells[0]])
+    values = _numbers(cells[header:], "scores")
+    if len(values) == 0:
+        return [[None]]
+    cut = _numbers([v for r in _rows(cutoffs) for v in r if not _blank(v)], "cutoffs")
+    if len(cut) == 0:
+        cut = np.array([0.2, 0.5])
+    if len(cut) != 2 or not 0 < cut[0] < cut[1] < 1:
+        raise CellError("cutoffs must be two increasing fractions between 0 and 1, e.g. 0.2 and 0.5")
+    out = tiers(values, (float(cut[0]), float(cut[1])))
+    return ([["Tier"]] if header else []) + [[t or None] for t in out.tolist()]
+
+
+def _territory_loads(territories, measures, weights):
+    """Territory ids, weighted loads and deviations from an equal target (as the territory summary)."""
+    from territory_engine.measures import territory_loads
+
+    id_rows, rows = _same_rows((territories, "territories"), (measures, "measures"))
+    if any(len(r) != 1 for r in id_rows):
+        raise CellError("territories must be one column; select a single column")
+    ids = [r[0] for r in id_rows]
+    header = bool(rows) and _is_header(rows[0])
+    ids, rows = (ids[1:], rows[1:]) if header else (ids, rows)
+    values = _matrix(rows, "measures", trim=False)
+    if len(ids) != len(values):
+        raise CellError(f"territories has {len(ids)} rows and measures {len(values)}; select the same rows")
+    if values.size == 0:
+        raise CellError("there are no accounts; select the territory and measure columns")
+    w = _numbers([v for r in _rows(weights) for v in r if not _blank(v)], "weights")
+    if len(w) == 0:
+        w = np.ones(values.shape[1])
+    if len(w) != values.shape[1] or (w < 0).any() or w.sum() <= 0:
+        raise CellError(f"give {values.shape[1]} non-negative weights, one per measure column")
+    text = [_text(t) for t in ids]
+    order = sorted({t for t in text if t is not None}, key=_natural)
+    if not order:
+        raise CellError("no account has a territory; fill the territories column")
+    index = {t: i for i, t in enumerate(order)}
+    territory = np.array([-1 if t is None else index[t] for t in text])
+    values = np.nan_to_num(values)
+    w = w / w.sum()
+    k = len(order)
+    loads = territory_loads(territory, values, k)
+    totals = values[territory >= 0].sum(axis=0)
+    shares = np.divide(loads, totals, out=np.zeros_like(loads), where=totals > 0)
+    deviation = (shares @ w) * k - 1
+    return order, loads @ w, deviation
+
+
+def _natural(text: str):
+    return [(0, int(p), "") if p.isdigit() and p.isascii() else (1, 0, p) for p in re.split(r"([0-9]+)", text)]
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("territories", ndim=2, doc="The territory of each account: one column.")
+@xw.arg("measures", ndim=2, doc="The measures to sum per territory: one column per measure, same rows.")
+@xw.arg("weights", ndim=2, doc="Weight of each measure column (blank: equal weights).")
+@_guard
+def TERRITORY_LOAD(territories, measures, weights=None):
+    """Each territory's weighted load and its deviation from an equal target, one row per territory."""
+    order, load, deviation = _territory_loads(territories, measures, weights)
+    return [["Territory", "Load", "Deviation"]] + [
+        [t, _cell(round(float(a), 6)), _cell(round(float(d), 6))] for t, a, d in zip(order, load, deviation)]
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("territories", ndim=2, doc="The territory of each account: one column.")
+@xw.arg("measures", ndim=2, doc="The measures to balance: one column per measure, same rows.")
+@xw.arg("tolerance", doc="Allowed deviation from target, e.g. 0.05 or 5% (default 5%).")
+@_guard
+def TERRITORY_BALANCE(territories, measures, tolerance=None):
+    """One-cell balance verdict: the largest deviation from target, within the tolerance or not."""
+    tol = _fraction(tolerance, "tolerance", 0.05)
+    order, _, deviation = _territory_loads(territories, measures, None)
+    worst = int(np.argmax(np.abs(deviation)))
+    largest = float(deviation[worst])
+    verdict = "within" if abs(largest) <= tol + 1e-9 else "outside"
+    return [[f"{verdict} ±{tol:.0%}: largest deviation {largest:+.1%} ({order[worst]})"]]
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("lat", ndim=2, doc="Latitude of the accounts in degrees: a column.")
+@xw.arg("lon", ndim=2, doc="Longitude of the accounts in degrees: a column.")
+@xw.arg("bases", ndim=2, doc="The rep bases: columns name, latitude, longitude (or latitude, longitude).")
+@_guard
+def TERRITORY_NEAREST(lat, lon, bases):
+    """The nearest rep base to each account and its great-circle km, one row per account."""
+    from scipy.spatial import cKDTree
+
+    from territory_engine.geo import chord_to_km, to_xyz
+
+    rows = _trim(_rows(bases))
+    if rows and _is_header(rows[0]):
+        rows = rows[1:]
+    if not rows or len(rows[0]) not in (2, 3):
+        raise CellError("bases must have 2 columns (latitude, longitude) or 3 (name, latitude, longitude)")
+    named = len(rows[0]) == 3
+    names = [(_text(r[0]) if named else None) or f"base {i + 1}" for i, r in enumerate(rows)]
+    base = _matrix([r[1:] if named else r for r in rows], "bases")
+    if np.isnan(base).any():
+        raise CellError("every base needs a latitude and a longitude")
+    lat_rows, lon_rows = _same_rows((lat, "lat"), (lon, "lon"))
+    a, b = _column(lat_rows, "lat", trim=False), _column(lon_rows, "lon", trim=False)
+    if len(a) != len(b):
+        raise CellError(f"lat has {len(a)} rows and lon {len(b)}; select the same rows")
+    header = bool(a) and _is_header([a[0]])
+    a, b = _numbers(a[header:], "lat"), _numbers(b[header:], "lon")
+    ok = ~(np.isnan(a) | np.isnan(b))
+    distance, index = cKDTree(to_xyz(base[:, 0], base[:, 1])).query(to_xyz(a[ok], b[ok]))
+    out: list[list[Any]] = [[None, None] for _ in range(len(a))]
+    for i, j, d in zip(np.flatnonzero(ok).tolist(), np.atleast_1d(index).tolist(),
+                       np.atleast_1d(chord_to_km(distance)).tolist()):
+        out[i] = [names[j], round(d, 3)]
+    return ([["Nearest base", "km"]] if header else []) + (out or [[None, None]])
