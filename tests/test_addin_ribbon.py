@@ -1,0 +1,201 @@
+"""The ribbon actions, run on a copy of the demo workbook through the file-backed book.
+
+``FileBook`` implements the same interface as the Excel book (read sheets as Excel passes
+them, write sheets, status bar, message boxes), so these are the very actions the
+Territory tab runs; the sheets they write are checked by reading the saved file back.
+"""
+
+from __future__ import annotations
+
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from excel_addin import ribbon
+from excel_addin.book import FileBook, write_results
+from territory_engine import workflow
+from territory_engine.io import read_table, read_tables
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "workbooks" / "territory_demo.xlsx"
+NS = {"ui": "http://schemas.microsoft.com/office/2009/07/customui"}
+
+
+@pytest.fixture
+def demo(tmp_path) -> Path:
+    path = tmp_path / "territory_demo.xlsx"
+    shutil.copy(DEMO, path)
+    return path
+
+
+def _cells(path: Path, sheet: str) -> list[tuple]:
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return [tuple(row) for row in wb[sheet].iter_rows(values_only=True)]
+    finally:
+        wb.close()
+
+
+def _edit(path: Path, sheet: str, cell: str, value) -> None:
+    wb = openpyxl.load_workbook(path)
+    wb[sheet][cell] = value
+    wb.save(path)
+
+
+def _header_column(path: Path, sheet: str, header: str) -> str:
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        row = next(wb[sheet].iter_rows(min_row=1, max_row=1, values_only=True))
+    finally:
+        wb.close()
+    return openpyxl.utils.get_column_letter(row.index(header) + 1)
+
+
+def test_every_ribbon_button_has_an_action_and_every_action_a_button():
+    tree = ET.parse(ROOT / "excel_addin" / "ribbon.xml")
+    buttons = {b.get("id"): b.get("label") for b in tree.iter(f"{{{NS['ui']}}}button")}
+    assert buttons == {key: label for key, (label, _) in ribbon.BUTTONS.items()}
+    assert set(buttons.values()) == {"Check data", "Score accounts", "Rebalance", "Territory summary", "Open map",
+                                     "Map snapshot", "Help"}
+    assert [t.get("label") for t in tree.iter(f"{{{NS['ui']}}}tab")] == ["Territory"]
+
+
+def test_unknown_control_is_a_bug_not_a_user_error(demo):
+    with pytest.raises(KeyError):
+        ribbon.dispatch("NoSuchButton", FileBook(demo))
+
+
+def test_rebalance_writes_new_sheets_and_leaves_the_input_sheets_alone(demo):
+    before = {name: _cells(demo, name) for name in ("Accounts", "Reps", "Settings", "Read me")}
+    book = FileBook(demo)
+    assert ribbon.dispatch("Rebalance", book) is True
+    book.save()
+    names = openpyxl.load_workbook(demo, read_only=True).sheetnames
+    assert {"Proposed alignment", "Territory summary", "Balance", "Moves", "Settings used"} <= set(names)
+    assert "Errors" not in names
+    for name, cells in before.items():
+        assert _cells(demo, name) == cells
+    # The same verb on the same tables as the command line gives the same alignment.
+    tables = read_tables(DEMO)
+    expected = workflow.rebalance(workflow.Inputs(tables["accounts"], tables.get("reps"), tables.get("settings")))
+    proposed = read_table(demo, sheet="Proposed alignment").frame
+    assert proposed["proposed_territory"].tolist() == expected.proposed["proposed_territory"].tolist()
+    moves = read_table(demo, sheet="Moves").frame
+    assert len(moves) == int(expected.proposed["moved"].sum()) and moves["reason"].notna().all()
+    # Progress went to the status bar, which was given back to Excel at the end.
+    assert any(s and "rebalancing" in s for s in book.statuses) and book.statuses[-1] is None
+    assert book.alerts and not book.alerts[-1][2]
+
+
+def test_check_score_and_summary_write_their_sheets(demo):
+    book = FileBook(demo)
+    for control in ("CheckData", "ScoreAccounts", "TerritorySummary"):
+        assert ribbon.dispatch(control, book) is True, book.alerts[-1]
+    book.save()
+    scored = read_table(demo, sheet="Scored accounts").frame
+    assert set(scored["tier"]) == {"A", "B", "C"} and len(scored) == 4000
+    summary = read_table(demo, sheet="Territory summary").frame
+    assert len(summary) == 12 and {"territory", "deviation", "status"} <= set(summary.columns)
+    check = read_table(demo, sheet="Check").frame
+    assert "accounts" in check["check"].tolist()
+
+
+def test_bad_cell_gives_an_errors_sheet_with_sheet_row_and_column(demo):
+    letter = _header_column(demo, "Accounts", "Potential")
+    _edit(demo, "Accounts", f"{letter}14", "n/a")
+    book = FileBook(demo)
+    assert ribbon.dispatch("Rebalance", book) is False
+    title, text, critical = book.alerts[-1]
+    assert critical and f"Accounts!{letter}14" in text
+    book.save()
+    errors = read_table(demo, sheet="Errors").frame
+    hit = errors[(errors["sheet"] == "Accounts") & (errors["row"] == 14)]
+    assert hit["column"].tolist() == [letter] and hit["header"].tolist() == ["Potential"]
+    assert "Proposed alignment" not in openpyxl.load_workbook(demo, read_only=True).sheetnames
+    # Fixed and run again: the stale Errors sheet goes.
+    _edit(demo, "Accounts", f"{letter}14", 1000)
+    book = FileBook(demo)
+    assert ribbon.dispatch("CheckData", book) is True
+    assert "Errors" not in book.sheet_names()
+
+
+def test_impossible_balance_writes_the_best_alignment_and_its_problems(demo):
+    wb = openpyxl.load_workbook(demo)
+    sheet = wb["Accounts"]
+    locked = [c.value for c in sheet[1]].index("Locked") + 1
+    for row in range(2, sheet.max_row + 1):
+        sheet.cell(row=row, column=locked, value=True)
+    wb.save(demo)
+    book = FileBook(demo)
+    assert ribbon.dispatch("Rebalance", book) is False
+    assert book.alerts[-1][2] and "impossible" in book.alerts[-1][1]
+    assert {"Proposed alignment", "Balance problems"} <= set(book.sheet_names())
+
+
+def test_text_from_the_workbook_is_written_as_text_never_a_formula(demo):
+    letter = _header_column(demo, "Accounts", "Account Name")
+    wb = openpyxl.load_workbook(demo)
+    wb["Accounts"][f"{letter}2"].value = "=HYPERLINK(\"http://example.invalid\")"
+    wb["Accounts"][f"{letter}2"].data_type = "s"
+    wb.save(demo)
+    book = FileBook(demo)
+    assert ribbon.dispatch("ScoreAccounts", book) is True
+    book.save()
+    wb = openpyxl.load_workbook(demo)
+    sheet = wb["Scored accounts"]
+    column = [c.value for c in sheet[1]].index("Account Name") + 1
+    cell = sheet.cell(row=2, column=column)
+    assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
+
+
+def test_results_never_take_an_input_sheet_name_and_replace_earlier_results(demo):
+    book = FileBook(demo)
+    frame = pd.DataFrame({"a": [1.0, None]})
+    assert write_results(book, {"Settings": frame, "Result": frame}) == ["Settings (2)", "Result"]
+    assert write_results(book, {"Result": pd.DataFrame({"b": ["x"]})}) == ["Result"]
+    assert book.read_cells("Result") == [["b"], ["x"]]
+    assert book.read_cells("Settings (2)") == [["a"], [1.0], [None]]
+
+
+def test_map_buttons_call_the_workflow_map_verb(demo, monkeypatch):
+    calls = []
+
+    class FakeMap:
+        def write_html(self, path):
+            Path(path).write_text("<html></html>", encoding="utf-8")
+            calls.append(("html", Path(path)))
+            return Path(path)
+
+        def write_png(self, path):
+            from PIL import Image
+
+            Image.new("RGB", (4, 4), "white").save(path)
+            calls.append(("png", Path(path)))
+            return Path(path)
+
+    monkeypatch.setattr(workflow, "map", lambda inputs, overrides=None: FakeMap(), raising=False)
+    book = FileBook(demo)
+    assert ribbon.dispatch("OpenMap", book) is True
+    assert book.opened == [calls[0][1]] and calls[0][1].parent == demo.parent
+    assert ribbon.dispatch("MapSnapshot", book) is True
+    book.save()
+    wb = openpyxl.load_workbook(demo)
+    assert len(wb["Map"]._images) == 1
+
+
+def test_map_buttons_say_so_when_maps_are_missing(demo, monkeypatch):
+    monkeypatch.delattr(workflow, "map", raising=False)
+    book = FileBook(demo)
+    assert ribbon.dispatch("OpenMap", book) is False
+    assert "map" in book.alerts[-1][1] and book.opened == []
+
+
+def test_help_shows_a_message_and_writes_nothing(demo):
+    book = FileBook(demo)
+    names = book.sheet_names()
+    assert ribbon.dispatch("Help", book) is True
+    assert "Rebalance" in book.alerts[-1][1] and book.sheet_names() == names
