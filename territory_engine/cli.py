@@ -206,6 +206,73 @@ def _echo_rebalance(result: workflow.RebalanceResult, path: Path) -> None:
     click.echo(f"wrote {path}")
 
 
+
+def _map_inputs(path: str, reps: str | None) -> workflow.Inputs:
+    """The tables of a map: accounts or a rebalance result, its Reps and Settings (or Settings used)."""
+    from .errors import InputError as _InputError
+    from .io import read_table, read_tables
+
+    tables = read_tables(path)
+    settings = tables.get("settings")
+    if settings is None and Path(path).suffix.lower() != ".csv":
+        try:
+            settings = read_table(path, sheet="Settings used")
+        except _InputError:
+            settings = None
+    rep_table = tables.get("reps")
+    if reps:
+        rep_table = read_table(reps) if Path(reps).suffix.lower() == ".csv" else read_table(reps, sheet="Reps")
+    return workflow.Inputs(accounts=tables["accounts"], reps=rep_table, settings=settings)
+
+
+@main.command("map")
+@click.argument("input", type=click.Path(dir_okay=False))
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="Output .html map.")
+@click.option("--snapshot", type=click.Path(dir_okay=False), help="Also write a .png snapshot for sheets and slides.")
+@click.option("--offline", is_flag=True, help="No map tiles: one self-contained page that needs no network.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the map in the default browser.")
+@click.option("--reps", type=click.Path(dir_okay=False),
+              help="Reps (.csv, or a workbook's Reps sheet): rep bases and capacities for a rebalance result.")
+@click.option("--balance", help="Measures to balance, e.g. potential,workload.")
+@click.option("--weights", help="Weight per balance measure, e.g. 0.6,0.4.")
+@click.option("--tolerance", help="Allowed deviation from target, e.g. 0.05.")
+def map_command(input: str, output: str, snapshot, offline: bool, open_browser: bool, reps, balance, weights,
+                tolerance) -> None:
+    """Map INPUT's territories (an accounts file or a rebalance result) to an HTML page."""
+
+    def action():
+        from .maps import check_map_path, write_map
+        from .workflow_map import map as map_verb
+
+        sources = [input] + ([reps] if reps else [])
+        check_map_path(output, ".html", *sources)
+        if snapshot:
+            check_map_path(snapshot, ".png", *sources)
+        result = map_verb(_map_inputs(input, reps), _overrides(balance=balance, weights=weights, tolerance=tolerance),
+                          scenario=Path(input).stem)
+        for path in write_map(result, output, snapshot=snapshot, offline=offline):
+            click.echo(f"wrote {path}")
+        if open_browser:
+            import webbrowser
+
+            webbrowser.open(Path(output).resolve().as_uri())
+
+    _run(action)
+
+
+def _demo_map(result: workflow.RebalanceResult, tables: workflow.Inputs, out: Path) -> None:
+    """The map and the snapshot of the demo's rebalance result."""
+    from .io import RawTable
+    from .maps import write_map
+    from .workflow_map import map as map_verb
+
+    proposed = RawTable(name="Proposed alignment", frame=result.proposed, is_sheet=True, path="")
+    shown = map_verb(workflow.Inputs(accounts=proposed, reps=tables.reps, settings=tables.settings),
+                     scenario="territory_demo")
+    html, png = write_map(shown, out / "territory_map.html", snapshot=out / "territory_map.png")
+    click.echo(f"territory map -> {html}; snapshot -> {png}")
+
+
 @main.command()
 @click.option("--output-dir", default="territory_demo_output", type=click.Path(file_okay=False),
               help="Folder for the results (created if missing).")
@@ -228,6 +295,7 @@ def demo(output_dir: str) -> None:
             result = workflow.rebalance(tables, progress=progress)
         path = _write(str(out / "proposed_alignment.xlsx"), result.to_sheets(), str(workbook))
         _echo_rebalance(result, path)
+        _demo_map(result, tables, out)
         click.echo(f"results are in {out.resolve()}")
 
     _run(action)

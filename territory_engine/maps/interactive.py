@@ -1,0 +1,563 @@
+"""The interactive territory map: a Folium page with territory areas, accounts and a legend.
+
+Layers the user can switch (Leaflet's layer control): the proposed alignment, the current
+alignment, the accounts (canvas circle markers, coloured by territory), the moved accounts
+with their move reason, the rep bases, the US state outlines and heat maps of potential and
+of the gap (potential minus sales). A legend lists every territory's figures and the
+overall balance.
+
+Following Folium's own elements (``folium/features.py``), each piece is an element with one
+Jinja template. Workbook text reaches the page only as JSON inside the script
+(:func:`territory_engine.maps.offline.script_json`) and is put on the page with
+``textContent``, never as HTML, so an account called ``<img src=x onerror=alert(1)>`` shows
+as text and runs nothing. All accounts travel as one columnar JSON object and are drawn by
+one loop on a shared canvas renderer, which keeps 100,000 accounts fast.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .offline import inline_script, inline_style, leaflet_assets, script_json
+from .style import NO_TERRITORY, heat_colours, territory_colours
+
+__all__ = ["build_map", "map_html", "HEAT_PIXELS"]
+
+HEAT_PIXELS = 480
+"""Width of a heat map image, pixels."""
+
+_CSS = """
+.tp-tip table { border-collapse: collapse; font: 12px/1.35 system-ui, sans-serif; }
+.tp-tip th { text-align: left; padding: 0 8px 0 0; font-weight: 600; color: #444; vertical-align: top; }
+.tp-tip td { padding: 0; max-width: 360px; white-space: normal; }
+.tp-tip .tp-head { font-weight: 700; font-size: 13px; margin-bottom: 2px; }
+.tp-legend { background: rgba(255,255,255,0.95); padding: 6px 8px; font: 12px/1.3 system-ui, sans-serif;
+  max-height: 46vh; max-width: 62vw; overflow: auto; box-shadow: 0 1px 5px rgba(0,0,0,0.4); border-radius: 4px; }
+.tp-legend h3 { margin: 0 0 3px 0; font-size: 14px; }
+.tp-legend .tp-overall { margin: 0 0 4px 0; }
+.tp-legend table { border-collapse: collapse; }
+.tp-legend th, .tp-legend td { padding: 1px 5px; text-align: right; white-space: nowrap; }
+.tp-legend th { position: sticky; top: 0; background: #fff; font-weight: 600; }
+.tp-legend td.tp-text { text-align: left; }
+.tp-legend button { float: right; margin-left: 8px; cursor: pointer; }
+.tp-swatch { display: inline-block; width: 12px; height: 12px; border: 1px solid #333; vertical-align: middle; }
+.tp-over { color: #b2182b; } .tp-under { color: #2166ac; }
+.tp-base { background: none; border: none; }
+.tp-base div { width: 16px; height: 16px; border: 2px solid #111; transform: rotate(45deg); box-shadow: 0 0 0 2px #fff; }
+"""
+
+_JS = r"""
+var TerritoryMap = (function () {
+  "use strict";
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) { node.className = cls; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+  function show(value, kind) {
+    if (value === null || value === undefined || value === "") { return ""; }
+    if (kind === "pct") { return (value * 100).toFixed(1) + "%"; }
+    if (kind === "signed") { return (value >= 0 ? "+" : "") + (value * 100).toFixed(1) + "%"; }
+    if (kind === "num") { return Number(value).toLocaleString("en-US", {maximumFractionDigits: 1}); }
+    return String(value);
+  }
+  function table(head, rows) {
+    var box = el("div", "tp-tip");
+    if (head !== null) { box.appendChild(el("div", "tp-head", head)); }
+    var t = el("table");
+    rows.forEach(function (r) {
+      var tr = el("tr");
+      tr.appendChild(el("th", null, r[0]));
+      tr.appendChild(el("td", null, r[1]));
+      t.appendChild(tr);
+    });
+    box.appendChild(t);
+    return box;
+  }
+  function territoryRows(data, alignment, t) {
+    var s = data.summary[alignment];
+    var rows = [];
+    s.columns.forEach(function (c, j) {
+      var v = s.rows[t][j];
+      if (c.kind === "signed" || c.kind === "pct" || c.kind === "num" || v !== null) {
+        rows.push([c.label, show(v, c.kind)]);
+      }
+    });
+    return rows;
+  }
+  function territoryTip(data, alignment, t) {
+    return table(data.ids[t] + " (" + alignment + " alignment)", territoryRows(data, alignment, t));
+  }
+  function accountTip(data, i) {
+    var a = data.accounts;
+    var rows = [["Account ID", a.id[i]]];
+    var t = a.t[i];
+    rows.push(["Territory", t >= 0 ? data.ids[t] : "(none)"]);
+    if (a.c && a.c[i] !== t) { rows.push(["Current territory", a.c[i] >= 0 ? data.ids[a.c[i]] : "(none)"]); }
+    data.measures.forEach(function (m, j) { rows.push([m, show(a.values[j][i], "num")]); });
+    if (a.tier) { rows.push(["Tier", a.tier[i] === null ? "" : a.tier[i]]); }
+    if (data.reasons[i] !== undefined) { rows.push(["Move reason", data.reasons[i]]); }
+    return table(a.name[i], rows);
+  }
+  function areas(data, geojson, alignment) {
+    var dashed = alignment === "current" && data.summary.proposed !== undefined;
+    return L.geoJSON(geojson, {
+      style: function (f) {
+        return {color: dashed ? "#000" : "#333", weight: dashed ? 2 : 1, opacity: 0.85, dashArray: dashed ? "6 4" : null,
+                fillColor: data.colours[f.properties.t], fillOpacity: dashed ? 0.2 : 0.4,
+                className: "tp-area tp-area-" + alignment};
+      }
+    }).bindTooltip(function (layer) { return territoryTip(data, alignment, layer.feature.properties.t); },
+                   {sticky: true});
+  }
+  function outlines(geojson) {
+    return L.geoJSON(geojson, {interactive: false,
+      style: function () { return {color: "#555", weight: 1, opacity: 0.7, fill: false}; }});
+  }
+  function accounts(data, renderer) {
+    var a = data.accounts, n = a.lat.length, group = L.featureGroup();
+    for (var i = 0; i < n; i++) {
+      var t = a.t[i];
+      group.addLayer(L.circleMarker([a.lat[i], a.lon[i]], {renderer: renderer, radius: 3, weight: 0.6,
+        color: "#222", opacity: 0.7, fillColor: t >= 0 ? data.colours[t] : data.none, fillOpacity: 0.95, i: i}));
+    }
+    group.bindTooltip(function (layer) { return accountTip(data, layer.options.i); });
+    return group;
+  }
+  function moved(data, renderer) {
+    var a = data.accounts, group = L.featureGroup();
+    data.moved.forEach(function (i) {
+      group.addLayer(L.circleMarker([a.lat[i], a.lon[i]], {renderer: renderer, radius: 7, weight: 2.5,
+        color: "#000", fill: true, fillColor: data.colours[a.t[i]], fillOpacity: 0.9, i: i}));
+    });
+    group.bindTooltip(function (layer) { return accountTip(data, layer.options.i); });
+    return group;
+  }
+  function bases(data) {
+    var group = L.featureGroup();
+    data.bases.forEach(function (b) {
+      var icon = el("div");
+      icon.style.background = data.colours[b.t];
+      var marker = L.marker([b.lat, b.lon], {icon: L.divIcon({className: "tp-base", html: icon,
+        iconSize: [20, 20], iconAnchor: [10, 10]}), zIndexOffset: 1000, keyboard: false});
+      marker.bindTooltip(function () {
+        return table("Rep base: " + data.ids[b.t], [["Rep", b.rep === null ? "(unknown)" : b.rep]]);
+      });
+      group.addLayer(marker);
+    });
+    return group;
+  }
+  function legend(data, map) {
+    var control = L.control({position: "bottomright"});
+    control.onAdd = function () {
+      var box = el("div", "tp-legend");
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      var toggle = el("button", null, "hide");
+      box.appendChild(toggle);
+      box.appendChild(el("h3", null, data.title));
+      var body = el("div");
+      data.overall.forEach(function (line) { body.appendChild(el("div", "tp-overall", line)); });
+      var s = data.summary[data.shown];
+      var t = el("table"), head = el("tr");
+      head.appendChild(el("th", "tp-text", ""));
+      s.columns.forEach(function (c) { head.appendChild(el("th", c.kind === "text" ? "tp-text" : null, c.label)); });
+      t.appendChild(head);
+      s.rows.forEach(function (row, k) {
+        var tr = el("tr"), sw = el("span", "tp-swatch"), first = el("td");
+        sw.style.background = data.colours[k];
+        first.appendChild(sw);
+        tr.appendChild(first);
+        s.columns.forEach(function (c, j) {
+          var td = el("td", c.kind === "text" ? "tp-text" : null, show(row[j], c.kind));
+          if (c.key === "status") { td.className += row[j] === "over-served" ? " tp-over" : row[j] === "under-served" ? " tp-under" : ""; }
+          tr.appendChild(td);
+        });
+        t.appendChild(tr);
+      });
+      body.appendChild(t);
+      box.appendChild(body);
+      toggle.addEventListener("click", function () {
+        var hidden = body.style.display === "none";
+        body.style.display = hidden ? "" : "none";
+        toggle.textContent = hidden ? "hide" : "show";
+      });
+      return box;
+    };
+    control.addTo(map);
+    return control;
+  }
+  return {el: el, show: show, areas: areas, outlines: outlines, accounts: accounts, moved: moved,
+          bases: bases, legend: legend, accountTip: accountTip, territoryTip: territoryTip};
+})();
+"""
+
+
+def _element_classes():
+    """Folium element classes, defined on first use so importing this module needs no folium."""
+    from branca.element import Element, MacroElement
+    from folium.map import Layer
+    from jinja2 import Template
+
+    class Assets(MacroElement):
+        """Leaflet, the map's CSS and its JavaScript helpers, inlined in the page header."""
+
+        _template = Template("""
+            {% macro header(this, kwargs) %}{{ this.html }}{% endmacro %}
+        """)
+
+        def __init__(self):
+            super().__init__()
+            self._name = "TerritoryAssets"
+            js, css = leaflet_assets()
+            self.html = "\n".join((inline_style(css), inline_style(_CSS), inline_script(js), inline_script(_JS)))
+
+    class Data(MacroElement):
+        """The map's data as one JSON object: territories, accounts, moves, summaries."""
+
+        _template = Template("""
+            {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = {{ this.payload }};
+            {% endmacro %}
+        """)
+
+        def __init__(self, payload: dict):
+            super().__init__()
+            self._name = "TerritoryData"
+            self.payload = script_json(payload)
+
+    class Areas(Layer):
+        """One alignment's territory areas (GeoJSON), with a tooltip of each territory's figures."""
+
+        _template = Template("""
+            {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = TerritoryMap.areas({{ this.data }}, {{ this.geojson }}, {{ this.alignment|tojson }});
+            {% endmacro %}
+        """)
+
+        def __init__(self, data: str, geojson: dict, alignment: str, *, name: str, show: bool):
+            super().__init__(name=name, overlay=True, control=True, show=show)
+            self._name = "TerritoryAreas"
+            self.data, self.geojson, self.alignment = data, script_json(geojson), alignment
+
+    class Outlines(Layer):
+        """US state outlines, drawn without fill under everything else."""
+
+        _template = Template("""
+            {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = TerritoryMap.outlines({{ this.geojson }});
+            {% endmacro %}
+        """)
+
+        def __init__(self, geojson: dict, *, name: str = "State outlines"):
+            super().__init__(name=name, overlay=True, control=True, show=True)
+            self._name = "StateOutlines"
+            self.geojson = script_json(geojson)
+
+    class Markers(Layer):
+        """Accounts, moved accounts or rep bases: ``kind`` names the helper that draws them."""
+
+        _template = Template("""
+            {% macro script(this, kwargs) %}
+            {% if this.kind == "bases" %}
+            var {{ this.get_name() }} = TerritoryMap.bases({{ this.data }});
+            {% else %}
+            var {{ this.get_name() }} = TerritoryMap.{{ this.kind }}({{ this.data }}, {{ this.renderer }});
+            {% endif %}
+            {% endmacro %}
+        """)
+
+        def __init__(self, data: str, kind: str, renderer: str, *, name: str, show: bool = True):
+            super().__init__(name=name, overlay=True, control=True, show=show)
+            self._name = "Territory" + kind.capitalize()
+            self.data, self.kind, self.renderer = data, kind, renderer
+
+    class Renderer(MacroElement):
+        """One shared Leaflet canvas renderer for every circle marker."""
+
+        _template = Template("""
+            {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.canvas({padding: 0.3, tolerance: 2});
+            {% endmacro %}
+        """)
+
+    class Finish(MacroElement):
+        """The legend, and ``window.territoryMap`` for scripts and tests."""
+
+        _template = Template("""
+            {% macro script(this, kwargs) %}
+            TerritoryMap.legend({{ this.data }}, {{ this.map }});
+            window.territoryMap = {map: {{ this.map }}, data: {{ this.data }}, layers: {
+              {%- for key, name in this.layers.items() %}{{ key|tojson }}: {{ name }}, {% endfor -%}
+            }, ready: true};
+            {% endmacro %}
+        """)
+
+        def __init__(self, data: str, map_name: str, layers: dict[str, str]):
+            super().__init__()
+            self.data, self.map, self.layers = data, map_name, layers
+
+    return Assets, Data, Areas, Outlines, Markers, Renderer, Finish, Element
+
+
+def _compact(values: np.ndarray, digits: int = 2) -> list:
+    """A measure column as a short JSON list: integers when all values are whole."""
+    values = np.asarray(values, dtype=float)
+    if np.all(np.isfinite(values)) and np.all(values == np.round(values)) and np.abs(values).max(initial=0) < 2**53:
+        return values.astype(np.int64).tolist()
+    return np.round(values, digits).tolist()
+
+
+def _text_list(values) -> list:
+    return [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in values]
+
+
+def _summary_payload(summary: pd.DataFrame, balance_measures: tuple[str, ...]) -> dict:
+    """The columns the legend and tooltips show, with their formats, rows in territory order."""
+    columns: list[dict[str, str]] = [{"key": "territory", "label": "Territory", "kind": "text"},
+                                     {"key": "rep", "label": "Rep", "kind": "text"},
+                                     {"key": "accounts", "label": "Accounts", "kind": "num"}]
+    for name in balance_measures:
+        columns.append({"key": name, "label": name, "kind": "num"})
+        columns.append({"key": f"{name} share of target", "label": f"{name} share of target", "kind": "pct"})
+    columns += [{"key": "deviation", "label": "Deviation", "kind": "signed"},
+                {"key": "status", "label": "Status", "kind": "text"}]
+    for key, label, kind in (("mean km to base", "Mean km to base", "num"), ("penetration", "Penetration", "pct")):
+        if key in summary.columns:
+            columns.append({"key": key, "label": label, "kind": kind})
+    rows = []
+    for record in summary[[c["key"] for c in columns]].itertuples(index=False):
+        row = []
+        for value, column in zip(record, columns):
+            if value is None or (isinstance(value, float) and not np.isfinite(value)):
+                row.append(None)
+            elif column["kind"] == "text":
+                row.append(str(value))
+            else:
+                row.append(float(value))
+        rows.append(row)
+    return {"columns": columns, "rows": rows}
+
+
+def _overall_lines(result) -> list[str]:
+    tolerance = result.settings.tolerance
+    rows = {row["alignment"]: row for row in result.balance.to_dict("records")}
+    lines = []
+    for alignment in ("current", "proposed"):
+        if alignment not in rows:
+            continue
+        row = rows[alignment]
+        text = (f"{alignment.capitalize()}: largest deviation {row['largest deviation']:.1%}, "
+                f"{'within' if row['within tolerance'] else 'not within'} tolerance (±{tolerance:.0%}); "
+                f"{row['territories over']} over-served, {row['territories under']} under-served")
+        if alignment == "proposed" and "current" in rows:
+            text += f"; {row['moved accounts']:,} accounts moved"
+        lines.append(text)
+    lines.append("Balance of " + ", ".join(result.balance_measures) + " against each territory's target")
+    return lines
+
+
+def title(result) -> str:
+    """``"territory_demo: proposed alignment, largest deviation 4.5%"``."""
+    row = result.balance[result.balance["alignment"] == result.shown].iloc[0]
+    return f"{result.scenario}: {result.shown} alignment, largest deviation {row['largest deviation']:.1%}"
+
+
+def _payload(result) -> dict[str, Any]:
+    accounts = result.accounts
+    k = len(result.ids)
+    shown = result.territory
+    moved = np.flatnonzero(accounts["moved"].to_numpy(dtype=bool))
+    reasons = accounts["move_reason"].to_numpy(dtype=object)
+    bases = [{"t": t, "lat": float(result.bases[t, 0]), "lon": float(result.bases[t, 1]), "rep": result.reps[t]}
+             for t in range(k) if np.isfinite(result.bases[t]).all()]
+    payload = {
+        "ids": list(result.ids),
+        "colours": territory_colours(k),
+        "none": NO_TERRITORY,
+        "measures": list(result.measures),
+        "shown": result.shown,
+        "title": title(result),
+        "overall": _overall_lines(result),
+        "accounts": {
+            "lat": np.round(accounts["lat"].to_numpy(dtype=float), 5).tolist(),
+            "lon": np.round(accounts["lon"].to_numpy(dtype=float), 5).tolist(),
+            "t": shown.tolist(),
+            "c": result.current.tolist() if result.current is not None and result.proposed is not None else None,
+            "id": _text_list(accounts["account_id"]),
+            "name": _text_list(accounts["account_name"]),
+            "values": [_compact(accounts[m].to_numpy()) for m in result.measures],
+            "tier": _text_list(accounts["tier"]) if accounts["tier"].notna().any() else None,
+        },
+        "moved": moved.tolist(),
+        "reasons": {str(i): str(reasons[i]) for i in moved},
+        "bases": bases,
+        "summary": {alignment: _summary_payload(table.reset_index(drop=True), result.balance_measures)
+                    for alignment, table in result.summary.groupby("alignment", sort=False)},
+    }
+    return payload
+
+
+def _geojson(areas: list, *, digits: int = 5) -> dict:
+    """Territory areas as a GeoJSON FeatureCollection; properties carry only the index."""
+    import shapely
+
+    features = []
+    for t, shape in enumerate(areas):
+        if shape is None:
+            continue
+        shape = shapely.set_precision(shape, 10.0 ** -digits)
+        if shape.is_empty:
+            continue
+        features.append({"type": "Feature", "properties": {"t": t}, "geometry": json.loads(shapely.to_geojson(shape))})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _states_geojson(bounds: tuple[float, float, float, float]) -> dict:
+    """The shipped state outlines that meet ``bounds`` (west, south, east, north), with a margin."""
+    import shapely
+
+    from .regions import state_outlines
+
+    west, south, east, north = bounds
+    pad = max(1.0, 0.3 * max(east - west, north - south))
+    view = shapely.box(west - pad, south - pad, east + pad, north + pad)
+    features = [{"type": "Feature", "properties": {"code": s.code},
+                 "geometry": json.loads(shapely.to_geojson(s.shape))}
+                for s in state_outlines() if s.shape.intersects(view)]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def heat_image(lat, lon, weight, *, pixels: int = HEAT_PIXELS):
+    """A smoothed density image of ``weight`` (RGBA floats, north up) and its lat/lon bounds.
+
+    The grid is regular in degrees; Folium's ``mercator_project`` puts it on the web map.
+    Intensity is the Gaussian-smoothed sum per pixel, divided by its 99.5th percentile.
+    """
+    from scipy.ndimage import gaussian_filter
+
+    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float)
+    weight = np.clip(np.asarray(weight, dtype=float), 0, None)
+    south, north, west, east = lat.min(), lat.max(), lon.min(), lon.max()
+    pad_lat, pad_lon = max(0.05 * (north - south), 0.05), max(0.05 * (east - west), 0.05)
+    south, north, west, east = south - pad_lat, north + pad_lat, west - pad_lon, east + pad_lon
+    scale = np.cos(np.radians((south + north) / 2))
+    width = pixels
+    height = int(np.clip(round(pixels * (north - south) / max((east - west) * scale, 1e-9)), 16, 2 * pixels))
+    grid, _, _ = np.histogram2d(lat, lon, bins=(height, width), range=((south, north), (west, east)), weights=weight)
+    smooth = gaussian_filter(grid, sigma=max(2.0, pixels / 120))
+    top = np.percentile(smooth[smooth > 0], 99.5) if (smooth > 0).any() else 1.0
+    image = heat_colours(smooth / max(top, 1e-300))[::-1]
+    return image, [[float(south), float(west)], [float(north), float(east)]]
+
+
+def build_map(result, *, areas: dict[str, list] | None = None, offline: bool = False):
+    """The Folium map of a :class:`~territory_engine.workflow_map.MapResult`.
+
+    Parameters
+    ----------
+    result : MapResult
+        What to show (from :func:`territory_engine.workflow_map.map`).
+    areas : dict, optional
+        ``{"current": [...], "proposed": [...]}`` territory areas from
+        :func:`territory_engine.maps.regions.territory_areas`; computed when not given.
+    offline : bool
+        No map tiles (state outlines only), for use without a network. Every page is
+        self-contained either way: Leaflet is inlined, nothing is loaded from a CDN.
+
+    Returns
+    -------
+    folium.Map
+    """
+    import folium
+    from folium.raster_layers import ImageOverlay
+
+    Assets, Data, Areas, Outlines, Markers, Renderer, Finish, _ = _element_classes()
+    if areas is None:
+        areas = alignment_areas(result)
+    accounts = result.accounts
+    lat, lon = accounts["lat"].to_numpy(dtype=float), accounts["lon"].to_numpy(dtype=float)
+    bounds = (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
+    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
+    fmap.default_js = []
+    fmap.default_css = []
+    fmap.add_child(Assets())
+    if not offline:
+        folium.TileLayer("OpenStreetMap", name="Street map (needs internet)", control=True).add_to(fmap)
+    data = Data(_payload(result))
+    fmap.add_child(data)
+    name = data.get_name()
+    layers: dict[str, str] = {}
+    outlines = Outlines(_states_geojson(bounds))
+    fmap.add_child(outlines)
+    layers["states"] = outlines.get_name()
+    for alignment in ("current", "proposed"):
+        if getattr(result, alignment) is None:
+            continue
+        layer = Areas(name, _geojson(areas[alignment]), alignment, name=f"{alignment.capitalize()} alignment",
+                      show=alignment == result.shown)
+        fmap.add_child(layer)
+        layers[alignment] = layer.get_name()
+    for measure, label in _heat_measures(result):
+        image, box = heat_image(lat, lon, measure)
+        overlay = ImageOverlay(image, bounds=box, mercator_project=True, name=f"Heat map: {label}", show=False,
+                               opacity=0.85, pixelated=False, overlay=True, control=True)
+        fmap.add_child(overlay)
+        layers["heat " + label] = overlay.get_name()
+    renderer = Renderer()
+    fmap.add_child(renderer)
+    for kind, label, show in (("accounts", "Accounts", True), ("moved", "Moved accounts", True),
+                              ("bases", "Rep bases", True)):
+        if kind == "moved" and not accounts["moved"].any():
+            continue
+        if kind == "bases" and not np.isfinite(result.bases).all(axis=1).any():
+            continue
+        layer = Markers(name, kind, renderer.get_name(), name=label, show=show)
+        fmap.add_child(layer)
+        layers[kind] = layer.get_name()
+    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+    fmap.add_child(Finish(name, fmap.get_name(), layers))
+    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    return fmap
+
+
+def _heat_measures(result) -> list[tuple[np.ndarray, str]]:
+    """Potential (else the first balance measure), and the gap potential minus sales."""
+    accounts = result.accounts
+    names = list(result.measures)
+    potential = "potential" if "potential" in names else (result.balance_measures[0] if result.balance_measures
+                                                           else (names[0] if names else None))
+    if potential is None:
+        return []
+    out = [(accounts[potential].to_numpy(dtype=float), potential)]
+    if potential == "potential" and "sales" in names and accounts["sales"].to_numpy(dtype=float).any():
+        gap = accounts["potential"].to_numpy(dtype=float) - accounts["sales"].to_numpy(dtype=float)
+        out.append((np.clip(gap, 0, None), "gap (potential - sales)"))
+    return out
+
+
+def alignment_areas(result) -> dict[str, list]:
+    """Territory areas of each alignment of ``result``, clipped to the same outline."""
+    from .regions import clip_outline, territory_areas
+
+    lat = result.accounts["lat"].to_numpy(dtype=float)
+    lon = result.accounts["lon"].to_numpy(dtype=float)
+    clip, _ = clip_outline(lat, lon)
+    out = {}
+    for alignment in ("current", "proposed"):
+        territory = getattr(result, alignment)
+        if territory is not None:
+            out[alignment] = territory_areas(lat, lon, territory, len(result.ids), clip=clip)
+    return out
+
+
+def map_html(result, *, areas: dict[str, list] | None = None, offline: bool = False) -> str:
+    """The complete HTML page of the territory map (one self-contained document)."""
+    return build_map(result, areas=areas, offline=offline).get_root().render()

@@ -1,0 +1,212 @@
+"""Territory areas: the Voronoi cells of the accounts dissolved per territory, clipped to land.
+
+Every account owns the part of the plane nearer to it than to any other account (its
+Voronoi cell; Voronoi 1908, computed by GEOS through shapely's ``voronoi_polygons``). The
+cells of a territory's accounts are merged into that territory's area
+(``coverage_union_all``), and the areas are clipped to the land near the accounts: the
+union of the US states shipped in ``data/us_land.geojson``, within a margin of the convex
+hull of the accounts. Cells partition the plane, so the areas neither overlap nor leave
+gaps between neighbours. Simplification treats the areas as one coverage
+(``coverage_simplify``), so shared borders stay shared.
+
+Distances are planar in an equirectangular projection centred on the accounts' mean
+latitude (x = longitude x cos(mean latitude), y = latitude): exact enough for drawing, and
+far faster than spherical Voronoi diagrams.
+
+Shapely is imported inside the functions: the maps are an edge, not the engine.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["StateOutline", "state_outlines", "land_outline", "territory_areas", "clip_outline"]
+
+DATA = Path(__file__).resolve().parent / "data"
+"""Folder of the shipped outline files."""
+
+LAND_SHARE = 0.5
+"""Clip to the US land outline only when at least this share of the accounts lies on it."""
+
+
+@dataclass(frozen=True)
+class StateOutline:
+    """One US state: its postal code, name and simplified shape (lon/lat degrees)."""
+
+    code: str
+    name: str
+    shape: object
+
+
+@lru_cache(maxsize=1)
+def state_outlines() -> tuple[StateOutline, ...]:
+    """The 50 states and DC, simplified to about 1 km (US Census Bureau, public domain)."""
+    import shapely
+
+    doc = json.loads((DATA / "us_states.geojson").read_text(encoding="utf-8"))
+    return tuple(StateOutline(f["properties"]["code"], f["properties"]["name"],
+                              shapely.from_geojson(json.dumps(f["geometry"])))
+                 for f in doc["features"])
+
+
+@lru_cache(maxsize=1)
+def land_outline():
+    """The union of the 50 states and DC as one shapely geometry (lon/lat degrees)."""
+    import shapely
+
+    doc = json.loads((DATA / "us_land.geojson").read_text(encoding="utf-8"))
+    land = shapely.from_geojson(json.dumps(doc["features"][0]["geometry"]))
+    shapely.prepare(land)
+    return land
+
+
+def _projection(lat: np.ndarray) -> float:
+    """Scale of longitude for the equirectangular projection: cos(mean latitude)."""
+    return float(np.cos(np.radians(np.clip(np.nanmean(lat), -80, 80)))) if len(lat) else 1.0
+
+
+def clip_outline(lat, lon, *, margin_deg: float | None = None):
+    """The area territory areas are clipped to, in lon/lat degrees, and whether it is land.
+
+    Parameters
+    ----------
+    lat, lon : array_like
+        Account coordinates, degrees.
+    margin_deg : float, optional
+        Margin around the convex hull of the accounts, degrees of latitude. Default: 4% of
+        the accounts' extent, at least 0.2 degrees (about 22 km).
+
+    Returns
+    -------
+    shape : shapely geometry
+        The US land within the margin of the accounts' hull when at least half of the
+        accounts are on US land, else the hull with its margin.
+    on_land : bool
+        Which of the two it is.
+    """
+    import shapely
+
+    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float)
+    extent = float(np.hypot(np.ptp(lat), np.ptp(lon))) if len(lat) else 0.0
+    margin = margin_deg if margin_deg is not None else max(0.2, 0.04 * extent)
+    hull = shapely.multipoints(np.column_stack((lon, lat))).convex_hull.buffer(margin, quad_segs=4)
+    land = land_outline()
+    on_land = shapely.contains_xy(land, lon, lat).mean() >= LAND_SHARE if len(lat) else False
+    if not on_land:
+        return hull, False
+    return shapely.intersection(land, hull), True
+
+
+def territory_areas(lat, lon, territory, k: int, *, clip=None, simplify: float | None = None) -> list:
+    """One area per territory: its accounts' Voronoi cells, merged, clipped and simplified.
+
+    Parameters
+    ----------
+    lat, lon : array_like of float, shape (n,)
+        Account coordinates, degrees.
+    territory : array_like of int, shape (n,)
+        Each account's territory index in ``0..k-1``; -1 for none (ignored).
+    k : int
+        Number of territories.
+    clip : shapely geometry, optional
+        The outline to clip to (lon/lat degrees). Default: :func:`clip_outline`.
+    simplify : float, optional
+        Simplification tolerance in degrees of latitude. Default: 1/1500 of the extent of
+        the accounts.
+
+    Returns
+    -------
+    list of shapely geometry or None, length k
+        Polygon or MultiPolygon per territory (lon/lat degrees); None for a territory
+        without accounts. Areas never overlap and share their borders exactly.
+
+    Notes
+    -----
+    Accounts at the same place (to 1e-5 degrees) share one cell, which goes to the first
+    of them. A territory whose cells all fall outside the clip outline (accounts off the
+    coast) keeps its cells within the accounts' hull instead, so every territory with
+    accounts has an area.
+    """
+    import shapely
+
+    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float)
+    territory = np.asarray(territory, dtype=int)
+    keep = (territory >= 0) & np.isfinite(lat) & np.isfinite(lon)
+    areas: list = [None] * k
+    if not keep.any():
+        return areas
+    lat, lon, territory = lat[keep], lon[keep], territory[keep]
+    if clip is None:
+        clip, _ = clip_outline(lat, lon)
+    scale = _projection(lat)
+    points = np.round(np.column_stack((lon * scale, lat)), 5)
+    unique, first = np.unique(points, axis=0, return_index=True)
+    owner = territory[first]
+    low, high = unique.min(axis=0), unique.max(axis=0)
+    pad = max(float((high - low).max()), 1.0)
+    envelope = shapely.box(*(low - pad), *(high + pad))
+    if len(unique) == 1:
+        cells = np.array([envelope], dtype=object)
+    elif len(unique) == 2:
+        cells = _two_cells(unique, envelope)
+    else:
+        cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(unique), extend_to=envelope,
+                                                           ordered=True))
+    order = np.argsort(owner, kind="stable")
+    bounds = np.searchsorted(owner[order], np.arange(k + 1))
+    present = [t for t in range(k) if bounds[t + 1] > bounds[t]]
+    merged = np.array([shapely.coverage_union_all(cells[order[bounds[t]:bounds[t + 1]]]) for t in present],
+                      dtype=object)
+    # Back to degrees, then clip: the clip outline is in degrees.
+    merged = shapely.transform(merged, lambda xy: xy / np.array([scale, 1.0]))
+    hull = None
+    clipped = shapely.intersection(merged, clip)
+    for i in np.flatnonzero(shapely.is_empty(clipped) | (shapely.area(clipped) <= 0)):
+        if hull is None:
+            hull = shapely.multipoints(np.column_stack((lon, lat))).convex_hull.buffer(0.2, quad_segs=4)
+        clipped[i] = shapely.intersection(merged[i], hull)
+    clipped = np.array([_polygonal(g) for g in clipped], dtype=object)
+    extent = float(np.hypot(np.ptp(lat), np.ptp(lon)))
+    tolerance = simplify if simplify is not None else max(extent / 1500, 1e-4)
+    try:
+        simple = shapely.coverage_simplify(clipped, tolerance)
+    except shapely.errors.GEOSException:  # pragma: no cover - an invalid coverage after clipping
+        simple = shapely.simplify(clipped, tolerance, preserve_topology=True)
+    simple = shapely.make_valid(simple)
+    for t, shape in zip(present, simple):
+        shape = _polygonal(shape)
+        areas[t] = shape if not shape.is_empty else None
+    return areas
+
+
+def _two_cells(points: np.ndarray, envelope):
+    """The two half-planes of two points (GEOS needs three points for a diagram)."""
+    import shapely
+
+    middle = points.mean(axis=0)
+    normal = points[1] - points[0]
+    direction = np.array([-normal[1], normal[0]])
+    far = 1e3 * direction / np.linalg.norm(direction)
+    back = -1e3 * normal / np.linalg.norm(normal)
+    half = shapely.Polygon([middle + far, middle + far + back, middle - far + back, middle - far])
+    first = envelope.intersection(half)
+    return np.array([first, envelope.difference(half)], dtype=object)
+
+
+def _polygonal(shape):
+    """Only the polygons of a geometry (intersections can add stray lines and points)."""
+    import shapely
+
+    if shape is None or shape.is_empty:
+        return shapely.Polygon()
+    if shape.geom_type in ("Polygon", "MultiPolygon"):
+        return shape
+    parts = [p for p in shapely.get_parts(shape) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else shapely.Polygon()

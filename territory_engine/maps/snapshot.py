@@ -1,0 +1,205 @@
+"""The static snapshot: a PNG of the territories for sheets and slides, drawn by matplotlib.
+
+It shows the alignment the map shows first (the proposed one when there is one): territory
+areas in the palette of the interactive map, fully opaque so the colours are exact, US
+state outlines, rep bases as diamonds, moved accounts as black rings, a legend with each
+territory's figures, and a title with the scenario and its balance. The figure is
+1600 x 1000 pixels or larger and uses the non-interactive Agg canvas, so no display is
+needed. :func:`snapshot_figure` returns the matplotlib figure itself, which the Excel
+add-in can insert into a sheet (xlwings ``pictures.add`` accepts a figure).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .style import number, percent, signed_percent, territory_colours
+
+__all__ = ["snapshot_figure", "write_snapshot", "LEGEND_ROWS", "SIZE_PX", "DPI"]
+
+SIZE_PX = (2000, 1200)
+"""Width and height of the snapshot, pixels."""
+
+DPI = 100
+"""Dots per inch of the PNG (the size in pixels is what matters)."""
+
+LEGEND_ROWS = 40
+"""Territories listed in the legend; beyond this, the most unbalanced ones."""
+
+
+def _paths(shape, scale: float):
+    """Matplotlib Path of a (Multi)Polygon, holes included, x scaled by ``scale``."""
+    import shapely
+    from matplotlib.path import Path as MplPath
+
+    vertices, codes = [], []
+    for polygon in shapely.get_parts(shape):
+        for ring in [polygon.exterior, *polygon.interiors]:
+            xy = np.asarray(ring.coords)
+            if len(xy) < 3:
+                continue
+            xy = xy * [scale, 1.0]
+            ring_codes = np.full(len(xy), MplPath.LINETO, dtype=np.uint8)
+            ring_codes[0] = MplPath.MOVETO
+            ring_codes[-1] = MplPath.CLOSEPOLY
+            vertices.append(xy)
+            codes.append(ring_codes)
+    if not vertices:
+        return None
+    return MplPath(np.concatenate(vertices), np.concatenate(codes))
+
+
+def snapshot_figure(result, *, areas: list | None = None):
+    """The snapshot of a :class:`~territory_engine.workflow_map.MapResult` as a matplotlib figure.
+
+    Parameters
+    ----------
+    result : MapResult
+    areas : list, optional
+        Territory areas of the alignment shown (from
+        :func:`territory_engine.maps.regions.territory_areas`); computed when not given.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``SIZE_PX`` pixels at ``DPI``; not attached to any GUI.
+    """
+    import shapely
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import LineCollection, PathCollection
+    from matplotlib.figure import Figure
+    from matplotlib.patches import PathPatch
+
+    from .interactive import alignment_areas, title
+    from .regions import state_outlines
+
+    if areas is None:
+        areas = alignment_areas(result)[result.shown]
+    k = len(result.ids)
+    colours = territory_colours(k)
+    accounts = result.accounts
+    lat, lon = accounts["lat"].to_numpy(dtype=float), accounts["lon"].to_numpy(dtype=float)
+    scale = float(np.cos(np.radians(np.nanmean(lat))))
+    fig = Figure(figsize=(SIZE_PX[0] / DPI, SIZE_PX[1] / DPI), dpi=DPI)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.01, 0.02, 0.60, 0.90))
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    west, east = lon.min(), lon.max()
+    south, north = lat.min(), lat.max()
+    pad = 0.04 * max(east - west, north - south, 0.5)
+    ax.set_xlim((west - pad) * scale, (east + pad) * scale)
+    ax.set_ylim(south - pad, north + pad)
+    paths, fills = [], []
+    for t, shape in enumerate(areas):
+        if shape is None:
+            continue
+        path = _paths(shape, scale)
+        if path is not None:
+            paths.append(path)
+            fills.append(colours[t])
+    if paths:
+        ax.add_collection(PathCollection(paths, facecolors=fills, edgecolors="#ffffff", linewidths=1.2, zorder=2))
+    view = shapely.box(west - 3 * pad, south - 3 * pad, east + 3 * pad, north + 3 * pad)
+    lines = []
+    for state in state_outlines():
+        if not state.shape.intersects(view):
+            continue
+        for polygon in shapely.get_parts(state.shape):
+            lines.append(np.asarray(polygon.exterior.coords) * [scale, 1.0])
+    ax.add_collection(LineCollection(lines, colors="#4d4d4d", linewidths=0.8, zorder=3))
+    moved = accounts["moved"].to_numpy(dtype=bool)
+    if moved.any():
+        ax.scatter(lon[moved] * scale, lat[moved], s=14, facecolors="none", edgecolors="#000000", linewidths=0.7,
+                   zorder=4, label="moved account")
+    has_base = np.isfinite(result.bases).all(axis=1)
+    if has_base.any():
+        ax.scatter(result.bases[has_base, 1] * scale, result.bases[has_base, 0], marker="D", s=120,
+                   c=[colours[t] for t in np.flatnonzero(has_base)], edgecolors="#000000", linewidths=1.6, zorder=5)
+    for t, shape in enumerate(areas):
+        if shape is None or k > LEGEND_ROWS:
+            continue
+        point = shape.point_on_surface() if shape.geom_type == "Polygon" else max(
+            shapely.get_parts(shape), key=lambda p: p.area).point_on_surface()
+        ax.text(point.x * scale, point.y, result.ids[t], fontsize=11, fontweight="bold", ha="center", va="center",
+                zorder=6, color="#000000",
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": "#ffffff", "alpha": 0.75, "linewidth": 0})
+    fig.suptitle(title(result), x=0.01, y=0.975, ha="left", fontsize=20, fontweight="bold")
+    _legend(fig, result, colours)
+    return fig
+
+
+def _legend(fig, result, colours) -> None:
+    """The table of territory figures and the overall balance, right of the map."""
+    from matplotlib.patches import Rectangle
+
+    table = result.summary[result.summary["alignment"] == result.shown].reset_index(drop=True)
+    order = np.arange(len(table))
+    note = ""
+    if len(table) > LEGEND_ROWS:
+        order = np.argsort(-np.abs(table["deviation"].to_numpy(dtype=float)), kind="stable")[:LEGEND_ROWS]
+        note = (f"{LEGEND_ROWS} most unbalanced of {len(table)} territories shown; "
+                "all are in the Territory summary sheet")
+    ax = fig.add_axes((0.62, 0.02, 0.37, 0.90))
+    ax.set_axis_off()
+    ax.set_xlim(0, 1)
+    rows = len(order) + 6
+    ax.set_ylim(rows, 0)
+    size = float(np.clip(300 / max(rows, 1), 7.5, 13))
+    balance = {r["alignment"]: r for r in result.balance.to_dict("records")}
+    lines = []
+    for alignment in ("current", "proposed"):
+        if alignment in balance:
+            r = balance[alignment]
+            lines.append(f"{alignment.capitalize()}: largest deviation {percent(r['largest deviation'])}, "
+                         f"{'within' if r['within tolerance'] else 'not within'} ±{result.settings.tolerance:.0%}"
+                         + (f"; {r['moved accounts']:,} moved" if alignment == "proposed" and 'current' in balance
+                            else ""))
+    for i, line in enumerate(lines):
+        ax.text(0, 0.8 + i, line, fontsize=size + 1, va="center", fontweight="bold")
+    measure = result.balance_measures[0] if result.balance_measures else None
+    head_y = len(lines) + 1.6
+    columns = [(0.05, "Territory", "left"), (0.19, "Rep", "left"), (0.56, "Accounts", "right")]
+    if measure:
+        columns += [(0.82, f"{measure} (% of target)", "right")]
+    columns += [(1.0, "Deviation", "right")]
+    for x, text, align in columns:
+        ax.text(x, head_y, text, fontsize=size, fontweight="bold", ha=align, va="center")
+    for row_number, i in enumerate(order):
+        y = head_y + 1 + row_number
+        row = table.iloc[i]
+        ax.add_patch(Rectangle((0.0, y - 0.38), 0.035, 0.76, facecolor=colours[i], edgecolor="#000000",
+                               linewidth=0.6))
+        deviation = float(row["deviation"])
+        status_colour = "#b2182b" if row["status"] == "over-served" else (
+            "#2166ac" if row["status"] == "under-served" else "#000000")
+        cells = [str(row["territory"])[:14], "" if row["rep"] is None else str(row["rep"])[:22],
+                 f"{int(row['accounts']):,}"]
+        if measure:
+            cells.append(f"{number(float(row[measure]))} ({percent(float(row[f'{measure} share of target']))})")
+        cells.append(signed_percent(deviation))
+        for (x, _, align), text in zip(columns, cells):
+            ax.text(x, y, text, fontsize=size, ha=align, va="center",
+                    color=status_colour if x == 1.0 else "#000000")
+    if note:
+        ax.text(0, head_y + len(order) + 1, note, fontsize=size - 1, style="italic", va="center")
+
+
+def write_snapshot(result, path: str | os.PathLike, *, areas: list | None = None) -> Path:
+    """Write the snapshot PNG to ``path`` (temporary file, then moved into place)."""
+    out = Path(path)
+    fig = snapshot_figure(result, areas=areas)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".tmp.png", dir=out.parent or ".")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        fig.savefig(tmp, format="png", dpi=DPI)
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return out
