@@ -1,7 +1,8 @@
 """Territory Planner engine: validate, score, measure and rebalance sales territories.
 
 The engine core imports only the standard library, numpy, pandas and scipy, so it runs in
-Pyodide (xlwings Lite). File I/O lives in ``territory_engine.io``, maps in
+Pyodide (xlwings Lite). The user actions (check, score, measure, rebalance) are the verbs of
+``territory_engine.workflow``. File I/O lives in ``territory_engine.io``, maps in
 ``territory_engine.maps``, the command line in ``territory_engine.cli``; none is imported here.
 """
 
@@ -10,7 +11,8 @@ from .measures import compactness_km, interleaving_share, moved_share, required_
 from .rebalance import METHODS, Alignment, design
 from .scoring import score, tiers
 from .settings import Settings, parse_settings
-from .workflow import Inputs, check, measure, rebalance
+from . import workflow
+from .workflow import Inputs
 
 __all__ = [
     "Alignment",
@@ -22,15 +24,13 @@ __all__ = [
     "Settings",
     "SettingsError",
     "TerritoryError",
-    "check",
     "compactness_km",
     "design",
     "interleaving_share",
-    "measure",
     "moved_share",
     "parse_settings",
-    "rebalance",
     "required_move_share",
     "score",
     "tiers",
+    "workflow",
 ]

@@ -249,6 +249,8 @@ def _border_flows(units: _Units, centres_xyz, target, aim, *, rounds: int = 60, 
     from scipy.sparse import csr_array
 
     u, k = len(units.xyz), len(target)
+    target = target.reshape(k, -1)
+    c_count = target.shape[1]
     weight = units.values[:, 0]
     assign = np.where(units.current >= 0, units.current, 0).copy()
     unassigned = units.current < 0
@@ -262,7 +264,7 @@ def _border_flows(units: _Units, centres_xyz, target, aim, *, rounds: int = 60, 
     nearest = cKDTree(units.xyz).query(units.xyz, k=m + 1)[1][:, 1:]
     hi, lo = target * (1 + aim), target * (1 - aim)
     for _ in range(rounds):
-        load = np.bincount(assign, weight, minlength=k)
+        load = territory_loads(assign, units.values, k)
         if ((load <= hi + 1e-15) & (load >= lo - 1e-15)).all():
             break
         around = assign[nearest]
@@ -291,14 +293,25 @@ def _border_flows(units: _Units, centres_xyz, target, aim, *, rounds: int = 60, 
             (np.concatenate([-np.ones(e), np.ones(e)]), (np.concatenate([e_src, e_dst]), np.concatenate([cols, cols]))),
             shape=(k, e),
         )
-        eye = csr_array((np.ones(k), (np.arange(k), np.arange(k))), shape=(k, k))
-        from scipy.sparse import hstack, vstack
+        from scipy.sparse import diags, hstack, vstack
 
-        a_ub = vstack([hstack([a, -eye, csr_array((k, k))]), hstack([-a, csr_array((k, k)), -eye])]).tocsr()
-        b_ub = np.concatenate([hi - load, load - lo])
+        # Each constrained measure moves with a flow in the mix of the edge's border units.
+        border_weight = np.maximum(np.bincount(edge_of, weight[rows], minlength=e), 1e-300)
+        blocks_ub, b_parts = [], []
+        slack = 2 * k * c_count
+        for c in range(c_count):
+            mix = np.bincount(edge_of, units.values[rows, c], minlength=e) / border_weight
+            a_c = a @ diags(mix)
+            col = 2 * k * c
+            pos = csr_array((np.ones(k), (np.arange(k), col + np.arange(k))), shape=(k, slack))
+            neg = csr_array((np.ones(k), (np.arange(k), col + k + np.arange(k))), shape=(k, slack))
+            blocks_ub += [hstack([a_c, -pos]), hstack([-a_c, -neg])]
+            b_parts += [hi[:, c] - load[:, c], load[:, c] - lo[:, c]]
+        a_ub = vstack(blocks_ub).tocsr()
+        b_ub = np.concatenate(b_parts)
         hop = np.linalg.norm(centres_xyz[e_src] - centres_xyz[e_dst], axis=1)
-        cost = np.concatenate([1.0 + 1e-3 * hop / max(hop.mean(), 1e-9), np.full(2 * k, 100.0)])
-        bounds = np.column_stack([np.zeros(e + 2 * k), np.concatenate([capacity, np.full(2 * k, np.inf)])])
+        cost = np.concatenate([1.0 + 1e-3 * hop / max(hop.mean(), 1e-9), np.full(slack, 100.0)])
+        bounds = np.column_stack([np.zeros(e + slack), np.concatenate([capacity, np.full(slack, np.inf)])])
         solution = linprog(cost, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
         if solution.status != 0:
             break
@@ -593,8 +606,49 @@ def _best_move_for(state: _MoveState, t: int, out_of_band_high: bool):
     return int(uu[pick]), int(to[pick])
 
 
+def _best_swap_for(state: _MoveState, t: int, per_side: int = 40):
+    """The exchange of two units between t and a neighbour that most reduces band violation.
+
+    Swaps trade one measure against another (an account heavy in workload for one heavy in
+    potential), which single moves cannot do when every neighbour is at its band's edge.
+    """
+    near = state.members_near(t)
+    own = near[(state.assign[near] == t) & state.movable[near]]
+    if len(own) == 0:
+        return None
+    best = None
+    for other in np.unique(state.cand.index[own]):
+        if other == t:
+            continue
+        out_units = own[(state.cand.index[own] == other).any(axis=1)]
+        theirs = state.members_near(t)
+        in_units = theirs[(state.assign[theirs] == other) & state.movable[theirs]]
+        if len(out_units) == 0 or len(in_units) == 0:
+            continue
+        out_km = state.cost_of(out_units, np.full(len(out_units), other)) - state.cost_of(out_units, np.full(len(out_units), t))
+        in_km = state.cost_of(in_units, np.full(len(in_units), t)) - state.cost_of(in_units, np.full(len(in_units), other))
+        out_units = out_units[np.argsort(out_km, kind="stable")[:per_side]]
+        in_units = in_units[np.argsort(in_km, kind="stable")[:per_side]]
+        out_km = np.sort(out_km)[:per_side]
+        in_km = np.sort(in_km)[:per_side]
+        diff = state.values[in_units][None, :, :] - state.values[out_units][:, None, :]  # gained by t
+        load_t = state.load[t] + diff
+        load_o = state.load[other] - diff
+        before = state.viol(state.load[t], t) + state.viol(state.load[other], other)
+        after = state.viol(load_t, t) + state.viol(load_o, other)
+        gain = before - after
+        km = out_km[:, None] + in_km[None, :]
+        gain = np.where(np.isfinite(km), gain, -np.inf)
+        i, j = np.unravel_index(np.argmax(gain - 1e-12 * np.where(np.isfinite(km), km, 0)), gain.shape)
+        if gain[i, j] > 1e-12 and (best is None or gain[i, j] > best[0]):
+            best = (gain[i, j], int(out_units[i]), int(other), int(in_units[j]))
+    if best is None:
+        return None
+    return best[1:]
+
+
 def _repair(state: _MoveState, max_moves: int) -> int:
-    """Move single units until every territory is within its band, or no move helps."""
+    """Move (or swap) units until every territory is within its band, or nothing helps."""
     moves = 0
     stuck: set[int] = set()
     while moves < max_moves:
@@ -605,14 +659,24 @@ def _repair(state: _MoveState, max_moves: int) -> int:
         if viol[t] <= 1e-12:
             break
         high = bool((state.load[t] > state.hi[t]).any())
+        touched: list[int] = []
         move = _best_move_for(state, t, high)
         if move is None and high and (state.load[t] < state.lo[t]).any():
             move = _best_move_for(state, t, False)
-        if move is None:
-            stuck.add(t)
-            continue
-        state.move(*move)
-        stuck.clear()
+        if move is not None:
+            touched = [int(x) for x in state.cand.index[move[0]]]
+            state.move(*move)
+        else:
+            swap = _best_swap_for(state, t)
+            if swap is None:
+                stuck.add(t)
+                continue
+            out_unit, other, in_unit = swap
+            touched = [int(x) for x in state.cand.index[out_unit]] + [int(x) for x in state.cand.index[in_unit]]
+            state.move(out_unit, other)
+            state.move(in_unit, t)
+        # Territories next to the change may have become unstuck.
+        stuck.difference_update(touched)
         moves += 1
     return moves
 
@@ -844,7 +908,7 @@ def design(
             if shift < 0.005 * area_radius:
                 break
     if realign and method == "balanced":
-        assign = _border_flows(units, centres, target[:, 0], tolerance * 0.85)
+        assign = _border_flows(units, centres, target, tolerance * 0.85)
         cand = _candidates(units, centres, q, squared=squared, stickiness=stickiness, fresh=False, extra=assign)
     else:
         cand = _candidates(units, centres, q, squared=squared, stickiness=stickiness, fresh=not realign)

@@ -9,8 +9,8 @@ import territory_engine
 
 EXPECTED = {
     "Alignment", "InfeasibleError", "Inputs", "InputError", "METHODS", "Problem", "Settings", "SettingsError",
-    "TerritoryError", "check", "compactness_km", "design", "interleaving_share", "measure", "moved_share",
-    "parse_settings", "rebalance", "required_move_share", "score", "tiers",
+    "TerritoryError", "compactness_km", "design", "interleaving_share", "moved_share",
+    "parse_settings", "required_move_share", "score", "tiers", "workflow",
 }
 
 
@@ -30,3 +30,9 @@ def test_engine_core_imports_no_edge_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_module_names_are_not_shadowed():
+    import importlib
+
+    assert importlib.import_module("territory_engine.rebalance").design is territory_engine.design
