@@ -149,7 +149,10 @@ def territory_areas(lat, lon, territory, k: int, *, clip=None, simplify: float |
     points = np.round(np.column_stack((lon * scale, lat)), 5)
     unique, first = np.unique(points, axis=0, return_index=True)
     owner = territory[first]
-    low, high = unique.min(axis=0), unique.max(axis=0)
+    # The cells must cover the clip outline: extend them to both, with a margin.
+    west, south, east, north = clip.bounds if not clip.is_empty else (np.inf, np.inf, -np.inf, -np.inf)
+    low = np.minimum(unique.min(axis=0), [west * scale, south])
+    high = np.maximum(unique.max(axis=0), [east * scale, north])
     pad = max(float((high - low).max()), 1.0)
     envelope = shapely.box(*(low - pad), *(high + pad))
     if len(unique) == 1:

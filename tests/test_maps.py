@@ -1,0 +1,262 @@
+"""Territory maps without a browser: areas, safe JSON, the map verb, the page, the snapshot, the CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from territory_engine.cli import main
+from territory_engine.errors import InputError
+from territory_engine.io import read_table, read_tables
+from territory_engine.maps import write_map
+from territory_engine.maps.interactive import map_html
+from territory_engine.maps.offline import script_json
+from territory_engine.maps.regions import clip_outline, state_outlines, territory_areas
+from territory_engine.maps.snapshot import snapshot_figure
+from territory_engine.maps.style import hex_to_rgb, territory_colours
+from territory_engine.workflow import Inputs
+from territory_engine.workflow_map import map as map_verb
+
+DEMO = Path(__file__).resolve().parents[1] / "workbooks" / "territory_demo.xlsx"
+XSS = '<img src=x onerror="window.__xss=1">'
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def demo_result():
+    tables = read_tables(DEMO)
+    return map_verb(Inputs(tables["accounts"], tables.get("reps"), tables.get("settings")), scenario="demo")
+
+
+@pytest.fixture(scope="module")
+def rebalanced(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("rebalanced")
+    out = folder / "proposed.xlsx"
+    assert run("rebalance", DEMO, "--output", out).exit_code == 0
+    return out
+
+
+# ---------------------------------------------------------------- areas
+
+
+def _scattered(n=3000, k=7, seed=3):
+    rng = np.random.default_rng(seed)
+    lat = rng.uniform(39.0, 43.0, n)
+    lon = rng.uniform(-80.0, -74.0, n)
+    centres = rng.uniform([39.0, -80.0], [43.0, -74.0], (k, 2))
+    territory = np.argmin((lat[:, None] - centres[:, 0]) ** 2 + (lon[:, None] - centres[:, 1]) ** 2, axis=1)
+    return lat, lon, territory
+
+
+def test_areas_partition_the_clip_outline_one_per_territory():
+    lat, lon, territory = _scattered()
+    clip = shapely.multipoints(np.column_stack((lon, lat))).convex_hull.buffer(0.1)
+    areas = territory_areas(lat, lon, territory, 8, clip=clip)
+    assert areas[7] is None, "a territory without accounts has no area"
+    present = [a for a in areas if a is not None]
+    assert len(present) == 7
+    assert all(a.geom_type in ("Polygon", "MultiPolygon") and a.is_valid for a in present)
+    total = sum(a.area for a in present)
+    union = shapely.union_all(present)
+    # No overlaps: the areas add up to their union; no gaps: the union covers the outline.
+    assert total == pytest.approx(union.area, rel=1e-6)
+    assert union.area == pytest.approx(clip.area, rel=0.01)
+    for i in range(7):
+        for j in range(i + 1, 7):
+            assert present[i].intersection(present[j]).area < 1e-6 * total
+
+
+def test_accounts_lie_in_their_own_territory_area():
+    lat, lon, territory = _scattered(seed=5)
+    areas = territory_areas(lat, lon, territory, 7, clip=shapely.box(-81, 38, -73, 44))
+    inside = np.zeros(len(lat), dtype=bool)
+    for t, area in enumerate(areas):
+        mine = territory == t
+        inside[mine] = shapely.contains_xy(area, lon[mine], lat[mine]) | (
+            shapely.distance(area, shapely.points(lon[mine], lat[mine])) < 0.02)
+    assert inside.mean() > 0.99
+
+
+def test_areas_do_not_mutate_inputs_and_handle_tiny_inputs():
+    lat, lon, territory = np.array([40.0, 41.0]), np.array([-75.0, -74.0]), np.array([0, 1])
+    before = (lat.copy(), lon.copy(), territory.copy())
+    areas = territory_areas(lat, lon, territory, 2, clip=shapely.box(-76, 39, -73, 42))
+    assert all(a is not None and a.area > 0 for a in areas)
+    assert areas[0].intersection(areas[1]).area < 1e-9
+    for a, b in zip(before, (lat, lon, territory)):
+        assert np.array_equal(a, b)
+    one = territory_areas(lat[:1], lon[:1], territory[:1], 1, clip=shapely.box(-76, 39, -73, 42))
+    assert one[0].area == pytest.approx(9.0, rel=1e-6)
+
+
+def test_land_outline_is_used_for_us_accounts_and_the_hull_elsewhere():
+    lat, lon, _ = _scattered()
+    shape, on_land = clip_outline(lat, lon)
+    assert on_land and shape.area > 0
+    ocean_lat, ocean_lon = np.array([30.0, 31.0, 30.5]), np.array([-40.0, -41.0, -39.0])
+    shape, on_land = clip_outline(ocean_lat, ocean_lon)
+    assert not on_land and shape.contains(shapely.Point(-40.0, 30.5))
+    codes = {s.code for s in state_outlines()}
+    assert len(codes) == 51 and {"ME", "VA", "DC", "AK", "HI"} <= codes
+
+
+# ---------------------------------------------------------------- safe text
+
+
+@pytest.mark.parametrize("text", [XSS, "</script><script>window.__xss=2</script>", "a & b > c\u2028d", "<!--"])
+def test_script_json_cannot_close_the_script_or_open_a_tag(text):
+    encoded = script_json({"name": text, "list": [text, 1.5, None]})
+    assert "<" not in encoded and ">" not in encoded and "\u2028" not in encoded
+    assert json.loads(encoded) == {"name": text, "list": [text, 1.5, None]}
+
+
+def test_script_json_writes_non_finite_numbers_as_null():
+    assert json.loads(script_json([float("nan"), float("inf"), 2.0])) == [None, None, 2.0]
+
+
+# ---------------------------------------------------------------- the map verb
+
+
+def test_map_of_accounts_shows_the_current_alignment(demo_result):
+    r = demo_result
+    assert r.shown == "current" and r.proposed is None
+    assert len(r.ids) == 12 and (r.current >= 0).all()
+    assert not r.accounts["moved"].any()
+    assert set(r.accounts["tier"].dropna()) <= {"A", "B", "C"}
+    assert np.isfinite(r.bases).all(), "the demo's Reps sheet gives every rep a base"
+    assert list(r.summary["alignment"].unique()) == ["current"]
+
+
+def test_map_of_a_rebalance_result_shows_both_alignments_and_the_moves(rebalanced):
+    tables = read_tables(rebalanced)
+    reps = read_table(DEMO, sheet="Reps")
+    settings = read_table(rebalanced, sheet="Settings used")
+    r = map_verb(Inputs(tables["accounts"], reps, settings), scenario="rebalanced")
+    assert r.shown == "proposed"
+    moved = r.accounts["moved"].to_numpy()
+    assert np.array_equal(moved, r.current != r.proposed)
+    assert moved.any()
+    assert all(reason.startswith(f"{r.ids[c]} -> {r.ids[p]}")
+               for reason, c, p in zip(r.accounts["move_reason"][moved], r.current[moved], r.proposed[moved]))
+    proposed = r.balance.set_index("alignment").loc["proposed"]
+    assert proposed["within tolerance"], "with the Reps capacities, the proposal is balanced"
+
+
+def test_map_without_any_territory_is_an_input_error(tmp_path):
+    path = tmp_path / "accounts.csv"
+    path.write_text("Account ID,Latitude,Longitude,Potential\nA1,40,-75,10\nA2,41,-74,20\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no account has a territory"):
+        map_verb(Inputs(read_table(path)))
+
+
+# ---------------------------------------------------------------- the page and the snapshot
+
+
+def test_page_is_self_contained_and_text_is_escaped(demo_result):
+    accounts = demo_result.accounts.copy()
+    accounts.loc[0, "account_name"] = XSS
+    accounts.loc[1, "account_name"] = "</script><script>window.__xss=2</script>"
+    result = dataclasses.replace(demo_result, accounts=accounts)
+    offline = map_html(result, offline=True)
+    assert "<script src" not in offline and "<link" not in offline, "nothing is loaded from outside"
+    assert not re.search(r"url\(\s*['\"]?https?:|@import", offline), "no CSS loads anything from outside"
+    assert "tile.openstreetmap" not in offline
+    assert XSS not in offline and "window.__xss=2</script>" not in offline
+    assert offline.count("</script>") == offline.count("<script>")
+    online = map_html(result, offline=False)
+    assert "tile.openstreetmap.org" in online
+
+
+def test_snapshot_shows_every_territory_colour(demo_result):
+    fig = snapshot_figure(demo_result)
+    fig.canvas.draw()
+    pixels = np.asarray(fig.canvas.buffer_rgba())[..., :3]
+    height, width = pixels.shape[:2]
+    assert width >= 1600 and height >= 1000
+    found = {tuple(c) for c in np.unique(pixels.reshape(-1, 3), axis=0)}
+    for colour in territory_colours(len(demo_result.ids)):
+        assert hex_to_rgb(colour) in found, f"territory colour {colour} is missing from the snapshot"
+
+
+def test_palette_is_distinct_and_stable():
+    colours = territory_colours(250)
+    assert len(set(colours)) == 250
+    assert territory_colours(12) == colours[:12]
+
+
+# ---------------------------------------------------------------- the command
+
+
+def test_map_command_on_a_copy_of_the_demo_workbook(tmp_path):
+    demo = tmp_path / "demo.xlsx"
+    shutil.copy(DEMO, demo)
+    before = digest(demo)
+    result = run("map", demo, "--output", tmp_path / "map.html", "--snapshot", tmp_path / "map.png", "--offline")
+    assert result.exit_code == 0, result.output
+    assert digest(demo) == before
+    html = (tmp_path / "map.html").read_text(encoding="utf-8")
+    assert "window.territoryMap" in html and "tile.openstreetmap" not in html
+    assert (tmp_path / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.xlsx", "map.html", "map.png"]
+
+
+def test_map_command_on_a_rebalance_result(rebalanced, tmp_path):
+    out = tmp_path / "after.html"
+    result = run("map", rebalanced, "--output", out, "--reps", DEMO)
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert "Proposed alignment" in html and "Current alignment" in html and "Moved accounts" in html
+
+
+@pytest.mark.parametrize("case", ["missing", "bad extension", "png extension", "no territory", "bad number",
+                                  "overwrite input"])
+def test_map_command_bad_input_exits_2_and_leaves_nothing(tmp_path, case):
+    folder = tmp_path / "work"
+    folder.mkdir()
+    good = folder / "accounts.csv"
+    good.write_text("Account ID,Latitude,Longitude,Territory,Potential\nA1,40,-75,T1,10\nA2,41,-74,T2,20\n"
+                    "A3,40.5,-74.5,T1,5\n", encoding="utf-8")
+    args = {
+        "missing": [folder / "nope.xlsx", "--output", folder / "map.html"],
+        "bad extension": [good, "--output", folder / "map.txt"],
+        "png extension": [good, "--output", folder / "map.html", "--snapshot", folder / "map.jpg"],
+        "no territory": [folder / "plain.csv", "--output", folder / "map.html", "--snapshot", folder / "map.png"],
+        "bad number": [folder / "bad.csv", "--output", folder / "map.html"],
+        "overwrite input": [good, "--output", folder / "map.html", "--snapshot", good],
+    }[case]
+    (folder / "plain.csv").write_text("Account ID,Latitude,Longitude,Potential\nA1,40,-75,10\n", encoding="utf-8")
+    (folder / "bad.csv").write_text("Account ID,Latitude,Longitude,Territory,Potential\nA1,40,-75,T1,n/a\n",
+                                    encoding="utf-8")
+    before = {p.name: digest(p) for p in folder.iterdir()}
+    result = run("map", *args)
+    assert result.exit_code == 2, result.output
+    assert "error:" in result.output and "Traceback" not in result.output
+    assert {p.name: digest(p) for p in folder.iterdir()} == before
+
+
+def test_write_map_leaves_nothing_when_drawing_fails(demo_result, tmp_path, monkeypatch):
+    import territory_engine.maps.snapshot as snapshot
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("drawing failed")
+
+    monkeypatch.setattr(snapshot, "snapshot_figure", broken)
+    with pytest.raises(RuntimeError):
+        write_map(demo_result, tmp_path / "map.html", snapshot=tmp_path / "map.png")
+    assert list(tmp_path.iterdir()) == []
