@@ -198,11 +198,16 @@ def rebalance(input: str, output: str, territories, balance, weights, each, tole
 
 
 def _echo_rebalance(result: workflow.RebalanceResult, path: Path) -> None:
-    before, after = result.balance.iloc[0], result.balance.iloc[1]
-    click.echo(f"{result.facts['territories']} territories; largest deviation {before['largest deviation']:.1%} -> "
-               f"{after['largest deviation']:.1%}; moved {after['moved accounts']} accounts "
-               f"({after['moved share of balance measure']:.1%} of the balance measure); compactness "
-               f"{before['weighted compactness km']:.1f} -> {after['weighted compactness km']:.1f} km")
+    after = result.balance.iloc[-1]
+    if len(result.balance) == 1:
+        click.echo(f"{result.facts['territories']} new territories; largest deviation "
+                   f"{after['largest deviation']:.1%}; compactness {after['weighted compactness km']:.1f} km")
+    else:
+        before = result.balance.iloc[0]
+        click.echo(f"{result.facts['territories']} territories; largest deviation {before['largest deviation']:.1%} -> "
+                   f"{after['largest deviation']:.1%}; moved {after['moved accounts']} accounts "
+                   f"({after['moved share of balance measure']:.1%} of the balance measure); compactness "
+                   f"{before['weighted compactness km']:.1f} -> {after['weighted compactness km']:.1f} km")
     click.echo(f"wrote {path}")
 
 

@@ -73,7 +73,7 @@ def territory_centres(lat, lon, weight, territory, k: int, *, iterations: int = 
     weight = np.where(total[territory] > 0, weight, 1.0)
     count = np.bincount(territory, minlength=k)
     denominator = np.bincount(territory, weight, minlength=k)
-    mean = np.stack([np.bincount(territory, weight * xyz[:, a], minlength=k) for a in range(3)], axis=1)
+    mean = np.stack([np.bincount(territory, weight * xyz[:, a], minlength=k) for a in range(3)], axis=1).astype(float)
     mean = np.divide(mean, denominator[:, None], out=np.zeros_like(mean), where=denominator[:, None] > 0)
     centre = _weiszfeld(xyz, weight, territory, k, mean, iterations)
     latlon = to_latlon(centre)

@@ -485,13 +485,18 @@ def _result(plan, ids, current, proposed, names, weights, rep, reasons, alignmen
     moved = (current >= 0) & (proposed != current)
     summary_args = dict(measures=list(plan.accounts.measures), balance=names, weights=weights,
                         tolerance=s.tolerance, **rep)
-    before, before_overall = territory_summary(frame, current, ids, alignment="current", **summary_args)
     after, after_overall = territory_summary(frame, proposed, ids, alignment="proposed", **summary_args)
+    if (current >= 0).any():
+        before, before_overall = territory_summary(frame, current, ids, alignment="current", **summary_args)
+    else:
+        # No current alignment: the summary and balance show the proposal only.
+        before, before_overall = after.iloc[:0], {}
     combined = _combined(frame, names, weights)
     after_overall["moved accounts"] = int(moved.sum())
     after_overall["moved share of balance measure"] = moved_share(current, proposed, combined)
-    before_overall["moved accounts"] = 0
-    before_overall["moved share of balance measure"] = 0.0
+    if before_overall:
+        before_overall["moved accounts"] = 0
+        before_overall["moved share of balance measure"] = 0.0
     reason_text = _reasons(frame, current, proposed, ids, combined, before, after, rep.get("bases"), s.tolerance, alignment)
     out = plan.raw.copy()
     out["proposed_territory"] = ids_arr[proposed]
@@ -511,7 +516,7 @@ def _result(plan, ids, current, proposed, names, weights, rep, reasons, alignmen
         proposed=out,
         moves=moves,
         summary=pd.concat([before, after], ignore_index=True),
-        balance=pd.DataFrame([before_overall, after_overall]),
+        balance=pd.DataFrame([o for o in (before_overall, after_overall) if o]),
         settings=s,
         within_tolerance=not reasons,
         reasons=reasons,

@@ -210,3 +210,19 @@ def test_no_traceback_from_a_real_process(tmp_path):
     assert process.returncode == 2
     assert "Traceback" not in process.stderr
     assert process.stderr.startswith("error:")
+
+
+def test_accounts_without_any_territory_get_new_ones(tmp_path):
+    frame = pd.read_excel(DEMO, sheet_name="Accounts", engine="calamine", dtype={"ZIP": str})
+    path = tmp_path / "new.csv"
+    frame.drop(columns=["Territory", "Latitude", "Longitude", "Locked"]).head(400).to_csv(path, index=False)
+    missing_k = run("rebalance", path, "--output", tmp_path / "x.csv")
+    assert missing_k.exit_code == 2 and "--territories" in missing_k.stderr
+    out = tmp_path / "new.xlsx"
+    result = run("rebalance", path, "--territories", 4, "--balance", "potential", "--output", out)
+    assert result.exit_code == 0, result.output
+    proposed = read_sheet(out, "Proposed alignment")
+    assert proposed["proposed_territory"].nunique() == 4
+    assert not proposed["moved"].astype(bool).any()
+    balance = read_sheet(out, "Balance")
+    assert list(balance["alignment"]) == ["proposed"]
