@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Set up and run the whole test suite on a fresh Debian machine (as root, registry access only):
+# Debian's chromium and chromium-driver for the map tests in headless Chromium, a virtualenv
+# with the project and its test extra, then pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    $SUDO apt-get update -qq >/dev/null
+    $SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+fi
+
+python3 -m venv .venv
+.venv/bin/python -m pip install -q '.[test]'
+.venv/bin/python -m pytest -q "$@"

@@ -1,0 +1,158 @@
+"""The offline map rendered in headless Chromium: no console errors, one area per territory, no script
+from workbook text.
+
+Needs Debian's ``chromium`` and ``chromium-driver`` (``scripts/test.sh`` installs them). Selenium is
+given the driver's path, so it downloads nothing. Without them the tests are skipped, except in CI
+(``CI`` set), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from territory_engine.cli import main
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+DEMO = Path(__file__).resolve().parents[1] / "workbooks" / "territory_demo.xlsx"
+
+PAYLOADS = {
+    # account row (0-based) -> name
+    0: '<img src=x onerror="window.__xss=1">',
+    1: "</script><script>window.__xss=2</script>",
+    2: '"><svg onload="window.__xss=3">',
+}
+REP_PAYLOAD = '<img src=y onerror="window.__xss=4">'
+
+if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+    if os.environ.get("CI"):
+        raise RuntimeError("chromium and chromium-driver are missing; run scripts/test.sh, which installs them")
+    pytest.skip("needs /usr/bin/chromium and /usr/bin/chromedriver (scripts/test.sh installs them)",
+                allow_module_level=True)
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1400,900"):
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def hostile_workbook(tmp_path_factory) -> Path:
+    """A copy of the demo workbook with script in account and rep names."""
+    import openpyxl
+
+    path = tmp_path_factory.mktemp("hostile") / "hostile.xlsx"
+    shutil.copy(DEMO, path)
+    book = openpyxl.load_workbook(path)
+    accounts = book["Accounts"]
+    headers = [c.value for c in accounts[1]]
+    name_column = headers.index("Account Name") + 1
+    for row, name in PAYLOADS.items():
+        accounts.cell(row=row + 2, column=name_column, value=name)
+    reps = book["Reps"]
+    rep_column = [c.value for c in reps[1]].index("Rep") + 1
+    reps.cell(row=2, column=rep_column, value=REP_PAYLOAD)
+    book.save(path)
+    return path
+
+
+def load(browser, page: Path) -> list[dict]:
+    """Open a page, wait until the map says it is ready, return the console messages."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get_log("browser")  # drop messages of earlier pages
+    browser.get(page.resolve().as_uri())
+    WebDriverWait(browser, 30).until(lambda d: d.execute_script("return !!(window.territoryMap && territoryMap.ready)"))
+    return browser.get_log("browser")
+
+
+def console_errors(messages: list[dict]) -> list[dict]:
+    return [m for m in messages if m.get("level") in ("SEVERE", "ERROR") or "Uncaught" in m.get("message", "")]
+
+
+def test_offline_map_renders_one_area_per_territory_without_console_errors(browser, tmp_path):
+    page = tmp_path / "demo.html"
+    result = run("map", DEMO, "--output", page, "--offline")
+    assert result.exit_code == 0, result.output
+    messages = load(browser, page)
+    assert console_errors(messages) == []
+    drawn = browser.execute_script("return document.querySelectorAll('path.tp-area-current').length")
+    features = browser.execute_script("return territoryMap.layers.current.getLayers().length")
+    assert drawn == features == 12
+    # Every account is a marker; the legend lists every territory; nothing came from a network.
+    assert browser.execute_script("return territoryMap.layers.accounts.getLayers().length") == 4000
+    assert browser.execute_script("return document.querySelectorAll('.tp-legend tr').length") == 13
+    resources = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(function (r) { return r.name; })")
+    assert [r for r in resources if r.startswith("http")] == []
+    assert browser.execute_script("return document.querySelectorAll('.leaflet-tile').length") == 0
+
+
+def test_rebalance_result_shows_both_alignments_and_moves(browser, tmp_path):
+    proposed = tmp_path / "proposed.xlsx"
+    assert run("rebalance", DEMO, "--output", proposed).exit_code == 0
+    page = tmp_path / "after.html"
+    result = run("map", proposed, "--output", page, "--offline", "--reps", DEMO)
+    assert result.exit_code == 0, result.output
+    assert console_errors(load(browser, page)) == []
+    assert browser.execute_script("return document.querySelectorAll('path.tp-area-proposed').length") == 12
+    # The current alignment is a layer the user can switch on.
+    browser.execute_script("territoryMap.map.addLayer(territoryMap.layers.current)")
+    assert browser.execute_script("return document.querySelectorAll('path.tp-area-current').length") == 12
+    moved = browser.execute_script("return territoryMap.layers.moved.getLayers().length")
+    assert moved == browser.execute_script("return territoryMap.data.moved.length") > 0
+    names = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.leaflet-control-layers label')).map(function (l) "
+        "{ return l.textContent.trim(); })")
+    for layer in ("Current alignment", "Proposed alignment", "Moved accounts", "Heat map: potential",
+                  "Heat map: gap (potential - sales)"):
+        assert layer in names
+
+
+def hover_account(browser, index: int) -> str:
+    """Fire a mouseover on account ``index``'s marker; return the tooltip's text."""
+    return browser.execute_script("""
+        var index = arguments[0], target = null;
+        territoryMap.layers.accounts.eachLayer(function (l) { if (l.options.i === index) { target = l; } });
+        territoryMap.map.setView(target.getLatLng(), 12, {animate: false});
+        target.fire('mouseover', {latlng: target.getLatLng()}, true);
+        var tips = document.querySelectorAll('.leaflet-tooltip');
+        return tips.length ? tips[tips.length - 1].textContent : '';
+    """, index)
+
+
+def test_workbook_text_shows_as_text_and_runs_nothing(browser, hostile_workbook, tmp_path):
+    page = tmp_path / "hostile.html"
+    result = run("map", hostile_workbook, "--output", page, "--offline")
+    assert result.exit_code == 0, result.output
+    assert console_errors(load(browser, page)) == []
+    for index, name in PAYLOADS.items():
+        text = hover_account(browser, index)
+        assert name in text, f"the tooltip of account {index} should show its name as text"
+    legend = browser.execute_script("return document.querySelector('.tp-legend').textContent")
+    assert REP_PAYLOAD in legend
+    assert browser.execute_script("return typeof window.__xss") == "undefined"
+    assert browser.execute_script("return document.querySelectorAll('img[src=\"x\"], img[src=\"y\"], svg[onload]').length") == 0
