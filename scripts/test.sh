@@ -10,7 +10,7 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
     SUDO=""
     if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
     $SUDO apt-get update -qq >/dev/null
-    $SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+    $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
 python3 -m venv .venv
