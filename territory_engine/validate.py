@@ -296,7 +296,8 @@ def _first_rows(keys: np.ndarray, duplicated: np.ndarray) -> dict[Any, int]:
     """User row of the first occurrence of every duplicated key."""
     wanted = set(keys[duplicated].tolist())
     first: dict[Any, int] = {}
-    for position in np.flatnonzero(np.isin(keys, list(wanted)) & ~duplicated):
+    # pandas' isin compares objects exactly (numpy's would drop trailing NUL characters).
+    for position in np.flatnonzero(pd.Series(keys, dtype=object).isin(wanted).to_numpy() & ~duplicated):
         first.setdefault(keys[position], int(position) + 2)
     return first
 
