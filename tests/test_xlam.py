@@ -1,0 +1,163 @@
+"""The built add-in excel_addin/territory.xlam, decoded without Excel (olevba, olefile, zipfile)."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import struct
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+
+import olefile
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from oletools.olevba import VBA_Parser, decompress_stream
+
+from excel_addin import build_xlam, functions, ribbon
+
+ROOT = Path(__file__).resolve().parents[1]
+XLAM = ROOT / "excel_addin" / "territory.xlam"
+UI = "{http://schemas.microsoft.com/office/2009/07/customui}"
+
+
+@pytest.fixture(scope="module")
+def package() -> zipfile.ZipFile:
+    return zipfile.ZipFile(XLAM)
+
+
+@pytest.fixture(scope="module")
+def vba() -> dict[str, str]:
+    parser = VBA_Parser(str(XLAM))
+    try:
+        return {Path(name).stem: code.replace("\r\n", "\n") for _, _, name, code in parser.extract_macros()}
+    finally:
+        parser.close()
+
+
+def _procedures(code: str) -> set[str]:
+    return set(re.findall(r"^\s*(?:Public\s+|Private\s+)?(?:Sub|Function)\s+(\w+)", code, flags=re.M | re.I))
+
+
+def test_committed_xlam_is_built_from_the_current_sources():
+    assert XLAM.read_bytes() == build_xlam.xlam_bytes(), "run: python excel_addin/build_xlam.py"
+    assert build_xlam.xlam_bytes() == build_xlam.xlam_bytes()
+
+
+def test_package_has_the_addin_ribbon_and_vba_parts(package):
+    names = set(package.namelist())
+    assert {"[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
+            "xl/vbaProject.bin", "customUI/customUI14.xml"} <= names
+    types = package.read("[Content_Types].xml").decode()
+    assert "application/vnd.ms-excel.addin.macroEnabled.main+xml" in types
+    rels = ET.fromstring(package.read("_rels/.rels"))
+    ui = [r for r in rels if r.get("Type") == "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"]
+    assert [r.get("Target") for r in ui] == ["customUI/customUI14.xml"]
+    book_rels = ET.fromstring(package.read("xl/_rels/workbook.xml.rels"))
+    assert any(r.get("Target") == "vbaProject.bin" and r.get("Type").endswith("/vbaProject") for r in book_rels)
+    assert package.read("customUI/customUI14.xml") == (ROOT / "excel_addin" / "ribbon.xml").read_bytes()
+    book = package.read("xl/workbook.xml").decode()
+    assert 'codeName="ThisWorkbook"' in book and "territory.conf" in book
+    sheet = package.read("xl/worksheets/sheet1.xml").decode()
+    assert "UDF Modules" in sheet and build_xlam.UDF_MODULE in sheet and 'codeName="Sheet1"' in sheet
+
+
+def test_every_on_action_names_a_vba_procedure_that_exists(package, vba):
+    ui = ET.fromstring(package.read("customUI/customUI14.xml"))
+    actions = {b.get("onAction") for b in ui.iter() if b.get("onAction")}
+    assert actions == {"TerritoryButton"}  # one callback for every button
+    procedures = set().union(*(_procedures(code) for code in vba.values()))
+    for action in actions:
+        assert action.split(".")[-1] in procedures
+    ids = {b.get("id") for b in ui.iter(f"{UI}button")}
+    assert ids == set(ribbon.BUTTONS)
+
+
+def test_the_dispatcher_passes_the_control_id_to_python(vba):
+    code = vba["Territory"]
+    assert re.search(r"Sub TerritoryButton\(control As IRibbonControl\)", code)
+    assert 'RunPython "import excel_addin.ribbon; excel_addin.ribbon.dispatch(\'" & control.Id & "\')"' in code
+    assert "RunPython" in _procedures(vba["xlwings"])
+    assert "xlwings.utils.prepare_sys_path" in vba["xlwings"]
+
+
+def test_every_worksheet_function_has_a_wrapper_and_a_description(vba):
+    code = vba["xlwings_udfs"]
+    for name in functions.__all__:
+        params = list(inspect.signature(getattr(functions, name)).parameters)
+        header = re.search(rf"^Function {name}\((.*)\)$", code, flags=re.M)
+        assert header, name
+        assert [p.replace("Optional ", "").strip() for p in header.group(1).split(",")] == params
+        assert f'XLPy.CallUDF("excel_addin.functions", "{name}"' in code
+        assert f"'!{name}\", Description:=" in code
+    assert "TerritoryDescribeFunctions" in _procedures(code)
+    assert "TerritoryDescribeFunctions" in vba["ThisWorkbook"]
+
+
+def test_vba_project_has_no_compiled_code_so_excel_compiles_the_source(package):
+    ole = olefile.OleFileIO(package.read("xl/vbaProject.bin"))
+    try:
+        header = ole.openstream("VBA/_VBA_PROJECT").read()
+        assert struct.unpack_from("<HH", header) == (0x61CC, 0xFFFF) and len(header) == 7
+        directory = bytes(decompress_stream(bytearray(ole.openstream("VBA/dir").read())))
+        offsets = [struct.unpack_from("<I", directory, m.end())[0]
+                   for m in re.finditer(rb"\x31\x00\x04\x00\x00\x00", directory)]
+        modules = build_xlam.modules()
+        assert len(offsets) == len(modules) and set(offsets) == {0}
+        for module in modules:
+            stream = ole.openstream(f"VBA/{module.name}").read()
+            assert bytes(decompress_stream(bytearray(stream))) == module.data
+        project = ole.openstream("PROJECT").read().decode("cp1252")
+        assert 'Name="Territory"' in project and "Module=Territory" in project
+    finally:
+        ole.close()
+
+
+def _decrypt(text: str, project_id: str) -> bytes:
+    """MS-OVBA 2.4.3.3 data decryption."""
+    data = bytes.fromhex(text)
+    seed, version_enc, key_enc = data[0], data[1], data[2]
+    assert seed ^ version_enc == 2 and seed ^ key_enc == sum(project_id.encode()) & 0xFF
+    plain1, enc1, enc2 = seed ^ key_enc, key_enc, version_enc
+    out = []
+    for byte in data[3:]:
+        plain = byte ^ ((enc2 + plain1) & 0xFF)
+        out.append(plain)
+        enc2, enc1, plain1 = enc1, byte, plain
+    skip = (seed & 6) // 2
+    length = struct.unpack("<I", bytes(out[skip:skip + 4]))[0]
+    body = bytes(out[skip + 4:])
+    assert len(body) == length
+    return body
+
+
+def test_project_is_unprotected_without_password_and_visible(package):
+    ole = olefile.OleFileIO(package.read("xl/vbaProject.bin"))
+    try:
+        project = dict(line.split("=", 1) for line in ole.openstream("PROJECT").read().decode().splitlines()
+                       if "=" in line and line[:3] in ("CMG", "DPB", "GC=", "ID="))
+    finally:
+        ole.close()
+    project_id = project["ID"].strip('"')
+    assert _decrypt(project["CMG"].strip('"'), project_id) == b"\x00\x00\x00\x00"
+    assert _decrypt(project["DPB"].strip('"'), project_id) == b"\x00"
+    assert _decrypt(project["GC"].strip('"'), project_id) == b"\xff"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.one_of(st.binary(max_size=9000),
+                 st.text(alphabet="Dim x As Long\n ' ", max_size=12000).map(str.encode),
+                 st.integers(0, 9000).map(lambda n: b"a" * n)))
+def test_compression_round_trips_through_olevba(data):
+    assert bytes(decompress_stream(bytearray(build_xlam.compress(data)))) == data
+
+
+def test_vendored_xlwings_module_matches_the_installed_xlwings():
+    import xlwings
+
+    installed = (Path(xlwings.__file__).parent / "xlwings_custom_addin.bas").read_text(encoding="cp1252")
+    vendored = (ROOT / "excel_addin" / "vba" / "xlwings.bas").read_text(encoding="cp1252")
+    assert f"'Version: {xlwings.__version__}" in vendored, "update excel_addin/vba/xlwings.bas and rebuild"
+    expected = installed.replace('PROJECT_NAME As String = "myaddin"', 'PROJECT_NAME As String = "territory"')
+    assert vendored.replace("\r\n", "\n") == expected.replace("\r\n", "\n")
