@@ -19,6 +19,7 @@ __all__ = [
     "territory_centres",
     "compactness_km",
     "interleaving_share",
+    "neighbourhood",
     "moved_share",
     "required_move_share",
     "targets_from_capacity",
@@ -104,29 +105,48 @@ def compactness_km(lat, lon, weight, territory, k: int, *, centres=None) -> np.n
     return np.divide(num, den, out=np.full(k, np.nan), where=den > 0)
 
 
-def interleaving_share(lat, lon, territory, *, neighbours: int = 10, sample: int = 200_000) -> float:
+def neighbourhood(lat, lon, *, neighbours: int = 10, sample: int = 100_000):
+    """The accounts polled for interleaving and their nearest other accounts.
+
+    Returns ``(probe, index)``: positions of at most ``sample`` evenly spaced accounts, and
+    for each the positions of its ``neighbours`` nearest other accounts. Compute it once to
+    measure several alignments of the same accounts.
+    """
+    n = len(lat)
+    neighbours = max(min(neighbours, n - 1), 0)
+    probe = np.arange(n) if n <= sample else np.linspace(0, n - 1, sample).astype(np.intp)
+    if neighbours == 0:
+        return probe, np.empty((len(probe), 0), dtype=np.intp)
+    xyz = to_xyz(lat, lon)
+    _, index = cKDTree(xyz).query(xyz[probe], k=neighbours + 1)
+    index = index.reshape(len(probe), -1)
+    # Drop each account itself (not always first when several share a point).
+    is_self = index == probe[:, None]
+    keep = np.where(is_self.any(axis=1)[:, None], ~is_self, np.arange(neighbours + 1) < neighbours)
+    return probe, index[keep].reshape(len(probe), neighbours)
+
+
+def interleaving_share(lat, lon, territory, *, neighbours: int = 10, sample: int = 100_000, around=None) -> float:
     """Share of accounts whose territory differs from the majority territory of their neighbours.
 
     For each account, its ``neighbours`` nearest other accounts vote; the account counts as
     interleaved when some other territory gets strictly more votes than its own. Above
     ``sample`` accounts the share is estimated on an evenly spaced sample of that many
-    accounts (each still polling all accounts), which keeps it fast at a million rows.
+    accounts (each still polling all accounts). ``around`` is a precomputed
+    :func:`neighbourhood` of the same accounts.
     """
     territory = np.asarray(territory)
-    n = len(territory)
-    if n <= 1:
+    if len(territory) <= 1:
         return 0.0
-    neighbours = min(neighbours, n - 1)
-    xyz = to_xyz(lat, lon)
-    probe = np.arange(n) if n <= sample else np.linspace(0, n - 1, sample).astype(np.intp)
-    _, index = cKDTree(xyz).query(xyz[probe], k=neighbours + 1)
-    votes = territory[index[:, 1:]]
+    probe, index = around if around is not None else neighbourhood(lat, lon, neighbours=neighbours, sample=sample)
+    if index.shape[1] == 0:
+        return 0.0
+    votes = territory[index]
     mine = territory[probe]
-    n = len(probe)
     own = (votes == mine[:, None]).sum(axis=1)
     ordered = np.sort(votes, axis=1)
-    most = np.zeros(n, dtype=int)
-    for j in range(neighbours):
+    most = np.zeros(len(probe), dtype=int)
+    for j in range(index.shape[1]):
         most = np.maximum(most, (ordered == ordered[:, j : j + 1]).sum(axis=1))
     return float(np.mean(own < most))
 
