@@ -39,11 +39,14 @@ The method has three phases, named after those papers:
    ``O(s^2)`` unless it lies on a shortest path, when the territory's distances are
    recomputed (Floyd–Warshall, ``O(s^3)``). Moves are ranked with cheap bounds and
    estimates and only the best ones are evaluated exactly (lazy evaluation).
-3. **Large neighbourhood search** (the destroy-and-repair of Pereira & Vilà): when the
-   tabu search stalls, the worst territory (the most out of balance, or else the one with
-   the largest diameter) and one to three neighbours are dissolved and regrown from new
-   far-apart seeds by the growth of phase 1, starting from the best alignment found; the
-   tabu search then continues from there.
+3. **Large neighbourhood search** (the destroy-and-repair of Pereira & Vilà): when a tabu
+   round stalls, the search restarts from the best alignment found. If that is out of
+   balance, ejection chains (Glover 1996) first move load along paths of neighbouring
+   territories: on sparse graphs territories often touch as a tree, so load must cross
+   several territories to reach one with room. Otherwise (or when no chain helps) the
+   worst territory (the most out of balance, or else the one with the largest diameter)
+   and one to three neighbours are dissolved and regrown as priced graph-Voronoi cells
+   around new far-apart seeds, as in phase 1; the tabu search then continues from there.
 
 The search stops after ``time_limit_s`` seconds or ``max_iterations`` moves, whichever
 comes first; for a given seed and a given iteration budget the result does not depend on
@@ -78,9 +81,6 @@ _PENALTY_MIN = 0.05
 _PENALTY_STEP = 1.05
 """Bounds of the balance penalty weight (per unit of violation, in units of the largest
 diameter at the start of a round) and its factor per move (strategic oscillation)."""
-
-_NOISE = 0.0
-"""Amplitude of the random noise on move scores, in units of balance violation."""
 
 _SOFT = 0.3
 """Weight of the excess over the soft band, relative to the excess over the tolerance."""
@@ -675,7 +675,6 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
     src_all = graph.src
     dst_all = graph.indices
     pad = np.zeros(2)
-    noise = None
     while iteration < max_iterations and since_best < stall_limit and iteration < 4 * stall_limit:
         if time.perf_counter() > deadline:
             break
@@ -743,9 +742,6 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
             + state.violation(state.loads[dest] + mv, dest, band=aim)
         )
         not_tabu = tabu_until[blocks, dest] <= iteration
-        # Random noise on the scores (a fraction of the penalty weight) breaks the cycles in
-        # which a deterministic best-move search repeats itself.
-        noise = rng.random(len(keys)) * (_NOISE * lam)
         # Lazy evaluation: a removal's diameter may be a lower bound and an addition's an
         # estimate; the best move so ranked is evaluated exactly until the best is exact.
         while True:
@@ -757,7 +753,7 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
             allowed = finite & (not_tabu | better)
             if not allowed.any():
                 break
-            score = np.where(allowed, score + noise, np.inf)
+            score = np.where(allowed, score, np.inf)
             c = int(np.argmin(score))
             if rem_exact[c] and add_exact[c]:
                 break
@@ -794,14 +790,15 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
 
 
 def _chain_repair(state: _State, movable, *, rounds: int = 60) -> int:
-    """Balance repair by ejection chains of length two (in place); returns the moves made.
+    """Balance repair by ejection chains (in place); returns the moves made.
 
     A chain gives a block (with its branch) from a territory out of balance to a neighbour
-    ``B`` and then a block of ``B`` to another neighbour ``C``, so that load can flow across
-    a territory that is itself in balance; the chains are chosen on loads only (summed
-    balance violation plus the soft term) and kept only if both territories stay connected
-    and the violation falls. Single moves are the chains of length one. In the spirit of
-    the ejection chains of Glover (1996) used for districting repair.
+    ``B``, then a block of ``B`` to another neighbour ``C``, and so on (up to six links,
+    found by :func:`_chain_candidates`), so that load can flow across territories that are
+    themselves in balance; chains are ranked on loads only (summed balance violation plus
+    the soft term) and kept only if every territory stays connected and the violation
+    falls. Single moves are the chains of length one. In the spirit of Glover's (1996)
+    ejection chains.
     """
     k = state.k
     graph = state.graph
