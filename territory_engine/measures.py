@@ -60,7 +60,7 @@ def _weiszfeld(xyz, weight, territory, k, start, iterations):
     return centre
 
 
-def territory_centres(lat, lon, weight, territory, k: int, *, iterations: int = 12) -> np.ndarray:
+def territory_centres(lat, lon, weight, territory, k: int, *, iterations: int = 8) -> np.ndarray:
     """Each territory's centre as (k, 2) lat/lon: its weighted geometric median.
 
     Territories whose accounts all weigh zero use equal weights; empty territories get NaN.
