@@ -40,6 +40,7 @@ __all__ = [
     "ExcelBook",
     "FileBook",
     "read_inputs",
+    "read_table",
     "write_results",
     "write_errors",
     "frame_cells",
@@ -94,8 +95,8 @@ def _find(names: Iterable[str], wanted: str) -> str | None:
     return next((n for n in names if n.strip().lower() == wanted), None)
 
 
-def _table(book: Workbook, name: str) -> RawTable:
-    # The same conversion the command line applies to a workbook file.
+def read_table(book: Workbook, name: str) -> RawTable:
+    """One sheet as a table, converted as the command line converts a workbook's sheet."""
     from territory_engine.io import _sheet_table
 
     return _sheet_table(Path(book.fullname), name, book.read_cells)
@@ -115,12 +116,12 @@ def read_inputs(book: Workbook) -> workflow.Inputs:
 
     names = book.sheet_names()
     accounts_name = _find(names, "accounts") or names[0]
-    accounts = _require_rows(_table(book, accounts_name), "account")
+    accounts = _require_rows(read_table(book, accounts_name), "account")
     optional = {}
     for key in ("reps", "settings"):
         name = _find(names, key)
         if name is not None:
-            table = _table(book, name)
+            table = read_table(book, name)
             if len(table.frame):
                 optional[key] = table
     return workflow.Inputs(accounts=accounts, reps=optional.get("reps"), settings=optional.get("settings"))
@@ -351,6 +352,8 @@ class FileBook:
         os.close(fd)
         try:
             wb.save(tmp)
+            if target.exists():
+                os.chmod(tmp, target.stat().st_mode & 0o777)
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -14,13 +14,14 @@ balance is impossible. Anything else is a bug and reaches xlwings' own error box
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
 from territory_engine import workflow
 from territory_engine.errors import InfeasibleError, InputError, TerritoryError
 
-from .book import Workbook, clear_errors, output_folder, read_inputs, write_errors, write_results
+from .book import Workbook, clear_errors, output_folder, read_inputs, read_table, write_errors, write_results
 
 __all__ = ["BUTTONS", "dispatch", "run", "HELP"]
 
@@ -99,26 +100,43 @@ def rebalance(book: Workbook) -> None:
 
 
 def _map(book: Workbook):
-    """The map of the workbook's territories, from the workflow's ``map`` verb."""
-    make = getattr(workflow, "map", None)
-    if make is None:
-        raise TerritoryError("maps are not available in this version of the territory engine "
-                             "(territory_engine.workflow.map is missing); update the territory-planner package")
+    """The map verb on the workbook: its Proposed alignment sheet when a Rebalance wrote one
+    (current and proposed territories and the moves), else its Accounts sheet."""
+    from territory_engine.workflow_map import map as map_verb
+
     _status(book, "drawing the map")
-    return make(read_inputs(book))
+    inputs = read_inputs(book)
+    proposed = next((n for n in book.sheet_names() if n.strip().lower() == "proposed alignment"), None)
+    if proposed is not None:
+        inputs = replace(inputs, accounts=read_table(book, proposed))
+    return map_verb(inputs, scenario=Path(book.fullname).stem)
+
+
+def _map_file(book: Workbook, suffix: str) -> Path:
+    from territory_engine.maps import check_map_path
+
+    path = output_folder(book) / f"{Path(book.fullname).stem} territory map{suffix}"
+    check_map_path(path, suffix, book.fullname)
+    return path
 
 
 def open_map(book: Workbook) -> None:
-    """Open map: the interactive HTML map in the default browser."""
+    """Open map: the ``territory map --open`` command; the HTML page opens in the default browser."""
+    from territory_engine.maps import write_map
+
     result = _map(book)
-    path = result.write_html(output_folder(book) / f"{Path(book.fullname).stem} territory map.html")
+    path = _map_file(book, ".html")
+    write_map(result, path)
     book.open_in_browser(path)
 
 
 def map_snapshot(book: Workbook) -> None:
-    """Map snapshot: a PNG of the map on a ``Map`` sheet."""
+    """Map snapshot: the ``territory map --snapshot`` picture, on a ``Map`` sheet."""
+    from territory_engine.maps import write_map
+
     result = _map(book)
-    path = result.write_png(output_folder(book) / f"{Path(book.fullname).stem} territory map.png")
+    path = _map_file(book, ".png")
+    write_map(result, None, snapshot=path)
     book.insert_picture("Map", path)
 
 

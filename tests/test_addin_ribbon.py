@@ -161,37 +161,32 @@ def test_results_never_take_an_input_sheet_name_and_replace_earlier_results(demo
     assert book.read_cells("Settings (2)") == [["a"], [1.0], [None]]
 
 
-def test_map_buttons_call_the_workflow_map_verb(demo, monkeypatch):
-    calls = []
-
-    class FakeMap:
-        def write_html(self, path):
-            Path(path).write_text("<html></html>", encoding="utf-8")
-            calls.append(("html", Path(path)))
-            return Path(path)
-
-        def write_png(self, path):
-            from PIL import Image
-
-            Image.new("RGB", (4, 4), "white").save(path)
-            calls.append(("png", Path(path)))
-            return Path(path)
-
-    monkeypatch.setattr(workflow, "map", lambda inputs, overrides=None: FakeMap(), raising=False)
+def test_open_map_writes_the_page_next_to_the_workbook_and_opens_it(demo):
     book = FileBook(demo)
-    assert ribbon.dispatch("OpenMap", book) is True
-    assert book.opened == [calls[0][1]] and calls[0][1].parent == demo.parent
-    assert ribbon.dispatch("MapSnapshot", book) is True
+    assert ribbon.dispatch("OpenMap", book) is True, book.alerts
+    page = demo.parent / "territory_demo territory map.html"
+    assert book.opened == [page] and page.stat().st_size > 0
+    assert "<html" in page.read_text(encoding="utf-8")[:2000].lower()
+    assert "Map" not in book.sheet_names()
+
+
+def test_map_snapshot_after_rebalance_puts_the_proposed_map_on_a_sheet(demo):
+    book = FileBook(demo)
+    assert ribbon.dispatch("Rebalance", book) is True
+    assert ribbon.dispatch("MapSnapshot", book) is True, book.alerts
+    png = demo.parent / "territory_demo territory map.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     book.save()
     wb = openpyxl.load_workbook(demo)
     assert len(wb["Map"]._images) == 1
 
 
-def test_map_buttons_say_so_when_maps_are_missing(demo, monkeypatch):
-    monkeypatch.delattr(workflow, "map", raising=False)
+def test_map_of_a_workbook_with_bad_input_gives_the_errors_sheet(demo):
+    letter = _header_column(demo, "Accounts", "Potential")
+    _edit(demo, "Accounts", f"{letter}3", "lots")
     book = FileBook(demo)
     assert ribbon.dispatch("OpenMap", book) is False
-    assert "map" in book.alerts[-1][1] and book.opened == []
+    assert book.opened == [] and "Errors" in book.sheet_names()
 
 
 def test_help_shows_a_message_and_writes_nothing(demo):
