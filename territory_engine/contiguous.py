@@ -76,6 +76,11 @@ _ALPHA = 0.1
 _AIM = 0.5
 """The soft balance band, as a fraction of the tolerance."""
 
+_CHAIN_DEPTH = 4
+_CHAIN_BEAM = 3
+_CHAIN_TRIES = 30
+"""Ejection chains: most links, partial chains kept per start, chains tried per repair move."""
+
 _PENALTY_MAX = 1e4
 _PENALTY_MIN = 0.05
 _PENALTY_STEP = 1.05
@@ -789,11 +794,11 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
     return iteration
 
 
-def _chain_repair(state: _State, movable, *, rounds: int = 60) -> int:
+def _chain_repair(state: _State, movable, *, rounds: int = 60, deadline: float = np.inf) -> int:
     """Balance repair by ejection chains (in place); returns the moves made.
 
     A chain gives a block (with its branch) from a territory out of balance to a neighbour
-    ``B``, then a block of ``B`` to another neighbour ``C``, and so on (up to six links,
+    ``B``, then a block of ``B`` to another neighbour ``C``, and so on (up to ``_CHAIN_DEPTH`` links,
     found by :func:`_chain_candidates`), so that load can flow across territories that are
     themselves in balance; chains are ranked on loads only (summed balance violation plus
     the soft term) and kept only if every territory stays connected and the violation
@@ -809,7 +814,7 @@ def _chain_repair(state: _State, movable, *, rounds: int = 60) -> int:
         return state.violation(loads, territories) + _SOFT * state.violation(loads, territories, band=aim)
 
     for _ in range(rounds):
-        if state.viol.sum() <= 0:
+        if state.viol.sum() <= 0 or time.perf_counter() > deadline:
             break
         terr = state.territory
         per = objective(state.loads, np.arange(k))
@@ -825,7 +830,7 @@ def _chain_repair(state: _State, movable, *, rounds: int = 60) -> int:
         chains = _chain_candidates(state.loads, per, source, dest, mv, state.viol, objective)
         chains.sort(key=lambda x: -x[0])
         applied = False
-        for _, chain in chains[:30]:
+        for _, chain in chains[:_CHAIN_TRIES]:
             if _apply_chain(state, chain, blocks, dest, source, movable, objective, aim):
                 made += len(chain)
                 applied = True
@@ -835,7 +840,7 @@ def _chain_repair(state: _State, movable, *, rounds: int = 60) -> int:
     return made
 
 
-def _chain_candidates(loads, per, source, dest, mv, viol, objective, *, depth=6, beam=4):
+def _chain_candidates(loads, per, source, dest, mv, viol, objective, *, depth=None, beam=None):
     """Improving chains of moves along paths of neighbouring territories (beam search).
 
     Forward chains start with a move out of a territory out of balance and continue with a
@@ -845,6 +850,8 @@ def _chain_candidates(loads, per, source, dest, mv, viol, objective, *, depth=6,
     several territories to reach one with room. Returns ``(gain, moves)`` pairs, where a
     move is an index into the candidate arrays, in the order to make them.
     """
+    depth = _CHAIN_DEPTH if depth is None else depth
+    beam = _CHAIN_BEAM if beam is None else beam
     out = []
     by_source = {int(j): np.flatnonzero(source == j) for j in np.unique(source)}
     by_dest = {int(j): np.flatnonzero(dest == j) for j in np.unique(dest)}
@@ -1182,7 +1189,7 @@ def design_contiguous(
         if best["key"][0] > 0:
             # Out of balance: repair by ejection chains from the best alignment first.
             state = _State(graph, restart, measures, inv_target, tolerance, k)
-            made = _chain_repair(state, movable)
+            made = _chain_repair(state, movable, deadline=deadline)
             if made:
                 iterations += made
                 on_best(state)
