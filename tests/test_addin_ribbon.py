@@ -194,3 +194,24 @@ def test_help_shows_a_message_and_writes_nothing(demo):
     names = book.sheet_names()
     assert ribbon.dispatch("Help", book) is True
     assert "Rebalance" in book.alerts[-1][1] and book.sheet_names() == names
+
+
+def test_xlwings_lite_scripts_run_the_ribbon_actions(monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("territory_lite_main", ROOT / "excel_addin" / "lite" / "main.py")
+    lite = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lite)
+    ran = []
+    monkeypatch.setattr(ribbon, "run", lambda action, book: ran.append((action, type(book).__name__)))
+    scripts = {"check_data": "CheckData", "score_accounts": "ScoreAccounts", "rebalance": "Rebalance",
+               "territory_summary": "TerritorySummary", "map_snapshot": "MapSnapshot", "territory_help": "Help"}
+    for name, control in scripts.items():
+        getattr(lite, name)(object())
+        assert ran[-1] == (ribbon.BUTTONS[control][1], "LiteBook")
+    from excel_addin import functions
+
+    assert all(getattr(lite, name) is getattr(functions, name) for name in functions.__all__)
+    requirements = (ROOT / "excel_addin" / "lite" / "requirements.txt").read_text(encoding="utf-8").split()
+    assert {"numpy", "pandas", "scipy", "zipcodes"} <= set(requirements)
+    assert "python-calamine" not in requirements  # no Pyodide build
