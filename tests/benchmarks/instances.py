@@ -254,8 +254,10 @@ def make_instance(
         Everything random comes from ``numpy.random.default_rng(seed)``.
     region : "us", "us-all" or list of str
         Where the accounts are; see :func:`zip_table`.
-    current : "unbalanced", "balanced" or None
-        The current alignment to attach (see the module docstring).
+    current : "unbalanced", "balanced", "drifted" or None
+        The current alignment to attach (see the module docstring). ``"drifted"``: a balanced
+        alignment after a year of change: each territory's potential multiplied by a lognormal
+        factor (sigma 0.2) and each account's by another (sigma 0.1).
     with_bases : bool
         Also place a rep home base for each territory: the ZIP centroid nearest the potential-
         weighted centre of the territory (of the current alignment, or of a balanced bisection
@@ -267,8 +269,8 @@ def make_instance(
     """
     if not 1 <= k <= n:
         raise ValueError(f"need 1 <= k <= n, got n={n}, k={k}")
-    if current not in ("unbalanced", "balanced", None):
-        raise ValueError(f"current must be 'unbalanced', 'balanced' or None, got {current!r}")
+    if current not in ("unbalanced", "balanced", "drifted", None):
+        raise ValueError(f"current must be 'unbalanced', 'balanced', 'drifted' or None, got {current!r}")
     rng = np.random.default_rng(seed)
     zips = zip_table(region)
     pick = rng.choice(zips["zip"].size, size=n, p=zips["weight"])
@@ -299,9 +301,15 @@ def make_instance(
             empty = np.flatnonzero(counts == 0)
             if empty.size:  # reseed an empty cell at a random account
                 seed_xyz[empty] = xyz[rng.choice(n, size=empty.size, replace=False)]
-    elif current == "balanced":
+    elif current in ("balanced", "drifted"):
         x, y = _planar_km(lat, lon)
         territory = _bisection(x, y, measures[:, 0], k)
+        if current == "drifted":
+            # Last year's balanced map, this year's potential: each territory's potential
+            # drifted by a lognormal factor (sigma 0.2), each account's by a little more.
+            factor = rng.lognormal(0.0, 0.2, k)[territory] * rng.lognormal(0.0, 0.1, n)
+            measures = measures.copy()
+            measures[:, 0] = np.round(measures[:, 0] * factor, 2)
 
     bases = None
     if with_bases:
