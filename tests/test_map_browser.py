@@ -103,7 +103,7 @@ def test_offline_map_renders_one_area_per_territory_without_console_errors(brows
     features = browser.execute_script("return territoryMap.layers.current.getLayers().length")
     assert drawn == features == 12
     # Every account is a marker; the legend lists every territory; nothing came from a network.
-    assert browser.execute_script("return territoryMap.layers.accounts.getLayers().length") == 4000
+    assert browser.execute_script("return territoryMap.layers.accounts.count()") == 4000
     assert browser.execute_script("return document.querySelectorAll('.tp-legend tr').length") == 13
     resources = browser.execute_script(
         "return performance.getEntriesByType('resource').map(function (r) { return r.name; })")
@@ -122,7 +122,7 @@ def test_rebalance_result_shows_both_alignments_and_moves(browser, tmp_path):
     # The current alignment is a layer the user can switch on.
     browser.execute_script("territoryMap.map.addLayer(territoryMap.layers.current)")
     assert browser.execute_script("return document.querySelectorAll('path.tp-area-current').length") == 12
-    moved = browser.execute_script("return territoryMap.layers.moved.getLayers().length")
+    moved = browser.execute_script("return territoryMap.layers.moved.count()")
     assert moved == browser.execute_script("return territoryMap.data.moved.length") > 0
     names = browser.execute_script(
         "return Array.from(document.querySelectorAll('.leaflet-control-layers label')).map(function (l) "
@@ -133,12 +133,13 @@ def test_rebalance_result_shows_both_alignments_and_moves(browser, tmp_path):
 
 
 def hover_account(browser, index: int) -> str:
-    """Fire a mouseover on account ``index``'s marker; return the tooltip's text."""
+    """Move the mouse over account ``index`` (a map mousemove at its point); return the tooltip's text."""
     return browser.execute_script("""
-        var index = arguments[0], target = null;
-        territoryMap.layers.accounts.eachLayer(function (l) { if (l.options.i === index) { target = l; } });
-        territoryMap.map.setView(target.getLatLng(), 12, {animate: false});
-        target.fire('mouseover', {latlng: target.getLatLng()}, true);
+        var map = territoryMap.map, a = territoryMap.data.accounts, index = arguments[0];
+        var latlng = L.latLng(a.lat[index], a.lon[index]);
+        map.setView(latlng, 14, {animate: false});
+        var point = map.latLngToContainerPoint(latlng);
+        map.fire('mousemove', {latlng: latlng, containerPoint: point, layerPoint: map.containerPointToLayerPoint(point)});
         var tips = document.querySelectorAll('.leaflet-tooltip');
         return tips.length ? tips[tips.length - 1].textContent : '';
     """, index)

@@ -77,9 +77,12 @@ def write_map(result, html: str | os.PathLike | None, *, snapshot: str | os.Path
     """
     from ..errors import InputError, Problem
     from .interactive import alignment_areas, map_html
-    from .snapshot import DPI, snapshot_figure
+    from .snapshot import DPI, snapshot_figure, snapshot_resolution
 
-    areas = alignment_areas(result)
+    if html is not None:
+        areas = alignment_areas(result)
+    else:
+        areas = alignment_areas(result, (result.shown,), resolution=snapshot_resolution(result))
     pending: list[tuple[Path, Path]] = []
     try:
         for target, suffix in ((html, ".html"), (snapshot, ".png")):

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["StateOutline", "state_outlines", "land_outline", "territory_areas", "clip_outline"]
+__all__ = ["StateOutline", "AccountCells", "state_outlines", "land_outline", "account_cells", "territory_areas",
+           "clip_outline"]
 
 DATA = Path(__file__).resolve().parent / "data"
 """Folder of the shipped outline files."""
@@ -103,7 +104,60 @@ def clip_outline(lat, lon, *, margin_deg: float | None = None):
     return shapely.intersection(land, hull), True
 
 
-def territory_areas(lat, lon, territory, k: int, *, clip=None, simplify: float | None = None) -> list:
+@dataclass(frozen=True)
+class AccountCells:
+    """The Voronoi cells of a set of accounts, shared by every alignment of those accounts.
+
+    ``cells[j]`` is the cell of the ``j``-th distinct place (projected x, y); ``first[j]`` is
+    the first account at that place. ``scale`` is the projection's cos(mean latitude).
+    """
+
+    cells: np.ndarray
+    first: np.ndarray
+    scale: float
+    clip: object
+    lat: np.ndarray
+    lon: np.ndarray
+
+
+def account_cells(lat, lon, *, clip=None, resolution: float = 1e-5) -> AccountCells:
+    """The Voronoi cells of the accounts (lat/lon degrees), extended to cover ``clip``.
+
+    Accounts with non-finite coordinates get no cell. Accounts at the same place, to
+    ``resolution`` degrees, share one cell (the first account's): a snapshot passes about
+    half a pixel, which leaves far fewer cells to compute. ``clip`` defaults to
+    :func:`clip_outline`.
+    """
+    import shapely
+
+    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float)
+    finite = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
+    if clip is None:
+        clip, _ = clip_outline(lat[finite], lon[finite])
+    if len(finite) == 0:
+        return AccountCells(np.empty(0, dtype=object), np.empty(0, dtype=int), 1.0, clip, lat, lon)
+    scale = _projection(lat[finite])
+    points = np.round(np.column_stack((lon[finite] * scale, lat[finite])) / resolution) * resolution
+    unique, first = np.unique(points, axis=0, return_index=True)
+    # The cells must cover the clip outline: extend them to both, with a margin.
+    west, south, east, north = clip.bounds if not clip.is_empty else (np.inf, np.inf, -np.inf, -np.inf)
+    low = np.minimum(unique.min(axis=0), [west * scale, south])
+    high = np.maximum(unique.max(axis=0), [east * scale, north])
+    pad = max(float((high - low).max()), 1.0)
+    envelope = shapely.box(*(low - pad), *(high + pad))
+    if len(unique) == 1:
+        cells = np.array([envelope], dtype=object)
+    elif len(unique) == 2:
+        cells = _two_cells(unique, envelope)
+    else:
+        cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(unique), extend_to=envelope,
+                                                           ordered=True))
+    return AccountCells(cells, finite[first], scale, clip, lat, lon)
+
+
+def territory_areas(lat, lon, territory, k: int, *, clip=None, simplify: float | None = None,
+                    cells: AccountCells | None = None) -> list:
     """One area per territory: its accounts' Voronoi cells, merged, clipped and simplified.
 
     Parameters
@@ -111,7 +165,7 @@ def territory_areas(lat, lon, territory, k: int, *, clip=None, simplify: float |
     lat, lon : array_like of float, shape (n,)
         Account coordinates, degrees.
     territory : array_like of int, shape (n,)
-        Each account's territory index in ``0..k-1``; -1 for none (ignored).
+        Each account's territory index in ``0..k-1``; -1 for none (its cell stays empty).
     k : int
         Number of territories.
     clip : shapely geometry, optional
@@ -119,6 +173,9 @@ def territory_areas(lat, lon, territory, k: int, *, clip=None, simplify: float |
     simplify : float, optional
         Simplification tolerance in degrees of latitude. Default: 1/1500 of the extent of
         the accounts.
+    cells : AccountCells, optional
+        The cells of these accounts from :func:`account_cells`, to share them between
+        alignments (then ``clip`` is the cells' own).
 
     Returns
     -------
@@ -135,38 +192,23 @@ def territory_areas(lat, lon, territory, k: int, *, clip=None, simplify: float |
     """
     import shapely
 
-    lat = np.asarray(lat, dtype=float)
-    lon = np.asarray(lon, dtype=float)
     territory = np.asarray(territory, dtype=int)
-    keep = (territory >= 0) & np.isfinite(lat) & np.isfinite(lon)
     areas: list = [None] * k
-    if not keep.any():
+    if cells is None:
+        cells = account_cells(lat, lon, clip=clip)
+    clip = cells.clip
+    lat, lon, scale = cells.lat, cells.lon, cells.scale
+    owner = territory[cells.first]
+    if not (owner >= 0).any():
         return areas
-    lat, lon, territory = lat[keep], lon[keep], territory[keep]
-    if clip is None:
-        clip, _ = clip_outline(lat, lon)
-    scale = _projection(lat)
-    points = np.round(np.column_stack((lon * scale, lat)), 5)
-    unique, first = np.unique(points, axis=0, return_index=True)
-    owner = territory[first]
-    # The cells must cover the clip outline: extend them to both, with a margin.
-    west, south, east, north = clip.bounds if not clip.is_empty else (np.inf, np.inf, -np.inf, -np.inf)
-    low = np.minimum(unique.min(axis=0), [west * scale, south])
-    high = np.maximum(unique.max(axis=0), [east * scale, north])
-    pad = max(float((high - low).max()), 1.0)
-    envelope = shapely.box(*(low - pad), *(high + pad))
-    if len(unique) == 1:
-        cells = np.array([envelope], dtype=object)
-    elif len(unique) == 2:
-        cells = _two_cells(unique, envelope)
-    else:
-        cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(unique), extend_to=envelope,
-                                                           ordered=True))
+    cells_array = cells.cells
+    ok = (territory >= 0) & np.isfinite(lat) & np.isfinite(lon)
+    lat, lon = lat[ok], lon[ok]
     order = np.argsort(owner, kind="stable")
     bounds = np.searchsorted(owner[order], np.arange(k + 1))
     present = [t for t in range(k) if bounds[t + 1] > bounds[t]]
-    merged = np.array([shapely.coverage_union_all(cells[order[bounds[t]:bounds[t + 1]]]) for t in present],
-                      dtype=object)
+    merged = np.array([shapely.coverage_union_all(cells_array[order[bounds[t]:bounds[t + 1]]])
+                       for t in present], dtype=object)
     # Back to degrees, then clip: the clip outline is in degrees.
     merged = shapely.transform(merged, lambda xy: xy / np.array([scale, 1.0]))
     hull = None

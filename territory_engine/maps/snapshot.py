@@ -53,6 +53,14 @@ def _paths(shape, scale: float):
     return MplPath(np.concatenate(vertices), np.concatenate(codes))
 
 
+def snapshot_resolution(result) -> float:
+    """Half a snapshot pixel in degrees: accounts closer than this share a Voronoi cell."""
+    lat = result.accounts["lat"].to_numpy(dtype=float)
+    lon = result.accounts["lon"].to_numpy(dtype=float)
+    extent = max(float(np.nanmax(lat) - np.nanmin(lat)), float(np.nanmax(lon) - np.nanmin(lon)), 0.01)
+    return extent / (2 * SIZE_PX[1])
+
+
 def snapshot_figure(result, *, areas: list | None = None):
     """The snapshot of a :class:`~territory_engine.workflow_map.MapResult` as a matplotlib figure.
 
@@ -78,7 +86,7 @@ def snapshot_figure(result, *, areas: list | None = None):
     from .regions import state_outlines
 
     if areas is None:
-        areas = alignment_areas(result)[result.shown]
+        areas = alignment_areas(result, (result.shown,), resolution=snapshot_resolution(result))[result.shown]
     k = len(result.ids)
     colours = territory_colours(k)
     accounts = result.accounts
