@@ -7,6 +7,7 @@ text as str; on Linux the xlwings decorators do nothing, so the functions are pl
 from __future__ import annotations
 
 import ast
+import copy
 import datetime as dt
 import math
 from pathlib import Path
@@ -253,6 +254,7 @@ def test_any_cells_give_cells_or_an_error_text(rows):
     a = [[r[0]] for r in rows]
     b = [[r[1]] for r in rows]
     c = [[r[2]] for r in rows]
+    before = copy.deepcopy((a, b, c))
     for out in (
         f.TERRITORY_DISTANCE(a, b, [[40.0]], [[-75.0]]),
         f.TERRITORY_SCORE([[r[1], r[2]] for r in rows], None),
@@ -266,3 +268,4 @@ def test_any_cells_give_cells_or_an_error_text(rows):
         assert no_nan(out)
         widths = {len(r) for r in out}
         assert len(widths) == 1
+    assert repr((a, b, c)) == repr(before)  # inputs never modified (repr: NaN != NaN)
