@@ -215,3 +215,18 @@ def test_xlwings_lite_scripts_run_the_ribbon_actions(monkeypatch):
     requirements = (ROOT / "excel_addin" / "lite" / "requirements.txt").read_text(encoding="utf-8").split()
     assert {"numpy", "pandas", "scipy", "zipcodes"} <= set(requirements)
     assert "python-calamine" not in requirements  # no Pyodide build
+
+
+def test_excel_and_file_books_offer_the_whole_workbook_interface():
+    import inspect
+
+    from excel_addin.book import ExcelBook, Workbook
+
+    wanted = {name: inspect.signature(member) for name, member in vars(Workbook).items()
+              if callable(member) and not name.startswith("_")}
+    assert {"read_cells", "write_sheet", "delete_sheet", "insert_picture", "status", "alert",
+            "open_in_browser", "sheet_names"} <= set(wanted)
+    for cls in (ExcelBook, FileBook):
+        assert isinstance(getattr(cls, "fullname"), property)
+        for name, signature in wanted.items():
+            assert inspect.signature(getattr(cls, name)) == signature, (cls.__name__, name)
