@@ -26,6 +26,7 @@ PAYLOADS = {
     0: '<img src=x onerror="window.__xss=1">',
     1: "</script><script>window.__xss=2</script>",
     2: '"><svg onload="window.__xss=3">',
+    3: "{{ 7*7 }} {% if true %}{# not a template #}",
 }
 REP_PAYLOAD = '<img src=y onerror="window.__xss=4">'
 

@@ -119,10 +119,12 @@ def test_land_outline_is_used_for_us_accounts_and_the_hull_elsewhere():
 # ---------------------------------------------------------------- safe text
 
 
-@pytest.mark.parametrize("text", [XSS, "</script><script>window.__xss=2</script>", "a & b > c\u2028d", "<!--"])
-def test_script_json_cannot_close_the_script_or_open_a_tag(text):
+@pytest.mark.parametrize("text", [XSS, "</script><script>window.__xss=2</script>", "a & b > c\u2028d", "<!--",
+                                  "{{ 7*7 }} {% if 1 %}{# note #}", "{{{"])
+def test_script_json_cannot_close_the_script_open_a_tag_or_a_template(text):
     encoded = script_json({"name": text, "list": [text, 1.5, None]})
     assert "<" not in encoded and ">" not in encoded and "\u2028" not in encoded
+    assert "{{" not in encoded and "{%" not in encoded and "{#" not in encoded
     assert json.loads(encoded) == {"name": text, "list": [text, 1.5, None]}
 
 
@@ -172,12 +174,14 @@ def test_page_is_self_contained_and_text_is_escaped(demo_result):
     accounts = demo_result.accounts.copy()
     accounts.loc[0, "account_name"] = XSS
     accounts.loc[1, "account_name"] = "</script><script>window.__xss=2</script>"
+    accounts.loc[2, "account_name"] = "{{ 7*7 }}{% if true %}{# note #}"
     result = dataclasses.replace(demo_result, accounts=accounts)
     offline = map_html(result, offline=True)
     assert "<script src" not in offline and "<link" not in offline, "nothing is loaded from outside"
     assert not re.search(r"url\(\s*['\"]?https?:|@import", offline), "no CSS loads anything from outside"
     assert "tile.openstreetmap" not in offline
     assert XSS not in offline and "window.__xss=2</script>" not in offline
+    assert "{{ 7*7 }}" not in offline and "49" not in offline.split("var territory_data")[1][:200]
     assert offline.count("</script>") == offline.count("<script>")
     online = map_html(result, offline=False)
     assert "tile.openstreetmap.org" in online

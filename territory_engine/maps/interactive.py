@@ -32,6 +32,9 @@ __all__ = ["build_map", "map_html", "HEAT_PIXELS"]
 HEAT_PIXELS = 480
 """Width of a heat map image, pixels."""
 
+DATA = "territory_data"
+"""The JavaScript variable holding the map's data."""
+
 _CSS = """
 .tp-tip table { border-collapse: collapse; font: 12px/1.35 system-ui, sans-serif; }
 .tp-tip th { text-align: left; padding: 0 8px 0 0; font-weight: 600; color: #444; vertical-align: top; }
@@ -341,60 +344,48 @@ def _element_classes():
     from folium.map import Layer
     from jinja2 import Template
 
-    class Assets(MacroElement):
-        """Leaflet, the map's CSS and its JavaScript helpers, inlined in the page header."""
+    class Raw(Element):
+        """Text put in the page as it is.
 
-        _template = Template("""
-            {% macro header(this, kwargs) %}{{ this.html }}{% endmacro %}
-        """)
+        Branca parses the output of every MacroElement again as a Jinja template: slow for
+        megabytes of data, and it would read ``{{`` in workbook text as template code. The
+        data and the inlined assets therefore go in as raw elements.
+        """
 
-        def __init__(self):
+        def __init__(self, text: str):
             super().__init__()
-            self._name = "TerritoryAssets"
-            js, css = leaflet_assets()
-            self.html = "\n".join((inline_style(css), inline_style(_CSS), inline_script(js), inline_script(_JS)))
+            self.text = text
 
-    class Data(MacroElement):
-        """The map's data as one JSON object: territories, accounts, moves, summaries."""
-
-        _template = Template("""
-            {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = {{ this.payload }};
-            {% endmacro %}
-        """)
-
-        def __init__(self, payload: dict):
-            super().__init__()
-            self._name = "TerritoryData"
-            self.payload = script_json(payload)
+        def render(self, **kwargs):
+            return self.text
 
     class Areas(Layer):
         """One alignment's territory areas (GeoJSON), with a tooltip of each territory's figures."""
 
         _template = Template("""
             {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = TerritoryMap.areas({{ this.data }}, {{ this.geojson }}, {{ this.alignment|tojson }});
+            var {{ this.get_name() }} = TerritoryMap.areas({{ this.data }}, territory_shapes[{{ this.alignment|tojson }}],
+                {{ this.alignment|tojson }});
             {% endmacro %}
         """)
 
-        def __init__(self, data: str, geojson: dict, alignment: str, *, name: str, show: bool):
+        def __init__(self, data: str, alignment: str, *, name: str, show: bool):
             super().__init__(name=name, overlay=True, control=True, show=show)
             self._name = "TerritoryAreas"
-            self.data, self.geojson, self.alignment = data, script_json(geojson), alignment
+            self.data, self.alignment = data, alignment
 
     class Outlines(Layer):
         """US state outlines, drawn without fill under everything else."""
 
         _template = Template("""
             {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = TerritoryMap.outlines({{ this.geojson }});
+            var {{ this.get_name() }} = TerritoryMap.outlines(territory_shapes.states);
             {% endmacro %}
         """)
 
-        def __init__(self, geojson: dict, *, name: str = "State outlines"):
+        def __init__(self, *, name: str = "State outlines"):
             super().__init__(name=name, overlay=True, control=True, show=True)
             self._name = "StateOutlines"
-            self.geojson = script_json(geojson)
 
     class Markers(Layer):
         """Accounts, moved accounts or rep bases: ``kind`` names the helper that draws them."""
@@ -430,7 +421,7 @@ def _element_classes():
             super().__init__()
             self.data, self.map, self.layers = data, map_name, layers
 
-    return Assets, Data, Areas, Outlines, Markers, Finish, Element
+    return Raw, Areas, Outlines, Markers, Finish
 
 
 def _compact(values: np.ndarray, digits: int = 2) -> list:
@@ -607,7 +598,7 @@ def build_map(result, *, areas: dict[str, list] | None = None, offline: bool = F
     import folium
     from folium.raster_layers import ImageOverlay
 
-    Assets, Data, Areas, Outlines, Markers, Finish, _ = _element_classes()
+    Raw, Areas, Outlines, Markers, Finish = _element_classes()
     if areas is None:
         areas = alignment_areas(result)
     accounts = result.accounts
@@ -616,21 +607,27 @@ def build_map(result, *, areas: dict[str, list] | None = None, offline: bool = F
     fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
     fmap.default_js = []
     fmap.default_css = []
-    fmap.add_child(Assets())
+    root = fmap.get_root()
+    js, css = leaflet_assets()
+    root.header.add_child(Raw("\n".join((inline_style(css), inline_style(_CSS), inline_script(js),
+                                          inline_script(_JS)))), name="territory_assets")
+    shapes = {"states": _states_geojson(bounds)}
+    shapes.update({alignment: _geojson(areas[alignment]) for alignment in ("current", "proposed")
+                   if getattr(result, alignment) is not None})
+    # First in the page script: the data every layer below reads.
+    root.script.add_child(Raw(f"var {DATA} = {script_json(_payload(result))};\n"
+                              f"var territory_shapes = {script_json(shapes)};\n"), name="territory_data")
     if not offline:
         folium.TileLayer("OpenStreetMap", name="Street map (needs internet)", control=True).add_to(fmap)
-    data = Data(_payload(result))
-    fmap.add_child(data)
-    name = data.get_name()
+    name = DATA
     layers: dict[str, str] = {}
-    outlines = Outlines(_states_geojson(bounds))
+    outlines = Outlines()
     fmap.add_child(outlines)
     layers["states"] = outlines.get_name()
     for alignment in ("current", "proposed"):
         if getattr(result, alignment) is None:
             continue
-        layer = Areas(name, _geojson(areas[alignment]), alignment, name=f"{alignment.capitalize()} alignment",
-                      show=alignment == result.shown)
+        layer = Areas(name, alignment, name=f"{alignment.capitalize()} alignment", show=alignment == result.shown)
         fmap.add_child(layer)
         layers[alignment] = layer.get_name()
     for measure, label in _heat_measures(result):

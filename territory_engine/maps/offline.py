@@ -9,7 +9,8 @@ tiles.
 
 Text placed inside ``<script>`` is made safe with :func:`script_json`: JSON with ``<``,
 ``>``, ``&``, U+2028 and U+2029 written as ``\\u`` escapes, so no workbook text can close
-the script element or open a tag.
+the script element or open a tag, and with the brace of ``{{``, ``{%`` and ``{#`` escaped,
+so that no workbook text is ever read as a Jinja template.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from typing import Any
 
 __all__ = ["leaflet_assets", "script_json", "inline_script", "inline_style"]
 
-_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
-_UNSAFE_RE = re.compile("[<>&\u2028\u2029]")
+_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029",
+           "{": "\\u007b"}
+# A brace that opens a Jinja tag ({{, {%, {#) can only be inside a JSON string: escaped too.
+_UNSAFE_RE = re.compile("[<>&\u2028\u2029]|\\{(?=[{%#])")
 
 
 def script_json(value: Any) -> str:

@@ -138,8 +138,11 @@ def account_cells(lat, lon, *, clip=None, resolution: float = 1e-5) -> AccountCe
     if len(finite) == 0:
         return AccountCells(np.empty(0, dtype=object), np.empty(0, dtype=int), 1.0, clip, lat, lon)
     scale = _projection(lat[finite])
-    points = np.round(np.column_stack((lon[finite] * scale, lat[finite])) / resolution) * resolution
-    unique, first = np.unique(points, axis=0, return_index=True)
+    points = np.column_stack((lon[finite] * scale, lat[finite]))
+    # One cell per place: the first account of each grid square of side ``resolution``, at its
+    # own coordinates (lattice points would make a degenerate, cocircular diagram).
+    _, first = np.unique(np.round(points / resolution).astype(np.int64), axis=0, return_index=True)
+    unique = points[first]
     # The cells must cover the clip outline: extend them to both, with a margin.
     west, south, east, north = clip.bounds if not clip.is_empty else (np.inf, np.inf, -np.inf, -np.inf)
     low = np.minimum(unique.min(axis=0), [west * scale, south])
@@ -207,8 +210,7 @@ def territory_areas(lat, lon, territory, k: int, *, clip=None, simplify: float |
     order = np.argsort(owner, kind="stable")
     bounds = np.searchsorted(owner[order], np.arange(k + 1))
     present = [t for t in range(k) if bounds[t + 1] > bounds[t]]
-    merged = np.array([shapely.coverage_union_all(cells_array[order[bounds[t]:bounds[t + 1]]])
-                       for t in present], dtype=object)
+    merged = np.array([_dissolve(cells_array[order[bounds[t]:bounds[t + 1]]]) for t in present], dtype=object)
     # Back to degrees, then clip: the clip outline is in degrees.
     merged = shapely.transform(merged, lambda xy: xy / np.array([scale, 1.0]))
     hull = None
@@ -229,6 +231,20 @@ def territory_areas(lat, lon, territory, k: int, *, clip=None, simplify: float |
         shape = _polygonal(shape)
         areas[t] = shape if not shape.is_empty else None
     return areas
+
+
+def _dissolve(cells: np.ndarray):
+    """The union of adjacent Voronoi cells: the fast coverage union, else the general one.
+
+    GEOS builds the cells of a diagram with shared edges, but near-coincident vertices can
+    leave a coverage that ``coverage_union_all`` refuses as incorrectly noded.
+    """
+    import shapely
+
+    try:
+        return shapely.coverage_union_all(cells)
+    except shapely.errors.GEOSException:
+        return shapely.union_all(shapely.make_valid(cells))
 
 
 def _two_cells(points: np.ndarray, envelope):
