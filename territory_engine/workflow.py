@@ -340,7 +340,7 @@ def _territory_ids(plan: Plan) -> tuple[list[str], np.ndarray, list[Problem]]:
 def _natural(text: str):
     import re
 
-    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", str(text))]
+    return [(0, int(p), "") if p.isdecimal() else (1, 0, p) for p in re.split(r"(\d+)", str(text))]
 
 
 def measure(inputs: Inputs, overrides: Mapping[str, Any] | None = None) -> SummaryResult:
