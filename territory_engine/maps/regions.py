@@ -96,7 +96,7 @@ def clip_outline(lat, lon, *, margin_deg: float | None = None):
     lon = np.asarray(lon, dtype=float)
     extent = float(np.hypot(np.ptp(lat), np.ptp(lon))) if len(lat) else 0.0
     margin = margin_deg if margin_deg is not None else max(0.2, 0.04 * extent)
-    hull = shapely.multipoints(np.column_stack((lon, lat))).convex_hull.buffer(margin, quad_segs=4)
+    hull = _hull(lat, lon).buffer(margin, quad_segs=4)
     land = land_outline()
     on_land = shapely.contains_xy(land, lon, lat).mean() >= LAND_SHARE if len(lat) else False
     if not on_land:
@@ -231,6 +231,20 @@ def territory_areas(lat, lon, territory, k: int, *, clip=None, simplify: float |
         shape = _polygonal(shape)
         areas[t] = shape if not shape.is_empty else None
     return areas
+
+
+def _hull(lat: np.ndarray, lon: np.ndarray):
+    """Convex hull of the accounts as a shapely geometry (scipy's Quickhull; lon/lat degrees)."""
+    import shapely
+    from scipy.spatial import ConvexHull, QhullError
+
+    points = np.unique(np.column_stack((lon, lat)), axis=0)
+    if len(points) >= 3:
+        try:
+            return shapely.Polygon(points[ConvexHull(points).vertices])
+        except QhullError:  # all on one line
+            pass
+    return shapely.multipoints(points).convex_hull
 
 
 def _dissolve(cells: np.ndarray):
