@@ -96,7 +96,7 @@ def clip_outline(lat, lon, *, margin_deg: float | None = None):
     lon = np.asarray(lon, dtype=float)
     extent = float(np.hypot(np.ptp(lat), np.ptp(lon))) if len(lat) else 0.0
     margin = margin_deg if margin_deg is not None else max(0.2, 0.04 * extent)
-    hull = _hull(lat, lon).buffer(margin, quad_segs=4)
+    hull = _outline_of_accounts(lat, lon, extent).buffer(margin, quad_segs=4)
     land = land_outline()
     on_land = shapely.contains_xy(land, lon, lat).mean() >= LAND_SHARE if len(lat) else False
     if not on_land:
@@ -231,6 +231,30 @@ def territory_areas(lat, lon, territory, k: int, *, clip=None, simplify: float |
         shape = _polygonal(shape)
         areas[t] = shape if not shape.is_empty else None
     return areas
+
+
+CONCAVITY = 0.2
+"""``ratio`` of shapely's ``concave_hull`` for the accounts' outline (1 is the convex hull)."""
+
+
+def _outline_of_accounts(lat: np.ndarray, lon: np.ndarray, extent: float):
+    """A concave hull of the accounts (one point per square of 1/200 of their extent).
+
+    Tighter than the convex hull where the accounts leave a bay (the hull of accounts from
+    Maine to Virginia would take in Ohio); it still contains every account.
+    """
+    import shapely
+
+    if len(lat) < 4 or extent <= 0:
+        return _hull(lat, lon)
+    step = extent / 200
+    points = np.column_stack((lon, lat))
+    _, first = np.unique(np.round(points / step).astype(np.int64), axis=0, return_index=True)
+    outline = shapely.concave_hull(shapely.multipoints(points[first]), ratio=CONCAVITY)
+    if outline.geom_type != "Polygon":
+        return _hull(lat, lon)
+    # Accounts dropped by the thinning may lie just outside: the margin (at least one step) covers them.
+    return outline.buffer(step, quad_segs=2)
 
 
 def _hull(lat: np.ndarray, lon: np.ndarray):

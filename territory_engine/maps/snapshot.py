@@ -97,9 +97,12 @@ def snapshot_figure(result, *, areas: list | None = None):
     ax = fig.add_axes((0.01, 0.02, 0.60, 0.90))
     ax.set_aspect("equal")
     ax.set_axis_off()
-    west, east = lon.min(), lon.max()
-    south, north = lat.min(), lat.max()
-    pad = 0.04 * max(east - west, north - south, 0.5)
+    drawn = [shape for shape in areas if shape is not None]
+    if drawn:
+        west, south, east, north = shapely.total_bounds(np.array(drawn, dtype=object))
+    else:
+        west, east, south, north = lon.min(), lon.max(), lat.min(), lat.max()
+    pad = 0.02 * max(east - west, north - south, 0.5)
     ax.set_xlim((west - pad) * scale, (east + pad) * scale)
     ax.set_ylim(south - pad, north + pad)
     paths, fills = [], []
@@ -171,9 +174,9 @@ def _legend(fig, result, colours) -> None:
         ax.text(0, 0.8 + i, line, fontsize=size + 1, va="center", fontweight="bold")
     measure = result.balance_measures[0] if result.balance_measures else None
     head_y = len(lines) + 1.6
-    columns = [(0.05, "Territory", "left"), (0.19, "Rep", "left"), (0.56, "Accounts", "right")]
+    columns = [(0.05, "Territory", "left"), (0.19, "Rep", "left"), (0.49, "Accounts", "right")]
     if measure:
-        columns += [(0.82, f"{measure} (% of target)", "right")]
+        columns += [(0.83, f"{measure} (% of target)", "right")]
     columns += [(1.0, "Deviation", "right")]
     for x, text, align in columns:
         ax.text(x, head_y, text, fontsize=size, fontweight="bold", ha=align, va="center")
