@@ -110,6 +110,17 @@ def test_offline_map_renders_one_area_per_territory_without_console_errors(brows
         "return performance.getEntriesByType('resource').map(function (r) { return r.name; })")
     assert [r for r in resources if r.startswith("http")] == []
     assert browser.execute_script("return document.querySelectorAll('.leaflet-tile').length") == 0
+    # Hovering a territory shows its rep, accounts, measures with share of target, and deviation.
+    tip = browser.execute_script("""
+        var area = territoryMap.layers.current.getLayers()[0];
+        area.fire('mouseover', {latlng: area.getBounds().getCenter()}, true);
+        var tips = document.querySelectorAll('.leaflet-tooltip');
+        return tips.length ? tips[tips.length - 1].textContent : '';
+    """)
+    t = browser.execute_script("return territoryMap.layers.current.getLayers()[0].feature.properties.t")
+    row = browser.execute_script("return territoryMap.data.summary.current.rows[arguments[0]]", t)
+    for text in (row[0], row[1], "potential share of target", "Deviation", "sales"):
+        assert text in tip
 
 
 def test_rebalance_result_shows_both_alignments_and_moves(browser, tmp_path):

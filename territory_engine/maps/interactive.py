@@ -436,8 +436,11 @@ def _text_list(values) -> list:
     return [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in values]
 
 
-def _summary_payload(summary: pd.DataFrame, balance_measures: tuple[str, ...]) -> dict:
-    """The columns the legend and tooltips show, with their formats, rows in territory order."""
+def _summary_payload(summary: pd.DataFrame, balance_measures: tuple[str, ...], measures: tuple[str, ...] = ()) -> dict:
+    """The columns the legend and tooltips show, with their formats, rows in territory order.
+
+    The legend shows the balance measures; tooltips also show every other measure.
+    """
     columns: list[dict[str, Any]] = [{"key": "territory", "label": "Territory", "kind": "text", "legend": True},
                                      {"key": "rep", "label": "Rep", "kind": "text", "legend": True},
                                      {"key": "accounts", "label": "Accounts", "kind": "num", "legend": True}]
@@ -445,6 +448,9 @@ def _summary_payload(summary: pd.DataFrame, balance_measures: tuple[str, ...]) -
         columns.append({"key": name, "label": name, "kind": "num", "legend": True})
         columns.append({"key": f"{name} share of target", "label": f"{name} share of target", "kind": "pct",
                         "legend": True, "short": "% target"})
+    for name in measures:
+        if name not in balance_measures and name in summary.columns:
+            columns.append({"key": name, "label": name, "kind": "num", "legend": False})
     columns += [{"key": "deviation", "label": "Deviation", "kind": "signed", "legend": True},
                 {"key": "status", "label": "Status", "kind": "text", "legend": True}]
     for key, label, kind in (("mean km to base", "Mean km to base", "num"), ("penetration", "Penetration", "pct")):
@@ -517,7 +523,8 @@ def _payload(result) -> dict[str, Any]:
         "moved": moved.tolist(),
         "reasons": {str(i): str(reasons[i]) for i in moved},
         "bases": bases,
-        "summary": {alignment: _summary_payload(table.reset_index(drop=True), result.balance_measures)
+        "summary": {alignment: _summary_payload(table.reset_index(drop=True), result.balance_measures,
+                                                result.measures)
                     for alignment, table in result.summary.groupby("alignment", sort=False)},
     }
     return payload
