@@ -42,7 +42,7 @@ from scipy.spatial import cKDTree
 
 from .errors import InfeasibleError, SettingsError
 from .geo import chord_to_km, to_latlon, to_xyz
-from .measures import territory_loads
+from .measures import _weiszfeld, territory_loads
 
 __all__ = ["METHODS", "Alignment", "design"]
 
@@ -213,13 +213,7 @@ def _centres_of(xyz, weight, territory, k, previous, *, median: bool) -> np.ndar
     centre = previous.copy()
     centre[ok] = mean[ok] / den[ok, None]
     if median:
-        for _ in range(4):
-            d = np.linalg.norm(xyz - centre[territory], axis=1)
-            inv = w / np.maximum(d, 1e-3)
-            den = np.bincount(territory, inv, minlength=k)
-            num = np.stack([np.bincount(territory, inv * xyz[:, a], minlength=k) for a in range(3)], axis=1)
-            ok = den > 0
-            centre[ok] = num[ok] / den[ok, None]
+        centre = _weiszfeld(xyz, w, territory, k, centre, 4)
     return centre
 
 
