@@ -36,8 +36,9 @@ DATA = "territory_data"
 """The JavaScript variable holding the map's data."""
 
 _CSS = """
+.tp-tip { width: max-content; max-width: 440px; white-space: normal; }
 .tp-tip table { border-collapse: collapse; font: 12px/1.35 system-ui, sans-serif; }
-.tp-tip th { text-align: left; padding: 0 8px 0 0; font-weight: 600; color: #444; vertical-align: top; }
+.tp-tip th { text-align: left; padding: 0 8px 0 0; font-weight: 600; color: #444; vertical-align: top; white-space: nowrap; }
 .tp-tip td { padding: 0; max-width: 360px; white-space: normal; }
 .tp-tip .tp-head { font-weight: 700; font-size: 13px; margin-bottom: 2px; }
 .tp-legend { background: rgba(255,255,255,0.95); padding: 6px 8px; font: 12px/1.3 system-ui, sans-serif;
