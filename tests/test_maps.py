@@ -264,3 +264,14 @@ def test_write_map_leaves_nothing_when_drawing_fails(demo_result, tmp_path, monk
     with pytest.raises(RuntimeError):
         write_map(demo_result, tmp_path / "map.html", snapshot=tmp_path / "map.png")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_map_command_open_opens_the_written_page(tmp_path, monkeypatch):
+    import webbrowser
+
+    opened = []
+    monkeypatch.setattr(webbrowser, "open", lambda url, *args, **kwargs: opened.append(url) or True)
+    page = tmp_path / "map.html"
+    result = run("map", DEMO, "--output", page, "--open")
+    assert result.exit_code == 0, result.output
+    assert opened == [page.resolve().as_uri()]

@@ -129,8 +129,10 @@ def snapshot_figure(result, *, areas: list | None = None):
                    zorder=4, label="moved account")
     has_base = np.isfinite(result.bases).all(axis=1)
     if has_base.any():
-        ax.scatter(result.bases[has_base, 1] * scale, result.bases[has_base, 0], marker="D", s=120,
-                   c=[colours[t] for t in np.flatnonzero(has_base)], edgecolors="#000000", linewidths=1.6, zorder=5)
+        size = 120.0 if k <= 30 else max(24.0, 120.0 * np.sqrt(30 / k))
+        ax.scatter(result.bases[has_base, 1] * scale, result.bases[has_base, 0], marker="D", s=size,
+                   c=[colours[t] for t in np.flatnonzero(has_base)], edgecolors="#000000",
+                   linewidths=1.6 if k <= 30 else 0.8, zorder=5)
     for t, shape in enumerate(areas):
         if shape is None or k > LEGEND_ROWS:
             continue
@@ -153,8 +155,8 @@ def _legend(fig, result, colours) -> None:
     note = ""
     if len(table) > LEGEND_ROWS:
         order = np.argsort(-np.abs(table["deviation"].to_numpy(dtype=float)), kind="stable")[:LEGEND_ROWS]
-        note = (f"{LEGEND_ROWS} most unbalanced of {len(table)} territories shown; "
-                "all are in the Territory summary sheet")
+        note = (f"the {LEGEND_ROWS} most unbalanced of {len(table)} territories; "
+                "the interactive map's legend lists all")
     ax = fig.add_axes((0.62, 0.02, 0.37, 0.90))
     ax.set_axis_off()
     ax.set_xlim(0, 1)
