@@ -64,7 +64,8 @@ class AccountTable:
         (degrees, float64), ``zip`` (5-digit str or None), ``state``, ``county``,
         ``territory``, ``rep`` (str or None), ``locked`` (bool), then one float64 column per
         measure (a blank cell is 0.0). Columns absent from the input are present as None
-        (False for ``locked``); blank ``state``/``county`` are filled from the ZIP when known.
+        (False for ``locked``). Blank ``state``/``county`` stay blank (county building blocks fill
+        them from the ZIP).
     measures : tuple of str
         The snake_case names of the measure columns, in input order.
     headers : dict of str to str
@@ -414,8 +415,7 @@ def validate_accounts(raw) -> AccountTable:
     counties = _as_text(cells[found["county"]]) if "county" in found else np.full(n, None, dtype=object)
     if has_zip:
         j = found["zip"]
-        place_blank = pd.isna(states) | pd.isna(counties)
-        if (need_zip | place_blank).any():
+        if need_zip.any():
             zips, position = locate_zips(cells[j])
         else:
             zips, position = normalise_zips(cells[j]), np.zeros(n, dtype=np.int64)
@@ -427,14 +427,11 @@ def validate_accounts(raw) -> AccountTable:
         else:
             message = lambda i, v: f"ZIP {_show(zips[i])} is not a known US ZIP code; correct it"
         problems.add_rows(unknown, j, cells[j], message)
-        if (need_zip | place_blank).any():
+        if need_zip.any():
             table = zip_table()
             take = need_zip & (position >= 0)
             lat[take] = table["lat"].to_numpy()[position[take]]
             lon[take] = table["lon"].to_numpy()[position[take]]
-            for target, column in ((states, "state"), (counties, "county")):
-                fill = pd.isna(target) & (position >= 0)
-                target[fill] = table[column].to_numpy(dtype=object)[position[fill]]
         if has_lat and has_lon:
             text = f"no {headers[found['lat']]}/{headers[found['lon']]} and no ZIP; fill in the coordinates or a ZIP"
         else:

@@ -471,8 +471,20 @@ def _blocks(frame: pd.DataFrame, block: str):
     if block == "zip":
         keys = frame["zip"].astype(object).where(frame["zip"].notna(), None)
     else:
-        keys = frame["state"].astype(str) + "|" + frame["county"].astype(str)
-        keys = keys.where(frame["county"].notna(), None)
+        state, county = frame["state"].copy(), frame["county"].copy()
+        blank = (state.isna() | county.isna()) & frame["zip"].notna()
+        if blank.any():
+            # Blank state or county: take them from the ZIP where it is known.
+            from .geocode import locate_zips, zip_table
+
+            _, position = locate_zips(frame["zip"][blank])
+            known = position >= 0
+            table = zip_table()
+            rows = frame.index[blank][known]
+            state.loc[rows] = state.loc[rows].fillna(pd.Series(table["state"].to_numpy()[position[known]], index=rows))
+            county.loc[rows] = county.loc[rows].fillna(pd.Series(table["county"].to_numpy()[position[known]], index=rows))
+        keys = state.astype(str) + "|" + county.astype(str)
+        keys = keys.where(county.notna(), None)
     # Accounts without a block stand alone.
     alone = pd.Series("#row" + frame.index.astype(str), index=frame.index)
     return keys.fillna(alone).astype(str).to_numpy()

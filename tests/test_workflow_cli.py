@@ -226,3 +226,15 @@ def test_accounts_without_any_territory_get_new_ones(tmp_path):
     assert not proposed["moved"].astype(bool).any()
     balance = read_sheet(out, "Balance")
     assert list(balance["alignment"]) == ["proposed"]
+
+
+def test_county_blocks_take_a_blank_county_from_the_zip(tmp_path):
+    frame = pd.read_excel(DEMO, sheet_name="Accounts", engine="calamine", dtype={"ZIP": str})
+    path = tmp_path / "no_county.csv"
+    frame.drop(columns=["County", "State"]).to_csv(path, index=False)
+    out = tmp_path / "blocks.csv"
+    result = run("rebalance", path, "--balance", "potential", "--block", "county", "--tolerance", 0.25, "--output", out)
+    assert result.exit_code in (0, 3), result.output
+    proposed = pd.read_csv(out, dtype={"ZIP": str})
+    county = frame["State"] + "|" + frame["County"]
+    assert (proposed.groupby(county.to_numpy())["proposed_territory"].nunique() == 1).all()
