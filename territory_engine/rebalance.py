@@ -1,31 +1,40 @@
 """Rebalancing: assign accounts (or building blocks) to territories within a balance tolerance.
 
-The method ``"balanced"`` has four phases, each named after the literature it draws on:
+The method ``"balanced"`` works in phases, each named after the literature it draws on:
 
+0. **Units.** Accounts, or building blocks (ZIP, county) that move as one; above
+   ``max_units`` accounts, small grid cells that never mix current territories or locks and
+   never weigh more than 5% of a target.
 1. **Centres.** Rep home bases when given; else the current territories' centres when
-   realigning; else weighted k-means++ seeding (Arthur & Vassilvitskii 2007).
-2. **Price assignment** (Lagrangian relaxation of the balance constraints; Hess et al. 1965,
-   Zoltners & Sinha 1983 for sales territories; Bertsekas' auction for the price updates).
-   Each unit goes to the territory with the least ``km to centre - price``, searching only
-   the nearest few centres (a cKDTree candidate list), plus its current territory when
-   realigning, with a stickiness bonus so that accounts stay put unless moving them is
-   needed for balance or clearly better. Prices move until every territory's load is inside
-   an aim band a little narrower than the tolerance. Additive prices on distances give
-   additively weighted Voronoi territories: contiguous and not interleaved.
-   In fresh mode centres and prices alternate: centres move to each territory's weighted
-   geometric median (Weiszfeld), which is a descent step on the weighted travel objective
-   (Cooper 1964's location-allocation heuristic with capacities).
-3. **Repair.** Discrete single-unit moves between neighbouring territories that reduce the
-   total violation of every constrained measure's band (combined measure, and each measure
-   on its own when asked), cheapest in km first.
-4. **Improvement** (fresh mode, and realignment with a low disruption weight): moves of
-   boundary units to a nearer territory that keep every band, a first-improvement local
-   search in the spirit of Ríos-Mercado & Fernández (2009).
+   realigning; else a balanced recursive coordinate bisection (Berger & Bokhari 1987).
+2. **Realigning: border flows.** Round by round, the units on a border (one of their ten
+   nearest units lies in another territory) may move to the territory most of their
+   neighbours are in; a small linear programme on the territory graph (a minimum-cost flow,
+   one constraint set per constrained measure; Zoltners & Sinha 2005 on realignment) moves
+   the least weight that brings every territory into an aim band inside the tolerance, and
+   each flow is realised by the units most inside the receiving territory, deeper layers
+   following when a flow is larger than the border. Accounts only cross borders, so
+   territories stay whole and the moved share stays near the least any border-respecting
+   realignment must move.
+3. **Fresh designs: price assignment** (Lagrangian relaxation of the balance constraints;
+   Hess et al. 1965, Zoltners & Sinha 1983; Bertsekas' auction for the price updates). Each
+   unit goes to the territory with the least ``km to centre - price``, among the nearest few
+   centres (a cKDTree candidate list). Additive prices on distances give additively weighted
+   Voronoi territories: contiguous and not interleaved. Centres and prices alternate, centres
+   moving to each territory's weighted geometric median (Weiszfeld), a descent step on the
+   weighted travel (Cooper 1964's location-allocation heuristic with capacities).
+4. **Repair.** Single moves, then swaps, of units between neighbouring territories that
+   reduce the total violation of every constrained measure's band (the weighted mix, and
+   each measure on its own when asked), the cheapest in km first.
+5. **Improvement** (fresh designs, and realignment with a disruption weight below 0.5):
+   moves of units to a nearer territory that keep every band, a first-improvement local
+   search in the spirit of Ríos-Mercado & Fernández (2009). When realigning, the current
+   territory's cost carries a stickiness bonus of ``disruption_weight`` territory radii.
 
-``"lagrangian"`` is the plain baseline the benchmark compares against: the same price
+``"lagrangian"`` is the plain baseline the benchmark compares against: the price
 assignment with squared distances and centroid centres (a balanced k-means/transportation
-assignment from iterated centres), followed only by the repair phase so that it honours the
-same contract.
+assignment from iterated centres), also when realigning (with the stickiness bonus),
+followed only by the repair so that it honours the same contract.
 
 Both methods keep locked accounts in their current territory, assign every account exactly
 once, are deterministic for a given seed, and raise :class:`InfeasibleError` (carrying the
