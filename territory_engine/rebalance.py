@@ -793,9 +793,10 @@ def design(
     fresh : bool
         Ignore the current alignment and design the most compact territories.
     disruption_weight : float
-        How strongly accounts stick to their current territory, in units of a typical
-        territory radius: 0 moves any account that is nearer another centre; the default 1
-        moves accounts only for balance or for a gain of a full radius.
+        How strongly accounts stay in their current territory, in typical territory radii.
+        At the default 1 (and above 0.5) accounts move only across borders and only as much
+        as balance needs; below 0.5 they also move when that saves more than
+        ``disruption_weight`` radii of travel (0: compactness only).
     max_moved_share : float
         Largest share of accounts that may change territory.
     blocks : array-like, shape (n,), optional

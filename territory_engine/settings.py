@@ -136,8 +136,8 @@ SETTINGS: dict[str, Spec] = {
     "block": Spec(lambda v: _text(v).lower() or "none", lambda v: v in BLOCKS, "zip, county or none",
                   "Building block kept whole in one territory: zip, county or none."),
     "disruption_weight": Spec(_float, lambda v: v >= 0, "a number of at least 0",
-                              "How strongly accounts stay where they are (0: compactness only; 1: move only "
-                              "for balance or a large gain)."),
+                              "How strongly accounts stay where they are: 1 (default) moves accounts only as "
+                              "balance needs; below 0.5 they also move to save travel (0: compactness only)."),
     "max_moved_share": Spec(_float, lambda v: 0 <= v <= 1, "a fraction from 0 to 1",
                             "Largest share of accounts that may change territory."),
     "method": Spec(lambda v: _text(v).lower(), lambda v: v in ("balanced", "lagrangian"),
