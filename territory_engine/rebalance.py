@@ -929,7 +929,13 @@ def design(
     if method == "balanced" and (not realign or disruption_weight < 0.5):
         # With a low disruption weight, accounts also move when that is clearly better: the
         # current territory's cost carries the stickiness bonus, so a move must save more.
+        # Improvement keeps a margin inside the tolerance where the repair left one, so that
+        # the proposal does not sit on the edge of the band.
+        inner = tolerance * 0.9
+        if (_violation(state.load, target * (1 + inner), target * (1 - inner)) <= 1e-12).all():
+            state.set_band(target, inner)
         _improve(state, passes=3, min_gain_km=0.0)
+        state.set_band(target, tolerance)
     if realign and max_moved_share < 1.0:
         _cap_moves(state, units, max_moved_share)
     assign = state.assign
