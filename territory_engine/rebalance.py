@@ -173,6 +173,17 @@ def _as_units(xyz, values, current, locked, blocks, *, k, max_units, target) -> 
     unit_locked = np.bincount(unit, locked.astype(float), minlength=u) > 0
     unit_current = np.full(u, -1)
     has = current >= 0
+    pinned = locked & has
+    if pinned.any():
+        # A block is kept whole, so its locked accounts must share one territory.
+        pairs = np.unique(unit[pinned].astype(np.int64) * (int(current.max()) + 1) + current[pinned])
+        owners, counts = np.unique(pairs // (int(current.max()) + 1), return_counts=True)
+        if (counts > 1).any():
+            block = owners[counts > 1][0]
+            raise SettingsError(
+                f"building block #{block} holds locked accounts of {counts.max()} different territories, but a "
+                "block is kept whole; unlock all but one territory's accounts there, or do not use building blocks"
+            )
     if has.any():
         # The block's current territory: a locked account's, else the one holding most weight.
         k = int(current.max()) + 1

@@ -446,6 +446,16 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     except InfeasibleError as error:
         alignment = error.result
         reasons = tuple(_name_territories(r, ids) for r in error.reasons)
+    except SettingsError as error:
+        if blocks is None:
+            raise
+        # Name the building block as the user knows it (its ZIP or state|county).
+        names_of = np.unique(blocks)
+        import re
+
+        raise SettingsError([Problem(p.source, re.sub(r"building block #(\d+)",
+                                                      lambda m: f"{s.block} {names_of[int(m.group(1))]}", p.message),
+                                     is_sheet=False) for p in error.problems]) from None
     proposed_index = alignment.territory
     if fresh and plan.reps is None and (current >= 0).any():
         proposed_index = _match_ids(current, proposed_index, measures @ (weights / weights.sum()), k)

@@ -42,4 +42,8 @@ def instances(draw, *, min_n=20, max_n=300, max_k=8, with_current=None, with_loc
         "seed": draw(st.integers(0, 1000)),
         "weights": rng.uniform(0.1, 1.0, m) if m > 1 else None,
         "each_measure": m > 1 and draw(st.booleans()),
+        # Building blocks (a few accounts each) and rep home bases, sometimes.
+        "blocks": rng.integers(0, max(n // 3, k), n) if draw(st.booleans()) else None,
+        "bases": np.column_stack((lat[rng.choice(n, k, replace=False)], lon[rng.choice(n, k, replace=False)]))
+        if draw(st.booleans()) else None,
     }

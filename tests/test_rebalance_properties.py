@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 
-from territory_engine.errors import InfeasibleError
+from territory_engine.errors import InfeasibleError, SettingsError
 from territory_engine.rebalance import METHODS, design
 from strategies import instances
 
@@ -14,13 +14,26 @@ SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[Healt
 
 
 def run(case, method):
-    """Run design on a copy of the case; return (alignment, feasible, reasons)."""
+    """Run design on a copy of the case; return (alignment, feasible, reasons).
+
+    Cases whose locks contradict their building blocks (locked accounts of two territories in
+    one block) must be refused with a SettingsError; they are then left out of the battery.
+    """
     args = {key: (value.copy() if isinstance(value, np.ndarray) else value) for key, value in case.items()}
+    if args["blocks"] is not None and args["locked"] is not None:
+        pinned = args["locked"]
+        pairs = {(b, t) for b, t in zip(args["blocks"][pinned], args["current"][pinned])}
+        if len({b for b, _ in pairs}) < len(pairs):
+            with pytest.raises(SettingsError):
+                design(args["lat"], args["lon"], args["measures"], k=args["k"], current=args["current"],
+                       locked=args["locked"], blocks=args["blocks"], method=method)
+            assume(False)
     try:
         alignment = design(
             args["lat"], args["lon"], args["measures"], k=args["k"], tolerance=args["tolerance"],
             weights=args["weights"], each_measure=args["each_measure"], current=args["current"],
             locked=args["locked"], fresh=args["fresh"], method=method, seed=args["seed"],
+            blocks=args["blocks"], bases=args["bases"],
         )
         return alignment, True, ()
     except InfeasibleError as error:
@@ -64,6 +77,18 @@ def test_within_tolerance_or_infeasible_with_reason(method, case):
     else:
         assert not alignment.within_tolerance
         assert reasons and all(isinstance(r, str) and r for r in reasons)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@SETTINGS
+@given(case=instances())
+def test_building_blocks_are_never_split(method, case):
+    alignment, _, _ = run(case, method)
+    if case["blocks"] is None:
+        return
+    blocks = case["blocks"]
+    for block in np.unique(blocks):
+        assert len(np.unique(alignment.territory[blocks == block])) == 1
 
 
 @pytest.mark.parametrize("method", METHODS)
