@@ -453,7 +453,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
         names_of = np.unique(blocks)
         import re
 
-        raise SettingsError([Problem(p.source, re.sub(r"building block #(\d+)",
+        raise SettingsError([Problem(plan.accounts.source, re.sub(r"building block #(\d+)",
                                                       lambda m: f"{s.block} {names_of[int(m.group(1))]}", p.message),
                                      is_sheet=False) for p in error.problems]) from None
     proposed_index = alignment.territory
