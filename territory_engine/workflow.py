@@ -547,7 +547,8 @@ def _result(plan, ids, current, proposed, names, weights, rep, reasons, alignmen
         before_overall["moved share of balance measure"] = 0.0
     reason_text = _reasons(frame, current, proposed, ids, before, after, rep.get("bases"), s.tolerance, alignment,
                            old_centres, new_centres)
-    out = plan.raw.copy()
+    # A previous result used as input: its proposal columns are replaced, not duplicated.
+    out = plan.raw.drop(columns=[c for c in OUTPUT_COLUMNS if c in plan.raw.columns])
     out["proposed_territory"] = ids_arr[proposed]
     out["moved"] = moved
     out["move_reason"] = reason_text
@@ -560,7 +561,6 @@ def _result(plan, ids, current, proposed, names, weights, rep, reasons, alignmen
         "reason": reason_text[moved],
     })
     facts = {"territories": k, "moved": int(moved.sum()), "method": alignment.method, "seed": alignment.seed}
-    assert list(out.columns[-3:]) == list(OUTPUT_COLUMNS)
     return RebalanceResult(
         proposed=out,
         moves=moves,

@@ -238,3 +238,14 @@ def test_county_blocks_take_a_blank_county_from_the_zip(tmp_path):
     proposed = pd.read_csv(out, dtype={"ZIP": str})
     county = frame["State"] + "|" + frame["County"]
     assert (proposed.groupby(county.to_numpy())["proposed_territory"].nunique() == 1).all()
+
+
+def test_a_previous_result_can_be_rebalanced_again(demo, tmp_path):
+    first = tmp_path / "first.csv"
+    assert run("rebalance", demo, "--balance", "potential", "--output", first).exit_code == 0
+    again = tmp_path / "again.csv"
+    result = run("rebalance", first, "--balance", "potential", "--output", again)
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(again)
+    assert list(frame.columns).count("proposed_territory") == 1
+    assert list(frame.columns[-3:]) == ["proposed_territory", "moved", "move_reason"]
