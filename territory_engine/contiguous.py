@@ -25,6 +25,17 @@ The method has three phases, named after those papers:
    by ties are regrown one at a time: the territory with the smallest load takes its
    unassigned neighbouring block nearest to its seed. A warm start or locked blocks skip
    the Voronoi step and use the growth alone.
+   **Balance repair** (feasibility first): when the construction is out of balance, a
+   tabu search on loads only (no diameters) moves connected sets across borders: with a
+   depth-first search of a territory rooted at a block next to a neighbour, that
+   neighbour may take any branch, or everything but a branch, so load moves in fine steps
+   even on tree-like graphs. When no move improves, it tries a recombination of the
+   territory furthest out of balance with each neighbour (DeFord, Duchin & Solomon 2021:
+   merge the two, cut a random spanning tree of the union at its best edge), then swaps
+   (a set each way, trading one measure for another), then the move that best follows a
+   balancing flow (a linear program per measure on the graph of territories), so that
+   load crosses territories that are themselves in balance. It runs again from the best
+   alignment whenever the search below ends a round out of balance.
 2. **Local search** (a tabu search on boundary moves, as in the shift neighbourhood of the
    VNS of Aly et al.). A move gives one boundary block to a neighbouring territory; when
    the block is a cut vertex of its territory, the branch it cuts off (away from the
@@ -657,8 +668,13 @@ class _State:
 
 
 def _score_key(state: _State):
-    """Lexicographic quality of an alignment: (violation, largest diameter, mean diameter)."""
-    return (round(float(state.viol.sum()), 12), float(state.diam.max()), float(state.diam.mean()))
+    """Lexicographic quality of an alignment: (violation, largest diameter, mean diameter).
+
+    A territory in pieces counts as a violation of 1e6, so that a connected alignment
+    always beats one in pieces.
+    """
+    pieces = float((~np.isfinite(state.diam)).sum())
+    return (round(float(state.viol.sum()) + 1e6 * pieces, 12), float(state.diam.max()), float(state.diam.mean()))
 
 
 def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penalty, stall_limit, on_best):
@@ -940,6 +956,384 @@ def _apply_chain(state: _State, chain, blocks, dest, source, movable, objective,
 
 
 # --------------------------------------------------------------------------------------
+# Balance repair: a tabu search on loads only
+# --------------------------------------------------------------------------------------
+
+
+def _rooted_branches(adj_lists, tl, members, root, fixed_list):
+    """Depth-first search of one territory from ``root`` (Hopcroft & Tarjan's low points).
+
+    Returns ``(order, disc, end, separated, fixed_prefix)`` where ``order`` is the preorder
+    (positions into ``members``), ``disc``/``end`` the preorder interval of every subtree,
+    ``separated[u]`` the children whose subtree ``u`` cuts off, and ``fixed_prefix`` the
+    running count of locked blocks along the preorder.
+    """
+    s = len(members)
+    local = {int(v): i for i, v in enumerate(members)}
+    j = tl[int(members[0])]
+    adj = [[local[w] for w in adj_lists[int(v)] if tl[w] == j] for v in members]
+    disc = [-1] * s
+    low = [0] * s
+    end = [0] * s
+    parent = [-1] * s
+    separated: list[list[int]] = [[] for _ in range(s)]
+    r = local[int(root)]
+    order = [r]
+    disc[r] = 0
+    stack = [(r, 0)]
+    while stack:
+        u, i = stack[-1]
+        if i < len(adj[u]):
+            stack[-1] = (u, i + 1)
+            w = adj[u][i]
+            if disc[w] < 0:
+                parent[w] = u
+                disc[w] = low[w] = len(order)
+                order.append(w)
+                stack.append((w, 0))
+            elif w != parent[u]:
+                low[u] = min(low[u], disc[w])
+        else:
+            stack.pop()
+            end[u] = len(order)
+            if stack:
+                p = stack[-1][0]
+                low[p] = min(low[p], low[u])
+                if low[u] >= disc[p]:
+                    separated[p].append(u)
+    fixed_prefix = np.concatenate([[0], np.cumsum([fixed_list[int(members[u])] for u in order])])
+    return order, disc, end, separated, fixed_prefix
+
+
+def _recombine(graph: _Graph, terr: np.ndarray, measures, a: int, b: int, per, rng, *, trees: int = 12):
+    """Merge two neighbouring territories and split them again along a random spanning tree.
+
+    The recombination step of DeFord, Duchin & Solomon (2021), "Recombination: a family of
+    Markov chains for redistricting", Journal of Computational Geometry 12(2): cutting
+    one edge of a spanning tree of the union leaves two connected parts. Over ``trees``
+    random spanning trees (minimum spanning trees of random weights) every edge is tried,
+    both ways round. Returns ``(value, nodes_a)``, the best summed ``per`` score of the two
+    territories and the blocks that then form ``a`` (the rest form ``b``), or None.
+    """
+    from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
+
+    nodes = np.flatnonzero((terr == a) | (terr == b))
+    s = len(nodes)
+    if s < 2:
+        return None
+    weights = graph.induced_weights(nodes)
+    load = measures[nodes]
+    total = load.sum(axis=0)
+    best = None
+    for _ in range(trees):
+        w = weights.copy()
+        w.data = rng.random(len(w.data)) + 1e-3
+        tree = minimum_spanning_tree(w)
+        tree = tree + tree.T
+        order, parent = breadth_first_order(tree, 0, directed=False, return_predecessors=True)
+        if len(order) < s:
+            return None  # the union is not connected
+        sub = load.copy()
+        for x in order[:0:-1]:
+            sub[parent[x]] += sub[x]
+        part = sub[order[1:]]
+        rest = total - part
+        ta, tb = np.full(len(part), a), np.full(len(part), b)
+        one = per(part, ta) + per(rest, tb)
+        two = per(rest, ta) + per(part, tb)
+        for value, flip in ((one, False), (two, True)):
+            c = int(np.argmin(value + 1e-9 * rng.random(len(value))))
+            if best is None or value[c] < best[0]:
+                best = (float(value[c]), order, parent, int(order[1 + c]), flip)
+    value, order, parent, x, flip = best
+    # The subtree of x: blocks whose chain of parents reaches x.
+    inside = np.zeros(s, bool)
+    inside[x] = True
+    for y in order:
+        if y != x and parent[y] >= 0 and inside[parent[y]]:
+            inside[y] = True
+    part_a = ~inside if flip else inside
+    return value, nodes[part_a]
+
+
+def _connected(graph: _Graph, nodes: np.ndarray) -> bool:
+    """Whether ``nodes`` induce a connected subgraph."""
+    if len(nodes) <= 1:
+        return len(nodes) == 1
+    count, _ = connected_components(graph.induced_weights(nodes), directed=False)
+    return count == 1
+
+
+def _best_swap(src, dst, mv, allowed, loads, cur, per, k, *, limit=80, tries=5):
+    """The best improving exchanges of two candidate transfers in opposite directions.
+
+    Returns up to ``tries`` pairs ``(c1, c2)`` of candidate indices (``c1`` from ``A`` to
+    ``B``, ``c2`` from ``B`` to ``A``), best first; the caller checks connectivity.
+    """
+    total = cur.sum()
+    found = []
+    for a in range(k):
+        for b in range(a + 1, k):
+            i1 = np.flatnonzero(allowed & (src == a) & (dst == b))
+            i2 = np.flatnonzero(allowed & (src == b) & (dst == a))
+            if len(i1) == 0 or len(i2) == 0:
+                continue
+            i1 = i1[np.argsort(mv[i1].sum(1))[:limit]]
+            i2 = i2[np.argsort(mv[i2].sum(1))[:limit]]
+            net = mv[i1][:, None, :] - mv[i2][None, :, :]
+            new_a = per(loads[a] - net, np.full(net.shape[:2], a))
+            new_b = per(loads[b] + net, np.full(net.shape[:2], b))
+            value = total - cur[a] - cur[b] + new_a + new_b
+            flat = np.argsort(value, axis=None)[:tries]
+            for f in flat:
+                p, q = np.unravel_index(f, value.shape)
+                if value[p, q] < total - 1e-12:
+                    found.append((float(value[p, q]), int(i1[p]), int(i2[q])))
+    found.sort()
+    return [(c1, c2) for _, c1, c2 in found[:tries]]
+
+
+def _balancing_flow(loads, inv_target, pairs, k):
+    """Smallest flows of load between neighbouring territories that balance every measure.
+
+    A linear program per measure (a transportation problem on the graph of territories):
+    non-negative flows on both directions of every pair of neighbours, the net outflow of
+    every territory equal to its excess over its target, minimising the summed flow.
+    Returns ``flow`` (k, k, M) in shares of the source's target, or None when infeasible.
+    """
+    from scipy.optimize import linprog
+
+    a, b = np.divmod(np.asarray(pairs), k)
+    e = len(a)
+    if e == 0:
+        return None
+    target = 1.0 / np.where(inv_target > 0, inv_target, np.inf)
+    excess = loads - target
+    incidence = np.zeros((k, e))
+    incidence[a, np.arange(e)] = 1.0
+    incidence[b, np.arange(e)] = -1.0
+    M = loads.shape[1]
+    flow = np.zeros((k, k, M))
+    for m in range(M):
+        scale = target[:, m].mean()
+        if not np.isfinite(scale) or scale <= 0:
+            continue
+        res = linprog(np.ones(e), A_eq=incidence, b_eq=excess[:, m] / scale, bounds=(0, None), method="highs")
+        if res.status != 0:
+            return None
+        flow[a, b, m] = res.x
+    return flow
+
+
+def _balance_search(
+    graph: _Graph, territory, measures, inv_target, tolerance, movable, k, rng, *, deadline, max_moves=2000
+) -> np.ndarray:
+    """Tabu search on loads only, towards every measure of every territory in balance.
+
+    The search ignores diameters: it is the feasibility phase, run after the construction
+    and whenever the best alignment is out of balance. A move gives a connected set of
+    blocks from a territory ``A`` to a neighbour ``B`` and keeps both connected: with a
+    depth-first search of ``A`` rooted at a block ``r`` next to ``B``, every block ``x``
+    cuts off a branch (``x`` and the subtrees it separates from ``r``); ``B`` may take the
+    branch (when ``x`` touches ``B``) or everything but the branch (``r`` touches ``B``).
+    On a tree this is every connected transfer across the border, so load can be shifted
+    in fine steps even on sparse, tree-like graphs, where single-block moves are rare.
+    Scored by the balance violation plus the soft term (``_SOFT`` times the excess over
+    ``_AIM`` of the tolerance), with a tabu list on the blocks moved (Glover's tabu search,
+    as in the shift neighbourhood of Ríos-Mercado & Fernández's GRASP). Returns the best
+    alignment found (a new array).
+    """
+    n = graph.n
+    M = measures.shape[1]
+    aim = _AIM * tolerance
+    tl = territory.tolist()
+    adj_lists = [graph.indices[graph.indptr[v] : graph.indptr[v + 1]].tolist() for v in range(n)]
+    fixed_list = (~movable).astype(int).tolist()
+    loads = np.zeros((k, M))
+    np.add.at(loads, territory, measures)
+    has = inv_target > 0
+
+    def per(load, t):
+        dev = np.abs(load * inv_target[t] - 1.0) * has[t]
+        return np.clip(dev - tolerance, 0.0, None).sum(-1) + _SOFT * np.clip(dev - aim, 0.0, None).sum(-1)
+
+    def viol(load):
+        dev = np.abs(load * inv_target - 1.0) * has
+        return float(np.clip(dev - tolerance, 0.0, None).sum())
+
+    version = np.zeros(k, dtype=np.int64)
+    cache: dict = {}
+    tabu_until: dict = {}
+    cur = per(loads, np.arange(k))
+    best_value = float(cur.sum())
+    best_hard = viol(loads)
+    best = territory.copy()
+    since = 0
+    for it in range(max_moves):
+        if best_value <= 1e-12 or since > 100 or time.perf_counter() > deadline:
+            break
+        if best_hard <= 1e-12 and since > 20:
+            break  # in balance, and the soft band no longer improving
+        terr = np.asarray(tl)
+        members = [np.flatnonzero(terr == j) for j in range(k)]
+        cross = terr[graph.src] != terr[graph.indices]
+        pairs = np.unique(terr[graph.src[cross]] * k + terr[graph.indices[cross]])
+        cand_src, cand_dst, cand_load, cand_ref = [], [], [], []
+        for key in pairs.tolist():
+            a, b = divmod(key, k)
+            if len(members[a]) < 2:
+                continue
+            hit = cache.get((a, b))
+            if hit is None or hit[0] != (version[a], version[b]):
+                sel = cross & (terr[graph.src] == a) & (terr[graph.indices] == b)
+                roots = np.unique(graph.src[sel])
+                root = int(roots[rng.integers(len(roots))])
+                dfs = _rooted_branches(adj_lists, tl, members[a], root, fixed_list)
+                order, disc, end, separated, fixed_prefix = dfs
+                s = len(order)
+                mem = members[a]
+                prefix = np.zeros((s + 1, M))
+                np.cumsum(measures[mem[order]], axis=0, out=prefix[1:])
+                branch = measures[mem].copy()
+                branch_fixed = np.array([fixed_list[int(v)] for v in mem])
+                for u in range(s):
+                    for c in separated[u]:
+                        branch[u] += prefix[end[c]] - prefix[disc[c]]
+                        branch_fixed[u] += fixed_prefix[end[c]] - fixed_prefix[disc[c]]
+                total_fixed = int(fixed_prefix[-1])
+                # The root must still touch b: the entry is stale once either changes.
+                hit = ((version[a], version[b]), root, dfs, branch, branch_fixed, total_fixed)
+                cache[(a, b)] = hit
+            _, root, dfs, branch, branch_fixed, total_fixed = hit
+            mem = members[a]
+            r_local = dfs[0][0]
+            if len(dfs[3][r_local]) == 1 and not fixed_list[root]:
+                # The root alone, when it is not a cut vertex (a single depth-first child).
+                cand_src.append(a)
+                cand_dst.append(b)
+                cand_load.append(measures[root])
+                cand_ref.append((a, b, r_local, None, root))
+            for u in range(len(mem)):
+                if u == r_local:
+                    continue
+                x = int(mem[u])
+                if branch_fixed[u] == 0:
+                    for t in {tl[w] for w in adj_lists[x]} - {a}:
+                        cand_src.append(a)
+                        cand_dst.append(t)
+                        cand_load.append(branch[u])
+                        cand_ref.append((a, b, u, False, x))
+                if total_fixed - branch_fixed[u] == 0:
+                    cand_src.append(a)
+                    cand_dst.append(b)
+                    cand_load.append(loads[a] - branch[u])
+                    cand_ref.append((a, b, u, True, root))
+        if not cand_src:
+            break
+        src = np.array(cand_src)
+        dst = np.array(cand_dst)
+        mv = np.array(cand_load)
+        new_total = cur.sum() - cur[src] - cur[dst] + per(loads[src] - mv, src) + per(loads[dst] + mv, dst)
+        allowed = np.array([tabu_until.get((ref[4], int(d)), -1) < it for ref, d in zip(cand_ref, dst)])
+        allowed |= new_total < best_value - 1e-12
+        if not allowed.any():
+            break
+        score = np.where(allowed, new_total + 1e-9 * rng.random(len(src)), np.inf)
+        c = int(np.argmin(score))
+
+        def nodes_of(c):
+            a, b, u, complement, _ = cand_ref[c]
+            order, disc, end, separated, _ = cache[(a, b)][2]
+            mem = members[a]
+            local = [u] if complement is None else [u] + [order[i] for ch in separated[u] for i in range(disc[ch], end[ch])]
+            if complement:
+                keep = np.zeros(len(mem), bool)
+                keep[local] = True
+                return mem[~keep]
+            return mem[local]
+
+        def give(c, nodes):
+            a, t = int(src[c]), int(dst[c])
+            for v in nodes.tolist():
+                tl[v] = t
+                tabu_until[(v, a)] = it + int(rng.integers(7, 17))
+            loads[a] -= mv[c]
+            loads[t] += mv[c]
+            cur[[a, t]] = per(loads[[a, t]], np.array([a, t]))
+            version[[a, t]] += 1
+
+        done = False
+        if score[c] >= cur.sum() - 1e-12:
+            # Recombination of the territory furthest out of balance with each neighbour.
+            terr = np.asarray(tl)
+            worst = int(np.argmax(cur + 1e-12 * rng.random(k)))
+            found = None
+            for key in pairs.tolist():
+                a, b = divmod(key, k)
+                if a != worst or not movable[(terr == a) | (terr == b)].all():
+                    continue
+                hit = _recombine(graph, terr, measures, a, b, per, rng)
+                if hit is not None and hit[0] < cur[a] + cur[b] - 1e-12 and (found is None or hit[0] - cur[a] - cur[b] < found[0]):
+                    found = (hit[0] - cur[a] - cur[b], a, b, hit[1])
+            if found is not None:
+                _, a, b, nodes_a = found
+                union = np.flatnonzero((terr == a) | (terr == b))
+                for v in union.tolist():
+                    tl[v] = b
+                for v in nodes_a.tolist():
+                    tl[v] = a
+                for v in union.tolist():
+                    if terr[v] != tl[v]:
+                        tabu_until[(v, int(terr[v]))] = it + int(rng.integers(7, 17))
+                for j in (a, b):
+                    loads[j] = measures[np.asarray(tl) == j].sum(axis=0)
+                cur[[a, b]] = per(loads[[a, b]], np.array([a, b]))
+                version[[a, b]] += 1
+                done = True
+        if not done and score[c] >= cur.sum() - 1e-12:
+            # No improving move: try swaps (a set each way between two neighbours, which
+            # trades one measure for another), then follow the balancing flow, so that
+            # load crosses territories that are themselves in balance.
+            swap = _best_swap(src, dst, mv, allowed, loads, cur, per, k)
+            for c1, c2 in swap:
+                n1, n2 = nodes_of(c1), nodes_of(c2)
+                if np.intersect1d(n1, n2).size:
+                    continue
+                give(c1, n1)
+                give(c2, n2)
+                pair = [int(src[c1]), int(dst[c1])]
+                if all(_connected(graph, np.flatnonzero(np.asarray(tl) == j)) for j in pair):
+                    done = True
+                    break
+                # Undo: a territory came apart.
+                for v in n1.tolist():
+                    tl[v] = pair[0]
+                for v in n2.tolist():
+                    tl[v] = pair[1]
+                loads[pair[0]] += mv[c1] - mv[c2]
+                loads[pair[1]] -= mv[c1] - mv[c2]
+                cur[pair] = per(loads[pair], np.array(pair))
+            if not done:
+                flow = _balancing_flow(loads, inv_target, pairs, k)
+                if flow is not None:
+                    want = flow[src, dst]
+                    gain = np.abs(want).sum(1) - np.abs(want - mv * inv_target[src]).sum(1)
+                    gain = np.where(allowed & (gain > 1e-9), gain, -np.inf)
+                    if np.isfinite(gain).any():
+                        c = int(np.argmax(gain))
+        if not done:
+            give(c, nodes_of(c))
+        since += 1
+        value = float(cur.sum())
+        if value < best_value - 1e-12:
+            best_value = value
+            best_hard = viol(loads)
+            best = np.asarray(tl, dtype=np.int64)
+            since = 0
+    return best
+
+
+# --------------------------------------------------------------------------------------
 # Phase 3: large neighbourhood search (destroy and regrow)
 # --------------------------------------------------------------------------------------
 
@@ -1150,8 +1544,15 @@ def design_contiguous(
     else:
         territory = _grow(graph, adjacency, partial, seeds, load_share_of(partial), unit_share, k)
 
-    state = _State(graph, territory, measures, inv_target, tolerance, k)
     movable = ~fixed
+    state = _State(graph, territory, measures, inv_target, tolerance, k)
+    if k > 1 and state.viol.sum() > 0:
+        # Feasibility first: a search on loads only, with a share of the time budget.
+        share_deadline = min(deadline, started + 0.3 * float(time_limit_s))
+        territory = _balance_search(
+            graph, territory, measures, inv_target, tolerance, movable, k, rng, deadline=share_deadline
+        )
+        state = _State(graph, territory, measures, inv_target, tolerance, k)
     best: dict = {}
 
     def on_best(s: _State):
@@ -1187,7 +1588,15 @@ def design_contiguous(
             break
         restart = best["territory"]
         if best["key"][0] > 0:
-            # Out of balance: repair by ejection chains from the best alignment first.
+            # Out of balance: repair by the balance search, then by ejection chains.
+            repaired = _balance_search(
+                graph, restart, measures, inv_target, tolerance, movable, k, rng, deadline=deadline, max_moves=400
+            )
+            state = _State(graph, repaired, measures, inv_target, tolerance, k)
+            if _score_key(state)[0] < best["key"][0] - 1e-12:
+                iterations += 1
+                on_best(state)
+                continue
             state = _State(graph, restart, measures, inv_target, tolerance, k)
             made = _chain_repair(state, movable, deadline=deadline)
             if made:
