@@ -321,6 +321,26 @@ def _empty_table(raw, what: str) -> InputError:
 # --------------------------------------------------------------------------------------
 
 
+def _open_table(raw, what: str, synonyms):
+    """The first steps shared by every table: cells, blank rows reported, headers recognised.
+
+    Returns ``(n, headers, cells, blanks, problems, used, found)``; raises for an empty table.
+    """
+    frame = raw.frame
+    n = len(frame)
+    if frame.shape[1] == 0 or n == 0:
+        raise _empty_table(raw, what)
+    headers = _headers_list(frame)
+    cells = _columns(frame)
+    blanks = [_blank_mask(c) for c in cells]
+    empty_row = np.logical_and.reduce(blanks)
+    if empty_row.all():
+        raise _empty_table(raw, what)
+    problems = _Problems(raw.name, raw.is_sheet, headers)
+    problems.add_rows(empty_row, None, None, lambda i, v: "the row is empty; delete it or fill it in")
+    return n, headers, cells, blanks, problems, ~empty_row, recognise(headers, synonyms)
+
+
 def validate_accounts(raw) -> AccountTable:
     """Check the accounts table and convert it to engine columns.
 
@@ -349,20 +369,7 @@ def validate_accounts(raw) -> AccountTable:
     :data:`territory_engine.columns.ACCOUNT_SYNONYMS`; any other column whose cells are
     mostly numbers, or whose header is in :data:`KNOWN_MEASURES`, is a measure.
     """
-    frame = raw.frame
-    n = len(frame)
-    if frame.shape[1] == 0 or n == 0:
-        raise _empty_table(raw, "account")
-    headers = _headers_list(frame)
-    cells = _columns(frame)
-    blanks = [_blank_mask(c) for c in cells]
-    empty_row = np.logical_and.reduce(blanks)
-    if empty_row.all():
-        raise _empty_table(raw, "account")
-    problems = _Problems(raw.name, raw.is_sheet, headers)
-    problems.add_rows(empty_row, None, None, lambda i, v: "the row is empty; delete it or fill it in")
-    used = ~empty_row
-    found = recognise(headers, ACCOUNT_SYNONYMS)
+    n, headers, cells, blanks, problems, used, found = _open_table(raw, "account", ACCOUNT_SYNONYMS)
     listed = ", ".join(repr(h) for h in headers[:20]) + (", ..." if len(headers) > 20 else "")
 
     # account ID and name
@@ -553,20 +560,7 @@ def validate_reps(raw) -> pd.DataFrame:
         coordinates out of range or half given, an unknown ZIP, a row with home-base columns
         but no home base, a capacity of 0 or less, an empty table.
     """
-    frame = raw.frame
-    n = len(frame)
-    if frame.shape[1] == 0 or n == 0:
-        raise _empty_table(raw, "rep")
-    headers = _headers_list(frame)
-    cells = _columns(frame)
-    blanks = [_blank_mask(c) for c in cells]
-    empty_row = np.logical_and.reduce(blanks)
-    if empty_row.all():
-        raise _empty_table(raw, "rep")
-    problems = _Problems(raw.name, raw.is_sheet, headers)
-    problems.add_rows(empty_row, None, None, lambda i, v: "the row is empty; delete it or fill it in")
-    used = ~empty_row
-    found = recognise(headers, REP_SYNONYMS)
+    n, headers, cells, blanks, problems, used, found = _open_table(raw, "rep", REP_SYNONYMS)
     if "territory" in found:
         j = found["territory"]
         territory = _as_text(cells[j])
