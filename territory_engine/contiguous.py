@@ -34,8 +34,11 @@ The method has three phases, named after those papers:
    merge the two, cut a random spanning tree of the union at its best edge), then swaps
    (a set each way, trading one measure for another), then the move that best follows a
    balancing flow (a linear program per measure on the graph of territories), so that
-   load crosses territories that are themselves in balance. It runs again from the best
-   alignment whenever the search below ends a round out of balance.
+   load crosses territories that are themselves in balance. While the alignment stays out
+   of balance, fresh constructions from new seeds are repaired in turn, within half of the
+   time budget, keeping the one closest to balance (the sticking points differ from start
+   to start). The repair runs again from the best alignment whenever the search below ends
+   a round out of balance.
 2. **Local search** (a tabu search on boundary moves, as in the shift neighbourhood of the
    VNS of Aly et al.). A move gives one boundary block to a neighbouring territory; when
    the block is a cut vertex of its territory, the branch it cuts off (away from the
@@ -1547,12 +1550,26 @@ def design_contiguous(
     movable = ~fixed
     state = _State(graph, territory, measures, inv_target, tolerance, k)
     if k > 1 and state.viol.sum() > 0:
-        # Feasibility first: a search on loads only, with a share of the time budget.
-        share_deadline = min(deadline, started + 0.3 * float(time_limit_s))
+        # Feasibility first: a search on loads only, with a share of the time budget; while
+        # it fails, fresh constructions from new seeds (when nothing is locked or given).
+        share_deadline = min(deadline, started + 0.5 * float(time_limit_s))
         territory = _balance_search(
             graph, territory, measures, inv_target, tolerance, movable, k, rng, deadline=share_deadline
         )
         state = _State(graph, territory, measures, inv_target, tolerance, k)
+        restarts = 0
+        fresh = initial is None and not fixed.any()
+        while fresh and state.viol.sum() > 0 and restarts < 8 and time.perf_counter() < share_deadline:
+            restarts += 1
+            weight = unit_share + 1e-12
+            seeds = _kmeans_seeds(coords, weight, k, rng) if coords is not None else _farthest_seeds(adjacency, k, rng)
+            again = _priced_voronoi(graph, adjacency, seeds, unit_share, targets, fixed, locked, k, tolerance)
+            again = _balance_search(
+                graph, again, measures, inv_target, tolerance, movable, k, rng, deadline=share_deadline
+            )
+            candidate = _State(graph, again, measures, inv_target, tolerance, k)
+            if _score_key(candidate)[0] < _score_key(state)[0]:
+                state = candidate
     best: dict = {}
 
     def on_best(s: _State):
