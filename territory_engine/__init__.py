@@ -6,6 +6,7 @@ Pyodide (xlwings Lite). The user actions (check, score, measure, rebalance) are 
 ``territory_engine.maps``, the command line in ``territory_engine.cli``; none is imported here.
 """
 
+from .contiguous import ContiguousResult, design_contiguous
 from .errors import InfeasibleError, InputError, Problem, SettingsError, TerritoryError
 from .measures import compactness_km, interleaving_share, moved_share, required_move_share
 from .rebalance import METHODS, Alignment, design
@@ -16,6 +17,7 @@ from .workflow import Inputs
 
 __all__ = [
     "Alignment",
+    "ContiguousResult",
     "InfeasibleError",
     "Inputs",
     "InputError",
@@ -26,6 +28,7 @@ __all__ = [
     "TerritoryError",
     "compactness_km",
     "design",
+    "design_contiguous",
     "interleaving_share",
     "moved_share",
     "parse_settings",

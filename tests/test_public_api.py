@@ -8,7 +8,7 @@ import sys
 import territory_engine
 
 EXPECTED = {
-    "Alignment", "InfeasibleError", "Inputs", "InputError", "METHODS", "Problem", "Settings", "SettingsError",
+    "Alignment", "ContiguousResult", "design_contiguous", "InfeasibleError", "Inputs", "InputError", "METHODS", "Problem", "Settings", "SettingsError",
     "TerritoryError", "compactness_km", "design", "interleaving_share", "moved_share",
     "parse_settings", "required_move_share", "score", "tiers", "workflow",
 }
