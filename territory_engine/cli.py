@@ -55,7 +55,8 @@ def _progress(enabled: bool = True):
         task = bar.add_task("rebalancing", total=1.0)
 
         def update(phase: str, done: float) -> None:
-            bar.update(task, description=f"rebalancing: {phase}", completed=done)
+            bar.update(task, description=phase if phase in ("reading", "writing") else f"rebalancing: {phase}",
+                       completed=done)
 
         yield update
 
@@ -183,15 +184,19 @@ def rebalance(input: str, output: str, territories, balance, weights, each, tole
         from .io import check_output_path
 
         check_output_path(output, *inputs)
-        tables = _inputs(input, bases)
         with _progress() as progress:
+            step = progress or (lambda phase, done: None)
+            step("reading", 0.0)
+            tables = _inputs(input, bases)
             try:
                 result = workflow.rebalance(tables, flags, progress=progress)
             except InfeasibleError as error:
+                step("writing", 1.0)
                 path = _write(output, error.result.to_sheets(), *inputs)
                 _err(f"wrote the best alignment found to {path}")
                 raise
-        path = _write(output, result.to_sheets(), *inputs)
+            step("writing", 1.0)
+            path = _write(output, result.to_sheets(), *inputs)
         _echo_rebalance(result, path)
 
     _run(action)

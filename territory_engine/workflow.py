@@ -406,7 +406,13 @@ class RebalanceResult:
 
 def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
               progress: Progress | None = None) -> RebalanceResult:
-    """Rebalance the territories; raise InfeasibleError (with the best result) if impossible."""
+    """Rebalance the territories; raise InfeasibleError (with the best result) if impossible.
+
+    ``progress(phase, fraction)`` is called as the work goes on (checking, the engine's
+    phases, summarising).
+    """
+    report = progress or (lambda phase, done: None)
+    report("checking the accounts", 0.0)
     plan = prepare(inputs, overrides)
     s = plan.settings
     frame = plan.accounts.frame
@@ -459,6 +465,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     proposed_index = alignment.territory
     if fresh and plan.reps is None and (current >= 0).any():
         proposed_index = _match_ids(current, proposed_index, measures @ (weights / weights.sum()), k)
+    report("summarising before and after", 1.0)
     result = _result(plan, ids, current, proposed_index, names, weights, rep, reasons, alignment)
     if reasons:
         raise InfeasibleError(list(reasons), result=result)
