@@ -1036,9 +1036,14 @@ def _recombine(graph: _Graph, terr: np.ndarray, measures, a: int, b: int, per, r
         order, parent = breadth_first_order(tree, 0, directed=False, return_predecessors=True)
         if len(order) < s:
             return None  # the union is not connected
-        sub = load.copy()
-        for x in order[:0:-1]:
-            sub[parent[x]] += sub[x]
+        # Subtree loads, leaves first (plain lists: a numpy row update per block is slower).
+        columns = load.T.tolist()
+        up = parent.tolist()
+        for x in order[:0:-1].tolist():
+            p = up[x]
+            for column in columns:
+                column[p] += column[x]
+        sub = np.array(columns).T.reshape(s, load.shape[1])
         part = sub[order[1:]]
         rest = total - part
         ta, tb = np.full(len(part), a), np.full(len(part), b)
@@ -1166,7 +1171,8 @@ def _balance_search(
 
     version = np.zeros(k, dtype=np.int64)
     cache: dict = {}
-    tabu_until: dict = {}
+    tabu_until = np.full((n, k), -1, dtype=np.int64)
+    fixed_arr = (~movable).astype(np.int64)
     cur = per(loads, np.arange(k))
     best_value = float(cur.sum())
     best_hard = viol(loads)
@@ -1181,7 +1187,21 @@ def _balance_search(
         members = [np.flatnonzero(terr == j) for j in range(k)]
         cross = terr[graph.src] != terr[graph.indices]
         pairs = np.unique(terr[graph.src[cross]] * k + terr[graph.indices[cross]])
-        cand_src, cand_dst, cand_load, cand_ref = [], [], [], []
+        # Border blocks of every territory with each foreign territory they touch.
+        border = np.unique(graph.src[cross] * k + terr[graph.indices[cross]])
+        border_v, border_t = np.divmod(border, k)
+        border_a = terr[border_v]
+        rank = np.empty(n, dtype=np.int64)
+        for j in range(k):
+            rank[members[j]] = np.arange(len(members[j]))
+        border_u = rank[border_v]
+        cut = np.searchsorted(border_a, np.arange(k + 1)) if border_a.size and np.all(border_a[:-1] <= border_a[1:]) else None
+        if cut is None:
+            order_a = np.argsort(border_a, kind="stable")
+            border_v, border_t, border_a, border_u = border_v[order_a], border_t[order_a], border_a[order_a], border_u[order_a]
+            cut = np.searchsorted(border_a, np.arange(k + 1))
+        pair_keys = []
+        parts_src, parts_dst, parts_load, parts_pair, parts_u, parts_kind, parts_v = [], [], [], [], [], [], []
         for key in pairs.tolist():
             a, b = divmod(key, k)
             if len(members[a]) < 2:
@@ -1198,7 +1218,7 @@ def _balance_search(
                 prefix = np.zeros((s + 1, M))
                 np.cumsum(measures[mem[order]], axis=0, out=prefix[1:])
                 branch = measures[mem].copy()
-                branch_fixed = np.array([fixed_list[int(v)] for v in mem])
+                branch_fixed = fixed_arr[mem].copy()
                 for u in range(s):
                     for c in separated[u]:
                         branch[u] += prefix[end[c]] - prefix[disc[c]]
@@ -1208,36 +1228,50 @@ def _balance_search(
                 hit = ((version[a], version[b]), root, dfs, branch, branch_fixed, total_fixed)
                 cache[(a, b)] = hit
             _, root, dfs, branch, branch_fixed, total_fixed = hit
-            mem = members[a]
+            p = len(pair_keys)
+            pair_keys.append((a, b))
             r_local = dfs[0][0]
             if len(dfs[3][r_local]) == 1 and not fixed_list[root]:
                 # The root alone, when it is not a cut vertex (a single depth-first child).
-                cand_src.append(a)
-                cand_dst.append(b)
-                cand_load.append(measures[root])
-                cand_ref.append((a, b, r_local, None, root))
-            for u in range(len(mem)):
-                if u == r_local:
-                    continue
-                x = int(mem[u])
-                if branch_fixed[u] == 0:
-                    for t in {tl[w] for w in adj_lists[x]} - {a}:
-                        cand_src.append(a)
-                        cand_dst.append(t)
-                        cand_load.append(branch[u])
-                        cand_ref.append((a, b, u, False, x))
-                if total_fixed - branch_fixed[u] == 0:
-                    cand_src.append(a)
-                    cand_dst.append(b)
-                    cand_load.append(loads[a] - branch[u])
-                    cand_ref.append((a, b, u, True, root))
-        if not cand_src:
+                parts_src.append(np.array([a]))
+                parts_dst.append(np.array([b]))
+                parts_load.append(measures[root][None, :])
+                parts_pair.append(np.array([p]))
+                parts_u.append(np.array([r_local]))
+                parts_kind.append(np.array([0]))
+                parts_v.append(np.array([root]))
+            # The branch of a border block, to any territory that block touches.
+            bu = border_u[cut[a] : cut[a + 1]]
+            ok = (bu != r_local) & (branch_fixed[bu] == 0)
+            bu = bu[ok]
+            parts_src.append(np.full(len(bu), a))
+            parts_dst.append(border_t[cut[a] : cut[a + 1]][ok])
+            parts_load.append(branch[bu])
+            parts_pair.append(np.full(len(bu), p))
+            parts_u.append(bu)
+            parts_kind.append(np.ones(len(bu), dtype=np.int64))
+            parts_v.append(border_v[cut[a] : cut[a + 1]][ok])
+            # Everything but a branch, to b (the root stays next to b).
+            cu = np.flatnonzero(total_fixed - branch_fixed == 0)
+            cu = cu[cu != r_local]
+            parts_src.append(np.full(len(cu), a))
+            parts_dst.append(np.full(len(cu), b))
+            parts_load.append(loads[a] - branch[cu])
+            parts_pair.append(np.full(len(cu), p))
+            parts_u.append(cu)
+            parts_kind.append(np.full(len(cu), 2))
+            parts_v.append(np.full(len(cu), root))
+        src = np.concatenate(parts_src).astype(np.int64) if parts_src else np.zeros(0, np.int64)
+        if not len(src):
             break
-        src = np.array(cand_src)
-        dst = np.array(cand_dst)
-        mv = np.array(cand_load)
+        dst = np.concatenate(parts_dst).astype(np.int64)
+        mv = np.concatenate(parts_load)
+        ref_pair = np.concatenate(parts_pair)
+        ref_u = np.concatenate(parts_u)
+        ref_kind = np.concatenate(parts_kind)
+        ref_v = np.concatenate(parts_v).astype(np.int64)
         new_total = cur.sum() - cur[src] - cur[dst] + per(loads[src] - mv, src) + per(loads[dst] + mv, dst)
-        allowed = np.array([tabu_until.get((ref[4], int(d)), -1) < it for ref, d in zip(cand_ref, dst)])
+        allowed = tabu_until[ref_v, dst] < it
         allowed |= new_total < best_value - 1e-12
         if not allowed.any():
             break
@@ -1245,11 +1279,12 @@ def _balance_search(
         c = int(np.argmin(score))
 
         def nodes_of(c):
-            a, b, u, complement, _ = cand_ref[c]
+            a, b = pair_keys[int(ref_pair[c])]
+            u, kind = int(ref_u[c]), int(ref_kind[c])
             order, disc, end, separated, _ = cache[(a, b)][2]
             mem = members[a]
-            local = [u] if complement is None else [u] + [order[i] for ch in separated[u] for i in range(disc[ch], end[ch])]
-            if complement:
+            local = [u] if kind == 0 else [u] + [order[i] for ch in separated[u] for i in range(disc[ch], end[ch])]
+            if kind == 2:
                 keep = np.zeros(len(mem), bool)
                 keep[local] = True
                 return mem[~keep]
@@ -1259,7 +1294,7 @@ def _balance_search(
             a, t = int(src[c]), int(dst[c])
             for v in nodes.tolist():
                 tl[v] = t
-                tabu_until[(v, a)] = it + int(rng.integers(7, 17))
+                tabu_until[v, a] = it + int(rng.integers(7, 17))
             loads[a] -= mv[c]
             loads[t] += mv[c]
             cur[[a, t]] = per(loads[[a, t]], np.array([a, t]))
@@ -1287,7 +1322,7 @@ def _balance_search(
                     tl[v] = a
                 for v in union.tolist():
                     if terr[v] != tl[v]:
-                        tabu_until[(v, int(terr[v]))] = it + int(rng.integers(7, 17))
+                        tabu_until[v, int(terr[v])] = it + int(rng.integers(7, 17))
                 for j in (a, b):
                     loads[j] = measures[np.asarray(tl) == j].sum(axis=0)
                 cur[[a, b]] = per(loads[[a, b]], np.array([a, b]))
