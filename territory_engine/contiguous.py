@@ -387,7 +387,6 @@ def _priced_voronoi(graph, adjacency, seeds, unit_share, targets, fixed, locked,
     every seed moves to the graph 1-centre of its territory (the block with the smallest
     eccentricity inside it), Lloyd-style, and the price loop runs again.
     """
-    n = graph.n
     territory = None
     for _ in range(rounds):
         dist = shortest_path(adjacency, directed=False, indices=seeds)
@@ -498,35 +497,7 @@ class _State:
         for v in members:
             nbrs, _ = self.graph.neighbours(v)
             adj.append(pos[nbrs[terr[nbrs] == j]].tolist())
-        disc = [-1] * s
-        low = [0] * s
-        order = []  # preorder
-        end = [0] * s  # preorder index one past the subtree
-        parent = [-1] * s
-        separated: list[list[int]] = [[] for _ in range(s)]
-        stack = [(root, 0)]
-        disc[root] = low[root] = 0
-        order.append(root)
-        while stack:
-            u, i = stack[-1]
-            if i < len(adj[u]):
-                stack[-1] = (u, i + 1)
-                w = adj[u][i]
-                if disc[w] < 0:
-                    parent[w] = u
-                    disc[w] = low[w] = len(order)
-                    order.append(w)
-                    stack.append((w, 0))
-                elif w != parent[u]:
-                    low[u] = min(low[u], disc[w])
-            else:
-                stack.pop()
-                end[u] = len(order)
-                if stack:
-                    p = stack[-1][0]
-                    low[p] = min(low[p], low[u])
-                    if low[u] >= disc[p]:
-                        separated[p].append(u)
+        order, disc, end, separated = _low_point_dfs(adj, root)
         order_arr = np.array(order)
         moved = []
         loads = np.zeros((s, self.measures.shape[1]))
@@ -963,27 +934,22 @@ def _apply_chain(state: _State, chain, blocks, dest, source, movable, objective,
 # --------------------------------------------------------------------------------------
 
 
-def _rooted_branches(adj_lists, tl, members, root, fixed_list):
-    """Depth-first search of one territory from ``root`` (Hopcroft & Tarjan's low points).
+def _low_point_dfs(adj, root):
+    """Iterative depth-first search with Hopcroft & Tarjan's low points.
 
-    Returns ``(order, disc, end, separated, fixed_prefix)`` where ``order`` is the preorder
-    (positions into ``members``), ``disc``/``end`` the preorder interval of every subtree,
-    ``separated[u]`` the children whose subtree ``u`` cuts off, and ``fixed_prefix`` the
-    running count of locked blocks along the preorder.
+    ``adj`` lists each node's neighbours (positions 0..s-1). Returns ``(order, disc, end,
+    separated)``: the preorder, each node's preorder index (-1 if unreached) and the index one
+    past its subtree, and for each node the children whose subtree it cuts off.
     """
-    s = len(members)
-    local = {int(v): i for i, v in enumerate(members)}
-    j = tl[int(members[0])]
-    adj = [[local[w] for w in adj_lists[int(v)] if tl[w] == j] for v in members]
+    s = len(adj)
     disc = [-1] * s
     low = [0] * s
     end = [0] * s
     parent = [-1] * s
     separated: list[list[int]] = [[] for _ in range(s)]
-    r = local[int(root)]
-    order = [r]
-    disc[r] = 0
-    stack = [(r, 0)]
+    order = [root]
+    disc[root] = 0
+    stack = [(root, 0)]
     while stack:
         u, i = stack[-1]
         if i < len(adj[u]):
@@ -1004,6 +970,21 @@ def _rooted_branches(adj_lists, tl, members, root, fixed_list):
                 low[p] = min(low[p], low[u])
                 if low[u] >= disc[p]:
                     separated[p].append(u)
+    return order, disc, end, separated
+
+
+def _rooted_branches(adj_lists, tl, members, root, fixed_list):
+    """Depth-first search of one territory from ``root`` (Hopcroft & Tarjan's low points).
+
+    Returns ``(order, disc, end, separated, fixed_prefix)`` where ``order`` is the preorder
+    (positions into ``members``), ``disc``/``end`` the preorder interval of every subtree,
+    ``separated[u]`` the children whose subtree ``u`` cuts off, and ``fixed_prefix`` the
+    running count of locked blocks along the preorder.
+    """
+    local = {int(v): i for i, v in enumerate(members)}
+    j = tl[int(members[0])]
+    adj = [[local[w] for w in adj_lists[int(v)] if tl[w] == j] for v in members]
+    order, disc, end, separated = _low_point_dfs(adj, local[int(root)])
     fixed_prefix = np.concatenate([[0], np.cumsum([fixed_list[int(members[u])] for u in order])])
     return order, disc, end, separated, fixed_prefix
 
