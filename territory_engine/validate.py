@@ -321,6 +321,17 @@ def _empty_table(raw, what: str) -> InputError:
 # --------------------------------------------------------------------------------------
 
 
+def _check_unique(problems, keys, used, j, cells, blank_message: str, duplicate_message) -> None:
+    """Report blank keys on used rows, and every repeat of a key with the row it first appeared."""
+    problems.add_rows(used & pd.isna(keys), j, None, lambda i, v: blank_message)
+    keyed = ~pd.isna(keys)
+    duplicated = np.zeros(len(keys), dtype=bool)
+    duplicated[keyed] = pd.Series(keys[keyed], dtype=object).duplicated(keep="first").to_numpy()
+    if duplicated.any():
+        first = _first_rows(keys, duplicated)
+        problems.add_rows(duplicated, j, cells, lambda i, v: duplicate_message(keys[i], first[keys[i]]))
+
+
 def _open_table(raw, what: str, synonyms):
     """The first steps shared by every table: cells, blank rows reported, headers recognised.
 
@@ -376,16 +387,10 @@ def validate_accounts(raw) -> AccountTable:
     if "account_id" in found:
         j = found["account_id"]
         ids = _as_text(cells[j], unique=True)
-        problems.add_rows(used & pd.isna(ids), j, None,
-                          lambda i, v: "the account ID is blank; give every account a unique ID")
-        keyed = ~pd.isna(ids)
-        duplicated = np.zeros(n, dtype=bool)
-        duplicated[keyed] = pd.Series(ids[keyed], dtype=object).duplicated(keep="first").to_numpy()
-        if duplicated.any():
-            first = _first_rows(ids, duplicated)
-            problems.add_rows(duplicated, j, cells[j], lambda i, v: (
-                f"duplicate account ID {_show(ids[i])}, first used on row {first[ids[i]]}; give every account "
-                "a unique ID"))
+        _check_unique(problems, ids, used, j, cells[j],
+                      "the account ID is blank; give every account a unique ID",
+                      lambda key, row: (f"duplicate account ID {_show(key)}, first used on row {row}; give every "
+                                        "account a unique ID"))
     else:
         ids = np.full(n, None, dtype=object)
         problems.add("there is no Account ID column; add a column headed 'Account ID' with a unique ID for "
@@ -564,16 +569,9 @@ def validate_reps(raw) -> pd.DataFrame:
     if "territory" in found:
         j = found["territory"]
         territory = _as_text(cells[j])
-        problems.add_rows(used & pd.isna(territory), j, None,
-                          lambda i, v: "the territory is blank; give the territory this rep covers")
-        keyed = ~pd.isna(territory)
-        duplicated = np.zeros(n, dtype=bool)
-        duplicated[keyed] = pd.Series(territory[keyed], dtype=object).duplicated(keep="first").to_numpy()
-        if duplicated.any():
-            first = _first_rows(territory, duplicated)
-            problems.add_rows(duplicated, j, cells[j], lambda i, v: (
-                f"territory {_show(territory[i])} is already on row {first[territory[i]]}; give each territory "
-                "one row"))
+        _check_unique(problems, territory, used, j, cells[j],
+                      "the territory is blank; give the territory this rep covers",
+                      lambda key, row: f"territory {_show(key)} is already on row {row}; give each territory one row")
     else:
         territory = np.full(n, None, dtype=object)
         listed = ", ".join(repr(h) for h in headers[:20])
