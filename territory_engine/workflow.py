@@ -249,11 +249,7 @@ def territory_summary(
     loads = territory_loads(territory, values, k) if measures else np.zeros((k, 0))
     totals = values.sum(axis=0)
     bal_idx = [measures.index(b) for b in balance]
-    bal_totals = totals[bal_idx]
-    shares = np.divide(values[:, bal_idx], bal_totals, out=np.zeros((len(accounts), len(bal_idx))),
-                       where=bal_totals > 0)
-    w = weights / weights.sum() if len(weights) else weights
-    combined = shares @ w if len(bal_idx) else np.ones(len(accounts)) / max(len(accounts), 1)
+    combined = _combined(accounts, balance, weights)
     combined_load = territory_loads(territory, combined, k)
     deviation = combined_load / share - 1
     if centres is None:
@@ -581,6 +577,9 @@ def _result(plan, ids, current, proposed, names, weights, rep, reasons, alignmen
 
 
 def _combined(frame, names, weights) -> np.ndarray:
+    """Each account's share of the weighted balance measure (equal shares without measures)."""
+    if not names:
+        return np.ones(len(frame)) / max(len(frame), 1)
     values = frame[names].to_numpy(dtype=float)
     totals = values.sum(axis=0)
     shares = np.divide(values, totals, out=np.zeros_like(values), where=totals > 0)
