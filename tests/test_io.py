@@ -46,16 +46,43 @@ def _message(call, *args) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def test_csv_cells_are_text_and_zip_leading_zeros_survive(tmp_path):
+def test_csv_numbers_are_numbers_and_codes_keep_their_leading_zeros(tmp_path):
     path = tmp_path / "accounts.csv"
-    path.write_text("Account ID,ZIP,Potential,Notes\nA1,04575,12.50,\nA2,00501,,=1+1\n", encoding="utf-8")
+    path.write_text("Account ID,ZIP,Potential,Notes,Branch,Visits,Territory\n"
+                    "0001,04575,12.50,,007,3,12\n"
+                    "0002,00501,,=1+1,010,,7\n", encoding="utf-8")
     table = read_tables(path)["accounts"]
     assert isinstance(table, RawTable) and table.name == "accounts.csv" and not table.is_sheet
     assert table.path == str(path)
-    assert table.frame["ZIP"].tolist() == ["04575", "00501"]
-    assert table.frame["Potential"].tolist() == ["12.50", None]
-    assert table.frame["Notes"].tolist() == [None, "=1+1"]
-    assert all(dtype == object for dtype in table.frame.dtypes)
+    frame = table.frame
+    # Codes and labels stay text, by their header or by a leading zero.
+    assert frame["Account ID"].tolist() == ["0001", "0002"]
+    assert frame["ZIP"].tolist() == ["04575", "00501"]
+    assert frame["Territory"].tolist() == ["12", "7"]
+    assert frame["Branch"].tolist() == ["007", "010"]
+    assert frame["Notes"].tolist() == [None, "=1+1"]
+    # Number columns are numbers; an empty cell is NaN.
+    assert frame["Potential"].dtype == np.float64 and frame["Potential"].tolist()[0] == 12.5
+    assert np.isnan(frame["Potential"].tolist()[1])
+    assert frame["Visits"].dtype == np.float64 and frame["Visits"].tolist()[0] == 3.0
+
+
+def test_a_csv_column_mixing_numbers_and_text_is_kept_for_validation_to_report(tmp_path):
+    path = tmp_path / "accounts.csv"
+    rows = "".join(f"A{i},04575,{i}.5\n" for i in range(5)) + "A9,04575,n/a\n"
+    path.write_text("Account ID,ZIP,Potential\n" + rows, encoding="utf-8")
+    assert read_tables(path)["accounts"].frame["Potential"].tolist()[-1] == "n/a"
+
+
+def test_the_csv_source_gives_one_line_per_row_unless_a_field_spans_lines(tmp_path):
+    path = tmp_path / "accounts.csv"
+    path.write_text('Account ID,Name\r\nA1,"Acme, Inc."\r\nA2,Beta\r\n,\r\n', encoding="utf-8")
+    table = read_tables(path)["accounts"]
+    assert table.csv.lines() == ["Account ID,Name", 'A1,"Acme, Inc."', "A2,Beta"]
+    path.write_text('Account ID,Name\nA1,"two\nlines"\nA2,Beta\n', encoding="utf-8")
+    table = read_tables(path)["accounts"]
+    assert table.frame["Name"].tolist() == ["two\nlines", "Beta"]
+    assert table.csv.lines() is None
 
 
 def test_csv_with_a_byte_order_mark_keeps_the_first_header(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -59,8 +60,8 @@ def test_rebalance_writes_every_input_column_plus_the_proposal(demo, tmp_path):
     moved = proposed["proposed_territory"] != proposed["Territory"]
     assert (proposed["moved"].astype(bool) == moved).all()
     for row in proposed[moved].itertuples():
-        assert row.move_reason.startswith(f"{row.Territory} -> {row.proposed_territory}")
-        assert "km" in row.move_reason
+        assert row.move_reason.startswith(f"{row.Territory} -> {row.proposed_territory}; ")
+        assert re.search(r"; \d+ km (nearer|farther from) its rep base$", row.move_reason), row.move_reason
     assert proposed.loc[~moved, "move_reason"].isna().all()
     # Balance within tolerance, recomputed here from the file.
     pot = proposed["Potential"] / proposed["Potential"].sum()

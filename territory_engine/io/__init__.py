@@ -23,6 +23,7 @@ import math
 import numbers
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -30,10 +31,12 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from ..columns import ACCOUNT_SYNONYMS, REP_SYNONYMS, normalise_header
 from ..errors import InputError, Problem, column_letter
 
 __all__ = [
     "RawTable",
+    "CsvSource",
     "READ_EXTENSIONS",
     "WRITE_EXTENSIONS",
     "read_tables",
@@ -57,6 +60,31 @@ _MAX_CELL_TEXT = 32_767
 
 
 @dataclass(frozen=True)
+class CsvSource:
+    """The decoded text of a CSV file, kept so an output can repeat its lines exactly.
+
+    ``rows`` data records were kept (trailing blank records dropped) out of ``records``
+    the file holds.
+    """
+
+    text: str
+    delimiter: str
+    rows: int
+    records: int
+
+    def lines(self) -> list[str] | None:
+        """The header line and one line per kept record, without line ends, or None when
+        lines and records do not match one to one (a quoted field holds a line break)."""
+        lines = self.text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        if len(lines) != self.records + 1 or "\r" in self.text.replace("\r\n", ""):
+            return None
+        del lines[self.rows + 1:]
+        return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+@dataclass(frozen=True)
 class RawTable:
     """One input table exactly as read.
 
@@ -66,19 +94,23 @@ class RawTable:
         Sheet name (``"Accounts"``) or file name (``"accounts.csv"``), used in messages.
     frame : pandas.DataFrame
         The original header texts as columns (made unique: ``"Potential (2)"``, and
-        ``"Column F"`` for a blank header) and the cells as Python objects of object dtype:
-        str, int, float, bool, datetime, or None for an empty cell. Frame row ``i`` is the
-        row the user sees as ``i + 2`` (the header is row 1).
+        ``"Column F"`` for a blank header). Cells of object columns are Python objects:
+        str, int, float, bool, datetime, or None for an empty cell; a CSV's all-number
+        columns are float64 or int64 (NaN for an empty cell). Frame row ``i`` is the row
+        the user sees as ``i + 2`` (the header is row 1).
     is_sheet : bool
         True for a workbook sheet, False for a CSV file.
     path : str
         The file the table was read from.
+    csv : CsvSource, optional
+        For a CSV file, its decoded text.
     """
 
     name: str
     frame: pd.DataFrame
     is_sheet: bool
     path: str
+    csv: CsvSource | None = None
 
 
 # --------------------------------------------------------------------------------------
@@ -281,7 +313,14 @@ def _require_rows(table: RawTable, role: str) -> RawTable:
 
 
 def _read_csv(file: Path, *, role: str) -> RawTable:
-    """Every cell as text (leading zeros kept), empty cells as None."""
+    """Cells typed as a reader of the file would see them; text where it must stay text.
+
+    Columns whose header names a code or a label (account ID, name, ZIP, state, county,
+    territory, rep, lock) are read as text, so ZIP "04575" keeps its zero. Other columns are
+    numbers when every cell is one (empty cells NaN); an all-integer column whose text has
+    a leading zero ("007") is kept as text. Anything else is text. The decoded file is kept
+    (:class:`CsvSource`) so that an output can repeat each input line exactly.
+    """
     raw = file.read_bytes()
     if not raw.strip():
         raise InputError([Problem(file.name, f"{file.name} is empty; put the headers in the first line and "
@@ -291,43 +330,81 @@ def _read_csv(file: Path, *, role: str) -> RawTable:
                                   "or save it from Excel as CSV", is_sheet=False)])
     encoding = "utf-8-sig"
     try:
-        raw.decode(encoding)
+        text = raw.decode(encoding)
     except UnicodeDecodeError:
-        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            encoding = "utf-16"
-        else:
-            encoding = "cp1252"  # Excel's "CSV" on Windows
-    head = raw[:65536].decode(encoding, errors="replace").lstrip("\ufeff")
-    sep = _delimiter(head)
-    header = _unique_headers([_header_text(h) for h in next(csv.reader(_io.StringIO(head), delimiter=sep), [])])
+        encoding = "utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "cp1252"  # Excel's "CSV" on Windows
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            raise InputError([Problem(file.name, f"{file.name} is not a text file; save it from Excel as "
+                                      "'CSV UTF-8'", is_sheet=False)]) from None
+    del raw
+    sep = _delimiter(text[:65536])
+    header = _unique_headers([_header_text(h) for h in next(csv.reader(_io.StringIO(text[:65536]), delimiter=sep), [])])
     width = len(header)
+    as_text = [j for j, title in enumerate(header) if normalise_header(title) in _TEXT_HEADERS]
+
+    def parse(**options) -> pd.DataFrame:
+        with warnings.catch_warnings():
+            # Columns mixing numbers and text come back as objects; validation reports the cells.
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+            return pd.read_csv(
+                file, sep=sep, header=0, names=list(range(width)), keep_default_na=False, na_values=[""],
+                skip_blank_lines=False, index_col=False, encoding=encoding, **options,
+            )
+
     try:
-        frame = pd.read_csv(
-            file, sep=sep, header=0, names=list(range(width)), dtype=object,
-            keep_default_na=False, na_filter=False, encoding=encoding, skip_blank_lines=False,
-            index_col=False,
-        )
+        frame = parse(dtype={j: object for j in as_text})
+        numeric_whole = [j for j in range(width) if j not in as_text and _whole_numbers(frame[j])]
+        if numeric_whole:
+            # Codes such as "007" would lose their zeros as numbers: keep such columns as text.
+            texts = parse(usecols=numeric_whole, dtype=object)
+            for j in numeric_whole:
+                if texts[j].str.match(r"\s*[+-]?0\d").fillna(False).to_numpy(dtype=bool).any():
+                    frame[j] = texts[j]
     except pd.errors.EmptyDataError:
         frame = pd.DataFrame(columns=list(range(width)))
     except pd.errors.ParserError as error:
         raise InputError([Problem(file.name, f"cannot read {file.name} as CSV ({_short(error)}); check that "
                                   "every line has as many fields as the header", is_sheet=False)]) from None
-    except UnicodeDecodeError:
-        raise InputError([Problem(file.name, f"{file.name} is not a text file; save it from Excel as "
-                                  "'CSV UTF-8'", is_sheet=False)]) from None
     columns = {}
     blank_rows = np.ones(len(frame), dtype=bool)
     for j, title in enumerate(header):
-        values = frame[j].to_numpy(dtype=object, copy=True)
-        empty = values == ""
-        values[empty] = None
-        blank_rows &= empty
+        series = frame[j]
+        if series.dtype.kind in "biuf":
+            values = series.to_numpy()
+            blank_rows &= np.isnan(values) if values.dtype.kind == "f" else False
+        else:
+            blank = series.isna().to_numpy()
+            values = series.to_numpy(dtype=object, copy=True)
+            values[blank] = None
+            blank_rows &= blank
         columns[title] = values
     keep = len(frame) - int(np.argmin(blank_rows[::-1])) if len(frame) and not blank_rows.all() else 0
-    if len(frame) and blank_rows.all():
-        keep = 0
-    frame = pd.DataFrame({k: v[:keep] for k, v in columns.items()}, index=pd.RangeIndex(keep), dtype=object)
-    return _require_rows(RawTable(file.name, frame, False, str(file)), role)
+    frame = pd.DataFrame({k: pd.Series(v[:keep], dtype=v.dtype, copy=False) for k, v in columns.items()},
+                         index=pd.RangeIndex(keep))
+    source = CsvSource(text.lstrip("\ufeff"), sep, keep, len(blank_rows))
+    return _require_rows(RawTable(file.name, frame, False, str(file), source), role)
+
+
+_TEXT_HEADERS = frozenset(
+    normalise_header(option)
+    for synonyms in (ACCOUNT_SYNONYMS, REP_SYNONYMS)
+    for name, options in synonyms.items()
+    if name not in ("lat", "lon", "capacity")
+    for option in (name, *options)
+)
+"""Normalised headers of columns that hold codes or labels, never numbers."""
+
+
+def _whole_numbers(series: pd.Series) -> bool:
+    if series.dtype.kind in "iu":
+        return True
+    if series.dtype.kind != "f":
+        return False
+    values = series.to_numpy()
+    finite = values[np.isfinite(values)]
+    return bool(len(finite)) and bool(np.all(finite == np.round(finite)))
 
 
 def _first_record(text: str) -> str:
