@@ -35,11 +35,12 @@ def _inputs(path: str, bases: str | None = None) -> workflow.Inputs:
     return workflow.Inputs(accounts=tables["accounts"], reps=reps, settings=tables.get("settings"))
 
 
-def _write(output: str, sheets: dict, *inputs: str) -> Path:
+def _write(output: str, sheets: dict, *inputs: str, source=None) -> Path:
+    """Write the result; ``source``: the accounts table its first sheet repeats unchanged."""
     from .io import check_output_path, write_tables
 
     check_output_path(output, *inputs)
-    return write_tables(output, sheets)
+    return write_tables(output, sheets, source=source)
 
 
 @contextmanager
@@ -114,9 +115,10 @@ def score(input: str, output: str, measures, weights, method, tier_cutoffs) -> N
     """Score every account of INPUT and write it with a score and a tier to OUTPUT."""
 
     def action():
-        result = workflow.score(_inputs(input), _overrides(score_measures=measures, score_weights=weights,
-                                                           score_method=method, tier_cutoffs=tier_cutoffs))
-        path = _write(output, result.to_sheets(), input)
+        tables = _inputs(input)
+        result = workflow.score(tables, _overrides(score_measures=measures, score_weights=weights,
+                                                   score_method=method, tier_cutoffs=tier_cutoffs))
+        path = _write(output, result.to_sheets(), input, source=tables.accounts)
         counts = result.frame["tier"].value_counts().to_dict()
         click.echo(f"scored {len(result.frame)} accounts (A {counts.get('A', 0)}, B {counts.get('B', 0)}, "
                    f"C {counts.get('C', 0)}) -> {path}")
@@ -192,11 +194,11 @@ def rebalance(input: str, output: str, territories, balance, weights, each, tole
                 result = workflow.rebalance(tables, flags, progress=progress)
             except InfeasibleError as error:
                 step("writing", 1.0)
-                path = _write(output, error.result.to_sheets(), *inputs)
+                path = _write(output, error.result.to_sheets(), *inputs, source=tables.accounts)
                 _err(f"wrote the best alignment found to {path}")
                 raise
             step("writing", 1.0)
-            path = _write(output, result.to_sheets(), *inputs)
+            path = _write(output, result.to_sheets(), *inputs, source=tables.accounts)
         _echo_rebalance(result, path)
 
     _run(action)

@@ -310,6 +310,53 @@ def test_csv_output_writes_the_first_table(tmp_path):
     assert back["ZIP"].tolist() == ["04575", None, "<img src=x onerror=alert(1)>"]
 
 
+def _csv_input(tmp_path, text: str):
+    path = tmp_path / "accounts.csv"
+    path.write_bytes(text.encode("utf-8"))
+    return read_tables(path)["accounts"]
+
+
+def _with_results(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out["proposed_territory"] = ["North, East", 'The "West"', None]
+    out["moved"] = [True, False, True]
+    out["score"] = [0.25, np.nan, 1e-7]
+    out["rank"] = [3, 1, 2]
+    return out
+
+
+@pytest.mark.parametrize("line_end", ["\r\n", "\n"])
+def test_csv_output_repeats_the_input_lines_exactly_and_adds_the_new_cells(tmp_path, line_end):
+    lines = ["Account ID,Name,Potential,Notes", 'A1,"Acme, Inc.",12.50,1e3', "A2,Beta,7,", 'A3,"Say ""hi""",0.10,x']
+    source = _csv_input(tmp_path, line_end.join(lines) + line_end)
+    frame = _with_results(source.frame)
+    fast = write_tables(tmp_path / "fast.csv", {"Proposed": frame}, source=source)
+    assert fast.read_bytes().decode("utf-8").split("\r\n") == [
+        lines[0] + ",proposed_territory,moved,score,rank",
+        lines[1] + ',"North, East",True,0.25,3',
+        lines[2] + ',"The ""West""",False,,1',
+        lines[3] + ",,True,1e-07,2",
+        "",
+    ]
+    # The same table as pandas writes it, cell by cell (numbers as parsed: 12.5, 1000.0).
+    plain = write_tables(tmp_path / "plain.csv", {"Proposed": frame})
+    assert pd.read_csv(fast, dtype=str).iloc[:, 4:].equals(pd.read_csv(plain, dtype=str).iloc[:, 4:])
+    assert pd.read_csv(fast).iloc[:, :4].equals(pd.read_csv(plain).iloc[:, :4])
+
+
+def test_csv_output_writes_every_cell_when_input_lines_cannot_be_repeated(tmp_path):
+    # A name spanning two lines, semicolons, and a frame that no longer starts with the input's columns.
+    spanning = _csv_input(tmp_path, 'Account ID,Name\nA1,"two\nlines"\nA2,B\nA3,C\n')
+    semicolons = _csv_input(tmp_path, "Account ID;Name\nA1;x\nA2;y\nA3;z\n")
+    for source, frame in ((spanning, _with_results(spanning.frame)), (semicolons, _with_results(semicolons.frame)),
+                          (semicolons, _with_results(semicolons.frame).drop(columns="Name"))):
+        out = write_tables(tmp_path / "out.csv", {"Proposed": frame}, source=source)
+        back = pd.read_csv(out, dtype=str, keep_default_na=False)
+        assert list(back.columns) == list(frame.columns)
+        assert back["proposed_territory"].tolist() == ["North, East", 'The "West"', ""]
+    assert back["Account ID"].tolist() == ["A1", "A2", "A3"]
+
+
 class _Exploding:
     def __str__(self):
         raise RuntimeError("cannot be written")

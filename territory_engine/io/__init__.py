@@ -74,14 +74,16 @@ class CsvSource:
 
     def lines(self) -> list[str] | None:
         """The header line and one line per kept record, without line ends, or None when
-        lines and records do not match one to one (a quoted field holds a line break)."""
-        lines = self.text.split("\n")
+        lines and records do not match one to one (a quoted field holds a line break of the
+        kind that ends lines)."""
+        end = "\r\n" if "\r\n" in self.text else "\n"
+        lines = self.text.split(end)
         if lines and lines[-1] == "":
             lines.pop()
-        if len(lines) != self.records + 1 or "\r" in self.text.replace("\r\n", ""):
+        if len(lines) != self.records + 1:
             return None
         del lines[self.rows + 1:]
-        return [line[:-1] if line.endswith("\r") else line for line in lines]
+        return lines
 
 
 @dataclass(frozen=True)
@@ -479,7 +481,8 @@ def _same_file(a: Path, b: Path) -> bool:
     return os.path.normcase(str(a.resolve())) == os.path.normcase(str(b.resolve()))
 
 
-def write_tables(path: str | os.PathLike, sheets: Mapping[str, pd.DataFrame]) -> Path:
+def write_tables(path: str | os.PathLike, sheets: Mapping[str, pd.DataFrame], *,
+                 source: RawTable | None = None) -> Path:
     """Write tables to a new .xlsx workbook (one sheet each) or a .csv file (the first).
 
     The file is written to a temporary file in the same folder and moved into place when
@@ -493,6 +496,10 @@ def write_tables(path: str | os.PathLike, sheets: Mapping[str, pd.DataFrame]) ->
     sheets : mapping of str to pandas.DataFrame
         Sheet name to table, in the order wanted. Names are made valid for Excel
         (at most 31 characters, none of ``[]:*?/\\``).
+    source : RawTable, optional
+        The CSV table whose columns, unchanged, lead the first table (the input of a
+        rebalance or score). A .csv output then repeats each input line exactly as it was
+        written and adds the remaining columns to it.
 
     Returns
     -------
@@ -519,8 +526,7 @@ def write_tables(path: str | os.PathLike, sheets: Mapping[str, pd.DataFrame]) ->
     tmp = Path(tmp_name)
     try:
         if ext == ".csv":
-            first = next(iter(sheets.values()))
-            first.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\r\n")
+            _write_csv(tmp, next(iter(sheets.values())), source)
         else:
             _write_xlsx(tmp, sheets)
         try:
@@ -535,6 +541,59 @@ def write_tables(path: str | os.PathLike, sheets: Mapping[str, pd.DataFrame]) ->
             pass
         raise
     return out
+
+
+def _write_csv(file: Path, frame: pd.DataFrame, source: RawTable | None) -> None:
+    """Write ``frame`` as CSV (UTF-8, CRLF); input lines are copied when ``source`` allows it."""
+    lines = _source_lines(frame, source)
+    extra = [] if lines is None else [_csv_cells(frame.iloc[:, j]) for j in range(source.frame.shape[1], frame.shape[1])]
+    if lines is None or any(cells is None for cells in extra):
+        frame.to_csv(file, index=False, encoding="utf-8", lineterminator="\r\n")
+        return
+    names = [_csv_text(title) for title in frame.columns[source.frame.shape[1]:]]
+    with open(file, "w", encoding="utf-8", newline="") as out:
+        out.write(",".join([lines[0], *names]) + "\r\n")
+        step = 100_000
+        for start in range(1, len(lines), step):
+            stop = start + step
+            rows = map(",".join, zip(lines[start:stop], *(cells[start - 1:stop - 1] for cells in extra)))
+            out.write("\r\n".join(rows))
+            out.write("\r\n")
+
+
+def _csv_cells(series: pd.Series) -> list[str] | None:
+    """A column's cells as CSV fields (quoted where needed), or None for kinds left to pandas."""
+    kind = series.dtype.kind
+    if kind == "b":
+        return np.where(series.to_numpy(), "True", "False").tolist()
+    if kind in "iu":
+        return [str(v) for v in series.to_numpy().tolist()]
+    if kind == "f":
+        return ["" if v != v else repr(v) for v in series.to_numpy().tolist()]
+    if kind not in "OU" and not isinstance(series.dtype, pd.StringDtype):
+        return None
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if any(not isinstance(u, (str, bool, int)) for u in uniques):
+        return None
+    table = np.array([_csv_text(u) for u in uniques] + [""], dtype=object)
+    return table[codes].tolist()
+
+
+def _csv_text(value: Any) -> str:
+    text = str(value)
+    if any(ch in text for ch in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _source_lines(frame: pd.DataFrame, source: RawTable | None) -> list[str] | None:
+    """The input's lines when ``frame`` starts with all of ``source``'s columns, else None."""
+    if source is None or source.csv is None or source.csv.delimiter != ",":
+        return None
+    width = source.frame.shape[1]
+    if len(frame) != len(source.frame) or list(frame.columns[:width]) != list(source.frame.columns):
+        return None
+    return source.csv.lines()
 
 
 def excel_sheet_name(name: object, taken: Iterable[str] = ()) -> str:
