@@ -282,15 +282,15 @@ def _border_flows(units: _Units, centres_xyz, target, aim, *, rounds: int = 60, 
         if ((load <= hi + 1e-15) & (load >= lo - 1e-15)).all():
             break
         around = assign[nearest]
-        other = np.where(around != assign[:, None], around, -1)
-        votes = np.zeros((u, m), dtype=np.int64)
+        # Border units: a neighbour lies in another territory. Votes are counted on those only.
+        rows = np.flatnonzero(((around != assign[:, None]).any(axis=1)) & movable)
+        if len(rows) == 0:
+            break
+        other = np.where(around[rows] != assign[rows, None], around[rows], -1)
+        votes = np.zeros((len(rows), m), dtype=np.int64)
         for j in range(m):
             votes[:, j] = ((other == other[:, j : j + 1]) & (other[:, j : j + 1] >= 0)).sum(axis=1)
-        border = (votes.max(axis=1) > 0) & movable
-        if not border.any():
-            break
-        rows = np.flatnonzero(border)
-        dest = other[rows, votes[rows].argmax(axis=1)]
+        dest = other[np.arange(len(rows)), votes.argmax(axis=1)]
         src = assign[rows]
         key = src * k + dest
         edges, edge_of = np.unique(key, return_inverse=True)
@@ -337,7 +337,7 @@ def _border_flows(units: _Units, centres_xyz, target, aim, *, rounds: int = 60, 
             units.xyz[rows] - centres_xyz[src], axis=1
         )
         # Units most surrounded by the receiving territory first, then the nearest to it.
-        order = np.lexsort((gap, -votes[rows].max(axis=1), edge_of))
+        order = np.lexsort((gap, -votes.max(axis=1), edge_of))
         w_sorted = weight[rows][order]
         cum = np.cumsum(w_sorted)
         starts = np.searchsorted(edge_of[order], np.arange(e))
