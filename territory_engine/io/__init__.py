@@ -572,11 +572,16 @@ def _csv_cells(series: pd.Series) -> list[str] | None:
         return ["" if v != v else repr(v) for v in series.to_numpy().tolist()]
     if kind not in "OU" and not isinstance(series.dtype, pd.StringDtype):
         return None
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    if any(not isinstance(u, (str, bool, int)) for u in uniques):
+    values = series.to_numpy(dtype=object, copy=True)
+    blank = series.isna().to_numpy()
+    values[blank] = ""
+    try:
+        joined = "\x00".join(values)
+    except TypeError:  # not all text
         return None
-    table = np.array([_csv_text(u) for u in uniques] + [""], dtype=object)
-    return table[codes].tolist()
+    if not any(ch in joined for ch in ',"\r\n'):
+        return values.tolist()
+    return [_csv_text(v) for v in values.tolist()]
 
 
 def _csv_text(value: Any) -> str:
