@@ -145,6 +145,8 @@ def _show(value: Any) -> str:
 
 def _blank_mask(values: np.ndarray) -> np.ndarray:
     """True for None, NaN, pandas NA and empty text (whitespace-only text is caught where it matters)."""
+    if values.dtype == np.float64:
+        return np.isnan(values)
     try:
         with np.errstate(all="ignore"):
             blank = np.equal(values, None) | (values == "") | (values != values)  # NaN, NaT
@@ -226,6 +228,9 @@ def _numbers(values: np.ndarray, *, majority: bool = False, blank: np.ndarray | 
     instead when fewer than half of the non-blank cells are numbers (a text column).
     """
     blank = _blank_mask(values) if blank is None else blank
+    if values.dtype == np.float64:
+        failing = ~np.isfinite(values) & ~blank
+        return np.where(failing, np.nan, values), failing, blank
     kind = pd.api.types.infer_dtype(values, skipna=True)
     if kind in ("boolean", "datetime", "date", "time", "timedelta", "datetime64", "timedelta64") and majority:
         return None
@@ -308,7 +313,11 @@ def _headers_list(frame: pd.DataFrame) -> list[str]:
 
 
 def _columns(frame: pd.DataFrame) -> list[np.ndarray]:
-    return [frame.iloc[:, j].to_numpy(dtype=object) for j in range(frame.shape[1])]
+    """Each column's cells: float64 for a column of numbers (a CSV's), else Python objects."""
+    return [
+        column.to_numpy() if column.dtype == np.float64 else column.to_numpy(dtype=object)
+        for column in (frame.iloc[:, j] for j in range(frame.shape[1]))
+    ]
 
 
 def _empty_table(raw, what: str) -> InputError:
@@ -492,10 +501,12 @@ def validate_accounts(raw) -> AccountTable:
         "account_id": ids, "account_name": names, "lat": lat, "lon": lon, "zip": zips, "state": states,
         "county": counties, "territory": territory, "rep": rep, "locked": locked,
     }
-    out = pd.DataFrame({k: pd.Series(v, dtype=_DTYPES[k]) for k, v in columns.items()})
+    # Column by column: one block each, nothing copied or converted to pandas' string type.
+    out = pd.DataFrame(index=pd.RangeIndex(n))
+    for k, v in columns.items():
+        out[k] = pd.Series(v, dtype=_DTYPES[k], index=out.index, copy=False)
     for name, values in measures.items():
-        out[name] = pd.Series(values, dtype=np.float64)
-    out.index = pd.RangeIndex(n)
+        out[name] = pd.Series(values, dtype=np.float64, index=out.index, copy=False)
     return AccountTable(frame=out, measures=tuple(measures), headers=header_of, source=raw.name)
 
 
