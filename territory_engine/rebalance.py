@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
+import pandas as pd
 from scipy.spatial import cKDTree
 
 from .errors import InfeasibleError, SettingsError
@@ -130,7 +131,7 @@ def _micro_cells(xyz, current, locked, k, size) -> np.ndarray:
         key = (cell[:, 0] * span[1] + cell[:, 1]) * span[2] + cell[:, 2]
         key = key * (int(current.max()) + 2) + (current + 1)
         key = np.where(locked, -1 - np.arange(n), key)
-        _, unit = np.unique(key, return_inverse=True)
+        unit = _codes(key)
         cells = int(unit.max()) + 1
         if cells <= size * 1.3:
             return unit.ravel()
@@ -143,15 +144,20 @@ def _split_heavy(unit, weight, xyz, cap) -> np.ndarray:
     heavy = np.bincount(unit, weight) > cap
     if not heavy.any():
         return unit
-    order = np.lexsort((xyz[:, 0], unit))
+    rows = np.flatnonzero(heavy[unit])
+    order = rows[np.lexsort((xyz[rows, 0], unit[rows]))]
     w = weight[order]
     cum = np.cumsum(w)
     first = np.searchsorted(unit[order], np.arange(unit.max() + 1))
     within = cum - w - np.where(first > 0, cum[np.maximum(first - 1, 0)], 0.0)[unit[order]]
     piece = np.zeros(len(unit), dtype=np.int64)
-    piece[order] = np.where(heavy[unit[order]], np.floor(within / cap), 0).astype(np.int64)
-    _, split = np.unique(unit.astype(np.int64) * (piece.max() + 1) + piece, return_inverse=True)
-    return split.ravel()
+    piece[order] = np.floor(within / cap).astype(np.int64)
+    return _codes(unit.astype(np.int64) * (piece.max() + 1) + piece)
+
+
+def _codes(keys) -> np.ndarray:
+    """Dense codes 0..m-1 of ``keys`` in sorted key order (``np.unique``'s inverse, by hashing)."""
+    return pd.factorize(np.asarray(keys), sort=True)[0]
 
 
 def _as_units(xyz, values, current, locked, blocks, *, k, max_units, target) -> _Units:
@@ -162,8 +168,7 @@ def _as_units(xyz, values, current, locked, blocks, *, k, max_units, target) -> 
         blocks = _split_heavy(blocks, values[:, 0], xyz, 0.05 * target.min())
     if blocks is None:
         return _Units(xyz, values, current, locked, np.arange(n))
-    _, unit = np.unique(np.asarray(blocks), return_inverse=True)
-    unit = unit.ravel()
+    unit = _codes(blocks)
     u = int(unit.max()) + 1
     weight = values[:, 0] + 1e-12
     wsum = np.bincount(unit, weight, minlength=u)
@@ -188,8 +193,8 @@ def _as_units(xyz, values, current, locked, blocks, *, k, max_units, target) -> 
         # The block's current territory: a locked account's, else the one holding most weight.
         k = int(current.max()) + 1
         pair = unit[has].astype(np.int64) * k + current[has]
-        pairs, inverse = np.unique(pair, return_inverse=True)
-        score = np.bincount(inverse.ravel(), weight[has] + 1e6 * locked[has])
+        inverse, pairs = pd.factorize(pair, sort=True)
+        score = np.bincount(inverse, weight[has] + 1e6 * locked[has])
         owner, territory = pairs // k, pairs % k
         best = np.lexsort((-score, owner))
         first = np.ones(len(best), dtype=bool)
