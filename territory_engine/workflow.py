@@ -433,6 +433,9 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     if k > len(ids):
         ids = ids + _new_ids(ids, k - len(ids))
     measures = frame[names].to_numpy(dtype=float)
+    # The accounts' neighbourhood (for interleaving in the summary) does not depend on the
+    # design: it is found on the second core while the engine works.
+    around = _in_background(neighbourhood, frame["lat"].to_numpy(), frame["lon"].to_numpy())
     rep = _rep_facts(plan, ids)
     blocks = _blocks(frame, s.block)
     locked = frame["locked"].to_numpy(dtype=bool) & (current >= 0)
@@ -462,7 +465,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     if fresh and plan.reps is None and (current >= 0).any():
         proposed_index = _match_ids(current, proposed_index, measures @ (weights / weights.sum()), k)
     report("summarising before and after", 1.0)
-    result = _result(plan, ids, current, proposed_index, names, weights, rep, reasons, alignment)
+    result = _result(plan, ids, current, proposed_index, names, weights, rep, reasons, alignment, around())
     if reasons:
         raise InfeasibleError(list(reasons), result=result)
     return result
@@ -522,7 +525,25 @@ def _name_territories(reason: str, ids: list[str]) -> str:
     return re.sub(r"territory #(\d+)", lambda m: f"territory {ids[int(m.group(1))]}", reason)
 
 
-def _result(plan, ids, current, proposed, names, weights, rep, reasons, alignment) -> RebalanceResult:
+def _in_background(function, *args) -> Callable[[], Any]:
+    """Start ``function(*args)`` on another thread; return a call that waits for its result.
+
+    NumPy and SciPy release the GIL in their heavy loops, so this uses a second core.
+    Where threads cannot start (Pyodide), the function runs at once instead.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="territory")
+        future = pool.submit(function, *args)
+    except RuntimeError:
+        value = function(*args)
+        return lambda: value
+    pool.shutdown(wait=False)
+    return future.result
+
+
+def _result(plan, ids, current, proposed, names, weights, rep, reasons, alignment, around) -> RebalanceResult:
     s = plan.settings
     frame = plan.accounts.frame
     k = len(ids)
@@ -532,7 +553,6 @@ def _result(plan, ids, current, proposed, names, weights, rep, reasons, alignmen
                         tolerance=s.tolerance, **rep)
     combined = _combined(frame, names, weights)
     lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
-    around = neighbourhood(lat, lon)
     new_centres = territory_centres(lat, lon, combined, proposed, k)
     old_centres = territory_centres(lat, lon, combined, current, k) if (current >= 0).any() else None
     after, after_overall = territory_summary(frame, proposed, ids, alignment="proposed", centres=new_centres,
