@@ -242,6 +242,41 @@ def _centres_of(xyz, weight, territory, k, previous, *, median: bool) -> np.ndar
     return centre
 
 
+def _deeper_units(xyz, weight, assign, movable, centres_xyz, chosen, e_src, e_dst, remaining, k):
+    """Units that carry the rest of each flow beyond the border layer: from the source
+    territory, those nearest the receiving territory's centre relative to their own.
+
+    Returns ``(units, destinations)``. Every (flow, candidate unit) pair is ranked at once;
+    a unit wanted by two flows from its territory goes with the first.
+    """
+    edges = np.flatnonzero(remaining > 0)
+    if len(edges) == 0:
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
+    free = movable.copy()
+    free[chosen] = False
+    members = np.argsort(assign, kind="stable")
+    members = members[free[members]]
+    bounds = np.searchsorted(assign[members], np.arange(k + 1))
+    src = e_src[edges]
+    sizes = bounds[src + 1] - bounds[src]
+    flow_of = np.repeat(np.arange(len(edges)), sizes)
+    offset = np.arange(len(flow_of)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    pool = members[bounds[src][flow_of] + offset]
+    dst = e_dst[edges][flow_of]
+    gap = (np.linalg.norm(xyz[pool] - centres_xyz[dst], axis=1)
+           - np.linalg.norm(xyz[pool] - centres_xyz[src[flow_of]], axis=1))
+    order = np.lexsort((gap, flow_of))
+    pool, dst, flow_of = pool[order], dst[order], flow_of[order]
+    w = weight[pool]
+    cum = np.cumsum(w)
+    first = np.searchsorted(flow_of, np.arange(len(edges)))
+    before = cum - w - np.where(first > 0, cum[np.maximum(first - 1, 0)], 0.0)[flow_of]
+    pick = np.flatnonzero(before + 0.5 * w <= remaining[edges][flow_of])
+    _, once = np.unique(pool[pick], return_index=True)
+    pick = pick[np.sort(once)]
+    return pool[pick], dst[pick]
+
+
 # --------------------------------------------------------------------------------------
 # Phase 2: price assignment
 # --------------------------------------------------------------------------------------
@@ -354,30 +389,10 @@ def _border_flows(units: _Units, centres_xyz, target, aim, *, rounds: int = 60, 
         # Where a flow is larger than its border layer, the rest comes from deeper units of
         # the source: those nearest the receiving territory's centre relative to their own.
         remaining = flow - np.bincount(edge_of[order][take], w_sorted[take], minlength=e)
-        taken = np.zeros(u, dtype=bool)
-        taken[chosen] = True
-        deeper_units, deeper_to = [], []
-        members = np.argsort(assign, kind="stable")
-        bounds_of = np.searchsorted(assign[members], np.arange(k + 1))
-        for edge in np.flatnonzero(remaining > 0):
-            a_t, b_t = e_src[edge], e_dst[edge]
-            pool = members[bounds_of[a_t] : bounds_of[a_t + 1]]
-            pool = pool[movable[pool] & ~taken[pool]]
-            if len(pool) == 0:
-                continue
-            gap_pool = np.linalg.norm(units.xyz[pool] - centres_xyz[b_t], axis=1) - np.linalg.norm(
-                units.xyz[pool] - centres_xyz[a_t], axis=1
-            )
-            pool = pool[np.argsort(gap_pool, kind="stable")]
-            w_pool = weight[pool]
-            before_pool = np.cumsum(w_pool) - w_pool
-            pick = pool[before_pool + 0.5 * w_pool <= remaining[edge]]
-            taken[pick] = True
-            deeper_units.append(pick)
-            deeper_to.append(np.full(len(pick), b_t))
-        if deeper_units:
-            chosen = np.concatenate([chosen, *deeper_units])
-            to = np.concatenate([to, *deeper_to])
+        deeper, deeper_to = _deeper_units(units.xyz, weight, assign, movable, centres_xyz, chosen,
+                                          e_src, e_dst, remaining, k)
+        chosen = np.concatenate([chosen, deeper])
+        to = np.concatenate([to, deeper_to])
         if len(chosen) == 0:
             break
         assign[chosen] = to
