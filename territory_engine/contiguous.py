@@ -583,26 +583,6 @@ class _State:
         dv = (d[self.pos[nbrs[inside]]] + weights[inside][:, None]).min(axis=0)
         return max(self.diam[j], dv.max())
 
-    def add_estimates(self, blocks: np.ndarray, j: int) -> np.ndarray:
-        """:meth:`add_estimate` of many blocks outside territory ``j`` at once (vectorised)."""
-        graph = self.graph
-        starts = graph.indptr[blocks]
-        counts = graph.indptr[blocks + 1] - starts
-        total = int(counts.sum())
-        offsets = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
-        nbrs = graph.indices[offsets]
-        owner = np.repeat(np.arange(len(blocks)), counts)
-        inside = self.territory[nbrs] == j
-        out = np.full(len(blocks), np.inf)
-        if not inside.any():
-            return out
-        owner = owner[inside]
-        rows = self.dist[j][self.pos[nbrs[inside]]] + graph.data[offsets][inside][:, None]
-        first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-        reach = np.minimum.reduceat(rows, first, axis=0).max(axis=1)
-        out[owner[first]] = np.maximum(self.diam[j], reach)
-        return out
-
     def remove_diameter(self, v: int, nodes: np.ndarray, *, exact: bool = True):
         """Diameter of ``v``'s territory without ``nodes`` (``v`` and the branch it cuts off).
 
@@ -615,8 +595,7 @@ class _State:
         s = len(self.members[j])
         if s <= len(nodes):
             return np.inf, None, True
-        ends = self.ends[j]
-        if not exact and ends[0] >= 0 and not ((nodes == ends[0]).any() or (nodes == ends[1]).any()):
+        if not exact and self.ends[j, 0] >= 0 and not np.isin(self.ends[j], nodes).any():
             # The longest path keeps both ends and can only lengthen: a lower bound in O(1).
             return self.diam[j], None, False
         p = self.pos[v]
@@ -682,7 +661,6 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
     n = graph.n
     tabu_until = np.zeros((n, k), dtype=np.int64)
     add_cache: dict[tuple[int, int], tuple[int, float, int, bool]] = {}
-    estimates: dict[int, tuple[int, dict[int, float]]] = {}
     rem_cache: dict[int, tuple[int, float]] = {}
     best = _score_key(state)
     scale = max(float(np.nanmax(np.where(np.isfinite(state.diam), state.diam, 0))), 1e-9)
@@ -730,13 +708,7 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
             vj = version[j]
             hit = add_cache.get((v, j))
             if hit is None or hit[0] != vj or hit[2] != vi:
-                table = estimates.get(j)
-                if table is None or table[0] != vj:
-                    into = np.unique(blocks[dest == j])
-                    table = (vj, dict(zip(into.tolist(), state.add_estimates(into, j).tolist())))
-                    estimates[j] = table
-                value = table[1].get(v)
-                hit = (vj, state.add_estimate(v, j) if value is None else value, vi, False)
+                hit = (vj, state.add_estimate(v, j), vi, False)
                 add_cache[(v, j)] = hit
             add[c] = hit[1]
             add_exact[c] = hit[3]
