@@ -242,6 +242,24 @@ def _centres_of(xyz, weight, territory, k, previous, *, median: bool) -> np.ndar
     return centre
 
 
+def _votes(labels: np.ndarray) -> np.ndarray:
+    """For each cell of ``labels`` (rows of territory indices, -1 for none), how many cells
+    of its row hold the same territory (0 for -1)."""
+    order = np.argsort(labels, axis=1, kind="stable")
+    ordered = np.take_along_axis(labels, order, axis=1)
+    n, m = ordered.shape
+    new_run = np.ones((n, m), dtype=bool)
+    new_run[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    position = np.broadcast_to(np.arange(m), (n, m))
+    run_start = np.maximum.accumulate(np.where(new_run, position, 0), axis=1)
+    run_end = np.minimum.accumulate(np.where(np.roll(new_run, -1, axis=1) | (position == m - 1), position, m)[:, ::-1],
+                                    axis=1)[:, ::-1]
+    length = np.where(ordered >= 0, run_end - run_start + 1, 0)
+    votes = np.empty_like(length)
+    np.put_along_axis(votes, order, length, axis=1)
+    return votes
+
+
 def _deeper_units(xyz, weight, assign, movable, centres_xyz, chosen, e_src, e_dst, remaining, k):
     """Units that carry the rest of each flow beyond the border layer: from the source
     territory, those nearest the receiving territory's centre relative to their own.
@@ -315,7 +333,7 @@ def _border_flows(units: _Units, centres_xyz, target, aim, *, rounds: int = 60, 
     m = min(neighbours, u - 1)
     if m < 1:
         return assign
-    nearest = cKDTree(units.xyz).query(units.xyz, k=m + 1)[1][:, 1:]
+    nearest = cKDTree(units.xyz, balanced_tree=False, compact_nodes=False).query(units.xyz, k=m + 1)[1][:, 1:]
     hi, lo = target * (1 + aim), target * (1 - aim)
     for _ in range(rounds):
         load = territory_loads(assign, units.values, k)
@@ -327,9 +345,7 @@ def _border_flows(units: _Units, centres_xyz, target, aim, *, rounds: int = 60, 
         if len(rows) == 0:
             break
         other = np.where(around[rows] != assign[rows, None], around[rows], -1)
-        votes = np.zeros((len(rows), m), dtype=np.int64)
-        for j in range(m):
-            votes[:, j] = ((other == other[:, j : j + 1]) & (other[:, j : j + 1] >= 0)).sum(axis=1)
+        votes = _votes(other)
         dest = other[np.arange(len(rows)), votes.argmax(axis=1)]
         src = assign[rows]
         key = src * k + dest
