@@ -432,17 +432,25 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     fresh = s.fresh or k != len(ids)
     if k > len(ids):
         ids = ids + _new_ids(ids, k - len(ids))
+    locked = frame["locked"].to_numpy(dtype=bool) & (current >= 0)
+    held = _locked_territories(current, locked, ids, k)
+    merging = k < len(ids)
+    if merging:
+        # Fewer territories than today: a fresh design in which the territories holding
+        # locked accounts are territories 0, 1, ... of the engine; the other accounts are free.
+        engine_current = np.where(np.isin(current, held), np.searchsorted(held, current), -1)
+    else:
+        engine_current = current
     measures = frame[names].to_numpy(dtype=float)
     # The accounts' neighbourhood (for interleaving in the summary) does not depend on the
     # design: it is found on the second core while the engine works.
     around = _in_background(neighbourhood, frame["lat"].to_numpy(), frame["lon"].to_numpy())
     rep = _rep_facts(plan, ids)
     blocks = _blocks(frame, s.block)
-    locked = frame["locked"].to_numpy(dtype=bool) & (current >= 0)
     try:
         alignment = engine.design(
             frame["lat"].to_numpy(), frame["lon"].to_numpy(), measures, k=k, tolerance=s.tolerance,
-            weights=weights, each_measure=s.balance_each_measure, current=current, locked=locked,
+            weights=weights, each_measure=s.balance_each_measure, current=engine_current, locked=locked,
             bases=rep.get("bases"), capacity=rep.get("capacity"), fresh=fresh,
             disruption_weight=s.disruption_weight, max_moved_share=s.max_moved_share, blocks=blocks,
             method=s.method, seed=s.seed, measure_names=names, progress=progress,
@@ -450,7 +458,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
         reasons: tuple[str, ...] = ()
     except InfeasibleError as error:
         alignment = error.result
-        reasons = tuple(_name_territories(r, ids) for r in error.reasons)
+        reasons = tuple(error.reasons)
     except SettingsError as error:
         if blocks is None:
             raise
@@ -463,9 +471,25 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
                                      is_sheet=False) for p in error.problems]) from None
     proposed_index = alignment.territory
     if fresh and plan.reps is None and (current >= 0).any():
-        proposed_index = _match_ids(current, proposed_index, measures @ (weights / weights.sum()), k)
+        # Each new territory takes the id of the current one it overlaps most; a territory
+        # holding locked accounts keeps their id.
+        labels = np.arange(len(held)) if merging else held
+        mapping = _match_ids(current, proposed_index, measures @ (weights / weights.sum()), k, len(ids),
+                             fixed=(labels, held))
+        if merging:
+            # The k surviving ids first, in the order of the new territories, then the retired ones.
+            order = np.concatenate([mapping, np.setdiff1d(np.arange(len(ids)), mapping)])
+            ids = [ids[i] for i in order]
+            current = np.where(current >= 0, np.argsort(order)[np.maximum(current, 0)], -1)
+            label_ids = ids[:k]
+        else:
+            proposed_index = mapping[proposed_index]
+            label_ids = [ids[i] for i in mapping]
+    else:
+        label_ids = ids[:k]
+    reasons = tuple(_name_territories(r, label_ids) for r in reasons)
     report("summarising before and after", 1.0)
-    result = _result(plan, ids, current, proposed_index, names, weights, rep, reasons, alignment, around())
+    result = _result(plan, ids, current, proposed_index, names, weights, rep, reasons, alignment, around(), k)
     if reasons:
         raise InfeasibleError(list(reasons), result=result)
     return result
@@ -506,17 +530,34 @@ def _blocks(frame: pd.DataFrame, block: str):
     return keys.fillna(alone).astype(str).to_numpy()
 
 
-def _match_ids(current, proposed, weight, k) -> np.ndarray:
-    """Relabel fresh territories so each keeps the id of the current one it overlaps most."""
+def _match_ids(current, proposed, weight, k, count, *, fixed=((), ())) -> np.ndarray:
+    """For each of the ``k`` new territories, the index of the current one (of ``count``)
+    it overlaps most; every new territory gets a different one.
+
+    ``fixed = (labels, indices)``: new territory ``labels[i]`` must get ``indices[i]`` (it
+    holds that territory's locked accounts).
+    """
     from scipy.optimize import linear_sum_assignment
 
-    overlap = np.zeros((k, k))
+    overlap = np.zeros((k, count))
     has = current >= 0
     np.add.at(overlap, (proposed[has], current[has]), weight[has] + 1e-9)
+    labels, indices = (np.asarray(a, dtype=int) for a in fixed)
+    overlap[labels, indices] = overlap.sum() + 1.0
     rows, cols = linear_sum_assignment(-overlap)
     mapping = np.empty(k, dtype=int)
     mapping[rows] = cols
-    return mapping[proposed]
+    return mapping
+
+
+def _locked_territories(current, locked, ids, k) -> np.ndarray:
+    """The current territories holding locked accounts (sorted); at most ``k`` may."""
+    held = np.unique(current[locked & (current >= 0)])
+    if len(held) > k:
+        raise SettingsError(f"territories: {k} territories were asked for, fewer than the {len(held)} territories "
+                            f"with locked accounts ({', '.join(str(ids[t]) for t in held[:10])}); unlock the accounts "
+                            f"of the territories to merge, or ask for at least {len(held)} territories")
+    return held
 
 
 def _name_territories(reason: str, ids: list[str]) -> str:
@@ -543,10 +584,10 @@ def _in_background(function, *args) -> Callable[[], Any]:
     return future.result
 
 
-def _result(plan, ids, current, proposed, names, weights, rep, reasons, alignment, around) -> RebalanceResult:
+def _result(plan, ids, current, proposed, names, weights, rep, reasons, alignment, around, k) -> RebalanceResult:
+    """The result; the proposal uses the first ``k`` of ``ids`` (the rest are retired)."""
     s = plan.settings
     frame = plan.accounts.frame
-    k = len(ids)
     ids_arr = np.array(ids, dtype=object)
     moved = (current >= 0) & (proposed != current)
     summary_args = dict(measures=list(plan.accounts.measures), balance=names, weights=weights,
@@ -554,8 +595,8 @@ def _result(plan, ids, current, proposed, names, weights, rep, reasons, alignmen
     combined = _combined(frame, names, weights)
     lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
     new_centres = territory_centres(lat, lon, combined, proposed, k)
-    old_centres = territory_centres(lat, lon, combined, current, k) if (current >= 0).any() else None
-    after, after_overall = territory_summary(frame, proposed, ids, alignment="proposed", centres=new_centres,
+    old_centres = territory_centres(lat, lon, combined, current, len(ids)) if (current >= 0).any() else None
+    after, after_overall = territory_summary(frame, proposed, ids[:k], alignment="proposed", centres=new_centres,
                                              around=around, **summary_args)
     if old_centres is not None:
         before, before_overall = territory_summary(frame, current, ids, alignment="current", centres=old_centres,
@@ -637,11 +678,13 @@ def _reasons(frame, current, proposed, ids, before, after, bases, tolerance, ali
     for key in pairs:
         a, b, compact = key // 2 // k, key // 2 % k, bool(key % 2)
         parts = []
-        if dev_before[a] > tolerance:
+        retired = a >= len(dev_after)  # fewer territories: a's id is not kept
+        if dev_before[a] > tolerance and not retired:
             parts.append(f"{ids[a]} was {dev_before[a]:+.1%} over its target (now {dev_after[a]:+.1%})")
         if dev_before[b] < -tolerance:
             parts.append(f"{ids[b]} was {dev_before[b]:+.1%} under its target (now {dev_after[b]:+.1%})")
-        why = ("balance: " + "; ".join(parts) if parts
+        why = (f"merge: {ids[a]} is shared out among the {len(dev_after)} territories" if retired
+               else "balance: " + "; ".join(parts) if parts
                else "compactness: nearer the new territory" if compact
                else "balance of neighbouring territories")
         heads.append(f"{ids[a]} -> {ids[b]}; {why}; ")

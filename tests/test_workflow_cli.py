@@ -250,3 +250,85 @@ def test_a_previous_result_can_be_rebalanced_again(demo, tmp_path):
     frame = pd.read_csv(again)
     assert list(frame.columns).count("proposed_territory") == 1
     assert list(frame.columns[-3:]) == ["proposed_territory", "moved", "move_reason"]
+
+
+def test_csv_to_csv_repeats_every_input_line_exactly(tmp_path):
+    frame = pd.read_excel(DEMO, sheet_name="Accounts", engine="calamine", dtype={"ZIP": str}).head(600)
+    frame["Account Name"] = frame["Account Name"] + ", Inc."  # quoted fields
+    frame["Potential"] = frame["Potential"].map(lambda v: f"{v:.2f}")  # trailing zeros: "1200.50"
+    path = tmp_path / "accounts.csv"
+    text = frame.to_csv(index=False, lineterminator="\r\n")
+    path.write_bytes(text.encode("utf-8-sig"))
+    out = tmp_path / "proposed.csv"
+    result = run("rebalance", path, "--territories", 6, "--balance", "potential", "--tolerance", 0.05, "--output", out)
+    assert result.exit_code == 0, result.output
+    written = out.read_bytes().decode("utf-8").split("\r\n")
+    assert written[-1] == "" and len(written) == len(frame) + 2
+    for given, line in zip(text.split("\r\n")[:-1], written):
+        assert line.startswith(given + ","), (given, line)
+    proposed = pd.read_csv(out, dtype={"ZIP": str}, keep_default_na=False)
+    assert list(proposed.columns[-3:]) == ["proposed_territory", "moved", "move_reason"]
+    assert (proposed["ZIP"] == frame["ZIP"]).all()
+    moved = proposed["proposed_territory"] != proposed["Territory"].astype(str)
+    assert moved.any() and (proposed["moved"] == moved).all()
+
+
+def test_csv_numbers_are_numbers_in_an_xlsx_output(tmp_path):
+    frame = pd.read_excel(DEMO, sheet_name="Accounts", engine="calamine", dtype={"ZIP": str}).head(300)
+    path = tmp_path / "accounts.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "scored.xlsx"
+    assert run("score", path, "--output", out).exit_code == 0
+    scored = pd.read_excel(out, sheet_name="Scored accounts", engine="calamine")
+    assert pd.api.types.is_numeric_dtype(scored["Potential"])
+    assert scored["Potential"].sum() == pytest.approx(frame["Potential"].sum())
+    assert pd.read_excel(out, sheet_name="Scored accounts", engine="calamine", dtype=object)["ZIP"].map(type).eq(str).all()
+
+
+def _accounts_csv(tmp_path) -> tuple[Path, pd.DataFrame]:
+    frame = pd.read_excel(DEMO, sheet_name="Accounts", engine="calamine", dtype={"ZIP": str})
+    path = tmp_path / "accounts.csv"
+    frame.to_csv(path, index=False)
+    return path, frame
+
+
+def test_fewer_territories_merge_keeps_locks_and_retires_ids(tmp_path):
+    path, frame = _accounts_csv(tmp_path)
+    held = set(frame.loc[frame["Locked"].astype(bool), "Territory"])
+    assert 0 < len(held) < 10 < frame["Territory"].nunique()
+    out = tmp_path / "ten.xlsx"
+    result = run("rebalance", path, "--territories", 10, "--balance", "potential", "--tolerance", 0.05,
+                 "--output", out)
+    assert result.exit_code == 0, result.output
+    proposed = read_sheet(out, "Proposed alignment")
+    kept = set(proposed["proposed_territory"])
+    assert len(kept) == 10 and kept <= set(frame["Territory"]) and held <= kept
+    locked = proposed["Locked"].astype(bool)
+    assert (proposed.loc[locked, "proposed_territory"] == proposed.loc[locked, "Territory"]).all()
+    load = proposed.groupby("proposed_territory")["Potential"].sum() / proposed["Potential"].sum()
+    assert np.all(np.abs(load * 10 - 1) <= 0.05 + 1e-9)
+    retired = set(frame["Territory"]) - kept
+    from_retired = proposed[proposed["Territory"].isin(retired)]
+    assert from_retired["moved"].astype(bool).all()
+    assert from_retired["move_reason"].str.contains("merge: ").all()
+    summary = read_sheet(out, "Territory summary")
+    assert (summary["alignment"] == "current").sum() == 12 and (summary["alignment"] == "proposed").sum() == 10
+
+
+def test_fewer_territories_than_those_with_locked_accounts_is_a_clear_error(tmp_path):
+    path, frame = _accounts_csv(tmp_path)
+    result = run("rebalance", path, "--territories", 3, "--balance", "potential", "--output", tmp_path / "x.csv")
+    assert result.exit_code == 2
+    held = frame.loc[frame["Locked"].astype(bool), "Territory"].nunique()
+    assert f"fewer than the {held} territories with locked accounts" in result.stderr
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_fresh_design_keeps_locked_accounts_in_their_territory(tmp_path):
+    path, frame = _accounts_csv(tmp_path)
+    out = tmp_path / "fresh.csv"
+    result = run("rebalance", path, "--fresh", "--balance", "potential", "--output", out)
+    assert result.exit_code == 0, result.output
+    proposed = pd.read_csv(out)
+    locked = proposed["Locked"].astype(bool)
+    assert (proposed.loc[locked, "proposed_territory"] == proposed.loc[locked, "Territory"]).all()
