@@ -1076,7 +1076,8 @@ def _bisection(xyz, weight, shares) -> np.ndarray:
 
 def _typical_radius(xyz, k) -> float:
     """Radius (km) of a disc holding 1/k of the accounts' bounding spread."""
-    spread = np.percentile(xyz, 95, axis=0) - np.percentile(xyz, 5, axis=0)
+    low, high = np.percentile(xyz, [5, 95], axis=0)
+    spread = high - low
     spread = np.sort(spread)[::-1][:2]
     area = max(spread[0] * spread[1], spread[0] ** 2 * 1e-3, 1.0)
     return float(np.sqrt(area / (np.pi * k)))
