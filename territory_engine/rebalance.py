@@ -242,22 +242,24 @@ def _centres_of(xyz, weight, territory, k, previous, *, median: bool) -> np.ndar
     return centre
 
 
-def _votes(labels: np.ndarray) -> np.ndarray:
-    """For each cell of ``labels`` (rows of territory indices, -1 for none), how many cells
-    of its row hold the same territory (0 for -1)."""
-    order = np.argsort(labels, axis=1, kind="stable")
-    ordered = np.take_along_axis(labels, order, axis=1)
-    n, m = ordered.shape
-    new_run = np.ones((n, m), dtype=bool)
-    new_run[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
-    position = np.broadcast_to(np.arange(m), (n, m))
-    run_start = np.maximum.accumulate(np.where(new_run, position, 0), axis=1)
-    run_end = np.minimum.accumulate(np.where(np.roll(new_run, -1, axis=1) | (position == m - 1), position, m)[:, ::-1],
-                                    axis=1)[:, ::-1]
-    length = np.where(ordered >= 0, run_end - run_start + 1, 0)
-    votes = np.empty_like(length)
-    np.put_along_axis(votes, order, length, axis=1)
-    return votes
+def _majority_other(other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``other`` (territory indices of a unit's neighbours, -1 for its own): the
+    territory most neighbours are in (the nearest first among ties) and their number."""
+    valid = other >= 0
+    first = other[np.arange(len(other)), valid.argmax(axis=1)]
+    dest, top = first, valid.sum(axis=1)
+    mixed = np.flatnonzero(~((other == first[:, None]) | ~valid).all(axis=1))
+    if len(mixed):
+        # Neighbours in two or more other territories: count each one's votes.
+        o = other[mixed]
+        votes = np.zeros(o.shape, dtype=np.int64)
+        for j in range(o.shape[1]):
+            votes[:, j] = ((o == o[:, j : j + 1]) & (o[:, j : j + 1] >= 0)).sum(axis=1)
+        best = votes.argmax(axis=1)
+        dest, top = dest.copy(), top.copy()
+        dest[mixed] = o[np.arange(len(mixed)), best]
+        top[mixed] = votes[np.arange(len(mixed)), best]
+    return dest, top
 
 
 def _deeper_units(xyz, weight, assign, movable, centres_xyz, chosen, e_src, e_dst, remaining, k):
@@ -345,8 +347,7 @@ def _border_flows(units: _Units, centres_xyz, target, aim, *, rounds: int = 60, 
         if len(rows) == 0:
             break
         other = np.where(around[rows] != assign[rows, None], around[rows], -1)
-        votes = _votes(other)
-        dest = other[np.arange(len(rows)), votes.argmax(axis=1)]
+        dest, votes = _majority_other(other)
         src = assign[rows]
         key = src * k + dest
         edges, edge_of = np.unique(key, return_inverse=True)
@@ -393,7 +394,7 @@ def _border_flows(units: _Units, centres_xyz, target, aim, *, rounds: int = 60, 
             units.xyz[rows] - centres_xyz[src], axis=1
         )
         # Units most surrounded by the receiving territory first, then the nearest to it.
-        order = np.lexsort((gap, -votes.max(axis=1), edge_of))
+        order = np.lexsort((gap, -votes, edge_of))
         w_sorted = weight[rows][order]
         cum = np.cumsum(w_sorted)
         starts = np.searchsorted(edge_of[order], np.arange(e))
