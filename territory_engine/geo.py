@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
-__all__ = ["EARTH_RADIUS_KM", "haversine_km", "to_xyz", "to_latlon", "chord_to_km", "km_to_chord"]
+__all__ = ["EARTH_RADIUS_KM", "QUERY_WORKERS", "haversine_km", "to_xyz", "to_latlon", "chord_to_km", "km_to_chord"]
 
 EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius (IUGG), km."""
+
+QUERY_WORKERS = 1 if sys.platform == "emscripten" else -1
+"""``workers`` for ``scipy.spatial.cKDTree.query``: every core, except in Pyodide (no threads)."""
 
 
 def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:

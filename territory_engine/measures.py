@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .geo import haversine_km, to_latlon, to_xyz
+from .geo import QUERY_WORKERS, haversine_km, to_latlon, to_xyz
 
 __all__ = [
     "territory_loads",
@@ -123,7 +123,8 @@ def neighbourhood(lat, lon, *, neighbours: int = 10, sample: int = 100_000):
         return probe, np.empty((len(probe), 0), dtype=np.intp)
     xyz = to_xyz(lat, lon)
     # An unbalanced tree builds in two thirds of the time and queries as fast here.
-    _, index = cKDTree(xyz, balanced_tree=False, compact_nodes=False).query(xyz[probe], k=neighbours + 1)
+    tree = cKDTree(xyz, balanced_tree=False, compact_nodes=False)
+    _, index = tree.query(xyz[probe], k=neighbours + 1, workers=QUERY_WORKERS)
     index = index.reshape(len(probe), -1)
     # Drop each account itself (not always first when several share a point).
     is_self = index == probe[:, None]

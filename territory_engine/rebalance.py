@@ -51,7 +51,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from .errors import InfeasibleError, SettingsError
-from .geo import chord_to_km, to_latlon, to_xyz
+from .geo import QUERY_WORKERS, chord_to_km, to_latlon, to_xyz
 from .measures import _weiszfeld, territory_loads
 
 __all__ = ["METHODS", "Alignment", "design"]
@@ -335,7 +335,8 @@ def _border_flows(units: _Units, centres_xyz, target, aim, *, rounds: int = 60, 
     m = min(neighbours, u - 1)
     if m < 1:
         return assign
-    nearest = cKDTree(units.xyz, balanced_tree=False, compact_nodes=False).query(units.xyz, k=m + 1)[1][:, 1:]
+    tree = cKDTree(units.xyz, balanced_tree=False, compact_nodes=False)
+    nearest = tree.query(units.xyz, k=m + 1, workers=QUERY_WORKERS)[1][:, 1:]
     hi, lo = target * (1 + aim), target * (1 - aim)
     for _ in range(rounds):
         load = territory_loads(assign, units.values, k)
@@ -419,7 +420,7 @@ def _border_flows(units: _Units, centres_xyz, target, aim, *, rounds: int = 60, 
 def _candidates(units: _Units, centres_xyz, q, *, squared, stickiness, fresh, extra=None) -> _Candidates:
     k = len(centres_xyz)
     q = min(q, k)
-    dist, index = cKDTree(centres_xyz).query(units.xyz, k=q)
+    dist, index = cKDTree(centres_xyz).query(units.xyz, k=q, workers=QUERY_WORKERS)
     if q == 1:
         dist, index = dist[:, None], index[:, None]
     km = chord_to_km(dist)

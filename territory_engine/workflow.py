@@ -442,9 +442,6 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     else:
         engine_current = current
     measures = frame[names].to_numpy(dtype=float)
-    # The accounts' neighbourhood (for interleaving in the summary) does not depend on the
-    # design: it is found on the second core while the engine works.
-    around = _in_background(neighbourhood, frame["lat"].to_numpy(), frame["lon"].to_numpy())
     rep = _rep_facts(plan, ids)
     blocks = _blocks(frame, s.block)
     try:
@@ -489,7 +486,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
         label_ids = ids[:k]
     reasons = tuple(_name_territories(r, label_ids) for r in reasons)
     report("summarising before and after", 1.0)
-    result = _result(plan, ids, current, proposed_index, names, weights, rep, reasons, alignment, around(), k)
+    result = _result(plan, ids, current, proposed_index, names, weights, rep, reasons, alignment, k)
     if reasons:
         raise InfeasibleError(list(reasons), result=result)
     return result
@@ -566,25 +563,7 @@ def _name_territories(reason: str, ids: list[str]) -> str:
     return re.sub(r"territory #(\d+)", lambda m: f"territory {ids[int(m.group(1))]}", reason)
 
 
-def _in_background(function, *args) -> Callable[[], Any]:
-    """Start ``function(*args)`` on another thread; return a call that waits for its result.
-
-    NumPy and SciPy release the GIL in their heavy loops, so this uses a second core.
-    Where threads cannot start (Pyodide), the function runs at once instead.
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    try:
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="territory")
-        future = pool.submit(function, *args)
-    except RuntimeError:
-        value = function(*args)
-        return lambda: value
-    pool.shutdown(wait=False)
-    return future.result
-
-
-def _result(plan, ids, current, proposed, names, weights, rep, reasons, alignment, around, k) -> RebalanceResult:
+def _result(plan, ids, current, proposed, names, weights, rep, reasons, alignment, k) -> RebalanceResult:
     """The result; the proposal uses the first ``k`` of ``ids`` (the rest are retired)."""
     s = plan.settings
     frame = plan.accounts.frame
@@ -594,6 +573,7 @@ def _result(plan, ids, current, proposed, names, weights, rep, reasons, alignmen
                         tolerance=s.tolerance, **rep)
     combined = _combined(frame, names, weights)
     lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
+    around = neighbourhood(lat, lon)
     new_centres = territory_centres(lat, lon, combined, proposed, k)
     old_centres = territory_centres(lat, lon, combined, current, len(ids)) if (current >= 0).any() else None
     after, after_overall = territory_summary(frame, proposed, ids[:k], alignment="proposed", centres=new_centres,
