@@ -177,6 +177,10 @@ def _text_value(value: Any) -> str | None:
     return str(value).strip() or None
 
 
+_EDGE_SPACE = re.compile(r"(?:^|\n)\s|\s(?:\n|$)")
+"""White space at the start or end of any line of IDs joined by line breaks."""
+
+
 def _as_text(values: np.ndarray, *, unique: bool = False) -> np.ndarray:
     """Cells as stripped text (numbers like 3.0 as "3"), None for blank; object array.
 
@@ -189,7 +193,13 @@ def _as_text(values: np.ndarray, *, unique: bool = False) -> np.ndarray:
     if kind == "empty":
         return np.full(len(values), None, dtype=object)
     if kind == "string" and unique:
-        out = np.empty(len(values), dtype=object)
+        blank = _blank_mask(values)
+        out = values.copy()
+        out[blank] = None
+        present = out[~blank]
+        joined = "\n".join(present.tolist()) if len(present) else ""
+        if _EDGE_SPACE.search(joined) is None:
+            return out  # nothing to strip: the common case, checked on one joined string
         out[:] = [(v.strip() or None) if type(v) is str else None for v in values]
         return out
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
