@@ -31,7 +31,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from ..columns import ACCOUNT_SYNONYMS, REP_SYNONYMS, normalise_header
+from ..columns import ACCOUNT_SYNONYMS, OUTPUT_COLUMNS, REP_SYNONYMS, normalise_header
 from ..errors import InputError, Problem, column_letter
 
 __all__ = [
@@ -390,13 +390,15 @@ def _read_csv(file: Path, *, role: str) -> RawTable:
 
 
 _TEXT_HEADERS = frozenset(
-    normalise_header(option)
-    for synonyms in (ACCOUNT_SYNONYMS, REP_SYNONYMS)
-    for name, options in synonyms.items()
-    if name not in ("lat", "lon", "capacity")
-    for option in (name, *options)
+    [normalise_header(option)
+     for synonyms in (ACCOUNT_SYNONYMS, REP_SYNONYMS)
+     for name, options in synonyms.items()
+     if name not in ("lat", "lon", "capacity")
+     for option in (name, *options)]
+    + [normalise_header(name) for name in OUTPUT_COLUMNS if name != "moved"]
 )
-"""Normalised headers of columns that hold codes or labels, never numbers."""
+"""Normalised headers of columns that hold codes or labels, never numbers (also a
+previous result's proposed territory and move reason)."""
 
 
 def _whole_numbers(series: pd.Series) -> bool:
