@@ -414,6 +414,10 @@ def _border_flows(units: _Units, centres_xyz, target, aim, *, rounds: int = 60, 
         if len(chosen) == 0:
             break
         assign[chosen] = to
+        if weight[chosen].sum() < 0.5 * flow.sum():
+            # The flows left are finer than whole units: later rounds would move a handful
+            # each. Repair finishes the balance.
+            break
     return assign
 
 
