@@ -213,6 +213,24 @@ def test_no_traceback_from_a_real_process(tmp_path):
     assert process.stderr.startswith("error:")
 
 
+def test_a_real_process_writes_everything_and_exits_with_the_right_code(tmp_path):
+    # The command leaves with os._exit: what it printed and wrote must all be there.
+    path, frame = _accounts_csv(tmp_path)
+    out = tmp_path / "proposed.csv"
+    command = [sys.executable, "-m", "territory_engine.cli", "rebalance", str(path), "--balance", "potential",
+               "--output", str(out)]
+    process = subprocess.run(command, capture_output=True, text=True)
+    assert process.returncode == 0, process.stderr
+    assert process.stdout.splitlines()[-1] == f"wrote {out}"
+    assert len(pd.read_csv(out)) == len(frame)
+    lumpy = tmp_path / "lumpy.csv"
+    frame.assign(Potential=np.where(np.arange(len(frame)) == 0, 1e12, frame["Potential"])).to_csv(lumpy, index=False)
+    process = subprocess.run(command[:4] + [str(lumpy)] + command[5:-1] + [str(tmp_path / "best.csv")],
+                             capture_output=True, text=True)
+    assert process.returncode == 3 and "balance impossible" in process.stderr
+    assert len(pd.read_csv(tmp_path / "best.csv")) == len(frame)
+
+
 def test_accounts_without_any_territory_get_new_ones(tmp_path):
     frame = pd.read_excel(DEMO, sheet_name="Accounts", engine="calamine", dtype={"ZIP": str})
     path = tmp_path / "new.csv"

@@ -519,7 +519,7 @@ def part3(p1: list[dict], *, time_limit: float, folder: Path) -> list[dict]:
             if script.exists():
                 command = [str(script), "rebalance", *args]
             else:
-                command = [sys.executable, "-c", "from territory_engine.cli import main; main()",
+                command = [sys.executable, "-c", "from territory_engine.cli import entry; entry()",
                            "rebalance", *args]
             log("part 3: " + " ".join(Path(c).name if i == 0 else c for i, c in enumerate(command)) + " ...")
             child = fresh_child(CHILD_COMMAND.format(command=command, timeout=time_limit))
