@@ -212,7 +212,9 @@ def rebalance(input: str, output: str, territories, balance, weights, each, tole
             step("reading", 0.0)
             tables = _inputs(input, bases)
             try:
-                result = workflow.rebalance(tables, flags, progress=progress)
+                # A CSV output holds the proposal only: no balance table, so no interleaving.
+                result = workflow.rebalance(tables, flags, progress=progress,
+                                            interleaving=Path(output).suffix.lower() != ".csv")
             except InfeasibleError as error:
                 step("writing", 1.0)
                 path = _write(output, error.result.to_sheets(), *inputs, source=tables.accounts)

@@ -76,6 +76,10 @@ def test_rebalance_writes_every_input_column_plus_the_proposal(demo, tmp_path):
     assert (summary["alignment"] == "proposed").sum() == 12
     moves = read_sheet(out, "Moves")
     assert len(moves) == moved.sum()
+    balance = read_sheet(out, "Balance").set_index("alignment")
+    assert balance.loc["proposed", "largest deviation"] <= 0.05 + 1e-9
+    assert 0 <= balance.loc["proposed", "interleaving share"] <= 0.05
+    assert balance.loc["proposed", "moved accounts"] == moved.sum()
     settings = read_sheet(out, "Settings used").set_index("key")["value"]
     assert str(settings["tolerance"]) == "0.05"
     assert settings["balance"] == "potential,workload"
