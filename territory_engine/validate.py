@@ -177,8 +177,16 @@ def _text_value(value: Any) -> str | None:
     return str(value).strip() or None
 
 
-_EDGE_SPACE = re.compile(r"(?:^|\n)\s|\s(?:\n|$)")
-"""White space at the start or end of any line of IDs joined by line breaks."""
+_RARE_SPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace() and c not in " \t\n\r")
+"""White space that ``str.strip`` removes besides space, tab and line ends."""
+
+
+def _needs_strip(joined: str) -> bool:
+    """Whether some line of ``joined`` (texts joined by line breaks) starts or ends with
+    white space; substring searches instead of a scan in Python (conservative for rare spaces)."""
+    return (joined[:1].isspace() or joined[-1:].isspace()
+            or any(pair in joined for pair in (" \n", "\n ", "\t\n", "\n\t", "\r\n", "\n\r", "\n\n"))
+            or any(c in joined for c in _RARE_SPACE))
 
 
 def _as_text(values: np.ndarray, *, unique: bool = False) -> np.ndarray:
@@ -198,7 +206,7 @@ def _as_text(values: np.ndarray, *, unique: bool = False) -> np.ndarray:
         out[blank] = None
         present = out[~blank]
         joined = "\n".join(present.tolist()) if len(present) else ""
-        if _EDGE_SPACE.search(joined) is None:
+        if not _needs_strip(joined):
             return out  # nothing to strip: the common case, checked on one joined string
         out[:] = [(v.strip() or None) if type(v) is str else None for v in values]
         return out

@@ -245,6 +245,18 @@ def test_an_empty_table_is_reported():
     assert "no account rows" in problem.message and problem.source == "Accounts"
 
 
+@pytest.mark.parametrize("space", [" ", "\t", "\xa0", "\u3000", "\r"])
+def test_ids_and_names_lose_white_space_at_their_edges(space):
+    frame = pd.DataFrame({"Account ID": ["A1", f"A2{space}", "A3"], "Account Name": [f"{space}Acme", "Beta", "C"],
+                          "Latitude": [40.0, 41.0, 42.0], "Longitude": [-75.0, -74.0, -73.0]})
+    table = validate_accounts(RawTable("Accounts", frame, True, ""))
+    assert table.frame["account_id"].tolist() == ["A1", "A2", "A3"]
+    assert table.frame["account_name"].tolist() == ["Acme", "Beta", "C"]
+    frame.loc[2, "Account ID"] = f"{space}A1"
+    problem = _problems(validate_accounts, RawTable("Accounts", frame, True, ""))[0]
+    assert "duplicate account ID 'A1', first used on row 2" in problem.message
+
+
 def test_frames_from_the_addin_with_nan_for_blanks_are_accepted():
     frame = pd.DataFrame({"Account ID": ["A1", "A2"], "Latitude": [40.0, 41.0], "Longitude": [-75.0, -74.0],
                           "Potential": [1.5, float("nan")], "Territory": ["T1", float("nan")]})
