@@ -30,6 +30,10 @@ The method ``"balanced"`` works in phases, each named after the literature it dr
    moves of units to a nearer territory that keep every band, a first-improvement local
    search in the spirit of Ríos-Mercado & Fernández (2009). When realigning, the current
    territory's cost carries a stickiness bonus of ``disruption_weight`` territory radii.
+6. **A second opinion** (realigning, up to ``max_units`` accounts): when the realignment
+   moved more than twice the least any balanced alignment must move (a map far out of
+   balance, whose excess crosses several borders), a fresh design whose territories keep
+   the ids of the current ones they overlap most is tried, and kept if it moves less.
 
 ``"lagrangian"`` is the plain baseline the benchmark compares against: the price
 assignment with squared distances and centroid centres (a balanced k-means/transportation
@@ -1015,6 +1019,23 @@ def design(
             "blocks, move cap) for this tolerance: raise it, unlock accounts or use smaller blocks"
         )
     latlon = to_latlon(centres)
+    if realign and method == "balanced" and within and n <= max_units:
+        # On a map far out of balance, moving the excess border by border can move more
+        # than a fresh design whose territories keep the ids they overlap most. Try one
+        # when the realignment moved more than twice the unavoidable minimum.
+        fresh_try = _fresh_with_current_ids(
+            lat, lon, raw, territory, current, locked, values, target, tolerance, capacity, k,
+            dict(weights=weights, each_measure=each_measure, bases=bases, capacity=capacity, blocks=blocks,
+                 seed=seed, measure_names=measure_names, max_units=max_units, tolerance=tolerance),
+        )
+        if fresh_try is not None and (max_moved_share >= 1.0 or float(
+                np.mean((current >= 0) & (fresh_try[0] != current))) <= max_moved_share + 1e-12):
+            territory, latlon, extra_iterations = fresh_try
+            iterations += extra_iterations
+            load = territory_loads(territory, values, k)
+            deviation = load / target - 1
+            max_dev = float(np.abs(deviation).max())
+            moved_reason = _move_kinds(territory, current, values[:, 0], k, target[:, 0], tolerance)
     report("done", 1.0)
     result = Alignment(
         territory=territory,
@@ -1034,6 +1055,46 @@ def design(
     if not within:
         raise InfeasibleError(list(result.reasons), result=result)
     return result
+
+
+def _fresh_with_current_ids(lat, lon, raw, territory, current, locked, values, target, tolerance, capacity, k,
+                            options) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """A fresh design that moves less of the balance measure than ``territory`` does, or None.
+
+    Tried only when ``territory`` moved more than twice the least any balanced alignment
+    must move. The fresh territories take the ids of the current ones they overlap most
+    (territories holding locked accounts keep theirs); with unequal capacities and no rep
+    bases the ids cannot be exchanged, so none is tried.
+    Returns ``(territory, centres as lat/lon, iterations)``.
+    """
+    weight = values[:, 0]
+    has = current >= 0
+    moved = float(weight[has & (territory != current)].sum())
+    excess = np.maximum(territory_loads(current, weight, k) - target[:, 0] * (1 + tolerance), 0.0).sum()
+    bases = options["bases"]
+    if moved <= 2 * excess or (bases is None and np.ptp(capacity) > 0):
+        return None
+    try:
+        other = design(lat, lon, raw, k=k, current=current, locked=locked, fresh=True, **options)
+    except InfeasibleError:
+        return None
+    proposal, centres = other.territory, other.centres
+    if bases is None:
+        overlap = np.zeros((k, k))
+        np.add.at(overlap, (proposal[has], current[has]), weight[has] + 1e-12)
+        held = np.unique(current[locked])
+        overlap[held, held] = overlap.sum() + 1.0  # locked accounts keep their territory's label
+        from scipy.optimize import linear_sum_assignment
+
+        rows, cols = linear_sum_assignment(-overlap)
+        mapping = np.empty(k, dtype=int)
+        mapping[rows] = cols
+        proposal = mapping[proposal]
+        centres = np.empty_like(centres)
+        centres[mapping] = other.centres
+    if float(weight[has & (proposal != current)].sum()) >= moved:
+        return None
+    return proposal, centres, other.iterations
 
 
 def _bisection(xyz, weight, shares) -> np.ndarray:

@@ -354,3 +354,25 @@ def test_fresh_design_keeps_locked_accounts_in_their_territory(tmp_path):
     proposed = pd.read_csv(out)
     locked = proposed["Locked"].astype(bool)
     assert (proposed.loc[locked, "proposed_territory"] == proposed.loc[locked, "Territory"]).all()
+
+
+def test_realigning_a_map_far_out_of_balance_moves_no_more_than_a_fresh_design(tmp_path):
+    # Metros two to three times over their share: moving the excess border by border would
+    # move more than a fresh design whose territories keep the ids they overlap most.
+    sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
+    from instances import make_instance, write_csv
+
+    path = write_csv(make_instance(10_000, 50, seed=7), tmp_path / "accounts.csv")
+    shares = {}
+    for mode in ("realign", "fresh"):
+        out = tmp_path / f"{mode}.csv"
+        flags = ["--fresh"] if mode == "fresh" else []
+        result = run("rebalance", path, "--territories", 50, "--balance", "potential", *flags, "--output", out)
+        assert result.exit_code == 0, result.output
+        frame = pd.read_csv(out)
+        moved = frame["proposed_territory"] != frame["Territory"]
+        assert (frame["moved"] == moved).all()
+        shares[mode] = frame.loc[moved, "Potential"].sum() / frame["Potential"].sum()
+        load = frame.groupby("proposed_territory")["Potential"].sum() / frame["Potential"].sum()
+        assert len(load) == 50 and np.all(np.abs(load * 50 - 1) <= 0.05 + 1e-9)
+    assert shares["realign"] <= shares["fresh"] + 1e-9
