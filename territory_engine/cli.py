@@ -236,7 +236,8 @@ def _echo_rebalance(result: workflow.RebalanceResult, path: Path) -> None:
         before = result.balance.iloc[0]
         click.echo(f"{result.facts['territories']} territories; largest deviation {before['largest deviation']:.1%} -> "
                    f"{after['largest deviation']:.1%}; moved {after['moved accounts']} accounts "
-                   f"({after['moved share of balance measure']:.1%} of the balance measure); compactness "
+                   f"({after['moved share of balance measure']:.1%} of the balance measure, at least "
+                   f"{after['least share that had to move']:.1%} had to); compactness "
                    f"{before['weighted compactness km']:.1f} -> {after['weighted compactness km']:.1f} km")
     click.echo(f"wrote {path}")
 

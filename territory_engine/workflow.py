@@ -590,9 +590,12 @@ def _result(plan, ids, current, proposed, names, weights, rep, reasons, alignmen
         before, before_overall = after.iloc[:0], {}
     after_overall["moved accounts"] = int(moved.sum())
     after_overall["moved share of balance measure"] = moved_share(current, proposed, combined)
+    after_overall["least share that had to move"] = _least_moved_share(current, combined, k, len(ids), s.tolerance,
+                                                                       rep.get("capacity"))
     if before_overall:
         before_overall["moved accounts"] = 0
         before_overall["moved share of balance measure"] = 0.0
+        before_overall["least share that had to move"] = 0.0
     reason_text = _reasons(frame, current, proposed, ids, before, after, rep.get("bases"), s.tolerance, alignment,
                            old_centres, new_centres)
     # A previous result used as input: its proposal columns are replaced, not duplicated.
@@ -619,6 +622,18 @@ def _result(plan, ids, current, proposed, names, weights, rep, reasons, alignmen
         reasons=reasons,
         facts=facts,
     )
+
+
+def _least_moved_share(current, combined, k, count, tolerance, capacity=None) -> float:
+    """The least share of the balance measure any alignment within the tolerance must move:
+    the load of each current territory above its band (all of it for a retired id)."""
+    if not (current >= 0).any():
+        return 0.0
+    share = np.ones(k) if capacity is None else np.asarray(capacity, dtype=float)[:k]
+    target = np.zeros(count)
+    target[:k] = combined.sum() * share / share.sum()
+    load = territory_loads(current, combined, count)
+    return float(np.maximum(load - target * (1 + tolerance), 0.0).sum() / max(combined.sum(), 1e-300))
 
 
 def _combined(frame, names, weights) -> np.ndarray:

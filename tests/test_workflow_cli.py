@@ -80,6 +80,8 @@ def test_rebalance_writes_every_input_column_plus_the_proposal(demo, tmp_path):
     assert balance.loc["proposed", "largest deviation"] <= 0.05 + 1e-9
     assert 0 <= balance.loc["proposed", "interleaving share"] <= 0.05
     assert balance.loc["proposed", "moved accounts"] == moved.sum()
+    least = balance.loc["proposed", "least share that had to move"]
+    assert 0 < least <= balance.loc["proposed", "moved share of balance measure"]
     settings = read_sheet(out, "Settings used").set_index("key")["value"]
     assert str(settings["tolerance"]) == "0.05"
     assert settings["balance"] == "potential,workload"
@@ -335,6 +337,9 @@ def test_fewer_territories_merge_keeps_locks_and_retires_ids(tmp_path):
     assert from_retired["move_reason"].str.contains("merge: ").all()
     summary = read_sheet(out, "Territory summary")
     assert (summary["alignment"] == "current").sum() == 12 and (summary["alignment"] == "proposed").sum() == 10
+    # Every account of a retired territory had to move.
+    least = read_sheet(out, "Balance").set_index("alignment").loc["proposed", "least share that had to move"]
+    assert least >= from_retired["Potential"].sum() / proposed["Potential"].sum() - 1e-9
 
 
 def test_fewer_territories_than_those_with_locked_accounts_is_a_clear_error(tmp_path):
