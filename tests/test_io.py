@@ -425,3 +425,21 @@ def test_any_text_comes_back_from_xlsx_exactly_as_written(tmp_path, texts):
 def test_whitespace_is_text_not_an_empty_row(tmp_path):
     out = write_tables(tmp_path / "spaces.xlsx", {"Accounts": pd.DataFrame({"Text": ["a", " "]})})
     assert read_tables(out)["accounts"].frame["Text"].tolist() == ["a", " "]
+
+
+def test_a_windows_csv_is_repeated_as_utf8_text(tmp_path):
+    path = tmp_path / "accounts.csv"
+    path.write_bytes("Account ID;Name;Potential\r\nA1;Café Zoë;12,5\r\nA2;Über;3\r\n".encode("cp1252"))
+    source = read_tables(path)["accounts"]
+    frame = source.frame.assign(moved=[True, False])
+    out = write_tables(tmp_path / "out.csv", {"Proposed": frame}, source=source)
+    back = pd.read_csv(out, dtype=str)
+    assert back["Name"].tolist() == ["Café Zoë", "Über"] and back["moved"].tolist() == ["True", "False"]
+
+
+def test_csv_lines_with_a_line_break_inside_quotes_of_a_windows_file_are_repeated(tmp_path):
+    text = 'Account ID,Note\r\nA1,"two\nlines"\r\nA2,plain\r\n'
+    source = _csv_input(tmp_path, text)
+    assert source.csv.lines() == ["Account ID,Note", 'A1,"two\nlines"', "A2,plain"]
+    out = write_tables(tmp_path / "out.csv", {"P": source.frame.assign(moved=[True, False])}, source=source)
+    assert out.read_bytes().decode("utf-8") == 'Account ID,Note,moved\r\nA1,"two\nlines",True\r\nA2,plain,False\r\n'
