@@ -61,6 +61,11 @@ The method has three phases, named after those papers:
    worst territory (the most out of balance, or else the one with the largest diameter)
    and one to three neighbours are dissolved and regrown as priced graph-Voronoi cells
    around new far-apart seeds, as in phase 1; the tabu search then continues from there.
+   Rounds are short (``60 + n / k`` moves without improvement), so that many restarts fit
+   in the budget. When the alignment is in balance and three rounds in a row bring no
+   improvement, the search starts again from a fresh construction (within the first 70%
+   of the time budget, and only when nothing is locked or given), keeping the best
+   alignment found (a multi-start).
 
 The search stops after ``time_limit_s`` seconds or ``max_iterations`` moves, whichever
 comes first; for a given seed and a given iteration budget the result does not depend on
@@ -103,6 +108,11 @@ diameter at the start of a round) and its factor per move (strategic oscillation
 
 _SOFT = 0.3
 """Weight of the excess over the soft band, relative to the excess over the tolerance."""
+
+_STAGNANT_ROUNDS = 3
+_FRESH_SHARE = 0.7
+"""Rounds without improvement in balance before a fresh construction, and the share of the
+time budget after which none starts."""
 
 
 @dataclass(frozen=True)
@@ -1586,18 +1596,25 @@ def design_contiguous(
             candidate = _State(graph, again, measures, inv_target, tolerance, k)
             if _score_key(candidate)[0] < _score_key(state)[0]:
                 state = candidate
+    # The best alignment of the whole search, and the best since the last fresh start
+    # (the base of the destroy-and-regrow restarts).
     best: dict = {}
+    local: dict = {}
 
     def on_best(s: _State):
         key = _score_key(s)
-        if "key" not in best or key < best["key"]:
-            best["key"] = key
-            best["territory"] = s.territory.copy()
+        for record in (best, local):
+            if "key" not in record or key < record["key"]:
+                record["key"] = key
+                record["territory"] = s.territory.copy()
 
     on_best(state)
     iterations = 0
     rounds = 0
     idle = 0
+    stagnant = 0
+    local_before = local["key"]
+    fresh = initial is None and not fixed.any()
     while k > 1 and idle < 3 and iterations < max_iterations and time.perf_counter() < deadline:
         moves = _tabu_search(
             state,
@@ -1621,14 +1638,33 @@ def design_contiguous(
         idle = idle + 1 if moves == 0 else 0
         if iterations >= max_iterations or time.perf_counter() >= deadline:
             break
-        restart = best["territory"]
-        if best["key"][0] > 0:
+        stagnant = 0 if local["key"] < local_before else stagnant + 1
+        if (
+            fresh
+            and stagnant >= _STAGNANT_ROUNDS
+            and local["key"][0] <= 0
+            and time.perf_counter() < started + _FRESH_SHARE * float(time_limit_s)
+        ):
+            # In balance and stuck: start again from a fresh construction (a multi-start;
+            # the best alignment is kept).
+            weight = unit_share + 1e-12
+            seeds = _kmeans_seeds(coords, weight, k, rng) if coords is not None else _farthest_seeds(adjacency, k, rng)
+            again = _priced_voronoi(graph, adjacency, seeds, unit_share, targets, fixed, locked, k, tolerance)
+            state = _State(graph, again, measures, inv_target, tolerance, k)
+            local.clear()
+            on_best(state)
+            local_before = local["key"]
+            stagnant = 0
+            continue
+        local_before = local["key"]
+        restart = local["territory"]
+        if local["key"][0] > 0:
             # Out of balance: repair by the balance search, then by ejection chains.
             repaired = _balance_search(
                 graph, restart, measures, inv_target, tolerance, movable, k, rng, deadline=deadline, max_moves=400
             )
             state = _State(graph, repaired, measures, inv_target, tolerance, k)
-            if _score_key(state)[0] < best["key"][0] - 1e-12:
+            if _score_key(state)[0] < local["key"][0] - 1e-12:
                 iterations += 1
                 on_best(state)
                 continue

@@ -112,6 +112,21 @@ def test_search_improves_on_the_construction():
     assert (not short.feasible) or long.objective <= short.objective + 1e-9
 
 
+def test_more_moves_never_give_a_worse_alignment():
+    # The search restarts from fresh constructions when stuck; the best alignment found
+    # before a restart must survive it, so a longer run (the same moves, then more) can
+    # only match or beat a shorter one.
+    adjacency, points = delaunay(150, seed=4)
+    measures = np.random.default_rng(4).random((150, 3)) + 0.5
+    results = [
+        design_contiguous(adjacency, measures, k=5, coords=points, seed=2, time_limit_s=120, max_iterations=budget)
+        for budget in (200, 800, 2000)
+    ]
+    assert all(r.feasible for r in results)
+    objectives = [r.objective for r in results]
+    assert objectives == sorted(objectives, reverse=True)
+
+
 @pytest.mark.parametrize("graph_seed", range(6))
 def test_tree_like_graph_gets_every_measure_in_balance(graph_seed):
     # A balanced connected alignment exists (the quadrants); on a graph this sparse most
