@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from . import rebalance as engine
 from . import workflow
 from .errors import InfeasibleError, InputError, TerritoryError
 
@@ -240,6 +241,10 @@ def _echo_rebalance(result: workflow.RebalanceResult, path: Path) -> None:
                    f"{after['least share that had to move']:.1%} had to); compactness "
                    f"{before['weighted compactness km']:.1f} -> {after['weighted compactness km']:.1f} km")
     click.echo(f"wrote {path}")
+    if (len(result.balance) > 1 and not result.facts.get("fresh") and len(result.proposed) > engine.MAX_UNITS
+            and after["moved share of balance measure"] > 2 * after["least share that had to move"] > 0):
+        click.echo("note: this map was far out of balance; a fresh design (--fresh) keeps the current ids and "
+                   "may move fewer accounts")
 
 
 

@@ -65,6 +65,11 @@ METHODS = ("balanced", "lagrangian")
 Progress = Callable[[str, float], None]
 
 
+MAX_UNITS = 150_000
+"""Above this many accounts, :func:`design` works on small grid cells of accounts (and a
+realignment tries no fresh second opinion)."""
+
+
 @dataclass(frozen=True)
 class Alignment:
     """A proposed alignment and its balance.
@@ -818,7 +823,7 @@ def design(
     method: str = "balanced",
     seed: int = 0,
     measure_names=None,
-    max_units: int = 150_000,
+    max_units: int = MAX_UNITS,
     progress: Progress | None = None,
 ) -> Alignment:
     """Assign every account to one of ``k`` territories, balanced within ``tolerance``.

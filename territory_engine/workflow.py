@@ -491,6 +491,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     reasons = tuple(_name_territories(r, label_ids) for r in reasons)
     report("summarising before and after", 1.0)
     result = _result(plan, ids, current, proposed_index, names, weights, rep, reasons, alignment, k, interleaving)
+    result.facts["fresh"] = fresh
     if reasons:
         raise InfeasibleError(list(reasons), result=result)
     return result

@@ -381,3 +381,21 @@ def test_realigning_a_map_far_out_of_balance_moves_no_more_than_a_fresh_design(t
         load = frame.groupby("proposed_territory")["Potential"].sum() / frame["Potential"].sum()
         assert len(load) == 50 and np.all(np.abs(load * 50 - 1) <= 0.05 + 1e-9)
     assert shares["realign"] <= shares["fresh"] + 1e-9
+
+
+def test_above_the_unit_limit_a_map_far_out_of_balance_gets_a_note_about_fresh_designs(tmp_path, monkeypatch):
+    import territory_engine.rebalance as engine
+
+    sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
+    from instances import make_instance, write_csv
+
+    # Realignment moves 36.5% of the potential here, where at least 11.8% had to move.
+    path = write_csv(make_instance(10_000, 50, seed=1), tmp_path / "accounts.csv")
+    monkeypatch.setattr(engine, "MAX_UNITS", 5_000)  # the command's view of the limit only
+    args = ["rebalance", path, "--territories", 50, "--balance", "potential"]
+    realign = run(*args, "--output", tmp_path / "a.csv")
+    assert realign.exit_code == 0 and "note: this map was far out of balance" in realign.stdout
+    fresh = run(*args, "--fresh", "--output", tmp_path / "b.csv")
+    assert fresh.exit_code == 0 and "note:" not in fresh.stdout
+    monkeypatch.setattr(engine, "MAX_UNITS", 150_000)
+    assert "note:" not in run(*args, "--output", tmp_path / "c.csv").stdout
