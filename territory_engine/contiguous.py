@@ -111,8 +111,8 @@ _SOFT = 0.3
 
 _STAGNANT_ROUNDS = 3
 _FRESH_SHARE = 0.7
-"""Rounds without improvement in balance before a fresh construction, and the share of the
-time budget after which none starts."""
+"""Rounds in a row without improvement (with the alignment in balance) before a fresh
+construction, and the share of the time budget after which none starts."""
 
 
 @dataclass(frozen=True)
@@ -1623,8 +1623,8 @@ def design_contiguous(
             max_iterations=max_iterations - iterations,
             deadline=deadline,
             penalty=2.0,
-            # Short rounds: more restarts from the best alignment, each with a fresh destroy
-            # and regrow, beat longer tabu walks within the same time (DTDP group1, 10 s).
+            # Short rounds: more destroy-and-regrow restarts, which beat longer tabu walks
+            # within the same time (DTDP group1, 10 s).
             stall_limit=60 + n // k,
             on_best=on_best,
         )
