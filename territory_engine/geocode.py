@@ -31,6 +31,8 @@ def normalise_zip(value: object) -> str | None:
     ``"04575"``; None, NaN and blank text give None. Anything else is returned as stripped
     text, unchanged, so that validation can report it as an unknown ZIP.
     """
+    if type(value) is str and len(value) == 5 and value.isdigit():
+        return value  # the common case, already a 5-digit ZIP
     if value is None or value is pd.NA:
         return None
     if isinstance(value, bool):

@@ -67,17 +67,18 @@ def _weiszfeld(xyz, weight, territory, k, start, iterations, step: float = 1.0):
     return centre
 
 
-def territory_centres(lat, lon, weight, territory, k: int, *, iterations: int = 3) -> np.ndarray:
+def territory_centres(lat, lon, weight, territory, k: int, *, iterations: int = 3, xyz=None) -> np.ndarray:
     """Each territory's centre as (k, 2) lat/lon: its weighted geometric median.
 
     ``iterations`` over-relaxed Weiszfeld steps (step 1.5) from the weighted mean: at a
     million accounts in 1,000 territories, 3 of them give a compactness within 0.01% of
     30 plain steps.
     Territories whose accounts all weigh zero use equal weights; empty territories get NaN.
+    ``xyz`` may pass ``to_xyz(lat, lon)`` when already computed.
     """
     territory = np.asarray(territory)
     keep = territory >= 0
-    xyz = to_xyz(np.asarray(lat)[keep], np.asarray(lon)[keep])
+    xyz = to_xyz(np.asarray(lat)[keep], np.asarray(lon)[keep]) if xyz is None else np.asarray(xyz)[keep]
     territory = territory[keep]
     weight = np.asarray(weight, dtype=float)[keep]
     total = np.bincount(territory, weight, minlength=k)

@@ -26,7 +26,7 @@ import pandas as pd
 from . import rebalance as engine
 from .columns import OUTPUT_COLUMNS
 from .errors import InfeasibleError, InputError, Problem, SettingsError
-from .geo import haversine_km
+from .geo import haversine_km, to_xyz
 from .measures import (
     compactness_km,
     interleaving_share,
@@ -579,8 +579,9 @@ def _result(plan, ids, current, proposed, names, weights, rep, reasons, alignmen
     combined = _combined(frame, names, weights)
     lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
     around = neighbourhood(lat, lon) if interleaving else None
-    new_centres = territory_centres(lat, lon, combined, proposed, k)
-    old_centres = territory_centres(lat, lon, combined, current, len(ids)) if (current >= 0).any() else None
+    xyz = to_xyz(lat, lon)
+    new_centres = territory_centres(lat, lon, combined, proposed, k, xyz=xyz)
+    old_centres = territory_centres(lat, lon, combined, current, len(ids), xyz=xyz) if (current >= 0).any() else None
     after, after_overall = territory_summary(frame, proposed, ids[:k], alignment="proposed", centres=new_centres,
                                              around=around, **summary_args)
     if old_centres is not None:
