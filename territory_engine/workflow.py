@@ -26,7 +26,7 @@ import pandas as pd
 from . import rebalance as engine
 from .columns import OUTPUT_COLUMNS
 from .errors import InfeasibleError, InputError, Problem, SettingsError
-from .geo import haversine_km, to_xyz
+from .geo import haversine_km
 from .measures import (
     compactness_km,
     interleaving_share,
@@ -446,6 +446,11 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     else:
         engine_current = current
     measures = frame[names].to_numpy(dtype=float)
+    # The current territories' centres (for the summary and the reasons) do not depend on
+    # the design: they are found on a second thread while the engine works.
+    old_centres = _in_background(territory_centres, frame["lat"].to_numpy(), frame["lon"].to_numpy(),
+                                 _combined(frame, names, weights), current, len(ids)) \
+        if (current >= 0).any() else (lambda: None)
     rep = _rep_facts(plan, ids)
     blocks = _blocks(frame, s.block)
     try:
@@ -482,6 +487,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
             order = np.concatenate([mapping, np.setdiff1d(np.arange(len(ids)), mapping)])
             ids = [ids[i] for i in order]
             current = np.where(current >= 0, np.argsort(order)[np.maximum(current, 0)], -1)
+            old_centres = (lambda centres: lambda: centres)(old_centres()[order])
             label_ids = ids[:k]
         else:
             proposed_index = mapping[proposed_index]
@@ -490,7 +496,8 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
         label_ids = ids[:k]
     reasons = tuple(_name_territories(r, label_ids) for r in reasons)
     report("summarising before and after", 1.0)
-    result = _result(plan, ids, current, proposed_index, names, weights, rep, reasons, alignment, k, interleaving)
+    result = _result(plan, ids, current, proposed_index, names, weights, rep, reasons, alignment, k, interleaving,
+                     old_centres())
     result.facts["fresh"] = fresh
     if reasons:
         raise InfeasibleError(list(reasons), result=result)
@@ -568,8 +575,28 @@ def _name_territories(reason: str, ids: list[str]) -> str:
     return re.sub(r"territory #(\d+)", lambda m: f"territory {ids[int(m.group(1))]}", reason)
 
 
-def _result(plan, ids, current, proposed, names, weights, rep, reasons, alignment, k, interleaving) -> RebalanceResult:
-    """The result; the proposal uses the first ``k`` of ``ids`` (the rest are retired)."""
+def _in_background(function, *args) -> Callable[[], Any]:
+    """Start ``function(*args)`` on another thread; return a call that waits for its result.
+
+    NumPy releases the GIL in its array loops, so this uses a second core. Where threads
+    cannot start (Pyodide), the function runs at once instead.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="territory")
+        future = pool.submit(function, *args)
+    except RuntimeError:
+        value = function(*args)
+        return lambda: value
+    pool.shutdown(wait=False)
+    return future.result
+
+
+def _result(plan, ids, current, proposed, names, weights, rep, reasons, alignment, k, interleaving,
+            old_centres) -> RebalanceResult:
+    """The result; the proposal uses the first ``k`` of ``ids`` (the rest are retired);
+    ``old_centres``: the current territories' centres (None without a current alignment)."""
     s = plan.settings
     frame = plan.accounts.frame
     ids_arr = np.array(ids, dtype=object)
@@ -579,9 +606,7 @@ def _result(plan, ids, current, proposed, names, weights, rep, reasons, alignmen
     combined = _combined(frame, names, weights)
     lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
     around = neighbourhood(lat, lon) if interleaving else None
-    xyz = to_xyz(lat, lon)
-    new_centres = territory_centres(lat, lon, combined, proposed, k, xyz=xyz)
-    old_centres = territory_centres(lat, lon, combined, current, len(ids), xyz=xyz) if (current >= 0).any() else None
+    new_centres = territory_centres(lat, lon, combined, proposed, k)
     after, after_overall = territory_summary(frame, proposed, ids[:k], alignment="proposed", centres=new_centres,
                                              around=around, **summary_args)
     if old_centres is not None:
