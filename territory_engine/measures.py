@@ -179,17 +179,21 @@ def moved_share(current, proposed, weight=None) -> float:
     return float(weight[moved].sum() / total)
 
 
-def required_move_share(current, weight, k: int, tolerance: float, capacity=None) -> float:
+def required_move_share(current, weight, k: int, tolerance: float, capacity=None, *,
+                        current_count: int | None = None) -> float:
     """The least share of ``weight`` any balanced alignment must move from ``current``.
 
     The sum, over territories, of the load above the upper end of the tolerance band,
-    divided by the total.
+    divided by the total. ``current_count`` > k says ``current`` also holds territories
+    k..current_count-1 that the alignment retires: all of their load must move.
     """
     weight = np.asarray(weight, dtype=float)
     total = weight.sum()
     if total <= 0:
         return 0.0
     capacity = np.ones(k) if capacity is None else np.asarray(capacity, dtype=float)
-    target = targets_from_capacity(total, capacity)
-    load = territory_loads(current, weight, k)
+    count = max(k, current_count or k)
+    target = np.zeros(count)
+    target[:k] = targets_from_capacity(total, capacity)
+    load = territory_loads(current, weight, count)
     return float(np.maximum(load - target * (1 + tolerance), 0.0).sum() / total)

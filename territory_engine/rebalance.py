@@ -56,9 +56,9 @@ from scipy.spatial import cKDTree
 
 from .errors import InfeasibleError, SettingsError
 from .geo import QUERY_WORKERS, chord_to_km, to_latlon, to_xyz
-from .measures import _weiszfeld, territory_loads
+from .measures import _weiszfeld, required_move_share, territory_loads
 
-__all__ = ["METHODS", "Alignment", "design"]
+__all__ = ["METHODS", "MAX_UNITS", "Alignment", "design", "match_ids"]
 
 METHODS = ("balanced", "lagrangian")
 
@@ -1029,7 +1029,7 @@ def design(
         # than a fresh design whose territories keep the ids they overlap most. Try one
         # when the realignment moved more than twice the unavoidable minimum.
         fresh_try = _fresh_with_current_ids(
-            lat, lon, raw, territory, current, locked, values, target, tolerance, capacity, k,
+            lat, lon, raw, territory, current, locked, values[:, 0], k,
             dict(weights=weights, each_measure=each_measure, bases=bases, capacity=capacity, blocks=blocks,
                  seed=seed, measure_names=measure_names, max_units=max_units, tolerance=tolerance),
         )
@@ -1062,22 +1062,41 @@ def design(
     return result
 
 
-def _fresh_with_current_ids(lat, lon, raw, territory, current, locked, values, target, tolerance, capacity, k,
+def match_ids(current, proposed, weight, k, count, *, fixed=((), ())) -> np.ndarray:
+    """For each of the ``k`` new territories, the index of the current one (of ``count``)
+    it overlaps most (by ``weight``); every new territory gets a different one.
+
+    ``fixed = (labels, indices)``: new territory ``labels[i]`` must get ``indices[i]`` (it
+    holds that territory's locked accounts).
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    overlap = np.zeros((k, count))
+    has = current >= 0
+    np.add.at(overlap, (proposed[has], current[has]), weight[has] + 1e-9)
+    labels, indices = (np.asarray(a, dtype=int) for a in fixed)
+    overlap[labels, indices] = overlap.sum() + 1.0
+    rows, cols = linear_sum_assignment(-overlap)
+    mapping = np.empty(k, dtype=int)
+    mapping[rows] = cols
+    return mapping
+
+
+def _fresh_with_current_ids(lat, lon, raw, territory, current, locked, weight, k,
                             options) -> tuple[np.ndarray, np.ndarray, int] | None:
-    """A fresh design that moves less of the balance measure than ``territory`` does, or None.
+    """A fresh design that moves less of ``weight`` than ``territory`` does, or None.
 
     Tried only when ``territory`` moved more than twice the least any balanced alignment
     must move. The fresh territories take the ids of the current ones they overlap most
     (territories holding locked accounts keep theirs); with unequal capacities and no rep
-    bases the ids cannot be exchanged, so none is tried.
+    bases the ids cannot be exchanged, so none is tried. ``options`` are :func:`design`'s.
     Returns ``(territory, centres as lat/lon, iterations)``.
     """
-    weight = values[:, 0]
     has = current >= 0
     moved = float(weight[has & (territory != current)].sum())
-    excess = np.maximum(territory_loads(current, weight, k) - target[:, 0] * (1 + tolerance), 0.0).sum()
+    excess = required_move_share(current, weight, k, options["tolerance"], options["capacity"]) * weight.sum()
     bases = options["bases"]
-    if moved <= 2 * excess or (bases is None and np.ptp(capacity) > 0):
+    if moved <= 2 * excess or (bases is None and np.ptp(options["capacity"]) > 0):
         return None
     try:
         other = design(lat, lon, raw, k=k, current=current, locked=locked, fresh=True, **options)
@@ -1085,15 +1104,8 @@ def _fresh_with_current_ids(lat, lon, raw, territory, current, locked, values, t
         return None
     proposal, centres = other.territory, other.centres
     if bases is None:
-        overlap = np.zeros((k, k))
-        np.add.at(overlap, (proposal[has], current[has]), weight[has] + 1e-12)
-        held = np.unique(current[locked])
-        overlap[held, held] = overlap.sum() + 1.0  # locked accounts keep their territory's label
-        from scipy.optimize import linear_sum_assignment
-
-        rows, cols = linear_sum_assignment(-overlap)
-        mapping = np.empty(k, dtype=int)
-        mapping[rows] = cols
+        held = np.unique(current[locked])  # locked accounts keep their territory's label
+        mapping = match_ids(current, proposal, weight, k, k, fixed=(held, held))
         proposal = mapping[proposal]
         centres = np.empty_like(centres)
         centres[mapping] = other.centres

@@ -32,6 +32,7 @@ from .measures import (
     interleaving_share,
     moved_share,
     neighbourhood,
+    required_move_share,
     territory_centres,
     territory_loads,
 )
@@ -448,8 +449,9 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     measures = frame[names].to_numpy(dtype=float)
     # The current territories' centres (for the summary and the reasons) do not depend on
     # the design: they are found on a second thread while the engine works.
+    combined = _combined(frame, names, weights)
     old_centres = _in_background(territory_centres, frame["lat"].to_numpy(), frame["lon"].to_numpy(),
-                                 _combined(frame, names, weights), current, len(ids)) \
+                                 combined, current, len(ids)) \
         if (current >= 0).any() else (lambda: None)
     rep = _rep_facts(plan, ids)
     blocks = _blocks(frame, s.block)
@@ -480,7 +482,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
         # Each new territory takes the id of the current one it overlaps most; a territory
         # holding locked accounts keeps their id.
         labels = np.arange(len(held)) if merging else held
-        mapping = _match_ids(current, proposed_index, measures @ (weights / weights.sum()), k, len(ids),
+        mapping = engine.match_ids(current, proposed_index, measures @ (weights / weights.sum()), k, len(ids),
                              fixed=(labels, held))
         if merging:
             # The k surviving ids first, in the order of the new territories, then the retired ones.
@@ -496,8 +498,8 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
         label_ids = ids[:k]
     reasons = tuple(_name_territories(r, label_ids) for r in reasons)
     report("summarising before and after", 1.0)
-    result = _result(plan, ids, current, proposed_index, names, weights, rep, reasons, alignment, k, interleaving,
-                     old_centres())
+    result = _result(plan, ids, current, proposed_index, names, weights, combined, rep, reasons, alignment, k,
+                     interleaving, old_centres())
     result.facts["fresh"] = fresh
     if reasons:
         raise InfeasibleError(list(reasons), result=result)
@@ -539,26 +541,6 @@ def _blocks(frame: pd.DataFrame, block: str):
     return keys.fillna(alone).astype(str).to_numpy()
 
 
-def _match_ids(current, proposed, weight, k, count, *, fixed=((), ())) -> np.ndarray:
-    """For each of the ``k`` new territories, the index of the current one (of ``count``)
-    it overlaps most; every new territory gets a different one.
-
-    ``fixed = (labels, indices)``: new territory ``labels[i]`` must get ``indices[i]`` (it
-    holds that territory's locked accounts).
-    """
-    from scipy.optimize import linear_sum_assignment
-
-    overlap = np.zeros((k, count))
-    has = current >= 0
-    np.add.at(overlap, (proposed[has], current[has]), weight[has] + 1e-9)
-    labels, indices = (np.asarray(a, dtype=int) for a in fixed)
-    overlap[labels, indices] = overlap.sum() + 1.0
-    rows, cols = linear_sum_assignment(-overlap)
-    mapping = np.empty(k, dtype=int)
-    mapping[rows] = cols
-    return mapping
-
-
 def _locked_territories(current, locked, ids, k) -> np.ndarray:
     """The current territories holding locked accounts (sorted); at most ``k`` may."""
     held = np.unique(current[locked & (current >= 0)])
@@ -593,17 +575,17 @@ def _in_background(function, *args) -> Callable[[], Any]:
     return future.result
 
 
-def _result(plan, ids, current, proposed, names, weights, rep, reasons, alignment, k, interleaving,
+def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons, alignment, k, interleaving,
             old_centres) -> RebalanceResult:
     """The result; the proposal uses the first ``k`` of ``ids`` (the rest are retired);
-    ``old_centres``: the current territories' centres (None without a current alignment)."""
+    ``combined``: each account's share of the balance measure; ``old_centres``: the current
+    territories' centres (None without a current alignment)."""
     s = plan.settings
     frame = plan.accounts.frame
     ids_arr = np.array(ids, dtype=object)
     moved = (current >= 0) & (proposed != current)
     summary_args = dict(measures=list(plan.accounts.measures), balance=names, weights=weights,
                         tolerance=s.tolerance, interleaving=interleaving, **rep)
-    combined = _combined(frame, names, weights)
     lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
     around = neighbourhood(lat, lon) if interleaving else None
     new_centres = territory_centres(lat, lon, combined, proposed, k)
@@ -617,8 +599,9 @@ def _result(plan, ids, current, proposed, names, weights, rep, reasons, alignmen
         before, before_overall = after.iloc[:0], {}
     after_overall["moved accounts"] = int(moved.sum())
     after_overall["moved share of balance measure"] = moved_share(current, proposed, combined)
-    after_overall["least share that had to move"] = _least_moved_share(current, combined, k, len(ids), s.tolerance,
-                                                                       rep.get("capacity"))
+    capacity = rep.get("capacity")
+    after_overall["least share that had to move"] = required_move_share(
+        current, combined, k, s.tolerance, None if capacity is None else capacity[:k], current_count=len(ids))
     if before_overall:
         before_overall["moved accounts"] = 0
         before_overall["moved share of balance measure"] = 0.0
@@ -649,18 +632,6 @@ def _result(plan, ids, current, proposed, names, weights, rep, reasons, alignmen
         reasons=reasons,
         facts=facts,
     )
-
-
-def _least_moved_share(current, combined, k, count, tolerance, capacity=None) -> float:
-    """The least share of the balance measure any alignment within the tolerance must move:
-    the load of each current territory above its band (all of it for a retired id)."""
-    if not (current >= 0).any():
-        return 0.0
-    share = np.ones(k) if capacity is None else np.asarray(capacity, dtype=float)[:k]
-    target = np.zeros(count)
-    target[:k] = combined.sum() * share / share.sum()
-    load = territory_loads(current, combined, count)
-    return float(np.maximum(load - target * (1 + tolerance), 0.0).sum() / max(combined.sum(), 1e-300))
 
 
 def _combined(frame, names, weights) -> np.ndarray:
