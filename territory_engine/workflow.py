@@ -450,8 +450,8 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     # The current territories' centres (for the summary and the reasons) do not depend on
     # the design: they are found on a second thread while the engine works.
     combined = _combined(frame, names, weights)
-    old_centres = _in_background(territory_centres, frame["lat"].to_numpy(), frame["lon"].to_numpy(),
-                                 combined, current, len(ids)) \
+    centres_before = _in_background(territory_centres, frame["lat"].to_numpy(), frame["lon"].to_numpy(),
+                                    combined, current, len(ids)) \
         if (current >= 0).any() else (lambda: None)
     rep = _rep_facts(plan, ids)
     blocks = _blocks(frame, s.block)
@@ -483,13 +483,12 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
         # holding locked accounts keeps their id.
         labels = np.arange(len(held)) if merging else held
         mapping = engine.match_ids(current, proposed_index, measures @ (weights / weights.sum()), k, len(ids),
-                             fixed=(labels, held))
+                                   fixed=(labels, held))
         if merging:
             # The k surviving ids first, in the order of the new territories, then the retired ones.
             order = np.concatenate([mapping, np.setdiff1d(np.arange(len(ids)), mapping)])
             ids = [ids[i] for i in order]
             current = np.where(current >= 0, np.argsort(order)[np.maximum(current, 0)], -1)
-            old_centres = (lambda centres: lambda: centres)(old_centres()[order])
             label_ids = ids[:k]
         else:
             proposed_index = mapping[proposed_index]
@@ -497,9 +496,12 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     else:
         label_ids = ids[:k]
     reasons = tuple(_name_territories(r, label_ids) for r in reasons)
+    old_centres = centres_before()
+    if merging and old_centres is not None:
+        old_centres = old_centres[order]  # rows follow the reordered ids
     report("summarising before and after", 1.0)
     result = _result(plan, ids, current, proposed_index, names, weights, combined, rep, reasons, alignment, k,
-                     interleaving, old_centres())
+                     interleaving, old_centres)
     result.facts["fresh"] = fresh
     if reasons:
         raise InfeasibleError(list(reasons), result=result)
