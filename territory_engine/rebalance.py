@@ -291,6 +291,8 @@ def _deeper_units(xyz, weight, assign, movable, centres_xyz, chosen, e_src, e_ds
     flow_of = np.repeat(np.arange(len(edges)), sizes)
     offset = np.arange(len(flow_of)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
     pool = members[bounds[src][flow_of] + offset]
+    if len(pool) == 0:  # every source territory's units are locked or already chosen
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
     dst = e_dst[edges][flow_of]
     gap = (np.linalg.norm(xyz[pool] - centres_xyz[dst], axis=1)
            - np.linalg.norm(xyz[pool] - centres_xyz[src[flow_of]], axis=1))
