@@ -343,13 +343,10 @@ def demo(output_dir: str) -> None:
 
 
 def _demo_workbook() -> Path:
-    """The shipped demo workbook: in the source tree, or installed as package data."""
+    """The shipped demo workbook: installed with the package (``territory_engine/demo``), or in
+    the source tree's ``workbooks`` folder."""
     here = Path(__file__).resolve().parent
-    candidates = (
-        here / "data" / "territory_demo.xlsx",
-        here.parent / "workbooks" / "territory_demo.xlsx",
-        Path.cwd() / "workbooks" / "territory_demo.xlsx",
-    )
+    candidates = (here / "demo" / "territory_demo.xlsx", here.parent / "workbooks" / "territory_demo.xlsx")
     for candidate in candidates:
         if candidate.exists():
             return candidate
