@@ -345,13 +345,13 @@ def test_csv_output_repeats_the_input_lines_exactly_and_adds_the_new_cells(tmp_p
 
 
 def test_csv_output_writes_every_cell_when_input_lines_cannot_be_repeated(tmp_path):
-    # A name spanning two lines, semicolons, and a frame that no longer starts with the input's columns.
+    # A name spanning two lines, and a frame that no longer starts with the input's columns.
     spanning = _csv_input(tmp_path, 'Account ID,Name\nA1,"two\nlines"\nA2,B\nA3,C\n')
     semicolons = _csv_input(tmp_path, "Account ID;Name\nA1;x\nA2;y\nA3;z\n")
-    for source, frame in ((spanning, _with_results(spanning.frame)), (semicolons, _with_results(semicolons.frame)),
+    for source, frame in ((spanning, _with_results(spanning.frame)),
                           (semicolons, _with_results(semicolons.frame).drop(columns="Name"))):
         out = write_tables(tmp_path / "out.csv", {"Proposed": frame}, source=source)
-        back = pd.read_csv(out, dtype=str, keep_default_na=False)
+        back = pd.read_csv(out, dtype=str, keep_default_na=False, sep=source.csv.delimiter)
         assert list(back.columns) == list(frame.columns)
         assert back["proposed_territory"].tolist() == ["North, East", 'The "West"', ""]
     assert back["Account ID"].tolist() == ["A1", "A2", "A3"]
@@ -433,8 +433,8 @@ def test_a_windows_csv_is_repeated_as_utf8_text(tmp_path):
     source = read_tables(path)["accounts"]
     frame = source.frame.assign(moved=[True, False])
     out = write_tables(tmp_path / "out.csv", {"Proposed": frame}, source=source)
-    back = pd.read_csv(out, dtype=str)
-    assert back["Name"].tolist() == ["Café Zoë", "Über"] and back["moved"].tolist() == ["True", "False"]
+    assert out.read_bytes().decode("utf-8") == (
+        "Account ID;Name;Potential;moved\r\nA1;Café Zoë;12,5;True\r\nA2;Über;3;False\r\n")
 
 
 def test_csv_lines_with_a_line_break_inside_quotes_of_a_windows_file_are_repeated(tmp_path):
@@ -443,3 +443,36 @@ def test_csv_lines_with_a_line_break_inside_quotes_of_a_windows_file_are_repeate
     assert source.csv.lines() == ["Account ID,Note", 'A1,"two\nlines"', "A2,plain"]
     out = write_tables(tmp_path / "out.csv", {"P": source.frame.assign(moved=[True, False])}, source=source)
     assert out.read_bytes().decode("utf-8") == 'Account ID,Note,moved\r\nA1,"two\nlines",True\r\nA2,plain,False\r\n'
+
+
+def test_european_csv_keeps_its_semicolons_and_decimal_commas(tmp_path):
+    # Excel in most of Europe saves "CSV (semicolon)" with decimal commas.
+    lines = ["Account ID;Name;ZIP;Latitude;Potential", "A1;Acme, Inc.;04575;44,49346;12,5",
+             "A2;Beta;02108;-70,5;7", "A3;Gamma;01001;42,1;0,1"]
+    source = _csv_input(tmp_path, "\r\n".join(lines) + "\r\n")
+    assert (source.csv.delimiter, source.csv.decimal) == (";", ",")
+    assert source.frame["Latitude"].tolist() == [44.49346, -70.5, 42.1]
+    assert source.frame["Potential"].tolist() == [12.5, 7.0, 0.1]
+    assert source.frame["ZIP"].tolist() == ["04575", "02108", "01001"]
+    frame = _with_results(source.frame)
+    frame["proposed_territory"] = ["North; East", "West", None]
+    fast = write_tables(tmp_path / "fast.csv", {"Proposed": frame}, source=source)
+    assert fast.read_bytes().decode("utf-8").split("\r\n") == [
+        lines[0] + ";proposed_territory;moved;score;rank",
+        lines[1] + ';"North; East";True;0,25;3',
+        lines[2] + ";West;False;;1",
+        lines[3] + ";;True;1e-07;2",
+        "",
+    ]
+    # Every cell written (the frame no longer starts with the input's columns): same dialect.
+    plain = write_tables(tmp_path / "plain.csv", {"Proposed": frame.drop(columns="Name")}, source=source)
+    back = read_tables(plain)["accounts"]
+    assert (back.csv.delimiter, back.csv.decimal) == (";", ",")
+    assert back.frame["Latitude"].tolist() == [44.49346, -70.5, 42.1]
+    assert back.frame["score"].tolist()[0] == 0.25
+
+
+def test_semicolons_with_decimal_points_keep_the_points(tmp_path):
+    source = _csv_input(tmp_path, "Account ID;Latitude;Potential\nA1;44.5;12.5\nA2;42.25;3\n")
+    assert source.csv.decimal == "."
+    assert source.frame["Latitude"].tolist() == [44.5, 42.25]

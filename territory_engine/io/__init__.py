@@ -22,6 +22,7 @@ import io as _io
 import math
 import numbers
 import os
+import re
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -64,13 +65,15 @@ class CsvSource:
     """The decoded text of a CSV file, kept so an output can repeat its lines exactly.
 
     ``rows`` data records were kept (trailing blank records dropped) out of ``records``
-    the file holds.
+    the file holds. ``delimiter`` and ``decimal`` are the file's dialect (Excel in most of
+    Europe saves "44,5" between semicolons); an output is written in the same one.
     """
 
     text: str
     delimiter: str
     rows: int
     records: int
+    decimal: str = "."
 
     def lines(self) -> list[str] | None:
         """The header line and one line per kept record, without line ends, or None when
@@ -342,6 +345,7 @@ def _read_csv(file: Path, *, role: str) -> RawTable:
                                       "'CSV UTF-8'", is_sheet=False)]) from None
     del raw
     sep = _delimiter(text[:65536])
+    decimal = _decimal_mark(text[:65536], sep)
     header = _unique_headers([_header_text(h) for h in next(csv.reader(_io.StringIO(text[:65536]), delimiter=sep), [])])
     width = len(header)
     as_text = [j for j, title in enumerate(header) if normalise_header(title) in _TEXT_HEADERS]
@@ -352,7 +356,7 @@ def _read_csv(file: Path, *, role: str) -> RawTable:
             warnings.simplefilter("ignore", pd.errors.DtypeWarning)
             return pd.read_csv(
                 file, sep=sep, header=0, names=list(range(width)), keep_default_na=False, na_values=[""],
-                skip_blank_lines=False, index_col=False, encoding=encoding, **options,
+                skip_blank_lines=False, index_col=False, encoding=encoding, decimal=decimal, **options,
             )
 
     try:
@@ -385,7 +389,7 @@ def _read_csv(file: Path, *, role: str) -> RawTable:
     keep = len(frame) - int(np.argmin(blank_rows[::-1])) if len(frame) and not blank_rows.all() else 0
     frame = pd.DataFrame({k: pd.Series(v[:keep], dtype=v.dtype, copy=False) for k, v in columns.items()},
                          index=pd.RangeIndex(keep))
-    source = CsvSource(text.lstrip("\ufeff"), sep, keep, len(blank_rows))
+    source = CsvSource(text.lstrip("\ufeff"), sep, keep, len(blank_rows), decimal)
     return _require_rows(RawTable(file.name, frame, False, str(file), source), role)
 
 
@@ -428,6 +432,18 @@ def _delimiter(text: str) -> str:
     counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
     best = max(counts, key=counts.get)
     return best if counts[best] > 0 else ","
+
+
+_DECIMAL_COMMA = re.compile(r"(?:^|[;\t])\s*[+-]?\d+,\d+\s*(?=[;\t\r\n]|$)", re.MULTILINE)
+_DECIMAL_POINT = re.compile(r"(?:^|[;\t])\s*[+-]?\d+\.\d+\s*(?=[;\t\r\n]|$)", re.MULTILINE)
+
+
+def _decimal_mark(text: str, sep: str) -> str:
+    """``","`` when a semicolon- or tab-separated sample writes its fractions with commas
+    (more fields like ``44,5`` than like ``44.5``), else ``"."``."""
+    if sep == ",":
+        return "."
+    return "," if len(_DECIMAL_COMMA.findall(text)) > len(_DECIMAL_POINT.findall(text)) else "."
 
 
 def _short(error: Exception) -> str:
@@ -546,24 +562,27 @@ def write_tables(path: str | os.PathLike, sheets: Mapping[str, pd.DataFrame], *,
 
 
 def _write_csv(file: Path, frame: pd.DataFrame, source: RawTable | None) -> None:
-    """Write ``frame`` as CSV (UTF-8, CRLF); input lines are copied when ``source`` allows it."""
+    """Write ``frame`` as CSV (UTF-8, CRLF) in the dialect of ``source``'s file (comma and
+    decimal point without one); input lines are copied when ``source`` allows it."""
+    sep, decimal = (source.csv.delimiter, source.csv.decimal) if source is not None and source.csv else (",", ".")
     lines = _source_lines(frame, source)
-    extra = [] if lines is None else [_csv_cells(frame.iloc[:, j]) for j in range(source.frame.shape[1], frame.shape[1])]
+    extra = [] if lines is None else [_csv_cells(frame.iloc[:, j], sep, decimal)
+                                      for j in range(source.frame.shape[1], frame.shape[1])]
     if lines is None or any(cells is None for cells in extra):
-        frame.to_csv(file, index=False, encoding="utf-8", lineterminator="\r\n")
+        frame.to_csv(file, index=False, encoding="utf-8", lineterminator="\r\n", sep=sep, decimal=decimal)
         return
-    names = [_csv_text(title) for title in frame.columns[source.frame.shape[1]:]]
+    names = [_csv_text(title, sep) for title in frame.columns[source.frame.shape[1]:]]
     with open(file, "w", encoding="utf-8", newline="") as out:
-        out.write(",".join([lines[0], *names]) + "\r\n")
+        out.write(sep.join([lines[0], *names]) + "\r\n")
         step = 100_000
         for start in range(1, len(lines), step):
             stop = start + step
-            rows = map(",".join, zip(lines[start:stop], *(cells[start - 1:stop - 1] for cells in extra)))
+            rows = map(sep.join, zip(lines[start:stop], *(cells[start - 1:stop - 1] for cells in extra)))
             out.write("\r\n".join(rows))
             out.write("\r\n")
 
 
-def _csv_cells(series: pd.Series) -> list[str] | None:
+def _csv_cells(series: pd.Series, sep: str = ",", decimal: str = ".") -> list[str] | None:
     """A column's cells as CSV fields (quoted where needed), or None for kinds left to pandas."""
     kind = series.dtype.kind
     if kind == "b":
@@ -571,7 +590,8 @@ def _csv_cells(series: pd.Series) -> list[str] | None:
     if kind in "iu":
         return [str(v) for v in series.to_numpy().tolist()]
     if kind == "f":
-        return ["" if v != v else repr(v) for v in series.to_numpy().tolist()]
+        cells = ["" if v != v else repr(v) for v in series.to_numpy().tolist()]
+        return cells if decimal == "." else [cell.replace(".", decimal) for cell in cells]
     if kind not in "OU" and not isinstance(series.dtype, pd.StringDtype):
         return None
     values = series.to_numpy(dtype=object, copy=True)
@@ -581,21 +601,21 @@ def _csv_cells(series: pd.Series) -> list[str] | None:
         joined = "\x00".join(values)
     except TypeError:  # not all text
         return None
-    if not any(ch in joined for ch in ',"\r\n'):
+    if not any(ch in joined for ch in (sep, '"', "\r", "\n")):
         return values.tolist()
-    return [_csv_text(v) for v in values.tolist()]
+    return [_csv_text(v, sep) for v in values.tolist()]
 
 
-def _csv_text(value: Any) -> str:
+def _csv_text(value: Any, sep: str = ",") -> str:
     text = str(value)
-    if any(ch in text for ch in ',"\r\n'):
+    if any(ch in text for ch in (sep, '"', "\r", "\n")):
         return '"' + text.replace('"', '""') + '"'
     return text
 
 
 def _source_lines(frame: pd.DataFrame, source: RawTable | None) -> list[str] | None:
     """The input's lines when ``frame`` starts with all of ``source``'s columns, else None."""
-    if source is None or source.csv is None or source.csv.delimiter != ",":
+    if source is None or source.csv is None:
         return None
     width = source.frame.shape[1]
     if len(frame) != len(source.frame) or list(frame.columns[:width]) != list(source.frame.columns):
