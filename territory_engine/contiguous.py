@@ -512,15 +512,18 @@ class _State:
         moved = []
         loads = np.zeros((s, self.measures.shape[1]))
         ok = np.zeros(s, bool)
+        # A block that cuts nothing off leaves alone (most blocks): no search, no sum.
+        alone = np.array([disc[u] >= 0 and u != root and not separated[u] for u in range(s)], dtype=bool)
+        loads[alone] = self.measures[members[alone]]
+        ok[alone] = movable[members[alone]] & (s > 1)
         for u in range(s):
-            if disc[u] < 0 or u == root:
-                moved.append(members[[u]])
+            if disc[u] < 0 or u == root or alone[u]:
+                moved.append(members[u : u + 1])
                 continue
             parts = [order_arr[disc[c] : end[c]] for c in separated[u]]
-            local = np.concatenate([[u]] + parts) if parts else np.array([u])
+            local = np.concatenate([[u]] + parts)
             # Breadth-first from u, so that each block joins next to one already added.
-            if len(local) > 1:
-                local = self._bfs_order(local, adj)
+            local = self._bfs_order(local, adj)
             nodes = members[local]
             moved.append(nodes)
             loads[u] = self.measures[nodes].sum(axis=0)
@@ -605,7 +608,8 @@ class _State:
         s = len(self.members[j])
         if s <= len(nodes):
             return np.inf, None, True
-        if not exact and self.ends[j, 0] >= 0 and not np.isin(self.ends[j], nodes).any():
+        a, b = self.ends[j]
+        if not exact and a >= 0 and not ((nodes == a).any() or (nodes == b).any()):
             # The longest path keeps both ends and can only lengthen: a lower bound in O(1).
             return self.diam[j], None, False
         p = self.pos[v]
@@ -670,8 +674,17 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
     graph, k = state.graph, state.k
     n = graph.n
     tabu_until = np.zeros((n, k), dtype=np.int64)
-    add_cache: dict[tuple[int, int], tuple[int, float, int, bool]] = {}
-    rem_cache: dict[int, tuple[int, float]] = {}
+    # Caches of the removal diameters (per block) and the addition estimates (per block and
+    # destination), valid while the versions of the territories involved are unchanged.
+    rem_version = np.full(n, -1, dtype=np.int64)
+    rem_value = np.zeros(n)
+    rem_is_exact = np.zeros(n, bool)
+    add_version = np.full((n, k), -1, dtype=np.int64)
+    add_source_version = np.full((n, k), -1, dtype=np.int64)
+    add_value = np.zeros((n, k))
+    add_is_exact = np.zeros((n, k), bool)
+    node_ok = np.zeros(n, bool)
+    node_load = np.zeros((n, state.measures.shape[1]))
     best = _score_key(state)
     scale = max(float(np.nanmax(np.where(np.isfinite(state.diam), state.diam, 0))), 1e-9)
     lam = penalty * scale
@@ -691,37 +704,37 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
         blocks = keys // k
         dest = keys % k
         source = terr[blocks]
-        info = {int(j): state.branches(int(j), movable) for j in np.unique(source)}
-        position = state.pos[blocks]
-        ok = np.array([info[int(i)][2][p] for i, p in zip(source, position)], dtype=bool)
+        info = {}
+        for j in np.unique(source).tolist():
+            info[j] = state.branches(j, movable)
+            node_ok[state.members[j]] = info[j][2]
+            node_load[state.members[j]] = info[j][1]
+        ok = node_ok[blocks]
         if not ok.any():
             break
-        keys, blocks, dest, source, position = keys[ok], blocks[ok], dest[ok], source[ok], position[ok]
-        moved = [info[int(i)][0][p] for i, p in zip(source, position)]
-        mv = np.array([info[int(i)][1][p] for i, p in zip(source, position)])
-        rem = np.empty(len(keys))
-        rem_exact = np.empty(len(keys), bool)
-        add = np.empty(len(keys))
-        add_exact = np.empty(len(keys), bool)
+        keys, blocks, dest, source = keys[ok], blocks[ok], dest[ok], source[ok]
+        position = state.pos[blocks]
+        moved = [info[i][0][p] for i, p in zip(source.tolist(), position.tolist())]
+        mv = node_load[blocks]
         version = state.version
-        for c in range(len(keys)):
+        vi_all = version[source]
+        vj_all = version[dest]
+        for c in np.flatnonzero(rem_version[blocks] != vi_all).tolist():
             v = int(blocks[c])
-            j = int(dest[c])
-            vi = version[source[c]]
-            hit = rem_cache.get(v)
-            if hit is None or hit[0] != vi:
-                value, _, exact = state.remove_diameter(v, moved[c], exact=False)
-                hit = (vi, value, exact)
-                rem_cache[v] = hit
-            rem[c] = hit[1]
-            rem_exact[c] = hit[2]
-            vj = version[j]
-            hit = add_cache.get((v, j))
-            if hit is None or hit[0] != vj or hit[2] != vi:
-                hit = (vj, state.add_estimate(v, j), vi, False)
-                add_cache[(v, j)] = hit
-            add[c] = hit[1]
-            add_exact[c] = hit[3]
+            if rem_version[v] != vi_all[c]:
+                rem_value[v], _, rem_is_exact[v] = state.remove_diameter(v, moved[c], exact=False)
+                rem_version[v] = vi_all[c]
+        stale = (add_version[blocks, dest] != vj_all) | (add_source_version[blocks, dest] != vi_all)
+        for c in np.flatnonzero(stale).tolist():
+            v, j = int(blocks[c]), int(dest[c])
+            add_value[v, j] = state.add_estimate(v, j)
+            add_is_exact[v, j] = False
+            add_version[v, j] = vj_all[c]
+            add_source_version[v, j] = vi_all[c]
+        rem = rem_value[blocks]
+        rem_exact = rem_is_exact[blocks]
+        add = add_value[blocks, dest]
+        add_exact = add_is_exact[blocks, dest]
         diam = np.concatenate([state.diam, pad])
         top = np.argsort(-diam, kind="stable")[:3]
         other = np.full(len(keys), 0.0)
@@ -765,13 +778,14 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
             v, j = int(blocks[c]), int(dest[c])
             if not rem_exact[c]:
                 value = state.remove_diameter(v, moved[c])[0]
-                rem_cache[v] = (version[source[c]], value, True)
+                rem_value[v], rem_is_exact[v], rem_version[v] = value, True, vi_all[c]
                 same = blocks == v
                 rem[same] = value
                 rem_exact[same] = True
             if not add_exact[c]:
                 value = state.add_diameter(moved[c], j)[0]
-                add_cache[(v, j)] = (version[j], value, version[source[c]], True)
+                add_value[v, j], add_is_exact[v, j] = value, True
+                add_version[v, j], add_source_version[v, j] = vj_all[c], vi_all[c]
                 add[c] = value
                 add_exact[c] = True
         if not allowed.any():
