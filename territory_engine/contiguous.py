@@ -596,6 +596,24 @@ class _State:
         dv = (d[self.pos[nbrs[inside]]] + weights[inside][:, None]).min(axis=0)
         return max(self.diam[j], dv.max())
 
+    def add_estimates(self, blocks: np.ndarray, j: int) -> np.ndarray:
+        """``add_estimate`` of several distinct blocks joining territory ``j``, in one pass."""
+        g = self.graph
+        starts = g.indptr[blocks]
+        counts = g.indptr[blocks + 1] - starts
+        offsets = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        owner = np.repeat(np.arange(len(blocks)), counts)
+        nbrs = g.indices[offsets]
+        inside = self.territory[nbrs] == j
+        out = np.full(len(blocks), np.inf)
+        if not inside.any():
+            return out
+        owner = owner[inside]
+        reach = self.dist[j][self.pos[nbrs[inside]]] + g.data[offsets][inside][:, None]
+        firsts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        out[owner[firsts]] = np.maximum(self.diam[j], np.minimum.reduceat(reach, firsts, axis=0).max(axis=1))
+        return out
+
     def remove_diameter(self, v: int, nodes: np.ndarray, *, exact: bool = True):
         """Diameter of ``v``'s territory without ``nodes`` (``v`` and the branch it cuts off).
 
@@ -724,13 +742,15 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
             if rem_version[v] != vi_all[c]:
                 rem_value[v], _, rem_is_exact[v] = state.remove_diameter(v, moved[c], exact=False)
                 rem_version[v] = vi_all[c]
-        stale = (add_version[blocks, dest] != vj_all) | (add_source_version[blocks, dest] != vi_all)
-        for c in np.flatnonzero(stale).tolist():
-            v, j = int(blocks[c]), int(dest[c])
-            add_value[v, j] = state.add_estimate(v, j)
-            add_is_exact[v, j] = False
-            add_version[v, j] = vj_all[c]
-            add_source_version[v, j] = vi_all[c]
+        stale = np.flatnonzero((add_version[blocks, dest] != vj_all) | (add_source_version[blocks, dest] != vi_all))
+        if stale.size:
+            stale_blocks, stale_dest = blocks[stale], dest[stale]
+            for j in np.unique(stale_dest).tolist():
+                joining = stale_blocks[stale_dest == j]  # distinct: one candidate per (block, j)
+                add_value[joining, j] = state.add_estimates(joining, j)
+            add_is_exact[stale_blocks, stale_dest] = False
+            add_version[stale_blocks, stale_dest] = vj_all[stale]
+            add_source_version[stale_blocks, stale_dest] = vi_all[stale]
         rem = rem_value[blocks]
         rem_exact = rem_is_exact[blocks]
         add = add_value[blocks, dest]

@@ -228,3 +228,23 @@ def test_invariants_on_random_planar_graphs(n, k, measure_count, graph_seed, see
     assert result.feasible == (result.max_deviation <= 0.05 + 1e-9)
     np.testing.assert_allclose(result.diameters, territory_diameters(adjacency, result.territory, k=k))
     assert result.objective == pytest.approx(result.diameters.max())
+
+
+@pytest.mark.parametrize("graph_seed", [0, 3])
+def test_batched_join_estimates_match_one_at_a_time(graph_seed):
+    # The tabu search ranks moves with estimates computed for many blocks at once; they must
+    # be those of the one-block estimate (including inf for a block not next to the territory).
+    from territory_engine.contiguous import _Graph, _State
+
+    adjacency, coords = delaunay(120, graph_seed)
+    measures = np.random.default_rng(graph_seed).random((120, 2)) + 0.5
+    start = design_contiguous(adjacency, measures, k=5, coords=coords, seed=1, max_iterations=0).territory
+    target = measures.sum(axis=0) / 5
+    state = _State(_Graph(adjacency), start, measures, np.tile(1.0 / target, (5, 1)), 0.05, 5)
+    blocks = np.arange(120)
+    for j in range(5):
+        outside = blocks[start != j]
+        batched = state.add_estimates(outside, j)
+        single = np.array([state.add_estimate(int(v), j) for v in outside])
+        np.testing.assert_array_equal(batched, single)
+        assert np.isfinite(batched).any() and np.isinf(batched).any()
