@@ -737,11 +737,23 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
         version = state.version
         vi_all = version[source]
         vj_all = version[dest]
-        for c in np.flatnonzero(rem_version[blocks] != vi_all).tolist():
-            v = int(blocks[c])
-            if rem_version[v] != vi_all[c]:
-                rem_value[v], _, rem_is_exact[v] = state.remove_diameter(v, moved[c], exact=False)
-                rem_version[v] = vi_all[c]
+        stale = np.flatnonzero(rem_version[blocks] != vi_all)
+        if stale.size:
+            # A block leaving alone, at neither end of its territory's longest path: the
+            # diameter is a lower bound (``remove_diameter(exact=False)``) without a call.
+            size = np.fromiter((len(moved[c]) for c in stale.tolist()), np.int64, stale.size)
+            v, i = blocks[stale], source[stale]
+            a, b = state.ends[i, 0], state.ends[i, 1]
+            members_count = np.fromiter((len(state.members[t]) for t in i.tolist()), np.int64, stale.size)
+            quick = (size == 1) & (members_count > 1) & (a >= 0) & (v != a) & (v != b)
+            rem_value[v[quick]] = state.diam[i[quick]]
+            rem_is_exact[v[quick]] = False
+            rem_version[v[quick]] = vi_all[stale[quick]]
+            for c in stale[~quick].tolist():
+                v = int(blocks[c])
+                if rem_version[v] != vi_all[c]:
+                    rem_value[v], _, rem_is_exact[v] = state.remove_diameter(v, moved[c], exact=False)
+                    rem_version[v] = vi_all[c]
         stale = np.flatnonzero((add_version[blocks, dest] != vj_all) | (add_source_version[blocks, dest] != vi_all))
         if stale.size:
             stale_blocks, stale_dest = blocks[stale], dest[stale]
