@@ -502,11 +502,16 @@ class _State:
         members = self.members[j]
         s = len(members)
         root = int(np.argmin(self.dist[j].max(axis=1)))
-        terr, pos = self.territory, self.pos
-        adj = []
-        for v in members:
-            nbrs, _ = self.graph.neighbours(v)
-            adj.append(pos[nbrs[terr[nbrs] == j]].tolist())
+        # Neighbour lists inside the territory (positions, in the graph's order), gathered at once.
+        g = self.graph
+        starts = g.indptr[members]
+        counts = g.indptr[members + 1] - starts
+        offsets = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        nbrs = g.indices[offsets]
+        inside = self.territory[nbrs] == j
+        flat = self.pos[nbrs[inside]].tolist()
+        bounds = np.r_[0, np.cumsum(np.bincount(np.repeat(np.arange(s), counts)[inside], minlength=s))].tolist()
+        adj = [flat[bounds[u] : bounds[u + 1]] for u in range(s)]
         order, disc, end, separated = _low_point_dfs(adj, root)
         order_arr = np.array(order)
         moved = []
