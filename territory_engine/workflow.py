@@ -447,12 +447,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     else:
         engine_current = current
     measures = frame[names].to_numpy(dtype=float)
-    # The current territories' centres (for the summary and the reasons) do not depend on
-    # the design: they are found on a second thread while the engine works.
     combined = _combined(frame, names, weights)
-    centres_before = _in_background(territory_centres, frame["lat"].to_numpy(), frame["lon"].to_numpy(),
-                                    combined, current, len(ids)) \
-        if (current >= 0).any() else (lambda: None)
     rep = _rep_facts(plan, ids)
     blocks = _blocks(frame, s.block)
     try:
@@ -496,9 +491,9 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     else:
         label_ids = ids[:k]
     reasons = tuple(_name_territories(r, label_ids) for r in reasons)
-    old_centres = centres_before()
-    if merging and old_centres is not None:
-        old_centres = old_centres[order]  # rows follow the reordered ids
+    # The current territories' centres, for the summary and the reasons (rows follow ids).
+    old_centres = territory_centres(frame["lat"].to_numpy(), frame["lon"].to_numpy(), combined, current,
+                                    len(ids)) if (current >= 0).any() else None
     report("summarising before and after", 1.0)
     result = _result(plan, ids, current, proposed_index, names, weights, combined, rep, reasons, alignment, k,
                      interleaving, old_centres)
@@ -557,24 +552,6 @@ def _name_territories(reason: str, ids: list[str]) -> str:
     import re
 
     return re.sub(r"territory #(\d+)", lambda m: f"territory {ids[int(m.group(1))]}", reason)
-
-
-def _in_background(function, *args) -> Callable[[], Any]:
-    """Start ``function(*args)`` on another thread; return a call that waits for its result.
-
-    NumPy releases the GIL in its array loops, so this uses a second core. Where threads
-    cannot start (Pyodide), the function runs at once instead.
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    try:
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="territory")
-        future = pool.submit(function, *args)
-    except RuntimeError:
-        value = function(*args)
-        return lambda: value
-    pool.shutdown(wait=False)
-    return future.result
 
 
 def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons, alignment, k, interleaving,
