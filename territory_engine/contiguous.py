@@ -1060,22 +1060,18 @@ def _recombine(graph: _Graph, terr: np.ndarray, measures, a: int, b: int, per, r
     both ways round. Returns ``(value, nodes_a)``, the best summed ``per`` score of the two
     territories and the blocks that then form ``a`` (the rest form ``b``), or None.
     """
-    from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
-
     nodes = np.flatnonzero((terr == a) | (terr == b))
     s = len(nodes)
     if s < 2:
         return None
     weights = graph.induced_weights(nodes)
+    rows = np.repeat(np.arange(s), np.diff(weights.indptr)).tolist()
+    cols = weights.indices.tolist()
     load = measures[nodes]
     total = load.sum(axis=0)
     best = None
     for _ in range(trees):
-        w = weights.copy()
-        w.data = rng.random(len(w.data)) + 1e-3
-        tree = minimum_spanning_tree(w)
-        tree = tree + tree.T
-        order, parent = breadth_first_order(tree, 0, directed=False, return_predecessors=True)
+        order, parent = _random_tree(rows, cols, rng.random(len(cols)) + 1e-3, s)
         if len(order) < s:
             return None  # the union is not connected
         # Subtree loads, leaves first (plain lists: a numpy row update per block is slower).
@@ -1104,6 +1100,52 @@ def _recombine(graph: _Graph, terr: np.ndarray, measures, a: int, b: int, per, r
             inside[y] = True
     part_a = ~inside if flip else inside
     return value, nodes[part_a]
+
+
+def _random_tree(rows, cols, weights, s):
+    """Minimum spanning tree of random edge weights, in breadth-first order from node 0.
+
+    ``rows``/``cols`` list the entries of a symmetric adjacency (each edge twice, each entry
+    with its own weight, so an edge weighs the smaller of its two). Kruskal's algorithm with
+    a union-find in plain Python (faster than scipy's sparse routines at a few hundred
+    edges). Returns ``(order, parent)`` as ``scipy.sparse.csgraph.breadth_first_order``
+    does on the tree (neighbours visited in increasing order, parent -9999 for the root);
+    ``order`` is shorter than ``s`` when the graph is not connected.
+    """
+    root = list(range(s))
+
+    def find(x):
+        while root[x] != x:
+            root[x] = root[root[x]]
+            x = root[x]
+        return x
+
+    nbrs: list[list[int]] = [[] for _ in range(s)]
+    joined = 0
+    for e in np.argsort(weights, kind="stable").tolist():
+        u, v = rows[e], cols[e]
+        ru, rv = find(u), find(v)
+        if ru != rv:
+            root[ru] = rv
+            nbrs[u].append(v)
+            nbrs[v].append(u)
+            joined += 1
+            if joined == s - 1:
+                break
+    parent = [-9999] * s
+    seen = [False] * s
+    seen[0] = True
+    order = [0]
+    i = 0
+    while i < len(order):
+        u = order[i]
+        for v in sorted(nbrs[u]):
+            if not seen[v]:
+                seen[v] = True
+                parent[v] = u
+                order.append(v)
+        i += 1
+    return np.array(order), np.array(parent)
 
 
 def _connected(graph: _Graph, nodes: np.ndarray) -> bool:

@@ -248,3 +248,26 @@ def test_batched_join_estimates_match_one_at_a_time(graph_seed):
         single = np.array([state.add_estimate(int(v), j) for v in outside])
         np.testing.assert_array_equal(batched, single)
         assert np.isfinite(batched).any() and np.isinf(batched).any()
+
+
+@pytest.mark.parametrize("graph_seed", [0, 5])
+def test_random_spanning_tree_is_scipys_minimum_tree_in_breadth_first_order(graph_seed):
+    # The recombination splits two territories along random spanning trees; the plain-Python
+    # tree must be the minimum spanning tree of the random weights, visited as scipy does.
+    from scipy.sparse.csgraph import breadth_first_order
+
+    from territory_engine.contiguous import _random_tree
+
+    adjacency, _ = delaunay(80, graph_seed)
+    rows = np.repeat(np.arange(80), np.diff(adjacency.indptr))
+    weights = np.random.default_rng(graph_seed).random(len(adjacency.indices)) + 1e-3
+    order, parent = _random_tree(rows.tolist(), adjacency.indices.tolist(), weights, 80)
+    random = sp.csr_array((weights, adjacency.indices, adjacency.indptr), shape=(80, 80))
+    tree = minimum_spanning_tree(random)
+    expected_order, expected_parent = breadth_first_order(tree + tree.T, 0, directed=False, return_predecessors=True)
+    np.testing.assert_array_equal(order, expected_order)
+    np.testing.assert_array_equal(parent, expected_parent)
+    # Not connected: the order stops at the component of node 0.
+    inside = (rows < 40) == (adjacency.indices < 40)
+    order, _ = _random_tree(rows[inside].tolist(), adjacency.indices[inside].tolist(), weights[inside], 80)
+    assert len(order) < 80
