@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "TRUE_WORDS",
+    "FALSE_WORDS",
     "ACCOUNT_SYNONYMS",
     "REP_SYNONYMS",
     "SETTINGS_SYNONYMS",
@@ -19,6 +21,14 @@ __all__ = [
     "recognise",
     "display_header",
 ]
+
+# Yes/no cells (lower case). Besides English words, the TRUE and FALSE that Excel writes into
+# a CSV in German, French, Spanish, Italian, Portuguese, Dutch, Swedish, Danish, Norwegian,
+# Finnish and Polish.
+TRUE_WORDS = frozenset({"true", "yes", "y", "1", "x", "wahr", "vrai", "verdadero", "vero", "verdadeiro",
+                        "waar", "sant", "sand", "sann", "tosi", "prawda"})
+FALSE_WORDS = frozenset({"false", "no", "n", "0", "falsch", "faux", "falso", "onwaar", "falskt", "falsk",
+                         "usann", "epätosi", "fałsz"})
 
 ACCOUNT_SYNONYMS: dict[str, tuple[str, ...]] = {
     "account_id": ("accountid", "account", "accountnumber", "accountno", "id", "customerid",

@@ -12,7 +12,7 @@ import difflib
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Callable, Mapping
 
-from .columns import normalise_header
+from .columns import FALSE_WORDS, TRUE_WORDS, normalise_header
 from .errors import Problem, SettingsError
 
 __all__ = ["Settings", "SETTINGS", "parse_settings", "settings_table"]
@@ -70,8 +70,8 @@ def _float(value: Any) -> float:
     return float(text)
 
 
-_TRUE = {"true", "yes", "y", "1", "x", "on"}
-_FALSE = {"false", "no", "n", "0", "off", ""}
+_TRUE = TRUE_WORDS | {"on"}
+_FALSE = FALSE_WORDS | {"off", ""}
 
 
 def _bool(value: Any) -> bool:

@@ -23,7 +23,8 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .columns import ACCOUNT_SYNONYMS, REP_SYNONYMS, SETTINGS_SYNONYMS, normalise_header, recognise, snake_case
+from .columns import (ACCOUNT_SYNONYMS, FALSE_WORDS, REP_SYNONYMS, SETTINGS_SYNONYMS, TRUE_WORDS, normalise_header,
+                      recognise, snake_case)
 from .errors import MAX_PROBLEMS, InputError, Problem
 from .geocode import geocode_zips, locate_zips, normalise_zips, zip_table
 
@@ -47,8 +48,6 @@ KNOWN_MEASURES = frozenset({
 })
 """Headers (snake_case) taken as measures even when their cells are mostly blank or text."""
 
-_TRUE = frozenset({"true", "yes", "y", "1", "x"})
-_FALSE = frozenset({"false", "no", "n", "0"})
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d*)?$")
 
 
@@ -308,7 +307,7 @@ def _locks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             meaning.append(float(u) == 1.0)
         else:
             text = str(u).strip().lower()
-            meaning.append(True if text in _TRUE else False if text in _FALSE or text == "" else None)
+            meaning.append(True if text in TRUE_WORDS else False if text in FALSE_WORDS or text == "" else None)
     table = np.array(meaning + [False], dtype=object)
     out = table[codes]
     bad = np.array([m is None for m in meaning] + [False], dtype=bool)[codes]

@@ -119,6 +119,15 @@ def test_lock_values_are_read_in_every_usual_spelling(tmp_path):
                                         True, False]
 
 
+def test_lock_values_as_a_european_excel_writes_them_into_csv(tmp_path):
+    path = tmp_path / "konten.csv"
+    path.write_text("Account ID;Latitude;Longitude;Locked\nA1;44,5;-70,25;WAHR\nA2;44,6;-70,3;FALSCH\n"
+                    "A3;44,7;-70,1;VRAI\nA4;44,8;-70,2;faux\n", encoding="utf-8")
+    frame = validate_accounts(read_tables(path)["accounts"]).frame
+    assert frame["locked"].tolist() == [True, False, True, False]
+    assert frame["lat"].tolist() == [44.5, 44.6, 44.7, 44.8]
+
+
 def test_validation_does_not_modify_the_raw_table(tmp_path):
     raw = _accounts(tmp_path, [_with_row(GOOD[0], Potential=" 5 ", Territory=3.0), GOOD[1]])
     before = raw.frame.copy(deep=True)
