@@ -32,8 +32,8 @@ section of ``tests/benchmarks/README.md`` for the references):
   (``AlyEtAl/DTDPAlgorithms.py``, ``TerritoryDesignProblem.get_district_infeasibility`` and
   ``evaluateSolution``): the sum over territories and measures of the relative excess
   beyond ``(1 ± 0.05)`` times the mean must be 0, and a territory may be any set of units
-  (its moves ``nodeBestImprovement`` offer every unit of the graph to every territory, so
-  territories need not even touch). Diameters are shortest paths on the whole graph (our
+  (its moves ``nodeBestImprovement`` offer every unit of the graph to every territory, so a
+  territory's units need not even touch one another). Diameters are shortest paths on the whole graph (our
   "graph" column). The LNS code is not published (``code/`` holds only its CMake files),
   but its reported penalty is 0 on instances where ``bound`` proves no connected alignment
   is balanced, so it cannot enforce connectivity on the induced subgraph either.
