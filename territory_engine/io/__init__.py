@@ -572,14 +572,20 @@ def _write_csv(file: Path, frame: pd.DataFrame, source: RawTable | None) -> None
         frame.to_csv(file, index=False, encoding="utf-8", lineterminator="\r\n", sep=sep, decimal=decimal)
         return
     names = [_csv_text(title, sep) for title in frame.columns[source.frame.shape[1]:]]
+    # Each record is laid out as [line, sep, cell, sep, cell, ..., line end] in one list of
+    # references joined once per chunk: no string is built per record.
+    width = 2 + 2 * len(extra)
     with open(file, "w", encoding="utf-8", newline="") as out:
         out.write(sep.join([lines[0], *names]) + "\r\n")
         step = 100_000
         for start in range(1, len(lines), step):
-            stop = start + step
-            rows = map(sep.join, zip(lines[start:stop], *(cells[start - 1:stop - 1] for cells in extra)))
-            out.write("\r\n".join(rows))
-            out.write("\r\n")
+            stop = min(start + step, len(lines))
+            parts = [sep] * (width * (stop - start))
+            parts[0::width] = lines[start:stop]
+            for j, cells in enumerate(extra):
+                parts[2 + 2 * j::width] = cells[start - 1:stop - 1]
+            parts[width - 1::width] = ["\r\n"] * (stop - start)
+            out.write("".join(parts))
 
 
 def _csv_cells(series: pd.Series, sep: str = ",", decimal: str = ".") -> list[str] | None:
