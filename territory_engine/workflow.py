@@ -26,7 +26,7 @@ import pandas as pd
 from . import rebalance as engine
 from .columns import OUTPUT_COLUMNS
 from .errors import InfeasibleError, InputError, Problem, SettingsError
-from .geo import haversine_km
+from .geo import haversine_km, to_xyz
 from .measures import (
     compactness_km,
     interleaving_share,
@@ -491,12 +491,14 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     else:
         label_ids = ids[:k]
     reasons = tuple(_name_territories(r, label_ids) for r in reasons)
-    # The current territories' centres, for the summary and the reasons (rows follow ids).
-    old_centres = territory_centres(frame["lat"].to_numpy(), frame["lon"].to_numpy(), combined, current,
-                                    len(ids)) if (current >= 0).any() else None
+    # The territories' centres before (rows follow ids) and after, for the summary and the reasons.
+    lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
+    xyz = to_xyz(lat, lon)
+    old_centres = territory_centres(lat, lon, combined, current, len(ids), xyz=xyz) if (current >= 0).any() else None
+    new_centres = territory_centres(lat, lon, combined, proposed_index, k, xyz=xyz)
     report("summarising before and after", 1.0)
     result = _result(plan, ids, current, proposed_index, names, weights, combined, rep, reasons, alignment, k,
-                     interleaving, old_centres)
+                     interleaving, old_centres, new_centres)
     result.facts["fresh"] = fresh
     if reasons:
         raise InfeasibleError(list(reasons), result=result)
@@ -555,10 +557,10 @@ def _name_territories(reason: str, ids: list[str]) -> str:
 
 
 def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons, alignment, k, interleaving,
-            old_centres) -> RebalanceResult:
+            old_centres, new_centres) -> RebalanceResult:
     """The result; the proposal uses the first ``k`` of ``ids`` (the rest are retired);
-    ``combined``: each account's share of the balance measure; ``old_centres``: the current
-    territories' centres (None without a current alignment)."""
+    ``combined``: each account's share of the balance measure; ``old_centres``, ``new_centres``:
+    the current territories' centres (None without a current alignment) and the new ones'."""
     s = plan.settings
     frame = plan.accounts.frame
     ids_arr = np.array(ids, dtype=object)
@@ -567,7 +569,6 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
                         tolerance=s.tolerance, interleaving=interleaving, **rep)
     lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
     around = neighbourhood(lat, lon) if interleaving else None
-    new_centres = territory_centres(lat, lon, combined, proposed, k)
     after, after_overall = territory_summary(frame, proposed, ids[:k], alignment="proposed", centres=new_centres,
                                              around=around, **summary_args)
     if old_centres is not None:
