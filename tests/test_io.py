@@ -476,3 +476,32 @@ def test_semicolons_with_decimal_points_keep_the_points(tmp_path):
     source = _csv_input(tmp_path, "Account ID;Latitude;Potential\nA1;44.5;12.5\nA2;42.25;3\n")
     assert source.csv.decimal == "."
     assert source.frame["Latitude"].tolist() == [44.5, 42.25]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    names=st.lists(st.text(alphabet=st.sampled_from(list("abcXYZ é;,\"'-&.")), min_size=1, max_size=12),
+                   min_size=2, max_size=15),
+    data=st.data(),
+    dialect=st.sampled_from([(",", "."), (";", ","), (";", "."), ("\t", ",")]),
+)
+def test_a_csv_in_any_excel_dialect_reads_back_and_its_output_keeps_the_dialect(tmp_path, names, data, dialect):
+    sep, decimal = dialect
+    n = len(names)
+    values = data.draw(st.lists(st.floats(-1e6, 1e6, allow_nan=False).map(lambda v: round(v, 4)), min_size=n,
+                                max_size=n))
+    table = pd.DataFrame({"Account ID": [f"A{i:03d}" for i in range(n)], "Name": names, "Potential": values})
+    path = tmp_path / "accounts.csv"
+    table.to_csv(path, sep=sep, decimal=decimal, index=False)
+    source = read_tables(path)["accounts"]
+    assert (source.csv.delimiter, source.csv.decimal) == dialect
+    assert source.frame["Name"].tolist() == names
+    assert source.frame["Potential"].tolist() == values
+    added = source.frame.assign(proposed_territory=[f"T{i % 3}; x, y" for i in range(n)],
+                                score=[v / 3 for v in values])
+    out = write_tables(tmp_path / "out.csv", {"Proposed": added}, source=source)
+    back = read_tables(out)["accounts"]
+    assert (back.csv.delimiter, back.csv.decimal) == dialect
+    assert back.frame["Name"].tolist() == names
+    assert back.frame["proposed_territory"].tolist() == added["proposed_territory"].tolist()
+    np.testing.assert_allclose(back.frame["score"].to_numpy(dtype=float), added["score"].to_numpy(), rtol=1e-12)
