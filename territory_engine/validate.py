@@ -91,6 +91,7 @@ class _Problems:
     source: str
     is_sheet: bool
     headers: list[str]
+    decimal: str = "."  # the decimal mark of a CSV source, for the examples in messages
     found: list[Problem] = field(default_factory=list)
     more: int = 0
 
@@ -237,6 +238,16 @@ def _parse_number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _point_decimals(values: np.ndarray, decimal: str) -> np.ndarray:
+    """The text cells of a file that writes decimals with a comma, rewritten with a point
+    ("44,5" -> "44.5"). A point in such a cell makes it unreadable: "1.500" there may be a
+    thousand and a half or one and a half, so the user is asked."""
+    if decimal == "." or values.dtype.kind == "f":
+        return values
+    return np.array([v.replace(".", "\x00").replace(",", ".") if isinstance(v, str) else v for v in values],
+                    dtype=object)
+
+
 def _numbers(values: np.ndarray, *, majority: bool = False, blank: np.ndarray | None = None):
     """Cells as float64.
 
@@ -373,7 +384,8 @@ def _open_table(raw, what: str, synonyms):
     empty_row = np.logical_and.reduce(blanks)
     if empty_row.all():
         raise _empty_table(raw, what)
-    problems = _Problems(raw.name, raw.is_sheet, headers)
+    csv = getattr(raw, "csv", None)
+    problems = _Problems(raw.name, raw.is_sheet, headers, decimal=csv.decimal if csv is not None else ".")
     problems.add_rows(empty_row, None, None, lambda i, v: "the row is empty; delete it or fill it in")
     return n, headers, cells, blanks, problems, ~empty_row, recognise(headers, synonyms)
 
@@ -497,14 +509,14 @@ def validate_accounts(raw) -> AccountTable:
         known = snake_case(title) in KNOWN_MEASURES
         if blanks[j].all() and not known:
             continue
-        parsed = _numbers(cells[j], majority=not known, blank=blanks[j])
+        parsed = _numbers(_point_decimals(cells[j], problems.decimal), majority=not known, blank=blanks[j])
         if parsed is None:
             continue
         values, bad, blank = parsed
         name = _unique_name(snake_case(title), reserved)
         reserved.add(name)
         problems.add_rows(bad & used, j, cells[j], lambda i, v: (
-            f"{_show(v)} is not a number; enter a number or leave it blank"))
+            f"{_show(v)} is not a number; enter a number{_comma_hint(problems)} or leave it blank"))
         with np.errstate(invalid="ignore"):
             negative = (values < 0) & ~bad
         problems.add_rows(negative & used, j, cells[j], lambda i, v, t=title: (
@@ -539,15 +551,22 @@ def _unique_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
+def _comma_hint(problems: _Problems) -> str:
+    """For a file that writes decimals with a comma, a reminder of it (else nothing)."""
+    return " (this file writes decimals with a comma, as in 12,5)" if problems.decimal == "," else ""
+
+
 def _coordinates(cells, blanks, found, headers, used, problems: _Problems, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Fill ``lat``/``lon`` from their columns; return the rows left to place by ZIP."""
     j_lat, j_lon = found["lat"], found["lon"]
-    la, la_bad, la_blank = _numbers(cells[j_lat], blank=blanks[j_lat])
-    lo, lo_bad, lo_blank = _numbers(cells[j_lon], blank=blanks[j_lon])
+    la, la_bad, la_blank = _numbers(_point_decimals(cells[j_lat], problems.decimal), blank=blanks[j_lat])
+    lo, lo_bad, lo_blank = _numbers(_point_decimals(cells[j_lon], problems.decimal), blank=blanks[j_lon])
+    mark = problems.decimal
     problems.add_rows(la_bad & used, j_lat, cells[j_lat], lambda i, v: (
-        f"{_show(v)} is not a number; enter the latitude in decimal degrees (for example 42.36) or leave it blank"))
+        f"{_show(v)} is not a number; enter the latitude in decimal degrees (for example 42{mark}36) or leave it "
+        "blank"))
     problems.add_rows(lo_bad & used, j_lon, cells[j_lon], lambda i, v: (
-        f"{_show(v)} is not a number; enter the longitude in decimal degrees (for example -71.06) or leave it "
+        f"{_show(v)} is not a number; enter the longitude in decimal degrees (for example -71{mark}06) or leave it "
         "blank"))
     with np.errstate(invalid="ignore"):
         la_out = ~la_bad & ~la_blank & (np.abs(la) > 90)
@@ -639,9 +658,10 @@ def validate_reps(raw) -> pd.DataFrame:
     capacity = np.ones(n)
     if "capacity" in found:
         j = found["capacity"]
-        values, bad, blank = _numbers(cells[j], blank=blanks[j])
+        values, bad, blank = _numbers(_point_decimals(cells[j], problems.decimal), blank=blanks[j])
         problems.add_rows(bad & used, j, cells[j], lambda i, v: (
-            f"{_show(v)} is not a number; enter the rep's capacity (1 for a full-time rep) or leave it blank"))
+            f"{_show(v)} is not a number; enter the rep's capacity (1 for a full-time rep){_comma_hint(problems)} or "
+            "leave it blank"))
         with np.errstate(invalid="ignore"):
             not_positive = ~bad & ~blank & (values <= 0)
         problems.add_rows(not_positive & used, j, cells[j], lambda i, v: (

@@ -128,6 +128,18 @@ def test_lock_values_as_a_european_excel_writes_them_into_csv(tmp_path):
     assert frame["lat"].tolist() == [44.5, 44.6, 44.7, 44.8]
 
 
+def test_a_decimal_point_in_a_decimal_comma_file_is_explained_in_its_own_dialect(tmp_path):
+    path = tmp_path / "konten.csv"
+    path.write_text("Account ID;Latitude;Longitude;Potential\nA1;44,5;-70,25;12,5\nA2;44,6;-70,3;7\n"
+                    "A3;44,7;-70,1;3,25\nA4;44.8;-70,2;12.5\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        validate_accounts(read_tables(path)["accounts"])
+    messages = {p.column: p.message for p in caught.value.problems}
+    assert "(for example 42,36)" in messages["Latitude"]
+    assert "this file writes decimals with a comma, as in 12,5" in messages["Potential"]
+    assert all(p.row == 5 for p in caught.value.problems)
+
+
 def test_validation_does_not_modify_the_raw_table(tmp_path):
     raw = _accounts(tmp_path, [_with_row(GOOD[0], Potential=" 5 ", Territory=3.0), GOOD[1]])
     before = raw.frame.copy(deep=True)
