@@ -323,7 +323,9 @@ def _read_csv(file: Path, *, role: str) -> RawTable:
     Columns whose header names a code or a label (account ID, name, ZIP, state, county,
     territory, rep, lock) are read as text, so ZIP "04575" keeps its zero. Other columns are
     numbers when every cell is one (empty cells NaN); an all-integer column whose text has
-    a leading zero ("007") is kept as text. Anything else is text. The decoded file is kept
+    a leading zero ("007") is kept as text. Anything else is text. The delimiter (comma,
+    semicolon or tab) and the decimal mark (a comma between semicolons or tabs, as Excel
+    writes in most of Europe) are detected from the first 64 KB. The decoded file is kept
     (:class:`CsvSource`) so that an output can repeat each input line exactly.
     """
     raw = file.read_bytes()
