@@ -93,10 +93,7 @@ def rebalance(book: Workbook) -> None:
         raise
     _status(book, "writing the proposed alignment")
     write_results(book, result.to_sheets())
-    before, after = result.balance.iloc[0], result.balance.iloc[1]
-    book.alert(f"{result.facts['territories']} territories; largest deviation {before['largest deviation']:.1%} -> "
-               f"{after['largest deviation']:.1%}; {after['moved accounts']:,} accounts move. See the Proposed "
-               "alignment and Moves sheets.")
+    book.alert("\n".join(result.outcome()) + "\n\nSee the Proposed alignment and Moves sheets.")
 
 
 def _map(book: Workbook):

@@ -15,7 +15,6 @@ from typing import Any
 
 import click
 
-from . import rebalance as engine
 from . import workflow
 from .errors import InfeasibleError, InputError, TerritoryError
 
@@ -229,23 +228,11 @@ def rebalance(input: str, output: str, territories, balance, weights, each, tole
 
 
 def _echo_rebalance(result: workflow.RebalanceResult, path: Path) -> None:
-    after = result.balance.iloc[-1]
-    if len(result.balance) == 1:
-        click.echo(f"{result.facts['territories']} new territories; largest deviation "
-                   f"{after['largest deviation']:.1%}; compactness {after['weighted compactness km']:.1f} km")
-    else:
-        before = result.balance.iloc[0]
-        click.echo(f"{result.facts['territories']} territories; largest deviation {before['largest deviation']:.1%} -> "
-                   f"{after['largest deviation']:.1%}; moved {after['moved accounts']} accounts "
-                   f"({after['moved share of balance measure']:.1%} of the balance measure, at least "
-                   f"{after['least share that had to move']:.1%} had to); compactness "
-                   f"{before['weighted compactness km']:.1f} -> {after['weighted compactness km']:.1f} km")
+    headline, *notes = result.outcome()
+    click.echo(headline)
     click.echo(f"wrote {path}")
-    if (len(result.balance) > 1 and not result.facts.get("fresh") and len(result.proposed) > engine.MAX_UNITS
-            and after["moved share of balance measure"] > 2 * after["least share that had to move"] > 0):
-        click.echo("note: this map was far out of balance; a fresh design (--fresh) keeps the current ids and "
-                   "may move fewer accounts")
-
+    for note in notes:
+        click.echo(note)
 
 
 def _map_inputs(path: str, reps: str | None) -> workflow.Inputs:

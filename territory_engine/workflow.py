@@ -390,6 +390,26 @@ class RebalanceResult:
     reasons: tuple[str, ...] = ()
     facts: dict[str, Any] = field(default_factory=dict)
 
+    def outcome(self) -> list[str]:
+        """What happened, in a sentence (and a note where one helps), for the person who
+        asked: the command line prints these lines, the add-in shows them in its message box."""
+        after = self.balance.iloc[-1]
+        if len(self.balance) == 1:
+            return [f"{self.facts['territories']} new territories; largest deviation {after['largest deviation']:.1%}; "
+                    f"compactness {after['weighted compactness km']:.1f} km"]
+        before = self.balance.iloc[0]
+        lines = [f"{self.facts['territories']} territories; largest deviation {before['largest deviation']:.1%} -> "
+                 f"{after['largest deviation']:.1%}; moved {after['moved accounts']} accounts "
+                 f"({after['moved share of balance measure']:.1%} of the balance measure, at least "
+                 f"{after['least share that had to move']:.1%} had to); compactness "
+                 f"{before['weighted compactness km']:.1f} -> {after['weighted compactness km']:.1f} km"]
+        if (not self.facts.get("fresh") and len(self.proposed) > engine.MAX_UNITS
+                and after["moved share of balance measure"] > 2 * after["least share that had to move"] > 0):
+            # Above MAX_UNITS the engine tries no fresh second opinion (see rebalance.design).
+            lines.append("note: this map was far out of balance; a fresh design (--fresh, or fresh = TRUE on the "
+                         "Settings sheet) keeps the current ids and may move fewer accounts")
+        return lines
+
     def to_sheets(self) -> dict[str, pd.DataFrame]:
         sheets = {
             "Proposed alignment": self.proposed,

@@ -230,3 +230,26 @@ def test_excel_and_file_books_offer_the_whole_workbook_interface():
         assert isinstance(getattr(cls, "fullname"), property)
         for name, signature in wanted.items():
             assert inspect.signature(getattr(cls, name)) == signature, (cls.__name__, name)
+
+
+def test_rebalance_of_a_workbook_without_territories_designs_new_ones(tmp_path):
+    # No Territory column: a fresh design of the territories asked for on the Settings sheet.
+    # (The message box once assumed a current alignment and failed after writing the sheets.)
+    path = tmp_path / "new.xlsx"
+    wb = openpyxl.Workbook()
+    accounts = wb.active
+    accounts.title = "Accounts"
+    accounts.append(["Account ID", "Latitude", "Longitude", "Potential"])
+    for i in range(60):
+        accounts.append([f"A{i}", 40 + (i % 10) * 0.2, -75 + (i // 10) * 0.4, 10.0 + i % 7])
+    settings = wb.create_sheet("Settings")
+    settings.append(["Setting", "Value"])
+    settings.append(["territories", 3])
+    wb.save(path)
+    book = FileBook(path)
+    assert ribbon.dispatch("Rebalance", book) is True
+    book.save()
+    _, message, critical = book.alerts[-1]
+    assert not critical and message.startswith("3 new territories; largest deviation") and "Proposed alignment" in message
+    proposed = read_table(path, sheet="Proposed alignment").frame
+    assert proposed["proposed_territory"].nunique() == 3 and len(proposed) == 60
