@@ -347,8 +347,9 @@ def measure(inputs: Inputs, overrides: Mapping[str, Any] | None = None) -> Summa
     plan = prepare(inputs, overrides)
     ids, current, problems = _territory_ids(plan)
     if not ids:
-        raise InputError([Problem(plan.accounts.source, "no account has a territory; fill the Territory column "
-                                  "or run rebalance with --territories", is_sheet=True)])
+        raise InputError([Problem(plan.accounts.source, "no account has a territory; fill the Territory column, "
+                                  "or rebalance into a number of territories (--territories, or a 'territories' "
+                                  "setting)", is_sheet=True)])
     if problems:
         raise InputError(problems)
     names, weights = _balance_measures(plan)
