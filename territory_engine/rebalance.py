@@ -155,13 +155,20 @@ def _split_heavy(unit, weight, xyz, cap) -> np.ndarray:
         return unit
     rows = np.flatnonzero(heavy[unit])
     order = rows[np.lexsort((xyz[rows, 0], unit[rows]))]
-    w = weight[order]
-    cum = np.cumsum(w)
-    first = np.searchsorted(unit[order], np.arange(unit.max() + 1))
-    within = cum - w - np.where(first > 0, cum[np.maximum(first - 1, 0)], 0.0)[unit[order]]
+    within = _before_in_group(weight[order], unit[order], unit.max() + 1)
     piece = np.zeros(len(unit), dtype=np.int64)
     piece[order] = np.floor(within / cap).astype(np.int64)
     return _codes(unit.astype(np.int64) * (piece.max() + 1) + piece)
+
+
+def _before_in_group(w, group, groups) -> np.ndarray:
+    """For weights ``w`` sorted by ``group`` (codes below ``groups``), each one's sum of the
+    weights before it in its group."""
+    if len(w) == 0:
+        return np.zeros(0)
+    cum = np.cumsum(w)
+    first = np.searchsorted(group, np.arange(groups))
+    return cum - w - np.where(first > 0, cum[np.maximum(first - 1, 0)], 0.0)[group]
 
 
 def _codes(keys) -> np.ndarray:
@@ -291,17 +298,13 @@ def _deeper_units(xyz, weight, assign, movable, centres_xyz, chosen, e_src, e_ds
     flow_of = np.repeat(np.arange(len(edges)), sizes)
     offset = np.arange(len(flow_of)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
     pool = members[bounds[src][flow_of] + offset]
-    if len(pool) == 0:  # every source territory's units are locked or already chosen
-        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
     dst = e_dst[edges][flow_of]
     gap = (np.linalg.norm(xyz[pool] - centres_xyz[dst], axis=1)
            - np.linalg.norm(xyz[pool] - centres_xyz[src[flow_of]], axis=1))
     order = np.lexsort((gap, flow_of))
     pool, dst, flow_of = pool[order], dst[order], flow_of[order]
     w = weight[pool]
-    cum = np.cumsum(w)
-    first = np.searchsorted(flow_of, np.arange(len(edges)))
-    before = cum - w - np.where(first > 0, cum[np.maximum(first - 1, 0)], 0.0)[flow_of]
+    before = _before_in_group(w, flow_of, len(edges))  # (empty when every source unit is taken)
     pick = np.flatnonzero(before + 0.5 * w <= remaining[edges][flow_of])
     _, once = np.unique(pool[pick], return_index=True)
     pick = pick[np.sort(once)]
@@ -408,10 +411,7 @@ def _border_flows(units: _Units, centres_xyz, target, aim, *, rounds: int = 60, 
         # Units most surrounded by the receiving territory first, then the nearest to it.
         order = np.lexsort((gap, -votes, edge_of))
         w_sorted = weight[rows][order]
-        cum = np.cumsum(w_sorted)
-        starts = np.searchsorted(edge_of[order], np.arange(e))
-        base = np.where(starts > 0, cum[np.maximum(starts - 1, 0)], 0.0)
-        before = cum - w_sorted - base[edge_of[order]]
+        before = _before_in_group(w_sorted, edge_of[order], e)
         take = before + 0.5 * w_sorted <= flow[edge_of[order]]
         chosen = rows[order][take]
         to = dest[order][take]
