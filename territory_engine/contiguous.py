@@ -171,20 +171,25 @@ class _Graph:
         a, b = self.indptr[v], self.indptr[v + 1]
         return self.indices[a:b], self.data[a:b]
 
+    def edge_slots(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The positions in ``indices``/``data`` of the edges of ``nodes``, node by node, and
+        for each the index into ``nodes`` of its node."""
+        starts = self.indptr[nodes]
+        counts = self.indptr[nodes + 1] - starts
+        offsets = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        return offsets, np.repeat(np.arange(len(nodes)), counts)
+
     def induced_weights(self, nodes: np.ndarray) -> sp.csr_array:
         """Sparse (s, s) weight matrix of the subgraph induced by ``nodes``."""
         s = len(nodes)
         loc = self._loc
         loc[nodes] = np.arange(s)
-        starts = self.indptr[nodes]
-        counts = self.indptr[nodes + 1] - starts
-        total = int(counts.sum())
-        offsets = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
+        offsets, owner = self.edge_slots(nodes)
         cols = loc[self.indices[offsets]]
         loc[nodes] = -1
         keep = cols >= 0
         indptr = np.zeros(s + 1, dtype=np.int64)
-        np.cumsum(np.bincount(np.repeat(np.arange(s), counts)[keep], minlength=s), out=indptr[1:])
+        np.cumsum(np.bincount(owner[keep], minlength=s), out=indptr[1:])
         return sp.csr_array((self.data[offsets][keep], cols[keep], indptr), shape=(s, s))
 
     def distances(self, nodes: np.ndarray) -> np.ndarray:
@@ -503,14 +508,11 @@ class _State:
         s = len(members)
         root = int(np.argmin(self.dist[j].max(axis=1)))
         # Neighbour lists inside the territory (positions, in the graph's order), gathered at once.
-        g = self.graph
-        starts = g.indptr[members]
-        counts = g.indptr[members + 1] - starts
-        offsets = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-        nbrs = g.indices[offsets]
+        offsets, owner = self.graph.edge_slots(members)
+        nbrs = self.graph.indices[offsets]
         inside = self.territory[nbrs] == j
         flat = self.pos[nbrs[inside]].tolist()
-        bounds = np.r_[0, np.cumsum(np.bincount(np.repeat(np.arange(s), counts)[inside], minlength=s))].tolist()
+        bounds = np.r_[0, np.cumsum(np.bincount(owner[inside], minlength=s))].tolist()
         adj = [flat[bounds[u] : bounds[u + 1]] for u in range(s)]
         order, disc, end, separated = _low_point_dfs(adj, root)
         order_arr = np.array(order)
@@ -604,10 +606,7 @@ class _State:
     def add_estimates(self, blocks: np.ndarray, j: int) -> np.ndarray:
         """``add_estimate`` of several distinct blocks joining territory ``j``, in one pass."""
         g = self.graph
-        starts = g.indptr[blocks]
-        counts = g.indptr[blocks + 1] - starts
-        offsets = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-        owner = np.repeat(np.arange(len(blocks)), counts)
+        offsets, owner = g.edge_slots(blocks)
         nbrs = g.indices[offsets]
         inside = self.territory[nbrs] == j
         out = np.full(len(blocks), np.inf)
