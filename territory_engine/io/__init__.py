@@ -436,8 +436,8 @@ def _delimiter(text: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-_DECIMAL_COMMA = re.compile(r"(?:^|[;\t])\s*[+-]?\d+,\d+\s*(?=[;\t\r\n]|$)", re.MULTILINE)
-_DECIMAL_POINT = re.compile(r"(?:^|[;\t])\s*[+-]?\d+\.\d+\s*(?=[;\t\r\n]|$)", re.MULTILINE)
+_FRACTION = re.compile(r"(?:^|[;\t])\s*[+-]?\d+([.,])\d+\s*(?=[;\t\r\n]|$)", re.MULTILINE)
+"""A field that is a number with a fraction; its group is the decimal mark."""
 
 
 def _decimal_mark(text: str, sep: str) -> str:
@@ -445,7 +445,8 @@ def _decimal_mark(text: str, sep: str) -> str:
     (more fields like ``44,5`` than like ``44.5``), else ``"."``."""
     if sep == ",":
         return "."
-    return "," if len(_DECIMAL_COMMA.findall(text)) > len(_DECIMAL_POINT.findall(text)) else "."
+    marks = _FRACTION.findall(text)
+    return "," if 2 * marks.count(",") > len(marks) else "."
 
 
 def _short(error: Exception) -> str:
