@@ -242,14 +242,14 @@ def _point_decimals(values: np.ndarray, decimal: str) -> np.ndarray:
     """The text cells of a file that writes decimals with a comma, rewritten with a point
     ("44,5" -> "44.5"). A point in such a cell makes it unreadable: "1.500" there may be a
     thousand and a half or one and a half, so the user is asked."""
-    if decimal == "." or values.dtype.kind == "f":
+    if decimal == ".":
         return values
     return np.array([v.replace(".", "\x00").replace(",", ".") if isinstance(v, str) else v for v in values],
                     dtype=object)
 
 
-def _numbers(values: np.ndarray, *, majority: bool = False, blank: np.ndarray | None = None):
-    """Cells as float64.
+def _numbers(values: np.ndarray, *, majority: bool = False, blank: np.ndarray | None = None, decimal: str = "."):
+    """Cells as float64; text cells read with ``decimal`` as the decimal mark.
 
     Returns ``(numbers, bad, blank)``: NaN where blank or bad; ``bad`` marks cells that
     hold something other than a finite number. With ``majority=True``, returns None
@@ -259,6 +259,7 @@ def _numbers(values: np.ndarray, *, majority: bool = False, blank: np.ndarray | 
     if values.dtype == np.float64:
         failing = ~np.isfinite(values) & ~blank
         return np.where(failing, np.nan, values), failing, blank
+    values = _point_decimals(values, decimal)
     kind = pd.api.types.infer_dtype(values, skipna=True)
     if kind in ("boolean", "datetime", "date", "time", "timedelta", "datetime64", "timedelta64") and majority:
         return None
@@ -509,7 +510,7 @@ def validate_accounts(raw) -> AccountTable:
         known = snake_case(title) in KNOWN_MEASURES
         if blanks[j].all() and not known:
             continue
-        parsed = _numbers(_point_decimals(cells[j], problems.decimal), majority=not known, blank=blanks[j])
+        parsed = _numbers(cells[j], majority=not known, blank=blanks[j], decimal=problems.decimal)
         if parsed is None:
             continue
         values, bad, blank = parsed
@@ -559,8 +560,8 @@ def _comma_hint(problems: _Problems) -> str:
 def _coordinates(cells, blanks, found, headers, used, problems: _Problems, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Fill ``lat``/``lon`` from their columns; return the rows left to place by ZIP."""
     j_lat, j_lon = found["lat"], found["lon"]
-    la, la_bad, la_blank = _numbers(_point_decimals(cells[j_lat], problems.decimal), blank=blanks[j_lat])
-    lo, lo_bad, lo_blank = _numbers(_point_decimals(cells[j_lon], problems.decimal), blank=blanks[j_lon])
+    la, la_bad, la_blank = _numbers(cells[j_lat], blank=blanks[j_lat], decimal=problems.decimal)
+    lo, lo_bad, lo_blank = _numbers(cells[j_lon], blank=blanks[j_lon], decimal=problems.decimal)
     mark = problems.decimal
     problems.add_rows(la_bad & used, j_lat, cells[j_lat], lambda i, v: (
         f"{_show(v)} is not a number; enter the latitude in decimal degrees (for example 42{mark}36) or leave it "
@@ -658,7 +659,7 @@ def validate_reps(raw) -> pd.DataFrame:
     capacity = np.ones(n)
     if "capacity" in found:
         j = found["capacity"]
-        values, bad, blank = _numbers(_point_decimals(cells[j], problems.decimal), blank=blanks[j])
+        values, bad, blank = _numbers(cells[j], blank=blanks[j], decimal=problems.decimal)
         problems.add_rows(bad & used, j, cells[j], lambda i, v: (
             f"{_show(v)} is not a number; enter the rep's capacity (1 for a full-time rep){_comma_hint(problems)} or "
             "leave it blank"))
