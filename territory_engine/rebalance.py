@@ -94,6 +94,9 @@ class Alignment:
         ``"balance"``, ``"compactness"`` or ``""`` per account.
     method, seed, iterations
         How the alignment was found.
+    fresh_not_tried : bool
+        The realignment moved more than twice the least any balanced alignment must move,
+        and no fresh design (which may move less) was tried: more than ``max_units`` accounts.
     """
 
     territory: np.ndarray
@@ -109,6 +112,7 @@ class Alignment:
     seed: int
     iterations: int
     constrained: tuple[str, ...] = field(default=("combined",))
+    fresh_not_tried: bool = False
 
 
 # --------------------------------------------------------------------------------------
@@ -825,7 +829,7 @@ def design(
     method: str = "balanced",
     seed: int = 0,
     measure_names=None,
-    max_units: int = MAX_UNITS,
+    max_units: int | None = None,
     progress: Progress | None = None,
 ) -> Alignment:
     """Assign every account to one of ``k`` territories, balanced within ``tolerance``.
@@ -870,9 +874,10 @@ def design(
         Seed of the random number generator; the result is deterministic for a seed.
     measure_names : sequence of str, optional
         Names of the measures for messages.
-    max_units : int
-        Above this many accounts, accounts are grouped into small grid cells (never mixing
-        current territories or locked accounts) that move as one.
+    max_units : int, optional
+        Above this many accounts (default :data:`MAX_UNITS`), accounts are grouped into small
+        grid cells (never mixing current territories or locked accounts) that move as one,
+        and a realignment tries no fresh second opinion.
     progress : callable(str, float), optional
         Called with a phase name and a fraction done.
 
@@ -924,6 +929,7 @@ def design(
     locked = np.zeros(n, dtype=bool) if locked is None else np.asarray(locked, dtype=bool)
     locked = locked & (current >= 0)
     capacity = np.ones(k) if capacity is None else np.asarray(capacity, dtype=float)
+    max_units = MAX_UNITS if max_units is None else max_units
     target_share = capacity / capacity.sum()
     target = np.repeat(target_share[:, None], values.shape[1], axis=1)
 
@@ -1026,10 +1032,14 @@ def design(
             "blocks, move cap) for this tolerance: raise it, unlock accounts or use smaller blocks"
         )
     latlon = to_latlon(centres)
-    if realign and method == "balanced" and within and n <= max_units:
-        # On a map far out of balance, moving the excess border by border can move more
-        # than a fresh design whose territories keep the ids they overlap most. Try one
-        # when the realignment moved more than twice the unavoidable minimum.
+    # On a map far out of balance, moving the excess border by border can move more than a
+    # fresh design whose territories keep the ids they overlap most. Try one when the
+    # realignment moved more than twice the unavoidable minimum (unless there are too many
+    # accounts, which the result says).
+    far = (realign and method == "balanced" and within
+           and _moved_over_twice_the_minimum(territory, current, values[:, 0], k, tolerance, capacity))
+    fresh_not_tried = far and n > max_units
+    if far and not fresh_not_tried:
         fresh_try = _fresh_with_current_ids(
             lat, lon, raw, territory, current, locked, values[:, 0], k,
             dict(weights=weights, each_measure=each_measure, bases=bases, capacity=capacity, blocks=blocks,
@@ -1058,6 +1068,7 @@ def design(
         seed=seed,
         iterations=iterations,
         constrained=tuple(constrained),
+        fresh_not_tried=bool(fresh_not_tried),
     )
     if not within:
         raise InfeasibleError(list(result.reasons), result=result)
@@ -1084,21 +1095,26 @@ def match_ids(current, proposed, weight, k, count, *, fixed=((), ())) -> np.ndar
     return mapping
 
 
+def _moved_over_twice_the_minimum(territory, current, weight, k, tolerance, capacity) -> bool:
+    """Whether ``territory`` moved more of ``weight`` than twice the least any balanced
+    alignment must move from ``current``."""
+    moved = float(weight[(current >= 0) & (territory != current)].sum())
+    return moved > 2 * required_move_share(current, weight, k, tolerance, capacity) * weight.sum()
+
+
 def _fresh_with_current_ids(lat, lon, raw, territory, current, locked, weight, k,
                             options) -> tuple[np.ndarray, np.ndarray, int] | None:
     """A fresh design that moves less of ``weight`` than ``territory`` does, or None.
 
-    Tried only when ``territory`` moved more than twice the least any balanced alignment
-    must move. The fresh territories take the ids of the current ones they overlap most
-    (territories holding locked accounts keep theirs); with unequal capacities and no rep
-    bases the ids cannot be exchanged, so none is tried. ``options`` are :func:`design`'s.
+    The fresh territories take the ids of the current ones they overlap most (territories
+    holding locked accounts keep theirs); with unequal capacities and no rep bases the ids
+    cannot be exchanged, so none is tried. ``options`` are :func:`design`'s.
     Returns ``(territory, centres as lat/lon, iterations)``.
     """
     has = current >= 0
     moved = float(weight[has & (territory != current)].sum())
-    excess = required_move_share(current, weight, k, options["tolerance"], options["capacity"]) * weight.sum()
     bases = options["bases"]
-    if moved <= 2 * excess or (bases is None and np.ptp(options["capacity"]) > 0):
+    if bases is None and np.ptp(options["capacity"]) > 0:
         return None
     try:
         other = design(lat, lon, raw, k=k, current=current, locked=locked, fresh=True, **options)

@@ -404,9 +404,7 @@ class RebalanceResult:
                  f"({after['moved share of balance measure']:.1%} of the balance measure, at least "
                  f"{after['least share that had to move']:.1%} had to); compactness "
                  f"{before['weighted compactness km']:.1f} -> {after['weighted compactness km']:.1f} km"]
-        if (not self.facts.get("fresh") and len(self.proposed) > engine.MAX_UNITS
-                and after["moved share of balance measure"] > 2 * after["least share that had to move"] > 0):
-            # Above MAX_UNITS the engine tries no fresh second opinion (see rebalance.design).
+        if self.facts.get("fresh_not_tried"):
             lines.append("note: this map was far out of balance; a fresh design (--fresh, or fresh = TRUE on the "
                          "Settings sheet) keeps the current ids and may move fewer accounts")
         return lines
@@ -520,7 +518,6 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     report("summarising before and after", 1.0)
     result = _result(plan, ids, current, proposed_index, names, weights, combined, rep, reasons, alignment, k,
                      interleaving, old_centres, new_centres)
-    result.facts["fresh"] = fresh
     if reasons:
         raise InfeasibleError(list(reasons), result=result)
     return result
@@ -622,7 +619,8 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
         **{name: frame[name][moved].to_numpy() for name in names},
         "reason": reason_text[moved],
     })
-    facts = {"territories": k, "moved": int(moved.sum()), "method": alignment.method, "seed": alignment.seed}
+    facts = {"territories": k, "moved": int(moved.sum()), "method": alignment.method, "seed": alignment.seed,
+             "fresh_not_tried": alignment.fresh_not_tried}
     return RebalanceResult(
         proposed=out,
         moves=moves,

@@ -391,7 +391,7 @@ def test_above_the_unit_limit_a_map_far_out_of_balance_gets_a_note_about_fresh_d
 
     # Realignment moves 36.5% of the potential here, where at least 11.8% had to move.
     path = write_csv(make_instance(10_000, 50, seed=1), tmp_path / "accounts.csv")
-    monkeypatch.setattr(engine, "MAX_UNITS", 5_000)  # the command's view of the limit only
+    monkeypatch.setattr(engine, "MAX_UNITS", 5_000)  # the engine's limit, below this map
     args = ["rebalance", path, "--territories", 50, "--balance", "potential"]
     realign = run(*args, "--output", tmp_path / "a.csv")
     assert realign.exit_code == 0 and "note: this map was far out of balance" in realign.stdout
