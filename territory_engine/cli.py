@@ -194,13 +194,16 @@ def report(input: str, bases, balance, weights, tolerance) -> None:
 @click.option("--block", type=click.Choice(["zip", "county", "none"]), help="Keep every ZIP or county whole.")
 @click.option("--disruption-weight", type=float, help="0: compactness only; 1 (default): move only when needed.")
 @click.option("--max-moved-share", type=float, help="Largest share of accounts that may move (0..1).")
+@click.option("--resite/--no-resite", default=None,
+              help="Move starved territories to where the load is when that moves fewer accounts (default on).")
 @click.option("--method", type=click.Choice(["balanced", "lagrangian"]), help="Rebalancing method.")
 def rebalance(input: str, output: str, territories, balance, weights, each, tolerance, bases, fresh, seed, block,
-              disruption_weight, max_moved_share, method) -> None:
+              disruption_weight, max_moved_share, resite, method) -> None:
     """Rebalance INPUT's territories and write the proposed alignment to OUTPUT."""
     flags = _overrides(territories=territories, balance=balance, weights=weights, balance_each_measure=each,
                        tolerance=tolerance, fresh=fresh, seed=seed, block=block,
-                       disruption_weight=disruption_weight, max_moved_share=max_moved_share, method=method)
+                       disruption_weight=disruption_weight, max_moved_share=max_moved_share, resite=resite,
+                       method=method)
     inputs = [input] + ([bases] if bases else [])
 
     def action():

@@ -7,7 +7,16 @@ The method ``"balanced"`` works in phases, each named after the literature it dr
    never weigh more than 5% of a target.
 1. **Centres.** Rep home bases when given; else the current territories' centres when
    realigning; else a balanced recursive coordinate bisection (Berger & Bokhari 1987).
-2. **Realigning: border flows.** Round by round, the units on a border (one of their ten
+2. **Realigning a map far out of balance: re-siting.** When a territory holds at least
+   ``RESITE_FROM`` (1.3) times its target and the room around it, ring by ring of
+   neighbouring territories, would take its excess only across several borders, the most
+   under-served territory (no locks) is re-sited when that moves less: its units go to their
+   nearest other territory, and it takes over one end of the overloaded territory (a weighted
+   bisection). This is the analyst's "close a starved territory, open one in the metro" (the
+   opening and closing moves of location-allocation; Zoltners & Sinha 2005 on realignment
+   with changing headcount), costed with the same border-crossing count as the flows below.
+   Not with rep home bases or a move cap; ``resite=False`` turns it off.
+3. **Realigning: border flows.** Round by round, the units on a border (one of their ten
    nearest units lies in another territory) may move to the territory most of their
    neighbours are in; a small linear programme on the territory graph (a minimum-cost flow,
    one constraint set per constrained measure; Zoltners & Sinha 2005 on realignment) moves
@@ -16,21 +25,21 @@ The method ``"balanced"`` works in phases, each named after the literature it dr
    following when a flow is larger than the border. Accounts only cross borders, so
    territories stay whole and the moved share stays near the least any border-respecting
    realignment must move.
-3. **Fresh designs: price assignment** (Lagrangian relaxation of the balance constraints;
+4. **Fresh designs: price assignment** (Lagrangian relaxation of the balance constraints;
    Hess et al. 1965, Zoltners & Sinha 1983; Bertsekas' auction for the price updates). Each
    unit goes to the territory with the least ``km to centre - price``, among the nearest few
    centres (a cKDTree candidate list). Additive prices on distances give additively weighted
    Voronoi territories: contiguous and not interleaved. Centres and prices alternate, centres
    moving to each territory's weighted geometric median (Weiszfeld), a descent step on the
    weighted travel (Cooper 1964's location-allocation heuristic with capacities).
-4. **Repair.** Single moves, then swaps, of units between neighbouring territories that
+5. **Repair.** Single moves, then swaps, of units between neighbouring territories that
    reduce the total violation of every constrained measure's band (the weighted mix, and
    each measure on its own when asked), the cheapest in km first.
-5. **Improvement** (fresh designs, and realignment with a disruption weight below 0.5):
+6. **Improvement** (fresh designs, and realignment with a disruption weight below 0.5):
    moves of units to a nearer territory that keep every band, a first-improvement local
    search in the spirit of Ríos-Mercado & Fernández (2009). When realigning, the current
    territory's cost carries a stickiness bonus of ``disruption_weight`` territory radii.
-6. **A second opinion** (realigning, up to ``max_units`` accounts): when the realignment
+7. **A second opinion** (realigning, up to ``max_units`` accounts): when the realignment
    moved more than twice the least any balanced alignment must move (a map far out of
    balance, whose excess crosses several borders), a fresh design whose territories keep
    the ids of the current ones they overlap most is tried, and kept if it moves less.
@@ -91,12 +100,15 @@ class Alignment:
     reasons : tuple of str
         Why balance is impossible (empty when within tolerance).
     moved_reason : ndarray of object, shape (n,)
-        ``"balance"``, ``"compactness"`` or ``""`` per account.
+        ``"balance"``, ``"compactness"``, ``"resite"`` or ``""`` per account.
     method, seed, iterations
         How the alignment was found.
     fresh_not_tried : bool
         The realignment moved more than twice the least any balanced alignment must move,
         and no fresh design (which may move less) was tried: more than ``max_units`` accounts.
+    resited : tuple of (int, int)
+        ``(re-sited, relieved)`` territory pairs: the re-sited territory's accounts went to
+        its neighbours, and it took over part of the relieved one (see ``design(resite=)``).
     """
 
     territory: np.ndarray
@@ -113,6 +125,7 @@ class Alignment:
     iterations: int
     constrained: tuple[str, ...] = field(default=("combined",))
     fresh_not_tried: bool = False
+    resited: tuple[tuple[int, int], ...] = ()
 
 
 # --------------------------------------------------------------------------------------
@@ -228,6 +241,177 @@ def _as_units(xyz, values, current, locked, blocks, *, k, max_units, target) -> 
 # --------------------------------------------------------------------------------------
 
 
+RESITE_FROM = 1.3
+"""A territory holding at least this multiple of its target may be relieved by re-siting an
+under-served territory into it (see :func:`_resite`)."""
+
+_RESITE_CANDIDATES = 12
+"""How many of the most under-served territories :func:`_resite` weighs for each re-site."""
+
+
+def _resite(units: _Units, target, tolerance, nearest) -> tuple[np.ndarray, tuple[tuple[int, int], ...]]:
+    """A starting alignment in which starved territories have moved to where the load is.
+
+    When a territory holds far more than its target (a metro drawn the size of a rural
+    territory) and its neighbours have too little room to take the excess, shedding it border
+    by border moves it through ring after ring of neighbours, each passing on as much as it
+    receives. Instead, the most under-served territory without locked accounts is re-sited:
+    its units go to the territory of their nearest unit in another territory, and it takes
+    over one end of the overloaded territory (a weighted bisection holding the smaller of its
+    target and the excess). That moves the re-sited territory's load and the part taken over,
+    once each.
+
+    Overloaded territories are taken in turn, most overloaded first, while one holds at least
+    :data:`RESITE_FROM` times its target. Its excess would fill the room of the territories
+    one border away (adjacency from ``nearest``, each unit's nearest units), then two, ...;
+    each unit of weight moved once per border it crosses. When re-siting the most
+    under-served free territory (below its band, no locks) moves less than that, it is done;
+    otherwise the territory is left to the border flows, and the room it will use is counted
+    as taken.
+
+    Returns the new current territory of every unit, and the ``(re-sited, relieved)``
+    territory pairs in the order they were made.
+    """
+    current = units.current.copy()
+    weight = units.values[:, 0]
+    k = len(target)
+    has = current >= 0
+    held = np.zeros(k, dtype=bool)
+    held[current[units.locked & has]] = True
+    moved_here = np.zeros(k, dtype=bool)
+    settled = np.zeros(k, dtype=bool)
+    promised = np.zeros(k)  # excess the border flows are expected to bring to each territory
+    pairs: list[tuple[int, int]] = []
+    load = np.bincount(current[has], weight[has], minlength=k)
+    if load.max(initial=0.0) < RESITE_FROM * target.min():
+        return current, ()
+    adjacent = _adjacency(current, nearest, k)
+    for _ in range(2 * k):
+        ratio = np.where(settled, 0.0, load / target)
+        over = int(np.argmax(ratio))
+        if ratio[over] < RESITE_FROM:
+            break
+        excess = load[over] - target[over]
+        rings = _rings(adjacent, over)
+        room = [np.maximum(target[ring] - load[ring] - promised[ring], 0.0) for ring in rings]
+        free = ~held & ~moved_here & (load <= target * (1 - tolerance))
+        free[over] = False
+        # The candidates: the most under-served free territories. Re-siting one moves its load
+        # (into the room around it, ring by ring), the part it takes over, and whatever excess
+        # is left for the border flows.
+        candidates = np.flatnonzero(free)
+        candidates = candidates[np.argsort(load[candidates] / target[candidates], kind="stable")[:_RESITE_CANDIDATES]]
+        best, resite_cost, size = -1, np.inf, 0.0
+        for under in candidates.tolist():
+            take = min(target[under], excess)
+            around = _rings(adjacent, under)
+            cost = (_chain_cost(load[under], [np.maximum(target[r] - load[r] - promised[r], 0.0) for r in around])
+                    + take + _chain_cost(excess - take, room))
+            if cost < resite_cost:
+                best, resite_cost, size = under, cost, take
+        under = best
+        movable = np.flatnonzero((current == over) & ~units.locked)
+        share = size / max(weight[movable].sum(), 1e-300)
+        if under < 0 or share >= 1 or resite_cost >= _chain_cost(excess, room):
+            # Left to the border flows: promise them the room they will use, ring by ring.
+            left = excess
+            for ring, space in zip(rings, room):
+                used = min(left, space.sum())
+                if used > 0:
+                    promised[ring] += used * space / space.sum()
+                left -= used
+            settled[over] = True
+            continue
+        changed = {under, over} | adjacent[under]
+        _dissolve(current, under, nearest, units.xyz)
+        part = _bisection(units.xyz[movable], weight[movable], np.array([share, 1 - share]))
+        current[movable[part == 0]] = under
+        moved_here[under] = True
+        pairs.append((under, over))
+        load = np.bincount(current[has], weight[has], minlength=k)
+        _update_adjacency(adjacent, current, nearest, changed)
+    return current, tuple(pairs)
+
+
+def _adjacency(current, nearest, k) -> list[set[int]]:
+    """The territories next to each territory: those holding one of its units' ``nearest``."""
+    around = current[nearest]
+    border = (around != current[:, None]) & (around >= 0) & (current[:, None] >= 0)
+    codes = np.unique(np.repeat(current, nearest.shape[1])[border.ravel()] * k + around[border])
+    adjacent: list[set[int]] = [set() for _ in range(k)]
+    for a, b in zip((codes // k).tolist(), (codes % k).tolist()):
+        adjacent[a].add(b)
+        adjacent[b].add(a)
+    return adjacent
+
+
+def _update_adjacency(adjacent, current, nearest, changed) -> None:
+    """Recompute, in place, the neighbours of the ``changed`` territories."""
+    for t in changed:
+        for other in adjacent[t]:
+            adjacent[other].discard(t)
+        around = current[nearest[current == t]].ravel()
+        adjacent[t] = set(np.unique(around[(around != t) & (around >= 0)]).tolist())
+        for other in adjacent[t]:
+            adjacent[other].add(t)
+
+
+def _rings(adjacent, t, depth: int = 4) -> list[np.ndarray]:
+    """The territories one, two, ... ``depth`` borders away from territory ``t``."""
+    seen = {t}
+    frontier = {t}
+    rings = []
+    for _ in range(depth):
+        frontier = set().union(*(adjacent[f] for f in frontier)) - seen
+        if not frontier:
+            break
+        seen |= frontier
+        rings.append(np.fromiter(sorted(frontier), dtype=np.int64))
+    return rings
+
+
+def _chain_cost(excess, room) -> float:
+    """Weight moved when ``excess`` flows out border by border into the ``room`` of the
+    rings around its territory (``room[r]``: what each territory r + 1 borders away can
+    take): every unit of weight absorbed r + 1 borders away crosses r + 1 borders."""
+    cost, left = 0.0, max(excess, 0.0)
+    for r, space in enumerate(room):
+        used = min(left, float(space.sum()))
+        cost += (r + 1) * used
+        left -= used
+    return cost + (len(room) + 1) * left
+
+
+def _dissolve(current, t, nearest, xyz) -> None:
+    """Give every unit of territory ``t`` the territory of its nearest unit in another
+    territory (in place; ``nearest``: each unit's nearest units, nearest first); units deep
+    inside take it from neighbours already given one, wave by wave."""
+    todo = np.flatnonzero(current == t)
+    while len(todo):
+        labels = current[nearest[todo]]
+        outside = (labels != t) & (labels >= 0)
+        found = outside.any(axis=1)
+        if not found.any():
+            # A pocket whose neighbours all lie in t (or in no territory): the nearest unit
+            # of another territory, directly.
+            others = np.flatnonzero((current != t) & (current >= 0))
+            if len(others):
+                _, closest = cKDTree(xyz[others]).query(xyz[todo])
+                current[todo] = current[others[closest]]
+            return
+        current[todo[found]] = labels[found, np.argmax(outside[found], axis=1)]
+        todo = todo[~found]
+
+
+def _nearest_units(xyz, neighbours: int = 10) -> np.ndarray:
+    """Each unit's ``neighbours`` nearest other units, nearest first, shape (u, m)."""
+    m = min(neighbours, len(xyz) - 1)
+    if m < 1:
+        return np.zeros((len(xyz), 0), dtype=np.int64)
+    tree = cKDTree(xyz, balanced_tree=False, compact_nodes=False)
+    return tree.query(xyz, k=m + 1, workers=QUERY_WORKERS)[1][:, 1:]
+
+
 def _kmeanspp(xyz, weight, k, rng) -> np.ndarray:
     """Weighted k-means++ seeding on a sample of at most 20,000 units."""
     n = len(xyz)
@@ -326,11 +510,11 @@ class _Candidates:
     cost: np.ndarray  # (u, q) km (or km^2), +inf where not allowed
 
 
-def _border_flows(units: _Units, centres_xyz, target, aim, *, rounds: int = 60, neighbours: int = 10):
+def _border_flows(units: _Units, centres_xyz, target, aim, *, rounds: int = 60, nearest=None):
     """Realign by moving border units along minimum-cost flows between adjacent territories.
 
-    Each round finds the border units (a neighbour among their ``neighbours`` nearest units
-    lies in another territory), gives each one destination (the other territory most of its
+    Each round finds the border units (one of their ``nearest`` units, default the ten
+    nearest, lies in another territory), gives each one destination (the other territory most of its
     neighbours are in), and solves a small linear programme on the territory graph: move the
     least weight, across borders only, that brings every territory into its aim band (the
     minimum-cost flow view of realignment; Zoltners & Sinha 2005). Each flow is realised by
@@ -350,11 +534,10 @@ def _border_flows(units: _Units, centres_xyz, target, aim, *, rounds: int = 60, 
         # Accounts without a territory join the nearest centre first.
         assign[unassigned] = cKDTree(centres_xyz).query(units.xyz[unassigned])[1]
     movable = ~(units.locked & (units.current >= 0))
-    m = min(neighbours, u - 1)
+    nearest = _nearest_units(units.xyz) if nearest is None else nearest
+    m = nearest.shape[1]
     if m < 1:
         return assign
-    tree = cKDTree(units.xyz, balanced_tree=False, compact_nodes=False)
-    nearest = tree.query(units.xyz, k=m + 1, workers=QUERY_WORKERS)[1][:, 1:]
     hi, lo = target * (1 + aim), target * (1 - aim)
     for _ in range(rounds):
         load = territory_loads(assign, units.values, k)
@@ -825,6 +1008,7 @@ def design(
     fresh: bool = False,
     disruption_weight: float = 1.0,
     max_moved_share: float = 1.0,
+    resite: bool = True,
     blocks=None,
     method: str = "balanced",
     seed: int = 0,
@@ -867,6 +1051,11 @@ def design(
         ``disruption_weight`` radii of travel (0: compactness only).
     max_moved_share : float
         Largest share of accounts that may change territory.
+    resite : bool
+        When realigning a map far out of balance (a territory at :data:`RESITE_FROM` times its
+        target or more), without rep bases or a move cap: move starved territories into the
+        overloaded ones (:func:`_resite`) when that moves less than passing the excess on
+        border by border. The result's ``resited`` lists them.
     blocks : array-like, shape (n,), optional
         Building block of each account (ZIP, county); a block is never split.
     method : {"balanced", "lagrangian"}
@@ -939,6 +1128,10 @@ def design(
         # Locks still hold in fresh mode: locked units keep their current territory.
         units.current = np.where(units.locked, units.current, -1)
     reasons = _obvious_reasons(units, target, tolerance, constrained)
+    resited: tuple[tuple[int, int], ...] = ()
+    nearest = _nearest_units(units.xyz) if realign and method == "balanced" else None
+    if resite and realign and method == "balanced" and bases is None and max_moved_share >= 1.0:
+        units.current, resited = _resite(units, target[:, 0], tolerance, nearest)
 
     squared = method == "lagrangian"
     median = method == "balanced"
@@ -982,7 +1175,7 @@ def design(
             if shift < 0.005 * area_radius:
                 break
     if realign and method == "balanced":
-        assign = _border_flows(units, centres, target, tolerance * 0.85)
+        assign = _border_flows(units, centres, target, tolerance * 0.85, nearest=nearest)
         cand = _candidates(units, centres, q, squared=squared, stickiness=stickiness, fresh=False, extra=assign)
     else:
         cand = _candidates(units, centres, q, squared=squared, stickiness=stickiness, fresh=not realign)
@@ -1015,7 +1208,8 @@ def design(
     deviation = load / target - 1
     max_dev = float(np.abs(deviation).max())
     within = bool((np.abs(deviation) <= tolerance + 1e-9).all())
-    moved_reason = _move_kinds(territory, current if realign or (current >= 0).any() else None, values[:, 0], k, target[:, 0], tolerance)
+    moved_reason = _move_kinds(territory, current if realign or (current >= 0).any() else None, values[:, 0], k,
+                               target[:, 0], tolerance, resited)
     if realign and max_moved_share < 1.0:
         share = float(np.mean((current >= 0) & (territory != current)))
         if share > max_moved_share + 1e-12:
@@ -1024,6 +1218,17 @@ def design(
                 f"balance needs {share:.1%} of the accounts to move but at most {max_moved_share:.1%} may; "
                 "raise max_moved_share or the tolerance"
             )
+    if resited and not within:
+        # The re-sited start did not come into balance: realign the map as it is instead, and
+        # keep whichever comes nearer.
+        try:
+            return design(lat, lon, raw, k=k, tolerance=tolerance, weights=weights, each_measure=each_measure,
+                          current=current, locked=locked, capacity=capacity, disruption_weight=disruption_weight,
+                          resite=False, blocks=blocks, method=method, seed=seed, measure_names=measure_names,
+                          max_units=max_units, progress=progress)
+        except InfeasibleError as error:
+            if error.result.max_deviation < max_dev:
+                raise
     if not within and not reasons:
         worst = np.unravel_index(np.argmax(np.abs(deviation)), deviation.shape)
         reasons.append(
@@ -1049,6 +1254,7 @@ def design(
                 np.mean((current >= 0) & (fresh_try[0] != current))) <= max_moved_share + 1e-12):
             territory, latlon, extra_iterations = fresh_try
             iterations += extra_iterations
+            resited = ()
             load = territory_loads(territory, values, k)
             deviation = load / target - 1
             max_dev = float(np.abs(deviation).max())
@@ -1069,6 +1275,7 @@ def design(
         iterations=iterations,
         constrained=tuple(constrained),
         fresh_not_tried=bool(fresh_not_tried),
+        resited=resited,
     )
     if not within:
         raise InfeasibleError(list(result.reasons), result=result)
@@ -1202,8 +1409,9 @@ def _cap_moves(state: _MoveState, units: _Units, cap: float) -> None:
             state.move(unit, dst)
 
 
-def _move_kinds(territory, current, weight, k, target, tolerance) -> np.ndarray:
-    """``"balance"`` when the account left an over-served or joined an under-served territory."""
+def _move_kinds(territory, current, weight, k, target, tolerance, resited=()) -> np.ndarray:
+    """``"resite"`` when the account left or joined a re-sited territory; else ``"balance"``
+    when it left an over-served or joined an under-served territory; else ``"compactness"``."""
     kinds = np.full(len(territory), "", dtype=object)
     if current is None:
         return kinds
@@ -1215,4 +1423,8 @@ def _move_kinds(territory, current, weight, k, target, tolerance) -> np.ndarray:
     is_balance = over[frm] | under[territory]
     kinds[moved & is_balance] = "balance"
     kinds[moved & ~is_balance] = "compactness"
+    if resited:
+        moving = np.zeros(k, dtype=bool)
+        moving[[pair[0] for pair in resited]] = True
+        kinds[moved & (moving[frm] | moving[territory])] = "resite"
     return kinds

@@ -35,6 +35,7 @@ class Settings:
     block: str = "none"
     disruption_weight: float = 1.0
     max_moved_share: float = 1.0
+    resite: bool = True
     method: str = "balanced"
     score_measures: tuple[str, ...] = ()
     score_weights: tuple[float, ...] = ()
@@ -140,6 +141,9 @@ SETTINGS: dict[str, Spec] = {
                               "balance needs; below 0.5 they also move to save travel (0: compactness only)."),
     "max_moved_share": Spec(_float, lambda v: 0 <= v <= 1, "a fraction from 0 to 1",
                             "Largest share of accounts that may change territory."),
+    "resite": Spec(_bool, lambda v: True, "TRUE or FALSE",
+                   "On a map far out of balance, move starved territories to where the load is when that moves "
+                   "fewer accounts (TRUE, the default; never with rep home bases or a move cap)."),
     "method": Spec(lambda v: _text(v).lower(), lambda v: v in ("balanced", "lagrangian"),
                    "balanced or lagrangian", "Rebalancing method (balanced is the best; lagrangian is the baseline)."),
     "score_measures": Spec(_names, lambda v: True, "measure names separated by commas",

@@ -404,6 +404,13 @@ class RebalanceResult:
                  f"({after['moved share of balance measure']:.1%} of the balance measure, at least "
                  f"{after['least share that had to move']:.1%} had to); compactness "
                  f"{before['weighted compactness km']:.1f} -> {after['weighted compactness km']:.1f} km"]
+        if self.facts.get("resited"):
+            pairs = self.facts["resited"]
+            shown = ", ".join(f"{u} into {o}" for u, o in pairs[:5]) + (f" and {len(pairs) - 5} more" if len(pairs) > 5 else "")
+            lines.append(f"note: {len(pairs)} under-served {'territory was' if len(pairs) == 1 else 'territories were'} "
+                         f"re-sited into overloaded ones, which moved fewer accounts than passing the excess from "
+                         f"border to border ({shown}); their reps now cover a new area. To keep every territory "
+                         f"where it is, use --no-resite (or resite = FALSE on the Settings sheet)")
         if self.facts.get("fresh_not_tried"):
             lines.append("note: this map was far out of balance; a fresh design (--fresh, or fresh = TRUE on the "
                          "Settings sheet) keeps the current ids and may move fewer accounts")
@@ -474,7 +481,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
             frame["lat"].to_numpy(), frame["lon"].to_numpy(), measures, k=k, tolerance=s.tolerance,
             weights=weights, each_measure=s.balance_each_measure, current=engine_current, locked=locked,
             bases=rep.get("bases"), capacity=rep.get("capacity"), fresh=fresh,
-            disruption_weight=s.disruption_weight, max_moved_share=s.max_moved_share, blocks=blocks,
+            disruption_weight=s.disruption_weight, max_moved_share=s.max_moved_share, resite=s.resite, blocks=blocks,
             method=s.method, seed=s.seed, measure_names=names, progress=progress,
         )
         reasons: tuple[str, ...] = ()
@@ -620,7 +627,8 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
         "reason": reason_text[moved],
     })
     facts = {"territories": k, "moved": int(moved.sum()), "method": alignment.method, "seed": alignment.seed,
-             "fresh_not_tried": alignment.fresh_not_tried}
+             "fresh_not_tried": alignment.fresh_not_tried,
+             "resited": [(ids[u], ids[o]) for u, o in alignment.resited]}
     return RebalanceResult(
         proposed=out,
         moves=moves,
@@ -641,6 +649,21 @@ def _combined(frame, names, weights) -> np.ndarray:
     totals = values.sum(axis=0)
     shares = np.divide(values, totals, out=np.zeros_like(values), where=totals > 0)
     return shares @ (weights / weights.sum())
+
+
+_KINDS = np.array(["balance", "compactness", "resite"])  # sorted: searchsorted gives the code
+
+
+def _resite_reason(ids, a, b, relieves, dev_before, dev_after) -> str:
+    """Why an account left (``a``) or joined (``b``) a re-sited territory."""
+    moving = a if a in relieves else b
+    over = relieves[moving]
+    relief = (f"part of {ids[over]}, which was {dev_before[over]:+.1%} over its target "
+              f"(now {dev_after[over]:+.1%})")
+    if moving == a:
+        return (f"re-site: {ids[a]} ({dev_before[a]:+.1%} under its target) moves to take over {relief}; "
+                f"its accounts go to the neighbouring territories")
+    return f"re-site: {ids[b]} moves here to take over {relief}"
 
 
 def _reasons(frame, current, proposed, ids, before, after, bases, tolerance, alignment, old_centres,
@@ -668,11 +691,16 @@ def _reasons(frame, current, proposed, ids, before, after, bases, tolerance, ali
     frm, to = current[moved], proposed[moved]
     delta = (haversine_km(lat[moved], lon[moved], new_c[to, 0], new_c[to, 1])
              - haversine_km(lat[moved], lon[moved], old_c[frm, 0], old_c[frm, 1]))
-    kind = np.asarray(alignment.moved_reason)[moved] == "compactness"
-    pairs, pair_of = np.unique((frm * k + to) * 2 + kind, return_inverse=True)
+    kind = np.searchsorted(_KINDS, np.asarray(alignment.moved_reason)[moved].astype(str))
+    relieves = dict(alignment.resited)  # re-sited territory -> the overloaded one it relieves
+    pairs, pair_of = np.unique((frm * k + to) * 3 + kind, return_inverse=True)
     heads = []
     for key in pairs:
-        a, b, compact = key // 2 // k, key // 2 % k, bool(key % 2)
+        a, b, why_code = key // 3 // k, key // 3 % k, _KINDS[key % 3]
+        if why_code == "resite":
+            heads.append(f"{ids[a]} -> {ids[b]}; {_resite_reason(ids, a, b, relieves, dev_before, dev_after)}; ")
+            continue
+        compact = why_code == "compactness"
         parts = []
         retired = a >= len(dev_after)  # fewer territories: a's id is not kept
         if dev_before[a] > tolerance and not retired:

@@ -1,10 +1,11 @@
-"""The realignment's border flows on small hand-built cases."""
+"""The realignment's border flows and re-siting on small hand-built cases."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from territory_engine.rebalance import _deeper_units
+from territory_engine.errors import InfeasibleError
+from territory_engine.rebalance import _deeper_units, design
 
 
 def test_no_deeper_units_when_the_source_has_none_left():
@@ -34,3 +35,72 @@ def test_deeper_units_carry_the_rest_of_the_flow_nearest_the_receiver_first():
                               remaining=np.array([1.0, 0.0]), k=2)
     np.testing.assert_array_equal(units, [1])
     np.testing.assert_array_equal(to, [1])
+
+
+def _metro_corner(side: int = 6, heavy: int = 6, seed: int = 0):
+    """A side x side grid of square territories of 100 equal accounts each, except the corner
+    territory 0, a metro with ``heavy`` times as many: far over its target, every other
+    territory a little under."""
+    rng = np.random.default_rng(seed)
+    row, col = np.divmod(np.arange(side * side), side)
+    territory = np.repeat(np.arange(side * side), np.where(np.arange(side * side) == 0, 100 * heavy, 100))
+    lat = 40 + 0.5 * row[territory] + rng.uniform(0, 0.5, len(territory))
+    lon = -100 + 0.5 * col[territory] + rng.uniform(0, 0.5, len(territory))
+    return lat, lon, np.ones(len(territory)), territory
+
+
+def _moved(alignment, current, weight) -> float:
+    return float(weight[alignment.territory != current].sum() / weight.sum())
+
+
+def test_a_starved_territory_is_resited_into_the_overloaded_one_and_fewer_accounts_move():
+    lat, lon, weight, current = _metro_corner()
+    resited = design(lat, lon, weight, k=36, current=current, seed=1)
+    border_only = design(lat, lon, weight, k=36, current=current, seed=1, resite=False)
+    for result in (resited, border_only):
+        assert result.within_tolerance and result.max_deviation <= 0.05 + 1e-9
+    assert resited.resited and border_only.resited == ()
+    assert all(over == 0 for _, over in resited.resited)
+    # Without re-siting, the excess crosses ring after ring of borders on its way out.
+    assert _moved(resited, current, weight) < 0.7 * _moved(border_only, current, weight)
+    for moving, _ in resited.resited:
+        # The re-sited territory now lies where the load was: in the metro's old square.
+        assert np.median(lat[resited.territory == moving]) < 40.5
+        assert np.median(lon[resited.territory == moving]) < -99.5
+        np.testing.assert_array_equal(resited.moved_reason[(current == moving) | (resited.territory == moving)],
+                                      "resite")
+
+
+def test_territories_with_locked_accounts_are_never_resited_and_locks_hold():
+    lat, lon, weight, current = _metro_corner()
+    locked = np.zeros(len(current), dtype=bool)
+    for t in range(1, 35):  # only territory 35, in the far corner, is free to move
+        locked[np.flatnonzero(current == t)[0]] = True
+    result = design(lat, lon, weight, k=36, current=current, locked=locked, seed=1)
+    assert [moving for moving, _ in result.resited] == [35]
+    np.testing.assert_array_equal(result.territory[locked], current[locked])
+
+
+def test_no_resite_with_rep_bases_or_a_move_cap():
+    lat, lon, weight, current = _metro_corner()
+    row, col = np.divmod(np.arange(36), 6)
+    bases = np.column_stack([40.25 + 0.5 * row, -99.75 + 0.5 * col])
+    try:
+        with_bases = design(lat, lon, weight, k=36, current=current, bases=bases, seed=1)
+    except InfeasibleError as error:
+        with_bases = error.result
+    assert with_bases.resited == ()
+    try:
+        capped = design(lat, lon, weight, k=36, current=current, max_moved_share=0.99, seed=1)
+    except InfeasibleError as error:
+        capped = error.result
+    assert capped.resited == ()
+
+
+def test_a_map_near_balance_is_realigned_exactly_as_without_resiting():
+    lat, lon, weight, current = _metro_corner()
+    near = np.where(current == 0, 0.2, 1.0)  # the metro: 600 x 0.2 = 120 against 100 elsewhere
+    result = design(lat, lon, near, k=36, current=current, seed=1)
+    assert result.resited == ()
+    np.testing.assert_array_equal(result.territory,
+                                  design(lat, lon, near, k=36, current=current, seed=1, resite=False).territory)

@@ -389,13 +389,49 @@ def test_above_the_unit_limit_a_map_far_out_of_balance_gets_a_note_about_fresh_d
     sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
     from instances import make_instance, write_csv
 
-    # Realignment moves 36.5% of the potential here, where at least 11.8% had to move.
+    # Realignment border by border (no re-siting) moves 36.5% of the potential here, where at
+    # least 11.8% had to move.
     path = write_csv(make_instance(10_000, 50, seed=1), tmp_path / "accounts.csv")
     monkeypatch.setattr(engine, "MAX_UNITS", 5_000)  # the engine's limit, below this map
-    args = ["rebalance", path, "--territories", 50, "--balance", "potential"]
+    args = ["rebalance", path, "--territories", 50, "--balance", "potential", "--no-resite"]
     realign = run(*args, "--output", tmp_path / "a.csv")
     assert realign.exit_code == 0 and "note: this map was far out of balance" in realign.stdout
     fresh = run(*args, "--fresh", "--output", tmp_path / "b.csv")
     assert fresh.exit_code == 0 and "note:" not in fresh.stdout
     monkeypatch.setattr(engine, "MAX_UNITS", 150_000)
     assert "note:" not in run(*args, "--output", tmp_path / "c.csv").stdout
+
+
+def _moved_and_least(stdout: str) -> tuple[float, float]:
+    found = re.search(r"\(([\d.]+)% of the balance measure, at least ([\d.]+)% had to\)", stdout)
+    return float(found.group(1)), float(found.group(2))
+
+
+def test_a_map_far_out_of_balance_resites_starved_territories_and_says_so(tmp_path):
+    sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
+    from instances import make_instance, write_csv
+
+    # The benchmark's hand-drawn map: metro territories up to twice their share, rural ones
+    # starved. Border by border, the excess crosses several rings of neighbours.
+    path = write_csv(make_instance(10_000, 50, seed=1), tmp_path / "accounts.csv")
+    args = ["rebalance", path, "--territories", 50, "--balance", "potential"]
+    resited = run(*args, "--output", tmp_path / "a.xlsx")
+    assert resited.exit_code == 0, resited.output
+    moved, least = _moved_and_least(resited.stdout)
+    assert moved <= 2 * least
+    count = int(re.search(r"note: (\d+) under-served territor(?:y was|ies were) re-sited into overloaded ones",
+                          resited.stdout).group(1))
+    moves = read_sheet(tmp_path / "a.xlsx", "Moves")
+    why = moves["reason"].str.extract(r"^(T\d+) -> (T\d+); re-site: (T\d+) ")
+    re_sited = why.dropna()
+    assert len(re_sited) > 0
+    # Every re-site reason names the re-sited territory, which the account left or joined.
+    assert ((re_sited[2] == re_sited[0]) | (re_sited[2] == re_sited[1])).all()
+    assert re_sited[2].nunique() == count
+    settings = read_sheet(tmp_path / "a.xlsx", "Settings used").set_index("key")
+    assert str(settings.loc["resite", "value"]).upper() == "TRUE"
+
+    border_only = run(*args, "--no-resite", "--output", tmp_path / "b.xlsx")
+    assert border_only.exit_code == 0 and "re-site" not in border_only.stdout
+    assert moved < _moved_and_least(border_only.stdout)[0]
+    assert not read_sheet(tmp_path / "b.xlsx", "Moves")["reason"].str.contains("re-site").any()
