@@ -28,6 +28,11 @@ def instances(draw, *, min_n=20, max_n=300, max_k=8, with_current=None, with_loc
         d = (lat[:, None] - lat[seeds]) ** 2 + (lon[:, None] - lon[seeds]) ** 2
         current = d.argmin(axis=1)
         current[seeds] = np.arange(k)
+    if has_current and draw(st.booleans()):
+        # A metro: one territory's accounts weigh several times more, far over its target
+        # (the case for re-siting a starved territory into it).
+        metro = current == rng.integers(0, k)
+        measures[metro] *= draw(st.sampled_from([3.0, 6.0, 12.0]))
     locks = draw(st.booleans()) if with_locks is None else with_locks
     locked = (rng.random(n) < 0.05) if (locks and has_current) else None
     return {

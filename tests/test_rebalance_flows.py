@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import event, given, settings
 
 from territory_engine.errors import InfeasibleError
-from territory_engine.rebalance import _deeper_units, design
+from territory_engine.geo import to_xyz
+from territory_engine.rebalance import _deeper_units, _nearest_units, _resite, _Units, design
+from strategies import instances
 
 
 def test_no_deeper_units_when_the_source_has_none_left():
@@ -104,3 +107,29 @@ def test_a_map_near_balance_is_realigned_exactly_as_without_resiting():
     assert result.resited == ()
     np.testing.assert_array_equal(result.territory,
                                   design(lat, lon, near, k=36, current=current, seed=1, resite=False).territory)
+
+
+@settings(max_examples=80, deadline=None)
+@given(case=instances(with_current=True, min_n=100, max_n=400, max_k=24))
+def test_resiting_changes_only_the_accounts_of_resited_territories_and_never_a_lock(case):
+    n, k = len(case["lat"]), case["k"]
+    current = case["current"].copy()
+    locked = np.zeros(n, dtype=bool) if case["locked"] is None else case["locked"]
+    weight = case["measures"][:, 0] / case["measures"][:, 0].sum()
+    units = _Units(to_xyz(case["lat"], case["lon"]), weight[:, None], current, locked, np.arange(n))
+    new, pairs = _resite(units, np.full(k, 1 / k), case["tolerance"], _nearest_units(units.xyz))
+    event(f"re-sited {min(len(pairs), 3)}{'+' if len(pairs) > 3 else ''}")
+    np.testing.assert_array_equal(units.current, case["current"])  # the input is not modified
+    assert ((new >= 0) & (new < k)).all()
+    moving = [u for u, _ in pairs]
+    assert len(set(moving)) == len(moving)
+    assert not any(locked[current == u].any() for u in moving)
+    changed = new != current
+    assert not changed[locked].any()
+    # An account changes only when it leaves a re-sited territory or joins one.
+    assert (np.isin(current[changed], moving) | np.isin(new[changed], moving)).all()
+    # A re-sited territory's old accounts went to their neighbours' territories (an empty one
+    # is simply placed where the load is).
+    for u, over in pairs:
+        old = new[current == u]
+        assert u != over and (len(old) == 0 or (old != u).mean() > 0.5)

@@ -130,3 +130,17 @@ def test_a_locked_account_larger_than_a_target_is_reported(method):
         design(lat, lon, potential, k=k, current=current, locked=locked, method=method)
     assert any("alone carries" in r or "locked" in r for r in info.value.reasons)
     assert info.value.result.territory[0] == current[0]
+
+
+@SETTINGS
+@given(case=instances(with_current=True))
+def test_resited_territories_held_no_locks_and_move_once(case):
+    alignment, _, _ = run({**case, "fresh": False}, "balanced")
+    current, locked = case["current"], case["locked"]
+    moving = [u for u, _ in alignment.resited]
+    assert len(set(moving)) == len(moving)
+    for u, over in alignment.resited:
+        assert u != over
+        assert locked is None or not (locked & (current == u)).any()
+    if case["bases"] is not None:
+        assert alignment.resited == ()
