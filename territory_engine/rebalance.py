@@ -9,13 +9,13 @@ The method ``"balanced"`` works in phases, each named after the literature it dr
    realigning; else a balanced recursive coordinate bisection (Berger & Bokhari 1987).
 2. **Realigning a map far out of balance: re-siting.** When a territory holds at least
    ``RESITE_FROM`` (1.3) times its target and the room around it, ring by ring of
-   neighbouring territories, would take its excess only across several borders, the most
+   neighbouring territories, would take its excess only across several borders, an
    under-served territory (no locks) is re-sited when that moves less: its units go to their
    nearest other territory, and it takes over one end of the overloaded territory (a weighted
    bisection). This is the analyst's "close a starved territory, open one in the metro" (the
-   opening and closing moves of location-allocation; Zoltners & Sinha 2005 on realignment
-   with changing headcount), costed with the same border-crossing count as the flows below.
-   Not with rep home bases or a move cap; ``resite=False`` turns it off.
+   close and open moves of location-allocation heuristics), costed in the same currency as
+   the flows below: weight times borders crossed. Not with rep home bases or a move cap;
+   ``resite=False`` turns it off.
 3. **Realigning: border flows.** Round by round, the units on a border (one of their ten
    nearest units lies in another territory) may move to the territory most of their
    neighbours are in; a small linear programme on the territory graph (a minimum-cost flow,
@@ -255,19 +255,21 @@ def _resite(units: _Units, target, tolerance, nearest) -> tuple[np.ndarray, tupl
     When a territory holds far more than its target (a metro drawn the size of a rural
     territory) and its neighbours have too little room to take the excess, shedding it border
     by border moves it through ring after ring of neighbours, each passing on as much as it
-    receives. Instead, the most under-served territory without locked accounts is re-sited:
-    its units go to the territory of their nearest unit in another territory, and it takes
-    over one end of the overloaded territory (a weighted bisection holding the smaller of its
-    target and the excess). That moves the re-sited territory's load and the part taken over,
-    once each.
+    receives. Instead, an under-served territory without locked accounts is re-sited: its
+    units go to the territory of their nearest unit in another territory, and it takes over
+    one end of the overloaded territory (a weighted bisection holding the smaller of its
+    target and the excess).
 
     Overloaded territories are taken in turn, most overloaded first, while one holds at least
-    :data:`RESITE_FROM` times its target. Its excess would fill the room of the territories
-    one border away (adjacency from ``nearest``, each unit's nearest units), then two, ...;
-    each unit of weight moved once per border it crosses. When re-siting the most
-    under-served free territory (below its band, no locks) moves less than that, it is done;
-    otherwise the territory is left to the border flows, and the room it will use is counted
-    as taken.
+    :data:`RESITE_FROM` times its target. Moves are costed as weight times borders crossed:
+    left to the border flows, the excess fills the room (load below target) of the territories
+    one border away (adjacency from ``nearest``, each unit's nearest units), then two, ...
+    (:func:`_chain_cost`). Re-siting costs the re-sited territory's load, spread the same way
+    into the room around it, plus the part taken over, plus the chain cost of any excess left.
+    Of the :data:`_RESITE_CANDIDATES` most under-served free territories (below their band,
+    no locks, not re-sited already), the cheapest is re-sited if it beats leaving the excess
+    to the flows; otherwise the overloaded territory is left to them, and the room it will use
+    is counted as taken.
 
     Returns the new current territory of every unit, and the ``(re-sited, relieved)``
     territory pairs in the order they were made.

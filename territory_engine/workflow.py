@@ -607,10 +607,12 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
     capacity = rep.get("capacity")
     after_overall["least share that had to move"] = required_move_share(
         current, combined, k, s.tolerance, None if capacity is None else capacity[:k], current_count=len(ids))
+    after_overall["re-sited territories"] = len(alignment.resited)
     if before_overall:
         before_overall["moved accounts"] = 0
         before_overall["moved share of balance measure"] = 0.0
         before_overall["least share that had to move"] = 0.0
+        before_overall["re-sited territories"] = 0
     reason_text = _reasons(frame, current, proposed, ids, before, after, rep.get("bases"), s.tolerance, alignment,
                            old_centres, new_centres)
     # A previous result used as input: its proposal columns are replaced, not duplicated.

@@ -428,6 +428,8 @@ def test_a_map_far_out_of_balance_resites_starved_territories_and_says_so(tmp_pa
     # Every re-site reason names the re-sited territory, which the account left or joined.
     assert ((re_sited[2] == re_sited[0]) | (re_sited[2] == re_sited[1])).all()
     assert re_sited[2].nunique() == count
+    balance = read_sheet(tmp_path / "a.xlsx", "Balance").set_index("alignment")
+    assert balance.loc["proposed", "re-sited territories"] == count
     settings = read_sheet(tmp_path / "a.xlsx", "Settings used").set_index("key")
     assert str(settings.loc["resite", "value"]).upper() == "TRUE"
 
