@@ -56,6 +56,7 @@ best alignment found) when the tolerance cannot be met.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -288,6 +289,7 @@ def _resite(units: _Units, target, tolerance, nearest) -> tuple[np.ndarray, tupl
     if load.max(initial=0.0) < RESITE_FROM * target.min():
         return current, ()
     adjacent = _adjacency(current, nearest, k)
+    tree = functools.cache(lambda: cKDTree(units.xyz))  # built only for a pocket (see _dissolve)
     for _ in range(2 * k):
         ratio = np.where(settled, 0.0, load / target)
         over = int(np.argmax(ratio))
@@ -325,7 +327,7 @@ def _resite(units: _Units, target, tolerance, nearest) -> tuple[np.ndarray, tupl
             settled[over] = True
             continue
         changed = {under, over} | adjacent[under]
-        _dissolve(current, under, nearest, units.xyz)
+        _dissolve(current, under, nearest, tree)
         part = _bisection(units.xyz[movable], weight[movable], np.array([share, 1 - share]))
         current[movable[part == 0]] = under
         moved_here[under] = True
@@ -349,13 +351,20 @@ def _adjacency(current, nearest, k) -> list[set[int]]:
 
 def _update_adjacency(adjacent, current, nearest, changed) -> None:
     """Recompute, in place, the neighbours of the ``changed`` territories."""
-    for t in changed:
+    changed = np.fromiter(changed, dtype=np.int64)
+    for t in changed.tolist():
         for other in adjacent[t]:
             adjacent[other].discard(t)
-        around = current[nearest[current == t]].ravel()
-        adjacent[t] = set(np.unique(around[(around != t) & (around >= 0)]).tolist())
-        for other in adjacent[t]:
-            adjacent[other].add(t)
+        adjacent[t] = set()
+    members = np.flatnonzero(np.isin(current, changed))
+    own = np.repeat(current[members], nearest.shape[1])
+    around = current[nearest[members]].ravel()
+    border = (around != own) & (around >= 0)
+    k = len(adjacent)
+    codes = np.unique(own[border] * k + around[border])
+    for a, b in zip((codes // k).tolist(), (codes % k).tolist()):
+        adjacent[a].add(b)
+        adjacent[b].add(a)
 
 
 def _rings(adjacent, t, depth: int = 4) -> list[np.ndarray]:
@@ -384,23 +393,24 @@ def _chain_cost(excess, room) -> float:
     return cost + (len(room) + 1) * left
 
 
-def _dissolve(current, t, nearest, xyz) -> None:
+def _dissolve(current, t, nearest, tree: Callable[[], cKDTree]) -> None:
     """Give every unit of territory ``t`` the territory of its nearest unit in another
     territory (in place; ``nearest``: each unit's nearest units, nearest first); units deep
-    inside take it from neighbours already given one, wave by wave."""
+    inside take it from neighbours already given one, wave by wave. A pocket whose nearest
+    units all lie in t (or in no territory) looks further, in ``tree()`` of all units."""
     todo = np.flatnonzero(current == t)
+    count = nearest.shape[1]
     while len(todo):
         labels = current[nearest[todo]]
         outside = (labels != t) & (labels >= 0)
         found = outside.any(axis=1)
-        if not found.any():
-            # A pocket whose neighbours all lie in t (or in no territory): the nearest unit
-            # of another territory, directly.
-            others = np.flatnonzero((current != t) & (current >= 0))
-            if len(others):
-                _, closest = cKDTree(xyz[others]).query(xyz[todo])
-                current[todo] = current[others[closest]]
-            return
+        while not found.any():
+            if count >= len(current):
+                return  # no other territory to give them to
+            count = min(4 * max(count, 1), len(current))
+            labels = current[tree().query(tree().data[todo], k=count)[1].reshape(len(todo), -1)]
+            outside = (labels != t) & (labels >= 0)
+            found = outside.any(axis=1)
         current[todo[found]] = labels[found, np.argmax(outside[found], axis=1)]
         todo = todo[~found]
 

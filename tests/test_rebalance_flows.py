@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 from hypothesis import event, given, settings
+from scipy.spatial import cKDTree
 
 from territory_engine.errors import InfeasibleError
 from territory_engine.geo import to_xyz
-from territory_engine.rebalance import _deeper_units, _nearest_units, _resite, _Units, design
+from territory_engine.rebalance import _deeper_units, _dissolve, _nearest_units, _resite, _Units, design
 from strategies import instances
 
 
@@ -128,8 +129,19 @@ def test_resiting_changes_only_the_accounts_of_resited_territories_and_never_a_l
     assert not changed[locked].any()
     # An account changes only when it leaves a re-sited territory or joins one.
     assert (np.isin(current[changed], moving) | np.isin(new[changed], moving)).all()
-    # A re-sited territory's old accounts went to their neighbours' territories (an empty one
-    # is simply placed where the load is).
-    for u, over in pairs:
-        old = new[current == u]
-        assert u != over and (len(old) == 0 or (old != u).mean() > 0.5)
+    assert all(u != over for u, over in pairs)
+
+
+def test_dissolving_a_territory_gives_a_far_pocket_the_nearest_other_territory():
+    # Territory 1 is a tight cluster of 15 units far east of territories 0 (west) and 2
+    # (nearer the cluster): each unit's ten nearest units all lie in territory 1.
+    rng = np.random.default_rng(3)
+    west = rng.normal([0.0, 0.0, 0.0], 1.0, size=(20, 3))
+    middle = rng.normal([50.0, 0.0, 0.0], 1.0, size=(20, 3))
+    pocket = rng.normal([100.0, 0.0, 0.0], 0.1, size=(15, 3))
+    xyz = np.vstack([west, middle, pocket])
+    current = np.repeat([0, 2, 1], [20, 20, 15])
+    nearest = _nearest_units(xyz)
+    assert (current[nearest[current == 1]] == 1).all()  # a pocket indeed
+    _dissolve(current, 1, nearest, lambda: cKDTree(xyz))
+    np.testing.assert_array_equal(current, np.repeat([0, 2, 2], [20, 20, 15]))
