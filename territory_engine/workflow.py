@@ -630,7 +630,7 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
     })
     facts = {"territories": k, "moved": int(moved.sum()), "method": alignment.method, "seed": alignment.seed,
              "fresh_not_tried": alignment.fresh_not_tried,
-             "resited": [(ids[u], ids[o]) for u, o in alignment.resited]}
+             "resited": [(_with_rep(ids, rep.get("reps"), u), ids[o]) for u, o in alignment.resited]}
     return RebalanceResult(
         proposed=out,
         moves=moves,
@@ -641,6 +641,11 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
         reasons=reasons,
         facts=facts,
     )
+
+
+def _with_rep(ids, reps, t) -> str:
+    """Territory ``t``'s id, with its rep's name when the Reps table gives one."""
+    return f"{ids[t]} ({reps[t]})" if reps and t < len(reps) and reps[t] else str(ids[t])
 
 
 def _combined(frame, names, weights) -> np.ndarray:

@@ -437,3 +437,23 @@ def test_a_map_far_out_of_balance_resites_starved_territories_and_says_so(tmp_pa
     assert border_only.exit_code == 0 and "re-site" not in border_only.stdout
     assert moved < _moved_and_least(border_only.stdout)[0]
     assert not read_sheet(tmp_path / "b.xlsx", "Moves")["reason"].str.contains("re-site").any()
+
+
+def test_the_resite_note_names_the_rep_whose_territory_moves(tmp_path):
+    sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
+    from instances import make_instance, write_csv
+
+    # A Reps sheet with names but no home bases: territories may be re-sited, and the
+    # analyst is told whose.
+    accounts = pd.read_csv(write_csv(make_instance(10_000, 50, seed=1), tmp_path / "accounts.csv"),
+                           dtype={"ZIP": str})
+    territories = sorted(accounts["Territory"].unique())
+    book = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        accounts.to_excel(writer, sheet_name="Accounts", index=False)
+        pd.DataFrame({"Territory": territories, "Rep": [f"Rep of {t}" for t in territories]}).to_excel(
+            writer, sheet_name="Reps", index=False)
+    result = run("rebalance", book, "--balance", "potential", "--output", tmp_path / "out.xlsx")
+    assert result.exit_code == 0, result.output
+    named = re.findall(r"(T\d+) \(Rep of (T\d+)\) into T\d+", result.stdout)
+    assert named and all(territory == rep for territory, rep in named)
