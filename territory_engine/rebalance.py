@@ -24,7 +24,9 @@ The method ``"balanced"`` works in phases, each named after the literature it dr
    each flow is realised by the units most inside the receiving territory, deeper layers
    following when a flow is larger than the border. Accounts only cross borders, so
    territories stay whole and the moved share stays near the least any border-respecting
-   realignment must move.
+   realignment must move. After the repair (phase 5), moved units that most of their
+   nearest units surround in their old territory go back where the bands allow: realising
+   flows with lumpy accounts leaves a few such pockets, and each undo is one move fewer.
 4. **Fresh designs: price assignment** (Lagrangian relaxation of the balance constraints;
    Hess et al. 1965, Zoltners & Sinha 1983; Bertsekas' auction for the price updates). Each
    unit goes to the territory with the least ``km to centre - price``, among the nearest few
@@ -1211,6 +1213,10 @@ def design(
             state.set_band(target, inner)
         _improve(state, passes=3, min_gain_km=0.0)
         state.set_band(target, tolerance)
+    if realign and method == "balanced" and disruption_weight >= 0.5:
+        state.set_band(target, tolerance * 0.97)
+        _undo_interleaved_moves(state, units, nearest)
+        state.set_band(target, tolerance)
     if realign and max_moved_share < 1.0:
         _cap_moves(state, units, max_moved_share)
     assign = state.assign
@@ -1402,6 +1408,32 @@ def _typical_radius(xyz, k) -> float:
     spread = np.sort(spread)[::-1][:2]
     area = max(spread[0] * spread[1], spread[0] ** 2 * 1e-3, 1.0)
     return float(np.sqrt(area / (np.pi * k)))
+
+
+def _undo_interleaved_moves(state: _MoveState, units: _Units, nearest, passes: int = 3) -> None:
+    """Move back, heaviest first, the moved units that most of their ``nearest`` units
+    surround in the territory they came from, where both territories' bands allow it.
+
+    Realising flows with whole, lumpy units leaves some that were moved but sit inside their
+    old territory: moving them back is one move fewer and one pocket less.
+    """
+    has = units.current >= 0
+    half = nearest.shape[1] // 2
+    for _ in range(passes):
+        moved = np.flatnonzero(has & (state.assign != units.current) & state.movable)
+        inside = (state.assign[nearest[moved]] == units.current[moved, None]).sum(axis=1) > half
+        candidates = moved[inside]
+        changed = False
+        for unit in candidates[np.argsort(-state.values[candidates, 0], kind="stable")].tolist():
+            frm, back = state.assign[unit], units.current[unit]
+            v = state.values[unit]
+            if ((state.assign[nearest[unit]] == back).sum() > half
+                    and (state.load[frm] - v >= state.lo[frm] - 1e-12).all()
+                    and (state.load[back] + v <= state.hi[back] + 1e-12).all()):
+                state.move(unit, back)
+                changed = True
+        if not changed:
+            return
 
 
 def _cap_moves(state: _MoveState, units: _Units, cap: float) -> None:

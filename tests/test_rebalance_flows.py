@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 from hypothesis import event, given, settings
 from scipy.spatial import cKDTree
@@ -145,3 +148,21 @@ def test_dissolving_a_territory_gives_a_far_pocket_the_nearest_other_territory()
     assert (current[nearest[current == 1]] == 1).all()  # a pocket indeed
     _dissolve(current, 1, nearest, lambda: cKDTree(xyz))
     np.testing.assert_array_equal(current, np.repeat([0, 2, 2], [20, 20, 15]))
+
+
+def test_no_moved_account_is_left_inside_its_old_territory_where_it_could_go_back():
+    sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
+    from instances import make_instance
+
+    inst = make_instance(10_000, 50, seed=1, current="drifted")
+    potential = inst.measures[:, 0] / inst.measures[:, 0].sum()
+    result = design(inst.lat, inst.lon, potential, k=50, current=inst.current, seed=1)
+    assert result.within_tolerance and result.resited == ()
+    nearest = _nearest_units(to_xyz(inst.lat, inst.lon))  # one unit per account at this size
+    final, old = result.territory, inst.current
+    load = np.bincount(final, potential, minlength=50)
+    hi, lo = (1 + 0.05 * 0.97) / 50, (1 - 0.05 * 0.97) / 50
+    pockets = np.flatnonzero((final != old) & ((final[nearest] == old[:, None]).sum(axis=1) > 5))
+    for a in pockets:
+        # Moving it back would break a band: that is why it stays.
+        assert load[final[a]] - potential[a] < lo - 1e-12 or load[old[a]] + potential[a] > hi + 1e-12
