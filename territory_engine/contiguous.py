@@ -469,6 +469,7 @@ class _State:
         self.viol = self.violation(self.loads, np.arange(k))
         self.version = np.zeros(k, dtype=np.int64)
         self._branch_cache: dict = {}
+        self.branch_holds_end: list = [None] * k
         self.ends = np.zeros((k, 2), dtype=np.int64)
         for j in range(k):
             self._find_ends(j)
@@ -512,13 +513,20 @@ class _State:
         nbrs = self.graph.indices[offsets]
         inside = self.territory[nbrs] == j
         flat = self.pos[nbrs[inside]].tolist()
-        bounds = np.r_[0, np.cumsum(np.bincount(owner[inside], minlength=s))].tolist()
+        bounds = [0] + np.cumsum(np.bincount(owner[inside], minlength=s)).tolist()
         adj = [flat[bounds[u] : bounds[u + 1]] for u in range(s)]
         order, disc, end, separated = _low_point_dfs(adj, root)
         order_arr = np.array(order)
         moved = []
         loads = np.zeros((s, self.measures.shape[1]))
         ok = np.zeros(s, bool)
+        # Whether what leaves holds an end of the territory's longest path (then the
+        # diameter left behind is not simply the current one).
+        a, b = self.ends[j]
+        holds_end = np.zeros(s, bool)
+        if a >= 0:
+            holds_end[[self.pos[a], self.pos[b]]] = True
+        is_end = holds_end.copy()
         # A block that cuts nothing off leaves alone (most blocks): no search, no sum.
         alone = np.array([disc[u] >= 0 and u != root and not separated[u] for u in range(s)], dtype=bool)
         loads[alone] = self.measures[members[alone]]
@@ -535,7 +543,9 @@ class _State:
             moved.append(nodes)
             loads[u] = self.measures[nodes].sum(axis=0)
             ok[u] = bool(movable[nodes].all()) and len(nodes) < s
+            holds_end[u] = is_end[local].any()
         result = (moved, loads, ok)
+        self.branch_holds_end[j] = holds_end
         self._branch_cache[j] = (self.version[j], result)
         return result
 
@@ -614,7 +624,10 @@ class _State:
             return out
         owner = owner[inside]
         reach = self.dist[j][self.pos[nbrs[inside]]] + g.data[offsets][inside][:, None]
-        firsts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        change = np.empty(len(owner), bool)
+        change[0] = True
+        np.not_equal(owner[1:], owner[:-1], out=change[1:])
+        firsts = np.flatnonzero(change)
         out[owner[firsts]] = np.maximum(self.diam[j], np.minimum.reduceat(reach, firsts, axis=0).max(axis=1))
         return out
 
@@ -706,6 +719,7 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
     add_value = np.zeros((n, k))
     add_is_exact = np.zeros((n, k), bool)
     node_ok = np.zeros(n, bool)
+    node_end = np.zeros(n, bool)
     node_load = np.zeros((n, state.measures.shape[1]))
     best = _score_key(state)
     scale = max(float(np.nanmax(np.where(np.isfinite(state.diam), state.diam, 0))), 1e-9)
@@ -731,6 +745,7 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
             info[j] = state.branches(j, movable)
             node_ok[state.members[j]] = info[j][2]
             node_load[state.members[j]] = info[j][1]
+            node_end[state.members[j]] = state.branch_holds_end[j]
         ok = node_ok[blocks]
         if not ok.any():
             break
@@ -743,13 +758,11 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
         vj_all = version[dest]
         stale = np.flatnonzero(rem_version[blocks] != vi_all)
         if stale.size:
-            # A block leaving alone, at neither end of its territory's longest path: the
-            # diameter is a lower bound (``remove_diameter(exact=False)``) without a call.
-            size = np.fromiter((len(moved[c]) for c in stale.tolist()), np.int64, stale.size)
+            # A block leaving (with its branch) without either end of its territory's
+            # longest path: the diameter is a lower bound (``remove_diameter(exact=False)``)
+            # without a call (allowed moves never empty a territory).
             v, i = blocks[stale], source[stale]
-            a, b = state.ends[i, 0], state.ends[i, 1]
-            members_count = np.fromiter((len(state.members[t]) for t in i.tolist()), np.int64, stale.size)
-            quick = (size == 1) & (members_count > 1) & (a >= 0) & (v != a) & (v != b)
+            quick = (state.ends[i, 0] >= 0) & ~node_end[v]
             rem_value[v[quick]] = state.diam[i[quick]]
             rem_is_exact[v[quick]] = False
             rem_version[v[quick]] = vi_all[stale[quick]]
@@ -777,54 +790,68 @@ def _tabu_search(state: _State, movable, rng, *, max_iterations, deadline, penal
         for t in top[::-1]:
             other = np.where((source != t) & (dest != t), diam[t], other)
         diam_base = state.diam.sum() - state.diam[source] - state.diam[dest]
+        # Deviations after the move, each computed once for both bands.
+        inv_source, inv_dest = state.inv_target[source], state.inv_target[dest]
+        dev_source = np.abs((state.loads[source] - mv) * inv_source - 1.0) * (inv_source > 0)
+        dev_dest = np.abs((state.loads[dest] + mv) * inv_dest - 1.0) * (inv_dest > 0)
         new_viol = (
             state.viol.sum()
             - state.viol[source]
             - state.viol[dest]
-            + state.violation(state.loads[source] - mv, source)
-            + state.violation(state.loads[dest] + mv, dest)
+            + np.clip(dev_source - state.tolerance, 0.0, None).sum(axis=-1)
+            + np.clip(dev_dest - state.tolerance, 0.0, None).sum(axis=-1)
         )
         new_viol = np.where(new_viol < 1e-12, 0.0, new_viol)
         # A softer pull towards the middle of the band keeps room for later moves (without
         # it, balance repair parks every load on the edge of the band and gets stuck).
         aim = _AIM * state.tolerance
+        soft_now = state.violation(state.loads, np.arange(k), band=aim)
         new_soft = (
-            state.violation(state.loads, np.arange(k), band=aim).sum()
-            - state.violation(state.loads[source], source, band=aim)
-            - state.violation(state.loads[dest], dest, band=aim)
-            + state.violation(state.loads[source] - mv, source, band=aim)
-            + state.violation(state.loads[dest] + mv, dest, band=aim)
+            soft_now.sum()
+            - soft_now[source]
+            - soft_now[dest]
+            + np.clip(dev_source - aim, 0.0, None).sum(axis=-1)
+            + np.clip(dev_dest - aim, 0.0, None).sum(axis=-1)
         )
         not_tabu = tabu_until[blocks, dest] <= iteration
-        # Lazy evaluation: a removal's diameter may be a lower bound and an addition's an
-        # estimate; the best move so ranked is evaluated exactly until the best is exact.
-        while True:
-            new_max = np.maximum(other, np.maximum(rem, add))
-            score = new_max + _ALPHA * (diam_base + rem + add) / k + lam * (new_viol + _SOFT * new_soft)
-            finite = np.isfinite(score)
+        penalty_term = lam * (new_viol + _SOFT * new_soft)
+        viol_better = new_viol < best[0] - 1e-12
+        viol_level = new_viol <= best[0] + 1e-12
+
+        def scores(idx):
+            """Scores of the candidates ``idx`` (inf when not allowed)."""
+            new_max = np.maximum(other[idx], np.maximum(rem[idx], add[idx]))
+            score = new_max + _ALPHA * (diam_base[idx] + rem[idx] + add[idx]) / k + penalty_term[idx]
             # Aspiration: a tabu move is allowed when it gives the best alignment so far.
-            better = (new_viol < best[0] - 1e-12) | ((new_viol <= best[0] + 1e-12) & (new_max < best[1] - 1e-9))
-            allowed = finite & (not_tabu | better)
-            if not allowed.any():
-                break
-            score = np.where(allowed, score, np.inf)
+            better = viol_better[idx] | (viol_level[idx] & (new_max < best[1] - 1e-9))
+            allowed = np.isfinite(score) & (not_tabu[idx] | better)
+            return np.where(allowed, score, np.inf)
+
+        # Lazy evaluation: a removal's diameter may be a lower bound and an addition's an
+        # estimate; the best move so ranked is evaluated exactly until the best is exact
+        # (only the scores of the candidates re-evaluated change).
+        score = scores(slice(None))
+        while True:
             c = int(np.argmin(score))
-            if rem_exact[c] and add_exact[c]:
+            found = bool(np.isfinite(score[c]))
+            if not found or (rem_exact[c] and add_exact[c]):
                 break
             v, j = int(blocks[c]), int(dest[c])
+            changed = np.array([c])
             if not rem_exact[c]:
                 value = state.remove_diameter(v, moved[c])[0]
                 rem_value[v], rem_is_exact[v], rem_version[v] = value, True, vi_all[c]
-                same = blocks == v
-                rem[same] = value
-                rem_exact[same] = True
+                changed = np.flatnonzero(blocks == v)
+                rem[changed] = value
+                rem_exact[changed] = True
             if not add_exact[c]:
                 value = state.add_diameter(moved[c], j)[0]
                 add_value[v, j], add_is_exact[v, j] = value, True
                 add_version[v, j], add_source_version[v, j] = vj_all[c], vi_all[c]
                 add[c] = value
                 add_exact[c] = True
-        if not allowed.any():
+            score[changed] = scores(changed)
+        if not found:
             break
         v, j, i = int(blocks[c]), int(dest[c]), int(source[c])
         state.move(v, moved[c], j)
@@ -1009,25 +1036,30 @@ def _low_point_dfs(adj, root):
     separated: list[list[int]] = [[] for _ in range(s)]
     order = [root]
     disc[root] = 0
-    stack = [(root, 0)]
+    # A stack of blocks and of iterators over their neighbours, resumed where they stopped
+    # (faster in plain Python than an index per stack entry).
+    stack = [root]
+    pending = [iter(adj[root])]
     while stack:
-        u, i = stack[-1]
-        if i < len(adj[u]):
-            stack[-1] = (u, i + 1)
-            w = adj[u][i]
+        u = stack[-1]
+        for w in pending[-1]:
             if disc[w] < 0:
                 parent[w] = u
                 disc[w] = low[w] = len(order)
                 order.append(w)
-                stack.append((w, 0))
-            elif w != parent[u]:
-                low[u] = min(low[u], disc[w])
+                stack.append(w)
+                pending.append(iter(adj[w]))
+                break
+            if w != parent[u] and disc[w] < low[u]:
+                low[u] = disc[w]
         else:
             stack.pop()
+            pending.pop()
             end[u] = len(order)
             if stack:
-                p = stack[-1][0]
-                low[p] = min(low[p], low[u])
+                p = stack[-1]
+                if low[u] < low[p]:
+                    low[p] = low[u]
                 if low[u] >= disc[p]:
                     separated[p].append(u)
     return order, disc, end, separated

@@ -271,3 +271,40 @@ def test_random_spanning_tree_is_scipys_minimum_tree_in_breadth_first_order(grap
     inside = (rows < 40) == (adjacency.indices < 40)
     order, _ = _random_tree(rows[inside].tolist(), adjacency.indices[inside].tolist(), weights[inside], 80)
     assert len(order) < 80
+
+
+@pytest.mark.parametrize("graph_seed", [1, 2])
+def test_branches_are_what_a_block_cuts_off(graph_seed):
+    # A block leaves with the pieces of its territory that it cuts off from the root (the
+    # tabu search's moves keep both territories connected); whether that set holds an end of
+    # the territory's longest path decides when a removal's diameter needs computing.
+    from territory_engine.contiguous import _Graph, _State
+
+    adjacency, coords = delaunay(150, graph_seed)
+    # A sparse graph (a spanning tree and a few more edges), where many blocks are cut vertices.
+    tree = minimum_spanning_tree(adjacency)
+    extra = sp.triu(adjacency).tocoo()
+    keep = np.random.default_rng(graph_seed).random(extra.nnz) < 0.1
+    sparse = (tree + sp.coo_array((extra.data[keep], (extra.row[keep], extra.col[keep])), shape=(150, 150))).tocsr()
+    sparse = sparse.maximum(sparse.T).tocsr()
+    measures = np.random.default_rng(graph_seed).random((150, 2)) + 0.5
+    start = design_contiguous(sparse, measures, k=4, coords=coords, seed=1, max_iterations=0).territory
+    target = measures.sum(axis=0) / 4
+    state = _State(_Graph(sparse), start, measures, np.tile(1.0 / target, (4, 1)), 0.05, 4)
+    movable = np.ones(150, bool)
+    for j in range(4):
+        moved, loads, ok = state.branches(j, movable)
+        members = state.members[j]
+        root = members[int(np.argmin(state.dist[j].max(axis=1)))]
+        ends = set(state.ends[j].tolist())
+        for u, v in enumerate(members):
+            if v == root:
+                assert not ok[u]
+                continue
+            rest = members[members != v]
+            count, piece = connected_components(sparse[rest][:, rest], directed=False)
+            expected = {int(v)} | set(rest[piece != piece[rest == root][0]].tolist())
+            assert set(moved[u].tolist()) == expected
+            assert moved[u][0] == v
+            np.testing.assert_allclose(loads[u], measures[moved[u]].sum(axis=0))
+            assert state.branch_holds_end[j][u] == bool(expected & ends)
