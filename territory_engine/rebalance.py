@@ -248,11 +248,15 @@ RESITE_FROM = 1.3
 """A territory holding at least this multiple of its target may be relieved by re-siting an
 under-served territory into it (see :func:`_resite`)."""
 
+_EAGER_RESITE = (1.5, 2.0)
+"""The eagerness of further tries of :func:`design` on a map that moved too much."""
+
 _RESITE_CANDIDATES = 12
 """How many of the most under-served territories :func:`_resite` weighs for each re-site."""
 
 
-def _resite(units: _Units, target, tolerance, nearest) -> tuple[np.ndarray, tuple[tuple[int, int], ...]]:
+def _resite(units: _Units, target, tolerance, nearest, *, eagerness: float = 1.0
+            ) -> tuple[np.ndarray, tuple[tuple[int, int], ...]]:
     """A starting alignment in which starved territories have moved to where the load is.
 
     When a territory holds far more than its target (a metro drawn the size of a rural
@@ -270,8 +274,8 @@ def _resite(units: _Units, target, tolerance, nearest) -> tuple[np.ndarray, tupl
     (:func:`_chain_cost`). Re-siting costs the re-sited territory's load, spread the same way
     into the room around it, plus the part taken over, plus the chain cost of any excess left.
     Of the :data:`_RESITE_CANDIDATES` most under-served free territories (below their band,
-    no locks, not re-sited already), the cheapest is re-sited if it beats leaving the excess
-    to the flows; otherwise the overloaded territory is left to them, and the room it will use
+    no locks, not re-sited already), the cheapest is re-sited if its cost is below
+    ``eagerness`` times that of leaving the excess to the flows; otherwise the overloaded territory is left to them, and the room it will use
     is counted as taken.
 
     Returns the new current territory of every unit, and the ``(re-sited, relieved)``
@@ -318,7 +322,7 @@ def _resite(units: _Units, target, tolerance, nearest) -> tuple[np.ndarray, tupl
         under = best
         movable = np.flatnonzero((current == over) & ~units.locked)
         share = size / max(weight[movable].sum(), 1e-300)
-        if under < 0 or share >= 1 or resite_cost >= _chain_cost(excess, room):
+        if under < 0 or share >= 1 or resite_cost >= eagerness * _chain_cost(excess, room):
             # Left to the border flows: promise them the room they will use, ring by ring.
             left = excess
             for ring, space in zip(rings, room):
@@ -1023,6 +1027,7 @@ def design(
     disruption_weight: float = 1.0,
     max_moved_share: float = 1.0,
     resite: bool = True,
+    resite_eagerness: float = 1.0,
     blocks=None,
     method: str = "balanced",
     seed: int = 0,
@@ -1070,6 +1075,12 @@ def design(
         target or more), without rep bases or a move cap: move starved territories into the
         overloaded ones (:func:`_resite`) when that moves less than passing the excess on
         border by border. The result's ``resited`` lists them.
+    resite_eagerness : float
+        Re-site when that is estimated to move less than ``resite_eagerness`` times what the
+        border flows would. At 1 (the default) a realignment that still moves more than twice
+        the least any balanced alignment must move also tries the eagerness values of
+        :data:`_EAGER_RESITE` in turn while it still does (up to ``max_units`` accounts), and
+        keeps one if it moves less; a design at another eagerness tries no second opinion.
     blocks : array-like, shape (n,), optional
         Building block of each account (ZIP, county); a block is never split.
     method : {"balanced", "lagrangian"}
@@ -1145,7 +1156,7 @@ def design(
     resited: tuple[tuple[int, int], ...] = ()
     nearest = _nearest_units(units.xyz) if realign and method == "balanced" else None
     if resite and realign and method == "balanced" and bases is None and max_moved_share >= 1.0:
-        units.current, resited = _resite(units, target[:, 0], tolerance, nearest)
+        units.current, resited = _resite(units, target[:, 0], tolerance, nearest, eagerness=resite_eagerness)
 
     squared = method == "lagrangian"
     median = method == "balanced"
@@ -1262,6 +1273,26 @@ def design(
     far = (realign and method == "balanced" and within
            and _moved_over_twice_the_minimum(territory, current, values[:, 0], k, tolerance, capacity))
     fresh_not_tried = far and n > max_units
+    # Second opinions, below; a try at another eagerness takes none.
+    far = far and resite_eagerness == 1.0
+    for eagerness in _EAGER_RESITE if far and not fresh_not_tried and resite and bases is None else ():
+        # The border flows often move an excess at a higher cost than the re-site estimate
+        # says: try re-siting more eagerly too, and keep it if it moves less.
+        if max_moved_share < 1.0 or not _moved_over_twice_the_minimum(territory, current, values[:, 0], k,
+                                                                     tolerance, capacity):
+            break
+        try:
+            eager = design(lat, lon, raw, k=k, tolerance=tolerance, weights=weights, each_measure=each_measure,
+                           current=current, locked=locked, capacity=capacity, disruption_weight=disruption_weight,
+                           resite_eagerness=eagerness, blocks=blocks, method=method, seed=seed,
+                           measure_names=measure_names, max_units=max_units)
+        except InfeasibleError:
+            continue
+        weight, has = values[:, 0], current >= 0
+        if weight[has & (eager.territory != current)].sum() < weight[has & (territory != current)].sum():
+            territory, latlon, resited, moved_reason = eager.territory, eager.centres, eager.resited, eager.moved_reason
+            load, deviation, max_dev = eager.loads, eager.deviation, eager.max_deviation
+        iterations += eager.iterations
     if far and not fresh_not_tried:
         fresh_try = _fresh_with_current_ids(
             lat, lon, raw, territory, current, locked, values[:, 0], k,
