@@ -41,10 +41,11 @@ The method ``"balanced"`` works in phases, each named after the literature it dr
    moves of units to a nearer territory that keep every band, a first-improvement local
    search in the spirit of Ríos-Mercado & Fernández (2009). When realigning, the current
    territory's cost carries a stickiness bonus of ``disruption_weight`` territory radii.
-7. **A second opinion** (realigning, up to ``max_units`` accounts): when the realignment
+7. **Second opinions** (realigning, up to ``max_units`` accounts): when the realignment
    moved more than twice the least any balanced alignment must move (a map far out of
-   balance, whose excess crosses several borders), a fresh design whose territories keep
-   the ids of the current ones they overlap most is tried, and kept if it moves less.
+   balance, whose excess crosses several borders), re-siting more eagerly is tried, then a
+   fresh design whose territories keep the ids of the current ones they overlap most; each
+   is kept if it moves less.
 
 ``"lagrangian"`` is the plain baseline the benchmark compares against: the price
 assignment with squared distances and centroid centres (a balanced k-means/transportation
