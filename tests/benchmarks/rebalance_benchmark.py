@@ -173,8 +173,14 @@ def run_design(inst: Instance, method: str, *, fresh: bool, seed: int = SEED):
     return result, seconds, reasons
 
 
+def start_label(inst: Instance) -> str:
+    """The current alignment's kind, and the instance's seed when it is not the default."""
+    kind = inst.description.split("current=")[1].split(",")[0]
+    return kind if inst.seed == SEED else f"{kind} #{inst.seed}"
+
+
 def part1(instances: list[Instance], repeat: int, *, child_from: int, time_limit: float,
-          folder: Path) -> list[dict]:
+          folder: Path, methods: tuple[str, ...] = METHODS, modes: tuple[str, ...] = ("realign", "fresh")) -> list[dict]:
     """Every method x {realign, fresh} on every instance. Instances of ``child_from`` accounts or
     more run in a fresh process each (so a run can be stopped after ``time_limit`` seconds, and
     its peak RSS is its own)."""
@@ -187,7 +193,7 @@ def part1(instances: list[Instance], repeat: int, *, child_from: int, time_limit
         compact = compactness_km(inst.lat, inst.lon, potential, inst.current, inst.k)
         loads = np.bincount(inst.current, potential, minlength=inst.k)
         rows.append({  # the starting point, for reference
-            "start": inst.description.split("current=")[1].split(",")[0],
+            "start": start_label(inst),
             "accounts": inst.n, "territories": inst.k, "mode": "current", "method": "-",
             "start_dev_pct": 100 * start_dev, "worst_dev_pct": 100 * start_dev,
             "within": bool(start_dev <= TOLERANCE + 1e-9),
@@ -199,8 +205,8 @@ def part1(instances: list[Instance], repeat: int, *, child_from: int, time_limit
         in_child = inst.n >= child_from
         npz = save_instance(inst, folder) if in_child else None
         runs = repeat if inst.n < FULL_SHEET_ROWS else 1
-        for mode in ("realign", "fresh"):
-            for method in METHODS:
+        for mode in modes:
+            for method in methods:
                 log(f"part 1: {inst.n:,}/{inst.k} {method} {mode} ...")
                 times, peak = [], None
                 territory = reasons = None
@@ -230,7 +236,7 @@ def part1(instances: list[Instance], repeat: int, *, child_from: int, time_limit
                 compact = compactness_km(inst.lat, inst.lon, potential, territory, inst.k)
                 loads = np.bincount(territory, potential, minlength=inst.k)
                 rows.append({
-                    "start": inst.description.split("current=")[1].split(",")[0],
+                    "start": start_label(inst),
                     "accounts": inst.n,
                     "territories": inst.k,
                     "mode": mode,
@@ -255,7 +261,7 @@ def part1(instances: list[Instance], repeat: int, *, child_from: int, time_limit
                     f"moved {rows[-1]['moved_pct']:.1f}% interleaving {rows[-1]['interleaving_pct']:.2f}%")
     print_table(
         f"Part 1. Every method, realign and fresh (tolerance {TOLERANCE:.0%}, balance potential, "
-        f"seed {SEED}; seconds = median of runs)",
+        f"design seed {SEED}, instance seed #{SEED} unless the start says otherwise; seconds = median of runs)",
         rows,
         [("start", "start", "s"), ("accounts", "accounts", ","), ("territories", "k", "d"), ("mode", "mode", "s"),
          ("method", "method", "s"), ("seconds", "seconds", ".2f"), ("runs", "runs", "d"),
@@ -525,7 +531,8 @@ def part3(p1: list[dict], *, time_limit: float, folder: Path) -> list[dict]:
         npz = None
         for method in METHODS:
             done = next((r for r in p1 if r["accounts"] == n and r["territories"] == k
-                         and r["method"] == method and r["mode"] == "realign"), None)
+                         and r["method"] == method and r["mode"] == "realign" and r["start"] == "unbalanced"),
+                        None)
             step = f"design(method={method!r}, k={k}) realign, in a fresh process"
             if done is None:
                 log(f"part 3: design {method} (realign) in a fresh process ...")
@@ -597,7 +604,7 @@ def summary(p1: list[dict], p2: list[dict], p3: list[dict], *, time_limit: float
         worst = max(runs, key=lambda r: r["interleaving_pct"])
         line(worst["interleaving_pct"] <= 100 * INTERLEAVING_TARGET,
              f"{method}: interleaving <= {INTERLEAVING_TARGET:.0%}; worst {worst['interleaving_pct']:.2f}% "
-             f"at {worst['accounts']:,}/{worst['territories']} {worst['mode']}")
+             f"at {worst['accounts']:,}/{worst['territories']} {worst.get('start', '')} {worst['mode']}")
     ours = next((r for r in p2 if r["method"] == "balanced"), None)
     if ours and "gap_own_milp_pct" in ours:
         print(f"  INFO  balanced objective vs the MILP optimum on its own centres: "
@@ -633,6 +640,10 @@ def main(argv=None) -> int:
     parser.add_argument("--currents", default="unbalanced,drifted",
                         help="current alignments to realign: unbalanced (hand-drawn, metros overloaded), "
                              "drifted (last year's balanced map after a year of change)")
+    parser.add_argument("--seeds", default=str(SEED),
+                        help="instance seeds for part 1, e.g. 1,2,3: each draws other accounts and current maps")
+    parser.add_argument("--methods", default=",".join(METHODS), help="methods for part 1, e.g. balanced")
+    parser.add_argument("--modes", default="realign,fresh", help="modes for part 1: realign, fresh or both")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median reported)")
     parser.add_argument("--out", type=Path, default=None, help="folder for CSV files of the results")
     parser.add_argument("--parts", default="1,2,3", help="which parts to run, e.g. 1,2")
@@ -651,9 +662,11 @@ def main(argv=None) -> int:
             instances = []
             for kind in args.currents.split(","):
                 for n, k in SIZES[args.sizes]:
-                    log(f"drawing {n:,}/{k} ({kind}) ...")
-                    instances.append(make_instance(n, k, seed=SEED, current=kind))
+                    for seed in (int(x) for x in args.seeds.split(",") if x.strip()):
+                        log(f"drawing {n:,}/{k} ({kind}, seed {seed}) ...")
+                        instances.append(make_instance(n, k, seed=seed, current=kind))
             p1 = part1(instances, args.repeat, child_from=args.child_from, time_limit=args.time_limit,
+                       methods=tuple(args.methods.split(",")), modes=tuple(args.modes.split(",")),
                        folder=folder)
             del instances
             write_rows(args.out, "part1_methods", p1)
