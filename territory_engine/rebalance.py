@@ -1156,6 +1156,7 @@ def design(
     reasons = _obvious_reasons(units, target, tolerance, constrained)
     resited: tuple[tuple[int, int], ...] = ()
     nearest = _nearest_units(units.xyz) if realign and method == "balanced" else None
+    start = units.current
     if resite and realign and method == "balanced" and bases is None and max_moved_share >= 1.0:
         units.current, resited = _resite(units, target[:, 0], tolerance, nearest, eagerness=resite_eagerness)
 
@@ -1282,6 +1283,10 @@ def design(
         if max_moved_share < 1.0 or not _moved_over_twice_the_minimum(territory, current, values[:, 0], k,
                                                                      tolerance, capacity):
             break
+        pairs = _resite(_Units(units.xyz, units.values, start, units.locked, units.of_account), target[:, 0],
+                        tolerance, nearest, eagerness=eagerness)[1]
+        if pairs == resited:
+            continue  # the same start: the same alignment
         try:
             eager = design(lat, lon, raw, k=k, tolerance=tolerance, weights=weights, each_measure=each_measure,
                            current=current, locked=locked, capacity=capacity, disruption_weight=disruption_weight,
