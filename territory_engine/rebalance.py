@@ -25,8 +25,9 @@ The method ``"balanced"`` works in phases, each named after the literature it dr
    following when a flow is larger than the border. Accounts only cross borders, so
    territories stay whole and the moved share stays near the least any border-respecting
    realignment must move. After the repair (phase 5), moved units that most of their
-   nearest units surround in their old territory go back where the bands allow: realising
-   flows with lumpy accounts leaves a few such pockets, and each undo is one move fewer.
+   nearest units surround in one territory go there where the bands allow (back to their old
+   territory first: one move fewer each): realising flows with lumpy accounts leaves a few
+   such pockets.
 4. **Fresh designs: price assignment** (Lagrangian relaxation of the balance constraints;
    Hess et al. 1965, Zoltners & Sinha 1983; Bertsekas' auction for the price updates). Each
    unit goes to the territory with the least ``km to centre - price``, among the nearest few
@@ -1228,7 +1229,7 @@ def design(
         state.set_band(target, tolerance)
     if realign and method == "balanced" and disruption_weight >= 0.5:
         state.set_band(target, tolerance * 0.97)
-        _undo_interleaved_moves(state, units, nearest)
+        _settle_pocketed_moves(state, units, nearest)
         state.set_band(target, tolerance)
     if realign and max_moved_share < 1.0:
         _cap_moves(state, units, max_moved_share)
@@ -1447,30 +1448,41 @@ def _typical_radius(xyz, k) -> float:
     return float(np.sqrt(area / (np.pi * k)))
 
 
-def _undo_interleaved_moves(state: _MoveState, units: _Units, nearest, passes: int = 3) -> None:
-    """Move back, heaviest first, the moved units that most of their ``nearest`` units
-    surround in the territory they came from, where both territories' bands allow it.
+def _settle_pocketed_moves(state: _MoveState, units: _Units, nearest, passes: int = 3) -> None:
+    """Moved units that most of their ``nearest`` units surround in one territory go there,
+    where both territories' bands allow: back to the territory they came from (heaviest
+    first: one move fewer each), else to the other surrounding territory (still one move).
 
-    Realising flows with whole, lumpy units leaves some that were moved but sit inside their
-    old territory: moving them back is one move fewer and one pocket less.
+    Realising flows with whole, lumpy units leaves a few moved units inside another
+    territory; each one settled is a pocket less.
     """
     has = units.current >= 0
     half = nearest.shape[1] // 2
+
+    def settle(candidates, destination) -> bool:
+        changed = False
+        for unit, to in zip(candidates.tolist(), destination.tolist()):
+            frm, v = state.assign[unit], state.values[unit]
+            if ((state.assign[nearest[unit]] == to).sum() > half
+                    and (state.load[frm] - v >= state.lo[frm] - 1e-12).all()
+                    and (state.load[to] + v <= state.hi[to] + 1e-12).all()):
+                state.move(unit, to)
+                changed = True
+        return changed
+
     for _ in range(passes):
         moved = np.flatnonzero(has & (state.assign != units.current) & state.movable)
         inside = (state.assign[nearest[moved]] == units.current[moved, None]).sum(axis=1) > half
-        candidates = moved[inside]
-        changed = False
-        for unit in candidates[np.argsort(-state.values[candidates, 0], kind="stable")].tolist():
-            frm, back = state.assign[unit], units.current[unit]
-            v = state.values[unit]
-            if ((state.assign[nearest[unit]] == back).sum() > half
-                    and (state.load[frm] - v >= state.lo[frm] - 1e-12).all()
-                    and (state.load[back] + v <= state.hi[back] + 1e-12).all()):
-                state.move(unit, back)
-                changed = True
-        if not changed:
-            return
+        back = moved[inside][np.argsort(-state.values[moved[inside], 0], kind="stable")]
+        if not settle(back, units.current[back]):
+            break
+    for _ in range(passes):
+        moved = np.flatnonzero(has & (state.assign != units.current) & state.movable)
+        around = state.assign[nearest[moved]]
+        major, votes = _majority_other(np.where(around != state.assign[moved, None], around, -1))
+        pick = (votes > half) & (major != units.current[moved])
+        if not settle(moved[pick], major[pick]):
+            break
 
 
 def _cap_moves(state: _MoveState, units: _Units, cap: float) -> None:

@@ -151,7 +151,7 @@ def test_dissolving_a_territory_gives_a_far_pocket_the_nearest_other_territory()
     np.testing.assert_array_equal(current, np.repeat([0, 2, 2], [20, 20, 15]))
 
 
-def test_no_moved_account_is_left_inside_its_old_territory_where_it_could_go_back():
+def test_no_moved_account_is_left_inside_another_territory_where_it_could_go():
     sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
     from instances import make_instance
 
@@ -163,10 +163,17 @@ def test_no_moved_account_is_left_inside_its_old_territory_where_it_could_go_bac
     final, old = result.territory, inst.current
     load = np.bincount(final, potential, minlength=50)
     hi, lo = (1 + 0.05 * 0.97) / 50, (1 - 0.05 * 0.97) / 50
-    pockets = np.flatnonzero((final != old) & ((final[nearest] == old[:, None]).sum(axis=1) > 5))
-    for a in pockets:
-        # Moving it back would break a band: that is why it stays.
-        assert load[final[a]] - potential[a] < lo - 1e-12 or load[old[a]] + potential[a] > hi + 1e-12
+    moved = np.flatnonzero(final != old)
+    around = final[nearest[moved]]
+    settled = 0
+    for a, row in zip(moved, around):
+        counts = np.bincount(row, minlength=50)
+        surround = int(np.argmax(counts))
+        if counts[surround] > 5 and surround != final[a]:
+            # Moving it to the territory around it would break a band: that is why it stays.
+            assert load[final[a]] - potential[a] < lo - 1e-12 or load[surround] + potential[a] > hi + 1e-12
+        settled += counts[final[a]] > 5
+    assert settled > 0.5 * len(moved)
 
 
 def test_a_realignment_that_moves_too_much_tries_resiting_more_eagerly():
