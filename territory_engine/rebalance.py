@@ -277,8 +277,8 @@ def _resite(units: _Units, target, tolerance, nearest, *, eagerness: float = 1.0
     into the room around it, plus the part taken over, plus the chain cost of any excess left.
     Of the :data:`_RESITE_CANDIDATES` most under-served free territories (below their band,
     no locks, not re-sited already), the cheapest is re-sited if its cost is below
-    ``eagerness`` times that of leaving the excess to the flows; otherwise the overloaded territory is left to them, and the room it will use
-    is counted as taken.
+    ``eagerness`` times that of leaving the excess to the flows; otherwise the overloaded
+    territory is left to them, and the room it will use is counted as taken.
 
     Returns the new current territory of every unit, and the ``(re-sited, relieved)``
     territory pairs in the order they were made.
@@ -534,8 +534,8 @@ def _border_flows(units: _Units, centres_xyz, target, aim, *, rounds: int = 60, 
     """Realign by moving border units along minimum-cost flows between adjacent territories.
 
     Each round finds the border units (one of their ``nearest`` units, default the ten
-    nearest, lies in another territory), gives each one destination (the other territory most of its
-    neighbours are in), and solves a small linear programme on the territory graph: move the
+    nearest, lies in another territory), gives each one destination (the other territory most
+    of its neighbours are in), and solves a small linear programme on the territory graph: move the
     least weight, across borders only, that brings every territory into its aim band (the
     minimum-cost flow view of realignment; Zoltners & Sinha 2005). Each flow is realised by
     the units nearest the receiving territory. Rounds repeat, layer by layer, until every

@@ -406,8 +406,10 @@ class RebalanceResult:
                  f"{before['weighted compactness km']:.1f} -> {after['weighted compactness km']:.1f} km"]
         if self.facts.get("resited"):
             pairs = self.facts["resited"]
-            shown = ", ".join(f"{u} into {o}" for u, o in pairs[:5]) + (f" and {len(pairs) - 5} more" if len(pairs) > 5 else "")
-            lines.append(f"note: {len(pairs)} under-served {'territory was' if len(pairs) == 1 else 'territories were'} "
+            shown = ", ".join(f"{u} into {o}" for u, o in pairs[:5])
+            shown += f" and {len(pairs) - 5} more" if len(pairs) > 5 else ""
+            were = "territory was" if len(pairs) == 1 else "territories were"
+            lines.append(f"note: {len(pairs)} under-served {were} "
                          f"re-sited into overloaded ones, which moved fewer accounts than passing the excess from "
                          f"border to border ({shown}); their reps now cover a new area. To keep every territory "
                          f"where it is, use --no-resite (or resite = FALSE on the Settings sheet)")

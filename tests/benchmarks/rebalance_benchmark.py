@@ -180,7 +180,8 @@ def start_label(inst: Instance) -> str:
 
 
 def part1(instances: list[Instance], repeat: int, *, child_from: int, time_limit: float,
-          folder: Path, methods: tuple[str, ...] = METHODS, modes: tuple[str, ...] = ("realign", "fresh")) -> list[dict]:
+          folder: Path, methods: tuple[str, ...] = METHODS,
+          modes: tuple[str, ...] = ("realign", "fresh")) -> list[dict]:
     """Every method x {realign, fresh} on every instance. Instances of ``child_from`` accounts or
     more run in a fresh process each (so a run can be stopped after ``time_limit`` seconds, and
     its peak RSS is its own)."""
