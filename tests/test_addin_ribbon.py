@@ -7,7 +7,9 @@ Territory tab runs; the sheets they write are checked by reading the saved file 
 
 from __future__ import annotations
 
+import re
 import shutil
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -253,3 +255,22 @@ def test_rebalance_of_a_workbook_without_territories_designs_new_ones(tmp_path):
     assert not critical and message.startswith("3 new territories; largest deviation") and "Proposed alignment" in message
     proposed = read_table(path, sheet="Proposed alignment").frame
     assert proposed["proposed_territory"].nunique() == 3 and len(proposed) == 60
+
+
+def test_rebalance_message_names_the_resited_territories(tmp_path):
+    sys.path.insert(0, str(ROOT / "tests" / "benchmarks"))
+    from instances import make_instance, write_csv
+
+    # The benchmark's hand-drawn map, metro territories up to twice their share, as a workbook
+    # with only an Accounts sheet: Rebalance re-sites starved territories and the message box
+    # says which, and how to keep every territory where it is.
+    accounts = pd.read_csv(write_csv(make_instance(10_000, 50, seed=1), tmp_path / "accounts.csv"),
+                           dtype={"ZIP": str})
+    path = tmp_path / "book.xlsx"
+    accounts.to_excel(path, sheet_name="Accounts", index=False)
+    book = FileBook(path)
+    assert ribbon.dispatch("Rebalance", book) is True, book.alerts
+    title, text, critical = book.alerts[-1]
+    assert not critical
+    assert re.search(r"note: \d+ under-served territor(y was|ies were) re-sited into overloaded ones", text)
+    assert "resite = FALSE on the Settings sheet" in text
