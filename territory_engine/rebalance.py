@@ -293,7 +293,7 @@ def _resite(units: _Units, target, tolerance, nearest, *, eagerness: float = 1.0
     settled = np.zeros(k, dtype=bool)
     promised = np.zeros(k)  # excess the border flows are expected to bring to each territory
     pairs: list[tuple[int, int]] = []
-    load = np.bincount(current[has], weight[has], minlength=k)
+    load = territory_loads(current, weight, k)
     if load.max(initial=0.0) < RESITE_FROM * target.min():
         return current, ()
     adjacent = _adjacency(current, nearest, k)
@@ -340,20 +340,15 @@ def _resite(units: _Units, target, tolerance, nearest, *, eagerness: float = 1.0
         current[movable[part == 0]] = under
         moved_here[under] = True
         pairs.append((under, over))
-        load = np.bincount(current[has], weight[has], minlength=k)
+        load = territory_loads(current, weight, k)
         _update_adjacency(adjacent, current, nearest, changed)
     return current, tuple(pairs)
 
 
 def _adjacency(current, nearest, k) -> list[set[int]]:
     """The territories next to each territory: those holding one of its units' ``nearest``."""
-    around = current[nearest]
-    border = (around != current[:, None]) & (around >= 0) & (current[:, None] >= 0)
-    codes = np.unique(np.repeat(current, nearest.shape[1])[border.ravel()] * k + around[border])
     adjacent: list[set[int]] = [set() for _ in range(k)]
-    for a, b in zip((codes // k).tolist(), (codes % k).tolist()):
-        adjacent[a].add(b)
-        adjacent[b].add(a)
+    _update_adjacency(adjacent, current, nearest, range(k))
     return adjacent
 
 
@@ -1250,14 +1245,15 @@ def design(
                 f"balance needs {share:.1%} of the accounts to move but at most {max_moved_share:.1%} may; "
                 "raise max_moved_share or the tolerance"
             )
+    # The options every further design below shares with this one.
+    same = dict(tolerance=tolerance, weights=weights, each_measure=each_measure, capacity=capacity, blocks=blocks,
+                seed=seed, measure_names=measure_names, max_units=max_units)
     if resited and not within:
         # The re-sited start did not come into balance: realign the map as it is instead, and
         # keep whichever comes nearer.
         try:
-            return design(lat, lon, raw, k=k, tolerance=tolerance, weights=weights, each_measure=each_measure,
-                          current=current, locked=locked, capacity=capacity, disruption_weight=disruption_weight,
-                          resite=False, blocks=blocks, method=method, seed=seed, measure_names=measure_names,
-                          max_units=max_units, progress=progress)
+            return design(lat, lon, raw, k=k, current=current, locked=locked, disruption_weight=disruption_weight,
+                          resite=False, method=method, progress=progress, **same)
         except InfeasibleError as error:
             if error.result.max_deviation < max_dev:
                 raise
@@ -1289,10 +1285,8 @@ def design(
         if pairs == resited:
             continue  # the same start: the same alignment
         try:
-            eager = design(lat, lon, raw, k=k, tolerance=tolerance, weights=weights, each_measure=each_measure,
-                           current=current, locked=locked, capacity=capacity, disruption_weight=disruption_weight,
-                           resite_eagerness=eagerness, blocks=blocks, method=method, seed=seed,
-                           measure_names=measure_names, max_units=max_units)
+            eager = design(lat, lon, raw, k=k, current=current, locked=locked, disruption_weight=disruption_weight,
+                           resite_eagerness=eagerness, method=method, **same)
         except InfeasibleError:
             continue
         weight, has = values[:, 0], current >= 0
@@ -1302,10 +1296,7 @@ def design(
         iterations += eager.iterations
     if far and not fresh_not_tried:
         fresh_try = _fresh_with_current_ids(
-            lat, lon, raw, territory, current, locked, values[:, 0], k,
-            dict(weights=weights, each_measure=each_measure, bases=bases, capacity=capacity, blocks=blocks,
-                 seed=seed, measure_names=measure_names, max_units=max_units, tolerance=tolerance),
-        )
+            lat, lon, raw, territory, current, locked, values[:, 0], k, dict(same, bases=bases))
         if fresh_try is not None and (max_moved_share >= 1.0 or float(
                 np.mean((current >= 0) & (fresh_try[0] != current))) <= max_moved_share + 1e-12):
             territory, latlon, extra_iterations = fresh_try
