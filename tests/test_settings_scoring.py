@@ -78,3 +78,16 @@ def test_tiers_follow_the_cutoffs(values):
 def test_score_weights_must_match_measures():
     with pytest.raises(SettingsError):
         score(np.ones((4, 2)), [1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("value, expected", [("TRUE", True), ("no", False), (0, False), ("Yes", True)])
+def test_resite_reads_the_usual_spellings_of_true_and_false(value, expected):
+    assert parse_settings(({"Resite": value}, "Settings", {"Resite": 9})).resite is expected
+
+
+def test_a_bad_resite_value_is_located_on_the_settings_sheet():
+    with pytest.raises(SettingsError) as info:
+        parse_settings(({"resite": "sometimes"}, "Settings", {"resite": 9}))
+    [problem] = info.value.problems
+    assert problem.cell == "Settings!B9"
+    assert "resite must be TRUE or FALSE; got 'sometimes'" in problem.message
