@@ -27,7 +27,11 @@ The method ``"balanced"`` works in phases, each named after the literature it dr
    realignment must move. After the repair (phase 5), moved units that most of their
    nearest units surround in one territory go there where the bands allow (back to their old
    territory first: one move fewer each): realising flows with lumpy accounts leaves a few
-   such pockets.
+   such pockets. Then, up to ``POLISH_MAX_UNITS`` border units (maps of up to a few
+   thousand accounts), a border polish re-chooses every border unit's territory at once
+   (stay, go back, or join a neighbour's territory): least moved weight plus a penalty per
+   neighbour in another territory, within the bands (a generalised assignment problem:
+   linear relaxation, then ``scipy.optimize.milp`` on the units it moves or splits).
 4. **Fresh designs: price assignment** (Lagrangian relaxation of the balance constraints;
    Hess et al. 1965, Zoltners & Sinha 1983; Bertsekas' auction for the price updates). Each
    unit goes to the territory with the least ``km to centre - price``, among the nearest few
@@ -82,6 +86,19 @@ Progress = Callable[[str, float], None]
 MAX_UNITS = 150_000
 """Above this many accounts, :func:`design` works on small grid cells of accounts (and a
 realignment tries no fresh second opinion)."""
+
+POLISH_MAX_UNITS = 3_000
+"""The border polish (:func:`_polish_moves`) re-chooses at most this many border units at
+once; a realignment with more (about 5,000 accounts and up) keeps the border flows' choice."""
+POLISH_PENALTY = 0.15
+"""Cost, in average units' weight, of each nearest unit a unit has in another territory."""
+POLISH_WIDEN = 1
+"""Units next to a unit that the polish's relaxation moves or splits are placed again too."""
+POLISH_GAP = 0.01
+POLISH_NODES = 50
+POLISH_SECONDS = 60.0
+"""The polish's integer programme stops within 1% of its optimum or after 50 branch-and-bound
+nodes (both deterministic); the time limit is only a safety net."""
 
 
 @dataclass(frozen=True)
@@ -1225,6 +1242,7 @@ def design(
     if realign and method == "balanced" and disruption_weight >= 0.5:
         state.set_band(target, tolerance * 0.97)
         _settle_pocketed_moves(state, units, nearest)
+        _polish_moves(state, units, nearest)
         state.set_band(target, tolerance)
     if realign and max_moved_share < 1.0:
         _cap_moves(state, units, max_moved_share)
@@ -1474,6 +1492,102 @@ def _settle_pocketed_moves(state: _MoveState, units: _Units, nearest, passes: in
         pick = (votes > half) & (major != units.current[moved])
         if not settle(moved[pick], major[pick]):
             break
+
+
+def _polish_moves(state: _MoveState, units: _Units, nearest, *, rounds: int = 3) -> None:
+    """Re-choose the territory of every movable border unit at once: least moved weight plus
+    :data:`POLISH_PENALTY` per nearest unit in another territory, every constrained measure
+    within the state's band (or no further out than it already is).
+
+    A unit may stay, go back to its current territory, or join a territory of one of its
+    nearest units, so borders shift but territories neither jump nor scatter. The nearest
+    units are counted at their assignment before each round (a linear stand-in for the
+    border length), and rounds repeat while anything changes. Border flows realise their
+    flows with whole, lumpy units, each flow on its own; choosing the units of every border
+    together moves less and leaves fewer pockets.
+
+    Each round is a generalised assignment problem. Its linear relaxation (a vertex, by the
+    dual simplex) keeps most units whole where they are; those stay, unless one of their
+    nearest units moves or is split (:data:`POLISH_WIDEN` such layers), and a small
+    mixed-integer programme (``scipy.optimize.milp``, within :data:`POLISH_GAP` of its optimum
+    or :data:`POLISH_NODES` nodes) places the rest among all their choices. The assignment
+    the round starts from is one of its solutions, so a round that finds nothing better (or no
+    solution within its limits) changes nothing.
+    """
+    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+    from scipy.sparse import coo_array, vstack
+
+    k, m = state.k, nearest.shape[1]
+    current = units.current
+    weight = state.values[:, 0]
+    total = weight.sum()
+    if m < 1 or total <= 0:
+        return
+    c_count = state.values.shape[1]
+    for _ in range(rounds):
+        assign = state.assign
+        border = (assign[nearest] != assign[:, None]).any(axis=1) | (
+            (current[nearest] != current[:, None]).any(axis=1) & (current >= 0))
+        free = np.flatnonzero(border & state.movable)
+        if len(free) == 0 or len(free) > POLISH_MAX_UNITS:
+            return
+        options = np.column_stack([assign[free], current[free], assign[nearest[free]]])
+        key = np.unique((np.repeat(free, options.shape[1]) * k + options.ravel())[options.ravel() >= 0])
+        var_u, var_t = key // k, key % k
+        others = (assign[nearest[var_u]] != var_t[:, None]).sum(axis=1)
+        cost = np.where(var_t != current[var_u], weight[var_u], 0.0) / total + POLISH_PENALTY / len(weight) * others
+        rest = np.ones(len(weight), dtype=bool)
+        rest[free] = False
+        fixed = territory_loads(assign[rest], state.values[rest], k)
+        lower = np.minimum(state.lo, state.load) - fixed
+        upper = np.maximum(state.hi, state.load) - fixed
+
+        def bands(pick):
+            """Band rows (territory x measure) over the options ``pick``."""
+            col = np.arange(len(pick))
+            return vstack([coo_array((state.values[var_u[pick], c], (var_t[pick], col)), shape=(k, len(pick)))
+                           for c in range(c_count)]).tocsr()
+
+        def one_each(pick):
+            row = np.unique(var_u[pick], return_inverse=True)[1].ravel()
+            return coo_array((np.ones(len(pick)), (row, np.arange(len(pick)))), shape=(row.max() + 1, len(pick)))
+
+        every = np.arange(len(var_u))
+        band = bands(every)
+        relaxed = linprog(cost, A_ub=vstack([band, -band]),
+                          b_ub=np.concatenate([upper.T.ravel(), -lower.T.ravel()]),
+                          A_eq=one_each(every), b_eq=np.ones(len(free)), bounds=(0, 1), method="highs-ds")
+        if relaxed.status != 0:
+            return
+        # Units the relaxation keeps whole where they are stay; the others (moved or split)
+        # are placed by the integer programme, which the starting assignment satisfies.
+        stay = (relaxed.x > 1 - 1e-7) & (var_t == assign[var_u])
+        settled = np.zeros(len(weight), dtype=bool)
+        settled[var_u[stay]] = True
+        is_free = np.zeros(len(weight), dtype=bool)
+        is_free[free] = True
+        for _ in range(POLISH_WIDEN):
+            settled &= (settled | ~is_free)[nearest].all(axis=1)
+        open_ = np.flatnonzero(~settled[var_u])
+        to = np.full(len(weight), -1)
+        if len(open_):
+            placed = territory_loads(assign[settled], state.values[settled], k)
+            n_open = len(np.unique(var_u[open_]))
+            rows = LinearConstraint(vstack([one_each(open_), bands(open_)]).tocsr(),
+                                    np.concatenate([np.ones(n_open), (lower - placed).T.ravel()]),
+                                    np.concatenate([np.ones(n_open), (upper - placed).T.ravel()]))
+            result = milp(cost[open_], integrality=np.ones(len(open_)), bounds=Bounds(0, 1), constraints=rows,
+                          options={"mip_rel_gap": POLISH_GAP, "node_limit": POLISH_NODES,
+                                   "time_limit": POLISH_SECONDS})
+            if result.x is None:
+                return
+            chosen = open_[result.x > 0.5]
+            to[var_u[chosen]] = var_t[chosen]
+        change = np.flatnonzero((to >= 0) & (to != assign))
+        if len(change) == 0:
+            return
+        for unit in change.tolist():
+            state.move(unit, int(to[unit]))
 
 
 def _cap_moves(state: _MoveState, units: _Units, cap: float) -> None:
