@@ -29,9 +29,10 @@ The method ``"balanced"`` works in phases, each named after the literature it dr
    territory first: one move fewer each): realising flows with lumpy accounts leaves a few
    such pockets. Then, up to ``POLISH_MAX_UNITS`` border units (maps of up to a few
    thousand accounts), a border polish re-chooses every border unit's territory at once
-   (stay, go back, or join a neighbour's territory): least moved weight plus a penalty per
-   neighbour in another territory, within the bands (a generalised assignment problem:
-   linear relaxation, then ``scipy.optimize.milp`` on the units it moves or splits).
+   (stay, go back, or join a neighbour's territory): least moved weight, plus a penalty per
+   neighbour in another territory and a little for travel, within the bands (a generalised
+   assignment problem: linear relaxation, then ``scipy.optimize.milp`` on the units it moves
+   or splits).
 4. **Fresh designs: price assignment** (Lagrangian relaxation of the balance constraints;
    Hess et al. 1965, Zoltners & Sinha 1983; Bertsekas' auction for the price updates). Each
    unit goes to the territory with the least ``km to centre - price``, among the nearest few
@@ -46,6 +47,8 @@ The method ``"balanced"`` works in phases, each named after the literature it dr
    moves of units to a nearer territory that keep every band, a first-improvement local
    search in the spirit of Ríos-Mercado & Fernández (2009). When realigning, the current
    territory's cost carries a stickiness bonus of ``disruption_weight`` territory radii.
+   A fresh design then gets the border polish of phase 3, with each unit's km to its
+   territory's centre in place of the moved weight: smoother borders at no cost in travel.
 7. **Second opinions** (realigning, up to ``max_units`` accounts): when the realignment
    moved more than twice the least any balanced alignment must move (a map far out of
    balance, whose excess crosses several borders), re-siting more eagerly is tried, then a
@@ -92,6 +95,11 @@ POLISH_MAX_UNITS = 3_000
 once; a realignment with more (about 5,000 accounts and up) keeps the border flows' choice."""
 POLISH_PENALTY = 0.15
 """Cost, in average units' weight, of each nearest unit a unit has in another territory."""
+POLISH_KM = {False: 0.3, True: 3.0}
+"""In the polish of a fresh design (False) and of a realignment (True), a unit's travel to its
+territory's centre costs its weight (in average units) per this many typical territory radii
+(less than its moved weight in a realignment, where the current territory also gets the
+disruption bonus)."""
 POLISH_WIDEN = 1
 """Units next to a unit that the polish's relaxation moves or splits are placed again too."""
 POLISH_GAP = 0.01
@@ -1238,11 +1246,14 @@ def design(
         if (_violation(state.load, target * (1 + inner), target * (1 - inner)) <= 1e-12).all():
             state.set_band(target, inner)
         _improve(state, passes=3, min_gain_km=0.0)
+        if not realign and len(weight) <= 5 * POLISH_MAX_UNITS:
+            # Smooth the borders the repair and the lumpy units left, without losing travel.
+            _polish_moves(state, units, _nearest_units(units.xyz), km_scale=POLISH_KM[realign] * area_radius)
         state.set_band(target, tolerance)
     if realign and method == "balanced" and disruption_weight >= 0.5:
         state.set_band(target, tolerance * 0.97)
         _settle_pocketed_moves(state, units, nearest)
-        _polish_moves(state, units, nearest)
+        _polish_moves(state, units, nearest, km_scale=POLISH_KM[realign] * area_radius)
         state.set_band(target, tolerance)
     if realign and max_moved_share < 1.0:
         _cap_moves(state, units, max_moved_share)
@@ -1494,7 +1505,8 @@ def _settle_pocketed_moves(state: _MoveState, units: _Units, nearest, passes: in
             break
 
 
-def _polish_moves(state: _MoveState, units: _Units, nearest, *, rounds: int = 3) -> None:
+def _polish_moves(state: _MoveState, units: _Units, nearest, *, rounds: int = 3,
+                  km_scale: float = 0.0) -> None:
     """Re-choose the territory of every movable border unit at once: least moved weight plus
     :data:`POLISH_PENALTY` per nearest unit in another territory, every constrained measure
     within the state's band (or no further out than it already is).
@@ -1504,7 +1516,11 @@ def _polish_moves(state: _MoveState, units: _Units, nearest, *, rounds: int = 3)
     units are counted at their assignment before each round (a linear stand-in for the
     border length), and rounds repeat while anything changes. Border flows realise their
     flows with whole, lumpy units, each flow on its own; choosing the units of every border
-    together moves less and leaves fewer pockets.
+    together moves less and leaves fewer pockets. With ``km_scale``, each unit also costs its
+    km to the territory's centre (less the disruption bonus of its current territory) over
+    ``km_scale`` km, in average units' weight, so that smoother borders do not cost travel;
+    only the territories of its candidate list are open to it then. Fresh designs, where
+    nothing counts as moved, are polished for borders and travel alone.
 
     Each round is a generalised assignment problem. Its linear relaxation (a vertex, by the
     dual simplex) keeps most units whole where they are; those stay, unless one of their
@@ -1536,6 +1552,11 @@ def _polish_moves(state: _MoveState, units: _Units, nearest, *, rounds: int = 3)
         var_u, var_t = key // k, key % k
         others = (assign[nearest[var_u]] != var_t[:, None]).sum(axis=1)
         cost = np.where(var_t != current[var_u], weight[var_u], 0.0) / total + POLISH_PENALTY / len(weight) * others
+        if km_scale:
+            km = state.cost_of(var_u, var_t)
+            keep = np.isfinite(km) | (var_t == assign[var_u])
+            var_u, var_t, cost, km = var_u[keep], var_t[keep], cost[keep], km[keep]
+            cost = cost + np.where(np.isfinite(km), km, 0.0) * weight[var_u] / (total * km_scale)
         rest = np.ones(len(weight), dtype=bool)
         rest[free] = False
         fixed = territory_loads(assign[rest], state.values[rest], k)
