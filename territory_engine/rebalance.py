@@ -1522,13 +1522,14 @@ def _polish_moves(state: _MoveState, units: _Units, nearest, *, rounds: int = 3,
     only the territories of its candidate list are open to it then. Fresh designs, where
     nothing counts as moved, are polished for borders and travel alone.
 
-    Each round is a generalised assignment problem. Its linear relaxation (a vertex, by the
-    dual simplex) keeps most units whole where they are; those stay, unless one of their
-    nearest units moves or is split (:data:`POLISH_WIDEN` such layers), and a small
-    mixed-integer programme (``scipy.optimize.milp``, within :data:`POLISH_GAP` of its optimum
-    or :data:`POLISH_NODES` nodes) places the rest among all their choices. The assignment
-    the round starts from is one of its solutions, so a round that finds nothing better (or no
-    solution within its limits) changes nothing.
+    Each round is a generalised assignment problem (Ross & Soland 1975). Its linear
+    relaxation, at a vertex (the dual simplex), splits at most as many units as there are
+    band constraints (Benders & van Nunen 1983) and keeps most units whole where they are;
+    those stay, unless one of their nearest units moves or is split (:data:`POLISH_WIDEN`
+    such layers), and a small mixed-integer programme (``scipy.optimize.milp``, within
+    :data:`POLISH_GAP` of its optimum or :data:`POLISH_NODES` nodes) places the rest among all
+    their choices. The assignment the round starts from is one of its solutions, so a round
+    that finds nothing better (or no solution within its limits) changes nothing.
     """
     from scipy.optimize import Bounds, LinearConstraint, linprog, milp
     from scipy.sparse import coo_array, vstack
