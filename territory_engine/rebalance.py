@@ -92,7 +92,9 @@ realignment tries no fresh second opinion)."""
 
 POLISH_MAX_UNITS = 3_000
 """The border polish (:func:`_polish_moves`) re-chooses at most this many border units at
-once; a realignment with more (about 5,000 accounts and up) keeps the border flows' choice."""
+once; a realignment with more (about 5,000 accounts and up) keeps the border flows' choice,
+and a fresh design of more than five times as many units is not polished at all (its border
+units are not even counted)."""
 POLISH_PENALTY = 0.15
 """Cost, in average units' weight, of each nearest unit a unit has in another territory."""
 POLISH_KM = {False: 0.3, True: 3.0}
@@ -1558,9 +1560,9 @@ def _polish_moves(state: _MoveState, units: _Units, nearest, *, rounds: int = 3,
             keep = np.isfinite(km) | (var_t == assign[var_u])
             var_u, var_t, cost, km = var_u[keep], var_t[keep], cost[keep], km[keep]
             cost = cost + np.where(np.isfinite(km), km, 0.0) * weight[var_u] / (total * km_scale)
-        rest = np.ones(len(weight), dtype=bool)
-        rest[free] = False
-        fixed = territory_loads(assign[rest], state.values[rest], k)
+        is_free = np.zeros(len(weight), dtype=bool)
+        is_free[free] = True
+        fixed = territory_loads(assign[~is_free], state.values[~is_free], k)
         lower = np.minimum(state.lo, state.load) - fixed
         upper = np.maximum(state.hi, state.load) - fixed
 
@@ -1586,8 +1588,6 @@ def _polish_moves(state: _MoveState, units: _Units, nearest, *, rounds: int = 3,
         stay = (relaxed.x > 1 - 1e-7) & (var_t == assign[var_u])
         settled = np.zeros(len(weight), dtype=bool)
         settled[var_u[stay]] = True
-        is_free = np.zeros(len(weight), dtype=bool)
-        is_free[free] = True
         for _ in range(POLISH_WIDEN):
             settled &= (settled | ~is_free)[nearest].all(axis=1)
         open_ = np.flatnonzero(~settled[var_u])
