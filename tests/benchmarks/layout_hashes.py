@@ -85,10 +85,14 @@ def digest(value) -> str:
 
 
 def _fields(result) -> dict:
-    """Every field of a frozen result dataclass (Alignment, ContiguousResult)."""
+    """Every field of a frozen result dataclass (Alignment, ContiguousResult); reasons as text
+    (whether the result holds sentences or facts that word themselves)."""
     import dataclasses
 
-    return {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+    fields = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+    if "reasons" in fields:
+        fields["reasons"] = tuple(str(r) for r in fields["reasons"])
+    return fields
 
 
 def _reasons_of(error) -> list[str]:
@@ -160,7 +164,7 @@ def contiguous_cases() -> list[dict]:
 
 
 def cli_cases() -> list[dict]:
-    return [dict(kind="cli", name="cli demo workbook")]
+    return [dict(kind="cli", name="cli demo workbook"), dict(kind="cli", name="cli instance csv")]
 
 
 # --------------------------------------------------------------------------------------
@@ -265,6 +269,8 @@ def _xlsx_cells(path: Path) -> dict:
 
 
 def run_cli(case: dict) -> dict[str, str]:
+    if case["name"] == "cli instance csv":
+        return run_cli_csv(case)
     demo = ROOT / "workbooks" / "territory_demo.xlsx"
     out: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -291,6 +297,32 @@ def run_cli(case: dict) -> dict[str, str]:
         for file in sorted(list(d.glob("*.xlsx")) + list((d / "demo").glob("*.xlsx"))):
             for sheet, cells in _xlsx_cells(file).items():
                 out[f"cli {file.relative_to(d)} [{sheet}]: cells"] = digest(repr(cells))
+    return out
+
+
+def run_cli_csv(case: dict) -> dict[str, str]:
+    """The command line on a benchmark instance written as CSV (no Reps: fewer territories)."""
+    from instances import make_instance, write_csv
+
+    out: dict[str, str] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        source = write_csv(make_instance(2_000, 12, seed=5, current="drifted"), d / "accounts.csv")
+        runs = {
+            "fewer": ("rebalance", source, "--territories", 9, "--output", d / "csv_fewer.csv"),
+            "more": ("rebalance", source, "--territories", 14, "--output", d / "csv_more.csv"),
+            "cap": ("rebalance", source, "--max-moved-share", 0.05, "--output", d / "csv_cap.csv"),
+            "lagrangian": ("rebalance", source, "--method", "lagrangian", "--output", d / "csv_lagrangian.csv"),
+            "low disruption": ("rebalance", source, "--disruption-weight", 0.2, "--output", d / "csv_low.xlsx"),
+            "report": ("report", source, "--balance", "potential,workload"),
+        }
+        for name, args in runs.items():
+            out[f"cli instance csv {name}: printed"] = digest(_cli(*args, cwd=d))
+        for file in sorted(d.glob("csv_*.csv")):
+            out[f"cli instance {file.name}: bytes"] = digest(file.read_bytes().decode("utf-8", "replace"))
+        for file in sorted(d.glob("csv_*.xlsx")):
+            for sheet, cells in _xlsx_cells(file).items():
+                out[f"cli instance {file.name} [{sheet}]: cells"] = digest(repr(cells))
     return out
 
 
