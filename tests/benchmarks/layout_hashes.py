@@ -32,6 +32,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -289,11 +290,15 @@ def run_cli(case: dict) -> dict[str, str]:
                                     "--output", d / "tight.csv"),
             "rebalance xlsx": ("rebalance", demo, "--disruption-weight", 0.3, "--output", d / "rebalance.xlsx"),
             "demo": ("demo", "--output-dir", d / "demo"),
+            "map": ("map", demo, "--output", d / "map.html", "--offline"),
         }
         for name, args in runs.items():
             out[f"cli {name}: printed"] = digest(_cli(*args, cwd=d))
         for file in sorted(d.glob("*.csv")):
             out[f"cli {file.name}: bytes"] = digest(file.read_bytes().decode("utf-8", "replace"))
+        # Folium names its elements with random hex ids: those are the only part allowed to differ.
+        page = re.sub(r"[0-9a-f]{32}", "ID", (d / "map.html").read_text(encoding="utf-8"))
+        out["cli map.html: text but element ids"] = digest(page)
         for file in sorted(list(d.glob("*.xlsx")) + list((d / "demo").glob("*.xlsx"))):
             for sheet, cells in _xlsx_cells(file).items():
                 out[f"cli {file.relative_to(d)} [{sheet}]: cells"] = digest(repr(cells))
