@@ -5,8 +5,14 @@ The hierarchy::
     TerritoryError                 root of everything the engine raises on purpose
     +-- InputError                 bad input: lists every Problem found (up to a cap)
     |   +-- SettingsError          bad settings (flags, Settings sheet, arguments)
-    +-- InfeasibleError            balance within the tolerance is impossible; carries the
-                                   best alignment found and the reasons
+    |       +-- BlockLockError     a building block holds locked accounts of two territories
+    +-- InfeasibleError            balance within the tolerance is impossible: the reasons
+        +-- DesignInfeasibleError      from the engine: its best Alignment, and Reasons
+        +-- RebalanceInfeasibleError   from the workflow: its best RebalanceResult
+
+An error carries facts in fields (:class:`Reason`, ``BlockLockError.block``, ...); the layers
+above word them with the names the user knows (territory ids, ZIP codes), never by rewriting
+the error's text.
 
 Edges report each error once: the command line prints one line per problem and exits 2
 (input) or 3 (infeasible); the Excel add-in shows a message and writes an Errors sheet.
@@ -15,7 +21,7 @@ Edges report each error once: the command line prints one line per problem and e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 __all__ = [
     "MAX_PROBLEMS",
@@ -23,7 +29,11 @@ __all__ = [
     "TerritoryError",
     "InputError",
     "SettingsError",
+    "BlockLockError",
     "InfeasibleError",
+    "DesignInfeasibleError",
+    "RebalanceInfeasibleError",
+    "Reason",
     "column_letter",
 ]
 
@@ -131,14 +141,93 @@ class SettingsError(InputError):
         super().__init__(problems, source=source)
 
 
-class InfeasibleError(TerritoryError):
-    """Balance within the tolerance is impossible.
+class BlockLockError(SettingsError):
+    """A building block holds locked accounts of more than one territory, but a block is kept
+    whole.
 
     Attributes
     ----------
-    result : Any
-        The best result found (a ``RebalanceResult`` from the workflow, or an ``Alignment``
-        from the engine), so the caller can still write it out.
+    block : int
+        The block's index among the sorted distinct block keys.
+    territories : int
+        How many territories its locked accounts belong to.
+    """
+
+    def __init__(self, block: int, territories: int, *, block_name: str | None = None):
+        self.block = int(block)
+        self.territories = int(territories)
+        super().__init__(self.sentence(block_name or f"building block #{self.block}"))
+
+    def sentence(self, block_name: str) -> str:
+        """The problem in words, naming the block ``block_name`` ("zip 04575")."""
+        return (f"{block_name} holds locked accounts of {self.territories} different territories, but a block is "
+                "kept whole; unlock all but one territory's accounts there, or do not use building blocks")
+
+
+def _engine_name(territory: int) -> str:
+    return f"#{territory}"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason why balance within the tolerance is impossible, as facts.
+
+    Attributes
+    ----------
+    code : str
+        ``"heavy_unit"`` (one account or block alone is over the band), ``"locked_load"`` (a
+        territory's locked accounts are over its band), ``"move_cap"`` (balance needs more
+        moves than ``max_moved_share`` allows) or ``"out_of_band"`` (a territory stays
+        outside the tolerance after the search).
+    measure : str
+        The constrained measure ("potential", "balance measure").
+    share : float
+        The figure behind the reason: the heavy unit's or the locked accounts' load as a
+        multiple of the target; the share of accounts that must move; the deviation
+        ``load / target - 1`` of the territory.
+    limit : float
+        The setting it breaks: the tolerance, or ``max_moved_share``.
+    setting : str
+        The setting's name ("tolerance", "max_moved_share").
+    territory : int or None
+        The engine's territory index (0..k-1), when one territory is involved.
+    accounts : tuple of int
+        Rows (0-based) of the accounts involved, when few are (the heavy unit's accounts).
+    """
+
+    code: str
+    measure: str
+    share: float
+    limit: float
+    setting: str
+    territory: int | None = None
+    accounts: tuple[int, ...] = ()
+
+    def sentence(self, territory_name: Callable[[int], str] = _engine_name) -> str:
+        """The reason in words a user can act on; ``territory_name(index)`` names a territory
+        (default ``#index``)."""
+        if self.code == "heavy_unit":
+            return (f"one account (or building block) alone carries {self.share:.0%} of a territory's target "
+                    f"{self.measure}; raise the tolerance or use more territories")
+        if self.code == "locked_load":
+            return (f"the locked accounts of territory {territory_name(self.territory)} carry {self.share:.0%} "
+                    f"of its target {self.measure}; unlock some of them or raise the tolerance")
+        if self.code == "move_cap":
+            return (f"balance needs {self.share:.1%} of the accounts to move but at most {self.limit:.1%} may; "
+                    "raise max_moved_share or the tolerance")
+        return (f"territory {territory_name(self.territory)} stays {self.share:+.1%} from its target {self.measure} "
+                f"(tolerance ±{self.limit:.0%}); the accounts are too lumpy or too constrained (locks, building "
+                "blocks, move cap) for this tolerance: raise it, unlock accounts or use smaller blocks")
+
+    def __str__(self) -> str:
+        return self.sentence()
+
+
+class InfeasibleError(TerritoryError):
+    """Balance within the tolerance is impossible. Catch a subclass for a typed ``result``.
+
+    Attributes
+    ----------
     reasons : list of str
         What prevents balance, in words a user can act on.
     """
@@ -147,3 +236,31 @@ class InfeasibleError(TerritoryError):
         self.reasons = list(reasons)
         self.result = result
         super().__init__("; ".join(self.reasons))
+
+
+class DesignInfeasibleError(InfeasibleError):
+    """The engine found no alignment within the tolerance.
+
+    Attributes
+    ----------
+    result : territory_engine.rebalance.Alignment
+        The best alignment found.
+    facts : tuple of Reason
+        Why, as facts (territories as engine indices); ``reasons`` words them with ``#index``.
+    """
+
+    def __init__(self, facts, result):
+        self.facts = tuple(facts)
+        super().__init__([fact.sentence() for fact in self.facts], result=result)
+
+
+class RebalanceInfeasibleError(InfeasibleError):
+    """The rebalance action found no alignment within the tolerance.
+
+    Attributes
+    ----------
+    result : territory_engine.workflow.RebalanceResult
+        The best result found, with every output sheet, so the caller can still write it.
+    reasons : list of str
+        Why, naming territories by their ids.
+    """

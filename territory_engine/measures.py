@@ -23,6 +23,7 @@ __all__ = [
     "moved_share",
     "required_move_share",
     "targets_from_capacity",
+    "weiszfeld",
 ]
 
 
@@ -47,7 +48,7 @@ def territory_loads(territory, values, k: int) -> np.ndarray:
     )
 
 
-def _weiszfeld(xyz, weight, territory, k, start, iterations, step: float = 1.0):
+def weiszfeld(xyz, weight, territory, k, start, iterations, step: float = 1.0):
     """Weighted geometric medians of each territory's points (in xyz km), ``iterations`` steps.
 
     ``step`` > 1 over-relaxes each step (Ostresh 1978: steps in [1, 2) still descend), which
@@ -87,7 +88,7 @@ def territory_centres(lat, lon, weight, territory, k: int, *, iterations: int = 
     denominator = np.bincount(territory, weight, minlength=k)
     mean = np.stack([np.bincount(territory, weight * xyz[:, a], minlength=k) for a in range(3)], axis=1).astype(float)
     mean = np.divide(mean, denominator[:, None], out=np.zeros_like(mean), where=denominator[:, None] > 0)
-    centre = _weiszfeld(xyz, weight, territory, k, mean, iterations, step=1.5)
+    centre = weiszfeld(xyz, weight, territory, k, mean, iterations, step=1.5)
     latlon = to_latlon(centre)
     latlon[count == 0] = np.nan
     return latlon

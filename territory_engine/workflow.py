@@ -25,7 +25,7 @@ import pandas as pd
 
 from . import rebalance as engine
 from .columns import OUTPUT_COLUMNS
-from .errors import InfeasibleError, InputError, Problem, SettingsError
+from .errors import BlockLockError, DesignInfeasibleError, InputError, Problem, RebalanceInfeasibleError, SettingsError
 from .geo import haversine_km, to_xyz
 from .measures import (
     compactness_km,
@@ -39,6 +39,7 @@ from .measures import (
 from .scoring import score as score_accounts
 from .scoring import tiers
 from .settings import Settings, parse_settings, settings_table
+from .tuning import DEFAULT_TUNING, Tuning
 from .validate import AccountTable, settings_pairs, validate_accounts, validate_reps
 
 __all__ = [
@@ -432,13 +433,14 @@ class RebalanceResult:
 
 
 def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
-              progress: Progress | None = None, interleaving: bool = True) -> RebalanceResult:
-    """Rebalance the territories; raise InfeasibleError (with the best result) if impossible.
+              progress: Progress | None = None, interleaving: bool = True,
+              tuning: Tuning = DEFAULT_TUNING) -> RebalanceResult:
+    """Rebalance the territories; raise RebalanceInfeasibleError (with the best result) if impossible.
 
     ``progress(phase, fraction)`` is called as the work goes on (checking, the engine's
     phases, summarising). ``interleaving=False`` skips the one balance figure that needs
     every account's neighbours (half a second at a million accounts), for outputs without the
-    balance table.
+    balance table. ``tuning`` holds the engine's tuning numbers (a test's own, or the default).
     """
     report = progress or (lambda phase, done: None)
     report("checking the accounts", 0.0)
@@ -484,29 +486,22 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
             weights=weights, each_measure=s.balance_each_measure, current=engine_current, locked=locked,
             bases=rep.get("bases"), capacity=rep.get("capacity"), fresh=fresh,
             disruption_weight=s.disruption_weight, max_moved_share=s.max_moved_share, resite=s.resite, blocks=blocks,
-            method=s.method, seed=s.seed, measure_names=names, progress=progress,
+            method=s.method, seed=s.seed, measure_names=names, progress=progress, tuning=tuning,
         )
-        reasons: tuple[str, ...] = ()
-    except InfeasibleError as error:
+        facts: tuple = ()
+    except DesignInfeasibleError as error:
         alignment = error.result
-        reasons = tuple(error.reasons)
-    except SettingsError as error:
-        if blocks is None:
-            raise
+        facts = error.facts
+    except BlockLockError as error:
         # Name the building block as the user knows it (its ZIP or state|county).
-        names_of = np.unique(blocks)
-        import re
-
-        raise SettingsError([Problem(plan.accounts.source, re.sub(r"building block #(\d+)",
-                                                      lambda m: f"{s.block} {names_of[int(m.group(1))]}", p.message),
-                                     is_sheet=False) for p in error.problems]) from None
+        name = f"{s.block} {np.unique(blocks)[error.block]}"
+        raise SettingsError([Problem(plan.accounts.source, error.sentence(name), is_sheet=False)]) from None
     proposed_index = alignment.territory
     if fresh and plan.reps is None and (current >= 0).any():
         # Each new territory takes the id of the current one it overlaps most; a territory
         # holding locked accounts keeps their id.
-        labels = np.arange(len(held)) if merging else held
-        mapping = engine.match_ids(current, proposed_index, measures @ (weights / weights.sum()), k, len(ids),
-                                   fixed=(labels, held))
+        mapping = engine.keep_current_ids(current, proposed_index, measures @ (weights / weights.sum()), k,
+                                          len(ids), held)
         if merging:
             # The k surviving ids first, in the order of the new territories, then the retired ones.
             order = np.concatenate([mapping, np.setdiff1d(np.arange(len(ids)), mapping)])
@@ -518,7 +513,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
             label_ids = [ids[i] for i in mapping]
     else:
         label_ids = ids[:k]
-    reasons = tuple(_name_territories(r, label_ids) for r in reasons)
+    reasons = tuple(fact.sentence(lambda t: label_ids[t]) for fact in facts)
     # The territories' centres before (rows follow ids) and after, for the summary and the reasons.
     lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
     xyz = to_xyz(lat, lon)
@@ -528,7 +523,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     result = _result(plan, ids, current, proposed_index, names, weights, combined, rep, reasons, alignment, k,
                      interleaving, old_centres, new_centres)
     if reasons:
-        raise InfeasibleError(list(reasons), result=result)
+        raise RebalanceInfeasibleError(list(reasons), result=result)
     return result
 
 
@@ -575,12 +570,6 @@ def _locked_territories(current, locked, ids, k) -> np.ndarray:
                             f"with locked accounts ({', '.join(str(ids[t]) for t in held[:10])}); unlock the accounts "
                             f"of the territories to merge, or ask for at least {len(held)} territories")
     return held
-
-
-def _name_territories(reason: str, ids: list[str]) -> str:
-    import re
-
-    return re.sub(r"territory #(\d+)", lambda m: f"territory {ids[int(m.group(1))]}", reason)
 
 
 def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons, alignment, k, interleaving,

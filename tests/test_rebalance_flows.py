@@ -12,17 +12,14 @@ from scipy.spatial import cKDTree
 from territory_engine.errors import InfeasibleError
 from territory_engine.geo import to_xyz
 from territory_engine.measures import compactness_km, interleaving_share, required_move_share, territory_loads
-from territory_engine.rebalance import (
-    _candidates,
-    _deeper_units,
-    _dissolve,
-    _MoveState,
-    _nearest_units,
-    _polish_moves,
-    _resite,
-    _Units,
-    design,
-)
+from territory_engine.rebalance import design
+from territory_engine.rebalance.border_flows import deeper_units
+from territory_engine.rebalance.local_search import MoveState
+from territory_engine.rebalance.polish import polish_moves
+from territory_engine.rebalance.prices import candidates
+from territory_engine.rebalance.resite import dissolve, resite
+from territory_engine.rebalance.units import Units, nearest_units
+from territory_engine.tuning import DEFAULT_TUNING, Tuning
 from strategies import instances
 
 
@@ -35,7 +32,7 @@ def test_no_deeper_units_when_the_source_has_none_left():
     assign = np.array([0, 0, 1, 1])
     movable = np.array([False, True, True, True])
     centres = np.array([[0.5, 0.0, 0.0], [2.5, 0.0, 0.0]])
-    units, to = _deeper_units(xyz, weight, assign, movable, centres, chosen=np.array([1]),
+    units, to = deeper_units(xyz, weight, assign, movable, centres, chosen=np.array([1]),
                               e_src=np.array([0, 1]), e_dst=np.array([1, 0]),
                               remaining=np.array([0.5, 0.0]), k=2)
     assert len(units) == 0 and len(to) == 0
@@ -48,7 +45,7 @@ def test_deeper_units_carry_the_rest_of_the_flow_nearest_the_receiver_first():
     movable = np.ones(5, dtype=bool)
     centres = np.array([[0.5, 0.0, 0.0], [3.5, 0.0, 0.0]])
     # Unit 2 (the border) is chosen; one more unit of load must go: unit 1, the nearer to 1.
-    units, to = _deeper_units(xyz, weight, assign, movable, centres, chosen=np.array([2]),
+    units, to = deeper_units(xyz, weight, assign, movable, centres, chosen=np.array([2]),
                               e_src=np.array([0, 1]), e_dst=np.array([1, 0]),
                               remaining=np.array([1.0, 0.0]), k=2)
     np.testing.assert_array_equal(units, [1])
@@ -131,8 +128,9 @@ def test_resiting_changes_only_the_accounts_of_resited_territories_and_never_a_l
     current = case["current"].copy()
     locked = np.zeros(n, dtype=bool) if case["locked"] is None else case["locked"]
     weight = case["measures"][:, 0] / case["measures"][:, 0].sum()
-    units = _Units(to_xyz(case["lat"], case["lon"]), weight[:, None], current, locked, np.arange(n))
-    new, pairs = _resite(units, np.full(k, 1 / k), case["tolerance"], _nearest_units(units.xyz))
+    units = Units(to_xyz(case["lat"], case["lon"]), weight[:, None], current, locked, np.arange(n))
+    nearest = nearest_units(units.xyz, DEFAULT_TUNING.neighbours)
+    new, pairs = resite(units, np.full(k, 1 / k), case["tolerance"], nearest)
     event(f"re-sited {min(len(pairs), 3)}{'+' if len(pairs) > 3 else ''}")
     np.testing.assert_array_equal(units.current, case["current"])  # the input is not modified
     assert ((new >= 0) & (new < k)).all()
@@ -155,9 +153,9 @@ def test_dissolving_a_territory_gives_a_far_pocket_the_nearest_other_territory()
     pocket = rng.normal([100.0, 0.0, 0.0], 0.1, size=(15, 3))
     xyz = np.vstack([west, middle, pocket])
     current = np.repeat([0, 2, 1], [20, 20, 15])
-    nearest = _nearest_units(xyz)
+    nearest = nearest_units(xyz, DEFAULT_TUNING.neighbours)
     assert (current[nearest[current == 1]] == 1).all()  # a pocket indeed
-    _dissolve(current, 1, nearest, lambda: cKDTree(xyz))
+    dissolve(current, 1, nearest, lambda: cKDTree(xyz))
     np.testing.assert_array_equal(current, np.repeat([0, 2, 2], [20, 20, 15]))
 
 
@@ -169,7 +167,8 @@ def test_no_moved_account_is_left_inside_another_territory_where_it_could_go():
     potential = inst.measures[:, 0] / inst.measures[:, 0].sum()
     result = design(inst.lat, inst.lon, potential, k=50, current=inst.current, seed=1)
     assert result.within_tolerance and result.resited == ()
-    nearest = _nearest_units(to_xyz(inst.lat, inst.lon))  # one unit per account at this size
+    # One unit per account at this size.
+    nearest = nearest_units(to_xyz(inst.lat, inst.lon), DEFAULT_TUNING.neighbours)
     final, old = result.territory, inst.current
     load = np.bincount(final, potential, minlength=50)
     hi, lo = (1 + 0.05 * 0.97) / 50, (1 - 0.05 * 0.97) / 50
@@ -210,8 +209,8 @@ def test_the_border_polish_keeps_locks_and_bands_and_only_shifts_borders(case, s
     locked = np.zeros(n, dtype=bool) if case["locked"] is None else case["locked"]
     values = case["measures"] / case["measures"].sum(axis=0)
     xyz = to_xyz(case["lat"], case["lon"])
-    units = _Units(xyz, values, current, locked, np.arange(n))
-    nearest = _nearest_units(xyz)
+    units = Units(xyz, values, current, locked, np.arange(n))
+    nearest = nearest_units(xyz, DEFAULT_TUNING.neighbours)
     # Start from the current map with some accounts handed to a neighbour's territory, as
     # the border flows do, possibly out of band.
     rng = np.random.default_rng(case["seed"])
@@ -219,10 +218,11 @@ def test_the_border_polish_keeps_locks_and_bands_and_only_shifts_borders(case, s
     flip = (rng.random(n) < scramble) & ~locked
     start[flip] = current[nearest[flip, 0]]
     centres = np.array([xyz[start == t].mean(axis=0) if (start == t).any() else xyz[0] for t in range(k)])
-    cand = _candidates(units, centres, min(k, 6), squared=False, stickiness=0.0, fresh=False)
-    state = _MoveState(units, cand, start, np.full((k, values.shape[1]), 1 / k), case["tolerance"], k)
+    cand = candidates(units, centres, min(k, 6), squared=False, stickiness=0.0, fresh=False)
+    state = MoveState(units, cand, start, np.full((k, values.shape[1]), 1 / k), case["tolerance"], k,
+                      tuning=Tuning(polish_rounds=rounds))
     lowest, highest = np.minimum(state.lo, state.load), np.maximum(state.hi, state.load)
-    _polish_moves(state, units, nearest, rounds=rounds)
+    polish_moves(state, units, nearest)
     final = state.assign
     event(f"changed {'none' if (final == start).all() else 'some'}")
     np.testing.assert_array_equal(units.current, case["current"])  # the input is not modified
@@ -236,9 +236,7 @@ def test_the_border_polish_keeps_locks_and_bands_and_only_shifts_borders(case, s
         assert ((final == start) | (final == current) | (start[nearest] == final[:, None]).any(axis=1)).all()
 
 
-def test_the_border_polish_moves_less_and_leaves_fewer_pockets_on_a_small_map(monkeypatch):
-    import territory_engine.rebalance as engine
-
+def test_the_border_polish_moves_less_and_leaves_fewer_pockets_on_a_small_map():
     sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
     from instances import make_instance
 
@@ -249,17 +247,15 @@ def test_the_border_polish_moves_less_and_leaves_fewer_pockets_on_a_small_map(mo
     inst = make_instance(1_000, 10, seed=6, current="drifted")
     potential = inst.measures[:, 0]
     polished = design(inst.lat, inst.lon, potential, k=10, current=inst.current, seed=1)
-    monkeypatch.setattr(engine, "POLISH_MAX_UNITS", 0)
-    flows_only = design(inst.lat, inst.lon, potential, k=10, current=inst.current, seed=1)
+    flows_only = design(inst.lat, inst.lon, potential, k=10, current=inst.current, seed=1,
+                        tuning=Tuning(polish_max_units=0))
     assert polished.within_tolerance and flows_only.within_tolerance
     assert _moved(polished, inst.current, potential) < _moved(flows_only, inst.current, potential)
     pockets = [interleaving_share(inst.lat, inst.lon, r.territory) for r in (polished, flows_only)]
     assert pockets[0] <= 0.05 < pockets[1]
 
 
-def test_a_fresh_design_gets_smoother_borders_from_the_polish_at_no_cost_in_travel(monkeypatch):
-    import territory_engine.rebalance as engine
-
+def test_a_fresh_design_gets_smoother_borders_from_the_polish_at_no_cost_in_travel():
     sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
     from instances import make_instance
 
@@ -268,8 +264,7 @@ def test_a_fresh_design_gets_smoother_borders_from_the_polish_at_no_cost_in_trav
     inst = make_instance(1_000, 10, seed=2)
     potential = inst.measures[:, 0]
     polished = design(inst.lat, inst.lon, potential, k=10, seed=1)
-    monkeypatch.setattr(engine, "POLISH_MAX_UNITS", 0)
-    ragged = design(inst.lat, inst.lon, potential, k=10, seed=1)
+    ragged = design(inst.lat, inst.lon, potential, k=10, seed=1, tuning=Tuning(polish_max_units=0))
     assert polished.within_tolerance and ragged.within_tolerance
     pockets = [interleaving_share(inst.lat, inst.lon, r.territory) for r in (polished, ragged)]
     assert pockets[0] < 0.6 * pockets[1]

@@ -197,10 +197,18 @@ def run_design(case: dict) -> str:
     if o.get("blocks"):
         kwargs["blocks"] = inst.zip
     for key, arg in (("fresh", "fresh"), ("max_moved_share", "max_moved_share"), ("disruption", "disruption_weight"),
-                     ("resite", "resite"), ("method", "method"), ("tolerance", "tolerance"),
-                     ("max_units", "max_units")):
+                     ("resite", "resite"), ("method", "method"), ("tolerance", "tolerance")):
         if key in o:
             kwargs[arg] = o[key]
+    if "max_units" in o:
+        import inspect
+
+        if "tuning" in inspect.signature(design).parameters:  # since the layout change
+            from territory_engine.tuning import Tuning
+
+            kwargs["tuning"] = Tuning(max_units=o["max_units"])
+        else:
+            kwargs["max_units"] = o["max_units"]
     if o.get("fewer"):
         # Fewer territories, as the workflow asks for them: a fresh design, nothing current.
         kwargs["k"] = k - max(1, k // 10)

@@ -1,0 +1,61 @@
+"""The result of a design: a proposed alignment and its balance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import Reason
+
+__all__ = ["Alignment"]
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """A proposed alignment and its balance.
+
+    Attributes
+    ----------
+    territory : ndarray of int, shape (n,)
+        Territory index 0..k-1 of every account.
+    centres : ndarray, shape (k, 2)
+        Latitude and longitude of each territory's centre (the rep base when given).
+    loads, targets : ndarray, shape (k, C)
+        Load and target of every constrained measure (column 0: the combined balance
+        measure; then each measure when ``each_measure``), as shares of the total.
+    deviation : ndarray, shape (k, C)
+        ``load / target - 1``.
+    max_deviation : float
+        Largest absolute deviation over territories and constrained measures.
+    within_tolerance : bool
+    reasons : tuple of Reason
+        Why balance is impossible, as facts (empty when within tolerance).
+    moved_reason : ndarray of object, shape (n,)
+        ``"balance"``, ``"compactness"``, ``"resite"`` or ``""`` per account.
+    method, seed, iterations
+        How the alignment was found.
+    fresh_not_tried : bool
+        The realignment moved more than twice the least any balanced alignment must move,
+        and no fresh design (which may move less) was tried: more than ``Tuning.max_units``
+        accounts.
+    resited : tuple of (int, int)
+        ``(re-sited, relieved)`` territory pairs: the re-sited territory's accounts went to
+        its neighbours, and it took over part of the relieved one (see ``design(resite=)``).
+    """
+
+    territory: np.ndarray
+    centres: np.ndarray
+    loads: np.ndarray
+    targets: np.ndarray
+    deviation: np.ndarray
+    max_deviation: float
+    within_tolerance: bool
+    reasons: tuple[Reason, ...]
+    moved_reason: np.ndarray
+    method: str
+    seed: int
+    iterations: int
+    constrained: tuple[str, ...] = field(default=("combined",))
+    fresh_not_tried: bool = False
+    resited: tuple[tuple[int, int], ...] = ()

@@ -1,0 +1,34 @@
+"""Reasons balance is impossible that need no search: an account (or block) heavier than a
+territory's band, or a territory whose locked accounts alone are over its band."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import Reason
+from ..measures import territory_loads
+from .units import Units
+
+__all__ = ["obvious_reasons"]
+
+
+def obvious_reasons(units: Units, target, tolerance, names) -> list[Reason]:
+    """What makes balance within ``tolerance`` impossible before any search: per constrained
+    measure (``names``), a unit heavier than the largest band; per territory and measure, the
+    locked units' load over its band."""
+    reasons = []
+    hi = target * (1 + tolerance)
+    largest = units.values.max(axis=0)
+    for c, name in enumerate(names):
+        if largest[c] > hi[:, c].max() + 1e-12:
+            heaviest = int(np.argmax(units.values[:, c]))
+            accounts = np.flatnonzero(units.of_account == heaviest)
+            reasons.append(Reason("heavy_unit", name, largest[c] / target[:, c].max(), tolerance, "tolerance",
+                                  accounts=tuple(accounts[:20].tolist())))
+    pinned = units.locked & (units.current >= 0)
+    if pinned.any():
+        locked_load = territory_loads(units.current[pinned], units.values[pinned], len(target))
+        for t, c in zip(*np.nonzero(locked_load > hi + 1e-12)):
+            reasons.append(Reason("locked_load", names[c], locked_load[t, c] / target[t, c], tolerance,
+                                  "tolerance", territory=int(t)))
+    return reasons

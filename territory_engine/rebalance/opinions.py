@@ -1,0 +1,136 @@
+"""Second opinions: on a map far out of balance, other designs are tried and kept if they move less.
+
+A realignment moves its excess border by border; on a map whose excess must cross several
+borders that can move more than another design would. When a realignment moved more than
+``Tuning.second_opinion_above`` (2) times the least any balanced alignment must move
+(:func:`~territory_engine.measures.required_move_share`), the opinions of
+:func:`second_opinions` are tried in turn, each kept if it moves less of the balance measure:
+
+1. re-siting more eagerly, at each eagerness of ``Tuning.eager_resite`` (the border flows
+   often move an excess at a higher cost than the re-site estimate says);
+2. a fresh design whose territories keep the ids of the current ones they overlap most
+   (``ids.keep_current_ids``), up to ``Tuning.max_units`` accounts (above, the result says
+   ``fresh_not_tried``).
+
+A re-sited start that does not come into balance falls back to the map as it is (no
+re-siting), keeping whichever comes nearer (:func:`realign`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..measures import required_move_share
+from .alignment import Alignment
+from .ids import keep_current_ids
+from .move_kinds import move_kinds
+from .pipeline import Job, run_pass
+from .resite import resite as resite_start
+
+__all__ = ["Opinion", "moved_too_much", "opinions", "realign", "second_opinions"]
+
+
+@dataclass(frozen=True)
+class Opinion:
+    """Another design to try: a realignment re-sited at ``eagerness``, or (None) a fresh design
+    keeping the current ids."""
+
+    eagerness: float | None
+
+
+def opinions(job: Job, *, resite: bool) -> tuple[Opinion, ...]:
+    """The opinions to try after a realignment of ``job`` (re-sited when ``resite``), in order."""
+    eager = tuple(Opinion(e) for e in job.tuning.eager_resite) if resite and job.bases is None else ()
+    return (*eager, Opinion(None))
+
+
+def realign(job: Job, *, resite: bool, eagerness: float, opinions: bool) -> Alignment:
+    """A balanced realignment of ``job``, re-sited at ``eagerness`` when ``resite``; with
+    ``opinions``, improved by :func:`second_opinions`. Out of balance when no design found
+    balance (``within_tolerance`` False)."""
+    first = run_pass(job, resite=resite, eagerness=eagerness)
+    if first.resited and not first.within_tolerance:
+        # The re-sited start did not come into balance: realign the map as it is instead, and
+        # keep whichever comes nearer.
+        plain = second_opinions(job, run_pass(job, resite=False), resite=False)
+        return plain if plain.within_tolerance or plain.max_deviation < first.max_deviation else first
+    return second_opinions(job, first, resite=resite) if opinions else first
+
+
+def moved_too_much(job: Job, territory) -> bool:
+    """Whether ``territory`` moved more of the balance measure than
+    ``tuning.second_opinion_above`` times the least any balanced alignment must move."""
+    weight, current = job.values[:, 0], job.current
+    moved = float(weight[(current >= 0) & (territory != current)].sum())
+    least = required_move_share(current, weight, job.k, job.tolerance, job.capacity) * weight.sum()
+    return moved > job.tuning.second_opinion_above * least
+
+
+def _moved(job: Job, territory) -> float:
+    weight, current = job.values[:, 0], job.current
+    return weight[(current >= 0) & (territory != current)].sum()
+
+
+def second_opinions(job: Job, first: Alignment, *, resite: bool) -> Alignment:
+    """``first``, or the opinion (see :func:`opinions`) that moves least when ``first`` moved too
+    much; the iterations of every opinion tried are counted."""
+    if not (first.within_tolerance and moved_too_much(job, first.territory)):
+        return first
+    if len(job.lat) > job.tuning.max_units:
+        return dataclasses.replace(first, fresh_not_tried=True)
+    best = first
+    for opinion in opinions(job, resite=resite):
+        if opinion.eagerness is None:
+            best = _fresh_opinion(job, best)
+            continue
+        if job.max_moved_share < 1.0 or not moved_too_much(job, best.territory):
+            continue  # (and so for every eagerness after it: the best stays as it is)
+        start = dataclasses.replace(job.units)
+        pairs = resite_start(start, job.target[:, 0], job.tolerance, job.nearest, eagerness=opinion.eagerness,
+                             tuning=job.tuning)[1]
+        if pairs == best.resited:
+            continue  # the same start: the same alignment
+        eager = realign(job, resite=True, eagerness=opinion.eagerness, opinions=False)
+        if not eager.within_tolerance:
+            continue
+        iterations = best.iterations + eager.iterations
+        if _moved(job, eager.territory) < _moved(job, best.territory):
+            best = dataclasses.replace(best, territory=eager.territory, centres=eager.centres, resited=eager.resited,
+                                       moved_reason=eager.moved_reason, loads=eager.loads,
+                                       deviation=eager.deviation, max_deviation=eager.max_deviation)
+        best = dataclasses.replace(best, iterations=iterations)
+    return best
+
+
+def _fresh_opinion(job: Job, best: Alignment) -> Alignment:
+    """``best``, or a fresh design that moves less of the balance measure, its territories
+    taking the ids of the current ones they overlap most (territories holding locked accounts
+    keep theirs). With unequal capacities and no rep bases the ids cannot be exchanged, so
+    none is tried; nor is a design that moves more accounts than ``max_moved_share``."""
+    if job.bases is None and np.ptp(job.capacity) > 0:
+        return best
+    other = run_pass(job.fresh_job(), resite=False)
+    if not other.within_tolerance:
+        return best
+    proposal, centres = other.territory, other.centres
+    weight, current, k = job.values[:, 0], job.current, job.k
+    if job.bases is None:
+        held = np.unique(current[job.locked])  # locked accounts keep their territory's label
+        mapping = keep_current_ids(current, proposal, weight, k, k, held)
+        proposal = mapping[proposal]
+        centres = np.empty_like(centres)
+        centres[mapping] = other.centres
+    if float(_moved(job, proposal)) >= float(_moved(job, best.territory)):
+        return best
+    if job.max_moved_share < 1.0 and float(np.mean((current >= 0) & (proposal != current))) > (
+            job.max_moved_share + 1e-12):
+        return best
+    load, deviation, max_deviation = job.balance(proposal)
+    return dataclasses.replace(
+        best, territory=proposal, centres=centres, iterations=best.iterations + other.iterations, resited=(),
+        loads=load, deviation=deviation, max_deviation=max_deviation,
+        moved_reason=move_kinds(proposal, current, weight, k, job.target[:, 0], job.tolerance),
+    )

@@ -1,0 +1,380 @@
+"""The rebalancing pipelines: one sequence of phases per mode.
+
+A *job* (:class:`Job`) is the problem after validation: measures as shares, the constrained
+columns, targets and units. A *pass* (:func:`run_pass`) runs the phases of the job's mode on a
+fresh copy of the units and returns an :class:`Alignment`; :func:`pipeline` says which
+phases, in order:
+
+=====================  =========================================================================
+mode                   phases
+=====================  =========================================================================
+realign, balanced      re-site (resite.py), current centres (centres.py), border flows
+                       (border_flows.py), repair (local_search.py), then either settling pockets
+                       and the border polish (polish.py), or, below the disruption weight of
+                       ``Tuning.improve_below_disruption``, improvement moves; a move cap
+fresh, balanced        centres from bisection and price rounds (centres.py, prices.py), price
+                       assignment, repair, improvement and the border polish with travel
+lagrangian (both)      centres, price assignment on squared km, repair; a move cap
+=====================  =========================================================================
+
+Rep home bases replace the centres phase. A realignment that moved too much then gets second
+opinions (opinions.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ..errors import Reason, SettingsError
+from ..geo import to_latlon, to_xyz
+from ..measures import territory_loads
+from ..tuning import Tuning
+from .alignment import Alignment
+from .border_flows import border_flows
+from .centres import bisection, centres_of, kmeanspp
+from .checks import obvious_reasons
+from .local_search import MoveState, cap_moves, improve, repair, settle_pocketed_moves, violation
+from .move_kinds import move_kinds
+from .polish import polish_moves
+from .prices import Candidates, candidates, price_assign
+from .resite import resite
+from .units import Units, as_units, nearest_units, typical_radius
+
+__all__ = ["METHODS", "Job", "Pass", "Progress", "make_job", "pipeline", "run_pass"]
+
+METHODS = ("balanced", "lagrangian")
+"""The rebalancing methods: ``"balanced"`` (the best) and ``"lagrangian"`` (the baseline)."""
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class Job:
+    """A design problem after validation: everything a pass needs, shared by every pass."""
+
+    lat: np.ndarray
+    lon: np.ndarray
+    raw: np.ndarray  # (n, M) the measures as given
+    values: np.ndarray  # (n, C) shares of the total of each constrained measure
+    constrained: tuple[str, ...]  # names of the constrained columns
+    k: int
+    tolerance: float
+    target: np.ndarray  # (k, C) target shares
+    capacity: np.ndarray  # (k,)
+    current: np.ndarray  # (n,) current territory or -1
+    locked: np.ndarray  # (n,) bool, only accounts with a current territory
+    bases: np.ndarray | None
+    blocks: np.ndarray | None
+    fresh: bool
+    disruption_weight: float
+    max_moved_share: float
+    resite: bool
+    method: str
+    seed: int
+    tuning: Tuning
+    report: Progress
+    units: Units  # the units of every pass, before a pass changes their current territory
+    cache: dict = field(default_factory=dict)
+
+    @property
+    def realign(self) -> bool:
+        """Whether this job realigns a current alignment (else it designs afresh)."""
+        return bool((self.current >= 0).any()) and not self.fresh
+
+    @property
+    def nearest(self) -> np.ndarray:
+        """Each unit's ``tuning.neighbours`` nearest units (computed once per job)."""
+        if "nearest" not in self.cache:
+            self.cache["nearest"] = nearest_units(self.units.xyz, self.tuning.neighbours)
+        return self.cache["nearest"]
+
+    def balance(self, territory) -> tuple[np.ndarray, np.ndarray, float]:
+        """The loads (k, C), deviations ``load / target - 1`` and the largest absolute
+        deviation of the accounts' ``territory``."""
+        load = territory_loads(territory, self.values, self.k)
+        deviation = load / self.target - 1
+        return load, deviation, float(np.abs(deviation).max())
+
+    def fresh_job(self) -> Job:
+        """The same problem designed afresh (locks still hold); shares the units."""
+        return dataclasses.replace(self, fresh=True, disruption_weight=1.0, max_moved_share=1.0, resite=True,
+                                   report=_silent)
+
+
+def _silent(phase: str, done: float) -> None:
+    return None
+
+
+def make_job(lat, lon, measures, *, k, tolerance, weights, each_measure, current, locked, bases, capacity, fresh,
+             disruption_weight, max_moved_share, resite, blocks, method, seed, measure_names, progress,
+             tuning) -> Job:
+    """Validate :func:`design`'s arguments and build the :class:`Job`."""
+    if method not in METHODS:
+        raise SettingsError(f"unknown rebalancing method {method!r}; use one of {', '.join(METHODS)}")
+    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float)
+    raw = np.asarray(measures, dtype=float)
+    if raw.ndim == 1:
+        raw = raw[:, None]
+    n, m = raw.shape
+    if k < 1:
+        raise SettingsError("the number of territories must be at least 1")
+    if n < k:
+        raise SettingsError(f"{k} territories need at least {k} accounts; there are {n}")
+    names = list(measure_names) if measure_names is not None else [f"measure {i + 1}" for i in range(m)]
+    totals = raw.sum(axis=0)
+    shares = np.divide(raw, totals, out=np.zeros_like(raw), where=totals > 0)
+    w = np.ones(m) if weights is None else np.asarray(weights, dtype=float)
+    w = np.where(totals > 0, w, 0.0)
+    if w.sum() <= 0:
+        shares = np.ones((n, 1)) / n
+        w = np.ones(1)
+        names = ["accounts"]
+    columns = [shares @ (w / w.sum())]
+    constrained = ["balance measure" if len(names) > 1 else names[0]]
+    if each_measure and shares.shape[1] > 1:
+        for c in range(shares.shape[1]):
+            if totals[c] > 0:
+                columns.append(shares[:, c])
+                constrained.append(names[c])
+    values = np.column_stack(columns)
+    current = np.full(n, -1) if current is None else np.asarray(current, dtype=int)
+    locked = np.zeros(n, dtype=bool) if locked is None else np.asarray(locked, dtype=bool)
+    locked = locked & (current >= 0)
+    capacity = np.ones(k) if capacity is None else np.asarray(capacity, dtype=float)
+    target_share = capacity / capacity.sum()
+    target = np.repeat(target_share[:, None], values.shape[1], axis=1)
+    units = as_units(to_xyz(lat, lon), values, current, locked, blocks, k=k, target=target[:, 0], tuning=tuning)
+    return Job(lat=lat, lon=lon, raw=raw, values=values, constrained=tuple(constrained), k=k, tolerance=tolerance,
+               target=target, capacity=capacity, current=current, locked=locked, bases=bases, blocks=blocks,
+               fresh=fresh, disruption_weight=disruption_weight, max_moved_share=max_moved_share, resite=resite,
+               method=method, seed=seed, tuning=tuning, report=progress or _silent, units=units)
+
+
+# --------------------------------------------------------------------------------------
+# One pass
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Pass:
+    """What one pass has built so far; each phase reads and extends it."""
+
+    job: Job
+    units: Units
+    eagerness: float
+    rng: np.random.Generator
+    area_radius: float  # km, a typical territory's radius
+    resited: tuple[tuple[int, int], ...] = ()
+    centres: np.ndarray | None = None  # (k, 3) km
+    prices: np.ndarray | None = None
+    iterations: int = 0
+    cand: Candidates | None = None
+    assign: np.ndarray | None = None
+    state: MoveState | None = None
+
+    @property
+    def squared(self) -> bool:
+        """The Lagrangian baseline assigns on squared km and centres on centroids."""
+        return self.job.method == "lagrangian"
+
+    @property
+    def scale(self) -> float:
+        """Price steps' scale: a territory radius (km, or km squared)."""
+        return self.area_radius**2 if self.squared else self.area_radius
+
+    @property
+    def stickiness(self) -> float:
+        """The current territory's bonus, in km: ``disruption_weight`` territory radii."""
+        return self.job.disruption_weight * self.area_radius if self.job.realign else 0.0
+
+    @property
+    def aim(self) -> float:
+        """The price assignment's aim band, as a fraction (inside the tolerance)."""
+        t = self.job.tuning
+        return self.job.tolerance * (t.aim_realign if self.job.realign else t.aim_fresh)
+
+
+Phase = Callable[[Pass], None]
+
+
+def _resite_phase(p: Pass) -> None:
+    """Re-site starved territories into overloaded ones (resite.py)."""
+    job = p.job
+    p.units.current, p.resited = resite(p.units, job.target[:, 0], job.tolerance, job.nearest,
+                                        eagerness=p.eagerness, tuning=job.tuning)
+
+
+def _base_centres(p: Pass) -> None:
+    """Rep home bases are the territories' centres."""
+    p.job.report("centres", 0.0)
+    bases = np.asarray(p.job.bases)
+    p.centres = to_xyz(bases[:, 0], bases[:, 1])
+
+
+def _current_centres(p: Pass) -> None:
+    """The current territories' centres (k-means++ seeds for territories without units)."""
+    job, units = p.job, p.units
+    job.report("centres", 0.0)
+    weight = units.values[:, 0]
+    cur = np.where(units.current >= 0, units.current, 0)
+    empty = np.bincount(cur, minlength=job.k) == 0
+    seeds = kmeanspp(units.xyz, weight, job.k, p.rng, job.tuning) if empty.any() else np.zeros((job.k, 3))
+    p.centres = centres_of(units.xyz, weight, cur, job.k, seeds, median=not p.squared, tuning=job.tuning)
+
+
+def _located_centres(p: Pass) -> None:
+    """A fresh design's centres: a balanced bisection, then rounds of price assignment and
+    centre updates (location-allocation with capacities; Cooper 1964)."""
+    job, units, t = p.job, p.units, p.job.tuning
+    job.report("centres", 0.0)
+    target = job.target[:, 0]
+    weight = units.values[:, 0]
+    part = bisection(units.xyz, weight, target)
+    centres = centres_of(units.xyz, weight, part, job.k, np.zeros((job.k, 3)), median=not p.squared, tuning=t)
+    q = min(job.k, t.candidates)
+    for round_ in range(t.fresh_rounds):
+        cand = candidates(units, centres, q, squared=p.squared, stickiness=0.0, fresh=True)
+        if p.squared:
+            p.prices = np.zeros(job.k)
+        assign, p.prices, used = price_assign(
+            cand, weight, target, p.aim, p.prices,
+            iterations=t.fresh_first_iterations if round_ == 0 else t.fresh_round_iterations, realign=False,
+            scale=p.scale, tolerance=job.tolerance, tuning=t,
+        )
+        p.iterations += used
+        job.report("centres", (round_ + 1) / t.fresh_rounds)
+        new = centres_of(units.xyz, weight, assign, job.k, centres, median=not p.squared, tuning=t)
+        shift = np.linalg.norm(new - centres, axis=1).max()
+        centres = new
+        if shift < t.centre_shift_stop * p.area_radius:
+            break
+    p.centres = centres
+
+
+def _flows_phase(p: Pass) -> None:
+    """Border flows from the current alignment (border_flows.py)."""
+    job, t = p.job, p.job.tuning
+    p.assign = border_flows(p.units, p.centres, job.target, job.tolerance * t.flow_aim, nearest=job.nearest,
+                            tuning=t)
+    p.cand = candidates(p.units, p.centres, min(job.k, t.candidates), squared=p.squared, stickiness=p.stickiness,
+                        fresh=False, extra=p.assign)
+
+
+def _prices_phase(p: Pass) -> None:
+    """Price assignment (prices.py)."""
+    job, t = p.job, p.job.tuning
+    p.cand = candidates(p.units, p.centres, min(job.k, t.candidates), squared=p.squared, stickiness=p.stickiness,
+                        fresh=not job.realign)
+    p.assign, p.prices, used = price_assign(
+        p.cand, p.units.values[:, 0], job.target[:, 0], p.aim, p.prices, iterations=t.price_iterations,
+        realign=job.realign, scale=p.scale, tolerance=job.tolerance, tuning=t,
+    )
+    p.iterations += used
+
+
+def _repair_phase(p: Pass) -> None:
+    """Repair towards a slightly narrower band first, so that neighbours keep some slack."""
+    job = p.job
+    job.report("repair", 0.8)
+    p.state = MoveState(p.units, p.cand, p.assign, job.target, job.tolerance * job.tuning.repair_band, job.k,
+                        tuning=job.tuning)
+    repair(p.state)
+    p.state.set_band(job.target, job.tolerance)
+    repair(p.state)
+
+
+def _improve_phase(p: Pass) -> None:
+    """Moves to a nearer territory that keep every band (and, in a small fresh design, the
+    border polish with travel).
+
+    With a low disruption weight, accounts also move when that is clearly better: the current
+    territory's cost carries the stickiness bonus, so a move must save more. Improvement keeps
+    a margin inside the tolerance where the repair left one, so that the proposal does not sit
+    on the edge of the band.
+    """
+    job, state, t = p.job, p.state, p.job.tuning
+    inner = job.tolerance * t.improve_band
+    if (violation(state.load, job.target * (1 + inner), job.target * (1 - inner)) <= 1e-12).all():
+        state.set_band(job.target, inner)
+    improve(state)
+    if not job.realign and len(p.units.values) <= t.polish_fresh_factor * t.polish_max_units:
+        # Smooth the borders the repair and the lumpy units left, without losing travel.
+        polish_moves(state, p.units, nearest_units(p.units.xyz, t.neighbours),
+                     km_scale=t.polish_km_fresh * p.area_radius)
+    state.set_band(job.target, job.tolerance)
+
+
+def _settle_and_polish(p: Pass) -> None:
+    """Settle pocketed moves, then the border polish, in a band a little inside the tolerance."""
+    job, state, t = p.job, p.state, p.job.tuning
+    state.set_band(job.target, job.tolerance * t.settle_band)
+    settle_pocketed_moves(state, p.units, job.nearest)
+    polish_moves(state, p.units, job.nearest, km_scale=t.polish_km_realign * p.area_radius)
+    state.set_band(job.target, job.tolerance)
+
+
+def _cap_phase(p: Pass) -> None:
+    """Undo moves down to ``max_moved_share``."""
+    cap_moves(p.state, p.units, p.job.max_moved_share)
+
+
+def pipeline(job: Job, *, resite: bool) -> tuple[Phase, ...]:
+    """The phases of ``job``'s mode, in order (see the module docstring)."""
+    centres = _base_centres if job.bases is not None else (_current_centres if job.realign else _located_centres)
+    if job.method == "lagrangian":
+        phases: tuple[Phase, ...] = (centres, _prices_phase, _repair_phase)
+    elif job.realign:
+        resiting = (_resite_phase,) if resite and job.bases is None and job.max_moved_share >= 1.0 else ()
+        low = job.disruption_weight < job.tuning.improve_below_disruption
+        finish = (_improve_phase,) if low else (_settle_and_polish,)
+        phases = (*resiting, centres, _flows_phase, _repair_phase, *finish)
+    else:
+        phases = (centres, _prices_phase, _repair_phase, _improve_phase)
+    if job.realign and job.max_moved_share < 1.0:
+        phases += (_cap_phase,)
+    return phases
+
+
+def run_pass(job: Job, *, resite: bool = True, eagerness: float = 1.0) -> Alignment:
+    """Run ``job``'s pipeline once on a fresh copy of its units; the alignment and its balance
+    (``within_tolerance`` False, with reasons, when balance was not reached)."""
+    units = dataclasses.replace(job.units)
+    if job.fresh:
+        # Locks still hold in fresh mode: locked units keep their current territory.
+        units.current = np.where(units.locked, units.current, -1)
+    p = Pass(job=job, units=units, eagerness=eagerness, rng=np.random.default_rng(job.seed),
+             area_radius=typical_radius(units.xyz, job.k), prices=np.zeros(job.k))
+    reasons = obvious_reasons(units, job.target, job.tolerance, job.constrained)
+    for phase in pipeline(job, resite=resite):
+        phase(p)
+    return _evaluate(job, p, reasons)
+
+
+def _evaluate(job: Job, p: Pass, reasons: list[Reason]) -> Alignment:
+    """The pass's alignment of the accounts, its balance, and why it is out of balance."""
+    current, tolerance = job.current, job.tolerance
+    territory = p.state.assign[p.units.of_account]
+    load, deviation, max_deviation = job.balance(territory)
+    within = bool((np.abs(deviation) <= tolerance + 1e-9).all())
+    if job.realign and job.max_moved_share < 1.0:
+        share = float(np.mean((current >= 0) & (territory != current)))
+        if share > job.max_moved_share + 1e-12:
+            within = False
+            reasons.append(Reason("move_cap", job.constrained[0], share, job.max_moved_share, "max_moved_share"))
+    if not within and not reasons:
+        worst = np.unravel_index(np.argmax(np.abs(deviation)), deviation.shape)
+        reasons.append(Reason("out_of_band", job.constrained[worst[1]], deviation[worst], tolerance, "tolerance",
+                              territory=int(worst[0])))
+    kinds = move_kinds(territory, current if (current >= 0).any() else None, job.values[:, 0], job.k,
+                       job.target[:, 0], tolerance, p.resited)
+    return Alignment(
+        territory=territory, centres=to_latlon(p.centres), loads=load, targets=job.target, deviation=deviation,
+        max_deviation=max_deviation, within_tolerance=within,
+        reasons=tuple(reasons) if not within else (), moved_reason=kinds, method=job.method, seed=job.seed,
+        iterations=p.iterations, constrained=job.constrained, resited=p.resited,
+    )
