@@ -19,7 +19,6 @@ data/           US state outlines (Census Bureau, public domain), simplified
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 __all__ = ["write_map", "check_map_path"]
@@ -28,28 +27,16 @@ __all__ = ["write_map", "check_map_path"]
 def check_map_path(path: str | os.PathLike, suffix: str, *inputs: str | os.PathLike | None) -> Path:
     """Refuse a map output with the wrong extension, a missing folder, or that is an input.
 
+    The check of every output (:func:`territory_engine.io.paths.check_output_path`) with the
+    map's extension ``suffix`` (``".html"`` or ``".png"``).
+
     Raises
     ------
     InputError
     """
-    from ..errors import InputError, Problem
-    from ..io import _same_file
+    from ..io.paths import check_output_path
 
-    out = Path(path)
-    if out.suffix.lower() != suffix:
-        raise InputError([Problem(out.name, f"cannot write a map to '{out.suffix or 'a file without an extension'}'"
-                                  f"; name it {out.stem or 'map'}{suffix}", is_sheet=False)])
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError([Problem(out.name, f"the folder {folder} does not exist; create it or choose another "
-                                  "output folder", is_sheet=False)])
-    if out.is_dir():
-        raise InputError([Problem(out.name, f"{out} is a folder; give a file name ending {suffix}", is_sheet=False)])
-    for source in inputs:
-        if source is not None and _same_file(out, Path(source)):
-            raise InputError([Problem(out.name, f"{out.name} would overwrite the input {Path(source).name}; "
-                                      "choose another output name", is_sheet=False)])
-    return out
+    return check_output_path(path, *inputs, suffixes=(suffix,), kind="map")
 
 
 def write_map(result, html: str | os.PathLike | None, *, snapshot: str | os.PathLike | None = None,
@@ -75,7 +62,7 @@ def write_map(result, html: str | os.PathLike | None, *, snapshot: str | os.Path
     list of pathlib.Path
         The files written.
     """
-    from ..errors import InputError, Problem
+    from ..io.paths import temporary_file
     from .interactive import alignment_areas, map_html
     from .snapshot import DPI, snapshot_figure, snapshot_resolution
 
@@ -89,14 +76,7 @@ def write_map(result, html: str | os.PathLike | None, *, snapshot: str | os.Path
             if target is None:
                 continue
             out = Path(target)
-            try:
-                fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".tmp{suffix}", dir=out.parent or ".")
-            except OSError as error:
-                raise InputError([Problem(out.name, f"cannot write in {out.parent or '.'}: "
-                                          f"{error.strerror or error}; choose a folder you can write to",
-                                          is_sheet=False)]) from None
-            os.close(fd)
-            tmp = Path(tmp_name)
+            tmp = temporary_file(out)
             pending.append((tmp, out))
             if suffix == ".html":
                 tmp.write_text(map_html(result, areas=areas, offline=offline), encoding="utf-8")
