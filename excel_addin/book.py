@@ -18,20 +18,19 @@ same name is replaced. Text from the workbook is written as text, never as a for
 
 from __future__ import annotations
 
-import datetime as _dt
-import math
 import os
 import tempfile
 import webbrowser
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Protocol
 
-import numpy as np
 import pandas as pd
 
 from territory_engine import workflow
 from territory_engine.errors import Problem
 from territory_engine.io import RawTable, excel_sheet_name
+from territory_engine.io.cells import frame_cells
+from territory_engine.io.tables import require_rows, sheet_table
 
 __all__ = [
     "INPUT_SHEETS",
@@ -97,9 +96,7 @@ def _find(names: Iterable[str], wanted: str) -> str | None:
 
 def read_table(book: Workbook, name: str) -> RawTable:
     """One sheet as a table, converted as the command line converts a workbook's sheet."""
-    from territory_engine.io import _sheet_table
-
-    return _sheet_table(Path(book.fullname), name, book.read_cells)
+    return sheet_table(Path(book.fullname), name, book.read_cells)
 
 
 def read_inputs(book: Workbook) -> workflow.Inputs:
@@ -112,11 +109,9 @@ def read_inputs(book: Workbook) -> workflow.Inputs:
     InputError
         The accounts sheet is empty or has no rows below its header.
     """
-    from territory_engine.io import _require_rows
-
     names = book.sheet_names()
     accounts_name = _find(names, "accounts") or names[0]
-    accounts = _require_rows(read_table(book, accounts_name), "account")
+    accounts = require_rows(read_table(book, accounts_name), "account")
     optional = {}
     for key in ("reps", "settings"):
         name = _find(names, key)
@@ -160,30 +155,6 @@ def clear_errors(book: Workbook) -> None:
     """Remove the Errors sheet of an earlier run (never an input sheet)."""
     if ERRORS_SHEET in book.sheet_names() and ERRORS_SHEET not in _protected(book):
         book.delete_sheet(ERRORS_SHEET)
-
-
-def frame_cells(frame: pd.DataFrame) -> list[list[Any]]:
-    """A table as rows of plain Python cells: a header row, then None for every missing value."""
-    header = [str(c) for c in frame.columns]
-    columns = [_plain(frame.iloc[:, j]) for j in range(frame.shape[1])]
-    return [header] + [list(row) for row in zip(*columns)] if columns else [header]
-
-
-def _plain(series: pd.Series) -> list[Any]:
-    out = []
-    for v in series.to_numpy(dtype=object):
-        if v is None or v is pd.NA or v is pd.NaT:
-            out.append(None)
-        elif isinstance(v, np.generic):
-            item = v.item()
-            out.append(None if isinstance(item, float) and not math.isfinite(item) else item)
-        elif isinstance(v, float):
-            out.append(v if math.isfinite(v) else None)
-        elif isinstance(v, pd.Timestamp):
-            out.append(v.to_pydatetime())
-        else:
-            out.append(v)
-    return out
 
 
 def output_folder(book: Workbook) -> Path:
@@ -343,7 +314,7 @@ class FileBook:
                 for c, value in enumerate(row, start=1):
                     if value is None:
                         continue
-                    cell = ws.cell(row=r, column=c, value=_openpyxl_value(value))
+                    cell = ws.cell(row=r, column=c, value=value)
                     if isinstance(value, str):
                         cell.data_type = "s"  # text, never a formula
                     if r == 1:
@@ -360,8 +331,3 @@ class FileBook:
             raise
         return target
 
-
-def _openpyxl_value(value: Any) -> Any:
-    if isinstance(value, (_dt.datetime, _dt.date, bool, int, float)):
-        return value
-    return str(value)

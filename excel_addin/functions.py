@@ -27,6 +27,8 @@ import numpy as np
 import xlwings as xw
 
 from territory_engine.errors import TerritoryError
+from territory_engine.ids import natural_key
+from territory_engine.settings import SCORE_METHODS
 
 __all__ = [
     "TERRITORY_DISTANCE",
@@ -42,7 +44,6 @@ CATEGORY = "Territory"
 """The category of Excel's function wizard that lists these functions."""
 
 _EXCEL_EPOCH = _dt.datetime(1899, 12, 30)
-_METHODS = ("percentile", "minmax", "zscore")
 
 
 class CellError(Exception):
@@ -295,7 +296,7 @@ def TERRITORY_SCORE(measures, weights=None, method="percentile"):
     elif len(w) != values.shape[1]:
         raise CellError(f"{len(w)} weights for {values.shape[1]} measure columns; give one weight per column")
     method = (_text(method) or "percentile").lower()
-    if method not in _METHODS:
+    if method not in SCORE_METHODS:
         raise CellError(f"method '{method}' is unknown; use percentile, minmax or zscore")
     filled = ~np.isnan(values).all(axis=1)
     out = np.full(len(values), np.nan)
@@ -347,7 +348,7 @@ def _territory_loads(territories, measures, weights):
     if len(w) != values.shape[1] or (w < 0).any() or w.sum() <= 0:
         raise CellError(f"give {values.shape[1]} non-negative weights, one per measure column")
     text = [_text(t) for t in ids]
-    order = sorted({t for t in text if t is not None}, key=_natural)
+    order = sorted({t for t in text if t is not None}, key=natural_key)
     if not order:
         raise CellError("no account has a territory; fill the territories column")
     index = {t: i for i, t in enumerate(order)}
@@ -360,10 +361,6 @@ def _territory_loads(territories, measures, weights):
     shares = np.divide(loads, totals, out=np.zeros_like(loads), where=totals > 0)
     deviation = (shares @ w) * k - 1
     return order, loads @ w, deviation
-
-
-def _natural(text: str):
-    return [(0, int(p), "") if p.isdigit() and p.isascii() else (1, 0, p) for p in re.split(r"([0-9]+)", text)]
 
 
 @xw.func(category=CATEGORY)

@@ -67,8 +67,8 @@ def score_accounts(book: Workbook) -> None:
                f"C {counts.get('C', 0)}). See the {sheets[0]} sheet.")
 
 
-def territory_summary(book: Workbook) -> None:
-    """Territory summary: the ``territory report`` command."""
+def measure(book: Workbook) -> None:
+    """Territory summary: the ``territory measure`` command."""
     _status(book, "measuring territories")
     result = workflow.measure(read_inputs(book))
     write_results(book, result.to_sheets())
@@ -146,7 +146,7 @@ BUTTONS: dict[str, tuple[str, Callable[[Workbook], None]]] = {
     "CheckData": ("Check data", check_data),
     "ScoreAccounts": ("Score accounts", score_accounts),
     "Rebalance": ("Rebalance", rebalance),
-    "TerritorySummary": ("Territory summary", territory_summary),
+    "Measure": ("Territory summary", measure),
     "OpenMap": ("Open map", open_map),
     "MapSnapshot": ("Map snapshot", map_snapshot),
     "Help": ("Help", show_help),
@@ -179,8 +179,13 @@ def run(action: Callable[[Workbook], None], book: Workbook) -> bool:
         book.status(None)
 
 
+RENAMED = {"TerritorySummary": "Measure"}
+"""Former control ids -> current ones, for an add-in installed before the rename."""
+
+
 def dispatch(control_id: str, book: Workbook | None = None) -> bool:
     """Run the action of the ribbon button ``control_id`` on ``book`` (default: the calling workbook)."""
+    control_id = RENAMED.get(control_id, control_id)
     if control_id not in BUTTONS:
         raise KeyError(f"unknown ribbon control {control_id!r}; known: {', '.join(BUTTONS)}")
     if book is None:

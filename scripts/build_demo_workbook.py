@@ -381,7 +381,7 @@ REP_COLUMNS = (
 )
 
 CLI_LINES = (
-    "territory report workbooks/territory_demo.xlsx",
+    "territory measure workbooks/territory_demo.xlsx",
     "territory rebalance workbooks/territory_demo.xlsx --territories 12 --balance "
     "potential,workload --weights 0.6,0.4 --tolerance 0.05 --output proposed.xlsx",
     "territory demo",

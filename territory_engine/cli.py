@@ -17,6 +17,7 @@ import click
 
 from . import workflow
 from .errors import InfeasibleError, InputError, TerritoryError
+from .rebalance import METHODS
 
 EXIT_INPUT = 2
 EXIT_INFEASIBLE = 3
@@ -165,7 +166,7 @@ def _print_table(frame, title: str) -> None:
 @click.option("--balance", help="Measures to balance, e.g. potential,workload.")
 @click.option("--weights", help="Weight per balance measure, e.g. 0.6,0.4.")
 @click.option("--tolerance", help="Allowed deviation from target, e.g. 0.05.")
-def report(input: str, bases, balance, weights, tolerance) -> None:
+def measure(input: str, bases, balance, weights, tolerance) -> None:
     """Print the territory summary of INPUT's current alignment."""
 
     def action():
@@ -178,6 +179,11 @@ def report(input: str, bases, balance, weights, tolerance) -> None:
                    f"{'yes' if overall['within tolerance'] else 'no'}")
 
     _run(action)
+
+
+# ``territory report``: the former name of ``territory measure``, kept as a hidden alias.
+main.add_command(click.Command("report", callback=measure.callback, params=measure.params, help=measure.help,
+                               hidden=True))
 
 
 @main.command()
@@ -196,7 +202,7 @@ def report(input: str, bases, balance, weights, tolerance) -> None:
 @click.option("--max-moved-share", type=float, help="Largest share of accounts that may move (0..1).")
 @click.option("--resite/--no-resite", default=None,
               help="Move starved territories to where the load is when that moves fewer accounts (default on).")
-@click.option("--method", type=click.Choice(["balanced", "lagrangian"]), help="Rebalancing method.")
+@click.option("--method", type=click.Choice(list(METHODS)), help="Rebalancing method.")
 def rebalance(input: str, output: str, territories, balance, weights, each, tolerance, bases, fresh, seed, block,
               disruption_weight, max_moved_share, resite, method) -> None:
     """Rebalance INPUT's territories and write the proposed alignment to OUTPUT."""

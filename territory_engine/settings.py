@@ -14,6 +14,7 @@ from typing import Any, Callable, Mapping
 
 from .columns import FALSE_WORDS, TRUE_WORDS, normalise_header
 from .errors import Problem, SettingsError
+from .rebalance import METHODS
 
 __all__ = ["Settings", "SETTINGS", "parse_settings", "settings_table"]
 
@@ -44,6 +45,11 @@ class Settings:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _choices(options: tuple[str, ...]) -> str:
+    """``("a", "b", "c")`` as ``"a, b or c"``, for messages."""
+    return ", ".join(options[:-1]) + " or " + options[-1] if len(options) > 1 else "".join(options)
 
 
 def _text(value: Any) -> str:
@@ -144,14 +150,14 @@ SETTINGS: dict[str, Spec] = {
     "resite": Spec(_bool, lambda v: True, "TRUE or FALSE",
                    "On a map far out of balance, move starved territories to where the load is when that moves "
                    "fewer accounts (TRUE, the default; never with rep home bases or a move cap)."),
-    "method": Spec(lambda v: _text(v).lower(), lambda v: v in ("balanced", "lagrangian"),
-                   "balanced or lagrangian", "Rebalancing method (balanced is the best; lagrangian is the baseline)."),
+    "method": Spec(lambda v: _text(v).lower(), lambda v: v in METHODS,
+                   _choices(METHODS), "Rebalancing method (balanced is the best; lagrangian is the baseline)."),
     "score_measures": Spec(_names, lambda v: True, "measure names separated by commas",
                            "Measures that make up the account score (default: every measure)."),
     "score_weights": Spec(_floats, lambda v: all(x >= 0 for x in v), "non-negative numbers separated by commas",
                           "Weight of each score measure, e.g. 0.5,0.3,0.2."),
     "score_method": Spec(lambda v: _text(v).lower().replace("-", "").replace(" ", ""),
-                         lambda v: v in SCORE_METHODS, "percentile, minmax or zscore",
+                         lambda v: v in SCORE_METHODS, _choices(SCORE_METHODS),
                          "How measures are normalised before weighting."),
     "tier_cutoffs": Spec(_floats, lambda v: len(v) == 2 and 0 < v[0] < v[1] < 1,
                          "two increasing fractions, e.g. 0.2,0.5",

@@ -35,6 +35,7 @@ __all__ = [
     "validate_accounts",
     "validate_reps",
     "settings_pairs",
+    "as_text",
 ]
 
 ACCOUNT_COLUMNS = ("account_id", "account_name", "lat", "lon", "zip", "state", "county", "territory", "rep",
@@ -189,7 +190,7 @@ def _needs_strip(joined: str) -> bool:
             or any(c in joined for c in _RARE_SPACE))
 
 
-def _as_text(values: np.ndarray, *, unique: bool = False) -> np.ndarray:
+def as_text(values: np.ndarray, *, unique: bool = False) -> np.ndarray:
     """Cells as stripped text (numbers like 3.0 as "3"), None for blank; object array.
 
     ``unique=True`` says most values differ (IDs, names): they are stripped one by one
@@ -425,7 +426,7 @@ def validate_accounts(raw) -> AccountTable:
     # account ID and name
     if "account_id" in found:
         j = found["account_id"]
-        ids = _as_text(cells[j], unique=True)
+        ids = as_text(cells[j], unique=True)
         _check_unique(problems, ids, used, j, cells[j],
                       "the account ID is blank; give every account a unique ID",
                       lambda key, row: (f"duplicate account ID {_show(key)}, first used on row {row}; give every "
@@ -434,7 +435,7 @@ def validate_accounts(raw) -> AccountTable:
         ids = np.full(n, None, dtype=object)
         problems.add("there is no Account ID column; add a column headed 'Account ID' with a unique ID for "
                      f"every account (the headers are: {listed})")
-    names = _as_text(cells[found["account_name"]], unique=True) if "account_name" in found else ids.copy()
+    names = as_text(cells[found["account_name"]], unique=True) if "account_name" in found else ids.copy()
     no_name = pd.isna(names)
     names[no_name] = ids[no_name]
 
@@ -462,8 +463,8 @@ def validate_accounts(raw) -> AccountTable:
                 f"{headers[found['lat']]} and {headers[found['lon']]} are blank; fill them in (there is no ZIP "
                 "column to place the account by)"))
     zips = np.full(n, None, dtype=object)
-    states = _as_text(cells[found["state"]]) if "state" in found else np.full(n, None, dtype=object)
-    counties = _as_text(cells[found["county"]]) if "county" in found else np.full(n, None, dtype=object)
+    states = as_text(cells[found["state"]]) if "state" in found else np.full(n, None, dtype=object)
+    counties = as_text(cells[found["county"]]) if "county" in found else np.full(n, None, dtype=object)
     if has_zip:
         j = found["zip"]
         if need_zip.any():
@@ -490,8 +491,8 @@ def validate_accounts(raw) -> AccountTable:
         problems.add_rows(need_zip & zip_blank, j, None, lambda i, v: text)
 
     # alignment, reps, locks
-    territory = _as_text(cells[found["territory"]]) if "territory" in found else np.full(n, None, dtype=object)
-    rep = _as_text(cells[found["rep"]]) if "rep" in found else np.full(n, None, dtype=object)
+    territory = as_text(cells[found["territory"]]) if "territory" in found else np.full(n, None, dtype=object)
+    rep = as_text(cells[found["rep"]]) if "rep" in found else np.full(n, None, dtype=object)
     locked = np.zeros(n, dtype=bool)
     if "locked" in found:
         j = found["locked"]
@@ -616,7 +617,7 @@ def validate_reps(raw) -> pd.DataFrame:
     n, headers, cells, blanks, problems, used, found = _open_table(raw, "rep", REP_SYNONYMS)
     if "territory" in found:
         j = found["territory"]
-        territory = _as_text(cells[j])
+        territory = as_text(cells[j])
         _check_unique(problems, territory, used, j, cells[j],
                       "the territory is blank; give the territory this rep covers",
                       lambda key, row: f"territory {_show(key)} is already on row {row}; give each territory one row")
@@ -625,7 +626,7 @@ def validate_reps(raw) -> pd.DataFrame:
         listed = ", ".join(repr(h) for h in headers[:20])
         problems.add("there is no Territory column; add a column headed 'Territory' with one territory per "
                      f"row (the headers are: {listed})")
-    rep = _as_text(cells[found["rep"]]) if "rep" in found else np.full(n, None, dtype=object)
+    rep = as_text(cells[found["rep"]]) if "rep" in found else np.full(n, None, dtype=object)
 
     lat = np.full(n, np.nan)
     lon = np.full(n, np.nan)

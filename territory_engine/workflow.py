@@ -27,6 +27,7 @@ from . import rebalance as engine
 from .columns import OUTPUT_COLUMNS
 from .errors import BlockLockError, DesignInfeasibleError, InputError, Problem, RebalanceInfeasibleError, SettingsError
 from .geo import haversine_km, to_xyz
+from .ids import natural_key
 from .measures import (
     compactness_km,
     interleaving_share,
@@ -145,7 +146,7 @@ def _check_measures(accounts: AccountTable, settings: Settings) -> None:
         raise SettingsError(problems)
 
 
-def _balance_measures(plan: Plan) -> tuple[list[str], np.ndarray]:
+def balance_measures(plan: Plan) -> tuple[list[str], np.ndarray]:
     names = list(plan.settings.balance) or list(plan.accounts.measures[:1])
     weights = np.asarray(plan.settings.weights, dtype=float) if plan.settings.weights else np.ones(len(names))
     return names, weights
@@ -177,7 +178,7 @@ def check(inputs: Inputs, overrides: Mapping[str, Any] | None = None) -> CheckRe
         ("accounts without a territory", int(frame["territory"].isna().sum())),
         ("locked accounts", int(frame["locked"].sum())),
         ("reps", 0 if plan.reps is None else len(plan.reps)),
-        ("balance measures", ", ".join(_balance_measures(plan)[0]) or "(none)"),
+        ("balance measures", ", ".join(balance_measures(plan)[0]) or "(none)"),
     ]
     for name in plan.accounts.measures:
         facts.append((f"total {name}", float(frame[name].sum())))
@@ -331,16 +332,10 @@ def _territory_ids(plan: Plan) -> tuple[list[str], np.ndarray, list[Problem]]:
                                     is_sheet=True))
         ids = rep_ids
     else:
-        ids = sorted(seen, key=_natural)
+        ids = sorted(seen, key=natural_key)
     index = {t: i for i, t in enumerate(ids)}
     current = frame["territory"].map(index).fillna(-1).to_numpy(dtype=int)
     return ids, current, problems
-
-
-def _natural(text: str):
-    import re
-
-    return [(0, int(p), "") if p.isdecimal() else (1, 0, p) for p in re.split(r"(\d+)", str(text))]
 
 
 def measure(inputs: Inputs, overrides: Mapping[str, Any] | None = None) -> SummaryResult:
@@ -353,15 +348,15 @@ def measure(inputs: Inputs, overrides: Mapping[str, Any] | None = None) -> Summa
                                   "setting)", is_sheet=True)])
     if problems:
         raise InputError(problems)
-    names, weights = _balance_measures(plan)
+    names, weights = balance_measures(plan)
     table, overall = territory_summary(
         plan.accounts.frame, current, ids, measures=list(plan.accounts.measures), balance=names, weights=weights,
-        tolerance=plan.settings.tolerance, **_rep_facts(plan, ids),
+        tolerance=plan.settings.tolerance, **rep_facts(plan, ids),
     )
     return SummaryResult(table, pd.DataFrame([overall]), plan.settings)
 
 
-def _rep_facts(plan: Plan, ids: list[str]) -> dict[str, Any]:
+def rep_facts(plan: Plan, ids: list[str]) -> dict[str, Any]:
     if plan.reps is None:
         return {}
     reps = plan.reps.set_index("territory").reindex(ids)
@@ -460,7 +455,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     if plan.reps is not None and k != len(ids):
         raise SettingsError(f"territories: {k} territories were asked for, but Reps lists {len(ids)}; "
                             "give one Reps row per territory")
-    names, weights = _balance_measures(plan)
+    names, weights = balance_measures(plan)
     if not names:
         raise InputError([Problem(plan.accounts.source, "there is no numeric measure column to balance; add one "
                                   "(for example Potential)", is_sheet=True)])
@@ -478,7 +473,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
         engine_current = current
     measures = frame[names].to_numpy(dtype=float)
     combined = _combined(frame, names, weights)
-    rep = _rep_facts(plan, ids)
+    rep = rep_facts(plan, ids)
     blocks = _blocks(frame, s.block)
     try:
         alignment = engine.design(

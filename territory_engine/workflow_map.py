@@ -20,8 +20,9 @@ from .errors import InputError, Problem
 from .scoring import score as score_accounts
 from .scoring import tiers as tier_of
 from .settings import Settings
-from .validate import _as_text
-from .workflow import Inputs, _balance_measures, _natural, _rep_facts, prepare, territory_summary
+from .ids import natural_key
+from .validate import as_text
+from .workflow import Inputs, balance_measures, prepare, rep_facts, territory_summary
 
 __all__ = ["MapResult", "map"]
 
@@ -121,7 +122,7 @@ def map(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, scenario:
     n = len(frame)
     current_text = frame["territory"].to_numpy(dtype=object)
     proposed_column = _raw_column(raw, "proposed_territory")
-    proposed_text = _as_text(proposed_column.to_numpy(dtype=object)) if proposed_column is not None else None
+    proposed_text = as_text(proposed_column.to_numpy(dtype=object)) if proposed_column is not None else None
     has_current = pd.notna(current_text).any()
     has_proposed = proposed_text is not None and pd.notna(proposed_text).any()
     if not has_current and not has_proposed:
@@ -130,7 +131,7 @@ def map(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, scenario:
     seen = [t for t in dict.fromkeys(list(current_text) + (list(proposed_text) if has_proposed else []))
             if t is not None and not pd.isna(t)]
     rep_ids = plan.reps["territory"].tolist() if plan.reps is not None else []
-    ids = rep_ids + sorted((t for t in seen if t not in set(rep_ids)), key=_natural)
+    ids = rep_ids + sorted((t for t in seen if t not in set(rep_ids)), key=natural_key)
     index = {t: i for i, t in enumerate(ids)}
 
     def indices(text) -> np.ndarray:
@@ -143,14 +144,14 @@ def map(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, scenario:
     if current is not None and proposed is not None:
         moved = (current >= 0) & (proposed >= 0) & (current != proposed)
         given = _raw_column(raw, "move_reason")
-        text = _as_text(given.to_numpy(dtype=object)) if given is not None else np.full(n, None, dtype=object)
+        text = as_text(given.to_numpy(dtype=object)) if given is not None else np.full(n, None, dtype=object)
         ids_arr = np.array(ids + [""], dtype=object)
         fallback = ids_arr[current] + " -> " + ids_arr[proposed]
         reasons = np.where(moved, np.where(pd.isna(text), fallback, text), "")
 
-    names, weights = _balance_measures(plan)
+    names, weights = balance_measures(plan)
     measures = list(plan.accounts.measures)
-    rep = _rep_facts(plan, ids)
+    rep = rep_facts(plan, ids)
     reps = _rep_names(plan, ids, frame, current if current is not None else proposed)
     k = len(ids)
     bases = np.full((k, 2), np.nan)
@@ -200,7 +201,7 @@ def _tiers(plan, raw, measures) -> np.ndarray:
     """The input's Tier column when there is one, else tiers scored with the settings."""
     given = _raw_column(raw, "tier")
     if given is not None:
-        return _as_text(given.to_numpy(dtype=object))
+        return as_text(given.to_numpy(dtype=object))
     names = [m for m in (plan.settings.score_measures or measures) if m in measures]
     if not names:
         return np.full(len(raw), None, dtype=object)

@@ -95,7 +95,7 @@ def test_rebalance_writes_new_sheets_and_leaves_the_input_sheets_alone(demo):
 
 def test_check_score_and_summary_write_their_sheets(demo):
     book = FileBook(demo)
-    for control in ("CheckData", "ScoreAccounts", "TerritorySummary"):
+    for control in ("CheckData", "ScoreAccounts", "Measure"):
         assert ribbon.dispatch(control, book) is True, book.alerts[-1]
     book.save()
     scored = read_table(demo, sheet="Scored accounts").frame
@@ -207,7 +207,7 @@ def test_xlwings_lite_scripts_run_the_ribbon_actions(monkeypatch):
     ran = []
     monkeypatch.setattr(ribbon, "run", lambda action, book: ran.append((action, type(book).__name__)))
     scripts = {"check_data": "CheckData", "score_accounts": "ScoreAccounts", "rebalance": "Rebalance",
-               "territory_summary": "TerritorySummary", "map_snapshot": "MapSnapshot", "territory_help": "Help"}
+               "territory_summary": "Measure", "map_snapshot": "MapSnapshot", "territory_help": "Help"}
     for name, control in scripts.items():
         getattr(lite, name)(object())
         assert ran[-1] == (ribbon.BUTTONS[control][1], "LiteBook")

@@ -168,7 +168,7 @@ def test_read_me_explains_steps_buttons_and_commands(book):
     text = " ".join(str(v) for row in book["Read me"].iter_rows(values_only=True)
                     for v in row if v is not None)
     for phrase in ["Check data", "Score accounts", "Rebalance", "Territory summary", "Open map",
-                   "Map snapshot", "Help", "territory report workbooks/territory_demo.xlsx",
+                   "Map snapshot", "Help", "territory measure workbooks/territory_demo.xlsx",
                    "territory rebalance workbooks/territory_demo.xlsx --territories 12",
                    "territory demo", "never overwritten", "Moves"]:
         assert phrase in text, phrase

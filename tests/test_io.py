@@ -505,3 +505,37 @@ def test_a_csv_in_any_excel_dialect_reads_back_and_its_output_keeps_the_dialect(
     assert back.frame["Name"].tolist() == names
     assert back.frame["proposed_territory"].tolist() == added["proposed_territory"].tolist()
     np.testing.assert_allclose(back.frame["score"].to_numpy(dtype=float), added["score"].to_numpy(), rtol=1e-12)
+
+
+def test_the_add_in_and_the_files_write_the_same_cells(tmp_path):
+    """One converter (territory_engine.io.cells) serves the .xlsx files and the add-in's sheets."""
+    from excel_addin.book import FileBook, write_results
+
+    frame = pd.DataFrame({
+        "number": [1.5, np.inf, -np.inf, np.nan],
+        "whole": np.array([1, 2, 3, 4], dtype=np.int64),
+        "when": pd.to_datetime(["2024-01-02 00:00:00", None, "2024-03-04 05:06:07", "2024-05-06 00:00:00"]),
+        "day": [dt.date(2024, 1, 2), None, dt.date(2024, 3, 4), pd.NaT],
+        "text": ["=1+1", "plain", None, "@SUM(A1)"],
+        "flag": [True, False, True, False],
+        "mixed": [np.int64(7), np.float64(np.inf), np.bool_(True), np.nan],
+    })
+    file_out = write_tables(tmp_path / "file.xlsx", {"Result": frame})
+    book_path = tmp_path / "book.xlsx"
+    _workbook(book_path, {"Accounts": [["Account ID"], ["A1"]]})
+    book = FileBook(book_path)
+    write_results(book, {"Result": frame})
+    book.save()
+
+    def cells(path):
+        sheet = load_workbook(path)["Result"]
+        return [[(c.value, c.data_type) for c in row] for row in sheet.iter_rows()]
+
+    assert cells(file_out) == cells(book_path)
+    rows = cells(file_out)
+    assert rows[0][0] == ("number", "s")
+    assert [r[0] for r in rows[1:]] == [(1.5, "n"), ("inf", "s"), ("-inf", "s"), (None, "n")]
+    assert rows[1][4] == ("=1+1", "s")  # text, never a formula
+    assert rows[1][5] == (True, "b") and rows[1][1] == (1, "n")
+    assert rows[1][2] == (dt.datetime(2024, 1, 2), "d") and rows[2][2] == (None, "n")
+    assert [r[6][0] for r in rows[1:]] == [7, "inf", True, None]

@@ -142,12 +142,20 @@ def test_impossible_balance_exits_3_and_still_writes_the_best_alignment(demo, tm
     assert best.loc[0, "proposed_territory"] == best.loc[0, "Territory"]
 
 
-def test_report_prints_every_territory(demo):
-    result = run("report", demo)
+def test_measure_prints_every_territory(demo):
+    result = run("measure", demo)
     assert result.exit_code == 0, result.output
     for territory in [f"T{i:02d}" for i in range(1, 13)]:
         assert territory in result.stdout
     assert "largest deviation" in result.stdout
+
+
+def test_report_is_a_hidden_alias_of_measure(demo):
+    measured, reported = run("measure", demo, "--tolerance", 0.1), run("report", demo, "--tolerance", 0.1)
+    assert reported.exit_code == measured.exit_code == 0, reported.output
+    assert reported.stdout == measured.stdout and reported.stderr == measured.stderr
+    listed = run("--help").stdout
+    assert "measure" in listed and "report" not in listed
 
 
 def test_score_adds_score_and_tier(demo, tmp_path):
@@ -212,7 +220,7 @@ def test_bad_cells_are_located_by_sheet_row_and_column(tmp_path):
 def test_no_traceback_from_a_real_process(tmp_path):
     path = tmp_path / "empty.csv"
     path.write_text("")
-    process = subprocess.run([sys.executable, "-m", "territory_engine.cli", "report", str(path)],
+    process = subprocess.run([sys.executable, "-m", "territory_engine.cli", "measure", str(path)],
                              capture_output=True, text=True)
     assert process.returncode == 2
     assert "Traceback" not in process.stderr

@@ -65,7 +65,7 @@ def rebalance(book: xw.Book):
 @script
 def territory_summary(book: xw.Book):
     """Measure the current territories."""
-    _run("TerritorySummary", book)
+    _run("Measure", book)
 
 
 @script

@@ -12,103 +12,11 @@ interactive     the Folium page: areas, accounts, moves, rep bases, legend
 snapshot        the matplotlib PNG: areas, state outlines, legend, title
 offline         Leaflet inlined from xstatic-leaflet; JSON safe in scripts
 style           the shared palette and number formats
+files           writing the map files; the check of a map's output path
 data/           US state outlines (Census Bureau, public domain), simplified
 ==============  ===========================================================
 """
 
-from __future__ import annotations
-
-import os
-import tempfile
-from pathlib import Path
+from .files import check_map_path, write_map
 
 __all__ = ["write_map", "check_map_path"]
-
-
-def check_map_path(path: str | os.PathLike, suffix: str, *inputs: str | os.PathLike | None) -> Path:
-    """Refuse a map output with the wrong extension, a missing folder, or that is an input.
-
-    Raises
-    ------
-    InputError
-    """
-    from ..errors import InputError, Problem
-    from ..io import _same_file
-
-    out = Path(path)
-    if out.suffix.lower() != suffix:
-        raise InputError([Problem(out.name, f"cannot write a map to '{out.suffix or 'a file without an extension'}'"
-                                  f"; name it {out.stem or 'map'}{suffix}", is_sheet=False)])
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError([Problem(out.name, f"the folder {folder} does not exist; create it or choose another "
-                                  "output folder", is_sheet=False)])
-    if out.is_dir():
-        raise InputError([Problem(out.name, f"{out} is a folder; give a file name ending {suffix}", is_sheet=False)])
-    for source in inputs:
-        if source is not None and _same_file(out, Path(source)):
-            raise InputError([Problem(out.name, f"{out.name} would overwrite the input {Path(source).name}; "
-                                      "choose another output name", is_sheet=False)])
-    return out
-
-
-def write_map(result, html: str | os.PathLike | None, *, snapshot: str | os.PathLike | None = None,
-              offline: bool = False) -> list[Path]:
-    """Write the interactive map and/or the snapshot of a ``MapResult``.
-
-    Territory areas are computed once for both. Each file is written to a temporary file in
-    its folder; both are moved into place only when both are complete, so a failure leaves
-    nothing behind.
-
-    Parameters
-    ----------
-    result : MapResult
-    html : path, optional
-        The .html page to write.
-    snapshot : path, optional
-        The .png snapshot to write.
-    offline : bool
-        Leave out the map tiles (the page never loads anything from a network anyway).
-
-    Returns
-    -------
-    list of pathlib.Path
-        The files written.
-    """
-    from ..errors import InputError, Problem
-    from .interactive import alignment_areas, map_html
-    from .snapshot import DPI, snapshot_figure, snapshot_resolution
-
-    if html is not None:
-        areas = alignment_areas(result)
-    else:
-        areas = alignment_areas(result, (result.shown,), resolution=snapshot_resolution(result))
-    pending: list[tuple[Path, Path]] = []
-    try:
-        for target, suffix in ((html, ".html"), (snapshot, ".png")):
-            if target is None:
-                continue
-            out = Path(target)
-            try:
-                fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".tmp{suffix}", dir=out.parent or ".")
-            except OSError as error:
-                raise InputError([Problem(out.name, f"cannot write in {out.parent or '.'}: "
-                                          f"{error.strerror or error}; choose a folder you can write to",
-                                          is_sheet=False)]) from None
-            os.close(fd)
-            tmp = Path(tmp_name)
-            pending.append((tmp, out))
-            if suffix == ".html":
-                tmp.write_text(map_html(result, areas=areas, offline=offline), encoding="utf-8")
-            else:
-                snapshot_figure(result, areas=areas[result.shown]).savefig(tmp, format="png", dpi=DPI)
-        mask = os.umask(0)
-        os.umask(mask)
-        for tmp, out in pending:
-            tmp.chmod(0o666 & ~mask)
-            os.replace(tmp, out)
-    except BaseException:
-        for tmp, _ in pending:
-            tmp.unlink(missing_ok=True)
-        raise
-    return [out for _, out in pending]

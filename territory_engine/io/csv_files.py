@@ -1,0 +1,248 @@
+"""CSV files: reading one as a table in its own dialect, writing one that repeats the input's lines.
+
+Named ``csv_files`` so that it never stands in for the standard library's :mod:`csv`, which
+it uses. A CSV file holds text, not cells: numbers are written as Python writes them
+(``repr``, so ``inf`` for infinity), with the input's delimiter and decimal mark.
+"""
+
+from __future__ import annotations
+
+import csv
+import io as _io
+import re
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..columns import ACCOUNT_SYNONYMS, OUTPUT_COLUMNS, REP_SYNONYMS, normalise_header
+from ..errors import InputError, Problem
+from .cells import header_text
+from .tables import CsvSource, RawTable, require_rows, unique_headers
+
+__all__ = ["read_csv", "write_csv"]
+
+
+# --------------------------------------------------------------------------------------
+# reading
+# --------------------------------------------------------------------------------------
+
+
+def read_csv(file: Path, *, role: str) -> RawTable:
+    """A CSV file as a table: cells typed as a reader of the file would see them; text where it must stay text.
+
+    Columns whose header names a code or a label (account ID, name, ZIP, state, county,
+    territory, rep, lock) are read as text, so ZIP "04575" keeps its zero. Other columns are
+    numbers when every cell is one (empty cells NaN); an all-integer column whose text has
+    a leading zero ("007") is kept as text. Anything else is text. The delimiter (comma,
+    semicolon or tab) and the decimal mark (a comma between semicolons or tabs, as Excel
+    writes in most of Europe) are detected from the first 64 KB. The decoded file is kept
+    (:class:`CsvSource`) so that an output can repeat each input line exactly.
+
+    ``role`` names one row in messages (``"account"`` or ``"data"``).
+
+    Raises
+    ------
+    InputError
+        The file is empty, a workbook, not text, not CSV, or has no rows.
+    """
+    raw = file.read_bytes()
+    if not raw or raw.isspace():  # (no stripped copy of a large file)
+        raise InputError([Problem(file.name, f"{file.name} is empty; put the headers in the first line and "
+                                  f"one {role} per line below", is_sheet=False)])
+    if raw[:4] == b"PK\x03\x04":
+        raise InputError([Problem(file.name, f"{file.name} is a workbook, not a CSV file; rename it to .xlsx "
+                                  "or save it from Excel as CSV", is_sheet=False)])
+    encoding = "utf-8-sig"
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:
+        encoding = "utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "cp1252"  # Excel's "CSV" on Windows
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            raise InputError([Problem(file.name, f"{file.name} is not a text file; save it from Excel as "
+                                      "'CSV UTF-8'", is_sheet=False)]) from None
+    del raw
+    sep = _delimiter(text[:65536])
+    decimal = _decimal_mark(text[:65536], sep)
+    header = unique_headers([header_text(h) for h in next(csv.reader(_io.StringIO(text[:65536]), delimiter=sep), [])])
+    width = len(header)
+    as_text = [j for j, title in enumerate(header) if normalise_header(title) in _TEXT_HEADERS]
+
+    def parse(**options) -> pd.DataFrame:
+        with warnings.catch_warnings():
+            # Columns mixing numbers and text come back as objects; validation reports the cells.
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+            return pd.read_csv(
+                file, sep=sep, header=0, names=list(range(width)), keep_default_na=False, na_values=[""],
+                skip_blank_lines=False, index_col=False, encoding=encoding, decimal=decimal, **options,
+            )
+
+    try:
+        frame = parse(dtype={j: object for j in as_text})
+        numeric_whole = [j for j in range(width) if j not in as_text and _whole_numbers(frame[j])]
+        if numeric_whole:
+            # Codes such as "007" would lose their zeros as numbers: keep such columns as text.
+            texts = parse(usecols=numeric_whole, dtype=object)
+            for j in numeric_whole:
+                if texts[j].str.match(r"\s*[+-]?0\d").fillna(False).to_numpy(dtype=bool).any():
+                    frame[j] = texts[j]
+    except pd.errors.EmptyDataError:
+        frame = pd.DataFrame(columns=list(range(width)))
+    except pd.errors.ParserError as error:
+        raise InputError([Problem(file.name, f"cannot read {file.name} as CSV ({_short(error)}); check that "
+                                  "every line has as many fields as the header", is_sheet=False)]) from None
+    columns = {}
+    blank_rows = np.ones(len(frame), dtype=bool)
+    for j, title in enumerate(header):
+        series = frame[j]
+        if series.dtype.kind in "biuf":
+            values = series.to_numpy()
+            blank_rows &= np.isnan(values) if values.dtype.kind == "f" else False
+        else:
+            blank = series.isna().to_numpy()
+            values = series.to_numpy(dtype=object, copy=True)
+            values[blank] = None
+            blank_rows &= blank
+        columns[title] = values
+    keep = len(frame) - int(np.argmin(blank_rows[::-1])) if len(frame) and not blank_rows.all() else 0
+    frame = pd.DataFrame({k: pd.Series(v[:keep], dtype=v.dtype, copy=False) for k, v in columns.items()},
+                         index=pd.RangeIndex(keep))
+    source = CsvSource(text.lstrip("\ufeff"), sep, keep, len(blank_rows), decimal)
+    return require_rows(RawTable(file.name, frame, False, str(file), source), role)
+
+
+_TEXT_HEADERS = frozenset(
+    [normalise_header(option)
+     for synonyms in (ACCOUNT_SYNONYMS, REP_SYNONYMS)
+     for name, options in synonyms.items()
+     if name not in ("lat", "lon", "capacity")
+     for option in (name, *options)]
+    + [normalise_header(name) for name in OUTPUT_COLUMNS if name != "moved"]
+)
+"""Normalised headers of columns that hold codes or labels, never numbers (also a
+previous result's proposed territory and move reason)."""
+
+
+def _whole_numbers(series: pd.Series) -> bool:
+    if series.dtype.kind in "iu":
+        return True
+    if series.dtype.kind != "f":
+        return False
+    values = series.to_numpy()
+    finite = values[np.isfinite(values)]
+    return bool(len(finite)) and bool(np.all(finite == np.round(finite)))
+
+
+def _first_record(text: str) -> str:
+    """The first CSV record of ``text`` (a quoted header may span lines)."""
+    line, quoted = [], False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        elif ch in "\r\n" and not quoted:
+            break
+        line.append(ch)
+    return "".join(line)
+
+
+def _delimiter(text: str) -> str:
+    header = _first_record(text)
+    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > 0 else ","
+
+
+_FRACTION = re.compile(r"(?:^|[;\t])\s*[+-]?\d+([.,])\d+\s*(?=[;\t\r\n]|$)", re.MULTILINE)
+"""A field that is a number with a fraction; its group is the decimal mark."""
+
+
+def _decimal_mark(text: str, sep: str) -> str:
+    """``","`` when a semicolon- or tab-separated sample writes its fractions with commas
+    (more fields like ``44,5`` than like ``44.5``), else ``"."``."""
+    if sep == ",":
+        return "."
+    marks = _FRACTION.findall(text)
+    return "," if 2 * marks.count(",") > len(marks) else "."
+
+
+def _short(error: Exception) -> str:
+    return str(error).strip().splitlines()[-1][:200] if str(error).strip() else type(error).__name__
+
+
+# --------------------------------------------------------------------------------------
+# writing
+# --------------------------------------------------------------------------------------
+
+
+def write_csv(file: Path, frame: pd.DataFrame, source: RawTable | None) -> None:
+    """Write ``frame`` as CSV (UTF-8, CRLF) in the dialect of ``source``'s file (comma and
+    decimal point without one); input lines are copied when ``source`` allows it."""
+    sep, decimal = (source.csv.delimiter, source.csv.decimal) if source is not None and source.csv else (",", ".")
+    lines = _source_lines(frame, source)
+    extra = [] if lines is None else [_csv_cells(frame.iloc[:, j], sep, decimal)
+                                      for j in range(source.frame.shape[1], frame.shape[1])]
+    if lines is None or any(cells is None for cells in extra):
+        frame.to_csv(file, index=False, encoding="utf-8", lineterminator="\r\n", sep=sep, decimal=decimal)
+        return
+    names = [_csv_text(title, sep) for title in frame.columns[source.frame.shape[1]:]]
+    # Each record is laid out as [line, sep, cell, sep, cell, ..., line end] in one list of
+    # references joined once per chunk: no string is built per record.
+    width = 2 + 2 * len(extra)
+    with open(file, "w", encoding="utf-8", newline="") as out:
+        out.write(sep.join([lines[0], *names]) + "\r\n")
+        step = 100_000
+        for start in range(1, len(lines), step):
+            stop = min(start + step, len(lines))
+            parts = [sep] * (width * (stop - start))
+            parts[0::width] = lines[start:stop]
+            for j, cells in enumerate(extra):
+                parts[2 + 2 * j::width] = cells[start - 1:stop - 1]
+            parts[width - 1::width] = ["\r\n"] * (stop - start)
+            out.write("".join(parts))
+
+
+def _csv_cells(series: pd.Series, sep: str = ",", decimal: str = ".") -> list[str] | None:
+    """A column's cells as CSV fields (quoted where needed), or None for kinds left to pandas."""
+    kind = series.dtype.kind
+    if kind == "b":
+        return np.where(series.to_numpy(), "True", "False").tolist()
+    if kind in "iu":
+        return [str(v) for v in series.to_numpy().tolist()]
+    if kind == "f":
+        cells = ["" if v != v else repr(v) for v in series.to_numpy().tolist()]
+        return cells if decimal == "." else [cell.replace(".", decimal) for cell in cells]
+    if kind not in "OU" and not isinstance(series.dtype, pd.StringDtype):
+        return None
+    values = series.to_numpy(dtype=object, copy=True)
+    blank = series.isna().to_numpy()
+    values[blank] = ""
+    try:
+        joined = "\x00".join(values)
+    except TypeError:  # not all text
+        return None
+    if not any(ch in joined for ch in (sep, '"', "\r", "\n")):
+        return values.tolist()
+    return [_csv_text(v, sep) for v in values.tolist()]
+
+
+def _csv_text(value: Any, sep: str = ",") -> str:
+    text = str(value)
+    if any(ch in text for ch in (sep, '"', "\r", "\n")):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _source_lines(frame: pd.DataFrame, source: RawTable | None) -> list[str] | None:
+    """The input's lines when ``frame`` starts with all of ``source``'s columns, else None."""
+    if source is None or source.csv is None:
+        return None
+    width = source.frame.shape[1]
+    if len(frame) != len(source.frame) or list(frame.columns[:width]) != list(source.frame.columns):
+        return None
+    return source.csv.lines()
+
+

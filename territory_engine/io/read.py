@@ -1,0 +1,104 @@
+"""Reading the input tables of a scenario from an .xlsx/.xlsm workbook or a .csv file.
+
+Reading gives :class:`~territory_engine.io.tables.RawTable` objects: the cells as the user
+typed them, under the original headers, so that validation (:mod:`territory_engine.validate`)
+can point at the exact cell of every problem. Workbooks are read by
+:mod:`territory_engine.io.xlsx`, CSV files by :mod:`territory_engine.io.csv_files`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import InputError, Problem
+from .csv_files import read_csv
+from .tables import RawTable, require_rows, sheet_table
+from .xlsx import accounts_sheet, open_workbook
+
+__all__ = ["READ_EXTENSIONS", "read_tables", "read_table"]
+
+READ_EXTENSIONS = (".xlsx", ".xlsm", ".csv")
+"""File types that can be read."""
+
+
+def read_tables(path: str | os.PathLike) -> dict[str, RawTable]:
+    """Read the input tables of a scenario from a workbook or a CSV file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        An .xlsx/.xlsm workbook or a .csv file.
+
+    Returns
+    -------
+    dict of str to RawTable
+        ``"accounts"`` always: the sheet named ``Accounts`` (any case), else the first
+        sheet, or the CSV file. For workbooks also ``"reps"`` and ``"settings"`` when sheets
+        named ``Reps`` / ``Settings`` exist and hold at least one row below their header
+        (an empty Reps or Settings sheet counts as absent).
+
+    Raises
+    ------
+    InputError
+        The file is missing, of an unsupported type, not a workbook, or its accounts table
+        is empty.
+    """
+    file = _existing_input(path)
+    if file.suffix.lower() == ".csv":
+        return {"accounts": read_csv(file, role="account")}
+    names, load = open_workbook(file)
+    tables = {"accounts": require_rows(sheet_table(file, accounts_sheet(names), load), "account")}
+    for key, wanted in (("reps", "reps"), ("settings", "settings")):
+        name = next((n for n in names if n.strip().lower() == wanted), None)
+        if name is not None:
+            table = sheet_table(file, name, load)
+            if len(table.frame):
+                tables[key] = table
+    return tables
+
+
+def read_table(path: str | os.PathLike, *, sheet: str | None = None) -> RawTable:
+    """Read one table: a CSV file, or one sheet of a workbook.
+
+    Parameters
+    ----------
+    path : str or path-like
+        An .xlsx/.xlsm workbook or a .csv file (for example a file of rep home bases).
+    sheet : str, optional
+        For a workbook, the sheet to read (any case). Default: ``Accounts``, else the first
+        sheet.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_tables`, or the sheet does not exist, or the table has no rows.
+    """
+    file = _existing_input(path)
+    if file.suffix.lower() == ".csv":
+        return read_csv(file, role="data")
+    names, load = open_workbook(file)
+    if sheet is None:
+        name = accounts_sheet(names)
+    else:
+        name = next((n for n in names if n.strip().lower() == sheet.strip().lower()), None)
+        if name is None:
+            raise InputError([Problem(file.name, f"there is no sheet named '{sheet}'; the sheets are "
+                                      f"{', '.join(names)}", is_sheet=False)])
+    return require_rows(sheet_table(file, name, load), "data")
+
+
+def _existing_input(path: str | os.PathLike) -> Path:
+    file = Path(path)
+    if file.suffix.lower() in (".xls", ".xlsb", ".ods", ".numbers"):
+        raise InputError([Problem(file.name, f"cannot read '{file.suffix}' files; open it in Excel and save it "
+                                  "as .xlsx (Excel Workbook) or .csv", is_sheet=False)])
+    if file.suffix.lower() not in READ_EXTENSIONS:
+        raise InputError([Problem(file.name, f"cannot read '{file.suffix or 'files without an extension'}' "
+                                  "files; give an .xlsx workbook or a .csv file", is_sheet=False)])
+    if not file.is_file():
+        what = "is a folder, not a file" if file.is_dir() else "does not exist"
+        raise InputError([Problem(file.name, f"{file} {what}; check the name and folder", is_sheet=False)])
+    return file
+
+

@@ -1,0 +1,168 @@
+"""The tables read from files and sheets: :class:`RawTable` and its CSV text, :class:`CsvSource`.
+
+A sheet's cells become a table through :func:`sheet_table`, shared by the workbook reader
+(:mod:`territory_engine.io.read`) and the add-in (:mod:`excel_addin.book`), so validation
+messages point at the same cells whichever way a sheet was read.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError, Problem, column_letter
+from .cells import header_text
+
+__all__ = ["CsvSource", "RawTable", "sheet_table", "unique_headers", "require_rows"]
+
+
+@dataclass(frozen=True)
+class CsvSource:
+    """The decoded text of a CSV file, kept so an output can repeat its lines exactly.
+
+    ``rows`` data records were kept (trailing blank records dropped) out of ``records``
+    the file holds. ``delimiter`` and ``decimal`` are the file's dialect (Excel in most of
+    Europe saves "44,5" between semicolons); an output is written in the same one.
+    """
+
+    text: str
+    delimiter: str
+    rows: int
+    records: int
+    decimal: str = "."
+
+    def lines(self) -> list[str] | None:
+        """The header line and one line per kept record, without line ends, or None when
+        lines and records do not match one to one (a quoted field holds a line break of the
+        kind that ends lines)."""
+        end = "\r\n" if "\r\n" in self.text else "\n"
+        lines = self.text.split(end)
+        if lines and lines[-1] == "":
+            lines.pop()
+        if len(lines) != self.records + 1:
+            return None
+        del lines[self.rows + 1:]
+        return lines
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """One input table exactly as read.
+
+    Parameters
+    ----------
+    name : str
+        Sheet name (``"Accounts"``) or file name (``"accounts.csv"``), used in messages.
+    frame : pandas.DataFrame
+        The original header texts as columns (made unique: ``"Potential (2)"``, and
+        ``"Column F"`` for a blank header). Cells of object columns are Python objects:
+        str, int, float, bool, datetime, or None for an empty cell; a CSV's all-number
+        columns are float64 or int64 (NaN for an empty cell). Frame row ``i`` is the row
+        the user sees as ``i + 2`` (the header is row 1).
+    is_sheet : bool
+        True for a workbook sheet, False for a CSV file.
+    path : str
+        The file the table was read from.
+    csv : CsvSource, optional
+        For a CSV file, its decoded text.
+    """
+
+    name: str
+    frame: pd.DataFrame
+    is_sheet: bool
+    path: str
+    csv: CsvSource | None = None
+
+
+def sheet_table(file: str | os.PathLike, name: str, load: Callable[[str], list[list[Any]]]) -> RawTable:
+    """A sheet's cells as a table, under its header row.
+
+    Parameters
+    ----------
+    file : str or path-like
+        The workbook the sheet belongs to (kept in the table, for messages).
+    name : str
+        The sheet's name.
+    load : callable
+        ``load(name)`` gives the sheet's cells from A1, row by row, as python-calamine reads
+        them (or Excel passes them to xlwings): float, int, str, bool, datetime, and ``""``
+        or None for an empty cell.
+
+    Returns
+    -------
+    RawTable
+        Trailing empty rows and columns dropped; headers made unique
+        (:func:`unique_headers`); empty cells None, whole floats int. An empty sheet gives a
+        table without columns.
+    """
+    rows = load(name)
+    while rows and all(_empty(v) for v in rows[-1]):
+        rows.pop()
+    if not rows:
+        return RawTable(name, pd.DataFrame(), True, str(file))
+    width = max(len(r) for r in rows)
+    if any(len(r) != width for r in rows):
+        rows = [list(r) + [""] * (width - len(r)) for r in rows]
+    columns = list(zip(*rows))
+    while columns and all(_empty(v) for v in columns[-1]):
+        columns.pop()
+    if not columns:
+        return RawTable(name, pd.DataFrame(), True, str(file))
+    header = unique_headers([header_text(c[0]) for c in columns])
+    data = {title: _column_from_cells(c[1:]) for title, c in zip(header, columns)}
+    frame = pd.DataFrame(data, index=pd.RangeIndex(len(rows) - 1), dtype=object)
+    return RawTable(name, frame, True, str(file))
+
+
+def _column_from_cells(values) -> np.ndarray:
+    """Cells from calamine as Python objects: '' -> None, whole floats -> int."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = [
+        (int(v) if v.is_integer() else v) if type(v) is float
+        else None if v == ""
+        else v
+        for v in values
+    ]
+    return out
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
+
+
+def unique_headers(header: list[str]) -> list[str]:
+    """Make headers unique: a blank one becomes ``Column F``, a repeat ``Potential (2)``."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for j, title in enumerate(header):
+        base = title or f"Column {column_letter(j)}"
+        candidate, n = base, 1
+        while candidate.lower() in seen:
+            n += 1
+            candidate = f"{base} ({n})"
+        seen.add(candidate.lower())
+        out.append(candidate)
+    return out
+
+
+def require_rows(table: RawTable, role: str) -> RawTable:
+    """``table`` itself when it has columns and rows, else an InputError naming it.
+
+    ``role`` names one row in the message: ``"account"`` (an accounts table) or
+    ``"data"`` (any other table).
+    """
+    if table.frame.shape[1] == 0:
+        raise InputError([Problem(table.name, f"{table.name} is empty; put the headers in row 1 and one "
+                                  f"{role} per row below", is_sheet=table.is_sheet)])
+    if len(table.frame) == 0:
+        rows = "account rows" if role == "account" else "rows below the header"
+        raise InputError([Problem(table.name, f"{table.name} has no {rows}; add one {role} per row below "
+                                  "the header in row 1", is_sheet=table.is_sheet)])
+    return table
+
+

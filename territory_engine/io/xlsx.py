@@ -1,0 +1,184 @@
+"""Excel workbooks: reading sheets with python-calamine, writing them with xlsxwriter.
+
+Both libraries are imported inside the functions that use them, so importing the engine
+never imports them. Cells are written as :mod:`territory_engine.io.cells` converts them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+import pandas as pd
+
+from ..errors import InputError, Problem
+from .cells import column_cells, header_cells
+
+__all__ = ["MAX_SHEET_ROWS", "accounts_sheet", "open_workbook", "write_xlsx", "excel_sheet_name"]
+
+MAX_SHEET_ROWS = 1_048_576
+"""Rows in an Excel sheet, the header included."""
+
+
+# --------------------------------------------------------------------------------------
+# reading
+# --------------------------------------------------------------------------------------
+
+
+def accounts_sheet(names: list[str]) -> str:
+    """The sheet holding the accounts: the one named ``Accounts`` (any case), else the first."""
+    return next((n for n in names if n.strip().lower() == "accounts"), names[0])
+
+
+def _not_workbook(file: Path) -> InputError:
+    return InputError([Problem(file.name, f"{file.name} is not an Excel workbook (.xlsx); save it as .xlsx "
+                               "or .csv", is_sheet=False)])
+
+
+def open_workbook(file: Path) -> tuple[list[str], Callable[[str], list[list[Any]]]]:
+    """The worksheet names of a workbook and a function reading one sheet's cells (python-calamine).
+
+    Raises
+    ------
+    InputError
+        The file is empty, not a workbook, protected by a password, cannot be opened, or
+        has no worksheets; a sheet cannot be read (raised by the function).
+    """
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        if file.stat().st_size == 0:
+            raise _not_workbook(file)
+        book = CalamineWorkbook.from_path(str(file))
+        names = [m.name for m in book.sheets_metadata if str(m.typ).endswith("WorkSheet")] or list(book.sheet_names)
+    except CalamineError as error:
+        if "password" in str(error).lower() or type(error).__name__ == "PasswordError":
+            raise InputError([Problem(file.name, f"{file.name} is protected by a password; save an "
+                                      "unprotected copy and use that", is_sheet=False)]) from None
+        raise _not_workbook(file) from None
+    except OSError as error:
+        raise InputError([Problem(file.name, f"cannot open {file.name}: {error.strerror or error}; close it in "
+                                  "other programs and check its permissions", is_sheet=False)]) from None
+    if not names:
+        raise InputError([Problem(file.name, f"{file.name} has no worksheets", is_sheet=False)])
+
+    def load(name: str) -> list[list[Any]]:
+        try:
+            return book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except CalamineError as error:
+            raise InputError([Problem(name, f"cannot read this sheet of {file.name} ({error}); save the "
+                                      "workbook again in Excel as .xlsx")]) from None
+
+    return names, load
+
+
+# --------------------------------------------------------------------------------------
+# writing
+# --------------------------------------------------------------------------------------
+
+
+def excel_sheet_name(name: object, taken: Iterable[str] = ()) -> str:
+    """A valid, unused Excel sheet name close to ``name``."""
+    text = "".join("_" if ch in "[]:*?/\\" else ch for ch in str(name)).strip().strip("'") or "Sheet"
+    text = text[:31]
+    lower = {t.lower() for t in taken}
+    candidate, n = text, 1
+    while candidate.lower() in lower or candidate.lower() == "history":
+        n += 1
+        suffix = f" ({n})"
+        candidate = text[: 31 - len(suffix)] + suffix
+    return candidate
+
+
+def write_xlsx(file: Path, sheets: Mapping[str, pd.DataFrame]) -> None:
+    """Write ``sheets`` to the workbook ``file`` (xlsxwriter), one sheet each, cells by :func:`column_cells`.
+
+    Sheet names are made valid (:func:`excel_sheet_name`); each header row is bold and
+    frozen, columns are sized to their first 200 values, text is always written as text.
+
+    Raises
+    ------
+    InputError
+        A table has more rows than a sheet holds.
+    """
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(file), {
+        "constant_memory": True,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+        "remove_timezone": True,
+    })
+    try:
+        bold = book.add_format({"bold": True})
+        date_format = book.add_format({"num_format": "yyyy-mm-dd"})
+        datetime_format = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        taken: list[str] = []
+        for name, frame in sheets.items():
+            if len(frame) + 1 > MAX_SHEET_ROWS:
+                raise InputError([Problem(file.name, f"'{name}' has {len(frame):,} rows, more than an Excel sheet "
+                                          "holds; write a .csv file instead", is_sheet=False)])
+            sheet_name = excel_sheet_name(name, taken)
+            taken.append(sheet_name)
+            sheet = book.add_worksheet(sheet_name)
+            _write_sheet(sheet, frame, bold, date_format, datetime_format)
+    except BaseException:
+        try:
+            book.close()
+        except Exception:
+            pass
+        raise
+    book.close()
+
+
+def _write_sheet(sheet, frame: pd.DataFrame, bold, date_format, datetime_format) -> None:
+    headers = header_cells(frame.columns)
+    columns = [column_cells(frame.iloc[:, j]) for j in range(frame.shape[1])]
+    for j, (title, values) in enumerate(zip(headers, columns)):
+        sample = [v for v in values[:200] if v is not None]
+        width = max([len(title) + 2] + [min(len(_display(v)), 60) + 1 for v in sample])
+        sheet.set_column(j, j, min(max(width, 8), 60))
+    sheet.freeze_panes(1, 0)
+    for j, title in enumerate(headers):
+        sheet.write_string(0, j, title, bold)
+    writers = [_writer(sheet, date_format, datetime_format) for _ in columns]
+    n = len(frame)
+    for i in range(n):
+        r = i + 1
+        for j, values in enumerate(columns):
+            v = values[i]
+            if v is not None:
+                writers[j](r, j, v)
+
+
+def _writer(sheet, date_format, datetime_format):
+    """A function writing one cell value (:func:`~territory_engine.io.cells.cell_value`) to ``sheet``."""
+    write_number, write_string, write_boolean = sheet.write_number, sheet.write_string, sheet.write_boolean
+    write_datetime = sheet.write_datetime
+
+    def write(row: int, col: int, value: Any) -> None:
+        kind = type(value)
+        if kind is float or kind is int:
+            write_number(row, col, value)
+        elif kind is str:
+            write_string(row, col, value)
+        elif kind is bool:
+            write_boolean(row, col, value)
+        elif isinstance(value, _dt.datetime):
+            write_datetime(row, col, value, datetime_format)
+        else:
+            write_datetime(row, col, value, date_format)
+
+    return write
+
+
+def _display(value: Any) -> str:
+    if isinstance(value, bool):
+        return "FALSE" if not value else "TRUE"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return "yyyy-mm-dd hh:mm:ss" if isinstance(value, _dt.datetime) else "yyyy-mm-dd"
+    return str(value)
