@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from territory_engine import workflow
-from territory_engine.errors import InfeasibleError, InputError, TerritoryError
+from territory_engine.errors import InfeasibleError, InputError, RebalanceInfeasibleError, TerritoryError
 
 from .book import Workbook, clear_errors, output_folder, read_inputs, read_table, write_errors, write_results
 
@@ -87,9 +87,8 @@ def rebalance(book: Workbook) -> None:
 
     try:
         result = workflow.rebalance(inputs, progress=progress)
-    except InfeasibleError as error:
-        if error.result is not None:
-            write_results(book, error.result.to_sheets())
+    except RebalanceInfeasibleError as error:
+        write_results(book, error.result.to_sheets())
         raise
     _status(book, "writing the proposed alignment")
     write_results(book, result.to_sheets())

@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from . import workflow
-from .errors import InfeasibleError, InputError, TerritoryError
+from .errors import InfeasibleError, InputError, RebalanceInfeasibleError, TerritoryError
 from .rebalance import METHODS
 
 EXIT_INPUT = 2
@@ -224,7 +224,7 @@ def rebalance(input: str, output: str, territories, balance, weights, each, tole
                 # A CSV output holds the proposal only: no balance table, so no interleaving.
                 result = workflow.rebalance(tables, flags, progress=progress,
                                             interleaving=Path(output).suffix.lower() != ".csv")
-            except InfeasibleError as error:
+            except RebalanceInfeasibleError as error:
                 step("writing", 1.0)
                 path = _write(output, error.result.to_sheets(), *inputs, source=tables.accounts)
                 _err(f"wrote the best alignment found to {path}")

@@ -1,0 +1,43 @@
+"""The workflow layer: one verb per user action, shared by the command line and the add-in.
+
+Each verb takes the input tables (anything with ``name``, ``frame`` and ``is_sheet``, as
+read by :mod:`territory_engine.io` from files or by the add-in from the open workbook) and
+setting overrides, and returns a frozen result whose ``to_sheets()`` gives the output
+sheets as ``{sheet name: DataFrame}``. Verbs never write anything themselves.
+
+=========  ==============================================================
+verb       what it does
+=========  ==============================================================
+check      validates accounts, reps and settings; summarises what it found
+score      adds a score and a tier to every account
+measure    the territory summary of the current alignment
+rebalance  the proposed alignment, moves with reasons, summary before/after
+=========  ==============================================================
+
+One module per verb (``checking.py``, ``scores.py``, ``summary.py``, ``rebalancing.py``);
+``plan.py`` validates the inputs for all of them, ``reasons.py`` words each move. The
+``map`` verb is :mod:`territory_engine.workflow_map`.
+"""
+
+from .checking import CheckResult, check
+from .plan import Inputs, Plan, balance_measures, prepare, rep_facts
+from .rebalancing import RebalanceResult, rebalance
+from .scores import ScoreResult, score
+from .summary import SummaryResult, measure, territory_summary
+
+__all__ = [
+    "Inputs",
+    "Plan",
+    "CheckResult",
+    "ScoreResult",
+    "SummaryResult",
+    "RebalanceResult",
+    "prepare",
+    "check",
+    "score",
+    "measure",
+    "rebalance",
+    "territory_summary",
+    "balance_measures",
+    "rep_facts",
+]

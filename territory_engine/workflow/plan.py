@@ -1,0 +1,158 @@
+"""Inputs and their validation: the tables of a scenario, checked into a :class:`Plan`.
+
+Every verb starts here: :func:`prepare` validates the accounts, reps and settings together
+(one InputError lists every problem), and the helpers below give the ids, balance measures
+and rep facts that several verbs share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError, Problem, SettingsError
+from ..ids import natural_key
+from ..settings import Settings, parse_settings
+from ..validate import AccountTable, settings_pairs, validate_accounts, validate_reps
+
+__all__ = ["Inputs", "Plan", "Progress", "balance_measures", "combined_share", "prepare", "rep_facts", "territory_ids"]
+
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The input tables of a scenario, as read from a workbook or files."""
+
+    accounts: Any
+    reps: Any = None
+    settings: Any = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Validated inputs: accounts, reps (or None) and the effective settings."""
+
+    accounts: AccountTable
+    reps: pd.DataFrame | None
+    settings: Settings
+    raw: pd.DataFrame
+
+
+def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None) -> Plan:
+    """Validate every input table and merge the settings (flags win over the sheet).
+
+    Collects the problems of all tables before raising one InputError.
+    """
+    problems: list[Problem] = []
+    accounts = reps = None
+    sheet_layer: tuple = ({}, "Settings", {})
+    if inputs.settings is not None:
+        try:
+            pairs = settings_pairs(inputs.settings)
+            sheet_layer = ({k: v for k, (v, _) in pairs.items()}, inputs.settings.name,
+                           {k: r for k, (_, r) in pairs.items()})
+        except InputError as error:
+            problems += error.problems
+    settings = Settings()
+    flags = dict(overrides or {})
+    # Measures given as flags replace the sheet's measures together with their weights.
+    for measures_key, weights_key in (("balance", "weights"), ("score_measures", "score_weights")):
+        if flags.get(measures_key) is not None and flags.get(weights_key) is None:
+            sheet_layer = ({k: v for k, v in sheet_layer[0].items() if _is_key(k, weights_key)
+                            is False}, sheet_layer[1], sheet_layer[2])
+    try:
+        settings = parse_settings(sheet_layer, (flags, "command line", None))
+    except SettingsError as error:
+        problems += error.problems
+    try:
+        accounts = validate_accounts(inputs.accounts)
+    except InputError as error:
+        problems += error.problems
+    if inputs.reps is not None:
+        try:
+            reps = validate_reps(inputs.reps)
+        except InputError as error:
+            problems += error.problems
+    if problems:
+        raise InputError(problems)
+    _check_measures(accounts, settings)
+    return Plan(accounts=accounts, reps=reps, settings=settings, raw=inputs.accounts.frame)
+
+
+def _is_key(raw: Any, key: str) -> bool:
+    from ..columns import normalise_header
+
+    return normalise_header(raw) == normalise_header(key)
+
+
+def _check_measures(accounts: AccountTable, settings: Settings) -> None:
+    problems = []
+    known = list(accounts.measures)
+    for key in ("balance", "score_measures"):
+        for name in getattr(settings, key):
+            if name not in known:
+                hint = f"the measures found are: {', '.join(known)}" if known else "no numeric measure column was found"
+                problems.append(Problem("settings", f"{key}: unknown measure '{name}'; {hint}", value=name, is_sheet=False))
+    if settings.weights and settings.balance and len(settings.weights) != len(settings.balance):
+        problems.append(Problem("settings", f"weights: {len(settings.weights)} weights for {len(settings.balance)} "
+                                "balance measures; give one weight per measure", is_sheet=False))
+    if settings.score_weights and len(settings.score_weights) != len(settings.score_measures or known):
+        problems.append(Problem("settings", f"score_weights: {len(settings.score_weights)} weights for "
+                                f"{len(settings.score_measures or known)} score measures; give one per measure",
+                                is_sheet=False))
+    if problems:
+        raise SettingsError(problems)
+
+
+def balance_measures(plan: Plan) -> tuple[list[str], np.ndarray]:
+    names = list(plan.settings.balance) or list(plan.accounts.measures[:1])
+    weights = np.asarray(plan.settings.weights, dtype=float) if plan.settings.weights else np.ones(len(names))
+    return names, weights
+
+
+def combined_share(frame, names, weights) -> np.ndarray:
+    """Each account's share of the weighted balance measure (equal shares without measures)."""
+    if not names:
+        return np.ones(len(frame)) / max(len(frame), 1)
+    values = frame[names].to_numpy(dtype=float)
+    totals = values.sum(axis=0)
+    shares = np.divide(values, totals, out=np.zeros_like(values), where=totals > 0)
+    return shares @ (weights / weights.sum())
+
+
+def territory_ids(plan: Plan) -> tuple[list[str], np.ndarray, list[Problem]]:
+    """Territory ids (current ones, then Reps ones), and each account's current index."""
+    frame = plan.accounts.frame
+    seen = list(dict.fromkeys(frame["territory"].dropna().tolist()))
+    problems = []
+    if plan.reps is not None:
+        rep_ids = plan.reps["territory"].tolist()
+        missing = [t for t in seen if t not in rep_ids]
+        if missing:
+            problems.append(Problem("Reps", "territories " + ", ".join(repr(m) for m in missing[:10])
+                                    + " appear in the accounts but have no row in Reps; add a row for each",
+                                    is_sheet=True))
+        ids = rep_ids
+    else:
+        ids = sorted(seen, key=natural_key)
+    index = {t: i for i, t in enumerate(ids)}
+    current = frame["territory"].map(index).fillna(-1).to_numpy(dtype=int)
+    return ids, current, problems
+
+
+def rep_facts(plan: Plan, ids: list[str]) -> dict[str, Any]:
+    if plan.reps is None:
+        return {}
+    reps = plan.reps.set_index("territory").reindex(ids)
+    bases = reps[["lat", "lon"]].to_numpy(dtype=float)
+    return {
+        "capacity": reps["capacity"].fillna(1.0).to_numpy(dtype=float),
+        # A Reps sheet without home-base columns gives capacities and names only.
+        "bases": bases if np.isfinite(bases).all() else None,
+        "reps": [None if pd.isna(r) else r for r in reps["rep"]],
+    }

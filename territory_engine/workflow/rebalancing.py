@@ -1,0 +1,282 @@
+"""The ``rebalance`` verb: the engine's proposal, with its moves, summaries and reasons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .. import rebalance as engine
+from ..columns import OUTPUT_COLUMNS
+from ..errors import BlockLockError, DesignInfeasibleError, InputError, Problem, RebalanceInfeasibleError, SettingsError
+from ..geo import to_xyz
+from ..measures import moved_share, neighbourhood, required_move_share, territory_centres
+from ..settings import Settings, settings_table
+from ..tuning import DEFAULT_TUNING, Tuning
+from .plan import Inputs, Progress, balance_measures, combined_share, prepare, rep_facts, territory_ids
+from .reasons import move_reasons
+from .summary import territory_summary
+
+__all__ = ["RebalanceResult", "rebalance"]
+
+
+@dataclass(frozen=True)
+class RebalanceResult:
+    """A proposed alignment with its moves, its summary before and after, and its settings."""
+
+    proposed: pd.DataFrame
+    moves: pd.DataFrame
+    summary: pd.DataFrame
+    balance: pd.DataFrame
+    settings: Settings
+    within_tolerance: bool
+    reasons: tuple[str, ...] = ()
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def outcome(self) -> list[str]:
+        """What happened, in a sentence (and a note where one helps), for the person who
+        asked: the command line prints these lines, the add-in shows them in its message box."""
+        after = self.balance.iloc[-1]
+        if len(self.balance) == 1:
+            return [f"{self.facts['territories']} new territories; largest deviation {after['largest deviation']:.1%}; "
+                    f"compactness {after['weighted compactness km']:.1f} km"]
+        before = self.balance.iloc[0]
+        lines = [f"{self.facts['territories']} territories; largest deviation {before['largest deviation']:.1%} -> "
+                 f"{after['largest deviation']:.1%}; moved {after['moved accounts']} accounts "
+                 f"({after['moved share of balance measure']:.1%} of the balance measure, at least "
+                 f"{after['least share that had to move']:.1%} had to); compactness "
+                 f"{before['weighted compactness km']:.1f} -> {after['weighted compactness km']:.1f} km"]
+        if self.facts.get("resited"):
+            pairs = self.facts["resited"]
+            shown = ", ".join(f"{u} into {o}" for u, o in pairs[:5])
+            shown += f" and {len(pairs) - 5} more" if len(pairs) > 5 else ""
+            were = "territory was" if len(pairs) == 1 else "territories were"
+            lines.append(f"note: {len(pairs)} under-served {were} "
+                         f"re-sited into overloaded ones, which moved fewer accounts than passing the excess from "
+                         f"border to border ({shown}); their reps now cover a new area. To keep every territory "
+                         f"where it is, use --no-resite (or resite = FALSE on the Settings sheet)")
+        if self.facts.get("fresh_not_tried"):
+            lines.append("note: this map was far out of balance; a fresh design (--fresh, or fresh = TRUE on the "
+                         "Settings sheet) keeps the current ids and may move fewer accounts")
+        return lines
+
+    def to_sheets(self) -> dict[str, pd.DataFrame]:
+        sheets = {
+            "Proposed alignment": self.proposed,
+            "Territory summary": self.summary,
+            "Balance": self.balance,
+            "Moves": self.moves,
+            "Settings used": pd.DataFrame(settings_table(self.settings)),
+        }
+        if self.reasons:
+            sheets["Balance problems"] = pd.DataFrame({"problem": list(self.reasons)})
+        return sheets
+
+
+def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
+              progress: Progress | None = None, interleaving: bool = True,
+              tuning: Tuning = DEFAULT_TUNING) -> RebalanceResult:
+    """Rebalance the territories; raise RebalanceInfeasibleError (with the best result) if impossible.
+
+    ``progress(phase, fraction)`` is called as the work goes on (checking, the engine's
+    phases, summarising). ``interleaving=False`` skips the one balance figure that needs
+    every account's neighbours (half a second at a million accounts), for outputs without the
+    balance table. ``tuning`` holds the engine's tuning numbers (a test's own, or the default).
+    """
+    report = progress or (lambda phase, done: None)
+    report("checking the accounts", 0.0)
+    plan = prepare(inputs, overrides)
+    s = plan.settings
+    frame = plan.accounts.frame
+    ids, current, problems = territory_ids(plan)
+    if problems:
+        raise InputError(problems)
+    k = s.territories or len(ids)
+    if k < 1:
+        raise SettingsError("no account has a territory, so the number of territories is unknown; "
+                            "give --territories (or a 'territories' setting)")
+    if k > len(frame):
+        raise SettingsError(f"territories: {k} territories need at least {k} accounts, but there are only "
+                            f"{len(frame)}; use fewer territories")
+    if plan.reps is not None and k != len(ids):
+        raise SettingsError(f"territories: {k} territories were asked for, but Reps lists {len(ids)}; "
+                            "give one Reps row per territory")
+    names, weights = balance_measures(plan)
+    if not names:
+        raise InputError([Problem(plan.accounts.source, "there is no numeric measure column to balance; add one "
+                                  "(for example Potential)", is_sheet=True)])
+    fresh = s.fresh or k != len(ids)
+    if k > len(ids):
+        ids = ids + _new_ids(ids, k - len(ids))
+    locked = frame["locked"].to_numpy(dtype=bool) & (current >= 0)
+    held = _locked_territories(current, locked, ids, k)
+    merging = k < len(ids)
+    if merging:
+        # Fewer territories than today: a fresh design in which the territories holding
+        # locked accounts are territories 0, 1, ... of the engine; the other accounts are free.
+        engine_current = np.where(np.isin(current, held), np.searchsorted(held, current), -1)
+    else:
+        engine_current = current
+    measures = frame[names].to_numpy(dtype=float)
+    combined = combined_share(frame, names, weights)
+    rep = rep_facts(plan, ids)
+    blocks = _blocks(frame, s.block)
+    try:
+        alignment = engine.design(
+            frame["lat"].to_numpy(), frame["lon"].to_numpy(), measures, k=k, tolerance=s.tolerance,
+            weights=weights, each_measure=s.balance_each_measure, current=engine_current, locked=locked,
+            bases=rep.get("bases"), capacity=rep.get("capacity"), fresh=fresh,
+            disruption_weight=s.disruption_weight, max_moved_share=s.max_moved_share, resite=s.resite, blocks=blocks,
+            method=s.method, seed=s.seed, measure_names=names, progress=progress, tuning=tuning,
+        )
+        facts: tuple = ()
+    except DesignInfeasibleError as error:
+        alignment = error.result
+        facts = error.facts
+    except BlockLockError as error:
+        # Name the building block as the user knows it (its ZIP or state|county).
+        name = f"{s.block} {np.unique(blocks)[error.block]}"
+        raise SettingsError([Problem(plan.accounts.source, error.sentence(name), is_sheet=False)]) from None
+    proposed_index = alignment.territory
+    if fresh and plan.reps is None and (current >= 0).any():
+        # Each new territory takes the id of the current one it overlaps most; a territory
+        # holding locked accounts keeps their id.
+        mapping = engine.keep_current_ids(current, proposed_index, measures @ (weights / weights.sum()), k,
+                                          len(ids), held)
+        if merging:
+            # The k surviving ids first, in the order of the new territories, then the retired ones.
+            order = np.concatenate([mapping, np.setdiff1d(np.arange(len(ids)), mapping)])
+            ids = [ids[i] for i in order]
+            current = np.where(current >= 0, np.argsort(order)[np.maximum(current, 0)], -1)
+            label_ids = ids[:k]
+        else:
+            proposed_index = mapping[proposed_index]
+            label_ids = [ids[i] for i in mapping]
+    else:
+        label_ids = ids[:k]
+    reasons = tuple(fact.sentence(lambda t: label_ids[t]) for fact in facts)
+    # The territories' centres before (rows follow ids) and after, for the summary and the reasons.
+    lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
+    xyz = to_xyz(lat, lon)
+    old_centres = territory_centres(lat, lon, combined, current, len(ids), xyz=xyz) if (current >= 0).any() else None
+    new_centres = territory_centres(lat, lon, combined, proposed_index, k, xyz=xyz)
+    report("summarising before and after", 1.0)
+    result = _result(plan, ids, current, proposed_index, names, weights, combined, rep, reasons, alignment, k,
+                     interleaving, old_centres, new_centres)
+    if reasons:
+        raise RebalanceInfeasibleError(list(reasons), result=result)
+    return result
+
+
+def _new_ids(ids: list[str], count: int) -> list[str]:
+    out, i = [], 1
+    while len(out) < count:
+        name = f"New {i}"
+        if name not in ids:
+            out.append(name)
+        i += 1
+    return out
+
+
+def _blocks(frame: pd.DataFrame, block: str):
+    if block == "none":
+        return None
+    if block == "zip":
+        keys = frame["zip"].astype(object).where(frame["zip"].notna(), None)
+    else:
+        state, county = frame["state"].copy(), frame["county"].copy()
+        blank = (state.isna() | county.isna()) & frame["zip"].notna()
+        if blank.any():
+            # Blank state or county: take them from the ZIP where it is known.
+            from ..geocode import locate_zips, zip_table
+
+            _, position = locate_zips(frame["zip"][blank])
+            known = position >= 0
+            table = zip_table()
+            rows = frame.index[blank][known]
+            state.loc[rows] = state.loc[rows].fillna(pd.Series(table["state"].to_numpy()[position[known]], index=rows))
+            county.loc[rows] = county.loc[rows].fillna(pd.Series(table["county"].to_numpy()[position[known]], index=rows))
+        keys = state.astype(str) + "|" + county.astype(str)
+        keys = keys.where(county.notna(), None)
+    # Accounts without a block stand alone.
+    alone = pd.Series("#row" + frame.index.astype(str), index=frame.index)
+    return keys.fillna(alone).astype(str).to_numpy()
+
+
+def _locked_territories(current, locked, ids, k) -> np.ndarray:
+    """The current territories holding locked accounts (sorted); at most ``k`` may."""
+    held = np.unique(current[locked & (current >= 0)])
+    if len(held) > k:
+        raise SettingsError(f"territories: {k} territories were asked for, fewer than the {len(held)} territories "
+                            f"with locked accounts ({', '.join(str(ids[t]) for t in held[:10])}); unlock the accounts "
+                            f"of the territories to merge, or ask for at least {len(held)} territories")
+    return held
+
+
+def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons, alignment, k, interleaving,
+            old_centres, new_centres) -> RebalanceResult:
+    """The result; the proposal uses the first ``k`` of ``ids`` (the rest are retired);
+    ``combined``: each account's share of the balance measure; ``old_centres``, ``new_centres``:
+    the current territories' centres (None without a current alignment) and the new ones'."""
+    s = plan.settings
+    frame = plan.accounts.frame
+    ids_arr = np.array(ids, dtype=object)
+    moved = (current >= 0) & (proposed != current)
+    summary_args = dict(measures=list(plan.accounts.measures), balance=names, weights=weights,
+                        tolerance=s.tolerance, interleaving=interleaving, **rep)
+    lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
+    around = neighbourhood(lat, lon) if interleaving else None
+    after, after_overall = territory_summary(frame, proposed, ids[:k], alignment="proposed", centres=new_centres,
+                                             around=around, **summary_args)
+    if old_centres is not None:
+        before, before_overall = territory_summary(frame, current, ids, alignment="current", centres=old_centres,
+                                                   around=around, **summary_args)
+    else:
+        # No current alignment: the summary and balance show the proposal only.
+        before, before_overall = after.iloc[:0], {}
+    after_overall["moved accounts"] = int(moved.sum())
+    after_overall["moved share of balance measure"] = moved_share(current, proposed, combined)
+    capacity = rep.get("capacity")
+    after_overall["least share that had to move"] = required_move_share(
+        current, combined, k, s.tolerance, None if capacity is None else capacity[:k], current_count=len(ids))
+    after_overall["re-sited territories"] = len(alignment.resited)
+    if before_overall:
+        before_overall["moved accounts"] = 0
+        before_overall["moved share of balance measure"] = 0.0
+        before_overall["least share that had to move"] = 0.0
+        before_overall["re-sited territories"] = 0
+    reason_text = move_reasons(frame, current, proposed, ids, before, after, rep.get("bases"), s.tolerance, alignment,
+                           old_centres, new_centres)
+    # A previous result used as input: its proposal columns are replaced, not duplicated.
+    out = plan.raw.drop(columns=[c for c in OUTPUT_COLUMNS if c in plan.raw.columns])
+    out["proposed_territory"] = ids_arr[proposed]
+    out["moved"] = moved
+    out["move_reason"] = reason_text
+    moves = pd.DataFrame({
+        "account_id": frame["account_id"][moved].to_numpy(),
+        "account_name": frame["account_name"][moved].to_numpy(),
+        "from": ids_arr[current[moved]] if moved.any() else [],
+        "to": ids_arr[proposed[moved]] if moved.any() else [],
+        **{name: frame[name][moved].to_numpy() for name in names},
+        "reason": reason_text[moved],
+    })
+    facts = {"territories": k, "moved": int(moved.sum()), "method": alignment.method, "seed": alignment.seed,
+             "fresh_not_tried": alignment.fresh_not_tried,
+             "resited": [(_with_rep(ids, rep.get("reps"), u), ids[o]) for u, o in alignment.resited]}
+    return RebalanceResult(
+        proposed=out,
+        moves=moves,
+        summary=pd.concat([before, after], ignore_index=True),
+        balance=pd.DataFrame([o for o in (before_overall, after_overall) if o]),
+        settings=s,
+        within_tolerance=not reasons,
+        reasons=reasons,
+        facts=facts,
+    )
+
+
+def _with_rep(ids, reps, t) -> str:
+    """Territory ``t``'s id, with its rep's name when the Reps table gives one."""
+    return f"{ids[t]} ({reps[t]})" if reps and t < len(reps) and reps[t] else str(ids[t])
