@@ -147,6 +147,78 @@ class Tuning:
     must move tries re-siting more eagerly, then a fresh design."""
 
     # --- Contiguous designs on a graph (territory_engine/contiguous/) -----------------------
+    contiguous_seeding_floor: float = 0.05
+    """Each block's k-means++ seeding weight is its own plus this share of the mean, so that
+    weightless blocks can still seed a territory (construction.py)."""
+    contiguous_kmeans_iterations: int = 10
+    """Weighted Lloyd steps after the k-means++ start, before seeds snap to blocks."""
+    voronoi_rounds: int = 4
+    """Rounds of priced graph-Voronoi assignment and seed moves to the 1-centres in a
+    construction: more gives more compact starts, fewer is faster."""
+    voronoi_iterations: int = 60
+    """Price (subgradient) iterations per Voronoi round at most."""
+    voronoi_step_decay: float = 0.95
+    """Factor of the price step per iteration (lower is steadier, higher moves further)."""
+    voronoi_band: float = 0.5
+    """The price loop stops once every mean measure share is within this fraction of the
+    tolerance."""
+    balance_time_share: float = 0.5
+    """Share of the time budget the first balance repair (and its fresh restarts) may use."""
+    balance_restarts: int = 8
+    """Fresh constructions repaired in turn at most while the first repair stays out of balance."""
+    balance_moves: int = 2000
+    balance_repair_moves: int = 400
+    """Moves of the balance search after the construction, and when repairing the best
+    alignment between search rounds: more repairs harder cases, fewer leaves time to the search."""
+    balance_stall: int = 100
+    """Balance-search moves without improvement before it stops."""
+    balance_soft_stall: int = 20
+    """Once in balance, moves without a better soft term before the balance search stops."""
+    contiguous_aim: float = 0.5
+    """The soft balance band, as a fraction of the tolerance: loads are pulled towards it so
+    that they keep room for later moves (nearer 0 pulls harder towards the targets)."""
+    contiguous_soft: float = 0.3
+    """Weight of the excess over the soft band, relative to the excess over the tolerance."""
+    recombination_trees: int = 12
+    """Random spanning trees cut per recombination of two territories (more finds better
+    splits, slower)."""
+    swap_limit: int = 80
+    """Lightest candidate transfers of each direction weighed for a swap between two territories."""
+    swap_tries: int = 5
+    """Best improving swaps tried (for connectivity) per stuck balance-search move."""
+    tabu_tenure_min: int = 7
+    tabu_tenure_max: int = 17
+    """A moved block may not return for ``rng.integers(tabu_tenure_min, tabu_tenure_max)``
+    moves (the upper bound excluded): longer tenures diversify, shorter intensify."""
+    tabu_alpha: float = 0.1
+    """Weight of the mean diameter beside the largest diameter in the search's score."""
+    penalty_start: float = 2.0
+    """Balance penalty weight at the start of a tabu round (per unit of violation, in units of
+    the largest diameter at the start of the round)."""
+    penalty_min: float = 0.05
+    penalty_max: float = 1e4
+    penalty_step: float = 1.05
+    """Bounds of the balance penalty weight and its factor per move (strategic oscillation:
+    it grows while out of balance, shrinks while in balance)."""
+    tabu_round_base: int = 60
+    """A tabu round stops after ``tabu_round_base + n // k`` moves without improvement: short
+    rounds leave time for more destroy-and-regrow restarts, longer ones search deeper."""
+    tabu_round_cap: int = 4
+    """A tabu round makes at most this multiple of its stall limit in moves."""
+    chain_depth: int = 4
+    chain_beam: int = 3
+    chain_tries: int = 30
+    """Ejection chains: most links, partial chains kept per start, chains tried per repair move."""
+    chain_rounds: int = 60
+    """Ejection-chain repair moves at most per repair."""
+    lns_neighbours: int = 3
+    """A destroy step dissolves the worst territory and one to this many of its neighbours."""
+    lns_regrow_rounds: int = 3
+    """Priced graph-Voronoi rounds when regrowing the dissolved territories."""
+    stagnant_rounds: int = 3
+    fresh_share: float = 0.7
+    """Rounds in a row without improvement (with the alignment in balance) before a fresh
+    construction, and the share of the time budget after which none starts."""
 
 
 DEFAULT_TUNING = Tuning()

@@ -234,13 +234,13 @@ def test_invariants_on_random_planar_graphs(n, k, measure_count, graph_seed, see
 def test_batched_join_estimates_match_one_at_a_time(graph_seed):
     # The tabu search ranks moves with estimates computed for many blocks at once; they must
     # be those of the one-block estimate (including inf for a block not next to the territory).
-    from territory_engine.contiguous import _Graph, _State
+    from territory_engine.contiguous import Graph, SearchState
 
     adjacency, coords = delaunay(120, graph_seed)
     measures = np.random.default_rng(graph_seed).random((120, 2)) + 0.5
     start = design_contiguous(adjacency, measures, k=5, coords=coords, seed=1, max_iterations=0).territory
     target = measures.sum(axis=0) / 5
-    state = _State(_Graph(adjacency), start, measures, np.tile(1.0 / target, (5, 1)), 0.05, 5)
+    state = SearchState(Graph(adjacency), start, measures, np.tile(1.0 / target, (5, 1)), 0.05, 5)
     blocks = np.arange(120)
     for j in range(5):
         outside = blocks[start != j]
@@ -256,12 +256,12 @@ def test_random_spanning_tree_is_scipys_minimum_tree_in_breadth_first_order(grap
     # tree must be the minimum spanning tree of the random weights, visited as scipy does.
     from scipy.sparse.csgraph import breadth_first_order
 
-    from territory_engine.contiguous import _random_tree
+    from territory_engine.contiguous import random_spanning_tree
 
     adjacency, _ = delaunay(80, graph_seed)
     rows = np.repeat(np.arange(80), np.diff(adjacency.indptr))
     weights = np.random.default_rng(graph_seed).random(len(adjacency.indices)) + 1e-3
-    order, parent = _random_tree(rows.tolist(), adjacency.indices.tolist(), weights, 80)
+    order, parent = random_spanning_tree(rows.tolist(), adjacency.indices.tolist(), weights, 80)
     random = sp.csr_array((weights, adjacency.indices, adjacency.indptr), shape=(80, 80))
     tree = minimum_spanning_tree(random)
     expected_order, expected_parent = breadth_first_order(tree + tree.T, 0, directed=False, return_predecessors=True)
@@ -269,7 +269,7 @@ def test_random_spanning_tree_is_scipys_minimum_tree_in_breadth_first_order(grap
     np.testing.assert_array_equal(parent, expected_parent)
     # Not connected: the order stops at the component of node 0.
     inside = (rows < 40) == (adjacency.indices < 40)
-    order, _ = _random_tree(rows[inside].tolist(), adjacency.indices[inside].tolist(), weights[inside], 80)
+    order, _ = random_spanning_tree(rows[inside].tolist(), adjacency.indices[inside].tolist(), weights[inside], 80)
     assert len(order) < 80
 
 
@@ -278,7 +278,7 @@ def test_branches_are_what_a_block_cuts_off(graph_seed):
     # A block leaves with the pieces of its territory that it cuts off from the root (the
     # tabu search's moves keep both territories connected); whether that set holds an end of
     # the territory's longest path decides when a removal's diameter needs computing.
-    from territory_engine.contiguous import _Graph, _State
+    from territory_engine.contiguous import Graph, SearchState
 
     adjacency, coords = delaunay(150, graph_seed)
     # A sparse graph (a spanning tree and a few more edges), where many blocks are cut vertices.
@@ -290,7 +290,7 @@ def test_branches_are_what_a_block_cuts_off(graph_seed):
     measures = np.random.default_rng(graph_seed).random((150, 2)) + 0.5
     start = design_contiguous(sparse, measures, k=4, coords=coords, seed=1, max_iterations=0).territory
     target = measures.sum(axis=0) / 4
-    state = _State(_Graph(sparse), start, measures, np.tile(1.0 / target, (4, 1)), 0.05, 4)
+    state = SearchState(Graph(sparse), start, measures, np.tile(1.0 / target, (4, 1)), 0.05, 4)
     movable = np.ones(150, bool)
     for j in range(4):
         moved, loads, ok = state.branches(j, movable)
