@@ -26,6 +26,7 @@ import heapq
 import numpy as np
 from scipy.sparse.csgraph import shortest_path
 
+from ..seeding import kmeanspp
 from ..tuning import Tuning
 from .graph import Graph, keep_largest_pieces
 
@@ -46,23 +47,13 @@ def load_shares(partial, unit_share, targets, k) -> np.ndarray:
 def kmeans_seeds(coords, weight, k, rng, *, tuning: Tuning) -> np.ndarray:
     """Blocks nearest to the centres of a weighted k-means (k-means++ start) on coords.
 
-    The k-means++ start (Arthur & Vassilvitskii 2007) draws the first centre with
-    probability proportional to ``p = weight + floor * mean(weight) + 1e-12`` (one
-    ``rng.choice``), each further one proportional to ``p`` times the squared distance to
-    the nearest centre drawn (one ``rng.choice`` each, ``rng.integers(n)`` if every block
-    sits on a centre); then ``tuning.contiguous_kmeans_iterations`` weighted Lloyd steps,
-    and each centre snaps to its nearest block not taken yet.
+    The k-means++ start (:func:`territory_engine.seeding.kmeanspp`, weights
+    ``p = weight + floor * mean(weight)``); then ``tuning.contiguous_kmeans_iterations``
+    weighted Lloyd steps, and each centre snaps to its nearest block not taken yet.
     """
     n = len(coords)
     p = weight + weight.mean() * tuning.contiguous_seeding_floor + 1e-12
-    centres = [coords[rng.choice(n, p=p / p.sum())]]
-    d2 = ((coords - centres[0]) ** 2).sum(1)
-    for _ in range(1, k):
-        q = p * d2
-        i = rng.choice(n, p=q / q.sum()) if q.sum() > 0 else rng.integers(n)
-        centres.append(coords[i])
-        d2 = np.minimum(d2, ((coords - coords[i]) ** 2).sum(1))
-    centres = np.array(centres)
+    centres = kmeanspp(coords, weight, k, rng, floor=tuning.contiguous_seeding_floor)
     for _ in range(tuning.contiguous_kmeans_iterations):
         nearest = (((coords[:, None, :] - centres[None]) ** 2).sum(2)).argmin(1)
         wsum = np.bincount(nearest, p, minlength=k)

@@ -80,7 +80,6 @@ def snapshot_figure(result, *, areas: list | None = None):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.collections import LineCollection, PathCollection
     from matplotlib.figure import Figure
-    from matplotlib.patches import PathPatch
 
     from .interactive import alignment_areas, title
     from .regions import state_outlines

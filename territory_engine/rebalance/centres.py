@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import seeding
 from ..measures import weiszfeld
 from ..tuning import DEFAULT_TUNING, Tuning
 
@@ -19,24 +20,9 @@ __all__ = ["bisection", "centres_of", "kmeanspp"]
 
 
 def kmeanspp(xyz, weight, k, rng, tuning: Tuning = DEFAULT_TUNING) -> np.ndarray:
-    """Weighted k-means++ seeding on a sample of at most ``tuning.seeding_sample`` units."""
-    n = len(xyz)
-    p = weight + weight.mean() * tuning.seeding_floor + 1e-12
-    if n > tuning.seeding_sample:
-        sample = rng.choice(n, tuning.seeding_sample, replace=False, p=p / p.sum())
-        xyz, p = xyz[sample], np.ones(tuning.seeding_sample)
-        n = tuning.seeding_sample
-    first = rng.choice(n, p=p / p.sum())
-    centres = [xyz[first]]
-    d2 = ((xyz - xyz[first]) ** 2).sum(axis=1)
-    for _ in range(1, k):
-        q = p * d2
-        if q.sum() <= 0:
-            q = np.ones(n)
-        nxt = rng.choice(n, p=q / q.sum())
-        centres.append(xyz[nxt])
-        d2 = np.minimum(d2, ((xyz - xyz[nxt]) ** 2).sum(axis=1))
-    return np.array(centres)
+    """Weighted k-means++ seeds (k, 3) on a sample of at most ``tuning.seeding_sample`` units
+    (:func:`territory_engine.seeding.kmeanspp`)."""
+    return seeding.kmeanspp(xyz, weight, k, rng, floor=tuning.seeding_floor, sample=tuning.seeding_sample)
 
 
 def centres_of(xyz, weight, territory, k, previous, *, median: bool, tuning: Tuning = DEFAULT_TUNING) -> np.ndarray:
