@@ -1,6 +1,15 @@
 """Validation of the accounts table: IDs, locations, alignment, locks and measures.
 
 The result is an :class:`AccountTable` of clean engine columns, one row per input row.
+:func:`validate_accounts` runs in phases, each a function here, and each adding its problems
+to the table's collector in this order (so the same problems survive the cap):
+
+1. open the table (:func:`~territory_engine.validate.tables.open_table`: empty rows, headers);
+2. IDs and names (:func:`_ids_and_names`);
+3. coordinates, then ZIPs (:func:`_coordinate_columns`, :func:`_zip_column`);
+4. territory, rep and locks (:func:`_alignment`);
+5. measures (:func:`_measures`);
+6. raise the problems found, or assemble the frame (:func:`_assemble`).
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ from ..columns import ACCOUNT_SYNONYMS, snake_case
 from ..geocode import locate_zips, normalise_zips, zip_table
 from .coordinates import fill_coordinates
 from .problems import comma_hint
-from .tables import check_unique, open_table
+from .tables import OpenedTable, check_unique, open_table
 from .values import as_locks, as_numbers, as_text, show_value
 
 __all__ = ["AccountTable", "ACCOUNT_COLUMNS", "KNOWN_MEASURES", "validate_accounts"]
@@ -87,10 +96,39 @@ def validate_accounts(raw) -> AccountTable:
     :data:`territory_engine.columns.ACCOUNT_SYNONYMS`; any other column whose cells are
     mostly numbers, or whose header is in :data:`KNOWN_MEASURES`, is a measure.
     """
-    n, headers, cells, blanks, problems, used, found = open_table(raw, "account", ACCOUNT_SYNONYMS)
+    table = open_table(raw, "account", ACCOUNT_SYNONYMS)
+    headers = table.headers
     listed = ", ".join(repr(h) for h in headers[:20]) + (", ..." if len(headers) > 20 else "")
+    ids, names = _ids_and_names(table, listed)
+    lat = np.full(table.n, np.nan)
+    lon = np.full(table.n, np.nan)
+    need_zip = _coordinate_columns(table, listed, lat, lon)
+    states = _text_column(table, "state")
+    counties = _text_column(table, "county")
+    zips = _zip_column(table, need_zip, lat, lon)
+    territory, rep, locked = _alignment(table)
+    measures, measure_headers = _measures(table)
+    table.problems.raise_if_any()
+    columns = {
+        "account_id": ids, "account_name": names, "lat": lat, "lon": lon, "zip": zips, "state": states,
+        "county": counties, "territory": territory, "rep": rep, "locked": locked,
+    }
+    header_of = {name: headers[j] for name, j in table.found.items()} | measure_headers
+    return AccountTable(frame=_assemble(table.n, columns, measures), measures=tuple(measures), headers=header_of,
+                        source=raw.name)
 
-    # account ID and name
+
+def _text_column(table: OpenedTable, name: str) -> np.ndarray:
+    """The cells of engine column ``name`` as text (see :func:`as_text`), all None without the column."""
+    return as_text(table.cells[table.found[name]]) if name in table.found else np.full(table.n, None, dtype=object)
+
+
+def _ids_and_names(table: OpenedTable, listed: str) -> tuple[np.ndarray, np.ndarray]:
+    """The account IDs (blank and repeated ones reported) and names (the ID where there is none).
+
+    ``listed`` quotes the headers, for the message when there is no Account ID column.
+    """
+    n, cells, problems, used, found = table.n, table.cells, table.problems, table.used, table.found
     if "account_id" in found:
         j = found["account_id"]
         ids = as_text(cells[j], unique=True)
@@ -105,10 +143,16 @@ def validate_accounts(raw) -> AccountTable:
     names = as_text(cells[found["account_name"]], unique=True) if "account_name" in found else ids.copy()
     no_name = pd.isna(names)
     names[no_name] = ids[no_name]
+    return ids, names
 
-    # coordinates
-    lat = np.full(n, np.nan)
-    lon = np.full(n, np.nan)
+
+def _coordinate_columns(table: OpenedTable, listed: str, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Check which location columns there are and fill ``lat``/``lon`` from Latitude/Longitude.
+
+    Returns the rows left to place by ZIP (none when the location columns themselves are
+    wrong: a problem is reported instead). ``listed`` quotes the headers for the messages.
+    """
+    headers, problems, used, found = table.headers, table.problems, table.used, table.found
     has_lat, has_lon, has_zip = "lat" in found, "lon" in found, "zip" in found
     need_zip = used.copy()
     if not (has_lat or has_lon or has_zip):
@@ -123,56 +167,78 @@ def validate_accounts(raw) -> AccountTable:
         need_zip[:] = False
     else:
         if has_lat:
-            need_zip = fill_coordinates(cells, blanks, found, headers, used, problems, lat, lon)
+            need_zip = fill_coordinates(table, lat, lon)
         if not has_zip:
             j = found["lat"]
             problems.add_rows(need_zip, j, None, lambda i, v: (
                 f"{headers[found['lat']]} and {headers[found['lon']]} are blank; fill them in (there is no ZIP "
                 "column to place the account by)"))
-    zips = np.full(n, None, dtype=object)
-    states = as_text(cells[found["state"]]) if "state" in found else np.full(n, None, dtype=object)
-    counties = as_text(cells[found["county"]]) if "county" in found else np.full(n, None, dtype=object)
-    if has_zip:
-        j = found["zip"]
-        if need_zip.any():
-            zips, position = locate_zips(cells[j])
-        else:
-            zips, position = normalise_zips(cells[j]), np.zeros(n, dtype=np.int64)
-        zip_blank = pd.isna(zips)
-        unknown = need_zip & ~zip_blank & (position < 0)
-        if has_lat and has_lon:
-            message = (lambda i, v: f"ZIP {show_value(zips[i])} is not a known US ZIP code; correct it, or enter "
-                       f"{headers[found['lat']]} and {headers[found['lon']]}")
-        else:
-            message = lambda i, v: f"ZIP {show_value(zips[i])} is not a known US ZIP code; correct it"
-        problems.add_rows(unknown, j, cells[j], message)
-        if need_zip.any():
-            table = zip_table()
-            take = need_zip & (position >= 0)
-            lat[take] = table["lat"].to_numpy()[position[take]]
-            lon[take] = table["lon"].to_numpy()[position[take]]
-        if has_lat and has_lon:
-            text = f"no {headers[found['lat']]}/{headers[found['lon']]} and no ZIP; fill in the coordinates or a ZIP"
-        else:
-            text = "the ZIP is blank; fill it in so the account can be placed on the map"
-        problems.add_rows(need_zip & zip_blank, j, None, lambda i, v: text)
+    return need_zip
 
-    # alignment, reps, locks
-    territory = as_text(cells[found["territory"]]) if "territory" in found else np.full(n, None, dtype=object)
-    rep = as_text(cells[found["rep"]]) if "rep" in found else np.full(n, None, dtype=object)
-    locked = np.zeros(n, dtype=bool)
+
+def _zip_column(table: OpenedTable, need_zip: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """The ZIPs (5-digit text or None; all None without a ZIP column), and the ``need_zip`` rows
+    placed by them in ``lat``/``lon``; unknown and blank ZIPs on those rows are reported."""
+    n, headers, cells, problems, found = table.n, table.headers, table.cells, table.problems, table.found
+    zips = np.full(n, None, dtype=object)
+    if "zip" not in found:
+        return zips
+    has_lat, has_lon = "lat" in found, "lon" in found
+    j = found["zip"]
+    if need_zip.any():
+        zips, position = locate_zips(cells[j])
+    else:
+        zips, position = normalise_zips(cells[j]), np.zeros(n, dtype=np.int64)
+    zip_blank = pd.isna(zips)
+    unknown = need_zip & ~zip_blank & (position < 0)
+    if has_lat and has_lon:
+        message = (lambda i, v: f"ZIP {show_value(zips[i])} is not a known US ZIP code; correct it, or enter "
+                   f"{headers[found['lat']]} and {headers[found['lon']]}")
+    else:
+        message = lambda i, v: f"ZIP {show_value(zips[i])} is not a known US ZIP code; correct it"
+    problems.add_rows(unknown, j, cells[j], message)
+    if need_zip.any():
+        known = zip_table()
+        take = need_zip & (position >= 0)
+        lat[take] = known["lat"].to_numpy()[position[take]]
+        lon[take] = known["lon"].to_numpy()[position[take]]
+    if has_lat and has_lon:
+        text = f"no {headers[found['lat']]}/{headers[found['lon']]} and no ZIP; fill in the coordinates or a ZIP"
+    else:
+        text = "the ZIP is blank; fill it in so the account can be placed on the map"
+    problems.add_rows(need_zip & zip_blank, j, None, lambda i, v: text)
+    return zips
+
+
+def _alignment(table: OpenedTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The current territory and rep of every account (text or None) and its lock (bool);
+    unreadable lock cells are reported."""
+    cells, problems, used, found = table.cells, table.problems, table.used, table.found
+    territory = _text_column(table, "territory")
+    rep = _text_column(table, "rep")
+    locked = np.zeros(table.n, dtype=bool)
     if "locked" in found:
         j = found["locked"]
         locked, bad = as_locks(cells[j])
         problems.add_rows(bad & used, j, cells[j], lambda i, v: (
             f"{show_value(v)} is not a lock value; enter TRUE or FALSE (yes/no, 1/0 or x also work) or leave it "
             "blank"))
+    return territory, rep, locked
 
-    # measures
-    taken_positions = set(found.values())
+
+def _measures(table: OpenedTable) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """The measure columns: every column not recognised otherwise whose header is in
+    :data:`KNOWN_MEASURES` or whose cells are mostly numbers.
+
+    Returns ``(measures, headers)``: snake_case name -> float64 values (0.0 where blank),
+    and name -> the original header, both in input order. Text in a measure and negative
+    values are reported.
+    """
+    headers, cells, blanks, problems, used = table.headers, table.cells, table.blanks, table.problems, table.used
+    taken_positions = set(table.found.values())
     reserved = set(ACCOUNT_COLUMNS)
     measures: dict[str, np.ndarray] = {}
-    header_of: dict[str, str] = {name: headers[j] for name, j in found.items()}
+    header_of: dict[str, str] = {}
     for j, title in enumerate(headers):
         if j in taken_positions:
             continue
@@ -194,19 +260,18 @@ def validate_accounts(raw) -> AccountTable:
         values = np.where(blank | bad, 0.0, values)
         measures[name] = values
         header_of[name] = title
+    return measures, header_of
 
-    problems.raise_if_any()
-    columns = {
-        "account_id": ids, "account_name": names, "lat": lat, "lon": lon, "zip": zips, "state": states,
-        "county": counties, "territory": territory, "rep": rep, "locked": locked,
-    }
+
+def _assemble(n: int, columns: dict[str, np.ndarray], measures: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The accounts frame: the engine columns, then the measures, index 0..n-1."""
     # Column by column: one block each, nothing copied or converted to pandas' string type.
     out = pd.DataFrame(index=pd.RangeIndex(n))
     for k, v in columns.items():
         out[k] = pd.Series(v, dtype=_DTYPES[k], index=out.index, copy=False)
     for name, values in measures.items():
         out[name] = pd.Series(values, dtype=np.float64, index=out.index, copy=False)
-    return AccountTable(frame=out, measures=tuple(measures), headers=header_of, source=raw.name)
+    return out
 
 
 _DTYPES = {"account_id": object, "account_name": object, "lat": np.float64, "lon": np.float64, "zip": object,

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from .problems import Problems
+from .tables import OpenedTable
 from .values import as_numbers, show_value
 
 __all__ = ["fill_coordinates"]
 
 
-def fill_coordinates(cells, blanks, found, headers, used, problems: Problems, lat: np.ndarray,
-                     lon: np.ndarray) -> np.ndarray:
-    """Fill ``lat``/``lon`` from their columns; return the rows left to place by ZIP."""
+def fill_coordinates(table: OpenedTable, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Fill ``lat``/``lon`` from their columns; return the rows left to place by ZIP.
+
+    ``table`` has both a ``lat`` and a ``lon`` column; ``lat`` and ``lon`` (degrees, NaN
+    where unknown) are filled in place on the rows whose two cells are good.
+    """
+    cells, blanks, found, headers, used, problems = (table.cells, table.blanks, table.found, table.headers,
+                                                     table.used, table.problems)
     j_lat, j_lon = found["lat"], found["lon"]
     la, la_bad, la_blank = as_numbers(cells[j_lat], blank=blanks[j_lat], decimal=problems.decimal)
     lo, lo_bad, lo_blank = as_numbers(cells[j_lon], blank=blanks[j_lon], decimal=problems.decimal)

@@ -37,7 +37,8 @@ def validate_reps(raw) -> pd.DataFrame:
         coordinates out of range or half given, an unknown ZIP, a row with home-base columns
         but no home base, a capacity of 0 or less, an empty table.
     """
-    n, headers, cells, blanks, problems, used, found = open_table(raw, "rep", REP_SYNONYMS)
+    table = open_table(raw, "rep", REP_SYNONYMS)
+    n, headers, cells, blanks, problems, used, found = table
     if "territory" in found:
         j = found["territory"]
         territory = as_text(cells[j])
@@ -61,7 +62,7 @@ def validate_reps(raw) -> pd.DataFrame:
         problems.add(f"there is a {headers[found[have]]} column but no {missing} column; add a {missing} "
                      "column (decimal degrees)", column=found[have])
     elif has_lat:
-        need_zip = fill_coordinates(cells, blanks, found, headers, used, problems, lat, lon)
+        need_zip = fill_coordinates(table, lat, lon)
     elif has_zip:
         need_zip = used.copy()
     if has_zip:

@@ -9,7 +9,7 @@ the first steps every table shares; :func:`check_unique` reports blank and repea
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,37 @@ from ..errors import InputError, Problem
 from .problems import Problems
 from .values import blank_mask
 
-__all__ = ["header_list", "open_table", "check_unique"]
+__all__ = ["OpenedTable", "header_list", "open_table", "check_unique"]
+
+
+class OpenedTable(NamedTuple):
+    """A raw table opened for validation (see :func:`open_table`).
+
+    Parameters
+    ----------
+    n : int
+        The number of rows below the headers, empty ones included.
+    headers : list of str
+        The headers as written, in column order.
+    cells : list of numpy.ndarray
+        Each column's cells: float64 for a column of numbers (a CSV's), else Python objects.
+    blanks : list of numpy.ndarray
+        Each column's blank cells (bool).
+    problems : Problems
+        The collector of this table's problems; empty rows are already in it.
+    used : numpy.ndarray
+        The rows that are not empty (bool).
+    found : dict of str to int
+        Recognised engine column name -> column position.
+    """
+
+    n: int
+    headers: list[str]
+    cells: list[np.ndarray]
+    blanks: list[np.ndarray]
+    problems: Problems
+    used: np.ndarray
+    found: dict[str, int]
 
 
 def _first_rows(keys: np.ndarray, duplicated: np.ndarray) -> dict[Any, int]:
@@ -62,10 +92,11 @@ def check_unique(problems, keys, used, j, cells, blank_message: str, duplicate_m
         problems.add_rows(duplicated, j, cells, lambda i, v: duplicate_message(keys[i], first[keys[i]]))
 
 
-def open_table(raw, what: str, synonyms):
+def open_table(raw, what: str, synonyms) -> OpenedTable:
     """The first steps shared by every table: cells, blank rows reported, headers recognised.
 
-    Returns ``(n, headers, cells, blanks, problems, used, found)``; raises for an empty table.
+    Returns an :class:`OpenedTable` (a named tuple ``(n, headers, cells, blanks, problems,
+    used, found)``); raises for an empty table.
     """
     frame = raw.frame
     n = len(frame)
@@ -80,4 +111,4 @@ def open_table(raw, what: str, synonyms):
     csv = getattr(raw, "csv", None)
     problems = Problems(raw.name, raw.is_sheet, headers, decimal=csv.decimal if csv is not None else ".")
     problems.add_rows(empty_row, None, None, lambda i, v: "the row is empty; delete it or fill it in")
-    return n, headers, cells, blanks, problems, ~empty_row, recognise(headers, synonyms)
+    return OpenedTable(n, headers, cells, blanks, problems, ~empty_row, recognise(headers, synonyms))
