@@ -1,0 +1,287 @@
+"""Validation of the accounts table: IDs, locations, alignment, locks and measures.
+
+The result is an :class:`AccountTable` of clean engine columns, one row per input row.
+:func:`validate_accounts` runs in phases, each a function here, and each adding its problems
+to the table's collector in this order (so the same problems survive the cap):
+
+1. open the table (:func:`~territory_engine.validate.tables.open_table`: empty rows, headers);
+2. IDs and names (:func:`_ids_and_names`);
+3. coordinates, then ZIPs (:func:`_coordinate_columns`, :func:`_zip_column`);
+4. territory, rep and locks (:func:`_alignment`);
+5. measures (:func:`_measures`);
+6. raise the problems found, or assemble the frame (:func:`_assemble`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..columns import ACCOUNT_SYNONYMS, snake_case
+from ..geocode import locate_zips, normalise_zips, zip_table
+from .coordinates import fill_coordinates
+from .problems import comma_hint
+from .tables import OpenedTable, check_unique, open_table
+from .values import as_locks, as_numbers, as_text, show_value
+
+__all__ = ["AccountTable", "ACCOUNT_COLUMNS", "KNOWN_MEASURES", "validate_accounts"]
+
+ACCOUNT_COLUMNS = ("account_id", "account_name", "lat", "lon", "zip", "state", "county", "territory", "rep",
+                   "locked")
+"""The engine columns of every validated accounts table, before the measures."""
+
+KNOWN_MEASURES = frozenset({
+    "potential", "sales", "revenue", "workload", "opportunities", "visits", "calls", "accounts_value",
+    "quota", "target", "volume", "units", "spend", "orders", "margin", "profit", "employees", "value",
+    "hours", "pipeline", "bookings",
+})
+"""Headers (snake_case) taken as measures even when their cells are mostly blank or text."""
+
+
+@dataclass(frozen=True)
+class AccountTable:
+    """Validated accounts.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per input row, in input order, index 0..n-1. Columns: ``account_id`` (str),
+        ``account_name`` (str; the ID when there is no name column), ``lat``, ``lon``
+        (degrees, float64), ``zip`` (5-digit str or None), ``state``, ``county``,
+        ``territory``, ``rep`` (str or None), ``locked`` (bool), then one float64 column per
+        measure (a blank cell is 0.0). Columns absent from the input are present as None
+        (False for ``locked``). Blank ``state``/``county`` stay blank (county building blocks fill
+        them from the ZIP).
+    measures : tuple of str
+        The snake_case names of the measure columns, in input order.
+    headers : dict of str to str
+        Engine column (or measure) name -> the original header, for messages and output.
+    source : str
+        The sheet or file name the accounts came from.
+    """
+
+    frame: pd.DataFrame
+    measures: tuple[str, ...]
+    headers: dict[str, str]
+    source: str
+
+
+def validate_accounts(raw) -> AccountTable:
+    """Check the accounts table and convert it to engine columns.
+
+    Parameters
+    ----------
+    raw : RawTable or similar
+        ``raw.frame`` holds the cells under the original headers (row ``i`` is user row
+        ``i + 2``); ``raw.name`` and ``raw.is_sheet`` locate problems.
+
+    Returns
+    -------
+    AccountTable
+
+    Raises
+    ------
+    InputError
+        Listing every problem found (up to ``MAX_PROBLEMS``): missing ID or location
+        columns; blank or duplicate IDs; text in number columns; coordinates out of range
+        or half given; unknown or missing ZIPs; negative measures; unreadable locks;
+        empty rows or an empty table.
+
+    Notes
+    -----
+    Coordinates come from Latitude/Longitude where both are given, else from the ZIP
+    (offline, :mod:`territory_engine.geocode`). Recognised headers are listed in
+    :data:`territory_engine.columns.ACCOUNT_SYNONYMS`; any other column whose cells are
+    mostly numbers, or whose header is in :data:`KNOWN_MEASURES`, is a measure.
+    """
+    table = open_table(raw, "account", ACCOUNT_SYNONYMS)
+    headers = table.headers
+    listed = ", ".join(repr(h) for h in headers[:20]) + (", ..." if len(headers) > 20 else "")
+    ids, names = _ids_and_names(table, listed)
+    lat = np.full(table.n, np.nan)
+    lon = np.full(table.n, np.nan)
+    need_zip = _coordinate_columns(table, listed, lat, lon)
+    states = _text_column(table, "state")
+    counties = _text_column(table, "county")
+    zips = _zip_column(table, need_zip, lat, lon)
+    territory, rep, locked = _alignment(table)
+    measures, measure_headers = _measures(table)
+    table.problems.raise_if_any()
+    columns = {
+        "account_id": ids, "account_name": names, "lat": lat, "lon": lon, "zip": zips, "state": states,
+        "county": counties, "territory": territory, "rep": rep, "locked": locked,
+    }
+    header_of = {name: headers[j] for name, j in table.found.items()} | measure_headers
+    return AccountTable(frame=_assemble(table.n, columns, measures), measures=tuple(measures), headers=header_of,
+                        source=raw.name)
+
+
+def _text_column(table: OpenedTable, name: str) -> np.ndarray:
+    """The cells of engine column ``name`` as text (see :func:`as_text`), all None without the column."""
+    return as_text(table.cells[table.found[name]]) if name in table.found else np.full(table.n, None, dtype=object)
+
+
+def _ids_and_names(table: OpenedTable, listed: str) -> tuple[np.ndarray, np.ndarray]:
+    """The account IDs (blank and repeated ones reported) and names (the ID where there is none).
+
+    ``listed`` quotes the headers, for the message when there is no Account ID column.
+    """
+    n, cells, problems, used, found = table.n, table.cells, table.problems, table.used, table.found
+    if "account_id" in found:
+        j = found["account_id"]
+        ids = as_text(cells[j], unique=True)
+        check_unique(problems, ids, used, j, cells[j],
+                     "the account ID is blank; give every account a unique ID",
+                     lambda key, row: (f"duplicate account ID {show_value(key)}, first used on row {row}; give "
+                                       "every account a unique ID"))
+    else:
+        ids = np.full(n, None, dtype=object)
+        problems.add("there is no Account ID column; add a column headed 'Account ID' with a unique ID for "
+                     f"every account (the headers are: {listed})")
+    names = as_text(cells[found["account_name"]], unique=True) if "account_name" in found else ids.copy()
+    no_name = pd.isna(names)
+    names[no_name] = ids[no_name]
+    return ids, names
+
+
+def _coordinate_columns(table: OpenedTable, listed: str, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Check which location columns there are and fill ``lat``/``lon`` from Latitude/Longitude.
+
+    Returns the rows left to place by ZIP (none when the location columns themselves are
+    wrong: a problem is reported instead). ``listed`` quotes the headers for the messages.
+    """
+    headers, problems, used, found = table.headers, table.problems, table.used, table.found
+    has_lat, has_lon, has_zip = "lat" in found, "lon" in found, "zip" in found
+    need_zip = used.copy()
+    if not (has_lat or has_lon or has_zip):
+        problems.add("there are no Latitude/Longitude columns and no ZIP column, so the accounts cannot be "
+                     "placed on the map; add Latitude and Longitude columns (decimal degrees) or a ZIP column "
+                     f"(the headers are: {listed})")
+        need_zip[:] = False
+    elif has_lat != has_lon:
+        have, missing = ("lat", "Longitude") if has_lat else ("lon", "Latitude")
+        problems.add(f"there is a {headers[found[have]]} column but no {missing} column; add a {missing} "
+                     "column (decimal degrees) or delete both and give a ZIP column", column=found[have])
+        need_zip[:] = False
+    else:
+        if has_lat:
+            need_zip = fill_coordinates(table, lat, lon)
+        if not has_zip:
+            j = found["lat"]
+            problems.add_rows(need_zip, j, None, lambda i, v: (
+                f"{headers[found['lat']]} and {headers[found['lon']]} are blank; fill them in (there is no ZIP "
+                "column to place the account by)"))
+    return need_zip
+
+
+def _zip_column(table: OpenedTable, need_zip: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """The ZIPs (5-digit text or None; all None without a ZIP column), and the ``need_zip`` rows
+    placed by them in ``lat``/``lon``; unknown and blank ZIPs on those rows are reported."""
+    n, headers, cells, problems, found = table.n, table.headers, table.cells, table.problems, table.found
+    zips = np.full(n, None, dtype=object)
+    if "zip" not in found:
+        return zips
+    has_lat, has_lon = "lat" in found, "lon" in found
+    j = found["zip"]
+    if need_zip.any():
+        zips, position = locate_zips(cells[j])
+    else:
+        zips, position = normalise_zips(cells[j]), np.zeros(n, dtype=np.int64)
+    zip_blank = pd.isna(zips)
+    unknown = need_zip & ~zip_blank & (position < 0)
+    if has_lat and has_lon:
+        message = (lambda i, v: f"ZIP {show_value(zips[i])} is not a known US ZIP code; correct it, or enter "
+                   f"{headers[found['lat']]} and {headers[found['lon']]}")
+    else:
+        message = lambda i, v: f"ZIP {show_value(zips[i])} is not a known US ZIP code; correct it"
+    problems.add_rows(unknown, j, cells[j], message)
+    if need_zip.any():
+        known = zip_table()
+        take = need_zip & (position >= 0)
+        lat[take] = known["lat"].to_numpy()[position[take]]
+        lon[take] = known["lon"].to_numpy()[position[take]]
+    if has_lat and has_lon:
+        text = f"no {headers[found['lat']]}/{headers[found['lon']]} and no ZIP; fill in the coordinates or a ZIP"
+    else:
+        text = "the ZIP is blank; fill it in so the account can be placed on the map"
+    problems.add_rows(need_zip & zip_blank, j, None, lambda i, v: text)
+    return zips
+
+
+def _alignment(table: OpenedTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The current territory and rep of every account (text or None) and its lock (bool);
+    unreadable lock cells are reported."""
+    cells, problems, used, found = table.cells, table.problems, table.used, table.found
+    territory = _text_column(table, "territory")
+    rep = _text_column(table, "rep")
+    locked = np.zeros(table.n, dtype=bool)
+    if "locked" in found:
+        j = found["locked"]
+        locked, bad = as_locks(cells[j])
+        problems.add_rows(bad & used, j, cells[j], lambda i, v: (
+            f"{show_value(v)} is not a lock value; enter TRUE or FALSE (yes/no, 1/0 or x also work) or leave it "
+            "blank"))
+    return territory, rep, locked
+
+
+def _measures(table: OpenedTable) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """The measure columns: every column not recognised otherwise whose header is in
+    :data:`KNOWN_MEASURES` or whose cells are mostly numbers.
+
+    Returns ``(measures, headers)``: snake_case name -> float64 values (0.0 where blank),
+    and name -> the original header, both in input order. Text in a measure and negative
+    values are reported.
+    """
+    headers, cells, blanks, problems, used = table.headers, table.cells, table.blanks, table.problems, table.used
+    taken_positions = set(table.found.values())
+    reserved = set(ACCOUNT_COLUMNS)
+    measures: dict[str, np.ndarray] = {}
+    header_of: dict[str, str] = {}
+    for j, title in enumerate(headers):
+        if j in taken_positions:
+            continue
+        known = snake_case(title) in KNOWN_MEASURES
+        if blanks[j].all() and not known:
+            continue
+        parsed = as_numbers(cells[j], majority=not known, blank=blanks[j], decimal=problems.decimal)
+        if parsed is None:
+            continue
+        values, bad, blank = parsed
+        name = _unique_name(snake_case(title), reserved)
+        reserved.add(name)
+        problems.add_rows(bad & used, j, cells[j], lambda i, v: (
+            f"{show_value(v)} is not a number; enter a number{comma_hint(problems)} or leave it blank"))
+        with np.errstate(invalid="ignore"):
+            negative = (values < 0) & ~bad
+        problems.add_rows(negative & used, j, cells[j], lambda i, v, t=title: (
+            f"{t} must not be negative; enter 0 or a positive number"))
+        values = np.where(blank | bad, 0.0, values)
+        measures[name] = values
+        header_of[name] = title
+    return measures, header_of
+
+
+def _assemble(n: int, columns: dict[str, np.ndarray], measures: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The accounts frame: the engine columns, then the measures, index 0..n-1."""
+    # Column by column: one block each, nothing copied or converted to pandas' string type.
+    out = pd.DataFrame(index=pd.RangeIndex(n))
+    for k, v in columns.items():
+        out[k] = pd.Series(v, dtype=_DTYPES[k], index=out.index, copy=False)
+    for name, values in measures.items():
+        out[name] = pd.Series(values, dtype=np.float64, index=out.index, copy=False)
+    return out
+
+
+_DTYPES = {"account_id": object, "account_name": object, "lat": np.float64, "lon": np.float64, "zip": object,
+           "state": object, "county": object, "territory": object, "rep": object, "locked": bool}
+
+
+def _unique_name(name: str, taken: set[str]) -> str:
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}_{n}"
+    return candidate
+

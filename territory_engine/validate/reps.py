@@ -1,0 +1,107 @@
+"""Validation of the reps table: one row per territory with its rep, home base and capacity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..columns import REP_SYNONYMS
+from ..geocode import geocode_zips, normalise_zips
+from .coordinates import fill_coordinates
+from .problems import comma_hint
+from .tables import check_unique, open_table
+from .values import as_numbers, as_text, show_value
+
+__all__ = ["validate_reps"]
+
+
+def validate_reps(raw) -> pd.DataFrame:
+    """Check the reps table: one row per territory with its rep, home base and capacity.
+
+    Parameters
+    ----------
+    raw : RawTable or similar
+        Headers recognised as in :data:`territory_engine.columns.REP_SYNONYMS`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``territory`` (str), ``rep`` (str or None), ``lat``, ``lon`` (home base,
+        degrees; NaN when the table has no home-base columns at all) and ``capacity``
+        (float > 0, 1.0 when blank: a full-time rep), one row per territory, in input order.
+
+    Raises
+    ------
+    InputError
+        No Territory column, a blank or repeated territory, text in number columns,
+        coordinates out of range or half given, an unknown ZIP, a row with home-base columns
+        but no home base, a capacity of 0 or less, an empty table.
+    """
+    table = open_table(raw, "rep", REP_SYNONYMS)
+    n, headers, cells, blanks, problems, used, found = table
+    if "territory" in found:
+        j = found["territory"]
+        territory = as_text(cells[j])
+        check_unique(problems, territory, used, j, cells[j],
+                     "the territory is blank; give the territory this rep covers",
+                     lambda key, row: (f"territory {show_value(key)} is already on row {row}; give each territory "
+                                       "one row"))
+    else:
+        territory = np.full(n, None, dtype=object)
+        listed = ", ".join(repr(h) for h in headers[:20])
+        problems.add("there is no Territory column; add a column headed 'Territory' with one territory per "
+                     f"row (the headers are: {listed})")
+    rep = as_text(cells[found["rep"]]) if "rep" in found else np.full(n, None, dtype=object)
+
+    lat = np.full(n, np.nan)
+    lon = np.full(n, np.nan)
+    has_lat, has_lon, has_zip = "lat" in found, "lon" in found, "zip" in found
+    need_zip = np.zeros(n, dtype=bool)
+    if has_lat != has_lon:
+        have, missing = ("lat", "Longitude") if has_lat else ("lon", "Latitude")
+        problems.add(f"there is a {headers[found[have]]} column but no {missing} column; add a {missing} "
+                     "column (decimal degrees)", column=found[have])
+    elif has_lat:
+        need_zip = fill_coordinates(table, lat, lon)
+    elif has_zip:
+        need_zip = used.copy()
+    if has_zip:
+        j = found["zip"]
+        zips = normalise_zips(cells[j])
+        zip_blank = pd.isna(zips)
+        z_lat, z_lon = geocode_zips(np.where(need_zip & ~zip_blank, zips, None))
+        unknown = need_zip & ~zip_blank & np.isnan(z_lat)
+        problems.add_rows(unknown, j, cells[j], lambda i, v: (
+            f"ZIP {show_value(zips[i])} is not a known US ZIP code; correct it or enter the home base coordinates"))
+        take = need_zip & ~np.isnan(z_lat)
+        lat[take] = z_lat[take]
+        lon[take] = z_lon[take]
+        need_zip = need_zip & zip_blank
+    if (has_lat and has_lon) or has_zip:
+        column = found["zip"] if has_zip else found["lat"]
+        problems.add_rows(need_zip, column, None, lambda i, v: (
+            "the home base is blank; fill in its coordinates or its ZIP"))
+
+    capacity = np.ones(n)
+    if "capacity" in found:
+        j = found["capacity"]
+        values, bad, blank = as_numbers(cells[j], blank=blanks[j], decimal=problems.decimal)
+        problems.add_rows(bad & used, j, cells[j], lambda i, v: (
+            f"{show_value(v)} is not a number; enter the rep's capacity (1 for a full-time "
+            f"rep){comma_hint(problems)} or leave it blank"))
+        with np.errstate(invalid="ignore"):
+            not_positive = ~bad & ~blank & (values <= 0)
+        problems.add_rows(not_positive & used, j, cells[j], lambda i, v: (
+            f"{headers[j]} must be greater than 0; enter 1 for a full-time rep, 0.5 for half time"))
+        capacity = np.where(blank | bad | not_positive, 1.0, values)
+
+    problems.raise_if_any()
+    keep = used
+    out = pd.DataFrame({
+        "territory": pd.Series(territory[keep], dtype=object),
+        "rep": pd.Series(rep[keep], dtype=object),
+        "lat": lat[keep],
+        "lon": lon[keep],
+        "capacity": capacity[keep].astype(np.float64),
+    })
+    return out.reset_index(drop=True)
