@@ -384,8 +384,12 @@ def main(argv=None) -> int:
         merged = {**recorded, **found}
         RECORD.write_text(json.dumps(dict(sorted(merged.items())), indent=1) + "\n")
         print(f"recorded {len(found)} hashes in {RECORD.relative_to(ROOT)}")
-    print(f"{len(found)} hashes: {len(found) - changed} same or new, {changed} changed")
-    return 1 if changed and not args.record else 0
+    missing = [key for key in recorded if key not in found and args.only in key
+               and not (args.skip_full and " full/" in key)]
+    for key in missing:
+        print(f"MISSING  {recorded[key]}  {key}")
+    print(f"{len(found)} hashes: {len(found) - changed} same or new, {changed} changed, {len(missing)} missing")
+    return 1 if (changed or missing) and not args.record else 0
 
 
 if __name__ == "__main__":
