@@ -114,9 +114,11 @@ class Tuning:
     improve_band: float = 0.9
     """Improvement moves keep this fraction of the tolerance where the repair left it."""
     improve_passes: int = 3
+    """Passes of improvement moves over every unit (more passes, smoother but slower)."""
     settle_band: float = 0.97
     """Pocketed moves are settled (and the border polished) within this fraction of the tolerance."""
     settle_passes: int = 3
+    """Passes of settling pocketed moves (each pass may free room for the next)."""
 
     # --- Rebalancing: the border polish (territory_engine/rebalance/polish.py) --------------
     polish_max_units: int = 3_000
@@ -135,6 +137,7 @@ class Tuning:
     polish_widen: int = 1
     """Layers of neighbours of a moved or split unit that are placed again too."""
     polish_rounds: int = 3
+    """Rounds of the polish at most (each re-counts the neighbours at the new borders)."""
     polish_gap: float = 0.01
     polish_nodes: int = 50
     polish_seconds: float = 60.0
