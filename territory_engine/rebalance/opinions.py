@@ -93,7 +93,7 @@ def second_opinions(job: Job, first: Alignment, *, resite: bool) -> Alignment:
                              tuning=job.tuning)[1]
         if pairs == best.resited:
             continue  # the same start: the same alignment
-        eager = realign(job, resite=True, eagerness=opinion.eagerness, opinions=False)
+        eager = realign(job.quiet(), resite=True, eagerness=opinion.eagerness, opinions=False)
         if not eager.within_tolerance:
             continue
         iterations = best.iterations + eager.iterations

@@ -101,8 +101,12 @@ class Job:
 
     def fresh_job(self) -> Job:
         """The same problem designed afresh (locks still hold); shares the units."""
-        return dataclasses.replace(self, fresh=True, disruption_weight=1.0, max_moved_share=1.0, resite=True,
-                                   report=_silent)
+        return dataclasses.replace(self.quiet(), fresh=True, disruption_weight=1.0, max_moved_share=1.0,
+                                   resite=True)
+
+    def quiet(self) -> Job:
+        """The same job, reporting no progress (for the second opinions)."""
+        return dataclasses.replace(self, report=_silent)
 
 
 def _silent(phase: str, done: float) -> None:
