@@ -176,14 +176,16 @@ class Reason:
     ----------
     code : str
         ``"heavy_unit"`` (one account or block alone is over the band), ``"locked_load"`` (a
-        territory's locked accounts are over its band), ``"move_cap"`` (balance needs more
+        territory's locked accounts are over its band), ``"locked_short"`` (a territory stays
+        below its band even with every unlocked account), ``"move_cap"`` (balance needs more
         moves than ``max_moved_share`` allows) or ``"out_of_band"`` (a territory stays
         outside the tolerance after the search).
     measure : str
         The constrained measure ("potential", "balance measure").
     share : float
         The figure behind the reason: the heavy unit's or the locked accounts' load as a
-        multiple of the target; the share of accounts that must move; the deviation
+        multiple of the target; the most a territory can reach, as a multiple of its target
+        (``locked_short``); the share of accounts that must move; the deviation
         ``load / target - 1`` of the territory.
     limit : float
         The setting it breaks: the tolerance, or ``max_moved_share``.
@@ -212,6 +214,10 @@ class Reason:
         if self.code == "locked_load":
             return (f"the locked accounts of territory {territory_name(self.territory)} carry {self.share:.0%} "
                     f"of its target {self.measure}; unlock some of them or raise the tolerance")
+        if self.code == "locked_short":
+            return (f"territory {territory_name(self.territory)} can reach at most {self.share:.0%} of its target "
+                    f"{self.measure}, with its locked accounts and every unlocked account together, below its band "
+                    f"of -{self.limit:.0%}; unlock accounts of other territories or raise the tolerance")
         if self.code == "move_cap":
             return (f"balance needs {self.share:.1%} of the accounts to move but at most {self.limit:.1%} may; "
                     "raise max_moved_share or the tolerance")

@@ -470,3 +470,50 @@ def test_the_resite_note_names_the_rep_whose_territory_moves(tmp_path):
     assert result.exit_code == 0, result.output
     named = re.findall(r"(T\d+) \(Rep of (T\d+)\) into T\d+", result.stdout)
     assert named and all(territory == rep for territory, rep in named)
+
+
+def _small_csv(path: Path, rows) -> Path:
+    lines = ["Account ID,Latitude,Longitude,Territory,Potential,Locked"]
+    lines += [",".join(str(v) for v in row) for row in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _territory(*args):
+    """The command in a real subprocess: its exit code and what it printed."""
+    code = "from territory_engine.cli import entry; entry()"
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True)
+
+
+def test_one_account_gets_a_result_not_a_traceback(tmp_path):
+    source = _small_csv(tmp_path / "one.csv", [("A1", 40.7, -74.0, "T1", 100, "")])
+    done = _territory("rebalance", source, "--output", tmp_path / "out.csv")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert pd.read_csv(tmp_path / "out.csv")["proposed_territory"].tolist() == ["T1"]
+
+
+def test_a_balance_measure_that_totals_zero_is_an_input_error_at_its_column(tmp_path):
+    rng = np.random.default_rng(1)
+    rows = [(f"A{i}", 40 + rng.random(), -74 + rng.random(), f"T{i % 4 + 1}", 0, "") for i in range(40)]
+    source = _small_csv(tmp_path / "zero.csv", rows)
+    for command in (("rebalance", source, "--output", tmp_path / "out.csv"), ("measure", source)):
+        done = _territory(*command)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "zero.csv, column E (Potential): the balance measure totals zero" in done.stderr
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_territory_that_cannot_reach_its_band_with_every_unlocked_account_is_a_proven_exit_3(tmp_path):
+    # Every account locked: T1 holds 92% of its target and nothing can move into it, although
+    # no territory's locked load is over its band.
+    rng = np.random.default_rng(2)
+    rows = [(f"{t}-{i}", 40 + rng.random(), -74 + rng.random(), t, total / 20, "yes")
+            for t, total in (("T1", 92), ("T2", 102.67), ("T3", 102.67), ("T4", 102.66)) for i in range(20)]
+    source = _small_csv(tmp_path / "locked.csv", rows)
+    done = _territory("rebalance", source, "--output", tmp_path / "out.csv")
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert ("balance impossible: territory T1 can reach at most 92% of its target potential, with its locked "
+            "accounts and every unlocked account together") in done.stderr
+    assert "too lumpy" not in done.stderr
+    assert (tmp_path / "out.csv").exists()  # the best alignment found is still written

@@ -23,6 +23,8 @@ __all__ = ["border_flows", "deeper_units", "majority_other"]
 def majority_other(other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per row of ``other`` (territory indices of a unit's neighbours, -1 for its own): the
     territory most neighbours are in (the nearest first among ties) and their number."""
+    if other.shape[1] == 0:  # no neighbours at all (a map of one unit)
+        return np.full(len(other), -1), np.zeros(len(other), dtype=np.int64)
     valid = other >= 0
     first = other[np.arange(len(other)), valid.argmax(axis=1)]
     dest, top = first, valid.sum(axis=1)

@@ -1,5 +1,6 @@
 """Reasons balance is impossible that need no search: an account (or block) heavier than a
-territory's band, or a territory whose locked accounts alone are over its band."""
+territory's band, a territory whose locked accounts alone are over its band, or one that stays
+below its band even with every unlocked account."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ __all__ = ["obvious_reasons"]
 def obvious_reasons(units: Units, target, tolerance, names) -> list[Reason]:
     """What makes balance within ``tolerance`` impossible before any search: per constrained
     measure (``names``), a unit heavier than the largest band; per territory and measure, the
-    locked units' load over its band."""
+    locked units' load over its band, or the locked units' load plus every unlocked unit's
+    below it."""
     reasons = []
     hi = target * (1 + tolerance)
     largest = units.values.max(axis=0)
@@ -31,4 +33,9 @@ def obvious_reasons(units: Units, target, tolerance, names) -> list[Reason]:
         for t, c in zip(*np.nonzero(locked_load > hi + 1e-12)):
             reasons.append(Reason("locked_load", names[c], locked_load[t, c] / target[t, c], tolerance,
                                   "tolerance", territory=int(t)))
+        # Even with every unlocked unit, a territory may stay below its band (most accounts locked).
+        most = locked_load + units.values[~pinned].sum(axis=0)[None, :]
+        for t, c in zip(*np.nonzero(most < target * (1 - tolerance) - 1e-12)):
+            reasons.append(Reason("locked_short", names[c], most[t, c] / target[t, c], tolerance, "tolerance",
+                                  territory=int(t)))
     return reasons

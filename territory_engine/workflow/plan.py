@@ -18,7 +18,8 @@ from ..ids import natural_key
 from ..settings import Settings, parse_settings
 from ..validate import AccountTable, settings_pairs, validate_accounts, validate_reps
 
-__all__ = ["Inputs", "Plan", "Progress", "balance_measures", "combined_share", "prepare", "rep_facts", "territory_ids"]
+__all__ = ["Inputs", "Plan", "Progress", "balance_measures", "combined_share", "prepare", "rep_facts", "require_balance",
+           "territory_ids"]
 
 
 Progress = Callable[[str, float], None]
@@ -41,6 +42,7 @@ class Plan:
     reps: pd.DataFrame | None
     settings: Settings
     raw: pd.DataFrame
+    is_sheet: bool = True  # the accounts came from a workbook sheet (else from a file)
 
 
 def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None) -> Plan:
@@ -81,7 +83,8 @@ def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None) -> Plan:
     if problems:
         raise InputError(problems)
     _check_measures(accounts, settings)
-    return Plan(accounts=accounts, reps=reps, settings=settings, raw=inputs.accounts.frame)
+    return Plan(accounts=accounts, reps=reps, settings=settings, raw=inputs.accounts.frame,
+                is_sheet=bool(getattr(inputs.accounts, "is_sheet", True)))
 
 
 def _is_key(raw: Any, key: str) -> bool:
@@ -107,6 +110,25 @@ def _check_measures(accounts: AccountTable, settings: Settings) -> None:
                                 is_sheet=False))
     if problems:
         raise SettingsError(problems)
+
+
+def require_balance(plan: Plan, names: list[str], weights) -> None:
+    """Raise an InputError, located at the measure columns, when the weighted balance measure
+    totals zero: there is nothing to balance (every deviation would read 100%)."""
+    totals = plan.accounts.frame[names].to_numpy(dtype=float).sum(axis=0)
+    if not names or (np.asarray(weights, dtype=float) * (totals > 0) > 0).any():
+        return
+    columns = list(plan.raw.columns)
+    problems = []
+    for name in names:
+        header = plan.accounts.headers.get(name, name)
+        problems.append(Problem(
+            plan.accounts.source,
+            f"the balance measure totals zero over all {len(plan.accounts.frame):,} accounts, so there is nothing "
+            "to balance; fill in its values, or balance another measure (the 'balance' setting, or --balance)",
+            column=header, column_index=columns.index(header) if header in columns else None,
+            is_sheet=plan.is_sheet))
+    raise InputError(problems)
 
 
 def balance_measures(plan: Plan) -> tuple[list[str], np.ndarray]:

@@ -15,7 +15,8 @@ from ..geo import to_xyz
 from ..measures import moved_share, neighbourhood, required_move_share, territory_centres
 from ..settings import Settings, settings_table
 from ..tuning import DEFAULT_TUNING, Tuning
-from .plan import Inputs, Progress, balance_measures, combined_share, prepare, rep_facts, territory_ids
+from .plan import (Inputs, Progress, balance_measures, combined_share, prepare, rep_facts, require_balance,
+                   territory_ids)
 from .reasons import move_reasons
 from .summary import territory_summary
 
@@ -107,6 +108,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     if not names:
         raise InputError([Problem(plan.accounts.source, "there is no numeric measure column to balance; add one "
                                   "(for example Potential)", is_sheet=True)])
+    require_balance(plan, names, weights)
     fresh = s.fresh or k != len(ids)
     if k > len(ids):
         ids = ids + _new_ids(ids, k - len(ids))

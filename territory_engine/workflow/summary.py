@@ -12,7 +12,7 @@ from ..errors import InputError, Problem
 from ..geo import haversine_km
 from ..measures import compactness_km, interleaving_share, territory_centres, territory_loads
 from ..settings import Settings
-from .plan import Inputs, balance_measures, combined_share, prepare, rep_facts, territory_ids
+from .plan import Inputs, balance_measures, combined_share, prepare, rep_facts, require_balance, territory_ids
 
 __all__ = ["SummaryResult", "measure", "territory_summary"]
 
@@ -126,6 +126,7 @@ def measure(inputs: Inputs, overrides: Mapping[str, Any] | None = None) -> Summa
     if problems:
         raise InputError(problems)
     names, weights = balance_measures(plan)
+    require_balance(plan, names, weights)
     table, overall = territory_summary(
         plan.accounts.frame, current, ids, measures=list(plan.accounts.measures), balance=names, weights=weights,
         tolerance=plan.settings.tolerance, **rep_facts(plan, ids),
