@@ -517,3 +517,16 @@ def test_a_territory_that_cannot_reach_its_band_with_every_unlocked_account_is_a
             "accounts and every unlocked account together") in done.stderr
     assert "too lumpy" not in done.stderr
     assert (tmp_path / "out.csv").exists()  # the best alignment found is still written
+
+
+def test_building_blocks_that_make_one_block_get_a_proof_not_a_traceback(tmp_path):
+    # Two ZIPs of one county (Lincoln County, Maine) into three territories by county: a single
+    # unit, which has no neighbours; it carries the whole potential, three times a target.
+    lines = ["ID,ZIP,Territory,Potential"] + [f"C{i:03d},{('04575', '04576')[i % 2]},T{i % 3 + 1},{100 + i}"
+                                              for i in range(40)]
+    source = tmp_path / "county.csv"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    done = _territory("rebalance", source, "--block", "county", "--output", tmp_path / "out.csv")
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert "one account (or building block) alone carries 300% of a territory's target" in done.stderr
