@@ -63,10 +63,9 @@ def realign(job: Job, *, resite: bool, eagerness: float, opinions: bool) -> Alig
 def moved_too_much(job: Job, territory) -> bool:
     """Whether ``territory`` moved more of the balance measure than
     ``tuning.second_opinion_above`` times the least any balanced alignment must move."""
-    weight, current = job.values[:, 0], job.current
-    moved = float(weight[(current >= 0) & (territory != current)].sum())
-    least = required_move_share(current, weight, job.k, job.tolerance, job.capacity) * weight.sum()
-    return moved > job.tuning.second_opinion_above * least
+    weight = job.values[:, 0]
+    least = required_move_share(job.current, weight, job.k, job.tolerance, job.capacity) * weight.sum()
+    return float(_moved(job, territory)) > job.tuning.second_opinion_above * least
 
 
 def _moved(job: Job, territory) -> float:
@@ -79,7 +78,7 @@ def second_opinions(job: Job, first: Alignment, *, resite: bool) -> Alignment:
     much; the iterations of every opinion tried are counted."""
     if not (first.within_tolerance and moved_too_much(job, first.territory)):
         return first
-    if len(job.lat) > job.tuning.max_units:
+    if len(job.current) > job.tuning.max_units:
         return dataclasses.replace(first, fresh_not_tried=True)
     best = first
     for opinion in opinions(job, resite=resite):

@@ -56,9 +56,6 @@ Progress = Callable[[str, float], None]
 class Job:
     """A design problem after validation: everything a pass needs, shared by every pass."""
 
-    lat: np.ndarray
-    lon: np.ndarray
-    raw: np.ndarray  # (n, M) the measures as given
     values: np.ndarray  # (n, C) shares of the total of each constrained measure
     constrained: tuple[str, ...]  # names of the constrained columns
     k: int
@@ -68,7 +65,6 @@ class Job:
     current: np.ndarray  # (n,) current territory or -1
     locked: np.ndarray  # (n,) bool, only accounts with a current territory
     bases: np.ndarray | None
-    blocks: np.ndarray | None
     fresh: bool
     disruption_weight: float
     max_moved_share: float
@@ -153,10 +149,10 @@ def make_job(lat, lon, measures, *, k, tolerance, weights, each_measure, current
     target_share = capacity / capacity.sum()
     target = np.repeat(target_share[:, None], values.shape[1], axis=1)
     units = as_units(to_xyz(lat, lon), values, current, locked, blocks, k=k, target=target[:, 0], tuning=tuning)
-    return Job(lat=lat, lon=lon, raw=raw, values=values, constrained=tuple(constrained), k=k, tolerance=tolerance,
-               target=target, capacity=capacity, current=current, locked=locked, bases=bases, blocks=blocks,
-               fresh=fresh, disruption_weight=disruption_weight, max_moved_share=max_moved_share, resite=resite,
-               method=method, seed=seed, tuning=tuning, report=progress or _silent, units=units)
+    return Job(values=values, constrained=tuple(constrained), k=k, tolerance=tolerance, target=target,
+               capacity=capacity, current=current, locked=locked, bases=bases, fresh=fresh,
+               disruption_weight=disruption_weight, max_moved_share=max_moved_share, resite=resite, method=method,
+               seed=seed, tuning=tuning, report=progress or _silent, units=units)
 
 
 # --------------------------------------------------------------------------------------
@@ -308,8 +304,7 @@ def _improve_phase(p: Pass) -> None:
     improve(state)
     if not job.realign and len(p.units.values) <= t.polish_fresh_factor * t.polish_max_units:
         # Smooth the borders the repair and the lumpy units left, without losing travel.
-        polish_moves(state, p.units, nearest_units(p.units.xyz, t.neighbours),
-                     km_scale=t.polish_km_fresh * p.area_radius)
+        polish_moves(state, p.units, job.nearest, km_scale=t.polish_km_fresh * p.area_radius)
     state.set_band(job.target, job.tolerance)
 
 
