@@ -177,9 +177,13 @@ class Reason:
     code : str
         ``"heavy_unit"`` (one account or block alone is over the band), ``"locked_load"`` (a
         territory's locked accounts are over its band), ``"locked_short"`` (a territory stays
-        below its band even with every unlocked account), ``"move_cap"`` (balance needs more
-        moves than ``max_moved_share`` allows) or ``"out_of_band"`` (a territory stays
-        outside the tolerance after the search).
+        below its band even with every unlocked account), ``"locked_total"`` (the territories'
+        band floors and locked loads together need more than the total), ``"relaxation"`` (the
+        transportation LP over every territory is infeasible: the locks leave no way, even with
+        accounts split), ``"move_cap_proven"`` (that LP is infeasible with the move cap only),
+        ``"move_cap"`` (the alignment found moves more than ``max_moved_share`` allows) or
+        ``"out_of_band"`` (a territory stays outside the tolerance and no proof was found: a
+        defect, never a proof).
     measure : str
         The constrained measure ("potential", "balance measure").
     share : float
@@ -218,12 +222,27 @@ class Reason:
             return (f"territory {territory_name(self.territory)} can reach at most {self.share:.0%} of its target "
                     f"{self.measure}, with its locked accounts and every unlocked account together, below its band "
                     f"of -{self.limit:.0%}; unlock accounts of other territories or raise the tolerance")
+        if self.code == "move_cap_proven":
+            return (f"balance cannot be reached with at most {self.limit:.1%} of the accounts moved: even with "
+                    "accounts split between territories, every alignment within the tolerance moves more; "
+                    "raise max_moved_share or the tolerance")
+        if self.code == "locked_total":
+            return (f"the locked accounts hold so much {self.measure} that, with every territory at least at the "
+                    f"bottom of its band (-{self.limit:.0%}), the territories would need {self.share:.1%} of the total "
+                    f"(territory {territory_name(self.territory)} is the most locked); unlock accounts or raise the "
+                    "tolerance")
+        if self.code == "relaxation":
+            return (f"the locked accounts leave no way to balance {self.measure}, even with the other accounts split "
+                    f"between territories (territory {territory_name(self.territory)}'s locked accounts alone carry "
+                    f"{self.share:.0%} of its target; tolerance ±{self.limit:.0%}); unlock accounts or raise the "
+                    "tolerance")
         if self.code == "move_cap":
             return (f"balance needs {self.share:.1%} of the accounts to move but at most {self.limit:.1%} may; "
                     "raise max_moved_share or the tolerance")
         return (f"territory {territory_name(self.territory)} stays {self.share:+.1%} from its target {self.measure} "
-                f"(tolerance ±{self.limit:.0%}); the accounts are too lumpy or too constrained (locks, building "
-                "blocks, move cap) for this tolerance: raise it, unlock accounts or use smaller blocks")
+                f"(tolerance ±{self.limit:.0%}) and the engine found no alignment within it, but could not prove that "
+                "none exists (the accounts or building blocks may be too lumpy to round); raise the tolerance or use "
+                "smaller blocks, and please report this map")
 
     def __str__(self) -> str:
         return self.sentence()

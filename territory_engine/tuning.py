@@ -149,6 +149,29 @@ class Tuning:
     """A realignment that moved more than this multiple of the least any balanced alignment
     must move tries re-siting more eagerly, then a fresh design."""
 
+    # --- Rebalancing: the exact last stage (territory_engine/rebalance/transport.py) ---------
+    exact_candidates: int = 8
+    """Nearest territory centres each unit may join in the transportation LP (besides its
+    current and its proposed territory); doubled while the LP is infeasible."""
+    exact_max_units: int = 12_000
+    """Above this many free units the LP first runs on grid cells of them (then on the units of
+    the cells it splits): higher is finer but slower."""
+    exact_max_pairs: int = 2_000_000
+    """Largest number of (unit, territory) variables of one LP: the candidates stop doubling here."""
+    exact_aim: float = 0.8
+    """The LP keeps every load within this share of the tolerance, leaving the rounding room."""
+    exact_round_units: int = 600
+    """Most units in the rounding MILP (the split ones, then the cheapest to move): more finds a
+    rounding more often, fewer is faster."""
+    exact_round_gap: float = 0.05
+    """The rounding MILP stops within this relative gap of its optimum (any rounding in the band
+    will do; the cost only breaks ties)."""
+    exact_seconds: float = 60.0
+    """Time limit of one LP or MILP solve (HiGHS), in seconds."""
+    exact_stay_km: float = 1e-3
+    """Tie-break cost (km per unit of weight) of a unit's leaving the territory the fast phases
+    gave it, so that among equal LP optima the fewest units change."""
+
     # --- Contiguous designs on a graph (territory_engine/contiguous/) -----------------------
     contiguous_seeding_floor: float = 0.05
     """Each block's k-means++ seeding weight is its own plus this share of the mean, so that

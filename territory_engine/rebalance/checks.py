@@ -38,4 +38,14 @@ def obvious_reasons(units: Units, target, tolerance, names) -> list[Reason]:
         for t, c in zip(*np.nonzero(most < target * (1 - tolerance) - 1e-12)):
             reasons.append(Reason("locked_short", names[c], most[t, c] / target[t, c], tolerance, "tolerance",
                                   territory=int(t)))
+        # Each territory needs at least max(its band's floor, its locked load); together that may
+        # be more than there is (territories locked near the top of their bands starve the rest).
+        need = np.maximum(target * (1 - tolerance), locked_load).sum(axis=0)
+        total = units.values.sum(axis=0)
+        for c in np.flatnonzero(need > total + 1e-12):
+            if reasons:
+                break
+            heavy = int(np.argmax(locked_load[:, c] / target[:, c]))
+            reasons.append(Reason("locked_total", names[c], float(need[c] / total[c]), tolerance, "tolerance",
+                                  territory=heavy))
     return reasons

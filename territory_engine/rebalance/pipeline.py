@@ -42,6 +42,7 @@ from .move_kinds import move_kinds
 from .polish import polish_moves
 from .prices import Candidates, candidates, price_assign
 from .resite import resite
+from .transport import exact_assign
 from .units import Units, as_units, nearest_units, typical_radius
 
 __all__ = ["METHODS", "Job", "Pass", "Progress", "make_job", "pipeline", "run_pass"]
@@ -176,6 +177,7 @@ class Pass:
     cand: Candidates | None = None
     assign: np.ndarray | None = None
     state: MoveState | None = None
+    proof: Reason | None = None  # why the exact stage's relaxation is infeasible
 
     @property
     def squared(self) -> bool:
@@ -322,6 +324,47 @@ def _cap_phase(p: Pass) -> None:
     cap_moves(p.state, p.units, p.job.max_moved_share)
 
 
+def _exact_phase(p: Pass) -> None:
+    """When a band (or the move cap) still fails: the transportation LP to the pass's centres,
+    rounded (transport.py). Records whether the relaxation itself is infeasible."""
+    job, state, units = p.job, p.state, p.units
+    counts = np.bincount(units.of_account, minlength=len(units.xyz))
+    cap = job.max_moved_share * len(job.current) if job.realign and job.max_moved_share < 1.0 else None
+    within = (violation(state.load, job.target * (1 + job.tolerance), job.target * (1 - job.tolerance)) <= 1e-12).all()
+    if within and (cap is None or _moved_accounts(job, p) <= cap + 1e-9):
+        return
+    job.report("exact", 0.9)
+    exact = exact_assign(units, state.assign, p.centres, job.target, job.tolerance, stick_km=p.stickiness,
+                         counts=counts, max_moved=cap, tuning=job.tuning)
+    if exact.proven:
+        p.proof = _proof(p, cap, counts)
+    if exact.assign is not None:
+        state.assign = exact.assign
+        state.load = territory_loads(exact.assign, units.values, job.k)
+
+
+def _proof(p: Pass, cap, counts) -> Reason:
+    """The fact behind an infeasible relaxation: the move cap, when balance is reachable without
+    it; else the locks (naming the territory whose locked accounts hold most of its target)."""
+    job, units = p.job, p.units
+    if cap is not None:
+        free = exact_assign(units, p.state.assign, p.centres, job.target, job.tolerance, stick_km=p.stickiness,
+                            counts=counts, tuning=job.tuning)
+        if free.assign is not None:
+            return Reason("move_cap_proven", job.constrained[0], job.max_moved_share, job.max_moved_share,
+                          "max_moved_share")
+    pinned = units.locked & (units.current >= 0)
+    locked_load = territory_loads(units.current[pinned], units.values[pinned], job.k)
+    share = locked_load / job.target
+    t, c = np.unravel_index(np.argmax(share), share.shape)
+    return Reason("relaxation", job.constrained[c], float(share[t, c]), job.tolerance, "tolerance", territory=int(t))
+
+
+def _moved_accounts(job: Job, p: Pass) -> float:
+    territory = p.state.assign[p.units.of_account]
+    return float(((job.current >= 0) & (territory != job.current)).sum())
+
+
 def pipeline(job: Job, *, resite: bool) -> tuple[Phase, ...]:
     """The phases of ``job``'s mode, in order (see the module docstring)."""
     centres = _base_centres if job.bases is not None else (_current_centres if job.realign else _located_centres)
@@ -336,6 +379,8 @@ def pipeline(job: Job, *, resite: bool) -> tuple[Phase, ...]:
         phases = (centres, _prices_phase, _repair_phase, _improve_phase)
     if job.realign and job.max_moved_share < 1.0:
         phases += (_cap_phase,)
+    if job.method == "balanced":
+        phases += (_exact_phase,)
     return phases
 
 
@@ -365,6 +410,8 @@ def _evaluate(job: Job, p: Pass, reasons: list[Reason]) -> Alignment:
         if share > job.max_moved_share + 1e-12:
             within = False
             reasons.append(Reason("move_cap", job.constrained[0], share, job.max_moved_share, "max_moved_share"))
+    if not within and p.proof is not None and not reasons:
+        reasons.append(p.proof)
     if not within and not reasons:
         worst = np.unravel_index(np.argmax(np.abs(deviation)), deviation.shape)
         reasons.append(Reason("out_of_band", job.constrained[worst[1]], deviation[worst], tolerance, "tolerance",

@@ -18,7 +18,7 @@ from ..errors import BlockLockError
 from ..geo import QUERY_WORKERS
 from ..tuning import DEFAULT_TUNING, Tuning
 
-__all__ = ["Units", "as_units", "before_in_group", "codes", "nearest_units", "typical_radius"]
+__all__ = ["Units", "as_units", "before_in_group", "codes", "micro_cells", "nearest_units", "typical_radius"]
 
 
 @dataclass
@@ -32,7 +32,7 @@ class Units:
     of_account: np.ndarray  # (n,) unit index of every account
 
 
-def _micro_cells(xyz, current, locked, k, size, tuning: Tuning) -> np.ndarray:
+def micro_cells(xyz, current, locked, k, size, tuning: Tuning) -> np.ndarray:
     """Group accounts into about ``size`` small grid cells, never mixing current territories.
 
     A cell key is the 3-D grid cell of the account (side chosen so that the occupied cells
@@ -98,7 +98,7 @@ def as_units(xyz, values, current, locked, blocks, *, k, target, tuning: Tuning 
     """
     n = len(xyz)
     if blocks is None and n > tuning.max_units:
-        blocks = _micro_cells(xyz, current, locked, k, tuning.max_units * tuning.cell_fill, tuning)
+        blocks = micro_cells(xyz, current, locked, k, tuning.max_units * tuning.cell_fill, tuning)
         # No cell may weigh more than a small part of a territory's target.
         blocks = _split_heavy(blocks, values[:, 0], xyz, tuning.cell_max_share * target.min())
     if blocks is None:

@@ -1,0 +1,416 @@
+"""The exact last stage: a transportation LP to fixed centres, rounded by a small MILP.
+
+When the fast phases leave a territory outside its band, the assignment of the units to the
+territories' fixed centres is solved as a linear program: Hitchcock's (1941) transportation
+problem, with every territory's load of every constrained measure held inside its band (and,
+with a move cap, the moved accounts below it), solved by HiGHS (Huangfu & Hall 2018) through
+``scipy.optimize.linprog``. Placing a unit of weight ``w`` in territory ``t`` costs
+``w * (d(unit, centre t) + S [t != current territory])`` km, ``S`` being the stickiness of the
+realignment (0 in a fresh design): the cheapest balanced assignment moves little, across
+borders, and stays compact. Load bound for a starved region passes on from territory to
+territory, as the LP's flows do.
+
+A basic optimal solution splits at most as many units as it has tight band rows; those are
+rounded by a MILP on them alone (``scipy.optimize.milp``), in the full tolerance band, the LP
+having aimed at ``Tuning.exact_aim`` of it. Phases:
+
+1. candidates: each unit's ``Tuning.exact_candidates`` nearest centres, its current and its
+   proposed territory;
+2. aggregation: above ``Tuning.exact_max_units`` free units, the LP runs on grid cells of
+   units that share a current and a proposed territory; the units of the cells it splits are
+   solved again, finer (a multilevel refinement, as in Karypis & Kumar 1998);
+3. the LP, its candidates doubled while it is infeasible (up to every territory);
+4. rounding: the MILP on the split units, widened once by the units cheapest to move.
+
+:func:`exact_assign` says whether balance was found, or proven impossible: the LP over every
+territory, with the units themselves (not cells), is the relaxation of the problem; when it
+is infeasible no assignment can balance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.spatial import cKDTree
+
+from ..measures import territory_loads
+from ..tuning import DEFAULT_TUNING, Tuning
+from .local_search import MoveState, repair
+from .prices import Candidates
+from .units import Units, micro_cells
+
+__all__ = ["ExactResult", "exact_assign"]
+
+
+@dataclass(frozen=True)
+class ExactResult:
+    """The exact stage's answer.
+
+    Attributes
+    ----------
+    assign : ndarray of int or None
+        Each unit's territory, every band held; None when none was found.
+    proven : bool
+        The relaxation itself is infeasible: no assignment can balance (``assign`` is None).
+    """
+
+    assign: np.ndarray | None
+    proven: bool = False
+
+
+@dataclass
+class _Problem:
+    """The data every solve of one exact stage shares."""
+
+    xyz: np.ndarray  # (u, 3) km
+    values: np.ndarray  # (u, C) shares
+    current: np.ndarray  # (u,) original current territory or -1
+    start: np.ndarray  # (u,) the fast phases' territory
+    counts: np.ndarray  # (u,) accounts per unit
+    centres: np.ndarray  # (k, 3) km
+    lo: np.ndarray  # (k, C) band at the LP's aim
+    hi: np.ndarray
+    lo_full: np.ndarray  # (k, C) band at the tolerance
+    hi_full: np.ndarray
+    stick: float  # km
+    cap: float | None  # most accounts that may move, or None
+    tuning: Tuning
+
+    @property
+    def k(self) -> int:
+        return len(self.centres)
+
+    def weight(self, rows) -> np.ndarray:
+        w = self.values[rows, 0]
+        return w + 1e-9 * max(float(self.values[:, 0].mean()), 1e-12)
+
+
+def exact_assign(units: Units, start, centres_xyz, target, tolerance: float, *, stick_km: float,
+                 counts=None, max_moved: float | None = None, tuning: Tuning = DEFAULT_TUNING) -> ExactResult:
+    """Assign ``units`` to the territories of ``centres_xyz`` with every load in its band.
+
+    Parameters
+    ----------
+    units : Units
+        The design's units; ``units.current`` is the current alignment (-1: none), and locked
+        units stay in it.
+    start : array of int, shape (u,)
+        The fast phases' territory of each unit (tie-break: the fewest changes to it).
+    centres_xyz : array, shape (k, 3)
+        The territories' fixed centres, km.
+    target : array, shape (k, C)
+        Target shares; a load must lie in ``target * (1 ± tolerance)``.
+    stick_km : float
+        The extra cost (km) of a unit's leaving its current territory.
+    counts : array of int, shape (u,), optional
+        Accounts per unit (for the move cap).
+    max_moved : float, optional
+        Most accounts (a count) that may leave their current territory.
+
+    Returns
+    -------
+    ExactResult
+    """
+    target = np.asarray(target, dtype=float)
+    aim = tolerance * tuning.exact_aim
+    counts = np.ones(len(units.xyz)) if counts is None else np.asarray(counts, dtype=float)
+    prob = _Problem(xyz=units.xyz, values=units.values, current=units.current, start=np.asarray(start),
+                    counts=counts, centres=np.asarray(centres_xyz, dtype=float), lo=target * (1 - aim),
+                    hi=target * (1 + aim), lo_full=target * (1 - tolerance), hi_full=target * (1 + tolerance),
+                    stick=float(stick_km), cap=max_moved, tuning=tuning)
+    pinned = units.locked & (units.current >= 0)
+    assign = prob.start.copy()
+    assign[pinned] = units.current[pinned]
+    free = np.flatnonzero(~pinned)
+    fixed = territory_loads(assign[pinned], units.values[pinned], prob.k)
+    moved_fixed = 0.0
+    if len(free) == 0:
+        ok = _within(fixed, prob.lo_full, prob.hi_full)
+        return ExactResult(assign if ok else None, proven=not ok)
+    solved, proven = _solve(prob, free, fixed, moved_fixed, extra=None, depth=0)
+    if solved is None:
+        return ExactResult(None, proven=proven)
+    assign[free] = solved
+    return ExactResult(assign)
+
+
+def _within(load, lo, hi) -> bool:
+    return bool(((load >= lo - 1e-12) & (load <= hi + 1e-12)).all())
+
+
+def _solve(prob: _Problem, rows, fixed, moved_fixed, *, extra, depth):
+    """Territories for the free units ``rows`` given the ``fixed`` loads (k, C) of the others,
+    and whether infeasibility was proven. ``extra``: (rows index, territory) pairs each unit
+    must also be offered."""
+    t = prob.tuning
+    if len(rows) > t.exact_max_units and depth < 4:
+        return _solve_coarse(prob, rows, fixed, moved_fixed, extra=extra, depth=depth)
+    q = min(t.exact_candidates, prob.k)
+    while True:
+        pairs_u, pairs_t = _pairs(prob, prob.xyz[rows], prob.current[rows], prob.start[rows], q, extra)
+        x = _lp(prob, rows, pairs_u, pairs_t, prob.values[rows], fixed, moved_fixed, aim=True)
+        if x is None:
+            x = _lp(prob, rows, pairs_u, pairs_t, prob.values[rows], fixed, moved_fixed, aim=False)
+        if x is not None:
+            return _round(prob, rows, pairs_u, pairs_t, x, fixed, moved_fixed), False
+        if q >= prob.k:
+            # Every territory was offered to every unit: the relaxation itself is infeasible
+            # (at the top level, where ``rows`` are all the free units and ``fixed`` the locks).
+            return None, depth == 0 and extra is None
+        q = min(prob.k, 2 * q)
+        if len(rows) * q > t.exact_max_pairs:
+            return None, False
+
+
+def _solve_coarse(prob: _Problem, rows, fixed, moved_fixed, *, extra, depth):
+    """The LP on grid cells of ``rows`` (cells never mix a current or a proposed territory);
+    whole cells keep the LP's territory, the units of split cells are solved again."""
+    t = prob.tuning
+    key = prob.start[rows].astype(np.int64) * (prob.k + 1) + prob.current[rows] + 1
+    cell = micro_cells(prob.xyz[rows], key, np.zeros(len(rows), dtype=bool), prob.k,
+                       t.exact_max_units * 0.8, t)
+    g = int(cell.max()) + 1
+    w = prob.weight(rows)
+    wsum = np.bincount(cell, w, minlength=g)
+    xyz = np.stack([np.bincount(cell, w * prob.xyz[rows, a], minlength=g) for a in range(3)], axis=1) / wsum[:, None]
+    values = np.stack([np.bincount(cell, prob.values[rows, c], minlength=g) for c in range(prob.values.shape[1])],
+                      axis=1)
+    first = np.zeros(g, dtype=np.int64)
+    first[cell[::-1]] = np.arange(len(rows))[::-1]
+    current, start = prob.current[rows][first], prob.start[rows][first]
+    counts = np.bincount(cell, prob.counts[rows], minlength=g)
+    cell_extra = None
+    if extra is not None:
+        cell_extra = (cell[extra[0]], extra[1])
+    coarse = _Problem(xyz=xyz, values=values, current=current, start=start, counts=counts, centres=prob.centres,
+                      lo=prob.lo, hi=prob.hi, lo_full=prob.lo_full, hi_full=prob.hi_full, stick=prob.stick,
+                      cap=prob.cap, tuning=t)
+    q = min(t.exact_candidates, prob.k)
+    while True:
+        pairs_u, pairs_t = _pairs(coarse, xyz, current, start, q, cell_extra)
+        x = _lp(coarse, np.arange(g), pairs_u, pairs_t, values, fixed, moved_fixed, aim=True)
+        if x is not None or q >= prob.k or g * 2 * q > t.exact_max_pairs:
+            break
+        q = min(prob.k, 2 * q)
+    if x is None:
+        # Cells are coarser than units: no proof; solve the units themselves if they fit.
+        if len(rows) * min(t.exact_candidates, prob.k) <= t.exact_max_pairs:
+            return _solve(prob, rows, fixed, moved_fixed, extra=extra, depth=5)
+        return None, False
+    out = np.full(len(rows), -1)
+    share = np.zeros(g)
+    np.maximum.at(share, pairs_u, x)
+    whole = share >= 1 - 1e-7
+    best = np.full(g, -1)
+    top = x >= 1 - 1e-7
+    best[pairs_u[top]] = pairs_t[top]
+    out[whole[cell]] = best[cell[whole[cell]]]
+    split = ~whole[cell]
+    if not split.any():
+        return out, False
+    done = ~split
+    fixed = fixed + territory_loads(out[done], prob.values[rows[done]], prob.k)
+    moved_fixed = moved_fixed + _moved_count(prob, rows[done], out[done])
+    # The split cells' units may join any territory their cell was given.
+    frac = (x > 1e-9) & ~whole[pairs_u]
+    sub = np.flatnonzero(split)
+    by_cell_u, by_cell_t = pairs_u[frac], pairs_t[frac]
+    order = np.argsort(cell[sub], kind="stable")
+    cell_sorted = cell[sub][order]
+    lo_idx = np.searchsorted(cell_sorted, by_cell_u, side="left")
+    hi_idx = np.searchsorted(cell_sorted, by_cell_u, side="right")
+    lengths = hi_idx - lo_idx
+    member = order[np.repeat(lo_idx, lengths) + _ranges(lengths)]
+    extra_pairs = (member, np.repeat(by_cell_t, lengths))
+    solved, _ = _solve(prob, rows[sub], fixed, moved_fixed, extra=extra_pairs, depth=depth + 1)
+    if solved is None:
+        return None, False
+    out[sub] = solved
+    return out, False
+
+
+def _ranges(lengths) -> np.ndarray:
+    """0..len-1 for each length, concatenated."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.arange(total) - starts
+
+
+def _pairs(prob: _Problem, xyz, current, start, q, extra):
+    """The (unit, territory) variables: each unit's ``q`` nearest centres, its current and its
+    proposed territory, and the ``extra`` pairs; sorted and unique."""
+    n = len(xyz)
+    if q >= prob.k:
+        near = np.tile(np.arange(prob.k), (n, 1))
+    else:
+        near = cKDTree(prob.centres).query(xyz, k=q)[1].reshape(n, q)
+    cols = [near, start[:, None]]
+    if (current >= 0).any():
+        cols.append(np.where(current >= 0, current, start)[:, None])
+    allowed = np.hstack(cols)
+    u = np.repeat(np.arange(n), allowed.shape[1])
+    tt = allowed.ravel()
+    if extra is not None:
+        u = np.concatenate([u, extra[0]])
+        tt = np.concatenate([tt, extra[1]])
+    key = np.unique(u.astype(np.int64) * prob.k + tt)
+    return key // prob.k, key % prob.k
+
+
+def _costs(prob: _Problem, rows_w, xyz, current, start, pairs_u, pairs_t) -> np.ndarray:
+    d = np.linalg.norm(xyz[pairs_u] - prob.centres[pairs_t], axis=1)
+    leave = (current[pairs_u] >= 0) & (pairs_t != current[pairs_u])
+    stay = prob.tuning.exact_stay_km * (pairs_t != start[pairs_u])
+    return rows_w[pairs_u] * (d + prob.stick * leave + stay)
+
+
+def _moved_count(prob: _Problem, rows, territory) -> float:
+    cur = prob.current[rows]
+    return float(prob.counts[rows][(cur >= 0) & (territory != cur)].sum())
+
+
+def _constraints(prob: _Problem, n, pairs_u, pairs_t, values, fixed, moved_fixed, counts, current, *, full):
+    """Rows of the LP/MILP: one territory per unit; every band; the move cap."""
+    nv = len(pairs_u)
+    cols = np.arange(nv)
+    a_eq = sparse.csr_array((np.ones(nv), (pairs_u, cols)), shape=(n, nv))
+    blocks, lows, highs = [a_eq], [np.ones(n)], [np.ones(n)]
+    lo, hi = (prob.lo_full, prob.hi_full) if full else (prob.lo, prob.hi)
+    for c in range(values.shape[1]):
+        blocks.append(sparse.csr_array((values[pairs_u, c], (pairs_t, cols)), shape=(prob.k, nv)))
+        lows.append(lo[:, c] - fixed[:, c])
+        highs.append(hi[:, c] - fixed[:, c])
+    if prob.cap is not None:
+        leave = (current[pairs_u] >= 0) & (pairs_t != current[pairs_u])
+        blocks.append(sparse.csr_array((counts[pairs_u] * leave, (np.zeros(nv, dtype=np.int64), cols)),
+                                       shape=(1, nv)))
+        lows.append(np.array([-np.inf]))
+        highs.append(np.array([prob.cap - moved_fixed]))
+    return sparse.vstack(blocks).tocsr(), np.concatenate(lows), np.concatenate(highs)
+
+
+def _lp(prob: _Problem, rows, pairs_u, pairs_t, values, fixed, moved_fixed, *, aim: bool):
+    """The LP's solution (one value per pair), or None when infeasible (or out of time)."""
+    xyz, current, start = prob.xyz[rows], prob.current[rows], prob.start[rows]
+    cost = _costs(prob, prob.weight(rows), xyz, current, start, pairs_u, pairs_t)
+    a, low, high = _constraints(prob, len(rows), pairs_u, pairs_t, values, fixed, moved_fixed, prob.counts[rows],
+                                current, full=not aim)
+    eq = np.arange(len(rows))
+    band = np.arange(len(rows), a.shape[0])
+    a_ub = sparse.vstack([a[band], -a[band]]).tocsr()
+    b_ub = np.concatenate([high[band], -low[band]])
+    keep = np.isfinite(b_ub)
+    res = linprog(cost, A_ub=a_ub[keep], b_ub=b_ub[keep], A_eq=a[eq], b_eq=np.ones(len(rows)), bounds=(0, 1),
+                  method="highs", options={"time_limit": prob.tuning.exact_seconds, "presolve": True})
+    return res.x if res.status == 0 else None
+
+
+def _round(prob: _Problem, rows, pairs_u, pairs_t, x, fixed, moved_fixed):
+    """Each unit's territory: the LP's where it is whole; a split unit where most of it went,
+    then the repair's moves and swaps (local_search.py) back into the full band; failing that,
+    a MILP on the split units and the units cheapest to move. None when rounding fails."""
+    n = len(rows)
+    share = np.zeros(n)
+    np.maximum.at(share, pairs_u, x)
+    out = np.full(n, -1)
+    top = x >= 1 - 1e-7
+    out[pairs_u[top]] = pairs_t[top]
+    split = out < 0
+    if not split.any():
+        return out
+    most = np.lexsort((-x, pairs_u))
+    first = np.ones(len(most), dtype=bool)
+    first[1:] = pairs_u[most][1:] != pairs_u[most][:-1]
+    rounded = out.copy()
+    rounded[split] = pairs_t[most][first][split]
+    repaired = _repair(prob, rows, pairs_u, pairs_t, rounded, fixed, moved_fixed)
+    if repaired is not None:
+        return repaired
+    chosen = split | _cheapest_to_move(prob, rows, pairs_u, pairs_t, rounded)
+    return _milp(prob, rows, pairs_u, pairs_t, out, chosen, fixed, moved_fixed)
+
+
+def _repair(prob: _Problem, rows, pairs_u, pairs_t, assign, fixed, moved_fixed):
+    """``assign`` after the repair of local_search.py, or None if a band (or the cap) still fails.
+
+    The loads of the units outside ``rows`` enter as one locked phantom unit per territory."""
+    n, k = len(rows), prob.k
+    cost = _costs(prob, np.ones(n), prob.xyz[rows], prob.current[rows], prob.start[rows], pairs_u, pairs_t)
+    per = np.bincount(pairs_u, minlength=n)
+    q = int(per.max())
+    slot = _ranges(per)
+    index = np.repeat(assign[:, None], q, axis=1)
+    km = np.full((n, q), np.inf)
+    index[pairs_u, slot] = pairs_t
+    km[pairs_u, slot] = cost
+    index = np.vstack([index, np.repeat(np.arange(k)[:, None], q, axis=1)])
+    km = np.vstack([km, np.where(np.arange(q)[None, :] == 0, 0.0, np.inf).repeat(k, axis=0)])
+    values = np.vstack([prob.values[rows], fixed])
+    current = np.concatenate([np.full(n, -1), np.arange(k)])
+    locked = np.concatenate([np.zeros(n, dtype=bool), np.ones(k, dtype=bool)])
+    units = Units(np.zeros((n + k, 3)), values, current, locked, np.arange(n + k))
+    state = MoveState(units, Candidates(index, km), np.concatenate([assign, np.arange(k)]), (prob.lo_full + prob.hi_full) / 2,
+                      0.0, k, tuning=prob.tuning)
+    state.lo, state.hi = prob.lo_full, prob.hi_full
+    repair(state)
+    result = state.assign[:n]
+    if not _within(state.load, prob.lo_full, prob.hi_full):
+        return None
+    if prob.cap is not None and moved_fixed + _moved_count(prob, rows, result) > prob.cap + 1e-9:
+        return None
+    return result
+
+
+def _cheapest_to_move(prob: _Problem, rows, pairs_u, pairs_t, assign) -> np.ndarray:
+    """Per territory, the few units whose next-best territory costs least extra (for the MILP)."""
+    regret = _regret(prob, rows, pairs_u, pairs_t, assign)
+    per = max(2, prob.tuning.exact_round_units // prob.k)
+    order = np.lexsort((regret, assign))
+    rank = _ranges(np.bincount(assign, minlength=prob.k))
+    chosen = np.zeros(len(rows), dtype=bool)
+    pick = order[(rank < per) & np.isfinite(regret[order])]
+    chosen[pick] = True
+    return chosen
+
+
+def _regret(prob: _Problem, rows, pairs_u, pairs_t, out) -> np.ndarray:
+    """Per unit: the extra cost of its second-best allowed territory (inf for split units)."""
+    cost = _costs(prob, prob.weight(rows), prob.xyz[rows], prob.current[rows], prob.start[rows], pairs_u, pairs_t)
+    own = np.full(len(rows), np.inf)
+    mine = pairs_t == out[pairs_u]
+    own[pairs_u[mine]] = cost[mine]
+    other = np.full(len(rows), np.inf)
+    np.minimum.at(other, pairs_u[~mine], cost[~mine])
+    return other - own
+
+
+def _milp(prob: _Problem, rows, pairs_u, pairs_t, out, chosen, fixed, moved_fixed):
+    """Binary assignment of the ``chosen`` units, the others as in ``out``; None if infeasible."""
+    keep_rows = ~chosen
+    fixed = fixed + territory_loads(out[keep_rows], prob.values[rows[keep_rows]], prob.k)
+    moved_fixed = moved_fixed + _moved_count(prob, rows[keep_rows], out[keep_rows])
+    sel = chosen[pairs_u]
+    sub_rows = np.flatnonzero(chosen)
+    index = np.full(len(rows), -1)
+    index[sub_rows] = np.arange(len(sub_rows))
+    su, st = index[pairs_u[sel]], pairs_t[sel]
+    r = rows[sub_rows]
+    cost = _costs(prob, prob.weight(r), prob.xyz[r], prob.current[r], prob.start[r], su, st)
+    a, low, high = _constraints(prob, len(r), su, st, prob.values[r], fixed, moved_fixed, prob.counts[r],
+                                prob.current[r], full=True)
+    res = milp(cost, constraints=LinearConstraint(a, low, high), integrality=np.ones(len(su)),
+               bounds=Bounds(0, 1), options={"time_limit": prob.tuning.exact_seconds,
+                                             "mip_rel_gap": prob.tuning.exact_round_gap})
+    if res.x is None:  # infeasible, or out of time before a first solution
+        return None
+    pick = res.x > 0.5
+    result = out.copy()
+    result[sub_rows[su[pick]]] = st[pick]
+    if (result[sub_rows] < 0).any():
+        return None
+    return result
