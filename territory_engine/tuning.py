@@ -145,9 +145,12 @@ class Tuning:
     ``polish_nodes`` branch-and-bound nodes (both deterministic); the time is a safety net."""
 
     # --- Rebalancing: second opinions (territory_engine/rebalance/pipeline.py) --------------
-    second_opinion_above: float = 2.0
+    second_opinion_above: float = 1.5
     """A realignment that moved more than this multiple of the least any balanced alignment
     must move tries re-siting more eagerly, then a fresh design."""
+    fresh_always_units: int = 20_000
+    """Up to this many accounts a realignment always tries the fresh design too (and keeps it
+    when it moves less, or as much and is more compact): safer, but twice the work."""
 
     # --- Rebalancing: the exact last stage (territory_engine/rebalance/transport.py) ---------
     exact_candidates: int = 8

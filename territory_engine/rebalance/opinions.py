@@ -23,14 +23,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..measures import required_move_share
+from ..geo import to_latlon
+from ..measures import compactness_km, required_move_share
 from .alignment import Alignment
 from .ids import keep_current_ids
 from .move_kinds import move_kinds
 from .pipeline import Job, run_pass
 from .resite import resite as resite_start
 
-__all__ = ["Opinion", "moved_too_much", "opinions", "realign", "second_opinions"]
+__all__ = ["Opinion", "mean_km", "moved_too_much", "opinions", "realign", "second_opinions"]
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,10 @@ def _moved(job: Job, territory) -> float:
 
 def second_opinions(job: Job, first: Alignment, *, resite: bool) -> Alignment:
     """``first``, or the opinion (see :func:`opinions`) that moves least when ``first`` moved too
-    much; the iterations of every opinion tried are counted."""
-    if not (first.within_tolerance and moved_too_much(job, first.territory)):
+    much; on a small map (up to ``Tuning.fresh_always_units`` accounts) the fresh design is
+    always tried. The iterations of every opinion tried are counted."""
+    small = len(job.current) <= job.tuning.fresh_always_units
+    if not (first.within_tolerance and (small or moved_too_much(job, first.territory))):
         return first
     if len(job.current) > job.tuning.max_units:
         return dataclasses.replace(first, fresh_not_tried=True)
@@ -104,8 +107,23 @@ def second_opinions(job: Job, first: Alignment, *, resite: bool) -> Alignment:
     return best
 
 
+def mean_km(job: Job, territory) -> float:
+    """The balance-weighted mean great-circle km from each unit to its territory's centre
+    (``measures.compactness_km`` on the units)."""
+    units = job.units
+    first = np.zeros(len(units.xyz), dtype=np.int64)
+    first[units.of_account[::-1]] = np.arange(len(units.of_account))[::-1]
+    unit_territory = np.asarray(territory)[first]
+    lat, lon = to_latlon(units.xyz).T
+    weight = units.values[:, 0]
+    km = compactness_km(lat, lon, weight, unit_territory, job.k)
+    load = np.bincount(unit_territory, weight, minlength=job.k)
+    return float(np.nansum(km * load) / max(load.sum(), 1e-300))
+
+
 def _fresh_opinion(job: Job, best: Alignment) -> Alignment:
-    """``best``, or a fresh design that moves less of the balance measure, its territories
+    """``best``, or a fresh design that moves less of the balance measure (or as much, and is
+    more compact: the mean km of :func:`mean_km`), its territories
     taking the ids of the current ones they overlap most (territories holding locked accounts
     keep theirs). With unequal capacities and no rep bases the ids cannot be exchanged, so
     none is tried; nor is a design that moves more accounts than ``max_moved_share``."""
@@ -122,7 +140,9 @@ def _fresh_opinion(job: Job, best: Alignment) -> Alignment:
         proposal = mapping[proposal]
         centres = np.empty_like(centres)
         centres[mapping] = other.centres
-    if float(_moved(job, proposal)) >= float(_moved(job, best.territory)):
+    moved, moved_best = float(_moved(job, proposal)), float(_moved(job, best.territory))
+    if moved > moved_best * (1 + 1e-9) or (moved >= moved_best * (1 - 1e-9)
+                                            and mean_km(job, proposal) >= mean_km(job, best.territory)):
         return best
     if job.max_moved_share < 1.0 and float(np.mean((current >= 0) & (proposal != current))) > (
             job.max_moved_share + 1e-12):
