@@ -180,7 +180,8 @@ class Reason:
         below its band even with every unlocked account), ``"locked_total"`` (the territories'
         band floors and locked loads together need more than the total), ``"relaxation"`` (the
         transportation LP over every territory is infeasible: the locks leave no way, even with
-        accounts split), ``"move_cap_proven"`` (that LP is infeasible with the move cap only),
+        accounts split), ``"move_cap_proven"`` (that LP is infeasible with the move cap only), ``"indivisible"``
+        (the LP is feasible, but the MILP over every account and territory is not),
         ``"move_cap"`` (the alignment found moves more than ``max_moved_share`` allows) or
         ``"out_of_band"`` (a territory stays outside the tolerance and no proof was found: a
         defect, never a proof).
@@ -231,6 +232,11 @@ class Reason:
                     f"bottom of its band (-{self.limit:.0%}), the territories would need {self.share:.1%} of the total "
                     f"(territory {territory_name(self.territory)} is the most locked); unlock accounts or raise the "
                     "tolerance")
+        if self.code == "indivisible":
+            return (f"no alignment of whole accounts (or building blocks) keeps every territory within "
+                    f"±{self.limit:.0%} of its target {self.measure}: an exhaustive search over every account and "
+                    "territory found none (balance would need accounts split between territories); raise the "
+                    "tolerance or change the number of territories")
         if self.code == "relaxation":
             return (f"the locked accounts leave no way to balance {self.measure}, even with the other accounts split "
                     f"between territories (territory {territory_name(self.territory)}'s locked accounts alone carry "

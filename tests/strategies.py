@@ -52,3 +52,52 @@ def instances(draw, *, min_n=20, max_n=300, max_k=8, with_current=None, with_loc
         "bases": np.column_stack((lat[rng.choice(n, k, replace=False)], lon[rng.choice(n, k, replace=False)]))
         if draw(st.booleans()) else None,
     }
+
+
+STRESS_KINDS = ("metro", "empty", "duplicates", "single", "bases", "locks", "starved")
+
+
+@st.composite
+def stress_instances(draw, *, kinds=STRESS_KINDS, max_n=150):
+    """A small map built to break the rebalancer (issue 11): a metro at many times its target
+    with overloaded neighbours, territory ids without accounts, thousands-like piles of
+    duplicate coordinates, a single account, rep bases with locks, a starved corner. Account
+    weights stay below the tolerance band (balance is possible unless locks forbid it)."""
+    kind = draw(st.sampled_from(kinds))
+    seed = draw(st.integers(0, 2**31 - 1))
+    rng = np.random.default_rng(seed)
+    tolerance = draw(st.sampled_from([0.03, 0.05, 0.1]))
+    if kind == "single":
+        return {"kind": kind, "lat": np.array([40.0]), "lon": np.array([-75.0]), "measures": np.array([[7.0]]),
+                "k": 1, "current": np.array([0]) if draw(st.booleans()) else None, "locked": None,
+                "bases": None, "tolerance": tolerance, "seed": 0}
+    n = draw(st.integers(30, max_n))
+    k = draw(st.integers(2, int(np.clip(n * tolerance / 2, 2, 6))))
+    lat = rng.uniform(30.0, 40.0, n)
+    lon = rng.uniform(-100.0, -90.0, n)
+    if kind == "duplicates":
+        pile = rng.random(n) < 0.6
+        lat[pile], lon[pile] = 35.0, -95.0
+        twins = rng.integers(0, n, n // 5)
+        lat[twins[1:]], lon[twins[1:]] = lat[twins[0]], lon[twins[0]]
+    # Light accounts: none heavier than a quarter of the band, so balance is possible.
+    weight = rng.lognormal(0.0, 0.5, n)
+    seeds = rng.choice(n, k, replace=False)
+    d = (lat[:, None] - lat[seeds]) ** 2 + (lon[:, None] - lon[seeds]) ** 2
+    current = d.argmin(axis=1)
+    if kind in ("metro", "bases", "locks"):
+        weight[current == 0] *= draw(st.sampled_from([5.0, 10.0]))
+    if kind == "starved":
+        corner = (lat > 37.0) & (lon > -93.0)
+        weight[corner] *= 0.05
+    if kind == "empty":
+        current = np.minimum(current, max(k - 3, 0))  # the last territory ids hold no accounts
+    for _ in range(20):  # (capping lowers the total, so cap again)
+        weight = np.minimum(weight, tolerance * weight.sum() / k / 2)
+    locked = None
+    if kind in ("bases", "locks"):
+        locked = np.zeros(n, dtype=bool)
+        locked[np.argsort(weight)[-max(1, n // 200):]] = True
+    bases = np.column_stack([lat[seeds], lon[seeds]]) if kind == "bases" else None
+    return {"kind": kind, "lat": lat, "lon": lon, "measures": weight[:, None], "k": k, "current": current,
+            "locked": locked, "bases": bases, "tolerance": tolerance, "seed": draw(st.integers(0, 100))}

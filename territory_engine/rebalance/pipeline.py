@@ -338,6 +338,8 @@ def _exact_phase(p: Pass) -> None:
                          counts=counts, max_moved=cap, tuning=job.tuning)
     if exact.proven:
         p.proof = _proof(p, cap, counts)
+    elif exact.indivisible:
+        p.proof = Reason("indivisible", job.constrained[0], 0.0, job.tolerance, "tolerance")
     if exact.assign is not None:
         state.assign = exact.assign
         state.load = territory_loads(exact.assign, units.values, job.k)
@@ -410,8 +412,11 @@ def _evaluate(job: Job, p: Pass, reasons: list[Reason]) -> Alignment:
         if share > job.max_moved_share + 1e-12:
             within = False
             reasons.append(Reason("move_cap", job.constrained[0], share, job.max_moved_share, "max_moved_share"))
-    if not within and p.proof is not None and not reasons:
-        reasons.append(p.proof)
+    if not within and p.proof is not None:
+        # A proof replaces "the alignment found moves too much" (which proves nothing).
+        reasons = [r for r in reasons if r.code != "move_cap"]
+        if not reasons:
+            reasons.append(p.proof)
     if not within and not reasons:
         worst = np.unravel_index(np.argmax(np.abs(deviation)), deviation.shape)
         reasons.append(Reason("out_of_band", job.constrained[worst[1]], deviation[worst], tolerance, "tolerance",

@@ -55,10 +55,14 @@ class ExactResult:
         Each unit's territory, every band held; None when none was found.
     proven : bool
         The relaxation itself is infeasible: no assignment can balance (``assign`` is None).
+    indivisible : bool
+        The relaxation is feasible, but the MILP over every unit and every territory is not:
+        whole accounts (or blocks) cannot balance (``assign`` is None).
     """
 
     assign: np.ndarray | None
     proven: bool = False
+    indivisible: bool = False
 
 
 @dataclass
@@ -78,6 +82,7 @@ class _Problem:
     stick: float  # km
     cap: float | None  # most accounts that may move, or None
     tuning: Tuning
+    indivisible: bool = False  # the MILP over every free unit and every territory is infeasible
 
     @property
     def k(self) -> int:
@@ -132,7 +137,7 @@ def exact_assign(units: Units, start, centres_xyz, target, tolerance: float, *, 
         return ExactResult(assign if ok else None, proven=not ok)
     solved, proven = _solve(prob, free, fixed, moved_fixed, extra=None, depth=0)
     if solved is None:
-        return ExactResult(None, proven=proven)
+        return ExactResult(None, proven=proven, indivisible=prob.indivisible and not proven)
     assign[free] = solved
     return ExactResult(assign)
 
@@ -155,7 +160,8 @@ def _solve(prob: _Problem, rows, fixed, moved_fixed, *, extra, depth):
         if x is None:
             x = _lp(prob, rows, pairs_u, pairs_t, prob.values[rows], fixed, moved_fixed, aim=False)
         if x is not None:
-            return _round(prob, rows, pairs_u, pairs_t, x, fixed, moved_fixed), False
+            complete = depth == 0 and extra is None and q >= prob.k
+            return _round(prob, rows, pairs_u, pairs_t, x, fixed, moved_fixed, complete=complete), False
         if q >= prob.k:
             # Every territory was offered to every unit: the relaxation itself is infeasible
             # (at the top level, where ``rows`` are all the free units and ``fixed`` the locks).
@@ -310,10 +316,12 @@ def _lp(prob: _Problem, rows, pairs_u, pairs_t, values, fixed, moved_fixed, *, a
     return res.x if res.status == 0 else None
 
 
-def _round(prob: _Problem, rows, pairs_u, pairs_t, x, fixed, moved_fixed):
+def _round(prob: _Problem, rows, pairs_u, pairs_t, x, fixed, moved_fixed, *, complete=False):
     """Each unit's territory: the LP's where it is whole; a split unit where most of it went,
     then the repair's moves and swaps (local_search.py) back into the full band; failing that,
-    a MILP on the split units and the units cheapest to move. None when rounding fails."""
+    a MILP on the split units and the units cheapest to move. None when rounding fails; when
+    that MILP held every unit with every territory (``complete``) and is infeasible, whole
+    units cannot balance (``prob.indivisible``)."""
     n = len(rows)
     share = np.zeros(n)
     np.maximum.at(share, pairs_u, x)
@@ -332,7 +340,11 @@ def _round(prob: _Problem, rows, pairs_u, pairs_t, x, fixed, moved_fixed):
     if repaired is not None:
         return repaired
     chosen = split | _cheapest_to_move(prob, rows, pairs_u, pairs_t, rounded)
-    return _milp(prob, rows, pairs_u, pairs_t, out, chosen, fixed, moved_fixed)
+    if complete and len(rows) <= prob.tuning.exact_round_units:
+        chosen[:] = True
+    result, infeasible = _milp(prob, rows, pairs_u, pairs_t, out, chosen, fixed, moved_fixed)
+    prob.indivisible = bool(result is None and infeasible and complete and chosen.all())
+    return result
 
 
 def _repair(prob: _Problem, rows, pairs_u, pairs_t, assign, fixed, moved_fixed):
@@ -390,7 +402,8 @@ def _regret(prob: _Problem, rows, pairs_u, pairs_t, out) -> np.ndarray:
 
 
 def _milp(prob: _Problem, rows, pairs_u, pairs_t, out, chosen, fixed, moved_fixed):
-    """Binary assignment of the ``chosen`` units, the others as in ``out``; None if infeasible."""
+    """Binary assignment of the ``chosen`` units, the others as in ``out`` (None if none was
+    found), and whether the MILP is proven infeasible."""
     keep_rows = ~chosen
     fixed = fixed + territory_loads(out[keep_rows], prob.values[rows[keep_rows]], prob.k)
     moved_fixed = moved_fixed + _moved_count(prob, rows[keep_rows], out[keep_rows])
@@ -406,11 +419,11 @@ def _milp(prob: _Problem, rows, pairs_u, pairs_t, out, chosen, fixed, moved_fixe
     res = milp(cost, constraints=LinearConstraint(a, low, high), integrality=np.ones(len(su)),
                bounds=Bounds(0, 1), options={"time_limit": prob.tuning.exact_seconds,
                                              "mip_rel_gap": prob.tuning.exact_round_gap})
-    if res.x is None:  # infeasible, or out of time before a first solution
-        return None
+    if res.x is None:  # infeasible (status 2), or out of time before a first solution
+        return None, res.status == 2
     pick = res.x > 0.5
     result = out.copy()
     result[sub_rows[su[pick]]] = st[pick]
     if (result[sub_rows] < 0).any():
-        return None
-    return result
+        return None, False
+    return result, False

@@ -1,0 +1,108 @@
+"""Rebalancing you can trust (issue 11): on maps built to break it, the engine balances, or
+proves that balance is impossible, and an independent check agrees with the proof."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from scipy import sparse
+from scipy.optimize import linprog
+
+from territory_engine import design
+from territory_engine.errors import DesignInfeasibleError
+
+from strategies import stress_instances
+
+PROOFS = {"heavy_unit", "locked_load", "locked_short", "locked_total", "relaxation", "move_cap_proven", "indivisible"}
+
+
+def relaxation_feasible(measures, k, tolerance, current, locked, max_moved=None) -> bool:
+    """The fractional relaxation, solved here with no engine code: any share of any unlocked
+    account may go to any territory; every load within target * (1 ± tolerance)."""
+    w = np.asarray(measures, dtype=float)[:, 0]
+    w = w / w.sum()
+    n = len(w)
+    locked = np.zeros(n, dtype=bool) if locked is None else np.asarray(locked) & (np.asarray(current) >= 0)
+    free = np.flatnonzero(~locked)
+    fixed = np.bincount(np.asarray(current)[locked], w[locked], minlength=k) if locked.any() else np.zeros(k)
+    nv = len(free) * k
+    u = np.repeat(np.arange(len(free)), k)
+    t = np.tile(np.arange(k), len(free))
+    eq = sparse.csr_array((np.ones(nv), (u, np.arange(nv))), shape=(len(free), nv))
+    load = sparse.csr_array((w[free][u], (t, np.arange(nv))), shape=(k, nv))
+    a_ub = sparse.vstack([load, -load])
+    b_ub = np.concatenate([(1 + tolerance) / k - fixed, -((1 - tolerance) / k - fixed)])
+    if max_moved is not None:
+        leave = (np.asarray(current)[free][u] != t).astype(float)
+        a_ub = sparse.vstack([a_ub, sparse.csr_array(leave[None, :])])
+        b_ub = np.concatenate([b_ub, [max_moved]])
+    res = linprog(np.zeros(nv), A_ub=a_ub, b_ub=b_ub, A_eq=eq, b_eq=np.ones(len(free)), bounds=(0, 1),
+                  method="highs")
+    return res.status == 0
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=stress_instances())
+def test_balanced_or_an_independently_confirmed_proof(case):
+    kwargs = dict(k=case["k"], tolerance=case["tolerance"], current=case["current"], locked=case["locked"],
+                  bases=case["bases"], seed=case["seed"])
+    try:
+        result = design(case["lat"], case["lon"], case["measures"], **kwargs)
+    except DesignInfeasibleError as error:
+        codes = {fact.code for fact in error.facts}
+        assert codes <= PROOFS, f"{case['kind']}: no proof, only {error.reasons}"
+        assert not relaxation_feasible(case["measures"], case["k"], case["tolerance"], case["current"],
+                                       case["locked"]), f"{case['kind']}: the relaxation is feasible: {error.reasons}"
+        return
+    assert result.within_tolerance
+    w = case["measures"][:, 0]
+    load = np.bincount(result.territory, w, minlength=case["k"]) / w.sum() * case["k"]
+    assert np.abs(load - 1).max() <= case["tolerance"] + 1e-9
+    assert len(result.territory) == len(w) and (result.territory >= 0).all()
+    if case["locked"] is not None:
+        assert (result.territory[case["locked"]] == case["current"][case["locked"]]).all()
+
+
+def test_whole_accounts_that_cannot_balance_get_the_exhaustive_proof():
+    """30 equal accounts into 4 territories: 7 or 8 accounts each, never within ±5% of 7.5.
+    The relaxation is feasible (split accounts would do), so the proof is the exhaustive MILP."""
+    rng = np.random.default_rng(1)
+    lat, lon = rng.uniform(30, 40, 30), rng.uniform(-100, -90, 30)
+    w = np.ones(30)
+    assert relaxation_feasible(w[:, None], 4, 0.05, np.zeros(30, dtype=int), None)
+    with pytest.raises(DesignInfeasibleError) as caught:
+        design(lat, lon, w, k=4, tolerance=0.05, current=np.arange(30) % 4)
+    assert [fact.code for fact in caught.value.facts] == ["indivisible"]
+    assert "whole accounts" in caught.value.reasons[0]
+    # Raising the tolerance to ±7% (7 and 8 are within it) balances.
+    assert design(lat, lon, w, k=4, tolerance=0.07, current=np.arange(30) % 4).within_tolerance
+
+
+def test_locks_that_starve_the_rest_get_a_proof_the_relaxation_confirms():
+    """Every territory but one locked at the top of its band: the last cannot reach its floor."""
+    rng = np.random.default_rng(3)
+    n, k = 200, 4
+    lat, lon = rng.uniform(30, 40, n), rng.uniform(-100, -90, n)
+    w = np.full(n, 1.0)
+    current = np.arange(n) % k
+    locked = current < 3
+    w[current == 3] = 0.2  # the unlocked territory is nearly empty; the others sit at their top
+    with pytest.raises(DesignInfeasibleError) as caught:
+        design(lat, lon, w, k=k, tolerance=0.05, current=current, locked=locked)
+    assert {fact.code for fact in caught.value.facts} <= PROOFS
+    assert not relaxation_feasible(w[:, None], k, 0.05, current, locked)
+
+
+def test_a_move_cap_below_the_least_needed_is_proven():
+    """Balance needs a quarter of the accounts to move; a cap of 5% is refused with a proof."""
+    n, k = 400, 2
+    rng = np.random.default_rng(5)
+    lat, lon = rng.uniform(30, 40, n), rng.uniform(-100, -90, n)
+    current = (lon > -97).astype(int)  # 70% / 30% split
+    w = np.ones(n)
+    with pytest.raises(DesignInfeasibleError) as caught:
+        design(lat, lon, w, k=k, tolerance=0.05, current=current, max_moved_share=0.05)
+    codes = {fact.code for fact in caught.value.facts}
+    assert "move_cap_proven" in codes, caught.value.reasons
+    assert not relaxation_feasible(w[:, None], k, 0.05, current, None, max_moved=0.05 * n)
