@@ -236,8 +236,9 @@ class Tuning:
     ``contiguity_floor_km``: a lower factor or floor cuts more (bays, deserts become borders),
     a higher one bridges more (lakes and gulfs stop separating pieces)."""
     join_rounds: int = 20
-    """Rounds at most of moving extra pieces to a neighbouring territory (each round moves
-    every piece whose two territories no earlier move of the round touched)."""
+    """Rounds at most of moving extra pieces to a neighbouring territory: more joins long
+    chains of pieces that free each other in turn, fewer bounds the time (about 0.1 s a round
+    per 20,000 units)."""
 
 
 DEFAULT_TUNING = Tuning()
