@@ -13,14 +13,18 @@ linked to its nearest nodes.
 
 **Cut rule.** A node's *local spacing* is the median great-circle distance to its
 ``Tuning.contiguity_neighbours`` (6) nearest other nodes. An edge is cut (open water, a long
-empty stretch) when it is longer than ``Tuning.contiguity_factor`` (4) times the larger local
-spacing of its two ends **and** longer than ``Tuning.contiguity_floor_km`` (60 km). The same
-rule removes the long edges of the "lid" that the hull of points in one hemisphere puts over
-them. On 10,000 accounts over every US state and territory (``make_instance(10_000, 50, seed=1,
-region="us-all")`` of the benchmarks) it gives 15 regions: the 48 contiguous states and DC in one
-of 9,818 accounts, Alaska (52 accounts) in 4 pieces of its own, Hawaii (41) in 3, Puerto Rico (27)
-in 1, the remaining few are small Maine, Florida Keys and island groups; no edge crosses the Gulf
-of Mexico or the Great Lakes between far shores.
+empty stretch) when it is longer than ``Tuning.contiguity_factor`` (3) times the smaller local
+spacing of its two ends **and** longer than ``Tuning.contiguity_floor_km`` (60 km). The smaller
+spacing, so that a lone island (whose nearest others are far away) is still cut off from a dense
+shore. The same rule removes the long edges of the "lid" that the hull of points in one
+hemisphere puts over them. On 10,000 accounts over every US state and territory
+(``make_instance(10_000, 50, seed=1, region="us-all")`` of ``tests/benchmarks/instances.py``) it
+gives 7 regions: the 48 contiguous states and DC (9,909 accounts), Puerto Rico with the US Virgin
+Islands (40), Hawaii (21 and 2), Alaska (19 and 7), Guam with the Northern Marianas (2). Over the
+48 states alone (``region="us"``): 9,998 accounts and 2 in the Florida Keys. No edge crosses the
+Gulf of Mexico; at this density three edges still cross the northern Great Lakes (Lake Superior
+at Isle Royale, 125-136 km; Lake Michigan at Door County, 111 km), where the shores are as sparse
+as the water is wide; at 100,000 accounts none does.
 
 **Regions and pieces.** A *region* is a connected component of the cut graph (a landmass or an
 island group). A territory's *pieces* are the connected components of the subgraph its accounts
