@@ -177,6 +177,8 @@ def measure(input: str, bases, balance, weights, tolerance) -> None:
         click.echo(f"largest deviation {overall['largest deviation']:.1%}, coefficient of variation "
                    f"{overall['coefficient of variation']:.3f}, within tolerance: "
                    f"{'yes' if overall['within tolerance'] else 'no'}")
+        if overall["extra pieces"]:
+            click.echo(f"extra pieces {overall['extra pieces']}: {overall['territories with extra pieces']}")
 
     _run(action)
 

@@ -73,6 +73,7 @@ _HEADERS = {
     "rep": "Rep",
     "locked": "Locked",
     "capacity": "Capacity",
+    "pieces": "Pieces",
 }
 
 

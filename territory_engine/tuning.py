@@ -249,6 +249,23 @@ class Tuning:
     """Rounds in a row without improvement (with the alignment in balance) before a fresh
     construction, and the share of the time budget after which none starts."""
 
+    # --- One piece per territory (issue 11, section 3): territory_engine/contiguity.py and
+    # territory_engine/rebalance/pieces.py ---------------------------------------------------
+    contiguity_neighbours: int = 6
+    """A node's local spacing is the median great-circle distance to this many nearest other
+    nodes: more smooths the spacing over a wider area (a lone coastal town borrows the
+    spacing of its inland neighbours), fewer follows the density more closely."""
+    contiguity_factor: float = 3.0
+    contiguity_floor_km: float = 60.0
+    """An adjacency edge is cut (open water, a long empty stretch) when it is longer than
+    ``contiguity_factor`` times the smaller local spacing of its two ends and longer than
+    ``contiguity_floor_km``: a lower factor or floor cuts more (bays, deserts become borders),
+    a higher one bridges more (lakes and gulfs stop separating pieces)."""
+    join_rounds: int = 20
+    """Rounds at most of moving extra pieces to a neighbouring territory: more joins long
+    chains of pieces that free each other in turn, fewer bounds the time (about 0.1 s a round
+    per 20,000 units)."""
+
 
 DEFAULT_TUNING = Tuning()
 """The tuning every engine function uses unless given another."""

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .columns import normalise_header
+from .contiguity import account_graph
 from .errors import InputError, Problem
 from .scoring import score as score_accounts
 from .scoring import tiers as tier_of
@@ -159,13 +160,14 @@ def map(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, scenario:
         known = plan.reps.set_index("territory").reindex(ids)[["lat", "lon"]].to_numpy(dtype=float)
         bases[:] = known
     summaries, overall = [], []
+    graph = account_graph(frame["lat"].to_numpy(), frame["lon"].to_numpy())  # shared by both summaries
     for alignment, territory in (("current", current), ("proposed", proposed)):
         if territory is None:
             continue
         table, facts = territory_summary(
             frame, territory, ids, measures=measures, balance=names, weights=weights,
             tolerance=plan.settings.tolerance, capacity=rep.get("capacity"), bases=rep.get("bases"),
-            reps=list(reps), alignment=alignment)
+            reps=list(reps), alignment=alignment, graph=graph)
         facts["moved accounts"] = int(moved.sum()) if alignment == "proposed" else 0
         summaries.append(table)
         overall.append(facts)

@@ -101,3 +101,26 @@ def stress_instances(draw, *, kinds=STRESS_KINDS, max_n=150):
     bases = np.column_stack([lat[seeds], lon[seeds]]) if kind == "bases" else None
     return {"kind": kind, "lat": lat, "lon": lon, "measures": weight[:, None], "k": k, "current": current,
             "locked": locked, "bases": bases, "tolerance": tolerance, "seed": draw(st.integers(0, 100))}
+
+@st.composite
+def point_maps(draw, *, max_n=120, max_k=6):
+    """Accounts for the contiguity tests: a few towns (sometimes one coordinate repeated,
+    sometimes all on one meridian), each account's territory (-1 for none) and ``k``."""
+    n = draw(st.integers(1, max_n))
+    k = draw(st.integers(1, max_k))
+    rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
+    shape = draw(st.sampled_from(["towns", "one coordinate", "meridian", "few distinct"]))
+    if shape == "towns":
+        towns = rng.uniform([25.0, -120.0], [48.0, -70.0], size=(rng.integers(1, 5), 2))
+        which = rng.integers(0, len(towns), n)
+        lat, lon = towns[which, 0] + rng.normal(0, 0.5, n), towns[which, 1] + rng.normal(0, 0.5, n)
+    elif shape == "one coordinate":
+        lat, lon = np.full(n, 40.0), np.full(n, -75.0)
+    elif shape == "meridian":
+        lat, lon = rng.uniform(30.0, 45.0, n), np.full(n, -90.0)
+    else:
+        spots = rng.uniform([30.0, -100.0], [45.0, -80.0], size=(rng.integers(1, 4), 2))
+        which = rng.integers(0, len(spots), n)
+        lat, lon = spots[which, 0], spots[which, 1]
+    territory = rng.integers(-1 if draw(st.booleans()) else 0, k, n)
+    return {"lat": lat, "lon": lon, "territory": territory, "k": k}

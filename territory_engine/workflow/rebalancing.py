@@ -10,6 +10,7 @@ import pandas as pd
 
 from .. import rebalance as engine
 from ..columns import OUTPUT_COLUMNS
+from ..contiguity import account_graph
 from ..errors import BlockLockError, DesignInfeasibleError, InputError, Problem, RebalanceInfeasibleError, SettingsError
 from ..geo import to_xyz
 from ..measures import moved_share, neighbourhood, required_move_share, territory_centres
@@ -230,11 +231,12 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
                         tolerance=s.tolerance, interleaving=interleaving, **rep)
     lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
     around = neighbourhood(lat, lon) if interleaving else None
+    graph = account_graph(lat, lon)  # one adjacency for the pieces before and after
     after, after_overall = territory_summary(frame, proposed, ids[:k], alignment="proposed", centres=new_centres,
-                                             around=around, **summary_args)
+                                             around=around, graph=graph, **summary_args)
     if old_centres is not None:
         before, before_overall = territory_summary(frame, current, ids, alignment="current", centres=old_centres,
-                                                   around=around, **summary_args)
+                                                   around=around, graph=graph, **summary_args)
     else:
         # No current alignment: the summary and balance show the proposal only.
         before, before_overall = after.iloc[:0], {}

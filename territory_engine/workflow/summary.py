@@ -8,6 +8,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from ..contiguity import AccountGraph, account_graph, territory_pieces
 from ..errors import InputError, Problem
 from ..geo import haversine_km
 from ..measures import compactness_km, interleaving_share, territory_centres, territory_loads
@@ -33,6 +34,7 @@ def territory_summary(
     centres: np.ndarray | None = None,
     around: tuple[np.ndarray, np.ndarray] | None = None,
     interleaving: bool = True,
+    graph: AccountGraph | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The territory summary of one alignment, and its overall balance.
 
@@ -40,6 +42,10 @@ def territory_summary(
     each territory's target: total x capacity / sum of capacities. ``centres`` (k, 2) and
     ``around`` (a :func:`~territory_engine.measures.neighbourhood`) may be passed when already
     computed. ``interleaving=False`` leaves the interleaving share out of the balance.
+    ``graph`` (:func:`~territory_engine.contiguity.account_graph` of the accounts) may be passed
+    when already built; ``pieces`` counts each territory's connected pieces on it, and the
+    balance gives the extra pieces (beyond one per region a territory touches) and names the
+    territories that have them.
     """
     k = len(ids)
     capacity = np.ones(k) if capacity is None else np.asarray(capacity, dtype=float)
@@ -71,6 +77,9 @@ def territory_summary(
     rows["status"] = np.where(deviation > tolerance, "over-served",
                               np.where(deviation < -tolerance, "under-served", "balanced"))
     rows["compactness km"] = np.round(compact, 1)
+    graph = account_graph(lat, lon) if graph is None else graph
+    pieces = territory_pieces(graph, territory, k)
+    rows["pieces"] = pieces.pieces
     if bases is not None:
         keep = territory >= 0
         d = haversine_km(lat[keep], lon[keep], bases[territory[keep], 0], bases[territory[keep], 1])
@@ -90,10 +99,19 @@ def territory_summary(
         "territories over": int((deviation > tolerance + 1e-9).sum()),
         "territories under": int((deviation < -tolerance - 1e-9).sum()),
         "weighted compactness km": float(np.nansum(compact * combined_load) / max(combined_load.sum(), 1e-300)),
+        "extra pieces": pieces.total_extra,
+        "territories with extra pieces": _with_extra(ids, pieces.extra_pieces),
     }
     if interleaving:
         overall["interleaving share"] = _interleaving(lat, lon, territory, around)
     return table, overall
+
+
+def _with_extra(ids, extra, shown: int = 20) -> str:
+    """The territories with extra pieces, most first: ``"T3 (+2), T7 (+1)"``."""
+    order = [t for t in np.argsort(-extra, kind="stable") if extra[t] > 0]
+    text = ", ".join(f"{ids[t]} (+{extra[t]})" for t in order[:shown])
+    return text + (f" and {len(order) - shown} more" if len(order) > shown else "")
 
 
 def _interleaving(lat, lon, territory, around) -> float:

@@ -11,7 +11,8 @@ Three parts, each printed as a table, then one PASS/FAIL line per target:
    median wall time, worst deviation of the balance measure (potential), weighted mean
    compactness (km), moved share of potential and its ratio to the lower bound
    ``required_move_share`` (target <= 2 when realigning), interleaving share (target <= 5%),
-   within tolerance.
+   within tolerance, extra pieces (pieces beyond one per region a territory touches, summed over
+   territories; target 0 but for named exceptions) and the piece count of the worst territory.
 2. At 1,000 accounts (fresh): ``balanced``, ``lagrangian``, ``KMeansConstrained`` (balances
    account counts on planar km coordinates, so its potential deviation is reported too), and the
    exact optimum by ``scipy.optimize.milp`` of assigning the accounts to fixed centres (those of
@@ -50,6 +51,7 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 from instances import FULL_SHEET_ROWS, SIZES, Instance, make_instance, write_csv  # noqa: E402
 
+from territory_engine.contiguity import account_graph, territory_pieces  # noqa: E402
 from territory_engine.errors import InfeasibleError  # noqa: E402
 from territory_engine.geo import EARTH_RADIUS_KM, haversine_km  # noqa: E402
 from territory_engine.measures import (  # noqa: E402
@@ -173,6 +175,13 @@ def run_design(inst: Instance, method: str, *, fresh: bool, seed: int = SEED):
     return result, seconds, reasons
 
 
+def piece_figures(graph, territory: np.ndarray, k: int) -> dict:
+    """Extra pieces over all territories (beyond one per region each touches), and the piece
+    count of the worst territory (``territory_engine.contiguity``)."""
+    pieces = territory_pieces(graph, territory, k)
+    return {"extra_pieces": pieces.total_extra, "worst_pieces": int(pieces.pieces.max()) if k else 0}
+
+
 def start_label(inst: Instance) -> str:
     """The current alignment's kind, and the instance's seed when it is not the default."""
     kind = inst.description.split("current=")[1].split(",")[0]
@@ -193,7 +202,9 @@ def part1(instances: list[Instance], repeat: int, *, child_from: int, time_limit
         start_dev = worst_deviation(inst.current, potential, inst.k)
         compact = compactness_km(inst.lat, inst.lon, potential, inst.current, inst.k)
         loads = np.bincount(inst.current, potential, minlength=inst.k)
+        graph = account_graph(inst.lat, inst.lon)
         rows.append({  # the starting point, for reference
+            **piece_figures(graph, inst.current, inst.k),
             "start": start_label(inst),
             "accounts": inst.n, "territories": inst.k, "mode": "current", "method": "-",
             "start_dev_pct": 100 * start_dev, "worst_dev_pct": 100 * start_dev,
@@ -256,6 +267,7 @@ def part1(instances: list[Instance], repeat: int, *, child_from: int, time_limit
                     "adjacent_ratio": moved / adjacent if adjacent > 0 else float("nan"),
                     "interleaving_pct": 100 * interleaving_share(inst.lat, inst.lon, territory),
                     "empty_territories": int(np.sum(np.bincount(territory, minlength=inst.k) == 0)),
+                    **piece_figures(graph, territory, inst.k),
                     "reasons": "; ".join(reasons) if reasons else "",
                 })
                 log(f"    {rows[-1]['seconds']:.2f}s dev {rows[-1]['worst_dev_pct']:.1f}% "
@@ -271,7 +283,8 @@ def part1(instances: list[Instance], repeat: int, *, child_from: int, time_limit
          ("moved_pct", "moved %", ".1f"), ("required_pct", "required %", ".1f"),
          ("moved_ratio", "moved/required", ".2f"), ("adjacent_pct", "adjacent %", ".1f"),
          ("adjacent_ratio", "moved/adjacent", ".2f"), ("interleaving_pct", "interleaving %", ".2f"),
-         ("empty_territories", "empty", "d"), ("peak_rss_gb", "peak RSS GB", ".2f")],
+         ("empty_territories", "empty", "d"), ("extra_pieces", "extra pieces", "d"),
+         ("worst_pieces", "worst pieces", "d"), ("peak_rss_gb", "peak RSS GB", ".2f")],
     )
     infeasible = [r for r in rows if r["reasons"]]
     for r in infeasible:

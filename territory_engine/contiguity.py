@@ -1,0 +1,286 @@
+"""Contiguity of territories: the accounts' adjacency, its regions, and each territory's pieces.
+
+**Adjacency.** The nodes are the accounts' distinct coordinates (accounts at one coordinate, for
+example thousands placed at one ZIP centroid, are one node). Two nodes are adjacent when they
+share an edge of the spherical Delaunay triangulation, which is the convex hull of the nodes'
+unit vectors (Brown 1979, "Voronoi diagrams from convex hulls", Information Processing Letters
+9(5); Renka 1997, "Algorithm 772: STRIPACK", ACM TOMS 23(3)), computed by Qhull (Barber, Dobkin &
+Huhdanpaa 1996) through ``scipy.spatial.ConvexHull``. On the sphere it works anywhere on the
+globe (Alaska, Hawaii, Puerto Rico, Europe). Degenerate inputs get a plain graph instead: up to
+three nodes are all linked; nodes on one plane (one meridian, one parallel) are linked to their
+neighbours along the line and to their nearest nodes; a node Qhull leaves out of the hull is
+linked to its nearest nodes.
+
+**Cut rule.** A node's *local spacing* is the median great-circle distance to its
+``Tuning.contiguity_neighbours`` (6) nearest other nodes. An edge is cut (open water, a long
+empty stretch) when it is longer than ``Tuning.contiguity_factor`` (3) times the smaller local
+spacing of its two ends **and** longer than ``Tuning.contiguity_floor_km`` (60 km). The smaller
+spacing, so that a lone island (whose nearest others are far away) is still cut off from a dense
+shore. The same rule removes the long edges of the "lid" that the hull of points in one
+hemisphere puts over them. On 10,000 accounts over every US state and territory
+(``make_instance(10_000, 50, seed=1, region="us-all")`` of ``tests/benchmarks/instances.py``) it
+gives 7 regions: the 48 contiguous states and DC (9,909 accounts), Puerto Rico with the US Virgin
+Islands (40), Hawaii (21 and 2), Alaska (19 and 7), Guam with the Northern Marianas (2). Over the
+48 states alone (``region="us"``): 9,998 accounts and 2 in the Florida Keys. No edge crosses the
+Gulf of Mexico; at this density three edges still cross the northern Great Lakes (Lake Superior
+at Isle Royale, 125-136 km; Lake Michigan at Door County, 111 km), where the shores are as sparse
+as the water is wide; at 100,000 accounts none does.
+
+**Regions and pieces.** A *region* is a connected component of the cut graph (a landmass or an
+island group). A territory's *pieces* are the connected components of the subgraph its accounts
+induce (the graph with the edges between different territories removed). A territory that
+touches ``r`` regions needs at least ``r`` pieces, so its *extra pieces* are its pieces minus
+``r``: a territory holding California and Hawaii has 2 pieces and 0 extra pieces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import ConvexHull, QhullError, cKDTree
+
+from .geo import EARTH_RADIUS_KM, QUERY_WORKERS, chord_to_km, to_xyz
+from .tuning import DEFAULT_TUNING, Tuning
+
+__all__ = ["AccountGraph", "Pieces", "account_graph", "piece_neighbours", "point_graph", "territory_pieces"]
+
+
+@dataclass(frozen=True)
+class AccountGraph:
+    """The accounts' adjacency after the cut rule.
+
+    Attributes
+    ----------
+    node : ndarray of int, shape (n,)
+        Node of every account (accounts sharing a coordinate share a node).
+    xyz : ndarray of float, shape (v, 3)
+        Node positions on the sphere, km (as :func:`territory_engine.geo.to_xyz`).
+    adjacency : scipy.sparse.csr_array, shape (v, v)
+        Symmetric; an entry is the great-circle length of a kept edge, km.
+    spacing_km : ndarray of float, shape (v,)
+        Each node's local spacing, km.
+    region : ndarray of int, shape (v,)
+        Region (connected component of the cut graph) of every node.
+    """
+
+    node: np.ndarray
+    xyz: np.ndarray
+    adjacency: sp.csr_array
+    spacing_km: np.ndarray
+    region: np.ndarray
+
+    @property
+    def regions(self) -> int:
+        """Number of regions."""
+        return int(self.region.max()) + 1 if len(self.region) else 0
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """The pieces of every territory of one alignment.
+
+    Attributes
+    ----------
+    piece : ndarray of int, shape (n,)
+        Piece of every account, -1 for an account without a territory.
+    territory, region, size : ndarray of int, shape (p,)
+        Each piece's territory, region, and number of accounts.
+    pieces, extra_pieces : ndarray of int, shape (k,)
+        Each territory's number of pieces, and the pieces beyond one per region it touches.
+    """
+
+    piece: np.ndarray
+    territory: np.ndarray
+    region: np.ndarray
+    size: np.ndarray
+    pieces: np.ndarray
+    extra_pieces: np.ndarray
+
+    @property
+    def total_extra(self) -> int:
+        """Extra pieces over all territories."""
+        return int(self.extra_pieces.sum())
+
+
+def account_graph(lat, lon, *, tuning: Tuning = DEFAULT_TUNING) -> AccountGraph:
+    """The adjacency of accounts at ``lat``, ``lon`` (degrees), cut by the rule of the module docstring."""
+    return point_graph(to_xyz(lat, lon), tuning=tuning)
+
+
+def point_graph(xyz, *, tuning: Tuning = DEFAULT_TUNING) -> AccountGraph:
+    """The adjacency of points given as (n, 3) km vectors (any non-zero length: they are
+    projected onto the sphere), cut by the rule of the module docstring."""
+    xyz = np.asarray(xyz, dtype=float).reshape(-1, 3)
+    length = np.linalg.norm(xyz, axis=1)
+    unit = xyz / np.where(length > 0, length, 1.0)[:, None]
+    node, first = _distinct_rows(unit)
+    pts = unit[first] * EARTH_RADIUS_KM
+    v = len(pts)
+    tree = cKDTree(pts) if v > 1 else None
+    m = min(tuning.contiguity_neighbours, v - 1)
+    if m >= 1:
+        dist, near = tree.query(pts, k=m + 1, workers=QUERY_WORKERS)
+        dist, near = np.atleast_2d(dist)[:, 1:], np.atleast_2d(near)[:, 1:]
+        spacing = np.median(chord_to_km(dist), axis=1)
+    else:
+        near, spacing = np.zeros((v, 0), dtype=np.int64), np.zeros(v)
+    a, b = _triangulation_edges(pts, near)
+    km = chord_to_km(np.linalg.norm(pts[a] - pts[b], axis=1))
+    cut = (km > tuning.contiguity_factor * np.minimum(spacing[a], spacing[b])) & (km > tuning.contiguity_floor_km)
+    a, b, km = a[~cut], b[~cut], np.maximum(km[~cut], 1e-9)
+    adjacency = sp.csr_array((np.concatenate([km, km]), (np.concatenate([a, b]), np.concatenate([b, a]))),
+                             shape=(v, v))
+    if v:
+        _, region = connected_components(adjacency, directed=False)
+    else:
+        region = np.zeros(0, dtype=np.int64)
+    return AccountGraph(node, pts, adjacency, spacing, region.astype(np.int64))
+
+
+def _distinct_rows(unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's code among the distinct rows, and the first row of each code."""
+    if len(unit) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    code = pd.factorize(unit[:, 0])[0].astype(np.int64)
+    for axis in (1, 2):
+        column = pd.factorize(unit[:, axis])[0].astype(np.int64)
+        code = pd.factorize(code * (int(column.max()) + 1) + column)[0].astype(np.int64)
+    first = np.full(int(code.max()) + 1, len(code), dtype=np.int64)
+    np.minimum.at(first, code, np.arange(len(code)))
+    return code, first
+
+
+def _triangulation_edges(pts: np.ndarray, near: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The edges (i < j, each once) of the spherical Delaunay triangulation of ``pts`` (km on
+    the sphere), or of the fallback graph for degenerate inputs; ``near``: each point's
+    nearest other points."""
+    v = len(pts)
+    if v <= 3:
+        a, b = np.triu_indices(v, 1)
+        return a.astype(np.int64), b.astype(np.int64)
+    try:
+        # Q3 Q5 Q8: skip merging and outer-plane work that points on a sphere never need (30% faster).
+        simplices = ConvexHull(pts / EARTH_RADIUS_KM, qhull_options="Q3 Q5 Q8").simplices.astype(np.int64)
+    except (QhullError, ValueError):
+        # All points on one plane (one meridian, one parallel): neighbours along the line,
+        # and the nearest points.
+        centred = pts - pts.mean(axis=0)
+        axis = np.linalg.svd(centred, full_matrices=False)[2][0]
+        order = np.argsort(centred @ axis, kind="stable")
+        a = np.concatenate([order[:-1], np.repeat(np.arange(v), near.shape[1])])
+        b = np.concatenate([order[1:], near.ravel()])
+        return _unique_pairs(a, b, v)
+    a = simplices[:, [0, 1, 2]].ravel()
+    b = simplices[:, [1, 2, 0]].ravel()
+    missing = np.setdiff1d(np.arange(v), simplices.ravel())
+    if len(missing):
+        # Points Qhull merged into a facet (nearly coincident or coplanar): link to the nearest.
+        a = np.concatenate([a, np.repeat(missing, near.shape[1])])
+        b = np.concatenate([b, near[missing].ravel()])
+    return _unique_pairs(a, b, v)
+
+
+def _unique_pairs(a: np.ndarray, b: np.ndarray, v: int) -> tuple[np.ndarray, np.ndarray]:
+    low, high = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
+    keep = low != high
+    key = np.unique(low[keep] * v + high[keep])
+    return key // v, key % v
+
+
+@dataclass(frozen=True)
+class _Vertices:
+    """(node, territory) pairs holding accounts: the nodes of the induced subgraphs."""
+
+    of_account: np.ndarray  # (n,) vertex of every account, -1 without a territory
+    keys: np.ndarray  # (V,) sorted node * k + territory
+    node: np.ndarray  # (V,)
+    territory: np.ndarray  # (V,)
+    src: np.ndarray  # (E,) vertex at one end of a graph edge (each edge from both ends)
+    dst_node: np.ndarray  # (E,) node at the other end
+
+
+def _vertices(graph: AccountGraph, territory, k: int) -> _Vertices:
+    territory = np.asarray(territory, dtype=np.int64)
+    has = territory >= 0
+    of_account = np.full(len(territory), -1, dtype=np.int64)
+    code, keys = pd.factorize(graph.node[has].astype(np.int64) * k + territory[has], sort=True)
+    of_account[has] = code
+    keys = np.asarray(keys, dtype=np.int64)
+    node, terr = keys // k, keys % k
+    indptr, indices = graph.adjacency.indptr, graph.adjacency.indices
+    starts = indptr[node].astype(np.int64)
+    counts = indptr[node + 1].astype(np.int64) - starts
+    src = np.repeat(np.arange(len(keys)), counts)
+    slots = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    return _Vertices(of_account, keys, node, terr, src, indices[slots].astype(np.int64))
+
+
+def territory_pieces(graph: AccountGraph, territory, k: int) -> Pieces:
+    """The pieces of each of ``k`` territories.
+
+    Parameters
+    ----------
+    graph : AccountGraph
+        The adjacency of the same accounts (:func:`account_graph`).
+    territory : array-like of int, shape (n,)
+        Territory 0..k-1 of every account, -1 for none.
+    k : int
+        Number of territories.
+
+    Returns
+    -------
+    Pieces
+        Pieces, extra pieces and every account's piece.
+    """
+    k = max(int(k), 1)
+    vx = _vertices(graph, territory, k)
+    count_v = len(vx.keys)
+    want = vx.dst_node * k + vx.territory[vx.src]
+    pos = np.minimum(np.searchsorted(vx.keys, want), max(count_v - 1, 0))
+    same = vx.keys[pos] == want if count_v else np.zeros(0, dtype=bool)
+    links = sp.csr_array((np.ones(int(same.sum())), (vx.src[same], pos[same])), shape=(count_v, count_v))
+    if count_v:
+        p, label = connected_components(links, directed=False)
+    else:
+        p, label = 0, np.zeros(0, dtype=np.int64)
+    first = np.full(p, count_v, dtype=np.int64)
+    np.minimum.at(first, label, np.arange(count_v))
+    piece_territory = vx.territory[first]
+    piece_region = graph.region[vx.node[first]]
+    assigned = vx.of_account >= 0
+    piece = np.full(len(vx.of_account), -1, dtype=np.int64)
+    piece[assigned] = label[vx.of_account[assigned]]
+    size = np.bincount(piece[assigned], minlength=p)
+    pieces = np.bincount(piece_territory, minlength=k)[:k]
+    touched = np.unique(piece_territory * (graph.regions + 1) + piece_region) // (graph.regions + 1)
+    regions = np.bincount(touched, minlength=k)[:k]
+    return Pieces(piece, piece_territory, piece_region, size, pieces, pieces - regions)
+
+
+def piece_neighbours(graph: AccountGraph, territory, k: int, pieces: Pieces) -> tuple[np.ndarray, ...]:
+    """The territories each piece borders, with the number of graph edges it shares with each.
+
+    Returns
+    -------
+    piece, neighbour, edges : ndarray of int, shape (b,)
+        One row per (piece, other territory) pair that share at least one edge: the piece, the
+        other territory, and the number of (node, territory) edges between them.
+    """
+    k = max(int(k), 1)
+    vx = _vertices(graph, territory, k)
+    lo = np.searchsorted(vx.keys, vx.dst_node * k)
+    hi = np.searchsorted(vx.keys, vx.dst_node * k + k)
+    counts = hi - lo
+    src = np.repeat(vx.src, counts)
+    dst = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    other = vx.territory[dst] != vx.territory[src]
+    vertex_piece = np.full(len(vx.keys), -1, dtype=np.int64)
+    assigned = vx.of_account >= 0
+    vertex_piece[vx.of_account[assigned]] = pieces.piece[assigned]
+    pair = vertex_piece[src[other]] * k + vx.territory[dst[other]]
+    key, edges = np.unique(pair, return_counts=True)
+    return key // k, key % k, edges

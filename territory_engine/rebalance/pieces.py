@@ -1,0 +1,220 @@
+"""Join pieces: move each territory's extra pieces whole to the neighbour they border most.
+
+A territory's pieces are the connected components of the subgraph its units induce on the
+units' adjacency (:mod:`territory_engine.contiguity`: the spherical Delaunay graph with the
+edges over open water and long empty stretches cut). In every region (landmass) a territory
+touches, it keeps one *main* piece: the piece holding its rep base (the territory's unit
+nearest the base) in the base's region, else its heaviest piece. Every other piece is an
+*extra* piece, and moves whole to the neighbouring territory that shares the most edges with
+it, when the move keeps both territories' bands: no measure of either territory leaves a band
+it was inside, and none that was outside moves further out. A piece holding a locked unit never
+moves. This is the contiguity-restoring post-processing of districting heuristics (an enclave
+goes to the adjacent district it borders most; Kalcsics & Ríos-Mercado 2019, "Districting
+problems", in Laporte, Nickel & Saldanha da Gama (eds.), *Location Science*, 2nd ed., Springer,
+section on post-processing for contiguity).
+
+Rounds repeat (at most ``Tuning.join_rounds``) until no piece moves. Within a round, a territory
+that received a piece gives none (its pieces may have merged), and one that gave a piece takes
+none (a piece counted as bordering it may have bordered the piece that left), so each move is
+decided on facts that still hold: the piece joins a piece of its new territory, so the total
+of extra pieces drops with every move and never grows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..contiguity import AccountGraph, Pieces, piece_neighbours, point_graph, territory_pieces
+from ..geo import to_xyz
+from ..tuning import DEFAULT_TUNING, Tuning
+from .units import Units
+
+__all__ = ["JoinedPieces", "StuckPiece", "join_pieces"]
+
+WHY = ("locked accounts", "rep base", "balance", "no neighbour", "round limit")
+"""Why an extra piece stayed: it holds a locked unit; the rep base kept a lighter piece as the
+main one and this one cannot move for balance; no neighbouring territory can take it within
+its band; it borders no other territory; the rounds ran out."""
+
+
+@dataclass(frozen=True)
+class StuckPiece:
+    """An extra piece that stays in its territory, and why (one of :data:`WHY`)."""
+
+    territory: int
+    units: np.ndarray  # unit indices, sorted
+    why: str
+
+
+@dataclass(frozen=True)
+class JoinedPieces:
+    """The assignment after joining pieces.
+
+    Attributes
+    ----------
+    assignment : ndarray of int, shape (u,)
+        Territory of every unit (a new array; the input is not changed).
+    moved : ndarray of bool, shape (u,)
+        Units that changed territory.
+    stuck : tuple of StuckPiece
+        The extra pieces left, each with its reason.
+    extra_before, extra_after : int
+        Extra pieces over all territories before and after.
+    rounds : int
+        Rounds run.
+    """
+
+    assignment: np.ndarray
+    moved: np.ndarray
+    stuck: tuple[StuckPiece, ...]
+    extra_before: int
+    extra_after: int
+    rounds: int
+
+
+def join_pieces(units: Units, assignment, *, target, band, bases=None, graph: AccountGraph | None = None,
+                tuning: Tuning = DEFAULT_TUNING) -> JoinedPieces:
+    """Move extra pieces whole to the neighbouring territory they share most edges with.
+
+    Parameters
+    ----------
+    units : Units
+        The design's units (xyz km, values (u, C) shares, locked).
+    assignment : array-like of int, shape (u,)
+        Territory 0..k-1 of every unit (-1: none; such units never move).
+    target : array-like of float, shape (k, C)
+        Each territory's target of each measure, in the units of ``units.values``.
+    band : float or array-like broadcasting to (k, C)
+        Allowed fraction: a load must stay within ``target * (1 ± band)``.
+    bases : array-like of float, shape (k, 2), optional
+        Rep home bases (lat, lon in degrees; a NaN row: no base).
+    graph : AccountGraph, optional
+        ``point_graph(units.xyz)`` when already built.
+    tuning : Tuning
+        ``join_rounds`` and the cut rule of the adjacency.
+
+    Returns
+    -------
+    JoinedPieces
+    """
+    target = np.asarray(target, dtype=float)
+    k = target.shape[0]
+    lower, upper = target * (1 - np.asarray(band, dtype=float)), target * (1 + np.asarray(band, dtype=float))
+    graph = point_graph(units.xyz, tuning=tuning) if graph is None else graph
+    values = np.asarray(units.values, dtype=float).reshape(len(units.xyz), -1)
+    weight = values.sum(axis=1)
+    original = np.asarray(assignment, dtype=np.int64)
+    assign = original.copy()
+    has = assign >= 0
+    loads = np.stack([np.bincount(assign[has], values[has, c], minlength=k) for c in range(values.shape[1])], axis=1)
+    base_xyz = None if bases is None else to_xyz(np.asarray(bases, dtype=float)[:, 0], np.asarray(bases)[:, 1])
+    pieces = territory_pieces(graph, assign, k)
+    extra_before = pieces.total_extra
+    rounds = 0
+    while rounds < tuning.join_rounds and pieces.total_extra > 0:
+        rounds += 1
+        view = _PieceView(graph, units, assign, k, pieces, weight, values, base_xyz)
+        # A territory that received a piece may have merged pieces: it gives none this round.
+        # One that gave a piece may border differently: it takes none this round.
+        received = np.zeros(k, dtype=bool)
+        gave = np.zeros(k, dtype=bool)
+        for q in view.extra[np.argsort(view.weight[view.extra], kind="stable")]:
+            a = int(pieces.territory[q])
+            if view.locked[q] or received[a]:
+                continue
+            for b in view.neighbours(q):
+                if gave[b]:
+                    continue
+                if _keeps_bands(loads, lower, upper, a, b, view.values[q]):
+                    assign[view.members(q)] = b
+                    loads[a] -= view.values[q]
+                    loads[b] += view.values[q]
+                    gave[a] = received[b] = True
+                    break
+        if not gave.any():
+            break
+        pieces = territory_pieces(graph, assign, k)
+    view = _PieceView(graph, units, assign, k, pieces, weight, values, base_xyz)
+    stuck = tuple(StuckPiece(int(pieces.territory[q]), view.members(q), view.why(q, loads, lower, upper))
+                  for q in view.extra)
+    return JoinedPieces(assign, assign != original, stuck, extra_before, pieces.total_extra, rounds)
+
+
+def _keeps_bands(loads, lower, upper, a, b, moving) -> bool:
+    """Whether moving ``moving`` (C,) from territory ``a`` to ``b`` leaves no measure of either
+    further outside its band than before (a measure inside its band stays inside)."""
+    for t, new in ((a, loads[a] - moving), (b, loads[b] + moving)):
+        scale = np.maximum(np.abs(upper[t]), 1e-300)
+        before = np.maximum(lower[t] - loads[t], 0) + np.maximum(loads[t] - upper[t], 0)
+        after = np.maximum(lower[t] - new, 0) + np.maximum(new - upper[t], 0)
+        if (after > before + 1e-12 * scale).any():
+            return False
+    return True
+
+
+class _PieceView:
+    """One round's facts about the pieces: weights, loads, locks, main and extra pieces, and
+    the territories each piece borders (most shared edges first)."""
+
+    def __init__(self, graph, units, assign, k, pieces: Pieces, weight, values, base_xyz):
+        p = len(pieces.territory)
+        self.pieces = pieces
+        member = pieces.piece >= 0
+        self.weight = np.bincount(pieces.piece[member], weight[member], minlength=p)
+        self.values = np.stack([np.bincount(pieces.piece[member], values[member, c], minlength=p)
+                                for c in range(values.shape[1])], axis=1)
+        self.locked = np.bincount(pieces.piece[member], np.asarray(units.locked)[member], minlength=p) > 0
+        self._order = np.argsort(pieces.piece, kind="stable")
+        self._start = np.searchsorted(pieces.piece[self._order], np.arange(p + 1))
+        self.main, self.heaviest = _main_pieces(pieces, self.weight, units.xyz, assign, base_xyz)
+        self.extra = np.flatnonzero(~self.main)
+        piece, neighbour, edges = piece_neighbours(graph, assign, k, pieces)
+        order = np.lexsort((neighbour, -edges, piece))
+        self._nb = neighbour[order]
+        self._nb_start = np.searchsorted(piece[order], np.arange(p + 1))
+
+    def members(self, q) -> np.ndarray:
+        return np.sort(self._order[self._start[q]:self._start[q + 1]])
+
+    def neighbours(self, q) -> np.ndarray:
+        return self._nb[self._nb_start[q]:self._nb_start[q + 1]]
+
+    def why(self, q, loads, lower, upper) -> str:
+        a = int(self.pieces.territory[q])
+        if self.locked[q]:
+            return WHY[0]
+        options = self.neighbours(q)
+        if not len(options):
+            return WHY[3]
+        if any(_keeps_bands(loads, lower, upper, a, int(b), self.values[q]) for b in options):
+            return WHY[4]
+        return WHY[1] if self.heaviest[q] else WHY[2]
+
+
+def _main_pieces(pieces: Pieces, weight, xyz, assign, base_xyz) -> tuple[np.ndarray, np.ndarray]:
+    """Which pieces are main (one per territory and region), and which extra pieces are the
+    heaviest of their territory and region (main but for the rep base)."""
+    p = len(pieces.territory)
+    region_count = int(pieces.region.max()) + 1 if p else 1
+    group = pieces.territory * region_count + pieces.region
+    heavy_order = np.lexsort((-weight, group))
+    first = np.ones(p, dtype=bool)
+    first[1:] = group[heavy_order][1:] != group[heavy_order][:-1]
+    heaviest = np.zeros(p, dtype=bool)
+    heaviest[heavy_order[first]] = True
+    score = weight.astype(float)
+    if base_xyz is not None and p:
+        has = (assign >= 0) & np.isfinite(base_xyz[np.maximum(assign, 0), 0])
+        rows = np.flatnonzero(has)
+        distance = np.linalg.norm(np.asarray(xyz)[rows] - base_xyz[assign[rows]], axis=1)
+        nearest = np.lexsort((distance, assign[rows]))
+        lead = np.ones(len(nearest), dtype=bool)
+        lead[1:] = assign[rows][nearest][1:] != assign[rows][nearest][:-1]
+        base_pieces = pieces.piece[rows[nearest[lead]]]
+        score[base_pieces] = np.inf
+    order = np.lexsort((-score, group))
+    main = np.zeros(p, dtype=bool)
+    main[order[first]] = True
+    return main, heaviest & ~main

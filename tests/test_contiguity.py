@@ -1,0 +1,192 @@
+"""One piece per territory: the accounts' adjacency, the pieces of each territory, and the
+repair that joins extra pieces to a neighbour (issue 11, section 3)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import point_maps
+
+from territory_engine.contiguity import account_graph, point_graph, territory_pieces
+from territory_engine.geo import to_xyz
+from territory_engine.rebalance.pieces import WHY, join_pieces
+from territory_engine.rebalance.units import as_units
+
+sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
+from instances import make_instance, zip_table  # noqa: E402
+
+
+def _grid(rows=12, cols=12, step=0.1):
+    """A block of accounts on a regular grid near Kansas City, degrees."""
+    lat, lon = np.meshgrid(39.0 + step * np.arange(rows), -95.0 + step * np.arange(cols), indexing="ij")
+    return lat.ravel(), lon.ravel()
+
+
+@settings(max_examples=60, deadline=None)
+@given(point_maps())
+def test_every_territory_with_accounts_is_at_least_one_piece(case):
+    lat, lon, territory, k = case["lat"], case["lon"], case["territory"], case["k"]
+    before = territory.copy()
+    pieces = territory_pieces(account_graph(lat, lon), territory, k)
+    assert np.array_equal(territory, before), "the input is never changed"
+    used = np.bincount(territory[territory >= 0], minlength=k) > 0
+    assert (pieces.pieces[used] >= 1).all() and (pieces.pieces[~used] == 0).all()
+    assert pieces.pieces.sum() >= used.sum()
+    assert (pieces.extra_pieces >= 0).all() and (pieces.extra_pieces <= pieces.pieces - used).all()
+    # Every account of a territory is in one of its pieces; an account without one is in none.
+    assigned = territory >= 0
+    assert ((pieces.piece >= 0) == assigned).all()
+    assert np.array_equal(pieces.territory[pieces.piece[assigned]], territory[assigned])
+    assert pieces.size.sum() == assigned.sum()
+
+
+@settings(max_examples=40, deadline=None)
+@given(point_maps(), st.randoms(use_true_random=False))
+def test_relabelling_territories_permutes_the_counts(case, random):
+    lat, lon, territory, k = case["lat"], case["lon"], case["territory"], case["k"]
+    graph = account_graph(lat, lon)
+    order = list(range(k))
+    random.shuffle(order)
+    relabel = np.array(order)
+    renamed = np.where(territory >= 0, relabel[np.maximum(territory, 0)], -1)
+    first, second = territory_pieces(graph, territory, k), territory_pieces(graph, renamed, k)
+    assert np.array_equal(second.pieces[relabel], first.pieces)
+    assert np.array_equal(second.extra_pieces[relabel], first.extra_pieces)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.floats(-89.9, 89.9), st.floats(-180, 180)), min_size=1, max_size=6),
+       st.integers(1, 400))
+def test_duplicates_and_degenerate_inputs_never_raise(points, copies):
+    lat = np.repeat([p[0] for p in points], copies)
+    lon = np.repeat([p[1] for p in points], copies)
+    graph = account_graph(lat, lon)
+    assert len(graph.xyz) <= len(points)
+    # Accounts repeating one point share its node.
+    assert (graph.node.reshape(len(points), copies) == graph.node[::copies][:, None]).all()
+    pieces = territory_pieces(graph, np.zeros(len(lat), dtype=int), 1)
+    assert pieces.pieces[0] >= 1 and pieces.extra_pieces[0] == 0
+
+
+def test_a_grid_block_is_one_piece_and_two_far_blobs_are_two():
+    lat, lon = _grid()
+    row, col = np.divmod(np.arange(len(lat)), 12)
+    block = np.where(col < 6, 0, 1)
+    pieces = territory_pieces(account_graph(lat, lon), block, 2)
+    assert pieces.pieces.tolist() == [1, 1] and pieces.total_extra == 0
+    # Territory 0 keeps two far corners of the map; territory 1 holds everything between.
+    blobs = np.where(((row < 3) & (col < 3)) | ((row > 8) & (col > 8)), 0, 1)
+    pieces = territory_pieces(account_graph(lat, lon), blobs, 2)
+    assert pieces.pieces.tolist() == [2, 1]
+    assert pieces.extra_pieces.tolist() == [1, 0]
+    assert len(np.unique(pieces.piece[blobs == 0])) == 2
+
+
+def test_water_forces_no_extra_piece():
+    """A territory on two landmasses far apart has two pieces but no extra piece."""
+    lat, lon = _grid()
+    lat = np.concatenate([lat, lat - 18.0])  # the same block again, 2,000 km south
+    lon = np.concatenate([lon, lon - 60.0])
+    pieces = territory_pieces(account_graph(lat, lon), np.zeros(len(lat), dtype=int), 1)
+    assert pieces.pieces.tolist() == [2] and pieces.extra_pieces.tolist() == [0]
+
+
+def test_hawaii_alaska_and_puerto_rico_are_regions_of_their_own():
+    instance = make_instance(10_000, 50, seed=1, region="us-all")
+    state_of = dict(zip(zip_table("us-all")["zip"], zip_table("us-all")["state"]))
+    state = np.array([state_of[z] for z in instance.zip])
+    graph = account_graph(instance.lat, instance.lon)
+    region = graph.region[graph.node]
+    contiguous = ~np.isin(state, ["AK", "HI", "PR", "VI", "GU", "MP", "AS"])
+    for name in ("HI", "AK", "PR"):
+        assert (state == name).any()
+        assert not np.isin(region[state == name], region[contiguous]).any(), f"{name} is bridged to the mainland"
+    # The 48 contiguous states are one region but for a handful of accounts.
+    assert np.bincount(region[contiguous]).max() >= 0.99 * contiguous.sum()
+
+
+def _units_case(seed, n=150, k=4):
+    rng = np.random.default_rng(seed)
+    lat, lon = _grid(10, 15)
+    lat, lon = lat[:n], lon[:n]
+    values = rng.lognormal(0.0, 0.5, size=(len(lat), 2))
+    values /= values.sum(axis=0)
+    seeds = rng.choice(len(lat), k, replace=False)
+    current = np.argmin((lat[:, None] - lat[seeds]) ** 2 + (lon[:, None] - lon[seeds]) ** 2, axis=1)
+    locked = rng.random(len(lat)) < 0.05
+    units = as_units(to_xyz(lat, lon), values, current, locked, None, k=k, target=np.full(k, 1 / k))
+    # A scattered assignment: some accounts dropped into other territories, as enclaves.
+    assignment = current.copy()
+    scatter = (rng.random(len(lat)) < 0.15) & ~locked
+    assignment[scatter] = rng.integers(0, k, scatter.sum())
+    bases = np.column_stack((lat[seeds], lon[seeds])) if rng.random() < 0.5 else None
+    return units, assignment, np.full((k, 2), 1 / k), bases
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.sampled_from([0.05, 0.2, 0.5, 2.0]))
+def test_join_pieces_keeps_bands_locks_and_never_adds_pieces(seed, band):
+    units, assignment, target, bases = _units_case(seed)
+    before = assignment.copy()
+    joined = join_pieces(units, assignment, target=target, band=band, bases=bases)
+    assert np.array_equal(assignment, before), "the input is never changed"
+    after = joined.assignment
+    k = target.shape[0]
+    assert after.shape == before.shape and ((after >= 0) & (after < k)).all()
+    assert np.array_equal(after[units.locked], before[units.locked])
+    assert np.array_equal(joined.moved, after != before)
+    lower, upper = target * (1 - band), target * (1 + band)
+    loads_before = np.stack([np.bincount(before, units.values[:, c], minlength=k) for c in range(2)], axis=1)
+    loads_after = np.stack([np.bincount(after, units.values[:, c], minlength=k) for c in range(2)], axis=1)
+    held = (loads_before >= lower - 1e-12) & (loads_before <= upper + 1e-12)
+    assert ((loads_after[held] >= lower[held] - 1e-9) & (loads_after[held] <= upper[held] + 1e-9)).all()
+    graph = point_graph(units.xyz)
+    assert territory_pieces(graph, before, k).total_extra == joined.extra_before
+    assert territory_pieces(graph, after, k).total_extra == joined.extra_after <= joined.extra_before
+    assert len(joined.stuck) == joined.extra_after
+    for piece in joined.stuck:
+        assert piece.why in WHY and (after[piece.units] == piece.territory).all()
+        if piece.why == "locked accounts":
+            assert units.locked[piece.units].any()
+
+
+def test_join_pieces_moves_a_loose_piece_home_and_keeps_a_locked_one():
+    lat, lon = _grid()
+    row, col = np.divmod(np.arange(len(lat)), 12)
+    territory = np.where(col < 6, 0, 1)
+    territory[(row == 5) & (col == 9)] = 0  # an enclave of territory 0 inside territory 1
+    territory[(row == 2) & (col == 2)] = 1  # an enclave of territory 1 inside territory 0
+    locked = np.zeros(len(lat), dtype=bool)
+    locked[(row == 2) & (col == 2)] = True
+    values = np.full((len(lat), 1), 1 / len(lat))
+    units = as_units(to_xyz(lat, lon), values, territory, locked, None, k=2, target=np.full(2, 0.5))
+    joined = join_pieces(units, territory, target=np.full((2, 1), 0.5), band=0.1)
+    assert joined.assignment[(row == 5) & (col == 9)].tolist() == [1]
+    assert joined.extra_before == 2 and joined.extra_after == 1
+    assert [(p.territory, p.why) for p in joined.stuck] == [(1, "locked accounts")]
+
+
+def test_measure_shows_two_pieces_for_a_territory_in_two_far_blobs(tmp_path):
+    lat, lon = _grid()
+    row, col = np.divmod(np.arange(len(lat)), 12)
+    territory = np.where(((row < 3) & (col < 3)) | ((row > 8) & (col > 8)), "North", "South")
+    frame = pd.DataFrame({"Account ID": [f"A{i}" for i in range(len(lat))], "Latitude": lat, "Longitude": lon,
+                          "Territory": territory, "Potential": 100.0})
+    source = tmp_path / "blobs.csv"
+    frame.to_csv(source, index=False)
+    code = "from territory_engine.cli import entry; entry()"
+    done = subprocess.run([sys.executable, "-c", code, "measure", str(source)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    lines = [line.replace("┃", "│") for line in done.stdout.splitlines()]
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in lines if line.startswith("│")]
+    header = next(c for c in cells if "territory" in c)
+    rows = {c[0]: c for c in cells if c and c[0] in ("North", "South")}
+    assert rows["North"][header.index("pieces")] == "2"
+    assert rows["South"][header.index("pieces")] == "1"
+    assert "extra pieces 1: North (+1)" in done.stdout
