@@ -42,6 +42,7 @@ from .move_kinds import move_kinds
 from .polish import polish_moves
 from .prices import Candidates, candidates, price_assign
 from .resite import resite
+from .pieces import join_pieces
 from .transport import exact_assign
 from .units import Units, as_units, nearest_units, typical_radius
 
@@ -178,6 +179,7 @@ class Pass:
     assign: np.ndarray | None = None
     state: MoveState | None = None
     proof: Reason | None = None  # why the exact stage's relaxation is infeasible
+    stuck: tuple = ()  # the extra pieces join_pieces could not move
 
     @property
     def squared(self) -> bool:
@@ -362,6 +364,18 @@ def _proof(p: Pass, cap, counts) -> Reason:
     return Reason("relaxation", job.constrained[c], float(share[t, c]), job.tolerance, "tolerance", territory=int(t))
 
 
+def _pieces_phase(p: Pass) -> None:
+    """Join each territory's extra pieces to the neighbour it borders most, every band kept
+    (pieces.py); the pieces that cannot move are recorded (locks, a rep base, balance)."""
+    job, state = p.job, p.state
+    job.report("pieces", 0.95)
+    joined = join_pieces(p.units, state.assign, target=job.target, band=job.tolerance, bases=job.bases,
+                         tuning=job.tuning)
+    state.assign = joined.assignment
+    state.load = territory_loads(state.assign, p.units.values, job.k)
+    p.stuck = joined.stuck
+
+
 def _moved_accounts(job: Job, p: Pass) -> float:
     territory = p.state.assign[p.units.of_account]
     return float(((job.current >= 0) & (territory != job.current)).sum())
@@ -383,6 +397,8 @@ def pipeline(job: Job, *, resite: bool) -> tuple[Phase, ...]:
         phases += (_cap_phase,)
     if job.method == "balanced":
         phases += (_exact_phase,)
+        if not (job.realign and job.max_moved_share < 1.0):  # (joining pieces would move more)
+            phases += (_pieces_phase,)
     return phases
 
 
