@@ -101,6 +101,10 @@ class Tuning:
     repair_min_moves: int = 200
     repair_moves_per_unit: int = 2
     """The repair stops after ``max(repair_min_moves, repair_moves_per_unit * units)`` moves."""
+    repair_moves_before_exact: float = 0.05
+    """Where the exact stage follows (the balanced method), the repair stops after
+    ``max(repair_min_moves, this * units)`` moves instead: a repair that grinds is slower than
+    the transportation LP that finishes the job."""
     repair_near_gain: float = 0.5
     """Among moves removing at least this share of the best move's violation, the cheapest in
     km is taken (lower favours compactness, higher favours balance)."""

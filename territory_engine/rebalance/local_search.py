@@ -170,10 +170,12 @@ def _best_swap_for(state: MoveState, t: int):
     return best[1:]
 
 
-def repair(state: MoveState) -> int:
+def repair(state: MoveState, *, per_unit: float | None = None) -> int:
     """Move (or swap) units until every territory is within its band, or nothing helps
-    (at most ``tuning.repair_min_moves`` or ``tuning.repair_moves_per_unit`` per unit)."""
-    max_moves = max(state.tuning.repair_min_moves, state.tuning.repair_moves_per_unit * len(state.assign))
+    (at most ``tuning.repair_min_moves`` or ``per_unit`` (default
+    ``tuning.repair_moves_per_unit``) moves per unit)."""
+    per_unit = state.tuning.repair_moves_per_unit if per_unit is None else per_unit
+    max_moves = max(state.tuning.repair_min_moves, int(per_unit * len(state.assign)))
     moves = 0
     stuck: set[int] = set()
     while moves < max_moves:

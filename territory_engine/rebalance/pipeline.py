@@ -287,9 +287,10 @@ def _repair_phase(p: Pass) -> None:
     job.report("repair", 0.8)
     p.state = MoveState(p.units, p.cand, p.assign, job.target, job.tolerance * job.tuning.repair_band, job.k,
                         tuning=job.tuning)
-    repair(p.state)
+    per_unit = job.tuning.repair_moves_before_exact if job.method == "balanced" else None
+    repair(p.state, per_unit=per_unit)
     p.state.set_band(job.target, job.tolerance)
-    repair(p.state)
+    repair(p.state, per_unit=per_unit)
 
 
 def _improve_phase(p: Pass) -> None:
@@ -374,6 +375,11 @@ def _pieces_phase(p: Pass) -> None:
     state.assign = joined.assignment
     state.load = territory_loads(state.assign, p.units.values, job.k)
     p.stuck = joined.stuck
+    if job.realign and job.disruption_weight >= job.tuning.improve_below_disruption:
+        # Joining may leave a moved account inside another territory: settle it there again.
+        state.set_band(job.target, job.tolerance * job.tuning.settle_band)
+        settle_pocketed_moves(state, p.units, job.nearest)
+        state.set_band(job.target, job.tolerance)
 
 
 def _moved_accounts(job: Job, p: Pass) -> float:

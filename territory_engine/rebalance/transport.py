@@ -369,7 +369,7 @@ def _repair(prob: _Problem, rows, pairs_u, pairs_t, assign, fixed, moved_fixed):
     state = MoveState(units, Candidates(index, km), np.concatenate([assign, np.arange(k)]), (prob.lo_full + prob.hi_full) / 2,
                       0.0, k, tuning=prob.tuning)
     state.lo, state.hi = prob.lo_full, prob.hi_full
-    repair(state)
+    repair(state, per_unit=prob.tuning.repair_moves_before_exact)
     result = state.assign[:n]
     if not _within(state.load, prob.lo_full, prob.hi_full):
         return None
