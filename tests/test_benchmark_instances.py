@@ -110,3 +110,124 @@ def test_write_csv_round_trips(tmp_path):
     np.testing.assert_allclose(table["Latitude"], inst.lat)
     np.testing.assert_allclose(table["Potential"], inst.measures[:, 0])
     assert table["Territory"].nunique() == 4
+
+
+# --------------------------------------------------------------------------------------
+# The stress family (stress_instances.py): each scenario draws what it promises
+# --------------------------------------------------------------------------------------
+
+from scipy.sparse import coo_array  # noqa: E402
+from scipy.sparse.csgraph import connected_components  # noqa: E402
+from scipy.spatial import cKDTree  # noqa: E402
+from stress_instances import SCENARIOS, make_stress, write_stress_csv  # noqa: E402
+
+from territory_engine.geo import to_xyz  # noqa: E402
+
+
+def _load_ratio(instance):
+    potential = instance.measures[:, 0]
+    return np.bincount(instance.current, potential, minlength=instance.k) / (potential.sum() / instance.k)
+
+
+def _pieces(instance, neighbours=6):
+    """Connected pieces of each territory on the accounts' symmetric nearest-neighbour graph."""
+    _, near = cKDTree(to_xyz(instance.lat, instance.lon)).query(to_xyz(instance.lat, instance.lon),
+                                                                k=neighbours + 1)
+    rows = np.repeat(np.arange(instance.n), neighbours)
+    cols = near[:, 1:].ravel()
+    same = instance.current[rows] == instance.current[cols]
+    graph = coo_array((np.ones(same.sum()), (rows[same], cols[same])), shape=(instance.n, instance.n))
+    _, label = connected_components(graph, directed=False)
+    return np.array([np.unique(label[instance.current == t]).size for t in range(instance.k)])
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_stress_same_seed_same_instance_every_account_assigned(scenario):
+    n, k = (200, 5) if scenario == "hand" else (1_500, 10)
+    a, b, c = (make_stress(scenario, n, k, seed=s) for s in (3, 3, 4))
+    np.testing.assert_array_equal(a.lat, b.lat)
+    np.testing.assert_array_equal(a.current, b.current)
+    np.testing.assert_array_equal(a.measures, b.measures)
+    assert not np.array_equal(a.lat, c.lat)
+    assert a.n == n and a.current.shape == (n,) and a.measures.shape == (n, 2)
+    assert a.current.min() >= 0 and a.current.max() < k
+    assert np.all(a.measures >= 0) and np.all(np.isfinite(a.lat)) and np.all(np.isfinite(a.lon))
+    assert set(a.extra["empty"]) == set(range(k)) - set(np.unique(a.current).tolist())
+    assert a.measures[:, 0].max() <= MAX_ACCOUNT_SHARE * a.measures[:, 0].sum() / k * (1 + 1e-6)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_stress_metro_has_a_downtown_at_five_times_its_target_and_an_empty_territory(seed):
+    inst = make_stress("metro", 5_000, 50, seed=seed)
+    ratio = _load_ratio(inst)
+    assert ratio.max() >= 5.0
+    assert int(np.argmax(ratio)) == inst.extra["downtown"]
+    assert np.sum(ratio > 1.5) >= 2, "an overloaded neighbour besides the downtown"
+    assert len(inst.extra["empty"]) == 1 and ratio[inst.extra["empty"][0]] == 0
+
+
+def test_stress_starved_region_has_many_starved_territories():
+    inst = make_stress("starved", 10_000, 30, seed=1)
+    inside = inst.extra["starved_territories"]
+    assert inside >= 3
+    ratio = _load_ratio(inst)
+    assert ratio[:inside].max() < 0.5, "every territory of the region is starved"
+    assert ratio[inside:].min() > 0 and ratio[inside:].mean() > 1.0
+
+
+def test_stress_empty_leaves_several_territory_ids_without_accounts():
+    inst = make_stress("empty", 5_000, 30, seed=2)
+    assert len(inst.extra["empty"]) == 3
+    assert np.bincount(inst.current, minlength=30)[list(inst.extra["empty"])].sum() == 0
+
+
+def test_stress_bases_lock_the_largest_accounts_and_put_a_base_at_every_city():
+    inst = make_stress("bases", 4_000, 20, seed=1)
+    locked = inst.extra["locked"]
+    assert locked.sum() == 20
+    assert inst.measures[locked, 0].min() >= inst.measures[~locked, 0].max()
+    np.testing.assert_array_equal(inst.bases, inst.extra["cities"])
+    assert inst.bases.shape == (20, 2) and np.all(np.isfinite(inst.bases))
+    assert _load_ratio(inst).max() >= 5.0
+
+
+def test_stress_duplicates_put_thousands_of_accounts_at_one_point():
+    inst = make_stress("duplicates", 20_000, 20, seed=1)
+    _, counts = np.unique(np.column_stack((inst.lat, inst.lon)), axis=0, return_counts=True)
+    assert counts.max() >= 2_000
+    assert np.sum((counts >= 2) & (counts <= 50)) >= 20, "groups of exact duplicates"
+
+
+def test_stress_islands_hold_alaska_hawaii_and_puerto_rico():
+    inst = make_stress("islands", 3_000, 10, seed=1)
+    alaska = inst.lat > 51
+    hawaii = (inst.lat < 23) & (inst.lon < -150)
+    puerto_rico = (inst.lat < 19) & (inst.lon > -68) & (inst.lon < -65)
+    assert alaska.sum() >= 3 and hawaii.sum() >= 3 and puerto_rico.sum() >= 3
+    assert (~(alaska | hawaii | puerto_rico)).mean() > 0.7
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_stress_hand_map_is_fragmented_with_a_misassigned_city(seed):
+    inst = make_stress("hand", 200, 5, seed=seed)
+    assert np.sum(_pieces(inst) >= 2) >= 2, "territories in several pieces"
+    city = inst.extra["city_accounts"]
+    assert np.all(inst.current[city] == inst.extra["city_territory"])
+    if inst.extra["region"] == ("TX", "OK"):
+        assert np.all((inst.lat > 25) & (inst.lat < 37.5))
+
+
+def test_stress_bad_scenario_or_sizes_are_refused():
+    with pytest.raises(ValueError):
+        make_stress("tsunami", 1_000, 5, seed=0)
+    with pytest.raises(ValueError):
+        make_stress("metro", 1_000, 3, seed=0)
+
+
+def test_write_stress_csv_writes_locks_and_bases(tmp_path):
+    inst = make_stress("bases", 1_000, 5, seed=1)
+    path = write_stress_csv(inst, tmp_path / "accounts.csv", tmp_path / "bases.csv")
+    table = pd.read_csv(path, dtype={"ZIP": str})
+    assert len(table) == 1_000 and table["Locked"].eq("yes").sum() == inst.extra["locked"].sum()
+    bases = pd.read_csv(tmp_path / "bases.csv")
+    assert len(bases) == 5 and bases["Territory"].nunique() == 5
