@@ -231,3 +231,36 @@ def test_write_stress_csv_writes_locks_and_bases(tmp_path):
     assert len(table) == 1_000 and table["Locked"].eq("yes").sum() == inst.extra["locked"].sum()
     bases = pd.read_csv(tmp_path / "bases.csv")
     assert len(bases) == 5 and bases["Territory"].nunique() == 5
+
+
+# --------------------------------------------------------------------------------------
+# The stress benchmark's least border-respecting move
+# --------------------------------------------------------------------------------------
+
+
+def test_least_border_flow_on_a_chain_counts_every_border_crossed():
+    from stress_benchmark import least_border_flow
+
+    # 0 - 1 - 2 - 3: territory 0 holds 2 units too many, territory 3 needs 2; 1 and 2 are in band.
+    edges = [(0, 1), (1, 2), (2, 3)]
+    load = np.array([3.0, 1.0, 1.0, -1.0]) + 1.0  # target 2 each
+    assert least_border_flow(edges, load, 2.0, 2.0) == pytest.approx(6.0)  # 2 units x 3 borders
+    assert least_border_flow(edges, load, 1.0, 3.0) == pytest.approx(2.0)  # 0 -> 1 and 2 -> 3, one unit each
+    assert least_border_flow(edges + [(0, 3)], load, 2.0, 2.0) == pytest.approx(2.0)  # a shortcut
+    assert least_border_flow([(0, 1)], np.array([3.0, 1.0, 2.0]), 2.0, 2.0) == pytest.approx(1.0)
+    assert np.isnan(least_border_flow([(0, 1)], np.array([3.0, 2.0, 1.0]), 2.0, 2.0)), "2 is cut off"
+
+
+def test_border_respecting_share_on_accounts_along_a_line():
+    from stress_benchmark import border_respecting_share
+
+    # Four territories of 10 accounts each along the equator; territory 0's accounts weigh 3.
+    lon = np.arange(40) * 0.01
+    current = np.repeat(np.arange(4), 10)
+    weight = np.where(current == 0, 3.0, 1.0)
+    inst = make_stress("hand", 100, 5, seed=0)  # any instance; only the fields below are read
+    line = inst.__class__(lat=np.zeros(40), lon=lon, measures=np.column_stack((weight, weight)),
+                          names=inst.names, current=current, bases=None, account_id=inst.account_id[:40],
+                          zip=inst.zip[:40], k=4, seed=0, description="line")
+    # Target 15: territory 0 sheds 15 to 1 (one border), 1 passes 10 on to 2 (another), 2 passes 5 to 3.
+    assert border_respecting_share(line, weight, 0.0) == pytest.approx((15 + 10 + 5) / 60)
