@@ -411,7 +411,10 @@ def main(argv=None) -> int:
             for seed in range(1, seeds + 1):
                 log(f"{scenario} {n:,} seed {seed} ...")
                 try:
-                    row = full_sheet_case(scenario, seed, folder) if n >= FULL_SHEET_ROWS else run_case(scenario, n, seed)
+                    if n >= FULL_SHEET_ROWS:
+                        row = full_sheet_case(scenario, seed, folder)
+                    else:
+                        row = run_case(scenario, n, seed)
                 except Exception:  # noqa: BLE001 - the benchmark itself must go on
                     row = {"scenario": scenario, "accounts": n, "territories": stress_k(n), "seed": seed,
                            "status": "FAILED", "codes": ["benchmark error"], "reasons": [],
