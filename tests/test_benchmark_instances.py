@@ -264,3 +264,15 @@ def test_border_respecting_share_on_accounts_along_a_line():
                           zip=inst.zip[:40], k=4, seed=0, description="line")
     # Target 15: territory 0 sheds 15 to 1 (one border), 1 passes 10 on to 2 (another), 2 passes 5 to 3.
     assert border_respecting_share(line, weight, 0.0) == pytest.approx((15 + 10 + 5) / 60)
+
+
+@pytest.mark.parametrize("scenario", ["bases", "metro"])  # metro: the command line names the empty territory
+def test_stress_full_sheet_case_runs_the_command_line_on_a_small_sheet(tmp_path, scenario):
+    from stress_benchmark import full_sheet_case
+
+    row = full_sheet_case(scenario, 1, tmp_path, n=2_000)
+    assert row["exit"] in (0, 3), row.get("error")
+    assert row["status"] in ("balanced", "proven", "FAILED")
+    assert row["read_csv_seconds"] > 0 and row["peak_gb"] > 0
+    assert 0 <= row["dev_pct"] < 1_000 and row["moved_per_required"] >= 0
+    assert not list(tmp_path.glob("*.csv")), "the files are removed"

@@ -53,7 +53,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent.parent))
 
-from instances import FULL_SHEET_ROWS, Instance  # noqa: E402
+from instances import FULL_SHEET_ROWS, Instance, territory_name  # noqa: E402
 from stress_instances import HAND_SIZES, SCENARIOS, STRESS_SIZES, make_stress, stress_k, write_stress_csv  # noqa: E402
 
 from territory_engine import design  # noqa: E402
@@ -281,11 +281,22 @@ def cli_command(csv_path: Path, out_csv: Path, k: int, bases: Path | None) -> li
     return [sys.executable, "-c", "from territory_engine.cli import entry; entry()", "rebalance", *args]
 
 
-def full_sheet_case(scenario: str, seed: int, folder: Path) -> dict:
-    """Write the full-sheet CSV, time ``pandas.read_csv`` and ``territory rebalance`` on it."""
+def territory_indices(names, inst: Instance) -> np.ndarray:
+    """Territory indices of the names the command line writes: ``T001``.. as written, and
+    the names it gives new territories (more territories than today) in the ids left empty."""
+    index = {name: i for i, name in enumerate(territory_name(np.arange(inst.k), inst.k).tolist())}
+    new = sorted(set(names.tolist()) - set(index))
+    spare = [t for t in inst.extra["empty"] if territory_name(np.array([t]), inst.k)[0] not in set(names.tolist())]
+    index.update(zip(new, spare))
+    return np.array([index[name] for name in names.tolist()], dtype=np.int64)
+
+
+def full_sheet_case(scenario: str, seed: int, folder: Path, n: int = FULL_SHEET_ROWS) -> dict:
+    """Write the full-sheet CSV (``n`` accounts), time ``pandas.read_csv`` and ``territory
+    rebalance`` on it."""
     import pandas as pd
 
-    n, k = FULL_SHEET_ROWS, stress_k(FULL_SHEET_ROWS)
+    k = stress_k(n)
     inst = make_stress(scenario, n, k, seed=seed)
     csv_path, bases = folder / f"{scenario}-{seed}.csv", None
     if inst.bases is not None:
@@ -315,7 +326,7 @@ def full_sheet_case(scenario: str, seed: int, folder: Path) -> dict:
     if out_csv.exists():
         table = pd.read_csv(out_csv, dtype=str)
         column = next(c for c in table.columns if "proposed" in c.lower())
-        territory = table[column].str[1:].astype(int).to_numpy() - 1
+        territory = territory_indices(table[column].to_numpy(), inst)
         row.update(figures(inst, territory))
         if row["status"] == "balanced" and row["dev_pct"] > 100 * TOLERANCE + 1e-6:
             row["status"], row["codes"] = "FAILED", ["returned out of band"]
