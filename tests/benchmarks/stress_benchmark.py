@@ -20,7 +20,8 @@ scenario, the worst over seeds of:
   minimum-cost flow of the excess over the current territories' adjacency graph, one unit
   of moved load per border crossed (:func:`least_border_flow`; target <= 1.25);
 * ``interl%``: ``interleaving_share`` (target <= 5%);
-* ``pieces+``: extra pieces per territory (most in one territory / total), from
+* ``pieces+``: extra pieces per territory (most in one territory / total; a piece holding a locked
+  account is a forced exclave and not counted), from
   ``territory_engine.contiguity`` when it exists, else ``n/a``;
 * ``dominated``: sizes <= 10,000 also run ``design(fresh=True)``, ids matched to the current
   territories (``rebalance.keep_current_ids``); the count of seeds where the fresh design is
@@ -156,15 +157,20 @@ def border_respecting_share(inst: Instance, weight, tolerance: float) -> float:
 # --------------------------------------------------------------------------------------
 
 
-def extra_pieces(lat, lon, territory, k):
+def extra_pieces(lat, lon, territory, k, locked=None):
     """(most extra pieces of one territory, total extra pieces), or None without
-    ``territory_engine.contiguity``."""
+    ``territory_engine.contiguity``. A piece holding a locked account is a forced exclave, a
+    named exception: it is not counted (at most the territory's extra pieces are discounted)."""
     try:
         from territory_engine.contiguity import account_graph, territory_pieces
     except ImportError:
         return None
-    pieces = np.asarray(territory_pieces(account_graph(lat, lon), territory, k)).ravel()
-    extra = np.maximum(pieces - 1, 0)
+    found = territory_pieces(account_graph(lat, lon), territory, k)
+    extra = found.extra_pieces.copy()
+    if locked is not None and np.any(locked):
+        with_lock = np.unique(found.piece[np.asarray(locked) & (found.piece >= 0)])
+        forced = np.bincount(found.territory[with_lock], minlength=k)
+        extra = np.maximum(extra - forced, 0)
     return int(extra.max(initial=0)), int(extra.sum())
 
 
@@ -211,7 +217,7 @@ def figures(inst: Instance, territory) -> dict:
         border = border_respecting_share(inst, potential, TOLERANCE)
         row["border_pct"] = 100 * border
         row["moved_per_border"] = moved / max(border, required) if max(border, required) > 0 else float("nan")
-    pieces = extra_pieces(inst.lat, inst.lon, territory, inst.k)
+    pieces = extra_pieces(inst.lat, inst.lon, territory, inst.k, inst.extra.get("locked"))
     row["pieces_max"], row["pieces_total"] = pieces if pieces is not None else (None, None)
     return row
 
