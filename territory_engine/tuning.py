@@ -175,6 +175,12 @@ class Tuning:
     will do; the cost only breaks ties)."""
     exact_seconds: float = 60.0
     """Time limit of one LP or MILP solve (HiGHS), in seconds."""
+    rejoin_rounds: int = 4
+    """Rounds of moving the extra pieces that balance keeps apart and re-solving the LP around
+    them (territory_engine/rebalance/rejoin.py): more joins more pieces, each round costs an LP."""
+    rejoin_stay: float = 1.0
+    """In the rejoin LP, a unit's leaving its territory costs this many territory radii more: higher
+    keeps more of the smoothed borders, lower rebalances more freely around the moved pieces."""
     exact_stay_km: float = 1e-3
     """Tie-break cost (km per unit of weight) of a unit's leaving the territory the fast phases
     gave it, so that among equal LP optima the fewest units change."""

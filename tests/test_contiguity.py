@@ -190,3 +190,31 @@ def test_measure_shows_two_pieces_for_a_territory_in_two_far_blobs(tmp_path):
     assert rows["North"][header.index("pieces")] == "2"
     assert rows["South"][header.index("pieces")] == "1"
     assert "extra pieces 1: North (+1)" in done.stdout
+
+
+def test_rejoin_moves_a_piece_balance_keeps_apart_and_rebalances_around_it():
+    """An exclave of the west territory inside the east one, both territories at the edge of a
+    tight band: join_pieces cannot move it (balance); rejoin moves it and the LP hands back as
+    much from the border, so both stay in band and each territory is one piece."""
+    from territory_engine.contiguity import point_graph as graph_of
+    from territory_engine.rebalance.rejoin import rejoin
+
+    lat, lon = np.meshgrid(np.linspace(30.0, 31.0, 10), np.linspace(-100.0, -98.0, 20))
+    lat, lon = lat.ravel(), lon.ravel()
+    territory = (lon > -99.0).astype(int)  # west 0, east 1: 100 accounts each
+    exclave = (lon > -98.4) & (lat > 30.3) & (lat < 30.6)  # inside the east
+    territory[exclave] = 0
+    swap = np.flatnonzero((territory == 0) & ~exclave)[-int(exclave.sum()):]  # west border -> east
+    territory[swap] = 1
+    values = np.ones((200, 1)) / 200
+    xyz = to_xyz(lat, lon)
+    units = as_units(xyz, values, territory, np.zeros(200, dtype=bool), None, k=2, target=np.full(2, 0.5))
+    target = np.full((2, 1), 0.5)
+    joined = join_pieces(units, territory, target=target, band=0.01)
+    assert joined.extra_after >= 1 and {s.why for s in joined.stuck} == {"balance"}
+    centres = np.stack([xyz[lon <= -99.0].mean(axis=0), xyz[lon > -99.0].mean(axis=0)])
+    again = rejoin(units, joined, graph_of(xyz), centres, target, 0.01, stick_km=50.0, stay_km=50.0)
+    assert again.extra_after == 0
+    load = np.bincount(again.assignment, values[:, 0], minlength=2)
+    assert np.all(np.abs(load / 0.5 - 1) <= 0.01 + 1e-9)
+    assert territory_pieces(account_graph(lat, lon), again.assignment, 2).total_extra == 0

@@ -76,8 +76,9 @@ def test_a_starved_territory_is_resited_into_the_overloaded_one_and_fewer_accoun
         assert result.within_tolerance and result.max_deviation <= 0.05 + 1e-9
     assert resited.resited and border_only.resited == ()
     assert all(over == 0 for _, over in resited.resited)
-    # Without re-siting, the excess crosses ring after ring of borders on its way out.
-    assert _moved(resited, current, weight) < 0.7 * _moved(border_only, current, weight)
+    # Without re-siting, the excess crosses ring after ring of borders on its way out: that path
+    # moves 35% of the accounts (37% before pieces were rejoined), re-siting 25%.
+    assert _moved(resited, current, weight) < 0.75 * _moved(border_only, current, weight)
     for moving, _ in resited.resited:
         # The re-sited territory now lies where the load was: in the metro's old square.
         assert np.median(lat[resited.territory == moving]) < 40.5

@@ -530,3 +530,22 @@ def test_building_blocks_that_make_one_block_get_a_proof_not_a_traceback(tmp_pat
     assert done.returncode == 3, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     assert "one account (or building block) alone carries 300% of a territory's target" in done.stderr
+
+
+def test_a_locked_account_deep_in_another_territory_is_named_as_an_exclave(tmp_path):
+    """Two territories side by side; one West account, locked, sits in the middle of the East:
+    it cannot join the East, so the proposal names it as an exclave and says why."""
+    rng = np.random.default_rng(7)
+    rows = []
+    for i in range(120):
+        lat, lon = 35 + rng.uniform(0, 2), -100 + rng.uniform(0, 4)
+        rows.append((f"A{i}", round(lat, 4), round(lon, 4), "West" if lon < -98 else "East", 100, ""))
+    rows.append(("LOCKED", 36.0, -96.5, "West", 100, "yes"))
+    source = _small_csv(tmp_path / "exclave.csv", rows)
+    out = tmp_path / "out.xlsx"
+    done = _territory("rebalance", source, "--output", out)
+    assert done.returncode == 0, done.stderr
+    assert "Exclaves sheet" in done.stdout and "locked accounts" in done.stdout
+    exclaves = pd.read_excel(out, sheet_name="Exclaves", engine="calamine")
+    assert exclaves.to_dict("records") == [{"territory": "West", "accounts": 1, "why": "locked accounts",
+                                            "account ids": "LOCKED"}]

@@ -8,7 +8,27 @@ import numpy as np
 
 from ..errors import Reason
 
-__all__ = ["Alignment"]
+__all__ = ["Alignment", "Exclave"]
+
+
+@dataclass(frozen=True)
+class Exclave:
+    """A piece of a territory kept apart from it: a named exception to "one piece per territory".
+
+    Attributes
+    ----------
+    territory : int
+        The territory (engine index).
+    why : str
+        ``"locked accounts"``, ``"rep base"``, ``"balance"``, ``"no neighbour"`` or ``"round limit"``
+        (see :data:`territory_engine.rebalance.pieces.WHY`).
+    accounts : tuple of int
+        The piece's accounts (rows, 0-based).
+    """
+
+    territory: int
+    why: str
+    accounts: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -42,6 +62,8 @@ class Alignment:
     resited : tuple of (int, int)
         ``(re-sited, relieved)`` territory pairs: the re-sited territory's accounts went to
         its neighbours, and it took over part of the relieved one (see ``design(resite=)``).
+    exclaves : tuple of Exclave
+        The extra pieces the engine could not join to their territory's main piece, and why.
     """
 
     territory: np.ndarray
@@ -59,3 +81,4 @@ class Alignment:
     constrained: tuple[str, ...] = field(default=("combined",))
     fresh_not_tried: bool = False
     resited: tuple[tuple[int, int], ...] = ()
+    exclaves: tuple[Exclave, ...] = ()

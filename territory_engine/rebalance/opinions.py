@@ -102,7 +102,8 @@ def second_opinions(job: Job, first: Alignment, *, resite: bool) -> Alignment:
         if _moved(job, eager.territory) < _moved(job, best.territory):
             best = dataclasses.replace(best, territory=eager.territory, centres=eager.centres, resited=eager.resited,
                                        moved_reason=eager.moved_reason, loads=eager.loads,
-                                       deviation=eager.deviation, max_deviation=eager.max_deviation)
+                                       deviation=eager.deviation, max_deviation=eager.max_deviation,
+                                       exclaves=eager.exclaves)
         best = dataclasses.replace(best, iterations=iterations)
     return best
 
@@ -132,7 +133,7 @@ def _fresh_opinion(job: Job, best: Alignment) -> Alignment:
     other = run_pass(job.fresh_job(), resite=False)
     if not other.within_tolerance:
         return best
-    proposal, centres = other.territory, other.centres
+    proposal, centres, exclaves = other.territory, other.centres, other.exclaves
     weight, current, k = job.values[:, 0], job.current, job.k
     if job.bases is None:
         held = np.unique(current[job.locked])  # locked accounts keep their territory's label
@@ -140,6 +141,7 @@ def _fresh_opinion(job: Job, best: Alignment) -> Alignment:
         proposal = mapping[proposal]
         centres = np.empty_like(centres)
         centres[mapping] = other.centres
+        exclaves = tuple(dataclasses.replace(e, territory=int(mapping[e.territory])) for e in exclaves)
     moved, moved_best = float(_moved(job, proposal)), float(_moved(job, best.territory))
     if moved > moved_best * (1 + 1e-9) or (moved >= moved_best * (1 - 1e-9)
                                             and mean_km(job, proposal) >= mean_km(job, best.territory)):
@@ -150,6 +152,7 @@ def _fresh_opinion(job: Job, best: Alignment) -> Alignment:
     load, deviation, max_deviation = job.balance(proposal)
     return dataclasses.replace(
         best, territory=proposal, centres=centres, iterations=best.iterations + other.iterations, resited=(),
+        exclaves=exclaves,
         loads=load, deviation=deviation, max_deviation=max_deviation,
         moved_reason=move_kinds(proposal, current, weight, k, job.target[:, 0], job.tolerance),
     )

@@ -30,10 +30,11 @@ from typing import Callable
 import numpy as np
 
 from ..errors import Reason, SettingsError
+from ..contiguity import point_graph
 from ..geo import to_latlon, to_xyz
 from ..measures import territory_loads
 from ..tuning import Tuning
-from .alignment import Alignment
+from .alignment import Alignment, Exclave
 from .border_flows import border_flows
 from .centres import bisection, centres_of, kmeanspp
 from .checks import obvious_reasons
@@ -43,6 +44,7 @@ from .polish import polish_moves
 from .prices import Candidates, candidates, price_assign
 from .resite import resite
 from .pieces import join_pieces
+from .rejoin import rejoin
 from .transport import exact_assign
 from .units import Units, as_units, nearest_units, typical_radius
 
@@ -367,18 +369,39 @@ def _proof(p: Pass, cap, counts) -> Reason:
 
 def _pieces_phase(p: Pass) -> None:
     """Join each territory's extra pieces to the neighbour it borders most, every band kept
-    (pieces.py); the pieces that cannot move are recorded (locks, a rep base, balance)."""
+    (pieces.py); move those balance keeps apart anyway and rebalance around them (rejoin.py);
+    the pieces that cannot move are recorded (locks, a rep base, balance)."""
     job, state = p.job, p.state
     job.report("pieces", 0.95)
+    graph = point_graph(p.units.xyz, tuning=job.tuning)
     joined = join_pieces(p.units, state.assign, target=job.target, band=job.tolerance, bases=job.bases,
-                         tuning=job.tuning)
-    state.assign = joined.assignment
+                         graph=graph, tuning=job.tuning)
+    rejoined = rejoin(p.units, joined, graph, p.centres, job.target, job.tolerance, stick_km=p.stickiness,
+                      stay_km=job.tuning.rejoin_stay * p.area_radius, bases=job.bases, tuning=job.tuning)
+    state.assign = rejoined.assignment
     state.load = territory_loads(state.assign, p.units.values, job.k)
-    p.stuck = joined.stuck
+    p.stuck = rejoined.stuck
+    if rejoined is not joined and job.disruption_weight >= job.tuning.improve_below_disruption:
+        # The LP re-solve keeps every band but not the polished borders: polish them again.
+        scale = job.tuning.polish_km_realign if job.realign else job.tuning.polish_km_fresh
+        state.set_band(job.target, job.tolerance * job.tuning.settle_band)
+        polish_moves(state, p.units, job.nearest, km_scale=scale * p.area_radius)
+        state.set_band(job.target, job.tolerance)
+        again = join_pieces(p.units, state.assign, target=job.target, band=job.tolerance, bases=job.bases,
+                            graph=graph, tuning=job.tuning)
+        # Keep the polished borders unless they cost pieces.
+        best = again if again.extra_after <= rejoined.extra_after else rejoined
+        state.assign = best.assignment.copy()
+        state.load = territory_loads(state.assign, p.units.values, job.k)
+        p.stuck = best.stuck
     if job.realign and job.disruption_weight >= job.tuning.improve_below_disruption:
         # Joining may leave a moved account inside another territory: settle it there again.
         state.set_band(job.target, job.tolerance * job.tuning.settle_band)
-        settle_pocketed_moves(state, p.units, job.nearest)
+        for _ in range(job.tuning.settle_passes):  # (until nothing settles: joins may pocket several)
+            before = state.assign.copy()
+            settle_pocketed_moves(state, p.units, job.nearest)
+            if (state.assign == before).all():
+                break
         state.set_band(job.target, job.tolerance)
 
 
@@ -449,5 +472,19 @@ def _evaluate(job: Job, p: Pass, reasons: list[Reason]) -> Alignment:
         territory=territory, centres=to_latlon(p.centres), loads=load, targets=job.target, deviation=deviation,
         max_deviation=max_deviation, within_tolerance=within,
         reasons=tuple(reasons) if not within else (), moved_reason=kinds, method=job.method, seed=job.seed,
-        iterations=p.iterations, constrained=job.constrained, resited=p.resited,
+        iterations=p.iterations, constrained=job.constrained, resited=p.resited, exclaves=_exclaves(p),
     )
+
+
+def _exclaves(p: Pass) -> tuple[Exclave, ...]:
+    """The pieces join_pieces and rejoin left apart, with their accounts."""
+    if not p.stuck:
+        return ()
+    of_account = p.units.of_account
+    order = np.argsort(of_account, kind="stable")
+    start = np.searchsorted(of_account[order], np.arange(len(p.units.xyz) + 1))
+    found = []
+    for piece in p.stuck:
+        rows = np.concatenate([order[start[u]:start[u + 1]] for u in piece.units])
+        found.append(Exclave(int(piece.territory), piece.why, tuple(np.sort(rows).tolist())))
+    return tuple(found)

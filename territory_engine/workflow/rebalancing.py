@@ -36,6 +36,7 @@ class RebalanceResult:
     within_tolerance: bool
     reasons: tuple[str, ...] = ()
     facts: dict[str, Any] = field(default_factory=dict)
+    exclaves: pd.DataFrame | None = None  # pieces kept apart from their territory, and why
 
     def outcome(self) -> list[str]:
         """What happened, in a sentence (and a note where one helps), for the person who
@@ -59,6 +60,12 @@ class RebalanceResult:
                          f"re-sited into overloaded ones, which moved fewer accounts than passing the excess from "
                          f"border to border ({shown}); their reps now cover a new area. To keep every territory "
                          f"where it is, use --no-resite (or resite = FALSE on the Settings sheet)")
+        if self.exclaves is not None and len(self.exclaves):
+            counts = self.exclaves["why"].value_counts()
+            why = ", ".join(f"{n} by {w}" if w in ("locked accounts", "a rep base") else f"{n} for {w}"
+                            for w, n in counts.items())
+            lines.append(f"note: {len(self.exclaves)} piece(s) of territories stay apart from their territory "
+                         f"({why}); the Exclaves sheet lists them")
         if self.facts.get("fresh_not_tried"):
             lines.append("note: this map was far out of balance; a fresh design (--fresh, or fresh = TRUE on the "
                          "Settings sheet) keeps the current ids and may move fewer accounts")
@@ -74,6 +81,8 @@ class RebalanceResult:
         }
         if self.reasons:
             sheets["Balance problems"] = pd.DataFrame({"problem": list(self.reasons)})
+        if self.exclaves is not None and len(self.exclaves):
+            sheets["Exclaves"] = self.exclaves
         return sheets
 
 
@@ -269,7 +278,15 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
     facts = {"territories": k, "moved": int(moved.sum()), "method": alignment.method, "seed": alignment.seed,
              "fresh_not_tried": alignment.fresh_not_tried,
              "resited": [(_with_rep(ids, rep.get("reps"), u), ids[o]) for u, o in alignment.resited]}
+    exclaves = pd.DataFrame([
+        {"territory": ids_arr[proposed[e.accounts[0]]], "accounts": len(e.accounts),
+         "why": "a rep base" if e.why == "rep base" else e.why,
+         "account ids": ", ".join(frame["account_id"].iloc[list(e.accounts[:10])].astype(str))
+                        + (", ..." if len(e.accounts) > 10 else "")}
+        for e in alignment.exclaves if e.accounts
+    ], columns=["territory", "accounts", "why", "account ids"])
     return RebalanceResult(
+        exclaves=exclaves,
         proposed=out,
         moves=moves,
         summary=pd.concat([before, after], ignore_index=True),
