@@ -65,7 +65,7 @@ class RebalanceResult:
             why = ", ".join(f"{n} by {w}" if w in ("locked accounts", "a rep base") else f"{n} for {w}"
                             for w, n in counts.items())
             lines.append(f"note: {len(self.exclaves)} piece(s) of territories stay apart from their territory "
-                         f"({why}); the Exclaves sheet lists them")
+                         f"({why}); the Exclaves sheet of an .xlsx output lists them")
         if self.facts.get("fresh_not_tried"):
             lines.append("note: this map was far out of balance; a fresh design (--fresh, or fresh = TRUE on the "
                          "Settings sheet) keeps the current ids and may move fewer accounts")
