@@ -213,7 +213,10 @@ def test_rejoin_moves_a_piece_balance_keeps_apart_and_rebalances_around_it():
     joined = join_pieces(units, territory, target=target, band=0.01)
     assert joined.extra_after >= 1 and {s.why for s in joined.stuck} == {"balance"}
     centres = np.stack([xyz[lon <= -99.0].mean(axis=0), xyz[lon > -99.0].mean(axis=0)])
-    again = rejoin(units, joined, graph_of(xyz), centres, target, 0.01, stick_km=50.0, stay_km=50.0)
+    from territory_engine.rebalance.units import nearest_units
+
+    again = rejoin(units, joined, graph_of(xyz), centres, target, 0.01, stick_km=50.0, stay_km=50.0,
+                   nearest=nearest_units(xyz, 10))
     assert again.extra_after == 0
     load = np.bincount(again.assignment, values[:, 0], minlength=2)
     assert np.all(np.abs(load / 0.5 - 1) <= 0.01 + 1e-9)

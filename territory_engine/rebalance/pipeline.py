@@ -30,7 +30,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import Reason, SettingsError
-from ..contiguity import point_graph
+from ..contiguity import point_graph, territory_pieces
 from ..geo import to_latlon, to_xyz
 from ..measures import territory_loads
 from ..tuning import Tuning
@@ -377,15 +377,20 @@ def _pieces_phase(p: Pass) -> None:
     joined = join_pieces(p.units, state.assign, target=job.target, band=job.tolerance, bases=job.bases,
                          graph=graph, tuning=job.tuning)
     rejoined = rejoin(p.units, joined, graph, p.centres, job.target, job.tolerance, stick_km=p.stickiness,
-                      stay_km=job.tuning.rejoin_stay * p.area_radius, bases=job.bases, tuning=job.tuning)
-    state.assign = rejoined.assignment
+                      stay_km=job.tuning.rejoin_stay * p.area_radius, nearest=job.nearest, bases=job.bases,
+                      tuning=job.tuning)
+    state.assign = rejoined.assignment.copy()  # (the polish below changes the state's array in place)
     state.load = territory_loads(state.assign, p.units.values, job.k)
     p.stuck = rejoined.stuck
     if rejoined is not joined and job.disruption_weight >= job.tuning.improve_below_disruption:
         # The LP re-solve keeps every band but not the polished borders: polish them again.
         scale = job.tuning.polish_km_realign if job.realign else job.tuning.polish_km_fresh
         state.set_band(job.target, job.tolerance * job.tuning.settle_band)
+        movable = state.movable
+        # The pieces rejoin moved count as moved: the polish would send them back.
+        state.movable = movable & (rejoined.assignment == joined.assignment)
         polish_moves(state, p.units, job.nearest, km_scale=scale * p.area_radius)
+        state.movable = movable
         state.set_band(job.target, job.tolerance)
         again = join_pieces(p.units, state.assign, target=job.target, band=job.tolerance, bases=job.bases,
                             graph=graph, tuning=job.tuning)
@@ -403,6 +408,13 @@ def _pieces_phase(p: Pass) -> None:
             if (state.assign == before).all():
                 break
         state.set_band(job.target, job.tolerance)
+        if len(p.stuck) < territory_pieces(graph, state.assign, job.k).total_extra:
+            # A settled account may have been the link of a piece: join again.
+            last = join_pieces(p.units, state.assign, target=job.target, band=job.tolerance, bases=job.bases,
+                               graph=graph, tuning=job.tuning)
+            state.assign = last.assignment.copy()
+            state.load = territory_loads(state.assign, p.units.values, job.k)
+            p.stuck = last.stuck
 
 
 def _moved_accounts(job: Job, p: Pass) -> float:

@@ -5,8 +5,10 @@ rebalances around them.
 territories stay within their bands. A piece it leaves for *balance* is moved here to the
 neighbour it borders most and held there, and the LP of ``transport.py`` (the same centres and
 stickiness, and a cost for leaving the territory the unit has now) re-assigns the other units
-around it, every band kept; then the pieces are joined
-again. The new alignment is kept only when it has fewer extra pieces, and the round repeats
+around it, every band kept; then the pieces are joined again. The new alignment is kept only
+when it has fewer extra pieces and its borders stay clean (at most
+``Tuning.rejoin_max_interleaving`` of the units among another territory's, or no more than
+before: an LP moves single accounts along borders, which roughens them), and the round repeats
 (at most ``Tuning.rejoin_rounds``). Pieces holding a locked account, or kept apart by a rep base,
 stay: they are named exceptions. This is the "fix and re-optimise" step of districting
 heuristics (Kalcsics & Ríos-Mercado 2019), with an exact re-optimisation.
@@ -24,16 +26,18 @@ from .pieces import JoinedPieces, join_pieces
 from .transport import exact_assign
 from .units import Units
 
-__all__ = ["rejoin"]
+__all__ = ["destinations", "interleaved", "rejoin"]
 
 
 def rejoin(units: Units, joined: JoinedPieces, graph: AccountGraph, centres_xyz, target, tolerance: float, *,
-           stick_km: float, stay_km: float, bases=None, tuning: Tuning = DEFAULT_TUNING) -> JoinedPieces:
+           stick_km: float, stay_km: float, nearest, bases=None, tuning: Tuning = DEFAULT_TUNING) -> JoinedPieces:
     """``joined`` with its pieces stuck for balance moved and the rest re-balanced around them,
-    while that lowers the extra pieces; else ``joined`` as it is. In the LP a unit's leaving the
-    territory ``joined`` gave it costs ``stay_km`` more (so the LP changes what it must, and
-    keeps the borders the earlier phases smoothed)."""
+    while that lowers the extra pieces and keeps the borders clean (:func:`interleaved` on the
+    units' ``nearest``, at most ``Tuning.rejoin_max_interleaving`` or no more than before);
+    else ``joined`` as it is. In the LP a unit's leaving the territory ``joined`` gave it costs
+    ``stay_km`` more (so the LP changes what it must)."""
     k = len(target)
+    clean = max(interleaved(joined.assignment, nearest), tuning.rejoin_max_interleaving)
     tuning = dataclasses.replace(tuning, exact_stay_km=stay_km)
     best = joined
     for _ in range(tuning.rejoin_rounds):
@@ -53,10 +57,24 @@ def rejoin(units: Units, joined: JoinedPieces, graph: AccountGraph, centres_xyz,
             break
         trial = join_pieces(units, exact.assign, target=target, band=tolerance, bases=bases, graph=graph,
                             tuning=tuning)
-        if trial.extra_after >= best.extra_after:
+        if trial.extra_after >= best.extra_after or interleaved(trial.assignment, nearest) > clean:
             break
         best = dataclasses.replace(trial, extra_before=joined.extra_before)
     return best
+
+
+def interleaved(assign, nearest) -> float:
+    """Share of units that most of their ``nearest`` units outvote for another territory (as
+    ``measures.interleaving_share``, on the units)."""
+    if len(assign) <= 1 or nearest.shape[1] == 0:
+        return 0.0
+    votes = assign[nearest]
+    own = (votes == assign[:, None]).sum(axis=1)
+    ordered = np.sort(votes, axis=1)
+    most = np.zeros(len(assign), dtype=int)
+    for j in range(nearest.shape[1]):
+        most = np.maximum(most, (ordered == ordered[:, j:j + 1]).sum(axis=1))
+    return float(np.mean(own < most))
 
 
 def destinations(graph: AccountGraph, assign, k: int, stuck) -> tuple[np.ndarray, np.ndarray]:
