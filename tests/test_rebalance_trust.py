@@ -26,6 +26,8 @@ def relaxation_feasible(measures, k, tolerance, current, locked, max_moved=None)
     locked = np.zeros(n, dtype=bool) if locked is None else np.asarray(locked) & (np.asarray(current) >= 0)
     free = np.flatnonzero(~locked)
     fixed = np.bincount(np.asarray(current)[locked], w[locked], minlength=k) if locked.any() else np.zeros(k)
+    if len(free) == 0:
+        return bool(np.all(np.abs(fixed * k - 1) <= tolerance + 1e-12))
     nv = len(free) * k
     u = np.repeat(np.arange(len(free)), k)
     t = np.tile(np.arange(k), len(free))
@@ -106,3 +108,39 @@ def test_a_move_cap_below_the_least_needed_is_proven():
     codes = {fact.code for fact in caught.value.facts}
     assert "move_cap_proven" in codes, caught.value.reasons
     assert not relaxation_feasible(w[:, None], k, 0.05, current, None, max_moved=0.05 * n)
+
+
+def _degenerate_cases():
+    rng = np.random.default_rng(0)
+    n = 60
+    spread = dict(lat=rng.uniform(30, 40, n), lon=rng.uniform(-100, -90, n))
+    pile = dict(lat=np.full(n, 40.0), lon=np.full(n, -75.0))
+    return {
+        "every account at one coordinate": dict(**pile, w=rng.lognormal(0, 0.3, n), k=3, current=np.arange(n) % 3),
+        "one coordinate, no current alignment": dict(**pile, w=rng.lognormal(0, 0.3, n), k=3, current=None),
+        "every account locked, balanced": dict(**spread, w=np.ones(n), k=3, current=np.arange(n) % 3,
+                                               locked=np.ones(n, dtype=bool)),
+        "every account locked, out of balance": dict(**spread, w=np.ones(n), k=3,
+                                                     current=(np.arange(n) % 4).clip(0, 2), locked=np.ones(n, dtype=bool)),
+        "one territory": dict(**spread, w=np.ones(n), k=1, current=np.zeros(n, dtype=int)),
+        "more territories than today": dict(**spread, w=np.ones(n), k=6, current=np.arange(n) % 3),
+        "two coordinates": dict(lat=np.repeat([40.0, 41.0], n // 2), lon=np.repeat([-75.0, -76.0], n // 2),
+                                w=np.ones(n), k=4, current=np.arange(n) % 4),
+        "one meridian": dict(lat=np.linspace(30, 40, n), lon=np.full(n, -90.0), w=np.ones(n), k=4,
+                             current=np.arange(n) % 4),
+    }
+
+
+@pytest.mark.parametrize("name", list(_degenerate_cases()))
+def test_degenerate_maps_get_a_result_or_a_proof(name):
+    case = _degenerate_cases()[name]
+    try:
+        result = design(case["lat"], case["lon"], case["w"], k=case["k"], current=case["current"],
+                        locked=case.get("locked"), seed=1)
+    except DesignInfeasibleError as error:
+        assert {fact.code for fact in error.facts} <= PROOFS
+        assert not relaxation_feasible(case["w"][:, None], case["k"], 0.05, case["current"], case.get("locked"))
+        return
+    assert result.within_tolerance and (result.territory >= 0).all()
+    if case.get("locked") is not None:
+        assert (result.territory == case["current"]).all()
