@@ -179,8 +179,10 @@ class Tuning:
     """Rounds of moving the extra pieces that balance keeps apart and re-solving the LP around
     them (territory_engine/rebalance/rejoin.py): more joins more pieces, each round costs an LP."""
     rejoin_max_interleaving: float = 0.05
-    """A rejoin round is kept only while at most this share of the units sit among another
-    territory's (or no more than before): joined pieces are not worth ragged borders."""
+    rejoin_interleaving_per_piece: float = 0.0025
+    """A rejoin round is kept only while at most ``rejoin_max_interleaving`` of the units sit
+    among another territory's, or that share rises by at most ``rejoin_interleaving_per_piece``
+    per piece joined: a few joined pieces are not worth ragged borders, many are."""
     rejoin_stay: float = 1.0
     """In the rejoin LP, a unit's leaving its territory costs this many territory radii more: higher
     keeps more of the smoothed borders, lower rebalances more freely around the moved pieces."""

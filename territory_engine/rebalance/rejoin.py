@@ -7,8 +7,9 @@ neighbour it borders most and held there, and the LP of ``transport.py`` (the sa
 stickiness, and a cost for leaving the territory the unit has now) re-assigns the other units
 around it, every band kept; then the pieces are joined again. The new alignment is kept only
 when it has fewer extra pieces and its borders stay clean (at most
-``Tuning.rejoin_max_interleaving`` of the units among another territory's, or no more than
-before: an LP moves single accounts along borders, which roughens them), and the round repeats
+``Tuning.rejoin_max_interleaving`` of the units among another territory's, or up by at most
+``Tuning.rejoin_interleaving_per_piece`` per piece joined: an LP moves single accounts along
+borders, which roughens them), and the round repeats
 (at most ``Tuning.rejoin_rounds``). Pieces holding a locked account, or kept apart by a rep base,
 stay: they are named exceptions. This is the "fix and re-optimise" step of districting
 heuristics (Kalcsics & Ríos-Mercado 2019), with an exact re-optimisation.
@@ -33,11 +34,11 @@ def rejoin(units: Units, joined: JoinedPieces, graph: AccountGraph, centres_xyz,
            stick_km: float, stay_km: float, nearest, bases=None, tuning: Tuning = DEFAULT_TUNING) -> JoinedPieces:
     """``joined`` with its pieces stuck for balance moved and the rest re-balanced around them,
     while that lowers the extra pieces and keeps the borders clean (:func:`interleaved` on the
-    units' ``nearest``, at most ``Tuning.rejoin_max_interleaving`` or no more than before);
-    else ``joined`` as it is. In the LP a unit's leaving the territory ``joined`` gave it costs
+    units' ``nearest``: at most ``Tuning.rejoin_max_interleaving``, or up by at most
+    ``Tuning.rejoin_interleaving_per_piece`` per piece joined); else ``joined`` as it is. In the LP a unit's leaving the territory ``joined`` gave it costs
     ``stay_km`` more (so the LP changes what it must)."""
     k = len(target)
-    clean = max(interleaved(joined.assignment, nearest), tuning.rejoin_max_interleaving)
+    rough = interleaved(joined.assignment, nearest)
     tuning = dataclasses.replace(tuning, exact_stay_km=stay_km)
     best = joined
     for _ in range(tuning.rejoin_rounds):
@@ -57,8 +58,12 @@ def rejoin(units: Units, joined: JoinedPieces, graph: AccountGraph, centres_xyz,
             break
         trial = join_pieces(units, exact.assign, target=target, band=tolerance, bases=bases, graph=graph,
                             tuning=tuning)
-        if trial.extra_after >= best.extra_after or interleaved(trial.assignment, nearest) > clean:
+        joined_now = best.extra_after - trial.extra_after
+        now = interleaved(trial.assignment, nearest)
+        if joined_now <= 0 or (now > tuning.rejoin_max_interleaving
+                               and now - rough > tuning.rejoin_interleaving_per_piece * joined_now):
             break
+        rough = now
         best = dataclasses.replace(trial, extra_before=joined.extra_before)
     return best
 
