@@ -272,7 +272,7 @@ print(json.dumps({{"seconds": time.perf_counter() - start, "returncode": done.re
                   "maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}}))
 """
 
-OUT_OF_BAND_WORDS = "too lumpy or too constrained"  # the out_of_band reason's sentence
+OUT_OF_BAND_WORDS = "could not prove that none exists"  # the out_of_band reason's sentence
 
 
 def cli_command(csv_path: Path, out_csv: Path, k: int, bases: Path | None) -> list[str]:
