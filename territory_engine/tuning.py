@@ -170,6 +170,9 @@ class Tuning:
     exact_round_units: int = 600
     """Most units in the rounding MILP (the split ones, then the cheapest to move): more finds a
     rounding more often, fewer is faster."""
+    exact_retry_aims: tuple[float, ...] = (0.4, 0.1)
+    """When no rounding is found, the stage runs again with the LP aimed at these shares of the
+    tolerance in turn: each try leaves lumpy units more room, and costs one more solve."""
     exact_round_gap: float = 0.05
     """The rounding MILP stops within this relative gap of its optimum (any rounding in the band
     will do; the cost only breaks ties)."""

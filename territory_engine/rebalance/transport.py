@@ -20,7 +20,9 @@ having aimed at ``Tuning.exact_aim`` of it. Phases:
    units that share a current and a proposed territory; the units of the cells it splits are
    solved again, finer (a multilevel refinement, as in Karypis & Kumar 1998);
 3. the LP, its candidates doubled while it is infeasible (up to every territory);
-4. rounding: the MILP on the split units, widened once by the units cheapest to move.
+4. rounding: the repair, else a MILP on the split units and the units cheapest to move; when
+   that finds no rounding, the whole stage runs again with the LP aimed further inside the band
+   (``Tuning.exact_retry_aims``), leaving the rounding more room.
 
 :func:`exact_assign` says whether balance was found, or proven impossible: the LP over every
 territory, with the units themselves (not cells), is the relaxation of the problem; when it
@@ -29,6 +31,7 @@ is infeasible no assignment can balance.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,6 +86,7 @@ class _Problem:
     cap: float | None  # most accounts that may move, or None
     tuning: Tuning
     indivisible: bool = False  # the MILP over every free unit and every territory is infeasible
+    unrounded: bool = False  # an LP solution was found but not rounded
 
     @property
     def k(self) -> int:
@@ -136,6 +140,13 @@ def exact_assign(units: Units, start, centres_xyz, target, tolerance: float, *, 
         ok = _within(fixed, prob.lo_full, prob.hi_full)
         return ExactResult(assign if ok else None, proven=not ok)
     solved, proven = _solve(prob, free, fixed, moved_fixed, extra=None, depth=0)
+    for narrower in tuning.exact_retry_aims:
+        if solved is not None or proven or prob.indivisible or not prob.unrounded:
+            break
+        # The rounding found no room: aim the LP further inside the band and try again.
+        a = tolerance * narrower
+        prob = dataclasses.replace(prob, lo=target * (1 - a), hi=target * (1 + a), unrounded=False)
+        solved, proven = _solve(prob, free, fixed, moved_fixed, extra=None, depth=0)
     if solved is None:
         return ExactResult(None, proven=proven, indivisible=prob.indivisible and not proven)
     assign[free] = solved
@@ -344,6 +355,7 @@ def _round(prob: _Problem, rows, pairs_u, pairs_t, x, fixed, moved_fixed, *, com
         chosen[:] = True
     result, infeasible = _milp(prob, rows, pairs_u, pairs_t, out, chosen, fixed, moved_fixed)
     prob.indivisible = bool(result is None and infeasible and complete and chosen.all())
+    prob.unrounded = prob.unrounded or result is None
     return result
 
 
