@@ -19,6 +19,7 @@ __all__ = [
     "territory_centres",
     "compactness_km",
     "interleaving_share",
+    "outvoted_share",
     "neighbourhood",
     "moved_share",
     "required_move_share",
@@ -155,12 +156,16 @@ def interleaving_share(lat, lon, territory, *, neighbours: int = 10, sample: int
     probe, index = around if around is not None else neighbourhood(lat, lon, neighbours=neighbours, sample=sample)
     if index.shape[1] == 0:
         return 0.0
-    votes = territory[index]
-    mine = territory[probe]
+    return outvoted_share(territory[probe], territory[index])
+
+
+def outvoted_share(mine, votes) -> float:
+    """Share of rows whose own territory ``mine`` (p,) gets strictly fewer of their ``votes``
+    (p, m: their neighbours' territories) than some other territory."""
     own = (votes == mine[:, None]).sum(axis=1)
     ordered = np.sort(votes, axis=1)
-    most = np.zeros(len(probe), dtype=int)
-    for j in range(index.shape[1]):
+    most = np.zeros(len(mine), dtype=int)
+    for j in range(votes.shape[1]):
         most = np.maximum(most, (ordered == ordered[:, j : j + 1]).sum(axis=1))
     return float(np.mean(own < most))
 

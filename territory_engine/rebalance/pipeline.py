@@ -374,14 +374,16 @@ def _pieces_phase(p: Pass) -> None:
     job, state = p.job, p.state
     job.report("pieces", 0.95)
     graph = point_graph(p.units.xyz, tuning=job.tuning)
-    joined = join_pieces(p.units, state.assign, target=job.target, band=job.tolerance, bases=job.bases,
-                         graph=graph, tuning=job.tuning)
+
+    def join(assign):
+        return join_pieces(p.units, assign, target=job.target, band=job.tolerance, bases=job.bases, graph=graph,
+                           tuning=job.tuning)
+
+    joined = join(state.assign)
     rejoined = rejoin(p.units, joined, graph, p.centres, job.target, job.tolerance, stick_km=p.stickiness,
                       stay_km=job.tuning.rejoin_stay * p.area_radius, nearest=job.nearest, bases=job.bases,
                       tuning=job.tuning)
-    state.assign = rejoined.assignment.copy()  # (the polish below changes the state's array in place)
-    state.load = territory_loads(state.assign, p.units.values, job.k)
-    p.stuck = rejoined.stuck
+    _take(p, rejoined)
     if rejoined is not joined and job.disruption_weight >= job.tuning.improve_below_disruption:
         # The LP re-solve keeps every band but not the polished borders: polish them again.
         scale = job.tuning.polish_km_realign if job.realign else job.tuning.polish_km_fresh
@@ -392,13 +394,9 @@ def _pieces_phase(p: Pass) -> None:
         polish_moves(state, p.units, job.nearest, km_scale=scale * p.area_radius)
         state.movable = movable
         state.set_band(job.target, job.tolerance)
-        again = join_pieces(p.units, state.assign, target=job.target, band=job.tolerance, bases=job.bases,
-                            graph=graph, tuning=job.tuning)
+        again = join(state.assign)
         # Keep the polished borders unless they cost pieces.
-        best = again if again.extra_after <= rejoined.extra_after else rejoined
-        state.assign = best.assignment.copy()
-        state.load = territory_loads(state.assign, p.units.values, job.k)
-        p.stuck = best.stuck
+        _take(p, again if again.extra_after <= rejoined.extra_after else rejoined)
     if job.realign and job.disruption_weight >= job.tuning.improve_below_disruption:
         # Joining may leave a moved account inside another territory: settle it there again.
         state.set_band(job.target, job.tolerance * job.tuning.settle_band)
@@ -410,11 +408,15 @@ def _pieces_phase(p: Pass) -> None:
         state.set_band(job.target, job.tolerance)
         if len(p.stuck) < territory_pieces(graph, state.assign, job.k).total_extra:
             # A settled account may have been the link of a piece: join again.
-            last = join_pieces(p.units, state.assign, target=job.target, band=job.tolerance, bases=job.bases,
-                               graph=graph, tuning=job.tuning)
-            state.assign = last.assignment.copy()
-            state.load = territory_loads(state.assign, p.units.values, job.k)
-            p.stuck = last.stuck
+            _take(p, join(state.assign))
+
+
+def _take(p: Pass, joined) -> None:
+    """Make ``joined`` (a ``JoinedPieces``) the pass's alignment, on a copy of its array (the
+    polish changes the state's array in place), with its loads and the pieces it left apart."""
+    p.state.assign = joined.assignment.copy()
+    p.state.load = territory_loads(p.state.assign, p.units.values, p.job.k)
+    p.stuck = joined.stuck
 
 
 def _moved_accounts(job: Job, p: Pass) -> float:

@@ -22,6 +22,7 @@ import dataclasses
 import numpy as np
 
 from ..contiguity import AccountGraph, piece_neighbours, territory_pieces
+from ..measures import outvoted_share
 from ..tuning import DEFAULT_TUNING, Tuning
 from .pieces import JoinedPieces, join_pieces
 from .transport import exact_assign
@@ -73,13 +74,7 @@ def interleaved(assign, nearest) -> float:
     ``measures.interleaving_share``, on the units)."""
     if len(assign) <= 1 or nearest.shape[1] == 0:
         return 0.0
-    votes = assign[nearest]
-    own = (votes == assign[:, None]).sum(axis=1)
-    ordered = np.sort(votes, axis=1)
-    most = np.zeros(len(assign), dtype=int)
-    for j in range(nearest.shape[1]):
-        most = np.maximum(most, (ordered == ordered[:, j:j + 1]).sum(axis=1))
-    return float(np.mean(own < most))
+    return outvoted_share(assign, assign[nearest])
 
 
 def destinations(graph: AccountGraph, assign, k: int, stuck) -> tuple[np.ndarray, np.ndarray]:

@@ -47,6 +47,7 @@ __all__ = [
     "MAX_ACCOUNT_SHARE",
     "Instance",
     "make_instance",
+    "measures_of",
     "write_csv",
     "zip_table",
 ]
@@ -186,9 +187,13 @@ def _offset(lat, lon, north_km, east_km):
 
 
 def _potential_and_workload(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
-    potential = rng.lognormal(mean=np.log(20_000.0), sigma=1.2, size=n)
-    # Cap so that no account holds more than MAX_ACCOUNT_SHARE of a territory's share; the cap
-    # moves the total a little, so iterate (two rounds are plenty).
+    return measures_of(rng, rng.lognormal(mean=np.log(20_000.0), sigma=1.2, size=n), k)
+
+
+def measures_of(rng: np.random.Generator, potential: np.ndarray, k: int) -> np.ndarray:
+    """Potential capped so that no account holds more than ``MAX_ACCOUNT_SHARE`` of a
+    territory's share, and workload (hours per year) drawn from it: columns (potential, workload)."""
+    # The cap moves the total a little, so iterate (two rounds are plenty).
     for _ in range(5):
         cap = MAX_ACCOUNT_SHARE * potential.sum() / k
         if potential.max() <= cap * (1 + 1e-12):
@@ -196,7 +201,7 @@ def _potential_and_workload(rng: np.random.Generator, n: int, k: int) -> np.ndar
         potential = np.minimum(potential, cap)
     potential = np.round(potential, 2)
     # Hours per year: sub-linear in potential with lognormal noise (correlation about 0.6-0.7).
-    workload = 6.0 * (potential / 20_000.0) ** 0.6 * rng.lognormal(0.0, 0.45, size=n)
+    workload = 6.0 * (potential / 20_000.0) ** 0.6 * rng.lognormal(0.0, 0.45, size=potential.size)
     workload = np.round(workload, 1)
     return np.column_stack((potential, workload))
 

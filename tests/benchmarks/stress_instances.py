@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial import cKDTree
 
-from instances import FULL_SHEET_ROWS, MAX_ACCOUNT_SHARE, Instance, territory_name, zip_table
+from instances import FULL_SHEET_ROWS, Instance, measures_of, territory_name, zip_table
 from territory_engine.geo import EARTH_RADIUS_KM, haversine_km, to_xyz
 
 __all__ = [
@@ -154,18 +154,6 @@ def _nearest_zip(zips, lat, lon):
 
 def _potential(rng, n):
     return rng.lognormal(mean=np.log(20_000.0), sigma=1.2, size=n)
-
-
-def _measures(rng, potential, k):
-    """Cap potential at ``MAX_ACCOUNT_SHARE`` of a territory's share; add workload (hours)."""
-    for _ in range(5):
-        cap = MAX_ACCOUNT_SHARE * potential.sum() / k
-        if potential.max() <= cap * (1 + 1e-12):
-            break
-        potential = np.minimum(potential, cap)
-    potential = np.round(potential, 2)
-    workload = np.round(6.0 * (potential / 20_000.0) ** 0.6 * rng.lognormal(0.0, 0.45, potential.size), 1)
-    return np.column_stack((potential, workload))
 
 
 def _voronoi_lloyd(rng, lat, lon, k, steps=3):
@@ -367,7 +355,7 @@ def make_stress(scenario: str, n: int, k: int, *, seed: int) -> Instance:
         raise ValueError(f"need 5 <= k <= n, got n={n}, k={k}")
     rng = np.random.default_rng(seed)
     lat, lon, zip_code, potential, current, extra = _SCENARIO_FUNCTIONS[scenario](rng, n, k)
-    measures = _measures(rng, potential, k)
+    measures = measures_of(rng, potential, k)
     bases = locked = None
     if scenario == "bases":
         bases = extra["cities"]
