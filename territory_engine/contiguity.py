@@ -237,28 +237,59 @@ def territory_pieces(graph: AccountGraph, territory, k: int) -> Pieces:
         Pieces, extra pieces and every account's piece.
     """
     k = max(int(k), 1)
-    vx = _vertices(graph, territory, k)
-    count_v = len(vx.keys)
-    want = vx.dst_node * k + vx.territory[vx.src]
-    pos = np.minimum(np.searchsorted(vx.keys, want), max(count_v - 1, 0))
-    same = vx.keys[pos] == want if count_v else np.zeros(0, dtype=bool)
-    links = sp.csr_array((np.ones(int(same.sum())), (vx.src[same], pos[same])), shape=(count_v, count_v))
+    territory = np.asarray(territory, dtype=np.int64)
+    links = _node_links(graph, territory)
+    if links is not None:  # every node holds one territory: the nodes are the vertices
+        vertex_node, vertex_territory, of_account, links = links
+    else:
+        vx = _vertices(graph, territory, k)
+        want = vx.dst_node * k + vx.territory[vx.src]
+        pos = np.minimum(np.searchsorted(vx.keys, want), max(len(vx.keys) - 1, 0))
+        same = vx.keys[pos] == want if len(vx.keys) else np.zeros(0, dtype=bool)
+        links = sp.csr_array((np.ones(int(same.sum())), (vx.src[same], pos[same])), shape=(len(vx.keys),) * 2)
+        vertex_node, vertex_territory, of_account = vx.node, vx.territory, vx.of_account
+    count_v = len(vertex_node)
     if count_v:
         p, label = connected_components(links, directed=False)
     else:
         p, label = 0, np.zeros(0, dtype=np.int64)
     first = np.full(p, count_v, dtype=np.int64)
     np.minimum.at(first, label, np.arange(count_v))
-    piece_territory = vx.territory[first]
-    piece_region = graph.region[vx.node[first]]
-    assigned = vx.of_account >= 0
-    piece = np.full(len(vx.of_account), -1, dtype=np.int64)
-    piece[assigned] = label[vx.of_account[assigned]]
+    piece_territory = vertex_territory[first]
+    piece_region = graph.region[vertex_node[first]]
+    assigned = of_account >= 0
+    piece = np.full(len(of_account), -1, dtype=np.int64)
+    piece[assigned] = label[of_account[assigned]]
     size = np.bincount(piece[assigned], minlength=p)
     pieces = np.bincount(piece_territory, minlength=k)[:k]
     touched = np.unique(piece_territory * (graph.regions + 1) + piece_region) // (graph.regions + 1)
     regions = np.bincount(touched, minlength=k)[:k]
     return Pieces(piece, piece_territory, piece_region, size, pieces, pieces - regions)
+
+
+def _node_links(graph: AccountGraph, territory: np.ndarray):
+    """When every node's accounts share one territory (the usual case), the vertices of
+    :func:`territory_pieces` are the nodes holding accounts, in node order (as the general
+    path orders them), and their links the graph's edges within a territory: ``(node,
+    territory, vertex of every account, links)`` of the vertices, built without the general
+    path's search; else None."""
+    has = territory >= 0
+    v = len(graph.xyz)
+    of_node = np.full(v, -1, dtype=np.int64)
+    of_node[graph.node[has]] = territory[has]
+    if not (of_node[graph.node[has]] == territory[has]).all():
+        return None
+    vertex_node = np.flatnonzero(of_node >= 0)
+    index = np.full(v, -1, dtype=np.int64)
+    index[vertex_node] = np.arange(len(vertex_node))
+    indptr, indices = graph.adjacency.indptr, graph.adjacency.indices
+    src = np.repeat(np.arange(v), np.diff(indptr))
+    same = (of_node[src] >= 0) & (of_node[src] == of_node[indices])
+    links = sp.csr_array((np.ones(int(same.sum())), (index[src[same]], index[indices[same]])),
+                         shape=(len(vertex_node),) * 2)
+    of_account = np.full(len(territory), -1, dtype=np.int64)
+    of_account[has] = index[graph.node[has]]
+    return vertex_node, of_node[vertex_node], of_account, links
 
 
 def piece_neighbours(graph: AccountGraph, territory, k: int, pieces: Pieces) -> tuple[np.ndarray, ...]:

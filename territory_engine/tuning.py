@@ -284,6 +284,23 @@ class Tuning:
     chains of pieces that free each other in turn, fewer bounds the time (about 0.1 s a round
     per 20,000 units)."""
 
+    connect_max_units: int = 5_000
+    connect_seconds: float = 5.0
+    """When pieces that balance keeps apart remain, maps up to ``connect_max_units`` units are
+    rebuilt as connected territories around each territory's largest piece and rebalanced by
+    the contiguous engine's repair (territory_engine/rebalance/connect.py), for at most
+    ``connect_seconds``: larger bounds connect bigger maps at the cost of time (the repair is
+    a tabu search whose moves cost about ``units / 1000`` ms each)."""
+    connect_tries: int = 3
+    """Seeds of connect.py's balance repair tried in turn until one balances: more rescue more
+    lumpy small maps, each try costs up to ``connect_seconds``."""
+    connect_soft: float = 0.0
+    """``contiguous_soft`` of connect.py's balance repair: 0 stops once every load is in its band
+    (each further transfer is a move the analyst pays for), higher keeps room inside the band."""
+    connect_rounds: int = 10
+    """Passes at most that send rebuilt blocks back to their current territory (connect.py):
+    more passes undo more of the rebuild's moves, each costs a connectivity check per block."""
+
 
 DEFAULT_TUNING = Tuning()
 """The tuning every engine function uses unless given another."""

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -129,6 +130,30 @@ def _units_case(seed, n=150, k=4):
     return units, assignment, np.full((k, 2), 1 / k), bases
 
 
+@settings(max_examples=60, deadline=None)
+@given(point_maps(), st.booleans())
+def test_pieces_match_components_of_each_territorys_accounts(case, one_per_coordinate):
+    """An independent count: per territory, the connected components of its accounts, two
+    accounts linked when they share a coordinate or their coordinates are adjacent. Maps with
+    one territory per coordinate take the node path of territory_pieces, the others the
+    general one."""
+    from scipy.sparse import csr_array
+    from scipy.sparse.csgraph import connected_components
+
+    lat, lon, territory, k = case["lat"], case["lon"], case["territory"].copy(), case["k"]
+    graph = account_graph(lat, lon)
+    if one_per_coordinate:
+        territory = np.where(territory >= 0, territory[np.unique(graph.node, return_index=True)[1]][graph.node], -1)
+        territory[territory < 0] = -1
+    pieces = territory_pieces(graph, territory, k)
+    node_adjacent = graph.adjacency.toarray() > 0
+    linked = (graph.node[:, None] == graph.node[None, :]) | node_adjacent[graph.node][:, graph.node]
+    for t in range(k):
+        members = np.flatnonzero(territory == t)
+        expected = connected_components(csr_array(linked[np.ix_(members, members)]))[0] if len(members) else 0
+        assert pieces.pieces[t] == expected
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**31 - 1), st.sampled_from([0.05, 0.2, 0.5, 2.0]))
 def test_join_pieces_keeps_bands_locks_and_never_adds_pieces(seed, band):
@@ -221,3 +246,49 @@ def test_rejoin_moves_a_piece_balance_keeps_apart_and_rebalances_around_it():
     load = np.bincount(again.assignment, values[:, 0], minlength=2)
     assert np.all(np.abs(load / 0.5 - 1) <= 0.01 + 1e-9)
     assert territory_pieces(account_graph(lat, lon), again.assignment, 2).total_extra == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.sampled_from([0.02, 0.05, 0.2]))
+def test_settle_back_only_returns_blocks_and_never_breaks_a_territory_or_a_band(seed, band):
+    """Blocks of connected stripes, each with a random 'current' territory: settle_back sends
+    blocks back only to their current territory, never opens a piece, keeps every band and the
+    fixed blocks."""
+    from territory_engine.rebalance.connect import settle_back
+
+    rng = np.random.default_rng(seed)
+    lat, lon = _grid(10, 10)
+    graph = account_graph(lat, lon)
+    k = int(rng.integers(2, 5))
+    col = np.arange(100) % 10
+    territory = np.minimum(col * k // 10, k - 1)
+    current = np.where(rng.random(100) < 0.4, rng.integers(0, k, 100), territory)
+    current[rng.random(100) < 0.05] = -1
+    values = rng.random((100, 2)) + 0.5
+    fixed = rng.random(100) < 0.1
+    target = np.stack([np.bincount(territory, values[:, c], minlength=k) for c in range(2)], axis=1)
+    lower, upper = target * (1 - band), target * (1 + band)
+    out = settle_back(graph.adjacency, territory, current, values, fixed, (lower, upper))
+    changed = out != territory
+    assert (out[changed] == current[changed]).all() and not changed[fixed].any()
+    load = np.stack([np.bincount(out, values[:, c], minlength=k) for c in range(2)], axis=1)
+    assert ((load >= lower - 1e-9) & (load <= upper + 1e-9)).all()
+    assert territory_pieces(graph, out, k).total_extra == territory_pieces(graph, territory, k).total_extra == 0
+
+
+@pytest.mark.parametrize("seed", [2, 3, 4, 6])
+def test_a_fragmented_hand_drawn_map_is_realigned_in_one_piece_per_territory(seed):
+    """100 accounts, five hand-drawn territories in several pieces each: pieces that balance
+    kept apart before the connect stage (issue 11, section 3) are joined, every band held."""
+    from stress_instances import make_stress
+
+    from territory_engine.rebalance import design
+
+    inst = make_stress("hand", 100, 5, seed=seed)
+    result = design(inst.lat, inst.lon, inst.measures[:, :1], k=inst.k, tolerance=0.05, current=inst.current,
+                    seed=seed)
+    territory = np.asarray(result.territory)
+    pieces = territory_pieces(account_graph(inst.lat, inst.lon), territory, inst.k)
+    assert pieces.total_extra == 0 and not result.exclaves
+    load = np.bincount(territory, inst.measures[:, 0], minlength=inst.k)
+    assert np.abs(load / load.mean() - 1).max() <= 0.05 + 1e-9

@@ -77,7 +77,7 @@ the machine's speed. Inputs are checked by :mod:`.validation`; every tuning numb
 above is a field of :class:`~territory_engine.tuning.Tuning` (the ``tuning`` argument).
 """
 
-from .design import ContiguousResult, Progress, design_contiguous
+from .design import ContiguousResult, Progress, connect_balance, design_contiguous
 from .graph import Graph, territory_diameters
 from .recombination import random_spanning_tree
 from .state import SearchState
@@ -87,6 +87,7 @@ __all__ = [
     "Graph",
     "Progress",
     "SearchState",
+    "connect_balance",
     "design_contiguous",
     "random_spanning_tree",
     "territory_diameters",

@@ -30,7 +30,7 @@ from .state import SearchState, score_key
 from .tabu import tabu_search
 from .validation import validate_inputs
 
-__all__ = ["ContiguousResult", "Progress", "design_contiguous"]
+__all__ = ["ContiguousResult", "Progress", "connect_balance", "design_contiguous"]
 
 Progress = Callable[[str, float], None]
 
@@ -156,6 +156,42 @@ def design_contiguous(
     result = _result(problem, final, started, iterations, seed)
     report("Done", 1.0)
     return result
+
+
+def connect_balance(
+    adjacency,
+    measures,
+    *,
+    k: int,
+    initial,
+    tolerance: float = 0.05,
+    targets=None,
+    locked=None,
+    seed: int = 0,
+    time_limit_s: float = 5.0,
+    tuning: Tuning = DEFAULT_TUNING,
+) -> np.ndarray:
+    """Connected territories close to ``initial``: phase 1 of :func:`design_contiguous` alone.
+
+    Each territory of ``initial`` keeps its largest piece (locked blocks stay where they
+    are), the other blocks regrow from the territories around them, and the balance repair
+    moves connected sets across borders until every measure is within the tolerance. No
+    diameter search follows, so the result stays as close to ``initial`` as the repair
+    allows. Parameters as :func:`design_contiguous`; ``time_limit_s`` bounds the repair.
+
+    Returns
+    -------
+    ndarray of int, shape (n,)
+        Territory of every block (-1 for a block no territory could reach); balanced when
+        the repair succeeded, which the caller checks.
+    """
+    deadline = time.perf_counter() + float(time_limit_s)
+    problem = _Problem.prepare(adjacency, measures, k, tolerance, targets, None, locked, initial, tuning)
+    rng = np.random.default_rng(seed)
+    territory = _construct(problem, rng)
+    if (territory < 0).any() or problem.k <= 1 or problem.state(territory).viol.sum() <= 0:
+        return territory
+    return problem.balance(territory, rng, deadline=deadline, max_moves=tuning.balance_moves)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from ..tuning import Tuning
 from .alignment import Alignment, Exclave
 from .border_flows import border_flows
 from .centres import bisection, centres_of, kmeanspp
+from .connect import connect_pieces
 from .checks import obvious_reasons
 from .local_search import MoveState, cap_moves, improve, repair, settle_pocketed_moves, violation
 from .move_kinds import move_kinds
@@ -44,7 +45,7 @@ from .polish import polish_moves
 from .prices import Candidates, candidates, price_assign
 from .resite import resite
 from .pieces import join_pieces
-from .rejoin import rejoin
+from .rejoin import interleaved, rejoin
 from .transport import exact_assign
 from .units import Units, as_units, nearest_units, typical_radius
 
@@ -384,19 +385,8 @@ def _pieces_phase(p: Pass) -> None:
                       stay_km=job.tuning.rejoin_stay * p.area_radius, nearest=job.nearest, bases=job.bases,
                       tuning=job.tuning)
     _take(p, rejoined)
-    if rejoined is not joined and job.disruption_weight >= job.tuning.improve_below_disruption:
-        # The LP re-solve keeps every band but not the polished borders: polish them again.
-        scale = job.tuning.polish_km_realign if job.realign else job.tuning.polish_km_fresh
-        state.set_band(job.target, job.tolerance * job.tuning.settle_band)
-        movable = state.movable
-        # The pieces rejoin moved count as moved: the polish would send them back.
-        state.movable = movable & (rejoined.assignment == joined.assignment)
-        polish_moves(state, p.units, job.nearest, km_scale=scale * p.area_radius)
-        state.movable = movable
-        state.set_band(job.target, job.tolerance)
-        again = join(state.assign)
-        # Keep the polished borders unless they cost pieces.
-        _take(p, again if again.extra_after <= rejoined.extra_after else rejoined)
+    if rejoined is not joined:
+        _repolish(p, joined.assignment, rejoined, join)
     if job.realign and job.disruption_weight >= job.tuning.improve_below_disruption:
         # Joining may leave a moved account inside another territory: settle it there again.
         state.set_band(job.target, job.tolerance * job.tuning.settle_band)
@@ -409,6 +399,56 @@ def _pieces_phase(p: Pass) -> None:
         if len(p.stuck) < territory_pieces(graph, state.assign, job.k).total_extra:
             # A settled account may have been the link of a piece: join again.
             _take(p, join(state.assign))
+    _connect(p, graph, join)
+
+
+def _repolish(p: Pass, before, joined, join) -> None:
+    """Rejoin's LP and connect's rebuild keep every band but not the polished borders: polish
+    them again, the units they moved (away from ``before``) held where they are (the polish would
+    send them back), and keep the polished borders unless they cost pieces."""
+    job, state = p.job, p.state
+    if job.disruption_weight < job.tuning.improve_below_disruption:
+        return
+    scale = job.tuning.polish_km_realign if job.realign else job.tuning.polish_km_fresh
+    state.set_band(job.target, job.tolerance * job.tuning.settle_band)
+    movable = state.movable
+    state.movable = movable & (joined.assignment == before)
+    polish_moves(state, p.units, job.nearest, km_scale=scale * p.area_radius)
+    state.movable = movable
+    state.set_band(job.target, job.tolerance)
+    again = join(state.assign)
+    _take(p, again if again.extra_after <= joined.extra_after else joined)
+
+
+def _connect(p: Pass, graph, join) -> None:
+    """The last resort for pieces that balance keeps apart on small maps (connect.py): kept when
+    every band holds and fewer extra pieces remain. Not with rep bases (each territory's piece
+    is its rep's) or a move cap (the rebuild moves whole pieces)."""
+    job = p.job
+    if (job.bases is not None or job.max_moved_share < 1.0 or len(p.units.xyz) > job.tuning.connect_max_units
+            or not any(piece.why in ("balance", "round limit") for piece in p.stuck)):
+        return
+    slack = 1e-9 * np.abs(job.target)
+    for attempt in range(job.tuning.connect_tries):  # the repair's random choices differ per seed
+        connected = connect_pieces(p.units, p.state.assign, graph, job.target, job.tolerance,
+                                   seed=job.seed + attempt, tuning=job.tuning)
+        if connected is None:
+            return
+        load = territory_loads(connected, p.units.values, job.k)
+        if not ((load < job.target * (1 - job.tolerance) - slack)
+                | (load > job.target * (1 + job.tolerance) + slack)).any():
+            break
+    else:
+        return
+    joined = join(connected)
+    extra = territory_pieces(graph, p.state.assign, job.k).total_extra
+    # The rejoin's rule for clean borders: fewer pieces, and interleaving at most
+    # rejoin_max_interleaving or up by at most rejoin_interleaving_per_piece per piece joined.
+    rough, now = interleaved(p.state.assign, job.nearest), interleaved(joined.assignment, job.nearest)
+    if joined.extra_after < extra and (now <= job.tuning.rejoin_max_interleaving or now - rough <= (
+            job.tuning.rejoin_interleaving_per_piece * (extra - joined.extra_after))):
+        _take(p, joined)
+        _repolish(p, joined.assignment, joined, join)
 
 
 def _take(p: Pass, joined) -> None:

@@ -10,6 +10,7 @@ import pandas as pd
 
 from .. import rebalance as engine
 from ..columns import OUTPUT_COLUMNS
+from ..background import Later
 from ..contiguity import account_graph
 from ..errors import BlockLockError, DesignInfeasibleError, InputError, Problem, RebalanceInfeasibleError, SettingsError
 from ..geo import to_xyz
@@ -135,6 +136,8 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     combined = combined_share(frame, names, weights)
     rep = rep_facts(plan, ids)
     blocks = _blocks(frame, s.block)
+    # The adjacency for the pieces before and after, built on the second core during the design.
+    graph = Later(account_graph, frame["lat"].to_numpy(), frame["lon"].to_numpy())
     try:
         alignment = engine.design(
             frame["lat"].to_numpy(), frame["lon"].to_numpy(), measures, k=k, tolerance=s.tolerance,
@@ -176,7 +179,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     new_centres = territory_centres(lat, lon, combined, proposed_index, k, xyz=xyz)
     report("summarising before and after", 1.0)
     result = _result(plan, ids, current, proposed_index, names, weights, combined, rep, reasons, alignment, k,
-                     interleaving, old_centres, new_centres)
+                     interleaving, old_centres, new_centres, graph.result())
     if reasons:
         raise RebalanceInfeasibleError(list(reasons), result=result)
     return result
@@ -228,10 +231,11 @@ def _locked_territories(current, locked, ids, k) -> np.ndarray:
 
 
 def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons, alignment, k, interleaving,
-            old_centres, new_centres) -> RebalanceResult:
+            old_centres, new_centres, graph) -> RebalanceResult:
     """The result; the proposal uses the first ``k`` of ``ids`` (the rest are retired);
     ``combined``: each account's share of the balance measure; ``old_centres``, ``new_centres``:
-    the current territories' centres (None without a current alignment) and the new ones'."""
+    the current territories' centres (None without a current alignment) and the new ones';
+    ``graph``: the accounts' adjacency (``contiguity.account_graph``), for the pieces before and after."""
     s = plan.settings
     frame = plan.accounts.frame
     ids_arr = np.array(ids, dtype=object)
@@ -240,7 +244,6 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
                         tolerance=s.tolerance, interleaving=interleaving, **rep)
     lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
     around = neighbourhood(lat, lon) if interleaving else None
-    graph = account_graph(lat, lon)  # one adjacency for the pieces before and after
     after, after_overall = territory_summary(frame, proposed, ids[:k], alignment="proposed", centres=new_centres,
                                              around=around, graph=graph, **summary_args)
     if old_centres is not None:
