@@ -1,7 +1,9 @@
 """Excel workbooks: reading sheets with python-calamine, writing them with xlsxwriter.
 
 Both libraries are imported inside the functions that use them, so importing the engine
-never imports them. Cells are written as :mod:`territory_engine.io.cells` converts them.
+never imports them. Before python-calamine reads a sheet, :mod:`territory_engine.io.xlsx_scan`
+bounds the package's sizes and the sheet's extent, and finds the formulas without values and
+the Excel errors that python-calamine would read as empty cells. Cells are written as :mod:`territory_engine.io.cells` converts them.
 """
 
 from __future__ import annotations

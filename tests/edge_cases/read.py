@@ -104,7 +104,8 @@ def cases(d: Path):
     formulas = [HEADER + ["Base"]] + [r[:4] + [f"=F{i + 2}*2", 50 + i] for i, r in enumerate(accounts())]
     yield "1 formulas without cached values", ["check", with_openpyxl(d / "formulas.xlsx", {"Accounts": formulas})]
     yield "1 formulas with cached values", ["check", with_cached_formulas(d / "cached.xlsx", list(range(100, 112)))]
-    errors = [HEADER] + [r[:4] + ["#DIV/0!" if i == 3 else "#N/A" if i == 5 else r[4]] for i, r in enumerate(accounts())]
+    errors = [HEADER] + [r[:4] + ["#DIV/0!" if i == 3 else "#N/A" if i == 5 else r[4]]
+                         for i, r in enumerate(accounts())]
     yield "2 error values typed in number cells", ["check", with_openpyxl(d / "errors.xlsx", {"Accounts": errors})]
     values = list(range(100, 112))
     values[4] = "#DIV/0!"
@@ -124,7 +125,8 @@ def cases(d: Path):
     yield "4 a cell beyond Excel's rows (A2000000)", ["check", far_cell(d / "rows.xlsx", "A2000000")]
     (d / "mac.csv").write_bytes(csv_text(rows).replace("\n", "\r").encode())
     yield "5 CSV with CR-only line ends", ["check", d / "mac.csv"]
-    (d / "latin1.csv").write_bytes(csv_text([HEADER + ["Name"]] + [r + ["Café"] for r in accounts()]).encode("latin-1"))
+    latin = [HEADER + ["Name"]] + [r + ["Café"] for r in accounts()]
+    (d / "latin1.csv").write_bytes(csv_text(latin).encode("latin-1"))
     yield "6 Latin-1 CSV in, CSV out", ["rebalance", d / "latin1.csv", "-o", d / "latin1_out.csv", "-k", "3"]
     yield "7 title row above the header (.xlsx)", ["check", with_openpyxl(
         d / "title.xlsx", {"Accounts": [["Accounts 2024"], []] + rows})]
