@@ -22,13 +22,13 @@ import os
 import tempfile
 import webbrowser
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Protocol
+from typing import Any, Mapping, Protocol
 
 import pandas as pd
 
 from territory_engine import workflow
 from territory_engine.errors import Problem
-from territory_engine.io import RawTable, excel_sheet_name
+from territory_engine.io import SHEET_NAMES, RawTable, choose_sheet, excel_sheet_name
 from territory_engine.io.cells import frame_cells
 from territory_engine.io.tables import require_rows, sheet_table
 
@@ -90,17 +90,15 @@ class Workbook(Protocol):
 # --------------------------------------------------------------------------------------
 
 
-def _find(names: Iterable[str], wanted: str) -> str | None:
-    return next((n for n in names if n.strip().lower() == wanted), None)
-
-
 def read_table(book: Workbook, name: str) -> RawTable:
     """One sheet as a table, converted as the command line converts a workbook's sheet."""
     return sheet_table(Path(book.fullname), name, book.read_cells)
 
 
 def read_inputs(book: Workbook) -> workflow.Inputs:
-    """The ``Accounts`` (else the first sheet), ``Reps`` and ``Settings`` sheets as tables.
+    """The accounts, reps and settings sheets as tables, chosen as the command line chooses them
+    (:func:`territory_engine.io.choose_sheet`: ``Accounts`` else the first sheet, ``Reps`` or
+    ``Rep bases`` or ``Bases``, ``Settings``).
 
     Reps and Settings are left out when absent or empty, as when reading a file.
 
@@ -110,11 +108,10 @@ def read_inputs(book: Workbook) -> workflow.Inputs:
         The accounts sheet is empty or has no rows below its header.
     """
     names = book.sheet_names()
-    accounts_name = _find(names, "accounts") or names[0]
-    accounts = require_rows(read_table(book, accounts_name), "account")
+    accounts = require_rows(read_table(book, choose_sheet(names, "accounts")), "account")
     optional = {}
     for key in ("reps", "settings"):
-        name = _find(names, key)
+        name = choose_sheet(names, key)
         if name is not None:
             table = read_table(book, name)
             if len(table.frame):
@@ -125,8 +122,7 @@ def read_inputs(book: Workbook) -> workflow.Inputs:
 def _protected(book: Workbook) -> set[str]:
     names = book.sheet_names()
     protected = {n for n in names if n.strip().lower() in INPUT_SHEETS}
-    if not _find(names, "accounts") and names:
-        protected.add(names[0])  # the first sheet stood in for Accounts
+    protected.update(n for n in (choose_sheet(names, role) for role in SHEET_NAMES) if n is not None)
     return protected
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,12 +29,16 @@ def _err(text: str) -> None:
 
 
 def _inputs(path: str, bases: str | None = None) -> workflow.Inputs:
-    from .io import read_table, read_tables
+    from .io import read_table, read_tables, sheet_note
 
     tables = read_tables(path)
     reps = tables.get("reps")
+    notes = [sheet_note(tables["accounts"], "accounts"), sheet_note(reps, "reps")]
     if bases:
-        reps = read_table(bases)
+        reps = read_table(bases, role="reps")
+        notes[1] = sheet_note(reps, "reps", alone=True)
+    for note in filter(None, notes):
+        click.echo(note)
     return workflow.Inputs(accounts=tables["accounts"], reps=reps, settings=tables.get("settings"))
 
 
@@ -85,6 +90,7 @@ def _run(action):
 @click.version_option(package_name="territory-planner")
 def main() -> None:
     """Territory Planner: check, score, measure and rebalance sales territories in .xlsx/.csv files."""
+    warnings.simplefilter("ignore")  # no library's warning reaches the user: problems are reported as errors
 
 
 def entry() -> None:
@@ -249,7 +255,7 @@ def _echo_rebalance(result: workflow.RebalanceResult, path: Path) -> None:
 def _map_inputs(path: str, reps: str | None) -> workflow.Inputs:
     """The tables of a map: accounts or a rebalance result, its Reps and Settings (or Settings used)."""
     from .errors import InputError as _InputError
-    from .io import read_table, read_tables
+    from .io import read_table, read_tables, sheet_note
 
     tables = read_tables(path)
     settings = tables.get("settings")
@@ -260,7 +266,9 @@ def _map_inputs(path: str, reps: str | None) -> workflow.Inputs:
             settings = None
     rep_table = tables.get("reps")
     if reps:
-        rep_table = read_table(reps) if Path(reps).suffix.lower() == ".csv" else read_table(reps, sheet="Reps")
+        rep_table = read_table(reps, role="reps")
+        if (note := sheet_note(rep_table, "reps", alone=True)) is not None:
+            click.echo(note)
     return workflow.Inputs(accounts=tables["accounts"], reps=rep_table, settings=settings)
 
 

@@ -331,7 +331,7 @@ def test_csv_output_repeats_the_input_lines_exactly_and_adds_the_new_cells(tmp_p
     source = _csv_input(tmp_path, line_end.join(lines) + line_end)
     frame = _with_results(source.frame)
     fast = write_tables(tmp_path / "fast.csv", {"Proposed": frame}, source=source)
-    assert fast.read_bytes().decode("utf-8").split("\r\n") == [
+    assert fast.read_bytes().decode("utf-8-sig").split("\r\n") == [
         lines[0] + ",proposed_territory,moved,score,rank",
         lines[1] + ',"North, East",True,0.25,3',
         lines[2] + ',"The ""West""",False,,1',
@@ -433,7 +433,7 @@ def test_a_windows_csv_is_repeated_as_utf8_text(tmp_path):
     source = read_tables(path)["accounts"]
     frame = source.frame.assign(moved=[True, False])
     out = write_tables(tmp_path / "out.csv", {"Proposed": frame}, source=source)
-    assert out.read_bytes().decode("utf-8") == (
+    assert out.read_bytes().decode("utf-8-sig") == (
         "Account ID;Name;Potential;moved\r\nA1;Café Zoë;12,5;True\r\nA2;Über;3;False\r\n")
 
 
@@ -442,7 +442,7 @@ def test_csv_lines_with_a_line_break_inside_quotes_of_a_windows_file_are_repeate
     source = _csv_input(tmp_path, text)
     assert source.csv.lines() == ["Account ID,Note", 'A1,"two\nlines"', "A2,plain"]
     out = write_tables(tmp_path / "out.csv", {"P": source.frame.assign(moved=[True, False])}, source=source)
-    assert out.read_bytes().decode("utf-8") == 'Account ID,Note,moved\r\nA1,"two\nlines",True\r\nA2,plain,False\r\n'
+    assert out.read_bytes().decode("utf-8-sig") == 'Account ID,Note,moved\r\nA1,"two\nlines",True\r\nA2,plain,False\r\n'
 
 
 def test_european_csv_keeps_its_semicolons_and_decimal_commas(tmp_path):
@@ -457,7 +457,7 @@ def test_european_csv_keeps_its_semicolons_and_decimal_commas(tmp_path):
     frame = _with_results(source.frame)
     frame["proposed_territory"] = ["North; East", "West", None]
     fast = write_tables(tmp_path / "fast.csv", {"Proposed": frame}, source=source)
-    assert fast.read_bytes().decode("utf-8").split("\r\n") == [
+    assert fast.read_bytes().decode("utf-8-sig").split("\r\n") == [
         lines[0] + ";proposed_territory;moved;score;rank",
         lines[1] + ';"North; East";True;0,25;3',
         lines[2] + ";West;False;;1",

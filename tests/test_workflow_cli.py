@@ -297,7 +297,7 @@ def test_csv_to_csv_repeats_every_input_line_exactly(tmp_path):
     out = tmp_path / "proposed.csv"
     result = run("rebalance", path, "--territories", 6, "--balance", "potential", "--tolerance", 0.05, "--output", out)
     assert result.exit_code == 0, result.output
-    written = out.read_bytes().decode("utf-8").split("\r\n")
+    written = out.read_bytes().decode("utf-8-sig").split("\r\n")
     assert written[-1] == "" and len(written) == len(frame) + 2
     for given, line in zip(text.split("\r\n")[:-1], written):
         assert line.startswith(given + ","), (given, line)

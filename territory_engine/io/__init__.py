@@ -20,6 +20,8 @@ tables      :class:`RawTable`, :class:`CsvSource`; a sheet's cells as a table
 read        :func:`read_tables`, :func:`read_table`: a workbook or a CSV file
 write       :func:`write_tables`: a new .xlsx or .csv file, through a temporary file
 xlsx        workbooks: reading sheets (python-calamine), writing them (xlsxwriter)
+xlsx_scan   a workbook's XML: part sizes, sheet extents, formulas without values, errors
+sheets      which sheet holds which table: the one rule (files and the add-in)
 csv_files   CSV files: their dialect, reading them, repeating their lines on output
 cells       the one conversion of pandas values to cell values (files and add-in)
 paths       the one check of an output path; the temporary file of a writer
@@ -28,6 +30,7 @@ paths       the one check of an output path; the temporary file of a writer
 
 from .paths import WRITE_EXTENSIONS, check_output_path
 from .read import READ_EXTENSIONS, read_table, read_tables
+from .sheets import SHEET_NAMES, choose_sheet, sheet_note
 from .tables import CsvSource, RawTable
 from .write import write_tables
 from .xlsx import excel_sheet_name
@@ -42,4 +45,7 @@ __all__ = [
     "write_tables",
     "check_output_path",
     "excel_sheet_name",
+    "SHEET_NAMES",
+    "choose_sheet",
+    "sheet_note",
 ]

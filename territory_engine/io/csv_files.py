@@ -22,7 +22,12 @@ from ..errors import InputError, Problem
 from .cells import header_text
 from .tables import CsvSource, RawTable, require_rows, unique_headers
 
-__all__ = ["read_csv", "write_csv"]
+__all__ = ["OUTPUT_ENCODING", "read_csv", "write_csv"]
+
+OUTPUT_ENCODING = "utf-8-sig"
+"""Every CSV output is UTF-8 with a byte-order mark, whatever the input's encoding: Excel on
+Windows reads it right (it takes a CSV without the mark as the local code page, "CafÃ©"), and
+it can hold every character of every input, which Windows-1252 cannot."""
 
 
 # --------------------------------------------------------------------------------------
@@ -55,7 +60,7 @@ def read_csv(file: Path, *, role: str) -> RawTable:
     if raw[:4] == b"PK\x03\x04":
         raise InputError([Problem(file.name, f"{file.name} is a workbook, not a CSV file; rename it to .xlsx "
                                   "or save it from Excel as CSV", is_sheet=False)])
-    encoding = "utf-8-sig"
+    encoding = _utf16_without_mark(raw[:4096]) or "utf-8-sig"
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError:
@@ -66,6 +71,12 @@ def read_csv(file: Path, *, role: str) -> RawTable:
             raise InputError([Problem(file.name, f"{file.name} is not a text file; save it from Excel as "
                                       "'CSV UTF-8'", is_sheet=False)]) from None
     del raw
+    given: Path | _io.StringIO = file
+    if encoding.endswith(("le", "be")) or ("\r" in text and "\n" not in text):
+        # UTF-16 without a byte-order mark; old Mac line ends (CR only, Excel's "CSV (Macintosh)").
+        text = text.lstrip("\ufeff").replace("\r", "\n")
+        given, encoding = _io.StringIO(text), None
+    _check_layout(file.name, text[:65536])
     sep = _delimiter(text[:65536])
     decimal = _decimal_mark(text[:65536], sep)
     header = unique_headers([header_text(h) for h in next(csv.reader(_io.StringIO(text[:65536]), delimiter=sep), [])])
@@ -76,8 +87,10 @@ def read_csv(file: Path, *, role: str) -> RawTable:
         with warnings.catch_warnings():
             # Columns mixing numbers and text come back as objects; validation reports the cells.
             warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+            if isinstance(given, _io.StringIO):
+                given.seek(0)
             return pd.read_csv(
-                file, sep=sep, header=0, names=list(range(width)), keep_default_na=False, na_values=[""],
+                given, sep=sep, header=0, names=list(range(width)), keep_default_na=False, na_values=[""],
                 skip_blank_lines=False, index_col=False, encoding=encoding, decimal=decimal, **options,
             )
 
@@ -125,6 +138,46 @@ _TEXT_HEADERS = frozenset(
 )
 """Normalised headers of columns that hold codes or labels, never numbers (also a
 previous result's proposed territory and move reason)."""
+
+
+def _utf16_without_mark(sample: bytes) -> str | None:
+    """``"utf-16-le"`` or ``"utf-16-be"`` for UTF-16 text without a byte-order mark (every
+    other byte NUL, as Latin text is in UTF-16), else None."""
+    if len(sample) < 4 or sample[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" not in sample:
+        return None
+    half = len(sample) // 2
+    for encoding, zeros in (("utf-16-le", sample[1::2]), ("utf-16-be", sample[0::2])):
+        if zeros.count(0) >= 0.9 * half and (sample[0::2] if encoding == "utf-16-le" else sample[1::2]).count(0) == 0:
+            return encoding
+    return None
+
+
+_LOOK_AHEAD = 20
+"""Records read to recognise a title above the header, or blank lines before it."""
+
+
+def _check_layout(name: str, sample: str) -> None:
+    """Refuse a file whose header is not its first line: a title above it, or blank lines.
+
+    A first record with at most one field filled, followed within :data:`_LOOK_AHEAD`
+    records by one with three or more, is a title (or blank) above the real header."""
+    try:
+        records = [r for _, r in zip(range(_LOOK_AHEAD), csv.reader(_io.StringIO(sample), delimiter=_delimiter(
+            sample)))]
+    except csv.Error:
+        return
+    if not records:
+        return
+    filled = [sum(1 for field in r if field.strip()) for r in records]
+    if filled[0] > 1:
+        return
+    header = next((i for i, count in enumerate(filled) if count >= 3), None)
+    if header is None:
+        return
+    first = next((field.strip() for field in records[0] if field.strip()), "")
+    what = f"line 1 looks like a title ('{first[:40]}')" if first else "line 1 is empty"
+    raise InputError([Problem(name, f"{what}; the header seems to be line {header + 1}: delete the lines above "
+                              "the header so that it is the first line", row=1, is_sheet=False)])
 
 
 def _whole_numbers(series: pd.Series) -> bool:
@@ -179,20 +232,20 @@ def _short(error: Exception) -> str:
 
 
 def write_csv(file: Path, frame: pd.DataFrame, source: RawTable | None) -> None:
-    """Write ``frame`` as CSV (UTF-8, CRLF) in the dialect of ``source``'s file (comma and
+    """Write ``frame`` as CSV (UTF-8 with a byte-order mark, CRLF) in the dialect of ``source``'s file (comma and
     decimal point without one); input lines are copied when ``source`` allows it."""
     sep, decimal = (source.csv.delimiter, source.csv.decimal) if source is not None and source.csv else (",", ".")
     lines = _source_lines(frame, source)
     extra = [] if lines is None else [_csv_cells(frame.iloc[:, j], sep, decimal)
                                       for j in range(source.frame.shape[1], frame.shape[1])]
     if lines is None or any(cells is None for cells in extra):
-        frame.to_csv(file, index=False, encoding="utf-8", lineterminator="\r\n", sep=sep, decimal=decimal)
+        frame.to_csv(file, index=False, encoding=OUTPUT_ENCODING, lineterminator="\r\n", sep=sep, decimal=decimal)
         return
     names = [_csv_text(title, sep) for title in frame.columns[source.frame.shape[1]:]]
     # Each record is laid out as [line, sep, cell, sep, cell, ..., line end] in one list of
     # references joined once per chunk: no string is built per record.
     width = 2 + 2 * len(extra)
-    with open(file, "w", encoding="utf-8", newline="") as out:
+    with open(file, "w", encoding=OUTPUT_ENCODING, newline="") as out:
         out.write(sep.join([lines[0], *names]) + "\r\n")
         step = 100_000
         for start in range(1, len(lines), step):

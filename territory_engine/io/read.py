@@ -13,8 +13,9 @@ from pathlib import Path
 
 from ..errors import InputError, Problem
 from .csv_files import read_csv
+from .sheets import choose_sheet
 from .tables import RawTable, require_rows, sheet_table
-from .xlsx import accounts_sheet, open_workbook
+from .xlsx import open_workbook
 
 __all__ = ["READ_EXTENSIONS", "read_tables", "read_table"]
 
@@ -33,24 +34,25 @@ def read_tables(path: str | os.PathLike) -> dict[str, RawTable]:
     Returns
     -------
     dict of str to RawTable
-        ``"accounts"`` always: the sheet named ``Accounts`` (any case), else the first
-        sheet, or the CSV file. For workbooks also ``"reps"`` and ``"settings"`` when sheets
-        named ``Reps`` / ``Settings`` exist and hold at least one row below their header
-        (an empty Reps or Settings sheet counts as absent).
+        ``"accounts"`` always: the CSV file, or the workbook's accounts sheet; for workbooks
+        also ``"reps"`` and ``"settings"`` when their sheets exist and hold at least one row
+        below their header (an empty one counts as absent). Sheets are chosen by
+        :func:`~territory_engine.io.sheets.choose_sheet`; each table's ``name`` is its sheet.
 
     Raises
     ------
     InputError
         The file is missing, of an unsupported type, not a workbook, or its accounts table
-        is empty.
+        is empty; a sheet holds formulas without values or Excel errors, or reaches beyond
+        the limits of :mod:`territory_engine.io.xlsx_scan`.
     """
     file = _existing_input(path)
     if file.suffix.lower() == ".csv":
         return {"accounts": read_csv(file, role="account")}
     names, load = open_workbook(file)
-    tables = {"accounts": require_rows(sheet_table(file, accounts_sheet(names), load), "account")}
-    for key, wanted in (("reps", "reps"), ("settings", "settings")):
-        name = next((n for n in names if n.strip().lower() == wanted), None)
+    tables = {"accounts": require_rows(sheet_table(file, choose_sheet(names, "accounts"), load), "account")}
+    for key in ("reps", "settings"):
+        name = choose_sheet(names, key)
         if name is not None:
             table = sheet_table(file, name, load)
             if len(table.frame):
@@ -58,7 +60,7 @@ def read_tables(path: str | os.PathLike) -> dict[str, RawTable]:
     return tables
 
 
-def read_table(path: str | os.PathLike, *, sheet: str | None = None) -> RawTable:
+def read_table(path: str | os.PathLike, *, sheet: str | None = None, role: str = "accounts") -> RawTable:
     """Read one table: a CSV file, or one sheet of a workbook.
 
     Parameters
@@ -66,8 +68,10 @@ def read_table(path: str | os.PathLike, *, sheet: str | None = None) -> RawTable
     path : str or path-like
         An .xlsx/.xlsm workbook or a .csv file (for example a file of rep home bases).
     sheet : str, optional
-        For a workbook, the sheet to read (any case). Default: ``Accounts``, else the first
-        sheet.
+        For a workbook, the sheet to read (any case).
+    role : str
+        Without ``sheet``, the table wanted (``"accounts"`` or ``"reps"``): its sheet is chosen
+        by :func:`~territory_engine.io.sheets.choose_sheet` for a workbook given for it alone.
 
     Raises
     ------
@@ -79,7 +83,7 @@ def read_table(path: str | os.PathLike, *, sheet: str | None = None) -> RawTable
         return read_csv(file, role="data")
     names, load = open_workbook(file)
     if sheet is None:
-        name = accounts_sheet(names)
+        name = choose_sheet(names, role, alone=True)
     else:
         name = next((n for n in names if n.strip().lower() == sheet.strip().lower()), None)
         if name is None:

@@ -108,6 +108,7 @@ def sheet_table(file: str | os.PathLike, name: str, load: Callable[[str], list[l
     width = max(len(r) for r in rows)
     if any(len(r) != width for r in rows):
         rows = [list(r) + [""] * (width - len(r)) for r in rows]
+    _check_layout(name, rows)
     columns = list(zip(*rows))
     while columns and all(_empty(v) for v in columns[-1]):
         columns.pop()
@@ -119,11 +120,36 @@ def sheet_table(file: str | os.PathLike, name: str, load: Callable[[str], list[l
     return RawTable(name, frame, True, str(file))
 
 
+_LOOK_AHEAD = 20
+"""Rows read to recognise a title above the header, or a table that does not start at A1."""
+
+
+def _check_layout(name: str, rows: list[list[Any]]) -> None:
+    """Refuse a sheet whose header is not in row 1 from column A: a title above it (row 1
+    holds at most one cell and a row below it three or more), blank rows above it, or blank
+    columns left of it (an Excel Table placed at B3)."""
+    top = rows[:_LOOK_AHEAD]
+    filled = [sum(1 for v in r if not _empty(v)) for r in top]
+    header = next((i for i, count in enumerate(filled) if count >= 3), None)
+    if header is None:
+        return
+    first_column = min(next(j for j, v in enumerate(r) if not _empty(v)) for r in top if any(not _empty(v) for v in r))
+    start = f"{column_letter(first_column)}{header + 1}"
+    if filled[0] == 0 or (first_column > 0 and all(_empty(r[0]) for r in rows)):
+        raise InputError([Problem(name, f"the table starts at {start}, not at A1; move it so that its header is in "
+                                  "row 1 from column A (delete the empty rows above it and columns left of it)")])
+    if filled[0] == 1 and header > 0:
+        title = next(v for v in rows[0] if not _empty(v))
+        raise InputError([Problem(name, f"row 1 looks like a title ({str(title)[:40]!r}); the header seems to be "
+                                  f"row {header + 1}: delete the rows above the header so that it is in row 1",
+                                  row=1)])
+
+
 def _column_from_cells(values) -> np.ndarray:
-    """Cells from calamine as Python objects: '' -> None, whole floats -> int."""
+    """Cells from calamine as Python objects: '' -> None, whole floats -> int (when exact)."""
     out = np.empty(len(values), dtype=object)
     out[:] = [
-        (int(v) if v.is_integer() else v) if type(v) is float
+        (int(v) if v.is_integer() and abs(v) < 2 ** 53 else v) if type(v) is float
         else None if v == ""
         else v
         for v in values

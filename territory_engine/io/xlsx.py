@@ -1,21 +1,26 @@
 """Excel workbooks: reading sheets with python-calamine, writing them with xlsxwriter.
 
 Both libraries are imported inside the functions that use them, so importing the engine
-never imports them. Cells are written as :mod:`territory_engine.io.cells` converts them.
+never imports them. Before python-calamine reads a sheet, :mod:`territory_engine.io.xlsx_scan`
+bounds the package's sizes and the sheet's extent, and finds the formulas without values and
+the Excel errors that python-calamine would read as empty cells. Cells are written as :mod:`territory_engine.io.cells` converts them.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 import pandas as pd
 
-from ..errors import InputError, Problem
+from ..errors import MAX_PROBLEMS, InputError, Problem
 from .cells import column_cells, header_cells
+from .xlsx_scan import SheetScan, cell_problems, check_package, extent_problem, scan_sheet, sheet_members
 
-__all__ = ["MAX_SHEET_ROWS", "accounts_sheet", "open_workbook", "write_xlsx", "excel_sheet_name"]
+__all__ = ["MAX_SHEET_ROWS", "open_workbook", "write_xlsx", "excel_sheet_name"]
 
 MAX_SHEET_ROWS = 1_048_576
 """Rows in an Excel sheet, the header included."""
@@ -24,11 +29,6 @@ MAX_SHEET_ROWS = 1_048_576
 # --------------------------------------------------------------------------------------
 # reading
 # --------------------------------------------------------------------------------------
-
-
-def accounts_sheet(names: list[str]) -> str:
-    """The sheet holding the accounts: the one named ``Accounts`` (any case), else the first."""
-    return next((n for n in names if n.strip().lower() == "accounts"), names[0])
 
 
 def _not_workbook(file: Path) -> InputError:
@@ -62,15 +62,43 @@ def open_workbook(file: Path) -> tuple[list[str], Callable[[str], list[list[Any]
                                   "other programs and check its permissions", is_sheet=False)]) from None
     if not names:
         raise InputError([Problem(file.name, f"{file.name} has no worksheets", is_sheet=False)])
+    members = _package(file)
 
     def load(name: str) -> list[list[Any]]:
+        scan = _scan(file, members.get(name))
+        if scan is not None and (problem := extent_problem(name, scan)) is not None:
+            raise InputError([problem])
         try:
-            return book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
         except CalamineError as error:
             raise InputError([Problem(name, f"cannot read this sheet of {file.name} ({error}); save the "
                                       "workbook again in Excel as .xlsx")]) from None
+        if scan is not None and scan.cells:
+            raise InputError(cell_problems(name, rows[0] if rows else [], scan.cells[:MAX_PROBLEMS]))
+        return rows
 
     return names, load
+
+
+def _package(file: Path) -> dict[str, str]:
+    """Check the sizes of the workbook's parts (:func:`check_package`); its sheets' XML parts."""
+    try:
+        with zipfile.ZipFile(file) as archive:
+            check_package(archive, file.name)
+            return sheet_members(archive)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return {}  # python-calamine has opened it: an older format, read as it reads it
+
+
+def _scan(file: Path, member: str | None) -> SheetScan | None:
+    """The sheet's XML scanned (:func:`scan_sheet`), or None when it is not a zip part."""
+    if member is None:
+        return None
+    try:
+        with zipfile.ZipFile(file) as archive:
+            return scan_sheet(archive, member)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error):
+        return None
 
 
 # --------------------------------------------------------------------------------------

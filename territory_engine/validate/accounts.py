@@ -24,7 +24,7 @@ from ..geocode import locate_zips, normalise_zips, zip_table
 from .coordinates import fill_coordinates
 from .problems import comma_hint
 from .tables import OpenedTable, check_unique, open_table
-from .values import as_locks, as_numbers, as_text, show_value
+from .values import MAX_COLUMN_TOTAL, as_locks, as_numbers, as_text, overflow_mask, show_value
 
 __all__ = ["AccountTable", "ACCOUNT_COLUMNS", "KNOWN_MEASURES", "validate_accounts"]
 
@@ -258,6 +258,9 @@ def _measures(table: OpenedTable) -> tuple[dict[str, np.ndarray], dict[str, str]
         problems.add_rows(negative & used, j, cells[j], lambda i, v, t=title: (
             f"{t} must not be negative; enter 0 or a positive number"))
         values = np.where(blank | bad, 0.0, values)
+        problems.add_rows(overflow_mask(values) & used, j, cells[j], lambda i, v, t=title: (
+            f"{t} adds up to more than {MAX_COLUMN_TOTAL:.0e} with this value ({show_value(v)}), too large to "
+            "add up; check this value"))
         measures[name] = values
         header_of[name] = title
     return measures, header_of
@@ -265,13 +268,12 @@ def _measures(table: OpenedTable) -> tuple[dict[str, np.ndarray], dict[str, str]
 
 def _assemble(n: int, columns: dict[str, np.ndarray], measures: dict[str, np.ndarray]) -> pd.DataFrame:
     """The accounts frame: the engine columns, then the measures, index 0..n-1."""
-    # Column by column: one block each, nothing copied or converted to pandas' string type.
-    out = pd.DataFrame(index=pd.RangeIndex(n))
-    for k, v in columns.items():
-        out[k] = pd.Series(v, dtype=_DTYPES[k], index=out.index, copy=False)
-    for name, values in measures.items():
-        out[name] = pd.Series(values, dtype=np.float64, index=out.index, copy=False)
-    return out
+    # All columns at once (one at a time, thousands of measures fragment the frame): nothing
+    # converted to pandas' string type.
+    index = pd.RangeIndex(n)
+    parts = [pd.Series(v, dtype=_DTYPES[k], index=index, name=k, copy=False) for k, v in columns.items()]
+    parts += [pd.Series(v, dtype=np.float64, index=index, name=k, copy=False) for k, v in measures.items()]
+    return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=index)
 
 
 _DTYPES = {"account_id": object, "account_name": object, "lat": np.float64, "lon": np.float64, "zip": object,

@@ -20,7 +20,8 @@ import pandas as pd
 
 from ..columns import FALSE_WORDS, TRUE_WORDS
 
-__all__ = ["show_value", "blank_mask", "text_value", "as_text", "as_numbers", "as_locks"]
+__all__ = ["MAX_COLUMN_TOTAL", "show_value", "blank_mask", "text_value", "as_text", "as_numbers", "as_locks",
+           "overflow_mask"]
 
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d*)?$")
 
@@ -29,8 +30,10 @@ def show_value(value: Any) -> str:
     """A cell value as quoted in a message."""
     if isinstance(value, str):
         return repr(value if len(value) <= 40 else value[:37] + "...")
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         return str(int(value))
+    if isinstance(value, float):
+        return f"{value:.6g}"
     if isinstance(value, (_dt.datetime, _dt.date)):
         return f"the date {value:%Y-%m-%d}"
     return repr(value) if not isinstance(value, numbers.Number) else str(value)
@@ -219,3 +222,22 @@ def as_locks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     bad = np.array([m is None for m in meaning] + [False], dtype=bool)[codes]
     out[bad] = False
     return out.astype(bool), bad
+
+
+MAX_COLUMN_TOTAL = 1e100
+"""Largest total of a measure column (issue 12, reading): every real total is below 1e15, and
+below 1e100 the engine's sums of squares (spreads, variances) stay finite, where 1e308 twice
+is infinite and every figure after it meaningless."""
+
+
+def overflow_mask(values: np.ndarray) -> np.ndarray:
+    """True at the first cell where the running total of ``values`` (float64, blanks 0) passes
+    :data:`MAX_COLUMN_TOTAL` in size or stops being a number; all False when the total is fine."""
+    mask = np.zeros(len(values), dtype=bool)
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(np.abs(values).sum())
+        if np.isfinite(total) and total <= MAX_COLUMN_TOTAL:
+            return mask
+        running = np.cumsum(np.abs(values))
+    mask[int(np.argmax(~(running <= MAX_COLUMN_TOTAL)))] = True
+    return mask
