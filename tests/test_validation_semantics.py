@@ -77,7 +77,8 @@ def test_coordinates_far_from_their_zip_are_a_warning(demo_rows, tmp_path):
     done = territory("check", write(rows, tmp_path / "in.csv"))
     assert done.returncode == 0, done.stderr
     (warning,) = warnings_of(done)
-    assert warning.startswith("warning: in.csv, row 5, column C (Latitude): the account's coordinates (34.05, -118.24)")
+    assert warning.startswith("warning: in.csv, row 5, column C (Latitude): the account's coordinates "
+                              "(34.05, -118.24)")
     assert f"km from its ZIP {rows.loc[3, 'ZIP']}" in warning
 
 

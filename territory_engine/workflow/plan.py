@@ -101,7 +101,8 @@ def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, tunin
     origins = {key: source if row is None else f"{source} sheet, row {row}" for key, (source, row) in located.items()}
     return Plan(accounts=accounts, reps=reps, settings=settings, raw=inputs.accounts.frame,
                 is_sheet=bool(getattr(inputs.accounts, "is_sheet", True)),
-                warnings=accounts.warnings + tuple(warnings) + _alignment_expected(accounts, settings), origins=origins)
+                warnings=accounts.warnings + tuple(warnings) + _alignment_expected(accounts, settings),
+                origins=origins)
 
 
 def _is_key(raw: Any, key: str) -> bool:
@@ -158,9 +159,10 @@ def _check_blocks(accounts: AccountTable, settings: Settings, located) -> None:
         fix = "add a County column (with a State column where county names repeat across states) or a ZIP column"
     if missing is None:
         return
+    column = "ZIP" if settings.block == "zip" else "County"
     raise SettingsError([_setting_problem(located, "block", (
-        f"block: {settings.block} building blocks need the accounts' {settings.block.upper() if settings.block == 'zip' else 'County'} "
-        f"column, but {source} has {missing}; {fix}, or leave the block setting out (block none)"), settings.block)])
+        f"block: {settings.block} building blocks need the accounts' {column} column, but {source} has "
+        f"{missing}; {fix}, or leave the block setting out (block none)"), settings.block)])
 
 
 def _alignment_expected(accounts: AccountTable, settings: Settings) -> tuple[Problem, ...]:
