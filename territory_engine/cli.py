@@ -28,6 +28,12 @@ def _err(text: str) -> None:
     click.echo(text, err=True)
 
 
+def _warn(result) -> None:
+    """Print the warnings a verb's result carries (what looked wrong but did not stop it)."""
+    for problem in getattr(result, "warnings", ()):
+        _err(f"warning: {problem}")
+
+
 def _inputs(path: str, bases: str | None = None) -> workflow.Inputs:
     from .io import read_table, read_tables, sheet_note
 
@@ -125,6 +131,7 @@ def check(input: str, bases: str | None) -> None:
 
     def action():
         result = workflow.check(_inputs(input, bases))
+        _warn(result)
         for name, value in result.facts.itertuples(index=False):
             click.echo(f"{name}: {value}")
         click.echo("no problems found")
@@ -146,6 +153,7 @@ def score(input: str, output: str, measures, weights, method, tier_cutoffs) -> N
         tables = _inputs(input)
         result = workflow.score(tables, _overrides(score_measures=measures, score_weights=weights,
                                                    score_method=method, tier_cutoffs=tier_cutoffs))
+        _warn(result)
         path = _write(output, result.to_sheets(), input, source=tables.accounts)
         counts = result.frame["tier"].value_counts().to_dict()
         click.echo(f"scored {len(result.frame)} accounts (A {counts.get('A', 0)}, B {counts.get('B', 0)}, "
@@ -178,6 +186,7 @@ def measure(input: str, bases, balance, weights, tolerance) -> None:
     def action():
         result = workflow.measure(_inputs(input, bases), _overrides(balance=balance, weights=weights,
                                                                     tolerance=tolerance))
+        _warn(result)
         _print_table(result.summary.drop(columns=["alignment"]), "Territory summary (current alignment)")
         overall = result.balance.iloc[0]
         click.echo(f"largest deviation {overall['largest deviation']:.1%}, coefficient of variation "
@@ -233,10 +242,12 @@ def rebalance(input: str, output: str, territories, balance, weights, each, tole
                 result = workflow.rebalance(tables, flags, progress=progress,
                                             interleaving=Path(output).suffix.lower() != ".csv")
             except RebalanceInfeasibleError as error:
+                _warn(error.result)
                 step("writing", 1.0)
                 path = _write(output, error.result.to_sheets(), *inputs, source=tables.accounts)
                 _err(f"wrote the best alignment found to {path}")
                 raise
+            _warn(result)
             step("writing", 1.0)
             path = _write(output, result.to_sheets(), *inputs, source=tables.accounts)
         _echo_rebalance(result, path)
@@ -297,6 +308,7 @@ def map_command(input: str, output: str, snapshot, offline: bool, open_browser: 
             check_map_path(snapshot, ".png", *sources)
         result = map_verb(_map_inputs(input, reps), _overrides(balance=balance, weights=weights, tolerance=tolerance),
                           scenario=Path(input).stem)
+        _warn(result)
         for path in write_map(result, output, snapshot=snapshot, offline=offline):
             click.echo(f"wrote {path}")
         if open_browser:

@@ -16,6 +16,7 @@ __all__ = [
     "REP_SYNONYMS",
     "SETTINGS_SYNONYMS",
     "OUTPUT_COLUMNS",
+    "COMMON_HEADERS",
     "normalise_header",
     "snake_case",
     "recognise",
@@ -60,6 +61,11 @@ SETTINGS_SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 OUTPUT_COLUMNS = ("proposed_territory", "moved", "move_reason")
+
+COMMON_HEADERS = frozenset({"country", "countrycode", "countryname", "stage", "status", "block", "city", "region",
+                            "industry", "segment", "latest", "longest"})
+"""Headers (normalised) of columns that tables often have and that are spelled like a known
+header but are not a misspelling of it ("Country" is not "County")."""
 
 _HEADERS = {
     "account_id": "Account ID",

@@ -16,7 +16,7 @@ from .columns import FALSE_WORDS, TRUE_WORDS, normalise_header
 from .errors import Problem, SettingsError
 from .rebalance import METHODS
 
-__all__ = ["Settings", "SETTINGS", "parse_settings", "settings_table"]
+__all__ = ["Settings", "SETTINGS", "DEFAULT_NOTES", "parse_settings", "setting_key", "settings_table"]
 
 SCORE_METHODS = ("percentile", "minmax", "zscore")
 BLOCKS = ("none", "zip", "county")
@@ -211,6 +211,12 @@ def parse_settings(
     return replace(base or Settings(), **values)
 
 
+def setting_key(raw: Any) -> str:
+    """The settings key a written key means ("Max moved share" -> ``max_moved_share``); an
+    unknown key comes back lower-cased with underscores."""
+    return _key(raw)
+
+
 def _key(raw: Any) -> str:
     text = normalise_header(raw)
     for name in SETTINGS:
@@ -219,12 +225,29 @@ def _key(raw: Any) -> str:
     return str(raw).strip().lower().replace(" ", "_")
 
 
-def settings_table(settings: Settings) -> list[dict[str, Any]]:
-    """The effective settings as rows (key, value, meaning) for a Settings used sheet."""
+DEFAULT_NOTES = {
+    "territories": "default: the number of current territories",
+    "balance": "default: the first measure",
+    "weights": "default: equal",
+    "score_measures": "default: every measure",
+    "score_weights": "default: equal",
+}
+"""Where a default that depends on the tables came from, for the Settings used sheet."""
+
+
+def settings_table(settings: Settings, origins: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """The effective settings as rows (key, value, from, meaning) for a Settings used sheet.
+
+    ``origins`` says where each value came from ("command line", "Settings sheet, row 4");
+    a key missing from it is a default. Give the effective values (see
+    :func:`territory_engine.workflow.plan.effective_settings`), so no row is blank.
+    """
     rows = []
     for f in fields(settings):
         value = getattr(settings, f.name)
         if isinstance(value, tuple):
-            value = ",".join(str(v) for v in value)
-        rows.append({"key": f.name, "value": "" if value is None else value, "meaning": SETTINGS[f.name].meaning})
+            value = ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+        origin = (origins or {}).get(f.name) or DEFAULT_NOTES.get(f.name, "default")
+        rows.append({"key": f.name, "value": "" if value is None else value, "from": origin,
+                     "meaning": SETTINGS[f.name].meaning})
     return rows

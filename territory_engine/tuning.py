@@ -301,6 +301,36 @@ class Tuning:
     """Passes at most that send rebuilt blocks back to their current territory (connect.py):
     more passes undo more of the rebuild's moves, each costs a connectivity check per block."""
 
+    # --- Validation semantics (issue 12): implausible coordinates,
+    # territory_engine/validate/plausibility.py; measured in tests/edge_cases/outlier_rule.py --
+    outlier_centre_factor: float = 6.0
+    outlier_centre_min_km: float = 2_000.0
+    """An account is far from the others when its great-circle distance to the accounts'
+    median centre is over this factor times their median distance to it, and over the floor:
+    lower catches smaller slips but flags real outposts (Hawaii, Alaska, Puerto Rico among US
+    accounts), higher lets mistyped points through."""
+    outlier_spacing_factor: float = 50.0
+    outlier_spacing_min_km: float = 1_000.0
+    """An account is alone when its nearest other account is over this factor times the
+    accounts' median nearest-neighbour distance, and over the floor (a lone account in Hawaii
+    among Northeast accounts is; Alaska's sparse towns among themselves are not)."""
+    outlier_fix_km: float = 200.0
+    """A far account is clearly mistyped (an error, not a warning) when swapping its latitude
+    and longitude, or changing a sign, puts it within this distance of another account or of
+    its own ZIP: larger accepts rougher fixes, smaller misses lone rural accounts."""
+    outlier_min_points: int = 5
+    """Fewer distinct locations than this have no "others" to stand apart from: no outliers."""
+    zip_far_km: float = 150.0
+    """Coordinates this far from their own ZIP's centroid are reported (a warning); large
+    rural ZIPs (Alaska, Nevada) span about 100 km, so lower warns about correct accounts."""
+    land_far_km: float = 1_500.0
+    """A table whose every account is farther than this from any land point known offline (US
+    ZIP centroids, the world's time-zone cities) is in the open ocean: an error. The interiors
+    of the Sahara and of Australia lie up to about 1,400 km from such a point, so lower would
+    call real land ocean."""
+    antarctic_latitude: float = -60.0
+    """A table whose every account lies south of this latitude is in Antarctica: an error."""
+
 
 DEFAULT_TUNING = Tuning()
 """The tuning every engine function uses unless given another."""

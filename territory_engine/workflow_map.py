@@ -72,6 +72,7 @@ class MapResult:
     balance: pd.DataFrame
     settings: Settings
     scenario: str
+    warnings: tuple = ()  # Problems: what looked wrong in the inputs but did not stop the work
 
     @property
     def shown(self) -> str:
@@ -179,7 +180,7 @@ def map(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, scenario:
         accounts=accounts, measures=tuple(measures), balance_measures=tuple(names), ids=tuple(ids),
         current=current, proposed=proposed, reps=tuple(reps), bases=bases,
         summary=pd.concat(summaries, ignore_index=True), balance=pd.DataFrame(overall),
-        settings=plan.settings, scenario=str(scenario),
+        settings=plan.settings, scenario=str(scenario), warnings=plan.warnings,
     )
 
 

@@ -316,7 +316,7 @@ def test_reps_give_one_row_per_territory_with_a_home_base(tmp_path):
         (["T1", "Bob", None, 42, -71, 1], "Territory", "A", "already on row 2"),
         ([None, "Bob", None, 42, -71, 1], "Territory", "A", "territory is blank"),
         (["T2", "Bob", "00000", None, None, 1], "Home ZIP", "C", "not a known US ZIP"),
-        (["T2", "Bob", None, None, None, 1], "Home ZIP", "C", "home base is blank"),
+        (["T2", "Bob", None, None, None, 1], "Home ZIP", "C", "no Latitude/Longitude and no ZIP"),
         (["T2", "Bob", None, 91, -71, 1], "Latitude", "D", "outside -90 to 90"),
         (["T2", "Bob", None, "n/a", -71, 1], "Latitude", "D", "is not a number"),
     ],

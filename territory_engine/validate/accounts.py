@@ -6,9 +6,11 @@ to the table's collector in this order (so the same problems survive the cap):
 
 1. open the table (:func:`~territory_engine.validate.tables.open_table`: empty rows, headers);
 2. IDs and names (:func:`_ids_and_names`);
-3. coordinates, then ZIPs (:func:`_coordinate_columns`, :func:`_zip_column`);
+3. coordinates, then ZIPs (:func:`_coordinate_columns`, :func:`_zip_column`), then whether
+   they are plausible (:func:`_plausible`);
 4. territory, rep and locks (:func:`_alignment`);
-5. measures (:func:`_measures`);
+5. measures (:func:`_measures`), then headers that look like a misspelled known header (a
+   warning, :func:`~territory_engine.validate.tables.near_misses`);
 6. raise the problems found, or assemble the frame (:func:`_assemble`).
 """
 
@@ -20,11 +22,14 @@ import numpy as np
 import pandas as pd
 
 from ..columns import ACCOUNT_SYNONYMS, snake_case
-from ..geocode import locate_zips, normalise_zips, zip_table
+from ..errors import Problem
+from ..tuning import DEFAULT_TUNING, Tuning
 from .coordinates import fill_coordinates
+from .plausibility import implausible_coordinates
 from .problems import comma_hint
-from .tables import OpenedTable, check_unique, open_table
+from .tables import OpenedTable, check_unique, near_misses, open_table
 from .values import MAX_COLUMN_TOTAL, as_locks, as_numbers, as_text, overflow_mask, show_value
+from .zips import ZipColumn, place_by_zip
 
 __all__ = ["AccountTable", "ACCOUNT_COLUMNS", "KNOWN_MEASURES", "validate_accounts"]
 
@@ -60,15 +65,18 @@ class AccountTable:
         Engine column (or measure) name -> the original header, for messages and output.
     source : str
         The sheet or file name the accounts came from.
+    warnings : tuple of Problem
+        What looks wrong but does not stop the work, located like the problems.
     """
 
     frame: pd.DataFrame
     measures: tuple[str, ...]
     headers: dict[str, str]
     source: str
+    warnings: tuple[Problem, ...] = ()
 
 
-def validate_accounts(raw) -> AccountTable:
+def validate_accounts(raw, *, tuning: Tuning = DEFAULT_TUNING) -> AccountTable:
     """Check the accounts table and convert it to engine columns.
 
     Parameters
@@ -76,6 +84,9 @@ def validate_accounts(raw) -> AccountTable:
     raw : RawTable or similar
         ``raw.frame`` holds the cells under the original headers (row ``i`` is user row
         ``i + 2``); ``raw.name`` and ``raw.is_sheet`` locate problems.
+    tuning : Tuning, optional
+        The thresholds of the implausible-coordinates rule (``outlier_*``, ``zip_far_km``,
+        ``land_far_km``, ``antarctic_latitude``).
 
     Returns
     -------
@@ -86,8 +97,11 @@ def validate_accounts(raw) -> AccountTable:
     InputError
         Listing every problem found (up to ``MAX_PROBLEMS``): missing ID or location
         columns; blank or duplicate IDs; text in number columns; coordinates out of range
-        or half given; unknown or missing ZIPs; negative measures; unreadable locks;
-        empty rows or an empty table.
+        or half given; coordinates clearly mistyped (swapped, a sign lost; a whole table in
+        Antarctica or the open ocean); unknown or missing ZIPs; negative measures;
+        unreadable locks; empty rows or an empty table. Warnings (far coordinates without a
+        clear fix, coordinates far from their ZIP, headers that look like a misspelled known
+        header) are in the result's ``warnings``.
 
     Notes
     -----
@@ -105,17 +119,19 @@ def validate_accounts(raw) -> AccountTable:
     need_zip = _coordinate_columns(table, listed, lat, lon)
     states = _text_column(table, "state")
     counties = _text_column(table, "county")
-    zips = _zip_column(table, need_zip, lat, lon)
+    zips = _zip_column(table, need_zip, lat, lon, tuning)
+    _plausible(table, lat, lon, zips, tuning)
     territory, rep, locked = _alignment(table)
     measures, measure_headers = _measures(table)
+    near_misses(table, ACCOUNT_SYNONYMS, taken=set(measure_headers.values()))
     table.problems.raise_if_any()
     columns = {
-        "account_id": ids, "account_name": names, "lat": lat, "lon": lon, "zip": zips, "state": states,
+        "account_id": ids, "account_name": names, "lat": lat, "lon": lon, "zip": zips.zips, "state": states,
         "county": counties, "territory": territory, "rep": rep, "locked": locked,
     }
     header_of = {name: headers[j] for name, j in table.found.items()} | measure_headers
     return AccountTable(frame=_assemble(table.n, columns, measures), measures=tuple(measures), headers=header_of,
-                        source=raw.name)
+                        source=raw.name, warnings=table.problems.warnings())
 
 
 def _text_column(table: OpenedTable, name: str) -> np.ndarray:
@@ -176,38 +192,38 @@ def _coordinate_columns(table: OpenedTable, listed: str, lat: np.ndarray, lon: n
     return need_zip
 
 
-def _zip_column(table: OpenedTable, need_zip: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """The ZIPs (5-digit text or None; all None without a ZIP column), and the ``need_zip`` rows
-    placed by them in ``lat``/``lon``; unknown and blank ZIPs on those rows are reported."""
-    n, headers, cells, problems, found = table.n, table.headers, table.cells, table.problems, table.found
-    zips = np.full(n, None, dtype=object)
-    if "zip" not in found:
-        return zips
-    has_lat, has_lon = "lat" in found, "lon" in found
-    j = found["zip"]
-    if need_zip.any():
-        zips, position = locate_zips(cells[j])
-    else:
-        zips, position = normalise_zips(cells[j]), np.zeros(n, dtype=np.int64)
-    zip_blank = pd.isna(zips)
-    unknown = need_zip & ~zip_blank & (position < 0)
-    if has_lat and has_lon:
-        message = (lambda i, v: f"ZIP {show_value(zips[i])} is not a known US ZIP code; correct it, or enter "
-                   f"{headers[found['lat']]} and {headers[found['lon']]}")
-    else:
-        message = lambda i, v: f"ZIP {show_value(zips[i])} is not a known US ZIP code; correct it"
-    problems.add_rows(unknown, j, cells[j], message)
-    if need_zip.any():
-        known = zip_table()
-        take = need_zip & (position >= 0)
-        lat[take] = known["lat"].to_numpy()[position[take]]
-        lon[take] = known["lon"].to_numpy()[position[take]]
-    if has_lat and has_lon:
-        text = f"no {headers[found['lat']]}/{headers[found['lon']]} and no ZIP; fill in the coordinates or a ZIP"
-    else:
-        text = "the ZIP is blank; fill it in so the account can be placed on the map"
-    problems.add_rows(need_zip & zip_blank, j, None, lambda i, v: text)
-    return zips
+def _zip_column(table: OpenedTable, need_zip: np.ndarray, lat: np.ndarray, lon: np.ndarray, tuning: Tuning):
+    """The ZIPs and their centroids (:class:`~territory_engine.validate.zips.ZipColumn`; all
+    blank without a ZIP column), the ``need_zip`` rows placed by them in ``lat``/``lon``."""
+    if "zip" not in table.found:
+        none = np.full(table.n, np.nan)
+        return ZipColumn(np.full(table.n, None, dtype=object), none, none.copy())
+    return place_by_zip(table, need_zip, lat, lon, what="account", tuning=tuning)
+
+
+def _plausible(table: OpenedTable, lat: np.ndarray, lon: np.ndarray, zips: ZipColumn, tuning: Tuning) -> None:
+    """Report coordinates that are numbers in range but clearly not where the account is
+    (:mod:`~territory_engine.validate.plausibility`)."""
+    found = implausible_coordinates(lat, lon, zip_lat=zips.lat, zip_lon=zips.lon, tuning=tuning)
+    problems = table.problems
+    j = table.found.get("lat", table.found.get("zip"))
+    if found.table == "antarctica":
+        problems.add(f"every account lies in Antarctica (south of {tuning.antarctic_latitude:g} degrees): latitude "
+                     "and longitude look swapped in the whole table; check that the Latitude column holds latitudes "
+                     "(-90 to 90, north positive) and the Longitude column longitudes (west negative)", column=j)
+    elif found.table == "ocean":
+        problems.add(f"every account lies in the open ocean, more than {tuning.land_far_km:,.0f} km from any land "
+                     "this tool knows (US ZIP codes and the world's time-zone cities): the coordinates look "
+                     "mistyped in the whole table; check the Latitude and Longitude columns", column=j)
+    values = table.cells[j] if j is not None else None
+    problems.add_rows(_mask(table.n, found.errors), j, values, lambda i, v: found.errors[i])
+    problems.add_rows(_mask(table.n, found.warnings), j, values, lambda i, v: found.warnings[i], warning=True)
+
+
+def _mask(n: int, rows: dict[int, str]) -> np.ndarray:
+    mask = np.zeros(n, dtype=bool)
+    mask[list(rows)] = True
+    return mask
 
 
 def _alignment(table: OpenedTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

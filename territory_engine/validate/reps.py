@@ -1,4 +1,8 @@
-"""Validation of the reps table: one row per territory with its rep, home base and capacity."""
+"""Validation of the reps table: one row per territory with its rep, home base and capacity.
+
+Home bases are placed and checked by the same ZIP check as the accounts
+(:func:`~territory_engine.validate.zips.place_by_zip`).
+"""
 
 from __future__ import annotations
 
@@ -6,22 +10,28 @@ import numpy as np
 import pandas as pd
 
 from ..columns import REP_SYNONYMS
-from ..geocode import geocode_zips, normalise_zips
+from ..errors import Problem
+from ..tuning import DEFAULT_TUNING, Tuning
 from .coordinates import fill_coordinates
 from .problems import comma_hint
-from .tables import check_unique, open_table
+from .tables import check_unique, near_misses, open_table
 from .values import as_numbers, as_text, show_value
+from .zips import place_by_zip
 
 __all__ = ["validate_reps"]
 
 
-def validate_reps(raw) -> pd.DataFrame:
+def validate_reps(raw, *, warnings: list[Problem] | None = None, tuning: Tuning = DEFAULT_TUNING) -> pd.DataFrame:
     """Check the reps table: one row per territory with its rep, home base and capacity.
 
     Parameters
     ----------
     raw : RawTable or similar
         Headers recognised as in :data:`territory_engine.columns.REP_SYNONYMS`.
+    warnings : list of Problem, optional
+        Receives the warnings found (a home base far from its ZIP, a misspelled header).
+    tuning : Tuning, optional
+        ``zip_far_km``, for the home base against its ZIP.
 
     Returns
     -------
@@ -66,21 +76,10 @@ def validate_reps(raw) -> pd.DataFrame:
     elif has_zip:
         need_zip = used.copy()
     if has_zip:
-        j = found["zip"]
-        zips = normalise_zips(cells[j])
-        zip_blank = pd.isna(zips)
-        z_lat, z_lon = geocode_zips(np.where(need_zip & ~zip_blank, zips, None))
-        unknown = need_zip & ~zip_blank & np.isnan(z_lat)
-        problems.add_rows(unknown, j, cells[j], lambda i, v: (
-            f"ZIP {show_value(zips[i])} is not a known US ZIP code; correct it or enter the home base coordinates"))
-        take = need_zip & ~np.isnan(z_lat)
-        lat[take] = z_lat[take]
-        lon[take] = z_lon[take]
-        need_zip = need_zip & zip_blank
-    if (has_lat and has_lon) or has_zip:
-        column = found["zip"] if has_zip else found["lat"]
-        problems.add_rows(need_zip, column, None, lambda i, v: (
-            "the home base is blank; fill in its coordinates or its ZIP"))
+        place_by_zip(table, need_zip, lat, lon, what="home base", tuning=tuning)
+    elif has_lat and has_lon:
+        problems.add_rows(need_zip, found["lat"], None, lambda i, v: (
+            f"the home base has no {headers[found['lat']]}/{headers[found['lon']]}; fill in its coordinates"))
 
     capacity = np.ones(n)
     if "capacity" in found:
@@ -95,7 +94,10 @@ def validate_reps(raw) -> pd.DataFrame:
             f"{headers[j]} must be greater than 0; enter 1 for a full-time rep, 0.5 for half time"))
         capacity = np.where(blank | bad | not_positive, 1.0, values)
 
+    near_misses(table, REP_SYNONYMS)
     problems.raise_if_any()
+    if warnings is not None:
+        warnings.extend(problems.warnings())
     keep = used
     out = pd.DataFrame({
         "territory": pd.Series(territory[keep], dtype=object),

@@ -4,22 +4,29 @@ A raw table is anything with ``name``, ``frame`` and ``is_sheet`` (a
 :class:`territory_engine.io.RawTable`, or a table the Excel add-in read from the open
 workbook); a CSV's also carries ``csv.decimal``, its decimal mark. :func:`open_table` takes
 the first steps every table shares; :func:`check_unique` reports blank and repeated keys
-(account IDs, territories).
+(account IDs, territories); :func:`near_misses` warns about headers that look like a known
+header misspelled.
 """
 
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import difflib
+
 import numpy as np
 import pandas as pd
 
-from ..columns import recognise
+from ..columns import COMMON_HEADERS, display_header, normalise_header, recognise
 from ..errors import InputError, Problem
 from .problems import Problems
 from .values import blank_mask
 
-__all__ = ["OpenedTable", "header_list", "open_table", "check_unique"]
+__all__ = ["OpenedTable", "header_list", "open_table", "check_unique", "near_misses"]
+
+NEAR_MISS_CUTOFF = 0.85
+"""How alike (difflib's ratio) an unrecognised header must be to a known one to be called a
+misspelling of it: "Territroy" is 0.89 from "Territory", "Stage" 0.8 from "State"."""
 
 
 class OpenedTable(NamedTuple):
@@ -112,3 +119,31 @@ def open_table(raw, what: str, synonyms) -> OpenedTable:
     problems = Problems(raw.name, raw.is_sheet, headers, decimal=csv.decimal if csv is not None else ".")
     problems.add_rows(empty_row, None, None, lambda i, v: "the row is empty; delete it or fill it in")
     return OpenedTable(n, headers, cells, blanks, problems, ~empty_row, recognise(headers, synonyms))
+
+
+def near_misses(table: OpenedTable, synonyms, *, taken=frozenset()) -> None:
+    """Warn about each header that is not recognised but looks like a misspelled known header
+    whose column is missing ("Territroy": did you mean Territory?).
+
+    ``taken`` holds the headers read as measures, for the message.
+    """
+    positions = set(table.found.values())
+    options: dict[str, str] = {}
+    for name, spellings in synonyms.items():
+        if name not in table.found:
+            for spelling in (normalise_header(name), *spellings):
+                if len(spelling) >= 4:
+                    options.setdefault(spelling, name)
+    if not options:
+        return
+    for j, header in enumerate(table.headers):
+        key = normalise_header(header)
+        if j in positions or len(key) < 4 or key in COMMON_HEADERS:
+            continue
+        match = difflib.get_close_matches(key, list(options), n=1, cutoff=NEAR_MISS_CUTOFF)
+        if not match:
+            continue
+        known = display_header(options[match[0]])
+        use = "its numbers are read as a measure" if header in taken else "the column is ignored"
+        table.problems.warn(f"the header {header!r} is not one this tool knows, so {use}; did you mean {known}? "
+                            f"If so, rename the header to {known}", column=j)

@@ -17,8 +17,16 @@ class CheckResult:
     plan: Plan
     facts: pd.DataFrame
 
+    @property
+    def warnings(self):
+        """What looked wrong in the inputs but did not stop the work (Problems)."""
+        return self.plan.warnings
+
     def to_sheets(self) -> dict[str, pd.DataFrame]:
-        return {"Check": self.facts}
+        sheets = {"Check": self.facts}
+        if self.warnings:
+            sheets["Warnings"] = pd.DataFrame([w.as_row() for w in self.warnings])
+        return sheets
 
 
 def check(inputs: Inputs, overrides: Mapping[str, Any] | None = None) -> CheckResult:

@@ -7,19 +7,21 @@ and rep facts that several verbs share.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
+from ..columns import display_header
 from ..errors import InputError, Problem, SettingsError
 from ..ids import natural_key
-from ..settings import Settings, parse_settings
+from ..settings import Settings, parse_settings, setting_key
+from ..tuning import DEFAULT_TUNING, Tuning
 from ..validate import AccountTable, settings_pairs, validate_accounts, validate_reps
 
-__all__ = ["Inputs", "Plan", "Progress", "balance_measures", "combined_share", "prepare", "rep_facts", "require_balance",
-           "territory_ids"]
+__all__ = ["Inputs", "Plan", "Progress", "balance_measures", "combined_share", "effective_settings", "prepare",
+           "rep_facts", "require_balance", "territory_ids"]
 
 
 Progress = Callable[[str, float], None]
@@ -36,19 +38,27 @@ class Inputs:
 
 @dataclass(frozen=True)
 class Plan:
-    """Validated inputs: accounts, reps (or None) and the effective settings."""
+    """Validated inputs: accounts, reps (or None) and the settings.
+
+    ``warnings`` lists what looks wrong but does not stop the work (every verb hands them on
+    with its result); ``origins`` says where each setting given came from ("command line",
+    "Settings sheet, row 4"; a key missing from it is a default).
+    """
 
     accounts: AccountTable
     reps: pd.DataFrame | None
     settings: Settings
     raw: pd.DataFrame
     is_sheet: bool = True  # the accounts came from a workbook sheet (else from a file)
+    warnings: tuple[Problem, ...] = ()
+    origins: Mapping[str, str] = field(default_factory=dict)
 
 
-def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None) -> Plan:
+def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, tuning: Tuning = DEFAULT_TUNING) -> Plan:
     """Validate every input table and merge the settings (flags win over the sheet).
 
-    Collects the problems of all tables before raising one InputError.
+    Collects the problems of all tables before raising one InputError. ``tuning`` holds the
+    thresholds of the implausible-coordinates rule.
     """
     problems: list[Problem] = []
     accounts = reps = None
@@ -72,19 +82,27 @@ def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None) -> Plan:
     except SettingsError as error:
         problems += error.problems
     try:
-        accounts = validate_accounts(inputs.accounts)
+        accounts = validate_accounts(inputs.accounts, tuning=tuning)
     except InputError as error:
         problems += error.problems
+    warnings: list[Problem] = []
     if inputs.reps is not None:
         try:
-            reps = validate_reps(inputs.reps)
+            reps = validate_reps(inputs.reps, warnings=warnings, tuning=tuning)
         except InputError as error:
             problems += error.problems
     if problems:
         raise InputError(problems)
-    _check_measures(accounts, settings)
+    located = {setting_key(k): (sheet_layer[1], row) for k, row in sheet_layer[2].items()
+               if sheet_layer[0].get(k) is not None}
+    located |= {setting_key(k): ("command line", None) for k, v in flags.items() if v is not None}
+    _check_measures(accounts, settings, located)
+    _check_blocks(accounts, settings, located)
+    origins = {key: source if row is None else f"{source} sheet, row {row}" for key, (source, row) in located.items()}
     return Plan(accounts=accounts, reps=reps, settings=settings, raw=inputs.accounts.frame,
-                is_sheet=bool(getattr(inputs.accounts, "is_sheet", True)))
+                is_sheet=bool(getattr(inputs.accounts, "is_sheet", True)),
+                warnings=accounts.warnings + tuple(warnings) + _alignment_expected(accounts, settings),
+                origins=origins)
 
 
 def _is_key(raw: Any, key: str) -> bool:
@@ -93,23 +111,71 @@ def _is_key(raw: Any, key: str) -> bool:
     return normalise_header(raw) == normalise_header(key)
 
 
-def _check_measures(accounts: AccountTable, settings: Settings) -> None:
+def _setting_problem(located, key: str, message: str, value: Any = None) -> Problem:
+    """A problem with setting ``key``, at its Settings sheet cell or on the command line."""
+    source, row = located.get(key, ("settings", None))
+    if row is None:
+        return Problem(source, message, value=value, is_sheet=False)
+    return Problem(source, message, row=row, column_index=1, value=value, is_sheet=True)
+
+
+def _check_measures(accounts: AccountTable, settings: Settings, located) -> None:
     problems = []
     known = list(accounts.measures)
     for key in ("balance", "score_measures"):
         for name in getattr(settings, key):
             if name not in known:
                 hint = f"the measures found are: {', '.join(known)}" if known else "no numeric measure column was found"
-                problems.append(Problem("settings", f"{key}: unknown measure '{name}'; {hint}", value=name, is_sheet=False))
-    if settings.weights and settings.balance and len(settings.weights) != len(settings.balance):
-        problems.append(Problem("settings", f"weights: {len(settings.weights)} weights for {len(settings.balance)} "
-                                "balance measures; give one weight per measure", is_sheet=False))
+                problems.append(_setting_problem(located, key, f"{key}: unknown measure '{name}'; {hint}", name))
+    balance = list(settings.balance) or known[:1]
+    if settings.weights and balance and len(settings.weights) != len(balance):
+        given = "" if settings.balance else ", by default the first measure"
+        listed = ",".join(f"{w:g}" for w in settings.weights)
+        problems.append(_setting_problem(located, "weights", (
+            f"weights: {len(settings.weights)} weights ({listed}) for {len(balance)} balance "
+            f"measure{'s' if len(balance) != 1 else ''} ({', '.join(balance)}{given}); give one weight per measure, "
+            "and name the measures to balance with --balance (or the 'balance' setting)"), listed))
     if settings.score_weights and len(settings.score_weights) != len(settings.score_measures or known):
-        problems.append(Problem("settings", f"score_weights: {len(settings.score_weights)} weights for "
-                                f"{len(settings.score_measures or known)} score measures; give one per measure",
-                                is_sheet=False))
+        problems.append(_setting_problem(located, "score_weights", (
+            f"score_weights: {len(settings.score_weights)} weights for {len(settings.score_measures or known)} score "
+            "measures; give one per measure")))
     if problems:
         raise SettingsError(problems)
+
+
+def _check_blocks(accounts: AccountTable, settings: Settings, located) -> None:
+    """Building blocks need their column: ZIP for zip blocks, County (or ZIP) for county blocks."""
+    if settings.block == "none":
+        return
+    frame, source = accounts.frame, accounts.source
+    if settings.block == "zip":
+        missing = "no ZIP column" if "zip" not in accounts.headers else (
+            "a ZIP column that is blank in every row" if frame["zip"].isna().all() else None)
+        fix = "add a ZIP column, or keep counties whole (block county, with a County column)"
+    else:
+        has_county = "county" in accounts.headers and frame["county"].notna().any()
+        has_zip = "zip" in accounts.headers and frame["zip"].notna().any()
+        missing = None if has_county or has_zip else "no County column and no ZIP column to find the county by"
+        fix = "add a County column (with a State column where county names repeat across states) or a ZIP column"
+    if missing is None:
+        return
+    column = "ZIP" if settings.block == "zip" else "County"
+    raise SettingsError([_setting_problem(located, "block", (
+        f"block: {settings.block} building blocks need the accounts' {column} column, but {source} has "
+        f"{missing}; {fix}, or leave the block setting out (block none)"), settings.block)])
+
+
+def _alignment_expected(accounts: AccountTable, settings: Settings) -> tuple[Problem, ...]:
+    """A warning when a number of territories is given without --fresh but no account has a
+    current territory: the alignment the user meant to keep was not found."""
+    if settings.territories is None or settings.fresh or accounts.frame["territory"].notna().any():
+        return ()
+    why = ("its Territory column is blank in every row" if "territory" in accounts.headers
+           else "it has no Territory column")
+    return (Problem(accounts.source, (
+        f"no current alignment was found ({why}), so {settings.territories} territories are designed from scratch; "
+        f"to keep the current territories, add a column headed {display_header('territory')} with each account's "
+        "territory (or give fresh to say a fresh design is meant)"), is_sheet=False),)
 
 
 def require_balance(plan: Plan, names: list[str], weights) -> None:
@@ -129,6 +195,20 @@ def require_balance(plan: Plan, names: list[str], weights) -> None:
             column=header, column_index=columns.index(header) if header in columns else None,
             is_sheet=plan.is_sheet))
     raise InputError(problems)
+
+
+def effective_settings(plan: Plan, *, territories: int | None = None) -> Settings:
+    """The settings as they were used: every default that depends on the tables filled in
+    (territories, balance measures and weights, score measures and weights), so a Settings
+    used sheet leaves no value blank. ``territories``: the number the verb worked with."""
+    s = plan.settings
+    names, weights = balance_measures(plan)
+    scored = list(s.score_measures) or list(plan.accounts.measures)
+    if territories is None:
+        territories = s.territories or len(territory_ids(plan)[0]) or None
+    return replace(s, territories=territories, balance=tuple(names),
+                   weights=tuple(float(w) for w in weights), score_measures=tuple(scored),
+                   score_weights=s.score_weights or tuple(1.0 for _ in scored))
 
 
 def balance_measures(plan: Plan) -> tuple[list[str], np.ndarray]:

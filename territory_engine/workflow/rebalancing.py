@@ -17,8 +17,8 @@ from ..geo import to_xyz
 from ..measures import moved_share, neighbourhood, required_move_share, territory_centres
 from ..settings import Settings, settings_table
 from ..tuning import DEFAULT_TUNING, Tuning
-from .plan import (Inputs, Progress, balance_measures, combined_share, prepare, rep_facts, require_balance,
-                   territory_ids)
+from .plan import (Inputs, Progress, balance_measures, combined_share, effective_settings, prepare, rep_facts,
+                   require_balance, territory_ids)
 from .reasons import move_reasons
 from .summary import territory_summary
 
@@ -38,6 +38,8 @@ class RebalanceResult:
     reasons: tuple[str, ...] = ()
     facts: dict[str, Any] = field(default_factory=dict)
     exclaves: pd.DataFrame | None = None  # pieces kept apart from their territory, and why
+    warnings: tuple[Problem, ...] = ()  # what looked wrong in the inputs but did not stop the work
+    origins: Mapping[str, str] = field(default_factory=dict)  # where each setting came from
 
     def outcome(self) -> list[str]:
         """What happened, in a sentence (and a note where one helps), for the person who
@@ -78,8 +80,10 @@ class RebalanceResult:
             "Territory summary": self.summary,
             "Balance": self.balance,
             "Moves": self.moves,
-            "Settings used": pd.DataFrame(settings_table(self.settings)),
+            "Settings used": pd.DataFrame(settings_table(self.settings, self.origins)),
         }
+        if self.warnings:
+            sheets["Warnings"] = pd.DataFrame([w.as_row() for w in self.warnings])
         if self.reasons:
             sheets["Balance problems"] = pd.DataFrame({"problem": list(self.reasons)})
         if self.exclaves is not None and len(self.exclaves):
@@ -99,7 +103,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     """
     report = progress or (lambda phase, done: None)
     report("checking the accounts", 0.0)
-    plan = prepare(inputs, overrides)
+    plan = prepare(inputs, overrides, tuning=tuning)
     s = plan.settings
     frame = plan.accounts.frame
     ids, current, problems = territory_ids(plan)
@@ -289,12 +293,14 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
         for e in alignment.exclaves if e.accounts
     ], columns=["territory", "accounts", "why", "account ids"])
     return RebalanceResult(
+        warnings=plan.warnings,
+        origins=plan.origins,
         exclaves=exclaves,
         proposed=out,
         moves=moves,
         summary=pd.concat([before, after], ignore_index=True),
         balance=pd.DataFrame([o for o in (before_overall, after_overall) if o]),
-        settings=s,
+        settings=effective_settings(plan, territories=k),
         within_tolerance=not reasons,
         reasons=reasons,
         facts=facts,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import numpy as np
@@ -12,7 +12,7 @@ from ..errors import InputError, Problem
 from ..scoring import score as score_accounts
 from ..scoring import tiers
 from ..settings import Settings, settings_table
-from .plan import Inputs, prepare
+from .plan import Inputs, effective_settings, prepare
 
 __all__ = ["ScoreResult", "score"]
 
@@ -21,9 +21,15 @@ __all__ = ["ScoreResult", "score"]
 class ScoreResult:
     frame: pd.DataFrame
     settings: Settings
+    warnings: tuple[Problem, ...] = ()  # what looked wrong in the inputs but did not stop the work
+    origins: Mapping[str, str] = field(default_factory=dict)  # where each setting came from
 
     def to_sheets(self) -> dict[str, pd.DataFrame]:
-        return {"Scored accounts": self.frame, "Settings used": pd.DataFrame(settings_table(self.settings))}
+        sheets = {"Scored accounts": self.frame,
+                  "Settings used": pd.DataFrame(settings_table(self.settings, self.origins))}
+        if self.warnings:
+            sheets["Warnings"] = pd.DataFrame([w.as_row() for w in self.warnings])
+        return sheets
 
 
 def score(inputs: Inputs, overrides: Mapping[str, Any] | None = None) -> ScoreResult:
@@ -39,4 +45,4 @@ def score(inputs: Inputs, overrides: Mapping[str, Any] | None = None) -> ScoreRe
     out = plan.raw.copy()
     out["score"] = np.round(s, 6)
     out["tier"] = tiers(s, plan.settings.tier_cutoffs)
-    return ScoreResult(out, plan.settings)
+    return ScoreResult(out, effective_settings(plan), warnings=plan.warnings, origins=plan.origins)

@@ -128,9 +128,13 @@ class SummaryResult:
     summary: pd.DataFrame
     balance: pd.DataFrame
     settings: Settings
+    warnings: tuple[Problem, ...] = ()  # what looked wrong in the inputs but did not stop the work
 
     def to_sheets(self) -> dict[str, pd.DataFrame]:
-        return {"Territory summary": self.summary, "Balance": self.balance}
+        sheets = {"Territory summary": self.summary, "Balance": self.balance}
+        if self.warnings:
+            sheets["Warnings"] = pd.DataFrame([w.as_row() for w in self.warnings])
+        return sheets
 
 
 def measure(inputs: Inputs, overrides: Mapping[str, Any] | None = None) -> SummaryResult:
@@ -149,4 +153,4 @@ def measure(inputs: Inputs, overrides: Mapping[str, Any] | None = None) -> Summa
         plan.accounts.frame, current, ids, measures=list(plan.accounts.measures), balance=names, weights=weights,
         tolerance=plan.settings.tolerance, **rep_facts(plan, ids),
     )
-    return SummaryResult(table, pd.DataFrame([overall]), plan.settings)
+    return SummaryResult(table, pd.DataFrame([overall]), plan.settings, warnings=plan.warnings)
