@@ -9,8 +9,10 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
     export DEBIAN_FRONTEND=noninteractive
     SUDO=""
     if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-    $SUDO apt-get update -qq >/dev/null
-    $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+    # Wait up to 10 minutes for another apt or dpkg (an unattended upgrade) to release its lock.
+    APT_WAIT="-o DPkg::Lock::Timeout=600"
+    $SUDO apt-get $APT_WAIT update -qq >/dev/null
+    $SUDO apt-get $APT_WAIT install -y -qq chromium chromium-driver >/dev/null
 fi
 
 python3 -m venv .venv

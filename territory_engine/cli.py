@@ -1,13 +1,19 @@
 """The ``territory`` command: every ribbon action on .xlsx/.csv files.
 
 A thin layer: read the tables, call the workflow verb, write the sheets. Exit codes:
-0 success, 2 bad input, 3 balance impossible (the best alignment found is still written).
-Errors go to stderr, one line per problem, never a traceback.
+0 success, 2 bad input, 3 balance impossible (the best alignment found is still written),
+128 + the signal's number when a signal ends it (130 Ctrl-C, 129 SIGHUP, 131 SIGQUIT, 143
+SIGTERM). Errors go to stderr, one line per problem, never a traceback; every line printed
+shows control characters escaped (a header typed with Alt+Enter shows ``Annual\nPotential``),
+so one message is one line and text from a file cannot fake another.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import re
+import signal
 import sys
 import warnings
 from contextlib import contextmanager
@@ -17,15 +23,34 @@ from typing import Any
 import click
 
 from . import workflow
-from .errors import InfeasibleError, InputError, RebalanceInfeasibleError, TerritoryError
+from .errors import InfeasibleError, InputError, Problem, RebalanceInfeasibleError, TerritoryError
 from .rebalance import METHODS
 
 EXIT_INPUT = 2
 EXIT_INFEASIBLE = 3
 
+SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
+"""The signals that end the command cleanly: the file being written is removed first."""
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+"""Characters that would break a message's line or rewrite the terminal: control characters,
+line and paragraph separators, bidirectional overrides."""
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: object) -> str:
+    """``text`` on one line: control characters shown as escapes (``\\n``, ``\\x1b``, ``\\u202e``)."""
+    return _CONTROL.sub(lambda m: _ESCAPES.get(m.group(), m.group().encode("unicode_escape").decode("ascii")),
+                        str(text))
+
+
+def _echo(text: object, *, err: bool = False) -> None:
+    click.echo(printable(text), err=err)
+
 
 def _err(text: str) -> None:
-    click.echo(text, err=True)
+    _echo(text, err=True)
 
 
 def _warn(result) -> None:
@@ -90,6 +115,74 @@ def _run(action):
     except TerritoryError as error:
         _err(f"error: {error}")
         sys.exit(EXIT_INPUT)
+    except OSError as error:
+        if not _named_by_user(error):
+            raise  # a file of the program's own: a defect, never dressed up as bad input
+        _err(f"error: {_file_problem(error)}")
+        sys.exit(EXIT_INPUT)
+
+
+def _named_by_user(error: OSError) -> bool:
+    """True when the system refused a file the command line names, its folder, or a file in a
+    folder it names."""
+    context = click.get_current_context(silent=True)
+    if error.filename is None or context is None:
+        return False
+    failed = os.path.abspath(os.fsdecode(error.filename))
+    for given in (os.path.abspath(v) for v in context.params.values() if isinstance(v, str) and v):
+        if failed in (given, os.path.dirname(given)) or os.path.dirname(failed) == given:
+            return True
+    return False
+
+
+def _file_problem(error: OSError) -> Problem:
+    name = Path(os.fsdecode(error.filename))
+    if error.errno in (errno.EACCES, errno.EPERM):
+        fix = "check its permissions, or copy it to a folder of yours"
+    elif error.errno == errno.EISDIR:
+        fix = "give a file, not a folder"
+    else:
+        fix = "check the name, the folder and the disk"
+    return Problem(name.name or str(name), f"cannot use {name}: {error.strerror or error}; {fix}", is_sheet=False)
+
+
+class Interrupted(BaseException):
+    """A signal that ends the command, raised where the program is (a :class:`BaseException`,
+    as ``KeyboardInterrupt``), so that every writer on the way out removes its temporary files.
+
+    Attributes
+    ----------
+    signum : int
+        The signal's number.
+    """
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = int(signum)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    for name in SIGNALS:  # a second signal must not cut the clean-up short
+        number = getattr(signal, name, None)
+        if number is not None:
+            signal.signal(number, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+def catch_signals() -> None:
+    """Turn :data:`SIGNALS` into :class:`Interrupted` (main thread only; those the platform has)."""
+    for name in SIGNALS:
+        number = getattr(signal, name, None)
+        if number is not None:
+            try:
+                signal.signal(number, _interrupt)
+            except (ValueError, OSError):  # not the main thread, or not allowed here
+                pass
+
+
+_PATH = click.Path(readable=False)
+"""A file argument, left unchecked by click: the readers and :func:`check_output_path` give
+one-line located errors (a folder, a missing or unreadable file) instead of a usage block."""
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -105,14 +198,24 @@ def entry() -> None:
     A full sheet leaves millions of small objects behind; the interpreter would free them
     one by one on the way out (about 0.2 s at a million rows). Every output is complete and
     closed by then, so the process flushes its streams and leaves at once.
+
+    SIGINT, SIGTERM, SIGHUP and SIGQUIT end it as an exception (:class:`Interrupted`): the
+    writers remove their temporary files, one line says so, and the exit code is 128 plus
+    the signal's number, as a shell reports a process the signal ended. A signal that
+    arrives inside a long solver call takes effect when the call returns.
     """
+    catch_signals()
     try:
         main()
         code: Any = 0
     except SystemExit as done:
         code = done.code
+    except (Interrupted, KeyboardInterrupt) as stop:
+        number = getattr(stop, "signum", signal.SIGINT)
+        _err(f"interrupted ({signal.Signals(number).name}); no partial file was left behind")
+        code = 128 + number
     if code is not None and not isinstance(code, int):
-        print(code, file=sys.stderr)
+        _err(code)
         code = 1
     sys.stdout.flush()
     sys.stderr.flush()
@@ -124,8 +227,8 @@ def _overrides(**flags: Any) -> dict[str, Any]:
 
 
 @main.command()
-@click.argument("input", type=click.Path(dir_okay=False))
-@click.option("--bases", type=click.Path(dir_okay=False), help="CSV of rep home bases: territory, lat, lon[, capacity].")
+@click.argument("input", type=_PATH)
+@click.option("--bases", type=_PATH, help="CSV of rep home bases: territory, lat, lon[, capacity].")
 def check(input: str, bases: str | None) -> None:
     """Check INPUT (.xlsx or .csv) and list every problem found."""
 
@@ -133,15 +236,15 @@ def check(input: str, bases: str | None) -> None:
         result = workflow.check(_inputs(input, bases))
         _warn(result)
         for name, value in result.facts.itertuples(index=False):
-            click.echo(f"{name}: {value}")
-        click.echo("no problems found")
+            _echo(f"{name}: {value}")
+        _echo("no problems found")
 
     _run(action)
 
 
 @main.command()
-@click.argument("input", type=click.Path(dir_okay=False))
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="Output .xlsx or .csv.")
+@click.argument("input", type=_PATH)
+@click.option("--output", "-o", required=True, type=_PATH, help="Output .xlsx or .csv.")
 @click.option("--measures", help="Measures to score, e.g. potential,sales,opportunities.")
 @click.option("--weights", help="Weight per score measure, e.g. 0.5,0.3,0.2.")
 @click.option("--method", type=click.Choice(["percentile", "minmax", "zscore"]), help="Normalisation.")
@@ -156,7 +259,7 @@ def score(input: str, output: str, measures, weights, method, tier_cutoffs) -> N
         _warn(result)
         path = _write(output, result.to_sheets(), input, source=tables.accounts)
         counts = result.frame["tier"].value_counts().to_dict()
-        click.echo(f"scored {len(result.frame)} accounts (A {counts.get('A', 0)}, B {counts.get('B', 0)}, "
+        _echo(f"scored {len(result.frame)} accounts (A {counts.get('A', 0)}, B {counts.get('B', 0)}, "
                    f"C {counts.get('C', 0)}) -> {path}")
 
     _run(action)
@@ -168,15 +271,15 @@ def _print_table(frame, title: str) -> None:
 
     table = Table(title=title)
     for column in frame.columns:
-        table.add_column(str(column), justify="right" if frame[column].dtype.kind in "if" else "left")
+        table.add_column(printable(column), justify="right" if frame[column].dtype.kind in "if" else "left")
     for row in frame.itertuples(index=False):
-        table.add_row(*["" if v is None else (f"{v:,.4g}" if isinstance(v, float) else str(v)) for v in row])
+        table.add_row(*["" if v is None else (f"{v:,.4g}" if isinstance(v, float) else printable(v)) for v in row])
     Console(width=200).print(table)
 
 
 @main.command()
-@click.argument("input", type=click.Path(dir_okay=False))
-@click.option("--bases", type=click.Path(dir_okay=False), help="CSV of rep home bases: territory, lat, lon[, capacity].")
+@click.argument("input", type=_PATH)
+@click.option("--bases", type=_PATH, help="CSV of rep home bases: territory, lat, lon[, capacity].")
 @click.option("--balance", help="Measures to balance, e.g. potential,workload.")
 @click.option("--weights", help="Weight per balance measure, e.g. 0.6,0.4.")
 @click.option("--tolerance", help="Allowed deviation from target, e.g. 0.05.")
@@ -189,11 +292,11 @@ def measure(input: str, bases, balance, weights, tolerance) -> None:
         _warn(result)
         _print_table(result.summary.drop(columns=["alignment"]), "Territory summary (current alignment)")
         overall = result.balance.iloc[0]
-        click.echo(f"largest deviation {overall['largest deviation']:.1%}, coefficient of variation "
+        _echo(f"largest deviation {overall['largest deviation']:.1%}, coefficient of variation "
                    f"{overall['coefficient of variation']:.3f}, within tolerance: "
                    f"{'yes' if overall['within tolerance'] else 'no'}")
         if overall["extra pieces"]:
-            click.echo(f"extra pieces {overall['extra pieces']}: {overall['territories with extra pieces']}")
+            _echo(f"extra pieces {overall['extra pieces']}: {overall['territories with extra pieces']}")
 
     _run(action)
 
@@ -204,14 +307,14 @@ main.add_command(click.Command("report", callback=measure.callback, params=measu
 
 
 @main.command()
-@click.argument("input", type=click.Path(dir_okay=False))
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="Output .xlsx or .csv.")
+@click.argument("input", type=_PATH)
+@click.option("--output", "-o", required=True, type=_PATH, help="Output .xlsx or .csv.")
 @click.option("--territories", "-k", type=int, help="Number of territories (default: the current number).")
 @click.option("--balance", help="Measures to balance, e.g. potential,workload.")
 @click.option("--weights", help="Weight per balance measure, e.g. 0.6,0.4.")
 @click.option("--each/--no-each", "each", default=None, help="Also keep each balance measure within the tolerance.")
 @click.option("--tolerance", help="Allowed deviation from target, e.g. 0.05 (default 0.05).")
-@click.option("--bases", type=click.Path(dir_okay=False), help="CSV of rep home bases: territory, lat, lon[, capacity].")
+@click.option("--bases", type=_PATH, help="CSV of rep home bases: territory, lat, lon[, capacity].")
 @click.option("--fresh", is_flag=True, default=None, help="Ignore the current alignment; design from scratch.")
 @click.option("--seed", type=int, help="Random seed (same seed, same result).")
 @click.option("--block", type=click.Choice(["zip", "county", "none"]), help="Keep every ZIP or county whole.")
@@ -257,10 +360,10 @@ def rebalance(input: str, output: str, territories, balance, weights, each, tole
 
 def _echo_rebalance(result: workflow.RebalanceResult, path: Path) -> None:
     headline, *notes = result.outcome()
-    click.echo(headline)
-    click.echo(f"wrote {path}")
+    _echo(headline)
+    _echo(f"wrote {path}")
     for note in notes:
-        click.echo(note)
+        _echo(note)
 
 
 def _map_inputs(path: str, reps: str | None) -> workflow.Inputs:
@@ -284,12 +387,12 @@ def _map_inputs(path: str, reps: str | None) -> workflow.Inputs:
 
 
 @main.command("map")
-@click.argument("input", type=click.Path(dir_okay=False))
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="Output .html map.")
-@click.option("--snapshot", type=click.Path(dir_okay=False), help="Also write a .png snapshot for sheets and slides.")
+@click.argument("input", type=_PATH)
+@click.option("--output", "-o", required=True, type=_PATH, help="Output .html map.")
+@click.option("--snapshot", type=_PATH, help="Also write a .png snapshot for sheets and slides.")
 @click.option("--offline", is_flag=True, help="No map tiles: one self-contained page that needs no network.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the map in the default browser.")
-@click.option("--reps", type=click.Path(dir_okay=False),
+@click.option("--reps", type=_PATH,
               help="Reps (.csv, or a workbook's Reps sheet): rep bases and capacities for a rebalance result.")
 @click.option("--balance", help="Measures to balance, e.g. potential,workload.")
 @click.option("--weights", help="Weight per balance measure, e.g. 0.6,0.4.")
@@ -310,7 +413,7 @@ def map_command(input: str, output: str, snapshot, offline: bool, open_browser: 
                           scenario=Path(input).stem)
         _warn(result)
         for path in write_map(result, output, snapshot=snapshot, offline=offline):
-            click.echo(f"wrote {path}")
+            _echo(f"wrote {path}")
         if open_browser:
             import webbrowser
 
@@ -329,33 +432,34 @@ def _demo_map(result: workflow.RebalanceResult, tables: workflow.Inputs, out: Pa
     shown = map_verb(workflow.Inputs(accounts=proposed, reps=tables.reps, settings=tables.settings),
                      scenario="territory_demo")
     html, png = write_map(shown, out / "territory_map.html", snapshot=out / "territory_map.png")
-    click.echo(f"territory map -> {html}; snapshot -> {png}")
+    _echo(f"territory map -> {html}; snapshot -> {png}")
 
 
 @main.command()
-@click.option("--output-dir", default="territory_demo_output", type=click.Path(file_okay=False),
+@click.option("--output-dir", default="territory_demo_output", type=_PATH,
               help="Folder for the results (created if missing).")
 def demo(output_dir: str) -> None:
     """Run the whole job on the shipped demo workbook and say where the results went."""
 
     def action():
+        from .io.paths import output_folder
+
         workbook = _demo_workbook()
-        out = Path(output_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        out = output_folder(output_dir)
         tables = _inputs(str(workbook))
         checked = workflow.check(tables)
-        click.echo(f"checked {workbook.name}: {len(checked.plan.accounts.frame)} accounts, no problems")
+        _echo(f"checked {workbook.name}: {len(checked.plan.accounts.frame)} accounts, no problems")
         scored = workflow.score(tables)
-        click.echo(f"scored accounts -> {_write(str(out / 'scored_accounts.xlsx'), scored.to_sheets(), str(workbook))}")
+        _echo(f"scored accounts -> {_write(str(out / 'scored_accounts.xlsx'), scored.to_sheets(), str(workbook))}")
         summary = workflow.measure(tables)
-        click.echo(f"current territory summary -> "
+        _echo(f"current territory summary -> "
                    f"{_write(str(out / 'territory_summary.xlsx'), summary.to_sheets(), str(workbook))}")
         with _progress() as progress:
             result = workflow.rebalance(tables, progress=progress)
         path = _write(str(out / "proposed_alignment.xlsx"), result.to_sheets(), str(workbook))
         _echo_rebalance(result, path)
         _demo_map(result, tables, out)
-        click.echo(f"results are in {out.resolve()}")
+        _echo(f"results are in {out.resolve()}")
 
     _run(action)
 

@@ -22,7 +22,7 @@ def wheel(tmp_path_factory) -> Path:
     source = root / "source"
     source.mkdir()
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "territory_launcher.py"):
         shutil.copy2(REPO / name, source / name)
     for name in ("territory_engine", "excel_addin", "workbooks"):
         shutil.copytree(REPO / name, source / name, ignore=ignore)

@@ -22,7 +22,7 @@ from ..errors import InputError, Problem
 from .cells import header_text
 from .tables import CsvSource, RawTable, require_rows, unique_headers
 
-__all__ = ["OUTPUT_ENCODING", "read_csv", "write_csv"]
+__all__ = ["FORMULA_STARTS", "OUTPUT_ENCODING", "formula_safe", "read_csv", "write_csv"]
 
 OUTPUT_ENCODING = "utf-8-sig"
 """Every CSV output is UTF-8 with a byte-order mark, whatever the input's encoding: Excel on
@@ -233,9 +233,16 @@ def _short(error: Exception) -> str:
 
 def write_csv(file: Path, frame: pd.DataFrame, source: RawTable | None) -> None:
     """Write ``frame`` as CSV (UTF-8 with a byte-order mark, CRLF) in the dialect of ``source``'s file (comma and
-    decimal point without one); input lines are copied when ``source`` allows it."""
+    decimal point without one); input lines are copied when ``source`` allows it.
+
+    Every text cell the tool writes that a spreadsheet would take for a formula (it starts
+    with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) gets a leading single quote,
+    as OWASP recommends against CSV injection, so Excel shows it as text. Input lines copied
+    verbatim keep what the user wrote; numbers stay numbers (-3 is written as -3).
+    """
     sep, decimal = (source.csv.delimiter, source.csv.decimal) if source is not None and source.csv else (",", ".")
     lines = _source_lines(frame, source)
+    frame = formula_safe(frame, start=0 if lines is None else source.frame.shape[1])
     extra = [] if lines is None else [_csv_cells(frame.iloc[:, j], sep, decimal)
                                       for j in range(source.frame.shape[1], frame.shape[1])]
     if lines is None or any(cells is None for cells in extra):
@@ -256,6 +263,45 @@ def write_csv(file: Path, frame: pd.DataFrame, source: RawTable | None) -> None:
                 parts[2 + 2 * j::width] = cells[start - 1:stop - 1]
             parts[width - 1::width] = ["\r\n"] * (stop - start)
             out.write("".join(parts))
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a CSV cell as a formula (OWASP, CSV injection)."""
+
+
+_PLAIN_NUMBER = r"[+-]\d+(?:[.,]\d+)?(?:[eE][+-]?\d+)?"
+"""A signed number written as text (a territory called "-1"): a spreadsheet reads it as that
+number, never as a formula, so it is left as it is."""
+
+
+def formula_safe(frame: pd.DataFrame, *, start: int = 0) -> pd.DataFrame:
+    """``frame`` with a single quote before every text cell, from column ``start`` on, that
+    begins with one of :data:`FORMULA_STARTS`; numbers, booleans and blanks are unchanged,
+    and so is text that is just a signed number ("-1").
+
+    A copy when a cell changes; ``frame`` itself is never modified.
+    """
+    changed = {}
+    for j in range(start, frame.shape[1]):
+        series = frame.iloc[:, j]
+        if series.dtype.kind not in "OU" and not isinstance(series.dtype, pd.StringDtype):
+            continue
+        try:
+            risky = series.str.startswith(FORMULA_STARTS, na=False).to_numpy(dtype=bool, copy=True)
+        except AttributeError:  # no text at all (blanks, numbers): nothing to quote
+            continue
+        if risky.any():
+            risky &= ~series.str.fullmatch(_PLAIN_NUMBER, na=False).to_numpy(dtype=bool)
+        if risky.any():
+            fixed = series.to_numpy(dtype=object, copy=True)
+            fixed[risky] = ["'" + v for v in fixed[risky]]
+            changed[j] = pd.Series(fixed, index=series.index, dtype=object)
+    if not changed:
+        return frame
+    safe = frame.copy(deep=False)
+    for j, series in changed.items():
+        safe.isetitem(j, series)
+    return safe
 
 
 def _csv_cells(series: pd.Series, sep: str = ",", decimal: str = ".") -> list[str] | None:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..errors import InputError, Problem
 from .csv_files import write_csv
-from .paths import check_output_path, temporary_file
+from .paths import check_output_path, move_into_place, temporary_file, write_failed
 from .tables import RawTable
 from .xlsx import write_xlsx
 
@@ -49,8 +49,9 @@ def write_tables(path: str | os.PathLike, sheets: Mapping[str, pd.DataFrame], *,
     Raises
     ------
     InputError
-        Unsupported extension, missing folder, no tables, a table too long for a sheet, or
-        the file cannot be replaced (open in Excel, no permission).
+        Unsupported extension, missing folder, a read-only output, no tables, a table too
+        long for a sheet, a full disk, or the file cannot be replaced (open in Excel, no
+        permission).
     """
     out = Path(path)
     check_output_path(out)
@@ -59,15 +60,14 @@ def write_tables(path: str | os.PathLike, sheets: Mapping[str, pd.DataFrame], *,
     ext = out.suffix.lower()
     tmp = temporary_file(out)
     try:
-        if ext == ".csv":
-            write_csv(tmp, next(iter(sheets.values())), source)
-        else:
-            write_xlsx(tmp, sheets)
         try:
-            os.replace(tmp, out)
-        except PermissionError:
-            raise InputError([Problem(out.name, f"cannot replace {out.name}: it is open in another program or "
-                                      "read-only; close it or choose another name", is_sheet=False)]) from None
+            if ext == ".csv":
+                write_csv(tmp, next(iter(sheets.values())), source)
+            else:
+                write_xlsx(tmp, sheets)
+        except OSError as error:
+            raise write_failed(out, error) from None
+        move_into_place([(tmp, out)])
     except BaseException:
         try:
             tmp.unlink()

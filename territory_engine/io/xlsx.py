@@ -9,6 +9,9 @@ the Excel errors that python-calamine would read as empty cells. Cells are writt
 from __future__ import annotations
 
 import datetime as _dt
+import sys
+import tempfile
+import traceback
 import zipfile
 import zlib
 from pathlib import Path
@@ -124,41 +127,75 @@ def write_xlsx(file: Path, sheets: Mapping[str, pd.DataFrame]) -> None:
 
     Sheet names are made valid (:func:`excel_sheet_name`); each header row is bold and
     frozen, columns are sized to their first 200 values, text is always written as text.
+    xlsxwriter keeps each sheet's rows in temporary files until the workbook is closed: they
+    go to a folder of their own in the system's temporary folder, removed on every way out
+    (an error, a signal turned into an exception), so none is left behind.
 
     Raises
     ------
     InputError
         A table has more rows than a sheet holds.
+    OSError
+        The file cannot be written (a full disk): the system's error, not xlsxwriter's wrapper.
     """
     import xlsxwriter
+    from xlsxwriter.exceptions import FileCreateError
 
-    book = xlsxwriter.Workbook(str(file), {
-        "constant_memory": True,
-        "strings_to_formulas": False,
-        "strings_to_urls": False,
-        "strings_to_numbers": False,
-        "remove_timezone": True,
-    })
     try:
-        bold = book.add_format({"bold": True})
-        date_format = book.add_format({"num_format": "yyyy-mm-dd"})
-        datetime_format = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
-        taken: list[str] = []
-        for name, frame in sheets.items():
-            if len(frame) + 1 > MAX_SHEET_ROWS:
-                raise InputError([Problem(file.name, f"'{name}' has {len(frame):,} rows, more than an Excel sheet "
-                                          "holds; write a .csv file instead", is_sheet=False)])
-            sheet_name = excel_sheet_name(name, taken)
-            taken.append(sheet_name)
-            sheet = book.add_worksheet(sheet_name)
-            _write_sheet(sheet, frame, bold, date_format, datetime_format)
-    except BaseException:
+        _write_book(xlsxwriter, file, sheets)
+    except FileCreateError as error:
+        cause = error.args[0] if error.args and isinstance(error.args[0], OSError) else OSError(str(error))
+        _forget(error)
+        raise cause from None
+
+
+def _forget(error: BaseException) -> None:
+    """Free what a failed ``close`` left behind (its half-written zip archive) without the
+    "Exception ignored" report that archive's ``__del__`` gives on a full disk."""
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        traceback.clear_frames(error.__traceback__)
+        error.__traceback__ = None
+    finally:
+        sys.unraisablehook = hook
+
+
+def _write_book(xlsxwriter, file: Path, sheets: Mapping[str, pd.DataFrame]) -> None:
+    with tempfile.TemporaryDirectory(prefix="territory-xlsx-", ignore_cleanup_errors=True) as scratch:
+        book = xlsxwriter.Workbook(str(file), {
+            "constant_memory": True,
+            "tmpdir": scratch,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "remove_timezone": True,
+        })
         try:
+            bold = book.add_format({"bold": True})
+            date_format = book.add_format({"num_format": "yyyy-mm-dd"})
+            datetime_format = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+            taken: list[str] = []
+            for name, frame in sheets.items():
+                if len(frame) + 1 > MAX_SHEET_ROWS:
+                    raise InputError([Problem(file.name, f"'{name}' has {len(frame):,} rows, more than an Excel "
+                                              "sheet holds; write a .csv file instead", is_sheet=False)])
+                sheet_name = excel_sheet_name(name, taken)
+                taken.append(sheet_name)
+                sheet = book.add_worksheet(sheet_name)
+                _write_sheet(sheet, frame, bold, date_format, datetime_format)
             book.close()
-        except Exception:
-            pass
-        raise
-    book.close()
+        finally:
+            _close_row_files(book)
+
+
+def _close_row_files(book) -> None:
+    """Close the sheets' row-data files that xlsxwriter leaves open when a workbook is not
+    closed (so that their folder can be removed on Windows too)."""
+    for sheet in book.worksheets():
+        handle = getattr(sheet, "row_data_fh", None)
+        if handle is not None and not handle.closed:
+            handle.close()
 
 
 def _write_sheet(sheet, frame: pd.DataFrame, bold, date_format, datetime_format) -> None:

@@ -1,12 +1,13 @@
 """Map files: the check of a map's output path and the writing of the page and the snapshot.
 
 Each file is written to a temporary file in its folder and moved into place only when every
-file is complete (:mod:`territory_engine.io.paths`). Folium and matplotlib are imported inside
+file is complete, both or neither (:mod:`territory_engine.io.paths`). Folium and matplotlib are imported inside
 :func:`write_map`, through the modules that draw.
 """
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -33,8 +34,9 @@ def write_map(result, html: str | os.PathLike | None, *, snapshot: str | os.Path
     """Write the interactive map and/or the snapshot of a ``MapResult``.
 
     Territory areas are computed once for both. Each file is written to a temporary file in
-    its folder; both are moved into place only when both are complete, so a failure leaves
-    nothing behind.
+    its folder; both are moved into place only when both are complete, and either both
+    replace what was there or neither does, so a failure (a full disk, a file that cannot
+    be replaced) leaves nothing behind and changes nothing.
 
     Parameters
     ----------
@@ -50,8 +52,13 @@ def write_map(result, html: str | os.PathLike | None, *, snapshot: str | os.Path
     -------
     list of pathlib.Path
         The files written.
+
+    Raises
+    ------
+    InputError
+        A folder cannot be written to, the disk is full, or an output cannot be replaced.
     """
-    from ..io.paths import temporary_file
+    from ..io.paths import move_into_place, temporary_file, write_failed
     from .interactive import alignment_areas, map_html
     from .snapshot import DPI, snapshot_figure, snapshot_resolution
 
@@ -68,14 +75,16 @@ def write_map(result, html: str | os.PathLike | None, *, snapshot: str | os.Path
             tmp = temporary_file(out)
             pending.append((tmp, out))
             if suffix == ".html":
-                tmp.write_text(map_html(result, areas=areas, offline=offline), encoding="utf-8")
+                content = map_html(result, areas=areas, offline=offline).encode("utf-8")
             else:
-                snapshot_figure(result, areas=areas[result.shown]).savefig(tmp, format="png", dpi=DPI)
-        mask = os.umask(0)
-        os.umask(mask)
-        for tmp, out in pending:
-            tmp.chmod(0o666 & ~mask)
-            os.replace(tmp, out)
+                picture = io.BytesIO()
+                snapshot_figure(result, areas=areas[result.shown]).savefig(picture, format="png", dpi=DPI)
+                content = picture.getvalue()
+            try:
+                tmp.write_bytes(content)
+            except OSError as error:
+                raise write_failed(out, error) from None
+        move_into_place(pending)
     except BaseException:
         for tmp, _ in pending:
             tmp.unlink(missing_ok=True)
