@@ -69,6 +69,13 @@ class RebalanceResult:
                             for w, n in counts.items())
             lines.append(f"note: {len(self.exclaves)} piece(s) of territories stay apart from their territory "
                          f"({why}); the Exclaves sheet of an .xlsx output lists them")
+        extra = int(after.get("extra pieces", 0) or 0)
+        named = 0 if self.exclaves is None else len(self.exclaves)
+        if extra > named:
+            lines.append(f"note: the accounts' adjacency shows {extra} extra piece(s) of territories in all (the "
+                         f"Balance sheet names the territories); {extra - named} of them are not on the Exclaves "
+                         "sheet: the design joins the pieces of what it moves (small grid cells on the largest maps, "
+                         "or building blocks), and these are smaller than one")
         if self.facts.get("fresh_not_tried"):
             lines.append("note: this map was far out of balance; a fresh design (--fresh, or fresh = TRUE on the "
                          "Settings sheet) keeps the current ids and may move fewer accounts")
