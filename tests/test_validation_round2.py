@@ -74,3 +74,51 @@ def test_an_infinite_weight_on_the_settings_sheet_is_located_at_its_cell(account
     done = territory("rebalance", path, "-o", tmp_path / "out.xlsx")
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.startswith("error: Settings!B3: weights must be finite"), done.stderr
+
+
+# --- 2. Coordinates wrong in bulk ---------------------------------------------------------------
+
+def _minus_dropped(accounts: pd.DataFrame, every: int) -> pd.DataFrame:
+    rows = accounts.copy()
+    rows.loc[::every, "Longitude"] = rows.loc[::every, "Longitude"].abs()
+    return rows
+
+
+@pytest.mark.parametrize("every", [1, 2], ids=["all", "half"])
+def test_minus_signs_dropped_in_bulk_are_an_error_naming_the_fix(accounts, tmp_path, every):
+    done = territory("rebalance", write(_minus_dropped(accounts, every), tmp_path / "in.csv"), "-o",
+                     tmp_path / "out.csv")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith("error: in.csv, row 2, column G (Latitude): latitude 44.4935 and longitude 70.4479"), done.stderr
+    assert "with the longitude's sign changed it lies at its own ZIP; change the longitude's sign" in done.stderr
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_swapped_in_bulk_is_an_error_naming_the_fix(accounts, tmp_path):
+    rows = accounts.copy()
+    rows[["Latitude", "Longitude"]] = accounts[["Longitude", "Latitude"]].to_numpy()
+    done = territory("check", write(rows, tmp_path / "in.csv"))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "with latitude and longitude swapped it lies at its own ZIP" in done.stderr
+
+
+def test_every_account_at_zero_zero_is_a_placeholder_error(accounts, tmp_path):
+    done = territory("check", write(accounts.assign(Latitude=0.0, Longitude=0.0), tmp_path / "in.csv"))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "latitude 0 and longitude 0 are" in done.stderr and "look like a placeholder (400 rows have them)" in done.stderr
+
+
+def test_one_shared_point_far_from_most_zips_is_a_placeholder_error(accounts, tmp_path):
+    rows = accounts.copy()
+    rows.loc[::2, ["Latitude", "Longitude"]] = [39.8283, -98.5795]  # the middle of the US, a geocoder's default
+    done = territory("check", write(rows, tmp_path / "in.csv"))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "look like a placeholder" in done.stderr
+
+
+def test_coordinates_far_from_foreign_postal_codes_are_left_alone(accounts, tmp_path):
+    rng = pd.Series(range(len(accounts)))
+    rows = accounts.assign(Latitude=44 + (rng % 97) / 10, Longitude=-1 + (rng * 7 % 160) / 10)  # Europe, US ZIPs
+    done = territory("check", write(rows, tmp_path / "in.csv"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "error" not in done.stderr
