@@ -9,6 +9,7 @@ which drives parsing, validation and the error messages; unknown keys are errors
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Callable, Mapping
 
@@ -20,6 +21,11 @@ __all__ = ["Settings", "SETTINGS", "DEFAULT_NOTES", "parse_settings", "setting_k
 
 SCORE_METHODS = ("percentile", "minmax", "zscore")
 BLOCKS = ("none", "zip", "county")
+
+# Range of the disruption weight, in territory radii of travel an account saves before it moves.
+# Above about 10 radii no account moves except for balance, so 100 loses nothing a user could want,
+# while it keeps the solver's costs finite (an infinite or 1e308 weight overflows its arithmetic).
+DISRUPTION_WEIGHT_MAX = 100.0
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,31 @@ def _names(value: Any) -> tuple[str, ...]:
     return tuple(snake_case(item) for item in items if _text(item))
 
 
+def _finite(*values: float) -> bool:
+    """True when every value is a finite number (no inf, -inf or nan)."""
+    return all(math.isfinite(v) for v in values)
+
+
+def _weights(value: Any) -> tuple[float, ...]:
+    """Weights as written, scaled to sum to 1 when they are finite, non-negative and not all zero.
+
+    Scaling by the largest first keeps the sum finite for huge weights (``1e308,1e308``), and
+    makes ``3,1`` and ``0.75,0.25`` the same setting; anything else is returned as written for
+    the check to refuse.
+    """
+    weights = _floats(value)
+    if not weights or not _finite(*weights) or min(weights) < 0 or max(weights) <= 0:
+        return weights
+    scaled = [w / max(weights) for w in weights]
+    return tuple(w / sum(scaled) for w in scaled)
+
+
+def _weights_ok(weights: tuple[float, ...], *, none_allowed: bool) -> bool:
+    if not _finite(*weights) or any(w < 0 for w in weights):
+        return False
+    return sum(weights) > 0 or (none_allowed and not weights)
+
+
 def _floats(value: Any) -> tuple[float, ...]:
     if isinstance(value, (list, tuple)):
         items = value
@@ -129,12 +160,12 @@ SETTINGS: dict[str, Spec] = {
                         "Number of territories to build (default: the number of current territories)."),
     "balance": Spec(_names, lambda v: len(v) >= 1, "one or more measure names separated by commas",
                     "Measures to balance, e.g. potential,workload (default: the first measure)."),
-    "weights": Spec(_floats, lambda v: all(x >= 0 for x in v) and sum(v) > 0,
-                    "non-negative numbers separated by commas, not all zero",
+    "weights": Spec(_weights, lambda v: _weights_ok(v, none_allowed=False),
+                    "finite non-negative numbers separated by commas, not all zero",
                     "Weight of each balance measure in the combined measure, e.g. 0.6,0.4."),
     "balance_each_measure": Spec(_bool, lambda v: True, "TRUE or FALSE",
                                  "Also keep every balance measure within the tolerance on its own."),
-    "tolerance": Spec(_float, lambda v: 0 <= v < 1, "a fraction from 0 to 1, e.g. 0.05 or 5%",
+    "tolerance": Spec(_float, lambda v: _finite(v) and 0 <= v < 1, "a fraction from 0 to 1, e.g. 0.05 or 5%",
                       "Allowed deviation of a territory from its target, e.g. 0.05 for ±5%."),
     "fresh": Spec(_bool, lambda v: True, "TRUE or FALSE",
                   "Ignore the current alignment and design the most compact territories."),
@@ -142,10 +173,11 @@ SETTINGS: dict[str, Spec] = {
                  "Seed for the random start; the same seed gives the same result."),
     "block": Spec(lambda v: _text(v).lower() or "none", lambda v: v in BLOCKS, "zip, county or none",
                   "Building block kept whole in one territory: zip, county or none."),
-    "disruption_weight": Spec(_float, lambda v: v >= 0, "a number of at least 0",
+    "disruption_weight": Spec(_float, lambda v: _finite(v) and 0 <= v <= DISRUPTION_WEIGHT_MAX,
+                              f"a number from 0 to {DISRUPTION_WEIGHT_MAX:g}",
                               "How strongly accounts stay where they are: 1 (default) moves accounts only as "
                               "balance needs; below 0.5 they also move to save travel (0: compactness only)."),
-    "max_moved_share": Spec(_float, lambda v: 0 <= v <= 1, "a fraction from 0 to 1",
+    "max_moved_share": Spec(_float, lambda v: _finite(v) and 0 <= v <= 1, "a fraction from 0 to 1",
                             "Largest share of accounts that may change territory."),
     "resite": Spec(_bool, lambda v: True, "TRUE or FALSE",
                    "On a map far out of balance, move starved territories to where the load is when that moves "
@@ -154,15 +186,21 @@ SETTINGS: dict[str, Spec] = {
                    _choices(METHODS), "Rebalancing method (balanced is the best; lagrangian is the baseline)."),
     "score_measures": Spec(_names, lambda v: True, "measure names separated by commas",
                            "Measures that make up the account score (default: every measure)."),
-    "score_weights": Spec(_floats, lambda v: all(x >= 0 for x in v), "non-negative numbers separated by commas",
+    "score_weights": Spec(_weights, lambda v: _weights_ok(v, none_allowed=True),
+                          "finite non-negative numbers separated by commas, not all zero",
                           "Weight of each score measure, e.g. 0.5,0.3,0.2."),
     "score_method": Spec(lambda v: _text(v).lower().replace("-", "").replace(" ", ""),
                          lambda v: v in SCORE_METHODS, _choices(SCORE_METHODS),
                          "How measures are normalised before weighting."),
-    "tier_cutoffs": Spec(_floats, lambda v: len(v) == 2 and 0 < v[0] < v[1] < 1,
+    "tier_cutoffs": Spec(_floats, lambda v: len(v) == 2 and _finite(*v) and 0 < v[0] < v[1] < 1,
                          "two increasing fractions, e.g. 0.2,0.5",
                          "Top share of accounts that are tier A, and top share that are A or B."),
 }
+
+
+_FLAGS = {"balance_each_measure": "--each", "score_measures": "--measures", "score_weights": "--weights",
+          "score_method": "--method", "tier_cutoffs": "--tiers"}
+"""The command-line flag of a setting whose flag is not its key with hyphens, for messages."""
 
 
 def parse_settings(
@@ -202,7 +240,8 @@ def parse_settings(
             except (ValueError, TypeError):
                 ok = False
             if not ok:
-                problems.append(Problem(source, f"{key} must be {spec.expect}; got '{raw_value}'", row=row,
+                name = _FLAGS.get(key, f"--{key.replace('_', '-')}") if source == "command line" else key
+                problems.append(Problem(source, f"{name} must be {spec.expect}; got '{raw_value}'", row=row,
                                         value=raw_value, is_sheet=is_sheet, column_index=1 if row else None))
                 continue
             values[key] = value

@@ -216,8 +216,10 @@ def _plausible(table: OpenedTable, lat: np.ndarray, lon: np.ndarray, zips: ZipCo
                      "this tool knows (US ZIP codes and the world's time-zone cities): the coordinates look "
                      "mistyped in the whole table; check the Latitude and Longitude columns", column=j)
     values = table.cells[j] if j is not None else None
-    problems.add_rows(_mask(table.n, found.errors), j, values, lambda i, v: found.errors[i])
-    problems.add_rows(_mask(table.n, found.warnings), j, values, lambda i, v: found.warnings[i], warning=True)
+    reported = zips.wrong if zips.wrong is not None else np.zeros(table.n, dtype=bool)  # once per row
+    problems.add_rows(_mask(table.n, found.errors) & ~reported, j, values, lambda i, v: found.errors[i])
+    problems.add_rows(_mask(table.n, found.warnings) & ~reported, j, values, lambda i, v: found.warnings[i],
+                      warning=True)
 
 
 def _mask(n: int, rows: dict[int, str]) -> np.ndarray:

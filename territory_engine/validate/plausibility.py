@@ -36,14 +36,20 @@ import numpy as np
 from ..geo import EARTH_RADIUS_KM, chord_to_km, haversine_km, to_xyz
 from ..tuning import Tuning
 
-__all__ = ["Implausible", "implausible_coordinates", "land_points"]
+__all__ = ["FIXES", "Implausible", "fixed_coordinates", "implausible_coordinates", "land_points"]
 
-_FIXES = (
+FIXES = (
     ("swapped", "with latitude and longitude swapped", "swap the Latitude and Longitude cells"),
     ("lon_sign", "with the longitude's sign changed", "change the longitude's sign (west of Greenwich is negative)"),
     ("lat_sign", "with the latitude's sign changed", "change the latitude's sign (south of the equator is negative)"),
     ("both_signs", "with both signs changed", "change the signs of the latitude and the longitude"),
 )
+"""The typing slips a coordinate pair can hold: (key, what the fix does, what the user should do)."""
+
+
+def fixed_coordinates(key: str, lat, lon):
+    """``lat``/``lon`` (degrees, scalars or arrays) with the fix ``key`` of :data:`FIXES` applied."""
+    return {"swapped": (lon, lat), "lon_sign": (lat, -lon), "lat_sign": (-lat, lon), "both_signs": (-lat, -lon)}[key]
 
 
 @dataclass(frozen=True)
@@ -225,10 +231,9 @@ def implausible_coordinates(lat: np.ndarray, lon: np.ndarray, *, zip_lat: np.nda
 def _fixed(point, row, inliers, zip_lat, zip_lon, tuning: Tuning) -> str | None:
     """The first fix that puts ``point`` among the other accounts or at its own ZIP, in words."""
     la, lo = float(point[0]), float(point[1])
-    candidates = {"swapped": (lo, la), "lon_sign": (la, -lo), "lat_sign": (-la, lo), "both_signs": (-la, -lo)}
     has_zip = zip_lat is not None and np.isfinite(zip_lat[row])
-    for key, said, fix in _FIXES:
-        f_lat, f_lon = candidates[key]
+    for key, said, fix in FIXES:
+        f_lat, f_lon = fixed_coordinates(key, la, lo)
         if abs(f_lat) > 90 or abs(f_lon) > 180 or (f_lat, f_lon) == (la, lo):
             continue
         if has_zip and haversine_km(f_lat, f_lon, zip_lat[row], zip_lon[row]) <= tuning.outlier_fix_km:
