@@ -122,3 +122,41 @@ def test_coordinates_far_from_foreign_postal_codes_are_left_alone(accounts, tmp_
     done = territory("check", write(rows, tmp_path / "in.csv"))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "error" not in done.stderr
+
+
+# --- 3. Headers that look like a misspelled known column are never measures ------------------
+
+
+@pytest.mark.parametrize("old, new, code, words", [
+    ("ZIP", "ZPI", 0, "did you mean ZIP?"),
+    ("Longitude", "Longtitude", 2, "'Longtitude' is not one this tool knows; did you mean Longitude?"),
+    ("Latitude", "Lattitude", 2, "'Lattitude' is not one this tool knows; did you mean Latitude?"),
+    ("Locked", "Lockd", 0, "did you mean Locked?"),
+])
+def test_a_misspelled_known_header_is_named_and_never_balanced(accounts, tmp_path, old, new, code, words):
+    source = write(accounts.rename(columns={old: new}), tmp_path / "typo.csv")
+    done = territory("check", source)
+    assert done.returncode == code, done.stderr
+    assert words in done.stderr
+    if code == 0:
+        measures = next(line for line in done.stdout.splitlines() if line.startswith("measures:"))
+        assert new.lower() not in measures, "the misspelled column is not read as a measure"
+
+
+# --- 4. Columns headed alike --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("column", ["Potential", "Latitude", "Territory"])
+def test_a_repeated_known_header_is_a_located_error(accounts, tmp_path, column):
+    frame = accounts.copy()
+    frame.insert(len(frame.columns), column + " ", frame[column])  # Excel keeps the trailing space
+    frame.columns = [*accounts.columns, column]
+    done = territory("check", write(frame, tmp_path / "twice.csv"))
+    assert done.returncode == 2 and "are headed alike; keep one" in done.stderr, done.stderr
+
+
+def test_two_headers_of_one_coordinate_are_a_located_error(accounts, tmp_path):
+    frame = accounts.assign(Lat=accounts["Potential"])
+    done = territory("check", write(frame, tmp_path / "both.csv"))
+    assert done.returncode == 2
+    assert "all look like Latitude; keep one" in done.stderr.splitlines()[0]

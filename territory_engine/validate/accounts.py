@@ -21,13 +21,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..columns import ACCOUNT_SYNONYMS, snake_case
+from ..columns import ACCOUNT_SYNONYMS, display_header, normalise_header, snake_case
 from ..errors import Problem
 from ..tuning import DEFAULT_TUNING, Tuning
 from .coordinates import fill_coordinates
 from .plausibility import implausible_coordinates
 from .problems import comma_hint
-from .tables import OpenedTable, check_unique, near_misses, open_table
+from .tables import OpenedTable, check_unique, duplicate_headers, near_misses, open_table
 from .values import MAX_COLUMN_TOTAL, as_locks, as_numbers, as_text, overflow_mask, show_value
 from .zips import ZipColumn, place_by_zip
 
@@ -112,6 +112,9 @@ def validate_accounts(raw, *, tuning: Tuning = DEFAULT_TUNING) -> AccountTable:
     """
     table = open_table(raw, "account", ACCOUNT_SYNONYMS)
     headers = table.headers
+    duplicate_headers(table, ACCOUNT_SYNONYMS, measures={normalise_header(m) for m in KNOWN_MEASURES},
+                      strict={"lat", "lon", "zip", "territory", "locked"})
+    near = _near_misses(table)
     listed = ", ".join(repr(h) for h in headers[:20]) + (", ..." if len(headers) > 20 else "")
     ids, names = _ids_and_names(table, listed)
     lat = np.full(table.n, np.nan)
@@ -122,8 +125,7 @@ def validate_accounts(raw, *, tuning: Tuning = DEFAULT_TUNING) -> AccountTable:
     zips = _zip_column(table, need_zip, lat, lon, tuning)
     _plausible(table, lat, lon, zips, tuning)
     territory, rep, locked = _alignment(table)
-    measures, measure_headers = _measures(table)
-    near_misses(table, ACCOUNT_SYNONYMS, taken=set(measure_headers.values()))
+    measures, measure_headers = _measures(table, skip=set(near))
     table.problems.raise_if_any()
     columns = {
         "account_id": ids, "account_name": names, "lat": lat, "lon": lon, "zip": zips.zips, "state": states,
@@ -244,9 +246,27 @@ def _alignment(table: OpenedTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return territory, rep, locked
 
 
-def _measures(table: OpenedTable) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+def _near_misses(table: OpenedTable) -> dict[int, str]:
+    """Headers that look like a misspelled known header (:func:`near_misses`): an error when the
+    column meant is one the table cannot do without (the account ID, a coordinate: its
+    "missing" error alone would point at the wrong fix), else a warning."""
+    near = near_misses(table, ACCOUNT_SYNONYMS, warn=False)
+    for j, name in near.items():
+        known = display_header(name)
+        header = table.headers[j]
+        if name in ("account_id", "lat", "lon"):
+            table.problems.add(f"the header {header!r} is not one this tool knows; did you mean {known}? Rename the "
+                               f"header to {known}", column=j)
+        else:
+            table.problems.warn(f"the header {header!r} is not one this tool knows, so the column is ignored; did "
+                                f"you mean {known}? If so, rename the header to {known}", column=j)
+    return near
+
+
+def _measures(table: OpenedTable, skip=frozenset()) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """The measure columns: every column not recognised otherwise whose header is in
-    :data:`KNOWN_MEASURES` or whose cells are mostly numbers.
+    :data:`KNOWN_MEASURES` or whose cells are mostly numbers, but for those in ``skip`` (headers
+    that look like a misspelled known one).
 
     Returns ``(measures, headers)``: snake_case name -> float64 values (0.0 where blank),
     and name -> the original header, both in input order. Text in a measure and negative
@@ -258,7 +278,7 @@ def _measures(table: OpenedTable) -> tuple[dict[str, np.ndarray], dict[str, str]
     measures: dict[str, np.ndarray] = {}
     header_of: dict[str, str] = {}
     for j, title in enumerate(headers):
-        if j in taken_positions:
+        if j in taken_positions or j in skip:
             continue
         known = snake_case(title) in KNOWN_MEASURES
         if blanks[j].all() and not known:

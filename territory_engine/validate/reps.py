@@ -94,7 +94,7 @@ def validate_reps(raw, *, warnings: list[Problem] | None = None, tuning: Tuning 
             f"{headers[j]} must be greater than 0; enter 1 for a full-time rep, 0.5 for half time"))
         capacity = np.where(blank | bad | not_positive, 1.0, values)
 
-    near_misses(table, REP_SYNONYMS)
+    near_misses(table, REP_SYNONYMS)  # warnings only: a rep table has no measure columns
     problems.raise_if_any()
     if warnings is not None:
         warnings.extend(problems.warnings())

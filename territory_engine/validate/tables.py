@@ -13,16 +13,17 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import difflib
+import re
 
 import numpy as np
 import pandas as pd
 
 from ..columns import COMMON_HEADERS, display_header, normalise_header, recognise
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, column_letter
 from .problems import Problems
 from .values import blank_mask
 
-__all__ = ["OpenedTable", "header_list", "open_table", "check_unique", "near_misses"]
+__all__ = ["OpenedTable", "header_list", "open_table", "check_unique", "duplicate_headers", "near_misses"]
 
 NEAR_MISS_CUTOFF = 0.85
 """How alike (difflib's ratio) an unrecognised header must be to a known one to be called a
@@ -121,29 +122,90 @@ def open_table(raw, what: str, synonyms) -> OpenedTable:
     return OpenedTable(n, headers, cells, blanks, problems, ~empty_row, recognise(headers, synonyms))
 
 
-def near_misses(table: OpenedTable, synonyms, *, taken=frozenset()) -> None:
-    """Warn about each header that is not recognised but looks like a misspelled known header
-    whose column is missing ("Territroy": did you mean Territory?).
+def duplicate_headers(table: OpenedTable, synonyms, *, measures=frozenset(), strict=frozenset()) -> None:
+    """Report columns headed alike: the same header twice (the reader names the repeat
+    ``Potential (2)``), or, for the names in ``strict``, two different headers of one known column
+    (``Latitude`` and ``Lat``). An error when the header is a known column or a known measure
+    (``measures``: which one the tool would use is a guess, and the other is silently left out or
+    balanced too), a warning otherwise."""
+    headers = [str(h) for h in table.headers]
+    lowered = {h.lower() for h in headers}
+    keys = []
+    for header in headers:
+        base = re.sub(r" \(\d+\)$", "", header)
+        keys.append(normalise_header(base if base != header and base.lower() in lowered else header))
+    meaning = {}
+    for name, options in synonyms.items():
+        for option in (normalise_header(name), *options):
+            meaning.setdefault(option, name)
+    groups: dict[str, list[int]] = {}
+    for j, key in enumerate(keys):
+        if key:
+            groups.setdefault(key, []).append(j)
+    for key, positions in groups.items():
+        if len(positions) < 2:
+            continue
+        shown = " and ".join(f"{column_letter(j)} ({headers[j]!r})" for j in positions)
+        if key in meaning or key in measures:
+            table.problems.add(f"columns {shown} are headed alike; keep one (delete or rename the others), so that "
+                               "it is clear which one to use", column=positions[1])
+        else:
+            table.problems.warn(f"columns {shown} are headed alike; each is read as a column of its own",
+                                column=positions[1])
+    for name in strict:
+        positions = sorted({j for j, key in enumerate(keys) if meaning.get(key) == name})
+        if len(positions) > 1 and len({keys[j] for j in positions}) > 1:
+            shown = " and ".join(f"{column_letter(j)} ({headers[j]!r})" for j in positions)
+            table.problems.add(f"columns {shown} all look like {display_header(name)}; keep one (delete or rename "
+                               "the others), so that it is clear which one to use", column=positions[1])
 
-    ``taken`` holds the headers read as measures, for the message.
+
+def near_misses(table: OpenedTable, synonyms, *, warn: bool = True) -> dict[int, str]:
+    """The headers that are not recognised but look like a misspelled known header whose column is
+    missing ("Territroy": did you mean Territory?), by position: the known column's name.
+
+    A header is a near miss when difflib finds it close (``NEAR_MISS_CUTOFF``), or when it is one
+    edit away (a letter added, dropped, changed, or two neighbours swapped: "ZPI", "Lattitude").
+    Such a column is not read as a measure: its numbers would be balanced or summed in place of
+    the column meant. ``warn`` adds a warning for each (the caller may word an error instead).
     """
     positions = set(table.found.values())
     options: dict[str, str] = {}
     for name, spellings in synonyms.items():
         if name not in table.found:
             for spelling in (normalise_header(name), *spellings):
-                if len(spelling) >= 4:
+                if len(spelling) >= 3:
                     options.setdefault(spelling, name)
+    found: dict[int, str] = {}
     if not options:
-        return
+        return found
     for j, header in enumerate(table.headers):
         key = normalise_header(header)
-        if j in positions or len(key) < 4 or key in COMMON_HEADERS:
+        if j in positions or len(key) < 3 or key in COMMON_HEADERS:
             continue
-        match = difflib.get_close_matches(key, list(options), n=1, cutoff=NEAR_MISS_CUTOFF)
+        match = [o for o in options if _one_edit(key, o)] if len(key) < 4 else []
+        match = match or difflib.get_close_matches(key, list(options), n=1, cutoff=NEAR_MISS_CUTOFF)
+        if not match:
+            match = [o for o in options if len(o) >= 4 and _one_edit(key, o)]
         if not match:
             continue
-        known = display_header(options[match[0]])
-        use = "its numbers are read as a measure" if header in taken else "the column is ignored"
-        table.problems.warn(f"the header {header!r} is not one this tool knows, so {use}; did you mean {known}? "
-                            f"If so, rename the header to {known}", column=j)
+        found[j] = options[match[0]]
+        if warn:
+            known = display_header(found[j])
+            table.problems.warn(f"the header {header!r} is not one this tool knows, so the column is ignored; did "
+                                f"you mean {known}? If so, rename the header to {known}", column=j)
+    return found
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ by one letter added, dropped or changed, or by two
+    neighbouring letters swapped (the optimal string alignment distance is 1)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+                                   and a[diff[1]] == b[diff[0]])
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = next((i for i in range(len(short)) if short[i] != long[i]), len(short))
+    return short[i:] == long[i + 1:]
