@@ -206,10 +206,21 @@ def entry() -> None:
     """
     catch_signals()
     try:
-        main()
-        code: Any = 0
+        code: Any = main(standalone_mode=False)
     except SystemExit as done:
         code = done.code
+    except click.UsageError as bad:
+        # A bad option value, an unknown option, a missing argument: one line, not click's block.
+        words = ["territory", *(bad.ctx.command_path.split(" ")[1:] if bad.ctx is not None else [])]
+        where = " ".join([*words, "--help"])
+        _err(f"error: {bad.format_message()} ({where} lists the options)")
+        code = 2
+    except click.ClickException as bad:
+        _err(f"error: {bad.format_message()}")
+        code = bad.exit_code
+    except click.exceptions.Abort:
+        _err(f"interrupted ({signal.SIGINT.name}); no partial file was left behind")
+        code = 128 + signal.SIGINT
     except (Interrupted, KeyboardInterrupt) as stop:
         number = getattr(stop, "signum", signal.SIGINT)
         _err(f"interrupted ({signal.Signals(number).name}); no partial file was left behind")

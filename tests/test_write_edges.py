@@ -324,3 +324,18 @@ def test_the_test_script_waits_for_the_apt_lock(tmp_path):
     assert done.returncode == 100, done.stderr
     calls = log.read_text().splitlines()
     assert len(calls) == 2 and all("-o DPkg::Lock::Timeout=" in call for call in calls), calls
+
+
+@pytest.mark.parametrize("args", [
+    ("rebalance", "{dir}/accounts.csv", "-o", "{dir}/out.csv", "--block", "zip\nerror: all good"),
+    ("rebalance", "{dir}/accounts.csv", "-o", "{dir}/out.csv", "--method", "bogus"),
+    ("rebalance", "{dir}/accounts.csv"),
+    ("check",),
+    ("no-such-command",),
+])
+def test_a_bad_option_or_a_missing_argument_is_one_escaped_error_line(tmp_path, args):
+    done = territory(*(a.format(dir=tmp_path) for a in args))
+    assert done.returncode == 2
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "--help lists the options" in lines[0], lines
+    assert not (tmp_path / "out.csv").exists()
