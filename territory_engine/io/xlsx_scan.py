@@ -59,6 +59,11 @@ _CELL = re.compile(rb'<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)', re.S)
 _FORMULA = re.compile(rb'<(?:\w+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?f>)', re.S)
 _VALUE = re.compile(rb'<(?:\w+:)?v>(.*?)</(?:\w+:)?v>', re.S)
 _ATTRIBUTE = re.compile(rb'\b(r|t|si|ref)="([^"]*)"')
+_ROW_REF = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d{1,9})"')
+_UNPLACED = re.compile(rb'<(?:\w+:)?(?:row|c)(?:(?![^>]*?\sr=")\s[^>]*)?/?>')
+"""A row or cell without an ``r`` attribute: its position is implied (the previous one + 1)."""
+_TAG = re.compile(rb'<(?:\w+:)?(row|c)\b([^>]*)>')
+_R = re.compile(rb'\sr="([^"]*)"')
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,8 @@ class SheetScan:
     rows: int = 0
     columns: int = 0
     cells: list[FlaggedCell] = field(default_factory=list)
+    row: int = 0
+    """The row of the last ``<row>`` element read (a next one without ``r`` is this + 1)."""
 
 
 def _refuse(file_name: str, message: str) -> InputError:
@@ -189,11 +196,17 @@ def scan_sheet(archive: zipfile.ZipFile, member: str) -> SheetScan:
 
 
 def _scan_block(block: bytes, scan: SheetScan, shared: dict[bytes, tuple[str, str]]) -> None:
-    refs = _REF.findall(block)
-    if refs:
-        letters, numbers = zip(*refs)
-        scan.columns = max(scan.columns, _column_index(_largest(set(letters))))
-        scan.rows = max(scan.rows, int(_largest(set(numbers))))
+    if _UNPLACED.search(block):
+        _walk_positions(block, scan)
+    else:
+        refs = _REF.findall(block)
+        if refs:
+            letters, numbers = zip(*refs)
+            scan.columns = max(scan.columns, _column_index(_largest(set(letters))))
+            scan.rows = max(scan.rows, int(_largest(set(numbers))))
+        rows = _ROW_REF.findall(block)
+        if rows:
+            scan.row = int(rows[-1])
     if b"f>" not in block and b"<f " not in block and b":f " not in block and b't="e"' not in block:
         return
     for cell in _CELL.finditer(block):
@@ -214,6 +227,29 @@ def _scan_block(block: bytes, scan: SheetScan, shared: dict[bytes, tuple[str, st
         if is_error and error is None and shown is None:
             continue
         scan.cells.append(FlaggedCell(int(match.group(2)), _column_index(match.group(1).encode()) - 1, error, shown))
+
+
+def _walk_positions(block: bytes, scan: SheetScan) -> None:
+    """The extent of a block where some rows or cells have no ``r`` attribute, element by element.
+
+    Valid OOXML (and python-calamine) place a ``<row>`` without ``r`` below the previous row
+    and a ``<c>`` without ``r`` right of the previous cell of its row; so do we, or a few KB of
+    such cells would pass the extent bound and make python-calamine ask for terabytes."""
+    column = 0
+    for tag in _TAG.finditer(block):
+        ref = _R.search(tag.group(2))
+        if tag.group(1) == b"row":
+            scan.row = int(ref.group(1)) if ref is not None and ref.group(1).isdigit() else scan.row + 1
+            column = 0
+            continue
+        match = re.fullmatch(rb"([A-Z]{1,4})(\d{1,9})", ref.group(1)) if ref is not None else None
+        if match is not None:
+            column = _column_index(match.group(1))
+            scan.rows = max(scan.rows, int(match.group(2)))
+        else:
+            column += 1
+            scan.rows = max(scan.rows, scan.row)
+        scan.columns = max(scan.columns, column)
 
 
 def _formula_text(formula: re.Match, ref: str, shared: dict[bytes, tuple[str, str]]) -> str:
