@@ -59,3 +59,37 @@ def test_a_sheet_without_references_is_read_where_its_cells_imply(tmp_path):
         b' r="A1"', b"").replace(b' r="B1"', b""), rows, b"</sheetData></worksheet>"])
     proc = run("check", book)
     assert_located(proc, "the headers are: 'Account ID', 'Potential'")  # read, then no coordinates
+
+
+# 2: European thousands dots ------------------------------------------------------------------
+
+
+def european_rows(potential) -> list[list[str]]:
+    header = ["Account ID", "Latitude", "Longitude", "Territory", "Potential", "Visited"]
+    return [header] + [[f"A{i}", f"42,{i}", f"-71,{i}", f"T{i % 3 + 1}", potential(i), "01.02.2024"] for i in range(12)]
+
+
+def write_rows(path: Path, rows, sep=";") -> Path:
+    path.write_text("".join(sep.join(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_dots_between_groups_of_three_are_thousands_in_a_decimal_comma_file(tmp_path):
+    table = european_rows(lambda i: f"{i + 1}.{i:03d}" if i % 2 else f"{i + 1}.500,5")
+    proc = run("check", write_rows(tmp_path / "eu.csv", table))
+    assert proc.returncode == 0, proc.stderr
+    assert "total potential: 81039" in proc.stdout.replace(",", "")  # 78,000 + 36 + 6 x 500.5
+
+
+def test_a_decimal_point_in_a_decimal_comma_file_is_a_located_error(tmp_path):
+    table = european_rows(lambda i: "1.5" if i == 4 else f"{i + 1}.{i:03d}")
+    assert_located(run("check", write_rows(tmp_path / "eu.csv", table)), "row 6, column E (Potential)", "'1.5'",
+                   "1,5", "1.500")
+
+
+def test_us_thousands_commas_in_quoted_fields_are_still_read(tmp_path):
+    table = [["Account ID", "Latitude", "Longitude", "Territory", "Potential"]] + [
+        [f"A{i}", "42.1", "-71.2", f"T{i % 3 + 1}", f'"{i + 1},234.5"'] for i in range(12)]
+    proc = run("check", write_rows(tmp_path / "us.csv", table, ","))
+    assert proc.returncode == 0, proc.stderr
+    assert "total potential: 80814" in proc.stdout.replace(",", "")
