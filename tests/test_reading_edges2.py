@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parent / "edge_cases"))
 import read as edge  # noqa: E402  (the builders of tests/edge_cases/read.py)
 
@@ -93,3 +95,15 @@ def test_us_thousands_commas_in_quoted_fields_are_still_read(tmp_path):
     proc = run("check", write_rows(tmp_path / "us.csv", table, ","))
     assert proc.returncode == 0, proc.stderr
     assert "total potential: 80814" in proc.stdout.replace(",", "")
+
+
+# 3: UTF-16 without a mark, CRLF ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_mark_and_crlf_line_ends_keeps_every_row(tmp_path, encoding):
+    path = tmp_path / "utf16.csv"
+    path.write_bytes(edge.csv_text([edge.HEADER] + edge.accounts()).replace("\n", "\r\n").encode(encoding))
+    proc = run("check", path)
+    assert proc.returncode == 0, proc.stderr
+    assert "accounts: 12" in proc.stdout

@@ -74,7 +74,7 @@ def read_csv(file: Path, *, role: str) -> RawTable:
     given: Path | _io.StringIO = file
     if encoding.endswith(("le", "be")) or ("\r" in text and "\n" not in text):
         # UTF-16 without a byte-order mark; old Mac line ends (CR only, Excel's "CSV (Macintosh)").
-        text = text.lstrip("\ufeff").replace("\r", "\n")
+        text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
         given, encoding = _io.StringIO(text), None
     _check_layout(file.name, text[:65536])
     sep = _delimiter(text[:65536])
