@@ -107,3 +107,22 @@ def test_utf16_without_a_mark_and_crlf_line_ends_keeps_every_row(tmp_path, encod
     proc = run("check", path)
     assert proc.returncode == 0, proc.stderr
     assert "accounts: 12" in proc.stdout
+
+
+# 4: UTF-32, csv.Error ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-32", "utf-32-le", "utf-32-be"])
+def test_utf32_with_or_without_a_mark_is_read(tmp_path, encoding):
+    path = tmp_path / "utf32.csv"
+    path.write_bytes(edge.csv_text([edge.HEADER] + edge.accounts()).replace("\n", "\r\n").encode(encoding))
+    proc = run("check", path)
+    assert proc.returncode == 0, proc.stderr
+    assert "accounts: 12" in proc.stdout
+
+
+def test_a_lone_carriage_return_in_a_header_is_a_located_error(tmp_path):
+    path = tmp_path / "cr.csv"
+    text = edge.csv_text([edge.HEADER + ["Account Name"]] + [r + ["x"] for r in edge.accounts()])
+    path.write_bytes(text.replace("\n", "\r\n").replace("Account Name", "Account\rName").encode())
+    assert_located(run("check", path), "cr.csv, row 1", "line break outside quotes")

@@ -60,7 +60,7 @@ def read_csv(file: Path, *, role: str) -> RawTable:
     if raw[:4] == b"PK\x03\x04":
         raise InputError([Problem(file.name, f"{file.name} is a workbook, not a CSV file; rename it to .xlsx "
                                   "or save it from Excel as CSV", is_sheet=False)])
-    encoding = _utf16_without_mark(raw[:4096]) or "utf-8-sig"
+    encoding = _wide_encoding(raw[:4096]) or "utf-8-sig"
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError:
@@ -72,14 +72,18 @@ def read_csv(file: Path, *, role: str) -> RawTable:
                                       "'CSV UTF-8'", is_sheet=False)]) from None
     del raw
     given: Path | _io.StringIO = file
-    if encoding.endswith(("le", "be")) or ("\r" in text and "\n" not in text):
-        # UTF-16 without a byte-order mark; old Mac line ends (CR only, Excel's "CSV (Macintosh)").
+    if encoding.endswith(("le", "be")) or encoding == "utf-32" or ("\r" in text and "\n" not in text):
+        # UTF-16 without a byte-order mark, UTF-32; old Mac line ends (CR only, Excel's "CSV (Macintosh)").
         text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
         given, encoding = _io.StringIO(text), None
     _check_layout(file.name, text[:65536])
     sep = _delimiter(text[:65536])
     decimal = _decimal_mark(text[:65536], sep)
-    header = unique_headers([header_text(h) for h in next(csv.reader(_io.StringIO(text[:65536]), delimiter=sep), [])])
+    try:
+        first = next(csv.reader(_io.StringIO(text[:65536]), delimiter=sep), [])
+    except csv.Error as error:
+        raise InputError([_csv_problem(file.name, error, 1)]) from None
+    header = unique_headers([header_text(h) for h in first])
     width = len(header)
     as_text = [j for j, title in enumerate(header) if normalise_header(title) in _TEXT_HEADERS]
 
@@ -143,11 +147,19 @@ _TEXT_HEADERS = frozenset(
 previous result's proposed territory and move reason)."""
 
 
-def _utf16_without_mark(sample: bytes) -> str | None:
-    """``"utf-16-le"`` or ``"utf-16-be"`` for UTF-16 text without a byte-order mark (every
-    other byte NUL, as Latin text is in UTF-16), else None."""
+def _wide_encoding(sample: bytes) -> str | None:
+    """``"utf-32"`` for UTF-32 text (with a byte-order mark, or without one: three NUL bytes
+    in every four, as Latin text is in UTF-32), ``"utf-16-le"`` or ``"utf-16-be"`` for UTF-16
+    text without a byte-order mark (every other byte NUL), else None."""
+    if sample[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        return "utf-32"
     if len(sample) < 4 or sample[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" not in sample:
         return None
+    whole = sample[:len(sample) // 4 * 4]
+    if not whole[2::4].strip(b"\x00") and not whole[3::4].strip(b"\x00") and whole[0::4].count(0) == 0:
+        return "utf-32-le"
+    if not whole[0::4].strip(b"\x00") and not whole[1::4].strip(b"\x00") and whole[3::4].count(0) == 0:
+        return "utf-32-be"
     half = len(sample) // 2
     for encoding, zeros in (("utf-16-le", sample[1::2]), ("utf-16-be", sample[0::2])):
         if zeros.count(0) >= 0.9 * half and (sample[0::2] if encoding == "utf-16-le" else sample[1::2]).count(0) == 0:
@@ -268,6 +280,19 @@ def _thousands_dots(frame: pd.DataFrame, texts: pd.DataFrame, header: list[str],
             frame[j] = np.where(grouped, numbers.to_numpy(), cells.to_numpy(dtype=object))
     if problems:
         raise InputError(problems)
+
+
+def _csv_problem(name: str, error: csv.Error, line: int) -> Problem:
+    """A :class:`csv.Error` met at ``line`` as a located problem with its fix."""
+    text = str(error)
+    if "new-line" in text:
+        fix = ("a field holds a line break outside quotes (often a lone carriage return typed into a header "
+               "or cell); remove the line break, or save the file again from Excel as CSV")
+    elif "NUL" in text:
+        fix = f"{name} holds NUL characters, so it is not plain text; save it from Excel as 'CSV UTF-8'"
+    else:
+        fix = f"cannot read it as CSV ({_short(error)}); save the file again from Excel as 'CSV UTF-8'"
+    return Problem(name, fix, row=line, is_sheet=False)
 
 
 def _short(error: Exception) -> str:
