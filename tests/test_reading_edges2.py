@@ -126,3 +126,29 @@ def test_a_lone_carriage_return_in_a_header_is_a_located_error(tmp_path):
     text = edge.csv_text([edge.HEADER + ["Account Name"]] + [r + ["x"] for r in edge.accounts()])
     path.write_bytes(text.replace("\n", "\r\n").replace("Account Name", "Account\rName").encode())
     assert_located(run("check", path), "cr.csv, row 1", "line break outside quotes")
+
+
+# 5: invisible and fullwidth characters in headers ----------------------------------------------
+
+
+@pytest.mark.parametrize("column, header", [(1, "Lat\u200bitude"), (1, "\ufeffLatitude"),
+                                            (1, "Ｌａｔｉｔｕｄｅ"), (3, "\u200fTerritory")])
+def test_headers_excel_shows_as_known_names_are_recognised(tmp_path, column, header):
+    table = [list(edge.HEADER)] + edge.accounts()
+    table[0][column] = header
+    path = tmp_path / "headers.csv"
+    path.write_text(edge.csv_text(table), encoding="utf-8")
+    proc = run("check", path)
+    assert proc.returncode == 0, proc.stderr
+    assert "current territories: 3" in proc.stdout
+    assert "warning" not in proc.stderr, proc.stderr
+
+
+def test_invisible_characters_in_a_header_are_escaped_in_the_location_too(tmp_path):
+    table = [edge.HEADER + ["Lockd\u200b"]] + [r + ["x"] for r in edge.accounts()]
+    path = tmp_path / "headers.csv"
+    path.write_text(edge.csv_text(table), encoding="utf-8")
+    proc = run("check", path)
+    warning = next(line for line in proc.stderr.splitlines() if line.startswith("warning"))
+    assert "column F (Lockd\\u200b)" in warning
+    assert "\u200b" not in proc.stderr
