@@ -74,6 +74,8 @@ def _inputs(path: str, bases: str | None = None) -> workflow.Inputs:
         notes[1] = sheet_note(reps, "reps", alone=True)
     for note in filter(None, notes):
         click.echo(note)
+    for problem in tables["accounts"].warnings:
+        _err(f"warning: {problem}")
     return workflow.Inputs(accounts=tables["accounts"], reps=reps, settings=tables.get("settings"))
 
 

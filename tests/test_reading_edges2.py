@@ -152,3 +152,40 @@ def test_invisible_characters_in_a_header_are_escaped_in_the_location_too(tmp_pa
     warning = next(line for line in proc.stderr.splitlines() if line.startswith("warning"))
     assert "column F (Lockd\\u200b)" in warning
     assert "\u200b" not in proc.stderr
+
+
+# 6: sheets with near names, hidden sheets ----------------------------------------------------
+
+
+@pytest.mark.parametrize("name, expected", [("Setting", "Settings"), ("Settings (2)", "Settings"), ("Rep", "Reps"),
+                                            ("Setings", "Settings")])
+def test_a_sheet_named_close_to_a_table_is_named_in_a_warning(tmp_path, name, expected):
+    extra = [["Key", "Value"], ["tolerance", 0.05]] if expected == "Settings" else [["Territory", "Rep"], ["T1", "Ann"]]
+    book = edge.with_openpyxl(tmp_path / "near.xlsx", {"Accounts": [edge.HEADER] + edge.accounts(), name: extra})
+    before = digest(book)
+    proc = run("check", book)
+    assert proc.returncode == 0, proc.stderr
+    warning = next(line for line in proc.stderr.splitlines() if line.startswith("warning"))
+    assert f"warning: {name}: this sheet is not read" in warning and f"rename it to '{expected}'" in warning
+    assert digest(book) == before
+
+
+def test_no_warning_when_the_tables_have_their_own_sheets(tmp_path):
+    book = edge.with_openpyxl(tmp_path / "own.xlsx", {"Accounts": [edge.HEADER] + edge.accounts(),
+                                                     "Settings": [["Key", "Value"], ["tolerance", 0.05]],
+                                                     "Settings (2)": [["Key", "Value"]], "Notes": [["x"]]})
+    proc = run("check", book)
+    assert proc.returncode == 0 and "warning" not in proc.stderr, proc.stderr
+
+
+def test_a_hidden_sheet_read_as_the_accounts_is_said_to_be_hidden(tmp_path):
+    import openpyxl
+
+    path = edge.with_openpyxl(tmp_path / "hidden.xlsx", {"Accounts": [edge.HEADER] + edge.accounts(),
+                                                        "Other": [["x"]]})
+    book = openpyxl.load_workbook(path)
+    book["Accounts"].sheet_state = "hidden"
+    book.save(path)
+    proc = run("check", path)
+    assert proc.returncode == 0, proc.stderr
+    assert "note: read the accounts from sheet 'Accounts' (hidden) of hidden.xlsx" in proc.stdout
