@@ -189,3 +189,18 @@ def test_a_hidden_sheet_read_as_the_accounts_is_said_to_be_hidden(tmp_path):
     proc = run("check", path)
     assert proc.returncode == 0, proc.stderr
     assert "note: read the accounts from sheet 'Accounts' (hidden) of hidden.xlsx" in proc.stdout
+
+
+# 7: Excel's sep= line ------------------------------------------------------------------------
+
+
+def test_excels_sep_line_names_the_delimiter_and_is_not_a_row(tmp_path):
+    table = european_rows(lambda i: f"{i + 1},5")
+    path = tmp_path / "sep.csv"
+    path.write_text("sep=;\r\n" + "".join(";".join(r) + "\r\n" for r in table), encoding="utf-8")
+    proc = run("check", path)
+    assert proc.returncode == 0, proc.stderr
+    assert "accounts: 12" in proc.stdout and "total potential: 84" in proc.stdout  # 78 + 12 x 0.5
+    table[3][4] = "n/a"
+    path.write_text("sep=;\r\n" + "".join(";".join(r) + "\r\n" for r in table), encoding="utf-8")
+    assert_located(run("check", path), "sep.csv, row 4, column E (Potential)", "'n/a'")

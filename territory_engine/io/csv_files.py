@@ -76,8 +76,12 @@ def read_csv(file: Path, *, role: str) -> RawTable:
         # UTF-16 without a byte-order mark, UTF-32; old Mac line ends (CR only, Excel's "CSV (Macintosh)").
         text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
         given, encoding = _io.StringIO(text), None
+    hint = _SEP_LINE.match(text)
+    if hint is not None:  # Excel's "sep=;" line: the delimiter, not a row (Excel does not show it)
+        text = text[hint.end():]
+        given, encoding = _io.StringIO(text), None
     _check_layout(file.name, text[:65536])
-    sep = _delimiter(text[:65536])
+    sep = hint.group(1) if hint is not None else _delimiter(text[:65536])
     decimal = _decimal_mark(text[:65536], sep)
     try:
         first = next(csv.reader(_io.StringIO(text[:65536]), delimiter=sep), [])
@@ -166,6 +170,9 @@ def _wide_encoding(sample: bytes) -> str | None:
             return encoding
     return None
 
+
+_SEP_LINE = re.compile(r'\ufeff?"?sep=([^\r\n"])"?[ ]*(?:\r\n|\n|\r|$)', re.IGNORECASE)
+"""Excel's first line naming the delimiter (``sep=;``), which Excel reads and writes."""
 
 _LOOK_AHEAD = 20
 """Records read to recognise a title above the header, or blank lines before it."""
