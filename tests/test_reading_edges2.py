@@ -204,3 +204,22 @@ def test_excels_sep_line_names_the_delimiter_and_is_not_a_row(tmp_path):
     table[3][4] = "n/a"
     path.write_text("sep=;\r\n" + "".join(";".join(r) + "\r\n" for r in table), encoding="utf-8")
     assert_located(run("check", path), "sep.csv, row 4, column E (Potential)", "'n/a'")
+
+
+# 8: formulas without text ----------------------------------------------------------------------
+
+
+def test_shared_and_data_table_formulas_without_values_are_named_properly(tmp_path):
+    cells = [b'<row r="2"><c r="A2" t="inlineStr"><is><t>A1</t></is></c><c r="B2"><f t="shared" ref="B2:B4" si="0">'
+             b'100+1</f><v>101</v></c></row>',
+             b'<row r="3"><c r="A3" t="inlineStr"><is><t>A2</t></is></c><c r="B3"><f t="shared" si="0"/></c></row>',
+             b'<row r="4"><c r="A4" t="inlineStr"><is><t>A3</t></is></c><c r="B4"><f t="shared" si="7"/></c></row>',
+             b'<row r="5"><c r="A5" t="inlineStr"><is><t>A4</t></is></c><c r="B5"><f t="dataTable" ref="B5:B5" '
+             b'dt2D="0" dtr="0" r1="A1"/></c></row>']
+    book = edge.raw_workbook(tmp_path / "shared.xlsx", [edge.SHEET_HEAD, *cells, b"</sheetData></worksheet>"])
+    proc = run("check", book)
+    assert_located(proc, "Accounts!B3 (Potential): the formula =100+1 (shared from B2) has no computed value")
+    lines = proc.stderr.splitlines()
+    assert any("Accounts!B4 (Potential): the shared formula in this cell has no computed value" in x for x in lines)
+    assert any("Accounts!B5 (Potential): the data table formula (What-If Analysis) in this cell" in x for x in lines)
+    assert "the formula a formula" not in proc.stderr
