@@ -85,8 +85,8 @@ def test_dots_between_groups_of_three_are_thousands_in_a_decimal_comma_file(tmp_
 
 def test_a_decimal_point_in_a_decimal_comma_file_is_a_located_error(tmp_path):
     table = european_rows(lambda i: "1.5" if i == 4 else f"{i + 1}.{i:03d}")
-    assert_located(run("check", write_rows(tmp_path / "eu.csv", table)), "row 6, column E (Potential)", "'1.5'",
-                   "1,5", "1.500")
+    assert_located(run("check", write_rows(tmp_path / "eu.csv", table)), "row 6, column E (Potential)",
+                   "'1.5' is not a number", "this file writes decimals with a comma")
 
 
 def test_us_thousands_commas_in_quoted_fields_are_still_read(tmp_path):

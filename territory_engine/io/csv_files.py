@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..columns import ACCOUNT_SYNONYMS, OUTPUT_COLUMNS, REP_SYNONYMS, normalise_header
-from ..errors import MAX_PROBLEMS, InputError, Problem
+from ..errors import InputError, Problem
 from .cells import header_text
 from .tables import CsvSource, RawTable, require_rows, unique_headers
 
@@ -112,8 +112,7 @@ def read_csv(file: Path, *, role: str) -> RawTable:
                 if texts[j].str.match(r"\s*[+-]?0\d").fillna(False).to_numpy(dtype=bool).any():
                     frame[j] = texts[j]
         if decimal == "," and _DOTTED.search(text):
-            _thousands_dots(frame, parse(usecols=[j for j in range(width) if j not in as_text], dtype=object),
-                            header, file.name)
+            _thousands_dots(frame, parse(usecols=[j for j in range(width) if j not in as_text], dtype=object))
     except pd.errors.EmptyDataError:
         frame = pd.DataFrame(columns=list(range(width)))
     except pd.errors.ParserError as error:
@@ -252,41 +251,32 @@ _POINT = r"\s*[+-]?\d+\.\d+\s*"
 """A number with one decimal point that is not grouped by thousands: 108.7 or 1.5."""
 
 
-def _thousands_dots(frame: pd.DataFrame, texts: pd.DataFrame, header: list[str], name: str) -> None:
+def _thousands_dots(frame: pd.DataFrame, texts: pd.DataFrame) -> None:
     """Read dots as thousands separators in a file whose decimal mark is a comma, in place.
 
     With a comma decimal mark (Excel in most of Europe), ``108.700`` is 108,700, never 108.7:
-    a column whose cells are numbers, some written with dots between groups of three digits,
-    is read with the dots dropped. A number written with a decimal point that is not such a
-    group (``1.5``) cannot be told apart from a typo: it is a located error, never a guess.
-
-    Raises
-    ------
-    InputError
-        A number-like cell with a decimal point that is not a thousands separator.
+    in a column whose cells are numbers, dots between groups of three digits are dropped. A
+    number written with a decimal point that is not such a group (``1.5``) cannot be told from
+    a typo: it is kept as text, which validation reports with its cell, never read as a guess.
+    ``texts`` holds the candidate columns as read, as text.
     """
-    problems = []
     for j in texts.columns:
         cells = texts[j]
         if cells.dtype != object or not cells.str.contains(".", regex=False, na=False).any():
             continue
         grouped = cells.str.fullmatch(_GROUPED, na=False).to_numpy(dtype=bool)
         points = cells.str.fullmatch(_POINT, na=False).to_numpy(dtype=bool) & ~grouped
-        for i in np.flatnonzero(points)[:MAX_PROBLEMS]:
-            problems.append(Problem(name, (
-                f"'{cells.iloc[i].strip()}': this file writes decimals with a comma, so the dot is ambiguous (a "
-                "decimal point or a thousands separator?); write 1,5 for one and a half or 1.500 for fifteen hundred"),
-                row=int(i) + 2, column=header[j], column_index=j, value=cells.iloc[i], is_sheet=False))
-        if problems or not grouped.any():
-            continue
-        numbers = pd.to_numeric(cells.str.replace(".", "", regex=False).str.replace(",", ".", regex=False),
-                                errors="coerce")
-        if int(numbers.notna().sum()) == int(cells.notna().sum()):  # every cell a number: a number column
-            frame[j] = numbers.to_numpy()
-        else:  # text among the numbers: kept as text for validation to locate, grouped cells as numbers
-            frame[j] = np.where(grouped, numbers.to_numpy(), cells.to_numpy(dtype=object))
-    if problems:
-        raise InputError(problems)
+        if not grouped.any() and not points.any():
+            continue  # dots, but not in numbers (dates such as 01.02.2024): as read
+        plain = cells.str.replace(".", "", regex=False).where(grouped, cells).str.replace(",", ".", regex=False)
+        numbers = pd.to_numeric(plain.where(~points), errors="coerce").to_numpy(dtype=float)
+        if not points.any() and int((~np.isnan(numbers)).sum()) == int(cells.notna().sum()):
+            frame[j] = numbers
+        else:  # text among the numbers: numbers where they are, the text as written elsewhere
+            values = cells.to_numpy(dtype=object, copy=True)
+            number = ~np.isnan(numbers) & ~points
+            values[number] = numbers[number]
+            frame[j] = values
 
 
 def _csv_problem(name: str, error: csv.Error, line: int) -> Problem:
