@@ -16,6 +16,7 @@ TERRITORY = Path(sys.executable).parent / "territory"
 CASES = [
     ("1 no r= extent", ["check", "noref_extent_accounts.xlsx"]),
     ("1 no r= extent --bases", ["check", "base.csv", "--bases", "noref_extent_accounts.xlsx"]),
+    ("1 no r= extent in Reps, --bases", ["check", "base.csv", "--bases", "noref_extent.xlsx"]),
     ("2 108.700 (thousands dot)", ["check", "semicolon_thousand_dots_int.csv"]),
     ("2 108.700,0", ["check", "semicolon_thousand_dots.csv"]),
     ("3 utf16le no BOM", ["check", "utf16le_nobom.csv"]),
