@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import signal
 import sys
+import unicodedata
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,17 +32,21 @@ EXIT_INFEASIBLE = 3
 SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
 """The signals that end the command cleanly: the file being written is removed first."""
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-"""Characters that would break a message's line or rewrite the terminal: control characters,
-line and paragraph separators, bidirectional overrides."""
+_HIDDEN = ("Cc", "Cf", "Zl", "Zp")
+"""Unicode categories that would break a message's line, rewrite the terminal or hide in it:
+control characters, format characters (zero-width spaces, byte-order marks, bidirectional
+marks and overrides), line and paragraph separators."""
 
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def printable(text: object) -> str:
-    """``text`` on one line: control characters shown as escapes (``\\n``, ``\\x1b``, ``\\u202e``)."""
-    return _CONTROL.sub(lambda m: _ESCAPES.get(m.group(), m.group().encode("unicode_escape").decode("ascii")),
-                        str(text))
+    """``text`` on one line: control and invisible characters shown as escapes (``\\n``, ``\\x1b``, ``\\u200b``)."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(_ESCAPES.get(ch) or (ch.encode("unicode_escape").decode("ascii")
+                                        if unicodedata.category(ch) in _HIDDEN else ch) for ch in text)
 
 
 def _echo(text: object, *, err: bool = False) -> None:
@@ -70,6 +74,8 @@ def _inputs(path: str, bases: str | None = None) -> workflow.Inputs:
         notes[1] = sheet_note(reps, "reps", alone=True)
     for note in filter(None, notes):
         click.echo(note)
+    for problem in tables["accounts"].warnings:
+        _err(f"warning: {problem}")
     return workflow.Inputs(accounts=tables["accounts"], reps=reps, settings=tables.get("settings"))
 
 

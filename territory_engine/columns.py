@@ -8,6 +8,7 @@ synonyms. Engine columns are snake_case. Every other numeric column is a *measur
 from __future__ import annotations
 
 import re
+import unicodedata
 
 __all__ = [
     "TRUE_WORDS",
@@ -84,8 +85,17 @@ _HEADERS = {
 
 
 def normalise_header(header: object) -> str:
-    """Lower-case a header and drop spaces, underscores, hyphens and dots."""
-    return re.sub(r"[\s_\-.]+", "", str(header).strip().lower())
+    """Lower-case a header and drop spaces, underscores, hyphens and dots.
+
+    The header is first brought to its compatibility form (NFKC: fullwidth ``Ｌａｔ`` is
+    ``Lat``) and stripped of invisible format characters (Unicode category Cf: zero-width
+    spaces, byte-order marks, bidirectional marks), so a header Excel shows as "Latitude"
+    is recognised as one; the user's header text itself is kept in outputs.
+    """
+    text = unicodedata.normalize("NFKC", str(header))
+    if not text.isascii():
+        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return re.sub(r"[\s_\-.]+", "", text.strip().lower())
 
 
 def snake_case(header: object) -> str:

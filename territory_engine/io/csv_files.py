@@ -60,7 +60,7 @@ def read_csv(file: Path, *, role: str) -> RawTable:
     if raw[:4] == b"PK\x03\x04":
         raise InputError([Problem(file.name, f"{file.name} is a workbook, not a CSV file; rename it to .xlsx "
                                   "or save it from Excel as CSV", is_sheet=False)])
-    encoding = _utf16_without_mark(raw[:4096]) or "utf-8-sig"
+    encoding = _wide_encoding(raw[:4096]) or "utf-8-sig"
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError:
@@ -72,14 +72,22 @@ def read_csv(file: Path, *, role: str) -> RawTable:
                                       "'CSV UTF-8'", is_sheet=False)]) from None
     del raw
     given: Path | _io.StringIO = file
-    if encoding.endswith(("le", "be")) or ("\r" in text and "\n" not in text):
-        # UTF-16 without a byte-order mark; old Mac line ends (CR only, Excel's "CSV (Macintosh)").
-        text = text.lstrip("\ufeff").replace("\r", "\n")
+    if encoding.endswith(("le", "be")) or encoding == "utf-32" or ("\r" in text and "\n" not in text):
+        # UTF-16 without a byte-order mark, UTF-32; old Mac line ends (CR only, Excel's "CSV (Macintosh)").
+        text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+        given, encoding = _io.StringIO(text), None
+    hint = _SEP_LINE.match(text)
+    if hint is not None:  # Excel's "sep=;" line: the delimiter, not a row (Excel does not show it)
+        text = text[hint.end():]
         given, encoding = _io.StringIO(text), None
     _check_layout(file.name, text[:65536])
-    sep = _delimiter(text[:65536])
+    sep = hint.group(1) if hint is not None else _delimiter(text[:65536])
     decimal = _decimal_mark(text[:65536], sep)
-    header = unique_headers([header_text(h) for h in next(csv.reader(_io.StringIO(text[:65536]), delimiter=sep), [])])
+    try:
+        first = next(csv.reader(_io.StringIO(text[:65536]), delimiter=sep), [])
+    except csv.Error as error:
+        raise InputError([_csv_problem(file.name, error, 1)]) from None
+    header = unique_headers([header_text(h) for h in first])
     width = len(header)
     as_text = [j for j, title in enumerate(header) if normalise_header(title) in _TEXT_HEADERS]
 
@@ -103,6 +111,8 @@ def read_csv(file: Path, *, role: str) -> RawTable:
             for j in numeric_whole:
                 if texts[j].str.match(r"\s*[+-]?0\d").fillna(False).to_numpy(dtype=bool).any():
                     frame[j] = texts[j]
+        if decimal == "," and _DOTTED.search(text):
+            _thousands_dots(frame, parse(usecols=[j for j in range(width) if j not in as_text], dtype=object))
     except pd.errors.EmptyDataError:
         frame = pd.DataFrame(columns=list(range(width)))
     except pd.errors.ParserError as error:
@@ -140,17 +150,28 @@ _TEXT_HEADERS = frozenset(
 previous result's proposed territory and move reason)."""
 
 
-def _utf16_without_mark(sample: bytes) -> str | None:
-    """``"utf-16-le"`` or ``"utf-16-be"`` for UTF-16 text without a byte-order mark (every
-    other byte NUL, as Latin text is in UTF-16), else None."""
+def _wide_encoding(sample: bytes) -> str | None:
+    """``"utf-32"`` for UTF-32 text (with a byte-order mark, or without one: three NUL bytes
+    in every four, as Latin text is in UTF-32), ``"utf-16-le"`` or ``"utf-16-be"`` for UTF-16
+    text without a byte-order mark (every other byte NUL), else None."""
+    if sample[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        return "utf-32"
     if len(sample) < 4 or sample[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" not in sample:
         return None
+    whole = sample[:len(sample) // 4 * 4]
+    if not whole[2::4].strip(b"\x00") and not whole[3::4].strip(b"\x00") and whole[0::4].count(0) == 0:
+        return "utf-32-le"
+    if not whole[0::4].strip(b"\x00") and not whole[1::4].strip(b"\x00") and whole[3::4].count(0) == 0:
+        return "utf-32-be"
     half = len(sample) // 2
     for encoding, zeros in (("utf-16-le", sample[1::2]), ("utf-16-be", sample[0::2])):
         if zeros.count(0) >= 0.9 * half and (sample[0::2] if encoding == "utf-16-le" else sample[1::2]).count(0) == 0:
             return encoding
     return None
 
+
+_SEP_LINE = re.compile(r'\ufeff?"?sep=([^\r\n"])"?[ ]*(?:\r\n|\n|\r|$)', re.IGNORECASE)
+"""Excel's first line naming the delimiter (``sep=;``), which Excel reads and writes."""
 
 _LOOK_AHEAD = 20
 """Records read to recognise a title above the header, or blank lines before it."""
@@ -220,6 +241,55 @@ def _decimal_mark(text: str, sep: str) -> str:
         return "."
     marks = _FRACTION.findall(text)
     return "," if 2 * marks.count(",") > len(marks) else "."
+
+
+_DOTTED = re.compile(r"(?:^|[;\t])\s*[+-]?\d+\.\d")
+"""A field that starts as a number with a dot (in a file whose decimal mark is a comma)."""
+_GROUPED = r"\s*[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?\s*"
+"""A number with dots between groups of three digits and a decimal comma: 108.700 or 1.234.567,5."""
+_POINT = r"\s*[+-]?\d+\.\d+\s*"
+"""A number with one decimal point that is not grouped by thousands: 108.7 or 1.5."""
+
+
+def _thousands_dots(frame: pd.DataFrame, texts: pd.DataFrame) -> None:
+    """Read dots as thousands separators in a file whose decimal mark is a comma, in place.
+
+    With a comma decimal mark (Excel in most of Europe), ``108.700`` is 108,700, never 108.7:
+    in a column whose cells are numbers, dots between groups of three digits are dropped. A
+    number written with a decimal point that is not such a group (``1.5``) cannot be told from
+    a typo: it is kept as text, which validation reports with its cell, never read as a guess.
+    ``texts`` holds the candidate columns as read, as text.
+    """
+    for j in texts.columns:
+        cells = texts[j]
+        if cells.dtype != object or not cells.str.contains(".", regex=False, na=False).any():
+            continue
+        grouped = cells.str.fullmatch(_GROUPED, na=False).to_numpy(dtype=bool)
+        points = cells.str.fullmatch(_POINT, na=False).to_numpy(dtype=bool) & ~grouped
+        if not grouped.any() and not points.any():
+            continue  # dots, but not in numbers (dates such as 01.02.2024): as read
+        plain = cells.str.replace(".", "", regex=False).where(grouped, cells).str.replace(",", ".", regex=False)
+        numbers = pd.to_numeric(plain.where(~points), errors="coerce").to_numpy(dtype=float)
+        if not points.any() and int((~np.isnan(numbers)).sum()) == int(cells.notna().sum()):
+            frame[j] = numbers
+        else:  # text among the numbers: numbers where they are, the text as written elsewhere
+            values = cells.to_numpy(dtype=object, copy=True)
+            number = ~np.isnan(numbers) & ~points
+            values[number] = numbers[number]
+            frame[j] = values
+
+
+def _csv_problem(name: str, error: csv.Error, line: int) -> Problem:
+    """A :class:`csv.Error` met at ``line`` as a located problem with its fix."""
+    text = str(error)
+    if "new-line" in text:
+        fix = ("a field holds a line break outside quotes (often a lone carriage return typed into a header "
+               "or cell); remove the line break, or save the file again from Excel as CSV")
+    elif "NUL" in text:
+        fix = f"{name} holds NUL characters, so it is not plain text; save it from Excel as 'CSV UTF-8'"
+    else:
+        fix = f"cannot read it as CSV ({_short(error)}); save the file again from Excel as 'CSV UTF-8'"
+    return Problem(name, fix, row=line, is_sheet=False)
 
 
 def _short(error: Exception) -> str:

@@ -9,11 +9,12 @@ can point at the exact cell of every problem. Workbooks are read by
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import InputError, Problem
 from .csv_files import read_csv
-from .sheets import choose_sheet
+from .sheets import SHEET_NAMES, choose_sheet, near_sheets
 from .tables import RawTable, require_rows, sheet_table
 from .xlsx import open_workbook
 
@@ -49,14 +50,17 @@ def read_tables(path: str | os.PathLike) -> dict[str, RawTable]:
     file = _existing_input(path)
     if file.suffix.lower() == ".csv":
         return {"accounts": read_csv(file, role="account")}
-    names, load = open_workbook(file)
-    tables = {"accounts": require_rows(sheet_table(file, choose_sheet(names, "accounts"), load), "account")}
+    names, load, hidden = open_workbook(file)
+    chosen = {key: choose_sheet(names, key) for key in SHEET_NAMES}
+    accounts = require_rows(sheet_table(file, chosen["accounts"], load), "account")
+    tables = {"accounts": replace(accounts, hidden=accounts.name in hidden,
+                                  warnings=tuple(near_sheets(names, list(chosen.values()))))}
     for key in ("reps", "settings"):
-        name = choose_sheet(names, key)
+        name = chosen[key]
         if name is not None:
             table = sheet_table(file, name, load)
             if len(table.frame):
-                tables[key] = table
+                tables[key] = replace(table, hidden=name in hidden)
     return tables
 
 
@@ -81,7 +85,7 @@ def read_table(path: str | os.PathLike, *, sheet: str | None = None, role: str =
     file = _existing_input(path)
     if file.suffix.lower() == ".csv":
         return read_csv(file, role="data")
-    names, load = open_workbook(file)
+    names, load, hidden = open_workbook(file)
     if sheet is None:
         name = choose_sheet(names, role, alone=True)
     else:
@@ -89,7 +93,7 @@ def read_table(path: str | os.PathLike, *, sheet: str | None = None, role: str =
         if name is None:
             raise InputError([Problem(file.name, f"there is no sheet named '{sheet}'; the sheets are "
                                       f"{', '.join(names)}", is_sheet=False)])
-    return require_rows(sheet_table(file, name, load), "data")
+    return replace(require_rows(sheet_table(file, name, load), "data"), hidden=name in hidden)
 
 
 def _existing_input(path: str | os.PathLike) -> Path:

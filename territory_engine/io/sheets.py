@@ -8,18 +8,22 @@ A sheet is found by its name, ignoring case, spaces and underscores (as headers 
   (``--bases``, ``map --reps``), the first sheet stands in when none is so named;
 * settings: ``Settings``.
 
-The command line names the sheet it used whenever the name was not the table's own
-(:func:`sheet_note`).
+The command line names the sheet it used whenever the name was not the table's own, or
+the sheet is hidden (:func:`sheet_note`), and warns about a sheet it does not read whose name
+is close to a table's ("Setting", "Rep", "Settings (2)": :func:`near_sheets`).
 """
 
 from __future__ import annotations
 
+import difflib
+import re
 from pathlib import Path
 from typing import Sequence
 
 from ..columns import normalise_header
+from ..errors import Problem
 
-__all__ = ["SHEET_NAMES", "choose_sheet", "sheet_note"]
+__all__ = ["SHEET_NAMES", "NEAR_SHEET_CUTOFF", "choose_sheet", "sheet_note", "near_sheets"]
 
 SHEET_NAMES = {
     "accounts": ("Accounts",),
@@ -27,6 +31,10 @@ SHEET_NAMES = {
     "settings": ("Settings",),
 }
 """Each table's sheet names, the first one its own."""
+
+NEAR_SHEET_CUTOFF = 0.8
+"""Similarity (difflib ratio of the normalised names) from which a sheet not read is reported
+as a probable misspelling of a table's sheet: 0.8 takes "Setings" and "Acounts", not "Notes"."""
 
 
 def _named(names: Sequence[str], role: str) -> str | None:
@@ -67,7 +75,37 @@ def sheet_note(table, role: str, *, alone: bool = False) -> str | None:
     if not getattr(table, "is_sheet", False):
         return None
     own = normalise_header(SHEET_NAMES[role][0])
-    if normalise_header(table.name) == own and not alone:
+    hidden = getattr(table, "hidden", False)
+    if normalise_header(table.name) == own and not alone and not hidden:
         return None
     what = {"accounts": "the accounts", "reps": "the reps", "settings": "the settings"}[role]
-    return f"note: read {what} from sheet '{table.name}' of {Path(table.path).name}"
+    return f"note: read {what} from sheet '{table.name}'{' (hidden)' if hidden else ''} of {Path(table.path).name}"
+
+
+def _stem(name: str) -> str:
+    """A sheet name without the marks of a copy or a plural: "Settings (2)" -> "setting"."""
+    key = re.sub(r"\(\d+\)$", "", normalise_header(name))
+    return key[:-1] if key.endswith("s") else key
+
+
+def near_sheets(names: Sequence[str], used: Sequence[str | None]) -> list[Problem]:
+    """A warning for each sheet of ``names`` not in ``used`` whose name is close to the name of a
+    table that no sheet is named for ("Setting", "Settings (2)" and "Rep" are not read).
+
+    Close means the same once a copy's " (2)" and a trailing "s" are dropped, or a difflib
+    ratio of at least :data:`NEAR_SHEET_CUTOFF`.
+    """
+    problems = []
+    missing = [role for role in SHEET_NAMES if _named(names, role) is None]
+    for name in names:
+        if name in used:
+            continue
+        for role in missing:
+            own = SHEET_NAMES[role][0]
+            stems = [_stem(option) for option in SHEET_NAMES[role]]
+            if _stem(name) in stems or difflib.get_close_matches(_stem(name), stems, n=1, cutoff=NEAR_SHEET_CUTOFF):
+                problems.append(Problem(name, (
+                    f"this sheet is not read, but its name is close to '{own}', the sheet the {role} are read "
+                    f"from; if it holds the {role}, rename it to '{own}'")))
+                break
+    return problems

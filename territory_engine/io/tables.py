@@ -70,6 +70,11 @@ class RawTable:
         The file the table was read from.
     csv : CsvSource, optional
         For a CSV file, its decoded text.
+    hidden : bool
+        The sheet is hidden in Excel (the user may not know it is read).
+    warnings : tuple of Problem
+        What looked wrong about the workbook's sheets when the table was chosen: a sheet
+        not read whose name is close to a table's (:func:`~territory_engine.io.sheets.near_sheets`).
     """
 
     name: str
@@ -77,6 +82,8 @@ class RawTable:
     is_sheet: bool
     path: str
     csv: CsvSource | None = None
+    hidden: bool = False
+    warnings: tuple[Problem, ...] = ()
 
 
 def sheet_table(file: str | os.PathLike, name: str, load: Callable[[str], list[list[Any]]]) -> RawTable:

@@ -39,8 +39,9 @@ def _not_workbook(file: Path) -> InputError:
                                "or .csv", is_sheet=False)])
 
 
-def open_workbook(file: Path) -> tuple[list[str], Callable[[str], list[list[Any]]]]:
-    """The worksheet names of a workbook and a function reading one sheet's cells (python-calamine).
+def open_workbook(file: Path) -> tuple[list[str], Callable[[str], list[list[Any]]], frozenset[str]]:
+    """The worksheet names of a workbook, a function reading one sheet's cells (python-calamine),
+    and the names of the hidden (or very hidden) worksheets.
 
     Raises
     ------
@@ -55,6 +56,7 @@ def open_workbook(file: Path) -> tuple[list[str], Callable[[str], list[list[Any]
             raise _not_workbook(file)
         book = CalamineWorkbook.from_path(str(file))
         names = [m.name for m in book.sheets_metadata if str(m.typ).endswith("WorkSheet")] or list(book.sheet_names)
+        hidden = frozenset(m.name for m in book.sheets_metadata if "hidden" in str(m.visible).lower())
     except CalamineError as error:
         if "password" in str(error).lower() or type(error).__name__ == "PasswordError":
             raise InputError([Problem(file.name, f"{file.name} is protected by a password; save an "
@@ -80,7 +82,7 @@ def open_workbook(file: Path) -> tuple[list[str], Callable[[str], list[list[Any]
             raise InputError(cell_problems(name, rows[0] if rows else [], scan.cells[:MAX_PROBLEMS]))
         return rows
 
-    return names, load
+    return names, load, hidden
 
 
 def _package(file: Path) -> dict[str, str]:

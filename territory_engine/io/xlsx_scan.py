@@ -59,13 +59,19 @@ _CELL = re.compile(rb'<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)', re.S)
 _FORMULA = re.compile(rb'<(?:\w+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?f>)', re.S)
 _VALUE = re.compile(rb'<(?:\w+:)?v>(.*?)</(?:\w+:)?v>', re.S)
 _ATTRIBUTE = re.compile(rb'\b(r|t|si|ref)="([^"]*)"')
+_ROW_REF = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d{1,9})"')
+_UNPLACED = re.compile(rb'<(?:\w+:)?(?:row|c)(?:(?![^>]*?\sr=")\s[^>]*)?/?>')
+"""A row or cell without an ``r`` attribute: its position is implied (the previous one + 1)."""
+_TAG = re.compile(rb'<(?:\w+:)?(row|c)\b([^>]*)>')
+_R = re.compile(rb'\sr="([^"]*)"')
 
 
 @dataclass(frozen=True)
 class FlaggedCell:
     """A cell that python-calamine reads as empty but that is not: ``error`` is the Excel
     error it holds (``"#DIV/0!"``) or None for a formula without a value; ``formula`` is the
-    formula as Excel shows it (``"=F2*2"``) or None."""
+    formula as Excel shows it (``"=F2*2"``), its kind when the file holds no text for it
+    (``"shared formula"``), or None."""
 
     row: int
     column: int
@@ -81,6 +87,8 @@ class SheetScan:
     rows: int = 0
     columns: int = 0
     cells: list[FlaggedCell] = field(default_factory=list)
+    row: int = 0
+    """The row of the last ``<row>`` element read (a next one without ``r`` is this + 1)."""
 
 
 def _refuse(file_name: str, message: str) -> InputError:
@@ -189,11 +197,17 @@ def scan_sheet(archive: zipfile.ZipFile, member: str) -> SheetScan:
 
 
 def _scan_block(block: bytes, scan: SheetScan, shared: dict[bytes, tuple[str, str]]) -> None:
-    refs = _REF.findall(block)
-    if refs:
-        letters, numbers = zip(*refs)
-        scan.columns = max(scan.columns, _column_index(_largest(set(letters))))
-        scan.rows = max(scan.rows, int(_largest(set(numbers))))
+    if _UNPLACED.search(block):
+        _walk_positions(block, scan)
+    else:
+        refs = _REF.findall(block)
+        if refs:
+            letters, numbers = zip(*refs)
+            scan.columns = max(scan.columns, _column_index(_largest(set(letters))))
+            scan.rows = max(scan.rows, int(_largest(set(numbers))))
+        rows = _ROW_REF.findall(block)
+        if rows:
+            scan.row = int(rows[-1])
     if b"f>" not in block and b"<f " not in block and b":f " not in block and b't="e"' not in block:
         return
     for cell in _CELL.finditer(block):
@@ -203,22 +217,49 @@ def _scan_block(block: bytes, scan: SheetScan, shared: dict[bytes, tuple[str, st
         value = _VALUE.search(content)
         is_error = attributes.get(b"t") == b"e"
         has_value = value is not None and value.group(1).strip() != b""
-        if not is_error and (formula is None or has_value):
-            continue
         ref = attributes.get(b"r", b"").decode("ascii", "replace")
+        if not is_error and (formula is None or has_value):
+            if formula is not None and formula.group(2) and b"si=" in formula.group(1):
+                _formula_text(formula, ref, shared)  # a shared formula's text, for its copies without a value
+            continue
+        shown = _formula_text(formula, ref, shared) if formula is not None else None
         match = re.fullmatch(r"([A-Z]{1,4})(\d{1,9})", ref)
         if match is None:
             continue
-        shown = _formula_text(formula, ref, shared) if formula is not None else None
         error = html.unescape(value.group(1).decode("utf-8", "replace")).strip() if is_error and has_value else None
         if is_error and error is None and shown is None:
             continue
         scan.cells.append(FlaggedCell(int(match.group(2)), _column_index(match.group(1).encode()) - 1, error, shown))
 
 
+def _walk_positions(block: bytes, scan: SheetScan) -> None:
+    """The extent of a block where some rows or cells have no ``r`` attribute, element by element.
+
+    Valid OOXML (and python-calamine) place a ``<row>`` without ``r`` below the previous row
+    and a ``<c>`` without ``r`` right of the previous cell of its row; so do we, or a few KB of
+    such cells would pass the extent bound and make python-calamine ask for terabytes."""
+    column = 0
+    for tag in _TAG.finditer(block):
+        ref = _R.search(tag.group(2))
+        if tag.group(1) == b"row":
+            scan.row = int(ref.group(1)) if ref is not None and ref.group(1).isdigit() else scan.row + 1
+            column = 0
+            continue
+        match = re.fullmatch(rb"([A-Z]{1,4})(\d{1,9})", ref.group(1)) if ref is not None else None
+        if match is not None:
+            column = _column_index(match.group(1))
+            scan.rows = max(scan.rows, int(match.group(2)))
+        else:
+            column += 1
+            scan.rows = max(scan.rows, scan.row)
+        scan.columns = max(scan.columns, column)
+
+
 def _formula_text(formula: re.Match, ref: str, shared: dict[bytes, tuple[str, str]]) -> str:
-    """The formula as Excel shows it; a shared formula's copies name the cell that holds it."""
+    """The formula as Excel shows it (``"=F2*2"``); a shared formula's copies name the cell that
+    holds it. Without its text: what kind of formula it is (``"shared formula"``)."""
     attributes = dict(_ATTRIBUTE.findall(formula.group(1)))
+    kind = re.search(rb'\bt="([^"]*)"', formula.group(1))
     text = html.unescape((formula.group(2) or b"").decode("utf-8", "replace")).strip()
     index = attributes.get(b"si")
     if text:
@@ -228,7 +269,9 @@ def _formula_text(formula: re.Match, ref: str, shared: dict[bytes, tuple[str, st
     if index is not None and index in shared:
         master, where = shared[index]
         return f"={master} (shared from {where})"
-    return "a formula"
+    kinds = {b"shared": "shared formula", b"dataTable": "data table formula (What-If Analysis)",
+             b"array": "array formula"}
+    return kinds.get(kind.group(1) if kind is not None else b"", "formula")
 
 
 def extent_problem(sheet: str, scan: SheetScan) -> Problem | None:
@@ -257,13 +300,15 @@ def cell_problems(sheet: str, header: list, cells: list[FlaggedCell]) -> list[Pr
         title = header[cell.column] if cell.row > 1 and cell.column < len(header) else None
         title = str(title).strip() if title not in (None, "") else None
         ref = f"{column_letter(cell.column)}{cell.row}"
+        shown = str(cell.formula)
+        formula = f"the formula {shown}" if shown.startswith("=") else f"the {shown} in this cell"
         if cell.error is None:
-            message = (f"the formula {cell.formula} has no computed value (the workbook was saved by a program that "
+            message = (f"{formula} has no computed value (the workbook was saved by a program that "
                        "does not calculate formulas); open and save the workbook in Excel so the formulas are "
                        "computed")
             value = cell.formula
         elif cell.formula is not None:
-            message = f"the formula {cell.formula} gives the Excel error {cell.error}; fix the formula in {ref}"
+            message = f"{formula} gives the Excel error {cell.error}; fix the formula in {ref}"
             value = cell.error
         else:
             message = f"the cell holds the Excel error {cell.error}; enter a value or leave it blank"
