@@ -11,9 +11,12 @@ so one message is one line and text from a file cannot fake another.
 from __future__ import annotations
 
 import errno
+import logging
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import unicodedata
 import warnings
 from contextlib import contextmanager
@@ -196,6 +199,7 @@ one-line located errors (a folder, a missing or unreadable file) instead of a us
 def main() -> None:
     """Territory Planner: check, score, measure and rebalance sales territories in .xlsx/.csv files."""
     warnings.simplefilter("ignore")  # no library's warning reaches the user: problems are reported as errors
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)  # (its notes on caches and fonts included)
 
 
 def entry() -> None:
@@ -211,6 +215,7 @@ def entry() -> None:
     arrives inside a long solver call takes effect when the call returns.
     """
     catch_signals()
+    scratch = _matplotlib_home()
     try:
         code: Any = main(standalone_mode=False)
     except SystemExit as done:
@@ -234,9 +239,35 @@ def entry() -> None:
     if code is not None and not isinstance(code, int):
         _err(code)
         code = 1
+    if scratch is not None:
+        shutil.rmtree(scratch, ignore_errors=True)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code or 0)
+
+
+def _matplotlib_home() -> str | None:
+    """A folder of this run for matplotlib's settings and font cache, when its own
+    (``$MPLCONFIGDIR``, else ``~/.config/matplotlib``) cannot be written: matplotlib would make
+    a temporary one itself, say so on stderr, and leave it behind (its clean-up runs at the
+    interpreter's exit, which :func:`entry` skips). The folder is removed on the way out.
+    Nothing is created when the usual folder can be used."""
+    if os.environ.get("MPLCONFIGDIR"):
+        return None
+    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "matplotlib"
+    probe = base
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    try:  # (os.access says yes to root even where nothing can be made, as under /proc)
+        handle, name = tempfile.mkstemp(dir=probe)
+        os.close(handle)
+        os.unlink(name)
+        return None
+    except OSError:
+        pass
+    folder = tempfile.mkdtemp(prefix="territory-matplotlib-")
+    os.environ["MPLCONFIGDIR"] = folder
+    return folder
 
 
 def _overrides(**flags: Any) -> dict[str, Any]:

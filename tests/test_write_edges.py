@@ -296,6 +296,9 @@ def test_folders_and_unreadable_files_are_one_error_line_not_a_usage_block(publi
     assert "is a folder" in one_error_line(territory("check", folder))
     assert "is a folder" in one_error_line(territory("score", source, "-o", folder))
     assert "is a folder" in one_error_line(territory("check", source, "--bases", folder))
+    plain = public / "exports"  # a folder without an extension, named as it is: not "files without an extension"
+    plain.mkdir()
+    assert "exports is a folder, not a file" in one_error_line(territory("check", plain))
     secret = public / "secret.csv"
     shutil.copy(source, secret)
     secret.chmod(0o000)
@@ -339,3 +342,19 @@ def test_a_bad_option_or_a_missing_argument_is_one_escaped_error_line(tmp_path, 
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "--help lists the options" in lines[0], lines
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_snapshot_without_a_writable_home_prints_nothing_and_leaves_nothing(tmp_path):
+    """matplotlib makes its own temporary settings folder when the home folder cannot be written,
+    says so on stderr, and leaves it behind when the command ends at once: the command gives it a
+    folder of the run instead, removed on the way out."""
+    source = accounts_csv(tmp_path / "accounts.csv", 300)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME")}
+    done = territory("map", source, "-o", tmp_path / "m.html", "--snapshot", tmp_path / "m.png", "--offline",
+                     env={**env, "HOME": "/proc/no-such-home", "TMPDIR": str(scratch)})
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert (tmp_path / "m.png").stat().st_size > 0
+    assert list(scratch.iterdir()) == []

@@ -98,6 +98,9 @@ def read_table(path: str | os.PathLike, *, sheet: str | None = None, role: str =
 
 def _existing_input(path: str | os.PathLike) -> Path:
     file = Path(path)
+    if file.is_dir():
+        raise InputError([Problem(file.name, f"{file} is a folder, not a file; give an .xlsx workbook or a .csv "
+                                  "file in it", is_sheet=False)])
     if file.suffix.lower() in (".xls", ".xlsb", ".ods", ".numbers"):
         raise InputError([Problem(file.name, f"cannot read '{file.suffix}' files; open it in Excel and save it "
                                   "as .xlsx (Excel Workbook) or .csv", is_sheet=False)])
@@ -105,8 +108,7 @@ def _existing_input(path: str | os.PathLike) -> Path:
         raise InputError([Problem(file.name, f"cannot read '{file.suffix or 'files without an extension'}' "
                                   "files; give an .xlsx workbook or a .csv file", is_sheet=False)])
     if not file.is_file():
-        what = "is a folder, not a file" if file.is_dir() else "does not exist"
-        raise InputError([Problem(file.name, f"{file} {what}; check the name and folder", is_sheet=False)])
+        raise InputError([Problem(file.name, f"{file} does not exist; check the name and folder", is_sheet=False)])
     return file
 
 
