@@ -302,6 +302,20 @@ def piece_neighbours(graph: AccountGraph, territory, k: int, pieces: Pieces) -> 
         other territory, and the number of (node, territory) edges between them.
     """
     k = max(int(k), 1)
+    territory = np.asarray(territory, dtype=np.int64)
+    node_links = _node_links(graph, territory)
+    if node_links is not None:  # one territory per node: count the graph's edges between territories
+        vertex_node, vertex_territory, of_account, _ = node_links
+        of_node = np.full(len(graph.xyz), -1, dtype=np.int64)
+        of_node[vertex_node] = vertex_territory
+        node_piece = np.full(len(graph.xyz), -1, dtype=np.int64)
+        assigned = of_account >= 0
+        node_piece[graph.node[assigned]] = pieces.piece[assigned]
+        indptr, indices = graph.adjacency.indptr, graph.adjacency.indices
+        src = np.repeat(np.arange(len(graph.xyz)), np.diff(indptr))
+        other = (of_node[src] >= 0) & (of_node[indices] >= 0) & (of_node[src] != of_node[indices])
+        key, edges = np.unique(node_piece[src[other]] * k + of_node[indices[other]], return_counts=True)
+        return key // k, key % k, edges
     vx = _vertices(graph, territory, k)
     lo = np.searchsorted(vx.keys, vx.dst_node * k)
     hi = np.searchsorted(vx.keys, vx.dst_node * k + k)

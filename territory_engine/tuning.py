@@ -284,6 +284,10 @@ class Tuning:
     chains of pieces that free each other in turn, fewer bounds the time (about 0.1 s a round
     per 20,000 units)."""
 
+    sliver_rounds: int = 3
+    """Rounds of joining, on the accounts, the pieces smaller than a grid cell (maps above
+    ``max_units``; territory_engine/rebalance/pipeline.py ``_slivers_phase``): each round costs
+    about a second per million accounts, and most slivers join in the first."""
     connect_max_units: int = 5_000
     connect_seconds: float = 5.0
     """When pieces that balance keeps apart remain, maps up to ``connect_max_units`` units are

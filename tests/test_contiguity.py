@@ -292,3 +292,25 @@ def test_a_fragmented_hand_drawn_map_is_realigned_in_one_piece_per_territory(see
     assert pieces.total_extra == 0 and not result.exclaves
     load = np.bincount(territory, inst.measures[:, 0], minlength=inst.k)
     assert np.abs(load / load.mean() - 1).max() <= 0.05 + 1e-9
+
+
+@settings(max_examples=40, deadline=None)
+@given(point_maps())
+def test_the_node_path_of_piece_neighbours_counts_what_the_general_path_counts(case):
+    """With one territory per coordinate, piece_neighbours counts the graph's edges between
+    territories directly; the general path (vertices of node and territory) must agree."""
+    import territory_engine.contiguity as contiguity
+    from territory_engine.contiguity import piece_neighbours
+
+    lat, lon, territory, k = case["lat"], case["lon"], case["territory"].copy(), case["k"]
+    graph = account_graph(lat, lon)
+    territory = np.where(territory >= 0, territory[np.unique(graph.node, return_index=True)[1]][graph.node], -1)
+    pieces = territory_pieces(graph, territory, k)
+    fast = piece_neighbours(graph, territory, k, pieces)
+    saved = contiguity._node_links
+    contiguity._node_links = lambda graph, territory: None
+    try:
+        general = piece_neighbours(graph, territory, k, pieces)
+    finally:
+        contiguity._node_links = saved
+    assert all(np.array_equal(a, b) for a, b in zip(fast, general))

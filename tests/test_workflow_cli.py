@@ -556,9 +556,11 @@ def test_a_locked_account_deep_in_another_territory_is_named_as_an_exclave(tmp_p
 
 
 def test_pieces_the_design_cannot_see_are_counted_in_a_note_that_matches_the_sheets(tmp_path):
-    """Above the unit limit the design moves grid cells and joins their pieces; the accounts'
-    adjacency can still show smaller pieces along borders. The outcome says how many in all and
-    how many the Exclaves sheet does not list, the same numbers as the Balance sheet."""
+    """The design joins the pieces of what it moves; a ZIP block whose accounts lie far apart
+    (here one account carries the ZIP of an account across the map) leaves a piece of accounts
+    that no block shows. The outcome says how many extra pieces the accounts' adjacency shows
+    and how many the Exclaves sheet does not list, the Balance sheet's numbers; without blocks
+    (and above the unit limit, where slivers are joined on the accounts) every piece is named."""
     from territory_engine import workflow
     from territory_engine.io import read_table
     from territory_engine.tuning import Tuning
@@ -567,16 +569,21 @@ def test_pieces_the_design_cannot_see_are_counted_in_a_note_that_matches_the_she
     from instances import make_instance, write_csv
 
     path = write_csv(make_instance(3_000, 12, seed=2), tmp_path / "accounts.csv")
+    frame = pd.read_csv(path, dtype={"ZIP": str})
+    west, east = frame["Longitude"].idxmin(), frame["Longitude"].idxmax()
+    frame.loc[west, "ZIP"] = frame.loc[east, "ZIP"]
+    frame.to_csv(path, index=False)
     inputs = workflow.Inputs(accounts=read_table(path))
-    for tuning in (Tuning(max_units=400), Tuning()):
-        result = workflow.rebalance(inputs, {"territories": 12, "balance": "potential"}, tuning=tuning)
+    cases = [({"block": "zip"}, Tuning()), ({}, Tuning(max_units=400)), ({}, Tuning())]
+    for extra_settings, tuning in cases:
+        result = workflow.rebalance(inputs, {"territories": 12, "balance": "potential", **extra_settings},
+                                    tuning=tuning)
         extra = int(result.balance.iloc[-1]["extra pieces"])
         named = 0 if result.exclaves is None else len(result.exclaves)
         lines = [line for line in result.outcome() if "accounts' adjacency shows" in line]
-        if extra > named:
-            assert lines == [lines[0]] and f"shows {extra} extra piece(s)" in lines[0]
+        if extra_settings:
+            assert extra > named, "the far account of the ZIP block is a piece no block shows"
+            assert len(lines) == 1 and f"shows {extra} extra piece(s)" in lines[0]
             assert f"{extra - named} of them are not on the Exclaves sheet" in lines[0]
         else:
-            assert lines == []
-        if tuning.max_units > 3_000:
-            assert extra == named, "the design sees every piece when it moves accounts"
+            assert extra == named and lines == [], "the design names every piece of accounts"

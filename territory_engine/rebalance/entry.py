@@ -38,6 +38,7 @@ def design(
     seed: int = 0,
     measure_names=None,
     progress: Progress | None = None,
+    adjacency=None,
     tuning: Tuning = DEFAULT_TUNING,
 ) -> Alignment:
     """Assign every account to one of ``k`` territories, balanced within ``tolerance``.
@@ -90,6 +91,12 @@ def design(
         Names of the measures for messages.
     progress : callable(str, float), optional
         Called with a phase name and a fraction done.
+    adjacency : callable, optional
+        ``adjacency()`` returns the accounts' adjacency
+        (:func:`territory_engine.contiguity.account_graph` of ``lat``, ``lon``), for example one
+        built on another thread meanwhile. Used only when accounts are grouped into grid cells:
+        the pieces smaller than a cell are then joined on the accounts. Built when needed
+        otherwise.
     tuning : Tuning
         The tuning numbers (``tuning.max_units``: above this many accounts, accounts are
         grouped into small grid cells that move as one, and a realignment tries no fresh
@@ -111,7 +118,7 @@ def design(
                    current=current, locked=locked, bases=bases, capacity=capacity, fresh=fresh,
                    disruption_weight=disruption_weight, max_moved_share=max_moved_share, resite=resite,
                    blocks=blocks, method=method, seed=seed, measure_names=measure_names, progress=progress,
-                   tuning=tuning)
+                   tuning=tuning, adjacency=adjacency)
     if job.realign and method == "balanced":
         result = realign(job, resite=resite, eagerness=1.0, opinions=True)
     else:

@@ -80,6 +80,16 @@ class Job:
     report: Progress
     units: Units  # the units of every pass, before a pass changes their current territory
     cache: dict = field(default_factory=dict)
+    cells_xyz: np.ndarray | None = None  # (n, 3) km: the accounts, when the units are grid cells
+    adjacency: Callable | None = None  # () -> the accounts' AccountGraph, when the units are grid cells
+
+    def account_graph(self):
+        """The accounts' adjacency (grid-cell jobs only): the caller's, else built once."""
+        if "account_graph" not in self.cache:
+            graph = self.adjacency() if self.adjacency is not None else None
+            self.cache["account_graph"] = graph if graph is not None else point_graph(self.cells_xyz,
+                                                                                      tuning=self.tuning)
+        return self.cache["account_graph"]
 
     @property
     def realign(self) -> bool:
@@ -116,7 +126,7 @@ def _silent(phase: str, done: float) -> None:
 
 def make_job(lat, lon, measures, *, k, tolerance, weights, each_measure, current, locked, bases, capacity, fresh,
              disruption_weight, max_moved_share, resite, blocks, method, seed, measure_names, progress,
-             tuning) -> Job:
+             tuning, adjacency=None) -> Job:
     """Validate :func:`design`'s arguments and build the :class:`Job`."""
     if method not in METHODS:
         raise SettingsError(f"unknown rebalancing method {method!r}; use one of {', '.join(METHODS)}")
@@ -153,11 +163,14 @@ def make_job(lat, lon, measures, *, k, tolerance, weights, each_measure, current
     capacity = np.ones(k) if capacity is None else np.asarray(capacity, dtype=float)
     target_share = capacity / capacity.sum()
     target = np.repeat(target_share[:, None], values.shape[1], axis=1)
-    units = as_units(to_xyz(lat, lon), values, current, locked, blocks, k=k, target=target[:, 0], tuning=tuning)
+    xyz = to_xyz(lat, lon)
+    units = as_units(xyz, values, current, locked, blocks, k=k, target=target[:, 0], tuning=tuning)
+    cells = blocks is None and len(units.xyz) < n
     return Job(values=values, constrained=tuple(constrained), k=k, tolerance=tolerance, target=target,
                capacity=capacity, current=current, locked=locked, bases=bases, fresh=fresh,
                disruption_weight=disruption_weight, max_moved_share=max_moved_share, resite=resite, method=method,
-               seed=seed, tuning=tuning, report=progress or _silent, units=units)
+               seed=seed, tuning=tuning, report=progress or _silent, units=units, cells_xyz=xyz if cells else None,
+               adjacency=adjacency if cells else None)
 
 
 # --------------------------------------------------------------------------------------
@@ -183,6 +196,7 @@ class Pass:
     state: MoveState | None = None
     proof: Reason | None = None  # why the exact stage's relaxation is infeasible
     stuck: tuple = ()  # the extra pieces join_pieces could not move
+    accounts: np.ndarray | None = None  # (n,) the accounts' territories, when set after the units'
 
     @property
     def squared(self) -> bool:
@@ -482,6 +496,8 @@ def pipeline(job: Job, *, resite: bool) -> tuple[Phase, ...]:
         phases += (_exact_phase,)
         if not (job.realign and job.max_moved_share < 1.0):  # (joining pieces would move more)
             phases += (_pieces_phase,)
+            if job.cells_xyz is not None:
+                phases += (_slivers_phase,)
     return phases
 
 
@@ -503,7 +519,7 @@ def run_pass(job: Job, *, resite: bool = True, eagerness: float = 1.0) -> Alignm
 def _evaluate(job: Job, p: Pass, reasons: list[Reason]) -> Alignment:
     """The pass's alignment of the accounts, its balance, and why it is out of balance."""
     current, tolerance = job.current, job.tolerance
-    territory = p.state.assign[p.units.of_account]
+    territory = p.accounts if p.accounts is not None else p.state.assign[p.units.of_account]
     load, deviation, max_deviation = job.balance(territory)
     within = bool((np.abs(deviation) <= tolerance + 1e-9).all())
     if job.realign and job.max_moved_share < 1.0:
@@ -530,10 +546,28 @@ def _evaluate(job: Job, p: Pass, reasons: list[Reason]) -> Alignment:
     )
 
 
+def _slivers_phase(p: Pass) -> None:
+    """Grid cells join as pieces of cells; along borders the accounts' adjacency still shows
+    pieces smaller than a cell. Join them on the accounts (pieces.py, every band kept); the
+    pieces left are named on the accounts."""
+    job = p.job
+    job.report("pieces of accounts", 0.97)
+    n = len(job.current)
+    accounts = Units(job.cells_xyz, job.values, job.current, job.locked, np.arange(n))
+    joined = join_pieces(accounts, p.state.assign[p.units.of_account], target=job.target, band=job.tolerance,
+                         bases=job.bases, graph=job.account_graph(),
+                         tuning=dataclasses.replace(job.tuning, join_rounds=job.tuning.sliver_rounds))
+    p.accounts = joined.assignment
+    p.stuck = joined.stuck
+
+
 def _exclaves(p: Pass) -> tuple[Exclave, ...]:
     """The pieces join_pieces and rejoin left apart, with their accounts."""
     if not p.stuck:
         return ()
+    if p.accounts is not None:  # pieces of accounts already
+        return tuple(Exclave(int(piece.territory), piece.why, tuple(np.sort(piece.units).tolist()))
+                     for piece in p.stuck)
     of_account = p.units.of_account
     order = np.argsort(of_account, kind="stable")
     start = np.searchsorted(of_account[order], np.arange(len(p.units.xyz) + 1))

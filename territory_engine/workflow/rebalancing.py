@@ -156,6 +156,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
             bases=rep.get("bases"), capacity=rep.get("capacity"), fresh=fresh,
             disruption_weight=s.disruption_weight, max_moved_share=s.max_moved_share, resite=s.resite, blocks=blocks,
             method=s.method, seed=s.seed, measure_names=names, progress=progress, tuning=tuning,
+            adjacency=graph.result,
         )
         facts: tuple = ()
     except DesignInfeasibleError as error:
