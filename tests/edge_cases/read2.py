@@ -1,7 +1,7 @@
 """Issue 12 round 2, reading: the adversary's cases run through the real command, one line each.
 
 Run from the worktree root: ``.venv/bin/python tests/edge_cases/read2.py [INPUTS]`` where
-INPUTS is a copy of the adversary's files (default /tmp/read2_in). Prints a Markdown table
+INPUTS is a copy of the adversary's files (a folder given as the first argument). Prints a Markdown table
 row per case: case, exit code, first line of stderr (else stdout). Never collected by pytest.
 The regression tests (tests/test_reading_edges2.py) build their own inputs.
 """
@@ -39,7 +39,9 @@ CASES = [
 
 
 def main() -> None:
-    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/read2_in")
+    if len(sys.argv) < 2:
+        sys.exit("usage: read2.py INPUTS (a folder holding the adversary's input files)")
+    folder = Path(sys.argv[1])
     print("| case | exit | first line |\n|---|---|---|")
     for name, args in CASES:
         proc = subprocess.run([str(TERRITORY), *args], cwd=folder, capture_output=True, text=True,
