@@ -9,7 +9,6 @@ formula a formula".
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "edge_cases"))
 import read as edge  # noqa: E402  (the builders of tests/edge_cases/read.py)
+from test_reading_edges import assert_located, digest  # noqa: E402
 
 TERRITORY = Path(sys.executable).parent / "territory"
 
@@ -27,18 +27,7 @@ def run(*args) -> subprocess.CompletedProcess:
                           preexec_fn=edge.limit_memory, timeout=300)
 
 
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def assert_located(proc, *words) -> str:
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "Traceback" not in proc.stderr
-    first = proc.stderr.splitlines()[0]
-    assert first.startswith("error: ")
-    for word in words:
-        assert word in first, first
-    return first
+# The same two checks as round 1's tests: one copy, in tests/test_reading_edges.py.
 
 
 # 1: rows and cells without r= ---------------------------------------------------------------
