@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import webbrowser
 from pathlib import Path
 from typing import Any, Mapping, Protocol
 
@@ -31,6 +30,9 @@ from territory_engine.errors import Problem
 from territory_engine.io import SHEET_NAMES, RawTable, choose_sheet, excel_sheet_name
 from territory_engine.io.cells import frame_cells
 from territory_engine.io.tables import require_rows, sheet_table
+
+from .excel_book import ExcelBook
+from .file_book import FileBook
 
 __all__ = [
     "INPUT_SHEETS",
@@ -54,7 +56,13 @@ ERRORS_SHEET = "Errors"
 
 
 class Workbook(Protocol):
-    """What a ribbon action needs from a workbook."""
+    """What a ribbon action needs from a workbook.
+
+    Sheet names are compared as Excel compares them: ignoring case. A method given a sheet
+    name accepts it in any case. Only :mod:`excel_addin.results` decides which sheets may be
+    written, renamed or deleted (those the add-in made itself, found by their mark); the
+    methods below do what they are told.
+    """
 
     @property
     def fullname(self) -> str:
@@ -64,16 +72,41 @@ class Workbook(Protocol):
         """Names of the worksheets, in order."""
 
     def read_cells(self, sheet: str) -> list[list[Any]]:
-        """The cells of a sheet from A1 as Excel passes them: float, str, bool, datetime, None."""
+        """The cells of a sheet from A1 as Excel passes them: float, str, bool, datetime, None.
+
+        A cell holding an Excel error (``#N/A``, ``#DIV/0!``, ...) reads as that text, as
+        xlwings gives it with ``err_to_str=True``. Large sheets are read in chunks of rows.
+        """
 
     def write_sheet(self, sheet: str, cells: list[list[Any]]) -> None:
-        """Replace or add the sheet ``sheet`` holding ``cells`` (first row: bold headers)."""
+        """Write ``cells`` (first row: bold headers) from A1 of ``sheet``.
+
+        A new sheet is added after the last one. An existing sheet is updated in place: its
+        old cells are cleared and the new ones written, the sheet itself stays, so formulas
+        elsewhere that point at it keep working. Text is written as text, never a formula.
+        Large tables are written in chunks of rows.
+        """
+
+    def rename_sheet(self, sheet: str, new: str) -> None:
+        """Rename a sheet (its contents, marks and the formulas pointing at it follow it)."""
 
     def delete_sheet(self, sheet: str) -> None:
         """Delete a sheet if it exists."""
 
+    def sheet_mark(self, sheet: str) -> str | None:
+        """The text of the hidden sheet-level name :data:`MARK_NAME` on ``sheet``, else None.
+
+        The mark is saved with the workbook, follows the sheet when it is renamed or copied,
+        and goes when the sheet is deleted.
+        """
+
+    def set_sheet_mark(self, sheet: str, text: str) -> None:
+        """Set the hidden sheet-level name :data:`MARK_NAME` on ``sheet`` to the text ``text``
+        (at most 200 characters of ``A-Za-z0-9+/=_-.``; no quotes)."""
+
     def insert_picture(self, sheet: str, image: Path) -> None:
-        """Add or replace the sheet ``sheet`` holding the picture ``image`` (a PNG file)."""
+        """Show the picture ``image`` (a PNG file) from A1 of ``sheet``, added when absent; an
+        earlier picture of the add-in on that sheet is replaced."""
 
     def status(self, text: str | None) -> None:
         """Show ``text`` in Excel's status bar; None gives the status bar back to Excel."""
@@ -83,6 +116,13 @@ class Workbook(Protocol):
 
     def open_in_browser(self, path: Path) -> None:
         """Open a local file (an HTML map) in the default browser."""
+
+
+MARK_NAME = "TerritoryPlannerResult"
+"""The hidden sheet-level defined name that marks a sheet the add-in made."""
+
+PICTURE_NAME = "Territory map"
+"""The name of the add-in's picture on a map sheet."""
 
 
 # --------------------------------------------------------------------------------------
@@ -159,171 +199,4 @@ def output_folder(book: Workbook) -> Path:
     if str(folder) not in ("", ".") and folder.is_dir() and os.access(folder, os.W_OK):
         return folder
     return Path(tempfile.gettempdir())
-
-
-# --------------------------------------------------------------------------------------
-# Excel through xlwings
-# --------------------------------------------------------------------------------------
-
-
-class ExcelBook:
-    """A workbook open in Excel, through xlwings (``xw.Book.caller()`` from the ribbon)."""
-
-    def __init__(self, book: Any):
-        self.book = book
-
-    @classmethod
-    def caller(cls) -> "ExcelBook":
-        import xlwings as xw
-
-        return cls(xw.Book.caller())
-
-    @property
-    def fullname(self) -> str:
-        return str(self.book.fullname)
-
-    def sheet_names(self) -> list[str]:
-        return [s.name for s in self.book.sheets]
-
-    def read_cells(self, sheet: str) -> list[list[Any]]:
-        sht = self.book.sheets[sheet]
-        last = sht.used_range.last_cell
-        rows = sht.range((1, 1), (last.row, last.column)).options(ndim=2, empty=None).value
-        return [["" if v is None else v for v in row] for row in rows]
-
-    def _sheet(self, sheet: str):
-        if sheet in self.sheet_names():
-            self.book.sheets[sheet].delete()
-        return self.book.sheets.add(sheet, after=self.book.sheets[len(self.book.sheets) - 1])
-
-    def write_sheet(self, sheet: str, cells: list[list[Any]]) -> None:
-        sht = self._sheet(sheet)
-        # A leading apostrophe keeps text as text: never a formula, a number or a date.
-        safe = [[("'" + v) if isinstance(v, str) and v else v for v in row] for row in cells]
-        sht.range("A1").value = safe
-        sht.range((1, 1), (1, max(len(cells[0]), 1))).font.bold = True
-        sht.autofit("c")
-
-    def delete_sheet(self, sheet: str) -> None:
-        if sheet in self.sheet_names():
-            self.book.sheets[sheet].delete()
-
-    def insert_picture(self, sheet: str, image: Path) -> None:
-        sht = self._sheet(sheet)
-        sht.pictures.add(str(image), name="Territory map", left=sht.range("A1").left, top=sht.range("A1").top)
-
-    def status(self, text: str | None) -> None:
-        self.book.app.status_bar = text if text else False
-
-    def alert(self, text: str, *, title: str = "Territory", critical: bool = False) -> None:
-        self.book.app.alert(text, title=title, mode="critical" if critical else "info")
-
-    def open_in_browser(self, path: Path) -> None:
-        webbrowser.open(Path(path).resolve().as_uri())
-
-
-# --------------------------------------------------------------------------------------
-# an .xlsx file standing in for Excel
-# --------------------------------------------------------------------------------------
-
-
-class FileBook:
-    """An .xlsx file behind the :class:`Workbook` interface, for tests and CI.
-
-    Sheets are read as Excel passes them to xlwings (numbers as float, empty as None).
-    Changes are kept in memory until :meth:`save`, which writes a new file through a
-    temporary file moved into place. Message boxes, status texts and opened files are
-    recorded in ``alerts``, ``statuses`` and ``opened``.
-    """
-
-    def __init__(self, path: str | os.PathLike):
-        from python_calamine import CalamineWorkbook
-
-        self.path = Path(path)
-        self._book = CalamineWorkbook.from_path(str(self.path))
-        self._names = list(self._book.sheet_names)
-        self._written: dict[str, Any] = {}
-        self._deleted: set[str] = set()
-        self.alerts: list[tuple[str, str, bool]] = []
-        self.statuses: list[str | None] = []
-        self.opened: list[Path] = []
-
-    @property
-    def fullname(self) -> str:
-        return str(self.path)
-
-    def sheet_names(self) -> list[str]:
-        return list(self._names)
-
-    def read_cells(self, sheet: str) -> list[list[Any]]:
-        if sheet in self._written:
-            cells = self._written[sheet]
-            return [list(r) for r in cells] if isinstance(cells, list) else [[]]
-        rows = self._book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-        return [[float(v) if type(v) is int else v for v in row] for row in rows]
-
-    def _add(self, sheet: str, content: Any) -> None:
-        if sheet not in self._names:
-            self._names.append(sheet)
-        self._deleted.discard(sheet)
-        self._written[sheet] = content
-
-    def write_sheet(self, sheet: str, cells: list[list[Any]]) -> None:
-        self._add(sheet, [list(r) for r in cells])
-
-    def delete_sheet(self, sheet: str) -> None:
-        if sheet in self._names:
-            self._names.remove(sheet)
-            self._written.pop(sheet, None)
-            self._deleted.add(sheet)
-
-    def insert_picture(self, sheet: str, image: Path) -> None:
-        self._add(sheet, Path(image))
-
-    def status(self, text: str | None) -> None:
-        self.statuses.append(text)
-
-    def alert(self, text: str, *, title: str = "Territory", critical: bool = False) -> None:
-        self.alerts.append((title, text, critical))
-
-    def open_in_browser(self, path: Path) -> None:
-        self.opened.append(Path(path))
-
-    def save(self, path: str | os.PathLike | None = None) -> Path:
-        """Write the workbook with its new sheets to ``path`` (default: its own file)."""
-        import openpyxl
-        from openpyxl.styles import Font
-
-        target = Path(path) if path is not None else self.path
-        wb = openpyxl.load_workbook(self.path)
-        for name in list(wb.sheetnames):
-            if name in self._deleted or name in self._written:
-                del wb[name]
-        for name, content in self._written.items():
-            ws = wb.create_sheet(name)
-            if isinstance(content, Path):
-                from openpyxl.drawing.image import Image
-
-                ws.add_image(Image(str(content)), "A1")
-                continue
-            for r, row in enumerate(content, start=1):
-                for c, value in enumerate(row, start=1):
-                    if value is None:
-                        continue
-                    cell = ws.cell(row=r, column=c, value=value)
-                    if isinstance(value, str):
-                        cell.data_type = "s"  # text, never a formula
-                    if r == 1:
-                        cell.font = Font(bold=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp.xlsx", dir=target.parent)
-        os.close(fd)
-        try:
-            wb.save(tmp)
-            if target.exists():
-                os.chmod(tmp, target.stat().st_mode & 0o777)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return target
 
