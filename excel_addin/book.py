@@ -11,9 +11,8 @@ Ribbon actions (:mod:`excel_addin.ribbon`) talk to a workbook only through the s
 
 Reading turns a sheet's cells into the :class:`territory_engine.io.RawTable` the command
 line reads from files, through the same code (``territory_engine.io``), so validation
-messages point at the same cells. Writing adds new sheets and never touches the input
-sheets (``Accounts``, ``Reps``, ``Settings``); a result sheet of an earlier run with the
-same name is replaced. Text from the workbook is written as text, never as a formula.
+messages point at the same cells. Writing goes through :mod:`excel_addin.results`: only the
+add-in's own sheets are ever updated; the input sheets and the user's sheets never are.
 """
 
 from __future__ import annotations
@@ -21,15 +20,19 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Mapping, Protocol
+from typing import Any, Iterable, Mapping, Protocol
 
 import pandas as pd
 
 from territory_engine import workflow
-from territory_engine.errors import Problem
-from territory_engine.io import SHEET_NAMES, RawTable, choose_sheet, excel_sheet_name
+from territory_engine.errors import MAX_PROBLEMS, InputError, Problem
+from territory_engine.io import SHEET_NAMES, RawTable, choose_sheet
 from territory_engine.io.cells import frame_cells
 from territory_engine.io.tables import require_rows, sheet_table
+from territory_engine.io.xlsx_scan import FlaggedCell, cell_problems
+from territory_engine.columns import normalise_header
+
+from . import results
 
 from .excel_book import ExcelBook
 from .file_book import FileBook
@@ -44,6 +47,13 @@ __all__ = [
     "read_table",
     "write_results",
     "write_errors",
+    "errors_frame",
+    "clear_results",
+    "accounts_note",
+    "accounts_problem",
+    "EXCEL_ERRORS",
+    "MARK_NAME",
+    "PICTURE_NAME",
     "frame_cells",
     "output_folder",
 ]
@@ -130,9 +140,36 @@ PICTURE_NAME = "Territory map"
 # --------------------------------------------------------------------------------------
 
 
+EXCEL_ERRORS = frozenset({
+    "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!",
+    "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#PYTHON!",
+})
+"""The texts of Excel's error values, as xlwings passes them with ``err_to_str=True``."""
+
+
+def _error_cells(rows: list[list[Any]]) -> list[FlaggedCell]:
+    return [FlaggedCell(r, c, v.strip().upper(), None)
+            for r, row in enumerate(rows, start=1) for c, v in enumerate(row)
+            if isinstance(v, str) and v.strip().upper() in EXCEL_ERRORS]
+
+
 def read_table(book: Workbook, name: str) -> RawTable:
-    """One sheet as a table, converted as the command line converts a workbook's sheet."""
-    return sheet_table(Path(book.fullname), name, book.read_cells)
+    """One sheet as a table, converted as the command line converts a workbook's sheet.
+
+    Raises
+    ------
+    InputError
+        A cell of the sheet holds an Excel error (``#N/A``, ``#DIV/0!``, ...): each such cell
+        is a located problem, as it is when the command line reads the saved file.
+    """
+    def load(sheet: str) -> list[list[Any]]:
+        rows = book.read_cells(sheet)
+        errors = _error_cells(rows)
+        if errors:
+            raise InputError(cell_problems(sheet, rows[0] if rows else [], errors[:MAX_PROBLEMS]))
+        return rows
+
+    return sheet_table(Path(book.fullname), name, load)
 
 
 def read_inputs(book: Workbook) -> workflow.Inputs:
@@ -145,7 +182,7 @@ def read_inputs(book: Workbook) -> workflow.Inputs:
     Raises
     ------
     InputError
-        The accounts sheet is empty or has no rows below its header.
+        The accounts sheet is empty or has no rows below its header; a cell holds an error.
     """
     names = book.sheet_names()
     accounts = require_rows(read_table(book, choose_sheet(names, "accounts")), "account")
@@ -159,6 +196,30 @@ def read_inputs(book: Workbook) -> workflow.Inputs:
     return workflow.Inputs(accounts=accounts, reps=optional.get("reps"), settings=optional.get("settings"))
 
 
+def _accounts_sheet(book: Workbook) -> str | None:
+    """The sheet the accounts were read from when none is named Accounts, else None."""
+    names = book.sheet_names()
+    if any(normalise_header(n) == normalise_header(SHEET_NAMES["accounts"][0]) for n in names):
+        return None
+    return choose_sheet(names, "accounts")
+
+
+def accounts_note(book: Workbook) -> str | None:
+    """A line for the message box when the accounts were not read from a sheet named Accounts."""
+    used = _accounts_sheet(book)
+    return None if used is None else f"This workbook has no sheet named Accounts: the accounts were read from the " \
+        f"sheet '{used}'."
+
+
+def accounts_problem(book: Workbook) -> Problem | None:
+    """The first problem to list when the accounts sheet had problems and is not named Accounts."""
+    used = _accounts_sheet(book)
+    if used is None:
+        return None
+    return Problem(used, (f"this workbook has no sheet named Accounts, so Territory looked at the sheet '{used}' "
+                          f"(sheets: {', '.join(book.sheet_names())}); put the accounts on a sheet named Accounts"))
+
+
 def _protected(book: Workbook) -> set[str]:
     names = book.sheet_names()
     protected = {n for n in names if n.strip().lower() in INPUT_SHEETS}
@@ -166,31 +227,28 @@ def _protected(book: Workbook) -> set[str]:
     return protected
 
 
-def write_results(book: Workbook, sheets: Mapping[str, pd.DataFrame]) -> list[str]:
-    """Write result tables to sheets of ``book``; return the sheet names used.
+def write_results(book: Workbook, sheets: Mapping[str, pd.DataFrame | Path]) -> results.Written:
+    """Write result tables (or pictures) to the add-in's own sheets of ``book``, all or none
+    (:func:`excel_addin.results.write_results`). A result never lands on an input sheet or on
+    a sheet of the user's: it goes beside it ("Moves (2)")."""
+    return results.write_results(book, sheets, protected=_protected(book))
 
-    A result never lands on an input sheet: a clashing name gets a suffix ("Settings (2)").
-    """
-    protected = _protected(book)
-    written: list[str] = []
-    for name, frame in sheets.items():
-        sheet = excel_sheet_name(name, [*protected, *written])
-        book.write_sheet(sheet, frame_cells(frame))
-        written.append(sheet)
-    return written
+
+def errors_frame(problems: list[Problem]) -> pd.DataFrame:
+    """The Errors sheet's table: one row per problem with sheet, row, column, header, value."""
+    return pd.DataFrame([p.as_row() for p in problems], columns=["sheet", "row", "column", "header", "value", "problem"])
 
 
 def write_errors(book: Workbook, problems: list[Problem]) -> str:
-    """Write the Errors sheet: one row per problem with sheet, row, column, header, value."""
-    frame = pd.DataFrame([p.as_row() for p in problems],
-                         columns=["sheet", "row", "column", "header", "value", "problem"])
-    return write_results(book, {ERRORS_SHEET: frame})[0]
+    """Write the Errors sheet (:func:`errors_frame`); return its name."""
+    return write_results(book, {ERRORS_SHEET: errors_frame(problems)}).sheets[ERRORS_SHEET]
 
 
-def clear_errors(book: Workbook) -> None:
-    """Remove the Errors sheet of an earlier run (never an input sheet)."""
-    if ERRORS_SHEET in book.sheet_names() and ERRORS_SHEET not in _protected(book):
-        book.delete_sheet(ERRORS_SHEET)
+def clear_results(book: Workbook, written: Iterable[str]) -> results.Written:
+    """Remove the add-in's unedited sheets of the transient results (Errors, Warnings, ...) that
+    a successful run did not write; edited ones are kept under a new name."""
+    done = {w.casefold() for w in written}
+    return results.drop_results(book, [r for r in results.TRANSIENT if r.casefold() not in done])
 
 
 def output_folder(book: Workbook) -> Path:

@@ -1,26 +1,83 @@
 """An .xlsx file standing in for Excel, for tests and CI.
 
 :class:`FileBook` implements :class:`excel_addin.book.Workbook` on a file: python-calamine
-reads it, openpyxl writes it.
+reads it, openpyxl writes it. It behaves as Excel does where the add-in's promises depend on
+it:
+
+* sheet names are compared ignoring case;
+* a cell holding an Excel error reads as its text (``"#N/A"``), as xlwings gives it with
+  ``err_to_str=True``;
+* an updated sheet stays the same sheet (its position, tab colour and marks stay);
+* deleting a sheet turns the formulas of other sheets that point at it into ``#REF!``, and
+  renaming one makes them follow it, as Excel does; so a test sees what a user would lose;
+* a sheet's mark is a hidden sheet-level defined name, saved with the workbook.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
+
+from territory_engine.errors import InputError
+from territory_engine.io.xlsx_scan import cell_problems, scan_sheet, sheet_members
 
 __all__ = ["FileBook"]
+
+MARK_NAME = "TerritoryPlannerResult"  # the same as excel_addin.book.MARK_NAME (book imports this module)
+
+
+@dataclass
+class _Sheet:
+    name: str
+    original: str | None  # its name in the file, None for a sheet added since
+    cells: list[list[Any]] | None = None  # None: as in the file
+    picture: Path | None = None
+    mark: str | None = None
+
+
+def _same(a: str, b: str) -> bool:
+    return a.casefold() == b.casefold()
+
+
+def _file_marks(path: Path) -> dict[str, str]:
+    """Sheet name -> the text of its mark, from the workbook's XML (fast: no openpyxl)."""
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            root = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError):
+        return {}
+    sheets = [s.get("name") for s in root.iter(f"{main}sheet")]
+    marks = {}
+    for name in root.iter(f"{main}definedName"):
+        local = name.get("localSheetId")
+        if name.get("name") == MARK_NAME and local is not None and int(local) < len(sheets):
+            marks[sheets[int(local)]] = (name.text or "").strip().strip('"')
+    return marks
+
+
+def _reference(name: str) -> re.Pattern:
+    """A reference to sheet ``name`` in a formula: ``Name!A1``, ``'Name'!A1:B2``, ``Name!A:A``."""
+    quoted = "'" + re.escape(name.replace("'", "''")) + "'"
+    bare = re.escape(name) + r"(?![\w.])" if re.fullmatch(r"[A-Za-z_][\w.]*", name) else None
+    sheet = f"(?:{quoted}|{bare})" if bare else quoted
+    return re.compile(rf"(?<![\w'.]){sheet}!\$?[A-Z]{{0,3}}\$?\d*(?::\$?[A-Z]{{0,3}}\$?\d*)?", re.I)
 
 
 class FileBook:
     """An .xlsx file behind the :class:`Workbook` interface, for tests and CI.
 
-    Sheets are read as Excel passes them to xlwings (numbers as float, empty as None).
-    Changes are kept in memory until :meth:`save`, which writes a new file through a
-    temporary file moved into place. Message boxes, status texts and opened files are
-    recorded in ``alerts``, ``statuses`` and ``opened``.
+    Sheets are read as Excel passes them to xlwings (numbers as float, empty as None, errors
+    as their text). Changes are kept in memory until :meth:`save`, which writes a new file
+    through a temporary file moved into place. Message boxes, status texts and opened files
+    are recorded in ``alerts``, ``statuses`` and ``opened``; ``calls`` records the changes
+    made to sheets (``("write", name)``, ``("delete", name)``, ...).
     """
 
     def __init__(self, path: str | os.PathLike):
@@ -28,44 +85,99 @@ class FileBook:
 
         self.path = Path(path)
         self._book = CalamineWorkbook.from_path(str(self.path))
-        self._names = list(self._book.sheet_names)
-        self._written: dict[str, Any] = {}
-        self._deleted: set[str] = set()
+        marks = _file_marks(self.path)
+        self._sheets = [_Sheet(n, n, mark=marks.get(n)) for n in self._book.sheet_names]
+        self._deleted: list[str] = []
         self.alerts: list[tuple[str, str, bool]] = []
         self.statuses: list[str | None] = []
         self.opened: list[Path] = []
+        self.calls: list[tuple[str, str]] = []
 
     @property
     def fullname(self) -> str:
         return str(self.path)
 
+    def _get(self, sheet: str) -> _Sheet:
+        for entry in self._sheets:
+            if _same(entry.name, sheet):
+                return entry
+        raise KeyError(f"no sheet named {sheet!r}")
+
     def sheet_names(self) -> list[str]:
-        return list(self._names)
+        return [s.name for s in self._sheets]
 
     def read_cells(self, sheet: str) -> list[list[Any]]:
-        if sheet in self._written:
-            cells = self._written[sheet]
-            return [list(r) for r in cells] if isinstance(cells, list) else [[]]
-        rows = self._book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-        return [[float(v) if type(v) is int else v for v in row] for row in rows]
+        entry = self._get(sheet)
+        if entry.cells is not None:
+            return [list(r) for r in entry.cells]
+        if entry.original is None:
+            return []
+        rows = self._book.get_sheet_by_name(entry.original).to_python(skip_empty_area=False)
+        rows = [[float(v) if type(v) is int else v for v in row] for row in rows]
+        self._show_errors(entry.original, rows)
+        return rows
 
-    def _add(self, sheet: str, content: Any) -> None:
-        if sheet not in self._names:
-            self._names.append(sheet)
-        self._deleted.discard(sheet)
-        self._written[sheet] = content
+    def _show_errors(self, original: str, rows: list[list[Any]]) -> None:
+        """Put each error cell's text where python-calamine reads nothing, as Excel shows it."""
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                member = sheet_members(archive).get(original)
+                scan = scan_sheet(archive, member) if member else None
+        except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+            return
+        if scan is None:
+            return
+        unknown = [c for c in scan.cells if c.error is None]
+        if unknown:  # Excel computes every formula; this stand-in cannot
+            raise InputError(cell_problems(original, rows[0] if rows else [], unknown))
+        for cell in scan.cells:
+            while len(rows) < cell.row:
+                rows.append([])
+            row = rows[cell.row - 1]
+            row.extend([""] * (cell.column + 1 - len(row)))
+            row[cell.column] = cell.error
 
     def write_sheet(self, sheet: str, cells: list[list[Any]]) -> None:
-        self._add(sheet, [list(r) for r in cells])
+        try:
+            entry = self._get(sheet)
+            self.calls.append(("update", entry.name))
+        except KeyError:
+            entry = _Sheet(sheet, None)
+            self._sheets.append(entry)
+            self.calls.append(("add", sheet))
+        entry.cells = [list(r) for r in cells]
+
+    def rename_sheet(self, sheet: str, new: str) -> None:
+        entry = self._get(sheet)
+        if any(_same(s.name, new) for s in self._sheets if s is not entry):
+            raise ValueError(f"a sheet named {new!r} exists")
+        self.calls.append(("rename", f"{entry.name} -> {new}"))
+        entry.name = new
 
     def delete_sheet(self, sheet: str) -> None:
-        if sheet in self._names:
-            self._names.remove(sheet)
-            self._written.pop(sheet, None)
-            self._deleted.add(sheet)
+        try:
+            entry = self._get(sheet)
+        except KeyError:
+            return
+        self.calls.append(("delete", entry.name))
+        self._sheets.remove(entry)
+        if entry.original is not None:
+            self._deleted.append(entry.original)
+
+    def sheet_mark(self, sheet: str) -> str | None:
+        return self._get(sheet).mark
+
+    def set_sheet_mark(self, sheet: str, text: str) -> None:
+        self._get(sheet).mark = text
 
     def insert_picture(self, sheet: str, image: Path) -> None:
-        self._add(sheet, Path(image))
+        try:
+            entry = self._get(sheet)
+        except KeyError:
+            entry = _Sheet(sheet, None)
+            self._sheets.append(entry)
+        self.calls.append(("picture", entry.name))
+        entry.picture = Path(image)
 
     def status(self, text: str | None) -> None:
         self.statuses.append(text)
@@ -77,31 +189,23 @@ class FileBook:
         self.opened.append(Path(path))
 
     def save(self, path: str | os.PathLike | None = None) -> Path:
-        """Write the workbook with its new sheets to ``path`` (default: its own file)."""
+        """Write the workbook with its changes to ``path`` (default: its own file)."""
         import openpyxl
-        from openpyxl.styles import Font
 
         target = Path(path) if path is not None else self.path
         wb = openpyxl.load_workbook(self.path)
-        for name in list(wb.sheetnames):
-            if name in self._deleted or name in self._written:
-                del wb[name]
-        for name, content in self._written.items():
-            ws = wb.create_sheet(name)
-            if isinstance(content, Path):
-                from openpyxl.drawing.image import Image
-
-                ws.add_image(Image(str(content)), "A1")
-                continue
-            for r, row in enumerate(content, start=1):
-                for c, value in enumerate(row, start=1):
-                    if value is None:
-                        continue
-                    cell = ws.cell(row=r, column=c, value=value)
-                    if isinstance(value, str):
-                        cell.data_type = "s"  # text, never a formula
-                    if r == 1:
-                        cell.font = Font(bold=True)
+        for original in self._deleted:
+            del wb[original]
+            _retarget(wb, original, "#REF!")
+        sheets = []
+        for entry in self._sheets:
+            ws = wb[entry.original] if entry.original is not None else wb.create_sheet(entry.name)
+            if entry.original is not None and entry.original != entry.name:
+                ws.title = entry.name
+                _retarget(wb, entry.original, entry.name)
+            _fill(ws, entry)
+            sheets.append(ws)
+        wb._sheets = sheets + [s for s in wb._sheets if s not in sheets]
         fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp.xlsx", dir=target.parent)
         os.close(fd)
         try:
@@ -113,3 +217,50 @@ class FileBook:
             Path(tmp).unlink(missing_ok=True)
             raise
         return target
+
+
+def _fill(ws, entry: _Sheet) -> None:
+    """Apply an entry's new cells, picture and mark to its openpyxl sheet (kept, not replaced)."""
+    from openpyxl.styles import Font
+    from openpyxl.workbook.defined_name import DefinedName
+
+    if entry.cells is not None:
+        if ws.max_row:
+            ws.delete_rows(1, ws.max_row)
+        for r, row in enumerate(entry.cells, start=1):
+            for c, value in enumerate(row, start=1):
+                if value is None or value == "":
+                    continue
+                cell = ws.cell(row=r, column=c, value=value)
+                if isinstance(value, str):
+                    cell.data_type = "s"  # text, never a formula
+                if r == 1:
+                    cell.font = Font(bold=True)
+    if entry.picture is not None:
+        from openpyxl.drawing.image import Image
+
+        ws._images = []
+        ws.add_image(Image(str(entry.picture)), "A1")
+    if MARK_NAME in ws.defined_names:
+        del ws.defined_names[MARK_NAME]
+    if entry.mark is not None:
+        ws.defined_names[MARK_NAME] = DefinedName(MARK_NAME, attr_text=f'"{entry.mark}"', hidden=True)
+
+
+def _retarget(wb, old: str, new: str) -> None:
+    """Make every formula's reference to sheet ``old`` point at ``new`` (a sheet name, or
+    ``"#REF!"`` when the sheet was deleted), as Excel does."""
+    pattern = _reference(old)
+    if new == "#REF!":
+        def swap(match: re.Match) -> str:
+            return "#REF!"
+    else:
+        quoted = "'" + new.replace("'", "''") + "'"
+
+        def swap(match: re.Match) -> str:
+            return quoted + match.group(0)[match.group(0).index("!"):]
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f" and isinstance(cell.value, str):
+                    cell.value = pattern.sub(swap, cell.value)

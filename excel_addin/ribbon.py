@@ -14,16 +14,21 @@ balance is impossible. Anything else is a bug and reaches xlwings' own error box
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
+import pandas as pd
+
 from territory_engine import workflow
-from territory_engine.errors import InfeasibleError, InputError, RebalanceInfeasibleError, TerritoryError
+from territory_engine.errors import (MAX_PROBLEMS, InfeasibleError, InputError, RebalanceInfeasibleError,
+                                     TerritoryError)
 
-from .book import Workbook, clear_errors, output_folder, read_inputs, read_table, write_errors, write_results
+from .book import (ERRORS_SHEET, Workbook, accounts_note, accounts_problem, clear_results, errors_frame, output_folder, read_inputs,
+                   read_table, write_results)
+from .results import Written, owned_sheet
 
-__all__ = ["BUTTONS", "dispatch", "run", "HELP"]
+__all__ = ["BUTTONS", "Report", "dispatch", "run", "HELP"]
 
 MAX_LISTED = 8
 """Problems listed in a message box; the Errors sheet has them all."""
@@ -49,35 +54,45 @@ def _status(book: Workbook, text: str) -> None:
     book.status(f"Territory: {text}")
 
 
-def check_data(book: Workbook) -> None:
+@dataclass
+class Report:
+    """What an action found: the result sheets to write and the message box's text, in which
+    ``{sheet:Name}`` stands for the sheet the result ``Name`` is written to."""
+
+    sheets: dict[str, pd.DataFrame | Path]
+    message: str
+    warnings: int = 0
+
+
+def check_data(book: Workbook) -> Report:
     """Check data: the ``territory check`` command."""
     _status(book, "checking the input sheets")
     result = workflow.check(read_inputs(book))
-    sheets = write_results(book, result.to_sheets())
-    book.alert(f"No problems found in {len(result.plan.accounts.frame):,} accounts. See the {sheets[0]} sheet.")
+    return Report(result.to_sheets(), f"No problems found in {len(result.plan.accounts.frame):,} accounts. "
+                  "See the {sheet:Check} sheet.", len(result.warnings))
 
 
-def score_accounts(book: Workbook) -> None:
+def score_accounts(book: Workbook) -> Report:
     """Score accounts: the ``territory score`` command."""
     _status(book, "scoring accounts")
     result = workflow.score(read_inputs(book))
-    sheets = write_results(book, result.to_sheets())
     counts = result.frame["tier"].value_counts().to_dict()
-    book.alert(f"Scored {len(result.frame):,} accounts (A {counts.get('A', 0)}, B {counts.get('B', 0)}, "
-               f"C {counts.get('C', 0)}). See the {sheets[0]} sheet.")
+    return Report(result.to_sheets(), f"Scored {len(result.frame):,} accounts (A {counts.get('A', 0)}, "
+                  f"B {counts.get('B', 0)}, C {counts.get('C', 0)}). See the {{sheet:Scored accounts}} sheet.",
+                  len(result.warnings))
 
 
-def measure(book: Workbook) -> None:
+def measure(book: Workbook) -> Report:
     """Territory summary: the ``territory measure`` command."""
     _status(book, "measuring territories")
     result = workflow.measure(read_inputs(book))
-    write_results(book, result.to_sheets())
     overall = result.balance.iloc[0]
-    book.alert(f"Largest deviation from target {overall['largest deviation']:.1%}; within tolerance: "
-               f"{'yes' if overall['within tolerance'] else 'no'}. See the Territory summary sheet.")
+    return Report(result.to_sheets(), f"Largest deviation from target {overall['largest deviation']:.1%}; within "
+                  f"tolerance: {'yes' if overall['within tolerance'] else 'no'}. See the {{sheet:Territory summary}} "
+                  "sheet.", len(result.warnings))
 
 
-def rebalance(book: Workbook) -> None:
+def rebalance(book: Workbook) -> Report:
     """Rebalance: the ``territory rebalance`` command, progress in the status bar."""
     _status(book, "reading the input sheets")
     inputs = read_inputs(book)
@@ -85,24 +100,20 @@ def rebalance(book: Workbook) -> None:
     def progress(phase: str, done: float) -> None:
         _status(book, f"rebalancing ({phase}) {done:.0%}")
 
-    try:
-        result = workflow.rebalance(inputs, progress=progress)
-    except RebalanceInfeasibleError as error:
-        write_results(book, error.result.to_sheets())
-        raise
+    result = workflow.rebalance(inputs, progress=progress)
     _status(book, "writing the proposed alignment")
-    write_results(book, result.to_sheets())
-    book.alert("\n".join(result.outcome()) + "\n\nSee the Proposed alignment and Moves sheets.")
+    return Report(result.to_sheets(), "\n".join(result.outcome())
+                  + "\n\nSee the {sheet:Proposed alignment} and {sheet:Moves} sheets.", len(result.warnings))
 
 
 def _map(book: Workbook):
-    """The map verb on the workbook: its Proposed alignment sheet when a Rebalance wrote one
-    (current and proposed territories and the moves), else its Accounts sheet."""
+    """The map verb on the workbook: the add-in's Proposed alignment sheet when a Rebalance
+    wrote one (current and proposed territories and the moves), else its Accounts sheet."""
     from territory_engine.workflow_map import map as map_verb
 
     _status(book, "drawing the map")
     inputs = read_inputs(book)
-    proposed = next((n for n in book.sheet_names() if n.strip().lower() == "proposed alignment"), None)
+    proposed = owned_sheet(book, "Proposed alignment")
     if proposed is not None:
         inputs = replace(inputs, accounts=read_table(book, proposed))
     return map_verb(inputs, scenario=Path(book.fullname).stem)
@@ -116,7 +127,7 @@ def _map_file(book: Workbook, suffix: str) -> Path:
     return path
 
 
-def open_map(book: Workbook) -> None:
+def open_map(book: Workbook) -> Report:
     """Open map: the ``territory map --open`` command; the HTML page opens in the default browser."""
     from territory_engine.maps import write_map
 
@@ -124,24 +135,26 @@ def open_map(book: Workbook) -> None:
     path = _map_file(book, ".html")
     write_map(result, path)
     book.open_in_browser(path)
+    return Report({}, "")
 
 
-def map_snapshot(book: Workbook) -> None:
+def map_snapshot(book: Workbook) -> Report:
     """Map snapshot: the ``territory map --snapshot`` picture, on a ``Map`` sheet."""
     from territory_engine.maps import write_map
 
     result = _map(book)
     path = _map_file(book, ".png")
     write_map(result, None, snapshot=path)
-    book.insert_picture("Map", path)
+    return Report({"Map": path}, "")
 
 
-def show_help(book: Workbook) -> None:
+def show_help(book: Workbook) -> Report:
     """Help: what the buttons do."""
     book.alert(HELP, title="Territory Planner help")
+    return Report({}, "")
 
 
-BUTTONS: dict[str, tuple[str, Callable[[Workbook], None]]] = {
+BUTTONS: dict[str, tuple[str, Callable[[Workbook], Report]]] = {
     "CheckData": ("Check data", check_data),
     "ScoreAccounts": ("Score accounts", score_accounts),
     "Rebalance": ("Rebalance", rebalance),
@@ -153,28 +166,81 @@ BUTTONS: dict[str, tuple[str, Callable[[Workbook], None]]] = {
 """Ribbon control id -> (button label, action)."""
 
 
-def run(action: Callable[[Workbook], None], book: Workbook) -> bool:
-    """Run one action on ``book``, reporting engine errors once; True when it succeeded."""
+_running: list[str] = []
+"""The label of the action running now, if any: a second click while it runs is refused."""
+
+
+def _message(report: Report, written: Written, note: str | None) -> str:
+    text = report.message
+    for result, sheet in written.sheets.items():
+        text = text.replace("{sheet:" + result + "}", sheet)
+    lines = [text] if text else []
+    if report.warnings:
+        sheet = written.sheets.get("Warnings", "Warnings")
+        lines.append(f"{report.warnings} warning(s): see the {sheet} sheet.")
+    lines += written.lines()
+    if note:
+        lines.append(note)
+    return "\n\n".join(lines)
+
+
+def _write(book: Workbook, sheets: dict) -> Written:
+    """Write the result sheets, all or none, then remove the add-in's stale transient lists."""
+    written = write_results(book, sheets)
+    cleared = clear_results(book, written.sheets)
+    written.kept.update(cleared.kept)
+    return written
+
+
+def run(action: Callable[[Workbook], Report], book: Workbook, label: str = "Territory") -> bool:
+    """Run one action on ``book``, reporting engine errors once; True when it succeeded.
+
+    The workbook is changed only at the end, all at once: the result sheets are written
+    together or not at all (:mod:`excel_addin.results`).
+    """
+    if _running:
+        book.alert(f"Territory is still working on '{_running[0]}'. Wait until it has finished (the status bar "
+                   f"shows its progress), then press '{label}' again.", title="Territory is busy")
+        return False
+    _running.append(label)
     try:
-        action(book)
-        clear_errors(book)
+        report = action(book)
+        written = _write(book, report.sheets)
+        text = _message(report, written, accounts_note(book))
+        if text:
+            book.alert(text)
         return True
-    except InfeasibleError as error:
+    except RebalanceInfeasibleError as error:
+        written = write_results(book, error.result.to_sheets())
+        lines = written.lines()
         book.alert("Balance within the tolerance is impossible:\n" + "\n".join(error.reasons[:MAX_LISTED])
-                   + "\n\nThe best alignment found is on the Proposed alignment sheet.", critical=True)
+                   + f"\n\nThe best alignment found is on the {written.sheets.get('Proposed alignment')} sheet."
+                   + ("\n\n" + "\n".join(lines) if lines else ""), critical=True)
+        return False
+    except InfeasibleError as error:
+        book.alert("Balance within the tolerance is impossible:\n" + "\n".join(error.reasons[:MAX_LISTED]),
+                   critical=True)
         return False
     except InputError as error:
-        sheet = write_errors(book, error.problems)
+        first = accounts_problem(book)
+        if first is not None:
+            error = InputError([first, *error.problems])
+        written = write_results(book, {ERRORS_SHEET: errors_frame(error.problems)})
+        sheet = written.sheets[ERRORS_SHEET]
         listed = "\n".join(str(p) for p in error.problems[:MAX_LISTED])
         more = len(error.problems) - MAX_LISTED
+        capped = (f" (the first {MAX_PROBLEMS}; fix them and press the button again for the rest)"
+                  if len(error.problems) >= MAX_PROBLEMS else "")
         book.alert(f"{len(error.problems)} problem(s) found:\n{listed}"
-                   + (f"\n... and {more} more" if more > 0 else "") + f"\n\nEvery problem is on the {sheet} sheet.",
-                   critical=True)
+                   + (f"\n... and {more} more" if more > 0 else "")
+                   + f"\n\nEvery problem is on the {sheet} sheet{capped}."
+                   + "".join("\n\n" + line for line in written.lines()), critical=True)
         return False
     except TerritoryError as error:
         book.alert(str(error), critical=True)
         return False
     finally:
+        _running.clear()
         book.status(None)
 
 
@@ -191,4 +257,5 @@ def dispatch(control_id: str, book: Workbook | None = None) -> bool:
         from .book import ExcelBook
 
         book = ExcelBook.caller()
-    return run(BUTTONS[control_id][1], book)
+    label, action = BUTTONS[control_id]
+    return run(action, book, label)

@@ -157,8 +157,8 @@ def test_text_from_the_workbook_is_written_as_text_never_a_formula(demo):
 def test_results_never_take_an_input_sheet_name_and_replace_earlier_results(demo):
     book = FileBook(demo)
     frame = pd.DataFrame({"a": [1.0, None]})
-    assert write_results(book, {"Settings": frame, "Result": frame}) == ["Settings (2)", "Result"]
-    assert write_results(book, {"Result": pd.DataFrame({"b": ["x"]})}) == ["Result"]
+    assert list(write_results(book, {"Settings": frame, "Result": frame}).sheets.values()) == ["Settings (2)", "Result"]
+    assert list(write_results(book, {"Result": pd.DataFrame({"b": ["x"]})}).sheets.values()) == ["Result"]
     assert book.read_cells("Result") == [["b"], ["x"]]
     assert book.read_cells("Settings (2)") == [["a"], [1.0], [None]]
 
