@@ -45,7 +45,9 @@ Rebalance: proposes a balanced alignment and explains every move.
 Territory summary: each territory's load and balance today.
 Open map / Map snapshot: the territories on a map.
 
-The input sheets are never changed; results go to new sheets.
+The input sheets and your own sheets are never changed. Results go to the
+add-in's own sheets, updated in place on each run; a result sheet you edited is
+kept under a new name.
 Worksheet functions: TERRITORY_DISTANCE, TERRITORY_GEOCODE, TERRITORY_SCORE,
 TERRITORY_TIER, TERRITORY_LOAD, TERRITORY_BALANCE, TERRITORY_NEAREST."""
 
