@@ -1,7 +1,7 @@
 """The Territory ribbon tab: one ``dispatch(control_id)`` behind every button.
 
 Every button of ``ribbon.xml`` calls the one VBA callback ``TerritoryButton``
-(``Territory.bas``), which passes the button's id here through xlwings' ``RunPython``::
+(``TerritoryRibbon.bas``), which passes the button's id here through xlwings' ``RunPython``::
 
     RunPython "import excel_addin.ribbon; excel_addin.ribbon.dispatch('Rebalance')"
 
@@ -22,6 +22,7 @@ from territory_engine import workflow
 from territory_engine.errors import InfeasibleError, InputError, RebalanceInfeasibleError, TerritoryError
 
 from .book import Workbook, clear_errors, output_folder, read_inputs, read_table, write_errors, write_results
+from .versions import check_xlwings
 
 __all__ = ["BUTTONS", "dispatch", "run", "HELP"]
 
@@ -191,4 +192,9 @@ def dispatch(control_id: str, book: Workbook | None = None) -> bool:
         from .book import ExcelBook
 
         book = ExcelBook.caller()
+    try:
+        check_xlwings()
+    except TerritoryError as error:
+        book.alert(str(error), critical=True)
+        return False
     return run(BUTTONS[control_id][1], book)
