@@ -212,3 +212,47 @@ def test_every_part_is_well_formed_and_every_relationship_target_exists(package)
         for rel in ET.fromstring(package.read(rels_name)):
             target = rel.get("Target")
             assert (f"{folder}/{target}" if folder else target) in names, (rels_name, target)
+
+
+def _callback(vba) -> list[str]:
+    code = vba["TerritoryRibbon"]
+    body = re.search(r"^Public Sub TerritoryButton\(control As IRibbonControl\)\n(.*?)^End Sub$", code,
+                     flags=re.M | re.S)
+    assert body, "the ribbon callback TerritoryButton is missing"
+    logical = re.sub(r" _\n\s*", " ", body.group(1))  # VBA line continuations
+    return [line.strip() for line in logical.split("\n") if line.strip() and not line.strip().startswith("'")]
+
+
+def test_the_callback_refuses_a_click_with_no_workbook_open_with_a_message(vba):
+    lines = _callback(vba)
+    check = lines.index("If ActiveWorkbook Is Nothing Then")
+    run = next(i for i, line in enumerate(lines) if line.startswith("RunPython "))
+    assert check < run
+    assert lines[check + 1].startswith("MsgBox ") and "Exit Sub" in lines[check + 1:lines.index("End If", check)]
+    assert "If ActiveWorkbook Is ThisWorkbook Then" in lines[:run]
+
+
+def test_the_callback_refuses_a_second_click_and_resets_its_busy_flag_on_every_way_out(vba):
+    code = vba["TerritoryRibbon"]
+    assert re.search(r"^Private Busy As Boolean$", code, flags=re.M)  # module level: lives between clicks
+    lines = _callback(vba)
+    assert lines[0] == "If Busy Then" and lines[1].startswith("MsgBox ") and lines[2] == "Exit Sub"
+    run = next(i for i, line in enumerate(lines) if line.startswith("RunPython "))
+    assert lines[run - 1] == "Busy = True" and lines[run + 1] == "Busy = False"
+    # every Exit Sub after the flag is set has it reset first, and so has the error handler
+    for i, line in enumerate(lines[run:], start=run):
+        if line == "Exit Sub":
+            assert "Busy = False" in lines[run:i], i
+    handler = lines.index("Failed:")
+    assert lines[handler + 1] == "Busy = False"
+
+
+def test_any_vba_error_in_the_callback_ends_in_a_message_box_never_the_debug_dialog(vba):
+    lines = _callback(vba)
+    handler_at = lines.index("On Error GoTo Failed")
+    assert handler_at < next(i for i, line in enumerate(lines) if line.startswith("If ActiveWorkbook"))
+    assert not [line for line in lines if line.startswith("On Error") and line != "On Error GoTo Failed"]
+    handler = lines[lines.index("Failed:"):]
+    assert any(line.startswith("MsgBox ") and "Err.Description" in line for line in handler)
+    assert "vbCritical" in " ".join(handler)
+    assert lines[lines.index("Failed:") - 1] == "Exit Sub"  # the normal path never falls into the handler

@@ -85,7 +85,7 @@ try:
     ok = ribbon.dispatch("Help", book)
 except Exception as error:
     fail(f"raised {type(error).__name__}: {error}")
-message = book.alerts[-1][0].splitlines()[0] if book.alerts else ""
+message = book.alerts[-1][1].splitlines()[0] if book.alerts else ""
 if ok:
     fail(f"ran with xlwings 0.33.0 installed: {message}")
 print(f"refused: {message}")
