@@ -8,6 +8,7 @@ Usage (from the repository root; standard library only, no Excel needed)::
 Sources:
 
 * ``ribbon.xml``: the Territory tab, stored as ``customUI/customUI14.xml``;
+* ``theme1.xml``: the Office theme every workbook Excel saves carries, ``xl/theme/theme1.xml``;
 * ``vba/*.bas`` (standard modules) and ``vba/*.cls`` (class and document modules), each
   the text a VBA module stream holds: ``Attribute`` lines first, then the code (the
   ``VERSION 1.0 CLASS`` header of an exported .cls file is not part of it);
@@ -54,7 +55,7 @@ PROJECT_ID = "{6F1C2E7A-3B9D-4E25-A8C4-5D0B7E913F62}"
 CONF_SHEET = "territory.conf"
 UDF_MODULE = "excel_addin.functions"
 CODE_PAGE = "cp1252"
-MODULE_ORDER = ("ThisWorkbook", "Sheet1", "Territory", "xlwings", "xlwings_udfs", "Dictionary")
+MODULE_ORDER = ("ThisWorkbook", "Sheet1", "TerritoryRibbon", "xlwings", "xlwings_udfs", "Dictionary")
 DOCUMENT_MODULES = ("ThisWorkbook", "Sheet1")
 
 # The Office object library (for IRibbonControl), as Excel records it (MS-OVBA 2.3.4.2.2.5).
@@ -484,6 +485,7 @@ _CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Override PartName="/xl/worksheets/sheet1.xml" \
 ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>\
 <Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>\
+<Override PartName="/xl/theme/theme1.xml" ContentType="application/vnd.openxmlformats-officedocument.theme+xml"/>\
 <Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>\
 <Override PartName="/docProps/app.xml" \
 ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>\
@@ -517,6 +519,8 @@ Target="worksheets/sheet1.xml"/>\
 Target="styles.xml"/>\
 <Relationship Id="rId3" Type="http://schemas.microsoft.com/office/2006/relationships/vbaProject" \
 Target="vbaProject.bin"/>\
+<Relationship Id="rId4" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/theme" \
+Target="theme/theme1.xml"/>\
 </Relationships>"""
 
 _STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -579,6 +583,7 @@ def xlam_bytes() -> bytes:
         ("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS.encode()),
         ("xl/worksheets/sheet1.xml", _conf_sheet().encode()),
         ("xl/styles.xml", _STYLES.encode()),
+        ("xl/theme/theme1.xml", (HERE / "theme1.xml").read_bytes()),
         ("xl/vbaProject.bin", vba_project(modules())),
         ("customUI/customUI14.xml", ribbon),
     ]

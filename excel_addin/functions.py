@@ -4,7 +4,9 @@ Each function takes whole ranges as Excel passes them (2-D lists: numbers as flo
 ``datetime``, empty cells as None, text as str) and returns a whole column or table (a
 dynamic array that spills), one call per column, not per cell. Missing results are empty
 cells, never NaN. Bad input gives one short error text in the cell, starting with ``#``
-(for example ``#TERRITORY: lat1 row 3: 'abc' is not a number``). Rebalancing never runs
+(for example ``#TERRITORY: lat1 row 3: 'abc' is not a number``). Error cells (``#N/A``,
+``#DIV/0!``) reach the functions as their text (xlwings' ``err_to_str``), so they are reported
+like any bad cell, never taken for blanks. Rebalancing never runs
 in a cell: the ribbon does that.
 
 The decorators are xlwings' (``@xw.func``, ``@xw.arg(..., doc=...)``): on Windows they
@@ -183,13 +185,20 @@ def _matrix(value: Any, what: str, *, trim: bool = True) -> np.ndarray:
     return out
 
 
-def _text(value: Any) -> str | None:
-    """A cell as an identifier: 12.0 -> '12', blank -> None."""
+_ERROR_CELLS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"})
+"""Excel's error values as xlwings passes them with ``err_to_str`` (its ``cell_errors``)."""
+
+
+def _text(value: Any, what: str) -> str | None:
+    """A cell as an identifier: 12.0 -> '12', blank -> None; an error cell is bad input."""
     if _blank(value):
         return None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    text = str(value).strip()
+    if text in _ERROR_CELLS:
+        raise CellError(f"{what}: {text} is an error value; fix its formula or clear the cell")
+    return text
 
 
 def _is_header(row: list[Any]) -> bool:
@@ -237,10 +246,10 @@ def _fraction(value: Any, what: str, default: float) -> float:
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("lat1", ndim=2, doc="Latitude of the first points in degrees: a column or one cell.")
-@xw.arg("lon1", ndim=2, doc="Longitude of the first points in degrees, same size as lat1.")
-@xw.arg("lat2", ndim=2, doc="Latitude of the second points in degrees: a column or one cell.")
-@xw.arg("lon2", ndim=2, doc="Longitude of the second points in degrees, same size as lat2.")
+@xw.arg("lat1", ndim=2, err_to_str=True, doc="Latitude of the first points in degrees: a column or one cell.")
+@xw.arg("lon1", ndim=2, err_to_str=True, doc="Longitude of the first points in degrees, same size as lat1.")
+@xw.arg("lat2", ndim=2, err_to_str=True, doc="Latitude of the second points in degrees: a column or one cell.")
+@xw.arg("lon2", ndim=2, err_to_str=True, doc="Longitude of the second points in degrees, same size as lat2.")
 @_guard
 def TERRITORY_DISTANCE(lat1, lon1, lat2, lon2):
     """Great-circle distance in km between two columns of points (or one point and a column)."""
@@ -261,7 +270,8 @@ def TERRITORY_DISTANCE(lat1, lon1, lat2, lon2):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("zips", ndim=2, doc="US ZIP codes: a column of text or numbers (leading zeros may be missing).")
+@xw.arg("zips", ndim=2, err_to_str=True,
+        doc="US ZIP codes: a column of text or numbers (leading zeros may be missing).")
 @_guard
 def TERRITORY_GEOCODE(zips):
     """Latitude and longitude (degrees) of each ZIP code's centroid, offline; empty when unknown."""
@@ -277,9 +287,10 @@ def TERRITORY_GEOCODE(zips):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("measures", ndim=2, doc="The measures to score: one column per measure, one row per account.")
-@xw.arg("weights", ndim=2, doc="Weight of each measure, one per column of measures (blank: equal weights).")
-@xw.arg("method", doc="percentile (default), minmax or zscore.")
+@xw.arg("measures", ndim=2, err_to_str=True, doc="The measures to score: one column per measure, one row per account.")
+@xw.arg("weights", ndim=2, err_to_str=True,
+        doc="Weight of each measure, one per column of measures (blank: equal weights).")
+@xw.arg("method", err_to_str=True, doc="percentile (default), minmax or zscore.")
 @_guard
 def TERRITORY_SCORE(measures, weights=None, method="percentile"):
     """Weighted score of each account from its measures (0 to 1 for percentile and minmax)."""
@@ -295,7 +306,7 @@ def TERRITORY_SCORE(measures, weights=None, method="percentile"):
         w = None
     elif len(w) != values.shape[1]:
         raise CellError(f"{len(w)} weights for {values.shape[1]} measure columns; give one weight per column")
-    method = (_text(method) or "percentile").lower()
+    method = (_text(method, "method") or "percentile").lower()
     if method not in SCORE_METHODS:
         raise CellError(f"method '{method}' is unknown; use percentile, minmax or zscore")
     filled = ~np.isnan(values).all(axis=1)
@@ -306,8 +317,8 @@ def TERRITORY_SCORE(measures, weights=None, method="percentile"):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("scores", ndim=2, doc="A column of scores, for example from TERRITORY_SCORE.")
-@xw.arg("cutoffs", ndim=2, doc="Top shares that get A and B, e.g. 0.2 and 0.5 (default): two cells.")
+@xw.arg("scores", ndim=2, err_to_str=True, doc="A column of scores, for example from TERRITORY_SCORE.")
+@xw.arg("cutoffs", ndim=2, err_to_str=True, doc="Top shares that get A and B, e.g. 0.2 and 0.5 (default): two cells.")
 @_guard
 def TERRITORY_TIER(scores, cutoffs=None):
     """Tier A, B or C of each score: A for the top 20%, B for the next 30%, else C."""
@@ -347,7 +358,7 @@ def _territory_loads(territories, measures, weights):
         w = np.ones(values.shape[1])
     if len(w) != values.shape[1] or (w < 0).any() or w.sum() <= 0:
         raise CellError(f"give {values.shape[1]} non-negative weights, one per measure column")
-    text = [_text(t) for t in ids]
+    text = [_text(t, f"territories row {i + 1}") for i, t in enumerate(ids)]
     order = sorted({t for t in text if t is not None}, key=natural_key)
     if not order:
         raise CellError("no account has a territory; fill the territories column")
@@ -364,9 +375,10 @@ def _territory_loads(territories, measures, weights):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("territories", ndim=2, doc="The territory of each account: one column.")
-@xw.arg("measures", ndim=2, doc="The measures to sum per territory: one column per measure, same rows.")
-@xw.arg("weights", ndim=2, doc="Weight of each measure column (blank: equal weights).")
+@xw.arg("territories", ndim=2, err_to_str=True, doc="The territory of each account: one column.")
+@xw.arg("measures", ndim=2, err_to_str=True,
+        doc="The measures to sum per territory: one column per measure, same rows.")
+@xw.arg("weights", ndim=2, err_to_str=True, doc="Weight of each measure column (blank: equal weights).")
 @_guard
 def TERRITORY_LOAD(territories, measures, weights=None):
     """Each territory's weighted load and its deviation from an equal target, one row per territory."""
@@ -376,9 +388,9 @@ def TERRITORY_LOAD(territories, measures, weights=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("territories", ndim=2, doc="The territory of each account: one column.")
-@xw.arg("measures", ndim=2, doc="The measures to balance: one column per measure, same rows.")
-@xw.arg("tolerance", doc="Allowed deviation from target, e.g. 0.05 or 5% (default 5%).")
+@xw.arg("territories", ndim=2, err_to_str=True, doc="The territory of each account: one column.")
+@xw.arg("measures", ndim=2, err_to_str=True, doc="The measures to balance: one column per measure, same rows.")
+@xw.arg("tolerance", err_to_str=True, doc="Allowed deviation from target, e.g. 0.05 or 5% (default 5%).")
 @_guard
 def TERRITORY_BALANCE(territories, measures, tolerance=None):
     """One-cell balance verdict: the largest deviation from target, within the tolerance or not."""
@@ -391,9 +403,10 @@ def TERRITORY_BALANCE(territories, measures, tolerance=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("lat", ndim=2, doc="Latitude of the accounts in degrees: a column.")
-@xw.arg("lon", ndim=2, doc="Longitude of the accounts in degrees: a column.")
-@xw.arg("bases", ndim=2, doc="The rep bases: columns name, latitude, longitude (or latitude, longitude).")
+@xw.arg("lat", ndim=2, err_to_str=True, doc="Latitude of the accounts in degrees: a column.")
+@xw.arg("lon", ndim=2, err_to_str=True, doc="Longitude of the accounts in degrees: a column.")
+@xw.arg("bases", ndim=2, err_to_str=True,
+        doc="The rep bases: columns name, latitude, longitude (or latitude, longitude).")
 @_guard
 def TERRITORY_NEAREST(lat, lon, bases):
     """The nearest rep base to each account and its great-circle km, one row per account."""
@@ -407,7 +420,7 @@ def TERRITORY_NEAREST(lat, lon, bases):
     if not rows or len(rows[0]) not in (2, 3):
         raise CellError("bases must have 2 columns (latitude, longitude) or 3 (name, latitude, longitude)")
     named = len(rows[0]) == 3
-    names = [(_text(r[0]) if named else None) or f"base {i + 1}" for i, r in enumerate(rows)]
+    names = [(_text(r[0], f"bases row {i + 1}") if named else None) or f"base {i + 1}" for i, r in enumerate(rows)]
     base = _matrix([r[1:] if named else r for r in rows], "bases")
     if np.isnan(base).any():
         raise CellError("every base needs a latitude and a longitude")

@@ -1,7 +1,7 @@
 """The Territory ribbon tab: one ``dispatch(control_id)`` behind every button.
 
 Every button of ``ribbon.xml`` calls the one VBA callback ``TerritoryButton``
-(``Territory.bas``), which passes the button's id here through xlwings' ``RunPython``::
+(``TerritoryRibbon.bas``), which passes the button's id here through xlwings' ``RunPython``::
 
     RunPython "import excel_addin.ribbon; excel_addin.ribbon.dispatch('Rebalance')"
 
@@ -24,9 +24,10 @@ from territory_engine import workflow
 from territory_engine.errors import (MAX_PROBLEMS, InfeasibleError, InputError, RebalanceInfeasibleError,
                                      TerritoryError)
 
-from .book import (ERRORS_SHEET, Workbook, accounts_note, accounts_problem, clear_results, errors_frame, output_folder, read_inputs,
-                   read_table, write_results)
+from .book import (ERRORS_SHEET, Workbook, accounts_note, accounts_problem, clear_results, errors_frame,
+                   output_folder, read_inputs, read_table, write_results)
 from .results import Written, owned_sheet
+from .versions import check_xlwings
 
 __all__ = ["BUTTONS", "Report", "dispatch", "run", "HELP"]
 
@@ -259,5 +260,10 @@ def dispatch(control_id: str, book: Workbook | None = None) -> bool:
         from .book import ExcelBook
 
         book = ExcelBook.caller()
+    try:
+        check_xlwings()
+    except TerritoryError as error:
+        book.alert(str(error), critical=True)
+        return False
     label, action = BUTTONS[control_id]
     return run(action, book, label)

@@ -75,7 +75,7 @@ def test_every_on_action_names_a_vba_procedure_that_exists(package, vba):
 
 
 def test_the_dispatcher_passes_the_control_id_to_python(vba):
-    code = vba["Territory"]
+    code = vba["TerritoryRibbon"]
     assert re.search(r"Sub TerritoryButton\(control As IRibbonControl\)", code)
     assert 'RunPython "import excel_addin.ribbon; excel_addin.ribbon.dispatch(\'" & control.Id & "\')"' in code
     assert "RunPython" in _procedures(vba["xlwings"])
@@ -109,7 +109,7 @@ def test_vba_project_has_no_compiled_code_so_excel_compiles_the_source(package):
             stream = ole.openstream(f"VBA/{module.name}").read()
             assert bytes(decompress_stream(bytearray(stream))) == module.data
         project = ole.openstream("PROJECT").read().decode("cp1252")
-        assert 'Name="Territory"' in project and "Module=Territory" in project
+        assert 'Name="Territory"' in project and "Module=TerritoryRibbon" in project
     finally:
         ole.close()
 
@@ -161,3 +161,98 @@ def test_vendored_xlwings_module_matches_the_installed_xlwings():
     assert f"'Version: {xlwings.__version__}" in vendored, "update excel_addin/vba/xlwings.bas and rebuild"
     expected = installed.replace('PROJECT_NAME As String = "myaddin"', 'PROJECT_NAME As String = "territory"')
     assert vendored.replace("\r\n", "\n") == expected.replace("\r\n", "\n")
+
+
+def _project_properties(package) -> tuple[str, list[str]]:
+    """The project's name and its modules' names, from the PROJECT stream (MS-OVBA 2.3.1)."""
+    ole = olefile.OleFileIO(package.read("xl/vbaProject.bin"))
+    try:
+        text = ole.openstream("PROJECT").read().decode("cp1252")
+        names = re.findall(r"^(?:Module|Class|Document)=([^/\r\n]+)", text, flags=re.M)
+        assert all(ole.exists(f"VBA/{name}") for name in names)
+    finally:
+        ole.close()
+    return re.search(r'^Name="([^"]*)"', text, flags=re.M).group(1), names
+
+
+def test_no_vba_module_shares_the_project_name(package):
+    """Excel's VBA editor refuses a module named like its project ("Name conflicts with existing
+    module, project, or object library"); VBA names ignore case."""
+    project, names = _project_properties(package)
+    assert project == build_xlam.PROJECT_NAME
+    assert names == [m.name for m in build_xlam.modules()]
+    assert project.lower() not in {name.lower() for name in names}
+    # and the same rule on the sources, before any build
+    assert project.lower() not in {path.stem.lower() for path in (ROOT / "excel_addin" / "vba").iterdir()}
+
+
+def test_the_package_carries_the_office_theme_well_formed_and_referenced(package):
+    theme = ET.fromstring(package.read("xl/theme/theme1.xml"))
+    assert theme.tag == "{http://schemas.openxmlformats.org/drawingml/2006/main}theme"
+    assert theme.get("name") == "Office Theme"
+    a = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+    assert theme.find(f"{a}themeElements/{a}clrScheme") is not None
+    assert theme.find(f"{a}themeElements/{a}fontScheme/{a}minorFont/{a}latin").get("typeface") == "Calibri"
+    rels = ET.fromstring(package.read("xl/_rels/workbook.xml.rels"))
+    themes = [r for r in rels
+              if r.get("Type") == "http://schemas.openxmlformats.org/officeDocument/2006/relationships/theme"]
+    assert [r.get("Target") for r in themes] == ["theme/theme1.xml"]
+    assert len({r.get("Id") for r in rels}) == len(rels)
+    types = ET.fromstring(package.read("[Content_Types].xml"))
+    overrides = {o.get("PartName"): o.get("ContentType") for o in types}
+    assert overrides["/xl/theme/theme1.xml"] == "application/vnd.openxmlformats-officedocument.theme+xml"
+
+
+def test_every_part_is_well_formed_and_every_relationship_target_exists(package):
+    names = set(package.namelist())
+    for name in names - {"xl/vbaProject.bin"}:
+        ET.fromstring(package.read(name))
+    for rels_name in [n for n in names if n.endswith(".rels")]:
+        folder = rels_name.split("_rels/")[0].rstrip("/")  # the folder of the part these relationships are of
+        for rel in ET.fromstring(package.read(rels_name)):
+            target = rel.get("Target")
+            assert (f"{folder}/{target}" if folder else target) in names, (rels_name, target)
+
+
+def _callback(vba) -> list[str]:
+    code = vba["TerritoryRibbon"]
+    body = re.search(r"^Public Sub TerritoryButton\(control As IRibbonControl\)\n(.*?)^End Sub$", code,
+                     flags=re.M | re.S)
+    assert body, "the ribbon callback TerritoryButton is missing"
+    logical = re.sub(r" _\n\s*", " ", body.group(1))  # VBA line continuations
+    return [line.strip() for line in logical.split("\n") if line.strip() and not line.strip().startswith("'")]
+
+
+def test_the_callback_refuses_a_click_with_no_workbook_open_with_a_message(vba):
+    lines = _callback(vba)
+    check = lines.index("If ActiveWorkbook Is Nothing Then")
+    run = next(i for i, line in enumerate(lines) if line.startswith("RunPython "))
+    assert check < run
+    assert lines[check + 1].startswith("MsgBox ") and "Exit Sub" in lines[check + 1:lines.index("End If", check)]
+    assert "If ActiveWorkbook Is ThisWorkbook Then" in lines[:run]
+
+
+def test_the_callback_refuses_a_second_click_and_resets_its_busy_flag_on_every_way_out(vba):
+    code = vba["TerritoryRibbon"]
+    assert re.search(r"^Private Busy As Boolean$", code, flags=re.M)  # module level: lives between clicks
+    lines = _callback(vba)
+    assert lines[0] == "If Busy Then" and lines[1].startswith("MsgBox ") and lines[2] == "Exit Sub"
+    run = next(i for i, line in enumerate(lines) if line.startswith("RunPython "))
+    assert lines[run - 1] == "Busy = True" and lines[run + 1] == "Busy = False"
+    # every Exit Sub after the flag is set has it reset first, and so has the error handler
+    for i, line in enumerate(lines[run:], start=run):
+        if line == "Exit Sub":
+            assert "Busy = False" in lines[run:i], i
+    handler = lines.index("Failed:")
+    assert lines[handler + 1] == "Busy = False"
+
+
+def test_any_vba_error_in_the_callback_ends_in_a_message_box_never_the_debug_dialog(vba):
+    lines = _callback(vba)
+    handler_at = lines.index("On Error GoTo Failed")
+    assert handler_at < next(i for i, line in enumerate(lines) if line.startswith("If ActiveWorkbook"))
+    assert not [line for line in lines if line.startswith("On Error") and line != "On Error GoTo Failed"]
+    handler = lines[lines.index("Failed:"):]
+    assert any(line.startswith("MsgBox ") and "Err.Description" in line for line in handler)
+    assert "vbCritical" in " ".join(handler)
+    assert lines[lines.index("Failed:") - 1] == "Exit Sub"  # the normal path never falls into the handler
