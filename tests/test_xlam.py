@@ -63,6 +63,26 @@ def test_package_has_the_addin_ribbon_and_vba_parts(package):
     assert "UDF Modules" in sheet and build_xlam.UDF_MODULE in sheet and 'codeName="Sheet1"' in sheet
 
 
+def _known_icons() -> set[str]:
+    lines = (ROOT / "excel_addin" / "office_icons.txt").read_text(encoding="utf-8").splitlines()
+    return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+
+
+def test_every_ribbon_icon_is_a_listed_office_icon(package):
+    """A made-up or misspelt imageMso shows no icon in Excel: each must be in office_icons.txt."""
+    known = _known_icons()
+    for source in ((ROOT / "excel_addin" / "ribbon.xml").read_text(encoding="utf-8"),
+                   package.read("customUI/customUI14.xml").decode("utf-8")):
+        icons = {e.get("imageMso") for e in ET.fromstring(source).iter() if e.get("imageMso") is not None}
+        assert icons and icons <= known, sorted(icons - known)
+
+
+def test_the_icon_list_names_its_source_and_holds_only_plausible_names():
+    text = (ROOT / "excel_addin" / "office_icons.txt").read_text(encoding="utf-8")
+    assert "office-fluent-ui-command-identifiers" in text
+    assert all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) for name in _known_icons())
+
+
 def test_every_on_action_names_a_vba_procedure_that_exists(package, vba):
     ui = ET.fromstring(package.read("customUI/customUI14.xml"))
     actions = {b.get("onAction") for b in ui.iter() if b.get("onAction")}
