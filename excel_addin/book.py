@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Protocol
+from typing import Any, Mapping, Protocol
 
 import pandas as pd
 
@@ -48,7 +48,6 @@ __all__ = [
     "write_results",
     "write_errors",
     "errors_frame",
-    "clear_results",
     "accounts_note",
     "accounts_problem",
     "EXCEL_ERRORS",
@@ -91,9 +90,10 @@ class Workbook(Protocol):
     def write_sheet(self, sheet: str, cells: list[list[Any]]) -> None:
         """Write ``cells`` (first row: bold headers) from A1 of ``sheet``.
 
-        A new sheet is added after the last one. An existing sheet is updated in place: its
-        old cells are cleared and the new ones written, the sheet itself stays, so formulas
-        elsewhere that point at it keep working. Text is written as text, never a formula.
+        A new sheet is added after the last one. An existing sheet is updated in place: the
+        values of its old cells are cleared (their formatting and comments stay, as Excel's
+        Clear Contents leaves them) and the new ones written; the sheet itself stays, so
+        formulas elsewhere that point at it keep working. Text is written as text, never a formula.
         Large tables are written in chunks of rows.
         """
 
@@ -102,6 +102,10 @@ class Workbook(Protocol):
 
     def delete_sheet(self, sheet: str) -> None:
         """Delete a sheet if it exists."""
+
+    def has_formulas(self, sheet: str) -> bool:
+        """Whether any cell of ``sheet`` holds a formula (the add-in never writes one, so a
+        formula on one of its sheets is the user's edit)."""
 
     def sheet_mark(self, sheet: str) -> str | None:
         """The text of the hidden sheet-level name :data:`MARK_NAME` on ``sheet``, else None.
@@ -144,13 +148,14 @@ EXCEL_ERRORS = frozenset({
     "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!",
     "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#PYTHON!",
 })
-"""The texts of Excel's error values, as xlwings passes them with ``err_to_str=True``."""
+"""The texts of Excel's error values, exactly as xlwings passes them with ``err_to_str=True``
+(a user's text "#n/a" or " #N/A " is not one: it is read as text, and validated as such)."""
 
 
 def _error_cells(rows: list[list[Any]]) -> list[FlaggedCell]:
-    return [FlaggedCell(r, c, v.strip().upper(), None)
+    return [FlaggedCell(r, c, v, None)
             for r, row in enumerate(rows, start=1) for c, v in enumerate(row)
-            if isinstance(v, str) and v.strip().upper() in EXCEL_ERRORS]
+            if isinstance(v, str) and v in EXCEL_ERRORS]
 
 
 def read_table(book: Workbook, name: str) -> RawTable:
@@ -172,6 +177,12 @@ def read_table(book: Workbook, name: str) -> RawTable:
     return sheet_table(Path(book.fullname), name, load)
 
 
+def user_sheets(book: Workbook) -> list[str]:
+    """The workbook's sheets that are not the add-in's own results, in order: where the input
+    tables are looked for (a result sheet moved to the front is never read as the accounts)."""
+    return [n for n in book.sheet_names() if results.read_mark(book, n) is None]
+
+
 def read_inputs(book: Workbook) -> workflow.Inputs:
     """The accounts, reps and settings sheets as tables, chosen as the command line chooses them
     (:func:`territory_engine.io.choose_sheet`: ``Accounts`` else the first sheet, ``Reps`` or
@@ -184,7 +195,7 @@ def read_inputs(book: Workbook) -> workflow.Inputs:
     InputError
         The accounts sheet is empty or has no rows below its header; a cell holds an error.
     """
-    names = book.sheet_names()
+    names = user_sheets(book)
     accounts = require_rows(read_table(book, choose_sheet(names, "accounts")), "account")
     optional = {}
     for key in ("reps", "settings"):
@@ -198,7 +209,7 @@ def read_inputs(book: Workbook) -> workflow.Inputs:
 
 def _accounts_sheet(book: Workbook) -> str | None:
     """The sheet the accounts were read from when none is named Accounts, else None."""
-    names = book.sheet_names()
+    names = user_sheets(book)
     if any(normalise_header(n) == normalise_header(SHEET_NAMES["accounts"][0]) for n in names):
         return None
     return choose_sheet(names, "accounts")
@@ -217,21 +228,27 @@ def accounts_problem(book: Workbook) -> Problem | None:
     if used is None:
         return None
     return Problem(used, (f"this workbook has no sheet named Accounts, so Territory looked at the sheet '{used}' "
-                          f"(sheets: {', '.join(book.sheet_names())}); put the accounts on a sheet named Accounts"))
+                          f"(sheets: {', '.join(user_sheets(book))}); put the accounts on a sheet named Accounts"))
 
 
 def _protected(book: Workbook) -> set[str]:
-    names = book.sheet_names()
+    names = user_sheets(book)
     protected = {n for n in names if n.strip().lower() in INPUT_SHEETS}
     protected.update(n for n in (choose_sheet(names, role) for role in SHEET_NAMES) if n is not None)
     return protected
 
 
-def write_results(book: Workbook, sheets: Mapping[str, pd.DataFrame | Path]) -> results.Written:
+def write_results(book: Workbook, sheets: Mapping[str, pd.DataFrame | Path], *,
+                  complete: bool = False) -> results.Written:
     """Write result tables (or pictures) to the add-in's own sheets of ``book``, all or none
     (:func:`excel_addin.results.write_results`). A result never lands on an input sheet or on
-    a sheet of the user's: it goes beside it ("Moves (2)")."""
-    return results.write_results(book, sheets, protected=_protected(book))
+    a sheet of the user's: it goes beside it ("Moves (2)").
+
+    ``complete``: these are all the results of a run that completed, so the add-in's sheets of
+    the transient results it has nothing for (Errors, Warnings, ...) are emptied to their header.
+    """
+    empty = tuple(r for r in results.TRANSIENT if r not in sheets) if complete else ()
+    return results.write_results(book, sheets, protected=_protected(book), empty=empty)
 
 
 def errors_frame(problems: list[Problem]) -> pd.DataFrame:
@@ -242,13 +259,6 @@ def errors_frame(problems: list[Problem]) -> pd.DataFrame:
 def write_errors(book: Workbook, problems: list[Problem]) -> str:
     """Write the Errors sheet (:func:`errors_frame`); return its name."""
     return write_results(book, {ERRORS_SHEET: errors_frame(problems)}).sheets[ERRORS_SHEET]
-
-
-def clear_results(book: Workbook, written: Iterable[str]) -> results.Written:
-    """Remove the add-in's unedited sheets of the transient results (Errors, Warnings, ...) that
-    a successful run did not write; edited ones are kept under a new name."""
-    done = {w.casefold() for w in written}
-    return results.drop_results(book, [r for r in results.TRANSIENT if r.casefold() not in done])
 
 
 def output_folder(book: Workbook) -> Path:

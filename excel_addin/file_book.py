@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from territory_engine.errors import InputError
+from territory_engine.errors import InputError, Problem
 from territory_engine.io.xlsx_scan import cell_problems, scan_sheet, sheet_members
 
 __all__ = ["FileBook"]
@@ -39,6 +39,7 @@ class _Sheet:
     cells: list[list[Any]] | None = None  # None: as in the file
     picture: Path | None = None
     mark: str | None = None
+    saved_mark: str | None = None  # the mark as in the file
 
 
 def _same(a: str, b: str) -> bool:
@@ -86,7 +87,7 @@ class FileBook:
         self.path = Path(path)
         self._book = CalamineWorkbook.from_path(str(self.path))
         marks = _file_marks(self.path)
-        self._sheets = [_Sheet(n, n, mark=marks.get(n)) for n in self._book.sheet_names]
+        self._sheets = [_Sheet(n, n, mark=marks.get(n), saved_mark=marks.get(n)) for n in self._book.sheet_names]
         self._deleted: list[str] = []
         self.alerts: list[tuple[str, str, bool]] = []
         self.statuses: list[str | None] = []
@@ -112,7 +113,13 @@ class FileBook:
             return [list(r) for r in entry.cells]
         if entry.original is None:
             return []
-        rows = self._book.get_sheet_by_name(entry.original).to_python(skip_empty_area=False)
+        from python_calamine import CalamineError
+
+        try:
+            rows = self._book.get_sheet_by_name(entry.original).to_python(skip_empty_area=False)
+        except CalamineError as error:
+            raise InputError([Problem(entry.original, f"cannot read this sheet ({error}); save the workbook again "
+                                      "in Excel")]) from None
         rows = [[float(v) if type(v) is int else v for v in row] for row in rows]
         self._show_errors(entry.original, rows)
         return rows
@@ -164,6 +171,18 @@ class FileBook:
         if entry.original is not None:
             self._deleted.append(entry.original)
 
+    def has_formulas(self, sheet: str) -> bool:
+        entry = self._get(sheet)
+        if entry.cells is not None or entry.original is None:
+            return False  # written by the add-in in this session: values only
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                member = sheet_members(archive).get(entry.original)
+                xml = archive.read(member) if member else b""
+        except (zipfile.BadZipFile, OSError, KeyError):
+            return False
+        return re.search(rb"<(?:\w+:)?f[\s>/]", xml) is not None
+
     def sheet_mark(self, sheet: str) -> str | None:
         return self._get(sheet).mark
 
@@ -203,9 +222,13 @@ class FileBook:
             if entry.original is not None and entry.original != entry.name:
                 ws.title = entry.name
                 _retarget(wb, entry.original, entry.name)
-            _fill(ws, entry)
+            if entry.cells is not None or entry.picture is not None or entry.mark != entry.saved_mark:
+                _fill(ws, entry)
             sheets.append(ws)
-        wb._sheets = sheets + [s for s in wb._sheets if s not in sheets]
+        order = sheets + [s for s in wb._sheets if s not in sheets]
+        # Chart sheets go last: openpyxl numbers a sheet-level name by its worksheet's place
+        # among the worksheets when it writes, but among all sheets when it reads.
+        wb._sheets = [s for s in order if s in wb.worksheets] + [s for s in order if s not in wb.worksheets]
         fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp.xlsx", dir=target.parent)
         os.close(fd)
         try:
@@ -225,8 +248,10 @@ def _fill(ws, entry: _Sheet) -> None:
     from openpyxl.workbook.defined_name import DefinedName
 
     if entry.cells is not None:
-        if ws.max_row:
-            ws.delete_rows(1, ws.max_row)
+        for row in ws.iter_rows():  # Clear Contents: values go, formatting and comments stay
+            for cell in row:
+                if cell.value is not None:
+                    cell.value = None
         for r, row in enumerate(entry.cells, start=1):
             for c, value in enumerate(row, start=1):
                 if value is None or value == "":

@@ -35,15 +35,17 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from territory_engine.errors import TerritoryError
 from territory_engine.io import excel_sheet_name
 from territory_engine.io.cells import frame_cells
 
-__all__ = ["Mark", "Written", "cells_digest", "read_mark", "owned_sheet", "write_results", "drop_results",
-           "TRANSIENT", "EDITED"]
+__all__ = ["Mark", "Written", "WriteFailed", "cells_digest", "read_mark", "owned_sheet", "kept_name",
+           "write_results", "TRANSIENT", "EDITED"]
 
 TRANSIENT = ("Errors", "Warnings", "Balance problems", "Exclaves")
 """Results a run writes only when it has something to say: a run that completes without one
-removes the add-in's unedited sheet of it, so that no stale list is left behind."""
+leaves the add-in's sheet of it with its header row only (updated in place, never deleted), so
+that no stale list is left behind and formulas counting its rows read 0."""
 
 EDITED = "edited"
 """The word added to the name of an edited result sheet that is kept: ``Moves (edited)``."""
@@ -88,8 +90,7 @@ class Written:
 
     def lines(self) -> list[str]:
         """Sentences for the message box about sheets kept or written beside the user's."""
-        out = [f"You had edited the sheet '{new.rsplit(' (', 1)[0]}': your version is kept as '{new}'."
-               for new in self.kept.values()]
+        out = [f"You had edited the sheet '{old}': your version is kept as '{new}'." for old, new in self.kept.items()]
         out += [f"Your own sheet '{user}' is left alone; the {result} went to '{self.sheets[result]}'."
                 for result, user in self.beside.items() if result in self.sheets]
         return out
@@ -159,13 +160,33 @@ def owned_sheet(book, result: str) -> str | None:
     return None
 
 
-def _edited(book, sheet: str, mark: Mark) -> tuple[bool, list[list[Any]]]:
-    cells = book.read_cells(sheet)
-    return cells_digest(cells) != mark.digest, cells
-
-
 def _free_name(base: str, taken: list[str]) -> str:
     return excel_sheet_name(base, taken)
+
+
+def _edited(book, sheet: str, mark: Mark) -> tuple[bool, list[list[Any]]]:
+    """Whether the user changed the sheet's values or typed a formula on it (the add-in never
+    writes one), and its cells."""
+    cells = book.read_cells(sheet)
+    return cells_digest(cells) != mark.digest or book.has_formulas(sheet), cells
+
+
+def kept_name(sheet: str, taken: list[str]) -> str:
+    """The name an edited result sheet is kept under: ``Moves (edited)``, ``Moves (edited 2)``, ...
+    (the sheet's own name shortened so that the word always shows in Excel's 31 characters)."""
+    lower = {t.casefold() for t in taken}
+    n = 1
+    while True:
+        suffix = f" ({EDITED})" if n == 1 else f" ({EDITED} {n})"
+        name = sheet[: 31 - len(suffix)].rstrip() + suffix
+        if name.casefold() not in lower:
+            return name
+        n += 1
+
+
+class WriteFailed(TerritoryError):
+    """Writing the results failed part-way; the workbook was put back as it was, or the message
+    names what could not be put back."""
 
 
 # --------------------------------------------------------------------------------------
@@ -180,24 +201,29 @@ class _Undo:
         self.book = book
         self.steps: list[tuple] = []
 
-    def rollback(self) -> None:
+    def rollback(self) -> list[str]:
+        """Undo every step; the sheets that could not be put back, with why."""
+        failed = []
         for step in reversed(self.steps):
+            kind = step[0]
             try:
-                kind = step[0]
                 if kind == "added":
-                    self.book.delete_sheet(step[1])
+                    if any(_same(step[1], n) for n in self.book.sheet_names()):
+                        self.book.delete_sheet(step[1])
                 elif kind == "updated":
                     _, sheet, cells, mark = step
                     self.book.write_sheet(sheet, cells)
                     self.book.set_sheet_mark(sheet, mark)
                 elif kind == "renamed":
                     self.book.rename_sheet(step[2], step[1])
-            except Exception:  # noqa: BLE001 - put back all that can be put back
-                continue
+            except Exception as error:  # noqa: BLE001 - put back all that can be put back, then say what not
+                failed.append(f"'{step[-1] if kind == 'renamed' else step[1]}' ({error})")
+        return failed
 
 
-def write_results(book, results: Mapping[str, pd.DataFrame | Path], *, protected: set[str] = frozenset()) -> Written:
-    """Write each result (a table, or a PNG picture) to the add-in's sheet for it.
+def write_results(book, results: Mapping[str, pd.DataFrame | Path], *, protected: set[str] = frozenset(),
+                  empty: tuple[str, ...] = ()) -> Written:
+    """Write each result (a table, or a PNG picture) to the add-in's sheet for it, all or none.
 
     Parameters
     ----------
@@ -207,6 +233,10 @@ def write_results(book, results: Mapping[str, pd.DataFrame | Path], *, protected
         Result name (``"Moves"``) -> a table, or the path of a picture.
     protected : set of str
         Names of the input sheets, which no result may take even when marked.
+    empty : tuple of str
+        Results this run has nothing for (``"Errors"`` after a successful check): the add-in's
+        sheet of each, if there is one, keeps only its header row, updated in place so that a
+        formula counting its rows keeps working and reads 0.
 
     Returns
     -------
@@ -215,8 +245,11 @@ def write_results(book, results: Mapping[str, pd.DataFrame | Path], *, protected
 
     Raises
     ------
-    Exception
-        Whatever the workbook raised; the workbook is then as it was before the call.
+    WriteFailed
+        The workbook refused a change (a protected sheet, Excel busy, ...): every change made
+        was undone, or the message names the sheets that could not be put back.
+    BaseException
+        An interrupt, after the same undoing.
     """
     written = Written()
     undo = _Undo(book)
@@ -225,8 +258,16 @@ def write_results(book, results: Mapping[str, pd.DataFrame | Path], *, protected
         for result, content in results.items():
             sheet = _place(book, result, written, undo, protected, planned)
             planned.append(sheet)
-            _write_one(book, result, sheet, content, undo)
+            _write_one(book, result, sheet, content)
             written.sheets[result] = sheet
+        for result in empty:
+            if result not in results:
+                _empty_one(book, result, written, undo)
+    except Exception as error:
+        failed = undo.rollback()
+        back = ("Your workbook is as it was." if not failed else
+                "These sheets could not be put back as they were: " + ", ".join(failed) + ".")
+        raise WriteFailed(f"Territory could not write its results: {error}. {back}") from error
     except BaseException:
         undo.rollback()
         raise
@@ -244,10 +285,7 @@ def _place(book, result: str, written: Written, undo: _Undo, protected: set[str]
         if not edited:
             undo.steps.append(("updated", sheet, cells, book.sheet_mark(sheet)))
             return sheet
-        kept = _free_name(f"{sheet} ({EDITED})", names)
-        book.rename_sheet(sheet, kept)
-        undo.steps.append(("renamed", sheet, kept))
-        written.kept[sheet] = kept
+        _keep(book, sheet, written, undo)
         names = book.sheet_names()
     user = next((n for n in names if _same(n, result)), None)
     name = _free_name(result, [*names, *protected, *planned])
@@ -257,7 +295,15 @@ def _place(book, result: str, written: Written, undo: _Undo, protected: set[str]
     return name
 
 
-def _write_one(book, result: str, sheet: str, content: pd.DataFrame | Path, undo: _Undo) -> None:
+def _keep(book, sheet: str, written: Written, undo: _Undo) -> None:
+    """Rename an edited result sheet out of the way; it is the user's from then on."""
+    kept = kept_name(sheet, book.sheet_names())
+    book.rename_sheet(sheet, kept)
+    undo.steps.append(("renamed", sheet, kept))
+    written.kept[sheet] = kept
+
+
+def _write_one(book, result: str, sheet: str, content: pd.DataFrame | Path) -> None:
     if isinstance(content, Path):
         book.insert_picture(sheet, content)
         cells: list[list[Any]] = book.read_cells(sheet)
@@ -267,22 +313,18 @@ def _write_one(book, result: str, sheet: str, content: pd.DataFrame | Path, undo
     book.set_sheet_mark(sheet, Mark(result, sheet, cells_digest(cells)).text())
 
 
-def drop_results(book, results: list[str]) -> Written:
-    """Remove the add-in's sheets of ``results`` (transient lists a run had nothing for).
-
-    An edited one is kept under a new name instead (:attr:`Written.kept`), as in
-    :func:`write_results`.
-    """
-    written = Written()
-    for result in results:
-        sheet = owned_sheet(book, result)
-        if sheet is None:
-            continue
-        edited, _ = _edited(book, sheet, read_mark(book, sheet))
-        if edited:
-            kept = _free_name(f"{sheet} ({EDITED})", book.sheet_names())
-            book.rename_sheet(sheet, kept)
-            written.kept[sheet] = kept
-        else:
-            book.delete_sheet(sheet)
-    return written
+def _empty_one(book, result: str, written: Written, undo: _Undo) -> None:
+    """Leave the add-in's sheet of ``result`` with its header row alone (an edited one is kept)."""
+    sheet = owned_sheet(book, result)
+    if sheet is None:
+        return
+    edited, cells = _edited(book, sheet, read_mark(book, sheet))
+    if edited:
+        _keep(book, sheet, written, undo)
+        return
+    header = [list(cells[0])] if cells else []
+    if len(cells) <= 1:
+        return
+    undo.steps.append(("updated", sheet, cells, book.sheet_mark(sheet)))
+    book.write_sheet(sheet, header)
+    book.set_sheet_mark(sheet, Mark(result, sheet, cells_digest(header)).text())

@@ -24,7 +24,7 @@ from territory_engine import workflow
 from territory_engine.errors import (MAX_PROBLEMS, InfeasibleError, InputError, RebalanceInfeasibleError,
                                      TerritoryError)
 
-from .book import (ERRORS_SHEET, Workbook, accounts_note, accounts_problem, clear_results, errors_frame,
+from .book import (ERRORS_SHEET, Workbook, accounts_note, accounts_problem, errors_frame,
                    output_folder, read_inputs, read_table, write_results)
 from .results import Written, owned_sheet
 from .versions import check_xlwings
@@ -187,19 +187,12 @@ def _message(report: Report, written: Written, note: str | None) -> str:
     return "\n\n".join(lines)
 
 
-def _write(book: Workbook, sheets: dict) -> Written:
-    """Write the result sheets, all or none, then remove the add-in's stale transient lists."""
-    written = write_results(book, sheets)
-    cleared = clear_results(book, written.sheets)
-    written.kept.update(cleared.kept)
-    return written
-
-
 def run(action: Callable[[Workbook], Report], book: Workbook, label: str = "Territory") -> bool:
     """Run one action on ``book``, reporting engine errors once; True when it succeeded.
 
     The workbook is changed only at the end, all at once: the result sheets are written
-    together or not at all (:mod:`excel_addin.results`).
+    together or not at all (:mod:`excel_addin.results`); a write the workbook refuses (a
+    protected sheet) is a message saying so, after everything is put back.
     """
     if _running:
         book.alert(f"Territory is still working on '{_running[0]}'. Wait until it has finished (the status bar "
@@ -207,14 +200,20 @@ def run(action: Callable[[Workbook], Report], book: Workbook, label: str = "Terr
         return False
     _running.append(label)
     try:
+        return _outcome(action, book)
+    except TerritoryError as error:  # WriteFailed, or an engine error while reporting one
+        book.alert(str(error), critical=True)
+        return False
+    finally:
+        _running.clear()
+        book.status(None)
+
+
+def _outcome(action: Callable[[Workbook], Report], book: Workbook) -> bool:
+    try:
         report = action(book)
-        written = _write(book, report.sheets)
-        text = _message(report, written, accounts_note(book))
-        if text:
-            book.alert(text)
-        return True
     except RebalanceInfeasibleError as error:
-        written = write_results(book, error.result.to_sheets())
+        written = write_results(book, error.result.to_sheets(), complete=True)
         lines = written.lines()
         book.alert("Balance within the tolerance is impossible:\n" + "\n".join(error.reasons[:MAX_LISTED])
                    + f"\n\nThe best alignment found is on the {written.sheets.get('Proposed alignment')} sheet."
@@ -239,12 +238,11 @@ def run(action: Callable[[Workbook], Report], book: Workbook, label: str = "Terr
                    + f"\n\nEvery problem is on the {sheet} sheet{capped}."
                    + "".join("\n\n" + line for line in written.lines()), critical=True)
         return False
-    except TerritoryError as error:
-        book.alert(str(error), critical=True)
-        return False
-    finally:
-        _running.clear()
-        book.status(None)
+    written = write_results(book, report.sheets, complete=True)
+    text = _message(report, written, accounts_note(book))
+    if text:
+        book.alert(text)
+    return True
 
 
 RENAMED = {"TerritorySummary": "Measure"}

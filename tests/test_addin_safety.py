@@ -66,6 +66,32 @@ def _add_user_sheet(path: Path, name: str, rows: list[list], formulas: dict[str,
     wb.save(path)
 
 
+def _cache_formula_values(path: Path, sheet: str, values: dict[str, str], kind: str | None = None) -> None:
+    """Give formula cells the computed values Excel would save with them (openpyxl saves none);
+    ``kind="str"`` marks them as text results, as Excel does for a formula giving text."""
+    import re
+    import shutil
+    import zipfile
+
+    from territory_engine.io.xlsx_scan import sheet_members
+
+    with zipfile.ZipFile(path) as archive:
+        member = sheet_members(archive)[sheet]
+        parts = {n: archive.read(n) for n in archive.namelist()}
+    xml = parts[member].decode()
+    for ref, value in values.items():
+        kind_attr = f' t="{kind}"' if kind else ""
+        xml, n = re.subn(rf'<c r="{ref}"([^>]*)><f>(.*?)</f><v\s*/>', rf'<c r="{ref}"\1{kind_attr}><f>\2</f><v>{value}</v>',
+                         xml)
+        assert n == 1, (ref, xml[:500])
+    parts[member] = xml.encode()
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    shutil.move(tmp, path)
+
+
 # --------------------------------------------------------------------------------------
 # the user's sheets are never touched
 # --------------------------------------------------------------------------------------
@@ -121,20 +147,61 @@ def test_rerun_updates_result_sheets_in_place_so_formulas_and_tab_colours_surviv
     assert wb.sheetnames == [*order, "Notes"]
 
 
-def test_stale_warnings_of_an_earlier_run_are_removed_but_a_users_never(small, tmp_path):
+def test_stale_warnings_are_emptied_in_place_so_counting_formulas_read_zero_and_a_users_never(small):
     wb = openpyxl.load_workbook(small)
     wb["Accounts"].append(["A999", 20.0, -130.0, "T1", 80.0])  # far out in the Pacific: a warning
     wb.save(small)
     _press(small, "CheckData")
-    assert "Warnings" in openpyxl.load_workbook(small).sheetnames
+    assert len(_values(small, "Warnings")) == 2
+    _add_user_sheet(small, "Dashboard", [["warnings"]], {"B1": "=COUNTA(Warnings!A:A)-1"})
     wb = openpyxl.load_workbook(small)
     wb["Accounts"].delete_rows(wb["Accounts"].max_row)
     wb.save(small)
     _press(small, "CheckData")
-    assert "Warnings" not in openpyxl.load_workbook(small).sheetnames
-    _add_user_sheet(small, "Warnings", [["mine"]])
-    _press(small, "CheckData")
-    assert _values(small, "Warnings") == [("mine",)]
+    assert len(_values(small, "Warnings")) == 1  # the header row only: no stale warning
+    assert openpyxl.load_workbook(small)["Dashboard"]["B1"].value == "=COUNTA(Warnings!A:A)-1"
+    path = _accounts_book(small.parent / "other.xlsx")
+    _add_user_sheet(path, "Warnings", [["mine"]])
+    _press(path, "CheckData")
+    assert _values(path, "Warnings") == [("mine",)]
+
+
+def test_the_message_names_the_sheet_that_was_edited_and_where_it_is_kept(small):
+    _press(small, "Measure")
+    _add_user_sheet(small, "Balance (edited)", [["my own"]])
+    wb = openpyxl.load_workbook(small)
+    wb["Balance"]["A2"] = "changed"
+    wb.save(small)
+    book = _press(small, "Measure")
+    assert "You had edited the sheet 'Balance': your version is kept as 'Balance (edited 2)'." in book.alerts[-1][1]
+    assert _values(small, "Balance (edited)") == [("my own",)]
+    assert _values(small, "Balance (edited 2)")[1][0] == "changed"
+
+
+def test_formatting_and_comments_on_a_result_sheet_stay_and_a_typed_formula_is_an_edit(small):
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+
+    _press(small, "Measure")
+    wb = openpyxl.load_workbook(small)
+    ws = wb["Territory summary"]
+    ws["A2"].fill = PatternFill("solid", fgColor="FFFF00")
+    ws["B2"].comment = Comment("ask Bob about this", "me")
+    wb.save(small)
+    _press(small, "Measure")
+    ws = openpyxl.load_workbook(small)["Territory summary"]
+    assert ws["A2"].fill.fgColor.rgb.endswith("FFFF00") and ws["B2"].comment.text == "ask Bob about this"
+    assert "Territory summary (edited)" not in openpyxl.load_workbook(small).sheetnames
+
+    wb = openpyxl.load_workbook(small)
+    ws = wb["Balance"]
+    number = next(c for c in ws[2] if isinstance(c.value, (int, float)) and not isinstance(c.value, bool))
+    number.value = f"={number.value}+0"  # the same value, now a formula of the user's
+    wb.save(small)
+    _cache_formula_values(small, "Balance", {number.coordinate: number.value[1:-2]})
+    book = _press(small, "Measure")
+    assert openpyxl.load_workbook(small)["Balance (edited)"][number.coordinate].value == f"={number.value[1:-2]}+0"
+    assert "kept as 'Balance (edited)'" in book.alerts[-1][1]
 
 
 def test_map_snapshot_twice_replaces_its_picture_on_the_same_sheet(small):
@@ -204,29 +271,85 @@ def test_a_second_click_while_a_run_is_going_is_refused_politely(small):
     assert ribbon.dispatch("Measure", book) is True  # the guard is released after the run
 
 
-def test_a_run_that_fails_part_way_leaves_the_workbook_as_it_was(small):
-    _press(small, "Rebalance")
-    before = {n: _values(small, n) for n in openpyxl.load_workbook(small).sheetnames}
+MUTATING = ("write_sheet", "rename_sheet", "delete_sheet", "set_sheet_mark", "insert_picture")
+
+
+def _failing_book(path: Path, fail_at: int, *, then: str = "recover", error: type = OSError) -> FileBook:
+    """A FileBook whose ``fail_at``-th change raises ``error`` ("Excel stopped responding"); after
+    it, changes succeed (``then="recover"``) or all fail too (``then="broken"``)."""
+    calls = [0]
 
     class Failing(FileBook):
-        writes = 0
+        pass
 
-        def write_sheet(self, sheet, cells):
-            self.writes += 1
-            if self.writes == 3:
-                raise OSError("Excel stopped responding")
-            super().write_sheet(sheet, cells)
+    def wrap(name):
+        method = getattr(FileBook, name)
 
-    wb = openpyxl.load_workbook(small)  # something to change: one more account
+        def changed(self, *args, **kwargs):
+            calls[0] += 1
+            if calls[0] == fail_at or (then == "broken" and calls[0] > fail_at):
+                raise error("Excel stopped responding")
+            return method(self, *args, **kwargs)
+        return changed
+
+    for name in MUTATING:
+        setattr(Failing, name, wrap(name))
+    book = Failing(path)
+    book.changes = calls
+    return book
+
+
+def _prepare_rerun(path: Path) -> dict:
+    """A workbook with the add-in's results and an edited Moves sheet, then one more account:
+    a re-run updates sheets in place, renames the edited one, adds and empties others."""
+    _press(path, "Rebalance")
+    wb = openpyxl.load_workbook(path)
+    wb["Moves"]["A1"] = "my edit"
     wb["Accounts"].append(["A998", 31.5, -97.5, "T1", 70.0])
-    wb.save(small)
-    before["Accounts"] = _values(small, "Accounts")
-    book = Failing(small)
-    with pytest.raises(OSError):
-        ribbon.dispatch("Rebalance", book)
+    wb.save(path)
+    return {n: _values(path, n) for n in openpyxl.load_workbook(path).sheetnames}
+
+
+def test_a_rerun_makes_changes_of_every_kind(small):
+    _prepare_rerun(small)
+    book = _failing_book(small, fail_at=10**6)
+    assert ribbon.dispatch("Rebalance", book) is True
+    kinds = {kind for kind, _ in book.calls}
+    assert {"update", "add", "rename"} <= kinds, book.calls
+
+
+@pytest.mark.parametrize("fail_at", range(1, 16))
+def test_a_run_that_fails_at_any_step_leaves_the_workbook_as_it_was_and_says_so(small, fail_at):
+    before = _prepare_rerun(small)
+    book = _failing_book(small, fail_at)
+    ok = ribbon.dispatch("Rebalance", book)
     book.save()
     after = {n: _values(small, n) for n in openpyxl.load_workbook(small).sheetnames}
-    assert after == before
+    if book.changes[0] < fail_at:  # fewer changes than that: the run succeeded
+        assert ok is True
+        return
+    assert ok is False and after == before
+    title, message, critical = book.alerts[-1]
+    assert critical and "could not write its results: Excel stopped responding" in message
+    assert "Your workbook is as it was." in message
+
+
+def test_a_failure_that_also_stops_the_undoing_names_the_sheets_not_put_back(small):
+    _prepare_rerun(small)
+    book = _failing_book(small, fail_at=4, then="broken")
+    assert ribbon.dispatch("Rebalance", book) is False
+    message = book.alerts[-1][1]
+    assert "could not be put back as they were:" in message and "Excel stopped responding" in message
+
+
+def test_an_interrupt_while_writing_undoes_the_changes_and_is_not_swallowed(small):
+    before = _prepare_rerun(small)
+    book = _failing_book(small, fail_at=5, error=KeyboardInterrupt)
+    with pytest.raises(KeyboardInterrupt):
+        ribbon.dispatch("Rebalance", book)
+    book.save()
+    assert {n: _values(small, n) for n in openpyxl.load_workbook(small).sheetnames} == before
+    assert ribbon.dispatch("Measure", FileBook(small)) is True  # not left busy
 
 
 # --------------------------------------------------------------------------------------
@@ -280,3 +403,79 @@ def test_no_sequence_of_runs_and_edits_ever_changes_a_users_sheet(tmp_path_facto
         assert set(edits) <= corners, ("an edit was lost", steps)  # kept where it was, or renamed
         assert names[0] == "Accounts" and _values(path, "Accounts")[0][0] == "Account ID"
         assert len({n.casefold() for n in names}) == len(names)
+
+
+# --------------------------------------------------------------------------------------
+# more cases an adversary found
+# --------------------------------------------------------------------------------------
+
+
+def test_an_impossible_rebalance_empties_the_errors_of_an_earlier_check(small):
+    wb = openpyxl.load_workbook(small)
+    cell = wb["Accounts"]["E5"]
+    cell.value, cell.data_type = "#DIV/0!", "e"
+    wb.save(small)
+    _press(small, "CheckData")
+    assert len(_values(small, "Errors")) == 2
+    wb = openpyxl.load_workbook(small)
+    wb["Accounts"]["E5"] = 1e6  # fixed, but one account now outweighs any band
+    wb.save(small)
+    book = _press(small, "Rebalance")
+    assert "impossible" in book.alerts[-1][1]
+    assert len(_values(small, "Errors")) == 1  # header only: the fixed error is gone
+    assert len(_values(small, "Balance problems")) >= 2
+
+
+@pytest.mark.parametrize("text", ["#n/a", " #N/A ", "#div/0!"])
+def test_text_that_only_looks_like_an_error_is_reported_as_the_text_it_is(small, text):
+    wb = openpyxl.load_workbook(small)
+    wb["Accounts"]["E5"] = text
+    wb.save(small)
+    book = _press(small, "CheckData")
+    message = book.alerts[-1][1]
+    assert "Excel error" not in message and "E5" in message or "row 5" in message
+    assert _values(small, "Errors")[1][4] == text
+
+
+def test_a_result_sheet_moved_to_the_front_is_never_read_as_the_accounts(small):
+    _press(small, "Rebalance")
+    wb = openpyxl.load_workbook(small)
+    wb.move_sheet("Proposed alignment", offset=-wb.sheetnames.index("Proposed alignment"))
+    wb["Accounts"].title = "Data"
+    wb.save(small)
+    book = _press(small, "Rebalance")
+    message = book.alerts[-1][1]
+    assert "Your own sheet" not in message
+    assert "read from the sheet 'Data'" in message
+    assert "Proposed alignment (2)" not in openpyxl.load_workbook(small).sheetnames
+
+
+def test_a_chart_sheet_in_the_workbook_is_left_alone(small):
+    from openpyxl.chart import BarChart, Reference
+
+    wb = openpyxl.load_workbook(small)
+    chart = BarChart()
+    chart.add_data(Reference(wb["Accounts"], min_col=5, min_row=1, max_row=10), titles_from_data=True)
+    wb.create_chartsheet("My chart").add_chart(chart)
+    wb.save(small)
+    _press(small, "Measure")
+    _press(small, "Measure")
+    names = openpyxl.load_workbook(small).sheetnames
+    assert "My chart" in names and "Territory summary" in names
+
+
+def test_a_formula_giving_empty_text_is_a_computed_value_on_the_command_line_and_in_the_add_in(small):
+    import subprocess
+    import sys
+
+    wb = openpyxl.load_workbook(small)
+    ws = wb["Accounts"]
+    ws["F1"] = "Note"
+    ws["F2"] = '=IF(E2>1000,"big","")'
+    wb.save(small)
+    _cache_formula_values(small, "Accounts", {"F2": ""}, kind="str")  # as Excel saves an empty text result
+    territory = Path(sys.executable).with_name("territory")
+    proc = subprocess.run([str(territory), "check", str(small)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    book = _press(small, "CheckData")
+    assert "No problems found in 60 accounts" in book.alerts[-1][1]

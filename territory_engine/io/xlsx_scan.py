@@ -216,7 +216,8 @@ def _scan_block(block: bytes, scan: SheetScan, shared: dict[bytes, tuple[str, st
         formula = _FORMULA.search(content)
         value = _VALUE.search(content)
         is_error = attributes.get(b"t") == b"e"
-        has_value = value is not None and value.group(1).strip() != b""
+        # A formula giving empty text is saved as t="str" with an empty <v></v>: it has a value.
+        has_value = value is not None and (value.group(1).strip() != b"" or attributes.get(b"t") == b"str")
         ref = attributes.get(b"r", b"").decode("ascii", "replace")
         if not is_error and (formula is None or has_value):
             if formula is not None and formula.group(2) and b"si=" in formula.group(1):
