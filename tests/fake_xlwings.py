@@ -40,6 +40,9 @@ from typing import Any, Callable
 
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384
+READ_LIMIT = 50_000_000
+"""Cells the fake gives in one ``.value``: a larger read stands for Excel running out of memory
+(and would take the test hours)."""
 
 
 @dataclass(frozen=True)
@@ -114,8 +117,11 @@ class FakeApp:
 class FakeBook:
     """``xw.Book``: ``fullname``, ``app``, ``sheets``, ``names`` (every name, book and sheet scope)."""
 
-    def __init__(self, sheets: list[str] = ("Sheet1",), fullname: str = "book.xlsx"):
+    def __init__(self, sheets: list[str] = ("Sheet1",), fullname: str = "book.xlsx", *, platform: str = "win32",
+                 store: bool = True):
         self.log = Log()
+        self.platform = platform  # which native object a name's ``api`` is
+        self.store = store  # False: writes are logged, not kept (for a million rows)
         self.fullname = fullname
         self.app = FakeApp(self.log)
         self._sheets: list[FakeSheet] = [FakeSheet(self, name) for name in sheets]
@@ -357,6 +363,8 @@ class FakeRange:
     @property
     def value(self) -> Any:
         self.sheet.book.log.append(("read", self.sheet.name, self.corners, dict(self._options)))
+        if self.count > READ_LIMIT:
+            raise MemoryError(f"Excel: not enough memory to read {self.count:,} cells at once")
         err_to_str = self._options.get("err_to_str", False)
         empty = self._options.get("empty", None)
 
@@ -390,6 +398,8 @@ class FakeRange:
                                     (self.row, self.column, self.row + len(data) - 1, self.column + width - 1)))
         if self.row + len(data) - 1 > MAX_ROWS or self.column + width - 1 > MAX_COLUMNS:
             raise ValueError("the data does not fit on the sheet")
+        if not self.sheet.book.store:
+            return
         for i, row in enumerate(data):
             for j, v in enumerate(row):
                 key = (self.row + i, self.column + j)
@@ -411,12 +421,38 @@ class _NameApi:
         self.Visible = True
 
 
+class _AppleScriptProperty:
+    def __init__(self, value: Any):
+        self.value = value
+
+    def get(self) -> Any:
+        return self.value
+
+    def set(self, value: Any) -> None:
+        self.value = value
+
+
+class _MacNameApi:
+    """The AppleScript ``named item`` reference's properties the add-in may touch (macOS)."""
+
+    def __init__(self):
+        self.visible = _AppleScriptProperty(True)
+
+
+def _name_api(platform: str) -> Any:
+    if platform == "win32":
+        return _NameApi()
+    if platform == "darwin":
+        return _MacNameApi()
+    return {"visible": True}  # xlwings Lite / remote: the name's JSON, no native object
+
+
 class FakeName:
     def __init__(self, sheet: FakeSheet, bare: str, refers_to: str):
         self.sheet = sheet
         self.bare = bare
         self.refers_to = refers_to
-        self.api = _NameApi()
+        self.api = _name_api(sheet.book.platform)
 
     @property
     def name(self) -> str:
