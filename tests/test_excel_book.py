@@ -365,7 +365,8 @@ def test_check_data_on_excel_writes_its_sheet_after_the_inputs_and_gives_the_sta
 
 
 def test_xlwings_lite_book_runs_an_action_without_status_bar():
-    spec = importlib.util.spec_from_file_location("territory_lite_main_book", ROOT / "excel_addin" / "lite" / "main.py")
+    main = ROOT / "excel_addin" / "lite" / "main.py"
+    spec = importlib.util.spec_from_file_location("territory_lite_main_book", main)
     lite = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(lite)
     fake = FakeBook(["Accounts"], platform="emscripten")

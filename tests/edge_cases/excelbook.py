@@ -84,7 +84,8 @@ CASES = {
     """,
     "10 sheet mark set, hidden, read back": """
         fake = FakeBook(["Accounts", "Moves"])
-        book = ExcelBook(fake, platform="win32") if "platform" in (ExcelBook.__init__.__kwdefaults__ or {}) else ExcelBook(fake)
+        new = "platform" in (ExcelBook.__init__.__kwdefaults__ or {})
+        book = ExcelBook(fake, platform="win32") if new else ExcelBook(fake)
         book.set_sheet_mark("Moves", "abc123")
         name = next(iter(fake.sheets["Moves"].names))
         print("mark:", book.sheet_mark("Moves"), "; name:", name.name, "; visible:", name.api.Visible)
