@@ -1,23 +1,69 @@
 """The workbook open in Excel, through xlwings: the only code of the project that talks to Excel.
 
 :class:`ExcelBook` implements :class:`excel_addin.book.Workbook` on an xlwings ``Book``
-(desktop Excel through ``RunPython``, or an xlwings Lite book).
+(desktop Excel through ``RunPython``, or an xlwings Lite book), with xlwings' documented,
+cross-platform API only, except to hide a name (below).
+
+* Sheets are found by name ignoring case, as Excel does.
+* A sheet is read and written in bulk, a chunk of rows per call (:mod:`excel_addin.chunks`):
+  its used range first, then one ``.value`` per chunk, error cells as their text
+  (``err_to_str=True``: ``#N/A``, ``#DIV/0!``).
+* Writing updates an existing sheet in place (``clear_contents``, then the new cells): the
+  sheet object stays, so formulas elsewhere that point at it keep working, and so does the
+  formatting of its cells. A new sheet goes after the last one.
+* A sheet's mark is a sheet-scoped defined name holding a text constant (``="..."``); it is
+  saved with the workbook and follows the sheet. It is hidden from the Name Manager through
+  the native object: ``Visible = False`` on Windows (COM), ``visible`` set to false on macOS
+  (AppleScript). xlwings Lite has no native object for it: there the name stays visible.
 """
 
 from __future__ import annotations
 
+import sys
 import webbrowser
 from pathlib import Path
 from typing import Any
 
+from territory_engine.errors import InputError, Problem
+from territory_engine.io.xlsx_scan import SheetScan, extent_problem
+
+from .chunks import AUTOFIT_ROWS, CELLS_PER_CHUNK, MAX_COLUMNS, MAX_ROWS, row_chunks
+
 __all__ = ["ExcelBook"]
 
 
-class ExcelBook:
-    """A workbook open in Excel, through xlwings (``xw.Book.caller()`` from the ribbon)."""
+def _names() -> tuple[str, str]:
+    # book.py imports this module at its top, so its constants are fetched when first used.
+    from .book import MARK_NAME, PICTURE_NAME
 
-    def __init__(self, book: Any):
+    return MARK_NAME, PICTURE_NAME
+
+
+def _as_typed(row: list[Any], width: int) -> list[Any]:
+    """One row as Excel should store it: a leading apostrophe keeps text as text (never a formula,
+    a number or a date); short rows are padded with empty cells."""
+    out = [("'" + v) if isinstance(v, str) and v else v for v in row]
+    return out + [None] * (width - len(out)) if len(out) < width else out
+
+
+class ExcelBook:
+    """A workbook open in Excel, through xlwings (``xw.Book.caller()`` from the ribbon).
+
+    Parameters
+    ----------
+    book : xlwings.Book
+        The workbook.
+    platform : str, optional
+        ``sys.platform`` of the Excel behind ``book`` (default: this Python's): how a mark is
+        hidden.
+    cells_per_chunk : int
+        Cells read or written in one call (:data:`excel_addin.chunks.CELLS_PER_CHUNK`).
+    """
+
+    def __init__(self, book: Any, *, platform: str | None = None, cells_per_chunk: int = CELLS_PER_CHUNK):
         self.book = book
+        self.platform = sys.platform if platform is None else platform
+        self.cells_per_chunk = cells_per_chunk
 
     @classmethod
     def caller(cls) -> "ExcelBook":
@@ -29,37 +75,113 @@ class ExcelBook:
     def fullname(self) -> str:
         return str(self.book.fullname)
 
+    # ----------------------------------------------------------------------------------
+    # sheets
+    # ----------------------------------------------------------------------------------
+
     def sheet_names(self) -> list[str]:
         return [s.name for s in self.book.sheets]
 
-    def read_cells(self, sheet: str) -> list[list[Any]]:
-        sht = self.book.sheets[sheet]
-        last = sht.used_range.last_cell
-        rows = sht.range((1, 1), (last.row, last.column)).options(ndim=2, empty=None).value
-        return [["" if v is None else v for v in row] for row in rows]
+    def _find(self, sheet: str) -> Any | None:
+        wanted = sheet.lower()
+        return next((s for s in self.book.sheets if s.name.lower() == wanted), None)
 
-    def _sheet(self, sheet: str):
-        if sheet in self.sheet_names():
-            self.book.sheets[sheet].delete()
-        return self.book.sheets.add(sheet, after=self.book.sheets[len(self.book.sheets) - 1])
+    def _get(self, sheet: str) -> Any:
+        found = self._find(sheet)
+        if found is None:  # a bug: the actions only name sheets that exist
+            raise KeyError(f"no sheet {sheet!r} in {self.fullname}")
+        return found
+
+    def read_cells(self, sheet: str) -> list[list[Any]]:
+        sht = self._get(sheet)
+        last = sht.used_range.last_cell
+        n_rows, n_cols = last.row, last.column
+        problem = extent_problem(sht.name, SheetScan(rows=n_rows, columns=n_cols))
+        if problem is not None:
+            raise InputError([problem])
+        cells: list[list[Any]] = []
+        for first, end in row_chunks(n_rows, n_cols, budget=self.cells_per_chunk):
+            cells.extend(sht.range((first, 1), (end, n_cols)).options(ndim=2, empty=None, err_to_str=True).value)
+        return cells
 
     def write_sheet(self, sheet: str, cells: list[list[Any]]) -> None:
-        sht = self._sheet(sheet)
-        # A leading apostrophe keeps text as text: never a formula, a number or a date.
-        safe = [[("'" + v) if isinstance(v, str) and v else v for v in row] for row in cells]
-        sht.range("A1").value = safe
-        sht.range((1, 1), (1, max(len(cells[0]), 1))).font.bold = True
-        sht.autofit("c")
+        width = max((len(row) for row in cells), default=0)
+        if len(cells) > MAX_ROWS or width > MAX_COLUMNS:
+            raise InputError([Problem(sheet, f"the result has {len(cells) - 1:,} rows and {width:,} columns, more "
+                                      f"than a sheet holds ({MAX_ROWS - 1:,} rows below the header, {MAX_COLUMNS:,} "
+                                      "columns); use the command line and write a .csv file instead")])
+        sht = self._find(sheet)
+        if sht is None:
+            sht = self.book.sheets.add(sheet, after=self.book.sheets[len(self.book.sheets) - 1])
+        else:
+            sht.clear_contents()
+        if not width:
+            return
+        for first, end in row_chunks(len(cells), width, budget=self.cells_per_chunk):
+            sht.range((first, 1), (end, width)).value = [_as_typed(row, width) for row in cells[first - 1:end]]
+        sht.range((1, 1), (1, width)).font.bold = True
+        sht.range((1, 1), (min(len(cells), AUTOFIT_ROWS), width)).columns.autofit()
+
+    def rename_sheet(self, sheet: str, new: str) -> None:
+        self._get(sheet).name = new
 
     def delete_sheet(self, sheet: str) -> None:
-        if sheet in self.sheet_names():
-            self.book.sheets[sheet].delete()
+        found = self._find(sheet)
+        if found is not None:
+            found.delete()
+
+    # ----------------------------------------------------------------------------------
+    # marks
+    # ----------------------------------------------------------------------------------
+
+    def _mark(self, sht: Any) -> Any | None:
+        mark_name = _names()[0].lower()
+        # Only a sheet-scoped name carries the sheet's prefix ("'Moves (2)'!TerritoryPlannerResult").
+        return next((n for n in sht.names if "!" in n.name and n.name.rsplit("!", 1)[-1].lower() == mark_name),
+                    None)
+
+    def sheet_mark(self, sheet: str) -> str | None:
+        found = self._find(sheet)
+        name = self._mark(found) if found is not None else None
+        if name is None:
+            return None
+        formula = str(name.refers_to or "")
+        if not (formula.startswith('="') and formula.endswith('"')):
+            return None  # not a mark the add-in wrote
+        return formula[2:-1]
+
+    def set_sheet_mark(self, sheet: str, text: str) -> None:
+        if '"' in text or len(text) > 200:
+            raise ValueError(f"a sheet mark is at most 200 characters without quotes, not {text!r}")
+        sht = self._get(sheet)
+        name = self._mark(sht)
+        if name is None:
+            name = sht.names.add(_names()[0], f'="{text}"')
+        else:
+            name.refers_to = f'="{text}"'
+        self._hide(name)
+
+    def _hide(self, name: Any) -> None:
+        """Hide a defined name from the Name Manager (xlwings has no cross-platform way)."""
+        if self.platform == "win32":
+            name.api.Visible = False
+        elif self.platform == "darwin":
+            name.api.visible.set(False)
+        # xlwings Lite (Pyodide) and other engines: no native object; the name stays visible.
+
+    # ----------------------------------------------------------------------------------
+    # pictures, status bar, messages, browser
+    # ----------------------------------------------------------------------------------
 
     def insert_picture(self, sheet: str, image: Path) -> None:
-        sht = self._sheet(sheet)
-        sht.pictures.add(str(image), name="Territory map", left=sht.range("A1").left, top=sht.range("A1").top)
+        sht = self._find(sheet)
+        if sht is None:
+            sht = self.book.sheets.add(sheet, after=self.book.sheets[len(self.book.sheets) - 1])
+        # update=True replaces the add-in's earlier picture (same place and size), never piles up.
+        sht.pictures.add(str(image), name=_names()[1], update=True, anchor=sht.range("A1"))
 
     def status(self, text: str | None) -> None:
+        # False gives the status bar back to Excel.
         self.book.app.status_bar = text if text else False
 
     def alert(self, text: str, *, title: str = "Territory", critical: bool = False) -> None:
