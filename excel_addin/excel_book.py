@@ -122,6 +122,22 @@ class ExcelBook:
         sht.range((1, 1), (1, width)).font.bold = True
         sht.range((1, 1), (min(len(cells), AUTOFIT_ROWS), width)).columns.autofit()
 
+    def has_formulas(self, sheet: str) -> bool:
+        sht = self._get(sheet)
+        used = sht.used_range
+        if self.platform == "win32":  # one COM call: True, False, or None when some cells have one
+            try:
+                return used.api.HasFormula is not False
+            except Exception:  # noqa: BLE001 - an Excel without it: read the formulas below
+                pass
+        last = used.last_cell
+        for first, end in row_chunks(last.row, last.column, budget=self.cells_per_chunk):
+            block = sht.range((first, 1), (end, last.column)).formula
+            rows = [[block]] if isinstance(block, str) else [[row] if isinstance(row, str) else row for row in block]
+            if any(isinstance(v, str) and v.startswith("=") for row in rows for v in row):
+                return True
+        return False
+
     def rename_sheet(self, sheet: str, new: str) -> None:
         self._get(sheet).name = new
 

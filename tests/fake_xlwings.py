@@ -299,6 +299,21 @@ class _Columns:
         self._rng.sheet.book.log.append(("autofit", self._rng.sheet.name, self._rng.corners, "c"))
 
 
+class _RangeApi:
+    """The COM object of a range (Windows): only ``HasFormula`` is emulated (True when every cell
+    holds a formula, False when none does, None when some do)."""
+
+    def __init__(self, rng: "FakeRange"):
+        self._rng = rng
+
+    @property
+    def HasFormula(self):  # noqa: N802 - COM's name
+        rng = self._rng
+        rng.sheet.book.log.append(("has_formula", rng.sheet.name, rng.corners))
+        kinds = {isinstance(rng.sheet.value_at(r, c), Formula) for r, c in rng.keys()}
+        return None if len(kinds) > 1 else kinds.pop()
+
+
 class FakeRange:
     def __init__(self, sheet: FakeSheet, r1: int, c1: int, r2: int, c2: int, options: dict | None = None):
         if not (1 <= r1 <= r2 <= MAX_ROWS and 1 <= c1 <= c2 <= MAX_COLUMNS):
@@ -359,6 +374,25 @@ class FakeRange:
         self.sheet.book.log.append(("clear_contents_range", self.sheet.name, self.corners))
         for key in list(self.keys()):
             self.sheet.cells.pop(key, None)
+
+    @property
+    def formula(self) -> Any:
+        """As xlwings' ``Range.formula``: each cell's formula, or its constant as text ("" when
+        empty); one string for one cell, else a tuple of row tuples."""
+        self.sheet.book.log.append(("read_formula", self.sheet.name, self.corners))
+
+        def text(v: Any) -> str:
+            if isinstance(v, (Formula, CellError)):
+                return v.text
+            return "" if v is None else str(v)
+
+        rows = tuple(tuple(text(self.sheet.value_at(r, c)) for c in range(self.column, self.c2 + 1))
+                     for r in range(self.row, self.r2 + 1))
+        return rows[0][0] if self.count == 1 else rows
+
+    @property
+    def api(self) -> "_RangeApi":
+        return _RangeApi(self)
 
     @property
     def value(self) -> Any:

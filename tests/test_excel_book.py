@@ -375,3 +375,38 @@ def test_xlwings_lite_book_runs_an_action_without_status_bar():
     assert fake.app.alerts[-1]["prompt"].startswith("No problems found in 20 accounts")
     assert fake.log.of("status_bar") == []
     assert isinstance(lite.LiteBook(fake), ExcelBook)
+
+
+# --------------------------------------------------------------------------------------
+# the ownership promises through ExcelBook (issue 13, item 1), on the fake
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("platform", ["win32", "darwin"])
+def test_a_formula_typed_on_a_result_sheet_is_seen_on_each_platform(platform):
+    from fake_xlwings import Formula
+
+    fake = FakeBook(["Accounts"], platform=platform)
+    _fill(fake, "Accounts", _accounts())
+    book = ExcelBook(fake, platform=platform)
+    assert ribbon.dispatch("Measure", book) is True
+    assert book.has_formulas("Balance") is False
+    fake.sheets["Balance"].cells[(2, 2)] = Formula("=1+1")
+    assert book.has_formulas("Balance") is True
+    assert ribbon.dispatch("Measure", book) is True
+    assert "Balance (edited)" in book.sheet_names()
+    assert "kept as 'Balance (edited)'" in fake.app.alerts[-1]["prompt"]
+
+
+def test_rerunning_through_excel_updates_in_place_and_leaves_a_users_sheet_of_a_result_name_alone():
+    fake = FakeBook(["Accounts", "moves"])
+    _fill(fake, "Accounts", _accounts())
+    _fill(fake, "moves", [["my notes"]])
+    book = ExcelBook(fake)
+    assert ribbon.dispatch("Rebalance", book) is True
+    summary = fake.sheets["Territory summary"]
+    assert ribbon.dispatch("Rebalance", book) is True
+    assert fake.sheets["Territory summary"] is summary  # the same sheet object: updated in place
+    assert _read(book, "moves") == [["my notes"]]
+    assert "Moves (2)" in book.sheet_names()
+    assert not any(entry[0] == "delete" for entry in fake.log)
