@@ -100,7 +100,10 @@ class ExcelBook:
         if problem is not None:
             raise InputError([problem])
         cells: list[list[Any]] = []
-        for first, end in row_chunks(n_rows, n_cols, budget=self.cells_per_chunk):
+        chunks = row_chunks(n_rows, n_cols, budget=self.cells_per_chunk)
+        for first, end in chunks:
+            if len(chunks) > 1:
+                self.status(f"Territory: reading the {sht.name} sheet, row {first:,} of {n_rows:,}")
             cells.extend(sht.range((first, 1), (end, n_cols)).options(ndim=2, empty=None, err_to_str=True).value)
         return cells
 
@@ -117,7 +120,10 @@ class ExcelBook:
             sht.clear_contents()
         if not width:
             return
-        for first, end in row_chunks(len(cells), width, budget=self.cells_per_chunk):
+        chunks = row_chunks(len(cells), width, budget=self.cells_per_chunk)
+        for first, end in chunks:
+            if len(chunks) > 1:  # a long write shows how far it is, never a frozen status bar
+                self.status(f"Territory: writing the {sheet} sheet, row {first:,} of {len(cells):,}")
             sht.range((first, 1), (end, width)).value = [_as_typed(row, width) for row in cells[first - 1:end]]
         sht.range((1, 1), (1, width)).font.bold = True
         sht.range((1, 1), (min(len(cells), AUTOFIT_ROWS), width)).columns.autofit()

@@ -255,7 +255,9 @@ def write_results(book, results: Mapping[str, pd.DataFrame | Path], *, protected
     undo = _Undo(book)
     planned: list[str] = []
     try:
-        for result, content in results.items():
+        for n, (result, content) in enumerate(results.items(), start=1):
+            if len(results) > 1:
+                book.status(f"Territory: writing the results ({n} of {len(results)}: {result})")
             sheet = _place(book, result, written, undo, protected, planned)
             planned.append(sheet)
             _write_one(book, result, sheet, content)

@@ -410,3 +410,14 @@ def test_rerunning_through_excel_updates_in_place_and_leaves_a_users_sheet_of_a_
     assert _read(book, "moves") == [["my notes"]]
     assert "Moves (2)" in book.sheet_names()
     assert not any(entry[0] == "delete" for entry in fake.log)
+
+
+def test_a_long_read_and_write_show_their_progress_in_the_status_bar():
+    fake = FakeBook(["Accounts"])
+    book = ExcelBook(fake, cells_per_chunk=50)
+    book.write_sheet("Moves", _accounts(40))
+    book.read_cells("Moves")
+    shown = [entry[1] for entry in fake.app.log if entry[0] == "status_bar"]
+    assert "Territory: writing the Moves sheet, row 1 of 41" in shown
+    assert "Territory: writing the Moves sheet, row 41 of 41" in shown
+    assert "Territory: reading the Moves sheet, row 11 of 41" in shown
