@@ -22,7 +22,7 @@ from territory_engine.maps.interactive import map_html
 from territory_engine.maps.offline import script_json
 from territory_engine.maps.regions import clip_outline, state_outlines, territory_areas
 from territory_engine.maps.snapshot import snapshot_figure
-from territory_engine.maps.style import hex_to_rgb, territory_colours
+from territory_engine.maps.style import hex_to_rgb, result_colours
 from territory_engine.workflow import Inputs
 from territory_engine.workflow_map import map as map_verb
 
@@ -194,14 +194,8 @@ def test_snapshot_shows_every_territory_colour(demo_result):
     height, width = pixels.shape[:2]
     assert width >= 1600 and height >= 1000
     found = {tuple(c) for c in np.unique(pixels.reshape(-1, 3), axis=0)}
-    for colour in territory_colours(len(demo_result.ids)):
+    for colour in result_colours(demo_result):
         assert hex_to_rgb(colour) in found, f"territory colour {colour} is missing from the snapshot"
-
-
-def test_palette_is_distinct_and_stable():
-    colours = territory_colours(250)
-    assert len(set(colours)) == 250
-    assert territory_colours(12) == colours[:12]
 
 
 # ---------------------------------------------------------------- the command
