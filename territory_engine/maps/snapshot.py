@@ -19,7 +19,7 @@ import numpy as np
 
 from .style import number, percent, result_colours, signed_percent
 
-__all__ = ["snapshot_figure", "write_snapshot", "LEGEND_ROWS", "SIZE_PX", "DPI"]
+__all__ = ["snapshot_figure", "write_snapshot", "symbol_key", "area_path", "LEGEND_ROWS", "SIZE_PX", "DPI", "LAND", "WATER"]
 
 SIZE_PX = (2000, 1200)
 """Width and height of the snapshot, pixels."""
@@ -31,7 +31,7 @@ LEGEND_ROWS = 40
 """Territories listed in the legend; beyond this, the most unbalanced ones."""
 
 
-def _paths(shape, scale: float):
+def area_path(shape, scale: float):
     """Matplotlib Path of a (Multi)Polygon, holes included, x scaled by ``scale``."""
     import shapely
     from matplotlib.path import Path as MplPath
@@ -118,13 +118,13 @@ def snapshot_figure(result, *, areas: list | None = None, colours: list[str] | N
     states = [state for state in state_outlines() if state.shape.intersects(view)]
     ax.set_facecolor(WATER)
     ax.patch.set_visible(True)
-    land = [path for path in (_paths(state.shape, scale) for state in states) if path is not None]
+    land = [path for path in (area_path(state.shape, scale) for state in states) if path is not None]
     ax.add_collection(PathCollection(land, facecolors=LAND, edgecolors="none", zorder=1))
     paths, fills = [], []
     for t, shape in enumerate(areas):
         if shape is None:
             continue
-        path = _paths(shape, scale)
+        path = area_path(shape, scale)
         if path is not None:
             paths.append(path)
             fills.append(colours[t])

@@ -242,8 +242,8 @@ var TerritoryMap = (function () {
     return new Dots(data, all, {radius: 3, weight: 0.5, stroke: "rgba(0,0,0,0.55)", opacity: 0.95});
   }
   function moved(data) {
-    return new Dots(data, Int32Array.from(data.moved), {radius: 4, weight: 1.5, stroke: "#000", opacity: 0,
-                                                        thin: 10, streetZoom: 12});
+    return new Dots(data, Int32Array.from(data.moved), {radius: 3.5, weight: 1.25, stroke: "#000", opacity: 0,
+                                                        thin: 14, streetZoom: 12});
   }
   function bases(data) {
     var group = L.featureGroup();
