@@ -169,3 +169,88 @@ def test_workbook_text_shows_as_text_and_runs_nothing(browser, hostile_workbook,
     assert REP_PAYLOAD in legend
     assert browser.execute_script("return typeof window.__xss") == "undefined"
     assert browser.execute_script("return document.querySelectorAll('img[src=\"x\"], img[src=\"y\"], svg[onload]').length") == 0
+
+
+# ---------------------------------------------------------------- issue 14: maps that look professional
+
+
+def densest_box(lat, lon, share=0.1, neighbours=20):
+    """[south, west, north, east] of the densest tenth of the accounts (shortest distance to their
+    20th nearest account), computed here on its own, not by the page."""
+    import numpy as np
+    from scipy.spatial import cKDTree
+
+    lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+    xy = np.column_stack((lon * np.cos(np.radians(lat.mean())), lat))
+    distance, _ = cKDTree(xy).query(xy, k=neighbours + 1)
+    dense = np.argsort(distance[:, -1], kind="stable")[:int(share * len(lat))]
+    return [lat[dense].min(), lon[dense].min(), lat[dense].max(), lon[dense].max()]
+
+
+VIEW = """
+    var m = territoryMap.map, a = territoryMap.data.accounts, b = m.getBounds(), outside = 0;
+    for (var i = 0; i < a.lat.length; i++) { if (!b.contains([a.lat[i], a.lon[i]])) { outside++; } }
+    var box = arguments[0], p = m.latLngToContainerPoint([box[0], box[1]]), q = m.latLngToContainerPoint([box[2], box[3]]);
+    var frame = m.getContainer().getBoundingClientRect(), l = document.querySelector('.tp-legend').getBoundingClientRect();
+    return {outside: outside, size: [frame.width, frame.height],
+            legend: [l.left - frame.left, l.top - frame.top, l.right - frame.left, l.bottom - frame.top],
+            dense: [Math.min(p.x, q.x), Math.min(p.y, q.y), Math.max(p.x, q.x), Math.max(p.y, q.y)],
+            labels: Array.from(document.querySelectorAll('.tp-label-current')).map(function (e) { return e.textContent; }),
+            background: getComputedStyle(m.getContainer()).backgroundColor,
+            land: document.querySelectorAll('path.tp-land').length};
+"""
+
+
+@pytest.fixture(scope="module")
+def demo_page(tmp_path_factory) -> Path:
+    page = tmp_path_factory.mktemp("demo-page") / "demo.html"
+    assert run("map", DEMO, "--output", page, "--offline").exit_code == 0
+    return page
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1600, 1000)])
+def test_initial_view_fits_every_account_with_labels_land_and_the_legend_off_the_densest_accounts(
+        browser, demo_page, size):
+    import pandas as pd
+
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": False})
+    try:
+        assert console_errors(load(browser, demo_page)) == []
+        accounts = pd.read_excel(DEMO, sheet_name="Accounts", engine="openpyxl")
+        view = browser.execute_script(VIEW, densest_box(accounts["Latitude"], accounts["Longitude"]))
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert view["size"] == list(size)
+    assert view["outside"] == 0, "the initial view contains every account"
+    legend, dense = view["legend"], view["dense"]
+    overlap = (legend[0] < dense[2] and dense[0] < legend[2] and legend[1] < dense[3] and dense[1] < legend[3])
+    assert not overlap, f"the legend {legend} covers the densest accounts {dense}"
+    assert sorted(view["labels"]) == sorted(f"T{i:02d}" for i in range(1, 13)), "one label per territory"
+    assert view["background"] != "rgb(221, 221, 221)" and view["land"] > 0, "land and water, not grey"
+    # The legend collapses and opens again.
+    state = browser.execute_script("""
+        var button = document.querySelector('.tp-legend .tp-toggle'), body = document.querySelector('.tp-legend .tp-body');
+        var before = body.style.display; button.click(); var after = body.style.display; button.click();
+        return [before, after, body.style.display];""")
+    assert state[1] != state[2] and "none" in state
+
+
+def test_moved_marks_leave_the_accounts_readable(browser, tmp_path):
+    proposed = tmp_path / "proposed.xlsx"
+    assert run("rebalance", DEMO, "--output", proposed, "--tolerance", "0.02").exit_code in (0, 3)
+    page = tmp_path / "after.html"
+    assert run("map", proposed, "--output", page, "--offline", "--reps", DEMO).exit_code == 0
+    assert console_errors(load(browser, page)) == []
+    share = browser.execute_script("""
+        var layer = territoryMap.layers.moved, map = territoryMap.map, canvas = layer._canvas;
+        var box = canvas.getBoundingClientRect(), frame = map.getContainer().getBoundingClientRect();
+        var ratio = window.devicePixelRatio || 1, size = map.getSize();
+        var data = canvas.getContext('2d').getImageData(Math.round((frame.left - box.left) * ratio),
+            Math.round((frame.top - box.top) * ratio), Math.round(size.x * ratio), Math.round(size.y * ratio)).data;
+        var inked = 0;
+        for (var i = 3; i < data.length; i += 4) { if (data[i] > 0) { inked++; } }
+        return inked / (data.length / 4);""")
+    moved = browser.execute_script("return territoryMap.data.moved.length")
+    print(f"{moved} moved accounts paint {share:.2%} of the view")
+    assert share < 0.01, f"{moved} moved accounts paint {share:.1%} of the initial view"

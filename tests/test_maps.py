@@ -22,7 +22,7 @@ from territory_engine.maps.interactive import map_html
 from territory_engine.maps.offline import script_json
 from territory_engine.maps.regions import clip_outline, state_outlines, territory_areas
 from territory_engine.maps.snapshot import snapshot_figure
-from territory_engine.maps.style import hex_to_rgb, territory_colours
+from territory_engine.maps.style import hex_to_rgb, result_colours
 from territory_engine.workflow import Inputs
 from territory_engine.workflow_map import map as map_verb
 
@@ -194,14 +194,8 @@ def test_snapshot_shows_every_territory_colour(demo_result):
     height, width = pixels.shape[:2]
     assert width >= 1600 and height >= 1000
     found = {tuple(c) for c in np.unique(pixels.reshape(-1, 3), axis=0)}
-    for colour in territory_colours(len(demo_result.ids)):
+    for colour in result_colours(demo_result):
         assert hex_to_rgb(colour) in found, f"territory colour {colour} is missing from the snapshot"
-
-
-def test_palette_is_distinct_and_stable():
-    colours = territory_colours(250)
-    assert len(set(colours)) == 250
-    assert territory_colours(12) == colours[:12]
 
 
 # ---------------------------------------------------------------- the command
@@ -275,3 +269,129 @@ def test_map_command_open_opens_the_written_page(tmp_path, monkeypatch):
     result = run("map", DEMO, "--output", page, "--open")
     assert result.exit_code == 0, result.output
     assert opened == [page.resolve().as_uri()]
+
+
+# ---------------------------------------------------------------- issue 14: maps that look professional
+
+
+def test_colours_are_stable_for_the_same_ids_and_adjacency_and_differ_between_neighbours():
+    from territory_engine.maps.style import PALETTE, territory_colour_map
+
+    rng = np.random.default_rng(7)
+    ids = [f"T{i:02d}" for i in range(60)]
+    pairs = {(ids[i], ids[j]) for i in range(60) for j in range(i + 1, 60) if rng.random() < 0.08}
+    colours = territory_colour_map(ids, pairs)
+    shuffled = list(ids)
+    rng.shuffle(shuffled)
+    assert territory_colour_map(shuffled, [(b, a) for a, b in sorted(pairs, reverse=True)]) == colours
+    assert all(colours[a] != colours[b] for a, b in pairs)
+    assert set(colours.values()) <= set(PALETTE)
+    few = territory_colour_map(ids[:12], [])
+    assert len(set(few.values())) == 12, "up to 12 territories all get different colours"
+
+
+def test_neighbouring_territories_of_a_large_map_get_distinct_colours():
+    from territory_engine.maps.style import alignment_colours, territory_neighbours
+
+    lat, lon, territory = _scattered(n=6000, k=40, seed=11)
+    ids = [f"T{t}" for t in range(40)]
+    pairs = territory_neighbours(lat, lon, [territory], ids)
+    assert len(pairs) >= 40, "40 Voronoi-like territories have many neighbours"
+    colours = alignment_colours(ids, lat, lon, [territory])
+    assert all(colours[a] != colours[b] for a, b in pairs)
+    # The same accounts in another order: the same colours.
+    order = np.random.default_rng(1).permutation(len(lat))
+    assert alignment_colours(ids, lat[order], lon[order], [territory[order]]) == colours
+
+
+def test_the_page_and_the_snapshot_use_the_same_colour_for_each_territory(demo_result):
+    from territory_engine.maps.style import result_colours
+
+    html = map_html(demo_result, offline=True)
+    data = json.loads(html.split("var territory_data = ")[1].split(";\n")[0])
+    assert data["colours"] == result_colours(demo_result)
+    fig = snapshot_figure(demo_result)
+    fig.canvas.draw()
+    found = {tuple(c) for c in np.unique(np.asarray(fig.canvas.buffer_rgba())[..., :3].reshape(-1, 3), axis=0)}
+    assert all(hex_to_rgb(c) in found for c in data["colours"])
+
+
+def _account_states(result):
+    lat, lon = result.accounts["lat"].to_numpy(), result.accounts["lon"].to_numpy()
+    return np.array([shapely.contains_xy(s.shape, lon, lat) for s in state_outlines()])
+
+
+def test_areas_stay_inside_the_states_of_their_accounts_and_cover_them_to_the_coast(demo_result):
+    from territory_engine.maps.interactive import alignment_areas
+
+    areas = alignment_areas(demo_result, ("current",))["current"]
+    inside = _account_states(demo_result)
+    states = [s.shape for s in state_outlines()]
+    drawn = shapely.union_all([a for a in areas if a is not None])
+    for t, area in enumerate(areas):
+        own = shapely.union_all([s for s, hit in zip(states, inside[:, demo_result.current == t].any(axis=1)) if hit])
+        # Simplification moves borders by up to 1/1500 of the extent: a sliver, never a spill.
+        assert area.difference(own).area < 0.005 * area.area, f"{demo_result.ids[t]} spills over a state line"
+    served = shapely.union_all([s for s, hit in zip(states, inside.any(axis=1)) if hit])
+    assert served.difference(drawn).area < 0.005 * served.area, "the states with accounts are covered"
+
+
+def test_enclave_keeps_its_colour_in_the_snapshot(tmp_path):
+    """Issue 14's bug: a one-account enclave was painted in the surrounding territory's colour."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("maps14", Path(__file__).parent / "edge_cases" / "maps14.py")
+    cases = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cases)
+    path = cases.enclave_csv(tmp_path)
+    where = json.loads((tmp_path / "enclave.json").read_text())["A"]
+    png = tmp_path / "enclave.png"
+    assert run("map", path, "--output", tmp_path / "enclave.html", "--snapshot", png).exit_code == 0
+    result = cases.map_result(path)
+    colours = dict(zip(result.ids, result_colours(result)))
+    assert cases.png_colour_at(png, result, *where) == hex_to_rgb(colours["A"])
+
+
+def test_snapshot_has_a_key_for_its_symbols(rebalanced):
+    tables = read_tables(rebalanced)
+    result = map_verb(Inputs(tables["accounts"], read_table(DEMO, sheet="Reps"), None), scenario="key")
+    fig = snapshot_figure(result)
+    fig.canvas.draw()
+    keys = [legend for legend in fig.legends]
+    labels = [t.get_text() for legend in keys for t in legend.get_texts()]
+    assert any("Rep base" in t for t in labels) and any("Moved account" in t for t in labels)
+    markers = [h.get_marker() for legend in keys for h in legend.legend_handles]
+    assert "D" in markers and "o" in markers
+    # The key is drawn: its box holds black symbol pixels, and it does not overlap the map.
+    box = keys[0].get_window_extent()
+    pixels = np.asarray(fig.canvas.buffer_rgba())[..., :3]
+    height = pixels.shape[0]
+    crop = pixels[int(height - box.y1):int(height - box.y0), int(box.x0):int(box.x1)]
+    assert (crop.sum(axis=2) < 60).any()
+    assert not box.overlaps(fig.axes[0].get_window_extent())
+
+
+def test_every_territory_has_one_label_inside_its_area(demo_result):
+    from territory_engine.maps.interactive import alignment_areas, label_points
+
+    areas = alignment_areas(demo_result, ("current",))["current"]
+    points = label_points(areas)
+    assert sorted(t for t, _, _ in points) == list(range(len(demo_result.ids)))
+    for t, lat, lon in points:
+        assert areas[t].contains(shapely.Point(lon, lat))
+
+
+def test_territory_figure_zooms_to_one_territory_in_its_colour_with_the_others_grey(demo_result):
+    from territory_engine.maps.focus import NEIGHBOUR_GREY, territory_figure
+    from territory_engine.maps.interactive import alignment_areas
+
+    areas = alignment_areas(demo_result, ("current",))["current"]
+    colours = result_colours(demo_result)
+    t = 3
+    fig = territory_figure(demo_result, t, areas=areas, colours=colours, size_px=(800, 500))
+    fig.canvas.draw()
+    pixels = np.asarray(fig.canvas.buffer_rgba())[..., :3].reshape(-1, 3)
+    counts = {c: int((pixels == hex_to_rgb(c)).all(axis=1).sum()) for c in set(colours) | {NEIGHBOUR_GREY}}
+    assert counts[colours[t]] > 0.15 * len(pixels), "the territory fills much of the page"
+    assert counts[NEIGHBOUR_GREY] > 0, "its neighbours are grey"
+    assert all(counts[c] == 0 for c in set(colours) - {colours[t]}), "no other territory's colour"

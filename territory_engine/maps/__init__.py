@@ -9,14 +9,16 @@ module          what it does
 ==============  ===========================================================
 regions         territory areas: Voronoi cells dissolved per territory
 interactive     the Folium page: areas, accounts, moves, rep bases, legend
-snapshot        the matplotlib PNG: areas, state outlines, legend, title
+snapshot        the matplotlib PNG: areas, state outlines, legend, symbol key, title
+focus           one territory zoomed, its neighbours grey (a map-book page)
 offline         Leaflet inlined from xstatic-leaflet; JSON safe in scripts
-style           the shared palette and number formats
+style           territory colours (one function for every map, chart, book)
 files           writing the map files; the check of a map's output path
 data/           US state outlines (Census Bureau, public domain), simplified
 ==============  ===========================================================
 """
 
 from .files import check_map_path, write_map
+from .style import alignment_colours, territory_colour_map
 
-__all__ = ["write_map", "check_map_path"]
+__all__ = ["write_map", "check_map_path", "alignment_colours", "territory_colour_map"]

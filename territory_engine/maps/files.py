@@ -61,11 +61,13 @@ def write_map(result, html: str | os.PathLike | None, *, snapshot: str | os.Path
     from ..io.paths import move_into_place, temporary_file, write_failed
     from .interactive import alignment_areas, map_html
     from .snapshot import DPI, snapshot_figure, snapshot_resolution
+    from .style import result_colours
 
     if html is not None:
         areas = alignment_areas(result)
     else:
         areas = alignment_areas(result, (result.shown,), resolution=snapshot_resolution(result))
+    colours = result_colours(result)  # once for both files
     pending: list[tuple[Path, Path]] = []
     try:
         for target, suffix in ((html, ".html"), (snapshot, ".png")):
@@ -75,10 +77,10 @@ def write_map(result, html: str | os.PathLike | None, *, snapshot: str | os.Path
             tmp = temporary_file(out)
             pending.append((tmp, out))
             if suffix == ".html":
-                content = map_html(result, areas=areas, offline=offline).encode("utf-8")
+                content = map_html(result, areas=areas, offline=offline, colours=colours).encode("utf-8")
             else:
                 picture = io.BytesIO()
-                snapshot_figure(result, areas=areas[result.shown]).savefig(picture, format="png", dpi=DPI)
+                snapshot_figure(result, areas=areas[result.shown], colours=colours).savefig(picture, format="png", dpi=DPI)
                 content = picture.getvalue()
             try:
                 tmp.write_bytes(content)

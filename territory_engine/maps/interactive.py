@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .offline import inline_script, inline_style, leaflet_assets, script_json
-from .style import NO_TERRITORY, heat_colours, territory_colours
+from .style import NO_TERRITORY, heat_colours, result_colours
 
 __all__ = ["build_map", "map_html", "HEAT_PIXELS"]
 
@@ -85,6 +85,7 @@ def _element_classes():
 
         _template = Template("""
             {% macro script(this, kwargs) %}
+            {{ this._parent.get_name() }}.createPane("tpLand").style.zIndex = 150;
             var {{ this.get_name() }} = TerritoryMap.outlines(territory_shapes.states);
             {% endmacro %}
         """)
@@ -116,8 +117,9 @@ def _element_classes():
 
         _template = Template("""
             {% macro script(this, kwargs) %}
-            TerritoryMap.legend({{ this.data }}, {{ this.map }});
-            window.territoryMap = {map: {{ this.map }}, data: {{ this.data }}, layers: {
+            var legend = TerritoryMap.legend({{ this.data }}, {{ this.map }});
+            TerritoryMap.initialView({{ this.data }}, {{ this.map }}, legend);
+            window.territoryMap = {map: {{ this.map }}, data: {{ this.data }}, legend: legend, layers: {
               {%- for key, name in this.layers.items() %}{{ key|tojson }}: {{ name }}, {% endfor -%}
             }, ready: true};
             {% endmacro %}
@@ -200,7 +202,53 @@ def title(result) -> str:
     return f"{result.scenario}: {result.shown} alignment, largest deviation {row['largest deviation']:.1%}"
 
 
-def _payload(result) -> dict[str, Any]:
+def label_points(areas: list) -> list[list]:
+    """``[t, lat, lon]`` of a point inside each territory's area: the pole of inaccessibility of its
+    largest part (Garcia-Castellanos and Lombardo 2007, shapely's ``polylabel``), far from its edges."""
+    import shapely
+    from shapely.ops import polylabel
+
+    points = []
+    for t, shape in enumerate(areas):
+        if shape is None or shape.is_empty:
+            continue
+        part = max(shapely.get_parts(shape), key=lambda p: p.area)
+        west, south, east, north = part.bounds
+        try:
+            point = polylabel(part, tolerance=max(east - west, north - south) / 100)
+        except Exception:  # pragma: no cover - a degenerate polygon
+            point = part.point_on_surface()
+        if not part.contains(point):
+            point = part.point_on_surface()
+        points.append([t, round(point.y, 5), round(point.x, 5)])
+    return points
+
+
+DENSE_SHARE = 0.1
+"""The legend stays off the bounding box of this share of the accounts, the densest (issue 14)."""
+
+DENSE_NEIGHBOURS = 20
+"""An account's density: the distance to its 20th nearest account (fewer is noisier)."""
+
+
+def dense_box(lat, lon) -> list[float]:
+    """``[south, west, north, east]`` of the densest :data:`DENSE_SHARE` of the accounts: those with the
+    shortest distance to their :data:`DENSE_NEIGHBOURS`-th nearest account (planar, degrees)."""
+    from scipy.spatial import cKDTree
+
+    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float)
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    lat, lon = lat[ok], lon[ok]
+    if len(lat) <= DENSE_NEIGHBOURS:
+        return [float(lat.min()), float(lon.min()), float(lat.max()), float(lon.max())]
+    xy = np.column_stack((lon * np.cos(np.radians(np.mean(lat))), lat))
+    distance, _ = cKDTree(xy).query(xy, k=DENSE_NEIGHBOURS + 1)
+    dense = np.argsort(distance[:, -1], kind="stable")[:max(1, int(DENSE_SHARE * len(lat)))]
+    return [float(lat[dense].min()), float(lon[dense].min()), float(lat[dense].max()), float(lon[dense].max())]
+
+
+def _payload(result, areas: dict[str, list], colours: list[str] | None) -> dict[str, Any]:
     accounts = result.accounts
     k = len(result.ids)
     shown = result.territory
@@ -210,7 +258,7 @@ def _payload(result) -> dict[str, Any]:
              for t in range(k) if np.isfinite(result.bases[t]).all()]
     payload = {
         "ids": list(result.ids),
-        "colours": territory_colours(k),
+        "colours": list(colours) if colours is not None else result_colours(result),
         "none": NO_TERRITORY,
         "measures": list(result.measures),
         "shown": result.shown,
@@ -229,6 +277,8 @@ def _payload(result) -> dict[str, Any]:
         "moved": moved.tolist(),
         "reasons": {str(i): str(reasons[i]) for i in moved},
         "bases": bases,
+        "labels": {alignment: label_points(shapes) for alignment, shapes in areas.items()},
+        "dense": dense_box(accounts["lat"].to_numpy(dtype=float), accounts["lon"].to_numpy(dtype=float)),
         "summary": {alignment: _summary_payload(table.reset_index(drop=True), result.balance_measures,
                                                 result.measures)
                     for alignment, table in result.summary.groupby("alignment", sort=False)},
@@ -258,7 +308,7 @@ def _states_geojson(bounds: tuple[float, float, float, float]) -> dict:
     from .regions import state_outlines
 
     west, south, east, north = bounds
-    pad = max(1.0, 0.3 * max(east - west, north - south))
+    pad = max(5.0, max(east - west, north - south))  # land when the user zooms out a little
     view = shapely.box(west - pad, south - pad, east + pad, north + pad)
     features = [{"type": "Feature", "properties": {"code": s.code},
                  "geometry": json.loads(shapely.to_geojson(s.shape))}
@@ -290,7 +340,8 @@ def heat_image(lat, lon, weight, *, pixels: int = HEAT_PIXELS):
     return image, [[float(south), float(west)], [float(north), float(east)]]
 
 
-def build_map(result, *, areas: dict[str, list] | None = None, offline: bool = False):
+def build_map(result, *, areas: dict[str, list] | None = None, offline: bool = False,
+              colours: list[str] | None = None):
     """The Folium map of a :class:`~territory_engine.workflow_map.MapResult`.
 
     Parameters
@@ -303,6 +354,9 @@ def build_map(result, *, areas: dict[str, list] | None = None, offline: bool = F
     offline : bool
         No map tiles (state outlines only), for use without a network. Every page is
         self-contained either way: Leaflet is inlined, nothing is loaded from a CDN.
+    colours : list of str, optional
+        Each territory's colour in the order of ``result.ids``; by default
+        :func:`territory_engine.maps.style.result_colours`.
 
     Returns
     -------
@@ -317,7 +371,7 @@ def build_map(result, *, areas: dict[str, list] | None = None, offline: bool = F
     accounts = result.accounts
     lat, lon = accounts["lat"].to_numpy(dtype=float), accounts["lon"].to_numpy(dtype=float)
     bounds = (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
-    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
+    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, zoom_snap=0.25, zoom_delta=0.5)
     fmap.default_js = []
     fmap.default_css = []
     root = fmap.get_root()
@@ -329,7 +383,7 @@ def build_map(result, *, areas: dict[str, list] | None = None, offline: bool = F
     shapes.update({alignment: _geojson(areas[alignment]) for alignment in ("current", "proposed")
                    if getattr(result, alignment) is not None})
     # First in the page script: the data every layer below reads.
-    root.script.add_child(Raw(f"var {DATA} = {script_json(_payload(result))};\n"
+    root.script.add_child(Raw(f"var {DATA} = {script_json(_payload(result, areas, colours))};\n"
                               f"var territory_shapes = {script_json(shapes)};\n"), name="territory_data")
     if not offline:
         folium.TileLayer("OpenStreetMap", name="Street map (needs internet)", control=True).add_to(fmap)
@@ -359,9 +413,8 @@ def build_map(result, *, areas: dict[str, list] | None = None, offline: bool = F
         layer = Markers(name, kind, name=label, show=show)
         fmap.add_child(layer)
         layers[kind] = layer.get_name()
-    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
-    fmap.add_child(Finish(name, fmap.get_name(), layers))
-    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    folium.LayerControl(collapsed=True, position="topright").add_to(fmap)
+    fmap.add_child(Finish(name, fmap.get_name(), layers))  # fits the view to the accounts, places the legend
     return fmap
 
 
@@ -384,14 +437,15 @@ def alignment_areas(result, alignments: tuple[str, ...] = ("current", "proposed"
                     resolution: float = 1e-5) -> dict[str, list]:
     """Territory areas of each alignment of ``result``, from the same Voronoi cells and outline.
 
-    ``resolution`` (degrees): accounts closer than this share a cell (see
-    :func:`territory_engine.maps.regions.account_cells`).
+    ``resolution`` (degrees): accounts closer than this share a cell, unless their territories
+    differ in one of the ``alignments`` (see :func:`territory_engine.maps.regions.account_cells`).
     """
     from .regions import account_cells, territory_areas
 
     lat = result.accounts["lat"].to_numpy(dtype=float)
     lon = result.accounts["lon"].to_numpy(dtype=float)
-    cells = account_cells(lat, lon, resolution=resolution)
+    drawn = [getattr(result, a) for a in alignments if getattr(result, a) is not None]
+    cells = account_cells(lat, lon, resolution=resolution, keys=np.column_stack(drawn) if drawn else None)
     out = {}
     for alignment in alignments:
         territory = getattr(result, alignment)
@@ -400,6 +454,7 @@ def alignment_areas(result, alignments: tuple[str, ...] = ("current", "proposed"
     return out
 
 
-def map_html(result, *, areas: dict[str, list] | None = None, offline: bool = False) -> str:
+def map_html(result, *, areas: dict[str, list] | None = None, offline: bool = False,
+             colours: list[str] | None = None) -> str:
     """The complete HTML page of the territory map (one self-contained document)."""
-    return build_map(result, areas=areas, offline=offline).get_root().render()
+    return build_map(result, areas=areas, offline=offline, colours=colours).get_root().render()

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .style import number, percent, signed_percent, territory_colours
+from .style import number, percent, result_colours, signed_percent
 
-__all__ = ["snapshot_figure", "write_snapshot", "LEGEND_ROWS", "SIZE_PX", "DPI"]
+__all__ = ["snapshot_figure", "write_snapshot", "symbol_key", "area_path", "LEGEND_ROWS", "SIZE_PX", "DPI", "LAND", "WATER"]
 
 SIZE_PX = (2000, 1200)
 """Width and height of the snapshot, pixels."""
@@ -31,12 +31,16 @@ LEGEND_ROWS = 40
 """Territories listed in the legend; beyond this, the most unbalanced ones."""
 
 
-def _paths(shape, scale: float):
+def area_path(shape, scale: float):
     """Matplotlib Path of a (Multi)Polygon, holes included, x scaled by ``scale``."""
     import shapely
     from matplotlib.path import Path as MplPath
 
     vertices, codes = [], []
+    # Matplotlib fills by the non-zero winding rule: a hole is a hole only when its ring turns the
+    # other way from its exterior. Shapely keeps rings as they were built, so an enclave's hole could
+    # turn the same way and be painted over by the surrounding area (issue 14): orient them.
+    shape = shapely.orient_polygons(shape, exterior_cw=False)
     for polygon in shapely.get_parts(shape):
         for ring in [polygon.exterior, *polygon.interiors]:
             xy = np.asarray(ring.coords)
@@ -61,7 +65,7 @@ def snapshot_resolution(result) -> float:
     return extent / (2 * SIZE_PX[1])
 
 
-def snapshot_figure(result, *, areas: list | None = None):
+def snapshot_figure(result, *, areas: list | None = None, colours: list[str] | None = None):
     """The snapshot of a :class:`~territory_engine.workflow_map.MapResult` as a matplotlib figure.
 
     Parameters
@@ -70,6 +74,9 @@ def snapshot_figure(result, *, areas: list | None = None):
     areas : list, optional
         Territory areas of the alignment shown (from
         :func:`territory_engine.maps.regions.territory_areas`); computed when not given.
+    colours : list of str, optional
+        Each territory's colour in the order of ``result.ids``; by default
+        :func:`territory_engine.maps.style.result_colours`.
 
     Returns
     -------
@@ -81,13 +88,13 @@ def snapshot_figure(result, *, areas: list | None = None):
     from matplotlib.collections import LineCollection, PathCollection
     from matplotlib.figure import Figure
 
-    from .interactive import alignment_areas, title
+    from .interactive import alignment_areas, label_points, title
     from .regions import state_outlines
 
     if areas is None:
         areas = alignment_areas(result, (result.shown,), resolution=snapshot_resolution(result))[result.shown]
     k = len(result.ids)
-    colours = territory_colours(k)
+    colours = list(colours) if colours is not None else result_colours(result)
     accounts = result.accounts
     lat, lon = accounts["lat"].to_numpy(dtype=float), accounts["lon"].to_numpy(dtype=float)
     scale = float(np.cos(np.radians(np.nanmean(lat))))
@@ -95,7 +102,10 @@ def snapshot_figure(result, *, areas: list | None = None):
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.01, 0.02, 0.60, 0.90))
     ax.set_aspect("equal")
-    ax.set_axis_off()
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
     drawn = [shape for shape in areas if shape is not None]
     if drawn:
         west, south, east, north = shapely.total_bounds(np.array(drawn, dtype=object))
@@ -104,27 +114,31 @@ def snapshot_figure(result, *, areas: list | None = None):
     pad = 0.02 * max(east - west, north - south, 0.5)
     ax.set_xlim((west - pad) * scale, (east + pad) * scale)
     ax.set_ylim(south - pad, north + pad)
+    view = shapely.box(west - 3 * pad, south - 3 * pad, east + 3 * pad, north + 3 * pad)
+    states = [state for state in state_outlines() if state.shape.intersects(view)]
+    ax.set_facecolor(WATER)
+    ax.patch.set_visible(True)
+    land = [path for path in (area_path(state.shape, scale) for state in states) if path is not None]
+    ax.add_collection(PathCollection(land, facecolors=LAND, edgecolors="none", zorder=1))
     paths, fills = [], []
     for t, shape in enumerate(areas):
         if shape is None:
             continue
-        path = _paths(shape, scale)
+        path = area_path(shape, scale)
         if path is not None:
             paths.append(path)
             fills.append(colours[t])
     if paths:
         ax.add_collection(PathCollection(paths, facecolors=fills, edgecolors="#ffffff", linewidths=1.2, zorder=2))
-    view = shapely.box(west - 3 * pad, south - 3 * pad, east + 3 * pad, north + 3 * pad)
     lines = []
-    for state in state_outlines():
-        if not state.shape.intersects(view):
-            continue
+    for state in states:
         for polygon in shapely.get_parts(state.shape):
             lines.append(np.asarray(polygon.exterior.coords) * [scale, 1.0])
     ax.add_collection(LineCollection(lines, colors="#4d4d4d", linewidths=0.8, zorder=3))
     moved = accounts["moved"].to_numpy(dtype=bool)
     if moved.any():
-        ax.scatter(lon[moved] * scale, lat[moved], s=14, facecolors="none", edgecolors="#000000", linewidths=0.7,
+        ring = float(np.clip(14 * np.sqrt(1000 / moved.sum()), 4, 14))  # smaller when many: density stays readable
+        ax.scatter(lon[moved] * scale, lat[moved], s=ring, facecolors="none", edgecolors="#000000", linewidths=0.7,
                    zorder=4, label="moved account")
     has_base = np.isfinite(result.bases).all(axis=1)
     if has_base.any():
@@ -132,17 +146,38 @@ def snapshot_figure(result, *, areas: list | None = None):
         ax.scatter(result.bases[has_base, 1] * scale, result.bases[has_base, 0], marker="D", s=size,
                    c=[colours[t] for t in np.flatnonzero(has_base)], edgecolors="#000000",
                    linewidths=1.6 if k <= 30 else 0.8, zorder=5)
-    for t, shape in enumerate(areas):
-        if shape is None or k > LEGEND_ROWS:
-            continue
-        point = shape.point_on_surface() if shape.geom_type == "Polygon" else max(
-            shapely.get_parts(shape), key=lambda p: p.area).point_on_surface()
-        ax.text(point.x * scale, point.y, result.ids[t], fontsize=11, fontweight="bold", ha="center", va="center",
+    for t, y, x in (label_points(areas) if k <= LEGEND_ROWS else []):
+        ax.text(x * scale, y, result.ids[t], fontsize=11, fontweight="bold", ha="center", va="center",
                 zorder=6, color="#000000",
                 bbox={"boxstyle": "round,pad=0.15", "facecolor": "#ffffff", "alpha": 0.75, "linewidth": 0})
     fig.suptitle(title(result), x=0.01, y=0.975, ha="left", fontsize=20, fontweight="bold")
+    symbol_key(fig, moved=bool(moved.any()), bases=bool(has_base.any()))
     _legend(fig, result, colours)
     return fig
+
+
+WATER = "#cfe0ea"
+"""Colour of water (and of everything off US land) on the snapshot, as on the offline page."""
+
+LAND = "#f2efe6"
+"""Colour of US land outside the territory areas."""
+
+
+def symbol_key(fig, *, moved: bool = True, bases: bool = True) -> None:
+    """The key of the map's symbols, top right: diamonds are rep bases, rings moved accounts."""
+    from matplotlib.lines import Line2D
+
+    handles = []
+    if bases:
+        handles.append(Line2D([], [], linestyle="none", marker="D", markersize=11, markerfacecolor="#bbbbbb",
+                              markeredgecolor="#000000", markeredgewidth=1.6,
+                              label="Rep base (in its territory's colour)"))
+    if moved:
+        handles.append(Line2D([], [], linestyle="none", marker="o", markersize=7, markerfacecolor="none",
+                              markeredgecolor="#000000", markeredgewidth=1.0, label="Moved account"))
+    if handles:
+        fig.legend(handles=handles, loc="upper right", bbox_to_anchor=(0.995, 0.995), ncol=len(handles),
+                   frameon=False, fontsize=13, handletextpad=0.4, columnspacing=1.6)
 
 
 def _legend(fig, result, colours) -> None:

@@ -18,7 +18,9 @@ Printed (medians of ``--repeat`` runs; targets of issue 3 on a 2-core machine):
 * HTML written: areas + page + file (target <= 5 s), and its size (target <= 25 MB);
 * load in headless Chromium until the map reports ready (target <= 5 s);
 * snapshot: the PNG, areas included (target <= 3 s), and with the areas already computed;
-* the whole command ``territory map`` in a fresh process, for reference.
+* the whole command ``territory map`` in a fresh process, for reference;
+* the share of the initial view (1600 x 1000 window) painted by the moved-account marks (issue 14:
+  moves must leave the density readable).
 """
 
 from __future__ import annotations
@@ -115,6 +117,27 @@ CPU: dict[str, float] = {}
 """Median CPU seconds of this process per timed step (close to the wall time on an idle machine)."""
 
 
+INK_SCRIPT = """
+    var layer = territoryMap.layers.moved, map = territoryMap.map;
+    if (!layer || !layer._canvas) { return null; }
+    var canvas = layer._canvas, size = map.getSize(), ratio = window.devicePixelRatio || 1;
+    var box = canvas.getBoundingClientRect(), frame = map.getContainer().getBoundingClientRect();
+    var x0 = Math.round((frame.left - box.left) * ratio), y0 = Math.round((frame.top - box.top) * ratio);
+    var w = Math.round(size.x * ratio), h = Math.round(size.y * ratio);
+    var pixels = canvas.getContext("2d").getImageData(x0, y0, w, h).data, inked = 0;
+    for (var i = 3; i < pixels.length; i += 4) { if (pixels[i] > 0) { inked++; } }
+    return inked / (w * h);
+"""
+"""The share of the map's visible pixels that the moved-account marks paint, at the initial view."""
+
+
+def moved_ink(driver, page: Path) -> float:
+    """Open ``page`` and return the share of the initial view painted by moved-account marks."""
+    load_seconds(driver, page)
+    share = driver.execute_script(INK_SCRIPT)
+    return float("nan") if share is None else float(share)
+
+
 def median_time(action, repeat: int, label: str = "") -> tuple[float, object]:
     times, cpu, value = [], [], None
     for _ in range(repeat):
@@ -165,7 +188,7 @@ def main() -> None:
                "--output", str(folder / "cli.html"), "--snapshot", str(folder / "cli.png"), "--offline"]
     t_cli, _ = median_time(lambda: subprocess.run(command, check=True, capture_output=True), 1)
 
-    load, errors = float("nan"), []
+    load, errors, ink = float("nan"), [], float("nan")
     if not args.no_browser:
         driver = browser()
         try:
@@ -174,6 +197,11 @@ def main() -> None:
         finally:
             driver.quit()
         load = statistics.median(t for t, _ in loads)
+        driver = browser()
+        try:
+            ink = moved_ink(driver, page)
+        finally:
+            driver.quit()
         errors = [e for _, errs in loads for e in errs]
 
     nan = float("nan")
@@ -197,6 +225,7 @@ def main() -> None:
         target_text = "" if target is None else f"<= {target:g}"
         cpu_text = f"{cpu:7.2f}" if np.isfinite(cpu) else " " * 7
         print(f"{what:<40} {value:>7.2f} {unit:<2}{cpu_text} {target_text:>7}  {verdict}")
+    print(f"moved-account marks paint {ink:.1%} of the initial view (1600 x 1000 window)")
     for error in errors[:5]:
         print("console error:", error.get("message"))
 

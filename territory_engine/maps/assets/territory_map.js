@@ -54,18 +54,35 @@ var TerritoryMap = (function () {
   }
   function areas(data, geojson, alignment) {
     var dashed = alignment === "current" && data.summary.proposed !== undefined;
-    return L.geoJSON(geojson, {
+    var layer = L.geoJSON(geojson, {
       style: function (f) {
         return {color: dashed ? "#000" : "#333", weight: dashed ? 2 : 1, opacity: 0.85, dashArray: dashed ? "6 4" : null,
-                fillColor: data.colours[f.properties.t], fillOpacity: dashed ? 0.2 : 0.4,
+                fillColor: data.colours[f.properties.t], fillOpacity: dashed ? 0.2 : 0.45,
                 className: "tp-area tp-area-" + alignment};
       }
     }).bindTooltip(function (layer) { return territoryTip(data, alignment, layer.feature.properties.t); },
                    {sticky: true});
+    // One label per territory, at a point inside its area (its pole of inaccessibility), shown with the areas.
+    var labels = L.layerGroup();
+    (data.labels[alignment] || []).forEach(function (p) {
+      var text = el("span", null, data.ids[p[0]]);
+      labels.addLayer(L.marker([p[1], p[2]], {icon: L.divIcon({className: "tp-label tp-label-" + alignment,
+        html: text, iconSize: null}), interactive: false, keyboard: false}));
+    });
+    layer.on("add", function () { labels.addTo(layer._map); });
+    layer.on("remove", function () { labels.remove(); });
+    layer.labels = labels;
+    return layer;
   }
   function outlines(geojson) {
-    return L.geoJSON(geojson, {interactive: false,
-      style: function () { return {color: "#555", weight: 1, opacity: 0.7, fill: false}; }});
+    // Land (the shipped state shapes) in a pane under the tiles, so that without tiles the map
+    // shows land and water rather than grey; the state lines above the areas.
+    return L.layerGroup([
+      L.geoJSON(geojson, {interactive: false, pane: "tpLand", style: function () {
+        return {stroke: false, fill: true, fillColor: "#f2efe6", fillOpacity: 1, className: "tp-land"}; }}),
+      L.geoJSON(geojson, {interactive: false, style: function () {
+        return {color: "#555", weight: 1, opacity: 0.7, fill: false, className: "tp-state"}; }})
+    ]);
   }
   // Accounts are drawn by one canvas layer per set (all accounts, moved accounts): Web Mercator
   // pixels are computed once, each redraw fills one path per territory colour, and hovering
@@ -137,6 +154,9 @@ var TerritoryMap = (function () {
       var dx = origin.x + zero.x, dy = origin.y + zero.y;
       var s = this._style, r = s.radius, x = this._x, y = this._y, sx = this._sx, sy = this._sy;
       var cell = this._cell = 2 * r + 6, grid = this._grid = new Map();
+      // Moved accounts below street level: one ring per THIN-pixel square of the screen, so that
+      // moves mark where they are without hiding the accounts under them.
+      var thin = s.thin && map.getZoom() < s.streetZoom ? s.thin : 0, drawn = thin ? new Set() : null;
       ctx.lineWidth = s.weight;
       ctx.strokeStyle = s.stroke;
       for (var g = 0; g < this._groups.length; g++) {
@@ -150,18 +170,24 @@ var TerritoryMap = (function () {
             sx[j] = NaN;
             continue;
           }
-          ctx.moveTo(px + shiftX + r, py + shiftY);
-          ctx.arc(px + shiftX, py + shiftY, r, 0, 2 * Math.PI);
+          var seen = thin ? Math.floor((px + shiftX) / thin) * 65536 + Math.floor((py + shiftY) / thin) : 0;
+          if (!thin || !drawn.has(seen)) {
+            if (thin) { drawn.add(seen); }
+            ctx.moveTo(px + shiftX + r, py + shiftY);
+            ctx.arc(px + shiftX, py + shiftY, r, 0, 2 * Math.PI);
+          }
           if (px >= -r && py >= -r && px <= size.x + r && py <= size.y + r) {
             var key = Math.floor(px / cell) * 65536 + Math.floor(py / cell);
             var list = grid.get(key);
             if (list) { list.push(j); } else { grid.set(key, [j]); }
           }
         }
-        ctx.fillStyle = this._groups[g].colour;
-        ctx.globalAlpha = s.opacity;
-        ctx.fill();
-        ctx.globalAlpha = 1;
+        if (s.opacity > 0) {
+          ctx.fillStyle = this._groups[g].colour;
+          ctx.globalAlpha = s.opacity;
+          ctx.fill();
+          ctx.globalAlpha = 1;
+        }
         if (s.weight > 0) { ctx.stroke(); }
       }
     },
@@ -216,7 +242,8 @@ var TerritoryMap = (function () {
     return new Dots(data, all, {radius: 3, weight: 0.5, stroke: "rgba(0,0,0,0.55)", opacity: 0.95});
   }
   function moved(data) {
-    return new Dots(data, Int32Array.from(data.moved), {radius: 6, weight: 2.5, stroke: "#000", opacity: 0.95});
+    return new Dots(data, Int32Array.from(data.moved), {radius: 3.5, weight: 1.25, stroke: "#000", opacity: 0,
+                                                        thin: 14, streetZoom: 12});
   }
   function bases(data) {
     var group = L.featureGroup();
@@ -234,47 +261,96 @@ var TerritoryMap = (function () {
   }
   function legend(data, map) {
     var control = L.control({position: "bottomright"});
-    control.onAdd = function () {
-      var box = el("div", "tp-legend");
-      L.DomEvent.disableClickPropagation(box);
-      L.DomEvent.disableScrollPropagation(box);
-      var toggle = el("button", null, "hide");
-      box.appendChild(toggle);
-      box.appendChild(el("h3", null, data.title));
-      var body = el("div");
-      data.overall.forEach(function (line) { body.appendChild(el("div", "tp-overall", line)); });
-      var s = data.summary[data.shown];
-      var t = el("table"), head = el("tr");
-      head.appendChild(el("th", "tp-text", ""));
-      s.columns.forEach(function (c) {
-        if (c.legend) { head.appendChild(el("th", c.kind === "text" ? "tp-text" : null, c.short || c.label)); }
+    var box = el("div", "tp-legend"), toggle = el("button", "tp-toggle", "Hide legend"), body = el("div", "tp-body");
+    control.onAdd = function () { return box; };
+    L.DomEvent.disableClickPropagation(box);
+    L.DomEvent.disableScrollPropagation(box);
+    box.appendChild(toggle);
+    body.appendChild(el("h3", null, data.title));
+    data.overall.forEach(function (line) { body.appendChild(el("div", "tp-overall", line)); });
+    var s = data.summary[data.shown];
+    var t = el("table"), head = el("tr");
+    head.appendChild(el("th", "tp-text", ""));
+    s.columns.forEach(function (c) {
+      if (c.legend) { head.appendChild(el("th", c.kind === "text" ? "tp-text" : null, c.short || c.label)); }
+    });
+    t.appendChild(head);
+    s.rows.forEach(function (row, k) {
+      var tr = el("tr"), sw = el("span", "tp-swatch"), first = el("td");
+      sw.style.background = data.colours[k];
+      first.appendChild(sw);
+      tr.appendChild(first);
+      s.columns.forEach(function (c, j) {
+        if (!c.legend) { return; }
+        var td = el("td", c.kind === "text" ? "tp-text" : null, show(row[j], c.kind));
+        if (c.key === "status") { td.className += row[j] === "over-served" ? " tp-over" : row[j] === "under-served" ? " tp-under" : ""; }
+        tr.appendChild(td);
       });
-      t.appendChild(head);
-      s.rows.forEach(function (row, k) {
-        var tr = el("tr"), sw = el("span", "tp-swatch"), first = el("td");
-        sw.style.background = data.colours[k];
-        first.appendChild(sw);
-        tr.appendChild(first);
-        s.columns.forEach(function (c, j) {
-          if (!c.legend) { return; }
-          var td = el("td", c.kind === "text" ? "tp-text" : null, show(row[j], c.kind));
-          if (c.key === "status") { td.className += row[j] === "over-served" ? " tp-over" : row[j] === "under-served" ? " tp-under" : ""; }
-          tr.appendChild(td);
-        });
-        t.appendChild(tr);
-      });
-      body.appendChild(t);
-      box.appendChild(body);
-      toggle.addEventListener("click", function () {
-        var hidden = body.style.display === "none";
-        body.style.display = hidden ? "" : "none";
-        toggle.textContent = hidden ? "hide" : "show";
-      });
-      return box;
-    };
+      t.appendChild(tr);
+    });
+    body.appendChild(t);
+    box.appendChild(body);
+    function collapse(hidden) {
+      body.style.display = hidden ? "none" : "";
+      toggle.textContent = hidden ? "Show legend" : "Hide legend";
+      box.className = hidden ? "tp-legend tp-collapsed" : "tp-legend";
+    }
+    toggle.addEventListener("click", function () { collapse(body.style.display !== "none"); });
     control.addTo(map);
+    control.collapse = collapse;
     return control;
   }
+  // The initial view: fitted to the accounts; the legend in the corner where it covers none of the
+  // densest tenth of the accounts (data.dense, their bounding box) and the fewest accounts, collapsed
+  // when no corner is clear when open, and the view padded away from it when none is clear at all.
+  function covered(map, data, rect) {
+    var a = data.accounts, count = 0;
+    for (var i = 0; i < a.lat.length; i += Math.max(1, Math.floor(a.lat.length / 20000))) {
+      var p = map.latLngToContainerPoint([a.lat[i], a.lon[i]]);
+      if (p.x >= rect[0] && p.x <= rect[2] && p.y >= rect[1] && p.y <= rect[3]) { count++; }
+    }
+    return count;
+  }
+  function legendRect(map, control) {
+    var c = control.getContainer().getBoundingClientRect(), m = map.getContainer().getBoundingClientRect();
+    return [c.left - m.left, c.top - m.top, c.right - m.left, c.bottom - m.top];
+  }
+  function meets(a, b) { return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]; }
+  function place(map, data, control) {
+    var dense = data.dense, p = map.latLngToContainerPoint([dense[0], dense[1]]),
+        q = map.latLngToContainerPoint([dense[2], dense[3]]);
+    var box = [Math.min(p.x, q.x), Math.min(p.y, q.y), Math.max(p.x, q.x), Math.max(p.y, q.y)];
+    var corners = ["bottomright", "bottomleft", "topleft", "topright"];
+    for (var open = 1; open >= 0; open--) {
+      control.collapse(!open);
+      var best = null;
+      corners.forEach(function (corner) {
+        control.setPosition(corner);
+        var rect = legendRect(map, control);
+        if (meets(rect, box)) { return; }
+        var n = covered(map, data, rect);
+        if (best === null || n < best.n) { best = {corner: corner, n: n}; }
+      });
+      if (best !== null) { control.setPosition(best.corner); return best.corner; }
+    }
+    control.setPosition("bottomright");
+    return null;
+  }
+  function initialView(data, map, control) {
+    var a = data.accounts, south = 90, north = -90, west = 180, east = -180;
+    for (var i = 0; i < a.lat.length; i++) {
+      if (a.lat[i] === null || a.lon[i] === null) { continue; }
+      south = Math.min(south, a.lat[i]); north = Math.max(north, a.lat[i]);
+      west = Math.min(west, a.lon[i]); east = Math.max(east, a.lon[i]);
+    }
+    var bounds = L.latLngBounds([south, west], [north, east]);
+    map.fitBounds(bounds, {padding: [16, 16], animate: false});
+    if (place(map, data, control) === null) {
+      var rect = legendRect(map, control), size = map.getSize();
+      map.fitBounds(bounds, {paddingTopLeft: [16, 16], paddingBottomRight: [16, 16 + size.y - rect[1]], animate: false});
+    }
+    return bounds;
+  }
   return {el: el, show: show, areas: areas, outlines: outlines, accounts: accounts, moved: moved,
-          bases: bases, legend: legend, accountTip: accountTip, territoryTip: territoryTip};
+          bases: bases, legend: legend, initialView: initialView, accountTip: accountTip, territoryTip: territoryTip};
 })();
