@@ -23,6 +23,8 @@ def cell_text(column: str, value) -> str:
     """One cell as shown: by the column's meaning (its name), blank for a missing value."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
+    if column == "outside tolerance":
+        return "\n".join(str(value).split("; "))  # one measure a line, never broken inside
     if column in _TEXT or isinstance(value, str):
         return str(value)
     number = float(value)
@@ -69,19 +71,23 @@ def print_summary(frame: pd.DataFrame, title: str, *, printable=str, hint: str =
 
     console = Console(highlight=False, emoji=False, markup=False)
     order = column_order([str(c) for c in frame.columns])
-    cells = {c: [printable(cell_text(c, v)) for v in frame[c].tolist()] for c in order}
+    cells = {c: ["\n".join(printable(line) for line in cell_text(c, v).split("\n")) for v in frame[c].tolist()]
+             for c in order}
     least = {c: _least_width(printable(c), cells[c], text=c in _TEXT) for c in order}
-    shown: list[str] = []
-    for c in order:  # the most needed columns that fit, in order
-        if _table_width([least[s] for s in [*shown, c]]) > console.width and len(shown) >= 1:
-            break
-        shown.append(c)
+    whole = {c: max(least[c], _longest(cells[c])) if c in _TEXT else least[c] for c in order}
+    # Text unwrapped where the columns up to the status still fit so, else wrapped at its words.
+    needed = order[:order.index("status") + 1] if "status" in order else order
+    shown, wrapped = _fitting(order, whole, console.width), _fitting(order, least, console.width)
+    if set(needed) & set(wrapped) != set(needed) & set(shown):
+        shown = wrapped
+    else:
+        least = whole
     widths = {c: least[c] for c in shown}
     spare = console.width - _table_width(list(widths.values()))
     # What is left goes to text columns (rep names, the measures outside the tolerance) up to their
     # longest cell, then to every column up to its header's length (fewer header lines).
     for c in [c for c in shown if c in _TEXT] + shown:
-        want = max([len(v) for v in cells[c]] + [len(printable(c))]) if c in _TEXT else len(printable(c))
+        want = max(_longest(cells[c]), len(printable(c))) if c in _TEXT else len(printable(c))
         grow = max(min(spare, want - widths[c]), 0)
         widths[c] += grow
         spare -= grow
@@ -90,6 +96,20 @@ def print_summary(frame: pd.DataFrame, title: str, *, printable=str, hint: str =
     if left_out:
         console.print(printable(f"not shown, for want of width: {', '.join(left_out)}{hint}"))
     return left_out
+
+
+def _longest(cells: list[str]) -> int:
+    return max([len(line) for v in cells for line in v.split("\n")] + [1])
+
+
+def _fitting(order: list[str], widths: dict[str, int], width: int) -> list[str]:
+    """The columns that fit in ``width``, taken in ``order`` (at least the first)."""
+    shown: list[str] = []
+    for c in order:
+        if shown and _table_width([widths[s] for s in [*shown, c]]) > width:
+            break
+        shown.append(c)
+    return shown
 
 
 _GAP = 2
@@ -103,7 +123,8 @@ def _table_width(widths: list[int]) -> int:
 def _least_width(header: str, cells: list[str], *, text: bool) -> int:
     """The narrowest a column may be: a number's widest cell (numbers never wrap), a text's
     longest word; never narrower than the header's longest word."""
-    words = [len(w) for v in ([header] + cells if text else [header]) for w in v.split()]
+    words = [len(w) for v in ([header] + cells if text else [header]) for line in v.split("\n")
+             for w in ([line] if "%" in line else line.split())]  # ("potential +7.4%" stays whole)
     return max(words + ([] if text else [len(v) for v in cells]) + [1])
 
 

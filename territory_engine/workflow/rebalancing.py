@@ -284,9 +284,9 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
     # A previous result used as input: its proposal columns are replaced, not duplicated.
     out = plan.raw.drop(columns=[c for c in OUTPUT_COLUMNS if c in plan.raw.columns])
     out["proposed_territory"] = ids_arr[proposed]
-    out["proposed_rep"] = np.array(reps, dtype=object)[proposed]
     out["moved"] = moved
     out["move_reason"] = reason_text
+    out["proposed_rep"] = np.array(reps, dtype=object)[proposed]  # last: scripts reading by position keep working
     moves = pd.DataFrame({
         "account_id": frame["account_id"][moved].to_numpy(),
         "account_name": frame["account_name"][moved].to_numpy(),
