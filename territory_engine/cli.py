@@ -19,7 +19,6 @@ import sys
 import tempfile
 import unicodedata
 import warnings
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -90,23 +89,12 @@ def _write(output: str, sheets: dict, *inputs: str, source=None) -> Path:
     return write_tables(output, sheets, source=source)
 
 
-@contextmanager
 def _progress(enabled: bool = True):
-    """A rich progress bar on stderr, fed by the engine's progress callback."""
-    if not enabled or not sys.stderr.isatty():
-        yield None
-        return
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    """The progress display on stderr (:mod:`territory_engine.cli_progress`): a context giving
+    the workflow's progress callback, with ``.step(name)`` for a block of work."""
+    from .cli_progress import progress_display
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True,
-                  console=None) as bar:
-        task = bar.add_task("rebalancing", total=1.0)
-
-        def update(phase: str, done: float) -> None:
-            bar.update(task, description=phase if phase in ("reading", "writing") else f"rebalancing: {phase}",
-                       completed=done)
-
-        yield update
+    return progress_display(enabled)
 
 
 def _run(action):
@@ -301,28 +289,23 @@ def score(input: str, output: str, measures, weights, method, tier_cutoffs) -> N
     """Score every account of INPUT and write it with a score and a tier to OUTPUT."""
 
     def action():
-        tables = _inputs(input)
-        result = workflow.score(tables, _overrides(score_measures=measures, score_weights=weights,
-                                                   score_method=method, tier_cutoffs=tier_cutoffs))
-        _warn(result)
-        path = _write(output, result.to_sheets(), input, source=tables.accounts)
+        from .io import check_output_path
+
+        check_output_path(output, input)
+        with _progress() as steps:
+            with steps.step(f"reading {Path(input).name}"):
+                tables = _inputs(input)
+            with steps.step("scoring the accounts"):
+                result = workflow.score(tables, _overrides(score_measures=measures, score_weights=weights,
+                                                           score_method=method, tier_cutoffs=tier_cutoffs))
+            _warn(result)
+            with steps.step(f"writing {Path(output).name}"):
+                path = _write(output, result.to_sheets(), input, source=tables.accounts)
         counts = result.frame["tier"].value_counts().to_dict()
         _echo(f"scored {len(result.frame)} accounts (A {counts.get('A', 0)}, B {counts.get('B', 0)}, "
                    f"C {counts.get('C', 0)}) -> {path}")
 
     _run(action)
-
-
-def _print_table(frame, title: str) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title)
-    for column in frame.columns:
-        table.add_column(printable(column), justify="right" if frame[column].dtype.kind in "if" else "left")
-    for row in frame.itertuples(index=False):
-        table.add_row(*["" if v is None else (f"{v:,.4g}" if isinstance(v, float) else printable(v)) for v in row])
-    Console(width=200).print(table)
 
 
 @main.command()
@@ -331,20 +314,39 @@ def _print_table(frame, title: str) -> None:
 @click.option("--balance", help="Measures to balance, e.g. potential,workload.")
 @click.option("--weights", help="Weight per balance measure, e.g. 0.6,0.4.")
 @click.option("--tolerance", help="Allowed deviation from target, e.g. 0.05.")
-def measure(input: str, bases, balance, weights, tolerance) -> None:
+@click.option("--output", "-o", type=_PATH, help="Also write the summary and balance to a .xlsx (or the summary "
+              "to a .csv).")
+def measure(input: str, bases, balance, weights, tolerance, output) -> None:
     """Print the territory summary of INPUT's current alignment."""
+    from .cli_table import print_summary
+
+    inputs = [input] + ([bases] if bases else [])
 
     def action():
-        result = workflow.measure(_inputs(input, bases), _overrides(balance=balance, weights=weights,
-                                                                    tolerance=tolerance))
+        if output:
+            from .io import check_output_path
+
+            check_output_path(output, *inputs)
+        with _progress() as steps:
+            with steps.step(f"reading {Path(input).name}"):
+                tables = _inputs(input, bases)
+            with steps.step("measuring the territories"):
+                result = workflow.measure(tables, _overrides(balance=balance, weights=weights, tolerance=tolerance))
+            path = None
+            if output:
+                with steps.step(f"writing {Path(output).name}"):
+                    path = _write(output, result.to_sheets(), *inputs)
         _warn(result)
-        _print_table(result.summary.drop(columns=["alignment"]), "Territory summary (current alignment)")
+        print_summary(result.summary.drop(columns=["alignment"]), "Territory summary (current alignment)",
+                      printable=printable, hint="" if output else " (--output writes every column)")
         overall = result.balance.iloc[0]
         _echo(f"largest deviation {overall['largest deviation']:.1%}, coefficient of variation "
-                   f"{overall['coefficient of variation']:.3f}, within tolerance: "
-                   f"{'yes' if overall['within tolerance'] else 'no'}")
+              f"{overall['coefficient of variation']:.3f}, within tolerance: "
+              f"{'yes' if overall['within tolerance'] else 'no'}")
         if overall["extra pieces"]:
             _echo(f"extra pieces {overall['extra pieces']}: {overall['territories with extra pieces']}")
+        if path is not None:
+            _echo(f"wrote {path}")
 
     _run(action)
 
@@ -384,23 +386,23 @@ def rebalance(input: str, output: str, territories, balance, weights, each, tole
         from .io import check_output_path
 
         check_output_path(output, *inputs)
-        with _progress() as progress:
-            step = progress or (lambda phase, done: None)
-            step("reading", 0.0)
-            tables = _inputs(input, bases)
+        with _progress() as steps:
+            with steps.step(f"reading {Path(input).name}"):
+                tables = _inputs(input, bases)
+            writing = f"writing {Path(output).name}"
             try:
                 # A CSV output holds the proposal only: no balance table, so no interleaving.
-                result = workflow.rebalance(tables, flags, progress=progress,
+                result = workflow.rebalance(tables, flags, progress=steps.within("rebalancing"),
                                             interleaving=Path(output).suffix.lower() != ".csv")
             except RebalanceInfeasibleError as error:
                 _warn(error.result)
-                step("writing", 1.0)
-                path = _write(output, error.result.to_sheets(), *inputs, source=tables.accounts)
+                with steps.step(writing):
+                    path = _write(output, error.result.to_sheets(), *inputs, source=tables.accounts)
                 _err(f"wrote the best alignment found to {path}")
                 raise
             _warn(result)
-            step("writing", 1.0)
-            path = _write(output, result.to_sheets(), *inputs, source=tables.accounts)
+            with steps.step(writing):
+                path = _write(output, result.to_sheets(), *inputs, source=tables.accounts)
         _echo_rebalance(result, path)
 
     _run(action)
@@ -457,10 +459,17 @@ def map_command(input: str, output: str, snapshot, offline: bool, open_browser: 
         check_map_path(output, ".html", *sources)
         if snapshot:
             check_map_path(snapshot, ".png", *sources)
-        result = map_verb(_map_inputs(input, reps), _overrides(balance=balance, weights=weights, tolerance=tolerance),
-                          scenario=Path(input).stem)
-        _warn(result)
-        for path in write_map(result, output, snapshot=snapshot, offline=offline):
+        with _progress() as steps:
+            with steps.step(f"reading {Path(input).name}"):
+                tables = _map_inputs(input, reps)
+            with steps.step("measuring the territories"):
+                result = map_verb(tables, _overrides(balance=balance, weights=weights, tolerance=tolerance),
+                                  scenario=Path(input).stem)
+            _warn(result)
+            drawn = " and ".join(Path(p).name for p in (output, snapshot) if p)
+            with steps.step(f"drawing {drawn}"):
+                paths = write_map(result, output, snapshot=snapshot, offline=offline)
+        for path in paths:
             _echo(f"wrote {path}")
         if open_browser:
             import webbrowser
@@ -470,16 +479,17 @@ def map_command(input: str, output: str, snapshot, offline: bool, open_browser: 
     _run(action)
 
 
-def _demo_map(result: workflow.RebalanceResult, tables: workflow.Inputs, out: Path) -> None:
+def _demo_map(result: workflow.RebalanceResult, tables: workflow.Inputs, out: Path, steps) -> None:
     """The map and the snapshot of the demo's rebalance result."""
     from .io import RawTable
     from .maps import write_map
     from .workflow_map import map as map_verb
 
     proposed = RawTable(name="Proposed alignment", frame=result.proposed, is_sheet=True, path="")
-    shown = map_verb(workflow.Inputs(accounts=proposed, reps=tables.reps, settings=tables.settings),
-                     scenario="territory_demo")
-    html, png = write_map(shown, out / "territory_map.html", snapshot=out / "territory_map.png")
+    with steps.step("drawing territory_map.html and territory_map.png"):
+        shown = map_verb(workflow.Inputs(accounts=proposed, reps=tables.reps, settings=tables.settings),
+                         scenario="territory_demo")
+        html, png = write_map(shown, out / "territory_map.html", snapshot=out / "territory_map.png")
     _echo(f"territory map -> {html}; snapshot -> {png}")
 
 
@@ -494,19 +504,24 @@ def demo(output_dir: str) -> None:
 
         workbook = _demo_workbook()
         out = output_folder(output_dir)
-        tables = _inputs(str(workbook))
-        checked = workflow.check(tables)
-        _echo(f"checked {workbook.name}: {len(checked.plan.accounts.frame)} accounts, no problems")
-        scored = workflow.score(tables)
-        _echo(f"scored accounts -> {_write(str(out / 'scored_accounts.xlsx'), scored.to_sheets(), str(workbook))}")
-        summary = workflow.measure(tables)
-        _echo(f"current territory summary -> "
-                   f"{_write(str(out / 'territory_summary.xlsx'), summary.to_sheets(), str(workbook))}")
-        with _progress() as progress:
-            result = workflow.rebalance(tables, progress=progress)
-        path = _write(str(out / "proposed_alignment.xlsx"), result.to_sheets(), str(workbook))
-        _echo_rebalance(result, path)
-        _demo_map(result, tables, out)
+        with _progress() as steps:
+            with steps.step(f"reading {workbook.name}"):
+                tables = _inputs(str(workbook))
+            with steps.step("checking the accounts"):
+                checked = workflow.check(tables)
+            _echo(f"checked {workbook.name}: {len(checked.plan.accounts.frame)} accounts, no problems")
+            with steps.step("scoring the accounts"):
+                scored = _write(str(out / "scored_accounts.xlsx"), workflow.score(tables).to_sheets(), str(workbook))
+            _echo(f"scored accounts -> {scored}")
+            with steps.step("measuring the territories"):
+                summary = _write(str(out / "territory_summary.xlsx"), workflow.measure(tables).to_sheets(),
+                                 str(workbook))
+            _echo(f"current territory summary -> {summary}")
+            result = workflow.rebalance(tables, progress=steps.within("rebalancing"))
+            with steps.step("writing proposed_alignment.xlsx"):
+                path = _write(str(out / "proposed_alignment.xlsx"), result.to_sheets(), str(workbook))
+            _echo_rebalance(result, path)
+            _demo_map(result, tables, out, steps)
         _echo(f"results are in {out.resolve()}")
 
     _run(action)

@@ -61,7 +61,7 @@ SETTINGS_SYNONYMS: dict[str, tuple[str, ...]] = {
     "value": ("value", "setting value"),
 }
 
-OUTPUT_COLUMNS = ("proposed_territory", "moved", "move_reason")
+OUTPUT_COLUMNS = ("proposed_territory", "moved", "move_reason", "proposed_rep")
 
 COMMON_HEADERS = frozenset({"country", "countrycode", "countryname", "stage", "status", "block", "city", "region",
                             "industry", "segment", "latest", "longest"})

@@ -47,7 +47,8 @@ def test_rebalance_writes_every_input_column_plus_the_proposal(demo, tmp_path):
     assert digest(demo) == before, "the input workbook must never be modified"
     accounts = pd.read_excel(demo, sheet_name="Accounts", engine="calamine", dtype={"ZIP": str})
     proposed = read_sheet(out, "Proposed alignment")
-    assert list(proposed.columns) == list(accounts.columns) + ["proposed_territory", "moved", "move_reason"]
+    assert list(proposed.columns) == list(accounts.columns) + ["proposed_territory", "moved", "move_reason",
+                                                                    "proposed_rep"]
     assert len(proposed) == len(accounts)
     assert (proposed["ZIP"].str.len() == 5).all(), "ZIP codes keep their leading zeros"
     # Every account in exactly one of the 12 current territories.
@@ -284,7 +285,7 @@ def test_a_previous_result_can_be_rebalanced_again(demo, tmp_path):
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(again)
     assert list(frame.columns).count("proposed_territory") == 1
-    assert list(frame.columns[-3:]) == ["proposed_territory", "moved", "move_reason"]
+    assert list(frame.columns[-4:]) == ["proposed_territory", "moved", "move_reason", "proposed_rep"]
 
 
 def test_csv_to_csv_repeats_every_input_line_exactly(tmp_path):
@@ -302,7 +303,7 @@ def test_csv_to_csv_repeats_every_input_line_exactly(tmp_path):
     for given, line in zip(text.split("\r\n")[:-1], written):
         assert line.startswith(given + ","), (given, line)
     proposed = pd.read_csv(out, dtype={"ZIP": str}, keep_default_na=False)
-    assert list(proposed.columns[-3:]) == ["proposed_territory", "moved", "move_reason"]
+    assert list(proposed.columns[-4:]) == ["proposed_territory", "moved", "move_reason", "proposed_rep"]
     assert (proposed["ZIP"] == frame["ZIP"]).all()
     moved = proposed["proposed_territory"] != proposed["Territory"].astype(str)
     assert moved.any() and (proposed["moved"] == moved).all()

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..workflow.summary import deviation_column
 from .offline import inline_script, inline_style, leaflet_assets, script_json
 from .style import NO_TERRITORY, heat_colours, result_colours
 
@@ -159,7 +160,8 @@ def _summary_payload(summary: pd.DataFrame, balance_measures: tuple[str, ...], m
     for name in measures:
         if name not in balance_measures and name in summary.columns:
             columns.append({"key": name, "label": name, "kind": "num", "legend": False})
-    columns += [{"key": "deviation", "label": "Deviation", "kind": "signed", "legend": True},
+    label = "Deviation (weighted mix)" if len(balance_measures) > 1 else "Deviation"
+    columns += [{"key": deviation_column(balance_measures), "label": label, "kind": "signed", "legend": True},
                 {"key": "status", "label": "Status", "kind": "text", "legend": True}]
     for key, label, kind in (("mean km to base", "Mean km to base", "num"), ("penetration", "Penetration", "pct")):
         if key in summary.columns:

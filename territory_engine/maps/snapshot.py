@@ -17,9 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..workflow.summary import deviation_of
 from .style import number, percent, result_colours, signed_percent
 
-__all__ = ["snapshot_figure", "write_snapshot", "symbol_key", "area_path", "LEGEND_ROWS", "SIZE_PX", "DPI", "LAND", "WATER"]
+__all__ = ["snapshot_figure", "write_snapshot", "symbol_key", "area_path", "balanced_line", "LEGEND_ROWS", "SIZE_PX",
+           "DPI", "LAND", "WATER"]
 
 SIZE_PX = (2000, 1200)
 """Width and height of the snapshot, pixels."""
@@ -188,7 +190,7 @@ def _legend(fig, result, colours) -> None:
     order = np.arange(len(table))
     note = ""
     if len(table) > LEGEND_ROWS:
-        order = np.argsort(-np.abs(table["deviation"].to_numpy(dtype=float)), kind="stable")[:LEGEND_ROWS]
+        order = np.argsort(-np.abs(deviation_of(table).to_numpy(dtype=float)), kind="stable")[:LEGEND_ROWS]
         note = (f"the {LEGEND_ROWS} most unbalanced of {len(table)} territories; "
                 "the interactive map's legend lists all")
     ax = fig.add_axes((0.62, 0.02, 0.37, 0.90))
@@ -206,6 +208,7 @@ def _legend(fig, result, colours) -> None:
                          f"{'within' if r['within tolerance'] else 'not within'} ±{result.settings.tolerance:.0%}"
                          + (f"; {r['moved accounts']:,} moved" if alignment == "proposed" and 'current' in balance
                             else ""))
+    lines.append(balanced_line(result))
     for i, line in enumerate(lines):
         ax.text(0, 0.8 + i, line, fontsize=size + 1, va="center", fontweight="bold")
     measure = result.balance_measures[0] if result.balance_measures else None
@@ -221,7 +224,7 @@ def _legend(fig, result, colours) -> None:
         row = table.iloc[i]
         ax.add_patch(Rectangle((0.0, y - 0.38), 0.035, 0.76, facecolor=colours[i], edgecolor="#000000",
                                linewidth=0.6))
-        deviation = float(row["deviation"])
+        deviation = float(deviation_of(table).iloc[i])
         status_colour = "#b2182b" if row["status"] == "over-served" else (
             "#2166ac" if row["status"] == "under-served" else "#000000")
         cells = [str(row["territory"])[:14], "" if row["rep"] is None else str(row["rep"])[:22],
@@ -234,6 +237,19 @@ def _legend(fig, result, colours) -> None:
                     color=status_colour if x == 1.0 else "#000000")
     if note:
         ax.text(0, head_y + len(order) + 1, note, fontsize=size - 1, style="italic", va="center")
+
+
+def balanced_line(result) -> str:
+    """What was balanced, with each measure's weight: ``balanced: potential 60% + workload 40%``
+    (and that the legend's deviation is the mix's)."""
+    names = list(result.balance_measures)
+    weights = np.asarray(result.settings.weights if len(result.settings.weights) == len(names) else [1.0] * len(names),
+                         dtype=float)
+    if len(names) == 1:
+        return f"balanced: {names[0]}"
+    shares = weights / weights.sum() if weights.sum() > 0 else np.full(len(names), 1 / max(len(names), 1))
+    return ("balanced: " + " + ".join(f"{name} {share:.0%}" for name, share in zip(names, shares))
+            + " (deviation: of this weighted mix)")
 
 
 def write_snapshot(result, path: str | os.PathLike, *, areas: list | None = None) -> Path:

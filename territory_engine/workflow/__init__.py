@@ -15,15 +15,19 @@ rebalance  the proposed alignment, moves with reasons, summary before/after
 =========  ==============================================================
 
 One module per verb (``checking.py``, ``scores.py``, ``summary.py``, ``rebalancing.py``);
-``plan.py`` validates the inputs for all of them, ``reasons.py`` words each move. The
+``plan.py`` validates the inputs for all of them, ``reasons.py`` words each move,
+``rep_names.py`` names each territory's rep, ``progress.py`` reports steps through the
+progress callback. The
 ``map`` verb is :mod:`territory_engine.workflow_map`.
 """
 
 from .checking import CheckResult, check
 from .plan import Inputs, Plan, balance_measures, prepare, rep_facts
+from .progress import Progress, step
 from .rebalancing import RebalanceResult, rebalance
 from .scores import ScoreResult, score
-from .summary import SummaryResult, measure, territory_summary
+from .rep_names import territory_reps
+from .summary import MIX_DEVIATION, SummaryResult, deviation_column, deviation_of, measure, territory_summary
 
 __all__ = [
     "Inputs",
@@ -40,4 +44,10 @@ __all__ = [
     "territory_summary",
     "balance_measures",
     "rep_facts",
+    "territory_reps",
+    "MIX_DEVIATION",
+    "deviation_column",
+    "deviation_of",
+    "Progress",
+    "step",
 ]

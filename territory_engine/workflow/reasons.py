@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..geo import haversine_km
+from .summary import deviation_of
 
 __all__ = ["move_reasons"]
 
@@ -44,8 +45,8 @@ def move_reasons(frame, current, proposed, ids, before, after, bases, tolerance,
     else:
         old_c, new_c = old_centres, new_centres
         where = "centre"
-    dev_before = before["deviation"].to_numpy()
-    dev_after = after["deviation"].to_numpy()
+    dev_before = deviation_of(before).to_numpy()
+    dev_after = deviation_of(after).to_numpy()
     frm, to = current[moved], proposed[moved]
     delta = (haversine_km(lat[moved], lon[moved], new_c[to, 0], new_c[to, 1])
              - haversine_km(lat[moved], lon[moved], old_c[frm, 0], old_c[frm, 1]))

@@ -20,6 +20,7 @@ from ..tuning import DEFAULT_TUNING, Tuning
 from .plan import (Inputs, Progress, balance_measures, combined_share, effective_settings, prepare, rep_facts,
                    require_balance, territory_ids)
 from .reasons import move_reasons
+from .rep_names import territory_reps
 from .summary import territory_summary
 
 __all__ = ["RebalanceResult", "rebalance"]
@@ -252,15 +253,18 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
     frame = plan.accounts.frame
     ids_arr = np.array(ids, dtype=object)
     moved = (current >= 0) & (proposed != current)
+    # Each territory keeps the rep who holds it today (the Reps table's, else the accounts' commonest).
+    reps = territory_reps(frame["rep"], current, len(ids), weight=combined, given=rep.get("reps"))
     summary_args = dict(measures=list(plan.accounts.measures), balance=names, weights=weights,
-                        tolerance=s.tolerance, interleaving=interleaving, **rep)
+                        tolerance=s.tolerance, interleaving=interleaving, each=s.balance_each_measure,
+                        **{**rep, "reps": reps[:k]})
     lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
     around = neighbourhood(lat, lon) if interleaving else None
     after, after_overall = territory_summary(frame, proposed, ids[:k], alignment="proposed", centres=new_centres,
                                              around=around, graph=graph, **summary_args)
     if old_centres is not None:
         before, before_overall = territory_summary(frame, current, ids, alignment="current", centres=old_centres,
-                                                   around=around, graph=graph, **summary_args)
+                                                   around=around, graph=graph, **{**summary_args, "reps": reps})
     else:
         # No current alignment: the summary and balance show the proposal only.
         before, before_overall = after.iloc[:0], {}
@@ -282,6 +286,7 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
     out["proposed_territory"] = ids_arr[proposed]
     out["moved"] = moved
     out["move_reason"] = reason_text
+    out["proposed_rep"] = np.array(reps, dtype=object)[proposed]  # last: scripts reading by position keep working
     moves = pd.DataFrame({
         "account_id": frame["account_id"][moved].to_numpy(),
         "account_name": frame["account_name"][moved].to_numpy(),

@@ -14,8 +14,28 @@ from ..geo import haversine_km
 from ..measures import compactness_km, interleaving_share, territory_centres, territory_loads
 from ..settings import Settings
 from .plan import Inputs, balance_measures, combined_share, prepare, rep_facts, require_balance, territory_ids
+from .rep_names import territory_reps
 
-__all__ = ["SummaryResult", "measure", "territory_summary"]
+__all__ = ["MIX_DEVIATION", "SummaryResult", "deviation_column", "deviation_of", "measure", "territory_summary"]
+
+MIX_DEVIATION = "deviation (weighted mix)"
+"""The deviation column's name when several measures are balanced: the deviation of their
+weighted mix, not of any one of them (each has its own ``<measure> share of target``)."""
+
+UNEVEN = "uneven"
+"""The status of a territory whose weighted mix is within the tolerance while one of its balance
+measures is not (several measures only; the column ``outside tolerance`` names them)."""
+
+
+def deviation_column(balance) -> str:
+    """The name of the summary's deviation column: ``deviation`` for one balance measure,
+    :data:`MIX_DEVIATION` for several."""
+    return MIX_DEVIATION if len(balance) > 1 else "deviation"
+
+
+def deviation_of(summary: pd.DataFrame) -> pd.Series:
+    """A territory summary's deviation column, whichever its name (one measure or a mix)."""
+    return summary[MIX_DEVIATION] if MIX_DEVIATION in summary.columns else summary["deviation"]
 
 
 def territory_summary(
@@ -35,6 +55,7 @@ def territory_summary(
     around: tuple[np.ndarray, np.ndarray] | None = None,
     interleaving: bool = True,
     graph: AccountGraph | None = None,
+    each: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The territory summary of one alignment, and its overall balance.
 
@@ -62,20 +83,31 @@ def territory_summary(
     if centres is None:
         centres = territory_centres(lat, lon, combined, territory, k)
     compact = compactness_km(lat, lon, combined, territory, k, centres=centres)
+    reps = territory_reps(accounts["rep"], territory, k, weight=combined, given=reps)
     rows: dict[str, Any] = {
         "alignment": alignment,
         "territory": ids,
-        "rep": reps if reps is not None else [None] * k,
+        "rep": reps,
         "accounts": np.bincount(territory[territory >= 0], minlength=k)[:k],
     }
     for j, name in enumerate(measures):
         rows[name] = np.round(loads[:, j], 2)
-    for j, name in zip(bal_idx, balance):
+    own = np.zeros((k, len(balance)))  # each balance measure's own deviation
+    for i, (j, name) in enumerate(zip(bal_idx, balance)):
         target = totals[j] * share
-        rows[f"{name} share of target"] = np.round(np.divide(loads[:, j], target, out=np.zeros(k), where=target > 0), 4)
-    rows["deviation"] = np.round(deviation, 4)
-    rows["status"] = np.where(deviation > tolerance, "over-served",
-                              np.where(deviation < -tolerance, "under-served", "balanced"))
+        shares = np.divide(loads[:, j], target, out=np.zeros(k), where=target > 0)
+        rows[f"{name} share of target"] = np.round(shares, 4)
+        own[:, i] = np.where(target > 0, shares - 1, 0.0)
+    rows[deviation_column(balance)] = np.round(deviation, 4)
+    outside = np.abs(own) > tolerance + 1e-9
+    status = np.where(deviation > tolerance, "over-served", np.where(deviation < -tolerance, "under-served",
+                                                                      "balanced"))
+    if len(balance) > 1:
+        status = np.where((status == "balanced") & outside.any(axis=1), UNEVEN, status)
+    rows["status"] = status
+    if len(balance) > 1:
+        rows["outside tolerance"] = ["; ".join(f"{name} {own[t, i]:+.1%}" for i, name in enumerate(balance)
+                                               if outside[t, i]) for t in range(k)]
     rows["compactness km"] = np.round(compact, 1)
     graph = account_graph(lat, lon) if graph is None else graph
     pieces = territory_pieces(graph, territory, k)
@@ -91,13 +123,17 @@ def territory_summary(
         rows["penetration"] = np.round(np.divide(s, p, out=np.full(k, np.nan), where=p > 0), 4)
     table = pd.DataFrame(rows)
     nonzero = combined_load[share > 0] / share[share > 0]
+    within = bool((np.abs(deviation) <= tolerance + 1e-9).all()) and not (each and outside.any())
     overall = {
         "alignment": alignment,
         "largest deviation": float(np.abs(deviation).max()) if k else 0.0,
         "coefficient of variation": float(np.std(nonzero) / np.mean(nonzero)) if k and np.mean(nonzero) > 0 else 0.0,
-        "within tolerance": bool((np.abs(deviation) <= tolerance + 1e-9).all()),
+        "within tolerance": within,
         "territories over": int((deviation > tolerance + 1e-9).sum()),
         "territories under": int((deviation < -tolerance - 1e-9).sum()),
+        **({"territories uneven": int((status == UNEVEN).sum())} if len(balance) > 1 else {}),
+        **{f"largest {name} deviation": float(np.abs(own[:, i]).max()) if k else 0.0
+           for i, name in enumerate(balance) if len(balance) > 1},
         "weighted compactness km": float(np.nansum(compact * combined_load) / max(combined_load.sum(), 1e-300)),
         "extra pieces": pieces.total_extra,
         "territories with extra pieces": _with_extra(ids, pieces.extra_pieces),
@@ -151,6 +187,6 @@ def measure(inputs: Inputs, overrides: Mapping[str, Any] | None = None) -> Summa
     require_balance(plan, names, weights)
     table, overall = territory_summary(
         plan.accounts.frame, current, ids, measures=list(plan.accounts.measures), balance=names, weights=weights,
-        tolerance=plan.settings.tolerance, **rep_facts(plan, ids),
+        tolerance=plan.settings.tolerance, each=plan.settings.balance_each_measure, **rep_facts(plan, ids),
     )
     return SummaryResult(table, pd.DataFrame([overall]), plan.settings, warnings=plan.warnings)
