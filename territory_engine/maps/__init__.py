@@ -13,10 +13,14 @@ snapshot        the matplotlib PNG: areas, state outlines, legend, title
 offline         Leaflet inlined from xstatic-leaflet; JSON safe in scripts
 style           the shared palette and number formats
 files           writing the map files; the check of a map's output path
+book            the map book (.pptx or .pdf): an overview, then a slide per territory
+book_page       a territory's page of the book: its zoomed map and its figures
+pdf_pages       a PDF of PNG pages, assembled without decoding them
 data/           US state outlines (Census Bureau, public domain), simplified
 ==============  ===========================================================
 """
 
+from .book import check_book_path, write_map_book
 from .files import check_map_path, write_map
 
-__all__ = ["write_map", "check_map_path"]
+__all__ = ["write_map", "check_map_path", "write_map_book", "check_book_path"]
