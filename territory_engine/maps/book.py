@@ -5,7 +5,7 @@ Like eSpatial's "MapBook": the first slide is the overview of all territories (t
 scenario's ids, zoomed to it, with its neighbours greyed, its accounts, its moves, its rep base
 and a table of its figures against target, current and proposed
 (:mod:`territory_engine.maps.book_page`). In the .pptx the title and the table are PowerPoint's
-own (editable, python-pptx); the PDF shows the same pages as pictures
+own (editable, python-pptx); the PDF has the same pages, its title and table as PDF text
 (:mod:`territory_engine.maps.pdf_pages`).
 
 The territory pictures are drawn in parallel worker processes when there are many
@@ -98,20 +98,20 @@ def _start_worker(result, areas) -> None:
     _state = BookPages(result, areas)
 
 
-def _draw(task: tuple[str, int, str]) -> bytes:
-    """A worker's task: territory ``t``'s map (``"map"``) or whole page (``"page"``) as PNG."""
-    kind, t, title = task
-    return _state.map_png(t) if kind == "map" else _state.page_png(t, title)
+def _draw(t: int) -> bytes:
+    """A worker's task: territory ``t``'s map as PNG."""
+    return _state.map_png(t)
 
 
-def _pictures(result, areas, tasks: list, workers: int) -> Iterator[bytes]:
-    """The pictures of ``tasks``, in order: drawn here, or by ``workers`` processes."""
+def _pictures(result, areas, workers: int) -> Iterator[bytes]:
+    """Each territory's map picture, in order: drawn here, or by ``workers`` processes."""
+    tasks = range(len(result.ids))
     if workers <= 0 or len(tasks) < 2:
         from .book_page import BookPages
 
         pages = BookPages(result, areas)
-        for kind, t, title in tasks:
-            yield pages.map_png(t) if kind == "map" else pages.page_png(t, title)
+        for t in tasks:
+            yield pages.map_png(t)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -176,8 +176,7 @@ def write_map_book(result, path: str | os.PathLike, *, progress: Callable[[str, 
     k = len(result.ids)
     pdf = out.suffix.lower() == ".pdf"
     overview = rgb_png(snapshot_figure(result, areas=areas))
-    tasks = [("page" if pdf else "map", t, _title(result, t)) for t in range(k)]
-    pictures = _pictures(result, areas, tasks, book_workers(k) if workers is None else workers)
+    pictures = _pictures(result, areas, book_workers(k) if workers is None else workers)
 
     def counted() -> Iterator[bytes]:
         for done, picture in enumerate(pictures, start=1):
@@ -205,13 +204,19 @@ def write_map_book(result, path: str | os.PathLike, *, progress: Callable[[str, 
 
 
 def _write_pdf(file, result, overview: bytes, pictures: Iterator[bytes]) -> None:
-    """The PDF: the overview page, then each territory's page (pictures drawn with their title and table)."""
+    """The PDF: the overview page, then each territory's page (title, map picture, table), as the slides."""
+    from .book_page import MAP_SIZE_IN, figure_rows
     from .pdf_pages import PdfPictures
 
-    pdf = PdfPictures(file, (SLIDE_IN[0] * 72, SLIDE_IN[1] * 72), title=f"Map book: {result.scenario}")
-    pdf.add_page(overview)
-    for picture in pictures:
-        pdf.add_page(picture)
+    width, height = SLIDE_IN[0] * 72, SLIDE_IN[1] * 72
+    pdf = PdfPictures(file, (width, height), title=f"Map book: {result.scenario}")
+    pdf.add_page(overview, box=(21.6, 21.6, width - 43.2, height - 43.2))
+    map_box = (21.6, height - 79.2 - MAP_SIZE_IN[1] * 72, MAP_SIZE_IN[0] * 72, MAP_SIZE_IN[1] * 72)
+    table_left = (0.6 + MAP_SIZE_IN[0]) * 72
+    for t, picture in enumerate(pictures):
+        headers, rows = figure_rows(result, t)
+        pdf.add_page(picture, box=map_box, title=_title(result, t), table=[headers, *rows],
+                     table_box=(table_left, height - 79.2, width - table_left - 21.6))
     pdf.close()
 
 

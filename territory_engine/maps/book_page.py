@@ -13,14 +13,15 @@ page (:meth:`BookPages.map_png`). Matplotlib and shapely are imported inside the
 
 from __future__ import annotations
 
-import io
+import struct
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from .style import territory_colours
 
-__all__ = ["BookPages", "figure_rows", "rgb_png", "MAP_SIZE_IN", "MAP_DPI", "PAGE_SIZE_IN", "GREY", "GREY_EDGE"]
+__all__ = ["BookPages", "figure_rows", "rgb_png", "MAP_SIZE_IN", "MAP_DPI", "GREY", "GREY_EDGE"]
 
 MAP_SIZE_IN = (8.4, 6.1)
 """Width and height of a territory's map picture, inches (it fills the left of a 13.33 x 7.5
@@ -37,9 +38,6 @@ neighbours, less shows the territory larger."""
 MIN_VIEW_DEG = 0.25
 """Smallest side of a territory's view, degrees (about 28 km): a one-account territory is
 shown with its surroundings, not as a point."""
-
-PAGE_SIZE_IN = (13.333, 7.5)
-"""Width and height of a page of the book (a 16:9 slide), inches."""
 
 GREY = "#dcdcdc"
 """Fill of the neighbouring territories."""
@@ -147,33 +145,6 @@ class BookPages:
         self.draw_map(fig.add_axes((0.0, 0.0, 1.0, 1.0)), t)
         return rgb_png(fig)
 
-    def page_png(self, t: int, title: str) -> bytes:
-        """Territory ``t``'s whole page as an RGB PNG (``PAGE_SIZE_IN`` at ``MAP_DPI``), for a PDF:
-        the title, the zoomed map left and the table of figures right."""
-        fig = _figure(PAGE_SIZE_IN)
-        width, height = PAGE_SIZE_IN
-        fig.text(0.4 / width, 1 - 0.55 / height, title, fontsize=24, fontweight="bold", va="center")
-        left, bottom = 0.3 / width, 0.4 / height
-        self.draw_map(fig.add_axes((left, bottom, MAP_SIZE_IN[0] / width, MAP_SIZE_IN[1] / height)), t)
-        headers, rows = figure_rows(self.result, t)
-        ax = fig.add_axes((left + (MAP_SIZE_IN[0] + 0.3) / width, bottom, 1 - left - (MAP_SIZE_IN[0] + 0.6) / width,
-                           MAP_SIZE_IN[1] / height))
-        ax.set_axis_off()
-        table = ax.table(cellText=rows, colLabels=headers, loc="upper center", cellLoc="right",
-                         colWidths=[0.5] + [0.5 / (len(headers) - 1)] * (len(headers) - 1))
-        table.auto_set_font_size(False)
-        table.set_fontsize(10)
-        table.scale(1.0, 1.6)
-        for (row, column), cell in table.get_celld().items():
-            cell.set_edgecolor("#bfbfbf")
-            if row == 0:
-                cell.set_text_props(fontweight="bold")
-                cell.set_facecolor("#f0f0f0")
-            if column == 0:
-                cell.set_text_props(ha="left")
-                cell.PAD = 0.03
-        return rgb_png(fig)
-
     def draw_map(self, ax, t: int) -> None:
         """Draw territory ``t``'s zoomed map on the matplotlib axes ``ax``."""
         from matplotlib.collections import LineCollection, PathCollection
@@ -192,7 +163,7 @@ class BookPages:
                                              linewidths=1.0, zorder=2))
         if self.paths[t] is not None:
             ax.add_collection(PathCollection([self.paths[t]], facecolors=self.colours[t], edgecolors="#000000",
-                                             linewidths=1.6, alpha=0.85, zorder=3))
+                                             linewidths=1.6, zorder=3))  # opaque: the palette's exact colour
         s = self.state_bounds
         seen = (s[:, 0] <= east) & (s[:, 2] >= west) & (s[:, 1] <= north) & (s[:, 3] >= south)
         ax.add_collection(LineCollection([self.state_lines[i] for i in np.flatnonzero(seen)], colors="#4d4d4d",
@@ -226,9 +197,9 @@ class BookPages:
             handles.append(Line2D([], [], ls="", marker="x", ms=7, color="#b2182b", label="moved out"))
         base = self.result.bases[t]
         if np.isfinite(base).all():
-            ax.scatter([base[1]], [base[0]], marker="D", s=140, c=self.colours[t], edgecolors="#000000",
-                       linewidths=1.8, zorder=7)
-            handles.append(Line2D([], [], ls="", marker="D", ms=9, mfc=self.colours[t], mec="#000000",
+            ax.scatter([base[1]], [base[0]], marker="D", s=150, c="#ffffff", edgecolors="#000000", linewidths=2.2,
+                       zorder=7)  # white on the territory's colour: seen on any fill
+            handles.append(Line2D([], [], ls="", marker="D", ms=9, mfc="#ffffff", mec="#000000", mew=2.0,
                                   label="rep base"))
         if handles:
             ax.legend(handles=handles, loc="lower left", fontsize=9, framealpha=0.9)
@@ -245,15 +216,23 @@ def _figure(size_in: tuple[float, float]):
 
 
 def rgb_png(fig) -> bytes:
-    """The figure as an 8-bit RGB PNG (no alpha channel, so a PDF can take its data as it is)."""
-    from PIL import Image
+    """The figure as an 8-bit RGB PNG (no alpha, so a PDF can take its data as it is).
 
+    Encoded here rather than by Pillow: rows unfiltered and zlib at level 1 take a quarter of
+    Pillow's time and, for flat map colours, give a smaller file.
+    """
     fig.canvas.draw()
     rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3]
-    picture = io.BytesIO()
-    # zlib level 1: about half the default's encoding time, for a file about 10% larger.
-    Image.fromarray(np.ascontiguousarray(rgb)).save(picture, format="png", compress_level=1)
-    return picture.getvalue()
+    height, width, _ = rgb.shape
+    rows = np.zeros((height, 1 + 3 * width), dtype=np.uint8)  # each row: filter type 0, then its pixels
+    rows[:, 1:] = rgb.reshape(height, -1)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB, not interlaced
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows.tobytes(), 1))
+            + chunk(b"IEND", b""))
 
 
 def _money(value) -> str:
