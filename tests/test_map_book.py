@@ -91,7 +91,8 @@ def check_figures(table: list[list[str]], summary: pd.DataFrame, alignment: str,
     for measure in measures:
         assert number(rows[measure.capitalize()]) == pytest.approx(float(summary[measure]), abs=0.5)
         share = rows[f"{measure.capitalize()}, share of target"]
-        assert number(share) == pytest.approx(float(summary[f"{measure} share of target"]), abs=0.0006)  # shown to 0.1%
+        shown = float(summary[f"{measure} share of target"])
+        assert number(share) == pytest.approx(shown, abs=0.0006)  # shown to 0.1%
     deviation = rows["Deviation of the weighted mix" if len(measures) > 1 else "Deviation"]
     assert number(deviation) == pytest.approx(float(summary["deviation"]), abs=0.0006)  # shown to 0.1%
     assert rows["Status"] == summary["status"]
@@ -112,7 +113,8 @@ def test_pptx_of_a_rebalance_result_has_an_overview_and_a_slide_per_territory(fo
     assert len(slides) == 1 + len(result.ids) == 13
     assert slides[0].shapes.title.text == map_title(result)
     assert slides[0].shapes.title.text.startswith("proposed: proposed alignment, largest deviation")
-    assert [s.shapes.title.text for s in slides[1:]] == [f"{t} \u2014 {rep}" for t, rep in zip(result.ids, result.reps)]
+    titles = [f"{t} \u2014 {rep}" for t, rep in zip(result.ids, result.reps)]
+    assert [s.shapes.title.text for s in slides[1:]] == titles
     assert slides[1].shapes.title.text == "T01 \u2014 Maya Thibodeau"
     for slide in slides:
         pictures = [s for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE]
@@ -262,7 +264,8 @@ def test_bad_book_request_exits_2_with_a_located_error_and_leaves_nothing(folder
     (work / "old.pptx").write_bytes(b"the analyst's own deck")
     (work / "old.pptx").chmod(0o444)
     args, expected = {
-        "bad extension": ([work / "demo.xlsx", "--book", work / "book.ppt"], "book.ppt: cannot write a map book to '.ppt'"),
+        "bad extension": ([work / "demo.xlsx", "--book", work / "book.ppt"],
+                          "book.ppt: cannot write a map book to '.ppt'"),
         "missing folder": ([work / "demo.xlsx", "--book", work / "nope" / "book.pdf"], "the folder"),
         "no territory": ([work / "plain.csv", "--book", work / "book.pptx"], "plain.csv: no account has a territory"),
         "read-only": ([work / "demo.xlsx", "--book", work / "old.pptx"], "old.pptx is read-only"),

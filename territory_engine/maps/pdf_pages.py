@@ -83,7 +83,8 @@ def _table_ops(rows: Sequence[Sequence[str]], left: float, top: float, width: fl
     """Drawing operators of a table: a grey header band, grid lines, the text of the cells."""
     columns = max(len(row) for row in rows)
     first = width * 0.46 if columns > 1 else width
-    edges = [left, left + first] + [left + first + (width - first) * (i + 1) / (columns - 1) for i in range(columns - 1)]
+    step = (width - first) / max(columns - 1, 1)
+    edges = [left, left + first] + [left + first + step * (i + 1) for i in range(columns - 1)]
     bottom = top - row_height * len(rows)
     ops = [b"q 0.94 g %.2f %.2f %.2f %.2f re f Q" % (left, top - row_height, width, row_height),
            b"q 0.75 G 0.6 w"]
