@@ -438,8 +438,10 @@ def _map_inputs(path: str, reps: str | None) -> workflow.Inputs:
 
 @main.command("map")
 @click.argument("input", type=_PATH)
-@click.option("--output", "-o", required=True, type=_PATH, help="Output .html map.")
+@click.option("--output", "-o", type=_PATH, help="Output .html map.")
 @click.option("--snapshot", type=_PATH, help="Also write a .png snapshot for sheets and slides.")
+@click.option("--book", type=_PATH,
+              help="Also write a map book (.pptx or .pdf): an overview, then one slide per territory.")
 @click.option("--offline", is_flag=True, help="No map tiles: one self-contained page that needs no network.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the map in the default browser.")
 @click.option("--reps", type=_PATH,
@@ -447,18 +449,24 @@ def _map_inputs(path: str, reps: str | None) -> workflow.Inputs:
 @click.option("--balance", help="Measures to balance, e.g. potential,workload.")
 @click.option("--weights", help="Weight per balance measure, e.g. 0.6,0.4.")
 @click.option("--tolerance", help="Allowed deviation from target, e.g. 0.05.")
-def map_command(input: str, output: str, snapshot, offline: bool, open_browser: bool, reps, balance, weights,
-                tolerance) -> None:
-    """Map INPUT's territories (an accounts file or a rebalance result) to an HTML page."""
+def map_command(input: str, output: str | None, snapshot, book, offline: bool, open_browser: bool, reps, balance,
+                weights, tolerance) -> None:
+    """Map INPUT's territories (an accounts file or a rebalance result) to an HTML page and/or a map book."""
 
     def action():
-        from .maps import check_map_path, write_map
+        from .maps import check_book_path, check_map_path, write_map, write_map_book
         from .workflow_map import map as map_verb
 
+        if output is None and book is None:
+            raise click.UsageError("Missing option '--output' / '-o' (or '--book').", ctx=click.get_current_context())
         sources = [input] + ([reps] if reps else [])
-        check_map_path(output, ".html", *sources)
+        if output is not None:
+            check_map_path(output, ".html", *sources)
         if snapshot:
             check_map_path(snapshot, ".png", *sources)
+        if book:
+            check_book_path(book, *sources)
+        paths = []
         with _progress() as steps:
             with steps.step(f"reading {Path(input).name}"):
                 tables = _map_inputs(input, reps)
@@ -466,12 +474,16 @@ def map_command(input: str, output: str, snapshot, offline: bool, open_browser: 
                 result = map_verb(tables, _overrides(balance=balance, weights=weights, tolerance=tolerance),
                                   scenario=Path(input).stem)
             _warn(result)
-            drawn = " and ".join(Path(p).name for p in (output, snapshot) if p)
-            with steps.step(f"drawing {drawn}"):
-                paths = write_map(result, output, snapshot=snapshot, offline=offline)
+            if output is not None or snapshot:
+                drawn = " and ".join(Path(p).name for p in (output, snapshot) if p)
+                with steps.step(f"drawing {drawn}"):
+                    paths = list(write_map(result, output, snapshot=snapshot, offline=offline))
+            if book:
+                name = f"writing the map book {Path(book).name}"
+                paths.append(write_map_book(result, book, progress=lambda _, done: steps(name, done)))
         for path in paths:
             _echo(f"wrote {path}")
-        if open_browser:
+        if open_browser and output is not None:
             import webbrowser
 
             webbrowser.open(Path(output).resolve().as_uri())

@@ -381,17 +381,3 @@ def test_every_territory_has_one_label_inside_its_area(demo_result):
         assert areas[t].contains(shapely.Point(lon, lat))
 
 
-def test_territory_figure_zooms_to_one_territory_in_its_colour_with_the_others_grey(demo_result):
-    from territory_engine.maps.focus import NEIGHBOUR_GREY, territory_figure
-    from territory_engine.maps.interactive import alignment_areas
-
-    areas = alignment_areas(demo_result, ("current",))["current"]
-    colours = result_colours(demo_result)
-    t = 3
-    fig = territory_figure(demo_result, t, areas=areas, colours=colours, size_px=(800, 500))
-    fig.canvas.draw()
-    pixels = np.asarray(fig.canvas.buffer_rgba())[..., :3].reshape(-1, 3)
-    counts = {c: int((pixels == hex_to_rgb(c)).all(axis=1).sum()) for c in set(colours) | {NEIGHBOUR_GREY}}
-    assert counts[colours[t]] > 0.15 * len(pixels), "the territory fills much of the page"
-    assert counts[NEIGHBOUR_GREY] > 0, "its neighbours are grey"
-    assert all(counts[c] == 0 for c in set(colours) - {colours[t]}), "no other territory's colour"

@@ -10,15 +10,19 @@ module          what it does
 regions         territory areas: Voronoi cells dissolved per territory
 interactive     the Folium page: areas, accounts, moves, rep bases, legend
 snapshot        the matplotlib PNG: areas, state outlines, legend, symbol key, title
-focus           one territory zoomed, its neighbours grey (a map-book page)
 offline         Leaflet inlined from xstatic-leaflet; JSON safe in scripts
 style           territory colours (one function for every map, chart, book)
 files           writing the map files; the check of a map's output path
+book            the map book (.pptx or .pdf): an overview, then a slide per territory
+book_page       a territory's page of the book: its zoomed map and its figures
+pdf_pages       a PDF of PNG pages, assembled without decoding them
 data/           US state outlines (Census Bureau, public domain), simplified
 ==============  ===========================================================
 """
 
+from .book import check_book_path, write_map_book
 from .files import check_map_path, write_map
 from .style import alignment_colours, territory_colour_map
 
-__all__ = ["write_map", "check_map_path", "alignment_colours", "territory_colour_map"]
+__all__ = ["write_map", "check_map_path", "alignment_colours", "territory_colour_map", "write_map_book",
+           "check_book_path"]
