@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..workflow.summary import deviation_column
 from .snapshot import area_path
 from .style import result_colours
 
@@ -253,7 +254,8 @@ def figure_rows(result, t: int) -> tuple[list[str], list[list[str]]]:
         rows.append([f"{measure.capitalize()}, share of target",
                      *cells(lambda r: _share(float(r[f"{measure} share of target"])))])
     mix = "Deviation of the weighted mix" if len(result.balance_measures) > 1 else "Deviation"
-    rows.append([mix, *cells(lambda r: f"{float(r['deviation']):+.1%}")])
+    deviation = deviation_column(result.balance_measures)
+    rows.append([mix, *cells(lambda r: f"{float(r[deviation]):+.1%}")])
     rows.append(["Status", *cells(lambda r: str(r["status"]))])
     if "mean km to base" in summary.columns:
         rows.append(["Mean km to rep base", *cells(lambda r: "" if not np.isfinite(float(r["mean km to base"]))
