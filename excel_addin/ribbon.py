@@ -45,6 +45,7 @@ Score accounts: adds a score and an A/B/C tier to every account.
 Rebalance: proposes a balanced alignment and explains every move.
 Territory summary: each territory's load and balance today.
 Open map / Map snapshot: the territories on a map.
+Map book: a PowerPoint file next to the workbook, one slide per territory.
 
 The input sheets and your own sheets are never changed. Results go to the
 add-in's own sheets, updated in place on each run; a result sheet you edited is
@@ -151,6 +152,22 @@ def map_snapshot(book: Workbook) -> Report:
     return Report({"Map": path}, "")
 
 
+def map_book(book: Workbook) -> Report:
+    """Map book: the ``territory map --book`` PowerPoint file, written next to the workbook."""
+    from territory_engine.maps import check_book_path, write_map_book
+
+    result = _map(book)
+    path = output_folder(book) / f"{Path(book.fullname).stem} map book.pptx"
+    check_book_path(path, book.fullname)
+
+    def progress(phase: str, done: float) -> None:
+        _status(book, f"writing the map book {done:.0%}")
+
+    # Drawn in this process: Python started by Excel may not be able to start worker processes.
+    write_map_book(result, path, progress=progress, workers=0)
+    return Report({}, f"The map book is at {path}: an overview, then one slide per territory.")
+
+
 def show_help(book: Workbook) -> Report:
     """Help: what the buttons do."""
     book.alert(HELP, title="Territory Planner help")
@@ -164,6 +181,7 @@ BUTTONS: dict[str, tuple[str, Callable[[Workbook], Report]]] = {
     "Measure": ("Territory summary", measure),
     "OpenMap": ("Open map", open_map),
     "MapSnapshot": ("Map snapshot", map_snapshot),
+    "MapBook": ("Map book", map_book),
     "Help": ("Help", show_help),
 }
 """Ribbon control id -> (button label, action)."""

@@ -62,7 +62,7 @@ def test_every_ribbon_button_has_an_action_and_every_action_a_button():
     buttons = {b.get("id"): b.get("label") for b in tree.iter(f"{{{NS['ui']}}}button")}
     assert buttons == {key: label for key, (label, _) in ribbon.BUTTONS.items()}
     assert set(buttons.values()) == {"Check data", "Score accounts", "Rebalance", "Territory summary", "Open map",
-                                     "Map snapshot", "Help"}
+                                     "Map snapshot", "Map book", "Help"}
     assert [t.get("label") for t in tree.iter(f"{{{NS['ui']}}}tab")] == ["Territory"]
 
 
@@ -275,3 +275,14 @@ def test_rebalance_message_names_the_resited_territories(tmp_path):
     assert not critical
     assert re.search(r"note: \d+ under-served territor(y was|ies were) re-sited into overloaded ones", text)
     assert "resite = FALSE on the Settings sheet" in text
+
+
+def test_map_book_writes_a_slide_per_territory_next_to_the_workbook(demo):
+    from pptx import Presentation
+
+    book = FileBook(demo)
+    assert ribbon.dispatch("MapBook", book) is True, book.alerts[-1]
+    path = demo.parent / "territory_demo map book.pptx"
+    assert path.exists() and str(path) in book.alerts[-1][1]
+    assert len(Presentation(str(path)).slides) == 1 + 12
+    assert book.calls == []  # the workbook itself is not changed

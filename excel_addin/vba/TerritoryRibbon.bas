@@ -2,7 +2,7 @@ Attribute VB_Name = "TerritoryRibbon"
 ' The Territory ribbon: one callback behind every button of ribbon.xml.
 '
 ' It passes the id of the button pressed (CheckData, ScoreAccounts, Rebalance,
-' Measure, OpenMap, MapSnapshot, Help) to the one Python function
+' Measure, OpenMap, MapSnapshot, MapBook, Help) to the one Python function
 ' excel_addin.ribbon.dispatch, through xlwings' RunPython (module xlwings of this add-in).
 ' All the work happens in Python, shared with the territory command line.
 '
