@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
+import queue
 import re
+import threading
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -177,6 +179,9 @@ class _Layout:
     index: int  # the sheet's position among the workbook's worksheets (its part is sheet{index + 1}.xml)
     frame: pd.DataFrame
     formats: list[Any] = field(default_factory=list)  # xlsxwriter Format per column, or None
+    table: str = ""  # the Excel Table's name
+    template_ref: str = ""  # the range the template's table covers (the header and one row)
+    ref: str = ""  # the range the table covers once the rows are in
 
 
 class _Formats:
@@ -251,9 +256,13 @@ def _lay_out(sheet, index: int, name: str, frame: pd.DataFrame, formats: _Format
         shown = [v for v in sample if v is not None]
         width = max([len(title) + 4] + [min(len(_display(v, text)), 60) + 2 for v in shown])
         sheet.set_column(j, j, min(max(width, 9), 60), layout.formats[j])
-    last_row = max(len(frame), 1)
-    sheet.add_table(0, 0, last_row, len(headers) - 1, {
-        "name": _table_name(sheet.get_name(), tables), "style": _TABLE_STYLE, "autofilter": True,
+    # The template's table covers the header and one row: xlsxwriter's add_table keeps a note per cell
+    # of its range (19 million at a full sheet of 19 columns); the range is set when the rows are in.
+    layout.table = _table_name(sheet.get_name(), tables)
+    last = column_letter(len(headers) - 1)
+    layout.template_ref, layout.ref = f"A1:{last}2", f"A1:{last}{max(len(frame), 1) + 1}"
+    sheet.add_table(0, 0, 1, len(headers) - 1, {
+        "name": layout.table, "style": _TABLE_STYLE, "autofilter": True,
         "columns": [{"header": h[:255]} for h in headers],
     })
     sheet.freeze_panes(1, 0)
@@ -288,17 +297,21 @@ def _date_format(column: pd.Series, sample: list) -> str | None:
 
 
 def _write_package(buffer: io.BytesIO, file: Path, layouts: list[_Layout]) -> None:
-    """Copy the workbook xlsxwriter made to ``file``, the result tables' rows written into their sheets."""
+    """Copy the workbook xlsxwriter made to ``file``, the result tables' rows written into their sheets
+    and each table's range (and the sheet's extent) set to its rows."""
     by_part = {f"xl/worksheets/sheet{layout.index + 1}.xml": layout for layout in layouts}
+    by_table = {layout.table: layout for layout in layouts if layout.table}
     with zipfile.ZipFile(buffer) as source, \
             zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED, compresslevel=_COMPRESS_LEVEL) as target:
         for info in source.infolist():
             data = source.read(info.filename)
             layout = by_part.get(info.filename)
+            if info.filename.startswith("xl/tables/"):
+                data = _table_range(data, by_table)
             if layout is None or not len(layout.frame) or layout.frame.shape[1] == 0:
                 target.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=_COMPRESS_LEVEL)
                 continue
-            text = data.decode("utf-8")
+            text = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="{layout.ref}"/>', data.decode("utf-8"), 1)
             head, tail = text.split("</sheetData>", 1)
             part = zipfile.ZipInfo(info.filename, date_time=info.date_time)
             part.compress_type = zipfile.ZIP_DEFLATED
@@ -308,13 +321,47 @@ def _write_package(buffer: io.BytesIO, file: Path, layouts: list[_Layout]) -> No
                 out.write(("</sheetData>" + tail).encode("utf-8"))
 
 
+def _table_range(data: bytes, by_table: dict[str, _Layout]) -> bytes:
+    """A table part (``xl/tables/tableN.xml``) with the range of its table's rows."""
+    text = data.decode("utf-8")
+    found = re.search(r'<table [^>]*\bname="([^"]*)"', text)
+    layout = by_table.get(found.group(1)) if found else None
+    if layout is None:
+        return data
+    return text.replace(f'ref="{layout.template_ref}"', f'ref="{layout.ref}"').encode("utf-8")
+
+
 def _write_rows(out, layout: _Layout) -> None:
+    """Write the table's rows to the sheet's part ``out``, a block at a time. The blocks are
+    compressed on a second thread (zlib lets go of the interpreter while it works) while the next
+    block is made; an error on either side stops both and is raised here."""
     frame = layout.frame
     styles = [None if f is None else f.xf_index for f in layout.formats]
-    for start in range(0, len(frame), _ROWS_PER_BLOCK):
-        block = frame.iloc[start:start + _ROWS_PER_BLOCK]
-        columns = [column_cells(block.iloc[:, j]) for j in range(block.shape[1])]
-        out.write("".join(rows_xml(columns, start + 2, styles)).encode("utf-8"))
+    blocks: queue.Queue = queue.Queue(maxsize=2)
+    failed: list[BaseException] = []
+
+    def compress() -> None:
+        while (data := blocks.get()) is not None:
+            if not failed:
+                try:
+                    out.write(data)
+                except BaseException as error:  # handed to the main thread, raised there
+                    failed.append(error)
+
+    worker = threading.Thread(target=compress, name="territory-xlsx-rows", daemon=True)
+    worker.start()
+    try:
+        for start in range(0, len(frame), _ROWS_PER_BLOCK):
+            if failed:
+                break
+            block = frame.iloc[start:start + _ROWS_PER_BLOCK]
+            columns = [column_cells(block.iloc[:, j]) for j in range(block.shape[1])]
+            blocks.put("".join(rows_xml(columns, start + 2, styles)).encode("utf-8"))
+    finally:
+        blocks.put(None)
+        worker.join()
+    if failed:
+        raise failed[0]
 
 
 def _display(value: Any, number_format: str | None) -> str:

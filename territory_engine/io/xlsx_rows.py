@@ -40,6 +40,9 @@ def escape_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_EDGE_SPACE = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)")  # texts joined by NUL, which none holds here
+
+
 def _text(value: str) -> str:
     preserve = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
     return f't="inlineStr"><is><t{preserve}>{escape_text(value)}</t></is></c>'
@@ -71,8 +74,18 @@ def _column(values: list[Any], ref: list[str], style: str) -> list[str]:
     if kinds <= {float, type(None)}:
         return ["" if v is None else f"{r}{style}><v>{v!r}</v></c>" for r, v in zip(ref, values)]
     if kinds <= {str, type(None)}:
-        return ["" if v is None else f"{r}{style} {_text(v)}" for r, v in zip(ref, values)]
-    return ["" if v is None else r + _cell(v, style) for r, v in zip(ref, values)]
+        texts = list(filter(None, values))  # an empty text is an empty cell, as xlsxwriter writes it
+        joined = "\n".join(texts)
+        if _CONTROL.search(joined) or ("_x" in joined and _LITERAL.search(joined)) or "\ufffe" in joined \
+                or "\uffff" in joined or _EDGE_SPACE.search("\x00".join(texts)):
+            return ["" if not v else f"{r}{style} {_text(v)}" for r, v in zip(ref, values)]
+        # No control character, no _xHHHH_, no white space at an end (a false "yes" above only
+        # sends the column to the value-by-value path): XML's three escapes at most.
+        if "&" in joined or "<" in joined or ">" in joined:
+            values = [v if v is None else v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                      for v in values]
+        return ["" if not v else f'{r}{style} t="inlineStr"><is><t>{v}</t></is></c>' for r, v in zip(ref, values)]
+    return ["" if v is None or v == "" else r + _cell(v, style) for r, v in zip(ref, values)]
 
 
 def rows_xml(columns: Sequence[list[Any]], first_row: int, styles: Sequence[int | None]) -> Iterable[str]:
