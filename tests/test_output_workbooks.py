@@ -273,7 +273,8 @@ def test_a_previous_result_is_rebalanced_and_scored_without_duplicate_columns(fo
     done = territory("rebalance", rebalanced, "--output", again)
     assert done.returncode in (0, 3), done.stderr
     titles = header(openpyxl.load_workbook(again, read_only=True)["Proposed alignment"])
-    assert titles.count("Proposed territory") == 1 and not [t for t in titles if str(t).startswith("Proposed territory (")]
+    assert titles.count("Proposed territory") == 1
+    assert not [t for t in titles if str(t).startswith("Proposed territory (")]
     scored, rescored = folder / "scored1.xlsx", folder / "scored2.xlsx"
     assert territory("score", folder / "demo.xlsx", "--output", scored).returncode == 0
     assert territory("score", scored, "--output", rescored).returncode == 0

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 __all__ = ["ColumnStyle", "KINDS", "NAMES", "SHEET_NAMES", "ACCOUNT_SHEETS", "ADDED_COLUMNS", "column_style",
-           "number_format", "sheet_styles", "unique_headers"]
+           "engine_name", "number_format", "sheet_styles", "unique_headers"]
 
 KINDS = ("measure", "count", "share", "deviation", "km", "coefficient", "id", "text", "flag")
 
@@ -237,3 +237,24 @@ def sheet_styles(sheet: str, names: Sequence[Any], samples: Sequence[Sequence[An
         kinds.append(None if style is None else style.kind)
         formats.append(None if style is None else number_format(style.kind, sample))
     return unique_headers(shown), kinds, formats
+
+
+def engine_name(header: Any, *, sheet: str = "") -> Any:
+    """The engine's name of a header an .xlsx output shows on ``sheet`` (the inverse of
+    :func:`column_style`): ``Proposed territory`` -> ``proposed_territory``, ``Compactness (km)`` ->
+    ``compactness km``, ``Potential share of target`` -> ``potential share of target``; an input
+    column's header, and a name already the engine's, are returned as they are."""
+    if not isinstance(header, str):
+        return header
+    names = {style.header: name for name, style in NAMES.items()
+             if sheet not in ACCOUNT_SHEETS or name in ADDED_COLUMNS}
+    names.update({style.header: name for name, style in SHEET_NAMES.get(sheet, {}).items()})
+    if header in names:
+        return names[header]
+    if sheet in ACCOUNT_SHEETS:
+        return header
+    if header.endswith(_MIX):
+        return engine_name(header[: -len(_MIX)], sheet=sheet) + _MIX
+    if header.endswith(" (km)"):
+        return header[:-5].lower() + " km"
+    return header[:1].lower() + header[1:]
