@@ -198,6 +198,7 @@ class _Formats:
     def __init__(self, book):
         self.book = book
         self.made: dict[str, Any] = {}
+        self.bold = book.add_format({"bold": True})  # the header row (bold outside the table's style too)
 
     def get(self, text: str | None):
         if text is None:
@@ -271,7 +272,7 @@ def _lay_out(sheet, index: int, name: str, frame: pd.DataFrame, formats: _Format
     layout.template_ref, layout.ref = f"A1:{last}2", f"A1:{last}{max(len(frame), 1) + 1}"
     sheet.add_table(0, 0, 1, len(headers) - 1, {
         "name": layout.table, "style": _TABLE_STYLE, "autofilter": True,
-        "columns": [{"header": h[:255]} for h in headers],
+        "columns": [{"header": h[:255], "header_format": formats.bold} for h in headers],
     })
     sheet.freeze_panes(1, 0)
     _status_colours(sheet, list(frame.columns), kinds, len(frame), status)
