@@ -555,7 +555,7 @@ def test_a_locked_account_deep_in_another_territory_is_named_as_an_exclave(tmp_p
     done = _territory("rebalance", source, "--output", out)
     assert done.returncode == 0, done.stderr
     assert "Exclaves sheet" in done.stdout and "locked accounts" in done.stdout
-    exclaves = pd.read_excel(out, sheet_name="Exclaves", engine="calamine")
+    exclaves = read_sheet(out, "Exclaves")
     assert exclaves.to_dict("records") == [{"territory": "West", "accounts": 1, "why": "locked accounts",
                                             "account ids": "LOCKED"}]
 
