@@ -60,4 +60,4 @@ def test_demo_runs_from_the_installed_package_outside_the_repository(wheel, tmp_
                              engine="calamine")
     accounts = pd.read_excel(REPO / "workbooks" / "territory_demo.xlsx", sheet_name="Accounts", engine="calamine")
     assert len(proposed) == len(accounts)
-    assert {"proposed_territory", "moved", "move_reason"} <= set(proposed.columns)
+    assert {"Proposed territory", "Moved", "Move reason"} <= set(proposed.columns)

@@ -162,14 +162,14 @@ def test_settings_used_writes_every_effective_value_and_where_it_came_from(demo_
                                                                                    index=False)
     done = territory("rebalance", book, "--seed", 3, "-o", tmp_path / "out.xlsx")
     assert done.returncode == 0, done.stderr
-    used = pd.read_excel(tmp_path / "out.xlsx", sheet_name="Settings used", engine="calamine").set_index("key")
-    assert not used["value"].isna().any(), used
-    assert (used.loc["territories", "value"], used.loc["territories", "from"]) == (
+    used = pd.read_excel(tmp_path / "out.xlsx", sheet_name="Settings used", engine="calamine").set_index("Setting")
+    assert not used["Value"].isna().any(), used
+    assert (used.loc["territories", "Value"], used.loc["territories", "Set by"]) == (
         12, "default: the number of current territories")
-    assert (used.loc["balance", "value"], used.loc["balance", "from"]) == ("potential", "default: the first measure")
-    assert (float(used.loc["tolerance", "value"]), used.loc["tolerance", "from"]) == (0.1, "Settings sheet, row 2")
-    assert (used.loc["seed", "value"], used.loc["seed", "from"]) == (3, "command line")
-    assert used.loc["method", "from"] == "default"
+    assert (used.loc["balance", "Value"], used.loc["balance", "Set by"]) == ("potential", "default: the first measure")
+    assert (float(used.loc["tolerance", "Value"]), used.loc["tolerance", "Set by"]) == (0.1, "Settings sheet, row 2")
+    assert (used.loc["seed", "Value"], used.loc["seed", "Set by"]) == (3, "command line")
+    assert used.loc["method", "Set by"] == "default"
 
 
 # --- 5. Tracebacks -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from territory_engine.cli import main
+from territory_engine.io.presentation import engine_name
 
 DEMO = Path(__file__).resolve().parents[1] / "workbooks" / "territory_demo.xlsx"
 
@@ -35,7 +36,10 @@ def run(*args: str):
 
 
 def read_sheet(path: Path, sheet: str) -> pd.DataFrame:
-    return pd.read_excel(path, sheet_name=sheet, engine="calamine", dtype={"ZIP": str})
+    """A sheet of an output under the engine's column names (an .xlsx shows the analyst's words,
+    ``Proposed territory`` for ``proposed_territory``: tests/test_output_workbooks.py checks those)."""
+    frame = pd.read_excel(path, sheet_name=sheet, engine="calamine", dtype={"ZIP": str})
+    return frame.rename(columns=lambda header: engine_name(header, sheet=sheet))
 
 
 def test_rebalance_writes_every_input_column_plus_the_proposal(demo, tmp_path):
@@ -552,7 +556,7 @@ def test_a_locked_account_deep_in_another_territory_is_named_as_an_exclave(tmp_p
     done = _territory("rebalance", source, "--output", out)
     assert done.returncode == 0, done.stderr
     assert "Exclaves sheet" in done.stdout and "locked accounts" in done.stdout
-    exclaves = pd.read_excel(out, sheet_name="Exclaves", engine="calamine")
+    exclaves = read_sheet(out, "Exclaves")
     assert exclaves.to_dict("records") == [{"territory": "West", "accounts": 1, "why": "locked accounts",
                                             "account ids": "LOCKED"}]
 

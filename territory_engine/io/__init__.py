@@ -13,19 +13,22 @@ Errors a user can fix (a missing file, a workbook that is not one, an empty shee
 output that would overwrite an input) are raised as :class:`~territory_engine.errors.InputError`
 naming the file.
 
-==========  ==========================================================================
-module      what it holds
-==========  ==========================================================================
-tables      :class:`RawTable`, :class:`CsvSource`; a sheet's cells as a table
-read        :func:`read_tables`, :func:`read_table`: a workbook or a CSV file
-write       :func:`write_tables`: a new .xlsx or .csv file, through a temporary file
-xlsx        workbooks: reading sheets (python-calamine), writing them (xlsxwriter)
-xlsx_scan   a workbook's XML: part sizes, sheet extents, formulas without values, errors
-sheets      which sheet holds which table: the one rule (files and the add-in)
-csv_files   CSV files: their dialect, reading them, repeating their lines on output
-cells       the one conversion of pandas values to cell values (files and add-in)
-paths       the one check of an output path; the temporary file of a writer
-==========  ==========================================================================
+============  ====================================================================================
+module        what it holds
+============  ====================================================================================
+tables        :class:`RawTable`, :class:`CsvSource`; a sheet's cells as a table
+read          :func:`read_tables`, :func:`read_table`: a workbook or a CSV file
+write         :func:`write_tables`: a new .xlsx or .csv file, through a temporary file
+xlsx          workbooks: reading sheets (python-calamine), writing them (xlsxwriter)
+xlsx_rows     a sheet's rows as SpreadsheetML, a column at a time (the speed of large outputs)
+presentation  result columns as an analyst reads them: headers in words, kinds, number formats
+charts        the Charts sheet: native Excel charts of a result, each beside its figures
+xlsx_scan     a workbook's XML: part sizes, sheet extents, formulas without values, errors
+sheets        which sheet holds which table: the one rule (files and the add-in)
+csv_files     CSV files: their dialect, reading them, repeating their lines on output
+cells         the one conversion of pandas values to cell values (files and add-in)
+paths         the one check of an output path; the temporary file of a writer
+============  ====================================================================================
 """
 
 from .paths import WRITE_EXTENSIONS, check_output_path

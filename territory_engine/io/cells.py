@@ -103,7 +103,17 @@ def column_cells(series: pd.Series) -> list[Any]:
         return [v if math.isfinite(v) else cell_value(v) for v in cells]
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return [None if pd.isna(v) else v.to_pydatetime() for v in series]
-    return [cell_value(v) for v in series.to_numpy(dtype=object)]
+    values = series.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) == "string":
+        # Text and missing values only (the commonest object column): no value-by-value dispatch.
+        cells = values.tolist()
+        missing = pd.isna(values)
+        if missing.any():
+            cells = [None if m else v for v, m in zip(cells, missing.tolist())]
+        if max(map(len, filter(None, cells)), default=0) > MAX_CELL_TEXT:
+            cells = [None if v is None else v[:MAX_CELL_TEXT] for v in cells]
+        return cells
+    return [cell_value(v) for v in values]
 
 
 def header_cells(columns: Iterable[Any]) -> list[str]:

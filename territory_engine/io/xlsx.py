@@ -3,24 +3,37 @@
 Both libraries are imported inside the functions that use them, so importing the engine
 never imports them. Before python-calamine reads a sheet, :mod:`territory_engine.io.xlsx_scan`
 bounds the package's sizes and the sheet's extent, and finds the formulas without values and
-the Excel errors that python-calamine would read as empty cells. Cells are written as :mod:`territory_engine.io.cells` converts them.
+the Excel errors that python-calamine would read as empty cells.
+
+Writing: xlsxwriter builds the workbook in memory around the result tables' rows (each table an
+Excel Table over its header and one row, the formats of :mod:`territory_engine.io.presentation`,
+status colours, the Charts sheet of :mod:`territory_engine.io.charts`); the package is then copied
+to the file with each sheet's rows written in (:mod:`territory_engine.io.xlsx_rows`, cells as
+:mod:`territory_engine.io.cells` converts them) and each table's range set to its rows. xlsxwriter's
+constant-memory mode, the writer before, wrote about 13 microseconds a cell and cannot hold an Excel
+Table (``add_table() isn't supported in 'constant_memory' mode``, its documentation and source say).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import sys
-import tempfile
-import traceback
+import io
+import queue
+import re
+import threading
 import zipfile
 import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 import pandas as pd
 
-from ..errors import MAX_PROBLEMS, InputError, Problem
+from ..errors import MAX_PROBLEMS, InputError, Problem, column_letter
 from .cells import column_cells, header_cells
+from .charts import CHART_SHEET, chart_tables, charts_after, write_charts
+from .presentation import sheet_styles
+from .xlsx_rows import rows_xml
 from .xlsx_scan import SheetScan, cell_problems, check_package, extent_problem, scan_sheet, sheet_members
 
 __all__ = ["MAX_SHEET_ROWS", "open_workbook", "write_xlsx", "excel_sheet_name"]
@@ -124,128 +137,252 @@ def excel_sheet_name(name: object, taken: Iterable[str] = ()) -> str:
     return candidate
 
 
-def write_xlsx(file: Path, sheets: Mapping[str, pd.DataFrame]) -> None:
-    """Write ``sheets`` to the workbook ``file`` (xlsxwriter), one sheet each, cells by :func:`column_cells`.
+_ROWS_PER_BLOCK = 20_000  # rows turned into XML at once: bounds the memory of a full sheet (about 100 MB a block)
+_COMPRESS_LEVEL = 1  # zlib level of the sheets' XML: level 6 (zip's default) takes about 3x as long for 10% less
+_WIDTH_SAMPLE = 200  # columns are sized to their header and their first 200 values
+_TABLE_STYLE = "Table Style Medium 2"
+# Status colours (conditional formats), apart in grey print too: over-served dark (grey ~22%) with
+# white bold text, under-served mid (grey ~56%) with bold italic text, balanced light (grey ~91%).
+_STATUS_FORMATS = {
+    "over-served": {"bg_color": "#C00000", "font_color": "#FFFFFF", "bold": True},
+    "under-served": {"bg_color": "#5B9BD5", "font_color": "#000000", "bold": True, "italic": True},
+    "balanced": {"bg_color": "#E2EFDA", "font_color": "#375623"},
+}
 
-    Sheet names are made valid (:func:`excel_sheet_name`); each header row is bold and
-    frozen, columns are sized to their first 200 values, text is always written as text.
-    xlsxwriter keeps each sheet's rows in temporary files until the workbook is closed: they
-    go to a folder of their own in the system's temporary folder, removed on every way out
-    (an error, a signal turned into an exception), so none is left behind.
+
+def write_xlsx(file: Path, sheets: Mapping[str, pd.DataFrame]) -> None:
+    """Write ``sheets`` to the workbook ``file``, one sheet each, cells by :func:`column_cells`.
+
+    Each sheet holds an Excel Table (a filter on its header row, a style) with a frozen header
+    row and columns sized to their first 200 values. Columns are presented by
+    :mod:`territory_engine.io.presentation` (headers in the analyst's words, number formats by
+    kind; the input's own columns as typed), a status column and the deviations beside it are
+    coloured by status, and a result with a territory summary or scores gets a Charts sheet
+    (:mod:`territory_engine.io.charts`). Text is always written as text. xlsxwriter builds the
+    workbook around the rows in memory; the rows are then written into it block by block
+    (:mod:`territory_engine.io.xlsx_rows`), so no temporary file is made but ``file``.
 
     Raises
     ------
     InputError
         A table has more rows than a sheet holds.
     OSError
-        The file cannot be written (a full disk): the system's error, not xlsxwriter's wrapper.
+        The file cannot be written (a full disk).
     """
     import xlsxwriter
-    from xlsxwriter.exceptions import FileCreateError
 
-    try:
-        _write_book(xlsxwriter, file, sheets)
-    except FileCreateError as error:
-        cause = error.args[0] if error.args and isinstance(error.args[0], OSError) else OSError(str(error))
-        _forget(error)
-        raise cause from None
-
-
-def _forget(error: BaseException) -> None:
-    """Free what a failed ``close`` left behind (its half-written zip archive) without the
-    "Exception ignored" report that archive's ``__del__`` gives on a full disk."""
-    hook = sys.unraisablehook
-    sys.unraisablehook = lambda unraisable: None
-    try:
-        traceback.clear_frames(error.__traceback__)
-        error.__traceback__ = None
-    finally:
-        sys.unraisablehook = hook
+    for name, frame in sheets.items():
+        if len(frame) + 1 > MAX_SHEET_ROWS:
+            raise InputError([Problem(file.name, f"'{name}' has {len(frame):,} rows, more than an Excel "
+                                      "sheet holds; write a .csv file instead", is_sheet=False)])
+    buffer = io.BytesIO()
+    layouts = _build_book(xlsxwriter, buffer, sheets)
+    _write_package(buffer, file, layouts)
 
 
-def _write_book(xlsxwriter, file: Path, sheets: Mapping[str, pd.DataFrame]) -> None:
-    with tempfile.TemporaryDirectory(prefix="territory-xlsx-", ignore_cleanup_errors=True) as scratch:
-        book = xlsxwriter.Workbook(str(file), {
-            "constant_memory": True,
-            "tmpdir": scratch,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-            "remove_timezone": True,
-        })
-        try:
-            bold = book.add_format({"bold": True})
-            date_format = book.add_format({"num_format": "yyyy-mm-dd"})
-            datetime_format = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
-            taken: list[str] = []
-            for name, frame in sheets.items():
-                if len(frame) + 1 > MAX_SHEET_ROWS:
-                    raise InputError([Problem(file.name, f"'{name}' has {len(frame):,} rows, more than an Excel "
-                                              "sheet holds; write a .csv file instead", is_sheet=False)])
-                sheet_name = excel_sheet_name(name, taken)
-                taken.append(sheet_name)
-                sheet = book.add_worksheet(sheet_name)
-                _write_sheet(sheet, frame, bold, date_format, datetime_format)
-            book.close()
-        finally:
-            _close_row_files(book)
+@dataclass
+class _Layout:
+    """A result sheet laid out: its part in the package, its table, and each column's cell format."""
+
+    index: int  # the sheet's position among the workbook's worksheets (its part is sheet{index + 1}.xml)
+    frame: pd.DataFrame
+    formats: list[Any] = field(default_factory=list)  # xlsxwriter Format per column, or None
+    table: str = ""  # the Excel Table's name
+    template_ref: str = ""  # the range the template's table covers (the header and one row)
+    ref: str = ""  # the range the table covers once the rows are in
 
 
-def _close_row_files(book) -> None:
-    """Close the sheets' row-data files that xlsxwriter leaves open when a workbook is not
-    closed (so that their folder can be removed on Windows too)."""
-    for sheet in book.worksheets():
-        handle = getattr(sheet, "row_data_fh", None)
-        if handle is not None and not handle.closed:
-            handle.close()
+class _Formats:
+    """The workbook's cell formats by number format text, made once each."""
+
+    def __init__(self, book):
+        self.book = book
+        self.made: dict[str, Any] = {}
+        self.bold = book.add_format({"bold": True})  # the header row (bold outside the table's style too)
+
+    def get(self, text: str | None):
+        if text is None:
+            return None
+        if text not in self.made:
+            self.made[text] = self.book.add_format({"num_format": text})
+        return self.made[text]
 
 
-def _write_sheet(sheet, frame: pd.DataFrame, bold, date_format, datetime_format) -> None:
-    headers = header_cells(frame.columns)
-    columns = [column_cells(frame.iloc[:, j]) for j in range(frame.shape[1])]
-    for j, (title, values) in enumerate(zip(headers, columns)):
-        sample = [v for v in values[:200] if v is not None]
-        width = max([len(title) + 2] + [min(len(_display(v)), 60) + 1 for v in sample])
-        sheet.set_column(j, j, min(max(width, 8), 60))
+def _build_book(xlsxwriter, buffer: io.BytesIO, sheets: Mapping[str, pd.DataFrame]) -> list[_Layout]:
+    """The workbook without the result tables' rows (xlsxwriter, in memory): each sheet's table,
+    formats, widths, frozen header and status colours, and the Charts sheet."""
+    book = xlsxwriter.Workbook(buffer, {
+        "in_memory": True,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+        "remove_timezone": True,
+    })
+    formats = _Formats(book)
+    status = {name: book.add_format(spec) for name, spec in _STATUS_FORMATS.items()}
+    taken: list[str] = []
+    names = {}
+    for name in sheets:
+        names[name] = excel_sheet_name(name, taken)
+        taken.append(names[name])
+    after = charts_after(sheets)
+    layouts: list[_Layout] = []
+    tables: set[str] = set()  # the Excel Table names used (lower case)
+    for name, frame in sheets.items():
+        sheet = book.add_worksheet(names[name])
+        layouts.append(_lay_out(sheet, len(book.worksheets()) - 1, name, frame, formats, status, tables))
+        if name == after:
+            write_charts(book, excel_sheet_name(CHART_SHEET, taken), chart_tables(sheets), formats.made)
+            taken.append(CHART_SHEET)
+    book.close()
+    return layouts
+
+
+def _table_name(sheet_name: str, used: set[str]) -> str:
+    """A valid, unused Excel Table name from a sheet's name (``Territory summary`` -> ``Territory_summary``)."""
+    text = re.sub(r"\W", "_", sheet_name)
+    if not re.match(r"[A-Za-z_]", text) or re.fullmatch(r"[A-Za-z]{1,3}\d+|[RrCc]", text):
+        text = "Table_" + text
+    candidate, n = text[:250], 1
+    while candidate.lower() in used:
+        n += 1
+        candidate = f"{text[:240]}_{n}"
+    used.add(candidate.lower())
+    return candidate
+
+
+def _lay_out(sheet, index: int, name: str, frame: pd.DataFrame, formats: _Formats, status,
+             tables: set[str]) -> _Layout:
+    """Lay out one result sheet (everything but its rows' cells)."""
+    layout = _Layout(index, frame)
+    if frame.shape[1] == 0:
+        return layout
+    samples = [column_cells(frame.iloc[:_WIDTH_SAMPLE, j]) for j in range(frame.shape[1])]
+    headers, kinds, number_formats = sheet_styles(name, list(frame.columns), samples, header_cells(frame.columns))
+    for j, (title, sample) in enumerate(zip(headers, samples)):
+        text = number_formats[j] or _date_format(frame.iloc[:, j], sample)
+        layout.formats.append(formats.get(text))
+        shown = [v for v in sample if v is not None]
+        width = max([len(title) + 4] + [min(len(_display(v, text)), 60) + 2 for v in shown])
+        sheet.set_column(j, j, min(max(width, 9), 60), layout.formats[j])
+    # The template's table covers the header and one row: xlsxwriter's add_table keeps a note per cell
+    # of its range (19 million at a full sheet of 19 columns); the range is set when the rows are in.
+    layout.table = _table_name(sheet.get_name(), tables)
+    last = column_letter(len(headers) - 1)
+    layout.template_ref, layout.ref = f"A1:{last}2", f"A1:{last}{max(len(frame), 1) + 1}"
+    sheet.add_table(0, 0, 1, len(headers) - 1, {
+        "name": layout.table, "style": _TABLE_STYLE, "autofilter": True,
+        "columns": [{"header": h[:255], "header_format": formats.bold} for h in headers],
+    })
     sheet.freeze_panes(1, 0)
-    for j, title in enumerate(headers):
-        sheet.write_string(0, j, title, bold)
-    writers = [_writer(sheet, date_format, datetime_format) for _ in columns]
-    n = len(frame)
-    for i in range(n):
-        r = i + 1
-        for j, values in enumerate(columns):
-            v = values[i]
-            if v is not None:
-                writers[j](r, j, v)
+    _status_colours(sheet, list(frame.columns), kinds, len(frame), status)
+    return layout
 
 
-def _writer(sheet, date_format, datetime_format):
-    """A function writing one cell value (:func:`~territory_engine.io.cells.cell_value`) to ``sheet``."""
-    write_number, write_string, write_boolean = sheet.write_number, sheet.write_string, sheet.write_boolean
-    write_datetime = sheet.write_datetime
-
-    def write(row: int, col: int, value: Any) -> None:
-        kind = type(value)
-        if kind is float or kind is int:
-            write_number(row, col, value)
-        elif kind is str:
-            write_string(row, col, value)
-        elif kind is bool:
-            write_boolean(row, col, value)
-        elif isinstance(value, _dt.datetime):
-            write_datetime(row, col, value, datetime_format)
-        else:
-            write_datetime(row, col, value, date_format)
-
-    return write
+def _status_colours(sheet, names: list, kinds: list, n: int, status) -> None:
+    """Colour the status column and the deviations by each row's status (see ``_STATUS_FORMATS``)."""
+    if "status" not in names or kinds[names.index("status")] is None or n == 0:
+        return
+    key = column_letter(names.index("status"))
+    for j, kind in enumerate(kinds):
+        if kind == "deviation" or names[j] == "status":
+            for word, fmt in status.items():
+                sheet.conditional_format(1, j, n, j, {"type": "formula", "criteria": f'=${key}2="{word}"',
+                                                      "format": fmt})
 
 
-def _display(value: Any) -> str:
+def _date_format(column: pd.Series, sample: list) -> str | None:
+    """``yyyy-mm-dd hh:mm:ss`` or ``yyyy-mm-dd`` for a column holding date-times or dates, else None."""
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        return "yyyy-mm-dd hh:mm:ss"
+    if column.dtype != object:
+        return None
+    values = column.to_numpy(dtype=object)
+    if any(isinstance(v, _dt.datetime) for v in values):
+        return "yyyy-mm-dd hh:mm:ss"
+    if any(isinstance(v, _dt.date) for v in values):
+        return "yyyy-mm-dd"
+    return None
+
+
+def _write_package(buffer: io.BytesIO, file: Path, layouts: list[_Layout]) -> None:
+    """Copy the workbook xlsxwriter made to ``file``, the result tables' rows written into their sheets
+    and each table's range (and the sheet's extent) set to its rows."""
+    by_part = {f"xl/worksheets/sheet{layout.index + 1}.xml": layout for layout in layouts}
+    by_table = {layout.table: layout for layout in layouts if layout.table}
+    with zipfile.ZipFile(buffer) as source, \
+            zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED, compresslevel=_COMPRESS_LEVEL) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            layout = by_part.get(info.filename)
+            if info.filename.startswith("xl/tables/"):
+                data = _table_range(data, by_table)
+            if layout is None or not len(layout.frame) or layout.frame.shape[1] == 0:
+                target.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=_COMPRESS_LEVEL)
+                continue
+            text = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="{layout.ref}"/>', data.decode("utf-8"), 1)
+            head, tail = text.split("</sheetData>", 1)
+            part = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            part.compress_type = zipfile.ZIP_DEFLATED
+            with target.open(part, "w", force_zip64=True) as out:
+                out.write(head.encode("utf-8"))
+                _write_rows(out, layout)
+                out.write(("</sheetData>" + tail).encode("utf-8"))
+
+
+def _table_range(data: bytes, by_table: dict[str, _Layout]) -> bytes:
+    """A table part (``xl/tables/tableN.xml``) with the range of its table's rows."""
+    text = data.decode("utf-8")
+    found = re.search(r'<table [^>]*\bname="([^"]*)"', text)
+    layout = by_table.get(found.group(1)) if found else None
+    if layout is None:
+        return data
+    return text.replace(f'ref="{layout.template_ref}"', f'ref="{layout.ref}"').encode("utf-8")
+
+
+def _write_rows(out, layout: _Layout) -> None:
+    """Write the table's rows to the sheet's part ``out``, a block at a time. The blocks are
+    compressed on a second thread (zlib lets go of the interpreter while it works) while the next
+    block is made; an error on either side stops both and is raised here."""
+    frame = layout.frame
+    styles = [None if f is None else f.xf_index for f in layout.formats]
+    blocks: queue.Queue = queue.Queue(maxsize=2)
+    failed: list[BaseException] = []
+
+    def compress() -> None:
+        while (data := blocks.get()) is not None:
+            if not failed:
+                try:
+                    out.write(data)
+                except BaseException as error:  # handed to the main thread, raised there
+                    failed.append(error)
+
+    worker = threading.Thread(target=compress, name="territory-xlsx-rows", daemon=True)
+    worker.start()
+    try:
+        for start in range(0, len(frame), _ROWS_PER_BLOCK):
+            if failed:
+                break
+            block = frame.iloc[start:start + _ROWS_PER_BLOCK]
+            columns = [column_cells(block.iloc[:, j]) for j in range(block.shape[1])]
+            blocks.put("".join(rows_xml(columns, start + 2, styles)).encode("utf-8"))
+    finally:
+        blocks.put(None)
+        worker.join()
+    if failed:
+        raise failed[0]
+
+
+def _display(value: Any, number_format: str | None) -> str:
+    """A cell's value about as wide as Excel shows it in ``number_format`` (for column widths)."""
     if isinstance(value, bool):
         return "FALSE" if not value else "TRUE"
-    if isinstance(value, float):
-        return f"{value:,.2f}"
+    if isinstance(value, (int, float)):
+        if number_format and "%" in number_format:
+            return f"{value:+.1%}"
+        if number_format in ("#,##0",):
+            return f"{value:,.0f}"
+        return f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
     if isinstance(value, (_dt.date, _dt.datetime)):
         return "yyyy-mm-dd hh:mm:ss" if isinstance(value, _dt.datetime) else "yyyy-mm-dd"
     return str(value)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import rebalance as engine
-from ..columns import OUTPUT_COLUMNS
+from ..columns import OUTPUT_COLUMNS, normalise_header
 from ..background import Later
 from ..contiguity import account_graph
 from ..errors import BlockLockError, DesignInfeasibleError, InputError, Problem, RebalanceInfeasibleError, SettingsError
@@ -281,8 +281,10 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
         before_overall["re-sited territories"] = 0
     reason_text = move_reasons(frame, current, proposed, ids, before, after, rep.get("bases"), s.tolerance, alignment,
                            old_centres, new_centres)
-    # A previous result used as input: its proposal columns are replaced, not duplicated.
-    out = plan.raw.drop(columns=[c for c in OUTPUT_COLUMNS if c in plan.raw.columns])
+    # A previous result used as input: its proposal columns are replaced, not duplicated (under the
+    # .csv's names or the .xlsx's headers: "Proposed territory" is proposed_territory).
+    previous = {normalise_header(c) for c in OUTPUT_COLUMNS}
+    out = plan.raw.drop(columns=[c for c in plan.raw.columns if normalise_header(c) in previous])
     out["proposed_territory"] = ids_arr[proposed]
     out["moved"] = moved
     out["move_reason"] = reason_text

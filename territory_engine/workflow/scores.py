@@ -8,6 +8,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from ..columns import normalise_header
 from ..errors import InputError, Problem
 from ..scoring import score as score_accounts
 from ..scoring import tiers
@@ -42,7 +43,8 @@ def score(inputs: Inputs, overrides: Mapping[str, Any] | None = None) -> ScoreRe
     values = plan.accounts.frame[names].to_numpy(dtype=float)
     weights = plan.settings.score_weights or None
     s = score_accounts(values, weights, method=plan.settings.score_method)
-    out = plan.raw.copy()
+    # A previous result's score and tier (under either name: "Score" is score) are replaced, not duplicated.
+    out = plan.raw.drop(columns=[c for c in plan.raw.columns if normalise_header(c) in ("score", "tier")])
     out["score"] = np.round(s, 6)
     out["tier"] = tiers(s, plan.settings.tier_cutoffs)
     return ScoreResult(out, effective_settings(plan), warnings=plan.warnings, origins=plan.origins)
