@@ -71,13 +71,13 @@ def grey(rgb: str) -> float:
 
 def test_the_proposal_keeps_the_inputs_headers_and_adds_the_analysts_words(book):
     accounts = header(openpyxl.load_workbook(DEMO, read_only=True)["Accounts"])
-    assert header(book["Proposed alignment"]) == accounts + ["Proposed territory", "Moved", "Move reason"]
+    assert header(book["Proposed alignment"]) == accounts + ["Proposed territory", "Moved", "Move reason", "Proposed rep"]
 
 
 def test_engine_sheets_have_no_engine_names(book):
     summary = header(book["Territory summary"])
     assert summary[:4] == ["Alignment", "Territory", "Rep", "Accounts"]
-    for title in ("Potential share of target", "Deviation", "Status", "Compactness (km)"):
+    for title in ("Potential share of target", DEVIATION, "Status", "Compactness (km)"):
         assert title in summary
     for name in ("Balance", "Moves", "Settings used", "Territory summary"):
         for title in header(book[name]):
@@ -91,7 +91,7 @@ def test_a_csv_output_keeps_the_command_line_contract_names(folder):
     done = territory("rebalance", folder / "demo.xlsx", "--output", out)
     assert done.returncode == 0, done.stderr
     with open(out, encoding="utf-8-sig", newline="") as handle:
-        assert next(csv.reader(handle))[-3:] == ["proposed_territory", "moved", "move_reason"]
+        assert next(csv.reader(handle))[-4:] == ["proposed_territory", "moved", "move_reason", "proposed_rep"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -106,7 +106,7 @@ def test_number_formats_follow_what_each_column_means(book):
     for title, fmt in expected.items():
         for row in (2, summary.max_row):
             assert summary.cell(row, column(summary, title)).number_format == fmt, title
-    deviation = summary.cell(2, column(summary, "Deviation")).number_format
+    deviation = summary.cell(2, column(summary, DEVIATION)).number_format
     assert "%" in deviation and deviation.startswith("+"), deviation
     balance = book["Balance"]
     assert balance.cell(2, column(balance, "Largest deviation")).number_format == "0.0%"
@@ -170,23 +170,27 @@ def test_an_empty_table_and_duplicate_headers_still_make_a_valid_table(tmp_path)
 # ----------------------------------------------------------------------------------------------
 
 
+STATUSES = ("over-served", "under-served", "balanced", "uneven")
+DEVIATION = "Deviation (weighted mix)"  # the demo balances potential and workload
+
+
 def test_status_and_deviation_are_coloured_apart_in_colour_and_in_grey(book):
     summary = book["Territory summary"]
     status_letter = openpyxl.utils.get_column_letter(column(summary, "Status"))
     ranges = {str(r.sqref): r.rules for r in summary.conditional_formatting}
-    for title in ("Status", "Deviation"):
+    for title in ("Status", DEVIATION):
         letter = openpyxl.utils.get_column_letter(column(summary, title))
         rules = ranges[f"{letter}2:{letter}{summary.max_row}"]
         words = {rule.formula[0]: rule.dxf for rule in rules}
-        assert set(words) == {f'${status_letter}2="{w}"' for w in ("over-served", "under-served", "balanced")}
-    over, under, balanced = (words[f'${status_letter}2="{w}"'] for w in ("over-served", "under-served", "balanced"))
-    fills = [grey(d.fill.bgColor.rgb) for d in (over, under, balanced)]
-    assert len({f.fill.bgColor.rgb for f in (over, under, balanced)}) == 3
+        assert set(words) == {f'${status_letter}2="{w}"' for w in STATUSES}
+    over, under, balanced, uneven = (words[f'${status_letter}2="{w}"'] for w in STATUSES)
+    fills = [grey(d.fill.bgColor.rgb) for d in (over, under, balanced, uneven)]
+    assert len({f.fill.bgColor.rgb for f in (over, under, balanced, uneven)}) == 4
     assert min(abs(a - b) for i, a in enumerate(fills) for b in fills[i + 1:]) >= 0.15, fills
-    assert over.font.b and under.font.i and not balanced.font.b
+    assert over.font.b and under.font.i and not balanced.font.b and uneven.font.u
     # the rule's words are the words of the status column
     statuses = {summary.cell(r, column(summary, "Status")).value for r in range(2, summary.max_row + 1)}
-    assert statuses <= {"over-served", "under-served", "balanced"} and len(statuses) >= 2
+    assert statuses <= set(STATUSES) and len(statuses) >= 2
 
 
 # ----------------------------------------------------------------------------------------------
@@ -217,7 +221,7 @@ def test_the_rebalance_charts_read_the_balance_and_the_moves(book):
         shares = _values(book, series.val.numRef.f)
         rows = summary[summary["Alignment"] == alignment].set_index("Territory")
         assert territories == list(rows.index)
-        assert np.allclose(shares, 1 + rows.loc[territories, "Deviation"].to_numpy())
+        assert np.allclose(shares, 1 + rows.loc[territories, DEVIATION].to_numpy())
     band = [_values(book, s.val.numRef.f) for s in lines]
     assert set(band[0]) == {0.95} and set(band[1]) == {1.05}
     assert len(moved_chart.series) == 2

@@ -142,11 +142,14 @@ _COMPRESS_LEVEL = 1  # zlib level of the sheets' XML: level 6 (zip's default) ta
 _WIDTH_SAMPLE = 200  # columns are sized to their header and their first 200 values
 _TABLE_STYLE = "Table Style Medium 2"
 # Status colours (conditional formats), apart in grey print too: over-served dark (grey ~22%) with
-# white bold text, under-served mid (grey ~56%) with bold italic text, balanced light (grey ~91%).
+# white bold text, under-served mid (grey ~56%) with bold italic text, uneven light orange (~75%)
+# underlined, balanced light (grey ~91%).
 _STATUS_FORMATS = {
     "over-served": {"bg_color": "#C00000", "font_color": "#FFFFFF", "bold": True},
     "under-served": {"bg_color": "#5B9BD5", "font_color": "#000000", "bold": True, "italic": True},
     "balanced": {"bg_color": "#E2EFDA", "font_color": "#375623"},
+    # the weighted mix within the tolerance, one of its measures outside: light orange (~75% grey), underlined
+    "uneven": {"bg_color": "#F4B183", "font_color": "#000000", "underline": 1},
 }
 
 
