@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import numbers
 import os
 import shutil
 import signal
@@ -262,6 +263,14 @@ def _overrides(**flags: Any) -> dict[str, Any]:
     return {k: v for k, v in flags.items() if v is not None}
 
 
+def _figure(value: Any) -> str:
+    """A fact as people read it: thousands separators, two decimals only when not whole."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return printable(value)
+    value = float(value)
+    return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+
+
 @main.command()
 @click.argument("input", type=_PATH)
 @click.option("--bases", type=_PATH, help="CSV of rep home bases: territory, lat, lon[, capacity].")
@@ -272,7 +281,7 @@ def check(input: str, bases: str | None) -> None:
         result = workflow.check(_inputs(input, bases))
         _warn(result)
         for name, value in result.facts.itertuples(index=False):
-            _echo(f"{name}: {value}")
+            _echo(f"{name}: {_figure(value)}")
         _echo("no problems found")
 
     _run(action)
