@@ -25,9 +25,10 @@ from typing import Any
 
 import click
 
-from . import workflow
+from . import stopping, workflow
 from .errors import InfeasibleError, InputError, Problem, RebalanceInfeasibleError, TerritoryError
 from .rebalance import METHODS
+from .stopping import Stopped
 
 EXIT_INPUT = 2
 EXIT_INFEASIBLE = 3
@@ -144,7 +145,7 @@ def _file_problem(error: OSError) -> Problem:
     return Problem(name.name or str(name), f"cannot use {name}: {error.strerror or error}; {fix}", is_sheet=False)
 
 
-class Interrupted(BaseException):
+class Interrupted(Stopped):
     """A signal that ends the command, raised where the program is (a :class:`BaseException`,
     as ``KeyboardInterrupt``), so that every writer on the way out removes its temporary files.
 
@@ -164,6 +165,7 @@ def _interrupt(signum: int, frame: Any) -> None:
         number = getattr(signal, name, None)
         if number is not None:
             signal.signal(number, signal.SIG_IGN)
+    stopping.request(signum)  # honoured by long loops even if the exception below is dropped
     raise Interrupted(signum)
 
 
@@ -221,7 +223,7 @@ def entry() -> None:
     except click.exceptions.Abort:
         _err(f"interrupted ({signal.SIGINT.name}); no partial file was left behind")
         code = 128 + signal.SIGINT
-    except (Interrupted, KeyboardInterrupt) as stop:
+    except (Stopped, KeyboardInterrupt) as stop:
         number = getattr(stop, "signum", signal.SIGINT)
         _err(f"interrupted ({signal.Signals(number).name}); no partial file was left behind")
         code = 128 + number
@@ -487,11 +489,12 @@ def map_command(input: str, output: str | None, snapshot, book, offline: bool, o
                 drawn = " and ".join(Path(p).name for p in (output, snapshot) if p)
                 with steps.step(f"drawing {drawn}"):
                     paths = list(write_map(result, output, snapshot=snapshot, offline=offline))
-            if book:
-                name = f"writing the map book {Path(book).name}"
-                paths.append(write_map_book(result, book, progress=lambda _, done: steps(name, done)))
         for path in paths:
             _echo(f"wrote {path}")
+        if book:
+            with _progress() as steps:
+                name = f"writing the map book {Path(book).name}"
+                _echo(f"wrote {write_map_book(result, book, progress=lambda _, done: steps(name, done))}")
         if open_browser and output is not None:
             import webbrowser
 

@@ -81,8 +81,9 @@ def _cache_formula_values(path: Path, sheet: str, values: dict[str, str], kind: 
     xml = parts[member].decode()
     for ref, value in values.items():
         kind_attr = f' t="{kind}"' if kind else ""
-        xml, n = re.subn(rf'<c r="{ref}"([^>]*)><f>(.*?)</f><v\s*/>', rf'<c r="{ref}"\1{kind_attr}><f>\2</f><v>{value}</v>',
-                         xml)
+        # openpyxl writes an empty value as <v /> on its own, <v></v> through lxml, or none at all
+        xml, n = re.subn(rf'<c r="{ref}"([^>]*)><f>(.*?)</f>(?:<v\s*/>|<v></v>)?</c>',
+                         rf'<c r="{ref}"\1{kind_attr}><f>\2</f><v>{value}</v></c>', xml)
         assert n == 1, (ref, xml[:500])
     parts[member] = xml.encode()
     tmp = path.with_suffix(".tmp")

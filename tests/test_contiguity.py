@@ -3,6 +3,7 @@ repair that joins extra pieces to a neighbour (issue 11, section 3)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -206,14 +207,15 @@ def test_measure_shows_two_pieces_for_a_territory_in_two_far_blobs(tmp_path):
     source = tmp_path / "blobs.csv"
     frame.to_csv(source, index=False)
     code = "from territory_engine.cli import entry; entry()"
-    done = subprocess.run([sys.executable, "-c", code, "measure", str(source)], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", code, "measure", str(source)], capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "200"})
     assert done.returncode == 0, done.stderr
-    lines = [line.replace("┃", "│") for line in done.stdout.splitlines()]
-    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in lines if line.startswith("│")]
-    header = next(c for c in cells if "territory" in c)
-    rows = {c[0]: c for c in cells if c and c[0] in ("North", "South")}
-    assert rows["North"][header.index("pieces")] == "2"
-    assert rows["South"][header.index("pieces")] == "1"
+    lines = done.stdout.splitlines()
+    header = next(line.split() for line in lines if line.split()[:1] == ["territory"])
+    assert header[-1] == "pieces", header
+    rows = {line.split()[0]: line.split() for line in lines if line.split()[:1] in (["North"], ["South"])}
+    assert rows["North"][-1] == "2"
+    assert rows["South"][-1] == "1"
     assert "extra pieces 1: North (+1)" in done.stdout
 
 

@@ -358,3 +358,19 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def test_a_stop_whose_signal_exception_was_dropped_still_ends_the_book_and_leaves_no_file(folder):
+    """The command line records a signal's stop as well as raising it; the book honours the record
+    at its next page, so a stop raised where Python drops exceptions (a fork's callbacks) still ends it."""
+    from territory_engine import stopping
+
+    result = map_of(folder / "demo.xlsx")
+    out = folder / "stopped.pptx"
+    stopping.request(signal.SIGINT)
+    try:
+        with pytest.raises(stopping.Stopped):
+            write_map_book(result, out, workers=0)
+    finally:
+        stopping.clear()
+    assert not out.exists() and not list(folder.glob(".stopped.*"))

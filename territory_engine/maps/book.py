@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
+from .. import stopping
+
 __all__ = ["BOOK_SUFFIXES", "check_book_path", "write_map_book", "book_workers"]
 
 BOOK_SUFFIXES = (".pptx", ".pdf")
@@ -86,7 +88,7 @@ def _signals_held():
         signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
-def _start_worker(result, areas) -> None:
+def _start_worker(result, areas, colours) -> None:
     """Worker initialiser: die quietly on a signal (the main process removes the file), build the state."""
     global _state
     for number in _SIGNALS:
@@ -95,7 +97,7 @@ def _start_worker(result, areas) -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
     from .book_page import BookPages
 
-    _state = BookPages(result, areas)
+    _state = BookPages(result, areas, colours)
 
 
 def _draw(t: int) -> bytes:
@@ -105,11 +107,14 @@ def _draw(t: int) -> bytes:
 
 def _pictures(result, areas, workers: int) -> Iterator[bytes]:
     """Each territory's map picture, in order: drawn here, or by ``workers`` processes."""
+    from .style import result_colours
+
     tasks = range(len(result.ids))
+    colours = result_colours(result)  # once, here: every worker gets them
     if workers <= 0 or len(tasks) < 2:
         from .book_page import BookPages
 
-        pages = BookPages(result, areas)
+        pages = BookPages(result, areas, colours)
         for t in tasks:
             yield pages.map_png(t)
         return
@@ -119,7 +124,7 @@ def _pictures(result, areas, workers: int) -> Iterator[bytes]:
     # fork where there is one: the worker inherits the imported libraries instead of importing them again
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method), initializer=_start_worker,
-                               initargs=(result, areas))
+                               initargs=(result, areas, colours))
     try:
         with _signals_held():  # every worker is forked at the first task
             futures = [pool.submit(_draw, task) for task in tasks]
@@ -180,6 +185,7 @@ def write_map_book(result, path: str | os.PathLike, *, progress: Callable[[str, 
 
     def counted() -> Iterator[bytes]:
         for done, picture in enumerate(pictures, start=1):
+            stopping.check()  # a stop whose exception was dropped (a signal during a fork) ends the book here
             report("map book", done / (k + 1))
             yield picture
 
@@ -195,6 +201,7 @@ def write_map_book(result, path: str | os.PathLike, *, progress: Callable[[str, 
             raise write_failed(out, error) from None
         finally:
             pictures.close()
+        stopping.check()
         move_into_place([(tmp, out)])
     except BaseException:
         tmp.unlink(missing_ok=True)

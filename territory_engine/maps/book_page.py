@@ -66,10 +66,15 @@ class BookPages:
     areas : list
         The territory areas of the alignment shown (shapely geometries or None), indexed like
         ``result.ids``.
+    colours : list of str, optional
+        The territories' colours, indexed like ``result.ids``.
     """
 
     result: object
     areas: list
+    colours: list | None = None
+    """The territories' colours (:func:`~territory_engine.maps.style.result_colours`), computed once
+    by the caller and handed to every worker; computed here when None."""
 
     def __post_init__(self):
         import shapely
@@ -77,7 +82,8 @@ class BookPages:
         from .regions import state_outlines
 
         result = self.result
-        self.colours = result_colours(result)  # the same colour per id as the map and the snapshot
+        if self.colours is None:  # the same colour per id as the map and the snapshot
+            self.colours = result_colours(result)
         self.paths = [None if shape is None else area_path(shape, 1.0) for shape in self.areas]
         self.bounds = np.array([shapely.bounds(shape) if shape is not None else [np.nan] * 4 for shape in self.areas],
                                dtype=float).reshape(-1, 4)
