@@ -33,8 +33,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from .tables import unique_headers
+
 __all__ = ["ColumnStyle", "KINDS", "NAMES", "SHEET_NAMES", "ACCOUNT_SHEETS", "ADDED_COLUMNS", "column_style",
-           "engine_name", "number_format", "sheet_styles", "unique_headers"]
+           "engine_name", "number_format", "sheet_styles"]
 
 KINDS = ("measure", "count", "share", "deviation", "km", "coefficient", "id", "text", "flag")
 
@@ -207,20 +209,6 @@ def number_format(kind: str, values: Sequence[Any] = ()) -> str | None:
     return _FORMATS.get(kind)
 
 
-def unique_headers(headers: Sequence[str]) -> list[str]:
-    """Headers made unique ignoring case (``Notes``, ``Notes (2)``), as an Excel Table needs them."""
-    seen: set[str] = set()
-    out = []
-    for header in headers:
-        text, n = header, 1
-        while text.lower() in seen:
-            n += 1
-            text = f"{header} ({n})"
-        seen.add(text.lower())
-        out.append(text)
-    return out
-
-
 def sheet_styles(sheet: str, names: Sequence[Any], samples: Sequence[Sequence[Any]],
                  headers: Sequence[str]) -> tuple[list[str], list[str | None], list[str | None]]:
     """Each column's header, kind and number format on ``sheet``.
@@ -228,7 +216,7 @@ def sheet_styles(sheet: str, names: Sequence[Any], samples: Sequence[Sequence[An
     ``names`` are the table's column names, ``samples`` a sample of each column's cells and
     ``headers`` their header texts as written so far (:func:`~territory_engine.io.cells.header_cells`).
     An input column keeps its header, with no kind and no format. Headers are made unique
-    (:func:`unique_headers`).
+    (:func:`territory_engine.io.tables.unique_headers`, the rule the readers use).
     """
     shown, kinds, formats = [], [], []
     for name, sample, header in zip(names, samples, headers):
