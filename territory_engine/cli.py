@@ -20,6 +20,7 @@ import sys
 import tempfile
 import unicodedata
 import warnings
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -83,12 +84,17 @@ def _inputs(path: str, bases: str | None = None) -> workflow.Inputs:
     return workflow.Inputs(accounts=tables["accounts"], reps=reps, settings=tables.get("settings"))
 
 
-def _write(output: str, sheets: dict, *inputs: str, source=None) -> Path:
-    """Write the result; ``source``: the accounts table its first sheet repeats unchanged."""
+def _write(output: str, sheets: dict, *inputs: str, source=None, steps=None) -> Path:
+    """Write the result; ``source``: the accounts table its first sheet repeats unchanged.
+    ``steps``: the progress display, whose bar the write fills row by row as the step
+    ``writing <file name>``."""
     from .io import check_output_path, write_tables
 
     check_output_path(output, *inputs)
-    return write_tables(output, sheets, source=source)
+    phase = f"writing {Path(output).name}"
+    with (nullcontext() if steps is None else steps.step(phase)):
+        return write_tables(output, sheets, source=source,
+                            progress=None if steps is None else (lambda fraction: steps(phase, fraction)))
 
 
 def _progress(enabled: bool = True):
@@ -310,8 +316,7 @@ def score(input: str, output: str, measures, weights, method, tier_cutoffs) -> N
                 result = workflow.score(tables, _overrides(score_measures=measures, score_weights=weights,
                                                            score_method=method, tier_cutoffs=tier_cutoffs))
             _warn(result)
-            with steps.step(f"writing {Path(output).name}"):
-                path = _write(output, result.to_sheets(), input, source=tables.accounts)
+            path = _write(output, result.to_sheets(), input, source=tables.accounts, steps=steps)
         counts = result.frame["tier"].value_counts().to_dict()
         _echo(f"scored {len(result.frame)} accounts (A {counts.get('A', 0)}, B {counts.get('B', 0)}, "
                    f"C {counts.get('C', 0)}) -> {path}")
@@ -345,8 +350,7 @@ def measure(input: str, bases, balance, weights, tolerance, output) -> None:
                 result = workflow.measure(tables, _overrides(balance=balance, weights=weights, tolerance=tolerance))
             path = None
             if output:
-                with steps.step(f"writing {Path(output).name}"):
-                    path = _write(output, result.to_sheets(), *inputs)
+                path = _write(output, result.to_sheets(), *inputs, steps=steps)
         _warn(result)
         print_summary(result.summary.drop(columns=["alignment"]), "Territory summary (current alignment)",
                       printable=printable, hint="" if output else " (--output writes every column)")
@@ -400,20 +404,17 @@ def rebalance(input: str, output: str, territories, balance, weights, each, tole
         with _progress() as steps:
             with steps.step(f"reading {Path(input).name}"):
                 tables = _inputs(input, bases)
-            writing = f"writing {Path(output).name}"
             try:
                 # A CSV output holds the proposal only: no balance table, so no interleaving.
                 result = workflow.rebalance(tables, flags, progress=steps.within("rebalancing"),
                                             interleaving=Path(output).suffix.lower() != ".csv")
             except RebalanceInfeasibleError as error:
                 _warn(error.result)
-                with steps.step(writing):
-                    path = _write(output, error.result.to_sheets(), *inputs, source=tables.accounts)
+                path = _write(output, error.result.to_sheets(), *inputs, source=tables.accounts, steps=steps)
                 _err(f"wrote the best alignment found to {path}")
                 raise
             _warn(result)
-            with steps.step(writing):
-                path = _write(output, result.to_sheets(), *inputs, source=tables.accounts)
+            path = _write(output, result.to_sheets(), *inputs, source=tables.accounts, steps=steps)
         _echo_rebalance(result, path)
 
     _run(action)
@@ -542,8 +543,7 @@ def demo(output_dir: str) -> None:
                                  str(workbook))
             _echo(f"current territory summary -> {summary}")
             result = workflow.rebalance(tables, progress=steps.within("rebalancing"))
-            with steps.step("writing proposed_alignment.xlsx"):
-                path = _write(str(out / "proposed_alignment.xlsx"), result.to_sheets(), str(workbook))
+            path = _write(str(out / "proposed_alignment.xlsx"), result.to_sheets(), str(workbook), steps=steps)
             _echo_rebalance(result, path)
             _demo_map(result, tables, out, steps)
         _echo(f"results are in {out.resolve()}")

@@ -26,6 +26,7 @@ DEMO = ROOT / "workbooks" / "territory_demo.xlsx"
 TERRITORY = str(Path(sys.executable).with_name("territory"))
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # every control character but tab and line feed
 CLOCK = re.compile(r"\d+:\d\d:\d\d")
+SHARE = re.compile(r"(\d+)% \d+:\d\d:\d\d")  # a bar's share done, drawn before its clock
 
 
 def in_pty(args, *, cwd) -> tuple[int, list[tuple[float, str]]]:
@@ -93,7 +94,23 @@ def test_a_long_write_shows_its_own_step_with_a_running_clock(tmp_path):
     assert span >= 2.0, f"the write of 150,000 rows was drawn over {span:.1f} s only; use more rows"
     clocks = [CLOCK.search(line).group() for _, line in writing if CLOCK.search(line)]
     assert len(set(clocks)) >= 2, clocks  # its clock advances while the rows are written
+    shares = [int(m.group(1)) for _, line in writing if (m := SHARE.search(line))]
+    assert len(set(s for s in shares if 0 < s < 100)) >= 2, shares  # its bar fills with the rows written
+    assert shares == sorted(shares), shares
     assert (tmp_path / "scored.xlsx").exists()
+
+
+def test_an_xlsx_write_reports_the_share_of_rows_written(tmp_path):
+    import pandas as pd
+
+    from territory_engine.io import write_tables
+
+    seen: list[float] = []
+    sheets = {"Accounts": pd.DataFrame({"account_id": [f"A{i}" for i in range(45_000)], "potential": range(45_000)}),
+              "Summary": pd.DataFrame({"territory": ["T1", "T2"], "potential": [1.0, 2.0]})}
+    write_tables(tmp_path / "out.xlsx", sheets, progress=seen.append)
+    assert len(seen) >= 3 and seen == sorted(seen) and seen[-1] == 1.0, seen
+    assert 0 < seen[0] < 1
 
 
 @pytest.mark.parametrize("command, steps", [

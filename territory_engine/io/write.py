@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 import pandas as pd
 
@@ -22,7 +22,7 @@ __all__ = ["write_tables"]
 
 
 def write_tables(path: str | os.PathLike, sheets: Mapping[str, pd.DataFrame], *,
-                 source: RawTable | None = None) -> Path:
+                 source: RawTable | None = None, progress: Callable[[float], None] | None = None) -> Path:
     """Write tables to a new .xlsx workbook (one sheet each) or a .csv file (the first).
 
     The file is written to a temporary file in the same folder and moved into place when
@@ -40,6 +40,9 @@ def write_tables(path: str | os.PathLike, sheets: Mapping[str, pd.DataFrame], *,
         The CSV table whose columns, unchanged, lead the first table (the input of a
         rebalance or score). A .csv output then repeats each input line exactly as it was
         written and adds the remaining columns to it.
+    progress : callable, optional
+        ``progress(fraction)``: the share of an .xlsx workbook's rows written so far, called
+        after each block of rows (a .csv file is written in one go).
 
     Returns
     -------
@@ -64,7 +67,7 @@ def write_tables(path: str | os.PathLike, sheets: Mapping[str, pd.DataFrame], *,
             if ext == ".csv":
                 write_csv(tmp, next(iter(sheets.values())), source)
             else:
-                write_xlsx(tmp, sheets)
+                write_xlsx(tmp, sheets, progress=progress)
         except OSError as error:
             raise write_failed(out, error) from None
         move_into_place([(tmp, out)])

@@ -153,7 +153,8 @@ _STATUS_FORMATS = {
 }
 
 
-def write_xlsx(file: Path, sheets: Mapping[str, pd.DataFrame]) -> None:
+def write_xlsx(file: Path, sheets: Mapping[str, pd.DataFrame], *,
+               progress: Callable[[float], None] | None = None) -> None:
     """Write ``sheets`` to the workbook ``file``, one sheet each, cells by :func:`column_cells`.
 
     Each sheet holds an Excel Table (a filter on its header row, a style) with a frozen header
@@ -164,6 +165,8 @@ def write_xlsx(file: Path, sheets: Mapping[str, pd.DataFrame]) -> None:
     (:mod:`territory_engine.io.charts`). Text is always written as text. xlsxwriter builds the
     workbook around the rows in memory; the rows are then written into it block by block
     (:mod:`territory_engine.io.xlsx_rows`), so no temporary file is made but ``file``.
+    ``progress(fraction)``, when given, is called after each block of rows with the share of
+    all the tables' rows written so far (the rows are nearly all of a large write's time).
 
     Raises
     ------
@@ -180,7 +183,7 @@ def write_xlsx(file: Path, sheets: Mapping[str, pd.DataFrame]) -> None:
                                       "sheet holds; write a .csv file instead", is_sheet=False)])
     buffer = io.BytesIO()
     layouts = _build_book(xlsxwriter, buffer, sheets)
-    _write_package(buffer, file, layouts)
+    _write_package(buffer, file, layouts, _RowCount(sum(len(f) for f in sheets.values()), progress))
 
 
 @dataclass
@@ -308,7 +311,19 @@ def _date_format(column: pd.Series, sample: list) -> str | None:
     return None
 
 
-def _write_package(buffer: io.BytesIO, file: Path, layouts: list[_Layout]) -> None:
+class _RowCount:
+    """The rows written so far, reported as a share of ``total`` to ``progress`` (when given)."""
+
+    def __init__(self, total: int, progress: Callable[[float], None] | None):
+        self.total, self.progress, self.done = max(total, 1), progress, 0
+
+    def add(self, rows: int) -> None:
+        self.done += rows
+        if self.progress is not None:
+            self.progress(min(self.done / self.total, 1.0))
+
+
+def _write_package(buffer: io.BytesIO, file: Path, layouts: list[_Layout], count: _RowCount) -> None:
     """Copy the workbook xlsxwriter made to ``file``, the result tables' rows written into their sheets
     and each table's range (and the sheet's extent) set to its rows."""
     by_part = {f"xl/worksheets/sheet{layout.index + 1}.xml": layout for layout in layouts}
@@ -329,7 +344,7 @@ def _write_package(buffer: io.BytesIO, file: Path, layouts: list[_Layout]) -> No
             part.compress_type = zipfile.ZIP_DEFLATED
             with target.open(part, "w", force_zip64=True) as out:
                 out.write(head.encode("utf-8"))
-                _write_rows(out, layout)
+                _write_rows(out, layout, count)
                 out.write(("</sheetData>" + tail).encode("utf-8"))
 
 
@@ -343,7 +358,7 @@ def _table_range(data: bytes, by_table: dict[str, _Layout]) -> bytes:
     return text.replace(f'ref="{layout.template_ref}"', f'ref="{layout.ref}"').encode("utf-8")
 
 
-def _write_rows(out, layout: _Layout) -> None:
+def _write_rows(out, layout: _Layout, count: _RowCount) -> None:
     """Write the table's rows to the sheet's part ``out``, a block at a time. The blocks are
     compressed on a second thread (zlib lets go of the interpreter while it works) while the next
     block is made; an error on either side stops both and is raised here."""
@@ -369,6 +384,7 @@ def _write_rows(out, layout: _Layout) -> None:
             block = frame.iloc[start:start + _ROWS_PER_BLOCK]
             columns = [column_cells(block.iloc[:, j]) for j in range(block.shape[1])]
             blocks.put("".join(rows_xml(columns, start + 2, styles)).encode("utf-8"))
+            count.add(len(block))
     finally:
         blocks.put(None)
         worker.join()
