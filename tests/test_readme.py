@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import re
 import subprocess
 import sys
@@ -40,3 +41,23 @@ def test_the_walkthrough_quotes_the_demo_summary_and_check_as_they_print():
     assert check.returncode == 0, check.stderr
     printed = re.search(r"accounts: ([\d,]+)", check.stdout)
     assert printed and printed.group(1).replace(",", "") == accounts.group(1).replace(",", ""), check.stdout
+
+
+def test_the_worked_example_quotes_its_input_and_output_as_the_program_prints(tmp_path):
+    text = _readme()
+    example = ROOT / "docs" / "example" / "accounts.csv"
+    with open(example, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    table = [[cell.strip() for cell in line.strip("|").split("|")]
+             for line in text.split("## A worked example", 1)[1].split("```", 1)[0].splitlines() if line.startswith("| ")]
+    assert table == rows, "the README's input table is not docs/example/accounts.csv"
+    command = re.search(r"\$ territory (rebalance docs/example/accounts.csv .*)\n(.*)\n", text)
+    assert command, "the worked example lost its command"
+    args = command.group(1).replace("docs/example/accounts.csv", str(example)).split()
+    proc = subprocess.run([str(TERRITORY), *args], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == command.group(2)
+    with open(tmp_path / "proposed.csv", newline="", encoding="utf-8-sig") as f:
+        moved = [line.rstrip("\r\n") for line in f if ",True," in line]
+    quoted = [line for line in text.splitlines() if re.match(r"A\d\d,.*,True,", line)]
+    assert quoted == moved
