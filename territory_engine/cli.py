@@ -382,7 +382,8 @@ main.add_command(click.Command("report", callback=measure.callback, params=measu
 @click.option("--bases", type=_PATH, help="CSV of rep home bases: territory, lat, lon[, capacity].")
 @click.option("--fresh", is_flag=True, default=None, help="Ignore the current alignment; design from scratch.")
 @click.option("--seed", type=int, help="Random seed (same seed, same result).")
-@click.option("--block", type=click.Choice(["zip", "county", "none"]), help="Keep every ZIP or county whole.")
+@click.option("--block", type=click.Choice(["zip", "county", "state", "none"]),
+              help="Build territories from whole, connected ZIP areas, counties or states.")
 @click.option("--disruption-weight", type=float, help="0: compactness only; 1 (default): move only when needed.")
 @click.option("--max-moved-share", type=float, help="Largest share of accounts that may move (0..1).")
 @click.option("--resite/--no-resite", default=None,

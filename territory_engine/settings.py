@@ -20,7 +20,7 @@ from .rebalance import METHODS
 __all__ = ["Settings", "SETTINGS", "DEFAULT_NOTES", "parse_settings", "setting_key", "settings_table"]
 
 SCORE_METHODS = ("percentile", "minmax", "zscore")
-BLOCKS = ("none", "zip", "county")
+BLOCKS = ("none", "zip", "county", "state")
 
 # Range of the disruption weight, in territory radii of travel an account saves before it moves.
 # Above about 10 radii no account moves except for balance, so 100 loses nothing a user could want,
@@ -171,8 +171,9 @@ SETTINGS: dict[str, Spec] = {
                   "Ignore the current alignment and design the most compact territories."),
     "seed": Spec(_int, lambda v: v >= 0, "a whole number of at least 0",
                  "Seed for the random start; the same seed gives the same result."),
-    "block": Spec(lambda v: _text(v).lower() or "none", lambda v: v in BLOCKS, "zip, county or none",
-                  "Building block kept whole in one territory: zip, county or none."),
+    "block": Spec(lambda v: _text(v).lower() or "none", lambda v: v in BLOCKS, "zip, county, state or none",
+                  "Building block: territories made of whole, connected ZIP areas, counties or states "
+                  "(zip, county, state), or of accounts (none)."),
     "disruption_weight": Spec(_float, lambda v: _finite(v) and 0 <= v <= DISRUPTION_WEIGHT_MAX,
                               f"a number from 0 to {DISRUPTION_WEIGHT_MAX:g}",
                               "How strongly accounts stay where they are: 1 (default) moves accounts only as "

@@ -24,6 +24,7 @@ import pandas as pd
 from ..columns import ACCOUNT_SYNONYMS, display_header, normalise_header, snake_case
 from ..errors import Problem
 from ..tuning import DEFAULT_TUNING, Tuning
+from .block_rows import block_row_names, is_block_table, place_by_block
 from .coordinates import fill_coordinates
 from .plausibility import implausible_coordinates
 from .problems import comma_hint
@@ -76,7 +77,7 @@ class AccountTable:
     warnings: tuple[Problem, ...] = ()
 
 
-def validate_accounts(raw, *, tuning: Tuning = DEFAULT_TUNING) -> AccountTable:
+def validate_accounts(raw, *, tuning: Tuning = DEFAULT_TUNING, block: str = "none") -> AccountTable:
     """Check the accounts table and convert it to engine columns.
 
     Parameters
@@ -87,6 +88,10 @@ def validate_accounts(raw, *, tuning: Tuning = DEFAULT_TUNING) -> AccountTable:
     tuning : Tuning, optional
         The thresholds of the implausible-coordinates rule (``outlier_*``, ``zip_far_km``,
         ``land_far_km``, ``antarctic_latitude``).
+    block : str
+        The building block (``"none"``, ``"zip"``, ``"county"``, ``"state"``). With county or
+        state blocks, a table of blocks (a County or State column and no coordinates or ZIP)
+        is accepted: its rows are placed by their block (:mod:`.block_rows`).
 
     Returns
     -------
@@ -116,10 +121,15 @@ def validate_accounts(raw, *, tuning: Tuning = DEFAULT_TUNING) -> AccountTable:
                       strict={"lat", "lon", "zip", "territory", "locked"})
     near = _near_misses(table)
     listed = ", ".join(repr(h) for h in headers[:20]) + (", ..." if len(headers) > 20 else "")
-    ids, names = _ids_and_names(table, listed)
+    blocks = is_block_table(table, block)
+    ids, names = _ids_and_names(table, listed, block if blocks else None)
     lat = np.full(table.n, np.nan)
     lon = np.full(table.n, np.nan)
-    need_zip = _coordinate_columns(table, listed, lat, lon)
+    if blocks:
+        place_by_block(table, block, lat, lon)
+        need_zip = np.zeros(table.n, dtype=bool)
+    else:
+        need_zip = _coordinate_columns(table, listed, lat, lon)
     states = _text_column(table, "state")
     counties = _text_column(table, "county")
     zips = _zip_column(table, need_zip, lat, lon, tuning)
@@ -141,10 +151,12 @@ def _text_column(table: OpenedTable, name: str) -> np.ndarray:
     return as_text(table.cells[table.found[name]]) if name in table.found else np.full(table.n, None, dtype=object)
 
 
-def _ids_and_names(table: OpenedTable, listed: str) -> tuple[np.ndarray, np.ndarray]:
+def _ids_and_names(table: OpenedTable, listed: str, block: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The account IDs (blank and repeated ones reported) and names (the ID where there is none).
 
     ``listed`` quotes the headers, for the message when there is no Account ID column.
+    ``block``: the kind of block of a table of blocks, whose rows without an Account ID column
+    are named by their block (:func:`.block_rows.block_row_names`).
     """
     n, cells, problems, used, found = table.n, table.cells, table.problems, table.used, table.found
     if "account_id" in found:
@@ -154,6 +166,8 @@ def _ids_and_names(table: OpenedTable, listed: str) -> tuple[np.ndarray, np.ndar
                      "the account ID is blank; give every account a unique ID",
                      lambda key, row: (f"duplicate account ID {show_value(key)}, first used on row {row}; give "
                                        "every account a unique ID"))
+    elif block is not None:
+        ids = block_row_names(table, block)
     else:
         ids = np.full(n, None, dtype=object)
         problems.add("there is no Account ID column; add a column headed 'Account ID' with a unique ID for "
@@ -174,9 +188,13 @@ def _coordinate_columns(table: OpenedTable, listed: str, lat: np.ndarray, lon: n
     has_lat, has_lon, has_zip = "lat" in found, "lon" in found, "zip" in found
     need_zip = used.copy()
     if not (has_lat or has_lon or has_zip):
+        kind = "county" if "county" in table.found else "state" if "state" in table.found else None
+        plural = {"county": "counties", "state": "states"}.get(kind)
+        hint = (f"; or, as this looks like a table of {plural}, design territories from whole {plural}: "
+                f"--block {kind} (block = {kind} on the Settings sheet)") if kind else ""
         problems.add("there are no Latitude/Longitude columns and no ZIP column, so the accounts cannot be "
                      "placed on the map; add Latitude and Longitude columns (decimal degrees) or a ZIP column "
-                     f"(the headers are: {listed})")
+                     f"(the headers are: {listed}){hint}")
         need_zip[:] = False
     elif has_lat != has_lon:
         have, missing = ("lat", "Longitude") if has_lat else ("lon", "Latitude")

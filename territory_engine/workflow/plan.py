@@ -82,7 +82,7 @@ def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, tunin
     except SettingsError as error:
         problems += error.problems
     try:
-        accounts = validate_accounts(inputs.accounts, tuning=tuning)
+        accounts = validate_accounts(inputs.accounts, tuning=tuning, block=settings.block)
     except InputError as error:
         problems += error.problems
     warnings: list[Problem] = []

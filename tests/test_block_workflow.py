@@ -1,0 +1,146 @@
+"""Issue 15, sections 2 and 3 (the workflow side): tables of blocks as input, accounts rolled up
+to their blocks by the stated rules, and the reasons that name the block. The geography is the
+real shipped one (territory_engine.geography); files are real, read back through the readers."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.sparse.csgraph import connected_components
+
+from territory_engine import workflow
+from territory_engine.errors import InputError, SettingsError
+from territory_engine.geography import load_blocks
+from territory_engine.io import read_tables
+from territory_engine.workflow.blocks import block_map, expand_reasons
+from territory_engine.workflow.plan import balance_measures, prepare, territory_ids
+
+
+def _csv(path: Path, rows: list[list]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    return path
+
+
+def _plan(path: Path, **settings):
+    return prepare(workflow.Inputs(accounts=read_tables(path)["accounts"]), {"block": "county", **settings})
+
+
+def _map(plan, k: int, bases=None):
+    ids, current, problems = territory_ids(plan)
+    assert not problems
+    names, weights = balance_measures(plan)
+    return block_map(plan, plan.settings.block, names, weights, current, k, bases=bases), ids, current
+
+
+COUNTIES = [["County", "State", "Population", "Territory"],
+            ["Cook", "IL", 5150233, "North"], ["DuPage County", "Illinois", 932877, "North"],
+            ["17097", "", 696535, "North"], [17089, None, 532403, "South"],
+            ["Champaign County, IL", "", 209689, "South"], ["Cook", "IL", 100, "North"]]
+
+
+def test_a_county_list_without_ids_or_coordinates_is_placed_by_its_counties(tmp_path):
+    plan = _plan(_csv(tmp_path / "counties.csv", COUNTIES))
+    frame = plan.accounts.frame
+    cook = load_blocks("county")
+    at = cook.positions(["17031"])[0]
+    assert frame["lat"].iat[0] == pytest.approx(cook.lat[at]) and frame["lon"].iat[0] == pytest.approx(cook.lon[at])
+    assert frame["account_id"].tolist()[0] == "Cook, IL"
+    assert frame["account_id"].iat[5] == "Cook, IL (row 7)"  # a county listed twice is named by its row
+    assert frame["account_id"].is_unique
+
+
+@pytest.mark.parametrize("value, state, fragment", [
+    ("Washington", "", "ambiguous"),
+    ("Cookk", "IL", "unknown"),
+    ("", "IL", "blank"),
+])
+def test_a_county_that_cannot_be_found_is_a_located_error(tmp_path, value, state, fragment):
+    rows = COUNTIES[:3] + [[value, state, 10, "South"]]
+    with pytest.raises(InputError) as caught:
+        _plan(_csv(tmp_path / "counties.csv", rows))
+    problems = caught.value.problems
+    assert len(problems) == 1, [str(p) for p in problems]
+    p = problems[0]
+    assert (p.row, p.column, p.column_index) == (4, "County", 0)
+    assert fragment in p.message
+
+
+def test_without_the_block_setting_a_county_list_is_told_how_to_use_it(tmp_path):
+    path = _csv(tmp_path / "counties.csv", COUNTIES)
+    with pytest.raises(InputError) as caught:
+        prepare(workflow.Inputs(accounts=read_tables(path)["accounts"]))
+    assert any("--block county" in p.message for p in caught.value.problems)
+
+
+def test_blocks_in_play_are_the_states_holding_accounts_with_empty_blocks_at_zero(tmp_path):
+    plan = _plan(_csv(tmp_path / "counties.csv", COUNTIES))
+    bm, ids, current = _map(plan, 2)
+    counties = load_blocks("county")
+    assert set(bm.ids) == set(counties.ids[counties.state == "IL"])  # every Illinois county, no other
+    assert bm.measures[:, 0].sum() == pytest.approx(sum(r[2] for r in COUNTIES[1:]))
+    with_accounts = np.zeros(len(bm.ids), dtype=bool)
+    with_accounts[bm.of_account] = True
+    assert (bm.measures[~with_accounts] == 0).all()
+    assert connected_components(bm.adjacency, directed=False)[0] == 1
+    # Every block has a current territory; blocks with accounts keep their accounts' (by load).
+    assert (bm.current >= 0).all()
+    assert bm.current[bm.of_account[0]] == ids.index("North")
+    assert bm.current[bm.of_account[4]] == ids.index("South")
+
+
+def test_states_between_far_apart_accounts_join_so_territories_can_be_contiguous(tmp_path):
+    rows = [["County", "State", "Potential", "Territory"],
+            ["Cumberland", "ME", 10, "A"], ["Miami-Dade", "FL", 10, "B"]]
+    bm, _, _ = _map(_plan(_csv(tmp_path / "far.csv", rows)), 2)
+    states = {str(i)[:2] for i in bm.ids}
+    assert connected_components(bm.adjacency, directed=False)[0] == 1
+    assert {"23", "12"} <= states and len(states) > 2  # Maine, Florida and the states between
+
+
+def test_locked_accounts_of_two_territories_in_one_county_are_an_error_naming_it(tmp_path):
+    rows = [["Account ID", "County", "State", "Potential", "Territory", "Locked"],
+            ["a", "Cook", "IL", 1, "North", "TRUE"], ["b", "Cook", "IL", 1, "South", "TRUE"],
+            ["c", "Will", "IL", 1, "South", ""]]
+    with pytest.raises(SettingsError) as caught:
+        _map(_plan(_csv(tmp_path / "locks.csv", rows)), 2)
+    assert "Cook County, IL" in str(caught.value) and "North" in str(caught.value)
+
+
+def test_a_locked_account_locks_its_county(tmp_path):
+    rows = [["Account ID", "County", "State", "Potential", "Territory", "Locked"],
+            ["a", "Cook", "IL", 1, "North", "TRUE"], ["b", "Cook", "IL", 1, "North", ""],
+            ["c", "Will", "IL", 1, "South", ""]]
+    bm, ids, _ = _map(_plan(_csv(tmp_path / "locks.csv", rows)), 2)
+    assert bm.locked[bm.of_account[0]] == ids.index("North")
+    assert (bm.locked >= 0).sum() == 1
+
+
+def test_two_bases_in_one_county_pin_nothing_and_say_so(tmp_path):
+    rows = [["Account ID", "County", "State", "Potential", "Territory"],
+            ["a", "Cook", "IL", 1, "North"], ["c", "Will", "IL", 1, "South"], ["d", "Lake", "IL", 1, "East"]]
+    plan = _plan(_csv(tmp_path / "bases.csv", rows))
+    bases = np.array([[41.85, -87.70], [41.87, -87.65], [42.3, -87.9]])  # two in Cook, one in Lake
+    bm, _, _ = _map(plan, 3, bases=bases)
+    assert bm.bases[0] == bm.bases[1] == -1
+    assert bm.bases[2] == bm.of_account[2]
+    assert any("Cook County, IL" in w.message for w in bm.warnings)
+
+
+def test_reasons_name_the_block_and_say_when_an_account_follows_its_block(tmp_path):
+    rows = [["Account ID", "County", "State", "Potential", "Territory"],
+            ["a", "Cook", "IL", 5, "North"], ["b", "Cook", "IL", 5, "North"], ["c", "Cook", "IL", 1, "South"],
+            ["d", "Will", "IL", 1, "South"]]
+    plan = _plan(_csv(tmp_path / "r.csv", rows))
+    bm, ids, current = _map(plan, 2)
+    proposed = np.array([1, 1, 1, 1])  # Cook moves whole to South
+    text = np.array(["North -> South; balance", "North -> South; balance", "", ""], dtype=object)
+    out = expand_reasons(bm, current, proposed, ids, text)
+    assert out[0] == "North -> South; balance; with its county Cook County, IL, which moves whole"
+    assert out[2] == "" and out[3] == ""  # c was already South: Cook is now in South with it
+    proposed = np.array([0, 0, 0, 1])  # Cook stays North: c follows its county
+    out = expand_reasons(bm, current, proposed, ids, np.array(["", "", "South -> North; balance", ""], dtype=object))
+    assert out[2] == "South -> North; kept whole: its county Cook County, IL is in North"
