@@ -441,12 +441,18 @@ def _map_inputs(path: str, reps: str | None) -> workflow.Inputs:
             settings = read_table(path, sheet="Settings used")
         except _InputError:
             settings = None
+    blocks = None
+    if Path(path).suffix.lower() != ".csv":
+        try:  # a design from geography blocks: every block's territory, those without accounts too
+            blocks = read_table(path, sheet="Blocks")
+        except _InputError:
+            blocks = None
     rep_table = tables.get("reps")
     if reps:
         rep_table = read_table(reps, role="reps")
         if (note := sheet_note(rep_table, "reps", alone=True)) is not None:
             click.echo(note)
-    return workflow.Inputs(accounts=tables["accounts"], reps=rep_table, settings=settings)
+    return workflow.Inputs(accounts=tables["accounts"], reps=rep_table, settings=settings, blocks=blocks)
 
 
 @main.command("map")
@@ -462,8 +468,10 @@ def _map_inputs(path: str, reps: str | None) -> workflow.Inputs:
 @click.option("--balance", help="Measures to balance, e.g. potential,workload.")
 @click.option("--weights", help="Weight per balance measure, e.g. 0.6,0.4.")
 @click.option("--tolerance", help="Allowed deviation from target, e.g. 0.05.")
+@click.option("--block", type=click.Choice(["zip", "county", "state", "none"]),
+              help="Draw territories as whole ZIP areas, counties or states (a result of --block reads it itself).")
 def map_command(input: str, output: str | None, snapshot, book, offline: bool, open_browser: bool, reps, balance,
-                weights, tolerance) -> None:
+                weights, tolerance, block) -> None:
     """Map INPUT's territories (an accounts file or a rebalance result) to an HTML page and/or a map book."""
 
     def action():
@@ -484,8 +492,8 @@ def map_command(input: str, output: str | None, snapshot, book, offline: bool, o
             with steps.step(f"reading {Path(input).name}"):
                 tables = _map_inputs(input, reps)
             with steps.step("measuring the territories"):
-                result = map_verb(tables, _overrides(balance=balance, weights=weights, tolerance=tolerance),
-                                  scenario=Path(input).stem)
+                result = map_verb(tables, _overrides(balance=balance, weights=weights, tolerance=tolerance,
+                                                     block=block), scenario=Path(input).stem)
             _warn(result)
             if output is not None or snapshot:
                 drawn = " and ".join(Path(p).name for p in (output, snapshot) if p)

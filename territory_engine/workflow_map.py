@@ -25,7 +25,31 @@ from .ids import natural_key
 from .validate import as_text
 from .workflow import Inputs, balance_measures, prepare, rep_facts, territory_summary
 
-__all__ = ["MapResult", "map"]
+__all__ = ["MapBlocks", "MapResult", "map"]
+
+
+@dataclass(frozen=True)
+class MapBlocks:
+    """The geography blocks a map draws (territories made of counties, ZIP areas or states).
+
+    Attributes
+    ----------
+    kind : str
+        ``"county"``, ``"zip"`` or ``"state"``.
+    ids, names : ndarray of object, shape (b,)
+        Each block's id and name.
+    current, proposed : ndarray of int, shape (b,), or None
+        Each block's territory (an index into the map's ids) in each alignment shown.
+    measures : pandas.DataFrame
+        Each block's accounts (``accounts``) and measures, one row per block.
+    """
+
+    kind: str
+    ids: np.ndarray
+    names: np.ndarray
+    current: np.ndarray | None
+    proposed: np.ndarray | None
+    measures: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -73,6 +97,7 @@ class MapResult:
     settings: Settings
     scenario: str
     warnings: tuple = ()  # Problems: what looked wrong in the inputs but did not stop the work
+    blocks: "MapBlocks | None" = None  # territories made of geography blocks: the blocks drawn
 
     @property
     def shown(self) -> str:
@@ -172,6 +197,9 @@ def map(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, scenario:
         facts["moved accounts"] = int(moved.sum()) if alignment == "proposed" else 0
         summaries.append(table)
         overall.append(facts)
+    blocks = None
+    if plan.settings.block != "none":
+        blocks = _map_blocks(plan, inputs.blocks, ids, current, proposed, names, weights)
     accounts = frame[["account_id", "account_name", "lat", "lon"] + measures].copy()
     accounts["tier"] = _tiers(plan, raw, measures)
     accounts["moved"] = moved
@@ -180,8 +208,50 @@ def map(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, scenario:
         accounts=accounts, measures=tuple(measures), balance_measures=tuple(names), ids=tuple(ids),
         current=current, proposed=proposed, reps=tuple(reps), bases=bases,
         summary=pd.concat(summaries, ignore_index=True), balance=pd.DataFrame(overall),
-        settings=plan.settings, scenario=str(scenario), warnings=plan.warnings,
+        settings=plan.settings, scenario=str(scenario), warnings=plan.warnings, blocks=blocks,
     )
+
+
+def _map_blocks(plan, table, ids, current, proposed, names, weights) -> MapBlocks:
+    """The blocks of a map: each block's territory by the rules of :mod:`territory_engine.workflow.blocks`,
+    or, for the blocks a result's Blocks sheet (``table``) lists, that sheet's territories."""
+    from .workflow.blocks import block_map, block_territory
+
+    k = len(ids)
+    aligned = current if current is not None else proposed
+    bm = block_map(plan, plan.settings.block, names, weights, aligned, k)
+    b = len(bm.ids)
+    combined = plan.accounts.frame[names].to_numpy(dtype=float) @ (weights / weights.sum())
+    territories = {}
+    for alignment, territory in (("current", current), ("proposed", proposed)):
+        if territory is not None:
+            territories[alignment] = block_territory(bm.of_account, territory, combined, bm.adjacency, b, k)
+    if table is not None:
+        _sheet_territories(table.frame, bm.ids, ids, territories)
+    measures = pd.DataFrame(bm.measures, columns=list(plan.accounts.measures))
+    measures.insert(0, "accounts", np.bincount(bm.of_account, minlength=b))
+    return MapBlocks(kind=bm.kind, ids=bm.ids, names=bm.names, current=territories.get("current"),
+                     proposed=territories.get("proposed"), measures=measures)
+
+
+def _sheet_territories(sheet: pd.DataFrame, block_ids, ids, territories: dict) -> None:
+    """Each block's territories as a result's Blocks sheet gives them (the design's own, blocks
+    without accounts included), in place of the rule's, for the blocks the sheet lists."""
+    columns = {normalise_header(c): c for c in sheet.columns}
+    key = columns.get(normalise_header("block_id"))
+    if key is None:
+        return
+    index = {t: i for i, t in enumerate(ids)}
+    rows = pd.Index(as_text(sheet[key].to_numpy(dtype=object))).get_indexer(list(block_ids))
+    for alignment in territories:
+        column = columns.get(normalise_header(f"{alignment}_territory"))
+        if column is None:
+            continue
+        given = pd.Series(as_text(sheet[column].to_numpy(dtype=object)), dtype=object).map(index)
+        found = (rows >= 0)
+        values = given.to_numpy()[np.maximum(rows, 0)]
+        use = found & pd.notna(values)
+        territories[alignment][use] = values[use].astype(int)
 
 
 def _rep_names(plan, ids, frame, territory) -> list[str | None]:

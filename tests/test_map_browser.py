@@ -254,3 +254,27 @@ def test_moved_marks_leave_the_accounts_readable(browser, tmp_path):
     moved = browser.execute_script("return territoryMap.data.moved.length")
     print(f"{moved} moved accounts paint {share:.2%} of the view")
     assert share < 0.01, f"{moved} moved accounts paint {share:.1%} of the initial view"
+
+
+def test_a_map_of_county_territories_draws_one_shape_per_county_with_its_tooltip(browser, tmp_path):
+    """Issue 15, section 4: with blocks, each block's real shape is drawn, and territories follow
+    county lines (each territory's area is the union of its counties)."""
+    import csv
+
+    from territory_engine.geography import load_blocks
+
+    table = tmp_path / "counties.csv"
+    with open(table, "w", newline="") as f:
+        csv.writer(f).writerows([["County", "State", "Population", "Territory"], ["Cook", "IL", 5150233, "North"],
+                                 ["DuPage", "IL", 932877, "North"], ["Will", "IL", 690743, "South"],
+                                 ["Champaign", "IL", 209689, "South"]])
+    page = tmp_path / "counties.html"
+    result = run("map", table, "--block", "county", "--output", page, "--offline")
+    assert result.exit_code == 0, result.output
+    assert console_errors(load(browser, page)) == []
+    drawn = browser.execute_script(
+        "var out = []; for (const key of Object.keys(window)) { if (key.startsWith('geo_json_') && window[key] && window[key].eachLayer) {"
+        " window[key].eachLayer(function (l) { out.push(l.feature.properties.County); }); } } return out;")
+    counties = load_blocks("county")
+    illinois = sorted(counties.names[counties.state == "IL"])
+    assert sorted(drawn) == illinois  # one shape per county in play, each named in its tooltip

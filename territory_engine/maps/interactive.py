@@ -415,9 +415,43 @@ def build_map(result, *, areas: dict[str, list] | None = None, offline: bool = F
         layer = Markers(name, kind, name=label, show=show)
         fmap.add_child(layer)
         layers[kind] = layer.get_name()
+    if getattr(result, "blocks", None) is not None:
+        layer = blocks_layer(result)
+        fmap.add_child(layer)
+        layers["blocks"] = layer.get_name()
     folium.LayerControl(collapsed=True, position="topright").add_to(fmap)
     fmap.add_child(Finish(name, fmap.get_name(), layers))  # fits the view to the accounts, places the legend
     return fmap
+
+
+def blocks_layer(result):
+    """The blocks' own shapes, outlined, each with a tooltip: its name, territory, accounts and
+    measures (a folium GeoJson layer; shown on top of the territory areas)."""
+    import folium
+    import shapely
+
+    from .block_areas import block_geometries
+
+    blocks = result.blocks
+    territory = blocks.proposed if blocks.proposed is not None else blocks.current
+    ids = np.array(list(result.ids) + [""], dtype=object)
+    kind = {"zip": "ZIP area", "county": "County", "state": "State"}[blocks.kind]
+    features = []
+    for i, shape in enumerate(block_geometries(blocks.kind, blocks.ids)):
+        properties = {kind: str(blocks.names[i]), "Territory": str(ids[territory[i]])}
+        if blocks.current is not None and blocks.proposed is not None:
+            properties["Current territory"] = str(ids[blocks.current[i]])
+        for column in blocks.measures.columns:
+            value = float(blocks.measures[column].iat[i])
+            properties[column.replace("_", " ").capitalize()] = f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.4g}"
+        geometry = shapely.geometry.mapping(shapely.set_precision(shape, 1e-4))
+        features.append({"type": "Feature", "geometry": geometry, "properties": properties})
+    fields = list(features[0]["properties"]) if features else [kind]
+    return folium.GeoJson(
+        {"type": "FeatureCollection", "features": features}, name=f"{kind} borders",
+        style_function=lambda feature: {"color": "#555555", "weight": 0.6, "fill": True, "fillOpacity": 0.0},
+        highlight_function=lambda feature: {"weight": 2.0, "color": "#222222"},
+        tooltip=folium.GeoJsonTooltip(fields=fields, sticky=True), show=True, control=True)
 
 
 def _heat_measures(result) -> list[tuple[np.ndarray, str]]:
@@ -441,8 +475,17 @@ def alignment_areas(result, alignments: tuple[str, ...] = ("current", "proposed"
 
     ``resolution`` (degrees): accounts closer than this share a cell, unless their territories
     differ in one of the ``alignments`` (see :func:`territory_engine.maps.regions.account_cells`).
+    Territories made of geography blocks (``result.blocks``) are drawn as the union of their
+    blocks' shapes instead (:mod:`territory_engine.maps.block_areas`).
     """
     from .regions import account_cells, territory_areas
+
+    if getattr(result, "blocks", None) is not None:
+        from .block_areas import block_geometries, block_territory_areas
+
+        shapes = block_geometries(result.blocks.kind, result.blocks.ids)
+        return {a: block_territory_areas(shapes, getattr(result.blocks, a), len(result.ids))
+                for a in alignments if getattr(result.blocks, a) is not None}
 
     lat = result.accounts["lat"].to_numpy(dtype=float)
     lon = result.accounts["lon"].to_numpy(dtype=float)

@@ -132,6 +132,14 @@ def snapshot_figure(result, *, areas: list | None = None, colours: list[str] | N
             fills.append(colours[t])
     if paths:
         ax.add_collection(PathCollection(paths, facecolors=fills, edgecolors="#ffffff", linewidths=1.2, zorder=2))
+    if getattr(result, "blocks", None) is not None:
+        # The blocks' own borders, thin, under the territories' white ones.
+        from .block_areas import block_geometries
+
+        edges = [np.asarray(ring.coords) * [scale, 1.0]
+                 for shape in block_geometries(result.blocks.kind, result.blocks.ids)
+                 for polygon in shapely.get_parts(shape) for ring in [polygon.exterior]]
+        ax.add_collection(LineCollection(edges, colors="#ffffff", linewidths=0.25, alpha=0.7, zorder=2.5))
     lines = []
     for state in states:
         for polygon in shapely.get_parts(state.shape):

@@ -33,7 +33,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 
 from ..errors import InputError, Problem, SettingsError
 
-__all__ = ["BlockMap", "BlockResult", "block_map", "block_of_accounts", "design_by_blocks", "expand_reasons"]
+__all__ = ["BlockMap", "BlockResult", "block_map", "block_territory", "block_of_accounts", "design_by_blocks", "expand_reasons"]
 
 # Which column names an account's block, for each kind of block (engine column names).
 _OWN_COLUMN = {"county": "county", "state": "state", "zip": "zip"}
@@ -253,7 +253,7 @@ def block_map(plan, kind: str, names: list[str], weights: np.ndarray, current: n
     measures = np.zeros((b, values.shape[1]))
     np.add.at(measures, of_account, values)
     combined = frame[names].to_numpy(dtype=float) @ (weights / weights.sum()) if len(names) else np.ones(len(frame))
-    block_current = _current(of_account, current, combined, adjacency, b, k)
+    block_current = block_territory(of_account, current, combined, adjacency, b, k)
     locked = _locks(plan, of_account, current, b, blocks, play)
     warnings: list[Problem] = []
     pins = None
@@ -279,10 +279,10 @@ def block_map(plan, kind: str, names: list[str], weights: np.ndarray, current: n
                     warnings=tuple(warnings))
 
 
-def _current(of_account, current, combined, adjacency, b: int, k: int) -> np.ndarray:
-    """Each block's current territory: the one holding most of its accounts' balance measure;
-    blocks without an aligned account take the nearest aligned block's (fewest borders, then
-    the nearest centre). All -1 when no account is aligned."""
+def block_territory(of_account, current, combined, adjacency, b: int, k: int) -> np.ndarray:
+    """Each block's territory in the accounts' alignment ``current``: the one holding most of its
+    accounts' balance measure (``combined``); blocks without an aligned account take the nearest
+    aligned block's (fewest borders, then the nearest centre). All -1 when no account is aligned."""
     aligned = current >= 0
     if not aligned.any():
         return np.full(b, -1, dtype=np.int64)

@@ -34,6 +34,7 @@ class Inputs:
     accounts: Any
     reps: Any = None
     settings: Any = None
+    blocks: Any = None  # a result's Blocks sheet (a map of territories made of geography blocks)
 
 
 @dataclass(frozen=True)

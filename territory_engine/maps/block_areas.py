@@ -1,0 +1,49 @@
+"""Territory areas made of geography blocks: each territory drawn as the union of its counties,
+ZIP areas or states, so its border follows their lines (shapely; blocks from
+:mod:`territory_engine.geography`).
+
+The blocks are stored as one coverage (neighbours share their border points), so a
+territory's blocks are joined by :func:`shapely.coverage_union_all`, which only drops the
+shared edges; a block whose shape does not fit the coverage falls back to a plain union.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["block_geometries", "block_territory_areas"]
+
+
+def block_geometries(kind: str, ids) -> list:
+    """Each block's shape (a shapely polygon or multipolygon, lon/lat degrees)."""
+    import shapely
+
+    from ..geography import block_shapes
+
+    out = []
+    for polygons in block_shapes(kind, list(ids)):
+        parts = [shapely.Polygon(rings[0], rings[1:]) for rings in polygons if len(rings[0]) >= 3]
+        out.append(parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts))
+    return out
+
+
+def block_territory_areas(geometries: list, territory: np.ndarray, k: int) -> list:
+    """Each territory's area: the union of the shapes of its blocks (``territory[i]``: block
+    ``i``'s territory index, -1 for none); an empty polygon for a territory without blocks."""
+    import shapely
+
+    shapes = np.asarray(geometries, dtype=object)
+    out = []
+    for t in range(k):
+        mine = shapes[territory == t]
+        if not len(mine):
+            out.append(shapely.Polygon())
+            continue
+        try:
+            area = shapely.coverage_union_all(mine)
+        except shapely.errors.GEOSException:
+            area = shapely.union_all(mine)
+        if not area.is_valid:
+            area = shapely.make_valid(area)
+        out.append(area)
+    return out
