@@ -182,7 +182,12 @@ class Reason:
         transportation LP over every territory is infeasible: the locks leave no way, even with
         accounts split), ``"move_cap_proven"`` (that LP is infeasible with the move cap only), ``"indivisible"``
         (the LP is feasible, but the MILP over every account and territory is not),
-        ``"move_cap"`` (the alignment found moves more than ``max_moved_share`` allows) or
+        ``"move_cap"`` (the alignment found moves more than ``max_moved_share`` allows),
+        ``"component"`` (a group of building blocks joined to no other block, an island group,
+        whose load fits no whole number of territories; ``share`` is its load in targets),
+        ``"cut_vertex"`` (a block whose removal splits the map forces a deviation of at least
+        ``share``), ``"locked_apart"`` (a territory's locked or base blocks lie in groups that
+        no path of blocks joins) or
         ``"out_of_band"`` (a territory stays outside the tolerance and no proof was found: a
         defect, never a proof).
     measure : str
@@ -242,6 +247,21 @@ class Reason:
                     f"between territories (territory {territory_name(self.territory)}'s locked accounts alone carry "
                     f"{self.share:.0%} of its target; tolerance ±{self.limit:.0%}); unlock accounts or raise the "
                     "tolerance")
+        if self.code == "component":
+            low, high = int(-(-self.share // (1 + self.limit))), int(self.share // (1 - self.limit))
+            return (f"a group of {len(self.accounts)}{'+' if len(self.accounts) >= 20 else ''} building blocks "
+                    f"joined to no other block (an island group) carries {self.share:.2f} territories' worth of "
+                    f"{self.measure}; with ±{self.limit:.0%} per territory it would need between {low} and {high} "
+                    "whole territories (or the groups' counts cannot add up to the number of territories); "
+                    "raise the tolerance, change the number of territories or join the group to the mainland")
+        if self.code == "cut_vertex":
+            return (f"one building block joins parts of the map that hold no whole number of territories: every "
+                    f"connected alignment is at least {self.share:.1%} from its target {self.measure} somewhere "
+                    f"(tolerance ±{self.limit:.0%}); raise the tolerance above {self.share:.1%} or change the "
+                    "number of territories")
+        if self.code == "locked_apart":
+            return (f"territory {territory_name(self.territory)} has locked or base blocks in groups of blocks "
+                    "that no path of blocks joins, so it cannot be one piece; unlock the blocks of one group")
         if self.code == "move_cap":
             return (f"balance needs {self.share:.1%} of the accounts to move but at most {self.limit:.1%} may; "
                     "raise max_moved_share or the tolerance")
@@ -274,8 +294,8 @@ class DesignInfeasibleError(InfeasibleError):
 
     Attributes
     ----------
-    result : territory_engine.rebalance.Alignment
-        The best alignment found.
+    result : territory_engine.rebalance.Alignment or territory_engine.contiguous.BlockDesign
+        The best alignment found (of accounts, or of building blocks).
     facts : tuple of Reason
         Why, as facts (territories as engine indices); ``reasons`` words them with ``#index``.
     """

@@ -335,6 +335,20 @@ class Tuning:
     antarctic_latitude: float = -60.0
     """A table whose every account lies south of this latitude is in Antarctica: an error."""
 
+    # --- Block designs (territory_engine/contiguous/blocks.py, issue 15 part D) -------------
+    block_seconds_base: float = 2.0
+    block_seconds_per_block: float = 0.0015
+    """Default time budget of a block design, s: the base plus this per block (3,100 counties
+    about 6.7 s, 29,000 ZIP areas about 46 s). More finds more compact territories; the first
+    balanced alignment usually comes within a fraction of it."""
+    block_region_max: int = 3_000
+    """A fresh design of more blocks than this is cut into regions of whole territories by
+    recursive bisection, each designed on its own: smaller is faster (the construction grows
+    with the square of a region's blocks), larger gives the search more room to be compact."""
+    block_undo_passes: int = 4
+    """Passes of the realignment's undo step, which gives moved blocks back to their current
+    territory while balance and connectivity allow: more moves fewer blocks, at little cost."""
+
 
 DEFAULT_TUNING = Tuning()
 """The tuning every engine function uses unless given another."""

@@ -73,22 +73,30 @@ The method has three phases, named after those papers:
 
 The search stops after ``time_limit_s`` seconds or ``max_iterations`` moves, whichever
 comes first; for a given seed and a given iteration budget the result does not depend on
-the machine's speed. Inputs are checked by :mod:`.validation`; every tuning number named
+the machine's speed. :func:`design_blocks` (:mod:`.blocks`) is the entry for building blocks
+(counties, ZIP areas, states): realignment with few block moves, rep bases, groups of blocks
+joined to no other (:mod:`.regions`), and proofs when balance is impossible
+(:mod:`.block_proofs`). Inputs are checked by :mod:`.validation`; every tuning number named
 above is a field of :class:`~territory_engine.tuning.Tuning` (the ``tuning`` argument).
 """
 
+from .blocks import BlockDesign, design_blocks
+from .block_proofs import forced_deviation
 from .design import ContiguousResult, Progress, connect_balance, design_contiguous
 from .graph import Graph, territory_diameters
 from .recombination import random_spanning_tree
 from .state import SearchState
 
 __all__ = [
+    "BlockDesign",
     "ContiguousResult",
     "Graph",
     "Progress",
     "SearchState",
     "connect_balance",
+    "design_blocks",
     "design_contiguous",
+    "forced_deviation",
     "random_spanning_tree",
     "territory_diameters",
 ]

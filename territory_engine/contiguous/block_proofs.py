@@ -1,0 +1,285 @@
+"""Proofs that no connected alignment of building blocks is balanced within the tolerance.
+
+Each proof is a fact (:class:`~territory_engine.errors.Reason`) an analyst can check by hand:
+
+- ``heavy_unit``: one block alone is heavier than the largest territory's upper band;
+- ``locked_load``: the blocks locked to a territory (its rep's base block included) carry
+  more than its upper band;
+- ``locked_total``: with every territory at least at the bottom of its band or at its locked
+  load, the territories need more than the total (the relaxation of the problem, blocks
+  split freely, is infeasible);
+- ``component``: a group of blocks connected to each other but to no other block (an island
+  group such as Hawaii) must hold a whole number ``m`` of territories, so its load ``L``
+  must satisfy ``m (1 - t) T <= L <= m (1 + t) T`` for some integer ``m``; when no ``m``
+  does (for every measure at once, and with the whole-number counts of all groups adding up
+  to ``k``), balance is impossible (:func:`allocate_components`);
+- ``cut_vertex``: the same argument around a cut vertex (a block whose removal splits the
+  graph, e.g. the one county joining a peninsula): every territory meeting a piece of the
+  graph without it lies inside that piece, except the cut block's own territory
+  (:func:`forced_deviation`, the bound the DTDP benchmark prints).
+
+The component and cut-vertex arguments are those of the connectivity bound used in the
+DTDP literature (Ríos-Mercado & Fernández 2009 note that a cut vertex can force imbalance);
+they assume equal targets, which is when the proofs are run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from ..errors import Reason
+
+__all__ = ["allocate_components", "articulation_points", "forced_deviation", "load_reasons"]
+
+_EPS = 1e-9
+
+
+def load_reasons(measures, targets, tolerance, pinned, names) -> list[Reason]:
+    """Proofs from loads alone: a heavy block, a territory's locked load over its band, the
+    relaxation (band floors plus locked loads above the total).
+
+    Parameters
+    ----------
+    measures : ndarray, shape (n, M)
+    targets : ndarray, shape (k, M)
+        Target load of every territory and measure.
+    tolerance : float
+    pinned : ndarray of int, shape (n,)
+        Territory a block is locked to (a lock or a rep's base block), -1 for a free block.
+    names : sequence of str
+        Measure names.
+    """
+    reasons = []
+    k = targets.shape[0]
+    hi = targets * (1 + tolerance)
+    for c, name in enumerate(names):
+        heaviest = int(np.argmax(measures[:, c]))
+        if measures[heaviest, c] > hi[:, c].max() + _EPS * hi[:, c].max():
+            reasons.append(Reason("heavy_unit", name, measures[heaviest, c] / targets[:, c].max(), tolerance,
+                                  "tolerance", accounts=(heaviest,)))
+    fixed = pinned >= 0
+    if fixed.any():
+        locked = np.zeros_like(targets)
+        np.add.at(locked, pinned[fixed], measures[fixed])
+        for t, c in zip(*np.nonzero(locked > hi * (1 + _EPS))):
+            reasons.append(Reason("locked_load", names[c], locked[t, c] / targets[t, c], tolerance, "tolerance",
+                                  territory=int(t), accounts=tuple(np.flatnonzero(pinned == t)[:20].tolist())))
+        need = np.maximum(targets * (1 - tolerance), locked).sum(axis=0)
+        total = measures.sum(axis=0)
+        for c in np.flatnonzero(need > total * (1 + _EPS)):
+            if not reasons:
+                heavy = int(np.argmax(locked[:, c] / np.maximum(targets[:, c], _EPS)))
+                reasons.append(Reason("locked_total", names[c], float(need[c] / total[c]), tolerance, "tolerance",
+                                      territory=heavy))
+    del k
+    return reasons
+
+
+def count_range(load, target, tolerance) -> tuple[int, int]:
+    """The whole numbers ``m`` of territories of target ``target`` (per measure) that a group of
+    load ``load`` can hold within ``±tolerance``: ``[low, high]`` (empty when low > high)."""
+    load = np.asarray(load, float)
+    target = np.asarray(target, float)
+    valid = target > 0
+    if not valid.any():
+        return 0, 10**9
+    low = np.ceil(load[valid] / ((1 + tolerance) * target[valid]) - _EPS).max()
+    high = np.floor(load[valid] / ((1 - tolerance) * target[valid]) + _EPS).min() if tolerance < 1 else 10**9
+    return int(max(low, 0)), int(high)
+
+
+def allocate_components(loads, target, tolerance, k, *, minimum=None, prefer=None):
+    """Whole numbers of territories for each connected group of blocks, adding up to ``k``.
+
+    Parameters
+    ----------
+    loads : ndarray, shape (C, M)
+        Load of every group (component) and measure.
+    target : ndarray, shape (M,)
+        One territory's target load (equal targets).
+    tolerance : float
+    k : int
+    minimum : ndarray of int, shape (C,), optional
+        Territories a group must hold at least (those locked or based there); every group with
+        load needs at least one.
+    prefer : ndarray of float, shape (C,), optional
+        Counts to stay close to (the current alignment's), else ``load / target``.
+
+    Returns
+    -------
+    counts : ndarray of int, shape (C,) or None
+        The counts, each group's load as close to ``count * target`` as possible (the largest
+        smallest slack), or None when no counts fit the tolerance.
+    ranges : list of (int, int)
+        Every group's ``[low, high]`` range of counts.
+    """
+    loads = np.atleast_2d(np.asarray(loads, float))
+    count = loads.shape[0]
+    minimum = np.zeros(count, int) if minimum is None else np.asarray(minimum, int)
+    share = loads / np.where(target > 0, target, 1.0)
+    prefer = share.mean(axis=1) if prefer is None else np.asarray(prefer, float)
+    ranges = []
+    for c in range(count):
+        low, high = count_range(loads[c], target, tolerance)
+        has_load = bool((loads[c] > 0).any())
+        low = max(low, int(minimum[c]), 1 if has_load else 0)
+        ranges.append((low, min(high, k)))
+    # Dynamic programme over groups: best[used] = (cost, choice path); cost is the summed distance
+    # from the preferred counts (ties: the smaller count).
+    best = {0: (0.0, ())}
+    for c in range(count):
+        low, high = ranges[c]
+        grown = {}
+        for used, (cost, path) in best.items():
+            for m in range(low, min(high, k - used) + 1):
+                key = used + m
+                value = cost + abs(m - prefer[c])
+                if key not in grown or value < grown[key][0] - _EPS:
+                    grown[key] = (value, path + (m,))
+        best = grown
+        if not best:
+            return None, ranges
+    if k not in best:
+        return None, ranges
+    return np.array(best[k][1], dtype=np.int64), ranges
+
+
+def component_reason(loads, target, tolerance, k, names, members) -> Reason | None:
+    """The ``component`` proof when the groups of blocks cannot hold whole numbers of territories.
+
+    ``members`` lists every group's block indices; the reason names the group whose range of
+    counts is empty, or else the smallest group (the counts cannot add up to ``k``)."""
+    counts, ranges = allocate_components(loads, target, tolerance, k)
+    if counts is not None:
+        return None
+    order = sorted(range(len(ranges)), key=lambda c: (ranges[c][0] <= ranges[c][1], len(members[c])))
+    c = order[0]
+    valid = target > 0
+    ratio = loads[c][valid] / target[valid]
+    measure = int(np.flatnonzero(valid)[int(np.argmax(np.abs(ratio - np.round(ratio))))])
+    return Reason("component", names[measure], float(loads[c, measure] / target[measure]), tolerance, "tolerance",
+                  accounts=tuple(int(v) for v in members[c][:20]))
+
+
+def articulation_points(adjacency) -> np.ndarray:
+    """The cut vertices of an undirected graph (Hopcroft & Tarjan's low points, iteratively)."""
+    adjacency = sp.csr_array(adjacency)
+    n = adjacency.shape[0]
+    indptr, indices = adjacency.indptr, adjacency.indices
+    order = np.full(n, -1, dtype=np.int64)
+    low = np.zeros(n, dtype=np.int64)
+    cut = np.zeros(n, bool)
+    counter = 0
+    for root in range(n):
+        if order[root] >= 0:
+            continue
+        order[root] = low[root] = counter
+        counter += 1
+        children = 0
+        stack = [(root, -1, indptr[root])]
+        while stack:
+            v, parent, slot = stack[-1]
+            if slot < indptr[v + 1]:
+                stack[-1] = (v, parent, slot + 1)
+                w = indices[slot]
+                if order[w] < 0:
+                    order[w] = low[w] = counter
+                    counter += 1
+                    stack.append((w, v, indptr[w]))
+                elif w != parent:
+                    low[v] = min(low[v], order[w])
+                continue
+            stack.pop()
+            if parent >= 0:
+                low[parent] = min(low[parent], low[v])
+                if parent == root:
+                    children += 1
+                elif low[v] >= order[parent]:
+                    cut[parent] = True
+        cut[root] = children > 1
+    return np.flatnonzero(cut)
+
+
+def forced_deviation(adjacency, measures, k: int, *, target=None, candidates=None) -> tuple[float, int]:
+    """A lower bound on the largest deviation of any alignment with connected territories.
+
+    For a cut vertex ``v``, every territory meeting a component ``C`` of the graph without
+    ``v`` lies inside ``C``, except ``v``'s own territory. If every territory is within
+    ``±tau`` of the target ``T``, then ``C`` holds some number ``q`` of whole territories and
+    ``v``'s territory takes the rest of ``C``, between ``L - q (1 + tau) T`` (and 0) and
+    ``L - q (1 - tau) T`` in every measure, ``L`` being ``C``'s load; the ``q`` of all the
+    components and ``v``'s territory add up to ``k``, and ``v``'s territory (``v`` and the
+    rests) lies within ``(1 ± tau) T``. When no choice of the ``q`` meets all this, no
+    connected alignment is within ``±tau``. The bound is the largest such ``tau`` over the
+    cut vertices (by bisection).
+
+    Parameters
+    ----------
+    adjacency : sparse, shape (n, n)
+        A connected graph.
+    measures : ndarray, shape (n, M)
+    k : int
+    target : ndarray, shape (M,), optional
+        One territory's target load (default: the total over ``k``).
+    candidates : array-like of int, optional
+        The cut vertices to look at (default: every articulation point).
+
+    Returns
+    -------
+    (float, int)
+        The bound, and the cut vertex that gives it (-1 when the bound is 0).
+    """
+    measures = np.asarray(measures, float).reshape(adjacency.shape[0], -1)
+    n = adjacency.shape[0]
+    target = measures.sum(axis=0) / k if target is None else np.asarray(target, float)
+    adjacency = sp.csr_array(adjacency)
+    worst, where = 0.0, -1
+    for v in articulation_points(adjacency) if candidates is None else candidates:
+        keep = np.r_[0:v, v + 1 : n]
+        count, piece = connected_components(adjacency[keep][:, keep], directed=False)
+        if count == 1:
+            continue
+        loads = np.zeros((count, measures.shape[1]))
+        np.add.at(loads, piece, measures[keep])
+        if cut_allows(loads, measures[v], target, k, worst):
+            continue
+        low, high = worst, 1.0
+        for _ in range(30):
+            mid = (low + high) / 2
+            low, high = (low, mid) if cut_allows(loads, measures[v], target, k, mid) else (mid, high)
+        worst, where = low, int(v)
+    return worst, where
+
+
+def cut_allows(loads, own, target, k, tau) -> bool:
+    """Whether the components of a cut vertex (loads) leave its territory a load within ``±tau``."""
+    states = [(0, own, own)]
+    for load in loads:
+        valid = target > 0
+        most_inside = int(np.floor((load[valid] / ((1 - tau) * target[valid])).min() + 1e-12)) if valid.any() else 0
+        grown = []
+        for inside, low, high in states:
+            for q in range(0, min(most_inside, k - 1 - inside) + 1):
+                new_low = low + np.clip(load - q * (1 + tau) * target, 0.0, None)
+                if (new_low <= (1 + tau) * target + 1e-9).all():
+                    grown.append((inside + q, new_low, high + load - q * (1 - tau) * target))
+        states = _prune(grown)
+    return any(inside == k - 1 and (high >= (1 - tau) * target - 1e-9).all() for inside, _, high in states)
+
+
+def _prune(states):
+    """Keep, per count of territories inside, the states not dominated (lower low, higher high)."""
+    by_count = {}
+    for state in states:
+        by_count.setdefault(state[0], []).append(state)
+    out = []
+    for group in by_count.values():
+        group.sort(key=lambda s: (s[1].sum(), -s[2].sum()))
+        kept = []
+        for s in group:
+            if not any((p[1] <= s[1] + 1e-12).all() and (p[2] >= s[2] - 1e-12).all() for p in kept):
+                kept.append(s)
+        out.extend(kept[:64])
+    return out

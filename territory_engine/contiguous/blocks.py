@@ -1,0 +1,403 @@
+"""Contiguous territories from building blocks (counties, ZIP areas, states): the engine entry.
+
+One call designs ``k`` territories whose blocks form one connected piece on the adjacency
+graph, every measure (or a weighted mix) within the tolerance, in two modes:
+
+- **realignment** (the default when ``current`` is given): each connected group of blocks
+  keeps its current territories; :func:`~.design.connect_balance` keeps every territory's
+  largest piece and moves connected sets of blocks across borders until balance holds (the
+  balance repair of Ríos-Mercado & Fernández's GRASP), the full search of
+  :func:`~.design.design_contiguous` following only when that fails; an undo step
+  (:mod:`.undo`) then gives moved blocks back while balance and connectivity allow, so the
+  moved load stays near the least any balanced alignment must move;
+- **fresh** (``fresh=True`` or no ``current``): :func:`~.design.design_contiguous` on every
+  region (:mod:`.regions`: the connected groups, large ones cut by recursive bisection),
+  territory ids then matched to the current ones by largest overlap (Kuhn's Hungarian
+  method, ``scipy.optimize.linear_sum_assignment``).
+
+Locked blocks and the rep base blocks (``bases``) never leave their territory; the search
+minimises the largest diameter around them, so territories stay compact around the base.
+When balance cannot be reached, :class:`~territory_engine.errors.DesignInfeasibleError`
+carries the best alignment found and a proof (:mod:`.block_proofs`), never "the search
+failed" unless no proof exists, which it then says.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linear_sum_assignment
+from scipy.sparse.csgraph import connected_components
+
+from ..errors import DesignInfeasibleError, InputError, Reason
+from ..tuning import DEFAULT_TUNING, Tuning
+from .block_proofs import allocate_components, component_reason, forced_deviation, load_reasons
+from .design import Progress, connect_balance, design_contiguous
+from .graph import is_connected, Graph
+from .regions import Region, bisect_regions, region_tolerance
+from .undo import fill_unassigned, undo_moves
+from .validation import validate_inputs
+
+__all__ = ["BlockDesign", "design_blocks"]
+
+
+@dataclass(frozen=True)
+class BlockDesign:
+    """A contiguous alignment of building blocks.
+
+    Attributes
+    ----------
+    territory : ndarray of int, shape (n,)
+        Territory index 0..k-1 of every block.
+    feasible : bool
+        Every territory connected and every balanced measure within the tolerance.
+    max_deviation : ndarray of float, shape (M,)
+        Largest ``|load / target - 1|`` of each measure over the territories.
+    mix_deviation : float
+        The same for the balance measure (the weighted mix when ``weights`` are given, else
+        the largest over the measures).
+    moved : ndarray of bool, shape (n,)
+        Blocks whose territory differs from ``current`` (all False without ``current``).
+    moved_share : ndarray of float, shape (M,)
+        Share of each measure's total carried by the moved blocks.
+    pieces : ndarray of int, shape (k,)
+        Connected pieces of every territory (1 when contiguous).
+    seconds : float
+        Wall time, s.
+    seed : int
+    """
+
+    territory: np.ndarray
+    feasible: bool
+    max_deviation: np.ndarray
+    mix_deviation: float
+    moved: np.ndarray
+    moved_share: np.ndarray
+    pieces: np.ndarray
+    seconds: float
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class _Job:
+    adjacency: sp.csr_array
+    measures: np.ndarray  # (n, M) as given
+    balance: np.ndarray  # (n, B) the balanced columns (the mix, or every measure)
+    names: tuple
+    k: int
+    tolerance: float
+    targets: np.ndarray  # (k,) shares summing to 1
+    coords: np.ndarray | None
+    pinned: np.ndarray  # (n,) territory a block is locked to (lock or base), -1 free
+    current: np.ndarray | None
+    fresh: bool
+    tuning: Tuning
+
+    @property
+    def target_loads(self) -> np.ndarray:
+        return self.targets[:, None] * self.balance.sum(axis=0)[None, :]
+
+
+def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weights=None, current=None, locked=None,
+                  bases=None, fresh: bool = False, targets=None, coords=None, measure_names=None, seed: int = 0,
+                  time_limit_s: float | None = None, max_iterations: int | None = None, progress: Progress | None = None,
+                  tuning: Tuning = DEFAULT_TUNING) -> BlockDesign:
+    """Design ``k`` contiguous, balanced territories of building blocks, moving few blocks.
+
+    Parameters
+    ----------
+    adjacency : scipy sparse, shape (n, n)
+        Symmetric adjacency of the blocks; an entry is an edge's distance (km, > 0).
+    measures : array-like, shape (n, M) or (n,)
+        Non-negative measures of every block (population, potential in currency per year, ...).
+    k : int
+        Number of territories.
+    tolerance : float
+        Allowed deviation from the target, as a fraction (0.05 = ±5%).
+    weights : array-like, shape (M,), optional
+        Balance one mix of the measures, each taken as a share of its total (as the account
+        design does); default: every measure on its own.
+    current : array-like of int, shape (n,), optional
+        Current territory 0..k-1 of every block (-1: none).
+    locked : array-like of bool, shape (n,), optional
+        Blocks that keep their current territory.
+    bases : array-like of int, shape (k,), optional
+        Block index of every territory's rep base, or -1: the base block stays in its territory.
+    fresh : bool
+        Design from scratch, then match the territory ids to ``current``'s.
+    targets : array-like, shape (k,), optional
+        Share of the total each territory should carry; default ``1 / k``.
+    coords : array-like, shape (n, 2), optional
+        Planar block coordinates (km), for seeding and cutting regions.
+    measure_names : sequence of str, optional
+        Names of the measures in proofs (default "measure 1", ...).
+    seed : int
+    time_limit_s : float, optional
+        Budget, s; default ``tuning.block_seconds_base + tuning.block_seconds_per_block * n``.
+    max_iterations : int, optional
+        Budget of local-search moves per region; with a budget the time limit does not cut
+        short, the result depends only on the inputs and ``seed``.
+    progress : callable, optional
+        ``progress(message, fraction)``.
+    tuning : Tuning
+
+    Returns
+    -------
+    BlockDesign
+
+    Raises
+    ------
+    InputError, SettingsError
+        Bad arrays or settings.
+    DesignInfeasibleError
+        No balanced contiguous alignment exists (its ``facts`` are the proof) or none was found;
+        its ``result`` is the best :class:`BlockDesign`.
+    """
+    started = time.perf_counter()
+    job = _prepare(adjacency, measures, k, tolerance, weights, current, locked, bases, fresh, targets, coords,
+                   measure_names, tuning)
+    n = job.adjacency.shape[0]
+    budget = tuning.block_seconds_base + tuning.block_seconds_per_block * n if time_limit_s is None else time_limit_s
+    deadline = started + float(budget)
+    facts = load_reasons(job.balance, job.target_loads, job.tolerance, job.pinned, job.names)
+    regions, proof = _regions(job)
+    if proof is not None:
+        facts.append(proof)
+    if facts:
+        raise DesignInfeasibleError(facts, _result(job, _fallback(job), started, seed))
+    territory = np.full(n, -1, dtype=np.int64)
+    done = 0
+    for index, region in enumerate(regions):
+        share = len(region.nodes) / max(n - done, 1)
+        seconds = max((deadline - time.perf_counter()) * share, 0.05)
+        if progress is not None:
+            progress(f"Region {index + 1} of {len(regions)}", done / n)
+        territory[region.nodes] = _solve(job, region, seconds, seed + index, max_iterations)
+        done += len(region.nodes)
+    if job.current is not None and not job.fresh:
+        territory = undo_moves(Graph(job.adjacency), territory, job.current, job.balance, job.target_loads,
+                               job.tolerance, job.pinned, passes=tuning.block_undo_passes)
+    elif job.current is not None and not (job.pinned >= 0).any():
+        territory = _match_ids(territory, job.current, job.k)
+    result = _result(job, territory, started, seed)
+    if progress is not None:
+        progress("Done", 1.0)
+    if not result.feasible:
+        raise DesignInfeasibleError(_after_search(job, result), result)
+    return result
+
+
+def _prepare(adjacency, measures, k, tolerance, weights, current, locked, bases, fresh, targets, coords, names,
+             tuning) -> _Job:
+    adjacency, measures, k, targets, coords, _, current_arr = validate_inputs(
+        adjacency, measures, k, tolerance, targets, coords, None, None)
+    n = adjacency.shape[0]
+    pinned = np.full(n, -1, dtype=np.int64)
+    cur = None
+    if current is not None:
+        cur = np.asarray(current)
+        if cur.shape != (n,) or not np.issubdtype(cur.dtype, np.integer) or ((cur < -1) | (cur >= k)).any():
+            raise InputError(f"current: expected {n} territory indices from -1 to {k - 1}")
+        cur = cur.astype(np.int64)
+    if locked is not None:
+        lock = np.asarray(locked, dtype=bool)
+        if lock.shape != (n,):
+            raise InputError(f"locked: expected {n} flags, got shape {lock.shape}")
+        if lock.any() and cur is None:
+            raise InputError("locked: blocks can only be locked to their current territory; give current")
+        pinned[lock] = cur[lock]
+    if bases is not None:
+        base = np.asarray(bases)
+        if base.shape != (k,) or not np.issubdtype(base.dtype, np.integer) or ((base < -1) | (base >= n)).any():
+            raise InputError(f"bases: expected {k} block indices from -1 to {n - 1}")
+        for j, b in enumerate(base):
+            if b >= 0 and pinned[b] >= 0 and pinned[b] != j:
+                raise InputError(f"bases: block {b} is the base of territory {j} but locked to {pinned[b]}; "
+                                 "unlock it or move the base")
+            if b >= 0:
+                pinned[b] = j
+    del current_arr
+    if weights is not None:
+        w = np.asarray(weights, dtype=float)
+        if w.shape != (measures.shape[1],) or (w < 0).any() or w.sum() <= 0:
+            raise InputError(f"weights: expected {measures.shape[1]} non-negative weights, not all 0")
+        totals = measures.sum(axis=0)
+        shares = np.divide(measures, totals, out=np.zeros_like(measures), where=totals > 0)
+        balance = (shares * (w / w.sum())).sum(axis=1, keepdims=True)
+        balance_names = ("balance measure",)
+    else:
+        balance = measures
+        balance_names = tuple(names) if names is not None else tuple(f"measure {c + 1}" for c in range(balance.shape[1]))
+    if (balance.sum(axis=0) <= 0).any():
+        raise InputError("measures: a balanced measure totals 0 over every block; give one with a positive total")
+    return _Job(adjacency, measures, balance, balance_names, k, float(tolerance), targets, coords, pinned, cur,
+                bool(fresh or cur is None), tuning)
+
+
+def _regions(job: _Job) -> tuple[list[Region], Reason | None]:
+    """The connected groups with their territories, large groups cut in fresh designs; or a proof."""
+    count, group = connected_components(job.adjacency, directed=False)
+    all_ids = np.arange(job.k)
+    if count == 1:
+        regions = [Region(np.arange(job.adjacency.shape[0]), all_ids)]
+    else:
+        regions, proof = _split_groups(job, count, group)
+        if proof is not None:
+            return [], proof
+    if job.fresh and not (job.pinned >= 0).any():
+        out = []
+        for region in regions:
+            out.extend(bisect_regions(job.adjacency, region, job.balance, job.target_loads, job.coords,
+                                      largest=job.tuning.block_region_max))
+        regions = out
+    return regions, None
+
+
+def _split_groups(job: _Job, count, group) -> tuple[list[Region], Reason | None]:
+    """Whole numbers of territories for every connected group, and which territory ids go where."""
+    loads = np.zeros((count, job.balance.shape[1]))
+    np.add.at(loads, group, job.balance)
+    mean_target = job.target_loads.mean(axis=0)
+    members = [np.flatnonzero(group == c) for c in range(count)]
+    pinned_in = [set(job.pinned[m][job.pinned[m] >= 0].tolist()) for m in members]
+    for j in range(job.k):
+        where = [c for c in range(count) if j in pinned_in[c]]
+        if len(where) > 1:
+            return [], Reason("locked_apart", job.names[0], 0.0, job.tolerance, "locked", territory=j)
+    prefer = None
+    if job.current is not None:
+        prefer = np.array([len(set(job.current[m][job.current[m] >= 0].tolist())) for m in members], float)
+    counts, _ = allocate_components(loads, mean_target, job.tolerance, job.k,
+                                    minimum=np.array([len(p) for p in pinned_in]), prefer=prefer)
+    if counts is None:
+        return [], component_reason(loads, mean_target, job.tolerance, job.k, job.names, members)
+    taken: set = set()
+    chosen = [sorted(p) for p in pinned_in]
+    taken.update(*pinned_in)
+    if job.current is not None:
+        for c in np.argsort(-loads.sum(axis=1)):
+            here = np.bincount(job.current[members[c]][job.current[members[c]] >= 0], minlength=job.k)
+            for j in np.argsort(-here, kind="stable"):
+                if len(chosen[c]) >= counts[c] or here[j] == 0:
+                    break
+                if j not in taken:
+                    chosen[c].append(int(j))
+                    taken.add(int(j))
+    free = [j for j in range(job.k) if j not in taken]
+    for c in range(count):
+        while len(chosen[c]) < counts[c]:
+            chosen[c].append(free.pop(0))
+    return [Region(members[c], np.array(sorted(chosen[c]), dtype=np.int64)) for c in range(count)], None
+
+
+def _solve(job: _Job, region: Region, seconds: float, seed: int, max_iterations) -> np.ndarray:
+    """The territories (global indices) of one region's blocks."""
+    ids, nodes = region.territories, region.nodes
+    m = len(ids)
+    if m <= 1:
+        return np.full(len(nodes), ids[0] if m else -1, dtype=np.int64)
+    local = np.full(job.k, -1, dtype=np.int64)
+    local[ids] = np.arange(m)
+    sub = sp.csr_array(job.adjacency[nodes][:, nodes])
+    balance = job.balance[nodes]
+    tolerance = max(region_tolerance(balance.sum(axis=0), job.target_loads[ids], job.tolerance), 0.0)
+    pinned = np.where(job.pinned[nodes] >= 0, local[np.maximum(job.pinned[nodes], 0)], -1)
+    locked = pinned if (pinned >= 0).any() else None
+    coords = None if job.coords is None else job.coords[nodes]
+    targets = job.targets[ids]
+    common = dict(k=m, tolerance=tolerance, targets=targets, locked=locked, seed=seed, tuning=job.tuning)
+    if job.fresh:
+        out = design_contiguous(sub, balance, coords=coords, time_limit_s=seconds, max_iterations=max_iterations,
+                                **common).territory
+        return ids[out]
+    initial = np.where(job.current[nodes] >= 0, local[np.maximum(job.current[nodes], 0)], -1)
+    initial = fill_unassigned(sub, initial, pinned, m)
+    started = time.perf_counter()
+    # Stop once every load is in its band (no pull towards the middle of the band): fewer moves.
+    repair = dict(common, tuning=replace(job.tuning, contiguous_soft=job.tuning.connect_soft))
+    out = connect_balance(sub, balance, initial=initial, time_limit_s=seconds / 2, **repair)
+    if (out < 0).any() or not _balanced(sub, balance, out, targets, tolerance, m):
+        rest = max(seconds - (time.perf_counter() - started), 0.05)
+        start = out if (out >= 0).all() else initial
+        out = design_contiguous(sub, balance, coords=coords, initial=start, time_limit_s=rest,
+                                max_iterations=max_iterations, **common).territory
+    return ids[out]
+
+
+def _balanced(adjacency, balance, territory, targets, tolerance, k) -> bool:
+    loads = np.zeros((k, balance.shape[1]))
+    np.add.at(loads, territory, balance)
+    target = targets[:, None] / targets.sum() * balance.sum(axis=0)[None, :]
+    ok = np.abs(loads - target) <= tolerance * target + 1e-9 * np.maximum(target, 1e-300)
+    graph = Graph(sp.csr_array(adjacency))
+    return bool(ok.all()) and all(is_connected(graph, np.flatnonzero(territory == j)) for j in range(k))
+
+
+def _match_ids(territory, current, k) -> np.ndarray:
+    """Territory ids renamed to overlap the current alignment most (blocks in common)."""
+    both = (current >= 0) & (territory >= 0)
+    overlap = np.zeros((k, k))
+    np.add.at(overlap, (territory[both], current[both]), 1.0)
+    rows, cols = linear_sum_assignment(-overlap)
+    rename = np.empty(k, dtype=np.int64)
+    rename[rows] = cols
+    return np.where(territory >= 0, rename[np.maximum(territory, 0)], -1)
+
+
+def _fallback(job: _Job) -> np.ndarray:
+    """The alignment an impossible design reports: the current one, else every block in 0."""
+    if job.current is not None:
+        return np.where(job.current >= 0, job.current, 0)
+    out = np.zeros(job.adjacency.shape[0], dtype=np.int64)
+    out[job.pinned >= 0] = job.pinned[job.pinned >= 0]
+    return out
+
+
+def _deviation(values, territory, targets, k) -> np.ndarray:
+    loads = np.zeros((k, values.shape[1]))
+    np.add.at(loads, territory, values)
+    target = targets[:, None] * values.sum(axis=0)[None, :]
+    return np.divide(np.abs(loads - target), target, out=np.zeros_like(loads), where=target > 0).max(axis=0)
+
+
+def _result(job: _Job, territory, started, seed) -> BlockDesign:
+    k = job.k
+    graph = Graph(job.adjacency)
+    pieces = np.zeros(k, dtype=np.int64)
+    for j in range(k):
+        nodes = np.flatnonzero(territory == j)
+        if len(nodes):
+            pieces[j] = connected_components(graph.induced_weights(nodes), directed=False)[0]
+    deviation = _deviation(job.measures, territory, job.targets, k)
+    mix = float(_deviation(job.balance, territory, job.targets, k).max())
+    moved = np.zeros(len(territory), bool) if job.current is None else (job.current >= 0) & (territory != job.current)
+    totals = job.measures.sum(axis=0)
+    moved_share = np.divide(job.measures[moved].sum(axis=0), totals, out=np.zeros_like(totals), where=totals > 0)
+    feasible = bool((pieces == 1).all()) and mix <= job.tolerance + 1e-9
+    return BlockDesign(territory=territory, feasible=feasible, max_deviation=deviation, mix_deviation=mix,
+                       moved=moved, moved_share=moved_share, pieces=pieces, seconds=time.perf_counter() - started,
+                       seed=seed)
+
+
+def _after_search(job: _Job, result: BlockDesign) -> list[Reason]:
+    """A proof after a failed search (a cut vertex forcing imbalance), else the ``out_of_band`` fact."""
+    count, group = connected_components(job.adjacency, directed=False)
+    mean_target = job.target_loads.mean(axis=0)
+    for c in range(count):
+        nodes = np.flatnonzero(group == c)
+        m = len(set(result.territory[nodes].tolist()))
+        if m <= 1:
+            continue
+        sub = sp.csr_array(job.adjacency[nodes][:, nodes])
+        bound, where = forced_deviation(sub, job.balance[nodes], m, target=mean_target)
+        if bound > job.tolerance + 1e-9:
+            measure = job.names[0] if len(job.names) == 1 else "measures"
+            return [Reason("cut_vertex", measure, bound, job.tolerance, "tolerance", accounts=(int(nodes[where]),))]
+    loads = np.zeros((job.k, job.balance.shape[1]))
+    np.add.at(loads, result.territory, job.balance)
+    dev = loads / np.where(job.target_loads > 0, job.target_loads, 1.0) - 1.0
+    t, c = np.unravel_index(int(np.argmax(np.abs(dev))), dev.shape)
+    return [Reason("out_of_band", job.names[c], float(dev[t, c]), job.tolerance, "tolerance", territory=int(t))]

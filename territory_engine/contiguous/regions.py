@@ -1,0 +1,156 @@
+"""Regions of whole territories: the pieces a large block design is cut into before the search.
+
+A block graph with several connected groups (islands such as Hawaii) is first split into
+them, each holding a whole number of territories (:func:`~.block_proofs.allocate_components`).
+A region still larger than ``tuning.block_region_max`` blocks (the pseudo-ZIP areas of the
+lower 48) is then cut in two by recursive coordinate bisection (Berger & Bokhari 1987, "A
+partitioning strategy for nonuniform problems on multiprocessors", IEEE Trans. Computers
+36(5)): the blocks are ordered along the region's longer axis, the cut is placed where the
+load reaches the share of the territories going to the first side, and each side keeps its
+largest connected piece (the other pieces change sides), so both sides stay connected.
+Among cuts near the ideal place, the one whose loads are closest to whole territories wins.
+Each region is then designed on its own, its tolerance narrowed so that a territory within
+the region's band is within the overall band (:func:`region_tolerance`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+__all__ = ["Region", "bisect_regions", "region_tolerance"]
+
+
+@dataclass(frozen=True)
+class Region:
+    """Blocks (indices into the whole graph) and the territory indices they will hold."""
+
+    nodes: np.ndarray
+    territories: np.ndarray
+
+
+def region_tolerance(load, targets, tolerance) -> float:
+    """The tolerance of a region's own design so that its territories land in the overall band.
+
+    Parameters
+    ----------
+    load : ndarray, shape (M,)
+        The region's load.
+    targets : ndarray, shape (m, M)
+        The overall target loads of the region's territories.
+    tolerance : float
+        The overall tolerance.
+
+    Returns
+    -------
+    float
+        ``t'`` with ``(1 ± t') r T`` inside ``(1 ± t) T`` for the region's ratio ``r`` of load to
+        targets in every measure (negative when the region cannot be balanced at all).
+    """
+    total = targets.sum(axis=0)
+    valid = total > 0
+    if not valid.any():
+        return tolerance
+    ratio = load[valid] / total[valid]
+    with np.errstate(divide="ignore"):
+        slack = np.minimum((1 + tolerance) / ratio - 1, 1 - (1 - tolerance) / np.where(ratio > 0, ratio, np.inf))
+    return float(slack.min())
+
+
+def _largest_piece(adjacency, nodes) -> tuple[np.ndarray, np.ndarray]:
+    """``nodes`` split into their largest connected piece and the rest."""
+    if len(nodes) <= 1:
+        return nodes, nodes[:0]
+    count, piece = connected_components(adjacency[nodes][:, nodes], directed=False)
+    if count == 1:
+        return nodes, nodes[:0]
+    main = np.bincount(piece).argmax()
+    return nodes[piece == main], nodes[piece != main]
+
+
+def _cut(adjacency, nodes, order, share, fraction, candidates):
+    """Both sides of the best cut of ``nodes`` near the load ``fraction``: the sides, connected,
+    and the first side's load share."""
+    cumulative = np.cumsum(share[order]) / max(share[nodes].sum(), 1e-300)
+    ideal = int(np.searchsorted(cumulative, fraction))
+    spread = max(1, len(nodes) // 200)
+    best = None
+    for step in range(-candidates, candidates + 1):
+        at = min(max(ideal + step * spread, 1), len(nodes) - 1)
+        first, second = order[:at], order[at:]
+        for _ in range(3):
+            first, extra = _largest_piece(adjacency, first)
+            second = np.concatenate([second, extra])
+            second, extra = _largest_piece(adjacency, second)
+            first = np.concatenate([first, extra])
+            if not len(extra):
+                break
+        if not len(first) or not len(second):
+            continue
+        got = share[first].sum() / max(share[nodes].sum(), 1e-300)
+        if best is None or abs(got - fraction) < abs(best[2] - fraction):
+            best = (np.sort(first), np.sort(second), got)
+    return best
+
+
+def bisect_regions(adjacency, region: Region, measures, targets, coords, *, largest: int, candidates: int = 8):
+    """Cut ``region`` until every region has at most ``largest`` blocks or one territory.
+
+    Parameters
+    ----------
+    adjacency : sparse CSR, shape (n, n)
+    region : Region
+        A connected region.
+    measures : ndarray, shape (n, M)
+    targets : ndarray, shape (k, M)
+        Target loads.
+    coords : ndarray, shape (n, 2) or None
+        Planar coordinates; without them the blocks are ordered by graph distance from a
+        peripheral block.
+    largest : int
+        Blocks above which a region is cut.
+    candidates : int
+        Cut positions tried on each side of the ideal one.
+
+    Returns
+    -------
+    list of Region
+    """
+    totals = measures.sum(axis=0)
+    share = (measures / np.where(totals > 0, totals, 1.0)).mean(axis=1)
+    out, todo = [], [region]
+    while todo:
+        current = todo.pop()
+        m = len(current.territories)
+        if len(current.nodes) <= largest or m <= 1:
+            out.append(current)
+            continue
+        nodes = current.nodes
+        first_ids, second_ids = current.territories[: m // 2], current.territories[m // 2:]
+        weight = targets[current.territories].mean(axis=1)
+        fraction = weight[: m // 2].sum() / weight.sum()
+        order = nodes[np.argsort(_axis_position(adjacency, nodes, coords), kind="stable")]
+        best = _cut(adjacency, nodes, order, share, fraction, candidates)
+        if best is None:
+            out.append(current)
+            continue
+        todo.append(Region(best[0], first_ids))
+        todo.append(Region(best[1], second_ids))
+    return out
+
+
+def _axis_position(adjacency, nodes, coords) -> np.ndarray:
+    """Position of every block of ``nodes`` along the region's longer axis."""
+    if coords is not None:
+        xy = coords[nodes]
+        centred = xy - xy.mean(axis=0)
+        _, _, vt = np.linalg.svd(centred, full_matrices=False)
+        return centred @ vt[0]
+    from scipy.sparse.csgraph import dijkstra
+
+    sub = sp.csr_array(adjacency[nodes][:, nodes])
+    far = int(np.argmax(dijkstra(sub, directed=False, indices=0)))
+    return dijkstra(sub, directed=False, indices=far)

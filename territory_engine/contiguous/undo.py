@@ -1,0 +1,114 @@
+"""Few block moves in a realignment: filling a partial alignment, and undoing needless moves.
+
+The balance repair moves connected sets of blocks, often more than balance needs. The undo
+step is a greedy reversal in the spirit of the "reassignment back" phase of disruption-aware
+redistricting heuristics (Bozkaya, Erkut & Laporte 2003, "A tabu search heuristic and adaptive
+memory procedure for political districting", EJOR 144): a moved block goes back to its
+current territory when it touches it, both territories stay within their bands and the
+territory it leaves stays connected. The smallest blocks go first, so the least load that
+balance needs stays moved.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from .graph import Graph, is_connected
+
+__all__ = ["fill_unassigned", "undo_moves"]
+
+
+def fill_unassigned(adjacency, initial, pinned, k) -> np.ndarray:
+    """Every block of ``initial`` (-1: none) given a territory, every territory 0..k-1 one block.
+
+    Unassigned blocks take the territory of an assigned neighbour, wave by wave; a territory
+    with no block gets its pinned blocks or else the block of the largest territory farthest
+    from that territory's first block (the connectivity repair regrows the rest).
+    """
+    adjacency = sp.coo_array(adjacency)
+    out = np.asarray(initial, dtype=np.int64).copy()
+    out[pinned >= 0] = pinned[pinned >= 0]
+    rows, cols = adjacency.row, adjacency.col
+    while (out < 0).any():
+        reach = (out[rows] < 0) & (out[cols] >= 0)
+        if not reach.any():
+            out[out < 0] = 0
+            break
+        out[rows[reach]] = out[cols[reach]]
+    for j in range(k):
+        if (out == j).any():
+            continue
+        sizes = np.bincount(out, minlength=k)
+        sizes[np.unique(out[pinned >= 0])] = np.minimum(sizes[np.unique(out[pinned >= 0])], 1)
+        big = int(np.argmax(sizes))
+        nodes = np.flatnonzero((out == big) & (pinned < 0))
+        if not len(nodes):
+            continue
+        sub = sp.csr_array(adjacency.tocsr()[nodes][:, nodes])
+        far = dijkstra(sub, directed=False, indices=0)
+        far[~np.isfinite(far)] = -1
+        out[nodes[int(np.argmax(far))]] = j
+    return out
+
+
+def undo_moves(graph: Graph, territory, current, measures, target_loads, tolerance, pinned, *, passes: int):
+    """Give moved blocks back to their current territory while balance and connectivity allow.
+
+    Parameters
+    ----------
+    graph : Graph
+    territory : ndarray of int, shape (n,)
+        A contiguous alignment.
+    current : ndarray of int, shape (n,)
+        The current alignment (-1: none).
+    measures : ndarray, shape (n, M)
+        The balanced measures.
+    target_loads : ndarray, shape (k, M)
+    tolerance : float
+    pinned : ndarray of int, shape (n,)
+        Blocks that may not move (>= 0).
+    passes : int
+        Sweeps over the moved blocks.
+
+    Returns
+    -------
+    ndarray of int, shape (n,)
+        A new alignment, as balanced as ``territory`` (no load leaves its band), each
+        territory as connected as before.
+    """
+    out = territory.copy()
+    k = target_loads.shape[0]
+    loads = np.zeros((k, measures.shape[1]))
+    np.add.at(loads, out, measures)
+    low = target_loads * (1 - tolerance) - 1e-9 * target_loads
+    high = target_loads * (1 + tolerance) + 1e-9 * target_loads
+    share = (measures / np.maximum(measures.sum(axis=0), 1e-300)).mean(axis=1)
+    for _ in range(passes):
+        moved = np.flatnonzero((current >= 0) & (out != current) & (pinned < 0))
+        changed = False
+        for v in moved[np.argsort(share[moved], kind="stable")]:
+            home, now = current[v], out[v]
+            if out[v] == home:
+                continue
+            new_home = loads[home] + measures[v]
+            new_now = loads[now] - measures[v]
+            if (new_home > high[home]).any() or (new_now < low[now]).any():
+                # Allowed when it does not push a load further out of its band.
+                if ((new_home > high[home]) & (measures[v] > 0)).any() or ((new_now < low[now]) & (measures[v] > 0)).any():
+                    continue
+            neighbours, _ = graph.neighbours(v)
+            if not (out[neighbours] == home).any():
+                continue
+            rest = np.flatnonzero(out == now)
+            rest = rest[rest != v]
+            if not len(rest) or not is_connected(graph, rest):
+                continue
+            out[v] = home
+            loads[home] = new_home
+            loads[now] = new_now
+            changed = True
+        if not changed:
+            break
+    return out
