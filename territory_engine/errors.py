@@ -215,12 +215,14 @@ class Reason:
     territory: int | None = None
     accounts: tuple[int, ...] = ()
 
-    def sentence(self, territory_name: Callable[[int], str] = _engine_name) -> str:
+    def sentence(self, territory_name: Callable[[int], str] = _engine_name, *, unit: str | None = None) -> str:
         """The reason in words a user can act on; ``territory_name(index)`` names a territory
-        (default ``#index``)."""
+        (default ``#index``); ``unit`` names the heavy account or block ("county Cook County, IL")."""
         if self.code == "heavy_unit":
-            return (f"one account (or building block) alone carries {self.share:.0%} of a territory's target "
-                    f"{self.measure}; raise the tolerance or use more territories")
+            # More territories make every target smaller: only fewer (or a wider band) can hold it.
+            return (f"{unit or 'one account (or building block)'} alone carries {self.share:.0%} of a territory's "
+                    f"target {self.measure}; raise the tolerance above {max(self.share - 1, 0):.0%} or use fewer "
+                    "territories")
         if self.code == "locked_load":
             return (f"the locked accounts of territory {territory_name(self.territory)} carry {self.share:.0%} "
                     f"of its target {self.measure}; unlock some of them or raise the tolerance")

@@ -12,13 +12,14 @@ from .. import rebalance as engine
 from ..columns import OUTPUT_COLUMNS, normalise_header
 from ..background import Later
 from ..contiguity import account_graph
-from ..errors import BlockLockError, DesignInfeasibleError, InputError, Problem, RebalanceInfeasibleError, SettingsError
+from ..errors import DesignInfeasibleError, InputError, Problem, RebalanceInfeasibleError, SettingsError
 from ..geo import to_xyz
 from ..measures import moved_share, neighbourhood, required_move_share, territory_centres
 from ..settings import Settings, settings_table
 from ..tuning import DEFAULT_TUNING, Tuning
 from .plan import (Inputs, Progress, balance_measures, combined_share, effective_settings, prepare, rep_facts,
                    require_balance, territory_ids)
+from .blocks import BlockResult, design_by_blocks, expand_reasons
 from .reasons import move_reasons
 from .rep_names import territory_reps
 from .summary import territory_summary
@@ -41,6 +42,7 @@ class RebalanceResult:
     exclaves: pd.DataFrame | None = None  # pieces kept apart from their territory, and why
     warnings: tuple[Problem, ...] = ()  # what looked wrong in the inputs but did not stop the work
     origins: Mapping[str, str] = field(default_factory=dict)  # where each setting came from
+    blocks: pd.DataFrame | None = None  # a design from building blocks: every block in play and its territory
 
     def outcome(self) -> list[str]:
         """What happened, in a sentence (and a note where one helps), for the person who
@@ -96,6 +98,8 @@ class RebalanceResult:
             sheets["Balance problems"] = pd.DataFrame({"problem": list(self.reasons)})
         if self.exclaves is not None and len(self.exclaves):
             sheets["Exclaves"] = self.exclaves
+        if self.blocks is not None:
+            sheets["Blocks"] = self.blocks
         return sheets
 
 
@@ -147,27 +151,30 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     measures = frame[names].to_numpy(dtype=float)
     combined = combined_share(frame, names, weights)
     rep = rep_facts(plan, ids)
-    blocks = _blocks(frame, s.block)
     # The adjacency for the pieces before and after, built on the second core during the design.
     graph = Later(account_graph, frame["lat"].to_numpy(), frame["lon"].to_numpy())
+    block_map = None
     try:
-        alignment = engine.design(
-            frame["lat"].to_numpy(), frame["lon"].to_numpy(), measures, k=k, tolerance=s.tolerance,
-            weights=weights, each_measure=s.balance_each_measure, current=engine_current, locked=locked,
-            bases=rep.get("bases"), capacity=rep.get("capacity"), fresh=fresh,
-            disruption_weight=s.disruption_weight, max_moved_share=s.max_moved_share, resite=s.resite, blocks=blocks,
-            method=s.method, seed=s.seed, measure_names=names, progress=progress, tuning=tuning,
-            adjacency=graph.result,
-        )
-        facts: tuple = ()
+        if s.block != "none":
+            # Territories of whole, connected ZIP areas, counties or states (workflow.blocks).
+            alignment, facts, block_map, block_design = design_by_blocks(
+                plan, names=names, weights=weights, current=engine_current, k=k, fresh=fresh, rep=rep,
+                progress=progress, tuning=tuning)
+        else:
+            alignment = engine.design(
+                frame["lat"].to_numpy(), frame["lon"].to_numpy(), measures, k=k, tolerance=s.tolerance,
+                weights=weights, each_measure=s.balance_each_measure, current=engine_current, locked=locked,
+                bases=rep.get("bases"), capacity=rep.get("capacity"), fresh=fresh,
+                disruption_weight=s.disruption_weight, max_moved_share=s.max_moved_share, resite=s.resite,
+                method=s.method, seed=s.seed, measure_names=names, progress=progress, tuning=tuning,
+                adjacency=graph.result,
+            )
+            facts = ()
     except DesignInfeasibleError as error:
         alignment = error.result
         facts = error.facts
-    except BlockLockError as error:
-        # Name the building block as the user knows it (its ZIP or state|county).
-        name = f"{s.block} {np.unique(blocks)[error.block]}"
-        raise SettingsError([Problem(plan.accounts.source, error.sentence(name), is_sheet=False)]) from None
     proposed_index = alignment.territory
+    relabel = np.arange(k)  # engine territory -> the proposal's territory index
     if fresh and plan.reps is None and (current >= 0).any():
         # Each new territory takes the id of the current one it overlaps most; a territory
         # holding locked accounts keeps their id.
@@ -181,21 +188,35 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
             label_ids = ids[:k]
         else:
             proposed_index = mapping[proposed_index]
+            relabel = mapping
             label_ids = [ids[i] for i in mapping]
     else:
         label_ids = ids[:k]
-    reasons = tuple(fact.sentence(lambda t: label_ids[t]) for fact in facts)
+    reasons = tuple(fact.sentence(lambda t: label_ids[t], unit=_unit_name(fact, frame, block_map)) for fact in facts)
     # The territories' centres before (rows follow ids) and after, for the summary and the reasons.
     lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
     xyz = to_xyz(lat, lon)
     old_centres = territory_centres(lat, lon, combined, current, len(ids), xyz=xyz) if (current >= 0).any() else None
     new_centres = territory_centres(lat, lon, combined, proposed_index, k, xyz=xyz)
     report("summarising before and after", 1.0)
+    blocks = None if block_map is None else BlockResult(block_map, relabel[block_design.territory])
     result = _result(plan, ids, current, proposed_index, names, weights, combined, rep, reasons, alignment, k,
-                     interleaving, old_centres, new_centres, graph.result())
+                     interleaving, old_centres, new_centres, graph.result(), blocks)
     if reasons:
         raise RebalanceInfeasibleError(list(reasons), result=result)
     return result
+
+
+def _unit_name(fact, frame: pd.DataFrame, block_map) -> str | None:
+    """The account or block a heavy-unit reason is about, as the user knows it."""
+    if fact.code != "heavy_unit" or not fact.accounts:
+        return None
+    if block_map is not None:
+        kind = "ZIP area" if block_map.kind == "zip" else block_map.kind
+        return f"{kind} {block_map.names[fact.accounts[0]]}"
+    if len(fact.accounts) == 1:
+        return f"account {frame['account_id'].iat[fact.accounts[0]]}"
+    return None
 
 
 def _new_ids(ids: list[str], count: int) -> list[str]:
@@ -206,31 +227,6 @@ def _new_ids(ids: list[str], count: int) -> list[str]:
             out.append(name)
         i += 1
     return out
-
-
-def _blocks(frame: pd.DataFrame, block: str):
-    if block == "none":
-        return None
-    if block == "zip":
-        keys = frame["zip"].astype(object).where(frame["zip"].notna(), None)
-    else:
-        state, county = frame["state"].copy(), frame["county"].copy()
-        blank = (state.isna() | county.isna()) & frame["zip"].notna()
-        if blank.any():
-            # Blank state or county: take them from the ZIP where it is known.
-            from ..geocode import locate_zips, zip_table
-
-            _, position = locate_zips(frame["zip"][blank])
-            known = position >= 0
-            table = zip_table()
-            rows = frame.index[blank][known]
-            state.loc[rows] = state.loc[rows].fillna(pd.Series(table["state"].to_numpy()[position[known]], index=rows))
-            county.loc[rows] = county.loc[rows].fillna(pd.Series(table["county"].to_numpy()[position[known]], index=rows))
-        keys = state.astype(str) + "|" + county.astype(str)
-        keys = keys.where(county.notna(), None)
-    # Accounts without a block stand alone.
-    alone = pd.Series("#row" + frame.index.astype(str), index=frame.index)
-    return keys.fillna(alone).astype(str).to_numpy()
 
 
 def _locked_territories(current, locked, ids, k) -> np.ndarray:
@@ -244,11 +240,12 @@ def _locked_territories(current, locked, ids, k) -> np.ndarray:
 
 
 def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons, alignment, k, interleaving,
-            old_centres, new_centres, graph) -> RebalanceResult:
+            old_centres, new_centres, graph, blocks=None) -> RebalanceResult:
     """The result; the proposal uses the first ``k`` of ``ids`` (the rest are retired);
     ``combined``: each account's share of the balance measure; ``old_centres``, ``new_centres``:
     the current territories' centres (None without a current alignment) and the new ones';
-    ``graph``: the accounts' adjacency (``contiguity.account_graph``), for the pieces before and after."""
+    ``graph``: the accounts' adjacency (``contiguity.account_graph``), for the pieces before and after;
+    ``blocks``: the building blocks of a design from blocks (:class:`BlockResult`), or None."""
     s = plan.settings
     frame = plan.accounts.frame
     ids_arr = np.array(ids, dtype=object)
@@ -280,7 +277,9 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
         before_overall["least share that had to move"] = 0.0
         before_overall["re-sited territories"] = 0
     reason_text = move_reasons(frame, current, proposed, ids, before, after, rep.get("bases"), s.tolerance, alignment,
-                           old_centres, new_centres)
+                               old_centres, new_centres)
+    if blocks is not None:
+        reason_text = expand_reasons(blocks.map, current, proposed, ids, reason_text)
     # A previous result used as input: its proposal columns are replaced, not duplicated (under the
     # .csv's names or the .xlsx's headers: "Proposed territory" is proposed_territory).
     previous = {normalise_header(c) for c in OUTPUT_COLUMNS}
@@ -319,6 +318,7 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
         within_tolerance=not reasons,
         reasons=reasons,
         facts=facts,
+        blocks=None if blocks is None else blocks.table(plan, ids_arr, current),
     )
 
 
