@@ -120,6 +120,9 @@ def _map(book: Workbook):
     proposed = owned_sheet(book, "Proposed alignment")
     if proposed is not None:
         inputs = replace(inputs, accounts=read_table(book, proposed))
+        blocks = owned_sheet(book, "Blocks")  # a design from geography blocks: every block's territory
+        if blocks is not None:
+            inputs = replace(inputs, blocks=read_table(book, blocks))
     return map_verb(inputs, scenario=Path(book.fullname).stem)
 
 

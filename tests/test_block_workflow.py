@@ -144,3 +144,58 @@ def test_reasons_name_the_block_and_say_when_an_account_follows_its_block(tmp_pa
     proposed = np.array([0, 0, 0, 1])  # Cook stays North: c follows its county
     out = expand_reasons(bm, current, proposed, ids, np.array(["", "", "South -> North; balance", ""], dtype=object))
     assert out[2] == "South -> North; kept whole: its county Cook County, IL is in North"
+
+
+TERRITORY = str(Path(__import__("sys").executable).with_name("territory"))
+
+
+def _county_table(path: Path) -> Path:
+    """Every county of Illinois and Indiana with a population-like measure (heavy-tailed, no county
+    over a third of a target), in four territories drawn badly: by longitude bands."""
+    counties = load_blocks("county")
+    rows = np.flatnonzero(np.isin(counties.state, ["IL", "IN"]))
+    rng = np.random.default_rng(7)
+    weight = np.minimum(rng.pareto(1.5, len(rows)) * 1000 + 100, 3000).round()
+    band = np.digitize(counties.lon[rows], np.quantile(counties.lon[rows], [0.1, 0.2, 0.3]))
+    table = [["County", "Population", "Territory"]]
+    table += [[str(counties.ids[r]), w, f"T{b + 1}"] for r, w, b in zip(rows, weight, band)]
+    return _csv(path, table)
+
+
+def test_rebalance_by_county_gives_connected_balanced_territories_of_whole_counties(tmp_path):
+    import subprocess
+
+    import pandas as pd
+
+    source = _county_table(tmp_path / "counties.csv")
+    out = tmp_path / "out.xlsx"
+    done = subprocess.run([TERRITORY, "rebalance", str(source), "--block", "county", "--tolerance", "0.05", "-o",
+                           str(out)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    sheets = pd.read_excel(out, sheet_name=None, engine="calamine", dtype=object)
+    blocks, summary = sheets["Blocks"], sheets["Territory summary"]
+    counties = load_blocks("county")
+    rows = counties.positions(blocks["Block id"].astype(str).str.zfill(5).tolist())
+    assert (rows >= 0).all() and len(set(rows)) == len(rows)
+    assert set(counties.state[rows]) == {"IL", "IN"}
+    adjacency = counties.adjacency[rows][:, rows]
+    for territory, members in blocks.groupby("Proposed territory").groups.items():
+        index = blocks.index.get_indexer(members)
+        pieces = connected_components(adjacency[index][:, index], directed=False)[0]
+        assert pieces == 1, f"{territory} is in {pieces} pieces"
+    proposed = summary[summary["Alignment"] == "proposed"]
+    assert (proposed["Deviation"].astype(float).abs() <= 0.05 + 1e-9).all()
+    accounts = sheets["Proposed alignment"]
+    by_block = dict(zip(blocks["Block id"].astype(str).str.zfill(5), blocks["Proposed territory"]))
+    assert (accounts["County"].astype(str).str.zfill(5).map(by_block) == accounts["Proposed territory"]).all()
+    moved = accounts[accounts["Moved"].astype(bool)]
+    assert len(moved) and moved["Move reason"].str.contains("with its county .* County, I[LN]").all()
+
+
+def test_a_county_heavier_than_the_band_is_a_proof_naming_it(tmp_path):
+    import subprocess
+
+    done = subprocess.run([TERRITORY, "rebalance", str(_csv(tmp_path / "c.csv", COUNTIES)), "--block", "county",
+                           "-o", str(tmp_path / "out.csv")], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "county Cook County, IL alone carries" in done.stderr and "fewer territories" in done.stderr
