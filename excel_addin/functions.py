@@ -40,6 +40,7 @@ __all__ = [
     "TERRITORY_LOAD",
     "TERRITORY_BALANCE",
     "TERRITORY_NEAREST",
+    "TERRITORY_BLOCK",
 ]
 
 CATEGORY = "Territory"
@@ -438,3 +439,48 @@ def TERRITORY_NEAREST(lat, lon, bases):
     km[ok] = np.round(chord_to_km(distance), 3)
     out = [[name, k if k == k else None] for name, k in zip(nearest.tolist(), km.tolist())]
     return ([["Nearest base", "km"]] if header else []) + (out or [[None, None]])
+
+
+_BLOCK_HEADERS = {"county": "County", "zip": "ZIP area", "state": "State"}
+
+
+def _block_points(zip_or_lat, lon) -> tuple[bool, np.ndarray, np.ndarray]:
+    """The header flag and the latitudes and longitudes of TERRITORY_BLOCK, checked like TERRITORY_DISTANCE's."""
+    lat_rows, lon_rows = _same_rows((zip_or_lat, "zip_or_lat"), (lon, "lon"))
+    a, b = _column(lat_rows, "zip_or_lat", trim=False), _column(lon_rows, "lon", trim=False)
+    if len(a) != len(b):
+        raise CellError(f"zip_or_lat has {len(a)} rows and lon {len(b)}; select the same rows")
+    header = bool(a) and _is_header([a[0]])
+    a, b = _numbers(a[header:], "zip_or_lat"), _numbers(b[header:], "lon")
+    for values, name, bound in ((a, "zip_or_lat", 90), (b, "lon", 180)):
+        if (np.abs(values[~np.isnan(values)]) > bound).any():
+            raise CellError(f"{name} has values outside ±{bound} degrees; give latitudes, or ZIPs without lon")
+    return header, a, b
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("zip_or_lat", ndim=2, err_to_str=True,
+        doc="US ZIP codes (text or numbers), or the accounts' latitudes in degrees when lon is given: a column.")
+@xw.arg("lon", ndim=2, err_to_str=True,
+        doc="The accounts' longitudes in degrees, same rows as zip_or_lat; leave out to give ZIP codes.")
+@xw.arg("kind", err_to_str=True, doc="county (default: 5-digit FIPS), zip (the ZIP area) or state (two letters).")
+@_guard
+def TERRITORY_BLOCK(zip_or_lat, lon=None, kind="county"):
+    """The building block of each account, offline: its county FIPS, ZIP area or state; empty when unknown."""
+    from territory_engine.geography import block_of
+
+    kind = (_text(kind, "kind") or "county").lower()
+    if kind not in _BLOCK_HEADERS:
+        raise CellError(f"kind '{kind[:30]}' is unknown; use county, zip or state")
+    if all(_blank(v) for row in _rows(lon) for v in row):
+        cells = _column(zip_or_lat, "zip_or_lat")
+        header = bool(cells) and isinstance(cells[0], str) and not re.search(r"\d", cells[0])
+        zips = [_text(v, f"zip_or_lat row {i + 1}") if not isinstance(v, bool) else None
+                for i, v in enumerate(cells[header:])]
+        ids = block_of(kind, zip=zips)
+    else:
+        header, lat_values, lon_values = _block_points(zip_or_lat, lon)
+        ids = block_of(kind, lat=lat_values, lon=lon_values)
+    if not len(ids):
+        return [[None]]
+    return ([[_BLOCK_HEADERS[kind]]] if header else []) + [[v] for v in ids.tolist()]

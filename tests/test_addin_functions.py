@@ -61,7 +61,7 @@ def test_every_function_is_declared_for_the_function_wizard():
     functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("TERRITORY_")}
     assert set(functions) == set(f.__all__)
     assert {"TERRITORY_DISTANCE", "TERRITORY_GEOCODE", "TERRITORY_SCORE", "TERRITORY_TIER", "TERRITORY_LOAD",
-            "TERRITORY_BALANCE", "TERRITORY_NEAREST"} <= set(functions)
+            "TERRITORY_BALANCE", "TERRITORY_NEAREST", "TERRITORY_BLOCK"} <= set(functions)
     for name, node in functions.items():
         decorators = _decorators(node)
         assert "func" in decorators, name
@@ -241,6 +241,35 @@ def test_nearest_blank_accounts_unnamed_bases_and_errors():
 
 
 # --------------------------------------------------------------------------------------
+# TERRITORY_BLOCK
+# --------------------------------------------------------------------------------------
+
+
+def test_block_of_zips_as_excel_passes_them():
+    zips = col([60601.0, "90210", 2138.0, "10001-1234", None, "00000", "hello"])
+    assert flat(f.TERRITORY_BLOCK(zips)) == ["17031", "06037", "25017", "36061", None, None, None]
+    assert flat(f.TERRITORY_BLOCK(zips, None, "state")) == ["IL", "CA", "MA", "NY", None, None, None]
+    assert flat(f.TERRITORY_BLOCK(zips, [[None]], "zip"))[:4] == ["60601", "90210", "02138", "10001"]
+    assert f.TERRITORY_BLOCK(col(["ZIP", "60601"]), None, "County") == [["County"], ["17031"]]
+
+
+def test_block_of_points_as_excel_passes_them():
+    lat, lon = col(["Latitude", 41.8857, 34.0901, None, 51.5]), col(["Longitude", -87.6181, -118.4065, None, -0.12])
+    assert f.TERRITORY_BLOCK(lat, lon) == [["County"], ["17031"], ["06037"], [None], [None]]
+    assert flat(f.TERRITORY_BLOCK(lat, lon, "zip")) == ["ZIP area", "60601", "90210", None, None]
+    assert flat(f.TERRITORY_BLOCK([[21.3069]], [[-157.8583]], "state")) == ["HI"]
+
+
+def test_block_gives_a_short_text_for_bad_input():
+    assert is_error(f.TERRITORY_BLOCK(col(["60601"]), None, "tract"))
+    assert is_error(f.TERRITORY_BLOCK(col([41.9, 41.8]), col([-87.6])))
+    assert is_error(f.TERRITORY_BLOCK(col([141.9]), col([-87.6])))
+    assert is_error(f.TERRITORY_BLOCK(col([41.9]), col(["west"])))
+    answer = f.TERRITORY_BLOCK(col(["60601", "#N/A"]))
+    assert is_error(answer) and "#N/A" in answer[0][0]
+
+
+# --------------------------------------------------------------------------------------
 # properties: any cells give cells without NaN, or one error text; never an exception
 # --------------------------------------------------------------------------------------
 
@@ -263,6 +292,8 @@ def test_any_cells_give_cells_or_an_error_text(rows):
         f.TERRITORY_BALANCE(a, c),
         f.TERRITORY_NEAREST(b, c, [[40.0, -75.0]]),
         f.TERRITORY_GEOCODE(a),
+        f.TERRITORY_BLOCK(a),
+        f.TERRITORY_BLOCK(b, c, "zip"),
     ):
         assert isinstance(out, list) and out and all(isinstance(r, list) for r in out)
         assert no_nan(out)

@@ -35,7 +35,9 @@ def wheel(tmp_path_factory) -> Path:
 def test_the_wheel_ships_the_demo_workbook_maps_and_addin_files(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for expected in ("territory_engine/demo/territory_demo.xlsx", "territory_engine/maps/data/us_states.geojson",
-                     "excel_addin/territory.xlam", "excel_addin/ribbon.xml", "excel_addin/vba/TerritoryRibbon.bas"):
+                     "excel_addin/territory.xlam", "excel_addin/ribbon.xml", "excel_addin/vba/TerritoryRibbon.bas",
+                     *(f"territory_engine/geography/data/{name}.npz" for name in ("states", "counties", "zips",
+                                                                                   "zip_table"))):
         assert expected in names
     with zipfile.ZipFile(wheel) as archive:
         assert archive.read("territory_engine/demo/territory_demo.xlsx") == (

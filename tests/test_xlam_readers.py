@@ -223,6 +223,7 @@ def test_optional_arguments_left_out_take_their_defaults(xl):
                                                                           ((1.0,),))
     verdict = _flat(_call(xl, "TERRITORY_BALANCE", territories, load, MISSING))[0]
     assert verdict.startswith("outside ±5%")
+    assert _flat(_call(xl, "TERRITORY_BLOCK", _column([60601.0, "90210"]), MISSING, MISSING)) == ["17031", "06037"]
 
 
 def test_blank_cells_give_blank_results_not_zeros(xl):

@@ -19,6 +19,7 @@ from excel_addin.book import ExcelBook
 # The worksheet functions: importing them here registers them with xlwings Lite.
 from excel_addin.functions import (  # noqa: F401
     TERRITORY_BALANCE,
+    TERRITORY_BLOCK,
     TERRITORY_DISTANCE,
     TERRITORY_GEOCODE,
     TERRITORY_LOAD,

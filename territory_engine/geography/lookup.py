@@ -4,7 +4,8 @@
   or by the county ``zipcodes`` names; its ZIP area: the area whose cell holds its centroid).
 * From a point: the county holding it (:mod:`.containment`), its state, and its ZIP area: the
   nearest standard ZIP centroid in the same county, which is exactly the clipped Voronoi cell the
-  ZIP areas are drawn from (a county without a standard ZIP belongs whole to one ZIP area).
+  ZIP areas are drawn from (both measure in the county's local plane: longitude times the cosine
+  of the county centroid's latitude; a county without a standard ZIP belongs whole to one area).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import functools
 
 import numpy as np
 
-from ..geo import to_xyz
 from ..geocode import normalise_zips
 from .blocks import load_blocks
 from .containment import containing_block
@@ -106,22 +106,24 @@ def _seeds():
     cut = np.searchsorted(seed_county[order], np.arange(len(counties) + 1))
     owner = dict(zip(counties.positions(arrays["seedless_county"].tolist()).tolist(),
                      arrays["seedless_owner"].tolist()))
-    return order, cut, owner, to_xyz(arrays["seed_lat"], arrays["seed_lon"])
+    return order, cut, owner
 
 
 def _nearest_seed(county: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     from scipy.spatial import cKDTree
 
-    ids = block_arrays("zip")["ids"]
-    order, cut, owner, seed_xyz = _seeds()
+    arrays = block_arrays("zip")
+    order, cut, owner = _seeds()
+    county_lat = load_blocks("county").lat
     out = np.full(len(county), None, dtype=object)
-    xyz = to_xyz(lat, lon)
     for c in np.unique(county):
         rows = np.flatnonzero(county == c)
         mine = order[cut[c]:cut[c + 1]]
         if not len(mine):
             out[rows] = owner.get(int(c))
             continue
-        _, nearest = cKDTree(seed_xyz[mine]).query(xyz[rows])
-        out[rows] = ids[mine[nearest]]
+        scale = np.cos(np.radians(county_lat[c]))  # the county's local plane, as the cells were drawn
+        seeds = np.column_stack([arrays["seed_lon"][mine] * scale, arrays["seed_lat"][mine]])
+        _, nearest = cKDTree(seeds).query(np.column_stack([lon[rows] * scale, lat[rows]]))
+        out[rows] = arrays["ids"][mine[nearest]]
     return out

@@ -107,9 +107,9 @@ def _trailing_state(plain: str) -> tuple[str, str | None]:
 def _county(value, state_value) -> tuple[str | None, str | None]:
     counties = load_blocks("county")
     text = str(value).strip()
-    number = re.fullmatch(r"(\d{4,5})(?:\.0+)?", text)
-    if number or isinstance(value, (int, float)) and not isinstance(value, bool):
-        fips = number.group(1).zfill(5) if number else f"{int(value):05d}"
+    number = re.fullmatch(r"(\d{1,5})(?:\.0+)?", text)
+    if number:
+        fips = number.group(1).zfill(5)
         return (fips, None) if fips in counties.position else (None, f"unknown: no county has the FIPS code {fips}; "
                                                                      "give a 5-digit county FIPS code")
     state = None

@@ -18,7 +18,8 @@ What is built, and the rules:
   whole county.
 * **States** (50, DC and PR): the union of their counties, so state and county borders agree.
 * **ZIP areas** (pseudo-ZIP areas): the Voronoi cells of the active, standard ZIP centroids of
-  ``zipcodes``, each clipped to the county its centroid falls in. They approximate ZIP areas;
+  ``zipcodes``, each clipped to the county its centroid falls in (drawn in the county's local
+  plane: longitude times the cosine of the county centroid's latitude). They approximate ZIP areas;
   they are not USPS boundaries (ZIP codes are delivery routes, not areas). A county holding no
   standard ZIP centroid is given whole to the nearest ZIP area of its state (shortest distance
   from the county to a ZIP centroid), so the ZIP areas cover all the land the counties cover.
@@ -144,6 +145,9 @@ def link_pieces(shapes, members: np.ndarray, pairs: list, areas: np.ndarray, lat
     """Links joining the pieces of ``members`` (block indexes) on the graph of ``pairs``, least area first."""
     links = []
     scaled = _scaled([shapes[m] for m in members], float(np.mean(lat[members])))
+    inside_members = np.zeros(len(shapes), dtype=bool)
+    inside_members[members] = True
+    pairs = [p for p in pairs if inside_members[p[0]] and inside_members[p[1]]]  # borders within members only
     while True:
         labels = _labels(len(shapes), pairs + links)[members]
         pieces = np.unique(labels)

@@ -10,7 +10,7 @@ import shapely
 import shapely.affinity
 from scipy.spatial import cKDTree
 
-from build_blocks import HERE, on_grid
+from build_blocks import HERE, PRECISION_DEG, on_grid
 
 
 def read_zips():
@@ -42,18 +42,45 @@ def zip_counties(zips, lat, lon, zstate, zcounty, ids, names, shapes) -> np.ndar
     return county
 
 
+def local_scale(shape) -> float:
+    """The factor on longitude that makes distances in a county about true: cos(latitude of its centroid)."""
+    return float(np.cos(np.radians(shapely.centroid(shape).y)))
+
+
 def zip_cells(seed, lat, lon, county, shapes):
-    """The Voronoi cell of each seed clipped to its county (None where nothing is left)."""
+    """The Voronoi cell of each seed clipped to its county (None where nothing is left).
+
+    The cells are drawn in the county's local plane (longitude times :func:`local_scale`), where
+    straight-line distance is about the great-circle one, so a cell holds the points whose nearest
+    seed of the county it is, as ``territory_engine.geography.lookup`` finds them.
+    """
     cells = [None] * len(seed)
     for c in np.unique(county[seed]):
         members = seed[county[seed] == c]
         if len(members) == 1:
             cells[int(np.flatnonzero(seed == members[0])[0])] = shapes[c]
             continue
-        voronoi = shapely.voronoi_polygons(shapely.multipoints(np.column_stack([lon[members], lat[members]])),
-                                           extend_to=shapes[c], ordered=True)
+        scale = local_scale(shapes[c])
+        scaled = shapely.affinity.scale(shapes[c], scale, 1.0, origin=(0, 0))
+        voronoi = shapely.voronoi_polygons(shapely.multipoints(np.column_stack([lon[members] * scale, lat[members]])),
+                                           extend_to=scaled, ordered=True)
         for m, cell in zip(members, shapely.get_parts(voronoi)):
+            cell = shapely.affinity.scale(cell, 1 / scale, 1.0, origin=(0, 0))
             cells[int(np.flatnonzero(seed == m)[0])] = on_grid(shapely.intersection(cell, shapes[c]))
+    return cells
+
+
+def remove_overlaps(cells: list) -> list:
+    """Cells that overlap an earlier one (slivers narrower than the grid, left where rounding moved a
+    shared edge differently in the two cells) lose the overlap, on the grid."""
+    cells = list(cells)
+    tree = shapely.STRtree(np.asarray(cells, dtype=object))
+    i, j = tree.query(np.asarray(cells, dtype=object), predicate="overlaps")
+    keep = i < j
+    for later in np.unique(j[keep]):
+        earlier = i[keep][j[keep] == later]
+        cut = shapely.difference(cells[later], shapely.union_all([cells[e] for e in earlier]), grid_size=PRECISION_DEG)
+        cells[later] = on_grid(cut)
     return cells
 
 
@@ -77,6 +104,7 @@ def build_zip_areas(ids, names, state, shapes, write) -> None:
         owner = int(same[np.argmin(near)])
         owner_of[c] = owner
         cells[owner] = on_grid(shapely.union_all([cells[owner], shapes[c]]))
+    cells = remove_overlaps(cells)
     print(len(seed), "ZIP areas;", len(owner_of), "counties without a standard ZIP centroid")
     area = np.full(len(zips), -1, dtype=np.int64)
     for c in range(len(ids)):
@@ -85,8 +113,9 @@ def build_zip_areas(ids, names, state, shapes, write) -> None:
         if not len(members):
             continue
         if len(mine):
-            _, k = cKDTree(np.column_stack([lon[seed[mine]], lat[seed[mine]]])).query(
-                np.column_stack([lon[members], lat[members]]))
+            scale = local_scale(shapes[c])
+            _, k = cKDTree(np.column_stack([lon[seed[mine]] * scale, lat[seed[mine]]])).query(
+                np.column_stack([lon[members] * scale, lat[members]]))
             area[members] = mine[k]
         elif c in owner_of:
             area[members] = owner_of[c]
