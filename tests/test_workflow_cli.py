@@ -277,8 +277,12 @@ def test_county_blocks_take_a_blank_county_from_the_zip(tmp_path):
     result = run("rebalance", path, "--balance", "potential", "--block", "county", "--tolerance", 0.25, "--output", out)
     assert result.exit_code in (0, 3), result.output
     proposed = pd.read_csv(out, dtype={"ZIP": str})
-    county = frame["State"] + "|" + frame["County"]
-    assert (proposed.groupby(county.to_numpy())["proposed_territory"].nunique() == 1).all()
+    from territory_engine.geography import block_of
+
+    county = block_of("county", zip=frame["ZIP"].to_numpy(dtype=object))  # each ZIP's county, as the map has it
+    assert pd.notna(county).all()
+    assert (proposed.groupby(county)["proposed_territory"].nunique() == 1).all()
+    assert proposed["move_reason"].dropna().str.contains(r"county .* County, [A-Z][A-Z]").all()
 
 
 def test_a_previous_result_can_be_rebalanced_again(demo, tmp_path):
@@ -530,8 +534,8 @@ def test_a_territory_that_cannot_reach_its_band_with_every_unlocked_account_is_a
 
 
 def test_building_blocks_that_make_one_block_get_a_proof_not_a_traceback(tmp_path):
-    # Two ZIPs of one county (Lincoln County, Maine) into three territories by county: a single
-    # unit, which has no neighbours; it carries the whole potential, three times a target.
+    # Two ZIPs of one county (Lincoln County, Maine) into three territories by county: one
+    # block carries the whole potential, three times a target.
     lines = ["ID,ZIP,Territory,Potential"] + [f"C{i:03d},{('04575', '04576')[i % 2]},T{i % 3 + 1},{100 + i}"
                                               for i in range(40)]
     source = tmp_path / "county.csv"
@@ -539,7 +543,7 @@ def test_building_blocks_that_make_one_block_get_a_proof_not_a_traceback(tmp_pat
     done = _territory("rebalance", source, "--block", "county", "--output", tmp_path / "out.csv")
     assert done.returncode == 3, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
-    assert "one account (or building block) alone carries 300% of a territory's target" in done.stderr
+    assert "county Lincoln County, ME alone carries 300% of a territory's target" in done.stderr
 
 
 def test_a_locked_account_deep_in_another_territory_is_named_as_an_exclave(tmp_path):
