@@ -341,10 +341,13 @@ class Tuning:
     """Default time budget of a block design, s: the base plus this per block (3,100 counties
     about 6.7 s, 29,000 ZIP areas about 46 s). More finds more compact territories; the first
     balanced alignment usually comes within a fraction of it."""
-    block_region_max: int = 3_000
+    block_region_max: int = 1_000
     """A fresh design of more blocks than this is cut into regions of whole territories by
     recursive bisection, each designed on its own: smaller is faster (the construction grows
     with the square of a region's blocks), larger gives the search more room to be compact."""
+    block_retry_share: float = 0.4
+    """Share of a block design's budget held back for a second search of the regions left out
+    of balance: more rescues more lumpy regions, less leaves each region more time at first."""
     block_undo_passes: int = 4
     """Passes of the realignment's undo step, which gives moved blocks back to their current
     territory while balance and connectivity allow: more moves fewer blocks, at little cost."""

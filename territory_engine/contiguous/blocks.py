@@ -168,15 +168,7 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
         facts.append(proof)
     if facts:
         raise DesignInfeasibleError(facts, _result(job, _fallback(job), started, seed))
-    territory = np.full(n, -1, dtype=np.int64)
-    done = 0
-    for index, region in enumerate(regions):
-        share = len(region.nodes) / max(n - done, 1)
-        seconds = max((deadline - time.perf_counter()) * share, 0.05)
-        if progress is not None:
-            progress(f"Region {index + 1} of {len(regions)}", done / n)
-        territory[region.nodes] = _solve(job, region, seconds, seed + index, max_iterations)
-        done += len(region.nodes)
+    territory = _design_regions(job, regions, started, deadline, seed, max_iterations, progress)
     if job.current is not None and not job.fresh:
         territory = undo_moves(Graph(job.adjacency), territory, job.current, job.balance, job.target_loads,
                                job.tolerance, job.pinned, passes=tuning.block_undo_passes)
@@ -188,6 +180,45 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
     if not result.feasible:
         raise DesignInfeasibleError(_after_search(job, result), result)
     return result
+
+
+def _design_regions(job: _Job, regions, started, deadline, seed, max_iterations, progress) -> np.ndarray:
+    """Every region designed on its own within a share of the budget (its share of the blocks);
+    the regions left out of balance are searched again, from where they stopped, with the time
+    held back (``tuning.block_retry_share``)."""
+    n = job.adjacency.shape[0]
+    territory = np.full(n, -1, dtype=np.int64)
+    first_deadline = started + (deadline - started) * (1 - job.tuning.block_retry_share if len(regions) > 1 else 1)
+    done = 0
+    for index, region in enumerate(regions):
+        share = len(region.nodes) / max(n - done, 1)
+        seconds = max((first_deadline - time.perf_counter()) * share, 0.05)
+        if progress is not None:
+            progress(f"Region {index + 1} of {len(regions)}", done / n)
+        territory[region.nodes] = _solve(job, region, seconds, seed + index, max_iterations)
+        done += len(region.nodes)
+    failed = [(i, r) for i, r in enumerate(regions) if not _region_ok(job, r, territory)]
+    left = sum(len(r.nodes) for _, r in failed)
+    for index, region in failed:
+        seconds = max((deadline - time.perf_counter()) * len(region.nodes) / max(left, 1), 0.05)
+        left -= len(region.nodes)
+        if progress is not None:
+            progress(f"Region {index + 1} again", 1 - left / n)
+        territory[region.nodes] = _solve(job, region, seconds, seed + index + len(regions), max_iterations,
+                                         start=territory[region.nodes])
+    return territory
+
+
+def _region_ok(job: _Job, region: Region, territory) -> bool:
+    ids = region.territories
+    if len(ids) <= 1:
+        return True
+    local = np.full(job.k, -1, dtype=np.int64)
+    local[ids] = np.arange(len(ids))
+    sub = sp.csr_array(job.adjacency[region.nodes][:, region.nodes])
+    balance = job.balance[region.nodes]
+    tolerance = max(region_tolerance(balance.sum(axis=0), job.target_loads[ids], job.tolerance), 0.0)
+    return _balanced(sub, balance, local[territory[region.nodes]], job.targets[ids], tolerance, len(ids))
 
 
 def _prepare(adjacency, measures, k, tolerance, weights, current, locked, bases, fresh, targets, coords, names,
@@ -251,7 +282,7 @@ def _regions(job: _Job) -> tuple[list[Region], Reason | None]:
         out = []
         for region in regions:
             out.extend(bisect_regions(job.adjacency, region, job.balance, job.target_loads, job.coords,
-                                      largest=job.tuning.block_region_max))
+                                      tolerance=job.tolerance, largest=job.tuning.block_region_max))
         regions = out
     return regions, None
 
@@ -293,8 +324,9 @@ def _split_groups(job: _Job, count, group) -> tuple[list[Region], Reason | None]
     return [Region(members[c], np.array(sorted(chosen[c]), dtype=np.int64)) for c in range(count)], None
 
 
-def _solve(job: _Job, region: Region, seconds: float, seed: int, max_iterations) -> np.ndarray:
-    """The territories (global indices) of one region's blocks."""
+def _solve(job: _Job, region: Region, seconds: float, seed: int, max_iterations, start=None) -> np.ndarray:
+    """The territories (global indices) of one region's blocks; ``start`` (global indices) is a
+    warm start for a second search."""
     ids, nodes = region.territories, region.nodes
     m = len(ids)
     if m <= 1:
@@ -309,6 +341,10 @@ def _solve(job: _Job, region: Region, seconds: float, seed: int, max_iterations)
     coords = None if job.coords is None else job.coords[nodes]
     targets = job.targets[ids]
     common = dict(k=m, tolerance=tolerance, targets=targets, locked=locked, seed=seed, tuning=job.tuning)
+    if start is not None:
+        out = design_contiguous(sub, balance, coords=coords, initial=local[start], time_limit_s=seconds,
+                                max_iterations=max_iterations, **common).territory
+        return ids[out]
     if job.fresh:
         out = design_contiguous(sub, balance, coords=coords, time_limit_s=seconds, max_iterations=max_iterations,
                                 **common).territory
