@@ -348,6 +348,13 @@ class Tuning:
     block_retry_share: float = 0.4
     """Share of a block design's budget held back for a second search of the regions left out
     of balance: more rescues more lumpy regions, less leaves each region more time at first."""
+    block_flow_aims: tuple[float, ...] = (0.8, 0.9, 0.95, 0.7)
+    """The realignment's least flows bring loads within these fractions of the tolerance, one
+    try each while half the budget lasts, keeping the try that moved least: lower leaves more
+    room for rounding blocks (fewer repairs after), higher moves less load."""
+    block_flow_rounds: int = 5
+    """Rounds of least flows, each on the loads the blocks of the last left: more rounds
+    leave fewer territories for the balance repair (which moves more), at a linear programme each."""
     block_undo_passes: int = 4
     """Passes of the realignment's undo step, which gives moved blocks back to their current
     territory while balance and connectivity allow: more moves fewer blocks, at little cost."""

@@ -25,7 +25,7 @@ failed" unless no proof exists, which it then says.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -35,10 +35,11 @@ from scipy.sparse.csgraph import connected_components
 from ..errors import DesignInfeasibleError, InputError, Reason
 from ..tuning import DEFAULT_TUNING, Tuning
 from .block_proofs import allocate_components, component_reason, forced_deviation, load_reasons
-from .design import Progress, connect_balance, design_contiguous
-from .graph import is_connected, Graph
+from .design import Progress, design_contiguous
+from .graph import Graph
+from .realign import is_balanced, realign_region
 from .regions import Region, bisect_regions, region_tolerance
-from .undo import fill_unassigned, undo_moves
+from .undo import fill_unassigned
 from .validation import validate_inputs
 
 __all__ = ["BlockDesign", "design_blocks"]
@@ -103,7 +104,8 @@ class _Job:
 
 def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weights=None, current=None, locked=None,
                   bases=None, fresh: bool = False, targets=None, coords=None, measure_names=None, seed: int = 0,
-                  time_limit_s: float | None = None, max_iterations: int | None = None, progress: Progress | None = None,
+                  time_limit_s: float | None = None, max_iterations: int | None = None,
+                  progress: Progress | None = None,
                   tuning: Tuning = DEFAULT_TUNING) -> BlockDesign:
     """Design ``k`` contiguous, balanced territories of building blocks, moving few blocks.
 
@@ -169,10 +171,7 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
     if facts:
         raise DesignInfeasibleError(facts, _result(job, _fallback(job), started, seed))
     territory = _design_regions(job, regions, started, deadline, seed, max_iterations, progress)
-    if job.current is not None and not job.fresh:
-        territory = undo_moves(Graph(job.adjacency), territory, job.current, job.balance, job.target_loads,
-                               job.tolerance, job.pinned, passes=tuning.block_undo_passes)
-    elif job.current is not None and not (job.pinned >= 0).any():
+    if job.current is not None and job.fresh and not (job.pinned >= 0).any():
         territory = _match_ids(territory, job.current, job.k)
     result = _result(job, territory, started, seed)
     if progress is not None:
@@ -218,7 +217,7 @@ def _region_ok(job: _Job, region: Region, territory) -> bool:
     sub = sp.csr_array(job.adjacency[region.nodes][:, region.nodes])
     balance = job.balance[region.nodes]
     tolerance = max(region_tolerance(balance.sum(axis=0), job.target_loads[ids], job.tolerance), 0.0)
-    return _balanced(sub, balance, local[territory[region.nodes]], job.targets[ids], tolerance, len(ids))
+    return is_balanced(Graph(sub), balance, local[territory[region.nodes]], job.targets[ids], tolerance, len(ids))
 
 
 def _prepare(adjacency, measures, k, tolerance, weights, current, locked, bases, fresh, targets, coords, names,
@@ -261,7 +260,8 @@ def _prepare(adjacency, measures, k, tolerance, weights, current, locked, bases,
         balance_names = ("balance measure",)
     else:
         balance = measures
-        balance_names = tuple(names) if names is not None else tuple(f"measure {c + 1}" for c in range(balance.shape[1]))
+        balance_names = (tuple(names) if names is not None
+                         else tuple(f"measure {c + 1}" for c in range(balance.shape[1])))
     if (balance.sum(axis=0) <= 0).any():
         raise InputError("measures: a balanced measure totals 0 over every block; give one with a positive total")
     return _Job(adjacency, measures, balance, balance_names, k, float(tolerance), targets, coords, pinned, cur,
@@ -351,25 +351,9 @@ def _solve(job: _Job, region: Region, seconds: float, seed: int, max_iterations,
         return ids[out]
     initial = np.where(job.current[nodes] >= 0, local[np.maximum(job.current[nodes], 0)], -1)
     initial = fill_unassigned(sub, initial, pinned, m)
-    started = time.perf_counter()
-    # Stop once every load is in its band (no pull towards the middle of the band): fewer moves.
-    repair = dict(common, tuning=replace(job.tuning, contiguous_soft=job.tuning.connect_soft))
-    out = connect_balance(sub, balance, initial=initial, time_limit_s=seconds / 2, **repair)
-    if (out < 0).any() or not _balanced(sub, balance, out, targets, tolerance, m):
-        rest = max(seconds - (time.perf_counter() - started), 0.05)
-        start = out if (out >= 0).all() else initial
-        out = design_contiguous(sub, balance, coords=coords, initial=start, time_limit_s=rest,
-                                max_iterations=max_iterations, **common).territory
+    out = realign_region(sub, balance, initial, pinned, targets, tolerance, coords, seconds=seconds, seed=seed,
+                         max_iterations=max_iterations, tuning=job.tuning)
     return ids[out]
-
-
-def _balanced(adjacency, balance, territory, targets, tolerance, k) -> bool:
-    loads = np.zeros((k, balance.shape[1]))
-    np.add.at(loads, territory, balance)
-    target = targets[:, None] / targets.sum() * balance.sum(axis=0)[None, :]
-    ok = np.abs(loads - target) <= tolerance * target + 1e-9 * np.maximum(target, 1e-300)
-    graph = Graph(sp.csr_array(adjacency))
-    return bool(ok.all()) and all(is_connected(graph, np.flatnonzero(territory == j)) for j in range(k))
 
 
 def _match_ids(territory, current, k) -> np.ndarray:

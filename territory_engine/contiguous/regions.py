@@ -79,7 +79,8 @@ def _cut(adjacency, nodes, order, share, fraction, candidates, slack):
     ideal = int(np.searchsorted(cumulative, fraction))
     spread = max(1, len(nodes) // 200)
     best = None
-    for at in sorted({min(max(ideal + step * spread, 1), len(nodes) - 1) for step in range(-candidates, candidates + 1)}):
+    positions = {min(max(ideal + step * spread, 1), len(nodes) - 1) for step in range(-candidates, candidates + 1)}
+    for at in sorted(positions):
         first, second = order[:at], order[at:]
         for _ in range(3):
             first, extra = _largest_piece(adjacency, first)

@@ -94,10 +94,9 @@ def undo_moves(graph: Graph, territory, current, measures, target_loads, toleran
                 continue
             new_home = loads[home] + measures[v]
             new_now = loads[now] - measures[v]
-            if (new_home > high[home]).any() or (new_now < low[now]).any():
-                # Allowed when it does not push a load further out of its band.
-                if ((new_home > high[home]) & (measures[v] > 0)).any() or ((new_now < low[now]) & (measures[v] > 0)).any():
-                    continue
+            carries = measures[v] > 0  # a measure the block does not carry does not block it
+            if ((new_home > high[home]) & carries).any() or ((new_now < low[now]) & carries).any():
+                continue
             neighbours, _ = graph.neighbours(v)
             if not (out[neighbours] == home).any():
                 continue

@@ -96,7 +96,8 @@ print("exit 0: no proof"); sys.exit(0)
     "cut-vertex": """
 # Two cliques of 6 blocks joined through one block: 13 blocks of 1 into 2 territories.
 import itertools
-edges = [(a, b) for a, b in itertools.combinations(range(6), 2)] + [(a + 7, b + 7) for a, b in itertools.combinations(range(6), 2)]
+pairs = list(itertools.combinations(range(6), 2))
+edges = pairs + [(a + 7, b + 7) for a, b in pairs]
 edges += [(5, 6), (6, 7)]
 a, b = np.array(edges).T
 adj = sp.csr_array(sp.coo_array((np.ones(2 * len(a)), (np.r_[a, b], np.r_[b, a])), shape=(13, 13)))
