@@ -355,6 +355,10 @@ class Tuning:
     block_flow_rounds: int = 5
     """Rounds of least flows, each on the loads the blocks of the last left: more rounds
     leave fewer territories for the balance repair (which moves more), at a linear programme each."""
+    block_pinned_share: float = 0.5
+    """A fresh block design with locked or base blocks spends this share of its budget on the
+    design without them, the rest on realigning it to them: more gives more compact starts,
+    less leaves the realignment more time."""
     block_undo_passes: int = 4
     """Passes of the realignment's undo step, which gives moved blocks back to their current
     territory while balance and connectivity allow: more moves fewer blocks, at little cost."""

@@ -162,7 +162,7 @@ def test_island_group_proof_is_confirmed_by_counting_whole_territories():
     load = measures[group == island].sum() / (measures.sum() / 10)
     assert not any(m * 0.95 <= load <= m * 1.05 for m in range(0, 11))
     assert fact.share == pytest.approx(load)
-    assert "between 2 and 1 whole territories" in caught.value.reasons[0]
+    assert "whole number of territories between 1.43 and 1.58, and there is none" in caught.value.reasons[0]
 
 
 def test_island_groups_get_whole_territories_when_they_can():
@@ -256,3 +256,43 @@ def test_bad_inputs_are_input_errors():
         design_blocks(path_graph(5), np.ones(5), k=2, bases=np.array([7, -1]))
     with pytest.raises(InputError):
         design_blocks(path_graph(5), np.zeros(5), k=2)
+
+
+def grid(side):
+    edges = [(r * side + c, r * side + c + 1) for r in range(side) for c in range(side - 1)]
+    edges += [(r * side + c, (r + 1) * side + c) for r in range(side - 1) for c in range(side)]
+    return graph_of(edges, side * side)
+
+
+def test_territories_gather_around_their_bases():
+    side = 12
+    adjacency = grid(side)
+    coords = np.array([(i % side, i // side) for i in range(side * side)], float)
+    # Bases in the quadrants, given in an order unlike any the design would pick itself.
+    bases = np.array([3 * side + 9, 9 * side + 3, 3 * side + 3, 9 * side + 9])
+    result = design_blocks(adjacency, np.ones(side * side), k=4, tolerance=0.05, bases=bases, coords=coords,
+                           time_limit_s=5)
+    assert result.feasible
+    assert (result.territory[bases] == np.arange(4)).all()
+    nearest = np.abs(coords[:, None, :] - coords[bases][None, :, :]).sum(axis=2).argmin(axis=1)
+    assert (result.territory == nearest).mean() >= 0.8
+
+
+def test_clustered_bases_still_balance():
+    side = 10
+    adjacency = grid(side)
+    bases = np.array([44, 45, 54, 55])  # four reps in the four middle blocks
+    result = design_blocks(adjacency, np.ones(side * side), k=4, tolerance=0.05, bases=bases, time_limit_s=5)
+    assert result.feasible and (result.territory[bases] == np.arange(4)).all()
+
+
+def test_base_walled_in_by_other_bases_is_a_proof():
+    side = 10
+    adjacency = grid(side)
+    bases = np.array([0, 1, side, side + 1])  # the corner base's two neighbours are other reps' bases
+    with pytest.raises(DesignInfeasibleError) as caught:
+        design_blocks(adjacency, np.ones(side * side), k=4, tolerance=0.05, bases=bases, time_limit_s=5)
+    fact = caught.value.facts[0]
+    assert fact.code == "locked_short" and fact.territory == 0 and fact.share == pytest.approx(1 / 25)
+    # Independently: block 0's neighbours are blocks 1 and 10, pinned to territories 1 and 2.
+    assert set(adjacency.indices[adjacency.indptr[0]:adjacency.indptr[1]].tolist()) == {1, side}

@@ -25,7 +25,7 @@ failed" unless no proof exists, which it then says.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -34,7 +34,8 @@ from scipy.sparse.csgraph import connected_components
 
 from ..errors import DesignInfeasibleError, InputError, Reason
 from ..tuning import DEFAULT_TUNING, Tuning
-from .block_proofs import allocate_components, component_reason, forced_deviation, load_reasons
+from .block_proofs import allocate_components, component_reason, enclosed_reasons, forced_deviation, load_reasons
+from .construction import priced_voronoi
 from .design import Progress, design_contiguous
 from .graph import Graph
 from .realign import is_balanced, realign_region
@@ -165,12 +166,17 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
     budget = tuning.block_seconds_base + tuning.block_seconds_per_block * n if time_limit_s is None else time_limit_s
     deadline = started + float(budget)
     facts = load_reasons(job.balance, job.target_loads, job.tolerance, job.pinned, job.names)
+    if not facts and (job.pinned >= 0).any():
+        facts = enclosed_reasons(job.adjacency, job.balance, job.target_loads, job.tolerance, job.pinned, job.names)
     regions, proof = _regions(job)
     if proof is not None:
         facts.append(proof)
     if facts:
         raise DesignInfeasibleError(facts, _result(job, _fallback(job), started, seed))
-    territory = _design_regions(job, regions, started, deadline, seed, max_iterations, progress)
+    if job.fresh and (job.pinned >= 0).any():
+        territory = _fresh_around_pins(job, started, deadline, seed, max_iterations, progress)
+    else:
+        territory = _design_regions(job, regions, started, deadline, seed, max_iterations, progress)
     if job.current is not None and job.fresh and not (job.pinned >= 0).any():
         territory = _match_ids(territory, job.current, job.k)
     result = _result(job, territory, started, seed)
@@ -206,6 +212,49 @@ def _design_regions(job: _Job, regions, started, deadline, seed, max_iterations,
         territory[region.nodes] = _solve(job, region, seconds, seed + index + len(regions), max_iterations,
                                          start=territory[region.nodes])
     return territory
+
+
+def _fresh_around_pins(job: _Job, started, deadline, seed, max_iterations, progress) -> np.ndarray:
+    """A fresh design with locked or base blocks: designed without them first (balanced and
+    compact, in regions), its territories then renamed so that the most pinned blocks lie in
+    their own territory (Hungarian method), and realigned from there with the pins, moving
+    only the blocks the pins need."""
+    free = replace(job, pinned=np.full_like(job.pinned, -1))
+    regions, _ = _regions(free)
+    middle = started + job.tuning.block_pinned_share * (deadline - started)
+    first = _design_regions(free, regions, started, middle, seed, max_iterations, progress)
+    fixed = np.flatnonzero(job.pinned >= 0)
+    overlap = np.zeros((job.k, job.k))
+    np.add.at(overlap, (first[fixed], job.pinned[fixed]), 1.0)
+    rows, cols = linear_sum_assignment(-overlap)
+    rename = np.empty(job.k, dtype=np.int64)
+    rename[rows] = cols
+    start = rename[first]
+    if connected_components(job.adjacency, directed=False)[0] == 1:
+        start = _voronoi_around_pins(job, start)
+    realign = replace(job, current=start, fresh=False)
+    regions, proof = _regions(realign)
+    if proof is not None:
+        return rename[first]
+    return _design_regions(realign, regions, time.perf_counter(), deadline, seed + 1, max_iterations, progress)
+
+
+def _voronoi_around_pins(job: _Job, start) -> np.ndarray:
+    """Priced graph-Voronoi territories (:func:`~.construction.priced_voronoi`) around every
+    territory's first pinned block (its base), or the centre of its territory in ``start``."""
+    graph = Graph(job.adjacency)
+    seeds = np.empty(job.k, dtype=np.int64)
+    for j in range(job.k):
+        pins = np.flatnonzero(job.pinned == j)
+        nodes = np.flatnonzero((start == j) & (job.pinned < 0))
+        seeds[j] = pins[0] if len(pins) else (graph.centre(nodes) if len(nodes) else -1)
+    if (seeds < 0).any() or len(np.unique(seeds)) < job.k:
+        return start
+    totals = job.balance.sum(axis=0)
+    unit_share = (job.balance / np.where(totals > 0, totals, 1.0)).mean(axis=1)
+    grown = priced_voronoi(graph, job.adjacency, job.pinned.copy(), seeds, unit_share, job.targets, job.pinned >= 0,
+                           job.k, job.tolerance, rounds=job.tuning.voronoi_rounds, tuning=job.tuning)
+    return grown if (grown >= 0).all() else start
 
 
 def _region_ok(job: _Job, region: Region, territory) -> bool:

@@ -3,7 +3,10 @@
 Run from a checkout's root (the "before" checkout has no ``design_blocks``; the cases then
 call the engine it had, ``design_contiguous``, with the same data)::
 
-    python tests/edge_cases/block_design.py [CASE ...]
+    python tests/edge_cases/block_design.py [--root CHECKOUT] [CASE ...]
+
+``--root`` runs the cases against another checkout's engine (e.g. a worktree of the commit
+before the block design), the stand-in graphs still coming from this checkout.
 
 Prints one line per case: name, exit code (0 a result, 3 a proof of infeasibility as the
 command line would exit, 1 a traceback or a failed promise) and the first line of output.
@@ -11,13 +14,17 @@ command line would exit, 1 a traceback or a failed promise) and the first line o
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 PRELUDE = """
 import sys, time
-sys.path.insert(0, "tests/benchmarks"); sys.path.insert(0, ".")
+sys.path.insert(0, BENCHMARKS); sys.path.insert(0, ".")
 import numpy as np, scipy.sparse as sp
 from territory_engine.errors import InfeasibleError
 try:
@@ -111,10 +118,20 @@ m[:5] = 1.4
 run(lambda: design_blocks(path(20), m, k=4, current=current, locked=locked, time_limit_s=1))
 print("exit 0: no proof"); sys.exit(0)
 """,
+    "enclosed-base": """
+# Four reps' bases in the corner of a 10 x 10 grid: the corner base is walled in.
+side = 10
+edges = [(r * side + c, r * side + c + 1) for r in range(side) for c in range(side - 1)]
+edges += [(r * side + c, (r + 1) * side + c) for r in range(side - 1) for c in range(side)]
+a, b = np.array(edges).T
+adj = sp.csr_array(sp.coo_array((np.ones(2 * len(a)), (np.r_[a, b], np.r_[b, a])), shape=(100, 100)))
+run(lambda: design_blocks(adj, np.ones(100), k=4, bases=np.array([0, 1, 10, 11]), time_limit_s=2))
+print("exit 0: no proof"); sys.exit(0)
+""",
     "bases-stay": """
 from block_graphs import county_graph, population
 g = county_graph(); m = population(g, 20, metros=0)
-bases = np.random.default_rng(1).choice(g.n, 20, replace=False)
+bases = np.random.default_rng(1).choice(g.n, 20, replace=False)  # reps anywhere, some close together
 def body():
     r = design_blocks(g.adjacency, m, k=20, coords=g.coords, bases=bases, time_limit_s=8)
     stay = bool((r.territory[bases] == np.arange(20)).all())
@@ -125,10 +142,15 @@ run(body)
 }
 
 
-def main(names) -> int:
-    for name in names or CASES:
-        code = textwrap.dedent(PRELUDE) + textwrap.dedent(CASES[name])
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900)
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="the checkout whose engine runs the cases")
+    parser.add_argument("cases", nargs="*", choices=[[], *CASES], default=[])
+    args = parser.parse_args(argv)
+    for name in args.cases or CASES:
+        code = textwrap.dedent(PRELUDE).replace("BENCHMARKS", repr(str(BENCHMARKS))) + textwrap.dedent(CASES[name])
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900,
+                              cwd=args.root)
         lines = (done.stdout.strip() or done.stderr.strip()).splitlines()
         first = lines[0] if done.stdout.strip() else (lines[-1] if lines else "")
         print(f"{name:<28} exit {done.returncode}  {first}", flush=True)
@@ -136,4 +158,4 @@ def main(names) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())
