@@ -296,7 +296,9 @@ def cut_allows(loads, own, target, k, tau) -> bool:
 
 
 def _prune(states):
-    """Keep, per count of territories inside, the states not dominated (lower low, higher high)."""
+    """Keep, per count of territories inside, the states no other dominates (a lower or equal
+    least rest and a higher or equal most rest in every measure): exact, since every
+    continuation open to a dominated state is open to the one dominating it."""
     by_count = {}
     for state in states:
         by_count.setdefault(state[0], []).append(state)
@@ -307,5 +309,5 @@ def _prune(states):
         for s in group:
             if not any((p[1] <= s[1] + 1e-12).all() and (p[2] >= s[2] - 1e-12).all() for p in kept):
                 kept.append(s)
-        out.extend(kept[:64])
+        out.extend(kept)
     return out
