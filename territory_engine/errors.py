@@ -250,12 +250,13 @@ class Reason:
                     f"{self.share:.0%} of its target; tolerance ±{self.limit:.0%}); unlock accounts or raise the "
                     "tolerance")
         if self.code == "component":
-            low, high = int(-(-self.share // (1 + self.limit))), int(self.share // (1 - self.limit))
-            return (f"a group of {len(self.accounts)}{'+' if len(self.accounts) >= 20 else ''} building blocks "
-                    f"joined to no other block (an island group) carries {self.share:.2f} territories' worth of "
-                    f"{self.measure}; with ±{self.limit:.0%} per territory it would need between {low} and {high} "
-                    "whole territories (or the groups' counts cannot add up to the number of territories); "
-                    "raise the tolerance, change the number of territories or join the group to the mainland")
+            low, high = self.share / (1 + self.limit), self.share / (1 - self.limit)
+            blocks = f"{len(self.accounts)}{'+' if len(self.accounts) >= 20 else ''}"
+            return (f"a group of {blocks} building blocks joined to no other block (an island group) carries "
+                    f"{self.share:.2f} territories' worth of {self.measure}; with ±{self.limit:.0%} per territory it "
+                    f"needs a whole number of territories between {low:.2f} and {high:.2f}, and there is none (or "
+                    "the groups' whole numbers cannot add up to the number of territories); raise the tolerance, "
+                    "change the number of territories or join the group to the mainland")
         if self.code == "cut_vertex":
             return (f"one building block joins parts of the map that hold no whole number of territories: every "
                     f"connected alignment is at least {self.share:.1%} from its target {self.measure} somewhere "

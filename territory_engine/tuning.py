@@ -341,10 +341,24 @@ class Tuning:
     """Default time budget of a block design, s: the base plus this per block (3,100 counties
     about 6.7 s, 29,000 ZIP areas about 46 s). More finds more compact territories; the first
     balanced alignment usually comes within a fraction of it."""
-    block_region_max: int = 3_000
+    block_region_max: int = 1_000
     """A fresh design of more blocks than this is cut into regions of whole territories by
     recursive bisection, each designed on its own: smaller is faster (the construction grows
     with the square of a region's blocks), larger gives the search more room to be compact."""
+    block_retry_share: float = 0.4
+    """Share of a block design's budget held back for a second search of the regions left out
+    of balance: more rescues more lumpy regions, less leaves each region more time at first."""
+    block_flow_aims: tuple[float, ...] = (0.8, 0.9, 0.95, 0.7)
+    """The realignment's least flows bring loads within these fractions of the tolerance, one
+    try each while half the budget lasts, keeping the try that moved least: lower leaves more
+    room for rounding blocks (fewer repairs after), higher moves less load."""
+    block_flow_rounds: int = 5
+    """Rounds of least flows, each on the loads the blocks of the last left: more rounds
+    leave fewer territories for the balance repair (which moves more), at a linear programme each."""
+    block_pinned_share: float = 0.5
+    """A fresh block design with locked or base blocks spends this share of its budget on the
+    design without them, the rest on realigning it to them: more gives more compact starts,
+    less leaves the realignment more time."""
     block_undo_passes: int = 4
     """Passes of the realignment's undo step, which gives moved blocks back to their current
     territory while balance and connectivity allow: more moves fewer blocks, at little cost."""

@@ -124,3 +124,45 @@ def point_maps(draw, *, max_n=120, max_k=6):
         lat, lon = spots[which, 0], spots[which, 1]
     territory = rng.integers(-1 if draw(st.booleans()) else 0, k, n)
     return {"lat": lat, "lon": lon, "territory": territory, "k": k}
+
+
+@st.composite
+def block_graphs(draw, *, max_side=3, max_k=3):
+    """A small block design: a grid of blocks (some edges cut, some blocks cut off as an island
+    group), integer measures with now and then one heavy block, a current alignment, locks and
+    rep bases. Small enough for :func:`tests.test_block_design.brute_force` to check any answer."""
+    import scipy.sparse as sp
+
+    rows = draw(st.integers(1, max_side))
+    cols = draw(st.integers(2, max_side))
+    n = rows * cols
+    k = draw(st.integers(2, min(max_k, n)))
+    seed = draw(st.integers(0, 2**31 - 1))
+    rng = np.random.default_rng(seed)
+    edges = [(r * cols + c, r * cols + c + 1) for r in range(rows) for c in range(cols - 1)]
+    edges += [(r * cols + c, (r + 1) * cols + c) for r in range(rows - 1) for c in range(cols)]
+    edges = [e for e in edges if rng.random() > draw(st.sampled_from([0.0, 0.2]))]
+    if draw(st.booleans()) and n > 3:
+        # An island group: the last block (or two) joined to no other block.
+        cut = n - draw(st.integers(1, 2))
+        edges = [(a, b) for a, b in edges if (a < cut) == (b < cut)]
+    a = np.array([e[0] for e in edges], dtype=np.int64)
+    b = np.array([e[1] for e in edges], dtype=np.int64)
+    km = rng.uniform(1.0, 3.0, len(edges))
+    adjacency = sp.csr_array(sp.coo_array((np.r_[km, km], (np.r_[a, b], np.r_[b, a])), shape=(n, n)))
+    m = draw(st.integers(1, 2))
+    measures = rng.integers(1, 6, size=(n, m)).astype(float)
+    if draw(st.booleans()):
+        measures[rng.integers(0, n), 0] *= draw(st.sampled_from([3.0, 8.0]))
+    current = rng.integers(0, k, n) if draw(st.booleans()) else None
+    locked = (rng.random(n) < 0.15) if current is not None and draw(st.booleans()) else None
+    bases = None
+    if draw(st.booleans()):
+        bases = np.full(k, -1, dtype=np.int64)
+        picks = rng.choice(n, k, replace=False)
+        for j in range(k):
+            if rng.random() < 0.6 and not (locked is not None and locked[picks[j]] and current[picks[j]] != j):
+                bases[j] = picks[j]
+    tolerance = draw(st.sampled_from([0.1, 0.25, 0.5]))
+    return {"adjacency": adjacency, "measures": measures, "k": k, "current": current, "locked": locked,
+            "bases": bases, "tolerance": tolerance, "fresh": draw(st.booleans())}

@@ -74,8 +74,10 @@ The method has three phases, named after those papers:
 The search stops after ``time_limit_s`` seconds or ``max_iterations`` moves, whichever
 comes first; for a given seed and a given iteration budget the result does not depend on
 the machine's speed. :func:`design_blocks` (:mod:`.blocks`) is the entry for building blocks
-(counties, ZIP areas, states): realignment with few block moves, rep bases, groups of blocks
-joined to no other (:mod:`.regions`), and proofs when balance is impossible
+(counties, ZIP areas, states): groups of blocks joined to no other, and large maps, cut into
+regions of whole territories (:mod:`.regions`); realignment with few block moves
+(:mod:`.realign`: least flows between neighbouring territories, :mod:`.flow_repair`, then the
+undo step, :mod:`.undo`); rep bases; and proofs when balance is impossible
 (:mod:`.block_proofs`). Inputs are checked by :mod:`.validation`; every tuning number named
 above is a field of :class:`~territory_engine.tuning.Tuning` (the ``tuning`` argument).
 """

@@ -8,6 +8,9 @@ Each proof is a fact (:class:`~territory_engine.errors.Reason`) an analyst can c
 - ``locked_total``: with every territory at least at the bottom of its band or at its locked
   load, the territories need more than the total (the relaxation of the problem, blocks
   split freely, is infeasible);
+- ``locked_short`` and ``locked_apart``: the blocks a territory can reach from its pinned
+  blocks without crossing a block pinned to another territory carry less than its lower band,
+  or its pinned blocks lie in parts that no such path joins (:func:`enclosed_reasons`);
 - ``component``: a group of blocks connected to each other but to no other block (an island
   group such as Hawaii) must hold a whole number ``m`` of territories, so its load ``L``
   must satisfy ``m (1 - t) T <= L <= m (1 + t) T`` for some integer ``m``; when no ``m``
@@ -31,7 +34,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ..errors import Reason
 
-__all__ = ["allocate_components", "articulation_points", "forced_deviation", "load_reasons"]
+__all__ = ["allocate_components", "articulation_points", "enclosed_reasons", "forced_deviation", "load_reasons"]
 
 _EPS = 1e-9
 
@@ -74,6 +77,29 @@ def load_reasons(measures, targets, tolerance, pinned, names) -> list[Reason]:
                 reasons.append(Reason("locked_total", names[c], float(need[c] / total[c]), tolerance, "tolerance",
                                       territory=heavy))
     del k
+    return reasons
+
+
+def enclosed_reasons(adjacency, measures, targets, tolerance, pinned, names) -> list[Reason]:
+    """Proofs from the pins' places: a territory whose pinned blocks (locks, its base) are
+    walled in by other territories' pinned blocks, so that every block it can reach carries
+    less than its lower band (``locked_short``), or whose pinned blocks no path of free or own
+    blocks joins (``locked_apart``)."""
+    adjacency = sp.csr_array(adjacency)
+    reasons = []
+    low = targets * (1 - tolerance)
+    for j in np.unique(pinned[pinned >= 0]):
+        allowed = np.flatnonzero((pinned < 0) | (pinned == j))
+        count, piece = connected_components(adjacency[allowed][:, allowed], directed=False)
+        own = np.unique(piece[pinned[allowed] == j])
+        if len(own) > 1:
+            reasons.append(Reason("locked_apart", names[0], 0.0, tolerance, "locked", territory=int(j)))
+            continue
+        reach = measures[allowed[piece == own[0]]].sum(axis=0)
+        for c in np.flatnonzero(reach < low[j] * (1 - _EPS)):
+            reasons.append(Reason("locked_short", names[c], float(reach[c] / targets[j, c]), tolerance, "tolerance",
+                                  territory=int(j)))
+            break
     return reasons
 
 
@@ -270,7 +296,9 @@ def cut_allows(loads, own, target, k, tau) -> bool:
 
 
 def _prune(states):
-    """Keep, per count of territories inside, the states not dominated (lower low, higher high)."""
+    """Keep, per count of territories inside, the states no other dominates (a lower or equal
+    least rest and a higher or equal most rest in every measure): exact, since every
+    continuation open to a dominated state is open to the one dominating it."""
     by_count = {}
     for state in states:
         by_count.setdefault(state[0], []).append(state)
@@ -281,5 +309,5 @@ def _prune(states):
         for s in group:
             if not any((p[1] <= s[1] + 1e-12).all() and (p[2] >= s[2] - 1e-12).all() for p in kept):
                 kept.append(s)
-        out.extend(kept[:64])
+        out.extend(kept)
     return out

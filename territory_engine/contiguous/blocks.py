@@ -34,11 +34,13 @@ from scipy.sparse.csgraph import connected_components
 
 from ..errors import DesignInfeasibleError, InputError, Reason
 from ..tuning import DEFAULT_TUNING, Tuning
-from .block_proofs import allocate_components, component_reason, forced_deviation, load_reasons
-from .design import Progress, connect_balance, design_contiguous
-from .graph import is_connected, Graph
+from .block_proofs import allocate_components, component_reason, enclosed_reasons, forced_deviation, load_reasons
+from .construction import priced_voronoi
+from .design import Progress, design_contiguous
+from .graph import Graph
+from .realign import is_balanced, realign_region
 from .regions import Region, bisect_regions, region_tolerance
-from .undo import fill_unassigned, undo_moves
+from .undo import fill_unassigned
 from .validation import validate_inputs
 
 __all__ = ["BlockDesign", "design_blocks"]
@@ -103,7 +105,8 @@ class _Job:
 
 def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weights=None, current=None, locked=None,
                   bases=None, fresh: bool = False, targets=None, coords=None, measure_names=None, seed: int = 0,
-                  time_limit_s: float | None = None, max_iterations: int | None = None, progress: Progress | None = None,
+                  time_limit_s: float | None = None, max_iterations: int | None = None,
+                  progress: Progress | None = None,
                   tuning: Tuning = DEFAULT_TUNING) -> BlockDesign:
     """Design ``k`` contiguous, balanced territories of building blocks, moving few blocks.
 
@@ -163,24 +166,18 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
     budget = tuning.block_seconds_base + tuning.block_seconds_per_block * n if time_limit_s is None else time_limit_s
     deadline = started + float(budget)
     facts = load_reasons(job.balance, job.target_loads, job.tolerance, job.pinned, job.names)
+    if not facts and (job.pinned >= 0).any():
+        facts = enclosed_reasons(job.adjacency, job.balance, job.target_loads, job.tolerance, job.pinned, job.names)
     regions, proof = _regions(job)
     if proof is not None:
         facts.append(proof)
     if facts:
         raise DesignInfeasibleError(facts, _result(job, _fallback(job), started, seed))
-    territory = np.full(n, -1, dtype=np.int64)
-    done = 0
-    for index, region in enumerate(regions):
-        share = len(region.nodes) / max(n - done, 1)
-        seconds = max((deadline - time.perf_counter()) * share, 0.05)
-        if progress is not None:
-            progress(f"Region {index + 1} of {len(regions)}", done / n)
-        territory[region.nodes] = _solve(job, region, seconds, seed + index, max_iterations)
-        done += len(region.nodes)
-    if job.current is not None and not job.fresh:
-        territory = undo_moves(Graph(job.adjacency), territory, job.current, job.balance, job.target_loads,
-                               job.tolerance, job.pinned, passes=tuning.block_undo_passes)
-    elif job.current is not None and not (job.pinned >= 0).any():
+    if job.fresh and (job.pinned >= 0).any():
+        territory = _fresh_around_pins(job, started, deadline, seed, max_iterations, progress)
+    else:
+        territory = _design_regions(job, regions, started, deadline, seed, max_iterations, progress)
+    if job.current is not None and job.fresh and not (job.pinned >= 0).any():
         territory = _match_ids(territory, job.current, job.k)
     result = _result(job, territory, started, seed)
     if progress is not None:
@@ -188,6 +185,88 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
     if not result.feasible:
         raise DesignInfeasibleError(_after_search(job, result), result)
     return result
+
+
+def _design_regions(job: _Job, regions, started, deadline, seed, max_iterations, progress) -> np.ndarray:
+    """Every region designed on its own within a share of the budget (its share of the blocks);
+    the regions left out of balance are searched again, from where they stopped, with the time
+    held back (``tuning.block_retry_share``)."""
+    n = job.adjacency.shape[0]
+    territory = np.full(n, -1, dtype=np.int64)
+    first_deadline = started + (deadline - started) * (1 - job.tuning.block_retry_share if len(regions) > 1 else 1)
+    done = 0
+    for index, region in enumerate(regions):
+        share = len(region.nodes) / max(n - done, 1)
+        seconds = max((first_deadline - time.perf_counter()) * share, 0.05)
+        if progress is not None:
+            progress(f"Region {index + 1} of {len(regions)}", done / n)
+        territory[region.nodes] = _solve(job, region, seconds, seed + index, max_iterations)
+        done += len(region.nodes)
+    failed = [(i, r) for i, r in enumerate(regions) if not _region_ok(job, r, territory)]
+    left = sum(len(r.nodes) for _, r in failed)
+    for index, region in failed:
+        seconds = max((deadline - time.perf_counter()) * len(region.nodes) / max(left, 1), 0.05)
+        left -= len(region.nodes)
+        if progress is not None:
+            progress(f"Region {index + 1} again", 1 - left / n)
+        territory[region.nodes] = _solve(job, region, seconds, seed + index + len(regions), max_iterations,
+                                         start=territory[region.nodes])
+    return territory
+
+
+def _fresh_around_pins(job: _Job, started, deadline, seed, max_iterations, progress) -> np.ndarray:
+    """A fresh design with locked or base blocks: designed without them first (balanced and
+    compact, in regions), its territories then renamed so that the most pinned blocks lie in
+    their own territory (Hungarian method), and realigned from there with the pins, moving
+    only the blocks the pins need."""
+    free = replace(job, pinned=np.full_like(job.pinned, -1))
+    regions, _ = _regions(free)
+    middle = started + job.tuning.block_pinned_share * (deadline - started)
+    first = _design_regions(free, regions, started, middle, seed, max_iterations, progress)
+    fixed = np.flatnonzero(job.pinned >= 0)
+    overlap = np.zeros((job.k, job.k))
+    np.add.at(overlap, (first[fixed], job.pinned[fixed]), 1.0)
+    rows, cols = linear_sum_assignment(-overlap)
+    rename = np.empty(job.k, dtype=np.int64)
+    rename[rows] = cols
+    start = rename[first]
+    if connected_components(job.adjacency, directed=False)[0] == 1:
+        start = _voronoi_around_pins(job, start)
+    realign = replace(job, current=start, fresh=False)
+    regions, proof = _regions(realign)
+    if proof is not None:
+        return rename[first]
+    return _design_regions(realign, regions, time.perf_counter(), deadline, seed + 1, max_iterations, progress)
+
+
+def _voronoi_around_pins(job: _Job, start) -> np.ndarray:
+    """Priced graph-Voronoi territories (:func:`~.construction.priced_voronoi`) around every
+    territory's first pinned block (its base), or the centre of its territory in ``start``."""
+    graph = Graph(job.adjacency)
+    seeds = np.empty(job.k, dtype=np.int64)
+    for j in range(job.k):
+        pins = np.flatnonzero(job.pinned == j)
+        nodes = np.flatnonzero((start == j) & (job.pinned < 0))
+        seeds[j] = pins[0] if len(pins) else (graph.centre(nodes) if len(nodes) else -1)
+    if (seeds < 0).any() or len(np.unique(seeds)) < job.k:
+        return start
+    totals = job.balance.sum(axis=0)
+    unit_share = (job.balance / np.where(totals > 0, totals, 1.0)).mean(axis=1)
+    grown = priced_voronoi(graph, job.adjacency, job.pinned.copy(), seeds, unit_share, job.targets, job.pinned >= 0,
+                           job.k, job.tolerance, rounds=job.tuning.voronoi_rounds, tuning=job.tuning)
+    return grown if (grown >= 0).all() else start
+
+
+def _region_ok(job: _Job, region: Region, territory) -> bool:
+    ids = region.territories
+    if len(ids) <= 1:
+        return True
+    local = np.full(job.k, -1, dtype=np.int64)
+    local[ids] = np.arange(len(ids))
+    sub = sp.csr_array(job.adjacency[region.nodes][:, region.nodes])
+    balance = job.balance[region.nodes]
+    tolerance = max(region_tolerance(balance.sum(axis=0), job.target_loads[ids], job.tolerance), 0.0)
+    return is_balanced(Graph(sub), balance, local[territory[region.nodes]], job.targets[ids], tolerance, len(ids))
 
 
 def _prepare(adjacency, measures, k, tolerance, weights, current, locked, bases, fresh, targets, coords, names,
@@ -230,7 +309,8 @@ def _prepare(adjacency, measures, k, tolerance, weights, current, locked, bases,
         balance_names = ("balance measure",)
     else:
         balance = measures
-        balance_names = tuple(names) if names is not None else tuple(f"measure {c + 1}" for c in range(balance.shape[1]))
+        balance_names = (tuple(names) if names is not None
+                         else tuple(f"measure {c + 1}" for c in range(balance.shape[1])))
     if (balance.sum(axis=0) <= 0).any():
         raise InputError("measures: a balanced measure totals 0 over every block; give one with a positive total")
     return _Job(adjacency, measures, balance, balance_names, k, float(tolerance), targets, coords, pinned, cur,
@@ -251,7 +331,7 @@ def _regions(job: _Job) -> tuple[list[Region], Reason | None]:
         out = []
         for region in regions:
             out.extend(bisect_regions(job.adjacency, region, job.balance, job.target_loads, job.coords,
-                                      largest=job.tuning.block_region_max))
+                                      tolerance=job.tolerance, largest=job.tuning.block_region_max))
         regions = out
     return regions, None
 
@@ -293,8 +373,9 @@ def _split_groups(job: _Job, count, group) -> tuple[list[Region], Reason | None]
     return [Region(members[c], np.array(sorted(chosen[c]), dtype=np.int64)) for c in range(count)], None
 
 
-def _solve(job: _Job, region: Region, seconds: float, seed: int, max_iterations) -> np.ndarray:
-    """The territories (global indices) of one region's blocks."""
+def _solve(job: _Job, region: Region, seconds: float, seed: int, max_iterations, start=None) -> np.ndarray:
+    """The territories (global indices) of one region's blocks; ``start`` (global indices) is a
+    warm start for a second search."""
     ids, nodes = region.territories, region.nodes
     m = len(ids)
     if m <= 1:
@@ -309,31 +390,19 @@ def _solve(job: _Job, region: Region, seconds: float, seed: int, max_iterations)
     coords = None if job.coords is None else job.coords[nodes]
     targets = job.targets[ids]
     common = dict(k=m, tolerance=tolerance, targets=targets, locked=locked, seed=seed, tuning=job.tuning)
+    if start is not None:
+        out = design_contiguous(sub, balance, coords=coords, initial=local[start], time_limit_s=seconds,
+                                max_iterations=max_iterations, **common).territory
+        return ids[out]
     if job.fresh:
         out = design_contiguous(sub, balance, coords=coords, time_limit_s=seconds, max_iterations=max_iterations,
                                 **common).territory
         return ids[out]
     initial = np.where(job.current[nodes] >= 0, local[np.maximum(job.current[nodes], 0)], -1)
     initial = fill_unassigned(sub, initial, pinned, m)
-    started = time.perf_counter()
-    # Stop once every load is in its band (no pull towards the middle of the band): fewer moves.
-    repair = dict(common, tuning=replace(job.tuning, contiguous_soft=job.tuning.connect_soft))
-    out = connect_balance(sub, balance, initial=initial, time_limit_s=seconds / 2, **repair)
-    if (out < 0).any() or not _balanced(sub, balance, out, targets, tolerance, m):
-        rest = max(seconds - (time.perf_counter() - started), 0.05)
-        start = out if (out >= 0).all() else initial
-        out = design_contiguous(sub, balance, coords=coords, initial=start, time_limit_s=rest,
-                                max_iterations=max_iterations, **common).territory
+    out = realign_region(sub, balance, initial, pinned, targets, tolerance, coords, seconds=seconds, seed=seed,
+                         max_iterations=max_iterations, tuning=job.tuning)
     return ids[out]
-
-
-def _balanced(adjacency, balance, territory, targets, tolerance, k) -> bool:
-    loads = np.zeros((k, balance.shape[1]))
-    np.add.at(loads, territory, balance)
-    target = targets[:, None] / targets.sum() * balance.sum(axis=0)[None, :]
-    ok = np.abs(loads - target) <= tolerance * target + 1e-9 * np.maximum(target, 1e-300)
-    graph = Graph(sp.csr_array(adjacency))
-    return bool(ok.all()) and all(is_connected(graph, np.flatnonzero(territory == j)) for j in range(k))
 
 
 def _match_ids(territory, current, k) -> np.ndarray:

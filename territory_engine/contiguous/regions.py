@@ -71,15 +71,16 @@ def _largest_piece(adjacency, nodes) -> tuple[np.ndarray, np.ndarray]:
     return nodes[piece == main], nodes[piece != main]
 
 
-def _cut(adjacency, nodes, order, share, fraction, candidates):
-    """Both sides of the best cut of ``nodes`` near the load ``fraction``: the sides, connected,
-    and the first side's load share."""
+def _cut(adjacency, nodes, order, share, fraction, candidates, slack):
+    """Both sides of the best cut of ``nodes`` near the load ``fraction``, each connected, and
+    their smallest ``slack`` (the tolerance left to the sides' own designs): the cut positions
+    tried spread over ``±candidates`` steps of half a percent of the blocks around the ideal one."""
     cumulative = np.cumsum(share[order]) / max(share[nodes].sum(), 1e-300)
     ideal = int(np.searchsorted(cumulative, fraction))
     spread = max(1, len(nodes) // 200)
     best = None
-    for step in range(-candidates, candidates + 1):
-        at = min(max(ideal + step * spread, 1), len(nodes) - 1)
+    positions = {min(max(ideal + step * spread, 1), len(nodes) - 1) for step in range(-candidates, candidates + 1)}
+    for at in sorted(positions):
         first, second = order[:at], order[at:]
         for _ in range(3):
             first, extra = _largest_piece(adjacency, first)
@@ -88,15 +89,16 @@ def _cut(adjacency, nodes, order, share, fraction, candidates):
             first = np.concatenate([first, extra])
             if not len(extra):
                 break
-        if not len(first) or not len(second):
+        if not len(first) or not len(second) or len(_largest_piece(adjacency, first)[1]):
             continue
-        got = share[first].sum() / max(share[nodes].sum(), 1e-300)
-        if best is None or abs(got - fraction) < abs(best[2] - fraction):
-            best = (np.sort(first), np.sort(second), got)
+        score = min(slack(first, True), slack(second, False))
+        if best is None or score > best[2]:
+            best = (np.sort(first), np.sort(second), score)
     return best
 
 
-def bisect_regions(adjacency, region: Region, measures, targets, coords, *, largest: int, candidates: int = 8):
+def bisect_regions(adjacency, region: Region, measures, targets, coords, *, tolerance: float, largest: int,
+                   candidates: int = 20):
     """Cut ``region`` until every region has at most ``largest`` blocks or one territory.
 
     Parameters
@@ -107,6 +109,9 @@ def bisect_regions(adjacency, region: Region, measures, targets, coords, *, larg
     measures : ndarray, shape (n, M)
     targets : ndarray, shape (k, M)
         Target loads.
+    tolerance : float
+        The overall tolerance; a cut leaving either side less than a quarter of it (see
+        :func:`region_tolerance`) is not made.
     coords : ndarray, shape (n, 2) or None
         Planar coordinates; without them the blocks are ordered by graph distance from a
         peripheral block.
@@ -133,8 +138,12 @@ def bisect_regions(adjacency, region: Region, measures, targets, coords, *, larg
         weight = targets[current.territories].mean(axis=1)
         fraction = weight[: m // 2].sum() / weight.sum()
         order = nodes[np.argsort(_axis_position(adjacency, nodes, coords), kind="stable")]
-        best = _cut(adjacency, nodes, order, share, fraction, candidates)
-        if best is None:
+        def slack(side, first):
+            ids = first_ids if first else second_ids
+            return region_tolerance(measures[side].sum(axis=0), targets[ids], tolerance)
+
+        best = _cut(adjacency, nodes, order, share, fraction, candidates, slack)
+        if best is None or best[2] < tolerance / 4:
             out.append(current)
             continue
         todo.append(Region(best[0], first_ids))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 
 from .graph import Graph, is_connected
 
@@ -23,13 +23,23 @@ __all__ = ["fill_unassigned", "undo_moves"]
 def fill_unassigned(adjacency, initial, pinned, k) -> np.ndarray:
     """Every block of ``initial`` (-1: none) given a territory, every territory 0..k-1 one block.
 
-    Unassigned blocks take the territory of an assigned neighbour, wave by wave; a territory
-    with no block gets its pinned blocks or else the block of the largest territory farthest
-    from that territory's first block (the connectivity repair regrows the rest).
+    Pinned blocks (locks, bases) take their territory, and a territory in pieces keeps only
+    those holding a pinned block (when one does), so a rep's territory is the piece around
+    its base. Unassigned blocks then take the territory of an assigned neighbour, wave by wave
+    (each joins a piece it touches, so pieces stay connected); a territory with no block gets
+    the block of the largest territory farthest from that territory's first block (the
+    connectivity repair regrows the rest).
     """
-    adjacency = sp.coo_array(adjacency)
     out = np.asarray(initial, dtype=np.int64).copy()
     out[pinned >= 0] = pinned[pinned >= 0]
+    csr = sp.csr_array(adjacency)
+    for j in np.unique(pinned[pinned >= 0]):
+        nodes = np.flatnonzero(out == j)
+        count, piece = connected_components(csr[nodes][:, nodes], directed=False)
+        if count > 1:
+            held = np.unique(piece[pinned[nodes] >= 0])
+            out[nodes[~np.isin(piece, held)]] = -1
+    adjacency = sp.coo_array(adjacency)
     rows, cols = adjacency.row, adjacency.col
     while (out < 0).any():
         reach = (out[rows] < 0) & (out[cols] >= 0)
@@ -94,10 +104,9 @@ def undo_moves(graph: Graph, territory, current, measures, target_loads, toleran
                 continue
             new_home = loads[home] + measures[v]
             new_now = loads[now] - measures[v]
-            if (new_home > high[home]).any() or (new_now < low[now]).any():
-                # Allowed when it does not push a load further out of its band.
-                if ((new_home > high[home]) & (measures[v] > 0)).any() or ((new_now < low[now]) & (measures[v] > 0)).any():
-                    continue
+            carries = measures[v] > 0  # a measure the block does not carry does not block it
+            if ((new_home > high[home]) & carries).any() or ((new_now < low[now]) & carries).any():
+                continue
             neighbours, _ = graph.neighbours(v)
             if not (out[neighbours] == home).any():
                 continue

@@ -44,12 +44,14 @@ NOT_LOWER_48 = frozenset({"AK", "HI", "PR", "VI", "GU", "AS", "MP", "FM", "MH", 
 
 @dataclass(frozen=True)
 class BlockGraph:
-    """Blocks as a graph: ``adjacency`` (CSR, km), ``coords`` (n, 2) planar km, names, ZIP counts."""
+    """Blocks as a graph: ``adjacency`` (CSR, km), ``coords`` (n, 2) planar km, names, ZIP counts,
+    ``latlon`` (n, 2) degrees."""
 
     adjacency: sp.csr_array
     coords: np.ndarray
     names: np.ndarray
     zips: np.ndarray
+    latlon: np.ndarray
 
     @property
     def n(self) -> int:
@@ -113,8 +115,9 @@ def zip_graph(with_hawaii: bool = False) -> BlockGraph:
     extra = _island_links(points, _csr(len(code), a, b, km), hawaii)
     if len(extra):
         a, b = np.r_[a, extra[:, 0]], np.r_[b, extra[:, 1]]
-        km = np.r_[km, np.maximum(haversine_km(lat[extra[:, 0]], lon[extra[:, 0]], lat[extra[:, 1]], lon[extra[:, 1]]), 0.1)]
-    return BlockGraph(_csr(len(code), a, b, km), points, code, np.ones(len(code), int))
+        u, v = extra[:, 0], extra[:, 1]
+        km = np.r_[km, np.maximum(haversine_km(lat[u], lon[u], lat[v], lon[v]), 0.1)]
+    return BlockGraph(_csr(len(code), a, b, km), points, code, np.ones(len(code), int), np.column_stack([lat, lon]))
 
 
 def _island_links(points, adjacency, hawaii) -> np.ndarray:
@@ -158,7 +161,7 @@ def county_graph(with_hawaii: bool = False) -> BlockGraph:
     pairs = np.unique(np.column_stack([a[keep], b[keep]]), axis=0)
     a, b = pairs[:, 0], pairs[:, 1]
     km = np.maximum(haversine_km(clat[a], clon[a], clat[b], clon[b]), 0.1)
-    return BlockGraph(_csr(m, a, b, km), _planar(clat, clon), names, zip_count)
+    return BlockGraph(_csr(m, a, b, km), _planar(clat, clon), names, zip_count, np.column_stack([clat, clon]))
 
 
 def population(graph: BlockGraph, k: int, *, seed: int = 0, metros: int = 5, metro_share: float = 0.5,

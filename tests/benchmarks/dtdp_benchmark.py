@@ -63,6 +63,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
 from territory_engine.contiguous import design_contiguous  # noqa: E402
+from territory_engine.contiguous import forced_deviation as engine_forced_deviation  # noqa: E402
 
 MEASURES = ("n_customers", "demand", "workload")
 GRAPHML = "{http://graphml.graphdrawing.org/xmlns}"
@@ -99,55 +100,10 @@ def read_graphml(path: Path):
 
 
 def forced_deviation(adjacency, measures, k: int = 10) -> float:
-    """A lower bound on the largest deviation of any alignment with connected territories.
-
-    For a cut vertex ``v``, every territory meeting a component ``C`` of the graph without
-    ``v`` lies inside ``C``, except ``v``'s own territory. If every territory is within
-    ``±tau`` of the target ``T``, then ``C`` holds some number ``q`` of whole territories and
-    ``v``'s territory takes the rest of ``C``, between ``L - q (1 + tau) T`` (and 0) and
-    ``L - q (1 - tau) T`` in every measure, ``L`` being ``C``'s load; the ``q`` of all the
-    components and ``v``'s territory add up to ``k``, and ``v``'s territory (``v`` and the
-    rests) lies within ``(1 ± tau) T``. When no choice of the ``q`` meets all this, no
-    connected alignment is within ``±tau``. The bound is the largest such ``tau`` over the
-    cut vertices (by bisection); above 0.05 it is a certificate of infeasibility.
-    """
-    n = adjacency.shape[0]
-    target = measures.sum(axis=0) / k
-    adjacency = sp.csr_array(adjacency)
-    worst = 0.0
-    for v in range(n):
-        keep = np.r_[0:v, v + 1 : n]
-        count, piece = connected_components(adjacency[keep][:, keep], directed=False)
-        if count == 1:
-            continue
-        loads = np.zeros((count, measures.shape[1]))
-        np.add.at(loads, piece, measures[keep])
-        if _cut_allows(loads, measures[v], target, k, worst):
-            continue
-        low, high = worst, 1.0
-        for _ in range(30):
-            mid = (low + high) / 2
-            low, high = (low, mid) if _cut_allows(loads, measures[v], target, k, mid) else (mid, high)
-        worst = low
-    return worst
-
-
-def _cut_allows(loads, own, target, k, tau) -> bool:
-    """Whether the components of a cut vertex (loads) leave its territory a load within ``±tau``."""
-    # Reachable (territories inside, least rest, most rest) after each component.
-    states = [(0, own, own)]
-    for load in loads:
-        most_inside = int(np.floor((load / ((1 - tau) * target)).min() + 1e-12))
-        grown = []
-        for inside, low, high in states:
-            for q in range(0, min(most_inside, k - 1 - inside) + 1):
-                new_low = low + np.clip(load - q * (1 + tau) * target, 0.0, None)
-                if (new_low <= (1 + tau) * target + 1e-9).all():
-                    grown.append((inside + q, new_low, high + load - q * (1 - tau) * target))
-        states = grown
-    return any(
-        inside == k - 1 and (high >= (1 - tau) * target - 1e-9).all() for inside, _, high in states
-    )
+    """A lower bound on the largest deviation of any alignment with connected territories: the
+    engine's cut-vertex proof (:func:`territory_engine.contiguous.forced_deviation`, whose
+    docstring gives the argument); above 0.05 it is a certificate of infeasibility."""
+    return engine_forced_deviation(adjacency, measures, k)[0]
 
 
 def published_evaluation(adjacency, measures, territory, k: int = 10, tolerance: float = 0.05):

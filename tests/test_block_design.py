@@ -1,0 +1,298 @@
+"""Contiguous territories of building blocks (issue 15, section 3): ``design_blocks``.
+
+A property battery on small block graphs, where an exhaustive search (:func:`brute_force`,
+written here apart from the engine) decides whether a balanced connected alignment exists:
+every answer is either such an alignment (connected, balanced, locks and bases kept) or an
+``InfeasibleError`` that the exhaustive search confirms. Then one test per proof, each fact
+recomputed in the test, and the realignment's promises (nothing moves when nothing must,
+fresh designs keep the current ids).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from scipy.sparse.csgraph import connected_components
+
+from strategies import block_graphs
+from territory_engine.contiguous import design_blocks, forced_deviation
+from territory_engine.errors import DesignInfeasibleError, InputError
+
+
+def path_graph(n):
+    a = np.arange(n - 1)
+    return sp.csr_array(sp.coo_array((np.ones(2 * n - 2), (np.r_[a, a + 1], np.r_[a + 1, a])), shape=(n, n)))
+
+
+def graph_of(edges, n):
+    a, b = np.array(edges).T
+    return sp.csr_array(sp.coo_array((np.ones(2 * len(a)), (np.r_[a, b], np.r_[b, a])), shape=(n, n)))
+
+
+def pieces(adjacency, territory, j):
+    nodes = np.flatnonzero(territory == j)
+    if not len(nodes):
+        return 0
+    return connected_components(sp.csr_array(adjacency)[nodes][:, nodes], directed=False)[0]
+
+
+def within(measures, territory, k, tolerance):
+    loads = np.zeros((k, measures.shape[1]))
+    np.add.at(loads, territory, measures)
+    target = measures.sum(axis=0) / k
+    return bool((np.abs(loads - target) <= tolerance * target + 1e-9).all())
+
+
+def brute_force(adjacency, measures, k, tolerance, pinned) -> bool:
+    """Whether any alignment of the blocks into ``k`` connected territories, each measure within
+    ``±tolerance`` of the mean, keeps every pinned block (>= 0) in its territory."""
+    n = adjacency.shape[0]
+    every = np.array(list(itertools.product(range(k), repeat=n)), dtype=np.int64)
+    keep = ((every == pinned[None, :]) | (pinned[None, :] < 0)).all(axis=1)
+    every = every[keep]
+    target = measures.sum(axis=0) / k
+    ok = np.ones(len(every), bool)
+    for j in range(k):
+        loads = (every == j).astype(float) @ measures
+        ok &= (np.abs(loads - target) <= tolerance * target + 1e-9).all(axis=1)
+    for territory in every[ok]:
+        if all(pieces(adjacency, territory, j) == 1 for j in range(k)):
+            return True
+    return False
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(block_graphs())
+def test_battery_connected_balanced_or_confirmed_proof(case):
+    copies = {key: (value.copy() if hasattr(value, "copy") else value) for key, value in case.items()}
+    n, k = case["adjacency"].shape[0], case["k"]
+    pinned = np.full(n, -1)
+    if case["locked"] is not None:
+        pinned[case["locked"]] = case["current"][case["locked"]]
+    if case["bases"] is not None:
+        for j, b in enumerate(case["bases"]):
+            if b >= 0:
+                pinned[b] = j
+    try:
+        result = design_blocks(case["adjacency"], case["measures"], k=k, tolerance=case["tolerance"],
+                               current=case["current"], locked=case["locked"], bases=case["bases"],
+                               fresh=case["fresh"], seed=3, time_limit_s=5, max_iterations=300)
+    except DesignInfeasibleError as exc:
+        assert brute_force(case["adjacency"], case["measures"], k, case["tolerance"], pinned) is False, exc.reasons
+        assert exc.facts and all(str(fact) for fact in exc.facts)
+    else:
+        territory = result.territory
+        assert all(pieces(case["adjacency"], territory, j) == 1 for j in range(k))
+        assert within(case["measures"], territory, k, case["tolerance"])
+        assert result.feasible and (result.pieces == 1).all()
+        assert (territory[pinned >= 0] == pinned[pinned >= 0]).all()
+        if case["current"] is not None:
+            assert (result.moved == (territory != case["current"])).all()
+    for key, value in copies.items():
+        if isinstance(value, np.ndarray):
+            assert np.array_equal(value, case[key])
+        elif sp.issparse(value):
+            assert (value != case[key]).nnz == 0
+
+
+def test_same_seed_same_result():
+    rng = np.random.default_rng(5)
+    adjacency = graph_of([(r * 8 + c, r * 8 + c + 1) for r in range(8) for c in range(7)]
+                         + [(r * 8 + c, r * 8 + c + 8) for r in range(7) for c in range(8)], 64)
+    measures = rng.lognormal(0, 0.5, (64, 2))
+    runs = [design_blocks(adjacency, measures, k=4, tolerance=0.1, seed=7, time_limit_s=30, max_iterations=200)
+            for _ in range(2)]
+    assert np.array_equal(runs[0].territory, runs[1].territory)
+
+
+def test_heavy_block_proof_names_the_block_and_its_share():
+    measures = np.ones(20)
+    measures[7] = 10.0
+    with pytest.raises(DesignInfeasibleError) as caught:
+        design_blocks(path_graph(20), measures, k=4, time_limit_s=1)
+    fact = caught.value.facts[0]
+    target = measures.sum() / 4
+    assert fact.code == "heavy_unit" and fact.accounts == (7,)
+    assert fact.share == pytest.approx(10.0 / target)
+    assert "alone carries 138%" in caught.value.reasons[0]
+
+
+def test_locked_load_proof_names_the_territory():
+    measures = np.ones(20)
+    measures[:5] = 1.4
+    current = np.repeat(np.arange(4), 5)
+    locked = np.zeros(20, bool)
+    locked[:5] = True
+    with pytest.raises(DesignInfeasibleError) as caught:
+        design_blocks(path_graph(20), measures, k=4, current=current, locked=locked, time_limit_s=1)
+    fact = caught.value.facts[0]
+    assert fact.code == "locked_load" and fact.territory == 0
+    assert fact.share == pytest.approx(7.0 / (measures.sum() / 4))
+    assert "locked accounts of territory #0 carry 127%" in caught.value.reasons[0]
+
+
+def test_base_counts_as_locked_load():
+    measures = np.ones(10)
+    measures[2] = 2.4
+    bases = np.array([2, -1, -1, -1])
+    # Each territory's target is 11.4 / 4 = 2.85: the base block fits, but with its locked
+    # neighbour it does not.
+    locked = np.zeros(10, bool)
+    locked[3] = True
+    current = np.zeros(10, dtype=np.int64)
+    with pytest.raises(DesignInfeasibleError) as caught:
+        design_blocks(path_graph(10), measures, k=4, current=current, locked=locked, bases=bases, time_limit_s=1)
+    assert caught.value.facts[0].code == "locked_load"
+
+
+def test_island_group_proof_is_confirmed_by_counting_whole_territories():
+    adjacency = sp.csr_array(sp.block_diag([path_graph(30), path_graph(2)]))
+    measures = np.r_[np.full(30, 8.5 / 30), np.full(2, 0.75)]
+    with pytest.raises(DesignInfeasibleError) as caught:
+        design_blocks(adjacency, measures, k=10, tolerance=0.05, time_limit_s=1)
+    fact = caught.value.facts[0]
+    assert fact.code == "component"
+    # Independently: the island pair carries 1.5 targets; no whole m has m*0.95 <= 1.5 <= m*1.05.
+    count, group = connected_components(adjacency, directed=False)
+    island = group[fact.accounts[0]]
+    load = measures[group == island].sum() / (measures.sum() / 10)
+    assert not any(m * 0.95 <= load <= m * 1.05 for m in range(0, 11))
+    assert fact.share == pytest.approx(load)
+    assert "whole number of territories between 1.43 and 1.58, and there is none" in caught.value.reasons[0]
+
+
+def test_island_groups_get_whole_territories_when_they_can():
+    adjacency = sp.csr_array(sp.block_diag([path_graph(24), path_graph(6)]))
+    measures = np.ones(30)
+    result = design_blocks(adjacency, measures, k=5, tolerance=0.05, time_limit_s=2)
+    island = result.territory[24:]
+    assert len(set(island.tolist())) == 1 and not (result.territory[:24] == island[0]).any()
+    assert result.feasible
+
+
+def test_cut_vertex_proof_is_confirmed_by_exhaustive_search():
+    edges = [(a, b) for a, b in itertools.combinations(range(6), 2)]
+    edges += [(a + 7, b + 7) for a, b in itertools.combinations(range(6), 2)] + [(5, 6), (6, 7)]
+    adjacency = graph_of(edges, 13)
+    measures = np.ones(13)
+    measures[6] = 5.0
+    with pytest.raises(DesignInfeasibleError) as caught:
+        design_blocks(adjacency, measures, k=2, tolerance=0.05, time_limit_s=1)
+    fact = caught.value.facts[0]
+    assert fact.code == "cut_vertex" and fact.accounts == (6,)
+    assert brute_force(adjacency, measures[:, None], 2, 0.05, np.full(13, -1)) is False
+    bound, where = forced_deviation(adjacency, measures[:, None], 2)
+    assert where == 6 and bound == pytest.approx(fact.share) and bound > 0.05
+    # A tolerance above the bound makes the same map feasible.
+    assert design_blocks(adjacency, measures, k=2, tolerance=bound + 0.01, time_limit_s=1).feasible
+
+
+def test_relaxation_proof_when_locked_loads_starve_the_rest():
+    # Target 10, band [9, 11]: territories 0 and 1 are locked at the top of their bands (11
+    # each), so territory 2 gets at most 8 of the total 30, below its floor of 9.
+    measures = np.r_[11.0, 11.0, np.ones(8)]
+    current = np.r_[0, 1, np.full(8, 2)]
+    locked = np.r_[True, True, np.zeros(8, bool)]
+    with pytest.raises(DesignInfeasibleError) as caught:
+        design_blocks(path_graph(10), measures, k=3, tolerance=0.1, current=current, locked=locked, time_limit_s=1)
+    fact = caught.value.facts[0]
+    assert fact.code == "locked_total"
+    assert fact.share == pytest.approx((11 + 11 + 9) / 30)
+
+
+def test_locked_apart_proof():
+    adjacency = sp.csr_array(sp.block_diag([path_graph(5), path_graph(5)]))
+    current = np.zeros(10, dtype=np.int64)
+    current[5:] = 1
+    current[9] = 0
+    locked = np.zeros(10, bool)
+    locked[[0, 9]] = True
+    with pytest.raises(DesignInfeasibleError) as caught:
+        design_blocks(adjacency, np.ones(10), k=2, current=current, locked=locked, time_limit_s=1)
+    assert caught.value.facts[0].code == "locked_apart" and caught.value.facts[0].territory == 0
+
+
+def test_balanced_current_alignment_moves_nothing():
+    adjacency = graph_of([(r * 6 + c, r * 6 + c + 1) for r in range(6) for c in range(5)]
+                         + [(r * 6 + c, r * 6 + c + 6) for r in range(5) for c in range(6)], 36)
+    current = np.repeat(np.arange(3), 12)
+    result = design_blocks(adjacency, np.ones(36), k=3, tolerance=0.05, current=current, time_limit_s=2)
+    assert result.feasible and not result.moved.any() and result.moved_share[0] == 0
+
+
+def test_realignment_moves_only_what_balance_needs_on_a_path():
+    # Territory 0 holds 12 blocks of 1, territories 1 and 2 hold 9 each; the band is [9, 11],
+    # so the least move is one block.
+    current = np.repeat(np.arange(3), [12, 9, 9])
+    result = design_blocks(path_graph(30), np.ones(30), k=3, tolerance=0.1, current=current, time_limit_s=2)
+    assert result.feasible
+    assert result.moved.sum() == 1
+
+
+def test_fresh_design_keeps_the_current_ids():
+    current = np.repeat([2, 0, 1], 10)
+    result = design_blocks(path_graph(30), np.ones(30), k=3, tolerance=0.05, current=current, fresh=True,
+                           time_limit_s=2)
+    assert result.feasible
+    assert np.array_equal(result.territory, current)
+
+
+def test_weighted_mix_is_balanced_not_each_measure():
+    rng = np.random.default_rng(2)
+    measures = np.column_stack([np.ones(40), rng.uniform(0, 2, 40)])
+    result = design_blocks(path_graph(40), measures, k=4, tolerance=0.05, weights=[1, 1], time_limit_s=2)
+    assert result.feasible and result.mix_deviation <= 0.05 + 1e-9
+    assert result.max_deviation.shape == (2,)
+
+
+def test_bad_inputs_are_input_errors():
+    with pytest.raises(InputError):
+        design_blocks(path_graph(5), np.ones(5), k=2, locked=np.ones(5, bool))
+    with pytest.raises(InputError):
+        design_blocks(path_graph(5), np.ones(5), k=2, bases=np.array([7, -1]))
+    with pytest.raises(InputError):
+        design_blocks(path_graph(5), np.zeros(5), k=2)
+
+
+def grid(side):
+    edges = [(r * side + c, r * side + c + 1) for r in range(side) for c in range(side - 1)]
+    edges += [(r * side + c, (r + 1) * side + c) for r in range(side - 1) for c in range(side)]
+    return graph_of(edges, side * side)
+
+
+def test_territories_gather_around_their_bases():
+    side = 12
+    adjacency = grid(side)
+    coords = np.array([(i % side, i // side) for i in range(side * side)], float)
+    # Bases in the quadrants, given in an order unlike any the design would pick itself.
+    bases = np.array([3 * side + 9, 9 * side + 3, 3 * side + 3, 9 * side + 9])
+    result = design_blocks(adjacency, np.ones(side * side), k=4, tolerance=0.05, bases=bases, coords=coords,
+                           time_limit_s=5)
+    assert result.feasible
+    assert (result.territory[bases] == np.arange(4)).all()
+    nearest = np.abs(coords[:, None, :] - coords[bases][None, :, :]).sum(axis=2).argmin(axis=1)
+    assert (result.territory == nearest).mean() >= 0.8
+
+
+def test_clustered_bases_still_balance():
+    side = 10
+    adjacency = grid(side)
+    bases = np.array([44, 45, 54, 55])  # four reps in the four middle blocks
+    result = design_blocks(adjacency, np.ones(side * side), k=4, tolerance=0.05, bases=bases, time_limit_s=5)
+    assert result.feasible and (result.territory[bases] == np.arange(4)).all()
+
+
+def test_base_walled_in_by_other_bases_is_a_proof():
+    side = 10
+    adjacency = grid(side)
+    bases = np.array([0, 1, side, side + 1])  # the corner base's two neighbours are other reps' bases
+    with pytest.raises(DesignInfeasibleError) as caught:
+        design_blocks(adjacency, np.ones(side * side), k=4, tolerance=0.05, bases=bases, time_limit_s=5)
+    fact = caught.value.facts[0]
+    assert fact.code == "locked_short" and fact.territory == 0 and fact.share == pytest.approx(1 / 25)
+    # Independently: block 0's neighbours are blocks 1 and 10, pinned to territories 1 and 2.
+    assert set(adjacency.indices[adjacency.indptr[0]:adjacency.indptr[1]].tolist()) == {1, side}
