@@ -171,6 +171,9 @@ def test_block_of_leaves_its_inputs_alone():
     lat, lon = np.array([41.88, 34.07]), np.array([-87.62, -118.40])
     block_of("zip", zip=zips, lat=lat, lon=lon)
     assert zips.tolist() == ["60601", "2138"] and lat.tolist() == [41.88, 34.07]
+    values, states = ["Cook", 6037, None], ["IL", None, None]
+    resolve_blocks("county", values, states=states)
+    assert values == ["Cook", 6037, None] and states == ["IL", None, None]
 
 
 @pytest.mark.parametrize("value, state, expected", [
@@ -185,7 +188,8 @@ def test_block_of_leaves_its_inputs_alone():
     ("Prince George's County, MD", None, "24033"), ("Dona Ana County, NM", None, "35013"),
     ("Doña Ana, New Mexico", None, "35013"), ("Mayagüez, PR", None, "72097"), ("Carson City, NV", None, "32510"),
     ("District of Columbia", None, "11001"), ("Los Angeles County", None, "06037"),
-    ("DeKalb County, GA", None, "13089"), ("De Kalb County, GA", None, "13089"),
+    ("DeKalb County, GA", None, "13089"), ("De Kalb County, GA", None, "13089"), ("Cook Co., IL", None, "17031"),
+    ("Denver County, CO", None, "08031"), ("denver co", "CO", "08031"), ("Denver", "Colorado", "08031"),
 ])
 def test_resolve_blocks_reads_each_county_spelling(value, state, expected):
     resolved = resolve_blocks("county", [value], states=[state])
@@ -204,6 +208,18 @@ def test_resolve_blocks_reads_each_county_spelling(value, state, expected):
 def test_resolve_blocks_explains_what_it_cannot_resolve(value, state, reason):
     resolved = resolve_blocks("county", [value], states=[state])
     assert resolved.ids[0] is None and resolved.reasons[0].startswith(reason)
+
+
+def test_every_block_name_and_id_resolves_to_its_block():
+    for kind in KINDS:
+        blocks = load_blocks(kind)
+        assert list(resolve_blocks(kind, blocks.ids.tolist()).ids) == blocks.ids.tolist()
+    counties = load_blocks("county")
+    resolved = resolve_blocks("county", counties.names.tolist())
+    assert [(n, r) for n, r in zip(counties.names.tolist(), resolved.reasons) if r] == []
+    assert list(resolved.ids) == counties.ids.tolist()
+    states = load_blocks("state")
+    assert list(resolve_blocks("state", states.names.tolist()).ids) == states.ids.tolist()
 
 
 def test_resolve_blocks_reads_zips_and_states():

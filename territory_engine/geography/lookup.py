@@ -17,7 +17,7 @@ import numpy as np
 from ..geocode import normalise_zips
 from .blocks import load_blocks
 from .containment import containing_block
-from .tables import block_arrays, check_kind, zip_arrays
+from .tables import block_arrays, check_kind, zip_arrays, zip_rows
 
 __all__ = ["block_of"]
 
@@ -58,16 +58,10 @@ def block_of(kind: str, *, zip=None, lat=None, lon=None) -> np.ndarray:
     return out
 
 
-@functools.lru_cache(maxsize=None)
-def _zip_index():
-    table = zip_arrays()
-    return {z: i for i, z in enumerate(table["zip"].tolist())}
-
-
 def _from_zips(kind: str, zips) -> np.ndarray:
     table = zip_arrays()
     column = table[{"state": "state", "county": "county", "zip": "area"}[kind]]
-    index = _zip_index()
+    index = zip_rows()
     codes = normalise_zips(zips)
     rows = np.array([index.get(z, -1) if z is not None else -1 for z in codes.tolist()], dtype=np.int64)
     out = np.full(len(codes), None, dtype=object)

@@ -24,14 +24,15 @@ import numpy as np
 
 from ..geocode import normalise_zip
 from .blocks import load_blocks
-from .tables import check_kind, zip_arrays
+from .tables import check_kind, zip_arrays, zip_rows
 
 __all__ = ["Resolution", "resolve_blocks"]
 
 _KINDS = ("city and borough", "census area", "county", "parish", "borough", "municipio", "municipality", "city")
 """County-equivalent kinds as the Census names them (longest first, so 'city and borough' wins)."""
 
-_ABBREVIATIONS = ((r"\bsaint\b", "st"), (r"\bsainte\b", "ste"), (r"\bco\b$", "county"), (r"\bcnty\b$", "county"))
+_ABBREVIATIONS = ((r"\bsaint\b", "st"), (r"\bsainte\b", "ste"))
+_COUNTY_ABBREVIATION = re.compile(r"\b(?:co|cnty)$")  # "Cook Co": only once the state is split off (CO is Colorado)
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,6 +134,7 @@ def _county(value, state_value) -> tuple[str | None, str | None]:
 def _match_county(plain: str, state: str | None) -> tuple[str | None, str | None]:
     counties = load_blocks("county")
     full, base = _counties()
+    plain = _COUNTY_ABBREVIATION.sub("county", plain)
     stem, kind = _split_kind(plain)
     key, stem_key = plain.replace(" ", ""), stem.replace(" ", "")
     states = [state] if state else sorted(set(counties.state.tolist()))
@@ -161,10 +163,9 @@ def _zip(value) -> tuple[str | None, str | None]:
     areas = load_blocks("zip").position
     if code in areas:
         return code, None
-    table = zip_arrays()
-    found = np.flatnonzero(table["zip"] == code)
-    if len(found) and table["area"][found[0]]:
-        return str(table["area"][found[0]]), None
+    row = zip_rows().get(code)
+    if row is not None and zip_arrays()["area"][row]:
+        return str(zip_arrays()["area"][row]), None
     return None, f"unknown: {code} is not a known US ZIP code with an area; check it"
 
 

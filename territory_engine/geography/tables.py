@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["KINDS", "check_kind", "block_arrays", "zip_arrays", "ring_points"]
+__all__ = ["KINDS", "check_kind", "block_arrays", "zip_arrays", "zip_rows", "ring_points"]
 
 KINDS = ("state", "county", "zip")
 """The kinds of geography building block, largest first."""
@@ -47,6 +47,12 @@ def zip_arrays() -> dict[str, np.ndarray]:
     """The ZIP table: ``zip``, ``county`` (FIPS, '' when unknown), ``area`` (ZIP area id, '' when
     unknown) and ``state`` of every ZIP of ``zipcodes`` with a centroid."""
     return _read("zip_table.npz")
+
+
+@functools.lru_cache(maxsize=1)
+def zip_rows() -> dict[str, int]:
+    """Each ZIP's row in :func:`zip_arrays`."""
+    return {code: row for row, code in enumerate(zip_arrays()["zip"].tolist())}
 
 
 @functools.lru_cache(maxsize=None)

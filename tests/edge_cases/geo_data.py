@@ -44,7 +44,7 @@ CASES = {
 
 def run(code: str) -> tuple[int, str]:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
-    text = done.stdout.strip() if done.returncode == 0 else done.stderr.strip()
+    text = (done.stdout if done.returncode == 0 else done.stderr).strip().replace(f"{ROOT}/", "")
     lines = (text or "(no output)").splitlines()
     return done.returncode, lines[0] if done.returncode == 0 else lines[-1]
 

@@ -5,9 +5,9 @@ Bureau's 2016 cartographic boundary files of counties and states at 1:500,000
 (``cb_2016_us_county_500k``, ``cb_2016_us_state_500k``; public domain), as shipped by the PyPI
 package ``plotly-geo`` 1.0.0 (MIT licence), and the ZIP centroids of the ``zipcodes`` package::
 
-    pip download plotly-geo==1.0.0 --no-deps -d /tmp/pg
-    python -m zipfile -e /tmp/pg/plotly_geo-1.0.0-py3-none-any.whl /tmp/pg/x
-    python territory_engine/geography/data/build_blocks.py /tmp/pg/x/_plotly_geo/package_data
+    pip download plotly-geo==1.0.0 --no-deps -d plotly-geo
+    python -m zipfile -e plotly-geo/plotly_geo-1.0.0-py3-none-any.whl plotly-geo/x
+    python territory_engine/geography/data/build_blocks.py plotly-geo/x/_plotly_geo/package_data
 
 What is built, and the rules:
 
