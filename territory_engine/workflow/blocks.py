@@ -33,7 +33,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 
 from ..errors import InputError, Problem, SettingsError
 
-__all__ = ["BlockMap", "BlockResult", "block_map", "block_territory", "block_of_accounts", "design_by_blocks", "expand_reasons"]
+__all__ = ["BlockMap", "BlockResult", "block_map", "block_pieces", "block_territory", "block_of_accounts", "design_by_blocks", "expand_reasons"]
 
 # Which column names an account's block, for each kind of block (engine column names).
 _OWN_COLUMN = {"county": "county", "state": "state", "zip": "zip"}
@@ -444,3 +444,18 @@ class BlockResult:
             table[name] = bm.measures[:, j]
         table["latitude"], table["longitude"] = bm.lat, bm.lon
         return table
+
+
+def block_pieces(bm: BlockMap, territory: np.ndarray, k: int):
+    """The pieces of an alignment of the blocks (``territory``: each block's index, -1 none),
+    counted on the blocks' adjacency, as :func:`territory_engine.contiguity.territory_pieces`
+    counts them on the accounts'. Blocks are the nodes, so a territory joined through blocks
+    without accounts is one piece."""
+    from ..contiguity import AccountGraph, territory_pieces
+    from ..geo import to_xyz
+
+    b = len(bm.ids)
+    region = connected_components(bm.adjacency, directed=False)[1]
+    graph = AccountGraph(node=np.arange(b), xyz=to_xyz(bm.lat, bm.lon), adjacency=sparse.csr_array(bm.adjacency),
+                         spacing_km=np.zeros(b), region=region)
+    return territory_pieces(graph, territory, k)

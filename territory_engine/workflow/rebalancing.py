@@ -19,7 +19,7 @@ from ..settings import Settings, settings_table
 from ..tuning import DEFAULT_TUNING, Tuning
 from .plan import (Inputs, Progress, balance_measures, combined_share, effective_settings, prepare, rep_facts,
                    require_balance, territory_ids)
-from .blocks import BlockResult, design_by_blocks, expand_reasons
+from .blocks import BlockResult, block_pieces, block_territory, design_by_blocks, expand_reasons
 from .reasons import move_reasons
 from .rep_names import territory_reps
 from .summary import territory_summary
@@ -257,11 +257,20 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
                         **{**rep, "reps": reps[:k]})
     lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
     around = neighbourhood(lat, lon) if interleaving else None
+    pieces_after = pieces_before = None
+    if blocks is not None:
+        # Pieces on the blocks' adjacency: a territory joined through blocks without accounts is one piece.
+        pieces_after = block_pieces(blocks.map, blocks.proposed, k)
+        if old_centres is not None:
+            held = block_territory(blocks.map.of_account, current, combined, blocks.map.adjacency,
+                                   len(blocks.map.ids), len(ids))
+            pieces_before = block_pieces(blocks.map, held, len(ids))
     after, after_overall = territory_summary(frame, proposed, ids[:k], alignment="proposed", centres=new_centres,
-                                             around=around, graph=graph, **summary_args)
+                                             around=around, graph=graph, pieces=pieces_after, **summary_args)
     if old_centres is not None:
         before, before_overall = territory_summary(frame, current, ids, alignment="current", centres=old_centres,
-                                                   around=around, graph=graph, **{**summary_args, "reps": reps})
+                                                   around=around, graph=graph, pieces=pieces_before,
+                                                   **{**summary_args, "reps": reps})
     else:
         # No current alignment: the summary and balance show the proposal only.
         before, before_overall = after.iloc[:0], {}

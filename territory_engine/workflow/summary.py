@@ -8,7 +8,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from ..contiguity import AccountGraph, account_graph, territory_pieces
+from ..contiguity import AccountGraph, Pieces, account_graph, territory_pieces
 from ..errors import InputError, Problem
 from ..geo import haversine_km
 from ..measures import compactness_km, interleaving_share, territory_centres, territory_loads
@@ -56,6 +56,7 @@ def territory_summary(
     interleaving: bool = True,
     graph: AccountGraph | None = None,
     each: bool = False,
+    pieces: Pieces | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The territory summary of one alignment, and its overall balance.
 
@@ -66,7 +67,8 @@ def territory_summary(
     ``graph`` (:func:`~territory_engine.contiguity.account_graph` of the accounts) may be passed
     when already built; ``pieces`` counts each territory's connected pieces on it, and the
     balance gives the extra pieces (beyond one per region a territory touches) and names the
-    territories that have them.
+    territories that have them. ``pieces`` given are used instead (a design from geography
+    blocks counts them on the blocks' adjacency: :func:`~territory_engine.workflow.blocks.block_pieces`).
     """
     k = len(ids)
     capacity = np.ones(k) if capacity is None else np.asarray(capacity, dtype=float)
@@ -109,8 +111,9 @@ def territory_summary(
         rows["outside tolerance"] = ["; ".join(f"{name} {own[t, i]:+.1%}" for i, name in enumerate(balance)
                                                if outside[t, i]) for t in range(k)]
     rows["compactness km"] = np.round(compact, 1)
-    graph = account_graph(lat, lon) if graph is None else graph
-    pieces = territory_pieces(graph, territory, k)
+    if pieces is None:
+        graph = account_graph(lat, lon) if graph is None else graph
+        pieces = territory_pieces(graph, territory, k)
     rows["pieces"] = pieces.pieces
     if bases is not None:
         keep = territory >= 0
