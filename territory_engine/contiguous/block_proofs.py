@@ -55,7 +55,6 @@ def load_reasons(measures, targets, tolerance, pinned, names) -> list[Reason]:
         Measure names.
     """
     reasons = []
-    k = targets.shape[0]
     hi = targets * (1 + tolerance)
     for c, name in enumerate(names):
         heaviest = int(np.argmax(measures[:, c]))
@@ -76,7 +75,6 @@ def load_reasons(measures, targets, tolerance, pinned, names) -> list[Reason]:
                 heavy = int(np.argmax(locked[:, c] / np.maximum(targets[:, c], _EPS)))
                 reasons.append(Reason("locked_total", names[c], float(need[c] / total[c]), tolerance, "tolerance",
                                       territory=heavy))
-    del k
     return reasons
 
 

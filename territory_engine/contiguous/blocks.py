@@ -350,8 +350,12 @@ def _split_groups(job: _Job, count, group) -> tuple[list[Region], Reason | None]
     prefer = None
     if job.current is not None:
         prefer = np.array([len(set(job.current[m][job.current[m] >= 0].tolist())) for m in members], float)
-    counts, _ = allocate_components(loads, mean_target, job.tolerance, job.k,
-                                    minimum=np.array([len(p) for p in pinned_in]), prefer=prefer)
+    minimum = np.array([len(p) for p in pinned_in])
+    counts, _ = allocate_components(loads, mean_target, job.tolerance, job.k, minimum=minimum, prefer=prefer)
+    if counts is None and not _equal_targets(job):
+        # The whole-number argument needs equal targets: with unequal ones, the counts closest
+        # to the loads, and the search decides.
+        counts, _ = allocate_components(loads, mean_target, 0.999, job.k, minimum=minimum, prefer=prefer)
     if counts is None:
         return [], component_reason(loads, mean_target, job.tolerance, job.k, job.names, members)
     taken: set = set()
@@ -405,6 +409,11 @@ def _solve(job: _Job, region: Region, seconds: float, seed: int, max_iterations,
     return ids[out]
 
 
+def _equal_targets(job: _Job) -> bool:
+    """Whether every territory has the same target (the proofs' whole-number arguments need it)."""
+    return bool(np.allclose(job.targets, job.targets[0]))
+
+
 def _match_ids(territory, current, k) -> np.ndarray:
     """Territory ids renamed to overlap the current alignment most (blocks in common)."""
     both = (current >= 0) & (territory >= 0)
@@ -455,7 +464,7 @@ def _after_search(job: _Job, result: BlockDesign) -> list[Reason]:
     """A proof after a failed search (a cut vertex forcing imbalance), else the ``out_of_band`` fact."""
     count, group = connected_components(job.adjacency, directed=False)
     mean_target = job.target_loads.mean(axis=0)
-    for c in range(count):
+    for c in range(count if _equal_targets(job) else 0):
         nodes = np.flatnonzero(group == c)
         m = len(set(result.territory[nodes].tolist()))
         if m <= 1:

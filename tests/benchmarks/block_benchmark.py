@@ -123,9 +123,9 @@ def fmt(row) -> str:
     text = (f"{row['scenario']:<14}{row['seed']:>5}{row['n']:>7}{row['k']:>5}{row['seconds']:>8.1f}"
             f"{'yes' if row['feasible'] else 'NO':>6}{row['dev']:>8.3f}{row['pieces']:>7}{row['km']:>8.1f}")
     if "moved_ratio" in row:
-        text += f"{row['moved_ratio']:>12.2f}{row['flow_ratio']:>10.2f}{row['blocks_moved']:>8}"
+        text += f"{row['moved_ratio']:>12.2f}{row['flow_ratio']:>11.2f}{row['blocks_moved']:>8}"
     elif "acct_km" in row:
-        text += f"{'':>30}{row['acct_km']:>9.1f}{row['acct_pieces']:>7}{row['acct_dev']:>8.3f}{row['acct_s']:>7.1f}"
+        text += f"{'':>31}{row['acct_km']:>9.1f}{row['acct_pieces']:>7}{row['acct_dev']:>8.3f}{row['acct_s']:>7.1f}"
     if row["proof"]:
         text += f"  {row['proof'][:80]}"
     return text
@@ -138,7 +138,7 @@ def main(argv=None):
     parser.add_argument("--no-accounts", action="store_true", help="skip the account-level comparison")
     args = parser.parse_args(argv)
     print(f"{'scenario':<14}{'seed':>5}{'n':>7}{'k':>5}{'s':>8}{'feas':>6}{'maxdev':>8}{'pieces':>7}{'km':>8}"
-          f"{'moved/least':>12}{'moved/flow':>10}{'moved':>8}{'acct km':>9}{'pieces':>7}{'maxdev':>8}{'s':>7}")
+          f"{'moved/least':>12}{'moved/flow':>11}{'moved':>8}{'acct km':>9}{'pieces':>7}{'maxdev':>8}{'s':>7}")
     rows = []
     for scenario in args.scenarios:
         for seed in range(args.seeds):
