@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["StateOutline", "AccountCells", "state_outlines", "land_outline", "account_groups", "account_cells",
-           "territory_areas", "clip_outline", "STATE_SNAP_DEG"]
+           "territory_areas", "alignment_areas_of", "clip_outline", "state_of", "first_of_rows", "cell_resolution",
+           "STATE_SNAP_DEG", "SIMPLIFY_SHARE", "CELL_SHARE"]
 
 DATA = Path(__file__).resolve().parent / "data"
 """Folder of the shipped outline files."""
@@ -107,6 +108,25 @@ def clip_outline(lat, lon, *, margin_deg: float | None = None):
     return shapely.intersection(land, hull), True
 
 
+SIMPLIFY_SHARE = 1 / 1500
+"""Simplification tolerance of the areas, as a share of the accounts' extent (their bounding box's
+diagonal): borders move by at most this much; finer keeps more vertices (a larger, slower page)."""
+
+CELL_SHARE = SIMPLIFY_SHARE / 4
+"""Accounts of the same territories (in every alignment drawn) closer than this share of the extent
+share one Voronoi cell: a quarter of the simplification, so no border the map draws moves, with a
+third fewer cells to compute at 100,000 accounts; smaller only costs time."""
+
+
+def cell_resolution(lat, lon) -> float:
+    """The ``resolution`` of :func:`account_cells` for drawing areas: :data:`CELL_SHARE` of the extent, degrees."""
+    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float)
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    extent = float(np.hypot(np.ptp(lat[ok]), np.ptp(lon[ok]))) if ok.any() else 0.0
+    return max(extent * CELL_SHARE, 1e-5)
+
+
 STATE_SNAP_DEG = 0.25
 """An account this close to a state (degrees, about 25 km) but outside its simplified outline (on
 the coast, on a pier, on an island the outline drops) counts as in that state; farther accounts
@@ -145,6 +165,61 @@ def _states_union():
     return union
 
 
+def _on_land(lat: np.ndarray, lon: np.ndarray) -> bool:
+    """Whether at least :data:`LAND_SHARE` of the accounts lie on the US land outline."""
+    import shapely
+
+    return bool(len(lat)) and shapely.contains_xy(land_outline(), lon, lat).mean() >= LAND_SHARE
+
+
+@lru_cache(maxsize=1)
+def _prepared_states() -> tuple[tuple, np.ndarray]:
+    """The state shapes, prepared for fast point tests, and their bounds (west, south, east, north)."""
+    import shapely
+
+    shapes = [s.shape for s in state_outlines()]
+    shapely.prepare(shapes)
+    return tuple(shapes), shapely.bounds(shapes)
+
+
+def state_of(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Each point's state: an index into :func:`state_outlines`, -1 when in none.
+
+    A point inside two outlines (where simplified outlines touch) takes the first. Each state
+    tests only the points within its bounding box, against its prepared shape
+    (``shapely.contains_xy``): a tenth of the time of a spatial index query of point geometries.
+    """
+    import shapely
+
+    shapes, bounds = _prepared_states()
+    state = np.full(len(lat), -1, dtype=np.int64)
+    for i in range(len(shapes) - 1, -1, -1):  # backwards: the first state is written last and wins
+        west, south, east, north = bounds[i]
+        near = np.flatnonzero((lon >= west) & (lon <= east) & (lat >= south) & (lat <= north))
+        if len(near):
+            state[near[shapely.contains_xy(shapes[i], lon[near], lat[near])]] = i
+    return state
+
+
+@lru_cache(maxsize=1)
+def _state_edges():
+    """A spatial index of the states' boundary edges (two-point lines) and each edge's state.
+
+    An account outside every state is nearest to the state whose boundary is nearest: the
+    distance to a few short edges is far cheaper than the distance to whole state outlines.
+    """
+    import shapely
+
+    edges, owners = [], []
+    for i, state in enumerate(state_outlines()):
+        for ring in shapely.get_rings(shapely.get_parts(state.shape)):
+            xy = shapely.get_coordinates(ring)
+            edges.append(np.stack((xy[:-1], xy[1:]), axis=1))
+            owners.append(np.full(len(xy) - 1, i, dtype=np.int64))
+    lines = shapely.linestrings(np.concatenate(edges))
+    return shapely.STRtree(lines), np.concatenate(owners)
+
+
 def account_groups(lat: np.ndarray, lon: np.ndarray, clip=None) -> tuple[np.ndarray, tuple]:
     """Each account's group and each group's clip outline (lon/lat degrees); see :class:`AccountCells`.
 
@@ -158,19 +233,16 @@ def account_groups(lat: np.ndarray, lon: np.ndarray, clip=None) -> tuple[np.ndar
     n = len(lat)
     if clip is not None:
         return np.zeros(n, dtype=np.int64), (clip,)
-    outline, on_land = clip_outline(lat, lon)
-    if not on_land:
-        return np.zeros(n, dtype=np.int64), (outline,)
+    if not _on_land(lat, lon):
+        return np.zeros(n, dtype=np.int64), (clip_outline(lat, lon)[0],)
     states = state_outlines()
-    tree = shapely.STRtree([s.shape for s in states])
-    points = shapely.points(lon, lat)
-    state = np.full(n, -1, dtype=np.int64)
-    hit_point, hit_state = tree.query(points, predicate="within")
-    state[hit_point[::-1]] = hit_state[::-1]  # the first state when outlines touch
+    state = state_of(lat, lon)
     loose = np.flatnonzero(state < 0)
     if len(loose):
-        near_point, near_state = tree.query_nearest(points[loose], max_distance=STATE_SNAP_DEG, all_matches=False)
-        state[loose[near_point]] = near_state
+        tree, edge_state = _state_edges()
+        near_point, near_edge = tree.query_nearest(shapely.points(lon[loose], lat[loose]),
+                                                   max_distance=STATE_SNAP_DEG, all_matches=False)
+        state[loose[near_point]] = edge_state[near_edge]
     used = np.unique(state[state >= 0])
     clips = [states[i].shape for i in used]
     group = np.searchsorted(used, state)
@@ -180,6 +252,25 @@ def account_groups(lat: np.ndarray, lon: np.ndarray, clip=None) -> tuple[np.ndar
         clips.append(shapely.difference(hull, _states_union()))
         group[state < 0] = len(clips) - 1
     return group.astype(np.int64), tuple(clips)
+
+
+def first_of_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first row of each distinct row of an integer matrix, and each row's distinct-row number.
+
+    What ``np.unique(rows, axis=0, return_index=True, return_inverse=True)`` gives (distinct rows in
+    lexicographic order), by a stable ``lexsort`` of the columns: ``np.unique`` with ``axis=0``
+    sorts rows as opaque byte strings, ten times slower at 100,000 rows.
+    """
+    rows = np.asarray(rows).reshape(len(rows), -1)
+    if len(rows) == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    order = np.lexsort(rows.T[::-1])
+    ranked = rows[order]
+    new = np.ones(len(rows), dtype=bool)
+    new[1:] = (ranked[1:] != ranked[:-1]).any(axis=1)
+    inverse = np.empty(len(rows), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return order[new], inverse
 
 
 def account_cells(lat, lon, *, clip=None, resolution: float = 1e-5, keys=None) -> AccountCells:
@@ -210,9 +301,8 @@ def account_cells(lat, lon, *, clip=None, resolution: float = 1e-5, keys=None) -
     # its own coordinates (lattice points would make a degenerate, cocircular diagram); then one per
     # exact point, since GEOS merges equal points.
     grid = np.round(points / resolution).astype(np.int64)
-    _, first = np.unique(np.column_stack((group, grid, extra)), axis=0, return_index=True)
-    _, exact = np.unique(np.column_stack((group[first], np.round(points[first] / 1e-9).astype(np.int64))),
-                         axis=0, return_index=True)
+    first, _ = first_of_rows(np.column_stack((group, grid, extra)))
+    exact, _ = first_of_rows(np.column_stack((group[first], np.round(points[first] / 1e-9).astype(np.int64))))
     first = np.sort(first[exact])
     cells = np.empty(len(first), dtype=object)
     for g, outline in enumerate(clips):
@@ -274,42 +364,92 @@ def territory_areas(lat, lon, territory, k: int, *, clip=None, simplify: float |
     coast) keeps its cells within the accounts' hull instead, so every territory with
     accounts has an area.
     """
-    import shapely
-
-    territory = np.asarray(territory, dtype=int)
-    areas: list = [None] * k
     if cells is None:
         cells = account_cells(lat, lon, clip=clip)
-    lat, lon, scale = cells.lat, cells.lon, cells.scale
-    owner = territory[cells.first]
-    if not (owner >= 0).any():
-        return areas
+    return alignment_areas_of(cells, [territory], k, simplify=simplify)[0]
+
+
+def alignment_areas_of(cells: AccountCells, alignments, k: int, *, simplify: float | None = None) -> list[list]:
+    """:func:`territory_areas` of several alignments of the same accounts, sharing the work.
+
+    The cells are first dissolved into pieces whose accounts share their group and their
+    territory in every alignment (most of a territory is one piece; the accounts that move
+    make small ones), and each piece is clipped to its group's outline once; each alignment's
+    area of a territory is then the union of its few pieces, not of its thousands of cells.
+    Intersection distributes over union, so the areas are those of :func:`territory_areas`.
+
+    Parameters
+    ----------
+    cells : AccountCells
+    alignments : sequence of array_like of int, each shape (n,)
+        Each account's territory index per alignment (-1: none).
+    k : int
+        Number of territories.
+    simplify : float, optional
+        As for :func:`territory_areas`.
+
+    Returns
+    -------
+    list of list
+        One list of ``k`` areas (or None) per alignment.
+    """
+    import shapely
+
+    codes = np.column_stack([np.asarray(a, dtype=np.int64)[cells.first] for a in alignments]).reshape(
+        len(cells.first), len(alignments))
+    drawn = np.flatnonzero((codes >= 0).any(axis=1))
+    if not len(drawn):
+        return [[None] * k for _ in alignments]
+    first, piece_of = first_of_rows(np.column_stack((cells.group[drawn], codes[drawn])))
+    order = np.argsort(piece_of, kind="stable")
+    bounds = np.searchsorted(piece_of[order], np.arange(len(first) + 1))
+    pieces = np.array([_dissolve(cells.cells[drawn[order[bounds[i]:bounds[i + 1]]]]) for i in range(len(first))],
+                      dtype=object)
+    pieces = shapely.transform(pieces, lambda xy: xy / np.array([cells.scale, 1.0]))  # back to degrees
+    piece_group = cells.group[drawn[first]]
+    clipped = pieces.copy()
+    for g, outline in enumerate(cells.clips):
+        mine = np.flatnonzero(piece_group == g)
+        if len(mine):
+            shapely.prepare(outline)
+            cut = mine[~shapely.covers(outline, pieces[mine])]  # a piece inside the outline stays as it is
+            clipped[cut] = [_polygonal(shape) for shape in shapely.intersection(pieces[cut], outline)]
+    empty = shapely.is_empty(clipped) | (shapely.area(clipped) <= 0)
+    return [_alignment_areas(cells, np.asarray(alignment, dtype=np.int64), codes[drawn[first], a], piece_group,
+                             pieces, clipped, empty, k, simplify)
+            for a, alignment in enumerate(alignments)]
+
+
+def _alignment_areas(cells, territory, owner, piece_group, pieces, clipped, empty, k, simplify) -> list:
+    """One alignment's areas from the clipped pieces (``owner``: each piece's territory in it)."""
+    import shapely
+
+    areas: list = [None] * k
+    lat, lon = cells.lat, cells.lon
     ok = (territory >= 0) & np.isfinite(lat) & np.isfinite(lon)
     lat, lon = lat[ok], lon[ok]
-    pieces: list[list] = [[] for _ in range(k)]
     hull = None
-    for g, outline in enumerate(cells.clips):
-        mine = np.flatnonzero((cells.group == g) & (owner >= 0))
-        if not len(mine):
-            continue
-        order = mine[np.argsort(owner[mine], kind="stable")]
-        bounds = np.searchsorted(owner[order], np.arange(k + 1))
-        present = [t for t in range(k) if bounds[t + 1] > bounds[t]]
-        merged = np.array([_dissolve(cells.cells[order[bounds[t]:bounds[t + 1]]]) for t in present], dtype=object)
-        # Back to degrees, then clip: the clip outline is in degrees.
-        merged = shapely.transform(merged, lambda xy: xy / np.array([scale, 1.0]))
-        clipped = shapely.intersection(merged, outline)
-        for i in np.flatnonzero(shapely.is_empty(clipped) | (shapely.area(clipped) <= 0)):
+    parts: list[list] = [[] for _ in range(k)]
+    keep = np.flatnonzero(owner >= 0)
+    if not len(keep):
+        return areas
+    order = keep[np.lexsort((piece_group[keep], owner[keep]))]
+    cuts = np.flatnonzero(np.diff(owner[order]) | np.diff(piece_group[order])) + 1
+    for run in np.split(order, cuts):
+        t = int(owner[run[0]])
+        whole = run[~empty[run]]
+        if len(whole):
+            parts[t].append(clipped[whole[0]] if len(whole) == 1 else _polygonal(_dissolve(clipped[whole])))
+        else:  # all off the outline (accounts off the coast): the cells within the accounts' hull instead
             if hull is None:
                 hull = shapely.multipoints(np.column_stack((lon, lat))).convex_hull.buffer(0.2, quad_segs=4)
-            clipped[i] = shapely.intersection(merged[i], hull)
-        for t, shape in zip(present, clipped):
-            pieces[t].append(_polygonal(shape))
-    present = [t for t in range(k) if pieces[t]]
+            merged = pieces[run[0]] if len(run) == 1 else _dissolve(pieces[run])
+            parts[t].append(_polygonal(shapely.intersection(merged, hull)))
+    present = [t for t in range(k) if parts[t]]
     joined = np.array([p[0] if len(p) == 1 else _polygonal(shapely.union_all(p)) for p in
-                       (pieces[t] for t in present)], dtype=object)
+                       (parts[t] for t in present)], dtype=object)
     extent = float(np.hypot(np.ptp(lat), np.ptp(lon)))
-    tolerance = simplify if simplify is not None else max(extent / 1500, 1e-4)
+    tolerance = simplify if simplify is not None else max(extent * SIMPLIFY_SHARE, 1e-4)
     try:
         simple = shapely.coverage_simplify(joined, tolerance)
     except shapely.errors.GEOSException:  # pragma: no cover - an invalid coverage after clipping
