@@ -1,10 +1,11 @@
 """The interactive territory map: a Folium page with territory areas, accounts and a legend.
 
 Layers the user can switch (Leaflet's layer control): the proposed alignment, the current
-alignment, the accounts (canvas circle markers, coloured by territory), the moved accounts
-with their move reason, the rep bases, the US state outlines and heat maps of potential and
-of the gap (potential minus sales). A legend lists every territory's figures and the
-overall balance.
+alignment, the accounts (canvas circle markers, coloured by territory), the moves as arrows
+from old to new territory (:mod:`territory_engine.maps.moves`), the moved accounts as rings
+with their move reason (drawn only once few enough are in view: :data:`RING_LIMIT`), the rep
+bases, the US state outlines and heat maps of potential and of the gap (potential minus
+sales). A legend lists every territory's figures and the overall balance.
 
 Following Folium's own elements (``folium/features.py``), each piece is an element with one
 Jinja template. Workbook text reaches the page only as JSON inside the script
@@ -25,13 +26,19 @@ import numpy as np
 import pandas as pd
 
 from ..workflow.summary import deviation_column
+from .moves import move_arrows
 from .offline import inline_script, inline_style, leaflet_assets, script_json
 from .style import NO_TERRITORY, heat_colours, result_colours
 
-__all__ = ["build_map", "map_html", "HEAT_PIXELS"]
+__all__ = ["build_map", "map_html", "arrow_anchors", "HEAT_PIXELS", "RING_LIMIT"]
 
 HEAT_PIXELS = 480
 """Width of a heat map image, pixels."""
+
+RING_LIMIT = 400
+"""The moved-account rings are drawn only while at most this many moved accounts are in view (the
+arrows show the moves at every zoom): fewer keeps dense areas readable, more shows rings sooner.
+400 thinned rings paint under 1% of a 1600 x 1000 view."""
 
 DATA = "territory_data"
 """The JavaScript variable holding the map's data."""
@@ -270,6 +277,7 @@ def _payload(result, areas: dict[str, list], colours: list[str] | None) -> dict[
     reasons = accounts["move_reason"].to_numpy(dtype=object)
     bases = [{"t": t, "lat": float(result.bases[t, 0]), "lon": float(result.bases[t, 1]), "rep": result.reps[t]}
              for t in range(k) if np.isfinite(result.bases[t]).all()]
+    labels = {alignment: label_points(shapes) for alignment, shapes in areas.items()}
     payload = {
         "ids": list(result.ids),
         "colours": list(colours) if colours is not None else result_colours(result),
@@ -291,13 +299,25 @@ def _payload(result, areas: dict[str, list], colours: list[str] | None) -> dict[
         "moved": moved.tolist(),
         "reasons": {str(i): str(reasons[i]) for i in moved},
         "bases": bases,
-        "labels": {alignment: label_points(shapes) for alignment, shapes in areas.items()},
+        "labels": labels,
+        "arrows": [{"old": a.old, "new": a.new, "text": a.text, "w": a.width, "path": a.path}
+                   for a in move_arrows(result, arrow_anchors(labels, result.shown))],
+        "ringLimit": RING_LIMIT,
         "dense": dense_box(accounts["lat"].to_numpy(dtype=float), accounts["lon"].to_numpy(dtype=float)),
         "summary": {alignment: _summary_payload(table.reset_index(drop=True), result.balance_measures,
                                                 result.measures)
                     for alignment, table in result.summary.groupby("alignment", sort=False)},
     }
     return payload
+
+
+def arrow_anchors(labels: dict[str, list], shown: str) -> dict[int, tuple[float, float]]:
+    """Where each territory's move arrows start and end: its label in the alignment shown, else in the other."""
+    anchors: dict[int, tuple[float, float]] = {}
+    for alignment in sorted(labels, key=lambda a: a != shown):
+        for t, lat, lon in labels[alignment]:
+            anchors.setdefault(t, (lat, lon))
+    return anchors
 
 
 def _feature_collection(features) -> str:
@@ -425,9 +445,10 @@ def build_map(result, *, areas: dict[str, list] | None = None, offline: bool = F
                                opacity=0.85, pixelated=False, overlay=True, control=True)
         fmap.add_child(overlay)
         layers["heat " + label] = overlay.get_name()
-    for kind, label, show in (("accounts", "Accounts", True), ("moved", "Moved accounts", True),
+    for kind, label, show in (("accounts", "Accounts", True), ("arrows", "Moves: old to new territory", True),
+                              ("moved", "Moved accounts (rings, when zoomed in)", True),
                               ("bases", "Rep bases", True)):
-        if kind == "moved" and not accounts["moved"].any():
+        if kind in ("moved", "arrows") and not accounts["moved"].any():
             continue
         if kind == "bases" and not np.isfinite(result.bases).all(axis=1).any():
             continue
