@@ -446,7 +446,7 @@ def build_map(result, *, areas: dict[str, list] | None = None, offline: bool = F
         fmap.add_child(overlay)
         layers["heat " + label] = overlay.get_name()
     for kind, label, show in (("accounts", "Accounts", True), ("arrows", "Moves: old to new territory", True),
-                              ("moved", "Moved accounts (rings, when zoomed in)", True),
+                              ("moved", "Moved accounts", True),
                               ("bases", "Rep bases", True)):
         if kind in ("moved", "arrows") and not accounts["moved"].any():
             continue
