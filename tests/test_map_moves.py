@@ -54,7 +54,8 @@ def proposed(tmp_path_factory) -> Path:
 def moved_pairs(workbook: Path) -> pd.DataFrame:
     """The moved accounts' (old, new) pairs with their count and potential, read from the workbook."""
     frame = pd.read_excel(workbook, sheet_name=None, engine="openpyxl")
-    accounts = next(f for f in frame.values() if "proposed_territory" in f.columns or "Proposed territory" in f.columns)
+    accounts = next(f for f in frame.values()
+                    if "proposed_territory" in f.columns or "Proposed territory" in f.columns)
     new = accounts["proposed_territory"] if "proposed_territory" in accounts else accounts["Proposed territory"]
     moved = accounts["Territory"].astype(str) != new.astype(str)
     table = pd.DataFrame({"old": accounts["Territory"][moved].astype(str), "new": new[moved].astype(str),
@@ -180,7 +181,8 @@ def test_big_map_shows_arrows_per_pair_and_rings_only_when_zoomed_in(browser, bi
     page, pairs = big_page
     browser.get_log("browser")
     browser.get(page.resolve().as_uri())
-    WebDriverWait(browser, 180).until(lambda d: d.execute_script("return !!(window.territoryMap && territoryMap.ready)"))
+    WebDriverWait(browser, 180).until(
+        lambda d: d.execute_script("return !!(window.territoryMap && territoryMap.ready)"))
     settle(browser)
     arrows = browser.execute_script("""
         var layer = territoryMap.layers.arrows;
@@ -200,5 +202,6 @@ def test_big_map_shows_arrows_per_pair_and_rings_only_when_zoomed_in(browser, bi
     closer = browser.execute_script(RINGS)
     assert closer["drawn"] is True and closer["ink"] > 0, f"rings after zooming in: {closer}"
     assert closer["inView"] <= page_data(page)["ringLimit"]
-    errors = [m for m in browser.get_log("browser") if m.get("level") == "SEVERE" or "Uncaught" in m.get("message", "")]
+    errors = [m for m in browser.get_log("browser")
+              if m.get("level") == "SEVERE" or "Uncaught" in m.get("message", "")]
     assert errors == []

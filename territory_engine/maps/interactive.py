@@ -476,20 +476,16 @@ def _heat_measures(result) -> list[tuple[np.ndarray, str]]:
 
 
 def alignment_areas(result, alignments: tuple[str, ...] = ("current", "proposed"), *,
-                    resolution: float | None = None) -> dict[str, list]:
+                    resolution: float = 1e-5) -> dict[str, list]:
     """Territory areas of each alignment of ``result``, from the same Voronoi cells and outline.
 
     ``resolution`` (degrees): accounts closer than this share a cell, unless their territories
-    differ in one of the ``alignments`` (see :func:`territory_engine.maps.regions.account_cells`);
-    by default :func:`territory_engine.maps.regions.cell_resolution`, below what the areas'
-    simplification shows.
+    differ in one of the ``alignments`` (see :func:`territory_engine.maps.regions.account_cells`).
     """
-    from .regions import account_cells, alignment_areas_of, cell_resolution
+    from .regions import account_cells, alignment_areas_of
 
     lat = result.accounts["lat"].to_numpy(dtype=float)
     lon = result.accounts["lon"].to_numpy(dtype=float)
-    if resolution is None:
-        resolution = cell_resolution(lat, lon)
     names = [a for a in alignments if getattr(result, a) is not None]
     drawn = [getattr(result, a) for a in names]
     cells = account_cells(lat, lon, resolution=resolution, keys=np.column_stack(drawn) if drawn else None)

@@ -19,7 +19,7 @@ import numpy as np
 
 from .style import number
 
-__all__ = ["MoveArrow", "move_arrows", "arrow_measure", "ARROW_WIDTH_PX", "ARROW_TRIM", "ARROW_HEAD"]
+__all__ = ["MoveArrow", "move_arrows", "arrow_measure", "arrow_paths", "ARROW_WIDTH_PX", "ARROW_TRIM", "ARROW_HEAD"]
 
 ARROW_WIDTH_PX = (1.5, 8.0)
 """Thinnest and widest arrow, pixels: width grows with the square root of the measure moved, so
@@ -89,56 +89,58 @@ def move_arrows(result, anchors: dict[int, tuple[float, float]]) -> list[MoveArr
     counts = np.bincount(inverse, minlength=len(pairs))
     amounts = np.bincount(inverse, weights=np.nan_to_num(values[moved]), minlength=len(pairs))
     points = _anchors(lat, lon, (new, old), anchors, k)
-    top = float(np.max(amounts)) if len(amounts) and np.max(amounts) > 0 else 1.0
-    both_ways = set(pairs.tolist())
+    old_of, new_of = np.divmod(pairs, k)
+    drawn = np.flatnonzero(np.isfinite(points[old_of, 0]) & np.isfinite(points[new_of, 0]))
+    drawn = drawn[np.argsort(-amounts[drawn], kind="stable")]
+    if not len(drawn):
+        return []
+    shares = amounts[drawn] / max(float(amounts.max()), 1e-300) if measure else counts[drawn] / counts.max()
+    widths = ARROW_WIDTH_PX[0] + (ARROW_WIDTH_PX[1] - ARROW_WIDTH_PX[0]) * np.sqrt(np.clip(shares, 0, 1))
+    side = np.isin(new_of[drawn] * k + old_of[drawn], pairs)
     scale = max(float(np.cos(np.radians(np.nanmean(lat)))), 0.05)
+    paths = arrow_paths(points[old_of[drawn]], points[new_of[drawn]], scale, side=side)
     arrows = []
-    for i in np.argsort(-amounts, kind="stable"):
-        a, b = divmod(int(pairs[i]), k)
-        if points[a] is None or points[b] is None:
-            continue
-        share = max(float(amounts[i]), 0.0) / top if measure else counts[i] / counts.max()
-        width = ARROW_WIDTH_PX[0] + (ARROW_WIDTH_PX[1] - ARROW_WIDTH_PX[0]) * float(np.sqrt(share))
+    for i, width, path in zip(drawn.tolist(), widths.tolist(), paths.tolist()):
+        a, b = int(old_of[i]), int(new_of[i])
         text = f"{result.ids[a]} -> {result.ids[b]}: {int(counts[i]):,} account{'s' if counts[i] != 1 else ''}"
         if measure:
             text += f", {number(float(amounts[i]))} {measure}"
-        path = _arrow_path(points[a], points[b], scale, side=(b * k + a) in both_ways)
-        arrows.append(MoveArrow(a, b, int(counts[i]), float(amounts[i]), round(width, 2), text, path))
+        arrows.append(MoveArrow(a, b, int(counts[i]), float(amounts[i]), round(width, 2), text,
+                                tuple(tuple(point) for point in path)))
     return arrows
 
 
-def _anchors(lat, lon, alignments, anchors, k) -> list:
-    """Each territory's anchor (lat, lon): its label point, else the mean position of its accounts
-    (in the first of ``alignments`` where it has any)."""
-    points: list = [None] * k
+def _anchors(lat, lon, alignments, anchors, k) -> np.ndarray:
+    """Each territory's anchor (lat, lon; NaN for none): its label point, else the mean position of its
+    accounts (in the first of ``alignments`` where it has any)."""
+    points = np.full((k, 2), np.nan)
     for t, (y, x) in anchors.items():
-        points[t] = (float(y), float(x))
+        points[t] = (y, x)
     for territory in alignments:
         ok = (territory >= 0) & np.isfinite(lat) & np.isfinite(lon)
         counts = np.bincount(territory[ok], minlength=k)
-        mean_lat = np.bincount(territory[ok], weights=lat[ok], minlength=k) / np.maximum(counts, 1)
-        mean_lon = np.bincount(territory[ok], weights=lon[ok], minlength=k) / np.maximum(counts, 1)
-        for t in np.flatnonzero(counts):
-            if points[t] is None:
-                points[t] = (float(mean_lat[t]), float(mean_lon[t]))
+        sums = np.column_stack((np.bincount(territory[ok], weights=lat[ok], minlength=k),
+                                np.bincount(territory[ok], weights=lon[ok], minlength=k)))
+        mean = sums / np.maximum(counts, 1)[:, None]
+        fill = (counts > 0) & np.isnan(points[:, 0])
+        points[fill] = mean[fill]
     return points
 
 
-def _arrow_path(start, end, scale: float, *, side: bool) -> tuple[tuple[float, float], ...]:
-    """Shaft and head of an arrow from ``start`` to ``end`` (lat, lon), in a plane where x = lon * scale."""
-    p = np.array([start[1] * scale, start[0]])
-    q = np.array([end[1] * scale, end[0]])
+def arrow_paths(start: np.ndarray, end: np.ndarray, scale: float, *, side: np.ndarray) -> np.ndarray:
+    """Shaft and head of arrows from ``start`` to ``end`` ((m, 2) lat, lon), as (m, 5, 2) lat, lon: tail, tip,
+    barb, tip, barb; computed in a plane where x = lon * ``scale``; ``side``: shifted to their right."""
+    p = np.column_stack((start[:, 1] * scale, start[:, 0]))
+    q = np.column_stack((end[:, 1] * scale, end[:, 0]))
     direction = q - p
-    length = float(np.hypot(*direction))
-    if length == 0:
-        return ((start[0], start[1]), (end[0], end[1]))
-    unit = direction / length
-    right = np.array([unit[1], -unit[0]])
-    shift = right * ARROW_SIDE * length if side else 0.0
+    length = np.hypot(direction[:, 0], direction[:, 1])[:, None]
+    unit = direction / np.where(length > 0, length, 1.0)
+    right = np.column_stack((unit[:, 1], -unit[:, 0]))
+    shift = right * ARROW_SIDE * length * np.asarray(side, dtype=float)[:, None]
     tail = p + unit * ARROW_TRIM * length + shift
     tip = q - unit * ARROW_TRIM * length + shift
     head = ARROW_HEAD[0] * (1 - 2 * ARROW_TRIM) * length
     angle = np.radians(ARROW_HEAD[1])
     barbs = [tip - head * (unit * np.cos(angle) + sign * right * np.sin(angle)) for sign in (1, -1)]
-    xy = [tail, tip, barbs[0], tip, barbs[1]]
-    return tuple((round(float(y), 5), round(float(x / scale), 5)) for x, y in xy)
+    xy = np.stack((tail, tip, barbs[0], tip, barbs[1]), axis=1)
+    return np.round(np.stack((xy[..., 1], xy[..., 0] / scale), axis=-1), 5)

@@ -21,53 +21,18 @@ Shapely is imported inside the functions: the maps are an edge, not the engine.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
-__all__ = ["StateOutline", "AccountCells", "state_outlines", "land_outline", "account_groups", "account_cells",
-           "territory_areas", "alignment_areas_of", "clip_outline", "state_of", "first_of_rows", "cell_resolution",
-           "STATE_SNAP_DEG", "SIMPLIFY_SHARE", "CELL_SHARE"]
+from .states import (STATE_SNAP_DEG, StateOutline, account_groups, clip_outline, clip_states, land_outline,
+                     state_of, state_outlines)
 
-DATA = Path(__file__).resolve().parent / "data"
-"""Folder of the shipped outline files."""
-
-LAND_SHARE = 0.5
-"""Clip to the US land outline only when at least this share of the accounts lies on it."""
-
-
-@dataclass(frozen=True)
-class StateOutline:
-    """One US state: its postal code, name and simplified shape (lon/lat degrees)."""
-
-    code: str
-    name: str
-    shape: object
-
-
-@lru_cache(maxsize=1)
-def state_outlines() -> tuple[StateOutline, ...]:
-    """The 50 states and DC, simplified to about 1 km (US Census Bureau, public domain)."""
-    import shapely
-
-    doc = json.loads((DATA / "us_states.geojson").read_text(encoding="utf-8"))
-    return tuple(StateOutline(f["properties"]["code"], f["properties"]["name"],
-                              shapely.from_geojson(json.dumps(f["geometry"])))
-                 for f in doc["features"])
-
-
-@lru_cache(maxsize=1)
-def land_outline():
-    """The union of the 50 states and DC as one shapely geometry (lon/lat degrees)."""
-    import shapely
-
-    doc = json.loads((DATA / "us_land.geojson").read_text(encoding="utf-8"))
-    land = shapely.from_geojson(json.dumps(doc["features"][0]["geometry"]))
-    shapely.prepare(land)
-    return land
+__all__ = ["AccountCells", "account_cells", "territory_areas", "alignment_areas_of", "first_of_rows",
+           "border_places", "clip_detail", "SIMPLIFY_SHARE", "CLIP_SHARE",
+           # the states' part, from .states, for the callers that import it from here
+           "StateOutline", "state_outlines", "land_outline", "clip_outline", "state_of", "clip_states",
+           "account_groups", "STATE_SNAP_DEG"]
 
 
 def _projection(lat: np.ndarray) -> float:
@@ -75,62 +40,22 @@ def _projection(lat: np.ndarray) -> float:
     return float(np.cos(np.radians(np.clip(np.nanmean(lat), -80, 80)))) if len(lat) else 1.0
 
 
-def clip_outline(lat, lon, *, margin_deg: float | None = None):
-    """The area territory areas are clipped to, in lon/lat degrees, and whether it is land.
-
-    Parameters
-    ----------
-    lat, lon : array_like
-        Account coordinates, degrees.
-    margin_deg : float, optional
-        Margin around the convex hull of the accounts, degrees of latitude. Default: 4% of
-        the accounts' extent, at least 0.2 degrees (about 22 km).
-
-    Returns
-    -------
-    shape : shapely geometry
-        The US land within the margin of the accounts' hull when at least half of the
-        accounts are on US land, else the hull with its margin.
-    on_land : bool
-        Which of the two it is.
-    """
-    import shapely
-
-    lat = np.asarray(lat, dtype=float)
-    lon = np.asarray(lon, dtype=float)
-    extent = float(np.hypot(np.ptp(lat), np.ptp(lon))) if len(lat) else 0.0
-    margin = margin_deg if margin_deg is not None else max(0.2, 0.04 * extent)
-    hull = _outline_of_accounts(lat, lon, extent).buffer(margin, quad_segs=4)
-    land = land_outline()
-    on_land = shapely.contains_xy(land, lon, lat).mean() >= LAND_SHARE if len(lat) else False
-    if not on_land:
-        return hull, False
-    return shapely.intersection(land, hull), True
-
-
 SIMPLIFY_SHARE = 1 / 1500
 """Simplification tolerance of the areas, as a share of the accounts' extent (their bounding box's
 diagonal): borders move by at most this much; finer keeps more vertices (a larger, slower page)."""
 
-CELL_SHARE = SIMPLIFY_SHARE / 4
-"""Accounts of the same territories (in every alignment drawn) closer than this share of the extent
-share one Voronoi cell: a quarter of the simplification, so no border the map draws moves, with a
-third fewer cells to compute at 100,000 accounts; smaller only costs time."""
+CLIP_SHARE = SIMPLIFY_SHARE / 2
+"""The state outlines that areas are clipped to are simplified to this share of the accounts' extent
+(:func:`clip_states`): half the areas' own simplification, so no border the map draws moves; finer
+only costs time (a map of the whole US clips to outlines of half the vertices)."""
 
 
-def cell_resolution(lat, lon) -> float:
-    """The ``resolution`` of :func:`account_cells` for drawing areas: :data:`CELL_SHARE` of the extent, degrees."""
+def clip_detail(lat, lon) -> float:
+    """Degrees to simplify the clip outlines to: :data:`CLIP_SHARE` of the extent of the accounts."""
     lat = np.asarray(lat, dtype=float)
     lon = np.asarray(lon, dtype=float)
     ok = np.isfinite(lat) & np.isfinite(lon)
-    extent = float(np.hypot(np.ptp(lat[ok]), np.ptp(lon[ok]))) if ok.any() else 0.0
-    return max(extent * CELL_SHARE, 1e-5)
-
-
-STATE_SNAP_DEG = 0.25
-"""An account this close to a state (degrees, about 25 km) but outside its simplified outline (on
-the coast, on a pier, on an island the outline drops) counts as in that state; farther accounts
-are off US land and share the rest of the outline."""
+    return float(np.hypot(np.ptp(lat[ok]), np.ptp(lon[ok]))) * CLIP_SHARE if ok.any() else 0.0
 
 
 @dataclass(frozen=True)
@@ -156,104 +81,6 @@ class AccountCells:
     clips: tuple
 
 
-@lru_cache(maxsize=1)
-def _states_union():
-    import shapely
-
-    union = shapely.union_all([s.shape for s in state_outlines()])
-    shapely.prepare(union)
-    return union
-
-
-def _on_land(lat: np.ndarray, lon: np.ndarray) -> bool:
-    """Whether at least :data:`LAND_SHARE` of the accounts lie on the US land outline."""
-    import shapely
-
-    return bool(len(lat)) and shapely.contains_xy(land_outline(), lon, lat).mean() >= LAND_SHARE
-
-
-@lru_cache(maxsize=1)
-def _prepared_states() -> tuple[tuple, np.ndarray]:
-    """The state shapes, prepared for fast point tests, and their bounds (west, south, east, north)."""
-    import shapely
-
-    shapes = [s.shape for s in state_outlines()]
-    shapely.prepare(shapes)
-    return tuple(shapes), shapely.bounds(shapes)
-
-
-def state_of(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Each point's state: an index into :func:`state_outlines`, -1 when in none.
-
-    A point inside two outlines (where simplified outlines touch) takes the first. Each state
-    tests only the points within its bounding box, against its prepared shape
-    (``shapely.contains_xy``): a tenth of the time of a spatial index query of point geometries.
-    """
-    import shapely
-
-    shapes, bounds = _prepared_states()
-    state = np.full(len(lat), -1, dtype=np.int64)
-    for i in range(len(shapes) - 1, -1, -1):  # backwards: the first state is written last and wins
-        west, south, east, north = bounds[i]
-        near = np.flatnonzero((lon >= west) & (lon <= east) & (lat >= south) & (lat <= north))
-        if len(near):
-            state[near[shapely.contains_xy(shapes[i], lon[near], lat[near])]] = i
-    return state
-
-
-@lru_cache(maxsize=1)
-def _state_edges():
-    """A spatial index of the states' boundary edges (two-point lines) and each edge's state.
-
-    An account outside every state is nearest to the state whose boundary is nearest: the
-    distance to a few short edges is far cheaper than the distance to whole state outlines.
-    """
-    import shapely
-
-    edges, owners = [], []
-    for i, state in enumerate(state_outlines()):
-        for ring in shapely.get_rings(shapely.get_parts(state.shape)):
-            xy = shapely.get_coordinates(ring)
-            edges.append(np.stack((xy[:-1], xy[1:]), axis=1))
-            owners.append(np.full(len(xy) - 1, i, dtype=np.int64))
-    lines = shapely.linestrings(np.concatenate(edges))
-    return shapely.STRtree(lines), np.concatenate(owners)
-
-
-def account_groups(lat: np.ndarray, lon: np.ndarray, clip=None) -> tuple[np.ndarray, tuple]:
-    """Each account's group and each group's clip outline (lon/lat degrees); see :class:`AccountCells`.
-
-    The rule that keeps territory areas inside state lines: an account belongs to the state it
-    lies in (or to the nearest within :data:`STATE_SNAP_DEG`), and its cell is computed and
-    clipped within that state, so an area reaches into a state only where its territory has
-    accounts, and covers the states with accounts up to their coasts and borders, without gaps.
-    """
-    import shapely
-
-    n = len(lat)
-    if clip is not None:
-        return np.zeros(n, dtype=np.int64), (clip,)
-    if not _on_land(lat, lon):
-        return np.zeros(n, dtype=np.int64), (clip_outline(lat, lon)[0],)
-    states = state_outlines()
-    state = state_of(lat, lon)
-    loose = np.flatnonzero(state < 0)
-    if len(loose):
-        tree, edge_state = _state_edges()
-        near_point, near_edge = tree.query_nearest(shapely.points(lon[loose], lat[loose]),
-                                                   max_distance=STATE_SNAP_DEG, all_matches=False)
-        state[loose[near_point]] = edge_state[near_edge]
-    used = np.unique(state[state >= 0])
-    clips = [states[i].shape for i in used]
-    group = np.searchsorted(used, state)
-    if (state < 0).any():
-        extent = float(np.hypot(np.ptp(lat), np.ptp(lon)))
-        hull = _outline_of_accounts(lat, lon, extent).buffer(max(0.2, 0.04 * extent), quad_segs=4)
-        clips.append(shapely.difference(hull, _states_union()))
-        group[state < 0] = len(clips) - 1
-    return group.astype(np.int64), tuple(clips)
-
-
 def first_of_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The first row of each distinct row of an integer matrix, and each row's distinct-row number.
 
@@ -273,22 +100,27 @@ def first_of_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return order[new], inverse
 
 
-def account_cells(lat, lon, *, clip=None, resolution: float = 1e-5, keys=None) -> AccountCells:
+def account_cells(lat, lon, *, clip=None, resolution: float = 1e-5, keys=None,
+                  detail: float | None = None) -> AccountCells:
     """The Voronoi cells of the accounts (lat/lon degrees), per group (see :func:`account_groups`).
 
     Accounts with non-finite coordinates get no cell. Accounts at the same place, to
     ``resolution`` degrees, share one cell (the first account's) unless their ``keys`` differ
     (an (n, m) integer array, such as each account's territory in every alignment drawn): a
     snapshot passes about half a pixel, which leaves far fewer cells to compute, and passes the
-    territories as keys, so an account's enclave keeps its own cell. ``clip`` (one outline for
-    all accounts) defaults to the state rule of :func:`account_groups`.
+    territories as keys, so an account's enclave keeps its own cell. With ``keys``, only the
+    places on a border between keys get cells (:func:`border_places`): the cells are then for
+    merging by those keys only. ``clip`` (one outline for all accounts) defaults to the state
+    rule of :func:`account_groups`, with the states simplified to ``detail`` degrees (default
+    :func:`clip_detail`; see :func:`clip_states`).
     """
     import shapely
 
     lat = np.asarray(lat, dtype=float)
     lon = np.asarray(lon, dtype=float)
     finite = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
-    group, clips = account_groups(lat[finite], lon[finite], clip)
+    detail = clip_detail(lat, lon) if detail is None else detail
+    group, clips = account_groups(lat[finite], lon[finite], clip, detail=detail)
     whole = clips[0] if len(clips) == 1 else shapely.union_all(clips)
     if len(finite) == 0:
         return AccountCells(np.empty(0, dtype=object), np.empty(0, dtype=int), 1.0, whole, lat, lon,
@@ -304,12 +136,59 @@ def account_cells(lat, lon, *, clip=None, resolution: float = 1e-5, keys=None) -
     first, _ = first_of_rows(np.column_stack((group, grid, extra)))
     exact, _ = first_of_rows(np.column_stack((group[first], np.round(points[first] / 1e-9).astype(np.int64))))
     first = np.sort(first[exact])
+    if keys is not None:
+        first = first[border_places(points[first], first_of_rows(np.column_stack((group, extra))[first])[1],
+                                    group[first])]
     cells = np.empty(len(first), dtype=object)
     for g, outline in enumerate(clips):
         mine = np.flatnonzero(group[first] == g)
         if len(mine):
             cells[mine] = _cells(points[first[mine]], outline, scale)
     return AccountCells(cells, finite[first], scale, whole, lat, lon, group[first], clips)
+
+
+def border_places(points: np.ndarray, kind: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Which places keep a Voronoi cell when cells are merged by ``kind``: those on a border.
+
+    A place whose neighbours in the Delaunay triangulation of its group (scipy's Qhull) all
+    share its kind is left out: removing a place gives its cell to its Delaunay neighbours
+    (the cell's region is split among the sites whose cells touched it), all of its kind, and
+    leaves the others' neighbours of its kind, so the union of each kind's cells is unchanged,
+    exactly, with a fraction of the cells to compute and merge (about a quarter at 100,000
+    accounts and 200 territories). A group of one kind keeps one place, whose cell covers it.
+
+    Parameters
+    ----------
+    points : numpy.ndarray, shape (m, 2)
+        Distinct places, projected.
+    kind, group : numpy.ndarray of int, shape (m,)
+        Each place's kind (what cells are merged by) and group (cells are computed per group).
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (m,)
+    """
+    from scipy.spatial import Delaunay, QhullError
+
+    keep = np.zeros(len(points), dtype=bool)
+    for g in np.unique(group):
+        mine = np.flatnonzero(group == g)
+        if len(np.unique(kind[mine])) == 1:
+            keep[mine[0]] = True
+            continue
+        if len(mine) < 4:
+            keep[mine] = True
+            continue
+        try:
+            indptr, neighbours = Delaunay(points[mine]).vertex_neighbor_vertices
+        except QhullError:  # all on one line: keep every place
+            keep[mine] = True
+            continue
+        degree = np.diff(indptr)
+        owner = np.repeat(np.arange(len(mine)), degree)
+        differ = np.bincount(owner, weights=kind[mine][neighbours] != kind[mine][owner], minlength=len(mine))
+        keep[mine] = (differ > 0) | (degree == 0)  # no neighbours: a point Qhull left out, kept
+    return keep
 
 
 def _cells(unique: np.ndarray, clip, scale: float) -> np.ndarray:
@@ -459,44 +338,6 @@ def _alignment_areas(cells, territory, owner, piece_group, pieces, clipped, empt
         shape = _polygonal(shape)
         areas[t] = shape if not shape.is_empty else None
     return areas
-
-
-CONCAVITY = 0.2
-"""``ratio`` of shapely's ``concave_hull`` for the accounts' outline (1 is the convex hull)."""
-
-
-def _outline_of_accounts(lat: np.ndarray, lon: np.ndarray, extent: float):
-    """A concave hull of the accounts (one point per square of 1/200 of their extent).
-
-    Tighter than the convex hull where the accounts leave a bay (the hull of accounts from
-    Maine to Virginia would take in Ohio); it still contains every account.
-    """
-    import shapely
-
-    if len(lat) < 4 or extent <= 0:
-        return _hull(lat, lon)
-    step = extent / 200
-    points = np.column_stack((lon, lat))
-    _, first = np.unique(np.round(points / step).astype(np.int64), axis=0, return_index=True)
-    outline = shapely.concave_hull(shapely.multipoints(points[first]), ratio=CONCAVITY)
-    if outline.geom_type != "Polygon":
-        return _hull(lat, lon)
-    # Accounts dropped by the thinning may lie just outside: the margin (at least one step) covers them.
-    return outline.buffer(step, quad_segs=2)
-
-
-def _hull(lat: np.ndarray, lon: np.ndarray):
-    """Convex hull of the accounts as a shapely geometry (scipy's Quickhull; lon/lat degrees)."""
-    import shapely
-    from scipy.spatial import ConvexHull, QhullError
-
-    points = np.unique(np.column_stack((lon, lat)), axis=0)
-    if len(points) >= 3:
-        try:
-            return shapely.Polygon(points[ConvexHull(points).vertices])
-        except QhullError:  # all on one line
-            pass
-    return shapely.multipoints(points).convex_hull
 
 
 def _dissolve(cells: np.ndarray):

@@ -21,14 +21,18 @@ import numpy as np
 from ..workflow.summary import deviation_of
 from .style import number, percent, result_colours, signed_percent
 
-__all__ = ["snapshot_figure", "write_snapshot", "symbol_key", "arrow_key", "area_path", "balanced_line", "LEGEND_ROWS", "SIZE_PX",
-           "DPI", "LAND", "WATER"]
+__all__ = ["snapshot_figure", "write_snapshot", "symbol_key", "arrow_key", "area_path", "balanced_line",
+           "LEGEND_ROWS", "SIZE_PX", "DPI", "PNG_OPTIONS", "LAND", "WATER"]
 
 SIZE_PX = (2000, 1200)
 """Width and height of the snapshot, pixels."""
 
 DPI = 100
 """Dots per inch of the PNG (the size in pixels is what matters)."""
+
+PNG_OPTIONS = {"compress_level": 1}
+"""Pillow's PNG options for the snapshot: zlib level 1 encodes in a quarter of the time of the default
+(6) takes, for a file about 5% larger (flat map colours compress well either way)."""
 
 LEGEND_ROWS = 40
 """Territories listed in the legend; beyond this, the most unbalanced ones."""
@@ -295,7 +299,7 @@ def write_snapshot(result, path: str | os.PathLike, *, areas: list | None = None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        fig.savefig(tmp, format="png", dpi=DPI)
+        fig.savefig(tmp, format="png", dpi=DPI, pil_kwargs=PNG_OPTIONS)
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)

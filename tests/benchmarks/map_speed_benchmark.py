@@ -59,7 +59,8 @@ print(json.dumps({"wall": time.perf_counter() - start, "cpu": time.process_time(
                   "file": str(sys.modules["territory_engine"].__file__)}))
 """
 
-TARGETS = {"html": ("HTML map (areas + page + file)", "cpu", 5.0), "png": ("PNG snapshot (areas included)", "cpu", 3.0),
+TARGETS = {"html": ("HTML map (areas + page + file)", "cpu", 5.0),
+           "png": ("PNG snapshot (areas included)", "cpu", 3.0),
            "book": ("map book .pptx (workers)", "wall", 60.0)}
 
 
