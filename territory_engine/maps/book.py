@@ -18,6 +18,7 @@ functions.
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import signal
 from contextlib import contextmanager
@@ -212,7 +213,7 @@ def write_map_book(result, path: str | os.PathLike, *, progress: Callable[[str, 
 
 def _write_pdf(file, result, overview: bytes, pictures: Iterator[bytes]) -> None:
     """The PDF: the overview page, then each territory's page (title, map picture, table), as the slides."""
-    from .book_page import MAP_SIZE_IN, figure_rows
+    from .book_page import MAP_SIZE_IN, all_figure_rows
     from .pdf_pages import PdfPictures
 
     width, height = SLIDE_IN[0] * 72, SLIDE_IN[1] * 72
@@ -220,8 +221,9 @@ def _write_pdf(file, result, overview: bytes, pictures: Iterator[bytes]) -> None
     pdf.add_page(overview, box=(21.6, 21.6, width - 43.2, height - 43.2))
     map_box = (21.6, height - 79.2 - MAP_SIZE_IN[1] * 72, MAP_SIZE_IN[0] * 72, MAP_SIZE_IN[1] * 72)
     table_left = (0.6 + MAP_SIZE_IN[0]) * 72
+    tables = all_figure_rows(result)
     for t, picture in enumerate(pictures):
-        headers, rows = figure_rows(result, t)
+        headers, rows = tables[t]
         pdf.add_page(picture, box=map_box, title=_title(result, t), table=[headers, *rows],
                      table_box=(table_left, height - 79.2, width - table_left - 21.6))
     pdf.close()
@@ -232,12 +234,14 @@ def _write_pptx(file, result, overview: bytes, pictures: Iterator[bytes]) -> Non
     from pptx import Presentation
     from pptx.util import Inches
 
-    from .book_page import MAP_SIZE_IN, figure_rows
+    from .book_page import MAP_SIZE_IN, all_figure_rows
     from .interactive import title as map_title
     from .pdf_pages import png_size
 
     deck = Presentation()
     deck.slide_width, deck.slide_height = Inches(SLIDE_IN[0]), Inches(SLIDE_IN[1])
+    _new_pictures_only(deck)
+    tables = all_figure_rows(result)
     layout = deck.slide_layouts[5]  # "Title Only"
     slide = _titled(deck, layout, map_title(result), size=24)
     width, height = png_size(overview)
@@ -248,9 +252,26 @@ def _write_pptx(file, result, overview: bytes, pictures: Iterator[bytes]) -> Non
         slide = _titled(deck, layout, _title(result, t), size=28)
         slide.shapes.add_picture(io.BytesIO(picture), Inches(0.3), Inches(1.1), Inches(MAP_SIZE_IN[0]),
                                  Inches(MAP_SIZE_IN[1]))
-        headers, rows = figure_rows(result, t)
+        headers, rows = tables[t]
         _table(slide, headers, rows, left=0.6 + MAP_SIZE_IN[0], top=1.1, width=SLIDE_IN[0] - MAP_SIZE_IN[0] - 0.9)
     deck.save(file)
+
+
+def _new_pictures_only(deck) -> None:
+    """Let the deck take each picture as a new image part, numbered in turn.
+
+    For every picture, python-pptx walks all the parts of the deck twice: for a copy of the
+    image (by its SHA-1) and for the first free part name. At 200 slides that is a quarter of the
+    book's time, for nothing: every map of a book is a different picture. The deck's package
+    gets its own two public methods instead (on this deck only).
+    """
+    from pptx.opc.packuri import PackURI
+    from pptx.parts.image import Image, ImagePart
+
+    package = deck.part.package
+    numbers = itertools.count(package.next_image_partname("png").idx)
+    package.next_image_partname = lambda ext: PackURI(f"/ppt/media/image{next(numbers)}.{ext}")
+    package.get_or_add_image_part = lambda image_file: ImagePart.new(package, Image.from_file(image_file))
 
 
 def _titled(deck, layout, text: str, *, size: int):

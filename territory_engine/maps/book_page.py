@@ -23,7 +23,7 @@ from ..workflow.summary import deviation_column
 from .snapshot import area_path
 from .style import result_colours
 
-__all__ = ["BookPages", "figure_rows", "rgb_png", "MAP_SIZE_IN", "MAP_DPI", "GREY", "GREY_EDGE"]
+__all__ = ["BookPages", "figure_rows", "all_figure_rows", "rgb_png", "MAP_SIZE_IN", "MAP_DPI", "GREY", "GREY_EDGE"]
 
 MAP_SIZE_IN = (8.4, 6.1)
 """Width and height of a territory's map picture, inches (it fills the left of a 13.33 x 7.5
@@ -127,9 +127,18 @@ class BookPages:
         return cx - half_x / scale, cy - half_y, cx + half_x / scale, cy + half_y
 
     def map_png(self, t: int) -> bytes:
-        """Territory ``t``'s zoomed map as an RGB PNG (``MAP_SIZE_IN`` at ``MAP_DPI``), for a slide."""
-        fig = _figure(MAP_SIZE_IN)
-        self.draw_map(fig.add_axes((0.0, 0.0, 1.0, 1.0)), t)
+        """Territory ``t``'s zoomed map as an RGB PNG (``MAP_SIZE_IN`` at ``MAP_DPI``), for a slide.
+
+        One figure and axes serve every page of this process: emptied of the last page's artists
+        rather than built again (a new matplotlib axes costs an eighth of a page).
+        """
+        if getattr(self, "_page", None) is None:
+            fig = _figure(MAP_SIZE_IN)
+            self._page = fig, fig.add_axes((0.0, 0.0, 1.0, 1.0))
+        fig, ax = self._page
+        for artist in [*ax.collections, *ax.texts, *fig.images]:
+            artist.remove()
+        self.draw_map(ax, t)
         return rgb_png(fig)
 
     def draw_map(self, ax, t: int) -> None:
@@ -168,28 +177,68 @@ class BookPages:
         moved_out = (self.before == t) & ~mine
         kept = mine & ~moved_in
         size = float(np.clip(2000 / max(mine.sum(), 1), 4, 30))
-        from matplotlib.lines import Line2D
 
-        handles = []  # the key: plain markers, cheaper to draw than the scatters themselves
+        shown = []  # the symbols of the key
         if kept.any():
             ax.scatter(self.lon[kept], self.lat[kept], s=size, c="#1a1a1a", linewidths=0, zorder=5)
-            handles.append(Line2D([], [], ls="", marker="o", ms=4, color="#1a1a1a", label="account"))
+            shown.append("account")
         if moved_in.any():
             ax.scatter(self.lon[moved_in], self.lat[moved_in], s=size * 3, facecolors="#ffffff", edgecolors="#000000",
                        linewidths=1.0, zorder=5)
-            handles.append(Line2D([], [], ls="", marker="o", ms=7, mfc="#ffffff", mec="#000000", label="moved in"))
+            shown.append("moved in")
         if moved_out.any():
             ax.scatter(self.lon[moved_out], self.lat[moved_out], s=size * 3, marker="x", c="#b2182b", linewidths=1.0,
                        zorder=5)
-            handles.append(Line2D([], [], ls="", marker="x", ms=7, color="#b2182b", label="moved out"))
+            shown.append("moved out")
         base = self.result.bases[t]
         if np.isfinite(base).all():
             ax.scatter([base[1]], [base[0]], marker="D", s=150, c="#ffffff", edgecolors="#000000", linewidths=2.2,
                        zorder=7)  # white on the territory's colour: seen on any fill
-            handles.append(Line2D([], [], ls="", marker="D", ms=9, mfc="#ffffff", mec="#000000", mew=2.0,
-                                  label="rep base"))
-        if handles:
-            ax.legend(handles=handles, loc="lower left", fontsize=9, framealpha=0.9)
+            shown.append("rep base")
+        if shown:
+            self._key(ax, tuple(shown))
+
+    def _key(self, ax, shown: tuple[str, ...]) -> None:
+        """The key of the symbols ``shown``, lower left of ``ax``: a picture drawn once per set of symbols
+        and pasted on every page (a matplotlib legend costs a quarter of a page)."""
+        if not hasattr(self, "_keys"):
+            self._keys = {}
+        if shown not in self._keys:
+            self._keys[shown] = key_picture(shown)
+        fig = ax.figure
+        box = ax.get_position()
+        pad = KEY_PAD_PT * fig.dpi / 72
+        fig.figimage(self._keys[shown], xo=box.x0 * fig.bbox.width + pad, yo=box.y0 * fig.bbox.height + pad,
+                     origin="upper", zorder=8)
+
+
+KEY_PAD_PT = 4.5
+"""Space between the key and the corner of the map, points (matplotlib's legend pad at 9 points)."""
+
+KEY_SYMBOLS = {
+    "account": {"marker": "o", "ms": 4, "color": "#1a1a1a"},
+    "moved in": {"marker": "o", "ms": 7, "mfc": "#ffffff", "mec": "#000000"},
+    "moved out": {"marker": "x", "ms": 7, "color": "#b2182b"},
+    "rep base": {"marker": "D", "ms": 9, "mfc": "#ffffff", "mec": "#000000", "mew": 2.0},
+}
+"""The marker of each symbol of a territory page's key, as the page draws it."""
+
+
+def key_picture(shown: tuple[str, ...]) -> np.ndarray:
+    """The key of a territory page (symbols ``shown``, from :data:`KEY_SYMBOLS`) as RGBA floats at ``MAP_DPI``."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    fig = Figure(figsize=(3, 2), dpi=MAP_DPI, facecolor="none")
+    FigureCanvasAgg(fig)
+    handles = [Line2D([], [], ls="", label=name, **KEY_SYMBOLS[name]) for name in shown]
+    legend = fig.legend(handles=handles, loc="lower left", fontsize=9, framealpha=0.9, borderaxespad=0)
+    fig.canvas.draw()
+    x0, y0, x1, y1 = (int(round(v)) for v in legend.get_window_extent().extents)
+    rgba = np.asarray(fig.canvas.buffer_rgba())
+    height = rgba.shape[0]
+    return rgba[max(height - y1 - 1, 0):height - y0 + 1, max(x0 - 1, 0):x1 + 1].astype(np.float32) / 255
 
 
 def _figure(size_in: tuple[float, float]):
@@ -243,14 +292,28 @@ def figure_rows(result, t: int) -> tuple[list[str], list[list[str]]]:
     headers : list of str
     rows : list of list of str
     """
-    summary = result.summary
-    territory = result.ids[t]
-    alignments = [a for a in ("current", "proposed") if (summary["alignment"] == a).any()]
-    records = []
-    for alignment in alignments:
-        rows = summary[(summary["alignment"] == alignment) & (summary["territory"] == territory)]
-        records.append(rows.iloc[0] if len(rows) else None)
+    return all_figure_rows(result, [t])[0]
 
+
+def all_figure_rows(result, territories=None) -> list[tuple[list[str], list[list[str]]]]:
+    """:func:`figure_rows` of each territory in ``territories`` (default: all), the summary read once."""
+    summary = result.summary
+    k = len(result.ids)
+    territories = range(k) if territories is None else territories
+    alignments = [a for a in ("current", "proposed") if (summary["alignment"] == a).any()]
+    lookup = {(row["alignment"], row["territory"]): row for row in summary.to_dict("records")}
+    moves = None
+    if len(alignments) == 2:
+        shown, before = result.proposed, result.current
+        moved = shown != before
+        moves = (np.bincount(shown[moved & (shown >= 0)], minlength=k),
+                 np.bincount(before[moved & (before >= 0)], minlength=k))
+    headers = ["", *[a.capitalize() for a in alignments]]
+    return [(headers, _rows(result, t, [lookup.get((a, result.ids[t])) for a in alignments], moves))
+            for t in territories]
+
+
+def _rows(result, t: int, records: list, moves) -> list[list[str]]:
     def cells(read):
         return [("" if r is None else read(r)) for r in records]
 
@@ -263,11 +326,10 @@ def figure_rows(result, t: int) -> tuple[list[str], list[list[str]]]:
     deviation = deviation_column(result.balance_measures)
     rows.append([mix, *cells(lambda r: f"{float(r[deviation]):+.1%}")])
     rows.append(["Status", *cells(lambda r: str(r["status"]))])
-    if "mean km to base" in summary.columns:
+    if "mean km to base" in result.summary.columns:
         rows.append(["Mean km to rep base", *cells(lambda r: "" if not np.isfinite(float(r["mean km to base"]))
                                                    else f"{float(r['mean km to base']):,.1f}")])
-    if len(alignments) == 2:
-        shown, before = result.proposed, result.current
-        rows.append(["Accounts moved in", "", f"{int(((shown == t) & (before != t)).sum()):,}"])
-        rows.append(["Accounts moved out", "", f"{int(((before == t) & (shown != t)).sum()):,}"])
-    return ["", *[a.capitalize() for a in alignments]], rows
+    if moves is not None:
+        rows.append(["Accounts moved in", "", f"{int(moves[0][t]):,}"])
+        rows.append(["Accounts moved out", "", f"{int(moves[1][t]):,}"])
+    return rows

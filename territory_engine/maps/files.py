@@ -60,7 +60,7 @@ def write_map(result, html: str | os.PathLike | None, *, snapshot: str | os.Path
     """
     from ..io.paths import move_into_place, temporary_file, write_failed
     from .interactive import alignment_areas, map_html
-    from .snapshot import DPI, snapshot_figure, snapshot_resolution
+    from .snapshot import DPI, PNG_OPTIONS, snapshot_figure, snapshot_resolution
     from .style import result_colours
 
     if html is not None:
@@ -80,7 +80,8 @@ def write_map(result, html: str | os.PathLike | None, *, snapshot: str | os.Path
                 content = map_html(result, areas=areas, offline=offline, colours=colours).encode("utf-8")
             else:
                 picture = io.BytesIO()
-                snapshot_figure(result, areas=areas[result.shown], colours=colours).savefig(picture, format="png", dpi=DPI)
+                snapshot_figure(result, areas=areas[result.shown], colours=colours).savefig(
+                    picture, format="png", dpi=DPI, pil_kwargs=PNG_OPTIONS)
                 content = picture.getvalue()
             try:
                 tmp.write_bytes(content)

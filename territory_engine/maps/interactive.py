@@ -1,10 +1,11 @@
 """The interactive territory map: a Folium page with territory areas, accounts and a legend.
 
 Layers the user can switch (Leaflet's layer control): the proposed alignment, the current
-alignment, the accounts (canvas circle markers, coloured by territory), the moved accounts
-with their move reason, the rep bases, the US state outlines and heat maps of potential and
-of the gap (potential minus sales). A legend lists every territory's figures and the
-overall balance.
+alignment, the accounts (canvas circle markers, coloured by territory), the moves as arrows
+from old to new territory (:mod:`territory_engine.maps.moves`), the moved accounts as rings
+with their move reason (drawn only once few enough are in view: :data:`RING_LIMIT`), the rep
+bases, the US state outlines and heat maps of potential and of the gap (potential minus
+sales). A legend lists every territory's figures and the overall balance.
 
 Following Folium's own elements (``folium/features.py``), each piece is an element with one
 Jinja template. Workbook text reaches the page only as JSON inside the script
@@ -25,13 +26,19 @@ import numpy as np
 import pandas as pd
 
 from ..workflow.summary import deviation_column
+from .moves import move_arrows
 from .offline import inline_script, inline_style, leaflet_assets, script_json
 from .style import NO_TERRITORY, heat_colours, result_colours
 
-__all__ = ["build_map", "map_html", "HEAT_PIXELS"]
+__all__ = ["build_map", "map_html", "arrow_anchors", "HEAT_PIXELS", "RING_LIMIT"]
 
 HEAT_PIXELS = 480
 """Width of a heat map image, pixels."""
+
+RING_LIMIT = 400
+"""The moved-account rings are drawn only while at most this many moved accounts are in view (the
+arrows show the moves at every zoom): fewer keeps dense areas readable, more shows rings sooner.
+400 thinned rings paint under 1% of a 1600 x 1000 view."""
 
 DATA = "territory_data"
 """The JavaScript variable holding the map's data."""
@@ -142,7 +149,12 @@ def _compact(values: np.ndarray, digits: int = 2) -> list:
 
 
 def _text_list(values) -> list:
-    return [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in values]
+    """Values as text for JSON, None where missing (``str`` of each, done by numpy)."""
+    values = np.asarray(values, dtype=object)
+    missing = pd.isna(values)
+    text = values.astype(str).astype(object)
+    text[missing] = None
+    return text.tolist()
 
 
 def _summary_payload(summary: pd.DataFrame, balance_measures: tuple[str, ...], measures: tuple[str, ...] = ()) -> dict:
@@ -232,6 +244,10 @@ DENSE_SHARE = 0.1
 DENSE_NEIGHBOURS = 20
 """An account's density: the distance to its 20th nearest account (fewer is noisier)."""
 
+DENSE_SAMPLE = 20_000
+"""Above this many accounts, the densest share is found among this many drawn at random (seed 0): the
+box is then a little smaller than the exact one, at a fifth of the time for 100,000 accounts."""
+
 
 def dense_box(lat, lon) -> list[float]:
     """``[south, west, north, east]`` of the densest :data:`DENSE_SHARE` of the accounts: those with the
@@ -245,8 +261,11 @@ def dense_box(lat, lon) -> list[float]:
     if len(lat) <= DENSE_NEIGHBOURS:
         return [float(lat.min()), float(lon.min()), float(lat.max()), float(lon.max())]
     xy = np.column_stack((lon * np.cos(np.radians(np.mean(lat))), lat))
-    distance, _ = cKDTree(xy).query(xy, k=DENSE_NEIGHBOURS + 1)
-    dense = np.argsort(distance[:, -1], kind="stable")[:max(1, int(DENSE_SHARE * len(lat)))]
+    asked = np.arange(len(lat))
+    if len(lat) > DENSE_SAMPLE:  # the density of a sample of the accounts, among all of them
+        asked = np.random.default_rng(0).choice(len(lat), DENSE_SAMPLE, replace=False)
+    distance, _ = cKDTree(xy).query(xy[asked], k=DENSE_NEIGHBOURS + 1)
+    dense = asked[np.argsort(distance[:, -1], kind="stable")[:max(1, int(DENSE_SHARE * len(asked)))]]
     return [float(lat[dense].min()), float(lon[dense].min()), float(lat[dense].max()), float(lon[dense].max())]
 
 
@@ -258,6 +277,7 @@ def _payload(result, areas: dict[str, list], colours: list[str] | None) -> dict[
     reasons = accounts["move_reason"].to_numpy(dtype=object)
     bases = [{"t": t, "lat": float(result.bases[t, 0]), "lon": float(result.bases[t, 1]), "rep": result.reps[t]}
              for t in range(k) if np.isfinite(result.bases[t]).all()]
+    labels = {alignment: label_points(shapes) for alignment, shapes in areas.items()}
     payload = {
         "ids": list(result.ids),
         "colours": list(colours) if colours is not None else result_colours(result),
@@ -279,7 +299,10 @@ def _payload(result, areas: dict[str, list], colours: list[str] | None) -> dict[
         "moved": moved.tolist(),
         "reasons": {str(i): str(reasons[i]) for i in moved},
         "bases": bases,
-        "labels": {alignment: label_points(shapes) for alignment, shapes in areas.items()},
+        "labels": labels,
+        "arrows": [{"old": a.old, "new": a.new, "text": a.text, "w": a.width, "path": a.path}
+                   for a in move_arrows(result, arrow_anchors(labels, result.shown))],
+        "ringLimit": RING_LIMIT,
         "dense": dense_box(accounts["lat"].to_numpy(dtype=float), accounts["lon"].to_numpy(dtype=float)),
         "summary": {alignment: _summary_payload(table.reset_index(drop=True), result.balance_measures,
                                                 result.measures)
@@ -288,23 +311,41 @@ def _payload(result, areas: dict[str, list], colours: list[str] | None) -> dict[
     return payload
 
 
-def _geojson(areas: list, *, digits: int = 5) -> dict:
-    """Territory areas as a GeoJSON FeatureCollection; properties carry only the index."""
+def arrow_anchors(labels: dict[str, list], shown: str) -> dict[int, tuple[float, float]]:
+    """Where each territory's move arrows start and end: its label in the alignment shown, else in the other."""
+    anchors: dict[int, tuple[float, float]] = {}
+    for alignment in sorted(labels, key=lambda a: a != shown):
+        for t, lat, lon in labels[alignment]:
+            anchors.setdefault(t, (lat, lon))
+    return anchors
+
+
+def _feature_collection(features) -> str:
+    """A GeoJSON FeatureCollection as JSON text, from ``(properties, shape)`` pairs.
+
+    Each geometry goes in as GEOS writes it (``shapely.to_geojson``: numbers and GeoJSON words
+    only, safe in a script), rather than parsed and written again: half the time of the map's
+    page at 200 territories. The properties are ours (indexes, state codes), through
+    :func:`~territory_engine.maps.offline.script_json`.
+    """
     import shapely
 
-    features = []
-    for t, shape in enumerate(areas):
-        if shape is None:
-            continue
-        shape = shapely.set_precision(shape, 10.0 ** -digits)
-        if shape.is_empty:
-            continue
-        features.append({"type": "Feature", "properties": {"t": t}, "geometry": json.loads(shapely.to_geojson(shape))})
-    return {"type": "FeatureCollection", "features": features}
+    parts = [f'{{"type":"Feature","properties":{script_json(properties)},"geometry":{shapely.to_geojson(shape)}}}'
+             for properties, shape in features]
+    return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
 
 
-def _states_geojson(bounds: tuple[float, float, float, float]) -> dict:
-    """The shipped state outlines that meet ``bounds`` (west, south, east, north), with a margin."""
+def _geojson(areas: list, *, digits: int = 5) -> str:
+    """Territory areas as GeoJSON text (see :func:`_feature_collection`); properties carry only the index."""
+    import shapely
+
+    present = [t for t, shape in enumerate(areas) if shape is not None]
+    rounded = shapely.set_precision(np.array([areas[t] for t in present], dtype=object), 10.0 ** -digits)
+    return _feature_collection(({"t": t}, shape) for t, shape in zip(present, rounded) if not shape.is_empty)
+
+
+def _states_geojson(bounds: tuple[float, float, float, float]) -> str:
+    """The shipped state outlines that meet ``bounds`` (west, south, east, north), with a margin, as GeoJSON text."""
     import shapely
 
     from .regions import state_outlines
@@ -312,10 +353,7 @@ def _states_geojson(bounds: tuple[float, float, float, float]) -> dict:
     west, south, east, north = bounds
     pad = max(5.0, max(east - west, north - south))  # land when the user zooms out a little
     view = shapely.box(west - pad, south - pad, east + pad, north + pad)
-    features = [{"type": "Feature", "properties": {"code": s.code},
-                 "geometry": json.loads(shapely.to_geojson(s.shape))}
-                for s in state_outlines() if s.shape.intersects(view)]
-    return {"type": "FeatureCollection", "features": features}
+    return _feature_collection(({"code": s.code}, s.shape) for s in state_outlines() if s.shape.intersects(view))
 
 
 def heat_image(lat, lon, weight, *, pixels: int = HEAT_PIXELS):
@@ -384,9 +422,10 @@ def build_map(result, *, areas: dict[str, list] | None = None, offline: bool = F
     shapes = {"states": _states_geojson(bounds)}
     shapes.update({alignment: _geojson(areas[alignment]) for alignment in ("current", "proposed")
                    if getattr(result, alignment) is not None})
+    shapes_text = "{" + ",".join(f"{script_json(key)}:{text}" for key, text in shapes.items()) + "}"
     # First in the page script: the data every layer below reads.
     root.script.add_child(Raw(f"var {DATA} = {script_json(_payload(result, areas, colours))};\n"
-                              f"var territory_shapes = {script_json(shapes)};\n"), name="territory_data")
+                              f"var territory_shapes = {shapes_text};\n"), name="territory_data")
     if not offline:
         folium.TileLayer("OpenStreetMap", name="Street map (needs internet)", control=True).add_to(fmap)
     name = DATA
@@ -406,9 +445,10 @@ def build_map(result, *, areas: dict[str, list] | None = None, offline: bool = F
                                opacity=0.85, pixelated=False, overlay=True, control=True)
         fmap.add_child(overlay)
         layers["heat " + label] = overlay.get_name()
-    for kind, label, show in (("accounts", "Accounts", True), ("moved", "Moved accounts", True),
+    for kind, label, show in (("accounts", "Accounts", True), ("arrows", "Moves: old to new territory", True),
+                              ("moved", "Moved accounts", True),
                               ("bases", "Rep bases", True)):
-        if kind == "moved" and not accounts["moved"].any():
+        if kind in ("moved", "arrows") and not accounts["moved"].any():
             continue
         if kind == "bases" and not np.isfinite(result.bases).all(axis=1).any():
             continue
@@ -478,7 +518,7 @@ def alignment_areas(result, alignments: tuple[str, ...] = ("current", "proposed"
     Territories made of geography blocks (``result.blocks``) are drawn as the union of their
     blocks' shapes instead (:mod:`territory_engine.maps.block_areas`).
     """
-    from .regions import account_cells, territory_areas
+    from .regions import account_cells, alignment_areas_of
 
     if getattr(result, "blocks", None) is not None:
         from .block_areas import block_geometries, block_territory_areas
@@ -489,14 +529,12 @@ def alignment_areas(result, alignments: tuple[str, ...] = ("current", "proposed"
 
     lat = result.accounts["lat"].to_numpy(dtype=float)
     lon = result.accounts["lon"].to_numpy(dtype=float)
-    drawn = [getattr(result, a) for a in alignments if getattr(result, a) is not None]
+    names = [a for a in alignments if getattr(result, a) is not None]
+    drawn = [getattr(result, a) for a in names]
     cells = account_cells(lat, lon, resolution=resolution, keys=np.column_stack(drawn) if drawn else None)
-    out = {}
-    for alignment in alignments:
-        territory = getattr(result, alignment)
-        if territory is not None:
-            out[alignment] = territory_areas(lat, lon, territory, len(result.ids), cells=cells)
-    return out
+    if not drawn:
+        return {}
+    return dict(zip(names, alignment_areas_of(cells, drawn, len(result.ids))))
 
 
 def map_html(result, *, areas: dict[str, list] | None = None, offline: bool = False,

@@ -21,52 +21,18 @@ Shapely is imported inside the functions: the maps are an edge, not the engine.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
-__all__ = ["StateOutline", "AccountCells", "state_outlines", "land_outline", "account_groups", "account_cells",
-           "territory_areas", "clip_outline", "STATE_SNAP_DEG"]
+from .states import (STATE_SNAP_DEG, StateOutline, account_groups, clip_outline, clip_states, land_outline,
+                     state_of, state_outlines)
 
-DATA = Path(__file__).resolve().parent / "data"
-"""Folder of the shipped outline files."""
-
-LAND_SHARE = 0.5
-"""Clip to the US land outline only when at least this share of the accounts lies on it."""
-
-
-@dataclass(frozen=True)
-class StateOutline:
-    """One US state: its postal code, name and simplified shape (lon/lat degrees)."""
-
-    code: str
-    name: str
-    shape: object
-
-
-@lru_cache(maxsize=1)
-def state_outlines() -> tuple[StateOutline, ...]:
-    """The 50 states and DC, simplified to about 1 km (US Census Bureau, public domain)."""
-    import shapely
-
-    doc = json.loads((DATA / "us_states.geojson").read_text(encoding="utf-8"))
-    return tuple(StateOutline(f["properties"]["code"], f["properties"]["name"],
-                              shapely.from_geojson(json.dumps(f["geometry"])))
-                 for f in doc["features"])
-
-
-@lru_cache(maxsize=1)
-def land_outline():
-    """The union of the 50 states and DC as one shapely geometry (lon/lat degrees)."""
-    import shapely
-
-    doc = json.loads((DATA / "us_land.geojson").read_text(encoding="utf-8"))
-    land = shapely.from_geojson(json.dumps(doc["features"][0]["geometry"]))
-    shapely.prepare(land)
-    return land
+__all__ = ["AccountCells", "account_cells", "territory_areas", "alignment_areas_of", "first_of_rows",
+           "border_places", "clip_detail", "SIMPLIFY_SHARE", "CLIP_SHARE",
+           # the states' part, from .states, for the callers that import it from here
+           "StateOutline", "state_outlines", "land_outline", "clip_outline", "state_of", "clip_states",
+           "account_groups", "STATE_SNAP_DEG"]
 
 
 def _projection(lat: np.ndarray) -> float:
@@ -74,43 +40,22 @@ def _projection(lat: np.ndarray) -> float:
     return float(np.cos(np.radians(np.clip(np.nanmean(lat), -80, 80)))) if len(lat) else 1.0
 
 
-def clip_outline(lat, lon, *, margin_deg: float | None = None):
-    """The area territory areas are clipped to, in lon/lat degrees, and whether it is land.
+SIMPLIFY_SHARE = 1 / 1500
+"""Simplification tolerance of the areas, as a share of the accounts' extent (their bounding box's
+diagonal): borders move by at most this much; finer keeps more vertices (a larger, slower page)."""
 
-    Parameters
-    ----------
-    lat, lon : array_like
-        Account coordinates, degrees.
-    margin_deg : float, optional
-        Margin around the convex hull of the accounts, degrees of latitude. Default: 4% of
-        the accounts' extent, at least 0.2 degrees (about 22 km).
+CLIP_SHARE = SIMPLIFY_SHARE / 2
+"""The state outlines that areas are clipped to are simplified to this share of the accounts' extent
+(:func:`clip_states`): half the areas' own simplification, so no border the map draws moves; finer
+only costs time (a map of the whole US clips to outlines of half the vertices)."""
 
-    Returns
-    -------
-    shape : shapely geometry
-        The US land within the margin of the accounts' hull when at least half of the
-        accounts are on US land, else the hull with its margin.
-    on_land : bool
-        Which of the two it is.
-    """
-    import shapely
 
+def clip_detail(lat, lon) -> float:
+    """Degrees to simplify the clip outlines to: :data:`CLIP_SHARE` of the extent of the accounts."""
     lat = np.asarray(lat, dtype=float)
     lon = np.asarray(lon, dtype=float)
-    extent = float(np.hypot(np.ptp(lat), np.ptp(lon))) if len(lat) else 0.0
-    margin = margin_deg if margin_deg is not None else max(0.2, 0.04 * extent)
-    hull = _outline_of_accounts(lat, lon, extent).buffer(margin, quad_segs=4)
-    land = land_outline()
-    on_land = shapely.contains_xy(land, lon, lat).mean() >= LAND_SHARE if len(lat) else False
-    if not on_land:
-        return hull, False
-    return shapely.intersection(land, hull), True
-
-
-STATE_SNAP_DEG = 0.25
-"""An account this close to a state (degrees, about 25 km) but outside its simplified outline (on
-the coast, on a pier, on an island the outline drops) counts as in that state; farther accounts
-are off US land and share the rest of the outline."""
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    return float(np.hypot(np.ptp(lat[ok]), np.ptp(lon[ok]))) * CLIP_SHARE if ok.any() else 0.0
 
 
 @dataclass(frozen=True)
@@ -136,68 +81,46 @@ class AccountCells:
     clips: tuple
 
 
-@lru_cache(maxsize=1)
-def _states_union():
-    import shapely
+def first_of_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first row of each distinct row of an integer matrix, and each row's distinct-row number.
 
-    union = shapely.union_all([s.shape for s in state_outlines()])
-    shapely.prepare(union)
-    return union
-
-
-def account_groups(lat: np.ndarray, lon: np.ndarray, clip=None) -> tuple[np.ndarray, tuple]:
-    """Each account's group and each group's clip outline (lon/lat degrees); see :class:`AccountCells`.
-
-    The rule that keeps territory areas inside state lines: an account belongs to the state it
-    lies in (or to the nearest within :data:`STATE_SNAP_DEG`), and its cell is computed and
-    clipped within that state, so an area reaches into a state only where its territory has
-    accounts, and covers the states with accounts up to their coasts and borders, without gaps.
+    What ``np.unique(rows, axis=0, return_index=True, return_inverse=True)`` gives (distinct rows in
+    lexicographic order), by a stable ``lexsort`` of the columns: ``np.unique`` with ``axis=0``
+    sorts rows as opaque byte strings, ten times slower at 100,000 rows.
     """
-    import shapely
-
-    n = len(lat)
-    if clip is not None:
-        return np.zeros(n, dtype=np.int64), (clip,)
-    outline, on_land = clip_outline(lat, lon)
-    if not on_land:
-        return np.zeros(n, dtype=np.int64), (outline,)
-    states = state_outlines()
-    tree = shapely.STRtree([s.shape for s in states])
-    points = shapely.points(lon, lat)
-    state = np.full(n, -1, dtype=np.int64)
-    hit_point, hit_state = tree.query(points, predicate="within")
-    state[hit_point[::-1]] = hit_state[::-1]  # the first state when outlines touch
-    loose = np.flatnonzero(state < 0)
-    if len(loose):
-        near_point, near_state = tree.query_nearest(points[loose], max_distance=STATE_SNAP_DEG, all_matches=False)
-        state[loose[near_point]] = near_state
-    used = np.unique(state[state >= 0])
-    clips = [states[i].shape for i in used]
-    group = np.searchsorted(used, state)
-    if (state < 0).any():
-        extent = float(np.hypot(np.ptp(lat), np.ptp(lon)))
-        hull = _outline_of_accounts(lat, lon, extent).buffer(max(0.2, 0.04 * extent), quad_segs=4)
-        clips.append(shapely.difference(hull, _states_union()))
-        group[state < 0] = len(clips) - 1
-    return group.astype(np.int64), tuple(clips)
+    rows = np.asarray(rows).reshape(len(rows), -1)
+    if len(rows) == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    order = np.lexsort(rows.T[::-1])
+    ranked = rows[order]
+    new = np.ones(len(rows), dtype=bool)
+    new[1:] = (ranked[1:] != ranked[:-1]).any(axis=1)
+    inverse = np.empty(len(rows), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return order[new], inverse
 
 
-def account_cells(lat, lon, *, clip=None, resolution: float = 1e-5, keys=None) -> AccountCells:
+def account_cells(lat, lon, *, clip=None, resolution: float = 1e-5, keys=None,
+                  detail: float | None = None) -> AccountCells:
     """The Voronoi cells of the accounts (lat/lon degrees), per group (see :func:`account_groups`).
 
     Accounts with non-finite coordinates get no cell. Accounts at the same place, to
     ``resolution`` degrees, share one cell (the first account's) unless their ``keys`` differ
     (an (n, m) integer array, such as each account's territory in every alignment drawn): a
     snapshot passes about half a pixel, which leaves far fewer cells to compute, and passes the
-    territories as keys, so an account's enclave keeps its own cell. ``clip`` (one outline for
-    all accounts) defaults to the state rule of :func:`account_groups`.
+    territories as keys, so an account's enclave keeps its own cell. With ``keys``, only the
+    places on a border between keys get cells (:func:`border_places`): the cells are then for
+    merging by those keys only. ``clip`` (one outline for all accounts) defaults to the state
+    rule of :func:`account_groups`, with the states simplified to ``detail`` degrees (default
+    :func:`clip_detail`; see :func:`clip_states`).
     """
     import shapely
 
     lat = np.asarray(lat, dtype=float)
     lon = np.asarray(lon, dtype=float)
     finite = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
-    group, clips = account_groups(lat[finite], lon[finite], clip)
+    detail = clip_detail(lat, lon) if detail is None else detail
+    group, clips = account_groups(lat[finite], lon[finite], clip, detail=detail)
     whole = clips[0] if len(clips) == 1 else shapely.union_all(clips)
     if len(finite) == 0:
         return AccountCells(np.empty(0, dtype=object), np.empty(0, dtype=int), 1.0, whole, lat, lon,
@@ -210,16 +133,62 @@ def account_cells(lat, lon, *, clip=None, resolution: float = 1e-5, keys=None) -
     # its own coordinates (lattice points would make a degenerate, cocircular diagram); then one per
     # exact point, since GEOS merges equal points.
     grid = np.round(points / resolution).astype(np.int64)
-    _, first = np.unique(np.column_stack((group, grid, extra)), axis=0, return_index=True)
-    _, exact = np.unique(np.column_stack((group[first], np.round(points[first] / 1e-9).astype(np.int64))),
-                         axis=0, return_index=True)
+    first, _ = first_of_rows(np.column_stack((group, grid, extra)))
+    exact, _ = first_of_rows(np.column_stack((group[first], np.round(points[first] / 1e-9).astype(np.int64))))
     first = np.sort(first[exact])
+    if keys is not None:
+        first = first[border_places(points[first], first_of_rows(np.column_stack((group, extra))[first])[1],
+                                    group[first])]
     cells = np.empty(len(first), dtype=object)
     for g, outline in enumerate(clips):
         mine = np.flatnonzero(group[first] == g)
         if len(mine):
             cells[mine] = _cells(points[first[mine]], outline, scale)
     return AccountCells(cells, finite[first], scale, whole, lat, lon, group[first], clips)
+
+
+def border_places(points: np.ndarray, kind: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Which places keep a Voronoi cell when cells are merged by ``kind``: those on a border.
+
+    A place whose neighbours in the Delaunay triangulation of its group (scipy's Qhull) all
+    share its kind is left out: removing a place gives its cell to its Delaunay neighbours
+    (the cell's region is split among the sites whose cells touched it), all of its kind, and
+    leaves the others' neighbours of its kind, so the union of each kind's cells is unchanged,
+    exactly, with a fraction of the cells to compute and merge (about a quarter at 100,000
+    accounts and 200 territories). A group of one kind keeps one place, whose cell covers it.
+
+    Parameters
+    ----------
+    points : numpy.ndarray, shape (m, 2)
+        Distinct places, projected.
+    kind, group : numpy.ndarray of int, shape (m,)
+        Each place's kind (what cells are merged by) and group (cells are computed per group).
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (m,)
+    """
+    from scipy.spatial import Delaunay, QhullError
+
+    keep = np.zeros(len(points), dtype=bool)
+    for g in np.unique(group):
+        mine = np.flatnonzero(group == g)
+        if len(np.unique(kind[mine])) == 1:
+            keep[mine[0]] = True
+            continue
+        if len(mine) < 4:
+            keep[mine] = True
+            continue
+        try:
+            indptr, neighbours = Delaunay(points[mine]).vertex_neighbor_vertices
+        except QhullError:  # all on one line: keep every place
+            keep[mine] = True
+            continue
+        degree = np.diff(indptr)
+        owner = np.repeat(np.arange(len(mine)), degree)
+        differ = np.bincount(owner, weights=kind[mine][neighbours] != kind[mine][owner], minlength=len(mine))
+        keep[mine] = (differ > 0) | (degree == 0)  # no neighbours: a point Qhull left out, kept
+    return keep
 
 
 def _cells(unique: np.ndarray, clip, scale: float) -> np.ndarray:
@@ -274,42 +243,92 @@ def territory_areas(lat, lon, territory, k: int, *, clip=None, simplify: float |
     coast) keeps its cells within the accounts' hull instead, so every territory with
     accounts has an area.
     """
-    import shapely
-
-    territory = np.asarray(territory, dtype=int)
-    areas: list = [None] * k
     if cells is None:
         cells = account_cells(lat, lon, clip=clip)
-    lat, lon, scale = cells.lat, cells.lon, cells.scale
-    owner = territory[cells.first]
-    if not (owner >= 0).any():
-        return areas
+    return alignment_areas_of(cells, [territory], k, simplify=simplify)[0]
+
+
+def alignment_areas_of(cells: AccountCells, alignments, k: int, *, simplify: float | None = None) -> list[list]:
+    """:func:`territory_areas` of several alignments of the same accounts, sharing the work.
+
+    The cells are first dissolved into pieces whose accounts share their group and their
+    territory in every alignment (most of a territory is one piece; the accounts that move
+    make small ones), and each piece is clipped to its group's outline once; each alignment's
+    area of a territory is then the union of its few pieces, not of its thousands of cells.
+    Intersection distributes over union, so the areas are those of :func:`territory_areas`.
+
+    Parameters
+    ----------
+    cells : AccountCells
+    alignments : sequence of array_like of int, each shape (n,)
+        Each account's territory index per alignment (-1: none).
+    k : int
+        Number of territories.
+    simplify : float, optional
+        As for :func:`territory_areas`.
+
+    Returns
+    -------
+    list of list
+        One list of ``k`` areas (or None) per alignment.
+    """
+    import shapely
+
+    codes = np.column_stack([np.asarray(a, dtype=np.int64)[cells.first] for a in alignments]).reshape(
+        len(cells.first), len(alignments))
+    drawn = np.flatnonzero((codes >= 0).any(axis=1))
+    if not len(drawn):
+        return [[None] * k for _ in alignments]
+    first, piece_of = first_of_rows(np.column_stack((cells.group[drawn], codes[drawn])))
+    order = np.argsort(piece_of, kind="stable")
+    bounds = np.searchsorted(piece_of[order], np.arange(len(first) + 1))
+    pieces = np.array([_dissolve(cells.cells[drawn[order[bounds[i]:bounds[i + 1]]]]) for i in range(len(first))],
+                      dtype=object)
+    pieces = shapely.transform(pieces, lambda xy: xy / np.array([cells.scale, 1.0]))  # back to degrees
+    piece_group = cells.group[drawn[first]]
+    clipped = pieces.copy()
+    for g, outline in enumerate(cells.clips):
+        mine = np.flatnonzero(piece_group == g)
+        if len(mine):
+            shapely.prepare(outline)
+            cut = mine[~shapely.covers(outline, pieces[mine])]  # a piece inside the outline stays as it is
+            clipped[cut] = [_polygonal(shape) for shape in shapely.intersection(pieces[cut], outline)]
+    empty = shapely.is_empty(clipped) | (shapely.area(clipped) <= 0)
+    return [_alignment_areas(cells, np.asarray(alignment, dtype=np.int64), codes[drawn[first], a], piece_group,
+                             pieces, clipped, empty, k, simplify)
+            for a, alignment in enumerate(alignments)]
+
+
+def _alignment_areas(cells, territory, owner, piece_group, pieces, clipped, empty, k, simplify) -> list:
+    """One alignment's areas from the clipped pieces (``owner``: each piece's territory in it)."""
+    import shapely
+
+    areas: list = [None] * k
+    lat, lon = cells.lat, cells.lon
     ok = (territory >= 0) & np.isfinite(lat) & np.isfinite(lon)
     lat, lon = lat[ok], lon[ok]
-    pieces: list[list] = [[] for _ in range(k)]
     hull = None
-    for g, outline in enumerate(cells.clips):
-        mine = np.flatnonzero((cells.group == g) & (owner >= 0))
-        if not len(mine):
-            continue
-        order = mine[np.argsort(owner[mine], kind="stable")]
-        bounds = np.searchsorted(owner[order], np.arange(k + 1))
-        present = [t for t in range(k) if bounds[t + 1] > bounds[t]]
-        merged = np.array([_dissolve(cells.cells[order[bounds[t]:bounds[t + 1]]]) for t in present], dtype=object)
-        # Back to degrees, then clip: the clip outline is in degrees.
-        merged = shapely.transform(merged, lambda xy: xy / np.array([scale, 1.0]))
-        clipped = shapely.intersection(merged, outline)
-        for i in np.flatnonzero(shapely.is_empty(clipped) | (shapely.area(clipped) <= 0)):
+    parts: list[list] = [[] for _ in range(k)]
+    keep = np.flatnonzero(owner >= 0)
+    if not len(keep):
+        return areas
+    order = keep[np.lexsort((piece_group[keep], owner[keep]))]
+    cuts = np.flatnonzero(np.diff(owner[order]) | np.diff(piece_group[order])) + 1
+    for run in np.split(order, cuts):
+        t = int(owner[run[0]])
+        whole = run[~empty[run]]
+        if len(whole):
+            parts[t].append(clipped[whole[0]] if len(whole) == 1 else _polygonal(_dissolve(clipped[whole])))
+        else:  # all off the outline (accounts off the coast): the cells within the accounts' hull instead
             if hull is None:
                 hull = shapely.multipoints(np.column_stack((lon, lat))).convex_hull.buffer(0.2, quad_segs=4)
-            clipped[i] = shapely.intersection(merged[i], hull)
-        for t, shape in zip(present, clipped):
-            pieces[t].append(_polygonal(shape))
-    present = [t for t in range(k) if pieces[t]]
+            merged = pieces[run[0]] if len(run) == 1 else _dissolve(pieces[run])
+            parts[t].append(_polygonal(shapely.intersection(merged, hull)))
+    present = [t for t in range(k) if parts[t]]
     joined = np.array([p[0] if len(p) == 1 else _polygonal(shapely.union_all(p)) for p in
-                       (pieces[t] for t in present)], dtype=object)
+                       (parts[t] for t in present)], dtype=object)
     extent = float(np.hypot(np.ptp(lat), np.ptp(lon)))
-    tolerance = simplify if simplify is not None else max(extent / 1500, 1e-4)
+    tolerance = simplify if simplify is not None else max(extent * SIMPLIFY_SHARE, 1e-4)
     try:
         simple = shapely.coverage_simplify(joined, tolerance)
     except shapely.errors.GEOSException:  # pragma: no cover - an invalid coverage after clipping
@@ -319,44 +338,6 @@ def territory_areas(lat, lon, territory, k: int, *, clip=None, simplify: float |
         shape = _polygonal(shape)
         areas[t] = shape if not shape.is_empty else None
     return areas
-
-
-CONCAVITY = 0.2
-"""``ratio`` of shapely's ``concave_hull`` for the accounts' outline (1 is the convex hull)."""
-
-
-def _outline_of_accounts(lat: np.ndarray, lon: np.ndarray, extent: float):
-    """A concave hull of the accounts (one point per square of 1/200 of their extent).
-
-    Tighter than the convex hull where the accounts leave a bay (the hull of accounts from
-    Maine to Virginia would take in Ohio); it still contains every account.
-    """
-    import shapely
-
-    if len(lat) < 4 or extent <= 0:
-        return _hull(lat, lon)
-    step = extent / 200
-    points = np.column_stack((lon, lat))
-    _, first = np.unique(np.round(points / step).astype(np.int64), axis=0, return_index=True)
-    outline = shapely.concave_hull(shapely.multipoints(points[first]), ratio=CONCAVITY)
-    if outline.geom_type != "Polygon":
-        return _hull(lat, lon)
-    # Accounts dropped by the thinning may lie just outside: the margin (at least one step) covers them.
-    return outline.buffer(step, quad_segs=2)
-
-
-def _hull(lat: np.ndarray, lon: np.ndarray):
-    """Convex hull of the accounts as a shapely geometry (scipy's Quickhull; lon/lat degrees)."""
-    import shapely
-    from scipy.spatial import ConvexHull, QhullError
-
-    points = np.unique(np.column_stack((lon, lat)), axis=0)
-    if len(points) >= 3:
-        try:
-            return shapely.Polygon(points[ConvexHull(points).vertices])
-        except QhullError:  # all on one line
-            pass
-    return shapely.multipoints(points).convex_hull
 
 
 def _dissolve(cells: np.ndarray):

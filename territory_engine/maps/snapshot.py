@@ -2,10 +2,11 @@
 
 It shows the alignment the map shows first (the proposed one when there is one): territory
 areas in the palette of the interactive map, fully opaque so the colours are exact, US
-state outlines, rep bases as diamonds, moved accounts as black rings, a legend with each
-territory's figures, and a title with the scenario and its balance. The figure is
-1600 x 1000 pixels or larger and uses the non-interactive Agg canvas, so no display is
-needed. :func:`snapshot_figure` returns the matplotlib figure itself, which the Excel
+state outlines, rep bases as diamonds, moved accounts as black rings and the moves as
+arrows from old to new territory (:mod:`territory_engine.maps.moves`), a key of those
+symbols, a legend with each territory's figures, and a title with the scenario and its
+balance. The figure is 1600 x 1000 pixels or larger and uses the non-interactive Agg canvas,
+so no display is needed. :func:`snapshot_figure` returns the matplotlib figure itself, which the Excel
 add-in can insert into a sheet (xlwings ``pictures.add`` accepts a figure).
 """
 
@@ -20,14 +21,18 @@ import numpy as np
 from ..workflow.summary import deviation_of
 from .style import number, percent, result_colours, signed_percent
 
-__all__ = ["snapshot_figure", "write_snapshot", "symbol_key", "area_path", "balanced_line", "LEGEND_ROWS", "SIZE_PX",
-           "DPI", "LAND", "WATER"]
+__all__ = ["snapshot_figure", "write_snapshot", "symbol_key", "arrow_key", "area_path", "balanced_line",
+           "LEGEND_ROWS", "SIZE_PX", "DPI", "PNG_OPTIONS", "LAND", "WATER"]
 
 SIZE_PX = (2000, 1200)
 """Width and height of the snapshot, pixels."""
 
 DPI = 100
 """Dots per inch of the PNG (the size in pixels is what matters)."""
+
+PNG_OPTIONS = {"compress_level": 1}
+"""Pillow's PNG options for the snapshot: zlib level 1 encodes in a quarter of the time of the default
+(6) takes, for a file about 5% larger (flat map colours compress well either way)."""
 
 LEGEND_ROWS = 40
 """Territories listed in the legend; beyond this, the most unbalanced ones."""
@@ -150,6 +155,7 @@ def snapshot_figure(result, *, areas: list | None = None, colours: list[str] | N
         ring = float(np.clip(14 * np.sqrt(1000 / moved.sum()), 4, 14))  # smaller when many: density stays readable
         ax.scatter(lon[moved] * scale, lat[moved], s=ring, facecolors="none", edgecolors="#000000", linewidths=0.7,
                    zorder=4, label="moved account")
+    arrows = _draw_arrows(ax, result, areas, scale) if moved.any() else []
     has_base = np.isfinite(result.bases).all(axis=1)
     if has_base.any():
         size = 120.0 if k <= 30 else max(24.0, 120.0 * np.sqrt(30 / k))
@@ -161,7 +167,8 @@ def snapshot_figure(result, *, areas: list | None = None, colours: list[str] | N
                 zorder=6, color="#000000",
                 bbox={"boxstyle": "round,pad=0.15", "facecolor": "#ffffff", "alpha": 0.75, "linewidth": 0})
     fig.suptitle(title(result), x=0.01, y=0.975, ha="left", fontsize=20, fontweight="bold")
-    symbol_key(fig, moved=bool(moved.any()), bases=bool(has_base.any()))
+    symbol_key(fig, moved=bool(moved.any()), bases=bool(has_base.any()),
+               arrows=arrow_key(result) if arrows else None)
     _legend(fig, result, colours)
     return fig
 
@@ -173,8 +180,37 @@ LAND = "#f2efe6"
 """Colour of US land outside the territory areas."""
 
 
-def symbol_key(fig, *, moved: bool = True, bases: bool = True) -> None:
-    """The key of the map's symbols, top right: diamonds are rep bases, rings moved accounts."""
+ARROW_COLOUR = "#1a1a1a"
+"""Colour of the move arrows (drawn at 80% opacity), as on the interactive map."""
+
+
+def _draw_arrows(ax, result, areas: list, scale: float) -> list:
+    """The move arrows (:mod:`territory_engine.maps.moves`) on the snapshot: one line per pair, above the rings."""
+    from matplotlib.collections import LineCollection
+
+    from .interactive import label_points
+    from .moves import move_arrows
+
+    arrows = move_arrows(result, {t: (lat, lon) for t, lat, lon in label_points(areas)})
+    if arrows:
+        lines = [np.array([(lon * scale, lat) for lat, lon in a.path]) for a in arrows]
+        ax.add_collection(LineCollection(lines, colors=ARROW_COLOUR, alpha=0.8, zorder=4.5,
+                                         linewidths=[a.width * 72 / DPI for a in arrows],
+                                         capstyle="round", joinstyle="round"))
+    return arrows
+
+
+def arrow_key(result) -> str:
+    """The key's words for the move arrows: ``"Moves, old to new territory (width: potential moved)"``."""
+    from .moves import arrow_measure
+
+    measure = arrow_measure(result)
+    return f"Moves, old to new territory (width: {measure or 'accounts'} moved)"
+
+
+def symbol_key(fig, *, moved: bool = True, bases: bool = True, arrows: str | None = None) -> None:
+    """The key of the map's symbols, top right: diamonds are rep bases, rings moved accounts, and
+    with ``arrows`` (its words) the move arrows."""
     from matplotlib.lines import Line2D
 
     handles = []
@@ -185,6 +221,9 @@ def symbol_key(fig, *, moved: bool = True, bases: bool = True) -> None:
     if moved:
         handles.append(Line2D([], [], linestyle="none", marker="o", markersize=7, markerfacecolor="none",
                               markeredgecolor="#000000", markeredgewidth=1.0, label="Moved account"))
+    if arrows:
+        handles.append(Line2D([0, 1], [0, 0], color=ARROW_COLOUR, alpha=0.8, linewidth=3, marker=">", markersize=9,
+                              markevery=[1], label=arrows))
     if handles:
         fig.legend(handles=handles, loc="upper right", bbox_to_anchor=(0.995, 0.995), ncol=len(handles),
                    frameon=False, fontsize=13, handletextpad=0.4, columnspacing=1.6)
@@ -268,7 +307,7 @@ def write_snapshot(result, path: str | os.PathLike, *, areas: list | None = None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        fig.savefig(tmp, format="png", dpi=DPI)
+        fig.savefig(tmp, format="png", dpi=DPI, pil_kwargs=PNG_OPTIONS)
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)

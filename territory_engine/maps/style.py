@@ -91,6 +91,7 @@ def territory_neighbours(lat, lon, alignments: Sequence[np.ndarray], ids: Sequen
         Territory ids.
     """
     from ..contiguity import account_graph
+    from .regions import first_of_rows
 
     lat = np.asarray(lat, dtype=float)
     lon = np.asarray(lon, dtype=float)
@@ -104,7 +105,7 @@ def territory_neighbours(lat, lon, alignments: Sequence[np.ndarray], ids: Sequen
     x = lon * np.cos(np.radians(np.clip(lat.mean(), -80, 80)))
     step = max(float(np.ptp(x)), float(np.ptp(lat)), 1e-9) / THIN_DIVISIONS
     key = np.column_stack((np.floor(x / step), np.floor(lat / step))).astype(np.int64)
-    _, first = np.unique(np.column_stack((key, codes)), axis=0, return_index=True)
+    first, _ = first_of_rows(np.column_stack((key, codes)))
     graph = account_graph(lat[first], lon[first])
     edges = graph.adjacency.tocoo()
     pairs: set[tuple[str, str]] = set()

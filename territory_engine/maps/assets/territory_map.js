@@ -153,6 +153,21 @@ var TerritoryMap = (function () {
       var zero = map.containerPointToLayerPoint([0, 0]);
       var dx = origin.x + zero.x, dy = origin.y + zero.y;
       var s = this._style, r = s.radius, x = this._x, y = this._y, sx = this._sx, sy = this._sy;
+      if (s.limit) {
+        // Rings only once few enough are in view: below that zoom the arrows show the moves.
+        var inView = 0;
+        for (var q = 0; q < x.length; q++) {
+          var qx = x[q] * scale - dx, qy = y[q] * scale - dy;
+          if (qx >= 0 && qy >= 0 && qx <= size.x && qy <= size.y) { inView++; }
+        }
+        this.inView = inView;
+        this.drawn = inView <= s.limit;
+        if (!this.drawn) {
+          this._grid = new Map();
+          this._cell = 2 * r + 6;
+          return;
+        }
+      }
       var cell = this._cell = 2 * r + 6, grid = this._grid = new Map();
       // Moved accounts below street level: one ring per THIN-pixel square of the screen, so that
       // moves mark where they are without hiding the accounts under them.
@@ -243,7 +258,19 @@ var TerritoryMap = (function () {
   }
   function moved(data) {
     return new Dots(data, Int32Array.from(data.moved), {radius: 3.5, weight: 1.25, stroke: "#000", opacity: 0,
-                                                        thin: 14, streetZoom: 12});
+                                                        thin: 14, streetZoom: 12, limit: data.ringLimit});
+  }
+  // One arrow per (old, new) territory pair, from label to label, as wide as the measure it moved;
+  // each is one SVG path (shaft and head), its tooltip the pair's count and measure, as text.
+  function arrows(data) {
+    var group = L.featureGroup();
+    data.arrows.forEach(function (a) {
+      var line = L.polyline(a.path, {color: "#1a1a1a", weight: a.w, opacity: 0.8, lineCap: "round",
+                                     lineJoin: "round", className: "tp-arrow"});
+      line.bindTooltip(function () { return el("div", "tp-tip tp-head", a.text); }, {sticky: true});
+      group.addLayer(line);
+    });
+    return group;
   }
   function bases(data) {
     var group = L.featureGroup();
@@ -351,6 +378,6 @@ var TerritoryMap = (function () {
     }
     return bounds;
   }
-  return {el: el, show: show, areas: areas, outlines: outlines, accounts: accounts, moved: moved,
+  return {el: el, show: show, areas: areas, outlines: outlines, accounts: accounts, moved: moved, arrows: arrows,
           bases: bases, legend: legend, initialView: initialView, accountTip: accountTip, territoryTip: territoryTip};
 })();
