@@ -448,6 +448,11 @@ def _map_inputs(path: str, reps: str | None) -> workflow.Inputs:
         except _InputError:
             blocks = None
     rep_table = tables.get("reps")
+    if rep_table is None and Path(path).suffix.lower() != ".csv":
+        try:  # a rebalance result: the reps it was balanced with (capacities give the targets)
+            rep_table = read_table(path, sheet="Reps used")
+        except _InputError:
+            rep_table = None
     if reps:
         rep_table = read_table(reps, role="reps")
         if (note := sheet_note(rep_table, "reps", alone=True)) is not None:

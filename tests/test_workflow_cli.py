@@ -597,3 +597,15 @@ def test_pieces_the_design_cannot_see_are_counted_in_a_note_that_matches_the_she
             assert f"{extra - named} of them are not on the Exclaves sheet" in lines[0]
         else:
             assert extra == named and lines == [], "the design names every piece of accounts"
+
+
+def test_a_map_of_a_rebalance_result_shows_the_balance_the_rebalance_reported(tmp_path):
+    """The demo's reps have unequal capacities: a map of the result must use the same targets
+    (the result's Reps used sheet), not equal ones, or it contradicts the result."""
+    out, page = tmp_path / "proposed.xlsx", tmp_path / "map.html"
+    done = run("rebalance", DEMO, "--output", out)
+    assert done.exit_code == 0, done.output
+    reported = re.search(r"largest deviation [\d.]+% -> ([\d.]+)%", done.output).group(1)
+    assert run("map", out, "--output", page, "--offline").exit_code == 0
+    drawn = re.findall(r"largest deviation ([\d.]+)%", page.read_text(encoding="utf-8"))
+    assert drawn and drawn[0] == reported, (drawn, reported)

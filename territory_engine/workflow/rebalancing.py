@@ -43,6 +43,7 @@ class RebalanceResult:
     warnings: tuple[Problem, ...] = ()  # what looked wrong in the inputs but did not stop the work
     origins: Mapping[str, str] = field(default_factory=dict)  # where each setting came from
     blocks: pd.DataFrame | None = None  # a design from building blocks: every block in play and its territory
+    reps: pd.DataFrame | None = None  # the Reps table used (targets by capacity, bases), for a map of the result
 
     def outcome(self) -> list[str]:
         """What happened, in a sentence (and a note where one helps), for the person who
@@ -100,6 +101,9 @@ class RebalanceResult:
             sheets["Exclaves"] = self.exclaves
         if self.blocks is not None:
             sheets["Blocks"] = self.blocks
+        if self.reps is not None:
+            # A map or summary of this result reads it, so its targets are the ones balanced here.
+            sheets["Reps used"] = self.reps
         return sheets
 
 
@@ -328,7 +332,15 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
         reasons=reasons,
         facts=facts,
         blocks=None if blocks is None else blocks.table(plan, ids_arr, current),
+        reps=None if plan.reps is None else _reps_used(plan.reps),
     )
+
+
+def _reps_used(reps: pd.DataFrame) -> pd.DataFrame:
+    """The Reps table as used: territory, rep, home base (blank without one) and capacity."""
+    used = reps[["territory", "rep", "lat", "lon", "capacity"]].copy()
+    used["capacity"] = used["capacity"].fillna(1.0)
+    return used.rename(columns={"lat": "latitude", "lon": "longitude"})
 
 
 def _with_rep(ids, reps, t) -> str:
