@@ -5,7 +5,7 @@ Run from the repository root::
     python tests/benchmarks/block_benchmark.py --seeds 3
     python tests/benchmarks/block_benchmark.py --scenarios county-fresh county-drift --seeds 6
 
-Scenarios, on the stand-in graphs of ``block_graphs.py`` (until part C's real adjacency ships):
+Scenarios, on the shipped county and pseudo-ZIP-area adjacency (``block_graphs.py``; its stand-ins too):
 
 * ``county-fresh``: the ~3,100 counties of the lower 48 into 50 territories, ±5% on one
   population-like measure (target: connected, within 5%, at most 10 s);

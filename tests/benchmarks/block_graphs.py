@@ -1,7 +1,11 @@
-"""Stand-in block graphs for the contiguous block design (issue 15, section 3).
+"""Block graphs for the contiguous block design benchmark (issue 15, section 3).
 
-Until the real county and ZIP-area adjacency ships with the package (part C of issue 15),
-these graphs are built from data the project already has, the offline ``zipcodes`` table:
+:func:`zip_graph` and :func:`county_graph` read the adjacency that ships with the package
+(:mod:`territory_engine.geography`: counties sharing a border, pseudo-ZIP areas as clipped
+Voronoi cells, island links), restricted to the lower 48 states and DC (Hawaii too with
+``with_hawaii=True``). The stand-ins the engine was first measured on are kept as
+:func:`stand_in_zip_graph` and :func:`stand_in_county_graph`, built from the offline
+``zipcodes`` table:
 
 * **pseudo-ZIP areas**: the active STANDARD ZIPs of the lower 48 states and DC (centroids at
   0, 0 dropped); two ZIPs are adjacent when they share an edge of the Delaunay triangulation
@@ -18,9 +22,8 @@ these graphs are built from data the project already has, the offline ``zipcodes
 Measures are population-like: a heavy-tailed (lognormal) draw per block, times the block's
 ZIP count for counties, with a few "metro" blocks raised to a good fraction of a target.
 
-To swap in the real adjacency, replace :func:`zip_graph` / :func:`county_graph` by readers of
-the shipped tables; the benchmark and the tests only use the returned :class:`BlockGraph`.
-Nothing here is an engine module: it is test and benchmark support code.
+The benchmark and the tests only use the returned :class:`BlockGraph`. Nothing here is an
+engine module: it is test and benchmark support code.
 """
 
 from __future__ import annotations
@@ -29,12 +32,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from scipy.spatial import Delaunay
 
 from territory_engine.geo import EARTH_RADIUS_KM, haversine_km
 
-__all__ = ["BlockGraph", "MAX_EDGE_KM", "county_graph", "drift", "population", "zip_graph"]
+__all__ = ["BlockGraph", "MAX_EDGE_KM", "county_graph", "drift", "population", "stand_in_county_graph",
+           "stand_in_zip_graph", "zip_graph"]
 
 MAX_EDGE_KM = 150.0
 """Delaunay edges longer than this are cut (open water, deserts, the lakes)."""
@@ -102,8 +107,8 @@ def _csr(n, a, b, km) -> sp.csr_array:
 
 
 @lru_cache(maxsize=4)
-def zip_graph(with_hawaii: bool = False) -> BlockGraph:
-    """The pseudo-ZIP-area graph of the lower 48 (about 29,000 blocks); Hawaii as islands when asked."""
+def stand_in_zip_graph(with_hawaii: bool = False) -> BlockGraph:
+    """The stand-in pseudo-ZIP-area graph of the lower 48 (about 29,000 blocks); Hawaii as islands when asked."""
     code, _, lat, lon = _zip_records(with_hawaii)
     points = _planar(lat, lon)
     edges = _delaunay_edges(points)
@@ -146,10 +151,10 @@ def _island_links(points, adjacency, hawaii) -> np.ndarray:
 
 
 @lru_cache(maxsize=4)
-def county_graph(with_hawaii: bool = False) -> BlockGraph:
-    """The county graph of the lower 48 (about 3,100 blocks): counties as unions of their ZIPs."""
+def stand_in_county_graph(with_hawaii: bool = False) -> BlockGraph:
+    """The stand-in county graph of the lower 48 (about 3,100 blocks): counties as unions of their ZIPs."""
     code, county, lat, lon = _zip_records(with_hawaii)
-    zips = zip_graph(with_hawaii)
+    zips = stand_in_zip_graph(with_hawaii)
     names, of_zip = np.unique(county, return_inverse=True)
     m = len(names)
     zip_count = np.bincount(of_zip, minlength=m)
@@ -162,6 +167,38 @@ def county_graph(with_hawaii: bool = False) -> BlockGraph:
     a, b = pairs[:, 0], pairs[:, 1]
     km = np.maximum(haversine_km(clat[a], clon[a], clat[b], clon[b]), 0.1)
     return BlockGraph(_csr(m, a, b, km), _planar(clat, clon), names, zip_count, np.column_stack([clat, clon]))
+
+
+def _shipped(kind: str, with_hawaii: bool) -> BlockGraph:
+    """The shipped blocks of ``kind`` in the lower 48 and DC (and Hawaii when asked), with their
+    ZIP-area count (1 per ZIP area; a county's ZIP areas for counties)."""
+    from territory_engine.geography import block_of, load_blocks
+
+    blocks = load_blocks(kind)
+    keep = ~np.isin(blocks.state, list(NOT_LOWER_48 - ({"HI"} if with_hawaii else set())))
+    rows = np.flatnonzero(keep)
+    adjacency = sp.csr_array(sp.csr_array(blocks.adjacency)[rows][:, rows])
+    lat, lon = np.asarray(blocks.lat, dtype=float)[rows], np.asarray(blocks.lon, dtype=float)[rows]
+    if kind == "county":
+        zips = load_blocks("zip")
+        county = pd.Index(blocks.ids[rows]).get_indexer(block_of("county", zip=zips.ids))
+        count = np.bincount(county[county >= 0], minlength=len(rows))
+    else:
+        count = np.ones(len(rows), dtype=int)
+    return BlockGraph(adjacency, _planar(lat, lon), np.asarray(blocks.names, dtype=object)[rows],
+                      np.maximum(count, 1), np.column_stack([lat, lon]))
+
+
+@lru_cache(maxsize=4)
+def zip_graph(with_hawaii: bool = False) -> BlockGraph:
+    """The shipped pseudo-ZIP-area graph of the lower 48 and DC (about 29,000 blocks)."""
+    return _shipped("zip", with_hawaii)
+
+
+@lru_cache(maxsize=4)
+def county_graph(with_hawaii: bool = False) -> BlockGraph:
+    """The shipped county graph of the lower 48 and DC (about 3,100 blocks)."""
+    return _shipped("county", with_hawaii)
 
 
 def population(graph: BlockGraph, k: int, *, seed: int = 0, metros: int = 5, metro_share: float = 0.5,
