@@ -79,14 +79,14 @@ CASES = {
         path = accounts_book()
         press(path, "Measure")
         ws = openpyxl.load_workbook(path)["Territory summary"]
-        print("tables:", {n: t.ref for n, t in ws.tables.items()}, "; freeze:", ws.freeze_panes,
+        print("tables:", dict(ws.tables.items()), "; freeze:", ws.freeze_panes,
               "; width A:", ws.column_dimensions["A"].width)
     """,
     "Measure: status colours": """
         path = accounts_book()
         press(path, "Measure")
         ws = openpyxl.load_workbook(path)["Territory summary"]
-        rules = [(str(cf.sqref), r.formula[0], r.dxf.fill.fgColor.rgb if r.dxf and r.dxf.fill else None)
+        rules = [(str(cf.sqref), r.formula[0], r.dxf.fill.bgColor.rgb if r.dxf and r.dxf.fill else None)
                  for cf in ws.conditional_formatting for r in cf.rules]
         print(len(rules), "conditional rules:", rules[:2])
     """,
