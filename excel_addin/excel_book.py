@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from territory_engine.errors import InputError, Problem
-from territory_engine.io.sheet_layout import STATUS_COLOURS, SheetLayout, is_status_rule, table_name
+from territory_engine.io.sheet_layout import STATUS_COLOURS, TABLE_STYLE, SheetLayout, is_status_rule, table_name
 from territory_engine.io.xlsx_scan import SheetScan, extent_problem
 
 from .chunks import AUTOFIT_ROWS, CELLS_PER_CHUNK, MAX_COLUMNS, MAX_ROWS, row_chunks
@@ -161,7 +161,8 @@ class ExcelBook:
         ours = next((t for t in sht.tables if t.range.row == 1 and t.range.column == 1), None)
         if ours is None:
             used = {t.name.lower() for s in self.book.sheets for t in s.tables}
-            sht.tables.add(source=source, name=table_name(sht.name, used), table_style_name="TableStyleMedium2")
+            sht.tables.add(source=source, name=table_name(sht.name, used),
+                           table_style_name=TABLE_STYLE.replace(" ", ""))
             return
         before = ours.range.last_cell.column
         ours.resize(source)  # keeps its name: formulas naming the table keep working

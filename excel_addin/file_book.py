@@ -25,7 +25,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from territory_engine.errors import InputError, Problem
-from territory_engine.io.sheet_layout import STATUS_COLOURS, SheetLayout, is_status_rule, table_name
+from territory_engine.io.sheet_layout import STATUS_COLOURS, TABLE_STYLE, SheetLayout, is_status_rule, table_name
 from territory_engine.io.xlsx_scan import cell_problems, scan_sheet, sheet_members
 
 __all__ = ["FileBook"]
@@ -310,7 +310,7 @@ def _format(wb, ws, layout: SheetLayout) -> None:
     used = {name.lower() for sheet in wb.worksheets for name in sheet.tables}
     name = old if old is not None else table_name(ws.title, used)
     ws.add_table(Table(displayName=name, ref=layout.table_ref,
-                       tableStyleInfo=TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)))
+                       tableStyleInfo=TableStyleInfo(name=TABLE_STYLE.replace(" ", ""), showRowStripes=True)))
     for j, formula, word in layout.status_rules():
         column = get_column_letter(j + 1)
         ws.conditional_formatting.add(f"{column}2:{column}{layout.rows + 1}", _status_rule(formula, word))
@@ -324,7 +324,8 @@ def _status_rule(formula: str, word: str):
     spec = STATUS_COLOURS[word]
     font = Font(color=spec["font_color"].lstrip("#"), bold=spec.get("bold"), italic=spec.get("italic"),
                 underline="single" if spec.get("underline") else None)
-    return FormulaRule(formula=[formula.lstrip("=")], font=font, fill=PatternFill(bgColor=spec["bg_color"].lstrip("#")))
+    fill = PatternFill(bgColor=spec["bg_color"].lstrip("#"))
+    return FormulaRule(formula=[formula.lstrip("=")], font=font, fill=fill)
 
 
 def _retarget(wb, old: str, new: str) -> None:

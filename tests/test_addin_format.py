@@ -98,7 +98,8 @@ def test_each_result_is_an_excel_table_with_a_filter_a_frozen_header_and_fitted_
         assert ws.freeze_panes == "A2", name
         assert all(ws.column_dimensions[openpyxl.utils.get_column_letter(j)].width >= 9
                    for j in range(1, len(_headers(ws)) + 1))
-    reasons = wb["Moves"].column_dimensions[openpyxl.utils.get_column_letter(_headers(wb["Moves"]).index("Reason") + 1)]
+    reason = openpyxl.utils.get_column_letter(_headers(wb["Moves"]).index("Reason") + 1)
+    reasons = wb["Moves"].column_dimensions[reason]
     assert reasons.width > wb["Moves"].column_dimensions["A"].width  # a long text column is wider
     assert len({t for ws in wb.worksheets for t in ws.tables}) == 5  # table names unique in the workbook
 

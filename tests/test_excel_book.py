@@ -488,7 +488,8 @@ def test_a_rerun_resizes_the_table_and_replaces_only_the_add_ins_colour_rules():
 def test_a_narrower_result_leaves_no_column_names_of_the_wider_table_behind():
     fake = FakeBook(["Accounts"])
     book = ExcelBook(fake)
-    write_results(book, {"Moves": pd.DataFrame({"account_id": ["A1", "A2"], "from": ["T1", "T2"], "to": ["T2", "T1"]})})
+    wider = pd.DataFrame({"account_id": ["A1", "A2"], "from": ["T1", "T2"], "to": ["T2", "T1"]})
+    write_results(book, {"Moves": wider})
     write_results(book, {"Moves": pd.DataFrame({"account_id": ["A3"], "reason": ["closer"]})})
     sheet = fake.sheets["Moves"]
     assert _read(book, "Moves") == [["Account ID", "Reason"], ["A3", "closer"]]  # no "Column3" left in C1

@@ -30,7 +30,7 @@ __all__ = ["SheetLayout", "STATUS_COLOURS", "TABLE_STYLE", "WIDTH_SAMPLE", "shee
 WIDTH_SAMPLE = 200  # columns are sized to their header and their first 200 values: more reads more cells
 MAX_WIDTH = 60  # the widest column (characters): a long reason wraps out of sight rather than push the table away
 MIN_WIDTH = 9  # the narrowest column (characters), room for the header's filter button
-TABLE_STYLE = "Table Style Medium 2"  # xlsxwriter's spelling; Excel's and openpyxl's is TableStyleMedium2
+TABLE_STYLE = "Table Style Medium 2"  # xlsxwriter's spelling; without its spaces, Excel's, xlwings' and openpyxl's
 # Status colours (conditional formats), apart in grey print too: over-served dark (grey ~22%) with
 # white bold text, under-served mid (grey ~56%) with bold italic text, uneven light orange (~75%)
 # underlined, balanced light (grey ~91%). Keys as xlsxwriter takes them.
