@@ -34,7 +34,7 @@ import datetime as _dt
 import hashlib
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -44,7 +44,7 @@ from territory_engine.errors import TerritoryError
 from territory_engine.io import excel_sheet_name
 from territory_engine.io.cells import frame_cells
 from territory_engine.io.presentation import engine_name
-from territory_engine.io.sheet_layout import SheetLayout, sheet_layout
+from territory_engine.io.sheet_layout import WIDTH_SAMPLE, SheetLayout, sheet_layout
 
 __all__ = ["Mark", "Written", "WriteFailed", "cells_digest", "cells_layout", "read_mark", "owned_sheet",
            "kept_name", "write_results", "TRANSIENT", "EDITED"]
@@ -334,10 +334,10 @@ def cells_layout(result: str, cells: list[list[Any]]) -> SheetLayout:
     if not cells or not cells[0]:
         return SheetLayout((), (), (), 0)
     header = ["" if h is None else str(h) for h in cells[0]]
-    rows = [list(row) + [None] * (len(header) - len(row)) for row in cells[1:]]
-    frame = pd.DataFrame([row[:len(header)] for row in rows], columns=range(len(header)), dtype=object)
+    sample = [(list(row) + [None] * len(header))[:len(header)] for row in cells[1:1 + WIDTH_SAMPLE]]
+    frame = pd.DataFrame(sample, columns=range(len(header)), dtype=object)  # a sample: formats and widths
     frame.columns = [engine_name(h, sheet=result) for h in header]
-    return sheet_layout(result, frame, headers=header)
+    return replace(sheet_layout(result, frame, headers=header), rows=len(cells) - 1)
 
 
 def _empty_one(book, result: str, written: Written, undo: _Undo) -> None:
