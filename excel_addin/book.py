@@ -28,6 +28,7 @@ from territory_engine import workflow
 from territory_engine.errors import MAX_PROBLEMS, InputError, Problem
 from territory_engine.io import SHEET_NAMES, RawTable, choose_sheet
 from territory_engine.io.cells import frame_cells
+from territory_engine.io.sheet_layout import SheetLayout
 from territory_engine.io.tables import require_rows, sheet_table
 from territory_engine.io.xlsx_scan import FlaggedCell, cell_problems
 from territory_engine.columns import normalise_header
@@ -95,6 +96,18 @@ class Workbook(Protocol):
         Clear Contents leaves them) and the new ones written; the sheet itself stays, so
         formulas elsewhere that point at it keep working. Text is written as text, never a formula.
         Large tables are written in chunks of rows.
+        """
+
+    def format_sheet(self, sheet: str, layout: SheetLayout) -> None:
+        """Present the table just written from A1 of ``sheet`` as ``layout`` says
+        (:func:`territory_engine.io.sheet_layout.sheet_layout`): each column's number format, an
+        Excel Table over the header and rows (with a filter), the header row frozen, widths fitted,
+        and the status colours (conditional formats) of the status and deviation columns.
+
+        On a sheet updated in place, the Excel Table starting at A1 is resized (it keeps its name,
+        so formulas naming it keep working) and the add-in's earlier colour rules are replaced,
+        never stacked; the user's fills, comments and own rules stay. Formats are set per column,
+        never per cell.
         """
 
     def rename_sheet(self, sheet: str, new: str) -> None:

@@ -15,6 +15,14 @@ cross-platform API only, except to hide a name (below).
   saved with the workbook and follows the sheet. It is hidden from the Name Manager through
   the native object: ``Visible = False`` on Windows (COM), ``visible`` set to false on macOS
   (AppleScript). xlwings Lite has no native object for it: there the name stays visible.
+* A result table is formatted as the command line formats its workbooks (``format_sheet``, a
+  :class:`~territory_engine.io.sheet_layout.SheetLayout`): one ``number_format`` per column, an
+  Excel Table (``sheet.tables``) resized in place on a re-run, the status colours as
+  ``conditional_formats`` (the add-in's earlier ones found by their formula and deleted first),
+  widths autofitted on the first rows. The frozen header row is the active window's on desktop
+  Excel (xlwings' ``freeze_panes`` works only in xlwings Lite/Server): through COM on Windows
+  (``ActiveWindow``), through AppleScript on macOS, the sheet activated for it and the user's
+  active sheet given back.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from territory_engine.errors import InputError, Problem
+from territory_engine.io.sheet_layout import STATUS_COLOURS, TABLE_STYLE, SheetLayout, is_status_rule, table_name
 from territory_engine.io.xlsx_scan import SheetScan, extent_problem
 
 from .chunks import AUTOFIT_ROWS, CELLS_PER_CHUNK, MAX_COLUMNS, MAX_ROWS, row_chunks
@@ -127,6 +136,77 @@ class ExcelBook:
             sht.range((first, 1), (end, width)).value = [_as_typed(row, width) for row in cells[first - 1:end]]
         sht.range((1, 1), (1, width)).font.bold = True
         sht.range((1, 1), (min(len(cells), AUTOFIT_ROWS), width)).columns.autofit()
+
+    def format_sheet(self, sheet: str, layout: SheetLayout) -> None:
+        sht = self._get(sheet)
+        self._clear_status_colours(sht, layout)
+        if not layout.headers:
+            return
+        width, last = len(layout.headers), max(layout.rows, 1) + 1
+        for j, text in enumerate(layout.number_formats, start=1):
+            if text is not None and layout.rows:  # one call per column, whatever its length
+                sht.range((2, j), (layout.rows + 1, j)).number_format = text
+        self._table(sht, width, last)
+        for j, formula, word in layout.status_rules():
+            spec = STATUS_COLOURS[word]
+            sht.range((2, j + 1), (layout.rows + 1, j + 1)).conditional_formats.add_custom(
+                formula, fill_color=spec["bg_color"], font_color=spec["font_color"], font_bold=spec.get("bold"),
+                font_italic=spec.get("italic"))  # xlwings has no underline: "uneven" is told apart by its fill
+        sht.range((1, 1), (min(last, AUTOFIT_ROWS), width)).columns.autofit()
+        self._freeze_header(sht)
+
+    def _table(self, sht: Any, width: int, last: int) -> None:
+        """The Excel Table over ``A1`` to (``last``, ``width``): the one at A1 resized, else a new one."""
+        source = sht.range((1, 1), (last, width))
+        ours = next((t for t in sht.tables if t.range.row == 1 and t.range.column == 1), None)
+        if ours is None:
+            used = {t.name.lower() for s in self.book.sheets for t in s.tables}
+            sht.tables.add(source=source, name=table_name(sht.name, used),
+                           table_style_name=TABLE_STYLE.replace(" ", ""))
+            return
+        before = ours.range.last_cell.column
+        ours.resize(source)  # keeps its name: formulas naming the table keep working
+        ours.show_autofilter = True
+        if before > width:  # Excel named the cleared header cells of the wider table "Column6", ...: out they go
+            sht.range((1, width + 1), (1, before)).clear_contents()
+
+    def _clear_status_colours(self, sht: Any, layout: SheetLayout) -> None:
+        """Delete the add-in's earlier status colours on ``sht`` (the user's own rules stay)."""
+        if self.platform in ("win32", "darwin"):
+            for rule in list(sht.range((1, 1), (MAX_ROWS, MAX_COLUMNS)).conditional_formats):
+                if rule.type == "custom" and is_status_rule(rule.formula):
+                    rule.delete()
+        else:  # xlwings Lite lists rules only with await: the coloured columns' rules are cleared
+            for j in layout.coloured:
+                sht.range((2, j + 1), (MAX_ROWS, j + 1)).conditional_formats.clear()
+
+    def _freeze_header(self, sht: Any) -> None:
+        """Freeze the header row of ``sht``: desktop Excel freezes the active window's panes."""
+        if self.platform not in ("win32", "darwin"):
+            try:
+                sht.freeze_panes.freeze_at("1:1")  # xlwings Lite / Server
+            except NotImplementedError:  # an engine without it (xlwings' desktop ones): the header stays unfrozen
+                pass
+            return
+        active = self.book.sheets.active
+        sht.activate()
+        try:
+            if self.platform == "win32":
+                window = self.book.app.api.ActiveWindow
+                window.FreezePanes = False
+                window.ScrollRow, window.ScrollColumn = 1, 1  # the split counts from the top-left cell shown
+                window.SplitColumn, window.SplitRow = 0, 1
+                window.FreezePanes = True
+            else:
+                window = self.book.app.api.active_window
+                window.freeze_panes.set(False)
+                window.scroll_row.set(1)
+                window.scroll_column.set(1)
+                window.split_column.set(0)
+                window.split_row.set(1)
+                window.freeze_panes.set(True)
+        finally:
+            active.activate()
 
     def has_formulas(self, sheet: str) -> bool:
         sht = self._get(sheet)

@@ -25,6 +25,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from territory_engine.errors import InputError, Problem
+from territory_engine.io.sheet_layout import STATUS_COLOURS, TABLE_STYLE, SheetLayout, is_status_rule, table_name
 from territory_engine.io.xlsx_scan import cell_problems, scan_sheet, sheet_members
 
 __all__ = ["FileBook"]
@@ -40,6 +41,7 @@ class _Sheet:
     picture: Path | None = None
     mark: str | None = None
     saved_mark: str | None = None  # the mark as in the file
+    layout: SheetLayout | None = None  # how its cells are presented (format_sheet), applied on save
 
 
 def _same(a: str, b: str) -> bool:
@@ -154,6 +156,11 @@ class FileBook:
             self.calls.append(("add", sheet))
         entry.cells = [list(r) for r in cells]
 
+    def format_sheet(self, sheet: str, layout: SheetLayout) -> None:
+        entry = self._get(sheet)
+        self.calls.append(("format", entry.name))
+        entry.layout = layout
+
     def rename_sheet(self, sheet: str, new: str) -> None:
         entry = self._get(sheet)
         if any(_same(s.name, new) for s in self._sheets if s is not entry):
@@ -224,6 +231,8 @@ class FileBook:
                 _retarget(wb, entry.original, entry.name)
             if entry.cells is not None or entry.picture is not None or entry.mark != entry.saved_mark:
                 _fill(ws, entry)
+            if entry.layout is not None:
+                _format(wb, ws, entry.layout)
             sheets.append(ws)
         order = sheets + [s for s in wb._sheets if s not in sheets]
         # Chart sheets go last: openpyxl numbers a sheet-level name by its worksheet's place
@@ -270,6 +279,53 @@ def _fill(ws, entry: _Sheet) -> None:
         del ws.defined_names[MARK_NAME]
     if entry.mark is not None:
         ws.defined_names[MARK_NAME] = DefinedName(MARK_NAME, attr_text=f'"{entry.mark}"', hidden=True)
+
+
+def _format(wb, ws, layout: SheetLayout) -> None:
+    """Apply ``layout`` to the openpyxl sheet ``ws`` as Excel would: the number formats of the
+    rows, the widths, the frozen header, the Excel Table at A1 (the one there before is replaced
+    under its own name) and the status colours (the add-in's earlier rules replaced)."""
+    from openpyxl.formatting.formatting import ConditionalFormattingList
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.table import Table, TableStyleInfo
+
+    kept = ConditionalFormattingList()
+    for cf in ws.conditional_formatting:
+        for rule in cf.rules:
+            if not any(is_status_rule(f) for f in rule.formula or ()):
+                kept.add(str(cf.sqref), rule)
+    ws.conditional_formatting = kept
+    old = next((table.displayName for table in ws.tables.values() if table.ref.replace("$", "").startswith("A1:")),
+               None)
+    if old is not None:
+        del ws.tables[old]
+    if not layout.headers:
+        return
+    for j, (text, width) in enumerate(zip(layout.number_formats, layout.widths), start=1):
+        ws.column_dimensions[get_column_letter(j)].width = width
+        if text is not None:
+            for (cell,) in ws.iter_rows(min_row=2, max_row=layout.rows + 1, min_col=j, max_col=j):
+                cell.number_format = text
+    ws.freeze_panes = "A2"
+    used = {name.lower() for sheet in wb.worksheets for name in sheet.tables}
+    name = old if old is not None else table_name(ws.title, used)
+    ws.add_table(Table(displayName=name, ref=layout.table_ref,
+                       tableStyleInfo=TableStyleInfo(name=TABLE_STYLE.replace(" ", ""), showRowStripes=True)))
+    for j, formula, word in layout.status_rules():
+        column = get_column_letter(j + 1)
+        ws.conditional_formatting.add(f"{column}2:{column}{layout.rows + 1}", _status_rule(formula, word))
+
+
+def _status_rule(formula: str, word: str):
+    """The openpyxl rule of one status colour (:data:`STATUS_COLOURS`)."""
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import Font, PatternFill
+
+    spec = STATUS_COLOURS[word]
+    font = Font(color=spec["font_color"].lstrip("#"), bold=spec.get("bold"), italic=spec.get("italic"),
+                underline="single" if spec.get("underline") else None)
+    fill = PatternFill(bgColor=spec["bg_color"].lstrip("#"))
+    return FormulaRule(formula=[formula.lstrip("=")], font=font, fill=fill)
 
 
 def _retarget(wb, old: str, new: str) -> None:

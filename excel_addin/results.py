@@ -16,6 +16,11 @@ of the workbook the analyst has open. The rules, from the user's side:
   The message box says so (:attr:`Written.kept`).
 * **Re-running updates in place.** An unedited add-in sheet is cleared and rewritten, never
   deleted, so formulas elsewhere that point at it keep working.
+* **Formatted as an analyst would.** A result table's sheet gets its headers in the analyst's
+  words, number formats, an Excel Table with a filter, a frozen header row, fitted widths and
+  status colours (:func:`territory_engine.io.sheet_layout.sheet_layout`, the command line's rule),
+  through the workbook's ``format_sheet``. On a sheet updated in place the table is resized and the
+  add-in's own colour rules replaced, never added twice; the user's fills and comments stay.
 * **All or nothing.** Every sheet a run writes is written, or none: a failure part-way puts
   back the cells of the sheets updated, deletes the sheets added and undoes the renames.
 
@@ -29,7 +34,7 @@ import datetime as _dt
 import hashlib
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -38,9 +43,11 @@ import pandas as pd
 from territory_engine.errors import TerritoryError
 from territory_engine.io import excel_sheet_name
 from territory_engine.io.cells import frame_cells
+from territory_engine.io.presentation import engine_name
+from territory_engine.io.sheet_layout import WIDTH_SAMPLE, SheetLayout, sheet_layout
 
-__all__ = ["Mark", "Written", "WriteFailed", "cells_digest", "read_mark", "owned_sheet", "kept_name",
-           "write_results", "TRANSIENT", "EDITED"]
+__all__ = ["Mark", "Written", "WriteFailed", "cells_digest", "cells_layout", "read_mark", "owned_sheet",
+           "kept_name", "write_results", "TRANSIENT", "EDITED"]
 
 TRANSIENT = ("Errors", "Warnings", "Balance problems", "Exclaves", "Blocks")
 """Results a run writes only when it has something to say: a run that completes without one
@@ -213,6 +220,9 @@ class _Undo:
                 elif kind == "updated":
                     _, sheet, cells, mark = step
                     self.book.write_sheet(sheet, cells)
+                    parsed = Mark.parse(mark)
+                    if parsed is not None:
+                        self.book.format_sheet(sheet, cells_layout(parsed.result, cells))
                     self.book.set_sheet_mark(sheet, mark)
                 elif kind == "renamed":
                     self.book.rename_sheet(step[2], step[1])
@@ -310,9 +320,24 @@ def _write_one(book, result: str, sheet: str, content: pd.DataFrame | Path) -> N
         book.insert_picture(sheet, content)
         cells: list[list[Any]] = book.read_cells(sheet)
     else:
+        layout = sheet_layout(result, content)
         cells = frame_cells(content)
+        cells[0] = list(layout.headers) or cells[0]
         book.write_sheet(sheet, cells)
+        book.format_sheet(sheet, layout)
     book.set_sheet_mark(sheet, Mark(result, sheet, cells_digest(cells)).text())
+
+
+def cells_layout(result: str, cells: list[list[Any]]) -> SheetLayout:
+    """The layout of a result sheet's cells as they are (read back, or put back): its own header
+    row, the formats of the columns its headers name (:func:`engine_name`)."""
+    if not cells or not cells[0]:
+        return SheetLayout((), (), (), 0)
+    header = ["" if h is None else str(h) for h in cells[0]]
+    sample = [(list(row) + [None] * len(header))[:len(header)] for row in cells[1:1 + WIDTH_SAMPLE]]
+    frame = pd.DataFrame(sample, columns=range(len(header)), dtype=object)  # a sample: formats and widths
+    frame.columns = [engine_name(h, sheet=result) for h in header]
+    return replace(sheet_layout(result, frame, headers=header), rows=len(cells) - 1)
 
 
 def _empty_one(book, result: str, written: Written, undo: _Undo) -> None:
@@ -329,4 +354,5 @@ def _empty_one(book, result: str, written: Written, undo: _Undo) -> None:
         return
     undo.steps.append(("updated", sheet, cells, book.sheet_mark(sheet)))
     book.write_sheet(sheet, header)
+    book.format_sheet(sheet, cells_layout(result, header))
     book.set_sheet_mark(sheet, Mark(result, sheet, cells_digest(header)).text())

@@ -21,6 +21,17 @@ they matter to the add-in:
 * ``Pictures.add(image, name=, update=True)`` replaces the picture of that name, keeping its
   place and size (xlwings' ``excel_update_picture``); without ``update`` a taken name raises.
 * ``App.status_bar`` and ``App.alert(prompt, title, buttons, mode)`` are recorded.
+* Formatting (xlwings 0.37.8): ``Range.number_format`` (set on a range: logged once, kept per
+  range); ``Sheet.tables.add(source, name, table_style_name)`` refuses a table overlapping another
+  and a name any table of the book has (Excel); ``Table.resize(range)``, ``Table.range``,
+  ``show_autofilter``; ``Range.conditional_formats`` lists the rules touching the range (in order),
+  ``add_custom(formula, fill_color=, font_color=, font_bold=, font_italic=)`` refuses a formula
+  without ``=``, ``ConditionalFormat.delete()``, ``.clear()``. A table's header cell is never
+  empty: clearing it makes Excel name it ``Column1``, ``Column2``, ... (by its place in the
+  table). ``Sheet.freeze_panes`` works only with xlwings Lite/Server (``platform="emscripten"``),
+  as in xlwings, whose desktop engines raise ``NotImplementedError``; on Windows the frozen pane
+  is the active window's (``app.api.ActiveWindow``: ``SplitRow``, ``SplitColumn``, ``FreezePanes``
+  of the active sheet, ``sheets.active``, ``Sheet.activate()``).
 
 Not checked against Excel (no Excel here): what ``used_range`` gives after formatting-only
 changes (the fake counts cells holding a value), and whether ``Worksheet.Names`` lists hidden
@@ -37,6 +48,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
+
+from fake_xlwings_format import FakeConditionalFormats, FakeRule, FakeTables, FakeAppApi, FakeFreezePanes
 
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384
@@ -95,6 +108,8 @@ class FakeApp:
         self.log = log
         self._status_bar: str | bool = False
         self.alerts: list[dict] = []
+        self.book: "FakeBook | None" = None
+        self.api = FakeAppApi(self)
 
     @property
     def status_bar(self) -> str | bool:
@@ -124,6 +139,7 @@ class FakeBook:
         self.store = store  # False: writes are logged, not kept (for a million rows)
         self.fullname = fullname
         self.app = FakeApp(self.log)
+        self.app.book = self
         self._sheets: list[FakeSheet] = [FakeSheet(self, name) for name in sheets]
         self.active = self._sheets[0] if self._sheets else None
         self.sheets = FakeSheets(self)
@@ -153,6 +169,10 @@ class FakeSheets:
             if sheet.name.lower() == key.lower():
                 return sheet
         raise KeyError(key)  # pywin32 raises a com_error here
+
+    @property
+    def active(self) -> "FakeSheet":
+        return self.book.active
 
     def __call__(self, key: int | str) -> "FakeSheet":
         return self[key - 1] if isinstance(key, int) else self[key]
@@ -190,7 +210,33 @@ class FakeSheet:
         self.lazy: tuple[int, int, Callable[[int, int], Any]] | None = None
         self.names = FakeNames(self)
         self.pictures = FakePictures(self)
+        self.tables = FakeTables(self)
+        self.formats: list[tuple[tuple[int, int, int, int], str]] = []  # number formats set, in order
+        self.rules: list["FakeRule"] = []  # conditional formats, in Excel's order
+        self.window: dict[str, Any] = {}  # the active window's split and frozen pane while this sheet is active
         self.deleted = False
+
+    def activate(self) -> None:
+        self.book.log.append(("activate", self._name))
+        self.book.active = self
+
+    @property
+    def freeze_panes(self) -> "FakeFreezePanes":
+        if self.book.platform in ("win32", "darwin"):
+            raise NotImplementedError()  # xlwings' desktop engines (base_classes.Sheet.freeze_panes)
+        return FakeFreezePanes(self)
+
+    def number_format_at(self, row: int, col: int) -> str:
+        """The number format of a cell: the last one set on a range holding it, else General."""
+        found = [text for (r1, c1, r2, c2), text in self.formats if r1 <= row <= r2 and c1 <= col <= c2]
+        return found[-1] if found else "General"
+
+    def _name_headers(self) -> None:
+        """Excel keeps a table's header cells filled: an empty one is named ``Column<n>``."""
+        for table in self.tables:
+            for k, col in enumerate(range(table.c1, table.c2 + 1), start=1):
+                if self.value_at(table.r1, col) in (None, ""):
+                    self.cells[(table.r1, col)] = f"Column{k}"
 
     def __repr__(self) -> str:
         return f"<Sheet {self._name!r}>"
@@ -240,6 +286,7 @@ class FakeSheet:
         self.book.log.append(("clear_contents", self._name))
         self.cells.clear()
         self.lazy = None
+        self._name_headers()
 
     def autofit(self, axis: str | None = None) -> None:
         self.book.log.append(("autofit", self._name, "sheet", axis))
@@ -374,6 +421,24 @@ class FakeRange:
         self.sheet.book.log.append(("clear_contents_range", self.sheet.name, self.corners))
         for key in list(self.keys()):
             self.sheet.cells.pop(key, None)
+        self.sheet._name_headers()
+
+    @property
+    def number_format(self) -> str | None:
+        found = {self.sheet.number_format_at(r, c) for r, c in ((self.row, self.column), (self.r2, self.c2))}
+        return found.pop() if len(found) == 1 else None
+
+    @number_format.setter
+    def number_format(self, value: str) -> None:
+        self.sheet.book.log.append(("number_format", self.sheet.name, self.corners, value))
+        self.sheet.formats.append((self.corners, value))
+
+    @property
+    def conditional_formats(self) -> "FakeConditionalFormats":
+        return FakeConditionalFormats(self)
+
+    def overlaps(self, other: "FakeRange") -> bool:
+        return not (self.r2 < other.row or other.r2 < self.row or self.c2 < other.column or other.c2 < self.column)
 
     @property
     def formula(self) -> Any:

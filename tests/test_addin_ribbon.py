@@ -21,6 +21,7 @@ from excel_addin import ribbon
 from excel_addin.book import FileBook, write_results
 from territory_engine import workflow
 from territory_engine.io import read_table, read_tables
+from territory_engine.io.presentation import engine_name
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "workbooks" / "territory_demo.xlsx"
@@ -40,6 +41,12 @@ def _cells(path: Path, sheet: str) -> list[tuple]:
         return [tuple(row) for row in wb[sheet].iter_rows(values_only=True)]
     finally:
         wb.close()
+
+
+def _result(path: Path, sheet: str) -> pd.DataFrame:
+    """A result sheet of the add-in as a table under the engine's names (its headers are the analyst's)."""
+    frame = read_table(path, sheet=sheet).frame
+    return frame.rename(columns=lambda header: engine_name(header, sheet=sheet))
 
 
 def _edit(path: Path, sheet: str, cell: str, value) -> None:
@@ -84,9 +91,9 @@ def test_rebalance_writes_new_sheets_and_leaves_the_input_sheets_alone(demo):
     # The same verb on the same tables as the command line gives the same alignment.
     tables = read_tables(DEMO)
     expected = workflow.rebalance(workflow.Inputs(tables["accounts"], tables.get("reps"), tables.get("settings")))
-    proposed = read_table(demo, sheet="Proposed alignment").frame
+    proposed = _result(demo, "Proposed alignment")
     assert proposed["proposed_territory"].tolist() == expected.proposed["proposed_territory"].tolist()
-    moves = read_table(demo, sheet="Moves").frame
+    moves = _result(demo, "Moves")
     assert len(moves) == int(expected.proposed["moved"].sum()) and moves["reason"].notna().all()
     # Progress went to the status bar, which was given back to Excel at the end.
     assert any(s and "rebalancing" in s for s in book.statuses) and book.statuses[-1] is None
@@ -98,12 +105,12 @@ def test_check_score_and_summary_write_their_sheets(demo):
     for control in ("CheckData", "ScoreAccounts", "Measure"):
         assert ribbon.dispatch(control, book) is True, book.alerts[-1]
     book.save()
-    scored = read_table(demo, sheet="Scored accounts").frame
+    scored = _result(demo, "Scored accounts")
     assert set(scored["tier"]) == {"A", "B", "C"} and len(scored) == 4000
-    summary = read_table(demo, sheet="Territory summary").frame
+    summary = _result(demo, "Territory summary")
     assert len(summary) == 12 and {"territory", "status"} <= set(summary.columns)
     assert "deviation (weighted mix)" in summary.columns  # the demo balances potential and workload
-    check = read_table(demo, sheet="Check").frame
+    check = _result(demo, "Check")
     assert "accounts" in check["check"].tolist()
 
 
@@ -115,7 +122,7 @@ def test_bad_cell_gives_an_errors_sheet_with_sheet_row_and_column(demo):
     title, text, critical = book.alerts[-1]
     assert critical and f"Accounts!{letter}14" in text
     book.save()
-    errors = read_table(demo, sheet="Errors").frame
+    errors = _result(demo, "Errors")
     hit = errors[(errors["sheet"] == "Accounts") & (errors["row"] == 14)]
     assert hit["column"].tolist() == [letter] and hit["header"].tolist() == ["Potential"]
     assert "Proposed alignment" not in openpyxl.load_workbook(demo, read_only=True).sheetnames
@@ -160,8 +167,8 @@ def test_results_never_take_an_input_sheet_name_and_replace_earlier_results(demo
     frame = pd.DataFrame({"a": [1.0, None]})
     assert list(write_results(book, {"Settings": frame, "Result": frame}).sheets.values()) == ["Settings (2)", "Result"]
     assert list(write_results(book, {"Result": pd.DataFrame({"b": ["x"]})}).sheets.values()) == ["Result"]
-    assert book.read_cells("Result") == [["b"], ["x"]]
-    assert book.read_cells("Settings (2)") == [["a"], [1.0], [None]]
+    assert book.read_cells("Result") == [["B"], ["x"]]  # the header in the analyst's words
+    assert book.read_cells("Settings (2)") == [["A"], [1.0], [None]]
 
 
 def test_open_map_writes_the_page_next_to_the_workbook_and_opens_it(demo):
@@ -254,7 +261,7 @@ def test_rebalance_of_a_workbook_without_territories_designs_new_ones(tmp_path):
     book.save()
     _, message, critical = book.alerts[-1]
     assert not critical and message.startswith("3 new territories; largest deviation") and "Proposed alignment" in message
-    proposed = read_table(path, sheet="Proposed alignment").frame
+    proposed = _result(path, "Proposed alignment")
     assert proposed["proposed_territory"].nunique() == 3 and len(proposed) == 60
 
 

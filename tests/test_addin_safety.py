@@ -229,7 +229,7 @@ def test_an_error_cell_is_a_located_problem_not_a_blank(small, error):
     assert critical and "No problems" not in message
     assert f"the Excel error {error}" in message
     rows = _values(small, "Errors")
-    assert rows[0][:5] == ("sheet", "row", "column", "header", "value")
+    assert rows[0][:5] == ("Sheet", "Row", "Column", "Header", "Value")
     assert rows[1][:5] == ("Accounts", 7, "E", "Potential", error)
 
 

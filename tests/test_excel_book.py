@@ -16,11 +16,14 @@ from pathlib import Path
 import pytest
 from fake_xlwings import CellError, FakeBook
 
+import pandas as pd
+
 from excel_addin import ribbon
-from excel_addin.book import MARK_NAME, PICTURE_NAME, Workbook
+from excel_addin.book import MARK_NAME, PICTURE_NAME, Workbook, write_results
 from excel_addin.chunks import AUTOFIT_ROWS, CELLS_PER_CHUNK, MAX_ROWS, row_chunks
 from excel_addin.excel_book import ExcelBook
 from territory_engine.errors import InputError
+from territory_engine.io.sheet_layout import STATUS_COLOURS, SheetLayout
 
 ROOT = Path(__file__).resolve().parents[1]
 FULL_HEIGHT = MAX_ROWS - 1  # the most accounts a sheet holds under its header
@@ -421,3 +424,87 @@ def test_a_long_read_and_write_show_their_progress_in_the_status_bar():
     assert "Territory: writing the Moves sheet, row 1 of 41" in shown
     assert "Territory: writing the Moves sheet, row 41 of 41" in shown
     assert "Territory: reading the Moves sheet, row 11 of 41" in shown
+
+
+# --------------------------------------------------------------------------------------
+# result sheets formatted as the command line formats its workbooks (issue 14)
+# --------------------------------------------------------------------------------------
+
+
+def _measured(platform: str = "win32") -> tuple[FakeBook, ExcelBook]:
+    fake = FakeBook(["Accounts"], platform=platform)
+    _fill(fake, "Accounts", _accounts())
+    book = ExcelBook(fake, platform=platform)
+    assert ribbon.dispatch("Measure", book) is True, fake.app.alerts
+    return fake, book
+
+
+def test_a_result_sheet_gets_analyst_headers_formats_per_column_one_table_and_status_colours():
+    fake, book = _measured()
+    sheet = fake.sheets["Territory summary"]
+    headers = [sheet.cells.get((1, c)) for c in range(1, 9)]
+    assert headers == ["Alignment", "Territory", "Rep", "Accounts", "Potential", "Potential share of target",
+                       "Deviation", "Status"]
+    n = max(r for r, _ in sheet.cells)  # the header and one row per territory
+    formats = [e for e in fake.log.of("number_format") if e[1] == "Territory summary"]
+    assert all(e[2][0] == 2 and e[2][2] == n and e[2][1] == e[2][3] for e in formats)  # one whole column per call
+    assert sheet.number_format_at(2, 5) == "#,##0" and sheet.number_format_at(n, 6) == "0.0%"
+    assert sheet.number_format_at(n, 7) == "+0.0%;-0.0%;0.0%" and sheet.number_format_at(2, 2) == "General"
+    tables = list(sheet.tables)
+    width = max(c for _, c in sheet.cells)
+    assert [(t.name, t.range.corners, t.table_style) for t in tables] == [
+        ("Territory_summary", (1, 1, n, width), "TableStyleMedium2")]
+    rules = sorted((r.corners, r.formula, r.fill_color) for r in sheet.rules)
+    assert rules == sorted(((2, col, n, col), f'=$H2="{word}"', spec["bg_color"])
+                           for col in (7, 8) for word, spec in STATUS_COLOURS.items())
+
+
+def test_the_header_row_is_frozen_through_the_active_window_which_is_given_back():
+    for platform in ("win32", "darwin"):
+        fake, _ = _measured(platform)
+        assert fake.sheets["Territory summary"].window == {"FreezePanes": True, "ScrollRow": 1, "ScrollColumn": 1,
+                                                            "SplitColumn": 0, "SplitRow": 1}
+        # Excel activates a sheet it adds; freezing a sheet's header gives back the sheet it found active
+        assert [e[1] for e in fake.log.of("activate")] == ["Territory summary", "Territory summary", "Balance",
+                                                             "Balance"]
+        assert fake.sheets.active.name == "Balance"
+    lite, _ = _measured("emscripten")
+    assert ("freeze", "Territory summary", "1:1") in lite.log and lite.sheets["Territory summary"].window == {
+        "frozen_at": "1:1"}
+
+
+def test_a_rerun_resizes_the_table_and_replaces_only_the_add_ins_colour_rules():
+    fake, book = _measured()
+    sheet = fake.sheets["Territory summary"]
+    table, rules = list(sheet.tables), len(sheet.rules)
+    sheet.range((2, 2), (3, 2)).conditional_formats.add_custom('=$B2="T1"', fill_color="#FFFF00")  # the user's
+    assert ribbon.dispatch("Measure", book) is True
+    assert list(sheet.tables) == table and len(fake.log.of("add_table")) == 2  # the two sheets' tables, once each
+    assert [e[2] for e in fake.log.of("resize_table")] == ["Territory_summary", "Balance"]
+    assert len(sheet.rules) == rules + 1 and any(r.formula == '=$B2="T1"' for r in sheet.rules)
+    assert "Territory summary (edited)" not in book.sheet_names()
+
+
+def test_a_narrower_result_leaves_no_column_names_of_the_wider_table_behind():
+    fake = FakeBook(["Accounts"])
+    book = ExcelBook(fake)
+    wider = pd.DataFrame({"account_id": ["A1", "A2"], "from": ["T1", "T2"], "to": ["T2", "T1"]})
+    write_results(book, {"Moves": wider})
+    write_results(book, {"Moves": pd.DataFrame({"account_id": ["A3"], "reason": ["closer"]})})
+    sheet = fake.sheets["Moves"]
+    assert _read(book, "Moves") == [["Account ID", "Reason"], ["A3", "closer"]]  # no "Column3" left in C1
+    assert [t.range.corners for t in sheet.tables] == [(1, 1, 2, 2)]
+    write_results(book, {"Moves": pd.DataFrame({"account_id": ["A4"]})})
+    assert book.sheet_names() == ["Accounts", "Moves"]  # never taken for the user's edit
+
+
+def test_a_full_height_result_is_formatted_one_call_per_column_never_per_cell():
+    fake = FakeBook(["Accounts", "Proposed alignment"], store=False)
+    rows = FULL_HEIGHT - 1
+    layout = SheetLayout(tuple(f"h{c}" for c in range(10)), ("#,##0",) * 5 + (None,) * 4 + ("0.0%",),
+                         (10.0,) * 10, rows)
+    ExcelBook(fake).format_sheet("Proposed alignment", layout)
+    formats = fake.log.of("number_format")
+    assert len(formats) == 6 and all(e[2][0] == 2 and e[2][2] == FULL_HEIGHT for e in formats)
+    assert [e[3] for e in fake.log.of("add_table")] == [(1, 1, FULL_HEIGHT, 10)]
+    assert fake.log.of("autofit")[-1][2] == (1, 1, AUTOFIT_ROWS, 10)

@@ -22,6 +22,7 @@ write         :func:`write_tables`: a new .xlsx or .csv file, through a temporar
 xlsx          workbooks: reading sheets (python-calamine), writing them (xlsxwriter)
 xlsx_rows     a sheet's rows as SpreadsheetML, a column at a time (the speed of large outputs)
 presentation  result columns as an analyst reads them: headers in words, kinds, number formats
+sheet_layout  a result sheet laid out once (headers, formats, widths, table, status colours) for every writer
 charts        the Charts sheet: native Excel charts of a result, each beside its figures
 xlsx_scan     a workbook's XML: part sizes, sheet extents, formulas without values, errors
 sheets        which sheet holds which table: the one rule (files and the add-in)

@@ -16,7 +16,6 @@ Table (``add_table() isn't supported in 'constant_memory' mode``, its documentat
 
 from __future__ import annotations
 
-import datetime as _dt
 import io
 import queue
 import re
@@ -30,9 +29,9 @@ from typing import Any, Callable, Iterable, Mapping
 import pandas as pd
 
 from ..errors import MAX_PROBLEMS, InputError, Problem, column_letter
-from .cells import column_cells, header_cells
+from .cells import column_cells
 from .charts import CHART_SHEET, chart_tables, charts_after, write_charts
-from .presentation import sheet_styles
+from .sheet_layout import STATUS_COLOURS, TABLE_STYLE, sheet_layout, table_name
 from .xlsx_rows import rows_xml
 from .xlsx_scan import SheetScan, cell_problems, check_package, extent_problem, scan_sheet, sheet_members
 
@@ -139,18 +138,6 @@ def excel_sheet_name(name: object, taken: Iterable[str] = ()) -> str:
 
 _ROWS_PER_BLOCK = 20_000  # rows turned into XML at once: bounds the memory of a full sheet (about 100 MB a block)
 _COMPRESS_LEVEL = 1  # zlib level of the sheets' XML: level 6 (zip's default) takes about 3x as long for 10% less
-_WIDTH_SAMPLE = 200  # columns are sized to their header and their first 200 values
-_TABLE_STYLE = "Table Style Medium 2"
-# Status colours (conditional formats), apart in grey print too: over-served dark (grey ~22%) with
-# white bold text, under-served mid (grey ~56%) with bold italic text, uneven light orange (~75%)
-# underlined, balanced light (grey ~91%).
-_STATUS_FORMATS = {
-    "over-served": {"bg_color": "#C00000", "font_color": "#FFFFFF", "bold": True},
-    "under-served": {"bg_color": "#5B9BD5", "font_color": "#000000", "bold": True, "italic": True},
-    "balanced": {"bg_color": "#E2EFDA", "font_color": "#375623"},
-    # the weighted mix within the tolerance, one of its measures outside: light orange (~75% grey), underlined
-    "uneven": {"bg_color": "#F4B183", "font_color": "#000000", "underline": 1},
-}
 
 
 def write_xlsx(file: Path, sheets: Mapping[str, pd.DataFrame], *,
@@ -161,7 +148,8 @@ def write_xlsx(file: Path, sheets: Mapping[str, pd.DataFrame], *,
     row and columns sized to their first 200 values. Columns are presented by
     :mod:`territory_engine.io.presentation` (headers in the analyst's words, number formats by
     kind; the input's own columns as typed), a status column and the deviations beside it are
-    coloured by status, and a result with a territory summary or scores gets a Charts sheet
+    coloured by status (all as :func:`territory_engine.io.sheet_layout.sheet_layout` lays a result
+    sheet out, for the add-in's sheets too), and a result with a territory summary or scores gets a Charts sheet
     (:mod:`territory_engine.io.charts`). Text is always written as text. xlsxwriter builds the
     workbook around the rows in memory; the rows are then written into it block by block
     (:mod:`territory_engine.io.xlsx_rows`), so no temporary file is made but ``file``.
@@ -225,7 +213,7 @@ def _build_book(xlsxwriter, buffer: io.BytesIO, sheets: Mapping[str, pd.DataFram
         "remove_timezone": True,
     })
     formats = _Formats(book)
-    status = {name: book.add_format(spec) for name, spec in _STATUS_FORMATS.items()}
+    status = {name: book.add_format(spec) for name, spec in STATUS_COLOURS.items()}
     taken: list[str] = []
     names = {}
     for name in sheets:
@@ -244,71 +232,28 @@ def _build_book(xlsxwriter, buffer: io.BytesIO, sheets: Mapping[str, pd.DataFram
     return layouts
 
 
-def _table_name(sheet_name: str, used: set[str]) -> str:
-    """A valid, unused Excel Table name from a sheet's name (``Territory summary`` -> ``Territory_summary``)."""
-    text = re.sub(r"\W", "_", sheet_name)
-    if not re.match(r"[A-Za-z_]", text) or re.fullmatch(r"[A-Za-z]{1,3}\d+|[RrCc]", text):
-        text = "Table_" + text
-    candidate, n = text[:250], 1
-    while candidate.lower() in used:
-        n += 1
-        candidate = f"{text[:240]}_{n}"
-    used.add(candidate.lower())
-    return candidate
-
-
 def _lay_out(sheet, index: int, name: str, frame: pd.DataFrame, formats: _Formats, status,
              tables: set[str]) -> _Layout:
-    """Lay out one result sheet (everything but its rows' cells)."""
+    """Lay out one result sheet (everything but its rows' cells), as :func:`sheet_layout` describes it."""
     layout = _Layout(index, frame)
     if frame.shape[1] == 0:
         return layout
-    samples = [column_cells(frame.iloc[:_WIDTH_SAMPLE, j]) for j in range(frame.shape[1])]
-    headers, kinds, number_formats = sheet_styles(name, list(frame.columns), samples, header_cells(frame.columns))
-    for j, (title, sample) in enumerate(zip(headers, samples)):
-        text = number_formats[j] or _date_format(frame.iloc[:, j], sample)
+    look = sheet_layout(name, frame)
+    for j, (text, width) in enumerate(zip(look.number_formats, look.widths)):
         layout.formats.append(formats.get(text))
-        shown = [v for v in sample if v is not None]
-        width = max([len(title) + 4] + [min(len(_display(v, text)), 60) + 2 for v in shown])
-        sheet.set_column(j, j, min(max(width, 9), 60), layout.formats[j])
+        sheet.set_column(j, j, width, layout.formats[j])
     # The template's table covers the header and one row: xlsxwriter's add_table keeps a note per cell
     # of its range (19 million at a full sheet of 19 columns); the range is set when the rows are in.
-    layout.table = _table_name(sheet.get_name(), tables)
-    last = column_letter(len(headers) - 1)
-    layout.template_ref, layout.ref = f"A1:{last}2", f"A1:{last}{max(len(frame), 1) + 1}"
-    sheet.add_table(0, 0, 1, len(headers) - 1, {
-        "name": layout.table, "style": _TABLE_STYLE, "autofilter": True,
-        "columns": [{"header": h[:255], "header_format": formats.bold} for h in headers],
+    layout.table = table_name(sheet.get_name(), tables)
+    layout.template_ref, layout.ref = f"A1:{column_letter(len(look.headers) - 1)}2", look.table_ref
+    sheet.add_table(0, 0, 1, len(look.headers) - 1, {
+        "name": layout.table, "style": TABLE_STYLE, "autofilter": True,
+        "columns": [{"header": h[:255], "header_format": formats.bold} for h in look.headers],
     })
     sheet.freeze_panes(1, 0)
-    _status_colours(sheet, list(frame.columns), kinds, len(frame), status)
+    for j, formula, word in look.status_rules():
+        sheet.conditional_format(1, j, look.rows, j, {"type": "formula", "criteria": formula, "format": status[word]})
     return layout
-
-
-def _status_colours(sheet, names: list, kinds: list, n: int, status) -> None:
-    """Colour the status column and the deviations by each row's status (see ``_STATUS_FORMATS``)."""
-    if "status" not in names or kinds[names.index("status")] is None or n == 0:
-        return
-    key = column_letter(names.index("status"))
-    for j, kind in enumerate(kinds):
-        if kind == "deviation" or names[j] == "status":
-            for word, fmt in status.items():
-                sheet.conditional_format(1, j, n, j, {"type": "formula", "criteria": f'=${key}2="{word}"',
-                                                      "format": fmt})
-
-
-def _date_format(column: pd.Series, sample: list) -> str | None:
-    """``yyyy-mm-dd hh:mm:ss`` or ``yyyy-mm-dd`` for a column holding date-times or dates, else None."""
-    if pd.api.types.is_datetime64_any_dtype(column.dtype):
-        return "yyyy-mm-dd hh:mm:ss"
-    if column.dtype != object:
-        return None
-    values = column.to_numpy(dtype=object)
-    if any(isinstance(v, _dt.datetime) for v in values):
-        return "yyyy-mm-dd hh:mm:ss"
-    if any(isinstance(v, _dt.date) for v in values):
-        return "yyyy-mm-dd"
-    return None
 
 
 class _RowCount:
@@ -390,18 +335,3 @@ def _write_rows(out, layout: _Layout, count: _RowCount) -> None:
         worker.join()
     if failed:
         raise failed[0]
-
-
-def _display(value: Any, number_format: str | None) -> str:
-    """A cell's value about as wide as Excel shows it in ``number_format`` (for column widths)."""
-    if isinstance(value, bool):
-        return "FALSE" if not value else "TRUE"
-    if isinstance(value, (int, float)):
-        if number_format and "%" in number_format:
-            return f"{value:+.1%}"
-        if number_format in ("#,##0",):
-            return f"{value:,.0f}"
-        return f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
-    if isinstance(value, (_dt.date, _dt.datetime)):
-        return "yyyy-mm-dd hh:mm:ss" if isinstance(value, _dt.datetime) else "yyyy-mm-dd"
-    return str(value)
