@@ -106,8 +106,17 @@ def rebalance(book: Workbook) -> Report:
 
     result = workflow.rebalance(inputs, progress=progress)
     _status(book, "writing the proposed alignment")
-    return Report(result.to_sheets(), "\n".join(result.outcome())
+    return Report(_proposal_sheets(book, result), "\n".join(result.outcome())
                   + "\n\nSee the {sheet:Proposed alignment} and {sheet:Moves} sheets.", len(result.warnings))
+
+
+def _proposal_sheets(book: Workbook, result) -> dict:
+    """A rebalance result's sheets; a proposal without building blocks empties the add-in's
+    Blocks sheet of an earlier one to its header (the map reads it with the proposal)."""
+    sheets = result.to_sheets()
+    if "Blocks" not in sheets and owned_sheet(book, "Blocks") is not None:
+        sheets["Blocks"] = pd.DataFrame(columns=["block_id", "block", "proposed_territory"])
+    return sheets
 
 
 def _map(book: Workbook):
@@ -234,7 +243,7 @@ def _outcome(action: Callable[[Workbook], Report], book: Workbook) -> bool:
     try:
         report = action(book)
     except RebalanceInfeasibleError as error:
-        written = write_results(book, error.result.to_sheets(), complete=True)
+        written = write_results(book, _proposal_sheets(book, error.result), complete=True)
         lines = written.lines()
         book.alert("Balance within the tolerance is impossible:\n" + "\n".join(error.reasons[:MAX_LISTED])
                    + f"\n\nThe best alignment found is on the {written.sheets.get('Proposed alignment')} sheet."

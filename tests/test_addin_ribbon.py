@@ -293,3 +293,32 @@ def test_map_book_writes_a_slide_per_territory_next_to_the_workbook(demo):
     assert path.exists() and str(path) in book.alerts[-1][1]
     assert len(Presentation(str(path)).slides) == 1 + 12
     assert book.calls == []  # the workbook itself is not changed
+
+
+def test_the_settings_sheets_block_drives_rebalance_and_its_map(demo):
+    """Issue 15, section 5: ``block = county`` on the Settings sheet makes Rebalance design
+    territories of whole counties; the Blocks sheet it writes gives the map every county."""
+    from territory_engine.geography import resolve_blocks
+
+    wb = openpyxl.load_workbook(demo)
+    wb["Settings"].append(["block", "county", "Territories of whole, connected counties."])
+    wb.save(demo)
+    book = FileBook(demo)
+    assert ribbon.dispatch("Rebalance", book) is True, book.alerts
+    assert ribbon.dispatch("MapSnapshot", book) is True, book.alerts
+    book.save()
+    blocks = _result(demo, "Blocks")
+    proposed = _result(demo, "Proposed alignment")
+    county = resolve_blocks("county", proposed["County"], states=proposed["State"]).ids  # the accounts' County column
+    assert pd.notna(county).all()
+    assert (proposed.groupby(county)["proposed_territory"].nunique() == 1).all()  # every county whole
+    assert set(county) <= set(blocks.iloc[:, 0].astype(str).str.zfill(5))  # its first column: the block id
+    assert "with its county" in " ".join(proposed["move_reason"].dropna())
+    # A later proposal without blocks empties the Blocks sheet, so no map reads a stale one.
+    wb = openpyxl.load_workbook(demo)
+    wb["Settings"].delete_rows(wb["Settings"].max_row)
+    wb.save(demo)
+    book = FileBook(demo)
+    assert ribbon.dispatch("Rebalance", book) is True, book.alerts
+    book.save()
+    assert len(_cells(demo, "Blocks")) == 1
