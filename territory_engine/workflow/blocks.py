@@ -345,6 +345,14 @@ def design_by_blocks(plan, *, names: list[str], weights: np.ndarray, current: np
 
     s = plan.settings
     bm = block_map(plan, s.block, names, weights, current, k, bases=rep.get("bases"))
+    if k > len(bm.ids):
+        shown = ", ".join(str(name) for name in bm.names[:5]) + (", ..." if len(bm.ids) > 5 else "")
+        smaller = {"state": "block county or zip", "county": "block zip"}.get(s.block, "block none")
+        where = ("the accounts lie in only" if s.block == "state"
+                 else "the states holding the accounts have only")
+        raise SettingsError(f"territories: {k} territories of whole {s.block}s need at least {k} {s.block}s, but "
+                            f"{where} {len(bm.ids)} ({shown}); use at most {len(bm.ids)} territories, or smaller "
+                            f"blocks ({smaller})")
     block_current = bm.current.copy()
     pinned = bm.locked >= 0
     block_current[pinned] = bm.locked[pinned]
