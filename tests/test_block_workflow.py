@@ -285,3 +285,18 @@ def test_an_unproven_balance_failure_shows_the_tolerance_given_and_what_to_do():
 
     text = Reason("out_of_band", "balance measure", -0.0012, 0.001, "tolerance", territory=5).sentence()
     assert "±0.1%" in text and "please report" not in text and "raise the tolerance to 0.12%" in text
+
+
+def test_two_rep_bases_in_one_county_are_a_warning_on_stderr_and_in_the_result(tmp_path):
+    # Before: block_map's warning was dropped; the user never learned the two bases pinned nothing.
+    import pandas as pd
+
+    bases = _csv(tmp_path / "bases.csv", [["Territory", "Latitude", "Longitude"], ["T1", 41.88, -87.62],
+                                          ["T2", 41.90, -87.65], ["T3", 40.12, -88.24], ["T4", 39.77, -86.16]])
+    out = tmp_path / "out.xlsx"
+    done = _run("rebalance", _county_table(tmp_path / "counties.csv"), "--block", "county", "--bases", bases,
+                "-o", out)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "warning: " in done.stderr and "home bases of two or more reps (Cook County, IL)" in done.stderr
+    warnings = pd.read_excel(out, sheet_name="Warnings", engine="calamine", dtype=object)
+    assert warnings.astype(str).apply(lambda c: c.str.contains("Cook County, IL")).any().any()

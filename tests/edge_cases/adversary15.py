@@ -138,6 +138,19 @@ def check(result: str, tolerance: float, kind: str) -> str:
         n, _ = connected_components(adj[idx][:, idx], directed=False)
         if n > 1:
             notes.append(f"{t}: {n} pieces")
+    accounts = sheets["Proposed alignment"]
+    if "ZIP" in accounts and "Latitude" in accounts:
+        from territory_engine.geography import block_of
+
+        by_block = dict(zip(bs.ids[pos].tolist(), terr))
+        zips = accounts["ZIP"].astype(str).str.zfill(5).to_numpy(dtype=object)
+        own = block_of(kind, zip=zips)
+        wrong = (pd.Series(own).map(by_block).astype(str).to_numpy()
+                 != accounts["Proposed territory"].astype(str).to_numpy())
+        notes.append(f"{wrong.sum()} accounts outside their block's territory")
+        moved = accounts[accounts["Moved"].astype(bool)]
+        unnamed = (~moved["Move reason"].astype(str).str.contains(f"its {kind}")).sum()
+        notes.append(f"{len(moved)} moved, {unnamed} reasons without the block")
     summary = sheets["Territory summary"]
     proposed = summary[summary.Alignment == "proposed"]
     balance = sheets["Balance"]
