@@ -300,3 +300,19 @@ def test_two_rep_bases_in_one_county_are_a_warning_on_stderr_and_in_the_result(t
     assert "warning: " in done.stderr and "home bases of two or more reps (Cook County, IL)" in done.stderr
     warnings = pd.read_excel(out, sheet_name="Warnings", engine="calamine", dtype=object)
     assert warnings.astype(str).apply(lambda c: c.str.contains("Cook County, IL")).any().any()
+
+
+def test_a_rep_base_in_a_county_locked_to_another_territory_is_a_warning_not_an_engine_error(tmp_path):
+    # Before: exit 2, "input: bases: block 15 is the base of territory 1 but locked to 0" (engine indices).
+    rows = list(csv.reader(open(_county_table(tmp_path / "counties.csv"), encoding="utf-8")))
+    rows = [rows[0] + ["Locked"]] + [r + [r[0] == "17031"] for r in rows[1:]]
+    cook = next(r for r in rows[1:] if r[0] == "17031")[2]
+    other = next(t for t in ("T1", "T2", "T3", "T4") if t != cook)
+    elsewhere = iter([(39.77, -86.16), (40.12, -88.24), (39.80, -89.65)])  # Marion IN, Champaign, Sangamon
+    bases = [["Territory", "Latitude", "Longitude"]] + [
+        [t, 41.88, -87.62] if t == other else [t, *next(elsewhere)] for t in ("T1", "T2", "T3", "T4")]
+    done = _run("rebalance", _csv(tmp_path / "locked.csv", rows), "--block", "county", "--bases",
+                _csv(tmp_path / "bases.csv", bases), "-o", tmp_path / "out.xlsx")
+    assert done.returncode in (0, 3), done.stdout + done.stderr
+    assert f"{other}'s base is in Cook County, IL, locked to {cook}" in done.stderr
+    assert "block 1" not in done.stderr and "territory 1 but" not in done.stderr

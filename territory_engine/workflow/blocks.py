@@ -264,6 +264,11 @@ def block_map(plan, kind: str, names: list[str], weights: np.ndarray, current: n
             found = block_of(kind, lat=bases[ok, 0], lon=bases[ok, 1])
             at = pd.Index(blocks.ids).get_indexer(pd.Series(found).where(pd.notna(found), "\0"))
             pins[ok] = np.where(at >= 0, local[np.maximum(at, 0)], -1)
+        clash = np.flatnonzero((pins >= 0) & (locked[np.maximum(pins, 0)] >= 0)
+                               & (locked[np.maximum(pins, 0)] != np.arange(len(pins))))
+        if len(clash):
+            warnings.append(_base_on_lock(plan, clash, pins, locked, blocks.names[play], kind))
+            pins[clash] = -1
         shared = pd.Series(pins[pins >= 0]).duplicated(keep=False)
         if shared.any():
             twice = np.unique(pins[pins >= 0][shared.to_numpy()])
@@ -277,6 +282,22 @@ def block_map(plan, kind: str, names: list[str], weights: np.ndarray, current: n
                     names=np.asarray(blocks.names, dtype=object)[play], lat=lat, lon=lon, adjacency=adjacency,
                     of_account=of_account, measures=measures, current=block_current, locked=locked, bases=pins,
                     warnings=tuple(warnings))
+
+
+def _base_on_lock(plan, clash: np.ndarray, pins: np.ndarray, locked: np.ndarray, names, kind: str) -> Problem:
+    """The warning for rep bases that lie in a block locked to another territory: the lock wins."""
+    from .plan import territory_ids
+
+    ids = territory_ids(plan)[0]
+
+    def name(t: int) -> str:
+        return str(ids[t]) if t < len(ids) else f"territory {t + 1}"
+
+    said = "; ".join(f"{name(int(t))}'s base is in {names[pins[t]]}, locked to {name(int(locked[pins[t]]))}"
+                     for t in clash[:5])
+    return Problem(plan.accounts.source, (
+        f"{len(clash)} rep base(s) lie in a {kind} locked to another territory ({said}); the lock wins and those "
+        "bases pin no block; move the base or unlock the accounts there"), is_sheet=plan.is_sheet)
 
 
 def block_territory(of_account, current, combined, adjacency, b: int, k: int) -> np.ndarray:
