@@ -19,7 +19,8 @@ The rules, stated once (the README's "Building blocks" section quotes them):
 - **Locks.** A block holding a locked account is locked to that account's territory; locked
   accounts of two territories in one block are an error naming both.
 - **Rep bases.** A rep's base pins the block it lies in to the rep's territory; two bases in one
-  block pin nothing (the reps share the block's neighbourhood) and a warning says so.
+  block pin nothing (the reps share the block's neighbourhood) and a warning says so; so does a base
+  in a block locked to another territory (the lock wins).
 """
 
 from __future__ import annotations
