@@ -164,6 +164,14 @@ class BlockLockError(SettingsError):
                 "kept whole; unlock all but one territory's accounts there, or do not use building blocks")
 
 
+def _percent(fraction: float) -> str:
+    """A tolerance as the user gave it: 5%, 2.5%, 0.1% (never a 0.1% tolerance shown as 0%)."""
+    for digits in range(3):
+        if abs(round(fraction * 100, digits) - fraction * 100) < 1e-9:
+            break
+    return f"{fraction:.{digits}%}"
+
+
 def _engine_name(territory: int) -> str:
     return f"#{territory}"
 
@@ -218,6 +226,7 @@ class Reason:
     def sentence(self, territory_name: Callable[[int], str] = _engine_name, *, unit: str | None = None) -> str:
         """The reason in words a user can act on; ``territory_name(index)`` names a territory
         (default ``#index``); ``unit`` names the heavy account or block ("county Cook County, IL")."""
+        limit = _percent(self.limit)
         if self.code == "heavy_unit":
             # More territories make every target smaller: only fewer (or a wider band) can hold it.
             return (f"{unit or 'one account (or building block)'} alone carries {self.share:.0%} of a territory's "
@@ -229,38 +238,38 @@ class Reason:
         if self.code == "locked_short":
             return (f"territory {territory_name(self.territory)} can reach at most {self.share:.0%} of its target "
                     f"{self.measure}, with its locked accounts and every unlocked account together, below its band "
-                    f"of -{self.limit:.0%}; unlock accounts of other territories or raise the tolerance")
+                    f"of -{limit}; unlock accounts of other territories or raise the tolerance")
         if self.code == "move_cap_proven":
             return (f"balance cannot be reached with at most {self.limit:.1%} of the accounts moved: even with "
                     "accounts split between territories, every alignment within the tolerance moves more; "
                     "raise max_moved_share or the tolerance")
         if self.code == "locked_total":
             return (f"the locked accounts hold so much {self.measure} that, with every territory at least at the "
-                    f"bottom of its band (-{self.limit:.0%}), the territories would need {self.share:.1%} of the total "
+                    f"bottom of its band (-{limit}), the territories would need {self.share:.1%} of the total "
                     f"(territory {territory_name(self.territory)} is the most locked); unlock accounts or raise the "
                     "tolerance")
         if self.code == "indivisible":
             return (f"no alignment of whole accounts (or building blocks) keeps every territory within "
-                    f"±{self.limit:.0%} of its target {self.measure}: an exhaustive search over every account and "
+                    f"±{limit} of its target {self.measure}: an exhaustive search over every account and "
                     "territory found none (balance would need accounts split between territories); raise the "
                     "tolerance or change the number of territories")
         if self.code == "relaxation":
             return (f"the locked accounts leave no way to balance {self.measure}, even with the other accounts split "
                     f"between territories (territory {territory_name(self.territory)}'s locked accounts alone carry "
-                    f"{self.share:.0%} of its target; tolerance ±{self.limit:.0%}); unlock accounts or raise the "
+                    f"{self.share:.0%} of its target; tolerance ±{limit}); unlock accounts or raise the "
                     "tolerance")
         if self.code == "component":
             low, high = self.share / (1 + self.limit), self.share / (1 - self.limit)
             blocks = f"{len(self.accounts)}{'+' if len(self.accounts) >= 20 else ''}"
             return (f"a group of {blocks} building blocks joined to no other block (an island group) carries "
-                    f"{self.share:.2f} territories' worth of {self.measure}; with ±{self.limit:.0%} per territory it "
+                    f"{self.share:.2f} territories' worth of {self.measure}; with ±{limit} per territory it "
                     f"needs a whole number of territories between {low:.2f} and {high:.2f}, and there is none (or "
                     "the groups' whole numbers cannot add up to the number of territories); raise the tolerance, "
                     "change the number of territories or join the group to the mainland")
         if self.code == "cut_vertex":
             return (f"one building block joins parts of the map that hold no whole number of territories: every "
                     f"connected alignment is at least {self.share:.1%} from its target {self.measure} somewhere "
-                    f"(tolerance ±{self.limit:.0%}); raise the tolerance above {self.share:.1%} or change the "
+                    f"(tolerance ±{limit}); raise the tolerance above {self.share:.1%} or change the "
                     "number of territories")
         if self.code == "locked_apart":
             return (f"territory {territory_name(self.territory)} has locked or base blocks in groups of blocks "
@@ -269,9 +278,9 @@ class Reason:
             return (f"balance needs {self.share:.1%} of the accounts to move but at most {self.limit:.1%} may; "
                     "raise max_moved_share or the tolerance")
         return (f"territory {territory_name(self.territory)} stays {self.share:+.1%} from its target {self.measure} "
-                f"(tolerance ±{self.limit:.0%}) and the engine found no alignment within it, but could not prove that "
-                "none exists (the accounts or building blocks may be too lumpy to round); raise the tolerance or use "
-                "smaller blocks, and please report this map")
+                f"(tolerance ±{limit}) and the engine found no alignment within it, but could not prove that "
+                "none exists (the accounts or building blocks may be too lumpy to round); raise the tolerance to "
+                f"{_percent(abs(self.share))} or more, use smaller blocks, or change the number of territories")
 
     def __str__(self) -> str:
         return self.sentence()

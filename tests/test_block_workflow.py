@@ -199,3 +199,120 @@ def test_a_county_heavier_than_the_band_is_a_proof_naming_it(tmp_path):
                            "-o", str(tmp_path / "out.csv")], capture_output=True, text=True, timeout=600)
     assert done.returncode == 3, done.stdout + done.stderr
     assert "county Cook County, IL alone carries" in done.stderr and "fewer territories" in done.stderr
+
+
+# --- Found by the adversary of issue 15: first-time analyst inputs --------------------------------
+
+def _run(*args) -> "subprocess.CompletedProcess":
+    import subprocess
+
+    return subprocess.run([TERRITORY, *map(str, args)], capture_output=True, text=True, timeout=600)
+
+
+def _connected_blocks(out: Path, kind: str, k: int):
+    import pandas as pd
+
+    sheets = pd.read_excel(out, sheet_name=None, engine="calamine", dtype=object)
+    blocks = sheets["Blocks"]
+    geography = load_blocks(kind)
+    width = 2 if kind == "state" else 5
+    rows = geography.positions(blocks["Block id"].astype(str).str.zfill(width).tolist())
+    assert (rows >= 0).all()
+    adjacency = geography.adjacency[rows][:, rows]
+    groups = blocks.groupby("Proposed territory").groups
+    assert len(groups) == k
+    for territory, members in groups.items():
+        index = blocks.index.get_indexer(members)
+        assert connected_components(adjacency[index][:, index], directed=False)[0] == 1, territory
+    return sheets
+
+
+def test_fewer_territories_than_today_by_county_are_designed_not_a_traceback(tmp_path):
+    # Before: TypeError in design_blocks (no current alignment for 3 of 4 territories, locks all False).
+    out = tmp_path / "out.xlsx"
+    done = _run("rebalance", _county_table(tmp_path / "counties.csv"), "--block", "county", "-k", 3, "-o", out)
+    assert done.returncode == 0, done.stdout + done.stderr
+    _connected_blocks(out, "county", 3)
+
+
+def test_a_state_list_is_designed_by_state_without_a_county_column(tmp_path):
+    # Before: exit 2, "state building blocks need the accounts' County column".
+    states = load_blocks("state")
+    lower48 = [s for s in states.ids.tolist() if s not in ("AK", "HI", "PR", "DC")]
+    rows = [["State", "Population"]] + [[states.names[states.position[s]], 1.0] for s in lower48]
+    out = tmp_path / "out.xlsx"
+    done = _run("rebalance", _csv(tmp_path / "states.csv", rows), "--block", "state", "-k", 4, "--fresh",
+                "--tolerance", "0.1", "-o", out)
+    assert done.returncode == 0, done.stdout + done.stderr
+    sheets = _connected_blocks(out, "state", 4)
+    assert sorted(sheets["Proposed alignment"]["State"]) == sorted(rows[i][0] for i in range(1, len(rows)))
+
+
+def test_a_zip_list_without_account_ids_is_named_by_its_zips(tmp_path):
+    # Before: exit 2, "there is no Account ID column".
+    rows = [["ZIP", "Potential", "Territory"], ["60601-1234", 5, "A"], ["60602", 4, "A"], ["60690", 2, "B"],
+            [60603, 6, "A"], ["60605", 5, "B"], ["60606 ", 3, "B"], ["60607", 4, "A"]]
+    out = tmp_path / "out.xlsx"
+    done = _run("rebalance", _csv(tmp_path / "zips.csv", rows), "--block", "zip", "--tolerance", "0.3", "-o", out)
+    assert done.returncode == 0, done.stdout + done.stderr
+    import pandas as pd
+
+    proposal = pd.read_excel(out, sheet_name="Proposed alignment", engine="calamine", dtype=object)
+    assert len(proposal) == 7
+
+
+def test_more_territories_than_blocks_in_play_names_the_setting_and_the_blocks(tmp_path):
+    # Before: "k: the number of territories must be an integer from 1 to 1, not 2" (an engine argument).
+    rows = [["State", "Population", "Territory"], ["IL", 5, "A"], ["Illinois", 5, "B"]]
+    done = _run("rebalance", _csv(tmp_path / "s.csv", rows), "--block", "state", "-o", tmp_path / "out.csv")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith("error: settings: territories: 2 territories of whole states need at least 2")
+    assert "Illinois" in done.stderr and "use at most 1 territories" in done.stderr and "k:" not in done.stderr
+
+
+def test_territory_areas_of_blocks_are_polygons_where_simplified_borders_cross():
+    # Before: a GeometryCollection with lines (Elkhart County, IN and St. Joseph County, MI do not quite
+    # share their simplified border), and territory map --snapshot stopped on 'MultiLineString'.exterior.
+    from territory_engine.maps.block_areas import block_geometries, block_territory_areas
+
+    area = block_territory_areas(block_geometries("county", ["18039", "26149"]), np.array([0, 0]), 1)[0]
+    assert area.is_valid and area.geom_type in ("Polygon", "MultiPolygon")
+    assert area.area == pytest.approx(sum(g.area for g in block_geometries("county", ["18039", "26149"])), rel=0.01)
+
+
+def test_an_unproven_balance_failure_shows_the_tolerance_given_and_what_to_do():
+    from territory_engine.errors import Reason
+
+    text = Reason("out_of_band", "balance measure", -0.0012, 0.001, "tolerance", territory=5).sentence()
+    assert "±0.1%" in text and "please report" not in text and "raise the tolerance to 0.12%" in text
+
+
+def test_two_rep_bases_in_one_county_are_a_warning_on_stderr_and_in_the_result(tmp_path):
+    # Before: block_map's warning was dropped; the user never learned the two bases pinned nothing.
+    import pandas as pd
+
+    bases = _csv(tmp_path / "bases.csv", [["Territory", "Latitude", "Longitude"], ["T1", 41.88, -87.62],
+                                          ["T2", 41.90, -87.65], ["T3", 40.12, -88.24], ["T4", 39.77, -86.16]])
+    out = tmp_path / "out.xlsx"
+    done = _run("rebalance", _county_table(tmp_path / "counties.csv"), "--block", "county", "--bases", bases,
+                "-o", out)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "warning: " in done.stderr and "home bases of two or more reps (Cook County, IL)" in done.stderr
+    warnings = pd.read_excel(out, sheet_name="Warnings", engine="calamine", dtype=object)
+    assert warnings.astype(str).apply(lambda c: c.str.contains("Cook County, IL")).any().any()
+
+
+def test_a_rep_base_in_a_county_locked_to_another_territory_is_a_warning_not_an_engine_error(tmp_path):
+    # Before: exit 2, "input: bases: block 15 is the base of territory 1 but locked to 0" (engine indices).
+    rows = list(csv.reader(open(_county_table(tmp_path / "counties.csv"), encoding="utf-8")))
+    rows = [rows[0] + ["Locked"]] + [r + [r[0] == "17031"] for r in rows[1:]]
+    cook = next(r for r in rows[1:] if r[0] == "17031")[2]
+    other = next(t for t in ("T1", "T2", "T3", "T4") if t != cook)
+    elsewhere = iter([(39.77, -86.16), (40.12, -88.24), (39.80, -89.65)])  # Marion IN, Champaign, Sangamon
+    bases = [["Territory", "Latitude", "Longitude"]] + [
+        [t, 41.88, -87.62] if t == other else [t, *next(elsewhere)] for t in ("T1", "T2", "T3", "T4")]
+    done = _run("rebalance", _csv(tmp_path / "locked.csv", rows), "--block", "county", "--bases",
+                _csv(tmp_path / "bases.csv", bases), "-o", tmp_path / "out.xlsx")
+    assert done.returncode in (0, 3), done.stdout + done.stderr
+    assert f"{other}'s base is in Cook County, IL, locked to {cook}" in done.stderr
+    assert "block 1" not in done.stderr and "territory 1 but" not in done.stderr

@@ -287,7 +287,8 @@ def _prepare(adjacency, measures, k, tolerance, weights, current, locked, bases,
             raise InputError(f"locked: expected {n} flags, got shape {lock.shape}")
         if lock.any() and cur is None:
             raise InputError("locked: blocks can only be locked to their current territory; give current")
-        pinned[lock] = cur[lock]
+        if lock.any():
+            pinned[lock] = cur[lock]
     if bases is not None:
         base = np.asarray(bases)
         if base.shape != (k,) or not np.issubdtype(base.dtype, np.integer) or ((base < -1) | (base >= n)).any():

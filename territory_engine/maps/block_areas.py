@@ -44,6 +44,21 @@ def block_territory_areas(geometries: list, territory: np.ndarray, k: int) -> li
         except shapely.errors.GEOSException:
             area = shapely.union_all(mine)
         if not area.is_valid:
-            area = shapely.make_valid(area)
-        out.append(area)
+            # Simplified neighbours that do not quite share a border (Elkhart County, IN and St. Joseph
+            # County, MI) make the coverage union cross itself; the plain union is valid and polygonal.
+            area = shapely.union_all(mine)
+        out.append(_polygonal(area) if area.is_valid else _polygonal(shapely.make_valid(area)))
     return out
+
+
+def _polygonal(shape):
+    """Only the polygons of ``shape`` (a union can carry slivers collapsed to lines), as one geometry."""
+    import shapely
+
+    parts = shapely.get_parts(shape)
+    while len(parts) and np.isin(shapely.get_type_id(parts), (4, 5, 6, 7)).any():
+        parts = shapely.get_parts(parts)
+    polygons = parts[shapely.get_type_id(parts) == 3] if len(parts) else parts
+    if len(polygons) == 1:
+        return polygons[0]
+    return shapely.MultiPolygon(list(polygons)) if len(polygons) else shapely.Polygon()

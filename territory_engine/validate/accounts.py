@@ -24,7 +24,7 @@ import pandas as pd
 from ..columns import ACCOUNT_SYNONYMS, display_header, normalise_header, snake_case
 from ..errors import Problem
 from ..tuning import DEFAULT_TUNING, Tuning
-from .block_rows import block_row_names, is_block_table, place_by_block
+from .block_rows import block_row_names, is_block_table, is_zip_list, place_by_block
 from .coordinates import fill_coordinates
 from .plausibility import implausible_coordinates
 from .problems import comma_hint
@@ -122,7 +122,7 @@ def validate_accounts(raw, *, tuning: Tuning = DEFAULT_TUNING, block: str = "non
     near = _near_misses(table)
     listed = ", ".join(repr(h) for h in headers[:20]) + (", ..." if len(headers) > 20 else "")
     blocks = is_block_table(table, block)
-    ids, names = _ids_and_names(table, listed, block if blocks else None)
+    ids, names = _ids_and_names(table, listed, block if blocks or is_zip_list(table, block) else None)
     lat = np.full(table.n, np.nan)
     lon = np.full(table.n, np.nan)
     if blocks:

@@ -6,7 +6,8 @@ State) or the State column (:func:`territory_engine.geography.resolve_blocks`). 
 Account ID column, a row is named by its block ("Cook County, IL"), and a block listed twice
 gets its row number ("Cook County, IL (row 9)"). A block that cannot be found (unknown, or a
 county name that exists in several states with no State given) is a located problem.
-ZIP lists need nothing here: a row with a ZIP is placed by its ZIP like any account.
+ZIP lists are placed by their ZIP like any account; without an Account ID column (a ZIP list with
+potential) their rows are named by their ZIP as written.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pandas as pd
 from .tables import OpenedTable
 from .values import as_text
 
-__all__ = ["BLOCK_TABLE_KINDS", "is_block_table", "place_by_block", "block_row_names"]
+__all__ = ["BLOCK_TABLE_KINDS", "is_block_table", "is_zip_list", "place_by_block", "block_row_names"]
 
 BLOCK_TABLE_KINDS = ("county", "state")
 """The kinds of block whose rows may stand without coordinates or a ZIP."""
@@ -28,6 +29,13 @@ def is_block_table(table: OpenedTable, block: str) -> bool:
     found = table.found
     return (block in BLOCK_TABLE_KINDS and block in found
             and not any(c in found for c in ("lat", "lon", "zip")))
+
+
+def is_zip_list(table: OpenedTable, block: str) -> bool:
+    """A ZIP list for zip blocks: a ZIP column, no coordinates and no Account ID column."""
+    found = table.found
+    return (block == "zip" and "zip" in found
+            and not any(c in found for c in ("lat", "lon", "account_id")))
 
 
 def _block_text(table: OpenedTable, block: str) -> tuple[np.ndarray, np.ndarray | None]:

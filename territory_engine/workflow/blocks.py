@@ -19,7 +19,8 @@ The rules, stated once (the README's "Building blocks" section quotes them):
 - **Locks.** A block holding a locked account is locked to that account's territory; locked
   accounts of two territories in one block are an error naming both.
 - **Rep bases.** A rep's base pins the block it lies in to the rep's territory; two bases in one
-  block pin nothing (the reps share the block's neighbourhood) and a warning says so.
+  block pin nothing (the reps share the block's neighbourhood) and a warning says so; so does a base
+  in a block locked to another territory (the lock wins).
 """
 
 from __future__ import annotations
@@ -264,6 +265,11 @@ def block_map(plan, kind: str, names: list[str], weights: np.ndarray, current: n
             found = block_of(kind, lat=bases[ok, 0], lon=bases[ok, 1])
             at = pd.Index(blocks.ids).get_indexer(pd.Series(found).where(pd.notna(found), "\0"))
             pins[ok] = np.where(at >= 0, local[np.maximum(at, 0)], -1)
+        clash = np.flatnonzero((pins >= 0) & (locked[np.maximum(pins, 0)] >= 0)
+                               & (locked[np.maximum(pins, 0)] != np.arange(len(pins))))
+        if len(clash):
+            warnings.append(_base_on_lock(plan, clash, pins, locked, blocks.names[play], kind))
+            pins[clash] = -1
         shared = pd.Series(pins[pins >= 0]).duplicated(keep=False)
         if shared.any():
             twice = np.unique(pins[pins >= 0][shared.to_numpy()])
@@ -277,6 +283,22 @@ def block_map(plan, kind: str, names: list[str], weights: np.ndarray, current: n
                     names=np.asarray(blocks.names, dtype=object)[play], lat=lat, lon=lon, adjacency=adjacency,
                     of_account=of_account, measures=measures, current=block_current, locked=locked, bases=pins,
                     warnings=tuple(warnings))
+
+
+def _base_on_lock(plan, clash: np.ndarray, pins: np.ndarray, locked: np.ndarray, names, kind: str) -> Problem:
+    """The warning for rep bases that lie in a block locked to another territory: the lock wins."""
+    from .plan import territory_ids
+
+    ids = territory_ids(plan)[0]
+
+    def name(t: int) -> str:
+        return str(ids[t]) if t < len(ids) else f"territory {t + 1}"
+
+    said = "; ".join(f"{name(int(t))}'s base is in {names[pins[t]]}, locked to {name(int(locked[pins[t]]))}"
+                     for t in clash[:5])
+    return Problem(plan.accounts.source, (
+        f"{len(clash)} rep base(s) lie in a {kind} locked to another territory ({said}); the lock wins and those "
+        "bases pin no block; move the base or unlock the accounts there"), is_sheet=plan.is_sheet)
 
 
 def block_territory(of_account, current, combined, adjacency, b: int, k: int) -> np.ndarray:
@@ -345,6 +367,14 @@ def design_by_blocks(plan, *, names: list[str], weights: np.ndarray, current: np
 
     s = plan.settings
     bm = block_map(plan, s.block, names, weights, current, k, bases=rep.get("bases"))
+    if k > len(bm.ids):
+        shown = ", ".join(str(name) for name in bm.names[:5]) + (", ..." if len(bm.ids) > 5 else "")
+        smaller = {"state": "block county or zip", "county": "block zip"}.get(s.block, "block none")
+        where = ("the accounts lie in only" if s.block == "state"
+                 else "the states holding the accounts have only")
+        raise SettingsError(f"territories: {k} territories of whole {s.block}s need at least {k} {s.block}s, but "
+                            f"{where} {len(bm.ids)} ({shown}); use at most {len(bm.ids)} territories, or smaller "
+                            f"blocks ({smaller})")
     block_current = bm.current.copy()
     pinned = bm.locked >= 0
     block_current[pinned] = bm.locked[pinned]

@@ -145,7 +145,8 @@ def _check_measures(accounts: AccountTable, settings: Settings, located) -> None
 
 
 def _check_blocks(accounts: AccountTable, settings: Settings, located) -> None:
-    """Building blocks need their column: ZIP for zip blocks, County (or ZIP) for county blocks."""
+    """Building blocks need their column: ZIP for zip blocks, County (or ZIP) for county blocks, State (or ZIP)
+    for state blocks."""
     if settings.block == "none":
         return
     frame, source = accounts.frame, accounts.source
@@ -153,6 +154,11 @@ def _check_blocks(accounts: AccountTable, settings: Settings, located) -> None:
         missing = "no ZIP column" if "zip" not in accounts.headers else (
             "a ZIP column that is blank in every row" if frame["zip"].isna().all() else None)
         fix = "add a ZIP column, or keep counties whole (block county, with a County column)"
+    elif settings.block == "state":
+        has_state = "state" in accounts.headers and frame["state"].notna().any()
+        has_zip = "zip" in accounts.headers and frame["zip"].notna().any()
+        missing = None if has_state or has_zip else "no State column and no ZIP column to find the state by"
+        fix = "add a State column or a ZIP column"
     else:
         has_county = "county" in accounts.headers and frame["county"].notna().any()
         has_zip = "zip" in accounts.headers and frame["zip"].notna().any()
@@ -160,7 +166,7 @@ def _check_blocks(accounts: AccountTable, settings: Settings, located) -> None:
         fix = "add a County column (with a State column where county names repeat across states) or a ZIP column"
     if missing is None:
         return
-    column = "ZIP" if settings.block == "zip" else "County"
+    column = {"zip": "ZIP", "state": "State"}.get(settings.block, "County")
     raise SettingsError([_setting_problem(located, "block", (
         f"block: {settings.block} building blocks need the accounts' {column} column, but {source} has "
         f"{missing}; {fix}, or leave the block setting out (block none)"), settings.block)])

@@ -320,7 +320,7 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
         for e in alignment.exclaves if e.accounts
     ], columns=["territory", "accounts", "why", "account ids"])
     return RebalanceResult(
-        warnings=plan.warnings,
+        warnings=plan.warnings + (blocks.map.warnings if blocks is not None else ()),
         origins=plan.origins,
         exclaves=exclaves,
         proposed=out,
