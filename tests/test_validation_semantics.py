@@ -132,18 +132,22 @@ def test_common_headers_are_not_called_misspellings(demo_rows, tmp_path):
     assert done.returncode == 0 and warnings_of(done) == [], done.stderr
 
 
-# --- 3. Ignored blocks -------------------------------------------------------------------------
+# --- 3. Blocks found, never ignored -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("block, words", [
-    ("zip", "block: zip building blocks need the accounts' ZIP column, but in.csv has no ZIP column"),
-    ("county", "but in.csv has no County column and no ZIP column to find the county by"),
-])
-def test_blocks_without_their_column_are_an_error(demo_rows, tmp_path, block, words):
-    source = write(demo_rows.drop(columns="ZIP"), tmp_path / "in.csv")
-    done = territory("rebalance", source, "--block", block, "-o", tmp_path / "out.csv")
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert done.stderr.startswith("error: command line: block: ") and words in done.stderr
-    assert not (tmp_path / "out.csv").exists()
+@pytest.mark.parametrize("block", ["zip", "county"])
+def test_blocks_without_their_column_are_found_from_the_coordinates(demo_rows, tmp_path, block):
+    """Without a ZIP or County column, each account's block is the one its point lies in (the
+    shapes ship with the package), never ignored and never an error."""
+    from territory_engine.geography import block_of
+
+    rows = demo_rows.drop(columns=[c for c in ("ZIP", "County") if c in demo_rows.columns])
+    source = write(rows, tmp_path / "in.csv")
+    done = territory("rebalance", source, "--block", block, "--tolerance", 0.1, "-o", tmp_path / "out.csv")
+    assert done.returncode in (0, 3), done.stdout + done.stderr
+    out = pd.read_csv(tmp_path / "out.csv")
+    found = block_of(block, lat=out["Latitude"].to_numpy(), lon=out["Longitude"].to_numpy())
+    assert pd.notna(found).all()
+    assert (out.groupby(found)["proposed_territory"].nunique() == 1).all()
 
 
 def test_county_blocks_take_the_county_from_the_zip_without_a_county_column(demo_rows, tmp_path):

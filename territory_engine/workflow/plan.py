@@ -98,7 +98,6 @@ def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, tunin
                if sheet_layer[0].get(k) is not None}
     located |= {setting_key(k): ("command line", None) for k, v in flags.items() if v is not None}
     _check_measures(accounts, settings, located)
-    _check_blocks(accounts, settings, located)
     origins = {key: source if row is None else f"{source} sheet, row {row}" for key, (source, row) in located.items()}
     return Plan(accounts=accounts, reps=reps, settings=settings, raw=inputs.accounts.frame,
                 is_sheet=bool(getattr(inputs.accounts, "is_sheet", True)),
@@ -142,34 +141,6 @@ def _check_measures(accounts: AccountTable, settings: Settings, located) -> None
             "measures; give one per measure")))
     if problems:
         raise SettingsError(problems)
-
-
-def _check_blocks(accounts: AccountTable, settings: Settings, located) -> None:
-    """Building blocks need their column: ZIP for zip blocks, County (or ZIP) for county blocks, State (or ZIP)
-    for state blocks."""
-    if settings.block == "none":
-        return
-    frame, source = accounts.frame, accounts.source
-    if settings.block == "zip":
-        missing = "no ZIP column" if "zip" not in accounts.headers else (
-            "a ZIP column that is blank in every row" if frame["zip"].isna().all() else None)
-        fix = "add a ZIP column, or keep counties whole (block county, with a County column)"
-    elif settings.block == "state":
-        has_state = "state" in accounts.headers and frame["state"].notna().any()
-        has_zip = "zip" in accounts.headers and frame["zip"].notna().any()
-        missing = None if has_state or has_zip else "no State column and no ZIP column to find the state by"
-        fix = "add a State column or a ZIP column"
-    else:
-        has_county = "county" in accounts.headers and frame["county"].notna().any()
-        has_zip = "zip" in accounts.headers and frame["zip"].notna().any()
-        missing = None if has_county or has_zip else "no County column and no ZIP column to find the county by"
-        fix = "add a County column (with a State column where county names repeat across states) or a ZIP column"
-    if missing is None:
-        return
-    column = {"zip": "ZIP", "state": "State"}.get(settings.block, "County")
-    raise SettingsError([_setting_problem(located, "block", (
-        f"block: {settings.block} building blocks need the accounts' {column} column, but {source} has "
-        f"{missing}; {fix}, or leave the block setting out (block none)"), settings.block)])
 
 
 def _alignment_expected(accounts: AccountTable, settings: Settings) -> tuple[Problem, ...]:
