@@ -362,6 +362,11 @@ class Tuning:
     block_undo_passes: int = 4
     """Passes of the realignment's undo step, which gives moved blocks back to their current
     territory while balance and connectivity allow: more moves fewer blocks, at little cost."""
+    block_cut_angles: tuple[float, ...] = (90.0, 45.0, 135.0, 22.5, 67.5, 112.5, 157.5)
+    """Degrees by which a region's cut axis is turned, one try each, when the cut along its longer
+    axis leaves a side too little tolerance (a peninsula or lake shore changing sides): more angles
+    find a cut on more maps, each try costs a sweep of the region; a region left uncut is searched
+    whole, which on the ZIP areas of half the country does not balance in the budget."""
 
 
 DEFAULT_TUNING = Tuning()
