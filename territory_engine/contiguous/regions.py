@@ -11,7 +11,9 @@ largest connected piece (the other pieces change sides), so both sides stay conn
 Among cuts near the ideal place, the one whose loads are closest to whole territories wins.
 When no cut along the longer axis leaves both sides enough tolerance (on real maps a sweep
 line often cuts off a peninsula or a lake shore, whose load then changes sides), the cut is
-tried along axes turned by the ``angles`` given (``tuning.block_cut_angles``), best first.
+tried along axes turned by the ``angles`` given (``tuning.block_cut_angles``), in order, for
+regions of more than ``turn_above`` blocks (``tuning.block_turn_above``); smaller ones are
+searched whole, which keeps their territories more compact.
 Each region is then designed on its own, its tolerance narrowed so that a territory within
 the region's band is within the overall band (:func:`region_tolerance`).
 """
@@ -101,7 +103,7 @@ def _cut(adjacency, nodes, order, share, fraction, candidates, slack):
 
 
 def bisect_regions(adjacency, region: Region, measures, targets, coords, *, tolerance: float, largest: int,
-                   candidates: int = 20, angles=()):
+                   candidates: int = 20, angles=(), turn_above: int = 0):
     """Cut ``region`` until every region has at most ``largest`` blocks or one territory.
 
     Parameters
@@ -125,6 +127,8 @@ def bisect_regions(adjacency, region: Region, measures, targets, coords, *, tole
     angles : sequence of float
         Degrees by which the axis is turned, one try each in order, when the cut along the
         longer axis leaves a side less than a quarter of the tolerance (only with ``coords``).
+    turn_above : int
+        Blocks above which a region is cut along a turned axis.
 
     Returns
     -------
@@ -148,7 +152,8 @@ def bisect_regions(adjacency, region: Region, measures, targets, coords, *, tole
             return region_tolerance(measures[side].sum(axis=0), targets[ids], tolerance)
 
         best = None
-        for angle in (0.0, *(angles if coords is not None else ())):
+        turned = angles if coords is not None and len(nodes) > turn_above else ()
+        for angle in (0.0, *turned):
             position = _axis_position(adjacency, nodes, coords, angle)
             cut = _cut(adjacency, nodes, nodes[np.argsort(position, kind="stable")], share, fraction, candidates,
                        slack)
