@@ -362,6 +362,15 @@ class Tuning:
     block_undo_passes: int = 4
     """Passes of the realignment's undo step, which gives moved blocks back to their current
     territory while balance and connectivity allow: more moves fewer blocks, at little cost."""
+    block_cut_angles: tuple[float, ...] = (90.0, 45.0, 135.0, 22.5, 67.5, 112.5, 157.5)
+    """Degrees by which a region's cut axis is turned, one try each, when the cut along its longer
+    axis leaves a side too little tolerance (a peninsula or lake shore changing sides): more angles
+    find a cut on more maps, each try costs a sweep of the region; a region left uncut is searched
+    whole, which on the ZIP areas of half the country does not balance in the budget."""
+    block_turn_above: int = 1_500
+    """Turned cut axes are tried only on regions of more blocks than this; a smaller region no
+    cut along its longer axis splits is searched whole: lower balances more lumpy regions in
+    time, higher keeps territories more compact (counties cut along turned axes: 2-3% more km)."""
 
 
 DEFAULT_TUNING = Tuning()

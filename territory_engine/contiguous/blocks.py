@@ -332,7 +332,9 @@ def _regions(job: _Job) -> tuple[list[Region], Reason | None]:
         out = []
         for region in regions:
             out.extend(bisect_regions(job.adjacency, region, job.balance, job.target_loads, job.coords,
-                                      tolerance=job.tolerance, largest=job.tuning.block_region_max))
+                                      tolerance=job.tolerance, largest=job.tuning.block_region_max,
+                                      angles=job.tuning.block_cut_angles,
+                                      turn_above=job.tuning.block_turn_above))
         regions = out
     return regions, None
 

@@ -9,6 +9,11 @@ partitioning strategy for nonuniform problems on multiprocessors", IEEE Trans. C
 load reaches the share of the territories going to the first side, and each side keeps its
 largest connected piece (the other pieces change sides), so both sides stay connected.
 Among cuts near the ideal place, the one whose loads are closest to whole territories wins.
+When no cut along the longer axis leaves both sides enough tolerance (on real maps a sweep
+line often cuts off a peninsula or a lake shore, whose load then changes sides), the cut is
+tried along axes turned by the ``angles`` given (``tuning.block_cut_angles``), in order, for
+regions of more than ``turn_above`` blocks (``tuning.block_turn_above``); smaller ones are
+searched whole, which keeps their territories more compact.
 Each region is then designed on its own, its tolerance narrowed so that a territory within
 the region's band is within the overall band (:func:`region_tolerance`).
 """
@@ -98,7 +103,7 @@ def _cut(adjacency, nodes, order, share, fraction, candidates, slack):
 
 
 def bisect_regions(adjacency, region: Region, measures, targets, coords, *, tolerance: float, largest: int,
-                   candidates: int = 20):
+                   candidates: int = 20, angles=(), turn_above: int = 0):
     """Cut ``region`` until every region has at most ``largest`` blocks or one territory.
 
     Parameters
@@ -119,6 +124,11 @@ def bisect_regions(adjacency, region: Region, measures, targets, coords, *, tole
         Blocks above which a region is cut.
     candidates : int
         Cut positions tried on each side of the ideal one.
+    angles : sequence of float
+        Degrees by which the axis is turned, one try each in order, when the cut along the
+        longer axis leaves a side less than a quarter of the tolerance (only with ``coords``).
+    turn_above : int
+        Blocks above which a region is cut along a turned axis.
 
     Returns
     -------
@@ -137,12 +147,20 @@ def bisect_regions(adjacency, region: Region, measures, targets, coords, *, tole
         first_ids, second_ids = current.territories[: m // 2], current.territories[m // 2:]
         weight = targets[current.territories].mean(axis=1)
         fraction = weight[: m // 2].sum() / weight.sum()
-        order = nodes[np.argsort(_axis_position(adjacency, nodes, coords), kind="stable")]
         def slack(side, first):
             ids = first_ids if first else second_ids
             return region_tolerance(measures[side].sum(axis=0), targets[ids], tolerance)
 
-        best = _cut(adjacency, nodes, order, share, fraction, candidates, slack)
+        best = None
+        turned = angles if coords is not None and len(nodes) > turn_above else ()
+        for angle in (0.0, *turned):
+            position = _axis_position(adjacency, nodes, coords, angle)
+            cut = _cut(adjacency, nodes, nodes[np.argsort(position, kind="stable")], share, fraction, candidates,
+                       slack)
+            if cut is not None and (best is None or cut[2] > best[2]):
+                best = cut
+            if best is not None and best[2] >= tolerance / 4:
+                break
         if best is None or best[2] < tolerance / 4:
             out.append(current)
             continue
@@ -151,13 +169,16 @@ def bisect_regions(adjacency, region: Region, measures, targets, coords, *, tole
     return out
 
 
-def _axis_position(adjacency, nodes, coords) -> np.ndarray:
-    """Position of every block of ``nodes`` along the region's longer axis."""
+def _axis_position(adjacency, nodes, coords, angle: float = 0.0) -> np.ndarray:
+    """Position of every block of ``nodes`` along the region's longer axis turned by ``angle`` degrees."""
     if coords is not None:
         xy = coords[nodes]
         centred = xy - xy.mean(axis=0)
         _, _, vt = np.linalg.svd(centred, full_matrices=False)
-        return centred @ vt[0]
+        if angle == 0.0:
+            return centred @ vt[0]
+        turn = np.radians(angle)
+        return centred @ (np.cos(turn) * vt[0] + np.sin(turn) * vt[1])
     from scipy.sparse.csgraph import dijkstra
 
     sub = sp.csr_array(adjacency[nodes][:, nodes])

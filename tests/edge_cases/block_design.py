@@ -74,6 +74,40 @@ def body():
     sys.exit(0 if r.feasible and s <= 60 else 1)
 run(body)
 """,
+    "zip-fresh-seed-1": """
+from block_graphs import zip_graph, population
+g = zip_graph(); m = population(g, 300, seed=1); t = time.perf_counter()
+def body():
+    r = design_blocks(g.adjacency, m, k=300, coords=g.coords, seed=1)
+    s = time.perf_counter() - t
+    print(f"feasible={r.feasible} deviation={r.mix_deviation:.3f} {s:.1f} s")
+    sys.exit(0 if r.feasible and s <= 60 else 1)
+run(body)
+""",
+    "zip-fresh-seed-2": """
+from block_graphs import zip_graph, population
+g = zip_graph(); m = population(g, 300, seed=2); t = time.perf_counter()
+def body():
+    r = design_blocks(g.adjacency, m, k=300, coords=g.coords, seed=2)
+    s = time.perf_counter() - t
+    print(f"feasible={r.feasible} deviation={r.mix_deviation:.3f} {s:.1f} s")
+    sys.exit(0 if r.feasible and s <= 60 else 1)
+run(body)
+""",
+    "zip-michigan-ohio-into-30": """
+# The real ZIP areas of Michigan and Ohio (a sweep along the longer axis cuts off a peninsula).
+from block_graphs import BlockGraph, _planar, population
+from territory_engine.geography import load_blocks
+b = load_blocks("zip"); rows = np.flatnonzero(np.isin(b.state, ["MI", "OH"]))
+adj = sp.csr_array(sp.csr_array(b.adjacency)[rows][:, rows])
+xy = _planar(np.asarray(b.lat, float)[rows], np.asarray(b.lon, float)[rows])
+g = BlockGraph(adj, xy, rows, np.ones(len(rows), int), None); m = population(g, 30, seed=1)
+def body():
+    r = design_blocks(adj, m, k=30, coords=xy, seed=1)
+    print(f"feasible={r.feasible} deviation={r.mix_deviation:.3f}")
+    sys.exit(0 if r.feasible else 1)
+run(body)
+""",
     "county-drift-20pct-realign": """
 from block_graphs import county_graph, population, drift
 g = county_graph(); m = population(g, 50)
