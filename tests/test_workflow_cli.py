@@ -565,12 +565,10 @@ def test_a_locked_account_deep_in_another_territory_is_named_as_an_exclave(tmp_p
                                             "account ids": "LOCKED"}]
 
 
-def test_pieces_the_design_cannot_see_are_counted_in_a_note_that_matches_the_sheets(tmp_path):
-    """The design joins the pieces of what it moves; a ZIP block whose accounts lie far apart
-    (here one account carries the ZIP of an account across the map) leaves a piece of accounts
-    that no block shows. The outcome says how many extra pieces the accounts' adjacency shows
-    and how many the Exclaves sheet does not list, the Balance sheet's numbers; without blocks
-    (and above the unit limit, where slivers are joined on the accounts) every piece is named."""
+def test_every_piece_of_accounts_is_named_and_the_note_matches_the_sheets(tmp_path):
+    """Without blocks (and above the unit limit, where slivers are joined on the accounts) the
+    design names every piece of accounts: the outcome's note and the Balance sheet agree. (Designs
+    from geography blocks count pieces on the blocks' adjacency: tests/test_block_workflow.py.)"""
     from territory_engine import workflow
     from territory_engine.io import read_table
     from territory_engine.tuning import Tuning
@@ -584,19 +582,14 @@ def test_pieces_the_design_cannot_see_are_counted_in_a_note_that_matches_the_she
     frame.loc[west, "ZIP"] = frame.loc[east, "ZIP"]
     frame.to_csv(path, index=False)
     inputs = workflow.Inputs(accounts=read_table(path))
-    cases = [({"block": "zip"}, Tuning()), ({}, Tuning(max_units=400)), ({}, Tuning())]
+    cases = [({}, Tuning(max_units=400)), ({}, Tuning())]
     for extra_settings, tuning in cases:
         result = workflow.rebalance(inputs, {"territories": 12, "balance": "potential", **extra_settings},
                                     tuning=tuning)
         extra = int(result.balance.iloc[-1]["extra pieces"])
         named = 0 if result.exclaves is None else len(result.exclaves)
         lines = [line for line in result.outcome() if "accounts' adjacency shows" in line]
-        if extra_settings:
-            assert extra > named, "the far account of the ZIP block is a piece no block shows"
-            assert len(lines) == 1 and f"shows {extra} extra piece(s)" in lines[0]
-            assert f"{extra - named} of them are not on the Exclaves sheet" in lines[0]
-        else:
-            assert extra == named and lines == [], "the design names every piece of accounts"
+        assert extra == named and lines == [], "the design names every piece of accounts"
 
 
 def test_a_map_of_a_rebalance_result_shows_the_balance_the_rebalance_reported(tmp_path):
