@@ -34,7 +34,8 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 
 from ..errors import InputError, Problem, SettingsError
 
-__all__ = ["BlockMap", "BlockResult", "block_map", "block_pieces", "block_territory", "block_of_accounts", "design_by_blocks", "expand_reasons"]
+__all__ = ["BlockMap", "BlockResult", "block_map", "block_pieces", "block_territory", "block_of_accounts",
+           "design_by_blocks", "expand_reasons", "held_by_most"]
 
 # Which column names an account's block, for each kind of block (engine column names).
 _OWN_COLUMN = {"county": "county", "state": "state", "zip": "zip"}
@@ -416,6 +417,19 @@ def _account_alignment(plan, territory: np.ndarray, names, weights, k: int, desi
                      seed=int(design.seed), iterations=0)
 
 
+def held_by_most(of_account: np.ndarray, current: np.ndarray, b: int) -> np.ndarray:
+    """Each block's current territory as its accounts have it: the one most of them are in
+    (ties: the first in the alignment's order); -1 for a block without an aligned account."""
+    pairs = pd.DataFrame({"block": of_account, "territory": current})
+    pairs = pairs[pairs["territory"] >= 0]
+    majority = (pairs.groupby(["block", "territory"]).size().reset_index(name="n")
+                .sort_values(["block", "n", "territory"], ascending=[True, False, True])
+                .drop_duplicates("block"))
+    held = np.full(b, -1, dtype=np.int64)
+    held[majority["block"].to_numpy()] = majority["territory"].to_numpy()
+    return held
+
+
 def expand_reasons(bm: BlockMap, current: np.ndarray, proposed: np.ndarray, ids, text: np.ndarray) -> np.ndarray:
     """Each moved account's reason, naming its block: "...; with Cook County, IL (all of it
     moves)", or, for an account whose block is held by another territory, "kept whole: Cook
@@ -424,15 +438,9 @@ def expand_reasons(bm: BlockMap, current: np.ndarray, proposed: np.ndarray, ids,
     moved = np.flatnonzero((current >= 0) & (proposed != current))
     if not len(moved):
         return out
-    # Each block's current territory as the accounts have it: the one most of them are in.
-    pairs = pd.DataFrame({"block": bm.of_account, "territory": current})
-    pairs = pairs[pairs["territory"] >= 0]
-    counts = pairs.groupby(["block", "territory"]).size().reset_index(name="n")
-    majority = counts.sort_values(["block", "n", "territory"], ascending=[True, False, True]).drop_duplicates("block")
-    held = pd.Series(majority["territory"].to_numpy(), index=majority["block"].to_numpy())
     block = bm.of_account[moved]
     name = bm.names[block]
-    with_block = held.reindex(block).to_numpy() == current[moved]
+    with_block = held_by_most(bm.of_account, current, len(bm.ids))[block] == current[moved]
     kind = bm.kind if bm.kind != "zip" else "ZIP area"
     whole = [f"{t}; with its {kind} {n}, which moves whole" for t, n in zip(out[moved], name)]
     kept = [f"{ids[a]} -> {ids[b]}; kept whole: its {kind} {n} is in {ids[b]}"
@@ -456,13 +464,7 @@ class BlockResult:
         bm = self.map
         b = len(bm.ids)
         accounts = np.bincount(bm.of_account, minlength=b)
-        pairs = pd.DataFrame({"block": bm.of_account, "territory": current})
-        pairs = pairs[pairs["territory"] >= 0]
-        majority = (pairs.groupby(["block", "territory"]).size().reset_index(name="n")
-                    .sort_values(["block", "n", "territory"], ascending=[True, False, True])
-                    .drop_duplicates("block"))
-        held = np.full(b, -1, dtype=np.int64)
-        held[majority["block"].to_numpy()] = majority["territory"].to_numpy()
+        held = held_by_most(bm.of_account, current, b)
         table = pd.DataFrame({
             "block_id": bm.ids, "block": bm.names, "accounts": accounts,
             "current_territory": np.where(held >= 0, ids[np.maximum(held, 0)], None),
