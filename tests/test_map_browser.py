@@ -17,8 +17,8 @@ from click.testing import CliRunner
 
 from territory_engine.cli import main
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
+from chromium import available as chromium_available, start_chromium  # noqa: E402
+
 DEMO = Path(__file__).resolve().parents[1] / "workbooks" / "territory_demo.xlsx"
 
 PAYLOADS = {
@@ -30,7 +30,7 @@ PAYLOADS = {
 }
 REP_PAYLOAD = '<img src=y onerror="window.__xss=4">'
 
-if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+if not chromium_available():
     if os.environ.get("CI"):
         raise RuntimeError("chromium and chromium-driver are missing; run scripts/test.sh, which installs them")
     pytest.skip("needs /usr/bin/chromium and /usr/bin/chromedriver (scripts/test.sh installs them)",
@@ -43,19 +43,7 @@ def run(*args):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1400,900"):
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(60)
+    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"), window="1400,900", page_timeout=60)
     yield driver
     driver.quit()
 

@@ -22,12 +22,12 @@ from click.testing import CliRunner
 
 from territory_engine.cli import main
 
+from chromium import available as chromium_available, start_chromium  # noqa: E402
+
 sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
 from map_benchmark import build_files  # noqa: E402
 
 DEMO = Path(__file__).resolve().parents[1] / "workbooks" / "territory_demo.xlsx"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARROW_TEXT = re.compile(r"^(\S+) -> (\S+): ([\d,]+) accounts?, ([\d.]+[kMB]?) potential$")
 
 
@@ -120,25 +120,13 @@ def test_snapshot_draws_the_arrows_and_its_key_explains_them(proposed):
 
 # --- in headless Chromium --------------------------------------------------------------------------
 
-needs_browser = pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()) and not os.environ.get("CI"),
+needs_browser = pytest.mark.skipif(not chromium_available() and not os.environ.get("CI"),
                                    reason="needs /usr/bin/chromium and /usr/bin/chromedriver")
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1600,1000"):
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(180)
+    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"), window="1600,1000", page_timeout=180)
     yield driver
     driver.quit()
 
