@@ -12,7 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -20,29 +19,17 @@ import pytest
 from excel_addin import ribbon
 from excel_addin.book import FileBook, write_results
 from excel_addin.results import WriteFailed
+
+from addin_books import accounts_book  # noqa: E402
 from territory_engine.io.sheet_layout import STATUS_COLOURS
 
 ROOT = Path(__file__).resolve().parents[1]
 TERRITORY = str(Path(sys.executable).with_name("territory"))
 
 
-def _accounts_book(path: Path, n: int = 60) -> Path:
-    rng = np.random.default_rng(0)
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Accounts"
-    ws.append(["Account ID", "Latitude", "Longitude", "Territory", "Potential"])
-    for i in range(n):
-        lat, lon = 30 + rng.random() * 6, -100 + rng.random() * 8
-        ws.append([f"A{i:03d}", round(lat, 4), round(lon, 4), f"T{1 + int(lon > -96) + 2 * int(lat > 33)}",
-                   float(rng.integers(50, 150))])
-    wb.save(path)
-    return path
-
-
 @pytest.fixture
 def small(tmp_path) -> Path:
-    return _accounts_book(tmp_path / "book.xlsx")
+    return accounts_book(tmp_path / "book.xlsx")
 
 
 def _press(path: Path, button: str) -> FileBook:

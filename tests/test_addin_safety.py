@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import openpyxl
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -19,26 +18,14 @@ from hypothesis import strategies as st
 from excel_addin import ribbon
 from excel_addin.book import FileBook
 
+from addin_books import accounts_book  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _accounts_book(path: Path, n: int = 60, seed: int = 0, sheet: str = "Accounts") -> Path:
-    rng = np.random.default_rng(seed)
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = sheet
-    ws.append(["Account ID", "Latitude", "Longitude", "Territory", "Potential"])
-    for i in range(n):
-        lat, lon = 30 + rng.random() * 6, -100 + rng.random() * 8
-        ws.append([f"A{i:03d}", round(lat, 4), round(lon, 4), f"T{1 + int(lon > -96) + 2 * int(lat > 33)}",
-                   float(rng.integers(50, 150))])
-    wb.save(path)
-    return path
 
 
 @pytest.fixture
 def small(tmp_path) -> Path:
-    return _accounts_book(tmp_path / "book.xlsx")
+    return accounts_book(tmp_path / "book.xlsx")
 
 
 def _press(path: Path, button: str) -> FileBook:
@@ -161,7 +148,7 @@ def test_stale_warnings_are_emptied_in_place_so_counting_formulas_read_zero_and_
     _press(small, "CheckData")
     assert len(_values(small, "Warnings")) == 1  # the header row only: no stale warning
     assert openpyxl.load_workbook(small)["Dashboard"]["B1"].value == "=COUNTA(Warnings!A:A)-1"
-    path = _accounts_book(small.parent / "other.xlsx")
+    path = accounts_book(small.parent / "other.xlsx")
     _add_user_sheet(path, "Warnings", [["mine"]])
     _press(path, "CheckData")
     assert _values(path, "Warnings") == [("mine",)]
@@ -247,7 +234,7 @@ def test_without_an_accounts_sheet_the_message_names_the_sheet_it_read(tmp_path)
 
 
 def test_accounts_on_another_sheet_still_work_and_the_message_says_where_from(tmp_path):
-    path = _accounts_book(tmp_path / "book.xlsx", sheet="Customers")
+    path = accounts_book(tmp_path / "book.xlsx", sheet="Customers")
     book = _press(path, "CheckData")
     message = book.alerts[-1][1]
     assert "No problems found in 60 accounts" in message
@@ -374,7 +361,7 @@ STEP = st.one_of(
 @example(steps=[("break input", True), ("press", "CheckData"), ("edit", "Errors"), ("break input", False),
                 ("press", "CheckData")])
 def test_no_sequence_of_runs_and_edits_ever_changes_a_users_sheet(tmp_path_factory, steps):
-    path = _accounts_book(tmp_path_factory.mktemp("seq") / "book.xlsx", n=30)
+    path = accounts_book(tmp_path_factory.mktemp("seq") / "book.xlsx", n=30)
     mine: dict[str, list[tuple]] = {}
     edits: list[str] = []
     for i, step in enumerate(steps):
