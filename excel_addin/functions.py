@@ -425,12 +425,7 @@ def TERRITORY_NEAREST(lat, lon, bases):
     base = _matrix([r[1:] if named else r for r in rows], "bases")
     if np.isnan(base).any():
         raise CellError("every base needs a latitude and a longitude")
-    lat_rows, lon_rows = _same_rows((lat, "lat"), (lon, "lon"))
-    a, b = _column(lat_rows, "lat", trim=False), _column(lon_rows, "lon", trim=False)
-    if len(a) != len(b):
-        raise CellError(f"lat has {len(a)} rows and lon {len(b)}; select the same rows")
-    header = bool(a) and _is_header([a[0]])
-    a, b = _numbers(a[header:], "lat"), _numbers(b[header:], "lon")
+    header, a, b = _point_columns(lat, "lat", lon, "lon")
     ok = ~(np.isnan(a) | np.isnan(b))
     distance, index = cKDTree(to_xyz(base[:, 0], base[:, 1])).query(to_xyz(a[ok], b[ok]))
     nearest = np.full(len(a), None, dtype=object)
@@ -441,17 +436,23 @@ def TERRITORY_NEAREST(lat, lon, bases):
     return ([["Nearest base", "km"]] if header else []) + (out or [[None, None]])
 
 
+def _point_columns(lat, lat_name: str, lon, lon_name: str) -> tuple[bool, np.ndarray, np.ndarray]:
+    """Two columns selected together (latitudes and longitudes) as numbers: whether their first
+    row is a header, then each column below it (NaN where blank)."""
+    lat_rows, lon_rows = _same_rows((lat, lat_name), (lon, lon_name))
+    a, b = _column(lat_rows, lat_name, trim=False), _column(lon_rows, lon_name, trim=False)
+    if len(a) != len(b):
+        raise CellError(f"{lat_name} has {len(a)} rows and {lon_name} {len(b)}; select the same rows")
+    header = bool(a) and _is_header([a[0]])
+    return header, _numbers(a[header:], lat_name), _numbers(b[header:], lon_name)
+
+
 _BLOCK_HEADERS = {"county": "County", "zip": "ZIP area", "state": "State"}
 
 
 def _block_points(zip_or_lat, lon) -> tuple[bool, np.ndarray, np.ndarray]:
     """The header flag and the latitudes and longitudes of TERRITORY_BLOCK, checked like TERRITORY_DISTANCE's."""
-    lat_rows, lon_rows = _same_rows((zip_or_lat, "zip_or_lat"), (lon, "lon"))
-    a, b = _column(lat_rows, "zip_or_lat", trim=False), _column(lon_rows, "lon", trim=False)
-    if len(a) != len(b):
-        raise CellError(f"zip_or_lat has {len(a)} rows and lon {len(b)}; select the same rows")
-    header = bool(a) and _is_header([a[0]])
-    a, b = _numbers(a[header:], "zip_or_lat"), _numbers(b[header:], "lon")
+    header, a, b = _point_columns(zip_or_lat, "zip_or_lat", lon, "lon")
     for values, name, bound in ((a, "zip_or_lat", 90), (b, "lon", 180)):
         if (np.abs(values[~np.isnan(values)]) > bound).any():
             raise CellError(f"{name} has values outside ±{bound} degrees; give latitudes, or ZIPs without lon")
