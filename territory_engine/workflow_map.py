@@ -222,10 +222,10 @@ def _map_blocks(plan, table, ids, current, proposed, names, weights) -> MapBlock
     bm = block_map(plan, plan.settings.block, names, weights, aligned, k)
     b = len(bm.ids)
     combined = plan.accounts.frame[names].to_numpy(dtype=float) @ (weights / weights.sum())
-    territories = {}
-    for alignment, territory in (("current", current), ("proposed", proposed)):
-        if territory is not None:
-            territories[alignment] = block_territory(bm.of_account, territory, combined, bm.adjacency, b, k)
+    # block_map gives each block's territory in the alignment it was handed (the current one when there is one).
+    territories = {"current": bm.current.copy()} if current is not None else {}
+    if proposed is not None:
+        territories["proposed"] = block_territory(bm.of_account, proposed, combined, bm.adjacency, b, k)
     if table is not None:
         _sheet_territories(table.frame, bm.ids, ids, territories)
     measures = pd.DataFrame(bm.measures, columns=list(plan.accounts.measures))
