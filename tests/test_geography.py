@@ -187,7 +187,8 @@ def test_block_of_leaves_its_inputs_alone():
     ("Juneau City and Borough, AK", None, "02110"), ("Juneau Borough, AK", None, "02110"),
     ("Prince George's County, MD", None, "24033"), ("Dona Ana County, NM", None, "35013"),
     ("Doña Ana, New Mexico", None, "35013"), ("Mayagüez, PR", None, "72097"), ("Carson City, NV", None, "32510"),
-    ("District of Columbia", None, "11001"), ("Los Angeles County", None, "06037"),
+    ("District of Columbia", None, "11001"), ("Washington, DC", None, "11001"), ("Washington, D.C.", None, "11001"),
+    ("Washington", "DC", "11001"), ("Los Angeles County", None, "06037"),
     ("DeKalb County, GA", None, "13089"), ("De Kalb County, GA", None, "13089"), ("Cook Co., IL", None, "17031"),
     ("Denver County, CO", None, "08031"), ("denver co", "CO", "08031"), ("Denver", "Colorado", "08031"),
 ])
@@ -226,8 +227,9 @@ def test_resolve_blocks_reads_zips_and_states():
     zips = resolve_blocks("zip", ["60601", 2138, "02138-4321", "00000", "60690"])
     assert list(zips.ids[:3]) == ["60601", "02138", "02138"] and zips.ids[3] is None
     assert zips.reasons[3].startswith("unknown") and zips.ids[4] in load_blocks("zip").position
-    states = resolve_blocks("state", ["IL", "illinois", "New York", 6, 6.0, "06", "Atlantis", "dc", "Puerto Rico"])
-    assert list(states.ids) == ["IL", "IL", "NY", "CA", "CA", "CA", None, "DC", "PR"]
+    states = resolve_blocks("state", ["IL", "illinois", "New York", 6, 6.0, "06", "Atlantis", "dc", "Puerto Rico",
+                                      "Washington, DC", "Washington D.C.", "Washington"])
+    assert list(states.ids) == ["IL", "IL", "NY", "CA", "CA", "CA", None, "DC", "PR", "DC", "DC", "WA"]
     assert states.reasons[6].startswith("unknown")
 
 

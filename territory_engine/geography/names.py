@@ -31,6 +31,11 @@ __all__ = ["Resolution", "resolve_blocks"]
 _KINDS = ("city and borough", "census area", "county", "parish", "borough", "municipio", "municipality", "city")
 """County-equivalent kinds as the Census names them (longest first, so 'city and borough' wins)."""
 
+_STATE_ALIASES = ("washington dc", "washington d c", "d c", "wash dc")
+"""Everyday names of the District of Columbia besides its Census name and its code."""
+_DC_COUNTY = ("washington", "dc", "d c", "washington dc")
+"""Names of DC's one county equivalent ("District of Columbia") as people write it with the state: "Washington, DC"."""
+
 _ABBREVIATIONS = ((r"\bsaint\b", "st"), (r"\bsainte\b", "ste"))
 _COUNTY_ABBREVIATION = re.compile(r"\b(?:co|cnty)$")  # "Cook Co": only once the state is split off (CO is Colorado)
 
@@ -76,6 +81,8 @@ def _states() -> dict[str, str]:
     for code, name in zip(states.ids.tolist(), states.names.tolist()):
         table[code.lower()] = code
         table[_plain(name)] = code
+    for spelling in _STATE_ALIASES:
+        table[spelling] = "DC"
     for fips, code in zip(counties.ids.tolist(), counties.state.tolist()):
         table.setdefault(str(int(fips[:2])), code)
         table.setdefault(fips[:2], code)
@@ -135,6 +142,8 @@ def _match_county(plain: str, state: str | None) -> tuple[str | None, str | None
     counties = load_blocks("county")
     full, base = _counties()
     plain = _COUNTY_ABBREVIATION.sub("county", plain)
+    if state == "DC" and plain in _DC_COUNTY:
+        plain = "district of columbia"
     stem, kind = _split_kind(plain)
     key, stem_key = plain.replace(" ", ""), stem.replace(" ", "")
     states = [state] if state else sorted(set(counties.state.tolist()))
