@@ -381,3 +381,21 @@ def test_every_territory_has_one_label_inside_its_area(demo_result):
         assert areas[t].contains(shapely.Point(lon, lat))
 
 
+
+
+def test_a_snapshot_of_alaska_by_county_is_drawn_at_alaska_size_not_across_the_world(tmp_path):
+    """The far Aleutians lie at 172-180 E; drawn there, Alaska filled the width of the world."""
+    import pandas as pd
+    import zipcodes
+
+    rows = [z for z in zipcodes.list_all() if z["state"] == "AK" and z["zip_code_type"] == "STANDARD" and z["active"]]
+    frame = pd.DataFrame({"account_id": [f"A{i}" for i in range(len(rows))], "zip": [z["zip_code"] for z in rows],
+                          "lat": [float(z["lat"]) for z in rows], "lon": [float(z["long"]) for z in rows],
+                          "potential": 100.0})
+    frame["territory"] = np.where(frame.lon < -150, "West", "East")
+    frame.to_csv(tmp_path / "alaska.csv", index=False)
+    result = map_verb(Inputs(read_table(tmp_path / "alaska.csv"), None, None), {"block": "county"}, scenario="alaska")
+    fig = snapshot_figure(result)
+    west, east = fig.axes[0].get_xlim()
+    scale = np.cos(np.radians(frame.lat.mean()))
+    assert (east - west) / scale < 70, (west / scale, east / scale)  # Alaska with the Aleutians: about 58 degrees

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..geography.shapes import west_of_antimeridian
+
 __all__ = ["StateOutline", "state_outlines", "land_outline", "clip_outline", "state_of", "clip_states",
            "account_groups", "outline_of_accounts", "STATE_SNAP_DEG", "STATE_DETAIL_DEG", "LAND_SHARE", "CONCAVITY"]
 
@@ -47,7 +49,7 @@ def state_outlines() -> tuple[StateOutline, ...]:
 
     doc = json.loads((DATA / "us_states.geojson").read_text(encoding="utf-8"))
     return tuple(StateOutline(f["properties"]["code"], f["properties"]["name"],
-                              shapely.from_geojson(json.dumps(f["geometry"])))
+                              shapely.transform(shapely.from_geojson(json.dumps(f["geometry"])), west_of_antimeridian))
                  for f in doc["features"])
 
 
@@ -57,7 +59,7 @@ def land_outline():
     import shapely
 
     doc = json.loads((DATA / "us_land.geojson").read_text(encoding="utf-8"))
-    land = shapely.from_geojson(json.dumps(doc["features"][0]["geometry"]))
+    land = shapely.transform(shapely.from_geojson(json.dumps(doc["features"][0]["geometry"])), west_of_antimeridian)
     shapely.prepare(land)
     return land
 
