@@ -211,6 +211,34 @@ def _design_regions(job: _Job, regions, started, deadline, seed, max_iterations,
             progress(f"Region {index + 1} again", 1 - left / n)
         territory[region.nodes] = _solve(job, region, seconds, seed + index + len(regions), max_iterations,
                                          start=territory[region.nodes])
+    failed = [r for r in regions if not _region_ok(job, r, territory)]
+    if failed and len(regions) > 1:
+        territory = _merged_retry(job, regions, failed, territory, deadline - started, seed, max_iterations)
+    return territory
+
+
+def _merged_retry(job: _Job, regions, failed, territory, budget, seed, max_iterations) -> np.ndarray:
+    """A region still out of balance searched again together with every region it borders, from
+    where they stopped: its load can then cross the region lines the cut drew, and the merged
+    region's own tolerance is no narrower than theirs. Each merge gets ``tuning.block_merge_share``
+    of the whole budget (a last try, after the budget the regions had)."""
+    owner = np.full(job.adjacency.shape[0], -1, dtype=np.int64)
+    for i, region in enumerate(regions):
+        owner[region.nodes] = i
+    coo = sp.coo_array(job.adjacency)
+    done: set[int] = set()
+    for region in failed:
+        first = int(owner[region.nodes[0]])
+        if first in done:
+            continue
+        touching = np.isin(coo.row, region.nodes)
+        group = sorted({first, *np.unique(owner[coo.col[touching]]).tolist()} - done)
+        merged = Region(np.concatenate([regions[i].nodes for i in group]),
+                        np.concatenate([regions[i].territories for i in group]))
+        seconds = max(job.tuning.block_merge_share * budget, 0.05)
+        territory[merged.nodes] = _solve(job, merged, seconds, seed + 7 * len(regions) + first, max_iterations,
+                                         start=territory[merged.nodes])
+        done.update(group)
     return territory
 
 

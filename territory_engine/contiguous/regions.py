@@ -13,7 +13,10 @@ When no cut along the longer axis leaves both sides enough tolerance (on real ma
 line often cuts off a peninsula or a lake shore, whose load then changes sides), the cut is
 tried along axes turned by the ``angles`` given (``tuning.block_cut_angles``), in order, for
 regions of more than ``turn_above`` blocks (``tuning.block_turn_above``); smaller ones are
-searched whole, which keeps their territories more compact.
+searched whole, which keeps their territories more compact. When no straight cut works either
+(a heavy metro block sits where every line would cross), the best cut is bent: the overloaded
+side hands the receiving side whole layers of blocks counted from their common border (graph
+distance), so the line moves along the map's own shape and both sides stay connected.
 Each region is then designed on its own, its tolerance narrowed so that a territory within
 the region's band is within the overall band (:func:`region_tolerance`).
 """
@@ -161,12 +164,59 @@ def bisect_regions(adjacency, region: Region, measures, targets, coords, *, tole
                 best = cut
             if best is not None and best[2] >= tolerance / 4:
                 break
+        if best is not None and best[2] < tolerance / 4:
+            bent = _bend(adjacency, best[0], best[1], share, fraction, candidates, slack, coords)
+            if bent is not None and bent[2] > best[2]:
+                best = bent
         if best is None or best[2] < tolerance / 4:
             out.append(current)
             continue
         todo.append(Region(best[0], first_ids))
         todo.append(Region(best[1], second_ids))
     return out
+
+
+def _bend(adjacency, first, second, share, fraction, candidates, slack, coords):
+    """The cut ``first | second`` moved along the graph: the side above its share of the load
+    hands the other side its blocks in order of graph distance from their common border, as many as
+    bring the load nearest its share (positions around that tried as in :func:`_cut`); each side
+    keeps its largest connected piece. Returns ``(first, second, slack)`` of the best, or None."""
+    from scipy.sparse.csgraph import dijkstra
+
+    total = share[first].sum() + share[second].sum()
+    excess = share[first].sum() - fraction * total
+    donor, receiver = (first, second) if excess > 0 else (second, first)
+    inside = np.zeros(adjacency.shape[0], dtype=bool)
+    inside[receiver] = True
+    sub = sp.csr_array(adjacency[donor][:, donor])
+    border = np.asarray(sp.csr_array(adjacency[donor][:, receiver]).sum(axis=1)).ravel() > 0
+    if not border.any():
+        return None
+    n = len(donor)
+    source = sp.csr_array((np.ones(int(border.sum())), (np.full(int(border.sum()), n), np.flatnonzero(border))),
+                          shape=(n + 1, n + 1))
+    graph = sp.csr_array(sp.block_diag((sub, sp.csr_array((1, 1))), format="csr") + source)
+    distance = dijkstra(graph, directed=False, indices=n, unweighted=True)[:n]
+    reach = np.isfinite(distance)
+    if coords is not None:
+        tie = np.linalg.norm(coords[donor] - coords[receiver].mean(axis=0), axis=1)
+    else:
+        tie = np.arange(n, dtype=float)
+    order = donor[reach][np.lexsort((tie[reach], distance[reach]))]
+    ideal = int(np.searchsorted(np.cumsum(share[order]), abs(excess)))
+    spread = max(1, len(order) // 200)
+    best = None
+    for at in sorted({min(max(ideal + step * spread, 1), len(order)) for step in range(-candidates, candidates + 1)}):
+        keep = np.setdiff1d(donor, order[:at])
+        keep, extra = _largest_piece(adjacency, keep)
+        gain = np.concatenate([receiver, order[:at], extra])
+        if not len(keep) or len(_largest_piece(adjacency, gain)[1]):
+            continue
+        one, two = (keep, gain) if donor is first else (gain, keep)
+        score = min(slack(one, True), slack(two, False))
+        if best is None or score > best[2]:
+            best = (np.sort(one), np.sort(two), score)
+    return best
 
 
 def _axis_position(adjacency, nodes, coords, angle: float = 0.0) -> np.ndarray:
