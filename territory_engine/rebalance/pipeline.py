@@ -274,7 +274,33 @@ def _located_centres(p: Pass) -> None:
         centres = new
         if shift < t.centre_shift_stop * p.area_radius:
             break
-    p.centres = centres
+    order = _centres_to_locks(units, centres, job.k)
+    p.centres, p.prices = centres[order], p.prices[order]
+
+
+def _centres_to_locks(units: Units, centres: np.ndarray, k: int) -> np.ndarray:
+    """Which centre each territory takes so that a territory with locked accounts is built around
+    them: ``order[j]`` is territory ``j``'s centre, the centres matched to the territories' locked
+    accounts at least total distance (the Hungarian method). A fresh design numbers its centres as
+    its bisection found them, while a locked account keeps its territory's number: unmatched, the
+    locks became pieces far from their territory and the fresh design's ids matched nothing."""
+    held = units.locked & (units.current >= 0)
+    order = np.arange(k)
+    if not held.any():
+        return order
+    from scipy.optimize import linear_sum_assignment
+
+    weight = units.values[held].sum(axis=1) + 1e-12
+    sums = np.zeros((k, 3))
+    np.add.at(sums, units.current[held], units.xyz[held] * weight[:, None])
+    total = np.bincount(units.current[held], weights=weight, minlength=k)
+    has = total > 0
+    spots = sums[has] / total[has, None]
+    cost = np.zeros((k, k))
+    cost[:, has] = np.linalg.norm(centres[:, None, :] - spots[None, :, :], axis=2) * total[has]
+    rows, cols = linear_sum_assignment(cost)
+    order[cols] = rows
+    return order
 
 
 def _flows_phase(p: Pass) -> None:
