@@ -421,6 +421,46 @@ def rebalance(input: str, output: str, territories, balance, weights, each, tole
     _run(action)
 
 
+@main.command()
+@click.argument("input", type=_PATH)
+@click.option("--territories", "-k", "span", required=True,
+              help="Numbers of territories to design: 8-16, 150-250:10 (every 10th) or 8,10,12.")
+@click.option("--output", "-o", required=True, type=_PATH, help="Output .xlsx: the Sizing sheet and the recommended "
+              "design.")
+@click.option("--balance", help="Measures to balance, e.g. potential,workload_hours.")
+@click.option("--weights", help="Weight per balance measure, e.g. 0.6,0.4.")
+@click.option("--tolerance", help="Allowed deviation from target, e.g. 0.05 (default 0.05).")
+@click.option("--bases", type=_PATH, help="CSV of rep home bases (they apply at today's number of territories).")
+@click.option("--seed", type=int, help="Random seed (same seed, same result).")
+@click.option("--block", type=click.Choice(["zip", "county", "state", "none"]),
+              help="Build territories from whole, connected ZIP areas, counties or states.")
+@click.option("--workers", type=click.IntRange(min=1), help="Processes to design in (default: one per core).")
+def size(input: str, span: str, output: str, balance, weights, tolerance, bases, seed, block, workers) -> None:
+    """How many reps: design each number of territories in a range and recommend the smallest that fits."""
+    from .workflow.sizing import parse_range
+
+    flags = _overrides(balance=balance, weights=weights, tolerance=tolerance, seed=seed, block=block)
+    inputs = [input] + ([bases] if bases else [])
+
+    def action():
+        from .io import check_output_path
+        from .workflow.sizing import size as size_verb
+
+        ks = parse_range(span)
+        check_output_path(output, *inputs)
+        with _progress() as steps:
+            with steps.step(f"reading {Path(input).name}"):
+                tables = _inputs(input, bases)
+            result = size_verb(tables, flags, territories=ks, workers=workers, progress=steps.within("sizing"))
+            _warn(result.design)
+            path = _write(output, result.to_sheets(), *inputs, source=tables.accounts, steps=steps)
+        for line in result.outcome():
+            _echo(line)
+        _echo(f"wrote {path}")
+
+    _run(action)
+
+
 def _echo_rebalance(result: workflow.RebalanceResult, path: Path) -> None:
     headline, *notes = result.outcome()
     _echo(headline)

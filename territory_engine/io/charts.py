@@ -14,6 +14,9 @@ the other, while a chart needs them side by side; the Charts sheet also prints a
 * **Moved share by territory** (``territory rebalance`` with a current alignment): the share of each
   territory's current accounts that move out and of its proposed accounts that move in.
 * **Tier distribution** (``territory score``): accounts per tier.
+* **Workload and potential per rep** (``territory size``): against the number of territories, the
+  busiest and the lightest rep's hours and their capacity as lines on the left axis, the potential
+  per rep as a line on the right axis.
 """
 
 from __future__ import annotations
@@ -55,13 +58,16 @@ class ChartTable:
     x_title: str = "Territory"
     percent: bool = True
     extra: dict = field(default_factory=dict)
+    kind: str = "column"  # "line": ``bars`` drawn as lines
+    secondary: tuple[str, ...] = ()  # columns drawn as lines on a right-hand axis
+    y2_title: str = ""
 
 
 def charts_after(sheets: Mapping[str, pd.DataFrame]) -> str | None:
     """The result sheet after which the Charts sheet goes (None: no charts)."""
     if not chart_tables(sheets):
         return None
-    for name in ("Balance", "Territory summary", "Scored accounts"):
+    for name in ("Sizing", "Balance", "Territory summary", "Scored accounts"):
         if name in sheets:
             return name
     return None
@@ -149,13 +155,33 @@ def _tiers(sheets: Mapping[str, pd.DataFrame]) -> ChartTable | None:
                       "Accounts", "Tier", percent=False)
 
 
+def _sizing(sheets: Mapping[str, pd.DataFrame]) -> ChartTable | None:
+    sizing = sheets.get("Sizing")
+    if sizing is None or not len(sizing) or "territories" not in sizing:
+        return None
+    columns = {"busiest rep hours": "Busiest rep (hours)", "lightest rep hours": "Lightest rep (hours)",
+               "capacity hours": "Capacity (hours)", "potential per rep": "Potential per rep"}
+    frame = pd.DataFrame({"Territories": sizing["territories"].to_numpy(dtype=int)})
+    for name, title in columns.items():
+        if name in sizing and sizing[name].notna().any():
+            frame[title] = sizing[name].to_numpy(dtype=float)
+    hours = tuple(c for c in frame.columns[1:] if c != "Potential per rep")
+    secondary = ("Potential per rep",) if "Potential per rep" in frame else ()
+    if not hours and not secondary:
+        return None
+    return ChartTable("Workload_and_potential_per_rep", "Workload and potential per rep by number of territories",
+                      frame, (None,) + ("#,##0",) * (frame.shape[1] - 1), hours, (), "Hours per year",
+                      "Number of territories", percent=False, kind="line", secondary=secondary,
+                      y2_title="Potential per rep")
+
+
 def chart_tables(sheets: Mapping[str, pd.DataFrame]) -> list[ChartTable]:
     """The charts of a result, by its sheets (engine column names): see the module docstring."""
-    return [t for t in (_balance(sheets), _moved(sheets), _tiers(sheets)) if t is not None]
+    return [t for t in (_sizing(sheets), _balance(sheets), _moved(sheets), _tiers(sheets)) if t is not None]
 
 
 def _series(chart, sheet: str, table: ChartTable, column: str, first_col: int, colour: str | None,
-            line: bool = False) -> None:
+            line: bool | str = False) -> None:
     j = first_col + list(table.frame.columns).index(column)
     n = len(table.frame)
     quoted = "'" + sheet.replace("'", "''") + "'"
@@ -164,7 +190,14 @@ def _series(chart, sheet: str, table: ChartTable, column: str, first_col: int, c
         "categories": f"={quoted}!${column_letter(first_col)}$2:${column_letter(first_col)}${n + 1}",
         "values": f"={quoted}!${column_letter(j)}$2:${column_letter(j)}${n + 1}",
     }
-    if line:
+    if line == "series":
+        spec["line"] = {"color": colour, "width": 2.25}
+        spec["marker"] = {"type": "circle", "size": 5, "fill": {"color": colour}, "border": {"color": colour}}
+    elif line == "right":
+        spec["line"] = {"color": colour, "width": 2.25, "dash_type": "dash"}
+        spec["marker"] = {"type": "square", "size": 5, "fill": {"color": colour}, "border": {"color": colour}}
+        spec["y2_axis"] = True
+    elif line:
         spec["line"] = {"color": "#404040", "width": 1.5, "dash_type": "dash"}
         spec["marker"] = {"type": "none"}
     elif colour:
@@ -193,9 +226,14 @@ def write_charts(book, name: str, tables: list[ChartTable], formats: Mapping[str
                  for v in row] for row in frame.itertuples(index=False)]
         sheet.add_table(0, col, max(len(frame), 1), col + frame.shape[1] - 1,
                         {"name": table.name, "columns": columns, "data": data, "style": "Table Style Light 1"})
-        chart = book.add_chart({"type": "column"})
+        chart = book.add_chart({"type": table.kind})
         for k, column in enumerate(table.bars):
-            _series(chart, name, table, column, col, _BAR_COLOURS[k % len(_BAR_COLOURS)])
+            _series(chart, name, table, column, col, _BAR_COLOURS[k % len(_BAR_COLOURS)],
+                    line="series" if table.kind == "line" else False)
+        for column in table.secondary:
+            _series(chart, name, table, column, col, "#C55A11", line="right")
+        if table.secondary:
+            chart.set_y2_axis({"name": table.y2_title, "num_format": "#,##0"})
         if table.lines:
             lines = book.add_chart({"type": "line"})
             for column in table.lines:

@@ -1,0 +1,288 @@
+"""How many reps: a design for every number of territories in a range, and the smallest that fits.
+
+For each K of the range the verb designs territories as ``rebalance`` would: a realignment of
+today's alignment when K is today's number of territories, otherwise a fresh design whose
+territories keep the ids of the current ones they overlap most (new ones get new ids). With a
+Reps sheet, the reps (their bases, capacities and hours) apply only at today's K: at any other K
+there is no rep for some territory or no territory for some rep, so every territory has the
+same target there and the Settings' field hours.
+
+Each K gives one row of the Sizing sheet (:data:`SIZING_COLUMNS`): the largest deviation of the
+balance measure, compactness, the mean estimated drive time, the workload per rep against
+capacity (busiest, lightest, reps over capacity), the potential per rep and the share of
+accounts that change rep. The recommended K is the **smallest at which every rep's workload fits
+their capacity and the balance measure stays within the tolerance**; the reason says so, with
+the figures of that K and of the K below it. The designs run in parallel, one process per core
+(``multiprocessing``), each K the same whatever the order they finish in (same seed, same
+result), and serially where processes cannot start (Pyodide, a frozen add-in host).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError, RebalanceInfeasibleError, SettingsError
+from ..settings import settings_table
+from ..tuning import DEFAULT_TUNING, Tuning
+from .plan import Inputs, prepare, territory_ids
+from .progress import Progress
+from .rebalancing import RebalanceResult, rebalance
+
+__all__ = ["SizingResult", "size", "parse_range", "SIZING_COLUMNS"]
+
+SIZING_COLUMNS = (
+    "territories", "fits", "largest deviation", "within tolerance", "weighted compactness km",
+    "mean drive minutes", "busiest rep hours", "lightest rep hours", "capacity hours", "busiest rep utilisation",
+    "reps over capacity", "potential per rep", "accounts changing rep", "design", "note",
+)
+"""The Sizing sheet's columns, one row per number of territories."""
+
+MAX_RANGE = 200
+"""The most numbers of territories one sizing designs (each is a whole design)."""
+
+
+@dataclass(frozen=True)
+class SizingResult:
+    """The sizing of a range of territory counts, and the recommended design.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per number of territories (:data:`SIZING_COLUMNS`).
+    recommended : int or None
+        The smallest number that fits, None when none in the range does.
+    why : str
+        Why that number (or why none), with the figures.
+    design : RebalanceResult or None
+        The recommended number's design (its proposed alignment, summary, moves).
+    """
+
+    table: pd.DataFrame
+    recommended: int | None
+    why: str
+    design: RebalanceResult | None
+    settings_rows: list = field(default_factory=list)
+
+    def outcome(self) -> list[str]:
+        """The line printed (and shown in the add-in's message box)."""
+        if self.recommended is None:
+            return [f"no number of territories from {self.table['territories'].min()} to "
+                    f"{self.table['territories'].max()} fits: {self.why}"]
+        return [f"recommended: {self.recommended} territories. {self.why}"]
+
+    def to_sheets(self) -> dict[str, pd.DataFrame]:
+        sheets = {"Sizing": self.table}
+        if self.design is not None:
+            sheets.update(self.design.to_sheets())
+        else:
+            sheets["Settings used"] = pd.DataFrame(self.settings_rows)
+        return sheets
+
+
+def parse_range(text: Any) -> list[int]:
+    """``"8-16"`` -> 8..16; ``"150-250:10"`` -> 150, 160, ..., 250; ``"8,10,12"`` as written.
+
+    Raises
+    ------
+    SettingsError
+        Not a range of whole numbers of at least 1, or more than :data:`MAX_RANGE` of them.
+    """
+    raw = str(text).strip().replace(" ", "")
+    fix = "give a range such as 8-16, 150-250:10 (every 10th) or 8,10,12"
+    try:
+        if "-" in raw:
+            span, _, step = raw.partition(":")
+            low, high = (int(v) for v in span.split("-"))
+            values = list(range(low, high + 1, int(step) if step else 1))
+            if high not in values and step:
+                values.append(high)
+        else:
+            values = sorted({int(v) for v in raw.split(",") if v})
+    except ValueError:
+        raise SettingsError(f"territories: '{text}' is not a range of numbers of territories; {fix}") from None
+    if not values or min(values) < 1:
+        raise SettingsError(f"territories: '{text}' holds no number of territories of at least 1; {fix}")
+    if len(values) > MAX_RANGE:
+        raise SettingsError(f"territories: '{text}' holds {len(values)} numbers of territories, each a whole design; "
+                            f"give at most {MAX_RANGE} (use a step: {values[0]}-{values[-1]}:10)")
+    return values
+
+
+def size(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, territories: Sequence[int],
+         workers: int | None = None, progress: Progress | None = None,
+         tuning: Tuning = DEFAULT_TUNING) -> SizingResult:
+    """Design every number of ``territories`` and recommend the smallest that fits.
+
+    Parameters
+    ----------
+    inputs : Inputs
+        Accounts, optional Reps and Settings.
+    overrides : mapping, optional
+        Settings given as flags (balance, tolerance, seed, block, ...); ``territories`` and
+        ``fresh`` are set per number.
+    territories : sequence of int
+        The numbers of territories to design (see :func:`parse_range`).
+    workers : int, optional
+        Processes to design in; default one per core (``os.cpu_count()``), at most one per number.
+    progress : callable, optional
+        ``progress(phase, fraction)``: one step per finished design.
+
+    Returns
+    -------
+    SizingResult
+
+    Raises
+    ------
+    InputError
+        The inputs are invalid (as for ``rebalance``), or the range holds more territories than accounts.
+    """
+    report = progress or (lambda phase, done: None)
+    report("checking the accounts", 0.0)
+    plan = prepare(inputs, overrides, tuning=tuning)
+    ids, _, problems = territory_ids(plan)
+    if problems:
+        raise InputError(problems)
+    ks = sorted(set(int(k) for k in territories))
+    if ks[-1] > len(plan.accounts.frame):
+        raise SettingsError(f"territories: {ks[-1]} territories need at least {ks[-1]} accounts, but there are only "
+                            f"{len(plan.accounts.frame)}; give a range up to {len(plan.accounts.frame)}")
+    today = len(ids)
+    rows: dict[int, dict] = {}
+    designs: dict[int, RebalanceResult] = {}
+    jobs = [(inputs, dict(overrides or {}), k, today, tuning) for k in ks]
+    for done, (k, row, design) in enumerate(_run_all(jobs, workers), start=1):
+        rows[k], designs[k] = row, design
+        report(f"designed {k} territories ({done} of {len(ks)})", done / len(ks))
+    table = pd.DataFrame([rows[k] for k in ks], columns=list(SIZING_COLUMNS))
+    recommended, why = recommend(table, plan.settings.tolerance)
+    table["fits"] = table["fits"].astype(bool)
+    return SizingResult(table, recommended, why, designs.get(recommended) if recommended else None,
+                        settings_table(plan.settings, plan.origins))
+
+
+def recommend(table: pd.DataFrame, tolerance: float) -> tuple[int | None, str]:
+    """The smallest number of territories that fits, and why (the rule of the module docstring)."""
+    fits = table[table["fits"].astype(bool)]
+    if not len(fits):
+        last = table.iloc[-1]
+        return None, (f"at {int(last['territories'])} territories {_shortfall(last, tolerance)}; "
+                      "try a range with more territories, or fewer visits per account")
+    best = fits.iloc[0]
+    k = int(best["territories"])
+    text = (f"It is the smallest number at which every rep's workload fits their capacity "
+            f"(busiest rep {best['busiest rep hours']:,.0f} h of {best['capacity hours']:,.0f} h, "
+            f"{best['busiest rep utilisation']:.0%}) and the balance measure stays within ±{tolerance:.1%} "
+            f"(largest deviation {best['largest deviation']:.1%})")
+    below = table[table["territories"] < k]
+    if len(below):
+        row = below.iloc[-1]
+        text += f"; at {int(row['territories'])}, {_shortfall(row, tolerance)}"
+    return k, text + "."
+
+
+def _shortfall(row, tolerance: float) -> str:
+    parts = []
+    if row["reps over capacity"] > 0:
+        parts.append(f"{int(row['reps over capacity'])} rep(s) are over capacity (the busiest at "
+                     f"{row['busiest rep utilisation']:.0%} of {row['capacity hours']:,.0f} h)")
+    if not row["within tolerance"]:
+        parts.append(f"the largest deviation is {row['largest deviation']:.1%}, beyond ±{tolerance:.1%}")
+    return " and ".join(parts) or "it does not fit"
+
+
+def _run_all(jobs, workers):
+    """``(k, row, design)`` of every job, as they finish: in processes when there is more than one
+    job and more than one worker, else (or where processes cannot start) one after the other."""
+    count = min(len(jobs), workers or os.cpu_count() or 1)
+    if count > 1:
+        try:
+            yield from _in_processes(jobs, count)
+            return
+        except (OSError, NotImplementedError, ImportError):
+            pass  # no processes here (Pyodide, a restricted host): the same designs, one by one
+    for job in jobs:
+        yield design_one(*job)
+
+
+def _in_processes(jobs, count):
+    """The jobs in a pool of ``count`` processes (``multiprocessing.Pool``, whose ``terminate``
+    ends the designs under way at once): a signal or an error in this process stops them all,
+    and the workers ignore Ctrl-C, which is this process's to handle."""
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    pool = context.Pool(count, initializer=_ignore_interrupts)
+    try:
+        yield from pool.imap_unordered(_design_job, jobs)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
+def _ignore_interrupts() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _design_job(job):
+    return design_one(*job)
+
+
+def design_one(inputs: Inputs, overrides: dict, k: int, today: int, tuning: Tuning):
+    """The design of ``k`` territories and its Sizing row: ``(k, row, RebalanceResult)``."""
+    flags = {**overrides, "territories": k}
+    if k != today:
+        flags["fresh"] = True
+        inputs = replace(inputs, reps=None)  # no rep for some territory, or no territory for some rep
+    note = ""
+    try:
+        result = rebalance(inputs, flags, interleaving=False, tuning=tuning)
+    except RebalanceInfeasibleError as error:
+        result = error.result
+        note = "; ".join(error.reasons)
+    return k, sizing_row(result, k, note), result
+
+
+def sizing_row(result: RebalanceResult, k: int, note: str = "") -> dict:
+    """The Sizing sheet's row of one design (see :data:`SIZING_COLUMNS`)."""
+    after = result.balance.iloc[-1]
+    proposed = result.summary[result.summary["alignment"] == "proposed"] if "alignment" in result.summary \
+        else result.summary
+    measure = result.settings.balance[0] if result.settings.balance else None
+    potential = float(proposed[measure].sum()) / k if measure in proposed else np.nan
+    hours = proposed["hours"].to_numpy(dtype=float) if "hours" in proposed else np.full(k, np.nan)
+    capacity = proposed["capacity hours"].to_numpy(dtype=float) if "capacity hours" in proposed else np.full(k, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        utilisation = hours / capacity
+    over = int(np.nansum(hours > capacity * (1 + 1e-9)))
+    drive = proposed["mean drive minutes"].to_numpy(dtype=float) if "mean drive minutes" in proposed else None
+    moved = result.proposed["moved"].to_numpy(dtype=bool) if "moved" in result.proposed else np.zeros(0, bool)
+    within = bool(after["within tolerance"])
+    known = np.isfinite(hours).all() and np.isfinite(capacity).all()
+    return {
+        "territories": k,
+        "fits": within and known and over == 0,
+        "largest deviation": float(after["largest deviation"]),
+        "within tolerance": within,
+        "weighted compactness km": float(after["weighted compactness km"]),
+        "mean drive minutes": float(np.nanmean(drive)) if drive is not None and len(drive) else np.nan,
+        "busiest rep hours": float(np.nanmax(hours)) if known else np.nan,
+        "lightest rep hours": float(np.nanmin(hours)) if known else np.nan,
+        "capacity hours": float(capacity[int(np.nanargmax(utilisation))]) if known else np.nan,
+        "busiest rep utilisation": float(np.nanmax(utilisation)) if known else np.nan,
+        "reps over capacity": over,
+        "potential per rep": potential,
+        "accounts changing rep": float(moved.mean()) if len(moved) else 0.0,
+        "design": "realigned" if not result.settings.fresh else "fresh, ids kept",
+        "note": note,
+    }

@@ -1,0 +1,183 @@
+"""How many reps (issue 16, section 2): ``territory size`` designs each number of territories in a
+range, writes a Sizing sheet and the recommended design, and recommends the smallest number that fits.
+
+Real subprocesses for exit codes and signals; the workbook written is read back with openpyxl.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from territory_engine.errors import SettingsError
+from territory_engine.io.presentation import engine_name
+from territory_engine.workflow.sizing import parse_range
+
+ROOT = Path(__file__).resolve().parents[1]
+TERRITORY = str(Path(sys.executable).with_name("territory"))
+
+
+def accounts(path: Path, n: int = 600, k: int = 6, seed: int = 1, visits: bool = True) -> Path:
+    """Accounts around three cities, a current alignment of ``k`` territories by longitude."""
+    rng = np.random.default_rng(seed)
+    cities = np.array([[41.88, -87.63], [39.10, -84.51], [42.33, -83.05]])
+    at = cities[rng.integers(0, 3, n)] + rng.normal(0, 0.35, (n, 2))
+    order = np.argsort(at[:, 1])
+    territory = np.empty(n, dtype=object)
+    territory[order] = [f"T{1 + i * k // n:02d}" for i in range(n)]
+    frame = pd.DataFrame({"Account ID": [f"A{i:05d}" for i in range(n)], "Latitude": at[:, 0].round(5),
+                          "Longitude": at[:, 1].round(5), "Territory": territory,
+                          "Potential": rng.lognormal(10, 0.5, n).round(0)})
+    if visits:
+        frame["Tier"] = rng.choice(["A", "B", "C"], n, p=[0.2, 0.3, 0.5])
+    frame.to_csv(path, index=False)
+    return path
+
+
+def run(*args, **options) -> subprocess.CompletedProcess:
+    return subprocess.run([TERRITORY, *map(str, args)], capture_output=True, text=True, cwd=ROOT, **options)
+
+
+def sheet(path: Path, name: str) -> pd.DataFrame:
+    frame = pd.read_excel(path, sheet_name=name, engine="openpyxl")
+    return frame.rename(columns=lambda c: engine_name(c, sheet=name))
+
+
+@pytest.mark.parametrize("text, values", [("8-12", [8, 9, 10, 11, 12]), ("150-250:10", list(range(150, 251, 10))),
+                                          ("8,12,10", [8, 10, 12]), (" 3 - 5 ", [3, 4, 5]), ("4-9:2", [4, 6, 8, 9])])
+def test_a_range_of_territories_is_read_as_written(text, values):
+    assert parse_range(text) == values
+
+
+@pytest.mark.parametrize("text, fragment", [("abc", "is not a range"), ("0-3", "at least 1"), ("9-4", "holds no"),
+                                            ("1-1000", "give at most")])
+def test_a_bad_range_is_a_settings_error_with_the_fix(text, fragment):
+    with pytest.raises(SettingsError) as caught:
+        parse_range(text)
+    assert fragment in str(caught.value) and ("8-16" in str(caught.value) or ":10" in str(caught.value))
+
+
+def test_a_bad_range_on_the_command_line_exits_2_and_writes_nothing(tmp_path):
+    source = accounts(tmp_path / "a.csv", 60)
+    done = run("size", source, "--territories", "twelve", "-o", tmp_path / "s.xlsx")
+    assert done.returncode == 2 and done.stderr.startswith("error: settings: territories: 'twelve'"), done.stderr
+    assert not (tmp_path / "s.xlsx").exists()
+    done = run("size", source, "--territories", "50-70", "-o", tmp_path / "s.xlsx")
+    assert done.returncode == 2 and "only 60" in done.stderr
+
+
+def test_the_sizing_sheet_and_the_recommended_design(tmp_path):
+    source = accounts(tmp_path / "a.csv")
+    out = tmp_path / "sizing.xlsx"
+    done = run("size", source, "--territories", "3-9", "-o", out)
+    assert done.returncode == 0, done.stderr
+    sizing = sheet(out, "Sizing")
+    assert sizing["territories"].tolist() == list(range(3, 10))
+    # the recommendation recomputed from the sheet alone: the smallest K whose reps all fit and whose
+    # largest deviation is within the tolerance
+    fits = sizing[(sizing["reps over capacity"] == 0) & (sizing["largest deviation"] <= 0.05 + 1e-9)]
+    assert sizing["fits"].astype(bool).tolist() == sizing.index.isin(fits.index).tolist()
+    expected = int(fits["territories"].min()) if len(fits) else None
+    line = done.stdout.splitlines()[0]
+    if expected is None:
+        assert line.startswith("no number of territories from 3 to 9 fits")
+        return
+    assert line.startswith(f"recommended: {expected} territories.")
+    proposed = sheet(out, "Proposed alignment")
+    assert proposed["proposed_territory"].nunique() == expected
+    row = sizing.set_index("territories").loc[expected]
+    summary = sheet(out, "Territory summary")
+    mine = summary[summary["alignment"] == "proposed"]
+    assert mine["hours"].max() == pytest.approx(row["busiest rep hours"])
+    assert row["potential per rep"] == pytest.approx(proposed["Potential"].sum() / expected)
+    assert row["accounts changing rep"] == pytest.approx(proposed["moved"].astype(bool).mean())
+
+
+def test_the_sizing_chart_is_a_native_line_chart_of_hours_and_potential(tmp_path):
+    from openpyxl import load_workbook
+
+    source = accounts(tmp_path / "a.csv", 300)
+    out = tmp_path / "sizing.xlsx"
+    assert run("size", source, "--territories", "4-6", "-o", out).returncode == 0
+    charts = load_workbook(out)["Charts"]._charts
+    lines = [c for c in charts if c.tagname == "lineChart"]
+    assert lines, [c.tagname for c in charts]
+    titles = [s.tx.strRef.f for c in lines for s in c.series]
+    assert any("C$1" in t or "B$1" in t for t in titles)
+
+
+def test_a_sweep_is_the_same_with_the_same_seed_in_processes_or_not(tmp_path):
+    source = accounts(tmp_path / "a.csv", 400)
+    tables = []
+    for name, extra in (("a", []), ("b", []), ("serial", ["--workers", "1"])):
+        out = tmp_path / f"{name}.xlsx"
+        done = run("size", source, "--territories", "4-7", "--seed", 5, "-o", out, *extra)
+        assert done.returncode == 0, done.stderr
+        tables.append(sheet(out, "Sizing"))
+    pd.testing.assert_frame_equal(tables[0], tables[1])
+    pd.testing.assert_frame_equal(tables[0], tables[2])
+
+
+def _descendants(pid: int) -> set[int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        children = [p for p, pp in parents.items() if pp == parent]
+        found.update(children)
+        todo.extend(children)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="reads the process tree from /proc")
+@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
+def test_a_signal_during_the_sweep_stops_every_design_and_leaves_nothing(tmp_path, name):
+    source = accounts(tmp_path / "a.csv", 20_000, k=8)
+    out = tmp_path / "sizing.xlsx"
+    process = subprocess.Popen([TERRITORY, "size", str(source), "-k", "6-20", "-o", str(out), "--workers", "2"],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # wait (polling, no deadline) until designs run in worker processes
+    while len(_descendants(process.pid)) < 3:
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.05)
+    workers = _descendants(process.pid)
+    process.send_signal(getattr(signal, name))
+    _, stderr = process.communicate()
+    assert process.returncode == 128 + getattr(signal, name), stderr
+    assert stderr.strip().splitlines()[-1] == f"interrupted ({name}); no partial file was left behind"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv"]
+    alive = _running(workers)
+    for _ in range(200):  # a guard against a hang (10 s), not a measure of speed
+        if not alive:
+            break
+        time.sleep(0.05)
+        alive = _running(workers)
+    assert not alive, "no design outlives the command"
+
+
+def _running(pids: set[int]) -> set[int]:
+    """The processes of ``pids`` still running (not gone, not zombies)."""
+    out = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            out.add(pid)
+    return out
