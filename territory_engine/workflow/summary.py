@@ -14,7 +14,9 @@ from ..geo import haversine_km
 from ..measures import compactness_km, interleaving_share, territory_centres, territory_loads
 from ..settings import Settings
 from .plan import Inputs, balance_measures, combined_share, prepare, rep_facts, require_balance, territory_ids
+from ..workload import WorkloadModel
 from .rep_names import territory_reps
+from .workload import workload_columns
 
 __all__ = ["MIX_DEVIATION", "SummaryResult", "deviation_column", "deviation_of", "measure", "territory_summary"]
 
@@ -57,6 +59,8 @@ def territory_summary(
     graph: AccountGraph | None = None,
     each: bool = False,
     pieces: Pieces | None = None,
+    workload: WorkloadModel | None = None,
+    capacity_hours: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The territory summary of one alignment, and its overall balance.
 
@@ -69,6 +73,9 @@ def territory_summary(
     balance gives the extra pieces (beyond one per region a territory touches) and names the
     territories that have them. ``pieces`` given are used instead (a design from geography
     blocks counts them on the blocks' adjacency: :func:`~territory_engine.workflow.blocks.block_pieces`).
+    ``workload`` (a :class:`~territory_engine.workload.WorkloadModel`) adds each territory's workload
+    hours for this alignment against ``capacity_hours`` (k,) and flags those over capacity
+    (:func:`~territory_engine.workflow.workload.workload_columns`).
     """
     k = len(ids)
     capacity = np.ones(k) if capacity is None else np.asarray(capacity, dtype=float)
@@ -124,6 +131,11 @@ def territory_summary(
     if "sales" in measures and "potential" in measures:
         s, p = loads[:, measures.index("sales")], loads[:, measures.index("potential")]
         rows["penetration"] = np.round(np.divide(s, p, out=np.full(k, np.nan), where=p > 0), 4)
+    hours_overall: dict[str, Any] = {}
+    if workload is not None:
+        hours, hours_overall = workload_columns(workload, accounts, territory, k, bases=bases,
+                                                capacity_hours=capacity_hours)
+        rows |= hours
     table = pd.DataFrame(rows)
     nonzero = combined_load[share > 0] / share[share > 0]
     within = bool((np.abs(deviation) <= tolerance + 1e-9).all()) and not (each and outside.any())
@@ -140,6 +152,7 @@ def territory_summary(
         "weighted compactness km": float(np.nansum(compact * combined_load) / max(combined_load.sum(), 1e-300)),
         "extra pieces": pieces.total_extra,
         "territories with extra pieces": _with_extra(ids, pieces.extra_pieces),
+        **hours_overall,
     }
     if interleaving:
         overall["interleaving share"] = _interleaving(lat, lon, territory, around)
