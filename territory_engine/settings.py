@@ -186,7 +186,7 @@ def _speeds(value: Any) -> tuple[float, ...]:
         if len(given) != len(named) or set(given) != {"urban", "suburban", "rural"}:
             raise ValueError
         return (given["urban"], given["suburban"], given["rural"])
-    return tuple(_float(v) for _, _, v in named)
+    return tuple(_float(v) for v in items)
 
 
 @dataclass(frozen=True)

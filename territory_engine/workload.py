@@ -38,7 +38,7 @@ from .scoring import score, tiers
 from .tuning import DEFAULT_TUNING, Tuning
 
 __all__ = ["DENSITY_CLASSES", "WorkloadModel", "account_visits", "account_workload", "density_classes",
-           "drive_hours", "territory_workload", "visit_hours"]
+           "drive_hours", "territory_workload", "utilisation", "visit_hours"]
 
 DENSITY_CLASSES = ("urban", "suburban", "rural")
 """The classes of an account's surroundings, in the order of ``WorkloadModel.speeds_kmh``."""
@@ -153,6 +153,13 @@ def drive_hours(model: WorkloadModel, visits, km, speed_kmh) -> np.ndarray:
         speed_kmh, dtype=float)
 
 
+def utilisation(hours, capacity_hours) -> np.ndarray:
+    """Workload hours / capacity hours (NaN where the capacity is not above 0); above 1 is over capacity."""
+    hours = np.asarray(hours, dtype=float)
+    capacity = np.asarray(capacity_hours, dtype=float)
+    return np.divide(hours, capacity, out=np.full(np.broadcast(hours, capacity).shape, np.nan), where=capacity > 0)
+
+
 def account_workload(model: WorkloadModel, frame: pd.DataFrame, territory, k: int, *, bases_lat=None, bases_lon=None,
                      tuning: Tuning = DEFAULT_TUNING) -> pd.DataFrame:
     """Each account's workload for one alignment.
@@ -228,7 +235,7 @@ def territory_workload(model: WorkloadModel, frame: pd.DataFrame, territory, k: 
     return pd.DataFrame({
         "hours": hours,
         "capacity_hours": capacity,
-        "utilisation": np.divide(hours, capacity, out=np.full(k, np.nan), where=capacity > 0),
+        "utilisation": utilisation(hours, capacity),
         "over_capacity": hours > capacity + 1e-9,
         "drive_hours": drive,
         "visit_hours": visit,

@@ -38,8 +38,9 @@ def validate_reps(raw, *, warnings: list[Problem] | None = None, tuning: Tuning 
     pandas.DataFrame
         Columns ``territory`` (str), ``rep`` (str or None), ``lat``, ``lon`` (home base,
         degrees; NaN when the table has no home-base columns at all) and ``capacity``
-        (float > 0, 1.0 when blank: a full-time rep) and ``capacity_hours`` (hours per year for the
-        workload model; NaN when blank or without the column), one row per territory, in input order.
+        (float > 0, 1.0 when blank: a full-time rep), one row per territory, in input order; with a
+        Capacity hours column, also ``capacity_hours`` (hours per year for the workload model; NaN
+        when blank).
 
     Raises
     ------
@@ -100,8 +101,8 @@ def validate_reps(raw, *, warnings: list[Problem] | None = None, tuning: Tuning 
         j = found["capacity_hours"]
         values, bad, blank = as_numbers(cells[j], blank=blanks[j], decimal=problems.decimal)
         problems.add_rows(bad & used, j, cells[j], lambda i, v: (
-            f"{show_value(v)} is not a number; enter the rep's capacity in hours per year (e.g. 1440){comma_hint(problems)} "
-            "or leave it blank for field_hours_per_year x field_share"))
+            f"{show_value(v)} is not a number; enter the rep's capacity in hours per year (e.g. "
+            f"1440){comma_hint(problems)} or leave it blank for field_hours_per_year x field_share"))
         with np.errstate(invalid="ignore"):
             out_of_range = ~bad & ~blank & ~((values > 0) & (values <= 8784))
         problems.add_rows(out_of_range & used, j, cells[j], lambda i, v: (
@@ -120,6 +121,7 @@ def validate_reps(raw, *, warnings: list[Problem] | None = None, tuning: Tuning 
         "lat": lat[keep],
         "lon": lon[keep],
         "capacity": capacity[keep].astype(np.float64),
-        "capacity_hours": capacity_hours[keep].astype(np.float64),
     })
+    if "capacity_hours" in found:  # only when given, like the accounts' Tier column
+        out["capacity_hours"] = capacity_hours[keep].astype(np.float64)
     return out.reset_index(drop=True)
