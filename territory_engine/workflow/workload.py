@@ -25,7 +25,7 @@ from ..settings import WORKLOAD_SETTINGS, Settings
 from ..validate import AccountTable
 from ..workload import WorkloadModel, account_visits, account_workload, territory_workload
 
-__all__ = ["WORKLOAD_MEASURE", "check_tiers", "workload_columns", "workload_facts", "workload_wanted",
+__all__ = ["WORKLOAD_MEASURE", "check_tiers", "workload_columns", "workload_line", "workload_facts", "workload_wanted",
            "with_workload_measure"]
 
 WORKLOAD_MEASURE = "workload_hours"
@@ -132,3 +132,11 @@ def workload_columns(model: WorkloadModel, accounts: pd.DataFrame, territory: np
         "mean drive minutes": float(table["drive_hours"].sum() * 60 / visits.sum()) if visits.sum() > 0 else 0.0,
     }
     return columns, overall
+
+
+def workload_line(overall) -> str:
+    """The balance figures of workload in a sentence, for the command line and the add-in's message."""
+    over = int(overall["territories over capacity"])
+    return (f"workload: {over} territor{'y' if over == 1 else 'ies'} over capacity; largest utilisation "
+            f"{overall['largest utilisation']:.0%}; mean estimated drive time per visit "
+            f"{overall['mean drive minutes']:.0f} min")
