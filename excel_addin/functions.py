@@ -595,4 +595,5 @@ def TERRITORY_CAPACITY(hours_range, capacity=None):
         raise CellError("capacity must be more than 0 hours")
     if (hours[~np.isnan(hours)] < 0).any():
         raise CellError("hours_range must not be negative")
-    return ([["Utilisation"]] if header else []) + _out(np.round(utilisation(hours, np.broadcast_to(cap, len(hours))), 6))
+    ratio = utilisation(hours, np.broadcast_to(cap, len(hours)))
+    return ([["Utilisation"]] if header else []) + _out(np.round(ratio, 6))

@@ -17,7 +17,8 @@ from .columns import FALSE_WORDS, TRUE_WORDS, normalise_header
 from .errors import Problem, SettingsError
 from .rebalance import METHODS
 
-__all__ = ["Settings", "SETTINGS", "DEFAULT_NOTES", "WORKLOAD_SETTINGS", "parse_settings", "setting_key", "settings_table"]
+__all__ = ["Settings", "SETTINGS", "DEFAULT_NOTES", "WORKLOAD_SETTINGS", "parse_settings", "setting_key",
+           "settings_table"]
 
 SCORE_METHODS = ("percentile", "minmax", "zscore")
 BLOCKS = ("none", "zip", "county", "state")
@@ -249,7 +250,8 @@ SETTINGS: dict[str, Spec] = {
     "drive_speeds": Spec(_speeds, lambda v: len(v) == 3 and _finite(*v) and min(v) > 0,
                          "three speeds in km/h, e.g. urban:30, suburban:50, rural:80",
                          "Average drive speed (km/h) in urban, suburban and rural surroundings."),
-    "field_hours_per_year": Spec(_float, lambda v: _finite(v) and 0 < v <= 8784, "a number of hours above 0, at most 8,784 (a year)",
+    "field_hours_per_year": Spec(_float, lambda v: _finite(v) and 0 < v <= 8784,
+                                 "a number of hours above 0, at most 8,784 (a year)",
                                  "A full-time rep's working hours in a year."),
     "field_share": Spec(_float, lambda v: _finite(v) and 0 < v <= 1, "a fraction above 0 up to 1, e.g. 0.8 or 80%",
                         "Share of working hours spent in the field (visits and driving)."),

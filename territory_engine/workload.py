@@ -135,8 +135,12 @@ def density_classes(lat, lon, *, tuning: Tuning = DEFAULT_TUNING) -> np.ndarray:
         return np.zeros(0, dtype=int)
     xyz = to_xyz(lat, np.asarray(lon, dtype=float))
     tree = cKDTree(xyz)
-    near = tree.query_ball_point(xyz, float(km_to_chord(tuning.workload_density_km)), return_length=True,
-                                 workers=QUERY_WORKERS) - 1
+    # Only up to the urban count matters: the nearest that many within the radius (not every account
+    # within it, which in a dense city is thousands each).
+    wanted = min(max(tuning.workload_urban_accounts, tuning.workload_suburban_accounts) + 1, len(lat))
+    distance, _ = tree.query(xyz, k=wanted, distance_upper_bound=float(km_to_chord(tuning.workload_density_km)),
+                             workers=QUERY_WORKERS)
+    near = np.isfinite(distance.reshape(len(lat), -1)).sum(axis=1) - 1
     return np.where(near >= tuning.workload_urban_accounts, 0, np.where(near >= tuning.workload_suburban_accounts,
                                                                           1, 2))
 
@@ -161,7 +165,7 @@ def utilisation(hours, capacity_hours) -> np.ndarray:
 
 
 def account_workload(model: WorkloadModel, frame: pd.DataFrame, territory, k: int, *, bases_lat=None, bases_lon=None,
-                     tuning: Tuning = DEFAULT_TUNING) -> pd.DataFrame:
+                     tuning: Tuning = DEFAULT_TUNING, density=None) -> pd.DataFrame:
     """Each account's workload for one alignment.
 
     Parameters
@@ -178,6 +182,9 @@ def account_workload(model: WorkloadModel, frame: pd.DataFrame, territory, k: in
         Each territory's rep base (NaN: none, so the territory's centre is used).
     tuning : Tuning
         The density radius and class thresholds.
+    density : array-like of int, (n,), optional
+        :func:`density_classes` of the accounts when already computed (it does not depend on the
+        alignment: pass it when measuring many alignments of the same accounts).
 
     Returns
     -------
@@ -192,7 +199,7 @@ def account_workload(model: WorkloadModel, frame: pd.DataFrame, territory, k: in
     visits = account_visits(model, frame)
     ref = _reference_points(lat, lon, territory, k, visits, bases_lat, bases_lon)
     km = _km_to_reference(lat, lon, territory, ref)
-    density = density_classes(lat, lon, tuning=tuning)
+    density = density_classes(lat, lon, tuning=tuning) if density is None else np.asarray(density, dtype=int)
     speed = np.asarray(model.speeds_kmh, dtype=float)[density]
     visit = visit_hours(model, visits)
     drive = drive_hours(model, visits, km, speed)
@@ -202,12 +209,13 @@ def account_workload(model: WorkloadModel, frame: pd.DataFrame, territory, k: in
 
 
 def territory_workload(model: WorkloadModel, frame: pd.DataFrame, territory, k: int, *, bases_lat=None,
-                       bases_lon=None, capacity_hours=None, tuning: Tuning = DEFAULT_TUNING) -> pd.DataFrame:
+                       bases_lon=None, capacity_hours=None, tuning: Tuning = DEFAULT_TUNING,
+                       density=None) -> pd.DataFrame:
     """Each territory's workload against its capacity, for one alignment.
 
     Parameters
     ----------
-    model, frame, territory, k, bases_lat, bases_lon, tuning
+    model, frame, territory, k, bases_lat, bases_lon, tuning, density
         As in :func:`account_workload`.
     capacity_hours : array-like, (k,), optional
         Each territory's capacity in hours per year (NaN or absent: ``model.capacity_hours``).
@@ -219,7 +227,8 @@ def territory_workload(model: WorkloadModel, frame: pd.DataFrame, territory, k: 
         ``over_capacity`` (hours > capacity), ``drive_hours``, ``visit_hours`` (per year) and
         ``mean_drive_minutes`` (mean estimated drive time per visit, round trip; NaN without visits).
     """
-    per = account_workload(model, frame, territory, k, bases_lat=bases_lat, bases_lon=bases_lon, tuning=tuning)
+    per = account_workload(model, frame, territory, k, bases_lat=bases_lat, bases_lon=bases_lon, tuning=tuning,
+                           density=density)
     territory = np.asarray(territory, dtype=int)
     keep = territory >= 0
 

@@ -223,3 +223,29 @@ def test_territory_capacity_gives_utilisation_per_rep():
         ["Utilisation"], [0.5], [1.5]]
     assert str(f.TERRITORY_CAPACITY([[1.0]], 0)[0][0]).startswith("#TERRITORY")
     assert str(f.TERRITORY_CAPACITY([[1.0], [2.0]], [[1.0], [2.0], [3.0]])[0][0]).startswith("#TERRITORY")
+
+
+def test_density_classes_count_the_accounts_within_the_radius():
+    from scipy.spatial import cKDTree
+
+    from territory_engine.geo import km_to_chord, to_xyz
+    from territory_engine.workload import density_classes
+
+    rng = np.random.default_rng(5)
+    lat, lon = 40 + rng.normal(0, 0.2, 2000), -90 + rng.normal(0, 0.2, 2000)
+    xyz = to_xyz(lat, lon)
+    near = cKDTree(xyz).query_ball_point(xyz, float(km_to_chord(10.0)), return_length=True) - 1
+    expected = np.where(near >= 25, 0, np.where(near >= 5, 1, 2))
+    assert set(expected) == {0, 1, 2}  # every class occurs, so the comparison means something
+    assert (density_classes(lat, lon) == expected).all()
+
+
+def test_the_workload_settings_a_result_records_read_back_as_the_same_settings():
+    from territory_engine.settings import WORKLOAD_SETTINGS, Settings, settings_table
+
+    given = parse_settings({"visits_per_year": "a:20, b:10, c:2, d:1",
+                            "drive_speeds": "urban:25, suburban:45, rural:70",
+                            "minutes_per_visit": "30", "field_share": "75%"})
+    rows = settings_table(given)
+    assert parse_settings({row["key"]: row["value"] for row in rows if row["key"] in WORKLOAD_SETTINGS}) == given
+    assert dict((r["key"], r["value"]) for r in settings_table(Settings()))["visits_per_year"] == "A:24, B:12, C:4"

@@ -23,7 +23,8 @@ from ..errors import column_letter
 from .cells import column_cells, header_cells
 from .presentation import sheet_styles
 
-__all__ = ["CAPACITY_WORDS", "SheetLayout", "STATUS_COLOURS", "TABLE_STYLE", "WIDTH_SAMPLE", "sheet_layout", "table_name",
+__all__ = ["CAPACITY_WORDS", "SheetLayout", "STATUS_COLOURS", "TABLE_STYLE", "WIDTH_SAMPLE", "sheet_layout",
+           "table_name",
            "is_status_rule"]
 
 # --- the look of a result sheet (about files, not algorithms) ---------------------------
