@@ -132,10 +132,20 @@ def test_workload_errors_are_located_at_their_cells(tmp_path):
     assert any(line.startswith("error: Reps!E2") and "8,784" in line for line in lines)
     assert any(line.startswith("error: Reps!E3") and "'lots'" in line for line in lines)
     book = _workbook(tmp_path / "tier.xlsx", ACCOUNTS.assign(Tier=["A", "Z", "C", "A"]))
-    done = _run("measure", book, cwd=tmp_path)
+    done = _run("measure", book, "--balance", "workload_hours", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.startswith("error: Accounts!F3 (Tier): tier 'Z'"), done.stderr
     assert (tmp_path / "bad.xlsx").read_bytes() == before  # inputs are never written
+
+
+def test_a_tier_column_of_other_tiers_is_left_alone_when_workload_is_not_asked_for(tmp_path):
+    """A Tier column of Gold and Silver was there before workload was: a warning, no workload columns."""
+    book = _workbook(tmp_path / "tier.xlsx", ACCOUNTS.assign(Tier=["Gold", "Silver", "Gold", "Gold"]))
+    done = _run("measure", book, "--output", tmp_path / "out.xlsx", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith("warning: Accounts!F2 (Tier): tier 'Gold'"), done.stderr
+    summary = pd.read_excel(tmp_path / "out.xlsx", sheet_name="Territory summary", engine="openpyxl")
+    assert "Workload (hours)" not in summary.columns
 
 
 def test_the_summary_shows_hours_against_capacity_and_flags_territories_over_it(tmp_path):

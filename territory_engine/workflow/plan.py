@@ -19,7 +19,8 @@ from ..ids import natural_key
 from ..settings import Settings, parse_settings, setting_key
 from ..tuning import DEFAULT_TUNING, Tuning
 from ..validate import AccountTable, settings_pairs, validate_accounts, validate_reps
-from .workload import WORKLOAD_MEASURE, check_tiers, with_workload_measure, workload_facts, workload_wanted
+from .workload import (WORKLOAD_MEASURE, check_tiers, with_workload_measure, workload_asked, workload_facts,
+                       workload_wanted)
 
 __all__ = ["Inputs", "Plan", "Progress", "balance_measures", "combined_share", "effective_settings", "prepare",
            "rep_facts", "require_balance", "territory_ids"]
@@ -103,8 +104,14 @@ def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, tunin
     origins = {key: source if row is None else f"{source} sheet, row {row}" for key, (source, row) in located.items()}
     is_sheet = bool(getattr(inputs.accounts, "is_sheet", True))
     workload = workload_wanted(accounts, settings, origins, reps)
-    if workload:
-        check_tiers(accounts, settings, inputs.accounts.frame.columns, is_sheet=is_sheet)
+    tier_problems = check_tiers(accounts, settings, inputs.accounts.frame.columns, is_sheet=is_sheet)
+    if tier_problems and workload_asked(settings, origins, reps):
+        raise SettingsError(tier_problems)
+    if tier_problems:
+        # A Tier column of other tiers (Gold, Silver) and no workload asked for: no workload hours.
+        workload = False
+        warnings.append(replace(tier_problems[0], message=tier_problems[0].message + (
+            "; until then no workload hours are shown (this Tier column is not used)")))
     plan = Plan(accounts=accounts, reps=reps, settings=settings, raw=inputs.accounts.frame, is_sheet=is_sheet,
                 warnings=accounts.warnings + tuple(warnings) + _alignment_expected(accounts, settings),
                 origins=origins, workload=workload)

@@ -20,47 +20,51 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import Problem, SettingsError
+from ..errors import Problem
 from ..settings import WORKLOAD_SETTINGS, Settings
 from ..validate import AccountTable
 from ..workload import WorkloadModel, account_visits, account_workload, territory_workload
 
-__all__ = ["WORKLOAD_MEASURE", "check_tiers", "workload_columns", "workload_line", "workload_facts", "workload_wanted",
-           "with_workload_measure"]
+__all__ = ["WORKLOAD_MEASURE", "check_tiers", "workload_asked", "workload_columns", "workload_line", "workload_facts",
+           "workload_wanted", "with_workload_measure"]
 
 WORKLOAD_MEASURE = "workload_hours"
 """The measure the workflow computes when it is balanced and the accounts do not have it."""
 
 
-def workload_wanted(accounts: AccountTable, settings: Settings, origins, reps: pd.DataFrame | None) -> bool:
-    """Whether the summaries show workload: the accounts have a Visits or Tier column, a workload
-    setting was given (``origins`` holds the keys given), the Reps sheet gives capacity hours, or
-    workload hours are balanced."""
-    return (bool({"visits", "tier"} & set(accounts.frame.columns))
-            or any(key in origins for key in WORKLOAD_SETTINGS)
+def workload_asked(settings: Settings, origins, reps: pd.DataFrame | None) -> bool:
+    """Whether workload was asked for in so many words: a workload setting given (``origins`` holds
+    the keys given), capacity hours on the Reps sheet, or workload hours balanced."""
+    return (any(key in origins for key in WORKLOAD_SETTINGS)
             or (reps is not None and "capacity_hours" in reps and reps["capacity_hours"].notna().any())
             or WORKLOAD_MEASURE in settings.balance)
 
 
-def check_tiers(accounts: AccountTable, settings: Settings, raw_columns, *, is_sheet: bool) -> None:
-    """Raise a SettingsError locating every Tier cell that ``visits_per_year`` does not list (when
-    the accounts have a Tier column and no Visits column, which would win)."""
+def workload_wanted(accounts: AccountTable, settings: Settings, origins, reps: pd.DataFrame | None) -> bool:
+    """Whether the summaries show workload: it was asked for (:func:`workload_asked`), or the
+    accounts have a Visits or Tier column."""
+    return bool({"visits", "tier"} & set(accounts.frame.columns)) or workload_asked(settings, origins, reps)
+
+
+def check_tiers(accounts: AccountTable, settings: Settings, raw_columns, *, is_sheet: bool) -> list[Problem]:
+    """A problem locating every Tier cell that ``visits_per_year`` does not list (when the accounts
+    have a Tier column and no Visits column, which would win); none when every tier is listed."""
     frame = accounts.frame
     if "tier" not in frame.columns or "visits" in frame.columns:
-        return
+        return []
     known = {name.upper() for name, _ in settings.visits_per_year}
     tier = frame["tier"].fillna("").astype(str).str.strip()
     bad = np.flatnonzero(~tier.str.upper().isin(known | {""}).to_numpy())
     if not len(bad):
-        return
+        return []
     header = accounts.headers.get("tier", "Tier")
     columns = list(raw_columns)
     listed = ", ".join(f"{name}:{visits:g}" for name, visits in settings.visits_per_year)
-    raise SettingsError([Problem(
+    return [Problem(
         accounts.source, f"tier {tier.iat[i]!r} is not one of the tiers in visits_per_year ({listed}); enter one of "
         f"them, or add the tier to the visits_per_year setting (e.g. {listed}, D:2)", row=int(i) + 2, column=header,
         column_index=columns.index(header) if header in columns else None, value=tier.iat[i], is_sheet=is_sheet)
-        for i in bad[:50]])
+        for i in bad[:50]]
 
 
 def workload_facts(accounts: AccountTable, settings: Settings, reps: pd.DataFrame | None, ids: list[str],
