@@ -135,14 +135,14 @@ def density_classes(lat, lon, *, tuning: Tuning = DEFAULT_TUNING) -> np.ndarray:
         return np.zeros(0, dtype=int)
     xyz = to_xyz(lat, np.asarray(lon, dtype=float))
     tree = cKDTree(xyz)
-    # Only up to the urban count matters: the nearest that many within the radius (not every account
-    # within it, which in a dense city is thousands each).
-    wanted = min(max(tuning.workload_urban_accounts, tuning.workload_suburban_accounts) + 1, len(lat))
-    distance, _ = tree.query(xyz, k=wanted, distance_upper_bound=float(km_to_chord(tuning.workload_density_km)),
-                             workers=QUERY_WORKERS)
-    near = np.isfinite(distance.reshape(len(lat), -1)).sum(axis=1) - 1
-    return np.where(near >= tuning.workload_urban_accounts, 0, np.where(near >= tuning.workload_suburban_accounts,
-                                                                          1, 2))
+    # Only whether the urban and the suburban count are reached matters: an account has at least m
+    # others within the radius when its (m + 1)-th nearest account (itself the first) lies within it.
+    # (Counting every account within it would count thousands each in a dense city.)
+    urban, suburban = tuning.workload_urban_accounts, tuning.workload_suburban_accounts
+    distance, _ = tree.query(xyz, k=[suburban + 1, urban + 1], workers=QUERY_WORKERS,
+                             distance_upper_bound=float(km_to_chord(tuning.workload_density_km)))
+    within = np.isfinite(distance.reshape(len(lat), 2))
+    return np.where(within[:, 1], 0, np.where(within[:, 0], 1, 2))
 
 
 def visit_hours(model: WorkloadModel, visits) -> np.ndarray:

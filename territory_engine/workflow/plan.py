@@ -19,6 +19,7 @@ from ..ids import natural_key
 from ..settings import Settings, parse_settings, setting_key
 from ..tuning import DEFAULT_TUNING, Tuning
 from ..validate import AccountTable, settings_pairs, validate_accounts, validate_reps
+from ..workload import density_classes
 from .workload import (WORKLOAD_MEASURE, check_tiers, with_workload_measure, workload_asked, workload_facts,
                        workload_wanted)
 
@@ -56,13 +57,16 @@ class Plan:
     warnings: tuple[Problem, ...] = ()
     origins: Mapping[str, str] = field(default_factory=dict)
     workload: bool = False  # the summaries show workload hours against capacity (workflow.workload)
+    density: np.ndarray | None = None  # with workload: each account's density class (workload.density_classes)
 
 
 def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, tuning: Tuning = DEFAULT_TUNING) -> Plan:
     """Validate every input table and merge the settings (flags win over the sheet).
 
     Collects the problems of all tables before raising one InputError. ``tuning`` holds the
-    thresholds of the implausible-coordinates rule.
+    thresholds of the implausible-coordinates rule and the workload model's density classes
+    (``workload_*``). With workload hours balanced and not given, the accounts get a
+    ``workload_hours`` measure (:func:`~territory_engine.workflow.workload.with_workload_measure`).
     """
     problems: list[Problem] = []
     accounts = reps = None
@@ -114,12 +118,14 @@ def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, tunin
             "; until then no workload hours are shown (this Tier column is not used)")))
     plan = Plan(accounts=accounts, reps=reps, settings=settings, raw=inputs.accounts.frame, is_sheet=is_sheet,
                 warnings=accounts.warnings + tuple(warnings) + _alignment_expected(accounts, settings),
-                origins=origins, workload=workload)
+                origins=origins, workload=workload,
+                density=density_classes(accounts.frame["lat"], accounts.frame["lon"], tuning=tuning) if workload
+                else None)
     if WORKLOAD_MEASURE in settings.balance and WORKLOAD_MEASURE not in accounts.measures:
         # Balanced workload hours, for the current alignment (workflow.workload says why).
         ids, current, _ = territory_ids(plan)
-        bases = rep_facts(plan, ids).get("bases")
-        accounts, more = with_workload_measure(accounts, settings, current, len(ids), bases)
+        accounts, more = with_workload_measure(accounts, settings, current, len(ids), _bases(plan, ids),
+                                               density=plan.density, tuning=tuning)
         plan = replace(plan, accounts=accounts, warnings=plan.warnings + more)
     return plan
 
@@ -249,15 +255,22 @@ def rep_facts(plan: Plan, ids: list[str]) -> dict[str, Any]:
     """What the Reps table says per territory (relative capacity, bases, rep names), and the
     workload model with each territory's capacity hours when workload applies: the territory
     summary's keyword arguments."""
-    workload = workload_facts(plan.accounts, plan.settings, plan.reps, ids, plan.workload)
+    workload = workload_facts(plan.accounts, plan.settings, plan.reps, ids, plan.workload, density=plan.density)
     if plan.reps is None:
         return workload
     reps = plan.reps.set_index("territory").reindex(ids)
-    bases = reps[["lat", "lon"]].to_numpy(dtype=float)
     return {
         "capacity": reps["capacity"].fillna(1.0).to_numpy(dtype=float),
-        # A Reps sheet without home-base columns gives capacities and names only.
-        "bases": bases if np.isfinite(bases).all() else None,
+        "bases": _bases(plan, ids),
         "reps": [None if pd.isna(r) else r for r in reps["rep"]],
         **workload,
     }
+
+
+def _bases(plan: Plan, ids: list[str]) -> np.ndarray | None:
+    """Each territory's rep home base (k, 2), or None: no Reps table, or a Reps sheet without
+    home-base columns (which gives capacities and names only)."""
+    if plan.reps is None:
+        return None
+    bases = plan.reps.set_index("territory").reindex(ids)[["lat", "lon"]].to_numpy(dtype=float)
+    return bases if np.isfinite(bases).all() else None

@@ -61,6 +61,7 @@ def territory_summary(
     pieces: Pieces | None = None,
     workload: WorkloadModel | None = None,
     capacity_hours: np.ndarray | None = None,
+    workload_density: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The territory summary of one alignment, and its overall balance.
 
@@ -75,7 +76,8 @@ def territory_summary(
     blocks counts them on the blocks' adjacency: :func:`~territory_engine.workflow.blocks.block_pieces`).
     ``workload`` (a :class:`~territory_engine.workload.WorkloadModel`) adds each territory's workload
     hours for this alignment against ``capacity_hours`` (k,) and flags those over capacity
-    (:func:`~territory_engine.workflow.workload.workload_columns`).
+    (:func:`~territory_engine.workflow.workload.workload_columns`; ``workload_density``: the accounts'
+    :func:`~territory_engine.workload.density_classes` when already computed).
     """
     k = len(ids)
     capacity = np.ones(k) if capacity is None else np.asarray(capacity, dtype=float)
@@ -134,7 +136,7 @@ def territory_summary(
     hours_overall: dict[str, Any] = {}
     if workload is not None:
         hours, hours_overall = workload_columns(workload, accounts, territory, k, bases=bases,
-                                                capacity_hours=capacity_hours)
+                                                capacity_hours=capacity_hours, density=workload_density)
         rows |= hours
     table = pd.DataFrame(rows)
     nonzero = combined_load[share > 0] / share[share > 0]

@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..errors import Problem
 from ..settings import WORKLOAD_SETTINGS, Settings
+from ..tuning import DEFAULT_TUNING, Tuning
 from ..validate import AccountTable
 from ..workload import WorkloadModel, account_visits, account_workload, territory_workload
 
@@ -68,9 +69,10 @@ def check_tiers(accounts: AccountTable, settings: Settings, raw_columns, *, is_s
 
 
 def workload_facts(accounts: AccountTable, settings: Settings, reps: pd.DataFrame | None, ids: list[str],
-                   wanted: bool) -> dict[str, Any]:
-    """The :func:`territory_summary` arguments of workload (``workload``, ``capacity_hours``), or
-    none when workload does not apply. A rep's capacity in hours: the Reps sheet's Capacity hours,
+                   wanted: bool, *, density=None) -> dict[str, Any]:
+    """The :func:`territory_summary` arguments of workload (``workload``, ``capacity_hours`` and
+    ``workload_density``: the accounts' density classes when computed), or none when workload does
+    not apply. A rep's capacity in hours: the Reps sheet's Capacity hours,
     else field_hours_per_year x field_share x the rep's Capacity (1 for a full-time rep)."""
     if not wanted:
         return {}
@@ -82,19 +84,20 @@ def workload_facts(accounts: AccountTable, settings: Settings, reps: pd.DataFram
         given = table["capacity_hours"].to_numpy(dtype=float) if "capacity_hours" in table else np.full(len(ids),
                                                                                                          np.nan)
         capacity = np.where(np.isfinite(given), given, model.capacity_hours * fte)
-    return {"workload": model, "capacity_hours": capacity}
+    return {"workload": model, "capacity_hours": capacity, "workload_density": density}
 
 
 def with_workload_measure(accounts: AccountTable, settings: Settings, current: np.ndarray, k: int,
-                          bases: np.ndarray | None) -> tuple[AccountTable, tuple[Problem, ...]]:
+                          bases: np.ndarray | None, *, density=None,
+                          tuning: Tuning = DEFAULT_TUNING) -> tuple[AccountTable, tuple[Problem, ...]]:
     """The accounts with a ``workload_hours`` measure when it is balanced and not given, for the
     current alignment (``current``: each account's territory index, -1 none; ``bases``: (k, 2) or
-    None), and the warnings it gives."""
+    None; ``density``: the accounts' density classes when computed), and the warnings it gives."""
     if WORKLOAD_MEASURE not in settings.balance or WORKLOAD_MEASURE in accounts.measures:
         return accounts, ()
     model = WorkloadModel.from_settings(settings)
     per = account_workload(model, accounts.frame, current, k, bases_lat=None if bases is None else bases[:, 0],
-                           bases_lon=None if bases is None else bases[:, 1])
+                           bases_lon=None if bases is None else bases[:, 1], density=density, tuning=tuning)
     frame = accounts.frame.assign(**{WORKLOAD_MEASURE: per["hours"].to_numpy()})
     warnings = ()
     if bases is None and not (current >= 0).any():
@@ -107,7 +110,8 @@ def with_workload_measure(accounts: AccountTable, settings: Settings, current: n
 
 
 def workload_columns(model: WorkloadModel, accounts: pd.DataFrame, territory: np.ndarray, k: int, *,
-                     bases: np.ndarray | None, capacity_hours) -> tuple[dict[str, Any], dict[str, Any]]:
+                     bases: np.ndarray | None, capacity_hours,
+                     density=None) -> tuple[dict[str, Any], dict[str, Any]]:
     """The summary's workload columns and balance figures for one alignment.
 
     Returns ``(columns, overall)``: ``workload hours``, ``visit hours``, ``drive hours``,
@@ -117,7 +121,8 @@ def workload_columns(model: WorkloadModel, accounts: pd.DataFrame, territory: np
     """
     capacity = None if capacity_hours is None else np.asarray(capacity_hours, dtype=float)[:k]
     table = territory_workload(model, accounts, territory, k, bases_lat=None if bases is None else bases[:k, 0],
-                               bases_lon=None if bases is None else bases[:k, 1], capacity_hours=capacity)
+                               bases_lon=None if bases is None else bases[:k, 1], capacity_hours=capacity,
+                               density=density)
     over = table["over_capacity"].to_numpy()
     columns = {
         "workload hours": np.round(table["hours"].to_numpy(), 1),
