@@ -74,10 +74,8 @@ def territory_summary(
     balance gives the extra pieces (beyond one per region a territory touches) and names the
     territories that have them. ``pieces`` given are used instead (a design from geography
     blocks counts them on the blocks' adjacency: :func:`~territory_engine.workflow.blocks.block_pieces`).
-    ``workload`` (a :class:`~territory_engine.workload.WorkloadModel`) adds each territory's workload
-    hours for this alignment against ``capacity_hours`` (k,) and flags those over capacity
-    (:func:`~territory_engine.workflow.workload.workload_columns`; ``workload_density``: the accounts'
-    :func:`~territory_engine.workload.density_classes` when already computed).
+    ``workload``, ``capacity_hours``, ``workload_density``: workload hours against capacity, see
+    :func:`~territory_engine.workflow.workload.workload_columns`.
     """
     k = len(ids)
     capacity = np.ones(k) if capacity is None else np.asarray(capacity, dtype=float)
@@ -125,19 +123,12 @@ def territory_summary(
         pieces = territory_pieces(graph, territory, k)
     rows["pieces"] = pieces.pieces
     if bases is not None:
-        keep = territory >= 0
-        d = haversine_km(lat[keep], lon[keep], bases[territory[keep], 0], bases[territory[keep], 1])
-        cnt = np.bincount(territory[keep], minlength=k)
-        rows["mean km to base"] = np.round(np.divide(np.bincount(territory[keep], d, minlength=k), cnt,
-                                                     out=np.full(k, np.nan), where=cnt > 0), 1)
+        rows["mean km to base"] = _mean_km_to_base(lat, lon, territory, bases, k)
     if "sales" in measures and "potential" in measures:
-        s, p = loads[:, measures.index("sales")], loads[:, measures.index("potential")]
-        rows["penetration"] = np.round(np.divide(s, p, out=np.full(k, np.nan), where=p > 0), 4)
-    hours_overall: dict[str, Any] = {}
-    if workload is not None:
-        hours, hours_overall = workload_columns(workload, accounts, territory, k, bases=bases,
-                                                capacity_hours=capacity_hours, density=workload_density)
-        rows |= hours
+        rows["penetration"] = _penetration(loads, measures, k)
+    hours, hours_overall = ({}, {}) if workload is None else workload_columns(
+        workload, accounts, territory, k, bases=bases, capacity_hours=capacity_hours, density=workload_density)
+    rows |= hours
     table = pd.DataFrame(rows)
     nonzero = combined_load[share > 0] / share[share > 0]
     within = bool((np.abs(deviation) <= tolerance + 1e-9).all()) and not (each and outside.any())
@@ -159,6 +150,21 @@ def territory_summary(
     if interleaving:
         overall["interleaving share"] = _interleaving(lat, lon, territory, around)
     return table, overall
+
+
+def _penetration(loads, measures, k: int) -> np.ndarray:
+    """Each territory's sales / potential (NaN without potential)."""
+    s, p = loads[:, measures.index("sales")], loads[:, measures.index("potential")]
+    return np.round(np.divide(s, p, out=np.full(k, np.nan), where=p > 0), 4)
+
+
+def _mean_km_to_base(lat, lon, territory, bases, k: int) -> np.ndarray:
+    """Each territory's mean great-circle km from its accounts to its rep's base (NaN when empty)."""
+    keep = territory >= 0
+    d = haversine_km(lat[keep], lon[keep], bases[territory[keep], 0], bases[territory[keep], 1])
+    cnt = np.bincount(territory[keep], minlength=k)
+    return np.round(np.divide(np.bincount(territory[keep], d, minlength=k), cnt, out=np.full(k, np.nan),
+                              where=cnt > 0), 1)
 
 
 def _with_extra(ids, extra, shown: int = 20) -> str:

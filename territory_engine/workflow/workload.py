@@ -112,7 +112,8 @@ def with_workload_measure(accounts: AccountTable, settings: Settings, current: n
 def workload_columns(model: WorkloadModel, accounts: pd.DataFrame, territory: np.ndarray, k: int, *,
                      bases: np.ndarray | None, capacity_hours,
                      density=None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The summary's workload columns and balance figures for one alignment.
+    """The summary's workload columns and balance figures for one alignment (``density``: the
+    accounts' :func:`~territory_engine.workload.density_classes` when already computed).
 
     Returns ``(columns, overall)``: ``workload hours``, ``visit hours``, ``drive hours``,
     ``capacity hours``, ``utilisation`` and ``capacity status`` ("over capacity" or "within
