@@ -41,6 +41,8 @@ __all__ = [
     "TERRITORY_BALANCE",
     "TERRITORY_NEAREST",
     "TERRITORY_BLOCK",
+    "TERRITORY_WORKLOAD",
+    "TERRITORY_CAPACITY",
 ]
 
 CATEGORY = "Territory"
@@ -485,3 +487,113 @@ def TERRITORY_BLOCK(zip_or_lat, lon=None, kind="county"):
     if not len(ids):
         return [[None]]
     return ([[_BLOCK_HEADERS[kind]]] if header else []) + [[v] for v in ids.tolist()]
+
+
+def _visits(cells: list[Any]) -> np.ndarray:
+    """Visits per year from a column of numbers (visits) or tier names (A, B, C: the default
+    visits_per_year of :class:`territory_engine.workload.WorkloadModel`); blank is 0."""
+    from territory_engine.errors import SettingsError
+    from territory_engine.workload import WorkloadModel
+
+    out = np.zeros(len(cells))
+    for i, value in enumerate(cells):
+        if _blank(value):
+            continue
+        try:
+            out[i] = _number(value, f"visits_or_tiers row {i + 1}")
+        except CellError:
+            try:
+                out[i] = WorkloadModel().visits_of([_text(value, f"visits_or_tiers row {i + 1}")])[0]
+            except SettingsError:
+                tiers = ", ".join(f"{n}:{v:g}" for n, v in WorkloadModel().visits_per_year)
+                raise CellError(f"visits_or_tiers row {i + 1}: '{str(value)[:30]}' is neither a number of visits "
+                                f"nor a tier ({tiers})") from None
+        if not 0 <= out[i] < math.inf:
+            raise CellError(f"visits_or_tiers row {i + 1}: visits must be 0 or more")
+    return out
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("visits_or_tiers", ndim=2, err_to_str=True,
+        doc="Visits per year of each account, or its tier (A: 24, B: 12, C: 4 visits a year): a column.")
+@xw.arg("lat", ndim=2, err_to_str=True, doc="Latitude of the accounts in degrees, same rows.")
+@xw.arg("lon", ndim=2, err_to_str=True, doc="Longitude of the accounts in degrees, same rows.")
+@xw.arg("base_lat", ndim=2, err_to_str=True,
+        doc="Latitude of each account's rep base in degrees: a column (same rows) or one cell for all.")
+@xw.arg("base_lon", ndim=2, err_to_str=True, doc="Longitude of each account's rep base, like base_lat.")
+@xw.arg("minutes", err_to_str=True, doc="Minutes per visit (default 45).")
+@xw.arg("speed", err_to_str=True,
+        doc="Drive speed in km/h (default: 30 urban, 50 suburban, 80 rural, by the density of these accounts).")
+@_guard
+def TERRITORY_WORKLOAD(visits_or_tiers, lat, lon, base_lat, base_lon, minutes=None, speed=None):
+    """Workload hours per year of each account: visits plus estimated drive time (one round trip per visit)."""
+    from territory_engine.geo import haversine_km
+    from territory_engine.workload import WorkloadModel, density_classes, drive_hours, visit_hours
+
+    visit_rows, lat_rows, lon_rows = _same_rows((visits_or_tiers, "visits_or_tiers"), (lat, "lat"), (lon, "lon"))
+    cells = _column(visit_rows, "visits_or_tiers", trim=False)
+    header, a, b = _point_columns(lat_rows, "lat", lon_rows, "lon")
+    cells = cells[header:]
+    if len(cells) != len(a):
+        raise CellError(f"visits_or_tiers has {len(cells)} rows and lat {len(a)}; select the same rows")
+    if len(a) == 0:
+        return [[None]]
+    base = []
+    for value, name in ((base_lat, "base_lat"), (base_lon, "base_lon")):
+        column = _column(value, name)
+        column = column[1:] if len(column) == len(a) + 1 and header else column
+        numbers_ = _numbers(column, name)
+        if len(numbers_) not in (1, len(a)):
+            raise CellError(f"{name} has {len(numbers_)} rows for {len(a)} accounts; give one cell or the same rows")
+        base.append(np.broadcast_to(numbers_, len(a)))
+    for values, name, bound in ((a, "lat", 90), (b, "lon", 180), (base[0], "base_lat", 90), (base[1], "base_lon", 180)):
+        if (np.abs(values[~np.isnan(values)]) > bound).any():
+            raise CellError(f"{name} has values outside ±{bound} degrees; check the columns")
+    model = WorkloadModel()
+    minutes_ = _number(minutes, "minutes")
+    if not math.isnan(minutes_):
+        if not 0 < minutes_ <= 24 * 60:
+            raise CellError("minutes must be more than 0 (minutes per visit)")
+        model = WorkloadModel(minutes_per_visit=minutes_)
+    visits = _visits(cells)
+    ok = ~(np.isnan(a) | np.isnan(b) | np.isnan(base[0]) | np.isnan(base[1]))
+    speed_ = _number(speed, "speed")
+    if math.isnan(speed_):
+        kmh = np.full(len(a), np.nan)
+        kmh[ok] = np.asarray(model.speeds_kmh)[density_classes(a[ok], b[ok])]
+    elif speed_ <= 0:
+        raise CellError("speed must be more than 0 km/h")
+    else:
+        kmh = np.full(len(a), speed_)
+    km = np.full(len(a), np.nan)
+    km[ok] = haversine_km(a[ok], b[ok], base[0][ok], base[1][ok])
+    hours = visit_hours(model, visits) + drive_hours(model, visits, km, kmh)
+    return ([["Workload hours"]] if header else []) + _out(np.round(hours, 4))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("hours_range", ndim=2, err_to_str=True, doc="Workload hours per year of each rep: a column.")
+@xw.arg("capacity", ndim=2, err_to_str=True,
+        doc="Capacity in hours per year: one cell for every rep or a column, same rows (default 1,440: 1,800 x 80%).")
+@_guard
+def TERRITORY_CAPACITY(hours_range, capacity=None):
+    """Utilisation of each rep: workload hours / capacity hours (above 1: over capacity)."""
+    from territory_engine.workload import WorkloadModel, utilisation
+
+    cells = _column(hours_range, "hours_range")
+    header = bool(cells) and _is_header([cells[0]])
+    hours = _numbers(cells[header:], "hours_range")
+    if len(hours) == 0:
+        return [[None]]
+    given = _column(capacity, "capacity")
+    given = given[1:] if header and len(given) == len(hours) + 1 else given
+    cap = _numbers(given, "capacity") if given else np.array([np.nan])
+    if len(cap) not in (1, len(hours)):
+        raise CellError(f"capacity has {len(cap)} rows for {len(hours)} reps; give one cell or the same rows")
+    cap = np.where(np.isnan(cap), WorkloadModel().capacity_hours, cap)
+    if (cap <= 0).any():
+        raise CellError("capacity must be more than 0 hours")
+    if (hours[~np.isnan(hours)] < 0).any():
+        raise CellError("hours_range must not be negative")
+    ratio = utilisation(hours, np.broadcast_to(cap, len(hours)))
+    return ([["Utilisation"]] if header else []) + _out(np.round(ratio, 6))

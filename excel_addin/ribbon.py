@@ -51,7 +51,8 @@ The input sheets and your own sheets are never changed. Results go to the
 add-in's own sheets, updated in place on each run; a result sheet you edited is
 kept under a new name.
 Worksheet functions: TERRITORY_DISTANCE, TERRITORY_GEOCODE, TERRITORY_SCORE,
-TERRITORY_TIER, TERRITORY_LOAD, TERRITORY_BALANCE, TERRITORY_NEAREST, TERRITORY_BLOCK."""
+TERRITORY_TIER, TERRITORY_LOAD, TERRITORY_BALANCE, TERRITORY_NEAREST, TERRITORY_BLOCK,
+TERRITORY_WORKLOAD, TERRITORY_CAPACITY."""
 
 
 def _status(book: Workbook, text: str) -> None:

@@ -360,6 +360,8 @@ def measure(input: str, bases, balance, weights, tolerance, output) -> None:
               f"{'yes' if overall['within tolerance'] else 'no'}")
         if overall["extra pieces"]:
             _echo(f"extra pieces {overall['extra pieces']}: {overall['territories with extra pieces']}")
+        if "territories over capacity" in overall:
+            _echo(workflow.workload_line(overall))
         if path is not None:
             _echo(f"wrote {path}")
 

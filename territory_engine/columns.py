@@ -44,6 +44,7 @@ ACCOUNT_SYNONYMS: dict[str, tuple[str, ...]] = {
     "territory": ("territory", "territoryid", "currentterritory", "terr", "territoryname"),
     "rep": ("rep", "repname", "owner", "salesrep", "accountowner"),
     "locked": ("locked", "lock", "fixed", "pinned", "dontmove", "donotmove"),
+    "tier": ("tier", "accounttier", "abctier"),  # A/B/C: the workload model's visits per year
 }
 
 REP_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -54,6 +55,8 @@ REP_SYNONYMS: dict[str, tuple[str, ...]] = {
             "baselongitude", "homelng"),
     "zip": ("zip", "zipcode", "postalcode", "homezip", "basezip", "homebasezip", "home", "homebase"),
     "capacity": ("capacity", "fte", "capacityfte"),
+    # the rep's capacity in hours per year for the workload model (not the relative capacity above)
+    "capacity_hours": ("capacityhours", "capacityhoursperyear", "capacityinhours", "hourscapacity"),
 }
 
 SETTINGS_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -80,6 +83,8 @@ _HEADERS = {
     "rep": "Rep",
     "locked": "Locked",
     "capacity": "Capacity",
+    "capacity_hours": "Capacity hours",
+    "tier": "Tier",
     "pieces": "Pieces",
 }
 

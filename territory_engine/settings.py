@@ -17,7 +17,8 @@ from .columns import FALSE_WORDS, TRUE_WORDS, normalise_header
 from .errors import Problem, SettingsError
 from .rebalance import METHODS
 
-__all__ = ["Settings", "SETTINGS", "DEFAULT_NOTES", "parse_settings", "setting_key", "settings_table"]
+__all__ = ["Settings", "SETTINGS", "DEFAULT_NOTES", "WORKLOAD_SETTINGS", "parse_settings", "setting_key",
+           "settings_table"]
 
 SCORE_METHODS = ("percentile", "minmax", "zscore")
 BLOCKS = ("none", "zip", "county", "state")
@@ -48,6 +49,13 @@ class Settings:
     score_weights: tuple[float, ...] = ()
     score_method: str = "percentile"
     tier_cutoffs: tuple[float, ...] = (0.2, 0.5)
+    # Part W (issue 16): the workload model (territory_engine/workload.py)
+    visits_per_year: tuple[tuple[str, float], ...] = (("A", 24.0), ("B", 12.0), ("C", 4.0))
+    minutes_per_visit: float = 45.0
+    circuity: float = 1.3
+    drive_speeds: tuple[float, ...] = (30.0, 50.0, 80.0)
+    field_hours_per_year: float = 1800.0
+    field_share: float = 0.8
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -147,6 +155,41 @@ def _floats(value: Any) -> tuple[float, ...]:
     return tuple(_float(item) for item in items)
 
 
+def _tier_visits(value: Any) -> tuple[tuple[str, float], ...]:
+    """``"A:24, B:12, C:4"`` as ``(("A", 24.0), ("B", 12.0), ("C", 4.0))`` (tiers upper-cased)."""
+    items = value if isinstance(value, (list, tuple)) else _text(value).split(",")
+    pairs = []
+    for item in items:
+        if isinstance(item, (list, tuple)):
+            name, visits = item
+        else:
+            if not _text(item):
+                continue
+            name, sep, visits = _text(item).partition(":")
+            if not sep:
+                raise ValueError
+        pairs.append((_text(name).upper(), _float(visits)))
+    return tuple(pairs)
+
+
+def _tier_visits_ok(pairs) -> bool:
+    names = [name for name, _ in pairs]
+    return (bool(pairs) and all(names) and len(set(names)) == len(names)
+            and all(_finite(v) and 0 <= v <= 10_000 for _, v in pairs))
+
+
+def _speeds(value: Any) -> tuple[float, ...]:
+    """``"urban:30, suburban:50, rural:80"`` or ``"30,50,80"`` as ``(30.0, 50.0, 80.0)``."""
+    items = value if isinstance(value, (list, tuple)) else [i for i in _text(value).split(",") if i.strip()]
+    named = [_text(i).partition(":") if isinstance(i, str) else ("", "", i) for i in items]
+    if any(sep for _, sep, _ in named):
+        given = {_text(name).lower(): _float(v) for name, sep, v in named if sep}
+        if len(given) != len(named) or set(given) != {"urban", "suburban", "rural"}:
+            raise ValueError
+        return (given["urban"], given["suburban"], given["rural"])
+    return tuple(_float(v) for v in items)
+
+
 @dataclass(frozen=True)
 class Spec:
     parse: Callable[[Any], Any]
@@ -196,7 +239,27 @@ SETTINGS: dict[str, Spec] = {
     "tier_cutoffs": Spec(_floats, lambda v: len(v) == 2 and _finite(*v) and 0 < v[0] < v[1] < 1,
                          "two increasing fractions, e.g. 0.2,0.5",
                          "Top share of accounts that are tier A, and top share that are A or B."),
+    # Part W (issue 16): the workload model
+    "visits_per_year": Spec(_tier_visits, _tier_visits_ok,
+                            "tiers with their visits per year, e.g. A:24, B:12, C:4",
+                            "Visits per year of each account tier (a Visits column, when given, wins)."),
+    "minutes_per_visit": Spec(_float, lambda v: _finite(v) and 0 < v <= 24 * 60, "a number of minutes above 0",
+                              "Length of one visit, minutes."),
+    "circuity": Spec(_float, lambda v: _finite(v) and 1 <= v <= 5, "a number from 1 to 5, e.g. 1.3",
+                     "Road km per straight-line km, for the estimated drive time (about 1.3)."),
+    "drive_speeds": Spec(_speeds, lambda v: len(v) == 3 and _finite(*v) and min(v) > 0,
+                         "three speeds in km/h, e.g. urban:30, suburban:50, rural:80",
+                         "Average drive speed (km/h) in urban, suburban and rural surroundings."),
+    "field_hours_per_year": Spec(_float, lambda v: _finite(v) and 0 < v <= 8784,
+                                 "a number of hours above 0, at most 8,784 (a year)",
+                                 "A full-time rep's working hours in a year."),
+    "field_share": Spec(_float, lambda v: _finite(v) and 0 < v <= 1, "a fraction above 0 up to 1, e.g. 0.8 or 80%",
+                        "Share of working hours spent in the field (visits and driving)."),
 }
+
+WORKLOAD_SETTINGS = ("visits_per_year", "minutes_per_visit", "circuity", "drive_speeds", "field_hours_per_year",
+                     "field_share")
+"""The settings of the workload model: giving any of them asks for workload in the summaries."""
 
 
 _FLAGS = {"balance_each_measure": "--each", "score_measures": "--measures", "score_weights": "--weights",
@@ -285,7 +348,9 @@ def settings_table(settings: Settings, origins: Mapping[str, str] | None = None)
     rows = []
     for f in fields(settings):
         value = getattr(settings, f.name)
-        if isinstance(value, tuple):
+        if isinstance(value, tuple) and value and isinstance(value[0], tuple):
+            value = ", ".join(f"{name}:{v:g}" for name, v in value)
+        elif isinstance(value, tuple):
             value = ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
         origin = (origins or {}).get(f.name) or DEFAULT_NOTES.get(f.name, "default")
         rows.append({"key": f.name, "value": "" if value is None else value, "from": origin,

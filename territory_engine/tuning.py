@@ -376,6 +376,17 @@ class Tuning:
     it borders, for this share of the whole budget: more finds balance more often on lumpy maps, at
     that much more time on the maps that need it (none on maps that balance at once)."""
 
+    # --- Part W (issue 16): the workload model's density classes (territory_engine/workload.py) --
+    workload_density_km: float = 10.0
+    """Radius (great-circle km) within which other accounts are counted to class an account's
+    surroundings as urban, suburban or rural, which sets its drive speed: wider smooths the
+    classes over a whole metro area, narrower follows single towns."""
+    workload_urban_accounts: int = 25
+    """At least this many other accounts within the radius: urban (slowest speed). Account density
+    stands in for population density: lower calls more places urban (more drive hours)."""
+    workload_suburban_accounts: int = 5
+    """At least this many (and fewer than the urban count): suburban; fewer: rural (fastest speed)."""
+
 
 DEFAULT_TUNING = Tuning()
 """The tuning every engine function uses unless given another."""

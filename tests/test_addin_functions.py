@@ -61,7 +61,8 @@ def test_every_function_is_declared_for_the_function_wizard():
     functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("TERRITORY_")}
     assert set(functions) == set(f.__all__)
     assert {"TERRITORY_DISTANCE", "TERRITORY_GEOCODE", "TERRITORY_SCORE", "TERRITORY_TIER", "TERRITORY_LOAD",
-            "TERRITORY_BALANCE", "TERRITORY_NEAREST", "TERRITORY_BLOCK"} <= set(functions)
+            "TERRITORY_BALANCE", "TERRITORY_NEAREST", "TERRITORY_BLOCK", "TERRITORY_WORKLOAD",
+            "TERRITORY_CAPACITY"} <= set(functions)
     for name, node in functions.items():
         decorators = _decorators(node)
         assert "func" in decorators, name
@@ -294,6 +295,9 @@ def test_any_cells_give_cells_or_an_error_text(rows):
         f.TERRITORY_GEOCODE(a),
         f.TERRITORY_BLOCK(a),
         f.TERRITORY_BLOCK(b, c, "zip"),
+        f.TERRITORY_WORKLOAD(a, b, c, [[40.0]], [[-75.0]]),
+        f.TERRITORY_WORKLOAD(a, b, c, b, c, rows[0][0], 60),
+        f.TERRITORY_CAPACITY(a, c),
     ):
         assert isinstance(out, list) and out and all(isinstance(r, list) for r in out)
         assert no_nan(out)

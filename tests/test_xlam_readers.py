@@ -224,6 +224,13 @@ def test_optional_arguments_left_out_take_their_defaults(xl):
     verdict = _flat(_call(xl, "TERRITORY_BALANCE", territories, load, MISSING))[0]
     assert verdict.startswith("outside ±5%")
     assert _flat(_call(xl, "TERRITORY_BLOCK", _column([60601.0, "90210"]), MISSING, MISSING)) == ["17031", "06037"]
+    visits, lat, lon = _column(["A", 12.0, "C"]), _column([40.05, 40.1, 41.0]), _column([-90.0, -90.0, -90.0])
+    hours = _call(xl, "TERRITORY_WORKLOAD", visits, lat, lon, ((40.0,),), ((-90.0,),), MISSING, MISSING)
+    assert hours == _call(xl, "TERRITORY_WORKLOAD", visits, lat, lon, ((40.0,),), ((-90.0,),), 45.0, MISSING)
+    assert all(isinstance(v, float) for v in _flat(hours))
+    used = _call(xl, "TERRITORY_CAPACITY", _column([720.0, 2880.0]), MISSING)
+    assert used == _call(xl, "TERRITORY_CAPACITY", _column([720.0, 2880.0]), ((1440.0,),))
+    assert _flat(used) == [0.5, 2.0]
 
 
 def test_blank_cells_give_blank_results_not_zeros(xl):

@@ -20,12 +20,14 @@ from excel_addin.book import ExcelBook
 from excel_addin.functions import (  # noqa: F401
     TERRITORY_BALANCE,
     TERRITORY_BLOCK,
+    TERRITORY_CAPACITY,
     TERRITORY_DISTANCE,
     TERRITORY_GEOCODE,
     TERRITORY_LOAD,
     TERRITORY_NEAREST,
     TERRITORY_SCORE,
     TERRITORY_TIER,
+    TERRITORY_WORKLOAD,
 )
 
 

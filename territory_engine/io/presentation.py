@@ -81,6 +81,12 @@ NAMES: dict[str, ColumnStyle] = {
     "pieces": ColumnStyle("Pieces", "count"),
     "mean km to base": ColumnStyle("Mean distance to base (km)", "km"),
     "penetration": ColumnStyle("Penetration", "share"),
+    "workload hours": ColumnStyle("Workload (hours)", "measure"),  # this alignment's (workflow.workload)
+    "visit hours": ColumnStyle("Visit hours", "measure"),
+    "drive hours": ColumnStyle("Estimated drive time (hours)", "measure"),
+    "capacity hours": ColumnStyle("Capacity (hours)", "measure"),
+    "utilisation": ColumnStyle("Utilisation", "share"),
+    "capacity status": ColumnStyle("Capacity status", "flag"),
     # Balance
     "largest deviation": ColumnStyle("Largest deviation", "share"),
     "coefficient of variation": ColumnStyle("Coefficient of variation", "coefficient"),
@@ -95,6 +101,9 @@ NAMES: dict[str, ColumnStyle] = {
     "moved share of balance measure": ColumnStyle("Moved share of balance measure", "share"),
     "least share that had to move": ColumnStyle("Least share that had to move", "share"),
     "re-sited territories": ColumnStyle("Re-sited territories", "count"),
+    "territories over capacity": ColumnStyle("Territories over capacity", "count"),
+    "largest utilisation": ColumnStyle("Largest utilisation", "share"),
+    "mean drive minutes": ColumnStyle("Mean estimated drive time per visit (minutes)", "measure"),
     # Moves, Exclaves
     "account_id": ColumnStyle("Account ID", "id"),
     "account_name": ColumnStyle("Account name", "text"),

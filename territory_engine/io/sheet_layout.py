@@ -23,7 +23,8 @@ from ..errors import column_letter
 from .cells import column_cells, header_cells
 from .presentation import sheet_styles
 
-__all__ = ["SheetLayout", "STATUS_COLOURS", "TABLE_STYLE", "WIDTH_SAMPLE", "sheet_layout", "table_name",
+__all__ = ["CAPACITY_WORDS", "SheetLayout", "STATUS_COLOURS", "TABLE_STYLE", "WIDTH_SAMPLE", "sheet_layout",
+           "table_name",
            "is_status_rule"]
 
 # --- the look of a result sheet (about files, not algorithms) ---------------------------
@@ -40,7 +41,12 @@ STATUS_COLOURS = {
     "balanced": {"bg_color": "#E2EFDA", "font_color": "#375623"},
     # the weighted mix within the tolerance, one of its measures outside: light orange (~75% grey), underlined
     "uneven": {"bg_color": "#F4B183", "font_color": "#000000", "underline": 1},
+    # a territory whose workload hours exceed its rep's capacity (its Capacity status cell): dark orange
+    # (grey ~45%) with white bold italic text
+    "over capacity": {"bg_color": "#C55A11", "font_color": "#FFFFFF", "bold": True, "italic": True},
 }
+CAPACITY_WORDS = ("over capacity",)
+"""The statuses of the capacity status column (coloured there only, not in the balance status column)."""
 _STATUS_RULE = re.compile(r'=?\$([A-Z]{1,3})2="(' + "|".join(map(re.escape, STATUS_COLOURS)) + ')"')
 
 
@@ -62,6 +68,8 @@ class SheetLayout:
         The 0-based column of the statuses when the sheet is coloured by status, else None.
     coloured : tuple of int
         The 0-based columns coloured by each row's status (the status and the deviations).
+    capacity_column : int or None
+        The 0-based column of the workload's capacity status (coloured when "over capacity"), else None.
     """
 
     headers: tuple[str, ...]
@@ -70,6 +78,7 @@ class SheetLayout:
     rows: int
     status_column: int | None = None
     coloured: tuple[int, ...] = ()
+    capacity_column: int | None = None
 
     @property
     def table_ref(self) -> str:
@@ -79,10 +88,17 @@ class SheetLayout:
     def status_rules(self) -> list[tuple[int, str, str]]:
         """``(column, formula, status)`` of each status colour: the 0-based column it colours and
         the formula (``=$G2="over-served"``) relative to the column's first row of values."""
-        if self.status_column is None or self.rows == 0:
+        if self.rows == 0:
             return []
-        key = column_letter(self.status_column)
-        return [(j, f'=${key}2="{word}"', word) for j in self.coloured for word in STATUS_COLOURS]
+        rules = []
+        if self.status_column is not None:
+            key = column_letter(self.status_column)
+            rules += [(j, f'=${key}2="{word}"', word) for j in self.coloured for word in STATUS_COLOURS
+                      if word not in CAPACITY_WORDS]
+        if self.capacity_column is not None:
+            key = column_letter(self.capacity_column)
+            rules += [(self.capacity_column, f'=${key}2="{word}"', word) for word in CAPACITY_WORDS]
+        return rules
 
 
 def is_status_rule(formula: Any) -> bool:
@@ -123,7 +139,9 @@ def sheet_layout(sheet: str, frame: pd.DataFrame, *, headers: list[str] | None =
     status = names.index("status") if "status" in names and kinds[names.index("status")] is not None else None
     coloured = () if status is None else tuple(j for j, kind in enumerate(kinds)
                                                if kind == "deviation" or j == status)
-    return SheetLayout(tuple(shown), number_formats, tuple(widths), len(frame), status, coloured)
+    capacity = names.index("capacity status") if "capacity status" in names and kinds[
+        names.index("capacity status")] is not None else None
+    return SheetLayout(tuple(shown), number_formats, tuple(widths), len(frame), status, coloured, capacity)
 
 
 def table_name(sheet_name: str, used: set[str]) -> str:

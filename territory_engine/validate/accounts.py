@@ -58,7 +58,8 @@ class AccountTable:
         (degrees, float64), ``zip`` (5-digit str or None), ``state``, ``county``,
         ``territory``, ``rep`` (str or None), ``locked`` (bool), then one float64 column per
         measure (a blank cell is 0.0). Columns absent from the input are present as None
-        (False for ``locked``). Blank ``state``/``county`` stay blank (county building blocks fill
+        (False for ``locked``); a ``tier`` column (text, before the measures) only when the input
+        has a Tier column. Blank ``state``/``county`` stay blank (county building blocks fill
         them from the ZIP).
     measures : tuple of str
         The snake_case names of the measure columns, in input order.
@@ -141,6 +142,8 @@ def validate_accounts(raw, *, tuning: Tuning = DEFAULT_TUNING, block: str = "non
         "account_id": ids, "account_name": names, "lat": lat, "lon": lon, "zip": zips.zips, "state": states,
         "county": counties, "territory": territory, "rep": rep, "locked": locked,
     }
+    if "tier" in table.found:  # only when given: the workload model reads visits from it
+        columns["tier"] = _text_column(table, "tier")
     header_of = {name: headers[j] for name, j in table.found.items()} | measure_headers
     return AccountTable(frame=_assemble(table.n, columns, measures), measures=tuple(measures), headers=header_of,
                         source=raw.name, warnings=table.problems.warnings())
@@ -333,7 +336,7 @@ def _assemble(n: int, columns: dict[str, np.ndarray], measures: dict[str, np.nda
 
 
 _DTYPES = {"account_id": object, "account_name": object, "lat": np.float64, "lon": np.float64, "zip": object,
-           "state": object, "county": object, "territory": object, "rep": object, "locked": bool}
+           "state": object, "county": object, "territory": object, "rep": object, "locked": bool, "tier": object}
 
 
 def _unique_name(name: str, taken: set[str]) -> str:

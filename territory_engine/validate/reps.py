@@ -38,7 +38,9 @@ def validate_reps(raw, *, warnings: list[Problem] | None = None, tuning: Tuning 
     pandas.DataFrame
         Columns ``territory`` (str), ``rep`` (str or None), ``lat``, ``lon`` (home base,
         degrees; NaN when the table has no home-base columns at all) and ``capacity``
-        (float > 0, 1.0 when blank: a full-time rep), one row per territory, in input order.
+        (float > 0, 1.0 when blank: a full-time rep), one row per territory, in input order; with a
+        Capacity hours column, also ``capacity_hours`` (hours per year for the workload model; NaN
+        when blank).
 
     Raises
     ------
@@ -94,6 +96,20 @@ def validate_reps(raw, *, warnings: list[Problem] | None = None, tuning: Tuning 
             f"{headers[j]} must be greater than 0; enter 1 for a full-time rep, 0.5 for half time"))
         capacity = np.where(blank | bad | not_positive, 1.0, values)
 
+    capacity_hours = np.full(n, np.nan)
+    if "capacity_hours" in found:
+        j = found["capacity_hours"]
+        values, bad, blank = as_numbers(cells[j], blank=blanks[j], decimal=problems.decimal)
+        problems.add_rows(bad & used, j, cells[j], lambda i, v: (
+            f"{show_value(v)} is not a number; enter the rep's capacity in hours per year (e.g. "
+            f"1440){comma_hint(problems)} or leave it blank for field_hours_per_year x field_share"))
+        with np.errstate(invalid="ignore"):
+            out_of_range = ~bad & ~blank & ~((values > 0) & (values <= 8784))
+        problems.add_rows(out_of_range & used, j, cells[j], lambda i, v: (
+            f"{headers[j]} must be more than 0 and at most 8,784 hours (a year); enter the rep's hours per year in "
+            "the field, e.g. 1440"))
+        capacity_hours = np.where(blank | bad | out_of_range, np.nan, values)
+
     near_misses(table, REP_SYNONYMS)  # warnings only: a rep table has no measure columns
     problems.raise_if_any()
     if warnings is not None:
@@ -106,4 +122,6 @@ def validate_reps(raw, *, warnings: list[Problem] | None = None, tuning: Tuning 
         "lon": lon[keep],
         "capacity": capacity[keep].astype(np.float64),
     })
+    if "capacity_hours" in found:  # only when given, like the accounts' Tier column
+        out["capacity_hours"] = capacity_hours[keep].astype(np.float64)
     return out.reset_index(drop=True)

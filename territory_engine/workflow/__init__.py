@@ -16,7 +16,8 @@ rebalance  the proposed alignment, moves with reasons, summary before/after
 
 One module per verb (``checking.py``, ``scores.py``, ``summary.py``, ``rebalancing.py``);
 ``plan.py`` validates the inputs for all of them, ``reasons.py`` words each move,
-``rep_names.py`` names each territory's rep, ``progress.py`` reports steps through the
+``rep_names.py`` names each territory's rep, ``workload.py`` adds workload hours against capacity
+(the ``workload_hours`` measure and the summary's columns), ``progress.py`` reports steps through the
 progress callback. The
 ``map`` verb is :mod:`territory_engine.workflow_map`.
 """
@@ -28,6 +29,7 @@ from .rebalancing import RebalanceResult, rebalance
 from .scores import ScoreResult, score
 from .rep_names import territory_reps
 from .summary import MIX_DEVIATION, SummaryResult, deviation_column, deviation_of, measure, territory_summary
+from .workload import workload_line
 
 __all__ = [
     "Inputs",
@@ -50,4 +52,5 @@ __all__ = [
     "deviation_of",
     "Progress",
     "step",
+    "workload_line",
 ]

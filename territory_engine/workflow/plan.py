@@ -19,6 +19,9 @@ from ..ids import natural_key
 from ..settings import Settings, parse_settings, setting_key
 from ..tuning import DEFAULT_TUNING, Tuning
 from ..validate import AccountTable, settings_pairs, validate_accounts, validate_reps
+from ..workload import density_classes
+from .workload import (WORKLOAD_MEASURE, check_tiers, with_workload_measure, workload_asked, workload_facts,
+                       workload_wanted)
 
 __all__ = ["Inputs", "Plan", "Progress", "balance_measures", "combined_share", "effective_settings", "prepare",
            "rep_facts", "require_balance", "territory_ids"]
@@ -53,13 +56,17 @@ class Plan:
     is_sheet: bool = True  # the accounts came from a workbook sheet (else from a file)
     warnings: tuple[Problem, ...] = ()
     origins: Mapping[str, str] = field(default_factory=dict)
+    workload: bool = False  # the summaries show workload hours against capacity (workflow.workload)
+    density: np.ndarray | None = None  # with workload: each account's density class (workload.density_classes)
 
 
 def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, tuning: Tuning = DEFAULT_TUNING) -> Plan:
     """Validate every input table and merge the settings (flags win over the sheet).
 
     Collects the problems of all tables before raising one InputError. ``tuning`` holds the
-    thresholds of the implausible-coordinates rule.
+    thresholds of the implausible-coordinates rule and the workload model's density classes
+    (``workload_*``). With workload hours balanced and not given, the accounts get a
+    ``workload_hours`` measure (:func:`~territory_engine.workflow.workload.with_workload_measure`).
     """
     problems: list[Problem] = []
     accounts = reps = None
@@ -99,10 +106,28 @@ def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, tunin
     located |= {setting_key(k): ("command line", None) for k, v in flags.items() if v is not None}
     _check_measures(accounts, settings, located)
     origins = {key: source if row is None else f"{source} sheet, row {row}" for key, (source, row) in located.items()}
-    return Plan(accounts=accounts, reps=reps, settings=settings, raw=inputs.accounts.frame,
-                is_sheet=bool(getattr(inputs.accounts, "is_sheet", True)),
+    is_sheet = bool(getattr(inputs.accounts, "is_sheet", True))
+    workload = workload_wanted(accounts, settings, origins, reps)
+    tier_problems = check_tiers(accounts, settings, inputs.accounts.frame.columns, is_sheet=is_sheet)
+    if tier_problems and workload_asked(settings, origins, reps):
+        raise SettingsError(tier_problems)
+    if tier_problems:
+        # A Tier column of other tiers (Gold, Silver) and no workload asked for: no workload hours.
+        workload = False
+        warnings.append(replace(tier_problems[0], message=tier_problems[0].message + (
+            "; until then no workload hours are shown (this Tier column is not used)")))
+    plan = Plan(accounts=accounts, reps=reps, settings=settings, raw=inputs.accounts.frame, is_sheet=is_sheet,
                 warnings=accounts.warnings + tuple(warnings) + _alignment_expected(accounts, settings),
-                origins=origins)
+                origins=origins, workload=workload,
+                density=density_classes(accounts.frame["lat"], accounts.frame["lon"], tuning=tuning) if workload
+                else None)
+    if WORKLOAD_MEASURE in settings.balance and WORKLOAD_MEASURE not in accounts.measures:
+        # Balanced workload hours, for the current alignment (workflow.workload says why).
+        ids, current, _ = territory_ids(plan)
+        accounts, more = with_workload_measure(accounts, settings, current, len(ids), _bases(plan, ids),
+                                               density=plan.density, tuning=tuning)
+        plan = replace(plan, accounts=accounts, warnings=plan.warnings + more)
+    return plan
 
 
 def _is_key(raw: Any, key: str) -> bool:
@@ -124,7 +149,8 @@ def _check_measures(accounts: AccountTable, settings: Settings, located) -> None
     known = list(accounts.measures)
     for key in ("balance", "score_measures"):
         for name in getattr(settings, key):
-            if name not in known:
+            if name not in known and not (key == "balance" and name == WORKLOAD_MEASURE):
+                # (workload hours are computed when balanced: workflow.workload)
                 hint = f"the measures found are: {', '.join(known)}" if known else "no numeric measure column was found"
                 problems.append(_setting_problem(located, key, f"{key}: unknown measure '{name}'; {hint}", name))
     balance = list(settings.balance) or known[:1]
@@ -226,13 +252,25 @@ def territory_ids(plan: Plan) -> tuple[list[str], np.ndarray, list[Problem]]:
 
 
 def rep_facts(plan: Plan, ids: list[str]) -> dict[str, Any]:
+    """What the Reps table says per territory (relative capacity, bases, rep names), and the
+    workload model with each territory's capacity hours when workload applies: the territory
+    summary's keyword arguments."""
+    workload = workload_facts(plan.accounts, plan.settings, plan.reps, ids, plan.workload, density=plan.density)
     if plan.reps is None:
-        return {}
+        return workload
     reps = plan.reps.set_index("territory").reindex(ids)
-    bases = reps[["lat", "lon"]].to_numpy(dtype=float)
     return {
         "capacity": reps["capacity"].fillna(1.0).to_numpy(dtype=float),
-        # A Reps sheet without home-base columns gives capacities and names only.
-        "bases": bases if np.isfinite(bases).all() else None,
+        "bases": _bases(plan, ids),
         "reps": [None if pd.isna(r) else r for r in reps["rep"]],
+        **workload,
     }
+
+
+def _bases(plan: Plan, ids: list[str]) -> np.ndarray | None:
+    """Each territory's rep home base (k, 2), or None: no Reps table, or a Reps sheet without
+    home-base columns (which gives capacities and names only)."""
+    if plan.reps is None:
+        return None
+    bases = plan.reps.set_index("territory").reindex(ids)[["lat", "lon"]].to_numpy(dtype=float)
+    return bases if np.isfinite(bases).all() else None

@@ -23,6 +23,7 @@ from .blocks import BlockResult, block_pieces, block_territory, design_by_blocks
 from .reasons import move_reasons
 from .rep_names import territory_reps
 from .summary import territory_summary
+from .workload import workload_line
 
 __all__ = ["RebalanceResult", "rebalance"]
 
@@ -80,6 +81,8 @@ class RebalanceResult:
                          f"Balance sheet names the territories); {extra - named} of them are not on the Exclaves "
                          "sheet: the design joins the pieces of what it moves (small grid cells on the largest maps, "
                          "or building blocks), and these are smaller than one")
+        if "territories over capacity" in after:
+            lines.append(workload_line(after))
         if self.facts.get("fresh_not_tried"):
             lines.append("note: this map was far out of balance; a fresh design (--fresh, or fresh = TRUE on the "
                          "Settings sheet) keeps the current ids and may move fewer accounts")

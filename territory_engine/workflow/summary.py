@@ -14,7 +14,9 @@ from ..geo import haversine_km
 from ..measures import compactness_km, interleaving_share, territory_centres, territory_loads
 from ..settings import Settings
 from .plan import Inputs, balance_measures, combined_share, prepare, rep_facts, require_balance, territory_ids
+from ..workload import WorkloadModel
 from .rep_names import territory_reps
+from .workload import workload_columns
 
 __all__ = ["MIX_DEVIATION", "SummaryResult", "deviation_column", "deviation_of", "measure", "territory_summary"]
 
@@ -57,6 +59,9 @@ def territory_summary(
     graph: AccountGraph | None = None,
     each: bool = False,
     pieces: Pieces | None = None,
+    workload: WorkloadModel | None = None,
+    capacity_hours: np.ndarray | None = None,
+    workload_density: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The territory summary of one alignment, and its overall balance.
 
@@ -69,6 +74,8 @@ def territory_summary(
     balance gives the extra pieces (beyond one per region a territory touches) and names the
     territories that have them. ``pieces`` given are used instead (a design from geography
     blocks counts them on the blocks' adjacency: :func:`~territory_engine.workflow.blocks.block_pieces`).
+    ``workload``, ``capacity_hours``, ``workload_density``: workload hours against capacity, see
+    :func:`~territory_engine.workflow.workload.workload_columns`.
     """
     k = len(ids)
     capacity = np.ones(k) if capacity is None else np.asarray(capacity, dtype=float)
@@ -116,14 +123,12 @@ def territory_summary(
         pieces = territory_pieces(graph, territory, k)
     rows["pieces"] = pieces.pieces
     if bases is not None:
-        keep = territory >= 0
-        d = haversine_km(lat[keep], lon[keep], bases[territory[keep], 0], bases[territory[keep], 1])
-        cnt = np.bincount(territory[keep], minlength=k)
-        rows["mean km to base"] = np.round(np.divide(np.bincount(territory[keep], d, minlength=k), cnt,
-                                                     out=np.full(k, np.nan), where=cnt > 0), 1)
+        rows["mean km to base"] = _mean_km_to_base(lat, lon, territory, bases, k)
     if "sales" in measures and "potential" in measures:
-        s, p = loads[:, measures.index("sales")], loads[:, measures.index("potential")]
-        rows["penetration"] = np.round(np.divide(s, p, out=np.full(k, np.nan), where=p > 0), 4)
+        rows["penetration"] = _penetration(loads, measures, k)
+    hours, hours_overall = ({}, {}) if workload is None else workload_columns(
+        workload, accounts, territory, k, bases=bases, capacity_hours=capacity_hours, density=workload_density)
+    rows |= hours
     table = pd.DataFrame(rows)
     nonzero = combined_load[share > 0] / share[share > 0]
     within = bool((np.abs(deviation) <= tolerance + 1e-9).all()) and not (each and outside.any())
@@ -140,10 +145,26 @@ def territory_summary(
         "weighted compactness km": float(np.nansum(compact * combined_load) / max(combined_load.sum(), 1e-300)),
         "extra pieces": pieces.total_extra,
         "territories with extra pieces": _with_extra(ids, pieces.extra_pieces),
+        **hours_overall,
     }
     if interleaving:
         overall["interleaving share"] = _interleaving(lat, lon, territory, around)
     return table, overall
+
+
+def _penetration(loads, measures, k: int) -> np.ndarray:
+    """Each territory's sales / potential (NaN without potential)."""
+    s, p = loads[:, measures.index("sales")], loads[:, measures.index("potential")]
+    return np.round(np.divide(s, p, out=np.full(k, np.nan), where=p > 0), 4)
+
+
+def _mean_km_to_base(lat, lon, territory, bases, k: int) -> np.ndarray:
+    """Each territory's mean great-circle km from its accounts to its rep's base (NaN when empty)."""
+    keep = territory >= 0
+    d = haversine_km(lat[keep], lon[keep], bases[territory[keep], 0], bases[territory[keep], 1])
+    cnt = np.bincount(territory[keep], minlength=k)
+    return np.round(np.divide(np.bincount(territory[keep], d, minlength=k), cnt, out=np.full(k, np.nan),
+                              where=cnt > 0), 1)
 
 
 def _with_extra(ids, extra, shown: int = 20) -> str:
