@@ -60,13 +60,16 @@ class Plan:
     density: np.ndarray | None = None  # with workload: each account's density class (workload.density_classes)
 
 
-def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, tuning: Tuning = DEFAULT_TUNING) -> Plan:
+def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, tuning: Tuning = DEFAULT_TUNING,
+            workload: bool = False) -> Plan:
     """Validate every input table and merge the settings (flags win over the sheet).
 
     Collects the problems of all tables before raising one InputError. ``tuning`` holds the
     thresholds of the implausible-coordinates rule and the workload model's density classes
     (``workload_*``). With workload hours balanced and not given, the accounts get a
     ``workload_hours`` measure (:func:`~territory_engine.workflow.workload.with_workload_measure`).
+    ``workload=True`` shows workload hours against capacity whatever the inputs ask (sizing needs
+    them; the default visit model then applies, and tiers it does not list are errors).
     """
     problems: list[Problem] = []
     accounts = reps = None
@@ -107,9 +110,10 @@ def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, tunin
     _check_measures(accounts, settings, located)
     origins = {key: source if row is None else f"{source} sheet, row {row}" for key, (source, row) in located.items()}
     is_sheet = bool(getattr(inputs.accounts, "is_sheet", True))
-    workload = workload_wanted(accounts, settings, origins, reps)
+    asked = workload
+    workload = asked or workload_wanted(accounts, settings, origins, reps)
     tier_problems = check_tiers(accounts, settings, inputs.accounts.frame.columns, is_sheet=is_sheet)
-    if tier_problems and workload_asked(settings, origins, reps):
+    if tier_problems and (asked or workload_asked(settings, origins, reps)):
         raise SettingsError(tier_problems)
     if tier_problems:
         # A Tier column of other tiers (Gold, Silver) and no workload asked for: no workload hours.

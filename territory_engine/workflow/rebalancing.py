@@ -112,17 +112,18 @@ class RebalanceResult:
 
 def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
               progress: Progress | None = None, interleaving: bool = True,
-              tuning: Tuning = DEFAULT_TUNING) -> RebalanceResult:
+              tuning: Tuning = DEFAULT_TUNING, workload: bool = False) -> RebalanceResult:
     """Rebalance the territories; raise RebalanceInfeasibleError (with the best result) if impossible.
 
     ``progress(phase, fraction)`` is called as the work goes on (checking, the engine's
     phases, summarising). ``interleaving=False`` skips the one balance figure that needs
     every account's neighbours (half a second at a million accounts), for outputs without the
     balance table. ``tuning`` holds the engine's tuning numbers (a test's own, or the default).
+    ``workload=True`` shows workload hours against capacity whatever the inputs ask (for sizing).
     """
     report = progress or (lambda phase, done: None)
     report("checking the accounts", 0.0)
-    plan = prepare(inputs, overrides, tuning=tuning)
+    plan = prepare(inputs, overrides, tuning=tuning, workload=workload)
     s = plan.settings
     frame = plan.accounts.frame
     ids, current, problems = territory_ids(plan)

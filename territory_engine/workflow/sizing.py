@@ -143,7 +143,7 @@ def size(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, territor
     """
     report = progress or (lambda phase, done: None)
     report("checking the accounts", 0.0)
-    plan = prepare(inputs, overrides, tuning=tuning)
+    plan = prepare(inputs, overrides, tuning=tuning, workload=True)
     ids, _, problems = territory_ids(plan)
     if problems:
         raise InputError(problems)
@@ -246,7 +246,7 @@ def design_one(inputs: Inputs, overrides: dict, k: int, today: int, tuning: Tuni
         inputs = replace(inputs, reps=None)  # no rep for some territory, or no territory for some rep
     note = ""
     try:
-        result = rebalance(inputs, flags, interleaving=False, tuning=tuning)
+        result = rebalance(inputs, flags, tuning=tuning, workload=True)
     except RebalanceInfeasibleError as error:
         result = error.result
         note = "; ".join(error.reasons)
@@ -260,22 +260,22 @@ def sizing_row(result: RebalanceResult, k: int, note: str = "") -> dict:
         else result.summary
     measure = result.settings.balance[0] if result.settings.balance else None
     potential = float(proposed[measure].sum()) / k if measure in proposed else np.nan
-    hours = proposed["hours"].to_numpy(dtype=float) if "hours" in proposed else np.full(k, np.nan)
-    capacity = proposed["capacity hours"].to_numpy(dtype=float) if "capacity hours" in proposed else np.full(k, np.nan)
+    hours = proposed["workload hours"].to_numpy(dtype=float)
+    capacity = proposed["capacity hours"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         utilisation = hours / capacity
-    over = int(np.nansum(hours > capacity * (1 + 1e-9)))
-    drive = proposed["mean drive minutes"].to_numpy(dtype=float) if "mean drive minutes" in proposed else None
+    over = int((proposed["capacity status"] == "over capacity").sum())
+    drive = float(after["mean drive minutes"]) if "mean drive minutes" in after else np.nan
     moved = result.proposed["moved"].to_numpy(dtype=bool) if "moved" in result.proposed else np.zeros(0, bool)
     within = bool(after["within tolerance"])
-    known = np.isfinite(hours).all() and np.isfinite(capacity).all()
+    known = bool(len(hours)) and np.isfinite(hours).all() and np.isfinite(capacity).all()
     return {
         "territories": k,
         "fits": within and known and over == 0,
         "largest deviation": float(after["largest deviation"]),
         "within tolerance": within,
         "weighted compactness km": float(after["weighted compactness km"]),
-        "mean drive minutes": float(np.nanmean(drive)) if drive is not None and len(drive) else np.nan,
+        "mean drive minutes": drive,
         "busiest rep hours": float(np.nanmax(hours)) if known else np.nan,
         "lightest rep hours": float(np.nanmin(hours)) if known else np.nan,
         "capacity hours": float(capacity[int(np.nanargmax(utilisation))]) if known else np.nan,
