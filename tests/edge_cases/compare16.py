@@ -75,10 +75,10 @@ def main() -> None:
         run("output over an input", "compare", "today.csv", "plan_b.csv", "--output", "today.csv", cwd=folder)
         run("--balance and --tolerance flags", "compare", "today.csv", "plan_c.csv", "--balance", "workload",
             "--tolerance", "0.1", "--output", "flags.xlsx", cwd=folder)
-        for k in ("12", "11"):
-            subprocess.run([TERRITORY, "rebalance", str(DEMO), "--territories", k, "--output", f"result{k}.xlsx"],
-                           capture_output=True, cwd=folder)
-        run("two rebalance results and today's accounts", "compare", "result12.xlsx", "result11.xlsx",
+        for name, weight in (("careful", "1"), ("compact", "0")):
+            subprocess.run([TERRITORY, "rebalance", str(DEMO), "--disruption-weight", weight, "--output",
+                            f"{name}.xlsx"], capture_output=True, cwd=folder)
+        run("two rebalance results", "compare", "careful.xlsx", "compact.xlsx",
             "--output", "results.xlsx", cwd=folder)
 
 
