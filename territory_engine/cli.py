@@ -524,10 +524,11 @@ def map_command(input: str, output: str | None, snapshot, book, offline: bool, o
               "by side, charts.")
 @click.option("--columns", help="Alignment columns of one workbook to compare, e.g. \"Plan A,Plan B\".")
 @click.option("--map", "map_path", type=_PATH, help="Also write an .html map with one layer per scenario.")
+@click.option("--offline", is_flag=True, help="A map without tiles: one self-contained page that needs no network.")
 @click.option("--balance", help="Measures to balance, e.g. potential,workload.")
 @click.option("--weights", help="Weight per balance measure, e.g. 0.6,0.4.")
 @click.option("--tolerance", help="Allowed deviation from target, e.g. 0.05.")
-def compare(inputs: tuple[str, ...], output: str, columns, map_path, balance, weights, tolerance) -> None:
+def compare(inputs: tuple[str, ...], output: str, columns, map_path, offline, balance, weights, tolerance) -> None:
     """Compare scenarios side by side: rebalance results, accounts files, or --columns of one workbook."""
 
     def action():
@@ -555,7 +556,7 @@ def compare(inputs: tuple[str, ...], output: str, columns, map_path, balance, we
                 from .maps import write_compare_map
 
                 with steps.step(f"drawing {Path(map_path).name}"):
-                    map_path_written = write_compare_map(result, map_path)
+                    map_path_written = write_compare_map(result, map_path, offline=offline)
         for row in result.compare.to_dict("records"):
             _echo(f"{row['scenario']}: largest deviation {row['largest deviation']:.1%}, moved share "
                   f"{row['moved share of balance measure']:.1%}, {row['accounts changing rep']:,} accounts change rep")
