@@ -34,13 +34,18 @@ from .plan import (Inputs, Plan, balance_measures, combined_share, effective_set
 from .rep_names import territory_reps
 from .summary import deviation_column, territory_summary
 
-__all__ = ["Scenario", "CompareResult", "compare", "scenario_table", "SIDE_BY_SIDE", "COMPARE"]
+__all__ = ["Scenario", "CompareResult", "compare", "scenario_table", "alignment_columns", "SIDE_BY_SIDE", "COMPARE",
+           "ALIGNMENT_PREFIXES"]
 
 COMPARE = "Compare"
 """The sheet with one row per scenario."""
 
 SIDE_BY_SIDE = "Territories side by side"
 """The sheet with one row per territory and a group of columns per scenario."""
+
+ALIGNMENT_PREFIXES = ("territory", "proposed territory")
+"""The "Compare scenarios" button compares the accounts sheet's columns whose header starts with one
+of these (ignoring case): ``Territory``, ``Territory plan B``, ``Proposed territory``."""
 
 MAX_LISTED = 10
 """Account ids named in one problem about missing or extra accounts."""
@@ -111,6 +116,12 @@ def alignment_column(table: Any, column: str | None) -> Any:
                                       is_sheet=bool(getattr(table, "is_sheet", True)))])
         return found
     return _header(raw, "proposed_territory") or _header(raw, "territory")
+
+
+def alignment_columns(frame: pd.DataFrame) -> list[Any]:
+    """The headers of ``frame`` that name alignments (:data:`ALIGNMENT_PREFIXES`), in column order."""
+    return [c for c in frame.columns if isinstance(c, str)
+            and " ".join(c.replace("_", " ").lower().split()).startswith(ALIGNMENT_PREFIXES)]
 
 
 def scenario_table(table: Any, column: Any, others: Sequence[Any] = ()) -> Any:
