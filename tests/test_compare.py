@@ -181,3 +181,20 @@ def test_scenario_names_are_made_unique_and_bad_requests_are_one_line_errors(sce
     assert missing.returncode == 2 and "'Plan Z'" in missing.stderr and "Traceback" not in missing.stderr
     over = territory("compare", scenarios / "today.csv", scenarios / "plan_b.csv", "--output", scenarios / "today.csv")
     assert over.returncode == 2
+
+
+def test_today_is_the_first_inputs_territory_column_only_when_it_holds_a_scenario_elsewhere():
+    base = {"Account ID": ["a", "b", "c", "d"], "Latitude": [40.0, 40.1, 41.0, 41.1],
+            "Longitude": [-75.0, -75.1, -76.0, -76.1], "Potential": [10.0, 30.0, 20.0, 40.0]}
+    plain = RawTable(name="plan.csv", frame=pd.DataFrame({**base, "Territory": ["T1", "T1", "T2", "T2"]}),
+                     is_sheet=False, path="")
+    result = RawTable(name="Proposed alignment", is_sheet=True, path="", frame=pd.DataFrame(
+        {**base, "Territory": ["T2", "T2", "T1", "T1"], "Proposed territory": ["T1", "T1", "T2", "T2"]}))
+    # A plain file first: today is that scenario, so the result's proposal (the same) moves nothing.
+    first_plain = workflow.compare([workflow.Scenario("plan", workflow.Inputs(plain)),
+                                    workflow.Scenario("result", workflow.Inputs(result))])
+    assert first_plain.compare["moved share of balance measure"].tolist() == [0, 0]
+    # A result first: today is the alignment it started from, which every account leaves.
+    first_result = workflow.compare([workflow.Scenario("result", workflow.Inputs(result)),
+                                     workflow.Scenario("plan", workflow.Inputs(plain))])
+    assert first_result.compare["moved share of balance measure"].tolist() == [1, 1]

@@ -283,7 +283,7 @@ def compare(scenarios: Sequence[Scenario], overrides: Mapping[str, Any] | None =
         plan = prepare(inputs, overrides)
         plans.append(plan)
         graphs.append(_graph(plan, plans[0], graphs))
-        if today_text is None:
+        if today_text is None and table is scenarios[0].inputs.accounts:  # the first input's Territory column
             territory = _header(table.frame, "territory")
             if territory is not None and territory != column:
                 today_text = _today(table, territory)
