@@ -82,3 +82,25 @@ def test_each_scenario_is_a_layer_that_toggling_shows_and_hides(browser, tmp_pat
         return tips.length ? tips[tips.length - 1].textContent : '';""")
     assert "T02 (merged alignment)" in tip
     assert [m for m in browser.get_log("browser") if m["level"] == "SEVERE"] == []
+
+
+def test_a_scenario_named_like_html_shows_as_text_and_runs_nothing(browser, tmp_path):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    hostile = '<img src=x onerror="window.__xss=1">'
+    accounts = pd.read_excel(DEMO, sheet_name="Accounts", engine="calamine", dtype={"ZIP": str})
+    accounts.to_csv(tmp_path / "today.csv", index=False)
+    accounts.to_csv(tmp_path / f"{hostile}.csv", index=False)
+    page = tmp_path / "hostile.html"
+    done = subprocess.run([sys.executable, "-m", "territory_engine.cli", "compare", tmp_path / "today.csv",
+                           tmp_path / f"{hostile}.csv", "--output", tmp_path / "hostile.xlsx", "--map", page,
+                           "--offline"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    browser.get(page.resolve().as_uri())
+    WebDriverWait(browser, 30).until(lambda d: d.execute_script("return !!(window.territoryMap && territoryMap.ready)"))
+    toggle(browser, f"Scenario: {hostile}")
+    names = browser.execute_script("return Array.from(document.querySelectorAll('.leaflet-control-layers label'))"
+                                   ".map(function (l) { return l.textContent.trim(); })")
+    assert f"Scenario: {hostile}" in names
+    assert browser.execute_script("return typeof window.__xss") == "undefined"
+    assert browser.execute_script("return document.querySelectorAll('img[src=\"x\"]').length") == 0

@@ -18,6 +18,7 @@ screen), which keeps 100,000 accounts fast.
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 from typing import Any
@@ -433,7 +434,8 @@ def build_map(result, *, areas: dict[str, list] | None = None, offline: bool = F
     fmap.add_child(outlines)
     layers["states"] = outlines.get_name()
     for alignment in result.alignments():
-        label = f"Scenario: {alignment}" if result.layers else f"{alignment.capitalize()} alignment"
+        # Leaflet's layer control shows a layer's name as HTML: a scenario's name (a file's or a column's) is escaped.
+        label = f"Scenario: {html.escape(alignment)}" if result.layers else f"{alignment.capitalize()} alignment"
         layer = Areas(name, alignment, name=label, show=alignment == result.shown)
         fmap.add_child(layer)
         layers[alignment if not result.layers else "scenario " + alignment] = layer.get_name()

@@ -307,7 +307,7 @@ def compare(scenarios: Sequence[Scenario], overrides: Mapping[str, Any] | None =
         compare_rows.append(_compare_row(name, scenario, m, moved, changed))
     ids = _all_ids([m.ids for m in measured])
     settings = effective_settings(first.plan)
-    warnings = tuple(dict.fromkeys(w for m in measured for w in m.plan.warnings))
+    warnings = tuple({str(w): w for m in measured for w in m.plan.warnings}.values())  # each said once
     return CompareResult(
         compare=pd.DataFrame(compare_rows), territories=_side_by_side(names, measured, ids),
         summaries={n: m.summary for n, m in zip(names, measured)}, settings=settings, today=today_name,
