@@ -17,6 +17,7 @@ import pytest
 from chromium import available as chromium_available, start_chromium  # noqa: E402
 
 DEMO = Path(__file__).resolve().parents[1] / "workbooks" / "territory_demo.xlsx"
+READY = "return !!(window.territoryMap && territoryMap.ready)"
 
 if not chromium_available():
     if os.environ.get("CI"):
@@ -62,7 +63,7 @@ def test_each_scenario_is_a_layer_that_toggling_shows_and_hides(browser, tmp_pat
     assert done.returncode == 0, done.stderr
     browser.get_log("browser")
     browser.get(page.resolve().as_uri())
-    WebDriverWait(browser, 30).until(lambda d: d.execute_script("return !!(window.territoryMap && territoryMap.ready)"))
+    WebDriverWait(browser, 30).until(lambda d: d.execute_script(READY))
     assert [m for m in browser.get_log("browser") if m["level"] == "SEVERE"] == []
     names = browser.execute_script("return Array.from(document.querySelectorAll('.leaflet-control-layers label'))"
                                    ".map(function (l) { return l.textContent.trim(); })")
@@ -97,7 +98,7 @@ def test_a_scenario_named_like_html_shows_as_text_and_runs_nothing(browser, tmp_
                            "--offline"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     browser.get(page.resolve().as_uri())
-    WebDriverWait(browser, 30).until(lambda d: d.execute_script("return !!(window.territoryMap && territoryMap.ready)"))
+    WebDriverWait(browser, 30).until(lambda d: d.execute_script(READY))
     toggle(browser, f"Scenario: {hostile}")
     names = browser.execute_script("return Array.from(document.querySelectorAll('.leaflet-control-layers label'))"
                                    ".map(function (l) { return l.textContent.trim(); })")

@@ -434,7 +434,7 @@ def build_map(result, *, areas: dict[str, list] | None = None, offline: bool = F
     fmap.add_child(outlines)
     layers["states"] = outlines.get_name()
     for alignment in result.alignments():
-        # Leaflet's layer control shows a layer's name as HTML: a scenario's name (a file's or a column's) is escaped.
+        # Leaflet's layer control shows a layer's name as HTML: a scenario's name (a file's, a column's) is escaped.
         label = f"Scenario: {html.escape(alignment)}" if result.layers else f"{alignment.capitalize()} alignment"
         layer = Areas(name, alignment, name=label, show=alignment == result.shown)
         fmap.add_child(layer)

@@ -160,9 +160,10 @@ class _Measured:
     km_to_centre: float
     km_to_base: float
     reps: list[str | None]
+    label: str = ""  # the file and sheet it was read from, as messages name it
 
 
-def _measure(plan: Plan, graph) -> _Measured:
+def _measure(plan: Plan, graph, label: str) -> _Measured:
     """The figures of ``territory measure`` on ``plan`` (:func:`~territory_engine.workflow.summary.measure`),
     with the accounts' adjacency ``graph`` shared between scenarios on the same coordinates."""
     ids, current, problems = territory_ids(plan)
@@ -188,7 +189,7 @@ def _measure(plan: Plan, graph) -> _Measured:
     to_base = (haversine_km(lat[keep], lon[keep], bases[current[keep], 0], bases[current[keep], 1])
                if bases is not None else np.array([np.nan]))
     return _Measured(plan, ids, current, table, overall, float(to_centre.mean()) if keep.any() else 0.0,
-                     float(to_base.mean()) if keep.any() else float("nan"), list(table["rep"]))
+                     float(to_base.mean()) if keep.any() else float("nan"), list(table["rep"]), label)
 
 
 def _unique_names(names: Sequence[str]) -> list[str]:
@@ -211,20 +212,22 @@ def _same_accounts(first: _Measured, other: _Measured) -> np.ndarray:
     where = theirs.get_indexer(mine)
     problems = []
     source, is_sheet = other.plan.accounts.source, other.plan.is_sheet
+    theirs_name = other.label or "this scenario"
     headers = list(other.plan.raw.columns)
     header = other.plan.accounts.headers.get("account_id", "Account ID")
     index = headers.index(header) if header in headers else None
-    first_name = first.plan.accounts.source
+    first_name = first.label or first.plan.accounts.source
     missing = mine[where < 0]
     if len(missing):
         listed = ", ".join(str(m) for m in missing[:MAX_LISTED]) + (" ..." if len(missing) > MAX_LISTED else "")
-        problems.append(Problem(source, f"{len(missing):,} account(s) of {first_name} are missing from this scenario "
-                                f"({listed}); every scenario must hold the same accounts: add them", column=header,
-                                column_index=index, is_sheet=is_sheet))
+        problems.append(Problem(source, f"{len(missing):,} account(s) of {first_name} are missing from "
+                                f"{theirs_name} ({listed}); every scenario must hold the same accounts: add them",
+                                column=header, column_index=index, is_sheet=is_sheet))
     extra = np.flatnonzero(mine.get_indexer(theirs) < 0)
     for row in extra[:MAX_LISTED]:
-        problems.append(Problem(source, f"account {theirs[row]} is not in {first_name}; every scenario must hold "
-                                "the same accounts: remove it or add it to every scenario", row=int(row) + 2,
+        problems.append(Problem(source, f"account {theirs[row]} of {theirs_name} is not in {first_name}; every "
+                                "scenario must hold the same accounts: remove it or add it to every scenario",
+                                row=int(row) + 2,
                                 column=header, column_index=index, value=theirs[row], is_sheet=is_sheet))
     if problems:
         raise InputError(problems)
@@ -273,8 +276,9 @@ def compare(scenarios: Sequence[Scenario], overrides: Mapping[str, Any] | None =
         table = scenario.inputs.accounts
         column = alignment_column(table, scenario.column)
         if column is None:
-            raise InputError([Problem(table.name, "no Territory column: a scenario's alignment is its Territory column "
-                                      "(or a result's Proposed territory); add one, or name the column to compare",
+            raise InputError([Problem(table.name, "no Territory column: a scenario's alignment is its Territory "
+                                      "column (or a result's Proposed territory); add one, or name the column to "
+                                      "compare",
                                       is_sheet=bool(getattr(table, "is_sheet", True)))])
         others = [alignment_column(table, s.column) for s in scenarios
                   if s.inputs.accounts is table and s.column is not None]
@@ -287,13 +291,14 @@ def compare(scenarios: Sequence[Scenario], overrides: Mapping[str, Any] | None =
             territory = _header(table.frame, "territory")
             if territory is not None and territory != column:
                 today_text = _today(table, territory)
-    measured = [_measure(plan, graph.result()) for plan, graph in zip(plans, graphs)]
+    measured = [_measure(plan, graph.result(), _label(s.inputs.accounts)) for plan, graph, s in
+                zip(plans, graphs, scenarios)]
     first = measured[0]
     rows = [_where(first, other) for other in measured]
     if today_text is None:
         today_name, today_text = names[0], np.array(first.ids + [None], dtype=object)[first.territory]
     else:
-        today_name = f"Territory column of {first.plan.accounts.source}"
+        today_name = f"Territory column of {first.label}"
     today_rep = _today_reps(first, today_text)
     compare_rows, alignments = [], {}
     for name, scenario, m, where in zip(names, scenarios, measured, rows):
@@ -328,6 +333,16 @@ def _graph(plan: Plan, first: Plan, graphs: list[Any]) -> Any:
     return Later(account_graph, mine[:, 0].copy(), mine[:, 1].copy())
 
 
+def _label(table) -> str:
+    """The file a table was read from, and its sheet: ``careful.xlsx, sheet Proposed alignment``."""
+    import os
+
+    path = os.path.basename(str(getattr(table, "path", "") or ""))
+    if not path:
+        return str(table.name)
+    return f"{path}, sheet {table.name}" if getattr(table, "is_sheet", False) else path
+
+
 def _today(table, territory) -> np.ndarray:
     """The Territory column's text (None where blank): today's alignment."""
     from ..validate import as_text
@@ -360,7 +375,7 @@ def _compare_row(name: str, scenario: Scenario, m: _Measured, moved: float, chan
     overall = m.overall
     return {
         "scenario": name,
-        "source": m.plan.accounts.source + (f" ({scenario.column})" if scenario.column else ""),
+        "source": m.label + (f", column {scenario.column}" if scenario.column else ""),
         "territories": len(m.ids),
         "largest deviation": overall["largest deviation"],
         "coefficient of variation": overall["coefficient of variation"],
