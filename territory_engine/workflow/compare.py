@@ -236,10 +236,9 @@ def _same_accounts(first: _Measured, other: _Measured) -> np.ndarray:
 
 def _rep_of_accounts(measured: _Measured) -> np.ndarray:
     """Each account's rep in a scenario: its territory's rep, else the territory id standing for one."""
-    ids = np.array(measured.ids + [""], dtype=object)
     who = np.array([f"rep {r}" if r else f"territory {t}" for r, t in zip(measured.reps, measured.ids)] + [""],
                    dtype=object)
-    return who[measured.territory] if len(ids) else who
+    return who[measured.territory]
 
 
 def compare(scenarios: Sequence[Scenario], overrides: Mapping[str, Any] | None = None) -> CompareResult:
@@ -278,8 +277,7 @@ def compare(scenarios: Sequence[Scenario], overrides: Mapping[str, Any] | None =
         if column is None:
             raise InputError([Problem(table.name, "no Territory column: a scenario's alignment is its Territory "
                                       "column (or a result's Proposed territory); add one, or name the column to "
-                                      "compare",
-                                      is_sheet=bool(getattr(table, "is_sheet", True)))])
+                                      "compare", is_sheet=bool(getattr(table, "is_sheet", True)))])
         others = [alignment_column(table, s.column) for s in scenarios
                   if s.inputs.accounts is table and s.column is not None]
         inputs = Inputs(accounts=scenario_table(table, column, others), reps=scenario.inputs.reps,
