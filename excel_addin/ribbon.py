@@ -21,7 +21,7 @@ from typing import Callable
 import pandas as pd
 
 from territory_engine import workflow
-from territory_engine.errors import (MAX_PROBLEMS, InfeasibleError, InputError, RebalanceInfeasibleError,
+from territory_engine.errors import (MAX_PROBLEMS, InfeasibleError, InputError, Problem, RebalanceInfeasibleError,
                                      TerritoryError)
 
 from .book import (ERRORS_SHEET, Workbook, accounts_note, accounts_problem, errors_frame,
@@ -44,6 +44,8 @@ Check data: lists every problem in the input sheets.
 Score accounts: adds a score and an A/B/C tier to every account.
 Rebalance: proposes a balanced alignment and explains every move.
 Territory summary: each territory's load and balance today.
+Compare scenarios: the Accounts sheet's alignment columns (headers starting with
+Territory, such as "Territory plan B") side by side against its Territory column.
 Open map / Map snapshot: the territories on a map.
 Map book: a PowerPoint file next to the workbook, one slide per territory.
 
@@ -109,6 +111,29 @@ def rebalance(book: Workbook) -> Report:
     _status(book, "writing the proposed alignment")
     return Report(_proposal_sheets(book, result), "\n".join(result.outcome())
                   + "\n\nSee the {sheet:Proposed alignment} and {sheet:Moves} sheets.", len(result.warnings))
+
+
+def compare_scenarios(book: Workbook) -> Report:
+    """Compare scenarios: ``territory compare --columns`` on the accounts sheet's alignment columns
+    (those whose header starts with Territory or Proposed territory); today's alignment is its
+    Territory column. Writes the Compare and Territories side by side sheets."""
+    from territory_engine.workflow.compare import COMPARE, SIDE_BY_SIDE, alignment_columns
+
+    _status(book, "comparing scenarios")
+    inputs = read_inputs(book)
+    columns = alignment_columns(inputs.accounts.frame)
+    if len(columns) < 2:
+        found = ", ".join(f"'{c}'" for c in columns) or "none"
+        raise InputError([Problem(inputs.accounts.name, (
+            f"Compare scenarios compares the alignment columns of this sheet, those whose header starts with "
+            f"'Territory' or 'Proposed territory' (found: {found}); add a column per scenario, such as "
+            "'Territory plan B', holding each account's territory in that scenario"), is_sheet=True)])
+    result = workflow.compare([workflow.Scenario(str(c), inputs, column=c) for c in columns])
+    sheets = {name: frame for name, frame in result.to_sheets().items() if name != "Settings used"}
+    best = result.compare.loc[result.compare["largest deviation"].idxmin()]
+    return Report(sheets, f"Compared {len(columns)} scenarios ({', '.join(map(str, columns))}); the most even is "
+                  f"'{best['scenario']}' (largest deviation {best['largest deviation']:.1%}). See the "
+                  f"{{sheet:{COMPARE}}} and {{sheet:{SIDE_BY_SIDE}}} sheets.", len(result.warnings))
 
 
 def _proposal_sheets(book: Workbook, result) -> dict:
@@ -192,6 +217,7 @@ BUTTONS: dict[str, tuple[str, Callable[[Workbook], Report]]] = {
     "ScoreAccounts": ("Score accounts", score_accounts),
     "Rebalance": ("Rebalance", rebalance),
     "Measure": ("Territory summary", measure),
+    "CompareScenarios": ("Compare scenarios", compare_scenarios),
     "OpenMap": ("Open map", open_map),
     "MapSnapshot": ("Map snapshot", map_snapshot),
     "MapBook": ("Map book", map_book),

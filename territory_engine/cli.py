@@ -560,6 +560,55 @@ def map_command(input: str, output: str | None, snapshot, book, offline: bool, o
     _run(action)
 
 
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=_PATH)
+@click.option("--output", "-o", required=True, type=_PATH, help="Output .xlsx: the Compare sheet, territories side "
+              "by side, charts.")
+@click.option("--columns", help="Alignment columns of one workbook to compare, e.g. \"Plan A,Plan B\".")
+@click.option("--map", "map_path", type=_PATH, help="Also write an .html map with one layer per scenario.")
+@click.option("--offline", is_flag=True, help="A map without tiles: one self-contained page that needs no network.")
+@click.option("--balance", help="Measures to balance, e.g. potential,workload.")
+@click.option("--weights", help="Weight per balance measure, e.g. 0.6,0.4.")
+@click.option("--tolerance", help="Allowed deviation from target, e.g. 0.05.")
+def compare(inputs: tuple[str, ...], output: str, columns, map_path, offline, balance, weights, tolerance) -> None:
+    """Compare scenarios side by side: rebalance results, accounts files, or --columns of one workbook."""
+
+    def action():
+        from .io import check_output_path
+
+        if columns and len(inputs) > 1:
+            raise click.UsageError("--columns compares the columns of one workbook; give one INPUT with it",
+                                   ctx=click.get_current_context())
+        check_output_path(output, *inputs)
+        if map_path:
+            from .maps import check_map_path
+
+            check_map_path(map_path, ".html", *inputs)
+        with _progress() as steps:
+            with steps.step("reading the scenarios"):
+                tables = [_map_inputs(path, None) for path in inputs]
+            names = [c.strip() for c in (columns or "").split(",") if c.strip()]
+            scenarios = ([workflow.Scenario(c, tables[0], column=c) for c in names] if names else
+                         [workflow.Scenario(Path(p).stem, t) for p, t in zip(inputs, tables)])
+            with steps.step("measuring the scenarios"):
+                result = workflow.compare(scenarios, _overrides(balance=balance, weights=weights, tolerance=tolerance))
+            _warn(result)
+            path = _write(output, result.to_sheets(), *inputs, steps=steps)
+            if map_path:
+                from .maps import write_compare_map
+
+                with steps.step(f"drawing {Path(map_path).name}"):
+                    map_path_written = write_compare_map(result, map_path, offline=offline)
+        for row in result.compare.to_dict("records"):
+            _echo(f"{row['scenario']}: largest deviation {row['largest deviation']:.1%}, moved share "
+                  f"{row['moved share of balance measure']:.1%}, {row['accounts changing rep']:,} accounts change rep")
+        _echo(f"wrote {path}")
+        if map_path:
+            _echo(f"wrote {map_path_written}")
+
+    _run(action)
+
+
 def _demo_map(result: workflow.RebalanceResult, tables: workflow.Inputs, out: Path, steps) -> None:
     """The map and the snapshot of the demo's rebalance result."""
     from .io import RawTable

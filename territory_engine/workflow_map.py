@@ -82,6 +82,11 @@ class MapResult:
         The effective settings (tolerance, balance measures).
     scenario : str
         The scenario name shown in titles (by default the input file's name).
+    layers : tuple of (str, numpy.ndarray)
+        Scenarios side by side (``territory compare``): each named alignment (account index into
+        ``ids``) is drawn as a switchable layer of its own, the first shown, instead of the
+        current and proposed alignments (``current`` is then the first). The summary's and the
+        balance's ``alignment`` column holds the scenario names.
     """
 
     accounts: pd.DataFrame
@@ -98,16 +103,28 @@ class MapResult:
     scenario: str
     warnings: tuple = ()  # Problems: what looked wrong in the inputs but did not stop the work
     blocks: "MapBlocks | None" = None  # territories made of geography blocks: the blocks drawn
+    layers: tuple = ()  # (name, alignment) of each scenario drawn as a layer of its own
 
     @property
     def shown(self) -> str:
-        """The alignment the map shows first: ``"proposed"`` when there is one, else ``"current"``."""
+        """The alignment the map shows first: the first scenario layer, else ``"proposed"`` when there
+        is one, else ``"current"``."""
+        if self.layers:
+            return self.layers[0][0]
         return "proposed" if self.proposed is not None else "current"
 
     @property
     def territory(self) -> np.ndarray:
         """Each account's territory index in the alignment shown first."""
+        if self.layers:
+            return self.layers[0][1]
         return self.proposed if self.proposed is not None else self.current
+
+    def alignments(self) -> dict[str, np.ndarray]:
+        """Every alignment drawn, by name: the scenario layers, else current and/or proposed."""
+        if self.layers:
+            return dict(self.layers)
+        return {a: t for a, t in (("current", self.current), ("proposed", self.proposed)) if t is not None}
 
     def to_sheets(self) -> dict[str, pd.DataFrame]:
         return {"Territory summary": self.summary, "Balance": self.balance}

@@ -68,8 +68,8 @@ def test_every_ribbon_button_has_an_action_and_every_action_a_button():
     tree = ET.parse(ROOT / "excel_addin" / "ribbon.xml")
     buttons = {b.get("id"): b.get("label") for b in tree.iter(f"{{{NS['ui']}}}button")}
     assert buttons == {key: label for key, (label, _) in ribbon.BUTTONS.items()}
-    assert set(buttons.values()) == {"Check data", "Score accounts", "Rebalance", "Territory summary", "Open map",
-                                     "Map snapshot", "Map book", "Help"}
+    assert set(buttons.values()) == {"Check data", "Score accounts", "Rebalance", "Territory summary",
+                                     "Compare scenarios", "Open map", "Map snapshot", "Map book", "Help"}
     assert [t.get("label") for t in tree.iter(f"{{{NS['ui']}}}tab")] == ["Territory"]
 
 
@@ -322,3 +322,43 @@ def test_the_settings_sheets_block_drives_rebalance_and_its_map(demo):
     assert ribbon.dispatch("Rebalance", book) is True, book.alerts
     book.save()
     assert len(_cells(demo, "Blocks")) == 1
+
+
+def test_compare_scenarios_measures_each_territory_column_against_the_territory_column(demo):
+    wb = openpyxl.load_workbook(demo)
+    sheet = wb["Accounts"]
+    headers = [c.value for c in sheet[1]]
+    territory = headers.index("Territory") + 1
+    plan = sheet.max_column + 1
+    sheet.cell(row=1, column=plan, value="Territory plan B")
+    moved = 0
+    for row in range(2, sheet.max_row + 1):
+        value = sheet.cell(row=row, column=territory).value
+        if value == "T01" and moved < 25:
+            value, moved = "T02", moved + 1
+        sheet.cell(row=row, column=plan, value=value)
+    wb.save(demo)
+    before = _cells(demo, "Accounts")
+    book = FileBook(demo)
+    assert ribbon.dispatch("CompareScenarios", book) is True, book.alerts[-1]
+    book.save()
+    assert _cells(demo, "Accounts") == before  # the input sheet is never written
+    compare = _result(demo, "Compare").set_index("scenario")
+    assert list(compare.index) == ["Territory", "Territory plan B"]
+    assert compare.loc["Territory plan B", "accounts changing rep"] == 25
+    tables = read_tables(demo)
+    alone = workflow.measure(workflow.Inputs(accounts=tables["accounts"], reps=tables.get("reps"),
+                                             settings=tables.get("settings"))).balance.iloc[0]  # measured alone
+    assert compare.loc["Territory", "largest deviation"] == pytest.approx(alone["largest deviation"], rel=1e-12)
+    side = _result(demo, "Territories side by side")
+    assert len(side) == 12 and "Territory plan B: accounts" in side.columns
+    assert "Compared 2 scenarios" in book.alerts[-1][1] and "See the Compare and" in book.alerts[-1][1]
+
+
+def test_compare_scenarios_without_a_second_alignment_column_says_how_to_add_one(demo):
+    book = FileBook(demo)
+    assert ribbon.dispatch("CompareScenarios", book) is False
+    assert "Territory plan B" in book.alerts[-1][1]
+    book.save()
+    errors = _result(demo, "Errors")
+    assert "found: 'Territory'" in errors["problem"].iloc[0]

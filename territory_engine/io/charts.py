@@ -17,6 +17,9 @@ the other, while a chart needs them side by side; the Charts sheet also prints a
 * **Workload and potential per rep** (``territory size``): against the number of territories, the
   busiest and the lightest rep's hours and their capacity as lines on the left axis, the potential
   per rep as a line on the right axis.
+* **Largest deviation by scenario** and **Balance by territory and scenario** (``territory compare``):
+  each scenario's largest deviation, and each territory's share of target in each scenario (from
+  the Compare and Territories side by side sheets).
 """
 
 from __future__ import annotations
@@ -67,7 +70,7 @@ def charts_after(sheets: Mapping[str, pd.DataFrame]) -> str | None:
     """The result sheet after which the Charts sheet goes (None: no charts)."""
     if not chart_tables(sheets):
         return None
-    for name in ("Sizing", "Balance", "Territory summary", "Scored accounts"):
+    for name in ("Sizing", "Balance", "Territory summary", "Scored accounts", "Territories side by side"):
         if name in sheets:
             return name
     return None
@@ -175,9 +178,36 @@ def _sizing(sheets: Mapping[str, pd.DataFrame]) -> ChartTable | None:
                       y2_title="Potential per rep")
 
 
+_SCENARIO_DEVIATION = (": deviation", ": deviation (weighted mix)")
+"""How a scenario's deviation column on the Territories side by side sheet ends."""
+
+
+def _compare(sheets: Mapping[str, pd.DataFrame]) -> list[ChartTable]:
+    """The charts of ``territory compare``: largest deviation per scenario, share of target per territory."""
+    compare, side = sheets.get("Compare"), sheets.get("Territories side by side")
+    out = []
+    if compare is not None and {"scenario", "largest deviation"} <= set(compare.columns) and len(compare):
+        frame = pd.DataFrame({"Scenario": compare["scenario"].astype(str).to_numpy(),
+                              "Largest deviation": compare["largest deviation"].to_numpy(dtype=float)})
+        out.append(ChartTable("Largest_deviation_by_scenario", "Largest deviation from target by scenario", frame,
+                              (None, "0.0%"), ("Largest deviation",), (), "Largest deviation", "Scenario"))
+    if side is not None and "territory" in side.columns and len(side):
+        frame = pd.DataFrame({"Territory": side["territory"].astype(str).to_numpy()})
+        for column in side.columns:
+            ending = next((e for e in _SCENARIO_DEVIATION if str(column).endswith(e)), None)
+            if ending is not None:
+                frame[f"{str(column)[:-len(ending)]} share of target"] = 1 + side[column].to_numpy(dtype=float)
+        if frame.shape[1] > 1:
+            out.append(ChartTable("Balance_by_territory_and_scenario", "Load by territory and scenario: share of "
+                                  "target", frame, (None,) + ("0.0%",) * (frame.shape[1] - 1),
+                                  tuple(frame.columns[1:]), (), "Share of target"))
+    return out
+
+
 def chart_tables(sheets: Mapping[str, pd.DataFrame]) -> list[ChartTable]:
     """The charts of a result, by its sheets (engine column names): see the module docstring."""
-    return [t for t in (_sizing(sheets), _balance(sheets), _moved(sheets), _tiers(sheets)) if t is not None]
+    return [t for t in (_sizing(sheets), _balance(sheets), _moved(sheets), _tiers(sheets)) if t is not None] + \
+        _compare(sheets)
 
 
 def _series(chart, sheet: str, table: ChartTable, column: str, first_col: int, colour: str | None,
@@ -206,7 +236,8 @@ def _series(chart, sheet: str, table: ChartTable, column: str, first_col: int, c
     chart.add_series(spec)
 
 
-_BAR_COLOURS = ("#A6A6A6", "#1F4E79", "#F4B183")  # light grey, dark blue, light orange: apart in grey too
+_BAR_COLOURS = ("#A6A6A6", "#1F4E79", "#F4B183",  # light grey, dark blue, light orange: apart in grey too
+                "#548235", "#7030A0", "#C00000")  # then green, purple, red for a fourth to sixth scenario
 
 
 def write_charts(book, name: str, tables: list[ChartTable], formats: Mapping[str, Any]) -> None:

@@ -146,6 +146,10 @@ ADDED_COLUMNS = frozenset({"proposed_territory", "proposed_rep", "moved", "move_
 
 _MIX = " (weighted mix)"
 
+SCENARIO_SEPARATOR = ": "
+"""A column of one scenario (``territory compare``) is named ``<scenario>: <figure>``; it keeps that
+header, the scenario's name as the user gave it, and takes its kind from the figure."""
+
 
 def _title(name: str) -> str:
     """``annual_potential`` -> ``Annual potential`` (the first letter raised, underscores as spaces)."""
@@ -156,6 +160,9 @@ def _title(name: str) -> str:
 def _rule(name: str, values: Sequence[Any]) -> ColumnStyle:
     """The header and kind of an engine column missing from :data:`NAMES`, by its name and values."""
     low = name.lower()
+    if SCENARIO_SEPARATOR in name:  # "Plan B: potential" (territory compare): the scenario's name as written
+        scenario, figure = name.rsplit(SCENARIO_SEPARATOR, 1)
+        return ColumnStyle(name, _rule(figure, values).kind)
     if low.endswith(_MIX):
         base = _rule(name[: -len(_MIX)], values) if name[: -len(_MIX)] not in NAMES else NAMES[name[: -len(_MIX)]]
         return ColumnStyle(base.header + _MIX, base.kind)
@@ -248,7 +255,7 @@ def engine_name(header: Any, *, sheet: str = "") -> Any:
     names.update({style.header: name for name, style in SHEET_NAMES.get(sheet, {}).items()})
     if header in names:
         return names[header]
-    if sheet in ACCOUNT_SHEETS:
+    if sheet in ACCOUNT_SHEETS or SCENARIO_SEPARATOR in header:
         return header
     if header.endswith(_MIX):
         return engine_name(header[: -len(_MIX)], sheet=sheet) + _MIX

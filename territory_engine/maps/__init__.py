@@ -16,13 +16,15 @@ files           writing the map files; the check of a map's output path
 book            the map book (.pptx or .pdf): an overview, then a slide per territory
 book_page       a territory's page of the book: its zoomed map and its figures
 pdf_pages       a PDF of PNG pages, assembled without decoding them
+compare         the map of territory compare: one layer per scenario
 data/           US state outlines (Census Bureau, public domain), simplified
 ==============  ===========================================================
 """
 
 from .book import check_book_path, write_map_book
+from .compare import compare_map, write_compare_map
 from .files import check_map_path, write_map
 from .style import alignment_colours, territory_colour_map
 
 __all__ = ["write_map", "check_map_path", "alignment_colours", "territory_colour_map", "write_map_book",
-           "check_book_path"]
+           "check_book_path", "compare_map", "write_compare_map"]

@@ -18,6 +18,7 @@ screen), which keeps 100,000 accounts fast.
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 from typing import Any
@@ -196,11 +197,11 @@ def _overall_lines(result) -> list[str]:
     tolerance = result.settings.tolerance
     rows = {row["alignment"]: row for row in result.balance.to_dict("records")}
     lines = []
-    for alignment in ("current", "proposed"):
+    for alignment in result.alignments():
         if alignment not in rows:
             continue
         row = rows[alignment]
-        text = (f"{alignment.capitalize()}: largest deviation {row['largest deviation']:.1%}, "
+        text = (f"{alignment[:1].upper() + alignment[1:]}: largest deviation {row['largest deviation']:.1%}, "
                 f"{'within' if row['within tolerance'] else 'not within'} tolerance (±{tolerance:.0%}); "
                 f"{row['territories over']} over-served, {row['territories under']} under-served")
         if alignment == "proposed" and "current" in rows:
@@ -420,8 +421,7 @@ def build_map(result, *, areas: dict[str, list] | None = None, offline: bool = F
                                           inline_script(js), inline_script(_asset("territory_map.js"))))),
                           name="territory_assets")
     shapes = {"states": _states_geojson(bounds)}
-    shapes.update({alignment: _geojson(areas[alignment]) for alignment in ("current", "proposed")
-                   if getattr(result, alignment) is not None})
+    shapes.update({alignment: _geojson(areas[alignment]) for alignment in result.alignments()})
     shapes_text = "{" + ",".join(f"{script_json(key)}:{text}" for key, text in shapes.items()) + "}"
     # First in the page script: the data every layer below reads.
     root.script.add_child(Raw(f"var {DATA} = {script_json(_payload(result, areas, colours))};\n"
@@ -433,12 +433,12 @@ def build_map(result, *, areas: dict[str, list] | None = None, offline: bool = F
     outlines = Outlines()
     fmap.add_child(outlines)
     layers["states"] = outlines.get_name()
-    for alignment in ("current", "proposed"):
-        if getattr(result, alignment) is None:
-            continue
-        layer = Areas(name, alignment, name=f"{alignment.capitalize()} alignment", show=alignment == result.shown)
+    for alignment in result.alignments():
+        # Leaflet's layer control shows a layer's name as HTML: a scenario's name (a file's, a column's) is escaped.
+        label = f"Scenario: {html.escape(alignment)}" if result.layers else f"{alignment.capitalize()} alignment"
+        layer = Areas(name, alignment, name=label, show=alignment == result.shown)
         fmap.add_child(layer)
-        layers[alignment] = layer.get_name()
+        layers[alignment if not result.layers else "scenario " + alignment] = layer.get_name()
     for measure, label in _heat_measures(result):
         image, box = heat_image(lat, lon, measure)
         overlay = ImageOverlay(image, bounds=box, mercator_project=True, name=f"Heat map: {label}", show=False,
@@ -529,8 +529,9 @@ def alignment_areas(result, alignments: tuple[str, ...] = ("current", "proposed"
 
     lat = result.accounts["lat"].to_numpy(dtype=float)
     lon = result.accounts["lon"].to_numpy(dtype=float)
-    names = [a for a in alignments if getattr(result, a) is not None]
-    drawn = [getattr(result, a) for a in names]
+    available = result.alignments()
+    names = list(available) if result.layers else [a for a in alignments if a in available]
+    drawn = [available[a] for a in names]
     cells = account_cells(lat, lon, resolution=resolution, keys=np.column_stack(drawn) if drawn else None)
     if not drawn:
         return {}

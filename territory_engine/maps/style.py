@@ -138,7 +138,7 @@ def alignment_colours(ids: Sequence[str], lat, lon, alignments: Sequence[np.ndar
 
 def result_colours(result) -> list[str]:
     """The colours of a ``MapResult``'s territories, in the order of ``result.ids``."""
-    alignments = [a for a in (result.current, result.proposed) if a is not None]
+    alignments = list(result.alignments().values())
     lat = result.accounts["lat"].to_numpy(dtype=float)
     lon = result.accounts["lon"].to_numpy(dtype=float)
     colours = alignment_colours(result.ids, lat, lon, alignments)

@@ -12,9 +12,11 @@ check      validates accounts, reps and settings; summarises what it found
 score      adds a score and a tier to every account
 measure    the territory summary of the current alignment
 rebalance  the proposed alignment, moves with reasons, summary before/after
+compare    several scenarios (alignments) side by side, each measured as measure
 =========  ==============================================================
 
-One module per verb (``checking.py``, ``scores.py``, ``summary.py``, ``rebalancing.py``);
+One module per verb (``checking.py``, ``scores.py``, ``summary.py``, ``rebalancing.py``,
+``compare.py``);
 ``plan.py`` validates the inputs for all of them, ``reasons.py`` words each move,
 ``rep_names.py`` names each territory's rep, ``workload.py`` adds workload hours against capacity
 (the ``workload_hours`` measure and the summary's columns), ``progress.py`` reports steps through the
@@ -23,6 +25,7 @@ progress callback. The
 """
 
 from .checking import CheckResult, check
+from .compare import CompareResult, Scenario, compare
 from .plan import Inputs, Plan, balance_measures, prepare, rep_facts
 from .progress import Progress, step
 from .rebalancing import RebalanceResult, rebalance
@@ -43,6 +46,9 @@ __all__ = [
     "score",
     "measure",
     "rebalance",
+    "compare",
+    "Scenario",
+    "CompareResult",
     "territory_summary",
     "balance_measures",
     "rep_facts",
