@@ -526,9 +526,10 @@ def _visits(cells: list[Any]) -> np.ndarray:
         doc="Drive speed in km/h (default: 30 urban, 50 suburban, 80 rural, by the density of these accounts).")
 @_guard
 def TERRITORY_WORKLOAD(visits_or_tiers, lat, lon, base_lat, base_lon, minutes=None, speed=None):
-    """Workload hours per year of each account: visits plus estimated drive time (one round trip per visit)."""
+    """Workload hours per year of each account: visits plus estimated drive time (a share of a day's round trip
+    from the base, 5 visits a day, plus the hop from the nearest other account with the same base)."""
     from territory_engine.geo import haversine_km
-    from territory_engine.workload import WorkloadModel, density_classes, drive_hours, visit_hours
+    from territory_engine.workload import WorkloadModel, density_classes, drive_hours, hop_km, visit_hours
 
     visit_rows, lat_rows, lon_rows = _same_rows((visits_or_tiers, "visits_or_tiers"), (lat, "lat"), (lon, "lon"))
     cells = _column(visit_rows, "visits_or_tiers", trim=False)
@@ -567,7 +568,10 @@ def TERRITORY_WORKLOAD(visits_or_tiers, lat, lon, base_lat, base_lon, minutes=No
         kmh = np.full(len(a), speed_)
     km = np.full(len(a), np.nan)
     km[ok] = haversine_km(a[ok], b[ok], base[0][ok], base[1][ok])
-    hours = visit_hours(model, visits) + drive_hours(model, visits, km, kmh)
+    hop = np.zeros(len(a))
+    _, same_base = np.unique(np.column_stack([base[0][ok], base[1][ok]]), axis=0, return_inverse=True)
+    hop[ok] = hop_km(a[ok], b[ok], same_base.ravel())
+    hours = visit_hours(model, visits) + drive_hours(model, visits, km, kmh, hop)
     return ([["Workload hours"]] if header else []) + _out(np.round(hours, 4))
 
 

@@ -26,16 +26,14 @@ from typing import Any
 
 import click
 
-from . import stopping, workflow
+from . import workflow
 from .errors import InfeasibleError, InputError, Problem, RebalanceInfeasibleError, TerritoryError
 from .rebalance import METHODS
+from .cli_signals import catch_signals
 from .stopping import Stopped
 
 EXIT_INPUT = 2
 EXIT_INFEASIBLE = 3
-
-SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
-"""The signals that end the command cleanly: the file being written is removed first."""
 
 _HIDDEN = ("Cc", "Cf", "Zl", "Zp")
 """Unicode categories that would break a message's line, rewrite the terminal or hide in it:
@@ -149,41 +147,6 @@ def _file_problem(error: OSError) -> Problem:
     else:
         fix = "check the name, the folder and the disk"
     return Problem(name.name or str(name), f"cannot use {name}: {error.strerror or error}; {fix}", is_sheet=False)
-
-
-class Interrupted(Stopped):
-    """A signal that ends the command, raised where the program is (a :class:`BaseException`,
-    as ``KeyboardInterrupt``), so that every writer on the way out removes its temporary files.
-
-    Attributes
-    ----------
-    signum : int
-        The signal's number.
-    """
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = int(signum)
-
-
-def _interrupt(signum: int, frame: Any) -> None:
-    for name in SIGNALS:  # a second signal must not cut the clean-up short
-        number = getattr(signal, name, None)
-        if number is not None:
-            signal.signal(number, signal.SIG_IGN)
-    stopping.request(signum)  # honoured by long loops even if the exception below is dropped
-    raise Interrupted(signum)
-
-
-def catch_signals() -> None:
-    """Turn :data:`SIGNALS` into :class:`Interrupted` (main thread only; those the platform has)."""
-    for name in SIGNALS:
-        number = getattr(signal, name, None)
-        if number is not None:
-            try:
-                signal.signal(number, _interrupt)
-            except (ValueError, OSError):  # not the main thread, or not allowed here
-                pass
 
 
 _PATH = click.Path(readable=False)

@@ -52,6 +52,7 @@ class Settings:
     # Part W (issue 16): the workload model (territory_engine/workload.py)
     visits_per_year: tuple[tuple[str, float], ...] = (("A", 24.0), ("B", 12.0), ("C", 4.0))
     minutes_per_visit: float = 45.0
+    visits_per_day: float = 5.0
     circuity: float = 1.3
     drive_speeds: tuple[float, ...] = (30.0, 50.0, 80.0)
     field_hours_per_year: float = 1800.0
@@ -245,6 +246,8 @@ SETTINGS: dict[str, Spec] = {
                             "Visits per year of each account tier (a Visits column, when given, wins)."),
     "minutes_per_visit": Spec(_float, lambda v: _finite(v) and 0 < v <= 24 * 60, "a number of minutes above 0",
                               "Length of one visit, minutes."),
+    "visits_per_day": Spec(_float, lambda v: _finite(v) and 1 <= v <= 50, "a number of visits from 1 to 50, e.g. 5",
+                           "Visits a rep makes on one day's round trip from the base (for the estimated drive time)."),
     "circuity": Spec(_float, lambda v: _finite(v) and 1 <= v <= 5, "a number from 1 to 5, e.g. 1.3",
                      "Road km per straight-line km, for the estimated drive time (about 1.3)."),
     "drive_speeds": Spec(_speeds, lambda v: len(v) == 3 and _finite(*v) and min(v) > 0,
@@ -257,7 +260,7 @@ SETTINGS: dict[str, Spec] = {
                         "Share of working hours spent in the field (visits and driving)."),
 }
 
-WORKLOAD_SETTINGS = ("visits_per_year", "minutes_per_visit", "circuity", "drive_speeds", "field_hours_per_year",
+WORKLOAD_SETTINGS = ("visits_per_year", "minutes_per_visit", "visits_per_day", "circuity", "drive_speeds", "field_hours_per_year",
                      "field_share")
 """The settings of the workload model: giving any of them asks for workload in the summaries."""
 

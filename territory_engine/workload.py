@@ -7,14 +7,18 @@ workload approach of Talley 1961, "How to design sales territories", Journal of 
 an account's workload is
 
 * **visit hours** = visits per year x minutes per visit / 60;
-* **estimated drive time** = visits per year x one round trip (2 x great-circle km from the
-  reference point x ``circuity``) / the speed of the account's surroundings (urban, suburban or
-  rural, by the number of other accounts within ``Tuning.workload_density_km``).
+* **estimated drive time** = visits per year x (its share of a day's round trip, 2 x great-circle
+  km from the reference point / ``visits_per_day``, plus the hop from the previous stop, the
+  great-circle km to the nearest other account of its territory) x ``circuity`` / the speed of the
+  account's surroundings (urban, suburban or rural, by the number of other accounts within
+  ``Tuning.workload_density_km``).
 
-The trip rule is one round trip from the rep's base per visit (or, where a territory has no base,
-from the territory's centre: the visit-weighted geometric median of its accounts). It ignores
-chaining several visits into one day's route, so it errs towards more hours for outlying accounts;
-it is an estimate, not a road network. A territory's capacity is its rep's field hours per year
+The trip rule: a rep drives out from the base (or, where a territory has no base, from the
+territory's centre: the visit-weighted geometric median of its accounts) and back once a day, and
+makes ``visits_per_day`` visits on the way (5 by default: field sales reps make 4 to 6 calls a day),
+each one hop from the last. So a far account costs its share of a long day out, an account next to
+the base little more than its hop; a territory's drive grows with its spread and with its distance
+from the base. It is an estimate, not a road network. A territory's capacity is its rep's field hours per year
 times the share of time spent in the field (or the rep's own capacity hours).
 
 Visits per account: a ``visits`` column wins; else a ``tier`` column (a tier named in
@@ -32,13 +36,13 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from .errors import SettingsError
-from .geo import QUERY_WORKERS, haversine_km, km_to_chord, to_xyz
+from .geo import QUERY_WORKERS, chord_to_km, haversine_km, km_to_chord, to_xyz
 from .measures import territory_centres
 from .scoring import score, tiers
 from .tuning import DEFAULT_TUNING, Tuning
 
 __all__ = ["DENSITY_CLASSES", "WorkloadModel", "account_visits", "account_workload", "density_classes",
-           "drive_hours", "territory_workload", "utilisation", "visit_hours"]
+           "drive_hours", "hop_km", "territory_workload", "utilisation", "visit_hours"]
 
 DENSITY_CLASSES = ("urban", "suburban", "rural")
 """The classes of an account's surroundings, in the order of ``WorkloadModel.speeds_kmh``."""
@@ -58,6 +62,8 @@ class WorkloadModel:
         Visits per year of each tier, e.g. ``(("A", 24.0), ("B", 12.0), ("C", 4.0))``.
     minutes_per_visit : float
         Length of one visit, minutes.
+    visits_per_day : float
+        Visits a rep makes on one day's round trip from the base.
     circuity : float
         Road km per great-circle km (about 1.3 on road networks).
     speeds_kmh : tuple of 3 float
@@ -73,6 +79,7 @@ class WorkloadModel:
 
     visits_per_year: tuple[tuple[str, float], ...] = (("A", 24.0), ("B", 12.0), ("C", 4.0))
     minutes_per_visit: float = 45.0
+    visits_per_day: float = 5.0
     circuity: float = 1.3
     speeds_kmh: tuple[float, float, float] = (30.0, 50.0, 80.0)
     field_hours_per_year: float = 1800.0
@@ -86,6 +93,7 @@ class WorkloadModel:
     def from_settings(cls, settings) -> "WorkloadModel":
         """The model of a :class:`~territory_engine.settings.Settings`."""
         return cls(visits_per_year=tuple(settings.visits_per_year), minutes_per_visit=settings.minutes_per_visit,
+                   visits_per_day=settings.visits_per_day,
                    circuity=settings.circuity, speeds_kmh=tuple(settings.drive_speeds),
                    field_hours_per_year=settings.field_hours_per_year, field_share=settings.field_share,
                    score_measures=tuple(settings.score_measures), score_weights=tuple(settings.score_weights),
@@ -150,11 +158,30 @@ def visit_hours(model: WorkloadModel, visits) -> np.ndarray:
     return np.asarray(visits, dtype=float) * model.minutes_per_visit / 60.0
 
 
-def drive_hours(model: WorkloadModel, visits, km, speed_kmh) -> np.ndarray:
-    """Estimated drive time, hours per year: one round trip per visit,
-    visits x 2 x ``km`` (great-circle) x circuity / ``speed_kmh``."""
-    return np.asarray(visits, dtype=float) * 2.0 * np.asarray(km, dtype=float) * model.circuity / np.asarray(
-        speed_kmh, dtype=float)
+def drive_hours(model: WorkloadModel, visits, km, speed_kmh, hop_km=0.0) -> np.ndarray:
+    """Estimated drive time, hours per year: visits x (2 x ``km`` / visits_per_day + ``hop_km``)
+    x circuity / ``speed_kmh`` (``km`` great-circle to the base or centre, ``hop_km`` to the nearest
+    other account of the territory: see the module docstring)."""
+    per_visit = 2.0 * np.asarray(km, dtype=float) / model.visits_per_day + np.asarray(hop_km, dtype=float)
+    return np.asarray(visits, dtype=float) * per_visit * model.circuity / np.asarray(speed_kmh, dtype=float)
+
+
+def hop_km(lat, lon, group) -> np.ndarray:
+    """Great-circle km from each account to the nearest other account of its ``group`` (its
+    territory; 0 for an account alone in its group or without one, ``group`` < 0)."""
+    lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+    group = np.asarray(group)
+    out = np.zeros(len(lat))
+    xyz = to_xyz(lat, lon)
+    order = np.argsort(group, kind="stable")
+    values, starts = np.unique(group[order], return_index=True)
+    for value, a, b in zip(values, starts, np.r_[starts[1:], len(order)]):
+        rows = order[a:b]
+        if (isinstance(value, (int, np.integer)) and value < 0) or len(rows) < 2:
+            continue
+        distance, _ = cKDTree(xyz[rows]).query(xyz[rows], k=2, workers=QUERY_WORKERS)
+        out[rows] = chord_to_km(distance[:, 1])
+    return out
 
 
 def utilisation(hours, capacity_hours) -> np.ndarray:
@@ -202,8 +229,9 @@ def account_workload(model: WorkloadModel, frame: pd.DataFrame, territory, k: in
     density = density_classes(lat, lon, tuning=tuning) if density is None else np.asarray(density, dtype=int)
     speed = np.asarray(model.speeds_kmh, dtype=float)[density]
     visit = visit_hours(model, visits)
-    drive = drive_hours(model, visits, km, speed)
-    return pd.DataFrame({"visits": visits, "visit_hours": visit, "drive_km": km,
+    hop = hop_km(lat, lon, territory)
+    drive = drive_hours(model, visits, km, speed, hop)
+    return pd.DataFrame({"visits": visits, "visit_hours": visit, "drive_km": km, "hop_km": hop,
                          "density": np.array(DENSITY_CLASSES, dtype=object)[density], "drive_hours": drive,
                          "hours": visit + drive})
 
@@ -225,7 +253,7 @@ def territory_workload(model: WorkloadModel, frame: pd.DataFrame, territory, k: 
     pandas.DataFrame
         Index 0..k-1; columns ``hours``, ``capacity_hours``, ``utilisation`` (hours / capacity),
         ``over_capacity`` (hours > capacity), ``drive_hours``, ``visit_hours`` (per year) and
-        ``mean_drive_minutes`` (mean estimated drive time per visit, round trip; NaN without visits).
+        ``mean_drive_minutes`` (mean estimated drive time per visit; NaN without visits).
     """
     per = account_workload(model, frame, territory, k, bases_lat=bases_lat, bases_lon=bases_lon, tuning=tuning,
                            density=density)

@@ -42,12 +42,13 @@ REPS = pd.DataFrame({"Territory": ["T1", "T2"], "Rep": ["Ann", "Bob"], "Latitude
 
 
 def _hand() -> dict[str, float]:
-    """Every figure of the example by hand: 45-minute visits (0.75 h), one round trip per visit,
+    """Every figure of the example by hand: 45-minute visits (0.75 h); each visit a fifth of a round
+    trip from the base plus the hop from the territory's other account (A1-A2 0.05 degrees, A3-A4 1.0),
     circuity 1.3, 50 km/h suburban, 80 km/h rural; capacity 30 h for T1, 1,800 x 0.8 for T2."""
-    a1 = 24 * 0.75 + 24 * 2 * (0.05 * KM_PER_DEGREE) * 1.3 / 50
-    a2 = 12 * 0.75 + 12 * 2 * (0.10 * KM_PER_DEGREE) * 1.3 / 50
-    a3 = 4 * 0.75 + 4 * 2 * (0.5 * KM_PER_DEGREE) * 1.3 / 80
-    a4 = 24 * 0.75 + 24 * 2 * (0.5 * KM_PER_DEGREE) * 1.3 / 80
+    a1 = 24 * 0.75 + 24 * (2 * 0.05 / 5 + 0.05) * KM_PER_DEGREE * 1.3 / 50
+    a2 = 12 * 0.75 + 12 * (2 * 0.10 / 5 + 0.05) * KM_PER_DEGREE * 1.3 / 50
+    a3 = 4 * 0.75 + 4 * (2 * 0.5 / 5 + 1.0) * KM_PER_DEGREE * 1.3 / 80
+    a4 = 24 * 0.75 + 24 * (2 * 0.5 / 5 + 1.0) * KM_PER_DEGREE * 1.3 / 80
     return {"A1": a1, "A2": a2, "A3": a3, "A4": a4, "T1": a1 + a2, "T2": a3 + a4,
             "T1 visit": 18 + 9, "T2 visit": 3 + 18, "T1 capacity": 30.0, "T2 capacity": 1440.0,
             "T1 drive minutes": (a1 + a2 - 27) * 60 / 36, "T2 drive minutes": (a3 + a4 - 21) * 60 / 28}
@@ -83,15 +84,16 @@ def test_a_visits_column_wins_over_the_tier_and_settings_change_the_hours():
                                                         "urban:10, suburban:20, rural:40"}))
     per = account_workload(model, frame, np.array([0, 0, 1, 1]), 2, bases_lat=[40.0, 41.5],
                            bases_lon=[-90.0, -90.0], tuning=TUNING)
-    assert per["hours"].tolist() == pytest.approx([1 + 2 * 0.05 * KM_PER_DEGREE / 20, 0, 0, 0])
+    assert per["hours"].tolist() == pytest.approx([1 + (2 * 0.05 / 5 + 0.05) * KM_PER_DEGREE / 20, 0, 0, 0])
 
 
 def test_without_bases_the_drive_is_from_the_territorys_centre():
     # Two accounts with equal visits: the visit-weighted median is anywhere between them, so the
-    # round trips add up to twice their distance apart whatever point is taken.
+    # shares of the round trips add up to twice their distance apart / 5 whatever point is taken,
+    # and each visit hops the distance between them.
     frame = pd.DataFrame({"lat": [40.0, 40.2], "lon": [-90.0, -90.0], "visits": [1.0, 1.0]})
     per = account_workload(WorkloadModel(circuity=1.0, speeds_kmh=(80.0, 80.0, 80.0)), frame, np.array([0, 0]), 1)
-    assert per["drive_hours"].sum() == pytest.approx(2 * 0.2 * KM_PER_DEGREE / 80, rel=1e-3)
+    assert per["drive_hours"].sum() == pytest.approx((2 * 0.2 / 5 + 2 * 0.2) * KM_PER_DEGREE / 80, rel=1e-3)
 
 
 def test_bad_workload_settings_are_refused_each_by_name():
@@ -151,8 +153,8 @@ def test_a_tier_column_of_other_tiers_is_left_alone_when_workload_is_not_asked_f
 def test_the_summary_shows_hours_against_capacity_and_flags_territories_over_it(tmp_path):
     hand = _hand()
     # No tuning on the command line: with the default density classes every account here is rural.
-    a1 = 24 * 0.75 + 24 * 2 * (0.05 * KM_PER_DEGREE) * 1.3 / 80
-    a2 = 12 * 0.75 + 12 * 2 * (0.10 * KM_PER_DEGREE) * 1.3 / 80
+    a1 = 24 * 0.75 + 24 * (2 * 0.05 / 5 + 0.05) * KM_PER_DEGREE * 1.3 / 80
+    a2 = 12 * 0.75 + 12 * (2 * 0.10 / 5 + 0.05) * KM_PER_DEGREE * 1.3 / 80
     book = _workbook(tmp_path / "in.xlsx", ACCOUNTS, reps=REPS)
     done = _run("measure", book, "--output", tmp_path / "out.xlsx", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -213,13 +215,13 @@ def test_territory_workload_gives_hours_per_account():
     lat, lon = [[40.05], [40.10], [41.0], [42.0]], [[-90.0]] * 4
     out = f.TERRITORY_WORKLOAD([["A"], [12], ["c"], [None]], lat, lon, [[40.0], [40.0], [41.5], [41.5]], [[-90.0]],
                                None, 80)
-    a1 = 24 * 0.75 + 24 * 2 * (0.05 * KM_PER_DEGREE) * 1.3 / 80
-    a2 = 12 * 0.75 + 12 * 2 * (0.10 * KM_PER_DEGREE) * 1.3 / 80
+    a1 = 24 * 0.75 + 24 * (2 * 0.05 / 5 + 0.05) * KM_PER_DEGREE * 1.3 / 80  # the hop: to A2, with the same base
+    a2 = 12 * 0.75 + 12 * (2 * 0.10 / 5 + 0.05) * KM_PER_DEGREE * 1.3 / 80
     assert [row[0] for row in out] == pytest.approx([a1, a2, hand["A3"], 0.0], abs=1e-3)
     headed = f.TERRITORY_WORKLOAD([["Visits"], [24]], [["Lat"], [40.05]], [["Lon"], [-90.0]], [[40.0]], [[-90.0]],
                                   60, 50)
     assert headed[0] == ["Workload hours"]
-    assert headed[1][0] == pytest.approx(24 + 24 * 2 * 0.05 * KM_PER_DEGREE * 1.3 / 50, abs=1e-3)
+    assert headed[1][0] == pytest.approx(24 + 24 * 2 * 0.05 / 5 * KM_PER_DEGREE * 1.3 / 50, abs=1e-3)  # no hop alone
     for bad in (f.TERRITORY_WORKLOAD([["Q"]], [[40.0]], [[-90.0]], [[40.0]], [[-90.0]]),
                 f.TERRITORY_WORKLOAD([[1], [2]], [[40.0]], [[-90.0]], [[40.0]], [[-90.0]]),
                 f.TERRITORY_WORKLOAD([[1]], [[40.0]], [[-90.0]], [[40.0]], [[-90.0]], -1),

@@ -118,7 +118,7 @@ def workload_columns(model: WorkloadModel, accounts: pd.DataFrame, territory: np
     Returns ``(columns, overall)``: ``workload hours``, ``visit hours``, ``drive hours``,
     ``capacity hours``, ``utilisation`` and ``capacity status`` ("over capacity" or "within
     capacity") per territory; ``territories over capacity``, ``largest utilisation`` and
-    ``mean drive minutes`` (estimated drive time per visit, round trip) overall.
+    ``mean drive minutes`` (estimated drive time per visit) overall.
     """
     capacity = None if capacity_hours is None else np.asarray(capacity_hours, dtype=float)[:k]
     table = territory_workload(model, accounts, territory, k, bases_lat=None if bases is None else bases[:k, 0],
