@@ -21,6 +21,7 @@ __all__ = ["Settings", "SETTINGS", "DEFAULT_NOTES", "parse_settings", "setting_k
 
 SCORE_METHODS = ("percentile", "minmax", "zscore")
 BLOCKS = ("none", "zip", "county", "state")
+WITHIN = ("none", "region", "district")
 
 # Range of the disruption weight, in territory radii of travel an account saves before it moves.
 # Above about 10 radii no account moves except for balance, so 100 loses nothing a user could want,
@@ -48,6 +49,10 @@ class Settings:
     score_weights: tuple[float, ...] = ()
     score_method: str = "percentile"
     tier_cutoffs: tuple[float, ...] = (0.2, 0.5)
+    # part R (regions and districts)
+    within: str = "none"
+    balance_regions: bool = False
+    only_region: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -196,6 +201,14 @@ SETTINGS: dict[str, Spec] = {
     "tier_cutoffs": Spec(_floats, lambda v: len(v) == 2 and _finite(*v) and 0 < v[0] < v[1] < 1,
                          "two increasing fractions, e.g. 0.2,0.5",
                          "Top share of accounts that are tier A, and top share that are A or B."),
+    "within": Spec(lambda v: _text(v).lower() or "none", lambda v: v in WITHIN, _choices(WITHIN),
+                   "Rebalance each region (or district) on its own, so no territory crosses its line (none: "
+                   "one map)."),
+    "balance_regions": Spec(_bool, lambda v: True, "TRUE or FALSE",
+                            "With within: balance every territory against the overall target, not its region's "
+                            "(each region's load must then fit its territories)."),
+    "only_region": Spec(_text, lambda v: True, "a region's name",
+                        "Rebalance this region alone; every account outside it keeps its territory."),
 }
 
 
