@@ -44,6 +44,8 @@ ACCOUNT_SYNONYMS: dict[str, tuple[str, ...]] = {
     "territory": ("territory", "territoryid", "currentterritory", "terr", "territoryname"),
     "rep": ("rep", "repname", "owner", "salesrep", "accountowner"),
     "locked": ("locked", "lock", "fixed", "pinned", "dontmove", "donotmove"),
+    "region": ("region", "regionname", "salesregion"),
+    "district": ("district", "districtname", "salesdistrict"),
 }
 
 REP_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -54,6 +56,8 @@ REP_SYNONYMS: dict[str, tuple[str, ...]] = {
             "baselongitude", "homelng"),
     "zip": ("zip", "zipcode", "postalcode", "homezip", "basezip", "homebasezip", "home", "homebase"),
     "capacity": ("capacity", "fte", "capacityfte"),
+    "region": ACCOUNT_SYNONYMS["region"],
+    "district": ACCOUNT_SYNONYMS["district"],
 }
 
 SETTINGS_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -81,6 +85,8 @@ _HEADERS = {
     "locked": "Locked",
     "capacity": "Capacity",
     "pieces": "Pieces",
+    "region": "Region",
+    "district": "District",
 }
 
 

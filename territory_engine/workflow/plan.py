@@ -18,7 +18,7 @@ from ..errors import InputError, Problem, SettingsError
 from ..ids import natural_key
 from ..settings import Settings, parse_settings, setting_key
 from ..tuning import DEFAULT_TUNING, Tuning
-from ..validate import AccountTable, settings_pairs, validate_accounts, validate_reps
+from ..validate import AccountTable, hierarchy_problems, settings_pairs, validate_accounts, validate_reps
 
 __all__ = ["Inputs", "Plan", "Progress", "balance_measures", "combined_share", "effective_settings", "prepare",
            "rep_facts", "require_balance", "territory_ids"]
@@ -92,6 +92,8 @@ def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, tunin
             reps = validate_reps(inputs.reps, warnings=warnings, tuning=tuning)
         except InputError as error:
             problems += error.problems
+    if accounts is not None and (inputs.reps is None or reps is not None):
+        problems += hierarchy_problems(accounts, inputs.accounts, reps, inputs.reps)
     if problems:
         raise InputError(problems)
     located = {setting_key(k): (sheet_layer[1], row) for k, row in sheet_layer[2].items()
