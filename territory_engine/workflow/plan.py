@@ -21,7 +21,7 @@ from ..tuning import DEFAULT_TUNING, Tuning
 from ..validate import AccountTable, hierarchy_problems, settings_pairs, validate_accounts, validate_reps
 
 __all__ = ["Inputs", "Plan", "Progress", "balance_measures", "combined_share", "effective_settings", "prepare",
-           "rep_facts", "require_balance", "territory_ids"]
+           "rep_facts", "require_balance", "setting_problem", "territory_ids"]
 
 
 Progress = Callable[[str, float], None]
@@ -53,6 +53,7 @@ class Plan:
     is_sheet: bool = True  # the accounts came from a workbook sheet (else from a file)
     warnings: tuple[Problem, ...] = ()
     origins: Mapping[str, str] = field(default_factory=dict)
+    located: Mapping[str, tuple[str, int | None]] = field(default_factory=dict)  # setting -> (source, row)
 
 
 def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, tuning: Tuning = DEFAULT_TUNING) -> Plan:
@@ -104,13 +105,19 @@ def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, tunin
     return Plan(accounts=accounts, reps=reps, settings=settings, raw=inputs.accounts.frame,
                 is_sheet=bool(getattr(inputs.accounts, "is_sheet", True)),
                 warnings=accounts.warnings + tuple(warnings) + _alignment_expected(accounts, settings),
-                origins=origins)
+                origins=origins, located=located)
 
 
 def _is_key(raw: Any, key: str) -> bool:
     from ..columns import normalise_header
 
     return normalise_header(raw) == normalise_header(key)
+
+
+def setting_problem(plan: Plan, key: str, message: str, value: Any = None) -> Problem:
+    """A problem with setting ``key``, located where it was given: its Settings sheet cell, or the
+    command line."""
+    return _setting_problem(plan.located, key, message, value)
 
 
 def _setting_problem(located, key: str, message: str, value: Any = None) -> Problem:

@@ -23,7 +23,7 @@ import pandas as pd
 from ..ids import natural_key
 from ..measures import territory_loads
 
-__all__ = ["LEVELS", "has_hierarchy", "region_rollup", "target_shares", "territory_levels"]
+__all__ = ["LEVELS", "alignment_levels", "has_hierarchy", "region_rollup", "target_shares", "territory_levels"]
 
 LEVELS = ("region", "district")
 """The levels of the hierarchy above the territory, largest first."""
@@ -78,6 +78,20 @@ def territory_levels(frame: pd.DataFrame, territory: np.ndarray, count: int, wei
     district = _majority(frame.get("district"), np.where(same, territory, -1), count, weight)
     out["district"] = [given["district"][t] or district[t] for t in range(count)]
     return out
+
+
+def alignment_levels(frame: pd.DataFrame, current: np.ndarray, proposed: np.ndarray, count: int, k: int,
+                     weight: np.ndarray, reps: pd.DataFrame | None, ids: list[str]) -> tuple[dict, dict] | None:
+    """Each territory's region and district before (``count`` current territories) and after (the first
+    ``k``): a territory keeps the ones it has today; a new one takes those of its proposed accounts.
+    None when no account or Reps row has a region or district."""
+    if not has_hierarchy(frame, reps):
+        return None
+    before = territory_levels(frame, current, count, weight, reps, ids)
+    fresh = territory_levels(frame, proposed, k, weight, reps, ids)
+    after = {level: [before[level][t] if t < count and before[level][t] is not None else fresh[level][t]
+                     for t in range(k)] for level in LEVELS}
+    return before, after
 
 
 def _given(reps: pd.DataFrame | None, ids: list[str] | None, count: int) -> dict[str, list[Any]]:
