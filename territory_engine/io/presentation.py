@@ -81,6 +81,12 @@ NAMES: dict[str, ColumnStyle] = {
     "pieces": ColumnStyle("Pieces", "count"),
     "mean km to base": ColumnStyle("Mean distance to base (km)", "km"),
     "penetration": ColumnStyle("Penetration", "share"),
+    "region": ColumnStyle("Region", "text"),
+    "district": ColumnStyle("District", "text"),
+    # Regions (the roll-up per region and district)
+    "level": ColumnStyle("Level", "text"),
+    "territories": ColumnStyle("Territories", "count"),
+    "share of total": ColumnStyle("Share of total", "share"),
     # Balance
     "largest deviation": ColumnStyle("Largest deviation", "share"),
     "coefficient of variation": ColumnStyle("Coefficient of variation", "coefficient"),

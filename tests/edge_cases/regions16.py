@@ -14,50 +14,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import openpyxl
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))
+from region_books import region_book  # noqa: E402  (the tests' own workbooks)
+
 TERRITORY = os.environ.get("TERRITORY_BIN", str(ROOT / ".venv" / "bin" / "territory"))  # another build: its launcher
-
-
-def region_book(path: Path, *, reps: list[list] | None = None, settings: list[list] | None = None,
-                region: bool = True, n: int = 240, seed: int = 3) -> Path:
-    """Accounts in three regions (West, Central, East by longitude), two districts each, nine territories
-    (three per region) numbered by longitude; territory T4 also holds a few West accounts (it spans a line)."""
-    rng = np.random.default_rng(seed)
-    lon = np.sort(rng.uniform(-120.0, -75.0, n))
-    lat = rng.uniform(33.0, 45.0, n)
-    potential = np.round(rng.lognormal(8.0, 0.6, n))
-    cut = np.array([-105.0, -90.0])
-    regions = np.array(["West", "Central", "East"])[np.searchsorted(cut, lon)]
-    territory = np.minimum((np.arange(n) * 9) // n, 8) + 1
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Accounts"
-    head = ["Account ID", "Latitude", "Longitude", "Potential", "Territory"]
-    if region:
-        head[3:3] = ["Region", "District"]
-    ws.append(head)
-    for i in range(n):
-        terr = f"T{territory[i]}"
-        if regions[i] == "West" and territory[i] == 3 and i % 4 == 0:
-            terr = "T4"  # T4 (Central) also holds a few West accounts
-        row = [f"A{i + 1:04d}", round(float(lat[i]), 5), round(float(lon[i]), 5), float(potential[i]), terr]
-        if region:
-            row[3:3] = [str(regions[i]), f"{regions[i]} {'North' if lat[i] > 39 else 'South'}"]
-        ws.append(row)
-    if reps is not None:
-        rs = wb.create_sheet("Reps")
-        for r in reps:
-            rs.append(r)
-    if settings is not None:
-        ss = wb.create_sheet("Settings")
-        ss.append(["Key", "Value"])
-        for r in settings:
-            ss.append(r)
-    wb.save(path)
-    return path
 
 
 def first_line(done) -> str:
