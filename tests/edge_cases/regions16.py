@@ -36,6 +36,21 @@ def sheets(path: Path) -> list[str]:
     return openpyxl.load_workbook(path, read_only=True).sheetnames if path.exists() else []
 
 
+def outside_changed(book: Path, out: Path) -> str:
+    """How many rows outside West (and its territories T1-T3) differ from the input in any input cell or
+    territory, after writing and reading back."""
+    if not out.exists():
+        return "no output"
+    given = list(openpyxl.load_workbook(book, read_only=True)["Accounts"].iter_rows(values_only=True))
+    wrote = list(openpyxl.load_workbook(out, read_only=True)["Proposed alignment"].iter_rows(values_only=True))
+    region, territory = given[0].index("Region"), given[0].index("Territory")
+    proposed = wrote[0].index("Proposed territory")
+    outside = [(g, w) for g, w in zip(given[1:], wrote[1:]) if g[region] != "West" or g[territory] not in
+               ("T1", "T2", "T3")]
+    changed = sum(w[:len(g)] != g or w[proposed] != g[territory] for g, w in outside)
+    return f"rows outside West changed: {changed} of {len(outside)}"
+
+
 def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="regions16-"))
     book = region_book(tmp / "regions.xlsx")
@@ -45,6 +60,7 @@ def main() -> None:
                                                       "West North" if t <= 6 else "East South"]
                                                      for t in range(1, 10)]])
     by_sheet = region_book(tmp / "settings.xlsx", settings=[["within", "district"]])
+    proof: list[str] = []
     cases = [
         ("1 measure with Region/District -> .xlsx", ["measure", str(book), "--output", str(tmp / "m.xlsx")],
          lambda: f"sheets {sheets(tmp / 'm.xlsx')}"),
@@ -54,16 +70,16 @@ def main() -> None:
                                          str(tmp / "w.xlsx")], lambda: ""),
         ("4 rebalance --within region --balance-regions", ["rebalance", str(book), "--within", "region",
                                                            "--balance-regions", "--output", str(tmp / "b.xlsx")],
-         lambda: ""),
+         lambda: f"{len(proof)} proof line(s): {proof[0][:110] if proof else ''}"),
         ("5 rebalance --only-region West", ["rebalance", str(book), "--only-region", "West", "--output",
-                                            str(tmp / "o.xlsx")], lambda: ""),
+                                            str(tmp / "o.xlsx")], lambda: outside_changed(book, tmp / "o.xlsx")),
         ("6 rebalance --only-region Nowhere", ["rebalance", str(book), "--only-region", "Nowhere", "--output",
                                                str(tmp / "n.xlsx")], lambda: ""),
         ("7 rebalance --within region, no Region column", ["rebalance", str(plain), "--within", "region",
                                                            "--output", str(tmp / "p.xlsx")], lambda: ""),
         ("8 Settings sheet within = district", ["rebalance", str(by_sheet), "--output", str(tmp / "s.xlsx")],
          lambda: ""),
-        ("9 Reps: district East South under West and East", ["measure", str(clash)], lambda: ""),
+        ("9 Reps: T4-T6 in East with district West North", ["measure", str(clash)], lambda: ""),
         ("10 rebalance --within region --block county", ["rebalance", str(book), "--within", "region", "--block",
                                                          "county", "--output", str(tmp / "c.xlsx")], lambda: ""),
         ("11 rebalance --within region --territories 10", ["rebalance", str(book), "--within", "region",
@@ -78,6 +94,7 @@ def main() -> None:
         if only and name.split()[0] not in only:
             continue
         done = run(*args)
+        proof[:] = [line for line in done.stderr.splitlines() if line.startswith("balance impossible")]
         print(f"| {name} | {done.returncode} | {first_line(done)} | {observe()} |", flush=True)
 
 
