@@ -18,8 +18,8 @@ def region_book(path: Path, *, reps: list[list] | None = None, settings: list[li
     the next region; T4 (Central) also holds a few West accounts.
 
     ``equal``: every account's Potential is 1000 and each region holds exactly a third of the accounts
-    (so each region's load is exactly its three territories' overall targets), split 40/30/30 among them. ``blank_region_rows``:
-    0-based account rows whose Region cell is left blank. Returns ``path``.
+    (so each region's load is exactly its three territories' overall targets), split 40/30/30 among them.
+    ``blank_region_rows``: 0-based account rows whose Region cell is left blank. Returns ``path``.
     """
     rng = np.random.default_rng(seed)
     if equal:

@@ -99,8 +99,11 @@ def _given(reps: pd.DataFrame | None, ids: list[str] | None, count: int) -> dict
     if reps is None or ids is None:
         return {level: [None] * count for level in LEVELS}
     table = reps.set_index("territory").reindex(list(ids[:count]))
-    return {level: [None if level not in table or pd.isna(v) else v
-                    for v in (table[level] if level in table else [None] * count)] for level in LEVELS}
+    out = {}
+    for level in LEVELS:
+        values = table[level] if level in table else pd.Series([None] * count, dtype=object)
+        out[level] = [None if pd.isna(v) else v for v in values]
+    return out
 
 
 def _district_regions(frame: pd.DataFrame, reps: pd.DataFrame | None) -> dict[Any, Any]:

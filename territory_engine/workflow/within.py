@@ -189,10 +189,15 @@ def _run(plan: Plan, rows, terr, current, locked, measures, names, weights, comb
     s = plan.settings
     frame = plan.accounts.frame
     local = _local(current[rows], terr)
+    values = measures[rows]
+    if len(names) > 1 and not s.balance_each_measure:
+        # The whole map's mix, not the region's: a region's own mix would weigh its measures by the region's
+        # totals, and its territories' deviations would not be the summary's.
+        values, weights, names = combined[rows, None], np.ones(1), ["balance measure"]
     why = ()
     try:
         alignment = engine.design(
-            frame["lat"].to_numpy()[rows], frame["lon"].to_numpy()[rows], measures[rows], k=len(terr),
+            frame["lat"].to_numpy()[rows], frame["lon"].to_numpy()[rows], values, k=len(terr),
             tolerance=tolerance, weights=weights, each_measure=s.balance_each_measure, current=local,
             locked=locked[rows] & (local >= 0), bases=None if rep.get("bases") is None else rep["bases"][terr],
             capacity=None if rep.get("capacity") is None else capacity[terr], fresh=fresh,
