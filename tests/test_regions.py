@@ -271,3 +271,16 @@ def test_the_summary_button_writes_the_regions_roll_up_on_its_own_sheet(tmp_path
     wb = openpyxl.load_workbook(book_path)
     assert wb["Regions"]["H2"].number_format == "0.0%"  # Share of total, as the command line's workbooks
     assert wb["Accounts"]["A1"].value == "Account ID"  # the input sheet is not written
+
+
+def test_a_district_written_with_two_regions_on_the_accounts_is_an_error_at_its_cell(tmp_path):
+    book = region_book(tmp_path / "in.xlsx")
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Accounts"]
+    ws["D12"], ws["E12"] = "East", "West North"  # Region, District of the 11th account
+    wb.save(book)
+    done = run("rebalance", book, "--within", "region", "--output", tmp_path / "out.xlsx")
+    assert done.returncode == 2
+    line = done.stderr.splitlines()[0]
+    assert line.startswith("error: Accounts!D12 (Region): district 'West North' is written with 2 regions"), line
+    assert "region 'East' on Accounts row 12" in line

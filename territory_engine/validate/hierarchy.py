@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..columns import REP_SYNONYMS, recognise
+from ..columns import ACCOUNT_SYNONYMS, REP_SYNONYMS, recognise
 from ..errors import Problem
 from .accounts import AccountTable
 from .tables import header_list
@@ -45,8 +45,8 @@ def hierarchy_problems(accounts: AccountTable, accounts_raw: Any, reps: pd.DataF
     list of Problem
         Located at the Region cell of the district's first row in its second region.
     """
-    places = [_place(accounts.frame, accounts_raw, recognise(header_list(accounts_raw.frame), {
-        "region": ("region",) + REP_SYNONYMS["region"]}).get("region"))]
+    places = [_place(accounts.frame, accounts_raw, recognise(header_list(accounts_raw.frame),
+                                                             ACCOUNT_SYNONYMS).get("region"))]
     if reps is not None and reps_raw is not None:
         places.append(_place(reps, reps_raw, recognise(header_list(reps_raw.frame), REP_SYNONYMS).get("region")))
     places = [p for p in places if p is not None]
