@@ -284,3 +284,10 @@ def test_a_district_written_with_two_regions_on_the_accounts_is_an_error_at_its_
     line = done.stderr.splitlines()[0]
     assert line.startswith("error: Accounts!D12 (Region): district 'West North' is written with 2 regions"), line
     assert "region 'East' on Accounts row 12" in line
+
+
+def test_balance_regions_without_within_is_a_warning_not_silence(tmp_path):
+    book = region_book(tmp_path / "in.xlsx")
+    done = run("rebalance", book, "--balance-regions", "--output", tmp_path / "out.xlsx")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith("warning: command line: balance_regions: has no effect without within")

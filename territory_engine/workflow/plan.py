@@ -104,8 +104,8 @@ def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, tunin
     origins = {key: source if row is None else f"{source} sheet, row {row}" for key, (source, row) in located.items()}
     return Plan(accounts=accounts, reps=reps, settings=settings, raw=inputs.accounts.frame,
                 is_sheet=bool(getattr(inputs.accounts, "is_sheet", True)),
-                warnings=accounts.warnings + tuple(warnings) + _alignment_expected(accounts, settings),
-                origins=origins, located=located)
+                warnings=accounts.warnings + tuple(warnings) + _alignment_expected(accounts, settings)
+                + _regions_expected(settings, located), origins=origins, located=located)
 
 
 def _is_key(raw: Any, key: str) -> bool:
@@ -163,6 +163,16 @@ def _alignment_expected(accounts: AccountTable, settings: Settings) -> tuple[Pro
         f"no current alignment was found ({why}), so {settings.territories} territories are designed from scratch; "
         f"to keep the current territories, add a column headed {display_header('territory')} with each account's "
         "territory (or give fresh to say a fresh design is meant)"), is_sheet=False),)
+
+
+def _regions_expected(settings: Settings, located) -> tuple[Problem, ...]:
+    """A warning when balance_regions is set without within or only_region: it changes nothing."""
+    if not settings.balance_regions or settings.within != "none" or settings.only_region:
+        return ()
+    return (_setting_problem(located, "balance_regions", (
+        "balance_regions: has no effect without within (region or district) or only_region, so the whole map is "
+        "balanced as one; give --within region (or within on the Settings sheet) to balance within regions"),
+        True),)
 
 
 def require_balance(plan: Plan, names: list[str], weights) -> None:
