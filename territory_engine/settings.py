@@ -52,7 +52,7 @@ class Settings:
     # part R (regions and districts)
     within: str = "none"
     balance_regions: bool = False
-    only_region: str = ""
+    only_region: str = "none"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -207,8 +207,9 @@ SETTINGS: dict[str, Spec] = {
     "balance_regions": Spec(_bool, lambda v: True, "TRUE or FALSE",
                             "With within: balance every territory against the overall target, not its region's "
                             "(each region's load must then fit its territories)."),
-    "only_region": Spec(_text, lambda v: True, "a region's name",
-                        "Rebalance this region alone; every account outside it keeps its territory."),
+    "only_region": Spec(lambda v: _text(v) if _text(v).lower() not in ("", "none") else "none", lambda v: True,
+                        "a region's name", "Rebalance this region alone; every account outside it keeps its "
+                        "territory (none: every region)."),
 }
 
 

@@ -167,7 +167,7 @@ def _alignment_expected(accounts: AccountTable, settings: Settings) -> tuple[Pro
 
 def _regions_expected(settings: Settings, located) -> tuple[Problem, ...]:
     """A warning when balance_regions is set without within or only_region: it changes nothing."""
-    if not settings.balance_regions or settings.within != "none" or settings.only_region:
+    if not settings.balance_regions or settings.within != "none" or settings.only_region != "none":
         return ()
     return (_setting_problem(located, "balance_regions", (
         "balance_regions: has no effect without within (region or district) or only_region, so the whole map is "

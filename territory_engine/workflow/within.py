@@ -49,7 +49,7 @@ _SHOWN_ROWS = 5  # rows named in one message (the first ones)
 
 def is_regional(settings: Settings) -> bool:
     """Whether the settings ask to rebalance within regions or districts, or one region alone."""
-    return settings.within != "none" or bool(settings.only_region)
+    return settings.within != "none" or settings.only_region != "none"
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,7 @@ def design_within(plan: Plan, *, ids: list[str], today: int, current: np.ndarray
         proposed[rows] = alignment.territory
         moved_reason[rows] = alignment.moved_reason
         parts.append((rows, terr, alignment))
-    if not s.balance_regions and s.only_region:
+    if not s.balance_regions and s.only_region != "none":
         # The other territories share what the region's territories do not hold, by capacity.
         others = np.setdiff1d(np.arange(k), np.concatenate([owners[g] for g in groups]))
         if len(others):
@@ -246,7 +246,7 @@ def _refuse(plan: Plan, level: str, k: int, count: int) -> None:
             f"territories: {k} territories were asked for, but within regions the territories are today's {count}; "
             "to change a region's number of territories, add or remove its rows on the Reps sheet (with their "
             "Region)"), k))
-    for need in dict.fromkeys((level, "region") if s.only_region else (level,)):
+    for need in dict.fromkeys((level, "region") if s.only_region != "none" else (level,)):
         if plan.accounts.frame[need].isna().all():
             why = "has no" if need not in plan.accounts.headers else "has a blank"
             problems.append(setting_problem(plan, key, (
@@ -266,7 +266,7 @@ def _in_play(plan: Plan, frame: pd.DataFrame, current: np.ndarray, region_of: li
     territory of another region stays there, as every account outside the region does.
     """
     s = plan.settings
-    if not s.only_region:
+    if s.only_region == "none":
         return np.ones(len(frame), dtype=bool), np.ones(len(region_of), dtype=bool)
     regions = frame["region"].to_numpy(dtype=object)
     known = sorted({r for r in regions if r is not None} | {r for r in region_of if r is not None}, key=natural_key)
