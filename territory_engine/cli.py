@@ -354,13 +354,18 @@ main.add_command(click.Command("report", callback=measure.callback, params=measu
 @click.option("--resite/--no-resite", default=None,
               help="Move starved territories to where the load is when that moves fewer accounts (default on).")
 @click.option("--method", type=click.Choice(list(METHODS)), help="Rebalancing method.")
+@click.option("--within", type=click.Choice(["region", "district", "none"]),
+              help="Rebalance each region (or district) on its own: no territory crosses its line.")
+@click.option("--balance-regions/--no-balance-regions", "balance_regions", default=None,
+              help="With --within: balance every territory against the overall target, not its region's.")
+@click.option("--only-region", help="Rebalance this region alone; every other account keeps its territory.")
 def rebalance(input: str, output: str, territories, balance, weights, each, tolerance, bases, fresh, seed, block,
-              disruption_weight, max_moved_share, resite, method) -> None:
+              disruption_weight, max_moved_share, resite, method, within, balance_regions, only_region) -> None:
     """Rebalance INPUT's territories and write the proposed alignment to OUTPUT."""
     flags = _overrides(territories=territories, balance=balance, weights=weights, balance_each_measure=each,
                        tolerance=tolerance, fresh=fresh, seed=seed, block=block,
                        disruption_weight=disruption_weight, max_moved_share=max_moved_share, resite=resite,
-                       method=method)
+                       method=method, within=within, balance_regions=balance_regions, only_region=only_region)
     inputs = [input] + ([bases] if bases else [])
 
     def action():

@@ -45,6 +45,8 @@ ACCOUNT_SYNONYMS: dict[str, tuple[str, ...]] = {
     "rep": ("rep", "repname", "owner", "salesrep", "accountowner"),
     "locked": ("locked", "lock", "fixed", "pinned", "dontmove", "donotmove"),
     "tier": ("tier", "accounttier", "abctier"),  # A/B/C: the workload model's visits per year
+    "region": ("region", "regionname", "salesregion"),
+    "district": ("district", "districtname", "salesdistrict"),
 }
 
 REP_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -57,6 +59,8 @@ REP_SYNONYMS: dict[str, tuple[str, ...]] = {
     "capacity": ("capacity", "fte", "capacityfte"),
     # the rep's capacity in hours per year for the workload model (not the relative capacity above)
     "capacity_hours": ("capacityhours", "capacityhoursperyear", "capacityinhours", "hourscapacity"),
+    "region": ACCOUNT_SYNONYMS["region"],
+    "district": ACCOUNT_SYNONYMS["district"],
 }
 
 SETTINGS_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -86,6 +90,8 @@ _HEADERS = {
     "capacity_hours": "Capacity hours",
     "tier": "Tier",
     "pieces": "Pieces",
+    "region": "Region",
+    "district": "District",
 }
 
 

@@ -22,6 +22,7 @@ __all__ = ["Settings", "SETTINGS", "DEFAULT_NOTES", "WORKLOAD_SETTINGS", "parse_
 
 SCORE_METHODS = ("percentile", "minmax", "zscore")
 BLOCKS = ("none", "zip", "county", "state")
+WITHIN = ("none", "region", "district")
 
 # Range of the disruption weight, in territory radii of travel an account saves before it moves.
 # Above about 10 radii no account moves except for balance, so 100 loses nothing a user could want,
@@ -57,6 +58,10 @@ class Settings:
     drive_speeds: tuple[float, ...] = (30.0, 50.0, 80.0)
     field_hours_per_year: float = 1800.0
     field_share: float = 0.8
+    # part R (regions and districts)
+    within: str = "none"
+    balance_regions: bool = False
+    only_region: str = "none"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -258,6 +263,15 @@ SETTINGS: dict[str, Spec] = {
                                  "A full-time rep's working hours in a year."),
     "field_share": Spec(_float, lambda v: _finite(v) and 0 < v <= 1, "a fraction above 0 up to 1, e.g. 0.8 or 80%",
                         "Share of working hours spent in the field (visits and driving)."),
+    "within": Spec(lambda v: _text(v).lower() or "none", lambda v: v in WITHIN, _choices(WITHIN),
+                   "Rebalance each region (or district) on its own, so no territory crosses its line (none: "
+                   "one map)."),
+    "balance_regions": Spec(_bool, lambda v: True, "TRUE or FALSE",
+                            "With within: balance every territory against the overall target, not its region's "
+                            "(each region's load must then fit its territories)."),
+    "only_region": Spec(lambda v: _text(v) if _text(v).lower() not in ("", "none") else "none", lambda v: True,
+                        "a region's name", "Rebalance this region alone; every account outside it keeps its "
+                        "territory (none: every region)."),
 }
 
 WORKLOAD_SETTINGS = ("visits_per_year", "minutes_per_visit", "visits_per_day", "circuity", "drive_speeds", "field_hours_per_year",

@@ -301,7 +301,7 @@ def _reps(tmp_path, rows, header=REP_HEADER) -> RawTable:
 def test_reps_give_one_row_per_territory_with_a_home_base(tmp_path):
     rows = [["T1", "Ann", "04101", 43.66, -70.26, 1], ["T2", "Bob", "02108", None, None, None], [3, "Cy", None, 40, -75, 0.5]]
     reps = validate_reps(_reps(tmp_path, rows))
-    assert list(reps.columns) == ["territory", "rep", "lat", "lon", "capacity"]
+    assert list(reps.columns) == ["territory", "rep", "lat", "lon", "capacity", "region", "district"]
     assert reps["territory"].tolist() == ["T1", "T2", "3"]
     assert reps["capacity"].tolist() == [1.0, 1.0, 0.5]
     assert reps["lat"][0] == 43.66 and 42 < reps["lat"][1] < 43  # from the ZIP

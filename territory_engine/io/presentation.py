@@ -87,6 +87,12 @@ NAMES: dict[str, ColumnStyle] = {
     "capacity hours": ColumnStyle("Capacity (hours)", "measure"),
     "utilisation": ColumnStyle("Utilisation", "share"),
     "capacity status": ColumnStyle("Capacity status", "flag"),
+    "region": ColumnStyle("Region", "text"),
+    "district": ColumnStyle("District", "text"),
+    # Regions (the roll-up per region and district)
+    "level": ColumnStyle("Level", "text"),
+    "territories": ColumnStyle("Territories", "count"),
+    "share of total": ColumnStyle("Share of total", "share"),
     # Balance
     "largest deviation": ColumnStyle("Largest deviation", "share"),
     "coefficient of variation": ColumnStyle("Coefficient of variation", "coefficient"),

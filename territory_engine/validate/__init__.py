@@ -13,11 +13,13 @@ are visited one by one, so a full sheet of 1,048,575 accounts validates in secon
 Modules: :mod:`.problems` (the problem collector), :mod:`.values` (cell values: blanks,
 text, numbers, locks), :mod:`.tables` (opening a raw table, header matching, unique keys),
 :mod:`.coordinates` (Latitude/Longitude column pairs), :mod:`.accounts`
-(:func:`validate_accounts`), :mod:`.reps` (:func:`validate_reps`) and
-:mod:`.settings_sheet` (:func:`settings_pairs`).
+(:func:`validate_accounts`), :mod:`.reps` (:func:`validate_reps`), :mod:`.hierarchy`
+(:func:`hierarchy_problems`: a district in one region) and :mod:`.settings_sheet`
+(:func:`settings_pairs`).
 """
 
 from .accounts import ACCOUNT_COLUMNS, KNOWN_MEASURES, AccountTable, validate_accounts
+from .hierarchy import hierarchy_problems
 from .reps import validate_reps
 from .settings_sheet import settings_pairs
 from .values import as_text
@@ -29,6 +31,7 @@ __all__ = [
     "KNOWN_MEASURES",
     "validate_accounts",
     "validate_reps",
+    "hierarchy_problems",
     "settings_pairs",
     "as_text",
 ]

@@ -35,7 +35,7 @@ from .zips import ZipColumn, place_by_zip
 __all__ = ["AccountTable", "ACCOUNT_COLUMNS", "KNOWN_MEASURES", "validate_accounts"]
 
 ACCOUNT_COLUMNS = ("account_id", "account_name", "lat", "lon", "zip", "state", "county", "territory", "rep",
-                   "locked")
+                   "locked", "region", "district")
 """The engine columns of every validated accounts table, before the measures."""
 
 KNOWN_MEASURES = frozenset({
@@ -56,7 +56,8 @@ class AccountTable:
         One row per input row, in input order, index 0..n-1. Columns: ``account_id`` (str),
         ``account_name`` (str; the ID when there is no name column), ``lat``, ``lon``
         (degrees, float64), ``zip`` (5-digit str or None), ``state``, ``county``,
-        ``territory``, ``rep`` (str or None), ``locked`` (bool), then one float64 column per
+        ``territory``, ``rep`` (str or None), ``locked`` (bool), ``region``, ``district`` (str or
+        None), then one float64 column per
         measure (a blank cell is 0.0). Columns absent from the input are present as None
         (False for ``locked``); a ``tier`` column (text, before the measures) only when the input
         has a Tier column. Blank ``state``/``county`` stay blank (county building blocks fill
@@ -141,6 +142,7 @@ def validate_accounts(raw, *, tuning: Tuning = DEFAULT_TUNING, block: str = "non
     columns = {
         "account_id": ids, "account_name": names, "lat": lat, "lon": lon, "zip": zips.zips, "state": states,
         "county": counties, "territory": territory, "rep": rep, "locked": locked,
+        "region": _text_column(table, "region"), "district": _text_column(table, "district"),
     }
     if "tier" in table.found:  # only when given: the workload model reads visits from it
         columns["tier"] = _text_column(table, "tier")
@@ -336,7 +338,8 @@ def _assemble(n: int, columns: dict[str, np.ndarray], measures: dict[str, np.nda
 
 
 _DTYPES = {"account_id": object, "account_name": object, "lat": np.float64, "lon": np.float64, "zip": object,
-           "state": object, "county": object, "territory": object, "rep": object, "locked": bool, "tier": object}
+           "state": object, "county": object, "territory": object, "rep": object, "locked": bool, "tier": object,
+           "region": object, "district": object}
 
 
 def _unique_name(name: str, taken: set[str]) -> str:

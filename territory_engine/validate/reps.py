@@ -38,9 +38,9 @@ def validate_reps(raw, *, warnings: list[Problem] | None = None, tuning: Tuning 
     pandas.DataFrame
         Columns ``territory`` (str), ``rep`` (str or None), ``lat``, ``lon`` (home base,
         degrees; NaN when the table has no home-base columns at all) and ``capacity``
-        (float > 0, 1.0 when blank: a full-time rep), one row per territory, in input order; with a
-        Capacity hours column, also ``capacity_hours`` (hours per year for the workload model; NaN
-        when blank).
+        (float > 0, 1.0 when blank: a full-time rep), ``region`` and ``district`` (str or None),
+        one row per territory, in input order (row ``i`` is user row ``i + 2``); with a Capacity hours
+        column, also ``capacity_hours`` (hours per year for the workload model; NaN when blank).
 
     Raises
     ------
@@ -121,6 +121,9 @@ def validate_reps(raw, *, warnings: list[Problem] | None = None, tuning: Tuning 
         "lat": lat[keep],
         "lon": lon[keep],
         "capacity": capacity[keep].astype(np.float64),
+        # the territory's region and district (None where blank or without the column; they win over the accounts')
+        **{name: pd.Series((as_text(cells[found[name]]) if name in found else np.full(n, None, dtype=object))[keep],
+                           dtype=object) for name in ("region", "district")},
     })
     if "capacity_hours" in found:  # only when given, like the accounts' Tier column
         out["capacity_hours"] = capacity_hours[keep].astype(np.float64)

@@ -20,7 +20,9 @@ One module per verb (``checking.py``, ``scores.py``, ``summary.py``, ``rebalanci
 ``plan.py`` validates the inputs for all of them, ``reasons.py`` words each move,
 ``rep_names.py`` names each territory's rep, ``workload.py`` adds workload hours against capacity
 (the ``workload_hours`` measure and the summary's columns), ``progress.py`` reports steps through the
-progress callback. The
+progress callback, ``regions.py`` places territories in regions and districts and rolls the
+summary up per region and district, ``within.py`` rebalances within regions (one engine run per
+region). The
 ``map`` verb is :mod:`territory_engine.workflow_map`.
 """
 

@@ -18,13 +18,13 @@ from ..errors import InputError, Problem, SettingsError
 from ..ids import natural_key
 from ..settings import Settings, parse_settings, setting_key
 from ..tuning import DEFAULT_TUNING, Tuning
-from ..validate import AccountTable, settings_pairs, validate_accounts, validate_reps
+from ..validate import AccountTable, hierarchy_problems, settings_pairs, validate_accounts, validate_reps
 from ..workload import density_classes
 from .workload import (WORKLOAD_MEASURE, check_tiers, with_workload_measure, workload_asked, workload_facts,
                        workload_wanted)
 
 __all__ = ["Inputs", "Plan", "Progress", "balance_measures", "combined_share", "effective_settings", "prepare",
-           "rep_facts", "require_balance", "territory_ids"]
+           "rep_facts", "require_balance", "setting_problem", "territory_ids"]
 
 
 Progress = Callable[[str, float], None]
@@ -58,6 +58,7 @@ class Plan:
     origins: Mapping[str, str] = field(default_factory=dict)
     workload: bool = False  # the summaries show workload hours against capacity (workflow.workload)
     density: np.ndarray | None = None  # with workload: each account's density class (workload.density_classes)
+    located: Mapping[str, tuple[str, int | None]] = field(default_factory=dict)  # setting -> (source, row)
 
 
 def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, tuning: Tuning = DEFAULT_TUNING,
@@ -102,6 +103,8 @@ def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, tunin
             reps = validate_reps(inputs.reps, warnings=warnings, tuning=tuning)
         except InputError as error:
             problems += error.problems
+    if accounts is not None and (inputs.reps is None or reps is not None):
+        problems += hierarchy_problems(accounts, inputs.accounts, reps, inputs.reps)
     if problems:
         raise InputError(problems)
     located = {setting_key(k): (sheet_layer[1], row) for k, row in sheet_layer[2].items()
@@ -121,8 +124,8 @@ def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, tunin
         warnings.append(replace(tier_problems[0], message=tier_problems[0].message + (
             "; until then no workload hours are shown (this Tier column is not used)")))
     plan = Plan(accounts=accounts, reps=reps, settings=settings, raw=inputs.accounts.frame, is_sheet=is_sheet,
-                warnings=accounts.warnings + tuple(warnings) + _alignment_expected(accounts, settings),
-                origins=origins, workload=workload,
+                warnings=accounts.warnings + tuple(warnings) + _alignment_expected(accounts, settings)
+                + _regions_expected(settings, located), origins=origins, located=located, workload=workload,
                 density=density_classes(accounts.frame["lat"], accounts.frame["lon"], tuning=tuning) if workload
                 else None)
     if WORKLOAD_MEASURE in settings.balance and WORKLOAD_MEASURE not in accounts.measures:
@@ -138,6 +141,12 @@ def _is_key(raw: Any, key: str) -> bool:
     from ..columns import normalise_header
 
     return normalise_header(raw) == normalise_header(key)
+
+
+def setting_problem(plan: Plan, key: str, message: str, value: Any = None) -> Problem:
+    """A problem with setting ``key``, located where it was given: its Settings sheet cell, or the
+    command line."""
+    return _setting_problem(plan.located, key, message, value)
 
 
 def _setting_problem(located, key: str, message: str, value: Any = None) -> Problem:
@@ -184,6 +193,16 @@ def _alignment_expected(accounts: AccountTable, settings: Settings) -> tuple[Pro
         f"no current alignment was found ({why}), so {settings.territories} territories are designed from scratch; "
         f"to keep the current territories, add a column headed {display_header('territory')} with each account's "
         "territory (or give fresh to say a fresh design is meant)"), is_sheet=False),)
+
+
+def _regions_expected(settings: Settings, located) -> tuple[Problem, ...]:
+    """A warning when balance_regions is set without within or only_region: it changes nothing."""
+    if not settings.balance_regions or settings.within != "none" or settings.only_region != "none":
+        return ()
+    return (_setting_problem(located, "balance_regions", (
+        "balance_regions: has no effect without within (region or district) or only_region, so the whole map is "
+        "balanced as one; give --within region (or within on the Settings sheet) to balance within regions"),
+        True),)
 
 
 def require_balance(plan: Plan, names: list[str], weights) -> None:

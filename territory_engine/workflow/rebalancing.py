@@ -22,8 +22,10 @@ from .plan import (Inputs, Progress, balance_measures, combined_share, effective
 from .blocks import BlockResult, block_pieces, block_territory, design_by_blocks, expand_reasons
 from .reasons import move_reasons
 from .rep_names import territory_reps
+from .regions import alignment_levels, region_rollup, target_shares
 from .summary import territory_summary
 from .workload import workload_line
+from .within import crossing_reasons, design_within, is_regional
 
 __all__ = ["RebalanceResult", "rebalance"]
 
@@ -45,6 +47,7 @@ class RebalanceResult:
     origins: Mapping[str, str] = field(default_factory=dict)  # where each setting came from
     blocks: pd.DataFrame | None = None  # a design from building blocks: every block in play and its territory
     reps: pd.DataFrame | None = None  # the Reps table used (targets by capacity, bases), for a map of the result
+    regions: pd.DataFrame | None = None  # the roll-up per region and district, when the accounts have them
 
     def outcome(self) -> list[str]:
         """What happened, in a sentence (and a note where one helps), for the person who
@@ -93,6 +96,7 @@ class RebalanceResult:
             "Proposed alignment": self.proposed,
             "Territory summary": self.summary,
             "Balance": self.balance,
+            **({"Regions": self.regions} if self.regions is not None else {}),
             "Moves": self.moves,
             "Settings used": pd.DataFrame(settings_table(self.settings, self.origins)),
         }
@@ -145,6 +149,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
                                   "(for example Potential)", is_sheet=True)])
     require_balance(plan, names, weights)
     fresh = s.fresh or k != len(ids)
+    today = len(ids)
     if k > len(ids):
         ids = ids + _new_ids(ids, k - len(ids))
     locked = frame["locked"].to_numpy(dtype=bool) & (current >= 0)
@@ -161,29 +166,13 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     rep = rep_facts(plan, ids)
     # The adjacency for the pieces before and after, built on the second core during the design.
     graph = Later(account_graph, frame["lat"].to_numpy(), frame["lon"].to_numpy())
-    block_map = None
-    try:
-        if s.block != "none":
-            # Territories of whole, connected ZIP areas, counties or states (workflow.blocks).
-            alignment, facts, block_map, block_design = design_by_blocks(
-                plan, names=names, weights=weights, current=engine_current, k=k, fresh=fresh, rep=rep,
-                progress=progress, tuning=tuning)
-        else:
-            alignment = engine.design(
-                frame["lat"].to_numpy(), frame["lon"].to_numpy(), measures, k=k, tolerance=s.tolerance,
-                weights=weights, each_measure=s.balance_each_measure, current=engine_current, locked=locked,
-                bases=rep.get("bases"), capacity=rep.get("capacity"), fresh=fresh,
-                disruption_weight=s.disruption_weight, max_moved_share=s.max_moved_share, resite=s.resite,
-                method=s.method, seed=s.seed, measure_names=names, progress=progress, tuning=tuning,
-                adjacency=graph.result,
-            )
-            facts = ()
-    except DesignInfeasibleError as error:
-        alignment = error.result
-        facts = error.facts
+    alignment, facts, block_map, block_design, regional = _design(
+        plan, names=names, weights=weights, ids=ids, today=today, current=current, engine_current=engine_current,
+        k=k, fresh=fresh, locked=locked, measures=measures, combined=combined, rep=rep, progress=progress,
+        tuning=tuning, graph=graph)
     proposed_index = alignment.territory
     relabel = np.arange(k)  # engine territory -> the proposal's territory index
-    if fresh and plan.reps is None and (current >= 0).any():
+    if fresh and plan.reps is None and (current >= 0).any() and regional is None:
         # Each new territory takes the id of the current one it overlaps most; a territory
         # holding locked accounts keeps their id.
         mapping = engine.keep_current_ids(current, proposed_index, measures @ (weights / weights.sum()), k,
@@ -208,11 +197,49 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     new_centres = territory_centres(lat, lon, combined, proposed_index, k, xyz=xyz)
     report("summarising before and after", 1.0)
     blocks = None if block_map is None else BlockResult(block_map, relabel[block_design.territory])
+    if regional is not None:
+        rep = {**rep, "capacity": regional.capacity}  # the targets balanced: each region's own total
     result = _result(plan, ids, current, proposed_index, names, weights, combined, rep, reasons, alignment, k,
-                     interleaving, old_centres, new_centres, graph.result(), blocks)
+                     interleaving, old_centres, new_centres, graph.result(), blocks, regional)
     if reasons:
         raise RebalanceInfeasibleError(list(reasons), result=result)
     return result
+
+
+def _design(plan, *, names, weights, ids, today, current, engine_current, k, fresh, locked, measures, combined, rep,
+            progress, tuning, graph):
+    """The engine's design: within regions (:mod:`.within`), of building blocks (:mod:`.blocks`) or of
+    accounts. Returns ``(alignment, facts, block_map, block_design, regional)``: the reasons balance is
+    impossible as facts (empty when it is within tolerance), the blocks (None without) and the
+    :class:`~territory_engine.workflow.within.RegionalDesign` (None without regions)."""
+    s = plan.settings
+    frame = plan.accounts.frame
+    block_map = block_design = regional = None
+    try:
+        if is_regional(s):
+            regional = design_within(plan, ids=ids, today=today, current=current, k=k, locked=locked,
+                                     measures=measures, names=names, weights=weights, combined=combined, rep=rep,
+                                     fresh=fresh, progress=progress, tuning=tuning)
+            return regional.alignment, regional.facts, None, None, regional
+        if s.block != "none":
+            # Territories of whole, connected ZIP areas, counties or states (workflow.blocks).
+            alignment, facts, block_map, block_design = design_by_blocks(
+                plan, names=names, weights=weights, current=engine_current, k=k, fresh=fresh, rep=rep,
+                progress=progress, tuning=tuning)
+        else:
+            alignment = engine.design(
+                frame["lat"].to_numpy(), frame["lon"].to_numpy(), measures, k=k, tolerance=s.tolerance,
+                weights=weights, each_measure=s.balance_each_measure, current=engine_current, locked=locked,
+                bases=rep.get("bases"), capacity=rep.get("capacity"), fresh=fresh,
+                disruption_weight=s.disruption_weight, max_moved_share=s.max_moved_share, resite=s.resite,
+                method=s.method, seed=s.seed, measure_names=names, progress=progress, tuning=tuning,
+                adjacency=graph.result,
+            )
+            facts = ()
+    except DesignInfeasibleError as error:
+        alignment = error.result
+        facts = error.facts
+    return alignment, facts, block_map, block_design, regional
 
 
 def _unit_name(fact, frame: pd.DataFrame, block_map) -> str | None:
@@ -248,12 +275,13 @@ def _locked_territories(current, locked, ids, k) -> np.ndarray:
 
 
 def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons, alignment, k, interleaving,
-            old_centres, new_centres, graph, blocks=None) -> RebalanceResult:
+            old_centres, new_centres, graph, blocks=None, regional=None) -> RebalanceResult:
     """The result; the proposal uses the first ``k`` of ``ids`` (the rest are retired);
     ``combined``: each account's share of the balance measure; ``old_centres``, ``new_centres``:
     the current territories' centres (None without a current alignment) and the new ones';
     ``graph``: the accounts' adjacency (``contiguity.account_graph``), for the pieces before and after;
-    ``blocks``: the building blocks of a design from blocks (:class:`BlockResult`), or None."""
+    ``blocks``: the building blocks of a design from blocks (:class:`BlockResult`), or None;
+    ``regional``: a design within regions (:class:`RegionalDesign`), or None."""
     s = plan.settings
     frame = plan.accounts.frame
     ids_arr = np.array(ids, dtype=object)
@@ -273,12 +301,14 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
             held = block_territory(blocks.map.of_account, current, combined, blocks.map.adjacency,
                                    len(blocks.map.ids), len(ids))
             pieces_before = block_pieces(blocks.map, held, len(ids))
+    levels = alignment_levels(frame, current, proposed, len(ids), k, combined, plan.reps, ids) or (None, None)
     after, after_overall = territory_summary(frame, proposed, ids[:k], alignment="proposed", centres=new_centres,
-                                             around=around, graph=graph, pieces=pieces_after, **summary_args)
+                                             around=around, graph=graph, pieces=pieces_after, levels=levels[1],
+                                             **summary_args)
     if old_centres is not None:
         before, before_overall = territory_summary(frame, current, ids, alignment="current", centres=old_centres,
                                                    around=around, graph=graph, pieces=pieces_before,
-                                                   **{**summary_args, "reps": reps})
+                                                   levels=levels[0], **{**summary_args, "reps": reps})
     else:
         # No current alignment: the summary and balance show the proposal only.
         before, before_overall = after.iloc[:0], {}
@@ -297,6 +327,8 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
                                old_centres, new_centres)
     if blocks is not None:
         reason_text = expand_reasons(blocks.map, current, proposed, ids, reason_text)
+    if regional is not None:
+        reason_text = crossing_reasons(reason_text, regional, current, proposed, ids, frame)
     # A previous result used as input: its proposal columns are replaced, not duplicated (under the
     # .csv's names or the .xlsx's headers: "Proposed territory" is proposed_territory).
     previous = {normalise_header(c) for c in OUTPUT_COLUMNS}
@@ -337,7 +369,21 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
         facts=facts,
         blocks=None if blocks is None else blocks.table(plan, ids_arr, current),
         reps=None if plan.reps is None else _reps_used(plan.reps),
+        regions=None if levels[0] is None else _rollups(plan, before, after, current, proposed, combined, rep, k),
     )
+
+
+def _rollups(plan, before, after, current, proposed, combined, rep, k) -> pd.DataFrame:
+    """The Regions sheet: the roll-up per region and district of the current alignment (when there is
+    one) and of the proposal, against the targets of the summary."""
+    capacity = rep.get("capacity")
+    measures = list(plan.accounts.measures)
+    tables = [region_rollup(after, proposed, combined, target_shares(capacity, k), measures=measures,
+                            alignment="proposed")]
+    if len(before):
+        tables.insert(0, region_rollup(before, current, combined, target_shares(capacity, len(before)),
+                                       measures=measures, alignment="current"))
+    return pd.concat(tables, ignore_index=True)
 
 
 def _reps_used(reps: pd.DataFrame) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from ..measures import compactness_km, interleaving_share, territory_centres, te
 from ..settings import Settings
 from .plan import Inputs, balance_measures, combined_share, prepare, rep_facts, require_balance, territory_ids
 from ..workload import WorkloadModel
+from .regions import has_hierarchy, region_rollup, target_shares, territory_levels
 from .rep_names import territory_reps
 from .workload import workload_columns
 
@@ -62,6 +63,7 @@ def territory_summary(
     workload: WorkloadModel | None = None,
     capacity_hours: np.ndarray | None = None,
     workload_density: np.ndarray | None = None,
+    levels: Mapping[str, list[Any]] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The territory summary of one alignment, and its overall balance.
 
@@ -97,6 +99,7 @@ def territory_summary(
         "alignment": alignment,
         "territory": ids,
         "rep": reps,
+        **{level: list(values) for level, values in (levels or {}).items() if any(v is not None for v in values)},
         "accounts": np.bincount(territory[territory >= 0], minlength=k)[:k],
     }
     for j, name in enumerate(measures):
@@ -189,9 +192,12 @@ class SummaryResult:
     balance: pd.DataFrame
     settings: Settings
     warnings: tuple[Problem, ...] = ()  # what looked wrong in the inputs but did not stop the work
+    regions: pd.DataFrame | None = None  # the roll-up per region and district, when the accounts have them
 
     def to_sheets(self) -> dict[str, pd.DataFrame]:
         sheets = {"Territory summary": self.summary, "Balance": self.balance}
+        if self.regions is not None:
+            sheets["Regions"] = self.regions
         if self.warnings:
             sheets["Warnings"] = pd.DataFrame([w.as_row() for w in self.warnings])
         return sheets
@@ -209,8 +215,15 @@ def measure(inputs: Inputs, overrides: Mapping[str, Any] | None = None) -> Summa
         raise InputError(problems)
     names, weights = balance_measures(plan)
     require_balance(plan, names, weights)
+    frame, rep = plan.accounts.frame, rep_facts(plan, ids)
+    combined = combined_share(frame, names, weights)
+    levels = (territory_levels(frame, current, len(ids), combined, plan.reps, ids)
+              if has_hierarchy(frame, plan.reps) else None)
     table, overall = territory_summary(
-        plan.accounts.frame, current, ids, measures=list(plan.accounts.measures), balance=names, weights=weights,
-        tolerance=plan.settings.tolerance, each=plan.settings.balance_each_measure, **rep_facts(plan, ids),
+        frame, current, ids, measures=list(plan.accounts.measures), balance=names, weights=weights,
+        tolerance=plan.settings.tolerance, each=plan.settings.balance_each_measure, levels=levels, **rep,
     )
-    return SummaryResult(table, pd.DataFrame([overall]), plan.settings, warnings=plan.warnings)
+    regions = None if levels is None else region_rollup(
+        table, current, combined, target_shares(rep.get("capacity"), len(ids)),
+        measures=list(plan.accounts.measures), alignment="current")
+    return SummaryResult(table, pd.DataFrame([overall]), plan.settings, warnings=plan.warnings, regions=regions)

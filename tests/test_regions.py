@@ -1,0 +1,293 @@
+"""Regions and districts (issue 16, part R): the hierarchy read and checked, the roll-up per region and
+district, rebalancing within regions (``--within``, ``--balance-regions``) and one region alone
+(``--only-region``). The command runs in a subprocess; its workbooks are read back with openpyxl."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from excel_addin import ribbon
+from excel_addin.book import FileBook
+from region_books import region_book
+from strategies import instances
+from territory_engine import workflow
+from territory_engine.errors import InfeasibleError
+from territory_engine.io import RawTable
+
+ROOT = Path(__file__).resolve().parents[1]
+TERRITORY = str(Path(sys.executable).with_name("territory"))
+
+
+def run(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([TERRITORY, *map(str, args)], capture_output=True, text=True)
+
+
+def sheet(path: Path, name: str) -> pd.DataFrame:
+    """A sheet as a table under its headers (as written, read back with openpyxl)."""
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        rows = list(wb[name].iter_rows(values_only=True))
+    finally:
+        wb.close()
+    return pd.DataFrame(rows[1:], columns=rows[0])
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- the property: within regions, no territory holds two regions' accounts ---------------------------
+
+
+@given(instance=instances(min_n=30, max_n=200, max_k=8, with_current=True), data=st.data())
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_within_region_never_puts_two_regions_accounts_in_one_territory(instance, data):
+    k = instance["k"]
+    current = np.asarray(instance["current"])
+    n = len(current)
+    count = data.draw(st.integers(2, min(3, k)), label="regions")
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**31 - 1), label="seed"))
+    names = np.array([f"R{r + 1}" for r in range(count)], dtype=object)
+    # Each territory lies in one region (its Reps row says which), every region has one; a tenth of the
+    # accounts are in another region (their territory crosses the line today).
+    owner = np.concatenate([np.arange(count), rng.integers(0, count, max(k - count, 0))])
+    reps = pd.DataFrame({"Territory": [f"T{t + 1}" for t in range(k)], "Region": names[owner]})
+    region = names[owner[current]]
+    flipped = rng.random(n) < 0.1
+    region[flipped] = names[rng.integers(0, count, flipped.sum())]
+    locked = np.zeros(n, dtype=bool) if instance["locked"] is None else np.asarray(instance["locked"]) & ~flipped
+    frame = pd.DataFrame({
+        "Account ID": [f"A{i:04d}" for i in range(n)],
+        "Latitude": instance["lat"], "Longitude": instance["lon"],
+        "Region": region, "Territory": [f"T{t + 1}" for t in current],
+        "Locked": np.where(locked, "yes", "no").astype(object),
+        "Potential": instance["measures"][:, 0],
+    })
+    several = instance["measures"].shape[1] > 1
+    if several:
+        frame["Workload"] = instance["measures"][:, 1]
+    inputs = workflow.Inputs(accounts=RawTable("Accounts", frame.copy(), True, "accounts.xlsx"),
+                             reps=RawTable("Reps", reps, True, "accounts.xlsx"))
+    flags = {"within": "region", "tolerance": instance["tolerance"], "seed": instance["seed"],
+             "fresh": instance["fresh"], "balance": "potential,workload" if several else "potential"}
+    try:
+        result = workflow.rebalance(inputs, flags)
+        # Balanced as the summary measures it: each territory against its region's share of the (mixed) measure.
+        after = result.summary[result.summary["alignment"] == "proposed"]
+        assert (workflow.deviation_of(after).abs() <= instance["tolerance"] + 1e-3).all(), after
+    except InfeasibleError as error:
+        result = error.result
+    proposed = result.proposed
+    assert proposed["proposed_territory"].notna().all()
+    regions_per_territory = proposed.groupby("proposed_territory")["Region"].nunique()
+    assert (regions_per_territory == 1).all(), regions_per_territory[regions_per_territory > 1]
+    kept = proposed["Locked"] == "yes"
+    assert (proposed.loc[kept, "proposed_territory"] == proposed.loc[kept, "Territory"]).all()
+    assert set(proposed["proposed_territory"]) <= {f"T{t + 1}" for t in range(k)}
+    # and each territory holds accounts of its own region only
+    for territory, own in zip(reps["Territory"], reps["Region"]):
+        assert set(proposed.loc[proposed["proposed_territory"] == territory, "Region"]) <= {own}
+
+
+# --- the command line ------------------------------------------------------------------------------------
+
+
+def test_within_region_keeps_each_territory_in_its_region_and_balances_it_against_its_region(tmp_path):
+    book = region_book(tmp_path / "in.xlsx")
+    before = digest(book)
+    out = tmp_path / "out.xlsx"
+    done = run("rebalance", book, "--within", "region", "--output", out)
+    assert done.returncode == 0, done.stderr
+    assert digest(book) == before
+    proposed = sheet(out, "Proposed alignment")
+    assert (proposed.groupby("Proposed territory")["Region"].nunique() == 1).all()
+    # T4 (Central) held West accounts: they moved to a West territory, and their reason says why.
+    crossed = proposed[(proposed["Territory"] == "T4") & (proposed["Region"] == "West")]
+    assert len(crossed) and crossed["Moved"].all()
+    assert crossed["Move reason"].str.contains("region line: T4 is in region Central, the account in West").all()
+    summary = sheet(out, "Territory summary")
+    after = summary[summary["Alignment"] == "proposed"]
+    assert (after["Deviation"].abs() <= 0.05 + 1e-9).all()
+    regions = sheet(out, "Regions")
+    # Each region balanced against its own total: its mean territory is exactly on target.
+    proposed_regions = regions[(regions["Alignment"] == "proposed") & (regions["Level"] == "region")]
+    assert sorted(proposed_regions["Region"]) == ["Central", "East", "West"]
+    assert np.allclose(proposed_regions["Deviation"], 0.0, atol=1e-4)
+    used = sheet(out, "Settings used").set_index("Setting")
+    assert used.loc["within", "Value"] == "region" and used.loc["within", "Set by"] == "command line"
+
+
+def test_only_region_leaves_every_row_outside_it_as_it_was_cell_by_cell(tmp_path):
+    book = region_book(tmp_path / "in.xlsx")
+    before = digest(book)
+    out = tmp_path / "out.xlsx"
+    done = run("rebalance", book, "--only-region", "west", "--output", out)  # names match ignoring case
+    assert done.returncode == 0, done.stderr
+    assert digest(book) == before
+    wb = openpyxl.load_workbook(book, read_only=True)
+    inputs = [row for row in wb["Accounts"].iter_rows(values_only=True)]
+    wb.close()
+    wb = openpyxl.load_workbook(out, read_only=True)
+    outputs = [row for row in wb["Proposed alignment"].iter_rows(values_only=True)]
+    wb.close()
+    head = list(outputs[0])
+    width = len(inputs[0])
+    assert tuple(head[:width]) == inputs[0]
+    region, territory = inputs[0].index("Region"), inputs[0].index("Territory")
+    proposed, moved = head.index("Proposed territory"), head.index("Moved")
+    west_territories = {"T1", "T2", "T3"}
+    outside = changed = 0
+    for given_row, out_row in zip(inputs[1:], outputs[1:]):
+        assert out_row[:width] == given_row  # every input cell, as typed
+        if given_row[region] != "West" or given_row[territory] not in west_territories:
+            outside += 1
+            assert out_row[proposed] == given_row[territory] and out_row[moved] is False
+        else:
+            changed += out_row[proposed] != given_row[territory]
+            assert out_row[proposed] in west_territories
+    assert outside > 150 and changed > 0
+    summary = sheet(out, "Territory summary")
+    after = summary[(summary["Alignment"] == "proposed") & summary["Territory"].isin(west_territories)]
+    assert (after["Deviation"].abs() <= 0.05 + 1e-9).all()
+
+
+@pytest.mark.parametrize("command", ["measure", "rebalance"])
+def test_the_regions_roll_up_adds_up_the_territory_summary(tmp_path, command):
+    book = region_book(tmp_path / "in.xlsx", reps=[["Territory", "Rep", "Capacity", "District"],
+                                                  *[[f"T{t}", f"Rep {t}", 1 + (t == 2), None] for t in range(1, 10)]])
+    out = tmp_path / "out.xlsx"
+    done = run(command, book, "--output", out)
+    assert done.returncode == 0, done.stderr
+    summary, regions = sheet(out, "Territory summary"), sheet(out, "Regions")
+    alignments = ["current"] if command == "measure" else ["current", "proposed"]
+    assert sorted(set(regions["Alignment"])) == alignments
+    for alignment in alignments:
+        territories = summary[summary["Alignment"] == alignment]
+        rolled = regions[regions["Alignment"] == alignment]
+        for level, keys in (("region", ["Region"]), ("district", ["Region", "District"])):
+            rows = rolled[rolled["Level"] == level].set_index(keys)
+            sums = territories.groupby(keys).agg(territories=("Territory", "size"), accounts=("Accounts", "sum"),
+                                                 potential=("Potential", "sum"))
+            assert len(rows) == len(sums) and set(rows.index) == set(sums.index)
+            for key, expected in sums.iterrows():
+                assert rows.loc[key, "Territories"] == expected["territories"]
+                assert rows.loc[key, "Accounts"] == expected["accounts"]
+                assert rows.loc[key, "Potential"] == pytest.approx(expected["potential"], abs=0.05)
+        regions_only = rolled[rolled["Level"] == "region"]
+        assert regions_only["Share of total"].sum() == pytest.approx(1.0, abs=1e-3)
+        assert regions_only["Accounts"].sum() == territories["Accounts"].sum()
+
+
+def test_a_reps_region_wins_over_the_accounts(tmp_path):
+    # T3's accounts are mostly West; its Reps row puts it in Central.
+    reps = [["Territory", "Region"], *[[f"T{t}", "Central" if t == 3 else None] for t in range(1, 10)]]
+    book = region_book(tmp_path / "in.xlsx", reps=reps)
+    out = tmp_path / "out.xlsx"
+    done = run("rebalance", book, "--within", "region", "--output", out)
+    assert done.returncode == 0, done.stderr
+    proposed = sheet(out, "Proposed alignment")
+    assert set(proposed.loc[proposed["Proposed territory"] == "T3", "Region"]) == {"Central"}
+    summary = sheet(out, "Territory summary")
+    assert set(summary.loc[summary["Territory"] == "T3", "Region"]) == {"Central"}
+
+
+def test_balance_regions_balances_against_the_overall_target_when_the_regions_allow(tmp_path):
+    book = region_book(tmp_path / "in.xlsx", equal=True, n=270)
+    out = tmp_path / "out.xlsx"
+    done = run("rebalance", book, "--within", "region", "--balance-regions", "--output", out)
+    assert done.returncode == 0, done.stderr
+    summary = sheet(out, "Territory summary")
+    after = summary[summary["Alignment"] == "proposed"]
+    assert (after["Deviation"].abs() <= 0.05 + 1e-9).all()
+    assert (after["Potential"].sum() / 9 * 0.95 <= after["Potential"]).all()  # the overall target
+
+
+def test_balance_regions_that_cannot_work_is_exit_3_naming_the_region_and_by_how_much(tmp_path):
+    book = region_book(tmp_path / "in.xlsx", settings=[["within", "region"], ["balance_regions", "yes"]])
+    out = tmp_path / "out.xlsx"
+    done = run("rebalance", book, "--tolerance", "0.02", "--output", out)
+    assert done.returncode == 3, done.stderr
+    assert "region " in done.stderr and "the overall targets of its 3 territories" in done.stderr
+    assert "beyond the ±2.0% tolerance" in done.stderr
+    assert out.exists() and "Balance problems" in openpyxl.load_workbook(out, read_only=True).sheetnames
+
+
+@pytest.mark.parametrize("case", ["unknown region", "no region column", "no district column (Settings sheet)",
+                                  "blank region", "blocks", "another number of territories"])
+def test_bad_region_settings_are_located_errors(tmp_path, case):
+    kwargs, flags = {}, ["--within", "region"]
+    expect = ""
+    if case == "unknown region":
+        flags = ["--only-region", "Wset"]
+        expect = "no account or territory is in a region named 'Wset'; did you mean 'West'?"
+    elif case == "no region column":
+        kwargs, expect = {"region": False}, "within: the accounts table (Accounts) has no Region column"
+    elif case == "no district column (Settings sheet)":
+        kwargs = {"district": False, "settings": [["within", "district"]]}
+        flags, expect = [], "Settings!B2: within: the accounts table (Accounts) has no District column"
+    elif case == "blank region":
+        kwargs, expect = {"blank_region_rows": (4,)}, "Accounts!D6 (Region): the region is blank"
+    elif case == "blocks":
+        flags, expect = flags + ["--block", "county"], "building blocks (county) within regions or districts are not"
+    else:
+        flags, expect = flags + ["--territories", "8"], "within regions the territories are today's 9"
+    book = region_book(tmp_path / "in.xlsx", **kwargs)
+    out = tmp_path / "out.xlsx"
+    done = run("rebalance", book, *flags, "--output", out)
+    assert done.returncode == 2, done.stderr
+    assert expect in done.stderr
+    assert "Traceback" not in done.stderr and not out.exists()
+
+
+def test_a_district_written_with_two_regions_is_an_error_naming_its_rows(tmp_path):
+    reps = [["Territory", "Region", "District"], *[[f"T{t}", "East" if t == 4 else None,
+                                                    "West North" if t == 4 else None] for t in range(1, 10)]]
+    book = region_book(tmp_path / "in.xlsx", reps=reps)
+    done = run("measure", book)
+    assert done.returncode == 2
+    line = done.stderr.splitlines()[0]
+    assert line.startswith("error: Reps!B5 (Region): district 'West North' is written with 2 regions")
+    assert "region 'West' on Accounts rows" in line and "region 'East' on Reps row 5" in line
+
+
+def test_the_summary_button_writes_the_regions_roll_up_on_its_own_sheet(tmp_path):
+    book_path = region_book(tmp_path / "book.xlsx")
+    book = FileBook(book_path)
+    assert ribbon.dispatch("Measure", book) is True, book.alerts[-1]
+    book.save()
+    regions = sheet(book_path, "Regions")
+    assert list(regions.columns[:6]) == ["Alignment", "Level", "Region", "District", "Territories", "Accounts"]
+    assert sorted(regions.loc[regions["Level"] == "region", "Region"]) == ["Central", "East", "West"]
+    wb = openpyxl.load_workbook(book_path)
+    assert wb["Regions"]["H2"].number_format == "0.0%"  # Share of total, as the command line's workbooks
+    assert wb["Accounts"]["A1"].value == "Account ID"  # the input sheet is not written
+
+
+def test_a_district_written_with_two_regions_on_the_accounts_is_an_error_at_its_cell(tmp_path):
+    book = region_book(tmp_path / "in.xlsx")
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Accounts"]
+    ws["D12"], ws["E12"] = "East", "West North"  # Region, District of the 11th account
+    wb.save(book)
+    done = run("rebalance", book, "--within", "region", "--output", tmp_path / "out.xlsx")
+    assert done.returncode == 2
+    line = done.stderr.splitlines()[0]
+    assert line.startswith("error: Accounts!D12 (Region): district 'West North' is written with 2 regions"), line
+    assert "region 'East' on Accounts row 12" in line
+
+
+def test_balance_regions_without_within_is_a_warning_not_silence(tmp_path):
+    book = region_book(tmp_path / "in.xlsx")
+    done = run("rebalance", book, "--balance-regions", "--output", tmp_path / "out.xlsx")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith("warning: command line: balance_regions: has no effect without within")
