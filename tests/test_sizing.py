@@ -96,9 +96,9 @@ def test_the_sizing_sheet_and_the_recommended_design(tmp_path):
     row = sizing.set_index("territories").loc[expected]
     summary = sheet(out, "Territory summary")
     mine = summary[summary["alignment"] == "proposed"]
-    assert mine["hours"].max() == pytest.approx(row["busiest rep hours"])
+    assert mine["workload hours"].max() == pytest.approx(row["busiest rep hours"])
     assert row["potential per rep"] == pytest.approx(proposed["Potential"].sum() / expected)
-    assert row["accounts changing rep"] == pytest.approx(proposed["moved"].astype(bool).mean())
+    assert row["share of accounts changing rep"] == pytest.approx(proposed["moved"].astype(bool).mean())
 
 
 def test_the_sizing_chart_is_a_native_line_chart_of_hours_and_potential(tmp_path):

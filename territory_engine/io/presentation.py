@@ -109,6 +109,16 @@ NAMES: dict[str, ColumnStyle] = {
     "re-sited territories": ColumnStyle("Re-sited territories", "count"),
     "territories over capacity": ColumnStyle("Territories over capacity", "count"),
     "largest utilisation": ColumnStyle("Largest utilisation", "share"),
+    "reps over capacity": ColumnStyle("Reps over capacity", "count"),
+    # Sizing (territory size)
+    "fits": ColumnStyle("Fits", "flag"),
+    "busiest rep hours": ColumnStyle("Busiest rep (hours)", "measure"),
+    "lightest rep hours": ColumnStyle("Lightest rep (hours)", "measure"),
+    "busiest rep utilisation": ColumnStyle("Busiest rep utilisation", "share"),
+    "potential per rep": ColumnStyle("Potential per rep", "measure"),
+    "share of accounts changing rep": ColumnStyle("Share of accounts changing rep", "share"),
+    "design": ColumnStyle("Design", "text"),
+    "note": ColumnStyle("Note", "text"),
     "mean drive minutes": ColumnStyle("Mean estimated drive time per visit (minutes)", "measure"),
     # Moves, Exclaves
     "account_id": ColumnStyle("Account ID", "id"),

@@ -20,12 +20,11 @@ from __future__ import annotations
 import io
 import itertools
 import os
-import signal
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
 from .. import stopping
+from ..stopping import signals_held, worker_signals
 
 __all__ = ["BOOK_SUFFIXES", "check_book_path", "write_map_book", "book_workers"]
 
@@ -65,37 +64,10 @@ def book_workers(territories: int) -> int:
     return max(0, min(MAX_WORKERS, os.cpu_count() or 1, territories // 8))
 
 
-_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT") if hasattr(signal, name))
-"""The signals that end a command (those of the command line); a worker dies of them quietly."""
-
-
-@contextmanager
-def _signals_held():
-    """Hold the signals while worker processes are forked.
-
-    A signal handled while a fork runs its callbacks (logging's and threading's locks) raises
-    inside a callback, where Python prints and drops the exception: the book would be finished
-    and written as if nothing had happened. Held, the signal arrives after the forks, here, and
-    the book is abandoned. A forked worker starts with them held too, until it is ready to die
-    of them (:func:`_start_worker`).
-    """
-    if not hasattr(signal, "pthread_sigmask"):  # Windows: no fork, no signal masks
-        yield
-        return
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
-
-
 def _start_worker(result, areas, colours) -> None:
     """Worker initialiser: die quietly on a signal (the main process removes the file), build the state."""
     global _state
-    for number in _SIGNALS:
-        signal.signal(number, signal.SIG_DFL)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+    worker_signals()
     from .book_page import BookPages
 
     _state = BookPages(result, areas, colours)
@@ -127,7 +99,7 @@ def _pictures(result, areas, workers: int) -> Iterator[bytes]:
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method), initializer=_start_worker,
                                initargs=(result, areas, colours))
     try:
-        with _signals_held():  # every worker is forked at the first task
+        with signals_held():  # every worker is forked at the first task
             futures = [pool.submit(_draw, task) for task in tasks]
         for future in futures:
             yield future.result()

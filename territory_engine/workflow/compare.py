@@ -282,7 +282,7 @@ def compare(scenarios: Sequence[Scenario], overrides: Mapping[str, Any] | None =
                   if s.inputs.accounts is table and s.column is not None]
         inputs = Inputs(accounts=scenario_table(table, column, others), reps=scenario.inputs.reps,
                         settings=settings_table_)
-        plan = prepare(inputs, overrides)
+        plan = prepare(inputs, overrides, workload=True)  # every scenario's hours against capacity
         plans.append(plan)
         graphs.append(_graph(plan, plans[0], graphs))
         if today_text is None and table is scenarios[0].inputs.accounts:  # the first input's Territory column
@@ -381,8 +381,10 @@ def _compare_row(name: str, scenario: Scenario, m: _Measured, moved: float, chan
         "weighted compactness km": overall["weighted compactness km"],
         "mean straight-line distance to territory centre km": round(m.km_to_centre, 1),
         "mean straight-line distance to rep base km": round(m.km_to_base, 1) if np.isfinite(m.km_to_base) else None,
-        # Workload (issue 16, part W, added by the lead): "mean drive time h" and "reps over
-        # capacity" go here, from the workload model's hours per account and the reps' capacity.
+        # the workload model's (workflow.workload), as the scenario's Balance sheet gives them
+        "mean drive minutes": overall.get("mean drive minutes"),
+        "reps over capacity": overall.get("territories over capacity"),
+        "largest utilisation": overall.get("largest utilisation"),
         "moved share of balance measure": moved,
         "accounts changing rep": changed,
         "extra pieces": overall["extra pieces"],

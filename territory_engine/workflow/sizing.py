@@ -28,6 +28,7 @@ import pandas as pd
 
 from ..errors import InputError, RebalanceInfeasibleError, SettingsError
 from ..settings import settings_table
+from ..stopping import signals_held, worker_signals
 from ..tuning import DEFAULT_TUNING, Tuning
 from .plan import Inputs, prepare, territory_ids
 from .progress import Progress
@@ -38,7 +39,7 @@ __all__ = ["SizingResult", "size", "parse_range", "SIZING_COLUMNS"]
 SIZING_COLUMNS = (
     "territories", "fits", "largest deviation", "within tolerance", "weighted compactness km",
     "mean drive minutes", "busiest rep hours", "lightest rep hours", "capacity hours", "busiest rep utilisation",
-    "reps over capacity", "potential per rep", "accounts changing rep", "design", "note",
+    "reps over capacity", "potential per rep", "share of accounts changing rep", "design", "note",
 )
 """The Sizing sheet's columns, one row per number of territories."""
 
@@ -154,14 +155,19 @@ def size(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, territor
     today = len(ids)
     rows: dict[int, dict] = {}
     designs: dict[int, RebalanceResult] = {}
-    jobs = [(inputs, dict(overrides or {}), k, today, tuning) for k in ks]
-    for done, (k, row, design) in enumerate(_run_all(jobs, workers), start=1):
-        rows[k], designs[k] = row, design
+    loaded = {}
+    done = 0
+    for k, row, load in _run_all(inputs, dict(overrides or {}), ks, today, tuning, workers):
+        done += 1
+        rows[k], designs[k] = row, load
         report(f"designed {k} territories ({done} of {len(ks)})", done / len(ks))
+        recommended, _ = recommend(pd.DataFrame([rows[j] for j in sorted(rows)]), plan.settings.tolerance)
+        if recommended is not None and recommended not in loaded:
+            loaded = {recommended: designs[recommended]()}  # load it before the pool's files go
     table = pd.DataFrame([rows[k] for k in ks], columns=list(SIZING_COLUMNS))
     recommended, why = recommend(table, plan.settings.tolerance)
     table["fits"] = table["fits"].astype(bool)
-    return SizingResult(table, recommended, why, designs.get(recommended) if recommended else None,
+    return SizingResult(table, recommended, why, loaded.get(recommended) if recommended else None,
                         settings_table(plan.settings, plan.origins))
 
 
@@ -195,47 +201,73 @@ def _shortfall(row, tolerance: float) -> str:
     return " and ".join(parts) or "it does not fit"
 
 
-def _run_all(jobs, workers):
-    """``(k, row, design)`` of every job, as they finish: in processes when there is more than one
-    job and more than one worker, else (or where processes cannot start) one after the other."""
-    count = min(len(jobs), workers or os.cpu_count() or 1)
+def _run_all(inputs, overrides, ks, today, tuning, workers):
+    """``(k, row, design)`` of every number of territories, as they finish: in processes when there is
+    more than one number and more than one worker, else (or where processes cannot start) one after
+    the other. From processes, ``design`` is a callable that loads the design (each is kept in a
+    file until asked for: only the recommended one is)."""
+    count = min(len(ks), workers or os.cpu_count() or 1)
     if count > 1:
         try:
-            yield from _in_processes(jobs, count)
+            yield from _in_processes(inputs, overrides, ks, today, tuning, count)
             return
         except (OSError, NotImplementedError, ImportError):
             pass  # no processes here (Pyodide, a restricted host): the same designs, one by one
-    for job in jobs:
-        yield design_one(*job)
+    for k in ks:
+        k, row, result = design_one(inputs, overrides, k, today, tuning)
+        yield k, row, (lambda result=result: result)
 
 
-def _in_processes(jobs, count):
-    """The jobs in a pool of ``count`` processes (``multiprocessing.Pool``, whose ``terminate``
-    ends the designs under way at once): a signal or an error in this process stops them all,
-    and the workers ignore Ctrl-C, which is this process's to handle."""
+def _in_processes(inputs, overrides, ks, today, tuning, count):
+    """The designs in a pool of ``count`` processes (``multiprocessing.Pool``). The inputs go to each
+    worker once, when it starts; a task is a number of territories and its answer the Sizing row and
+    the file holding the design, so nothing large is ever in flight between the processes and
+    ``terminate`` ends the pool at once: a signal or an error here stops every design under way. The
+    workers ignore Ctrl-C, which is this process's to handle."""
     import multiprocessing
+    import pickle
+    import shutil
+    import tempfile
 
+    folder = tempfile.mkdtemp(prefix="territory-size-")
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    pool = context.Pool(count, initializer=_ignore_interrupts)
+    if context.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()  # started before the signals are held: its workers must be able to die of them
+    with signals_held():  # a signal while a worker starts would leave it a truncated message (and a traceback)
+        pool = context.Pool(count, initializer=_worker_start, initargs=(inputs, overrides, today, tuning, folder))
     try:
-        yield from pool.imap_unordered(_design_job, jobs)
+        for k, row, path in pool.imap_unordered(_worker_design, ks):
+            yield k, row, (lambda path=path: pickle.loads(open(path, "rb").read()))
         pool.close()
     except BaseException:
         pool.terminate()
         raise
     finally:
         pool.join()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
-def _ignore_interrupts() -> None:
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+_WORKER: dict[str, Any] = {}
+"""A worker process's inputs, set once when it starts (:func:`_worker_start`)."""
 
 
-def _design_job(job):
-    return design_one(*job)
+def _worker_start(inputs, overrides, today, tuning, folder) -> None:
+    worker_signals(ignore_interrupt=True)
+    _WORKER.update(inputs=inputs, overrides=overrides, today=today, tuning=tuning, folder=folder)
+
+
+def _worker_design(k: int):
+    import pickle
+
+    w = _WORKER
+    k, row, result = design_one(w["inputs"], w["overrides"], k, w["today"], w["tuning"])
+    path = os.path.join(w["folder"], f"{k}.pickle")
+    with open(path, "wb") as out:
+        out.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    return k, row, path
 
 
 def design_one(inputs: Inputs, overrides: dict, k: int, today: int, tuning: Tuning):
@@ -258,7 +290,9 @@ def sizing_row(result: RebalanceResult, k: int, note: str = "") -> dict:
     after = result.balance.iloc[-1]
     proposed = result.summary[result.summary["alignment"] == "proposed"] if "alignment" in result.summary \
         else result.summary
-    measure = result.settings.balance[0] if result.settings.balance else None
+    # the accounts' potential when they have one, else the first balance measure
+    measure = "potential" if "potential" in proposed else (result.settings.balance[0] if result.settings.balance
+                                                             else None)
     potential = float(proposed[measure].sum()) / k if measure in proposed else np.nan
     hours = proposed["workload hours"].to_numpy(dtype=float)
     capacity = proposed["capacity hours"].to_numpy(dtype=float)
@@ -282,7 +316,7 @@ def sizing_row(result: RebalanceResult, k: int, note: str = "") -> dict:
         "busiest rep utilisation": float(np.nanmax(utilisation)) if known else np.nan,
         "reps over capacity": over,
         "potential per rep": potential,
-        "accounts changing rep": float(moved.mean()) if len(moved) else 0.0,
+        "share of accounts changing rep": float(moved.mean()) if len(moved) else 0.0,
         "design": "realigned" if not result.settings.fresh else "fresh, ids kept",
         "note": note,
     }
