@@ -44,6 +44,9 @@ Check data: lists every problem in the input sheets.
 Score accounts: adds a score and an A/B/C tier to every account.
 Rebalance: proposes a balanced alignment and explains every move.
 Territory summary: each territory's load and balance today.
+How many reps: designs each number of territories (the Settings sheet's size_range,
+else today's number 4 either side), recommends the smallest whose reps' workload
+fits their capacity, and writes the Sizing sheet and that design.
 Compare scenarios: the Accounts sheet's alignment columns (headers starting with
 Territory, such as "Territory plan B") side by side against its Territory column.
 Open map / Map snapshot: the territories on a map.
@@ -111,6 +114,33 @@ def rebalance(book: Workbook) -> Report:
     _status(book, "writing the proposed alignment")
     return Report(_proposal_sheets(book, result), "\n".join(result.outcome())
                   + "\n\nSee the {sheet:Proposed alignment} and {sheet:Moves} sheets.", len(result.warnings))
+
+
+def how_many_reps(book: Workbook) -> Report:
+    """How many reps: the ``territory size`` command on the numbers of territories of the Settings
+    sheet's ``size_range`` (default: today's number, 4 either side); writes the Sizing sheet and the
+    recommended design as a proposal (as Rebalance does)."""
+    from territory_engine.workflow.sizing import parse_range, size
+
+    _status(book, "reading the input sheets")
+    inputs = read_inputs(book)
+    plan = workflow.prepare(inputs)
+    if plan.settings.size_range:
+        ks = parse_range(plan.settings.size_range)
+    else:
+        today = int(plan.accounts.frame["territory"].dropna().nunique()) or 8
+        ks = list(range(max(1, today - 4), today + 5))
+
+    def progress(phase: str, done: float) -> None:
+        _status(book, f"how many reps: {phase} {done:.0%}")
+
+    result = size(inputs, territories=ks, progress=progress)
+    sheets = {"Sizing": result.table}
+    if result.design is not None:
+        sheets.update(_proposal_sheets(book, result.design))
+    see = "See the {sheet:Sizing} sheet" + (" and the {sheet:Proposed alignment} sheet." if result.design else ".")
+    return Report(sheets, "\n".join(result.outcome()) + "\n\n" + see,
+                  len(result.design.warnings) if result.design is not None else 0)
 
 
 def compare_scenarios(book: Workbook) -> Report:
@@ -217,6 +247,7 @@ BUTTONS: dict[str, tuple[str, Callable[[Workbook], Report]]] = {
     "ScoreAccounts": ("Score accounts", score_accounts),
     "Rebalance": ("Rebalance", rebalance),
     "Measure": ("Territory summary", measure),
+    "HowManyReps": ("How many reps", how_many_reps),
     "CompareScenarios": ("Compare scenarios", compare_scenarios),
     "OpenMap": ("Open map", open_map),
     "MapSnapshot": ("Map snapshot", map_snapshot),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Callable, Mapping
 
@@ -60,11 +61,16 @@ class Settings:
     field_share: float = 0.8
     # part R (regions and districts)
     within: str = "none"
+    size_range: str = ""
     balance_regions: bool = False
     only_region: str = "none"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+_RANGE = re.compile(r"\d+-\d+(:\d+)?|\d+(,\d+)*")
+"""A range of numbers of territories as ``size_range`` takes it (``workflow.sizing.parse_range`` reads it)."""
 
 
 def _choices(options: tuple[str, ...]) -> str:
@@ -263,6 +269,10 @@ SETTINGS: dict[str, Spec] = {
                                  "A full-time rep's working hours in a year."),
     "field_share": Spec(_float, lambda v: _finite(v) and 0 < v <= 1, "a fraction above 0 up to 1, e.g. 0.8 or 80%",
                         "Share of working hours spent in the field (visits and driving)."),
+    "size_range": Spec(lambda v: _text(v).replace(" ", ""),
+                       lambda v: v == "" or _RANGE.fullmatch(v) is not None,
+                       "a range of numbers of territories such as 8-16, 150-250:10 or 8,10,12",
+                       "Numbers of territories How many reps designs (default: today's number, 4 either side)."),
     "within": Spec(lambda v: _text(v).lower() or "none", lambda v: v in WITHIN, _choices(WITHIN),
                    "Rebalance each region (or district) on its own, so no territory crosses its line (none: "
                    "one map)."),

@@ -69,7 +69,8 @@ def test_every_ribbon_button_has_an_action_and_every_action_a_button():
     buttons = {b.get("id"): b.get("label") for b in tree.iter(f"{{{NS['ui']}}}button")}
     assert buttons == {key: label for key, (label, _) in ribbon.BUTTONS.items()}
     assert set(buttons.values()) == {"Check data", "Score accounts", "Rebalance", "Territory summary",
-                                     "Compare scenarios", "Open map", "Map snapshot", "Map book", "Help"}
+                                     "How many reps", "Compare scenarios", "Open map", "Map snapshot", "Map book",
+                                     "Help"}
     assert [t.get("label") for t in tree.iter(f"{{{NS['ui']}}}tab")] == ["Territory"]
 
 
@@ -362,3 +363,42 @@ def test_compare_scenarios_without_a_second_alignment_column_says_how_to_add_one
     book.save()
     errors = _result(demo, "Errors")
     assert "found: 'Territory'" in errors["problem"].iloc[0]
+
+
+def test_how_many_reps_sizes_the_settings_range_and_writes_the_recommended_design(demo):
+    wb = openpyxl.load_workbook(demo)
+    settings = wb["Settings"]
+    row = settings.max_row + 1
+    settings.cell(row=row, column=1, value="size_range")
+    settings.cell(row=row, column=2, value="11-13")
+    settings.cell(row=row + 1, column=1, value="visits_per_year")  # a light visit plan: some number fits
+    settings.cell(row=row + 1, column=2, value="A:6, B:3, C:1")
+    wb.save(demo)
+    before = {name: _cells(demo, name) for name in ("Accounts", "Reps", "Settings")}
+    book = FileBook(demo)
+    assert ribbon.dispatch("HowManyReps", book) is True, book.alerts[-1]
+    book.save()
+    assert {name: _cells(demo, name) for name in before} == before  # the input sheets are never written
+    sizing = _result(demo, "Sizing")
+    assert sizing["territories"].tolist() == [11, 12, 13]
+    fits = sizing[sizing["fits"].astype(bool)]
+    message = book.alerts[-1][1]
+    if len(fits):
+        k = int(fits["territories"].min())
+        assert message.startswith(f"recommended: {k} territories.")
+        proposed = _result(demo, "Proposed alignment")
+        assert proposed["proposed_territory"].nunique() == k
+    else:
+        assert message.startswith("no number of territories from 11 to 13 fits")
+
+
+def test_how_many_reps_with_a_bad_range_is_an_error_naming_the_setting(demo):
+    wb = openpyxl.load_workbook(demo)
+    settings = wb["Settings"]
+    row = settings.max_row + 1
+    settings.cell(row=row, column=1, value="size_range")
+    settings.cell(row=row, column=2, value="lots")
+    wb.save(demo)
+    book = FileBook(demo)
+    assert ribbon.dispatch("HowManyReps", book) is False
+    assert "size_range" in book.alerts[-1][1] and "8-16" in book.alerts[-1][1]
