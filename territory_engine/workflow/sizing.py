@@ -154,8 +154,8 @@ def size(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, territor
                             f"{len(plan.accounts.frame)}; give a range up to {len(plan.accounts.frame)}")
     today = len(ids)
     rows: dict[int, dict] = {}
-    designs: dict[int, RebalanceResult] = {}
-    loaded = {}
+    designs: dict[int, Any] = {}  # K -> a callable giving its design
+    loaded: dict[int, RebalanceResult] = {}
     done = 0
     for k, row, load in _run_all(inputs, dict(overrides or {}), ks, today, tuning, workers):
         done += 1
