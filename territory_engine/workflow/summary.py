@@ -111,11 +111,7 @@ def territory_summary(
         rows[f"{name} share of target"] = np.round(shares, 4)
         own[:, i] = np.where(target > 0, shares - 1, 0.0)
     rows[deviation_column(balance)] = np.round(deviation, 4)
-    outside = np.abs(own) > tolerance + 1e-9
-    status = np.where(deviation > tolerance, "over-served", np.where(deviation < -tolerance, "under-served",
-                                                                      "balanced"))
-    if len(balance) > 1:
-        status = np.where((status == "balanced") & outside.any(axis=1), UNEVEN, status)
+    status, outside = _statuses(deviation, own, tolerance)
     rows["status"] = status
     if len(balance) > 1:
         rows["outside tolerance"] = ["; ".join(f"{name} {own[t, i]:+.1%}" for i, name in enumerate(balance)
@@ -153,6 +149,18 @@ def territory_summary(
     if interleaving:
         overall["interleaving share"] = _interleaving(lat, lon, territory, around)
     return table, overall
+
+
+def _statuses(deviation, own, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each territory's status by the mix's ``deviation`` (and, with several balance measures, each
+    measure's ``own`` deviation: ``uneven`` when the mix is within the tolerance and one is not), and
+    which measures are outside it."""
+    outside = np.abs(own) > tolerance + 1e-9
+    status = np.where(deviation > tolerance, "over-served", np.where(deviation < -tolerance, "under-served",
+                                                                      "balanced"))
+    if own.shape[1] > 1:
+        status = np.where((status == "balanced") & outside.any(axis=1), UNEVEN, status)
+    return status, outside
 
 
 def _penetration(loads, measures, k: int) -> np.ndarray:
