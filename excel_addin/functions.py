@@ -526,8 +526,7 @@ def _visits(cells: list[Any]) -> np.ndarray:
         doc="Drive speed in km/h (default: 30 urban, 50 suburban, 80 rural, by the density of these accounts).")
 @_guard
 def TERRITORY_WORKLOAD(visits_or_tiers, lat, lon, base_lat, base_lon, minutes=None, speed=None):
-    """Workload hours per year of each account: visits plus estimated drive time (a share of a day's round trip
-    from the base, 5 visits a day, plus the hop from the nearest other account with the same base)."""
+    """Workload hours per year of each account: visits plus estimated drive time (a day's round trip shared by 5 visits)."""
     from territory_engine.geo import haversine_km
     from territory_engine.workload import WorkloadModel, density_classes, drive_hours, hop_km, visit_hours
 

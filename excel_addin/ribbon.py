@@ -125,7 +125,7 @@ def how_many_reps(book: Workbook) -> Report:
     _status(book, "reading the input sheets")
     inputs = read_inputs(book)
     plan = workflow.prepare(inputs)
-    if plan.settings.size_range:
+    if plan.settings.size_range != "auto":
         ks = parse_range(plan.settings.size_range)
     else:
         today = int(plan.accounts.frame["territory"].dropna().nunique()) or 8

@@ -61,9 +61,10 @@ class Settings:
     field_share: float = 0.8
     # part R (regions and districts)
     within: str = "none"
-    size_range: str = ""
     balance_regions: bool = False
     only_region: str = "none"
+    # issue 16: the ribbon's How many reps
+    size_range: str = "auto"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -269,10 +270,6 @@ SETTINGS: dict[str, Spec] = {
                                  "A full-time rep's working hours in a year."),
     "field_share": Spec(_float, lambda v: _finite(v) and 0 < v <= 1, "a fraction above 0 up to 1, e.g. 0.8 or 80%",
                         "Share of working hours spent in the field (visits and driving)."),
-    "size_range": Spec(lambda v: _text(v).replace(" ", ""),
-                       lambda v: v == "" or _RANGE.fullmatch(v) is not None,
-                       "a range of numbers of territories such as 8-16, 150-250:10 or 8,10,12",
-                       "Numbers of territories How many reps designs (default: today's number, 4 either side)."),
     "within": Spec(lambda v: _text(v).lower() or "none", lambda v: v in WITHIN, _choices(WITHIN),
                    "Rebalance each region (or district) on its own, so no territory crosses its line (none: "
                    "one map)."),
@@ -282,6 +279,10 @@ SETTINGS: dict[str, Spec] = {
     "only_region": Spec(lambda v: _text(v) if _text(v).lower() not in ("", "none") else "none", lambda v: True,
                         "a region's name", "Rebalance this region alone; every account outside it keeps its "
                         "territory (none: every region)."),
+    "size_range": Spec(lambda v: _text(v).replace(" ", "").lower() or "auto",
+                       lambda v: v == "auto" or _RANGE.fullmatch(v) is not None,
+                       "a range of numbers of territories such as 8-16, 150-250:10 or 8,10,12 (or auto)",
+                       "Numbers of territories How many reps designs (auto: today's number, 4 either side)."),
 }
 
 WORKLOAD_SETTINGS = ("visits_per_year", "minutes_per_visit", "visits_per_day", "circuity", "drive_speeds", "field_hours_per_year",

@@ -261,3 +261,20 @@ def test_the_workload_settings_a_result_records_read_back_as_the_same_settings()
     rows = settings_table(given)
     assert parse_settings({row["key"]: row["value"] for row in rows if row["key"] in WORKLOAD_SETTINGS}) == given
     assert dict((r["key"], r["value"]) for r in settings_table(Settings()))["visits_per_year"] == "A:24, B:12, C:4"
+
+
+def test_a_result_keeps_its_reps_capacity_hours_so_compare_counts_the_same_reps_over_capacity(tmp_path):
+    # Before: the result's Reps used sheet dropped Capacity hours, so compare read T1 at 1,440 h and
+    # counted no rep over capacity where the result's own summary counted one.
+    book = _workbook(tmp_path / "in.xlsx", ACCOUNTS, reps=REPS)
+    done = _run("rebalance", book, "--output", tmp_path / "r.xlsx", "--tolerance", "0.9", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    reps_used = pd.read_excel(tmp_path / "r.xlsx", sheet_name="Reps used", engine="openpyxl")
+    assert reps_used.filter(like="apacity hours").iloc[:, 0].tolist()[0] == 30
+    balance = pd.read_excel(tmp_path / "r.xlsx", sheet_name="Balance", engine="openpyxl")
+    own = int(balance["Territories over capacity"].iloc[-1])
+    assert own >= 1
+    done = _run("compare", tmp_path / "r.xlsx", tmp_path / "r.xlsx", "--output", tmp_path / "c.xlsx", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    compare = pd.read_excel(tmp_path / "c.xlsx", sheet_name="Compare", engine="openpyxl")
+    assert compare["Reps over capacity"].tolist() == [own, own]

@@ -387,8 +387,11 @@ def _rollups(plan, before, after, current, proposed, combined, rep, k) -> pd.Dat
 
 
 def _reps_used(reps: pd.DataFrame) -> pd.DataFrame:
-    """The Reps table as used: territory, rep, home base (blank without one) and capacity."""
-    used = reps[["territory", "rep", "lat", "lon", "capacity"]].copy()
+    """The Reps table as used: territory, rep, home base (blank without one) and capacity, and the
+    rep's capacity hours, region and district when given (a summary, map or comparison of the result
+    reads them back: without them every rep's hours fell back to the default capacity)."""
+    optional = [c for c in ("capacity_hours", "region", "district") if c in reps and reps[c].notna().any()]
+    used = reps[["territory", "rep", "lat", "lon", "capacity", *optional]].copy()
     used["capacity"] = used["capacity"].fillna(1.0)
     return used.rename(columns={"lat": "latitude", "lon": "longitude"})
 

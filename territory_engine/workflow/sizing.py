@@ -99,6 +99,10 @@ def parse_range(text: Any) -> list[int]:
         if "-" in raw:
             span, _, step = raw.partition(":")
             low, high = (int(v) for v in span.split("-"))
+            if low > high or (step and int(step) < 1):
+                raise SettingsError(f"territories: '{text}' runs from {low} down to {high}"
+                                    + (f" by {step}" if step else "") + f"; give the smaller number first and a "
+                                    f"step of at least 1, e.g. {min(low, high)}-{max(low, high)}")
             values = list(range(low, high + 1, int(step) if step else 1))
             if high not in values and step:
                 values.append(high)
@@ -176,8 +180,9 @@ def recommend(table: pd.DataFrame, tolerance: float) -> tuple[int | None, str]:
     fits = table[table["fits"].astype(bool)]
     if not len(fits):
         last = table.iloc[-1]
-        return None, (f"at {int(last['territories'])} territories {_shortfall(last, tolerance)}; "
-                      "try a range with more territories, or fewer visits per account")
+        fix = ("try a range with more territories, or fewer visits per account" if last["reps over capacity"] > 0
+               else "raise the tolerance, or try other numbers of territories")
+        return None, f"at {int(last['territories'])} territories {_shortfall(last, tolerance)}; {fix}"
     best = fits.iloc[0]
     k = int(best["territories"])
     text = (f"It is the smallest number at which every rep's workload fits their capacity "
@@ -188,6 +193,8 @@ def recommend(table: pd.DataFrame, tolerance: float) -> tuple[int | None, str]:
     if len(below):
         row = below.iloc[-1]
         text += f"; at {int(row['territories'])}, {_shortfall(row, tolerance)}"
+    else:
+        text += f"; {k} is the smallest number tried: a range starting lower may find fewer"
     return k, text + "."
 
 
@@ -230,12 +237,10 @@ def _in_processes(inputs, overrides, ks, today, tuning, count):
     import tempfile
 
     folder = tempfile.mkdtemp(prefix="territory-size-")
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    if context.get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()  # started before the signals are held: its workers must be able to die of them
+    # Forked where the platform can (as the map book's workers): a forked worker needs no copy of the
+    # inputs sent, and its queues' semaphores are unlinked at once, so a sweep stopped by a signal leaves
+    # none behind for the resource tracker to complain of on the terminal. Elsewhere, spawned.
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     with signals_held():  # a signal while a worker starts would leave it a truncated message (and a traceback)
         pool = context.Pool(count, initializer=_worker_start, initargs=(inputs, overrides, today, tuning, folder))
     try:
@@ -298,6 +303,7 @@ def sizing_row(result: RebalanceResult, k: int, note: str = "") -> dict:
     capacity = proposed["capacity hours"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         utilisation = hours / capacity
+    busiest = int(np.nanargmax(utilisation)) if np.isfinite(utilisation).any() else 0  # the most utilised rep
     over = int((proposed["capacity status"] == "over capacity").sum())
     drive = float(after["mean drive minutes"]) if "mean drive minutes" in after else np.nan
     moved = result.proposed["moved"].to_numpy(dtype=bool) if "moved" in result.proposed else np.zeros(0, bool)
@@ -310,9 +316,9 @@ def sizing_row(result: RebalanceResult, k: int, note: str = "") -> dict:
         "within tolerance": within,
         "weighted compactness km": float(after["weighted compactness km"]),
         "mean drive minutes": drive,
-        "busiest rep hours": float(np.nanmax(hours)) if known else np.nan,
+        "busiest rep hours": float(hours[busiest]) if known else np.nan,
         "lightest rep hours": float(np.nanmin(hours)) if known else np.nan,
-        "capacity hours": float(capacity[int(np.nanargmax(utilisation))]) if known else np.nan,
+        "capacity hours": float(capacity[busiest]) if known else np.nan,
         "busiest rep utilisation": float(np.nanmax(utilisation)) if known else np.nan,
         "reps over capacity": over,
         "potential per rep": potential,
