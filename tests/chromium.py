@@ -15,6 +15,21 @@ def available() -> bool:
     return CHROMIUM.exists() and CHROMEDRIVER.exists()
 
 
+def require_chromium() -> None:
+    """Skip the calling test module without the browser and its driver; on CI (``CI`` set), fail
+    instead: scripts/test.sh installs them, so their absence there is a broken set-up."""
+    import os
+
+    import pytest
+
+    if available():
+        return
+    if os.environ.get("CI"):
+        raise RuntimeError("chromium and chromium-driver are missing; run scripts/test.sh, which installs them")
+    pytest.skip("needs /usr/bin/chromium and /usr/bin/chromedriver (scripts/test.sh installs them)",
+                allow_module_level=True)
+
+
 def start_chromium(profile: Path, *, window: str, page_timeout: float):
     """A Selenium driver of headless Chromium ``window`` pixels wide and high ("1400,900"),
     its profile in the empty folder ``profile``, pages given ``page_timeout`` seconds to load."""

@@ -312,21 +312,30 @@ def lake_states_zip_map(states=("MI", "OH")):
     return adjacency, coords
 
 
+def metro_values(n: int, k: int, seed: int) -> np.ndarray:
+    """Lognormal block loads with five metro blocks of 30-50% of a territory's target each."""
+    rng = np.random.default_rng(seed)
+    values = rng.lognormal(0.0, 1.0, n)
+    metros = rng.choice(n, size=5, replace=False)
+    values[metros] = np.maximum(values[metros], 0.5 * values.sum() / k * rng.uniform(0.6, 1.0, 5))
+    return values
+
+
+def assert_balanced_and_connected(adjacency, coords, k: int, seed: int) -> None:
+    values = metro_values(adjacency.shape[0], k, seed)
+    result = design_blocks(adjacency, values, k=k, coords=coords, seed=seed)
+    assert result.feasible
+    assert all(pieces(adjacency, result.territory, j) == 1 for j in range(k))
+    assert within(values[:, None], result.territory, k, 0.05)
+
+
 def test_real_zip_areas_around_the_lakes_are_balanced_and_connected():
     # Before the turned cut axes, the region of the 1,914 areas was searched whole and stayed
     # about 40% off target on both seeds.
     adjacency, coords = lake_states_zip_map()
     assert connected_components(adjacency, directed=False)[0] == 1
-    k = 30
     for seed in (1, 2):
-        rng = np.random.default_rng(seed)
-        values = rng.lognormal(0.0, 1.0, adjacency.shape[0])
-        metros = rng.choice(adjacency.shape[0], size=5, replace=False)
-        values[metros] = np.maximum(values[metros], 0.5 * values.sum() / k * rng.uniform(0.6, 1.0, 5))
-        result = design_blocks(adjacency, values, k=k, coords=coords, seed=seed)
-        assert result.feasible
-        assert all(pieces(adjacency, result.territory, j) == 1 for j in range(k))
-        assert within(values[:, None], result.territory, k, 0.05)
+        assert_balanced_and_connected(adjacency, coords, 30, seed)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -336,12 +345,4 @@ def test_lake_michigan_zip_areas_into_20_are_balanced_and_connected(seed):
     # with an unproven exit 3. The cut now bends along the graph, and a region still out of balance is
     # searched again with its neighbours.
     adjacency, coords = lake_states_zip_map(("MI", "WI"))
-    k = 20
-    rng = np.random.default_rng(seed)
-    values = rng.lognormal(0.0, 1.0, adjacency.shape[0])
-    metros = rng.choice(adjacency.shape[0], size=5, replace=False)
-    values[metros] = np.maximum(values[metros], 0.5 * values.sum() / k * rng.uniform(0.6, 1.0, 5))
-    result = design_blocks(adjacency, values, k=k, coords=coords, seed=seed)
-    assert result.feasible
-    assert all(pieces(adjacency, result.territory, j) == 1 for j in range(k))
-    assert within(values[:, None], result.territory, k, 0.05)
+    assert_balanced_and_connected(adjacency, coords, 20, seed)

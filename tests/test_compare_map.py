@@ -5,7 +5,6 @@ Needs Debian's ``chromium`` and ``chromium-driver``; skipped without them, excep
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,16 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from chromium import available as chromium_available, start_chromium  # noqa: E402
+from chromium import require_chromium, start_chromium  # noqa: E402
 
 DEMO = Path(__file__).resolve().parents[1] / "workbooks" / "territory_demo.xlsx"
 READY = "return !!(window.territoryMap && territoryMap.ready)"
 
-if not chromium_available():
-    if os.environ.get("CI"):
-        raise RuntimeError("chromium and chromium-driver are missing; run scripts/test.sh, which installs them")
-    pytest.skip("needs /usr/bin/chromium and /usr/bin/chromedriver (scripts/test.sh installs them)",
-                allow_module_level=True)
+require_chromium()
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ given the driver's path, so it downloads nothing. Without them the tests are ski
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from click.testing import CliRunner
 
 from territory_engine.cli import main
 
-from chromium import available as chromium_available, start_chromium  # noqa: E402
+from chromium import require_chromium, start_chromium  # noqa: E402
 
 DEMO = Path(__file__).resolve().parents[1] / "workbooks" / "territory_demo.xlsx"
 
@@ -30,11 +29,7 @@ PAYLOADS = {
 }
 REP_PAYLOAD = '<img src=y onerror="window.__xss=4">'
 
-if not chromium_available():
-    if os.environ.get("CI"):
-        raise RuntimeError("chromium and chromium-driver are missing; run scripts/test.sh, which installs them")
-    pytest.skip("needs /usr/bin/chromium and /usr/bin/chromedriver (scripts/test.sh installs them)",
-                allow_module_level=True)
+require_chromium()
 
 
 def run(*args):
