@@ -20,6 +20,8 @@ Edges report each error once: the command line prints one line per problem and e
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -172,6 +174,18 @@ def _percent(fraction: float) -> str:
     return f"{fraction:.{digits}%}"
 
 
+def _deviation(share: float) -> str:
+    """A deviation with its sign, to 0.1%, or with the digits that show it is not 0."""
+    if share == 0 or abs(share) >= 0.0005:
+        return f"{share:+.1%}"
+    return f"{share * 100:+.2g}%"
+
+
+def _above(share: float) -> float:
+    """The tolerance to suggest for a deviation of ``share``: it rounded up to 0.1%, at least 0.1%."""
+    return max(math.ceil(share * 1000 - 1e-9) / 1000, 0.001)
+
+
 def _engine_name(territory: int) -> str:
     return f"#{territory}"
 
@@ -277,10 +291,13 @@ class Reason:
         if self.code == "move_cap":
             return (f"balance needs {self.share:.1%} of the accounts to move but at most {self.limit:.1%} may; "
                     "raise max_moved_share or the tolerance")
-        return (f"territory {territory_name(self.territory)} stays {self.share:+.1%} from its target {self.measure} "
-                f"(tolerance ±{limit}) and the engine found no alignment within it, but could not prove that "
-                "none exists (the accounts or building blocks may be too lumpy to round); raise the tolerance to "
-                f"{_percent(abs(self.share))} or more, use smaller blocks, or change the number of territories")
+        exact = (" (a tolerance of 0 asks every territory to hold exactly its target, which whole accounts "
+                 "can rarely do)") if self.limit == 0 else ""
+        return (f"territory {territory_name(self.territory)} stays {_deviation(self.share)} from its target "
+                f"{self.measure} (tolerance ±{limit}) and the engine found no alignment within it, but could not "
+                f"prove that none exists (the accounts or building blocks may be too lumpy to round){exact}; raise "
+                f"the tolerance to {_percent(_above(abs(self.share)))} or more, use smaller blocks, or change the "
+                "number of territories")
 
     def __str__(self) -> str:
         return self.sentence()

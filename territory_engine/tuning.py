@@ -386,6 +386,17 @@ class Tuning:
     stands in for population density: lower calls more places urban (more drive hours)."""
     workload_suburban_accounts: int = 5
     """At least this many (and fewer than the urban count): suburban; fewer: rural (fastest speed)."""
+    workload_most_visits: float = 365.0
+    """More visits per year than this (one a day) on an account is warned of at its cell: a typo, or
+    a figure in other units (visits per quarter, calls); its hours still count it as written."""
+    workload_rounds: int = 8
+    """Balanced workload hours depend on the alignment (an account's drive is from its territory's base
+    or centre): after a design, the hours are recomputed for it and the design is realigned from it,
+    at most this many more times, until the recomputed hours are within the tolerance. More settles
+    maps whose re-sited territories or far bases change many drives, at one design's time each."""
+    workload_aim: float = 0.5
+    """The realignments that settle workload hours aim at this share of the tolerance band: the
+    hours recomputed after the moves drift, and a narrower aim leaves them room to stay in the band."""
 
 
 DEFAULT_TUNING = Tuning()

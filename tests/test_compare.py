@@ -167,6 +167,25 @@ def test_a_scenario_with_other_accounts_is_a_located_error(scenarios, tmp_path, 
     assert not out.exists()
 
 
+def test_a_blank_alignment_cell_is_a_located_error_not_a_dropped_account(scenarios, tmp_path):
+    """Plan C's cell for the account on row 8 is blank: the comparison stops at that cell (a scenario
+    that leaves an account out would be measured on another whole), and nothing is written."""
+    book = tmp_path / "blank.xlsx"
+    accounts = pd.read_excel(scenarios / "columns.xlsx", sheet_name="Accounts", engine="calamine", dtype={"ZIP": str})
+    accounts["Plan C"] = accounts["Plan C"].astype(object)
+    accounts.loc[6, "Plan C"] = None
+    with pd.ExcelWriter(book, engine="xlsxwriter") as writer:
+        accounts.to_excel(writer, sheet_name="Accounts", index=False)
+    out = tmp_path / "never.xlsx"
+    done = territory("compare", book, "--columns", "Plan B,Plan C", "--output", out)
+    assert done.returncode == 2, done.stdout
+    letter = chr(ord("A") + list(accounts.columns).index("Plan C"))
+    line = done.stderr.splitlines()[0]
+    assert f"{letter}8" in line and "Plan C" in line and accounts.loc[6, "Account ID"] in line, line
+    assert "fill this cell" in line
+    assert not out.exists()
+
+
 def test_scenario_names_are_made_unique_and_bad_requests_are_one_line_errors(scenarios, tmp_path):
     for folder in ("a", "b"):
         (tmp_path / folder).mkdir()

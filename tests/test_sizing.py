@@ -206,3 +206,83 @@ def test_the_busiest_rep_is_the_most_utilised_and_its_hours_and_capacity_are_its
         most = mine.loc[(mine["workload hours"] / mine["capacity hours"]).idxmax()]
         assert (row["busiest rep hours"], row["capacity hours"]) == pytest.approx(
             (most["workload hours"], most["capacity hours"]), rel=1e-3)
+
+
+def _with_reps(tmp_path: Path) -> Path:
+    """600 accounts in 6 territories and a Reps sheet: names, bases at each territory's centre,
+    1,800 capacity hours each."""
+    frame = pd.read_csv(accounts(tmp_path / "a.csv"))
+    centres = frame.groupby("Territory")[["Latitude", "Longitude"]].mean().round(3)
+    reps = pd.DataFrame({"Territory": centres.index, "Rep": [f"Rep {c}" for c in "ABCDEF"],
+                         "Latitude": centres["Latitude"], "Longitude": centres["Longitude"], "Capacity hours": 1800})
+    book = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        frame.to_excel(writer, sheet_name="Accounts", index=False)
+        reps.to_excel(writer, sheet_name="Reps", index=False)
+    return book
+
+
+def test_a_design_at_another_count_keeps_todays_reps_in_its_current_rows(tmp_path):
+    """Sized at 7-9 (today: 6): the recommended design ran without the Reps sheet, which lists
+    today's territories, yet its current rows are today's as the Reps sheet gives them (names,
+    capacity hours, drive from the bases), as ``territory measure`` shows them; a territory that
+    keeps today's id keeps its rep's name; the new one has none."""
+    book = _with_reps(tmp_path)
+    out = tmp_path / "sizing.xlsx"
+    done = run("size", book, "--territories", "7-9", "-o", out)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("recommended: 7 territories."), done.stdout
+    summary = sheet(out, "Territory summary")
+    current = summary[summary["alignment"] == "current"].set_index("territory")
+    measured = run("measure", book, "-o", tmp_path / "today.xlsx")
+    assert measured.returncode == 0, measured.stderr
+    today = sheet(tmp_path / "today.xlsx", "Territory summary").set_index("territory")
+    assert current["rep"].tolist() == [f"Rep {c}" for c in "ABCDEF"]
+    assert current["capacity hours"].tolist() == [1800] * 6
+    assert current["workload hours"].tolist() == pytest.approx(today["workload hours"].tolist())
+    proposed = summary[summary["alignment"] == "proposed"].set_index("territory")
+    kept = [t for t in proposed.index if t in current.index]
+    assert proposed.loc[kept, "rep"].tolist() == current.loc[kept, "rep"].tolist()
+    assert proposed.drop(index=kept)["rep"].isna().all()
+    alignment = sheet(out, "Proposed alignment")
+    named = alignment[alignment["proposed_territory"].isin(kept)]
+    assert (named["proposed_rep"] == named["proposed_territory"].map(current["rep"])).all()
+
+
+def test_every_count_estimates_the_drive_from_territory_centres(tmp_path):
+    """Today's count has the reps' bases and the others do not: the Sizing sheet estimates every
+    count's drive from its territories' centres (one rule, no count favoured), while the design at
+    today's count, as written, drives from the bases."""
+    book = _with_reps(tmp_path)
+    out = tmp_path / "sizing.xlsx"
+    done = run("size", book, "--territories", "6", "-o", out)
+    assert done.returncode == 0, done.stderr
+    row = sheet(out, "Sizing").iloc[0]
+    summary = sheet(out, "Territory summary")
+    proposed = summary[summary["alignment"] == "proposed"]
+    # an independent recomputation: the proposal's hours with each drive from its territory's centre
+    from territory_engine.workload import WorkloadModel, territory_workload
+    alignment = sheet(out, "Proposed alignment")
+    ids = proposed["territory"].tolist()
+    frame = pd.DataFrame({"lat": alignment["Latitude"], "lon": alignment["Longitude"], "tier": alignment["tier"]})
+    hours = territory_workload(WorkloadModel(), frame, alignment["proposed_territory"].map(
+        {t: i for i, t in enumerate(ids)}).to_numpy(), len(ids))["hours"]
+    assert row["busiest rep hours"] == pytest.approx(hours.max(), abs=0.06)
+    assert row["lightest rep hours"] == pytest.approx(hours.min(), abs=0.06)
+    assert proposed["workload hours"].max() != pytest.approx(hours.max(), abs=1.0)  # the design's own: from bases
+
+
+def test_sizing_refuses_regions_before_any_design_at_the_setting(tmp_path):
+    frame = pd.read_csv(accounts(tmp_path / "a.csv", 60))
+    frame["Region"] = np.where(frame["Longitude"] < -85.5, "West", "East")
+    book = tmp_path / "regions.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        frame.to_excel(writer, sheet_name="Accounts", index=False)
+        pd.DataFrame({"Key": ["tolerance", "within"], "Value": [0.05, "region"]}).to_excel(
+            writer, sheet_name="Settings", index=False)
+    done = run("size", book, "--territories", "4-6", "-o", tmp_path / "s.xlsx")
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: Settings!B3: within:"), done.stderr
+    assert "does not design within regions" in done.stderr and "clear this setting" in done.stderr
+    assert "designed" not in done.stdout + done.stderr
+    assert not (tmp_path / "s.xlsx").exists()

@@ -278,3 +278,80 @@ def test_a_result_keeps_its_reps_capacity_hours_so_compare_counts_the_same_reps_
     assert done.returncode == 0, done.stderr
     compare = pd.read_excel(tmp_path / "c.xlsx", sheet_name="Compare", engine="openpyxl")
     assert compare["Reps over capacity"].tolist() == [own, own]
+
+
+def _metros_and_country(n: int, k: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Six metros holding 70% of the accounts and the rest spread over the countryside; today's
+    territories are the accounts nearest each of ``k`` seed accounts (metro territories small,
+    rural ones huge), and each rep's base is the seed. Drive time then differs widely across a
+    border: the map the measure computed for today's alignment cannot stand for a proposal's."""
+    rng = np.random.default_rng(seed)
+    metros = rng.uniform([33, -100], [43, -80], size=(6, 2))
+    m = int(n * 0.7)
+    points = np.vstack([metros[rng.integers(0, 6, m)] + rng.normal(0, 0.15, (m, 2)),
+                        rng.uniform([33, -100], [43, -80], (n - m, 2))])
+    seeds = points[rng.choice(n, k, replace=False)]
+    nearest = np.argmin(((points[:, None, :] - seeds[None]) ** 2).sum(axis=2), axis=1)
+    ids = [f"T{i + 1:02d}" for i in range(k)]
+    accounts = pd.DataFrame({
+        "Account ID": [f"A{i}" for i in range(n)], "Latitude": points[:, 0].round(5),
+        "Longitude": points[:, 1].round(5), "Territory": [ids[t] for t in nearest],
+        "Potential": rng.integers(100, 1000, n), "Visits": rng.choice([4, 12, 24], n)})
+    reps = pd.DataFrame({"Territory": ids, "Rep": [f"Rep {i}" for i in range(k)],
+                         "Latitude": seeds[:, 0].round(4), "Longitude": seeds[:, 1].round(4)})
+    return accounts, reps
+
+
+@pytest.mark.parametrize("with_bases", [False, True])
+def test_balanced_workload_hours_hold_for_the_proposal_itself(tmp_path, with_bases):
+    """The hours balanced are the proposal's own: each territory's drive recomputed from the
+    proposal's bases (or its new centres) is within the tolerance, not only the figure computed
+    for today's territories (which on this map left a territory at twice its target while the
+    summary said "balanced")."""
+    accounts, reps = _metros_and_country(400, 5, seed=1)
+    book = _workbook(tmp_path / "in.xlsx", accounts, reps=reps if with_bases else None)
+    done = _run("rebalance", book, "--balance", "workload_hours", "--output", "out.xlsx", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    proposed = pd.read_excel(tmp_path / "out.xlsx", sheet_name="Proposed alignment", engine="openpyxl")
+    ids = sorted(proposed["Proposed territory"].unique())
+    territory = proposed["Proposed territory"].map({t: i for i, t in enumerate(ids)}).to_numpy()
+    frame = pd.DataFrame({"lat": proposed["Latitude"], "lon": proposed["Longitude"], "visits": proposed["Visits"]})
+    bases = reps.set_index("Territory").loc[ids] if with_bases else None
+    hours = territory_workload(WorkloadModel(), frame, territory, len(ids),
+                               bases_lat=None if bases is None else bases["Latitude"].to_numpy(),
+                               bases_lon=None if bases is None else bases["Longitude"].to_numpy())["hours"]
+    assert (hours / hours.mean() - 1).abs().max() <= 0.05 + 1e-6, hours.round().tolist()
+    summary = pd.read_excel(tmp_path / "out.xlsx", sheet_name="Territory summary", engine="openpyxl")
+    after = summary[summary["Alignment"] == "proposed"]
+    assert set(after["Status"]) == {"balanced"}
+    # the balanced measure is the summary's workload, territory by territory
+    assert after["Workload hours"].to_numpy() == pytest.approx(after["Workload (hours)"].to_numpy(), rel=1e-3)
+
+
+def test_blank_and_implausible_visits_are_warned_of_at_their_cells(tmp_path):
+    """A blank Visits cell counts 0 visits and 1e9 visits a year is a typo: both are said, at their
+    cells, on the command line and in the Warnings sheet; the result is still written."""
+    frame = ACCOUNTS.drop(columns="Tier").assign(Visits=[12, None, 1e9, 4])
+    book = _workbook(tmp_path / "visits.xlsx", frame)
+    done = _run("measure", book, "--output", "out.xlsx", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
+    assert any(line.startswith("warning: Accounts!F3 (Visits): Visits is blank") and "0 visits" in line
+               for line in lines), lines
+    assert any(line.startswith("warning: Accounts!F4 (Visits)") and "1,000,000,000" in line and "365" in line
+               for line in lines), lines
+    warnings = pd.read_excel(tmp_path / "out.xlsx", sheet_name="Warnings", engine="openpyxl")
+    assert {(3, "F"), (4, "F")} <= set(zip(warnings["Row"], warnings["Column"]))
+
+
+def test_many_unknown_tiers_are_listed_to_the_limit_and_counted_beyond_it(tmp_path):
+    n = 120
+    frame = pd.DataFrame({"Account ID": [f"A{i}" for i in range(n)], "Latitude": 40 + np.arange(n) / 100,
+                          "Longitude": -90.0, "Territory": "T1", "Potential": 100, "Tier": "Gold"})
+    book = _workbook(tmp_path / "tiers.xlsx", frame)
+    done = _run("measure", book, "--balance", "workload_hours", cwd=tmp_path)
+    assert done.returncode == 2
+    lines = done.stderr.splitlines()
+    located = [line for line in lines if line.startswith("error: Accounts!F") and "tier 'Gold'" in line]
+    assert len(located) == 49 and located[0].startswith("error: Accounts!F2 ")
+    assert any("and 71 more problems" in line for line in lines), lines[-3:]

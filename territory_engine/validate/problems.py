@@ -72,16 +72,19 @@ class Problems:
                                is_sheet=self.is_sheet))
         return tuple(out)
 
-    def raise_if_any(self) -> None:
-        if not self.found:
-            return
+    def listed(self) -> list[Problem]:
+        """The problems found, in row order, and a last line counting those left out."""
         problems = sorted(self.found, key=lambda p: (p.row is not None, p.row or 0, p.column_index or 0))
         if self.more:
             problems = problems[: MAX_PROBLEMS - 1]
             hidden = self.more + len(self.found) - len(problems)
             problems.append(Problem(self.source, f"and {hidden:,} more problems; fix the ones above and check "
                                     "again", is_sheet=self.is_sheet))
-        raise InputError(problems)
+        return problems
+
+    def raise_if_any(self) -> None:
+        if self.found:
+            raise InputError(self.listed())
 
 
 def comma_hint(problems: Problems) -> str:

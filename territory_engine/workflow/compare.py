@@ -29,6 +29,7 @@ from ..geo import haversine_km
 from ..ids import natural_key
 from ..measures import moved_share, territory_centres
 from ..settings import Settings, settings_table
+from ..validate.problems import Problems
 from .plan import (Inputs, Plan, balance_measures, combined_share, effective_settings, prepare, rep_facts,
                    require_balance, territory_ids)
 from .rep_names import territory_reps
@@ -145,6 +146,23 @@ def scenario_table(table: Any, column: Any, others: Sequence[Any] = ()) -> Any:
         if c != territory:
             frame[c] = np.full(len(frame), None, dtype=object)
     return replace(table, frame=frame)
+
+
+def _require_every_account_aligned(plan: Plan, column: Any, name: str) -> None:
+    """Raise a located InputError for each account whose alignment cell is blank in a scenario
+    where other accounts have one: a comparison of alignments that cover different accounts
+    would measure each on a different whole."""
+    territory = plan.accounts.frame["territory"]
+    blank = territory.isna().to_numpy()
+    if not blank.any() or blank.all():
+        return
+    headers = [str(c) for c in plan.raw.columns]
+    problems = Problems(plan.accounts.source, plan.is_sheet, headers)
+    ids = plan.accounts.frame["account_id"].to_numpy()
+    problems.add_rows(blank, headers.index(str(column)) if str(column) in headers else None, None, lambda i, _: (
+        f"account {ids[i]} has no territory in scenario '{name}', so the scenarios would not cover the same "
+        "accounts; fill this cell with its territory (every scenario assigns every account)"))
+    problems.raise_if_any()
 
 
 @dataclass(frozen=True)
@@ -271,7 +289,7 @@ def compare(scenarios: Sequence[Scenario], overrides: Mapping[str, Any] | None =
     plans: list[Plan] = []
     graphs: list[Any] = []  # each plan's accounts' adjacency, built on a second thread while the next is read
     today_text = None
-    for scenario in scenarios:
+    for scenario, name in zip(scenarios, names):
         table = scenario.inputs.accounts
         column = alignment_column(table, scenario.column)
         if column is None:
@@ -283,6 +301,7 @@ def compare(scenarios: Sequence[Scenario], overrides: Mapping[str, Any] | None =
         inputs = Inputs(accounts=scenario_table(table, column, others), reps=scenario.inputs.reps,
                         settings=settings_table_)
         plan = prepare(inputs, overrides, workload=True)  # every scenario's hours against capacity
+        _require_every_account_aligned(plan, column, name)
         plans.append(plan)
         graphs.append(_graph(plan, plans[0], graphs))
         if today_text is None and table is scenarios[0].inputs.accounts:  # the first input's Territory column

@@ -20,8 +20,8 @@ from ..settings import Settings, parse_settings, setting_key
 from ..tuning import DEFAULT_TUNING, Tuning
 from ..validate import AccountTable, hierarchy_problems, settings_pairs, validate_accounts, validate_reps
 from ..workload import density_classes
-from .workload import (WORKLOAD_MEASURE, check_tiers, with_workload_measure, workload_asked, workload_facts,
-                       workload_wanted)
+from .workload import (WORKLOAD_MEASURE, check_tiers, visit_warnings, with_workload_measure, workload_asked,
+                       workload_facts, workload_wanted)
 
 __all__ = ["Inputs", "Plan", "Progress", "balance_measures", "combined_share", "effective_settings", "prepare",
            "rep_facts", "require_balance", "setting_problem", "territory_ids"]
@@ -58,6 +58,7 @@ class Plan:
     origins: Mapping[str, str] = field(default_factory=dict)
     workload: bool = False  # the summaries show workload hours against capacity (workflow.workload)
     density: np.ndarray | None = None  # with workload: each account's density class (workload.density_classes)
+    workload_computed: bool = False  # workload_hours is balanced and computed here (it depends on the alignment)
     located: Mapping[str, tuple[str, int | None]] = field(default_factory=dict)  # setting -> (source, row)
 
 
@@ -123,6 +124,8 @@ def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, tunin
         workload = False
         warnings.append(replace(tier_problems[0], message=tier_problems[0].message + (
             "; until then no workload hours are shown (this Tier column is not used)")))
+    if workload:
+        warnings += visit_warnings(accounts, inputs.accounts.frame, is_sheet=is_sheet, tuning=tuning)
     plan = Plan(accounts=accounts, reps=reps, settings=settings, raw=inputs.accounts.frame, is_sheet=is_sheet,
                 warnings=accounts.warnings + tuple(warnings) + _alignment_expected(accounts, settings)
                 + _regions_expected(settings, located), origins=origins, located=located, workload=workload,
@@ -131,9 +134,9 @@ def prepare(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, tunin
     if WORKLOAD_MEASURE in settings.balance and WORKLOAD_MEASURE not in accounts.measures:
         # Balanced workload hours, for the current alignment (workflow.workload says why).
         ids, current, _ = territory_ids(plan)
-        accounts, more = with_workload_measure(accounts, settings, current, len(ids), _bases(plan, ids),
-                                               density=plan.density, tuning=tuning)
-        plan = replace(plan, accounts=accounts, warnings=plan.warnings + more)
+        accounts = with_workload_measure(accounts, settings, current, len(ids), _bases(plan, ids),
+                                         density=plan.density, tuning=tuning)
+        plan = replace(plan, accounts=accounts, workload_computed=True)
     return plan
 
 

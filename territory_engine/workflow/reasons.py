@@ -56,7 +56,7 @@ def move_reasons(frame, current, proposed, ids, before, after, bases, tolerance,
     heads = []
     for key in pairs:
         a, b, why_code = key // 3 // k, key // 3 % k, _KINDS[key % 3]
-        if why_code == "resite":
+        if why_code == "resite" and (a in relieves or b in relieves):
             heads.append(f"{ids[a]} -> {ids[b]}; {_resite_reason(ids, a, b, relieves, dev_before, dev_after)}; ")
             continue
         compact = why_code == "compactness"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 import numpy as np
@@ -24,7 +24,7 @@ from .reasons import move_reasons
 from .rep_names import territory_reps
 from .regions import alignment_levels, region_rollup, target_shares
 from .summary import territory_summary
-from .workload import workload_line
+from .workload import alignment_hours, with_hours, workload_line
 from .within import crossing_reasons, design_within, is_regional
 
 __all__ = ["RebalanceResult", "rebalance"]
@@ -166,10 +166,17 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     rep = rep_facts(plan, ids)
     # The adjacency for the pieces before and after, built on the second core during the design.
     graph = Later(account_graph, frame["lat"].to_numpy(), frame["lon"].to_numpy())
+    design = dict(names=names, weights=weights, ids=ids, today=today, k=k, locked=locked, rep=rep,
+                  progress=progress, tuning=tuning, graph=graph)
     alignment, facts, block_map, block_design, regional = _design(
-        plan, names=names, weights=weights, ids=ids, today=today, current=current, engine_current=engine_current,
-        k=k, fresh=fresh, locked=locked, measures=measures, combined=combined, rep=rep, progress=progress,
-        tuning=tuning, graph=graph)
+        plan, current=current, engine_current=engine_current, fresh=fresh, measures=measures, combined=combined,
+        **design)
+    after_accounts = plan.accounts
+    if plan.workload_computed:
+        # Workload hours depend on the alignment: settle them on the proposal (see _settle_workload).
+        (alignment, facts, block_map, block_design, regional), after_accounts, unsettled = _settle_workload(
+            plan, (alignment, facts, block_map, block_design, regional), design, current, engine_current)
+        plan = replace(plan, warnings=plan.warnings + unsettled)
     proposed_index = alignment.territory
     relabel = np.arange(k)  # engine territory -> the proposal's territory index
     if fresh and plan.reps is None and (current >= 0).any() and regional is None:
@@ -200,7 +207,8 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     if regional is not None:
         rep = {**rep, "capacity": regional.capacity}  # the targets balanced: each region's own total
     result = _result(plan, ids, current, proposed_index, names, weights, combined, rep, reasons, alignment, k,
-                     interleaving, old_centres, new_centres, graph.result(), blocks, regional)
+                     interleaving, old_centres, new_centres, graph.result(), blocks, regional,
+                     after_frame=after_accounts.frame)
     if reasons:
         raise RebalanceInfeasibleError(list(reasons), result=result)
     return result
@@ -242,6 +250,71 @@ def _design(plan, *, names, weights, ids, today, current, engine_current, k, fre
     return alignment, facts, block_map, block_design, regional
 
 
+def _settle_workload(plan, first, design, current, engine_current):
+    """The design whose balanced workload hours hold for the design itself, and the accounts with
+    those hours: ``(outcome, accounts, warnings)``, ``outcome`` as :func:`_design` returns it, and a
+    warning when even the best design's recomputed hours are outside the tolerance.
+
+    The computed ``workload_hours`` measure counts each account's drive from its territory's base
+    or centre, so it is computed for today's alignment before the design (prepare), and a moved
+    account, a re-sited territory or a moved centre changes it. So the hours are recomputed for the
+    design, and while they are outside the tolerance the design is realigned from itself on them
+    (from today's alignment under a move cap, which counts moves from today), at most
+    ``Tuning.workload_rounds`` times. The design whose recomputed hours deviate least is kept; its
+    accounts carry those hours, for the proposal's summary."""
+    s, tuning, k = plan.settings, design["tuning"], design["k"]
+    names, weights = design["names"], design["weights"]
+    bases, capacity = design["rep"].get("bases"), design["rep"].get("capacity")
+    share = np.ones(k) / k if capacity is None else np.asarray(capacity[:k], dtype=float) / np.sum(capacity[:k])
+    outcome, best = first, None
+    # A realignment from the last design moves little: no second opinion (a fresh design) is asked for.
+    settling = replace(tuning, second_opinion_above=float("inf"))
+    for round_ in range(tuning.workload_rounds + 1):
+        territory = outcome[0].territory
+        accounts = with_hours(plan.accounts, alignment_hours(plan.accounts, s, territory, k, bases,
+                                                             density=plan.density, tuning=tuning))
+        worst = _largest_deviation(accounts.frame, territory, k, names, weights, share, s.balance_each_measure)
+        if best is None or worst < best[0]:
+            best = (worst, outcome, accounts)
+        if worst <= s.tolerance + 1e-9 or round_ == tuning.workload_rounds:
+            break
+        # Later rounds pass load across borders only: a re-sited territory changes every drive in it.
+        here = replace(plan, accounts=accounts,
+                       settings=replace(s, resite=False, tolerance=s.tolerance * tuning.workload_aim))
+        capped = s.max_moved_share < 1
+        frame = accounts.frame
+        outcome = _design(here, current=current if capped else territory,
+                          engine_current=engine_current if capped else territory, fresh=False,
+                          measures=frame[names].to_numpy(dtype=float), combined=combined_share(frame, names, weights),
+                          **{**design, "tuning": settling})
+    worst, chosen, accounts = best
+    warnings = () if worst <= s.tolerance + 1e-9 else (Problem(plan.accounts.source, (
+        f"workload_hours: the proposal's workload hours, recomputed for its own territories, are up to {worst:.1%} "
+        f"from their targets (tolerance {s.tolerance:.1%}) after {round_} realignment(s) on them: an account's "
+        "estimated drive time depends on the territory it is in (it drives from that territory's base or centre), "
+        "so a move changes its hours. The Territory summary shows the recomputed hours. To settle them: give the "
+        "reps' home bases on the Reps sheet, widen the tolerance, or balance a weighted mix such as "
+        "potential,workload_hours"), is_sheet=False),)
+    if chosen is not first:
+        # What the first design did (re-sited territories, why an account moved) still holds.
+        kept = (chosen[0].moved_reason == "") & (chosen[0].territory == first[0].territory)
+        reason = np.where(kept, first[0].moved_reason, chosen[0].moved_reason)
+        chosen = (replace(chosen[0], resited=first[0].resited, moved_reason=reason,
+                          fresh_not_tried=first[0].fresh_not_tried), *chosen[1:])
+    return chosen, accounts, warnings
+
+
+def _largest_deviation(frame, territory, k, names, weights, share, each) -> float:
+    """The largest deviation from target of the weighted mix of ``names`` (and of each of them when
+    ``each``) over the territories of ``territory``, against the target shares ``share``."""
+    keep = territory >= 0
+    columns = [combined_share(frame, names, weights)]
+    if each and len(names) > 1:
+        columns += [combined_share(frame, [name], np.ones(1)) for name in names]
+    loads = [np.bincount(territory[keep], column[keep], minlength=k)[:k] for column in columns]
+    return float(max(np.max(np.abs(load / share - 1)) for load in loads))
+
+
 def _unit_name(fact, frame: pd.DataFrame, block_map) -> str | None:
     """The account or block a heavy-unit reason is about, as the user knows it."""
     if fact.code != "heavy_unit" or not fact.accounts:
@@ -275,13 +348,14 @@ def _locked_territories(current, locked, ids, k) -> np.ndarray:
 
 
 def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons, alignment, k, interleaving,
-            old_centres, new_centres, graph, blocks=None, regional=None) -> RebalanceResult:
+            old_centres, new_centres, graph, blocks=None, regional=None, after_frame=None) -> RebalanceResult:
     """The result; the proposal uses the first ``k`` of ``ids`` (the rest are retired);
     ``combined``: each account's share of the balance measure; ``old_centres``, ``new_centres``:
     the current territories' centres (None without a current alignment) and the new ones';
     ``graph``: the accounts' adjacency (``contiguity.account_graph``), for the pieces before and after;
     ``blocks``: the building blocks of a design from blocks (:class:`BlockResult`), or None;
-    ``regional``: a design within regions (:class:`RegionalDesign`), or None."""
+    ``regional``: a design within regions (:class:`RegionalDesign`), or None; ``after_frame``: the
+    accounts as the proposal measures them (computed workload hours settled on it), else the plan's."""
     s = plan.settings
     frame = plan.accounts.frame
     ids_arr = np.array(ids, dtype=object)
@@ -302,7 +376,8 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
                                    len(blocks.map.ids), len(ids))
             pieces_before = block_pieces(blocks.map, held, len(ids))
     levels = alignment_levels(frame, current, proposed, len(ids), k, combined, plan.reps, ids) or (None, None)
-    after, after_overall = territory_summary(frame, proposed, ids[:k], alignment="proposed", centres=new_centres,
+    after_frame = frame if after_frame is None else after_frame
+    after, after_overall = territory_summary(after_frame, proposed, ids[:k], alignment="proposed", centres=new_centres,
                                              around=around, graph=graph, pieces=pieces_after, levels=levels[1],
                                              **summary_args)
     if old_centres is not None:
@@ -317,6 +392,9 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
     capacity = rep.get("capacity")
     after_overall["least share that had to move"] = required_move_share(
         current, combined, k, s.tolerance, None if capacity is None else capacity[:k], current_count=len(ids))
+    if regional is not None and not regional.scope.all():
+        # One region alone: what the other regions' territories hold is not asked to move.
+        after_overall["least share that had to move"] = regional.least_to_move(current, combined, s.tolerance)
     after_overall["re-sited territories"] = len(alignment.resited)
     if before_overall:
         before_overall["moved accounts"] = 0
@@ -342,7 +420,7 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
         "account_name": frame["account_name"][moved].to_numpy(),
         "from": ids_arr[current[moved]] if moved.any() else [],
         "to": ids_arr[proposed[moved]] if moved.any() else [],
-        **{name: frame[name][moved].to_numpy() for name in names},
+        **{name: after_frame[name][moved].to_numpy() for name in names},
         "reason": reason_text[moved],
     })
     facts = {"territories": k, "moved": int(moved.sum()), "method": alignment.method, "seed": alignment.seed,

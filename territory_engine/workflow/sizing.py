@@ -30,9 +30,11 @@ from ..errors import InputError, RebalanceInfeasibleError, SettingsError
 from ..settings import settings_table
 from ..stopping import signals_held, worker_signals
 from ..tuning import DEFAULT_TUNING, Tuning
-from .plan import Inputs, prepare, territory_ids
+from .plan import Inputs, prepare, rep_facts, setting_problem, territory_ids
 from .progress import Progress
 from .rebalancing import RebalanceResult, rebalance
+from .summary import measure
+from .workload import workload_columns
 
 __all__ = ["SizingResult", "size", "parse_range", "SIZING_COLUMNS"]
 
@@ -149,6 +151,7 @@ def size(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, territor
     report = progress or (lambda phase, done: None)
     report("checking the accounts", 0.0)
     plan = prepare(inputs, overrides, tuning=tuning, workload=True)
+    _refuse_regions(plan)
     ids, _, problems = territory_ids(plan)
     if problems:
         raise InputError(problems)
@@ -171,8 +174,48 @@ def size(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, territor
     table = pd.DataFrame([rows[k] for k in ks], columns=list(SIZING_COLUMNS))
     recommended, why = recommend(table, plan.settings.tolerance)
     table["fits"] = table["fits"].astype(bool)
-    return SizingResult(table, recommended, why, loaded.get(recommended) if recommended else None,
-                        settings_table(plan.settings, plan.origins))
+    design = loaded.get(recommended) if recommended else None
+    if design is not None and recommended != today and plan.reps is not None:
+        design = _with_todays_reps(design, inputs, overrides, plan)
+    return SizingResult(table, recommended, why, design, settings_table(plan.settings, plan.origins))
+
+
+def _with_todays_reps(design: RebalanceResult, inputs: Inputs, overrides, plan) -> RebalanceResult:
+    """A design at another K than today's, whose current rows are today's as the Reps sheet gives
+    them (rep names, bases, capacity hours: the design ran without the Reps, which list today's
+    territories), and whose territories that keep a current id keep its rep's name."""
+    flags = {key: value for key, value in dict(overrides or {}).items() if key not in ("territories", "fresh")}
+    today = measure(inputs, flags, workload=True)
+    summary = design.summary
+    proposed = summary[summary["alignment"] == "proposed"].copy()
+    names = plan.reps.set_index("territory")["rep"]
+    named = proposed["territory"].map(names)
+    proposed["rep"] = named.where(named.notna(), proposed["rep"])
+    rows = design.proposed.copy()
+    rows["proposed_rep"] = rows["proposed_territory"].map(names).where(
+        rows["proposed_territory"].isin(names.index), rows["proposed_rep"])
+    current = today.summary.assign(alignment="current")
+    balance = design.balance.copy()
+    if len(balance) > 1:
+        first = today.balance.iloc[0]
+        for column in balance.columns:
+            if column in first.index:
+                balance.loc[balance.index[0], column] = first[column]
+    return replace(design, summary=pd.concat([current, proposed], ignore_index=True), proposed=rows,
+                   balance=balance)
+
+
+def _refuse_regions(plan) -> None:
+    """Sizing designs the whole map at each number of territories: a setting that rebalances within
+    regions or one region alone is refused before any design, at the cell (or flag) that gives it."""
+    s = plan.settings
+    given = [(key, value) for key, value in (("within", s.within), ("only_region", s.only_region))
+             if value != "none"]
+    if given:
+        raise SettingsError([setting_problem(plan, key, (
+            f"{key}: How many reps designs the whole map at each number of territories and does not design within "
+            f"regions or one region alone ({key} = {value}); clear this setting to size the whole map, or size each "
+            "region from a workbook of its own accounts"), value) for key, value in given])
 
 
 def recommend(table: pd.DataFrame, tolerance: float) -> tuple[int | None, str]:
@@ -287,14 +330,39 @@ def design_one(inputs: Inputs, overrides: dict, k: int, today: int, tuning: Tuni
     except RebalanceInfeasibleError as error:
         result = error.result
         note = "; ".join(error.reasons)
-    return k, sizing_row(result, k, note), result
+    return k, sizing_row(result, k, note, drive=_drive_from_centres(inputs, flags, result, k, tuning)), result
 
 
-def sizing_row(result: RebalanceResult, k: int, note: str = "") -> dict:
-    """The Sizing sheet's row of one design (see :data:`SIZING_COLUMNS`)."""
+def _drive_from_centres(inputs: Inputs, flags: dict, result: RebalanceResult, k: int, tuning: Tuning):
+    """The workload columns of ``result``'s proposal with every drive from its territory's centre
+    (:func:`~territory_engine.workflow.workload.workload_columns`), when its summary drove from
+    the reps' bases; else None. At any K but today's there is no base to drive from, so the
+    Sizing sheet estimates the drive from the centres at every K: one rule, no K favoured."""
+    if inputs.reps is None:
+        return None
+    plan = prepare(inputs, flags, tuning=tuning, workload=True)
+    proposed = result.summary[result.summary["alignment"] == "proposed"]
+    ids = proposed["territory"].tolist()
+    facts = rep_facts(plan, ids)
+    if facts.get("bases") is None or "workload" not in facts:
+        return None
+    index = {t: i for i, t in enumerate(ids)}
+    territory = result.proposed["proposed_territory"].map(index).fillna(-1).to_numpy(dtype=int)
+    return workload_columns(facts["workload"], plan.accounts.frame, territory, k, bases=None,
+                            capacity_hours=facts["capacity_hours"], density=facts["workload_density"])
+
+
+def sizing_row(result: RebalanceResult, k: int, note: str = "", *, drive=None) -> dict:
+    """The Sizing sheet's row of one design (see :data:`SIZING_COLUMNS`); ``drive``: the workload
+    columns and figures to use instead of the summary's (:func:`_drive_from_centres`), or None."""
     after = result.balance.iloc[-1]
     proposed = result.summary[result.summary["alignment"] == "proposed"] if "alignment" in result.summary \
         else result.summary
+    if drive is not None:
+        columns, overall = drive
+        proposed = proposed.assign(**columns)
+        after = pd.concat([after, pd.Series(overall)])
+        after = after[~after.index.duplicated(keep="last")]
     # the accounts' potential when they have one, else the first balance measure
     measure = "potential" if "potential" in proposed else (result.settings.balance[0] if result.settings.balance
                                                              else None)

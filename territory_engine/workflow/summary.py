@@ -211,9 +211,10 @@ class SummaryResult:
         return sheets
 
 
-def measure(inputs: Inputs, overrides: Mapping[str, Any] | None = None) -> SummaryResult:
-    """The territory summary of the current alignment."""
-    plan = prepare(inputs, overrides)
+def measure(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, workload: bool = False) -> SummaryResult:
+    """The territory summary of the current alignment (``workload=True``: with workload hours
+    against capacity whatever the inputs ask, as sizing shows them)."""
+    plan = prepare(inputs, overrides, workload=workload)
     ids, current, problems = territory_ids(plan)
     if not ids:
         raise InputError([Problem(plan.accounts.source, "no account has a territory; fill the Territory column, "

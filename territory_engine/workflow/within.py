@@ -72,6 +72,8 @@ class RegionalDesign:
         Each territory's ``region`` and ``district``.
     level : str
         ``"region"`` or ``"district"``: the lines no territory crosses.
+    scope : ndarray of bool, shape (k,)
+        The territories rebalanced (all of them, but for ``only_region``).
     """
 
     alignment: engine.Alignment
@@ -80,6 +82,16 @@ class RegionalDesign:
     crossed: np.ndarray
     levels: dict
     level: str
+    scope: np.ndarray
+
+    def least_to_move(self, current: np.ndarray, combined: np.ndarray, tolerance: float) -> float:
+        """The least share of the balance measure any alignment balancing the territories rebalanced
+        must move: their load above their band (a territory left alone moves nothing)."""
+        k = len(self.capacity)
+        keep = (current >= 0) & (current < k)
+        load = np.bincount(current[keep], combined[keep], minlength=k)[:k]
+        excess = np.maximum(load - self.capacity * (1 + tolerance), 0.0)
+        return float(excess[self.scope[:k]].sum() / max(float(combined.sum()), 1e-300))
 
 
 @dataclass(frozen=True)
@@ -178,7 +190,7 @@ def design_within(plan: Plan, *, ids: list[str], today: int, current: np.ndarray
                 np.arange(k), others)].sum()), 0)
     crossed = play & (current >= 0) & ~_owned(current, play, value, levels[level])
     merged = _merge(frame, proposed, moved_reason, parts, k, combined)
-    return RegionalDesign(merged, tuple(facts), targets, crossed, levels, level)
+    return RegionalDesign(merged, tuple(facts), targets, crossed, levels, level, scope[:k])
 
 
 def _run(plan: Plan, rows, terr, current, locked, measures, names, weights, combined, rep, capacity, *,

@@ -6,10 +6,11 @@ The engine's model is :mod:`territory_engine.workload`. This module decides when
 adds the ``workload_hours`` measure when it is balanced, and gives :func:`territory_summary
 <territory_engine.workflow.summary.territory_summary>` its hours and capacity columns.
 
-The drive part depends on the alignment. The balanced ``workload_hours`` measure is computed once,
+The drive part depends on the alignment. The balanced ``workload_hours`` measure is first computed
 for the current alignment (each account's drive from its current territory's base or centre; an
-account without a territory drives from the nearest one); the summary of each alignment recomputes
-the hours for that alignment (a proposal's drive from the proposal's bases or centres).
+account without a territory drives from the nearest one); a rebalance then recomputes it for its
+design and realigns on it until it holds for the design (``workflow.rebalancing._settle_workload``).
+The summary of each alignment computes the hours for that alignment.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ from ..errors import Problem
 from ..settings import WORKLOAD_SETTINGS, Settings
 from ..tuning import DEFAULT_TUNING, Tuning
 from ..validate import AccountTable
+from ..validate.problems import Problems
 from ..workload import WorkloadModel, account_visits, account_workload, territory_workload
 
-__all__ = ["WORKLOAD_MEASURE", "check_tiers", "workload_asked", "workload_columns", "workload_line", "workload_facts",
-           "workload_wanted", "with_workload_measure"]
+__all__ = ["WORKLOAD_MEASURE", "alignment_hours", "check_tiers", "visit_warnings", "with_hours", "with_workload_measure", "workload_asked",
+           "workload_columns", "workload_facts", "workload_line", "workload_wanted"]
 
 WORKLOAD_MEASURE = "workload_hours"
 """The measure the workflow computes when it is balanced and the accounts do not have it."""
@@ -55,17 +57,44 @@ def check_tiers(accounts: AccountTable, settings: Settings, raw_columns, *, is_s
         return []
     known = {name.upper() for name, _ in settings.visits_per_year}
     tier = frame["tier"].fillna("").astype(str).str.strip()
-    bad = np.flatnonzero(~tier.str.upper().isin(known | {""}).to_numpy())
-    if not len(bad):
+    bad = ~tier.str.upper().isin(known | {""}).to_numpy()
+    if not bad.any():
         return []
     header = accounts.headers.get("tier", "Tier")
-    columns = list(raw_columns)
+    columns = [str(c) for c in raw_columns]
     listed = ", ".join(f"{name}:{visits:g}" for name, visits in settings.visits_per_year)
-    return [Problem(
-        accounts.source, f"tier {tier.iat[i]!r} is not one of the tiers in visits_per_year ({listed}); enter one of "
-        f"them, or add the tier to the visits_per_year setting (e.g. {listed}, D:2)", row=int(i) + 2, column=header,
-        column_index=columns.index(header) if header in columns else None, value=tier.iat[i], is_sheet=is_sheet)
-        for i in bad[:50]]
+    problems = Problems(accounts.source, is_sheet, columns)
+    problems.add_rows(bad, columns.index(header) if header in columns else None, tier.to_numpy(), lambda _, value: (
+        f"tier {value!r} is not one of the tiers in visits_per_year ({listed}); enter one of them, or add the tier "
+        f"to the visits_per_year setting (e.g. {listed}, D:2)"))
+    return problems.listed()
+
+
+def visit_warnings(accounts: AccountTable, raw: pd.DataFrame, *, is_sheet: bool,
+                   tuning: Tuning = DEFAULT_TUNING) -> tuple[Problem, ...]:
+    """Warnings, each at its cell, for visits that workload hours would take silently: a blank
+    Visits cell (or a blank Tier, without a Visits column), which counts 0 visits, and more
+    visits per year than ``tuning.workload_most_visits`` (a typo, or a figure in other units)."""
+    frame = accounts.frame
+    column = "visits" if "visits" in frame.columns else "tier" if "tier" in frame.columns else None
+    if column is None:
+        return ()
+    header = accounts.headers.get(column, column.title())
+    columns = [str(c) for c in raw.columns]
+    at = columns.index(str(header)) if str(header) in columns else None
+    cells = raw[header].to_numpy(dtype=object) if header in raw.columns else np.full(len(frame), None, dtype=object)
+    blank = pd.Series(cells, dtype=object).map(lambda v: v is None or (isinstance(v, float) and np.isnan(v))
+                                               or (isinstance(v, str) and not v.strip())).to_numpy(dtype=bool)
+    problems = Problems(accounts.source, is_sheet, columns)
+    problems.add_rows(blank, at, cells, lambda _, value: (
+        f"{header} is blank, so this account counts 0 visits a year and no workload hours; enter its "
+        f"{'visits per year' if column == 'visits' else 'tier'} (0 visits if it is not visited)"), warning=True)
+    if column == "visits":
+        most = tuning.workload_most_visits
+        problems.add_rows(frame["visits"].to_numpy(dtype=float) > most, at, cells, lambda _, value: (
+            f"{header}: {float(value):,.12g} visits a year is more than {most:g} (one a day); check the figure (its "
+            "workload hours count it as written)"), warning=True)
+    return problems.warnings()
 
 
 def workload_facts(accounts: AccountTable, settings: Settings, reps: pd.DataFrame | None, ids: list[str],
@@ -89,24 +118,34 @@ def workload_facts(accounts: AccountTable, settings: Settings, reps: pd.DataFram
 
 def with_workload_measure(accounts: AccountTable, settings: Settings, current: np.ndarray, k: int,
                           bases: np.ndarray | None, *, density=None,
-                          tuning: Tuning = DEFAULT_TUNING) -> tuple[AccountTable, tuple[Problem, ...]]:
+                          tuning: Tuning = DEFAULT_TUNING) -> AccountTable:
     """The accounts with a ``workload_hours`` measure when it is balanced and not given, for the
     current alignment (``current``: each account's territory index, -1 none; ``bases``: (k, 2) or
-    None; ``density``: the accounts' density classes when computed), and the warnings it gives."""
+    None; ``density``: the accounts' density classes when computed). Without a current alignment
+    or bases, the hours are visit hours only: the rebalance then settles them on its design
+    (``workflow.rebalancing``)."""
     if WORKLOAD_MEASURE not in settings.balance or WORKLOAD_MEASURE in accounts.measures:
-        return accounts, ()
-    model = WorkloadModel.from_settings(settings)
-    per = account_workload(model, accounts.frame, current, k, bases_lat=None if bases is None else bases[:, 0],
-                           bases_lon=None if bases is None else bases[:, 1], density=density, tuning=tuning)
-    frame = accounts.frame.assign(**{WORKLOAD_MEASURE: per["hours"].to_numpy()})
-    warnings = ()
-    if bases is None and not (current >= 0).any():
-        warnings = (Problem(accounts.source, (
-            "workload_hours is balanced as visit hours only: no account has a current territory and there are no rep "
-            "home bases, so there is no place to estimate the drive from (the summary shows the proposal's drive "
-            "time); give home bases on the Reps sheet to balance the drive too"), is_sheet=False),)
+        return accounts
+    hours = alignment_hours(accounts, settings, current, k, bases, density=density, tuning=tuning)
+    frame = accounts.frame.assign(**{WORKLOAD_MEASURE: hours})
     return replace(accounts, frame=frame, measures=accounts.measures + (WORKLOAD_MEASURE,),
-                   headers={**accounts.headers, WORKLOAD_MEASURE: "Workload hours"}), warnings
+                   headers={**accounts.headers, WORKLOAD_MEASURE: "Workload hours"})
+
+
+def alignment_hours(accounts: AccountTable, settings: Settings, territory: np.ndarray, k: int,
+                    bases: np.ndarray | None, *, density=None, tuning: Tuning = DEFAULT_TUNING) -> np.ndarray:
+    """Each account's workload hours per year when ``territory`` (each account's territory index,
+    -1 none) is the alignment: its visits, and its drive from its territory's base (``bases``:
+    (k, 2) or None) or centre."""
+    model = WorkloadModel.from_settings(settings)
+    per = account_workload(model, accounts.frame, territory, k, bases_lat=None if bases is None else bases[:, 0],
+                           bases_lon=None if bases is None else bases[:, 1], density=density, tuning=tuning)
+    return per["hours"].to_numpy()
+
+
+def with_hours(accounts: AccountTable, hours: np.ndarray) -> AccountTable:
+    """The accounts with their ``workload_hours`` measure replaced by ``hours``."""
+    return replace(accounts, frame=accounts.frame.assign(**{WORKLOAD_MEASURE: hours}))
 
 
 def workload_columns(model: WorkloadModel, accounts: pd.DataFrame, territory: np.ndarray, k: int, *,
