@@ -300,3 +300,21 @@ def test_balance_regions_without_within_is_a_warning_not_silence(tmp_path):
     done = run("rebalance", book, "--balance-regions", "--output", tmp_path / "out.xlsx")
     assert done.returncode == 0, done.stderr
     assert done.stderr.startswith("warning: command line: balance_regions: has no effect without within")
+
+
+@pytest.mark.parametrize("flags", [["--within", "region"], ["--only-region", "West"]])
+def test_workload_hours_balanced_within_regions_are_the_proposals_own(tmp_path, flags):
+    """Workload hours depend on the alignment and are settled on the proposal; within regions each
+    territory is held to its region's own total (and with one region alone, the others are left as
+    they are and not counted against the settling)."""
+    book = region_book(tmp_path / "in.xlsx")
+    out = tmp_path / "out.xlsx"
+    done = run("rebalance", book, "--balance", "workload_hours", *flags, "--output", out)
+    assert done.returncode == 0, done.stderr
+    assert "workload_hours: the proposal" not in done.stderr
+    summary = sheet(out, "Territory summary")
+    after = summary[summary["Alignment"] == "proposed"]
+    if flags[0] == "--only-region":
+        after = after[after["Territory"].isin({"T1", "T2", "T3"})]
+    assert set(after["Status"]) == {"balanced"}, after[["Territory", "Deviation"]]
+    assert after["Workload hours"].to_numpy() == pytest.approx(after["Workload (hours)"].to_numpy(), rel=1e-3)

@@ -273,7 +273,8 @@ def _settle_workload(plan, first, design, current, engine_current):
         territory = outcome[0].territory
         accounts = with_hours(plan.accounts, alignment_hours(plan.accounts, s, territory, k, bases,
                                                              density=plan.density, tuning=tuning))
-        worst = _largest_deviation(accounts.frame, territory, k, names, weights, share, s.balance_each_measure)
+        worst = _largest_deviation(accounts.frame, territory, k, names, weights, share, s.balance_each_measure,
+                                   regional=None if s.balance_regions else outcome[4])
         if best is None or worst < best[0]:
             best = (worst, outcome, accounts)
         if worst <= s.tolerance + 1e-9 or round_ == tuning.workload_rounds:
@@ -304,15 +305,30 @@ def _settle_workload(plan, first, design, current, engine_current):
     return chosen, accounts, warnings
 
 
-def _largest_deviation(frame, territory, k, names, weights, share, each) -> float:
+def _largest_deviation(frame, territory, k, names, weights, share, each, *, regional=None) -> float:
     """The largest deviation from target of the weighted mix of ``names`` (and of each of them when
-    ``each``) over the territories of ``territory``, against the target shares ``share``."""
+    ``each``) over the territories of ``territory``, against the target shares ``share``. Within
+    regions (``regional``, without ``balance_regions``) each region's (district's) territories
+    share its own load by ``share``, and only the territories rebalanced count."""
     keep = territory >= 0
     columns = [combined_share(frame, names, weights)]
     if each and len(names) > 1:
         columns += [combined_share(frame, [name], np.ones(1)) for name in names]
     loads = [np.bincount(territory[keep], column[keep], minlength=k)[:k] for column in columns]
-    return float(max(np.max(np.abs(load / share - 1)) for load in loads))
+    scope = np.ones(k, dtype=bool)
+    groups = [np.arange(k)]
+    if regional is not None:
+        scope = regional.scope[:k]
+        owner = np.array([str(v) for v in regional.levels[regional.level][:k]], dtype=object)
+        groups = [np.flatnonzero(owner == g) for g in np.unique(owner)]
+    worst = 0.0
+    for load in loads:
+        target = np.zeros(k)
+        for g in groups:
+            target[g] = load[g].sum() * share[g] / share[g].sum()
+        deviation = np.divide(load, target, out=np.zeros(k), where=target > 0) - 1
+        worst = max(worst, float(np.max(np.abs(np.where(scope & (target > 0), deviation, 0.0)))))
+    return worst
 
 
 def _unit_name(fact, frame: pd.DataFrame, block_map) -> str | None:
