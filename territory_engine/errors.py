@@ -182,8 +182,8 @@ def _deviation(share: float) -> str:
 
 
 def _above(share: float) -> float:
-    """The tolerance to suggest for a deviation of ``share``: it rounded up to 0.1%, at least 0.1%."""
-    return max(math.ceil(share * 1000 - 1e-9) / 1000, 0.001)
+    """The tolerance to suggest for a deviation of ``share``: it rounded up to 0.01%, at least 0.01%."""
+    return max(math.ceil(share * 10_000 - 1e-9) / 10_000, 0.0001)
 
 
 def _engine_name(territory: int) -> str:

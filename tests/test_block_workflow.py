@@ -287,6 +287,14 @@ def test_an_unproven_balance_failure_shows_the_tolerance_given_and_what_to_do():
     assert "±0.1%" in text and "please report" not in text and "raise the tolerance to 0.12%" in text
 
 
+def test_an_unproven_failure_at_tolerance_0_shows_the_deviation_and_a_tolerance_above_it():
+    # Before: "stays +0.0% from its target (tolerance ±0%) ... raise the tolerance to 0.00% or more".
+    from territory_engine.errors import Reason
+
+    text = Reason("out_of_band", "potential", 0.0000123, 0.0, "tolerance", territory=3).sentence()
+    assert "+0.0012%" in text and "exactly its target" in text and "raise the tolerance to 0.01%" in text
+
+
 def test_two_rep_bases_in_one_county_are_a_warning_on_stderr_and_in_the_result(tmp_path):
     # Before: block_map's warning was dropped; the user never learned the two bases pinned nothing.
     import pandas as pd
