@@ -249,27 +249,31 @@ def test_a_design_at_another_count_keeps_todays_reps_in_its_current_rows(tmp_pat
     assert (named["proposed_rep"] == named["proposed_territory"].map(current["rep"])).all()
 
 
-def test_every_count_estimates_the_drive_from_territory_centres(tmp_path):
-    """Today's count has the reps' bases and the others do not: the Sizing sheet estimates every
-    count's drive from its territories' centres (one rule, no count favoured), while the design at
-    today's count, as written, drives from the bases."""
+@pytest.mark.parametrize("k, drive", [(6, "rep bases"), (7, "territory centres")])
+def test_the_sizing_row_judges_the_hours_and_capacities_the_written_design_shows(tmp_path, k, drive):
+    """Today's count drives from the reps' bases, another count from its territories' centres (the
+    row says which); at another count a territory keeping today's id keeps its rep's Capacity hours
+    (1,800 h here) and a new one gets the field hours (1,440 h). Whatever the count, the row's
+    figures are the written design's own: a recommendation never contradicts its design."""
     book = _with_reps(tmp_path)
     out = tmp_path / "sizing.xlsx"
-    done = run("size", book, "--territories", "6", "-o", out)
+    done = run("size", book, "--territories", str(k), "-o", out)
     assert done.returncode == 0, done.stderr
     row = sheet(out, "Sizing").iloc[0]
+    assert row["drive from"] == drive
+    if not row["fits"]:
+        return  # no design written to compare with
     summary = sheet(out, "Territory summary")
     proposed = summary[summary["alignment"] == "proposed"]
-    # an independent recomputation: the proposal's hours with each drive from its territory's centre
-    from territory_engine.workload import WorkloadModel, territory_workload
-    alignment = sheet(out, "Proposed alignment")
-    ids = proposed["territory"].tolist()
-    frame = pd.DataFrame({"lat": alignment["Latitude"], "lon": alignment["Longitude"], "tier": alignment["tier"]})
-    hours = territory_workload(WorkloadModel(), frame, alignment["proposed_territory"].map(
-        {t: i for i, t in enumerate(ids)}).to_numpy(), len(ids))["hours"]
-    assert row["busiest rep hours"] == pytest.approx(hours.max(), abs=0.06)
-    assert row["lightest rep hours"] == pytest.approx(hours.min(), abs=0.06)
-    assert proposed["workload hours"].max() != pytest.approx(hours.max(), abs=1.0)  # the design's own: from bases
+    today = {f"T{i:02d}" for i in range(1, 7)}
+    expected = np.where(proposed["territory"].isin(today), 1800, 1440)
+    assert proposed["capacity hours"].tolist() == expected.tolist()
+    most = proposed.loc[(proposed["workload hours"] / proposed["capacity hours"]).idxmax()]
+    assert (row["busiest rep hours"], row["capacity hours"]) == pytest.approx(
+        (most["workload hours"], most["capacity hours"]), abs=0.06)
+    assert row["reps over capacity"] == (proposed["capacity status"] == "over capacity").sum()
+    balance = sheet(out, "Balance").iloc[-1]
+    assert balance["territories over capacity"] == row["reps over capacity"]
 
 
 def test_sizing_refuses_regions_before_any_design_at_the_setting(tmp_path):

@@ -355,3 +355,24 @@ def test_many_unknown_tiers_are_listed_to_the_limit_and_counted_beyond_it(tmp_pa
     located = [line for line in lines if line.startswith("error: Accounts!F") and "tier 'Gold'" in line]
     assert len(located) == 49 and located[0].startswith("error: Accounts!F2 ")
     assert any("and 71 more problems" in line for line in lines), lines[-3:]
+
+
+def test_hours_not_settled_are_a_reason_not_a_success(tmp_path):
+    """With no settling round allowed, the design balanced on today's hours leaves the proposal's own
+    hours far outside the band: the rebalance says so as a reason (exit 3 on the command line), names
+    it as no proof, and still hands over the best alignment with its honest statuses."""
+    from territory_engine import workflow
+    from territory_engine.errors import RebalanceInfeasibleError
+    from territory_engine.io import RawTable
+
+    accounts, _ = _metros_and_country(400, 5, seed=1)
+    inputs = workflow.Inputs(accounts=RawTable("accounts.csv", accounts, is_sheet=False, path="accounts.csv"))
+    with pytest.raises(RebalanceInfeasibleError) as caught:
+        workflow.rebalance(inputs, {"balance": ["workload_hours"]}, tuning=replace(DEFAULT_TUNING, workload_rounds=0))
+    (reason,) = caught.value.reasons
+    assert reason.startswith("workload hours not settled") and "not a proof" in reason
+    assert "home bases" in reason  # none were given
+    after = caught.value.result.summary
+    after = after[after["alignment"] == "proposed"]
+    assert set(after["status"]) != {"balanced"}
+    assert not caught.value.result.within_tolerance

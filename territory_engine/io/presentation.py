@@ -118,6 +118,7 @@ NAMES: dict[str, ColumnStyle] = {
     "potential per rep": ColumnStyle("Potential per rep", "measure"),
     "share of accounts changing rep": ColumnStyle("Share of accounts changing rep", "share"),
     "design": ColumnStyle("Design", "text"),
+    "drive from": ColumnStyle("Estimated drive from", "text"),
     "note": ColumnStyle("Note", "text"),
     "mean drive minutes": ColumnStyle("Mean estimated drive time per visit (minutes)", "measure"),
     # Moves, Exclaves

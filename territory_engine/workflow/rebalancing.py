@@ -24,7 +24,7 @@ from .reasons import move_reasons
 from .rep_names import territory_reps
 from .regions import alignment_levels, region_rollup, target_shares
 from .summary import territory_summary
-from .workload import alignment_hours, with_hours, workload_line
+from .workload import WorkloadUnsettled, alignment_hours, with_hours, workload_line
 from .within import crossing_reasons, design_within, is_regional
 
 __all__ = ["RebalanceResult", "rebalance"]
@@ -174,9 +174,8 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     after_accounts = plan.accounts
     if plan.workload_computed:
         # Workload hours depend on the alignment: settle them on the proposal (see _settle_workload).
-        (alignment, facts, block_map, block_design, regional), after_accounts, unsettled = _settle_workload(
+        (alignment, facts, block_map, block_design, regional), after_accounts = _settle_workload(
             plan, (alignment, facts, block_map, block_design, regional), design, current, engine_current)
-        plan = replace(plan, warnings=plan.warnings + unsettled)
     proposed_index = alignment.territory
     relabel = np.arange(k)  # engine territory -> the proposal's territory index
     if fresh and plan.reps is None and (current >= 0).any() and regional is None:
@@ -201,14 +200,16 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
     xyz = to_xyz(lat, lon)
     old_centres = territory_centres(lat, lon, combined, current, len(ids), xyz=xyz) if (current >= 0).any() else None
-    new_centres = territory_centres(lat, lon, combined, proposed_index, k, xyz=xyz)
+    # (on the proposal's own measure: settled workload hours are the proposal's, as measure computes them)
+    combined_after = combined_share(after_accounts.frame, names, weights)
+    new_centres = territory_centres(lat, lon, combined_after, proposed_index, k, xyz=xyz)
     report("summarising before and after", 1.0)
     blocks = None if block_map is None else BlockResult(block_map, relabel[block_design.territory])
     if regional is not None:
         rep = {**rep, "capacity": regional.capacity}  # the targets balanced: each region's own total
     result = _result(plan, ids, current, proposed_index, names, weights, combined, rep, reasons, alignment, k,
                      interleaving, old_centres, new_centres, graph.result(), blocks, regional,
-                     after_frame=after_accounts.frame)
+                     after_frame=after_accounts.frame, combined_after=combined_after)
     if reasons:
         raise RebalanceInfeasibleError(list(reasons), result=result)
     return result
@@ -252,8 +253,9 @@ def _design(plan, *, names, weights, ids, today, current, engine_current, k, fre
 
 def _settle_workload(plan, first, design, current, engine_current):
     """The design whose balanced workload hours hold for the design itself, and the accounts with
-    those hours: ``(outcome, accounts, warnings)``, ``outcome`` as :func:`_design` returns it, and a
-    warning when even the best design's recomputed hours are outside the tolerance.
+    those hours: ``(outcome, accounts)``, ``outcome`` as :func:`_design` returns it; its reasons
+    say why the hours are outside the tolerance when even the best design's are
+    (:class:`~territory_engine.workflow.workload.WorkloadUnsettled` when no proof is known).
 
     The computed ``workload_hours`` measure counts each account's drive from its territory's base
     or centre, so it is computed for today's alignment before the design (prepare), and a moved
@@ -289,20 +291,17 @@ def _settle_workload(plan, first, design, current, engine_current):
                           measures=frame[names].to_numpy(dtype=float), combined=combined_share(frame, names, weights),
                           **{**design, "tuning": settling})
     worst, chosen, accounts = best
-    warnings = () if worst <= s.tolerance + 1e-9 else (Problem(plan.accounts.source, (
-        f"workload_hours: the proposal's workload hours, recomputed for its own territories, are up to {worst:.1%} "
-        f"from their targets (tolerance {s.tolerance:.1%}) after {round_} realignment(s) on them: an account's "
-        "estimated drive time depends on the territory it is in (it drives from that territory's base or centre), "
-        "so a move changes its hours. The Territory summary shows the recomputed hours. To settle them: give the "
-        "reps' home bases on the Reps sheet, widen the tolerance, or balance a weighted mix such as "
-        "potential,workload_hours"), is_sheet=False),)
     if chosen is not first:
-        # What the first design did (re-sited territories, why an account moved) still holds.
+        # What the first design did (re-sited territories, why an account moved) still holds; the
+        # settling rounds ran at a narrower band, so their reasons are not the user's: the
+        # recomputed hours alone say whether the proposal is within the tolerance.
         kept = (chosen[0].moved_reason == "") & (chosen[0].territory == first[0].territory)
         reason = np.where(kept, first[0].moved_reason, chosen[0].moved_reason)
         chosen = (replace(chosen[0], resited=first[0].resited, moved_reason=reason,
-                          fresh_not_tried=first[0].fresh_not_tried), *chosen[1:])
-    return chosen, accounts, warnings
+                          fresh_not_tried=first[0].fresh_not_tried), (), *chosen[2:])
+    if worst > s.tolerance + 1e-9 and not chosen[1]:
+        chosen = (chosen[0], (WorkloadUnsettled(worst, s.tolerance, round_, bases is not None),), *chosen[2:])
+    return chosen, accounts
 
 
 def _largest_deviation(frame, territory, k, names, weights, share, each, *, regional=None) -> float:
@@ -364,14 +363,17 @@ def _locked_territories(current, locked, ids, k) -> np.ndarray:
 
 
 def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons, alignment, k, interleaving,
-            old_centres, new_centres, graph, blocks=None, regional=None, after_frame=None) -> RebalanceResult:
+            old_centres, new_centres, graph, blocks=None, regional=None, after_frame=None,
+            combined_after=None) -> RebalanceResult:
     """The result; the proposal uses the first ``k`` of ``ids`` (the rest are retired);
     ``combined``: each account's share of the balance measure; ``old_centres``, ``new_centres``:
     the current territories' centres (None without a current alignment) and the new ones';
     ``graph``: the accounts' adjacency (``contiguity.account_graph``), for the pieces before and after;
     ``blocks``: the building blocks of a design from blocks (:class:`BlockResult`), or None;
     ``regional``: a design within regions (:class:`RegionalDesign`), or None; ``after_frame``: the
-    accounts as the proposal measures them (computed workload hours settled on it), else the plan's."""
+    accounts as the proposal measures them (computed workload hours settled on it), else the plan's;
+    ``combined_after``: each account's share of the balance measure as the proposal measures it (the
+    moved share counts it), else ``combined``."""
     s = plan.settings
     frame = plan.accounts.frame
     ids_arr = np.array(ids, dtype=object)
@@ -404,7 +406,8 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
         # No current alignment: the summary and balance show the proposal only.
         before, before_overall = after.iloc[:0], {}
     after_overall["moved accounts"] = int(moved.sum())
-    after_overall["moved share of balance measure"] = moved_share(current, proposed, combined)
+    after_overall["moved share of balance measure"] = moved_share(
+        current, proposed, combined if combined_after is None else combined_after)
     capacity = rep.get("capacity")
     after_overall["least share that had to move"] = required_move_share(
         current, combined, k, s.tolerance, None if capacity is None else capacity[:k], current_count=len(ids))

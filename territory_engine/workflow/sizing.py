@@ -30,18 +30,19 @@ from ..errors import InputError, RebalanceInfeasibleError, SettingsError
 from ..settings import settings_table
 from ..stopping import signals_held, worker_signals
 from ..tuning import DEFAULT_TUNING, Tuning
-from .plan import Inputs, prepare, rep_facts, setting_problem, territory_ids
+from ..validate import validate_reps
+from ..workload import WorkloadModel
+from .plan import Inputs, prepare, setting_problem, territory_ids
 from .progress import Progress
 from .rebalancing import RebalanceResult, rebalance
 from .summary import measure
-from .workload import workload_columns
 
 __all__ = ["SizingResult", "size", "parse_range", "SIZING_COLUMNS"]
 
 SIZING_COLUMNS = (
     "territories", "fits", "largest deviation", "within tolerance", "weighted compactness km",
     "mean drive minutes", "busiest rep hours", "lightest rep hours", "capacity hours", "busiest rep utilisation",
-    "reps over capacity", "potential per rep", "share of accounts changing rep", "design", "note",
+    "reps over capacity", "potential per rep", "share of accounts changing rep", "design", "drive from", "note",
 )
 """The Sizing sheet's columns, one row per number of territories."""
 
@@ -176,24 +177,17 @@ def size(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *, territor
     table["fits"] = table["fits"].astype(bool)
     design = loaded.get(recommended) if recommended else None
     if design is not None and recommended != today and plan.reps is not None:
-        design = _with_todays_reps(design, inputs, overrides, plan)
+        design = _with_todays_reps(design, inputs, overrides)
     return SizingResult(table, recommended, why, design, settings_table(plan.settings, plan.origins))
 
 
-def _with_todays_reps(design: RebalanceResult, inputs: Inputs, overrides, plan) -> RebalanceResult:
-    """A design at another K than today's, whose current rows are today's as the Reps sheet gives
-    them (rep names, bases, capacity hours: the design ran without the Reps, which list today's
-    territories), and whose territories that keep a current id keep its rep's name."""
+def _with_todays_reps(design: RebalanceResult, inputs: Inputs, overrides) -> RebalanceResult:
+    """A design at another K than today's whose current rows are today's as the Reps sheet gives
+    them (rep names, bases, capacity hours; the design ran without the Reps, which list today's
+    territories), as ``territory measure`` shows them."""
     flags = {key: value for key, value in dict(overrides or {}).items() if key not in ("territories", "fresh")}
     today = measure(inputs, flags, workload=True)
     summary = design.summary
-    proposed = summary[summary["alignment"] == "proposed"].copy()
-    names = plan.reps.set_index("territory")["rep"]
-    named = proposed["territory"].map(names)
-    proposed["rep"] = named.where(named.notna(), proposed["rep"])
-    rows = design.proposed.copy()
-    rows["proposed_rep"] = rows["proposed_territory"].map(names).where(
-        rows["proposed_territory"].isin(names.index), rows["proposed_rep"])
     current = today.summary.assign(alignment="current")
     balance = design.balance.copy()
     if len(balance) > 1:
@@ -201,8 +195,8 @@ def _with_todays_reps(design: RebalanceResult, inputs: Inputs, overrides, plan) 
         for column in balance.columns:
             if column in first.index:
                 balance.loc[balance.index[0], column] = first[column]
-    return replace(design, summary=pd.concat([current, proposed], ignore_index=True), proposed=rows,
-                   balance=balance)
+    return replace(design, summary=pd.concat([current, summary[summary["alignment"] == "proposed"]],
+                                             ignore_index=True), balance=balance)
 
 
 def _refuse_regions(plan) -> None:
@@ -318,11 +312,22 @@ def _worker_design(k: int):
     return k, row, path
 
 
+def _drive_from(result: RebalanceResult) -> str:
+    """Where the design's estimated drive starts: the reps' bases (today's K, with bases on the Reps
+    sheet), else each territory's centre (where a new rep would be based)."""
+    reps = result.reps
+    based = reps is not None and {"latitude", "longitude"} <= set(reps.columns) and bool(
+        np.isfinite(reps[["latitude", "longitude"]].to_numpy(dtype=float)).all())
+    return "rep bases" if based else "territory centres"
+
+
 def design_one(inputs: Inputs, overrides: dict, k: int, today: int, tuning: Tuning):
     """The design of ``k`` territories and its Sizing row: ``(k, row, RebalanceResult)``."""
     flags = {**overrides, "territories": k}
+    reps = None
     if k != today:
         flags["fresh"] = True
+        reps = inputs.reps
         inputs = replace(inputs, reps=None)  # no rep for some territory, or no territory for some rep
     note = ""
     try:
@@ -330,39 +335,55 @@ def design_one(inputs: Inputs, overrides: dict, k: int, today: int, tuning: Tuni
     except RebalanceInfeasibleError as error:
         result = error.result
         note = "; ".join(error.reasons)
-    return k, sizing_row(result, k, note, drive=_drive_from_centres(inputs, flags, result, k, tuning)), result
+    if reps is not None:
+        result = _kept_reps(result, reps, tuning)
+    return k, sizing_row(result, k, note), result
 
 
-def _drive_from_centres(inputs: Inputs, flags: dict, result: RebalanceResult, k: int, tuning: Tuning):
-    """The workload columns of ``result``'s proposal with every drive from its territory's centre
-    (:func:`~territory_engine.workflow.workload.workload_columns`), when its summary drove from
-    the reps' bases; else None. At any K but today's there is no base to drive from, so the
-    Sizing sheet estimates the drive from the centres at every K: one rule, no K favoured."""
-    if inputs.reps is None:
-        return None
-    plan = prepare(inputs, flags, tuning=tuning, workload=True)
-    proposed = result.summary[result.summary["alignment"] == "proposed"]
-    ids = proposed["territory"].tolist()
-    facts = rep_facts(plan, ids)
-    if facts.get("bases") is None or "workload" not in facts:
-        return None
-    index = {t: i for i, t in enumerate(ids)}
-    territory = result.proposed["proposed_territory"].map(index).fillna(-1).to_numpy(dtype=int)
-    return workload_columns(facts["workload"], plan.accounts.frame, territory, k, bases=None,
-                            capacity_hours=facts["capacity_hours"], density=facts["workload_density"])
+def _kept_reps(result: RebalanceResult, raw_reps, tuning: Tuning) -> RebalanceResult:
+    """A design at another K than today's (made without the Reps sheet, which lists today's
+    territories) whose territories that keep a current id keep that id's rep: the rep's name and
+    capacity (the Reps sheet's Capacity hours, else the field hours x the rep's Capacity), so that
+    the hours are judged against the capacity the written design shows. A new territory's rep is
+    unnamed, with the Settings' field hours."""
+    reps = validate_reps(raw_reps, warnings=[], tuning=tuning).set_index("territory")
+    model = WorkloadModel.from_settings(result.settings)
+    summary = result.summary
+    mine = (summary["alignment"] == "proposed").to_numpy() if "alignment" in summary else np.ones(len(summary), bool)
+    proposed = summary[mine].copy()
+    kept = proposed["territory"].isin(reps.index).to_numpy()
+    table = reps.reindex(proposed["territory"])
+    given = table["capacity_hours"].to_numpy(dtype=float) if "capacity_hours" in table else np.full(len(table), np.nan)
+    fte = table["capacity"].fillna(1.0).to_numpy(dtype=float)
+    if "capacity hours" in proposed:
+        capacity = np.where(kept, np.where(np.isfinite(given), given, model.capacity_hours * fte),
+                            proposed["capacity hours"].to_numpy(dtype=float))
+        hours = proposed["workload hours"].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            proposed["capacity hours"] = np.round(capacity, 1)
+            proposed["utilisation"] = np.round(np.where(capacity > 0, hours / capacity, np.nan), 4)
+        over = hours > capacity + 1e-9
+        proposed["capacity status"] = np.where(over, "over capacity", "within capacity")
+    names = table["rep"].to_numpy(dtype=object)
+    proposed["rep"] = np.where(kept, names, proposed["rep"].to_numpy(dtype=object))
+    rows = result.proposed.copy()
+    rows["proposed_rep"] = rows["proposed_territory"].map(reps["rep"]).where(
+        rows["proposed_territory"].isin(reps.index), rows["proposed_rep"])
+    balance = result.balance.copy()
+    if "capacity hours" in proposed:
+        last = balance.index[-1]
+        balance.loc[last, "territories over capacity"] = int(over.sum())
+        balance.loc[last, "largest utilisation"] = float(np.nanmax(proposed["utilisation"])) if len(proposed) else 0.0
+    return replace(result, summary=pd.concat([summary[~mine], proposed]).sort_index(), proposed=rows,
+                   balance=balance)
 
 
-def sizing_row(result: RebalanceResult, k: int, note: str = "", *, drive=None) -> dict:
-    """The Sizing sheet's row of one design (see :data:`SIZING_COLUMNS`); ``drive``: the workload
-    columns and figures to use instead of the summary's (:func:`_drive_from_centres`), or None."""
+def sizing_row(result: RebalanceResult, k: int, note: str = "") -> dict:
+    """The Sizing sheet's row of one design (see :data:`SIZING_COLUMNS`): its hours, capacities
+    and drive as the written design's Territory summary shows them."""
     after = result.balance.iloc[-1]
     proposed = result.summary[result.summary["alignment"] == "proposed"] if "alignment" in result.summary \
         else result.summary
-    if drive is not None:
-        columns, overall = drive
-        proposed = proposed.assign(**columns)
-        after = pd.concat([after, pd.Series(overall)])
-        after = after[~after.index.duplicated(keep="last")]
     # the accounts' potential when they have one, else the first balance measure
     measure = "potential" if "potential" in proposed else (result.settings.balance[0] if result.settings.balance
                                                              else None)
@@ -392,5 +413,6 @@ def sizing_row(result: RebalanceResult, k: int, note: str = "", *, drive=None) -
         "potential per rep": potential,
         "share of accounts changing rep": float(moved.mean()) if len(moved) else 0.0,
         "design": "realigned" if not result.settings.fresh else "fresh, ids kept",
+        "drive from": _drive_from(result),
         "note": note,
     }

@@ -15,7 +15,7 @@ The summary of each alignment computes the hours for that alignment.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -28,7 +28,7 @@ from ..validate import AccountTable
 from ..validate.problems import Problems
 from ..workload import WorkloadModel, account_visits, account_workload, territory_workload
 
-__all__ = ["WORKLOAD_MEASURE", "alignment_hours", "check_tiers", "visit_warnings", "with_hours", "with_workload_measure", "workload_asked",
+__all__ = ["WORKLOAD_MEASURE", "WorkloadUnsettled", "alignment_hours", "check_tiers", "visit_warnings", "with_hours", "with_workload_measure", "workload_asked",
            "workload_columns", "workload_facts", "workload_line", "workload_wanted"]
 
 WORKLOAD_MEASURE = "workload_hours"
@@ -130,6 +130,29 @@ def with_workload_measure(accounts: AccountTable, settings: Settings, current: n
     frame = accounts.frame.assign(**{WORKLOAD_MEASURE: hours})
     return replace(accounts, frame=frame, measures=accounts.measures + (WORKLOAD_MEASURE,),
                    headers={**accounts.headers, WORKLOAD_MEASURE: "Workload hours"})
+
+
+@dataclass(frozen=True)
+class WorkloadUnsettled:
+    """Why a proposal's workload hours are outside the tolerance when no proof is known: the hours
+    balanced depend on the alignment, and the realignments on the proposal's own hours did not bring
+    them inside (a reason, as :class:`~territory_engine.errors.Reason`; not a proof)."""
+
+    worst: float  # the largest deviation of the best design's recomputed hours
+    tolerance: float
+    rounds: int  # the realignments tried on the recomputed hours
+    bases: bool  # the reps' home bases were given
+    code: str = "workload_unsettled"
+    accounts: tuple[int, ...] = ()
+
+    def sentence(self, territory_name=None, *, unit=None) -> str:
+        advice = "widen the tolerance" + ("" if self.bases else ", give the reps' home bases on the Reps sheet")
+        return (f"workload hours not settled: the proposal's own workload hours are up to {self.worst:.1%} from "
+                f"their targets (tolerance ±{self.tolerance:.1%}) after {self.rounds} realignment(s) on them; an "
+                "account's estimated drive time depends on the territory it is in (it drives from that territory's "
+                "base or centre), so each move changes the hours. This is not a proof that balance is impossible; "
+                f"{advice}, balance a weighted mix such as potential,workload_hours, or change the number of "
+                "territories")
 
 
 def alignment_hours(accounts: AccountTable, settings: Settings, territory: np.ndarray, k: int,
