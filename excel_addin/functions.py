@@ -29,6 +29,7 @@ import numpy as np
 import xlwings as xw
 
 from territory_engine.errors import TerritoryError
+from territory_engine.tuning import DEFAULT_TUNING
 from territory_engine.ids import natural_key
 from territory_engine.settings import SCORE_METHODS
 
@@ -496,9 +497,13 @@ def _visits(cells: list[Any]) -> np.ndarray:
     from territory_engine.workload import WorkloadModel
 
     out = np.zeros(len(cells))
+    most = DEFAULT_TUNING.workload_most_visits
     for i, value in enumerate(cells):
         if _blank(value):
             continue
+        if isinstance(value, _dt.date):
+            raise CellError(f"visits_or_tiers row {i + 1}: a date is not a number of visits; give visits per year "
+                            "or a tier")
         try:
             out[i] = _number(value, f"visits_or_tiers row {i + 1}")
         except CellError:
@@ -510,6 +515,10 @@ def _visits(cells: list[Any]) -> np.ndarray:
                                 f"nor a tier ({tiers})") from None
         if not 0 <= out[i] < math.inf:
             raise CellError(f"visits_or_tiers row {i + 1}: visits must be 0 or more")
+        if out[i] > most:
+            # (the command line warns and counts it as written; a cell has no room for a warning)
+            raise CellError(f"visits_or_tiers row {i + 1}: {out[i]:,.12g} visits a year is more than {most:g} (one a "
+                            "day); check the figure")
     return out
 
 
@@ -553,7 +562,8 @@ def TERRITORY_WORKLOAD(visits_or_tiers, lat, lon, base_lat, base_lon, minutes=No
     minutes_ = _number(minutes, "minutes")
     if not math.isnan(minutes_):
         if not 0 < minutes_ <= 24 * 60:
-            raise CellError("minutes must be more than 0 (minutes per visit)")
+            raise CellError(f"minutes: {minutes_:g} is not a visit's length; give minutes per visit above 0 and at "
+                            "most 1,440 (a day)")
         model = WorkloadModel(minutes_per_visit=minutes_)
     visits = _visits(cells)
     ok = ~(np.isnan(a) | np.isnan(b) | np.isnan(base[0]) | np.isnan(base[1]))
@@ -561,8 +571,8 @@ def TERRITORY_WORKLOAD(visits_or_tiers, lat, lon, base_lat, base_lon, minutes=No
     if math.isnan(speed_):
         kmh = np.full(len(a), np.nan)
         kmh[ok] = np.asarray(model.speeds_kmh)[density_classes(a[ok], b[ok])]
-    elif speed_ <= 0:
-        raise CellError("speed must be more than 0 km/h")
+    elif not 0 < speed_ < math.inf:
+        raise CellError(f"speed: {speed_:g} is not a drive speed; give km/h above 0 (e.g. 50)")
     else:
         kmh = np.full(len(a), speed_)
     km = np.full(len(a), np.nan)

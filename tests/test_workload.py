@@ -229,6 +229,17 @@ def test_territory_workload_gives_hours_per_account():
         assert len(bad) == 1 and str(bad[0][0]).startswith("#TERRITORY"), bad
 
 
+@pytest.mark.parametrize("visits, minutes, speed, fragment", [
+    ([[1]], 2000, None, "at most 1,440"), ([[1]], None, math.inf, "is not a drive speed"),
+    ([[__import__("datetime").date(2020, 1, 1)]], None, None, "a date is not a number of visits"),
+    ([[1000]], None, None, "1,000 visits a year is more than 365"), ([[1e300]], None, None, "more than 365")])
+def test_territory_workload_refuses_what_no_rep_could_mean(visits, minutes, speed, fragment):
+    # Before: 2,000 minutes said "must be more than 0"; speed inf gave 0 drive; a date counted as
+    # 43,831 visits; 1e300 visits gave a number.
+    out = f.TERRITORY_WORKLOAD(visits, [[40.0]], [[-90.0]], [[40.0]], [[-90.0]], minutes, speed)
+    assert len(out) == 1 and str(out[0][0]).startswith("#TERRITORY") and fragment in str(out[0][0]), out
+
+
 def test_territory_capacity_gives_utilisation_per_rep():
     assert f.TERRITORY_CAPACITY([[720.0], [None], [1440.0]], None) == [[0.5], [None], [1.0]]
     assert f.TERRITORY_CAPACITY([["Hours"], [300.0], [900.0]], [["Capacity"], [600.0], [600.0]]) == [

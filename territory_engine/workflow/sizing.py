@@ -102,10 +102,12 @@ def parse_range(text: Any) -> list[int]:
         if "-" in raw:
             span, _, step = raw.partition(":")
             low, high = (int(v) for v in span.split("-"))
-            if low > high or (step and int(step) < 1):
-                raise SettingsError(f"territories: '{text}' runs from {low} down to {high}"
-                                    + (f" by {step}" if step else "") + f"; give the smaller number first and a "
-                                    f"step of at least 1, e.g. {min(low, high)}-{max(low, high)}")
+            if step and int(step) < 1:
+                raise SettingsError(f"territories: '{text}' has a step of {step}: the step is how many territories "
+                                    f"apart the designs are; give a step of at least 1, e.g. {low}-{high}:2")
+            if low > high:
+                raise SettingsError(f"territories: '{text}' runs from {low} down to {high}; give the smaller number "
+                                    f"first, e.g. {high}-{low}" + (f":{step}" if step else ""))
             values = list(range(low, high + 1, int(step) if step else 1))
             if high not in values and step:
                 values.append(high)
@@ -114,7 +116,8 @@ def parse_range(text: Any) -> list[int]:
     except ValueError:
         raise SettingsError(f"territories: '{text}' is not a range of numbers of territories; {fix}") from None
     if not values or min(values) < 1:
-        raise SettingsError(f"territories: '{text}' holds no number of territories of at least 1; {fix}")
+        raise SettingsError(f"territories: '{text}' includes {min(values, default=0)} territories, and every design "
+                            f"needs at least 1; start the range at 1 or more; {fix}")
     if len(values) > MAX_RANGE:
         raise SettingsError(f"territories: '{text}' holds {len(values)} numbers of territories, each a whole design; "
                             f"give at most {MAX_RANGE} (use a step: {values[0]}-{values[-1]}:10)")
