@@ -297,19 +297,24 @@ def run(action: Callable[[Workbook], Report], book: Workbook, label: str = "Terr
         book.status(None)
 
 
+def _infeasible_title(error: InfeasibleError) -> str:
+    """The message box's first line: impossible with a proof, else not reached."""
+    return ("Balance within the tolerance is impossible:\n" if error.proven
+            else "Balance within the tolerance was not reached (no proof that it is impossible):\n")
+
+
 def _outcome(action: Callable[[Workbook], Report], book: Workbook) -> bool:
     try:
         report = action(book)
     except RebalanceInfeasibleError as error:
         written = write_results(book, _proposal_sheets(book, error.result), complete=True)
         lines = written.lines()
-        book.alert("Balance within the tolerance is impossible:\n" + "\n".join(error.reasons[:MAX_LISTED])
+        book.alert(_infeasible_title(error) + "\n".join(error.reasons[:MAX_LISTED])
                    + f"\n\nThe best alignment found is on the {written.sheets.get('Proposed alignment')} sheet."
                    + ("\n\n" + "\n".join(lines) if lines else ""), critical=True)
         return False
     except InfeasibleError as error:
-        book.alert("Balance within the tolerance is impossible:\n" + "\n".join(error.reasons[:MAX_LISTED]),
-                   critical=True)
+        book.alert(_infeasible_title(error) + "\n".join(error.reasons[:MAX_LISTED]), critical=True)
         return False
     except InputError as error:
         first = accounts_problem(book)

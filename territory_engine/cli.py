@@ -109,7 +109,7 @@ def _run(action):
         return action()
     except InfeasibleError as error:
         for reason in error.reasons:
-            _err(f"balance impossible: {reason}")
+            _err(f"{error.headline}: {reason}")
         sys.exit(EXIT_INFEASIBLE)
     except InputError as error:
         for problem in error.problems:

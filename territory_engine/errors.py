@@ -310,12 +310,25 @@ class InfeasibleError(TerritoryError):
     ----------
     reasons : list of str
         What prevents balance, in words a user can act on.
+    proven : bool
+        Every reason is a proof that balance is impossible; False when one only says balance was
+        not reached (:data:`UNPROVEN`), so that no message calls it impossible.
     """
 
-    def __init__(self, reasons: list[str], result: Any = None):
+    def __init__(self, reasons: list[str], result: Any = None, *, proven: bool = True):
         self.reasons = list(reasons)
         self.result = result
+        self.proven = proven
         super().__init__("; ".join(self.reasons))
+
+    @property
+    def headline(self) -> str:
+        """"balance impossible" with a proof, else "balance not reached"."""
+        return "balance impossible" if self.proven else "balance not reached"
+
+
+UNPROVEN = frozenset({"out_of_band", "workload_unsettled"})
+"""The codes of reasons that are no proof: balance was not reached, and none knows why."""
 
 
 class DesignInfeasibleError(InfeasibleError):
@@ -331,7 +344,8 @@ class DesignInfeasibleError(InfeasibleError):
 
     def __init__(self, facts, result):
         self.facts = tuple(facts)
-        super().__init__([fact.sentence() for fact in self.facts], result=result)
+        super().__init__([fact.sentence() for fact in self.facts], result=result,
+                         proven=not any(fact.code in UNPROVEN for fact in self.facts))
 
 
 class RebalanceInfeasibleError(InfeasibleError):

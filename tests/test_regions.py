@@ -133,6 +133,7 @@ def test_only_region_leaves_every_row_outside_it_as_it_was_cell_by_cell(tmp_path
     out = tmp_path / "out.xlsx"
     done = run("rebalance", book, "--only-region", "west", "--output", out)  # names match ignoring case
     assert done.returncode == 0, done.stderr
+    assert "region West: largest deviation" in done.stdout  # the headline's figures count every region
     assert digest(book) == before
     wb = openpyxl.load_workbook(book, read_only=True)
     inputs = [row for row in wb["Accounts"].iter_rows(values_only=True)]

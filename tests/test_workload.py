@@ -387,3 +387,4 @@ def test_hours_not_settled_are_a_reason_not_a_success(tmp_path):
     after = after[after["alignment"] == "proposed"]
     assert set(after["status"]) != {"balanced"}
     assert not caught.value.result.within_tolerance
+    assert not caught.value.proven and caught.value.headline == "balance not reached"  # never "impossible"

@@ -12,7 +12,7 @@ from .. import rebalance as engine
 from ..columns import OUTPUT_COLUMNS, normalise_header
 from ..background import Later
 from ..contiguity import account_graph
-from ..errors import DesignInfeasibleError, InputError, Problem, RebalanceInfeasibleError, SettingsError
+from ..errors import UNPROVEN, DesignInfeasibleError, InputError, Problem, RebalanceInfeasibleError, SettingsError
 from ..geo import to_xyz
 from ..measures import moved_share, neighbourhood, required_move_share, territory_centres
 from ..settings import Settings, settings_table
@@ -23,7 +23,7 @@ from .blocks import BlockResult, block_pieces, block_territory, design_by_blocks
 from .reasons import move_reasons
 from .rep_names import territory_reps
 from .regions import alignment_levels, region_rollup, target_shares
-from .summary import territory_summary
+from .summary import deviation_of, territory_summary
 from .workload import WorkloadUnsettled, alignment_hours, with_hours, workload_line
 from .within import crossing_reasons, design_within, is_regional
 
@@ -62,6 +62,14 @@ class RebalanceResult:
                  f"({after['moved share of balance measure']:.1%} of the balance measure, at least "
                  f"{after['least share that had to move']:.1%} had to); compactness "
                  f"{before['weighted compactness km']:.1f} -> {after['weighted compactness km']:.1f} km"]
+        region = self.settings.only_region
+        if region != "none" and "region" in self.summary:
+            # One region alone: the figures above count the regions left as they are too.
+            mine = self.summary[self.summary["region"].map(normalise_header) == normalise_header(region)]
+            deviation = deviation_of(mine).abs().groupby(mine["alignment"]).max()
+            if {"current", "proposed"} <= set(deviation.index):
+                lines.append(f"region {mine['region'].iloc[0]}: largest deviation {deviation['current']:.1%} -> "
+                             f"{deviation['proposed']:.1%} (the other regions' territories are left as they are)")
         if self.facts.get("resited"):
             pairs = self.facts["resited"]
             shown = ", ".join(f"{u} into {o}" for u, o in pairs[:5])
@@ -211,7 +219,8 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
                      interleaving, old_centres, new_centres, graph.result(), blocks, regional,
                      after_frame=after_accounts.frame, combined_after=combined_after)
     if reasons:
-        raise RebalanceInfeasibleError(list(reasons), result=result)
+        raise RebalanceInfeasibleError(list(reasons), result=result,
+                                       proven=not any(fact.code in UNPROVEN for fact in facts))
     return result
 
 
@@ -268,7 +277,7 @@ def _settle_workload(plan, first, design, current, engine_current):
     names, weights = design["names"], design["weights"]
     bases, capacity = design["rep"].get("bases"), design["rep"].get("capacity")
     share = np.ones(k) / k if capacity is None else np.asarray(capacity[:k], dtype=float) / np.sum(capacity[:k])
-    outcome, best = first, None
+    outcome, best, start = first, None, None
     # A realignment from the last design moves little: no second opinion (a fresh design) is asked for.
     settling = replace(tuning, second_opinion_above=float("inf"))
     for round_ in range(tuning.workload_rounds + 1):
@@ -281,6 +290,9 @@ def _settle_workload(plan, first, design, current, engine_current):
             best = (worst, outcome, accounts)
         if worst <= s.tolerance + 1e-9 or round_ == tuning.workload_rounds:
             break
+        if round_ and np.array_equal(territory, start):
+            break  # the realignment moved nothing (or could not): the next rounds would repeat it
+        start = territory
         # Later rounds pass load across borders only: a re-sited territory changes every drive in it.
         here = replace(plan, accounts=accounts,
                        settings=replace(s, resite=False, tolerance=s.tolerance * tuning.workload_aim))
