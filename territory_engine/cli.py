@@ -1,7 +1,8 @@
 """The ``territory`` command: every ribbon action on .xlsx/.csv files.
 
 A thin layer: read the tables, call the workflow verb, write the sheets. Exit codes:
-0 success, 2 bad input, 3 balance impossible (the best alignment found is still written),
+0 success, 2 bad input, 3 balance not within the tolerance: impossible (with a proof) or not reached
+(the best alignment found is still written),
 128 + the signal's number when a signal ends it (130 Ctrl-C, 129 SIGHUP, 131 SIGQUIT, 143
 SIGTERM). Errors go to stderr, one line per problem, never a traceback; every line printed
 shows control characters escaped (a header typed with Alt+Enter shows ``Annual\nPotential``),
