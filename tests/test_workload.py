@@ -388,3 +388,18 @@ def test_hours_not_settled_are_a_reason_not_a_success(tmp_path):
     assert set(after["status"]) != {"balanced"}
     assert not caught.value.result.within_tolerance
     assert not caught.value.proven and caught.value.headline == "balance not reached"  # never "impossible"
+
+
+def test_a_workload_result_measures_as_compare_measures_its_proposal(tmp_path):
+    """The proposal's compactness and moved share come from its own settled hours, so comparing the
+    result against its input gives the result's own Balance figures (they used today's hours before)."""
+    accounts, _ = _metros_and_country(400, 5, seed=1)
+    book = _workbook(tmp_path / "in.xlsx", accounts)
+    done = _run("rebalance", book, "--balance", "workload_hours", "--output", "out.xlsx", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    done = _run("compare", book, "out.xlsx", "--balance", "workload_hours", "--output", "c.xlsx", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    balance = pd.read_excel(tmp_path / "out.xlsx", sheet_name="Balance", engine="openpyxl").iloc[-1]
+    compare = pd.read_excel(tmp_path / "c.xlsx", sheet_name="Compare", engine="openpyxl").iloc[-1]
+    for figure in ("Weighted compactness (km)", "Moved share of balance measure", "Largest deviation"):
+        assert compare[figure] == pytest.approx(balance[figure], rel=1e-9), figure
