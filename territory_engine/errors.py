@@ -175,10 +175,12 @@ def _percent(fraction: float) -> str:
 
 
 def _deviation(share: float) -> str:
-    """A deviation with its sign, to 0.1%, or with the digits that show it is not 0."""
-    if share == 0 or abs(share) >= 0.0005:
+    """A deviation with its sign, to 0.1% (0.01% below 1%, as :func:`_above` suggests tolerances)."""
+    if share == 0 or abs(share) >= 0.01:
         return f"{share:+.1%}"
-    return f"{share * 100:+.2g}%"
+    if abs(share) >= 0.00005:
+        return f"{share:+.2%}"
+    return f"{'+' if share > 0 else '-'}under 0.01%"
 
 
 def _above(share: float) -> float:
@@ -327,7 +329,7 @@ class InfeasibleError(TerritoryError):
         return "balance impossible" if self.proven else "balance not reached"
 
 
-UNPROVEN = frozenset({"out_of_band", "workload_unsettled"})
+UNPROVEN = frozenset({"out_of_band", "workload_unsettled", "move_cap"})
 """The codes of reasons that are no proof: balance was not reached, and none knows why."""
 
 

@@ -292,7 +292,9 @@ def test_an_unproven_failure_at_tolerance_0_shows_the_deviation_and_a_tolerance_
     from territory_engine.errors import Reason
 
     text = Reason("out_of_band", "potential", 0.0000123, 0.0, "tolerance", territory=3).sentence()
-    assert "+0.0012%" in text and "exactly its target" in text and "raise the tolerance to 0.01%" in text
+    assert "+under 0.01%" in text and "exactly its target" in text and "raise the tolerance to 0.01%" in text
+    text = Reason("out_of_band", "potential", 0.0006, 0.0, "tolerance", territory=3).sentence()
+    assert "stays +0.06% from" in text and "raise the tolerance to 0.06%" in text
 
 
 def test_two_rep_bases_in_one_county_are_a_warning_on_stderr_and_in_the_result(tmp_path):

@@ -60,7 +60,8 @@ def test_a_range_of_territories_is_read_as_written(text, values):
 @pytest.mark.parametrize("text, fragment", [("abc", "is not a range"), ("0-3", "includes 0 territories"),
                                             ("9-4", "runs from 9 down to 4; give the smaller number first, e.g. 4-9"),
                                             ("16-8:2", "e.g. 8-16:2"), ("10-12:0", "has a step of 0"),
-                                            ("3-4:-1", "has a step of -1"), ("1-1000", "give at most")])
+                                            ("3-4:-1", "has a step of -1"), ("10-5:0", "e.g. 5-10:2"),
+                                            (",", "gives no number of territories"), ("1-1000", "give at most")])
 def test_a_bad_range_is_a_settings_error_with_the_fix(text, fragment):
     with pytest.raises(SettingsError) as caught:
         parse_range(text)

@@ -342,7 +342,7 @@ def test_balanced_workload_hours_hold_for_the_proposal_itself(tmp_path, with_bas
 def test_blank_and_implausible_visits_are_warned_of_at_their_cells(tmp_path):
     """A blank Visits cell counts 0 visits and 1e9 visits a year is a typo: both are said, at their
     cells, on the command line and in the Warnings sheet; the result is still written."""
-    frame = ACCOUNTS.drop(columns="Tier").assign(Visits=[12, None, 1e9, 4])
+    frame = ACCOUNTS.drop(columns="Tier").assign(Visits=[12, None, 1e9, "1,200"])  # the text read as 1200
     book = _workbook(tmp_path / "visits.xlsx", frame)
     done = _run("measure", book, "--output", "out.xlsx", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -351,8 +351,9 @@ def test_blank_and_implausible_visits_are_warned_of_at_their_cells(tmp_path):
                for line in lines), lines
     assert any(line.startswith("warning: Accounts!F4 (Visits)") and "1,000,000,000" in line and "365" in line
                for line in lines), lines
+    assert any(line.startswith("warning: Accounts!F5 (Visits)") and "1,200 visits" in line for line in lines), lines
     warnings = pd.read_excel(tmp_path / "out.xlsx", sheet_name="Warnings", engine="openpyxl")
-    assert {(3, "F"), (4, "F")} <= set(zip(warnings["Row"], warnings["Column"]))
+    assert {(3, "F"), (4, "F"), (5, "F")} <= set(zip(warnings["Row"], warnings["Column"]))
 
 
 def test_many_unknown_tiers_are_listed_to_the_limit_and_counted_beyond_it(tmp_path):
@@ -403,3 +404,17 @@ def test_a_workload_result_measures_as_compare_measures_its_proposal(tmp_path):
     compare = pd.read_excel(tmp_path / "c.xlsx", sheet_name="Compare", engine="openpyxl").iloc[-1]
     for figure in ("Weighted compactness (km)", "Moved share of balance measure", "Largest deviation"):
         assert compare[figure] == pytest.approx(balance[figure], rel=1e-9), figure
+
+
+def test_a_fresh_design_with_more_territories_settles_its_hours_under_a_move_cap_setting(tmp_path):
+    """A fresh design ignores max_moved_share; its settling rounds build on it too (they used to start
+    again from today's five territories, leaving the new sixth empty)."""
+    accounts, _ = _metros_and_country(400, 5, seed=1)
+    book = _workbook(tmp_path / "in.xlsx", accounts, settings={"max_moved_share": 0.3})
+    done = _run("rebalance", book, "--balance", "workload_hours", "--territories", "6", "--output", "out.xlsx",
+                cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    proposed = pd.read_excel(tmp_path / "out.xlsx", sheet_name="Proposed alignment", engine="openpyxl")
+    assert proposed["Proposed territory"].nunique() == 6
+    summary = pd.read_excel(tmp_path / "out.xlsx", sheet_name="Territory summary", engine="openpyxl")
+    assert set(summary.loc[summary["Alignment"] == "proposed", "Status"]) == {"balanced"}

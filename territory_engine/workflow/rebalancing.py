@@ -183,7 +183,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     if plan.workload_computed:
         # Workload hours depend on the alignment: settle them on the proposal (see _settle_workload).
         (alignment, facts, block_map, block_design, regional), after_accounts = _settle_workload(
-            plan, (alignment, facts, block_map, block_design, regional), design, current, engine_current)
+            plan, (alignment, facts, block_map, block_design, regional), design, current, engine_current, fresh)
     proposed_index = alignment.territory
     relabel = np.arange(k)  # engine territory -> the proposal's territory index
     if fresh and plan.reps is None and (current >= 0).any() and regional is None:
@@ -214,6 +214,9 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     report("summarising before and after", 1.0)
     blocks = None if block_map is None else BlockResult(block_map, relabel[block_design.territory])
     if regional is not None:
+        if plan.workload_computed and not s.balance_regions:
+            # Each region's total of the proposal's own (settled) hours, as the settling judged it.
+            regional = regional.retargeted(combined_after, proposed_index, rep.get("capacity"))
         rep = {**rep, "capacity": regional.capacity}  # the targets balanced: each region's own total
     result = _result(plan, ids, current, proposed_index, names, weights, combined, rep, reasons, alignment, k,
                      interleaving, old_centres, new_centres, graph.result(), blocks, regional,
@@ -260,7 +263,7 @@ def _design(plan, *, names, weights, ids, today, current, engine_current, k, fre
     return alignment, facts, block_map, block_design, regional
 
 
-def _settle_workload(plan, first, design, current, engine_current):
+def _settle_workload(plan, first, design, current, engine_current, fresh):
     """The design whose balanced workload hours hold for the design itself, and the accounts with
     those hours: ``(outcome, accounts)``, ``outcome`` as :func:`_design` returns it; its reasons
     say why the hours are outside the tolerance when even the best design's are
@@ -277,17 +280,25 @@ def _settle_workload(plan, first, design, current, engine_current):
     names, weights = design["names"], design["weights"]
     bases, capacity = design["rep"].get("bases"), design["rep"].get("capacity")
     share = np.ones(k) / k if capacity is None else np.asarray(capacity[:k], dtype=float) / np.sum(capacity[:k])
+    # A move cap counts moves from today: under one, each round realigns today's alignment (a fresh
+    # design has no cap, and its territories are not today's).
+    capped = s.max_moved_share < 1 and not fresh
     outcome, best, start = first, None, None
+    reason = np.asarray(first[0].moved_reason, dtype=object)  # why each account moved, over the rounds
     # A realignment from the last design moves little: no second opinion (a fresh design) is asked for.
     settling = replace(tuning, second_opinion_above=float("inf"))
     for round_ in range(tuning.workload_rounds + 1):
         territory = outcome[0].territory
+        if round_:
+            # An account the round left where it was keeps the reason it moved for in an earlier round.
+            reason = np.where(outcome[0].moved_reason != "", outcome[0].moved_reason,
+                              np.where(territory == start, reason, ""))
         accounts = with_hours(plan.accounts, alignment_hours(plan.accounts, s, territory, k, bases,
                                                              density=plan.density, tuning=tuning))
         worst = _largest_deviation(accounts.frame, territory, k, names, weights, share, s.balance_each_measure,
                                    regional=None if s.balance_regions else outcome[4])
         if best is None or worst < best[0]:
-            best = (worst, outcome, accounts)
+            best = (worst, outcome, accounts, reason)
         if worst <= s.tolerance + 1e-9 or round_ == tuning.workload_rounds:
             break
         if round_ and np.array_equal(territory, start):
@@ -296,23 +307,23 @@ def _settle_workload(plan, first, design, current, engine_current):
         # Later rounds pass load across borders only: a re-sited territory changes every drive in it.
         here = replace(plan, accounts=accounts,
                        settings=replace(s, resite=False, tolerance=s.tolerance * tuning.workload_aim))
-        capped = s.max_moved_share < 1
         frame = accounts.frame
         outcome = _design(here, current=current if capped else territory,
                           engine_current=engine_current if capped else territory, fresh=False,
                           measures=frame[names].to_numpy(dtype=float), combined=combined_share(frame, names, weights),
                           **{**design, "tuning": settling})
-    worst, chosen, accounts = best
-    if chosen is not first:
-        # What the first design did (re-sited territories, why an account moved) still holds; the
-        # settling rounds ran at a narrower band, so their reasons are not the user's: the
-        # recomputed hours alone say whether the proposal is within the tolerance.
-        kept = (chosen[0].moved_reason == "") & (chosen[0].territory == first[0].territory)
-        reason = np.where(kept, first[0].moved_reason, chosen[0].moved_reason)
-        chosen = (replace(chosen[0], resited=first[0].resited, moved_reason=reason,
-                          fresh_not_tried=first[0].fresh_not_tried), (), *chosen[2:])
-    if worst > s.tolerance + 1e-9 and not chosen[1]:
-        chosen = (chosen[0], (WorkloadUnsettled(worst, s.tolerance, round_, bases is not None),), *chosen[2:])
+    worst, chosen, accounts, reason = best
+    # The rounds ran at a narrower band, and the first design's reasons were about today's hours: the
+    # recomputed hours say whether the proposal is within the tolerance; when it is not, the first
+    # design's proofs (a locked load, a heavy account, a move cap) say why, else WorkloadUnsettled.
+    proofs = tuple(fact for fact in first[1] if fact.code not in UNPROVEN)
+    facts = () if worst <= s.tolerance + 1e-9 else proofs or (
+        WorkloadUnsettled(worst, s.tolerance, round_, bases is not None),)
+    # (the rounds build on the first design, so its re-sited territories stay re-sited; under a move
+    # cap each round starts again from today)
+    alignment = replace(chosen[0], resited=first[0].resited if chosen is first or not capped else chosen[0].resited,
+                        moved_reason=reason, fresh_not_tried=first[0].fresh_not_tried)
+    chosen = (alignment, facts, *chosen[2:])
     return chosen, accounts
 
 
@@ -478,17 +489,19 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
         facts=facts,
         blocks=None if blocks is None else blocks.table(plan, ids_arr, current),
         reps=None if plan.reps is None else _reps_used(plan.reps),
-        regions=None if levels[0] is None else _rollups(plan, before, after, current, proposed, combined, rep, k),
+        regions=None if levels[0] is None else _rollups(plan, before, after, current, proposed, combined, rep, k,
+                                                        combined_after),
     )
 
 
-def _rollups(plan, before, after, current, proposed, combined, rep, k) -> pd.DataFrame:
+def _rollups(plan, before, after, current, proposed, combined, rep, k, combined_after=None) -> pd.DataFrame:
     """The Regions sheet: the roll-up per region and district of the current alignment (when there is
-    one) and of the proposal, against the targets of the summary."""
+    one) and of the proposal (``combined_after``: its own shares of the balance measure, when they
+    differ), against the targets of the summary."""
     capacity = rep.get("capacity")
     measures = list(plan.accounts.measures)
-    tables = [region_rollup(after, proposed, combined, target_shares(capacity, k), measures=measures,
-                            alignment="proposed")]
+    tables = [region_rollup(after, proposed, combined if combined_after is None else combined_after,
+                            target_shares(capacity, k), measures=measures, alignment="proposed")]
     if len(before):
         tables.insert(0, region_rollup(before, current, combined, target_shares(capacity, len(before)),
                                        measures=measures, alignment="current"))

@@ -104,7 +104,8 @@ def parse_range(text: Any) -> list[int]:
             low, high = (int(v) for v in span.split("-"))
             if step and int(step) < 1:
                 raise SettingsError(f"territories: '{text}' has a step of {step}: the step is how many territories "
-                                    f"apart the designs are; give a step of at least 1, e.g. {low}-{high}:2")
+                                    f"apart the designs are; give a step of at least 1, e.g. "
+                                    f"{min(low, high)}-{max(low, high)}:2")
             if low > high:
                 raise SettingsError(f"territories: '{text}' runs from {low} down to {high}; give the smaller number "
                                     f"first, e.g. {high}-{low}" + (f":{step}" if step else ""))
@@ -115,7 +116,9 @@ def parse_range(text: Any) -> list[int]:
             values = sorted({int(v) for v in raw.split(",") if v})
     except ValueError:
         raise SettingsError(f"territories: '{text}' is not a range of numbers of territories; {fix}") from None
-    if not values or min(values) < 1:
+    if not values:
+        raise SettingsError(f"territories: '{text}' gives no number of territories; {fix}")
+    if min(values) < 1:
         raise SettingsError(f"territories: '{text}' includes {min(values, default=0)} territories, and every design "
                             f"needs at least 1; start the range at 1 or more; {fix}")
     if len(values) > MAX_RANGE:

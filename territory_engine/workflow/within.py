@@ -84,6 +84,26 @@ class RegionalDesign:
     level: str
     scope: np.ndarray
 
+    def retargeted(self, combined: np.ndarray, territory: np.ndarray, capacity) -> "RegionalDesign":
+        """The design with each region's (district's) territories' targets recomputed from its load of
+        ``combined`` on ``territory`` (split by ``capacity``, or equally), as :func:`design_within`
+        sets them without ``balance_regions``: for a balance measure that depends on the alignment
+        (workload hours), whose region totals change with it."""
+        k = len(self.capacity)
+        cap = np.ones(k) if capacity is None else np.asarray(capacity, dtype=float)[:k]
+        keep = (territory >= 0) & (territory < k)
+        load = np.bincount(territory[keep], combined[keep], minlength=k)[:k]
+        owner = np.array([str(v) for v in self.levels[self.level][:k]], dtype=object)
+        scope = self.scope[:k]
+        targets = self.capacity.astype(float).copy()
+        for group in np.unique(owner[scope]):
+            members = np.flatnonzero((owner == group) & scope)
+            targets[members] = load[members].sum() * cap[members] / cap[members].sum()
+        if not scope.all():
+            overall = cap / cap.sum()
+            targets[~scope] = overall[~scope] / overall[~scope].sum() * max(1 - float(targets[scope].sum()), 0.0)
+        return replace(self, capacity=targets)
+
     def least_to_move(self, current: np.ndarray, combined: np.ndarray, tolerance: float) -> float:
         """The least share of the balance measure any alignment balancing the territories rebalanced
         must move: their load above their band (a territory left alone moves nothing)."""

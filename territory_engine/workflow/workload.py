@@ -91,8 +91,9 @@ def visit_warnings(accounts: AccountTable, raw: pd.DataFrame, *, is_sheet: bool,
         f"{'visits per year' if column == 'visits' else 'tier'} (0 visits if it is not visited)"), warning=True)
     if column == "visits":
         most = tuning.workload_most_visits
-        problems.add_rows(frame["visits"].to_numpy(dtype=float) > most, at, cells, lambda _, value: (
-            f"{header}: {float(value):,.12g} visits a year is more than {most:g} (one a day); check the figure (its "
+        visits = frame["visits"].to_numpy(dtype=float)  # as read: a text cell such as "1,200" is 1200
+        problems.add_rows(visits > most, at, cells, lambda i, _: (
+            f"{header}: {visits[i]:,.12g} visits a year is more than {most:g} (one a day); check the figure (its "
             "workload hours count it as written)"), warning=True)
     return problems.warnings()
 
