@@ -29,9 +29,9 @@ import numpy as np
 import xlwings as xw
 
 from territory_engine.errors import TerritoryError
-from territory_engine.tuning import DEFAULT_TUNING
 from territory_engine.ids import natural_key
 from territory_engine.settings import SCORE_METHODS
+from territory_engine.tuning import DEFAULT_TUNING
 
 __all__ = [
     "TERRITORY_DISTANCE",

@@ -21,7 +21,6 @@ Edges report each error once: the command line prints one line per problem and e
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -333,6 +332,11 @@ UNPROVEN = frozenset({"out_of_band", "workload_unsettled", "move_cap"})
 """The codes of reasons that are no proof: balance was not reached, and none knows why."""
 
 
+def proven(facts) -> bool:
+    """Whether every reason of ``facts`` (each with a ``code``) is a proof (none is :data:`UNPROVEN`)."""
+    return not any(fact.code in UNPROVEN for fact in facts)
+
+
 class DesignInfeasibleError(InfeasibleError):
     """The engine found no alignment within the tolerance.
 
@@ -346,8 +350,7 @@ class DesignInfeasibleError(InfeasibleError):
 
     def __init__(self, facts, result):
         self.facts = tuple(facts)
-        super().__init__([fact.sentence() for fact in self.facts], result=result,
-                         proven=not any(fact.code in UNPROVEN for fact in self.facts))
+        super().__init__([fact.sentence() for fact in self.facts], result=result, proven=proven(self.facts))
 
 
 class RebalanceInfeasibleError(InfeasibleError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from territory_engine.tuning import DEFAULT_TUNING
 from territory_engine.workload import WorkloadModel, account_workload, territory_workload
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "benchmarks"))
+from workload_benchmark import instance as metros_and_country  # noqa: E402  (the benchmark's hard maps)
 TERRITORY = str(ROOT / ".venv" / "bin" / "territory")
 KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180  # along a meridian
 # Two accounts within 10 km of each other are suburban here (one other account), lone ones rural.
@@ -291,35 +294,13 @@ def test_a_result_keeps_its_reps_capacity_hours_so_compare_counts_the_same_reps_
     assert compare["Reps over capacity"].tolist() == [own, own]
 
 
-def _metros_and_country(n: int, k: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Six metros holding 70% of the accounts and the rest spread over the countryside; today's
-    territories are the accounts nearest each of ``k`` seed accounts (metro territories small,
-    rural ones huge), and each rep's base is the seed. Drive time then differs widely across a
-    border: the map the measure computed for today's alignment cannot stand for a proposal's."""
-    rng = np.random.default_rng(seed)
-    metros = rng.uniform([33, -100], [43, -80], size=(6, 2))
-    m = int(n * 0.7)
-    points = np.vstack([metros[rng.integers(0, 6, m)] + rng.normal(0, 0.15, (m, 2)),
-                        rng.uniform([33, -100], [43, -80], (n - m, 2))])
-    seeds = points[rng.choice(n, k, replace=False)]
-    nearest = np.argmin(((points[:, None, :] - seeds[None]) ** 2).sum(axis=2), axis=1)
-    ids = [f"T{i + 1:02d}" for i in range(k)]
-    accounts = pd.DataFrame({
-        "Account ID": [f"A{i}" for i in range(n)], "Latitude": points[:, 0].round(5),
-        "Longitude": points[:, 1].round(5), "Territory": [ids[t] for t in nearest],
-        "Potential": rng.integers(100, 1000, n), "Visits": rng.choice([4, 12, 24], n)})
-    reps = pd.DataFrame({"Territory": ids, "Rep": [f"Rep {i}" for i in range(k)],
-                         "Latitude": seeds[:, 0].round(4), "Longitude": seeds[:, 1].round(4)})
-    return accounts, reps
-
-
 @pytest.mark.parametrize("with_bases", [False, True])
 def test_balanced_workload_hours_hold_for_the_proposal_itself(tmp_path, with_bases):
     """The hours balanced are the proposal's own: each territory's drive recomputed from the
     proposal's bases (or its new centres) is within the tolerance, not only the figure computed
     for today's territories (which on this map left a territory at twice its target while the
     summary said "balanced")."""
-    accounts, reps = _metros_and_country(400, 5, seed=1)
+    accounts, reps = metros_and_country(400, 5, 1, bases=True)
     book = _workbook(tmp_path / "in.xlsx", accounts, reps=reps if with_bases else None)
     done = _run("rebalance", book, "--balance", "workload_hours", "--output", "out.xlsx", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -377,7 +358,7 @@ def test_hours_not_settled_are_a_reason_not_a_success(tmp_path):
     from territory_engine.errors import RebalanceInfeasibleError
     from territory_engine.io import RawTable
 
-    accounts, _ = _metros_and_country(400, 5, seed=1)
+    accounts, _ = metros_and_country(400, 5, 1, bases=True)
     inputs = workflow.Inputs(accounts=RawTable("accounts.csv", accounts, is_sheet=False, path="accounts.csv"))
     with pytest.raises(RebalanceInfeasibleError) as caught:
         workflow.rebalance(inputs, {"balance": ["workload_hours"]}, tuning=replace(DEFAULT_TUNING, workload_rounds=0))
@@ -394,7 +375,7 @@ def test_hours_not_settled_are_a_reason_not_a_success(tmp_path):
 def test_a_workload_result_measures_as_compare_measures_its_proposal(tmp_path):
     """The proposal's compactness and moved share come from its own settled hours, so comparing the
     result against its input gives the result's own Balance figures (they used today's hours before)."""
-    accounts, _ = _metros_and_country(400, 5, seed=1)
+    accounts, _ = metros_and_country(400, 5, 1, bases=True)
     book = _workbook(tmp_path / "in.xlsx", accounts)
     done = _run("rebalance", book, "--balance", "workload_hours", "--output", "out.xlsx", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -409,7 +390,7 @@ def test_a_workload_result_measures_as_compare_measures_its_proposal(tmp_path):
 def test_a_fresh_design_with_more_territories_settles_its_hours_under_a_move_cap_setting(tmp_path):
     """A fresh design ignores max_moved_share; its settling rounds build on it too (they used to start
     again from today's five territories, leaving the new sixth empty)."""
-    accounts, _ = _metros_and_country(400, 5, seed=1)
+    accounts, _ = metros_and_country(400, 5, 1, bases=True)
     book = _workbook(tmp_path / "in.xlsx", accounts, settings={"max_moved_share": 0.3})
     done = _run("rebalance", book, "--balance", "workload_hours", "--territories", "6", "--output", "out.xlsx",
                 cwd=tmp_path)

@@ -12,7 +12,8 @@ from .. import rebalance as engine
 from ..columns import OUTPUT_COLUMNS, normalise_header
 from ..background import Later
 from ..contiguity import account_graph
-from ..errors import UNPROVEN, DesignInfeasibleError, InputError, Problem, RebalanceInfeasibleError, SettingsError
+from ..errors import (UNPROVEN, DesignInfeasibleError, InputError, Problem, RebalanceInfeasibleError,
+                      SettingsError, proven)
 from ..geo import to_xyz
 from ..measures import moved_share, neighbourhood, required_move_share, territory_centres
 from ..settings import Settings, settings_table
@@ -222,8 +223,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
                      interleaving, old_centres, new_centres, graph.result(), blocks, regional,
                      after_frame=after_accounts.frame, combined_after=combined_after)
     if reasons:
-        raise RebalanceInfeasibleError(list(reasons), result=result,
-                                       proven=not any(fact.code in UNPROVEN for fact in facts))
+        raise RebalanceInfeasibleError(list(reasons), result=result, proven=proven(facts))
     return result
 
 
@@ -337,17 +337,10 @@ def _largest_deviation(frame, territory, k, names, weights, share, each, *, regi
     if each and len(names) > 1:
         columns += [combined_share(frame, [name], np.ones(1)) for name in names]
     loads = [np.bincount(territory[keep], column[keep], minlength=k)[:k] for column in columns]
-    scope = np.ones(k, dtype=bool)
-    groups = [np.arange(k)]
-    if regional is not None:
-        scope = regional.scope[:k]
-        owner = np.array([str(v) for v in regional.levels[regional.level][:k]], dtype=object)
-        groups = [np.flatnonzero(owner == g) for g in np.unique(owner)]
+    scope = np.ones(k, dtype=bool) if regional is None else regional.scope[:k]
     worst = 0.0
     for load in loads:
-        target = np.zeros(k)
-        for g in groups:
-            target[g] = load[g].sum() * share[g] / share[g].sum()
+        target = load.sum() * share / share.sum() if regional is None else regional.targets_of(load, share)
         deviation = np.divide(load, target, out=np.zeros(k), where=target > 0) - 1
         worst = max(worst, float(np.max(np.abs(np.where(scope & (target > 0), deviation, 0.0)))))
     return worst

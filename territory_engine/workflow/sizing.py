@@ -31,11 +31,12 @@ from ..settings import settings_table
 from ..stopping import signals_held, worker_signals
 from ..tuning import DEFAULT_TUNING, Tuning
 from ..validate import validate_reps
-from ..workload import WorkloadModel
+from ..workload import WorkloadModel, utilisation
 from .plan import Inputs, prepare, setting_problem, territory_ids
 from .progress import Progress
 from .rebalancing import RebalanceResult, rebalance
 from .summary import measure
+from .workload import capacity_hours
 
 __all__ = ["SizingResult", "size", "parse_range", "SIZING_COLUMNS"]
 
@@ -358,19 +359,15 @@ def _kept_reps(result: RebalanceResult, raw_reps, tuning: Tuning) -> RebalanceRe
     mine = (summary["alignment"] == "proposed").to_numpy() if "alignment" in summary else np.ones(len(summary), bool)
     proposed = summary[mine].copy()
     kept = proposed["territory"].isin(reps.index).to_numpy()
-    table = reps.reindex(proposed["territory"])
-    given = table["capacity_hours"].to_numpy(dtype=float) if "capacity_hours" in table else np.full(len(table), np.nan)
-    fte = table["capacity"].fillna(1.0).to_numpy(dtype=float)
     if "capacity hours" in proposed:
-        capacity = np.where(kept, np.where(np.isfinite(given), given, model.capacity_hours * fte),
-                            proposed["capacity hours"].to_numpy(dtype=float))
+        # (a new territory, which the Reps sheet does not list, gets the field hours)
+        capacity = capacity_hours(model, reps.reset_index(), proposed["territory"].tolist())
         hours = proposed["workload hours"].to_numpy(dtype=float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            proposed["capacity hours"] = np.round(capacity, 1)
-            proposed["utilisation"] = np.round(np.where(capacity > 0, hours / capacity, np.nan), 4)
+        proposed["capacity hours"] = np.round(capacity, 1)
+        proposed["utilisation"] = np.round(utilisation(hours, capacity), 4)
         over = hours > capacity + 1e-9
         proposed["capacity status"] = np.where(over, "over capacity", "within capacity")
-    names = table["rep"].to_numpy(dtype=object)
+    names = reps["rep"].reindex(proposed["territory"]).to_numpy(dtype=object)
     proposed["rep"] = np.where(kept, names, proposed["rep"].to_numpy(dtype=object))
     rows = result.proposed.copy()
     rows["proposed_rep"] = rows["proposed_territory"].map(reps["rep"]).where(

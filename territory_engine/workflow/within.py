@@ -84,25 +84,30 @@ class RegionalDesign:
     level: str
     scope: np.ndarray
 
-    def retargeted(self, combined: np.ndarray, territory: np.ndarray, capacity) -> "RegionalDesign":
-        """The design with each region's (district's) territories' targets recomputed from its load of
-        ``combined`` on ``territory`` (split by ``capacity``, or equally), as :func:`design_within`
-        sets them without ``balance_regions``: for a balance measure that depends on the alignment
-        (workload hours), whose region totals change with it."""
+    def targets_of(self, load: np.ndarray, share) -> np.ndarray:
+        """Each territory's target for its ``load`` (k,): its region's (district's) total, of the
+        territories rebalanced, split by ``share`` (k,), as :func:`design_within` sets them without
+        ``balance_regions``; the territories left alone share what remains of the total by ``share``."""
         k = len(self.capacity)
-        cap = np.ones(k) if capacity is None else np.asarray(capacity, dtype=float)[:k]
-        keep = (territory >= 0) & (territory < k)
-        load = np.bincount(territory[keep], combined[keep], minlength=k)[:k]
+        share = np.asarray(share, dtype=float)[:k]
         owner = np.array([str(v) for v in self.levels[self.level][:k]], dtype=object)
         scope = self.scope[:k]
-        targets = self.capacity.astype(float).copy()
+        targets = np.zeros(k)
         for group in np.unique(owner[scope]):
             members = np.flatnonzero((owner == group) & scope)
-            targets[members] = load[members].sum() * cap[members] / cap[members].sum()
+            targets[members] = load[members].sum() * share[members] / share[members].sum()
         if not scope.all():
-            overall = cap / cap.sum()
-            targets[~scope] = overall[~scope] / overall[~scope].sum() * max(1 - float(targets[scope].sum()), 0.0)
-        return replace(self, capacity=targets)
+            targets[~scope] = share[~scope] / share[~scope].sum() * max(float(load.sum() - targets[scope].sum()), 0.0)
+        return targets
+
+    def retargeted(self, combined: np.ndarray, territory: np.ndarray, capacity) -> "RegionalDesign":
+        """The design with its targets recomputed (:meth:`targets_of`) from the load of ``combined``
+        on ``territory``, split by ``capacity`` (or equally): for a balance measure that depends on
+        the alignment (workload hours), whose region totals change with it."""
+        k = len(self.capacity)
+        keep = (territory >= 0) & (territory < k)
+        load = np.bincount(territory[keep], combined[keep], minlength=k)[:k]
+        return replace(self, capacity=self.targets_of(load, np.ones(k) if capacity is None else capacity))
 
     def least_to_move(self, current: np.ndarray, combined: np.ndarray, tolerance: float) -> float:
         """The least share of the balance measure any alignment balancing the territories rebalanced

@@ -28,8 +28,9 @@ from ..validate import AccountTable
 from ..validate.problems import Problems
 from ..workload import WorkloadModel, account_visits, account_workload, territory_workload
 
-__all__ = ["WORKLOAD_MEASURE", "WorkloadUnsettled", "alignment_hours", "check_tiers", "visit_warnings", "with_hours", "with_workload_measure", "workload_asked",
-           "workload_columns", "workload_facts", "workload_line", "workload_wanted"]
+__all__ = ["WORKLOAD_MEASURE", "WorkloadUnsettled", "alignment_hours", "capacity_hours", "check_tiers",
+           "visit_warnings", "with_hours", "with_workload_measure", "workload_asked", "workload_columns",
+           "workload_facts", "workload_line", "workload_wanted"]
 
 WORKLOAD_MEASURE = "workload_hours"
 """The measure the workflow computes when it is balanced and the accounts do not have it."""
@@ -107,14 +108,19 @@ def workload_facts(accounts: AccountTable, settings: Settings, reps: pd.DataFram
     if not wanted:
         return {}
     model = WorkloadModel.from_settings(settings)
-    capacity = np.full(len(ids), model.capacity_hours)
-    if reps is not None:
-        table = reps.set_index("territory").reindex(ids)
-        fte = table["capacity"].fillna(1.0).to_numpy(dtype=float)
-        given = table["capacity_hours"].to_numpy(dtype=float) if "capacity_hours" in table else np.full(len(ids),
-                                                                                                         np.nan)
-        capacity = np.where(np.isfinite(given), given, model.capacity_hours * fte)
-    return {"workload": model, "capacity_hours": capacity, "workload_density": density}
+    return {"workload": model, "capacity_hours": capacity_hours(model, reps, ids), "workload_density": density}
+
+
+def capacity_hours(model: WorkloadModel, reps: pd.DataFrame | None, ids: list[str]) -> np.ndarray:
+    """Each territory's rep capacity in hours per year (territories ``ids``; ``reps``: the validated
+    Reps table, or None): the Reps sheet's Capacity hours, else the model's field hours x the rep's
+    Capacity (1 for a full-time rep, and for a territory the Reps sheet does not list)."""
+    if reps is None:
+        return np.full(len(ids), model.capacity_hours)
+    table = reps.set_index("territory").reindex(ids)
+    fte = table["capacity"].fillna(1.0).to_numpy(dtype=float)
+    given = table["capacity_hours"].to_numpy(dtype=float) if "capacity_hours" in table else np.full(len(ids), np.nan)
+    return np.where(np.isfinite(given), given, model.capacity_hours * fte)
 
 
 def with_workload_measure(accounts: AccountTable, settings: Settings, current: np.ndarray, k: int,
@@ -128,8 +134,7 @@ def with_workload_measure(accounts: AccountTable, settings: Settings, current: n
     if WORKLOAD_MEASURE not in settings.balance or WORKLOAD_MEASURE in accounts.measures:
         return accounts
     hours = alignment_hours(accounts, settings, current, k, bases, density=density, tuning=tuning)
-    frame = accounts.frame.assign(**{WORKLOAD_MEASURE: hours})
-    return replace(accounts, frame=frame, measures=accounts.measures + (WORKLOAD_MEASURE,),
+    return replace(with_hours(accounts, hours), measures=accounts.measures + (WORKLOAD_MEASURE,),
                    headers={**accounts.headers, WORKLOAD_MEASURE: "Workload hours"})
 
 

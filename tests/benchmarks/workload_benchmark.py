@@ -41,7 +41,7 @@ from territory_engine.workload import WorkloadModel, territory_workload  # noqa:
 
 def instance(n: int, k: int, seed: int, bases: bool) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Accounts (metros and countryside, today's territories by nearest seed) and, with ``bases``,
-    a Reps table whose bases are the seeds."""
+    a Reps table whose bases are the seeds (``tests/test_workload.py`` builds its hard maps here too)."""
     rng = np.random.default_rng(seed)
     metros = rng.uniform([33, -100], [43, -80], size=(6, 2))
     m = int(n * 0.7)
