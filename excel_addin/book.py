@@ -54,6 +54,7 @@ __all__ = [
     "EXCEL_ERRORS",
     "MARK_NAME",
     "PICTURE_NAME",
+    "CHART_NAME",
     "frame_cells",
     "output_folder",
 ]
@@ -102,12 +103,13 @@ class Workbook(Protocol):
         """Present the table just written from A1 of ``sheet`` as ``layout`` says
         (:func:`territory_engine.io.sheet_layout.sheet_layout`): each column's number format, an
         Excel Table over the header and rows (with a filter), the header row frozen, widths fitted,
-        and the status colours (conditional formats) of the status and deviation columns.
+        the status colours (conditional formats) of the status and deviation columns, and the native
+        charts of ``layout.charts`` to the right of the table, reading its cells.
 
         On a sheet updated in place, the Excel Table starting at A1 is resized (it keeps its name,
-        so formulas naming it keep working) and the add-in's earlier colour rules are replaced,
-        never stacked; the user's fills, comments and own rules stay. Formats are set per column,
-        never per cell.
+        so formulas naming it keep working) and the add-in's earlier colour rules and charts are
+        replaced, never stacked; the user's fills, comments, own rules and own charts stay. Formats
+        are set per column, never per cell.
         """
 
     def rename_sheet(self, sheet: str, new: str) -> None:
@@ -150,6 +152,10 @@ MARK_NAME = "TerritoryPlannerResult"
 
 PICTURE_NAME = "Territory map"
 """The name of the add-in's picture on a map sheet."""
+
+CHART_NAME = "Territory chart"
+"""The name of the add-in's charts on a result sheet (``Territory chart 1``, ...): how a re-run
+finds and replaces them, never the user's own charts."""
 
 
 # --------------------------------------------------------------------------------------

@@ -23,6 +23,13 @@ cross-platform API only, except to hide a name (below).
   Excel (xlwings' ``freeze_panes`` works only in xlwings Lite/Server): through COM on Windows
   (``ActiveWindow``), through AppleScript on macOS, the sheet activated for it and the user's
   active sheet given back.
+* A result's charts (``layout.charts``, :mod:`territory_engine.io.sheet_charts`) are xlwings'
+  ``sheet.charts``, named ``Territory chart 1``, ...: each added from its block of adjacent columns
+  (``set_source_data``, by columns), its categories set apart (``set_x_axis_values``), its title,
+  axes and legend through xlwings' chart API; the add-in's earlier charts on the sheet are deleted
+  first, by their name. On desktop Excel each series is named and a right-hand axis series set
+  (``chart.series``); xlwings Lite lists series only with ``await``, so there the series take the
+  header row's names and a chart leaves out its right-hand axis series.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from territory_engine.errors import InputError, Problem
+from territory_engine.io.sheet_charts import SheetChart
 from territory_engine.io.sheet_layout import STATUS_COLOURS, TABLE_STYLE, SheetLayout, is_status_rule, table_name
 from territory_engine.io.xlsx_scan import SheetScan, extent_problem
 
@@ -41,11 +49,11 @@ from .chunks import AUTOFIT_ROWS, CELLS_PER_CHUNK, MAX_COLUMNS, MAX_ROWS, row_ch
 __all__ = ["ExcelBook"]
 
 
-def _names() -> tuple[str, str]:
+def _names() -> tuple[str, str, str]:
     # book.py imports this module at its top, so its constants are fetched when first used.
-    from .book import MARK_NAME, PICTURE_NAME
+    from .book import CHART_NAME, MARK_NAME, PICTURE_NAME
 
-    return MARK_NAME, PICTURE_NAME
+    return MARK_NAME, PICTURE_NAME, CHART_NAME
 
 
 def _as_typed(row: list[Any], width: int) -> list[Any]:
@@ -141,6 +149,7 @@ class ExcelBook:
         sht = self._get(sheet)
         self._clear_status_colours(sht, layout)
         if not layout.headers:
+            self._charts(sht, layout)
             return
         width, last = len(layout.headers), max(layout.rows, 1) + 1
         for j, text in enumerate(layout.number_formats, start=1):
@@ -154,6 +163,41 @@ class ExcelBook:
                 font_italic=spec.get("italic"))  # xlwings has no underline: "uneven" is told apart by its fill
         sht.range((1, 1), (min(last, AUTOFIT_ROWS), width)).columns.autofit()
         self._freeze_header(sht)
+        self._charts(sht, layout)
+
+    def _charts(self, sht: Any, layout: SheetLayout) -> None:
+        """Replace the add-in's charts on ``sht`` by those of ``layout`` (the user's charts stay)."""
+        prefix = _names()[2]
+        for chart in list(sht.charts):
+            if chart.name.startswith(prefix):
+                chart.delete()
+        for n, spec in enumerate(layout.charts, start=1):
+            self._chart(sht, spec, f"{prefix} {n}")
+
+    def _chart(self, sht: Any, spec: SheetChart, name: str) -> None:
+        desktop = self.platform in ("win32", "darwin")
+        last = spec.last
+        while not desktop and last in spec.secondary and last > spec.first:
+            last -= 1  # no series access without await: no right-hand axis
+        top = 1 if spec.top == 2 else spec.top  # the header row names the series when it is just above
+        chart = sht.charts.add(width=spec.width, height=spec.height,
+                               chart_type="line_markers" if spec.kind == "line" else "column_clustered",
+                               source=sht.range((top, spec.first + 1), (spec.bottom, last + 1)), plot_by="columns",
+                               name=name, anchor=sht.range((2, spec.anchor_column + 1)))
+        chart.set_x_axis_values(sht.range((spec.top, spec.categories + 1), (spec.bottom, spec.categories + 1)))
+        chart.title = spec.title
+        chart.legend.position = "bottom"
+        chart.category_axis.set(title=spec.x_title)
+        chart.value_axis.set(title=spec.y_title, number_format=spec.y_format)
+        if not desktop:
+            return
+        for k, series in enumerate(chart.series):
+            if spec.first + k in spec.secondary:
+                series.set(name=spec.names[k], chart_type="line_markers", axis_group="secondary")
+            else:
+                series.set(name=spec.names[k])
+        if spec.secondary:
+            chart.secondary_value_axis.set(title=spec.y2_title, number_format=spec.y2_format)
 
     def _table(self, sht: Any, width: int, last: int) -> None:
         """The Excel Table over ``A1`` to (``last``, ``width``): the one at A1 resized, else a new one."""

@@ -10,7 +10,10 @@ it:
 * an updated sheet stays the same sheet (its position, tab colour and marks stay);
 * deleting a sheet turns the formulas of other sheets that point at it into ``#REF!``, and
   renaming one makes them follow it, as Excel does; so a test sees what a user would lose;
-* a sheet's mark is a hidden sheet-level defined name, saved with the workbook.
+* a sheet's mark is a hidden sheet-level defined name, saved with the workbook;
+* a result's charts are native charts reading its cells (openpyxl's); openpyxl keeps no chart
+  names, so the add-in's earlier charts on a sheet are told from the user's by their titles
+  (:data:`territory_engine.io.sheet_charts.CHART_TITLES`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from territory_engine.errors import InputError, Problem
+from territory_engine.io.sheet_charts import CHART_TITLES, SheetChart
 from territory_engine.io.sheet_layout import STATUS_COLOURS, TABLE_STYLE, SheetLayout, is_status_rule, table_name
 from territory_engine.io.xlsx_scan import cell_problems, scan_sheet, sheet_members
 
@@ -299,6 +303,7 @@ def _format(wb, ws, layout: SheetLayout) -> None:
                None)
     if old is not None:
         del ws.tables[old]
+    ws._charts = [chart for chart in ws._charts if _chart_title(chart) not in CHART_TITLES]  # the user's stay
     if not layout.headers:
         return
     for j, (text, width) in enumerate(zip(layout.number_formats, layout.widths), start=1):
@@ -314,6 +319,57 @@ def _format(wb, ws, layout: SheetLayout) -> None:
     for j, formula, word in layout.status_rules():
         column = get_column_letter(j + 1)
         ws.conditional_formatting.add(f"{column}2:{column}{layout.rows + 1}", _status_rule(formula, word))
+    for spec in layout.charts:
+        ws.add_chart(_chart(ws, spec), f"{get_column_letter(spec.anchor_column + 1)}2")
+
+
+def _chart_title(chart) -> str | None:
+    """The text of an openpyxl chart's title (None: none, or not plain text)."""
+    try:
+        return "".join(run.t for paragraph in chart.title.tx.rich.p for run in (paragraph.r or ()))
+    except AttributeError:
+        return None
+
+
+_POINTS_PER_CM = 72 / 2.54
+
+
+def _chart(ws, spec: SheetChart):
+    """The openpyxl chart of ``spec``, reading the cells of ``ws`` (as Excel's would)."""
+    from openpyxl.chart import BarChart, LineChart, Reference, Series
+
+    def series(j: int, k: int, line: bool):
+        out = Series(Reference(ws, min_col=j + 1, min_row=spec.top, max_row=spec.bottom), title=spec.names[k])
+        if line:
+            out.marker.symbol = "circle"
+        return out
+
+    chart = LineChart() if spec.kind == "line" else BarChart()
+    if spec.kind != "line":
+        chart.type, chart.grouping = "col", "clustered"
+    right = LineChart() if spec.secondary else None
+    for k, j in enumerate(range(spec.first, spec.last + 1)):
+        if j in spec.secondary:
+            right.series.append(series(j, k, True))
+        else:
+            chart.series.append(series(j, k, spec.kind == "line"))
+    categories = Reference(ws, min_col=spec.categories + 1, min_row=spec.top, max_row=spec.bottom)
+    chart.set_categories(categories)
+    chart.title = spec.title
+    chart.x_axis.title, chart.y_axis.title = spec.x_title, spec.y_title
+    chart.y_axis.number_format = spec.y_format
+    chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides the axes unless told
+    chart.legend.position = "b"
+    chart.width, chart.height = spec.width / _POINTS_PER_CM, spec.height / _POINTS_PER_CM
+    if right is not None:
+        right.set_categories(categories)
+        right.y_axis.axId = 200
+        right.y_axis.title = spec.y2_title
+        right.y_axis.number_format = spec.y2_format
+        right.y_axis.crosses = "max"
+        right.y_axis.delete = False
+        chart += right
+    return chart
 
 
 def _status_rule(formula: str, word: str):

@@ -44,6 +44,7 @@ from territory_engine.errors import TerritoryError
 from territory_engine.io import excel_sheet_name
 from territory_engine.io.cells import frame_cells
 from territory_engine.io.presentation import engine_name
+from territory_engine.io.sheet_charts import CHARTED
 from territory_engine.io.sheet_layout import WIDTH_SAMPLE, SheetLayout, sheet_layout
 
 __all__ = ["Mark", "Written", "WriteFailed", "cells_digest", "cells_layout", "read_mark", "owned_sheet",
@@ -334,8 +335,10 @@ def cells_layout(result: str, cells: list[list[Any]]) -> SheetLayout:
     if not cells or not cells[0]:
         return SheetLayout((), (), (), 0)
     header = ["" if h is None else str(h) for h in cells[0]]
-    sample = [(list(row) + [None] * len(header))[:len(header)] for row in cells[1:1 + WIDTH_SAMPLE]]
-    frame = pd.DataFrame(sample, columns=range(len(header)), dtype=object)  # a sample: formats and widths
+    # a sample gives the formats and widths; a charted sheet (a small table) is read whole for its charts
+    rows = cells[1:] if result in CHARTED else cells[1:1 + WIDTH_SAMPLE]
+    sample = [(list(row) + [None] * len(header))[:len(header)] for row in rows]
+    frame = pd.DataFrame(sample, columns=range(len(header)), dtype=object)
     frame.columns = [engine_name(h, sheet=result) for h in header]
     return replace(sheet_layout(result, frame, headers=header), rows=len(cells) - 1)
 

@@ -32,6 +32,7 @@ they matter to the add-in:
   as in xlwings, whose desktop engines raise ``NotImplementedError``; on Windows the frozen pane
   is the active window's (``app.api.ActiveWindow``: ``SplitRow``, ``SplitColumn``, ``FreezePanes``
   of the active sheet, ``sheets.active``, ``Sheet.activate()``).
+* Charts (``Sheet.charts``): ``tests/fake_xlwings_charts.py``.
 
 Not checked against Excel (no Excel here): what ``used_range`` gives after formatting-only
 changes (the fake counts cells holding a value), and whether ``Worksheet.Names`` lists hidden
@@ -49,6 +50,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from fake_xlwings_charts import FakeCharts
 from fake_xlwings_format import FakeConditionalFormats, FakeRule, FakeTables, FakeAppApi, FakeFreezePanes
 
 MAX_ROWS = 1_048_576
@@ -211,6 +213,7 @@ class FakeSheet:
         self.names = FakeNames(self)
         self.pictures = FakePictures(self)
         self.tables = FakeTables(self)
+        self.charts = FakeCharts(self)
         self.formats: list[tuple[tuple[int, int, int, int], str]] = []  # number formats set, in order
         self.rules: list["FakeRule"] = []  # conditional formats, in Excel's order
         self.window: dict[str, Any] = {}  # the active window's split and frozen pane while this sheet is active

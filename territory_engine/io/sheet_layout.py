@@ -22,6 +22,7 @@ import pandas as pd
 from ..errors import column_letter
 from .cells import column_cells, header_cells
 from .presentation import sheet_styles
+from .sheet_charts import SheetChart, sheet_charts
 
 __all__ = ["CAPACITY_WORDS", "SheetLayout", "STATUS_COLOURS", "TABLE_STYLE", "WIDTH_SAMPLE", "sheet_layout",
            "table_name",
@@ -70,6 +71,9 @@ class SheetLayout:
         The 0-based columns coloured by each row's status (the status and the deviations).
     capacity_column : int or None
         The 0-based column of the workload's capacity status (coloured when "over capacity"), else None.
+    charts : tuple of SheetChart
+        The native charts drawn beside the table, reading its cells
+        (:mod:`territory_engine.io.sheet_charts`; the add-in's sheets draw them).
     """
 
     headers: tuple[str, ...]
@@ -79,6 +83,7 @@ class SheetLayout:
     status_column: int | None = None
     coloured: tuple[int, ...] = ()
     capacity_column: int | None = None
+    charts: tuple[SheetChart, ...] = ()
 
     @property
     def table_ref(self) -> str:
@@ -141,7 +146,8 @@ def sheet_layout(sheet: str, frame: pd.DataFrame, *, headers: list[str] | None =
                                                if kind == "deviation" or j == status)
     capacity = names.index("capacity status") if "capacity status" in names and kinds[
         names.index("capacity status")] is not None else None
-    return SheetLayout(tuple(shown), number_formats, tuple(widths), len(frame), status, coloured, capacity)
+    return SheetLayout(tuple(shown), number_formats, tuple(widths), len(frame), status, coloured, capacity,
+                       sheet_charts(sheet, frame))
 
 
 def table_name(sheet_name: str, used: set[str]) -> str:

@@ -420,14 +420,16 @@ def _all_ids(lists: Sequence[Sequence[str]]) -> list[str]:
 
 
 def _side_by_side(names: Sequence[str], measured: Sequence[_Measured], ids: list[str]) -> pd.DataFrame:
-    """One row per territory; per scenario its load of each balance measure, deviation and accounts."""
+    """One row per territory: each scenario's deviation, side by side (as its chart reads them:
+    :mod:`territory_engine.io.sheet_charts`), then per scenario its load of each balance measure and
+    its accounts."""
     out = pd.DataFrame({"territory": ids})
-    for name, m in zip(names, measured):
-        table = m.summary.set_index("territory").reindex(ids)
-        balance = balance_measures(m.plan)[0]
-        for measure in balance:
-            out[f"{name}: {measure}"] = table[measure].to_numpy()
-        deviation = deviation_column(balance)
+    tables = [m.summary.set_index("territory").reindex(ids) for m in measured]
+    for name, m, table in zip(names, measured, tables):
+        deviation = deviation_column(balance_measures(m.plan)[0])
         out[f"{name}: {deviation}"] = table[deviation].to_numpy()
+    for name, m, table in zip(names, measured, tables):
+        for measure in balance_measures(m.plan)[0]:
+            out[f"{name}: {measure}"] = table[measure].to_numpy()
         out[f"{name}: accounts"] = table["accounts"].to_numpy()
     return out

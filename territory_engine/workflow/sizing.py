@@ -42,10 +42,11 @@ __all__ = ["SizingResult", "size", "parse_range", "SIZING_COLUMNS"]
 
 SIZING_COLUMNS = (
     "territories", "fits", "largest deviation", "within tolerance", "weighted compactness km",
-    "mean drive minutes", "busiest rep hours", "lightest rep hours", "capacity hours", "busiest rep utilisation",
-    "reps over capacity", "potential per rep", "share of accounts changing rep", "design", "drive from", "note",
+    "mean drive minutes", "busiest rep hours", "lightest rep hours", "capacity hours", "potential per rep",
+    "busiest rep utilisation", "reps over capacity", "share of accounts changing rep", "design", "drive from", "note",
 )
-"""The Sizing sheet's columns, one row per number of territories."""
+"""The Sizing sheet's columns, one row per number of territories (the four a chart draws side by side:
+:mod:`territory_engine.io.sheet_charts`)."""
 
 MAX_RANGE = 200
 """The most numbers of territories one sizing designs (each is a whole design)."""
