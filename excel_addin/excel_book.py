@@ -34,6 +34,7 @@ cross-platform API only, except to hide a name (below).
 
 from __future__ import annotations
 
+import re
 import sys
 import webbrowser
 from pathlib import Path
@@ -168,9 +169,12 @@ class ExcelBook:
     def _charts(self, sht: Any, layout: SheetLayout) -> None:
         """Replace the add-in's charts on ``sht`` by those of ``layout`` (the user's charts stay)."""
         prefix = _names()[2]
-        for chart in list(sht.charts):
-            if chart.name.startswith(prefix):
-                chart.delete()
+        ours = re.compile(re.escape(prefix) + r" \d+", re.IGNORECASE)  # Excel compares shape names ignoring case
+        # Every name is read before anything is deleted, and the last chart goes first: on macOS and in
+        # xlwings Lite a chart is found by its place on the sheet, which a deletion shifts for those after it.
+        charts = list(sht.charts)
+        for chart in reversed([c for c, name in zip(charts, [c.name for c in charts]) if ours.fullmatch(name)]):
+            chart.delete()
         for n, spec in enumerate(layout.charts, start=1):
             self._chart(sht, spec, f"{prefix} {n}")
 

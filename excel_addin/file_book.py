@@ -401,3 +401,10 @@ def _retarget(wb, old: str, new: str) -> None:
             for cell in row:
                 if cell.data_type == "f" and isinstance(cell.value, str):
                     cell.value = pattern.sub(swap, cell.value)
+        for chart in ws._charts:  # a chart's series follow the sheet they read, as Excel's do
+            for part in {id(c): c for c in [chart, *getattr(chart, "_charts", [])]}.values():
+                for series in part.series:
+                    for ref in (series.val and series.val.numRef, series.cat and series.cat.numRef,
+                                series.cat and series.cat.strRef, series.tx and series.tx.strRef):
+                        if ref is not None and isinstance(ref.f, str):
+                            ref.f = pattern.sub(swap, ref.f)

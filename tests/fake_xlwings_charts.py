@@ -9,7 +9,10 @@ Excel behind it behaves:
   Excel decides it, the range's first row names the series when it holds text over numbers;
   else the series are ``Series1``, ``Series2``, ... and every row is a value.
 * ``set_x_axis_values(range)`` sets every series' categories.
-* ``series[k].set(name=, chart_type=, axis_group=)``; ``chart.series`` is refused on xlwings Lite
+* Iterating gives, on macOS and in xlwings Lite, each chart by its place on the sheet, looked up when
+  used (a deletion shifts the charts after it); on Windows the chart objects themselves.
+* ``series[k].set(name=, chart_type=, axis_group=)`` refuses a name over 255 characters (xlwings'
+  ``_chart_series_name``) and any other keyword; ``chart.series`` is refused on xlwings Lite
   (``platform="emscripten"``), where xlwings documents ``await chart.get_series()`` instead.
 * ``title``, ``legend.position``, ``category_axis`` / ``value_axis`` / ``secondary_value_axis``
   ``.set(title=, number_format=)``; a secondary axis only while a series is on it.
@@ -44,9 +47,12 @@ class FakeAxis:
     title: str | None = None
     number_format: str | None = None
 
-    def set(self, *, title: Any = None, number_format: Any = None, **others: Any) -> None:
+    def set(self, *, title: Any = None, number_format: Any = None) -> None:
         if self.which.startswith("secondary") and not any(s.axis_group == "secondary" for s in self.chart._series):
             raise XlwingsError("a chart has secondary axes only while a series is plotted on them")
+        if title is not None and not isinstance(title, str) or number_format is not None and not isinstance(
+                number_format, str):
+            raise ValueError("an axis title and number format are text")
         if title is not None:
             self.title = title
         if number_format is not None:
@@ -62,7 +68,9 @@ class FakeSeries:
     chart_type: str | None = None
     axis_group: str = "primary"
 
-    def set(self, *, name: Any = None, chart_type: Any = None, axis_group: Any = None, **others: Any) -> None:
+    def set(self, *, name: Any = None, chart_type: Any = None, axis_group: Any = None) -> None:
+        if name is not None and not (isinstance(name, str) and len(name) <= 255):
+            raise ValueError(f"Invalid series name {name!r}. Must be a string of at most 255 characters.")
         if chart_type is not None and chart_type not in CHART_TYPES:
             raise ValueError(f"Invalid chart type {chart_type!r}")
         if axis_group is not None and axis_group not in AXIS_GROUPS:
@@ -136,6 +144,22 @@ class FakeChart:
         self.charts._items.remove(self)
 
 
+class _ByPlace:
+    """A chart as macOS (AppleScript's ``chart object i``) and xlwings Lite (``charts[i]``) give it while
+    iterating: its place on the sheet, looked up on every use, so a deletion before it shifts it."""
+
+    def __init__(self, charts: "FakeCharts", index: int):
+        self._charts, self._index = charts, index
+
+    def _chart(self) -> FakeChart:
+        if self._index >= len(self._charts._items):
+            raise IndexError(f"can't get chart object {self._index + 1}")
+        return self._charts._items[self._index]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._chart(), name)
+
+
 class FakeCharts:
     def __init__(self, sheet: Any):
         self.sheet = sheet
@@ -145,6 +169,8 @@ class FakeCharts:
         return len(self._items)
 
     def __iter__(self):
+        if self.sheet.book.platform in ("darwin", "emscripten"):  # a chart by its place, looked up when used
+            return iter([_ByPlace(self, i) for i in range(len(self._items))])
         return iter(list(self._items))
 
     def __contains__(self, name: str) -> bool:

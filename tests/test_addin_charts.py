@@ -143,6 +143,21 @@ def test_a_failed_run_puts_back_the_chart_of_the_cells_it_put_back(tmp_path):
     assert _series(chart) == before
 
 
+def test_the_chart_of_an_edited_sheet_kept_reads_that_sheet_not_the_new_result(tmp_path):
+    path = _book(tmp_path)
+    _press(path, "HowManyReps")
+    wb = openpyxl.load_workbook(path)
+    wb["Sizing"]["G2"] = 999  # the user edits a figure: the sheet is theirs from now on
+    wb.save(path)
+    _press(path, "HowManyReps")
+    wb = openpyxl.load_workbook(path)
+    (kept,) = wb["Sizing (edited)"]._charts
+    assert _read(wb, _series(kept)[0][1])[0] == 999
+    assert all(values.startswith("'Sizing (edited)'!") for _, values, _ in _series(kept))
+    (fresh,) = wb["Sizing"]._charts
+    assert all(values.startswith("'Sizing'!") for _, values, _ in _series(fresh))
+
+
 def test_compare_scenarios_charts_each_scenarios_largest_deviation_and_each_territorys(tmp_path):
     path = _book(tmp_path, plan_b=True)
     _press(path, "CompareScenarios")
@@ -235,9 +250,42 @@ def test_excel_charts_the_proposed_rows_of_a_territory_summary():
     assert chart.value_axis.number_format == "0%"
 
 
+@pytest.mark.parametrize("platform", ["win32", "darwin", "emscripten"])
+def test_a_rerun_deletes_only_the_add_ins_charts_wherever_the_users_sit(platform):
+    fake = FakeBook(["Accounts"], platform=platform)
+    book = ExcelBook(fake, platform=platform)
+    write_results(book, {"Sizing": _sizing(3)})
+    sheet = fake.sheets["Sizing"]
+    # the user's charts after the add-in's: on macOS and in Lite a deletion shifts the charts after it
+    for name in ("Territory chart overview (mine)", "My chart"):
+        sheet.charts.add(name=name, source=sheet.range((1, 1), (4, 1)))
+    write_results(book, {"Sizing": _sizing(4)})
+    assert sorted(c.name for c in sheet.charts) == ["My chart", f"{CHART_NAME} 1", "Territory chart overview (mine)"]
+
+
+def test_a_long_scenario_name_is_cut_to_excels_longest_series_name():
+    fake = FakeBook(["Accounts"])
+    long = "Plan " + "x" * 300
+    side = pd.DataFrame({"territory": ["T1", "T2"], f"{long}: deviation": [0.1, -0.1], "B: deviation": [0.0, 0.0]})
+    write_results(ExcelBook(fake, platform="win32"), {"Territories side by side": side})
+    (chart,) = fake.sheets["Territories side by side"].charts
+    assert [s.name for s in chart.series] == [long[:255], "B"]
+
+
 # --------------------------------------------------------------------------------------
 # a sheet put back gets back its charts
 # --------------------------------------------------------------------------------------
+
+
+def test_a_blank_column_draws_no_chart_of_its_header_and_a_blank_hour_stays_in_place():
+    blank = pd.DataFrame({"scenario": ["A", "B"], "largest deviation": [None, None]})
+    assert sheet_layout("Compare", blank).charts == ()
+    summary = pd.DataFrame({"alignment": ["current"], "territory": ["T1"], "deviation": [float("nan")]})
+    assert sheet_layout("Territory summary", summary).charts == ()
+    sizing = _sizing(3)
+    sizing["lightest rep hours"] = float("nan")
+    (chart,) = sheet_layout("Sizing", sizing).charts
+    assert chart.names == ("Busiest rep (hours)", "Lightest rep (hours)", "Capacity (hours)", "Potential per rep")
 
 
 @pytest.mark.parametrize("result, frame", [

@@ -36,6 +36,7 @@ __all__ = ["SheetChart", "sheet_charts", "CHART_TITLES", "CHARTED"]
 CHART_WIDTH_PT = 480.0  # points; wider by 12 pt a category beyond 40
 CHART_HEIGHT_PT = 288.0
 MAX_CHART_WIDTH_PT = 3000.0
+MAX_SERIES_NAME = 255  # Excel's longest series name (xlwings refuses longer)
 
 
 @dataclass(frozen=True)
@@ -107,24 +108,31 @@ def _run(columns: list, wanted: list[str]) -> tuple[int, int] | None:
     return first, first + len(wanted) - 1
 
 
+def _names(names) -> tuple[str, ...]:
+    return tuple(str(n)[:MAX_SERIES_NAME] for n in names)
+
+
 def _sizing(frame: pd.DataFrame) -> SheetChart | None:
     columns = list(frame.columns)
     if "territories" not in columns or not len(frame):
         return None
-    wanted = [c for c in _SIZING_SERIES if _present(frame, c)]
+    present = [j for j, c in enumerate(_SIZING_SERIES) if _present(frame, c)]
+    if not present:
+        return None
+    wanted = list(_SIZING_SERIES[present[0]:present[-1] + 1])  # a blank column between stays, drawn blank
     run = _run(columns, wanted)
     if run is None:
         return None
     secondary = tuple(columns.index(c) for c in wanted if c == "potential per rep" and len(wanted) > 1)
     return SheetChart(_SIZING_TITLE, "line", columns.index("territories"), run[0], run[1], 2, len(frame) + 1,
-                      tuple(_SIZING_NAMES[c] for c in wanted), secondary, "Number of territories",
+                      _names(_SIZING_NAMES[c] for c in wanted), secondary, "Number of territories",
                       "Hours per year" if len(wanted) > 1 or wanted[0] != "potential per rep" else "Potential per rep",
                       y2_title="Potential per rep" if secondary else "", anchor_column=len(columns) + 1)
 
 
 def _compare(frame: pd.DataFrame) -> SheetChart | None:
     columns = list(frame.columns)
-    if not {"scenario", "largest deviation"} <= set(columns) or not len(frame):
+    if not {"scenario", "largest deviation"} <= set(columns) or not _present(frame, "largest deviation"):
         return None
     j = columns.index("largest deviation")
     return SheetChart(_COMPARE_TITLE, "column", columns.index("scenario"), j, j, 2, len(frame) + 1,
@@ -138,9 +146,9 @@ def _side_by_side(frame: pd.DataFrame) -> SheetChart | None:
         return None
     wanted = [c for c in columns if isinstance(c, str) and c.endswith(_DEVIATION_ENDINGS)]
     run = _run(columns, wanted)
-    if run is None:
+    if run is None or not any(_present(frame, c) for c in wanted):
         return None
-    names = tuple(c[:c.rindex(": deviation")] for c in wanted)
+    names = _names(c[:c.rindex(": deviation")] for c in wanted)
     return SheetChart(_SIDE_TITLE, "column", columns.index("territory"), run[0], run[1], 2, len(frame) + 1, names,
                       x_title="Territory", y_title="Deviation from target", y_format="0%",
                       anchor_column=len(columns) + 1)
@@ -149,13 +157,13 @@ def _side_by_side(frame: pd.DataFrame) -> SheetChart | None:
 def _summary(frame: pd.DataFrame) -> SheetChart | None:
     columns = list(frame.columns)
     deviation = next((c for c in columns if isinstance(c, str) and c.startswith("deviation")), None)
-    if "territory" not in columns or deviation is None or not len(frame):
+    if "territory" not in columns or deviation is None or not _present(frame, deviation):
         return None
     alignment = (frame["alignment"].astype(str).to_numpy() if "alignment" in columns
                  else ["current"] * len(frame))
     which = "proposed" if "proposed" in set(alignment) else "current"
     rows = [i for i, a in enumerate(alignment) if a == which]
-    if not rows or rows != list(range(rows[0], rows[-1] + 1)):
+    if not rows or rows != list(range(rows[0], rows[-1] + 1)) or not _present(frame.iloc[rows], deviation):
         return None
     j = columns.index(deviation)
     return SheetChart(f"{_SUMMARY_TITLE} ({which})", "column", columns.index("territory"), j, j, rows[0] + 2,
