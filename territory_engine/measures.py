@@ -189,8 +189,10 @@ def required_move_share(current, weight, k: int, tolerance: float, capacity=None
                         current_count: int | None = None) -> float:
     """The least share of ``weight`` any balanced alignment must move from ``current``.
 
-    The sum, over territories, of the load above the upper end of the tolerance band,
-    divided by the total. ``current_count`` > k says ``current`` also holds territories
+    Two floors, the larger one, divided by the total: the load above the upper ends of the
+    tolerance bands (it must leave its territories), and the load missing below the lower ends,
+    less the weight of the accounts without a current territory (the rest must come from other
+    territories). ``current_count`` > k says ``current`` also holds territories
     k..current_count-1 that the alignment retires: all of their load must move.
     """
     weight = np.asarray(weight, dtype=float)
@@ -202,4 +204,8 @@ def required_move_share(current, weight, k: int, tolerance: float, capacity=None
     target = np.zeros(count)
     target[:k] = targets_from_capacity(total, capacity)
     load = territory_loads(current, weight, count)
-    return float(np.maximum(load - target * (1 + tolerance), 0.0).sum() / total)
+    excess = np.maximum(load - target * (1 + tolerance), 0.0).sum()
+    current = np.asarray(current)
+    free = weight[(current < 0) | (current >= count)].sum()  # not counted as moved when it fills a gap
+    missing = np.maximum(target[:k] * (1 - tolerance) - load[:k], 0.0).sum() - free
+    return float(max(excess, missing) / total)

@@ -111,12 +111,16 @@ class RegionalDesign:
 
     def least_to_move(self, current: np.ndarray, combined: np.ndarray, tolerance: float) -> float:
         """The least share of the balance measure any alignment balancing the territories rebalanced
-        must move: their load above their band (a territory left alone moves nothing)."""
+        must move: their load above their band, or their load missing below it less the accounts
+        without a territory, whichever is larger (a territory left alone moves nothing); as
+        :func:`territory_engine.measures.required_move_share`."""
         k = len(self.capacity)
         keep = (current >= 0) & (current < k)
         load = np.bincount(current[keep], combined[keep], minlength=k)[:k]
-        excess = np.maximum(load - self.capacity * (1 + tolerance), 0.0)
-        return float(excess[self.scope[:k]].sum() / max(float(combined.sum()), 1e-300))
+        scope = self.scope[:k]
+        excess = np.maximum(load - self.capacity * (1 + tolerance), 0.0)[scope].sum()
+        missing = np.maximum(self.capacity * (1 - tolerance) - load, 0.0)[scope].sum() - combined[~keep].sum()
+        return float(max(excess, missing) / max(float(combined.sum()), 1e-300))
 
 
 @dataclass(frozen=True)
