@@ -346,3 +346,27 @@ def test_lake_michigan_zip_areas_into_20_are_balanced_and_connected(seed):
     # searched again with its neighbours.
     adjacency, coords = lake_states_zip_map(("MI", "WI"))
     assert_balanced_and_connected(adjacency, coords, 20, seed)
+
+
+def test_a_heavy_moved_block_is_traded_back_for_a_lighter_one_on_the_same_border():
+    from territory_engine.contiguous.graph import Graph
+    from territory_engine.contiguous.undo import exchange_moves, undo_moves
+
+    # 0 1 2      territory 0 holds 0, 1, 3, 4 today (10 of 16), territory 1 holds 2 and 5 (6);
+    # 3 4 5      a repair moved block 4 (3) to territory 1: 7 and 9, both within 8 x (1 ± 15%).
+    adjacency = graph_of([(0, 1), (1, 2), (3, 4), (4, 5), (0, 3), (1, 4), (2, 5)], 6)
+    graph = Graph(sp.csr_array(adjacency))
+    weights = np.array([[3.0], [1.0], [3.0], [3.0], [3.0], [3.0]])
+    current = np.array([0, 0, 1, 0, 0, 1])
+    repaired = np.array([0, 0, 1, 0, 1, 1])
+    targets = np.array([[8.0], [8.0]])
+    free = np.full(6, -1)
+    # Block 4 alone cannot go back (territory 0 would hold 10); traded for block 1 (1), both stay within
+    # their bands and connected, and the load moved falls from 3 to 1.
+    assert (undo_moves(graph, repaired, current, weights, targets, 0.15, free, passes=2) == repaired).all()
+    traded = exchange_moves(graph, repaired, current, weights, targets, 0.15, free, passes=2)
+    assert traded.tolist() == [0, 1, 1, 0, 0, 1]
+    # a pinned block 1 is never traded
+    pinned = free.copy()
+    pinned[1] = 0
+    assert (exchange_moves(graph, repaired, current, weights, targets, 0.15, pinned, passes=2) == repaired).all()

@@ -24,7 +24,7 @@ from ..tuning import Tuning
 from .design import connect_balance, design_contiguous
 from .flow_repair import flow_repair
 from .graph import Graph, is_connected
-from .undo import undo_moves
+from .undo import exchange_moves, undo_moves
 
 __all__ = ["is_balanced", "realign_region"]
 
@@ -84,19 +84,23 @@ def realign_region(adjacency, balance, initial, pinned, targets, tolerance, coor
     aims = tuning.block_flow_aims if connected else (None,)
     best, best_moved, last = None, np.inf, initial
     for index, aim in enumerate(aims):
-        if index and time.perf_counter() - started > seconds / 2:
+        # Half the budget is kept for the full search until an aim has balanced; then every aim may use it.
+        horizon = seconds if best is not None else seconds / 2
+        if index and time.perf_counter() - started > horizon:
             break
         start = initial
         if aim is not None:
             start = flow_repair(graph, initial, share, targets / targets.sum(), tolerance, pinned < 0, coords,
                                 aim=aim, rounds=tuning.block_flow_rounds)
-        left = max(seconds / 2 - (time.perf_counter() - started), 0.05)
+        left = max(horizon - (time.perf_counter() - started), 0.05)
         out = connect_balance(adjacency, balance, initial=start, time_limit_s=left, **repair)
         last = out if (out >= 0).all() else start
         if (out < 0).any() or not is_balanced(graph, balance, out, targets, tolerance, k):
             continue
         out = undo_moves(graph, out, initial, balance, target_loads, tolerance, pinned,
                          passes=tuning.block_undo_passes)
+        out = exchange_moves(graph, out, initial, balance, target_loads, tolerance, pinned,
+                             passes=tuning.block_undo_passes)
         moved = share[out != initial].sum()
         if moved < best_moved:
             best, best_moved = out, moved

@@ -17,7 +17,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 
 from .graph import Graph, is_connected
 
-__all__ = ["fill_unassigned", "undo_moves"]
+__all__ = ["exchange_moves", "fill_unassigned", "undo_moves"]
 
 
 def fill_unassigned(adjacency, initial, pinned, k) -> np.ndarray:
@@ -118,6 +118,54 @@ def undo_moves(graph: Graph, territory, current, measures, target_loads, toleran
             loads[home] = new_home
             loads[now] = new_now
             changed = True
+        if not changed:
+            break
+    return out
+
+
+def exchange_moves(graph: Graph, territory, current, measures, target_loads, tolerance, pinned, *, passes: int):
+    """Trade a heavy moved block for a lighter one: the moved block goes back to its current territory
+    and a lighter block of that territory, on its border with the receiver, goes instead.
+
+    :func:`undo_moves` gives a moved block back only when both territories keep their bands
+    without it; here the band room a lighter block leaves makes the return possible, and the load
+    moved falls by the difference of the two blocks (the heaviest moved blocks are tried first,
+    each with the lightest block of its home that keeps both bands and both territories connected).
+
+    Parameters and returns as :func:`undo_moves`.
+    """
+    out = territory.copy()
+    k = target_loads.shape[0]
+    loads = np.zeros((k, measures.shape[1]))
+    np.add.at(loads, out, measures)
+    low = target_loads * (1 - tolerance) - 1e-9 * target_loads
+    high = target_loads * (1 + tolerance) + 1e-9 * target_loads
+    share = (measures / np.maximum(measures.sum(axis=0), 1e-300)).mean(axis=1)
+    for _ in range(passes):
+        changed = False
+        moved = np.flatnonzero((current >= 0) & (out != current) & (pinned < 0))
+        for v in moved[np.argsort(-share[moved], kind="stable")]:
+            home, now = current[v], out[v]
+            if out[v] == home or not (out[graph.neighbours(v)[0]] == home).any():
+                continue
+            # the home's blocks that never moved, on its border with the receiver, lighter than v
+            members = np.flatnonzero((out == home) & (current == home) & (pinned < 0) & (share < share[v]))
+            border = [u for u in members if (out[graph.neighbours(u)[0]] == now).any()]
+            for u in sorted(border, key=lambda u: share[u]):
+                new_home = loads[home] + measures[v] - measures[u]
+                new_now = loads[now] - measures[v] + measures[u]
+                if (new_home > high[home]).any() or (new_now < low[now]).any() or (new_now > high[now]).any() \
+                        or (new_home < low[home]).any():
+                    continue
+                trial = out.copy()
+                trial[v], trial[u] = home, now
+                if not is_connected(graph, np.flatnonzero(trial == home)) or \
+                        not is_connected(graph, np.flatnonzero(trial == now)):
+                    continue
+                out = trial
+                loads[home], loads[now] = new_home, new_now
+                changed = True
+                break
         if not changed:
             break
     return out
