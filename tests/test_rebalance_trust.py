@@ -144,3 +144,28 @@ def test_degenerate_maps_get_a_result_or_a_proof(name):
     assert result.within_tolerance and (result.territory >= 0).all()
     if case.get("locked") is not None:
         assert (result.territory == case["current"]).all()
+
+
+@pytest.mark.parametrize("cap", [0.02, 0.05, 0.08])
+def test_the_best_alignment_written_under_a_move_cap_keeps_the_cap_and_gets_closer(cap):
+    """Balance needs about a fifth of the accounts to move: the alignment returned with the proof
+    moves at most the cap (the analyst's hard limit), never the uncapped design's moves, and each
+    account it moves brings the two territories' loads closer to their bands."""
+    n, k = 400, 2
+    rng = np.random.default_rng(5)
+    lat, lon = rng.uniform(30, 40, n), rng.uniform(-100, -90, n)
+    current = (lon > -97).astype(int)  # 30% / 70% split
+    w = rng.uniform(1, 3, n)
+    locked = rng.random(n) < 0.05
+    with pytest.raises(DesignInfeasibleError) as caught:
+        design(lat, lon, w, k=k, tolerance=0.05, current=current, locked=locked, max_moved_share=cap)
+    assert "move_cap_proven" in {fact.code for fact in caught.value.facts}
+    best = caught.value.result.territory
+    moved = best != current
+    assert moved.sum() <= int(cap * n) and moved.sum() >= int(cap * n) - 3  # the cap's room is used
+    assert (best[locked] == current[locked]).all()
+    assert set(np.unique(current[moved])) == {1} and set(np.unique(best[moved])) == {0}  # from the heavy side
+    loads = np.bincount(best, w, minlength=k)
+    before = np.bincount(current, w, minlength=k)
+    assert abs(loads[1] / (w.sum() / 2) - 1) < abs(before[1] / (w.sum() / 2) - 1)
+    assert caught.value.result.max_deviation == pytest.approx(np.abs(loads / (w.sum() / 2) - 1).max())

@@ -7,9 +7,12 @@ pipeline once (``pipeline.run_pass``).
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..errors import DesignInfeasibleError
 from ..tuning import DEFAULT_TUNING, Tuning
 from .alignment import Alignment
+from .capped import within_cap
 from .opinions import realign
 from .pipeline import Progress, make_job, run_pass
 
@@ -123,6 +126,9 @@ def design(
         result = realign(job, resite=resite, eagerness=1.0, opinions=True)
     else:
         result = run_pass(job, resite=False)
+    if not result.within_tolerance and job.realign and job.max_moved_share < 1.0 and float(
+            np.mean((job.current >= 0) & (result.territory != job.current))) > job.max_moved_share + 1e-12:
+        result = within_cap(job, result)  # the alignment written keeps the analyst's cap
     job.report("done", 1.0)
     if not result.within_tolerance:
         raise DesignInfeasibleError(result.reasons, result=result)
