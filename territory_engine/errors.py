@@ -208,11 +208,14 @@ class Reason:
         ``"move_cap"`` (the alignment found moves more than ``max_moved_share`` allows),
         ``"component"`` (a group of building blocks joined to no other block, an island group,
         whose load fits no whole number of territories; ``share`` is its load in targets),
+        ``"pinned_component"`` (such a group holds the bases or locked blocks of more territories
+        than its load can balance; ``share`` is its load in targets),
         ``"cut_vertex"`` (a block whose removal splits the map forces a deviation of at least
         ``share``), ``"locked_apart"`` (a territory's locked or base blocks lie in groups that
         no path of blocks joins) or
         ``"out_of_band"`` (a territory stays outside the tolerance and no proof was found: a
-        defect, never a proof).
+        defect, never a proof), ``"not_connected"`` (every load within the tolerance but a
+        territory in ``share`` pieces, no proof found).
     measure : str
         The constrained measure ("potential", "balance measure").
     share : float
@@ -281,6 +284,14 @@ class Reason:
                     f"needs a whole number of territories between {low:.2f} and {high:.2f}, and there is none (or "
                     "the groups' whole numbers cannot add up to the number of territories); raise the tolerance, "
                     "change the number of territories or join the group to the mainland")
+        if self.code == "pinned_component":
+            most = math.floor(self.share / (1 - self.limit) + 1e-9) if self.limit < 1 else 0
+            blocks = f"{len(self.accounts)}{'+' if len(self.accounts) >= 20 else ''}"
+            return (f"a group of {blocks} building blocks joined to no other block holds the rep bases or locked "
+                    f"blocks of more territories than it can balance: it carries {self.share:.2f} territories' worth "
+                    f"of {self.measure}, enough for at most {most} with ±{limit} each, and no territory can reach "
+                    "across to another group; move a base or unlock blocks out of it, raise the tolerance, or join "
+                    "the group to the rest of the map")
         if self.code == "cut_vertex":
             return (f"one building block joins parts of the map that hold no whole number of territories: every "
                     f"connected alignment is at least {self.share:.1%} from its target {self.measure} somewhere "
@@ -289,6 +300,11 @@ class Reason:
         if self.code == "locked_apart":
             return (f"territory {territory_name(self.territory)} has locked or base blocks in groups of blocks "
                     "that no path of blocks joins, so it cannot be one piece; unlock the blocks of one group")
+        if self.code == "not_connected":
+            return (f"territory {territory_name(self.territory)} comes out in {self.share:.0f} pieces: the engine "
+                    f"found no alignment keeping every territory in one piece within ±{limit}, but could not prove "
+                    "that none exists (locked blocks or rep bases far apart can force it); unlock blocks or move "
+                    "bases so that each territory's fixed blocks can be joined, or raise the tolerance")
         if self.code == "move_cap":
             return (f"balance needs {self.share:.1%} of the accounts to move but at most {self.limit:.1%} may; "
                     "raise max_moved_share or the tolerance")
@@ -328,7 +344,7 @@ class InfeasibleError(TerritoryError):
         return "balance impossible" if self.proven else "balance not reached"
 
 
-UNPROVEN = frozenset({"out_of_band", "workload_unsettled", "move_cap"})
+UNPROVEN = frozenset({"out_of_band", "workload_unsettled", "move_cap", "not_connected"})
 """The codes of reasons that are no proof: balance was not reached, and none knows why."""
 
 

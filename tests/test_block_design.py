@@ -370,3 +370,31 @@ def test_a_heavy_moved_block_is_traded_back_for_a_lighter_one_on_the_same_border
     pinned = free.copy()
     pinned[1] = 0
     assert (exchange_moves(graph, repaired, current, weights, targets, 0.15, pinned, passes=2) == repaired).all()
+
+
+def test_an_island_group_with_load_but_every_base_on_the_mainland_is_proven_and_the_best_is_whole():
+    # blocks 0-5: the mainland (a path), 6-7: an island carrying a third of the load; k = 3, every
+    # rep's base on the mainland, which carries two territories' worth: no territory can reach the
+    # island and stay one piece, so no balanced alignment exists (before: an unproven failure with
+    # every block left without a territory)
+    adjacency = graph_of([(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (6, 7)], 8)
+    measures = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.5, 1.5])
+    with pytest.raises(DesignInfeasibleError) as caught:
+        design_blocks(adjacency, measures, k=3, bases=[0, 2, 5], seed=0, time_limit_s=5)
+    assert "pinned_component" in {f.code for f in caught.value.facts} and caught.value.proven
+    assert any("joined to no other block holds the rep bases" in r for r in caught.value.reasons)
+    assert (caught.value.result.territory >= 0).all()
+    # with a base on the island and unequal targets (2.7, 3.6, 2.7 of 9) the mainland's two bases need
+    # at least (2.7 + 3.6) x 0.8 of its 6: no proof, and a balanced alignment is found
+    result = design_blocks(adjacency, measures, k=3, bases=[0, 5, 6], targets=[0.3, 0.4, 0.3], seed=0,
+                           time_limit_s=5, tolerance=0.2)
+    assert result.feasible
+
+
+def test_a_balanced_alignment_in_pieces_is_reported_as_pieces_not_as_a_deviation_and_is_not_a_proof():
+    from territory_engine.errors import Reason, proven
+
+    reason = Reason("not_connected", "potential", 2.0, 0.05, "tolerance", territory=1)
+    text = reason.sentence(lambda t: f"T{t + 1:02d}")
+    assert text.startswith("territory T02 comes out in 2 pieces") and "raise the tolerance to" not in text
+    assert not proven([reason])

@@ -170,17 +170,27 @@ def allocate_components(loads, target, tolerance, k, *, minimum=None, prefer=Non
     return np.array(best[k][1], dtype=np.int64), ranges
 
 
-def component_reason(loads, target, tolerance, k, names, members) -> Reason | None:
+def component_reason(loads, target, tolerance, k, names, members, minimum=None) -> Reason | None:
     """The ``component`` proof when the groups of blocks cannot hold whole numbers of territories.
 
-    ``members`` lists every group's block indices; the reason names the group whose range of
+    ``members`` lists every group's block indices; ``minimum`` the territories each group must
+    hold (those with a base or locked block in it). The reason names a group that must hold more
+    territories than its load can balance (``pinned_component``), else the group whose range of
     counts is empty, or else the smallest group (the counts cannot add up to ``k``)."""
-    counts, ranges = allocate_components(loads, target, tolerance, k)
+    counts, ranges = allocate_components(loads, target, tolerance, k, minimum=minimum)
     if counts is not None:
         return None
+    valid = target > 0
+    if minimum is not None:
+        free = allocate_components(loads, target, tolerance, k)[1]
+        over = [c for c in range(len(ranges)) if minimum[c] > free[c][1]]
+        if over:
+            c = max(over, key=lambda c: minimum[c] - free[c][1])
+            measure = int(np.flatnonzero(valid)[int(np.argmin(loads[c][valid] / target[valid]))])
+            return Reason("pinned_component", names[measure], float(loads[c, measure] / target[measure]), tolerance,
+                          "tolerance", accounts=tuple(int(v) for v in members[c][:20]))
     order = sorted(range(len(ranges)), key=lambda c: (ranges[c][0] <= ranges[c][1], len(members[c])))
     c = order[0]
-    valid = target > 0
     ratio = loads[c][valid] / target[valid]
     measure = int(np.flatnonzero(valid)[int(np.argmax(np.abs(ratio - np.round(ratio))))])
     return Reason("component", names[measure], float(loads[c, measure] / target[measure]), tolerance, "tolerance",
