@@ -208,6 +208,8 @@ class Reason:
         ``"move_cap"`` (the alignment found moves more than ``max_moved_share`` allows),
         ``"component"`` (a group of building blocks joined to no other block, an island group,
         whose load fits no whole number of territories; ``share`` is its load in targets),
+        ``"component_targets"`` (with unequal targets, no choice of territories for each group
+        of blocks fits every group's load; ``share`` is the smallest group's share of the total),
         ``"pinned_component"`` (such a group holds the bases or locked blocks of more territories
         than its load can balance; ``share`` is its load in targets),
         ``"cut_vertex"`` (a block whose removal splits the map forces a deviation of at least
@@ -284,6 +286,13 @@ class Reason:
                     f"needs a whole number of territories between {low:.2f} and {high:.2f}, and there is none (or "
                     "the groups' whole numbers cannot add up to the number of territories); raise the tolerance, "
                     "change the number of territories or join the group to the mainland")
+        if self.code == "component_targets":
+            blocks = f"{len(self.accounts)}{'+' if len(self.accounts) >= 20 else ''}"
+            return (f"the map falls into groups of building blocks joined to no other block (island groups; the "
+                    f"smallest holds {blocks} blocks and {self.share:.1%} of the {self.measure}), and no choice of "
+                    f"territories for each group brings every group's {self.measure} within ±{limit} of its "
+                    "territories' targets (with the bases and locks where they are); change the targets, raise the "
+                    "tolerance, or join the groups")
         if self.code == "pinned_component":
             most = math.floor(self.share / (1 - self.limit) + 1e-9) if self.limit < 1 else 0
             blocks = f"{len(self.accounts)}{'+' if len(self.accounts) >= 20 else ''}"

@@ -398,3 +398,18 @@ def test_a_balanced_alignment_in_pieces_is_reported_as_pieces_not_as_a_deviation
     text = reason.sentence(lambda t: f"T{t + 1:02d}")
     assert text.startswith("territory T02 comes out in 2 pieces") and "raise the tolerance to" not in text
     assert not proven([reason])
+
+
+def test_with_unequal_targets_an_island_group_gets_the_territory_whose_target_fits_it_or_a_proof():
+    # mainland path 0-23 (0.25 each), island 24-25 (3 in all); targets 3.15, 1.8 and 4.05 of 9: only the
+    # first territory fits the island (3.0 is within 5% of 3.15), the other two the mainland (6.0 of 5.85)
+    # (before, the island took the last id whatever its target, and the search failed unproven)
+    adjacency = graph_of([(i, i + 1) for i in range(23)] + [(24, 25)], 26)
+    measures = np.r_[np.full(24, 0.25), 1.5, 1.5]
+    result = design_blocks(adjacency, measures, k=3, targets=[0.35, 0.2, 0.45], seed=0, time_limit_s=5)
+    assert result.feasible and set(result.territory[24:]) == {0}
+    # targets 5.4, 1.8 and 1.8: no set of them is within 5% of the island's 3.0: a proof
+    with pytest.raises(DesignInfeasibleError) as caught:
+        design_blocks(adjacency, measures, k=3, targets=[0.6, 0.2, 0.2], seed=0, time_limit_s=5)
+    assert [f.code for f in caught.value.facts] == ["component_targets"] and caught.value.proven
+    assert "no choice of territories for each group" in caught.value.reasons[0]

@@ -396,15 +396,17 @@ def _split_groups(job: _Job, count, group) -> tuple[list[Region], Reason | None]
             measure = int(np.argmax(floor - loads[c]))
             return [], Reason("pinned_component", job.names[measure], float(loads[c, measure] / mean_target[measure]),
                               job.tolerance, "tolerance", accounts=tuple(int(v) for v in members[c][:20]))
+    if not _equal_targets(job):
+        # Unequal targets: which territories (not how many) each group holds decides, by a small MILP.
+        chosen, proof = _ids_for_groups(job, loads, members, pinned_in)
+        if proof is not None:
+            return [], proof
+        return [Region(members[c], chosen[c]) for c in range(count)], None
     prefer = None
     if job.current is not None:
         prefer = np.array([len(set(job.current[m][job.current[m] >= 0].tolist())) for m in members], float)
     minimum = np.array([len(p) for p in pinned_in])
     counts, _ = allocate_components(loads, mean_target, job.tolerance, job.k, minimum=minimum, prefer=prefer)
-    if counts is None and not _equal_targets(job):
-        # The whole-number argument needs equal targets: with unequal ones, the counts closest
-        # to the loads, and the search decides.
-        counts, _ = allocate_components(loads, mean_target, 0.999, job.k, minimum=minimum, prefer=prefer)
     if counts is None:
         return [], component_reason(loads, mean_target, job.tolerance, job.k, job.names, members, minimum)
     taken: set = set()
@@ -456,6 +458,79 @@ def _solve(job: _Job, region: Region, seconds: float, seed: int, max_iterations,
     out = realign_region(sub, balance, initial, pinned, targets, tolerance, coords, seconds=seconds, seed=seed,
                          max_iterations=max_iterations, tuning=job.tuning)
     return ids[out]
+
+
+def _ids_for_groups(job: _Job, loads, members, pinned_in):
+    """The territories each group of blocks holds when targets differ: every territory in one group,
+    each group with load holding at least one, a territory's base or locked blocks in its own group,
+    and every group's load within ``±tolerance`` of the sum of its territories' targets (each
+    territory one piece, so this is necessary); the most blocks of each territory's current
+    alignment kept in its group. Infeasible is a proof (``component_targets``).
+
+    Returns ``(ids per group, None)`` or ``(None, Reason)``."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    count, k, tolerance = len(members), job.k, job.tolerance
+    variables = k * count  # x[j, c] at j * count + c
+    rows, lows, highs = [], [], []
+
+    def row(coefficients):
+        out = np.zeros(variables)
+        for (j, c), value in coefficients.items():
+            out[j * count + c] = value
+        return out
+
+    for j in range(k):
+        rows.append(row({(j, c): 1.0 for c in range(count)}))
+        lows.append(1.0)
+        highs.append(1.0)
+    for c in range(count):
+        for m in range(loads.shape[1]):
+            coefficients = {(j, c): float(job.target_loads[j, m]) for j in range(k)}
+            rows.append(row(coefficients))  # load within ±tolerance of the sum of the targets
+            lows.append(loads[c, m] / (1 + tolerance) * (1 - 1e-9))
+            highs.append(loads[c, m] / (1 - tolerance) * (1 + 1e-9) if tolerance < 1 else np.inf)
+        if (loads[c] > 0).any():
+            rows.append(row({(j, c): 1.0 for j in range(k)}))
+            lows.append(1.0)
+            highs.append(np.inf)
+    lower = np.zeros(variables)
+    for c, pins in enumerate(pinned_in):
+        for j in pins:
+            lower[j * count + c] = 1.0
+    overlap = np.zeros((k, count))
+    if job.current is not None:
+        for c, nodes in enumerate(members):
+            here = job.current[nodes]
+            overlap[:, c] = np.bincount(here[here >= 0], minlength=k)[:k]
+    solved = milp(-overlap.ravel(), constraints=LinearConstraint(np.array(rows), lows, highs),
+                  integrality=np.ones(variables), bounds=Bounds(lower, np.ones(variables)),
+                  options={"time_limit": 10.0})
+    if solved.status == 2:  # infeasible: no set of territories fits some group
+        c = int(np.argmin([len(m) for m in members]))
+        measure = int(np.argmax(loads[c] / np.maximum(job.target_loads.mean(axis=0), 1e-300)))
+        share = float(loads[c, measure] / max(loads[:, measure].sum(), 1e-300))
+        return None, Reason("component_targets", job.names[measure], share, tolerance, "tolerance",
+                            accounts=tuple(int(v) for v in members[c][:20]))
+    if solved.x is None:  # no answer in time: the ids by the whole-number rule's order, unproven
+        return _ids_by_order(job, loads, members, pinned_in), None
+    x = np.round(solved.x).reshape(k, count)
+    return [np.flatnonzero(x[:, c] > 0.5).astype(np.int64) for c in range(count)], None
+
+
+def _ids_by_order(job: _Job, loads, members, pinned_in):
+    """Territory ids for the groups without a MILP answer: the pinned ones, then the rest by load."""
+    count = len(members)
+    counts, _ = allocate_components(loads, job.target_loads.mean(axis=0), 0.999, job.k,
+                                    minimum=np.array([len(p) for p in pinned_in]))
+    counts = np.ones(count, dtype=np.int64) if counts is None else counts
+    chosen = [sorted(p) for p in pinned_in]
+    free = [j for j in range(job.k) if not any(j in p for p in pinned_in)]
+    for c in range(count):
+        while len(chosen[c]) < counts[c] and free:
+            chosen[c].append(free.pop(0))
+    chosen[int(np.argmax(loads.sum(axis=1)))].extend(free)
+    return [np.array(sorted(ch), dtype=np.int64) for ch in chosen]
 
 
 def _equal_targets(job: _Job) -> bool:
