@@ -173,8 +173,10 @@ class ExcelBook:
         # Every name is read before anything is deleted, and the last chart goes first: on macOS and in
         # xlwings Lite a chart is found by its place on the sheet, which a deletion shifts for those after it.
         charts = list(sht.charts)
-        for chart in reversed([c for c, name in zip(charts, [c.name for c in charts]) if ours.fullmatch(name)]):
-            chart.delete()
+        names = [chart.name for chart in charts]
+        for chart, name in reversed(list(zip(charts, names))):
+            if ours.fullmatch(name):
+                chart.delete()
         for n, spec in enumerate(layout.charts, start=1):
             self._chart(sht, spec, f"{prefix} {n}")
 

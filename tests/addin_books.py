@@ -21,3 +21,17 @@ def accounts_book(path: Path, n: int = 60, seed: int = 0, sheet: str = "Accounts
                    float(rng.integers(50, 150))])
     wb.save(path)
     return path
+
+
+def refusing(book, sheet: str):
+    """``book`` (a :class:`excel_addin.book.FileBook`) refusing to write rows to ``sheet``, as Excel
+    refuses a protected sheet: a write that fails part-way."""
+    real = book.write_sheet
+
+    def refuse(name, cells):
+        if name == sheet and len(cells) > 1:
+            raise OSError("the sheet is protected")
+        real(name, cells)
+
+    book.write_sheet = refuse
+    return book

@@ -19,7 +19,7 @@ import pytest
 from fake_xlwings import FakeBook
 from openpyxl.chart import BarChart, Reference
 
-from addin_books import accounts_book
+from addin_books import accounts_book, refusing
 from excel_addin import ribbon
 from excel_addin.book import CHART_NAME, FileBook, write_results
 from excel_addin.excel_book import ExcelBook
@@ -126,15 +126,7 @@ def test_a_failed_run_puts_back_the_chart_of_the_cells_it_put_back(tmp_path):
     path = _book(tmp_path)
     _press(path, "HowManyReps")
     before = [(n, v, c) for n, v, c in _series(openpyxl.load_workbook(path)["Sizing"]._charts[0])]
-    book = FileBook(path)
-    real = book.write_sheet
-
-    def refuse(sheet, cells):  # Excel refuses the Moves sheet (protected, say)
-        if sheet == "Moves" and len(cells) > 1:
-            raise OSError("the sheet is protected")
-        real(sheet, cells)
-
-    book.write_sheet = refuse
+    book = refusing(FileBook(path), "Moves")  # Excel refuses the Moves sheet (protected, say)
     shorter = pd.DataFrame([[7] + [1.0] * (len(SIZING_COLUMNS) - 1)], columns=list(SIZING_COLUMNS))
     with pytest.raises(WriteFailed):
         write_results(book, {"Sizing": shorter, "Moves": pd.DataFrame({"account_id": ["A1"]})})

@@ -20,7 +20,7 @@ from excel_addin import ribbon
 from excel_addin.book import FileBook, write_results
 from excel_addin.results import WriteFailed
 
-from addin_books import accounts_book  # noqa: E402
+from addin_books import accounts_book, refusing  # noqa: E402
 from territory_engine.io.sheet_layout import CAPACITY_WORDS, STATUS_COLOURS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -205,15 +205,7 @@ def test_a_failed_run_puts_back_the_table_of_a_sheet_it_had_updated(small):
     before = openpyxl.load_workbook(small)["Territory summary"]
     ref, rules = [t.ref for t in before.tables.values()], _rules(before)
     assert len(ref) == 1 and rules
-    book = FileBook(small)
-    real = book.write_sheet
-
-    def refuse(sheet, cells):  # Excel refuses the Moves sheet (protected, say)
-        if sheet == "Moves" and len(cells) > 1:
-            raise OSError("the sheet is protected")
-        real(sheet, cells)
-
-    book.write_sheet = refuse
+    book = refusing(FileBook(small), "Moves")  # Excel refuses the Moves sheet (protected, say)
     with pytest.raises(WriteFailed):
         write_results(book, {"Territory summary": pd.DataFrame({"territory": ["T1"], "accounts": [1]}),
                              "Moves": pd.DataFrame({"account_id": ["A1"]})})

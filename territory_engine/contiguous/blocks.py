@@ -409,6 +409,14 @@ def _split_groups(job: _Job, count, group) -> tuple[list[Region], Reason | None]
     counts, _ = allocate_components(loads, mean_target, job.tolerance, job.k, minimum=minimum, prefer=prefer)
     if counts is None:
         return [], component_reason(loads, mean_target, job.tolerance, job.k, job.names, members, minimum)
+    chosen = _ids_by_counts(job, counts, loads, members, pinned_in)
+    return [Region(members[c], chosen[c]) for c in range(count)], None
+
+
+def _ids_by_counts(job: _Job, counts, loads, members, pinned_in) -> list[np.ndarray]:
+    """Which ``counts[c]`` territory ids each group holds: its pinned ones, then those most of its
+    blocks hold today (the heaviest group choosing first), then the free ones in order; ids left
+    over when the counts fall short of k go to the heaviest group."""
     taken: set = set()
     chosen = [sorted(p) for p in pinned_in]
     taken.update(*pinned_in)
@@ -422,10 +430,11 @@ def _split_groups(job: _Job, count, group) -> tuple[list[Region], Reason | None]
                     chosen[c].append(int(j))
                     taken.add(int(j))
     free = [j for j in range(job.k) if j not in taken]
-    for c in range(count):
-        while len(chosen[c]) < counts[c]:
+    for c in range(len(members)):
+        while len(chosen[c]) < counts[c] and free:
             chosen[c].append(free.pop(0))
-    return [Region(members[c], np.array(sorted(chosen[c]), dtype=np.int64)) for c in range(count)], None
+    chosen[int(np.argmax(loads.sum(axis=1)))].extend(free)  # counts short of k: the rest to the heaviest
+    return [np.array(sorted(ids), dtype=np.int64) for ids in chosen]
 
 
 def _solve(job: _Job, region: Region, seconds: float, seed: int, max_iterations, start=None) -> np.ndarray:
@@ -512,25 +521,13 @@ def _ids_for_groups(job: _Job, loads, members, pinned_in):
         share = float(loads[c, measure] / max(loads[:, measure].sum(), 1e-300))
         return None, Reason("component_targets", job.names[measure], share, tolerance, "tolerance",
                             accounts=tuple(int(v) for v in members[c][:20]))
-    if solved.x is None:  # no answer in time: the ids by the whole-number rule's order, unproven
-        return _ids_by_order(job, loads, members, pinned_in), None
+    if solved.x is None:  # no answer in time: the whole-number rule's counts at the widest band, unproven
+        counts, _ = allocate_components(loads, job.target_loads.mean(axis=0), 0.999, k,
+                                        minimum=np.array([len(p) for p in pinned_in]))
+        counts = np.ones(count, dtype=np.int64) if counts is None else counts
+        return _ids_by_counts(job, counts, loads, members, pinned_in), None
     x = np.round(solved.x).reshape(k, count)
     return [np.flatnonzero(x[:, c] > 0.5).astype(np.int64) for c in range(count)], None
-
-
-def _ids_by_order(job: _Job, loads, members, pinned_in):
-    """Territory ids for the groups without a MILP answer: the pinned ones, then the rest by load."""
-    count = len(members)
-    counts, _ = allocate_components(loads, job.target_loads.mean(axis=0), 0.999, job.k,
-                                    minimum=np.array([len(p) for p in pinned_in]))
-    counts = np.ones(count, dtype=np.int64) if counts is None else counts
-    chosen = [sorted(p) for p in pinned_in]
-    free = [j for j in range(job.k) if not any(j in p for p in pinned_in)]
-    for c in range(count):
-        while len(chosen[c]) < counts[c] and free:
-            chosen[c].append(free.pop(0))
-    chosen[int(np.argmax(loads.sum(axis=1)))].extend(free)
-    return [np.array(sorted(ch), dtype=np.int64) for ch in chosen]
 
 
 def _equal_targets(job: _Job) -> bool:

@@ -63,6 +63,17 @@ def fill_unassigned(adjacency, initial, pinned, k) -> np.ndarray:
     return out
 
 
+def _bands(territory, measures, target_loads, tolerance):
+    """The loads (k, M) of ``territory``, the low and high ends of every band (a hair wide for
+    rounding), and every block's mean share of the measures' totals."""
+    loads = np.zeros((target_loads.shape[0], measures.shape[1]))
+    np.add.at(loads, territory, measures)
+    low = target_loads * (1 - tolerance) - 1e-9 * target_loads
+    high = target_loads * (1 + tolerance) + 1e-9 * target_loads
+    share = (measures / np.maximum(measures.sum(axis=0), 1e-300)).mean(axis=1)
+    return loads, low, high, share
+
+
 def undo_moves(graph: Graph, territory, current, measures, target_loads, tolerance, pinned, *, passes: int):
     """Give moved blocks back to their current territory while balance and connectivity allow.
 
@@ -89,12 +100,7 @@ def undo_moves(graph: Graph, territory, current, measures, target_loads, toleran
         territory as connected as before.
     """
     out = territory.copy()
-    k = target_loads.shape[0]
-    loads = np.zeros((k, measures.shape[1]))
-    np.add.at(loads, out, measures)
-    low = target_loads * (1 - tolerance) - 1e-9 * target_loads
-    high = target_loads * (1 + tolerance) + 1e-9 * target_loads
-    share = (measures / np.maximum(measures.sum(axis=0), 1e-300)).mean(axis=1)
+    loads, low, high, share = _bands(out, measures, target_loads, tolerance)
     for _ in range(passes):
         moved = np.flatnonzero((current >= 0) & (out != current) & (pinned < 0))
         changed = False
@@ -135,12 +141,7 @@ def exchange_moves(graph: Graph, territory, current, measures, target_loads, tol
     Parameters and returns as :func:`undo_moves`.
     """
     out = territory.copy()
-    k = target_loads.shape[0]
-    loads = np.zeros((k, measures.shape[1]))
-    np.add.at(loads, out, measures)
-    low = target_loads * (1 - tolerance) - 1e-9 * target_loads
-    high = target_loads * (1 + tolerance) + 1e-9 * target_loads
-    share = (measures / np.maximum(measures.sum(axis=0), 1e-300)).mean(axis=1)
+    loads, low, high, share = _bands(out, measures, target_loads, tolerance)
     for _ in range(passes):
         changed = False
         moved = np.flatnonzero((current >= 0) & (out != current) & (pinned < 0))
@@ -157,12 +158,11 @@ def exchange_moves(graph: Graph, territory, current, measures, target_loads, tol
                 if (new_home > high[home]).any() or (new_now < low[now]).any() or (new_now > high[now]).any() \
                         or (new_home < low[home]).any():
                     continue
-                trial = out.copy()
-                trial[v], trial[u] = home, now
-                if not is_connected(graph, np.flatnonzero(trial == home)) or \
-                        not is_connected(graph, np.flatnonzero(trial == now)):
+                out[v], out[u] = home, now  # tried in place, put back when a territory falls apart
+                if not is_connected(graph, np.flatnonzero(out == home)) or \
+                        not is_connected(graph, np.flatnonzero(out == now)):
+                    out[v], out[u] = now, home
                     continue
-                out = trial
                 loads[home], loads[now] = new_home, new_now
                 changed = True
                 break

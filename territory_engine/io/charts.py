@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import column_letter
+from .sheet_charts import DEVIATION_ENDINGS, SIZING_NAMES, SIZING_TITLE, deviation_column
 
 __all__ = ["CHART_SHEET", "ChartTable", "chart_tables", "write_charts", "charts_after"]
 
@@ -87,15 +88,11 @@ def _tolerance(sheets: Mapping[str, pd.DataFrame]) -> float | None:
         return None
 
 
-def _deviation_column(summary: pd.DataFrame) -> str | None:
-    return next((c for c in summary.columns if isinstance(c, str) and c.startswith("deviation")), None)
-
-
 def _balance(sheets: Mapping[str, pd.DataFrame]) -> ChartTable | None:
     summary = sheets.get("Territory summary")
     if summary is None or not len(summary) or "territory" not in summary:
         return None
-    deviation = _deviation_column(summary)
+    deviation = deviation_column(summary.columns)
     if deviation is None:
         return None
     alignment = summary["alignment"] if "alignment" in summary else pd.Series("current", index=summary.index)
@@ -162,24 +159,18 @@ def _sizing(sheets: Mapping[str, pd.DataFrame]) -> ChartTable | None:
     sizing = sheets.get("Sizing")
     if sizing is None or not len(sizing) or "territories" not in sizing:
         return None
-    columns = {"busiest rep hours": "Busiest rep (hours)", "lightest rep hours": "Lightest rep (hours)",
-               "capacity hours": "Capacity (hours)", "potential per rep": "Potential per rep"}
     frame = pd.DataFrame({"Territories": sizing["territories"].to_numpy(dtype=int)})
-    for name, title in columns.items():
+    for name, title in SIZING_NAMES.items():
         if name in sizing and sizing[name].notna().any():
             frame[title] = sizing[name].to_numpy(dtype=float)
     hours = tuple(c for c in frame.columns[1:] if c != "Potential per rep")
     secondary = ("Potential per rep",) if "Potential per rep" in frame else ()
     if not hours and not secondary:
         return None
-    return ChartTable("Workload_and_potential_per_rep", "Workload and potential per rep by number of territories",
+    return ChartTable("Workload_and_potential_per_rep", SIZING_TITLE,
                       frame, (None,) + ("#,##0",) * (frame.shape[1] - 1), hours, (), "Hours per year",
                       "Number of territories", percent=False, kind="line", secondary=secondary,
                       y2_title="Potential per rep")
-
-
-_SCENARIO_DEVIATION = (": deviation", ": deviation (weighted mix)")
-"""How a scenario's deviation column on the Territories side by side sheet ends."""
 
 
 def _compare(sheets: Mapping[str, pd.DataFrame]) -> list[ChartTable]:
@@ -194,7 +185,7 @@ def _compare(sheets: Mapping[str, pd.DataFrame]) -> list[ChartTable]:
     if side is not None and "territory" in side.columns and len(side):
         frame = pd.DataFrame({"Territory": side["territory"].astype(str).to_numpy()})
         for column in side.columns:
-            ending = next((e for e in _SCENARIO_DEVIATION if str(column).endswith(e)), None)
+            ending = next((e for e in DEVIATION_ENDINGS if str(column).endswith(e)), None)
             if ending is not None:
                 frame[f"{str(column)[:-len(ending)]} share of target"] = 1 + side[column].to_numpy(dtype=float)
         if frame.shape[1] > 1:

@@ -30,7 +30,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-__all__ = ["SheetChart", "sheet_charts", "CHART_TITLES", "CHARTED"]
+__all__ = ["SheetChart", "sheet_charts", "CHART_TITLES", "CHARTED", "SIZING_TITLE", "SIZING_NAMES",
+           "DEVIATION_ENDINGS", "deviation_column"]
 
 # --- the look of the charts (about files, not algorithms) ------------------------------
 CHART_WIDTH_PT = 480.0  # points; wider by 12 pt a category beyond 40
@@ -80,18 +81,24 @@ class SheetChart:
         return CHART_HEIGHT_PT
 
 
-_SIZING_TITLE = "Workload and potential per rep by number of territories"
+SIZING_TITLE = "Workload and potential per rep by number of territories"
 _COMPARE_TITLE = "Largest deviation from target by scenario"
 _SIDE_TITLE = "Deviation from target by territory and scenario"
 _SUMMARY_TITLE = "Deviation from target by territory"
-CHART_TITLES = frozenset({_SIZING_TITLE, _COMPARE_TITLE, _SIDE_TITLE,
+CHART_TITLES = frozenset({SIZING_TITLE, _COMPARE_TITLE, _SIDE_TITLE,
                           _SUMMARY_TITLE + " (proposed)", _SUMMARY_TITLE + " (current)"})
 """The titles of the add-in's charts: how a writer without chart names tells its charts from the user's."""
 
-_SIZING_SERIES = ("busiest rep hours", "lightest rep hours", "capacity hours", "potential per rep")
-_SIZING_NAMES = {"busiest rep hours": "Busiest rep (hours)", "lightest rep hours": "Lightest rep (hours)",
-                 "capacity hours": "Capacity (hours)", "potential per rep": "Potential per rep"}
-_DEVIATION_ENDINGS = (": deviation", ": deviation (weighted mix)")
+SIZING_NAMES = {"busiest rep hours": "Busiest rep (hours)", "lightest rep hours": "Lightest rep (hours)",
+                "capacity hours": "Capacity (hours)", "potential per rep": "Potential per rep"}
+"""The Sizing sheet's columns a chart draws, and their series names (both writers' charts)."""
+DEVIATION_ENDINGS = (": deviation", ": deviation (weighted mix)")
+"""How a scenario's deviation column on the Territories side by side sheet ends."""
+
+
+def deviation_column(columns) -> str | None:
+    """The territory summary's deviation column (``deviation``, ``deviation (weighted mix)``), if any."""
+    return next((c for c in columns if isinstance(c, str) and c.startswith("deviation")), None)
 
 
 def _present(frame: pd.DataFrame, column: str) -> bool:
@@ -116,16 +123,17 @@ def _sizing(frame: pd.DataFrame) -> SheetChart | None:
     columns = list(frame.columns)
     if "territories" not in columns or not len(frame):
         return None
-    present = [j for j, c in enumerate(_SIZING_SERIES) if _present(frame, c)]
+    series = tuple(SIZING_NAMES)
+    present = [j for j, c in enumerate(series) if _present(frame, c)]
     if not present:
         return None
-    wanted = list(_SIZING_SERIES[present[0]:present[-1] + 1])  # a blank column between stays, drawn blank
+    wanted = list(series[present[0]:present[-1] + 1])  # a blank column between stays, drawn blank
     run = _run(columns, wanted)
     if run is None:
         return None
     secondary = tuple(columns.index(c) for c in wanted if c == "potential per rep" and len(wanted) > 1)
-    return SheetChart(_SIZING_TITLE, "line", columns.index("territories"), run[0], run[1], 2, len(frame) + 1,
-                      _names(_SIZING_NAMES[c] for c in wanted), secondary, "Number of territories",
+    return SheetChart(SIZING_TITLE, "line", columns.index("territories"), run[0], run[1], 2, len(frame) + 1,
+                      _names(SIZING_NAMES[c] for c in wanted), secondary, "Number of territories",
                       "Hours per year" if len(wanted) > 1 or wanted[0] != "potential per rep" else "Potential per rep",
                       y2_title="Potential per rep" if secondary else "", anchor_column=len(columns) + 1)
 
@@ -144,7 +152,7 @@ def _side_by_side(frame: pd.DataFrame) -> SheetChart | None:
     columns = list(frame.columns)
     if "territory" not in columns or not len(frame):
         return None
-    wanted = [c for c in columns if isinstance(c, str) and c.endswith(_DEVIATION_ENDINGS)]
+    wanted = [c for c in columns if isinstance(c, str) and c.endswith(DEVIATION_ENDINGS)]
     run = _run(columns, wanted)
     if run is None or not any(_present(frame, c) for c in wanted):
         return None
@@ -156,7 +164,7 @@ def _side_by_side(frame: pd.DataFrame) -> SheetChart | None:
 
 def _summary(frame: pd.DataFrame) -> SheetChart | None:
     columns = list(frame.columns)
-    deviation = next((c for c in columns if isinstance(c, str) and c.startswith("deviation")), None)
+    deviation = deviation_column(columns)
     if "territory" not in columns or deviation is None or not _present(frame, deviation):
         return None
     alignment = (frame["alignment"].astype(str).to_numpy() if "alignment" in columns

@@ -23,7 +23,9 @@ import heapq
 
 import numpy as np
 
+from ..measures import territory_loads
 from .alignment import Alignment
+from .centres import centres_of
 from .move_kinds import move_kinds
 
 __all__ = ["within_cap"]
@@ -59,13 +61,9 @@ def within_cap(job, result: Alignment) -> Alignment:
     grouped = job.cells_xyz is None and len(job.units.xyz) < n  # building blocks move whole
     group = job.units.of_account if grouped else np.arange(n)
     moving = np.flatnonzero((current >= 0) & ~retired & (proposed != current))
-    members: dict[int, np.ndarray] = {}
-    for g, accounts in _groups(group[moving], moving):
-        members[g] = accounts
-    load = np.zeros((k, job.values.shape[1]))
-    np.add.at(load, out, job.values)
-
+    members = dict(_groups(group[moving], moving))
     target, tolerance, values = job.target, job.tolerance, job.values
+    load = territory_loads(out, values, k)
 
     def gain(accounts: np.ndarray) -> float:
         touched = np.unique(np.r_[current[accounts], proposed[accounts]])
@@ -80,8 +78,7 @@ def within_cap(job, result: Alignment) -> Alignment:
     # along its border instead of in scattered pieces); among the pairs, the next move that helps most
     # per account it moves.
     xyz = job.units.xyz[job.units.of_account]
-    counts = np.maximum(np.bincount(out, minlength=k), 1)
-    centre = np.stack([np.bincount(out, xyz[:, i], minlength=k) for i in range(3)], axis=1) / counts[:, None]
+    centre = centres_of(xyz, np.ones(n), out, k, np.zeros((k, 3)), median=False)
     queues: dict[tuple[int, int], list[tuple[float, int]]] = {}
     for g, accounts in members.items():
         here = xyz[accounts].mean(axis=0)

@@ -7,9 +7,8 @@ pipeline once (``pipeline.run_pass``).
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..errors import DesignInfeasibleError
+from ..measures import moved_share
 from ..tuning import DEFAULT_TUNING, Tuning
 from .alignment import Alignment
 from .capped import within_cap
@@ -126,8 +125,8 @@ def design(
         result = realign(job, resite=resite, eagerness=1.0, opinions=True)
     else:
         result = run_pass(job, resite=False)
-    if not result.within_tolerance and job.realign and job.max_moved_share < 1.0 and float(
-            np.mean((job.current >= 0) & (result.territory != job.current))) > job.max_moved_share + 1e-12:
+    if not result.within_tolerance and job.realign and job.max_moved_share < 1.0 and moved_share(
+            job.current, result.territory) > job.max_moved_share + 1e-12:
         result = within_cap(job, result)  # the alignment written keeps the analyst's cap
     job.report("done", 1.0)
     if not result.within_tolerance:

@@ -32,7 +32,7 @@ import numpy as np
 from ..errors import Reason, SettingsError
 from ..contiguity import point_graph, territory_pieces
 from ..geo import to_latlon, to_xyz
-from ..measures import territory_loads
+from ..measures import moved_share, territory_loads
 from ..tuning import Tuning
 from .alignment import Alignment, Exclave
 from .border_flows import border_flows
@@ -549,7 +549,7 @@ def _evaluate(job: Job, p: Pass, reasons: list[Reason]) -> Alignment:
     load, deviation, max_deviation = job.balance(territory)
     within = bool((np.abs(deviation) <= tolerance + 1e-9).all())
     if job.realign and job.max_moved_share < 1.0:
-        share = float(np.mean((current >= 0) & (territory != current)))
+        share = moved_share(current, territory)
         if share > job.max_moved_share + 1e-12:
             within = False
             reasons.append(Reason("move_cap", job.constrained[0], share, job.max_moved_share, "max_moved_share"))
