@@ -213,8 +213,9 @@ class Reason:
         ``"pinned_component"`` (such a group holds the bases or locked blocks of more territories
         than its load can balance; ``share`` is its load in targets),
         ``"cut_vertex"`` (a block whose removal splits the map forces a deviation of at least
-        ``share``), ``"locked_apart"`` (a territory's locked or base blocks lie in groups that
-        no path of blocks joins) or
+        ``share``), ``"no_connected"`` (the exact stage's integer program over every alignment of the
+        ``share`` blocks is infeasible; ``accounts`` the pinned blocks, when any), ``"locked_apart"``
+        (a territory's locked or base blocks lie in groups that no path of blocks joins) or
         ``"out_of_band"`` (a territory stays outside the tolerance and no proof was found: a
         defect, never a proof), ``"not_connected"`` (every load within the tolerance but a
         territory in ``share`` pieces, no proof found).
@@ -309,6 +310,14 @@ class Reason:
         if self.code == "locked_apart":
             return (f"territory {territory_name(self.territory)} has locked or base blocks in groups of blocks "
                     "that no path of blocks joins, so it cannot be one piece; unlock the blocks of one group")
+        if self.code == "no_connected":
+            pinned = (" with the locked blocks and rep bases where they are" if self.accounts else "")
+            fix = ("unlock blocks or move rep bases so that each territory's fixed blocks can be joined "
+                   "without crossing another's, " if self.accounts else "")
+            return (f"no alignment keeps every territory in one piece within ±{limit} of its target "
+                    f"{self.measure}{pinned}: an exhaustive search (an integer program over every alignment "
+                    f"of the {self.share:.0f} building blocks) found none; {fix}raise the tolerance or change "
+                    "the number of territories")
         if self.code == "not_connected":
             return (f"territory {territory_name(self.territory)} comes out in {self.share:.0f} pieces: the engine "
                     f"found no alignment keeping every territory in one piece within ±{limit}, but could not prove "

@@ -346,6 +346,16 @@ class Tuning:
     """A block design of at most ``block_retry_blocks`` blocks that ends out of balance under its
     default time budget is tried once more, with another seed and this many times the budget
     (a small map is cheap; the stress sweep found 70-block maps balanced at 30 s, not at 2.1 s)."""
+    block_exact_cells: int = 1_500
+    block_exact_seconds: float = 30.0
+    block_exact_gap: float = 0.2
+    """A block design of at most ``block_exact_cells`` blocks times territories that ends out of
+    balance, with no proof, goes to the exact stage (contiguous/exact.py: an integer program with
+    contiguity cuts) for at most ``block_exact_seconds``, each round solved to within
+    ``block_exact_gap`` of its optimum: it finds a balanced connected alignment or proves that none
+    exists. It replaces the longer retry on those maps. The stress benchmark's 51 counties x 7
+    territories with bases far apart took 22 s to prove; more cells reach larger maps, where the
+    rounds grow slow (182 x 7: several seconds per round, no answer in 60 s)."""
     block_region_max: int = 1_000
     """A fresh design of more blocks than this is cut into regions of whole territories by
     recursive bisection, each designed on its own: smaller is faster (the construction grows

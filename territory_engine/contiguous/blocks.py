@@ -32,11 +32,12 @@ import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse.csgraph import connected_components
 
-from ..errors import DesignInfeasibleError, InputError, Reason
+from ..errors import DesignInfeasibleError, InputError, Reason, proven
 from ..tuning import DEFAULT_TUNING, Tuning
 from .block_proofs import allocate_components, component_reason, enclosed_reasons, forced_deviation, load_reasons
 from .construction import priced_voronoi
 from .design import Progress, design_contiguous
+from .exact import exact_alignment
 from .graph import Graph
 from .realign import is_balanced, realign_region
 from .regions import Region, bisect_regions, region_tolerance
@@ -180,7 +181,24 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
     if job.current is not None and job.fresh and not (job.pinned >= 0).any():
         territory = _match_ids(territory, job.current, job.k)
     result = _result(job, territory, started, seed)
-    if not result.feasible and time_limit_s is None and max_iterations is None and n <= tuning.block_retry_blocks:
+    facts = [] if result.feasible else _after_search(job, result)
+    if facts and not proven(facts) and max_iterations is None and n * job.k <= tuning.block_exact_cells:
+        # A small map: the exact stage finds a balanced connected alignment or proves there is none.
+        outcome = exact_alignment(job.adjacency, job.balance, job.target_loads, job.tolerance, job.pinned,
+                                  None if job.fresh else job.current, time_limit=tuning.block_exact_seconds,
+                                  gap=tuning.block_exact_gap)
+        if outcome.status == "found":
+            territory = outcome.territory
+            if job.current is not None and job.fresh and not (job.pinned >= 0).any():
+                territory = _match_ids(territory, job.current, job.k)
+            found = _result(job, territory, started, seed)
+            if found.feasible:  # (never off by more than the solver's rounding, checked all the same)
+                result, facts = found, []
+        elif outcome.status == "none":
+            pins = tuple(int(v) for v in np.flatnonzero(job.pinned >= 0)[:20])
+            facts = [Reason("no_connected", job.names[0] if len(job.names) == 1 else "measures", float(n),
+                            job.tolerance, "tolerance", accounts=pins)]
+    elif facts and time_limit_s is None and max_iterations is None and n <= tuning.block_retry_blocks:
         # A small map is cheap: a search that ran out of its default time gets one longer try.
         try:
             return design_blocks(adjacency, measures, k=k, tolerance=tolerance, weights=weights, current=current,
@@ -192,8 +210,8 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
                 raise
     if progress is not None:
         progress("Done", 1.0)
-    if not result.feasible:
-        raise DesignInfeasibleError(_after_search(job, result), result)
+    if facts:
+        raise DesignInfeasibleError(facts, result)
     return result
 
 
@@ -547,10 +565,12 @@ def _match_ids(territory, current, k) -> np.ndarray:
 
 
 def _fallback(job: _Job) -> np.ndarray:
-    """The alignment an impossible design reports: the current one, else every block in 0."""
+    """The alignment an impossible design reports: the current one (else every block in 0), with
+    the locked and base blocks in their territories."""
     if job.current is not None:
-        return np.where(job.current >= 0, job.current, 0)
-    out = np.zeros(job.adjacency.shape[0], dtype=np.int64)
+        out = np.where(job.current >= 0, job.current, 0)
+    else:
+        out = np.zeros(job.adjacency.shape[0], dtype=np.int64)
     out[job.pinned >= 0] = job.pinned[job.pinned >= 0]
     return out
 

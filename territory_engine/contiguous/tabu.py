@@ -129,7 +129,10 @@ def tabu_search(
         other = np.full(len(keys), 0.0)
         for t in top[::-1]:
             other = np.where((source != t) & (dest != t), diam[t], other)
-        diam_base = state.diam.sum() - state.diam[source] - state.diam[dest]
+        # The other territories' diameters; one in pieces (infinite) counts 0 there, so that it does
+        # not bar every move elsewhere (inf - inf was NaN, and a NaN score no move).
+        finite = np.where(np.isfinite(state.diam), state.diam, 0.0)
+        diam_base = finite.sum() - finite[source] - finite[dest]
         # Deviations after the move, each computed once for both bands.
         inv_source, inv_dest = state.inv_target[source], state.inv_target[dest]
         dev_source = relative_deviation(state.loads[source] - mv, inv_source)

@@ -1,0 +1,115 @@
+"""The exact stage of block designs (contiguous/exact.py) against brute force.
+
+On maps small enough to list every alignment, the integer program must agree with the list:
+"found" exactly when some alignment has every territory in one piece and within the band (and
+then one such, moving the least load in a realignment), "none" exactly when no alignment does.
+Brute force shares no code with the program: it is the independent check of its proofs.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.sparse.csgraph import connected_components
+
+from territory_engine.contiguous import design_blocks
+from territory_engine.contiguous.exact import exact_alignment
+from territory_engine.errors import DesignInfeasibleError
+
+
+@st.composite
+def small_maps(draw):
+    """A connected graph of 2-7 blocks (a spanning path in random order plus random chords), 2-3
+    territories, lumpy measures (zeros allowed), some blocks pinned, maybe a current alignment."""
+    n = draw(st.integers(2, 7))
+    k = draw(st.integers(2, min(3, n)))
+    order = draw(st.permutations(range(n)))
+    edges = {tuple(sorted((order[i], order[i + 1]))) for i in range(n - 1)}
+    for a, b in draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=n)):
+        if a != b:
+            edges.add(tuple(sorted((a, b))))
+    a, b = np.array(sorted(edges)).T
+    adjacency = sp.csr_array((np.ones(2 * len(a)), (np.r_[a, b], np.r_[b, a])), shape=(n, n))
+    weights = np.array(draw(st.lists(st.integers(0, 9), min_size=n, max_size=n)), float)
+    if weights.sum() == 0:
+        weights[0] = 1.0
+    pinned = np.full(n, -1)
+    for i in draw(st.lists(st.integers(0, n - 1), max_size=k, unique=True)):
+        pinned[i] = draw(st.integers(0, k - 1))
+    current = np.array(draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n))) if draw(st.booleans()) \
+        else None
+    if current is not None:
+        current[pinned >= 0] = pinned[pinned >= 0]
+    tolerance = draw(st.sampled_from([0.05, 0.2, 0.4]))
+    return adjacency, weights, k, pinned, current, tolerance
+
+
+def brute_force(adjacency, weights, k, pinned, current, tolerance):
+    """The least moved load of any alignment with every territory connected and within the band
+    (None when there is none), by listing all k**n alignments."""
+    n = len(weights)
+    target = weights.sum() / k
+    best = None
+    for labels in itertools.product(range(k), repeat=n):
+        territory = np.array(labels)
+        if ((pinned >= 0) & (territory != pinned)).any():
+            continue
+        loads = np.bincount(territory, weights, minlength=k)
+        if (np.abs(loads - target) > tolerance * target + 1e-9).any():
+            continue
+        if not all(connected(adjacency, territory == j) for j in range(k)):
+            continue
+        moved = 0.0 if current is None else float(weights[territory != current].sum())
+        best = moved if best is None else min(best, moved)
+    return best
+
+
+def connected(adjacency, mask) -> bool:
+    nodes = np.flatnonzero(mask)
+    return len(nodes) > 0 and connected_components(adjacency[nodes][:, nodes], directed=False)[0] == 1
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_maps())
+def test_exact_stage_agrees_with_brute_force(case):
+    adjacency, weights, k, pinned, current, tolerance = case
+    target = np.full((k, 1), weights.sum() / k)
+    outcome = exact_alignment(adjacency, weights[:, None], target, tolerance, pinned, current, time_limit=60)
+    best = brute_force(adjacency, weights, k, pinned, current, tolerance)
+    assert outcome.status == ("none" if best is None else "found")
+    if best is None:
+        return
+    territory = outcome.territory
+    assert ((pinned < 0) | (territory == pinned)).all()
+    loads = np.bincount(territory, weights, minlength=k)
+    assert (np.abs(loads - target[:, 0]) <= tolerance * target[:, 0] + 1e-6).all()
+    assert all(connected(adjacency, territory == j) for j in range(k))
+    if current is not None:
+        assert float(weights[territory != current].sum()) <= best + 1e-9
+
+
+def test_design_blocks_proves_locks_that_cross():
+    """A 3 x 3 grid of blocks, two opposite corners locked to one territory and the other two to
+    the other: each territory alone can join its corners through the free blocks, but the two paths
+    would cross, so no alignment keeps both in one piece. No earlier proof covers it (each
+    territory is joinable on its own): before the exact stage it ended "unproven"."""
+    grid = np.arange(9).reshape(3, 3)
+    a = np.r_[grid[:, :-1].ravel(), grid[:-1, :].ravel()]
+    b = np.r_[grid[:, 1:].ravel(), grid[1:, :].ravel()]
+    adjacency = sp.csr_array((np.ones(2 * len(a)), (np.r_[a, b], np.r_[b, a])), shape=(9, 9))
+    current = np.array([0, 0, 1, 0, 0, 1, 1, 1, 0])  # corners 0 and 8 in territory 0, 2 and 6 in 1
+    locked = np.zeros(9, bool)
+    locked[[0, 2, 6, 8]] = True
+    try:
+        design_blocks(adjacency, np.ones(9), k=2, tolerance=0.2, current=current, locked=locked)
+    except DesignInfeasibleError as error:
+        assert error.proven
+        assert [fact.code for fact in error.facts] == ["no_connected"]
+        assert "exhaustive" in error.facts[0].sentence()
+        assert "unlock blocks or move rep bases" in error.facts[0].sentence()
+    else:
+        raise AssertionError("a crossing lock pattern was called balanced")
