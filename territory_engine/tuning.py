@@ -345,7 +345,9 @@ class Tuning:
     block_retry_factor: float = 3.0
     """A block design of at most ``block_retry_blocks`` blocks that ends out of balance under its
     default time budget is tried once more, with another seed and this many times the budget
-    (a small map is cheap; the stress sweep found 70-block maps balanced at 30 s, not at 2.1 s)."""
+    (a small map is cheap; the stress sweep found 70-block maps balanced at 30 s, not at 2.1 s).
+    On such a map the cut-vertex proof is also tried before the search (0.1 s on 3,100 counties),
+    not only after it fails."""
     block_exact_cells: int = 1_500
     block_exact_seconds: float = 30.0
     block_exact_gap: float = 0.2
@@ -356,6 +358,12 @@ class Tuning:
     exists. It replaces the longer retry on those maps. The stress benchmark's 51 counties x 7
     territories with bases far apart took 22 s to prove; more cells reach larger maps, where the
     rounds grow slow (182 x 7: several seconds per round, no answer in 60 s)."""
+    block_exact_tree_share: float = 0.3
+    """Share of the exact stage's time for its first program, every territory a tree of shortest
+    paths from a root (its base or locked block, else its centre in the search's best alignment):
+    connected by construction, so one program instead of rounds of cuts, but a restriction that
+    proves nothing; the rounds get the rest. The stress benchmark's 92 counties x 10 territories
+    took over 200 rounds (110 s) without it."""
     block_region_max: int = 1_000
     """A fresh design of more blocks than this is cut into regions of whole territories by
     recursive bisection, each designed on its own: smaller is faster (the construction grows

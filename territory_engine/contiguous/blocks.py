@@ -172,6 +172,8 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
     regions, proof = _regions(job)
     if proof is not None:
         facts.append(proof)
+    if not facts and n <= tuning.block_retry_blocks:  # cheap on a small map (0.1 s on 3,100 counties)
+        facts = [reason for reason in [_cut_vertex_reason(job)] if reason is not None]
     if facts:
         raise DesignInfeasibleError(facts, _result(job, _fallback(job), started, seed))
     if job.fresh and (job.pinned >= 0).any():
@@ -186,7 +188,8 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
         # A small map: the exact stage finds a balanced connected alignment or proves there is none.
         outcome = exact_alignment(job.adjacency, job.balance, job.target_loads, job.tolerance, job.pinned,
                                   None if job.fresh else job.current, time_limit=tuning.block_exact_seconds,
-                                  gap=tuning.block_exact_gap)
+                                  gap=tuning.block_exact_gap, start=result.territory,
+                                  tree_share=tuning.block_exact_tree_share)
         if outcome.status == "found":
             territory = outcome.territory
             if job.current is not None and job.fresh and not (job.pinned >= 0).any():
@@ -198,7 +201,8 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
             pins = tuple(int(v) for v in np.flatnonzero(job.pinned >= 0)[:20])
             facts = [Reason("no_connected", job.names[0] if len(job.names) == 1 else "measures", float(n),
                             job.tolerance, "tolerance", accounts=pins)]
-    elif facts and time_limit_s is None and max_iterations is None and n <= tuning.block_retry_blocks:
+    elif facts and not proven(facts) and time_limit_s is None and max_iterations is None \
+            and n <= tuning.block_retry_blocks:
         # A small map is cheap: a search that ran out of its default time gets one longer try.
         try:
             return design_blocks(adjacency, measures, k=k, tolerance=tolerance, weights=weights, current=current,
@@ -601,8 +605,8 @@ def _result(job: _Job, territory, started, seed) -> BlockDesign:
                        seed=seed)
 
 
-def _after_search(job: _Job, result: BlockDesign) -> list[Reason]:
-    """A proof after a failed search (a cut vertex forcing imbalance), else the ``out_of_band`` fact."""
+def _cut_vertex_reason(job: _Job) -> Reason | None:
+    """The cut-vertex proof (:func:`~.block_proofs.forced_deviation`), when it applies and holds."""
     count, _ = connected_components(job.adjacency, directed=False)
     # The cut-vertex argument holds for a connected map, which holds all k territories (with several
     # groups, a group's number of territories is not fixed by the result found, so it proves nothing).
@@ -610,7 +614,15 @@ def _after_search(job: _Job, result: BlockDesign) -> list[Reason]:
         bound, where = forced_deviation(job.adjacency, job.balance, job.k, target=job.target_loads.mean(axis=0))
         if bound > job.tolerance + 1e-9:
             measure = job.names[0] if len(job.names) == 1 else "measures"
-            return [Reason("cut_vertex", measure, bound, job.tolerance, "tolerance", accounts=(int(where),))]
+            return Reason("cut_vertex", measure, bound, job.tolerance, "tolerance", accounts=(int(where),))
+    return None
+
+
+def _after_search(job: _Job, result: BlockDesign) -> list[Reason]:
+    """A proof after a failed search (a cut vertex forcing imbalance), else the ``out_of_band`` fact."""
+    reason = _cut_vertex_reason(job)
+    if reason is not None:
+        return [reason]
     loads = np.zeros((job.k, job.balance.shape[1]))
     np.add.at(loads, result.territory, job.balance)
     dev = loads / np.where(job.target_loads > 0, job.target_loads, 1.0) - 1.0

@@ -47,6 +47,8 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import connected_components, dijkstra
 
+from .graph import Graph
+
 __all__ = ["ExactOutcome", "exact_alignment"]
 
 _MOVED_BLOCK = 1e-3
@@ -66,7 +68,7 @@ class ExactOutcome:
 
 
 def exact_alignment(adjacency, balance, target_loads, tolerance: float, pinned, current=None, *,
-                    time_limit: float, gap: float = 0.0) -> ExactOutcome:
+                    time_limit: float, gap: float = 0.0, start=None, tree_share: float = 0.0) -> ExactOutcome:
     """A balanced alignment of connected territories, the proof that none exists, or unknown.
 
     Parameters
@@ -86,17 +88,41 @@ def exact_alignment(adjacency, balance, target_loads, tolerance: float, pinned, 
         Seconds for all rounds together.
     gap : float
         Relative optimality gap of every round (0: each round optimal).
+    start : ndarray of int (n,), optional
+        An alignment found before (the search's best): a territory without a pinned block takes
+        its territory's centre there as its root in the shortest-path-tree program.
+    tree_share : float
+        Share of ``time_limit`` for the shortest-path-tree program (0: not tried).
     """
-    deadline = time.perf_counter() + time_limit
+    started = time.perf_counter()
+    deadline = started + time_limit
     model = _Model(adjacency, balance, target_loads, pinned, tolerance)
-    # First any alignment (no objective: the rounds are quickest, and a proof needs none), then the
-    # best one with the cuts learnt, while time is left (else the first one stands).
+    cost = model.moved_cost(current) if current is not None else model.distance_cost()
+    roots = model.root.copy()
+    if start is not None:
+        graph = Graph(model.adjacency)
+        for j in np.flatnonzero(roots < 0):
+            nodes = np.flatnonzero(np.asarray(start) == j)
+            roots[j] = graph.centre(nodes) if len(nodes) else -1
+    if (roots >= 0).all() and len(np.unique(roots)) == model.k and model.allowed[roots, np.arange(model.k)].all():
+        # One program with every territory a tree of shortest paths from a root: connected by
+        # construction, so no rounds; its infeasibility proves nothing, the rounds below then decide.
+        tree = model.tree_rows(roots)
+        status, x, rounds = model.rounds(np.zeros(model.width), started + tree_share * time_limit, gap, tree)
+        if status == "found":
+            if cost.any():  # the best tree alignment, while the tree program's share lasts again
+                better, y, more = model.rounds(cost, min(time.perf_counter() + tree_share * time_limit, deadline),
+                                               gap, tree)
+                rounds += more
+                x = y if better == "found" else x
+            return ExactOutcome("found", model.territory(x), rounds)
+    # Any alignment (no objective: the rounds are quickest, and a proof needs none), then the best
+    # one with the cuts learnt, while time is left (else the first one stands).
     status, x, rounds = model.rounds(np.zeros(model.width), deadline, gap)
     if status == "none":
         return ExactOutcome("none", rounds=rounds)
     if x is None:
         return ExactOutcome("unknown", rounds=rounds)
-    cost = model.moved_cost(current) if current is not None else model.distance_cost()
     if cost.any():
         status, better, more = model.rounds(cost, deadline, gap)
         rounds += more
@@ -170,7 +196,7 @@ class _Model:
             allowed[barred, j] = False
         return allowed
 
-    def _rows(self) -> LinearConstraint:
+    def _rows(self, extra=()) -> LinearConstraint:
         """The rows: one territory per block, the balance bands, a neighbour in its territory for a
         block that cannot be the territory alone, and the cuts found so far."""
         n, k = self.n, self.k
@@ -202,13 +228,40 @@ class _Model:
                 add(np.r_[j * n + i, j * n + near], np.r_[1.0, -np.ones(len(near))], -np.inf, 0.0)
         for columns, values, upper in self.cuts:
             add(columns, values, -np.inf, upper)
+        for columns, values, low, high in extra:
+            add(columns, values, low, high)
         matrix = sp.csr_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                               shape=(len(lows), self.width))
         return LinearConstraint(matrix, np.array(lows), np.array(highs))
 
-    def rounds(self, cost, deadline, gap):
+    def tree_rows(self, roots) -> list:
+        """Rows making every territory a tree of shortest paths from its root (Zoltners & Sinha
+        1983, "Sales territory alignment: a review and model", Management Science 29(11)): the
+        root in it, and every other block of it next to a block of it nearer the root (in km
+        along the blocks it may hold), so a path of its blocks leads to the root. A restriction:
+        what it finds is connected, what it cannot find may still exist."""
+        n, rows = self.n, []
+        indptr, indices = self.adjacency.indptr, self.adjacency.indices
+        for j, root in enumerate(roots):
+            rows.append((np.array([j * n + root]), np.array([1.0]), 1.0, 1.0))
+            may = np.flatnonzero(self.allowed[:, j])
+            sub = sp.csr_array(self.adjacency[may][:, may])
+            far = np.full(n, np.inf)
+            far[may] = dijkstra(sub, directed=False, indices=int(np.searchsorted(may, root)))
+            for i in range(n):
+                if i == root:
+                    continue
+                near = indices[indptr[i]:indptr[i + 1]]
+                nearer = near[far[near] < far[i]]
+                if not np.isfinite(far[i]):
+                    nearer = near[:0]
+                rows.append((np.r_[j * n + i, j * n + nearer], np.r_[1.0, -np.ones(len(nearer))], -np.inf, 0.0))
+        return rows
+
+    def rounds(self, cost, deadline, gap, extra=()):
         """Solve, cut the territories found in pieces, solve again, until one piece each ("found"),
-        infeasible ("none") or out of time ("unknown")."""
+        infeasible ("none") or out of time ("unknown"); ``extra`` rows ``(columns, values, low,
+        high)`` restrict the program further."""
         lower, upper = np.zeros(self.width), self.allowed.T.ravel().astype(float)
         fixed = np.flatnonzero(self.pinned >= 0)
         lower[self.pinned[fixed] * self.n + fixed] = 1.0
@@ -219,10 +272,10 @@ class _Model:
             left = deadline - time.perf_counter()
             if left <= 0:
                 return "unknown", None, count
-            solved = milp(cost, constraints=self._rows(), integrality=np.ones(self.width),
+            solved = milp(cost, constraints=self._rows(extra), integrality=np.ones(self.width),
                           bounds=Bounds(lower, upper), options={"time_limit": left, "mip_rel_gap": gap})
             count += 1
-            if solved.status == 2:  # infeasible with valid cuts only: no connected alignment at all
+            if solved.status == 2:  # with valid cuts only (no extra rows), no connected alignment at all
                 return "none", None, count
             if solved.x is None:
                 return "unknown", None, count
