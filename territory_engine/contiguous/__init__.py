@@ -77,8 +77,10 @@ the machine's speed. :func:`design_blocks` (:mod:`.blocks`) is the entry for bui
 (counties, ZIP areas, states): groups of blocks joined to no other, and large maps, cut into
 regions of whole territories (:mod:`.regions`); realignment with few block moves
 (:mod:`.realign`: least flows between neighbouring territories, :mod:`.flow_repair`, then the
-undo step, :mod:`.undo`); rep bases; and proofs when balance is impossible
-(:mod:`.block_proofs`). Inputs are checked by :mod:`.validation`; every tuning number named
+undo step, :mod:`.undo`); rep bases; proofs when balance is impossible
+(:mod:`.block_proofs`); and, on small maps where the search ends out of balance without a proof,
+an exact stage (:mod:`.exact`: integer programs with HiGHS) that finds a balanced connected
+alignment or proves that none exists. Inputs are checked by :mod:`.validation`; every tuning number named
 above is a field of :class:`~territory_engine.tuning.Tuning` (the ``tuning`` argument).
 """
 

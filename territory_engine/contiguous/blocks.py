@@ -19,7 +19,10 @@ Locked blocks and the rep base blocks (``bases``) never leave their territory; t
 minimises the largest diameter around them, so territories stay compact around the base.
 When balance cannot be reached, :class:`~territory_engine.errors.DesignInfeasibleError`
 carries the best alignment found and a proof (:mod:`.block_proofs`), never "the search
-failed" unless no proof exists, which it then says.
+failed" unless no proof exists, which it then says. On a small map (blocks x territories at
+most ``tuning.block_exact_cells``) a search that ends out of balance without a proof goes to the
+exact stage (:mod:`.exact`), which finds a balanced connected alignment or proves there is none
+(``no_connected``); larger maps get one longer try of the search instead.
 """
 
 from __future__ import annotations
@@ -186,6 +189,8 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
     facts = [] if result.feasible else _after_search(job, result)
     if facts and not proven(facts) and max_iterations is None and n * job.k <= tuning.block_exact_cells:
         # A small map: the exact stage finds a balanced connected alignment or proves there is none.
+        if progress is not None:
+            progress("Searching every alignment (exact stage)", 0.9)
         outcome = exact_alignment(job.adjacency, job.balance, job.target_loads, job.tolerance, job.pinned,
                                   None if job.fresh else job.current, time_limit=tuning.block_exact_seconds,
                                   gap=tuning.block_exact_gap, start=result.territory,
