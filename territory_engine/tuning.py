@@ -348,16 +348,16 @@ class Tuning:
     (a small map is cheap; the stress sweep found 70-block maps balanced at 30 s, not at 2.1 s).
     On such a map the cut-vertex proof is also tried before the search (0.1 s on 3,100 counties),
     not only after it fails."""
-    block_exact_cells: int = 1_500
+    block_exact_cells: int = 3_000
     block_exact_seconds: float = 30.0
     block_exact_gap: float = 0.2
     """A block design of at most ``block_exact_cells`` blocks times territories that ends out of
     balance, with no proof, goes to the exact stage (contiguous/exact.py: an integer program with
     contiguity cuts) for at most ``block_exact_seconds``, each round solved to within
     ``block_exact_gap`` of its optimum: it finds a balanced connected alignment or proves that none
-    exists. It replaces the longer retry on those maps. The stress benchmark's 51 counties x 7
-    territories with bases far apart took 22 s to prove; more cells reach larger maps, where the
-    rounds grow slow (182 x 7: several seconds per round, no answer in 60 s)."""
+    exists; with no answer, the longer retry follows. In the stress benchmark it answered on maps
+    up to 345 blocks x 7 territories (2,415 cells) within 10 s; on five maps of 1,900-3,400 cells it
+    found no answer in 30 s (more cells would spend that time on maps it cannot answer)."""
     block_exact_tree_share: float = 0.3
     """Share of the exact stage's time for its first program, every territory a tree of shortest
     paths from a root (its base or locked block, else its centre in the search's best alignment):

@@ -37,7 +37,13 @@ from scipy.sparse.csgraph import connected_components
 
 from ..errors import DesignInfeasibleError, InputError, Reason, proven
 from ..tuning import DEFAULT_TUNING, Tuning
-from .block_proofs import allocate_components, component_reason, enclosed_reasons, forced_deviation, load_reasons
+from .block_proofs import (
+    allocate_components,
+    component_reason,
+    enclosed_reasons,
+    forced_deviation,
+    load_reasons,
+)
 from .construction import priced_voronoi
 from .design import Progress, design_contiguous
 from .exact import exact_alignment
@@ -206,14 +212,16 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
             pins = tuple(int(v) for v in np.flatnonzero(job.pinned >= 0)[:20])
             facts = [Reason("no_connected", job.names[0] if len(job.names) == 1 else "measures", float(n),
                             job.tolerance, "tolerance", accounts=pins)]
-    elif facts and not proven(facts) and time_limit_s is None and max_iterations is None \
+    if facts and not proven(facts) and time_limit_s is None and max_iterations is None \
             and n <= tuning.block_retry_blocks:
-        # A small map is cheap: a search that ran out of its default time gets one longer try.
+        # A small map is cheap: a search that ran out of its default time (and the exact stage, when
+        # it ran, found no answer) gets one longer try, without the exact stage again.
         try:
             return design_blocks(adjacency, measures, k=k, tolerance=tolerance, weights=weights, current=current,
                                  locked=locked, bases=bases, fresh=fresh, targets=targets, coords=coords,
                                  measure_names=measure_names, seed=seed + 1,
-                                 time_limit_s=tuning.block_retry_factor * budget, progress=progress, tuning=tuning)
+                                 time_limit_s=tuning.block_retry_factor * budget, progress=progress,
+                                 tuning=replace(tuning, block_exact_cells=0))
         except DesignInfeasibleError as again:
             if again.result.mix_deviation < result.mix_deviation or again.proven:
                 raise

@@ -73,13 +73,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent.parent))
 
-from block_graphs import BlockGraph, county_graph, drift, population, zip_graph  # noqa: E402
-from scipy.sparse.csgraph import breadth_first_order, connected_components, dijkstra  # noqa: E402
+from block_graphs import BlockGraph, county_graph, drift, population, zip_graph
+from scipy.sparse.csgraph import breadth_first_order, connected_components, dijkstra
 
-from territory_engine.contiguous import design_blocks  # noqa: E402
-from territory_engine.errors import DesignInfeasibleError, InputError  # noqa: E402
-from territory_engine.measures import required_move_share  # noqa: E402
-from territory_engine.tuning import DEFAULT_TUNING  # noqa: E402
+from territory_engine.contiguous import design_blocks
+from territory_engine.errors import DesignInfeasibleError, InputError
+from territory_engine.measures import required_move_share
+from territory_engine.tuning import DEFAULT_TUNING
 
 SCENARIOS = ("far-bases", "unequal-targets", "islands", "random-locks", "starved", "tiny", "drift")
 INDICES = {"far-bases": 4, "unequal-targets": 3, "islands": 3, "random-locks": 4, "starved": 3, "tiny": 4,
@@ -463,7 +463,7 @@ def run(key, quick: bool = False, exact_off: bool = False) -> dict:
            "problems": [], "notes": [], "warnings": [], "what": ""}
     try:
         instance = build(scenario, seed, index, quick)
-    except Exception as exc:  # a bug of this file, reported as such
+    except Exception as exc:  # noqa: BLE001 - a bug of this file, reported as such
         row["message"] = f"building the instance: {type(exc).__name__}: {exc}"
         row["traceback"] = traceback.format_exc()
         return row
@@ -486,7 +486,7 @@ def run(key, quick: bool = False, exact_off: bool = False) -> dict:
         except InputError as exc:
             row["outcome"] = "input"
             row["message"] = str(exc)
-        except Exception as exc:  # anything else is an engine bug: recorded as a crash, with its traceback
+        except Exception as exc:  # noqa: BLE001 - any other is an engine bug: recorded as a crash, with its traceback
             row["message"] = f"{type(exc).__name__}: {exc}"
             row["traceback"] = traceback.format_exc()
     row["seconds"] = time.perf_counter() - started
