@@ -212,6 +212,8 @@ def priced_voronoi(
 
 def _price_assignment(dist, partial, free, growing, unit_share, targets, k, tolerance, tuning: Tuning) -> np.ndarray:
     """The subgradient price loop of :func:`priced_voronoi` (``dist``: growing × free blocks)."""
+    if dist.shape[1] == 0:  # no free block to price (every block of the area is pinned)
+        return partial.copy()
     price = np.zeros(len(growing))
     step = float(np.median(dist.min(axis=0))) + 1e-12
     assign = partial.copy()
