@@ -98,7 +98,7 @@ def exact_alignment(adjacency, balance, target_loads, tolerance: float, pinned, 
     deadline = started + time_limit
     model = _Model(adjacency, balance, target_loads, pinned, tolerance)
     cost = model.moved_cost(current) if current is not None else model.distance_cost()
-    roots = model.root.copy()
+    roots, rounds = model.root.copy(), 0
     if start is not None:
         graph = Graph(model.adjacency)
         for j in np.flatnonzero(roots < 0):
@@ -109,7 +109,7 @@ def exact_alignment(adjacency, balance, target_loads, tolerance: float, pinned, 
         # construction, so no rounds; its infeasibility proves nothing, the rounds below then decide.
         tree = model.tree_rows(roots)
         status, x, rounds = model.rounds(np.zeros(model.width), started + tree_share * time_limit, gap, tree)
-        if status == "found":
+        if status == "found":  # (its "none" holds only under the restriction)
             if cost.any():  # the best tree alignment, while the tree program's share lasts again
                 better, y, more = model.rounds(cost, min(time.perf_counter() + tree_share * time_limit, deadline),
                                                gap, tree)
@@ -118,7 +118,8 @@ def exact_alignment(adjacency, balance, target_loads, tolerance: float, pinned, 
             return ExactOutcome("found", model.territory(x), rounds)
     # Any alignment (no objective: the rounds are quickest, and a proof needs none), then the best
     # one with the cuts learnt, while time is left (else the first one stands).
-    status, x, rounds = model.rounds(np.zeros(model.width), deadline, gap)
+    status, x, more = model.rounds(np.zeros(model.width), deadline, gap)
+    rounds += more
     if status == "none":
         return ExactOutcome("none", rounds=rounds)
     if x is None:
