@@ -346,8 +346,7 @@ class Tuning:
     """A block design of at most ``block_retry_blocks`` blocks that ends out of balance under its
     default time budget is tried once more, with another seed and this many times the budget
     (a small map is cheap; the stress sweep found 70-block maps balanced at 30 s, not at 2.1 s).
-    On such a map the cut-vertex proof is also tried before the search (0.1 s on 3,100 counties),
-    not only after it fails."""
+    A search that ends with a proof is not tried again."""
     block_exact_cells: int = 3_000
     block_exact_seconds: float = 30.0
     block_exact_gap: float = 0.2

@@ -181,8 +181,6 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
     regions, proof = _regions(job)
     if proof is not None:
         facts.append(proof)
-    if not facts and n <= tuning.block_retry_blocks:  # cheap on a small map (0.1 s on 3,100 counties)
-        facts = [reason for reason in [_cut_vertex_reason(job)] if reason is not None]
     if facts:
         raise DesignInfeasibleError(facts, _result(job, _fallback(job), started, seed))
     if job.fresh and (job.pinned >= 0).any():
@@ -618,8 +616,9 @@ def _result(job: _Job, territory, started, seed) -> BlockDesign:
                        seed=seed)
 
 
-def _cut_vertex_reason(job: _Job) -> Reason | None:
-    """The cut-vertex proof (:func:`~.block_proofs.forced_deviation`), when it applies and holds."""
+def _after_search(job: _Job, result: BlockDesign) -> list[Reason]:
+    """A proof after a failed search (a cut vertex forcing imbalance), else the ``out_of_band`` fact.
+    (After, not before: the search's best alignment, written with the proof, is worth having.)"""
     count, _ = connected_components(job.adjacency, directed=False)
     # The cut-vertex argument holds for a connected map, which holds all k territories (with several
     # groups, a group's number of territories is not fixed by the result found, so it proves nothing).
@@ -627,15 +626,7 @@ def _cut_vertex_reason(job: _Job) -> Reason | None:
         bound, where = forced_deviation(job.adjacency, job.balance, job.k, target=job.target_loads.mean(axis=0))
         if bound > job.tolerance + 1e-9:
             measure = job.names[0] if len(job.names) == 1 else "measures"
-            return Reason("cut_vertex", measure, bound, job.tolerance, "tolerance", accounts=(int(where),))
-    return None
-
-
-def _after_search(job: _Job, result: BlockDesign) -> list[Reason]:
-    """A proof after a failed search (a cut vertex forcing imbalance), else the ``out_of_band`` fact."""
-    reason = _cut_vertex_reason(job)
-    if reason is not None:
-        return [reason]
+            return [Reason("cut_vertex", measure, bound, job.tolerance, "tolerance", accounts=(int(where),))]
     loads = np.zeros((job.k, job.balance.shape[1]))
     np.add.at(loads, result.territory, job.balance)
     dev = loads / np.where(job.target_loads > 0, job.target_loads, 1.0) - 1.0
