@@ -192,24 +192,7 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
     result = _result(job, territory, started, seed)
     facts = [] if result.feasible else _after_search(job, result)
     if facts and not proven(facts) and max_iterations is None and n * job.k <= tuning.block_exact_cells:
-        # A small map: the exact stage finds a balanced connected alignment or proves there is none.
-        if progress is not None:
-            progress("Searching every alignment (exact stage)", 0.9)
-        outcome = exact_alignment(job.adjacency, job.balance, job.target_loads, job.tolerance, job.pinned,
-                                  None if job.fresh else job.current, time_limit=tuning.block_exact_seconds,
-                                  gap=tuning.block_exact_gap, start=result.territory,
-                                  tree_share=tuning.block_exact_tree_share)
-        if outcome.status == "found":
-            territory = outcome.territory
-            if job.current is not None and job.fresh and not (job.pinned >= 0).any():
-                territory = _match_ids(territory, job.current, job.k)
-            found = _result(job, territory, started, seed)
-            if found.feasible:  # (never off by more than the solver's rounding, checked all the same)
-                result, facts = found, []
-        elif outcome.status == "none":
-            pins = tuple(int(v) for v in np.flatnonzero(job.pinned >= 0)[:20])
-            facts = [Reason("no_connected", job.names[0] if len(job.names) == 1 else "measures", float(n),
-                            job.tolerance, "tolerance", accounts=pins)]
+        result, facts = _exact_stage(job, result, facts, started, seed, progress)
     if facts and not proven(facts) and time_limit_s is None and max_iterations is None \
             and n <= tuning.block_retry_blocks:
         # A small map is cheap: a search that ran out of its default time (and the exact stage, when
@@ -228,6 +211,32 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
     if facts:
         raise DesignInfeasibleError(facts, result)
     return result
+
+
+def _exact_stage(job: _Job, result: BlockDesign, facts, started, seed, progress):
+    """A small map the search left out of balance without a proof: the exact stage (:mod:`.exact`)
+    finds a balanced connected alignment (``(design, [])``) or proves there is none (the
+    ``no_connected`` fact); with no answer in its time, ``(result, facts)`` as they came."""
+    if progress is not None:
+        progress("Searching every alignment (exact stage)", 0.9)
+    tuning = job.tuning
+    outcome = exact_alignment(job.adjacency, job.balance, job.target_loads, job.tolerance, job.pinned,
+                              None if job.fresh else job.current, time_limit=tuning.block_exact_seconds,
+                              gap=tuning.block_exact_gap, start=result.territory,
+                              tree_share=tuning.block_exact_tree_share)
+    if outcome.status == "found":
+        territory = outcome.territory
+        if job.current is not None and job.fresh and not (job.pinned >= 0).any():
+            territory = _match_ids(territory, job.current, job.k)
+        found = _result(job, territory, started, seed)
+        if found.feasible:  # (never off by more than the solver's rounding, checked all the same)
+            return found, []
+    elif outcome.status == "none":
+        pins = tuple(int(v) for v in np.flatnonzero(job.pinned >= 0)[:20])
+        measure = job.names[0] if len(job.names) == 1 else "measures"
+        return result, [Reason("no_connected", measure, float(job.adjacency.shape[0]), job.tolerance, "tolerance",
+                               accounts=pins)]
+    return result, facts
 
 
 def _design_regions(job: _Job, regions, started, deadline, seed, max_iterations, progress) -> np.ndarray:
