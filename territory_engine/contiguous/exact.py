@@ -153,6 +153,7 @@ class _Model:
         self.cuts: list[tuple[np.ndarray, np.ndarray, float]] = []  # (columns, values, upper)
         self.tolerance = float(tolerance)
         self.allowed = self._reachable()
+        self._fixed = None
 
     def moved_cost(self, current) -> np.ndarray:
         current = np.asarray(current, dtype=np.int64)
@@ -198,8 +199,29 @@ class _Model:
         return allowed
 
     def _rows(self, extra=()) -> LinearConstraint:
-        """The rows: one territory per block, the balance bands, a neighbour in its territory for a
-        block that cannot be the territory alone, and the cuts found so far."""
+        """The fixed rows (built once) with the cuts found so far and the ``extra`` rows."""
+        if self._fixed is None:
+            self._fixed = self._fixed_rows()
+        rows, cols, vals, lows, highs = (list(part) for part in self._fixed)
+
+        def add(columns, values, low, high):
+            rows.append(np.full(len(columns), len(lows)))
+            cols.append(columns)
+            vals.append(values)
+            lows.append(low)
+            highs.append(high)
+
+        for columns, values, upper in self.cuts:
+            add(columns, values, -np.inf, upper)
+        for columns, values, low, high in extra:
+            add(columns, values, low, high)
+        matrix = sp.csr_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                              shape=(len(lows), self.width))
+        return LinearConstraint(matrix, np.array(lows), np.array(highs))
+
+    def _fixed_rows(self):
+        """The rows every round shares: one territory per block, the balance bands, a neighbour in its
+        territory for a block that cannot be the territory alone; as (rows, cols, vals, lows, highs)."""
         n, k = self.n, self.k
         rows, cols, vals, lows, highs = [], [], [], [], []
 
@@ -227,13 +249,7 @@ class _Model:
                 near = indices[indptr[i]:indptr[i + 1]]
                 near = near[near != i]
                 add(np.r_[j * n + i, j * n + near], np.r_[1.0, -np.ones(len(near))], -np.inf, 0.0)
-        for columns, values, upper in self.cuts:
-            add(columns, values, -np.inf, upper)
-        for columns, values, low, high in extra:
-            add(columns, values, low, high)
-        matrix = sp.csr_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                              shape=(len(lows), self.width))
-        return LinearConstraint(matrix, np.array(lows), np.array(highs))
+        return rows, cols, vals, lows, highs
 
     def tree_rows(self, roots) -> list:
         """Rows making every territory a tree of shortest paths from its root (Zoltners & Sinha
