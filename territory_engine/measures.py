@@ -19,6 +19,7 @@ __all__ = [
     "territory_centres",
     "compactness_km",
     "interleaving_share",
+    "outvoted",
     "outvoted_share",
     "neighbourhood",
     "moved_share",
@@ -159,15 +160,21 @@ def interleaving_share(lat, lon, territory, *, neighbours: int = 10, sample: int
     return outvoted_share(territory[probe], territory[index])
 
 
-def outvoted_share(mine, votes) -> float:
-    """Share of rows whose own territory ``mine`` (p,) gets strictly fewer of their ``votes``
-    (p, m: their neighbours' territories) than some other territory."""
+def outvoted(mine, votes) -> np.ndarray:
+    """Whether each row's own territory ``mine`` (p,) gets strictly fewer of its ``votes``
+    (p, m: its neighbours' territories) than some other territory; bool (p,)."""
     own = (votes == mine[:, None]).sum(axis=1)
     ordered = np.sort(votes, axis=1)
     most = np.zeros(len(mine), dtype=int)
     for j in range(votes.shape[1]):
         most = np.maximum(most, (ordered == ordered[:, j : j + 1]).sum(axis=1))
-    return float(np.mean(own < most))
+    return own < most
+
+
+def outvoted_share(mine, votes) -> float:
+    """Share of rows whose own territory ``mine`` (p,) gets strictly fewer of their ``votes``
+    (p, m: their neighbours' territories) than some other territory."""
+    return float(np.mean(outvoted(mine, votes)))
 
 
 def moved_share(current, proposed, weight=None) -> float:

@@ -304,6 +304,11 @@ class Tuning:
     connect_rounds: int = 10
     """Passes at most that send rebuilt blocks back to their current territory (connect.py):
     more passes undo more of the rebuild's moves, each costs a connectivity check per block."""
+    smooth_rounds: int = 10
+    """Passes at most over the outvoted nodes after connect.py's rebuild (smooth.py), each
+    moving a node to the territory its nearest units outvote it for when no piece opens and the
+    bands hold: more passes clean more of the rebuild's ragged borders, each costs an
+    interleaving count per candidate node."""
 
     # --- Validation semantics (issue 12): implausible coordinates,
     # territory_engine/validate/plausibility.py; measured in tests/edge_cases/outlier_rule.py --

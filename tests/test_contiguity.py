@@ -278,15 +278,18 @@ def test_settle_back_only_returns_blocks_and_never_breaks_a_territory_or_a_band(
     assert territory_pieces(graph, out, k).total_extra == territory_pieces(graph, territory, k).total_extra == 0
 
 
-@pytest.mark.parametrize("seed", [2, 3, 4, 6])
-def test_a_fragmented_hand_drawn_map_is_realigned_in_one_piece_per_territory(seed):
-    """100 accounts, five hand-drawn territories in several pieces each: pieces that balance
-    kept apart before the connect stage (issue 11, section 3) are joined, every band held."""
+@pytest.mark.parametrize("size", [100, 200, 500])
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])
+def test_a_fragmented_hand_drawn_map_is_realigned_in_one_piece_per_territory(size, seed):
+    """Five hand-drawn territories in several pieces each: pieces that balance kept apart before
+    the connect stage (issue 11, section 3) are joined, every band held. Seeds 1 and 5 of 100
+    accounts and most of 200 and 500 kept 1-6 pieces until the rebuild was kept whatever its
+    borders (they are smoothed after)."""
     from stress_instances import make_stress
 
     from territory_engine.rebalance import design
 
-    inst = make_stress("hand", 100, 5, seed=seed)
+    inst = make_stress("hand", size, 5, seed=seed)
     result = design(inst.lat, inst.lon, inst.measures[:, :1], k=inst.k, tolerance=0.05, current=inst.current,
                     seed=seed)
     territory = np.asarray(result.territory)
@@ -294,6 +297,81 @@ def test_a_fragmented_hand_drawn_map_is_realigned_in_one_piece_per_territory(see
     assert pieces.total_extra == 0 and not result.exclaves
     load = np.bincount(territory, inst.measures[:, 0], minlength=inst.k)
     assert np.abs(load / load.mean() - 1).max() <= 0.05 + 1e-9
+
+
+@pytest.mark.parametrize("seed", [1, 2, 4, 5, 6])
+def test_with_rep_bases_a_small_map_is_rebuilt_around_each_base_in_one_piece(seed):
+    """200 accounts, metro-seeded territories with a rep base at each seed city and the largest
+    accounts locked: connect used to skip maps with bases, leaving 1-5 extra pieces (rep-base and
+    balance exclaves). Now each territory is rebuilt around the account nearest its base; only a
+    piece holding a locked account may stay apart."""
+    from stress_instances import make_stress
+
+    from territory_engine.rebalance import design
+
+    inst = make_stress("bases", 200, 5, seed=seed)
+    locked = inst.extra["locked"]
+    result = design(inst.lat, inst.lon, inst.measures[:, :1], k=inst.k, tolerance=0.05, current=inst.current,
+                    locked=locked, bases=inst.bases, seed=seed)
+    territory = np.asarray(result.territory)
+    assert (territory[locked] == inst.current[locked]).all()
+    found = territory_pieces(account_graph(inst.lat, inst.lon), territory, inst.k)
+    with_lock = np.unique(found.piece[locked])
+    forced = np.bincount(found.territory[with_lock], minlength=inst.k)
+    assert (found.extra_pieces <= forced).all()
+    assert all(piece.why == WHY[0] for piece in result.exclaves)
+    load = np.bincount(territory, inst.measures[:, 0], minlength=inst.k)
+    assert np.abs(load / load.mean() - 1).max() <= 0.05 + 1e-9
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.sampled_from([0.02, 0.05, 0.2]), st.booleans(), st.sampled_from([0.15, 0.4]))
+def test_smoothing_never_opens_a_piece_leaves_a_band_or_moves_a_lock(seed, band, capped, ragged):
+    """Ragged territories on a grid (stripes with random cells flipped to a neighbouring stripe,
+    a random 'current' alignment): smooth_borders never gives a territory more pieces, keeps
+    every band that held, never moves a locked unit, and never outvotes more units; when the
+    outvoted count stays, the moved load does not grow; with no room for ragged borders
+    (``max_interleaving`` infinite) the moved load never grows."""
+    from territory_engine.measures import outvoted
+    from territory_engine.rebalance.smooth import smooth_borders
+    from territory_engine.rebalance.units import nearest_units
+
+    rng = np.random.default_rng(seed)
+    lat, lon = _grid(10, 10)
+    graph = account_graph(lat, lon)
+    k = int(rng.integers(2, 5))
+    col = np.arange(100) % 10
+    territory = np.minimum(col * k // 10, k - 1)
+    flip = rng.random(100) < ragged
+    territory[flip] = np.clip(territory[flip] + rng.choice([-1, 1], flip.sum()), 0, k - 1)
+    current = np.where(rng.random(100) < 0.3, rng.integers(0, k, 100), territory)
+    current[rng.random(100) < 0.05] = -1
+    values = rng.random((100, 2)) + 0.5
+    locked = rng.random(100) < 0.1
+    target = np.stack([np.bincount(territory, values[:, c], minlength=k) for c in range(2)], axis=1) * (
+        1 + rng.uniform(-band, band, (k, 1)))
+    lower, upper = target * (1 - band), target * (1 + band)
+    nearest = nearest_units(to_xyz(lat, lon), 8)
+    out = smooth_borders(graph.adjacency, graph.node, territory, current, values, nearest, (lower, upper), locked,
+                         max_interleaving=np.inf if capped else 0.05)
+    assert not (out != territory)[locked].any()
+    before, after = (territory_pieces(graph, t, k) for t in (territory, out))
+    assert (after.pieces <= before.pieces).all()
+
+    def loads(t):
+        return np.stack([np.bincount(t, values[:, c], minlength=k) for c in range(2)], axis=1)
+
+    held = ((loads(territory) >= lower - 1e-9) & (loads(territory) <= upper + 1e-9)).all(axis=1)
+    assert ((loads(out) >= lower - 1e-9) & (loads(out) <= upper + 1e-9)).all(axis=1)[held].all()
+    weight = values.sum(axis=1)
+
+    def moved(t):
+        return weight[(current >= 0) & (t != current)].sum()
+
+    rough = (outvoted(territory, territory[nearest]).sum(), outvoted(out, out[nearest]).sum())
+    assert rough[1] <= rough[0]
+    if rough[1] == rough[0] or capped:
+        assert moved(out) <= moved(territory) + 1e-9
 
 
 @settings(max_examples=40, deadline=None)

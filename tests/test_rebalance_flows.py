@@ -9,6 +9,7 @@ import numpy as np
 from hypothesis import event, given, settings, strategies as st
 from scipy.spatial import cKDTree
 
+from territory_engine.contiguity import account_graph, territory_pieces
 from territory_engine.errors import InfeasibleError
 from territory_engine.geo import to_xyz
 from territory_engine.measures import compactness_km, interleaving_share, required_move_share, territory_loads
@@ -242,9 +243,10 @@ def test_the_border_polish_moves_less_and_leaves_fewer_pockets_on_a_small_map():
     from instances import make_instance
 
     # A 1,000-account map of 10 territories after a year of drift: the border flows,
-    # realised one lumpy account at a time, move 13.0% of the potential and leave 6.0% of
-    # accounts among another territory's; choosing the border accounts together does better
-    # on both.
+    # realised one lumpy account at a time, move 14.1% of the potential and leave 4.9% of
+    # accounts among another territory's (5.8% before the last smoothing); choosing the border
+    # accounts together moves 13.7% and leaves 4.8%, both in one piece per territory. (Until
+    # 2026-12-03 the polished map kept 4 extra pieces, at 12.8% moved.)
     inst = make_instance(1_000, 10, seed=6, current="drifted")
     potential = inst.measures[:, 0]
     polished = design(inst.lat, inst.lon, potential, k=10, current=inst.current, seed=1)
@@ -253,7 +255,9 @@ def test_the_border_polish_moves_less_and_leaves_fewer_pockets_on_a_small_map():
     assert polished.within_tolerance and flows_only.within_tolerance
     assert _moved(polished, inst.current, potential) < _moved(flows_only, inst.current, potential)
     pockets = [interleaving_share(inst.lat, inst.lon, r.territory) for r in (polished, flows_only)]
-    assert pockets[0] <= 0.05 < pockets[1]
+    assert pockets[0] <= min(0.05, pockets[1])
+    graph = account_graph(inst.lat, inst.lon)
+    assert all(territory_pieces(graph, r.territory, 10).total_extra == 0 for r in (polished, flows_only))
 
 
 def test_a_fresh_design_gets_smoother_borders_from_the_polish_at_no_cost_in_travel():

@@ -10,8 +10,10 @@ works on the whole map at once, with the contiguous engine's own tools
 1. the building blocks are the nodes of the adjacency (units at one coordinate are one block,
    in the territory of its heaviest unit; a node holding locked units of two territories
    stops the stage);
-2. every territory keeps its largest piece; the other blocks regrow from the territories
-   around them (the balanced growth of Ríos-Mercado & Fernández 2009);
+2. every territory keeps its largest piece (with rep home bases, the piece holding the unit
+   nearest its base: its other pieces go first to the territory they border most,
+   :func:`around_roots`); the other blocks regrow from the territories around them (the
+   balanced growth of Ríos-Mercado & Fernández 2009);
 3. the balance repair of the contiguous engine (a tabu search that moves connected sets
    across borders, keeping both sides connected) brings every measure into its band;
 4. the rebuild moves more than it must, so blocks go back to their current territory one at
@@ -41,11 +43,11 @@ from ..contiguous import connect_balance
 from ..tuning import DEFAULT_TUNING, Tuning
 from .units import Units
 
-__all__ = ["connect_pieces", "linked_regions", "settle_back"]
+__all__ = ["around_roots", "base_roots", "connect_pieces", "linked_regions", "settle_back"]
 
 
-def connect_pieces(units: Units, assignment, graph: AccountGraph, target, tolerance: float, *, seed: int = 0,
-                   tuning: Tuning = DEFAULT_TUNING) -> np.ndarray | None:
+def connect_pieces(units: Units, assignment, graph: AccountGraph, target, tolerance: float, *, roots=None,
+                   seed: int = 0, tuning: Tuning = DEFAULT_TUNING) -> np.ndarray | None:
     """Connected territories close to ``assignment``, or None when the stage cannot run.
 
     Parameters
@@ -61,6 +63,9 @@ def connect_pieces(units: Units, assignment, graph: AccountGraph, target, tolera
         measure (the targets' columns proportional), else it returns None.
     tolerance : float
         The band, a fraction of the target.
+    roots : array-like of int, shape (k,), optional
+        A unit each territory must keep (the unit nearest its rep's home base; -1: none): the
+        territory is rebuilt around the piece holding it, not around its largest piece.
     seed : int
         Seed of the repair's random choices.
     tuning : Tuning
@@ -96,7 +101,16 @@ def connect_pieces(units: Units, assignment, graph: AccountGraph, target, tolera
     locked[node[held]] = assign[held]
     if (locked[node[held]] != assign[held]).any():
         return None  # locked units of two territories at one coordinate
-    territory = connect_balance(linked_regions(graph), blocks, k=k, initial=initial, tolerance=tolerance,
+    adjacency = linked_regions(graph)
+    if roots is not None:
+        rooted = np.flatnonzero(np.asarray(roots) >= 0)
+        root_nodes = node[np.asarray(roots)[rooted]]
+        if (locked[root_nodes] >= 0).any() or len(np.unique(root_nodes)) < len(rooted):
+            return None  # a base's node holds a locked unit, or two territories' bases share a node
+        locked[root_nodes] = rooted
+        initial[root_nodes] = rooted
+        initial = around_roots(adjacency, initial, locked >= 0, rooted)
+    territory = connect_balance(adjacency, blocks, k=k, initial=initial, tolerance=tolerance,
                                 targets=split[:, 0], locked=locked, seed=seed,
                                 time_limit_s=tuning.connect_seconds,
                                 tuning=dataclasses.replace(tuning, contiguous_soft=tuning.connect_soft))
@@ -109,6 +123,42 @@ def connect_pieces(units: Units, assignment, graph: AccountGraph, target, tolera
     out = territory[node]
     out[held] = assign[held]
     return out
+
+
+def base_roots(xyz, assign, base_xyz, k: int) -> np.ndarray:
+    """The unit of each territory nearest its rep's home base (``base_xyz`` (k, 3) km, a NaN row:
+    no base); -1 for a territory without a base or units."""
+    assign = np.asarray(assign, dtype=np.int64)
+    roots = np.full(k, -1, dtype=np.int64)
+    for j in np.flatnonzero(np.isfinite(base_xyz).all(axis=1)).tolist():
+        members = np.flatnonzero(assign == j)
+        if len(members):
+            roots[j] = members[int(np.argmin(np.linalg.norm(xyz[members] - base_xyz[j], axis=1)))]
+    return roots
+
+
+def around_roots(adjacency, territory, fixed, rooted) -> np.ndarray:
+    """Every piece of a ``rooted`` territory other than the one holding its fixed blocks given to
+    the territory it borders most, so that the rebuild (which keeps each territory's largest
+    piece) keeps the piece around the root; the balance repair then restores the bands."""
+    terr = np.asarray(territory, dtype=np.int64).copy()
+    coo = sp.coo_array(adjacency)
+    for j in rooted.tolist():
+        nodes = np.flatnonzero(terr == j)
+        count, piece = connected_components(adjacency[nodes][:, nodes], directed=False)
+        if count <= 1:
+            continue
+        keep = np.unique(piece[fixed[nodes]])
+        for c in range(count):
+            part = nodes[piece == c]
+            if c in keep:
+                continue
+            inside = np.zeros(len(terr), bool)
+            inside[part] = True
+            edge = inside[coo.row] & ~inside[coo.col] & (terr[coo.col] != j)
+            if edge.any():
+                terr[part] = int(np.bincount(terr[coo.col[edge]]).argmax())
+    return terr
 
 
 def settle_back(adjacency, territory, current, values, fixed, band, *, rounds: int = 10) -> np.ndarray:

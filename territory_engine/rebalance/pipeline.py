@@ -37,7 +37,7 @@ from ..tuning import Tuning
 from .alignment import Alignment, Exclave
 from .border_flows import border_flows
 from .centres import bisection, centres_of, kmeanspp
-from .connect import connect_pieces
+from .connect import base_roots, connect_pieces
 from .checks import obvious_reasons
 from .local_search import MoveState, cap_moves, improve, repair, settle_pocketed_moves, violation
 from .move_kinds import move_kinds
@@ -45,7 +45,8 @@ from .polish import polish_moves
 from .prices import Candidates, candidates, price_assign
 from .resite import resite
 from .pieces import join_pieces
-from .rejoin import interleaved, rejoin
+from .rejoin import rejoin
+from .smooth import smooth_borders
 from .transport import exact_assign
 from .units import Units, as_units, nearest_units, typical_radius
 
@@ -440,6 +441,7 @@ def _pieces_phase(p: Pass) -> None:
             # A settled account may have been the link of a piece: join again.
             _take(p, join(state.assign))
     _connect(p, graph, join)
+    _smooth(p, graph, join)
 
 
 def _repolish(p: Pass, before, joined, join) -> None:
@@ -462,15 +464,20 @@ def _repolish(p: Pass, before, joined, join) -> None:
 
 def _connect(p: Pass, graph, join) -> None:
     """The last resort for pieces that balance keeps apart on small maps (connect.py): kept when
-    every band holds and fewer extra pieces remain. Not with rep bases (each territory's piece
-    is its rep's) or a move cap (the rebuild moves whole pieces)."""
+    every band holds and fewer extra pieces remain. With rep bases every territory is rebuilt
+    around its base (the piece of the unit nearest it). Not under a move cap (the rebuild moves
+    whole pieces)."""
     job = p.job
-    if (job.bases is not None or job.max_moved_share < 1.0 or len(p.units.xyz) > job.tuning.connect_max_units
-            or not any(piece.why in ("balance", "round limit") for piece in p.stuck)):
+    if (job.max_moved_share < 1.0 or len(p.units.xyz) > job.tuning.connect_max_units
+            or not any(piece.why in ("balance", "round limit", "rep base") for piece in p.stuck)):
         return
+    roots = None
+    if job.bases is not None:
+        bases = np.asarray(job.bases, dtype=float)
+        roots = base_roots(p.units.xyz, p.state.assign, to_xyz(bases[:, 0], bases[:, 1]), job.k)
     slack = 1e-9 * np.abs(job.target)
     for attempt in range(job.tuning.connect_tries):  # the repair's random choices differ per seed
-        connected = connect_pieces(p.units, p.state.assign, graph, job.target, job.tolerance,
+        connected = connect_pieces(p.units, p.state.assign, graph, job.target, job.tolerance, roots=roots,
                                    seed=job.seed + attempt, tuning=job.tuning)
         if connected is None:
             return
@@ -482,13 +489,24 @@ def _connect(p: Pass, graph, join) -> None:
         return
     joined = join(connected)
     extra = territory_pieces(graph, p.state.assign, job.k).total_extra
-    # The rejoin's rule for clean borders: fewer pieces, and interleaving at most
-    # rejoin_max_interleaving or up by at most rejoin_interleaving_per_piece per piece joined.
-    rough, now = interleaved(p.state.assign, job.nearest), interleaved(joined.assignment, job.nearest)
-    if joined.extra_after < extra and (now <= job.tuning.rejoin_max_interleaving or now - rough <= (
-            job.tuning.rejoin_interleaving_per_piece * (extra - joined.extra_after))):
+    if joined.extra_after < extra:  # one piece is a promise; its ragged borders are smoothed after
         _take(p, joined)
         _repolish(p, joined.assignment, joined, join)
+
+
+def _smooth(p: Pass, graph, join) -> None:
+    """On small maps, clean ragged borders without opening a piece or leaving a band (smooth.py);
+    under a move cap, no move that adds to the moved load."""
+    job = p.job
+    if len(p.units.xyz) > job.tuning.connect_max_units:
+        return
+    band = (job.target * (1 - job.tolerance), job.target * (1 + job.tolerance))
+    rough = job.tuning.rejoin_max_interleaving if job.max_moved_share >= 1.0 else np.inf
+    current = p.units.current if job.realign else np.full(len(p.units.current), -1)
+    smoothed = smooth_borders(graph.adjacency, graph.node, p.state.assign, current, p.units.values, job.nearest,
+                              band, p.units.locked, rounds=job.tuning.smooth_rounds, max_interleaving=rough)
+    if (smoothed != p.state.assign).any():
+        _take(p, join(smoothed))
 
 
 def _take(p: Pass, joined) -> None:
