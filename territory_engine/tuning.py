@@ -296,8 +296,11 @@ class Tuning:
     ``connect_seconds``: larger bounds connect bigger maps at the cost of time (the repair is
     a tabu search whose moves cost about ``units / 1000`` ms each)."""
     connect_tries: int = 3
+    connect_last_factor: float = 2.0
     """Seeds of connect.py's balance repair tried in turn until one balances: more rescue more
-    lumpy small maps, each try costs up to ``connect_seconds``."""
+    lumpy small maps, each try costs up to ``connect_seconds``, the last up to
+    ``connect_last_factor`` times that (a repair that needs longer: 1,000 accounts with rep bases
+    and locks balanced after 8 s, never within 5 s)."""
     connect_soft: float = 0.0
     """``contiguous_soft`` of connect.py's balance repair: 0 stops once every load is in its band
     (each further transfer is a move the analyst pays for), higher keeps room inside the band."""

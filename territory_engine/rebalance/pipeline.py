@@ -477,8 +477,11 @@ def _connect(p: Pass, graph, join) -> None:
         roots = base_roots(p.units.xyz, p.state.assign, to_xyz(bases[:, 0], bases[:, 1]), job.k)
     slack = 1e-9 * np.abs(job.target)
     for attempt in range(job.tuning.connect_tries):  # the repair's random choices differ per seed
+        last = attempt == job.tuning.connect_tries - 1  # (and the last try has longer)
+        tuning = dataclasses.replace(job.tuning, connect_seconds=job.tuning.connect_seconds * (
+            job.tuning.connect_last_factor if last else 1.0))
         connected = connect_pieces(p.units, p.state.assign, graph, job.target, job.tolerance, roots=roots,
-                                   seed=job.seed + attempt, tuning=job.tuning)
+                                   seed=job.seed + attempt, tuning=tuning)
         if connected is None:
             return
         load = territory_loads(connected, p.units.values, job.k)
