@@ -54,14 +54,15 @@ def instances(draw, *, min_n=20, max_n=300, max_k=8, with_current=None, with_loc
     }
 
 
-STRESS_KINDS = ("metro", "empty", "duplicates", "single", "bases", "locks", "starved")
+STRESS_KINDS = ("metro", "empty", "duplicates", "single", "bases", "locks", "starved", "fragments")
 
 
 @st.composite
 def stress_instances(draw, *, kinds=STRESS_KINDS, max_n=150):
     """A small map built to break the rebalancer (issue 11): a metro at many times its target
     with overloaded neighbours, territory ids without accounts, thousands-like piles of
-    duplicate coordinates, a single account, rep bases with locks, a starved corner. Account
+    duplicate coordinates, a single account, rep bases with locks, a starved corner, a current
+    alignment with clusters of accounts given to other territories (exclaves). Account
     weights stay below the tolerance band (balance is possible unless locks forbid it)."""
     kind = draw(st.sampled_from(kinds))
     seed = draw(st.integers(0, 2**31 - 1))
@@ -71,7 +72,8 @@ def stress_instances(draw, *, kinds=STRESS_KINDS, max_n=150):
         return {"kind": kind, "lat": np.array([40.0]), "lon": np.array([-75.0]), "measures": np.array([[7.0]]),
                 "k": 1, "current": np.array([0]) if draw(st.booleans()) else None, "locked": None,
                 "bases": None, "tolerance": tolerance, "seed": 0}
-    n = draw(st.integers(30, max_n))
+    # (a hand-drawn map needs room for several territories and pieces of them)
+    n = draw(st.integers(100, 2 * max_n)) if kind == "fragments" else draw(st.integers(30, max_n))
     k = draw(st.integers(2, int(np.clip(n * tolerance / 2, 2, 6))))
     lat = rng.uniform(30.0, 40.0, n)
     lon = rng.uniform(-100.0, -90.0, n)
@@ -92,6 +94,12 @@ def stress_instances(draw, *, kinds=STRESS_KINDS, max_n=150):
         weight[corner] *= 0.05
     if kind == "empty":
         current = np.minimum(current, max(k - 3, 0))  # the last territory ids hold no accounts
+    if kind == "fragments":
+        # A hand-drawn alignment: clusters of accounts given to another territory (exclaves of it,
+        # enclaves in their own), as analysts' maps drift over the years.
+        for centre in rng.choice(n, draw(st.integers(1, 4)), replace=False):
+            near = np.argsort((lat - lat[centre]) ** 2 + (lon - lon[centre]) ** 2)[:draw(st.integers(1, n // 5))]
+            current[near] = (current[centre] + 1 + rng.integers(0, k - 1)) % k
     for _ in range(20):  # (capping lowers the total, so cap again)
         weight = np.minimum(weight, tolerance * weight.sum() / k / 2)
     locked = None

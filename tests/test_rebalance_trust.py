@@ -10,6 +10,7 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 from territory_engine import design
+from territory_engine.contiguity import account_graph, territory_pieces
 from territory_engine.errors import DesignInfeasibleError
 
 from strategies import stress_instances
@@ -169,3 +170,23 @@ def test_the_best_alignment_written_under_a_move_cap_keeps_the_cap_and_gets_clos
     before = np.bincount(current, w, minlength=k)
     assert abs(loads[1] / (w.sum() / 2) - 1) < abs(before[1] / (w.sum() / 2) - 1)
     assert caught.value.result.max_deviation == pytest.approx(np.abs(loads / (w.sum() / 2) - 1).max())
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=stress_instances(kinds=("fragments", "metro", "bases", "locks", "duplicates", "starved")))
+def test_every_territory_is_one_piece_but_for_pieces_a_lock_holds(case):
+    """Issue 11, section 3, on the same maps built to break the rebalancer: a balanced answer has
+    one piece per territory on the accounts' adjacency (and region), except a piece that holds a
+    locked account, which the lock forces; such pieces are the only exclaves named."""
+    kwargs = dict(k=case["k"], tolerance=case["tolerance"], current=case["current"], locked=case["locked"],
+                  bases=case["bases"], seed=case["seed"])
+    try:
+        result = design(case["lat"], case["lon"], case["measures"], **kwargs)
+    except DesignInfeasibleError:
+        return  # (the proof is checked by the test above)
+    found = territory_pieces(account_graph(case["lat"], case["lon"]), result.territory, case["k"])
+    forced = np.zeros(case["k"], dtype=int)
+    if case["locked"] is not None and case["locked"].any():
+        forced = np.bincount(found.territory[np.unique(found.piece[case["locked"]])], minlength=case["k"])
+    assert (found.extra_pieces <= forced).all(), f"{case['kind']}: {result.exclaves}"
+    assert all(piece.why == "locked accounts" for piece in result.exclaves), f"{case['kind']}: {result.exclaves}"
