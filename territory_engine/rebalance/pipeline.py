@@ -498,13 +498,16 @@ def _connect(p: Pass, graph, join) -> None:
 
 
 def _smooth(p: Pass, graph, join) -> None:
-    """On small maps, clean ragged borders without opening a piece or leaving a band (smooth.py);
-    under a move cap, no move that adds to the moved load."""
+    """On small maps, clean ragged borders without opening a piece or leaving a band (smooth.py).
+    A move may add to the moved load only to clean borders the design changed (it moved
+    something) and never under a move cap: a map left as it is stays as it is, however
+    interleaved (4 accounts in 2 territories outvote each other)."""
     job = p.job
     if len(p.units.xyz) > job.tuning.connect_max_units:
         return
     band = (job.target * (1 - job.tolerance), job.target * (1 + job.tolerance))
-    rough = job.tuning.rejoin_max_interleaving if job.max_moved_share >= 1.0 else np.inf
+    changed = ((p.units.current >= 0) & (p.state.assign != p.units.current)).any()
+    rough = job.tuning.rejoin_max_interleaving if job.max_moved_share >= 1.0 and changed else np.inf
     current = p.units.current if job.realign else np.full(len(p.units.current), -1)
     smoothed = smooth_borders(graph.adjacency, graph.node, p.state.assign, current, p.units.values, job.nearest,
                               band, p.units.locked, rounds=job.tuning.smooth_rounds, max_interleaving=rough)

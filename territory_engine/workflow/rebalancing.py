@@ -285,8 +285,10 @@ def _settle_workload(plan, first, design, current, engine_current, fresh):
     capped = s.max_moved_share < 1 and not fresh
     outcome, best, start = first, None, None
     reason = np.asarray(first[0].moved_reason, dtype=object)  # why each account moved, over the rounds
-    # A realignment from the last design moves little: no second opinion (a fresh design) is asked for.
-    settling = replace(tuning, second_opinion_above=float("inf"))
+    # A realignment from the last design moves little: no second opinion (a fresh design) is asked for,
+    # and no rebuild of pieces (connect.py): it moves whole regions, so every drive in them changes
+    # and the hours would not settle.
+    settling = replace(tuning, second_opinion_above=float("inf"), connect_max_units=0)
     for round_ in range(tuning.workload_rounds + 1):
         territory = outcome[0].territory
         if round_:
