@@ -250,6 +250,15 @@ def test_rejoin_moves_a_piece_balance_keeps_apart_and_rebalances_around_it():
     assert territory_pieces(account_graph(lat, lon), again.assignment, 2).total_extra == 0
 
 
+def _stripes(rng):
+    """A 10 x 10 grid of accounts cut into 2-4 territories of vertical stripes: (lat, lon, graph,
+    k, territory)."""
+    lat, lon = _grid(10, 10)
+    k = int(rng.integers(2, 5))
+    col = np.arange(100) % 10
+    return lat, lon, account_graph(lat, lon), k, np.minimum(col * k // 10, k - 1)
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**31 - 1), st.sampled_from([0.02, 0.05, 0.2]))
 def test_settle_back_only_returns_blocks_and_never_breaks_a_territory_or_a_band(seed, band):
@@ -259,11 +268,7 @@ def test_settle_back_only_returns_blocks_and_never_breaks_a_territory_or_a_band(
     from territory_engine.rebalance.connect import settle_back
 
     rng = np.random.default_rng(seed)
-    lat, lon = _grid(10, 10)
-    graph = account_graph(lat, lon)
-    k = int(rng.integers(2, 5))
-    col = np.arange(100) % 10
-    territory = np.minimum(col * k // 10, k - 1)
+    lat, lon, graph, k, territory = _stripes(rng)
     current = np.where(rng.random(100) < 0.4, rng.integers(0, k, 100), territory)
     current[rng.random(100) < 0.05] = -1
     values = rng.random((100, 2)) + 0.5
@@ -337,11 +342,7 @@ def test_smoothing_never_opens_a_piece_leaves_a_band_or_moves_a_lock(seed, band,
     from territory_engine.rebalance.units import nearest_units
 
     rng = np.random.default_rng(seed)
-    lat, lon = _grid(10, 10)
-    graph = account_graph(lat, lon)
-    k = int(rng.integers(2, 5))
-    col = np.arange(100) % 10
-    territory = np.minimum(col * k // 10, k - 1)
+    lat, lon, graph, k, territory = _stripes(rng)
     flip = rng.random(100) < ragged
     territory[flip] = np.clip(territory[flip] + rng.choice([-1, 1], flip.sum()), 0, k - 1)
     current = np.where(rng.random(100) < 0.3, rng.integers(0, k, 100), territory)

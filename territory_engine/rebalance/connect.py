@@ -43,7 +43,7 @@ from ..contiguous import connect_balance
 from ..tuning import DEFAULT_TUNING, Tuning
 from .units import Units
 
-__all__ = ["around_roots", "base_roots", "connect_pieces", "linked_regions", "settle_back"]
+__all__ = ["around_roots", "connect_pieces", "linked_regions", "settle_back"]
 
 
 def connect_pieces(units: Units, assignment, graph: AccountGraph, target, tolerance: float, *, roots=None,
@@ -123,18 +123,6 @@ def connect_pieces(units: Units, assignment, graph: AccountGraph, target, tolera
     out = territory[node]
     out[held] = assign[held]
     return out
-
-
-def base_roots(xyz, assign, base_xyz, k: int) -> np.ndarray:
-    """The unit of each territory nearest its rep's home base (``base_xyz`` (k, 3) km, a NaN row:
-    no base); -1 for a territory without a base or units."""
-    assign = np.asarray(assign, dtype=np.int64)
-    roots = np.full(k, -1, dtype=np.int64)
-    for j in np.flatnonzero(np.isfinite(base_xyz).all(axis=1)).tolist():
-        members = np.flatnonzero(assign == j)
-        if len(members):
-            roots[j] = members[int(np.argmin(np.linalg.norm(xyz[members] - base_xyz[j], axis=1)))]
-    return roots
 
 
 def around_roots(adjacency, territory, fixed, rooted) -> np.ndarray:

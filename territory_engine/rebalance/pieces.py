@@ -31,7 +31,7 @@ from ..geo import to_xyz
 from ..tuning import DEFAULT_TUNING, Tuning
 from .units import Units
 
-__all__ = ["JoinedPieces", "StuckPiece", "join_pieces"]
+__all__ = ["JoinedPieces", "StuckPiece", "base_roots", "join_pieces"]
 
 WHY = ("locked accounts", "rep base", "balance", "no neighbour", "round limit")
 """Why an extra piece stayed: it holds a locked unit; the rep base kept a lighter piece as the
@@ -206,15 +206,23 @@ def _main_pieces(pieces: Pieces, weight, xyz, assign, base_xyz) -> tuple[np.ndar
     heaviest[heavy_order[first]] = True
     score = weight.astype(float)
     if base_xyz is not None and p:
-        has = (assign >= 0) & np.isfinite(base_xyz[np.maximum(assign, 0), 0])
-        rows = np.flatnonzero(has)
-        distance = np.linalg.norm(np.asarray(xyz)[rows] - base_xyz[assign[rows]], axis=1)
-        nearest = np.lexsort((distance, assign[rows]))
-        lead = np.ones(len(nearest), dtype=bool)
-        lead[1:] = assign[rows][nearest][1:] != assign[rows][nearest][:-1]
-        base_pieces = pieces.piece[rows[nearest[lead]]]
-        score[base_pieces] = np.inf
+        roots = base_roots(np.asarray(xyz), assign, base_xyz, len(base_xyz))
+        score[pieces.piece[roots[roots >= 0]]] = np.inf
     order = np.lexsort((-score, group))
     main = np.zeros(p, dtype=bool)
     main[order[first]] = True
     return main, heaviest & ~main
+
+
+def base_roots(xyz, assign, base_xyz, k: int) -> np.ndarray:
+    """The unit of each territory nearest its rep's home base (``base_xyz`` (k, 3) km, a NaN row:
+    no base); -1 for a territory without a base or units. Ties go to the lower unit."""
+    assign = np.asarray(assign, dtype=np.int64)
+    roots = np.full(k, -1, dtype=np.int64)
+    rows = np.flatnonzero((assign >= 0) & np.isfinite(base_xyz[np.maximum(assign, 0)]).all(axis=1))
+    distance = np.linalg.norm(np.asarray(xyz)[rows] - base_xyz[assign[rows]], axis=1)
+    nearest = np.lexsort((distance, assign[rows]))
+    lead = np.ones(len(nearest), dtype=bool)
+    lead[1:] = assign[rows][nearest][1:] != assign[rows][nearest][:-1]
+    roots[assign[rows][nearest[lead]]] = rows[nearest[lead]]
+    return roots

@@ -37,14 +37,14 @@ from ..tuning import Tuning
 from .alignment import Alignment, Exclave
 from .border_flows import border_flows
 from .centres import bisection, centres_of, kmeanspp
-from .connect import base_roots, connect_pieces
+from .connect import connect_pieces
 from .checks import obvious_reasons
 from .local_search import MoveState, cap_moves, improve, repair, settle_pocketed_moves, violation
 from .move_kinds import move_kinds
 from .polish import polish_moves
 from .prices import Candidates, candidates, price_assign
 from .resite import resite
-from .pieces import join_pieces
+from .pieces import base_roots, join_pieces
 from .rejoin import rejoin
 from .smooth import smooth_borders
 from .transport import exact_assign

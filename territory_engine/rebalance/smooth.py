@@ -87,6 +87,7 @@ def smooth_borders(adjacency, node, assign, current, values, nearest, band, lock
     mixed[node[np.asarray(locked, bool)]] = True
     weight = values.sum(axis=1)
     indptr, indices = adjacency.indptr, adjacency.indices
+    rough = [int(outvoted(terr, terr[nearest]).sum())]  # units outvoted now, kept up to date by every move
 
     def _try(b, units, a, t) -> bool:
         """Move node ``b`` (its ``units``) from ``a`` to ``t`` when the rules of the module allow."""
@@ -98,10 +99,9 @@ def smooth_borders(adjacency, node, assign, current, values, nearest, band, lock
         voting = [voters.indices[voters.indptr[i]:voters.indptr[i + 1]] for i in units]
         affected = np.unique(np.r_[units, np.concatenate(voting)])
         before = int(outvoted(terr[affected], terr[nearest[affected]]).sum())
-        rough = float(outvoted(terr, terr[nearest]).mean()) if moved > 1e-12 else 0.0
         terr[units] = t
         after = int(outvoted(terr[affected], terr[nearest[affected]]).sum())
-        cleaner = after < before and (moved <= 1e-12 or rough > max_interleaving)
+        cleaner = after < before and (moved <= 1e-12 or rough[0] > max_interleaving * u)
         fewer_moves = after <= before and moved < -1e-12
         if not (cleaner or fewer_moves) or not _no_more_pieces(adjacency, node_terr, a, b):
             terr[units] = a
@@ -109,6 +109,7 @@ def smooth_borders(adjacency, node, assign, current, values, nearest, band, lock
         node_terr[b] = t
         load[a] -= moving
         load[t] += moving
+        rough[0] += after - before
         return True
 
     for _ in range(rounds):
