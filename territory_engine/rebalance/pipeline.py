@@ -38,6 +38,7 @@ from .alignment import Alignment, Exclave
 from .border_flows import border_flows
 from .centres import bisection, centres_of, kmeanspp
 from .connect import connect_pieces
+from .connect_local import connect_locally
 from .checks import obvious_reasons
 from .local_search import MoveState, cap_moves, improve, repair, settle_pocketed_moves, violation
 from .move_kinds import move_kinds
@@ -409,6 +410,9 @@ def _proof(p: Pass, cap, counts) -> Reason:
     return Reason("relaxation", job.constrained[c], float(share[t, c]), job.tolerance, "tolerance", territory=int(t))
 
 
+_CONNECTABLE = ("balance", "round limit", "rep base")  # the stuck pieces a rebuild may join
+
+
 def _pieces_phase(p: Pass) -> None:
     """Join each territory's extra pieces to the neighbour it borders most, every band kept
     (pieces.py); move those balance keeps apart anyway and rebalance around them (rejoin.py);
@@ -468,13 +472,17 @@ def _connect(p: Pass, graph, join) -> None:
     around its base (the piece of the unit nearest it). Not under a move cap (the rebuild moves
     whole pieces)."""
     job = p.job
-    if (job.max_moved_share < 1.0 or len(p.units.xyz) > job.tuning.connect_max_units
-            or not any(piece.why in ("balance", "round limit", "rep base") for piece in p.stuck)):
+    if job.max_moved_share < 1.0 or not any(piece.why in _CONNECTABLE for piece in p.stuck):
         return
     roots = None
     if job.bases is not None:
         bases = np.asarray(job.bases, dtype=float)
         roots = base_roots(p.units.xyz, p.state.assign, to_xyz(bases[:, 0], bases[:, 1]), job.k)
+    if len(p.units.xyz) > job.tuning.connect_max_units:  # (a window around each piece, heaviest first)
+        pieces = [piece.units for piece in p.stuck if piece.why in _CONNECTABLE]
+        _keep_fewer(p, graph, join, connect_locally(p.units, p.state.assign, graph, job.target, job.tolerance,
+                                                    pieces=pieces, roots=roots, seed=job.seed, tuning=job.tuning))
+        return
     slack = 1e-9 * np.abs(job.target)
     for attempt in range(job.tuning.connect_tries):  # the repair's random choices differ per seed
         last = attempt == job.tuning.connect_tries - 1  # (and the last try has longer)
@@ -487,12 +495,17 @@ def _connect(p: Pass, graph, join) -> None:
         load = territory_loads(connected, p.units.values, job.k)
         if not ((load < job.target * (1 - job.tolerance) - slack)
                 | (load > job.target * (1 + job.tolerance) + slack)).any():
-            break
-    else:
+            _keep_fewer(p, graph, join, connected)
+            return
+
+
+def _keep_fewer(p: Pass, graph, join, connected) -> None:
+    """Take a rebuild (balanced) when it leaves fewer extra pieces: one piece is a promise; its
+    ragged borders are polished (and, on small maps, smoothed) after."""
+    if (connected == p.state.assign).all():
         return
     joined = join(connected)
-    extra = territory_pieces(graph, p.state.assign, job.k).total_extra
-    if joined.extra_after < extra:  # one piece is a promise; its ragged borders are smoothed after
+    if joined.extra_after < territory_pieces(graph, p.state.assign, p.job.k).total_extra:
         _take(p, joined)
         _repolish(p, joined.assignment, joined, join)
 
