@@ -295,13 +295,12 @@ class Tuning:
     the contiguous engine's repair (territory_engine/rebalance/connect.py), for at most
     ``connect_seconds``: larger bounds connect bigger maps at the cost of time (the repair is
     a tabu search whose moves cost about ``units / 1000`` ms each)."""
-    connect_local_max_units: int = 150_000
-    connect_local_seconds: float = 20.0
+    connect_local_seconds: float = 8.0
     connect_local_try_seconds: float = 2.0
     connect_window_nodes: int = 600
     connect_window_cap: int = 8
     connect_window_room: float = 0.3
-    """Above ``connect_max_units`` (to ``connect_local_max_units``), each stuck piece is rebuilt
+    """Above ``connect_max_units`` (while the units are accounts), each stuck piece is rebuilt
     in a window of at least ``connect_window_nodes`` nodes around it (at most
     ``connect_window_cap`` times that), grown until its territories' summed load leaves
     ``connect_window_room`` of the tolerance around their shared target

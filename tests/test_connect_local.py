@@ -27,7 +27,7 @@ from stress_instances import make_stress  # noqa: E402
 # tested is the rebuild, not the machine's speed).
 LOCAL = dataclasses.replace(DEFAULT_TUNING, connect_max_units=0, connect_window_nodes=60,
                             connect_local_try_seconds=10.0, connect_local_seconds=120.0)
-NO_LOCAL = dataclasses.replace(LOCAL, connect_local_max_units=0)
+NO_LOCAL = dataclasses.replace(LOCAL, connect_local_seconds=0.0)
 
 
 def _ragged(rng, side=16):

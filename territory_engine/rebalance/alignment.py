@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import Reason
 
-__all__ = ["Alignment", "Exclave"]
+__all__ = ["Alignment", "Exclave", "exclaves_of"]
 
 
 @dataclass(frozen=True)
@@ -82,3 +82,17 @@ class Alignment:
     fresh_not_tried: bool = False
     resited: tuple[tuple[int, int], ...] = ()
     exclaves: tuple[Exclave, ...] = ()
+
+
+def exclaves_of(stuck, of_account, units: int) -> tuple[Exclave, ...]:
+    """The pieces join_pieces and rejoin left apart (``StuckPiece``) with their accounts, sorted;
+    ``of_account``: the unit of every account, or None when the pieces' units are accounts."""
+    if of_account is None:
+        return tuple(Exclave(int(piece.territory), piece.why, tuple(np.sort(piece.units).tolist())) for piece in stuck)
+    order = np.argsort(of_account, kind="stable")
+    start = np.searchsorted(of_account[order], np.arange(units + 1))
+    found = []
+    for piece in stuck:
+        rows = np.concatenate([order[start[u]:start[u + 1]] for u in piece.units])
+        found.append(Exclave(int(piece.territory), piece.why, tuple(np.sort(rows).tolist())))
+    return tuple(found)

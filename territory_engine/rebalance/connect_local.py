@@ -1,7 +1,8 @@
 """Local connect: connect.py's rebuild in a window around each stuck piece, on maps too large
 to rebuild whole.
 
-Above ``Tuning.connect_max_units`` units, rebuilding every territory at once is too slow and its
+Above ``Tuning.connect_max_units`` units (while the units are accounts: grid cells' pieces are
+joined on the accounts after), rebuilding every territory at once is too slow and its
 balance repair stops short (10,000 accounts: 48 s and still in pieces). But a piece that
 balance keeps apart is a local matter: its territory cannot give it away without falling
 below its band, or its neighbour cannot take it without rising above, and the load that
@@ -37,7 +38,7 @@ from ..contiguous import connect_balance
 from ..tuning import DEFAULT_TUNING, Tuning
 from .connect import around_roots, settle_back
 
-__all__ = ["connect_locally", "connect_window"]
+__all__ = ["connect_locally"]
 
 
 class _Nodes:
@@ -64,8 +65,7 @@ class _Nodes:
 def connect_locally(units, assignment, graph: AccountGraph, target, tolerance: float, *, pieces,
                     roots=None, seed: int = 0, tuning: Tuning = DEFAULT_TUNING) -> np.ndarray:
     """``assignment`` with a window around each of ``pieces`` rebuilt where that keeps every band
-    and leaves fewer extra pieces (a new array). Maps above ``connect_local_max_units`` units
-    are left as they are.
+    and leaves fewer extra pieces (a new array).
 
     Parameters
     ----------
@@ -92,31 +92,31 @@ def connect_locally(units, assignment, graph: AccountGraph, target, tolerance: f
     locked = np.asarray(units.locked, dtype=bool).copy()
     if roots is not None:
         locked[np.asarray(roots)[np.asarray(roots) >= 0]] = True  # a base's unit stays in its territory
-    if len(assign) > tuning.connect_local_max_units:
-        return assign
     deadline = time.perf_counter() + tuning.connect_local_seconds
     pieces = sorted(pieces, key=lambda units_of: -values[units_of].sum())
     found = territory_pieces(graph, assign, k)
     extra = found.total_extra
+    nodes, load = _Nodes(graph, assign, values, current, locked), np.zeros_like(target)
+    np.add.at(load, assign, values)
     for piece in pieces:
         if time.perf_counter() > deadline or extra == 0:
             break
         start = _start(graph, found, assign, values, np.asarray(piece))
         if start is None:
             continue
-        rebuilt = connect_window(graph, assign, values, current, locked, start, target, tolerance,
-                                 seed=seed, tuning=tuning)
+        rebuilt = _connect_window(graph, nodes, assign, values, locked, start, target, tolerance, load,
+                                  seed=seed, tuning=tuning)
         if rebuilt is None:
             continue
-        load = np.zeros_like(target)
-        np.add.at(load, rebuilt, values)
+        now = np.zeros_like(target)
+        np.add.at(now, rebuilt, values)
         slack = 1e-9 * np.abs(target)
-        if ((load < target * (1 - tolerance) - slack) | (load > target * (1 + tolerance) + slack)).any():
+        if ((now < target * (1 - tolerance) - slack) | (now > target * (1 + tolerance) + slack)).any():
             continue
-        after = territory_pieces(graph, rebuilt, k).total_extra
-        if after < extra:
-            assign, extra = rebuilt, after
-            found = territory_pieces(graph, assign, k)
+        after = territory_pieces(graph, rebuilt, k)
+        if after.total_extra < extra:
+            assign, extra, found, load = rebuilt, after.total_extra, after, now
+            nodes = _Nodes(graph, assign, values, current, locked)
     return assign
 
 
@@ -136,12 +136,12 @@ def _start(graph: AccountGraph, found, assign, values, piece) -> np.ndarray | No
     return np.union1d(graph.node[piece], graph.node[anchor])
 
 
-def connect_window(graph: AccountGraph, assign, values, current, locked, start, target, tolerance: float, *,
-                   seed: int = 0, tuning: Tuning = DEFAULT_TUNING) -> np.ndarray | None:
+def _connect_window(graph: AccountGraph, nodes, assign, values, locked, start, target, tolerance: float, load, *,
+                    seed: int, tuning: Tuning) -> np.ndarray | None:
     """The units' territories with the window grown from the nodes ``start`` rebuilt, or None
-    when the window cannot be built or its repair does not balance (module docstring)."""
-    nodes = _Nodes(graph, assign, values, current, locked)
-    window = _window(graph, nodes, assign, values, start, target, tolerance, tuning)
+    when the window cannot be built or its repair does not balance (module docstring); ``load``:
+    every territory's load now."""
+    window = _window(graph, nodes, assign, start, target, tolerance, load, tuning)
     if window is None or nodes.clash[window].any():
         return None
     small = _window_map(graph, nodes, assign, values, window)
@@ -152,6 +152,8 @@ def connect_window(graph: AccountGraph, assign, values, current, locked, start, 
     relabel = np.full(len(target), -1, dtype=np.int64)
     relabel[group] = np.arange(m)
     initial = relabel[member]
+    if len(np.unique(initial)) < m:
+        return None  # a territory whose units in the window all share a node with a heavier territory's
     held = np.where(fixed, initial, -1)
     held[: len(window)] = np.where(nodes.locked[window] >= 0, relabel[np.maximum(nodes.locked[window], 0)], -1)
     rooted = np.unique(held[held >= 0])
@@ -179,7 +181,7 @@ def connect_window(graph: AccountGraph, assign, values, current, locked, start, 
     return out
 
 
-def _window(graph, nodes: _Nodes, assign, values, start, target, tolerance, tuning) -> np.ndarray | None:
+def _window(graph, nodes: _Nodes, assign, start, target, tolerance, load, tuning) -> np.ndarray | None:
     """The nodes within a few hops of ``start``: whole layers up to ``connect_window_nodes``
     nodes, and on (to ``connect_window_cap`` times that) while the territories touched leave
     too little room in their bands. None when no window of that size leaves the room."""
@@ -196,9 +198,7 @@ def _window(graph, nodes: _Nodes, assign, values, start, target, tolerance, tuni
         if inside.sum() < tuning.connect_window_nodes:
             continue
         group = _territories(graph, nodes, assign, inside)
-        load = np.zeros((len(group), values.shape[1]))
-        np.add.at(load, np.searchsorted(group, assign[np.isin(assign, group)]), values[np.isin(assign, group)])
-        _, room = _shared_band(target[group], load, tolerance)
+        _, room = _shared_band(target[group], load[group], tolerance)
         if room >= tuning.connect_window_room * tolerance:
             return np.flatnonzero(inside)
 

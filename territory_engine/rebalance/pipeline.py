@@ -24,6 +24,7 @@ opinions (opinions.py).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -34,7 +35,7 @@ from ..contiguity import point_graph, territory_pieces
 from ..geo import to_latlon, to_xyz
 from ..measures import moved_share, territory_loads
 from ..tuning import Tuning
-from .alignment import Alignment, Exclave
+from .alignment import Alignment, exclaves_of
 from .border_flows import border_flows
 from .centres import bisection, centres_of, kmeanspp
 from .connect import connect_pieces
@@ -420,11 +421,8 @@ def _pieces_phase(p: Pass) -> None:
     job, state = p.job, p.state
     job.report("pieces", 0.95)
     graph = point_graph(p.units.xyz, tuning=job.tuning)
-
-    def join(assign):
-        return join_pieces(p.units, assign, target=job.target, band=job.tolerance, bases=job.bases, graph=graph,
-                           tuning=job.tuning)
-
+    join = functools.partial(join_pieces, p.units, target=job.target, band=job.tolerance, bases=job.bases,
+                             graph=graph, tuning=job.tuning)
     joined = join(state.assign)
     rejoined = rejoin(p.units, joined, graph, p.centres, job.target, job.tolerance, stick_km=p.stickiness,
                       stay_km=job.tuning.rejoin_stay * p.area_radius, nearest=job.nearest, bases=job.bases,
@@ -432,20 +430,26 @@ def _pieces_phase(p: Pass) -> None:
     _take(p, rejoined)
     if rejoined is not joined:
         _repolish(p, joined.assignment, rejoined, join)
-    if job.realign and job.disruption_weight >= job.tuning.improve_below_disruption:
-        # Joining may leave a moved account inside another territory: settle it there again.
-        state.set_band(job.target, job.tolerance * job.tuning.settle_band)
-        for _ in range(job.tuning.settle_passes):  # (until nothing settles: joins may pocket several)
-            before = state.assign.copy()
-            settle_pocketed_moves(state, p.units, job.nearest)
-            if (state.assign == before).all():
-                break
-        state.set_band(job.target, job.tolerance)
-        if len(p.stuck) < territory_pieces(graph, state.assign, job.k).total_extra:
-            # A settled account may have been the link of a piece: join again.
-            _take(p, join(state.assign))
+    _settle_pockets(p, graph, join)
     _connect(p, graph, join)
     _smooth(p, graph, join)
+
+
+def _settle_pockets(p: Pass, graph, join) -> None:
+    """Joining (or a window's rebuild) may pocket moved accounts in another territory: settle them
+    there (until none settles); join again when a settled account was the link of a piece."""
+    job, state = p.job, p.state
+    if not job.realign or job.disruption_weight < job.tuning.improve_below_disruption:
+        return
+    state.set_band(job.target, job.tolerance * job.tuning.settle_band)
+    for _ in range(job.tuning.settle_passes):
+        before = state.assign.copy()
+        settle_pocketed_moves(state, p.units, job.nearest)
+        if (state.assign == before).all():
+            break
+    state.set_band(job.target, job.tolerance)
+    if len(p.stuck) < territory_pieces(graph, state.assign, job.k).total_extra:
+        _take(p, join(state.assign))
 
 
 def _repolish(p: Pass, before, joined, join) -> None:
@@ -467,10 +471,10 @@ def _repolish(p: Pass, before, joined, join) -> None:
 
 
 def _connect(p: Pass, graph, join) -> None:
-    """The last resort for pieces that balance keeps apart on small maps (connect.py): kept when
-    every band holds and fewer extra pieces remain. With rep bases every territory is rebuilt
-    around its base (the piece of the unit nearest it). Not under a move cap (the rebuild moves
-    whole pieces)."""
+    """The last resort for pieces that balance keeps apart: the whole map rebuilt (connect.py), or
+    on larger maps of accounts a window around each piece (connect_local.py); kept when every band
+    holds with fewer extra pieces. With rep bases every territory is rebuilt around its base (the
+    piece of its unit nearest it). Not under a move cap (the rebuild moves whole pieces)."""
     job = p.job
     if job.max_moved_share < 1.0 or not any(piece.why in _CONNECTABLE for piece in p.stuck):
         return
@@ -479,9 +483,19 @@ def _connect(p: Pass, graph, join) -> None:
         bases = np.asarray(job.bases, dtype=float)
         roots = base_roots(p.units.xyz, p.state.assign, to_xyz(bases[:, 0], bases[:, 1]), job.k)
     if len(p.units.xyz) > job.tuning.connect_max_units:  # (a window around each piece, heaviest first)
-        pieces = [piece.units for piece in p.stuck if piece.why in _CONNECTABLE]
+        if job.cells_xyz is not None:
+            return  # grid cells: their pieces are joined on the accounts after (_slivers_phase)
+        pieces, before = [piece.units for piece in p.stuck if piece.why in _CONNECTABLE], p.state.assign.copy()
         _keep_fewer(p, graph, join, connect_locally(p.units, p.state.assign, graph, job.target, job.tolerance,
                                                     pieces=pieces, roots=roots, seed=job.seed, tuning=job.tuning))
+        changed = p.state.assign != before  # the windows' borders smoothed (those units and their
+        if changed.any():  # neighbours), the rest left as it is, and their pockets settled
+            _smooth(p, graph, join, only=changed | changed[job.nearest].any(axis=1))
+            kept = (p.state.assign.copy(), p.stuck)  # (unless settling opens pieces joining cannot close)
+            _settle_pockets(p, graph, join)
+            if len(p.stuck) > len(kept[1]):
+                p.state.assign, p.stuck = kept
+                p.state.load = territory_loads(p.state.assign, p.units.values, job.k)
         return
     slack = 1e-9 * np.abs(job.target)
     for attempt in range(job.tuning.connect_tries):  # the repair's random choices differ per seed
@@ -500,8 +514,7 @@ def _connect(p: Pass, graph, join) -> None:
 
 
 def _keep_fewer(p: Pass, graph, join, connected) -> None:
-    """Take a rebuild (balanced) when it leaves fewer extra pieces: one piece is a promise; its
-    ragged borders are polished (and, on small maps, smoothed) after."""
+    """Take a balanced rebuild that leaves fewer extra pieces (one piece is a promise), polished."""
     if (connected == p.state.assign).all():
         return
     joined = join(connected)
@@ -510,20 +523,20 @@ def _keep_fewer(p: Pass, graph, join, connected) -> None:
         _repolish(p, joined.assignment, joined, join)
 
 
-def _smooth(p: Pass, graph, join) -> None:
-    """On small maps, clean ragged borders without opening a piece or leaving a band (smooth.py).
-    A move may add to the moved load only to clean borders the design changed (it moved
-    something) and never under a move cap: a map left as it is stays as it is, however
-    interleaved (4 accounts in 2 territories outvote each other)."""
+def _smooth(p: Pass, graph, join, only=None) -> None:
+    """On small maps (or the units ``only``), clean ragged borders without opening a piece or leaving
+    a band (smooth.py). A move adds moved load only where the design moved something, never under
+    a move cap: a map left as it is stays so (4 accounts in 2 territories outvote each other)."""
     job = p.job
-    if len(p.units.xyz) > job.tuning.connect_max_units:
+    if only is None and len(p.units.xyz) > job.tuning.connect_max_units:
         return
     band = (job.target * (1 - job.tolerance), job.target * (1 + job.tolerance))
     changed = ((p.units.current >= 0) & (p.state.assign != p.units.current)).any()
     rough = job.tuning.rejoin_max_interleaving if job.max_moved_share >= 1.0 and changed else np.inf
     current = p.units.current if job.realign else np.full(len(p.units.current), -1)
     smoothed = smooth_borders(graph.adjacency, graph.node, p.state.assign, current, p.units.values, job.nearest,
-                              band, p.units.locked, rounds=job.tuning.smooth_rounds, max_interleaving=rough)
+                              band, p.units.locked, rounds=job.tuning.smooth_rounds, max_interleaving=rough,
+                              only=only)
     if (smoothed != p.state.assign).any():
         _take(p, join(smoothed))
 
@@ -605,7 +618,8 @@ def _evaluate(job: Job, p: Pass, reasons: list[Reason]) -> Alignment:
         territory=territory, centres=to_latlon(p.centres), loads=load, targets=job.target, deviation=deviation,
         max_deviation=max_deviation, within_tolerance=within,
         reasons=tuple(reasons) if not within else (), moved_reason=kinds, method=job.method, seed=job.seed,
-        iterations=p.iterations, constrained=job.constrained, resited=p.resited, exclaves=_exclaves(p),
+        iterations=p.iterations, constrained=job.constrained, resited=p.resited, exclaves=exclaves_of(
+            p.stuck, None if p.accounts is not None else p.units.of_account, len(p.units.xyz)),
     )
 
 
@@ -623,19 +637,3 @@ def _slivers_phase(p: Pass) -> None:
     p.accounts = joined.assignment
     p.stuck = joined.stuck
 
-
-def _exclaves(p: Pass) -> tuple[Exclave, ...]:
-    """The pieces join_pieces and rejoin left apart, with their accounts."""
-    if not p.stuck:
-        return ()
-    if p.accounts is not None:  # pieces of accounts already
-        return tuple(Exclave(int(piece.territory), piece.why, tuple(np.sort(piece.units).tolist()))
-                     for piece in p.stuck)
-    of_account = p.units.of_account
-    order = np.argsort(of_account, kind="stable")
-    start = np.searchsorted(of_account[order], np.arange(len(p.units.xyz) + 1))
-    found = []
-    for piece in p.stuck:
-        rows = np.concatenate([order[start[u]:start[u + 1]] for u in piece.units])
-        found.append(Exclave(int(piece.territory), piece.why, tuple(np.sort(rows).tolist())))
-    return tuple(found)

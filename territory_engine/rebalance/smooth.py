@@ -38,7 +38,7 @@ __all__ = ["smooth_borders"]
 
 
 def smooth_borders(adjacency, node, assign, current, values, nearest, band, locked, *, rounds: int = 10,
-                   max_interleaving: float = 0.05) -> np.ndarray:
+                   max_interleaving: float = 0.05, only=None) -> np.ndarray:
     """``assign`` with ragged borders cleaned, no piece opened and every band kept.
 
     Parameters
@@ -61,6 +61,8 @@ def smooth_borders(adjacency, node, assign, current, values, nearest, band, lock
         Passes over the outvoted nodes at most.
     max_interleaving : float
         Share of outvoted units above which a move may add to the moved load.
+    only : ndarray of bool, shape (u,), optional
+        Move only the nodes of these units (the rest of a large map stays as it is).
 
     Returns
     -------
@@ -117,6 +119,8 @@ def smooth_borders(adjacency, node, assign, current, values, nearest, band, lock
         away = np.zeros(v, bool)
         away[node[(current >= 0) & (current != terr)]] = True
         candidates = np.unique(np.r_[node[flags], np.flatnonzero(away)])
+        if only is not None:
+            candidates = np.intersect1d(candidates, node[np.asarray(only, dtype=bool)])
         changed = False
         for b in candidates[~mixed[candidates]].tolist():
             units = members.indices[members.indptr[b]:members.indptr[b + 1]]
