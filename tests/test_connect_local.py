@@ -21,7 +21,7 @@ from territory_engine.rebalance.units import Units
 from territory_engine.tuning import DEFAULT_TUNING
 
 sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
-from stress_instances import make_stress  # noqa: E402
+from stress_instances import make_stress
 
 # The local path on small maps, with time enough that no window stops on its clock (what is
 # tested is the rebuild, not the machine's speed).
@@ -115,3 +115,26 @@ def test_a_ten_thousand_account_metro_map_comes_out_in_at_most_one_extra_piece()
     load = np.bincount(territory, inst.measures[:, 0], minlength=inst.k)
     assert np.abs(load / load.mean() - 1).max() <= 0.05 + 1e-9
     assert territory_pieces(account_graph(inst.lat, inst.lon), territory, inst.k).total_extra <= 1
+
+
+def test_an_account_from_a_retired_territory_in_the_window_is_no_obstacle():
+    """Fewer territories than today: the retired ones keep ids at or above k in ``current``. A
+    window holding such an account is rebuilt like any other (it raised an IndexError)."""
+    rng = np.random.default_rng(3)
+    lat, lon = np.meshgrid(39.0 + 0.1 * np.arange(10), -95.0 + 0.1 * np.arange(10), indexing="ij")
+    lat, lon = lat.ravel() + rng.uniform(-0.01, 0.01, 100), lon.ravel() + rng.uniform(-0.01, 0.01, 100)
+    territory = np.minimum((np.arange(100) % 10) * 3 // 10, 2)
+    stray = 5 * 10 + 8  # a cell of the third stripe given to the first
+    territory[stray] = 0
+    current = territory.copy()
+    current[stray - 1] = 3  # a retired territory's account beside it
+    values = np.ones((100, 1))
+    target = np.bincount(territory, minlength=3)[:, None].astype(float)
+    graph = account_graph(lat, lon)
+    assert territory_pieces(graph, territory, 3).total_extra == 1
+    units = Units(to_xyz(lat, lon), values, current, np.zeros(100, dtype=bool), np.arange(100))
+    out = connect_locally(units, territory, graph, target, 0.05, pieces=[np.array([stray])],
+                          tuning=dataclasses.replace(LOCAL, connect_window_nodes=10))
+    assert territory_pieces(graph, out, 3).total_extra == 0
+    after = np.bincount(out, minlength=3)
+    assert (np.abs(after / target[:, 0] - 1) <= 0.05 + 1e-9).all()

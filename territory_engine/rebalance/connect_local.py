@@ -124,6 +124,8 @@ def _start(graph: AccountGraph, found, assign, values, piece) -> np.ndarray | No
     """The nodes a window grows from: the piece's, and the node of its territory's heaviest
     piece nearest to it (so that the window holds a border where the territory can take load
     back, however far the piece lies). None when the piece is no longer an extra piece."""
+    if len(piece) == 0:
+        return None
     t = int(assign[piece[0]])
     own = np.flatnonzero(assign == t)
     label = found.piece[own]
@@ -149,7 +151,7 @@ def _connect_window(graph: AccountGraph, nodes, assign, values, locked, start, t
         return None
     adjacency, blocks, member, fixed, group = small
     m = len(group)
-    relabel = np.full(len(target), -1, dtype=np.int64)
+    relabel = np.full(max(len(target), int(nodes.current.max()) + 1), -1, dtype=np.int64)  # (retired ids: -1)
     relabel[group] = np.arange(m)
     initial = relabel[member]
     if len(np.unique(initial)) < m:
