@@ -143,13 +143,14 @@ def _connect_window(graph: AccountGraph, nodes, assign, values, locked, start, t
     """The units' territories with the window grown from the nodes ``start`` rebuilt, or None
     when the window cannot be built or its repair does not balance (module docstring); ``load``:
     every territory's load now."""
-    window = _window(graph, nodes, assign, start, target, tolerance, load, tuning)
-    if window is None or nodes.clash[window].any():
+    found = _window(graph, nodes, assign, start, target, tolerance, load, tuning)
+    if found is None or nodes.clash[found[0]].any():
         return None
-    small = _window_map(graph, nodes, assign, values, window)
+    window, group = found
+    small = _window_map(graph, nodes, assign, values, window, group)
     if small is None:
         return None
-    adjacency, blocks, member, fixed, group = small
+    adjacency, blocks, member, fixed = small
     m = len(group)
     relabel = np.full(max(len(target), int(nodes.current.max()) + 1), -1, dtype=np.int64)  # (retired ids: -1)
     relabel[group] = np.arange(m)
@@ -183,10 +184,11 @@ def _connect_window(graph: AccountGraph, nodes, assign, values, locked, start, t
     return out
 
 
-def _window(graph, nodes: _Nodes, assign, start, target, tolerance, load, tuning) -> np.ndarray | None:
+def _window(graph, nodes: _Nodes, assign, start, target, tolerance, load, tuning):
     """The nodes within a few hops of ``start``: whole layers up to ``connect_window_nodes``
     nodes, and on (to ``connect_window_cap`` times that) while the territories touched leave
-    too little room in their bands. None when no window of that size leaves the room."""
+    too little room in their bands; with those territories. None when no window of that size
+    leaves the room."""
     v = len(graph.xyz)
     inside = np.zeros(v, dtype=bool)
     inside[start] = True
@@ -202,7 +204,7 @@ def _window(graph, nodes: _Nodes, assign, start, target, tolerance, load, tuning
         group = _territories(graph, nodes, assign, inside)
         _, room = _shared_band(target[group], load[group], tolerance)
         if room >= tuning.connect_window_room * tolerance:
-            return np.flatnonzero(inside)
+            return np.flatnonzero(inside), group
 
 
 def _territories(graph, nodes: _Nodes, assign, inside) -> np.ndarray:
@@ -222,17 +224,16 @@ def _shared_band(target, blocks, tolerance) -> tuple[np.ndarray, float]:
     return share, float(np.nanmin(np.minimum(high, low)))
 
 
-def _window_map(graph, nodes: _Nodes, assign, values, window):
+def _window_map(graph, nodes: _Nodes, assign, values, window, group):
     """The small map: the window's nodes, then one locked block per connected part of each
     territory's rest that borders the window (the rest's load folded in).
 
-    Returns (adjacency, blocks (b, C), territory of each block, fixed, the territories) or None
+    Returns (adjacency, blocks (b, C), territory of each block, fixed) or None
     when a territory's rest cannot be folded into a part that borders the window.
     A territory's rest that borders nothing there is a locked block of its own."""
     v = len(graph.xyz)
     inside = np.zeros(v, dtype=bool)
     inside[window] = True
-    group = _territories(graph, nodes, assign, inside)
     in_group = np.zeros(max(int(assign.max()), int(group.max())) + 1, dtype=bool)
     in_group[group] = True
     coo = graph.adjacency.tocoo()
@@ -285,4 +286,4 @@ def _window_map(graph, nodes: _Nodes, assign, values, window):
     adjacency.data[:] = 1.0
     fixed = np.zeros(b, dtype=bool)
     fixed[len(window):] = True
-    return adjacency, blocks, member, fixed, group
+    return adjacency, blocks, member, fixed
