@@ -43,7 +43,31 @@ from ..contiguous import connect_balance
 from ..tuning import DEFAULT_TUNING, Tuning
 from .units import Units
 
-__all__ = ["around_roots", "connect_pieces", "linked_regions", "settle_back"]
+__all__ = ["NodeBlocks", "around_roots", "connect_pieces", "linked_regions", "settle_back"]
+
+
+class NodeBlocks:
+    """The units gathered per node (the blocks of the rebuild): their summed values, and each
+    node's territory and current territory those of its heaviest unit; ``locked``: the territory
+    of a node's locked units (-1: none); ``clash``: locked units of two territories at one node,
+    or locked under a heavier unit of another territory."""
+
+    def __init__(self, graph: AccountGraph, assign, values, current, locked):
+        node, v = graph.node, len(graph.xyz)
+        self.values = np.zeros((v, values.shape[1]))
+        np.add.at(self.values, node, values)
+        order = np.lexsort((-values.sum(axis=1), node))
+        first = order[np.r_[True, node[order][1:] != node[order][:-1]]]
+        self.territory = np.full(v, -1, dtype=np.int64)
+        self.territory[node[first]] = assign[first]
+        self.current = np.full(v, -1, dtype=np.int64)
+        self.current[node[first]] = current[first]
+        self.locked = np.full(v, -1, dtype=np.int64)
+        held = np.flatnonzero(locked)
+        self.locked[node[held]] = assign[held]
+        self.clash = np.zeros(v, dtype=bool)  # locked units of two territories, or locked under another
+        self.clash[node[held[self.locked[node[held]] != assign[held]]]] = True
+        self.clash[node[held[self.territory[node[held]] != assign[held]]]] = True
 
 
 def connect_pieces(units: Units, assignment, graph: AccountGraph, target, tolerance: float, *, roots=None,
@@ -86,19 +110,12 @@ def connect_pieces(units: Units, assignment, graph: AccountGraph, target, tolera
     if not np.allclose(split, split[:, :1], rtol=1e-9, atol=1e-12):
         return None
     values = np.asarray(units.values, dtype=float).reshape(len(assign), -1)
-    node, v = graph.node, len(graph.xyz)
-    blocks = np.zeros((v, values.shape[1]))
-    np.add.at(blocks, node, values)
-    # Each block in the territory of its heaviest unit.
-    order = np.lexsort((-values.sum(axis=1), node))
-    first = order[np.r_[True, node[order][1:] != node[order][:-1]]]
-    initial = np.empty(v, dtype=np.int64)
-    initial[node[first]] = assign[first]
+    node = graph.node
+    nodes = NodeBlocks(graph, assign, values, np.asarray(units.current, dtype=np.int64), units.locked)
+    blocks, initial, locked = nodes.values, nodes.territory, nodes.locked
     if len(np.unique(initial)) < k:
         return None  # a territory whose every unit shares a coordinate with a heavier territory's
-    locked = np.full(v, -1, dtype=np.int64)
     held = np.flatnonzero(units.locked)
-    locked[node[held]] = assign[held]
     if (locked[node[held]] != assign[held]).any():
         return None  # locked units of two territories at one coordinate
     adjacency = linked_regions(graph)
@@ -116,10 +133,9 @@ def connect_pieces(units: Units, assignment, graph: AccountGraph, target, tolera
                                 tuning=dataclasses.replace(tuning, contiguous_soft=tuning.connect_soft))
     if (territory < 0).any():
         return None
-    current = np.full(v, -1, dtype=np.int64)
-    current[node[first]] = np.asarray(units.current, dtype=np.int64)[first]
     band = (target * (1 - tolerance), target * (1 + tolerance))
-    territory = settle_back(graph.adjacency, territory, current, blocks, locked >= 0, band, rounds=tuning.connect_rounds)
+    territory = settle_back(graph.adjacency, territory, nodes.current, blocks, locked >= 0, band,
+                            rounds=tuning.connect_rounds)
     out = territory[node]
     out[held] = assign[held]
     return out

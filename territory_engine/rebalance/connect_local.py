@@ -36,30 +36,9 @@ from scipy.sparse.csgraph import connected_components
 from ..contiguity import AccountGraph, territory_pieces
 from ..contiguous import connect_balance
 from ..tuning import DEFAULT_TUNING, Tuning
-from .connect import around_roots, settle_back
+from .connect import NodeBlocks, around_roots, settle_back
 
 __all__ = ["connect_locally"]
-
-
-class _Nodes:
-    """The units gathered per node: each node in the territory of its heaviest unit."""
-
-    def __init__(self, graph: AccountGraph, assign, values, current, locked):
-        node, v = graph.node, len(graph.xyz)
-        self.values = np.zeros((v, values.shape[1]))
-        np.add.at(self.values, node, values)
-        order = np.lexsort((-values.sum(axis=1), node))
-        first = order[np.r_[True, node[order][1:] != node[order][:-1]]]
-        self.territory = np.full(v, -1, dtype=np.int64)
-        self.territory[node[first]] = assign[first]
-        self.current = np.full(v, -1, dtype=np.int64)
-        self.current[node[first]] = current[first]
-        self.locked = np.full(v, -1, dtype=np.int64)
-        held = np.flatnonzero(locked)
-        self.locked[node[held]] = assign[held]
-        self.clash = np.zeros(v, dtype=bool)  # locked units of two territories, or locked under another
-        self.clash[node[held[self.locked[node[held]] != assign[held]]]] = True
-        self.clash[node[held[self.territory[node[held]] != assign[held]]]] = True
 
 
 def connect_locally(units, assignment, graph: AccountGraph, target, tolerance: float, *, pieces,
@@ -96,7 +75,7 @@ def connect_locally(units, assignment, graph: AccountGraph, target, tolerance: f
     pieces = sorted(pieces, key=lambda units_of: -values[units_of].sum())
     found = territory_pieces(graph, assign, k)
     extra = found.total_extra
-    nodes, load = _Nodes(graph, assign, values, current, locked), np.zeros_like(target)
+    nodes, load = NodeBlocks(graph, assign, values, current, locked), np.zeros_like(target)
     np.add.at(load, assign, values)
     for piece in pieces:
         if time.perf_counter() > deadline or extra == 0:
@@ -116,7 +95,7 @@ def connect_locally(units, assignment, graph: AccountGraph, target, tolerance: f
         after = territory_pieces(graph, rebuilt, k)
         if after.total_extra < extra:
             assign, extra, found, load = rebuilt, after.total_extra, after, now
-            nodes = _Nodes(graph, assign, values, current, locked)
+            nodes = NodeBlocks(graph, assign, values, current, locked)
     return assign
 
 
@@ -184,7 +163,7 @@ def _connect_window(graph: AccountGraph, nodes, assign, values, locked, start, t
     return out
 
 
-def _window(graph, nodes: _Nodes, assign, start, target, tolerance, load, tuning):
+def _window(graph, nodes: NodeBlocks, assign, start, target, tolerance, load, tuning):
     """The nodes within a few hops of ``start``: whole layers up to ``connect_window_nodes``
     nodes, and on (to ``connect_window_cap`` times that) while the territories touched leave
     too little room in their bands; with those territories. None when no window of that size
@@ -207,7 +186,7 @@ def _window(graph, nodes: _Nodes, assign, start, target, tolerance, load, tuning
             return np.flatnonzero(inside), group
 
 
-def _territories(graph, nodes: _Nodes, assign, inside) -> np.ndarray:
+def _territories(graph, nodes: NodeBlocks, assign, inside) -> np.ndarray:
     """The territories of the units at the window's nodes and of the nodes bordering it."""
     touched = inside | (graph.adjacency @ inside.astype(np.float64) > 0)
     return np.unique(np.concatenate([assign[inside[graph.node]], nodes.territory[touched]]))
@@ -224,7 +203,7 @@ def _shared_band(target, blocks, tolerance) -> tuple[np.ndarray, float]:
     return share, float(np.nanmin(np.minimum(high, low)))
 
 
-def _window_map(graph, nodes: _Nodes, assign, values, window, group):
+def _window_map(graph, nodes: NodeBlocks, assign, values, window, group):
     """The small map: the window's nodes, then one locked block per connected part of each
     territory's rest that borders the window (the rest's load folded in).
 
