@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 
 from ..tuning import DEFAULT_TUNING, Tuning
-from .balance import relative_deviation
+from .balance import excess, relative_deviation
 from .balance_search import balance_search
 from .chains import chain_repair
 from .construction import fresh_seeds, grow, load_shares, priced_voronoi
@@ -30,7 +30,7 @@ from .state import SearchState, score_key
 from .tabu import tabu_search
 from .validation import validate_inputs
 
-__all__ = ["ContiguousResult", "Progress", "connect_balance", "design_contiguous"]
+__all__ = ["ContiguousResult", "Progress", "connect_balance", "connected_start", "design_contiguous"]
 
 Progress = Callable[[str, float], None]
 
@@ -189,9 +189,19 @@ def connect_balance(
     problem = _Problem.prepare(adjacency, measures, k, tolerance, targets, None, locked, initial, tuning)
     rng = np.random.default_rng(seed)
     territory = _construct(problem, rng)
-    if (territory < 0).any() or problem.k <= 1 or problem.state(territory).viol.sum() <= 0:
+    if (territory < 0).any() or problem.k <= 1 or problem.violation(territory) <= 0:
         return territory
     return problem.balance(territory, rng, deadline=deadline, max_moves=tuning.balance_moves)
+
+
+def connected_start(adjacency, measures, *, k: int, initial, tolerance: float = 0.05, targets=None, locked=None,
+                    seed: int = 0, tuning: Tuning = DEFAULT_TUNING) -> np.ndarray:
+    """``initial`` made connected: each territory keeps its largest piece (locked blocks stay where
+    they are) and the other blocks regrow from the territories around them; a territory without
+    blocks starts from a new seed. The construction of :func:`connect_balance`, without its balance
+    repair. Returns the territory of every block (-1 for a block no territory could reach)."""
+    problem = _Problem.prepare(adjacency, measures, k, tolerance, targets, None, locked, initial, tuning)
+    return _construct(problem, np.random.default_rng(seed))
 
 
 @dataclass(frozen=True)
@@ -263,6 +273,13 @@ class _Problem:
 
     def state(self, territory) -> SearchState:
         return SearchState(self.graph, territory, self.measures, self.inv_target, self.tolerance, self.k)
+
+    def violation(self, territory) -> float:
+        """The summed excess over the tolerance of ``territory``'s loads (0: balanced), without the
+        diameters a :class:`SearchState` computes."""
+        loads = np.zeros((self.k, self.measures.shape[1]))
+        np.add.at(loads, territory, self.measures)
+        return float(excess(relative_deviation(loads, self.inv_target), self.tolerance).sum())
 
     def voronoi(self, seeds) -> np.ndarray:
         """A priced graph-Voronoi construction around ``seeds`` (nothing locked)."""
