@@ -3,7 +3,9 @@
 The steps, each keeping every territory connected:
 
 1. the least flows of load between neighbouring territories (:mod:`.flow_repair`, after
-   Zoltners & Sinha 2005), realised by border blocks, for a few aim bands;
+   Zoltners & Sinha 2005), realised by border blocks, for a few aim bands; when today's
+   territories are in pieces, each first keeps its largest piece and the rest regrow around
+   it (:func:`~.design.connected_start`), since the flows need connected territories;
 2. the balance repair of :func:`~.design.connect_balance` (Ríos-Mercado & Fernández's
    GRASP repair) for what rounding the blocks left out of band, stopping as soon as every load
    is in its band; the full search of :func:`~.design.design_contiguous` only when that fails;
@@ -21,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..tuning import Tuning
-from .design import connect_balance, design_contiguous
+from .design import connect_balance, connected_start, design_contiguous
 from .flow_repair import flow_repair
 from .graph import Graph, is_connected
 from .undo import exchange_moves, undo_moves
@@ -81,6 +83,15 @@ def realign_region(adjacency, balance, initial, pinned, targets, tolerance, coor
     share = (balance / np.where(totals > 0, totals, 1.0)).mean(axis=1)
     target_loads = (targets / targets.sum())[:, None] * totals[None, :]
     connected = all(is_connected(graph, np.flatnonzero(initial == j)) for j in range(k))
+    joined = initial
+    if not connected:
+        # Today's territories in pieces: each keeps its largest piece and the rest regrow from
+        # the territories around them (connect_balance's construction, no repair), so that the
+        # flows, which need connected territories, can do the bulk of the balancing.
+        joined = connected_start(adjacency, balance, initial=initial, **repair)
+        connected = bool((joined >= 0).all()) and all(is_connected(graph, np.flatnonzero(joined == j))
+                                                      for j in range(k))
+        joined = joined if connected else initial
     aims = tuning.block_flow_aims if connected else (None,)
     best, best_moved, last = None, np.inf, initial
     for index, aim in enumerate(aims):
@@ -88,9 +99,9 @@ def realign_region(adjacency, balance, initial, pinned, targets, tolerance, coor
         horizon = seconds if best is not None else seconds / 2
         if index and time.perf_counter() - started > horizon:
             break
-        start = initial
+        start = joined
         if aim is not None:
-            start = flow_repair(graph, initial, share, targets / targets.sum(), tolerance, pinned < 0, coords,
+            start = flow_repair(graph, joined, share, targets / targets.sum(), tolerance, pinned < 0, coords,
                                 aim=aim, rounds=tuning.block_flow_rounds)
         left = max(horizon - (time.perf_counter() - started), 0.05)
         out = connect_balance(adjacency, balance, initial=start, time_limit_s=left, **repair)
