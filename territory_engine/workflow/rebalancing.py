@@ -80,6 +80,13 @@ class RebalanceResult:
                          f"re-sited into overloaded ones, which moved fewer accounts than passing the excess from "
                          f"border to border ({shown}); their reps now cover a new area. To keep every territory "
                          f"where it is, use --no-resite (or resite = FALSE on the Settings sheet)")
+        if self.facts.get("placed"):
+            pairs = self.facts["placed"]
+            shown = ", ".join(f"{u} inside {o}" for u, o in pairs[:5])
+            shown += f" and {len(pairs) - 5} more" if len(pairs) > 5 else ""
+            lines.append(f"note: {len(pairs)} territor{'y' if len(pairs) == 1 else 'ies'} without accounts today "
+                         f"{'was' if len(pairs) == 1 else 'were'} started at one end of an overloaded territory ({shown}) "
+                         "and grew from there")
         if self.exclaves is not None and len(self.exclaves):
             counts = self.exclaves["why"].value_counts()
             why = ", ".join(f"{n} by {w}" if w in ("locked accounts", "a rep base") else f"{n} for {w}"
@@ -157,7 +164,9 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
         raise InputError([Problem(plan.accounts.source, "there is no numeric measure column to balance; add one "
                                   "(for example Potential)", is_sheet=True)])
     require_balance(plan, names, weights)
-    fresh = s.fresh or k != len(ids)
+    # More territories than today realign: the new ids start empty and take load from their
+    # neighbours (moving far less than a fresh design). Fewer territories than today are a fresh design.
+    fresh = s.fresh or k < len(ids)
     today = len(ids)
     if k > len(ids):
         ids = ids + _new_ids(ids, k - len(ids))
@@ -349,7 +358,11 @@ def _largest_deviation(frame, territory, k, names, weights, share, each, *, regi
 
 
 def _unit_name(fact, frame: pd.DataFrame, block_map) -> str | None:
-    """The account or block a heavy-unit reason is about, as the user knows it."""
+    """The account or block a heavy-unit reason is about (the two blocks a join reason joins), as
+    the user knows it."""
+    if fact.code == "locked_join" and block_map is not None and len(fact.accounts) == 2:
+        kind = "ZIP area" if block_map.kind == "zip" else block_map.kind
+        return " and ".join(f"{kind} {block_map.names[b]}" for b in fact.accounts)
     if fact.code != "heavy_unit" or not fact.accounts:
         return None
     if block_map is not None:
@@ -460,9 +473,13 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
         **{name: after_frame[name][moved].to_numpy() for name in names},
         "reason": reason_text[moved],
     })
+    held_today = np.bincount(current[current >= 0], minlength=len(ids)) > 0
     facts = {"territories": k, "moved": int(moved.sum()), "method": alignment.method, "seed": alignment.seed,
              "fresh_not_tried": alignment.fresh_not_tried,
-             "resited": [(_with_rep(ids, rep.get("reps"), u), ids[o]) for u, o in alignment.resited]}
+             # A territory without accounts today (a new id) is placed, not re-sited: it had no area to leave.
+             "resited": [(_with_rep(ids, rep.get("reps"), u), ids[o]) for u, o in alignment.resited if held_today[u]],
+             "placed": [(_with_rep(ids, rep.get("reps"), u), ids[o]) for u, o in alignment.resited
+                        if not held_today[u]]}
     exclaves = pd.DataFrame([
         {"territory": ids_arr[proposed[e.accounts[0]]], "accounts": len(e.accounts),
          "why": "a rep base" if e.why == "rep base" else e.why,

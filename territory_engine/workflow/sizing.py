@@ -1,8 +1,9 @@
 """How many reps: a design for every number of territories in a range, and the smallest that fits.
 
 For each K of the range the verb designs territories as ``rebalance`` would: a realignment of
-today's alignment when K is today's number of territories, otherwise a fresh design whose
-territories keep the ids of the current ones they overlap most (new ones get new ids). With a
+today's alignment when K is today's number of territories or more (the new territories, with new
+ids, start empty and take load from their neighbours), a fresh design when K is below it, whose
+territories keep the ids of the current ones they overlap most. With a
 Reps sheet, the reps (their bases, capacities and hours) apply only at today's K: at any other K
 there is no rep for some territory or no territory for some rep, so every territory has the
 same target there and the Settings' field hours.
@@ -334,7 +335,8 @@ def design_one(inputs: Inputs, overrides: dict, k: int, today: int, tuning: Tuni
     flags = {**overrides, "territories": k}
     reps = None
     if k != today:
-        flags["fresh"] = True
+        if k < today:
+            flags["fresh"] = True
         reps = inputs.reps
         inputs = replace(inputs, reps=None)  # no rep for some territory, or no territory for some rep
     note = ""
