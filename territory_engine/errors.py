@@ -215,7 +215,9 @@ class Reason:
         ``"cut_vertex"`` (a block whose removal splits the map forces a deviation of at least
         ``share``), ``"no_connected"`` (the exact stage's integer program over every alignment of the
         ``share`` blocks is infeasible; ``accounts`` the pinned blocks, when any), ``"locked_apart"``
-        (a territory's locked or base blocks lie in groups that no path of blocks joins) or
+        (a territory's locked or base blocks lie in groups that no path of blocks joins),
+        ``"locked_join"`` (joining a territory's locked or base blocks takes more load than its band
+        holds; ``share`` that least load as a multiple of its target, ``accounts`` the two blocks) or
         ``"out_of_band"`` (a territory stays outside the tolerance and no proof was found: a
         defect, never a proof), ``"not_connected"`` (every load within the tolerance but a
         territory in ``share`` pieces, no proof found).
@@ -307,6 +309,12 @@ class Reason:
                     f"connected alignment is at least {self.share:.1%} from its target {self.measure} somewhere "
                     f"(tolerance ±{limit}); raise the tolerance above {self.share:.1%} or change the "
                     "number of territories")
+        if self.code == "locked_join":
+            ends = f" ({unit})" if unit else ""
+            return (f"territory {territory_name(self.territory)} cannot be one piece within its band: joining its "
+                    f"locked or base blocks{ends} takes blocks carrying at least {self.share:.0%} of its target "
+                    f"{self.measure}, with its locked blocks, above its band of +{limit}; unlock the blocks of one "
+                    "end, raise the tolerance or use fewer territories")
         if self.code == "locked_apart":
             return (f"territory {territory_name(self.territory)} has locked or base blocks in groups of blocks "
                     "that no path of blocks joins, so it cannot be one piece; unlock the blocks of one group")

@@ -216,6 +216,27 @@ def test_locked_apart_proof():
     assert caught.value.facts[0].code == "locked_apart" and caught.value.facts[0].territory == 0
 
 
+def test_locked_join_proof_counts_the_lightest_path_between_two_locked_blocks():
+    # Blocks 0 and 6 of a path are locked to territory 0: one piece holds blocks 0..6, 7 of the
+    # 9 blocks, above 4.95 (±10% of 4.5). The exhaustive search agrees.
+    adjacency, measures = path_graph(9), np.ones(9)
+    current = np.array([0, 0, 0, 0, 1, 1, 0, 1, 1])
+    locked = np.zeros(9, bool)
+    locked[[0, 6]] = True
+    with pytest.raises(DesignInfeasibleError) as caught:
+        design_blocks(adjacency, measures, k=2, tolerance=0.1, current=current, locked=locked, time_limit_s=1)
+    fact = caught.value.facts[0]
+    assert fact.code == "locked_join" and fact.territory == 0 and set(fact.accounts) == {0, 6}
+    assert fact.share == pytest.approx(7 / 4.5)
+    assert "cannot be one piece within its band" in fact.sentence()
+    pinned = np.where(locked, current, -1)
+    assert brute_force(adjacency, measures[:, None], 2, 0.1, pinned) is False
+    # Lighter blocks in between and the path fits: no proof, a design.
+    measures[1:6] = 0.05
+    result = design_blocks(adjacency, measures, k=2, tolerance=0.1, current=current, locked=locked, time_limit_s=2)
+    assert (result.territory[[0, 6]] == 0).all() and (result.pieces == 1).all()
+
+
 def test_balanced_current_alignment_moves_nothing():
     adjacency = graph_of([(r * 6 + c, r * 6 + c + 1) for r in range(6) for c in range(5)]
                          + [(r * 6 + c, r * 6 + c + 6) for r in range(5) for c in range(6)], 36)

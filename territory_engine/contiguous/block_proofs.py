@@ -11,6 +11,10 @@ Each proof is a fact (:class:`~territory_engine.errors.Reason`) an analyst can c
 - ``locked_short`` and ``locked_apart``: the blocks a territory can reach from its pinned
   blocks without crossing a block pinned to another territory carry less than its lower band,
   or its pinned blocks lie in parts that no such path joins (:func:`enclosed_reasons`);
+- ``locked_join``: a connected territory holding two pinned blocks holds a path between them,
+  so its load is at least its pinned blocks' plus the lightest path of other blocks joining two
+  of them (node-weighted shortest paths, Dijkstra, avoiding other territories' pinned blocks);
+  when that is above its upper band, it cannot be one piece and balanced (:func:`join_reason`);
 - ``component``: a group of blocks connected to each other but to no other block (an island
   group such as Hawaii) must hold a whole number ``m`` of territories, so its load ``L``
   must satisfy ``m (1 - t) T <= L <= m (1 + t) T`` for some integer ``m``; when no ``m``
@@ -28,13 +32,16 @@ they assume equal targets, which is when the proofs are run.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse.csgraph import connected_components, dijkstra
 
 from ..errors import Reason
 
-__all__ = ["allocate_components", "articulation_points", "enclosed_reasons", "forced_deviation", "load_reasons"]
+__all__ = ["allocate_components", "articulation_points", "enclosed_reasons", "forced_deviation", "join_reason",
+           "load_reasons"]
 
 _EPS = 1e-9
 
@@ -98,7 +105,44 @@ def enclosed_reasons(adjacency, measures, targets, tolerance, pinned, names) -> 
             reasons.append(Reason("locked_short", names[c], float(reach[c] / targets[j, c]), tolerance, "tolerance",
                                   territory=int(j)))
             break
+        else:
+            joined = join_reason(adjacency[allowed][:, allowed], measures[allowed], pinned[allowed] == j, targets[j],
+                                 tolerance, names, int(j))
+            if joined is not None:
+                reasons.append(replace(joined, accounts=tuple(int(allowed[v]) for v in joined.accounts)))
     return reasons
+
+
+_JOIN_SOURCES = 20  # pinned blocks a join proof searches from at most (any subset gives a valid bound)
+
+
+def join_reason(adjacency, measures, own, target, tolerance, names, territory: int) -> Reason | None:
+    """``locked_join`` for one territory, or None: its pinned blocks (``own``) and the lightest
+    path of other blocks joining two of them weigh more than its upper band in some measure.
+
+    ``adjacency`` and ``measures`` are those of the blocks the territory may hold (free or its
+    own); ``accounts`` of the reason are the two pinned blocks the path joins (positions).
+    """
+    pins = np.flatnonzero(own)
+    if len(pins) < 2:
+        return None
+    coo = sp.coo_array(adjacency)
+    high = target * (1 + tolerance)
+    base = measures[pins].sum(axis=0)
+    for c in np.flatnonzero(target > 0):
+        cost = np.where(own, 0.0, np.maximum(measures[:, c], 0.0))
+        # Entering a block costs its load; a tiny floor keeps every edge an edge for scipy.
+        floor = 1e-12 * max(float(cost.max()), 1e-300)
+        graph = sp.csr_array((cost[coo.col] + floor, (coo.row, coo.col)), shape=adjacency.shape)
+        sources = pins[:_JOIN_SOURCES]
+        far = dijkstra(graph, directed=True, indices=sources)[:, pins]
+        far[~np.isfinite(far)] = -np.inf  # (pins apart are locked_apart's case)
+        a, b = np.unravel_index(int(np.argmax(far)), far.shape)
+        path = far[a, b] - floor * len(own)  # never above the true lightest path
+        if base[c] + path > high[c] * (1 + _EPS):
+            return Reason("locked_join", names[c], float((base[c] + path) / target[c]), tolerance, "tolerance",
+                          territory=territory, accounts=(int(sources[a]), int(pins[b])))
+    return None
 
 
 def count_range(load, target, tolerance) -> tuple[int, int]:
