@@ -105,3 +105,23 @@ def test_todays_count_by_zip_area_from_territories_in_pieces_is_balanced(account
     least = float(sheets["Balance"].set_index("Alignment").loc["proposed", "Least share that had to move"])
     assert _moved_share(proposed) <= 2.5 * least
     assert np.isclose(proposed["Potential"].sum(), pd.read_csv(accounts)["Potential"].sum())
+
+
+def test_on_grid_cells_more_territories_stay_a_fresh_design_keeping_todays_ids(accounts):
+    # Above Tuning.max_units accounts are grouped into grid cells, where a realignment left the new
+    # territories in pieces; there more territories stay the fresh design (README, "More or fewer").
+    from dataclasses import replace
+
+    from territory_engine import workflow
+    from territory_engine.io import read_tables
+    from territory_engine.tuning import DEFAULT_TUNING
+
+    tuning = replace(DEFAULT_TUNING, max_units=1_000)  # the demo's 4,000 accounts go to cells
+    flags = {"territories": 13, "balance": "potential"}
+    tables = read_tables(accounts)
+    more = workflow.rebalance(workflow.Inputs(tables["accounts"]), flags, tuning=tuning)
+    fresh = workflow.rebalance(workflow.Inputs(tables["accounts"]), {**flags, "fresh": True}, tuning=tuning)
+    assert more.proposed["proposed_territory"].tolist() == fresh.proposed["proposed_territory"].tolist()
+    assert set(more.proposed["proposed_territory"]) >= set(more.proposed["Territory"])
+    more_default = workflow.rebalance(workflow.Inputs(tables["accounts"]), flags)
+    assert (more_default.proposed["proposed_territory"] != fresh.proposed["proposed_territory"]).any()
