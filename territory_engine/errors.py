@@ -235,7 +235,8 @@ class Reason:
     territory : int or None
         The engine's territory index (0..k-1), when one territory is involved.
     accounts : tuple of int
-        Rows (0-based) of the accounts involved, when few are (the heavy unit's accounts).
+        Rows (0-based) of the accounts involved, when few are (the heavy unit's accounts); for a
+        block design's ``heavy_unit`` and ``locked_join``, the blocks' indices instead.
     """
 
     code: str
@@ -312,7 +313,7 @@ class Reason:
         if self.code == "locked_join":
             ends = f" ({unit})" if unit else ""
             return (f"territory {territory_name(self.territory)} cannot be one piece within its band: joining its "
-                    f"locked or base blocks{ends} takes blocks carrying at least {self.share:.0%} of its target "
+                    f"locked or base blocks{ends} takes blocks carrying at least {self.share:.1%} of its target "
                     f"{self.measure}, with its locked blocks, above its band of +{limit}; unlock the blocks of one "
                     "end, raise the tolerance or use fewer territories")
         if self.code == "locked_apart":

@@ -316,7 +316,8 @@ class Tuning:
     dijkstra_from_blocks: int = 250
     """A territory of at least this many blocks gets its all-pairs distances by Dijkstra from every
     block, a smaller one by Floyd-Warshall (faster below: 0.25 of the time at 50 blocks, 1.7 times
-    slower at 400; random planar graphs, scipy 1.17)."""
+    slower at 400; random planar graphs, scipy 1.17). Read from ``DEFAULT_TUNING`` by
+    :class:`~territory_engine.contiguous.graph.Graph`, which takes no tuning."""
     connect_soft: float = 0.0
     """``contiguous_soft`` of connect.py's balance repair: 0 stops once every load is in its band
     (each further transfer is a move the analyst pays for), higher keeps room inside the band."""

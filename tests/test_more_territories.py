@@ -72,6 +72,11 @@ def test_one_more_territory_realigns_and_moves_far_less_than_a_fresh_design(acco
     new = proposed[proposed["Proposed territory"] == "New 1"]
     assert len(new) and new["Move reason"].str.startswith(tuple(f"{t} -> New 1" for t in today)).all()
     assert "13 territories" in done.stdout
+    # A new territory is started, not re-sited: it had no area to leave (note, reasons and Balance agree).
+    if "started at one end of an overloaded territory (New 1 inside" in done.stdout:
+        assert new["Move reason"].str.contains("new territory: New 1 starts here to take over part of").any()
+    assert not new["Move reason"].str.contains("re-site").any() and "re-sited" not in done.stdout
+    assert int(sheets["Balance"].set_index("Alignment").loc["proposed", "Re-sited territories"]) == 0
 
 
 def test_a_new_territory_of_whole_zip_areas_is_one_piece(accounts, tmp_path):
@@ -125,3 +130,17 @@ def test_on_grid_cells_more_territories_stay_a_fresh_design_keeping_todays_ids(a
     assert set(more.proposed["proposed_territory"]) >= set(more.proposed["Territory"])
     more_default = workflow.rebalance(workflow.Inputs(tables["accounts"]), flags)
     assert (more_default.proposed["proposed_territory"] != fresh.proposed["proposed_territory"]).any()
+
+
+def test_more_territories_under_a_move_cap_keep_the_cap_or_prove_it_too_small(accounts, tmp_path):
+    # Before, more territories were a fresh design, which ignored the cap (32% of the potential moved).
+    _, sheets = _rebalance(accounts, tmp_path / "cap.xlsx", "--territories", 13, "--max-moved-share", 0.25)
+    proposed = sheets["Proposed alignment"]
+    moved = proposed["Proposed territory"].astype(str) != proposed["Territory"].astype(str)
+    assert moved.mean() <= 0.25 and "New 1" in set(proposed["Proposed territory"].astype(str))
+    assert (_loads(proposed).abs() <= TOLERANCE + 1e-9).all()
+    done = subprocess.run([TERRITORY, "rebalance", str(accounts), "--balance", "potential", "--territories", "13",
+                           "--max-moved-share", "0.02", "--output", str(tmp_path / "tight.csv")],
+                          capture_output=True, text=True, timeout=900, check=False)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "balance impossible" in done.stderr and "raise max_moved_share" in done.stderr

@@ -95,7 +95,8 @@ def enclosed_reasons(adjacency, measures, targets, tolerance, pinned, names) -> 
     low = targets * (1 - tolerance)
     for j in np.unique(pinned[pinned >= 0]):
         allowed = np.flatnonzero((pinned < 0) | (pinned == j))
-        count, piece = connected_components(adjacency[allowed][:, allowed], directed=False)
+        sub = adjacency[allowed][:, allowed]
+        _, piece = connected_components(sub, directed=False)
         own = np.unique(piece[pinned[allowed] == j])
         if len(own) > 1:
             reasons.append(Reason("locked_apart", names[0], 0.0, tolerance, "locked", territory=int(j)))
@@ -106,8 +107,7 @@ def enclosed_reasons(adjacency, measures, targets, tolerance, pinned, names) -> 
                                   territory=int(j)))
             break
         else:
-            joined = join_reason(adjacency[allowed][:, allowed], measures[allowed], pinned[allowed] == j, targets[j],
-                                 tolerance, names, int(j))
+            joined = join_reason(sub, measures[allowed], pinned[allowed] == j, targets[j], tolerance, names, int(j))
             if joined is not None:
                 reasons.append(replace(joined, accounts=tuple(int(allowed[v]) for v in joined.accounts)))
     return reasons
@@ -135,11 +135,17 @@ def join_reason(adjacency, measures, own, target, tolerance, names, territory: i
         floor = 1e-12 * max(float(cost.max()), 1e-300)
         graph = sp.csr_array((cost[coo.col] + floor, (coo.row, coo.col)), shape=adjacency.shape)
         sources = pins[:_JOIN_SOURCES]
-        far = dijkstra(graph, directed=True, indices=sources)[:, pins]
-        far[~np.isfinite(far)] = -np.inf  # (pins apart are locked_apart's case)
-        a, b = np.unravel_index(int(np.argmax(far)), far.shape)
-        path = far[a, b] - floor * len(own)  # never above the true lightest path
-        if base[c] + path > high[c] * (1 + _EPS):
+        # The search stops at the most a joining path may weigh (with the floors it can add): a pin
+        # left unreached (the pins are in one piece: locked_apart's check came first) is beyond it.
+        slack = floor * len(own)
+        room = high[c] * (1 + _EPS) - base[c]
+        far = dijkstra(graph, directed=True, indices=sources, limit=room + slack)[:, pins]
+        beyond = np.argwhere(~np.isfinite(far))
+        if not len(beyond):
+            continue
+        a, b = beyond[0]
+        path = dijkstra(graph, directed=True, indices=int(sources[a]))[pins[b]] - slack  # never above the truth
+        if path > room:
             return Reason("locked_join", names[c], float((base[c] + path) / target[c]), tolerance, "tolerance",
                           territory=territory, accounts=(int(sources[a]), int(pins[b])))
     return None

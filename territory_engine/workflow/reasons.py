@@ -14,7 +14,8 @@ _KINDS = np.array(["balance", "compactness", "resite"])  # sorted: searchsorted 
 
 
 def _resite_reason(ids, a, b, relieves, dev_before, dev_after) -> str:
-    """Why an account left (``a``) or joined (``b``) a re-sited territory."""
+    """Why an account left (``a``) or joined (``b``) a re-sited territory (or a new one, without
+    accounts today, started inside an overloaded one)."""
     moving = a if a in relieves else b
     over = relieves[moving]
     relief = (f"part of {ids[over]}, which was {dev_before[over]:+.1%} over its target "
@@ -22,6 +23,8 @@ def _resite_reason(ids, a, b, relieves, dev_before, dev_after) -> str:
     if moving == a:
         return (f"re-site: {ids[a]} ({dev_before[a]:+.1%} under its target) moves to take over {relief}; "
                 f"its accounts go to the neighbouring territories")
+    if dev_before[b] <= -1 + 1e-12:  # no accounts today: a new territory starts, nothing moves away
+        return f"new territory: {ids[b]} starts here to take over {relief}"
     return f"re-site: {ids[b]} moves here to take over {relief}"
 
 

@@ -170,7 +170,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     # realignment leaves the new territories in pieces (1,048,575 accounts, 1,000 -> 1,010 territories:
     # 312 extra pieces against the fresh design's 34).
     cells = s.block == "none" and len(frame) > tuning.max_units
-    fresh = s.fresh or k < len(ids) or (k > len(ids) and cells)
+    fresh = s.fresh or not (current >= 0).any() or k < len(ids) or (k > len(ids) and cells)
     today = len(ids)
     if k > len(ids):
         ids = ids + _new_ids(ids, k - len(ids))
@@ -235,6 +235,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     result = _result(plan, ids, current, proposed_index, names, weights, combined, rep, reasons, alignment, k,
                      interleaving, old_centres, new_centres, graph.result(), blocks, regional,
                      after_frame=after_accounts.frame, combined_after=combined_after)
+    result.facts["fresh"] = fresh  # the design made, whatever the setting said (more territories on grid cells)
     if reasons:
         raise RebalanceInfeasibleError(list(reasons), result=result, proven=proven(facts))
     return result
@@ -449,7 +450,9 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
     if regional is not None and not regional.scope.all():
         # One region alone: what the other regions' territories hold is not asked to move.
         after_overall["least share that had to move"] = regional.least_to_move(current, combined, s.tolerance)
-    after_overall["re-sited territories"] = len(alignment.resited)
+    # A territory without accounts today (a new id) is placed, not re-sited: it had no area to leave.
+    held_today = np.bincount(current[current >= 0], minlength=len(ids)) > 0
+    after_overall["re-sited territories"] = sum(1 for u, _ in alignment.resited if held_today[u])
     if before_overall:
         before_overall["moved accounts"] = 0
         before_overall["moved share of balance measure"] = 0.0
@@ -477,10 +480,8 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
         **{name: after_frame[name][moved].to_numpy() for name in names},
         "reason": reason_text[moved],
     })
-    held_today = np.bincount(current[current >= 0], minlength=len(ids)) > 0
     facts = {"territories": k, "moved": int(moved.sum()), "method": alignment.method, "seed": alignment.seed,
              "fresh_not_tried": alignment.fresh_not_tried,
-             # A territory without accounts today (a new id) is placed, not re-sited: it had no area to leave.
              "resited": [(_with_rep(ids, rep.get("reps"), u), ids[o]) for u, o in alignment.resited if held_today[u]],
              "placed": [(_with_rep(ids, rep.get("reps"), u), ids[o]) for u, o in alignment.resited
                         if not held_today[u]]}

@@ -2,8 +2,9 @@
 
 For each K of the range the verb designs territories as ``rebalance`` would: a realignment of
 today's alignment when K is today's number of territories or more (the new territories, with new
-ids, start empty and take load from their neighbours), a fresh design when K is below it, whose
-territories keep the ids of the current ones they overlap most. With a
+ids, start empty and take load from their neighbours; on grid cells, above ``Tuning.max_units``
+accounts, a fresh design for more), a fresh design when K is below it, whose territories keep the
+ids of the current ones they overlap most. With a
 Reps sheet, the reps (their bases, capacities and hours) apply only at today's K: at any other K
 there is no rep for some territory or no territory for some rep, so every territory has the
 same target there and the Settings' field hours.
@@ -418,7 +419,7 @@ def sizing_row(result: RebalanceResult, k: int, note: str = "") -> dict:
         "reps over capacity": over,
         "potential per rep": potential,
         "share of accounts changing rep": float(moved.mean()) if len(moved) else 0.0,
-        "design": "realigned" if not result.settings.fresh else "fresh, ids kept",
+        "design": "fresh, ids kept" if result.facts.get("fresh", result.settings.fresh) else "realigned",
         "drive from": _drive_from(result),
         "note": note,
     }
