@@ -308,3 +308,38 @@ def test_branches_are_what_a_block_cuts_off(graph_seed):
             assert moved[u][0] == v
             np.testing.assert_allclose(loads[u], measures[moved[u]].sum(axis=0))
             assert state.branch_holds_end[j][u] == bool(expected & ends)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(4, 400), st.integers(0, 10_000), st.floats(0.25, 1.0), st.integers(1, 5))
+def test_array_depth_first_search_is_the_plain_one(n, seed, keep_share, k):
+    # rooted_branches (scipy's depth-first order and range minima) must give the balance search
+    # exactly what the plain low-point search gives: the same preorder, subtree intervals and cut
+    # children, on sparse graphs with cut vertices, territories in pieces and locked blocks.
+    from territory_engine.contiguous import Graph
+    from territory_engine.contiguous.branches import low_point_dfs, rooted_branches
+
+    rng = np.random.default_rng(seed)
+    adjacency, _ = delaunay(n, seed)
+    upper = sp.triu(adjacency).tocoo()
+    keep = rng.random(upper.nnz) < keep_share
+    sparse = sp.coo_array((upper.data[keep], (upper.row[keep], upper.col[keep])), shape=(n, n))
+    sparse = sp.csr_array(sparse + sparse.T)
+    graph = Graph(sparse)
+    territory = rng.integers(0, k, n)
+    fixed = (rng.random(n) < 0.1).astype(np.int64)
+    for j in np.unique(territory).tolist():
+        members = np.flatnonzero(territory == j)
+        root = int(members[rng.integers(len(members))])
+        local = {int(v): i for i, v in enumerate(members)}
+        adj = [[local[w] for w in sparse.indices[sparse.indptr[v]:sparse.indptr[v + 1]].tolist() if territory[w] == j]
+               for v in members.tolist()]
+        order, disc, end, separated = low_point_dfs(adj, local[root])
+        got = rooted_branches(graph, members, root, fixed)
+        assert got[0].tolist() == order and got[1].tolist() == disc
+        reached = np.array(disc) >= 0
+        assert (got[2][reached] == np.array(end)[reached]).all()
+        assert got[3] == separated
+        assert got[4].tolist() == np.concatenate([[0], np.cumsum(fixed[members[order]])]).tolist()
+        pairs = [(p, c) for p in range(len(members)) for c in separated[p]]
+        assert sorted(zip(got[5][0].tolist(), got[5][1].tolist())) == sorted(pairs)

@@ -114,7 +114,6 @@ class _BalanceSearch:
         self.movable, self.k, self.rng, self.tuning = movable, k, rng, tuning
         self.aim = tuning.contiguous_aim * tolerance
         self.tl = territory.tolist()
-        self.adj_lists = [graph.indices[graph.indptr[v] : graph.indptr[v + 1]].tolist() for v in range(n)]
         self.fixed_list = (~movable).astype(int).tolist()
         self.fixed_arr = (~movable).astype(np.int64)
         self.loads = np.zeros((k, measures.shape[1]))
@@ -249,18 +248,17 @@ class _BalanceSearch:
             sel = cross & (terr[graph.src] == a) & (terr[graph.indices] == b)
             roots = np.unique(graph.src[sel])
             root = int(roots[self.rng.integers(len(roots))])
-            dfs = rooted_branches(self.adj_lists, self.tl, self.members[a], root, self.fixed_list)
-            order, disc, end, separated, fixed_prefix = dfs
+            dfs = rooted_branches(graph, self.members[a], root, self.fixed_arr)
+            order, disc, end, _, fixed_prefix, (up, down) = dfs
             s = len(order)
             mem = self.members[a]
             prefix = np.zeros((s + 1, self.measures.shape[1]))
             np.cumsum(self.measures[mem[order]], axis=0, out=prefix[1:])
             branch = self.measures[mem].copy()
             branch_fixed = self.fixed_arr[mem].copy()
-            for u in range(s):
-                for c in separated[u]:
-                    branch[u] += prefix[end[c]] - prefix[disc[c]]
-                    branch_fixed[u] += fixed_prefix[end[c]] - fixed_prefix[disc[c]]
+            # Each block's branch: itself and the subtrees it cuts off (children in preorder).
+            np.add.at(branch, up, prefix[end[down]] - prefix[disc[down]])
+            np.add.at(branch_fixed, up, fixed_prefix[end[down]] - fixed_prefix[disc[down]])
             total_fixed = int(fixed_prefix[-1])
             hit = ((version[a], version[b]), root, dfs, branch, branch_fixed, total_fixed)
             self.cache[(a, b)] = hit
@@ -270,11 +268,11 @@ class _BalanceSearch:
         """The blocks that transfer ``c`` moves."""
         a, b = self.pair_keys[int(moves.pair[c])]
         u, kind = int(moves.position[c]), int(moves.kind[c])
-        order, disc, end, separated, _ = self.cache[(a, b)][2]
+        order, disc, end, separated, _, _ = self.cache[(a, b)][2]
         mem = self.members[a]
-        local = [u]
-        if kind != Transfers.ROOT:
-            local += [order[i] for ch in separated[u] for i in range(disc[ch], end[ch])]
+        local = np.array([u])
+        if kind != Transfers.ROOT and separated[u]:
+            local = np.concatenate([local, *(order[disc[ch] : end[ch]] for ch in separated[u])])
         if kind == Transfers.REST:
             keep = np.zeros(len(mem), bool)
             keep[local] = True
