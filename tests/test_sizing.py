@@ -84,6 +84,8 @@ def test_the_sizing_sheet_and_the_recommended_design(tmp_path):
     assert done.returncode == 0, done.stderr
     sizing = sheet(out, "Sizing")
     assert sizing["territories"].tolist() == list(range(3, 10))
+    # today's 6 and more are realigned (new territories start empty), fewer are fresh designs
+    assert sizing["design"].tolist() == ["fresh, ids kept"] * 3 + ["realigned"] * 4
     # the recommendation recomputed from the sheet alone: the smallest K whose reps all fit and whose
     # largest deviation is within the tolerance
     fits = sizing[(sizing["reps over capacity"] == 0) & (sizing["largest deviation"] <= 0.05 + 1e-9)]
