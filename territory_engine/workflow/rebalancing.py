@@ -96,10 +96,14 @@ class RebalanceResult:
         extra = int(after.get("extra pieces", 0) or 0)
         named = 0 if self.exclaves is None else len(self.exclaves)
         if extra > named:
+            capped = self.settings.max_moved_share < 1 and not self.facts.get("fresh", self.settings.fresh)
+            why = ("under a move cap the pieces are not joined (joining them moves more accounts); raise "
+                   "max_moved_share to 1 to have them joined" if capped else
+                   "the design joins the pieces of what it moves (small grid cells on the largest maps, or "
+                   "building blocks), and these are smaller than one")
             lines.append(f"note: the accounts' adjacency shows {extra} extra piece(s) of territories in all (the "
                          f"Balance sheet names the territories); {extra - named} of them are not on the Exclaves "
-                         "sheet: the design joins the pieces of what it moves (small grid cells on the largest maps, "
-                         "or building blocks), and these are smaller than one")
+                         f"sheet: {why}")
         if "territories over capacity" in after:
             lines.append(workload_line(after))
         if self.facts.get("fresh_not_tried"):
