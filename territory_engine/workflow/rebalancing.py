@@ -366,6 +366,16 @@ def _largest_deviation(frame, territory, k, names, weights, share, each, *, regi
     return worst
 
 
+def _resited_and_placed(alignment, current, ids, rep) -> tuple[list, list]:
+    """The (territory, overloaded territory it relieves) pairs of the re-sited territories, and of
+    those without accounts today (new ids), which are placed rather than re-sited: they had no area
+    to leave."""
+    held_today = np.bincount(current[current >= 0], minlength=len(ids)) > 0
+    pairs = [(u, _with_rep(ids, rep.get("reps"), u), ids[o]) for u, o in alignment.resited]
+    return ([(name, into) for u, name, into in pairs if held_today[u]],
+            [(name, into) for u, name, into in pairs if not held_today[u]])
+
+
 def _unit_name(fact, frame: pd.DataFrame, block_map) -> str | None:
     """The account or block a heavy-unit reason is about (the two blocks a join reason joins), as
     the user knows it."""
@@ -454,9 +464,8 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
     if regional is not None and not regional.scope.all():
         # One region alone: what the other regions' territories hold is not asked to move.
         after_overall["least share that had to move"] = regional.least_to_move(current, combined, s.tolerance)
-    # A territory without accounts today (a new id) is placed, not re-sited: it had no area to leave.
-    held_today = np.bincount(current[current >= 0], minlength=len(ids)) > 0
-    after_overall["re-sited territories"] = sum(1 for u, _ in alignment.resited if held_today[u])
+    resited, placed = _resited_and_placed(alignment, current, ids, rep)
+    after_overall["re-sited territories"] = len(resited)
     if before_overall:
         before_overall["moved accounts"] = 0
         before_overall["moved share of balance measure"] = 0.0
@@ -486,9 +495,7 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
     })
     facts = {"territories": k, "moved": int(moved.sum()), "method": alignment.method, "seed": alignment.seed,
              "fresh_not_tried": alignment.fresh_not_tried,
-             "resited": [(_with_rep(ids, rep.get("reps"), u), ids[o]) for u, o in alignment.resited if held_today[u]],
-             "placed": [(_with_rep(ids, rep.get("reps"), u), ids[o]) for u, o in alignment.resited
-                        if not held_today[u]]}
+             "resited": resited, "placed": placed}
     exclaves = pd.DataFrame([
         {"territory": ids_arr[proposed[e.accounts[0]]], "accounts": len(e.accounts),
          "why": "a rep base" if e.why == "rep base" else e.why,
