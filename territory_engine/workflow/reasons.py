@@ -7,15 +7,21 @@ import numpy as np
 from ..geo import haversine_km
 from .summary import deviation_of
 
-__all__ = ["move_reasons"]
+__all__ = ["held_today", "move_reasons"]
 
 
 _KINDS = np.array(["balance", "compactness", "resite"])  # sorted: searchsorted gives the code
 
 
-def _resite_reason(ids, a, b, relieves, dev_before, dev_after) -> str:
+def held_today(current, count: int) -> np.ndarray:
+    """Which of ``count`` territories hold accounts today; one that holds none (a new id) is placed by
+    a re-site, not moved: it has no area to leave."""
+    return np.bincount(current[current >= 0], minlength=count) > 0
+
+
+def _resite_reason(ids, a, b, relieves, dev_before, dev_after, held) -> str:
     """Why an account left (``a``) or joined (``b``) a re-sited territory (or a new one, without
-    accounts today, started inside an overloaded one)."""
+    accounts today, started inside an overloaded one; ``held``: :func:`held_today`)."""
     moving = a if a in relieves else b
     over = relieves[moving]
     relief = (f"part of {ids[over]}, which was {dev_before[over]:+.1%} over its target "
@@ -23,7 +29,7 @@ def _resite_reason(ids, a, b, relieves, dev_before, dev_after) -> str:
     if moving == a:
         return (f"re-site: {ids[a]} ({dev_before[a]:+.1%} under its target) moves to take over {relief}; "
                 f"its accounts go to the neighbouring territories")
-    if dev_before[b] <= -1 + 1e-12:  # no accounts today: a new territory starts, nothing moves away
+    if not held[b]:  # no accounts today: a new territory starts, nothing moves away
         return f"new territory: {ids[b]} starts here to take over {relief}"
     return f"re-site: {ids[b]} moves here to take over {relief}"
 
@@ -55,12 +61,13 @@ def move_reasons(frame, current, proposed, ids, before, after, bases, tolerance,
              - haversine_km(lat[moved], lon[moved], old_c[frm, 0], old_c[frm, 1]))
     kind = np.searchsorted(_KINDS, np.asarray(alignment.moved_reason)[moved].astype(str))
     relieves = dict(alignment.resited)  # re-sited territory -> the overloaded one it relieves
+    held = held_today(current, len(ids))
     pairs, pair_of = np.unique((frm * k + to) * 3 + kind, return_inverse=True)
     heads = []
     for key in pairs:
         a, b, why_code = key // 3 // k, key // 3 % k, _KINDS[key % 3]
         if why_code == "resite" and (a in relieves or b in relieves):
-            heads.append(f"{ids[a]} -> {ids[b]}; {_resite_reason(ids, a, b, relieves, dev_before, dev_after)}; ")
+            heads.append(f"{ids[a]} -> {ids[b]}; {_resite_reason(ids, a, b, relieves, dev_before, dev_after, held)}; ")
             continue
         compact = why_code == "compactness"
         parts = []

@@ -21,7 +21,7 @@ from ..tuning import DEFAULT_TUNING, Tuning
 from .plan import (Inputs, Progress, balance_measures, combined_share, effective_settings, prepare, rep_facts,
                    require_balance, territory_ids)
 from .blocks import BlockResult, block_pieces, block_territory, design_by_blocks, expand_reasons
-from .reasons import move_reasons
+from .reasons import held_today, move_reasons
 from .rep_names import territory_reps
 from .regions import alignment_levels, region_rollup, target_shares
 from .summary import deviation_of, territory_summary
@@ -168,8 +168,8 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
         raise InputError([Problem(plan.accounts.source, "there is no numeric measure column to balance; add one "
                                   "(for example Potential)", is_sheet=True)])
     require_balance(plan, names, weights)
-    fresh = _fresh(plan, current, k, len(ids), tuning)
     today = len(ids)
+    fresh = _fresh(plan, current, k, today, tuning)
     if k > len(ids):
         ids = ids + _new_ids(ids, k - len(ids))
     locked = frame["locked"].to_numpy(dtype=bool) & (current >= 0)
@@ -233,7 +233,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     result = _result(plan, ids, current, proposed_index, names, weights, combined, rep, reasons, alignment, k,
                      interleaving, old_centres, new_centres, graph.result(), blocks, regional,
                      after_frame=after_accounts.frame, combined_after=combined_after)
-    result.facts["fresh"] = fresh  # the design made, whatever the setting said (more territories on grid cells)
+    result.facts["fresh"] = fresh  # the design made, whatever the setting said (see _fresh)
     if reasons:
         raise RebalanceInfeasibleError(list(reasons), result=result, proven=proven(facts))
     return result
@@ -378,10 +378,10 @@ def _resited_and_placed(alignment, current, ids, rep) -> tuple[list, list]:
     """The (territory, overloaded territory it relieves) pairs of the re-sited territories, and of
     those without accounts today (new ids), which are placed rather than re-sited: they had no area
     to leave."""
-    held_today = np.bincount(current[current >= 0], minlength=len(ids)) > 0
+    held = held_today(current, len(ids))
     pairs = [(u, _with_rep(ids, rep.get("reps"), u), ids[o]) for u, o in alignment.resited]
-    return ([(name, into) for u, name, into in pairs if held_today[u]],
-            [(name, into) for u, name, into in pairs if not held_today[u]])
+    return ([(name, into) for u, name, into in pairs if held[u]],
+            [(name, into) for u, name, into in pairs if not held[u]])
 
 
 def _unit_name(fact, frame: pd.DataFrame, block_map) -> str | None:
