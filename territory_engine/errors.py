@@ -165,6 +165,15 @@ class BlockLockError(SettingsError):
                 "kept whole; unlock all but one territory's accounts there, or do not use building blocks")
 
 
+def _small_percent(share: float) -> str:
+    """A share as a percentage of two significant digits (0.3%, 0.00012%, 12%)."""
+    value = share * 100
+    if value <= 0 or not math.isfinite(value):
+        return f"{value:g}%"
+    digits = max(0, 1 - math.floor(math.log10(value)))
+    return f"{round(value, digits):.{digits}f}%"
+
+
 def _percent(fraction: float) -> str:
     """A tolerance as the user gave it: 5%, 2.5%, 0.1% (never a 0.1% tolerance shown as 0%)."""
     for digits in range(3):
@@ -204,7 +213,9 @@ class Reason:
         band floors and locked loads together need more than the total), ``"relaxation"`` (the
         transportation LP over every territory is infeasible: the locks leave no way, even with
         accounts split), ``"move_cap_proven"`` (that LP is infeasible with the move cap only), ``"indivisible"``
-        (the LP is feasible, but the MILP over every account and territory is not),
+        (the LP is feasible, but the MILP over every account and territory is not), ``"granular"``
+        (every account's value of the measure is a whole multiple of one step, ``share`` that step
+        as a share of the territory's target, and the territory's band holds no multiple of it),
         ``"move_cap"`` (the alignment found moves more than ``max_moved_share`` allows),
         ``"component"`` (a group of building blocks joined to no other block, an island group,
         whose load fits no whole number of territories; ``share`` is its load in targets),
@@ -272,6 +283,12 @@ class Reason:
                     f"bottom of its band (-{limit}), the territories would need {self.share:.1%} of the total "
                     f"(territory {territory_name(self.territory)} is the most locked); unlock accounts or raise the "
                     "tolerance")
+        if self.code == "granular":
+            return (f"territory {territory_name(self.territory)} must carry its target {self.measure} ±{limit}, and no "
+                    f"sum of whole accounts falls in that band: every account's {self.measure} is a whole multiple of "
+                    f"one step ({_small_percent(self.share)} of that target), and no whole number of steps lies within "
+                    f"±{limit}; raise the tolerance to {_small_percent(self.share / 2)} or more, or change the "
+                    "number of territories or the targets")
         if self.code == "indivisible":
             return (f"no alignment of whole accounts (or building blocks) keeps every territory within "
                     f"±{limit} of its target {self.measure}: an exhaustive search over every account and "

@@ -3,6 +3,9 @@ proves that balance is impossible, and an independent check agrees with the proo
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +18,21 @@ from territory_engine.errors import DesignInfeasibleError
 
 from strategies import stress_instances
 
-PROOFS = {"heavy_unit", "locked_load", "locked_short", "locked_total", "relaxation", "move_cap_proven", "indivisible"}
+PROOFS = {"heavy_unit", "locked_load", "locked_short", "locked_total", "relaxation", "move_cap_proven", "indivisible",
+          "granular"}
+
+
+def no_sum_in_band(values, k, tolerance) -> bool:
+    """The granular proof, checked here with exact fractions and no engine code: every value is
+    a whole multiple of their greatest common step, and the band target * (1 ± tolerance) of an
+    equal share holds no multiple of it."""
+    fractions = [Fraction(repr(float(v))) for v in values]
+    denominator = math.lcm(*(f.denominator for f in fractions))
+    step = Fraction(math.gcd(*(int(f * denominator) for f in fractions)), denominator)
+    target = sum(fractions) / k
+    tol = Fraction(repr(float(tolerance)))
+    lo, hi = target * (1 - tol) / step, target * (1 + tol) / step
+    return math.floor(hi) < math.ceil(lo)
 
 
 def relaxation_feasible(measures, k, tolerance, current, locked, max_moved=None) -> bool:
@@ -55,6 +72,9 @@ def test_balanced_or_an_independently_confirmed_proof(case):
     except DesignInfeasibleError as error:
         codes = {fact.code for fact in error.facts}
         assert codes <= PROOFS, f"{case['kind']}: no proof, only {error.reasons}"
+        if codes == {"granular"}:
+            assert no_sum_in_band(case["measures"][:, 0], case["k"], case["tolerance"]), error.reasons
+            return
         assert not relaxation_feasible(case["measures"], case["k"], case["tolerance"], case["current"],
                                        case["locked"]), f"{case['kind']}: the relaxation is feasible: {error.reasons}"
         return
@@ -68,16 +88,32 @@ def test_balanced_or_an_independently_confirmed_proof(case):
 
 
 def test_whole_accounts_that_cannot_balance_get_the_exhaustive_proof():
-    """30 equal accounts into 4 territories: 7 or 8 accounts each, never within ±5% of 7.5.
-    The relaxation is feasible (split accounts would do), so the proof is the exhaustive MILP."""
+    """30 nearly equal accounts into 4 territories: 7 or 8 accounts each, never within ±5% of
+    7.5. The relaxation is feasible (split accounts would do), and the values have no common
+    step (many decimals), so the proof is the exhaustive MILP."""
     rng = np.random.default_rng(1)
     lat, lon = rng.uniform(30, 40, 30), rng.uniform(-100, -90, 30)
-    w = np.ones(30)
+    w = 1 + rng.uniform(0, 1e-6, 30)
     assert relaxation_feasible(w[:, None], 4, 0.05, np.zeros(30, dtype=int), None)
     with pytest.raises(DesignInfeasibleError) as caught:
         design(lat, lon, w, k=4, tolerance=0.05, current=np.arange(30) % 4)
     assert [fact.code for fact in caught.value.facts] == ["indivisible"]
     assert "whole accounts" in caught.value.reasons[0]
+
+
+def test_a_band_holding_no_sum_of_whole_accounts_is_proven_without_a_search():
+    """30 equal accounts into 4 (7.5 each) at ±5%: no whole number of accounts lies in [7.125,
+    7.875]. The proof is the step (one account), and the sentence says what tolerance clears it."""
+    rng = np.random.default_rng(1)
+    lat, lon = rng.uniform(30, 40, 30), rng.uniform(-100, -90, 30)
+    w = np.ones(30)
+    assert no_sum_in_band(w, 4, 0.05) and relaxation_feasible(w[:, None], 4, 0.05, np.zeros(30, dtype=int), None)
+    with pytest.raises(DesignInfeasibleError) as caught:
+        design(lat, lon, w, k=4, tolerance=0.05, current=np.arange(30) % 4, measure_names=["accounts"])
+    assert [fact.code for fact in caught.value.facts] == ["granular"]
+    sentence = caught.value.reasons[0]
+    assert "no sum of whole accounts" in sentence and "13% of that target" in sentence, sentence
+    assert "raise the tolerance to 6.7% or more" in sentence, sentence
     # Raising the tolerance to ±7% (7 and 8 are within it) balances.
     assert design(lat, lon, w, k=4, tolerance=0.07, current=np.arange(30) % 4).within_tolerance
 

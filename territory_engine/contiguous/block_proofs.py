@@ -3,6 +3,8 @@
 Each proof is a fact (:class:`~territory_engine.errors.Reason`) an analyst can check by hand:
 
 - ``heavy_unit``: one block alone is heavier than the largest territory's upper band;
+- ``granular``: every block's load is a whole multiple of one step (whole dollars, accounts),
+  and a territory's band holds no multiple of it (a tolerance of 0, or narrower than a step);
 - ``locked_load``: the blocks locked to a territory (its rep's base block included) carry
   more than its upper band;
 - ``locked_total``: with every territory at least at the bottom of its band or at its locked
@@ -39,6 +41,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from ..errors import Reason
+from ..granularity import no_step_in_band
 
 __all__ = ["allocate_components", "articulation_points", "enclosed_reasons", "forced_deviation", "join_reason",
            "load_reasons"]
@@ -46,9 +49,10 @@ __all__ = ["allocate_components", "articulation_points", "enclosed_reasons", "fo
 _EPS = 1e-9
 
 
-def load_reasons(measures, targets, tolerance, pinned, names) -> list[Reason]:
-    """Proofs from loads alone: a heavy block, a territory's locked load over its band, the
-    relaxation (band floors plus locked loads above the total).
+def load_reasons(measures, targets, tolerance, pinned, names, steps=()) -> list[Reason]:
+    """Proofs from loads alone: a heavy block, a band holding no whole number of ``steps``, a
+    territory's locked load over its band, the relaxation (band floors plus locked loads above
+    the total).
 
     Parameters
     ----------
@@ -60,6 +64,9 @@ def load_reasons(measures, targets, tolerance, pinned, names) -> list[Reason]:
         Territory a block is locked to (a lock or a rep's base block), -1 for a free block.
     names : sequence of str
         Measure names.
+    steps : sequence of float
+        Per measure, the step every block's load is a whole multiple of, in the measure's units
+        (0: unknown; :func:`~territory_engine.granularity.measure_step`).
     """
     reasons = []
     hi = targets * (1 + tolerance)
@@ -68,6 +75,11 @@ def load_reasons(measures, targets, tolerance, pinned, names) -> list[Reason]:
         if measures[heaviest, c] > hi[:, c].max() + _EPS * hi[:, c].max():
             reasons.append(Reason("heavy_unit", name, measures[heaviest, c] / targets[:, c].max(), tolerance,
                                   "tolerance", accounts=(heaviest,)))
+    for c, step in enumerate(steps):
+        bad = np.flatnonzero(no_step_in_band(step, targets[:, c] * (1 - tolerance), hi[:, c])) if step > 0 else []
+        if len(bad):
+            reasons.append(Reason("granular", names[c], step / targets[bad[0], c], tolerance, "tolerance",
+                                  territory=int(bad[0])))
     fixed = pinned >= 0
     if fixed.any():
         locked = np.zeros_like(targets)

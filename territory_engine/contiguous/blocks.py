@@ -36,6 +36,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse.csgraph import connected_components
 
 from ..errors import DesignInfeasibleError, InputError, Reason, proven
+from ..granularity import measure_step
 from ..tuning import DEFAULT_TUNING, Tuning
 from .block_proofs import (
     allocate_components,
@@ -107,6 +108,7 @@ class _Job:
     current: np.ndarray | None
     fresh: bool
     tuning: Tuning
+    steps: tuple[float, ...] = ()  # per balanced column, the step every block's load is a multiple of (0: unknown)
 
     @property
     def target_loads(self) -> np.ndarray:
@@ -175,7 +177,7 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
     n = job.adjacency.shape[0]
     budget = tuning.block_seconds_base + tuning.block_seconds_per_block * n if time_limit_s is None else time_limit_s
     deadline = started + float(budget)
-    facts = load_reasons(job.balance, job.target_loads, job.tolerance, job.pinned, job.names)
+    facts = load_reasons(job.balance, job.target_loads, job.tolerance, job.pinned, job.names, job.steps)
     if not facts and (job.pinned >= 0).any():
         facts = enclosed_reasons(job.adjacency, job.balance, job.target_loads, job.tolerance, job.pinned, job.names)
     regions, proof = _regions(job)
@@ -388,14 +390,17 @@ def _prepare(adjacency, measures, k, tolerance, weights, current, locked, bases,
         shares = np.divide(measures, totals, out=np.zeros_like(measures), where=totals > 0)
         balance = (shares * (w / w.sum())).sum(axis=1, keepdims=True)
         balance_names = ("balance measure",)
+        used = np.flatnonzero((w > 0) & (totals > 0))
+        steps = (measure_step(measures[:, used[0]]) / totals[used[0]] if len(used) == 1 else 0.0,)
     else:
         balance = measures
         balance_names = (tuple(names) if names is not None
                          else tuple(f"measure {c + 1}" for c in range(balance.shape[1])))
+        steps = tuple(measure_step(balance[:, c]) for c in range(balance.shape[1]))
     if (balance.sum(axis=0) <= 0).any():
         raise InputError("measures: a balanced measure totals 0 over every block; give one with a positive total")
     return _Job(adjacency, measures, balance, balance_names, k, float(tolerance), targets, coords, pinned, cur,
-                bool(fresh or cur is None), tuning)
+                bool(fresh or cur is None), tuning, steps)
 
 
 def _regions(job: _Job) -> tuple[list[Region], Reason | None]:

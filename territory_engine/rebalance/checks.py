@@ -1,23 +1,26 @@
 """Reasons balance is impossible that need no search: an account (or block) heavier than a
-territory's band, a territory whose locked accounts alone are over its band, or one that stays
-below its band even with every unlocked account."""
+territory's band, a territory whose locked accounts alone are over its band, one that stays
+below its band even with every unlocked account, or a band so narrow that it holds no sum of
+whole accounts (every account's value a multiple of one step, and no multiple in the band)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ..errors import Reason
+from ..granularity import no_step_in_band
 from ..measures import territory_loads
 from .units import Units
 
 __all__ = ["obvious_reasons"]
 
 
-def obvious_reasons(units: Units, target, tolerance, names) -> list[Reason]:
+def obvious_reasons(units: Units, target, tolerance, names, steps=None) -> list[Reason]:
     """What makes balance within ``tolerance`` impossible before any search: per constrained
     measure (``names``), a unit heavier than the largest band; per territory and measure, the
     locked units' load over its band, or the locked units' load plus every unlocked unit's
-    below it."""
+    below it; and per measure whose ``steps`` (the step every account's share is a multiple of,
+    0: unknown) is known, a territory whose band holds no multiple of it."""
     reasons = []
     hi = target * (1 + tolerance)
     largest = units.values.max(axis=0)
@@ -27,6 +30,12 @@ def obvious_reasons(units: Units, target, tolerance, names) -> list[Reason]:
             accounts = np.flatnonzero(units.of_account == heaviest)
             reasons.append(Reason("heavy_unit", name, largest[c] / target[:, c].max(), tolerance, "tolerance",
                                   accounts=tuple(accounts[:20].tolist())))
+    for c, step in enumerate(() if steps is None else steps):
+        if step > 0:
+            bad = np.flatnonzero(no_step_in_band(step, target[:, c] * (1 - tolerance), target[:, c] * (1 + tolerance)))
+            if len(bad):
+                t = int(bad[0])
+                reasons.append(Reason("granular", names[c], step / target[t, c], tolerance, "tolerance", territory=t))
     pinned = units.locked & (units.current >= 0)
     if pinned.any():
         locked_load = territory_loads(units.current[pinned], units.values[pinned], len(target))

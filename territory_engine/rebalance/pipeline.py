@@ -33,6 +33,7 @@ import numpy as np
 from ..errors import Reason, SettingsError
 from ..contiguity import point_graph, territory_pieces
 from ..geo import to_latlon, to_xyz
+from ..granularity import measure_step
 from ..measures import moved_share, territory_loads
 from ..tuning import Tuning
 from .alignment import Alignment, exclaves_of
@@ -85,6 +86,7 @@ class Job:
     cache: dict = field(default_factory=dict)
     cells_xyz: np.ndarray | None = None  # (n, 3) km: the accounts, when the units are grid cells
     adjacency: Callable | None = None  # () -> the accounts' AccountGraph, when the units are grid cells
+    steps: tuple[float, ...] = ()  # per constrained column, the share every account's value is a multiple of (0: unknown)
 
     def account_graph(self):
         """The accounts' adjacency (grid-cell jobs only): the caller's, else built once."""
@@ -148,17 +150,20 @@ def make_job(lat, lon, measures, *, k, tolerance, weights, each_measure, current
     shares = np.divide(raw, totals, out=np.zeros_like(raw), where=totals > 0)
     w = np.ones(m) if weights is None else np.asarray(weights, dtype=float)
     w = np.where(totals > 0, w, 0.0)
-    if w.sum() <= 0:
+    counted = w.sum() <= 0  # nothing to weigh: balance the number of accounts
+    if counted:
         shares = np.ones((n, 1)) / n
         w = np.ones(1)
         names = ["accounts"]
     columns = [shares @ (w / w.sum())]
     constrained = ["balance measure" if len(names) > 1 else names[0]]
+    steps = [1.0 / n if counted else _step(raw, totals, np.flatnonzero(w > 0))]
     if each_measure and shares.shape[1] > 1:
         for c in range(shares.shape[1]):
             if totals[c] > 0:
                 columns.append(shares[:, c])
                 constrained.append(names[c])
+                steps.append(_step(raw, totals, [c]))
     values = np.column_stack(columns)
     current = np.full(n, -1) if current is None else np.asarray(current, dtype=int)
     locked = np.zeros(n, dtype=bool) if locked is None else np.asarray(locked, dtype=bool)
@@ -173,7 +178,15 @@ def make_job(lat, lon, measures, *, k, tolerance, weights, each_measure, current
                capacity=capacity, current=current, locked=locked, bases=bases, fresh=fresh,
                disruption_weight=disruption_weight, max_moved_share=max_moved_share, resite=resite, method=method,
                seed=seed, tuning=tuning, report=progress or _silent, units=units, cells_xyz=xyz if cells else None,
-               adjacency=adjacency if cells else None)
+               adjacency=adjacency if cells else None, steps=tuple(steps))
+
+
+def _step(raw, totals, used) -> float:
+    """The step (a share of the total) every account's value of a column is a multiple of, when
+    the column is one measure (``used``: the measures it mixes); 0 when unknown."""
+    if len(used) != 1:
+        return 0.0
+    return measure_step(raw[:, used[0]]) / totals[used[0]]
 
 
 # --------------------------------------------------------------------------------------
@@ -198,6 +211,7 @@ class Pass:
     assign: np.ndarray | None = None
     state: MoveState | None = None
     proof: Reason | None = None  # why the exact stage's relaxation is infeasible
+    proven: bool = False  # balance is impossible for a reason that needs no search (checks.py)
     stuck: tuple = ()  # the extra pieces join_pieces could not move
     accounts: np.ndarray | None = None  # (n,) the accounts' territories, when set after the units'
 
@@ -384,7 +398,8 @@ def _exact_phase(p: Pass) -> None:
         return
     job.report("exact", 0.9)
     exact = exact_assign(units, state.assign, p.centres, job.target, job.tolerance, stick_km=p.stickiness,
-                         counts=counts, max_moved=cap, tuning=job.tuning)
+                         counts=counts, max_moved=cap, milp=_milp_allowed(p), tuning=job.tuning)
+    job.cache["undecided"] = job.cache.get("undecided", False) or exact.undecided
     if exact.proven:
         p.proof = _proof(p, cap, counts)
     elif exact.indivisible:
@@ -392,6 +407,13 @@ def _exact_phase(p: Pass) -> None:
     if exact.assign is not None:
         state.assign = exact.assign
         state.load = territory_loads(exact.assign, units.values, job.k)
+
+
+def _milp_allowed(p: Pass) -> bool:
+    """Whether the exact stage may round by MILP: not when balance is already proven impossible
+    (checks.py), nor after a MILP of this design ran out of time with no answer (a band too narrow
+    for whole accounts; each further one would spend its whole time limit the same way)."""
+    return not (p.proven or p.job.cache.get("undecided", False))
 
 
 def _proof(p: Pass, cap, counts) -> Reason:
@@ -426,7 +448,7 @@ def _pieces_phase(p: Pass) -> None:
     joined = join(state.assign)
     rejoined = rejoin(p.units, joined, graph, p.centres, job.target, job.tolerance, stick_km=p.stickiness,
                       stay_km=job.tuning.rejoin_stay * p.area_radius, nearest=job.nearest, bases=job.bases,
-                      tuning=job.tuning)
+                      milp=_milp_allowed(p), tuning=job.tuning)
     _take(p, rejoined)
     if rejoined is not joined:
         _repolish(p, joined.assignment, rejoined, join)
@@ -586,7 +608,8 @@ def run_pass(job: Job, *, resite: bool = True, eagerness: float = 1.0) -> Alignm
         units.current = np.where(units.locked, units.current, -1)
     p = Pass(job=job, units=units, eagerness=eagerness, rng=np.random.default_rng(job.seed),
              area_radius=typical_radius(units.xyz, job.k), prices=np.zeros(job.k))
-    reasons = obvious_reasons(units, job.target, job.tolerance, job.constrained)
+    reasons = obvious_reasons(units, job.target, job.tolerance, job.constrained, job.steps)
+    p.proven = bool(reasons)
     for phase in pipeline(job, resite=resite):
         phase(p)
     return _evaluate(job, p, reasons)

@@ -32,12 +32,14 @@ __all__ = ["destinations", "interleaved", "rejoin"]
 
 
 def rejoin(units: Units, joined: JoinedPieces, graph: AccountGraph, centres_xyz, target, tolerance: float, *,
-           stick_km: float, stay_km: float, nearest, bases=None, tuning: Tuning = DEFAULT_TUNING) -> JoinedPieces:
+           stick_km: float, stay_km: float, nearest, bases=None, milp: bool = True,
+           tuning: Tuning = DEFAULT_TUNING) -> JoinedPieces:
     """``joined`` with its pieces stuck for balance moved and the rest re-balanced around them,
     while that lowers the extra pieces and keeps the borders clean (:func:`interleaved` on the
     units' ``nearest``: at most ``Tuning.rejoin_max_interleaving``, or up by at most
     ``Tuning.rejoin_interleaving_per_piece`` per piece joined); else ``joined`` as it is. In the LP a unit's leaving the territory ``joined`` gave it costs
-    ``stay_km`` more (so the LP changes what it must)."""
+    ``stay_km`` more (so the LP changes what it must). ``milp``: whether the exact stage may
+    round by MILP (transport.py); a MILP out of time ends the rounds."""
     k = len(target)
     rough = interleaved(joined.assignment, nearest)
     tuning = dataclasses.replace(tuning, exact_stay_km=stay_km)
@@ -54,7 +56,8 @@ def rejoin(units: Units, joined: JoinedPieces, graph: AccountGraph, centres_xyz,
         held.locked[moving] = True
         start = best.assignment.copy()
         start[moving] = to
-        exact = exact_assign(held, start, centres_xyz, target, tolerance, stick_km=stick_km, tuning=tuning)
+        exact = exact_assign(held, start, centres_xyz, target, tolerance, stick_km=stick_km, milp=milp,
+                             tuning=tuning)
         if exact.assign is None:
             break
         trial = join_pieces(units, exact.assign, target=target, band=tolerance, bases=bases, graph=graph,

@@ -61,11 +61,15 @@ class ExactResult:
     indivisible : bool
         The relaxation is feasible, but the MILP over every unit and every territory is not:
         whole accounts (or blocks) cannot balance (``assign`` is None).
+    undecided : bool
+        A rounding MILP reached its time limit with no answer (``assign`` is None): a band too
+        narrow for whole accounts that no proof caught; further MILPs would likely do the same.
     """
 
     assign: np.ndarray | None
     proven: bool = False
     indivisible: bool = False
+    undecided: bool = False
 
 
 @dataclass
@@ -87,6 +91,8 @@ class _Problem:
     tuning: Tuning
     indivisible: bool = False  # the MILP over every free unit and every territory is infeasible
     unrounded: bool = False  # an LP solution was found but not rounded
+    milp: bool = True  # whether rounding may end in a MILP
+    undecided: bool = False  # a MILP ran out of time with no answer
 
     @property
     def k(self) -> int:
@@ -98,7 +104,8 @@ class _Problem:
 
 
 def exact_assign(units: Units, start, centres_xyz, target, tolerance: float, *, stick_km: float,
-                 counts=None, max_moved: float | None = None, tuning: Tuning = DEFAULT_TUNING) -> ExactResult:
+                 counts=None, max_moved: float | None = None, milp: bool = True,
+                 tuning: Tuning = DEFAULT_TUNING) -> ExactResult:
     """Assign ``units`` to the territories of ``centres_xyz`` with every load in its band.
 
     Parameters
@@ -116,6 +123,9 @@ def exact_assign(units: Units, start, centres_xyz, target, tolerance: float, *, 
         The extra cost (km) of a unit's leaving its current territory.
     counts : array of int, shape (u,), optional
         Accounts per unit (for the move cap).
+    milp : bool
+        Whether a rounding the repair cannot finish may go to a MILP (False: when balance is
+        already known to be impossible, or a MILP of this design ran out of time).
     max_moved : float, optional
         Most accounts (a count) that may leave their current territory.
 
@@ -129,7 +139,7 @@ def exact_assign(units: Units, start, centres_xyz, target, tolerance: float, *, 
     prob = _Problem(xyz=units.xyz, values=units.values, current=units.current, start=np.asarray(start),
                     counts=counts, centres=np.asarray(centres_xyz, dtype=float), lo=target * (1 - aim),
                     hi=target * (1 + aim), lo_full=target * (1 - tolerance), hi_full=target * (1 + tolerance),
-                    stick=float(stick_km), cap=max_moved, tuning=tuning)
+                    stick=float(stick_km), cap=max_moved, tuning=tuning, milp=milp)
     pinned = units.locked & (units.current >= 0)
     assign = prob.start.copy()
     assign[pinned] = units.current[pinned]
@@ -141,14 +151,15 @@ def exact_assign(units: Units, start, centres_xyz, target, tolerance: float, *, 
         return ExactResult(assign if ok else None, proven=not ok)
     solved, proven = _solve(prob, free, fixed, moved_fixed, extra=None, depth=0)
     for narrower in tuning.exact_retry_aims:
-        if solved is not None or proven or prob.indivisible or not prob.unrounded:
+        if solved is not None or proven or prob.indivisible or prob.undecided or not prob.unrounded:
             break
         # The rounding found no room: aim the LP further inside the band and try again.
         a = tolerance * narrower
         prob = dataclasses.replace(prob, lo=target * (1 - a), hi=target * (1 + a), unrounded=False)
         solved, proven = _solve(prob, free, fixed, moved_fixed, extra=None, depth=0)
     if solved is None:
-        return ExactResult(None, proven=proven, indivisible=prob.indivisible and not proven)
+        return ExactResult(None, proven=proven, indivisible=prob.indivisible and not proven,
+                           undecided=prob.undecided)
     assign[free] = solved
     return ExactResult(assign)
 
@@ -348,7 +359,8 @@ def _round(prob: _Problem, rows, pairs_u, pairs_t, x, fixed, moved_fixed, *, com
     rounded = out.copy()
     rounded[split] = pairs_t[most][first][split]
     repaired = _repair(prob, rows, pairs_u, pairs_t, rounded, fixed, moved_fixed)
-    if repaired is not None:
+    if repaired is not None or not prob.milp:
+        prob.unrounded = prob.unrounded or repaired is None
         return repaired
     chosen = split | _cheapest_to_move(prob, rows, pairs_u, pairs_t, rounded)
     if complete and len(rows) <= prob.tuning.exact_round_units:
@@ -432,6 +444,7 @@ def _milp(prob: _Problem, rows, pairs_u, pairs_t, out, chosen, fixed, moved_fixe
                bounds=Bounds(0, 1), options={"time_limit": prob.tuning.exact_seconds,
                                              "mip_rel_gap": prob.tuning.exact_round_gap})
     if res.x is None:  # infeasible (status 2), or out of time before a first solution
+        prob.undecided = prob.undecided or res.status == 1
         return None, res.status == 2
     pick = res.x > 0.5
     result = out.copy()
