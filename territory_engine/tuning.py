@@ -372,6 +372,12 @@ class Tuning:
     default time budget is tried once more, with another seed and this many times the budget
     (a small map is cheap; the stress sweep found 70-block maps balanced at 30 s, not at 2.1 s).
     A search that ends with a proof is not tried again."""
+    proof_margin: float = 0.1
+    proof_widest: float = 0.5
+    """A block design proven impossible from loads alone (a block heavier than the band, a
+    territory's locked blocks over it, a band with no whole number of steps) writes the design at
+    the tolerance that clears those facts, plus this share of it (``proof_margin``), as its best
+    alignment, when that tolerance is at most ``proof_widest``; else today's alignment."""
     block_exact_cells: int = 3_000
     block_exact_seconds: float = 30.0
     block_exact_gap: float = 0.2

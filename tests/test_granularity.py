@@ -64,6 +64,11 @@ def test_blocks_at_a_zero_tolerance_get_the_proof():
         design_blocks(adjacency, np.full(n, 100.0), k=2, tolerance=0.0, measure_names=["potential"])
     assert [fact.code for fact in caught.value.facts] == ["granular"]
     assert "raise the tolerance to 11% or more" in caught.value.reasons[0], caught.value.reasons[0]
+    # The best alignment written is the design at the tolerance the proof names (400 and 500, two
+    # runs of the path), not today's alignment or every block in one territory.
+    territory = caught.value.result.territory
+    assert sorted(np.bincount(territory, minlength=2).tolist()) == [4, 5]
+    assert (np.diff(territory) != 0).sum() == 1
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +93,7 @@ def test_a_zero_tolerance_ends_with_the_proof(accounts, tmp_path, block):
     assert "raise the tolerance to" in done.stderr
     proposed = pd.read_excel(out, sheet_name="Proposed alignment", engine="calamine")
     assert len(proposed) == 2000
+    # The alignment written is balanced as closely as the proof allows, not today's (+64%).
+    summary = pd.read_excel(out, sheet_name="Territory summary", engine="calamine")
+    potential = summary.loc[summary["Alignment"] == "proposed", "Potential"]
+    assert (potential / potential.mean() - 1).abs().max() < 0.02, potential.tolist()

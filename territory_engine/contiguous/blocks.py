@@ -184,7 +184,19 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
     if proof is not None:
         facts.append(proof)
     if facts:
-        raise DesignInfeasibleError(facts, _result(job, _fallback(job), started, seed))
+        wider = _clearing_tolerance(facts, job.tolerance, tuning)
+        territory = _fallback(job)
+        if wider is not None:
+            # The best alignment to write: the design at the least tolerance these facts allow.
+            try:
+                territory = design_blocks(adjacency, measures, k=k, tolerance=wider, weights=weights,
+                                          current=current, locked=locked, bases=bases, fresh=fresh, targets=targets,
+                                          coords=coords, measure_names=measure_names, seed=seed,
+                                          time_limit_s=time_limit_s, max_iterations=max_iterations,
+                                          progress=progress, tuning=tuning).territory
+            except DesignInfeasibleError as wide:
+                territory = wide.result.territory
+        raise DesignInfeasibleError(facts, _result(job, territory, started, seed))
     if job.fresh and (job.pinned >= 0).any():
         territory = _fresh_around_pins(job, started, deadline, seed, max_iterations, progress)
     else:
@@ -591,6 +603,22 @@ def _match_ids(territory, current, k) -> np.ndarray:
     rename = np.empty(k, dtype=np.int64)
     rename[rows] = cols
     return np.where(territory >= 0, rename[np.maximum(territory, 0)], -1)
+
+
+def _clearing_tolerance(facts, tolerance: float, tuning: Tuning) -> float | None:
+    """The tolerance at which the load facts (a heavy block, a territory's locked load, a band
+    with no whole number of steps) no longer hold, with a margin; None when another fact
+    stands, or when even that tolerance is too wide to be of use (``tuning.proof_widest``)."""
+    need = tolerance
+    for fact in facts:
+        if fact.code in ("heavy_unit", "locked_load"):
+            need = max(need, fact.share - 1)
+        elif fact.code == "granular":
+            need = max(need, fact.share / 2)
+        else:
+            return None
+    wider = need * (1 + tuning.proof_margin) + 1e-6
+    return wider if tolerance < wider <= tuning.proof_widest else None
 
 
 def _fallback(job: _Job) -> np.ndarray:
