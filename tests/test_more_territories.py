@@ -75,6 +75,13 @@ def test_one_more_territory_realigns_and_moves_far_less_than_a_fresh_design(acco
     # A new territory is started, not re-sited: it had no area to leave (note, reasons and Balance agree).
     if "started at one end of an overloaded territory (New 1 inside" in done.stdout:
         assert new["Move reason"].str.contains("new territory: New 1 starts here to take over part of").any()
+    # Each reason names the account's own source: "take over part of X" only for X's accounts;
+    # an account from a neighbour says that neighbour gives it.
+    for source, reason in zip(new["Territory"].astype(str), new["Move reason"]):
+        if "starts here to take over part of" in reason:
+            assert f"take over part of {source}," in reason, (source, reason)
+        elif "new territory" in reason:
+            assert f"; {source} (" in reason and "gives it this account" in reason, (source, reason)
     assert not new["Move reason"].str.contains("re-site").any() and "re-sited" not in done.stdout
     assert int(sheets["Balance"].set_index("Alignment").loc["proposed", "Re-sited territories"]) == 0
 

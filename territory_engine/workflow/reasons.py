@@ -29,9 +29,13 @@ def _resite_reason(ids, a, b, relieves, dev_before, dev_after, held) -> str:
     if moving == a:
         return (f"re-site: {ids[a]} ({dev_before[a]:+.1%} under its target) moves to take over {relief}; "
                 f"its accounts go to the neighbouring territories")
-    if not held[b]:  # no accounts today: a new territory starts, nothing moves away
-        return f"new territory: {ids[b]} starts here to take over {relief}"
-    return f"re-site: {ids[b]} moves here to take over {relief}"
+    start = (f"new territory: {ids[b]} starts" if not held[b]  # no accounts today: nothing moves away
+             else f"re-site: {ids[b]} moves")
+    if a == over:
+        return f"{start} here to take over {relief}"
+    # The account comes from a neighbour of the overloaded territory, which passes on its load.
+    return (f"{start} next to {ids[over]} to take over {relief}; {ids[a]} ({dev_before[a]:+.1%}, now "
+            f"{dev_after[a]:+.1%}) gives it this account")
 
 
 def move_reasons(frame, current, proposed, ids, before, after, bases, tolerance, alignment, old_centres,
