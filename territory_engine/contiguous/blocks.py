@@ -35,9 +35,10 @@ import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse.csgraph import connected_components
 
-from ..errors import DesignInfeasibleError, InputError, Reason, proven
-from ..granularity import measure_step
+from ..errors import DesignInfeasibleError, Reason, proven
 from ..tuning import DEFAULT_TUNING, Tuning
+from .block_job import BlockJob as _Job
+from .block_job import prepare as _prepare
 from .block_proofs import (
     allocate_components,
     component_reason,
@@ -52,7 +53,6 @@ from .graph import Graph
 from .realign import is_balanced, realign_region
 from .regions import Region, bisect_regions, region_tolerance
 from .undo import fill_unassigned
-from .validation import validate_inputs
 
 __all__ = ["BlockDesign", "design_blocks"]
 
@@ -92,27 +92,6 @@ class BlockDesign:
     pieces: np.ndarray
     seconds: float
     seed: int = 0
-
-
-@dataclass(frozen=True)
-class _Job:
-    adjacency: sp.csr_array
-    measures: np.ndarray  # (n, M) as given
-    balance: np.ndarray  # (n, B) the balanced columns (the mix, or every measure)
-    names: tuple
-    k: int
-    tolerance: float
-    targets: np.ndarray  # (k,) shares summing to 1
-    coords: np.ndarray | None
-    pinned: np.ndarray  # (n,) territory a block is locked to (lock or base), -1 free
-    current: np.ndarray | None
-    fresh: bool
-    tuning: Tuning
-    steps: tuple[float, ...] = ()  # per balanced column, the step every block's load is a multiple of (0: unknown)
-
-    @property
-    def target_loads(self) -> np.ndarray:
-        return self.targets[:, None] * self.balance.sum(axis=0)[None, :]
 
 
 def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weights=None, current=None, locked=None,
@@ -361,58 +340,6 @@ def _region_ok(job: _Job, region: Region, territory) -> bool:
     balance = job.balance[region.nodes]
     tolerance = max(region_tolerance(balance.sum(axis=0), job.target_loads[ids], job.tolerance), 0.0)
     return is_balanced(Graph(sub), balance, local[territory[region.nodes]], job.targets[ids], tolerance, len(ids))
-
-
-def _prepare(adjacency, measures, k, tolerance, weights, current, locked, bases, fresh, targets, coords, names,
-             tuning) -> _Job:
-    adjacency, measures, k, targets, coords, _, current_arr = validate_inputs(
-        adjacency, measures, k, tolerance, targets, coords, None, None)
-    n = adjacency.shape[0]
-    pinned = np.full(n, -1, dtype=np.int64)
-    cur = None
-    if current is not None:
-        cur = np.asarray(current)
-        if cur.shape != (n,) or not np.issubdtype(cur.dtype, np.integer) or ((cur < -1) | (cur >= k)).any():
-            raise InputError(f"current: expected {n} territory indices from -1 to {k - 1}")
-        cur = cur.astype(np.int64)
-    if locked is not None:
-        lock = np.asarray(locked, dtype=bool)
-        if lock.shape != (n,):
-            raise InputError(f"locked: expected {n} flags, got shape {lock.shape}")
-        if lock.any() and cur is None:
-            raise InputError("locked: blocks can only be locked to their current territory; give current")
-        if lock.any():
-            pinned[lock] = cur[lock]
-    if bases is not None:
-        base = np.asarray(bases)
-        if base.shape != (k,) or not np.issubdtype(base.dtype, np.integer) or ((base < -1) | (base >= n)).any():
-            raise InputError(f"bases: expected {k} block indices from -1 to {n - 1}")
-        for j, b in enumerate(base):
-            if b >= 0 and pinned[b] >= 0 and pinned[b] != j:
-                raise InputError(f"bases: block {b} is the base of territory {j} but locked to {pinned[b]}; "
-                                 "unlock it or move the base")
-            if b >= 0:
-                pinned[b] = j
-    del current_arr
-    if weights is not None:
-        w = np.asarray(weights, dtype=float)
-        if w.shape != (measures.shape[1],) or (w < 0).any() or w.sum() <= 0:
-            raise InputError(f"weights: expected {measures.shape[1]} non-negative weights, not all 0")
-        totals = measures.sum(axis=0)
-        shares = np.divide(measures, totals, out=np.zeros_like(measures), where=totals > 0)
-        balance = (shares * (w / w.sum())).sum(axis=1, keepdims=True)
-        balance_names = ("balance measure",)
-        used = np.flatnonzero((w > 0) & (totals > 0))
-        steps = (measure_step(measures[:, used[0]]) / totals[used[0]] if len(used) == 1 else 0.0,)
-    else:
-        balance = measures
-        balance_names = (tuple(names) if names is not None
-                         else tuple(f"measure {c + 1}" for c in range(balance.shape[1])))
-        steps = tuple(measure_step(balance[:, c]) for c in range(balance.shape[1]))
-    if (balance.sum(axis=0) <= 0).any():
-        raise InputError("measures: a balanced measure totals 0 over every block; give one with a positive total")
-    return _Job(adjacency, measures, balance, balance_names, k, float(tolerance), targets, coords, pinned, cur,
-                bool(fresh or cur is None), tuning, steps)
 
 
 def _regions(job: _Job) -> tuple[list[Region], Reason | None]:

@@ -1,6 +1,6 @@
 """The rebalancing pipelines: one sequence of phases per mode.
 
-A *job* (:class:`Job`) is the problem after validation: measures as shares, the constrained
+A *job* (:class:`Job`, job.py) is the problem after validation: measures as shares, the constrained
 columns, targets and units. A *pass* (:func:`run_pass`) runs the phases of the job's mode on a
 fresh copy of the units and returns an :class:`Alignment`; :func:`pipeline` says which
 phases, in order:
@@ -25,17 +25,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
-from ..errors import Reason, SettingsError
+from ..errors import Reason
 from ..contiguity import point_graph, territory_pieces
 from ..geo import to_latlon, to_xyz
-from ..granularity import measure_step
 from ..measures import moved_share, territory_loads
-from ..tuning import Tuning
 from .alignment import Alignment, exclaves_of
 from .border_flows import border_flows
 from .centres import bisection, centres_of, kmeanspp
@@ -51,142 +49,10 @@ from .pieces import base_roots, join_pieces
 from .rejoin import rejoin
 from .smooth import smooth_borders
 from .transport import exact_assign
-from .units import Units, as_units, nearest_units, typical_radius
+from .job import METHODS, Job, Progress, make_job
+from .units import Units, typical_radius
 
 __all__ = ["METHODS", "Job", "Pass", "Progress", "make_job", "pipeline", "run_pass"]
-
-METHODS = ("balanced", "lagrangian")
-"""The rebalancing methods: ``"balanced"`` (the best) and ``"lagrangian"`` (the baseline)."""
-
-Progress = Callable[[str, float], None]
-
-
-@dataclass
-class Job:
-    """A design problem after validation: everything a pass needs, shared by every pass."""
-
-    values: np.ndarray  # (n, C) shares of the total of each constrained measure
-    constrained: tuple[str, ...]  # names of the constrained columns
-    k: int
-    tolerance: float
-    target: np.ndarray  # (k, C) target shares
-    capacity: np.ndarray  # (k,)
-    current: np.ndarray  # (n,) current territory or -1
-    locked: np.ndarray  # (n,) bool, only accounts with a current territory
-    bases: np.ndarray | None
-    fresh: bool
-    disruption_weight: float
-    max_moved_share: float
-    resite: bool
-    method: str
-    seed: int
-    tuning: Tuning
-    report: Progress
-    units: Units  # the units of every pass, before a pass changes their current territory
-    cache: dict = field(default_factory=dict)
-    cells_xyz: np.ndarray | None = None  # (n, 3) km: the accounts, when the units are grid cells
-    adjacency: Callable | None = None  # () -> the accounts' AccountGraph, when the units are grid cells
-    steps: tuple[float, ...] = ()  # per constrained column, the share every account's value is a multiple of (0: unknown)
-
-    def account_graph(self):
-        """The accounts' adjacency (grid-cell jobs only): the caller's, else built once."""
-        if "account_graph" not in self.cache:
-            graph = self.adjacency() if self.adjacency is not None else None
-            self.cache["account_graph"] = graph if graph is not None else point_graph(self.cells_xyz,
-                                                                                      tuning=self.tuning)
-        return self.cache["account_graph"]
-
-    @property
-    def realign(self) -> bool:
-        """Whether this job realigns a current alignment (else it designs afresh)."""
-        return bool((self.current >= 0).any()) and not self.fresh
-
-    @property
-    def nearest(self) -> np.ndarray:
-        """Each unit's ``tuning.neighbours`` nearest units (computed once per job)."""
-        if "nearest" not in self.cache:
-            self.cache["nearest"] = nearest_units(self.units.xyz, self.tuning.neighbours)
-        return self.cache["nearest"]
-
-    def balance(self, territory) -> tuple[np.ndarray, np.ndarray, float]:
-        """The loads (k, C), deviations ``load / target - 1`` and the largest absolute
-        deviation of the accounts' ``territory``."""
-        load = territory_loads(territory, self.values, self.k)
-        deviation = load / self.target - 1
-        return load, deviation, float(np.abs(deviation).max())
-
-    def fresh_job(self) -> Job:
-        """The same problem designed afresh (locks still hold); shares the units."""
-        return dataclasses.replace(self.quiet(), fresh=True, disruption_weight=1.0, max_moved_share=1.0,
-                                   resite=True)
-
-    def quiet(self) -> Job:
-        """The same job, reporting no progress (for the second opinions)."""
-        return dataclasses.replace(self, report=_silent)
-
-
-def _silent(phase: str, done: float) -> None:
-    return None
-
-
-def make_job(lat, lon, measures, *, k, tolerance, weights, each_measure, current, locked, bases, capacity, fresh,
-             disruption_weight, max_moved_share, resite, blocks, method, seed, measure_names, progress,
-             tuning, adjacency=None) -> Job:
-    """Validate :func:`design`'s arguments and build the :class:`Job`."""
-    if method not in METHODS:
-        raise SettingsError(f"unknown rebalancing method {method!r}; use one of {', '.join(METHODS)}")
-    lat = np.asarray(lat, dtype=float)
-    lon = np.asarray(lon, dtype=float)
-    raw = np.asarray(measures, dtype=float)
-    if raw.ndim == 1:
-        raw = raw[:, None]
-    n, m = raw.shape
-    if k < 1:
-        raise SettingsError("the number of territories must be at least 1")
-    if n < k:
-        raise SettingsError(f"{k} territories need at least {k} accounts; there are {n}")
-    names = list(measure_names) if measure_names is not None else [f"measure {i + 1}" for i in range(m)]
-    totals = raw.sum(axis=0)
-    shares = np.divide(raw, totals, out=np.zeros_like(raw), where=totals > 0)
-    w = np.ones(m) if weights is None else np.asarray(weights, dtype=float)
-    w = np.where(totals > 0, w, 0.0)
-    counted = w.sum() <= 0  # nothing to weigh: balance the number of accounts
-    if counted:
-        shares = np.ones((n, 1)) / n
-        w = np.ones(1)
-        names = ["accounts"]
-    columns = [shares @ (w / w.sum())]
-    constrained = ["balance measure" if len(names) > 1 else names[0]]
-    steps = [1.0 / n if counted else _step(raw, totals, np.flatnonzero(w > 0))]
-    if each_measure and shares.shape[1] > 1:
-        for c in range(shares.shape[1]):
-            if totals[c] > 0:
-                columns.append(shares[:, c])
-                constrained.append(names[c])
-                steps.append(_step(raw, totals, [c]))
-    values = np.column_stack(columns)
-    current = np.full(n, -1) if current is None else np.asarray(current, dtype=int)
-    locked = np.zeros(n, dtype=bool) if locked is None else np.asarray(locked, dtype=bool)
-    locked = locked & (current >= 0)
-    capacity = np.ones(k) if capacity is None else np.asarray(capacity, dtype=float)
-    target_share = capacity / capacity.sum()
-    target = np.repeat(target_share[:, None], values.shape[1], axis=1)
-    xyz = to_xyz(lat, lon)
-    units = as_units(xyz, values, current, locked, blocks, k=k, target=target[:, 0], tuning=tuning)
-    cells = blocks is None and len(units.xyz) < n
-    return Job(values=values, constrained=tuple(constrained), k=k, tolerance=tolerance, target=target,
-               capacity=capacity, current=current, locked=locked, bases=bases, fresh=fresh,
-               disruption_weight=disruption_weight, max_moved_share=max_moved_share, resite=resite, method=method,
-               seed=seed, tuning=tuning, report=progress or _silent, units=units, cells_xyz=xyz if cells else None,
-               adjacency=adjacency if cells else None, steps=tuple(steps))
-
-
-def _step(raw, totals, used) -> float:
-    """The step (a share of the total) every account's value of a column is a multiple of, when
-    the column is one measure (``used``: the measures it mixes); 0 when unknown."""
-    if len(used) != 1:
-        return 0.0
-    return measure_step(raw[:, used[0]]) / totals[used[0]]
 
 
 # --------------------------------------------------------------------------------------
