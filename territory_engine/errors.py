@@ -165,13 +165,15 @@ class BlockLockError(SettingsError):
                 "kept whole; unlock all but one territory's accounts there, or do not use building blocks")
 
 
-def _small_percent(share: float) -> str:
-    """A share as a percentage of two significant digits (0.3%, 0.00012%, 12%)."""
+def _small_percent(share: float, *, up: bool = False) -> str:
+    """A share as a percentage of two significant digits (0.3%, 0.00012%, 12%); ``up``: of three,
+    rounded up, for a least tolerance that must not read below what is needed (11.2%)."""
     value = share * 100
     if value <= 0 or not math.isfinite(value):
         return f"{value:g}%"
-    digits = max(0, 1 - math.floor(math.log10(value)))
-    return f"{round(value, digits):.{digits}f}%"
+    digits = max(0, (2 if up else 1) - math.floor(math.log10(value)))  # (three digits when rounded up)
+    shown = math.ceil(value * 10 ** digits - 1e-9) / 10 ** digits if up else round(value, digits)
+    return f"{shown:.{digits}f}%"
 
 
 def _percent(fraction: float) -> str:
@@ -248,6 +250,10 @@ class Reason:
     accounts : tuple of int
         Rows (0-based) of the accounts involved, when few are (the heavy unit's accounts); for a
         block design's ``heavy_unit`` and ``locked_join``, the blocks' indices instead.
+    needed : float
+        ``granular`` only: the least tolerance at which every territory's band holds a whole
+        multiple of the step (the largest distance from a target to its nearest multiple, as a
+        share of that target).
     """
 
     code: str
@@ -257,6 +263,7 @@ class Reason:
     setting: str
     territory: int | None = None
     accounts: tuple[int, ...] = ()
+    needed: float = 0.0
 
     def sentence(self, territory_name: Callable[[int], str] = _engine_name, *, unit: str | None = None) -> str:
         """The reason in words a user can act on; ``territory_name(index)`` names a territory
@@ -287,7 +294,7 @@ class Reason:
             return (f"territory {territory_name(self.territory)} must carry its target {self.measure} ±{limit}, and no "
                     f"sum of whole accounts falls in that band: every account's {self.measure} is a whole multiple of "
                     f"one step ({_small_percent(self.share)} of that target), and no whole number of steps lies within "
-                    f"±{limit}; raise the tolerance to {_small_percent(self.share / 2)} or more, or change the "
+                    f"±{limit}; raise the tolerance to {_small_percent(self.needed, up=True)} or more, or change the "
                     "number of territories or the targets")
         if self.code == "indivisible":
             return (f"no alignment of whole accounts (or building blocks) keeps every territory within "

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["measure_step", "no_step_in_band"]
+__all__ = ["clearing_tolerance", "measure_step", "no_step_in_band"]
 
 
 def measure_step(values, *, decimals: int = 4) -> float:
@@ -44,3 +44,12 @@ def no_step_in_band(step: float, lo, hi) -> np.ndarray:
     a, b = np.asarray(lo, dtype=float) / step, np.asarray(hi, dtype=float) / step
     slack = 1e-9 * np.maximum(1.0, np.abs(b))
     return np.floor(b + slack) < np.ceil(a - slack)
+
+
+def clearing_tolerance(step: float, target) -> float:
+    """The least tolerance at which every band ``target * (1 ± t)`` (an array, in the step's units)
+    holds a whole multiple of ``step``: per territory, the distance from its target to the nearest
+    multiple as a share of the target; the largest of them."""
+    target = np.asarray(target, dtype=float)
+    near = np.abs(target - np.round(target / step) * step)
+    return float(np.max(np.divide(near, target, out=np.zeros_like(target), where=target > 0)))

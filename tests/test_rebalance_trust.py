@@ -113,7 +113,7 @@ def test_a_band_holding_no_sum_of_whole_accounts_is_proven_without_a_search():
     assert [fact.code for fact in caught.value.facts] == ["granular"]
     sentence = caught.value.reasons[0]
     assert "no sum of whole accounts" in sentence and "13% of that target" in sentence, sentence
-    assert "raise the tolerance to 6.7% or more" in sentence, sentence
+    assert "raise the tolerance to 6.67% or more" in sentence, sentence
     # Raising the tolerance to ±7% (7 and 8 are within it) balances.
     assert design(lat, lon, w, k=4, tolerance=0.07, current=np.arange(30) % 4).within_tolerance
 

@@ -41,7 +41,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from ..errors import Reason
-from ..granularity import no_step_in_band
+from ..granularity import clearing_tolerance, no_step_in_band
 
 __all__ = ["allocate_components", "articulation_points", "enclosed_reasons", "forced_deviation", "join_reason",
            "load_reasons"]
@@ -79,7 +79,7 @@ def load_reasons(measures, targets, tolerance, pinned, names, steps=()) -> list[
         bad = np.flatnonzero(no_step_in_band(step, targets[:, c] * (1 - tolerance), hi[:, c])) if step > 0 else []
         if len(bad):
             reasons.append(Reason("granular", names[c], step / targets[bad[0], c], tolerance, "tolerance",
-                                  territory=int(bad[0])))
+                                  territory=int(bad[0]), needed=clearing_tolerance(step, targets[:, c])))
     fixed = pinned >= 0
     if fixed.any():
         locked = np.zeros_like(targets)

@@ -541,7 +541,7 @@ def _clearing_tolerance(facts, tolerance: float, tuning: Tuning) -> float | None
         if fact.code in ("heavy_unit", "locked_load"):
             need = max(need, fact.share - 1)
         elif fact.code == "granular":
-            need = max(need, fact.share / 2)
+            need = max(need, fact.needed)
         else:
             return None
     wider = need * (1 + tuning.proof_margin) + 1e-6

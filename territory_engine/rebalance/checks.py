@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import Reason
-from ..granularity import no_step_in_band
+from ..granularity import clearing_tolerance, no_step_in_band
 from ..measures import territory_loads
 from .units import Units
 
@@ -35,7 +35,8 @@ def obvious_reasons(units: Units, target, tolerance, names, steps=None) -> list[
             bad = np.flatnonzero(no_step_in_band(step, target[:, c] * (1 - tolerance), target[:, c] * (1 + tolerance)))
             if len(bad):
                 t = int(bad[0])
-                reasons.append(Reason("granular", names[c], step / target[t, c], tolerance, "tolerance", territory=t))
+                reasons.append(Reason("granular", names[c], step / target[t, c], tolerance, "tolerance", territory=t,
+                                      needed=clearing_tolerance(step, target[:, c])))
     pinned = units.locked & (units.current >= 0)
     if pinned.any():
         locked_load = territory_loads(units.current[pinned], units.values[pinned], len(target))

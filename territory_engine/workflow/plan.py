@@ -210,20 +210,28 @@ def _regions_expected(settings: Settings, located) -> tuple[Problem, ...]:
 
 def require_balance(plan: Plan, names: list[str], weights) -> None:
     """Raise an InputError, located at the measure columns, when the weighted balance measure
-    totals zero: there is nothing to balance (every deviation would read 100%)."""
+    totals zero (there is nothing to balance: every deviation would read 100%), or when one of
+    its weighted measures does (it cannot be balanced, and its weight would shrink every other
+    measure's share of the mix, so deviations would read 50% on territories exactly on target)."""
     totals = plan.accounts.frame[names].to_numpy(dtype=float).sum(axis=0)
-    if not names or (np.asarray(weights, dtype=float) * (totals > 0) > 0).any():
+    weighted = np.asarray(weights, dtype=float) > 0
+    empty = [name for name, total, w in zip(names, totals, weighted) if w and total <= 0]
+    if not names or not empty:
         return
     columns = list(plan.raw.columns)
+    count = f"{len(plan.accounts.frame):,}"
+    if len(empty) == int(weighted.sum()):
+        message = (f"the balance measure totals zero over all {count} accounts, so there is nothing to balance; "
+                   "fill in its values, or balance another measure (the 'balance' setting, or --balance)")
+    else:
+        message = (f"this balance measure totals zero over all {count} accounts, so it cannot be balanced; fill in "
+                   "its values, or leave it out of the balance measures (the 'balance' setting, or --balance)")
     problems = []
-    for name in names:
+    for name in empty:
         header = plan.accounts.headers.get(name, name)
-        problems.append(Problem(
-            plan.accounts.source,
-            f"the balance measure totals zero over all {len(plan.accounts.frame):,} accounts, so there is nothing "
-            "to balance; fill in its values, or balance another measure (the 'balance' setting, or --balance)",
-            column=header, column_index=columns.index(header) if header in columns else None,
-            is_sheet=plan.is_sheet))
+        problems.append(Problem(plan.accounts.source, message, column=header,
+                                column_index=columns.index(header) if header in columns else None,
+                                is_sheet=plan.is_sheet))
     raise InputError(problems)
 
 
