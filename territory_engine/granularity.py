@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["clearing_tolerance", "measure_step", "no_step_in_band"]
+from .errors import Reason
+
+__all__ = ["clearing_tolerance", "granular_reason", "measure_step", "no_step_in_band"]
 
 
 def measure_step(values, *, decimals: int = 4) -> float:
@@ -53,3 +55,16 @@ def clearing_tolerance(step: float, target) -> float:
     target = np.asarray(target, dtype=float)
     near = np.abs(target - np.round(target / step) * step)
     return float(np.max(np.divide(near, target, out=np.zeros_like(target), where=target > 0)))
+
+
+def granular_reason(step: float, target, tolerance: float, name: str) -> Reason | None:
+    """The ``granular`` proof for one measure, or None: the first territory whose band around its
+    ``target`` (an array, in the step's units) holds no whole multiple of ``step`` (0: unknown)."""
+    if step <= 0:
+        return None
+    target = np.asarray(target, dtype=float)
+    bad = np.flatnonzero(no_step_in_band(step, target * (1 - tolerance), target * (1 + tolerance)))
+    if not len(bad):
+        return None
+    return Reason("granular", name, step / target[bad[0]], tolerance, "tolerance", territory=int(bad[0]),
+                  needed=clearing_tolerance(step, target))

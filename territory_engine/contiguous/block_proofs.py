@@ -41,7 +41,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from ..errors import Reason
-from ..granularity import clearing_tolerance, no_step_in_band
+from ..granularity import granular_reason
 
 __all__ = ["allocate_components", "articulation_points", "enclosed_reasons", "forced_deviation", "join_reason",
            "load_reasons"]
@@ -76,10 +76,9 @@ def load_reasons(measures, targets, tolerance, pinned, names, steps=()) -> list[
             reasons.append(Reason("heavy_unit", name, measures[heaviest, c] / targets[:, c].max(), tolerance,
                                   "tolerance", accounts=(heaviest,)))
     for c, step in enumerate(steps):
-        bad = np.flatnonzero(no_step_in_band(step, targets[:, c] * (1 - tolerance), hi[:, c])) if step > 0 else []
-        if len(bad):
-            reasons.append(Reason("granular", names[c], step / targets[bad[0], c], tolerance, "tolerance",
-                                  territory=int(bad[0]), needed=clearing_tolerance(step, targets[:, c])))
+        granular = granular_reason(step, targets[:, c], tolerance, names[c])
+        if granular is not None:
+            reasons.append(granular)
     fixed = pinned >= 0
     if fixed.any():
         locked = np.zeros_like(targets)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import Reason
-from ..granularity import clearing_tolerance, no_step_in_band
+from ..granularity import granular_reason
 from ..measures import territory_loads
 from .units import Units
 
@@ -31,12 +31,9 @@ def obvious_reasons(units: Units, target, tolerance, names, steps=None) -> list[
             reasons.append(Reason("heavy_unit", name, largest[c] / target[:, c].max(), tolerance, "tolerance",
                                   accounts=tuple(accounts[:20].tolist())))
     for c, step in enumerate(() if steps is None else steps):
-        if step > 0:
-            bad = np.flatnonzero(no_step_in_band(step, target[:, c] * (1 - tolerance), target[:, c] * (1 + tolerance)))
-            if len(bad):
-                t = int(bad[0])
-                reasons.append(Reason("granular", names[c], step / target[t, c], tolerance, "tolerance", territory=t,
-                                      needed=clearing_tolerance(step, target[:, c])))
+        granular = granular_reason(step, target[:, c], tolerance, names[c])
+        if granular is not None:
+            reasons.append(granular)
     pinned = units.locked & (units.current >= 0)
     if pinned.any():
         locked_load = territory_loads(units.current[pinned], units.values[pinned], len(target))
