@@ -287,9 +287,11 @@ def _proof(p: Pass, cap, counts) -> Reason:
     it; else the locks (naming the territory whose locked accounts hold most of its target)."""
     job, units = p.job, p.units
     if cap is not None:
+        # Only the relaxation matters here: feasible without the cap (not proven infeasible), the
+        # cap is what breaks it, whether or not whole accounts round (so no MILP).
         free = exact_assign(units, p.state.assign, p.centres, job.target, job.tolerance, stick_km=p.stickiness,
-                            counts=counts, tuning=job.tuning)
-        if free.assign is not None:
+                            counts=counts, milp=False, tuning=job.tuning)
+        if not free.proven:
             return Reason("move_cap_proven", job.constrained[0], job.max_moved_share, job.max_moved_share,
                           "max_moved_share")
     pinned = units.locked & (units.current >= 0)
