@@ -9,7 +9,7 @@ import numpy as np
 
 from .errors import Reason
 
-__all__ = ["clearing_tolerance", "granular_reason", "measure_step", "no_step_in_band"]
+__all__ = ["clearing_tolerance", "granular_reason", "measure_step", "mix_step", "no_step_in_band"]
 
 
 def measure_step(values, *, decimals: int = 4) -> float:
@@ -29,6 +29,21 @@ def measure_step(values, *, decimals: int = 4) -> float:
     smallest = values[values > 0].min()
     step = _whole_step(values / smallest)
     return step * smallest if step else 0.0
+
+
+def mix_step(measures, weights) -> float:
+    """The step of the balanced mix ``shares @ (weights / weights.sum())`` (each measure taken as a
+    share of its total), when exactly one measure with a positive total carries weight; 0 when
+    the mix blends several (it has no common step). A weighted measure totalling 0 adds nothing
+    to the mix but still takes its part of the weights."""
+    measures = np.asarray(measures, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    totals = measures.sum(axis=0)
+    used = np.flatnonzero((w > 0) & (totals > 0))
+    if len(used) != 1:
+        return 0.0
+    j = used[0]
+    return measure_step(measures[:, j]) / totals[j] * w[j] / w.sum()
 
 
 def _whole_step(scaled) -> float | None:

@@ -19,7 +19,7 @@ import pytest
 from territory_engine import design
 from territory_engine.contiguous import design_blocks
 from territory_engine.errors import DesignInfeasibleError
-from territory_engine.granularity import measure_step, no_step_in_band
+from territory_engine.granularity import measure_step, mix_step, no_step_in_band
 
 DEMO = Path(__file__).resolve().parents[1] / "workbooks" / "territory_demo.xlsx"
 TERRITORY = str(Path(sys.executable).with_name("territory"))
@@ -38,6 +38,16 @@ TERRITORY = str(Path(sys.executable).with_name("territory"))
 ])
 def test_the_step_of_whole_accounts(values, step):
     assert measure_step(values) == pytest.approx(step, rel=1e-12, abs=0)
+
+
+def test_the_step_of_a_mix_of_measures():
+    hundreds, empty, cents = np.array([100.0, 300.0]), np.zeros(2), np.array([0.5, 0.25])
+    # One measure: its step as a share of its total (100 of 400).
+    assert mix_step(np.column_stack([hundreds, cents]), [1, 0]) == pytest.approx(0.25)
+    # A weighted measure totalling 0 takes half the weights: each share of the mix is halved.
+    assert mix_step(np.column_stack([hundreds, empty]), [1, 1]) == pytest.approx(0.125)
+    # A true mix of two measures has no common step.
+    assert mix_step(np.column_stack([hundreds, cents]), [1, 1]) == 0.0
 
 
 def test_a_band_with_no_multiple_of_the_step():

@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import InputError
-from ..granularity import measure_step
+from ..granularity import measure_step, mix_step
 from ..tuning import Tuning
 from .validation import validate_inputs
 
@@ -81,10 +81,7 @@ def prepare(adjacency, measures, k, tolerance, weights, current, locked, bases, 
         shares = np.divide(measures, totals, out=np.zeros_like(measures), where=totals > 0)
         balance = (shares * (w / w.sum())).sum(axis=1, keepdims=True)
         balance_names = ("balance measure",)
-        # (a weighted measure totalling 0 adds nothing to the mix but still takes its part of the weights)
-        used = np.flatnonzero((w > 0) & (totals > 0))
-        steps = (measure_step(measures[:, used[0]]) / totals[used[0]] * w[used[0]] / w.sum() if len(used) == 1
-                 else 0.0,)
+        steps = (mix_step(measures, w),)
     else:
         balance = measures
         balance_names = (tuple(names) if names is not None

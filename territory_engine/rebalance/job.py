@@ -14,7 +14,7 @@ import numpy as np
 from ..contiguity import point_graph
 from ..errors import SettingsError
 from ..geo import to_xyz
-from ..granularity import measure_step
+from ..granularity import mix_step
 from ..measures import territory_loads
 from ..tuning import Tuning
 from .units import Units, as_units, nearest_units
@@ -123,13 +123,13 @@ def make_job(lat, lon, measures, *, k, tolerance, weights, each_measure, current
         names = ["accounts"]
     columns = [shares @ (w / w.sum())]
     constrained = ["balance measure" if len(names) > 1 else names[0]]
-    steps = [1.0 / n if counted else _step(raw, totals, np.flatnonzero(w > 0))]
+    steps = [1.0 / n if counted else mix_step(raw, w)]
     if each_measure and shares.shape[1] > 1:
         for c in range(shares.shape[1]):
             if totals[c] > 0:
                 columns.append(shares[:, c])
                 constrained.append(names[c])
-                steps.append(_step(raw, totals, [c]))
+                steps.append(mix_step(raw, np.arange(m) == c))
     values = np.column_stack(columns)
     current = np.full(n, -1) if current is None else np.asarray(current, dtype=int)
     locked = np.zeros(n, dtype=bool) if locked is None else np.asarray(locked, dtype=bool)
@@ -145,11 +145,3 @@ def make_job(lat, lon, measures, *, k, tolerance, weights, each_measure, current
                disruption_weight=disruption_weight, max_moved_share=max_moved_share, resite=resite, method=method,
                seed=seed, tuning=tuning, report=progress or _silent, units=units, cells_xyz=xyz if cells else None,
                adjacency=adjacency if cells else None, steps=tuple(steps))
-
-
-def _step(raw, totals, used) -> float:
-    """The step (a share of the total) every account's value of a column is a multiple of, when
-    the column is one measure (``used``: the measures it mixes); 0 when unknown."""
-    if len(used) != 1:
-        return 0.0
-    return measure_step(raw[:, used[0]]) / totals[used[0]]
