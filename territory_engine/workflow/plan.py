@@ -216,7 +216,7 @@ def require_balance(plan: Plan, names: list[str], weights) -> None:
     totals = plan.accounts.frame[names].to_numpy(dtype=float).sum(axis=0)
     weighted = np.asarray(weights, dtype=float) > 0
     empty = [name for name, total, w in zip(names, totals, weighted) if w and total <= 0]
-    if not names or not empty:
+    if not empty:  # (no names: nothing is empty)
         return
     columns = list(plan.raw.columns)
     count = f"{len(plan.accounts.frame):,}"
