@@ -250,6 +250,48 @@ def test_rejoin_moves_a_piece_balance_keeps_apart_and_rebalances_around_it():
     assert territory_pieces(account_graph(lat, lon), again.assignment, 2).total_extra == 0
 
 
+def test_a_rejoin_milp_out_of_time_marks_the_result_and_the_rounds_after_go_without(monkeypatch):
+    """The same exclave; the exact stage is replaced by one that reports a MILP out of time on
+    its first call (as transport.exact_assign does, ``undecided``): the rejoin says so in its
+    result, so that the design's later stages round without a MILP too, and asks for none after."""
+    import territory_engine.rebalance.rejoin as rejoin_module
+    from territory_engine.contiguity import point_graph as graph_of
+    from territory_engine.rebalance.transport import ExactResult
+    from territory_engine.rebalance.units import nearest_units
+
+    lat, lon = np.meshgrid(np.linspace(30.0, 31.0, 10), np.linspace(-100.0, -98.0, 20))
+    lat, lon = lat.ravel(), lon.ravel()
+    territory = (lon > -99.0).astype(int)
+    exclave = (lon > -98.4) & (lat > 30.3) & (lat < 30.6)
+    territory[exclave] = 0
+    territory[np.flatnonzero((territory == 0) & ~exclave)[-int(exclave.sum()):]] = 1
+    values = np.ones((200, 1)) / 200
+    xyz = to_xyz(lat, lon)
+    units = as_units(xyz, values, territory, np.zeros(200, dtype=bool), None, k=2, target=np.full(2, 0.5))
+    target = np.full((2, 1), 0.5)
+    joined = join_pieces(units, territory, target=target, band=0.01)
+    centres = np.stack([xyz[lon <= -99.0].mean(axis=0), xyz[lon > -99.0].mean(axis=0)])
+    real, calls = rejoin_module.exact_assign, []
+
+    def first_out_of_time(*args, milp, **kwargs):
+        calls.append(milp)
+        if len(calls) == 1:
+            return ExactResult(None, undecided=True)
+        return real(*args, milp=milp, **kwargs)
+
+    monkeypatch.setattr(rejoin_module, "exact_assign", first_out_of_time)
+    again = rejoin_module.rejoin(units, joined, graph_of(xyz), centres, target, 0.01, stick_km=50.0,
+                                 stay_km=50.0, nearest=nearest_units(xyz, 10))
+    assert again.undecided and calls == [True]  # (no answer: the rounds end, the pieces stay)
+    assert again.extra_after == joined.extra_after
+    calls.clear()
+    monkeypatch.setattr(rejoin_module, "exact_assign", lambda *a, milp, **kw: calls.append(milp) or real(
+        *a, milp=milp, **kw))
+    fine = rejoin_module.rejoin(units, joined, graph_of(xyz), centres, target, 0.01, stick_km=50.0, stay_km=50.0,
+                                nearest=nearest_units(xyz, 10))
+    assert not fine.undecided and fine.extra_after == 0
+
+
 def _stripes(rng):
     """A 10 x 10 grid of accounts cut into 2-4 territories of vertical stripes: (lat, lon, graph,
     k, territory)."""

@@ -64,6 +64,8 @@ class JoinedPieces:
         Extra pieces over all territories before and after.
     rounds : int
         Rounds run.
+    undecided : bool
+        An integer programme of the rejoin ran out of time with no answer (rejoin.py).
     """
 
     assignment: np.ndarray
@@ -72,6 +74,7 @@ class JoinedPieces:
     extra_before: int
     extra_after: int
     rounds: int
+    undecided: bool = False
 
 
 def join_pieces(units: Units, assignment, *, target, band, bases=None, graph: AccountGraph | None = None,

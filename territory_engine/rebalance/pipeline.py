@@ -317,6 +317,7 @@ def _pieces_phase(p: Pass) -> None:
     rejoined = rejoin(p.units, joined, graph, p.centres, job.target, job.tolerance, stick_km=p.stickiness,
                       stay_km=job.tuning.rejoin_stay * p.area_radius, nearest=job.nearest, bases=job.bases,
                       milp=_milp_allowed(p), tuning=job.tuning)
+    job.cache["undecided"] = job.cache.get("undecided", False) or rejoined.undecided
     _take(p, rejoined)
     if rejoined is not joined:
         _repolish(p, joined.assignment, rejoined, join)

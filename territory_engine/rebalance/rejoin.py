@@ -39,11 +39,12 @@ def rejoin(units: Units, joined: JoinedPieces, graph: AccountGraph, centres_xyz,
     units' ``nearest``: at most ``Tuning.rejoin_max_interleaving``, or up by at most
     ``Tuning.rejoin_interleaving_per_piece`` per piece joined); else ``joined`` as it is. In the LP a unit's leaving the territory ``joined`` gave it costs
     ``stay_km`` more (so the LP changes what it must). ``milp``: whether the exact stage may
-    round by MILP (transport.py); a MILP out of time ends the rounds."""
+    round by MILP (transport.py); after a MILP out of time the rounds round without one, and the
+    result is marked ``undecided`` (so that the design's later stages do too)."""
     k = len(target)
     rough = interleaved(joined.assignment, nearest)
     tuning = dataclasses.replace(tuning, exact_stay_km=stay_km)
-    best = joined
+    best, undecided = joined, False
     for _ in range(tuning.rejoin_rounds):
         stuck = [s for s in best.stuck if s.why == "balance"]
         if not stuck:
@@ -58,6 +59,8 @@ def rejoin(units: Units, joined: JoinedPieces, graph: AccountGraph, centres_xyz,
         start[moving] = to
         exact = exact_assign(held, start, centres_xyz, target, tolerance, stick_km=stick_km, milp=milp,
                              tuning=tuning)
+        undecided = undecided or exact.undecided
+        milp = milp and not exact.undecided
         if exact.assign is None:
             break
         trial = join_pieces(units, exact.assign, target=target, band=tolerance, bases=bases, graph=graph,
@@ -69,7 +72,7 @@ def rejoin(units: Units, joined: JoinedPieces, graph: AccountGraph, centres_xyz,
             break
         rough = now
         best = dataclasses.replace(trial, extra_before=joined.extra_before)
-    return best
+    return dataclasses.replace(best, undecided=True) if undecided else best
 
 
 def interleaved(assign, nearest) -> float:
