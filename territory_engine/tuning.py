@@ -307,6 +307,13 @@ class Tuning:
     (territory_engine/rebalance/connect_local.py); each window's repair runs at most
     ``connect_local_try_seconds``, all of them ``connect_local_seconds``: larger windows join
     pieces that need load from further away, at more time per window."""
+    base_blocks: int = 3_000
+    base_blocks_seconds: float = 30.0
+    """With rep home bases, above ``connect_max_units`` units (while the units are accounts), a
+    result left in pieces is realigned by the block engine on about ``base_blocks`` micro-blocks
+    of nearby accounts, for at most ``base_blocks_seconds``
+    (territory_engine/rebalance/connect_bases.py): more blocks are finer (borders, balance) but
+    slower; 10,000 accounts with the West starved took 25 s on 2,634 blocks."""
     connect_tries: int = 3
     connect_last_factor: float = 2.0
     """Seeds of connect.py's balance repair tried in turn until one balances: more rescue more

@@ -77,7 +77,8 @@ def _moved(job: Job, territory) -> float:
 def second_opinions(job: Job, first: Alignment, *, resite: bool) -> Alignment:
     """``first``, or the opinion (see :func:`opinions`) that moves least when ``first`` moved too
     much; on a small map (up to ``Tuning.fresh_always_units`` accounts) the fresh design is
-    always tried. The iterations of every opinion tried are counted."""
+    always tried. An opinion that keeps more pieces apart than the best so far (other than
+    locked accounts') is not taken. The iterations of every opinion tried are counted."""
     small = len(job.current) <= job.tuning.fresh_always_units
     if not (first.within_tolerance and (small or moved_too_much(job, first.territory))):
         return first
@@ -99,13 +100,18 @@ def second_opinions(job: Job, first: Alignment, *, resite: bool) -> Alignment:
         if not eager.within_tolerance:
             continue
         iterations = best.iterations + eager.iterations
-        if _moved(job, eager.territory) < _moved(job, best.territory):
+        if _moved(job, eager.territory) < _moved(job, best.territory) and _apart(eager) <= _apart(best):
             best = dataclasses.replace(best, territory=eager.territory, centres=eager.centres, resited=eager.resited,
                                        moved_reason=eager.moved_reason, loads=eager.loads,
                                        deviation=eager.deviation, max_deviation=eager.max_deviation,
                                        exclaves=eager.exclaves)
         best = dataclasses.replace(best, iterations=iterations)
     return best
+
+
+def _apart(alignment: Alignment) -> int:
+    """The pieces ``alignment`` keeps apart that no lock forces (a lock is the analyst's choice)."""
+    return sum(1 for piece in alignment.exclaves if piece.why != "locked accounts")
 
 
 def mean_km(job: Job, territory) -> float:
@@ -142,6 +148,8 @@ def _fresh_opinion(job: Job, best: Alignment) -> Alignment:
         centres = np.empty_like(centres)
         centres[mapping] = other.centres
         exclaves = tuple(dataclasses.replace(e, territory=int(mapping[e.territory])) for e in exclaves)
+    if _apart(other) > _apart(best):
+        return best  # (one piece per territory is a promise; moving less is not worth a piece)
     moved, moved_best = float(_moved(job, proposal)), float(_moved(job, best.territory))
     if moved > moved_best * (1 + 1e-9) or (moved >= moved_best * (1 - 1e-9)
                                             and mean_km(job, proposal) >= mean_km(job, best.territory)):

@@ -38,6 +38,7 @@ from .alignment import Alignment, exclaves_of
 from .border_flows import border_flows
 from .centres import bisection, centres_of, kmeanspp
 from .connect import connect_pieces
+from .connect_bases import connect_around_bases
 from .connect_local import connect_locally
 from .checks import obvious_reasons
 from .local_search import MoveState, cap_moves, improve, repair, settle_pocketed_moves, violation
@@ -363,32 +364,31 @@ def _repolish(p: Pass, before, joined, join) -> None:
 
 def _connect(p: Pass, graph, join) -> None:
     """The last resort for pieces that balance keeps apart: the whole map rebuilt (connect.py), or
-    on larger maps of accounts a window around each piece (connect_local.py); kept when every band
-    holds with fewer extra pieces. With rep bases every territory is rebuilt around its base (the
-    piece of its unit nearest it). Not under a move cap (the rebuild moves whole pieces)."""
+    on larger maps of accounts a window around each piece (connect_local.py), after, with rep
+    bases, the whole map realigned on micro-blocks around them (connect_bases.py); each kept when
+    every band holds with fewer extra pieces. With rep bases every territory is rebuilt around
+    its base (the piece of its unit nearest it). Not under a move cap (the rebuild moves whole
+    pieces)."""
     job = p.job
     if job.max_moved_share < 1.0 or not any(piece.why in _CONNECTABLE for piece in p.stuck):
         return
-    roots = None
-    if job.bases is not None:
-        bases = np.asarray(job.bases, dtype=float)
-        roots = base_roots(p.units.xyz, p.state.assign, to_xyz(bases[:, 0], bases[:, 1]), job.k)
-    if len(p.units.xyz) > job.tuning.connect_max_units:  # (a window around each piece, heaviest first)
+    bases = None if job.bases is None else np.asarray(job.bases, dtype=float)
+    bases_xyz = None if bases is None else to_xyz(bases[:, 0], bases[:, 1])
+    if len(p.units.xyz) > job.tuning.connect_max_units:
         if job.cells_xyz is not None:
             return  # grid cells: their pieces are joined on the accounts after (_slivers_phase)
-        pieces, before = [piece.units for piece in p.stuck if piece.why in _CONNECTABLE], p.state.assign.copy()
-        _keep_fewer(p, graph, join, connect_locally(p.units, p.state.assign, graph, job.target, job.tolerance,
-                                                    pieces=pieces, roots=roots, seed=job.seed, tuning=job.tuning))
-        changed = p.state.assign != before  # the windows' borders smoothed (those units and their
-        if changed.any():  # neighbours), the rest left as it is, and their pockets settled
-            _smooth(p, graph, join, only=changed | changed[job.nearest].any(axis=1))
-            kept = (p.state.assign.copy(), p.stuck)  # (unless settling opens pieces joining cannot close)
-            _settle_pockets(p, graph, join)
-            if len(p.stuck) > len(kept[1]):
-                p.state.assign, p.stuck = kept
-                p.state.load = territory_loads(p.state.assign, p.units.values, job.k)
+        if bases is not None and any(piece.why == "rep base" for piece in p.stuck):
+            _connect_larger(p, graph, join, connect_around_bases(p.units, p.state.assign, graph, job.target,
+                                                                 job.tolerance, bases_xyz=bases_xyz, seed=job.seed,
+                                                                 tuning=job.tuning))
+        roots = None if bases is None else base_roots(p.units.xyz, p.state.assign, bases_xyz, job.k)
+        pieces = [piece.units for piece in p.stuck if piece.why in _CONNECTABLE]
+        if pieces:  # (a window around each piece, heaviest first)
+            _connect_larger(p, graph, join, connect_locally(p.units, p.state.assign, graph, job.target,
+                                                            job.tolerance, pieces=pieces, roots=roots, seed=job.seed,
+                                                            tuning=job.tuning))
         return
-    slack = 1e-9 * np.abs(job.target)
+    roots = None if bases is None else base_roots(p.units.xyz, p.state.assign, bases_xyz, job.k)
     for attempt in range(job.tuning.connect_tries):  # the repair's random choices differ per seed
         last = attempt == job.tuning.connect_tries - 1  # (and the last try has longer)
         tuning = dataclasses.replace(job.tuning, connect_seconds=job.tuning.connect_seconds * (
@@ -397,11 +397,35 @@ def _connect(p: Pass, graph, join) -> None:
                                    seed=job.seed + attempt, tuning=tuning)
         if connected is None:
             return
-        load = territory_loads(connected, p.units.values, job.k)
-        if not ((load < job.target * (1 - job.tolerance) - slack)
-                | (load > job.target * (1 + job.tolerance) + slack)).any():
+        if not _out_of_band(job, territory_loads(connected, p.units.values, job.k)):
             _keep_fewer(p, graph, join, connected)
             return
+
+
+def _connect_larger(p: Pass, graph, join, connected) -> None:
+    """A larger map's rebuild (None: none) kept when balanced with fewer pieces; then its borders
+    smoothed (the units it moved and their neighbours, the rest left as it is) and its pockets
+    settled, unless settling opens pieces that joining cannot close."""
+    job = p.job
+    if connected is None or _out_of_band(job, territory_loads(connected, p.units.values, job.k)):
+        return
+    before = p.state.assign.copy()
+    _keep_fewer(p, graph, join, connected)
+    changed = p.state.assign != before
+    if changed.any():
+        _smooth(p, graph, join, only=changed | changed[job.nearest].any(axis=1))
+        kept = (p.state.assign.copy(), p.stuck)
+        _settle_pockets(p, graph, join)
+        if len(p.stuck) > len(kept[1]):
+            p.state.assign, p.stuck = kept
+            p.state.load = territory_loads(p.state.assign, p.units.values, job.k)
+
+
+def _out_of_band(job: Job, load) -> bool:
+    """Whether any territory's load of any constrained measure lies outside its band."""
+    slack = 1e-9 * np.abs(job.target)
+    return bool(((load < job.target * (1 - job.tolerance) - slack)
+                 | (load > job.target * (1 + job.tolerance) + slack)).any())
 
 
 def _keep_fewer(p: Pass, graph, join, connected) -> None:

@@ -1,0 +1,120 @@
+"""Rep bases on larger maps (issue 11, section 5): load bound for a starved end passes through
+the territories in between, every territory in one piece around its rep (connect_bases.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.sparse.csgraph import connected_components
+
+from territory_engine.contiguity import account_graph, territory_pieces
+from territory_engine.rebalance import design, opinions, pipeline
+from territory_engine.rebalance.alignment import Exclave
+from territory_engine.rebalance.connect_bases import micro_blocks
+from territory_engine.tuning import DEFAULT_TUNING
+
+# The larger-map path on a map of 1,200 accounts (above 100 units, as above 5,000 by default).
+LARGER = dataclasses.replace(DEFAULT_TUNING, connect_max_units=100)
+STEP = 0.05  # degrees between neighbouring accounts of the strip
+
+
+def _strip(seed=0, cols=60, rows=20):
+    """A strip of accounts, ``cols`` x ``rows``; today territory 3 holds two thirds of it (the east),
+    territories 0-2 the west (starved); the reps live at columns 2, 12, 17 and 50 of the middle row.
+    Balance needs each territory to give its east side to the next: the west end's load has to
+    come through territories 1 and 2."""
+    rng = np.random.default_rng(seed)
+    c, r = (a.ravel() for a in np.meshgrid(np.arange(cols), np.arange(rows)))
+    lat = 35 + r * STEP + rng.uniform(-0.01, 0.01, c.size)
+    lon = -100 + c * STEP + rng.uniform(-0.01, 0.01, c.size)
+    potential = rng.uniform(0.5, 1.5, c.size)
+    current = np.select([c < 10, c < 15, c < 20], [0, 1, 2], 3)
+    bases = np.array([[35 + rows // 2 * STEP, -100 + col * STEP] for col in (2, 12, 17, 50)])
+    return lat, lon, potential, current, bases, c, r
+
+
+def _nearest(lat, lon, point):
+    return int(np.argmin(np.hypot(lat - point[0], lon - point[1])))
+
+
+def test_a_starved_end_gets_its_load_through_the_territories_in_between():
+    lat, lon, potential, current, bases, _, _ = _strip()
+    result = design(lat, lon, potential, k=4, current=current, bases=bases, seed=1, tuning=LARGER)
+    territory = np.asarray(result.territory)
+    assert result.within_tolerance
+    assert result.exclaves == ()
+    assert territory_pieces(account_graph(lat, lon), territory, 4).total_extra == 0
+    for j, base in enumerate(bases):  # every rep keeps the accounts at his door
+        assert territory[_nearest(lat, lon, base)] == j
+
+
+def test_without_the_stage_that_map_leaves_a_territory_away_from_its_rep(monkeypatch):
+    """The same map with the micro-block stage switched off: the flows send the west's load
+    straight from the east, and a territory ends in two pieces (what the stage is for)."""
+    monkeypatch.setattr(pipeline, "connect_around_bases", lambda *args, **kwargs: None)
+    lat, lon, potential, current, bases, _, _ = _strip()
+    result = design(lat, lon, potential, k=4, current=current, bases=bases, seed=1, tuning=LARGER)
+    assert result.within_tolerance
+    assert any(piece.why == "rep base" for piece in result.exclaves)
+
+
+def test_a_lock_far_out_stays_put_and_every_other_piece_is_joined():
+    """Territory 3's lock at the west end (and one in the middle) cannot be joined to it without
+    cutting the others off; the design runs again with the locks' load set aside and put back."""
+    lat, lon, potential, current, bases, c, r = _strip()
+    locked = np.zeros(len(lat), dtype=bool)
+    far = np.flatnonzero((c == 1) & (r == 10))[0]
+    middle = np.flatnonzero((c == 30) & (r == 3))[0]
+    current[far] = 3
+    locked[[far, middle]] = True
+    result = design(lat, lon, potential, k=4, current=current, locked=locked, bases=bases, seed=1, tuning=LARGER)
+    territory = np.asarray(result.territory)
+    assert result.within_tolerance
+    assert (territory[locked] == current[locked]).all()
+    assert {piece.why for piece in result.exclaves} <= {"locked accounts"}
+    apart = {row for piece in result.exclaves for row in piece.accounts}
+    assert apart <= set(np.flatnonzero(locked).tolist())
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 300), keys=st.integers(1, 4), size=st.integers(1, 12))
+def test_micro_blocks_are_small_connected_and_of_one_key(seed, n, keys, size):
+    rng = np.random.default_rng(seed)
+    graph = account_graph(rng.uniform(30, 31, n), rng.uniform(-90, -89, n))
+    v = len(graph.xyz)
+    key = rng.integers(0, keys, v)
+    block, adjacency = micro_blocks(graph, key, size)
+    assert block.shape == (v,) and set(block.tolist()) == set(range(adjacency.shape[0]))
+    assert np.bincount(block).max() <= size
+    coo = graph.adjacency.tocoo()
+    for b in range(adjacency.shape[0]):
+        members = np.flatnonzero(block == b)
+        assert len(set(key[members].tolist())) == 1
+        assert connected_components(graph.adjacency[members][:, members], directed=False)[0] == 1
+    expected = {(int(a), int(b)) for a, b in zip(block[coo.row], block[coo.col]) if a != b}
+    got = {(int(a), int(b)) for a, b in zip(*adjacency.nonzero())}
+    assert got == expected
+
+
+@pytest.mark.parametrize("apart", [False, True])
+def test_a_fresh_opinion_in_more_pieces_is_not_taken(monkeypatch, apart):
+    """The fresh second opinion is replaced by a stand-in that moves nothing (so it moves less than
+    any realignment): taken when it is in one piece, refused when it keeps a piece apart."""
+    lat, lon, potential, current, bases, _, _ = _strip(cols=20, rows=10)
+    real = opinions.run_pass
+
+    def fake_fresh(job, **kwargs):
+        found = real(job, **kwargs)
+        if not job.fresh:
+            return found
+        pieces = (Exclave(territory=0, why="balance", accounts=(0,)),) if apart else ()
+        return dataclasses.replace(found, territory=current.copy(), within_tolerance=True, exclaves=pieces)
+
+    monkeypatch.setattr(opinions, "run_pass", fake_fresh)
+    result = design(lat, lon, potential, k=4, current=current, bases=bases, seed=1)
+    took_it = bool((np.asarray(result.territory) == current).all())
+    assert took_it is not apart
