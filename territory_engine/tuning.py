@@ -309,11 +309,17 @@ class Tuning:
     pieces that need load from further away, at more time per window."""
     base_blocks: int = 3_000
     base_blocks_seconds: float = 30.0
+    base_blocks_per_territory: int = 100
     """With rep home bases, above ``connect_max_units`` units (while the units are accounts), a
     result left in pieces is realigned by the block engine on about ``base_blocks`` micro-blocks
     of nearby accounts, for at most ``base_blocks_seconds``
     (territory_engine/rebalance/connect_bases.py): more blocks are finer (borders, balance) but
-    slower; 10,000 accounts with the West starved took 25 s on 2,634 blocks."""
+    slower; 10,000 accounts with the West starved took 25 s on 2,634 blocks. 0 seconds: not
+    tried (the fresh second opinion of a realignment in one piece, which it could not replace
+    with pieces apart). Tried only when the blocks give each territory at least
+    ``base_blocks_per_territory`` of them: 100,000 accounts in 200 territories (15 blocks each,
+    each about 7% of a target) failed both designs in 32 s; 10,000 in 10 (260 each) balanced.
+    Values between were not measured."""
     connect_tries: int = 3
     connect_last_factor: float = 2.0
     """Seeds of connect.py's balance repair tried in turn until one balances: more rescue more

@@ -364,11 +364,11 @@ def _repolish(p: Pass, before, joined, join) -> None:
 
 def _connect(p: Pass, graph, join) -> None:
     """The last resort for pieces that balance keeps apart: the whole map rebuilt (connect.py), or
-    on larger maps of accounts a window around each piece (connect_local.py), after, with rep
-    bases, the whole map realigned on micro-blocks around them (connect_bases.py); each kept when
-    every band holds with fewer extra pieces. With rep bases every territory is rebuilt around
-    its base (the piece of its unit nearest it). Not under a move cap (the rebuild moves whole
-    pieces)."""
+    on larger maps of accounts a window around each piece (connect_local.py), then, with rep
+    bases and pieces still apart, the whole map realigned on micro-blocks around the bases
+    (connect_bases.py); each kept when every band holds with fewer extra pieces. With rep bases
+    every territory is rebuilt around its base (the piece of its unit nearest it). Not under a
+    move cap (the rebuild moves whole pieces)."""
     job = p.job
     if job.max_moved_share < 1.0 or not any(piece.why in _CONNECTABLE for piece in p.stuck):
         return
@@ -377,16 +377,18 @@ def _connect(p: Pass, graph, join) -> None:
     if len(p.units.xyz) > job.tuning.connect_max_units:
         if job.cells_xyz is not None:
             return  # grid cells: their pieces are joined on the accounts after (_slivers_phase)
-        if bases is not None and any(piece.why == "rep base" for piece in p.stuck):
-            _connect_larger(p, graph, join, connect_around_bases(p.units, p.state.assign, graph, job.target,
-                                                                 job.tolerance, bases_xyz=bases_xyz, seed=job.seed,
-                                                                 tuning=job.tuning))
         roots = None if bases is None else base_roots(p.units.xyz, p.state.assign, bases_xyz, job.k)
         pieces = [piece.units for piece in p.stuck if piece.why in _CONNECTABLE]
         if pieces:  # (a window around each piece, heaviest first)
             _connect_larger(p, graph, join, connect_locally(p.units, p.state.assign, graph, job.target,
                                                             job.tolerance, pieces=pieces, roots=roots, seed=job.seed,
                                                             tuning=job.tuning))
+        t = job.tuning
+        if bases is not None and t.base_blocks_seconds > 0 and t.base_blocks >= t.base_blocks_per_territory * job.k \
+                and any(piece.why in _CONNECTABLE for piece in p.stuck):
+            _connect_larger(p, graph, join, connect_around_bases(p.units, p.state.assign, graph, job.target,
+                                                                 job.tolerance, bases_xyz=bases_xyz, seed=job.seed,
+                                                                 tuning=job.tuning))
         return
     roots = None if bases is None else base_roots(p.units.xyz, p.state.assign, bases_xyz, job.k)
     for attempt in range(job.tuning.connect_tries):  # the repair's random choices differ per seed
