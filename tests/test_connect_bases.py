@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from scipy.sparse.csgraph import connected_components
 
 from territory_engine.contiguity import account_graph, territory_pieces
+from territory_engine.errors import SettingsError
 from territory_engine.rebalance import design, opinions, pipeline
 from territory_engine.rebalance.alignment import Exclave
 from territory_engine.rebalance.connect_bases import micro_blocks
@@ -136,3 +137,50 @@ def test_the_fresh_opinion_of_a_realignment_in_one_piece_skips_the_rebuild(monke
     realigned, fresh = seen[0], seen[-1]
     assert not realigned[0] and realigned[2] == 0 and realigned[1] == DEFAULT_TUNING.base_blocks_seconds
     assert fresh[0] and fresh[1] == 0.0
+
+
+@pytest.mark.parametrize("hostile", ["west weighs nothing", "a rep in the Pacific"])
+def test_every_rep_keeps_the_accounts_at_his_door(hostile):
+    """Found by an adversary: with the west at zero load, the smoothing after the rebuild moved a
+    rep's door account away (moving a weightless account costs no balance); with one rep's base in
+    the ocean, a fresh second opinion in one piece that left another rep without his door account
+    replaced the rebuild. Neither said so."""
+    lat, lon, potential, current, bases, c, _ = _strip()
+    if hostile == "west weighs nothing":
+        potential[c < 20] = 0.0
+    else:
+        bases[0] = [30.0, -140.0]
+    result = design(lat, lon, potential, k=4, current=current, bases=bases, seed=1, tuning=LARGER)
+    territory = np.asarray(result.territory)
+    named = {piece.territory for piece in result.exclaves if piece.why == "rep base"}
+    for j, base in enumerate(bases):
+        if j == 0 and hostile != "west weighs nothing":
+            continue  # (the account nearest the Pacific is nobody's door)
+        assert territory[_nearest(lat, lon, base)] == j or j in named
+
+
+def test_a_blank_base_is_a_settings_error_not_a_solver_traceback():
+    lat, lon, potential, current, bases, _, _ = _strip(cols=20, rows=10)
+    bases[2] = np.nan
+    with pytest.raises(SettingsError, match="bases: expected a finite latitude and longitude"):
+        design(lat, lon, potential, k=4, current=current, bases=bases, seed=1)
+
+
+def test_a_block_design_that_moves_a_base_block_is_never_taken(monkeypatch):
+    """Found by an adversary: with a lock beside a base, the block engine returned the base block of
+    one rep in another's territory, without an error. The stage checks every pinned block."""
+    from territory_engine.contiguous import BlockDesign
+    from territory_engine.rebalance import connect_bases
+
+    real = connect_bases.design_blocks
+
+    def swapped(*args, bases, **kwargs):
+        found = real(*args, bases=bases, **kwargs)
+        territory = np.asarray(found.territory).copy()
+        territory[bases[1]] = 0
+        return dataclasses.replace(found, territory=territory) if isinstance(found, BlockDesign) else found
+
+    monkeypatch.setattr(connect_bases, "design_blocks", swapped)
+    lat, lon, potential, current, bases, _, _ = _strip()
+    result = design(lat, lon, potential, k=4, current=current, bases=bases, seed=1, tuning=LARGER)
+    assert any(piece.why == "rep base" for piece in result.exclaves)  # (the stage's result refused)

@@ -197,4 +197,8 @@ def _design(units: Units, assign, graph: AccountGraph, values, shares, locked, t
     design = design_blocks(linked, measures, k=k, tolerance=tolerance, current=current, locked=pinned >= 0,
                            bases=base_blocks, targets=shares, coords=coords, seed=seed,
                            time_limit_s=tuning.base_blocks_seconds, tuning=tuning)
-    return np.asarray(design.territory, dtype=np.int64)[block][graph.node]
+    territory = np.asarray(design.territory, dtype=np.int64)
+    rooted = np.flatnonzero(base_blocks >= 0)
+    if (territory[base_blocks[rooted]] != rooted).any() or (territory[pinned >= 0] != pinned[pinned >= 0]).any():
+        return None  # (a pinned block elsewhere: never taken, whatever its balance)
+    return territory[block][graph.node]

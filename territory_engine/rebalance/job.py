@@ -134,6 +134,12 @@ def make_job(lat, lon, measures, *, k, tolerance, weights, each_measure, current
     current = np.full(n, -1) if current is None else np.asarray(current, dtype=int)
     locked = np.zeros(n, dtype=bool) if locked is None else np.asarray(locked, dtype=bool)
     locked = locked & (current >= 0)
+    if bases is not None:
+        bases = np.asarray(bases, dtype=float)
+        if bases.shape != (k, 2) or not np.isfinite(bases).all():
+            raise SettingsError(f"bases: expected a finite latitude and longitude for each of the {k} territories "
+                                f"(got shape {bases.shape}{'' if np.isfinite(bases).all() else ' with blanks'}); "
+                                "give every rep a home base, or none")
     capacity = np.ones(k) if capacity is None else np.asarray(capacity, dtype=float)
     target_share = capacity / capacity.sum()
     target = np.repeat(target_share[:, None], values.shape[1], axis=1)

@@ -22,8 +22,9 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.spatial import cKDTree
 
-from ..geo import to_latlon
+from ..geo import to_latlon, to_xyz
 from ..measures import compactness_km, required_move_share
 from .alignment import Alignment
 from .ids import keep_current_ids
@@ -78,7 +79,7 @@ def second_opinions(job: Job, first: Alignment, *, resite: bool) -> Alignment:
     """``first``, or the opinion (see :func:`opinions`) that moves least when ``first`` moved too
     much; on a small map (up to ``Tuning.fresh_always_units`` accounts) the fresh design is
     always tried. An opinion that keeps more pieces apart than the best so far (other than
-    locked accounts') is not taken. The iterations of every opinion tried are counted."""
+    locked accounts'), or leaves more reps without the unit nearest their base, is not taken. The iterations of every opinion tried are counted."""
     small = len(job.current) <= job.tuning.fresh_always_units
     if not (first.within_tolerance and (small or moved_too_much(job, first.territory))):
         return first
@@ -100,7 +101,7 @@ def second_opinions(job: Job, first: Alignment, *, resite: bool) -> Alignment:
         if not eager.within_tolerance:
             continue
         iterations = best.iterations + eager.iterations
-        if _moved(job, eager.territory) < _moved(job, best.territory) and _apart(eager) <= _apart(best):
+        if _moved(job, eager.territory) < _moved(job, best.territory) and not _worse_shaped(job, eager, best):
             best = dataclasses.replace(best, territory=eager.territory, centres=eager.centres, resited=eager.resited,
                                        moved_reason=eager.moved_reason, loads=eager.loads,
                                        deviation=eager.deviation, max_deviation=eager.max_deviation,
@@ -114,13 +115,36 @@ def _apart(alignment: Alignment) -> int:
     return sum(1 for piece in alignment.exclaves if piece.why != "locked accounts")
 
 
+def _away(job: Job, territory) -> int:
+    """With rep bases: the territories whose rep's nearest unit lies in another territory (a unit
+    nearest two bases not counted: one of them must lose it)."""
+    if job.bases is None:
+        return 0
+    bases = np.asarray(job.bases, dtype=float)
+    nearest = np.atleast_1d(cKDTree(job.units.xyz).query(to_xyz(bases[:, 0], bases[:, 1]))[1])
+    shared = np.bincount(nearest, minlength=len(job.units.xyz))[nearest] > 1
+    return int(((_unit_territory(job, territory)[nearest] != np.arange(job.k)) & ~shared).sum())
+
+
+def _worse_shaped(job: Job, other: Alignment, best: Alignment) -> bool:
+    """Whether ``other`` keeps more pieces apart than ``best``, or leaves more reps without the
+    accounts at their door."""
+    return _apart(other) > _apart(best) or _away(job, other.territory) > _away(job, best.territory)
+
+
+def _unit_territory(job: Job, territory) -> np.ndarray:
+    """Each unit's territory: that of its first account."""
+    units = job.units
+    first = np.zeros(len(units.xyz), dtype=np.int64)
+    first[units.of_account[::-1]] = np.arange(len(units.of_account))[::-1]
+    return np.asarray(territory)[first]
+
+
 def mean_km(job: Job, territory) -> float:
     """The balance-weighted mean great-circle km from each unit to its territory's centre
     (``measures.compactness_km`` on the units)."""
     units = job.units
-    first = np.zeros(len(units.xyz), dtype=np.int64)
-    first[units.of_account[::-1]] = np.arange(len(units.of_account))[::-1]
-    unit_territory = np.asarray(territory)[first]
+    unit_territory = _unit_territory(job, territory)
     lat, lon = to_latlon(units.xyz).T
     weight = units.values[:, 0]
     km = compactness_km(lat, lon, weight, unit_territory, job.k)
@@ -151,7 +175,7 @@ def _fresh_opinion(job: Job, best: Alignment) -> Alignment:
         centres = np.empty_like(centres)
         centres[mapping] = other.centres
         exclaves = tuple(dataclasses.replace(e, territory=int(mapping[e.territory])) for e in exclaves)
-    if _apart(other) > _apart(best):
+    if _worse_shaped(job, other, best):
         return best  # (one piece per territory is a promise; moving less is not worth a piece)
     moved, moved_best = float(_moved(job, proposal)), float(_moved(job, best.territory))
     if moved > moved_best * (1 + 1e-9) or (moved >= moved_best * (1 - 1e-9)

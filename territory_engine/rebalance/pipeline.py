@@ -385,10 +385,11 @@ def _connect(p: Pass, graph, join) -> None:
                                                             tuning=job.tuning))
         t = job.tuning
         if bases is not None and t.base_blocks_seconds > 0 and t.base_blocks >= t.base_blocks_per_territory * job.k \
-                and any(piece.why in _CONNECTABLE for piece in p.stuck):
-            _connect_larger(p, graph, join, connect_around_bases(p.units, p.state.assign, graph, job.target,
-                                                                 job.tolerance, bases_xyz=bases_xyz, seed=job.seed,
-                                                                 tuning=job.tuning))
+                and any(piece.why in _CONNECTABLE for piece in p.stuck) and not job.cache.get("base_blocks_failed"):
+            kept = _connect_larger(p, graph, join, connect_around_bases(
+                p.units, p.state.assign, graph, job.target, job.tolerance, bases_xyz=bases_xyz, seed=job.seed,
+                tuning=job.tuning))
+            job.cache["base_blocks_failed"] = not kept  # (a later pass of this design would fail as well)
         return
     roots = None if bases is None else base_roots(p.units.xyz, p.state.assign, bases_xyz, job.k)
     for attempt in range(job.tuning.connect_tries):  # the repair's random choices differ per seed
@@ -404,23 +405,25 @@ def _connect(p: Pass, graph, join) -> None:
             return
 
 
-def _connect_larger(p: Pass, graph, join, connected) -> None:
+def _connect_larger(p: Pass, graph, join, connected) -> bool:
     """A larger map's rebuild (None: none) kept when balanced with fewer pieces; then its borders
     smoothed (the units it moved and their neighbours, the rest left as it is) and its pockets
-    settled, unless settling opens pieces that joining cannot close."""
+    settled, unless settling opens pieces that joining cannot close. Whether it was kept."""
     job = p.job
     if connected is None or _out_of_band(job, territory_loads(connected, p.units.values, job.k)):
-        return
+        return False
     before = p.state.assign.copy()
     _keep_fewer(p, graph, join, connected)
     changed = p.state.assign != before
-    if changed.any():
-        _smooth(p, graph, join, only=changed | changed[job.nearest].any(axis=1))
-        kept = (p.state.assign.copy(), p.stuck)
-        _settle_pockets(p, graph, join)
-        if len(p.stuck) > len(kept[1]):
-            p.state.assign, p.stuck = kept
-            p.state.load = territory_loads(p.state.assign, p.units.values, job.k)
+    if not changed.any():
+        return False
+    _smooth(p, graph, join, only=changed | changed[job.nearest].any(axis=1))
+    kept = (p.state.assign.copy(), p.stuck)
+    _settle_pockets(p, graph, join)
+    if len(p.stuck) > len(kept[1]):
+        p.state.assign, p.stuck = kept
+        p.state.load = territory_loads(p.state.assign, p.units.values, job.k)
+    return True
 
 
 def _out_of_band(job: Job, load) -> bool:
@@ -451,9 +454,14 @@ def _smooth(p: Pass, graph, join, only=None) -> None:
     changed = ((p.units.current >= 0) & (p.state.assign != p.units.current)).any()
     rough = job.tuning.rejoin_max_interleaving if job.max_moved_share >= 1.0 and changed else np.inf
     current = p.units.current if job.realign else np.full(len(p.units.current), -1)
+    held = p.units.locked
+    if job.bases is not None:  # (the accounts at a rep's door stay his: moving one weighing nothing is free)
+        bases = np.asarray(job.bases, dtype=float)
+        roots = base_roots(p.units.xyz, p.state.assign, to_xyz(bases[:, 0], bases[:, 1]), job.k)
+        held = held.copy()
+        held[roots[roots >= 0]] = True
     smoothed = smooth_borders(graph.adjacency, graph.node, p.state.assign, current, p.units.values, job.nearest,
-                              band, p.units.locked, rounds=job.tuning.smooth_rounds, max_interleaving=rough,
-                              only=only)
+                              band, held, rounds=job.tuning.smooth_rounds, max_interleaving=rough, only=only)
     if (smoothed != p.state.assign).any():
         _take(p, join(smoothed))
 
