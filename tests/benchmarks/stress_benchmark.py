@@ -26,7 +26,8 @@ scenario, the worst over seeds of:
 * ``dominated``: sizes <= 10,000 also run ``design(fresh=True)``, ids matched to the current
   territories (``rebalance.keep_current_ids``); the count of seeds where the fresh design is
   balanced and beats the realignment on both moved share and compactness (potential-weighted
-  mean km to the territory's centre, ``compactness_km``);
+  mean km to the territory's centre, ``compactness_km``), and in brackets how many of those
+  fresh designs had more extra pieces than the realignment (the engine refuses those);
 * ``seconds``: wall time of the realignment.
 
 The full sheet (1,048,575 accounts, 1,000 territories) runs the command line instead: the CSV
@@ -237,9 +238,14 @@ def fresh_dominates(inst: Instance, realigned, seed: int) -> dict:
     moved_fresh = moved_share(inst.current, proposal, potential)
     moved_real = moved_share(inst.current, realigned, potential)
     km_fresh, km_real = mean_km(inst, proposal), mean_km(inst, realigned)
+    dominated = bool(status == "balanced" and moved_fresh < moved_real and km_fresh < km_real)
+    locked = inst.extra.get("locked")
+    fresh_pieces = extra_pieces(inst.lat, inst.lon, proposal, inst.k, locked)
+    real_pieces = extra_pieces(inst.lat, inst.lon, realigned, inst.k, locked)
+    as_few = fresh_pieces is None or real_pieces is None or fresh_pieces[1] <= real_pieces[1]
     return {"fresh_status": status, "fresh_moved_pct": 100 * moved_fresh, "fresh_km": km_fresh,
-            "realign_km": km_real, "fresh_seconds": seconds,
-            "dominated": bool(status == "balanced" and moved_fresh < moved_real and km_fresh < km_real)}
+            "realign_km": km_real, "fresh_seconds": seconds, "fresh_pieces_total": None if fresh_pieces is None
+            else fresh_pieces[1], "dominated": dominated, "dominated_as_few_pieces": dominated and as_few}
 
 
 def run_case(scenario: str, n: int, seed: int) -> dict:
@@ -366,6 +372,9 @@ def worst_rows(rows: list[dict]) -> list[dict]:
         worst["pieces"] = f"{max(p[0] for p in pieces)}/{max(p[1] for p in pieces)}" if pieces else "n/a"
         tried = [r for r in group if "dominated" in r]
         worst["dominated"] = f"{sum(r['dominated'] for r in tried)}/{len(tried)}" if tried else "-"
+        fewer = sum(r["dominated"] and not r.get("dominated_as_few_pieces", True) for r in tried)
+        if fewer:  # (dominated only by a fresh design in more pieces)
+            worst["dominated"] += f" ({fewer} in more pieces)"
         out.append(worst)
     return out
 
