@@ -315,8 +315,7 @@ class Tuning:
     of nearby accounts, for at most ``base_blocks_seconds``
     (territory_engine/rebalance/connect_bases.py): more blocks are finer (borders, balance) but
     slower; 10,000 accounts with the West starved took 25 s on 2,634 blocks. 0 seconds: not
-    tried (the fresh second opinion of a realignment in one piece, which it could not replace
-    with pieces apart). Tried only when the blocks give each territory at least
+    tried. Tried only when the blocks give each territory at least
     ``base_blocks_per_territory`` of them: 100,000 accounts in 200 territories (15 blocks each,
     each about 7% of a target) failed both designs in 32 s; 10,000 in 10 (260 each) balanced.
     Values between were not measured."""

@@ -121,24 +121,6 @@ def test_a_fresh_opinion_in_more_pieces_is_not_taken(monkeypatch, apart):
     assert took_it is not apart
 
 
-def test_the_fresh_opinion_of_a_realignment_in_one_piece_skips_the_rebuild(monkeypatch):
-    """A fresh opinion in more pieces than the realignment is refused, so when the realignment is in
-    one piece the fresh pass does not pay for the whole-map rebuild around the bases."""
-    lat, lon, potential, current, bases, _, _ = _strip(cols=20, rows=10)
-    real, seen = opinions.run_pass, []
-
-    def spy(job, **kwargs):
-        found = real(job, **kwargs)
-        seen.append((job.fresh, job.tuning.base_blocks_seconds, len(found.exclaves)))
-        return found
-
-    monkeypatch.setattr(opinions, "run_pass", spy)
-    design(lat, lon, potential, k=4, current=current, bases=bases, seed=1)
-    realigned, fresh = seen[0], seen[-1]
-    assert not realigned[0] and realigned[2] == 0 and realigned[1] == DEFAULT_TUNING.base_blocks_seconds
-    assert fresh[0] and fresh[1] == 0.0
-
-
 @pytest.mark.parametrize("hostile", ["west weighs nothing", "a rep in the Pacific"])
 def test_every_rep_keeps_the_accounts_at_his_door(hostile):
     """Found by an adversary: with the west at zero load, the smoothing after the rebuild moved a

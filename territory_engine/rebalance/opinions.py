@@ -160,10 +160,7 @@ def _fresh_opinion(job: Job, best: Alignment) -> Alignment:
     none is tried; nor is a design that moves more accounts than ``max_moved_share``."""
     if job.bases is None and np.ptp(job.capacity) > 0:
         return best
-    fresh = job.fresh_job()
-    if _apart(best) == 0:  # (in more pieces it is refused: no whole-map rebuild around the bases for it)
-        fresh = dataclasses.replace(fresh, tuning=dataclasses.replace(fresh.tuning, base_blocks_seconds=0.0))
-    other = run_pass(fresh, resite=False)
+    other = run_pass(job.fresh_job(), resite=False)
     if not other.within_tolerance:
         return best
     proposal, centres, exclaves = other.territory, other.centres, other.exclaves
