@@ -86,6 +86,11 @@ class Job:
         return dataclasses.replace(self.quiet(), fresh=True, disruption_weight=1.0, max_moved_share=1.0,
                                    resite=True)
 
+    @property
+    def bases_xyz(self) -> np.ndarray | None:
+        """The rep home bases as (k, 3) km vectors, or None without bases."""
+        return None if self.bases is None else to_xyz(self.bases[:, 0], self.bases[:, 1])
+
     def quiet(self) -> Job:
         """The same job, reporting no progress (for the second opinions)."""
         return dataclasses.replace(self, report=_silent)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from ..geo import to_latlon, to_xyz
+from ..geo import to_latlon
 from ..measures import compactness_km, required_move_share
 from .alignment import Alignment
 from .ids import keep_current_ids
@@ -120,8 +120,7 @@ def _away(job: Job, territory) -> int:
     nearest two bases not counted: one of them must lose it)."""
     if job.bases is None:
         return 0
-    bases = np.asarray(job.bases, dtype=float)
-    nearest = np.atleast_1d(cKDTree(job.units.xyz).query(to_xyz(bases[:, 0], bases[:, 1]))[1])
+    nearest = np.atleast_1d(cKDTree(job.units.xyz).query(job.bases_xyz)[1])
     shared = np.bincount(nearest, minlength=len(job.units.xyz))[nearest] > 1
     return int(((_unit_territory(job, territory)[nearest] != np.arange(job.k)) & ~shared).sum())
 

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..errors import Reason
 from ..contiguity import point_graph, territory_pieces
-from ..geo import to_latlon, to_xyz
+from ..geo import to_latlon
 from ..measures import moved_share, territory_loads
 from .alignment import Alignment, exclaves_of
 from .border_flows import border_flows
@@ -117,8 +117,7 @@ def _resite_phase(p: Pass) -> None:
 def _base_centres(p: Pass) -> None:
     """Rep home bases are the territories' centres."""
     p.job.report("centres", 0.0)
-    bases = np.asarray(p.job.bases)
-    p.centres = to_xyz(bases[:, 0], bases[:, 1])
+    p.centres = p.job.bases_xyz
 
 
 def _current_centres(p: Pass) -> None:
@@ -372,26 +371,25 @@ def _connect(p: Pass, graph, join) -> None:
     job = p.job
     if job.max_moved_share < 1.0 or not any(piece.why in _CONNECTABLE for piece in p.stuck):
         return
-    bases = None if job.bases is None else np.asarray(job.bases, dtype=float)
-    bases_xyz = None if bases is None else to_xyz(bases[:, 0], bases[:, 1])
+    bases_xyz = job.bases_xyz
     if len(p.units.xyz) > job.tuning.connect_max_units:
         if job.cells_xyz is not None:
             return  # grid cells: their pieces are joined on the accounts after (_slivers_phase)
-        roots = None if bases is None else base_roots(p.units.xyz, p.state.assign, bases_xyz, job.k)
+        roots = None if bases_xyz is None else base_roots(p.units.xyz, p.state.assign, bases_xyz, job.k)
         pieces = [piece.units for piece in p.stuck if piece.why in _CONNECTABLE]
         if pieces:  # (a window around each piece, heaviest first)
             _connect_larger(p, graph, join, connect_locally(p.units, p.state.assign, graph, job.target,
                                                             job.tolerance, pieces=pieces, roots=roots, seed=job.seed,
                                                             tuning=job.tuning))
         t = job.tuning
-        if bases is not None and t.base_blocks_seconds > 0 and t.base_blocks >= t.base_blocks_per_territory * job.k \
+        if bases_xyz is not None and t.base_blocks_seconds > 0 and t.base_blocks >= t.base_blocks_per_territory * job.k \
                 and any(piece.why in _CONNECTABLE for piece in p.stuck) and not job.cache.get("base_blocks_failed"):
             kept = _connect_larger(p, graph, join, connect_around_bases(
                 p.units, p.state.assign, graph, job.target, job.tolerance, bases_xyz=bases_xyz, seed=job.seed,
                 tuning=job.tuning))
             job.cache["base_blocks_failed"] = not kept  # (a later pass of this design would fail as well)
         return
-    roots = None if bases is None else base_roots(p.units.xyz, p.state.assign, bases_xyz, job.k)
+    roots = None if bases_xyz is None else base_roots(p.units.xyz, p.state.assign, bases_xyz, job.k)
     for attempt in range(job.tuning.connect_tries):  # the repair's random choices differ per seed
         last = attempt == job.tuning.connect_tries - 1  # (and the last try has longer)
         tuning = dataclasses.replace(job.tuning, connect_seconds=job.tuning.connect_seconds * (
@@ -456,8 +454,7 @@ def _smooth(p: Pass, graph, join, only=None) -> None:
     current = p.units.current if job.realign else np.full(len(p.units.current), -1)
     held = p.units.locked
     if job.bases is not None:  # (the accounts at a rep's door stay his: moving one weighing nothing is free)
-        bases = np.asarray(job.bases, dtype=float)
-        roots = base_roots(p.units.xyz, p.state.assign, to_xyz(bases[:, 0], bases[:, 1]), job.k)
+        roots = base_roots(p.units.xyz, p.state.assign, job.bases_xyz, job.k)
         held = held.copy()
         held[roots[roots >= 0]] = True
     smoothed = smooth_borders(graph.adjacency, graph.node, p.state.assign, current, p.units.values, job.nearest,
