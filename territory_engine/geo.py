@@ -6,7 +6,8 @@ import sys
 
 import numpy as np
 
-__all__ = ["EARTH_RADIUS_KM", "QUERY_WORKERS", "haversine_km", "to_xyz", "to_latlon", "chord_to_km", "km_to_chord"]
+__all__ = ["EARTH_RADIUS_KM", "QUERY_WORKERS", "haversine_km", "to_xyz", "to_latlon", "chord_to_km", "km_to_chord",
+           "planar_km"]
 
 EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius (IUGG), km."""
@@ -52,3 +53,13 @@ def chord_to_km(chord) -> np.ndarray:
 def km_to_chord(km) -> np.ndarray:
     """Chord length for a great-circle distance in km."""
     return 2 * EARTH_RADIUS_KM * np.sin(np.asarray(km, dtype=float) / (2 * EARTH_RADIUS_KM))
+
+
+def planar_km(lat, lon) -> np.ndarray:
+    """An (n, 2) array of km on a plane: longitude scaled by the cosine of the median latitude
+    (the median, so that a few accounts in Alaska or Hawaii do not skew the mainland's scale).
+    Good for compactness within a region, not for distances across an ocean."""
+    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float)
+    mid = np.radians(np.nanmedian(lat)) if len(lat) else 0.0
+    return np.column_stack([np.radians(lon) * np.cos(mid), np.radians(lat)]) * EARTH_RADIUS_KM

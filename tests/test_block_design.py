@@ -435,3 +435,31 @@ def test_with_unequal_targets_an_island_group_gets_the_territory_whose_target_fi
         design_blocks(adjacency, measures, k=3, targets=[0.6, 0.2, 0.2], seed=0, time_limit_s=5)
     assert [f.code for f in caught.value.facts] == ["component_targets"] and caught.value.proven
     assert "no choice of territories for each group" in caught.value.reasons[0]
+
+
+def test_a_search_stage_that_moves_a_locked_block_cannot_return_it_moved(monkeypatch):
+    """The adversary once saw the engine return a lock of territory 1 in territory 0, said to be
+    feasible. Whatever a search stage returns, the design keeps every locked and base block in
+    its own territory, and its feasibility is measured with them there (a stand-in search that
+    moves the lock: balanced as it returned it, out of balance with the lock put back)."""
+    import territory_engine.contiguous.blocks as blocks
+
+    n = 8
+    adjacency = graph_of([(i, (i + 1) % n) for i in range(n)], n)  # a ring
+    measures = np.ones((n, 1))
+    current = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    locked = np.zeros(n, bool)
+    locked[3] = True  # block 3 is territory 0's lock
+    moved = np.array([0, 0, 0, 1, 1, 1, 1, 0])  # 3 in territory 1, 7 in 0: balanced and connected
+    monkeypatch.setattr(blocks, "_design_regions", lambda job, *args, **kwargs: moved.copy())
+    monkeypatch.setattr(blocks, "_exact_stage", lambda job, result, facts, *args: (result, facts))
+    try:
+        design = design_blocks(adjacency, measures, k=2, tolerance=0.05, current=current, locked=locked,
+                               time_limit_s=1.0)
+    except DesignInfeasibleError as error:
+        design = error.result
+        assert not error.proven  # a failed search, not a proof
+    assert design.territory[3] == 0
+    loads = np.bincount(design.territory, minlength=2)
+    assert design.feasible == bool((np.abs(loads - 4) <= 0.2).all())
+    assert not design.feasible  # 4 + 1 against 3: out of the band once the lock is back

@@ -568,6 +568,9 @@ def _deviation(values, territory, targets, k) -> np.ndarray:
 
 def _result(job: _Job, territory, started, seed) -> BlockDesign:
     k = job.k
+    # A locked or base block never leaves its territory, whatever a search stage returned (a pin
+    # moved would otherwise be reported feasible); balance and pieces are measured with it back.
+    territory = np.where(job.pinned >= 0, job.pinned, np.asarray(territory, dtype=np.int64))
     graph = Graph(job.adjacency)
     pieces = np.zeros(k, dtype=np.int64)
     for j in range(k):

@@ -34,7 +34,7 @@ from scipy.spatial import cKDTree
 from ..contiguity import AccountGraph
 from ..contiguous import design_blocks
 from ..errors import DesignInfeasibleError
-from ..geo import to_latlon
+from ..geo import planar_km, to_latlon
 from ..tuning import DEFAULT_TUNING, Tuning
 from .connect import NodeBlocks, linked_regions
 from .units import Units
@@ -190,9 +190,7 @@ def _design(units: Units, assign, graph: AccountGraph, values, shares, locked, t
     xyz /= np.bincount(block, minlength=b)[:, None]
     _, region = connected_components(adjacency, directed=False)
     linked = linked_regions(AccountGraph(np.arange(b), xyz, adjacency, np.zeros(b), region.astype(np.int64)))
-    lat, lon = to_latlon(xyz).T
-    mid = np.radians(np.median(lat))
-    coords = np.column_stack([np.radians(lon) * np.cos(mid), np.radians(lat)]) * 6371.0
+    coords = planar_km(*to_latlon(xyz).T)
     base_blocks = np.where(roots >= 0, block[np.maximum(roots, 0)], -1)
     design = design_blocks(linked, measures, k=k, tolerance=tolerance, current=current, locked=pinned >= 0,
                            bases=base_blocks, targets=shares, coords=coords, seed=seed,

@@ -33,6 +33,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from ..errors import InputError, Problem, SettingsError
+from ..geo import planar_km
 
 __all__ = ["BlockMap", "BlockResult", "block_map", "block_pieces", "block_territory", "block_of_accounts",
            "design_by_blocks", "expand_reasons", "held_by_most"]
@@ -381,8 +382,7 @@ def design_by_blocks(plan, *, names: list[str], weights: np.ndarray, current: np
     block_current[pinned] = bm.locked[pinned]
     capacity = rep.get("capacity")
     columns = [list(plan.accounts.measures).index(name) for name in names]
-    mid = np.radians(np.nanmean(bm.lat)) if len(bm.lat) else 0.0
-    coords = np.column_stack([np.radians(bm.lon) * np.cos(mid), np.radians(bm.lat)]) * 6371.0
+    coords = planar_km(bm.lat, bm.lon)
     try:
         design = design_blocks(
             bm.adjacency, bm.measures[:, columns], k=k, tolerance=s.tolerance,
