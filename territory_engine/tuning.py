@@ -341,6 +341,11 @@ class Tuning:
     moving a node to the territory its nearest units outvote it for when no piece opens and the
     bands hold: more passes clean more of the rebuild's ragged borders, each costs an
     interleaving count per candidate node."""
+    smooth_swap_tries: int = 20
+    """Partners tried for each node a band alone holds back in the smoothing (smooth.py), among
+    the nodes held back the other way across the same border; the two swap territories when both
+    bands hold after both moves (0: no swaps). More find more swaps at territories on the ends
+    of their bands, each costs an interleaving count and two connectivity checks."""
 
     # --- Validation semantics (issue 12): implausible coordinates,
     # territory_engine/validate/plausibility.py; measured in tests/edge_cases/outlier_rule.py --

@@ -301,6 +301,34 @@ def _stripes(rng):
     return lat, lon, account_graph(lat, lon), k, np.minimum(col * k // 10, k - 1)
 
 
+@pytest.mark.parametrize("tries", [0, 20])
+def test_two_cells_that_no_band_lets_move_alone_swap_across_their_border(tries):
+    """Two halves of a grid, each poking one cell into the other, every band exactly the loads it
+    holds (no single cell can move): the smoothing swaps the two cells, which leaves both halves
+    clean, and without swaps (``swap_tries=0``) nothing moves."""
+    from territory_engine.measures import outvoted
+    from territory_engine.rebalance.smooth import smooth_borders
+    from territory_engine.rebalance.units import nearest_units
+
+    lat, lon = _grid(10, 10)
+    graph = account_graph(lat, lon)
+    col = np.arange(100) % 10
+    territory = (col >= 5).astype(np.int64)
+    left, right = 2 * 10 + 4, 7 * 10 + 5  # (row 2, col 4) to the right half, (row 7, col 5) to the left
+    territory[left], territory[right] = 1, 0
+    values = np.ones((100, 1))
+    load = np.bincount(territory, minlength=2).astype(float)[:, None]
+    nearest = nearest_units(to_xyz(lat, lon), 8)
+    out = smooth_borders(graph.adjacency, graph.node, territory, territory.copy(), values, nearest, (load, load),
+                         np.zeros(100, bool), max_interleaving=0.0, swap_tries=tries)
+    if tries == 0:
+        assert (out == territory).all()
+    else:
+        assert (out == (col >= 5)).all()
+        assert outvoted(out, out[nearest]).sum() < outvoted(territory, territory[nearest]).sum()
+    assert (np.bincount(out, minlength=2) == load[:, 0]).all()
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**31 - 1), st.sampled_from([0.02, 0.05, 0.2]))
 def test_settle_back_only_returns_blocks_and_never_breaks_a_territory_or_a_band(seed, band):

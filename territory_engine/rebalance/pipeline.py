@@ -458,7 +458,8 @@ def _smooth(p: Pass, graph, join, only=None) -> None:
         held = held.copy()
         held[roots[roots >= 0]] = True
     smoothed = smooth_borders(graph.adjacency, graph.node, p.state.assign, current, p.units.values, job.nearest,
-                              band, held, rounds=job.tuning.smooth_rounds, max_interleaving=rough, only=only)
+                              band, held, rounds=job.tuning.smooth_rounds, max_interleaving=rough, only=only,
+                              swap_tries=job.tuning.smooth_swap_tries)
     if (smoothed != p.state.assign).any():
         _take(p, join(smoothed))
 

@@ -17,8 +17,12 @@ of its units' nearest units are in, when
   outvoted (then a border is worth a move);
 
 or to its current territory (before the design), under the same rules, when that moves less
-load and outvotes no more units. Every move lowers the outvoted count, or keeps it and lowers
-the moved load, so the passes end.
+load and outvotes no more units. A node that only a band holds back is paired with a node on the
+other side of the same border (one a band holds back the other way first, then the closest in
+weight): the two swap territories when both bands hold after both moves, fewer units are
+outvoted and neither territory has more pieces (most borders after a realignment lie between
+territories at the ends of their bands, where no single node can move). Every move lowers the outvoted count, or keeps it and lowers the moved load, so
+the passes end.
 
 Nodes whose units are in different territories, or hold a locked unit, never move. This is the
 classic boundary-unit local search of districting (Ricca & Simeone 2008, "Local search
@@ -38,7 +42,7 @@ __all__ = ["smooth_borders"]
 
 
 def smooth_borders(adjacency, node, assign, current, values, nearest, band, locked, *, rounds: int = 10,
-                   max_interleaving: float = 0.05, only=None) -> np.ndarray:
+                   max_interleaving: float = 0.05, only=None, swap_tries: int = 20) -> np.ndarray:
     """``assign`` with ragged borders cleaned, no piece opened and every band kept.
 
     Parameters
@@ -63,6 +67,8 @@ def smooth_borders(adjacency, node, assign, current, values, nearest, band, lock
         Share of outvoted units above which a move may add to the moved load.
     only : ndarray of bool, shape (u,), optional
         Move only the nodes of these units (the rest of a large map stays as it is).
+    swap_tries : int
+        Partners tried for each node a band held back (0: no swaps).
 
     Returns
     -------
@@ -70,72 +76,182 @@ def smooth_borders(adjacency, node, assign, current, values, nearest, band, lock
         A new array.
     """
     terr = np.asarray(assign, dtype=np.int64).copy()
-    node = np.asarray(node, dtype=np.int64)
-    current = np.asarray(current, dtype=np.int64)
-    values = np.asarray(values, dtype=float).reshape(len(terr), -1)
-    lower, upper = band
-    load = np.zeros_like(lower)
-    np.add.at(load, terr, values)
-    v, u = adjacency.shape[0], len(terr)
-    if u <= 1 or nearest.shape[1] == 0:
+    if len(terr) <= 1 or nearest.shape[1] == 0:
         return terr
-    members = sp.csr_array((np.ones(u), (node, np.arange(u))), shape=(v, u))
-    voters = sp.csr_array((np.ones(nearest.size), (nearest.ravel(), np.repeat(np.arange(u), nearest.shape[1]))),
-                          shape=(u, u))  # row i: the units that count unit i among their nearest
-    node_terr = np.full(v, -1, dtype=np.int64)
-    node_terr[node] = terr
-    mixed = np.zeros(v, bool)
-    mixed[node[terr != node_terr[node]]] = True
-    mixed[node[np.asarray(locked, bool)]] = True
-    weight = values.sum(axis=1)
-    indptr, indices = adjacency.indptr, adjacency.indices
-    rough = [int(outvoted(terr, terr[nearest]).sum())]  # units outvoted now, kept up to date by every move
-
-    def _try(b, units, a, t) -> bool:
-        """Move node ``b`` (its ``units``) from ``a`` to ``t`` when the rules of the module allow."""
-        moving = values[units].sum(axis=0)
-        if (load[a] - moving < lower[a] - 1e-12).any() or (load[t] + moving > upper[t] + 1e-12).any():
-            return False
-        was = current[units]
-        moved = float((weight[units] * (((was >= 0) & (was != t)).astype(float) - ((was >= 0) & (was != a)))).sum())
-        voting = [voters.indices[voters.indptr[i]:voters.indptr[i + 1]] for i in units]
-        affected = np.unique(np.r_[units, np.concatenate(voting)])
-        before = int(outvoted(terr[affected], terr[nearest[affected]]).sum())
-        terr[units] = t
-        after = int(outvoted(terr[affected], terr[nearest[affected]]).sum())
-        cleaner = after < before and (moved <= 1e-12 or rough[0] > max_interleaving * u)
-        fewer_moves = after <= before and moved < -1e-12
-        if not (cleaner or fewer_moves) or not _no_more_pieces(adjacency, node_terr, a, b):
-            terr[units] = a
-            return False
-        node_terr[b] = t
-        load[a] -= moving
-        load[t] += moving
-        rough[0] += after - before
-        return True
-
+    state = _Borders(adjacency, node, terr, current, values, nearest, band, locked, max_interleaving)
     for _ in range(rounds):
-        flags = outvoted(terr, terr[nearest])
-        away = np.zeros(v, bool)
-        away[node[(current >= 0) & (current != terr)]] = True
-        candidates = np.unique(np.r_[node[flags], np.flatnonzero(away)])
-        if only is not None:
-            candidates = np.intersect1d(candidates, node[np.asarray(only, dtype=bool)])
+        blocked: dict[tuple[int, int], list[int]] = {}  # (from, to): nodes a band alone held back
         changed = False
-        for b in candidates[~mixed[candidates]].tolist():
-            units = members.indices[members.indptr[b]:members.indptr[b + 1]]
+        for b in state.candidates(only).tolist():
+            units = state.units(b)
             a = int(terr[units[0]])
-            around = node_terr[indices[indptr[b]:indptr[b + 1]]]
-            home = int(current[units[0]]) if (current[units] == current[units[0]]).all() else -1
+            around = state.node_terr[state.neighbours(b)]
+            home = int(state.current[units[0]]) if (state.current[units] == state.current[units[0]]).all() else -1
             for t in dict.fromkeys((_majority(terr[nearest[units]].ravel(), a), home)):
                 if t < 0 or t == a or not (around == t).any():
                     continue
-                if _try(b, units, a, t):
+                taken = state.move(b, a, t)
+                if taken is None:
+                    blocked.setdefault((a, t), []).append(b)
+                elif taken:
                     changed = True
                     break
+        if swap_tries > 0 and blocked:
+            changed |= _swaps(state, blocked, tries=swap_tries)
         if not changed:
             break
     return terr
+
+
+class _Borders:
+    """The smoothing's alignment (``terr``, changed in place), its nodes' territories, loads and
+    outvoted count, and the two kinds of step: one node moved, two nodes swapped."""
+
+    def __init__(self, adjacency, node, terr, current, values, nearest, band, locked, max_interleaving):
+        self.adjacency, self.terr, self.nearest = adjacency, terr, nearest
+        self.node = node = np.asarray(node, dtype=np.int64)
+        self.current = np.asarray(current, dtype=np.int64)
+        self.values = np.asarray(values, dtype=float).reshape(len(terr), -1)
+        self.lower, self.upper = band
+        self.load = np.zeros_like(self.lower)
+        np.add.at(self.load, terr, self.values)
+        v, u = adjacency.shape[0], len(terr)
+        self.members = sp.csr_array((np.ones(u), (node, np.arange(u))), shape=(v, u))
+        self.voters = sp.csr_array((np.ones(nearest.size), (nearest.ravel(), np.repeat(np.arange(u), nearest.shape[1]))),
+                                   shape=(u, u))  # row i: the units that count unit i among their nearest
+        self.node_terr = np.full(v, -1, dtype=np.int64)
+        self.node_terr[node] = terr
+        self.mixed = np.zeros(v, bool)  # nodes that never move: units of two territories, or a lock
+        self.mixed[node[terr != self.node_terr[node]]] = True
+        self.mixed[node[np.asarray(locked, bool)]] = True
+        self.weight = self.values.sum(axis=1)
+        self.node_weight = np.bincount(node, self.weight, minlength=v)
+        self.edge_from = np.repeat(np.arange(v), np.diff(adjacency.indptr))
+        self.rough = int(outvoted(terr, terr[nearest]).sum())  # units outvoted now, kept up to date
+        self.roughest = max_interleaving * u
+
+    def units(self, b) -> np.ndarray:
+        return self.members.indices[self.members.indptr[b]:self.members.indptr[b + 1]]
+
+    def neighbours(self, b) -> np.ndarray:
+        return self.adjacency.indices[self.adjacency.indptr[b]:self.adjacency.indptr[b + 1]]
+
+    def candidates(self, only) -> np.ndarray:
+        """The movable nodes with an outvoted unit or a unit away from its current territory."""
+        terr, node = self.terr, self.node
+        away = np.zeros(self.adjacency.shape[0], bool)
+        away[node[(self.current >= 0) & (self.current != terr)]] = True
+        found = np.unique(np.r_[node[outvoted(terr, terr[self.nearest])], np.flatnonzero(away)])
+        if only is not None:
+            found = np.intersect1d(found, node[np.asarray(only, dtype=bool)])
+        return found[~self.mixed[found]]
+
+    def border(self, t, a) -> np.ndarray:
+        """The nodes of ``t`` (whole, not locked) with a neighbour in ``a``."""
+        ends = self.edge_from
+        found = np.unique(ends[(self.node_terr[ends] == t) & (self.node_terr[self.adjacency.indices] == a)])
+        return found[~self.mixed[found]]
+
+    def _moved(self, units, a, t) -> float:
+        """The moved load that moving ``units`` from ``a`` to ``t`` adds (negative: takes back)."""
+        was = self.current[units]
+        return float((self.weight[units] * (((was >= 0) & (was != t)).astype(float)
+                                            - ((was >= 0) & (was != a)))).sum())
+
+    def _outvoted_change(self, moves) -> int:
+        """How many more units are outvoted after ``moves`` ((units, to) pairs); undone after."""
+        terr, nearest = self.terr, self.nearest
+        units = np.concatenate([m[0] for m in moves])
+        voting = [self.voters.indices[self.voters.indptr[i]:self.voters.indptr[i + 1]] for i in units]
+        affected = np.unique(np.r_[units, np.concatenate(voting)])
+        before = int(outvoted(terr[affected], terr[nearest[affected]]).sum())
+        was = [terr[m[0]].copy() for m in moves]
+        for m in moves:
+            terr[m[0]] = m[1]
+        after = int(outvoted(terr[affected], terr[nearest[affected]]).sum())
+        for m, w in zip(moves, was):
+            terr[m[0]] = w
+        return after - before
+
+    def move(self, b, a, t) -> bool | None:
+        """Move node ``b`` from ``a`` to ``t`` when the rules of the module allow (None: refused
+        by a band alone, a candidate for a swap)."""
+        units = self.units(b)
+        moving = self.values[units].sum(axis=0)
+        moved = self._moved(units, a, t)
+        change = self._outvoted_change([(units, t)])
+        cleaner = change < 0 and (moved <= 1e-12 or self.rough > self.roughest)
+        if not (cleaner or (change <= 0 and moved < -1e-12)):
+            return False
+        if (self.load[a] - moving < self.lower[a] - 1e-12).any() or \
+                (self.load[t] + moving > self.upper[t] + 1e-12).any():
+            return None
+        if not _no_more_pieces(self.adjacency, self.node_terr, a, b):
+            return False
+        self.terr[units] = t
+        self.node_terr[b] = t
+        self.load[a] -= moving
+        self.load[t] += moving
+        self.rough += change
+        return True
+
+    def swap(self, b, c, a, t) -> bool:
+        """Node ``b`` from ``a`` to ``t`` and node ``c`` from ``t`` to ``a`` at once: taken when
+        neither band ends further out, fewer units are outvoted, neither territory has more pieces
+        and ``c`` still borders ``a``."""
+        ub, uc = self.units(b), self.units(c)
+        mb, mc = self.values[ub].sum(axis=0), self.values[uc].sum(axis=0)
+        load, lower, upper = self.load, self.lower, self.upper
+        new_a, new_t = load[a] - mb + mc, load[t] + mb - mc
+        if _further_out(new_a, load[a], lower[a], upper[a]) or _further_out(new_t, load[t], lower[t], upper[t]):
+            return False
+        moved = self._moved(ub, a, t) + self._moved(uc, t, a)
+        change = self._outvoted_change([(ub, t), (uc, a)])
+        if not (change < 0 and (moved <= 1e-12 or self.rough > self.roughest)):
+            return False
+        node_terr = self.node_terr
+        if not _no_more_pieces(self.adjacency, node_terr, a, b):
+            return False
+        node_terr[b] = t
+        if not (node_terr[self.neighbours(c)] == a).any() or not _no_more_pieces(self.adjacency, node_terr, t, c):
+            node_terr[b] = a
+            return False
+        node_terr[c] = a
+        self.terr[ub], self.terr[uc] = t, a
+        load[a], load[t] = new_a, new_t
+        self.rough += change
+        return True
+
+
+def _swaps(state: _Borders, blocked, *, tries: int) -> bool:
+    """Pair every node a band held back from ``a`` to ``t`` with a node of ``t`` on its border
+    with ``a``: first those a band held back from ``t`` to ``a``, then the rest of that border,
+    the closest in weight first (at most ``tries`` partners each, each node in one swap a round).
+    Whether any swap was taken."""
+    changed = False
+    used: set[int] = set()
+    weight = state.node_weight
+    for (a, t), going in blocked.items():
+        along = state.border(t, a)
+        for b in going:
+            if b in used or state.node_terr[b] != a:
+                continue
+            first = [c for c in blocked.get((t, a), []) if c not in used]
+            rest = along[np.argsort(np.abs(weight[along] - weight[b]), kind="stable")]
+            partners = list(dict.fromkeys(first + [c for c in rest.tolist() if c not in used]))[:tries]
+            for c in partners:
+                if state.node_terr[c] == t and state.swap(b, c, a, t):
+                    used.update((b, c))
+                    changed = True
+                    break
+    return changed
+
+
+def _further_out(new, old, lower, upper) -> bool:
+    """Whether any measure of ``new`` lies further outside ``[lower, upper]`` than ``old`` does."""
+    def gap(load):
+        return np.maximum(np.maximum(lower - load, load - upper), 0.0)
+    return bool((gap(new) > gap(old) + 1e-12).any())
 
 
 def _majority(votes, own: int) -> int:
