@@ -341,6 +341,10 @@ class Tuning:
     moving a node to the territory its nearest units outvote it for when no piece opens and the
     bands hold: more passes clean more of the rebuild's ragged borders, each costs an
     interleaving count per candidate node."""
+    door_reach: int = 50
+    """With rep bases, a rep's door unit (the unit nearest his base) in another territory is
+    brought into his with the shortest chain of nodes that links it to his territory, at most
+    this many (pipeline._doors): longer chains move more than a door is worth."""
     smooth_swap_tries: int = 20
     """Partners tried for each node a band alone holds back in the smoothing (smooth.py), among
     the nodes held back the other way across the same border; the two swap territories when both

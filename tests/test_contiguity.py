@@ -329,6 +329,59 @@ def test_two_cells_that_no_band_lets_move_alone_swap_across_their_border(tries):
     assert (np.bincount(out, minlength=2) == load[:, 0]).all()
 
 
+@pytest.mark.parametrize("room", [0.5, 0.0])
+def test_a_door_inside_a_neighbour_comes_home_with_the_chain_that_links_it(room):
+    """Two halves of a grid; rep 1's door (the account nearest his base) lies three columns deep
+    in the left half. With room in the bands it comes home with the two accounts that link it to
+    his half (the shortest chain), and nothing else moves; with none (every band exactly its load) nothing moves."""
+    from territory_engine.rebalance.smooth import bring_doors
+
+    lat, lon = _grid(10, 10)
+    graph = account_graph(lat, lon)
+    col = np.arange(100) % 10
+    territory = (col >= 5).astype(np.int64)
+    door = 5 * 10 + 2
+    values = np.ones((100, 1))
+    load = np.bincount(territory, minlength=2).astype(float)[:, None]
+    out = bring_doors(graph.adjacency, graph.node, territory, territory.copy(), values,
+                      (load * (1 - room), load * (1 + room)), np.zeros(100, bool), np.array([-1, door]))
+    if room:
+        moved = np.flatnonzero(out != territory)
+        assert out[door] == 1 and (out[moved] == 1).all()
+        assert sorted(col[moved]) == [2, 3, 4]  # the door and one account in each column to his half
+        assert (territory_pieces(graph, out, 2).pieces == 1).all()
+    else:
+        assert (out == territory).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.sampled_from([0.02, 0.05, 0.2]))
+def test_bringing_doors_never_opens_a_piece_leaves_a_band_or_moves_a_lock(seed, band):
+    """Ragged stripes, a door drawn for every territory: bring_doors never gives a territory
+    more pieces, keeps every band that held, never moves a locked unit, and only moves units
+    of the territory a door was in to the door's territory (or one back across that border)."""
+    from territory_engine.rebalance.smooth import bring_doors
+
+    rng = np.random.default_rng(seed)
+    lat, lon, graph, k, territory = _stripes(rng)
+    flip = rng.random(100) < 0.2
+    territory[flip] = np.clip(territory[flip] + rng.choice([-1, 1], flip.sum()), 0, k - 1)
+    values = rng.random((100, 1)) + 0.5
+    locked = rng.random(100) < 0.1
+    load = np.bincount(territory, values[:, 0], minlength=k)[:, None]
+    lower, upper = load * (1 - band), load * (1 + band)
+    doors = rng.choice(100, k, replace=False)
+    out = bring_doors(graph.adjacency, graph.node, territory, territory.copy(), values, (lower, upper), locked,
+                      doors, reach=int(rng.integers(1, 8)))
+    assert not (out != territory)[locked].any()
+    assert (territory_pieces(graph, out, k).pieces <= territory_pieces(graph, territory, k).pieces).all()
+    after = np.bincount(out, values[:, 0], minlength=k)[:, None]
+    assert ((after >= lower - 1e-9) & (after <= upper + 1e-9)).all()
+    pairs = {(int(territory[d]), j) for j, d in enumerate(doors)}
+    for i in np.flatnonzero(out != territory):
+        assert (int(territory[i]), int(out[i])) in pairs or (int(out[i]), int(territory[i])) in pairs
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**31 - 1), st.sampled_from([0.02, 0.05, 0.2]))
 def test_settle_back_only_returns_blocks_and_never_breaks_a_territory_or_a_band(seed, band):

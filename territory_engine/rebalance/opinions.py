@@ -22,13 +22,13 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from ..geo import to_latlon
 from ..measures import compactness_km, required_move_share
 from .alignment import Alignment
 from .ids import keep_current_ids
 from .move_kinds import move_kinds
+from .pieces import door_units
 from .pipeline import Job, run_pass
 from .resite import resite as resite_start
 
@@ -79,7 +79,8 @@ def second_opinions(job: Job, first: Alignment, *, resite: bool) -> Alignment:
     """``first``, or the opinion (see :func:`opinions`) that moves least when ``first`` moved too
     much; on a small map (up to ``Tuning.fresh_always_units`` accounts) the fresh design is
     always tried. An opinion that keeps more pieces apart than the best so far (other than
-    locked accounts'), or leaves more reps without the unit nearest their base, is not taken. The iterations of every opinion tried are counted."""
+    locked accounts'), or leaves more reps without the unit nearest their base, is not taken.
+    The iterations of every opinion tried are counted."""
     small = len(job.current) <= job.tuning.fresh_always_units
     if not (first.within_tolerance and (small or moved_too_much(job, first.territory))):
         return first
@@ -120,9 +121,9 @@ def _away(job: Job, territory) -> int:
     nearest two bases not counted: one of them must lose it)."""
     if job.bases is None:
         return 0
-    nearest = np.atleast_1d(cKDTree(job.units.xyz).query(job.bases_xyz)[1])
-    shared = np.bincount(nearest, minlength=len(job.units.xyz))[nearest] > 1
-    return int(((_unit_territory(job, territory)[nearest] != np.arange(job.k)) & ~shared).sum())
+    doors = door_units(job.units.xyz, job.bases_xyz)
+    reps = np.flatnonzero(doors >= 0)
+    return int((_unit_territory(job, territory)[doors[reps]] != reps).sum())
 
 
 def _worse_shaped(job: Job, other: Alignment, best: Alignment) -> bool:

@@ -25,13 +25,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from ..contiguity import AccountGraph, Pieces, piece_neighbours, point_graph, territory_pieces
 from ..geo import to_xyz
 from ..tuning import DEFAULT_TUNING, Tuning
 from .units import Units
 
-__all__ = ["JoinedPieces", "StuckPiece", "base_roots", "join_pieces"]
+__all__ = ["JoinedPieces", "StuckPiece", "base_roots", "door_units", "join_pieces"]
 
 WHY = ("locked accounts", "rep base", "balance", "no neighbour", "round limit")
 """Why an extra piece stayed: it holds a locked unit; the rep base kept a lighter piece as the
@@ -229,3 +230,18 @@ def base_roots(xyz, assign, base_xyz, k: int) -> np.ndarray:
     lead[1:] = assign[rows][nearest][1:] != assign[rows][nearest][:-1]
     roots[assign[rows][nearest[lead]]] = rows[nearest[lead]]
     return roots
+
+
+def door_units(xyz, base_xyz) -> np.ndarray:
+    """The unit nearest each rep's home base (``base_xyz`` (k, 3) km), over every territory: -1
+    for a rep without a base, or whose nearest unit is also another base's nearest (one of the
+    two must lose it)."""
+    base_xyz = np.asarray(base_xyz, dtype=float)
+    doors = np.full(len(base_xyz), -1, dtype=np.int64)
+    known = np.flatnonzero(np.isfinite(base_xyz).all(axis=1))
+    if len(known) == 0 or len(xyz) == 0:
+        return doors
+    doors[known] = np.atleast_1d(cKDTree(np.asarray(xyz)).query(base_xyz[known])[1])
+    counts = np.bincount(doors[known], minlength=len(xyz))
+    doors[known[counts[doors[known]] > 1]] = -1
+    return doors

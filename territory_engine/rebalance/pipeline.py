@@ -46,9 +46,9 @@ from .move_kinds import move_kinds
 from .polish import polish_moves
 from .prices import Candidates, candidates, price_assign
 from .resite import resite
-from .pieces import base_roots, join_pieces
+from .pieces import base_roots, door_units, join_pieces
 from .rejoin import rejoin
-from .smooth import smooth_borders
+from .smooth import bring_doors, smooth_borders
 from .transport import exact_assign
 from .job import METHODS, Job, Progress, make_job
 from .units import Units, typical_radius
@@ -324,6 +324,7 @@ def _pieces_phase(p: Pass) -> None:
     _settle_pockets(p, graph, join)
     _connect(p, graph, join)
     _smooth(p, graph, join)
+    _doors(p, graph, join)
 
 
 def _settle_pockets(p: Pass, graph, join) -> None:
@@ -462,6 +463,28 @@ def _smooth(p: Pass, graph, join, only=None) -> None:
                               swap_tries=job.tuning.smooth_swap_tries)
     if (smoothed != p.state.assign).any():
         _take(p, join(smoothed))
+
+
+def _doors(p: Pass, graph, join) -> None:
+    """With rep bases, every rep's door unit (the unit nearest his base, unless it is nearest two
+    bases or locked) brought into his territory where it borders it and the bands allow, alone or
+    in a swap (smooth.py): a design may grow a territory around the base and still leave the
+    accounts at the rep's door to a neighbour. Kept unless it leaves more pieces."""
+    job = p.job
+    if job.bases is None:
+        return
+    doors = door_units(p.units.xyz, job.bases_xyz)
+    doors[p.units.locked[np.maximum(doors, 0)]] = -1
+    if (doors < 0).all() or (p.state.assign[doors[doors >= 0]] == np.flatnonzero(doors >= 0)).all():
+        return
+    band = (job.target * (1 - job.tolerance), job.target * (1 + job.tolerance))
+    current = p.units.current if job.realign else np.full(len(p.units.current), -1)
+    brought = bring_doors(graph.adjacency, graph.node, p.state.assign, current, p.units.values, band,
+                          p.units.locked, doors, tries=job.tuning.smooth_swap_tries, reach=job.tuning.door_reach)
+    if (brought != p.state.assign).any():
+        joined = join(brought)
+        if len(joined.stuck) <= len(p.stuck):
+            _take(p, joined)
 
 
 def _take(p: Pass, joined) -> None:

@@ -21,8 +21,11 @@ load and outvotes no more units. A node that only a band holds back is paired wi
 other side of the same border (one a band holds back the other way first, then the closest in
 weight): the two swap territories when both bands hold after both moves, fewer units are
 outvoted and neither territory has more pieces (most borders after a realignment lie between
-territories at the ends of their bands, where no single node can move). Every move lowers the outvoted count, or keeps it and lowers the moved load, so
-the passes end.
+territories at the ends of their bands, where no single node can move). Every move lowers the
+outvoted count, or keeps it and lowers the moved load, so the passes end.
+
+With rep bases, :func:`bring_doors` uses the same moves and swaps, on their own rule rather than
+the votes, to bring each rep's door unit (the one nearest his base) into his territory.
 
 Nodes whose units are in different territories, or hold a locked unit, never move. This is the
 classic boundary-unit local search of districting (Ricca & Simeone 2008, "Local search
@@ -38,7 +41,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ..measures import outvoted
 
-__all__ = ["smooth_borders"]
+__all__ = ["bring_doors", "smooth_borders"]
 
 
 def smooth_borders(adjacency, node, assign, current, values, nearest, band, locked, *, rounds: int = 10,
@@ -103,6 +106,27 @@ def smooth_borders(adjacency, node, assign, current, values, nearest, band, lock
     return terr
 
 
+def bring_doors(adjacency, node, assign, current, values, band, locked, doors, *, tries: int = 20,
+                reach: int = 50) -> np.ndarray:
+    """``assign`` with each rep's door unit in his territory where that can be done, whatever the
+    neighbours' votes. ``doors[j]`` (a unit, -1: none) moves to territory ``j`` together with the
+    shortest chain of its territory's nodes that links it to ``j`` (at most ``reach`` nodes),
+    when the territory it leaves has no more pieces without them and both bands hold; else with
+    one node of ``j`` on their border going the other way (the closest in weight first, at most
+    ``tries``). A node holding units of two territories or a lock never moves. A new array."""
+    terr = np.asarray(assign, dtype=np.int64).copy()
+    nearest = np.zeros((len(terr), 0), dtype=np.int64)  # (no votes: a door moves on its own rule)
+    state = _Borders(adjacency, node, terr, current, values, nearest, band, locked, np.inf)
+    for j, unit in enumerate(np.asarray(doors, dtype=np.int64).tolist()):
+        if unit < 0 or terr[unit] == j:
+            continue
+        a = int(terr[unit])
+        chain = state.chain(int(state.node[unit]), a, j, reach)
+        if chain is not None:
+            state.bring(chain, a, j, tries)
+    return terr
+
+
 class _Borders:
     """The smoothing's alignment (``terr``, changed in place), its nodes' territories, loads and
     outvoted count, and the two kinds of step: one node moved, two nodes swapped."""
@@ -117,7 +141,8 @@ class _Borders:
         np.add.at(self.load, terr, self.values)
         v, u = adjacency.shape[0], len(terr)
         self.members = sp.csr_array((np.ones(u), (node, np.arange(u))), shape=(v, u))
-        self.voters = sp.csr_array((np.ones(nearest.size), (nearest.ravel(), np.repeat(np.arange(u), nearest.shape[1]))),
+        voter = np.repeat(np.arange(u), nearest.shape[1])
+        self.voters = sp.csr_array((np.ones(nearest.size), (nearest.ravel(), voter)),
                                    shape=(u, u))  # row i: the units that count unit i among their nearest
         self.node_terr = np.full(v, -1, dtype=np.int64)
         self.node_terr[node] = terr
@@ -151,6 +176,58 @@ class _Borders:
         ends = self.edge_from
         found = np.unique(ends[(self.node_terr[ends] == t) & (self.node_terr[self.adjacency.indices] == a)])
         return found[~self.mixed[found]]
+
+    def chain(self, b, a, j, reach) -> np.ndarray | None:
+        """The fewest movable nodes of ``a``, from ``b`` on, whose last borders ``j`` (at most
+        ``reach``), or None."""
+        if self.mixed[b]:
+            return None
+        parent = {b: -1}
+        frontier = [b]
+        for _ in range(reach):
+            step = []
+            for x in frontier:
+                around = self.neighbours(x)
+                if (self.node_terr[around] == j).any():
+                    path = [x]
+                    while parent[path[-1]] >= 0:
+                        path.append(parent[path[-1]])
+                    return np.array(path, dtype=np.int64)
+                for y in around.tolist():
+                    if y not in parent and self.node_terr[y] == a and not self.mixed[y]:
+                        parent[y] = x
+                        step.append(y)
+            frontier = step
+        return None
+
+    def bring(self, chain, a, j, tries) -> bool:
+        """Move the nodes ``chain`` from ``a`` to ``j``, alone or with one node of ``j`` on their
+        border going to ``a``: taken when neither band ends further out and neither territory
+        has more pieces."""
+        units = np.concatenate([self.units(x) for x in chain.tolist()])
+        moving = self.values[units].sum(axis=0)
+        if not _no_more_pieces(self.adjacency, self.node_terr, a, chain):
+            return False
+        along = self.border(j, a)
+        along = along[np.argsort(np.abs(self.node_weight[along] - self.weight[units].sum()), kind="stable")]
+        load, lower, upper, node_terr = self.load, self.lower, self.upper, self.node_terr
+        for c in [-1, *along[:tries].tolist()]:
+            back = self.values[self.units(c)].sum(axis=0) if c >= 0 else 0.0
+            new_a, new_j = load[a] - moving + back, load[j] + moving - back
+            if _further_out(new_a, load[a], lower[a], upper[a]) or _further_out(new_j, load[j], lower[j], upper[j]):
+                continue
+            node_terr[chain] = j
+            if c >= 0 and (not (node_terr[self.neighbours(c)] == a).any()
+                           or not _no_more_pieces(self.adjacency, node_terr, j, c)):
+                node_terr[chain] = a
+                continue
+            self.terr[units] = j
+            if c >= 0:
+                node_terr[c] = a
+                self.terr[self.units(c)] = a
+            load[a], load[j] = new_a, new_j
+            return True
+        return False
 
     def _moved(self, units, a, t) -> float:
         """The moved load that moving ``units`` from ``a`` to ``t`` adds (negative: takes back)."""
@@ -261,10 +338,10 @@ def _majority(votes, own: int) -> int:
     return best if best != own and counts[best] > (counts[own] if own < len(counts) else 0) else -1
 
 
-def _no_more_pieces(adjacency, node_terr, a: int, b: int) -> bool:
-    """Whether territory ``a`` has no more pieces without node ``b`` than with it."""
+def _no_more_pieces(adjacency, node_terr, a: int, b) -> bool:
+    """Whether territory ``a`` has no more pieces without node(s) ``b`` than with them."""
     nodes = np.flatnonzero(node_terr == a)
-    rest = nodes[nodes != b]
+    rest = nodes[~np.isin(nodes, b)]
     if len(rest) == 0:
         return False  # the territory's last node
     before, _ = connected_components(adjacency[nodes][:, nodes], directed=False)
