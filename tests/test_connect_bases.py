@@ -166,3 +166,4 @@ def test_a_block_design_that_moves_a_base_block_is_never_taken(monkeypatch):
     lat, lon, potential, current, bases, _, _ = _strip()
     result = design(lat, lon, potential, k=4, current=current, bases=bases, seed=1, tuning=LARGER)
     assert any(piece.why == "rep base" for piece in result.exclaves)  # (the stage's result refused)
+

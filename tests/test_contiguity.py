@@ -453,8 +453,9 @@ def test_with_rep_bases_a_small_map_is_rebuilt_around_each_base_in_one_piece(see
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.integers(0, 2**31 - 1), st.sampled_from([0.02, 0.05, 0.2]), st.booleans(), st.sampled_from([0.15, 0.4]))
-def test_smoothing_never_opens_a_piece_leaves_a_band_or_moves_a_lock(seed, band, capped, ragged):
+@given(st.integers(0, 2**31 - 1), st.sampled_from([0.02, 0.05, 0.2]), st.booleans(), st.sampled_from([0.15, 0.4]),
+       st.sampled_from([0, 3, 20]))
+def test_smoothing_never_opens_a_piece_leaves_a_band_or_moves_a_lock(seed, band, capped, ragged, tail):
     """Ragged territories on a grid (stripes with random cells flipped to a neighbouring stripe,
     a random 'current' alignment): smooth_borders never gives a territory more pieces, keeps
     every band that held, never moves a locked unit, and never outvotes more units; when the
@@ -477,7 +478,7 @@ def test_smoothing_never_opens_a_piece_leaves_a_band_or_moves_a_lock(seed, band,
     lower, upper = target * (1 - band), target * (1 + band)
     nearest = nearest_units(to_xyz(lat, lon), 8)
     out = smooth_borders(graph.adjacency, graph.node, territory, current, values, nearest, (lower, upper), locked,
-                         max_interleaving=np.inf if capped else 0.05)
+                         max_interleaving=np.inf if capped else 0.05, tail=tail)
     assert not (out != territory)[locked].any()
     before, after = (territory_pieces(graph, t, k) for t in (territory, out))
     assert (after.pieces <= before.pieces).all()

@@ -373,35 +373,44 @@ def _connect(p: Pass, graph, join) -> None:
     if job.max_moved_share < 1.0 or not any(piece.why in _CONNECTABLE for piece in p.stuck):
         return
     bases_xyz = job.bases_xyz
+    roots = None if bases_xyz is None else base_roots(p.units.xyz, p.state.assign, bases_xyz, job.k)
     if len(p.units.xyz) > job.tuning.connect_max_units:
         if job.cells_xyz is not None:
             return  # grid cells: their pieces are joined on the accounts after (_slivers_phase)
-        roots = None if bases_xyz is None else base_roots(p.units.xyz, p.state.assign, bases_xyz, job.k)
         pieces = [piece.units for piece in p.stuck if piece.why in _CONNECTABLE]
         if pieces:  # (a window around each piece, heaviest first)
             _connect_larger(p, graph, join, connect_locally(p.units, p.state.assign, graph, job.target,
                                                             job.tolerance, pieces=pieces, roots=roots, seed=job.seed,
                                                             tuning=job.tuning))
-        t = job.tuning
-        if bases_xyz is not None and t.base_blocks_seconds > 0 and t.base_blocks >= t.base_blocks_per_territory * job.k \
-                and any(piece.why in _CONNECTABLE for piece in p.stuck) and not job.cache.get("base_blocks_failed"):
-            kept = _connect_larger(p, graph, join, connect_around_bases(
-                p.units, p.state.assign, graph, job.target, job.tolerance, bases_xyz=bases_xyz, seed=job.seed,
-                tuning=job.tuning))
-            job.cache["base_blocks_failed"] = not kept  # (a later pass of this design would fail as well)
+    else:
+        for attempt in range(job.tuning.connect_tries):  # the repair's random choices differ per seed
+            last = attempt == job.tuning.connect_tries - 1  # (and the last try has longer)
+            tuning = dataclasses.replace(job.tuning, connect_seconds=job.tuning.connect_seconds * (
+                job.tuning.connect_last_factor if last else 1.0))
+            connected = connect_pieces(p.units, p.state.assign, graph, job.target, job.tolerance, roots=roots,
+                                       seed=job.seed + attempt, tuning=tuning)
+            if connected is None:
+                break
+            if not _out_of_band(job, territory_loads(connected, p.units.values, job.k)):
+                _keep_fewer(p, graph, join, connected)
+                break
+    _connect_bases(p, graph, join)
+
+
+def _connect_bases(p: Pass, graph, join) -> None:
+    """On larger maps, with rep bases and pieces still apart, the whole map realigned on
+    micro-blocks around the bases (connect_bases.py), when the blocks are fine enough to balance
+    (each territory at least ``Tuning.base_blocks_per_territory`` of them) and no earlier pass of
+    this design saw it fail."""
+    job, t = p.job, p.job.tuning
+    fine = t.base_blocks >= t.base_blocks_per_territory * job.k and len(graph.xyz) > t.connect_max_units
+    if job.bases is None or t.base_blocks_seconds <= 0 or not fine or job.cache.get("base_blocks_failed") \
+            or not any(piece.why in _CONNECTABLE for piece in p.stuck):
         return
-    roots = None if bases_xyz is None else base_roots(p.units.xyz, p.state.assign, bases_xyz, job.k)
-    for attempt in range(job.tuning.connect_tries):  # the repair's random choices differ per seed
-        last = attempt == job.tuning.connect_tries - 1  # (and the last try has longer)
-        tuning = dataclasses.replace(job.tuning, connect_seconds=job.tuning.connect_seconds * (
-            job.tuning.connect_last_factor if last else 1.0))
-        connected = connect_pieces(p.units, p.state.assign, graph, job.target, job.tolerance, roots=roots,
-                                   seed=job.seed + attempt, tuning=tuning)
-        if connected is None:
-            return
-        if not _out_of_band(job, territory_loads(connected, p.units.values, job.k)):
-            _keep_fewer(p, graph, join, connected)
-            return
+    kept = _connect_larger(p, graph, join, connect_around_bases(
+        p.units, p.state.assign, graph, job.target, job.tolerance, bases_xyz=job.bases_xyz, seed=job.seed,
+        tuning=t))
+    job.cache["base_blocks_failed"] = not kept  # (a later pass of this design would fail as well)
 
 
 def _connect_larger(p: Pass, graph, join, connected) -> bool:
@@ -460,7 +469,7 @@ def _smooth(p: Pass, graph, join, only=None) -> None:
         held[roots[roots >= 0]] = True
     smoothed = smooth_borders(graph.adjacency, graph.node, p.state.assign, current, p.units.values, job.nearest,
                               band, held, rounds=job.tuning.smooth_rounds, max_interleaving=rough, only=only,
-                              swap_tries=job.tuning.smooth_swap_tries)
+                              swap_tries=job.tuning.smooth_swap_tries, tail=job.tuning.smooth_tail_nodes)
     if (smoothed != p.state.assign).any():
         _take(p, join(smoothed))
 

@@ -21,7 +21,9 @@ load and outvotes no more units. A node that only a band holds back is paired wi
 other side of the same border (one a band holds back the other way first, then the closest in
 weight): the two swap territories when both bands hold after both moves, fewer units are
 outvoted and neither territory has more pieces (most borders after a realignment lie between
-territories at the ends of their bands, where no single node can move). Every move lowers the
+territories at the ends of their bands, where no single node can move). A node whose move would
+cut its territory in pieces may take with it the parts it would cut off (a thin tail reaching
+into the neighbour, at most ``tail`` nodes), under the same rules. Every move lowers the
 outvoted count, or keeps it and lowers the moved load, so the passes end.
 
 With rep bases, :func:`bring_doors` uses the same moves and swaps, on their own rule rather than
@@ -45,7 +47,7 @@ __all__ = ["bring_doors", "smooth_borders"]
 
 
 def smooth_borders(adjacency, node, assign, current, values, nearest, band, locked, *, rounds: int = 10,
-                   max_interleaving: float = 0.05, only=None, swap_tries: int = 20) -> np.ndarray:
+                   max_interleaving: float = 0.05, only=None, swap_tries: int = 20, tail: int = 0) -> np.ndarray:
     """``assign`` with ragged borders cleaned, no piece opened and every band kept.
 
     Parameters
@@ -72,6 +74,8 @@ def smooth_borders(adjacency, node, assign, current, values, nearest, band, lock
         Move only the nodes of these units (the rest of a large map stays as it is).
     swap_tries : int
         Partners tried for each node a band held back (0: no swaps).
+    tail : int
+        Nodes a move may take with it when it would cut its territory in pieces (0: none).
 
     Returns
     -------
@@ -82,6 +86,7 @@ def smooth_borders(adjacency, node, assign, current, values, nearest, band, lock
     if len(terr) <= 1 or nearest.shape[1] == 0:
         return terr
     state = _Borders(adjacency, node, terr, current, values, nearest, band, locked, max_interleaving)
+    state.tail = tail
     for _ in range(rounds):
         blocked: dict[tuple[int, int], list[int]] = {}  # (from, to): nodes a band alone held back
         changed = False
@@ -94,8 +99,8 @@ def smooth_borders(adjacency, node, assign, current, values, nearest, band, lock
                 if t < 0 or t == a or not (around == t).any():
                     continue
                 taken = state.move(b, a, t)
-                if taken is None:
-                    blocked.setdefault((a, t), []).append(b)
+                if isinstance(taken, np.ndarray):
+                    blocked.setdefault((a, t), []).append(taken)
                 elif taken:
                     changed = True
                     break
@@ -153,6 +158,7 @@ class _Borders:
         self.node_weight = np.bincount(node, self.weight, minlength=v)
         self.edge_from = np.repeat(np.arange(v), np.diff(adjacency.indptr))
         self.rough = int(outvoted(terr, terr[nearest]).sum())  # units outvoted now, kept up to date
+        self.tail = 0  # nodes a move may take with it when it would cut its territory (0: none)
         self.roughest = max_interleaving * u
 
     def units(self, b) -> np.ndarray:
@@ -250,9 +256,9 @@ class _Borders:
             terr[m[0]] = w
         return after - before
 
-    def move(self, b, a, t) -> bool | None:
-        """Move node ``b`` from ``a`` to ``t`` when the rules of the module allow (None: refused
-        by a band alone, a candidate for a swap)."""
+    def move(self, b, a, t) -> bool | np.ndarray:
+        """Move node ``b`` from ``a`` to ``t`` when the rules of the module allow; refused by a
+        band alone, the nodes that would have moved (a candidate for a swap)."""
         units = self.units(b)
         moving = self.values[units].sum(axis=0)
         moved = self._moved(units, a, t)
@@ -262,9 +268,9 @@ class _Borders:
             return False
         if (self.load[a] - moving < self.lower[a] - 1e-12).any() or \
                 (self.load[t] + moving > self.upper[t] + 1e-12).any():
-            return None
+            return np.array([b])  # (its pieces are checked in the swap)
         if not _no_more_pieces(self.adjacency, self.node_terr, a, b):
-            return False
+            return self._with_tail(b, a, t)
         self.terr[units] = t
         self.node_terr[b] = t
         self.load[a] -= moving
@@ -272,11 +278,44 @@ class _Borders:
         self.rough += change
         return True
 
+    def _with_tail(self, b, a, t) -> bool | np.ndarray:
+        """Node ``b``, whose leaving would cut ``a`` in pieces, moved to ``t`` with the parts it
+        would cut off (all but the heaviest of the parts it borders; at most ``self.tail`` nodes,
+        none of them fixed): a thin tail of ``a`` reaching into ``t`` goes whole. Taken under the
+        rules of a single move (fewer units outvoted, both bands hold: else, when only a band
+        refused, the group, a candidate for a swap)."""
+        nodes = np.flatnonzero(self.node_terr == a)
+        rest = nodes[nodes != b]
+        _, label = connected_components(self.adjacency[rest][:, rest], directed=False)
+        touching = np.unique(label[np.isin(rest, self.neighbours(b))])
+        if len(touching) < 2 or self.tail <= 0:
+            return False
+        load = np.bincount(label, self.node_weight[rest])[touching]
+        tail = rest[np.isin(label, np.delete(touching, int(np.argmax(load))))]
+        if len(tail) > self.tail or self.mixed[tail].any():
+            return False
+        group = np.r_[b, tail]
+        units = np.concatenate([self.units(x) for x in group.tolist()])
+        moving = self.values[units].sum(axis=0)
+        change = self._outvoted_change([(units, t)])
+        if not (change < 0 and (self._moved(units, a, t) <= 1e-12 or self.rough > self.roughest)):
+            return False
+        if (self.load[a] - moving < self.lower[a] - 1e-12).any() or \
+                (self.load[t] + moving > self.upper[t] + 1e-12).any():
+            return group
+        self.terr[units] = t
+        self.node_terr[group] = t
+        self.load[a] -= moving
+        self.load[t] += moving
+        self.rough += change
+        return True
+
     def swap(self, b, c, a, t) -> bool:
-        """Node ``b`` from ``a`` to ``t`` and node ``c`` from ``t`` to ``a`` at once: taken when
-        neither band ends further out, fewer units are outvoted, neither territory has more pieces
-        and ``c`` still borders ``a``."""
-        ub, uc = self.units(b), self.units(c)
+        """Nodes ``b`` (an array) from ``a`` to ``t`` and node ``c`` from ``t`` to ``a`` at once:
+        taken when neither band ends further out, fewer units are outvoted, neither territory has
+        more pieces and ``c`` still borders ``a``."""
+        ub = np.concatenate([self.units(x) for x in b.tolist()])
+        uc = self.units(c)
         mb, mc = self.values[ub].sum(axis=0), self.values[uc].sum(axis=0)
         load, lower, upper = self.load, self.lower, self.upper
         new_a, new_t = load[a] - mb + mc, load[t] + mb - mc
@@ -301,24 +340,24 @@ class _Borders:
 
 
 def _swaps(state: _Borders, blocked, *, tries: int) -> bool:
-    """Pair every node a band held back from ``a`` to ``t`` with a node of ``t`` on its border
-    with ``a``: first those a band held back from ``t`` to ``a``, then the rest of that border,
-    the closest in weight first (at most ``tries`` partners each, each node in one swap a round).
-    Whether any swap was taken."""
+    """Pair every move (a node, or a node with its tail) a band held back from ``a`` to ``t`` with
+    a node of ``t`` on its border with ``a``: first the single nodes a band held back from ``t``
+    to ``a``, then the rest of that border, the closest in weight first (at most ``tries``
+    partners each, each node in one swap a round). Whether any swap was taken."""
     changed = False
     used: set[int] = set()
     weight = state.node_weight
     for (a, t), going in blocked.items():
         along = state.border(t, a)
         for b in going:
-            if b in used or state.node_terr[b] != a:
+            if used.intersection(b.tolist()) or (state.node_terr[b] != a).any():
                 continue
-            first = [c for c in blocked.get((t, a), []) if c not in used]
-            rest = along[np.argsort(np.abs(weight[along] - weight[b]), kind="stable")]
+            first = [int(c[0]) for c in blocked.get((t, a), []) if len(c) == 1 and int(c[0]) not in used]
+            rest = along[np.argsort(np.abs(weight[along] - weight[b].sum()), kind="stable")]
             partners = list(dict.fromkeys(first + [c for c in rest.tolist() if c not in used]))[:tries]
             for c in partners:
                 if state.node_terr[c] == t and state.swap(b, c, a, t):
-                    used.update((b, c))
+                    used.update((*b.tolist(), c))
                     changed = True
                     break
     return changed
