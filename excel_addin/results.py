@@ -126,6 +126,17 @@ def _key(value: Any) -> str:
     return "s" + str(value)
 
 
+def _excel_number(value: Any) -> Any:
+    """A float as Excel holds it, to 15 significant digits. Written so, the value read back from
+    Excel or from the saved file (whose writer keeps 16 or 17 digits) has the same digest: a float
+    written whole and read back from the file at 16 digits could round to 15 the other way
+    (100.69701123403746 gives ...037, the file's 100.6970112340375 gives ...038), and the sheet
+    was taken for one the user had edited."""
+    if isinstance(value, float) and math.isfinite(value) and not isinstance(value, bool):
+        return float(format(value, ".15g"))
+    return value
+
+
 def cells_digest(cells: list[list[Any]]) -> str:
     """A digest of a sheet's values that is the same for the cells written and for those read
     back from Excel or from the saved file (numbers to Excel's 15 significant digits, blanks as
@@ -322,7 +333,7 @@ def _write_one(book, result: str, sheet: str, content: pd.DataFrame | Path) -> N
         cells: list[list[Any]] = book.read_cells(sheet)
     else:
         layout = sheet_layout(result, content)
-        cells = frame_cells(content)
+        cells = [[_excel_number(v) for v in row] for row in frame_cells(content)]
         cells[0] = list(layout.headers) or cells[0]
         book.write_sheet(sheet, cells)
         book.format_sheet(sheet, layout)
