@@ -186,6 +186,12 @@ class Tuning:
     """A rejoin round is kept only while at most ``rejoin_max_interleaving`` of the units sit
     among another territory's, or that share rises by at most ``rejoin_interleaving_per_piece``
     per piece joined: a few joined pieces are not worth ragged borders, many are."""
+    rejoin_link_nodes: int = 20
+    """A piece stuck for balance is linked back to its territory (rejoin.links) by at most this
+    many nodes of other territories, when they weigh less than the piece; else it moves away."""
+    rejoin_link_tries: int = 3
+    """Paths tried per piece for that link: a path that would cut a territory it crosses is
+    tried again around it."""
     rejoin_stay: float = 1.0
     """In the rejoin LP, a unit's leaving its territory costs this many territory radii more: higher
     keeps more of the smoothed borders, lower rebalances more freely around the moved pieces."""

@@ -250,6 +250,43 @@ def test_rejoin_moves_a_piece_balance_keeps_apart_and_rebalances_around_it():
     assert territory_pieces(account_graph(lat, lon), again.assignment, 2).total_extra == 0
 
 
+@pytest.mark.parametrize("link_nodes", [20, 0])
+def test_rejoin_links_a_large_piece_home_through_a_thin_corridor_rather_than_moving_it(link_nodes):
+    """A 10 x 20 grid: the west territory (0) inside a frame of the east one (1), and a corridor
+    of the east one row wide across it, so that the west's northern 27 accounts are cut off from
+    its southern 36; moving them to the east breaks both bands. Linking them home takes one
+    account of the corridor; moving them away, as the rejoin did before its links
+    (``rejoin_link_nodes=0``), moves the 27 and has the LP hand back about as much."""
+    from territory_engine.contiguity import point_graph as graph_of
+    from territory_engine.rebalance.rejoin import rejoin
+    from territory_engine.rebalance.units import nearest_units
+    from territory_engine.tuning import Tuning
+
+    lat, lon = _grid(10, 20)
+    row, col = np.divmod(np.arange(200), 20)
+    frame = (col == 0) | (row == 0) | (row == 9) | (col >= 10)
+    territory = np.where(frame | (row == 5), 1, 0)
+    values = np.where(territory == 0, 137 / 63, 1.0)[:, None]
+    values /= values.sum()
+    xyz = to_xyz(lat, lon)
+    units = as_units(xyz, values, territory, np.zeros(200, dtype=bool), None, k=2, target=np.full(2, 0.5))
+    target = np.full((2, 1), 0.5)
+    joined = join_pieces(units, territory, target=target, band=0.15)
+    assert [(s.territory, len(s.units), s.why) for s in joined.stuck] == [(0, 27, "balance")]
+    centres = np.stack([xyz[territory == 0].mean(axis=0), xyz[territory == 1].mean(axis=0)])
+    again = rejoin(units, joined, graph_of(xyz), centres, target, 0.15, stick_km=50.0, stay_km=50.0,
+                   nearest=nearest_units(xyz, 10), tuning=Tuning(rejoin_link_nodes=link_nodes))
+    moved = again.assignment != territory
+    assert again.extra_after == 0
+    assert territory_pieces(account_graph(lat, lon), again.assignment, 2).total_extra == 0
+    load = np.bincount(again.assignment, values[:, 0], minlength=2)
+    assert np.all(np.abs(load / 0.5 - 1) <= 0.15 + 1e-9)
+    if link_nodes:
+        assert moved.sum() == 1 and (row[moved] == 5).all()
+    else:
+        assert moved.sum() >= 27
+
+
 def test_a_rejoin_milp_out_of_time_marks_the_result_and_the_rounds_after_go_without(monkeypatch):
     """The same exclave; the exact stage is replaced by one that reports a MILP out of time on
     its first call (as transport.exact_assign does, ``undecided``): the rejoin says so in its

@@ -3,7 +3,9 @@ rebalances around them.
 
 :func:`~territory_engine.rebalance.pieces.join_pieces` moves an extra piece only when both
 territories stay within their bands. A piece it leaves for *balance* is moved here to the
-neighbour it borders most and held there, and the LP of ``transport.py`` (the same centres and
+neighbour it borders most and held there, or, when that is lighter, linked back to the rest of its
+territory by the lightest path of other territories' nodes (:func:`links`: a design that moved a
+thin corridor away cuts a large piece off, and one or two nodes bring it back), and the LP of ``transport.py`` (the same centres and
 stickiness, and a cost for leaving the territory the unit has now) re-assigns the other units
 around it, every band kept; then the pieces are joined again. The new alignment is kept only
 when it has fewer extra pieces and its borders stay clean (at most
@@ -21,14 +23,18 @@ import dataclasses
 
 import numpy as np
 
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import connected_components, dijkstra
+
 from ..contiguity import AccountGraph, piece_neighbours, territory_pieces
-from ..measures import outvoted_share
+from ..geo import to_xyz
+from ..measures import outvoted_share, territory_loads
 from ..tuning import DEFAULT_TUNING, Tuning
-from .pieces import JoinedPieces, join_pieces
+from .pieces import JoinedPieces, base_roots, join_pieces
 from .transport import exact_assign
 from .units import Units
 
-__all__ = ["destinations", "interleaved", "rejoin"]
+__all__ = ["destinations", "interleaved", "links", "rejoin"]
 
 
 def rejoin(units: Units, joined: JoinedPieces, graph: AccountGraph, centres_xyz, target, tolerance: float, *,
@@ -50,6 +56,10 @@ def rejoin(units: Units, joined: JoinedPieces, graph: AccountGraph, centres_xyz,
         if not stuck:
             break
         moving, to = destinations(graph, best.assignment, k, stuck)
+        linking, home = links(graph, best.assignment, units, stuck, bases=bases, tuning=tuning)
+        if len(linking):  # (a linked piece stays where it is, its link joins it)
+            moving, to = moving[~np.isin(moving, linking)], to[~np.isin(moving, linking)]
+            moving, to = np.r_[moving, linking], np.r_[to, home]
         if len(moving) == 0:
             break
         held = dataclasses.replace(units, current=units.current.copy(), locked=units.locked.copy())
@@ -57,13 +67,17 @@ def rejoin(units: Units, joined: JoinedPieces, graph: AccountGraph, centres_xyz,
         held.locked[moving] = True
         start = best.assignment.copy()
         start[moving] = to
-        exact = exact_assign(held, start, centres_xyz, target, tolerance, stick_km=stick_km, milp=milp,
-                             tuning=tuning)
-        undecided = undecided or exact.undecided
-        milp = milp and not exact.undecided
-        if exact.assign is None:
-            break
-        trial = join_pieces(units, exact.assign, target=target, band=tolerance, bases=bases, graph=graph,
+        if _within(territory_loads(start, units.values, k), target, tolerance):
+            assign = start  # (the links and moved pieces keep every band: nothing to rebalance)
+        else:
+            exact = exact_assign(held, start, centres_xyz, target, tolerance, stick_km=stick_km, milp=milp,
+                                 tuning=tuning)
+            undecided = undecided or exact.undecided
+            milp = milp and not exact.undecided
+            if exact.assign is None:
+                break
+            assign = exact.assign
+        trial = join_pieces(units, assign, target=target, band=tolerance, bases=bases, graph=graph,
                             tuning=tuning)
         joined_now = best.extra_after - trial.extra_after
         now = interleaved(trial.assignment, nearest)
@@ -75,12 +89,117 @@ def rejoin(units: Units, joined: JoinedPieces, graph: AccountGraph, centres_xyz,
     return dataclasses.replace(best, undecided=True) if undecided else best
 
 
+def _within(load, target, tolerance: float) -> bool:
+    slack = 1e-9 * np.abs(target)
+    return bool(((load >= target * (1 - tolerance) - slack) & (load <= target * (1 + tolerance) + slack)).all())
+
+
 def interleaved(assign, nearest) -> float:
     """Share of units that most of their ``nearest`` units outvote for another territory (as
     ``measures.interleaving_share``, on the units)."""
     if len(assign) <= 1 or nearest.shape[1] == 0:
         return 0.0
     return outvoted_share(assign, assign[nearest])
+
+
+def links(graph: AccountGraph, assign, units: Units, stuck, *, bases=None,
+          tuning: Tuning = DEFAULT_TUNING) -> tuple[np.ndarray, np.ndarray]:
+    """For each of the ``stuck`` pieces whose lightest link home weighs less than the piece: the
+    piece's units and the link's, each with the piece's territory (empty arrays: none).
+
+    The link is the lightest path of whole, unlocked nodes of other territories from the piece
+    to the rest of its territory (at most ``Tuning.rejoin_link_nodes``, none of them a rep's
+    nearest unit), whose leaving opens no piece in the territories it crosses; moving it in
+    joins the piece where moving the piece out would move far more."""
+    assign = np.asarray(assign, dtype=np.int64)
+    node, adjacency = graph.node, graph.adjacency
+    v = adjacency.shape[0]
+    weight = np.asarray(units.values, dtype=float).reshape(len(assign), -1).sum(axis=1)
+    node_weight = np.bincount(node, weight, minlength=v)
+    node_terr = np.full(v, -1, dtype=np.int64)
+    node_terr[node] = assign
+    blocked = np.zeros(v, bool)  # nodes a link never crosses
+    blocked[node[assign != node_terr[node]]] = True
+    blocked[node[units.locked | (assign < 0)]] = True
+    if bases is not None:
+        bases = np.asarray(bases, dtype=float)
+        roots = base_roots(units.xyz, assign, to_xyz(bases[:, 0], bases[:, 1]), len(bases))
+        blocked[node[roots[roots >= 0]]] = True
+    out_units, out_to = [], []
+    taken = np.zeros(v, bool)
+    for piece in stuck:
+        a = piece.territory
+        inside = np.unique(node[piece.units])
+        path = _link(adjacency, node_terr, node_weight, blocked | taken, inside, a, tuning)
+        if path is None:
+            continue
+        taken[path] = True
+        link_units = np.flatnonzero(np.isin(node, path))
+        out_units += [piece.units, link_units]
+        out_to += [np.full(len(piece.units) + len(link_units), a)]
+    if not out_units:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(out_units).astype(np.int64), np.concatenate(out_to).astype(np.int64)
+
+
+def _link(adjacency, node_terr, node_weight, blocked, inside, a: int, tuning: Tuning) -> np.ndarray | None:
+    """The lightest path of nodes of other territories (none ``blocked``) from the nodes
+    ``inside`` to the rest of territory ``a``, lighter than the piece, at most
+    ``Tuning.rejoin_link_nodes`` long, whose leaving opens no piece; a path that would cut a
+    territory is tried again without that territory's nodes on it (``Tuning.rejoin_link_tries``
+    paths at most). None: no such path."""
+    v = adjacency.shape[0]
+    rows = np.repeat(np.arange(v), np.diff(adjacency.indptr))
+    cols = adjacency.indices
+    # Entering a node of another territory costs its weight; a node of ``a`` costs nothing (a
+    # tiny weight: a sparse matrix drops zeros).
+    enter = np.where(node_terr == a, 1e-12, node_weight + 1e-12)
+    blocked = blocked & (node_terr != a)
+    for _ in range(tuning.rejoin_link_tries):
+        keep = ~blocked[cols]
+        cost = csr_array((enter[cols[keep]], (rows[keep], cols[keep])), shape=(v, v))
+        dist, pred, _ = dijkstra(cost, indices=inside, min_only=True, return_predecessors=True)
+        home = np.flatnonzero((node_terr == a) & np.isfinite(dist))
+        home = home[~np.isin(home, inside)]
+        if len(home) == 0:
+            return None
+        path, x = [], int(pred[int(home[np.argmin(dist[home])])])
+        while x >= 0 and node_terr[x] != a:
+            path.append(x)
+            x = int(pred[x])
+        path = np.array(path, dtype=np.int64)
+        if len(path) == 0 or len(path) > tuning.rejoin_link_nodes:
+            return None
+        cut = [_cut_off(adjacency, node_terr, node_weight, b, path) for b in np.unique(node_terr[path]).tolist()]
+        if all(c is not None for c in cut):
+            link = np.unique(np.r_[path, *cut])
+            if node_weight[link].sum() < node_weight[inside].sum() and not blocked[link].any():
+                return link
+        blocked = blocked.copy()
+        blocked[path] = True
+    return None
+
+
+def _cut_off(adjacency, node_terr, node_weight, b: int, path) -> np.ndarray | None:
+    """The nodes of territory ``b`` that the nodes ``path`` would cut off: of each of its pieces
+    that ``path`` splits, all but the heaviest part (empty: none); None when ``b`` would be left
+    with nothing."""
+    nodes = np.flatnonzero(node_terr == b)
+    _, before = connected_components(adjacency[nodes][:, nodes], directed=False)
+    kept = ~np.isin(nodes, path)
+    if not kept.any():
+        return None
+    rest = nodes[kept]
+    count, label = connected_components(adjacency[rest][:, rest], directed=False)
+    heaviest = np.zeros(count, bool)
+    piece_of = before[kept]  # (each part lies within one piece of before)
+    part_piece = np.zeros(count, dtype=np.int64)
+    part_piece[label] = piece_of
+    part_weight = np.bincount(label, node_weight[rest], minlength=count)
+    for q in np.unique(part_piece).tolist():
+        parts = np.flatnonzero(part_piece == q)
+        heaviest[parts[np.argmax(part_weight[parts])]] = True
+    return rest[~heaviest[label]]
 
 
 def destinations(graph: AccountGraph, assign, k: int, stuck) -> tuple[np.ndarray, np.ndarray]:
