@@ -190,8 +190,8 @@ class Tuning:
     """A piece stuck for balance is linked back to its territory (rejoin.links) by at most this
     many nodes of other territories, when they weigh less than the piece; else it moves away."""
     rejoin_link_tries: int = 3
-    """Paths tried per piece for that link: a path that would cut a territory it crosses is
-    tried again around it."""
+    """Paths tried per piece for that link: a path that, with the parts of other territories it
+    cuts off, weighs as much as the piece is tried again around its nodes."""
     rejoin_stay: float = 1.0
     """In the rejoin LP, a unit's leaving its territory costs this many territory radii more: higher
     keeps more of the smoothed borders, lower rebalances more freely around the moved pieces."""

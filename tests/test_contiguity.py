@@ -287,6 +287,38 @@ def test_rejoin_links_a_large_piece_home_through_a_thin_corridor_rather_than_mov
         assert moved.sum() >= 27
 
 
+def test_a_link_leads_to_the_territorys_main_piece_never_to_a_locked_exclave():
+    """A piece of the west territory (a 2 x 2 block at the east end of the map) lies one account
+    from a locked exclave of the west and twelve from the west itself. Linking it to the exclave
+    would leave the west in two pieces, the second held apart by the lock: the link runs home,
+    and the exclave stays alone."""
+    from territory_engine.contiguity import point_graph as graph_of
+    from territory_engine.rebalance.pieces import StuckPiece
+    from territory_engine.rebalance.rejoin import links
+
+    lat, lon = _grid(10, 20)
+    row, col = np.divmod(np.arange(200), 20)
+    territory = np.where(col < 5, 0, 1)
+    exclave = (row == 5) & (col == 15)
+    piece = np.isin(row, [4, 5]) & np.isin(col, [17, 18])
+    territory[exclave | piece] = 0
+    locked = exclave.copy()
+    values = np.where(piece, 5.0, 1.0)[:, None]
+    values /= values.sum()
+    xyz = to_xyz(lat, lon)
+    units = as_units(xyz, values, territory, locked, None, k=2, target=np.full(2, 0.5))
+    graph = graph_of(xyz)
+    moving, to = links(graph, territory, units, [StuckPiece(0, np.flatnonzero(piece), "balance")])
+    assert set(np.flatnonzero(piece)) <= set(moving.tolist()) and (to == 0).all()
+    linked = territory.copy()
+    linked[moving] = 0
+    pieces = territory_pieces(account_graph(lat, lon), linked, 2)
+    west = pieces.piece[linked == 0]
+    assert len(set(pieces.piece[piece]) | set(pieces.piece[col == 0])) == 1  # (joined to the west)
+    assert pieces.total_extra == 1 and len(set(west)) == 2  # (the exclave, alone with its lock)
+    assert not locked[moving].any()
+
+
 def test_a_rejoin_milp_out_of_time_marks_the_result_and_the_rounds_after_go_without(monkeypatch):
     """The same exclave; the exact stage is replaced by one that reports a MILP out of time on
     its first call (as transport.exact_assign does, ``undecided``): the rejoin says so in its

@@ -3,18 +3,20 @@ rebalances around them.
 
 :func:`~territory_engine.rebalance.pieces.join_pieces` moves an extra piece only when both
 territories stay within their bands. A piece it leaves for *balance* is moved here to the
-neighbour it borders most and held there, or, when that is lighter, linked back to the rest of its
-territory by the lightest path of other territories' nodes (:func:`links`: a design that moved a
-thin corridor away cuts a large piece off, and one or two nodes bring it back), and the LP of ``transport.py`` (the same centres and
-stickiness, and a cost for leaving the territory the unit has now) re-assigns the other units
-around it, every band kept; then the pieces are joined again. The new alignment is kept only
-when it has fewer extra pieces and its borders stay clean (at most
+neighbour it borders most and held there; or, without rep bases, when that is lighter, it is
+linked back to its territory by the lightest path of other territories' nodes, which join it
+(:func:`links`: a design that moved a thin corridor away cuts off a large piece, and one or two
+nodes bring it back). When the bands still hold, that is all; else the LP of ``transport.py``
+(the same centres and stickiness, and a cost for leaving the territory the unit has now)
+re-assigns the other units around the held ones, every band kept. Then the pieces are joined
+again. The new alignment is kept only when it has fewer extra pieces, no larger forced exclaves
+(unlocked units in a piece kept apart by a lock) and clean borders (at most
 ``Tuning.rejoin_max_interleaving`` of the units among another territory's, or up by at most
 ``Tuning.rejoin_interleaving_per_piece`` per piece joined: an LP moves single accounts along
-borders, which roughens them), and the round repeats
-(at most ``Tuning.rejoin_rounds``). Pieces holding a locked account, or kept apart by a rep base,
-stay: they are named exceptions. This is the "fix and re-optimise" step of districting
-heuristics (Kalcsics & Ríos-Mercado 2019), with an exact re-optimisation.
+borders, which roughens them), and the round repeats (at most ``Tuning.rejoin_rounds``).
+Pieces holding a locked account, or kept apart by a rep base, stay: they are named exceptions.
+This is the "fix and re-optimise" step of districting heuristics (Kalcsics & Ríos-Mercado
+2019), with an exact re-optimisation.
 """
 
 from __future__ import annotations
@@ -22,15 +24,13 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from ..contiguity import AccountGraph, piece_neighbours, territory_pieces
-from ..geo import to_xyz
 from ..measures import outvoted_share, territory_loads
 from ..tuning import DEFAULT_TUNING, Tuning
-from .pieces import JoinedPieces, base_roots, join_pieces
+from .pieces import JoinedPieces, join_pieces
 from .transport import exact_assign
 from .units import Units
 
@@ -56,7 +56,10 @@ def rejoin(units: Units, joined: JoinedPieces, graph: AccountGraph, centres_xyz,
         if not stuck:
             break
         moving, to = destinations(graph, best.assignment, k, stuck)
-        linking, home = links(graph, best.assignment, units, stuck, bases=bases, tuning=tuning)
+        # (Not with rep bases: on the stress maps with bases, links left more pieces, 2 -> 5 on
+        # one map of 1,000 accounts, and rougher borders; tests/benchmarks/README.md.)
+        linking, home = (links(graph, best.assignment, units, stuck, tuning=tuning) if bases is None
+                         else (moving[:0], to[:0]))
         if len(linking):  # (a linked piece stays where it is, its link joins it)
             moving, to = moving[~np.isin(moving, linking)], to[~np.isin(moving, linking)]
             moving, to = np.r_[moving, linking], np.r_[to, home]
@@ -81,15 +84,22 @@ def rejoin(units: Units, joined: JoinedPieces, graph: AccountGraph, centres_xyz,
                             tuning=tuning)
         joined_now = best.extra_after - trial.extra_after
         now = interleaved(trial.assignment, nearest)
-        if joined_now <= 0 or (now > tuning.rejoin_max_interleaving
-                               and now - rough > tuning.rejoin_interleaving_per_piece * joined_now):
+        if joined_now <= 0 or _exclaves(trial, units.locked) > _exclaves(best, units.locked) or (
+                now > tuning.rejoin_max_interleaving and now - rough > tuning.rejoin_interleaving_per_piece * joined_now):
             break
         rough = now
         best = dataclasses.replace(trial, extra_before=joined.extra_before)
     return dataclasses.replace(best, undecided=True) if undecided else best
 
 
+def _exclaves(joined: JoinedPieces, locked) -> int:
+    """Unlocked units in the pieces kept apart by a locked account: a round that joins pieces by
+    growing such a forced exclave (the LP moved the land around a lock) has not joined them."""
+    return sum(int((~locked[piece.units]).sum()) for piece in joined.stuck if piece.why == "locked accounts")
+
+
 def _within(load, target, tolerance: float) -> bool:
+    """Whether every load lies within ``target * (1 ± tolerance)``."""
     slack = 1e-9 * np.abs(target)
     return bool(((load >= target * (1 - tolerance) - slack) & (load <= target * (1 + tolerance) + slack)).all())
 
@@ -102,15 +112,15 @@ def interleaved(assign, nearest) -> float:
     return outvoted_share(assign, assign[nearest])
 
 
-def links(graph: AccountGraph, assign, units: Units, stuck, *, bases=None,
+def links(graph: AccountGraph, assign, units: Units, stuck, *,
           tuning: Tuning = DEFAULT_TUNING) -> tuple[np.ndarray, np.ndarray]:
     """For each of the ``stuck`` pieces whose lightest link home weighs less than the piece: the
     piece's units and the link's, each with the piece's territory (empty arrays: none).
 
     The link is the lightest path of whole, unlocked nodes of other territories from the piece
-    to the rest of its territory (at most ``Tuning.rejoin_link_nodes``, none of them a rep's
-    nearest unit), whose leaving opens no piece in the territories it crosses; moving it in
-    joins the piece where moving the piece out would move far more."""
+    to the rest of its territory (:func:`_home`; at most ``Tuning.rejoin_link_nodes`` nodes),
+    with the parts of the territories it crosses that it would cut off; moving it in joins the
+    piece where moving the piece out would move far more."""
     assign = np.asarray(assign, dtype=np.int64)
     node, adjacency = graph.node, graph.adjacency
     v = adjacency.shape[0]
@@ -121,16 +131,16 @@ def links(graph: AccountGraph, assign, units: Units, stuck, *, bases=None,
     blocked = np.zeros(v, bool)  # nodes a link never crosses
     blocked[node[assign != node_terr[node]]] = True
     blocked[node[units.locked | (assign < 0)]] = True
-    if bases is not None:
-        bases = np.asarray(bases, dtype=float)
-        roots = base_roots(units.xyz, assign, to_xyz(bases[:, 0], bases[:, 1]), len(bases))
-        blocked[node[roots[roots >= 0]]] = True
+    pinned = np.zeros(v, bool)
+    pinned[node[units.locked]] = True
     out_units, out_to = [], []
     taken = np.zeros(v, bool)
     for piece in stuck:
         a = piece.territory
         inside = np.unique(node[piece.units])
-        path = _link(adjacency, node_terr, node_weight, blocked | taken, inside, a, tuning)
+        home = _home(adjacency, node_terr, node_weight, pinned, a)
+        home = home[~np.isin(home, inside)]
+        path = _link(adjacency, node_terr, node_weight, blocked | taken, inside, home, a, tuning)
         if path is None:
             continue
         taken[path] = True
@@ -142,9 +152,19 @@ def links(graph: AccountGraph, assign, units: Units, stuck, *, bases=None,
     return np.concatenate(out_units).astype(np.int64), np.concatenate(out_to).astype(np.int64)
 
 
-def _link(adjacency, node_terr, node_weight, blocked, inside, a: int, tuning: Tuning) -> np.ndarray | None:
+def _home(adjacency, node_terr, node_weight, pinned, a: int) -> np.ndarray:
+    """The nodes of territory ``a`` a piece may link to: all but those of its pieces other than
+    the heaviest that hold a ``pinned`` (locked) node (a forced exclave is no way home)."""
+    nodes = np.flatnonzero(node_terr == a)
+    count, label = connected_components(adjacency[nodes][:, nodes], directed=False)
+    exclave = np.bincount(label, pinned[nodes], minlength=count) > 0
+    exclave[int(np.argmax(np.bincount(label, node_weight[nodes], minlength=count)))] = False
+    return nodes[~exclave[label]]
+
+
+def _link(adjacency, node_terr, node_weight, blocked, inside, home, a: int, tuning: Tuning) -> np.ndarray | None:
     """The lightest path of nodes of other territories (none ``blocked``) from the nodes
-    ``inside`` to the rest of territory ``a``, lighter than the piece, at most
+    ``inside`` to the nodes ``home`` of territory ``a`` (:func:`_home`), lighter than the piece, at most
     ``Tuning.rejoin_link_nodes`` long, whose leaving opens no piece; a path that would cut a
     territory is tried again without that territory's nodes on it (``Tuning.rejoin_link_tries``
     paths at most). None: no such path."""
@@ -159,13 +179,13 @@ def _link(adjacency, node_terr, node_weight, blocked, inside, a: int, tuning: Tu
         keep = ~blocked[cols]
         cost = csr_array((enter[cols[keep]], (rows[keep], cols[keep])), shape=(v, v))
         dist, pred, _ = dijkstra(cost, indices=inside, min_only=True, return_predecessors=True)
-        home = np.flatnonzero((node_terr == a) & np.isfinite(dist))
-        home = home[~np.isin(home, inside)]
-        if len(home) == 0:
+        reached = home[np.isfinite(dist[home])]
+        if len(reached) == 0:
             return None
-        path, x = [], int(pred[int(home[np.argmin(dist[home])])])
-        while x >= 0 and node_terr[x] != a:
-            path.append(x)
+        path, x = [], int(pred[int(reached[np.argmin(dist[reached])])])
+        while x >= 0:  # (back to the piece; other pieces of ``a`` on the way stay)
+            if node_terr[x] != a:
+                path.append(x)
             x = int(pred[x])
         path = np.array(path, dtype=np.int64)
         if len(path) == 0 or len(path) > tuning.rejoin_link_nodes:
