@@ -329,10 +329,12 @@ def _pieces_phase(p: Pass) -> None:
 
 def _settle_pockets(p: Pass, graph, join) -> None:
     """Joining (or a window's rebuild) may pocket moved accounts in another territory: settle them
-    there (until none settles); join again when a settled account was the link of a piece."""
+    there (until none settles); join again when a settled account was the link of a piece, and
+    keep the alignment as it was when pieces are still left that it did not have."""
     job, state = p.job, p.state
     if not job.realign or job.disruption_weight < job.tuning.improve_below_disruption:
         return
+    kept = (state.assign.copy(), p.stuck)
     state.set_band(job.target, job.tolerance * job.tuning.settle_band)
     for _ in range(job.tuning.settle_passes):
         before = state.assign.copy()
@@ -342,6 +344,30 @@ def _settle_pockets(p: Pass, graph, join) -> None:
     state.set_band(job.target, job.tolerance)
     if len(p.stuck) < territory_pieces(graph, state.assign, job.k).total_extra:
         _take(p, join(state.assign))
+    if len(p.stuck) > len(kept[1]):
+        _unsettle(p, graph, join, *kept)
+
+
+def _unsettle(p: Pass, graph, join, before, stuck) -> None:
+    """Settling opened pieces that joining cannot close: undo the settled units in and around
+    the pieces now apart and join again; when that still leaves more pieces than ``stuck`` (or a
+    territory out of its band), undo every settle (back to ``before``)."""
+    job, state = p.job, p.state
+    node = graph.node
+    apart = np.zeros(len(graph.xyz), bool)
+    for piece in p.stuck:
+        apart[node[piece.units]] = True
+    near = apart | (graph.adjacency @ apart.astype(float) > 0)
+    undo = (state.assign != before) & near[node]
+    trial = state.assign.copy()
+    trial[undo] = before[undo]
+    joined = join(trial)
+    if len(joined.stuck) <= len(stuck) and not _out_of_band(job, territory_loads(joined.assignment, p.units.values,
+                                                                               job.k)):
+        _take(p, joined)
+    else:
+        state.assign, p.stuck = before, stuck
+        state.load = territory_loads(before, p.units.values, job.k)
 
 
 def _repolish(p: Pass, before, joined, join) -> None:
@@ -426,11 +452,7 @@ def _connect_larger(p: Pass, graph, join, connected) -> bool:
     if not changed.any():
         return False
     _smooth(p, graph, join, only=changed | changed[job.nearest].any(axis=1))
-    kept = (p.state.assign.copy(), p.stuck)
-    _settle_pockets(p, graph, join)
-    if len(p.stuck) > len(kept[1]):
-        p.state.assign, p.stuck = kept
-        p.state.load = territory_loads(p.state.assign, p.units.values, job.k)
+    _settle_pockets(p, graph, join)  # (kept only when it opens no piece)
     return True
 
 

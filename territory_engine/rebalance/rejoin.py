@@ -6,9 +6,9 @@ territories stay within their bands. A piece it leaves for *balance* is moved he
 neighbour it borders most and held there; or, without rep bases, when that is lighter, it is
 linked back to its territory by the lightest path of other territories' nodes, which join it
 (:func:`links`: a design that moved a thin corridor away cuts off a large piece, and one or two
-nodes bring it back). When the bands still hold, that is all; else the LP of ``transport.py``
-(the same centres and stickiness, and a cost for leaving the territory the unit has now)
-re-assigns the other units around the held ones, every band kept. Then the pieces are joined
+nodes bring it back). The LP of ``transport.py`` (the same centres and stickiness, and a cost
+for leaving the territory the unit has now) re-assigns the other units around the held ones,
+every band kept. Then the pieces are joined
 again. The new alignment is kept only when it has fewer extra pieces, no larger forced exclaves
 (unlocked units in a piece kept apart by a lock) and clean borders (at most
 ``Tuning.rejoin_max_interleaving`` of the units among another territory's, or up by at most
@@ -28,7 +28,7 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from ..contiguity import AccountGraph, piece_neighbours, territory_pieces
-from ..measures import outvoted_share, territory_loads
+from ..measures import outvoted_share
 from ..tuning import DEFAULT_TUNING, Tuning
 from .pieces import JoinedPieces, join_pieces
 from .transport import exact_assign
@@ -70,17 +70,13 @@ def rejoin(units: Units, joined: JoinedPieces, graph: AccountGraph, centres_xyz,
         held.locked[moving] = True
         start = best.assignment.copy()
         start[moving] = to
-        if _within(territory_loads(start, units.values, k), target, tolerance):
-            assign = start  # (the links and moved pieces keep every band: nothing to rebalance)
-        else:
-            exact = exact_assign(held, start, centres_xyz, target, tolerance, stick_km=stick_km, milp=milp,
-                                 tuning=tuning)
-            undecided = undecided or exact.undecided
-            milp = milp and not exact.undecided
-            if exact.assign is None:
-                break
-            assign = exact.assign
-        trial = join_pieces(units, assign, target=target, band=tolerance, bases=bases, graph=graph,
+        exact = exact_assign(held, start, centres_xyz, target, tolerance, stick_km=stick_km, milp=milp,
+                             tuning=tuning)
+        undecided = undecided or exact.undecided
+        milp = milp and not exact.undecided
+        if exact.assign is None:
+            break
+        trial = join_pieces(units, exact.assign, target=target, band=tolerance, bases=bases, graph=graph,
                             tuning=tuning)
         joined_now = best.extra_after - trial.extra_after
         now = interleaved(trial.assignment, nearest)
@@ -96,12 +92,6 @@ def _exclaves(joined: JoinedPieces, locked) -> int:
     """Unlocked units in the pieces kept apart by a locked account: a round that joins pieces by
     growing such a forced exclave (the LP moved the land around a lock) has not joined them."""
     return sum(int((~locked[piece.units]).sum()) for piece in joined.stuck if piece.why == "locked accounts")
-
-
-def _within(load, target, tolerance: float) -> bool:
-    """Whether every load lies within ``target * (1 ± tolerance)``."""
-    slack = 1e-9 * np.abs(target)
-    return bool(((load >= target * (1 - tolerance) - slack) & (load <= target * (1 + tolerance) + slack)).all())
 
 
 def interleaved(assign, nearest) -> float:
