@@ -132,7 +132,7 @@ def _excel_number(value: Any) -> Any:
     written whole and read back from the file at 16 digits could round to 15 the other way
     (100.69701123403746 gives ...037, the file's 100.6970112340375 gives ...038), and the sheet
     was taken for one the user had edited."""
-    if isinstance(value, float) and math.isfinite(value) and not isinstance(value, bool):
+    if isinstance(value, float) and math.isfinite(value):
         return float(format(value, ".15g"))
     return value
 

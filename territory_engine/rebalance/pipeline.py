@@ -330,7 +330,8 @@ def _pieces_phase(p: Pass) -> None:
 def _settle_pockets(p: Pass, graph, join) -> None:
     """Joining (or a window's rebuild) may pocket moved accounts in another territory: settle them
     there (until none settles); join again when a settled account was the link of a piece, and
-    keep the alignment as it was when pieces are still left that it did not have."""
+    when pieces are still left that it did not have, undo the settles that opened them
+    (:func:`_unsettle`)."""
     job, state = p.job, p.state
     if not job.realign or job.disruption_weight < job.tuning.improve_below_disruption:
         return

@@ -125,11 +125,13 @@ def links(graph: AccountGraph, assign, units: Units, stuck, *,
     pinned[node[units.locked]] = True
     out_units, out_to = [], []
     taken = np.zeros(v, bool)
+    homes: dict[int, np.ndarray] = {}  # (a territory's home is the same for each of its pieces)
     for piece in stuck:
         a = piece.territory
         inside = np.unique(node[piece.units])
-        home = _home(adjacency, node_terr, node_weight, pinned, a)
-        home = home[~np.isin(home, inside)]
+        if a not in homes:
+            homes[a] = _home(adjacency, node_terr, node_weight, pinned, a)
+        home = homes[a][~np.isin(homes[a], inside)]
         path = _link(adjacency, node_terr, node_weight, blocked | taken, inside, home, a, tuning)
         if path is None:
             continue
@@ -154,10 +156,11 @@ def _home(adjacency, node_terr, node_weight, pinned, a: int) -> np.ndarray:
 
 def _link(adjacency, node_terr, node_weight, blocked, inside, home, a: int, tuning: Tuning) -> np.ndarray | None:
     """The lightest path of nodes of other territories (none ``blocked``) from the nodes
-    ``inside`` to the nodes ``home`` of territory ``a`` (:func:`_home`), lighter than the piece, at most
-    ``Tuning.rejoin_link_nodes`` long, whose leaving opens no piece; a path that would cut a
-    territory is tried again without that territory's nodes on it (``Tuning.rejoin_link_tries``
-    paths at most). None: no such path."""
+    ``inside`` to the nodes ``home`` of territory ``a`` (:func:`_home`), at most
+    ``Tuning.rejoin_link_nodes`` long, with the parts of the territories it crosses that it would
+    cut off (:func:`_cut_off`): returned when, together, they weigh less than the piece and hold
+    no blocked node; else the search runs again around the path's nodes
+    (``Tuning.rejoin_link_tries`` paths at most). None: no such link."""
     v = adjacency.shape[0]
     rows = np.repeat(np.arange(v), np.diff(adjacency.indptr))
     cols = adjacency.indices
