@@ -35,6 +35,7 @@ touches ``r`` regions needs at least ``r`` pieces, so its *extra pieces* are its
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +44,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import ConvexHull, QhullError, cKDTree
 
+from .arrays import distinct
 from .geo import EARTH_RADIUS_KM, QUERY_WORKERS, chord_to_km, to_xyz
 from .tuning import DEFAULT_TUNING, Tuning
 
@@ -164,7 +166,10 @@ def _triangulation_edges(pts: np.ndarray, near: np.ndarray) -> tuple[np.ndarray,
         return a.astype(np.int64), b.astype(np.int64)
     try:
         # Q3 Q5 Q8: skip merging and outer-plane work that points on a sphere never need (30% faster).
-        simplices = ConvexHull(pts / EARTH_RADIUS_KM, qhull_options="Q3 Q5 Q8").simplices.astype(np.int64)
+        # Points in Z order (near points near in memory): Qhull a third faster on a full sheet.
+        order = _z_order(pts)
+        hull = ConvexHull(pts[order] / EARTH_RADIUS_KM, qhull_options="Q3 Q5 Q8")
+        simplices = order[hull.simplices.astype(np.int64)]
     except (QhullError, ValueError):
         # All points on one plane (one meridian, one parallel): neighbours along the line,
         # and the nearest points.
@@ -176,7 +181,9 @@ def _triangulation_edges(pts: np.ndarray, near: np.ndarray) -> tuple[np.ndarray,
         return _unique_pairs(a, b, v)
     a = simplices[:, [0, 1, 2]].ravel()
     b = simplices[:, [1, 2, 0]].ravel()
-    missing = np.setdiff1d(np.arange(v), simplices.ravel())
+    seen = np.zeros(v, dtype=bool)
+    seen[simplices.ravel()] = True
+    missing = np.flatnonzero(~seen)
     if len(missing):
         # Points Qhull merged into a facet (nearly coincident or coplanar): link to the nearest.
         a = np.concatenate([a, np.repeat(missing, near.shape[1])])
@@ -184,10 +191,21 @@ def _triangulation_edges(pts: np.ndarray, near: np.ndarray) -> tuple[np.ndarray,
     return _unique_pairs(a, b, v)
 
 
+def _z_order(pts: np.ndarray, bits: int = 16) -> np.ndarray:
+    """The points' order along a Z (Morton) curve through their bounding box, ``bits`` per axis."""
+    low = pts.min(axis=0)
+    cell = ((pts - low) / max(float(np.ptp(pts, axis=0).max()), 1e-12) * (2**bits - 1)).astype(np.int64)
+    code = np.zeros(len(pts), dtype=np.int64)
+    for b in range(bits):
+        for d in range(3):
+            code |= ((cell[:, d] >> b) & 1) << (3 * b + d)
+    return np.argsort(code, kind="stable")
+
+
 def _unique_pairs(a: np.ndarray, b: np.ndarray, v: int) -> tuple[np.ndarray, np.ndarray]:
     low, high = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
     keep = low != high
-    key = np.unique(low[keep] * v + high[keep])
+    key = distinct(low[keep] * v + high[keep])
     return key // v, key % v
 
 
@@ -262,9 +280,12 @@ def territory_pieces(graph: AccountGraph, territory, k: int) -> Pieces:
     piece[assigned] = label[of_account[assigned]]
     size = np.bincount(piece[assigned], minlength=p)
     pieces = np.bincount(piece_territory, minlength=k)[:k]
-    touched = np.unique(piece_territory * (graph.regions + 1) + piece_region) // (graph.regions + 1)
+    touched = distinct(piece_territory * (graph.regions + 1) + piece_region) // (graph.regions + 1)
     regions = np.bincount(touched, minlength=k)[:k]
     return Pieces(piece, piece_territory, piece_region, size, pieces, pieces - regions)
+
+
+_last_links: dict = {}  # id(graph) -> (territory copy, links): a graph's last answer of _node_links
 
 
 def _node_links(graph: AccountGraph, territory: np.ndarray):
@@ -272,7 +293,20 @@ def _node_links(graph: AccountGraph, territory: np.ndarray):
     :func:`territory_pieces` are the nodes holding accounts, in node order (as the general
     path orders them), and their links the graph's edges within a territory: ``(node,
     territory, vertex of every account, links)`` of the vertices, built without the general
-    path's search; else None."""
+    path's search; else None. A graph's last answer is kept while the graph lives:
+    :func:`piece_neighbours` asks again for the alignment :func:`territory_pieces` just saw
+    (about 70 ms a call on a full sheet)."""
+    last = _last_links.get(id(graph))
+    if last is not None and np.array_equal(last[0], territory):
+        return last[1]
+    links = _build_node_links(graph, territory)
+    if id(graph) not in _last_links:
+        weakref.finalize(graph, _last_links.pop, id(graph), None)
+    _last_links[id(graph)] = (territory.copy(), links)
+    return links
+
+
+def _build_node_links(graph: AccountGraph, territory: np.ndarray):
     has = territory >= 0
     v = len(graph.xyz)
     of_node = np.full(v, -1, dtype=np.int64)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..arrays import distinct
 from ..tuning import Tuning
 from .balance import relative_deviation, soft_violation
 from .branches import rooted_branches
@@ -193,9 +194,9 @@ class _BalanceSearch:
         members = [np.flatnonzero(terr == j) for j in range(k)]
         self.members = members
         cross = terr[graph.src] != terr[graph.indices]
-        pairs = np.unique(terr[graph.src[cross]] * k + terr[graph.indices[cross]])
+        pairs = distinct(terr[graph.src[cross]] * k + terr[graph.indices[cross]])
         # Border blocks of every territory with each foreign territory they touch.
-        border = np.unique(graph.src[cross] * k + terr[graph.indices[cross]])
+        border = distinct(graph.src[cross] * k + terr[graph.indices[cross]])
         border_v, border_t = np.divmod(border, k)
         border_a = terr[border_v]
         rank = np.empty(n, dtype=np.int64)
@@ -246,7 +247,7 @@ class _BalanceSearch:
         hit = self.cache.get((a, b))
         if hit is None or hit[0] != (version[a], version[b]):
             sel = cross & (terr[graph.src] == a) & (terr[graph.indices] == b)
-            roots = np.unique(graph.src[sel])
+            roots = distinct(graph.src[sel])
             root = int(roots[self.rng.integers(len(roots))])
             dfs = rooted_branches(graph, self.members[a], root, self.fixed_arr)
             order, disc, end, _, fixed_prefix, (up, down) = dfs

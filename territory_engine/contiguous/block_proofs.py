@@ -40,6 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, dijkstra
 
+from ..arrays import distinct
 from ..errors import Reason
 from ..granularity import granular_reason
 
@@ -104,11 +105,11 @@ def enclosed_reasons(adjacency, measures, targets, tolerance, pinned, names) -> 
     adjacency = sp.csr_array(adjacency)
     reasons = []
     low = targets * (1 - tolerance)
-    for j in np.unique(pinned[pinned >= 0]):
+    for j in distinct(pinned[pinned >= 0]):
         allowed = np.flatnonzero((pinned < 0) | (pinned == j))
         sub = adjacency[allowed][:, allowed]
         _, piece = connected_components(sub, directed=False)
-        own = np.unique(piece[pinned[allowed] == j])
+        own = distinct(piece[pinned[allowed] == j])
         if len(own) > 1:
             reasons.append(Reason("locked_apart", names[0], 0.0, tolerance, "locked", territory=int(j)))
             continue

@@ -35,6 +35,7 @@ import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse.csgraph import connected_components
 
+from ..arrays import distinct
 from ..errors import DesignInfeasibleError, Reason, proven
 from ..tuning import DEFAULT_TUNING, Tuning
 from .block_job import BlockJob as _Job
@@ -277,7 +278,7 @@ def _merged_retry(job: _Job, regions, failed, territory, budget, seed, max_itera
         if first in done:
             continue
         touching = np.isin(coo.row, region.nodes)
-        group = sorted({first, *np.unique(owner[coo.col[touching]]).tolist()} - done)
+        group = sorted({first, *distinct(owner[coo.col[touching]]).tolist()} - done)
         merged = Region(np.concatenate([regions[i].nodes for i in group]),
                         np.concatenate([regions[i].territories for i in group]))
         seconds = max(job.tuning.block_merge_share * budget, 0.05)
@@ -321,7 +322,7 @@ def _voronoi_around_pins(job: _Job, start) -> np.ndarray:
         pins = np.flatnonzero(job.pinned == j)
         nodes = np.flatnonzero((start == j) & (job.pinned < 0))
         seeds[j] = pins[0] if len(pins) else (graph.centre(nodes) if len(nodes) else -1)
-    if (seeds < 0).any() or len(np.unique(seeds)) < job.k:
+    if (seeds < 0).any() or len(distinct(seeds)) < job.k:
         return start
     totals = job.balance.sum(axis=0)
     unit_share = (job.balance / np.where(totals > 0, totals, 1.0)).mean(axis=1)

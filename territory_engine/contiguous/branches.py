@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import depth_first_order
+from ..arrays import distinct
 
 __all__ = ["bfs_order", "low_point_dfs", "rooted_branches"]
 
@@ -119,7 +120,7 @@ def _range_minimum(values, lo, hi):
         table.append(np.minimum(table[-1][:-half], table[-1][half:]))
     level = np.floor(np.log2(hi - lo)).astype(np.int64)
     out = np.empty(len(lo))
-    for step in np.unique(level).tolist():
+    for step in distinct(level).tolist():
         sel = level == step
         row = table[step]
         out[sel] = np.minimum(row[lo[sel]], row[hi[sel] - (1 << step)])

@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 
+from ..arrays import distinct
 from ..tuning import Tuning
 from .state import SearchState
 
@@ -51,7 +52,7 @@ def chain_repair(state: SearchState, movable, *, tuning: Tuning, deadline: float
         terr = state.territory
         per = objective(state.loads, np.arange(k))
         cross = (terr[graph.src] != terr[graph.indices]) & movable[graph.src]
-        keys = np.unique(graph.src[cross] * k + terr[graph.indices[cross]])
+        keys = distinct(graph.src[cross] * k + terr[graph.indices[cross]])
         blocks, dest = keys // k, keys % k
         source = terr[blocks]
         info = {int(j): state.branches(int(j), movable) for j in range(k)}
@@ -85,8 +86,8 @@ def chain_candidates(loads, per, source, dest, mv, viol, objective, *, depth: in
     move is an index into the candidate arrays, in the order to make them.
     """
     out = []
-    by_source = {int(j): np.flatnonzero(source == j) for j in np.unique(source)}
-    by_dest = {int(j): np.flatnonzero(dest == j) for j in np.unique(dest)}
+    by_source = {int(j): np.flatnonzero(source == j) for j in distinct(source)}
+    by_dest = {int(j): np.flatnonzero(dest == j) for j in distinct(dest)}
     for forward in (True, False):
         starts = np.flatnonzero(viol[source if forward else dest] > 0)
         # A partial chain: (moves, touched loads {territory: load}, visited, end territory).

@@ -26,6 +26,7 @@ import heapq
 import numpy as np
 from scipy.sparse.csgraph import shortest_path
 
+from ..arrays import distinct
 from ..seeding import kmeanspp
 from ..tuning import Tuning
 from .graph import Graph, keep_largest_pieces
@@ -121,7 +122,7 @@ def grow(graph, adjacency, partial, seeds, load_share, unit_share, k, *, growing
         if len(members) == 0:
             continue
         cols = graph.neighbours_of(members)
-        for w in np.unique(cols[territory[cols] < 0]):
+        for w in distinct(cols[territory[cols] < 0]):
             heapq.heappush(heaps[j], (dist[j, w], int(w)))
     free = int((territory < 0).sum())
     active = set(j for j in range(k) if heaps[j])

@@ -47,6 +47,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import connected_components, dijkstra
 
+from ..arrays import distinct
 from .graph import Graph
 
 __all__ = ["ExactOutcome", "exact_alignment"]
@@ -104,7 +105,7 @@ def exact_alignment(adjacency, balance, target_loads, tolerance: float, pinned, 
         for j in np.flatnonzero(roots < 0):
             nodes = np.flatnonzero(np.asarray(start) == j)
             roots[j] = graph.centre(nodes) if len(nodes) else -1
-    if (roots >= 0).all() and len(np.unique(roots)) == model.k and model.allowed[roots, np.arange(model.k)].all():
+    if (roots >= 0).all() and len(distinct(roots)) == model.k and model.allowed[roots, np.arange(model.k)].all():
         # One program with every territory a tree of shortest paths from a root: connected by
         # construction, so no rounds; its infeasibility proves nothing, the rounds below then decide.
         tree = model.tree_rows(roots)

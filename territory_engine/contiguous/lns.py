@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..arrays import distinct
 from ..tuning import Tuning
 from .construction import farthest_seeds, priced_voronoi
 from .graph import Graph
@@ -37,7 +38,7 @@ def destroy_regrow(
     focus = state.viol if state.viol.sum() > 0 else np.where(np.isfinite(state.diam), state.diam, 1e300)
     worst = int(np.argmax(focus + rng.random(k) * 1e-12 * (1 + focus.max())))
     cols = graph.neighbours_of(state.members[worst])
-    neighbours = np.unique(terr[cols])
+    neighbours = distinct(terr[cols])
     neighbours = neighbours[neighbours != worst]
     size = min(len(neighbours), int(rng.integers(1, tuning.lns_neighbours + 1)))
     chosen = [worst] + list(rng.choice(neighbours, size=size, replace=False)) if size else [worst]

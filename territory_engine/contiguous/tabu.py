@@ -23,6 +23,7 @@ import time
 
 import numpy as np
 
+from ..arrays import distinct
 from ..tuning import Tuning
 from .balance import excess, relative_deviation
 from .state import SearchState, score_key
@@ -74,14 +75,14 @@ def tabu_search(
             break
         terr = state.territory
         cross = (terr[src_all] != terr[dst_all]) & movable[src_all]
-        keys = np.unique(src_all[cross] * k + terr[dst_all[cross]])
+        keys = distinct(src_all[cross] * k + terr[dst_all[cross]])
         if len(keys) == 0:
             break
         blocks = keys // k
         dest = keys % k
         source = terr[blocks]
         info = {}
-        for j in np.unique(source).tolist():
+        for j in distinct(source).tolist():
             info[j] = state.branches(j, movable)
             node_ok[state.members[j]] = info[j][2]
             node_load[state.members[j]] = info[j][1]
@@ -114,7 +115,7 @@ def tabu_search(
         stale = np.flatnonzero((add_version[blocks, dest] != vj_all) | (add_source_version[blocks, dest] != vi_all))
         if stale.size:
             stale_blocks, stale_dest = blocks[stale], dest[stale]
-            for j in np.unique(stale_dest).tolist():
+            for j in distinct(stale_dest).tolist():
                 joining = stale_blocks[stale_dest == j]  # distinct: one candidate per (block, j)
                 add_value[joining, j] = state.add_estimates(joining, j)
             add_is_exact[stale_blocks, stale_dest] = False

@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, dijkstra
 
+from ..arrays import distinct
 from .graph import Graph, is_connected
 
 __all__ = ["exchange_moves", "fill_unassigned", "undo_moves"]
@@ -33,11 +34,11 @@ def fill_unassigned(adjacency, initial, pinned, k) -> np.ndarray:
     out = np.asarray(initial, dtype=np.int64).copy()
     out[pinned >= 0] = pinned[pinned >= 0]
     csr = sp.csr_array(adjacency)
-    for j in np.unique(pinned[pinned >= 0]):
+    for j in distinct(pinned[pinned >= 0]):
         nodes = np.flatnonzero(out == j)
         count, piece = connected_components(csr[nodes][:, nodes], directed=False)
         if count > 1:
-            held = np.unique(piece[pinned[nodes] >= 0])
+            held = distinct(piece[pinned[nodes] >= 0])
             out[nodes[~np.isin(piece, held)]] = -1
     adjacency = sp.coo_array(adjacency)
     rows, cols = adjacency.row, adjacency.col
@@ -51,7 +52,7 @@ def fill_unassigned(adjacency, initial, pinned, k) -> np.ndarray:
         if (out == j).any():
             continue
         sizes = np.bincount(out, minlength=k)
-        sizes[np.unique(out[pinned >= 0])] = np.minimum(sizes[np.unique(out[pinned >= 0])], 1)
+        sizes[distinct(out[pinned >= 0])] = np.minimum(sizes[distinct(out[pinned >= 0])], 1)
         big = int(np.argmax(sizes))
         nodes = np.flatnonzero((out == big) & (pinned < 0))
         if not len(nodes):

@@ -14,6 +14,7 @@ import functools
 
 import numpy as np
 
+from ..arrays import distinct
 from ..geocode import normalise_zips
 from .blocks import load_blocks
 from .containment import containing_block
@@ -110,7 +111,7 @@ def _nearest_seed(county: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> np.nd
     order, cut, owner = _seeds()
     county_lat = load_blocks("county").lat
     out = np.full(len(county), None, dtype=object)
-    for c in np.unique(county):
+    for c in distinct(county):
         rows = np.flatnonzero(county == c)
         mine = order[cut[c]:cut[c + 1]]
         if not len(mine):

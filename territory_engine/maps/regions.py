@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..arrays import distinct
 from .states import (STATE_SNAP_DEG, StateOutline, account_groups, clip_outline, clip_states, land_outline,
                      state_of, state_outlines)
 
@@ -171,9 +172,9 @@ def border_places(points: np.ndarray, kind: np.ndarray, group: np.ndarray) -> np
     from scipy.spatial import Delaunay, QhullError
 
     keep = np.zeros(len(points), dtype=bool)
-    for g in np.unique(group):
+    for g in distinct(group):
         mine = np.flatnonzero(group == g)
-        if len(np.unique(kind[mine])) == 1:
+        if len(distinct(kind[mine])) == 1:
             keep[mine[0]] = True
             continue
         if len(mine) < 4:

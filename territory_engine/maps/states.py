@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..arrays import distinct
 from ..geography.shapes import west_of_antimeridian
 
 __all__ = ["StateOutline", "state_outlines", "land_outline", "clip_outline", "state_of", "clip_states",
@@ -213,7 +214,7 @@ def account_groups(lat: np.ndarray, lon: np.ndarray, clip=None, *, detail: float
         near_point, near_edge = tree.query_nearest(shapely.points(lon[loose], lat[loose]),
                                                    max_distance=STATE_SNAP_DEG, all_matches=False)
         state[loose[near_point]] = edge_state[near_edge]
-    used = np.unique(state[state >= 0])
+    used = distinct(state[state >= 0])
     shapes = clip_states(round(float(detail), 6))
     clips = [shapes[i] for i in used]
     group = np.searchsorted(used, state)

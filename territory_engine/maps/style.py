@@ -21,6 +21,7 @@ import zlib
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+from ..arrays import distinct
 
 __all__ = ["PALETTE", "NO_TERRITORY", "territory_colour_map", "territory_neighbours", "alignment_colours",
            "result_colours", "hex_to_rgb", "heat_colours", "percent", "signed_percent", "number"]
@@ -116,7 +117,7 @@ def territory_neighbours(lat, lon, alignments: Sequence[np.ndarray], ids: Sequen
         node_territory[graph.node] = codes[first, column]
         ta, tb = node_territory[edges.row], node_territory[edges.col]
         keep = (ta >= 0) & (tb >= 0) & (ta != tb)
-        pair_codes = np.unique(np.minimum(ta[keep], tb[keep]) * k + np.maximum(ta[keep], tb[keep]))
+        pair_codes = distinct(np.minimum(ta[keep], tb[keep]) * k + np.maximum(ta[keep], tb[keep]))
         pairs.update((str(ids[c // k]), str(ids[c % k])) for c in pair_codes.tolist())
     return pairs
 

@@ -23,6 +23,7 @@ import heapq
 
 import numpy as np
 
+from ..arrays import distinct
 from ..measures import territory_loads
 from .alignment import Alignment
 from .centres import centres_of
@@ -66,7 +67,7 @@ def within_cap(job, result: Alignment) -> Alignment:
     load = territory_loads(out, values, k)
 
     def gain(accounts: np.ndarray) -> float:
-        touched = np.unique(np.r_[current[accounts], proposed[accounts]])
+        touched = distinct(np.r_[current[accounts], proposed[accounts]])
         delta = np.zeros((len(touched), values.shape[1]))
         np.add.at(delta, np.searchsorted(touched, current[accounts]), -values[accounts])
         np.add.at(delta, np.searchsorted(touched, proposed[accounts]), values[accounts])

@@ -38,6 +38,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from ..arrays import distinct
 from ..contiguity import AccountGraph
 from ..contiguous import connect_balance
 from ..tuning import DEFAULT_TUNING, Tuning
@@ -113,7 +114,7 @@ def connect_pieces(units: Units, assignment, graph: AccountGraph, target, tolera
     node = graph.node
     nodes = NodeBlocks(graph, assign, values, np.asarray(units.current, dtype=np.int64), units.locked)
     blocks, initial, locked = nodes.values, nodes.territory, nodes.locked
-    if len(np.unique(initial)) < k:
+    if len(distinct(initial)) < k:
         return None  # a territory whose every unit shares a coordinate with a heavier territory's
     held = np.flatnonzero(units.locked)
     if (locked[node[held]] != assign[held]).any():
@@ -122,7 +123,7 @@ def connect_pieces(units: Units, assignment, graph: AccountGraph, target, tolera
     if roots is not None:
         rooted = np.flatnonzero(np.asarray(roots) >= 0)
         root_nodes = node[np.asarray(roots)[rooted]]
-        if (locked[root_nodes] >= 0).any() or len(np.unique(root_nodes)) < len(rooted):
+        if (locked[root_nodes] >= 0).any() or len(distinct(root_nodes)) < len(rooted):
             return None  # a base's node holds a locked unit, or two territories' bases share a node
         locked[root_nodes] = rooted
         initial[root_nodes] = rooted
@@ -152,7 +153,7 @@ def around_roots(adjacency, territory, fixed, rooted) -> np.ndarray:
         count, piece = connected_components(adjacency[nodes][:, nodes], directed=False)
         if count <= 1:
             continue
-        keep = np.unique(piece[fixed[nodes]])
+        keep = distinct(piece[fixed[nodes]])
         for c in range(count):
             part = nodes[piece == c]
             if c in keep:

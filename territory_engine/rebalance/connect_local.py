@@ -33,6 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from ..arrays import distinct
 from ..contiguity import AccountGraph, territory_pieces
 from ..contiguous import connect_balance
 from ..tuning import DEFAULT_TUNING, Tuning
@@ -134,11 +135,11 @@ def _connect_window(graph: AccountGraph, nodes, assign, values, locked, start, t
     relabel = np.full(max(len(target), int(nodes.current.max()) + 1), -1, dtype=np.int64)  # (retired ids: -1)
     relabel[group] = np.arange(m)
     initial = relabel[member]
-    if len(np.unique(initial)) < m:
+    if len(distinct(initial)) < m:
         return None  # a territory whose units in the window all share a node with a heavier territory's
     held = np.where(fixed, initial, -1)
     held[: len(window)] = np.where(nodes.locked[window] >= 0, relabel[np.maximum(nodes.locked[window], 0)], -1)
-    rooted = np.unique(held[held >= 0])
+    rooted = distinct(held[held >= 0])
     initial = around_roots(adjacency, initial, held >= 0, rooted)
     centre, room = _shared_band(target[group], blocks, tolerance)
     if room <= 0:
@@ -189,7 +190,7 @@ def _window(graph, nodes: NodeBlocks, assign, start, target, tolerance, load, tu
 def _territories(graph, nodes: NodeBlocks, assign, inside) -> np.ndarray:
     """The territories of the units at the window's nodes and of the nodes bordering it."""
     touched = inside | (graph.adjacency @ inside.astype(np.float64) > 0)
-    return np.unique(np.concatenate([assign[inside[graph.node]], nodes.territory[touched]]))
+    return distinct(np.concatenate([assign[inside[graph.node]], nodes.territory[touched]]))
 
 
 def _shared_band(target, blocks, tolerance) -> tuple[np.ndarray, float]:
@@ -221,7 +222,7 @@ def _window_map(graph, nodes: NodeBlocks, assign, values, window, group):
     rest = sp.csr_array((np.ones(int(same.sum())), (coo.row[same], coo.col[same])), shape=(v, v))
     _, part = connected_components(rest, directed=False)
     touching = outside[coo.row] & inside[coo.col]
-    border_parts = np.unique(part[coo.row[touching]])
+    border_parts = distinct(part[coo.row[touching]])
     block_of_part = np.full(part.max() + 1, -1, dtype=np.int64)
     block_of_part[border_parts] = len(window) + np.arange(len(border_parts))
     part_territory = np.full(part.max() + 1, -1, dtype=np.int64)
@@ -244,7 +245,7 @@ def _window_map(graph, nodes: NodeBlocks, assign, values, window, group):
     stray = rest_units[own < 0]
     if len(stray):
         weight = blocks.sum(axis=1)
-        for j in np.unique(assign[stray]).tolist():
+        for j in distinct(assign[stray]).tolist():
             candidates = np.flatnonzero(member == j)
             candidates = candidates[candidates >= len(window)]
             if len(candidates) == 0:  # a part of its own, bordering nothing in the window

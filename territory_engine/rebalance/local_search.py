@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..arrays import distinct
 from ..measures import territory_loads
 from ..tuning import DEFAULT_TUNING, Tuning
 from .border_flows import majority_other
@@ -140,7 +141,7 @@ def _best_swap_for(state: MoveState, t: int):
     if len(own) == 0:
         return None
     best = None
-    for other in np.unique(state.cand.index[own]):
+    for other in distinct(state.cand.index[own]):
         if other == t:
             continue
         out_units = own[(state.cand.index[own] == other).any(axis=1)]

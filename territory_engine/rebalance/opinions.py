@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..arrays import distinct
 from ..geo import to_latlon
 from ..measures import compactness_km, required_move_share
 from .alignment import Alignment
@@ -166,7 +167,7 @@ def _fresh_opinion(job: Job, best: Alignment) -> Alignment:
     proposal, centres, exclaves = other.territory, other.centres, other.exclaves
     weight, current, k = job.values[:, 0], job.current, job.k
     if job.bases is None:
-        held = np.unique(current[job.locked])  # locked accounts keep their territory's label
+        held = distinct(current[job.locked])  # locked accounts keep their territory's label
         mapping = keep_current_ids(current, proposal, weight, k, k, held)
         proposal = mapping[proposal]
         centres = np.empty_like(centres)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..arrays import distinct
 from ..measures import territory_loads
 from .local_search import MoveState
 from .units import Units
@@ -88,7 +89,7 @@ def _round_options(state: MoveState, units: Units, nearest, free, km_scale) -> _
     weight = state.values[:, 0]
     total = weight.sum()
     options = np.column_stack([assign[free], current[free], assign[nearest[free]]])
-    key = np.unique((np.repeat(free, options.shape[1]) * k + options.ravel())[options.ravel() >= 0])
+    key = distinct((np.repeat(free, options.shape[1]) * k + options.ravel())[options.ravel() >= 0])
     var_u, var_t = key // k, key % k
     others = (assign[nearest[var_u]] != var_t[:, None]).sum(axis=1)
     cost = (np.where(var_t != current[var_u], weight[var_u], 0.0) / total
@@ -138,7 +139,7 @@ def _polish_round(state: MoveState, units: Units, nearest, km_scale):
     to = np.full(len(assign), -1)
     if len(open_):
         placed = territory_loads(assign[settled], state.values[settled], k)
-        n_open = len(np.unique(var_u[open_]))
+        n_open = len(distinct(var_u[open_]))
         rows = LinearConstraint(vstack([options.one_each(open_), options.bands(open_)]).tocsr(),
                                 np.concatenate([np.ones(n_open), (lower - placed).T.ravel()]),
                                 np.concatenate([np.ones(n_open), (upper - placed).T.ravel()]))

@@ -27,6 +27,7 @@ import numpy as np
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import connected_components, dijkstra
 
+from ..arrays import distinct
 from ..contiguity import AccountGraph, piece_neighbours, territory_pieces
 from ..measures import outvoted_share
 from ..tuning import DEFAULT_TUNING, Tuning
@@ -123,25 +124,61 @@ def links(graph: AccountGraph, assign, units: Units, stuck, *,
     blocked[node[units.locked | (assign < 0)]] = True
     pinned = np.zeros(v, bool)
     pinned[node[units.locked]] = True
+    costs = _EntryCosts(adjacency, node_weight, blocked)
     out_units, out_to = [], []
-    taken = np.zeros(v, bool)
     homes: dict[int, np.ndarray] = {}  # (a territory's home is the same for each of its pieces)
     for piece in stuck:
         a = piece.territory
-        inside = np.unique(node[piece.units])
+        inside = distinct(node[piece.units])
         if a not in homes:
             homes[a] = _home(adjacency, node_terr, node_weight, pinned, a)
         home = homes[a][~np.isin(homes[a], inside)]
-        path = _link(adjacency, node_terr, node_weight, blocked | taken, inside, home, a, tuning)
+        path = _link(costs, adjacency, node_terr, node_weight, inside, home, a, tuning)
         if path is None:
             continue
-        taken[path] = True
+        costs.block(path)  # (taken: a later link never crosses it)
         link_units = np.flatnonzero(np.isin(node, path))
         out_units += [piece.units, link_units]
         out_to += [np.full(len(piece.units) + len(link_units), a)]
     if not out_units:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.concatenate(out_units).astype(np.int64), np.concatenate(out_to).astype(np.int64)
+
+
+class _EntryCosts:
+    """The graph of :func:`_link`'s search, built once per :func:`links` call: an edge into a
+    node costs the node's weight (``inf`` into a blocked node), and the edges into chosen nodes
+    are re-priced in place (on a full sheet, rebuilding the million-node graph for each piece
+    took most of the rejoin's time)."""
+
+    def __init__(self, adjacency, node_weight, blocked):
+        v = adjacency.shape[0]
+        cols = adjacency.indices
+        self.weight = node_weight + 1e-12  # (a sparse matrix drops zeros)
+        self.blocked = blocked.copy()
+        self.matrix = csr_array((np.where(self.blocked[cols], np.inf, self.weight[cols]), cols.copy(),
+                                 adjacency.indptr.copy()), shape=(v, v))
+        self._order = np.argsort(cols, kind="stable")  # (the entries into each node, together)
+        self._start = np.searchsorted(cols[self._order], np.arange(v + 1))
+
+    def _into(self, nodes) -> tuple[np.ndarray, np.ndarray]:
+        nodes = np.asarray(nodes, dtype=np.int64)
+        counts = self._start[nodes + 1] - self._start[nodes]
+        first = np.repeat(self._start[nodes] - np.r_[0, np.cumsum(counts)[:-1]], counts)
+        return self._order[first + np.arange(counts.sum())], np.repeat(nodes, counts)
+
+    def price(self, nodes, cost: float) -> None:
+        """Edges into ``nodes`` cost ``cost``."""
+        self.matrix.data[self._into(nodes)[0]] = cost
+
+    def restore(self, nodes) -> None:
+        """Edges into ``nodes`` cost their weight again (``inf`` when blocked)."""
+        where, target = self._into(nodes)
+        self.matrix.data[where] = np.where(self.blocked[target], np.inf, self.weight[target])
+
+    def block(self, nodes) -> None:
+        self.blocked[np.asarray(nodes, dtype=np.int64)] = True
+        self.restore(nodes)
 
 
 def _home(adjacency, node_terr, node_weight, pinned, a: int) -> np.ndarray:
@@ -154,43 +191,45 @@ def _home(adjacency, node_terr, node_weight, pinned, a: int) -> np.ndarray:
     return nodes[~exclave[label]]
 
 
-def _link(adjacency, node_terr, node_weight, blocked, inside, home, a: int, tuning: Tuning) -> np.ndarray | None:
-    """The lightest path of nodes of other territories (none ``blocked``) from the nodes
-    ``inside`` to the nodes ``home`` of territory ``a`` (:func:`_home`), at most
+def _link(costs: _EntryCosts, adjacency, node_terr, node_weight, inside, home, a: int,
+          tuning: Tuning) -> np.ndarray | None:
+    """The lightest path of nodes of other territories (none blocked in ``costs``) from the
+    nodes ``inside`` to the nodes ``home`` of territory ``a`` (:func:`_home`), at most
     ``Tuning.rejoin_link_nodes`` long, with the parts of the territories it crosses that it would
     cut off (:func:`_cut_off`): returned when, together, they weigh less than the piece and hold
     no blocked node; else the search runs again around the path's nodes
-    (``Tuning.rejoin_link_tries`` paths at most). None: no such link."""
-    v = adjacency.shape[0]
-    rows = np.repeat(np.arange(v), np.diff(adjacency.indptr))
-    cols = adjacency.indices
-    # Entering a node of another territory costs its weight; a node of ``a`` costs nothing (a
-    # tiny weight: a sparse matrix drops zeros).
-    enter = np.where(node_terr == a, 1e-12, node_weight + 1e-12)
-    blocked = blocked & (node_terr != a)
-    for _ in range(tuning.rejoin_link_tries):
-        keep = ~blocked[cols]
-        cost = csr_array((enter[cols[keep]], (rows[keep], cols[keep])), shape=(v, v))
-        dist, pred, _ = dijkstra(cost, indices=inside, min_only=True, return_predecessors=True)
-        reached = home[np.isfinite(dist[home])]
-        if len(reached) == 0:
-            return None
-        path, x = [], int(pred[int(reached[np.argmin(dist[reached])])])
-        while x >= 0:  # (back to the piece; other pieces of ``a`` on the way stay)
-            if node_terr[x] != a:
-                path.append(x)
-            x = int(pred[x])
-        path = np.array(path, dtype=np.int64)
-        if len(path) == 0 or len(path) > tuning.rejoin_link_nodes:
-            return None
-        cut = [_cut_off(adjacency, node_terr, node_weight, b, path) for b in np.unique(node_terr[path]).tolist()]
-        if all(c is not None for c in cut):
-            link = np.unique(np.r_[path, *cut])
-            if node_weight[link].sum() < node_weight[inside].sum() and not blocked[link].any():
-                return link
-        blocked = blocked.copy()
-        blocked[path] = True
-    return None
+    (``Tuning.rejoin_link_tries`` paths at most). None: no such link. The search stops at the
+    piece's weight (a heavier path can never be the link), so it stays near the piece."""
+    own = np.flatnonzero(node_terr == a)
+    costs.price(own, 1e-12)  # (a node of ``a`` costs nothing: it is home, or the piece)
+    tried: list[np.ndarray] = []
+    limit = float(node_weight[inside].sum())
+    try:
+        for _ in range(tuning.rejoin_link_tries):
+            dist, pred, _ = dijkstra(costs.matrix, indices=inside, min_only=True, return_predecessors=True,
+                                     limit=limit)
+            reached = home[np.isfinite(dist[home])]
+            if len(reached) == 0:
+                return None
+            path, x = [], int(pred[int(reached[np.argmin(dist[reached])])])
+            while x >= 0:  # (back to the piece; other pieces of ``a`` on the way stay)
+                if node_terr[x] != a:
+                    path.append(x)
+                x = int(pred[x])
+            path = np.array(path, dtype=np.int64)
+            if len(path) == 0 or len(path) > tuning.rejoin_link_nodes:
+                return None
+            cut = [_cut_off(adjacency, node_terr, node_weight, b, path) for b in distinct(node_terr[path]).tolist()]
+            if all(c is not None for c in cut):
+                link = distinct(np.r_[path, *cut])
+                if node_weight[link].sum() < limit and not costs.blocked[link].any() and not np.isin(
+                        link, np.r_[np.zeros(0, dtype=np.int64), *tried]).any():
+                    return link
+            costs.price(path, np.inf)  # (the next try goes around it)
+            tried.append(path)
+        return None
+    finally:
+        costs.restore(distinct(np.r_[own, *tried]))
 
 
 def _cut_off(adjacency, node_terr, node_weight, b: int, path) -> np.ndarray | None:
@@ -209,7 +248,7 @@ def _cut_off(adjacency, node_terr, node_weight, b: int, path) -> np.ndarray | No
     part_piece = np.zeros(count, dtype=np.int64)
     part_piece[label] = piece_of
     part_weight = np.bincount(label, node_weight[rest], minlength=count)
-    for q in np.unique(part_piece).tolist():
+    for q in distinct(part_piece).tolist():
         parts = np.flatnonzero(part_piece == q)
         heaviest[parts[np.argmax(part_weight[parts])]] = True
     return rest[~heaviest[label]]

@@ -13,6 +13,7 @@ from typing import Callable
 import numpy as np
 from scipy.spatial import cKDTree
 
+from ..arrays import distinct
 from ..measures import territory_loads
 from ..tuning import DEFAULT_TUNING, Tuning
 from .centres import bisection
@@ -128,7 +129,7 @@ def _update_adjacency(adjacent, current, nearest, changed) -> None:
     around = current[nearest[members]].ravel()
     border = (around != own) & (around >= 0)
     k = len(adjacent)
-    codes = np.unique(own[border] * k + around[border])
+    codes = distinct(own[border] * k + around[border])
     for a, b in zip((codes // k).tolist(), (codes % k).tolist()):
         adjacent[a].add(b)
         adjacent[b].add(a)

@@ -41,6 +41,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from ..arrays import distinct
 from ..measures import outvoted
 
 __all__ = ["bring_doors", "smooth_borders"]
@@ -172,7 +173,7 @@ class _Borders:
         terr, node = self.terr, self.node
         away = np.zeros(self.adjacency.shape[0], bool)
         away[node[(self.current >= 0) & (self.current != terr)]] = True
-        found = np.unique(np.r_[node[outvoted(terr, terr[self.nearest])], np.flatnonzero(away)])
+        found = distinct(np.r_[node[outvoted(terr, terr[self.nearest])], np.flatnonzero(away)])
         if only is not None:
             found = np.intersect1d(found, node[np.asarray(only, dtype=bool)])
         return found[~self.mixed[found]]
@@ -180,7 +181,7 @@ class _Borders:
     def border(self, t, a) -> np.ndarray:
         """The nodes of ``t`` (whole, not locked) with a neighbour in ``a``."""
         ends = self.edge_from
-        found = np.unique(ends[(self.node_terr[ends] == t) & (self.node_terr[self.adjacency.indices] == a)])
+        found = distinct(ends[(self.node_terr[ends] == t) & (self.node_terr[self.adjacency.indices] == a)])
         return found[~self.mixed[found]]
 
     def chain(self, b, a, j, reach) -> np.ndarray | None:
@@ -246,7 +247,7 @@ class _Borders:
         terr, nearest = self.terr, self.nearest
         units = np.concatenate([m[0] for m in moves])
         voting = [self.voters.indices[self.voters.indptr[i]:self.voters.indptr[i + 1]] for i in units]
-        affected = np.unique(np.r_[units, np.concatenate(voting)])
+        affected = distinct(np.r_[units, np.concatenate(voting)])
         before = int(outvoted(terr[affected], terr[nearest[affected]]).sum())
         was = [terr[m[0]].copy() for m in moves]
         for m in moves:
@@ -287,7 +288,7 @@ class _Borders:
         nodes = np.flatnonzero(self.node_terr == a)
         rest = nodes[nodes != b]
         _, label = connected_components(self.adjacency[rest][:, rest], directed=False)
-        touching = np.unique(label[np.isin(rest, self.neighbours(b))])
+        touching = distinct(label[np.isin(rest, self.neighbours(b))])
         if len(touching) < 2 or self.tail <= 0:
             return False
         load = np.bincount(label, self.node_weight[rest])[touching]

@@ -39,6 +39,7 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.spatial import cKDTree
 
+from ..arrays import distinct
 from ..measures import territory_loads
 from ..tuning import DEFAULT_TUNING, Tuning
 from .local_search import MoveState, repair
@@ -286,7 +287,7 @@ def _pairs(prob: _Problem, xyz, current, start, q, extra):
     if extra is not None:
         u = np.concatenate([u, extra[0]])
         tt = np.concatenate([tt, extra[1]])
-    key = np.unique(u.astype(np.int64) * prob.k + tt)
+    key = distinct(u.astype(np.int64) * prob.k + tt)
     return key // prob.k, key % prob.k
 
 

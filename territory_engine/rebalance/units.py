@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from ..arrays import distinct
 from ..errors import BlockLockError
 from ..geo import QUERY_WORKERS
 from ..tuning import DEFAULT_TUNING, Tuning
@@ -116,7 +117,7 @@ def as_units(xyz, values, current, locked, blocks, *, k, target, tuning: Tuning 
     pinned = locked & has
     if pinned.any():
         # A block is kept whole, so its locked accounts must share one territory.
-        pairs = np.unique(unit[pinned].astype(np.int64) * (int(current.max()) + 1) + current[pinned])
+        pairs = distinct(unit[pinned].astype(np.int64) * (int(current.max()) + 1) + current[pinned])
         owners, counts = np.unique(pairs // (int(current.max()) + 1), return_counts=True)
         if (counts > 1).any():
             raise BlockLockError(owners[counts > 1][0], counts.max())

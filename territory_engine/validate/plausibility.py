@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..arrays import distinct_pairs
 from ..geo import EARTH_RADIUS_KM, chord_to_km, haversine_km, to_xyz
 from ..tuning import Tuning
 
@@ -185,8 +186,7 @@ def implausible_coordinates(lat: np.ndarray, lon: np.ndarray, *, zip_lat: np.nda
     la, lo = lat[known], lon[known]
     if (la < tuning.antarctic_latitude).all():
         return Implausible("antarctica", {}, {})
-    points, inverse = np.unique(np.column_stack([la, lo]), axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    points, inverse = distinct_pairs(la, lo)
     xyz = to_xyz(points[:, 0], points[:, 1])
     if _far_from_land(xyz, tuning):
         return Implausible("ocean", {}, {})

@@ -32,6 +32,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components, dijkstra
 
+from ..arrays import distinct
 from ..errors import InputError, Problem, SettingsError
 from ..geo import planar_km
 
@@ -156,7 +157,7 @@ def _in_play(blocks, used: np.ndarray) -> np.ndarray:
     """The blocks in play (see the module's rules): every block of every state holding an
     account, and the blocks of the states that join the pieces this leaves."""
     state = np.asarray(blocks.state, dtype=object)
-    keep = np.isin(state, np.unique(state[used]))
+    keep = np.isin(state, distinct(state[used]))
     adjacency = sparse.csr_array(blocks.adjacency)
     while True:
         sub = adjacency[keep][:, keep]
@@ -165,7 +166,7 @@ def _in_play(blocks, used: np.ndarray) -> np.ndarray:
             return np.flatnonzero(keep)
         members = np.flatnonzero(keep)
         # Only pieces holding accounts need joining; pieces of empty blocks are left out.
-        holding = np.unique(label[np.isin(members, used)])
+        holding = distinct(label[np.isin(members, used)])
         if len(holding) <= 1:
             keep[members[~np.isin(label, holding)]] = False
             return np.flatnonzero(keep)
@@ -245,7 +246,7 @@ def block_map(plan, kind: str, names: list[str], weights: np.ndarray, current: n
     blocks = load_blocks(kind)
     frame = plan.accounts.frame
     position = block_of_accounts(plan, kind, blocks)
-    play = _in_play(blocks, np.unique(position))
+    play = _in_play(blocks, distinct(position))
     local = np.full(len(blocks.ids), -1, dtype=np.int64)
     local[play] = np.arange(len(play))
     of_account = local[position]
@@ -274,7 +275,7 @@ def block_map(plan, kind: str, names: list[str], weights: np.ndarray, current: n
             pins[clash] = -1
         shared = pd.Series(pins[pins >= 0]).duplicated(keep=False)
         if shared.any():
-            twice = np.unique(pins[pins >= 0][shared.to_numpy()])
+            twice = distinct(pins[pins >= 0][shared.to_numpy()])
             pins[np.isin(pins, twice)] = -1
             warnings.append(Problem(plan.accounts.source, (
                 f"{len(twice)} {kind}(s) hold the home bases of two or more reps ("

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import rebalance as engine
+from ..arrays import distinct
 from ..columns import OUTPUT_COLUMNS, normalise_header
 from ..background import Later
 from ..contiguity import account_graph
@@ -412,7 +413,7 @@ def _new_ids(ids: list[str], count: int) -> list[str]:
 
 def _locked_territories(current, locked, ids, k) -> np.ndarray:
     """The current territories holding locked accounts (sorted); at most ``k`` may."""
-    held = np.unique(current[locked & (current >= 0)])
+    held = distinct(current[locked & (current >= 0)])
     if len(held) > k:
         raise SettingsError(f"territories: {k} territories were asked for, fewer than the {len(held)} territories "
                             f"with locked accounts ({', '.join(str(ids[t]) for t in held[:10])}); unlock the accounts "

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .. import rebalance as engine
+from ..arrays import distinct
 from ..columns import display_header, normalise_header
 from ..errors import DesignInfeasibleError, InputError, Problem, SettingsError
 from ..ids import natural_key
@@ -93,7 +94,7 @@ class RegionalDesign:
         owner = np.array([str(v) for v in self.levels[self.level][:k]], dtype=object)
         scope = self.scope[:k]
         targets = np.zeros(k)
-        for group in np.unique(owner[scope]):
+        for group in distinct(owner[scope]):
             members = np.flatnonzero((owner == group) & scope)
             targets[members] = load[members].sum() * share[members] / share[members].sum()
         if not scope.all():
@@ -250,7 +251,7 @@ def _run(plan: Plan, rows, terr, current, locked, measures, names, weights, comb
     mine = alignment.territory
     if fresh and plan.reps is None and (local >= 0).any():
         # as the whole map's fresh design: each new territory takes the id of the one it overlaps most
-        held = np.unique(local[locked[rows] & (local >= 0)])
+        held = distinct(local[locked[rows] & (local >= 0)])
         mine = engine.keep_current_ids(local, mine, combined[rows], len(terr), len(terr), held)[mine]
     return replace(alignment, territory=terr[mine]), why
 

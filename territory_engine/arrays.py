@@ -1,0 +1,41 @@
+"""Array helpers where numpy's own is slow.
+
+numpy 2.3 and later answer a plain ``np.unique(x)`` by hashing; on millions of distinct
+integers that is about a hundred times slower than sorting (6 million int64 edge keys of a
+full sheet's adjacency: 7.2 s against 0.05 s on the CI machine, numpy 2.4). ``np.unique`` with
+``return_counts`` or ``return_inverse`` still sorts, and ``np.setdiff1d`` calls the plain form.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["distinct", "distinct_pairs"]
+
+
+def distinct(values) -> np.ndarray:
+    """The sorted distinct values of ``values`` (flattened): ``np.unique(values)`` by sorting.
+
+    NaNs are not merged (``np.unique`` merges them): the callers pass integers or labels.
+    """
+    flat = np.sort(np.asarray(values).ravel())
+    if flat.size <= 1:
+        return flat
+    keep = np.empty(flat.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(flat[1:], flat[:-1], out=keep[1:])
+    return flat[keep]
+
+
+def distinct_pairs(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(np.column_stack([x, y]), axis=0, return_inverse=True)`` by factorizing each
+    column (a third of the time on a million coordinates): the distinct (x, y) rows in
+    lexicographic order, and each input row's index among them."""
+    x, y = np.asarray(x).ravel(), np.asarray(y).ravel()
+    if len(x) == 0:
+        return np.zeros((0, 2), dtype=np.result_type(x, y)), np.zeros(0, dtype=np.int64)
+    a = pd.factorize(x, sort=True)[0].astype(np.int64)
+    b = pd.factorize(y, sort=True)[0].astype(np.int64)
+    _, first, inverse = np.unique(a * (int(b.max()) + 1) + b, return_index=True, return_inverse=True)
+    return np.column_stack([x[first], y[first]]), inverse.reshape(-1).astype(np.int64)

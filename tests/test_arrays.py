@@ -1,0 +1,34 @@
+"""The array helpers answer exactly what the numpy calls they replace answer."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from territory_engine.arrays import distinct, distinct_pairs
+
+_small = st.lists(st.integers(-5, 5), max_size=60)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_small)
+def test_distinct_is_np_unique(values):
+    assert np.array_equal(distinct(np.array(values, dtype=np.int64)), np.unique(np.array(values, dtype=np.int64)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([-1.5, 0.0, 2.25, 40.1]), st.sampled_from([-97.0, 3.0, 0.5])),
+                min_size=1, max_size=60))
+def test_distinct_pairs_is_np_unique_of_rows(rows):
+    x, y = np.array([r[0] for r in rows]), np.array([r[1] for r in rows])
+    points, inverse = distinct_pairs(x, y)
+    expected, expected_inverse = np.unique(np.column_stack([x, y]), axis=0, return_inverse=True)
+    assert np.array_equal(points, expected)
+    assert np.array_equal(inverse, expected_inverse.reshape(-1))
+
+
+def test_no_rows_give_no_pairs():
+    points, inverse = distinct_pairs(np.zeros(0), np.zeros(0))
+    assert points.shape == (0, 2) and inverse.shape == (0,)
+    assert distinct(np.zeros(0, dtype=np.int64)).shape == (0,)
