@@ -294,6 +294,11 @@ class Tuning:
     """Rounds of joining, on the accounts, the pieces smaller than a grid cell (maps above
     ``max_units``; territory_engine/rebalance/pipeline.py ``_slivers_phase``): each round costs
     about a second per million accounts, and most slivers join in the first."""
+    swap_max_nodes: int = 400
+    swap_passes: int = 3
+    """Nodes at most that a full neighbour hands back for a piece it takes (rebalance/swap.py):
+    more swaps heavier pieces, each costing a search of that many nodes; and rounds at most of
+    swapping and joining again (most pieces swap in the first)."""
     connect_max_units: int = 5_000
     connect_seconds: float = 5.0
     """When pieces that balance keeps apart remain, maps up to ``connect_max_units`` units are

@@ -28,6 +28,7 @@ from stress_instances import make_stress
 LOCAL = dataclasses.replace(DEFAULT_TUNING, connect_max_units=0, connect_window_nodes=60,
                             connect_local_try_seconds=10.0, connect_local_seconds=120.0)
 NO_LOCAL = dataclasses.replace(LOCAL, connect_local_seconds=0.0)
+NOTHING = dataclasses.replace(NO_LOCAL, swap_passes=0)  # (no windows, no swaps: pieces.py and rejoin.py alone)
 
 
 def _ragged(rng, side=16):
@@ -90,18 +91,19 @@ def test_a_rebuild_that_cannot_balance_is_not_kept():
 @pytest.mark.parametrize("seed", [1, 3, 4, 5, 6])
 def test_the_windows_join_a_hand_drawn_maps_pieces(seed):
     """100 accounts, five hand-drawn territories in pieces, the local path forced: without it
-    3-6 extra pieces stay (balance keeps them), with it none, every band held."""
+    and without swaps 3-6 extra pieces stay (balance keeps them), swaps alone join some, the
+    windows all; every band held."""
     inst = make_stress("hand", 100, 5, seed=seed)
     graph = account_graph(inst.lat, inst.lon)
     extra = []
-    for tuning in (NO_LOCAL, LOCAL):
+    for tuning in (NOTHING, NO_LOCAL, LOCAL):
         result = design(inst.lat, inst.lon, inst.measures[:, :1], k=inst.k, tolerance=0.05, current=inst.current,
                         seed=seed, tuning=tuning)
         territory = np.asarray(result.territory)
         load = np.bincount(territory, inst.measures[:, 0], minlength=inst.k)
         assert np.abs(load / load.mean() - 1).max() <= 0.05 + 1e-9
         extra.append(territory_pieces(graph, territory, inst.k).total_extra)
-    assert extra[0] >= 3 and extra[1] == 0
+    assert extra[0] >= 3 and extra[1] <= extra[0] and extra[2] == 0
 
 
 def test_a_ten_thousand_account_metro_map_comes_out_in_at_most_one_extra_piece():

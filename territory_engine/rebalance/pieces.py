@@ -32,7 +32,7 @@ from ..geo import to_xyz
 from ..tuning import DEFAULT_TUNING, Tuning
 from .units import Units
 
-__all__ = ["JoinedPieces", "StuckPiece", "base_roots", "door_units", "join_pieces"]
+__all__ = ["JoinedPieces", "StuckPiece", "base_roots", "door_units", "fits_bands", "join_pieces", "nodes_around"]
 
 WHY = ("locked accounts", "rep base", "balance", "no neighbour", "round limit")
 """Why an extra piece stayed: it holds a locked unit; the rep base kept a lighter piece as the
@@ -146,10 +146,25 @@ def join_pieces(units: Units, assignment, *, target, band, bases=None, graph: Ac
     return JoinedPieces(assign, assign != original, stuck, extra_before, pieces.total_extra, rounds)
 
 
+def nodes_around(adjacency, nodes) -> np.ndarray:
+    """``nodes`` and every node adjacent to one of them."""
+    start, stop = adjacency.indptr[nodes], adjacency.indptr[nodes + 1]
+    counts = stop - start
+    slots = np.repeat(start - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    return np.r_[nodes, adjacency.indices[slots]]
+
+
 def _keeps_bands(loads, lower, upper, a, b, moving) -> bool:
     """Whether moving ``moving`` (C,) from territory ``a`` to ``b`` leaves no measure of either
     further outside its band than before (a measure inside its band stays inside)."""
-    for t, new in ((a, loads[a] - moving), (b, loads[b] + moving)):
+    return fits_bands(loads, lower, upper, {a: -moving, b: moving})
+
+
+def fits_bands(loads, lower, upper, change: dict) -> bool:
+    """Whether adding ``change`` (territory -> (C,) load) to ``loads`` leaves no measure of those
+    territories further outside its band than before (a measure inside its band stays inside)."""
+    for t, delta in change.items():
+        new = loads[t] + delta
         scale = np.maximum(np.abs(upper[t]), 1e-300)
         before = np.maximum(lower[t] - loads[t], 0) + np.maximum(loads[t] - upper[t], 0)
         after = np.maximum(lower[t] - new, 0) + np.maximum(new - upper[t], 0)

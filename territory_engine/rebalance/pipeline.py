@@ -46,9 +46,10 @@ from .move_kinds import move_kinds
 from .polish import polish_moves
 from .prices import Candidates, candidates, price_assign
 from .resite import resite
-from .pieces import base_roots, door_units, join_pieces
+from .pieces import JoinedPieces, base_roots, door_units, join_pieces
 from .rejoin import rejoin
 from .smooth import bring_doors, smooth_borders
+from .swap import swap_and_join
 from .transport import exact_assign
 from .job import METHODS, Job, Progress, make_job
 from .units import Units, typical_radius
@@ -325,6 +326,22 @@ def _pieces_phase(p: Pass) -> None:
     _connect(p, graph, join)
     _smooth(p, graph, join)
     _doors(p, graph, join)
+    _swap(p, graph, join)
+
+
+def _swap(p: Pass, graph, join) -> None:
+    """The pieces that balance still keeps apart swap into a full neighbour for its border
+    units (swap.py), while that leaves fewer pieces."""
+    job = p.job
+    if not any(piece.why == "balance" for piece in p.stuck):
+        return
+    roots = None if job.bases is None else base_roots(p.units.xyz, p.state.assign, job.bases_xyz, job.k)
+    joined = JoinedPieces(p.state.assign, np.zeros(len(p.state.assign), bool), tuple(p.stuck), len(p.stuck),
+                          len(p.stuck), 0)
+    swapped = swap_and_join(p.units, joined, graph, join, job.target, job.tolerance, roots=roots,
+                            passes=job.tuning.swap_passes, tuning=job.tuning)
+    if swapped is not joined:
+        _take(p, swapped)
 
 
 def _settle_pockets(p: Pass, graph, join) -> None:
@@ -604,15 +621,21 @@ def _evaluate(job: Job, p: Pass, reasons: list[Reason]) -> Alignment:
 
 def _slivers_phase(p: Pass) -> None:
     """Grid cells join as pieces of cells; along borders the accounts' adjacency still shows
-    pieces smaller than a cell. Join them on the accounts (pieces.py, every band kept); the
-    pieces left are named on the accounts."""
+    pieces smaller than a cell. Join them on the accounts (pieces.py, every band kept); those
+    balance keeps apart swap into a full neighbour for its border nodes (swap.py); the pieces
+    left are named on the accounts."""
     job = p.job
     job.report("pieces of accounts", 0.97)
     n = len(job.current)
     accounts = Units(job.cells_xyz, job.values, job.current, job.locked, np.arange(n))
-    joined = join_pieces(accounts, p.state.assign[p.units.of_account], target=job.target, band=job.tolerance,
-                         bases=job.bases, graph=job.account_graph(),
-                         tuning=dataclasses.replace(job.tuning, join_rounds=job.tuning.sliver_rounds))
+    join = functools.partial(join_pieces, accounts, target=job.target, band=job.tolerance, bases=job.bases,
+                             graph=job.account_graph(),
+                             tuning=dataclasses.replace(job.tuning, join_rounds=job.tuning.sliver_rounds))
+    joined = join(p.state.assign[p.units.of_account])
+    if any(piece.why == "balance" for piece in joined.stuck):  # (a full neighbour swaps them in)
+        roots = None if job.bases is None else base_roots(job.cells_xyz, joined.assignment, job.bases_xyz, job.k)
+        joined = swap_and_join(accounts, joined, job.account_graph(), join, job.target, job.tolerance, roots=roots,
+                               passes=job.tuning.swap_passes, tuning=job.tuning)
     p.accounts = joined.assignment
     p.stuck = joined.stuck
 

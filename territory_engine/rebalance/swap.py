@@ -1,0 +1,205 @@
+"""Swap: a piece that balance keeps apart joins its neighbour, which hands back as much load
+along its border with the piece's own territory.
+
+:func:`~territory_engine.rebalance.pieces.join_pieces` moves an extra piece only when the
+neighbour can take it within its band. Where the neighbour is full (a downtown territory at
+the top of its band, its enclaves of other territories stuck inside it), the piece still joins
+it here, and the neighbour gives the piece's territory an equal load in return: the neighbour's
+nodes along the territory's main piece, taken one by one, the border first and nearest the
+piece first (so the border moves where the piece was), until both bands hold. When the
+territory does not border the neighbour, a third territory bordering it takes that load. The swap is kept only when the two
+territories end in fewer pieces together; the moved load is about twice the piece's, where the
+rejoin's LP (rejoin.py) would re-solve the whole map, which a full sheet of accounts cannot
+afford. This is the exchange move of districting local search (Ricca & Simeone 2008, "Local
+search algorithms for political districting", *EJOR* 189), applied to pieces.
+
+Nodes holding accounts of several territories, locked accounts and a rep base's piece are
+never swapped (their pieces stay named exceptions).
+"""
+
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+from scipy.sparse.csgraph import connected_components
+
+from ..arrays import distinct
+from ..contiguity import AccountGraph
+from ..tuning import DEFAULT_TUNING, Tuning
+from .pieces import JoinedPieces, fits_bands, nodes_around
+from .units import Units
+
+__all__ = ["swap_and_join", "swap_pieces"]
+
+
+def swap_and_join(units: Units, joined: JoinedPieces, graph: AccountGraph, join, target, band, *, roots=None,
+                  passes: int = 1, tuning: Tuning = DEFAULT_TUNING) -> JoinedPieces:
+    """``joined`` after up to ``passes`` rounds of :func:`swap_pieces` each followed by ``join``
+    (``assignment -> JoinedPieces``, pieces.py), while a round leaves fewer extra pieces."""
+    for _ in range(passes):
+        swapped = swap_pieces(units, joined, graph, target, band, roots=roots, tuning=tuning)
+        if swapped is joined.assignment:
+            break
+        again = join(swapped)
+        if again.extra_after >= joined.extra_after:
+            break
+        joined = again
+    return joined
+
+
+def swap_pieces(units: Units, joined: JoinedPieces, graph: AccountGraph, target, band, *,
+                roots=None, tuning: Tuning = DEFAULT_TUNING) -> np.ndarray:
+    """The assignment of ``joined`` with its pieces stuck for balance swapped into the neighbour
+    they border most where that leaves fewer pieces (see the module docstring); ``joined.
+    assignment`` itself (not a copy) when none is. ``roots``: each territory's unit nearest its rep
+    base (-1: none), whose piece never leaves."""
+    stuck = [s for s in joined.stuck if s.why == "balance"]
+    if not stuck:
+        return joined.assignment
+    target = np.asarray(target, dtype=float)
+    k = target.shape[0]
+    lower, upper = target * (1 - np.asarray(band, dtype=float)), target * (1 + np.asarray(band, dtype=float))
+    assign = joined.assignment.copy()
+    values = np.asarray(units.values, dtype=float).reshape(len(assign), -1)
+    has = assign >= 0
+    loads = np.stack([np.bincount(assign[has], values[has, c], minlength=k) for c in range(values.shape[1])], axis=1)
+    v = len(graph.xyz)
+    node_values = np.stack([np.bincount(graph.node, values[:, c], minlength=v) for c in range(values.shape[1])],
+                           axis=1)
+    node_terr = _node_territories(graph, assign, units.locked, roots)
+    swapped = False
+    for piece in sorted(stuck, key=lambda s: float(values[s.units].sum())):
+        a = piece.territory
+        inside = distinct(graph.node[piece.units])
+        if (node_terr[inside] != a).any():
+            continue  # (a shared, locked or base node)
+        found = _peel(graph, node_terr, node_values, loads, lower, upper, a, inside, tuning)
+        if found is None:
+            continue
+        peel, b, r = found
+        involved = {a, b, r}
+        trial = node_terr.copy()
+        trial[inside], trial[peel] = b, r
+        if sum(_pieces(graph, trial, t) for t in involved) >= sum(_pieces(graph, node_terr, t) for t in involved):
+            continue
+        node_terr = trial
+        moved_units = np.isin(graph.node, np.r_[inside, peel])
+        assign[moved_units] = node_terr[graph.node[moved_units]]
+        moving, given = node_values[inside].sum(axis=0), node_values[peel].sum(axis=0)
+        loads[a] -= moving
+        loads[b] += moving - given
+        loads[r] += given
+        swapped = True
+    return assign if swapped else joined.assignment
+
+
+def _node_territories(graph: AccountGraph, assign, locked, roots) -> np.ndarray:
+    """Each node's territory; -2 for a node that must not swap (accounts of several territories,
+    a locked account, a rep base's root), -1 for none."""
+    v = len(graph.xyz)
+    has = assign >= 0
+    node_terr = np.full(v, -1, dtype=np.int64)
+    node_terr[graph.node[has]] = assign[has]
+    mixed = np.zeros(v, dtype=bool)
+    mixed[graph.node[has]] = node_terr[graph.node[has]] != assign[has]
+    mixed[graph.node[np.asarray(locked, dtype=bool)]] = True
+    if roots is not None:
+        roots = np.asarray(roots)
+        mixed[graph.node[roots[roots >= 0]]] = True
+    node_terr[mixed] = -2
+    return node_terr
+
+
+def _pieces(graph: AccountGraph, node_terr, t: int) -> int:
+    """Pieces of territory ``t`` (its nodes' components; a -2 node counts with no territory)."""
+    nodes = np.flatnonzero(node_terr == t)
+    if len(nodes) == 0:
+        return 0
+    return int(connected_components(graph.adjacency[nodes][:, nodes], directed=False)[0])
+
+
+def _removable(adjacency, node_terr, b: int, x: int, taken: set[int]) -> bool:
+    """Whether ``b`` stays together without node ``x`` (and the nodes ``taken`` before it), as
+    far as ``x``'s neighbours show: its other neighbours in ``b`` are linked among themselves.
+    (On a triangulation they ring ``x``, so a path through ``x`` can go around it.)"""
+    def near(y):
+        return adjacency.indices[adjacency.indptr[y]:adjacency.indptr[y + 1]].tolist()
+
+    ring = {y for y in near(x) if node_terr[y] == b and y not in taken}
+    if not ring:
+        return True
+    start = next(iter(ring))
+    reached, todo = {start}, [start]
+    while todo:
+        for z in near(todo.pop()):
+            if z in ring and z not in reached:
+                reached.add(z)
+                todo.append(z)
+    return len(reached) == len(ring)
+
+
+def _peel(graph: AccountGraph, node_terr, node_values, loads, lower, upper, a: int, inside,
+          tuning: Tuning) -> tuple[np.ndarray, int, int] | None:
+    """``(peel, b, r)``: the neighbour ``b`` the piece ``inside`` borders most takes it and hands
+    the nodes ``peel`` to territory ``r``: ``a`` itself when its main piece borders ``b``, else
+    the neighbour of ``b`` with the most room. The peel grows from ``b``'s nodes next to ``r``'s
+    main piece, layer by layer (the border first), nearest the piece first within a layer, never
+    through a node that holds ``b`` together (:func:`_removable`), until every band holds (at
+    most ``Tuning.swap_max_nodes``). None: no such peel."""
+    adjacency = graph.adjacency
+    ring = nodes_around(adjacency, inside)
+    outside = ring[(node_terr[ring] >= 0) & (node_terr[ring] != a)]
+    if len(outside) == 0:
+        return None
+    b = int(np.bincount(node_terr[outside]).argmax())
+    moving = node_values[inside].sum(axis=0)
+    seeds = _border(adjacency, node_terr, node_values, a, b, skip=inside)
+    r = a
+    if len(seeds) == 0:  # (``a`` borders ``b`` only here: a third territory takes the peel)
+        near = nodes_around(adjacency, np.flatnonzero(node_terr == b))
+        others = distinct(node_terr[near])
+        others = others[(others >= 0) & (others != a) & (others != b)]
+        if len(others) == 0:
+            return None
+        room = (upper[others] - loads[others]).min(axis=1)
+        r = int(others[np.argmax(room)])
+        seeds = _border(adjacency, node_terr, node_values, r, b, skip=inside)
+        if len(seeds) == 0:
+            return None
+    centre = graph.xyz[inside].mean(axis=0)
+    heap = [(0, float(np.linalg.norm(graph.xyz[x] - centre)), int(x)) for x in seeds]
+    heapq.heapify(heap)
+    seen = set(seeds.tolist())
+    peel: list[int] = []
+    taken: set[int] = set()
+    given = np.zeros_like(moving)
+    while heap and len(peel) < tuning.swap_max_nodes:
+        depth, _, x = heapq.heappop(heap)
+        after = given + node_values[x]
+        if (loads[r] - (moving if r == a else 0) + after > upper[r] + 1e-12).any() or not _removable(
+                adjacency, node_terr, b, x, taken):
+            continue  # (too heavy for ``r``, or it holds ``b`` together: go around it)
+        peel.append(x)
+        taken.add(x)
+        given = after
+        if fits_bands(loads, lower, upper, {a: -moving, b: moving - given, r: given} if r != a else
+                 {a: given - moving, b: moving - given}):
+            return np.array(peel, dtype=np.int64), b, r
+        for y in adjacency.indices[adjacency.indptr[x]:adjacency.indptr[x + 1]].tolist():
+            if y not in seen and node_terr[y] == b:
+                seen.add(y)
+                heapq.heappush(heap, (depth + 1, float(np.linalg.norm(graph.xyz[y] - centre)), y))
+    return None
+
+
+def _border(adjacency, node_terr, node_values, r: int, b: int, *, skip) -> np.ndarray:
+    """``b``'s nodes next to the main (heaviest) piece of ``r`` without the nodes ``skip``."""
+    own = np.flatnonzero(node_terr == r)
+    own = own[~np.isin(own, skip)]
+    if len(own) == 0:
+        return own
+    count, label = connected_components(adjacency[own][:, own], directed=False)
+    main = own[label == np.argmax(np.bincount(label, node_values[own].sum(axis=1), minlength=count))]
+    seeds = nodes_around(adjacency, main)
+    return distinct(seeds[node_terr[seeds] == b])

@@ -1,0 +1,145 @@
+"""Swapping pieces that balance keeps apart (rebalance/swap.py): a full neighbour takes the
+piece and hands back as much load along a border, never opening a piece or leaving a band."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from territory_engine.contiguity import point_graph, territory_pieces
+from territory_engine.geo import to_xyz
+from territory_engine.rebalance.pieces import join_pieces
+from territory_engine.rebalance.swap import swap_and_join, swap_pieces
+from territory_engine.rebalance.units import as_units
+
+
+def _grid(rows, cols):
+    lat, lon = np.meshgrid(30.0 + 0.1 * np.arange(rows), -100.0 + 0.1 * np.arange(cols), indexing="ij")
+    return lat.ravel(), lon.ravel()
+
+
+def _loads(assign, values, k):
+    return np.stack([np.bincount(assign, values[:, c], minlength=k) for c in range(values.shape[1])], axis=1)
+
+
+def test_an_enclave_in_a_full_territory_swaps_in_and_the_border_comes_back():
+    """West (0) and east (1) halves, 100 accounts each, band ±1%: a 3-account enclave of the
+    west inside the east cannot join the east alone (it would go 3% over), so the east takes
+    it and hands the west two accounts on their border (the least that brings both back into
+    their bands); both end in one piece."""
+    lat, lon = _grid(10, 20)
+    col = np.arange(200) % 20
+    row = np.arange(200) // 20
+    territory = (col >= 10).astype(int)
+    enclave = (col >= 15) & (col <= 17) & (row == 5)
+    territory[enclave] = 0
+    territory[np.flatnonzero((col == 9) & (row < 3))] = 1  # (the west gave as much on the border)
+    values = np.full((200, 1), 1 / 200)
+    units = as_units(to_xyz(lat, lon), values, territory, np.zeros(200, bool), None, k=2, target=np.full(2, 0.5))
+    target = np.full((2, 1), 0.5)
+    graph = point_graph(units.xyz)
+    joined = join_pieces(units, territory, target=target, band=0.01, graph=graph)
+    assert [s.why for s in joined.stuck] == ["balance"]
+    swapped = swap_pieces(units, joined, graph, target, 0.01)
+    assert (swapped[enclave] == 1).all()
+    assert territory_pieces(graph, swapped, 2).total_extra == 0
+    assert np.all(np.abs(_loads(swapped, values, 2) / 0.5 - 1) <= 0.01 + 1e-9)
+    given_back = (territory == 1) & (swapped == 0)
+    assert given_back.sum() == 2 and (col[given_back] <= 10).all(), "the least, on the border"
+
+
+def test_when_the_territory_does_not_border_the_full_one_a_third_takes_the_peel():
+    """Three stripes west (0), middle (1), east (2), 100 accounts each: two east accounts are an
+    enclave of the west. The east, at the top of its band, cannot take them back alone, and the
+    west borders only the middle: the east takes the enclave and hands the middle as much, and
+    the west, with room, only loses it."""
+    lat, lon = _grid(10, 30)
+    col = np.arange(300) % 30
+    row = np.arange(300) // 30
+    territory = np.minimum(col // 10, 2)
+    enclave = (col >= 25) & (col <= 26) & (row == 5)
+    territory[enclave] = 0  # west 102, middle 100, east 98 accounts
+    values = np.full((300, 1), 1.0)
+    target = np.array([[101.0], [101.0], [98.0]])  # (band ±1%: the east is full at 98.98)
+    units = as_units(to_xyz(lat, lon), values / 300, territory, np.zeros(300, bool), None, k=3,
+                     target=target[:, 0] / 300)
+    units.values[:] = values  # (the loads in accounts, as the targets)
+    graph = point_graph(units.xyz)
+    joined = join_pieces(units, territory, target=target, band=0.01, graph=graph)
+    assert [s.why for s in joined.stuck] == ["balance"]
+    swapped = swap_pieces(units, joined, graph, target, 0.01)
+    assert (swapped[enclave] == 2).all()
+    assert territory_pieces(graph, swapped, 3).total_extra == 0
+    moved_back = (territory == 2) & (swapped != 2)
+    assert (swapped[moved_back] == 1).all() and moved_back.sum() == 2
+    assert ((territory == 0) & ~enclave & (swapped != 0)).sum() == 0, "the west gives only the enclave"
+    assert np.all(np.abs(_loads(swapped, values, 3) / target - 1) <= 0.01 + 1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.sampled_from([0.01, 0.03, 0.1]), st.booleans())
+def test_swaps_never_open_a_piece_leave_a_band_or_move_a_lock_or_a_base(seed, band, with_bases):
+    rng = np.random.default_rng(seed)
+    lat, lon = _grid(12, 16)
+    n, k = len(lat), 4
+    values = rng.lognormal(0.0, 0.4, size=(n, 2))
+    values /= values.sum(axis=0)
+    seeds = rng.choice(n, k, replace=False)
+    current = np.argmin((lat[:, None] - lat[seeds]) ** 2 + (lon[:, None] - lon[seeds]) ** 2, axis=1)
+    locked = rng.random(n) < 0.03
+    scatter = (rng.random(n) < 0.1) & ~locked
+    assignment = current.copy()
+    assignment[scatter] = rng.integers(0, k, scatter.sum())
+    target = np.tile(_loads(assignment, values, k).mean(axis=0), (k, 1))
+    xyz = to_xyz(lat, lon)
+    units = as_units(xyz, values, assignment, locked, None, k=k, target=target[:, 0])
+    graph = point_graph(xyz)
+    bases = np.column_stack((lat[seeds], lon[seeds])) if with_bases else None
+    joined = join_pieces(units, assignment, target=target, band=band, bases=bases, graph=graph)
+    roots = seeds if with_bases else None
+    swapped = swap_pieces(units, joined, graph, target, band, roots=roots)
+    assert np.array_equal(swapped[locked], joined.assignment[locked])
+    if with_bases:
+        assert np.array_equal(swapped[seeds], joined.assignment[seeds])
+    lower, upper = target * (1 - band), target * (1 + band)
+    before, after = _loads(joined.assignment, values, k), _loads(swapped, values, k)
+    held = (before >= lower - 1e-12) & (before <= upper + 1e-12)
+    assert ((after[held] >= lower[held] - 1e-9) & (after[held] <= upper[held] + 1e-9)).all()
+    assert territory_pieces(graph, swapped, k).total_extra <= joined.extra_after
+    join = lambda a: join_pieces(units, a, target=target, band=band, bases=bases, graph=graph)  # noqa: E731
+    again = swap_and_join(units, joined, graph, join, target, band, roots=roots, passes=3)
+    assert again.extra_after <= joined.extra_after
+    assert np.array_equal(again.assignment[locked], joined.assignment[locked])
+
+
+def test_the_peel_goes_around_a_node_that_holds_the_full_territory_together():
+    """A hand-made graph: the full territory B is a chain B1 - B2 - B3 - B4 around A's one-node
+    piece q, and A's main piece (A1, A2) touches B only at B2 (the nearest to q, whose removal
+    would cut B1 off) and at B1. The swap takes q into B and hands A the node B1, not B2: both
+    end in one piece."""
+    from scipy.sparse import csr_array
+
+    from territory_engine.contiguity import AccountGraph
+
+    names = ["A1", "A2", "q", "B1", "B2", "B3", "B4"]
+    at = {"A1": (5, 1), "A2": (0, 1), "q": (10, 0), "B1": (0, 0), "B2": (5, 0), "B3": (9, 0), "B4": (11, 0)}
+    edges = [("A1", "A2"), ("A1", "B2"), ("A2", "B1"), ("B1", "B2"), ("B2", "B3"), ("B3", "B4"), ("q", "B3"),
+             ("q", "B4")]
+    index = {name: i for i, name in enumerate(names)}
+    rows = [index[a] for a, b in edges] + [index[b] for a, b in edges]
+    cols = [index[b] for a, b in edges] + [index[a] for a, b in edges]
+    adjacency = csr_array((np.ones(len(rows)), (rows, cols)), shape=(7, 7))
+    xyz = np.array([[6371.0, at[name][0], at[name][1]] for name in names])
+    graph = AccountGraph(np.arange(7), xyz, adjacency, np.ones(7), np.zeros(7, dtype=np.int64))
+    territory = np.array([0, 0, 0, 1, 1, 1, 1])
+    values = np.ones((7, 1))
+    target = np.array([[3.0], [4.0]])  # (band ±10%: B cannot take q alone, nor A lose it)
+    units = as_units(xyz, values, territory, np.zeros(7, bool), None, k=2, target=target[:, 0])
+    units.values[:] = values
+    joined = join_pieces(units, territory, target=target, band=0.1, graph=graph)
+    assert [(s.territory, s.why) for s in joined.stuck] == [(0, "balance")]
+    swapped = swap_pieces(units, joined, graph, target, 0.1)
+    assert {names[i]: int(t) for i, t in enumerate(swapped)} == {"A1": 0, "A2": 0, "q": 1, "B1": 0, "B2": 1,
+                                                                  "B3": 1, "B4": 1}
+    assert territory_pieces(graph, swapped, 2).total_extra == 0
