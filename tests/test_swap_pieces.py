@@ -19,6 +19,14 @@ def _grid(rows, cols):
     return lat.ravel(), lon.ravel()
 
 
+def _swapped(units, territory, target, band):
+    """Join the pieces, check that one piece is left for balance, swap: (graph, swapped)."""
+    graph = point_graph(units.xyz)
+    joined = join_pieces(units, territory, target=target, band=band, graph=graph)
+    assert [s.why for s in joined.stuck] == ["balance"]
+    return graph, swap_pieces(units, joined, graph, target, band)
+
+
 def _loads(assign, values, k):
     return np.stack([np.bincount(assign, values[:, c], minlength=k) for c in range(values.shape[1])], axis=1)
 
@@ -38,10 +46,7 @@ def test_an_enclave_in_a_full_territory_swaps_in_and_the_border_comes_back():
     values = np.full((200, 1), 1 / 200)
     units = as_units(to_xyz(lat, lon), values, territory, np.zeros(200, bool), None, k=2, target=np.full(2, 0.5))
     target = np.full((2, 1), 0.5)
-    graph = point_graph(units.xyz)
-    joined = join_pieces(units, territory, target=target, band=0.01, graph=graph)
-    assert [s.why for s in joined.stuck] == ["balance"]
-    swapped = swap_pieces(units, joined, graph, target, 0.01)
+    graph, swapped = _swapped(units, territory, target, 0.01)
     assert (swapped[enclave] == 1).all()
     assert territory_pieces(graph, swapped, 2).total_extra == 0
     assert np.all(np.abs(_loads(swapped, values, 2) / 0.5 - 1) <= 0.01 + 1e-9)
@@ -65,10 +70,7 @@ def test_when_the_territory_does_not_border_the_full_one_a_third_takes_the_peel(
     units = as_units(to_xyz(lat, lon), values / 300, territory, np.zeros(300, bool), None, k=3,
                      target=target[:, 0] / 300)
     units.values[:] = values  # (the loads in accounts, as the targets)
-    graph = point_graph(units.xyz)
-    joined = join_pieces(units, territory, target=target, band=0.01, graph=graph)
-    assert [s.why for s in joined.stuck] == ["balance"]
-    swapped = swap_pieces(units, joined, graph, target, 0.01)
+    graph, swapped = _swapped(units, territory, target, 0.01)
     assert (swapped[enclave] == 2).all()
     assert territory_pieces(graph, swapped, 3).total_extra == 0
     moved_back = (territory == 2) & (swapped != 2)
