@@ -145,3 +145,39 @@ def test_the_peel_goes_around_a_node_that_holds_the_full_territory_together():
     assert {names[i]: int(t) for i, t in enumerate(swapped)} == {"A1": 0, "A2": 0, "q": 1, "B1": 0, "B2": 1,
                                                                   "B3": 1, "B4": 1}
     assert territory_pieces(graph, swapped, 2).total_extra == 0
+
+
+def test_a_swap_that_roughens_the_borders_is_not_kept(monkeypatch):
+    """The swap at the end of the pieces phase is kept only under the rejoin's rule for borders.
+    A stand-in for it that joins a piece but scatters one unit in seven into another territory
+    (far above 5% interleaving) is not kept: the design comes out as if no swap ran. (The
+    stress family's 10,000-account starved map #6 keeps one piece apart for balance.)"""
+    import dataclasses
+    import sys
+    from pathlib import Path
+
+    import territory_engine.rebalance.pipeline as pipeline
+    from territory_engine import design
+
+    sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
+    from stress_instances import make_stress
+
+    inst = make_stress("starved", 10_000, 10, seed=6)
+
+    def none(units, joined, graph, join, target, band, **kwargs):
+        return joined
+
+    def rough(units, joined, graph, join, target, band, **kwargs):
+        assign = joined.assignment.copy()
+        every = np.arange(0, len(assign) - 1, 7)
+        assign[every] = assign[every + 1]  # (the units come in no spatial order)
+        return dataclasses.replace(joined, assignment=assign, stuck=joined.stuck[1:],
+                                   extra_after=joined.extra_after - 1)
+
+    results = []
+    for stand_in in (none, rough):
+        monkeypatch.setattr(pipeline, "swap_and_join", stand_in)
+        results.append(design(inst.lat, inst.lon, inst.measures[:, :1], k=inst.k, tolerance=0.05,
+                              current=inst.current, seed=6))
+    assert any(e.why == "balance" for e in results[0].exclaves), "the map still reaches the swap"
+    assert (results[1].territory == results[0].territory).all()
