@@ -6,11 +6,12 @@ neighbour can take it within its band. Where the neighbour is full (a downtown t
 the top of its band, its enclaves of other territories stuck inside it), the piece still joins
 it here, and the neighbour gives the piece's territory an equal load in return: the neighbour's
 nodes along the territory's main piece, taken one by one, the border first and nearest the
-piece first (so the border moves where the piece was), until both bands hold. When the
-territory does not border the neighbour, a third territory bordering it takes that load. The swap is kept only when the two
-territories end in fewer pieces together; the moved load is about twice the piece's, where the
-rejoin's LP (rejoin.py) would re-solve the whole map, which a full sheet of accounts cannot
-afford. This is the exchange move of districting local search (Ricca & Simeone 2008, "Local
+piece first (so the border moves where the piece was), until every band holds. When the
+territory does not border the neighbour, a third territory bordering the neighbour takes that
+load. The swap is kept only when the territories involved end in fewer pieces together (their
+nodes' components; nodes that never swap count as no territory's, and the caller joins and
+counts again on the whole map); the moved load is about twice the piece's, where the rejoin's LP
+(rejoin.py) would re-solve the whole map, which a full sheet of accounts cannot afford. This is the exchange move of districting local search (Ricca & Simeone 2008, "Local
 search algorithms for political districting", *EJOR* 189), applied to pieces.
 
 Nodes holding accounts of several territories, locked accounts and a rep base's piece are
