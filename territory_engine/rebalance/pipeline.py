@@ -47,7 +47,7 @@ from .polish import polish_moves
 from .prices import Candidates, candidates, price_assign
 from .resite import resite
 from .pieces import JoinedPieces, base_roots, door_units, join_pieces
-from .rejoin import interleaved, rejoin
+from .rejoin import clean_enough, interleaved, rejoin
 from .smooth import bring_doors, smooth_borders
 from .swap import swap_and_join
 from .transport import exact_assign
@@ -331,9 +331,8 @@ def _pieces_phase(p: Pass) -> None:
 
 def _swap(p: Pass, graph, join) -> None:
     """The pieces that balance still keeps apart swap into a full neighbour for its border
-    units (swap.py), while that leaves fewer pieces; kept by the rejoin's rule for borders (at
-    most ``Tuning.rejoin_max_interleaving`` of the units among another territory's, or up by at
-    most ``Tuning.rejoin_interleaving_per_piece`` per piece joined)."""
+    units (swap.py), while that leaves fewer pieces; kept by the rejoin's rule for borders
+    (rejoin.clean_enough)."""
     job = p.job
     if not any(piece.why == "balance" for piece in p.stuck):
         return
@@ -344,9 +343,8 @@ def _swap(p: Pass, graph, join) -> None:
                             passes=job.tuning.swap_passes, tuning=job.tuning)
     if swapped is joined:
         return
-    rough, now = interleaved(joined.assignment, job.nearest), interleaved(swapped.assignment, job.nearest)
-    fewer = joined.extra_after - swapped.extra_after
-    if now <= job.tuning.rejoin_max_interleaving or now - rough <= job.tuning.rejoin_interleaving_per_piece * fewer:
+    if clean_enough(interleaved(joined.assignment, job.nearest), interleaved(swapped.assignment, job.nearest),
+                    joined.extra_after - swapped.extra_after, job.tuning):
         _take(p, swapped)
 
 

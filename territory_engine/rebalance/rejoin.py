@@ -35,7 +35,7 @@ from .pieces import JoinedPieces, join_pieces
 from .transport import exact_assign
 from .units import Units
 
-__all__ = ["destinations", "interleaved", "links", "rejoin"]
+__all__ = ["clean_enough", "destinations", "interleaved", "links", "rejoin"]
 
 
 def rejoin(units: Units, joined: JoinedPieces, graph: AccountGraph, centres_xyz, target, tolerance: float, *,
@@ -81,12 +81,20 @@ def rejoin(units: Units, joined: JoinedPieces, graph: AccountGraph, centres_xyz,
                             tuning=tuning)
         joined_now = best.extra_after - trial.extra_after
         now = interleaved(trial.assignment, nearest)
-        if joined_now <= 0 or _exclaves(trial, units.locked) > _exclaves(best, units.locked) or (
-                now > tuning.rejoin_max_interleaving and now - rough > tuning.rejoin_interleaving_per_piece * joined_now):
+        if joined_now <= 0 or _exclaves(trial, units.locked) > _exclaves(best, units.locked) or not clean_enough(
+                rough, now, joined_now, tuning):
             break
         rough = now
         best = dataclasses.replace(trial, extra_before=joined.extra_before)
     return dataclasses.replace(best, undecided=True) if undecided else best
+
+
+def clean_enough(rough: float, now: float, joined: int, tuning: Tuning = DEFAULT_TUNING) -> bool:
+    """The rule for borders of a step that joins ``joined`` pieces and takes the share of units
+    among another territory's (:func:`interleaved`) from ``rough`` to ``now``: at most
+    ``Tuning.rejoin_max_interleaving``, or up by at most ``Tuning.rejoin_interleaving_per_piece``
+    per piece joined."""
+    return now <= tuning.rejoin_max_interleaving or now - rough <= tuning.rejoin_interleaving_per_piece * joined
 
 
 def _exclaves(joined: JoinedPieces, locked) -> int:
