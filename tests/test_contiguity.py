@@ -581,10 +581,62 @@ def test_the_node_path_of_piece_neighbours_counts_what_the_general_path_counts(c
     territory = np.where(territory >= 0, territory[np.unique(graph.node, return_index=True)[1]][graph.node], -1)
     pieces = territory_pieces(graph, territory, k)
     fast = piece_neighbours(graph, territory, k, pieces)
-    saved = contiguity._node_links
-    contiguity._node_links = lambda graph, territory: None
+    saved = contiguity._node_view
+    contiguity._node_view = lambda graph, territory, k, pieces: None
     try:
         general = piece_neighbours(graph, territory, k, pieces)
     finally:
-        contiguity._node_links = saved
+        contiguity._node_view = saved
     assert all(np.array_equal(a, b) for a, b in zip(fast, general))
+
+
+@settings(max_examples=80, deadline=None)
+@given(point_maps(), st.booleans(),
+       st.lists(st.tuples(st.integers(0, 2**31 - 1), st.sampled_from(["nodes", "accounts", "unassign"])),
+                min_size=1, max_size=6))
+def test_a_count_after_a_few_moves_equals_a_count_from_scratch(case, one_per_coordinate, steps):
+    """territory_pieces keeps a graph's last count and, after a few accounts move, counts again
+    only the territories they left or joined. Every answer (pieces, their numbering, and the
+    borders piece_neighbours counts) must equal the count of the same alignment on a copy of
+    the graph, which has no count kept."""
+    import dataclasses
+
+    import territory_engine.contiguity as contiguity
+    from territory_engine.contiguity import piece_neighbours
+
+    saved, contiguity.RECOUNT_SHARE = contiguity.RECOUNT_SHARE, 1.0  # recount whatever changed
+    try:
+        _count_moves_from_scratch(case, one_per_coordinate, steps)
+    finally:
+        contiguity.RECOUNT_SHARE = saved
+
+
+def _count_moves_from_scratch(case, one_per_coordinate, steps):
+    import dataclasses
+
+    from territory_engine.contiguity import piece_neighbours
+
+    lat, lon, territory, k = case["lat"], case["lon"], case["territory"].copy(), case["k"]
+    graph = account_graph(lat, lon)
+    if one_per_coordinate:
+        territory = np.where(territory >= 0, territory[np.unique(graph.node, return_index=True)[1]][graph.node], -1)
+    territory_pieces(graph, territory, k)
+    for seed, kind in steps:
+        rng = np.random.default_rng(seed)
+        territory = territory.copy()
+        if kind == "nodes":  # every account at a few coordinates to one territory
+            nodes = rng.choice(graph.node.max() + 1, min(3, graph.node.max() + 1), replace=False)
+            territory[np.isin(graph.node, nodes)] = rng.integers(0, k)
+        elif kind == "accounts":  # a few accounts, perhaps splitting a coordinate between territories
+            territory[rng.choice(len(territory), min(3, len(territory)), replace=False)] = rng.integers(0, k)
+        else:  # an account loses or gains its territory
+            i = rng.integers(len(territory))
+            territory[i] = -1 if territory[i] >= 0 else rng.integers(0, k)
+        got = territory_pieces(graph, territory, k)
+        scratch_graph = dataclasses.replace(graph)
+        expected = territory_pieces(scratch_graph, territory, k)
+        for field in dataclasses.fields(expected):
+            assert np.array_equal(getattr(got, field.name), getattr(expected, field.name)), field.name
+        borders = piece_neighbours(graph, territory, k, got)
+        assert all(np.array_equal(a, b) for a, b in
+                   zip(borders, piece_neighbours(scratch_graph, territory, k, expected)))
