@@ -320,6 +320,7 @@ class _Count:
     of_node: np.ndarray  # (v,) territory of every node, -1 for a node without one
     node_piece: np.ndarray  # (v,) piece of every node, -1 for a node without one
     first: np.ndarray  # (p,) lowest node of every piece, increasing
+    cross: tuple  # (src, dst) node of each end of every directed edge between two territories
 
 
 _counts: dict = {}  # id(graph) -> the graph's last _Count
@@ -352,6 +353,8 @@ def _count_nodes(graph: AccountGraph, territory, k: int, of_node) -> _Count:
     same = (of_node[src] >= 0) & (of_node[src] == of_node[indices])
     links = sp.csr_array((np.ones(int(same.sum())), (index[src[same]], index[indices[same]])),
                          shape=(len(vertex_node),) * 2)
+    other = (of_node[src] >= 0) & (of_node[indices] >= 0) & ~same
+    cross = (src[other], indices[other].astype(np.int64))
     if len(vertex_node):
         p, label = connected_components(links, directed=False)
     else:
@@ -360,7 +363,7 @@ def _count_nodes(graph: AccountGraph, territory, k: int, of_node) -> _Count:
     node_piece[vertex_node] = label
     first = np.full(p, v, dtype=np.int64)
     np.minimum.at(first, label, vertex_node)
-    return _numbered(graph, territory, k, of_node, node_piece, first)
+    return _numbered(graph, territory, k, of_node, node_piece, first, cross)
 
 
 def _recount(graph: AccountGraph, last: _Count, territory, changed) -> _Count | None:
@@ -385,6 +388,7 @@ def _recount(graph: AccountGraph, last: _Count, territory, changed) -> _Count | 
     src = np.repeat(np.arange(len(nodes)), counts)
     dst = indices[np.repeat(start - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))]
     same = of_node[dst] == of_node[nodes[src]]
+    cross = _cross_again(graph, last, of_node, changed)
     m = len(nodes)
     links = sp.csr_array((np.ones(int(same.sum())), (src[same], np.searchsorted(nodes, dst[same]))), shape=(m, m))
     c, label = connected_components(links, directed=False) if m else (0, np.zeros(0, dtype=np.int64))
@@ -399,10 +403,29 @@ def _recount(graph: AccountGraph, last: _Count, territory, changed) -> _Count | 
     was = last.node_piece >= 0
     node_piece[was] = number[last.node_piece[was]]
     node_piece[nodes] = number[len(kept) + label]
-    return _numbered(graph, territory, last.k, of_node, node_piece, first)
+    return _numbered(graph, territory, last.k, of_node, node_piece, first, cross)
 
 
-def _numbered(graph: AccountGraph, territory, k: int, of_node, node_piece, first) -> _Count:
+def _cross_again(graph: AccountGraph, last: _Count, of_node, changed) -> tuple:
+    """``last``'s edges between territories, with those at the nodes of the accounts
+    ``changed`` (now in territory ``of_node``) found again."""
+    moved = np.zeros(len(of_node), dtype=bool)
+    moved[graph.node[changed]] = True
+    src, dst = last.cross
+    keep = ~(moved[src] | moved[dst])
+    nodes = np.flatnonzero(moved)
+    indptr, indices = graph.adjacency.indptr, graph.adjacency.indices
+    start = indptr[nodes].astype(np.int64)
+    counts = indptr[nodes + 1].astype(np.int64) - start
+    at = np.repeat(nodes, counts)
+    to = indices[np.repeat(start - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))].astype(np.int64)
+    other = (of_node[to] >= 0) & (of_node[to] != of_node[at])
+    at, to = at[other], to[other]
+    back = ~moved[to]  # an edge between two moved nodes is found from both ends
+    return np.r_[src[keep], at, to[back]], np.r_[dst[keep], to, at[back]]
+
+
+def _numbered(graph: AccountGraph, territory, k: int, of_node, node_piece, first, cross) -> _Count:
     """The count with pieces renumbered in the order of their lowest node."""
     order = np.argsort(first, kind="stable")
     if not np.array_equal(order, np.arange(len(order))):
@@ -413,7 +436,7 @@ def _numbered(graph: AccountGraph, territory, k: int, of_node, node_piece, first
     piece = node_piece[graph.node]
     piece[territory < 0] = -1
     pieces = _pieces(graph, k, piece, of_node[first], graph.region[first])
-    return _Count(territory.copy(), k, pieces, of_node, node_piece, first)
+    return _Count(territory.copy(), k, pieces, of_node, node_piece, first, cross)
 
 
 def piece_neighbours(graph: AccountGraph, territory, k: int, pieces: Pieces) -> tuple[np.ndarray, ...]:
@@ -429,11 +452,8 @@ def piece_neighbours(graph: AccountGraph, territory, k: int, pieces: Pieces) -> 
     territory = np.asarray(territory, dtype=np.int64)
     view = _node_view(graph, territory, k, pieces)
     if view is not None:  # one territory per node: count the graph's edges between territories
-        of_node, node_piece = view
-        indptr, indices = graph.adjacency.indptr, graph.adjacency.indices
-        src = np.repeat(np.arange(len(graph.xyz)), np.diff(indptr))
-        other = (of_node[src] >= 0) & (of_node[indices] >= 0) & (of_node[src] != of_node[indices])
-        key, edges = np.unique(node_piece[src[other]] * k + of_node[indices[other]], return_counts=True)
+        of_node, node_piece, (src, dst) = view
+        key, edges = np.unique(node_piece[src] * k + of_node[dst], return_counts=True)
         return key // k, key % k, edges
     vx = _vertices(graph, territory, k)
     lo = np.searchsorted(vx.keys, vx.dst_node * k)
@@ -451,18 +471,23 @@ def piece_neighbours(graph: AccountGraph, territory, k: int, pieces: Pieces) -> 
 
 
 def _node_view(graph: AccountGraph, territory, k: int, pieces: Pieces):
-    """``(territory, piece)`` of every node (-1: none) when every node's accounts share one
-    territory, else None; from the graph's last count when it was of this alignment."""
+    """``(territory, piece)`` of every node (-1: none) and the ``(src, dst)`` nodes of every
+    directed edge between two territories, when every node's accounts share one territory;
+    else None. From the graph's last count when it was of this alignment."""
     last = _counts.get(id(graph))
     if last is not None and last.k == k and np.array_equal(last.territory, territory):
         if last.pieces is pieces:
-            return last.of_node, last.node_piece
-        of_node = last.of_node
+            return last.of_node, last.node_piece, last.cross
+        of_node, cross = last.of_node, last.cross
     else:
         of_node = _node_territory(graph, territory)
         if of_node is None:
             return None
+        indptr, indices = graph.adjacency.indptr, graph.adjacency.indices
+        src = np.repeat(np.arange(len(of_node)), np.diff(indptr))
+        other = (of_node[src] >= 0) & (of_node[indices] >= 0) & (of_node[src] != of_node[indices])
+        cross = (src[other], indices[other].astype(np.int64))
     node_piece = np.full(len(graph.xyz), -1, dtype=np.int64)
     assigned = pieces.piece >= 0
     node_piece[graph.node[assigned]] = pieces.piece[assigned]
-    return of_node, node_piece
+    return of_node, node_piece, cross
