@@ -369,6 +369,35 @@ class Tuning:
     the nodes held back the other way across the same border; the two swap territories when both
     bands hold after both moves (0: no swaps). More find more swaps at territories on the ends
     of their bands, each costs an interleaving count and two connectivity checks."""
+    anneal_max_units: int = 1_000
+    """Maps up to this many units get the annealing of their borders (anneal.py) after the
+    smoothing: there a few accounts outvoted are already percents of the map, and the search is
+    cheap. Values not yet measured above it."""
+    anneal_above: float = 0.05
+    """The annealing runs only when more than this share of the units is outvoted by its nearest
+    units (anneal.py), the target for interleaving: below, borders are clean enough and each
+    move matters more. It moves accounts for a measure of borders alone, blind to the measures
+    the design does not balance: at 0.03 it also annealed the sizing test's map (between 3% and
+    5%) and pushed one rep's workload from within to 107% of capacity, so `territory size`
+    recommended 8 territories instead of 7."""
+    anneal_steps: int = 300
+    """Steps of the annealing per unit (anneal.py), at most ``anneal_max_steps`` in all."""
+    anneal_max_steps: int = 100_000
+    """Steps of the annealing at most (about 4 s; anneal.py)."""
+    anneal_move_cost: float = 0.5
+    """Cost in the annealing of moving an average unit's weight, in outvoted units (anneal.py):
+    higher keeps more units where they were, lower cleans more border at the price of moves."""
+    anneal_clean: float = 0.04
+    """Share of the units outvoted that the annealing counts as clean enough (anneal.py): each of
+    them costs ``anneal_clean_weight``, not 1, so below it a unit's border is not bought with a
+    move (on the 200-account island map of seed 3, without this the annealing took interleaving
+    from 3.5% to 1.5% and moves from 1.89 to 2.15 times the least)."""
+    anneal_clean_weight: float = 0.1
+    """Cost in the annealing of each outvoted unit below ``anneal_clean`` (anneal.py)."""
+    anneal_start: float = 1.0
+    """The annealing's first temperature, in outvoted units (anneal.py)."""
+    anneal_end: float = 0.02
+    """The annealing's last temperature, in outvoted units (anneal.py)."""
 
     # --- Validation semantics (issue 12): implausible coordinates,
     # territory_engine/validate/plausibility.py; measured in tests/edge_cases/outlier_rule.py --

@@ -48,6 +48,7 @@ from .prices import Candidates, candidates, price_assign
 from .resite import resite
 from .pieces import JoinedPieces, base_roots, door_units, join_pieces
 from .rejoin import clean_enough, interleaved, rejoin
+from .anneal import anneal_borders
 from .smooth import bring_doors, smooth_borders
 from .swap import swap_and_join
 from .transport import exact_assign
@@ -308,7 +309,10 @@ _CONNECTABLE = ("balance", "round limit", "rep base")  # the stuck pieces a rebu
 def _pieces_phase(p: Pass) -> None:
     """Join each territory's extra pieces to the neighbour it borders most, every band kept
     (pieces.py); move those balance keeps apart anyway and rebalance around them (rejoin.py);
-    the pieces that cannot move are recorded (locks, a rep base, balance)."""
+    settle pockets, rebuild what is still apart (connect*.py), smooth the borders (smooth.py),
+    bring reps' doors home, anneal the borders of small maps (anneal.py) and swap the pieces
+    balance still keeps apart (swap.py); the pieces that cannot move are recorded (locks, a rep
+    base, balance)."""
     job, state = p.job, p.state
     job.report("pieces", 0.95)
     graph = point_graph(p.units.xyz, tuning=job.tuning)
@@ -326,6 +330,7 @@ def _pieces_phase(p: Pass) -> None:
     _connect(p, graph, join)
     _smooth(p, graph, join)
     _doors(p, graph, join)
+    _anneal(p, graph, join)
     _swap(p, graph, join)
 
 
@@ -516,6 +521,33 @@ def _smooth(p: Pass, graph, join, only=None) -> None:
                               swap_tries=job.tuning.smooth_swap_tries, tail=job.tuning.smooth_tail_nodes)
     if (smoothed != p.state.assign).any():
         _take(p, join(smoothed))
+
+
+def _anneal(p: Pass, graph, join) -> None:
+    """On small maps with more than ``Tuning.anneal_above`` of the units outvoted, the borders
+    annealed (anneal.py): fewer units outvoted for little moved load, no piece opened, every
+    band kept, locks and (with rep bases) each rep's door held. Kept unless joining leaves more
+    pieces apart. Every pass anneals its own design, so the second opinions compare designs as
+    they would be returned (a fresh design is compared as ``design(fresh=True)`` returns it)."""
+    job, t = p.job, p.job.tuning
+    u = len(p.units.xyz)
+    if u > t.anneal_max_units or t.anneal_steps <= 0 or interleaved(p.state.assign, job.nearest) <= t.anneal_above:
+        return
+    band = (job.target * (1 - job.tolerance), job.target * (1 + job.tolerance))
+    current = p.units.current if job.realign else np.full(u, -1)
+    held = p.units.locked.copy()
+    if job.bases is not None:
+        roots = base_roots(p.units.xyz, p.state.assign, job.bases_xyz, job.k)
+        held[roots[roots >= 0]] = True
+    annealed = anneal_borders(graph.adjacency, graph.node, p.state.assign, current, p.units.values, job.nearest,
+                              band, held, seed=job.seed, steps=min(t.anneal_steps * u, t.anneal_max_steps),
+                              move_cost=t.anneal_move_cost, start=t.anneal_start, end=t.anneal_end,
+                              clean=int(t.anneal_clean * u), clean_weight=t.anneal_clean_weight)
+    if (annealed != p.state.assign).any():
+        joined = join(annealed)
+        if len(joined.stuck) <= len(p.stuck) and not _out_of_band(job, territory_loads(
+                joined.assignment, p.units.values, job.k)):
+            _take(p, joined)
 
 
 def _doors(p: Pass, graph, join) -> None:

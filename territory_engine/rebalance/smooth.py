@@ -86,7 +86,7 @@ def smooth_borders(adjacency, node, assign, current, values, nearest, band, lock
     terr = np.asarray(assign, dtype=np.int64).copy()
     if len(terr) <= 1 or nearest.shape[1] == 0:
         return terr
-    state = _Borders(adjacency, node, terr, current, values, nearest, band, locked, max_interleaving)
+    state = Borders(adjacency, node, terr, current, values, nearest, band, locked, max_interleaving)
     state.tail = tail
     for _ in range(rounds):
         blocked: dict[tuple[int, int], list[int]] = {}  # (from, to): nodes a band alone held back
@@ -122,7 +122,7 @@ def bring_doors(adjacency, node, assign, current, values, band, locked, doors, *
     ``tries``). A node holding units of two territories or a lock never moves. A new array."""
     terr = np.asarray(assign, dtype=np.int64).copy()
     nearest = np.zeros((len(terr), 0), dtype=np.int64)  # (no votes: a door moves on its own rule)
-    state = _Borders(adjacency, node, terr, current, values, nearest, band, locked, np.inf)
+    state = Borders(adjacency, node, terr, current, values, nearest, band, locked, np.inf)
     for j, unit in enumerate(np.asarray(doors, dtype=np.int64).tolist()):
         if unit < 0 or terr[unit] == j:
             continue
@@ -133,7 +133,7 @@ def bring_doors(adjacency, node, assign, current, values, band, locked, doors, *
     return terr
 
 
-class _Borders:
+class Borders:
     """The smoothing's alignment (``terr``, changed in place), its nodes' territories, loads and
     outvoted count, and the two kinds of step: one node moved, two nodes swapped."""
 
@@ -236,13 +236,13 @@ class _Borders:
             return True
         return False
 
-    def _moved(self, units, a, t) -> float:
+    def moved_change(self, units, a, t) -> float:
         """The moved load that moving ``units`` from ``a`` to ``t`` adds (negative: takes back)."""
         was = self.current[units]
         return float((self.weight[units] * (((was >= 0) & (was != t)).astype(float)
                                             - ((was >= 0) & (was != a)))).sum())
 
-    def _outvoted_change(self, moves) -> int:
+    def outvoted_change(self, moves) -> int:
         """How many more units are outvoted after ``moves`` ((units, to) pairs); undone after."""
         terr, nearest = self.terr, self.nearest
         units = np.concatenate([m[0] for m in moves])
@@ -262,8 +262,8 @@ class _Borders:
         band alone, the nodes that would have moved (a candidate for a swap)."""
         units = self.units(b)
         moving = self.values[units].sum(axis=0)
-        moved = self._moved(units, a, t)
-        change = self._outvoted_change([(units, t)])
+        moved = self.moved_change(units, a, t)
+        change = self.outvoted_change([(units, t)])
         cleaner = change < 0 and (moved <= 1e-12 or self.rough > self.roughest)
         if not (cleaner or (change <= 0 and moved < -1e-12)):
             return False
@@ -298,8 +298,8 @@ class _Borders:
         group = np.r_[b, tail]
         units = np.concatenate([self.units(x) for x in group.tolist()])
         moving = self.values[units].sum(axis=0)
-        change = self._outvoted_change([(units, t)])
-        if not (change < 0 and (self._moved(units, a, t) <= 1e-12 or self.rough > self.roughest)):
+        change = self.outvoted_change([(units, t)])
+        if not (change < 0 and (self.moved_change(units, a, t) <= 1e-12 or self.rough > self.roughest)):
             return False
         if (self.load[a] - moving < self.lower[a] - 1e-12).any() or \
                 (self.load[t] + moving > self.upper[t] + 1e-12).any():
@@ -322,8 +322,8 @@ class _Borders:
         new_a, new_t = load[a] - mb + mc, load[t] + mb - mc
         if _further_out(new_a, load[a], lower[a], upper[a]) or _further_out(new_t, load[t], lower[t], upper[t]):
             return False
-        moved = self._moved(ub, a, t) + self._moved(uc, t, a)
-        change = self._outvoted_change([(ub, t), (uc, a)])
+        moved = self.moved_change(ub, a, t) + self.moved_change(uc, t, a)
+        change = self.outvoted_change([(ub, t), (uc, a)])
         if not (change < 0 and (moved <= 1e-12 or self.rough > self.roughest)):
             return False
         node_terr = self.node_terr
@@ -340,7 +340,7 @@ class _Borders:
         return True
 
 
-def _swaps(state: _Borders, blocked, *, tries: int) -> bool:
+def _swaps(state: Borders, blocked, *, tries: int) -> bool:
     """Pair every move (a node, or a node with its tail) a band held back from ``a`` to ``t`` with
     a node of ``t`` on its border with ``a``: first the single nodes a band held back from ``t``
     to ``a``, then the rest of that border, the closest in weight first (at most ``tries``
