@@ -37,10 +37,33 @@ from __future__ import annotations
 import numpy as np
 
 from ..arrays import distinct
-from .pieces import fits_bands
+from ..tuning import Tuning
+from .pieces import base_roots, fits_bands
+from .rejoin import interleaved
 from .smooth import Borders
 
-__all__ = ["anneal_borders"]
+__all__ = ["anneal_borders", "anneal_pass"]
+
+
+def anneal_pass(units, assign, graph, nearest, target, tolerance: float, *, realign: bool, bases_xyz, seed: int,
+                tuning: Tuning) -> np.ndarray | None:
+    """:func:`anneal_borders` on a pass's ``units`` (``assign``: their territories), as
+    ``tuning`` says, or None when not run: more than ``anneal_max_units`` units, or at most
+    ``anneal_above`` of them outvoted already. Locks and (``bases_xyz`` (k, 3) km) each rep's
+    door stay; moves cost only on a realignment."""
+    t, u = tuning, len(units.xyz)
+    if u > t.anneal_max_units or t.anneal_steps <= 0 or interleaved(assign, nearest) <= t.anneal_above:
+        return None
+    band = (target * (1 - tolerance), target * (1 + tolerance))
+    current = units.current if realign else np.full(u, -1)
+    held = np.asarray(units.locked, dtype=bool).copy()
+    if bases_xyz is not None:
+        roots = base_roots(units.xyz, assign, bases_xyz, len(target))
+        held[roots[roots >= 0]] = True
+    return anneal_borders(graph.adjacency, graph.node, assign, current, units.values, nearest, band, held, seed=seed,
+                          steps=min(t.anneal_steps * u, t.anneal_max_steps), move_cost=t.anneal_move_cost,
+                          start=t.anneal_start, end=t.anneal_end, clean=int(t.anneal_clean * u),
+                          clean_weight=t.anneal_clean_weight)
 
 
 def anneal_borders(adjacency, node, assign, current, values, nearest, band, held, *, seed: int, steps: int,
@@ -90,84 +113,106 @@ def anneal_borders(adjacency, node, assign, current, values, nearest, band, held
     free = np.flatnonzero(~state.mixed & (state.node_terr >= 0))
     if len(free) == 0:
         return terr
-    unit_weight = max(float(state.weight.sum()) / len(terr), 1e-300)
-    nodes_of = np.bincount(state.node_terr[state.node_terr >= 0], minlength=len(state.load))
     rng = np.random.default_rng(seed)
     pick, side, chance = rng.integers(0, len(free), steps), rng.random(steps), rng.random(steps)
     other_side = rng.random(steps)
     temperature = start * (end / start) ** (np.arange(steps) / max(steps - 1, 1))
-    cost = best = 0.0
-    rough = 0  # outvoted units more than at the start
-    outvoted_now = int(state.rough)
-    votes = _Votes(terr, nearest, state.voters, len(state.load))
-
-    def priced(count):
-        return max(count - clean, 0) + clean_weight * min(count, clean)
-    best_terr = terr.copy()
-    indptr, indices, node_terr, load, lower, upper = (adjacency.indptr, adjacency.indices, state.node_terr,
-                                                      state.load, state.lower, state.upper)
-    mixed, values = state.mixed, state.values
+    search = _Search(state, terr, nearest, move_cost, clean, clean_weight)
+    best, best_terr = 0.0, terr.copy()
+    indptr, indices, node_terr = adjacency.indptr, adjacency.indices, state.node_terr
     for s in range(steps):
         b = int(free[pick[s]])
         a = int(node_terr[b])
         around = indices[indptr[b]:indptr[b + 1]]
         sides = node_terr[around]
         others = sides[(sides != a) & (sides >= 0)]
-        if len(others) == 0 or nodes_of[a] <= 1:
+        if len(others) == 0 or search.nodes_of[a] <= 1:
             continue
         t = int(others[int(side[s] * len(others))])
+
+        def accept(step, s=s):
+            return step <= 0 or chance[s] < np.exp(-step / temperature[s])
+
+        if search.step(b, a, t, around, sides, other_side[s], accept) and search.cost < best - 1e-9 \
+                and search.rough <= 0:
+            best, best_terr = search.cost, terr.copy()
+    return best_terr
+
+
+class _Search:
+    """The annealing's alignment (``terr``, changed in place), its loads, votes and cost since
+    the start, and the two kinds of step: one node moved, or swapped with a node beside it."""
+
+    def __init__(self, state: Borders, terr, nearest, move_cost: float, clean: int, clean_weight: float):
+        self.state, self.terr = state, terr
+        self.votes = _Votes(terr, nearest, state.voters, len(state.load))
+        self.nodes_of = np.bincount(state.node_terr[state.node_terr >= 0], minlength=len(state.load))
+        self.unit_weight = max(float(state.weight.sum()) / len(terr), 1e-300)
+        self.move_cost, self.clean, self.clean_weight = move_cost, clean, clean_weight
+        self.outvoted = int(state.rough)  # units outvoted now
+        self.rough = 0  # units outvoted more than at the start
+        self.cost = 0.0  # cost since the start
+
+    def _priced(self, count: int) -> float:
+        return max(count - self.clean, 0) + self.clean_weight * min(count, self.clean)
+
+    def _step_cost(self, rougher: int, moved: float) -> float:
+        return self._priced(self.outvoted + rougher) - self._priced(self.outvoted) + \
+            self.move_cost * moved / self.unit_weight
+
+    def step(self, b: int, a: int, t: int, around, sides, draw: float, accept) -> bool:
+        """Node ``b`` (neighbours ``around``, in ``sides``) from ``a`` to ``t``, or, when a band
+        holds it back, swapped with the node of ``t`` beside it that ``draw`` picks; taken when
+        the rules allow and ``accept`` takes its cost. Whether it was taken."""
+        state, votes = self.state, self.votes
+        indptr, indices, node_terr = state.adjacency.indptr, state.adjacency.indices, state.node_terr
+        load, lower, upper = state.load, state.lower, state.upper
         units = state.units(b)
-        moving = values[units].sum(axis=0)
+        moving = state.values[units].sum(axis=0)
         if fits_bands(load, lower, upper, {a: -moving, t: moving}):
             rougher, after = votes.change(b, units, a, t)
-            step = priced(outvoted_now + rougher) - priced(outvoted_now) + \
-                move_cost * state.moved_change(units, a, t) / unit_weight
-            if step > 0 and chance[s] >= np.exp(-step / temperature[s]):
-                continue
-            if not _stays_whole(indptr, indices, node_terr, a, b, around):
-                continue
+            step = self._step_cost(rougher, state.moved_change(units, a, t))
+            if not accept(step) or not _stays_whole(indptr, indices, node_terr, a, b, around):
+                return False
             votes.take(b, units, t, after)
-            moves = ((b, units, a, t, moving),)
-        else:  # a band holds it back: swap it with a node of t beside it
-            partners = around[(sides == t) & ~mixed[around]]
-            if len(partners) == 0 or nodes_of[t] <= 1:
-                continue
-            c = int(partners[int(other_side[s] * len(partners))])
-            back_units = state.units(c)
-            back = values[back_units].sum(axis=0)
-            c_around = indices[indptr[c]:indptr[c + 1]]
-            if not fits_bands(load, lower, upper, {a: back - moving, t: moving - back}) or \
-                    not ((sides == t) & (around != c)).any() or \
-                    not ((node_terr[c_around] == a) & (c_around != b)).any():
-                continue  # (each must still border its new territory without the other)
-            moves = ((b, units, a, t, moving), (c, back_units, t, a, back))
-            rougher = 0
-            for x, xs, f, to, _ in moves:  # (the votes of both, one after the other)
-                change, after = votes.change(x, xs, f, to)
-                votes.take(x, xs, to, after)
-                rougher += change
-            step = priced(outvoted_now + rougher) - priced(outvoted_now) + move_cost * (
-                state.moved_change(units, a, t) + state.moved_change(back_units, t, a)) / unit_weight
-            if (step > 0 and chance[s] >= np.exp(-step / temperature[s])) or \
-                    not _stays_whole(indptr, indices, node_terr, a, b, around) or \
-                    not _stays_whole(indptr, indices, node_terr, t, c, c_around):
-                for x, xs, f, to, _ in moves[::-1]:
-                    votes.take(x, xs, f, votes.change(x, xs, to, f)[1])
-                continue
+            return self._take(((b, units, a, t, moving),), rougher, step)
+        partners = around[(sides == t) & ~state.mixed[around]]
+        if len(partners) == 0 or self.nodes_of[t] <= 1:
+            return False
+        c = int(partners[int(draw * len(partners))])
+        back_units = state.units(c)
+        back = state.values[back_units].sum(axis=0)
+        c_around = indices[indptr[c]:indptr[c + 1]]
+        if not fits_bands(load, lower, upper, {a: back - moving, t: moving - back}) or \
+                not ((sides == t) & (around != c)).any() or not ((node_terr[c_around] == a) & (c_around != b)).any():
+            return False  # (each must still border its new territory without the other)
+        moves = ((b, units, a, t, moving), (c, back_units, t, a, back))
+        rougher = 0
+        for x, xs, f, to, _ in moves:  # (the votes of both, one after the other)
+            change, after = votes.change(x, xs, f, to)
+            votes.take(x, xs, to, after)
+            rougher += change
+        step = self._step_cost(rougher, state.moved_change(units, a, t) + state.moved_change(back_units, t, a))
+        if not accept(step) or not _stays_whole(indptr, indices, node_terr, a, b, around) or \
+                not _stays_whole(indptr, indices, node_terr, t, c, c_around):
+            for x, xs, f, to, _ in moves[::-1]:
+                votes.take(x, xs, f, votes.change(x, xs, to, f)[1])
+            return False
+        return self._take(moves, rougher, step)
+
+    def _take(self, moves, rougher: int, step: float) -> bool:
+        state = self.state
         for x, xs, f, to, load_x in moves:
-            terr[xs] = to
-            node_terr[x] = to
-            load[f] -= load_x
-            load[to] += load_x
-            nodes_of[f] -= 1
-            nodes_of[to] += 1
-        cost += step
-        rough += rougher
-        outvoted_now += rougher
-        if cost < best - 1e-9 and rough <= 0:
-            best = cost
-            best_terr = terr.copy()
-    return best_terr
+            self.terr[xs] = to
+            state.node_terr[x] = to
+            state.load[f] -= load_x
+            state.load[to] += load_x
+            self.nodes_of[f] -= 1
+            self.nodes_of[to] += 1
+        self.cost += step
+        self.rough += rougher
+        self.outvoted += rougher
+        return True
 
 
 class _Votes:

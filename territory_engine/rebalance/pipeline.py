@@ -46,11 +46,11 @@ from .move_kinds import move_kinds
 from .polish import polish_moves
 from .prices import Candidates, candidates, price_assign
 from .resite import resite
-from .pieces import JoinedPieces, base_roots, door_units, join_pieces
-from .rejoin import clean_enough, interleaved, rejoin
-from .anneal import anneal_borders
+from .pieces import base_roots, door_units, join_pieces
+from .rejoin import rejoin
+from .anneal import anneal_pass
 from .smooth import bring_doors, smooth_borders
-from .swap import swap_and_join
+from .swap import swap_and_join, swap_apart
 from .transport import exact_assign
 from .job import METHODS, Job, Progress, make_job
 from .units import Units, typical_radius
@@ -307,12 +307,9 @@ _CONNECTABLE = ("balance", "round limit", "rep base")  # the stuck pieces a rebu
 
 
 def _pieces_phase(p: Pass) -> None:
-    """Join each territory's extra pieces to the neighbour it borders most, every band kept
-    (pieces.py); move those balance keeps apart anyway and rebalance around them (rejoin.py);
-    settle pockets, rebuild what is still apart (connect*.py), smooth the borders (smooth.py),
-    bring reps' doors home, anneal the borders of small maps (anneal.py) and swap the pieces
-    balance still keeps apart (swap.py); the pieces that cannot move are recorded (locks, a rep
-    base, balance)."""
+    """Join each territory's extra pieces to a neighbour, every band kept (pieces.py), rejoin
+    (rejoin.py), rebuild (connect*.py), clean borders (smooth.py, anneal.py) and swap (swap.py);
+    the pieces that cannot move are recorded (locks, a rep base, balance)."""
     job, state = p.job, p.state
     job.report("pieces", 0.95)
     graph = point_graph(p.units.xyz, tuning=job.tuning)
@@ -335,21 +332,12 @@ def _pieces_phase(p: Pass) -> None:
 
 
 def _swap(p: Pass, graph, join) -> None:
-    """The pieces that balance still keeps apart swap into a full neighbour for its border
-    units (swap.py), while that leaves fewer pieces; kept by the rejoin's rule for borders
-    (rejoin.clean_enough)."""
-    job = p.job
-    if not any(piece.why == "balance" for piece in p.stuck):
-        return
+    """The pieces balance still keeps apart swapped into a full neighbour (swap.py)."""
+    job = p.job  # (with bases, each territory's unit nearest its base stays)
     roots = None if job.bases is None else base_roots(p.units.xyz, p.state.assign, job.bases_xyz, job.k)
-    joined = JoinedPieces(p.state.assign, np.zeros(len(p.state.assign), bool), tuple(p.stuck), len(p.stuck),
-                          len(p.stuck), 0)
-    swapped = swap_and_join(p.units, joined, graph, join, job.target, job.tolerance, roots=roots,
-                            passes=job.tuning.swap_passes, tuning=job.tuning)
-    if swapped is joined:
-        return
-    if clean_enough(interleaved(joined.assignment, job.nearest), interleaved(swapped.assignment, job.nearest),
-                    joined.extra_after - swapped.extra_after, job.tuning):
+    swapped = swap_apart(p.units, p.state.assign, p.stuck, graph, join, job.target, job.tolerance, roots=roots,
+                         nearest=job.nearest, tuning=job.tuning)
+    if swapped is not None:
         _take(p, swapped)
 
 
@@ -524,30 +512,15 @@ def _smooth(p: Pass, graph, join, only=None) -> None:
 
 
 def _anneal(p: Pass, graph, join) -> None:
-    """On small maps with more than ``Tuning.anneal_above`` of the units outvoted, the borders
-    annealed (anneal.py): fewer units outvoted for little moved load, no piece opened, every
-    band kept, locks and (with rep bases) each rep's door held. Kept unless joining leaves more
-    pieces apart. Every pass anneals its own design, so the second opinions compare designs as
-    they would be returned (a fresh design is compared as ``design(fresh=True)`` returns it)."""
-    job, t = p.job, p.job.tuning
-    u = len(p.units.xyz)
-    if u > t.anneal_max_units or t.anneal_steps <= 0 or interleaved(p.state.assign, job.nearest) <= t.anneal_above:
-        return
-    band = (job.target * (1 - job.tolerance), job.target * (1 + job.tolerance))
-    current = p.units.current if job.realign else np.full(u, -1)
-    held = p.units.locked.copy()
-    if job.bases is not None:
-        roots = base_roots(p.units.xyz, p.state.assign, job.bases_xyz, job.k)
-        held[roots[roots >= 0]] = True
-    annealed = anneal_borders(graph.adjacency, graph.node, p.state.assign, current, p.units.values, job.nearest,
-                              band, held, seed=job.seed, steps=min(t.anneal_steps * u, t.anneal_max_steps),
-                              move_cost=t.anneal_move_cost, start=t.anneal_start, end=t.anneal_end,
-                              clean=int(t.anneal_clean * u), clean_weight=t.anneal_clean_weight)
-    if (annealed != p.state.assign).any():
-        joined = join(annealed)
-        if len(joined.stuck) <= len(p.stuck) and not _out_of_band(job, territory_loads(
-                joined.assignment, p.units.values, job.k)):
-            _take(p, joined)
+    """A small map's borders annealed (anneal.py) in every pass, so the second opinions compare
+    designs as returned; kept unless joining leaves more pieces apart."""
+    job = p.job
+    annealed = anneal_pass(p.units, p.state.assign, graph, job.nearest, job.target, job.tolerance, realign=job.realign,
+                           bases_xyz=None if job.bases is None else job.bases_xyz, seed=job.seed, tuning=job.tuning)
+    joined = None if annealed is None or (annealed == p.state.assign).all() else join(annealed)
+    if joined is not None and len(joined.stuck) <= len(p.stuck) and \
+            not _out_of_band(job, territory_loads(joined.assignment, p.units.values, job.k)):
+        _take(p, joined)
 
 
 def _doors(p: Pass, graph, join) -> None:

@@ -29,9 +29,26 @@ from ..arrays import distinct
 from ..contiguity import AccountGraph
 from ..tuning import DEFAULT_TUNING, Tuning
 from .pieces import JoinedPieces, fits_bands, nodes_around
+from .rejoin import clean_enough, interleaved
 from .units import Units
 
-__all__ = ["swap_and_join", "swap_pieces"]
+__all__ = ["swap_and_join", "swap_apart", "swap_pieces"]
+
+
+def swap_apart(units: Units, assign, stuck, graph: AccountGraph, join, target, tolerance, *, roots, nearest,
+               tuning: Tuning = DEFAULT_TUNING) -> JoinedPieces | None:
+    """The pieces ``stuck`` that balance keeps apart swapped into a full neighbour
+    (:func:`swap_and_join`, ``assign`` the units' territories), kept by the rejoin's rule for
+    borders (:func:`~territory_engine.rebalance.rejoin.clean_enough`): the result, or None."""
+    if not any(piece.why == "balance" for piece in stuck):
+        return None
+    joined = JoinedPieces(assign, np.zeros(len(assign), bool), tuple(stuck), len(stuck), len(stuck), 0)
+    swapped = swap_and_join(units, joined, graph, join, target, tolerance, roots=roots, passes=tuning.swap_passes,
+                            tuning=tuning)
+    if swapped is joined or not clean_enough(interleaved(assign, nearest), interleaved(swapped.assignment, nearest),
+                                             joined.extra_after - swapped.extra_after, tuning):
+        return None
+    return swapped
 
 
 def swap_and_join(units: Units, joined: JoinedPieces, graph: AccountGraph, join, target, band, *, roots=None,
