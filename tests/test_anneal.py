@@ -114,3 +114,26 @@ def test_a_small_realignment_ends_less_interleaved_with_the_annealing_than_witho
     with_it = run(DEFAULT_TUNING)
     assert without > 0.05
     assert with_it <= 0.05 < without
+
+
+def test_a_node_beside_one_holding_two_territories_never_moves_and_no_territory_is_split():
+    """Nodes z - b - y - w in a path; y holds one unit of territory 0 and one of 1. Its recorded
+    territory hides one of them, so moving b (0) to 1, which leaves fewer units outvoted, would
+    cut territory 0 in two (z | y's unit of 0) unseen: the step is never taken. Units without a
+    territory load no band."""
+    import scipy.sparse as sp
+
+    from territory_engine.contiguity import AccountGraph
+
+    edges = np.array([[0, 1], [1, 2], [2, 3]])
+    adjacency = sp.csr_array((np.ones(6), (np.r_[edges[:, 0], edges[:, 1]], np.r_[edges[:, 1], edges[:, 0]])),
+                             shape=(4, 4))
+    node = np.array([0, 1, 2, 2, 3, 3])
+    territory = np.array([0, 0, 0, 1, 1, -1])
+    nearest = np.array([[2, 1], [3, 4], [0, 1], [4, 2], [3, 2], [4, 3]])  # unit 1 is outvoted by territory 1
+    band = (np.zeros((2, 1)), np.full((2, 1), 10.0))
+    graph = AccountGraph(node, np.zeros((4, 3)), adjacency, np.zeros(4), np.zeros(4, dtype=np.int64))
+    for seed in range(5):
+        out = anneal_borders(adjacency, node, territory, np.full(6, -1), np.ones((6, 1)), nearest, band,
+                             np.zeros(6, bool), seed=seed, steps=200, move_cost=0.5, start=1.0, end=0.02)
+        assert (territory_pieces(graph, out, 2).pieces <= territory_pieces(graph, territory, 2).pieces).all()

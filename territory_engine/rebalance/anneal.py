@@ -9,7 +9,8 @@ best alignment it met reached 0.5-2.5% on the same maps, with about the same mov
 A step moves one node of the adjacency (the units at one coordinate) from its territory ``a``
 to a territory ``t`` it borders (so ``t`` stays in one piece) when
 
-* the node is free (no locked unit, no unit of another territory, not held: a rep's door);
+* the node is free (no locked unit, no unit of another territory, not held: a rep's door, and
+  no neighbour holding units of two territories, whose pieces the step could not check);
 * ``a`` has no more pieces without it (a search from one of its neighbours in ``a`` reaches the
   others without it) and keeps a node;
 * neither band ends further out in any measure.
@@ -110,14 +111,20 @@ def anneal_borders(adjacency, node, assign, current, values, nearest, band, held
     if len(terr) <= 1 or nearest.shape[1] == 0 or steps <= 0:
         return terr
     state = Borders(adjacency, node, terr, current, values, nearest, band, held, np.inf)
-    free = np.flatnonzero(~state.mixed & (state.node_terr >= 0))
+    # A node holding units of two territories hides one of them from the node's territory: a
+    # node beside one never moves (its territories' pieces could not be checked).
+    split = np.zeros(len(state.node_terr), dtype=bool)
+    split[state.node[(terr >= 0) & (terr != state.node_terr[state.node])]] = True
+    split |= (adjacency @ split.astype(float)) > 0
+    movable = ~state.mixed & ~split & (state.node_terr >= 0)
+    free = np.flatnonzero(movable)
     if len(free) == 0:
         return terr
     rng = np.random.default_rng(seed)
     pick, side, chance = rng.integers(0, len(free), steps), rng.random(steps), rng.random(steps)
     other_side = rng.random(steps)
     temperature = start * (end / start) ** (np.arange(steps) / max(steps - 1, 1))
-    search = _Search(state, terr, nearest, move_cost, clean, clean_weight)
+    search = _Search(state, terr, nearest, movable, move_cost, clean, clean_weight)
     best, best_terr = 0.0, terr.copy()
     indptr, indices, node_terr = adjacency.indptr, adjacency.indices, state.node_terr
     for s in range(steps):
@@ -143,8 +150,8 @@ class _Search:
     """The annealing's alignment (``terr``, changed in place), its loads, votes and cost since
     the start, and the two kinds of step: one node moved, or swapped with a node beside it."""
 
-    def __init__(self, state: Borders, terr, nearest, move_cost: float, clean: int, clean_weight: float):
-        self.state, self.terr = state, terr
+    def __init__(self, state: Borders, terr, nearest, movable, move_cost: float, clean: int, clean_weight: float):
+        self.state, self.terr, self.movable = state, terr, movable
         self.votes = _Votes(terr, nearest, state.voters, len(state.load))
         self.nodes_of = np.bincount(state.node_terr[state.node_terr >= 0], minlength=len(state.load))
         self.unit_weight = max(float(state.weight.sum()) / len(terr), 1e-300)
@@ -176,7 +183,7 @@ class _Search:
                 return False
             votes.take(b, units, t, after)
             return self._take(((b, units, a, t, moving),), rougher, step)
-        partners = around[(sides == t) & ~state.mixed[around]]
+        partners = around[(sides == t) & self.movable[around]]
         if len(partners) == 0 or self.nodes_of[t] <= 1:
             return False
         c = int(partners[int(draw * len(partners))])
@@ -236,8 +243,9 @@ class _Votes:
         if b not in self._around:
             vp, vi = self.voters.indptr, self.voters.indices
             rows = np.concatenate([vi[vp[x]:vp[x + 1]] for x in units.tolist()])
+            repeats = np.concatenate([self.voters.data[vp[x]:vp[x + 1]] for x in units.tolist()])
             affected = distinct(np.r_[units, rows])
-            times = np.bincount(np.searchsorted(affected, rows), minlength=len(affected))
+            times = np.bincount(np.searchsorted(affected, rows), repeats, minlength=len(affected)).astype(np.int64)
             self._around[b] = (affected, times, np.searchsorted(affected, units))
         return self._around[b]
 

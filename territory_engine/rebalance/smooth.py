@@ -144,7 +144,8 @@ class Borders:
         self.values = np.asarray(values, dtype=float).reshape(len(terr), -1)
         self.lower, self.upper = band
         self.load = np.zeros_like(self.lower)
-        np.add.at(self.load, terr, self.values)
+        has = terr >= 0  # (a unit without a territory loads none)
+        np.add.at(self.load, terr[has], self.values[has])
         v, u = adjacency.shape[0], len(terr)
         self.members = sp.csr_array((np.ones(u), (node, np.arange(u))), shape=(v, u))
         voter = np.repeat(np.arange(u), nearest.shape[1])
