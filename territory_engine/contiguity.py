@@ -327,6 +327,13 @@ _counts: dict = {}  # id(graph) -> the graph's last _Count
 
 
 def _keep(graph: AccountGraph, count: _Count) -> _Count:
+    """Keep ``count`` as ``graph``'s last, its arrays read-only: a later call on the same
+    alignment answers with the same ``Pieces``, and a caller writing into it would change the
+    answers after (now it gets an error)."""
+    pieces = count.pieces
+    for array in (count.territory, count.of_node, count.node_piece, count.first, *count.cross, pieces.piece,
+                  pieces.territory, pieces.region, pieces.size, pieces.pieces, pieces.extra_pieces):
+        array.flags.writeable = False
     if id(graph) not in _counts:
         weakref.finalize(graph, _counts.pop, id(graph), None)
     _counts[id(graph)] = count
