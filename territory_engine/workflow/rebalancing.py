@@ -300,8 +300,9 @@ def _settle_workload(plan, first, design, current, engine_current, fresh):
     reason = np.asarray(first[0].moved_reason, dtype=object)  # why each account moved, over the rounds
     # A realignment from the last design moves little: no second opinion (a fresh design) is asked for,
     # and no rebuild of pieces (connect.py): it moves whole regions, so every drive in them changes
-    # and the hours would not settle.
-    settling = replace(tuning, second_opinion_above=float("inf"), connect_max_units=0)
+    # and the hours would not settle; nor any annealing of borders (anneal.py), which moves border
+    # accounts for borders alone in every round.
+    settling = replace(tuning, second_opinion_above=float("inf"), connect_max_units=0, anneal_steps=0)
     for round_ in range(tuning.workload_rounds + 1):
         territory = outcome[0].territory
         if round_:
