@@ -48,7 +48,7 @@ from .arrays import distinct
 from .geo import EARTH_RADIUS_KM, QUERY_WORKERS, chord_to_km, to_xyz
 from .tuning import DEFAULT_TUNING, Tuning
 
-__all__ = ["AccountGraph", "Pieces", "account_graph", "piece_neighbours", "point_graph", "territory_pieces"]
+__all__ = ["AccountGraph", "Pieces", "account_graph", "edges_of", "piece_neighbours", "point_graph", "territory_pieces"]
 
 
 @dataclass(frozen=True)
@@ -389,11 +389,7 @@ def _recount(graph: AccountGraph, last: _Count, territory, changed) -> _Count | 
     touched = np.zeros(last.k + 1, dtype=bool)  # the last entry answers of_node == -1
     touched[old] = touched[new] = True
     nodes = np.flatnonzero(touched[of_node])
-    indptr, indices = graph.adjacency.indptr, graph.adjacency.indices
-    start = indptr[nodes].astype(np.int64)
-    counts = indptr[nodes + 1].astype(np.int64) - start
-    src = np.repeat(np.arange(len(nodes)), counts)
-    dst = indices[np.repeat(start - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))]
+    src, dst = edges_of(graph.adjacency, nodes)
     same = of_node[dst] == of_node[nodes[src]]
     cross = _cross_again(graph, last, of_node, changed)
     m = len(nodes)
@@ -413,6 +409,15 @@ def _recount(graph: AccountGraph, last: _Count, territory, changed) -> _Count | 
     return _numbered(graph, territory, last.k, of_node, node_piece, first, cross)
 
 
+def edges_of(adjacency, nodes) -> tuple[np.ndarray, np.ndarray]:
+    """Every edge at ``nodes`` of a CSR ``adjacency``: ``(row, neighbour)``, ``row`` the
+    position in ``nodes`` of the edge's node (int64 both)."""
+    start = adjacency.indptr[nodes].astype(np.int64)
+    counts = adjacency.indptr[nodes + 1].astype(np.int64) - start
+    slots = np.repeat(start - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    return np.repeat(np.arange(len(nodes)), counts), adjacency.indices[slots].astype(np.int64)
+
+
 def _cross_again(graph: AccountGraph, last: _Count, of_node, changed) -> tuple:
     """``last``'s edges between territories, with those at the nodes of the accounts
     ``changed`` (now in territory ``of_node``) found again."""
@@ -421,11 +426,8 @@ def _cross_again(graph: AccountGraph, last: _Count, of_node, changed) -> tuple:
     src, dst = last.cross
     keep = ~(moved[src] | moved[dst])
     nodes = np.flatnonzero(moved)
-    indptr, indices = graph.adjacency.indptr, graph.adjacency.indices
-    start = indptr[nodes].astype(np.int64)
-    counts = indptr[nodes + 1].astype(np.int64) - start
-    at = np.repeat(nodes, counts)
-    to = indices[np.repeat(start - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))].astype(np.int64)
+    row, to = edges_of(graph.adjacency, nodes)
+    at = nodes[row]
     other = (of_node[to] >= 0) & (of_node[to] != of_node[at])
     at, to = at[other], to[other]
     back = ~moved[to]  # an edge between two moved nodes is found from both ends

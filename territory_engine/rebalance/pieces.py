@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from ..contiguity import AccountGraph, Pieces, piece_neighbours, point_graph, territory_pieces
+from ..contiguity import AccountGraph, Pieces, edges_of, piece_neighbours, point_graph, territory_pieces
 from ..geo import to_xyz
 from ..tuning import DEFAULT_TUNING, Tuning
 from .units import Units
@@ -148,10 +148,7 @@ def join_pieces(units: Units, assignment, *, target, band, bases=None, graph: Ac
 
 def nodes_around(adjacency, nodes) -> np.ndarray:
     """``nodes`` and every node adjacent to one of them."""
-    start, stop = adjacency.indptr[nodes], adjacency.indptr[nodes + 1]
-    counts = stop - start
-    slots = np.repeat(start - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-    return np.r_[nodes, adjacency.indices[slots]]
+    return np.r_[nodes, edges_of(adjacency, nodes)[1]]
 
 
 def _keeps_bands(loads, lower, upper, a, b, moving) -> bool:
