@@ -49,11 +49,20 @@ __all__ = ["anneal_borders", "anneal_pass"]
 def anneal_pass(units, assign, graph, nearest, target, tolerance: float, *, realign: bool, bases_xyz, seed: int,
                 tuning: Tuning) -> np.ndarray | None:
     """:func:`anneal_borders` on a pass's ``units`` (``assign``: their territories), as
-    ``tuning`` says, or None when not run: more than ``anneal_max_units`` units, or at most
-    ``anneal_above`` of them outvoted already. Locks and (``bases_xyz`` (k, 3) km) each rep's
-    door stay; moves cost only on a realignment."""
+    ``tuning`` says, or None when not run: more than ``anneal_max_units`` units, at most
+    ``anneal_above`` of them outvoted already, or too few units per territory for the vote to
+    mean anything. Locks and (``bases_xyz`` (k, 3) km) each rep's door stay; moves cost only on a
+    realignment.
+
+    A vote polls ``m`` nearest units. When the average territory holds no more than ``m`` units,
+    no unit of it can have all its voters at home, and below ``m / 2`` every unit is outvoted
+    whatever the borders: there the count measures the territories' sizes, not their borders, and
+    annealing it only moves accounts (a 4-account map of 2 territories moved an account 145 km
+    from its rep to cut the count from 4 to 1)."""
     t, u = tuning, len(units.xyz)
-    if u > t.anneal_max_units or t.anneal_steps <= 0 or interleaved(assign, nearest) <= t.anneal_above:
+    if u > t.anneal_max_units or t.anneal_steps <= 0 or u <= len(target) * nearest.shape[1]:
+        return None
+    if interleaved(assign, nearest) <= t.anneal_above:
         return None
     band = (target * (1 - tolerance), target * (1 + tolerance))
     current = units.current if realign else np.full(u, -1)

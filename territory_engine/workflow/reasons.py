@@ -82,7 +82,7 @@ def move_reasons(frame, current, proposed, ids, before, after, bases, tolerance,
             parts.append(f"{ids[b]} was {dev_before[b]:+.1%} under its target (now {dev_after[b]:+.1%})")
         why = (f"merge: {ids[a]} is shared out among the {len(dev_after)} territories" if retired
                else "balance: " + "; ".join(parts) if parts
-               else "compactness: nearer the new territory" if compact
+               else "shape: not for balance; it smooths the border between the two territories" if compact
                else "balance of neighbouring territories")
         heads.append(f"{ids[a]} -> {ids[b]}; {why}; ")
     known = np.isfinite(delta)
