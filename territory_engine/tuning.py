@@ -155,6 +155,15 @@ class Tuning:
     fresh_always_units: int = 20_000
     """Up to this many accounts a realignment always tries the fresh design too (and keeps it
     when it moves less, or as much and is more compact): safer, but twice the work."""
+    fresh_trade_moved: float = 0.1
+    fresh_trade_km: float = 0.75
+    """The fresh design (opinions.py) also replaces a realignment it does not beat on moves when
+    it moves at most ``fresh_trade_moved`` more of the balance measure (relative: 0.1 is a tenth
+    more) and its mean km to the territory centres is at most ``fresh_trade_km`` of the
+    realignment's. Moving as little as possible kept messy shapes a user would not accept: a
+    500-account hand-drawn California map (stress family, seed 2) realigned moving 41.5% of the
+    potential with a territory snaking 900 km from San Diego to Sacramento (mean 193 km), where
+    the fresh design moved 44.7% at 100 km."""
 
     # --- Rebalancing: the exact last stage (territory_engine/rebalance/transport.py) ---------
     exact_candidates: int = 8

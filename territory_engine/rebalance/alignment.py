@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import Reason
 
-__all__ = ["Alignment", "Exclave", "exclaves_of"]
+__all__ = ["Alignment", "Exclave", "FreshChoice", "exclaves_of"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,17 @@ class Exclave:
     territory: int
     why: str
     accounts: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class FreshChoice:
+    """Why a fresh design keeping today's ids replaced the realignment: both designs' moved
+    shares of the balance measure and their balance-weighted mean km to the territory centres."""
+
+    moved: float
+    moved_realigned: float
+    km: float
+    km_realigned: float
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,8 @@ class Alignment:
         The realignment moved more than twice the least any balanced alignment must move,
         and no fresh design (which may move less) was tried: more than ``Tuning.max_units``
         accounts.
+    fresh_chosen : FreshChoice or None
+        Set when a fresh design keeping today's ids replaced the realignment (a second opinion).
     resited : tuple of (int, int)
         ``(re-sited, relieved)`` territory pairs: the re-sited territory's accounts went to
         its neighbours, and it took over part of the relieved one (see ``design(resite=)``).
@@ -80,6 +93,7 @@ class Alignment:
     iterations: int
     constrained: tuple[str, ...] = field(default=("combined",))
     fresh_not_tried: bool = False
+    fresh_chosen: FreshChoice | None = None
     resited: tuple[tuple[int, int], ...] = ()
     exclaves: tuple[Exclave, ...] = ()
 

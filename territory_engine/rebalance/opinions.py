@@ -26,7 +26,7 @@ import numpy as np
 from ..arrays import distinct
 from ..geo import to_latlon
 from ..measures import compactness_km, required_move_share
-from .alignment import Alignment
+from .alignment import Alignment, FreshChoice
 from .ids import keep_current_ids
 from .move_kinds import move_kinds
 from .pieces import door_units
@@ -153,9 +153,23 @@ def mean_km(job: Job, territory) -> float:
     return float(np.nansum(km * load) / max(load.sum(), 1e-300))
 
 
+def _fresh_wins(job: Job, fresh, best) -> bool:
+    """Whether the fresh alignment ``fresh`` replaces ``best``: it moves less of the balance
+    measure; or as much and is more compact (the mean km of :func:`mean_km`); or at most
+    ``tuning.fresh_trade_moved`` more (relative) and at most ``tuning.fresh_trade_km`` of the
+    km. Either way the alignment kept is never beaten on both by the other."""
+    moved, moved_best = float(_moved(job, fresh)), float(_moved(job, best))
+    if moved < moved_best * (1 - 1e-9):
+        return True
+    km, km_best = mean_km(job, fresh), mean_km(job, best)
+    if moved <= moved_best * (1 + 1e-9):
+        return km < km_best
+    t = job.tuning
+    return moved <= moved_best * (1 + t.fresh_trade_moved) and km <= km_best * t.fresh_trade_km
+
+
 def _fresh_opinion(job: Job, best: Alignment) -> Alignment:
-    """``best``, or a fresh design that moves less of the balance measure (or as much, and is
-    more compact: the mean km of :func:`mean_km`), its territories
+    """``best``, or a fresh design that :func:`_fresh_wins` over it, its territories
     taking the ids of the current ones they overlap most (territories holding locked accounts
     keep theirs). With unequal capacities and no rep bases the ids cannot be exchanged, so
     none is tried; nor is a design that moves more accounts than ``max_moved_share``."""
@@ -175,17 +189,18 @@ def _fresh_opinion(job: Job, best: Alignment) -> Alignment:
         exclaves = tuple(dataclasses.replace(e, territory=int(mapping[e.territory])) for e in exclaves)
     if _worse_shaped(job, other, best):
         return best  # (one piece per territory is a promise; moving less is not worth a piece)
-    moved, moved_best = float(_moved(job, proposal)), float(_moved(job, best.territory))
-    if moved > moved_best * (1 + 1e-9) or (moved >= moved_best * (1 - 1e-9)
-                                            and mean_km(job, proposal) >= mean_km(job, best.territory)):
+    if not _fresh_wins(job, proposal, best.territory):
         return best
+    total = max(float(job.values[:, 0].sum()), 1e-300)
+    choice = FreshChoice(moved=float(_moved(job, proposal)) / total, moved_realigned=float(_moved(job, best.territory))
+                         / total, km=mean_km(job, proposal), km_realigned=mean_km(job, best.territory))
     if job.max_moved_share < 1.0 and float(np.mean((current >= 0) & (proposal != current))) > (
             job.max_moved_share + 1e-12):
         return best
     load, deviation, max_deviation = job.balance(proposal)
     return dataclasses.replace(
         best, territory=proposal, centres=centres, iterations=best.iterations + other.iterations, resited=(),
-        exclaves=exclaves,
+        exclaves=exclaves, fresh_chosen=choice,
         loads=load, deviation=deviation, max_deviation=max_deviation,
         moved_reason=move_kinds(proposal, current, weight, k, job.target[:, 0], job.tolerance),
     )

@@ -107,6 +107,12 @@ class RebalanceResult:
                          f"sheet: {why}")
         if "territories over capacity" in after:
             lines.append(workload_line(after))
+        chosen = self.facts.get("fresh_chosen")
+        if chosen is not None:
+            lines.append(f"note: a fresh design keeping today's ids replaced the realignment: it moves "
+                         f"{chosen.moved:.1%} of the balance measure (the realignment {chosen.moved_realigned:.1%}) "
+                         f"and its accounts lie {chosen.km:,.0f} km from their territory's centre on average (the "
+                         f"realignment's {chosen.km_realigned:,.0f} km)")
         if self.facts.get("fresh_not_tried"):
             lines.append("note: this map was far out of balance; a fresh design (--fresh, or fresh = TRUE on the "
                          "Settings sheet) keeps the current ids and may move fewer accounts")
@@ -338,7 +344,8 @@ def _settle_workload(plan, first, design, current, engine_current, fresh):
     # (the rounds build on the first design, so its re-sited territories stay re-sited; under a move
     # cap each round starts again from today)
     alignment = replace(chosen[0], resited=first[0].resited if chosen is first or not capped else chosen[0].resited,
-                        moved_reason=reason, fresh_not_tried=first[0].fresh_not_tried)
+                        moved_reason=reason, fresh_not_tried=first[0].fresh_not_tried,
+                        fresh_chosen=first[0].fresh_chosen)
     chosen = (alignment, facts, *chosen[2:])
     return chosen, accounts
 
@@ -504,7 +511,7 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
         "reason": reason_text[moved],
     })
     facts = {"territories": k, "moved": int(moved.sum()), "method": alignment.method, "seed": alignment.seed,
-             "fresh_not_tried": alignment.fresh_not_tried,
+             "fresh_not_tried": alignment.fresh_not_tried, "fresh_chosen": alignment.fresh_chosen,
              "resited": resited, "placed": placed}
     exclaves = pd.DataFrame([
         {"territory": ids_arr[proposed[e.accounts[0]]], "accounts": len(e.accounts),
