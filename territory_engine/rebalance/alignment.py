@@ -33,9 +33,11 @@ class Exclave:
 
 @dataclass(frozen=True)
 class FreshChoice:
-    """Why a fresh design keeping today's ids replaced the realignment: both designs' moved
+    """Why a fresh design keeping today's ids replaced the realignment (``why``: ``"moves less"``,
+    ``"more compact"``, ``"far more compact"`` or ``"cleaner borders"``), with both designs' moved
     shares of the balance measure and their balance-weighted mean km to the territory centres."""
 
+    why: str
     moved: float
     moved_realigned: float
     km: float

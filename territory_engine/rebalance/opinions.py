@@ -31,6 +31,7 @@ from .ids import keep_current_ids
 from .move_kinds import move_kinds
 from .pieces import door_units
 from .pipeline import Job, run_pass
+from .rejoin import interleaved
 from .resite import resite as resite_start
 
 __all__ = ["Opinion", "mean_km", "moved_too_much", "opinions", "realign", "second_opinions"]
@@ -153,19 +154,29 @@ def mean_km(job: Job, territory) -> float:
     return float(np.nansum(km * load) / max(load.sum(), 1e-300))
 
 
-def _fresh_wins(job: Job, fresh, best) -> bool:
-    """Whether the fresh alignment ``fresh`` replaces ``best``: it moves less of the balance
-    measure; or as much and is more compact (the mean km of :func:`mean_km`); or at most
-    ``tuning.fresh_trade_moved`` more (relative) and at most ``tuning.fresh_trade_km`` of the
-    km. Either way the alignment kept is never beaten on both by the other."""
+def _fresh_wins(job: Job, fresh, best) -> str:
+    """Why the fresh alignment ``fresh`` replaces ``best`` (``""``: it does not): it moves less of
+    the balance measure (``"moves less"``); or as much and is more compact (the mean km of
+    :func:`mean_km`: ``"more compact"``); or at most ``tuning.fresh_trade_moved`` more (relative)
+    and either at most ``tuning.fresh_trade_km`` of the km (``"far more compact"``), or no farther
+    and within the interleaving target (``tuning.rejoin_max_interleaving`` of the units outvoted
+    by their nearest) that ``best`` misses (``"cleaner borders"``). Either way the alignment kept
+    is never beaten on both moves and km by the other."""
     moved, moved_best = float(_moved(job, fresh)), float(_moved(job, best))
     if moved < moved_best * (1 - 1e-9):
-        return True
+        return "moves less"
     km, km_best = mean_km(job, fresh), mean_km(job, best)
     if moved <= moved_best * (1 + 1e-9):
-        return km < km_best
+        return "more compact" if km < km_best else ""
     t = job.tuning
-    return moved <= moved_best * (1 + t.fresh_trade_moved) and km <= km_best * t.fresh_trade_km
+    if moved > moved_best * (1 + t.fresh_trade_moved):
+        return ""
+    if km <= km_best * t.fresh_trade_km:
+        return "far more compact"
+    target = t.rejoin_max_interleaving
+    cleaner = km <= km_best and (interleaved(_unit_territory(job, best), job.nearest) > target
+                                 >= interleaved(_unit_territory(job, fresh), job.nearest))
+    return "cleaner borders" if cleaner else ""
 
 
 def _fresh_opinion(job: Job, best: Alignment) -> Alignment:
@@ -189,11 +200,13 @@ def _fresh_opinion(job: Job, best: Alignment) -> Alignment:
         exclaves = tuple(dataclasses.replace(e, territory=int(mapping[e.territory])) for e in exclaves)
     if _worse_shaped(job, other, best):
         return best  # (one piece per territory is a promise; moving less is not worth a piece)
-    if not _fresh_wins(job, proposal, best.territory):
+    why = _fresh_wins(job, proposal, best.territory)
+    if not why:
         return best
     total = max(float(job.values[:, 0].sum()), 1e-300)
-    choice = FreshChoice(moved=float(_moved(job, proposal)) / total, moved_realigned=float(_moved(job, best.territory))
-                         / total, km=mean_km(job, proposal), km_realigned=mean_km(job, best.territory))
+    choice = FreshChoice(why=why, moved=float(_moved(job, proposal)) / total,
+                         moved_realigned=float(_moved(job, best.territory)) / total, km=mean_km(job, proposal),
+                         km_realigned=mean_km(job, best.territory))
     if job.max_moved_share < 1.0 and float(np.mean((current >= 0) & (proposal != current))) > (
             job.max_moved_share + 1e-12):
         return best

@@ -112,7 +112,9 @@ class RebalanceResult:
             lines.append(f"note: a fresh design keeping today's ids replaced the realignment: it moves "
                          f"{chosen.moved:.1%} of the balance measure (the realignment {chosen.moved_realigned:.1%}) "
                          f"and its accounts lie {chosen.km:,.0f} km from their territory's centre on average (the "
-                         f"realignment's {chosen.km_realigned:,.0f} km)")
+                         f"realignment's {chosen.km_realigned:,.0f} km)"
+                         + ("; fewer of them sit among another territory's accounts" if chosen.why == "cleaner borders"
+                            else ""))
         if self.facts.get("fresh_not_tried"):
             lines.append("note: this map was far out of balance; a fresh design (--fresh, or fresh = TRUE on the "
                          "Settings sheet) keeps the current ids and may move fewer accounts")
@@ -345,7 +347,7 @@ def _settle_workload(plan, first, design, current, engine_current, fresh):
     # cap each round starts again from today)
     alignment = replace(chosen[0], resited=first[0].resited if chosen is first or not capped else chosen[0].resited,
                         moved_reason=reason, fresh_not_tried=first[0].fresh_not_tried,
-                        fresh_chosen=first[0].fresh_chosen)
+                        fresh_chosen=first[0].fresh_chosen if chosen is first else None)  # (its figures are the first's)
     chosen = (alignment, facts, *chosen[2:])
     return chosen, accounts
 
