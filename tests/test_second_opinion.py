@@ -63,3 +63,30 @@ def test_a_fresh_design_that_keeps_the_interleaving_target_the_realignment_misse
     assert len(note) == 1 and note[0].endswith("fewer of them sit among another territory's accounts"), note
     balance = pd.read_excel(tmp_path / "out.xlsx", sheet_name="Balance", engine="openpyxl").set_index("Alignment")
     assert balance.loc["proposed", "Interleaving share"] <= 0.05
+
+
+def test_each_region_designed_on_its_own_says_where_the_fresh_design_was_taken(tmp_path):
+    """`--within region` designs each region on its own. Two hand-drawn maps as regions A
+    (seed 3) and B (California, seed 2, where the fresh design is taken): the note names region
+    B and gives its moved share of that region's potential, as the file shows it. (Found by an
+    adversary: the merged result kept the first region's choice only, so B's went unsaid.)"""
+    parts = []
+    for name, seed in (("A", 3), ("B", 2)):
+        path = write_stress_csv(make_stress("hand", 500, 5, seed=seed), tmp_path / f"{name}.csv")
+        frame = pd.read_csv(path)
+        frame["Account ID"] = name + "-" + frame["Account ID"].astype(str)
+        frame["Territory"] = name + "-" + frame["Territory"].astype(str)
+        parts.append(frame.assign(Region=name))
+    pd.concat(parts).to_csv(tmp_path / "two.csv", index=False)
+    done = subprocess.run([sys.executable, "-m", "territory_engine.cli", "rebalance", "two.csv", "--balance",
+                           "potential", "--seed", "2", "--within", "region", "--output", "out.csv"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    notes = [line for line in done.stderr.splitlines() + done.stdout.splitlines()
+             if "a fresh design keeping today's ids replaced the realignment" in line]
+    assert any(line.startswith("note: in region B, ") for line in notes), notes
+    out = pd.read_csv(tmp_path / "out.csv")
+    b = out[out["Region"] == "B"]
+    share = b["Potential"][b["proposed_territory"] != b["Territory"]].sum() / b["Potential"].sum()
+    note = next(line for line in notes if line.startswith("note: in region B, "))
+    assert f"it moves {share:.1%} of the region's balance measure" in note

@@ -35,13 +35,18 @@ class Exclave:
 class FreshChoice:
     """Why a fresh design keeping today's ids replaced the realignment (``why``: ``"moves less"``,
     ``"more compact"``, ``"far more compact"`` or ``"cleaner borders"``), with both designs' moved
-    shares of the balance measure and their balance-weighted mean km to the territory centres."""
+    shares of the balance measure and their balance-weighted mean km to the territory centres.
+    ``where``: the part of the map designed on its own (``"region West"``; ``""``: the whole map);
+    ``on_todays_hours``: the figures were measured on today's workload hours, before the hours
+    were settled on the proposal's own drives."""
 
     why: str
     moved: float
     moved_realigned: float
     km: float
     km_realigned: float
+    where: str = ""
+    on_todays_hours: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,8 +77,9 @@ class Alignment:
         The realignment moved more than twice the least any balanced alignment must move,
         and no fresh design (which may move less) was tried: more than ``Tuning.max_units``
         accounts.
-    fresh_chosen : FreshChoice or None
-        Set when a fresh design keeping today's ids replaced the realignment (a second opinion).
+    fresh_chosen : tuple of FreshChoice
+        Where a fresh design keeping today's ids replaced the realignment (a second opinion): one
+        for the whole map, or one per part of the map designed on its own.
     resited : tuple of (int, int)
         ``(re-sited, relieved)`` territory pairs: the re-sited territory's accounts went to
         its neighbours, and it took over part of the relieved one (see ``design(resite=)``).
@@ -95,7 +101,7 @@ class Alignment:
     iterations: int
     constrained: tuple[str, ...] = field(default=("combined",))
     fresh_not_tried: bool = False
-    fresh_chosen: FreshChoice | None = None
+    fresh_chosen: tuple[FreshChoice, ...] = ()
     resited: tuple[tuple[int, int], ...] = ()
     exclaves: tuple[Exclave, ...] = ()
 

@@ -213,7 +213,7 @@ def _fresh_opinion(job: Job, best: Alignment) -> Alignment:
     load, deviation, max_deviation = job.balance(proposal)
     return dataclasses.replace(
         best, territory=proposal, centres=centres, iterations=best.iterations + other.iterations, resited=(),
-        exclaves=exclaves, fresh_chosen=choice,
+        exclaves=exclaves, fresh_chosen=(choice,),
         loads=load, deviation=deviation, max_deviation=max_deviation,
         moved_reason=move_kinds(proposal, current, weight, k, job.target[:, 0], job.tolerance),
     )

@@ -107,14 +107,8 @@ class RebalanceResult:
                          f"sheet: {why}")
         if "territories over capacity" in after:
             lines.append(workload_line(after))
-        chosen = self.facts.get("fresh_chosen")
-        if chosen is not None:
-            lines.append(f"note: a fresh design keeping today's ids replaced the realignment: it moves "
-                         f"{chosen.moved:.1%} of the balance measure (the realignment {chosen.moved_realigned:.1%}) "
-                         f"and its accounts lie {chosen.km:,.0f} km from their territory's centre on average (the "
-                         f"realignment's {chosen.km_realigned:,.0f} km)"
-                         + ("; fewer of them sit among another territory's accounts" if chosen.why == "cleaner borders"
-                            else ""))
+        for chosen in self.facts.get("fresh_chosen", ()):
+            lines.append(fresh_line(chosen))
         if self.facts.get("fresh_not_tried"):
             lines.append("note: this map was far out of balance; a fresh design (--fresh, or fresh = TRUE on the "
                          "Settings sheet) keeps the current ids and may move fewer accounts")
@@ -310,7 +304,8 @@ def _settle_workload(plan, first, design, current, engine_current, fresh):
     # and no rebuild of pieces (connect.py): it moves whole regions, so every drive in them changes
     # and the hours would not settle; nor any annealing of borders (anneal.py), which moves border
     # accounts for borders alone in every round.
-    settling = replace(tuning, second_opinion_above=float("inf"), connect_max_units=0, anneal_steps=0)
+    settling = replace(tuning, second_opinion_above=float("inf"), fresh_always_units=0, connect_max_units=0,
+                       anneal_steps=0)
     for round_ in range(tuning.workload_rounds + 1):
         territory = outcome[0].territory
         if round_:
@@ -347,7 +342,8 @@ def _settle_workload(plan, first, design, current, engine_current, fresh):
     # cap each round starts again from today)
     alignment = replace(chosen[0], resited=first[0].resited if chosen is first or not capped else chosen[0].resited,
                         moved_reason=reason, fresh_not_tried=first[0].fresh_not_tried,
-                        fresh_chosen=first[0].fresh_chosen if chosen is first else None)  # (its figures are the first's)
+                        # (the proposal builds on the first design, whose figures are on today's hours)
+                        fresh_chosen=tuple(replace(c, on_todays_hours=True) for c in first[0].fresh_chosen))
     chosen = (alignment, facts, *chosen[2:])
     return chosen, accounts
 
@@ -568,3 +564,19 @@ def _reps_used(reps: pd.DataFrame) -> pd.DataFrame:
 def _with_rep(ids, reps, t) -> str:
     """Territory ``t``'s id, with its rep's name when the Reps table gives one."""
     return f"{ids[t]} ({reps[t]})" if reps and t < len(reps) and reps[t] else str(ids[t])
+
+
+def fresh_line(chosen) -> str:
+    """The note that a fresh design keeping today's ids replaced the realignment (a
+    ``FreshChoice``), with both designs' figures."""
+    part = f"in {chosen.where}, " if chosen.where else ""
+    measure = f"of the {chosen.where.split(' ')[0]}'s balance measure" if chosen.where else "of the balance measure"
+    line = (f"note: {part}a fresh design keeping today's ids replaced the realignment: it moves {chosen.moved:.1%} "
+            f"{measure} (the realignment {chosen.moved_realigned:.1%}) and its accounts lie {chosen.km:,.0f} km "
+            f"from their territory's centre on average (the realignment's {chosen.km_realigned:,.0f} km)")
+    if chosen.why == "cleaner borders":
+        line += "; fewer of them sit among another territory's accounts"
+    if chosen.on_todays_hours:
+        line += ("; these figures are on today's workload hours: the proposal then settled the hours on its own "
+                 "drives")
+    return line

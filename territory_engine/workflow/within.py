@@ -209,6 +209,8 @@ def design_within(plan: Plan, *, ids: list[str], today: int, current: np.ndarray
         alignment, why = _run(plan, rows, terr, current, locked | kept, measures, names, weights, combined, rep,
                               capacity, tolerance=tolerance, fresh=fresh, progress=report, tuning=tuning)
         facts += [_InRegion(f"{level} {group}", r) for r in why]
+        alignment = replace(alignment, fresh_chosen=tuple(replace(c, where=f"{level} {group}")
+                                                          for c in alignment.fresh_chosen))
         proposed[rows] = alignment.territory
         moved_reason[rows] = alignment.moved_reason
         parts.append((rows, terr, alignment))
@@ -413,4 +415,5 @@ def _merge(frame: pd.DataFrame, proposed: np.ndarray, moved_reason: np.ndarray, 
                    moved_reason=moved_reason,
                    iterations=sum(a.iterations for _, _, a in parts),
                    fresh_not_tried=any(a.fresh_not_tried for _, _, a in parts),
+                   fresh_chosen=tuple(c for _, _, a in parts for c in a.fresh_chosen),
                    resited=tuple(resited), exclaves=tuple(exclaves))
