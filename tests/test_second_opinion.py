@@ -8,11 +8,18 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from hypothesis import HealthCheck, event, given, settings
 
+sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
 from stress_instances import make_stress, write_stress_csv  # noqa: E402
+from strategies import stress_instances  # noqa: E402
 
+from territory_engine import design  # noqa: E402
+from territory_engine.contiguity import account_graph, territory_pieces  # noqa: E402
+from territory_engine.errors import DesignInfeasibleError  # noqa: E402
 from territory_engine.measures import compactness_km  # noqa: E402
+from territory_engine.rebalance import keep_current_ids  # noqa: E402
 
 
 def _mean_km(frame: pd.DataFrame, column: str) -> float:
@@ -90,3 +97,38 @@ def test_each_region_designed_on_its_own_says_where_the_fresh_design_was_taken(t
     share = b["Potential"][b["proposed_territory"] != b["Territory"]].sum() / b["Potential"].sum()
     note = next(line for line in notes if line.startswith("note: in region B, "))
     assert f"it moves {share:.1%} of the region's balance measure" in note
+
+
+def _weighted_km(lat, lon, weight, territory, k) -> float:
+    km = compactness_km(lat, lon, weight, territory, k)
+    load = np.bincount(territory, weight, minlength=k)
+    return float(np.nansum(km * load) / load.sum())
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=stress_instances(kinds=("fragments", "metro", "duplicates", "starved", "empty", "locks")))
+def test_on_small_maps_no_fresh_design_in_as_few_pieces_beats_the_proposal_on_both_moves_and_km(case):
+    """Issue 11, section 4, on maps built to break the rebalancer: the fresh design (ids matched
+    to today's territories, territories holding locked accounts keeping theirs), when balanced
+    and in no more pieces, never moves less of the balance measure AND lies fewer km from its
+    territory centres than the realignment returned."""
+    lat, lon, weight, k, current = case["lat"], case["lon"], case["measures"][:, 0], case["k"], case["current"]
+    kwargs = dict(k=k, tolerance=case["tolerance"], locked=case["locked"], seed=case["seed"])
+    try:
+        realigned = np.asarray(design(lat, lon, case["measures"], current=current, **kwargs).territory)
+        fresh = np.asarray(design(lat, lon, case["measures"], current=current, fresh=True, **kwargs).territory)
+    except DesignInfeasibleError:
+        event("proven infeasible")
+        return
+    locked = case["locked"]
+    held = np.unique(current[locked]) if locked is not None else np.array([], dtype=int)
+    fresh = keep_current_ids(current, fresh, weight, k, k, held)[fresh]
+    graph = account_graph(lat, lon)
+    if territory_pieces(graph, fresh, k).total_extra > territory_pieces(graph, realigned, k).total_extra:
+        event("fresh in more pieces")
+        return  # (a design in more pieces is refused: one piece per territory is a promise)
+    event("compared")
+    moved = {name: weight[(current >= 0) & (t != current)].sum() for name, t in (("real", realigned), ("fresh", fresh))}
+    km = {name: _weighted_km(lat, lon, weight, t, k) for name, t in (("real", realigned), ("fresh", fresh))}
+    beaten = moved["fresh"] < moved["real"] * (1 - 1e-6) and km["fresh"] < km["real"] * (1 - 1e-6)
+    assert not beaten, (case["kind"], moved, km)
