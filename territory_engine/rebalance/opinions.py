@@ -154,33 +154,39 @@ def mean_km(job: Job, territory) -> float:
     return float(np.nansum(km * load) / max(load.sum(), 1e-300))
 
 
-def _fresh_wins(job: Job, fresh, best) -> str:
-    """Why the fresh alignment ``fresh`` replaces ``best`` (``""``: it does not): it moves less of
-    the balance measure (``"moves less"``); or as much and is more compact (the mean km of
-    :func:`mean_km`: ``"more compact"``); or at most ``tuning.fresh_trade_moved`` more (relative)
-    and either at most ``tuning.fresh_trade_km`` of the km (``"far more compact"``), or no farther
-    and within the interleaving target (``tuning.rejoin_max_interleaving`` of the units outvoted
-    by their nearest) that ``best`` misses (``"cleaner borders"``). Either way the alignment kept
-    is never beaten on both moves and km by the other."""
+def _fresh_choice(job: Job, fresh, best) -> FreshChoice | None:
+    """Why the fresh alignment ``fresh`` replaces ``best``, with both designs' figures (None: it
+    does not): it moves less of the balance measure (``"moves less"``); or as much and is more
+    compact (the mean km of :func:`mean_km`: ``"more compact"``); or at most
+    ``tuning.fresh_trade_moved`` more (relative) and either at most ``tuning.fresh_trade_km`` of
+    the km (``"far more compact"``), or no farther and within the interleaving target
+    (``tuning.rejoin_max_interleaving`` of the units outvoted by their nearest) that ``best``
+    misses (``"cleaner borders"``). Either way the alignment kept is never beaten on both moves
+    and km by the other."""
     moved, moved_best = float(_moved(job, fresh)), float(_moved(job, best))
-    if moved < moved_best * (1 - 1e-9):
-        return "moves less"
     km, km_best = mean_km(job, fresh), mean_km(job, best)
-    if moved <= moved_best * (1 + 1e-9):
-        return "more compact" if km < km_best else ""
     t = job.tuning
-    if moved > moved_best * (1 + t.fresh_trade_moved):
-        return ""
-    if km <= km_best * t.fresh_trade_km:
-        return "far more compact"
-    target = t.rejoin_max_interleaving
-    cleaner = km <= km_best and (interleaved(_unit_territory(job, best), job.nearest) > target
-                                 >= interleaved(_unit_territory(job, fresh), job.nearest))
-    return "cleaner borders" if cleaner else ""
+    if moved < moved_best * (1 - 1e-9):
+        why = "moves less"
+    elif moved <= moved_best * (1 + 1e-9):
+        why = "more compact" if km < km_best else ""
+    elif moved > moved_best * (1 + t.fresh_trade_moved):
+        why = ""
+    elif km <= km_best * t.fresh_trade_km:
+        why = "far more compact"
+    else:
+        target = t.rejoin_max_interleaving
+        cleaner = km <= km_best and (interleaved(_unit_territory(job, best), job.nearest) > target
+                                     >= interleaved(_unit_territory(job, fresh), job.nearest))
+        why = "cleaner borders" if cleaner else ""
+    if not why:
+        return None
+    total = max(float(job.values[:, 0].sum()), 1e-300)
+    return FreshChoice(why=why, moved=moved / total, moved_realigned=moved_best / total, km=km, km_realigned=km_best)
 
 
 def _fresh_opinion(job: Job, best: Alignment) -> Alignment:
-    """``best``, or a fresh design that :func:`_fresh_wins` over it, its territories
+    """``best``, or a fresh design that :func:`_fresh_choice` takes over it, its territories
     taking the ids of the current ones they overlap most (territories holding locked accounts
     keep theirs). With unequal capacities and no rep bases the ids cannot be exchanged, so
     none is tried; nor is a design that moves more accounts than ``max_moved_share``."""
@@ -200,13 +206,9 @@ def _fresh_opinion(job: Job, best: Alignment) -> Alignment:
         exclaves = tuple(dataclasses.replace(e, territory=int(mapping[e.territory])) for e in exclaves)
     if _worse_shaped(job, other, best):
         return best  # (one piece per territory is a promise; moving less is not worth a piece)
-    why = _fresh_wins(job, proposal, best.territory)
-    if not why:
+    choice = _fresh_choice(job, proposal, best.territory)
+    if choice is None:
         return best
-    total = max(float(job.values[:, 0].sum()), 1e-300)
-    choice = FreshChoice(why=why, moved=float(_moved(job, proposal)) / total,
-                         moved_realigned=float(_moved(job, best.territory)) / total, km=mean_km(job, proposal),
-                         km_realigned=mean_km(job, best.territory))
     if job.max_moved_share < 1.0 and float(np.mean((current >= 0) & (proposal != current))) > (
             job.max_moved_share + 1e-12):
         return best
