@@ -22,13 +22,30 @@ from territory_engine.measures import compactness_km  # noqa: E402
 from territory_engine.rebalance import keep_current_ids  # noqa: E402
 
 
+NOTE = "a fresh design keeping today's ids replaced the realignment"
+
+
+def _weighted_km(lat, lon, weight, territory, k) -> float:
+    """Potential-weighted mean km from each account to its territory's centre."""
+    km = compactness_km(lat, lon, weight, territory, k)
+    load = np.bincount(territory, weight, minlength=k)
+    return float(np.nansum(km * load) / load.sum())
+
+
 def _mean_km(frame: pd.DataFrame, column: str) -> float:
     ids = sorted(frame[column].unique())
     territory = frame[column].map({t: i for i, t in enumerate(ids)}).to_numpy()
-    weight = frame["Potential"].to_numpy(dtype=float)
-    km = compactness_km(frame["Latitude"].to_numpy(), frame["Longitude"].to_numpy(), weight, territory, len(ids))
-    load = np.bincount(territory, weight, minlength=len(ids))
-    return float(np.nansum(km * load) / load.sum())
+    return _weighted_km(frame["Latitude"].to_numpy(), frame["Longitude"].to_numpy(),
+                        frame["Potential"].to_numpy(dtype=float), territory, len(ids))
+
+
+def _rebalance(folder: Path, *args) -> list[str]:
+    """``territory rebalance ARGS --balance potential`` in a subprocess (it must exit 0): the
+    lines that say a fresh design was taken."""
+    done = subprocess.run([sys.executable, "-m", "territory_engine.cli", "rebalance", *map(str, args), "--balance",
+                           "potential"], capture_output=True, text=True, cwd=folder)
+    assert done.returncode == 0, done.stderr
+    return [line for line in done.stderr.splitlines() + done.stdout.splitlines() if NOTE in line]
 
 
 def test_a_messy_hand_drawn_map_gets_the_compact_fresh_design_and_is_told_why(tmp_path):
@@ -37,13 +54,8 @@ def test_a_messy_hand_drawn_map_gets_the_compact_fresh_design_and_is_told_why(tm
     193 km; the fresh design keeping today's ids moves 44.7% at 100 km. The proposal is the
     compact one, and the command says which design it is and what the other would have been."""
     path = write_stress_csv(make_stress("hand", 500, 5, seed=2), tmp_path / "hand.csv")
-    done = subprocess.run([sys.executable, "-m", "territory_engine.cli", "rebalance", str(path), "--balance",
-                           "potential", "--seed", "2", "--output", str(tmp_path / "out.csv")],
-                          capture_output=True, text=True, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    note = [line for line in done.stderr.splitlines() + done.stdout.splitlines()
-            if line.startswith("note: a fresh design keeping today's ids replaced the realignment")]
-    assert len(note) == 1, done.stdout + done.stderr
+    note = _rebalance(tmp_path, path, "--seed", 2, "--output", tmp_path / "out.csv")
+    assert len(note) == 1 and note[0].startswith(f"note: {NOTE}"), note
     out = pd.read_csv(tmp_path / "out.csv")
     moved = (out["proposed_territory"] != out["Territory"]).to_numpy()
     share = out["Potential"][moved].sum() / out["Potential"].sum()
@@ -61,13 +73,9 @@ def test_a_fresh_design_that_keeps_the_interleaving_target_the_realignment_misse
     45.0%, is more compact, and keeps within 5%. The proposal is the fresh design, and the note
     says its borders are cleaner; the Balance sheet's interleaving agrees."""
     path = write_stress_csv(make_stress("hand", 100, 5, seed=5), tmp_path / "hand.csv")
-    done = subprocess.run([sys.executable, "-m", "territory_engine.cli", "rebalance", str(path), "--balance",
-                           "potential", "--seed", "5", "--output", str(tmp_path / "out.xlsx")],
-                          capture_output=True, text=True, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    note = [line for line in done.stderr.splitlines() + done.stdout.splitlines()
-            if line.startswith("note: a fresh design keeping today's ids replaced the realignment")]
-    assert len(note) == 1 and note[0].endswith("fewer of them sit among another territory's accounts"), note
+    note = _rebalance(tmp_path, path, "--seed", 5, "--output", tmp_path / "out.xlsx")
+    assert len(note) == 1 and note[0].startswith(f"note: {NOTE}"), note
+    assert note[0].endswith("fewer of them sit among another territory's accounts"), note
     balance = pd.read_excel(tmp_path / "out.xlsx", sheet_name="Balance", engine="openpyxl").set_index("Alignment")
     assert balance.loc["proposed", "Interleaving share"] <= 0.05
 
@@ -85,24 +93,13 @@ def test_each_region_designed_on_its_own_says_where_the_fresh_design_was_taken(t
         frame["Territory"] = name + "-" + frame["Territory"].astype(str)
         parts.append(frame.assign(Region=name))
     pd.concat(parts).to_csv(tmp_path / "two.csv", index=False)
-    done = subprocess.run([sys.executable, "-m", "territory_engine.cli", "rebalance", "two.csv", "--balance",
-                           "potential", "--seed", "2", "--within", "region", "--output", "out.csv"],
-                          capture_output=True, text=True, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    notes = [line for line in done.stderr.splitlines() + done.stdout.splitlines()
-             if "a fresh design keeping today's ids replaced the realignment" in line]
+    notes = _rebalance(tmp_path, "two.csv", "--seed", 2, "--within", "region", "--output", "out.csv")
     assert any(line.startswith("note: in region B, ") for line in notes), notes
     out = pd.read_csv(tmp_path / "out.csv")
     b = out[out["Region"] == "B"]
     share = b["Potential"][b["proposed_territory"] != b["Territory"]].sum() / b["Potential"].sum()
     note = next(line for line in notes if line.startswith("note: in region B, "))
     assert f"it moves {share:.1%} of the region's balance measure" in note
-
-
-def _weighted_km(lat, lon, weight, territory, k) -> float:
-    km = compactness_km(lat, lon, weight, territory, k)
-    load = np.bincount(territory, weight, minlength=k)
-    return float(np.nansum(km * load) / load.sum())
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
