@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from scipy.spatial import Delaunay
 
-from territory_engine.contiguous import design_contiguous, territory_diameters
+from territory_engine.contiguous import connect_balance, design_contiguous, territory_diameters
 from territory_engine.errors import InputError, SettingsError
 
 
@@ -228,6 +228,32 @@ def test_invariants_on_random_planar_graphs(n, k, measure_count, graph_seed, see
     assert result.feasible == (result.max_deviation <= 0.05 + 1e-9)
     np.testing.assert_allclose(result.diameters, territory_diameters(adjacency, result.territory, k=k))
     assert result.objective == pytest.approx(result.diameters.max())
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(30, 120),
+    k=st.integers(2, 6),
+    graph_seed=st.integers(0, 10_000),
+    exclaves=st.integers(1, 4),
+    seed=st.integers(0, 3),
+)
+def test_balance_repair_never_moves_a_locked_exclave(n, k, graph_seed, exclaves, seed):
+    # A territory whose locked blocks lie apart from it (an account locked to a territory that
+    # moved away) is in pieces: the repair's "everything but a branch" transfer once counted
+    # only the locks of the piece its search reached, and gave the locked exclave away with
+    # the rest (1,000 accounts with rep bases: two locked accounts moved, the rebuild failed).
+    adjacency, points = delaunay(n, graph_seed)
+    rng = np.random.default_rng(graph_seed)
+    measures = rng.integers(1, 20, size=(n, 1)).astype(float)
+    initial = np.minimum((np.argsort(np.argsort(points[:, 0])) * k) // n, k - 1).astype(np.int64)
+    locked = np.full(n, -1)
+    for block in rng.choice(n, size=exclaves, replace=False).tolist():
+        locked[block] = (initial[block] + 1 + rng.integers(k - 1)) % k  # locked to another stripe
+        initial[block] = locked[block]
+    result = connect_balance(adjacency, measures, k=k, initial=initial, locked=locked, seed=seed, time_limit_s=5)
+    held = locked >= 0
+    np.testing.assert_array_equal(result[held], locked[held])
 
 
 @pytest.mark.parametrize("graph_seed", [0, 3])

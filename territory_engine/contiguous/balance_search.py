@@ -260,7 +260,9 @@ class _BalanceSearch:
             # Each block's branch: itself and the subtrees it cuts off (children in preorder).
             np.add.at(branch, up, prefix[end[down]] - prefix[disc[down]])
             np.add.at(branch_fixed, up, fixed_prefix[end[down]] - fixed_prefix[disc[down]])
-            total_fixed = int(fixed_prefix[-1])
+            # Over every block of a, not only those the search reached: a territory in pieces (a
+            # locked exclave) gives its other pieces with the rest, and a locked block never moves.
+            total_fixed = int(self.fixed_arr[mem].sum())
             hit = ((version[a], version[b]), root, dfs, branch, branch_fixed, total_fixed)
             self.cache[(a, b)] = hit
         return hit[1:]
