@@ -50,7 +50,7 @@ from territory_engine.io.sheet_layout import WIDTH_SAMPLE, SheetLayout, sheet_la
 __all__ = ["Mark", "Written", "WriteFailed", "cells_digest", "cells_layout", "read_mark", "owned_sheet",
            "kept_name", "write_results", "TRANSIENT", "EDITED"]
 
-TRANSIENT = ("Errors", "Warnings", "Balance problems", "Exclaves", "Regions")
+TRANSIENT = ("Errors", "Warnings", "Balance problems", "Design notes", "Exclaves", "Regions")
 """Results a run writes only when it has something to say: a run that completes without one
 leaves the add-in's sheet of it with its header row only (updated in place, never deleted), so
 that no stale list is left behind and formulas counting its rows read 0."""

@@ -283,6 +283,10 @@ def test_rebalance_message_names_the_resited_territories(tmp_path):
     assert not critical
     assert re.search(r"note: \d+ under-served territor(y was|ies were) re-sited into overloaded ones", text)
     assert "resite = FALSE on the Settings sheet" in text
+    # the workbook keeps every note of the message box beside the proposal
+    book.save()
+    kept = _result(path, "Design notes")["note"].tolist()
+    assert [f"note: {note}" for note in kept] == [line for line in text.splitlines() if line.startswith("note: ")]
 
 
 def test_map_book_writes_a_slide_per_territory_next_to_the_workbook(demo):

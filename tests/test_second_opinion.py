@@ -78,6 +78,10 @@ def test_a_fresh_design_that_keeps_the_interleaving_target_the_realignment_misse
     assert note[0].endswith("fewer of them sit among another territory's accounts"), note
     balance = pd.read_excel(tmp_path / "out.xlsx", sheet_name="Balance", engine="openpyxl").set_index("Alignment")
     assert balance.loc["proposed", "Interleaving share"] <= 0.05
+    # the workbook keeps the note with the proposal (its Settings used say fresh FALSE: the
+    # setting was not asked for; the Design notes sheet says which design it is)
+    kept = pd.read_excel(tmp_path / "out.xlsx", sheet_name="Design notes", engine="openpyxl")["Note"].tolist()
+    assert [f"note: {line}" for line in kept if NOTE in line] == note
 
 
 def test_each_region_designed_on_its_own_says_where_the_fresh_design_was_taken(tmp_path):

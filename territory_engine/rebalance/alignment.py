@@ -36,8 +36,8 @@ class FreshChoice:
     """Why a fresh design keeping today's ids replaced the realignment (``why``: ``"moves less"``,
     ``"more compact"``, ``"far more compact"`` or ``"cleaner borders"``), with both designs' moved
     shares of the balance measure and their balance-weighted mean km to the territory centres.
-    ``where``: the part of the map designed on its own (``"region West"``; ``""``: the whole map);
-    ``on_todays_hours``: the figures were measured on today's workload hours, before the hours
+    ``where``: the part of the map designed on its own (``"region West"``; ``""``: the whole map),
+    ``level`` the kind of part (``"region"``); ``on_todays_hours``: the figures were measured on today's workload hours, before the hours
     were settled on the proposal's own drives."""
 
     why: str
@@ -46,6 +46,7 @@ class FreshChoice:
     km: float
     km_realigned: float
     where: str = ""
+    level: str = ""
     on_todays_hours: bool = False
 
 

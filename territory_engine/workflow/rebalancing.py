@@ -57,7 +57,7 @@ class RebalanceResult:
         after = self.balance.iloc[-1]
         if len(self.balance) == 1:
             return [f"{self.facts['territories']} new territories; largest deviation {after['largest deviation']:.1%}; "
-                    f"compactness {after['weighted compactness km']:.1f} km"]
+                    f"compactness {after['weighted compactness km']:.1f} km", *(f"note: {n}" for n in self.notes())]
         before = self.balance.iloc[0]
         lines = [f"{self.facts['territories']} territories; largest deviation {before['largest deviation']:.1%} -> "
                  f"{after['largest deviation']:.1%}; moved {after['moved accounts']} accounts "
@@ -72,12 +72,23 @@ class RebalanceResult:
             if {"current", "proposed"} <= set(deviation.index):
                 lines.append(f"region {mine['region'].iloc[0]}: largest deviation {deviation['current']:.1%} -> "
                              f"{deviation['proposed']:.1%} (the other regions' territories are left as they are)")
+        if "territories over capacity" in after:
+            lines.append(workload_line(after))
+        return lines + [f"note: {note}" for note in self.notes()]
+
+    def notes(self) -> list[str]:
+        """What the figures alone do not say (re-sited or placed territories, pieces kept apart, a
+        fresh design taken instead of the realignment), a sentence each: the command line prints
+        them after its figures, the add-in's message shows them, and the result's Design notes
+        sheet keeps them with the proposal."""
+        after = self.balance.iloc[-1]
+        notes: list[str] = []
         if self.facts.get("resited"):
             pairs = self.facts["resited"]
             shown = ", ".join(f"{u} into {o}" for u, o in pairs[:5])
             shown += f" and {len(pairs) - 5} more" if len(pairs) > 5 else ""
             were = "territory was" if len(pairs) == 1 else "territories were"
-            lines.append(f"note: {len(pairs)} under-served {were} "
+            notes.append(f"{len(pairs)} under-served {were} "
                          f"re-sited into overloaded ones, which moved fewer accounts than passing the excess from "
                          f"border to border ({shown}); their reps now cover a new area. To keep every territory "
                          f"where it is, use --no-resite (or resite = FALSE on the Settings sheet)")
@@ -85,14 +96,14 @@ class RebalanceResult:
             pairs = self.facts["placed"]
             shown = ", ".join(f"{u} inside {o}" for u, o in pairs[:5])
             shown += f" and {len(pairs) - 5} more" if len(pairs) > 5 else ""
-            lines.append(f"note: {len(pairs)} territor{'y' if len(pairs) == 1 else 'ies'} without accounts today "
+            notes.append(f"{len(pairs)} territor{'y' if len(pairs) == 1 else 'ies'} without accounts today "
                          f"{'was' if len(pairs) == 1 else 'were'} started at one end of an overloaded territory ({shown}) "
                          "and grew from there")
         if self.exclaves is not None and len(self.exclaves):
             counts = self.exclaves["why"].value_counts()
             why = ", ".join(f"{n} by {w}" if w in ("locked accounts", "a rep base") else f"{n} for {w}"
                             for w, n in counts.items())
-            lines.append(f"note: {len(self.exclaves)} piece(s) of territories stay apart from their territory "
+            notes.append(f"{len(self.exclaves)} piece(s) of territories stay apart from their territory "
                          f"({why}); the Exclaves sheet of an .xlsx output lists them")
         extra = int(after.get("extra pieces", 0) or 0)
         named = 0 if self.exclaves is None else len(self.exclaves)
@@ -102,17 +113,15 @@ class RebalanceResult:
                    "max_moved_share to 1 to have them joined" if capped else
                    "the design joins the pieces of what it moves (small grid cells on the largest maps, or "
                    "building blocks), and these are smaller than one")
-            lines.append(f"note: the accounts' adjacency shows {extra} extra piece(s) of territories in all (the "
+            notes.append(f"the accounts' adjacency shows {extra} extra piece(s) of territories in all (the "
                          f"Balance sheet names the territories); {extra - named} of them are not on the Exclaves "
                          f"sheet: {why}")
-        if "territories over capacity" in after:
-            lines.append(workload_line(after))
         for chosen in self.facts.get("fresh_chosen", ()):
-            lines.append(fresh_line(chosen))
+            notes.append(fresh_line(chosen))
         if self.facts.get("fresh_not_tried"):
-            lines.append("note: this map was far out of balance; a fresh design (--fresh, or fresh = TRUE on the "
+            notes.append("this map was far out of balance; a fresh design (--fresh, or fresh = TRUE on the "
                          "Settings sheet) keeps the current ids and may move fewer accounts")
-        return lines
+        return notes
 
     def to_sheets(self) -> dict[str, pd.DataFrame]:
         sheets = {
@@ -127,6 +136,9 @@ class RebalanceResult:
             sheets["Warnings"] = pd.DataFrame([w.as_row() for w in self.warnings])
         if self.reasons:
             sheets["Balance problems"] = pd.DataFrame({"problem": list(self.reasons)})
+        notes = self.notes()
+        if notes:
+            sheets["Design notes"] = pd.DataFrame({"note": notes})
         if self.exclaves is not None and len(self.exclaves):
             sheets["Exclaves"] = self.exclaves
         if self.blocks is not None:
@@ -567,11 +579,11 @@ def _with_rep(ids, reps, t) -> str:
 
 
 def fresh_line(chosen) -> str:
-    """The note that a fresh design keeping today's ids replaced the realignment (a
+    """The note (a sentence) that a fresh design keeping today's ids replaced the realignment (a
     ``FreshChoice``), with both designs' figures."""
     part = f"in {chosen.where}, " if chosen.where else ""
-    measure = f"of the {chosen.where.split(' ')[0]}'s balance measure" if chosen.where else "of the balance measure"
-    line = (f"note: {part}a fresh design keeping today's ids replaced the realignment: it moves {chosen.moved:.1%} "
+    measure = f"of the {chosen.level}'s balance measure" if chosen.level else "of the balance measure"
+    line = (f"{part}a fresh design keeping today's ids replaced the realignment: it moves {chosen.moved:.1%} "
             f"{measure} (the realignment {chosen.moved_realigned:.1%}) and its accounts lie {chosen.km:,.0f} km "
             f"from their territory's centre on average (the realignment's {chosen.km_realigned:,.0f} km)")
     if chosen.why == "cleaner borders":

@@ -209,7 +209,7 @@ def design_within(plan: Plan, *, ids: list[str], today: int, current: np.ndarray
         alignment, why = _run(plan, rows, terr, current, locked | kept, measures, names, weights, combined, rep,
                               capacity, tolerance=tolerance, fresh=fresh, progress=report, tuning=tuning)
         facts += [_InRegion(f"{level} {group}", r) for r in why]
-        alignment = replace(alignment, fresh_chosen=tuple(replace(c, where=f"{level} {group}")
+        alignment = replace(alignment, fresh_chosen=tuple(replace(c, where=f"{level} {group}", level=level)
                                                           for c in alignment.fresh_chosen))
         proposed[rows] = alignment.territory
         moved_reason[rows] = alignment.moved_reason
