@@ -308,9 +308,12 @@ class Tuning:
     about a second per million accounts, and most slivers join in the first."""
     swap_max_nodes: int = 400
     swap_passes: int = 3
+    swap_rotations: int = 3
     """Nodes at most that a full neighbour hands back for a piece it takes (rebalance/swap.py):
-    more swaps heavier pieces, each costing a search of that many nodes; and rounds at most of
-    swapping and joining again (most pieces swap in the first)."""
+    more swaps heavier pieces, each costing a search of that many nodes; rounds at most of
+    swapping and joining again (most pieces swap in the first); and the territories (most room
+    first) tried as the third of a rotation, when the piece's territory cannot afford to lose
+    it and does not border the full neighbour: each try costs two such searches."""
     connect_max_units: int = 5_000
     connect_seconds: float = 5.0
     """When pieces that balance keeps apart remain, maps up to ``connect_max_units`` units are

@@ -79,6 +79,35 @@ def test_when_the_territory_does_not_border_the_full_one_a_third_takes_the_peel(
     assert np.all(np.abs(_loads(swapped, values, 3) / target - 1) <= 0.01 + 1e-9)
 
 
+def test_when_the_territory_cannot_lose_the_piece_the_load_comes_back_round_a_third():
+    """The stripes of the test above, but the west's target is its 102 accounts: losing the
+    enclave would put it out of its band. The east takes the enclave and hands the middle as
+    much, and the middle hands the west what it needs on their border (a rotation
+    west -> east -> middle -> west; 10,000 accounts with a starved region had left a piece of 7.9%
+    of a target apart, its territory 0.1% under its target). Every territory ends in one piece,
+    within its band."""
+    lat, lon = _grid(10, 30)
+    col = np.arange(300) % 30
+    row = np.arange(300) // 30
+    territory = np.minimum(col // 10, 2)
+    enclave = (col >= 25) & (col <= 26) & (row == 5)
+    territory[enclave] = 0  # west 102, middle 100, east 98 accounts
+    values = np.full((300, 1), 1.0)
+    target = np.array([[102.0], [100.0], [98.0]])  # (band ±1%: the west needs 100.98, the east is full)
+    units = as_units(to_xyz(lat, lon), values / 300, territory, np.zeros(300, bool), None, k=3,
+                     target=target[:, 0] / 300)
+    units.values[:] = values
+    graph, swapped = _swapped(units, territory, target, 0.01)
+    assert (swapped[enclave] == 2).all()
+    assert territory_pieces(graph, swapped, 3).total_extra == 0
+    assert np.all(np.abs(_loads(swapped, values, 3) / target - 1) <= 0.01 + 1e-9)
+    east_to_middle = (territory == 2) & (swapped == 1)
+    middle_to_west = (territory == 1) & (swapped == 0)
+    assert east_to_middle.sum() == 2, "as much as the enclave"
+    assert middle_to_west.sum() == 1 and (col[middle_to_west] == 10).all(), "the least, on the border"
+    assert ((territory == 0) & ~enclave & (swapped != 0)).sum() == 0, "the west keeps its own"
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**31 - 1), st.sampled_from([0.01, 0.03, 0.1]), st.booleans())
 def test_swaps_never_open_a_piece_leave_a_band_or_move_a_lock_or_a_base(seed, band, with_bases):

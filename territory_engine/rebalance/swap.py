@@ -20,6 +20,7 @@ never swapped (their pieces stay named exceptions).
 
 from __future__ import annotations
 
+import functools
 import heapq
 
 import numpy as np
@@ -92,22 +93,19 @@ def swap_pieces(units: Units, joined: JoinedPieces, graph: AccountGraph, target,
         inside = distinct(graph.node[piece.units])
         if (node_terr[inside] != a).any():
             continue  # (a shared, locked or base node)
-        found = _peel(graph, node_terr, node_values, loads, lower, upper, a, inside, tuning)
-        if found is None:
+        trial = _peel(graph, node_terr, node_values, loads, lower, upper, a, inside, tuning)
+        if trial is None:
             continue
-        peel, b, r = found
-        involved = {a, b, r}
-        trial = node_terr.copy()
-        trial[inside], trial[peel] = b, r
+        changed = np.flatnonzero(trial != node_terr)
+        involved = set(distinct(np.r_[node_terr[changed], trial[changed]]).tolist())
         if sum(_pieces(graph, trial, t) for t in involved) >= sum(_pieces(graph, node_terr, t) for t in involved):
             continue
+        for c in range(values.shape[1]):
+            np.subtract.at(loads[:, c], node_terr[changed], node_values[changed, c])
+            np.add.at(loads[:, c], trial[changed], node_values[changed, c])
         node_terr = trial
-        moved_units = np.isin(graph.node, np.r_[inside, peel])
+        moved_units = np.isin(graph.node, changed)
         assign[moved_units] = node_terr[graph.node[moved_units]]
-        moving, given = node_values[inside].sum(axis=0), node_values[peel].sum(axis=0)
-        loads[a] -= moving
-        loads[b] += moving - given
-        loads[r] += given
         swapped = True
     return assign if swapped else joined.assignment
 
@@ -158,13 +156,16 @@ def _removable(adjacency, node_terr, b: int, x: int, taken: set[int]) -> bool:
 
 
 def _peel(graph: AccountGraph, node_terr, node_values, loads, lower, upper, a: int, inside,
-          tuning: Tuning) -> tuple[np.ndarray, int, int] | None:
-    """``(peel, b, r)``: the neighbour ``b`` the piece ``inside`` borders most takes it and hands
-    the nodes ``peel`` to territory ``r``: ``a`` itself when its main piece borders ``b``, else
-    the neighbour of ``b`` with the most room. The peel grows from ``b``'s nodes next to ``r``'s
-    main piece, layer by layer (the border first), nearest the piece first within a layer, never
-    through a node that holds ``b`` together (:func:`_removable`), until every band holds (at
-    most ``Tuning.swap_max_nodes``). None: no such peel."""
+          tuning: Tuning) -> np.ndarray | None:
+    """Every node's territory after the piece ``inside`` of ``a`` joins the neighbour ``b`` it
+    borders most, and ``b`` hands a peel of its nodes to territory ``r``: ``a`` itself when its
+    main piece borders ``b``, else the neighbour of ``b`` with the most room. When ``a`` cannot
+    afford to lose the piece that way, ``r`` is a neighbour of both, and hands ``a`` a peel along
+    ``a``'s main piece in turn (a rotation of load ``a -> b -> r -> a``). A peel grows from the
+    giver's nodes next to the taker's main piece, layer by layer (the border first), nearest the
+    piece first within a layer, never through a node that holds the giver together
+    (:func:`_removable`), until every band holds (at most ``Tuning.swap_max_nodes``). None: no
+    such swap."""
     adjacency = graph.adjacency
     ring = nodes_around(adjacency, inside)
     outside = ring[(node_terr[ring] >= 0) & (node_terr[ring] != a)]
@@ -172,40 +173,74 @@ def _peel(graph: AccountGraph, node_terr, node_values, loads, lower, upper, a: i
         return None
     b = int(np.bincount(node_terr[outside]).argmax())
     moving = node_values[inside].sum(axis=0)
+    centre = graph.xyz[inside].mean(axis=0)
+    grow = functools.partial(_grow, graph, node_values, centre=centre, limit=tuning.swap_max_nodes)
+    joined = _given(node_terr, inside, b)  # (the peels grow on maps where the piece is still a's)
     seeds = _border(adjacency, node_terr, node_values, a, b, skip=inside)
-    r = a
-    if len(seeds) == 0:  # (``a`` borders ``b`` only here: a third territory takes the peel)
-        near = nodes_around(adjacency, np.flatnonzero(node_terr == b))
-        others = distinct(node_terr[near])
-        others = others[(others >= 0) & (others != a) & (others != b)]
-        if len(others) == 0:
-            return None
-        room = (upper[others] - loads[others]).min(axis=1)
+    if len(seeds):  # (b hands a's main piece the load back)
+        peel = grow(node_terr, b, seeds, heavy=lambda g: (loads[a] - moving + g > upper[a] + 1e-12).any(),
+                    done=lambda g: fits_bands(loads, lower, upper, {a: g - moving, b: moving - g}))
+        return None if peel is None else _given(joined, peel[0], a)
+    near = nodes_around(adjacency, np.flatnonzero(node_terr == b))
+    others = distinct(node_terr[near])
+    others = others[(others >= 0) & (others != a) & (others != b)]
+    if len(others) == 0:
+        return None
+    room = (upper[others] - loads[others]).min(axis=1)
+    if fits_bands(loads, lower, upper, {a: -moving}):  # (a third territory takes the peel)
         r = int(others[np.argmax(room)])
         seeds = _border(adjacency, node_terr, node_values, r, b, skip=inside)
-        if len(seeds) == 0:
-            return None
-    centre = graph.xyz[inside].mean(axis=0)
+        peel = None if len(seeds) == 0 else grow(
+            node_terr, b, seeds, heavy=lambda g: (loads[r] + g > upper[r] + 1e-12).any(),
+            done=lambda g: fits_bands(loads, lower, upper, {a: -moving, b: moving - g, r: g}))
+        return None if peel is None else _given(joined, peel[0], r)
+    for r in others[np.argsort(-room, kind="stable")][: tuning.swap_rotations].tolist():
+        back = grow(node_terr, r, _border(adjacency, node_terr, node_values, a, r, skip=inside),
+                    heavy=lambda g: (loads[a] - moving + g > upper[a] + 1e-12).any(),
+                    done=lambda g: fits_bands(loads, lower, upper, {a: g - moving}))
+        if back is None:
+            continue
+        turned = _given(node_terr, back[0], a)
+        given = back[1]
+        on = grow(turned, b, _border(adjacency, turned, node_values, r, b, skip=inside),
+                  heavy=lambda g, given=given: (loads[r] - given + g > upper[r] + 1e-12).any(),
+                  done=lambda g, given=given: fits_bands(loads, lower, upper,
+                                                         {a: given - moving, b: moving - g, r: g - given}))
+        if on is not None:
+            return _given(_given(turned, inside, b), on[0], r)
+    return None
+
+
+def _given(node_terr, peel, to: int) -> np.ndarray:
+    """``node_terr`` (a new array) with the nodes ``peel`` in territory ``to``."""
+    out = node_terr.copy()
+    out[peel] = to
+    return out
+
+
+def _grow(graph: AccountGraph, node_values, node_terr, giver: int, seeds, *, heavy, done, centre, limit):
+    """A peel of ``giver``'s nodes from ``seeds``: layer by layer, nearest ``centre`` first within a
+    layer, skipping a node whose load makes ``heavy(given)`` true or that holds the giver together,
+    until ``done(given)``: ``(nodes, given load)``, or None within ``limit`` nodes."""
+    adjacency = graph.adjacency
     heap = [(0, float(np.linalg.norm(graph.xyz[x] - centre)), int(x)) for x in seeds]
     heapq.heapify(heap)
-    seen = set(seeds.tolist())
+    seen = set(np.asarray(seeds).tolist())
     peel: list[int] = []
     taken: set[int] = set()
-    given = np.zeros_like(moving)
-    while heap and len(peel) < tuning.swap_max_nodes:
+    given = np.zeros(node_values.shape[1])
+    while heap and len(peel) < limit:
         depth, _, x = heapq.heappop(heap)
         after = given + node_values[x]
-        if (loads[r] - (moving if r == a else 0) + after > upper[r] + 1e-12).any() or not _removable(
-                adjacency, node_terr, b, x, taken):
-            continue  # (too heavy for ``r``, or it holds ``b`` together: go around it)
+        if heavy(after) or not _removable(adjacency, node_terr, giver, x, taken):
+            continue  # (too heavy for the taker, or it holds the giver together: go around it)
         peel.append(x)
         taken.add(x)
         given = after
-        if fits_bands(loads, lower, upper, {a: -moving, b: moving - given, r: given} if r != a else
-                 {a: given - moving, b: moving - given}):
-            return np.array(peel, dtype=np.int64), b, r
+        if done(given):
+            return np.array(peel, dtype=np.int64), given
         for y in adjacency.indices[adjacency.indptr[x]:adjacency.indptr[x + 1]].tolist():
-            if y not in seen and node_terr[y] == b:
+            if y not in seen and node_terr[y] == giver:
                 seen.add(y)
                 heapq.heappush(heap, (depth + 1, float(np.linalg.norm(graph.xyz[y] - centre)), y))
     return None
