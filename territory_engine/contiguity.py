@@ -273,6 +273,10 @@ def territory_pieces(graph: AccountGraph, territory, k: int) -> Pieces:
             count = _recount(graph, last, territory, changed)
             if count is not None:
                 return _keep(graph, count).pieces
+        else:
+            count = _renamed(graph, last, territory)
+            if count is not None:
+                return _keep(graph, count).pieces
     of_node = _node_territory(graph, territory)
     if of_node is not None:
         return _keep(graph, _count_nodes(graph, territory, k, of_node)).pieces
@@ -415,6 +419,27 @@ def _recount(graph: AccountGraph, last: _Count, territory, changed) -> _Count | 
     node_piece[was] = number[last.node_piece[was]]
     node_piece[nodes] = number[len(kept) + label]
     return _numbered(graph, territory, last.k, of_node, node_piece, first, cross)
+
+
+def _renamed(graph: AccountGraph, last: _Count, territory) -> _Count | None:
+    """The count of ``territory`` when it is ``last``'s alignment under other numbers (each of
+    ``last``'s territories renamed to one of its own: a design's final numbering): the same
+    pieces, their territories renamed (20 ms instead of a count, 0.5 s on a full sheet). None
+    when the alignments differ otherwise, or either leaves an account without a territory."""
+    old = last.territory
+    if (old < 0).any() or (territory < 0).any():
+        return None
+    name = np.full(last.k, -1, dtype=np.int64)
+    name[old] = territory
+    if not np.array_equal(name[old], territory):
+        return None  # a territory of ``last`` split
+    named = name[name >= 0]
+    if len(distinct(named)) < len(named):
+        return None  # two territories of ``last`` merged
+    of_node = np.where(last.of_node >= 0, name[last.of_node], -1)
+    pieces = last.pieces
+    renamed = _pieces(graph, last.k, pieces.piece, name[pieces.territory], pieces.region)
+    return _Count(territory.copy(), last.k, renamed, of_node, last.node_piece, last.first, last.cross)
 
 
 def edges_of(adjacency, nodes) -> tuple[np.ndarray, np.ndarray]:
