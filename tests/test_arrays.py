@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from territory_engine.arrays import distinct, distinct_pairs
+from territory_engine.arrays import distinct, distinct_pairs, stable_argsort
 
 _small = st.lists(st.integers(-5, 5), max_size=60)
 
@@ -56,3 +56,16 @@ def test_distinct_pairs_of_coordinates_keep_the_first_rows_values(rows):
     expected, expected_inverse = _pairs_by_columns(x, y)
     assert np.array_equal(points, expected) and np.array_equal(np.signbit(points), np.signbit(expected))
     assert np.array_equal(inverse, expected_inverse)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-40_000, 40_000), max_size=80), st.sampled_from([np.int64, np.int32, np.uint32, np.int16]),
+       st.booleans())
+def test_stable_argsort_is_np_argsort_stable(values, dtype, small):
+    values = np.array([v % 50 - 1 if small else v for v in values], dtype=np.int64)
+    if np.dtype(dtype).kind == "u":
+        values = np.abs(values)
+    if not (np.iinfo(dtype).min <= values.min(initial=0) and values.max(initial=0) <= np.iinfo(dtype).max):
+        return
+    values = values.astype(dtype)
+    assert np.array_equal(stable_argsort(values), np.argsort(values, kind="stable"))
