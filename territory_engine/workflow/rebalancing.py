@@ -22,6 +22,7 @@ from ..tuning import DEFAULT_TUNING, Tuning
 from .plan import (Inputs, Progress, balance_measures, combined_share, effective_settings, prepare, rep_facts,
                    require_balance, territory_ids)
 from .blocks import BlockResult, block_pieces, block_territory, design_by_blocks, expand_reasons
+from .early_graph import start_graph
 from .reasons import held_today, move_reasons
 from .rep_names import territory_reps
 from .regions import alignment_levels, region_rollup, target_shares
@@ -150,6 +151,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     """
     report = progress or (lambda phase, done: None)
     report("checking the accounts", 0.0)
+    early = start_graph(inputs.accounts)  # (the accounts' graph, from the coordinates as read)
     plan = prepare(inputs, overrides, tuning=tuning, workload=workload)
     s = plan.settings
     frame = plan.accounts.frame
@@ -187,8 +189,10 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     measures = frame[names].to_numpy(dtype=float)
     combined = combined_share(frame, names, weights)
     rep = rep_facts(plan, ids)
-    # The adjacency for the pieces before and after, built on the second core during the design.
-    graph = Later(account_graph, frame["lat"].to_numpy(), frame["lon"].to_numpy())
+    # The adjacency for the pieces before and after, built on the second core during the design
+    # (started before validation when the coordinates were read as they are now: .early_graph).
+    lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
+    graph = (early and early.for_coordinates(lat, lon)) or Later(account_graph, lat, lon)
     design = dict(names=names, weights=weights, ids=ids, today=today, k=k, locked=locked, rep=rep,
                   progress=progress, tuning=tuning, graph=graph)
     alignment, facts, block_map, block_design, regional = _design(
