@@ -268,7 +268,7 @@ def _vertices(graph: AccountGraph, territory, k: int) -> _Vertices:
     return _Vertices(of_account, keys, node, terr, src, indices[slots].astype(np.int64))
 
 
-def territory_pieces(graph: AccountGraph, territory, k: int) -> Pieces:
+def territory_pieces(graph: AccountGraph, territory, k: int, *, keep: bool = True) -> Pieces:
     """The pieces of each of ``k`` territories.
 
     Parameters
@@ -279,6 +279,9 @@ def territory_pieces(graph: AccountGraph, territory, k: int) -> Pieces:
         Territory 0..k-1 of every account, -1 for none.
     k : int
         Number of territories.
+    keep : bool
+        False: count without using or keeping the graph's last count (a count on another
+        thread, which would replace the count the caller's thread keeps).
 
     Returns
     -------
@@ -295,7 +298,7 @@ def territory_pieces(graph: AccountGraph, territory, k: int) -> Pieces:
     """
     k = max(int(k), 1)
     territory = np.asarray(territory, dtype=np.int64)
-    last = _counts.get(id(graph))
+    last = _counts.get(id(graph)) if keep else None
     if last is not None and last.k == k and len(last.territory) == len(territory):
         changed = np.flatnonzero(last.territory != territory)
         if len(changed) == 0:
@@ -310,7 +313,8 @@ def territory_pieces(graph: AccountGraph, territory, k: int) -> Pieces:
                 return _keep(graph, count).pieces
     of_node = _node_territory(graph, territory)
     if of_node is not None:
-        return _keep(graph, _count_nodes(graph, territory, k, of_node)).pieces
+        count = _count_nodes(graph, territory, k, of_node)
+        return (_keep(graph, count) if keep else count).pieces
     vx = _vertices(graph, territory, k)
     want = vx.dst_node * k + vx.territory[vx.src]
     pos = np.minimum(np.searchsorted(vx.keys, want), max(len(vx.keys) - 1, 0))

@@ -659,3 +659,25 @@ def _count_moves_from_scratch(case, one_per_coordinate, steps):
         borders = piece_neighbours(graph, territory, k, got)
         assert all(np.array_equal(a, b) for a, b in
                    zip(borders, piece_neighbours(scratch_graph, territory, k, expected)))
+
+
+@settings(max_examples=30, deadline=None)
+@given(point_maps(), st.integers(0, 2**31 - 1))
+def test_a_count_not_kept_leaves_the_kept_count_alone(case, seed):
+    """keep=False (a count on another thread) answers as a kept count does and neither uses nor
+    replaces the graph's last count."""
+    import dataclasses
+
+    import territory_engine.contiguity as contiguity
+
+    lat, lon, territory, k = case["lat"], case["lon"], case["territory"].copy(), case["k"]
+    graph = account_graph(lat, lon)
+    kept = territory_pieces(graph, territory, k)
+    last = contiguity._counts.get(id(graph))
+    other = np.where(territory >= 0, np.random.default_rng(seed).integers(0, k, len(territory)), -1)
+    loose = territory_pieces(graph, other, k, keep=False)
+    assert contiguity._counts.get(id(graph)) is last
+    expected = territory_pieces(dataclasses.replace(graph), other, k)
+    for field in dataclasses.fields(expected):
+        assert np.array_equal(getattr(loose, field.name), getattr(expected, field.name)), field.name
+    assert territory_pieces(graph, territory, k) is kept or last is None
