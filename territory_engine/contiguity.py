@@ -127,7 +127,7 @@ def point_graph(xyz, *, tuning: Tuning = DEFAULT_TUNING) -> AccountGraph:
     if m >= 1:
         dist, near = tree.query(pts, k=m + 1, workers=QUERY_WORKERS)
         dist, near = np.atleast_2d(dist)[:, 1:], np.atleast_2d(near)[:, 1:]
-        spacing = np.median(chord_to_km(dist), axis=1)
+        spacing = _row_medians(chord_to_km(dist))
     else:
         near, spacing = np.zeros((v, 0), dtype=np.int64), np.zeros(v)
     a, b = _triangulation_edges(pts, near)
@@ -137,18 +137,35 @@ def point_graph(xyz, *, tuning: Tuning = DEFAULT_TUNING) -> AccountGraph:
     adjacency = sp.csr_array((np.concatenate([km, km]), (np.concatenate([a, b]), np.concatenate([b, a]))),
                              shape=(v, v))
     if v:
-        _, region = connected_components(adjacency, directed=False)
+        # (from each edge once: the same components, numbered by their lowest node, in half the time)
+        _, region = connected_components(sp.csr_array((km, (a, b)), shape=(v, v)), directed=False)
     else:
         region = np.zeros(0, dtype=np.int64)
     return AccountGraph(node, pts, adjacency, spacing, region.astype(np.int64))
+
+
+def _row_medians(values: np.ndarray) -> np.ndarray:
+    """``np.median(values, axis=1)`` for rows already in increasing order (a k-d tree's
+    distances): the middle entry, or the mean of the middle two, without partitioning."""
+    m = values.shape[1]
+    if m == 0 or not (values[:, 1:] >= values[:, :-1]).all():
+        return np.median(values, axis=1)
+    middle = values[:, m // 2:m // 2 + 1] if m % 2 else values[:, m // 2 - 1:m // 2 + 1]
+    return np.mean(middle, axis=1)
 
 
 def _distinct_rows(unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each row's code among the distinct rows, and the first row of each code."""
     if len(unit) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    code = pd.factorize(unit[:, 0])[0].astype(np.int64)
-    for axis in (1, 2):
+    if np.isfinite(unit).all():
+        # The first two columns factorized at once as x + iy (the same codes, one pass fewer).
+        pair = np.empty(len(unit), dtype=np.complex128)
+        pair.real, pair.imag = unit[:, 0], unit[:, 1]
+        code, axes = pd.factorize(pair)[0].astype(np.int64), (2,)
+    else:
+        code, axes = pd.factorize(unit[:, 0])[0].astype(np.int64), (1, 2)
+    for axis in axes:
         column = pd.factorize(unit[:, axis])[0].astype(np.int64)
         code = pd.factorize(code * (int(column.max()) + 1) + column)[0].astype(np.int64)
     first = np.full(int(code.max()) + 1, len(code), dtype=np.int64)
@@ -195,11 +212,25 @@ def _z_order(pts: np.ndarray, bits: int = 16) -> np.ndarray:
     """The points' order along a Z (Morton) curve through their bounding box, ``bits`` per axis."""
     low = pts.min(axis=0)
     cell = ((pts - low) / max(float(np.ptp(pts, axis=0).max()), 1e-12) * (2**bits - 1)).astype(np.int64)
-    code = np.zeros(len(pts), dtype=np.int64)
-    for b in range(bits):
-        for d in range(3):
-            code |= ((cell[:, d] >> b) & 1) << (3 * b + d)
+    if bits <= 21:  # bit b of axis d goes to bit 3b + d: each axis's bits spread by masks
+        code = _spread_bits(cell[:, 0]) | _spread_bits(cell[:, 1]) << 1 | _spread_bits(cell[:, 2]) << 2
+    else:
+        code = np.zeros(len(pts), dtype=np.int64)
+        for b in range(bits):
+            for d in range(3):
+                code |= ((cell[:, d] >> b) & 1) << (3 * b + d)
     return np.argsort(code, kind="stable")
+
+
+def _spread_bits(x: np.ndarray) -> np.ndarray:
+    """Bit b of each int64 of ``x`` (< 2**21) moved to bit 3b, by five shift-and-mask steps
+    (a third of the time of 48 steps of one bit at a million points)."""
+    x = x & 0x1FFFFF
+    x = (x | x << 32) & 0x1F00000000FFFF
+    x = (x | x << 16) & 0x1F0000FF0000FF
+    x = (x | x << 8) & 0x100F00F00F00F00F
+    x = (x | x << 4) & 0x10C30C30C30C30C3
+    return (x | x << 2) & 0x1249249249249249
 
 
 def _unique_pairs(a: np.ndarray, b: np.ndarray, v: int) -> tuple[np.ndarray, np.ndarray]:
@@ -237,7 +268,7 @@ def _vertices(graph: AccountGraph, territory, k: int) -> _Vertices:
     return _Vertices(of_account, keys, node, terr, src, indices[slots].astype(np.int64))
 
 
-def territory_pieces(graph: AccountGraph, territory, k: int) -> Pieces:
+def territory_pieces(graph: AccountGraph, territory, k: int, *, keep: bool = True) -> Pieces:
     """The pieces of each of ``k`` territories.
 
     Parameters
@@ -248,6 +279,9 @@ def territory_pieces(graph: AccountGraph, territory, k: int) -> Pieces:
         Territory 0..k-1 of every account, -1 for none.
     k : int
         Number of territories.
+    keep : bool
+        False: count without using or keeping the graph's last count (a count on another
+        thread, which would replace the count the caller's thread keeps).
 
     Returns
     -------
@@ -264,7 +298,7 @@ def territory_pieces(graph: AccountGraph, territory, k: int) -> Pieces:
     """
     k = max(int(k), 1)
     territory = np.asarray(territory, dtype=np.int64)
-    last = _counts.get(id(graph))
+    last = _counts.get(id(graph)) if keep else None
     if last is not None and last.k == k and len(last.territory) == len(territory):
         changed = np.flatnonzero(last.territory != territory)
         if len(changed) == 0:
@@ -273,9 +307,14 @@ def territory_pieces(graph: AccountGraph, territory, k: int) -> Pieces:
             count = _recount(graph, last, territory, changed)
             if count is not None:
                 return _keep(graph, count).pieces
+        else:
+            count = _renamed(graph, last, territory)
+            if count is not None:
+                return _keep(graph, count).pieces
     of_node = _node_territory(graph, territory)
     if of_node is not None:
-        return _keep(graph, _count_nodes(graph, territory, k, of_node)).pieces
+        count = _count_nodes(graph, territory, k, of_node)
+        return (_keep(graph, count) if keep else count).pieces
     vx = _vertices(graph, territory, k)
     want = vx.dst_node * k + vx.territory[vx.src]
     pos = np.minimum(np.searchsorted(vx.keys, want), max(len(vx.keys) - 1, 0))
@@ -350,18 +389,26 @@ def _node_territory(graph: AccountGraph, territory: np.ndarray) -> np.ndarray | 
 
 def _count_nodes(graph: AccountGraph, territory, k: int, of_node) -> _Count:
     """The pieces when every node holds one territory: the components of the graph's edges
-    within a territory, over the nodes holding accounts."""
+    within a territory, over the nodes holding accounts.
+
+    The adjacency is symmetric, so the components are found from each edge's upper half
+    (``src < dst``): the same components in half the time (0.75 s -> 0.4 s on a full sheet)."""
     v = len(graph.xyz)
     vertex_node = np.flatnonzero(of_node >= 0)
     index = np.full(v, -1, dtype=np.int64)
     index[vertex_node] = np.arange(len(vertex_node))
     indptr, indices = graph.adjacency.indptr, graph.adjacency.indices
     src = np.repeat(np.arange(v), np.diff(indptr))
-    same = (of_node[src] >= 0) & (of_node[src] == of_node[indices])
-    links = sp.csr_array((np.ones(int(same.sum())), (index[src[same]], index[indices[same]])),
-                         shape=(len(vertex_node),) * 2)
-    other = (of_node[src] >= 0) & (of_node[indices] >= 0) & ~same
+    at_src, at_dst = of_node[src], of_node[indices]
+    held = (at_src >= 0) & (at_dst >= 0)
+    same = held & (at_src == at_dst)
+    other = held & ~same
     cross = (src[other], indices[other].astype(np.int64))
+    once = same & (src < indices)
+    rows, cols = src[once], indices[once]
+    if len(vertex_node) < v:  # (else every node is a vertex, numbered as itself)
+        rows, cols = index[rows], index[cols]
+    links = sp.csr_array((np.ones(len(rows)), (rows, cols)), shape=(len(vertex_node),) * 2)
     if len(vertex_node):
         p, label = connected_components(links, directed=False)
     else:
@@ -407,6 +454,27 @@ def _recount(graph: AccountGraph, last: _Count, territory, changed) -> _Count | 
     node_piece[was] = number[last.node_piece[was]]
     node_piece[nodes] = number[len(kept) + label]
     return _numbered(graph, territory, last.k, of_node, node_piece, first, cross)
+
+
+def _renamed(graph: AccountGraph, last: _Count, territory) -> _Count | None:
+    """The count of ``territory`` when it is ``last``'s alignment under other numbers (each of
+    ``last``'s territories renamed to one of its own: a design's final numbering): the same
+    pieces, their territories renamed (20 ms instead of a count, 0.5 s on a full sheet). None
+    when the alignments differ otherwise, or either leaves an account without a territory."""
+    old = last.territory
+    if (old < 0).any() or (territory < 0).any():
+        return None
+    name = np.full(last.k, -1, dtype=np.int64)
+    name[old] = territory
+    if not np.array_equal(name[old], territory):
+        return None  # a territory of ``last`` split
+    named = name[name >= 0]
+    if len(distinct(named)) < len(named):
+        return None  # two territories of ``last`` merged
+    of_node = np.where(last.of_node >= 0, name[last.of_node], -1)
+    pieces = last.pieces
+    renamed = _pieces(graph, last.k, pieces.piece, name[pieces.territory], pieces.region)
+    return _Count(territory.copy(), last.k, renamed, of_node, last.node_piece, last.first, last.cross)
 
 
 def edges_of(adjacency, nodes) -> tuple[np.ndarray, np.ndarray]:

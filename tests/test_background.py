@@ -47,3 +47,31 @@ def test_without_threads_the_call_runs_when_asked_and_gives_the_same_graph(monke
     later.result()
     assert calls == [1]
     assert (inline.adjacency != threaded.adjacency).nnz == 0 and np.array_equal(inline.region, threaded.region)
+
+
+def test_the_early_graph_is_handed_out_only_for_the_coordinates_it_was_started_from():
+    import pandas as pd
+
+    from territory_engine.workflow.early_graph import start_graph
+
+    class Raw:
+        def __init__(self, frame):
+            self.frame = frame
+
+    rng = np.random.default_rng(5)
+    lat, lon = 35 + rng.random(200), -90 + rng.random(200)
+    lat[7] = 0.0
+    early = start_graph(Raw(pd.DataFrame({"Account ID": [f"A{i}" for i in range(200)], "Lat": lat, "Longitude": lon})))
+    lat_given, lon_given = lat.copy(), lon.copy()
+    graph = early.for_coordinates(lat_given, lon_given).result()
+    expected = account_graph(lat, lon)
+    assert (graph.adjacency != expected.adjacency).nnz == 0 and np.array_equal(graph.node, expected.node)
+    lat_given[7] = -0.0  # equal as a number, another bit pattern: built again
+    assert early.for_coordinates(lat_given, lon_given) is None
+    assert early.for_coordinates(lat[:-1], lon[:-1]) is None
+    # Not started: a blank coordinate (placed by ZIP later), text, or no Longitude column.
+    lat_blank = lat.copy()
+    lat_blank[3] = np.nan
+    assert start_graph(Raw(pd.DataFrame({"Latitude": lat_blank, "Longitude": lon}))) is None
+    assert start_graph(Raw(pd.DataFrame({"Latitude": lat.astype(str).astype(object), "Longitude": lon}))) is None
+    assert start_graph(Raw(pd.DataFrame({"Latitude": lat, "ZIP": ["02139"] * 200}))) is None

@@ -611,6 +611,23 @@ def test_a_count_after_a_few_moves_equals_a_count_from_scratch(case, one_per_coo
         contiguity.RECOUNT_SHARE = saved
 
 
+@settings(max_examples=60, deadline=None)
+@given(point_maps(), st.booleans(),
+       st.lists(st.tuples(st.integers(0, 2**31 - 1), st.sampled_from(["rename", "nodes", "accounts", "unassign"])),
+                min_size=1, max_size=6))
+def test_a_count_of_the_last_alignment_renamed_equals_a_count_from_scratch(case, one_per_coordinate, steps):
+    """When an alignment is the last one counted with its territories numbered otherwise (a
+    design's final numbering), territory_pieces renames the kept count's territories instead of
+    counting the map again; every answer must equal the count from scratch."""
+    import territory_engine.contiguity as contiguity
+
+    saved, contiguity.RECOUNT_SHARE = contiguity.RECOUNT_SHARE, 0.0  # no recount: renamed, or counted afresh
+    try:
+        _count_moves_from_scratch(case, one_per_coordinate, steps)
+    finally:
+        contiguity.RECOUNT_SHARE = saved
+
+
 def _count_moves_from_scratch(case, one_per_coordinate, steps):
     import dataclasses
 
@@ -624,7 +641,9 @@ def _count_moves_from_scratch(case, one_per_coordinate, steps):
     for seed, kind in steps:
         rng = np.random.default_rng(seed)
         territory = territory.copy()
-        if kind == "nodes":  # every account at a few coordinates to one territory
+        if kind == "rename":  # the same alignment, its territories numbered otherwise
+            territory = np.where(territory >= 0, rng.permutation(k)[np.maximum(territory, 0)], -1)
+        elif kind == "nodes":  # every account at a few coordinates to one territory
             nodes = rng.choice(graph.node.max() + 1, min(3, graph.node.max() + 1), replace=False)
             territory[np.isin(graph.node, nodes)] = rng.integers(0, k)
         elif kind == "accounts":  # a few accounts, perhaps splitting a coordinate between territories
@@ -640,3 +659,25 @@ def _count_moves_from_scratch(case, one_per_coordinate, steps):
         borders = piece_neighbours(graph, territory, k, got)
         assert all(np.array_equal(a, b) for a, b in
                    zip(borders, piece_neighbours(scratch_graph, territory, k, expected)))
+
+
+@settings(max_examples=30, deadline=None)
+@given(point_maps(), st.integers(0, 2**31 - 1))
+def test_a_count_not_kept_leaves_the_kept_count_alone(case, seed):
+    """keep=False (a count on another thread) answers as a kept count does and neither uses nor
+    replaces the graph's last count."""
+    import dataclasses
+
+    import territory_engine.contiguity as contiguity
+
+    lat, lon, territory, k = case["lat"], case["lon"], case["territory"].copy(), case["k"]
+    graph = account_graph(lat, lon)
+    kept = territory_pieces(graph, territory, k)
+    last = contiguity._counts.get(id(graph))
+    other = np.where(territory >= 0, np.random.default_rng(seed).integers(0, k, len(territory)), -1)
+    loose = territory_pieces(graph, other, k, keep=False)
+    assert contiguity._counts.get(id(graph)) is last
+    expected = territory_pieces(dataclasses.replace(graph), other, k)
+    for field in dataclasses.fields(expected):
+        assert np.array_equal(getattr(loose, field.name), getattr(expected, field.name)), field.name
+    assert territory_pieces(graph, territory, k) is kept or last is None

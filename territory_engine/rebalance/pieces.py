@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
+from ..arrays import stable_argsort
 from ..contiguity import AccountGraph, Pieces, edges_of, piece_neighbours, point_graph, territory_pieces
 from ..geo import to_xyz
 from ..tuning import DEFAULT_TUNING, Tuning
@@ -182,7 +183,7 @@ class _PieceView:
         self.values = np.stack([np.bincount(pieces.piece[member], values[member, c], minlength=p)
                                 for c in range(values.shape[1])], axis=1)
         self.locked = np.bincount(pieces.piece[member], np.asarray(units.locked)[member], minlength=p) > 0
-        self._order = np.argsort(pieces.piece, kind="stable")
+        self._order = stable_argsort(pieces.piece)
         self._start = np.searchsorted(pieces.piece[self._order], np.arange(p + 1))
         self.main, self.heaviest = _main_pieces(pieces, self.weight, units.xyz, assign, base_xyz)
         self.extra = np.flatnonzero(~self.main)

@@ -70,7 +70,21 @@ def candidates(units: Units, centres_xyz, q, *, squared, stickiness, fresh, extr
 
 
 def _top2(value):
-    """Column positions of the smallest and second smallest entry in each row."""
+    """Column positions of the smallest and second smallest entry in each row (the first of
+    equal entries; with every other entry +inf, the second is column 0 or the first +inf).
+
+    Two ``argmin`` passes (3.8 ms -> 2.4 ms on 138,000 x 6); a value with NaNs goes to the
+    column scan, which skips them where ``argmin`` would stop at them."""
+    if np.isnan(value).any():
+        return _top2_scan(value)
+    best = value.argmin(axis=1)
+    rest = value.copy()
+    rest.reshape(-1)[np.arange(0, value.size, value.shape[1]) + best] = np.inf
+    return best, rest.argmin(axis=1)
+
+
+def _top2_scan(value):
+    """:func:`_top2` by scanning the columns (NaNs never taken, but in column 0)."""
     n, q = value.shape
     best = np.zeros(n, dtype=np.intp)
     second = np.zeros(n, dtype=np.intp)
@@ -98,7 +112,7 @@ def _threshold(group, margin, weight, need, k):
         return out
     take = active[group] & np.isfinite(margin)
     g, m, w = group[take], margin[take], weight[take]
-    order = np.lexsort((m, g))
+    order = _by_group_and_margin(g, m, k)
     g, m, w = g[order], m[order], w[order]
     out[active] = np.inf
     if len(g) == 0:
@@ -114,6 +128,15 @@ def _threshold(group, margin, weight, need, k):
     hit = active & (pos < ends)
     out[hit] = m[pos[hit]]
     return out
+
+
+def _by_group_and_margin(group, margin, k):
+    """``np.lexsort((margin, group))`` for margins >= 0 (finite): a stable sort of the margins'
+    bits (as unsigned integers they sort as the numbers do, -0 made +0 first), then a stable
+    sort of the groups (a radix sort below 32,768 groups): 7.3 ms -> 3.9 ms on 58,000 rows."""
+    order = np.argsort((margin + 0.0).view(np.uint64), kind="stable")
+    groups = group[order].astype(np.int16 if k <= np.iinfo(np.int16).max else np.int64)
+    return order[np.argsort(groups, kind="stable")]
 
 
 def price_assign(cand: Candidates, weight, target, aim, prices, *, iterations, realign, scale, tolerance,
@@ -137,10 +160,14 @@ def price_assign(cand: Candidates, weight, target, aim, prices, *, iterations, r
     best_count, stalled = None, 0
     prices = prices.copy()
     assign = None
+    # Entries picked by flat position with take: three times faster than value[rows, best].
+    index = cand.index.reshape(-1)
+    row_start = rows * cand.index.shape[1]
     for it in range(1, iterations + 1):
-        value = cand.cost - prices[cand.index]
+        value = cand.cost - prices.take(cand.index)
         best, second = _top2(value)
-        assign = cand.index[rows, best]
+        at_best, at_second = row_start + best, row_start + second
+        assign = index.take(at_best)
         load = np.bincount(assign, weight, minlength=k)
         count = int(((load > band_hi) | (load < band_lo)).sum())
         if count == 0:
@@ -152,8 +179,9 @@ def price_assign(cand: Candidates, weight, target, aim, prices, *, iterations, r
             if stalled >= tuning.price_stall:
                 return assign, prices, it
         over, under = load > hi, load < lo
-        margin = value[rows, second] - value[rows, best]
-        runner_up = cand.index[rows, second]
+        flat = value.reshape(-1)
+        margin = flat.take(at_second) - flat.take(at_best)
+        runner_up = index.take(at_second)
         margin = np.where(runner_up == assign, np.inf, margin)
         shed = _threshold(assign, margin, weight, np.where(over, load - shed_to, 0.0), k)
         gain = _threshold(runner_up, margin, weight, np.where(under, gain_to - load, 0.0), k)

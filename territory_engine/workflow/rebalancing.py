@@ -12,7 +12,7 @@ from .. import rebalance as engine
 from ..arrays import distinct
 from ..columns import OUTPUT_COLUMNS, normalise_header
 from ..background import Later
-from ..contiguity import account_graph
+from ..contiguity import account_graph, territory_pieces
 from ..errors import (UNPROVEN, DesignInfeasibleError, InputError, Problem, RebalanceInfeasibleError,
                       SettingsError, proven)
 from ..geo import to_xyz
@@ -22,6 +22,7 @@ from ..tuning import DEFAULT_TUNING, Tuning
 from .plan import (Inputs, Progress, balance_measures, combined_share, effective_settings, prepare, rep_facts,
                    require_balance, territory_ids)
 from .blocks import BlockResult, block_pieces, block_territory, design_by_blocks, expand_reasons
+from .early_graph import start_graph
 from .reasons import held_today, move_reasons
 from .rep_names import territory_reps
 from .regions import alignment_levels, region_rollup, target_shares
@@ -162,6 +163,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     """
     report = progress or (lambda phase, done: None)
     report("checking the accounts", 0.0)
+    early = start_graph(inputs.accounts)  # (the accounts' graph, from the coordinates as read)
     plan = prepare(inputs, overrides, tuning=tuning, workload=workload)
     s = plan.settings
     frame = plan.accounts.frame
@@ -199,8 +201,14 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     measures = frame[names].to_numpy(dtype=float)
     combined = combined_share(frame, names, weights)
     rep = rep_facts(plan, ids)
-    # The adjacency for the pieces before and after, built on the second core during the design.
-    graph = Later(account_graph, frame["lat"].to_numpy(), frame["lon"].to_numpy())
+    # The adjacency for the pieces before and after, built on the second core during the design
+    # (started before validation when the coordinates were read as they are now: .early_graph).
+    lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
+    graph = (early and early.for_coordinates(lat, lon)) or Later(account_graph, lat, lon)
+    # Today's pieces, counted on the second core once the graph is built, while the design runs on.
+    counted = (Later(_pieces_today, graph, current.copy(), len(ids))
+               if s.block == "none" and (current >= 0).any() else None)
+    counted_current = current
     design = dict(names=names, weights=weights, ids=ids, today=today, k=k, locked=locked, rep=rep,
                   progress=progress, tuning=tuning, graph=graph)
     alignment, facts, block_map, block_design, regional = _design(
@@ -245,13 +253,20 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
             # Each region's total of the proposal's own (settled) hours, as the settling judged it.
             regional = regional.retargeted(combined_after, proposed_index, rep.get("capacity"))
         rep = {**rep, "capacity": regional.capacity}  # the targets balanced: each region's own total
+    today_pieces = counted.result() if counted is not None and current is counted_current else None
     result = _result(plan, ids, current, proposed_index, names, weights, combined, rep, reasons, alignment, k,
                      interleaving, old_centres, new_centres, graph.result(), blocks, regional,
-                     after_frame=after_accounts.frame, combined_after=combined_after)
+                     after_frame=after_accounts.frame, combined_after=combined_after, today_pieces=today_pieces)
     result.facts["fresh"] = fresh  # the design made, whatever the setting said (see _fresh)
     if reasons:
         raise RebalanceInfeasibleError(list(reasons), result=result, proven=proven(facts))
     return result
+
+
+def _pieces_today(graph: Later, current: np.ndarray, count: int):
+    """The pieces of today's alignment on the accounts' graph (counted without touching the
+    count the design keeps on the same graph: :func:`~territory_engine.contiguity.territory_pieces`)."""
+    return territory_pieces(graph.result(), current, count, keep=False)
 
 
 def _design(plan, *, names, weights, ids, today, current, engine_current, k, fresh, locked, measures, combined, rep,
@@ -441,7 +456,7 @@ def _locked_territories(current, locked, ids, k) -> np.ndarray:
 
 def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons, alignment, k, interleaving,
             old_centres, new_centres, graph, blocks=None, regional=None, after_frame=None,
-            combined_after=None) -> RebalanceResult:
+            combined_after=None, today_pieces=None) -> RebalanceResult:
     """The result; the proposal uses the first ``k`` of ``ids`` (the rest are retired);
     ``combined``: each account's share of the balance measure; ``old_centres``, ``new_centres``:
     the current territories' centres (None without a current alignment) and the new ones';
@@ -450,7 +465,8 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
     ``regional``: a design within regions (:class:`RegionalDesign`), or None; ``after_frame``: the
     accounts as the proposal measures them (computed workload hours settled on it), else the plan's;
     ``combined_after``: each account's share of the balance measure as the proposal measures it (the
-    moved share counts it), else ``combined``."""
+    moved share counts it), else ``combined``; ``today_pieces``: the pieces of ``current`` on ``graph``
+    when already counted (else the summary counts them)."""
     s = plan.settings
     frame = plan.accounts.frame
     ids_arr = np.array(ids, dtype=object)
@@ -462,7 +478,7 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
                         **{**rep, "reps": reps[:k]})
     lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
     around = neighbourhood(lat, lon) if interleaving else None
-    pieces_after = pieces_before = None
+    pieces_after, pieces_before = None, today_pieces
     if blocks is not None:
         # Pieces on the blocks' adjacency: a territory joined through blocks without accounts is one piece.
         pieces_after = block_pieces(blocks.map, blocks.proposed, k)
