@@ -240,7 +240,6 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
         label_ids = ids[:k]
     reasons = tuple(fact.sentence(lambda t: label_ids[t], unit=_unit_name(fact, frame, block_map)) for fact in facts)
     # The territories' centres before (rows follow ids) and after, for the summary and the reasons.
-    lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
     xyz = to_xyz(lat, lon)
     old_centres = territory_centres(lat, lon, combined, current, len(ids), xyz=xyz) if (current >= 0).any() else None
     # (on the proposal's own measure: settled workload hours are the proposal's, as measure computes them)
