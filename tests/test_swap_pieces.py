@@ -27,6 +27,24 @@ def _swapped(units, territory, target, band):
     return graph, swap_pieces(units, joined, graph, target, band)
 
 
+def _stripes_swapped(target):
+    """Three stripes of 10 x 10 accounts, west (0), middle (1), east (2), two east accounts an
+    enclave of the west (west 102, middle 100, east 98 accounts), joined and swapped at ±1% of
+    ``target`` (k, 1), in accounts: (column, territory, enclave, values, graph, swapped)."""
+    lat, lon = _grid(10, 30)
+    col = np.arange(300) % 30
+    row = np.arange(300) // 30
+    territory = np.minimum(col // 10, 2)
+    enclave = (col >= 25) & (col <= 26) & (row == 5)
+    territory[enclave] = 0
+    values = np.full((300, 1), 1.0)
+    units = as_units(to_xyz(lat, lon), values / 300, territory, np.zeros(300, bool), None, k=3,
+                     target=target[:, 0] / 300)
+    units.values[:] = values  # (the loads in accounts, as the targets)
+    graph, swapped = _swapped(units, territory, target, 0.01)
+    return col, territory, enclave, values, graph, swapped
+
+
 def _loads(assign, values, k):
     return np.stack([np.bincount(assign, values[:, c], minlength=k) for c in range(values.shape[1])], axis=1)
 
@@ -59,18 +77,8 @@ def test_when_the_territory_does_not_border_the_full_one_a_third_takes_the_peel(
     enclave of the west. The east, at the top of its band, cannot take them back alone, and the
     west borders only the middle: the east takes the enclave and hands the middle as much, and
     the west, with room, only loses it."""
-    lat, lon = _grid(10, 30)
-    col = np.arange(300) % 30
-    row = np.arange(300) // 30
-    territory = np.minimum(col // 10, 2)
-    enclave = (col >= 25) & (col <= 26) & (row == 5)
-    territory[enclave] = 0  # west 102, middle 100, east 98 accounts
-    values = np.full((300, 1), 1.0)
     target = np.array([[101.0], [101.0], [98.0]])  # (band ±1%: the east is full at 98.98)
-    units = as_units(to_xyz(lat, lon), values / 300, territory, np.zeros(300, bool), None, k=3,
-                     target=target[:, 0] / 300)
-    units.values[:] = values  # (the loads in accounts, as the targets)
-    graph, swapped = _swapped(units, territory, target, 0.01)
+    col, territory, enclave, values, graph, swapped = _stripes_swapped(target)
     assert (swapped[enclave] == 2).all()
     assert territory_pieces(graph, swapped, 3).total_extra == 0
     moved_back = (territory == 2) & (swapped != 2)
@@ -86,18 +94,8 @@ def test_when_the_territory_cannot_lose_the_piece_the_load_comes_back_round_a_th
     west -> east -> middle -> west; 10,000 accounts with a starved region had left a piece of 7.9%
     of a target apart, its territory 0.1% under its target). Every territory ends in one piece,
     within its band."""
-    lat, lon = _grid(10, 30)
-    col = np.arange(300) % 30
-    row = np.arange(300) // 30
-    territory = np.minimum(col // 10, 2)
-    enclave = (col >= 25) & (col <= 26) & (row == 5)
-    territory[enclave] = 0  # west 102, middle 100, east 98 accounts
-    values = np.full((300, 1), 1.0)
     target = np.array([[102.0], [100.0], [98.0]])  # (band ±1%: the west needs 100.98, the east is full)
-    units = as_units(to_xyz(lat, lon), values / 300, territory, np.zeros(300, bool), None, k=3,
-                     target=target[:, 0] / 300)
-    units.values[:] = values
-    graph, swapped = _swapped(units, territory, target, 0.01)
+    col, territory, enclave, values, graph, swapped = _stripes_swapped(target)
     assert (swapped[enclave] == 2).all()
     assert territory_pieces(graph, swapped, 3).total_extra == 0
     assert np.all(np.abs(_loads(swapped, values, 3) / target - 1) <= 0.01 + 1e-9)
