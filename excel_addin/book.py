@@ -264,9 +264,13 @@ def write_results(book: Workbook, sheets: Mapping[str, pd.DataFrame | Path], *,
     a sheet of the user's: it goes beside it ("Moves (2)").
 
     ``complete``: these are all the results of a run that completed, so the add-in's sheets of
-    the transient results it has nothing for (Errors, Warnings, ...) are emptied to their header.
+    the transient results it has nothing for (Errors, Warnings, ...) are emptied to their header;
+    those about a proposal (:data:`~excel_addin.results.ABOUT_PROPOSAL`) only by a run that
+    writes one.
     """
-    empty = tuple(r for r in results.TRANSIENT if r not in sheets) if complete else ()
+    proposal = "Proposed alignment" in sheets
+    empty = tuple(r for r in results.TRANSIENT if r not in sheets
+                  and (proposal or r not in results.ABOUT_PROPOSAL)) if complete else ()
     return results.write_results(book, sheets, protected=_protected(book), empty=empty)
 
 

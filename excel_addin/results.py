@@ -48,12 +48,17 @@ from territory_engine.io.sheet_charts import CHARTED
 from territory_engine.io.sheet_layout import WIDTH_SAMPLE, SheetLayout, sheet_layout
 
 __all__ = ["Mark", "Written", "WriteFailed", "cells_digest", "cells_layout", "read_mark", "owned_sheet",
-           "kept_name", "write_results", "TRANSIENT", "EDITED"]
+           "kept_name", "write_results", "TRANSIENT", "ABOUT_PROPOSAL", "EDITED"]
 
 TRANSIENT = ("Errors", "Warnings", "Balance problems", "Design notes", "Exclaves", "Regions")
 """Results a run writes only when it has something to say: a run that completes without one
 leaves the add-in's sheet of it with its header row only (updated in place, never deleted), so
 that no stale list is left behind and formulas counting its rows read 0."""
+
+ABOUT_PROPOSAL = ("Balance problems", "Design notes", "Exclaves")
+"""Transient results that explain the proposal on the workbook: emptied only by a run that writes
+a proposal (a ``Proposed alignment``), so that Measure, Check data or Compare never erase the
+explanation of the proposal they leave in place."""
 
 EDITED = "edited"
 """The word added to the name of an edited result sheet that is kept: ``Moves (edited)``."""

@@ -147,6 +147,30 @@ def test_impossible_balance_writes_the_best_alignment_and_its_problems(demo):
     assert {"Proposed alignment", "Balance problems"} <= set(book.sheet_names())
 
 
+def test_a_run_that_cannot_balance_shows_the_notes_of_its_best_alignment(tmp_path):
+    # 1,000 accounts (stress family, rep bases and locks, seed 3) under a 10% move cap: the best
+    # alignment found is written with its Design notes sheet, and the message box shows the
+    # same notes (it showed the reasons only, and the sheet said what the message did not).
+    sys.path.insert(0, str(ROOT / "tests" / "benchmarks"))
+    from stress_instances import make_stress, stress_k, write_stress_csv
+
+    csv = write_stress_csv(make_stress("bases", 1000, stress_k(1000), seed=3), tmp_path / "accounts.csv",
+                           tmp_path / "bases.csv")
+    path = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.read_csv(csv, dtype={"ZIP": str}).to_excel(writer, sheet_name="Accounts", index=False)
+        pd.read_csv(tmp_path / "bases.csv").to_excel(writer, sheet_name="Reps", index=False)
+        pd.DataFrame({"Setting": ["balance", "max_moved_share"], "Value": ["potential", 0.1]}).to_excel(
+            writer, sheet_name="Settings", index=False)
+    book = FileBook(path)
+    assert ribbon.dispatch("Rebalance", book) is False
+    _, text, critical = book.alerts[-1]
+    book.save()
+    kept = _result(path, "Design notes")["note"].tolist()
+    assert critical and kept
+    assert [f"note: {note}" for note in kept] == [line for line in text.splitlines() if line.startswith("note: ")]
+
+
 def test_text_from_the_workbook_is_written_as_text_never_a_formula(demo):
     letter = _header_column(demo, "Accounts", "Account Name")
     wb = openpyxl.load_workbook(demo)
@@ -287,6 +311,11 @@ def test_rebalance_message_names_the_resited_territories(tmp_path):
     book.save()
     kept = _result(path, "Design notes")["note"].tolist()
     assert [f"note: {note}" for note in kept] == [line for line in text.splitlines() if line.startswith("note: ")]
+    # Territory summary leaves the proposal in place, and its notes with it
+    book = FileBook(path)
+    assert ribbon.dispatch("Measure", book) is True, book.alerts
+    book.save()
+    assert _result(path, "Design notes")["note"].tolist() == kept
 
 
 def test_map_book_writes_a_slide_per_territory_next_to_the_workbook(demo):

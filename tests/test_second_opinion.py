@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, event, given, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
-from stress_instances import make_stress, write_stress_csv  # noqa: E402
+from stress_instances import make_stress, stress_k, write_stress_csv  # noqa: E402
 from strategies import stress_instances  # noqa: E402
 
 from territory_engine import design  # noqa: E402
@@ -65,6 +65,22 @@ def test_a_messy_hand_drawn_map_gets_the_compact_fresh_design_and_is_told_why(tm
     # the realignment it replaced moved less, and was at least a third farther (the rule's 0.75)
     realigned = float(note[0].split("(the realignment ")[1].split("%")[0]) / 100
     assert realigned < share <= realigned * 1.1 + 1e-3
+
+
+def test_a_run_that_cannot_balance_still_says_what_its_design_notes_sheet_says(tmp_path):
+    """1,000 accounts with rep bases and locks (stress family, seed 3) under a 10% move cap:
+    exit 3, and the best alignment found is written with its Design notes sheet. The notes it
+    holds (pieces the cap leaves apart) are printed too, as a run that balances prints them;
+    they were written and never shown."""
+    instance = make_stress("bases", 1000, stress_k(1000), seed=3)
+    path = write_stress_csv(instance, tmp_path / "accounts.csv", tmp_path / "bases.csv")
+    done = subprocess.run([sys.executable, "-m", "territory_engine.cli", "rebalance", str(path), "--bases",
+                           str(tmp_path / "bases.csv"), "--balance", "potential", "--max-moved-share", "0.1",
+                           "--output", str(tmp_path / "out.xlsx")], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 3, done.stderr
+    printed = [line[len("note: "):] for line in done.stderr.splitlines() if line.startswith("note: ")]
+    kept = pd.read_excel(tmp_path / "out.xlsx", sheet_name="Design notes", engine="openpyxl")["Note"].tolist()
+    assert kept and printed == kept
 
 
 def test_a_fresh_design_that_keeps_the_interleaving_target_the_realignment_misses_is_taken(tmp_path):

@@ -294,3 +294,19 @@ def test_sizing_refuses_regions_before_any_design_at_the_setting(tmp_path):
     assert "does not design within regions" in done.stderr and "clear this setting" in done.stderr
     assert "designed" not in done.stdout + done.stderr
     assert not (tmp_path / "s.xlsx").exists()
+
+
+def test_the_recommended_designs_notes_are_printed_as_its_design_notes_sheet_keeps_them(tmp_path):
+    # 60% of the accounts locked: the recommended design keeps locked accounts apart from their
+    # territories. Its Design notes sheet says so, and the command prints the same notes (it
+    # printed the recommendation only, so the notes were written and never shown).
+    source = accounts(tmp_path / "a.csv")
+    frame = pd.read_csv(source)
+    frame["Locked"] = np.where(np.random.default_rng(0).random(len(frame)) < 0.6, "yes", "")
+    frame.to_csv(source, index=False)
+    out = tmp_path / "sizing.xlsx"
+    done = run("size", source, "--territories", "6", "-o", out, "--tolerance", "0.5", "--workers", "1")
+    assert done.returncode == 0, done.stderr
+    printed = [line[len("note: "):] for line in done.stdout.splitlines() if line.startswith("note: ")]
+    kept = sheet(out, "Design notes")["note"].tolist()
+    assert kept and printed == kept

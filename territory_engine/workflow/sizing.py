@@ -77,11 +77,13 @@ class SizingResult:
     settings_rows: list = field(default_factory=list)
 
     def outcome(self) -> list[str]:
-        """The line printed (and shown in the add-in's message box)."""
+        """The lines printed (and shown in the add-in's message box): the recommendation, and the
+        recommended design's notes (as on its Design notes sheet)."""
         if self.recommended is None:
             return [f"no number of territories from {self.table['territories'].min()} to "
                     f"{self.table['territories'].max()} fits: {self.why}"]
-        return [f"recommended: {self.recommended} territories. {self.why}"]
+        notes = [] if self.design is None else [f"note: {note}" for note in self.design.notes()]
+        return [f"recommended: {self.recommended} territories. {self.why}", *notes]
 
     def to_sheets(self) -> dict[str, pd.DataFrame]:
         sheets = {"Sizing": self.table}
