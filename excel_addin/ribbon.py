@@ -309,7 +309,7 @@ def _outcome(action: Callable[[Workbook], Report], book: Workbook) -> bool:
     except RebalanceInfeasibleError as error:
         written = write_results(book, _proposal_sheets(book, error.result), complete=True)
         lines = written.lines()
-        notes = [f"note: {note}" for note in error.result.notes()]  # (as on its Design notes sheet)
+        notes = error.result.note_lines()  # (as on its Design notes sheet)
         book.alert(_infeasible_title(error) + "\n".join(error.reasons[:MAX_LISTED])
                    + f"\n\nThe best alignment found is on the {written.sheets.get('Proposed alignment')} sheet."
                    + ("\n\n" + "\n".join(notes) if notes else "")

@@ -384,8 +384,8 @@ def rebalance(input: str, output: str, territories, balance, weights, each, tole
                 _warn(error.result)
                 path = _write(output, error.result.to_sheets(), *inputs, source=tables.accounts, steps=steps)
                 _err(f"wrote the best alignment found to {path}")
-                for note in error.result.notes():  # (as on its Design notes sheet)
-                    _err(f"note: {note}")
+                for line in error.result.note_lines():  # (as on its Design notes sheet)
+                    _err(line)
                 raise
             _warn(result)
             path = _write(output, result.to_sheets(), *inputs, source=tables.accounts, steps=steps)

@@ -58,7 +58,7 @@ class RebalanceResult:
         after = self.balance.iloc[-1]
         if len(self.balance) == 1:
             return [f"{self.facts['territories']} new territories; largest deviation {after['largest deviation']:.1%}; "
-                    f"compactness {after['weighted compactness km']:.1f} km", *(f"note: {n}" for n in self.notes())]
+                    f"compactness {after['weighted compactness km']:.1f} km", *self.note_lines()]
         before = self.balance.iloc[0]
         lines = [f"{self.facts['territories']} territories; largest deviation {before['largest deviation']:.1%} -> "
                  f"{after['largest deviation']:.1%}; moved {after['moved accounts']} accounts "
@@ -75,7 +75,11 @@ class RebalanceResult:
                              f"{deviation['proposed']:.1%} (the other regions' territories are left as they are)")
         if "territories over capacity" in after:
             lines.append(workload_line(after))
-        return lines + [f"note: {note}" for note in self.notes()]
+        return lines + self.note_lines()
+
+    def note_lines(self) -> list[str]:
+        """:meth:`notes` as the command line prints them and the add-in shows them (``note: ...``)."""
+        return [f"note: {note}" for note in self.notes()]
 
     def notes(self) -> list[str]:
         """What the figures alone do not say (re-sited or placed territories, pieces kept apart, a

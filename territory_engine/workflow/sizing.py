@@ -82,7 +82,7 @@ class SizingResult:
         if self.recommended is None:
             return [f"no number of territories from {self.table['territories'].min()} to "
                     f"{self.table['territories'].max()} fits: {self.why}"]
-        notes = [] if self.design is None else [f"note: {note}" for note in self.design.notes()]
+        notes = [] if self.design is None else self.design.note_lines()
         return [f"recommended: {self.recommended} territories. {self.why}", *notes]
 
     def to_sheets(self) -> dict[str, pd.DataFrame]:
