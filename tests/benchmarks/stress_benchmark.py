@@ -16,6 +16,10 @@ scenario, the worst over seeds of:
 * ``dev%``: the largest ``|load / target - 1|`` of potential (computed here, not taken from
   the engine);
 * ``mv/req``: moved share of potential over ``required_move_share`` (target <= 2);
+* ``mv/apart`` (maps up to 10,000 accounts drawn in pieces today): moved share over the larger of
+  ``required_move_share`` and the share lying outside each territory's heaviest piece today
+  (:func:`apart_share`: in one piece, each other piece has moved or been linked home; not a
+  proven bound);
 * ``mv/border`` (rep bases only): moved share over the least border-respecting move, a
   minimum-cost flow of the excess over the current territories' adjacency graph, one unit
   of moved load per border crossed (:func:`least_border_flow`; target <= 1.25);
@@ -158,6 +162,31 @@ def border_respecting_share(inst: Instance, weight, tolerance: float) -> float:
 # --------------------------------------------------------------------------------------
 
 
+APART_UP_TO = 10_000
+"""Maps up to this many accounts get ``mv/apart`` (:func:`apart_share`)."""
+
+
+def apart_share(inst: Instance, weight) -> float:
+    """Share of ``weight`` that today lies outside its territory's heaviest piece (0 without
+    ``territory_engine.contiguity``).
+
+    In one piece per territory, each of those pieces has either moved or been linked to the rest
+    by accounts moved in between: a reference for maps drawn in pieces, where the least move for
+    balance alone ignores them. Not a proven bound (a link can weigh less than its piece)."""
+    try:
+        from territory_engine.contiguity import account_graph, territory_pieces
+    except ImportError:
+        return 0.0
+    found = territory_pieces(account_graph(inst.lat, inst.lon), inst.current, inst.k)
+    piece = found.piece
+    held = np.bincount(piece[piece >= 0], weight[piece >= 0], minlength=len(found.territory))
+    # (per territory and region: a piece across open water is not a fragment)
+    _, group = np.unique(np.column_stack([found.territory, found.region]), axis=0, return_inverse=True)
+    heaviest = np.zeros(group.max(initial=-1) + 1)
+    np.maximum.at(heaviest, group.ravel(), held)
+    return float((held.sum() - heaviest.sum()) / weight.sum())
+
+
 def extra_pieces(lat, lon, territory, k, locked=None):
     """(most extra pieces of one territory, total extra pieces), or None without
     ``territory_engine.contiguity``. A piece holding a locked account is a forced exclave, a
@@ -214,6 +243,10 @@ def figures(inst: Instance, territory) -> dict:
            "moved_pct": 100 * moved, "required_pct": 100 * required,
            "moved_per_required": moved / required if required > 0 else float("nan"),
            "interleaving_pct": 100 * interleaving_share(inst.lat, inst.lon, territory)}
+    apart = apart_share(inst, potential) if len(potential) <= APART_UP_TO else 0.0
+    if apart > 0:
+        row["apart_pct"] = 100 * apart
+        row["moved_per_apart"] = moved / max(apart, required)
     if inst.bases is not None:
         border = border_respecting_share(inst, potential, TOLERANCE)
         row["border_pct"] = 100 * border
@@ -364,7 +397,7 @@ def worst_rows(rows: list[dict]) -> list[dict]:
         bad = sum(r["status"] == status for r in group)
         worst = {"accounts": n, "scenario": scenario, "territories": group[0]["territories"], "seeds": len(group),
                  "status": status if status == "balanced" else f"{status} {bad}/{len(group)}"}
-        for key in ("dev_pct", "moved_per_required", "moved_per_border", "interleaving_pct", "seconds",
+        for key in ("dev_pct", "moved_per_required", "moved_per_apart", "moved_per_border", "interleaving_pct", "seconds",
                     "cli_per_read_csv", "peak_gb"):
             values = [r[key] for r in group if r.get(key) is not None and not np.isnan(r[key])]
             worst[key] = max(values) if values else None
@@ -382,7 +415,8 @@ def worst_rows(rows: list[dict]) -> list[dict]:
 def print_table(rows: list[dict]) -> None:
     columns = [("accounts", "accounts", ","), ("scenario", "scenario", ""), ("territories", "k", ","),
                ("seeds", "seeds", "d"), ("status", "status", ""), ("dev_pct", "dev%", ".1f"),
-               ("moved_per_required", "mv/req", ".2f"), ("moved_per_border", "mv/border", ".2f"),
+               ("moved_per_required", "mv/req", ".2f"), ("moved_per_apart", "mv/apart", ".2f"),
+               ("moved_per_border", "mv/border", ".2f"),
                ("interleaving_pct", "interl%", ".1f"), ("pieces", "pieces+", ""), ("dominated", "dominated", ""),
                ("seconds", "seconds", ".1f"), ("cli_per_read_csv", "x read_csv", ".1f"), ("peak_gb", "GB", ".2f")]
     cells = [[header for _, header, _ in columns]]
