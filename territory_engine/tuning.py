@@ -306,14 +306,16 @@ class Tuning:
     """Rounds of joining, on the accounts, the pieces smaller than a grid cell (maps above
     ``max_units``; territory_engine/rebalance/pipeline.py ``_slivers_phase``): each round costs
     about a second per million accounts, and most slivers join in the first."""
-    swap_max_nodes: int = 400
+    swap_max_nodes: int = 1_000
     swap_passes: int = 3
     swap_rotations: int = 3
     """Nodes at most that a full neighbour hands back for a piece it takes (rebalance/swap.py):
-    more swaps heavier pieces, each costing a search of that many nodes; rounds at most of
+    more swaps heavier pieces, each costing a search of that many nodes (at 400, a piece of 42%
+    of a target, 479 accounts, stayed apart on 100,000 accounts with islands); rounds at most of
     swapping and joining again (most pieces swap in the first); and the territories (most room
-    first) tried as the third of a rotation, when the piece's territory cannot afford to lose
-    it and does not border the full neighbour: each try costs two such searches."""
+    first) tried as the third: the one that takes the neighbour's peel when the piece's territory
+    can afford to lose the piece but cannot take the peel back, or the third of a rotation when
+    it cannot afford to lose it (each rotation try costs two such searches)."""
     connect_max_units: int = 5_000
     connect_seconds: float = 5.0
     """When pieces that balance keeps apart remain, maps up to ``connect_max_units`` units are

@@ -106,6 +106,64 @@ def test_when_the_territory_cannot_lose_the_piece_the_load_comes_back_round_a_th
     assert ((territory == 0) & ~enclave & (swapped != 0)).sum() == 0, "the west keeps its own"
 
 
+def test_when_the_load_cannot_come_back_a_third_takes_the_peel():
+    """West (0, 200 accounts of weight 1) beside north-east (1) and south-east (2), 100 accounts
+    each of weight 2; a 3-account enclave of the west (weight 1 each) sits in the north-east, and
+    the west and the north-east are both at the top of their ±2% bands. The north-east must take
+    the enclave, and the west could take back only 3 (2 or 4 in whole accounts): the south-east,
+    with room, takes a peel of 4 from the north-east instead (100,000 accounts with a starved
+    region had kept a piece of 2.8% of a target apart this way). Without this the swap gave up."""
+    lat, lon = _grid(20, 20)
+    col = np.arange(400) % 20
+    row = np.arange(400) // 20
+    territory = np.where(col < 10, 0, np.where(row < 10, 1, 2))
+    enclave = (row == 4) & (col >= 15) & (col <= 17)
+    territory[enclave] = 0
+    values = np.where(territory == 0, 1.0, 2.0)[:, None]
+    target = np.array([[203 / 1.02], [194 / 1.02], [201.0]])  # (west 203 and north-east 194: full)
+    units = as_units(to_xyz(lat, lon), values / values.sum(), territory, np.zeros(400, bool), None, k=3,
+                     target=target[:, 0] / values.sum())
+    units.values[:] = values
+    graph, swapped = _swapped(units, territory, target, 0.02)
+    assert (swapped[enclave] == 1).all()
+    assert territory_pieces(graph, swapped, 3).total_extra == 0
+    assert np.all(np.abs(_loads(swapped, values, 3) / target - 1) <= 0.02 + 1e-9)
+    to_south = (territory == 1) & (swapped == 2)
+    assert to_south.sum() == 2 and (row[to_south] == 9).all(), "the least, on the border"
+    assert ((territory == 0) & ~enclave & (swapped != 0)).sum() == 0, "the west gives only the enclave"
+    assert ((territory != 0) & (swapped == 0)).sum() == 0, "and takes nothing back"
+
+
+def test_when_the_neighbour_it_borders_most_cannot_swap_another_neighbour_does():
+    """West (0, 200 accounts of weight 1), north-east (1, weight 2) and south-east (2, weight 1),
+    all at the top of their ±2% bands; a 3-account piece of the west sits on the north-east's
+    southern edge. The north-east, which it borders most, cannot take it (the west could take
+    back only 2 or 4 of its weight-2 accounts, the south-east nothing). The south-east takes it and
+    hands the west 3 accounts on their border (100,000 accounts with a starved region had kept a
+    piece of 2.8% of a target apart, bordering four territories, with only the first tried)."""
+    lat, lon = _grid(20, 20)
+    col = np.arange(400) % 20
+    row = np.arange(400) // 20
+    territory = np.where(col < 10, 0, np.where(row < 10, 1, 2))
+    piece = (row == 9) & (col >= 15) & (col <= 17)
+    territory[piece] = 0
+    values = np.where(territory == 1, 2.0, 1.0)[:, None]
+    target = np.array([[203.0], [194.0], [100.0]]) / 1.02  # (every territory full)
+    units = as_units(to_xyz(lat, lon), values / values.sum(), territory, np.zeros(400, bool), None, k=3,
+                     target=target[:, 0] / values.sum())
+    units.values[:] = values
+    graph = point_graph(units.xyz)
+    ring = territory[np.unique(graph.adjacency[np.flatnonzero(piece)].indices)]
+    assert (ring == 1).sum() > (ring == 2).sum(), "the piece borders the north-east most"
+    graph, swapped = _swapped(units, territory, target, 0.02)
+    assert (swapped[piece] == 2).all()
+    assert territory_pieces(graph, swapped, 3).total_extra == 0
+    assert np.all(np.abs(_loads(swapped, values, 3) / target - 1) <= 0.02 + 1e-9)
+    back = (territory == 2) & (swapped == 0)
+    assert back.sum() == 3 and (col[back] == 10).all(), "the least, on the border"
+    assert ((territory == 1) & (swapped != 1)).sum() == 0, "the north-east keeps its own"
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**31 - 1), st.sampled_from([0.01, 0.03, 0.1]), st.booleans())
 def test_swaps_never_open_a_piece_leave_a_band_or_move_a_lock_or_a_base(seed, band, with_bases):

@@ -7,12 +7,15 @@ the top of its band, its enclaves of other territories stuck inside it), the pie
 it here, and the neighbour gives the piece's territory an equal load in return: the neighbour's
 nodes along the territory's main piece, taken one by one, the border first and nearest the
 piece first (so the border moves where the piece was), until every band holds. When the
-territory does not border the neighbour, a third territory bordering the neighbour takes that
-load. The swap is kept only when the territories involved end in fewer pieces together (their
-nodes' components; nodes that never swap count as no territory's, and the caller joins and
-counts again on the whole map); the moved load is about twice the piece's, where the rejoin's LP
-(rejoin.py) would re-solve the whole map, which a full sheet of accounts cannot afford. This is the exchange move of districting local search (Ricca & Simeone 2008, "Local
-search algorithms for political districting", *EJOR* 189), applied to pieces.
+territory does not border the neighbour, or no such peel fits its band, a third territory
+bordering the neighbour takes that load; when the territory cannot afford to lose the piece, the
+third hands it a peel in turn. The neighbour the piece borders most is tried first, then the
+others it borders. The swap is kept only when the territories involved end in fewer pieces
+together (their nodes' components; nodes that never swap count as no territory's, and the
+caller joins and counts again on the whole map); the moved load is about twice the piece's,
+where the rejoin's LP (rejoin.py) would re-solve the whole map, which a full sheet of accounts
+cannot afford. This is the exchange move of districting local search (Ricca & Simeone 2008,
+"Local search algorithms for political districting", *EJOR* 189), applied to pieces.
 
 Nodes holding accounts of several territories, locked accounts and a rep base's piece are
 never swapped (their pieces stay named exceptions).
@@ -157,21 +160,30 @@ def _removable(adjacency, node_terr, b: int, x: int, taken: set[int]) -> bool:
 
 def _peel(graph: AccountGraph, node_terr, node_values, loads, lower, upper, a: int, inside,
           tuning: Tuning) -> np.ndarray | None:
-    """Every node's territory after the piece ``inside`` of ``a`` joins the neighbour ``b`` it
-    borders most, and ``b`` hands a peel of its nodes to territory ``r``: ``a`` itself when its
-    main piece borders ``b``, else the neighbour of ``b`` with the most room. When ``a`` cannot
+    """Every node's territory after the piece ``inside`` of ``a`` joins a neighbour ``b`` (the one
+    it borders most first, then the others), and ``b`` hands a peel of its nodes to territory
+    ``r``: ``a`` itself when its main piece borders ``b`` and the peel fits, else a neighbour of
+    ``b`` (the most room first, ``Tuning.swap_rotations`` of them). When ``a`` cannot
     afford to lose the piece that way, ``r`` is a neighbour of both, and hands ``a`` a peel along
     ``a``'s main piece in turn (a rotation of load ``a -> b -> r -> a``). A peel grows from the
     giver's nodes next to the taker's main piece, layer by layer (the border first), nearest the
     piece first within a layer, never through a node that holds the giver together
     (:func:`_removable`), until every band holds (at most ``Tuning.swap_max_nodes``). None: no
     such swap."""
+    ring = nodes_around(graph.adjacency, inside)
+    outside = node_terr[ring[(node_terr[ring] >= 0) & (node_terr[ring] != a)]]
+    count = np.bincount(outside) if len(outside) else np.zeros(0, dtype=int)
+    for b in np.argsort(-count, kind="stable")[: int((count > 0).sum())].tolist():
+        trial = _peel_into(graph, node_terr, node_values, loads, lower, upper, a, inside, b, tuning)
+        if trial is not None:
+            return trial
+    return None
+
+
+def _peel_into(graph: AccountGraph, node_terr, node_values, loads, lower, upper, a: int, inside, b: int,
+               tuning: Tuning) -> np.ndarray | None:
+    """:func:`_peel` with the piece joining neighbour ``b``."""
     adjacency = graph.adjacency
-    ring = nodes_around(adjacency, inside)
-    outside = ring[(node_terr[ring] >= 0) & (node_terr[ring] != a)]
-    if len(outside) == 0:
-        return None
-    b = int(np.bincount(node_terr[outside]).argmax())
     moving = node_values[inside].sum(axis=0)
     centre = graph.xyz[inside].mean(axis=0)
     grow = functools.partial(_grow, graph, node_values, centre=centre, limit=tuning.swap_max_nodes)
@@ -180,21 +192,25 @@ def _peel(graph: AccountGraph, node_terr, node_values, loads, lower, upper, a: i
     if len(seeds):  # (b hands a's main piece the load back)
         peel = grow(node_terr, b, seeds, heavy=lambda g: (loads[a] - moving + g > upper[a] + 1e-12).any(),
                     done=lambda g: fits_bands(loads, lower, upper, {a: g - moving, b: moving - g}))
-        return None if peel is None else _given(joined, peel[0], a)
+        if peel is not None:
+            return _given(joined, peel[0], a)
     near = nodes_around(adjacency, np.flatnonzero(node_terr == b))
     others = distinct(node_terr[near])
     others = others[(others >= 0) & (others != a) & (others != b)]
     if len(others) == 0:
         return None
     room = (upper[others] - loads[others]).min(axis=1)
+    tries = others[np.argsort(-room, kind="stable")][: tuning.swap_rotations].tolist()
     if fits_bands(loads, lower, upper, {a: -moving}):  # (a third territory takes the peel)
-        r = int(others[np.argmax(room)])
-        seeds = _border(adjacency, node_terr, node_values, r, b, skip=inside)
-        peel = None if len(seeds) == 0 else grow(
-            node_terr, b, seeds, heavy=lambda g: (loads[r] + g > upper[r] + 1e-12).any(),
-            done=lambda g: fits_bands(loads, lower, upper, {a: -moving, b: moving - g, r: g}))
-        return None if peel is None else _given(joined, peel[0], r)
-    for r in others[np.argsort(-room, kind="stable")][: tuning.swap_rotations].tolist():
+        for r in tries:
+            seeds = _border(adjacency, node_terr, node_values, r, b, skip=inside)
+            peel = None if len(seeds) == 0 else grow(
+                node_terr, b, seeds, heavy=lambda g, r=r: (loads[r] + g > upper[r] + 1e-12).any(),
+                done=lambda g, r=r: fits_bands(loads, lower, upper, {a: -moving, b: moving - g, r: g}))
+            if peel is not None:
+                return _given(joined, peel[0], r)
+        return None
+    for r in tries:
         back = grow(node_terr, r, _border(adjacency, node_terr, node_values, a, r, skip=inside),
                     heavy=lambda g: (loads[a] - moving + g > upper[a] + 1e-12).any(),
                     done=lambda g: fits_bands(loads, lower, upper, {a: g - moving}))
