@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from territory_engine.contiguity import point_graph, territory_pieces
 from territory_engine.geo import to_xyz
-from territory_engine.rebalance.pieces import join_pieces
+from territory_engine.rebalance.pieces import JoinedPieces, StuckPiece, join_pieces
 from territory_engine.rebalance.swap import swap_and_join, swap_pieces
 from territory_engine.rebalance.units import as_units
 
@@ -162,6 +162,34 @@ def test_when_the_neighbour_it_borders_most_cannot_swap_another_neighbour_does()
     back = (territory == 2) & (swapped == 0)
     assert back.sum() == 3 and (col[back] == 10).all(), "the least, on the border"
     assert ((territory == 1) & (swapped != 1)).sum() == 0, "the north-east keeps its own"
+
+
+def test_a_node_shared_with_another_territory_never_swaps():
+    """An east account (weight 5) at the coordinate of the first account of a west enclave in the
+    east: their node holds two territories and must never swap, whichever account comes last in
+    the order (the node was taken with the enclave when the west account came last, its east
+    account's load counted as the enclave's, and both bands were left). Found by an adversary's
+    fuzzing."""
+    lat, lon = _grid(10, 20)
+    col, row = np.arange(200) % 20, np.arange(200) // 20
+    territory = (col >= 10).astype(int)
+    enclave = (col >= 15) & (col <= 17) & (row == 5)
+    territory[enclave] = 0
+    territory[np.flatnonzero((col == 9) & (row < 3))] = 1
+    first = int(np.flatnonzero(enclave)[0])
+    lat, lon, territory = np.r_[lat[first], lat], np.r_[lon[first], lon], np.r_[1, territory]
+    values = np.ones((201, 1))
+    values[0] = 5.0
+    target = np.array([[100.0], [104.0]])  # (±1%: the west holds 100 in [99, 101], the east 105)
+    units = as_units(to_xyz(lat, lon), values, territory, np.zeros(201, bool), None, k=2, target=target[:, 0])
+    units.values[:] = values
+    graph = point_graph(units.xyz)
+    assert graph.node[0] == graph.node[first + 1]
+    piece = np.flatnonzero(np.r_[False, enclave])
+    joined = JoinedPieces(territory.copy(), np.zeros(201, bool), (StuckPiece(0, piece, "balance"),), 1, 1, 0)
+    swapped = swap_pieces(units, joined, graph, target, 0.01)
+    assert swapped[0] == 1, "the east account stays east"
+    assert np.all(np.abs(_loads(swapped, values, 2) / target - 1) <= 0.01 + 1e-9)
 
 
 @settings(max_examples=40, deadline=None)

@@ -72,9 +72,9 @@ def swap_and_join(units: Units, joined: JoinedPieces, graph: AccountGraph, join,
 
 def swap_pieces(units: Units, joined: JoinedPieces, graph: AccountGraph, target, band, *,
                 roots=None, tuning: Tuning = DEFAULT_TUNING) -> np.ndarray:
-    """The assignment of ``joined`` with its pieces stuck for balance swapped into the neighbour
-    they border most where that leaves fewer pieces (see the module docstring); ``joined.
-    assignment`` itself (not a copy) when none is. ``roots``: each territory's unit nearest its rep
+    """The assignment of ``joined`` with its pieces stuck for balance swapped into a neighbour
+    they border (most bordered first) where that leaves fewer pieces (see the module docstring);
+    ``joined.assignment`` itself (not a copy) when none is. ``roots``: each territory's unit nearest its rep
     base (-1: none), whose piece never leaves."""
     stuck = [s for s in joined.stuck if s.why == "balance"]
     if not stuck:
@@ -121,7 +121,7 @@ def _node_territories(graph: AccountGraph, assign, locked, roots) -> np.ndarray:
     node_terr = np.full(v, -1, dtype=np.int64)
     node_terr[graph.node[has]] = assign[has]
     mixed = np.zeros(v, dtype=bool)
-    mixed[graph.node[has]] = node_terr[graph.node[has]] != assign[has]
+    np.logical_or.at(mixed, graph.node[has], node_terr[graph.node[has]] != assign[has])  # (any account)
     mixed[graph.node[np.asarray(locked, dtype=bool)]] = True
     if roots is not None:
         roots = np.asarray(roots)
