@@ -45,6 +45,23 @@ def _stripes_swapped(target):
     return col, territory, enclave, values, graph, swapped
 
 
+def _corner_swapped(piece, heavy, target):
+    """West (0, columns 0-9), north-east (1) and south-east (2) of a 20 x 20 grid, the accounts
+    ``piece`` the west's, the accounts of the territories ``heavy`` of weight 2 and the rest 1, joined and
+    swapped at ±2% of ``target`` (k, 1), in weight: (column, row, territory, values, graph, swapped)."""
+    lat, lon = _grid(20, 20)
+    col = np.arange(400) % 20
+    row = np.arange(400) // 20
+    territory = np.where(col < 10, 0, np.where(row < 10, 1, 2))
+    territory[piece(row, col)] = 0
+    values = np.where(np.isin(territory, heavy), 2.0, 1.0)[:, None]
+    units = as_units(to_xyz(lat, lon), values / values.sum(), territory, np.zeros(400, bool), None, k=3,
+                     target=target[:, 0] / values.sum())
+    units.values[:] = values
+    graph, swapped = _swapped(units, territory, target, 0.02)
+    return col, row, territory, values, graph, swapped
+
+
 def _loads(assign, values, k):
     return np.stack([np.bincount(assign, values[:, c], minlength=k) for c in range(values.shape[1])], axis=1)
 
@@ -113,18 +130,10 @@ def test_when_the_load_cannot_come_back_a_third_takes_the_peel():
     the enclave, and the west could take back only 3 (2 or 4 in whole accounts): the south-east,
     with room, takes a peel of 4 from the north-east instead (100,000 accounts with a starved
     region had kept a piece of 2.8% of a target apart this way). Without this the swap gave up."""
-    lat, lon = _grid(20, 20)
-    col = np.arange(400) % 20
-    row = np.arange(400) // 20
-    territory = np.where(col < 10, 0, np.where(row < 10, 1, 2))
-    enclave = (row == 4) & (col >= 15) & (col <= 17)
-    territory[enclave] = 0
-    values = np.where(territory == 0, 1.0, 2.0)[:, None]
     target = np.array([[203 / 1.02], [194 / 1.02], [201.0]])  # (west 203 and north-east 194: full)
-    units = as_units(to_xyz(lat, lon), values / values.sum(), territory, np.zeros(400, bool), None, k=3,
-                     target=target[:, 0] / values.sum())
-    units.values[:] = values
-    graph, swapped = _swapped(units, territory, target, 0.02)
+    col, row, territory, values, graph, swapped = _corner_swapped(
+        lambda row, col: (row == 4) & (col >= 15) & (col <= 17), [1, 2], target)
+    enclave = (row == 4) & (col >= 15) & (col <= 17)
     assert (swapped[enclave] == 1).all()
     assert territory_pieces(graph, swapped, 3).total_extra == 0
     assert np.all(np.abs(_loads(swapped, values, 3) / target - 1) <= 0.02 + 1e-9)
@@ -141,21 +150,12 @@ def test_when_the_neighbour_it_borders_most_cannot_swap_another_neighbour_does()
     back only 2 or 4 of its weight-2 accounts, the south-east nothing). The south-east takes it and
     hands the west 3 accounts on their border (100,000 accounts with a starved region had kept a
     piece of 2.8% of a target apart, bordering four territories, with only the first tried)."""
-    lat, lon = _grid(20, 20)
-    col = np.arange(400) % 20
-    row = np.arange(400) // 20
-    territory = np.where(col < 10, 0, np.where(row < 10, 1, 2))
-    piece = (row == 9) & (col >= 15) & (col <= 17)
-    territory[piece] = 0
-    values = np.where(territory == 1, 2.0, 1.0)[:, None]
     target = np.array([[203.0], [194.0], [100.0]]) / 1.02  # (every territory full)
-    units = as_units(to_xyz(lat, lon), values / values.sum(), territory, np.zeros(400, bool), None, k=3,
-                     target=target[:, 0] / values.sum())
-    units.values[:] = values
-    graph = point_graph(units.xyz)
+    col, row, territory, values, graph, swapped = _corner_swapped(
+        lambda row, col: (row == 9) & (col >= 15) & (col <= 17), [1], target)
+    piece = (row == 9) & (col >= 15) & (col <= 17)
     ring = territory[np.unique(graph.adjacency[np.flatnonzero(piece)].indices)]
     assert (ring == 1).sum() > (ring == 2).sum(), "the piece borders the north-east most"
-    graph, swapped = _swapped(units, territory, target, 0.02)
     assert (swapped[piece] == 2).all()
     assert territory_pieces(graph, swapped, 3).total_extra == 0
     assert np.all(np.abs(_loads(swapped, values, 3) / target - 1) <= 0.02 + 1e-9)
