@@ -397,8 +397,8 @@ def worst_rows(rows: list[dict]) -> list[dict]:
         bad = sum(r["status"] == status for r in group)
         worst = {"accounts": n, "scenario": scenario, "territories": group[0]["territories"], "seeds": len(group),
                  "status": status if status == "balanced" else f"{status} {bad}/{len(group)}"}
-        for key in ("dev_pct", "moved_per_required", "moved_per_apart", "moved_per_border", "interleaving_pct", "seconds",
-                    "cli_per_read_csv", "peak_gb"):
+        for key in ("dev_pct", "moved_per_required", "moved_per_apart", "moved_per_border", "interleaving_pct",
+                    "seconds", "cli_per_read_csv", "peak_gb"):
             values = [r[key] for r in group if r.get(key) is not None and not np.isnan(r[key])]
             worst[key] = max(values) if values else None
         pieces = [(r["pieces_max"], r["pieces_total"]) for r in group if r.get("pieces_max") is not None]
