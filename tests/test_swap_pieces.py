@@ -294,3 +294,37 @@ def test_a_swap_that_roughens_the_borders_is_not_kept(monkeypatch):
                               current=inst.current, seed=6))
     assert any(e.why == "balance" for e in results[0].exclaves), "the map still reaches the swap"
     assert (results[1].territory == results[0].territory).all()
+
+
+def test_the_peel_never_cuts_a_locked_account_off_its_territory():
+    """A hand-made graph: A's one-node piece q sits in the full territory B, and B's locked
+    account L reaches the rest of B only through X, the B node nearest q along A's main piece.
+    The swap hands A the node Y instead: L stays linked to B, and both end in one piece. (The
+    swap counted a locked node as no territory's, so X looked free to go and L was cut off.)"""
+    from scipy.sparse import csr_array
+
+    from territory_engine.contiguity import AccountGraph
+
+    names = ["A1", "A2", "q", "L", "X", "Y", "B3", "B4", "B5"]
+    at = {"A1": (5, 2), "A2": (1, 3), "q": (10, 0), "L": (3, 1), "X": (6, 0), "Y": (0, 1), "B3": (7, -1),
+          "B4": (9, -1), "B5": (11, -1)}
+    edges = [("A1", "A2"), ("A1", "X"), ("A2", "Y"), ("A2", "L"), ("L", "X"), ("X", "B3"), ("Y", "B3"),
+             ("B3", "B4"), ("B4", "B5"), ("q", "B4"), ("q", "B5")]
+    index = {name: i for i, name in enumerate(names)}
+    rows = [index[a] for a, b in edges] + [index[b] for a, b in edges]
+    cols = [index[b] for a, b in edges] + [index[a] for a, b in edges]
+    adjacency = csr_array((np.ones(len(rows)), (rows, cols)), shape=(9, 9))
+    xyz = np.array([[6371.0, at[name][0], at[name][1]] for name in names])
+    graph = AccountGraph(np.arange(9), xyz, adjacency, np.ones(9), np.zeros(9, dtype=np.int64))
+    territory = np.array([0, 0, 0, 1, 1, 1, 1, 1, 1])
+    locked = np.array([name == "L" for name in names])
+    values = np.ones((9, 1))
+    target = np.array([[3.0], [6.0]])  # (band ±10%: B cannot take q alone, nor A lose it)
+    units = as_units(xyz, values, territory, locked, None, k=2, target=target[:, 0])
+    units.values[:] = values
+    joined = join_pieces(units, territory, target=target, band=0.1, graph=graph)
+    assert [(s.territory, s.why) for s in joined.stuck] == [(0, "balance")]
+    swapped = swap_pieces(units, joined, graph, target, 0.1)
+    assert {names[i]: int(t) for i, t in enumerate(swapped)} == {
+        "A1": 0, "A2": 0, "q": 1, "L": 1, "X": 1, "Y": 0, "B3": 1, "B4": 1, "B5": 1}
+    assert territory_pieces(graph, swapped, 2).total_extra == 0

@@ -11,11 +11,12 @@ territory does not border the neighbour, or no such peel fits its band, a third 
 bordering the neighbour takes that load; when the territory cannot afford to lose the piece, the
 third hands it a peel in turn. The neighbour the piece borders most is tried first, then the
 others it borders. The swap is kept only when the territories involved end in fewer pieces
-together (their nodes' components; nodes that never swap count as no territory's, and the
-caller joins and counts again on the whole map); the moved load is about twice the piece's,
-where the rejoin's LP (rejoin.py) would re-solve the whole map, which a full sheet of accounts
-cannot afford. This is the exchange move of districting local search (Ricca & Simeone 2008,
-"Local search algorithms for political districting", *EJOR* 189), applied to pieces.
+together (their nodes' components, a node that never swaps counted with every territory it
+holds accounts of, as the whole map's count does; the caller joins and counts again on the
+whole map); the moved load is about twice the piece's, where the rejoin's LP (rejoin.py) would
+re-solve the whole map, which a full sheet of accounts cannot afford. This is the exchange
+move of districting local search (Ricca & Simeone 2008, "Local search algorithms for political
+districting", *EJOR* 189), applied to pieces.
 
 Nodes holding accounts of several territories, locked accounts and a rep base's piece are
 never swapped (their pieces stay named exceptions).
@@ -90,18 +91,20 @@ def swap_pieces(units: Units, joined: JoinedPieces, graph: AccountGraph, target,
     node_values = np.stack([np.bincount(graph.node, values[:, c], minlength=v) for c in range(values.shape[1])],
                            axis=1)
     node_terr = _node_territories(graph, assign, units.locked, roots)
+    held = _held(graph, assign, node_terr)
     swapped = False
     for piece in sorted(stuck, key=lambda s: float(values[s.units].sum())):
         a = piece.territory
         inside = distinct(graph.node[piece.units])
         if (node_terr[inside] != a).any():
             continue  # (a shared, locked or base node)
-        trial = _peel(graph, node_terr, node_values, loads, lower, upper, a, inside, tuning)
+        trial = _peel(graph, node_terr, held, node_values, loads, lower, upper, a, inside, tuning)
         if trial is None:
             continue
         changed = np.flatnonzero(trial != node_terr)
         involved = set(distinct(np.r_[node_terr[changed], trial[changed]]).tolist())
-        if sum(_pieces(graph, trial, t) for t in involved) >= sum(_pieces(graph, node_terr, t) for t in involved):
+        if (sum(_pieces(graph, trial, held, t) for t in involved)
+                >= sum(_pieces(graph, node_terr, held, t) for t in involved)):
             continue
         for c in range(values.shape[1]):
             np.subtract.at(loads[:, c], node_terr[changed], node_values[changed, c])
@@ -130,22 +133,38 @@ def _node_territories(graph: AccountGraph, assign, locked, roots) -> np.ndarray:
     return node_terr
 
 
-def _pieces(graph: AccountGraph, node_terr, t: int) -> int:
-    """Pieces of territory ``t`` (its nodes' components; a -2 node counts with no territory)."""
+def _held(graph: AccountGraph, assign, node_terr) -> dict[int, frozenset[int]]:
+    """The territories whose accounts each node that never swaps (-2) holds. Such a node counts
+    with each of them (as in the whole map's count, contiguity.py): a peel must not take the node
+    that links a locked account or a rep base to the rest of its territory."""
+    frozen = (node_terr[graph.node] == -2) & (assign >= 0)
+    span = int(assign.max()) + 1 if frozen.any() else 1
+    pairs = distinct(graph.node[frozen].astype(np.int64) * span + assign[frozen])
+    held: dict[int, set[int]] = {}
+    for x, t in zip((pairs // span).tolist(), (pairs % span).tolist()):
+        held.setdefault(x, set()).add(t)
+    return {x: frozenset(ts) for x, ts in held.items()}
+
+
+def _pieces(graph: AccountGraph, node_terr, held, t: int) -> int:
+    """Pieces of territory ``t``: the components of its nodes and the nodes that never swap
+    holding its accounts (``held``, :func:`_held`)."""
     nodes = np.flatnonzero(node_terr == t)
+    nodes = np.r_[nodes, [x for x, ts in held.items() if t in ts]].astype(np.int64)
     if len(nodes) == 0:
         return 0
     return int(connected_components(graph.adjacency[nodes][:, nodes], directed=False)[0])
 
 
-def _removable(adjacency, node_terr, b: int, x: int, taken: set[int]) -> bool:
+def _removable(adjacency, node_terr, held, b: int, x: int, taken: set[int]) -> bool:
     """Whether ``b`` stays together without node ``x`` (and the nodes ``taken`` before it), as
-    far as ``x``'s neighbours show: its other neighbours in ``b`` are linked among themselves.
-    (On a triangulation they ring ``x``, so a path through ``x`` can go around it.)"""
+    far as ``x``'s neighbours show: its other neighbours in ``b`` (a node that never swaps among
+    them when it holds ``b``'s accounts, ``held``) are linked among themselves. (On a triangulation
+    they ring ``x``, so a path through ``x`` can go around it.)"""
     def near(y):
         return adjacency.indices[adjacency.indptr[y]:adjacency.indptr[y + 1]].tolist()
 
-    ring = {y for y in near(x) if node_terr[y] == b and y not in taken}
+    ring = {y for y in near(x) if (node_terr[y] == b or b in held.get(y, ())) and y not in taken}
     if not ring:
         return True
     start = next(iter(ring))
@@ -158,7 +177,7 @@ def _removable(adjacency, node_terr, b: int, x: int, taken: set[int]) -> bool:
     return len(reached) == len(ring)
 
 
-def _peel(graph: AccountGraph, node_terr, node_values, loads, lower, upper, a: int, inside,
+def _peel(graph: AccountGraph, node_terr, held, node_values, loads, lower, upper, a: int, inside,
           tuning: Tuning) -> np.ndarray | None:
     """Every node's territory after the piece ``inside`` of ``a`` joins a neighbour ``b`` (the one
     it borders most first, then the others), and ``b`` hands a peel of its nodes to territory
@@ -174,19 +193,19 @@ def _peel(graph: AccountGraph, node_terr, node_values, loads, lower, upper, a: i
     outside = node_terr[ring[(node_terr[ring] >= 0) & (node_terr[ring] != a)]]
     count = np.bincount(outside) if len(outside) else np.zeros(0, dtype=int)
     for b in np.argsort(-count, kind="stable")[: int((count > 0).sum())].tolist():
-        trial = _peel_into(graph, node_terr, node_values, loads, lower, upper, a, inside, b, tuning)
+        trial = _peel_into(graph, node_terr, held, node_values, loads, lower, upper, a, inside, b, tuning)
         if trial is not None:
             return trial
     return None
 
 
-def _peel_into(graph: AccountGraph, node_terr, node_values, loads, lower, upper, a: int, inside, b: int,
+def _peel_into(graph: AccountGraph, node_terr, held, node_values, loads, lower, upper, a: int, inside, b: int,
                tuning: Tuning) -> np.ndarray | None:
     """:func:`_peel` with the piece joining neighbour ``b``."""
     adjacency = graph.adjacency
     moving = node_values[inside].sum(axis=0)
     centre = graph.xyz[inside].mean(axis=0)
-    grow = functools.partial(_grow, graph, node_values, centre=centre, limit=tuning.swap_max_nodes)
+    grow = functools.partial(_grow, graph, node_values, held=held, centre=centre, limit=tuning.swap_max_nodes)
     joined = _given(node_terr, inside, b)  # (the peels grow on maps where the piece is still a's)
     seeds = _border(adjacency, node_terr, node_values, a, b, skip=inside)
     if len(seeds):  # (b hands a's main piece the load back)
@@ -234,7 +253,7 @@ def _given(node_terr, peel, to: int) -> np.ndarray:
     return out
 
 
-def _grow(graph: AccountGraph, node_values, node_terr, giver: int, seeds, *, heavy, done, centre, limit):
+def _grow(graph: AccountGraph, node_values, node_terr, giver: int, seeds, *, heavy, done, held, centre, limit):
     """A peel of ``giver``'s nodes from ``seeds``: layer by layer, nearest ``centre`` first within a
     layer, skipping a node whose load makes ``heavy(given)`` true or that holds the giver together,
     until ``done(given)``: ``(nodes, given load)``, or None within ``limit`` nodes."""
@@ -248,7 +267,7 @@ def _grow(graph: AccountGraph, node_values, node_terr, giver: int, seeds, *, hea
     while heap and len(peel) < limit:
         depth, _, x = heapq.heappop(heap)
         after = given + node_values[x]
-        if heavy(after) or not _removable(adjacency, node_terr, giver, x, taken):
+        if heavy(after) or not _removable(adjacency, node_terr, held, giver, x, taken):
             continue  # (too heavy for the taker, or it holds the giver together: go around it)
         peel.append(x)
         taken.add(x)
