@@ -328,3 +328,27 @@ def test_the_peel_never_cuts_a_locked_account_off_its_territory():
     assert {names[i]: int(t) for i, t in enumerate(swapped)} == {
         "A1": 0, "A2": 0, "q": 1, "L": 1, "X": 1, "Y": 0, "B3": 1, "B4": 1, "B5": 1}
     assert territory_pieces(graph, swapped, 2).total_extra == 0
+
+
+def test_a_territory_with_an_island_gets_the_load_back_on_the_mainland():
+    """The west (0) holds an island heavier than its mainland part, and an enclave in the full
+    east (1) that it cannot afford to lose. The east takes the enclave and hands the west as much
+    along the west's mainland border: pieces are counted per region, so the west's main piece on
+    the mainland is the one to give to (the island borders nothing, and the swap gave up)."""
+    lat, lon = _grid(10, 20)
+    col, row = np.arange(200) % 20, np.arange(200) // 20
+    territory = (col >= 10).astype(int)
+    enclave = (col >= 15) & (col <= 16) & (row == 5)
+    territory[enclave] = 0
+    island_lat, island_lon = np.meshgrid(20.0 + 0.1 * np.arange(12), -157.0 + 0.1 * np.arange(12), indexing="ij")
+    lat, lon = np.r_[lat, island_lat.ravel()], np.r_[lon, island_lon.ravel()]
+    territory = np.r_[territory, np.zeros(144, dtype=int)]
+    values = np.ones((344, 1))
+    target = np.array([[248.0], [97.5]])  # (±1%: the west holds 246, in [245.5, 250.5]; the east 98)
+    units = as_units(to_xyz(lat, lon), values, territory, np.zeros(344, bool), None, k=2, target=target[:, 0])
+    units.values[:] = values
+    graph, swapped = _swapped(units, territory, target, 0.01)
+    assert territory_pieces(graph, swapped, 2).total_extra == 0
+    assert np.all(np.abs(_loads(swapped, values, 2) / target - 1) <= 0.01 + 1e-9)
+    back = np.flatnonzero((territory == 1) & (swapped == 0))
+    assert len(back) == 2 and (col[back] == 10).all(), "the least, on the west's mainland border"

@@ -207,7 +207,9 @@ def _peel_into(graph: AccountGraph, node_terr, held, node_values, loads, lower, 
     centre = graph.xyz[inside].mean(axis=0)
     grow = functools.partial(_grow, graph, node_values, held=held, centre=centre, limit=tuning.swap_max_nodes)
     joined = _given(node_terr, inside, b)  # (the peels grow on maps where the piece is still a's)
-    seeds = _border(adjacency, node_terr, node_values, a, b, skip=inside)
+    border = functools.partial(_border, adjacency, node_values=node_values, skip=inside,
+                               within=graph.region == graph.region[inside[0]])
+    seeds = border(node_terr, a, b)
     if len(seeds):  # (b hands a's main piece the load back)
         peel = grow(node_terr, b, seeds, heavy=lambda g: (loads[a] - moving + g > upper[a] + 1e-12).any(),
                     done=lambda g: fits_bands(loads, lower, upper, {a: g - moving, b: moving - g}))
@@ -222,7 +224,7 @@ def _peel_into(graph: AccountGraph, node_terr, held, node_values, loads, lower, 
     tries = others[np.argsort(-room, kind="stable")][: tuning.swap_rotations].tolist()
     if fits_bands(loads, lower, upper, {a: -moving}):  # (a third territory takes the peel)
         for r in tries:
-            seeds = _border(adjacency, node_terr, node_values, r, b, skip=inside)
+            seeds = border(node_terr, r, b)
             peel = None if len(seeds) == 0 else grow(
                 node_terr, b, seeds, heavy=lambda g, r=r: (loads[r] + g > upper[r] + 1e-12).any(),
                 done=lambda g, r=r: fits_bands(loads, lower, upper, {a: -moving, b: moving - g, r: g}))
@@ -230,14 +232,14 @@ def _peel_into(graph: AccountGraph, node_terr, held, node_values, loads, lower, 
                 return _given(joined, peel[0], r)
         return None
     for r in tries:
-        back = grow(node_terr, r, _border(adjacency, node_terr, node_values, a, r, skip=inside),
+        back = grow(node_terr, r, border(node_terr, a, r),
                     heavy=lambda g: (loads[a] - moving + g > upper[a] + 1e-12).any(),
                     done=lambda g: fits_bands(loads, lower, upper, {a: g - moving}))
         if back is None:
             continue
         turned = _given(node_terr, back[0], a)
         given = back[1]
-        on = grow(turned, b, _border(adjacency, turned, node_values, r, b, skip=inside),
+        on = grow(turned, b, border(turned, r, b),
                   heavy=lambda g, given=given: (loads[r] - given + g > upper[r] + 1e-12).any(),
                   done=lambda g, given=given: fits_bands(loads, lower, upper,
                                                          {a: given - moving, b: moving - g, r: g - given}))
@@ -281,9 +283,11 @@ def _grow(graph: AccountGraph, node_values, node_terr, giver: int, seeds, *, hea
     return None
 
 
-def _border(adjacency, node_terr, node_values, r: int, b: int, *, skip) -> np.ndarray:
-    """``b``'s nodes next to the main (heaviest) piece of ``r`` without the nodes ``skip``."""
-    own = np.flatnonzero(node_terr == r)
+def _border(adjacency, node_terr, r: int, b: int, *, node_values, skip, within) -> np.ndarray:
+    """``b``'s nodes next to the main (heaviest) piece of ``r`` among the nodes ``within`` (the
+    region of the piece being swapped: a territory's pieces are counted per region, so on an island
+    its main piece there is what the piece should join), without the nodes ``skip``."""
+    own = np.flatnonzero((node_terr == r) & within)
     own = own[~np.isin(own, skip)]
     if len(own) == 0:
         return own
