@@ -91,9 +91,10 @@ class Tuning:
     """The most under-served territories weighed for each re-site."""
     resite_depth: int = 4
     """Rings of neighbouring territories over which an excess is costed."""
-    eager_resite: tuple[float, ...] = (1.5, 2.0)
+    eager_resite: tuple[float, ...] = (0.0, 1.5, 2.0)
     """Eagerness of the further re-site tries on a map that moved too much: re-site when that
-    is estimated to move less than this multiple of what the border flows would."""
+    is estimated to move less than this multiple of what the border flows would (0: not at
+    all, for a re-sited map whose flows would have moved less than the estimate said)."""
 
     # --- Rebalancing: local search (territory_engine/rebalance/local_search.py) -------------
     repair_band: float = 0.9

@@ -2,12 +2,14 @@
 
 A realignment moves its excess border by border; on a map whose excess must cross several
 borders that can move more than another design would. When a realignment moved more than
-``Tuning.second_opinion_above`` (2) times the least any balanced alignment must move
+``Tuning.second_opinion_above`` (1.5) times the least any balanced alignment must move
 (:func:`~territory_engine.measures.required_move_share`), the opinions of
 :func:`second_opinions` are tried in turn, each kept if it moves less of the balance measure:
 
-1. re-siting more eagerly, at each eagerness of ``Tuning.eager_resite`` (the border flows
-   often move an excess at a higher cost than the re-site estimate says);
+1. re-siting at each eagerness of ``Tuning.eager_resite``: not at all (0), for a re-sited map
+   whose excess the border flows move at a lower cost than the re-site estimate says (an island
+   territory's excess given to the mainland), then more eagerly (they often move it at a higher
+   cost);
 2. a fresh design whose territories keep the ids of the current ones they overlap most
    (``ids.keep_current_ids``), up to ``Tuning.max_units`` accounts (above, the result says
    ``fresh_not_tried``).
