@@ -412,6 +412,18 @@ class Tuning:
     from 3.5% to 1.5% and moves from 1.89 to 2.15 times the least)."""
     anneal_clean_weight: float = 0.1
     """Cost in the annealing of each outvoted unit below ``anneal_clean`` (anneal.py)."""
+    anneal_restarts: int = 2
+    """Runs of the annealing after the first, each from the last one's best, while more than
+    ``anneal_above`` of the units stay outvoted (anneal.py)."""
+    anneal_free_moves: float = 1.5
+    anneal_free_weight: float = 0.4
+    """Moved load up to ``anneal_free_moves`` times the least a balanced alignment must move (the
+    load above the bands) costs only ``anneal_free_weight`` of ``anneal_move_cost`` in a
+    realignment's annealing (anneal.py): there the moves are not what the analyst is short of,
+    borders are (the same multiple makes a realignment try its second opinions,
+    ``second_opinion_above``). An average unit's move then costs 0.2 outvoted units: less than
+    one outvoted unit, more than one below ``anneal_clean`` (0.1), so a map already clean is
+    still not bought cleaner with moves."""
     anneal_start: float = 1.0
     """The annealing's first temperature, in outvoted units (anneal.py)."""
     anneal_end: float = 0.02
