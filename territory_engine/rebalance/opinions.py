@@ -158,8 +158,8 @@ def mean_km(job: Job, territory) -> float:
 
 def _fresh_choice(job: Job, fresh, best) -> FreshChoice | None:
     """Why the fresh alignment ``fresh`` replaces ``best``, with both designs' figures (None: it
-    does not): it moves less of the balance measure (``"moves less"``); or as much and is more
-    compact (the mean km of :func:`mean_km`: ``"more compact"``); or at most
+    does not): it moves less of the balance measure (``"moves less"``; unless it is less compact
+    and misses the interleaving target that ``best`` meets); or as much and is more compact (the mean km of :func:`mean_km`: ``"more compact"``); or at most
     ``tuning.fresh_trade_moved`` more (relative) and either at most ``tuning.fresh_trade_km`` of
     the km (``"far more compact"``), or no farther and within the interleaving target
     (``tuning.rejoin_max_interleaving`` of the units outvoted by their nearest) that ``best``
@@ -168,8 +168,14 @@ def _fresh_choice(job: Job, fresh, best) -> FreshChoice | None:
     moved, moved_best = float(_moved(job, fresh)), float(_moved(job, best))
     km, km_best = mean_km(job, fresh), mean_km(job, best)
     t = job.tuning
+    target = t.rejoin_max_interleaving
+
+    def misses(this, other) -> bool:  # (this misses the interleaving target the other meets)
+        return interleaved(_unit_territory(job, this), job.nearest) > target >= \
+            interleaved(_unit_territory(job, other), job.nearest)
+
     if moved < moved_best * (1 - 1e-9):
-        why = "moves less"
+        why = "moves less" if km < km_best or not misses(fresh, best) else ""
     elif moved <= moved_best * (1 + 1e-9):
         why = "more compact" if km < km_best else ""
     elif moved > moved_best * (1 + t.fresh_trade_moved):
@@ -177,10 +183,7 @@ def _fresh_choice(job: Job, fresh, best) -> FreshChoice | None:
     elif km <= km_best * t.fresh_trade_km:
         why = "far more compact"
     else:
-        target = t.rejoin_max_interleaving
-        cleaner = km <= km_best and (interleaved(_unit_territory(job, best), job.nearest) > target
-                                     >= interleaved(_unit_territory(job, fresh), job.nearest))
-        why = "cleaner borders" if cleaner else ""
+        why = "cleaner borders" if km <= km_best and misses(best, fresh) else ""
     if not why:
         return None
     total = max(float(job.values[:, 0].sum()), 1e-300)
