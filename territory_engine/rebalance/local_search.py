@@ -140,17 +140,25 @@ def _best_swap_for(state: MoveState, t: int):
     own = near[(state.assign[near] == t) & state.movable[near]]
     if len(own) == 0:
         return None
+    # The candidates' km, once for every neighbour (as cost_of: inf where not a candidate).
+    own_index, own_cost = state.cand.index[own], state.cand.cost[own]
+    own_here = np.where(own_index == t, own_cost, np.inf).min(axis=1)
+    theirs = near[(state.assign[near] != t) & state.movable[near]]
+    their_index, their_cost = state.cand.index[theirs], state.cand.cost[theirs]
+    their_to_t = np.where(their_index == t, their_cost, np.inf).min(axis=1)
+    their_here = np.where(their_index == state.assign[theirs][:, None], their_cost, np.inf).min(axis=1)
     best = None
-    for other in distinct(state.cand.index[own]):
+    for other in distinct(own_index):
         if other == t:
             continue
-        out_units = own[(state.cand.index[own] == other).any(axis=1)]
-        theirs = state.members_near(t)
-        in_units = theirs[(state.assign[theirs] == other) & state.movable[theirs]]
+        hit = own_index == other
+        going = hit.any(axis=1)
+        coming = state.assign[theirs] == other
+        out_units, in_units = own[going], theirs[coming]
         if len(out_units) == 0 or len(in_units) == 0:
             continue
-        out_km = state.cost_of(out_units, np.full(len(out_units), other)) - state.cost_of(out_units, np.full(len(out_units), t))
-        in_km = state.cost_of(in_units, np.full(len(in_units), t)) - state.cost_of(in_units, np.full(len(in_units), other))
+        out_km = np.where(hit[going], own_cost[going], np.inf).min(axis=1) - own_here[going]
+        in_km = their_to_t[coming] - their_here[coming]
         out_units = out_units[np.argsort(out_km, kind="stable")[:per_side]]
         in_units = in_units[np.argsort(in_km, kind="stable")[:per_side]]
         out_km = np.sort(out_km)[:per_side]
