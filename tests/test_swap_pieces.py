@@ -62,6 +62,22 @@ def _corner_swapped(piece, heavy, target):
     return col, row, territory, values, graph, swapped
 
 
+def _hand_graph(names, at, edges):
+    """A hand-made account graph: one node per name at ``at[name]`` (km on a plane tangent to the
+    sphere), the ``edges`` (name pairs) both ways, one region: (xyz, graph)."""
+    from scipy.sparse import csr_array
+
+    from territory_engine.contiguity import AccountGraph
+
+    index = {name: i for i, name in enumerate(names)}
+    rows = [index[a] for a, b in edges] + [index[b] for a, b in edges]
+    cols = [index[b] for a, b in edges] + [index[a] for a, b in edges]
+    v = len(names)
+    adjacency = csr_array((np.ones(len(rows)), (rows, cols)), shape=(v, v))
+    xyz = np.array([[6371.0, at[name][0], at[name][1]] for name in names])
+    return xyz, AccountGraph(np.arange(v), xyz, adjacency, np.ones(v), np.zeros(v, dtype=np.int64))
+
+
 def _loads(assign, values, k):
     return np.stack([np.bincount(assign, values[:, c], minlength=k) for c in range(values.shape[1])], axis=1)
 
@@ -233,20 +249,11 @@ def test_the_peel_goes_around_a_node_that_holds_the_full_territory_together():
     piece q, and A's main piece (A1, A2) touches B only at B2 (the nearest to q, whose removal
     would cut B1 off) and at B1. The swap takes q into B and hands A the node B1, not B2: both
     end in one piece."""
-    from scipy.sparse import csr_array
-
-    from territory_engine.contiguity import AccountGraph
-
     names = ["A1", "A2", "q", "B1", "B2", "B3", "B4"]
     at = {"A1": (5, 1), "A2": (0, 1), "q": (10, 0), "B1": (0, 0), "B2": (5, 0), "B3": (9, 0), "B4": (11, 0)}
     edges = [("A1", "A2"), ("A1", "B2"), ("A2", "B1"), ("B1", "B2"), ("B2", "B3"), ("B3", "B4"), ("q", "B3"),
              ("q", "B4")]
-    index = {name: i for i, name in enumerate(names)}
-    rows = [index[a] for a, b in edges] + [index[b] for a, b in edges]
-    cols = [index[b] for a, b in edges] + [index[a] for a, b in edges]
-    adjacency = csr_array((np.ones(len(rows)), (rows, cols)), shape=(7, 7))
-    xyz = np.array([[6371.0, at[name][0], at[name][1]] for name in names])
-    graph = AccountGraph(np.arange(7), xyz, adjacency, np.ones(7), np.zeros(7, dtype=np.int64))
+    xyz, graph = _hand_graph(names, at, edges)
     territory = np.array([0, 0, 0, 1, 1, 1, 1])
     values = np.ones((7, 1))
     target = np.array([[3.0], [4.0]])  # (band ±10%: B cannot take q alone, nor A lose it)
@@ -301,21 +308,12 @@ def test_the_peel_never_cuts_a_locked_account_off_its_territory():
     account L reaches the rest of B only through X, the B node nearest q along A's main piece.
     The swap hands A the node Y instead: L stays linked to B, and both end in one piece. (The
     swap counted a locked node as no territory's, so X looked free to go and L was cut off.)"""
-    from scipy.sparse import csr_array
-
-    from territory_engine.contiguity import AccountGraph
-
     names = ["A1", "A2", "q", "L", "X", "Y", "B3", "B4", "B5"]
     at = {"A1": (5, 2), "A2": (1, 3), "q": (10, 0), "L": (3, 1), "X": (6, 0), "Y": (0, 1), "B3": (7, -1),
           "B4": (9, -1), "B5": (11, -1)}
     edges = [("A1", "A2"), ("A1", "X"), ("A2", "Y"), ("A2", "L"), ("L", "X"), ("X", "B3"), ("Y", "B3"),
              ("B3", "B4"), ("B4", "B5"), ("q", "B4"), ("q", "B5")]
-    index = {name: i for i, name in enumerate(names)}
-    rows = [index[a] for a, b in edges] + [index[b] for a, b in edges]
-    cols = [index[b] for a, b in edges] + [index[a] for a, b in edges]
-    adjacency = csr_array((np.ones(len(rows)), (rows, cols)), shape=(9, 9))
-    xyz = np.array([[6371.0, at[name][0], at[name][1]] for name in names])
-    graph = AccountGraph(np.arange(9), xyz, adjacency, np.ones(9), np.zeros(9, dtype=np.int64))
+    xyz, graph = _hand_graph(names, at, edges)
     territory = np.array([0, 0, 0, 1, 1, 1, 1, 1, 1])
     locked = np.array([name == "L" for name in names])
     values = np.ones((9, 1))

@@ -32,10 +32,9 @@ its cost is at most 0, or else with probability ``exp(-cost / T)``, the temperat
 falling geometrically from ``start`` to ``end`` over the steps (Kirkpatrick, Gelatt & Vecchi
 1983, "Optimization by simulated annealing", Science 220; for districting with contiguity as a
 constraint, Ricca & Simeone 2008, "Local search algorithms for political districting", EJOR
-189(3)). The best alignment met with no more units
-outvoted than at the start is returned: the starting one when none costs less. The nodes and
-territories are drawn from a generator seeded with ``seed``, so a seed gives one answer on any
-machine.
+189(3)). The best alignment met with no more units outvoted than at the start is returned: the
+starting one when none costs less. The nodes and territories are drawn from a generator seeded
+with ``seed``, so a seed gives one answer on any machine.
 """
 
 from __future__ import annotations
@@ -43,6 +42,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..arrays import distinct
+from ..measures import territory_loads
 from ..tuning import Tuning
 from .pieces import base_roots, fits_bands
 from .rejoin import interleaved
@@ -75,9 +75,7 @@ def anneal_pass(units, assign, graph, nearest, target, tolerance: float, *, real
         return None
     band = (target * (1 - tolerance), target * (1 + tolerance))
     current = units.current if realign else np.full(u, -1)
-    has = current >= 0
-    least = sum(np.maximum(np.bincount(current[has], units.values[has, c], minlength=len(target)) - band[1][:, c],
-                           0.0).sum() for c in range(units.values.shape[1]))
+    least = float(np.maximum(territory_loads(current, units.values, len(target)) - band[1], 0.0).sum())
     held = np.asarray(units.locked, dtype=bool).copy()
     if bases_xyz is not None:
         roots = base_roots(units.xyz, assign, bases_xyz, len(target))
@@ -156,7 +154,8 @@ def anneal_borders(adjacency, node, assign, current, values, nearest, band, held
     pick, side, chance = rng.integers(0, len(free), steps), rng.random(steps), rng.random(steps)
     other_side = rng.random(steps)
     temperature = start * (end / start) ** (np.arange(steps) / max(steps - 1, 1))
-    search = _Search(state, terr, nearest, movable, (move_cost, free_moved, free_weight), clean, clean_weight)
+    search = _Search(state, terr, nearest, movable, move_cost, clean, clean_weight, free_moved=free_moved,
+                     free_weight=free_weight)
     best, best_terr = 0.0, terr.copy()
     indptr, indices, node_terr = adjacency.indptr, adjacency.indices, state.node_terr
     for s in range(steps):
@@ -182,14 +181,14 @@ class _Search:
     """The annealing's alignment (``terr``, changed in place), its loads, votes and cost since
     the start, and the two kinds of step: one node moved, or swapped with a node beside it."""
 
-    def __init__(self, state: Borders, terr, nearest, movable, move_cost: tuple[float, float, float], clean: int,
-                 clean_weight: float):
+    def __init__(self, state: Borders, terr, nearest, movable, move_cost: float, clean: int, clean_weight: float, *,
+                 free_moved: float, free_weight: float):
         self.state, self.terr, self.movable = state, terr, movable
         self.votes = _Votes(terr, nearest, state.voters, len(state.load))
         self.nodes_of = np.bincount(state.node_terr[state.node_terr >= 0], minlength=len(state.load))
         self.unit_weight = max(float(state.weight.sum()) / len(terr), 1e-300)
-        (self.move_cost, self.free_moved, self.free_weight), self.clean = move_cost, clean
-        self.clean_weight = clean_weight
+        self.move_cost, self.clean, self.clean_weight = move_cost, clean, clean_weight
+        self.free_moved, self.free_weight = free_moved, free_weight
         self.moved = float(state.weight[(state.current >= 0) & (terr != state.current)].sum())  # moved load now
         self.outvoted = int(state.rough)  # units outvoted now
         self.rough = 0  # units outvoted more than at the start

@@ -159,9 +159,10 @@ def mean_km(job: Job, territory) -> float:
 def _fresh_choice(job: Job, fresh, best) -> FreshChoice | None:
     """Why the fresh alignment ``fresh`` replaces ``best``, with both designs' figures (None: it
     does not): it moves less of the balance measure (``"moves less"``; unless it is less compact
-    and misses the interleaving target that ``best`` meets); or as much and is more compact (the mean km of :func:`mean_km`: ``"more compact"``); or at most
-    ``tuning.fresh_trade_moved`` more (relative) and either at most ``tuning.fresh_trade_km`` of
-    the km (``"far more compact"``), or no farther and within the interleaving target
+    and misses the interleaving target that ``best`` meets); or as much and is more compact (the
+    mean km of :func:`mean_km`: ``"more compact"``); or at most ``tuning.fresh_trade_moved``
+    more (relative) and either at most ``tuning.fresh_trade_km`` of the km (``"far more
+    compact"``), or no farther and within the interleaving target
     (``tuning.rejoin_max_interleaving`` of the units outvoted by their nearest) that ``best``
     misses (``"cleaner borders"``). Either way the alignment kept is never beaten on both moves
     and km by the other."""
