@@ -681,3 +681,26 @@ def test_a_count_not_kept_leaves_the_kept_count_alone(case, seed):
     for field in dataclasses.fields(expected):
         assert np.array_equal(getattr(loose, field.name), getattr(expected, field.name)), field.name
     assert territory_pieces(graph, territory, k) is kept or last is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(point_maps())
+def test_piece_neighbours_counts_the_borders_of_coordinates_holding_several_territories(case):
+    """An independent count of piece_neighbours on the general path (a coordinate may hold
+    accounts of several territories): for each piece and each other territory, the pairs of
+    (coordinate, territory) that hold accounts, one of the piece's, the other of that territory,
+    at two adjacent coordinates."""
+    from territory_engine.contiguity import piece_neighbours
+
+    lat, lon, territory, k = case["lat"], case["lon"], case["territory"], case["k"]
+    graph = account_graph(lat, lon)
+    pieces = territory_pieces(graph, territory, k)
+    got = {(int(p), int(t)): int(e) for p, t, e in zip(*piece_neighbours(graph, territory, k, pieces))}
+    adjacent = graph.adjacency.toarray() > 0
+    held = {(int(graph.node[a]), int(territory[a])): int(pieces.piece[a]) for a in np.flatnonzero(territory >= 0)}
+    expected: dict = {}
+    for (node, t), piece in held.items():
+        for other_node, other_t in held:
+            if other_t != t and adjacent[node, other_node]:
+                expected[(piece, other_t)] = expected.get((piece, other_t), 0) + 1
+    assert got == expected
