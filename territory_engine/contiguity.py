@@ -338,7 +338,8 @@ def territory_pieces(graph: AccountGraph, territory, k: int, *, keep: bool = Tru
         return (_keep(graph, count) if keep else count).pieces
     vx = _vertices(graph, territory, k)
     pos, same = vx.find(vx.dst_node, vx.territory[vx.src])
-    links = sp.csr_array((np.ones(int(same.sum())), (vx.src[same], pos[same])), shape=(len(vx.keys),) * 2)
+    once = same & (vx.src < pos)  # each edge is found from both ends: one is enough for components
+    links = sp.csr_array((np.ones(int(once.sum())), (vx.src[once], pos[once])), shape=(len(vx.keys),) * 2)
     count_v = len(vx.node)
     if count_v:
         p, label = connected_components(links, directed=False)
@@ -554,7 +555,10 @@ def piece_neighbours(graph: AccountGraph, territory, k: int, pieces: Pieces) -> 
     vx = _vertices(graph, territory, k)
     lo = vx.start[vx.dst_node]
     counts = vx.start[vx.dst_node + 1] - lo
-    src = np.repeat(vx.src, counts)
+    # Most edges join two nodes of one territory each, the same: dropped before expanding.
+    border = (counts > 1) | ((counts == 1) & (vx.territory[np.minimum(lo, len(vx.keys) - 1)] != vx.territory[vx.src]))
+    lo, counts = lo[border], counts[border]
+    src = np.repeat(vx.src[border], counts)
     dst = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
     other = vx.territory[dst] != vx.territory[src]
     vertex_piece = np.full(len(vx.keys), -1, dtype=np.int64)
