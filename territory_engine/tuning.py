@@ -322,6 +322,11 @@ class Tuning:
     first) tried as the third: the one that takes the neighbour's peel when the piece's territory
     can afford to lose the piece but cannot take the peel back, or the third of a rotation when
     it cannot afford to lose it (each rotation try costs two such searches)."""
+    swap_chain: int = 6
+    """When no swap or rotation fits (every territory around the piece at the top of its band),
+    the neighbour's excess passes on along a chain of up to this many bordering territories, each
+    handing the next a peel, to the nearest with room: longer chains reach further but move more
+    (each link moves about the piece's load once)."""
     connect_max_units: int = 5_000
     connect_seconds: float = 5.0
     """When pieces that balance keeps apart remain, maps up to ``connect_max_units`` units are

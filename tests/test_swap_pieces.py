@@ -350,3 +350,32 @@ def test_a_territory_with_an_island_gets_the_load_back_on_the_mainland():
     assert np.all(np.abs(_loads(swapped, values, 2) / target - 1) <= 0.01 + 1e-9)
     back = np.flatnonzero((territory == 1) & (swapped == 0))
     assert len(back) == 2 and (col[back] == 10).all(), "the least, on the west's mainland border"
+
+
+def test_when_every_neighbour_is_full_the_load_passes_along_a_chain_to_room():
+    """Five stripes of 10 x 10 accounts, 0 to 4 west to east; two accounts of the west are an
+    enclave in stripe 3. Stripes 2, 3 and 4 are at the top of their ±1% bands, so stripe 3 can
+    neither keep its peel nor hand it to a neighbour of its own; stripe 1 has room two borders
+    away. Stripe 3 takes the enclave and hands stripe 2 as much, which hands stripe 1 as much in
+    turn (a full-sheet map with thousands of accounts at ZIP centroids kept five such pieces
+    apart, every territory around them at the top of its band). Every territory ends in one
+    piece, within its band, and nothing else moves."""
+    lat, lon = _grid(10, 50)
+    col = np.arange(500) % 50
+    row = np.arange(500) // 50
+    territory = col // 10
+    enclave = (col >= 35) & (col <= 36) & (row == 5)
+    territory[enclave] = 0
+    target = np.array([[101.0], [101.0], [100 / 1.01], [98 / 1.01], [100 / 1.01]])
+    values = np.full((500, 1), 1.0)
+    units = as_units(to_xyz(lat, lon), values / 500, territory, np.zeros(500, bool), None, k=5,
+                     target=target[:, 0] / 500)
+    units.values[:] = values
+    graph, swapped = _swapped(units, territory, target, 0.01)
+    assert (swapped[enclave] == 3).all()
+    assert territory_pieces(graph, swapped, 5).total_extra == 0
+    assert np.all(np.abs(_loads(swapped, values, 5) / target - 1) <= 0.01 + 1e-9)
+    changed = swapped != territory
+    assert changed.sum() == 6, "the enclave, then as much across each of two borders"
+    assert ((territory == 3) & (swapped == 2)).sum() == 2 and ((territory == 2) & (swapped == 1)).sum() == 2
+    assert (territory[changed & ~enclave] == 4).sum() == 0 and (swapped[changed] == 4).sum() == 0

@@ -9,12 +9,16 @@ nodes along the territory's main piece, taken one by one, the border first and n
 piece first (so the border moves where the piece was), until every band holds. When the
 territory does not border the neighbour, or no such peel fits its band, a third territory
 bordering the neighbour takes that load; when the territory cannot afford to lose the piece, the
-third hands it a peel in turn. The neighbour the piece borders most is tried first, then the
-others it borders. The swap is kept only when the territories involved end in fewer pieces
-together (their nodes' components, a node that never swaps counted with every territory it
-holds accounts of, as the whole map's count does; the caller joins and counts again on the
-whole map); the moved load is about twice the piece's, where the rejoin's LP (rejoin.py) would
-re-solve the whole map, which a full sheet of accounts cannot afford. This is the exchange
+third hands it a peel in turn. When every territory around is at the top of its band, the
+neighbour's excess passes along a chain of bordering territories, each handing the next a peel,
+to the nearest with room (an ejection chain; up to ``Tuning.swap_chain`` links, ending at the
+piece's territory when it cannot afford to lose the piece). The neighbour the piece borders most
+is tried first, then the others it borders. The swap is kept only when the territories
+involved end in fewer pieces together (their nodes' components, a node that never swaps counted
+with every territory it holds accounts of, as the whole map's count does; the caller joins and
+counts again on the whole map); the moved load is about twice the piece's (once more for each
+link of a chain), where the rejoin's LP (rejoin.py) would re-solve the whole map, which a full
+sheet of accounts cannot afford. This is the exchange
 move of districting local search (Ricca & Simeone 2008, "Local search algorithms for political
 districting", *EJOR* 189), applied to pieces.
 
@@ -230,7 +234,7 @@ def _peel_into(graph: AccountGraph, node_terr, held, node_values, loads, lower, 
                 done=lambda g, r=r: fits_bands(loads, lower, upper, {a: -moving, b: moving - g, r: g}))
             if peel is not None:
                 return _given(joined, peel[0], r)
-        return None
+        return _chain(graph, joined, loads, lower, upper, a, b, moving, grow, border, tuning)
     for r in tries:
         back = grow(node_terr, r, border(node_terr, a, r),
                     heavy=lambda g: (loads[a] - moving + g > upper[a] + 1e-12).any(),
@@ -245,7 +249,80 @@ def _peel_into(graph: AccountGraph, node_terr, held, node_values, loads, lower, 
                                                          {a: given - moving, b: moving - g, r: g - given}))
         if on is not None:
             return _given(_given(turned, inside, b), on[0], r)
+    return _chain(graph, joined, loads, lower, upper, a, b, moving, grow, border, tuning)
+
+
+def _chain(graph: AccountGraph, joined, loads, lower, upper, a: int, b: int, moving, grow, border,
+           tuning: Tuning) -> np.ndarray | None:
+    """The piece (load ``moving``) joined to ``b`` (``joined``: every node's territory), and ``b``'s
+    excess passed along the fewest bordering territories to one with room: each hands the next a
+    peel grown from its border with the next one's main piece, just enough to end in its own band.
+    When ``a`` cannot afford to lose the piece, the chain must end at ``a``. None: no chain of up
+    to ``Tuning.swap_chain`` links fits."""
+    after = loads.copy()
+    after[a] -= moving
+    after[b] += moving
+    excess = np.maximum(after[b] - upper[b], 0)
+    ends = [a] if not fits_bands(loads, lower, upper, {a: -moving}) else (
+        np.flatnonzero((upper - after >= excess).all(axis=1)).tolist())
+    paths = _paths(graph, joined, b, set(ends) - {b}, a, tuning.swap_chain)
+    for path in paths[: tuning.swap_rotations]:
+        turned, given = joined, moving
+        room = upper[path[-1]] - after[path[-1]]  # (no link passes on more than the end can take)
+        for giver, taker in zip(path, path[1:]):
+            last = taker == path[-1]
+            base = after[giver] + (given if giver != b else 0)  # (b's ``after`` holds the piece)
+
+            def heavy(g, base=base, giver=giver):
+                return (base - g < lower[giver] - 1e-12).any() or (g > room + 1e-12).any()
+
+            def done(g, base=base, giver=giver, taker=taker, last=last):
+                return (base - g <= upper[giver] + 1e-12).all() and (not last or (
+                    after[taker] + g >= lower[taker] - 1e-12).all())
+
+            seeds = border(turned, taker, giver)
+            peel = grow(turned, giver, seeds, heavy=heavy, done=done) if len(seeds) else None
+            if peel is None:
+                break
+            turned, given = _given(turned, peel[0], taker), peel[1]
+        else:
+            return turned
     return None
+
+
+def _paths(graph: AccountGraph, node_terr, b: int, ends: set[int], a: int, longest: int) -> list[list[int]]:
+    """The shortest paths over bordering territories from ``b`` to each territory of ``ends``
+    (``a`` only as an end), up to ``longest`` links, nearest first."""
+    if not ends:
+        return []
+    indptr, indices = graph.adjacency.indptr, graph.adjacency.indices
+    src = np.repeat(np.arange(len(node_terr)), np.diff(indptr))
+    one, two = node_terr[src], node_terr[indices]
+    cross = (one >= 0) & (two >= 0) & (one != two)
+    span = int(node_terr.max()) + 1
+    pairs = distinct(one[cross].astype(np.int64) * span + two[cross])
+    near: dict[int, list[int]] = {}
+    for x, y in zip((pairs // span).tolist(), (pairs % span).tolist()):
+        near.setdefault(x, []).append(y)
+    previous, layer, found = {b: -1}, [b], []
+    for _ in range(longest):
+        following = []
+        for x in layer:
+            for y in near.get(x, ()):
+                if y not in previous:
+                    previous[y] = x
+                    if y in ends:
+                        found.append(y)
+                    if y != a:
+                        following.append(y)
+        layer = following
+    paths = []
+    for end in found:
+        path = [end]
+        while previous[path[-1]] != -1:
+            path.append(previous[path[-1]])
+        paths.append(path[::-1])
+    return paths
 
 
 def _given(node_terr, peel, to: int) -> np.ndarray:
