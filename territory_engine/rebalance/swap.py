@@ -18,12 +18,14 @@ involved end in fewer pieces together (their nodes' components, a node that neve
 with every territory it holds accounts of, as the whole map's count does; the caller joins and
 counts again on the whole map); the moved load is about twice the piece's (once more for each
 link of a chain), where the rejoin's LP (rejoin.py) would re-solve the whole map, which a full
-sheet of accounts cannot afford. This is the exchange
-move of districting local search (Ricca & Simeone 2008, "Local search algorithms for political
-districting", *EJOR* 189), applied to pieces.
+sheet of accounts cannot afford. This is the exchange move of districting local search (Ricca
+& Simeone 2008, "Local search algorithms for political districting", *EJOR* 189), applied to
+pieces; the chain is an ejection chain (Glover 1996, "Ejection chains, reference structures and
+alternating path methods for traveling salesman problems", *Discrete Applied Mathematics* 65).
 
-Nodes holding accounts of several territories, locked accounts and a rep base's piece are
-never swapped (their pieces stay named exceptions).
+A node holding accounts of several territories stays shared and is never peeled: only a piece's
+own accounts there move with it. Locked accounts and a rep base's piece never move (their pieces
+stay named exceptions).
 """
 
 from __future__ import annotations
@@ -96,28 +98,51 @@ def swap_pieces(units: Units, joined: JoinedPieces, graph: AccountGraph, target,
                            axis=1)
     node_terr = _node_territories(graph, assign, units.locked, roots)
     held = _held(graph, assign, node_terr)
+    fixed = np.zeros(len(assign), dtype=bool)  # (locked accounts and rep roots never move)
+    fixed[np.asarray(units.locked, dtype=bool)] = True
+    if roots is not None:
+        fixed[np.asarray(roots)[np.asarray(roots) >= 0]] = True
     swapped = False
     for piece in sorted(stuck, key=lambda s: float(values[s.units].sum())):
         a = piece.territory
         inside = distinct(graph.node[piece.units])
-        if (node_terr[inside] != a).any():
-            continue  # (a shared, locked or base node)
-        trial = _peel(graph, node_terr, held, node_values, loads, lower, upper, a, inside, tuning)
-        if trial is None:
+        if ((node_terr[inside] != a) & (node_terr[inside] != -2)).any() or fixed[piece.units].any():
             continue
+        # At a node shared with other territories only the piece's own accounts move: the node
+        # stays shared, holding the neighbour's accounts instead of the territory's.
+        at_shared = piece.units[node_terr[graph.node[piece.units]] == -2]
+        moving = values[piece.units].sum(axis=0)
+        found = _peel(graph, node_terr, held, node_values, loads, lower, upper, a, inside, moving, tuning)
+        if found is None:
+            continue
+        trial, b = found
+        after = _handed(held, graph.node[at_shared], a, b)
         changed = np.flatnonzero(trial != node_terr)
-        involved = set(distinct(np.r_[node_terr[changed], trial[changed]]).tolist())
-        if (sum(_pieces(graph, trial, held, t) for t in involved)
+        involved = set(distinct(np.r_[node_terr[changed], trial[changed], a, b]).tolist())
+        if (sum(_pieces(graph, trial, after, t) for t in involved)
                 >= sum(_pieces(graph, node_terr, held, t) for t in involved)):
             continue
         for c in range(values.shape[1]):
             np.subtract.at(loads[:, c], node_terr[changed], node_values[changed, c])
             np.add.at(loads[:, c], trial[changed], node_values[changed, c])
-        node_terr = trial
+        loads[a] -= values[at_shared].sum(axis=0)
+        loads[b] += values[at_shared].sum(axis=0)
+        node_terr, held = trial, after
         moved_units = np.isin(graph.node, changed)
         assign[moved_units] = node_terr[graph.node[moved_units]]
+        assign[at_shared] = b
         swapped = True
     return assign if swapped else joined.assignment
+
+
+def _handed(held, nodes, a: int, b: int) -> dict[int, frozenset[int]]:
+    """``held`` with the shared ``nodes`` holding ``b``'s accounts instead of ``a``'s."""
+    if len(nodes) == 0:
+        return held
+    out = dict(held)
+    for x in distinct(nodes).tolist():
+        out[x] = (out[x] - {a}) | {b}
+    return out
 
 
 def _node_territories(graph: AccountGraph, assign, locked, roots) -> np.ndarray:
@@ -181,8 +206,8 @@ def _removable(adjacency, node_terr, held, b: int, x: int, taken: set[int]) -> b
     return len(reached) == len(ring)
 
 
-def _peel(graph: AccountGraph, node_terr, held, node_values, loads, lower, upper, a: int, inside,
-          tuning: Tuning) -> np.ndarray | None:
+def _peel(graph: AccountGraph, node_terr, held, node_values, loads, lower, upper, a: int, inside, moving,
+          tuning: Tuning) -> tuple[np.ndarray, int] | None:
     """Every node's territory after the piece ``inside`` of ``a`` joins a neighbour ``b`` (the one
     it borders most first, then the others), and ``b`` hands a peel of its nodes to territory
     ``r``: ``a`` itself when its main piece borders ``b`` and the peel fits, else a neighbour of
@@ -192,25 +217,27 @@ def _peel(graph: AccountGraph, node_terr, held, node_values, loads, lower, upper
     giver's nodes next to the taker's main piece, layer by layer (the border first), nearest the
     piece first within a layer, never through a node that holds the giver together
     (:func:`_removable`), until every band holds (at most ``Tuning.swap_max_nodes``). None: no
-    such swap."""
+    such swap. ``moving``: the piece's load (at a shared node, only its own accounts move);
+    returns the nodes' territories and ``b``."""
     ring = nodes_around(graph.adjacency, inside)
     outside = node_terr[ring[(node_terr[ring] >= 0) & (node_terr[ring] != a)]]
     count = np.bincount(outside) if len(outside) else np.zeros(0, dtype=int)
+    shared = inside[node_terr[inside] == -2]
     for b in np.argsort(-count, kind="stable")[: int((count > 0).sum())].tolist():
-        trial = _peel_into(graph, node_terr, held, node_values, loads, lower, upper, a, inside, b, tuning)
+        trial = _peel_into(graph, node_terr, _handed(held, shared, a, b), node_values, loads, lower, upper, a,
+                           inside, moving, b, tuning)
         if trial is not None:
-            return trial
+            return trial, b
     return None
 
 
-def _peel_into(graph: AccountGraph, node_terr, held, node_values, loads, lower, upper, a: int, inside, b: int,
-               tuning: Tuning) -> np.ndarray | None:
-    """:func:`_peel` with the piece joining neighbour ``b``."""
+def _peel_into(graph: AccountGraph, node_terr, held, node_values, loads, lower, upper, a: int, inside, moving,
+               b: int, tuning: Tuning) -> np.ndarray | None:
+    """:func:`_peel` with the piece joining neighbour ``b`` (``held``: as after it joined)."""
     adjacency = graph.adjacency
-    moving = node_values[inside].sum(axis=0)
     centre = graph.xyz[inside].mean(axis=0)
     grow = functools.partial(_grow, graph, node_values, held=held, centre=centre, limit=tuning.swap_max_nodes)
-    joined = _given(node_terr, inside, b)  # (the peels grow on maps where the piece is still a's)
+    joined = _given(node_terr, inside[node_terr[inside] == a], b)  # (the peels grow where it is still a's)
     border = functools.partial(_border, adjacency, node_values=node_values, skip=inside,
                                within=graph.region == graph.region[inside[0]])
     seeds = border(node_terr, a, b)
@@ -248,7 +275,7 @@ def _peel_into(graph: AccountGraph, node_terr, held, node_values, loads, lower, 
                   done=lambda g, given=given: fits_bands(loads, lower, upper,
                                                          {a: given - moving, b: moving - g, r: g - given}))
         if on is not None:
-            return _given(_given(turned, inside, b), on[0], r)
+            return _given(_given(turned, inside[node_terr[inside] == a], b), on[0], r)
     return _chain(graph, joined, loads, lower, upper, a, b, moving, grow, border, tuning)
 
 
