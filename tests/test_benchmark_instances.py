@@ -266,6 +266,26 @@ def test_border_respecting_share_on_accounts_along_a_line():
     assert border_respecting_share(line, weight, 0.0) == pytest.approx((15 + 10 + 5) / 60)
 
 
+def test_off_base_share_is_the_load_a_territory_holds_away_from_its_reps_piece():
+    from stress_benchmark import off_base_share, pieces_of
+
+    # 40 accounts along the equator: territory 0 holds both ends, territory 1 the middle.
+    lon = np.arange(40) * 0.01
+    territory = np.where((np.arange(40) < 10) | (np.arange(40) >= 30), 0, 1)
+    weight = np.ones(40)
+    inst = make_stress("hand", 100, 5, seed=0)  # any instance; only the fields below are read
+    line = inst.__class__(lat=np.zeros(40), lon=lon, measures=np.column_stack((weight, weight)),
+                          names=inst.names, current=territory, bases=np.array([[0.0, 0.0], [0.0, 0.2]]),
+                          account_id=inst.account_id[:40], zip=inst.zip[:40], k=2, seed=0, description="line")
+    found = pieces_of(line.lat, line.lon, territory, 2)
+    assert off_base_share(line, territory, found) == pytest.approx(10 / 20), "the far end, half a target"
+    line.bases[0] = [0.0, 0.39]  # the rep lives at the far end: the near end is away instead
+    assert off_base_share(line, territory, found) == pytest.approx(10 / 20)
+    line.bases[0] = np.nan  # no base: not counted
+    assert off_base_share(line, territory, found) == pytest.approx(0.0)
+    assert off_base_share(inst, inst.current, found) is None, "no bases, no figure"
+
+
 @pytest.mark.parametrize("scenario", ["bases", "metro"])  # metro: the command line names the empty territory
 def test_stress_full_sheet_case_runs_the_command_line_on_a_small_sheet(tmp_path, scenario):
     from stress_benchmark import full_sheet_case

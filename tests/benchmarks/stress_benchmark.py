@@ -27,6 +27,10 @@ scenario, the worst over seeds of:
 * ``pieces+``: extra pieces per territory (most in one territory / total; a piece holding a locked
   account is a forced exclave and not counted), from
   ``territory_engine.contiguity`` when it exists, else ``n/a``;
+* ``off base%`` (rep bases only): the largest share of a territory's target lying outside the
+  piece that holds its account nearest its rep's base (:func:`off_base_share`; 0 when every
+  territory is around its rep). The engine names such a piece a "rep base" exception, which
+  ``pieces+`` counts once however heavy it is;
 * ``dominated``: sizes <= 10,000 also run ``design(fresh=True)``, ids matched to the current
   territories (``rebalance.keep_current_ids``); the count of seeds where the fresh design is
   balanced and beats the realignment on both moved share and compactness (potential-weighted
@@ -64,7 +68,7 @@ from stress_instances import HAND_SIZES, SCENARIOS, STRESS_SIZES, make_stress, s
 
 from territory_engine import design  # noqa: E402
 from territory_engine.errors import DesignInfeasibleError  # noqa: E402
-from territory_engine.geo import to_xyz  # noqa: E402
+from territory_engine.geo import haversine_km, to_xyz  # noqa: E402
 from territory_engine.measures import compactness_km, interleaving_share, moved_share, required_move_share  # noqa: E402
 from territory_engine.rebalance import keep_current_ids  # noqa: E402
 
@@ -187,21 +191,49 @@ def apart_share(inst: Instance, weight) -> float:
     return float((held.sum() - heaviest.sum()) / weight.sum())
 
 
-def extra_pieces(lat, lon, territory, k, locked=None):
-    """(most extra pieces of one territory, total extra pieces), or None without
-    ``territory_engine.contiguity``. A piece holding a locked account is a forced exclave, a
-    named exception: it is not counted (at most the territory's extra pieces are discounted)."""
+def pieces_of(lat, lon, territory, k):
+    """``territory_engine.contiguity``'s pieces of ``territory``, or None without it."""
     try:
         from territory_engine.contiguity import account_graph, territory_pieces
     except ImportError:
         return None
-    found = territory_pieces(account_graph(lat, lon), territory, k)
+    return territory_pieces(account_graph(lat, lon), territory, k)
+
+
+def extra_pieces(lat, lon, territory, k, locked=None, found=None):
+    """(most extra pieces of one territory, total extra pieces), or None without
+    ``territory_engine.contiguity``. A piece holding a locked account is a forced exclave, a
+    named exception: it is not counted (at most the territory's extra pieces are discounted).
+    ``found``: the pieces (:func:`pieces_of`) when already counted."""
+    found = pieces_of(lat, lon, territory, k) if found is None else found
+    if found is None:
+        return None
     extra = found.extra_pieces.copy()
     if locked is not None and np.any(locked):
         with_lock = np.unique(found.piece[np.asarray(locked) & (found.piece >= 0)])
         forced = np.bincount(found.territory[with_lock], minlength=k)
         extra = np.maximum(extra - forced, 0)
     return int(extra.max(initial=0)), int(extra.sum())
+
+
+def off_base_share(inst: Instance, territory, found) -> float | None:
+    """The largest share of a territory's target that lies outside the piece holding its account
+    nearest its rep's home base (0: every territory around its rep), over the territories with a
+    base and accounts; None without bases or pieces. The engine names such a piece a "rep base"
+    exception, and the pieces column counts it at most once; this shows how much of a territory it is."""
+    if inst.bases is None or found is None:
+        return None
+    potential = inst.measures[:, 0]
+    target = potential.sum() / inst.k
+    worst = 0.0
+    for t in range(inst.k):
+        rows = np.flatnonzero(territory == t)
+        if len(rows) == 0 or not np.isfinite(inst.bases[t]).all():
+            continue
+        root = rows[np.argmin(haversine_km(inst.lat[rows], inst.lon[rows], *inst.bases[t]))]
+        away = rows[found.piece[rows] != found.piece[root]]
+        worst = max(worst, float(potential[away].sum() / target))
+    return worst
 
 
 def mean_km(inst: Instance, territory) -> float:
@@ -251,8 +283,12 @@ def figures(inst: Instance, territory) -> dict:
         border = border_respecting_share(inst, potential, TOLERANCE)
         row["border_pct"] = 100 * border
         row["moved_per_border"] = moved / max(border, required) if max(border, required) > 0 else float("nan")
-    pieces = extra_pieces(inst.lat, inst.lon, territory, inst.k, inst.extra.get("locked"))
+    found = pieces_of(inst.lat, inst.lon, territory, inst.k)
+    pieces = extra_pieces(inst.lat, inst.lon, territory, inst.k, inst.extra.get("locked"), found)
     row["pieces_max"], row["pieces_total"] = pieces if pieces is not None else (None, None)
+    off_base = off_base_share(inst, territory, found)
+    if off_base is not None:
+        row["off_base_pct"] = 100 * off_base
     return row
 
 
@@ -398,7 +434,7 @@ def worst_rows(rows: list[dict]) -> list[dict]:
         worst = {"accounts": n, "scenario": scenario, "territories": group[0]["territories"], "seeds": len(group),
                  "status": status if status == "balanced" else f"{status} {bad}/{len(group)}"}
         for key in ("dev_pct", "moved_per_required", "moved_per_apart", "moved_per_border", "interleaving_pct",
-                    "seconds", "cli_per_read_csv", "peak_gb"):
+                    "off_base_pct", "seconds", "cli_per_read_csv", "peak_gb"):
             values = [r[key] for r in group if r.get(key) is not None and not np.isnan(r[key])]
             worst[key] = max(values) if values else None
         pieces = [(r["pieces_max"], r["pieces_total"]) for r in group if r.get("pieces_max") is not None]
@@ -417,7 +453,8 @@ def print_table(rows: list[dict]) -> None:
                ("seeds", "seeds", "d"), ("status", "status", ""), ("dev_pct", "dev%", ".1f"),
                ("moved_per_required", "mv/req", ".2f"), ("moved_per_apart", "mv/apart", ".2f"),
                ("moved_per_border", "mv/border", ".2f"),
-               ("interleaving_pct", "interl%", ".1f"), ("pieces", "pieces+", ""), ("dominated", "dominated", ""),
+               ("interleaving_pct", "interl%", ".1f"), ("pieces", "pieces+", ""), ("off_base_pct", "off base%", ".0f"),
+               ("dominated", "dominated", ""),
                ("seconds", "seconds", ".1f"), ("cli_per_read_csv", "x read_csv", ".1f"), ("peak_gb", "GB", ".2f")]
     cells = [[header for _, header, _ in columns]]
     for row in rows:
