@@ -279,6 +279,9 @@ def test_off_base_share_is_the_load_a_territory_holds_away_from_its_reps_piece()
                           account_id=inst.account_id[:40], zip=inst.zip[:40], k=2, seed=0, description="line")
     found = pieces_of(line.lat, line.lon, territory, 2)
     assert off_base_share(line, territory, found) == pytest.approx(10 / 20), "the far end, half a target"
+    line.extra["locked"] = np.arange(40) >= 35  # locks force their piece: only the unlocked half counts
+    assert off_base_share(line, territory, found) == pytest.approx(5 / 20)
+    line.extra["locked"] = None
     line.bases[0] = [0.0, 0.39]  # the rep lives at the far end: the near end is away instead
     assert off_base_share(line, territory, found) == pytest.approx(10 / 20)
     line.bases[0] = np.nan  # no base: not counted

@@ -28,8 +28,8 @@ scenario, the worst over seeds of:
   account is a forced exclave and not counted), from
   ``territory_engine.contiguity`` when it exists, else ``n/a``;
 * ``off base%`` (rep bases only): the largest share of a territory's target lying outside the
-  piece that holds its account nearest its rep's base (:func:`off_base_share`; 0 when every
-  territory is around its rep). The engine names such a piece a "rep base" exception, which
+  piece that holds its account nearest its rep's base, locked accounts not counted
+  (:func:`off_base_share`; 0 when every territory is around its rep). The engine names such a piece a "rep base" exception, which
   ``pieces+`` counts once however heavy it is;
 * ``dominated``: sizes <= 10,000 also run ``design(fresh=True)``, ids matched to the current
   territories (``rebalance.keep_current_ids``); the count of seeds where the fresh design is
@@ -219,12 +219,17 @@ def extra_pieces(lat, lon, territory, k, locked=None, found=None):
 def off_base_share(inst: Instance, territory, found) -> float | None:
     """The largest share of a territory's target that lies outside the piece holding its account
     nearest its rep's home base (0: every territory around its rep), over the territories with a
-    base and accounts; None without bases or pieces. The engine names such a piece a "rep base"
-    exception, and the pieces column counts it at most once; this shows how much of a territory it is."""
+    base and accounts; None without bases or pieces. Locked accounts do not count (a lock far from
+    the base forces its piece), the unlocked accounts the design put around them do. The engine
+    names such a piece a "rep base" exception, and the pieces column counts it at most once; this
+    shows how much of a territory it is."""
     if inst.bases is None or found is None:
         return None
     potential = inst.measures[:, 0]
-    target = potential.sum() / inst.k
+    locked = inst.extra.get("locked")
+    if locked is not None:
+        potential = np.where(locked, 0.0, potential)
+    target = inst.measures[:, 0].sum() / inst.k
     worst = 0.0
     for t in range(inst.k):
         rows = np.flatnonzero(territory == t)
