@@ -586,8 +586,11 @@ def test_a_locked_account_deep_in_another_territory_is_named_as_an_exclave(tmp_p
     assert done.returncode == 0, done.stderr
     assert "Exclaves sheet" in done.stdout and "locked accounts" in done.stdout
     exclaves = read_sheet(out, "Exclaves")
-    assert exclaves.to_dict("records") == [{"territory": "West", "accounts": 1, "why": "locked accounts",
-                                            "account ids": "LOCKED"}]
+    west = (read_sheet(out, "Proposed alignment")["proposed_territory"] == "West").sum()
+    [record] = exclaves.to_dict("records")
+    assert pd.isna(record.pop("km from rep base")), "no Reps table: no base"
+    assert record.pop("share of territory") == pytest.approx(1 / west)  # (every account weighs 100)
+    assert record == {"territory": "West", "accounts": 1, "why": "locked accounts", "account ids": "LOCKED"}
 
 
 def test_every_piece_of_accounts_is_named_and_the_note_matches_the_sheets(tmp_path):

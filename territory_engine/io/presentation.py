@@ -128,6 +128,8 @@ NAMES: dict[str, ColumnStyle] = {
     "to": ColumnStyle("To territory", "id"),
     "reason": ColumnStyle("Reason", "text"),
     "why": ColumnStyle("Why apart", "text"),
+    "share of territory": ColumnStyle("Share of its territory", "share"),
+    "km from rep base": ColumnStyle("Distance from the rep's base (km)", "km"),
     "account ids": ColumnStyle("Account IDs", "text"),
     # Warnings, Errors, Balance problems, Check
     "problem": ColumnStyle("Problem", "text"),

@@ -23,6 +23,7 @@ from .plan import (Inputs, Progress, balance_measures, combined_share, effective
                    require_balance, territory_ids)
 from .blocks import BlockResult, block_pieces, block_territory, design_by_blocks, expand_reasons
 from .early_graph import start_graph
+from .exclaves import exclave_table, far_from_base_note
 from .reasons import held_today, move_reasons
 from .rep_names import territory_reps
 from .regions import alignment_levels, region_rollup, target_shares
@@ -110,6 +111,9 @@ class RebalanceResult:
                             for w, n in counts.items())
             notes.append(f"{len(self.exclaves)} piece(s) of territories stay apart from their territory "
                          f"({why}); the Exclaves sheet of an .xlsx output lists them")
+            far = far_from_base_note(self.exclaves)
+            if far is not None:
+                notes.append(far)
         extra = int(after.get("extra pieces", 0) or 0)
         named = 0 if self.exclaves is None else len(self.exclaves)
         if extra > named:
@@ -542,13 +546,8 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
     facts = {"territories": k, "moved": int(moved.sum()), "method": alignment.method, "seed": alignment.seed,
              "fresh_not_tried": alignment.fresh_not_tried, "fresh_chosen": alignment.fresh_chosen,
              "resited": resited, "placed": placed}
-    exclaves = pd.DataFrame([
-        {"territory": ids_arr[proposed[e.accounts[0]]], "accounts": len(e.accounts),
-         "why": "a rep base" if e.why == "rep base" else e.why,
-         "account ids": ", ".join(frame["account_id"].iloc[list(e.accounts[:10])].astype(str))
-                        + (", ..." if len(e.accounts) > 10 else "")}
-        for e in alignment.exclaves if e.accounts
-    ], columns=["territory", "accounts", "why", "account ids"])
+    exclaves = exclave_table(alignment.exclaves, ids_arr, proposed, frame["account_id"].to_numpy(), combined, lat, lon,
+                             rep.get("bases"))
     return RebalanceResult(
         warnings=plan.warnings + (blocks.map.warnings if blocks is not None else ()),
         origins=plan.origins,
