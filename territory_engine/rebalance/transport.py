@@ -334,8 +334,9 @@ def _lp(prob: _Problem, rows, pairs_u, pairs_t, values, fixed, moved_fixed, *, a
     a_ub = sparse.vstack([a[band], -a[band]]).tocsr()
     b_ub = np.concatenate([high[band], -low[band]])
     keep = np.isfinite(b_ub)
+    options = {"time_limit": prob.tuning.exact_seconds, "presolve": prob.tuning.exact_presolve}
     res = linprog(cost, A_ub=a_ub[keep], b_ub=b_ub[keep], A_eq=a[eq], b_eq=np.ones(len(rows)), bounds=(0, 1),
-                  method="highs", options={"time_limit": prob.tuning.exact_seconds, "presolve": prob.tuning.exact_presolve})
+                  method="highs", options=options)
     return res.x if res.status == 0 else None
 
 

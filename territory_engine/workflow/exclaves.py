@@ -38,8 +38,9 @@ def exclave_table(exclaves, ids, proposed, account_ids, weight, lat, lon, bases)
         Each territory's rep home base (lat, lon); the km is that of the piece's nearest account,
         blank without a base.
     """
+    weight = np.asarray(weight, dtype=float)
     has = proposed >= 0
-    load = np.bincount(proposed[has], np.asarray(weight, dtype=float)[has], minlength=len(ids))
+    load = np.bincount(proposed[has], weight[has], minlength=len(ids))
     rows = []
     for piece in exclaves:
         if not piece.accounts:

@@ -29,8 +29,8 @@ scenario, the worst over seeds of:
   ``territory_engine.contiguity`` when it exists, else ``n/a``;
 * ``off base%`` (rep bases only): the largest share of a territory's target lying outside the
   piece that holds its account nearest its rep's base, locked accounts not counted
-  (:func:`off_base_share`; 0 when every territory is around its rep). The engine names such a piece a "rep base" exception, which
-  ``pieces+`` counts once however heavy it is;
+  (:func:`off_base_share`; 0 when every territory is around its rep). The engine names such a
+  piece a "rep base" exception, which ``pieces+`` counts once however heavy it is;
 * ``dominated``: sizes <= 10,000 also run ``design(fresh=True)``, ids matched to the current
   territories (``rebalance.keep_current_ids``); the count of seeds where the fresh design is
   balanced and beats the realignment on both moved share and compactness (potential-weighted
@@ -68,9 +68,10 @@ from stress_instances import HAND_SIZES, SCENARIOS, STRESS_SIZES, make_stress, s
 
 from territory_engine import design  # noqa: E402
 from territory_engine.errors import DesignInfeasibleError  # noqa: E402
-from territory_engine.geo import haversine_km, to_xyz  # noqa: E402
+from territory_engine.geo import to_xyz  # noqa: E402
 from territory_engine.measures import compactness_km, interleaving_share, moved_share, required_move_share  # noqa: E402
 from territory_engine.rebalance import keep_current_ids  # noqa: E402
+from territory_engine.rebalance.pieces import base_roots  # noqa: E402
 
 TOLERANCE = 0.05
 WEIGHTS = (1.0, 0.0)  # balance potential, as `--balance potential` does
@@ -230,15 +231,14 @@ def off_base_share(inst: Instance, territory, found) -> float | None:
     if locked is not None:
         potential = np.where(locked, 0.0, potential)
     target = inst.measures[:, 0].sum() / inst.k
-    worst = 0.0
-    for t in range(inst.k):
-        rows = np.flatnonzero(territory == t)
-        if len(rows) == 0 or not np.isfinite(inst.bases[t]).all():
-            continue
-        root = rows[np.argmin(haversine_km(inst.lat[rows], inst.lon[rows], *inst.bases[t]))]
-        away = rows[found.piece[rows] != found.piece[root]]
-        worst = max(worst, float(potential[away].sum() / target))
-    return worst
+    bases = np.asarray(inst.bases, dtype=float)
+    roots = base_roots(to_xyz(inst.lat, inst.lon), territory, to_xyz(bases[:, 0], bases[:, 1]), inst.k)
+    has = roots >= 0
+    root_piece = np.full(inst.k, -1, dtype=np.int64)
+    root_piece[has] = found.piece[roots[has]]
+    away = (territory >= 0) & has[np.maximum(territory, 0)] & (found.piece != root_piece[np.maximum(territory, 0)])
+    load = np.bincount(territory[away], potential[away], minlength=inst.k)
+    return float(load.max(initial=0.0) / target)
 
 
 def mean_km(inst: Instance, territory) -> float:
