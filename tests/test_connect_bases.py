@@ -81,6 +81,26 @@ def test_a_lock_far_out_stays_put_and_every_other_piece_is_joined():
     assert apart <= set(np.flatnonzero(locked).tolist())
 
 
+def test_locks_of_a_starved_territory_far_away_do_not_keep_its_load_around_them():
+    """Territory 0 (the starved west) has four locked accounts in the east. The flows grow a piece
+    of 94 accounts around one of them; the rebuild around the bases leaves the four locks alone
+    apart (four pieces instead of three). Pieces of locked accounts alone are forced, so the
+    rebuild is kept: every other account lies in its territory's piece around its rep."""
+    lat, lon, potential, current, bases, c, r = _strip()
+    locked = np.zeros(len(lat), dtype=bool)
+    for col, row in [(40, 3), (48, 15), (55, 8), (44, 10)]:
+        i = np.flatnonzero((c == col) & (r == row))[0]
+        locked[i], current[i] = True, 0
+    result = design(lat, lon, potential, k=4, current=current, locked=locked, bases=bases, seed=1, tuning=LARGER)
+    territory = np.asarray(result.territory)
+    assert result.within_tolerance
+    assert (territory[locked] == 0).all()
+    apart = {row for piece in result.exclaves for row in piece.accounts}
+    assert apart == set(np.flatnonzero(locked).tolist())
+    for j, base in enumerate(bases):
+        assert territory[_nearest(lat, lon, base)] == j
+
+
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 10_000), n=st.integers(2, 300), keys=st.integers(1, 4), size=st.integers(1, 12))
 def test_micro_blocks_are_small_connected_and_of_one_key(seed, n, keys, size):

@@ -33,7 +33,8 @@ from ..geo import to_xyz
 from ..tuning import DEFAULT_TUNING, Tuning
 from .units import Units
 
-__all__ = ["JoinedPieces", "StuckPiece", "base_roots", "door_units", "fits_bands", "join_pieces", "nodes_around"]
+__all__ = ["JoinedPieces", "StuckPiece", "base_roots", "door_units", "fits_bands", "free_extra", "join_pieces",
+           "nodes_around"]
 
 WHY = ("locked accounts", "rep base", "balance", "no neighbour", "round limit")
 """Why an extra piece stayed: it holds a locked unit; the rep base kept a lighter piece as the
@@ -145,6 +146,21 @@ def join_pieces(units: Units, assignment, *, target, band, bases=None, graph: Ac
     stuck = tuple(StuckPiece(int(pieces.territory[q]), view.members(q), view.why(q, loads, lower, upper))
                   for q in view.extra)
     return JoinedPieces(assign, assign != original, stuck, extra_before, pieces.total_extra, rounds)
+
+
+def free_extra(pieces: Pieces, locked) -> int:
+    """Extra pieces that hold an unlocked unit: the pieces with one, beyond one per territory and
+    region. A piece of locked units alone is the locks' (they stay where they are, wherever the
+    territory's other units lie), so a design that leaves more of those apart and fewer of the
+    others keeps its territories more in one piece (a rep-base rebuild gathers each territory
+    around its base and leaves its far locks apart: 19 such pieces -> 2 on bases 10,000 #5)."""
+    member = pieces.piece >= 0
+    p = len(pieces.territory)
+    free = np.bincount(pieces.piece[member], ~np.asarray(locked, dtype=bool)[member], minlength=p) > 0
+    if not free.any():
+        return 0
+    group = pieces.territory[free] * (int(pieces.region.max()) + 1) + pieces.region[free]
+    return int(len(group) - len(np.unique(group)))
 
 
 def nodes_around(adjacency, nodes) -> np.ndarray:

@@ -46,7 +46,7 @@ from .move_kinds import move_kinds
 from .polish import polish_moves
 from .prices import Candidates, candidates, price_assign
 from .resite import resite
-from .pieces import base_roots, door_units, join_pieces
+from .pieces import base_roots, door_units, free_extra, join_pieces
 from .rejoin import rejoin
 from .anneal import anneal_pass
 from .smooth import bring_doors, smooth_borders
@@ -479,11 +479,15 @@ def _out_of_band(job: Job, load) -> bool:
 
 
 def _keep_fewer(p: Pass, graph, join, connected) -> None:
-    """Take a balanced rebuild that leaves fewer extra pieces (one piece is a promise), polished."""
+    """Take a balanced rebuild that leaves fewer extra pieces (one piece is a promise), polished:
+    fewer pieces holding an unlocked unit (:func:`free_extra`), or as many and fewer in all."""
     if (connected == p.state.assign).all():
         return
     joined = join(connected)
-    if joined.extra_after < territory_pieces(graph, p.state.assign, p.job.k).total_extra:
+    now = territory_pieces(graph, p.state.assign, p.job.k)
+    after = territory_pieces(graph, joined.assignment, p.job.k)
+    free_now, free_after = free_extra(now, p.units.locked), free_extra(after, p.units.locked)
+    if free_after < free_now or (free_after == free_now and after.total_extra < now.total_extra):
         _take(p, joined)
         _repolish(p, joined.assignment, joined, join)
 
