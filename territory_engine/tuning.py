@@ -310,7 +310,7 @@ class Tuning:
 
     sliver_rounds: int = 3
     """Rounds of joining, on the accounts, the pieces smaller than a grid cell (maps above
-    ``max_units``; territory_engine/rebalance/pipeline.py ``_slivers_phase``): each round costs
+    ``max_units``; territory_engine/rebalance/pieces_phase.py ``slivers_phase``): each round costs
     about a second per million accounts, and most slivers join in the first."""
     swap_max_nodes: int = 1_000
     swap_passes: int = 3
@@ -393,7 +393,7 @@ class Tuning:
     door_reach: int = 50
     """With rep bases, a rep's door unit (the unit nearest his base) in another territory is
     brought into his with the shortest chain of nodes that links it to his territory, at most
-    this many (pipeline._doors): longer chains move more than a door is worth."""
+    this many (pieces_phase._doors): longer chains move more than a door is worth."""
     smooth_swap_tries: int = 20
     """Partners tried for each node a band alone holds back in the smoothing (smooth.py), among
     the nodes held back the other way across the same border; the two swap territories when both

@@ -13,7 +13,7 @@ from scipy.sparse.csgraph import connected_components
 
 from territory_engine.contiguity import account_graph, territory_pieces
 from territory_engine.errors import SettingsError
-from territory_engine.rebalance import design, opinions, pipeline
+from territory_engine.rebalance import design, opinions, pieces_phase
 from territory_engine.rebalance.alignment import Exclave
 from territory_engine.rebalance.connect_bases import micro_blocks
 from territory_engine.tuning import DEFAULT_TUNING
@@ -56,7 +56,7 @@ def test_a_starved_end_gets_its_load_through_the_territories_in_between():
 def test_without_the_stage_that_map_leaves_a_territory_away_from_its_rep(monkeypatch):
     """The same map with the micro-block stage switched off: the flows send the west's load
     straight from the east, and a territory ends in two pieces (what the stage is for)."""
-    monkeypatch.setattr(pipeline, "connect_around_bases", lambda *args, **kwargs: None)
+    monkeypatch.setattr(pieces_phase, "connect_around_bases", lambda *args, **kwargs: None)
     lat, lon, potential, current, bases, _, _ = _strip()
     result = design(lat, lon, potential, k=4, current=current, bases=bases, seed=1, tuning=LARGER)
     assert result.within_tolerance
@@ -83,9 +83,10 @@ def test_a_lock_far_out_stays_put_and_every_other_piece_is_joined():
 
 def test_locks_of_a_starved_territory_far_away_do_not_keep_its_load_around_them():
     """Territory 0 (the starved west) has four locked accounts in the east. The flows grow a piece
-    of 94 accounts around one of them; the rebuild around the bases leaves the four locks alone
-    apart (four pieces instead of three). Pieces of locked accounts alone are forced, so the
-    rebuild is kept: every other account lies in its territory's piece around its rep."""
+    of 94 accounts around one of them, and rep 2's door goes to territory 1. The rebuild around
+    the bases is tried (a piece of locked accounts holds unlocked ones) and kept (it leaves the
+    four locks alone apart, no unlocked account): every other account lies in its territory's
+    piece around its rep."""
     lat, lon, potential, current, bases, c, r = _strip()
     locked = np.zeros(len(lat), dtype=bool)
     for col, row in [(40, 3), (48, 15), (55, 8), (44, 10)]:

@@ -17,7 +17,7 @@ from strategies import point_maps
 
 from territory_engine.contiguity import account_graph, point_graph, territory_pieces
 from territory_engine.geo import to_xyz
-from territory_engine.rebalance.pieces import WHY, join_pieces
+from territory_engine.rebalance.pieces import WHY, apart, join_pieces
 from territory_engine.rebalance.units import as_units
 
 sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
@@ -196,6 +196,30 @@ def test_join_pieces_moves_a_loose_piece_home_and_keeps_a_locked_one():
     assert joined.assignment[(row == 5) & (col == 9)].tolist() == [1]
     assert joined.extra_before == 2 and joined.extra_after == 1
     assert [(p.territory, p.why) for p in joined.stuck] == [(1, "locked accounts")]
+
+
+def test_apart_counts_pieces_without_a_lock_and_the_unlocked_weight_of_every_piece_apart():
+    """Territory 1 holds the east half and three pieces in the west: a lone lock (forced, nothing
+    else), a lock with two unlocked accounts beside it, and three unlocked accounts; with a rep
+    base in the west, its main piece is the one at the base and the east half is apart."""
+    lat, lon = _grid()
+    row, col = np.divmod(np.arange(len(lat)), 12)
+    territory = np.where(col < 6, 0, 1)
+    locked = np.zeros(len(lat), dtype=bool)
+    lone = (row == 1) & (col == 1)
+    beside = (row == 5) & (col >= 1) & (col <= 3)
+    loose = (row == 9) & (col >= 2) & (col <= 4)
+    territory[lone | beside | loose] = 1
+    locked[lone | ((row == 5) & (col == 1))] = True
+    values = np.full((len(lat), 1), 1 / len(lat))
+    units = as_units(to_xyz(lat, lon), values, territory, locked, None, k=2, target=np.full(2, 0.5))
+    found = territory_pieces(point_graph(units.xyz), territory, 2)
+    assert found.total_extra == 3
+    free, away = apart(found, units, territory)
+    assert free == 1 and away == pytest.approx(5 / len(lat))  # (2 beside the lock, 3 loose)
+    base = to_xyz(np.array([39.0, 39.9]), np.array([-95.0, -94.8]))  # territory 1's rep beside the loose piece
+    free, away = apart(found, units, territory, base)
+    assert free == 1 and away == pytest.approx((72 + 2) / len(lat))  # (the east half; 2 beside the lock)
 
 
 def test_measure_shows_two_pieces_for_a_territory_in_two_far_blobs(tmp_path):

@@ -313,14 +313,14 @@ def test_settling_pockets_that_opens_pieces_joining_cannot_close_leaves_no_trace
     later stages joined all but 2. Now a settle that leaves pieces apart is undone. A stand-in
     for that settle step cuts the largest territory through its middle (too heavy a part for
     joining to move): the realignment comes out the same as with a settle that does nothing."""
-    import territory_engine.rebalance.pipeline as pipeline
+    import territory_engine.rebalance.pieces_phase as pieces_phase
 
     sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
     from instances import make_instance
 
     inst = make_instance(1_000, 10, seed=2, current="drifted")
     potential = inst.measures[:, 0]
-    real = pipeline.settle_pocketed_moves
+    real = pieces_phase.settle_pocketed_moves
 
     def settle(hostile):
         def stand_in(state, units, nearest):
@@ -340,9 +340,9 @@ def test_settling_pockets_that_opens_pieces_joining_cannot_close_leaves_no_trace
             others = [a for a in around if a != t]
             state.move(unit, others[0] if others else (t + 1) % state.k)
 
-    monkeypatch.setattr(pipeline, "settle_pocketed_moves", settle(hostile=False))
+    monkeypatch.setattr(pieces_phase, "settle_pocketed_moves", settle(hostile=False))
     quiet = design(inst.lat, inst.lon, potential, k=10, current=inst.current, seed=1)
-    monkeypatch.setattr(pipeline, "settle_pocketed_moves", settle(hostile=True))
+    monkeypatch.setattr(pieces_phase, "settle_pocketed_moves", settle(hostile=True))
     hostile = design(inst.lat, inst.lon, potential, k=10, current=inst.current, seed=1)
     assert quiet.within_tolerance and hostile.within_tolerance
     assert (hostile.territory == quiet.territory).all()

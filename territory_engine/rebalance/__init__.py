@@ -58,6 +58,10 @@ The method ``"balanced"`` works in phases, each named after the literature it dr
    balance, whose excess crosses several borders), re-siting more eagerly is tried, then a
    fresh design whose territories keep the ids of the current ones they overlap most; each
    is kept if it moves less.
+8. **Exact stage and pieces** (``transport.py``, ``pieces_phase.py``; the balanced method): a
+   transportation LP to the centres, rounded, when a band still fails; then every territory
+   brought to one piece with every band kept (joining, rejoining, rebuilding, smoothing and
+   swapping pieces; docs/algorithms.md).
 
 ``"lagrangian"`` is the plain baseline the benchmark compares against: the price
 assignment with squared distances and centroid centres (a balanced k-means/transportation

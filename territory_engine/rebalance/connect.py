@@ -23,7 +23,7 @@ works on the whole map at once, with the contiguous engine's own tools
 Locked units never move. Each region of the adjacency other than the largest (an island, or
 a cluster the cut rule sets apart) is linked by one edge, between its block nearest the largest
 region and that block's nearest block there, so that the rebuild reaches it
-(:func:`linked_regions`). The caller (``pipeline._connect``) keeps the result only when every
+(:func:`linked_regions`). The caller (``pieces_phase._connect``) keeps the result only when every
 band holds, fewer extra pieces remain on the real adjacency and the borders stay as clean as the
 rejoin's rule asks. It runs up to ``Tuning.connect_max_units`` units, for at most
 ``Tuning.connect_seconds`` per try.
