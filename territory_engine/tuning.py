@@ -362,6 +362,12 @@ class Tuning:
     Values between were not measured. Not tried below ``connect_max_units`` (after the whole-map
     rebuild): it joined a 1,000-account map's "rep base" piece, but on small test maps that cannot
     be joined it spent its whole time limit each pass (the property tests 9x slower)."""
+    rebuild_lock_apart: float = 0.01
+    """A piece of locked accounts starts the rebuilds above (territory_engine/rebalance/pieces_phase.py)
+    when the unlocked accounts in it weigh at least this share of their territory's target: the
+    flows grew 31% of a target around a far lock on a strip (tests/test_connect_bases.py), while on
+    bases 10,000 #2 a few accounts beside locks (0.03% of a target) started the micro-block
+    rebuild, which took it from 1.2% interleaved to 5.9% for nothing."""
     connect_tries: int = 3
     connect_last_factor: float = 2.0
     """Seeds of connect.py's balance repair tried in turn until one balances: more rescue more

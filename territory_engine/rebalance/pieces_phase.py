@@ -39,12 +39,19 @@ _CONNECTABLE = ("balance", "round limit", "rep base")  # the stuck pieces a rebu
 
 def _to_connect(p: Pass) -> bool:
     """Whether a piece is left that a rebuild may join: one of :data:`_CONNECTABLE`, or a piece of
-    locked accounts that holds unlocked ones too (the lock stays, the accounts around it need
-    not: on a strip with a starved territory's four locks far out, the flows grew 93 accounts
-    around one of them, and no rebuild was tried)."""
-    locked = p.units.locked
-    return any(piece.why in _CONNECTABLE or (piece.why == "locked accounts" and not locked[piece.units].all())
-               for piece in p.stuck)
+    locked accounts whose unlocked accounts weigh ``Tuning.rebuild_lock_apart`` of a target or more
+    (the lock stays, the accounts around it need not: on a strip with a starved territory's four
+    locks far out, the flows grew 93 accounts around one of them, and no rebuild was tried)."""
+    job, locked = p.job, p.units.locked
+    for piece in p.stuck:
+        if piece.why in _CONNECTABLE:
+            return True
+        if piece.why == "locked accounts":
+            free = piece.units[~locked[piece.units]]
+            share = p.units.values[free, 0].sum() / max(job.target[piece.territory, 0], 1e-300)
+            if share >= job.tuning.rebuild_lock_apart:
+                return True
+    return False
 
 
 def pieces_phase(p: Pass) -> None:
