@@ -102,6 +102,39 @@ def test_locks_of_a_starved_territory_far_away_do_not_keep_its_load_around_them(
         assert territory[_nearest(lat, lon, base)] == j
 
 
+def test_a_lock_with_one_unlocked_account_beside_it_starts_no_rebuild(monkeypatch):
+    """A balanced strip (15 columns a territory); territory 3's lock sits in territory 0's west with
+    one unlocked account of territory 3 beside it, 0.3% of a target (below
+    ``Tuning.rebuild_lock_apart``): the micro-block rebuild is not tried (at 0 it is), and nothing
+    but that account moves."""
+    calls = []
+    real = pieces_phase.connect_around_bases
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pieces_phase, "connect_around_bases", spy)
+    lat, lon, potential, _, _, c, r = _strip()
+    potential = np.ones(len(lat))
+    current = c // 15
+    bases = np.array([[35 + 10 * STEP, -100 + col * STEP] for col in (7, 22, 37, 52)])
+    lock = np.flatnonzero((c == 4) & (r == 10))[0]
+    beside = np.flatnonzero((c == 5) & (r == 10))[0]
+    current[lock] = current[beside] = 3
+    locked = np.zeros(len(lat), dtype=bool)
+    locked[lock] = True
+    for share, tried in ((DEFAULT_TUNING.rebuild_lock_apart, False), (0.0, True)):
+        calls.clear()
+        result = design(lat, lon, potential, k=4, current=current, locked=locked, bases=bases, seed=1,
+                        tuning=dataclasses.replace(LARGER, rebuild_lock_apart=share))
+        territory = np.asarray(result.territory)
+        assert result.within_tolerance and territory[lock] == 3
+        assert bool(calls) == tried
+        if not tried:
+            assert set(np.flatnonzero(territory != current).tolist()) <= {int(beside)}
+
+
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 10_000), n=st.integers(2, 300), keys=st.integers(1, 4), size=st.integers(1, 12))
 def test_micro_blocks_are_small_connected_and_of_one_key(seed, n, keys, size):
