@@ -359,15 +359,22 @@ class Tuning:
     tried. Tried only when the blocks give each territory at least
     ``base_blocks_per_territory`` of them: 100,000 accounts in 200 territories (15 blocks each,
     each about 7% of a target) failed both designs in 32 s; 10,000 in 10 (260 each) balanced.
-    Values between were not measured. Not tried below ``connect_max_units`` (after the whole-map
-    rebuild): it joined a 1,000-account map's "rep base" piece, but on small test maps that cannot
-    be joined it spent its whole time limit each pass (the property tests 9x slower)."""
+    Values between were not measured. Below ``connect_max_units`` (after the whole-map rebuild)
+    only for a heavy piece apart (``base_blocks_small_apart``): it joined a 1,000-account map's
+    "rep base" piece, but on small test maps that cannot be joined it spent its whole time limit
+    each pass (the property tests 9x slower)."""
     rebuild_lock_apart: float = 0.01
     """A piece of locked accounts starts the rebuilds above (territory_engine/rebalance/pieces_phase.py)
     when the unlocked accounts in it weigh at least this share of their territory's target: the
     flows grew 31% of a target around a far lock on a strip (tests/test_connect_bases.py), while on
     bases 10,000 #2 a few accounts beside locks (0.03% of a target) started the micro-block
     rebuild, which took it from 1.2% interleaved to 5.9% for nothing."""
+    base_blocks_small_apart: float = 0.25
+    """On maps up to ``connect_max_units`` units, with rep bases, the micro-block realignment runs
+    after the whole-map rebuild only when a piece kept apart holds at least this share of a target
+    (unlocked): on bases 2,000 #2 a territory held 0.99 of a target in New York, its rep in
+    Pittsburgh, after the rebuild; the micro-blocks put every territory around its rep. Small
+    maps whose slivers no design can join spend its whole time limit for nothing."""
     connect_tries: int = 3
     connect_last_factor: float = 2.0
     """Seeds of connect.py's balance repair tried in turn until one balances: more rescue more

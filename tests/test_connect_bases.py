@@ -4,6 +4,8 @@ the territories in between, every territory in one piece around its rep (connect
 from __future__ import annotations
 
 import dataclasses
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +19,9 @@ from territory_engine.rebalance import design, opinions, pieces_phase
 from territory_engine.rebalance.alignment import Exclave
 from territory_engine.rebalance.connect_bases import micro_blocks
 from territory_engine.tuning import DEFAULT_TUNING
+
+sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
+from stress_instances import make_stress  # noqa: E402
 
 # The larger-map path on a map of 1,200 accounts (above 100 units, as above 5,000 by default).
 LARGER = dataclasses.replace(DEFAULT_TUNING, connect_max_units=100)
@@ -133,6 +138,24 @@ def test_a_lock_with_one_unlocked_account_beside_it_starts_no_rebuild(monkeypatc
         assert bool(calls) == tried
         if not tried:
             assert set(np.flatnonzero(territory != current).tolist()) <= {int(beside)}
+
+
+def test_a_small_map_whose_rebuild_leaves_a_territory_far_from_its_rep_is_realigned_on_micro_blocks():
+    """The stress family's bases 2,000 #2 (below 5,000 units, so the whole-map rebuild runs first):
+    today Albany's territory holds 2.58 targets and one territory has no account. The rebuild left
+    Pittsburgh's territory with 0.99 of a target in one piece around New York and the account
+    nearest Pittsburgh as its base piece; the micro-block realignment, tried because that piece
+    holds over ``Tuning.base_blocks_small_apart`` of a target, puts every territory around its rep."""
+    inst = make_stress("bases", 2_000, 5, seed=2)
+    locked = inst.extra["locked"]
+    result = design(inst.lat, inst.lon, inst.measures[:, 0], k=5, current=inst.current, locked=locked,
+                    bases=inst.bases, seed=2)
+    assert result.within_tolerance
+    apart = [piece for piece in result.exclaves if piece.why != "locked accounts"]
+    target = inst.measures[:, 0].sum() / 5
+    heaviest = max((inst.measures[list(piece.accounts), 0][~locked[list(piece.accounts)]].sum() / target
+                    for piece in apart), default=0.0)
+    assert heaviest < DEFAULT_TUNING.base_blocks_small_apart
 
 
 @settings(max_examples=30, deadline=None)

@@ -105,8 +105,8 @@ def _settle_pockets(p: Pass, graph, join) -> None:
         if (state.assign == before).all():
             break
     state.set_band(job.target, job.tolerance)
-    if len(p.stuck) < territory_pieces(graph, state.assign, job.k).total_extra:
-        take(p, join(state.assign))
+    if len(p.stuck) != territory_pieces(graph, state.assign, job.k).total_extra:
+        take(p, join(state.assign))  # (the pieces left, and why: a settle can join a piece as well)
     if len(p.stuck) > len(kept[1]):
         _unsettle(p, graph, join, *kept)
 
@@ -187,19 +187,29 @@ def _connect(p: Pass, graph, join) -> None:
 
 
 def _connect_bases(p: Pass, graph, join) -> None:
-    """On larger maps, with rep bases and pieces still apart, the whole map realigned on
-    micro-blocks around the bases (connect_bases.py), when the blocks are fine enough to balance
-    (each territory at least ``Tuning.base_blocks_per_territory`` of them) and no earlier pass of
-    this design saw it fail."""
+    """With rep bases and pieces still apart, the whole map realigned on micro-blocks around the
+    bases (connect_bases.py), when the blocks are fine enough to balance (each territory at least
+    ``Tuning.base_blocks_per_territory`` of them) and no earlier pass of this design saw it fail:
+    on larger maps; on maps up to ``Tuning.connect_max_units`` units (after the whole-map rebuild)
+    only when a piece apart holds ``Tuning.base_blocks_small_apart`` of a target or more."""
     job, t = p.job, p.job.tuning
-    fine = t.base_blocks >= t.base_blocks_per_territory * job.k and len(graph.xyz) > t.connect_max_units
+    fine = t.base_blocks >= t.base_blocks_per_territory * job.k
     if job.bases is None or t.base_blocks_seconds <= 0 or not fine or job.cache.get("base_blocks_failed") \
             or not _to_connect(p):
+        return
+    if len(graph.xyz) <= t.connect_max_units and _heaviest_apart(p) < t.base_blocks_small_apart:
         return
     kept = _connect_larger(p, graph, join, connect_around_bases(
         p.units, p.state.assign, graph, job.target, job.tolerance, bases_xyz=job.bases_xyz, seed=job.seed,
         tuning=t))
     job.cache["base_blocks_failed"] = not kept  # (a later pass of this design would fail as well)
+
+
+def _heaviest_apart(p: Pass) -> float:
+    """The unlocked weight of the heaviest piece kept apart, as a share of its territory's target."""
+    locked, target = p.units.locked, p.job.target[:, 0]
+    return max((p.units.values[piece.units[~locked[piece.units]], 0].sum() / max(target[piece.territory], 1e-300)
+                for piece in p.stuck), default=0.0)
 
 
 def _connect_larger(p: Pass, graph, join, connected) -> bool:
