@@ -281,7 +281,7 @@ def test_a_swap_that_roughens_the_borders_is_not_kept(monkeypatch):
     import sys
     from pathlib import Path
 
-    import territory_engine.rebalance.pipeline as pipeline
+    import territory_engine.rebalance.pieces_phase as pieces_phase
     from territory_engine import design
 
     sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
@@ -301,7 +301,7 @@ def test_a_swap_that_roughens_the_borders_is_not_kept(monkeypatch):
 
     results = []
     for stand_in in (none, rough):
-        monkeypatch.setattr(pipeline, "swap_and_join", stand_in)
+        monkeypatch.setattr(pieces_phase, "swap_and_join", stand_in)
         results.append(design(inst.lat, inst.lon, inst.measures[:, :1], k=inst.k, tolerance=0.05,
                               current=inst.current, seed=6))
     assert any(e.why == "balance" for e in results[0].exclaves), "the map still reaches the swap"
