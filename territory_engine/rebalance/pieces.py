@@ -33,7 +33,7 @@ from ..geo import to_xyz
 from ..tuning import DEFAULT_TUNING, Tuning
 from .units import Units
 
-__all__ = ["JoinedPieces", "StuckPiece", "base_roots", "door_units", "apart", "fits_bands", "join_pieces",
+__all__ = ["JoinedPieces", "StuckPiece", "apart", "base_roots", "door_units", "fits_bands", "join_pieces",
            "nodes_around"]
 
 WHY = ("locked accounts", "rep base", "balance", "no neighbour", "round limit")

@@ -42,16 +42,15 @@ def _to_connect(p: Pass) -> bool:
     locked accounts whose unlocked accounts weigh ``Tuning.rebuild_lock_apart`` of a target or more
     (the lock stays, the accounts around it need not: on a strip with a starved territory's four
     locks far out, the flows grew 93 accounts around one of them, and no rebuild was tried)."""
-    job, locked = p.job, p.units.locked
-    for piece in p.stuck:
-        if piece.why in _CONNECTABLE:
-            return True
-        if piece.why == "locked accounts":
-            free = piece.units[~locked[piece.units]]
-            share = p.units.values[free, 0].sum() / max(job.target[piece.territory, 0], 1e-300)
-            if share >= job.tuning.rebuild_lock_apart:
-                return True
-    return False
+    floor = p.job.tuning.rebuild_lock_apart
+    return any(piece.why in _CONNECTABLE or (piece.why == "locked accounts" and _unlocked_share(p, piece) >= floor)
+               for piece in p.stuck)
+
+
+def _unlocked_share(p: Pass, piece) -> float:
+    """The unlocked units of a stuck piece, as a share of its territory's target."""
+    free = piece.units[~p.units.locked[piece.units]]
+    return float(p.units.values[free, 0].sum() / max(p.job.target[piece.territory, 0], 1e-300))
 
 
 def pieces_phase(p: Pass) -> None:
@@ -207,9 +206,7 @@ def _connect_bases(p: Pass, graph, join) -> None:
 
 def _heaviest_apart(p: Pass) -> float:
     """The unlocked weight of the heaviest piece kept apart, as a share of its territory's target."""
-    locked, target = p.units.locked, p.job.target[:, 0]
-    return max((p.units.values[piece.units[~locked[piece.units]], 0].sum() / max(target[piece.territory], 1e-300)
-                for piece in p.stuck), default=0.0)
+    return max((_unlocked_share(p, piece) for piece in p.stuck), default=0.0)
 
 
 def _connect_larger(p: Pass, graph, join, connected) -> bool:
