@@ -14,6 +14,7 @@ base (a network additively weighted Voronoi diagram). This script solves, per st
 
     min sum_i sum_t w_i (g(base_t, i) + eps * e(base_t, i)) x_it,  sum_t x_it = 1,
     every territory's load within 0.9 of the tolerance, locked accounts in their territory,
+    the accounts at each base's node in its territory,
 
 (``g``: graph km, by ``scipy.sparse.csgraph.dijkstra`` from each base's node; ``e``: straight
 km; ``scipy.optimize.linprog``, HiGHS dual simplex). Account i may join territory t when
@@ -56,10 +57,10 @@ AIM = 0.9  # the LP's band, a share of the tolerance
 UNREACHABLE_KM = 1e5  # added to the straight km of a node no path joins to a base
 
 
-def base_distances(graph, bases_xyz, locked_node, eps: float) -> np.ndarray:
-    """(k, v) km from each base's node to every node: graph km plus ``eps`` straight km."""
+def base_distances(graph, roots, bases_xyz, eps: float) -> np.ndarray:
+    """(k, v) km from each base's node (``roots``, -1: none) to every node: graph km plus ``eps``
+    straight km."""
     k, v = len(bases_xyz), len(graph.xyz)
-    roots = base_nodes(graph, bases_xyz, locked_node)
     has = np.flatnonzero(roots >= 0)
     km = np.full((k, v), np.inf)
     km[has] = dijkstra(sp.csr_array(graph.adjacency), directed=False, indices=roots[has])
@@ -76,7 +77,13 @@ def network_lp(inst, graph, eps: float) -> tuple[np.ndarray, dict]:
     bases = np.asarray(inst.bases, dtype=float)
     locked_node = np.full(len(graph.xyz), -1, dtype=np.int64)
     locked_node[graph.node[locked]] = inst.current[locked]
-    km = base_distances(graph, to_xyz(bases[:, 0], bases[:, 1]), locked_node, eps)
+    bases_xyz = to_xyz(bases[:, 0], bases[:, 1])
+    roots = base_nodes(graph, bases_xyz, locked_node)
+    km = base_distances(graph, roots, bases_xyz, eps)
+    # A base's node stays with its territory (with eps > 0 a cell need not hold its own base).
+    home = np.full(len(graph.xyz), -1, dtype=np.int64)
+    home[roots[roots >= 0]] = np.flatnonzero(roots >= 0)
+    home = np.where(locked, inst.current, home[graph.node])
     nearest = km.min(axis=0)
     order = np.argsort(graph.node, kind="stable")
     sorted_nodes = graph.node[order]
@@ -89,10 +96,10 @@ def network_lp(inst, graph, eps: float) -> tuple[np.ndarray, dict]:
         pair_t = np.repeat(t, count)
         offset = np.repeat(first - np.cumsum(np.r_[0, count[:-1]]), count)
         pair_a = order[offset + np.arange(count.sum())]
-        keep = ~locked[pair_a] | (inst.current[pair_a] == pair_t)
-        missing = np.setdiff1d(np.flatnonzero(locked), pair_a[keep])
+        keep = (home[pair_a] < 0) | (home[pair_a] == pair_t)
+        missing = np.setdiff1d(np.flatnonzero(home >= 0), pair_a[keep])
         pair_a = np.r_[pair_a[keep], missing]
-        pair_t = np.r_[pair_t[keep], inst.current[missing]]
+        pair_t = np.r_[pair_t[keep], home[missing]]
         columns = np.arange(len(pair_a))
         one = sp.csr_array((np.ones(len(pair_a)), (pair_a, columns)), shape=(len(weight), len(pair_a)))
         load = sp.csr_array((weight[pair_a], (pair_t, columns)), shape=(k, len(pair_a)))
