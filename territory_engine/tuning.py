@@ -363,6 +363,17 @@ class Tuning:
     only for a heavy piece apart (``base_blocks_small_apart``): it joined a 1,000-account map's
     "rep base" piece, but on small test maps that cannot be joined it spent its whole time limit
     each pass (the property tests 9x slower)."""
+    base_forest_blocks: int = 20_000
+    base_forest_aim: float = 0.9
+    base_forest_max_nodes: int = 20_000
+    """With rep home bases and pieces left apart, territories are first grown from their bases
+    along shortest paths (territory_engine/rebalance/base_forest.py): its prices come from a
+    transportation LP on about ``base_forest_blocks`` micro-blocks (more: closer prices, a larger
+    LP), every band held at ``base_forest_aim`` of the tolerance (room for the subtrees that the
+    forest then hands across borders). Tried on maps of at most ``base_forest_max_nodes``
+    distinct coordinates: on bases 10,000 (k = 10) it took 1-2 s and left no piece apart; on bases
+    100,000 (k = 100) the block LP took 48 s and the subtrees could not balance what its prices
+    left (69 s more, for nothing). Sizes between were not measured beyond 20,000 accounts."""
     rebuild_lock_apart: float = 0.01
     """A piece of locked accounts starts the rebuilds above (territory_engine/rebalance/pieces_phase.py)
     when the unlocked accounts in it weigh at least this share of their territory's target: the

@@ -58,14 +58,28 @@ def test_a_starved_end_gets_its_load_through_the_territories_in_between():
         assert territory[_nearest(lat, lon, base)] == j
 
 
-def test_without_the_stage_that_map_leaves_a_territory_away_from_its_rep(monkeypatch):
-    """The same map with the micro-block stage switched off: the flows send the west's load
-    straight from the east, and a territory ends in two pieces (what the stage is for)."""
+def test_without_the_stages_that_map_leaves_a_territory_away_from_its_rep(monkeypatch):
+    """The same map with the forest and the micro-block stage switched off: the flows send the
+    west's load straight from the east, and a territory ends in two pieces (what they are for)."""
     monkeypatch.setattr(pieces_phase, "connect_around_bases", lambda *args, **kwargs: None)
+    monkeypatch.setattr(pieces_phase, "forest_around_bases", lambda *args, **kwargs: None)
     lat, lon, potential, current, bases, _, _ = _strip()
     result = design(lat, lon, potential, k=4, current=current, bases=bases, seed=1, tuning=LARGER)
     assert result.within_tolerance
     assert any(piece.why == "rep base" for piece in result.exclaves)
+
+
+def test_territories_grown_from_their_bases_join_that_map_without_the_micro_blocks(monkeypatch):
+    """The forest alone (base_forest.py): every territory one piece holding its rep's door."""
+    monkeypatch.setattr(pieces_phase, "connect_around_bases", lambda *args, **kwargs: None)
+    lat, lon, potential, current, bases, _, _ = _strip()
+    result = design(lat, lon, potential, k=4, current=current, bases=bases, seed=1, tuning=LARGER)
+    territory = np.asarray(result.territory)
+    assert result.within_tolerance
+    assert result.exclaves == ()
+    assert territory_pieces(account_graph(lat, lon), territory, 4).total_extra == 0
+    for j, base in enumerate(bases):
+        assert territory[_nearest(lat, lon, base)] == j
 
 
 def test_a_lock_far_out_stays_put_and_every_other_piece_is_joined():
@@ -240,6 +254,7 @@ def test_a_block_design_that_moves_a_base_block_is_never_taken(monkeypatch):
         return dataclasses.replace(found, territory=territory) if isinstance(found, BlockDesign) else found
 
     monkeypatch.setattr(connect_bases, "design_blocks", swapped)
+    monkeypatch.setattr(pieces_phase, "forest_around_bases", lambda *args, **kwargs: None)  # (the stage first)
     lat, lon, potential, current, bases, _, _ = _strip()
     result = design(lat, lon, potential, k=4, current=current, bases=bases, seed=1, tuning=LARGER)
     assert any(piece.why == "rep base" for piece in result.exclaves)  # (the stage's result refused)

@@ -20,6 +20,7 @@ from ..contiguity import point_graph, territory_pieces
 from ..measures import territory_loads
 from .anneal import anneal_pass
 from .connect import connect_pieces
+from .base_forest import forest_around_bases
 from .connect_bases import connect_around_bases
 from .connect_local import connect_locally
 from .local_search import settle_pocketed_moves
@@ -186,15 +187,24 @@ def _connect(p: Pass, graph, join) -> None:
 
 
 def _connect_bases(p: Pass, graph, join) -> None:
-    """With rep bases and pieces still apart, the whole map realigned on micro-blocks around the
-    bases (connect_bases.py), when the blocks are fine enough to balance (each territory at least
+    """With rep bases and pieces still apart, every territory grown from its base along shortest
+    paths (base_forest.py; accounts, not grid cells, up to ``Tuning.base_forest_max_nodes``
+    coordinates); then, with pieces still apart, the whole map realigned on micro-blocks around
+    the bases (connect_bases.py), when the blocks are fine enough to balance (each territory at least
     ``Tuning.base_blocks_per_territory`` of them) and no earlier pass of this design saw it fail:
     on larger maps; on maps up to ``Tuning.connect_max_units`` units (after the whole-map rebuild)
     only when a piece apart holds ``Tuning.base_blocks_small_apart`` of a target or more."""
     job, t = p.job, p.job.tuning
+    if job.bases is None or not _to_connect(p):
+        return
+    if job.cells_xyz is None and len(graph.xyz) <= t.base_forest_max_nodes and not job.cache.get("base_forest_failed"):
+        kept = _connect_larger(p, graph, join, forest_around_bases(
+            p.units, p.state.assign, graph, job.target, job.tolerance, bases_xyz=job.bases_xyz, tuning=t))
+        job.cache["base_forest_failed"] = not kept
+        if not _to_connect(p):
+            return
     fine = t.base_blocks >= t.base_blocks_per_territory * job.k
-    if job.bases is None or t.base_blocks_seconds <= 0 or not fine or job.cache.get("base_blocks_failed") \
-            or not _to_connect(p):
+    if t.base_blocks_seconds <= 0 or not fine or job.cache.get("base_blocks_failed"):
         return
     if len(graph.xyz) <= t.connect_max_units and _heaviest_apart(p) < t.base_blocks_small_apart:
         return
