@@ -21,8 +21,9 @@ km; ``scipy.optimize.linprog``, HiGHS dual simplex). Account i may join territor
 ``g(base_t, i)`` is within ``delta`` of its nearest base's; that candidate set holds every node
 on a shortest path from the base to a node it holds, and ``delta`` doubles from one territory
 radius while the LP is infeasible. Split accounts go to their largest share. The alignment is
-measured as the stress benchmark measures the engine's (``figures``); ``--engine`` prints the
-engine's row beside it. The exit code is always 0.
+measured as the stress benchmark measures the engine's (``figures``); ``forest`` is the engine's
+stage that settles those ties (``rebalance.base_forest``) run on today's alignment, and
+``--engine`` prints the whole engine's row beside them. The exit code is always 0.
 
 On a graph, two bases' distances often differ by a constant over a whole region reached
 through one node, so the LP's optimum is tied there and may split that region between them;
@@ -50,8 +51,9 @@ from stress_instances import make_stress, stress_k  # noqa: E402
 
 from territory_engine.contiguity import account_graph  # noqa: E402
 from territory_engine.geo import chord_to_km, to_xyz  # noqa: E402
+from territory_engine.rebalance.base_forest import forest_around_bases  # noqa: E402
 from territory_engine.rebalance.connect_bases import base_nodes  # noqa: E402
-from territory_engine.rebalance.units import typical_radius  # noqa: E402
+from territory_engine.rebalance.units import Units, typical_radius  # noqa: E402
 
 AIM = 0.9  # the LP's band, a share of the tolerance
 UNREACHABLE_KM = 1e5  # added to the straight km of a node no path joins to a base
@@ -110,115 +112,23 @@ def network_lp(inst, graph, eps: float) -> tuple[np.ndarray, dict]:
             break
         delta *= 2
     territory = np.full(len(weight), -1, dtype=np.int64)
-    prices = None
     if res.status == 0:
         by_share = np.argsort(res.x, kind="stable")
         territory[pair_a[by_share]] = pair_t[by_share]
-        marginal = res.ineqlin.marginals  # (<= 0) of the upper rows, then of the lower rows
-        prices = marginal[:k] - marginal[k:]  # km a unit of weight is worth to each territory
     return territory, {"variables": len(pair_a), "delta_km": delta, "lp_status": int(res.status),
-                       "seconds": time.perf_counter() - start, "prices": prices, "roots": roots}
+                       "seconds": time.perf_counter() - start}
 
 
-def forest_assign(inst, graph, roots, prices) -> np.ndarray:
-    """Each account's territory: the nodes labelled along one shortest-path forest from the bases
-    at ``prices`` (a source joined to base t at cost ``-prices[t]``; no edge leads into a base's
-    node from elsewhere), then whole subtrees handed across borders until every band holds
-    (:func:`balance_subtrees`). Locked accounts keep their territory."""
-    k, v = inst.k, len(graph.xyz)
+def forest(inst, graph) -> np.ndarray | None:
+    """The engine's stage (``rebalance.base_forest.forest_around_bases``) on the accounts as they
+    are today: every territory grown from its base, the prices from its own block LP."""
     weight = inst.measures[:, 0] / inst.measures[:, 0].sum()
     locked = np.asarray(inst.extra.get("locked", np.zeros(len(weight), dtype=bool)), dtype=bool)
-    adjacency = sp.coo_array(graph.adjacency)
-    has = np.flatnonzero(roots >= 0)
-    into_root = np.isin(adjacency.col, roots[has])
-    row = np.r_[adjacency.row[~into_root], np.full(len(has), v)]
-    col = np.r_[adjacency.col[~into_root], roots[has]]
-    cost = np.r_[adjacency.data[~into_root], prices.max() + 1.0 - prices[has]]
-    directed = sp.csr_array((cost, (row, col)), shape=(v + 1, v + 1))
-    dist, parent = dijkstra(directed, directed=True, indices=v, return_predecessors=True)
-    label = np.full(v + 1, -1, dtype=np.int64)
-    label[roots[has]] = has
-    for node in np.argsort(dist, kind="stable").tolist():  # parents come first
-        if label[node] < 0 and parent[node] >= 0:
-            label[node] = label[parent[node]]
-    label, parent, dist = label[:v], parent[:v], dist[:v]
-    lost = label < 0  # no path from any base (an island without one): the nearest labelled node's
-    if lost.any():
-        from scipy.spatial import cKDTree
-
-        label[lost] = label[~lost][cKDTree(graph.xyz[~lost]).query(graph.xyz[lost])[1]]
-    free = np.bincount(graph.node[~locked], weight[~locked], minlength=v)
-    fixed = np.bincount(inst.current[locked], weight[locked], minlength=k)
-    label = balance_subtrees(graph, label, parent, dist, free, fixed, roots)
-    territory = label[graph.node]
-    territory[locked] = inst.current[locked]
-    return territory
-
-
-def balance_subtrees(graph, label, parent, dist, free, fixed, roots) -> np.ndarray:
-    """Hand whole subtrees of the forest (``parent``) across borders until every territory's load
-    (``free`` per node, plus ``fixed``) lies in the band, or no move helps: a subtree leaves its
-    territory with its root node, so both territories stay one tree each. Each step takes the
-    worst territory and, among the subtrees it can give (over its band) or take (under it) that
-    keep the other side in its band, the one whose new path is the least longer."""
-    k = len(fixed)
-    parent = parent.copy()
-    label = label.copy()
-    target = np.full(k, 1.0 / k)
-    lo, hi = target * (1 - TOLERANCE), target * (1 + TOLERANCE)
-    children = [[] for _ in range(len(label))]
-    for node, up in enumerate(parent.tolist()):
-        if up >= 0 and up < len(label):
-            children[up].append(node)
-    below = free.copy()  # subtree weights
-    for node in np.argsort(-dist, kind="stable").tolist():
-        up = parent[node]
-        if up >= 0 and up < len(label) and np.isfinite(dist[node]):
-            below[up] += below[node]
-    adjacency = sp.coo_array(graph.adjacency)
-    is_root = np.zeros(len(label), dtype=bool)
-    is_root[roots[roots >= 0]] = True
-    a, b = adjacency.row, adjacency.col  # move node b (with its subtree) next to node a
-    for _ in range(50 * k):
-        load = np.bincount(label[label >= 0], free[label >= 0], minlength=k) + fixed
-        excess = np.maximum(load - hi, 0) + np.maximum(lo - load, 0)
-        if excess.max() <= 1e-12:
-            break
-        la, lb = label[a], label[b]
-        w = below[b]
-        ok = (la >= 0) & (lb >= 0) & (la != lb) & ~is_root[b] & (w > 0)
-        la, lb = np.maximum(la, 0), np.maximum(lb, 0)
-        new_a, new_b = load[la] + w, load[lb] - w
-        after = (np.maximum(new_a - hi[la], 0) + np.maximum(lo[la] - new_a, 0)
-                 + np.maximum(new_b - hi[lb], 0) + np.maximum(lo[lb] - new_b, 0))
-        gain = excess[la] + excess[lb] - after
-        ok &= gain > 1e-12
-        longer = dist[a] + adjacency.data - dist[b]
-        score = np.where(ok & np.isfinite(longer), -gain * 1e6 + longer * w, np.inf)
-        if not np.isfinite(score).any():
-            break
-        pick = int(np.argmin(score))
-        node, new_parent = int(b[pick]), int(a[pick])
-        moved = below[node]
-        up = parent[node]
-        while up >= 0 and up < len(label):
-            below[up] -= moved
-            up = parent[up]
-        children[parent[node]].remove(node)
-        parent[node] = new_parent
-        children[new_parent].append(node)
-        up = new_parent
-        while up >= 0 and up < len(label):
-            below[up] += moved
-            up = parent[up]
-        shift = dist[new_parent] + adjacency.data[pick] - dist[node]
-        stack = [node]
-        while stack:
-            x = stack.pop()
-            label[x] = label[new_parent]
-            dist[x] += shift
-            stack.extend(children[x])
-    return label
+    xyz = to_xyz(inst.lat, inst.lon)
+    units = Units(xyz=xyz, values=weight[:, None], current=inst.current, locked=locked, of_account=np.arange(len(xyz)))
+    bases = np.asarray(inst.bases, dtype=float)
+    return forest_around_bases(units, inst.current, graph, np.full((inst.k, 1), 1.0 / inst.k), TOLERANCE,
+                               bases_xyz=to_xyz(bases[:, 0], bases[:, 1]))
 
 
 def main(argv=None) -> int:
@@ -246,10 +156,12 @@ def main(argv=None) -> int:
                     print(f"{n:8d} {seed:4d} lp eps={eps:<4g} LP status {facts['lp_status']}, no alignment")
                     continue
                 rows.append((f"lp eps={eps:g}", figures(inst, territory), facts["seconds"]))
-                if eps == 0 and facts["prices"] is not None:
-                    start = time.perf_counter()
-                    forest = forest_assign(inst, graph, facts["roots"], facts["prices"])
-                    rows.append(("forest", figures(inst, forest), facts["seconds"] + time.perf_counter() - start))
+            start = time.perf_counter()
+            grown = forest(inst, graph)
+            if grown is None:
+                print(f"{n:8d} {seed:4d} forest     declined (no balance, or it cannot run)")
+            else:
+                rows.append(("forest", figures(inst, grown), time.perf_counter() - start))
             for what, row, seconds in rows:
                 cells = " ".join(f"{row.get(key, float('nan')) if row.get(key) is not None else float('nan'):10.2f}"
                                  for key in keys)
