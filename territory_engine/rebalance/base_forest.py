@@ -46,8 +46,8 @@ __all__ = ["forest_around_bases"]
 def forest_around_bases(units: Units, assignment, graph: AccountGraph, target, tolerance: float, *, bases_xyz,
                         tuning: Tuning = DEFAULT_TUNING) -> np.ndarray | None:
     """Every territory one tree of nodes grown from its base, every band held; None when the
-    stage cannot run (a territory without a base, measures not in proportion, locked units of
-    two territories at one node) or balance was not reached.
+    stage cannot run (a territory without a base, more than one balanced measure, locked units
+    of two territories at one node) or balance was not reached.
 
     Parameters
     ----------
@@ -58,7 +58,7 @@ def forest_around_bases(units: Units, assignment, graph: AccountGraph, target, t
     graph : AccountGraph
         ``point_graph(units.xyz)``.
     target : array-like of float, shape (k, C)
-        Each territory's target of each measure, the columns proportional.
+        Each territory's target of each measure (the stage runs with one measure, C = 1).
     tolerance : float
         The band, a fraction of the target.
     bases_xyz : ndarray, shape (k, 3)
@@ -77,10 +77,9 @@ def forest_around_bases(units: Units, assignment, graph: AccountGraph, target, t
     v, k = len(graph.xyz), len(target)
     if v == 0 or (assign < 0).any() or (totals <= 0).any():
         return None
-    split = target / totals
-    if not np.allclose(split, split[:, :1], rtol=1e-9, atol=1e-12):
-        return None
     values = np.asarray(units.values, dtype=float).reshape(len(assign), -1)
+    if values.shape[1] != 1:
+        return None  # (the subtrees balance one measure; another could leave its band)
     held = np.asarray(units.locked, dtype=bool)
     locked_node = np.full(v, -1, dtype=np.int64)
     locked_node[graph.node[held]] = assign[held]
@@ -182,7 +181,7 @@ def _balance_subtrees(adjacency, label, parent, dist, free, fixed, roots, lo, hi
     coo = sp.coo_array(adjacency)
     a, b, length = coo.row, coo.col, coo.data  # a move: node b, with its subtree, to a's territory
     movable = ~np.isin(b, roots) & ~only_locked[a]  # (a base's node stays)
-    while True:
+    for _ in range(2 * v + k):  # (each step lowers the summed excess; a guard)
         load = np.bincount(label, free, minlength=k) + fixed
         excess = np.maximum(load - hi, 0) + np.maximum(lo - load, 0)
         if excess.max() <= 1e-12 * hi.max():
@@ -197,6 +196,7 @@ def _balance_subtrees(adjacency, label, parent, dist, free, fixed, roots, lo, hi
         longer = (dist[a] + length - dist[b]) * w
         pick = np.flatnonzero(ok)[np.lexsort((longer[ok], -gain[ok]))[0]]
         _move(int(b[pick]), int(a[pick]), float(length[pick]), label, parent, dist, below, children)
+    return None
 
 
 def _move(node: int, to: int, length: float, label, parent, dist, below, children) -> None:
