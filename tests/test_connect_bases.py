@@ -47,15 +47,20 @@ def _nearest(lat, lon, point):
     return int(np.argmin(np.hypot(lat - point[0], lon - point[1])))
 
 
-def test_a_starved_end_gets_its_load_through_the_territories_in_between():
-    lat, lon, potential, current, bases, _, _ = _strip()
-    result = design(lat, lon, potential, k=4, current=current, bases=bases, seed=1, tuning=LARGER)
+def _assert_one_piece_around_each_rep(result, lat, lon, bases):
+    """Balanced, no piece apart, and every rep keeps the accounts at his door."""
     territory = np.asarray(result.territory)
     assert result.within_tolerance
     assert result.exclaves == ()
-    assert territory_pieces(account_graph(lat, lon), territory, 4).total_extra == 0
-    for j, base in enumerate(bases):  # every rep keeps the accounts at his door
+    assert territory_pieces(account_graph(lat, lon), territory, len(bases)).total_extra == 0
+    for j, base in enumerate(bases):
         assert territory[_nearest(lat, lon, base)] == j
+
+
+def test_a_starved_end_gets_its_load_through_the_territories_in_between():
+    lat, lon, potential, current, bases, _, _ = _strip()
+    result = design(lat, lon, potential, k=4, current=current, bases=bases, seed=1, tuning=LARGER)
+    _assert_one_piece_around_each_rep(result, lat, lon, bases)
 
 
 def test_without_the_stages_that_map_leaves_a_territory_away_from_its_rep(monkeypatch):
@@ -74,12 +79,7 @@ def test_territories_grown_from_their_bases_join_that_map_without_the_micro_bloc
     monkeypatch.setattr(pieces_phase, "connect_around_bases", lambda *args, **kwargs: None)
     lat, lon, potential, current, bases, _, _ = _strip()
     result = design(lat, lon, potential, k=4, current=current, bases=bases, seed=1, tuning=LARGER)
-    territory = np.asarray(result.territory)
-    assert result.within_tolerance
-    assert result.exclaves == ()
-    assert territory_pieces(account_graph(lat, lon), territory, 4).total_extra == 0
-    for j, base in enumerate(bases):
-        assert territory[_nearest(lat, lon, base)] == j
+    _assert_one_piece_around_each_rep(result, lat, lon, bases)
 
 
 def test_a_lock_far_out_stays_put_and_every_other_piece_is_joined():

@@ -19,8 +19,8 @@ import numpy as np
 from ..contiguity import point_graph, territory_pieces
 from ..measures import territory_loads
 from .anneal import anneal_pass
-from .connect import connect_pieces
 from .base_forest import forest_around_bases
+from .connect import connect_pieces
 from .connect_bases import connect_around_bases
 from .connect_local import connect_locally
 from .local_search import settle_pocketed_moves
