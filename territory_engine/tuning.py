@@ -364,16 +364,23 @@ class Tuning:
     "rep base" piece, but on small test maps that cannot be joined it spent its whole time limit
     each pass (the property tests 9x slower)."""
     base_forest_blocks: int = 20_000
+    base_forest_blocks_large: int = 5_000
     base_forest_aim: float = 0.9
-    base_forest_max_nodes: int = 20_000
+    base_forest_max_nodes: int = 200_000
+    base_forest_flow_rounds: int = 40
+    base_forest_patience: int = 8
+    base_forest_clamps: tuple = (None, 0.8)
     """With rep home bases and pieces left apart, territories are first grown from their bases
     along shortest paths (territory_engine/rebalance/base_forest.py): its prices come from a
-    transportation LP on about ``base_forest_blocks`` micro-blocks (more: closer prices, a larger
-    LP), every band held at ``base_forest_aim`` of the tolerance (room for the subtrees that the
-    forest then hands across borders). Tried on maps of at most ``base_forest_max_nodes``
-    distinct coordinates: on bases 10,000 (k = 10) it took 1-2 s and left no piece apart; on bases
-    100,000 (k = 100) the block LP took 48 s and the subtrees could not balance what its prices
-    left (69 s more, for nothing). Sizes between were not measured beyond 20,000 accounts."""
+    transportation LP on about ``base_forest_blocks`` micro-blocks (``base_forest_blocks_large``
+    on maps of more distinct coordinates: at 100,000 the LP on 20,000 blocks took 48 s, on 5,000
+    about 5 s), every band held at ``base_forest_aim`` of the tolerance. Then up to
+    ``base_forest_flow_rounds`` rounds of flows between territories, stopped after
+    ``base_forest_patience`` rounds without a lower summed excess; each set of prices in turn,
+    the LP's own, then held within ``base_forest_clamps`` x the km between two bases (bases
+    100,000, k = 100, scratch on today's alignment: the LP's prices balanced seeds 1, 3, 5, 6,
+    held at 0.8 seeds 1, 2, 5, 6, at 0.5 seeds 1, 2, 5, 6; seed 4 none). Tried on maps of at most
+    ``base_forest_max_nodes`` distinct coordinates."""
     rebuild_lock_apart: float = 0.01
     """A piece of locked accounts starts the rebuilds above (territory_engine/rebalance/pieces_phase.py)
     when the unlocked accounts in it weigh at least this share of their territory's target: the
