@@ -80,3 +80,27 @@ def test_a_metro_corner_is_shared_by_wedges_from_the_bases_around_it():
     today = np.bincount(units.current, units.values[:, 0], minlength=6) / target[:, 0]
     assert np.abs(today - 1).max() > 0.5  # (today's alignment is far out of balance)
     assert territory_pieces(graph, out, 6).total_extra == 0
+
+
+
+def test_a_base_on_its_own_locked_account_still_grows_a_territory():
+    """Each rep's home sits exactly on one of his own locked accounts: nothing else may hang from
+    a node of locked accounts alone, but a base's own node is where its paths start."""
+    units, _ = _map(11, 300, 4, 0.3, 0, 0)
+    rng = np.random.default_rng(11)
+    homes = rng.choice(300, size=4, replace=False)
+    locked = np.zeros(300, dtype=bool)
+    locked[homes] = True
+    current = units.current.copy()
+    current[homes] = np.arange(4)
+    units = Units(xyz=units.xyz, values=units.values, current=current, locked=locked, of_account=units.of_account)
+    target = np.full((4, 1), 1 / 4)
+    graph = point_graph(units.xyz)
+    out = forest_around_bases(units, current, graph, target, TOLERANCE, bases_xyz=units.xyz[homes])
+    assert out is not None
+    load = np.bincount(out, units.values[:, 0], minlength=4)
+    assert (np.abs(load / target[:, 0] - 1) <= TOLERANCE + 1e-9).all()
+    assert (out[homes] == np.arange(4)).all()
+    pieces = territory_pieces(graph, out, 4)
+    for t in range(4):
+        assert len(np.unique(pieces.piece[out == t])) == 1
