@@ -173,6 +173,14 @@ class Tuning:
     exact_candidates: int = 8
     """Nearest territory centres each unit may join in the transportation LP (besides its
     current and its proposed territory); doubled while the LP is infeasible."""
+    exact_reach: float = 1.5
+    exact_reach_most: float = 12.0
+    """Each territory is also offered to the units nearest its centre that weigh ``exact_reach``
+    of its targets (transport.py ``_reach``), doubled up to ``exact_reach_most`` while the LP is
+    infeasible, before more centres are offered to every unit. Territories on an island short of
+    load are then offered the nearest mainland units without offering every territory to every
+    unit (the full-sheet `islands` map: Hawaii's two territories hold 1.54 targets; the
+    candidates per unit stopped doubling at ``exact_max_pairs`` and balance was not found)."""
     exact_max_units: int = 12_000
     """Above this many free units the LP first runs on grid cells of them (then on the units of
     the cells it splits): higher is finer but slower."""

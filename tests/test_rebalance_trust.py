@@ -226,3 +226,34 @@ def test_every_territory_is_one_piece_but_for_pieces_a_lock_holds(case):
         forced = np.bincount(found.territory[np.unique(found.piece[case["locked"]])], minlength=case["k"])
     assert (found.extra_pieces <= forced).all(), f"{case['kind']}: {result.exclaves}"
     assert all(piece.why == "locked accounts" for piece in result.exclaves), f"{case['kind']}: {result.exclaves}"
+
+
+def test_territories_on_an_island_short_of_load_are_offered_the_nearest_mainland_accounts():
+    """Two of six territories centred on an island holding 1.5 targets, four on a mainland 3,000 km
+    away, and each account offered only its two nearest centres (the exact stage's candidates
+    cannot double): the island's territories are offered the accounts nearest them until they
+    could fill up, so the LP balances instead of stopping short."""
+    import dataclasses
+
+    from territory_engine.geo import to_xyz
+    from territory_engine.rebalance.transport import exact_assign
+    from territory_engine.rebalance.units import Units
+    from territory_engine.tuning import DEFAULT_TUNING
+
+    rng = np.random.default_rng(3)
+    island, main = 150, 450
+    lat = np.r_[20 + rng.uniform(0, 1, island), 35 + rng.uniform(0, 6, main)]
+    lon = np.r_[-157 + rng.uniform(0, 1, island), -120 + rng.uniform(0, 12, main)]
+    xyz = to_xyz(lat, lon)
+    values = np.r_[np.full(island, 1.5 / 6 / island), np.full(main, 4.5 / 6 / main)][:, None]
+    centres = np.vstack([to_xyz(np.array([20.3, 20.7]), np.array([-156.7, -156.3])),
+                         to_xyz(np.array([37.0, 37.0, 39.0, 39.0]), np.array([-117.0, -111.0, -117.0, -111.0]))])
+    current = np.argmin(np.linalg.norm(xyz[:, None] - centres[None], axis=2), axis=1)
+    units = Units(xyz=xyz, values=values, current=current, locked=np.zeros(len(lat), dtype=bool),
+                  of_account=np.arange(len(lat)))
+    tight = dataclasses.replace(DEFAULT_TUNING, exact_candidates=2, exact_max_pairs=2 * len(lat))
+    out = exact_assign(units, current, centres, np.full((6, 1), 1 / 6), 0.05, stick_km=100.0, tuning=tight)
+    assert out.assign is not None and not out.proven
+    load = np.bincount(out.assign, values[:, 0], minlength=6) * 6
+    assert (np.abs(load - 1) <= 0.05 + 1e-9).all()
+    assert (out.assign[:island] < 2).all()  # (the island stays with its own territories)

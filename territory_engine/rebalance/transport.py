@@ -15,11 +15,15 @@ rounded by a MILP on them alone (``scipy.optimize.milp``), in the full tolerance
 having aimed at ``Tuning.exact_aim`` of it. Phases:
 
 1. candidates: each unit's ``Tuning.exact_candidates`` nearest centres, its current and its
-   proposed territory;
+   proposed territory, and each territory for the units nearest its centre that weigh
+   ``Tuning.exact_reach`` of its targets (so that a territory far from every other centre, on an
+   island, can be offered what it lacks);
 2. aggregation: above ``Tuning.exact_max_units`` free units, the LP runs on grid cells of
    units that share a current and a proposed territory; the units of the cells it splits are
    solved again, finer (a multilevel refinement, as in Karypis & Kumar 1998);
-3. the LP, its candidates doubled while it is infeasible (up to every territory);
+3. the LP, its candidates widened while it is infeasible: the targets' worth of units nearest
+   each territory doubled up to ``Tuning.exact_reach_most``, then the centres per unit doubled
+   up to every territory;
 4. rounding: the repair, else a MILP on the split units and the units cheapest to move; when
    that finds no rounding, the whole stage runs again with the LP aimed further inside the band
    (``Tuning.exact_retry_aims``), leaving the rounding more room.
@@ -176,22 +180,35 @@ def _solve(prob: _Problem, rows, fixed, moved_fixed, *, extra, depth):
     t = prob.tuning
     if len(rows) > t.exact_max_units and depth < 4:
         return _solve_coarse(prob, rows, fixed, moved_fixed, extra=extra, depth=depth)
-    q = min(t.exact_candidates, prob.k)
-    while True:
-        pairs_u, pairs_t = _pairs(prob, prob.xyz[rows], prob.current[rows], prob.start[rows], q, extra)
+    for q, reach in _widening(prob):
+        if len(rows) * q > t.exact_max_pairs and q > min(t.exact_candidates, prob.k):
+            return None, False
+        pairs_u, pairs_t = _pairs(prob, prob.xyz[rows], prob.values[rows], prob.current[rows], prob.start[rows], q,
+                                  reach, extra)
         x = _lp(prob, rows, pairs_u, pairs_t, prob.values[rows], fixed, moved_fixed, aim=True)
         if x is None:
             x = _lp(prob, rows, pairs_u, pairs_t, prob.values[rows], fixed, moved_fixed, aim=False)
         if x is not None:
             complete = depth == 0 and extra is None and q >= prob.k
             return _round(prob, rows, pairs_u, pairs_t, x, fixed, moved_fixed, complete=complete), False
-        if q >= prob.k:
-            # Every territory was offered to every unit: the relaxation itself is infeasible
-            # (at the top level, where ``rows`` are all the free units and ``fixed`` the locks).
-            return None, depth == 0 and extra is None
+    # Every territory was offered to every unit: the relaxation itself is infeasible (at the top
+    # level, where ``rows`` are all the free units and ``fixed`` the locks).
+    return None, depth == 0 and extra is None
+
+
+def _widening(prob: _Problem):
+    """The candidates to offer in turn, (nearest centres per unit, targets' worth of nearest units
+    per territory): the units nearest each territory first (a few pairs each), then more centres
+    per unit, doubling up to every territory."""
+    t = prob.tuning
+    q, reach = min(t.exact_candidates, prob.k), t.exact_reach
+    yield q, reach
+    while reach < t.exact_reach_most:
+        reach *= 2
+        yield q, reach
+    while q < prob.k:
         q = min(prob.k, 2 * q)
-        if len(rows) * q > t.exact_max_pairs:
-            return None, False
+        yield q, reach
 
 
 def _solve_coarse(prob: _Problem, rows, fixed, moved_fixed, *, extra, depth):
@@ -217,13 +234,13 @@ def _solve_coarse(prob: _Problem, rows, fixed, moved_fixed, *, extra, depth):
     coarse = _Problem(xyz=xyz, values=values, current=current, start=start, counts=counts, centres=prob.centres,
                       lo=prob.lo, hi=prob.hi, lo_full=prob.lo_full, hi_full=prob.hi_full, stick=prob.stick,
                       cap=prob.cap, tuning=t)
-    q = min(t.exact_candidates, prob.k)
-    while True:
-        pairs_u, pairs_t = _pairs(coarse, xyz, current, start, q, cell_extra)
-        x = _lp(coarse, np.arange(g), pairs_u, pairs_t, values, fixed, moved_fixed, aim=True)
-        if x is not None or q >= prob.k or g * 2 * q > t.exact_max_pairs:
+    for q, reach in _widening(prob):
+        if g * q > t.exact_max_pairs and q > min(t.exact_candidates, prob.k):
             break
-        q = min(prob.k, 2 * q)
+        pairs_u, pairs_t = _pairs(coarse, xyz, values, current, start, q, reach, cell_extra)
+        x = _lp(coarse, np.arange(g), pairs_u, pairs_t, values, fixed, moved_fixed, aim=True)
+        if x is not None:
+            break
     if x is None:
         # Cells are coarser than units: no proof; solve the units themselves if they fit.
         if len(rows) * min(t.exact_candidates, prob.k) <= t.exact_max_pairs:
@@ -270,9 +287,10 @@ def _ranges(lengths) -> np.ndarray:
     return np.arange(total) - starts
 
 
-def _pairs(prob: _Problem, xyz, current, start, q, extra):
+def _pairs(prob: _Problem, xyz, values, current, start, q, reach, extra):
     """The (unit, territory) variables: each unit's ``q`` nearest centres, its current and its
-    proposed territory, and the ``extra`` pairs; sorted and unique."""
+    proposed territory, each territory for the units nearest its centre (:func:`_reach`), and
+    the ``extra`` pairs; sorted and unique."""
     n = len(xyz)
     if q >= prob.k:
         near = np.tile(np.arange(prob.k), (n, 1))
@@ -284,11 +302,38 @@ def _pairs(prob: _Problem, xyz, current, start, q, extra):
     allowed = np.hstack(cols)
     u = np.repeat(np.arange(n), allowed.shape[1])
     tt = allowed.ravel()
+    if q < prob.k:
+        reach_u, reach_t = _reach(prob, xyz, values, reach)
+        u, tt = np.concatenate([u, reach_u]), np.concatenate([tt, reach_t])
     if extra is not None:
         u = np.concatenate([u, extra[0]])
         tt = np.concatenate([tt, extra[1]])
     key = distinct(u.astype(np.int64) * prob.k + tt)
     return key // prob.k, key % prob.k
+
+
+def _reach(prob: _Problem, xyz, values, need: float):
+    """(unit, territory) pairs: each territory offered to the units nearest its centre that
+    together weigh ``need`` of its targets or more. A territory whose units are all
+    far from every other centre (an island, a remote state) is no unit's near centre but its own
+    units', and those may not hold enough: without these pairs the LP could only fill it by
+    offering every unit every territory."""
+    n, k = len(xyz), prob.k
+    target = (prob.lo_full + prob.hi_full) / 2  # (k, C)
+    tree = cKDTree(xyz)
+    out_u, out_t = [], []
+    todo, m = np.arange(k), min(n, int(np.ceil(2 * need * n / k)) + 1)
+    while len(todo):
+        near = tree.query(prob.centres[todo], k=m)[1].reshape(len(todo), m)
+        weight = (values[near] / np.maximum(target[todo][:, None, :], 1e-300)).max(axis=2)
+        enough = np.cumsum(weight, axis=1) >= need
+        done = enough.any(axis=1) | (m >= n)
+        for row in np.flatnonzero(done).tolist():
+            stop = int(np.argmax(enough[row])) + 1 if enough[row].any() else m
+            out_u.append(near[row, :stop])
+            out_t.append(np.full(stop, todo[row]))
+        todo, m = todo[~done], min(n, 2 * m)
+    return np.concatenate(out_u), np.concatenate(out_t)
 
 
 def _costs(prob: _Problem, rows_w, xyz, current, start, pairs_u, pairs_t) -> np.ndarray:
