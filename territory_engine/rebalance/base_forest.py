@@ -255,6 +255,7 @@ class _Trees:
         self.label, self.parent, self.dist = label.copy(), parent.copy(), dist.copy()
         self.free, self.roots, self.adjacency, self.only_locked = free, roots, adjacency, only_locked
         self.stuck: set[int] = set()  # giver * k + receiver: flows a round could not realise
+        self.probe = 4  # border nodes whose cuts a trunk-only border is tried with
         v = len(label)
         self.children: list[list[int]] = [[] for _ in range(v)]
         for node, up in enumerate(parent.tolist()):
@@ -289,9 +290,15 @@ class _Trees:
         np.minimum.at(lightest, pair, self.below[self.b[edge]])
         pairs = np.unique(pair)
         pairs = np.stack([pairs // k, pairs % k], axis=1)
-        # a border whose every subtree outweighs the giver's band carries only its trunk
-        open_ = ~np.isin(pairs[:, 0] * k + pairs[:, 1], list(self.stuck)) & (
-            lightest[pairs[:, 0] * k + pairs[:, 1]] <= (hi - lo)[pairs[:, 0]])
+        # a border whose every subtree, and the least that must go with a few of its nodes,
+        # outweighs the giver's band carries only its trunk
+        band = (hi - lo)[pairs[:, 0]]
+        open_ = lightest[pairs[:, 0] * k + pairs[:, 1]] <= band
+        for i in np.flatnonzero(~open_).tolist():
+            s_, t_ = int(pairs[i, 0]), int(pairs[i, 1])
+            cand = np.flatnonzero(edge)[pair == s_ * k + t_]
+            open_[i] = any(0 < self.free[c].sum() <= band[i] for c in self._cuts(s_, cand, self.probe))
+        open_ &= ~np.isin(pairs[:, 0] * k + pairs[:, 1], list(self.stuck))
         found = _least_flow(pairs[open_], load, low, high) if open_.any() else None
         if found is None and not open_.all():
             self.stuck.clear()
@@ -345,29 +352,35 @@ class _Trees:
         ``s``), the heaviest such set that fits ``left`` among the ``tries`` border nodes that
         lengthen paths least; both territories' trees are then grown again. The nodes moved (none
         when no such set fits)."""
-        a, b = self.a, self.b
-        shift = self.dist[a[cand]] + self.length[cand] - self.dist[b[cand]]
-        firsts = np.unique(b[cand[np.argsort(shift, kind="stable")]], return_index=True)[1]
-        nodes = np.flatnonzero(self.label == s)
-        inner = self._inner(nodes)
-        root = int(np.searchsorted(nodes, self.roots[s]))
         best, best_w = None, 0.0
-        for x in b[cand[np.sort(firsts)[:tries]]].tolist():
-            at = int(np.searchsorted(nodes, x))
-            keep = np.ones(len(nodes), dtype=bool)
-            keep[at] = False
-            cut = sp.diags_array(keep.astype(float)) @ inner @ sp.diags_array(keep.astype(float))
-            reached = np.zeros(len(nodes), dtype=bool)
-            reached[breadth_first_order(cut.tocsr(), root, directed=True, return_predecessors=False)] = True
-            weight = self.free[nodes[~reached]].sum()
+        for cut in self._cuts(s, cand, tries):
+            weight = self.free[cut].sum()
             if 0 < weight <= left and weight > best_w:
-                best, best_w = nodes[~reached], weight
+                best, best_w = cut, weight
         if best is None:
             return []
         self.label[best] = t
         self.grow(s)
         self.grow(t)
         return best.tolist()
+
+    def _cuts(self, s: int, cand, tries: int):
+        """For each of the ``tries`` border nodes of ``s`` at the edges ``cand`` that lengthen
+        paths least: that node and the nodes of ``s`` that cannot reach its base without it."""
+        a, b = self.a, self.b
+        shift = self.dist[a[cand]] + self.length[cand] - self.dist[b[cand]]
+        order = np.argsort(shift, kind="stable")
+        firsts = np.unique(b[cand[order]], return_index=True)[1]
+        nodes = np.flatnonzero(self.label == s)
+        inner = self._inner(nodes)
+        root = int(np.searchsorted(nodes, self.roots[s]))
+        for x in b[cand[order[np.sort(firsts)[:tries]]]].tolist():
+            keep = np.ones(len(nodes))
+            keep[int(np.searchsorted(nodes, x))] = 0.0
+            cut = sp.diags_array(keep) @ inner @ sp.diags_array(keep)
+            reached = np.zeros(len(nodes), dtype=bool)
+            reached[breadth_first_order(cut.tocsr(), root, directed=True, return_predecessors=False)] = True
+            yield nodes[~reached]
 
     def _inner(self, nodes):
         """The edges among ``nodes`` that a path may take (none out of a node of locks alone)."""
