@@ -378,6 +378,9 @@ class Tuning:
     base_forest_flow_rounds: int = 40
     base_forest_patience: int = 8
     base_forest_clamps: tuple = (None, 0.8)
+    base_forest_tries: int = 16
+    base_forest_probe: int = 4
+    base_forest_stuck: float = 0.1
     """With rep home bases and pieces left apart, territories are first grown from their bases
     along shortest paths (territory_engine/rebalance/base_forest.py): its prices come from a
     transportation LP on about ``base_forest_blocks`` micro-blocks (``base_forest_blocks_large``
@@ -386,9 +389,13 @@ class Tuning:
     ``base_forest_flow_rounds`` rounds of flows between territories, stopped after
     ``base_forest_patience`` rounds without a lower summed excess; each set of prices in turn,
     the LP's own, then held within ``base_forest_clamps`` x the km between two bases (bases
-    100,000, k = 100, scratch on today's alignment: the LP's prices balanced seeds 1, 3, 5, 6,
-    held at 0.8 seeds 1, 2, 5, 6, at 0.5 seeds 1, 2, 5, 6; seed 4 none). Tried on maps of at most
-    ``base_forest_max_nodes`` distinct coordinates."""
+    100,000, k = 100, scratch on today's alignment: the LP's prices balanced seeds 1, 2, 3, 5, 6
+    at 1baf096, held at 0.8 seeds 1, 2, 5, 6 before it; seed 4 neither). Where every subtree at a
+    border is too heavy, a border node goes with only what depends on it: the lightest fitting
+    such set among the ``base_forest_tries`` border nodes that lengthen paths least; a border is
+    left out of the next flow when neither a subtree nor the cut of one of ``base_forest_probe``
+    such nodes fits its giver's band, or when a round left more than ``base_forest_stuck`` of its
+    flow undone. Tried on maps of at most ``base_forest_max_nodes`` distinct coordinates."""
     rebuild_lock_apart: float = 0.01
     """A piece of locked accounts starts the rebuilds above (territory_engine/rebalance/pieces_phase.py)
     when the unlocked accounts in it weigh at least this share of their territory's target: the

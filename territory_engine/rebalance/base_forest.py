@@ -188,7 +188,7 @@ def _balance(adjacency, label, parent, dist, free, fixed, roots, lo, hi, only_lo
     realised by border subtrees, bring the loads near the middle of their bands (load bound for a
     starved territory passes through the territories in between, which a step that must lower the
     excess by itself never does); single subtree moves then finish."""
-    trees = _Trees(adjacency, label, parent, dist, free, roots, only_locked)
+    trees = _Trees(adjacency, label, parent, dist, free, roots, only_locked, tuning)
     k, best, since = len(fixed), np.inf, 0
     for _ in range(tuning.base_forest_flow_rounds):
         load = trees.loads(k) + fixed
@@ -251,11 +251,11 @@ class _Trees:
     base's node never moves, and nothing hangs from a node of locked units alone (see
     :func:`_forest`)."""
 
-    def __init__(self, adjacency, label, parent, dist, free, roots, only_locked):
+    def __init__(self, adjacency, label, parent, dist, free, roots, only_locked, tuning: Tuning):
         self.label, self.parent, self.dist = label.copy(), parent.copy(), dist.copy()
         self.free, self.roots, self.adjacency, self.only_locked = free, roots, adjacency, only_locked
         self.stuck: set[int] = set()  # giver * k + receiver: flows a round could not realise
-        self.probe = 4  # border nodes whose cuts a trunk-only border is tried with
+        self.tuning = tuning
         v = len(label)
         self.children: list[list[int]] = [[] for _ in range(v)]
         for node, up in enumerate(parent.tolist()):
@@ -297,7 +297,8 @@ class _Trees:
         for i in np.flatnonzero(~open_).tolist():
             s_, t_ = int(pairs[i, 0]), int(pairs[i, 1])
             cand = np.flatnonzero(edge)[pair == s_ * k + t_]
-            open_[i] = any(0 < self.free[c].sum() <= band[i] for c in self._cuts(s_, cand, self.probe))
+            cuts = self._cuts(s_, cand, self.tuning.base_forest_probe)
+            open_[i] = any(0 < self.free[c].sum() <= band[i] for c in cuts)
         open_ &= ~np.isin(pairs[:, 0] * k + pairs[:, 1], list(self.stuck))
         found = _least_flow(pairs[open_], load, low, high) if open_.any() else None
         if found is None and not open_.all():
@@ -337,7 +338,7 @@ class _Trees:
                 else:  # every border subtree is too heavy: the least that must go with a border node
                     moved = self.cut(s, t, cand, fit)
                     if not moved:
-                        if left > 0.1 * amount_of:
+                        if left > self.tuning.base_forest_stuck * amount_of:
                             self.stuck.add(s * k + t)
                         break
                     left -= self.free[moved].sum()
@@ -346,14 +347,14 @@ class _Trees:
                 near = np.concatenate([np.arange(self.indptr[x], self.indptr[x + 1]) for x in moved])
                 cand = np.r_[cand, near[self.movable[near] & (label[b[near]] == s)]]
 
-    def cut(self, s: int, t: int, cand, left: float, tries: int = 16) -> list[int]:
+    def cut(self, s: int, t: int, cand, left: float) -> list[int]:
         """Move from ``s`` to ``t`` a border node of ``s`` with only the nodes that lose their
         link to ``s``'s base without it (its subtree may hold more: those are re-hung inside
-        ``s``), the heaviest such set that fits ``left`` among the ``tries`` border nodes that
-        lengthen paths least; both territories' trees are then grown again. The nodes moved (none
-        when no such set fits)."""
+        ``s``), the heaviest such set that fits ``left`` among the ``Tuning.base_forest_tries``
+        border nodes that lengthen paths least; both territories' trees are then grown again. The
+        nodes moved (none when no such set fits)."""
         best, best_w = None, 0.0
-        for cut in self._cuts(s, cand, tries):
+        for cut in self._cuts(s, cand, self.tuning.base_forest_tries):
             weight = self.free[cut].sum()
             if 0 < weight <= left and weight > best_w:
                 best, best_w = cut, weight
