@@ -59,13 +59,14 @@ def test_a_forest_holds_every_band_and_grows_each_territory_from_its_base(seed, 
     locked_node[graph.node[units.locked]] = units.current[units.locked]
     roots = base_nodes(graph, bases, locked_node)
     free = ~units.locked
-    pieces = territory_pieces(graph, np.where(free, out, -1), k)
+    counted = free | np.isin(graph.node, roots)  # (a base's own locked accounts are its territory's too)
+    pieces = territory_pieces(graph, np.where(counted, out, -1), k)
     region = graph.region[graph.node]
     for t in range(k):  # a territory's unlocked accounts: one piece per region, holding its base's node
-        at_root = free & (graph.node == roots[t])
+        at_root = graph.node == roots[t]
         assert (out[at_root] == t).all()
         for r in np.unique(region[free & (out == t)]):
-            mine = free & (out == t) & (region == r)
+            mine = counted & (out == t) & (region == r)
             assert len(np.unique(pieces.piece[mine])) == 1
 
 

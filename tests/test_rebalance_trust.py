@@ -251,7 +251,8 @@ def test_territories_on_an_island_short_of_load_are_offered_the_nearest_mainland
     current = np.argmin(np.linalg.norm(xyz[:, None] - centres[None], axis=2), axis=1)
     units = Units(xyz=xyz, values=values, current=current, locked=np.zeros(len(lat), dtype=bool),
                   of_account=np.arange(len(lat)))
-    tight = dataclasses.replace(DEFAULT_TUNING, exact_candidates=2, exact_max_pairs=2 * len(lat))
+    # (4 centres per account would pass the budget: the candidates cannot double)
+    tight = dataclasses.replace(DEFAULT_TUNING, exact_candidates=2, exact_max_pairs=int(3.9 * len(lat)))
     out = exact_assign(units, current, centres, np.full((6, 1), 1 / 6), 0.05, stick_km=100.0, tuning=tight)
     assert out.assign is not None and not out.proven
     load = np.bincount(out.assign, values[:, 0], minlength=6) * 6

@@ -180,11 +180,13 @@ def _solve(prob: _Problem, rows, fixed, moved_fixed, *, extra, depth):
     t = prob.tuning
     if len(rows) > t.exact_max_units and depth < 4:
         return _solve_coarse(prob, rows, fixed, moved_fixed, extra=extra, depth=depth)
-    for q, reach in _widening(prob):
-        if len(rows) * q > t.exact_max_pairs and q > min(t.exact_candidates, prob.k):
+    for step, (q, reach) in enumerate(_widening(prob)):
+        if len(rows) * q > t.exact_max_pairs and step:
             return None, False
         pairs_u, pairs_t = _pairs(prob, prob.xyz[rows], prob.values[rows], prob.current[rows], prob.start[rows], q,
                                   reach, extra)
+        if len(pairs_u) > t.exact_max_pairs and step:
+            return None, False
         x = _lp(prob, rows, pairs_u, pairs_t, prob.values[rows], fixed, moved_fixed, aim=True)
         if x is None:
             x = _lp(prob, rows, pairs_u, pairs_t, prob.values[rows], fixed, moved_fixed, aim=False)
@@ -203,7 +205,7 @@ def _widening(prob: _Problem):
     t = prob.tuning
     q, reach = min(t.exact_candidates, prob.k), t.exact_reach
     yield q, reach
-    while reach < t.exact_reach_most:
+    while reach < t.exact_reach_most and q < prob.k:
         reach *= 2
         yield q, reach
     while q < prob.k:
@@ -234,10 +236,12 @@ def _solve_coarse(prob: _Problem, rows, fixed, moved_fixed, *, extra, depth):
     coarse = _Problem(xyz=xyz, values=values, current=current, start=start, counts=counts, centres=prob.centres,
                       lo=prob.lo, hi=prob.hi, lo_full=prob.lo_full, hi_full=prob.hi_full, stick=prob.stick,
                       cap=prob.cap, tuning=t)
-    for q, reach in _widening(prob):
-        if g * q > t.exact_max_pairs and q > min(t.exact_candidates, prob.k):
+    for step, (q, reach) in enumerate(_widening(prob)):
+        if g * q > t.exact_max_pairs and step:
             break
         pairs_u, pairs_t = _pairs(coarse, xyz, values, current, start, q, reach, cell_extra)
+        if len(pairs_u) > t.exact_max_pairs and step:
+            break
         x = _lp(coarse, np.arange(g), pairs_u, pairs_t, values, fixed, moved_fixed, aim=True)
         if x is not None:
             break
@@ -302,7 +306,7 @@ def _pairs(prob: _Problem, xyz, values, current, start, q, reach, extra):
     allowed = np.hstack(cols)
     u = np.repeat(np.arange(n), allowed.shape[1])
     tt = allowed.ravel()
-    if q < prob.k:
+    if q < prob.k and extra is None:  # (not on a refinement's few units: they weigh little)
         reach_u, reach_t = _reach(prob, xyz, values, reach)
         u, tt = np.concatenate([u, reach_u]), np.concatenate([tt, reach_t])
     if extra is not None:
@@ -325,8 +329,9 @@ def _reach(prob: _Problem, xyz, values, need: float):
     todo, m = np.arange(k), min(n, int(np.ceil(2 * need * n / k)) + 1)
     while len(todo):
         near = tree.query(prob.centres[todo], k=m)[1].reshape(len(todo), m)
-        weight = (values[near] / np.maximum(target[todo][:, None, :], 1e-300)).max(axis=2)
-        enough = np.cumsum(weight, axis=1) >= need
+        aimed = target[todo][:, None, :]  # (each measure with a target must reach ``need``)
+        share = np.where(aimed > 0, values[near] / np.where(aimed > 0, aimed, 1.0), np.inf)
+        enough = (np.cumsum(share, axis=1) >= need).all(axis=2)
         done = enough.any(axis=1) | (m >= n)
         for row in np.flatnonzero(done).tolist():
             stop = int(np.argmax(enough[row])) + 1 if enough[row].any() else m
