@@ -47,6 +47,7 @@ from ..contiguity import AccountGraph
 from ..tuning import DEFAULT_TUNING, Tuning
 from .connect import linked_regions
 from .connect_bases import base_nodes, micro_blocks
+from .local_search import violation
 from .units import Units, typical_radius
 
 __all__ = ["forest_around_bases"]
@@ -192,7 +193,7 @@ def _balance(adjacency, label, parent, dist, free, fixed, roots, lo, hi, only_lo
     k, best, since = len(fixed), np.inf, 0
     for _ in range(tuning.base_forest_flow_rounds):
         load = trees.loads(k) + fixed
-        excess = _excess(load, lo, hi).sum()
+        excess = violation(load, hi, lo)
         if excess <= 1e-12 * hi.max():
             return trees.label
         best, since = (excess, 0) if excess < best else (best, since + 1)
@@ -203,10 +204,6 @@ def _balance(adjacency, label, parent, dist, free, fixed, roots, lo, hi, only_lo
             return None
         trees.realise(*flows, load, lo, hi)
     return trees.settle(fixed, lo, hi)
-
-
-def _excess(load, lo, hi):
-    return np.maximum(load - hi, 0) + np.maximum(lo - load, 0)
 
 
 def _least_flow(pairs, load, low, high):
@@ -414,13 +411,14 @@ class _Trees:
         k, label, a, b = len(fixed), self.label, self.a, self.b
         for _ in range(2 * len(label) + k):  # (each step lowers the summed excess; a guard)
             load = self.loads(k) + fixed
-            excess = _excess(load, lo, hi)
+            excess = violation(load[:, None], hi[:, None], lo[:, None])
             if excess.max() <= 1e-12 * hi.max():
                 return label
             la, lb, w = label[a], label[b], self.below[b]
             after_a, after_b = load[la] + w, load[lb] - w
-            gain = excess[la] + excess[lb] - (np.maximum(after_a - hi[la], 0) + np.maximum(lo[la] - after_a, 0)
-                                              + np.maximum(after_b - hi[lb], 0) + np.maximum(lo[lb] - after_b, 0))
+            after = violation(np.stack([after_a, after_b], axis=1), np.stack([hi[la], hi[lb]], axis=1),
+                              np.stack([lo[la], lo[lb]], axis=1))
+            gain = excess[la] + excess[lb] - after
             ok = self.movable & (la != lb) & (w > 0) & (gain > 1e-12 * hi.max())
             if not ok.any():
                 return None
