@@ -275,13 +275,15 @@ def test_the_peel_goes_around_a_node_that_holds_the_full_territory_together():
 def test_a_swap_that_roughens_the_borders_is_not_kept(monkeypatch):
     """The swap at the end of the pieces phase is kept only under the rejoin's rule for borders.
     A stand-in for it that joins a piece but scatters one unit in seven into another territory
-    (far above 5% interleaving) is not kept: the design comes out as if no swap ran. (The
-    stress family's 10,000-account starved map #6 keeps one piece apart for balance.)"""
+    (far above 5% interleaving) is not kept: the design comes out as if no swap ran. (Without
+    the swaps, the stress family's 10,000-account starved map #6 keeps one piece apart for
+    balance; the swap of accounts after it is off in both runs.)"""
     import dataclasses
     import sys
     from pathlib import Path
 
     import territory_engine.rebalance.pieces_phase as pieces_phase
+    import territory_engine.rebalance.swap as swap
     from territory_engine import design
 
     sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
@@ -300,8 +302,9 @@ def test_a_swap_that_roughens_the_borders_is_not_kept(monkeypatch):
                                    extra_after=joined.extra_after - 1)
 
     results = []
+    monkeypatch.setattr(pieces_phase, "swap_and_join", none)  # (no swap of accounts after it)
     for stand_in in (none, rough):
-        monkeypatch.setattr(pieces_phase, "swap_and_join", stand_in)
+        monkeypatch.setattr(swap, "swap_and_join", stand_in)
         results.append(design(inst.lat, inst.lon, inst.measures[:, :1], k=inst.k, tolerance=0.05,
                               current=inst.current, seed=6))
     assert any(e.why == "balance" for e in results[0].exclaves), "the map still reaches the swap"
@@ -384,3 +387,31 @@ def test_when_every_neighbour_is_full_the_load_passes_along_a_chain_to_room():
     assert changed.sum() == 6, "the enclave, then as much across each of two borders"
     assert ((territory == 3) & (swapped == 2)).sum() == 2 and ((territory == 2) & (swapped == 1)).sum() == 2
     assert (territory[changed & ~enclave] == 4).sum() == 0 and (swapped[changed] == 4).sum() == 0
+
+
+def test_a_chain_back_to_the_territory_passes_on_all_the_territory_needs():
+    """Five stripes of 10 x 10 accounts, 0 to 4 west to east; six accounts of the west are an
+    enclave in stripe 3, and the west is at the bottom of its ±1% band, so it cannot lose them.
+    Stripes 1 to 3 are at the bottom of their bands as well: stripe 3 can take the enclave only
+    by handing on more than its excess, and the chain must end at the west. Each link hands the
+    next the six accounts the west needs, not just its own excess (the full-sheet ``starved``
+    map kept a piece of 14% of a target apart: its neighbour's excess was 9% of a target, and the
+    last link could not find the rest). Every territory ends in one piece, within its band."""
+    lat, lon = _grid(10, 50)
+    col = np.arange(500) % 50
+    row = np.arange(500) // 50
+    territory = col // 10
+    enclave = (col >= 35) & (col <= 37) & (row >= 4) & (row <= 5)
+    territory[enclave] = 0
+    target = np.array([[106 / 0.99], [100 / 0.99], [100 / 0.99], [94 / 0.99], [100.0]])
+    values = np.full((500, 1), 1.0)
+    units = as_units(to_xyz(lat, lon), values / 500, territory, np.zeros(500, bool), None, k=5,
+                     target=target[:, 0] / 500)
+    units.values[:] = values
+    graph, swapped = _swapped(units, territory, target, 0.01)
+    assert (swapped[enclave] == 3).all()
+    assert territory_pieces(graph, swapped, 5).total_extra == 0
+    assert np.all(np.abs(_loads(swapped, values, 5) / target - 1) <= 0.01 + 1e-9)
+    for giver, taker in ((3, 2), (2, 1), (1, 0)):
+        assert ((territory == giver) & (swapped == taker)).sum() == 6, "each link passes on what the west needs"
+    assert ((territory == 4) | (swapped == 4))[swapped != territory].sum() == 0

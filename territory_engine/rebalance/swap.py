@@ -283,8 +283,10 @@ def _chain(graph: AccountGraph, joined, loads, lower, upper, a: int, b: int, mov
            tuning: Tuning) -> np.ndarray | None:
     """The piece (load ``moving``) joined to ``b`` (``joined``: every node's territory), and ``b``'s
     excess passed along the fewest bordering territories to one with room: each hands the next a
-    peel grown from its border with the next one's main piece, just enough to end in its own band.
-    When ``a`` cannot afford to lose the piece, the chain must end at ``a``. None: no chain of up
+    peel grown from its border with the next one's main piece, enough to end in its own band and
+    at least what the chain's end needs to reach its band. When ``a`` cannot afford to lose the
+    piece, the chain must end at ``a``, which may need more than ``b``'s excess (the full-sheet
+    ``starved`` map: a piece of 14% of a target, ``b``'s excess 9%). None: no chain of up
     to ``Tuning.swap_chain`` links fits."""
     after = loads.copy()
     after[a] -= moving
@@ -296,16 +298,15 @@ def _chain(graph: AccountGraph, joined, loads, lower, upper, a: int, b: int, mov
     for path in paths[: tuning.swap_rotations]:
         turned, given = joined, moving
         room = upper[path[-1]] - after[path[-1]]  # (no link passes on more than the end can take)
-        for giver, taker in zip(path, path[1:]):
-            last = taker == path[-1]
+        need = lower[path[-1]] - after[path[-1]]  # (nor less than the end needs: ``a`` may need more
+        for giver, taker in zip(path, path[1:]):  # than ``b``'s excess, and each link passes it on)
             base = after[giver] + (given if giver != b else 0)  # (b's ``after`` holds the piece)
 
             def heavy(g, base=base, giver=giver):
                 return (base - g < lower[giver] - 1e-12).any() or (g > room + 1e-12).any()
 
-            def done(g, base=base, giver=giver, taker=taker, last=last):
-                return (base - g <= upper[giver] + 1e-12).all() and (not last or (
-                    after[taker] + g >= lower[taker] - 1e-12).all())
+            def done(g, base=base, giver=giver):
+                return (base - g <= upper[giver] + 1e-12).all() and (g >= need - 1e-12).all()
 
             seeds = border(turned, taker, giver)
             peel = grow(turned, giver, seeds, heavy=heavy, done=done) if len(seeds) else None
