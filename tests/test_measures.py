@@ -37,3 +37,48 @@ def test_required_move_share_is_the_load_missing_below_each_band_when_larger():
     # The larger floor wins: 6 - 2.1 = 3.9 above beats 0.9 + 0.9 + 1.9 = 3.7 missing.
     lonely = np.array([0, 0, 0, 0, 0, 0, 1, 2])
     assert required_move_share(lonely, np.ones(8), 4, 0.05) == pytest.approx(3.9 / 8)
+
+
+def _ring_and_point(point_counts):
+    """Accounts on a ring of 40 places around a centre, territory 0 on the west half and 1 on the
+    east, plus accounts exactly at the centre, ``point_counts[t]`` of territory ``t``:
+    (lat, lon, territory, index of the first centre account)."""
+    angle = np.linspace(0, 2 * np.pi, 40, endpoint=False)
+    lat = list(40 + 0.5 * np.sin(angle))
+    lon = list(-100 + 0.5 * np.cos(angle))
+    territory = list(np.where(np.cos(angle) < 0, 0, 1))
+    first = len(lat)
+    for t, count in enumerate(point_counts):
+        lat += [40.0] * count
+        lon += [-100.0] * count
+        territory += [t] * count
+    return np.array(lat), np.array(lon), np.array(territory), first
+
+
+@pytest.mark.parametrize("order", ["one_first", "mixed"])
+def test_accounts_sharing_one_point_are_not_interleaved_by_the_order_they_are_listed_in(order):
+    """300 accounts at one point, 150 of each of two territories (a ZIP centroid shared by
+    accounts geocoded to it, split because it is too heavy for one territory), inside a ring of
+    40 others. Every account at the point has all its nearest at distance 0; which of them a
+    k-d tree returns first means nothing, so none of them is interleaved, however the rows are
+    ordered (before, 50% of them were with one territory's rows first, 2% with the rows mixed)."""
+    from territory_engine.measures import interleaving_share
+
+    lat, lon, territory, first = _ring_and_point([150, 150])
+    if order == "mixed":
+        territory[first:] = np.arange(300) % 2
+    share = interleaving_share(lat, lon, territory)
+    ring = interleaving_share(lat[:first], lon[:first], territory[:first])
+    assert share == pytest.approx(ring * first / len(lat))
+
+
+def test_a_lone_account_of_another_territory_at_a_shared_point_is_still_interleaved():
+    """30 accounts of territory 0 at one point with one of territory 1: the one has only
+    territory 0 around it, at its own point, and is interleaved; the 30 are not."""
+    from territory_engine.measures import _own_first, neighbourhood, outvoted
+
+    lat, lon, territory, first = _ring_and_point([30, 1])
+    around = neighbourhood(lat, lon)
+    votes = _own_first(territory, around.probe, around.index, territory[around.index], around.place)
+    out = outvoted(territory[around.probe], votes)
+    assert out[first + 30] and not out[first:first + 30].any()

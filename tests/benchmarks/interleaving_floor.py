@@ -51,7 +51,7 @@ def annealed_floor(inst, territory, *, starts: int, steps: int, tolerance: float
     target = np.tile(weight.sum(axis=0) / K, (K, 1))
     band = (target * (1 - tolerance), target * (1 + tolerance))
     graph = account_graph(inst.lat, inst.lon)
-    probe, nearest = neighbourhood(inst.lat, inst.lon, neighbours=10)
+    probe, nearest, _ = neighbourhood(inst.lat, inst.lon, neighbours=10)
     assert len(probe) == n  # every account polls (no sampling on small maps)
     best = np.nan
     for start in range(starts):
