@@ -415,3 +415,31 @@ def test_a_chain_back_to_the_territory_passes_on_all_the_territory_needs():
     for giver, taker in ((3, 2), (2, 1), (1, 0)):
         assert ((territory == giver) & (swapped == taker)).sum() == 6, "each link passes on what the west needs"
     assert ((territory == 4) | (swapped == 4))[swapped != territory].sum() == 0
+
+
+def test_a_chain_reaches_the_territory_through_its_main_piece_not_another_piece():
+    """The stripes of the test above, with one more account of the west in stripe 3, away from
+    the enclave: stripe 3 borders the west there, but only through that other piece, so a chain
+    from stripe 3 straight to the west has no border to hand its peel over. The chain goes
+    round by stripes 2 and 1 to the west's main piece instead (an island map of 100,000
+    accounts kept two pieces of 0.1% of a target apart this way). Every territory ends in one
+    piece, within its band."""
+    lat, lon = _grid(10, 50)
+    col = np.arange(500) % 50
+    row = np.arange(500) // 50
+    territory = col // 10
+    enclave = (col >= 35) & (col <= 37) & (row >= 4) & (row <= 5)
+    other = (col == 33) & (row == 8)
+    territory[enclave | other] = 0
+    target = np.array([[107 / 0.99], [100 / 0.99], [100 / 0.99], [93 / 0.99], [100.0]])
+    values = np.full((500, 1), 1.0)
+    units = as_units(to_xyz(lat, lon), values / 500, territory, np.zeros(500, bool), None, k=5,
+                     target=target[:, 0] / 500)
+    units.values[:] = values
+    graph = point_graph(units.xyz)
+    joined = join_pieces(units, territory, target=target, band=0.01, graph=graph)
+    assert sorted(len(s.units) for s in joined.stuck if s.why == "balance") == [1, 6]
+    swapped = swap_pieces(units, joined, graph, target, 0.01)
+    assert (swapped[enclave | other] == 3).all()
+    assert territory_pieces(graph, swapped, 5).total_extra == 0
+    assert np.all(np.abs(_loads(swapped, values, 5) / target - 1) <= 0.01 + 1e-9)

@@ -238,8 +238,9 @@ def _peel_into(graph: AccountGraph, node_terr, held, node_values, loads, lower, 
     centre = graph.xyz[inside].mean(axis=0)
     grow = functools.partial(_grow, graph, node_values, held=held, centre=centre, limit=tuning.swap_max_nodes)
     joined = _given(node_terr, inside[node_terr[inside] == a], b)  # (the peels grow where it is still a's)
-    border = functools.partial(_border, adjacency, node_values=node_values, skip=inside,
-                               within=graph.region == graph.region[inside[0]])
+    within = graph.region == graph.region[inside[0]]
+    border = functools.partial(_border, adjacency, node_values=node_values, skip=inside, within=within)
+    home = functools.partial(_main, adjacency, joined, a, node_values=node_values, skip=inside, within=within)
     seeds = border(node_terr, a, b)
     if len(seeds):  # (b hands a's main piece the load back)
         peel = grow(node_terr, b, seeds, heavy=lambda g: (loads[a] - moving + g > upper[a] + 1e-12).any(),
@@ -261,7 +262,7 @@ def _peel_into(graph: AccountGraph, node_terr, held, node_values, loads, lower, 
                 done=lambda g, r=r: fits_bands(loads, lower, upper, {a: -moving, b: moving - g, r: g}))
             if peel is not None:
                 return _given(joined, peel[0], r)
-        return _chain(graph, joined, loads, lower, upper, a, b, moving, grow, border, tuning)
+        return _chain(graph, joined, loads, lower, upper, a, b, moving, grow, border, tuning, home=home())
     for r in tries:
         back = grow(node_terr, r, border(node_terr, a, r),
                     heavy=lambda g: (loads[a] - moving + g > upper[a] + 1e-12).any(),
@@ -276,11 +277,11 @@ def _peel_into(graph: AccountGraph, node_terr, held, node_values, loads, lower, 
                                                          {a: given - moving, b: moving - g, r: g - given}))
         if on is not None:
             return _given(_given(turned, inside[node_terr[inside] == a], b), on[0], r)
-    return _chain(graph, joined, loads, lower, upper, a, b, moving, grow, border, tuning)
+    return _chain(graph, joined, loads, lower, upper, a, b, moving, grow, border, tuning, home=home())
 
 
 def _chain(graph: AccountGraph, joined, loads, lower, upper, a: int, b: int, moving, grow, border,
-           tuning: Tuning) -> np.ndarray | None:
+           tuning: Tuning, *, home) -> np.ndarray | None:
     """The piece (load ``moving``) joined to ``b`` (``joined``: every node's territory), and ``b``'s
     excess passed along the fewest bordering territories to one with room: each hands the next a
     peel grown from its border with the next one's main piece, enough to end in its own band and
@@ -294,7 +295,7 @@ def _chain(graph: AccountGraph, joined, loads, lower, upper, a: int, b: int, mov
     excess = np.maximum(after[b] - upper[b], 0)
     ends = [a] if not fits_bands(loads, lower, upper, {a: -moving}) else (
         np.flatnonzero((upper - after >= excess).all(axis=1)).tolist())
-    paths = _paths(graph, joined, b, set(ends) - {b}, a, tuning.swap_chain)
+    paths = _paths(graph, joined, b, set(ends) - {b}, a, tuning.swap_chain, home=home)
     for path in paths[: tuning.swap_rotations]:
         turned, given = joined, moving
         room = upper[path[-1]] - after[path[-1]]  # (no link passes on more than the end can take)
@@ -318,15 +319,23 @@ def _chain(graph: AccountGraph, joined, loads, lower, upper, a: int, b: int, mov
     return None
 
 
-def _paths(graph: AccountGraph, node_terr, b: int, ends: set[int], a: int, longest: int) -> list[list[int]]:
+def _paths(graph: AccountGraph, node_terr, b: int, ends: set[int], a: int, longest: int, *,
+           home=None) -> list[list[int]]:
     """The shortest paths over bordering territories from ``b`` to each territory of ``ends``
-    (``a`` only as an end), up to ``longest`` links, nearest first."""
+    (``a`` only as an end, and only from a territory bordering its nodes ``home``, its main
+    piece, when given: a link hands its peel to the main piece, and on an island map a territory
+    bordered ``a`` only through another of ``a``'s pieces, so the chain ended with no link to
+    make), up to ``longest`` links, nearest first."""
     if not ends:
         return []
     indptr, indices = graph.adjacency.indptr, graph.adjacency.indices
     src = np.repeat(np.arange(len(node_terr)), np.diff(indptr))
     one, two = node_terr[src], node_terr[indices]
     cross = (one >= 0) & (two >= 0) & (one != two)
+    if home is not None:
+        at_home = np.zeros(len(node_terr), dtype=bool)
+        at_home[home] = True
+        cross &= ((one != a) | at_home[src]) & ((two != a) | at_home[indices])
     span = int(node_terr.max()) + 1
     pairs = distinct(one[cross].astype(np.int64) * span + two[cross])
     near: dict[int, list[int]] = {}
@@ -388,15 +397,22 @@ def _grow(graph: AccountGraph, node_values, node_terr, giver: int, seeds, *, hea
     return None
 
 
-def _border(adjacency, node_terr, r: int, b: int, *, node_values, skip, within) -> np.ndarray:
-    """``b``'s nodes next to the main (heaviest) piece of ``r`` among the nodes ``within`` (the
-    region of the piece being swapped: a territory's pieces are counted per region, so on an island
-    its main piece there is what the piece should join), without the nodes ``skip``."""
+def _main(adjacency, node_terr, r: int, *, node_values, skip, within) -> np.ndarray:
+    """The nodes of the main (heaviest) piece of ``r`` among the nodes ``within`` (the region of
+    the piece being swapped: a territory's pieces are counted per region, so on an island its main
+    piece there is what the piece should join), without the nodes ``skip``."""
     own = np.flatnonzero((node_terr == r) & within)
     own = own[~np.isin(own, skip)]
     if len(own) == 0:
         return own
     count, label = connected_components(adjacency[own][:, own], directed=False)
-    main = own[label == np.argmax(np.bincount(label, node_values[own].sum(axis=1), minlength=count))]
+    return own[label == np.argmax(np.bincount(label, node_values[own].sum(axis=1), minlength=count))]
+
+
+def _border(adjacency, node_terr, r: int, b: int, *, node_values, skip, within) -> np.ndarray:
+    """``b``'s nodes next to the main piece of ``r`` (:func:`_main`)."""
+    main = _main(adjacency, node_terr, r, node_values=node_values, skip=skip, within=within)
+    if len(main) == 0:
+        return main
     seeds = nodes_around(adjacency, main)
     return distinct(seeds[node_terr[seeds] == b])
