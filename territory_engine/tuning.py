@@ -153,6 +153,10 @@ class Tuning:
     second_opinion_above: float = 1.5
     """A realignment that moved more than this multiple of the least any balanced alignment
     must move tries re-siting more eagerly, then a fresh design."""
+    pieces_trade_moved: float = 2.0
+    """A re-sited opinion that keeps fewer pieces apart replaces the realignment even when it
+    moves more, up to this multiple of the least any balanced alignment must move (the stress
+    family's target for moves; opinions.py)."""
     fresh_always_units: int = 20_000
     """Up to this many accounts a realignment always tries the fresh design too (and keeps it
     when it moves less, or as much and is more compact): safer, but twice the work."""

@@ -182,3 +182,53 @@ def test_a_fresh_design_that_moves_a_little_less_with_rougher_borders_and_more_k
                     measure_names=list(inst.names))
     assert result.fresh_chosen == ()
     assert interleaving_share(inst.lat, inst.lon, np.asarray(result.territory)) <= 0.05
+
+
+def _opinion_stand_ins(monkeypatch, times):
+    """A real realignment of a 1,000-account metro map and its job, then the opinions rule on
+    stand-ins for the passes (the rule alone is under test): the realignment as if it kept one
+    piece apart for balance, and one re-sited opinion keeping none apart, which moves accounts
+    until it has moved ``times`` the least any balanced alignment must move. (islands 100,000 #3:
+    the realignment kept a piece of 521 accounts apart at 1.68x the least, the opinion at
+    eagerness 1.5 none at 1.80x.) Returns (the alignment second_opinions keeps, the opinion)."""
+    from territory_engine.rebalance import opinions
+    from territory_engine.rebalance.alignment import Exclave
+
+    inst = make_stress("metro", 1_000, stress_k(1_000), seed=1)
+    seen = {}
+
+    def keep(job, first, *, resite):
+        seen.update(job=job, first=first)
+        return first
+
+    real_second_opinions = opinions.second_opinions
+    monkeypatch.setattr(opinions, "second_opinions", keep)
+    design(inst.lat, inst.lon, inst.measures[:, :1], k=inst.k, tolerance=0.05, current=inst.current, seed=1)
+    job, first = seen["job"], seen["first"]
+    weight = job.values[:, 0]
+    least = float(opinions.required_move_share(job.current, weight, job.k, job.tolerance, job.capacity) * weight.sum())
+    first = dataclasses.replace(first, exclaves=(Exclave(0, "balance", (0,)),), resited=((0, 1),))
+    territory = np.asarray(first.territory).copy()
+    for row in np.argsort(-weight):  # (heaviest unmoved accounts first, to another territory)
+        if opinions._moved(job, territory) >= times * least:
+            break
+        if territory[row] == job.current[row]:
+            territory[row] = (territory[row] + 1) % job.k
+    opinion = dataclasses.replace(first, territory=territory, exclaves=(), resited=((1, 2),))
+    monkeypatch.setattr(opinions, "opinions", lambda job, resite: (opinions.Opinion(1.5),))
+    monkeypatch.setattr(opinions, "resite_start", lambda *args, **kwargs: (None, ((1, 2),)))
+    monkeypatch.setattr(opinions, "realign", lambda *args, **kwargs: opinion)
+    return real_second_opinions(job, first, resite=True), opinion
+
+
+def test_an_opinion_keeping_fewer_pieces_apart_is_taken_while_it_moves_at_most_twice_the_least(monkeypatch):
+    """One piece per territory is a promise: an opinion that keeps none apart replaces the
+    realignment that keeps one, though it moves more, while it moves at most twice the least."""
+    kept, opinion = _opinion_stand_ins(monkeypatch, 1.9)
+    assert kept.exclaves == () and (np.asarray(kept.territory) == opinion.territory).all()
+
+
+def test_an_opinion_keeping_fewer_pieces_apart_is_not_taken_when_it_moves_more_than_twice_the_least(monkeypatch):
+    """The same opinion moving 2.3 times the least is not taken: the piece stays named."""
+    kept, opinion = _opinion_stand_ins(monkeypatch, 2.3)
+    assert len(kept.exclaves) == 1 and not (np.asarray(kept.territory) == opinion.territory).all()
