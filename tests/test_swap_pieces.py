@@ -277,12 +277,13 @@ def test_a_swap_that_roughens_the_borders_is_not_kept(monkeypatch):
     A stand-in for it that joins a piece but scatters one unit in seven into another territory
     (far above 5% interleaving) is not kept: the design comes out as if no swap ran. (Without
     the swaps, the stress family's 10,000-account starved map #6 keeps one piece apart for
-    balance; the swap of accounts after it is off in both runs.)"""
+    balance; the swap of accounts after it, and the second opinions, are off in both runs.)"""
     import dataclasses
     import sys
     from pathlib import Path
 
     import territory_engine.rebalance.pieces_phase as pieces_phase
+    import territory_engine.rebalance.opinions as opinions
     import territory_engine.rebalance.swap as swap
     from territory_engine import design
 
@@ -303,6 +304,7 @@ def test_a_swap_that_roughens_the_borders_is_not_kept(monkeypatch):
 
     results = []
     monkeypatch.setattr(pieces_phase, "swap_and_join", none)  # (no swap of accounts after it)
+    monkeypatch.setattr(opinions, "second_opinions", lambda job, first, *, resite: first)  # (the first pass)
     for stand_in in (none, rough):
         monkeypatch.setattr(swap, "swap_and_join", stand_in)
         results.append(design(inst.lat, inst.lon, inst.measures[:, :1], k=inst.k, tolerance=0.05,

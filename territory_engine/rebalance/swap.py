@@ -103,6 +103,7 @@ def swap_pieces(units: Units, joined: JoinedPieces, graph: AccountGraph, target,
     if roots is not None:
         fixed[np.asarray(roots)[np.asarray(roots) >= 0]] = True
     swapped = False
+    bordering = _Bordering(graph.adjacency, node_terr)
     for piece in sorted(stuck, key=lambda s: float(values[s.units].sum())):
         a = piece.territory
         inside = distinct(graph.node[piece.units])
@@ -112,7 +113,8 @@ def swap_pieces(units: Units, joined: JoinedPieces, graph: AccountGraph, target,
         # stays shared, holding the neighbour's accounts instead of the territory's.
         at_shared = piece.units[node_terr[graph.node[piece.units]] == -2]
         moving = values[piece.units].sum(axis=0)
-        found = _peel(graph, node_terr, held, node_values, loads, lower, upper, a, inside, moving, tuning)
+        found = _peel(graph, node_terr, held, node_values, loads, lower, upper, a, inside, moving, tuning,
+                      bordering)
         if found is None:
             continue
         trial, b = found
@@ -127,6 +129,7 @@ def swap_pieces(units: Units, joined: JoinedPieces, graph: AccountGraph, target,
             np.add.at(loads[:, c], trial[changed], node_values[changed, c])
         loads[a] -= values[at_shared].sum(axis=0)
         loads[b] += values[at_shared].sum(axis=0)
+        bordering.take(changed, node_terr, trial)
         node_terr, held = trial, after
         moved_units = np.isin(graph.node, changed)
         assign[moved_units] = node_terr[graph.node[moved_units]]
@@ -207,7 +210,7 @@ def _removable(adjacency, node_terr, held, b: int, x: int, taken: set[int]) -> b
 
 
 def _peel(graph: AccountGraph, node_terr, held, node_values, loads, lower, upper, a: int, inside, moving,
-          tuning: Tuning) -> tuple[np.ndarray, int] | None:
+          tuning: Tuning, bordering: _Bordering) -> tuple[np.ndarray, int] | None:
     """Every node's territory after the piece ``inside`` of ``a`` joins a neighbour ``b`` (the one
     it borders most first, then the others), and ``b`` hands a peel of its nodes to territory
     ``r``: ``a`` itself when its main piece borders ``b`` and the peel fits, else a neighbour of
@@ -225,22 +228,25 @@ def _peel(graph: AccountGraph, node_terr, held, node_values, loads, lower, upper
     shared = inside[node_terr[inside] == -2]
     for b in np.argsort(-count, kind="stable")[: int((count > 0).sum())].tolist():
         trial = _peel_into(graph, node_terr, _handed(held, shared, a, b), node_values, loads, lower, upper, a,
+                           bordering,
                            inside, moving, b, tuning)
         if trial is not None:
             return trial, b
     return None
 
 
-def _peel_into(graph: AccountGraph, node_terr, held, node_values, loads, lower, upper, a: int, inside, moving,
-               b: int, tuning: Tuning) -> np.ndarray | None:
+def _peel_into(graph: AccountGraph, node_terr, held, node_values, loads, lower, upper, a: int,
+               bordering: _Bordering, inside, moving, b: int, tuning: Tuning) -> np.ndarray | None:
     """:func:`_peel` with the piece joining neighbour ``b`` (``held``: as after it joined)."""
     adjacency = graph.adjacency
     centre = graph.xyz[inside].mean(axis=0)
     grow = functools.partial(_grow, graph, node_values, held=held, centre=centre, limit=tuning.swap_max_nodes)
-    joined = _given(node_terr, inside[node_terr[inside] == a], b)  # (the peels grow where it is still a's)
+    given = inside[node_terr[inside] == a]
+    joined = _given(node_terr, given, b)  # (the peels grow where it is still a's)
     within = graph.region == graph.region[inside[0]]
     border = functools.partial(_border, adjacency, node_values=node_values, skip=inside, within=within)
     home = functools.partial(_main, adjacency, joined, a, node_values=node_values, skip=inside, within=within)
+    borders_now = functools.partial(bordering.near, given, node_terr, joined)
     seeds = border(node_terr, a, b)
     if len(seeds):  # (b hands a's main piece the load back)
         peel = grow(node_terr, b, seeds, heavy=lambda g: (loads[a] - moving + g > upper[a] + 1e-12).any(),
@@ -262,7 +268,7 @@ def _peel_into(graph: AccountGraph, node_terr, held, node_values, loads, lower, 
                 done=lambda g, r=r: fits_bands(loads, lower, upper, {a: -moving, b: moving - g, r: g}))
             if peel is not None:
                 return _given(joined, peel[0], r)
-        return _chain(graph, joined, loads, lower, upper, a, b, moving, grow, border, tuning, home=home())
+        return _chain(graph, joined, loads, lower, upper, a, b, moving, grow, border, tuning, home=home(), near=borders_now)
     for r in tries:
         back = grow(node_terr, r, border(node_terr, a, r),
                     heavy=lambda g: (loads[a] - moving + g > upper[a] + 1e-12).any(),
@@ -277,11 +283,11 @@ def _peel_into(graph: AccountGraph, node_terr, held, node_values, loads, lower, 
                                                          {a: given - moving, b: moving - g, r: g - given}))
         if on is not None:
             return _given(_given(turned, inside[node_terr[inside] == a], b), on[0], r)
-    return _chain(graph, joined, loads, lower, upper, a, b, moving, grow, border, tuning, home=home())
+    return _chain(graph, joined, loads, lower, upper, a, b, moving, grow, border, tuning, home=home(), near=borders_now)
 
 
 def _chain(graph: AccountGraph, joined, loads, lower, upper, a: int, b: int, moving, grow, border,
-           tuning: Tuning, *, home) -> np.ndarray | None:
+           tuning: Tuning, *, home, near) -> np.ndarray | None:
     """The piece (load ``moving``) joined to ``b`` (``joined``: every node's territory), and ``b``'s
     excess passed along the fewest bordering territories to one with room: each hands the next a
     peel grown from its border with the next one's main piece, enough to end in its own band and
@@ -295,7 +301,7 @@ def _chain(graph: AccountGraph, joined, loads, lower, upper, a: int, b: int, mov
     excess = np.maximum(after[b] - upper[b], 0)
     ends = [a] if not fits_bands(loads, lower, upper, {a: -moving}) else (
         np.flatnonzero((upper - after >= excess).all(axis=1)).tolist())
-    paths = _paths(graph, joined, b, set(ends) - {b}, a, tuning.swap_chain, home=home)
+    paths = _paths(graph, joined, b, set(ends) - {b}, a, tuning.swap_chain, home=home, near=near)
     for path in paths[: tuning.swap_rotations]:
         turned, given = joined, moving
         room = upper[path[-1]] - after[path[-1]]  # (no link passes on more than the end can take)
@@ -320,32 +326,29 @@ def _chain(graph: AccountGraph, joined, loads, lower, upper, a: int, b: int, mov
 
 
 def _paths(graph: AccountGraph, node_terr, b: int, ends: set[int], a: int, longest: int, *,
-           home=None) -> list[list[int]]:
+           home=None, near=None) -> list[list[int]]:
     """The shortest paths over bordering territories from ``b`` to each territory of ``ends``
     (``a`` only as an end, and only from a territory bordering its nodes ``home``, its main
     piece, when given: a link hands its peel to the main piece, and on an island map a territory
     bordered ``a`` only through another of ``a``'s pieces, so the chain ended with no link to
-    make), up to ``longest`` links, nearest first."""
+    make), up to ``longest`` links, nearest first. ``near``: a call giving the territories that
+    border each one (:meth:`_Bordering.near` of ``node_terr``), else worked out here."""
     if not ends:
         return []
-    indptr, indices = graph.adjacency.indptr, graph.adjacency.indices
-    src = np.repeat(np.arange(len(node_terr)), np.diff(indptr))
-    one, two = node_terr[src], node_terr[indices]
-    cross = (one >= 0) & (two >= 0) & (one != two)
+    near = near() if near is not None else _Bordering(graph.adjacency, node_terr).near()
+    entry = None  # (the territories that may hand ``a`` its peel)
     if home is not None:
-        at_home = np.zeros(len(node_terr), dtype=bool)
-        at_home[home] = True
-        cross &= ((one != a) | at_home[src]) & ((two != a) | at_home[indices])
-    span = int(node_terr.max()) + 1
-    pairs = distinct(one[cross].astype(np.int64) * span + two[cross])
-    near: dict[int, list[int]] = {}
-    for x, y in zip((pairs // span).tolist(), (pairs % span).tolist()):
-        near.setdefault(x, []).append(y)
+        indptr, indices = graph.adjacency.indptr, graph.adjacency.indices
+        around = node_terr[np.concatenate([indices[indptr[x]:indptr[x + 1]] for x in np.asarray(home).tolist()]
+                                          or [np.zeros(0, dtype=np.int64)])]
+        entry = set(around[(around >= 0) & (around != a)].tolist())
     previous, layer, found = {b: -1}, [b], []
     for _ in range(longest):
         following = []
         for x in layer:
             for y in near.get(x, ()):
+                if y == a and entry is not None and x not in entry:
+                    continue
                 if y not in previous:
                     previous[y] = x
                     if y in ends:
@@ -360,6 +363,53 @@ def _paths(graph: AccountGraph, node_terr, b: int, ends: set[int], a: int, longe
             path.append(previous[path[-1]])
         paths.append(path[::-1])
     return paths
+
+
+class _Bordering:
+    """How many edges of the node graph join each ordered pair of territories (nodes of no
+    territory, or shared ones, never count), kept up to date as nodes change hands: working it
+    out from every edge for each chain took 133 of 261 s on the full sheet with rep bases."""
+
+    def __init__(self, adjacency, node_terr):
+        self.indptr, self.indices = adjacency.indptr, adjacency.indices
+        src = np.repeat(np.arange(len(node_terr)), np.diff(self.indptr))
+        one, two = node_terr[src], node_terr[self.indices]
+        cross = (one >= 0) & (two >= 0) & (one != two)
+        span = int(max(node_terr.max(), 0)) + 1
+        pairs, count = np.unique(one[cross].astype(np.int64) * span + two[cross], return_counts=True)
+        self.count = dict(zip(zip((pairs // span).tolist(), (pairs % span).tolist()), count.tolist()))
+
+    def _change(self, nodes, before, after) -> dict[tuple[int, int], int]:
+        """The change in the counts when ``nodes`` go from ``before`` to ``after`` (territory of
+        every node; the graph's edges both ways)."""
+        change: dict[tuple[int, int], int] = {}
+        moving = set(np.asarray(nodes).tolist())
+        for x in moving:
+            for y in self.indices[self.indptr[x]:self.indptr[x + 1]].tolist():
+                for p, q in ((x, y), (y, x)) if y not in moving else ((x, y),):
+                    for one, two, sign in ((before[p], before[q], -1), (after[p], after[q], 1)):
+                        if one >= 0 and two >= 0 and one != two:
+                            key = (int(one), int(two))
+                            change[key] = change.get(key, 0) + sign
+        return change
+
+    def take(self, nodes, before, after) -> None:
+        """``nodes`` went from ``before`` to ``after``."""
+        for key, delta in self._change(nodes, before, after).items():
+            self.count[key] = self.count.get(key, 0) + delta
+
+    def near(self, nodes=(), before=None, after=None) -> dict[int, list[int]]:
+        """Each territory's bordering territories (ascending), after ``nodes`` went from
+        ``before`` to ``after`` (without changing the counts)."""
+        count = self.count
+        if len(nodes):
+            count = dict(count)
+            for key, delta in self._change(nodes, before, after).items():
+                count[key] = count.get(key, 0) + delta
+        near: dict[int, list[int]] = {}
+        for x, y in sorted(key for key, c in count.items() if c > 0):
+            near.setdefault(x, []).append(y)
+        return near
 
 
 def _given(node_terr, peel, to: int) -> np.ndarray:
