@@ -222,6 +222,11 @@ class Tuning:
     rejoin_link_tries: int = 3
     """Paths tried per piece for that link: a path that, with the parts of other territories it
     cuts off, weighs as much as the piece is tried again around its nodes."""
+    rejoin_max_pairs: int = 1_000_000
+    """The rejoin's LP has at most this many (unit, territory) variables (``exact_max_pairs`` for
+    it): the rejoin is worth trying, not worth any price. On the full sheet with rep bases its
+    LP on grid cells found no balance, and the LP on 142,385 units that followed ran 40 s and
+    took memory to 2.9 GB, to find none either."""
     rejoin_stay: float = 1.0
     """In the rejoin LP, a unit's leaving its territory costs this many territory radii more: higher
     keeps more of the smoothed borders, lower rebalances more freely around the moved pieces."""

@@ -274,6 +274,42 @@ def test_rejoin_moves_a_piece_balance_keeps_apart_and_rebalances_around_it():
     assert territory_pieces(account_graph(lat, lon), again.assignment, 2).total_extra == 0
 
 
+def test_the_rejoins_lp_is_capped_at_its_own_number_of_pairs(monkeypatch):
+    """The map of the test above, the real LP wrapped to record its budget: the rejoin hands the
+    exact stage ``Tuning.rejoin_max_pairs`` as its most (unit, territory) variables (on the full
+    sheet with rep bases an uncapped rejoin LP on 142,385 units ran 40 s, to 2.9 GB, for nothing),
+    and with a budget the map fits in it still joins the piece."""
+    from territory_engine.contiguity import point_graph as graph_of
+    from territory_engine.rebalance import rejoin as rejoin_module
+    from territory_engine.rebalance.units import nearest_units
+    from territory_engine.tuning import Tuning
+
+    budgets = []
+    real = rejoin_module.exact_assign
+
+    def recorded(*args, tuning, **kwargs):
+        budgets.append(tuning.exact_max_pairs)
+        return real(*args, tuning=tuning, **kwargs)
+
+    monkeypatch.setattr(rejoin_module, "exact_assign", recorded)
+    lat, lon = np.meshgrid(np.linspace(30.0, 31.0, 10), np.linspace(-100.0, -98.0, 20))
+    lat, lon = lat.ravel(), lon.ravel()
+    territory = (lon > -99.0).astype(int)
+    exclave = (lon > -98.4) & (lat > 30.3) & (lat < 30.6)
+    territory[exclave] = 0
+    territory[np.flatnonzero((territory == 0) & ~exclave)[-int(exclave.sum()):]] = 1
+    values = np.ones((200, 1)) / 200
+    xyz = to_xyz(lat, lon)
+    units = as_units(xyz, values, territory, np.zeros(200, dtype=bool), None, k=2, target=np.full(2, 0.5))
+    target = np.full((2, 1), 0.5)
+    joined = join_pieces(units, territory, target=target, band=0.01)
+    centres = np.stack([xyz[lon <= -99.0].mean(axis=0), xyz[lon > -99.0].mean(axis=0)])
+    again = rejoin_module.rejoin(units, joined, graph_of(xyz), centres, target, 0.01, stick_km=50.0, stay_km=50.0,
+                                 nearest=nearest_units(xyz, 10), tuning=Tuning(rejoin_max_pairs=1_000))
+    assert budgets and set(budgets) == {1_000}
+    assert again.extra_after == 0
+
+
 @pytest.mark.parametrize("link_nodes", [20, 0])
 def test_rejoin_links_a_large_piece_home_through_a_thin_corridor_rather_than_moving_it(link_nodes):
     """A 10 x 20 grid: the west territory (0) inside a frame of the east one (1), and a corridor

@@ -50,7 +50,8 @@ def rejoin(units: Units, joined: JoinedPieces, graph: AccountGraph, centres_xyz,
     result is marked ``undecided`` (so that the design's later stages do too)."""
     k = len(target)
     rough = interleaved(joined.assignment, nearest)
-    tuning = dataclasses.replace(tuning, exact_stay_km=stay_km)
+    tuning = dataclasses.replace(tuning, exact_stay_km=stay_km,
+                                 exact_max_pairs=min(tuning.exact_max_pairs, tuning.rejoin_max_pairs))
     best, undecided = joined, False
     for _ in range(tuning.rejoin_rounds):
         stuck = [s for s in best.stuck if s.why == "balance"]
