@@ -193,8 +193,8 @@ def _own_first(territory, probe, index, votes, place) -> np.ndarray:
     same = place[index] == place[probe][:, None]  # (slots at distance 0: first, as the tree sorts)
     if not same.any():
         return votes
-    span = int(territory.max()) + 2
-    key = place.astype(np.int64) * span + (territory.astype(np.int64) + 1)
+    labels, code = np.unique(territory, return_inverse=True)  # (any labels: ids, names)
+    key = place.astype(np.int64) * len(labels) + code.reshape(-1)
     keys, count = np.unique(key, return_counts=True)
     own = territory[probe]
     at_home = count[np.searchsorted(keys, key[probe])] - 1  # (its territory's others at its place)

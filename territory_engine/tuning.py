@@ -223,8 +223,11 @@ class Tuning:
     """Paths tried per piece for that link: a path that, with the parts of other territories it
     cuts off, weighs as much as the piece is tried again around its nodes."""
     rejoin_max_pairs: int = 1_000_000
-    """The rejoin's LP has at most this many (unit, territory) variables (``exact_max_pairs`` for
-    it): the rejoin is worth trying, not worth any price. On the full sheet with rep bases its
+    """The rejoin's exact stage gets this as its ``exact_max_pairs``: its candidates stop
+    widening here, and its LP on the units (after one on grid cells finds no balance) is tried
+    only when the units times ``exact_candidates`` fit in it (a first LP may still exceed it by
+    the units' own territories and the nearest units offered to each territory). The rejoin is
+    worth trying, not worth any price. On the full sheet with rep bases its
     LP on grid cells found no balance, and the LP on 142,385 units that followed ran 40 s and
     took memory to 2.9 GB, to find none either."""
     rejoin_stay: float = 1.0

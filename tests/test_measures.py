@@ -82,3 +82,14 @@ def test_a_lone_account_of_another_territory_at_a_shared_point_is_still_interlea
     votes = _own_first(territory, around.probe, around.index, territory[around.index], around.place)
     out = outvoted(territory[around.probe], votes)
     assert out[first + 30] and not out[first:first + 30].any()
+
+
+def test_interleaving_takes_any_territory_labels_at_shared_points():
+    """Names for territories, and ids below -1, work as before at points shared by several
+    accounts (a review found names raising, and an id of -2 counted with another place's id)."""
+    from territory_engine.measures import interleaving_share
+
+    lat, lon, territory, first = _ring_and_point([30, 1])
+    names = np.array(["North", "South"])[territory]
+    assert interleaving_share(lat, lon, names) == interleaving_share(lat, lon, territory)
+    assert interleaving_share(lat, lon, np.where(territory == 1, -2, 7)) == interleaving_share(lat, lon, territory)

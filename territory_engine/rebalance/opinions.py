@@ -91,10 +91,12 @@ def second_opinions(job: Job, first: Alignment, *, resite: bool) -> Alignment:
     kept a piece of 521 accounts apart at 1.68x the least, where re-siting more eagerly joined
     it at 1.80x). The iterations of every opinion tried are counted."""
     small = len(job.current) <= job.tuning.fresh_always_units
-    if not (first.within_tolerance and (small or _apart(first) or moved_too_much(job, first.territory))):
+    too_much = moved_too_much(job, first.territory)
+    apart = bool(_apart(first)) and job.max_moved_share >= 1.0  # (under a cap pieces are not joined)
+    if not (first.within_tolerance and (small or apart or too_much)):
         return first
     if len(job.current) > job.tuning.max_units:
-        return dataclasses.replace(first, fresh_not_tried=True)
+        return dataclasses.replace(first, fresh_not_tried=True) if too_much else first
     best = first
     for opinion in opinions(job, resite=resite):
         if opinion.eagerness is None:
