@@ -28,8 +28,9 @@ from stress_instances import make_stress
 LOCAL = dataclasses.replace(DEFAULT_TUNING, connect_max_units=0, connect_window_nodes=60,
                             connect_local_try_seconds=10.0, connect_local_seconds=120.0)
 NO_LOCAL = dataclasses.replace(LOCAL, connect_local_seconds=0.0)
-# (no windows, no swaps, no annealing, whose joins after it close pieces too: pieces.py and rejoin.py alone)
-NOTHING = dataclasses.replace(NO_LOCAL, swap_passes=0, anneal_steps=0)
+# (no windows, no swaps, no annealing, and no opinion taken for its fewer pieces, whose joins after it
+# close pieces too: pieces.py and rejoin.py alone)
+NOTHING = dataclasses.replace(NO_LOCAL, swap_passes=0, anneal_steps=0, pieces_trade_moved=0.0)
 
 
 def _ragged(rng, side=16):
