@@ -228,8 +228,7 @@ def _peel(graph: AccountGraph, node_terr, held, node_values, loads, lower, upper
     shared = inside[node_terr[inside] == -2]
     for b in np.argsort(-count, kind="stable")[: int((count > 0).sum())].tolist():
         trial = _peel_into(graph, node_terr, _handed(held, shared, a, b), node_values, loads, lower, upper, a,
-                           bordering,
-                           inside, moving, b, tuning)
+                           bordering, inside, moving, b, tuning)
         if trial is not None:
             return trial, b
     return None
@@ -268,7 +267,8 @@ def _peel_into(graph: AccountGraph, node_terr, held, node_values, loads, lower, 
                 done=lambda g, r=r: fits_bands(loads, lower, upper, {a: -moving, b: moving - g, r: g}))
             if peel is not None:
                 return _given(joined, peel[0], r)
-        return _chain(graph, joined, loads, lower, upper, a, b, moving, grow, border, tuning, home=home(), near=borders_now)
+        return _chain(graph, joined, loads, lower, upper, a, b, moving, grow, border, tuning, home=home(),
+                      near=borders_now)
     for r in tries:
         back = grow(node_terr, r, border(node_terr, a, r),
                     heavy=lambda g: (loads[a] - moving + g > upper[a] + 1e-12).any(),
@@ -283,7 +283,8 @@ def _peel_into(graph: AccountGraph, node_terr, held, node_values, loads, lower, 
                                                          {a: given - moving, b: moving - g, r: g - given}))
         if on is not None:
             return _given(_given(turned, inside[node_terr[inside] == a], b), on[0], r)
-    return _chain(graph, joined, loads, lower, upper, a, b, moving, grow, border, tuning, home=home(), near=borders_now)
+    return _chain(graph, joined, loads, lower, upper, a, b, moving, grow, border, tuning, home=home(),
+                  near=borders_now)
 
 
 def _chain(graph: AccountGraph, joined, loads, lower, upper, a: int, b: int, moving, grow, border,
@@ -338,9 +339,7 @@ def _paths(graph: AccountGraph, node_terr, b: int, ends: set[int], a: int, longe
     near = near() if near is not None else _Bordering(graph.adjacency, node_terr).near()
     entry = None  # (the territories that may hand ``a`` its peel)
     if home is not None:
-        indptr, indices = graph.adjacency.indptr, graph.adjacency.indices
-        around = node_terr[np.concatenate([indices[indptr[x]:indptr[x + 1]] for x in np.asarray(home).tolist()]
-                                          or [np.zeros(0, dtype=np.int64)])]
+        around = node_terr[nodes_around(graph.adjacency, np.asarray(home, dtype=np.int64))]
         entry = set(around[(around >= 0) & (around != a)].tolist())
     previous, layer, found = {b: -1}, [b], []
     for _ in range(longest):
