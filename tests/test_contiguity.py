@@ -243,13 +243,10 @@ def test_measure_shows_two_pieces_for_a_territory_in_two_far_blobs(tmp_path):
     assert "extra pieces 1: North (+1)" in done.stdout
 
 
-def test_rejoin_moves_a_piece_balance_keeps_apart_and_rebalances_around_it():
-    """An exclave of the west territory inside the east one, both territories at the edge of a
-    tight band: join_pieces cannot move it (balance); rejoin moves it and the LP hands back as
-    much from the border, so both stay in band and each territory is one piece."""
-    from territory_engine.contiguity import point_graph as graph_of
-    from territory_engine.rebalance.rejoin import rejoin
-
+def _exclave_case():
+    """A west and an east territory of 100 accounts each on a 10 x 20 grid, an exclave of the
+    west inside the east and as many west border accounts given to the east, targets of half
+    the load each, joined at ±1%: (lat, lon, xyz, values, units, target, joined, centres)."""
     lat, lon = np.meshgrid(np.linspace(30.0, 31.0, 10), np.linspace(-100.0, -98.0, 20))
     lat, lon = lat.ravel(), lon.ravel()
     territory = (lon > -99.0).astype(int)  # west 0, east 1: 100 accounts each
@@ -262,9 +259,20 @@ def test_rejoin_moves_a_piece_balance_keeps_apart_and_rebalances_around_it():
     units = as_units(xyz, values, territory, np.zeros(200, dtype=bool), None, k=2, target=np.full(2, 0.5))
     target = np.full((2, 1), 0.5)
     joined = join_pieces(units, territory, target=target, band=0.01)
-    assert joined.extra_after >= 1 and {s.why for s in joined.stuck} == {"balance"}
     centres = np.stack([xyz[lon <= -99.0].mean(axis=0), xyz[lon > -99.0].mean(axis=0)])
+    return lat, lon, xyz, values, units, target, joined, centres
+
+
+def test_rejoin_moves_a_piece_balance_keeps_apart_and_rebalances_around_it():
+    """An exclave of the west territory inside the east one, both territories at the edge of a
+    tight band: join_pieces cannot move it (balance); rejoin moves it and the LP hands back as
+    much from the border, so both stay in band and each territory is one piece."""
+    from territory_engine.contiguity import point_graph as graph_of
+    from territory_engine.rebalance.rejoin import rejoin
     from territory_engine.rebalance.units import nearest_units
+
+    lat, lon, xyz, values, units, target, joined, centres = _exclave_case()
+    assert joined.extra_after >= 1 and {s.why for s in joined.stuck} == {"balance"}
 
     again = rejoin(units, joined, graph_of(xyz), centres, target, 0.01, stick_km=50.0, stay_km=50.0,
                    nearest=nearest_units(xyz, 10))
@@ -292,18 +300,7 @@ def test_the_rejoins_lp_is_capped_at_its_own_number_of_pairs(monkeypatch):
         return real(*args, tuning=tuning, **kwargs)
 
     monkeypatch.setattr(rejoin_module, "exact_assign", recorded)
-    lat, lon = np.meshgrid(np.linspace(30.0, 31.0, 10), np.linspace(-100.0, -98.0, 20))
-    lat, lon = lat.ravel(), lon.ravel()
-    territory = (lon > -99.0).astype(int)
-    exclave = (lon > -98.4) & (lat > 30.3) & (lat < 30.6)
-    territory[exclave] = 0
-    territory[np.flatnonzero((territory == 0) & ~exclave)[-int(exclave.sum()):]] = 1
-    values = np.ones((200, 1)) / 200
-    xyz = to_xyz(lat, lon)
-    units = as_units(xyz, values, territory, np.zeros(200, dtype=bool), None, k=2, target=np.full(2, 0.5))
-    target = np.full((2, 1), 0.5)
-    joined = join_pieces(units, territory, target=target, band=0.01)
-    centres = np.stack([xyz[lon <= -99.0].mean(axis=0), xyz[lon > -99.0].mean(axis=0)])
+    _, _, xyz, _, units, target, joined, centres = _exclave_case()
     again = rejoin_module.rejoin(units, joined, graph_of(xyz), centres, target, 0.01, stick_km=50.0, stay_km=50.0,
                                  nearest=nearest_units(xyz, 10), tuning=Tuning(rejoin_max_pairs=1_000))
     assert budgets and set(budgets) == {1_000}
@@ -388,18 +385,7 @@ def test_a_rejoin_milp_out_of_time_marks_the_result_and_the_rounds_after_go_with
     from territory_engine.rebalance.transport import ExactResult
     from territory_engine.rebalance.units import nearest_units
 
-    lat, lon = np.meshgrid(np.linspace(30.0, 31.0, 10), np.linspace(-100.0, -98.0, 20))
-    lat, lon = lat.ravel(), lon.ravel()
-    territory = (lon > -99.0).astype(int)
-    exclave = (lon > -98.4) & (lat > 30.3) & (lat < 30.6)
-    territory[exclave] = 0
-    territory[np.flatnonzero((territory == 0) & ~exclave)[-int(exclave.sum()):]] = 1
-    values = np.ones((200, 1)) / 200
-    xyz = to_xyz(lat, lon)
-    units = as_units(xyz, values, territory, np.zeros(200, dtype=bool), None, k=2, target=np.full(2, 0.5))
-    target = np.full((2, 1), 0.5)
-    joined = join_pieces(units, territory, target=target, band=0.01)
-    centres = np.stack([xyz[lon <= -99.0].mean(axis=0), xyz[lon > -99.0].mean(axis=0)])
+    _, _, xyz, _, units, target, joined, centres = _exclave_case()
     real, calls = rejoin_module.exact_assign, []
 
     def first_out_of_time(*args, milp, **kwargs):

@@ -62,6 +62,22 @@ def _corner_swapped(piece, heavy, target):
     return col, row, territory, values, graph, swapped
 
 
+def _five_stripes(piece, target):
+    """Five stripes of 10 x 10 accounts of weight 1, territories 0 to 4 west to east, the accounts
+    ``piece(row, col)`` the west's, at ``target`` (5, 1), in accounts: (row, col, territory,
+    values, units)."""
+    lat, lon = _grid(10, 50)
+    col = np.arange(500) % 50
+    row = np.arange(500) // 50
+    territory = col // 10
+    territory[piece(row, col)] = 0
+    values = np.full((500, 1), 1.0)
+    units = as_units(to_xyz(lat, lon), values / 500, territory, np.zeros(500, bool), None, k=5,
+                     target=target[:, 0] / 500)
+    units.values[:] = values  # (the loads in accounts, as the targets)
+    return row, col, territory, values, units
+
+
 def _hand_graph(names, at, edges):
     """A hand-made account graph: one node per name at ``at[name]`` (km on a plane tangent to the
     sphere), the ``edges`` (name pairs) both ways, one region: (xyz, graph)."""
@@ -362,6 +378,11 @@ def test_a_territory_with_an_island_gets_the_load_back_on_the_mainland():
     assert len(back) == 2 and (col[back] == 10).all(), "the least, on the west's mainland border"
 
 
+def _two_apart(row, col):
+    """Two accounts in stripe 3 (columns 35-36, row 5)."""
+    return (col >= 35) & (col <= 36) & (row == 5)
+
+
 def test_when_every_neighbour_is_full_the_load_passes_along_a_chain_to_room():
     """Five stripes of 10 x 10 accounts, 0 to 4 west to east; two accounts of the west are an
     enclave in stripe 3. Stripes 2, 3 and 4 are at the top of their ±1% bands, so stripe 3 can
@@ -370,17 +391,9 @@ def test_when_every_neighbour_is_full_the_load_passes_along_a_chain_to_room():
     turn (a full-sheet map with thousands of accounts at ZIP centroids kept five such pieces
     apart, every territory around them at the top of its band). Every territory ends in one
     piece, within its band, and nothing else moves."""
-    lat, lon = _grid(10, 50)
-    col = np.arange(500) % 50
-    row = np.arange(500) // 50
-    territory = col // 10
-    enclave = (col >= 35) & (col <= 36) & (row == 5)
-    territory[enclave] = 0
     target = np.array([[101.0], [101.0], [100 / 1.01], [98 / 1.01], [100 / 1.01]])
-    values = np.full((500, 1), 1.0)
-    units = as_units(to_xyz(lat, lon), values / 500, territory, np.zeros(500, bool), None, k=5,
-                     target=target[:, 0] / 500)
-    units.values[:] = values
+    row, col, territory, values, units = _five_stripes(_two_apart, target)
+    enclave = _two_apart(row, col)
     graph, swapped = _swapped(units, territory, target, 0.01)
     assert (swapped[enclave] == 3).all()
     assert territory_pieces(graph, swapped, 5).total_extra == 0
@@ -391,6 +404,11 @@ def test_when_every_neighbour_is_full_the_load_passes_along_a_chain_to_room():
     assert (territory[changed & ~enclave] == 4).sum() == 0 and (swapped[changed] == 4).sum() == 0
 
 
+def _six_apart(row, col):
+    """Six accounts in stripe 3 (columns 35-37, rows 4-5)."""
+    return (col >= 35) & (col <= 37) & (row >= 4) & (row <= 5)
+
+
 def test_a_chain_back_to_the_territory_passes_on_all_the_territory_needs():
     """Five stripes of 10 x 10 accounts, 0 to 4 west to east; six accounts of the west are an
     enclave in stripe 3, and the west is at the bottom of its ±1% band, so it cannot lose them.
@@ -399,17 +417,9 @@ def test_a_chain_back_to_the_territory_passes_on_all_the_territory_needs():
     next the six accounts the west needs, not just its own excess (the full-sheet ``starved``
     map kept a piece of 14% of a target apart: its neighbour's excess was 9% of a target, and the
     last link could not find the rest). Every territory ends in one piece, within its band."""
-    lat, lon = _grid(10, 50)
-    col = np.arange(500) % 50
-    row = np.arange(500) // 50
-    territory = col // 10
-    enclave = (col >= 35) & (col <= 37) & (row >= 4) & (row <= 5)
-    territory[enclave] = 0
     target = np.array([[106 / 0.99], [100 / 0.99], [100 / 0.99], [94 / 0.99], [100.0]])
-    values = np.full((500, 1), 1.0)
-    units = as_units(to_xyz(lat, lon), values / 500, territory, np.zeros(500, bool), None, k=5,
-                     target=target[:, 0] / 500)
-    units.values[:] = values
+    row, col, territory, values, units = _five_stripes(_six_apart, target)
+    enclave = _six_apart(row, col)
     graph, swapped = _swapped(units, territory, target, 0.01)
     assert (swapped[enclave] == 3).all()
     assert territory_pieces(graph, swapped, 5).total_extra == 0
@@ -426,18 +436,10 @@ def test_a_chain_reaches_the_territory_through_its_main_piece_not_another_piece(
     round by stripes 2 and 1 to the west's main piece instead (an island map of 100,000
     accounts kept two pieces of 0.1% of a target apart this way). Every territory ends in one
     piece, within its band."""
-    lat, lon = _grid(10, 50)
-    col = np.arange(500) % 50
-    row = np.arange(500) // 50
-    territory = col // 10
-    enclave = (col >= 35) & (col <= 37) & (row >= 4) & (row <= 5)
-    other = (col == 33) & (row == 8)
-    territory[enclave | other] = 0
     target = np.array([[107 / 0.99], [100 / 0.99], [100 / 0.99], [93 / 0.99], [100.0]])
-    values = np.full((500, 1), 1.0)
-    units = as_units(to_xyz(lat, lon), values / 500, territory, np.zeros(500, bool), None, k=5,
-                     target=target[:, 0] / 500)
-    units.values[:] = values
+    row, col, territory, values, units = _five_stripes(
+        lambda row, col: _six_apart(row, col) | ((col == 33) & (row == 8)), target)
+    enclave, other = _six_apart(row, col), (col == 33) & (row == 8)
     graph = point_graph(units.xyz)
     joined = join_pieces(units, territory, target=target, band=0.01, graph=graph)
     assert sorted(len(s.units) for s in joined.stuck if s.why == "balance") == [1, 6]
