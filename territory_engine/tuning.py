@@ -24,7 +24,7 @@ class Tuning:
     # --- Rebalancing: units (territory_engine/rebalance/units.py) ---------------------------
     max_units: int = 150_000
     """Above this many accounts, accounts are grouped into grid cells that move as one, and a
-    realignment tries no fresh second opinion: higher is finer but slower and hungrier."""
+    realignment's second opinion is the fresh design alone: higher is finer but slower and hungrier."""
     cell_fill: float = 0.8
     """Grid cells aimed at, as a fraction of ``max_units`` (room for the cells that
     current territories and locks split)."""

@@ -428,32 +428,6 @@ def test_realigning_a_map_far_out_of_balance_moves_no_more_than_a_fresh_design(t
     assert shares["realign"] <= shares["fresh"] + 1e-9
 
 
-def test_above_the_unit_limit_a_map_far_out_of_balance_gets_a_note_about_fresh_designs(tmp_path):
-    from territory_engine import workflow
-    from territory_engine.io import read_table
-    from territory_engine.tuning import Tuning
-
-    sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
-    from instances import make_instance, write_csv
-
-    # Realignment border by border (no re-siting) moves 36.5% of the potential here, where at
-    # least 11.8% had to move. The engine's unit limit is set below this map's size.
-    path = write_csv(make_instance(10_000, 50, seed=1), tmp_path / "accounts.csv")
-    inputs = workflow.Inputs(accounts=read_table(path))
-    overrides = {"territories": 50, "balance": "potential", "resite": False}
-    note = "note: this map was far out of balance"
-    realign = workflow.rebalance(inputs, overrides, tuning=Tuning(max_units=5_000)).outcome()
-    assert any(line.startswith(note) for line in realign)
-    fresh = workflow.rebalance(inputs, {**overrides, "fresh": True}, tuning=Tuning(max_units=5_000)).outcome()
-    # (A note on pieces kept apart may follow: any design of grid cells may get one.)
-    assert not any(line.startswith(note) for line in fresh)
-    assert all("piece(s)" in line for line in fresh if line.startswith("note:"))
-    assert not any(line.startswith(note) for line in workflow.rebalance(inputs, overrides).outcome())
-    # The command line prints the same lines.
-    args = ["rebalance", path, "--territories", 50, "--balance", "potential", "--no-resite"]
-    assert note not in run(*args, "--output", tmp_path / "c.csv").stdout
-
-
 def _moved_and_least(stdout: str) -> tuple[float, float]:
     found = re.search(r"\(([\d.]+)% of the balance measure, at least ([\d.]+)% had to\)", stdout)
     return float(found.group(1)), float(found.group(2))

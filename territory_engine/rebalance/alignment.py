@@ -74,10 +74,6 @@ class Alignment:
         ``"balance"``, ``"compactness"``, ``"resite"`` or ``""`` per account.
     method, seed, iterations
         How the alignment was found.
-    fresh_not_tried : bool
-        The realignment moved more than twice the least any balanced alignment must move,
-        and no fresh design (which may move less) was tried: more than ``Tuning.max_units``
-        accounts.
     fresh_chosen : tuple of FreshChoice
         Where a fresh design keeping today's ids replaced the realignment (a second opinion): one
         for the whole map, or one per part of the map designed on its own.
@@ -101,7 +97,6 @@ class Alignment:
     seed: int
     iterations: int
     constrained: tuple[str, ...] = field(default=("combined",))
-    fresh_not_tried: bool = False
     fresh_chosen: tuple[FreshChoice, ...] = ()
     resited: tuple[tuple[int, int], ...] = ()
     exclaves: tuple[Exclave, ...] = ()

@@ -101,8 +101,8 @@ def design(
         otherwise.
     tuning : Tuning
         The tuning numbers (``tuning.max_units``: above this many accounts, accounts are
-        grouped into small grid cells that move as one, and a realignment tries no fresh
-        second opinion).
+        grouped into small grid cells that move as one, and a realignment's second opinion is
+        the fresh design alone).
 
     Returns
     -------

@@ -11,8 +11,10 @@ borders that can move more than another design would. When a realignment moved m
    territory's excess given to the mainland), then more eagerly (they often move it at a higher
    cost);
 2. a fresh design whose territories keep the ids of the current ones they overlap most
-   (``ids.keep_current_ids``), up to ``Tuning.max_units`` accounts (above, the result says
-   ``fresh_not_tried``).
+   (``ids.keep_current_ids``), at any size.
+
+Above ``Tuning.max_units`` accounts (grid cells) only the fresh design is tried: each opinion is a
+whole pass, and on the full sheet the re-sited ones cost as much as the realignment itself.
 
 A re-sited start that does not come into balance falls back to the map as it is (no
 re-siting), keeping whichever comes nearer (:func:`realign`).
@@ -95,10 +97,8 @@ def second_opinions(job: Job, first: Alignment, *, resite: bool) -> Alignment:
     apart = bool(_apart(first)) and job.max_moved_share >= 1.0  # (under a cap pieces are not joined)
     if not (first.within_tolerance and (small or apart or too_much)):
         return first
-    if len(job.current) > job.tuning.max_units:
-        return dataclasses.replace(first, fresh_not_tried=True) if too_much else first
     best = first
-    for opinion in opinions(job, resite=resite):
+    for opinion in opinions(job, resite=resite and len(job.current) <= job.tuning.max_units):
         if opinion.eagerness is None:
             best = _fresh_opinion(job, best)
             continue

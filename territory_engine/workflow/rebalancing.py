@@ -127,9 +127,6 @@ class RebalanceResult:
                          f"sheet: {why}")
         for chosen in self.facts.get("fresh_chosen", ()):
             notes.append(fresh_line(chosen))
-        if self.facts.get("fresh_not_tried"):
-            notes.append("this map was far out of balance; a fresh design (--fresh, or fresh = TRUE on the "
-                         "Settings sheet) keeps the current ids and may move fewer accounts")
         return notes
 
     def to_sheets(self) -> dict[str, pd.DataFrame]:
@@ -375,7 +372,7 @@ def _settle_workload(plan, first, design, current, engine_current, fresh):
     # (the rounds build on the first design, so its re-sited territories stay re-sited; under a move
     # cap each round starts again from today)
     alignment = replace(chosen[0], resited=first[0].resited if chosen is first or not capped else chosen[0].resited,
-                        moved_reason=reason, fresh_not_tried=first[0].fresh_not_tried,
+                        moved_reason=reason,
                         # (the proposal builds on the first design, whose figures are on today's hours)
                         fresh_chosen=tuple(replace(c, on_todays_hours=True) for c in first[0].fresh_chosen))
     chosen = (alignment, facts, *chosen[2:])
@@ -403,16 +400,14 @@ def _largest_deviation(frame, territory, k, names, weights, share, each, *, regi
 
 def _fresh(plan, current, k: int, today: int, tuning: Tuning) -> bool:
     """Whether the design is fresh. More territories than today realign: the new ids start empty and
-    take load from their neighbours (moving far less than a fresh design). Fewer are a fresh design, and
-    so are more on grid cells (accounts above ``tuning.max_units``, no building blocks), where the
-    realignment left the new territories in pieces (1,048,575 accounts, 1,000 -> 1,010 territories: 312
-    extra pieces against the fresh design's 34), and more when workload hours are settled under a move
-    cap: each settling round realigns today's alignment under the cap, and with a new, empty territory
-    the hours stayed 23% off (tests/test_workload.py)."""
+    take load from their neighbours (moving far less than a fresh design), at any size; the
+    realignment's second opinions try the fresh design where it moved too much. Fewer are a fresh
+    design, and so are more when workload hours are settled under a move cap: each settling round
+    realigns today's alignment under the cap, and with a new, empty territory the hours stayed 23% off
+    (tests/test_workload.py)."""
     s = plan.settings
-    cells = s.block == "none" and len(plan.accounts.frame) > tuning.max_units
     capped_hours = plan.workload_computed and s.max_moved_share < 1
-    return bool(s.fresh or not (current >= 0).any() or k < today or (k > today and (cells or capped_hours)))
+    return bool(s.fresh or not (current >= 0).any() or k < today or (k > today and capped_hours))
 
 
 def _resited_and_placed(alignment, current, ids, rep) -> tuple[list, list]:
@@ -544,7 +539,7 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
         "reason": reason_text[moved],
     })
     facts = {"territories": k, "moved": int(moved.sum()), "method": alignment.method, "seed": alignment.seed,
-             "fresh_not_tried": alignment.fresh_not_tried, "fresh_chosen": alignment.fresh_chosen,
+             "fresh_chosen": alignment.fresh_chosen,
              "resited": resited, "placed": placed}
     exclaves = exclave_table(alignment.exclaves, ids_arr, proposed, frame["account_id"].to_numpy(), combined, lat, lon,
                              rep.get("bases"))

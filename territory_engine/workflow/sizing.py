@@ -2,8 +2,7 @@
 
 For each K of the range the verb designs territories as ``rebalance`` would: a realignment of
 today's alignment when K is today's number of territories or more (the new territories, with new
-ids, start empty and take load from their neighbours; on grid cells, above ``Tuning.max_units``
-accounts, a fresh design for more), a fresh design when K is below it, whose territories keep the
+ids, start empty and take load from their neighbours), a fresh design when K is below it, whose territories keep the
 ids of the current ones they overlap most. With a
 Reps sheet, the reps (their bases, capacities and hours) apply only at today's K: at any other K
 there is no rep for some territory or no territory for some rep, so every territory has the

@@ -414,6 +414,5 @@ def _merge(frame: pd.DataFrame, proposed: np.ndarray, moved_reason: np.ndarray, 
                    reasons=tuple(_global_reason(r, rows, terr) for rows, terr, a in parts for r in a.reasons),
                    moved_reason=moved_reason,
                    iterations=sum(a.iterations for _, _, a in parts),
-                   fresh_not_tried=any(a.fresh_not_tried for _, _, a in parts),
                    fresh_chosen=tuple(c for _, _, a in parts for c in a.fresh_chosen),
                    resited=tuple(resited), exclaves=tuple(exclaves))
