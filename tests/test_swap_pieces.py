@@ -229,6 +229,35 @@ def test_at_a_node_shared_with_another_territory_only_the_pieces_own_accounts_mo
     assert territory_pieces(graph, swapped, 2).total_extra == 0
 
 
+def test_a_territory_whose_main_piece_is_one_shared_point_gets_the_load_back_around_it():
+    """West's main piece is 60 accounts at one ZIP centroid (its node also holds an east account,
+    so it never swaps), and 3 west accounts are an enclave in the east. At ±1% the enclave can
+    only join the east if the east hands 3 accounts back, around the centroid. The swap looked
+    for the west's main piece among the nodes that swap only, found none, and left the enclave
+    apart (the full-sheet ``duplicates`` map: 877 accounts of a territory at one point, 198 apart)."""
+    lat, lon = _grid(10, 20)
+    col, row = np.arange(200) % 20, np.arange(200) // 20
+    territory = np.ones(200, dtype=int)
+    enclave = (col >= 15) & (col <= 17) & (row == 5)
+    territory[enclave] = 0
+    centroid = int(np.flatnonzero((col == 3) & (row == 5))[0])  # (an east account is there)
+    lat, lon = np.r_[np.full(60, lat[centroid]), lat], np.r_[np.full(60, lon[centroid]), lon]
+    territory = np.r_[np.zeros(60, dtype=int), territory]
+    values = np.ones((260, 1))
+    target = np.array([[63.0], [198.0]])
+    units = as_units(to_xyz(lat, lon), values, territory, np.zeros(260, bool), None, k=2, target=target[:, 0])
+    units.values[:] = values
+    graph = point_graph(units.xyz)
+    assert len(set(graph.node[:60].tolist() + [graph.node[60 + centroid]])) == 1
+    piece = np.flatnonzero(np.r_[np.zeros(60, bool), enclave])
+    joined = JoinedPieces(territory.copy(), np.zeros(260, bool), (StuckPiece(0, piece, "balance"),), 1, 1, 0)
+    swapped = swap_pieces(units, joined, graph, target, 0.01)
+    assert (swapped[piece] == 1).all(), "the enclave joins the east"
+    assert (swapped[:60] == 0).all() and swapped[60 + centroid] == 1, "the centroid's accounts stay where they were"
+    assert np.all(np.abs(_loads(swapped, values, 2) / target - 1) <= 0.01 + 1e-9)
+    assert territory_pieces(graph, swapped, 2).total_extra == 0
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**31 - 1), st.sampled_from([0.01, 0.03, 0.1]), st.booleans())
 def test_swaps_never_open_a_piece_leave_a_band_or_move_a_lock_or_a_base(seed, band, with_bases):

@@ -243,8 +243,9 @@ def _peel_into(graph: AccountGraph, node_terr, held, node_values, loads, lower, 
     given = inside[node_terr[inside] == a]
     joined = _given(node_terr, given, b)  # (the peels grow where it is still a's)
     within = graph.region == graph.region[inside[0]]
-    border = functools.partial(_border, adjacency, node_values=node_values, skip=inside, within=within)
-    home = functools.partial(_main, adjacency, joined, a, node_values=node_values, skip=inside, within=within)
+    border = functools.partial(_border, adjacency, node_values=node_values, skip=inside, within=within, held=held)
+    home = functools.partial(_main, adjacency, joined, a, node_values=node_values, skip=inside, within=within,
+                             held=held)
     borders_now = functools.partial(bordering.near, given, node_terr, joined)
     seeds = border(node_terr, a, b)
     if len(seeds):  # (b hands a's main piece the load back)
@@ -446,11 +447,14 @@ def _grow(graph: AccountGraph, node_values, node_terr, giver: int, seeds, *, hea
     return None
 
 
-def _main(adjacency, node_terr, r: int, *, node_values, skip, within) -> np.ndarray:
+def _main(adjacency, node_terr, r: int, *, node_values, skip, within, held) -> np.ndarray:
     """The nodes of the main (heaviest) piece of ``r`` among the nodes ``within`` (the region of
     the piece being swapped: a territory's pieces are counted per region, so on an island its main
-    piece there is what the piece should join), without the nodes ``skip``."""
-    own = np.flatnonzero((node_terr == r) & within)
+    piece there is what the piece should join), without the nodes ``skip``. A node that never
+    swaps counts as ``r``'s when it holds ``r``'s accounts (``held``, as :func:`_pieces` counts it):
+    with thousands of accounts at one ZIP centroid, a territory's main piece can be such a node
+    alone (the full-sheet ``duplicates`` map: 877 accounts, 0.8 of a target, at one point)."""
+    own = np.flatnonzero(within & ((node_terr == r) | _holding(node_terr, held, r)))
     own = own[~np.isin(own, skip)]
     if len(own) == 0:
         return own
@@ -458,9 +462,16 @@ def _main(adjacency, node_terr, r: int, *, node_values, skip, within) -> np.ndar
     return own[label == np.argmax(np.bincount(label, node_values[own].sum(axis=1), minlength=count))]
 
 
-def _border(adjacency, node_terr, r: int, b: int, *, node_values, skip, within) -> np.ndarray:
+def _holding(node_terr, held, r: int) -> np.ndarray:
+    """Whether each node is one that never swaps holding ``r``'s accounts (``held``)."""
+    out = np.zeros(len(node_terr), dtype=bool)
+    out[[x for x, ts in held.items() if r in ts]] = True
+    return out
+
+
+def _border(adjacency, node_terr, r: int, b: int, *, node_values, skip, within, held) -> np.ndarray:
     """``b``'s nodes next to the main piece of ``r`` (:func:`_main`)."""
-    main = _main(adjacency, node_terr, r, node_values=node_values, skip=skip, within=within)
+    main = _main(adjacency, node_terr, r, node_values=node_values, skip=skip, within=within, held=held)
     if len(main) == 0:
         return main
     seeds = nodes_around(adjacency, main)
