@@ -208,6 +208,37 @@ def test_on_grid_cells_the_fresh_design_is_still_tried_and_taken_when_it_moves_l
     assert np.abs(load / load.mean() - 1).max() <= 0.05 + 1e-9
 
 
+def test_a_fresh_design_moving_far_more_than_it_may_is_not_finished_and_nothing_changes(monkeypatch):
+    """The 500-account hand map (seed 1): the realignment moves 17.3% of the potential, the fresh
+    design's fast stages already 32.8%, beyond 1.25 x 1.1 x 17.3% (``Tuning.fresh_give_up``), so
+    its exact stage and pieces are not run (on the full sheet they took 113 of 120 s). The
+    proposal is the one the finished fresh design would have left: it could never be taken."""
+    from territory_engine.rebalance import opinions
+    from territory_engine.tuning import DEFAULT_TUNING
+
+    inst = make_stress("hand", 500, 5, seed=1)
+    real = opinions.run_pass
+    fresh_passes = []
+
+    def watch(job, **kwargs):
+        found = real(job, **kwargs)
+        if job.fresh:
+            fresh_passes.append(found)
+        return found
+
+    monkeypatch.setattr(opinions, "run_pass", watch)
+    runs = {}
+    for give_up in (DEFAULT_TUNING.fresh_give_up, float("inf")):
+        fresh_passes.clear()
+        result = design(inst.lat, inst.lon, inst.measures, k=inst.k, tolerance=0.05, weights=(1.0, 0.0),
+                        current=inst.current, seed=1, measure_names=list(inst.names),
+                        tuning=dataclasses.replace(DEFAULT_TUNING, fresh_give_up=give_up))
+        runs[give_up] = (np.asarray(result.territory), [found is None for found in fresh_passes])
+    given_up, finished = runs[DEFAULT_TUNING.fresh_give_up], runs[float("inf")]
+    assert given_up[1] == [True] and finished[1] == [False]
+    assert (given_up[0] == finished[0]).all()
+
+
 def _opinion_stand_ins(monkeypatch, times):
     """A real realignment of a 1,000-account metro map and its job, then the opinions rule on
     stand-ins for the passes (the rule alone is under test): the realignment as if it kept one

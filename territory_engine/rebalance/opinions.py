@@ -205,16 +205,25 @@ def _fresh_opinion(job: Job, best: Alignment) -> Alignment:
     """``best``, or a fresh design that :func:`_fresh_choice` takes over it, its territories
     taking the ids of the current ones they overlap most (territories holding locked accounts
     keep theirs). With unequal capacities and no rep bases the ids cannot be exchanged, so
-    none is tried; nor is a design that moves more accounts than ``max_moved_share``."""
+    none is tried; nor is a design that moves more accounts than ``max_moved_share``. A design
+    whose fast stages already move far more than it may is not finished
+    (``Tuning.fresh_give_up``)."""
     if job.bases is None and np.ptp(job.capacity) > 0:
         return best
-    other = run_pass(job.fresh_job(), resite=False)
-    if not other.within_tolerance:
+    weight, current, k = job.values[:, 0], job.current, job.k
+    held = distinct(current[job.locked])  # locked accounts keep their territory's label
+    most = float(_moved(job, best.territory)) * (1 + job.tuning.fresh_trade_moved) * job.tuning.fresh_give_up
+
+    def far(territory) -> bool:  # (moves far more than it may: not finished, see Tuning.fresh_give_up)
+        if job.bases is None:
+            territory = keep_current_ids(current, territory, weight, k, k, held)[territory]
+        return float(_moved(job, territory)) > most
+
+    other = run_pass(job.fresh_job(), resite=False, give_up=far)
+    if other is None or not other.within_tolerance:
         return best
     proposal, centres, exclaves = other.territory, other.centres, other.exclaves
-    weight, current, k = job.values[:, 0], job.current, job.k
     if job.bases is None:
-        held = distinct(current[job.locked])  # locked accounts keep their territory's label
         mapping = keep_current_ids(current, proposal, weight, k, k, held)
         proposal = mapping[proposal]
         centres = np.empty_like(centres)

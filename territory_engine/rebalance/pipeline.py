@@ -268,9 +268,11 @@ def pipeline(job: Job, *, resite: bool) -> tuple[Phase, ...]:
     return phases
 
 
-def run_pass(job: Job, *, resite: bool = True, eagerness: float = 1.0) -> Alignment:
+def run_pass(job: Job, *, resite: bool = True, eagerness: float = 1.0, give_up=None) -> Alignment | None:
     """Run ``job``'s pipeline once on a fresh copy of its units; the alignment and its balance
-    (``within_tolerance`` False, with reasons, when balance was not reached)."""
+    (``within_tolerance`` False, with reasons, when balance was not reached). ``give_up(territory)``,
+    asked with the accounts' territories once the fast stages are done (before the exact stage and
+    the pieces), stops the pass when it says True: None is returned."""
     units = dataclasses.replace(job.units)
     if job.fresh:
         # Locks still hold in fresh mode: locked units keep their current territory.
@@ -280,6 +282,8 @@ def run_pass(job: Job, *, resite: bool = True, eagerness: float = 1.0) -> Alignm
     reasons = obvious_reasons(units, job.target, job.tolerance, job.constrained, job.steps)
     p.proven = bool(reasons)
     for phase in pipeline(job, resite=resite):
+        if phase is _exact_phase and give_up is not None and give_up(p.state.assign[p.units.of_account]):
+            return None
         phase(p)
     return _evaluate(job, p, reasons)
 
