@@ -181,8 +181,7 @@ def _held(graph: AccountGraph, assign, node_terr) -> dict[int, frozenset[int]]:
 def _pieces(graph: AccountGraph, node_terr, held, t: int) -> int:
     """Pieces of territory ``t``: the components of its nodes and the nodes that never swap
     holding its accounts (``held``, :func:`_held`)."""
-    nodes = np.flatnonzero(node_terr == t)
-    nodes = np.r_[nodes, [x for x, ts in held.items() if t in ts]].astype(np.int64)
+    nodes = np.r_[np.flatnonzero(node_terr == t), _held_by(held, t)].astype(np.int64)
     if len(nodes) == 0:
         return 0
     return int(connected_components(graph.adjacency[nodes][:, nodes], directed=False)[0])
@@ -454,19 +453,17 @@ def _main(adjacency, node_terr, r: int, *, node_values, skip, within, held) -> n
     swaps counts as ``r``'s when it holds ``r``'s accounts (``held``, as :func:`_pieces` counts it):
     with thousands of accounts at one ZIP centroid, a territory's main piece can be such a node
     alone (the full-sheet ``duplicates`` map: 877 accounts, 0.8 of a target, at one point)."""
-    own = np.flatnonzero(within & ((node_terr == r) | _holding(node_terr, held, r)))
-    own = own[~np.isin(own, skip)]
+    own = np.union1d(np.flatnonzero(node_terr == r), _held_by(held, r))
+    own = own[within[own] & ~np.isin(own, skip)]
     if len(own) == 0:
         return own
     count, label = connected_components(adjacency[own][:, own], directed=False)
     return own[label == np.argmax(np.bincount(label, node_values[own].sum(axis=1), minlength=count))]
 
 
-def _holding(node_terr, held, r: int) -> np.ndarray:
-    """Whether each node is one that never swaps holding ``r``'s accounts (``held``)."""
-    out = np.zeros(len(node_terr), dtype=bool)
-    out[[x for x, ts in held.items() if r in ts]] = True
-    return out
+def _held_by(held, r: int) -> np.ndarray:
+    """The nodes that never swap holding ``r``'s accounts (``held``, :func:`_held`)."""
+    return np.array([x for x, ts in held.items() if r in ts], dtype=np.int64)
 
 
 def _border(adjacency, node_terr, r: int, b: int, *, node_values, skip, within, held) -> np.ndarray:

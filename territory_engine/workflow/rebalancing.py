@@ -191,7 +191,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
                                   "(for example Potential)", is_sheet=True)])
     require_balance(plan, names, weights)
     today = len(ids)
-    fresh = _fresh(plan, current, k, today, tuning)
+    fresh = _fresh(plan, current, k, today)
     if k > len(ids):
         ids = ids + _new_ids(ids, k - len(ids))
     locked = frame["locked"].to_numpy(dtype=bool) & (current >= 0)
@@ -398,7 +398,7 @@ def _largest_deviation(frame, territory, k, names, weights, share, each, *, regi
     return worst
 
 
-def _fresh(plan, current, k: int, today: int, tuning: Tuning) -> bool:
+def _fresh(plan, current, k: int, today: int) -> bool:
     """Whether the design is fresh. More territories than today realign: the new ids start empty and
     take load from their neighbours (moving far less than a fresh design), at any size; the
     realignment's second opinions try the fresh design where it moved too much. Fewer are a fresh
