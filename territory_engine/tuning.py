@@ -175,7 +175,8 @@ class Tuning:
     fresh_give_up: float = 1.25
     """A fresh design whose fast stages already move more than this times what it may move to be
     taken (``1 + fresh_trade_moved`` times the realignment's) is not finished (the exact stage and
-    the pieces moved the final share 0.94-1.16x that on 21 maps of 100-1,000 accounts; the full
+    the pieces moved the final share 0.94-1.16x that on 21 maps of 100-1,000 accounts, but
+    0.53-2.40x on a review's 1,133, one of them a design that would have been taken; the full
     sheet's exact stage alone took 66 s)."""
 
     # --- Rebalancing: the exact last stage (territory_engine/rebalance/transport.py) ---------

@@ -53,7 +53,8 @@ The method ``"balanced"`` works in phases, each named after the literature it dr
    territory's cost carries a stickiness bonus of ``disruption_weight`` territory radii.
    A fresh design then gets the border polish of phase 3, with each unit's km to its
    territory's centre in place of the moved weight: smoother borders at no cost in travel.
-7. **Second opinions** (``opinions.py``; realigning, up to ``Tuning.max_units`` accounts): when the realignment
+7. **Second opinions** (``opinions.py``; realigning, at any size; above ``Tuning.max_units``
+   the fresh design alone): when the realignment
    moved more than twice the least any balanced alignment must move (a map far out of
    balance, whose excess crosses several borders), re-siting more eagerly is tried, then a
    fresh design whose territories keep the ids of the current ones they overlap most; each
