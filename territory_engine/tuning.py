@@ -173,8 +173,9 @@ class Tuning:
     (``rejoin_max_interleaving``) the realignment misses (a 100-account hand map, seed 5: 43.7%
     moved, 101 km, 9% interleaved; the fresh design 45.0%, 81 km, 4%)."""
     fresh_give_up: float = 1.25
-    """A fresh design whose fast stages already move more than this times what it may move to be
-    taken (``1 + fresh_trade_moved`` times the realignment's) is not finished (the exact stage and
+    """On maps of more than ``fresh_always_units`` accounts, a fresh design whose fast stages
+    already move more than this times what it may move to be taken (``1 + fresh_trade_moved``
+    times the realignment's) is not finished (the exact stage and
     the pieces moved the final share 0.94-1.16x that on 21 maps of 100-1,000 accounts, but
     0.53-2.40x on a review's 1,133, one of them a design that would have been taken; the full
     sheet's exact stage alone took 66 s)."""

@@ -209,10 +209,12 @@ def test_on_grid_cells_the_fresh_design_is_still_tried_and_taken_when_it_moves_l
 
 
 def test_a_fresh_design_moving_far_more_than_it_may_is_not_finished_and_nothing_changes(monkeypatch):
-    """The 500-account hand map (seed 1): the realignment moves 17.3% of the potential, the fresh
-    design's fast stages already 32.8%, beyond 1.25 x 1.1 x 17.3% (``Tuning.fresh_give_up``), so
-    its exact stage and pieces are not run (on the full sheet they took 113 of 120 s). The
-    proposal is the one the finished fresh design would have left: it could never be taken."""
+    """The 500-account hand map (seed 1), treated as a large map (``fresh_always_units`` 100):
+    the realignment moves 17.3% of the potential, the fresh design's fast stages already 32.8%,
+    beyond 1.25 x 1.1 x 17.3% (``Tuning.fresh_give_up``), so its exact stage and pieces are not
+    run (on the full sheet they took 113 of 120 s). The proposal is the one the finished fresh
+    design would have left: it could never be taken. At its real size (at most
+    ``fresh_always_units`` accounts) the fresh design is always finished."""
     from territory_engine.rebalance import opinions
     from territory_engine.tuning import DEFAULT_TUNING
 
@@ -228,15 +230,33 @@ def test_a_fresh_design_moving_far_more_than_it_may_is_not_finished_and_nothing_
 
     monkeypatch.setattr(opinions, "run_pass", watch)
     runs = {}
-    for give_up in (DEFAULT_TUNING.fresh_give_up, float("inf")):
+    for name, tuning in (("large", dataclasses.replace(DEFAULT_TUNING, fresh_always_units=100)),
+                         ("never", dataclasses.replace(DEFAULT_TUNING, fresh_always_units=100,
+                                                       fresh_give_up=float("inf"))),
+                         ("small", DEFAULT_TUNING)):
         fresh_passes.clear()
         result = design(inst.lat, inst.lon, inst.measures, k=inst.k, tolerance=0.05, weights=(1.0, 0.0),
-                        current=inst.current, seed=1, measure_names=list(inst.names),
-                        tuning=dataclasses.replace(DEFAULT_TUNING, fresh_give_up=give_up))
-        runs[give_up] = (np.asarray(result.territory), [found is None for found in fresh_passes])
-    given_up, finished = runs[DEFAULT_TUNING.fresh_give_up], runs[float("inf")]
-    assert given_up[1] == [True] and finished[1] == [False]
-    assert (given_up[0] == finished[0]).all()
+                        current=inst.current, seed=1, measure_names=list(inst.names), tuning=tuning)
+        runs[name] = (np.asarray(result.territory), [found is None for found in fresh_passes])
+    assert runs["large"][1] == [True] and runs["never"][1] == [False] and runs["small"][1] == [False]
+    assert (runs["large"][0] == runs["never"][0]).all() and (runs["small"][0] == runs["never"][0]).all()
+
+
+def test_on_a_small_map_a_fresh_design_whose_fast_stages_move_much_is_still_finished_and_taken():
+    """The review's case (islands, 80 accounts, 5 territories, seed 44): the realignment moves
+    18.8% of the potential; the fresh design's fast stages 28.9%, which the give-up rule would
+    stop, but its exact stage and pieces bring it to 15.4%, so it is taken ("moves less"). On a
+    map of at most ``Tuning.fresh_always_units`` accounts the fresh design is always finished."""
+    inst = make_stress("islands", 80, 5, seed=44)
+    weight = inst.measures[:, 0]
+    result = design(inst.lat, inst.lon, inst.measures, k=inst.k, tolerance=0.05, weights=(1.0, 0.0),
+                    current=inst.current, seed=44, measure_names=list(inst.names))
+    assert [chosen.why for chosen in result.fresh_chosen] == ["moves less"]
+    territory = np.asarray(result.territory)
+    moved = float(weight[territory != inst.current].sum() / weight.sum())
+    assert moved < result.fresh_chosen[0].moved_realigned
+    load = np.bincount(territory, weight, minlength=inst.k)
+    assert np.abs(load / load.mean() - 1).max() <= 0.05 + 1e-9
 
 
 def _opinion_stand_ins(monkeypatch, times):

@@ -207,7 +207,8 @@ def _fresh_opinion(job: Job, best: Alignment) -> Alignment:
     keep theirs). With unequal capacities and no rep bases the ids cannot be exchanged, so
     none is tried; nor is a design that moves more accounts than ``max_moved_share``. A design
     whose fast stages already move far more than it may is not finished
-    (``Tuning.fresh_give_up``)."""
+    (``Tuning.fresh_give_up``), except on a map of at most ``Tuning.fresh_always_units`` accounts,
+    where the fresh design is cheap and always finished."""
     if job.bases is None and np.ptp(job.capacity) > 0:
         return best
     weight, current, k = job.values[:, 0], job.current, job.k
@@ -219,7 +220,8 @@ def _fresh_opinion(job: Job, best: Alignment) -> Alignment:
             territory = keep_current_ids(current, territory, weight, k, k, held)[territory]
         return float(_moved(job, territory)) > most
 
-    other = run_pass(job.fresh_job(), resite=False, give_up=far)
+    small = len(current) <= job.tuning.fresh_always_units
+    other = run_pass(job.fresh_job(), resite=False, give_up=None if small else far)
     if other is None or not other.within_tolerance:
         return best
     proposal, centres, exclaves = other.territory, other.centres, other.exclaves
