@@ -376,6 +376,36 @@ def test_a_link_leads_to_the_territorys_main_piece_never_to_a_locked_exclave():
     assert not locked[moving].any()
 
 
+def test_a_territory_held_only_at_points_shared_with_others_gets_no_link_and_no_error():
+    """Territory 2 holds two accounts, each at the exact point of an account of territory 1
+    (thousands of accounts at one ZIP centroid, in small). No node is its own, so no link can
+    lead home: its piece is passed over, and the other territory's stuck piece is still linked
+    (on a 5,000-account duplicates map this raised "argmax of an empty sequence")."""
+    from territory_engine.contiguity import point_graph as graph_of
+    from territory_engine.rebalance.pieces import StuckPiece
+    from territory_engine.rebalance.rejoin import links
+
+    lat, lon = _grid(10, 20)
+    row, col = np.divmod(np.arange(200), 20)
+    territory = np.where(col < 5, 0, 1)
+    piece = np.isin(row, [4, 5]) & np.isin(col, [17, 18])  # (a piece of the west, far east)
+    territory[piece] = 0
+    shared = [5 * 20 + 10, 5 * 20 + 14]  # (two accounts of territory 1; territory 2 sits on them)
+    lat, lon = np.r_[lat[shared], lat], np.r_[lon[shared], lon]
+    territory = np.r_[2, 2, territory]
+    piece = np.r_[False, False, piece]
+    values = np.where(piece, 5.0, 1.0)[:, None]
+    values /= values.sum()
+    xyz = to_xyz(lat, lon)
+    units = as_units(xyz, values, territory, np.zeros(len(lat), bool), None, k=3, target=np.full(3, 1 / 3))
+    graph = graph_of(xyz)
+    assert graph.node[0] == graph.node[2 + shared[0]] and graph.node[1] == graph.node[2 + shared[1]]
+    stuck = [StuckPiece(2, np.array([1]), "balance"), StuckPiece(0, np.flatnonzero(piece), "balance")]
+    moving, to = links(graph, territory, units, stuck)
+    assert not np.isin([0, 1], moving).any()
+    assert set(np.flatnonzero(piece)) <= set(moving.tolist()) and (to == 0).all()
+
+
 def test_a_rejoin_milp_out_of_time_marks_the_result_and_the_rounds_after_go_without(monkeypatch):
     """The same exclave; the exact stage is replaced by one that reports a MILP out of time on
     its first call (as transport.exact_assign does, ``undecided``): the rejoin says so in its

@@ -141,6 +141,8 @@ def links(graph: AccountGraph, assign, units: Units, stuck, *,
         inside = distinct(node[piece.units])
         if a not in homes:
             homes[a] = _home(adjacency, node_terr, node_weight, pinned, a)
+        if len(homes[a]) == 0:
+            continue  # (every node of ``a`` is shared with other territories and blocked: no way home)
         home = homes[a][~np.isin(homes[a], inside)]
         path = _link(costs, adjacency, node_terr, node_weight, inside, home, a, tuning)
         if path is None:
@@ -192,8 +194,12 @@ class _EntryCosts:
 
 def _home(adjacency, node_terr, node_weight, pinned, a: int) -> np.ndarray:
     """The nodes of territory ``a`` a piece may link to: all but those of its pieces other than
-    the heaviest that hold a ``pinned`` (locked) node (a forced exclave is no way home)."""
+    the heaviest that hold a ``pinned`` (locked) node (a forced exclave is no way home). Empty
+    when every node holding ``a``'s accounts also holds other territories' (such a node is
+    blocked: a link never crosses it)."""
     nodes = np.flatnonzero(node_terr == a)
+    if len(nodes) == 0:
+        return nodes  # (each node holding ``a``'s accounts counts as another territory's)
     count, label = connected_components(adjacency[nodes][:, nodes], directed=False)
     exclave = np.bincount(label, pinned[nodes], minlength=count) > 0
     exclave[int(np.argmax(np.bincount(label, node_weight[nodes], minlength=count)))] = False
