@@ -258,6 +258,39 @@ def test_a_territory_whose_main_piece_is_one_shared_point_gets_the_load_back_aro
     assert territory_pieces(graph, swapped, 2).total_extra == 0
 
 
+def test_a_shared_point_counts_in_a_main_piece_only_by_the_territorys_own_accounts_there():
+    """West holds columns 0-2 (30 accounts) and a 3-account enclave in the east; deep in the east
+    a ZIP centroid holds 40 east accounts and 1 west account (so it never swaps). At +-1% the
+    enclave joins the east only if the east hands 3 accounts back to the west's main piece: that
+    is its body, not the lone west account at the centroid. Weighing the centroid by all 41
+    accounts there made it the west's main piece, and the load came back around it, leaving 4
+    west accounts apart from the body instead of 1."""
+    lat, lon = _grid(10, 20)
+    col, row = np.arange(200) % 20, np.arange(200) // 20
+    territory = np.where(col <= 2, 0, 1)
+    enclave = (row == 7) & (col >= 15) & (col <= 17)
+    territory[enclave] = 0
+    centroid = int(np.flatnonzero((row == 2) & (col == 12))[0])  # (an east account is there)
+    lat, lon = np.r_[lat, np.full(40, lat[centroid])], np.r_[lon, np.full(40, lon[centroid])]
+    territory = np.r_[territory, 0, np.ones(39, dtype=int)]
+    values = np.ones((240, 1))
+    target = np.bincount(territory, minlength=2)[:, None].astype(float)
+    units = as_units(to_xyz(lat, lon), values, territory, np.zeros(240, bool), None, k=2, target=target[:, 0])
+    units.values[:] = values
+    graph = point_graph(units.xyz)
+    piece = np.flatnonzero(np.r_[enclave, np.zeros(40, bool)])
+    joined = JoinedPieces(territory.copy(), np.zeros(240, bool), (StuckPiece(0, piece, "balance"),), 1, 1, 0)
+    swapped = swap_pieces(units, joined, graph, target, 0.01)
+    assert (swapped[piece] == 1).all(), "the enclave joins the east"
+    assert np.all(np.abs(_loads(swapped, values, 2) / target - 1) <= 0.01 + 1e-9)
+    pieces = territory_pieces(graph, swapped, 2, keep=False)
+    body = pieces.piece[0]
+    assert int(((swapped == 0) & (pieces.piece != body)).sum()) == 1, "only the centroid's west account is apart"
+    back = np.flatnonzero((territory[:200] == 1) & (swapped[:200] == 0))
+    near_centroid = (np.abs(row[back] - 2) <= 1) & (np.abs(col[back] - 12) <= 1)
+    assert len(back) == 3 and not near_centroid.any()
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**31 - 1), st.sampled_from([0.01, 0.03, 0.1]), st.booleans())
 def test_swaps_never_open_a_piece_leave_a_band_or_move_a_lock_or_a_base(seed, band, with_bases):
