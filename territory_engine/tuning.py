@@ -175,10 +175,10 @@ class Tuning:
     fresh_give_up: float = 1.25
     """On maps of more than ``fresh_always_units`` accounts, a fresh design whose fast stages
     already move more than this times what it may move to be taken (``1 + fresh_trade_moved``
-    times the realignment's) is not finished (the exact stage and
-    the pieces moved the final share 0.94-1.16x that on 21 maps of 100-1,000 accounts, but
-    0.53-2.40x on a review's 1,133, one of them a design that would have been taken; the full
-    sheet's exact stage alone took 66 s)."""
+    times the realignment's) is not finished: the full sheet's exact stage alone took 66 s. (The
+    exact stage and the pieces moved the final share 0.53-2.40x what the fast stages moved on a
+    review's 1,133 fresh designs of 80-5,000 accounts, one of 80 a design that was taken, hence
+    never on small maps.)"""
 
     # --- Rebalancing: the exact last stage (territory_engine/rebalance/transport.py) ---------
     exact_candidates: int = 8
