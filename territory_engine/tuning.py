@@ -378,6 +378,7 @@ class Tuning:
     base_blocks: int = 3_000
     base_blocks_seconds: float = 30.0
     base_blocks_per_territory: int = 100
+    base_blocks_again_share: float = 0.5
     """With rep home bases, above ``connect_max_units`` units (while the units are accounts), a
     result left in pieces is realigned by the block engine on about ``base_blocks`` micro-blocks
     of nearby accounts, for at most ``base_blocks_seconds``
@@ -389,7 +390,9 @@ class Tuning:
     Values between were not measured. Below ``connect_max_units`` (after the whole-map rebuild)
     only for a heavy piece apart (``base_blocks_small_apart``): it joined a 1,000-account map's
     "rep base" piece, but on small test maps that cannot be joined it spent its whole time limit
-    each pass (the property tests 9x slower)."""
+    each pass (the property tests 9x slower). Its second design, with the locks carrying no load,
+    runs only when at least ``base_blocks_again_share`` of the time is left (the first failed with
+    a proof, not after searching), in the time left."""
     base_forest_blocks: int = 20_000
     base_forest_blocks_large: int = 5_000
     base_forest_aim: float = 0.9
@@ -564,6 +567,11 @@ class Tuning:
     exists; with no answer, the longer retry follows. In the stress benchmark it answered on maps
     up to 345 blocks x 7 territories (2,415 cells) within 10 s; on five maps of 1,900-3,400 cells it
     found no answer in 30 s (more cells would spend that time on maps it cannot answer)."""
+    block_exact_share: float = 0.3
+    """A block design given a time limit (connect_bases.py's ``base_blocks_seconds``) holds at most
+    this share of it for the exact stage when the stage runs, the search the rest: the limit is
+    the whole design's (on a 100-account map with bases the rebuild's two designs each searched
+    30 s and then ran the exact stage 30 s: 120 s against its 30)."""
     block_exact_tree_share: float = 0.3
     """Share of the exact stage's time for its first program, every territory a tree of shortest
     paths from a root (its base or locked block, else its centre in the search's best alignment):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -117,3 +118,37 @@ def test_design_blocks_proves_locks_that_cross():
         assert "unlock blocks or move rep bases" in error.facts[0].sentence()
     else:
         raise AssertionError("a crossing lock pattern was called balanced")
+
+
+@pytest.mark.parametrize("time_limit_s", [None, 4.0])
+def test_a_time_limit_given_to_a_block_design_covers_its_exact_stage(monkeypatch, time_limit_s):
+    """The crossing locks (above) reach the exact stage. Without a time limit it has its own
+    ``block_exact_seconds`` after the search; with one, at most ``block_exact_share`` of that
+    limit, the search the rest (the micro-block rebuild around rep bases promised 30 s and took
+    120 s on a 100-account map: two designs, each searching 30 s, then the exact stage 30 s)."""
+    from territory_engine.contiguous import blocks
+    from territory_engine.tuning import DEFAULT_TUNING
+
+    real = blocks.exact_alignment
+    limits = []
+
+    def recording(*args, time_limit, **kwargs):
+        limits.append(time_limit)
+        return real(*args, time_limit=time_limit, **kwargs)
+
+    monkeypatch.setattr(blocks, "exact_alignment", recording)
+    grid = np.arange(9).reshape(3, 3)
+    a = np.r_[grid[:, :-1].ravel(), grid[:-1, :].ravel()]
+    b = np.r_[grid[:, 1:].ravel(), grid[1:, :].ravel()]
+    adjacency = sp.csr_array((np.ones(2 * len(a)), (np.r_[a, b], np.r_[b, a])), shape=(9, 9))
+    current = np.array([0, 0, 1, 0, 0, 1, 1, 1, 0])
+    locked = np.zeros(9, bool)
+    locked[[0, 2, 6, 8]] = True
+    with pytest.raises(DesignInfeasibleError) as error:
+        design_blocks(adjacency, np.ones(9), k=2, tolerance=0.2, current=current, locked=locked,
+                      time_limit_s=time_limit_s)
+    assert [fact.code for fact in error.value.facts] == ["no_connected"]
+    if time_limit_s is None:
+        assert limits == [DEFAULT_TUNING.block_exact_seconds]
+    else:
+        assert limits == [pytest.approx(DEFAULT_TUNING.block_exact_share * time_limit_s)]

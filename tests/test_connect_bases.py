@@ -260,3 +260,44 @@ def test_a_block_design_that_moves_a_base_block_is_never_taken(monkeypatch):
     result = design(lat, lon, potential, k=4, current=current, bases=bases, seed=1, tuning=LARGER)
     assert any(piece.why == "rep base" for piece in result.exclaves)  # (the stage's result refused)
 
+
+
+@pytest.mark.parametrize("first_took", [0.2, 0.9])
+def test_the_two_micro_block_designs_share_one_time_budget(monkeypatch, first_took):
+    """When the first micro-block design fails (a lock far out), the second, with the locks' load
+    set aside, gets the time the first left of ``Tuning.base_blocks_seconds``, and runs only when
+    at least ``base_blocks_again_share`` of it is left (on a 100-account map with bases both
+    designs searched their whole 30 s and then ran the exact stage 30 s each: 120 s). A stand-in
+    for the block engine takes ``first_took`` of the budget on a stand-in clock and fails."""
+    from territory_engine.contiguity import point_graph
+    from territory_engine.errors import DesignInfeasibleError
+    from territory_engine.geo import to_xyz
+    from territory_engine.rebalance import connect_bases
+    from territory_engine.rebalance.units import as_units
+
+    budget = DEFAULT_TUNING.base_blocks_seconds
+    clock = [0.0]
+    limits = []
+
+    def failing(*args, time_limit_s, **kwargs):
+        limits.append(time_limit_s)
+        clock[0] += first_took * budget
+        raise DesignInfeasibleError([], None)
+
+    monkeypatch.setattr(connect_bases, "design_blocks", failing)
+    monkeypatch.setattr(connect_bases.time, "perf_counter", lambda: clock[0])
+    lat, lon, potential, current, bases, c, r = _strip()
+    locked = np.zeros(len(lat), dtype=bool)
+    far = np.flatnonzero((c == 1) & (r == 10))[0]
+    current[far] = 3
+    locked[far] = True
+    values = (potential / potential.sum())[:, None]
+    target = np.full((4, 1), 0.25)
+    units = as_units(to_xyz(lat, lon), values, current, locked, None, k=4, target=target[:, 0])
+    found = connect_bases.connect_around_bases(units, current, point_graph(units.xyz), target, 0.05,
+                                               bases_xyz=to_xyz(bases[:, 0], bases[:, 1]), seed=1)
+    assert found is None
+    if first_took < DEFAULT_TUNING.base_blocks_again_share:
+        assert limits == [budget, pytest.approx((1 - first_took) * budget)]
+    else:
+        assert limits == [budget]

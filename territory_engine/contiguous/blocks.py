@@ -131,7 +131,9 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
         Names of the measures in proofs (default "measure 1", ...).
     seed : int
     time_limit_s : float, optional
-        Budget, s; default ``tuning.block_seconds_base + tuning.block_seconds_per_block * n``.
+        Budget, s; default ``tuning.block_seconds_base + tuning.block_seconds_per_block * n``,
+        then the exact stage's ``tuning.block_exact_seconds`` when it runs. A budget given covers
+        the exact stage too (``tuning.block_exact_share`` of it).
     max_iterations : int, optional
         Budget of local-search moves per region; with a budget the time limit does not cut
         short, the result depends only on the inputs and ``seed``.
@@ -156,6 +158,11 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
                    measure_names, tuning)
     n = job.adjacency.shape[0]
     budget = tuning.block_seconds_base + tuning.block_seconds_per_block * n if time_limit_s is None else time_limit_s
+    exact = max_iterations is None and n * job.k <= tuning.block_exact_cells
+    exact_seconds = tuning.block_exact_seconds
+    if time_limit_s is not None and exact:  # (a budget given holds the exact stage too)
+        exact_seconds = min(exact_seconds, tuning.block_exact_share * budget)
+        budget -= exact_seconds
     deadline = started + float(budget)
     facts = load_reasons(job.balance, job.target_loads, job.tolerance, job.pinned, job.names, job.steps)
     if not facts and (job.pinned >= 0).any():
@@ -185,8 +192,8 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
         territory = _match_ids(territory, job.current, job.k)
     result = _result(job, territory, started, seed)
     facts = [] if result.feasible else _after_search(job, result)
-    if facts and not proven(facts) and max_iterations is None and n * job.k <= tuning.block_exact_cells:
-        result, facts = _exact_stage(job, result, facts, started, seed, progress)
+    if facts and not proven(facts) and exact:
+        result, facts = _exact_stage(job, result, facts, started, seed, progress, exact_seconds)
     if facts and not proven(facts) and time_limit_s is None and max_iterations is None \
             and n <= tuning.block_retry_blocks:
         # A small map is cheap: a search that ran out of its default time (and the exact stage, when
@@ -207,15 +214,15 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
     return result
 
 
-def _exact_stage(job: _Job, result: BlockDesign, facts, started, seed, progress):
+def _exact_stage(job: _Job, result: BlockDesign, facts, started, seed, progress, seconds: float):
     """A small map the search left out of balance without a proof: the exact stage (:mod:`.exact`)
     finds a balanced connected alignment (``(design, [])``) or proves there is none (the
-    ``no_connected`` fact); with no answer in its time, ``(result, facts)`` as they came."""
+    ``no_connected`` fact); with no answer in ``seconds``, ``(result, facts)`` as they came."""
     if progress is not None:
         progress("Searching every alignment (exact stage)", 0.9)
     tuning = job.tuning
     outcome = exact_alignment(job.adjacency, job.balance, job.target_loads, job.tolerance, job.pinned,
-                              None if job.fresh else job.current, time_limit=tuning.block_exact_seconds,
+                              None if job.fresh else job.current, time_limit=seconds,
                               gap=tuning.block_exact_gap, start=result.territory,
                               tree_share=tuning.block_exact_tree_share)
     if outcome.status == "found":

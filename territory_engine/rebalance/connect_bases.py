@@ -24,6 +24,7 @@ only when every band holds and fewer pieces remain, then smooths the borders on 
 
 from __future__ import annotations
 
+import time
 from itertools import pairwise
 
 import numpy as np
@@ -135,11 +136,14 @@ def connect_around_bases(units: Units, assignment, graph: AccountGraph, target, 
     values = np.asarray(units.values, dtype=float).reshape(len(assign), -1)
     held = np.flatnonzero(units.locked)
     bases_xyz = np.asarray(bases_xyz, dtype=float)
+    started, budget = time.perf_counter(), tuning.base_blocks_seconds
     try:
-        out = _design(units, assign, graph, values, split[:, 0], units.locked, tolerance, bases_xyz, seed, tuning)
+        out = _design(units, assign, graph, values, split[:, 0], units.locked, tolerance, bases_xyz, seed, budget,
+                      tuning)
     except DesignInfeasibleError:
-        if not (len(held) and values.shape[1] == 1):
-            return None
+        spare = budget - (time.perf_counter() - started)
+        if not (len(held) and values.shape[1] == 1) or spare < tuning.base_blocks_again_share * budget:
+            return None  # (the second design only in the time the first left: Tuning.base_blocks_again_share)
         # Locked units joined to their territory may make it impossible (a lock far out, reached
         # only through other territories): they carry no load in a second design and go back to
         # their territory after it (a piece named "locked accounts" where they lie apart).
@@ -152,7 +156,7 @@ def connect_around_bases(units: Units, assignment, graph: AccountGraph, target, 
         free[held] = 0.0
         try:
             out = _design(units, assign, graph, free, left / left.sum(), np.zeros(len(assign), dtype=bool),
-                          tolerance, bases_xyz, seed, tuning)
+                          tolerance, bases_xyz, seed, budget - (time.perf_counter() - started), tuning)
         except DesignInfeasibleError:
             return None
     if out is None:
@@ -162,7 +166,7 @@ def connect_around_bases(units: Units, assignment, graph: AccountGraph, target, 
 
 
 def _design(units: Units, assign, graph: AccountGraph, values, shares, locked, tolerance, bases_xyz, seed,
-            tuning: Tuning) -> np.ndarray | None:
+            seconds: float, tuning: Tuning) -> np.ndarray | None:
     """The block design on micro-blocks (units ``locked`` pinned to their territory, target
     ``shares``): every unit's territory, or None when the map cannot be gathered (locked units of
     two territories at one coordinate). Raises ``DesignInfeasibleError`` as the block engine does."""
@@ -194,7 +198,7 @@ def _design(units: Units, assign, graph: AccountGraph, values, shares, locked, t
     base_blocks = np.where(roots >= 0, block[np.maximum(roots, 0)], -1)
     design = design_blocks(linked, measures, k=k, tolerance=tolerance, current=current, locked=pinned >= 0,
                            bases=base_blocks, targets=shares, coords=coords, seed=seed,
-                           time_limit_s=tuning.base_blocks_seconds, tuning=tuning)
+                           time_limit_s=seconds, tuning=tuning)
     territory = np.asarray(design.territory, dtype=np.int64)
     rooted = np.flatnonzero(base_blocks >= 0)
     if (territory[base_blocks[rooted]] != rooted).any() or (territory[pinned >= 0] != pinned[pinned >= 0]).any():
