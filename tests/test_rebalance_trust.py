@@ -4,7 +4,9 @@ proves that balance is impossible, and an independent check agrees with the proo
 from __future__ import annotations
 
 import math
+import sys
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -62,6 +64,28 @@ def relaxation_feasible(measures, k, tolerance, current, locked, max_moved=None)
     return res.status == 0
 
 
+def whole_split_feasible(measures, k, tolerance, current, locked) -> bool:
+    """Whole accounts only, solved here with no engine code: each unlocked account in exactly
+    one territory (locked ones in theirs), every load within target * (1 ± tolerance); no
+    geography. (HiGHS answering "infeasible" is the check; a time-out counts as feasible.)"""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    w = np.asarray(measures, dtype=float)[:, 0]
+    w = w / w.sum()
+    n = len(w)
+    account, territory = np.divmod(np.arange(n * k), k)
+    each = LinearConstraint(sparse.csr_array((np.ones(n * k), (account, np.arange(n * k))), shape=(n, n * k)), 1, 1)
+    load = LinearConstraint(sparse.csr_array((w[account], (territory, np.arange(n * k))), shape=(k, n * k)),
+                            (1 - tolerance) / k, (1 + tolerance) / k)
+    low = np.zeros(n * k)
+    if locked is not None:
+        held = np.flatnonzero(np.asarray(locked) & (np.asarray(current) >= 0))
+        low[held * k + np.asarray(current)[held]] = 1
+    res = milp(np.zeros(n * k), constraints=[each, load], integrality=np.ones(n * k), bounds=Bounds(low, 1),
+               options={"time_limit": 60})
+    return res.status != 2
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=stress_instances())
 def test_balanced_or_an_independently_confirmed_proof(case):
@@ -74,6 +98,10 @@ def test_balanced_or_an_independently_confirmed_proof(case):
         assert codes <= PROOFS, f"{case['kind']}: no proof, only {error.reasons}"
         if codes == {"granular"}:
             assert no_sum_in_band(case["measures"][:, 0], case["k"], case["tolerance"]), error.reasons
+            return
+        if codes == {"indivisible"}:
+            assert not whole_split_feasible(case["measures"], case["k"], case["tolerance"], case["current"],
+                                            case["locked"]), error.reasons
             return
         assert not relaxation_feasible(case["measures"], case["k"], case["tolerance"], case["current"],
                                        case["locked"]), f"{case['kind']}: the relaxation is feasible: {error.reasons}"
@@ -99,6 +127,25 @@ def test_whole_accounts_that_cannot_balance_get_the_exhaustive_proof():
         design(lat, lon, w, k=4, tolerance=0.05, current=np.arange(30) % 4)
     assert [fact.code for fact in caught.value.facts] == ["indivisible"]
     assert "whole accounts" in caught.value.reasons[0]
+
+
+def test_too_few_lumpy_accounts_for_the_territories_get_the_proof_an_independent_check_confirms():
+    """30 accounts of the stress family's metro map into 10 territories (3 a territory): no split
+    of them puts every territory within ±5%, wherever they lie. The exact stage's MILP, minimising
+    moves, gave no answer in its time, so the design ended "out_of_band", a search that merely
+    failed; the feasibility question alone (rebalance/split_proof.py) answers it, and the check
+    here (another MILP, no engine code) confirms."""
+    sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
+    from stress_instances import make_stress
+
+    inst = make_stress("metro", 30, 10, seed=1)
+    with pytest.raises(DesignInfeasibleError) as caught:
+        design(inst.lat, inst.lon, inst.measures, k=inst.k, tolerance=0.05, weights=(1.0, 0.0),
+               current=inst.current, seed=1, measure_names=list(inst.names))
+    assert [fact.code for fact in caught.value.facts] == ["indivisible"] and caught.value.proven
+    assert "exhaustive search" in caught.value.reasons[0]
+    assert relaxation_feasible(inst.measures, inst.k, 0.05, inst.current, None)
+    assert not whole_split_feasible(inst.measures, inst.k, 0.05, inst.current, None)
 
 
 def test_a_band_holding_no_sum_of_whole_accounts_is_proven_without_a_search():

@@ -2,18 +2,23 @@
 
 It validates the arguments into a job (``pipeline.make_job``); a balanced realignment runs
 with its fallback and second opinions (``opinions.realign``), every other mode runs its
-pipeline once (``pipeline.run_pass``).
+pipeline once (``pipeline.run_pass``). A result still out of balance without a proof asks
+whether any split of the units balances at all (``split_proof``): when none does, that is the
+proof.
 """
 
 from __future__ import annotations
 
-from ..errors import DesignInfeasibleError
+import dataclasses
+
+from ..errors import DesignInfeasibleError, proven
 from ..measures import moved_share
 from ..tuning import DEFAULT_TUNING, Tuning
 from .alignment import Alignment
 from .capped import within_cap
 from .opinions import realign
 from .pipeline import Progress, make_job, run_pass
+from .split_proof import no_split_reason
 
 __all__ = ["design"]
 
@@ -128,6 +133,10 @@ def design(
     if not result.within_tolerance and job.realign and job.max_moved_share < 1.0 and moved_share(
             job.current, result.territory) > job.max_moved_share + 1e-12:
         result = within_cap(job, result)  # the alignment written keeps the analyst's cap
+    if not result.within_tolerance and not proven(result.reasons) and job.max_moved_share >= 1.0:
+        proof = no_split_reason(job.units, job.target, job.tolerance, job.constrained, job.tuning)
+        if proof is not None:  # (no split balances: the search did not fail, balance is impossible)
+            result = dataclasses.replace(result, reasons=(proof,))
     job.report("done", 1.0)
     if not result.within_tolerance:
         raise DesignInfeasibleError(result.reasons, result=result)
