@@ -98,8 +98,7 @@ class BlockDesign:
 def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weights=None, current=None, locked=None,
                   bases=None, fresh: bool = False, targets=None, coords=None, measure_names=None, seed: int = 0,
                   time_limit_s: float | None = None, max_iterations: int | None = None,
-                  progress: Progress | None = None,
-                  tuning: Tuning = DEFAULT_TUNING) -> BlockDesign:
+                  progress: Progress | None = None, tuning: Tuning = DEFAULT_TUNING) -> BlockDesign:
     """Design ``k`` contiguous, balanced territories of building blocks, moving few blocks.
 
     Parameters
@@ -131,9 +130,7 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
         Names of the measures in proofs (default "measure 1", ...).
     seed : int
     time_limit_s : float, optional
-        Budget, s; default ``tuning.block_seconds_base + tuning.block_seconds_per_block * n``,
-        then the exact stage's ``tuning.block_exact_seconds`` when it runs. A budget given covers
-        the exact stage too (``tuning.block_exact_share`` of it).
+        Budget, s, for the search and the exact stage (:func:`_budgets`); default by the map's size.
     max_iterations : int, optional
         Budget of local-search moves per region; with a budget the time limit does not cut
         short, the result depends only on the inputs and ``seed``.
@@ -157,12 +154,7 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
     job = _prepare(adjacency, measures, k, tolerance, weights, current, locked, bases, fresh, targets, coords,
                    measure_names, tuning)
     n = job.adjacency.shape[0]
-    budget = tuning.block_seconds_base + tuning.block_seconds_per_block * n if time_limit_s is None else time_limit_s
-    exact = max_iterations is None and n * job.k <= tuning.block_exact_cells
-    exact_seconds = tuning.block_exact_seconds
-    if time_limit_s is not None and exact:  # (a budget given holds the exact stage too)
-        exact_seconds = min(exact_seconds, tuning.block_exact_share * budget)
-        budget -= exact_seconds
+    budget, exact_seconds = _budgets(n, job.k, time_limit_s, max_iterations, tuning)
     deadline = started + float(budget)
     facts = load_reasons(job.balance, job.target_loads, job.tolerance, job.pinned, job.names, job.steps)
     if not facts and (job.pinned >= 0).any():
@@ -192,7 +184,7 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
         territory = _match_ids(territory, job.current, job.k)
     result = _result(job, territory, started, seed)
     facts = [] if result.feasible else _after_search(job, result)
-    if facts and not proven(facts) and exact:
+    if facts and not proven(facts) and exact_seconds > 0:
         result, facts = _exact_stage(job, result, facts, started, seed, progress, exact_seconds)
     if facts and not proven(facts) and time_limit_s is None and max_iterations is None \
             and n <= tuning.block_retry_blocks:
@@ -212,6 +204,21 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
     if facts:
         raise DesignInfeasibleError(facts, result)
     return result
+
+
+def _budgets(n: int, k: int, time_limit_s, max_iterations, tuning: Tuning) -> tuple[float, float]:
+    """The search's seconds and the exact stage's (0: it does not run) for ``n`` blocks and ``k``
+    territories: by default ``block_seconds_base + block_seconds_per_block * n``, then the exact
+    stage's own ``block_exact_seconds``; a ``time_limit_s`` given holds both, the exact stage at
+    most ``block_exact_share`` of it. The exact stage runs without a move budget, on at most
+    ``block_exact_cells`` blocks times territories."""
+    budget = tuning.block_seconds_base + tuning.block_seconds_per_block * n if time_limit_s is None else time_limit_s
+    if max_iterations is not None or n * k > tuning.block_exact_cells:
+        return budget, 0.0
+    if time_limit_s is None:
+        return budget, tuning.block_exact_seconds
+    exact = min(tuning.block_exact_seconds, tuning.block_exact_share * budget)
+    return budget - exact, exact
 
 
 def _exact_stage(job: _Job, result: BlockDesign, facts, started, seed, progress, seconds: float):
