@@ -180,13 +180,6 @@ class Tuning:
     review's 1,133 fresh designs of 80-5,000 accounts, one of 80 a design that was taken, hence
     never on small maps.)"""
 
-    split_proof_cells: int = 5_000
-    split_proof_seconds: float = 30.0
-    """A design left out of balance without a proof asks an integer programme whether any split of
-    its units balances, ignoring geography (rebalance/split_proof.py), on maps of at most this many
-    units times territories, for at most this long: 80 accounts in 23 territories proved
-    impossible in 31 s (no answer is no proof: the reason stays unproven)."""
-
     # --- Rebalancing: the exact last stage (territory_engine/rebalance/transport.py) ---------
     exact_candidates: int = 8
     """Nearest territory centres each unit may join in the transportation LP (besides its
@@ -250,6 +243,12 @@ class Tuning:
     exact_stay_km: float = 1e-3
     """Tie-break cost (km per unit of weight) of a unit's leaving the territory the fast phases
     gave it, so that among equal LP optima the fewest units change."""
+    split_proof_cells: int = 5_000
+    split_proof_seconds: float = 30.0
+    """A design left out of balance without a proof asks an integer programme whether any split of
+    its units balances, ignoring geography (rebalance/split_proof.py), on maps of at most this many
+    units times territories, for at most this long: 80 accounts in 23 territories proved
+    impossible in 31 s (no answer is no proof: the reason stays unproven)."""
 
     # --- Contiguous designs on a graph (territory_engine/contiguous/) -----------------------
     contiguous_seeding_floor: float = 0.05

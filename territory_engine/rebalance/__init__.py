@@ -55,7 +55,8 @@ The method ``"balanced"`` works in phases, each named after the literature it dr
    territory's centre in place of the moved weight: smoother borders at no cost in travel.
 7. **Second opinions** (``opinions.py``; realigning, at any size; above ``Tuning.max_units``
    the fresh design alone): when the realignment
-   moved more than twice the least any balanced alignment must move (a map far out of
+   moved more than ``Tuning.second_opinion_above`` (1.5) times the least any balanced
+   alignment must move, or kept a piece apart (a map far out of
    balance, whose excess crosses several borders), re-siting more eagerly is tried, then a
    fresh design whose territories keep the ids of the current ones they overlap most; each
    is kept if it moves less.

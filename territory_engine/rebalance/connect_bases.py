@@ -156,7 +156,7 @@ def connect_around_bases(units: Units, assignment, graph: AccountGraph, target, 
         free[held] = 0.0
         try:
             out = _design(units, assign, graph, free, left / left.sum(), np.zeros(len(assign), dtype=bool),
-                          tolerance, bases_xyz, seed, budget - (time.perf_counter() - started), tuning)
+                          tolerance, bases_xyz, seed, spare, tuning)
         except DesignInfeasibleError:
             return None
     if out is None:
