@@ -148,6 +148,36 @@ def test_too_few_lumpy_accounts_for_the_territories_get_the_proof_an_independent
     assert not whole_split_feasible(inst.measures, inst.k, 0.05, inst.current, None)
 
 
+def test_no_split_of_grid_cells_is_taken_for_a_proof(monkeypatch):
+    """The metro map of 30 accounts in 10 territories with each account in four nearby copies
+    (120 accounts, a quarter of the value each), forced onto grid cells (``max_units`` 40), at
+    ±0.5%: cells are the engine's grouping, not the analyst's, so that no split of them balances
+    proves nothing about the accounts. The split proof is not asked there."""
+    import dataclasses
+
+    from territory_engine.rebalance import entry
+    from territory_engine.tuning import DEFAULT_TUNING
+
+    sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
+    from stress_instances import make_stress
+
+    asked, jobs = [], []
+    monkeypatch.setattr(entry, "no_split_reason", lambda *args, **kwargs: asked.append(args))
+    real_make_job = entry.make_job
+    monkeypatch.setattr(entry, "make_job", lambda *args, **kwargs: jobs.append(real_make_job(*args, **kwargs))
+                        or jobs[-1])
+    inst = make_stress("metro", 30, 10, seed=1)
+    rng = np.random.default_rng(0)
+    lat = np.repeat(inst.lat, 4) + rng.uniform(-0.01, 0.01, 120)
+    lon = np.repeat(inst.lon, 4) + rng.uniform(-0.01, 0.01, 120)
+    with pytest.raises(DesignInfeasibleError) as caught:  # (at ±0.5% the search ends out of band)
+        design(lat, lon, np.repeat(inst.measures, 4, axis=0) / 4, k=inst.k, tolerance=0.005, weights=(1.0, 0.0),
+               current=np.repeat(inst.current, 4), seed=1, measure_names=list(inst.names),
+               tuning=dataclasses.replace(DEFAULT_TUNING, max_units=40))
+    assert jobs[0].cells_xyz is not None, "the units are grid cells"
+    assert asked == [] and not caught.value.proven
+
+
 def test_a_band_holding_no_sum_of_whole_accounts_is_proven_without_a_search():
     """30 equal accounts into 4 (7.5 each) at ±5%: no whole number of accounts lies in [7.125,
     7.875]. The proof is the step (one account), and the sentence says what tolerance clears it."""

@@ -133,7 +133,8 @@ def design(
     if not result.within_tolerance and job.realign and job.max_moved_share < 1.0 and moved_share(
             job.current, result.territory) > job.max_moved_share + 1e-12:
         result = within_cap(job, result)  # the alignment written keeps the analyst's cap
-    if not result.within_tolerance and not proven(result.reasons) and job.max_moved_share >= 1.0:
+    if not result.within_tolerance and not proven(result.reasons) and job.max_moved_share >= 1.0 and \
+            job.cells_xyz is None:  # (grid cells are the engine's grouping: no split of them proves anything)
         proof = no_split_reason(job.units, job.target, job.tolerance, job.constrained, job.tuning)
         if proof is not None:  # (no split balances: the search did not fail, balance is impossible)
             result = dataclasses.replace(result, reasons=(proof,))
