@@ -209,7 +209,9 @@ class Tuning:
     """The rounding MILP stops within this relative gap of its optimum (any rounding in the band
     will do; the cost only breaks ties)."""
     exact_seconds: float = 60.0
-    """Time limit of one LP or MILP solve (HiGHS), in seconds."""
+    exact_cost_seconds: float = 60.0
+    """Time limit of one LP or MILP solve (HiGHS), in seconds; of a rounding MILP weighing the
+    costs, ``exact_cost_seconds``: out of it, any rounding in the band is looked for instead."""
     exact_presolve: bool = False
     """Whether HiGHS presolves the transportation LP. On the eight LPs of a full-sheet
     ``duplicates`` map (41,000-186,000 variables) presolving took 1.3-1.5x the time and 1.2-1.4x

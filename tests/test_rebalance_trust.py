@@ -178,6 +178,69 @@ def test_no_split_of_grid_cells_is_taken_for_a_proof(monkeypatch):
     assert asked == [] and not caught.value.proven
 
 
+def test_an_exact_stage_saying_no_split_of_grid_cells_balances_is_no_proof(monkeypatch):
+    """The same map forced onto grid cells, at ±2%, its exact stage replaced by one that answers
+    ``indivisible`` (no split of the units balances): the units are cells, the engine's grouping,
+    so the design ends without a proof (it may not say balance is impossible)."""
+    import dataclasses
+
+    from territory_engine.rebalance import pipeline
+    from territory_engine.rebalance.transport import ExactResult
+    from territory_engine.tuning import DEFAULT_TUNING
+
+    sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
+    from stress_instances import make_stress
+
+    monkeypatch.setattr(pipeline, "exact_assign", lambda *args, **kwargs: ExactResult(None, indivisible=True))
+    inst = make_stress("metro", 30, 10, seed=2)
+    rng = np.random.default_rng(0)
+    lat = np.repeat(inst.lat, 4) + rng.uniform(-0.01, 0.01, 120)
+    lon = np.repeat(inst.lon, 4) + rng.uniform(-0.01, 0.01, 120)
+    with pytest.raises(DesignInfeasibleError) as caught:  # (metro #2 ends out of band at ±2%)
+        design(lat, lon, np.repeat(inst.measures, 4, axis=0) / 4, k=inst.k, tolerance=0.02, weights=(1.0, 0.0),
+               current=np.repeat(inst.current, 4), seed=1, measure_names=list(inst.names),
+               tuning=dataclasses.replace(DEFAULT_TUNING, max_units=40))
+    assert not caught.value.proven, str(caught.value)
+
+
+def test_a_rounding_milp_out_of_time_with_its_costs_rounds_again_without_them(monkeypatch):
+    """60 lumpy accounts into 12 territories at ±5%, the repair of split accounts failing (so the
+    rounding goes to its MILP) and every MILP that weighs the costs running out of time with no
+    answer (as one did on 600 accounts in 120 territories, 60 s): the stage looks for any
+    rounding in the band instead, finds one, and says so (``costly``); asked with ``costs=False``,
+    it weighs no costs at all."""
+    from scipy.optimize import OptimizeResult
+
+    import territory_engine.rebalance.transport as transport
+    from territory_engine.geo import to_xyz
+    from territory_engine.rebalance.units import Units
+
+    rng = np.random.default_rng(5)
+    n, k = 60, 12
+    xyz = to_xyz(35 + rng.uniform(0, 4, n), -100 + rng.uniform(0, 4, n))
+    values = rng.lognormal(0, 0.6, n)
+    values = (values / values.sum())[:, None]
+    centres = xyz[rng.choice(n, k, replace=False)]
+    current = np.argmin(np.linalg.norm(xyz[:, None] - centres[None], axis=2), axis=1)
+    units = Units(xyz=xyz, values=values, current=current, locked=np.zeros(n, dtype=bool), of_account=np.arange(n))
+    real, weighed = transport.milp, []
+
+    def out_of_time_with_costs(cost, **kwargs):
+        weighed.append(bool(np.any(cost)))
+        return OptimizeResult(x=None, status=1, success=False) if weighed[-1] else real(cost, **kwargs)
+
+    monkeypatch.setattr(transport, "milp", out_of_time_with_costs)
+    monkeypatch.setattr(transport, "_repair", lambda *args, **kwargs: None)
+    for costs in (True, False):
+        weighed.clear()
+        out = transport.exact_assign(units, current, centres, np.full((k, 1), 1 / k), 0.05, stick_km=50.0,
+                                     costs=costs)
+        assert out.assign is not None and not out.undecided
+        load = np.bincount(out.assign, values[:, 0], minlength=k) * k
+        assert (np.abs(load - 1) <= 0.05 + 1e-9).all()
+        assert weighed[:1] == [costs] and weighed.count(False) >= 1 and out.costly == costs
+
+
 def test_a_band_holding_no_sum_of_whole_accounts_is_proven_without_a_search():
     """30 equal accounts into 4 (7.5 each) at ±5%: no whole number of accounts lies in [7.125,
     7.875]. The proof is the step (one account), and the sentence says what tolerance clears it."""
