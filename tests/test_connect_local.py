@@ -90,6 +90,28 @@ def test_a_rebuild_that_cannot_balance_is_not_kept():
     assert (out == territory).all()
 
 
+def test_the_whole_map_rebuilds_of_one_design_share_one_time_budget(monkeypatch):
+    """On 200 accounts in 50 territories every try of the whole-map rebuild (connect.py) ended out
+    of balance at its time limit: 15-20 s a pass, in 7 passes. A stand-in rebuild that never
+    balances, on a stand-in clock that each try moves on by its limit: the tries of all the
+    design's passes share ``connect_design_seconds``, the last gets what is left, none come after."""
+    import territory_engine.rebalance.pieces_phase as pieces_phase
+
+    clock, limits = [0.0], []
+
+    def never_balances(units, assign, graph, target, tolerance, *, tuning, **kwargs):
+        limits.append(tuning.connect_seconds)
+        clock[0] += tuning.connect_seconds
+        return np.zeros_like(assign)  # (every account in one territory: far out of band)
+
+    monkeypatch.setattr(pieces_phase, "connect_pieces", never_balances)
+    monkeypatch.setattr(pieces_phase, "perf_counter", lambda: clock[0])
+    inst = make_stress("metro", 60, 12, seed=1)
+    budget = dataclasses.replace(DEFAULT_TUNING, connect_design_seconds=27.0)
+    design(inst.lat, inst.lon, inst.measures, k=inst.k, current=inst.current, seed=1, tuning=budget)
+    assert limits == [5.0, 5.0, 10.0, 5.0, 2.0]
+
+
 @pytest.mark.parametrize("seed", [1, 3, 4, 5, 6])
 def test_the_windows_join_a_hand_drawn_maps_pieces(seed):
     """100 accounts, five hand-drawn territories in pieces, the local path forced: without it

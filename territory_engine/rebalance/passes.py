@@ -12,10 +12,11 @@ from ..errors import Reason
 from ..measures import territory_loads
 from .job import Job
 from .local_search import MoveState
+from .polish import polish_moves
 from .prices import Candidates
 from .units import Units
 
-__all__ = ["Pass", "Phase", "milp_allowed", "out_of_band", "take"]
+__all__ = ["Pass", "Phase", "milp_allowed", "out_of_band", "polish", "take"]
 
 
 @dataclass
@@ -69,6 +70,14 @@ def milp_allowed(p: Pass) -> bool:
     (checks.py), nor after a MILP of this design ran out of time with no answer (a band too narrow
     for whole accounts; each further one would spend its whole time limit the same way)."""
     return not (p.proven or p.job.cache.get("undecided", False))
+
+
+def polish(p: Pass, km_scale: float) -> None:
+    """The border polish (polish.py) of the pass's state, unless one of this design's found no
+    solution within its limits: on 600 accounts in 120 territories each took 20-80 s for nothing,
+    twice a pass in eight passes."""
+    if not p.job.cache.get("polish_stuck", False):
+        p.job.cache["polish_stuck"] = polish_moves(p.state, p.units, p.job.nearest, km_scale=km_scale)
 
 
 def out_of_band(job: Job, load) -> bool:

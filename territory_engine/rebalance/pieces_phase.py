@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from time import perf_counter
 
 import numpy as np
 
@@ -24,9 +25,8 @@ from .connect import connect_pieces
 from .connect_bases import connect_around_bases
 from .connect_local import connect_locally
 from .local_search import settle_pocketed_moves
-from .passes import Pass, milp_allowed, out_of_band, take
+from .passes import Pass, milp_allowed, out_of_band, polish, take
 from .pieces import apart, base_roots, door_units, join_pieces
-from .polish import polish_moves
 from .rejoin import rejoin
 from .smooth import bring_doors, smooth_borders
 from .swap import swap_and_join, swap_apart
@@ -145,7 +145,7 @@ def _repolish(p: Pass, before, joined, join) -> None:
     state.set_band(job.target, job.tolerance * job.tuning.settle_band)
     movable = state.movable
     state.movable = movable & (joined.assignment == before)
-    polish_moves(state, p.units, job.nearest, km_scale=scale * p.area_radius)
+    polish(p, scale * p.area_radius)
     state.movable = movable
     state.set_band(job.target, job.tolerance)
     again = join(state.assign)
@@ -175,10 +175,15 @@ def _connect(p: Pass, graph, join) -> None:
     else:
         for attempt in range(job.tuning.connect_tries):  # the repair's random choices differ per seed
             last = attempt == job.tuning.connect_tries - 1  # (and the last try has longer)
-            tuning = dataclasses.replace(job.tuning, connect_seconds=job.tuning.connect_seconds * (
-                job.tuning.connect_last_factor if last else 1.0))
+            left = job.tuning.connect_design_seconds - job.cache.get("connect_spent", 0.0)
+            seconds = min(left, job.tuning.connect_seconds * (job.tuning.connect_last_factor if last else 1.0))
+            if seconds <= 0:
+                break
+            started = perf_counter()
             connected = connect_pieces(p.units, p.state.assign, graph, job.target, job.tolerance, roots=roots,
-                                       seed=job.seed + attempt, tuning=tuning)
+                                       seed=job.seed + attempt,
+                                       tuning=dataclasses.replace(job.tuning, connect_seconds=seconds))
+            job.cache["connect_spent"] = job.cache.get("connect_spent", 0.0) + perf_counter() - started
             if connected is None:
                 break
             if not out_of_band(job, territory_loads(connected, p.units.values, job.k)):

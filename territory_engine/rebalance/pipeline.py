@@ -37,9 +37,8 @@ from .centres import bisection, centres_of, kmeanspp
 from .checks import obvious_reasons
 from .local_search import MoveState, cap_moves, improve, repair, settle_pocketed_moves, violation
 from .move_kinds import move_kinds
-from .passes import Pass, Phase, milp_allowed
+from .passes import Pass, Phase, milp_allowed, polish
 from .pieces_phase import pieces_phase, slivers_phase
-from .polish import polish_moves
 from .prices import candidates, price_assign
 from .resite import resite
 from .transport import exact_assign
@@ -179,7 +178,7 @@ def _improve_phase(p: Pass) -> None:
     improve(state)
     if not job.realign and len(p.units.values) <= t.polish_fresh_factor * t.polish_max_units:
         # Smooth the borders the repair and the lumpy units left, without losing travel.
-        polish_moves(state, p.units, job.nearest, km_scale=t.polish_km_fresh * p.area_radius)
+        polish(p, t.polish_km_fresh * p.area_radius)
     state.set_band(job.target, job.tolerance)
 
 
@@ -188,7 +187,7 @@ def _settle_and_polish(p: Pass) -> None:
     job, state, t = p.job, p.state, p.job.tuning
     state.set_band(job.target, job.tolerance * t.settle_band)
     settle_pocketed_moves(state, p.units, job.nearest)
-    polish_moves(state, p.units, job.nearest, km_scale=t.polish_km_realign * p.area_radius)
+    polish(p, t.polish_km_realign * p.area_radius)
     state.set_band(job.target, job.tolerance)
 
 

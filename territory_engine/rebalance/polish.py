@@ -18,7 +18,7 @@ from .units import Units
 __all__ = ["polish_moves"]
 
 
-def polish_moves(state: MoveState, units: Units, nearest, *, km_scale: float = 0.0) -> None:
+def polish_moves(state: MoveState, units: Units, nearest, *, km_scale: float = 0.0) -> bool:
     """Re-choose the territory of every movable border unit at once: least moved weight plus
     ``tuning.polish_penalty`` per nearest unit in another territory, every constrained measure
     within the state's band (or no further out than it already is).
@@ -44,19 +44,23 @@ def polish_moves(state: MoveState, units: Units, nearest, *, km_scale: float = 0
     among all their choices. The assignment the round starts from is one of its solutions, so
     a round that finds nothing better (or no solution within its limits) changes nothing.
     Rounds stop when more than ``tuning.polish_max_units`` units are on borders.
+
+    Returns whether a round's integer programme reached its limits with no solution (bands too
+    tight for whole units: each further polish of the design would likely spend them the same way).
     """
     weight = state.values[:, 0]
     if nearest.shape[1] < 1 or weight.sum() <= 0:
-        return
+        return False
     for _ in range(state.tuning.polish_rounds):
         to = _polish_round(state, units, nearest, km_scale)
-        if to is None:
-            return
+        if to is None or isinstance(to, bool):
+            return bool(to)
         change = np.flatnonzero((to >= 0) & (to != state.assign))
         if len(change) == 0:
-            return
+            return False
         for unit in change.tolist():
             state.move(unit, int(to[unit]))
+    return False
 
 
 class _Options:
@@ -103,8 +107,9 @@ def _round_options(state: MoveState, units: Units, nearest, free, km_scale) -> _
 
 
 def _polish_round(state: MoveState, units: Units, nearest, km_scale):
-    """One round: the new territory of each unit it places (-1 elsewhere), or None when there
-    is nothing to place, too much, or no solution within the limits."""
+    """One round: the new territory of each unit it places (-1 elsewhere); None when there is
+    nothing to place or too much, True when the integer programme found no solution within its
+    limits."""
     from scipy.optimize import Bounds, LinearConstraint, linprog, milp
     from scipy.sparse import vstack
 
@@ -147,7 +152,7 @@ def _polish_round(state: MoveState, units: Units, nearest, km_scale):
                       options={"mip_rel_gap": tuning.polish_gap, "node_limit": tuning.polish_nodes,
                                "time_limit": tuning.polish_seconds})
         if result.x is None:
-            return None
+            return True
         chosen = open_[result.x > 0.5]
         to[var_u[chosen]] = var_t[chosen]
     return to
