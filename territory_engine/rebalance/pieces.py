@@ -69,8 +69,6 @@ class JoinedPieces:
         Rounds run.
     undecided : bool
         An integer programme of the rejoin ran out of time with no answer (rejoin.py).
-    costly : bool
-        One weighing the costs did (transport.py ``ExactResult.costly``).
     """
 
     assignment: np.ndarray
@@ -80,7 +78,6 @@ class JoinedPieces:
     extra_after: int
     rounds: int
     undecided: bool = False
-    costly: bool = False
 
 
 def join_pieces(units: Units, assignment, *, target, band, bases=None, graph: AccountGraph | None = None,

@@ -66,9 +66,8 @@ def pieces_phase(p: Pass) -> None:
     joined = join(state.assign)
     rejoined = rejoin(p.units, joined, graph, p.centres, job.target, job.tolerance, stick_km=p.stickiness,
                       stay_km=job.tuning.rejoin_stay * p.area_radius, nearest=job.nearest, bases=job.bases,
-                      milp=milp_allowed(p), costs=not job.cache.get("costly", False), tuning=job.tuning)
+                      milp=milp_allowed(p), tuning=job.tuning)
     job.cache["undecided"] = job.cache.get("undecided", False) or rejoined.undecided
-    job.cache["costly"] = job.cache.get("costly", False) or rejoined.costly
     take(p, rejoined)
     if rejoined is not joined:
         _repolish(p, joined.assignment, rejoined, join)

@@ -207,10 +207,8 @@ def _exact_phase(p: Pass) -> None:
         return
     job.report("exact", 0.9)
     exact = exact_assign(units, state.assign, p.centres, job.target, job.tolerance, stick_km=p.stickiness,
-                         counts=counts, max_moved=cap, milp=milp_allowed(p), costs=not job.cache.get("costly", False),
-                         tuning=job.tuning)
+                         counts=counts, max_moved=cap, milp=milp_allowed(p), tuning=job.tuning)
     job.cache["undecided"] = job.cache.get("undecided", False) or exact.undecided
-    job.cache["costly"] = job.cache.get("costly", False) or exact.costly  # (later roundings: any in band)
     if exact.proven:
         p.proof = _proof(p, cap, counts)
     elif exact.indivisible and job.cells_xyz is None:  # (grid cells are the engine's grouping: no proof)

@@ -39,7 +39,7 @@ __all__ = ["clean_enough", "destinations", "interleaved", "links", "rejoin"]
 
 
 def rejoin(units: Units, joined: JoinedPieces, graph: AccountGraph, centres_xyz, target, tolerance: float, *,
-           stick_km: float, stay_km: float, nearest, bases=None, milp: bool = True, costs: bool = True,
+           stick_km: float, stay_km: float, nearest, bases=None, milp: bool = True,
            tuning: Tuning = DEFAULT_TUNING) -> JoinedPieces:
     """``joined`` with its pieces stuck for balance moved and the rest re-balanced around them,
     while that lowers the extra pieces and keeps the borders clean (:func:`interleaved` on the
@@ -47,14 +47,12 @@ def rejoin(units: Units, joined: JoinedPieces, graph: AccountGraph, centres_xyz,
     ``Tuning.rejoin_interleaving_per_piece`` per piece joined); else ``joined`` as it is. In the LP a unit's leaving the territory ``joined`` gave it costs
     ``stay_km`` more (so the LP changes what it must). ``milp``: whether the exact stage may
     round by MILP (transport.py); after a MILP out of time the rounds round without one, and the
-    result is marked ``undecided`` (so that the design's later stages do too). ``costs``: whether
-    that MILP weighs the costs; likewise, once one that did ran out of time, the result is marked
-    ``costly``."""
+    result is marked ``undecided`` (so that the design's later stages do too)."""
     k = len(target)
     rough = interleaved(joined.assignment, nearest)
     tuning = dataclasses.replace(tuning, exact_stay_km=stay_km,
                                  exact_max_pairs=min(tuning.exact_max_pairs, tuning.rejoin_max_pairs))
-    best, undecided, costly = joined, False, not costs
+    best, undecided = joined, False
     for _ in range(tuning.rejoin_rounds):
         stuck = [s for s in best.stuck if s.why == "balance"]
         if not stuck:
@@ -75,9 +73,8 @@ def rejoin(units: Units, joined: JoinedPieces, graph: AccountGraph, centres_xyz,
         start = best.assignment.copy()
         start[moving] = to
         exact = exact_assign(held, start, centres_xyz, target, tolerance, stick_km=stick_km, milp=milp,
-                             costs=not costly, tuning=tuning)
+                             tuning=tuning)
         undecided = undecided or exact.undecided
-        costly = costly or exact.costly
         milp = milp and not exact.undecided
         if exact.assign is None:
             break
@@ -90,9 +87,7 @@ def rejoin(units: Units, joined: JoinedPieces, graph: AccountGraph, centres_xyz,
             break
         rough = now
         best = dataclasses.replace(trial, extra_before=joined.extra_before)
-    if undecided or costly:  # (else ``joined`` itself when no round was kept: pieces_phase asks)
-        return dataclasses.replace(best, undecided=best.undecided or undecided, costly=best.costly or costly)
-    return best
+    return dataclasses.replace(best, undecided=True) if undecided else best
 
 
 def clean_enough(rough: float, now: float, joined: int, tuning: Tuning = DEFAULT_TUNING) -> bool:

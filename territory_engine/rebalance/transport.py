@@ -68,19 +68,15 @@ class ExactResult:
         The relaxation is feasible, but the MILP over every unit and every territory is not:
         whole accounts (or blocks) cannot balance (``assign`` is None).
     undecided : bool
-        A rounding MILP reached its time limit with no answer (``assign`` is None): a band too
-        narrow for whole accounts that no proof caught; further MILPs would likely do the same.
-    costly : bool
-        A rounding MILP that weighed the costs reached its time limit with no answer, and the
-        rounding was looked for without them: later exact stages of the design should round
-        without costs at once (``costs=False``).
+        A rounding MILP reached its time limit with no answer: a band too narrow for whole
+        accounts that no proof caught; further MILPs would likely do the same. ``assign`` is None,
+        or the rounding that one MILP more, looking for any rounding in the band, found.
     """
 
     assign: np.ndarray | None
     proven: bool = False
     indivisible: bool = False
     undecided: bool = False
-    costly: bool = False
 
 
 @dataclass
@@ -104,8 +100,6 @@ class _Problem:
     unrounded: bool = False  # an LP solution was found but not rounded
     milp: bool = True  # whether rounding may end in a MILP
     undecided: bool = False  # a MILP ran out of time with no answer
-    costs: bool = True  # whether the rounding MILP weighs the costs (else any rounding in band)
-    costly: bool = False  # a MILP weighing the costs ran out of time with no answer
 
     @property
     def k(self) -> int:
@@ -117,7 +111,7 @@ class _Problem:
 
 
 def exact_assign(units: Units, start, centres_xyz, target, tolerance: float, *, stick_km: float,
-                 counts=None, max_moved: float | None = None, milp: bool = True, costs: bool = True,
+                 counts=None, max_moved: float | None = None, milp: bool = True,
                  tuning: Tuning = DEFAULT_TUNING) -> ExactResult:
     """Assign ``units`` to the territories of ``centres_xyz`` with every load in its band.
 
@@ -139,9 +133,6 @@ def exact_assign(units: Units, start, centres_xyz, target, tolerance: float, *, 
     milp : bool
         Whether a rounding the repair cannot finish may go to a MILP (False: when balance is
         already known to be impossible, or a MILP of this design ran out of time).
-    costs : bool
-        Whether that MILP looks for the cheapest rounding (False: for any rounding in the band,
-        after a MILP of this design that weighed the costs ran out of time).
     max_moved : float, optional
         Most accounts (a count) that may leave their current territory.
 
@@ -155,7 +146,7 @@ def exact_assign(units: Units, start, centres_xyz, target, tolerance: float, *, 
     prob = _Problem(xyz=units.xyz, values=units.values, current=units.current, start=np.asarray(start),
                     counts=counts, centres=np.asarray(centres_xyz, dtype=float), lo=target * (1 - aim),
                     hi=target * (1 + aim), lo_full=target * (1 - tolerance), hi_full=target * (1 + tolerance),
-                    stick=float(stick_km), cap=max_moved, tuning=tuning, milp=milp, costs=costs)
+                    stick=float(stick_km), cap=max_moved, tuning=tuning, milp=milp)
     pinned = units.locked & (units.current >= 0)
     assign = prob.start.copy()
     assign[pinned] = units.current[pinned]
@@ -175,9 +166,9 @@ def exact_assign(units: Units, start, centres_xyz, target, tolerance: float, *, 
         solved, proven = _solve(prob, free, fixed, moved_fixed, extra=None, depth=0)
     if solved is None:
         return ExactResult(None, proven=proven, indivisible=prob.indivisible and not proven,
-                           undecided=prob.undecided, costly=prob.costly)
+                           undecided=prob.undecided)
     assign[free] = solved
-    return ExactResult(assign, costly=prob.costly)
+    return ExactResult(assign, undecided=prob.undecided)
 
 
 def _within(load, lo, hi) -> bool:
@@ -506,13 +497,13 @@ def _milp(prob: _Problem, rows, pairs_u, pairs_t, out, chosen, fixed, moved_fixe
     t = prob.tuning
     solve = functools.partial(milp, constraints=LinearConstraint(a, low, high), integrality=np.ones(len(su)),
                               bounds=Bounds(0, 1))
-    res = None
-    if prob.costs and not prob.costly:
-        res = solve(cost, options={"time_limit": t.exact_cost_seconds, "mip_rel_gap": t.exact_round_gap})
-        prob.costly = res.x is None and res.status == 1
-    if res is None or prob.costly:
-        # The costs keep HiGHS from the band's few roundings (600 accounts in 120 territories:
-        # none in 60 s); any rounding in the band, found without them, will do (there: 1.3 s).
+    res = solve(cost, options={"time_limit": t.exact_cost_seconds, "mip_rel_gap": t.exact_round_gap})
+    if res.x is None and res.status == 1:
+        # Out of time with no answer: the costs keep HiGHS from the band's few roundings (600
+        # accounts in 120 territories: none in 60 s); any rounding in the band, found without
+        # them, will do (there: 1.3 s). The design's later stages round without a MILP, as
+        # before (``undecided``): roundings without costs at every stage left twice the pieces.
+        prob.undecided = True
         res = solve(np.zeros(len(su)), options={"time_limit": t.exact_seconds})
     if res.x is None:  # infeasible (status 2), or out of time before a first solution
         prob.undecided = prob.undecided or res.status == 1
