@@ -148,59 +148,55 @@ def test_too_few_lumpy_accounts_for_the_territories_get_the_proof_an_independent
     assert not whole_split_feasible(inst.measures, inst.k, 0.05, inst.current, None)
 
 
-def test_no_split_of_grid_cells_is_taken_for_a_proof(monkeypatch):
-    """The metro map of 30 accounts in 10 territories with each account in four nearby copies
-    (120 accounts, a quarter of the value each), forced onto grid cells (``max_units`` 40), at
-    ±0.5%: cells are the engine's grouping, not the analyst's, so that no split of them balances
-    proves nothing about the accounts. The split proof is not asked there."""
+def _design_on_grid_cells(seed: int, tolerance: float) -> DesignInfeasibleError:
+    """The stress family's metro map of 30 accounts in 10 territories with each account in four
+    nearby copies (120 accounts, a quarter of the value each), forced onto grid cells
+    (``max_units`` 40), designed at ``tolerance``: the error it ends in (out of band)."""
     import dataclasses
 
-    from territory_engine.rebalance import entry
     from territory_engine.tuning import DEFAULT_TUNING
 
     sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
     from stress_instances import make_stress
+
+    inst = make_stress("metro", 30, 10, seed=seed)
+    rng = np.random.default_rng(0)
+    lat = np.repeat(inst.lat, 4) + rng.uniform(-0.01, 0.01, 120)
+    lon = np.repeat(inst.lon, 4) + rng.uniform(-0.01, 0.01, 120)
+    with pytest.raises(DesignInfeasibleError) as caught:
+        design(lat, lon, np.repeat(inst.measures, 4, axis=0) / 4, k=inst.k, tolerance=tolerance, weights=(1.0, 0.0),
+               current=np.repeat(inst.current, 4), seed=1, measure_names=list(inst.names),
+               tuning=dataclasses.replace(DEFAULT_TUNING, max_units=40))
+    return caught.value
+
+
+def test_no_split_of_grid_cells_is_taken_for_a_proof(monkeypatch):
+    """The metro map forced onto grid cells (:func:`_design_on_grid_cells`), at ±0.5%, where the
+    search ends out of band: cells are the engine's grouping, not the analyst's, so that no split
+    of them balances proves nothing about the accounts. The split proof is not asked there."""
+    from territory_engine.rebalance import entry
 
     asked, jobs = [], []
     monkeypatch.setattr(entry, "no_split_reason", lambda *args, **kwargs: asked.append(args))
     real_make_job = entry.make_job
     monkeypatch.setattr(entry, "make_job", lambda *args, **kwargs: jobs.append(real_make_job(*args, **kwargs))
                         or jobs[-1])
-    inst = make_stress("metro", 30, 10, seed=1)
-    rng = np.random.default_rng(0)
-    lat = np.repeat(inst.lat, 4) + rng.uniform(-0.01, 0.01, 120)
-    lon = np.repeat(inst.lon, 4) + rng.uniform(-0.01, 0.01, 120)
-    with pytest.raises(DesignInfeasibleError) as caught:  # (at ±0.5% the search ends out of band)
-        design(lat, lon, np.repeat(inst.measures, 4, axis=0) / 4, k=inst.k, tolerance=0.005, weights=(1.0, 0.0),
-               current=np.repeat(inst.current, 4), seed=1, measure_names=list(inst.names),
-               tuning=dataclasses.replace(DEFAULT_TUNING, max_units=40))
+    error = _design_on_grid_cells(seed=1, tolerance=0.005)
     assert jobs[0].cells_xyz is not None, "the units are grid cells"
-    assert asked == [] and not caught.value.proven
+    assert asked == [] and not error.proven
 
 
 def test_an_exact_stage_saying_no_split_of_grid_cells_balances_is_no_proof(monkeypatch):
-    """The same map forced onto grid cells, at ±2%, its exact stage replaced by one that answers
-    ``indivisible`` (no split of the units balances): the units are cells, the engine's grouping,
-    so the design ends without a proof (it may not say balance is impossible)."""
-    import dataclasses
-
+    """The metro map #2 forced onto grid cells, at ±2% (where it ends out of band), its exact
+    stage replaced by one that answers ``indivisible`` (no split of the units balances): the units
+    are cells, the engine's grouping, so the design ends without a proof (it may not say balance
+    is impossible)."""
     from territory_engine.rebalance import pipeline
     from territory_engine.rebalance.transport import ExactResult
-    from territory_engine.tuning import DEFAULT_TUNING
-
-    sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
-    from stress_instances import make_stress
 
     monkeypatch.setattr(pipeline, "exact_assign", lambda *args, **kwargs: ExactResult(None, indivisible=True))
-    inst = make_stress("metro", 30, 10, seed=2)
-    rng = np.random.default_rng(0)
-    lat = np.repeat(inst.lat, 4) + rng.uniform(-0.01, 0.01, 120)
-    lon = np.repeat(inst.lon, 4) + rng.uniform(-0.01, 0.01, 120)
-    with pytest.raises(DesignInfeasibleError) as caught:  # (metro #2 ends out of band at ±2%)
-        design(lat, lon, np.repeat(inst.measures, 4, axis=0) / 4, k=inst.k, tolerance=0.02, weights=(1.0, 0.0),
-               current=np.repeat(inst.current, 4), seed=1, measure_names=list(inst.names),
-               tuning=dataclasses.replace(DEFAULT_TUNING, max_units=40))
-    assert not caught.value.proven, str(caught.value)
+    error = _design_on_grid_cells(seed=2, tolerance=0.02)
+    assert not error.proven, str(error)
 
 
 def test_a_rounding_milp_out_of_time_with_its_costs_rounds_again_without_them(monkeypatch):
