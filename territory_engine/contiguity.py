@@ -48,7 +48,7 @@ from .arrays import distinct
 from .geo import EARTH_RADIUS_KM, QUERY_WORKERS, chord_to_km, to_xyz
 from .tuning import DEFAULT_TUNING, Tuning
 
-__all__ = ["AccountGraph", "Pieces", "account_graph", "edges_of", "piece_neighbours", "point_graph", "territory_pieces"]
+__all__ = ["AccountGraph", "Pieces", "account_graph", "edges_of", "induced", "piece_neighbours", "point_graph", "territory_pieces"]
 
 
 @dataclass(frozen=True)
@@ -495,6 +495,25 @@ def _renamed(graph: AccountGraph, last: _Count, territory) -> _Count | None:
     pieces = last.pieces
     renamed = _pieces(graph, last.k, pieces.piece, name[pieces.territory], pieces.region)
     return _Count(territory.copy(), last.k, renamed, of_node, last.node_piece, last.first, last.cross)
+
+
+def induced(adjacency, nodes) -> sp.csr_array:
+    """``adjacency[nodes][:, nodes]`` of a CSR ``adjacency`` (``nodes`` distinct, in any order),
+    in time of the edges at ``nodes``: scipy's column selection allocates a row of the whole
+    graph's width on each call (a million nodes on a full sheet, for each piece swapped)."""
+    nodes = np.asarray(nodes, dtype=np.int64).ravel()
+    n = len(nodes)
+    if n == 0:
+        return sp.csr_array((0, 0), dtype=adjacency.dtype)
+    start = adjacency.indptr[nodes].astype(np.int64)
+    counts = adjacency.indptr[nodes + 1].astype(np.int64) - start
+    slots = np.repeat(start - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    column = adjacency.indices[slots].astype(np.int64)
+    order = np.argsort(nodes, kind="stable")
+    at = np.minimum(np.searchsorted(nodes[order], column), n - 1)
+    keep = nodes[order][at] == column
+    row = np.repeat(np.arange(n), counts)[keep]
+    return sp.csr_array((adjacency.data[slots][keep], (row, order[at[keep]])), shape=(n, n))
 
 
 def edges_of(adjacency, nodes) -> tuple[np.ndarray, np.ndarray]:

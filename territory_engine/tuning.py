@@ -230,6 +230,10 @@ class Tuning:
     rejoin_link_tries: int = 3
     """Paths tried per piece for that link: a path that, with the parts of other territories it
     cuts off, weighs as much as the piece is tried again around its nodes."""
+    rejoin_link_first_limit: float = 1 / 16
+    rejoin_link_limit_growth: float = 4.0
+    """The link's search (rejoin._nearest_home) stops first at this share of the piece's weight,
+    then at this many times more, up to the whole: the same link, found nearer the piece."""
     rejoin_max_pairs: int = 1_000_000
     """The rejoin's exact stage gets this as its ``exact_max_pairs``: its candidates stop
     widening here, and its LP on the units (after one on grid cells finds no balance) is tried
@@ -265,8 +269,7 @@ class Tuning:
     voronoi_step_decay: float = 0.95
     """Factor of the price step per iteration (lower is steadier, higher moves further)."""
     voronoi_band: float = 0.5
-    """The price loop stops once every mean measure share is within this fraction of the
-    tolerance."""
+    """The price loop stops once every mean measure share is within this fraction of the tolerance."""
     balance_time_share: float = 0.5
     """Share of the time budget the first balance repair (and its fresh restarts) may use."""
     balance_restarts: int = 8
@@ -285,8 +288,7 @@ class Tuning:
     contiguous_soft: float = 0.3
     """Weight of the excess over the soft band, relative to the excess over the tolerance."""
     recombination_trees: int = 12
-    """Random spanning trees cut per recombination of two territories (more finds better
-    splits, slower)."""
+    """Random spanning trees cut per recombination of two territories (more finds better splits, slower)."""
     swap_limit: int = 80
     """Lightest candidate transfers of each direction weighed for a swap between two territories."""
     swap_tries: int = 5
@@ -339,8 +341,7 @@ class Tuning:
     a higher one bridges more (lakes and gulfs stop separating pieces)."""
     join_rounds: int = 20
     """Rounds at most of moving extra pieces to a neighbouring territory: more joins long
-    chains of pieces that free each other in turn, fewer bounds the time (about 0.1 s a round
-    per 20,000 units)."""
+    chains of pieces that free each other in turn, fewer bounds the time (about 0.1 s a round per 20,000 units)."""
 
     sliver_rounds: int = 3
     """Rounds of joining, on the accounts, the pieces smaller than a grid cell (maps above
@@ -544,8 +545,7 @@ class Tuning:
     land_far_km: float = 1_500.0
     """A table whose every account is farther than this from any land point known offline (US
     ZIP centroids, the world's time-zone cities) is in the open ocean: an error. The interiors
-    of the Sahara and of Australia lie up to about 1,400 km from such a point, so lower would
-    call real land ocean."""
+    of the Sahara and of Australia lie up to about 1,400 km from such a point, so lower would call real land ocean."""
     antarctic_latitude: float = -60.0
     """A table whose every account lies south of this latitude is in Antarctica: an error."""
 

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import point_maps
 
-from territory_engine.contiguity import account_graph, point_graph, territory_pieces
+from territory_engine.contiguity import account_graph, induced, point_graph, territory_pieces
 from territory_engine.geo import to_xyz
 from territory_engine.rebalance.pieces import WHY, apart, join_pieces
 from territory_engine.rebalance.units import as_units
@@ -780,3 +780,17 @@ def test_piece_neighbours_counts_the_borders_of_coordinates_holding_several_terr
             if other_t != t and adjacent[node, other_node]:
                 expected[(piece, other_t)] = expected.get((piece, other_t), 0) + 1
     assert got == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), size=st.integers(1, 60), share=st.floats(0.0, 1.0))
+def test_the_subgraph_on_some_nodes_is_scipys_selection_of_those_rows_and_columns(seed, size, share):
+    # contiguity.induced replaces adjacency[nodes][:, nodes] in the pieces' hot loops (one row of
+    # the whole graph's width per call in scipy): the same matrix, nodes in any order.
+    rng = np.random.default_rng(seed)
+    graph = point_graph(rng.normal(size=(size, 3)))
+    nodes = rng.permutation(len(graph.xyz))[: int(share * len(graph.xyz))]
+    mine = induced(graph.adjacency, nodes)
+    assert mine.shape == (len(nodes), len(nodes))
+    if len(nodes):
+        assert np.array_equal(mine.toarray(), graph.adjacency[nodes][:, nodes].toarray())

@@ -37,7 +37,7 @@ import numpy as np
 from scipy.sparse.csgraph import connected_components
 
 from ..arrays import distinct
-from ..contiguity import AccountGraph
+from ..contiguity import AccountGraph, induced
 from ..tuning import DEFAULT_TUNING, Tuning
 from .pieces import JoinedPieces, fits_bands, nodes_around
 from .rejoin import clean_enough, interleaved
@@ -138,11 +138,11 @@ def swap_pieces(units: Units, joined: JoinedPieces, graph: AccountGraph, target,
     return assign if swapped else joined.assignment
 
 
-def _handed(held, nodes, a: int, b: int) -> dict[int, dict[int, float]]:
+def _handed(held, nodes, a: int, b: int) -> _Held:
     """``held`` with the shared ``nodes`` holding ``b``'s accounts instead of ``a``'s."""
     if len(nodes) == 0:
         return held
-    out = dict(held)
+    out = _Held(held)
     for x in distinct(nodes).tolist():
         weights = {t: w for t, w in out[x].items() if t != a}
         weights[b] = weights.get(b, 0.0) + out[x].get(a, 0.0)
@@ -167,7 +167,7 @@ def _node_territories(graph: AccountGraph, assign, locked, roots) -> np.ndarray:
     return node_terr
 
 
-def _held(graph: AccountGraph, assign, node_terr, weight) -> dict[int, dict[int, float]]:
+def _held(graph: AccountGraph, assign, node_terr, weight) -> _Held:
     """The territories whose accounts each node that never swaps (-2) holds, with the weight of
     those accounts (``weight``: each account's). Such a node counts with each of them (as in the
     whole map's count, contiguity.py): a peel must not take the node that links a locked account
@@ -176,10 +176,29 @@ def _held(graph: AccountGraph, assign, node_terr, weight) -> dict[int, dict[int,
     span = int(assign.max()) + 1 if frozen.any() else 1
     pairs, of = np.unique(graph.node[frozen].astype(np.int64) * span + assign[frozen], return_inverse=True)
     sums = np.bincount(of.ravel(), np.asarray(weight, dtype=float)[frozen], minlength=len(pairs))
-    held: dict[int, dict[int, float]] = {}
+    held = _Held()
     for x, t, w in zip((pairs // span).tolist(), (pairs % span).tolist(), sums.tolist()):
         held.setdefault(x, {})[t] = w
     return held
+
+
+class _Held(dict):
+    """Node -> {territory: weight of its accounts there}, for the nodes that never swap
+    (:func:`_held`), with each territory's nodes found once (:meth:`holding`). Filled when made,
+    never changed after :meth:`holding` is asked (:func:`_handed` makes a new one)."""
+
+    _holding: dict[int, np.ndarray] | None = None
+
+    def holding(self, r: int) -> np.ndarray:
+        """The nodes holding ``r``'s accounts, in the order of the mapping (on the full sheet
+        with rep bases, scanning every such node for each territory asked took 9 s)."""
+        if self._holding is None:
+            nodes: dict[int, list[int]] = {}
+            for x, territories in self.items():
+                for t in territories:
+                    nodes.setdefault(t, []).append(x)
+            self._holding = {t: np.array(xs, dtype=np.int64) for t, xs in nodes.items()}
+        return self._holding.get(r, np.zeros(0, dtype=np.int64))
 
 
 def _pieces(graph: AccountGraph, node_terr, held, t: int) -> int:
@@ -188,7 +207,7 @@ def _pieces(graph: AccountGraph, node_terr, held, t: int) -> int:
     nodes = np.r_[np.flatnonzero(node_terr == t), _held_by(held, t)].astype(np.int64)
     if len(nodes) == 0:
         return 0
-    return int(connected_components(graph.adjacency[nodes][:, nodes], directed=False)[0])
+    return int(connected_components(induced(graph.adjacency, nodes), directed=False)[0])
 
 
 def _removable(adjacency, node_terr, held, b: int, x: int, taken: set[int]) -> bool:
@@ -400,18 +419,30 @@ class _Bordering:
         """``nodes`` went from ``before`` to ``after``."""
         for key, delta in self._change(nodes, before, after).items():
             self.count[key] = self.count.get(key, 0) + delta
+        self._near = None
+
+    _near: dict[int, list[int]] | None = None  # (:meth:`near` of the counts as they are)
 
     def near(self, nodes=(), before=None, after=None) -> dict[int, list[int]]:
         """Each territory's bordering territories (ascending), after ``nodes`` went from
-        ``before`` to ``after`` (without changing the counts)."""
-        count = self.count
-        if len(nodes):
-            count = dict(count)
-            for key, delta in self._change(nodes, before, after).items():
-                count[key] = count.get(key, 0) + delta
-        near: dict[int, list[int]] = {}
-        for x, y in sorted(key for key, c in count.items() if c > 0):
-            near.setdefault(x, []).append(y)
+        ``before`` to ``after`` (without changing the counts). Not to be changed by the caller:
+        the lists of the territories ``nodes`` leave alone are shared between calls (sorting
+        every pair for each chain took 7 s on the full sheet with rep bases)."""
+        if self._near is None:
+            self._near = {}
+            for x, y in sorted(key for key, c in self.count.items() if c > 0):
+                self._near.setdefault(x, []).append(y)
+        if not len(nodes):
+            return self._near
+        change = self._change(nodes, before, after)
+        near = dict(self._near)
+        for x in {x for x, _ in change}:
+            ys = sorted(y for y in set(self._near.get(x, ())) | {y for (w, y) in change if w == x}
+                        if self.count.get((x, y), 0) + change.get((x, y), 0) > 0)
+            if ys:
+                near[x] = ys
+            else:
+                near.pop(x, None)
         return near
 
 
@@ -467,13 +498,13 @@ def _main(adjacency, node_terr, r: int, *, node_values, skip, within, held) -> n
     weight = node_values[own].sum(axis=1)
     frozen = node_terr[own] == -2
     weight[frozen] = [held[x][r] for x in own[frozen].tolist()]
-    count, label = connected_components(adjacency[own][:, own], directed=False)
+    count, label = connected_components(induced(adjacency, own), directed=False)
     return own[label == np.argmax(np.bincount(label, weight, minlength=count))]
 
 
-def _held_by(held, r: int) -> np.ndarray:
+def _held_by(held: _Held, r: int) -> np.ndarray:
     """The nodes that never swap holding ``r``'s accounts (``held``, :func:`_held`)."""
-    return np.array([x for x, ts in held.items() if r in ts], dtype=np.int64)
+    return held.holding(r)
 
 
 def _border(adjacency, node_terr, r: int, b: int, *, node_values, skip, within, held) -> np.ndarray:
