@@ -19,6 +19,7 @@ from territory_engine.contiguity import account_graph, induced, point_graph, ter
 from territory_engine.geo import to_xyz
 from territory_engine.rebalance.pieces import WHY, apart, join_pieces
 from territory_engine.rebalance.units import as_units
+from territory_engine.tuning import DEFAULT_TUNING
 
 sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
 from instances import make_instance, zip_table  # noqa: E402
@@ -794,3 +795,54 @@ def test_the_subgraph_on_some_nodes_is_scipys_selection_of_those_rows_and_column
     assert mine.shape == (len(nodes), len(nodes))
     if len(nodes):
         assert np.array_equal(mine.toarray(), graph.adjacency[nodes][:, nodes].toarray())
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), size=st.integers(4, 80))
+def test_the_links_search_in_growing_limits_finds_the_nearest_home_of_one_search_to_the_piece_weight(seed, size):
+    # rejoin._nearest_home stops first at a share of the limit: the nearest home node reached, its
+    # distance and its path back are those of one search to the whole limit (weights drawn from a
+    # continuum, so no two paths tie).
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import dijkstra
+
+    from territory_engine.rebalance.rejoin import _nearest_home
+
+    rng = np.random.default_rng(seed)
+    graph = point_graph(rng.normal(size=(size, 3)))
+    cost = graph.adjacency.copy()
+    cost.data = rng.random(len(graph.xyz))[cost.indices] + 1e-9  # (an edge into a node costs that node's weight)
+    inside = rng.choice(len(graph.xyz), 2, replace=False)
+    home = np.setdiff1d(rng.choice(len(graph.xyz), max(1, size // 5), replace=False), inside)
+    limit = float(rng.uniform(0.1, 5.0))
+    dist, pred, _ = dijkstra(sp.csr_array(cost), indices=inside, min_only=True, return_predecessors=True, limit=limit)
+    mine, my_pred, reached = _nearest_home(sp.csr_array(cost), inside, home, limit, DEFAULT_TUNING)
+    whole = home[np.isfinite(dist[home])]
+    assert (len(reached) == 0) == (len(whole) == 0)
+    if len(whole):
+        nearest = int(whole[np.argmin(dist[whole])])
+        assert int(reached[np.argmin(mine[reached])]) == nearest
+        assert mine[nearest] == dist[nearest]
+        x = nearest
+        while x >= 0:
+            assert my_pred[x] == pred[x]
+            x = int(pred[x])
+
+
+def test_the_links_search_ends_when_its_limit_is_too_small_to_grow():
+    import scipy.sparse as sp
+
+    from territory_engine.rebalance.rejoin import _nearest_home
+
+    # (a share of the smallest positive float is zero, and zero grows to zero: the search must
+    # still end; run on a daemon thread so that a search that never ends fails the test)
+    import threading
+
+    chain = sp.csr_array(sp.diags([np.ones(3), np.ones(3)], [1, -1], shape=(4, 4)))
+    found = []
+    search = threading.Thread(daemon=True, target=lambda: found.append(
+        _nearest_home(chain, np.array([0]), np.array([3]), 5e-324, DEFAULT_TUNING)))
+    search.start()
+    search.join(timeout=30)
+    assert found, "the search did not end"
+    assert len(found[0][2]) == 0

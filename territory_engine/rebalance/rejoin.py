@@ -258,7 +258,8 @@ def _nearest_home(matrix, inside, home, limit: float, tuning: Tuning):
         reached = home[np.isfinite(dist[home])]
         if len(reached) or bound >= limit:
             return dist, pred, reached
-        bound = min(limit, bound * tuning.rejoin_link_limit_growth)
+        grown = bound * tuning.rejoin_link_limit_growth
+        bound = min(limit, grown) if grown > bound else limit  # (a bound too small to grow: the whole)
 
 
 def _cut_off(adjacency, node_terr, node_weight, b: int, path) -> np.ndarray | None:
