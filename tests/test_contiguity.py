@@ -829,20 +829,34 @@ def test_the_links_search_in_growing_limits_finds_the_nearest_home_of_one_search
             x = int(pred[x])
 
 
-def test_the_links_search_ends_when_its_limit_is_too_small_to_grow():
+@pytest.mark.parametrize("limit", [5e-324, float("nan")])
+def test_the_links_search_ends_when_its_limit_cannot_grow(limit):
     import scipy.sparse as sp
 
     from territory_engine.rebalance.rejoin import _nearest_home
 
-    # (a share of the smallest positive float is zero, and zero grows to zero: the search must
-    # still end; run on a daemon thread so that a search that never ends fails the test)
+    # (a share of the smallest positive float is zero, and zero grows to zero; a NaN weight never
+    # compares: the search must still end; run on a daemon thread so that a search that never
+    # ends fails the test)
     import threading
 
     chain = sp.csr_array(sp.diags([np.ones(3), np.ones(3)], [1, -1], shape=(4, 4)))
     found = []
     search = threading.Thread(daemon=True, target=lambda: found.append(
-        _nearest_home(chain, np.array([0]), np.array([3]), 5e-324, DEFAULT_TUNING)))
+        _nearest_home(chain, np.array([0]), np.array([3]), limit, DEFAULT_TUNING)))
     search.start()
     search.join(timeout=30)
     assert found, "the search did not end"
     assert len(found[0][2]) == 0
+
+
+def test_a_units_nearest_its_reps_base_is_found_past_units_at_no_known_place():
+    # pieces.base_roots: each territory's unit nearest its base, the lower unit on a tie; a unit
+    # whose distance is unknown (NaN) comes last, as a sort puts it, and is a root only alone.
+    from territory_engine.rebalance.pieces import base_roots
+
+    xyz = np.array([[2.0, 0, 0], [np.nan, 0, 0], [1.0, 0, 0], [1.0, 0, 0], [np.nan, 0, 0], [5.0, 0, 0]])
+    assign = np.array([0, 0, 0, 0, 1, 2])
+    bases = np.array([[0.0, 0, 0], [0.0, 0, 0], [np.nan, 0, 0]])
+    with np.errstate(invalid="ignore"):
+        assert base_roots(xyz, assign, bases, 3).tolist() == [2, 4, -1]

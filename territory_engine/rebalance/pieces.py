@@ -266,11 +266,14 @@ def base_roots(xyz, assign, base_xyz, k: int) -> np.ndarray:
     distance = np.linalg.norm(np.asarray(xyz)[rows] - base_xyz[territory], axis=1)
     # Each territory's least distance, then its lowest unit at that distance (no sort: on the full
     # sheet with rep bases, sorting a million units for each join took 7 s).
+    # A NaN distance comes last, as a sort puts it.
     least = np.full(k, np.inf)
-    np.minimum.at(least, territory, distance)
+    np.fmin.at(least, territory, distance)
     at = distance == least[territory]
     lowest = np.full(k, len(assign), dtype=np.int64)
     np.minimum.at(lowest, territory[at], rows[at])
+    last = np.isnan(distance) & (lowest == len(assign))[territory]
+    np.minimum.at(lowest, territory[last], rows[last])
     has = lowest < len(assign)
     roots[has] = lowest[has]
     return roots

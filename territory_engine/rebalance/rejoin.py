@@ -256,7 +256,7 @@ def _nearest_home(matrix, inside, home, limit: float, tuning: Tuning):
     while True:
         dist, pred, _ = dijkstra(matrix, indices=inside, min_only=True, return_predecessors=True, limit=bound)
         reached = home[np.isfinite(dist[home])]
-        if len(reached) or bound >= limit:
+        if len(reached) or not bound < limit:  # (a NaN limit: one search, as without the growth)
             return dist, pred, reached
         grown = bound * tuning.rejoin_link_limit_growth
         bound = min(limit, grown) if grown > bound else limit  # (a bound too small to grow: the whole)
