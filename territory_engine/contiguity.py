@@ -505,9 +505,7 @@ def induced(adjacency, nodes) -> sp.csr_array:
     n = len(nodes)
     if n == 0:
         return sp.csr_array((0, 0), dtype=adjacency.dtype)
-    start = adjacency.indptr[nodes].astype(np.int64)
-    counts = adjacency.indptr[nodes + 1].astype(np.int64) - start
-    slots = np.repeat(start - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    counts, slots = _edge_slots(adjacency, nodes)
     column = adjacency.indices[slots].astype(np.int64)
     order = np.argsort(nodes, kind="stable")
     at = np.minimum(np.searchsorted(nodes[order], column), n - 1)
@@ -519,10 +517,16 @@ def induced(adjacency, nodes) -> sp.csr_array:
 def edges_of(adjacency, nodes) -> tuple[np.ndarray, np.ndarray]:
     """Every edge at ``nodes`` of a CSR ``adjacency``: ``(row, neighbour)``, ``row`` the
     position in ``nodes`` of the edge's node (int64 both)."""
+    counts, slots = _edge_slots(adjacency, nodes)
+    return np.repeat(np.arange(len(nodes)), counts), adjacency.indices[slots].astype(np.int64)
+
+
+def _edge_slots(adjacency, nodes) -> tuple[np.ndarray, np.ndarray]:
+    """Each of ``nodes``' count of edges in a CSR ``adjacency``, and the positions of those edges
+    in its ``indices`` and ``data``, node by node."""
     start = adjacency.indptr[nodes].astype(np.int64)
     counts = adjacency.indptr[nodes + 1].astype(np.int64) - start
-    slots = np.repeat(start - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-    return np.repeat(np.arange(len(nodes)), counts), adjacency.indices[slots].astype(np.int64)
+    return counts, np.repeat(start - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
 
 
 def _cross_again(graph: AccountGraph, last: _Count, of_node, changed) -> tuple:
