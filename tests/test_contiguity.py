@@ -860,3 +860,73 @@ def test_a_units_nearest_its_reps_base_is_found_past_units_at_no_known_place():
     bases = np.array([[0.0, 0, 0], [0.0, 0, 0], [np.nan, 0, 0]])
     with np.errstate(invalid="ignore"):
         assert base_roots(xyz, assign, bases, 3).tolist() == [2, 4, -1]
+
+
+def _piece_between_two_neighbours():
+    """A 10 x 30 grid in three territories of ten columns each (0, 1, 2 from the west), with an
+    exclave of 0 (rows 3-6, columns 17-20) that borders 1 most and 2 less: (graph, territory,
+    values, the exclave's units)."""
+    lat, lon = _grid(10, 30)
+    row, col = np.divmod(np.arange(300), 30)
+    territory = col // 10
+    piece = (row >= 3) & (row <= 6) & (col >= 17) & (col <= 20)
+    territory[piece] = 0
+    return point_graph(to_xyz(lat, lon)), territory, np.full((300, 1), 1 / 300), np.flatnonzero(piece)
+
+
+@pytest.mark.parametrize(("room_1", "expected"), [(1.0, 1), (10 / 300, 2), (0.0, 2)])
+def test_a_stuck_piece_is_held_where_it_borders_most_among_the_territories_with_room_for_it(room_1, expected):
+    """The rejoin holds a piece kept apart for balance in a neighbour and has the LP rebalance
+    around it; held where the neighbour's fixed load would go over its band, the LP is
+    infeasible and the round joins nothing (on the full sheet with rep bases, 11 territories
+    over their bands, and no piece joined). The exclave (16 accounts) goes to territory 1, which
+    it borders most, when 1 has room for it, else to 2."""
+    from territory_engine.rebalance.pieces import StuckPiece
+    from territory_engine.rebalance.rejoin import destinations
+
+    graph, territory, values, piece = _piece_between_two_neighbours()
+    room = np.array([[1.0], [room_1], [1.0]])
+    moving, to = destinations(graph, territory, 3, [StuckPiece(0, piece, "balance")], values, room=room)
+    assert sorted(moving.tolist()) == piece.tolist()
+    assert set(to.tolist()) == {expected}
+
+
+def test_stuck_pieces_take_the_room_lightest_first_and_a_piece_with_room_nowhere_stays():
+    """Two exclaves of territory 0 inside territory 1 (8 and 4 accounts), where 1 has room for
+    10 accounts and 2 for none: the lighter is held in 1; the heavier, which fits nowhere once
+    the lighter took 1's room, is not moved (held over a band, it would make the LP infeasible)."""
+    from territory_engine.rebalance.pieces import StuckPiece
+    from territory_engine.rebalance.rejoin import destinations
+
+    lat, lon = _grid(10, 30)
+    row, col = np.divmod(np.arange(300), 30)
+    territory = col // 10
+    heavy = np.flatnonzero((row >= 1) & (row <= 2) & (col >= 12) & (col <= 15))
+    light = np.flatnonzero((row >= 6) & (row <= 7) & (col >= 13) & (col <= 14))
+    territory[heavy] = 0
+    territory[light] = 0
+    stuck = [StuckPiece(0, heavy, "balance"), StuckPiece(0, light, "balance")]
+    room = np.array([[1.0], [10 / 300], [0.0]])
+    moving, to = destinations(point_graph(to_xyz(lat, lon)), territory, 3, stuck, np.full((300, 1), 1 / 300),
+                              room=room)
+    assert sorted(moving.tolist()) == light.tolist()
+    assert set(to.tolist()) == {1}
+
+
+def test_units_held_over_a_band_are_proven_infeasible_without_building_the_lp(monkeypatch):
+    """Held (locked) units whose load alone is over a territory's band: no assignment of the
+    others can balance, and the exact stage says so before building an LP (on the full sheet
+    with rep bases, such a rejoin LP of 922,000 variables was the run's memory peak)."""
+    import territory_engine.rebalance.transport as transport
+
+    def no_lp(*args, **kwargs):
+        raise AssertionError("an LP was built")
+
+    monkeypatch.setattr(transport, "linprog", no_lp)
+    _, _, xyz, values, units, target, _, centres = _exclave_case()
+    current = units.current.copy()
+    current[np.flatnonzero(current == 0)[:2]] = 1
+    locked = current == 1  # 102 of the 200 equal accounts held in 1: over 0.5 * 1.01 of them
+    held = transport.Units(units.xyz, units.values, current, locked, units.of_account)
+    result = transport.exact_assign(held, current, centres, target, 0.01, stick_km=50.0)
+    assert result.assign is None and result.proven
