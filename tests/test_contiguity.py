@@ -286,18 +286,20 @@ def test_rejoin_moves_a_piece_balance_keeps_apart_and_rebalances_around_it():
 def test_the_rejoins_lp_is_capped_at_its_own_number_of_pairs(monkeypatch):
     """The map of the test above, the real LP wrapped to record its budget: the rejoin hands the
     exact stage ``Tuning.rejoin_max_pairs`` as its most (unit, territory) variables (on the full
-    sheet with rep bases an uncapped rejoin LP on 142,385 units ran 40 s, to 2.9 GB, for nothing),
+    sheet with rep bases an uncapped rejoin LP on 142,385 units ran 40 s, to 2.9 GB, for nothing)
+    and no retries at narrower aims (there they doubled the rejoin's time, for a round not kept),
     and with a budget the map fits in it still joins the piece."""
     from territory_engine.contiguity import point_graph as graph_of
     from territory_engine.rebalance import rejoin as rejoin_module
     from territory_engine.rebalance.units import nearest_units
     from territory_engine.tuning import Tuning
 
-    budgets = []
+    budgets, retries = [], []
     real = rejoin_module.exact_assign
 
     def recorded(*args, tuning, **kwargs):
         budgets.append(tuning.exact_max_pairs)
+        retries.append(tuning.exact_retry_aims)
         return real(*args, tuning=tuning, **kwargs)
 
     monkeypatch.setattr(rejoin_module, "exact_assign", recorded)
@@ -305,6 +307,7 @@ def test_the_rejoins_lp_is_capped_at_its_own_number_of_pairs(monkeypatch):
     again = rejoin_module.rejoin(units, joined, graph_of(xyz), centres, target, 0.01, stick_km=50.0, stay_km=50.0,
                                  nearest=nearest_units(xyz, 10), tuning=Tuning(rejoin_max_pairs=1_000))
     assert budgets and set(budgets) == {1_000}
+    assert set(retries) == {()}  # (rounded once: no retries at narrower aims)
     assert again.extra_after == 0
 
 

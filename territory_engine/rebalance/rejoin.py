@@ -50,7 +50,9 @@ def rejoin(units: Units, joined: JoinedPieces, graph: AccountGraph, centres_xyz,
     result is marked ``undecided`` (so that the design's later stages do too)."""
     k = len(target)
     rough = interleaved(joined.assignment, nearest)
-    tuning = dataclasses.replace(tuning, exact_stay_km=stay_km,
+    # (The exact stage rounds once: its retries at narrower aims doubled the rejoin's time on the
+    # full sheet with rep bases, for a round not kept.)
+    tuning = dataclasses.replace(tuning, exact_stay_km=stay_km, exact_retry_aims=(),
                                  exact_max_pairs=min(tuning.exact_max_pairs, tuning.rejoin_max_pairs))
     best, undecided = joined, False
     pinned = units.locked & (units.current >= 0)
