@@ -3,7 +3,8 @@ rebalances around them.
 
 :func:`~territory_engine.rebalance.pieces.join_pieces` moves an extra piece only when both
 territories stay within their bands. A piece it leaves for *balance* is moved here to the
-neighbour it borders most and held there; or, without rep bases, when that is lighter, it is
+neighbour it borders most among those with room for it under their bands
+(:func:`destinations`) and held there; or, without rep bases, when that is lighter, it is
 linked back to its territory by the lightest path of other territories' nodes, which join it
 (:func:`links`: a design that moved a thin corridor away cuts off a large piece, and one or two
 nodes bring it back). The LP of ``transport.py`` (the same centres and stickiness, and a cost
@@ -66,7 +67,8 @@ def rejoin(units: Units, joined: JoinedPieces, graph: AccountGraph, centres_xyz,
         linking, home = (links(graph, best.assignment, units, stuck, tuning=tuning) if bases is None
                          else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)))
         # (a linked piece stays where it is, its link joins it)
-        held_load = territory_loads(np.r_[units.current[pinned], home], units.values[np.r_[np.flatnonzero(pinned), linking]], k)
+        held_load = territory_loads(np.r_[units.current[pinned], home],
+                                    units.values[np.r_[np.flatnonzero(pinned), linking]], k)
         moving, to = destinations(graph, best.assignment, k, stuck, units.values, room=hi - held_load,
                                   skip=linking)
         moving, to = np.r_[moving, linking], np.r_[to, home]
@@ -289,7 +291,8 @@ def _cut_off(adjacency, node_terr, node_weight, b: int, path) -> np.ndarray | No
     return rest[~heaviest[label]]
 
 
-def destinations(graph: AccountGraph, assign, k: int, stuck, values, *, room, skip=None) -> tuple[np.ndarray, np.ndarray]:
+def destinations(graph: AccountGraph, assign, k: int, stuck, values, *, room,
+                 skip=None) -> tuple[np.ndarray, np.ndarray]:
     """The units of the ``stuck`` pieces (but those in ``skip``) and, for each piece, the
     territory it borders most among those with ``room`` (k, C) for its load (``values``, one row
     per unit): a piece held where its load would raise a territory's fixed load over its band

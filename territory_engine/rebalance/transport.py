@@ -30,7 +30,8 @@ having aimed at ``Tuning.exact_aim`` of it. Phases:
 
 :func:`exact_assign` says whether balance was found, or proven impossible: the LP over every
 territory, with the units themselves (not cells), is the relaxation of the problem; when it
-is infeasible no assignment can balance.
+is infeasible no assignment can balance. Held (locked) units whose load alone is over a band
+prove it without an LP, and the LP never aims below what a territory's held units give it.
 """
 
 from __future__ import annotations
