@@ -311,8 +311,7 @@ def destinations(graph: AccountGraph, assign, k: int, stuck, values, *, room,
     of_piece = pieces.piece[moving]
     moving, of_piece = moving[of_piece >= 0], of_piece[of_piece >= 0]
     ids, inverse = np.unique(of_piece, return_inverse=True)
-    load = np.stack([np.bincount(inverse, values[moving, c], minlength=len(ids)) for c in range(values.shape[1])],
-                    axis=1)
+    load = territory_loads(inverse, values[moving], len(ids))
     room = np.array(room, dtype=float)
     to_piece = np.full(len(ids), -1)
     for i in np.lexsort((ids, load.sum(axis=1))).tolist():
