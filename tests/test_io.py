@@ -546,3 +546,43 @@ def test_the_add_in_and_the_files_write_the_same_cells(tmp_path):
     assert rows[1][5] == (True, "b") and rows[1][1] == (1, "n")
     assert rows[1][2] == (dt.datetime(2024, 1, 2), "d") and rows[2][2] == (None, "n")
     assert [r[6][0] for r in rows[1:]] == [7, "inf", True, None]
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines=st.lists(st.text(alphabet="ab,\r ", max_size=6), min_size=1, max_size=12),
+       end=st.sampled_from(["\r\n", "\n"]), last_end=st.booleans(), blank=st.integers(0, 3),
+       chars=st.integers(1, 20))
+def test_csv_lines_come_in_blocks_that_join_to_the_whole_split_at_any_block_size(lines, end, last_end, blank, chars):
+    from territory_engine.io.tables import CsvSource
+
+    lines = [line.replace("\r", "") if end == "\n" else line for line in lines]
+    text = end.join(lines + [""] * blank) + (end if last_end and lines != [""] else "")
+    whole = text.split(end)
+    if whole and whole[-1] == "":
+        whole.pop()
+    records = len(whole) - 1
+    kept = max(0, records - blank)
+    source = CsvSource(text, ",", rows=kept, records=records)
+    assert source.one_line_per_record() == (len(whole) == records + 1)
+    blocks = list(source.line_blocks(chars=chars))
+    assert all(blocks)
+    assert [line for block in blocks for line in block] == whole[:kept + 1]
+
+
+def test_a_csv_output_written_in_many_blocks_is_the_same_file(tmp_path, monkeypatch):
+    from territory_engine.io.tables import CsvSource
+
+    lines = ["Account ID,Name,Potential"] + [f'A{i},"N{i}, Inc.",{i}.5' for i in range(40)]
+    source = _csv_input(tmp_path, "\r\n".join(lines) + "\r\n,,\r\n")
+    frame = source.frame.assign(moved=[i % 3 == 0 for i in range(40)], territory=[f"T{i % 7}" for i in range(40)],
+                                score=[i / 8 for i in range(40)], rank=list(range(40)))
+    whole = write_tables(tmp_path / "whole.csv", {"P": frame}, source=source).read_bytes()
+    blocks = CsvSource.line_blocks
+    seen = []
+    monkeypatch.setattr(CsvSource, "line_blocks", lambda self, chars=0: seen.append(1) or blocks(self, chars=50))
+    assert write_tables(tmp_path / "blocks.csv", {"P": frame}, source=source).read_bytes() == whole
+    assert seen, "the writer did not repeat the input's lines"
+    text = whole.decode("utf-8-sig").split("\r\n")
+    assert text[0] == "Account ID,Name,Potential,moved,territory,score,rank"
+    assert text[1:3] == ['A0,"N0, Inc.",0.5,True,T0,0.0,0', 'A1,"N1, Inc.",1.5,False,T1,0.125,1']
+    assert text[40] == 'A39,"N39, Inc.",39.5,True,T4,4.875,39' and text[41:] == [""]

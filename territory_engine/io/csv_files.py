@@ -311,28 +311,32 @@ def write_csv(file: Path, frame: pd.DataFrame, source: RawTable | None) -> None:
     verbatim keep what the user wrote; numbers stay numbers (-3 is written as -3).
     """
     sep, decimal = (source.csv.delimiter, source.csv.decimal) if source is not None and source.csv else (",", ".")
-    lines = _source_lines(frame, source)
-    frame = formula_safe(frame, start=0 if lines is None else source.frame.shape[1])
-    extra = [] if lines is None else [_csv_cells(frame.iloc[:, j], sep, decimal)
-                                      for j in range(source.frame.shape[1], frame.shape[1])]
-    if lines is None or any(cells is None for cells in extra):
+    verbatim = _repeats_source(frame, source)
+    frame = formula_safe(frame, start=source.frame.shape[1] if verbatim else 0)
+    added = range(source.frame.shape[1], frame.shape[1]) if verbatim else range(0)
+    if not verbatim or not all(_csv_cells_kind(frame.iloc[:, j]) for j in added):
         frame.to_csv(file, index=False, encoding=OUTPUT_ENCODING, lineterminator="\r\n", sep=sep, decimal=decimal)
         return
     names = [_csv_text(title, sep) for title in frame.columns[source.frame.shape[1]:]]
-    # Each record is laid out as [line, sep, cell, sep, cell, ..., line end] in one list of
-    # references joined once per chunk: no string is built per record.
-    width = 2 + 2 * len(extra)
+    # The input's lines come block by block (a million lines are never split at once), and
+    # the added cells are made for each block's rows. Each record is laid out as
+    # [line, sep, cell, sep, cell, ..., line end] in one list of references joined once per
+    # block: no string is built per record.
+    width = 2 + 2 * len(added)
+    row = 0
     with open(file, "w", encoding=OUTPUT_ENCODING, newline="") as out:
-        out.write(sep.join([lines[0], *names]) + "\r\n")
-        step = 100_000
-        for start in range(1, len(lines), step):
-            stop = min(start + step, len(lines))
-            parts = [sep] * (width * (stop - start))
-            parts[0::width] = lines[start:stop]
-            for j, cells in enumerate(extra):
-                parts[2 + 2 * j::width] = cells[start - 1:stop - 1]
-            parts[width - 1::width] = ["\r\n"] * (stop - start)
+        for lines in source.csv.line_blocks():
+            if row == 0:
+                out.write(sep.join([lines[0], *names]) + "\r\n")
+                lines = lines[1:]
+            stop = row + len(lines)
+            parts = [sep] * (width * len(lines))
+            parts[0::width] = lines
+            for i, j in enumerate(added):
+                parts[2 + 2 * i::width] = _csv_cells(frame.iloc[row:stop, j], sep, decimal)
+            parts[width - 1::width] = ["\r\n"] * len(lines)
             out.write("".join(parts))
+            row = stop
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -389,8 +393,19 @@ def _formula_rows(series: pd.Series) -> np.ndarray:
     return filled[np.isin(first, np.array(FORMULA_STARTS))]
 
 
-def _csv_cells(series: pd.Series, sep: str = ",", decimal: str = ".") -> list[str] | None:
-    """A column's cells as CSV fields (quoted where needed), or None for kinds left to pandas."""
+def _csv_cells_kind(series: pd.Series) -> bool:
+    """True when :func:`_csv_cells` writes ``series`` (booleans, numbers, text and blanks);
+    other kinds (dates, a mix of text and numbers) are left to pandas."""
+    kind = series.dtype.kind
+    if kind in "biuf":
+        return True
+    if kind not in "OU" and not isinstance(series.dtype, pd.StringDtype):
+        return False
+    return pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")
+
+
+def _csv_cells(series: pd.Series, sep: str = ",", decimal: str = ".") -> list[str]:
+    """The cells of a column :func:`_csv_cells_kind` accepts, as CSV fields (quoted where needed)."""
     kind = series.dtype.kind
     if kind == "b":
         return np.where(series.to_numpy(), "True", "False").tolist()
@@ -399,15 +414,9 @@ def _csv_cells(series: pd.Series, sep: str = ",", decimal: str = ".") -> list[st
     if kind == "f":
         cells = ["" if v != v else repr(v) for v in series.to_numpy().tolist()]
         return cells if decimal == "." else [cell.replace(".", decimal) for cell in cells]
-    if kind not in "OU" and not isinstance(series.dtype, pd.StringDtype):
-        return None
     values = series.to_numpy(dtype=object, copy=True)
-    blank = series.isna().to_numpy()
-    values[blank] = ""
-    try:
-        joined = "\x00".join(values)
-    except TypeError:  # not all text
-        return None
+    values[series.isna().to_numpy()] = ""
+    joined = "\x00".join(values)
     if not any(ch in joined for ch in (sep, '"', "\r", "\n")):
         return values.tolist()
     return [_csv_text(v, sep) for v in values.tolist()]
@@ -420,13 +429,12 @@ def _csv_text(value: Any, sep: str = ",") -> str:
     return text
 
 
-def _source_lines(frame: pd.DataFrame, source: RawTable | None) -> list[str] | None:
-    """The input's lines when ``frame`` starts with all of ``source``'s columns, else None."""
+def _repeats_source(frame: pd.DataFrame, source: RawTable | None) -> bool:
+    """True when ``frame`` starts with all of ``source``'s columns and the input's lines can
+    be repeated one per record."""
     if source is None or source.csv is None:
-        return None
+        return False
     width = source.frame.shape[1]
     if len(frame) != len(source.frame) or list(frame.columns[:width]) != list(source.frame.columns):
-        return None
-    return source.csv.lines()
-
-
+        return False
+    return source.csv.one_line_per_record()

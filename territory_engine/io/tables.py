@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -40,14 +40,34 @@ class CsvSource:
         """The header line and one line per kept record, without line ends, or None when
         lines and records do not match one to one (a quoted field holds a line break of the
         kind that ends lines)."""
-        end = "\r\n" if "\r\n" in self.text else "\n"
-        lines = self.text.split(end)
-        if lines and lines[-1] == "":
-            lines.pop()
-        if len(lines) != self.records + 1:
+        if not self.one_line_per_record():
             return None
-        del lines[self.rows + 1:]
-        return lines
+        return [line for block in self.line_blocks() for line in block]
+
+    def one_line_per_record(self) -> bool:
+        """True when the text holds exactly one line per record (and one header line)."""
+        end = self._end()
+        count = self.text.count(end) + 1 - (self.text == "" or self.text.endswith(end))
+        return count == self.records + 1
+
+    def line_blocks(self, chars: int = 1 << 22) -> Iterator[list[str]]:
+        """The lines of :meth:`lines` (header first) in consecutive lists, each split from
+        about ``chars`` characters of the text, so a million-line file never becomes a
+        million strings at once. Only meaningful when :meth:`one_line_per_record`."""
+        end, text = self._end(), self.text
+        wanted, seen, pos = self.rows + 1, 0, 0
+        while seen < wanted and pos < len(text):
+            stop = text.rfind(end, pos, pos + chars)
+            if stop < 0:  # (no line end within the block: a long last line, or a longer line)
+                stop = text.find(end, pos)
+                stop = len(text) if stop < 0 else stop
+            block = text[pos:stop].split(end)[:wanted - seen]
+            seen += len(block)
+            pos = stop + len(end)
+            yield block
+
+    def _end(self) -> str:
+        return "\r\n" if "\r\n" in self.text else "\n"
 
 
 @dataclass(frozen=True)
