@@ -46,6 +46,7 @@ from scipy.spatial import ConvexHull, QhullError, cKDTree
 
 from .arrays import distinct
 from .geo import EARTH_RADIUS_KM, QUERY_WORKERS, chord_to_km, to_xyz
+from .memory import heavy_step
 from .tuning import DEFAULT_TUNING, Tuning
 
 __all__ = ["AccountGraph", "Pieces", "account_graph", "edges_of", "induced", "piece_neighbours", "point_graph", "territory_pieces"]
@@ -185,7 +186,8 @@ def _triangulation_edges(pts: np.ndarray, near: np.ndarray) -> tuple[np.ndarray,
         # Q3 Q5 Q8: skip merging and outer-plane work that points on a sphere never need (30% faster).
         # Points in Z order (near points near in memory): Qhull a third faster on a full sheet.
         order = _z_order(pts)
-        hull = ConvexHull(pts[order] / EARTH_RADIUS_KM, qhull_options="Q3 Q5 Q8")
+        with heavy_step(v):
+            hull = ConvexHull(pts[order] / EARTH_RADIUS_KM, qhull_options="Q3 Q5 Q8")
         simplices = order[hull.simplices.astype(np.int64)]
     except (QhullError, ValueError):
         # All points on one plane (one meridian, one parallel): neighbours along the line,

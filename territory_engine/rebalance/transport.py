@@ -47,6 +47,7 @@ from scipy.spatial import cKDTree
 
 from ..arrays import distinct
 from ..measures import territory_loads
+from ..memory import heavy_step
 from ..tuning import DEFAULT_TUNING, Tuning
 from .local_search import MoveState, repair
 from .prices import Candidates
@@ -401,8 +402,9 @@ def _lp(prob: _Problem, rows, pairs_u, pairs_t, values, fixed, moved_fixed, *, a
     b_ub = np.concatenate([high[band], -low[band]])
     keep = np.isfinite(b_ub)
     options = {"time_limit": prob.tuning.exact_seconds, "presolve": prob.tuning.exact_presolve}
-    res = linprog(cost, A_ub=a_ub[keep], b_ub=b_ub[keep], A_eq=a[eq], b_eq=np.ones(len(rows)), bounds=(0, 1),
-                  method="highs", options=options)
+    with heavy_step(len(cost)):
+        res = linprog(cost, A_ub=a_ub[keep], b_ub=b_ub[keep], A_eq=a[eq], b_eq=np.ones(len(rows)), bounds=(0, 1),
+                      method="highs", options=options)
     return res.x if res.status == 0 else None
 
 

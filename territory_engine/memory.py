@@ -1,0 +1,63 @@
+"""The process's peak memory: the largest native steps take turns, and give back what they freed.
+
+At a million accounts two native steps dominate memory while they run: Qhull's triangulation of
+the accounts (:mod:`~territory_engine.contiguity`, about 0.5 GiB) and HiGHS on the design's largest
+LPs (:mod:`~territory_engine.rebalance.transport`, 0.2-0.3 GiB). The triangulation runs on the
+second thread while the design runs (:mod:`~territory_engine.background`), so on the full sheet
+with rep bases the two met, and with the memory the C allocator kept after earlier steps they
+made the run's peak. Each runs inside :func:`heavy_step`, which
+
+- lets one such step run at a time across threads, so their peaks never add up;
+- then asks the C library to return the pages freed since (glibc's ``malloc_trim``): glibc keeps
+  freed memory for reuse, and what a step freed in one thread's heap cannot serve the other's.
+
+Where there is no glibc (Windows, macOS, Pyodide) the second part does nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+from contextlib import contextmanager
+from threading import RLock
+from typing import Callable, Iterator
+
+__all__ = ["GIVE_BACK_FROM", "heavy_step", "give_back"]
+
+GIVE_BACK_FROM = 50_000
+"""Steps on at least this many items (points, LP variables) are followed by :func:`give_back`;
+below it a step frees too little to matter, and giving back costs up to ~10 ms a time."""
+
+_HEAVY = RLock()
+
+
+@contextmanager
+def heavy_step(items: int) -> Iterator[None]:
+    """Held around a native step on ``items`` items (points, LP variables) that allocates hundreds
+    of MB at a million accounts: such steps on different threads run one after the other, and
+    :func:`give_back` follows each on :data:`GIVE_BACK_FROM` items or more. Re-entrant, so on
+    one thread it never waits."""
+    with _HEAVY:
+        try:
+            yield
+        finally:
+            if items >= GIVE_BACK_FROM:
+                give_back()
+
+
+def give_back() -> bool:
+    """Return freed heap pages to the system; True when the C library could (glibc)."""
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    trim(0)
+    return True
+
+
+@functools.lru_cache(maxsize=1)
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        import ctypes
+
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (ImportError, OSError, AttributeError):
+        return None

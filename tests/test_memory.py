@@ -1,0 +1,68 @@
+"""The process's peak memory (territory_engine/memory.py): the largest native steps take turns
+across threads, and the pages they freed go back to the system."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from territory_engine import memory
+from territory_engine.background import Later
+from territory_engine.contiguity import account_graph
+
+
+def test_qhull_and_the_designs_lp_wait_while_the_other_thread_runs_a_heavy_step(monkeypatch):
+    """A million accounts' triangulation (about 0.5 GiB in Qhull) and the design's largest LPs
+    (0.2-0.3 GiB in HiGHS) were the full sheet's memory peak when they ran at once."""
+    from territory_engine import contiguity
+    from territory_engine.geo import to_xyz
+    from territory_engine.rebalance import transport
+    from territory_engine.rebalance.units import Units
+
+    entered = {"qhull": threading.Event(), "lp": threading.Event()}
+    real_hull, real_lp = contiguity.ConvexHull, transport.linprog
+    monkeypatch.setattr(contiguity, "ConvexHull", lambda *a, **k: entered["qhull"].set() or real_hull(*a, **k))
+    monkeypatch.setattr(transport, "linprog", lambda *a, **k: entered["lp"].set() or real_lp(*a, **k))
+    rng = np.random.default_rng(5)
+    n, k = 80, 4
+    lat, lon = 35 + rng.random(n), -90 + rng.random(n)
+    xyz = to_xyz(lat, lon)
+    current = np.argmin(np.linalg.norm(xyz[:, None] - xyz[None, :k], axis=2), axis=1)
+    units = Units(xyz=xyz, values=np.full((n, 1), 1 / n), current=current, locked=np.zeros(n, dtype=bool),
+                  of_account=np.arange(n))
+    runs = {"qhull": lambda: account_graph(lat, lon),
+            "lp": lambda: transport.exact_assign(units, current, xyz[:k], np.full((k, 1), 1 / k), 0.05,
+                                                 stick_km=50.0)}
+    for name, run in runs.items():
+        with memory.heavy_step(0):
+            later = Later(run)
+            assert not entered[name].wait(0.5), f"{name} ran while another thread held a heavy step"
+        assert later.result() is not None
+        assert entered[name].is_set()
+    with memory.heavy_step(0):  # (the same thread may nest them)
+        assert account_graph(lat, lon).region.shape == (n,)
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) / 1024
+
+
+def test_the_pages_freed_in_the_heap_go_back_to_the_system():
+    if not memory.give_back():
+        pytest.skip("no glibc here: nothing to give back")
+    # 3,000 blocks of 100 kB (under glibc's mmap threshold, so they come from the heap), every
+    # tenth kept: freeing the others leaves 270 MB of free heap between the kept ones, which glibc
+    # keeps for reuse.
+    blocks = [bytearray(100_000) for _ in range(3_000)]
+    for block in blocks:
+        block[::4096] = b"x" * len(block[::4096])  # (touch every page)
+    kept = blocks[::10]
+    del blocks, block
+    before = _rss_mib()
+    assert memory.give_back()
+    after = _rss_mib()
+    assert before - after > 150, f"RSS {before:.0f} MiB -> {after:.0f} MiB"
+    assert len(kept) == 300
