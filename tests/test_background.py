@@ -75,4 +75,3 @@ def test_the_early_graph_is_handed_out_only_for_the_coordinates_it_was_started_f
     assert start_graph(Raw(pd.DataFrame({"Latitude": lat_blank, "Longitude": lon}))) is None
     assert start_graph(Raw(pd.DataFrame({"Latitude": lat.astype(str).astype(object), "Longitude": lon}))) is None
     assert start_graph(Raw(pd.DataFrame({"Latitude": lat, "ZIP": ["02139"] * 200}))) is None
-
