@@ -1,11 +1,11 @@
 """Offline geocoding of US ZIP codes.
 
-Coordinates come from the ZIP centroids bundled with the pure-Python ``zipcodes``
-package (its data derive from the US Census ZCTA gazetteer and the USPS city/state file),
-so geocoding needs no network and works in Pyodide. A ZIP centroid stands for every
-account in that ZIP: good enough to draw and balance territories, not to route a rep.
-
-``zipcodes`` is imported the first time :func:`zip_table` is called, never at import time.
+Coordinates come from the ZIP centroids of the ``zipcodes`` package (its data derive from the
+US Census ZCTA gazetteer and the USPS city/state file), committed as
+``geography/data/zip_centroids.npz`` by ``geography/data/build_zip_centroids.py``, so geocoding
+needs no network and no package beyond numpy and pandas, and works in Pyodide. A ZIP centroid
+stands for every account in that ZIP: good enough to draw and balance territories, not to route
+a rep. The table is read the first time :func:`zip_table` is called, never at import time.
 """
 
 from __future__ import annotations
@@ -14,11 +14,14 @@ import functools
 import math
 import numbers
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 __all__ = ["normalise_zip", "normalise_zips", "zip_table", "locate_zips", "lookup_zips", "geocode_zips"]
+
+_CENTROIDS = Path(__file__).resolve().parent / "geography" / "data" / "zip_centroids.npz"
 
 _ZIP = re.compile(r"^(\d{3,5})(?:\.0+)?$")
 _ZIP_PLUS_4 = re.compile(r"^(\d{5})[-\s]?\d{4}$")
@@ -85,23 +88,14 @@ def zip_table() -> pd.DataFrame:
         Indexed by the 5-digit ZIP (str), with columns ``lat``, ``lon`` (degrees, float),
         ``state`` (two letters), ``county`` and ``city`` (str). Entries without coordinates
         (blank, or at 0, 0) are left out; inactive ZIPs with coordinates are kept, since
-        old addresses still use them. Built once and cached; treat it as read-only.
+        old addresses still use them. Read once from ``geography/data/zip_centroids.npz`` and
+        cached; treat it as read-only.
     """
-    import zipcodes
-
-    records = zipcodes.list_all()
-    frame = pd.DataFrame.from_records(
-        [(r.get("zip_code"), r.get("lat"), r.get("long"), r.get("state"), r.get("county"), r.get("city"))
-         for r in records],
-        columns=["zip", "lat", "lon", "state", "county", "city"],
-    )
-    frame["lat"] = pd.to_numeric(frame["lat"], errors="coerce")
-    frame["lon"] = pd.to_numeric(frame["lon"], errors="coerce")
-    known = frame["lat"].notna() & frame["lon"].notna() & ~((frame["lat"] == 0) & (frame["lon"] == 0))
-    frame = frame[known].drop_duplicates("zip").set_index("zip")
-    for column in ("state", "county", "city"):
-        frame[column] = frame[column].astype(object)
-    frame.index = frame.index.astype(object)
+    with np.load(_CENTROIDS, allow_pickle=False) as archive:
+        arrays = {key: archive[key] for key in ("zip", "lat", "lon", "state", "county", "city")}
+    frame = pd.DataFrame({"lat": arrays["lat"], "lon": arrays["lon"],
+                          **{column: arrays[column].astype(object) for column in ("state", "county", "city")}},
+                         index=pd.Index(arrays["zip"].astype(object), name="zip"))
     return frame
 
 

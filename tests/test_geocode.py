@@ -57,6 +57,41 @@ def test_zip_table_has_coordinates_for_real_zips_and_none_at_zero():
     assert zip_table() is table  # built once
 
 
+def test_the_committed_zip_centroids_are_what_their_build_script_makes_from_zipcodes():
+    import importlib.util
+    from pathlib import Path
+
+    import zipcodes
+
+    import territory_engine
+
+    data = Path(territory_engine.__file__).parent / "geography" / "data"
+    with np.load(data / "zip_centroids.npz") as archive:
+        committed = {key: archive[key] for key in archive.files}
+    if str(committed["source"]) != f"zipcodes {zipcodes.__version__}":
+        pytest.skip(f"built from {committed['source']}, zipcodes {zipcodes.__version__} installed")
+    spec = importlib.util.spec_from_file_location("build_zip_centroids", data / "build_zip_centroids.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    fresh = build.read_centroids()
+    assert set(fresh) == set(committed)
+    for key, array in fresh.items():
+        assert array.dtype.kind == committed[key].dtype.kind and np.array_equal(array, committed[key]), key
+
+
+def test_geocoding_keeps_no_zipcodes_data_in_memory():
+    """The centroids come from the committed table: zipcodes (and its 42,789 dictionaries, about
+    0.14 GB with its compiled database) is never imported by the engine."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom territory_engine.geocode import geocode_zips\n"
+            "lat, lon = geocode_zips(['02108', '4575', 'nope'])\n"
+            "print(round(lat[0], 1), round(lon[1], 1), lat[2] != lat[2], 'zipcodes' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["42.4", "-69.6", "True", "False"]
+
+
 def test_geocode_zips_is_aligned_and_nan_where_unknown():
     lat, lon = geocode_zips(["02108", 4575, None, "99999", "not a zip", "02108-0001"])
     assert lat.dtype == np.float64 and len(lat) == len(lon) == 6
