@@ -569,7 +569,8 @@ def test_csv_lines_come_in_blocks_that_join_to_the_whole_split_at_any_block_size
     assert [line for block in blocks for line in block] == whole[:kept + 1]
 
 
-def test_a_csv_output_written_in_many_blocks_is_the_same_file(tmp_path, monkeypatch):
+@pytest.mark.parametrize("chars", [1, 7, 50])
+def test_a_csv_output_written_in_many_blocks_is_the_same_file(tmp_path, monkeypatch, chars):
     from territory_engine.io.tables import CsvSource
 
     lines = ["Account ID,Name,Potential"] + [f'A{i},"N{i}, Inc.",{i}.5' for i in range(40)]
@@ -579,10 +580,35 @@ def test_a_csv_output_written_in_many_blocks_is_the_same_file(tmp_path, monkeypa
     whole = write_tables(tmp_path / "whole.csv", {"P": frame}, source=source).read_bytes()
     blocks = CsvSource.line_blocks
     seen = []
-    monkeypatch.setattr(CsvSource, "line_blocks", lambda self, chars=0: seen.append(1) or blocks(self, chars=50))
+    monkeypatch.setattr(CsvSource, "line_blocks", lambda self, chars=0: seen.append(1) or blocks(self, chars=size))
+    size = chars
     assert write_tables(tmp_path / "blocks.csv", {"P": frame}, source=source).read_bytes() == whole
     assert seen, "the writer did not repeat the input's lines"
     text = whole.decode("utf-8-sig").split("\r\n")
     assert text[0] == "Account ID,Name,Potential,moved,territory,score,rank"
     assert text[1:3] == ['A0,"N0, Inc.",0.5,True,T0,0.0,0', 'A1,"N1, Inc.",1.5,False,T1,0.125,1']
     assert text[40] == 'A39,"N39, Inc.",39.5,True,T4,4.875,39' and text[41:] == [""]
+
+
+@pytest.mark.parametrize("text", ["Account ID,Potential\nA1,1.50", "Account ID,Potential\r\nA1,1.50\r\n",
+                                  "Account ID,Potential\r\nA1," + "1" * (1 << 22) + "\r\nA2,3\r\n"])
+def test_a_csv_output_adds_its_cells_after_a_first_block_holding_the_header_alone(tmp_path, text):
+    # (a last line without a line end comes as a block of its own; so does a line longer than a block)
+    source = _csv_input(tmp_path, text)
+    rows = len(source.frame)
+    out = write_tables(tmp_path / "out.csv", {"P": source.frame.assign(territory=["T1", "T2"][:rows])}, source=source)
+    written = out.read_bytes().decode("utf-8-sig").split("\r\n")
+    kept = text.replace("\r\n", "\n").split("\n")
+    assert written[0] == kept[0] + ",territory"
+    assert written[1:rows + 1] == [line + f",T{i + 1}" for i, line in enumerate(kept[1:rows + 1])]
+
+
+def test_csv_cells_of_nullable_categorical_and_blank_marked_columns_keep_the_input_lines(tmp_path):
+    source = _csv_input(tmp_path, 'Account ID,Potential\nA1,1.50\n"A2",2\nA3,007\n')
+    frame = source.frame.assign(
+        count=pd.array([1, None, 3], dtype="Int64"), flag=pd.array([True, None, False], dtype="boolean"),
+        share=pd.array([0.5, None, 2.0], dtype="Float64"), kind=pd.Series(["a", "b", None], dtype="category"),
+        note=pd.Series(["x", pd.NaT, None], dtype=object))
+    out = write_tables(tmp_path / "out.csv", {"P": frame}, source=source).read_bytes().decode("utf-8-sig")
+    assert out == ("Account ID,Potential,count,flag,share,kind,note\r\nA1,1.50,1,True,0.5,a,x\r\n"
+                   '"A2",2,,,,b,\r\nA3,007,3,False,2.0,,\r\n')

@@ -323,12 +323,12 @@ def write_csv(file: Path, frame: pd.DataFrame, source: RawTable | None) -> None:
     # [line, sep, cell, sep, cell, ..., line end] in one list of references joined once per
     # block: no string is built per record.
     width = 2 + 2 * len(added)
-    row = 0
+    row, header = 0, True
     with open(file, "w", encoding=OUTPUT_ENCODING, newline="") as out:
         for lines in source.csv.line_blocks():
-            if row == 0:
+            if header:  # (the first block; it may hold the header line alone)
                 out.write(sep.join([lines[0], *names]) + "\r\n")
-                lines = lines[1:]
+                lines, header = lines[1:], False
             stop = row + len(lines)
             parts = [sep] * (width * len(lines))
             parts[0::width] = lines
@@ -394,19 +394,26 @@ def _formula_rows(series: pd.Series) -> np.ndarray:
 
 
 def _csv_cells_kind(series: pd.Series) -> bool:
-    """True when :func:`_csv_cells` writes ``series`` (booleans, numbers, text and blanks);
+    """True when :func:`_csv_cells` writes ``series``: booleans, numbers (NumPy's or pandas'
+    nullable ones), and text with blanks (any missing-value marker: None, NaN, NaT, NA);
     other kinds (dates, a mix of text and numbers) are left to pandas."""
     kind = series.dtype.kind
     if kind in "biuf":
         return True
     if kind not in "OU" and not isinstance(series.dtype, pd.StringDtype):
         return False
-    return pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")
+    values = series.to_numpy(dtype=object)[~series.isna().to_numpy()]
+    return pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty")
 
 
 def _csv_cells(series: pd.Series, sep: str = ",", decimal: str = ".") -> list[str]:
-    """The cells of a column :func:`_csv_cells_kind` accepts, as CSV fields (quoted where needed)."""
+    """The cells of a column :func:`_csv_cells_kind` accepts, as CSV fields (quoted where needed);
+    a missing value is an empty field."""
     kind = series.dtype.kind
+    if kind in "biuf" and not isinstance(series.dtype, np.dtype):  # (nullable: Int64, boolean, Float64)
+        text = {"b": lambda v: str(bool(v)), "f": lambda v: repr(float(v))}.get(kind, lambda v: str(int(v)))
+        cells = ["" if v is None else text(v) for v in series.to_numpy(dtype=object, na_value=None).tolist()]
+        return cells if decimal == "." or kind != "f" else [cell.replace(".", decimal) for cell in cells]
     if kind == "b":
         return np.where(series.to_numpy(), "True", "False").tolist()
     if kind in "iu":
