@@ -17,6 +17,7 @@ Where there is no glibc (Windows, macOS, Pyodide) the second part does nothing.
 from __future__ import annotations
 
 import functools
+import os
 from contextlib import contextmanager
 from threading import RLock
 from typing import Callable, Iterator
@@ -28,6 +29,17 @@ GIVE_BACK_FROM = 50_000
 below it a step frees too little to matter, and giving back costs up to ~10 ms a time."""
 
 _HEAVY = RLock()
+
+
+def _new_lock_in_child() -> None:
+    # A process forked while another thread held the lock (a sizing pool started while the early
+    # graph is in Qhull) inherits it held by a thread it does not have: it would wait forever.
+    global _HEAVY
+    _HEAVY = RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock_in_child)
 
 
 @contextmanager

@@ -45,6 +45,34 @@ def test_qhull_and_the_designs_lp_wait_while_the_other_thread_runs_a_heavy_step(
         assert account_graph(lat, lon).region.shape == (n,)
 
 
+def _step_in_child() -> str:
+    with memory.heavy_step(0):
+        return "done"
+
+
+def test_a_process_forked_while_another_thread_holds_a_heavy_step_does_not_wait_for_it():
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork here")
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with memory.heavy_step(0):
+            held.set()
+            release.wait(60)
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    assert held.wait(10)
+    try:
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            assert pool.apply_async(_step_in_child).get(timeout=30) == "done"
+    finally:
+        release.set()
+        holder.join(10)
+
+
 def _rss_mib() -> float:
     with open("/proc/self/status") as status:
         return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) / 1024
