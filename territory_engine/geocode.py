@@ -94,8 +94,8 @@ def zip_table() -> pd.DataFrame:
     with np.load(_CENTROIDS, allow_pickle=False) as archive:
         arrays = {key: archive[key] for key in ("zip", "lat", "lon", "state", "county", "city")}
     frame = pd.DataFrame({"lat": arrays["lat"], "lon": arrays["lon"],
-                          **{column: arrays[column].astype(object) for column in ("state", "county", "city")}},
-                         index=pd.Index(arrays["zip"].astype(object), name="zip"))
+                          **{column: pd.Series(arrays[column], dtype=object) for column in ("state", "county", "city")}})
+    frame.index = pd.Index(arrays["zip"], dtype=object, name="zip")
     return frame
 
 

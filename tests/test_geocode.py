@@ -48,6 +48,8 @@ def test_a_zip_typed_as_a_number_or_text_normalises_the_same(number):
 def test_zip_table_has_coordinates_for_real_zips_and_none_at_zero():
     table = zip_table()
     assert list(table.columns) == ["lat", "lon", "state", "county", "city"]
+    assert table.index.dtype == object and table.index.name == "zip"  # (text as Python objects, under pandas 3 too)
+    assert (table.dtypes[["state", "county", "city"]] == object).all() and isinstance(table.index[0], str)
     assert len(table) > 30_000 and table.index.is_unique
     assert table.index.str.fullmatch(r"\d{5}").all()
     assert not ((table["lat"] == 0) & (table["lon"] == 0)).any()
