@@ -14,14 +14,11 @@ import functools
 import math
 import numbers
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 __all__ = ["normalise_zip", "normalise_zips", "zip_table", "locate_zips", "lookup_zips", "geocode_zips"]
-
-_CENTROIDS = Path(__file__).resolve().parent / "geography" / "data" / "zip_centroids.npz"
 
 _ZIP = re.compile(r"^(\d{3,5})(?:\.0+)?$")
 _ZIP_PLUS_4 = re.compile(r"^(\d{5})[-\s]?\d{4}$")
@@ -91,8 +88,9 @@ def zip_table() -> pd.DataFrame:
         old addresses still use them. Read once from ``geography/data/zip_centroids.npz`` and
         cached; treat it as read-only.
     """
-    with np.load(_CENTROIDS, allow_pickle=False) as archive:
-        arrays = {key: archive[key] for key in ("zip", "lat", "lon", "state", "county", "city")}
+    from .geography.tables import zip_centroids  # (not at import: geography's lookup imports this module)
+
+    arrays = zip_centroids()
     frame = pd.DataFrame({"lat": arrays["lat"], "lon": arrays["lon"],
                           **{column: pd.Series(arrays[column], dtype=object) for column in ("state", "county", "city")}})
     frame.index = pd.Index(arrays["zip"], dtype=object, name="zip")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["KINDS", "check_kind", "block_arrays", "zip_arrays", "zip_rows", "ring_points"]
+__all__ = ["KINDS", "check_kind", "block_arrays", "zip_arrays", "zip_rows", "zip_centroids", "ring_points"]
 
 KINDS = ("state", "county", "zip")
 """The kinds of geography building block, largest first."""
@@ -47,6 +47,13 @@ def zip_arrays() -> dict[str, np.ndarray]:
     """The ZIP table: ``zip``, ``county`` (FIPS, '' when unknown), ``area`` (ZIP area id, '' when
     unknown) and ``state`` of every ZIP of ``zipcodes`` with a centroid."""
     return _read("zip_table.npz")
+
+
+def zip_centroids() -> dict[str, np.ndarray]:
+    """The ZIP centroids of offline geocoding (built by ``data/build_zip_centroids.py``): ``zip``,
+    ``lat``, ``lon``, ``state``, ``county``, ``city`` and ``source``. Not cached: its one reader,
+    :func:`territory_engine.geocode.zip_table`, is."""
+    return _read("zip_centroids.npz")
 
 
 @functools.lru_cache(maxsize=1)
