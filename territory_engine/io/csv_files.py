@@ -410,17 +410,17 @@ def _csv_cells(series: pd.Series, sep: str = ",", decimal: str = ".") -> list[st
     """The cells of a column :func:`_csv_cells_kind` accepts, as CSV fields (quoted where needed);
     a missing value is an empty field."""
     kind = series.dtype.kind
-    if kind in "biuf" and not isinstance(series.dtype, np.dtype):  # (nullable: Int64, boolean, Float64)
-        text = {"b": lambda v: str(bool(v)), "f": lambda v: repr(float(v))}.get(kind, lambda v: str(int(v)))
-        cells = ["" if v is None else text(v) for v in series.to_numpy(dtype=object, na_value=None).tolist()]
+    if kind in "biuf":
+        if not isinstance(series.dtype, np.dtype):  # (nullable: Int64, boolean, Float64)
+            text = {"b": lambda v: str(bool(v)), "f": lambda v: repr(float(v))}.get(kind, lambda v: str(int(v)))
+            cells = ["" if v is None else text(v) for v in series.to_numpy(dtype=object, na_value=None).tolist()]
+        elif kind == "b":
+            cells = np.where(series.to_numpy(), "True", "False").tolist()
+        elif kind in "iu":
+            cells = [str(v) for v in series.to_numpy().tolist()]
+        else:
+            cells = ["" if v != v else repr(v) for v in series.to_numpy().tolist()]
         return cells if decimal == "." or kind != "f" else [cell.replace(".", decimal) for cell in cells]
-    if kind == "b":
-        return np.where(series.to_numpy(), "True", "False").tolist()
-    if kind in "iu":
-        return [str(v) for v in series.to_numpy().tolist()]
-    if kind == "f":
-        cells = ["" if v != v else repr(v) for v in series.to_numpy().tolist()]
-        return cells if decimal == "." else [cell.replace(".", decimal) for cell in cells]
     values = series.to_numpy(dtype=object, copy=True)
     values[series.isna().to_numpy()] = ""
     joined = "\x00".join(values)
