@@ -3,7 +3,9 @@ and a failed write leaves nothing behind."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import os
 import zipfile
 from pathlib import Path
@@ -443,6 +445,44 @@ def test_csv_lines_with_a_line_break_inside_quotes_of_a_windows_file_are_repeate
     assert source.csv.lines() == ["Account ID,Note", 'A1,"two\nlines"', "A2,plain"]
     out = write_tables(tmp_path / "out.csv", {"P": source.frame.assign(moved=[True, False])}, source=source)
     assert out.read_bytes().decode("utf-8-sig") == 'Account ID,Note,moved\r\nA1,"two\nlines",True\r\nA2,plain,False\r\n'
+
+
+@pytest.mark.parametrize("text", [
+    'Account ID,Note\nA1,"x\r\ny"\nA2,"p\r\nq"\n',  # LF lines, CRLF in quotes: the counts match
+    'Account ID,Note\r\nA1,"x\r\ny"\nA2,b\r\n',  # mixed line ends: the counts match too
+])
+def test_a_csv_whose_quoted_line_breaks_match_the_line_count_is_not_split_inside_quotes(tmp_path, text):
+    source = _csv_input(tmp_path, text)
+    assert source.csv.lines() is None
+    out = write_tables(tmp_path / "out.csv", {"P": source.frame.assign(moved=[True, False])}, source=source)
+    records = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"), newline="")))
+    assert records == [["Account ID", "Note", "moved"], ["A1", "x\r\ny", "True"],
+                       ["A2", source.frame["Note"][1], "False"]]
+    assert source.frame["Note"][1] in ("p\r\nq", "b")
+
+
+_FIELD = st.text(alphabet='ab ,"\r\n', max_size=5).filter(lambda t: t.strip() != "" and not t.startswith("\r"))
+"""(a text cell starting with a carriage return is made formula-safe when the output is written cell by cell)"""
+
+
+@settings(max_examples=150, deadline=None)
+@given(notes=st.lists(st.tuples(_FIELD, _FIELD), min_size=1, max_size=8),
+       end=st.sampled_from(["\r\n", "\n"]), last_end=st.booleans())
+def test_a_csv_output_parses_to_the_input_cells_and_the_added_ones(tmp_path_factory, notes, end, last_end):
+    # Quotes, delimiters and either line break inside fields, in a file of either line end:
+    # whether the writer copies the lines or writes cell by cell, the output reads back to the same cells.
+    def cell(field: str) -> str:  # (as Excel quotes: any delimiter, quote or line break; Python's csv
+        return '"' + field.replace('"', '""') + '"' if any(c in field for c in ',"\r\n') else field  # leaves "\r")
+
+    text = end.join(",".join(map(cell, row)) for row in [["Account ID", "Note", "Other"]]
+                    + [[f"A{i}", a, b] for i, (a, b) in enumerate(notes)]) + (end if last_end else "")
+    folder = tmp_path_factory.mktemp("csv")
+    source = _csv_input(folder, text)
+    added = [f"T{i % 3}" for i in range(len(notes))]
+    out = write_tables(folder / "out.csv", {"P": source.frame.assign(territory=added)}, source=source)
+    records = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"), newline="")))
+    assert records[0] == ["Account ID", "Note", "Other", "territory"]
+    assert records[1:] == [[f"A{i}", a, b, t] for i, ((a, b), t) in enumerate(zip(notes, added))]
 
 
 def test_european_csv_keeps_its_semicolons_and_decimal_commas(tmp_path):

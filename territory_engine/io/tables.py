@@ -45,10 +45,21 @@ class CsvSource:
         return [line for block in self.line_blocks() for line in block]
 
     def one_line_per_record(self) -> bool:
-        """True when the text holds exactly one line per record (and one header line)."""
+        """True when the text holds exactly one line per record (and one header line).
+
+        The counts of lines and records must match, and no line may open a quoted field it
+        does not close (an odd number of quotes): a file with LF line ends can hold CRLF in
+        quoted fields, and a file of mixed line ends can make the counts match by chance. A
+        stray quote in an unquoted field ("12\" pipe") also fails the test; the output is
+        then written cell by cell, which is correct, only not a copy of the input's lines.
+        """
         end = self._end()
         count = self.text.count(end) + 1 - (self.text == "" or self.text.endswith(end))
-        return count == self.records + 1
+        if count != self.records + 1:
+            return False
+        if '"' not in self.text:
+            return True
+        return not any(line.count('"') % 2 for block in self.line_blocks() for line in block if '"' in line)
 
     def line_blocks(self, chars: int = 1 << 22) -> Iterator[list[str]]:
         """The lines of :meth:`lines` (header first) in consecutive lists, each split from
@@ -67,7 +78,10 @@ class CsvSource:
             yield block
 
     def _end(self) -> str:
-        return "\r\n" if "\r\n" in self.text else "\n"
+        """The line end of the header line: ``\r\n`` or ``\n`` (a quoted field further on may
+        hold the other kind)."""
+        first = self.text.find("\n")
+        return "\r\n" if first > 0 and self.text[first - 1] == "\r" else "\n"
 
 
 @dataclass(frozen=True)
