@@ -297,5 +297,6 @@ def test_stress_full_sheet_case_runs_the_command_line_on_a_small_sheet(tmp_path,
     assert row["exit"] in (0, 3), row.get("error")
     assert row["status"] in ("balanced", "proven", "FAILED")
     assert row["read_csv_seconds"] > 0 and row["peak_gb"] > 0
+    assert row["peak_gb"] == pytest.approx(row["peak_gib"] * 2**30 / 1e9)  # (GB the target's unit; GiB beside it)
     assert 0 <= row["dev_pct"] < 1_000 and row["moved_per_required"] >= 0
     assert not list(tmp_path.glob("*.csv")), "the files are removed"

@@ -41,7 +41,9 @@ scenario, the worst over seeds of:
 The full sheet (1,048,575 accounts, 1,000 territories) runs the command line instead: the CSV
 is written, ``pandas.read_csv`` timed on it, then ``territory rebalance`` run in a child
 process (wall time, peak memory of the child; target <= 20x read_csv and < 2 GB), and the
-figures above computed from the file it writes.
+figures above computed from the file it writes. The peak is printed in GB (10^9 bytes, the
+target's unit) and GiB (2^30 bytes); JSON files written before 2026-12-07 hold GiB under
+``peak_gb``.
 
 The exit code is always 0: a benchmark prints, it does not assert.
 """
@@ -397,7 +399,7 @@ def full_sheet_case(scenario: str, seed: int, folder: Path, n: int = FULL_SHEET_
     child = json.loads(done.stdout.strip().splitlines()[-1])
     row = {"scenario": scenario, "accounts": n, "territories": k, "seed": seed, "seconds": child["seconds"],
            "read_csv_seconds": read_seconds, "cli_per_read_csv": child["seconds"] / read_seconds,
-           "peak_gb": child["maxrss_kb"] / 2**20, "exit": child["returncode"], "codes": [], "reasons": [],
+           "peak_gb": child["maxrss_kb"] * 1024 / 1e9, "peak_gib": child["maxrss_kb"] / 2**20, "exit": child["returncode"], "codes": [], "reasons": [],
            "error": None}
     if child["returncode"] == 0:
         row["status"] = "balanced"
@@ -439,7 +441,7 @@ def worst_rows(rows: list[dict]) -> list[dict]:
         worst = {"accounts": n, "scenario": scenario, "territories": group[0]["territories"], "seeds": len(group),
                  "status": status if status == "balanced" else f"{status} {bad}/{len(group)}"}
         for key in ("dev_pct", "moved_per_required", "moved_per_apart", "moved_per_border", "interleaving_pct",
-                    "off_base_pct", "seconds", "cli_per_read_csv", "peak_gb"):
+                    "off_base_pct", "seconds", "cli_per_read_csv", "peak_gb", "peak_gib"):
             values = [r[key] for r in group if r.get(key) is not None and not np.isnan(r[key])]
             worst[key] = max(values) if values else None
         pieces = [(r["pieces_max"], r["pieces_total"]) for r in group if r.get("pieces_max") is not None]
@@ -460,7 +462,7 @@ def print_table(rows: list[dict]) -> None:
                ("moved_per_border", "mv/border", ".2f"),
                ("interleaving_pct", "interl%", ".1f"), ("pieces", "pieces+", ""), ("off_base_pct", "off base%", ".0f"),
                ("dominated", "dominated", ""),
-               ("seconds", "seconds", ".1f"), ("cli_per_read_csv", "x read_csv", ".1f"), ("peak_gb", "GB", ".2f")]
+               ("seconds", "seconds", ".1f"), ("cli_per_read_csv", "x read_csv", ".1f"), ("peak_gb", "GB", ".2f"), ("peak_gib", "GiB", ".2f")]
     cells = [[header for _, header, _ in columns]]
     for row in rows:
         cells.append(["-" if row.get(key) is None else format(row[key], fmt) for key, _, fmt in columns])
