@@ -214,7 +214,10 @@ class Reason:
         below its band even with every unlocked account), ``"locked_total"`` (the territories'
         band floors and locked loads together need more than the total), ``"relaxation"`` (the
         transportation LP over every territory is infeasible: the locks leave no way, even with
-        accounts split), ``"move_cap_proven"`` (that LP is infeasible with the move cap only), ``"indivisible"``
+        accounts split), ``"move_cap_proven"`` (that LP is infeasible with the move cap only),
+        ``"move_cap_whole"`` (the MILP over every account and territory is infeasible with the move
+        cap, and whole accounts balance without it; ``share`` the share of accounts such an
+        alignment moves), ``"indivisible"``
         (the LP is feasible, but the MILP over every account and territory is not), ``"granular"``
         (every account's value of the measure is a whole multiple of one step, ``share`` that step
         as a share of the territory's target, and the territory's band holds no multiple of it),
@@ -285,6 +288,12 @@ class Reason:
             return (f"balance cannot be reached with at most {self.limit:.1%} of the accounts moved: even with "
                     "accounts split between territories, every alignment within the tolerance moves more; "
                     "raise max_moved_share or the tolerance")
+        if self.code == "move_cap_whole":
+            enough = math.ceil(self.share * 1000 - 1e-9) / 1000  # (rounded up: the share written must allow it)
+            return (f"balance cannot be reached with at most {self.limit:.1%} of the accounts moved: an exhaustive "
+                    "search over every account and territory found no alignment of whole accounts within the "
+                    f"tolerance that moves so few (accounts cannot be split), while one moving {self.share:.2%} "
+                    f"exists; raise max_moved_share to {enough:.1%} or raise the tolerance")
         if self.code == "locked_total":
             return (f"the locked accounts hold so much {self.measure} that, with every territory at least at the "
                     f"bottom of its band (-{limit}), the territories would need {self.share:.1%} of the total "

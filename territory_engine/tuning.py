@@ -207,6 +207,11 @@ class Tuning:
     exact_round_gap: float = 0.05
     """The rounding MILP stops within this relative gap of its optimum (any rounding in the band
     will do; the cost only breaks ties)."""
+    cap_witness_tries: int = 4
+    """When an exhaustive search of whole accounts finds no balance under a move cap but one is
+    found without it, this many caps between (geometrically spaced) are tried, the first that
+    balances giving the share the message suggests for the cap (each try is one such search, on
+    a small map)."""
     exact_seconds: float = 60.0
     exact_cost_seconds: float = 60.0
     """Time limit of one LP or MILP solve (HiGHS), in seconds; of a rounding MILP weighing the

@@ -21,7 +21,7 @@ from territory_engine.errors import DesignInfeasibleError
 from strategies import stress_instances
 
 PROOFS = {"heavy_unit", "locked_load", "locked_short", "locked_total", "relaxation", "move_cap_proven", "indivisible",
-          "granular"}
+          "granular", "move_cap_whole"}
 
 
 def no_sum_in_band(values, k, tolerance) -> bool:
@@ -64,10 +64,11 @@ def relaxation_feasible(measures, k, tolerance, current, locked, max_moved=None)
     return res.status == 0
 
 
-def whole_split_feasible(measures, k, tolerance, current, locked) -> bool:
+def whole_split_feasible(measures, k, tolerance, current, locked, max_moved=None) -> bool:
     """Whole accounts only, solved here with no engine code: each unlocked account in exactly
-    one territory (locked ones in theirs), every load within target * (1 ± tolerance); no
-    geography. (HiGHS answering "infeasible" is the check; a time-out counts as feasible.)"""
+    one territory (locked ones in theirs), every load within target * (1 ± tolerance), and at
+    most ``max_moved`` accounts out of their current territory; no geography. (HiGHS answering
+    "infeasible" is the check; a time-out counts as feasible.)"""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     w = np.asarray(measures, dtype=float)[:, 0]
@@ -81,7 +82,11 @@ def whole_split_feasible(measures, k, tolerance, current, locked) -> bool:
     if locked is not None:
         held = np.flatnonzero(np.asarray(locked) & (np.asarray(current) >= 0))
         low[held * k + np.asarray(current)[held]] = 1
-    res = milp(np.zeros(n * k), constraints=[each, load], integrality=np.ones(n * k), bounds=Bounds(low, 1),
+    constraints = [each, load]
+    if max_moved is not None:
+        leave = (np.asarray(current)[account] != territory).astype(float)
+        constraints.append(LinearConstraint(leave[None, :], 0, max_moved))
+    res = milp(np.zeros(n * k), constraints=constraints, integrality=np.ones(n * k), bounds=Bounds(low, 1),
                options={"time_limit": 60})
     return res.status != 2
 
@@ -277,6 +282,29 @@ def test_a_move_cap_below_the_least_needed_is_proven():
     codes = {fact.code for fact in caught.value.facts}
     assert "move_cap_proven" in codes, caught.value.reasons
     assert not relaxation_feasible(w[:, None], k, 0.05, current, None, max_moved=0.05 * n)
+
+
+def test_a_move_cap_whole_accounts_cannot_meet_is_blamed_on_the_cap_with_a_share_that_balances():
+    """West holds 40 small accounts and one of 40 times their size, East 20 small ones. Under a
+    10% cap (6 accounts) only a split of the heavy account would balance; whole accounts need 9
+    moves. The message blamed whole accounts and the tolerance (a cause that is not there: with
+    no cap it balances); it names the cap, and a share that balances."""
+    rng = np.random.default_rng(0)
+    lat = np.r_[32.45 + rng.uniform(-0.3, 0.3, 41), 32.35 + rng.uniform(-0.3, 0.3, 20)]
+    lon = np.r_[-99.73 + rng.uniform(-0.3, 0.3, 41), -95.30 + rng.uniform(-0.3, 0.3, 20)]
+    w = np.r_[np.ones(40), [40.0], np.ones(20)]
+    current = np.r_[np.zeros(41, dtype=int), np.ones(20, dtype=int)]
+    n = len(w)
+    with pytest.raises(DesignInfeasibleError) as caught:
+        design(lat, lon, w, k=2, tolerance=0.05, current=current, max_moved_share=0.1)
+    assert [fact.code for fact in caught.value.facts] == ["move_cap_whole"], caught.value.reasons
+    assert "max_moved_share" in caught.value.reasons[0] and "tolerance that moves so few" in caught.value.reasons[0]
+    assert relaxation_feasible(w[:, None], 2, 0.05, current, None, max_moved=0.1 * n)
+    assert not whole_split_feasible(w[:, None], 2, 0.05, current, None, max_moved=0.1 * n)
+    share = caught.value.facts[0].share
+    assert share == pytest.approx(9 / n)
+    result = design(lat, lon, w, k=2, tolerance=0.05, current=current, max_moved_share=math.ceil(share * 1000) / 1000)
+    assert result.within_tolerance
 
 
 def _degenerate_cases():

@@ -212,7 +212,7 @@ def _exact_phase(p: Pass) -> None:
     if exact.proven:
         p.proof = _proof(p, cap, counts)
     elif exact.indivisible and job.cells_xyz is None:  # (grid cells are the engine's grouping: no proof)
-        p.proof = Reason("indivisible", job.constrained[0], 0.0, job.tolerance, "tolerance")
+        p.proof = _indivisible_proof(p, cap, counts)
     if exact.assign is not None:
         state.assign = exact.assign
         state.load = territory_loads(exact.assign, units.values, job.k)
@@ -237,6 +237,32 @@ def _proof(p: Pass, cap, counts) -> Reason:
     return Reason("relaxation", job.constrained[c], float(share[t, c]), job.tolerance, "tolerance", territory=int(t))
 
 
+def _indivisible_proof(p: Pass, cap, counts) -> Reason:
+    """The fact behind an exhaustive search of whole accounts that found none: the move cap, when
+    the search held one and whole accounts balance without it (found here, as the witness: the
+    cap, not the tolerance, is what to change); else the tolerance."""
+    job, units = p.job, p.units
+    if cap is None:
+        return Reason("indivisible", job.constrained[0], 0.0, job.tolerance, "tolerance")
+
+    def moved(limit):  # (the share of accounts a balanced alignment of whole accounts moves, or None)
+        found = exact_assign(units, p.state.assign, p.centres, job.target, job.tolerance, stick_km=p.stickiness,
+                             counts=counts, max_moved=limit, milp=milp_allowed(p), tuning=job.tuning).assign
+        if found is None:
+            return None
+        return float(np.mean((job.current >= 0) & (found[units.of_account] != job.current)))
+
+    free = moved(None)
+    if free is None:
+        return Reason("indivisible", job.constrained[0], 0.0, job.tolerance, "tolerance")
+    # The cheapest alignment moves more than it must: a few caps in between give a nearer witness.
+    n, share = len(job.current), free
+    for limit in np.geomspace(cap + 1, free * n, job.tuning.cap_witness_tries + 1)[:-1]:
+        found = moved(float(np.floor(limit)))
+        if found is not None:
+            share = min(share, found)
+            break
+    return Reason("move_cap_whole", job.constrained[0], share, job.max_moved_share, "max_moved_share")
 
 
 def _moved_accounts(job: Job, p: Pass) -> float:
