@@ -164,3 +164,21 @@ def test_an_account_from_a_retired_territory_in_the_window_is_no_obstacle():
     assert territory_pieces(graph, out, 3).total_extra == 0
     after = np.bincount(out, minlength=3)
     assert (np.abs(after / target[:, 0] - 1) <= 0.05 + 1e-9).all()
+
+
+@pytest.mark.parametrize("scenario", ["empty", "starved"])
+def test_on_grid_cells_a_window_on_the_accounts_joins_the_piece_the_swap_left(scenario):
+    """Above ``max_units`` the design runs on grid cells and joins what the accounts' adjacency
+    still shows apart on the accounts (slivers_phase). On 2,000 accounts in 10 territories with
+    ``max_units`` 600 (seed 4) one piece stayed apart for balance after the swaps; a window around
+    it on the accounts now joins it (the full sheet's ``metro`` map: 1 piece -> 0)."""
+    inst = make_stress(scenario, 2_000, 10, seed=4)
+    tuning = dataclasses.replace(DEFAULT_TUNING, max_units=600, connect_local_try_seconds=10.0,
+                                 connect_local_seconds=120.0)
+    result = design(inst.lat, inst.lon, inst.measures, weights=(1, 0), k=inst.k, tolerance=0.05,
+                    current=inst.current, seed=4, tuning=tuning)
+    territory = np.asarray(result.territory)
+    load = np.bincount(territory, inst.measures[:, 0], minlength=inst.k)
+    assert np.abs(load / load.mean() - 1).max() <= 0.05 + 1e-9
+    assert not result.exclaves
+    assert territory_pieces(account_graph(inst.lat, inst.lon), territory, inst.k).total_extra == 0

@@ -6,7 +6,8 @@ territory settled there, the whole map or a window rebuilt around the pieces bal
 (connect.py, connect_local.py, and with rep bases connect_bases.py), borders cleaned (smooth.py,
 anneal.py), reps' doors brought home, and the pieces still apart swapped into a full neighbour
 (swap.py). Each step is kept only when it leaves no more pieces and every band holds. On grid
-cells, :func:`slivers_phase` joins what the accounts' own adjacency still shows apart.
+cells, :func:`slivers_phase` joins what the accounts' own adjacency still shows apart (joins,
+swaps, then a window rebuilt around each piece left, connect_local.py).
 """
 
 from __future__ import annotations
@@ -333,5 +334,27 @@ def slivers_phase(p: Pass) -> None:
         roots = None if job.bases is None else base_roots(job.cells_xyz, joined.assignment, job.bases_xyz, job.k)
         joined = swap_and_join(accounts, joined, job.account_graph(), join, job.target, job.tolerance, roots=roots,
                                passes=job.tuning.swap_passes, tuning=job.tuning)
+        joined = _windows_on_accounts(p, accounts, joined, join, roots)
     p.accounts = joined.assignment
     p.stuck = joined.stuck
+
+
+def _windows_on_accounts(p: Pass, accounts: Units, joined, join, roots):
+    """The pieces that balance still keeps apart on the accounts, each rebuilt in a window
+    around it (connect_local.py, on the accounts' own adjacency: a window's size, not the
+    map's); kept when every band holds and fewer pieces stay apart. Not under a move cap."""
+    job = p.job
+    pieces = [piece.units for piece in joined.stuck if piece.why == "balance"]
+    if not pieces or job.max_moved_share < 1.0:
+        return joined
+    rebuilt = connect_locally(accounts, joined.assignment, job.account_graph(), job.target, job.tolerance,
+                              pieces=pieces, roots=roots, seed=job.seed, tuning=job.tuning)
+    if (rebuilt == joined.assignment).all():
+        return joined
+    again = join(rebuilt)
+    fewer = _for_balance(again.stuck) < len(pieces) and len(again.stuck) < len(joined.stuck)
+    return again if fewer and not out_of_band(job, territory_loads(again.assignment, job.values, job.k)) else joined
+
+
+def _for_balance(stuck) -> int:
+    return sum(piece.why == "balance" for piece in stuck)
