@@ -16,7 +16,7 @@ from ..measures import moved_share
 from ..tuning import DEFAULT_TUNING, Tuning
 from .alignment import Alignment
 from .capped import within_cap
-from .opinions import realign
+from .opinions import realign, without_the_cap
 from .pipeline import Progress, make_job, run_pass
 from .split_proof import no_split_reason
 
@@ -128,6 +128,8 @@ def design(
                    tuning=tuning, adjacency=adjacency)
     if job.realign and method == "balanced":
         result = realign(job, resite=resite, eagerness=1.0, opinions=True)
+        if job.max_moved_share < 1.0:  # (pieces are not joined under a cap: one that does not bind)
+            result = without_the_cap(job, result)
     else:
         result = run_pass(job, resite=False)
     if not result.within_tolerance and job.realign and job.max_moved_share < 1.0 and moved_share(
