@@ -418,3 +418,22 @@ def test_territories_on_an_island_short_of_load_are_offered_the_nearest_mainland
     load = np.bincount(out.assign, values[:, 0], minlength=6) * 6
     assert (np.abs(load - 1) <= 0.05 + 1e-9).all()
     assert (out.assign[:island] < 2).all()  # (the island stays with its own territories)
+
+
+def test_current_territories_beyond_k_in_a_realignment_are_a_settings_error_not_a_crash():
+    """design(current=ids 0-9, k=5) raised an IndexError from the centres (a fresh design, from
+    the move kinds); it is a settings error that says what to do. With those ids retired (-1)
+    it designs 5."""
+    from territory_engine.errors import SettingsError
+
+    rng = np.random.default_rng(0)
+    n = 200
+    lat, lon = 30 + rng.random(n) * 3, -99 + rng.random(n) * 4
+    current, w = rng.integers(10, size=n), rng.random(n) + 1
+    with pytest.raises(SettingsError, match="k must be at least 10"):
+        design(lat, lon, w, k=5, current=current)
+    with pytest.raises(SettingsError, match="one territory index per account"):
+        design(lat, lon, w, k=5, current=current[:-1])
+    assert design(lat, lon, w, k=5, current=np.where(current < 5, current, -1)).within_tolerance
+    with pytest.raises(SettingsError, match="k must be at least 10"):
+        design(lat, lon, w, k=5, current=current, fresh=True)

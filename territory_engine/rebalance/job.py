@@ -137,6 +137,12 @@ def make_job(lat, lon, measures, *, k, tolerance, weights, each_measure, current
                 steps.append(mix_step(raw, np.arange(m) == c))
     values = np.column_stack(columns)
     current = np.full(n, -1) if current is None else np.asarray(current, dtype=int)
+    if current.shape != (n,):
+        raise SettingsError(f"current: expected one territory index per account ({n}), got shape {current.shape}")
+    if n and current.max() >= k:
+        raise SettingsError(f"current: territory indices run to {current.max()} but k is {k}, so k must be at least "
+                            f"{current.max() + 1}; to design fewer territories, give the accounts of those to retire "
+                            "no current territory (-1), as the command line does")
     locked = np.zeros(n, dtype=bool) if locked is None else np.asarray(locked, dtype=bool)
     locked = locked & (current >= 0)
     if bases is not None:
