@@ -31,6 +31,7 @@ from . import workflow
 from .errors import InfeasibleError, InputError, Problem, RebalanceInfeasibleError, TerritoryError
 from .rebalance import METHODS
 from .cli_signals import catch_signals
+from .cli_stdout import own_stdout
 from .stopping import Stopped
 
 EXIT_INPUT = 2
@@ -178,7 +179,8 @@ def entry() -> None:
     catch_signals()
     scratch = _matplotlib_home()
     try:
-        code: Any = main(standalone_mode=False)
+        with own_stdout():  # (a native library's prints stay off the command's output)
+            code: Any = main(standalone_mode=False)
     except SystemExit as done:
         code = done.code
     except click.UsageError as bad:

@@ -604,3 +604,19 @@ def test_a_map_of_a_rebalance_result_shows_the_balance_the_rebalance_reported(tm
     assert run("map", out, "--output", page, "--offline").exit_code == 0
     drawn = re.findall(r"largest deviation ([\d.]+)%", page.read_text(encoding="utf-8"))
     assert drawn and drawn[0] == reported, (drawn, reported)
+
+
+def test_a_native_solvers_debug_print_stays_off_the_commands_output(tmp_path):
+    """HiGHS (scipy 1.17) prints "HighsMipSolverData::transformNewIntegerFeasibleSolution
+    tmpSolver.run();" from C++ to descriptor 1 while rounding this 12-account map at tolerance 0
+    (every run here); the command's stdout holds its own lines only."""
+    rows = [[f"A{i}", 30 + i * 0.05, -97 - (i % 3) * 0.05, ["1", "2", "10"][i % 3], 1000 + 10 * i]
+            for i in range(12)]
+    path = tmp_path / "accounts.csv"
+    path.write_text("Account ID,Latitude,Longitude,Territory,Potential\n"
+                    + "".join(",".join(map(str, row)) + "\n" for row in rows), encoding="utf-8")
+    done = _territory("rebalance", path, "-o", tmp_path / "out.csv", "--tolerance", "0")
+    assert done.returncode == 0, done.stderr
+    assert "Highs" not in done.stdout and "Highs" not in done.stderr
+    assert done.stdout.startswith("3 territories; largest deviation"), done.stdout
+    assert f"wrote {tmp_path / 'out.csv'}" in done.stdout

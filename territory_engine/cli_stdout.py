@@ -1,0 +1,53 @@
+"""The command's standard output holds its own lines only: what native libraries print to
+file descriptor 1 goes to the null device.
+
+HiGHS 1.12 (in scipy 1.17) prints a debug line from C++ straight to descriptor 1 now and then
+("HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();", ERGO-Code/HiGHS
+issue 2783), whatever its output options say; a script reading ``territory``'s output would
+read it too. While the command runs, descriptor 1 is the null device and Python's
+``sys.stdout`` writes to a copy of the real one, so the command's own lines (click.echo) still
+reach it. Where descriptors cannot be copied (no standard output at all), nothing changes.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from contextlib import contextmanager
+from typing import Iterator
+
+__all__ = ["own_stdout"]
+
+
+@contextmanager
+def own_stdout() -> Iterator[None]:
+    """Descriptor 1 to the null device and ``sys.stdout`` to the real output, for the block."""
+    before = sys.stdout
+    try:
+        before.flush()
+        real = os.dup(1)
+    except (OSError, ValueError, AttributeError):
+        yield
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        os.close(real)
+        yield
+        return
+    stream = io.TextIOWrapper(io.FileIO(real, "w", closefd=False), encoding=getattr(before, "encoding", None),
+                              errors=getattr(before, "errors", None),
+                              line_buffering=getattr(before, "line_buffering", False))
+    os.dup2(null, 1)
+    sys.stdout = stream
+    try:
+        yield
+    finally:
+        try:
+            stream.flush()
+        finally:
+            sys.stdout = before
+            os.dup2(real, 1)
+            os.close(real)
+            os.close(null)
