@@ -332,3 +332,23 @@ def test_a_move_cap_that_does_not_bind_leaves_no_territory_in_pieces(seed):
     graph = account_graph(lat, lon)
     assert territory_pieces(graph, free.territory, k).extra_pieces.sum() == 0
     assert territory_pieces(graph, capped.territory, k).extra_pieces.sum() == 0
+
+
+def test_a_fresh_design_in_one_piece_replaces_a_realignment_keeping_pieces_apart_for_balance():
+    """300 Texas accounts in 6 territories, two opposed measures each balanced within ±1%
+    (tests/data/each_opposed_measures_300.csv, found by an adversarial scan). The realignment
+    kept 5 pieces apart "for balance", moving 26% of the balance measure; the fresh design,
+    balanced in one piece, moves 40% and was refused for moving more. One piece per territory
+    is a promise: it is taken, up to twice what the realignment moves."""
+    frame = pd.read_csv(Path(__file__).parent / "data" / "each_opposed_measures_300.csv")
+    lat, lon = frame["Latitude"].to_numpy(), frame["Longitude"].to_numpy()
+    measures = frame[["Potential", "Workload"]].to_numpy()
+    current = frame["Territory"].str[1:].astype(int).to_numpy() - 1
+    result = design(lat, lon, measures, k=6, tolerance=0.01, each_measure=True, current=current, seed=22)
+    assert result.within_tolerance
+    for c in range(2):
+        load = np.bincount(result.territory, measures[:, c], minlength=6)
+        assert np.abs(load / load.mean() - 1).max() <= 0.01 + 1e-9
+    assert not result.exclaves
+    assert territory_pieces(account_graph(lat, lon), result.territory, 6).total_extra == 0
+    assert [choice.why for choice in result.fresh_chosen] == ["fewer pieces apart"]

@@ -34,7 +34,7 @@ class Exclave:
 @dataclass(frozen=True)
 class FreshChoice:
     """Why a fresh design keeping today's ids replaced the realignment (``why``: ``"moves less"``,
-    ``"more compact"``, ``"far more compact"`` or ``"cleaner borders"``), with both designs' moved
+    ``"more compact"``, ``"far more compact"``, ``"cleaner borders"`` or ``"fewer pieces apart"``), with both designs' moved
     shares of the balance measure and their balance-weighted mean km to the territory centres.
     ``where``: the part of the map designed on its own (``"region West"``; ``""``: the whole map),
     ``level`` the kind of part (``"region"``); ``on_todays_hours``: the figures were measured on today's workload hours, before the hours

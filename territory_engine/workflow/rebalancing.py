@@ -601,6 +601,8 @@ def fresh_line(chosen) -> str:
             f"from their territory's centre on average (the realignment's {chosen.km_realigned:,.0f} km)")
     if chosen.why == "cleaner borders":
         line += "; fewer of them sit among another territory's accounts"
+    if chosen.why == "fewer pieces apart":
+        line += "; fewer pieces of its territories lie apart from the rest of their territory"
     if chosen.on_todays_hours:
         line += ("; these figures are on today's workload hours: the proposal then settled the hours on its own "
                  "drives")
