@@ -2,9 +2,8 @@
 
 The algorithms take a :class:`Tuning` as their ``tuning`` argument (default
 :data:`DEFAULT_TUNING`); a test or a benchmark that wants other numbers passes its own
-(``Tuning(max_units=5_000)``, ``dataclasses.replace(DEFAULT_TUNING, polish_max_units=0)``)
-instead of patching a module. Each field says what it trades; the benchmark evidence for the
-values is in ``tests/benchmarks/README.md``.
+(``Tuning(max_units=5_000)``, ``dataclasses.replace(DEFAULT_TUNING, polish_max_units=0)``) instead of
+patching a module. Each field says what it trades; the evidence is in ``tests/benchmarks/README.md``.
 
 Fractions of the tolerance (``*_band``, ``*_aim``) narrow the band a phase aims at, so that
 the phases after it keep some slack: nearer 1 moves less now, nearer 0 leaves more room later.
@@ -208,19 +207,15 @@ class Tuning:
     """The rounding MILP stops within this relative gap of its optimum (any rounding in the band
     will do; the cost only breaks ties)."""
     cap_witness_tries: int = 4
-    """When an exhaustive search of whole accounts finds no balance under a move cap but one is
-    found without it, this many caps between (geometrically spaced) are tried, the first that
-    balances giving the share the message suggests for the cap (each try is one such search, on
-    a small map)."""
+    """Caps tried (geometrically) for the share a ``move_cap_whole`` message suggests (pipeline.py)."""
     exact_seconds: float = 60.0
     exact_cost_seconds: float = 60.0
     """Time limit of one LP or MILP solve (HiGHS), in seconds; of a rounding MILP weighing the
     costs, ``exact_cost_seconds``: out of it, any rounding in the band is looked for instead."""
     exact_presolve: bool = False
-    """Whether HiGHS presolves the transportation LP. On the eight LPs of a full-sheet
-    ``duplicates`` map (41,000-186,000 variables) presolving took 1.3-1.5x the time and 1.2-1.4x
-    the memory of solving directly (186,000 variables: 1.40 s and 236 MB against 0.95 s and 168 MB),
-    with the same optimum: the LP has one row per unit and one per band and little to remove."""
+    """Whether HiGHS presolves the transportation LP. On a full-sheet ``duplicates`` map's LPs
+    (41,000-186,000 variables) presolving took 1.3-1.5x the time and 1.2-1.4x the memory of
+    solving directly, with the same optimum (one row per unit and per band: little to remove)."""
     rejoin_rounds: int = 4
     """Rounds of moving the extra pieces that balance keeps apart and re-solving the LP around
     them (territory_engine/rebalance/rejoin.py): more joins more pieces, each round costs an LP."""

@@ -255,7 +255,8 @@ def _indivisible_proof(p: Pass, cap, counts) -> Reason:
     free = moved(None)
     if free is None:
         return Reason("indivisible", job.constrained[0], 0.0, job.tolerance, "tolerance")
-    # The cheapest alignment moves more than it must: a few caps in between give a nearer witness.
+    # The cheapest alignment moves more than it must: a few caps in between (Tuning.cap_witness_tries,
+    # each one such search on a small map) give a nearer witness.
     n, share = len(job.current), free
     for limit in np.geomspace(cap + 1, free * n, job.tuning.cap_witness_tries + 1)[:-1]:
         found = moved(float(np.floor(limit)))
