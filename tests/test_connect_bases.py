@@ -65,9 +65,11 @@ def test_a_starved_end_gets_its_load_through_the_territories_in_between():
 
 def test_without_the_stages_that_map_leaves_a_territory_away_from_its_rep(monkeypatch):
     """The same map with the forest and the micro-block stage switched off: the flows send the
-    west's load straight from the east, and a territory ends in two pieces (what they are for)."""
+    west's load straight from the east, and a territory ends in two pieces (what they are for).
+    (The fresh opinion, which would now replace a realignment in pieces, is switched off too.)"""
     monkeypatch.setattr(pieces_phase, "connect_around_bases", lambda *args, **kwargs: None)
     monkeypatch.setattr(pieces_phase, "forest_around_bases", lambda *args, **kwargs: None)
+    monkeypatch.setattr(opinions, "_fresh_opinion", lambda job, best: best)
     lat, lon, potential, current, bases, _, _ = _strip()
     result = design(lat, lon, potential, k=4, current=current, bases=bases, seed=1, tuning=LARGER)
     assert result.within_tolerance
@@ -256,6 +258,7 @@ def test_a_block_design_that_moves_a_base_block_is_never_taken(monkeypatch):
 
     monkeypatch.setattr(connect_bases, "design_blocks", swapped)
     monkeypatch.setattr(pieces_phase, "forest_around_bases", lambda *args, **kwargs: None)  # (the stage first)
+    monkeypatch.setattr(opinions, "_fresh_opinion", lambda job, best: best)  # (the realignment's own pass)
     lat, lon, potential, current, bases, _, _ = _strip()
     result = design(lat, lon, potential, k=4, current=current, bases=bases, seed=1, tuning=LARGER)
     assert any(piece.why == "rep base" for piece in result.exclaves)  # (the stage's result refused)
