@@ -7,6 +7,11 @@ issue 2783), whatever its output options say; a script reading ``territory``'s o
 read it too. While the command runs, descriptor 1 is the null device and Python's
 ``sys.stdout`` writes to a copy of the real one, so the command's own lines (click.echo) still
 reach it. Where descriptors cannot be copied (no standard output at all), nothing changes.
+
+A terminal's size is read from descriptors 0-2 (rich, ``shutil.get_terminal_size``): with
+descriptor 1 the null device, a table written to a terminal whose stdin and stderr are not
+one would fall back to 80 columns. So when the real output is a terminal, its size is given
+in ``COLUMNS`` and ``LINES`` for the block (unless the user set them).
 """
 
 from __future__ import annotations
@@ -39,6 +44,10 @@ def own_stdout() -> Iterator[None]:
     stream = io.TextIOWrapper(io.FileIO(real, "w", closefd=False), encoding=getattr(before, "encoding", None),
                               errors=getattr(before, "errors", None),
                               line_buffering=getattr(before, "line_buffering", False))
+    size = _terminal_size(real)
+    names = [name for name in ("COLUMNS", "LINES") if size is not None and name not in os.environ]
+    for name in names:
+        os.environ[name] = str(size.columns if name == "COLUMNS" else size.lines)
     os.dup2(null, 1)
     sys.stdout = stream
     try:
@@ -51,3 +60,12 @@ def own_stdout() -> Iterator[None]:
             os.dup2(real, 1)
             os.close(real)
             os.close(null)
+            for name in names:
+                os.environ.pop(name, None)
+
+
+def _terminal_size(fd: int) -> os.terminal_size | None:
+    try:
+        return os.get_terminal_size(fd) if os.isatty(fd) else None
+    except OSError:
+        return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -620,3 +621,37 @@ def test_a_native_solvers_debug_print_stays_off_the_commands_output(tmp_path):
     assert "Highs" not in done.stdout and "Highs" not in done.stderr
     assert done.stdout.startswith("3 territories; largest deviation"), done.stdout
     assert f"wrote {tmp_path / 'out.csv'}" in done.stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal")
+def test_a_table_on_a_wide_terminal_fills_it_when_only_stdout_is_the_terminal(tmp_path):
+    """With descriptor 1 the null device while the command runs (the native prints above), the
+    terminal's size could be read only from stdin or stderr: a table written to a 200-column
+    terminal, stdin and stderr elsewhere, came out 80 columns wide with columns left out."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    path = Path(__file__).parent / "data" / "each_opposed_measures_300.csv"
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
+    env = {key: value for key, value in os.environ.items() if key not in ("COLUMNS", "LINES")}
+    code = "from territory_engine.cli import entry; entry()"
+    process = subprocess.Popen([sys.executable, "-c", code, "measure", str(path)], stdin=subprocess.DEVNULL,
+                               stdout=slave, stderr=subprocess.DEVNULL, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # (EIO: the child closed the terminal)
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    assert process.wait(timeout=120) == 0
+    text = b"".join(chunks).decode("utf-8", "replace")
+    assert "for want of width" not in text
+    assert max(len(line.rstrip()) for line in text.splitlines()) > 100
