@@ -204,8 +204,9 @@ def entry() -> None:
         code = 1
     if scratch is not None:
         shutil.rmtree(scratch, ignore_errors=True)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):  # (None when the descriptor was closed: `territory ... >&-`)
+        if stream is not None:
+            stream.flush()
     os._exit(code or 0)
 
 

@@ -655,3 +655,17 @@ def test_a_table_on_a_wide_terminal_fills_it_when_only_stdout_is_the_terminal(tm
     text = b"".join(chunks).decode("utf-8", "replace")
     assert "for want of width" not in text
     assert max(len(line.rstrip()) for line in text.splitlines()) > 100
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="closing a descriptor before the command starts")
+def test_a_command_run_with_stdout_closed_writes_its_file_and_exits_cleanly(tmp_path):
+    """`territory rebalance ... >&-`: Python starts with sys.stdout None; the command's lines
+    have nowhere to go, but its file is written and it exits 0 (it ended in a traceback, exit 1)."""
+    source = Path(__file__).parent / "data" / "each_opposed_measures_300.csv"
+    out = tmp_path / "out.csv"
+    code = "from territory_engine.cli import entry; entry()"
+    done = subprocess.run([sys.executable, "-c", code, "rebalance", str(source), "-o", str(out)],
+                          capture_output=False, stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.close(1))
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert out.exists() and len(out.read_text(encoding="utf-8-sig").splitlines()) == 301
