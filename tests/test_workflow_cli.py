@@ -669,3 +669,15 @@ def test_a_command_run_with_stdout_closed_writes_its_file_and_exits_cleanly(tmp_
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     assert out.exists() and len(out.read_text(encoding="utf-8-sig").splitlines()) == 301
+
+
+def test_a_move_cap_the_design_does_not_apply_is_said_not_ignored(tmp_path):
+    """--max-moved-share with fewer territories than today (or --block, or --fresh) is not
+    applied by the design; the command said nothing and moved 37% of the accounts under a 10% cap."""
+    source = Path(__file__).parent / "data" / "each_opposed_measures_300.csv"
+    done = _territory("rebalance", source, "-o", tmp_path / "fewer.csv", "-k", "4", "--max-moved-share", "0.1")
+    assert done.returncode == 0, done.stderr
+    assert "note: max_moved_share (10.0%) was not applied" in done.stdout + done.stderr
+    kept = _territory("rebalance", source, "-o", tmp_path / "kept.csv", "--max-moved-share", "0.5")
+    assert kept.returncode == 0, kept.stderr
+    assert "max_moved_share" not in kept.stdout + kept.stderr

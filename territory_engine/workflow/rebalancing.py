@@ -127,6 +127,11 @@ class RebalanceResult:
                          f"sheet: {why}")
         for chosen in self.facts.get("fresh_chosen", ()):
             notes.append(fresh_line(chosen))
+        cap, moved, accounts = self.settings.max_moved_share, self.facts.get("moved", 0), self.facts.get("accounts", 0)
+        if cap < 1 and moved > cap * accounts + 1e-9:
+            notes.append(f"max_moved_share ({cap:.1%}) was not applied: {moved / accounts:.1%} of the accounts moved; "
+                         "the cap holds for a realignment of today's territories, not for building blocks (--block), "
+                         "fewer territories than today or a fresh design")
         return notes
 
     def to_sheets(self) -> dict[str, pd.DataFrame]:
@@ -538,7 +543,8 @@ def _result(plan, ids, current, proposed, names, weights, combined, rep, reasons
         **{name: after_frame[name][moved].to_numpy() for name in names},
         "reason": reason_text[moved],
     })
-    facts = {"territories": k, "moved": int(moved.sum()), "method": alignment.method, "seed": alignment.seed,
+    facts = {"territories": k, "moved": int(moved.sum()), "accounts": len(moved), "method": alignment.method,
+             "seed": alignment.seed,
              "fresh_chosen": alignment.fresh_chosen,
              "resited": resited, "placed": placed}
     exclaves = exclave_table(alignment.exclaves, ids_arr, proposed, frame["account_id"].to_numpy(), combined, lat, lon,
