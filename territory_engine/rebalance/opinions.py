@@ -30,7 +30,7 @@ import numpy as np
 from ..arrays import distinct
 from ..contiguity import point_graph, territory_pieces
 from ..geo import to_latlon
-from ..measures import compactness_km, required_move_share
+from ..measures import compactness_km, moved_share, required_move_share
 from .alignment import Alignment, FreshChoice
 from .ids import keep_current_ids
 from .move_kinds import move_kinds
@@ -88,7 +88,7 @@ def without_the_cap(job: Job, capped: Alignment) -> Alignment:
     if not apart and not moved_too_much(job, capped.territory):
         return capped
     free = realign(dataclasses.replace(job.quiet(), max_moved_share=1.0), resite=False, eagerness=1.0, opinions=True)
-    moved = float(np.mean((job.current >= 0) & (free.territory != job.current)))
+    moved = moved_share(job.current, free.territory)
     fewer = _pieces_apart(job, free.territory) - apart
     if free.within_tolerance and moved <= job.max_moved_share + 1e-12 and (
             fewer < 0 or (fewer == 0 and _moved(job, free.territory) < _moved(job, capped.territory))):
@@ -106,19 +106,13 @@ def _pieces_apart(job: Job, territory) -> int:
         if "unit_graph" not in job.cache:
             job.cache["unit_graph"] = point_graph(job.units.xyz, tuning=job.tuning)
         graph, locked = job.cache["unit_graph"], job.units.locked
-        territory = np.asarray(territory)[_first_account(job.units.of_account, len(job.units.xyz))]
+        territory = _unit_territory(job, territory)
     found = territory_pieces(graph, territory, job.k, keep=False)
     extra = found.extra_pieces.copy()
     held = locked & (found.piece >= 0)
     if held.any():
         extra = np.maximum(extra - np.bincount(found.territory[distinct(found.piece[held])], minlength=job.k), 0)
     return int(extra.sum())
-
-
-def _first_account(of_account, units: int) -> np.ndarray:
-    first = np.zeros(units, dtype=np.int64)
-    first[of_account[::-1]] = np.arange(len(of_account))[::-1]
-    return first
 
 
 def moved_too_much(job: Job, territory, times: float | None = None) -> bool:

@@ -250,7 +250,7 @@ def _indivisible_proof(p: Pass, cap, counts) -> Reason:
                              counts=counts, max_moved=limit, milp=milp_allowed(p), tuning=job.tuning).assign
         if found is None:
             return None
-        return float(np.mean((job.current >= 0) & (found[units.of_account] != job.current)))
+        return moved_share(job.current, found[units.of_account])
 
     free = moved(None)
     if free is None:
