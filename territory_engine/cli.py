@@ -31,7 +31,7 @@ from . import workflow
 from .errors import InfeasibleError, InputError, Problem, RebalanceInfeasibleError, TerritoryError
 from .rebalance import METHODS
 from .cli_signals import catch_signals
-from .cli_stdout import own_stdout
+from .cli_stdout import own_stdout, utf8_if_ascii
 from .stopping import Stopped
 
 EXIT_INPUT = 2
@@ -178,6 +178,7 @@ def entry() -> None:
     """
     catch_signals()
     scratch = _matplotlib_home()
+    utf8_if_ascii()
     try:
         with own_stdout():  # (a native library's prints stay off the command's output)
             code: Any = main(standalone_mode=False)

@@ -12,17 +12,23 @@ A terminal's size is read from descriptors 0-2 (rich, ``shutil.get_terminal_size
 descriptor 1 the null device, a table written to a terminal whose stdin and stderr are not
 one would fall back to 80 columns. So when the real output is a terminal, its size is given
 in ``COLUMNS`` and ``LINES`` for the block (unless the user set them).
+
+Under an ASCII locale (``LC_ALL=C`` with ``PYTHONUTF8=0``) Python opens the standard streams as
+ASCII, and a territory named "Nörd" in a table ended the command in a ``UnicodeEncodeError``
+traceback. click already writes UTF-8 to such a misconfigured stream; :func:`utf8_if_ascii`
+makes every writer do the same, so a table and a message show the same name.
 """
 
 from __future__ import annotations
 
+import codecs
 import io
 import os
 import sys
 from contextlib import contextmanager
 from typing import Iterator
 
-__all__ = ["own_stdout"]
+__all__ = ["own_stdout", "utf8_if_ascii"]
 
 
 @contextmanager
@@ -62,6 +68,22 @@ def own_stdout() -> Iterator[None]:
             os.close(null)
             for name in names:
                 os.environ.pop(name, None)
+
+
+def utf8_if_ascii() -> None:
+    """Standard output and error write UTF-8 where they were opened as ASCII (as click's echo does);
+    a character that still cannot be written becomes a ``?`` rather than a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None)
+        try:
+            ascii_ = encoding is not None and codecs.lookup(encoding).name == "ascii"
+        except LookupError:
+            ascii_ = False
+        if ascii_ and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(encoding="utf-8", errors="replace")
+            except (OSError, ValueError):  # (a closed or already-written stream keeps its encoding)
+                pass
 
 
 def _terminal_size(fd: int) -> os.terminal_size | None:

@@ -681,3 +681,20 @@ def test_a_move_cap_the_design_does_not_apply_is_said_not_ignored(tmp_path):
     kept = _territory("rebalance", source, "-o", tmp_path / "kept.csv", "--max-moved-share", "0.5")
     assert kept.returncode == 0, kept.stderr
     assert "max_moved_share" not in kept.stdout + kept.stderr
+
+
+def test_a_table_of_non_ascii_names_under_an_ascii_locale_prints_in_utf8(tmp_path):
+    """``PYTHONUTF8=0 LC_ALL=C`` opens the standard streams as ASCII: click wrote "Nörd" in UTF-8,
+    but the territory table (rich) ended in a UnicodeEncodeError traceback, exit 1."""
+    path = tmp_path / "accounts.csv"
+    path.write_text("Account ID,Latitude,Longitude,Territory,Potential\n"
+                    "Café Zoë,40.1,-75.1,Nörd,10\nB2,40.2,-75.2,Süd,20\nB3,40.3,-75.3,Süd,5\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONUTF8": "0", "LC_ALL": "C", "LANG": "C", "PYTHONCOERCECLOCALE": "0"}
+    env.pop("PYTHONIOENCODING", None)
+    code = "from territory_engine.cli import entry; entry()"
+    for args in (["measure", str(path), "--balance", "potential"],
+                 ["rebalance", str(path), "--balance", "potential", "-o", str(tmp_path / "out.csv")]):
+        done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, env=env, timeout=300)
+        stderr = done.stderr.decode("utf-8")
+        assert "Traceback" not in stderr and done.returncode in (0, 3), stderr
+        assert "Nörd" in (done.stdout + done.stderr).decode("utf-8")
