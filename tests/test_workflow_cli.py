@@ -675,9 +675,9 @@ def test_a_move_cap_the_design_does_not_apply_is_said_not_ignored(tmp_path):
     """--max-moved-share with fewer territories than today (or --block, or --fresh) is not
     applied by the design; the command said nothing and moved 37% of the accounts under a 10% cap."""
     source = Path(__file__).parent / "data" / "each_opposed_measures_300.csv"
-    done = _territory("rebalance", source, "-o", tmp_path / "fewer.csv", "-k", "4", "--max-moved-share", "0.1")
+    done = _territory("rebalance", source, "-o", tmp_path / "fewer.csv", "-k", "4", "--max-moved-share", "0.15")
     assert done.returncode == 0, done.stderr
-    assert "note: max_moved_share (10.0%) was not applied" in done.stdout + done.stderr
+    assert "note: max_moved_share (15.0%) was not applied" in done.stdout + done.stderr
     kept = _territory("rebalance", source, "-o", tmp_path / "kept.csv", "--max-moved-share", "0.5")
     assert kept.returncode == 0, kept.stderr
     assert "max_moved_share" not in kept.stdout + kept.stderr
@@ -698,3 +698,22 @@ def test_a_table_of_non_ascii_names_under_an_ascii_locale_prints_in_utf8(tmp_pat
         stderr = done.stderr.decode("utf-8")
         assert "Traceback" not in stderr and done.returncode in (0, 3), stderr
         assert "Nörd" in (done.stdout + done.stderr).decode("utf-8")
+
+
+def test_a_move_cap_that_the_other_settings_contradict_is_a_settings_error(tmp_path):
+    """--fresh ignores today's alignment, so a cap on what moves from it means nothing; going from
+    6 territories to 4 retires two, whose accounts all move: at least T2's 15 and T3's 28 of the
+    300 (14.3%). Both ran and wrote a file that moved far more than the cap, with only a note."""
+    source = Path(__file__).parent / "data" / "each_opposed_measures_300.csv"
+    fresh = _territory("rebalance", source, "-o", tmp_path / "fresh.csv", "--fresh", "--max-moved-share", "0.1")
+    assert fresh.returncode == 2, fresh.stdout + fresh.stderr
+    assert "max_moved_share" in fresh.stderr and "fresh" in fresh.stderr and "Traceback" not in fresh.stderr
+    assert not (tmp_path / "fresh.csv").exists()
+    fewer = _territory("rebalance", source, "-o", tmp_path / "fewer.csv", "-k", "4", "--max-moved-share", "0.14")
+    assert fewer.returncode == 2, fewer.stdout + fewer.stderr
+    assert "at least 43 accounts (14.3%" in fewer.stderr and "T2 (15), T3 (28)" in fewer.stderr
+    assert "raise max_moved_share to 14.4%" in fewer.stderr
+    assert not (tmp_path / "fewer.csv").exists()
+    # at the least share it suggests, the settings hold (the merge itself is not capped: a note says so)
+    held = _territory("rebalance", source, "-o", tmp_path / "held.csv", "-k", "4", "--max-moved-share", "0.144")
+    assert held.returncode == 0, held.stderr

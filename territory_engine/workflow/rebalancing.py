@@ -201,6 +201,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
         ids = ids + _new_ids(ids, k - len(ids))
     locked = frame["locked"].to_numpy(dtype=bool) & (current >= 0)
     held = _locked_territories(current, locked, ids, k)
+    _cap_conflict(s, current, ids[:today], k, held)
     merging = k < len(ids)
     if merging:
         # Fewer territories than today: a fresh design in which the territories holding
@@ -449,6 +450,37 @@ def _new_ids(ids: list[str], count: int) -> list[str]:
             out.append(name)
         i += 1
     return out
+
+
+def _cap_conflict(s: Settings, current, ids: list[str], k: int, held) -> None:
+    """A move cap that the other settings contradict is a settings error, said before designing:
+    ``--fresh`` designs from scratch, so a cap on what moves from today means nothing there; with
+    fewer territories than today, the accounts of the territories retired all move, and when even
+    the smallest that may retire (those without locked accounts) hold more accounts than the cap
+    allows, no design can keep it. (A cap these leave possible is still not applied to a merge or
+    to a design of building blocks; the result's note says so.)"""
+    cap = s.max_moved_share
+    if cap >= 1 or not (current >= 0).any():
+        return
+    if s.fresh:
+        raise SettingsError(f"max_moved_share: a cap of {cap:.1%} limits how much of today's alignment a "
+                            "realignment moves, but fresh designs the territories from scratch; drop fresh "
+                            "(--fresh) to realign under the cap, or set max_moved_share to 1")
+    today = len(ids)
+    if k >= today:
+        return
+    counts = np.bincount(current[current >= 0], minlength=today)
+    free = np.setdiff1d(np.arange(today), held)
+    retired = free[np.argsort(counts[free], kind="stable")[:today - k]]
+    least = int(counts[retired].sum())
+    if least > cap * len(current) + 1e-9:
+        share = least / len(current)
+        named = ", ".join(f"{ids[t]} ({counts[t]})" for t in retired[:10])
+        raise SettingsError(f"max_moved_share: going from {today} territories to {k} retires {today - k}, and all "
+                            f"their accounts move: at least {least} accounts ({share:.1%}, the smallest territories "
+                            f"without locked accounts: {named}), more than the cap of {cap:.1%} allows; raise "
+                            f"max_moved_share to {np.ceil(share * 1000) / 1000:.1%} or more, or keep {today} "
+                            "territories")
 
 
 def _locked_territories(current, locked, ids, k) -> np.ndarray:
