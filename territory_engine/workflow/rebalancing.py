@@ -197,8 +197,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     require_balance(plan, names, weights)
     today = len(ids)
     fresh = _fresh(plan, current, k, today)
-    if k > len(ids):
-        ids = ids + _new_ids(ids, k - len(ids))
+    ids = ids + _new_ids(ids, k - len(ids))  # (none unless more territories than today)
     locked = frame["locked"].to_numpy(dtype=bool) & (current >= 0)
     held = _locked_territories(current, locked, ids, k)
     _cap_conflict(s, current, ids[:today], k, held)
