@@ -217,11 +217,13 @@ class Reason:
         accounts split), ``"move_cap_proven"`` (that LP is infeasible with the move cap only),
         ``"move_cap_whole"`` (the MILP over every account and territory is infeasible with the move
         cap, and whole accounts balance without it; ``share`` the share of accounts such an
-        alignment moves), ``"indivisible"``
+        alignment moves), ``"move_cap_shed"`` (the territories over their bands must give away
+        more accounts than the cap allows, even their heaviest: ``share`` that floor as a share of
+        the accounts, ``needed`` the named territory's own; rebalance/cap_bound.py), ``"indivisible"``
         (the LP is feasible, but the MILP over every account and territory is not), ``"granular"``
         (every account's value of the measure is a whole multiple of one step, ``share`` that step
         as a share of the territory's target, and the territory's band holds no multiple of it),
-        ``"move_cap"`` (the alignment found moves more than ``max_moved_share`` allows),
+        ``"move_cap"`` (the alignment found moves more than ``max_moved_share`` allows; no proof),
         ``"component"`` (a group of building blocks joined to no other block, an island group,
         whose load fits no whole number of territories; ``share`` is its load in targets),
         ``"component_targets"`` (with unequal targets, no choice of territories for each group
@@ -254,9 +256,9 @@ class Reason:
         Rows (0-based) of the accounts involved, when few are (the heavy unit's accounts); for a
         block design's ``heavy_unit`` and ``locked_join``, the blocks' indices instead.
     needed : float
-        ``granular`` only: the least tolerance at which every territory's band holds a whole
-        multiple of the step (the largest distance from a target to its nearest multiple, as a
-        share of that target).
+        ``move_cap_shed``: the accounts the named territory alone must give away. ``granular``:
+        the least tolerance at which every territory's band holds a whole multiple of the step
+        (the largest distance from a target to its nearest multiple, as a share of that target).
     """
 
     code: str
@@ -284,16 +286,8 @@ class Reason:
             return (f"territory {territory_name(self.territory)} can reach at most {self.share:.0%} of its target "
                     f"{self.measure}, with its locked accounts and every unlocked account together, below its band "
                     f"of -{limit}; unlock accounts of other territories or raise the tolerance")
-        if self.code == "move_cap_proven":
-            return (f"balance cannot be reached with at most {self.limit:.1%} of the accounts moved: even with "
-                    "accounts split between territories, every alignment within the tolerance moves more; "
-                    "raise max_moved_share or the tolerance")
-        if self.code == "move_cap_whole":
-            enough = math.ceil(self.share * 1000 - 1e-9) / 1000  # (rounded up: the share written must allow it)
-            return (f"balance cannot be reached with at most {self.limit:.1%} of the accounts moved: an exhaustive "
-                    "search over every account and territory found no alignment of whole accounts within the "
-                    f"tolerance that moves so few (accounts cannot be split), while one moving {self.share:.2%} "
-                    f"exists; raise max_moved_share to {enough:.1%} or raise the tolerance")
+        if self.code.startswith("move_cap"):
+            return self._cap_sentence(territory_name)
         if self.code == "locked_total":
             return (f"the locked accounts hold so much {self.measure} that, with every territory at least at the "
                     f"bottom of its band (-{limit}), the territories would need {self.share:.1%} of the total "
@@ -365,9 +359,6 @@ class Reason:
                     f"found no alignment keeping every territory in one piece within ±{limit}, but could not prove "
                     "that none exists (locked blocks or rep bases far apart can force it); unlock blocks or move "
                     "bases so that each territory's fixed blocks can be joined, or raise the tolerance")
-        if self.code == "move_cap":
-            return (f"balance needs {self.share:.1%} of the accounts to move but at most {self.limit:.1%} may; "
-                    "raise max_moved_share or the tolerance")
         exact = (" (a tolerance of 0 asks every territory to hold exactly its target, which whole accounts "
                  "can rarely do)") if self.limit == 0 else ""
         return (f"territory {territory_name(self.territory)} stays {_deviation(self.share)} from its target "
@@ -375,6 +366,31 @@ class Reason:
                 f"prove that none exists (the accounts or building blocks may be too lumpy to round){exact}; raise "
                 f"the tolerance to {_percent(_above(abs(self.share)))} or more, use smaller blocks, or change the "
                 "number of territories")
+
+    def _cap_sentence(self, territory_name: Callable[[int], str]) -> str:
+        """The sentence of a ``move_cap*`` reason (see :meth:`sentence`)."""
+        if self.code == "move_cap_shed":
+            enough = math.ceil(self.share * 1000 - 1e-9) / 1000
+            return (f"balance cannot be reached with at most {self.limit:.1%} of the accounts moved: each territory "
+                    "over its band must give away its excess, and even giving only its heaviest unlocked accounts "
+                    f"that takes {self.share:.1%} of the accounts (territory {territory_name(self.territory)} alone "
+                    f"{math.ceil(self.needed - 1e-9)}); raise max_moved_share to at least {enough:.1%} or raise "
+                    "the tolerance")
+        if self.code == "move_cap":
+            return (f"the balanced alignment found moves {self.share:.1%} of the accounts, and at most "
+                    f"{self.limit:.1%} may; the engine found none within the cap but could not prove that none "
+                    "exists; raise max_moved_share or the tolerance")
+        if self.code == "move_cap_proven":
+            return (f"balance cannot be reached with at most {self.limit:.1%} of the accounts moved: even with "
+                    "accounts split between territories, every alignment within the tolerance moves more; "
+                    "raise max_moved_share or the tolerance")
+        if self.code == "move_cap_whole":
+            enough = math.ceil(self.share * 1000 - 1e-9) / 1000  # (rounded up: the share written must allow it)
+            return (f"balance cannot be reached with at most {self.limit:.1%} of the accounts moved: an exhaustive "
+                    "search over every account and territory found no alignment of whole accounts within the "
+                    f"tolerance that moves so few (accounts cannot be split), while one moving {self.share:.2%} "
+                    f"exists; raise max_moved_share to {enough:.1%} or raise the tolerance")
+        raise ValueError(f"not a move cap reason: {self.code}")
 
     def __str__(self) -> str:
         return self.sentence()

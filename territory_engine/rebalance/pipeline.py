@@ -34,6 +34,7 @@ from ..measures import moved_share, territory_loads
 from .alignment import Alignment, exclaves_of
 from .border_flows import border_flows
 from .centres import bisection, centres_of, kmeanspp
+from .cap_bound import shed_reason
 from .checks import obvious_reasons
 from .local_search import MoveState, cap_moves, improve, repair, settle_pocketed_moves, violation
 from .move_kinds import move_kinds
@@ -209,7 +210,9 @@ def _exact_phase(p: Pass) -> None:
     exact = exact_assign(units, state.assign, p.centres, job.target, job.tolerance, stick_km=p.stickiness,
                          counts=counts, max_moved=cap, milp=milp_allowed(p), tuning=job.tuning)
     job.cache["undecided"] = job.cache.get("undecided", False) or exact.undecided
-    if exact.proven:
+    if p.proof is not None:
+        pass  # (a cap below the floor of what must move, known before the search: it names a share)
+    elif exact.proven:
         p.proof = _proof(p, cap, counts)
     elif exact.indivisible and job.cells_xyz is None:  # (grid cells are the engine's grouping: no proof)
         p.proof = _indivisible_proof(p, cap, counts)
@@ -307,6 +310,7 @@ def run_pass(job: Job, *, resite: bool = True, eagerness: float = 1.0, give_up=N
              area_radius=typical_radius(units.xyz, job.k), prices=np.zeros(job.k))
     reasons = obvious_reasons(units, job.target, job.tolerance, job.constrained, job.steps)
     p.proven = bool(reasons)
+    p.proof = shed_reason(job)  # (a move cap below the floor of what must move: cap_bound.py)
     for phase in pipeline(job, resite=resite):
         if phase is _exact_phase and give_up is not None and give_up(p.state.assign[p.units.of_account]):
             return None

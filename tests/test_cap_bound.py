@@ -1,0 +1,69 @@
+"""The floor of accounts any balanced realignment must move (rebalance/cap_bound.py): never above
+what the relaxation itself needs, and a move cap below it is refused with a proof at any size."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from territory_engine import design
+from territory_engine.errors import DesignInfeasibleError
+from territory_engine.rebalance.cap_bound import least_moved
+from territory_engine.tuning import DEFAULT_TUNING
+
+from test_rebalance_trust import relaxation_feasible
+
+
+@st.composite
+def _maps(draw):
+    n = draw(st.integers(4, 30))
+    k = draw(st.integers(2, 4))
+    w = np.array(draw(st.lists(st.floats(0.1, 50.0), min_size=n, max_size=n)))
+    current = np.array(draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
+    locked = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n))) & (np.arange(n) % 3 == 0)
+    tolerance = draw(st.sampled_from([0.02, 0.05, 0.1, 0.3]))
+    return w, current, locked, k, tolerance
+
+
+@settings(max_examples=150, deadline=None)
+@given(_maps())
+def test_no_relaxed_alignment_within_the_tolerance_moves_fewer_accounts_than_the_floor(case):
+    """The floor is a proof only if it is one: whenever the relaxation (accounts split, every
+    territory offered, solved here without engine code) balances, it cannot do so moving less."""
+    w, current, locked, k, tolerance = case
+    share = w / w.sum()
+    floor = float(least_moved(share[:, None], current, locked, np.full((k, 1), 1 / k), tolerance).sum())
+    if not np.isfinite(floor) or floor <= 1e-9:
+        return
+    assert not relaxation_feasible(w[:, None], k, tolerance, current, locked, max_moved=floor * (1 - 1e-3))  # (HiGHS tolerances)
+
+
+def test_a_move_cap_below_the_floor_is_proven_where_the_exact_stage_runs_on_cells():
+    """A 70/30 map of 3,000 accounts, the exact stage on cells (``exact_max_units`` 400, as the
+    full sheet's is): a cap under what the overloaded territory must give away ended "balance not
+    reached" with "balance needs 71% of the accounts to move", a share no alignment needs. It is
+    now proven, and the relaxation solved here agrees."""
+    n, k = 3000, 2
+    rng = np.random.default_rng(3)
+    lat, lon = rng.uniform(30, 40, n), rng.uniform(-100, -90, n)
+    current = (lon > -97).astype(int)
+    w = rng.uniform(1, 3, n)
+    tuning = dataclasses.replace(DEFAULT_TUNING, exact_max_units=400)
+    floor = float(least_moved(w[:, None] / w.sum(), current, np.zeros(n, bool), np.full((k, 1), 0.5), 0.05).sum())
+    cap = 0.9 * floor / n
+    try:
+        design(lat, lon, w, k=k, tolerance=0.05, current=current, max_moved_share=cap, tuning=tuning)
+    except DesignInfeasibleError as caught:
+        facts = caught.facts
+        assert [fact.code for fact in facts] == ["move_cap_shed"], caught.reasons
+        assert "raise max_moved_share to at least" in caught.reasons[0]
+        assert (caught.result.territory != current).sum() <= cap * n + 1e-9  # (the alignment written keeps it)
+    else:
+        raise AssertionError("a cap below the floor balanced")
+    assert not relaxation_feasible(w[:, None], k, 0.05, current, None, max_moved=cap * n)
+    # and at the floor's share rounded up a little, it balances
+    done = design(lat, lon, w, k=k, tolerance=0.05, current=current, max_moved_share=1.1 * floor / n, tuning=tuning)
+    assert done.within_tolerance
