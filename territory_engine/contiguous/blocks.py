@@ -55,7 +55,7 @@ from .realign import is_balanced, realign_region
 from .regions import Region, bisect_regions, region_tolerance
 from .undo import fill_unassigned
 
-__all__ = ["BlockDesign", "design_blocks"]
+__all__ = ["BlockDesign", "design_blocks", "design_record"]
 
 
 @dataclass(frozen=True)
@@ -175,14 +175,14 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
                                           progress=progress, tuning=tuning).territory
             except DesignInfeasibleError as wide:
                 territory = wide.result.territory
-        raise DesignInfeasibleError(facts, _result(job, territory, started, seed))
+        raise DesignInfeasibleError(facts, design_record(job, territory, started, seed))
     if job.fresh and (job.pinned >= 0).any():
         territory = _fresh_around_pins(job, started, deadline, seed, max_iterations, progress)
     else:
         territory = _design_regions(job, regions, started, deadline, seed, max_iterations, progress)
     if job.current is not None and job.fresh and not (job.pinned >= 0).any():
         territory = _match_ids(territory, job.current, job.k)
-    result = _result(job, territory, started, seed)
+    result = design_record(job, territory, started, seed)
     facts = [] if result.feasible else _after_search(job, result)
     if facts and not proven(facts) and exact_seconds > 0:
         result, facts = _exact_stage(job, result, facts, started, seed, progress, exact_seconds)
@@ -236,7 +236,7 @@ def _exact_stage(job: _Job, result: BlockDesign, facts, started, seed, progress,
         territory = outcome.territory
         if job.current is not None and job.fresh and not (job.pinned >= 0).any():
             territory = _match_ids(territory, job.current, job.k)
-        found = _result(job, territory, started, seed)
+        found = design_record(job, territory, started, seed)
         if found.feasible:  # (never off by more than the solver's rounding, checked all the same)
             return found, []
     elif outcome.status == "none":
@@ -581,7 +581,8 @@ def _deviation(values, territory, targets, k) -> np.ndarray:
     return np.divide(np.abs(loads - target), target, out=np.zeros_like(loads), where=target > 0).max(axis=0)
 
 
-def _result(job: _Job, territory, started, seed) -> BlockDesign:
+def design_record(job: _Job, territory, started, seed) -> BlockDesign:
+    """The :class:`BlockDesign` of ``territory`` (pins put back): its balance, pieces and moves."""
     k = job.k
     # A locked or base block never leaves its territory, whatever a search stage returned (a pin
     # moved would otherwise be reported feasible); balance and pieces are measured with it back.

@@ -384,18 +384,47 @@ def design_by_blocks(plan, *, names: list[str], weights: np.ndarray, current: np
     capacity = rep.get("capacity")
     columns = [list(plan.accounts.measures).index(name) for name in names]
     coords = planar_km(bm.lat, bm.lon)
+    shape = dict(k=k, tolerance=s.tolerance, weights=None if s.balance_each_measure else weights,
+                 current=block_current if (block_current >= 0).any() else None, locked=pinned, bases=bm.bases,
+                 targets=None if capacity is None else capacity[:k] / capacity[:k].sum(), measure_names=names,
+                 tuning=tuning or DEFAULT_TUNING)
     try:
-        design = design_blocks(
-            bm.adjacency, bm.measures[:, columns], k=k, tolerance=s.tolerance,
-            weights=None if s.balance_each_measure else weights, current=block_current if (block_current >= 0).any()
-            else None, locked=pinned, bases=bm.bases, fresh=fresh,
-            targets=None if capacity is None else capacity[:k] / capacity[:k].sum(), coords=coords,
-            measure_names=names, seed=s.seed, progress=progress, tuning=tuning or DEFAULT_TUNING)
+        design = design_blocks(bm.adjacency, bm.measures[:, columns], fresh=fresh, coords=coords, seed=s.seed,
+                               progress=progress, **shape)
         facts: tuple = ()
     except DesignInfeasibleError as error:
         design, facts = error.result, error.facts
+    if s.max_moved_share < 1 and not fresh and (current >= 0).any():
+        design, facts = _held_to_cap(plan, bm, design, facts, current, columns, weights, shape)
     territory = design.territory[bm.of_account]
     return _account_alignment(plan, territory, names, weights, k, design), facts, bm, design
+
+
+def _held_to_cap(plan, bm: BlockMap, design, facts, current, columns, weights, shape):
+    """The block design held to ``max_moved_share`` of the accounts (contiguous.capped: moved blocks
+    returned while each territory stays in one piece) and its facts: when the returns lose balance,
+    the floor of accounts that must move proves the cap too small where it can (rebalance.cap_bound),
+    else the cap is named without a proof."""
+    from ..contiguous.capped import hold_to_cap
+    from ..rebalance.cap_bound import floor_reason
+
+    s, k = plan.settings, shape["k"]
+    held = current >= 0
+    counts = sparse.csr_array((np.ones(int(held.sum())), (bm.of_account[held], current[held])), shape=(len(bm.ids), k))
+    design, fact = hold_to_cap(design, bm.adjacency, bm.measures[:, columns], counts=counts,
+                               max_moved_share=s.max_moved_share, accounts=len(current), **shape)
+    if fact is None:
+        return design, facts
+    values = plan.accounts.frame[shape["measure_names"]].to_numpy(dtype=float)
+    values = values / np.maximum(values.sum(axis=0), 1e-300)
+    if shape["weights"] is not None:
+        values = values @ (shape["weights"] / shape["weights"].sum())
+    targets = np.full(k, 1 / k) if shape["targets"] is None else shape["targets"]
+    locked = plan.accounts.frame["locked"].to_numpy(dtype=bool) & held
+    proof = floor_reason(values, current, locked, np.repeat(targets[:, None], values.reshape(len(current), -1)
+                                                            .shape[1], axis=1), s.tolerance, s.max_moved_share,
+                         fact.measure)
+    return design, (*[f for f in facts if f.code != "out_of_band"], proof or fact)
 
 
 def _account_alignment(plan, territory: np.ndarray, names, weights, k: int, design):

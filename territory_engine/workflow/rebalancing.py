@@ -130,8 +130,8 @@ class RebalanceResult:
         cap, moved, accounts = self.settings.max_moved_share, self.facts.get("moved", 0), self.facts.get("accounts", 0)
         if cap < 1 and moved > cap * accounts + 1e-9:
             notes.append(f"max_moved_share ({cap:.1%}) was not applied: {moved / accounts:.1%} of the accounts moved; "
-                         "the cap holds for a realignment of today's territories, not for building blocks (--block), "
-                         "fewer territories than today or a fresh design")
+                         "the cap holds for a realignment of today's territories or building blocks, not for fewer "
+                         "territories than today")
         return notes
 
     def to_sheets(self) -> dict[str, pd.DataFrame]:

@@ -1,0 +1,138 @@
+"""A block realignment held to a move cap: blocks given back until few enough accounts move.
+
+A move cap (``max_moved_share``) is the analyst's hard limit on the accounts that change
+territory. A design of building blocks that moved more is taken back block by block, as the
+account design's cap is (rebalance/capped.py), but each territory stays in one piece: a moved
+block returns to its current territory only when it touches it, and the territory it leaves
+stays connected and keeps a block. Each step returns the block that costs balance least per
+account it stops moving (the summed distance of the two territories' loads outside their bands,
+as shares of their targets); a block whose return moves no fewer accounts is not returned. When
+no block can return that way and the cap still does not hold, blocks return whatever the pieces:
+the cap is the analyst's hard limit, and the pieces are then reported (as pieces are not joined
+under a cap in the account design either).
+
+The accounts of a block need not share a territory today: a block follows the territory most of
+its accounts are in, and its other accounts move with it whatever happens, so the count of moved
+accounts comes from each block's accounts per current territory (``counts``).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import Reason
+from ..tuning import DEFAULT_TUNING, Tuning
+from .block_job import prepare
+from .graph import Graph, is_connected
+
+__all__ = ["hold_to_cap", "moved_accounts", "undo_to_cap"]
+
+
+def hold_to_cap(design, adjacency, measures, *, k: int, tolerance: float, weights, current, locked, bases, targets,
+                counts, max_moved_share: float, accounts: int, measure_names=None,
+                tuning: Tuning = DEFAULT_TUNING):
+    """``(design, None)`` when the block design moves at most ``max_moved_share`` of the
+    ``accounts``; else the design with moved blocks returned (:func:`undo_to_cap`) and, when that
+    loses balance (or a piece), the ``move_cap`` fact (no proof: the caller may have one). The
+    other arguments are :func:`~.blocks.design_blocks`'s; ``counts`` (blocks, k) each block's
+    accounts per current territory."""
+    from .blocks import design_record  # (the design's own record of an alignment)
+
+    limit = max_moved_share * accounts
+    moved = moved_accounts(counts, design.territory)
+    if moved <= limit + 1e-9:
+        return design, None
+    job = prepare(adjacency, measures, k, tolerance, weights, current, locked, bases, False, targets, None,
+                  measure_names, tuning)
+    territory = undo_to_cap(Graph(job.adjacency), design.territory, job.current, job.balance, job.target_loads,
+                            job.tolerance, job.pinned, counts, limit)
+    capped = design_record(job, territory, time.perf_counter() - design.seconds, design.seed)
+    if capped.feasible:
+        return capped, None
+    return capped, Reason("move_cap", job.names[0], moved / max(accounts, 1), max_moved_share, "max_moved_share")
+
+
+def moved_accounts(counts, territory) -> float:
+    """The accounts that change territory when every block ``b`` goes to ``territory[b]``:
+    ``counts`` (n, k) holds each block's accounts per current territory (accounts without one
+    are not counted: they move nowhere)."""
+    counts = sp.csr_array(counts)
+    stay = counts[np.arange(counts.shape[0]), np.asarray(territory)]
+    return float(counts.sum() - np.asarray(stay).sum())
+
+
+def undo_to_cap(graph: Graph, territory, current, measures, target_loads, tolerance, pinned, counts,
+                limit: float) -> np.ndarray:
+    """``territory`` with moved blocks returned to ``current`` until at most ``limit`` accounts move
+    (in one piece while that can; the result moves more only where no block can return at all:
+    a pinned block, or a block none of whose accounts is in its current territory's majority).
+
+    Parameters
+    ----------
+    graph : Graph
+        The blocks' adjacency.
+    territory : ndarray of int, shape (n,)
+        A contiguous alignment of the blocks.
+    current : ndarray of int, shape (n,)
+        Each block's current territory (the one most of its accounts are in; -1: none).
+    measures : ndarray, shape (n, M)
+        The balanced measures.
+    target_loads : ndarray, shape (k, M)
+    tolerance : float
+    pinned : ndarray of int, shape (n,)
+        Blocks that may not move (>= 0).
+    counts : sparse or array, shape (n, k)
+        Each block's accounts per current territory.
+    limit : float
+        The most accounts that may move.
+
+    Returns
+    -------
+    ndarray of int, shape (n,)
+    """
+    out = np.asarray(territory, dtype=np.int64).copy()
+    counts = sp.csr_array(counts)
+    k = target_loads.shape[0]
+    loads = np.zeros((k, measures.shape[1]))
+    np.add.at(loads, out, measures)
+    scale = np.maximum(target_loads, 1e-300)
+    low, high = target_loads * (1 - tolerance), target_loads * (1 + tolerance)
+
+    def outside(load, t):  # (the load's summed distance outside territory t's bands, in targets)
+        return (np.maximum(load - high[t], 0) + np.maximum(low[t] - load, 0)).sum(axis=-1) / scale[t].mean(axis=-1)
+
+    moved = moved_accounts(counts, out)
+    whole = True  # (each territory kept in one piece, until no such return is left)
+    while moved > limit + 1e-9:
+        blocks = np.flatnonzero((current >= 0) & (out != current) & (pinned < 0))
+        if not len(blocks):
+            break
+        home, now = current[blocks], out[blocks]
+        saves = np.asarray(counts[blocks, home]).ravel() - np.asarray(counts[blocks, now]).ravel()
+        keep = saves > 0
+        blocks, home, now, saves = blocks[keep], home[keep], now[keep], saves[keep]
+        if not len(blocks):
+            break
+        cost = (outside(loads[home] + measures[blocks], home) - outside(loads[home], home)
+                + outside(loads[now] - measures[blocks], now) - outside(loads[now], now))
+        taken = False
+        for i in np.lexsort((-saves, cost / saves)).tolist():
+            v, h, t = int(blocks[i]), int(home[i]), int(now[i])
+            neighbours, _ = graph.neighbours(v)
+            rest = np.flatnonzero(out == t)
+            rest = rest[rest != v]
+            if not len(rest) or (whole and (not (out[neighbours] == h).any() or not is_connected(graph, rest))):
+                continue  # (it would lie apart from its territory, or part the one it leaves)
+            out[v] = h
+            loads[h] += measures[v]
+            loads[t] -= measures[v]
+            moved -= float(saves[i])
+            taken = True
+            break
+        if not taken and not whole:
+            break
+        whole = whole and taken
+    return out
