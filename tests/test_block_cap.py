@@ -96,3 +96,16 @@ def test_a_county_design_under_a_move_cap_moves_at_most_the_cap(tmp_path):
                            timeout=600)
     assert again.returncode == 0, again.stdout + again.stderr
     assert (pd.read_csv(loose)["proposed_territory"] == pd.read_csv(free)["proposed_territory"]).all()
+
+
+def test_a_proof_stays_a_proof_under_a_move_cap(tmp_path):
+    """Cook County alone is over any band: balance is impossible whatever the cap. Under a cap the
+    returned blocks added an unproven "not reached" fact, and the headline lost the proof."""
+    from test_block_workflow import COUNTIES, _csv
+
+    done = subprocess.run([TERRITORY, "rebalance", str(_csv(tmp_path / "c.csv", COUNTIES)), "--block", "county",
+                           "--max-moved-share", "0.1", "-o", str(tmp_path / "out.csv")], capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "balance impossible" in done.stderr and "balance not reached" not in done.stderr
+    assert "county Cook County, IL alone carries" in done.stderr

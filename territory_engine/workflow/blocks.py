@@ -33,7 +33,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from ..arrays import distinct
-from ..errors import InputError, Problem, SettingsError
+from ..errors import InputError, Problem, SettingsError, proven
 from ..geo import planar_km
 
 __all__ = ["BlockMap", "BlockResult", "block_map", "block_pieces", "block_territory", "block_of_accounts",
@@ -424,7 +424,10 @@ def _held_to_cap(plan, bm: BlockMap, design, facts, current, columns, weights, s
     proof = floor_reason(values, current, locked, np.repeat(targets[:, None], values.reshape(len(current), -1)
                                                             .shape[1], axis=1), s.tolerance, s.max_moved_share,
                          fact.measure)
-    return design, (*[f for f in facts if f.code != "out_of_band"], proof or fact)
+    kept = tuple(f for f in facts if f.code != "out_of_band")
+    if proof is None and kept and proven(kept):
+        return design, kept  # (a proof already says why; "not reached" under the cap would hide it)
+    return design, (*kept, proof or fact)
 
 
 def _account_alignment(plan, territory: np.ndarray, names, weights, k: int, design):
