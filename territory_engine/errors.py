@@ -377,7 +377,7 @@ class Reason:
                     f"{math.ceil(self.needed - 1e-9)}); raise max_moved_share to at least {enough:.1%} or raise "
                     "the tolerance")
         if self.code == "move_cap":
-            return (f"the balanced alignment found moves {self.share:.1%} of the accounts, and at most "
+            return (f"the alignment found moves {self.share:.1%} of the accounts, and at most "
                     f"{self.limit:.1%} may; the engine found none within the cap but could not prove that none "
                     "exists; raise max_moved_share or the tolerance")
         if self.code == "move_cap_proven":

@@ -67,3 +67,23 @@ def test_a_move_cap_below_the_floor_is_proven_where_the_exact_stage_runs_on_cell
     # and at the floor's share rounded up a little, it balances
     done = design(lat, lon, w, k=k, tolerance=0.05, current=current, max_moved_share=1.1 * floor / n, tuning=tuning)
     assert done.within_tolerance
+
+
+def test_a_proof_is_not_hidden_by_the_move_cap_it_also_breaks():
+    """One account carries 134% of a target: balance is impossible whatever the cap. Under a 5%
+    cap the unproven "move_cap" reason was added beside the proof, and the headline became
+    "balance not reached"; the alignment written still keeps the cap."""
+    rng = np.random.default_rng(1)
+    n = 200
+    lat, lon = rng.uniform(30, 40, n), rng.uniform(-100, -90, n)
+    w = np.ones(n)
+    w[0] = 400
+    current = (lon > -95).astype(int)
+    try:
+        design(lat, lon, w, k=2, current=current, max_moved_share=0.05)
+    except DesignInfeasibleError as caught:
+        assert [fact.code for fact in caught.facts] == ["heavy_unit"], caught.reasons
+        assert caught.proven
+        assert (caught.result.territory != current).mean() <= 0.05
+    else:
+        raise AssertionError("an account over every band balanced")

@@ -28,7 +28,7 @@ import dataclasses
 
 import numpy as np
 
-from ..errors import Reason
+from ..errors import Reason, proven
 from ..geo import to_latlon
 from ..measures import moved_share, territory_loads
 from .alignment import Alignment, exclaves_of
@@ -328,7 +328,8 @@ def _evaluate(job: Job, p: Pass, reasons: list[Reason]) -> Alignment:
         share = moved_share(current, territory)
         if share > job.max_moved_share + 1e-12:
             within = False
-            reasons.append(Reason("move_cap", job.constrained[0], share, job.max_moved_share, "max_moved_share"))
+            if not (reasons and proven(reasons)):  # (a proof already says why: "not reached" would hide it)
+                reasons.append(Reason("move_cap", job.constrained[0], share, job.max_moved_share, "max_moved_share"))
     if not within and p.proof is not None:
         # A proof replaces "the alignment found moves too much" (which proves nothing).
         reasons = [r for r in reasons if r.code != "move_cap"]
