@@ -35,7 +35,7 @@ import pandas as pd
 from .. import rebalance as engine
 from ..arrays import distinct
 from ..columns import display_header, normalise_header
-from ..errors import DesignInfeasibleError, InputError, Problem, SettingsError
+from ..errors import UNPROVEN, DesignInfeasibleError, InputError, Problem, SettingsError
 from ..ids import natural_key
 from ..measures import territory_centres
 from ..settings import Settings
@@ -130,17 +130,25 @@ class _InRegion:
 
     region: str
     reason: object
+    narrowed: float | None = None  # the band the region ran in, when narrower than the tolerance given
 
     @property
     def code(self) -> str:
-        return self.reason.code
+        # A proof in a band narrowed to keep the overall targets (balance_regions) is no proof for
+        # the tolerance given: today's alignment within ±5% overall read "balance impossible".
+        return "out_of_band" if self.narrowed is not None and self.reason.code not in UNPROVEN else self.reason.code
 
     @property
     def accounts(self) -> tuple[int, ...]:
         return self.reason.accounts
 
     def sentence(self, territory_name, *, unit=None) -> str:
-        return f"{self.region}: {self.reason.sentence(territory_name, unit=unit)}"
+        text = self.reason.sentence(territory_name, unit=unit)
+        if self.narrowed is not None and self.reason.code not in UNPROVEN:
+            return (f"{self.region}, in the band of ±{self.narrowed:.2%} of the region's own targets that keeps "
+                    f"every territory within the tolerance of the overall ones (a narrower band than the "
+                    f"tolerance, so this is not a proof for the tolerance given): {text}")
+        return f"{self.region}: {text}"
 
 
 @dataclass(frozen=True)
@@ -208,7 +216,8 @@ def design_within(plan: Plan, *, ids: list[str], today: int, current: np.ndarray
             lambda phase, done, i=i, g=group: progress(f"{level} {g}: {phase}", (i + done) / len(groups)))
         alignment, why = _run(plan, rows, terr, current, locked | kept, measures, names, weights, combined, rep,
                               capacity, tolerance=tolerance, fresh=fresh, progress=report, tuning=tuning)
-        facts += [_InRegion(f"{level} {group}", r) for r in why]
+        narrowed = tolerance if tolerance < s.tolerance - 1e-12 else None
+        facts += [_InRegion(f"{level} {group}", r, narrowed) for r in why]
         alignment = replace(alignment, fresh_chosen=tuple(replace(c, where=f"{level} {group}", level=level)
                                                           for c in alignment.fresh_chosen))
         proposed[rows] = alignment.territory
