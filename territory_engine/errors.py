@@ -35,6 +35,7 @@ __all__ = [
     "DesignInfeasibleError",
     "RebalanceInfeasibleError",
     "Reason",
+    "cap_text",
     "column_letter",
 ]
 
@@ -191,6 +192,15 @@ def _deviation(share: float) -> str:
     if abs(share) >= 0.00005:
         return f"{share:+.2%}"
     return f"{'+' if share > 0 else '-'}under 0.01%"
+
+
+def cap_text(share: float) -> str:
+    """A move cap as a percentage that reads back as the cap: 10% -> "10.0%", 3.45% -> "3.45%"."""
+    for digits in range(1, 5):
+        text = f"{share:.{digits}%}"
+        if abs(float(text[:-1]) / 100 - share) <= 1e-9:
+            return text
+    return f"{share:.4%}"
 
 
 def _above(share: float) -> float:
@@ -371,22 +381,28 @@ class Reason:
         """The sentence of a ``move_cap*`` reason (see :meth:`sentence`)."""
         if self.code == "move_cap_shed":
             enough = math.ceil(self.share * 1000 - 1e-9) / 1000
-            return (f"balance cannot be reached with at most {self.limit:.1%} of the accounts moved: each territory "
+            return (f"balance cannot be reached with at most {cap_text(self.limit)} of the accounts moved: each territory "
                     "over its band must give away its excess, and even giving only its heaviest unlocked accounts "
                     f"that takes {self.share:.1%} of the accounts (territory {territory_name(self.territory)} alone "
                     f"{math.ceil(self.needed - 1e-9)}); raise max_moved_share to at least {enough:.1%} or raise "
                     "the tolerance")
+        if self.code == "move_cap_blocks":
+            return (f"a design of whole blocks moves {self.share:.2%} of the accounts here even with every block it "
+                    f"could give back returned, more than the cap of {cap_text(self.limit)}: the accounts of a block split "
+                    "between territories today, locked accounts or rep bases in another territory's block, and a new "
+                    f"territory's blocks move whatever it does; raise max_moved_share to "
+                    f"{math.ceil(self.share * 1000 - 1e-9) / 1000:.1%} or more, or rebalance accounts (--block none)")
         if self.code == "move_cap":
             return (f"the alignment found moves {self.share:.1%} of the accounts, and at most "
-                    f"{self.limit:.1%} may; the engine found none within the cap but could not prove that none "
+                    f"{cap_text(self.limit)} may; the engine found none within the cap but could not prove that none "
                     "exists; raise max_moved_share or the tolerance")
         if self.code == "move_cap_proven":
-            return (f"balance cannot be reached with at most {self.limit:.1%} of the accounts moved: even with "
+            return (f"balance cannot be reached with at most {cap_text(self.limit)} of the accounts moved: even with "
                     "accounts split between territories, every alignment within the tolerance moves more; "
                     "raise max_moved_share or the tolerance")
         if self.code == "move_cap_whole":
             enough = math.ceil(self.share * 1000 - 1e-9) / 1000  # (rounded up: the share written must allow it)
-            return (f"balance cannot be reached with at most {self.limit:.1%} of the accounts moved: an exhaustive "
+            return (f"balance cannot be reached with at most {cap_text(self.limit)} of the accounts moved: an exhaustive "
                     "search over every account and territory found no alignment of whole accounts within the "
                     f"tolerance that moves so few (accounts cannot be split), while one moving {self.share:.2%} "
                     f"exists; raise max_moved_share to {enough:.1%} or raise the tolerance")
@@ -420,7 +436,7 @@ class InfeasibleError(TerritoryError):
         return "balance impossible" if self.proven else "balance not reached"
 
 
-UNPROVEN = frozenset({"out_of_band", "workload_unsettled", "move_cap", "not_connected"})
+UNPROVEN = frozenset({"out_of_band", "workload_unsettled", "move_cap", "move_cap_blocks", "not_connected"})
 """The codes of reasons that are no proof: balance was not reached, and none knows why."""
 
 

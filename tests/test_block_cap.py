@@ -109,3 +109,26 @@ def test_a_proof_stays_a_proof_under_a_move_cap(tmp_path):
     assert done.returncode == 3, done.stdout + done.stderr
     assert "balance impossible" in done.stderr and "balance not reached" not in done.stderr
     assert "county Cook County, IL alone carries" in done.stderr
+
+
+def test_a_block_design_that_must_move_more_than_the_cap_says_why_and_never_exits_0(tmp_path):
+    """Two balanced territories of whole states, but one T1 account sits in Idaho, a T2 state: in
+    any design of whole states it moves. Under a cap of 0 the file moved it with exit 0 and a note
+    that contradicted itself ("not applied ... the cap holds for building blocks")."""
+    import csv
+
+    centre = {"WA": (47.4, -120.5), "OR": (43.9, -120.6), "ID": (44.2, -114.6), "NV": (39.3, -116.6)}
+    path = tmp_path / "states.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(["Account ID", "Latitude", "Longitude", "State", "Territory", "Potential"])
+        for i, (state, territory) in enumerate([("WA", "T1"), ("OR", "T1"), ("ID", "T2"), ("NV", "T2")]):
+            for j in range(10):
+                out.writerow([f"A{10 * i + j:03d}", centre[state][0] + 0.05 * j, centre[state][1] + 0.03 * j, state,
+                              territory, 100])
+        out.writerow(["A999", centre["ID"][0] + 0.4, centre["ID"][1] + 0.2, "ID", "T1", 1])
+    done = subprocess.run([TERRITORY, "rebalance", str(path), "--block", "state", "--max-moved-share", "0", "-o",
+                           str(tmp_path / "out.csv")], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "a design of whole blocks moves 2.44% of the accounts" in done.stderr
+    assert "raise max_moved_share to 2.5%" in done.stderr and "was not applied" not in done.stdout + done.stderr

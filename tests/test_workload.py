@@ -387,11 +387,16 @@ def test_a_workload_result_measures_as_compare_measures_its_proposal(tmp_path):
         assert compare[figure] == pytest.approx(balance[figure], rel=1e-9), figure
 
 
-def test_a_fresh_design_with_more_territories_settles_its_hours_under_a_move_cap_setting(tmp_path):
-    """A fresh design ignores max_moved_share; its settling rounds build on it too (they used to start
-    again from today's five territories, leaving the new sixth empty)."""
+def test_a_fresh_design_with_more_territories_settles_its_hours_and_refuses_a_move_cap(tmp_path):
+    """With workload hours and more territories the design is fresh; its settling rounds build on it
+    (they used to start again from today's five territories, leaving the new sixth empty). A move cap
+    cannot hold there: it is a settings error (it was ignored, with a note that said otherwise)."""
     accounts, _ = metros_and_country(400, 5, 1, bases=True)
-    book = _workbook(tmp_path / "in.xlsx", accounts, settings={"max_moved_share": 0.3})
+    capped = _workbook(tmp_path / "capped.xlsx", accounts, settings={"max_moved_share": 0.3})
+    refused = _run("rebalance", capped, "--balance", "workload_hours", "--territories", "6", "--output",
+                   "refused.xlsx", cwd=tmp_path)
+    assert refused.returncode == 2 and "max_moved_share" in refused.stderr, refused.stderr
+    book = _workbook(tmp_path / "in.xlsx", accounts)
     done = _run("rebalance", book, "--balance", "workload_hours", "--territories", "6", "--output", "out.xlsx",
                 cwd=tmp_path)
     assert done.returncode == 0, done.stderr

@@ -50,6 +50,10 @@ def hold_to_cap(design, adjacency, measures, *, k: int, tolerance: float, weight
     territory = undo_to_cap(Graph(job.adjacency), design.territory, job.current, job.balance, job.target_loads,
                             job.tolerance, job.pinned, counts, limit)
     capped = design_record(job, territory, time.perf_counter() - design.seconds, design.seed)
+    left = moved_accounts(counts, capped.territory)
+    if left > limit + 1e-9:  # (split blocks, pins in another territory's block, a new territory's blocks)
+        return capped, Reason("move_cap_blocks", job.names[0], left / max(accounts, 1), max_moved_share,
+                              "max_moved_share")
     if capped.feasible:
         return capped, None
     return capped, Reason("move_cap", job.names[0], moved / max(accounts, 1), max_moved_share, "max_moved_share")

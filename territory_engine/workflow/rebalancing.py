@@ -13,7 +13,7 @@ from ..arrays import distinct
 from ..columns import OUTPUT_COLUMNS, normalise_header
 from ..background import Later
 from ..contiguity import account_graph, territory_pieces
-from ..errors import (UNPROVEN, DesignInfeasibleError, InputError, Problem, RebalanceInfeasibleError,
+from ..errors import (UNPROVEN, cap_text, DesignInfeasibleError, InputError, Problem, RebalanceInfeasibleError,
                       SettingsError, proven)
 from ..geo import to_xyz
 from ..measures import moved_share, neighbourhood, required_move_share, territory_centres
@@ -21,6 +21,7 @@ from ..settings import Settings, settings_table
 from ..tuning import DEFAULT_TUNING, Tuning
 from .plan import (Inputs, Progress, balance_measures, combined_share, effective_settings, prepare, rep_facts,
                    require_balance, territory_ids)
+from .cap_settings import cap_conflict
 from .blocks import BlockResult, block_pieces, block_territory, design_by_blocks, expand_reasons
 from .early_graph import start_graph
 from .exclaves import exclave_table, far_from_base_note
@@ -128,9 +129,9 @@ class RebalanceResult:
         for chosen in self.facts.get("fresh_chosen", ()):
             notes.append(fresh_line(chosen))
         cap, moved, accounts = self.settings.max_moved_share, self.facts.get("moved", 0), self.facts.get("accounts", 0)
-        if cap < 1 and moved > cap * accounts + 1e-9:
-            notes.append(f"max_moved_share ({cap:.1%}) was not applied: {moved / accounts:.1%} of the accounts moved; "
-                         "the cap holds for a realignment of today's territories or building blocks, not for fewer "
+        if cap < 1 and moved > cap * accounts + 1e-9 and self.blocks is None:  # (blocks: a reason says why)
+            notes.append(f"max_moved_share ({cap_text(cap)}) was not applied: {moved / accounts:.1%} of the accounts "
+                         "moved; the cap holds for a realignment of today's territories or building blocks, not for fewer "
                          "territories than today")
         return notes
 
@@ -200,7 +201,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     ids = ids + _new_ids(ids, k - len(ids))  # (none unless more territories than today)
     locked = frame["locked"].to_numpy(dtype=bool) & (current >= 0)
     held = _locked_territories(current, locked, ids, k)
-    _cap_conflict(s, current, ids[:today], k, held)
+    cap_conflict(s, current, ids[:today], k, held, plan.workload_computed)
     merging = k < len(ids)
     if merging:
         # Fewer territories than today: a fresh design in which the territories holding
@@ -449,37 +450,6 @@ def _new_ids(ids: list[str], count: int) -> list[str]:
             out.append(name)
         i += 1
     return out
-
-
-def _cap_conflict(s: Settings, current, ids: list[str], k: int, held) -> None:
-    """A move cap that the other settings contradict is a settings error, said before designing:
-    ``--fresh`` designs from scratch, so a cap on what moves from today means nothing there; with
-    fewer territories than today, the accounts of the territories retired all move, and when even
-    the smallest that may retire (those without locked accounts) hold more accounts than the cap
-    allows, no design can keep it. (A cap these leave possible is still not applied to a merge or
-    to a design of building blocks; the result's note says so.)"""
-    cap = s.max_moved_share
-    if cap >= 1 or not (current >= 0).any():
-        return
-    if s.fresh:
-        raise SettingsError(f"max_moved_share: a cap of {cap:.1%} limits how much of today's alignment a "
-                            "realignment moves, but fresh designs the territories from scratch; drop fresh "
-                            "(--fresh) to realign under the cap, or set max_moved_share to 1")
-    today = len(ids)
-    if k >= today:
-        return
-    counts = np.bincount(current[current >= 0], minlength=today)
-    free = np.setdiff1d(np.arange(today), held)
-    retired = free[np.argsort(counts[free], kind="stable")[:today - k]]
-    least = int(counts[retired].sum())
-    if least > cap * len(current) + 1e-9:
-        share = least / len(current)
-        named = ", ".join(f"{ids[t]} ({counts[t]})" for t in retired[:10])
-        raise SettingsError(f"max_moved_share: going from {today} territories to {k} retires {today - k}, and all "
-                            f"their accounts move: at least {least} accounts ({share:.1%}, the smallest territories "
-                            f"without locked accounts: {named}), more than the cap of {cap:.1%} allows; raise "
-                            f"max_moved_share to {np.ceil(share * 1000) / 1000:.1%} or more, or keep {today} "
-                            "territories")
 
 
 def _locked_territories(current, locked, ids, k) -> np.ndarray:
