@@ -76,18 +76,10 @@ def undo_to_cap(graph: Graph, territory, current, measures, target_loads, tolera
 
     Parameters
     ----------
-    graph : Graph
-        The blocks' adjacency.
-    territory : ndarray of int, shape (n,)
-        A contiguous alignment of the blocks.
+    graph, territory, measures, target_loads, tolerance, pinned
+        As :func:`~.undo.undo_moves` (``territory`` a contiguous alignment of the blocks).
     current : ndarray of int, shape (n,)
         Each block's current territory (the one most of its accounts are in; -1: none).
-    measures : ndarray, shape (n, M)
-        The balanced measures.
-    target_loads : ndarray, shape (k, M)
-    tolerance : float
-    pinned : ndarray of int, shape (n,)
-        Blocks that may not move (>= 0).
     counts : sparse or array, shape (n, k)
         Each block's accounts per current territory.
     limit : float
