@@ -203,6 +203,11 @@ def cap_text(share: float) -> str:
     return f"{share:.4%}"
 
 
+def _raised(share: float) -> float:
+    """A share of accounts rounded up to 0.1%: the cap to suggest must allow the share found."""
+    return math.ceil(share * 1000 - 1e-9) / 1000
+
+
 def _above(share: float) -> float:
     """The tolerance to suggest for a deviation of ``share``: it rounded up to 0.01%, at least 0.01%."""
     return max(math.ceil(share * 10_000 - 1e-9) / 10_000, 0.0001)
@@ -380,18 +385,17 @@ class Reason:
     def _cap_sentence(self, territory_name: Callable[[int], str]) -> str:
         """The sentence of a ``move_cap*`` reason (see :meth:`sentence`)."""
         if self.code == "move_cap_shed":
-            enough = math.ceil(self.share * 1000 - 1e-9) / 1000
-            return (f"balance cannot be reached with at most {cap_text(self.limit)} of the accounts moved: each territory "
-                    "over its band must give away its excess, and even giving only its heaviest unlocked accounts "
-                    f"that takes {self.share:.1%} of the accounts (territory {territory_name(self.territory)} alone "
-                    f"{math.ceil(self.needed - 1e-9)}); raise max_moved_share to at least {enough:.1%} or raise "
-                    "the tolerance")
+            return (f"balance cannot be reached with at most {cap_text(self.limit)} of the accounts moved: each "
+                    "territory over its band must give away its excess, and even giving only its heaviest unlocked "
+                    f"accounts that takes {self.share:.1%} of the accounts (territory "
+                    f"{territory_name(self.territory)} alone {math.ceil(self.needed - 1e-9)}); raise max_moved_share "
+                    f"to at least {_raised(self.share):.1%} or raise the tolerance")
         if self.code == "move_cap_blocks":
             return (f"a design of whole blocks moves {self.share:.2%} of the accounts here even with every block it "
-                    f"could give back returned, more than the cap of {cap_text(self.limit)}: the accounts of a block split "
-                    "between territories today, locked accounts or rep bases in another territory's block, and a new "
-                    f"territory's blocks move whatever it does; raise max_moved_share to "
-                    f"{math.ceil(self.share * 1000 - 1e-9) / 1000:.1%} or more, or rebalance accounts (--block none)")
+                    f"could give back returned, more than the cap of {cap_text(self.limit)}: the accounts of a block "
+                    "split between territories today, locked accounts or rep bases in another territory's block, and "
+                    f"a new territory's blocks move whatever it does; raise max_moved_share to "
+                    f"{_raised(self.share):.1%} or more, or rebalance accounts (--block none)")
         if self.code == "move_cap":
             return (f"the alignment found moves {self.share:.1%} of the accounts, and at most "
                     f"{cap_text(self.limit)} may; the engine found none within the cap but could not prove that none "
@@ -401,11 +405,10 @@ class Reason:
                     "accounts split between territories, every alignment within the tolerance moves more; "
                     "raise max_moved_share or the tolerance")
         if self.code == "move_cap_whole":
-            enough = math.ceil(self.share * 1000 - 1e-9) / 1000  # (rounded up: the share written must allow it)
-            return (f"balance cannot be reached with at most {cap_text(self.limit)} of the accounts moved: an exhaustive "
-                    "search over every account and territory found no alignment of whole accounts within the "
-                    f"tolerance that moves so few (accounts cannot be split), while one moving {self.share:.2%} "
-                    f"exists; raise max_moved_share to {enough:.1%} or raise the tolerance")
+            return (f"balance cannot be reached with at most {cap_text(self.limit)} of the accounts moved: an "
+                    "exhaustive search over every account and territory found no alignment of whole accounts within "
+                    f"the tolerance that moves so few (accounts cannot be split), while one moving {self.share:.2%} "
+                    f"exists; raise max_moved_share to {_raised(self.share):.1%} or raise the tolerance")
         raise ValueError(f"not a move cap reason: {self.code}")
 
     def __str__(self) -> str:

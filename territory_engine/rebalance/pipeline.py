@@ -210,12 +210,11 @@ def _exact_phase(p: Pass) -> None:
     exact = exact_assign(units, state.assign, p.centres, job.target, job.tolerance, stick_km=p.stickiness,
                          counts=counts, max_moved=cap, milp=milp_allowed(p), tuning=job.tuning)
     job.cache["undecided"] = job.cache.get("undecided", False) or exact.undecided
-    if p.proof is not None:
-        pass  # (a cap below the floor of what must move, known before the search: it names a share)
-    elif exact.proven:
-        p.proof = _proof(p, cap, counts)
-    elif exact.indivisible and job.cells_xyz is None:  # (grid cells are the engine's grouping: no proof)
-        p.proof = _indivisible_proof(p, cap, counts)
+    if p.proof is None:  # (a cap below the floor of what must move, found before the search, names a share)
+        if exact.proven:
+            p.proof = _proof(p, cap, counts)
+        elif exact.indivisible and job.cells_xyz is None:  # (grid cells are the engine's grouping: no proof)
+            p.proof = _indivisible_proof(p, cap, counts)
     if exact.assign is not None:
         state.assign = exact.assign
         state.load = territory_loads(exact.assign, units.values, job.k)

@@ -407,6 +407,7 @@ def _held_to_cap(plan, bm: BlockMap, design, facts, current, columns, weights, s
     else the cap is named without a proof."""
     from ..contiguous.capped import hold_to_cap
     from ..rebalance.cap_bound import floor_reason
+    from .plan import combined_share
 
     s, k = plan.settings, shape["k"]
     held = current >= 0
@@ -415,15 +416,15 @@ def _held_to_cap(plan, bm: BlockMap, design, facts, current, columns, weights, s
                                max_moved_share=s.max_moved_share, accounts=len(current), **shape)
     if fact is None:
         return design, facts
-    values = plan.accounts.frame[shape["measure_names"]].to_numpy(dtype=float)
-    values = values / np.maximum(values.sum(axis=0), 1e-300)
-    if shape["weights"] is not None:
-        values = values @ (shape["weights"] / shape["weights"].sum())
+    frame, names = plan.accounts.frame, shape["measure_names"]
+    if shape["weights"] is not None:  # (the balance measure, as the design balances it)
+        values = combined_share(frame, names, shape["weights"])[:, None]
+    else:  # (every measure on its own)
+        values = np.column_stack([combined_share(frame, [name], np.ones(1)) for name in names])
     targets = np.full(k, 1 / k) if shape["targets"] is None else shape["targets"]
-    locked = plan.accounts.frame["locked"].to_numpy(dtype=bool) & held
-    proof = floor_reason(values, current, locked, np.repeat(targets[:, None], values.reshape(len(current), -1)
-                                                            .shape[1], axis=1), s.tolerance, s.max_moved_share,
-                         fact.measure)
+    locked = frame["locked"].to_numpy(dtype=bool) & held
+    proof = floor_reason(values, current, locked, np.tile(targets[:, None], (1, values.shape[1])), s.tolerance,
+                         s.max_moved_share, fact.measure)
     kept = tuple(f for f in facts if f.code != "out_of_band")
     if proof is None and kept and proven(kept):
         return design, kept  # (a proof already says why; "not reached" under the cap would hide it)

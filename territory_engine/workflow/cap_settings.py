@@ -20,11 +20,11 @@ __all__ = ["cap_conflict"]
 
 def cap_conflict(s: Settings, current, ids: list[str], k: int, held, hours: bool = False) -> None:
     """A move cap that the other settings contradict is a settings error, said before designing:
-    ``--fresh`` designs from scratch, so a cap on what moves from today means nothing there; with
-    fewer territories than today, the accounts of the territories retired all move, and when even
-    the smallest that may retire (those without locked accounts) hold more accounts than the cap
-    allows, no design can keep it. (A cap these leave possible is still not applied to a merge or
-    to a design of building blocks; the result's note says so.)"""
+    ``--fresh``, or workload ``hours`` with more territories than today, design from scratch, so a
+    cap on what moves from today means nothing there; with fewer territories than today, the
+    accounts of the territories retired all move, and when even the smallest that may retire (those
+    without locked accounts) hold more accounts than the cap allows, no design can keep it. (A cap
+    these leave possible is still not applied to a merge; the result's note says so.)"""
     cap = s.max_moved_share
     if cap >= 1 or not (current >= 0).any():
         return

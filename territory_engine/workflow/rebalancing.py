@@ -131,8 +131,8 @@ class RebalanceResult:
         cap, moved, accounts = self.settings.max_moved_share, self.facts.get("moved", 0), self.facts.get("accounts", 0)
         if cap < 1 and moved > cap * accounts + 1e-9 and self.blocks is None:  # (blocks: a reason says why)
             notes.append(f"max_moved_share ({cap_text(cap)}) was not applied: {moved / accounts:.1%} of the accounts "
-                         "moved; the cap holds for a realignment of today's territories or building blocks, not for fewer "
-                         "territories than today")
+                         "moved; the cap holds for a realignment of today's territories or building blocks, not "
+                         "for fewer territories than today")
         return notes
 
     def to_sheets(self) -> dict[str, pd.DataFrame]:
