@@ -15,8 +15,10 @@ put back together (:func:`design_within`). The rules:
   balanced against each other), and the summary's targets are those. With ``balance_regions``
   every territory balances against the overall target: possible only when each region's load is
   within the tolerance of its territories' targets; each region then runs with the tolerance
-  narrowed so that its band lies inside the overall one, and a region too heavy or too light for
-  its territories is a proof of impossibility (exit 3) naming the region and by how much.
+  narrowed so that its band lies inside the overall one (a region already within the overall band
+  today runs in the wider side and keeps today's alignment if that leaves it), its result is judged
+  by the overall targets, and a region too heavy or too light for its territories is a proof of
+  impossibility (exit 3) naming the region and by how much.
 - **Refused, located** (exit 2): a region column that is absent, a blank region on an account in play,
   an unknown ``only_region``, a region without territories, a territory without a region, a
   locked account whose territory lies in another region, a number of territories other than
@@ -203,20 +205,25 @@ def design_within(plan: Plan, *, ids: list[str], today: int, current: np.ndarray
         kept = ~play & np.isin(current, terr)  # accounts of another region held by the group's territories: they stay
         rows = np.flatnonzero((play & (value == group)) | kept)
         load = float(combined[rows].sum())
-        tolerance = s.tolerance
+        tolerance = wide = s.tolerance
         if s.balance_regions:
             deviation = load / overall[terr].sum() - 1
-            tolerance = min((1 + s.tolerance) / (1 + deviation) - 1, 1 - (1 - s.tolerance) / (1 + deviation))
+            sides = ((1 + s.tolerance) / (1 + deviation) - 1, 1 - (1 - s.tolerance) / (1 + deviation))
+            tolerance, wide = min(sides), max(sides)
             if tolerance < 0:
                 facts.append(_RegionLoad(group, level, len(terr), deviation, s.tolerance))
-                tolerance = s.tolerance
+                tolerance = wide = s.tolerance
         else:
             targets[terr] = load * capacity[terr] / capacity[terr].sum()
         report = None if progress is None else (
             lambda phase, done, i=i, g=group: progress(f"{level} {g}: {phase}", (i + done) / len(groups)))
-        alignment, why = _run(plan, rows, terr, current, locked | kept, measures, names, weights, combined, rep,
-                              capacity, tolerance=tolerance, fresh=fresh, progress=report, tuning=tuning)
+        run = dict(plan=plan, rows=rows, terr=terr, current=current, locked=locked | kept, measures=measures,
+                   names=names, weights=weights, combined=combined, rep=rep, capacity=capacity, tuning=tuning)
         narrowed = tolerance if tolerance < s.tolerance - 1e-12 else None
+        if narrowed is None:
+            alignment, why = _run(**run, tolerance=tolerance, fresh=fresh, progress=report)
+        else:
+            alignment, why = _in_overall_band(run, (tolerance, wide), overall, fresh=fresh, progress=report)
         facts += [_InRegion(f"{level} {group}", r, narrowed) for r in why]
         alignment = replace(alignment, fresh_chosen=tuple(replace(c, where=f"{level} {group}", level=level)
                                                           for c in alignment.fresh_chosen))
@@ -234,11 +241,58 @@ def design_within(plan: Plan, *, ids: list[str], today: int, current: np.ndarray
     return RegionalDesign(merged, tuple(facts), targets, crossed, levels, level, scope[:k])
 
 
+def _in_overall_band(run: dict, band: tuple[float, float], overall: np.ndarray, *, fresh: bool, progress):
+    """One region's run with ``balance_regions``, judged by the overall targets.
+
+    The band that keeps every territory within the tolerance of its overall target is asymmetric
+    about the region's own targets (a light region's territories may go further over than under);
+    the engine's band is symmetric, so the region runs in ``band[0]``, the narrower side. Its result
+    is then judged by the overall targets themselves: within the tolerance of them, it is balanced
+    whatever the narrowed band said. When realigning a region whose alignment today is already
+    within the overall band, it runs instead in ``band[1]`` (the wider side, which holds today's, so
+    the engine moves only what it would move on any balanced map) and, should that leave the overall
+    band, today's alignment is kept (nothing moves): the narrowed band moved accounts, or ended
+    "not reached" under a move cap, where the analyst's map already balanced. Returns the
+    alignment and the reasons left (empty when balanced)."""
+    rows, terr, tolerance = run["rows"], run["terr"], run["plan"].settings.tolerance
+    today = run["current"][rows]
+    balanced_today = not fresh and np.isin(today, terr).all() and _within_overall(run, today, overall)
+    alignment, why = _run(**run, tolerance=band[1] if balanced_today else band[0], fresh=fresh, progress=progress)
+    if _within_overall(run, alignment.territory, overall):
+        return replace(alignment, within_tolerance=True, reasons=()), ()
+    if not balanced_today:
+        return alignment, why
+    kept, _ = _run(**run, tolerance=tolerance, fresh=False, progress=None, cap=0.0)  # the engine's account of it
+    if not np.array_equal(kept.territory, today):  # (a cap of 0 moves nothing: not reached)
+        return alignment, why
+    return replace(kept, within_tolerance=True, reasons=(), exclaves=(), resited=(), fresh_chosen=()), ()
+
+
+def _within_overall(run: dict, territory: np.ndarray, overall: np.ndarray) -> bool:
+    """Whether the region's territories (``run["terr"]``) holding its accounts (``run["rows"]``) as
+    ``territory`` (whole-map indices) are within the tolerance of their overall targets, in the
+    balance measure and, when each measure is balanced, in each measure on its own."""
+    rows, terr, s = run["rows"], run["terr"], run["plan"].settings
+    columns = [run["combined"]]
+    if s.balance_each_measure and run["measures"].shape[1] > 1:
+        columns += [run["measures"][:, c] for c in range(run["measures"].shape[1])]
+    local = _local(territory, terr)
+    for column in columns:
+        total = float(column.sum())
+        if total <= 0:
+            continue
+        load = np.bincount(local[local >= 0], column[rows][local >= 0], minlength=len(terr))[:len(terr)]
+        target = overall[terr] * total
+        if (np.abs(load - target) > s.tolerance * target + 1e-9 * total).any():
+            return False
+    return True
+
+
 def _run(plan: Plan, rows, terr, current, locked, measures, names, weights, combined, rep, capacity, *,
-         tolerance: float, fresh: bool, progress, tuning: Tuning):
+         tolerance: float, fresh: bool, progress, tuning: Tuning, cap: float | None = None):
     """One engine run: the accounts ``rows`` into the territories ``terr``. Returns the alignment (its
     ``territory`` already as indices of the whole map) and the reasons balance is impossible (renumbered
-    to the whole map; empty when it is within tolerance)."""
+    to the whole map; empty when it is within tolerance). ``cap``: the move cap, when not the settings'."""
     s = plan.settings
     frame = plan.accounts.frame
     local = _local(current[rows], terr)
@@ -254,7 +308,8 @@ def _run(plan: Plan, rows, terr, current, locked, measures, names, weights, comb
             tolerance=tolerance, weights=weights, each_measure=s.balance_each_measure, current=local,
             locked=locked[rows] & (local >= 0), bases=None if rep.get("bases") is None else rep["bases"][terr],
             capacity=None if rep.get("capacity") is None else capacity[terr], fresh=fresh,
-            disruption_weight=s.disruption_weight, max_moved_share=s.max_moved_share, resite=s.resite,
+            disruption_weight=s.disruption_weight,
+            max_moved_share=s.max_moved_share if cap is None else cap, resite=s.resite,
             method=s.method, seed=s.seed, measure_names=names, progress=progress, tuning=tuning)
     except DesignInfeasibleError as error:
         alignment = error.result
