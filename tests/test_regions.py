@@ -376,3 +376,43 @@ def test_balance_regions_accepts_a_result_within_the_overall_band(tmp_path):
     load = proposed.groupby("proposed_territory")["Potential"].sum()
     assert ((load - 100).abs() <= 5 + 1e-6).all(), load
     assert proposed.loc[proposed["Locked"] == "yes", "proposed_territory"].tolist() == ["T1"]
+
+
+def _crossing_csv(path: Path) -> Path:
+    """East: T1 and T2, 20 accounts of 5 each, but T1's first account lies in region West. West: T4
+    with 26 accounts (130) and T5 with 14 (70). Within regions the crossing account must move to
+    West, whose 41 accounts then balance only if T4 gives away 5 more: 6 moves in West (14.6%)."""
+    rows = []
+    for t, region, la, lo, n in [("T1", "East", 40.0, -75.0, 20), ("T2", "East", 40.0, -76.0, 20),
+                                 ("T4", "West", 38.0, -105.0, 26), ("T5", "West", 38.0, -106.0, 14)]:
+        rows += [[f"{t}-{j:02d}", round(la + 0.01 * (j % 5), 4), round(lo + 0.01 * (j // 5), 4), t, region, 5]
+                 for j in range(n)]
+    rows[0][1:5] = [38.0, -105.6, "T1", "West"]
+    pd.DataFrame(rows, columns=["Account ID", "Latitude", "Longitude", "Territory", "Region", "Potential"]).to_csv(
+        path, index=False)
+    return path
+
+
+def test_within_regions_a_cap_counts_the_accounts_that_cross_a_region_line(tmp_path):
+    """The region's run saw the crossing account as new (not moved), so at a cap of 14% it moved 5
+    more: 6 of West's 41 accounts (14.6%) moved, over the cap, with exit 0 and no word. Now the
+    crossing account takes its share of the cap: 15% balances with 6 moves; 14% cannot, which is
+    proven in the analyst's cap (at least 14.7%); 0% is refused before designing, naming the row."""
+    path = _crossing_csv(tmp_path / "in.csv")
+    out = tmp_path / "out.csv"
+    done = run("rebalance", path, "--within", "region", "--max-moved-share", "0.15", "--output", out)
+    assert done.returncode == 0, done.stdout + done.stderr
+    west = pd.read_csv(out).query("Region == 'West'")
+    assert 0 < west["moved"].sum() <= 0.15 * len(west)
+    done = run("rebalance", path, "--within", "region", "--max-moved-share", "0.14", "--output", out)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "balance impossible: region West" in done.stderr and "at most 14.0%" in done.stderr
+    assert "raise max_moved_share to 14.7%" in done.stderr
+    west = pd.read_csv(out).query("Region == 'West'")
+    assert west["moved"].sum() <= 0.14 * len(west)
+    out.unlink()
+    done = run("rebalance", path, "--within", "region", "--max-moved-share", "0", "--output", out)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "row 2, column E (Region)" in done.stderr and "one account of region West" in done.stderr
+    assert "raise max_moved_share to 2.5% or more" in done.stderr
+    assert not out.exists()

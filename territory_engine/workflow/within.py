@@ -37,7 +37,7 @@ import pandas as pd
 from .. import rebalance as engine
 from ..arrays import distinct
 from ..columns import display_header, normalise_header
-from ..errors import UNPROVEN, DesignInfeasibleError, InputError, Problem, SettingsError
+from ..errors import UNPROVEN, DesignInfeasibleError, InputError, Problem, SettingsError, cap_text
 from ..ids import natural_key
 from ..measures import territory_centres
 from ..settings import Settings
@@ -200,10 +200,14 @@ def design_within(plan: Plan, *, ids: list[str], today: int, current: np.ndarray
     facts: list = []
     targets = overall.copy()
     parts = []
+    members = {}
+    for group in groups:
+        kept = ~play & np.isin(current, owners[group])  # another region's accounts held by the group's territories
+        members[group] = (np.flatnonzero((play & (value == group)) | kept), kept)
+    caps = _caps_left(plan, level, members, owners, current)
     for i, group in enumerate(groups):
         terr = owners[group]
-        kept = ~play & np.isin(current, terr)  # accounts of another region held by the group's territories: they stay
-        rows = np.flatnonzero((play & (value == group)) | kept)
+        rows, kept = members[group]
         load = float(combined[rows].sum())
         tolerance = wide = s.tolerance
         if s.balance_regions:
@@ -218,12 +222,16 @@ def design_within(plan: Plan, *, ids: list[str], today: int, current: np.ndarray
         report = None if progress is None else (
             lambda phase, done, i=i, g=group: progress(f"{level} {g}: {phase}", (i + done) / len(groups)))
         run = dict(plan=plan, rows=rows, terr=terr, current=current, locked=locked | kept, measures=measures,
-                   names=names, weights=weights, combined=combined, rep=rep, capacity=capacity, tuning=tuning)
+                   names=names, weights=weights, combined=combined, rep=rep, capacity=capacity, tuning=tuning,
+                   cap=caps[group][0])
         narrowed = tolerance if tolerance < s.tolerance - 1e-12 else None
         if narrowed is None:
             alignment, why = _run(**run, tolerance=tolerance, fresh=fresh, progress=report)
         else:
             alignment, why = _in_overall_band(run, (tolerance, wide), overall, fresh=fresh, progress=report)
+        if caps[group][1]:  # (the run's cap left room for the accounts crossing in: said of the analyst's cap)
+            why = tuple(replace(r, limit=s.max_moved_share, share=r.share + caps[group][1])
+                        if r.code.startswith("move_cap") else r for r in why)
         facts += [_InRegion(f"{level} {group}", r, narrowed) for r in why]
         alignment = replace(alignment, fresh_chosen=tuple(replace(c, where=f"{level} {group}", level=level)
                                                           for c in alignment.fresh_chosen))
@@ -239,6 +247,36 @@ def design_within(plan: Plan, *, ids: list[str], today: int, current: np.ndarray
     crossed = play & (current >= 0) & ~_owned(current, play, value, levels[level])
     merged = _merge(frame, proposed, moved_reason, parts, k, combined)
     return RegionalDesign(merged, tuple(facts), targets, crossed, levels, level, scope[:k])
+
+
+def _caps_left(plan: Plan, level: str, members: dict, owners: dict, current: np.ndarray) -> dict:
+    """Each region's move cap for its engine run: ``max_moved_share`` (a share of the region's
+    accounts) less the accounts that must cross a region line into it (held today by a territory of
+    another region, they start without a territory in the run, which counts them as new, not as
+    moved), and that share. A region where those alone break the cap is refused (exit 2), naming them."""
+    cap = plan.settings.max_moved_share
+    if cap >= 1:
+        return dict.fromkeys(members, (None, 0.0))
+    caps, problems = {}, []
+    for group, (rows, _) in members.items():
+        crossing = (current[rows] >= 0) & ~np.isin(current[rows], owners[group])
+        share = crossing.sum() / max(len(rows), 1)
+        caps[group] = (max(cap - share, 0.0), float(share))
+        if share > cap + 1e-12:
+            mask = np.zeros(len(current), dtype=bool)
+            mask[rows[crossing]] = True
+            problems.append(_row_problem(plan, level, mask, (
+                f"within {level}s {_accounts(int(crossing.sum()))} of {level} {group} held today by a territory of "
+                f"another {level} must move to a territory of {group}: {share:.1%} of its accounts, "
+                f"more than the max_moved_share of {cap_text(cap)} allows; correct {'its' if crossing.sum() == 1 else 'their'} {level}, raise "
+                f"max_moved_share to {np.ceil(share * 1000) / 1000:.1%} or more, or leave out within")))
+    if problems:
+        raise InputError(problems)
+    return caps
+
+
+def _accounts(count: int) -> str:
+    return "one account" if count == 1 else f"{count} accounts"
 
 
 def _in_overall_band(run: dict, band: tuple[float, float], overall: np.ndarray, *, fresh: bool, progress):
@@ -262,7 +300,7 @@ def _in_overall_band(run: dict, band: tuple[float, float], overall: np.ndarray, 
         return replace(alignment, within_tolerance=True, reasons=()), ()
     if not balanced_today:
         return alignment, why
-    kept, _ = _run(**run, tolerance=tolerance, fresh=False, progress=None, cap=0.0)  # the engine's account of it
+    kept, _ = _run(**{**run, "cap": 0.0}, tolerance=tolerance, fresh=False, progress=None)  # the engine's account
     if not np.array_equal(kept.territory, today):  # (a cap of 0 moves nothing: not reached)
         return alignment, why
     return replace(kept, within_tolerance=True, reasons=(), exclaves=(), resited=(), fresh_chosen=()), ()
@@ -289,7 +327,7 @@ def _within_overall(run: dict, territory: np.ndarray, overall: np.ndarray) -> bo
 
 
 def _run(plan: Plan, rows, terr, current, locked, measures, names, weights, combined, rep, capacity, *,
-         tolerance: float, fresh: bool, progress, tuning: Tuning, cap: float | None = None):
+         tolerance: float, fresh: bool, progress, tuning: Tuning, cap: float | None):
     """One engine run: the accounts ``rows`` into the territories ``terr``. Returns the alignment (its
     ``territory`` already as indices of the whole map) and the reasons balance is impossible (renumbered
     to the whole map; empty when it is within tolerance). ``cap``: the move cap, when not the settings'."""
