@@ -671,13 +671,21 @@ def test_a_command_run_with_stdout_closed_writes_its_file_and_exits_cleanly(tmp_
     assert out.exists() and len(out.read_text(encoding="utf-8-sig").splitlines()) == 301
 
 
-def test_a_move_cap_the_design_does_not_apply_is_said_not_ignored(tmp_path):
-    """--max-moved-share with fewer territories than today (or --block, or --fresh) is not
-    applied by the design; the command said nothing and moved 37% of the accounts under a 10% cap."""
+def test_a_merge_under_a_move_cap_keeps_the_cap(tmp_path):
+    """--max-moved-share with fewer territories than today: the merge was a fresh design, which
+    moved 37% of the accounts under a 15% cap with only a note that the cap was not applied. The
+    smallest territories (T2, 15 accounts; T3, 28) now retire and the others realign under what is
+    left of the cap: balanced, moving 15% at most, every other territory keeping its id."""
     source = Path(__file__).parent / "data" / "each_opposed_measures_300.csv"
-    done = _territory("rebalance", source, "-o", tmp_path / "fewer.csv", "-k", "4", "--max-moved-share", "0.15")
+    out = tmp_path / "fewer.csv"
+    done = _territory("rebalance", source, "-o", out, "-k", "4", "--max-moved-share", "0.15")
     assert done.returncode == 0, done.stderr
-    assert "note: max_moved_share (15.0%) was not applied" in done.stdout + done.stderr
+    assert "not applied" not in done.stdout + done.stderr
+    proposed = pd.read_csv(out)
+    assert proposed["moved"].sum() <= 0.15 * len(proposed)
+    assert set(proposed["proposed_territory"]) == {"T1", "T4", "T5", "T6"}
+    stayed = proposed["Territory"].isin(["T1", "T4", "T5", "T6"])
+    assert not proposed.loc[~stayed, "moved"].eq(False).any()  # the retired territories' accounts all move
     kept = _territory("rebalance", source, "-o", tmp_path / "kept.csv", "--max-moved-share", "0.5")
     assert kept.returncode == 0, kept.stderr
     assert "max_moved_share" not in kept.stdout + kept.stderr
@@ -714,6 +722,9 @@ def test_a_move_cap_that_the_other_settings_contradict_is_a_settings_error(tmp_p
     assert "at least 43 accounts (14.3%" in fewer.stderr and "T2 (15), T3 (28)" in fewer.stderr
     assert "raise max_moved_share to 14.4%" in fewer.stderr
     assert not (tmp_path / "fewer.csv").exists()
-    # at the least share it suggests, the settings hold (the merge itself is not capped: a note says so)
+    # at the least share it suggests, the settings hold, and the merge is held to the cap: the two
+    # retired territories' 43 accounts leave no room to balance, which is proven (no other pair fits)
     held = _territory("rebalance", source, "-o", tmp_path / "held.csv", "-k", "4", "--max-moved-share", "0.144")
-    assert held.returncode == 0, held.stderr
+    assert held.returncode == 3, held.stderr
+    assert "balance impossible: balance cannot be reached with at most 14.4%" in held.stderr
+    assert pd.read_csv(tmp_path / "held.csv")["moved"].sum() <= 0.144 * 300

@@ -21,7 +21,7 @@ from ..settings import Settings, settings_table
 from ..tuning import DEFAULT_TUNING, Tuning
 from .plan import (Inputs, Progress, balance_measures, combined_share, effective_settings, prepare, rep_facts,
                    require_balance, territory_ids)
-from .cap_settings import cap_conflict
+from .cap_settings import cap_conflict, capped_merge, merges_under_cap
 from .blocks import BlockResult, block_pieces, block_territory, design_by_blocks, expand_reasons
 from .early_graph import start_graph
 from .exclaves import exclave_table, far_from_base_note
@@ -203,12 +203,8 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     held = _locked_territories(current, locked, ids, k)
     cap_conflict(s, current, ids[:today], k, held, plan.workload_computed)
     merging = k < len(ids)
-    if merging:
-        # Fewer territories than today: a fresh design in which the territories holding
-        # locked accounts are territories 0, 1, ... of the engine; the other accounts are free.
-        engine_current = np.where(np.isin(current, held), np.searchsorted(held, current), -1)
-    else:
-        engine_current = current
+    merge = capped_merge(s, current, ids, k, held, plan.workload_computed)
+    ids, current, held, engine_current = _engine_start(current, ids, k, held, locked, merge)
     measures = frame[names].to_numpy(dtype=float)
     combined = combined_share(frame, names, weights)
     rep = rep_facts(plan, ids)
@@ -223,8 +219,10 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     design = dict(names=names, weights=weights, ids=ids, today=today, k=k, locked=locked, rep=rep,
                   progress=progress, tuning=tuning, graph=graph)
     alignment, facts, block_map, block_design, regional = _design(
-        plan, current=current, engine_current=engine_current, fresh=fresh, measures=measures, combined=combined,
-        **design)
+        plan if merge is None else replace(plan, settings=replace(s, max_moved_share=merge.engine_cap(
+            s.max_moved_share))), current=current, engine_current=engine_current, fresh=fresh, measures=measures,
+        combined=combined, **design)
+    facts = facts if merge is None else merge.said_of_cap(facts, s.max_moved_share, alignment.territory)
     after_accounts = plan.accounts
     if plan.workload_computed:
         # Workload hours depend on the alignment: settle them on the proposal (see _settle_workload).
@@ -408,12 +406,13 @@ def _fresh(plan, current, k: int, today: int) -> bool:
     """Whether the design is fresh. More territories than today realign: the new ids start empty and
     take load from their neighbours (moving far less than a fresh design), at any size; the
     realignment's second opinions try the fresh design where it moved too much. Fewer are a fresh
-    design, and so are more when workload hours are settled under a move cap: each settling round
-    realigns today's alignment under the cap, and with a new, empty territory the hours stayed 23% off
-    (tests/test_workload.py)."""
+    design (but under a move cap: cap_settings.capped_merge), and so are more when workload hours are
+    settled under a move cap: each settling round realigns today's alignment under the cap, and with
+    a new, empty territory the hours stayed 23% off (tests/test_workload.py)."""
     s = plan.settings
     capped_hours = plan.workload_computed and s.max_moved_share < 1
-    return bool(s.fresh or not (current >= 0).any() or k < today or (k > today and capped_hours))
+    merge = k < today and not merges_under_cap(s, k, today, plan.workload_computed)  # (else: capped_merge)
+    return bool(s.fresh or not (current >= 0).any() or merge or (k > today and capped_hours))
 
 
 def _resited_and_placed(alignment, current, ids, rep) -> tuple[list, list]:
@@ -450,6 +449,20 @@ def _new_ids(ids: list[str], count: int) -> list[str]:
             out.append(name)
         i += 1
     return out
+
+
+def _engine_start(current, ids, k, held, locked, merge) -> tuple:
+    """``(ids, current, held, engine_current)``: today's alignment as the engine starts from it. With
+    fewer territories than today, afresh: the territories holding locked accounts are the engine's
+    0, 1, ... and the other accounts are free; under a move cap (``merge``, a
+    :class:`~territory_engine.workflow.cap_settings.CappedMerge`), the ids and territories in its
+    order, the retired territories' accounts free and the others where they are."""
+    if merge is not None:
+        current = merge.current
+        return merge.ids, current, _locked_territories(current, locked, merge.ids, k), np.where(current < k, current, -1)
+    if k < len(ids):
+        return ids, current, held, np.where(np.isin(current, held), np.searchsorted(held, current), -1)
+    return ids, current, held, current
 
 
 def _locked_territories(current, locked, ids, k) -> np.ndarray:
