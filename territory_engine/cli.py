@@ -31,7 +31,7 @@ from . import workflow
 from .errors import InfeasibleError, InputError, Problem, RebalanceInfeasibleError, TerritoryError
 from .rebalance import METHODS
 from .cli_signals import catch_signals
-from .cli_stdout import own_stdout, utf8_if_ascii
+from .cli_stdout import own_stdout, utf8_if_ascii, utf8_mode
 from .stopping import Stopped
 
 EXIT_INPUT = 2
@@ -176,6 +176,7 @@ def entry() -> None:
     the signal's number, as a shell reports a process the signal ended. A signal that
     arrives inside a long solver call takes effect when the call returns.
     """
+    utf8_mode()  # (under an ASCII locale, the command again in UTF-8 mode: cli_stdout)
     catch_signals()
     scratch = _matplotlib_home()
     utf8_if_ascii()

@@ -17,6 +17,13 @@ Under an ASCII locale (``LC_ALL=C`` with ``PYTHONUTF8=0``) Python opens the stan
 ASCII, and a territory named "Nörd" in a table ended the command in a ``UnicodeEncodeError``
 traceback. click already writes UTF-8 to such a misconfigured stream; :func:`utf8_if_ascii`
 makes every writer do the same, so a table and a message show the same name.
+
+The same locale decodes the command line as ASCII, each other byte as a lone surrogate:
+``--only-region "Région Sud"`` matched no region, and a path printed as ``Ausg??nge.csv``.
+Re-decoding the arguments as UTF-8 would not do, as a file named in them would then no longer
+open (its name encoded as ASCII). :func:`utf8_mode` runs the command again in Python's UTF-8
+mode (``-X utf8``, PEP 540, the mode Python itself picks for the C locale unless told not to):
+arguments, file names and streams are then UTF-8, as the bytes are.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ import sys
 from contextlib import contextmanager
 from typing import Iterator
 
-__all__ = ["own_stdout", "utf8_if_ascii"]
+__all__ = ["own_stdout", "utf8_if_ascii", "utf8_mode"]
 
 
 @contextmanager
@@ -68,6 +75,26 @@ def own_stdout() -> Iterator[None]:
             os.close(null)
             for name in names:
                 os.environ.pop(name, None)
+
+
+def utf8_mode() -> None:
+    """Under an ASCII file system encoding (``LC_ALL=C`` with ``PYTHONUTF8=0``), replace the process
+    with the same command in Python's UTF-8 mode; elsewhere (and where the command line that
+    started the process is unknown) return at once."""
+    if sys.flags.utf8_mode or not sys.executable or not getattr(sys, "orig_argv", None):
+        return
+    try:
+        ascii_ = codecs.lookup(sys.getfilesystemencoding()).name == "ascii"
+    except LookupError:
+        return
+    if ascii_:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+        try:
+            os.execv(sys.executable, [sys.executable, "-X", "utf8", *sys.orig_argv[1:]])
+        except OSError:  # (cannot run the interpreter again: carry on as the locale says)
+            return
 
 
 def utf8_if_ascii() -> None:

@@ -708,6 +708,29 @@ def test_a_table_of_non_ascii_names_under_an_ascii_locale_prints_in_utf8(tmp_pat
         assert "Nörd" in (done.stdout + done.stderr).decode("utf-8")
 
 
+def test_non_ascii_arguments_under_an_ascii_locale_are_read_as_typed(tmp_path):
+    """``PYTHONUTF8=0 LC_ALL=C``: Python decoded the command line as ASCII, so ``--only-region "Région
+    Sud"`` matched no region (exit 2, "R??gion Sud") although the file named the same way opened.
+    The command now runs in Python's UTF-8 mode there: the region is found, the file named
+    ``Résultat.csv`` is written under that name, and the lines show both names as typed."""
+    rows = [[f"{t}-{j}", la + 0.01 * j, lo + 0.01 * (j % 3), t, region, 15 if t == "T1" else 10]
+            for t, region, la, lo in [("T1", "Région Sud", 40.0, -75.0), ("T2", "Région Sud", 40.0, -76.0),
+                                      ("T3", "Nord", 38.0, -105.0), ("T4", "Nord", 38.0, -106.0)] for j in range(10)]
+    source = tmp_path / "Ausgänge.csv"
+    pd.DataFrame(rows, columns=["Account ID", "Latitude", "Longitude", "Territory", "Region", "Potential"]).to_csv(
+        source, index=False)
+    env = {**os.environ, "PYTHONUTF8": "0", "LC_ALL": "C", "LANG": "C", "PYTHONCOERCECLOCALE": "0"}
+    env.pop("PYTHONIOENCODING", None)
+    code = "from territory_engine.cli import entry; entry()"
+    done = subprocess.run([sys.executable, "-c", code, "rebalance", str(source), "--only-region", "Région Sud",
+                           "-o", str(tmp_path / "Résultat.csv")], capture_output=True, env=env, timeout=300)
+    out, err = done.stdout.decode("utf-8"), done.stderr.decode("utf-8")
+    assert done.returncode == 0, out + err
+    assert "Résultat.csv\n" in out and "region Région Sud:" in out
+    written = pd.read_csv(tmp_path / "Résultat.csv")
+    assert set(written.loc[written["moved"], "Region"]) == {"Région Sud"}
+
+
 def test_a_move_cap_that_the_other_settings_contradict_is_a_settings_error(tmp_path):
     """--fresh ignores today's alignment, so a cap on what moves from it means nothing; going from
     6 territories to 4 retires two, whose accounts all move: at least T2's 15 and T3's 28 of the
