@@ -459,7 +459,8 @@ def _engine_start(current, ids, k, held, locked, merge) -> tuple:
     order, the retired territories' accounts free and the others where they are."""
     if merge is not None:
         current = merge.current
-        return merge.ids, current, _locked_territories(current, locked, merge.ids, k), np.where(current < k, current, -1)
+        held = _locked_territories(current, locked, merge.ids, k)
+        return merge.ids, current, held, np.where(current < k, current, -1)
     if k < len(ids):
         return ids, current, held, np.where(np.isin(current, held), np.searchsorted(held, current), -1)
     return ids, current, held, current

@@ -265,18 +265,16 @@ def _caps_left(plan: Plan, level: str, members: dict, owners: dict, current: np.
         if share > cap + 1e-12:
             mask = np.zeros(len(current), dtype=bool)
             mask[rows[crossing]] = True
+            count = int(crossing.sum())
             problems.append(_row_problem(plan, level, mask, (
-                f"within {level}s {_accounts(int(crossing.sum()))} of {level} {group} held today by a territory of "
-                f"another {level} must move to a territory of {group}: {share:.1%} of its accounts, "
-                f"more than the max_moved_share of {cap_text(cap)} allows; correct {'its' if crossing.sum() == 1 else 'their'} {level}, raise "
-                f"max_moved_share to {np.ceil(share * 1000) / 1000:.1%} or more, or leave out within")))
+                f"within {level}s {'one account' if count == 1 else f'{count} accounts'} of {level} {group} held "
+                f"today by a territory of another {level} must move to a territory of {group}: {share:.1%} of its "
+                f"accounts, more than the max_moved_share of {cap_text(cap)} allows; correct "
+                f"{'its' if count == 1 else 'their'} {level}, raise max_moved_share to "
+                f"{np.ceil(share * 1000) / 1000:.1%} or more, or leave out within")))
     if problems:
         raise InputError(problems)
     return caps
-
-
-def _accounts(count: int) -> str:
-    return "one account" if count == 1 else f"{count} accounts"
 
 
 def _in_overall_band(run: dict, band: tuple[float, float], overall: np.ndarray, *, fresh: bool, progress):
