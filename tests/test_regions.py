@@ -416,3 +416,60 @@ def test_within_regions_a_cap_counts_the_accounts_that_cross_a_region_line(tmp_p
     assert "row 2, column E (Region)" in done.stderr and "one account of region West" in done.stderr
     assert "raise max_moved_share to 2.5% or more" in done.stderr
     assert not out.exists()
+
+
+def test_balance_regions_with_each_measure_judges_every_measure_by_the_overall_targets(tmp_path):
+    """Region E (one territory) carries 110 of 300 of potential and 90 of 300 of workload: its mix is
+    on target, each measure 10% off. With --each the command exited 0 with T3 at +10% potential and
+    -10% workload (the band was narrowed, and the region's load checked, on the mix alone). Each
+    measure's load is now a proof naming it; on the 300-account map every measure of every
+    territory ends within ±5% of its overall target."""
+    rows = [(f"W{i}", 40 + 0.01 * i, -90 - 0.01 * i, "T1" if i < 3 else "T2", "W", 95 / 3, 105 / 3) for i in range(6)]
+    rows += [(f"E{i}", 41 + 0.01 * i, -91 - 0.01 * i, "T3", "E", 110 / 4, 90 / 4) for i in range(4)]
+    path, out = tmp_path / "tiny.csv", tmp_path / "tiny_out.csv"
+    pd.DataFrame(rows, columns=["Account ID", "Latitude", "Longitude", "Territory", "Region", "Potential",
+                                "Workload"]).to_csv(path, index=False)
+    done = run("rebalance", path, "-o", out, "--balance", "potential,workload", "--weights", "0.5,0.5", "--each",
+               "--within", "region", "--balance-regions")
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "balance impossible: region E's load of potential is 10.0% over" in done.stderr
+    big = pd.read_csv(ROOT / "tests" / "data" / "each_opposed_measures_300.csv")
+    big["Region"] = big["Territory"].map({"T1": "W", "T3": "W", "T5": "W", "T2": "E", "T4": "E", "T6": "E"})
+    path, out = tmp_path / "big.csv", tmp_path / "big_out.csv"
+    big.to_csv(path, index=False)
+    done = run("rebalance", path, "-o", out, "--balance", "potential,workload", "--each", "--within", "region",
+               "--balance-regions")
+    if done.returncode == 0:
+        load = pd.read_csv(out).groupby("proposed_territory")[["Potential", "Workload"]].sum()
+        assert ((load / load.mean() - 1).abs() <= 0.05 + 1e-9).all().all(), load / load.mean() - 1
+    else:
+        assert done.returncode == 3 and "Traceback" not in done.stderr, done.stderr
+
+
+def test_balance_regions_at_the_edge_of_the_band_is_no_proof(tmp_path):
+    """T3 alone in region E holds 120 of 300: exactly +20% of its overall target at ±20%. The band
+    about the region's own target came out at -1e-16 and read as "balance impossible: ... 0.0%
+    beyond the tolerance" on a map that already balanced."""
+    path, out = tmp_path / "edge.csv", tmp_path / "out.csv"
+    pd.DataFrame({"Account ID": ["A1", "A2", "A3", "A4"], "Latitude": [40.0, 40.1, 41.0, 41.1],
+                  "Longitude": [-90.0, -90.1, -91.0, -91.1], "Territory": ["T1", "T2", "T3", "T3"],
+                  "Region": ["W", "W", "E", "E"], "Potential": [90, 90, 60, 60]}).to_csv(path, index=False)
+    done = run("rebalance", path, "-o", out, "--tolerance", "0.2", "--within", "region", "--balance-regions")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "moved 0 accounts" in done.stdout
+
+
+def test_only_region_counts_the_cap_on_the_regions_own_accounts(tmp_path):
+    """West's territories hold West's 10 accounts (T1 8, T2 2) and 10 East accounts that stay. At a
+    10% cap of West's accounts one may move; the run counted the East ten too and moved two."""
+    rows = [(f"W{i}", 40 + 0.01 * i, -90, "T1", "West", 10) for i in range(8)]
+    rows += [(f"W{8 + i}", 40.5 + 0.01 * i, -90, "T2", "West", 10) for i in range(2)]
+    rows += [(f"X{i}", 40.2 + 0.01 * i, -90.3, "T1", "East", 1) for i in range(10)]
+    rows += [(f"E{i}", 41 + 0.01 * i, -91, "T3", "East", 10) for i in range(10)]
+    path, out = tmp_path / "only.csv", tmp_path / "out.csv"
+    pd.DataFrame(rows, columns=["Account ID", "Latitude", "Longitude", "Territory", "Region", "Potential"]).to_csv(
+        path, index=False)
+    done = run("rebalance", path, "-o", out, "--only-region", "West", "--max-moved-share", "0.1", "--tolerance", "0.3")
+    assert done.returncode in (0, 3), done.stdout + done.stderr
+    west = pd.read_csv(out).query("Region == 'West'")
+    assert (west["Territory"] != west["proposed_territory"]).sum() <= 1

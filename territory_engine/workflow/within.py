@@ -37,7 +37,7 @@ import pandas as pd
 from .. import rebalance as engine
 from ..arrays import distinct
 from ..columns import display_header, normalise_header
-from ..errors import UNPROVEN, DesignInfeasibleError, InputError, Problem, SettingsError, cap_text
+from ..errors import UNPROVEN, DesignInfeasibleError, InputError, Problem, Reason, SettingsError, cap_text
 from ..ids import natural_key
 from ..measures import territory_centres
 from ..settings import Settings
@@ -164,10 +164,12 @@ class _RegionLoad:
     tolerance: float
     code: str = "region_load"
     accounts: tuple[int, ...] = ()
+    measure: str = ""  # (the measure on its own, when each is balanced; "": the balance measure)
 
     def sentence(self, territory_name=None, *, unit=None) -> str:
         way = "over" if self.deviation > 0 else "under"
-        return (f"{self.level} {self.region}'s load is {abs(self.deviation):.1%} {way} the overall targets of its "
+        of = f" of {self.measure}" if self.measure else ""
+        return (f"{self.level} {self.region}'s load{of} is {abs(self.deviation):.1%} {way} the overall targets of its "
                 f"{self.territories} territories, {abs(self.deviation) - self.tolerance:.1%} beyond the "
                 f"±{self.tolerance:.1%} tolerance, so they cannot all be within it while no territory crosses a "
                 f"{self.level} line; move a territory {'into' if way == 'over' else 'out of'} "
@@ -208,30 +210,23 @@ def design_within(plan: Plan, *, ids: list[str], today: int, current: np.ndarray
     for i, group in enumerate(groups):
         terr = owners[group]
         rows, kept = members[group]
-        load = float(combined[rows].sum())
-        tolerance = wide = s.tolerance
-        if s.balance_regions:
-            deviation = load / overall[terr].sum() - 1
-            sides = ((1 + s.tolerance) / (1 + deviation) - 1, 1 - (1 - s.tolerance) / (1 + deviation))
-            tolerance, wide = min(sides), max(sides)
-            if tolerance < 0:
-                facts.append(_RegionLoad(group, level, len(terr), deviation, s.tolerance))
-                tolerance = wide = s.tolerance
-        else:
-            targets[terr] = load * capacity[terr] / capacity[terr].sum()
-        report = None if progress is None else (
-            lambda phase, done, i=i, g=group: progress(f"{level} {g}: {phase}", (i + done) / len(groups)))
+        tolerance, wide, heavy = s.tolerance, s.tolerance, None
         run = dict(plan=plan, rows=rows, terr=terr, current=current, locked=locked | kept, measures=measures,
                    names=names, weights=weights, combined=combined, rep=rep, capacity=capacity, tuning=tuning,
-                   cap=caps[group][0])
-        narrowed = tolerance if tolerance < s.tolerance - 1e-12 else None
-        if narrowed is None:
-            alignment, why = _run(**run, tolerance=tolerance, fresh=fresh, progress=report)
+                   cap=caps[group].engine)
+        if s.balance_regions:
+            tolerance, wide, heavy = _region_band(run, overall, group, level)
+            facts += [heavy] if heavy is not None else []
         else:
+            targets[terr] = float(combined[rows].sum()) * capacity[terr] / capacity[terr].sum()
+        report = None if progress is None else (
+            lambda phase, done, i=i, g=group: progress(f"{level} {g}: {phase}", (i + done) / len(groups)))
+        narrowed = tolerance if tolerance < s.tolerance - 1e-12 else None
+        if s.balance_regions and heavy is None:
             alignment, why = _in_overall_band(run, (tolerance, wide), overall, fresh=fresh, progress=report)
-        if caps[group][1]:  # (the run's cap left room for the accounts crossing in: said of the analyst's cap)
-            why = tuple(replace(r, limit=s.max_moved_share, share=r.share + caps[group][1])
-                        if r.code.startswith("move_cap") else r for r in why)
+        else:
+            alignment, why = _run(**run, tolerance=tolerance, fresh=fresh, progress=report)
+        why = caps[group].said(why, s.max_moved_share)
         facts += [_InRegion(f"{level} {group}", r, narrowed) for r in why]
         alignment = replace(alignment, fresh_chosen=tuple(replace(c, where=f"{level} {group}", level=level)
                                                           for c in alignment.fresh_chosen))
@@ -249,19 +244,40 @@ def design_within(plan: Plan, *, ids: list[str], today: int, current: np.ndarray
     return RegionalDesign(merged, tuple(facts), targets, crossed, levels, level, scope[:k])
 
 
+@dataclass(frozen=True)
+class _RegionCap:
+    """A region's move cap for its engine run. The analyst's cap is a share of the region's own
+    accounts; the engine's run also holds the accounts of another region that the region's
+    territories keep (``only_region``: they never move), and counts the accounts crossing a region
+    line into it as new (they start without a territory), so the region's share moved is
+    ``engine share * scale + offset``."""
+
+    engine: float | None  # the run's cap (None: no cap)
+    scale: float = 1.0
+    offset: float = 0.0
+
+    def said(self, why: tuple, cap: float) -> tuple:
+        """The run's move cap reasons said of the analyst's ``cap`` and the region's own accounts."""
+        if self.engine is None or (self.scale == 1.0 and not self.offset):
+            return why
+        return tuple(replace(r, limit=cap, share=r.share * self.scale + self.offset)
+                     if r.code.startswith("move_cap") else r for r in why)
+
+
 def _caps_left(plan: Plan, level: str, members: dict, owners: dict, current: np.ndarray) -> dict:
-    """Each region's move cap for its engine run: ``max_moved_share`` (a share of the region's
-    accounts) less the accounts that must cross a region line into it (held today by a territory of
-    another region, they start without a territory in the run, which counts them as new, not as
-    moved), and that share. A region where those alone break the cap is refused (exit 2), naming them."""
+    """Each region's :class:`_RegionCap`: ``max_moved_share`` of the region's own accounts, less the
+    accounts that must cross a region line into it (held today by a territory of another region),
+    as a share of the run's accounts. A region where those alone break the cap is refused (exit 2),
+    naming them."""
     cap = plan.settings.max_moved_share
     if cap >= 1:
-        return dict.fromkeys(members, (None, 0.0))
+        return dict.fromkeys(members, _RegionCap(None))
     caps, problems = {}, []
-    for group, (rows, _) in members.items():
+    for group, (rows, kept) in members.items():
+        own = max(len(rows) - int(kept.sum()), 1)
         crossing = (current[rows] >= 0) & ~np.isin(current[rows], owners[group])
-        share = crossing.sum() / max(len(rows), 1)
-        caps[group] = (max(cap - share, 0.0), float(share))
+        share = crossing.sum() / own
+        caps[group] = _RegionCap(max(cap - share, 0.0) * own / max(len(rows), 1), len(rows) / own, float(share))
         if share > cap + 1e-12:
             mask = np.zeros(len(current), dtype=bool)
             mask[rows[crossing]] = True
@@ -275,6 +291,34 @@ def _caps_left(plan: Plan, level: str, members: dict, owners: dict, current: np.
     if problems:
         raise InputError(problems)
     return caps
+
+
+def _region_band(run: dict, overall: np.ndarray, group: str, level: str):
+    """``(narrow, wide, heavy)`` for a region with ``balance_regions``: the band about the region's own
+    targets that keeps every territory within the tolerance of its overall target is asymmetric
+    (``1 - t`` to ``1 + t`` of the overall target over ``1 + d``, ``d`` the region's load over its
+    territories' overall targets, less 1), per constrained measure; ``narrow`` is its narrower side
+    over the measures, ``wide`` its wider. ``heavy``: the :class:`_RegionLoad` fact when a measure's
+    ``d`` is beyond the tolerance (then both are the tolerance), else None."""
+    tolerance = run["plan"].settings.tolerance
+    narrow, wide, heavy = tolerance, 0.0, None
+    for name, column in _overall_columns(run):
+        d = float(column[run["rows"]].sum()) / (overall[run["terr"]].sum() * float(column.sum())) - 1
+        sides = ((1 + tolerance) / (1 + d) - 1, 1 - (1 - tolerance) / (1 + d))
+        if min(sides) < -1e-9 and heavy is None:  # (at the edge, rounding is not a proof: 1e-16 under 0)
+            heavy = _RegionLoad(group, level, len(run["terr"]), d, tolerance, measure=name)
+        narrow, wide = min(narrow, max(min(sides), 0.0)), max(wide, max(sides))
+    return (tolerance, tolerance, heavy) if heavy is not None else (narrow, wide, None)
+
+
+def _overall_columns(run: dict) -> list:
+    """The constrained measures as (name, each account's value): the balance measure, and each
+    measure on its own when each is balanced (as the engine's run constrains them)."""
+    s = run["plan"].settings
+    columns = [("", run["combined"])]
+    if s.balance_each_measure and run["measures"].shape[1] > 1:
+        columns += [(run["names"][c], run["measures"][:, c]) for c in range(run["measures"].shape[1])]
+    return [(name, column) for name, column in columns if float(column.sum()) > 0]
 
 
 def _in_overall_band(run: dict, band: tuple[float, float], overall: np.ndarray, *, fresh: bool, progress):
@@ -292,36 +336,36 @@ def _in_overall_band(run: dict, band: tuple[float, float], overall: np.ndarray, 
     alignment and the reasons left (empty when balanced)."""
     rows, terr, tolerance = run["rows"], run["terr"], run["plan"].settings.tolerance
     today = run["current"][rows]
-    balanced_today = not fresh and np.isin(today, terr).all() and _within_overall(run, today, overall)
+    balanced_today = not fresh and np.isin(today, terr).all() and _overall_miss(run, today, overall) is None
     alignment, why = _run(**run, tolerance=band[1] if balanced_today else band[0], fresh=fresh, progress=progress)
-    if _within_overall(run, alignment.territory, overall):
+    miss = _overall_miss(run, alignment.territory, overall)
+    if miss is None:
         return replace(alignment, within_tolerance=True, reasons=()), ()
-    if not balanced_today:
-        return alignment, why
-    kept, _ = _run(**{**run, "cap": 0.0}, tolerance=tolerance, fresh=False, progress=None)  # the engine's account
-    if not np.array_equal(kept.territory, today):  # (a cap of 0 moves nothing: not reached)
-        return alignment, why
-    return replace(kept, within_tolerance=True, reasons=(), exclaves=(), resited=(), fresh_chosen=()), ()
+    if balanced_today:
+        kept, _ = _run(**{**run, "cap": 0.0}, tolerance=tolerance, fresh=False, progress=None)  # the engine's account
+        if np.array_equal(kept.territory, today):  # (a cap of 0 moves nothing: else not reached)
+            return replace(kept, within_tolerance=True, reasons=(), exclaves=(), resited=(), fresh_chosen=()), ()
+    # (within the run's own band but not the overall one: each measure's band is narrowed apart)
+    return replace(alignment, within_tolerance=False), why or (miss,)
 
 
-def _within_overall(run: dict, territory: np.ndarray, overall: np.ndarray) -> bool:
-    """Whether the region's territories (``run["terr"]``) holding its accounts (``run["rows"]``) as
-    ``territory`` (whole-map indices) are within the tolerance of their overall targets, in the
-    balance measure and, when each measure is balanced, in each measure on its own."""
+def _overall_miss(run: dict, territory: np.ndarray, overall: np.ndarray):
+    """None when the region's territories (``run["terr"]``) holding its accounts (``run["rows"]``) as
+    ``territory`` (whole-map indices) are within the tolerance of their overall targets, in each of
+    :func:`_overall_columns`; else the unproven ``out_of_band`` reason of the worst one."""
     rows, terr, s = run["rows"], run["terr"], run["plan"].settings
-    columns = [run["combined"]]
-    if s.balance_each_measure and run["measures"].shape[1] > 1:
-        columns += [run["measures"][:, c] for c in range(run["measures"].shape[1])]
     local = _local(territory, terr)
-    for column in columns:
-        total = float(column.sum())
-        if total <= 0:
-            continue
+    worst = None
+    for name, column in _overall_columns(run):
         load = np.bincount(local[local >= 0], column[rows][local >= 0], minlength=len(terr))[:len(terr)]
-        target = overall[terr] * total
-        if (np.abs(load - target) > s.tolerance * target + 1e-9 * total).any():
-            return False
-    return True
+        target = overall[terr] * float(column.sum())
+        deviation = load / np.maximum(target, 1e-300) - 1
+        t = int(np.argmax(np.abs(deviation)))
+        if abs(load[t] - target[t]) > s.tolerance * target[t] + 1e-9 * float(column.sum()) and (
+                worst is None or abs(deviation[t]) > abs(worst.share)):
+            worst = Reason("out_of_band", name or "balance measure", float(deviation[t]), s.tolerance, "tolerance",
+                           territory=int(terr[t]))
+    return worst
 
 
 def _run(plan: Plan, rows, terr, current, locked, measures, names, weights, combined, rep, capacity, *,
