@@ -84,7 +84,7 @@ def progress_display(enabled: bool = True) -> Iterator[Steps]:
     The display is removed when the block ends. Text printed meanwhile appears above it
     (stdout's only when stdout is the terminal too; a redirected stdout is left alone).
     """
-    if not enabled or not sys.stderr.isatty():
+    if not enabled or sys.stderr is None or not sys.stderr.isatty():  # (None: stderr closed, 2>&-)
         yield Steps()
         return
     from rich.console import Console
@@ -93,5 +93,5 @@ def progress_display(enabled: bool = True) -> Iterator[Steps]:
     console = Console(stderr=True)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), _clock_column(),
                   console=console, transient=True,
-                  redirect_stdout=sys.stdout.isatty(), redirect_stderr=True) as bar:
+                  redirect_stdout=sys.stdout is not None and sys.stdout.isatty(), redirect_stderr=True) as bar:
         yield Steps(bar)

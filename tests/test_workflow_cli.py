@@ -691,6 +691,19 @@ def test_a_merge_under_a_move_cap_keeps_the_cap(tmp_path):
     assert "max_moved_share" not in kept.stdout + kept.stderr
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="closing a descriptor before the command starts")
+def test_a_command_run_with_stderr_closed_writes_its_file_and_exits_cleanly(tmp_path):
+    """`territory rebalance ... 2>&-`: sys.stderr is None, and the progress display asked it whether
+    it was a terminal: every command exited 1 and wrote nothing."""
+    source = Path(__file__).parent / "data" / "each_opposed_measures_300.csv"
+    out = tmp_path / "out.csv"
+    code = "from territory_engine.cli import entry; entry()"
+    done = subprocess.run([sys.executable, "-c", code, "rebalance", str(source), "-o", str(out)],
+                          stdout=subprocess.PIPE, text=True, preexec_fn=lambda: os.close(2))
+    assert done.returncode == 0 and "wrote" in done.stdout, done.stdout
+    assert out.exists() and len(out.read_text(encoding="utf-8-sig").splitlines()) == 301
+
+
 def test_a_table_of_non_ascii_names_under_an_ascii_locale_prints_in_utf8(tmp_path):
     """``PYTHONUTF8=0 LC_ALL=C`` opens the standard streams as ASCII: click wrote "Nörd" in UTF-8,
     but the territory table (rich) ended in a UnicodeEncodeError traceback, exit 1."""
@@ -745,6 +758,14 @@ def test_a_move_cap_that_the_other_settings_contradict_is_a_settings_error(tmp_p
     assert "at least 43 accounts (14.3%" in fewer.stderr and "T2 (15), T3 (28)" in fewer.stderr
     assert "raise max_moved_share to 14.4%" in fewer.stderr
     assert not (tmp_path / "fewer.csv").exists()
+    book = tmp_path / "merge.xlsx"  # the same on a Settings sheet: the error names the cap's cell
+    with pd.ExcelWriter(book, engine="openpyxl") as writer:
+        pd.read_csv(source).to_excel(writer, sheet_name="Accounts", index=False)
+        pd.DataFrame({"Key": ["territories", "max_moved_share"], "Value": [4, 0.1]}).to_excel(
+            writer, sheet_name="Settings", index=False)
+    located = _territory("rebalance", book, "-o", tmp_path / "merge_out.xlsx")
+    assert located.returncode == 2 and "error: Settings!B3: max_moved_share: going from 6" in located.stderr, \
+        located.stderr
     # at the least share it suggests, the settings hold, and the merge is held to the cap: the two
     # retired territories' 43 accounts leave no room to balance, which is proven (no other pair fits)
     held = _territory("rebalance", source, "-o", tmp_path / "held.csv", "-k", "4", "--max-moved-share", "0.144")

@@ -404,3 +404,40 @@ def test_a_fresh_design_with_more_territories_settles_its_hours_and_refuses_a_mo
     assert proposed["Proposed territory"].nunique() == 6
     summary = pd.read_excel(tmp_path / "out.xlsx", sheet_name="Territory summary", engine="openpyxl")
     assert set(summary.loc[summary["Alignment"] == "proposed", "Status"]) == {"balanced"}
+
+
+def _visits_300(path: Path, regions: bool = False) -> Path:
+    """The 300-account map with visits per account (so workload hours are computed), and, with
+    ``regions``, regions W (T1-T3 and five of T4's accounts) and E (the rest)."""
+    d = pd.read_csv(ROOT / "tests" / "data" / "each_opposed_measures_300.csv")
+    d["Visits"] = np.random.default_rng(0).integers(4, 24, len(d))
+    if regions:
+        d["Region"] = d["Territory"].map({"T1": "W", "T2": "W", "T3": "W", "T4": "E", "T5": "E", "T6": "E"})
+        d.loc[d.index[d["Territory"] == "T4"][:5], "Region"] = "W"
+    d.to_csv(path, index=False)
+    return path
+
+
+def test_a_move_cap_floor_on_todays_hours_is_no_proof(tmp_path):
+    """Within regions on workload hours under a 5% cap, the floor of what must move, counted on
+    today's hours, read "balance impossible ... raise max_moved_share to at least 14.3%", while a 10%
+    cap balanced moving 9.5% of region W: the hours change with the moves. It is no proof now."""
+    source = _visits_300(tmp_path / "visits.csv", regions=True)
+    done = _run("rebalance", source, "-o", tmp_path / "out.csv", "--balance", "workload_hours", "--within", "region",
+                "--max-moved-share", "0.05", cwd=tmp_path)
+    assert done.returncode in (0, 3), done.stderr
+    assert "balance impossible" not in done.stderr
+    if done.returncode == 3:
+        assert "not a proof" in done.stderr and "raise max_moved_share" in done.stderr
+
+
+def test_workload_hours_with_fewer_territories_under_a_cap_is_a_settings_error(tmp_path):
+    """Fewer territories on workload hours are designed afresh: under a 15% cap the command moved
+    47% with exit 0 and a note. Like more territories, it is refused before designing, at the cap."""
+    source = _visits_300(tmp_path / "visits.csv")
+    out = tmp_path / "out.csv"
+    done = _run("rebalance", source, "-o", out, "-k", "5", "--balance", "workload_hours", "--max-moved-share", "0.15",
+                cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "max_moved_share" in done.stderr and "fewer territories than today (5 for 6)" in done.stderr
+    assert not out.exists()

@@ -2,10 +2,10 @@
 
 ``max_moved_share`` limits how many accounts a realignment moves from today's alignment. Some
 settings leave nothing for it to limit, or make it impossible before any search: a fresh design
-(``--fresh``, or workload hours with more territories than today, which the workflow designs
-afresh), or fewer territories than today when the accounts of the territories that must retire
-alone are more than the cap allows. Each is said as a settings error naming the cap, rather than a
-file written far over it with a note (:func:`cap_conflict`).
+(``--fresh``, or workload hours with another number of territories than today, which the
+workflow designs afresh), or fewer territories than today when the accounts of the territories
+that must retire alone are more than the cap allows. Each is said as a settings error at the
+cap's cell, rather than a file written far over it with a note (:func:`cap_conflict`).
 
 Fewer territories than today under a cap the retirement leaves possible (:class:`CappedMerge`):
 the smallest territories without locked accounts retire, by their number of accounts (what the cap
@@ -21,30 +21,33 @@ import numpy as np
 
 from ..errors import SettingsError, cap_text
 from ..settings import Settings
+from .plan import Plan, setting_problem
 
 __all__ = ["CappedMerge", "cap_conflict", "capped_merge", "merges_under_cap"]
 
 
-def cap_conflict(s: Settings, current, ids: list[str], k: int, held, hours: bool = False) -> None:
-    """A move cap that the other settings contradict is a settings error, said before designing:
-    ``--fresh``, or workload ``hours`` with more territories than today, design from scratch, so a
-    cap on what moves from today means nothing there; with fewer territories than today, the
-    accounts of the territories retired all move, and when even the smallest that may retire (those
-    without locked accounts) hold more accounts than the cap allows, no design can keep it (a cap
-    they leave possible: :func:`capped_merge`)."""
+def cap_conflict(plan: Plan, current, ids: list[str], k: int, held) -> None:
+    """A move cap that the other settings contradict is a settings error (located at the cap's
+    Settings cell or the command line), said before designing: ``--fresh``, or workload hours with
+    another number of territories than today, design from scratch, so a cap on what moves from today
+    means nothing there; with fewer territories than today, the accounts of the territories retired
+    all move, and when even the smallest that may retire (those without locked accounts) hold more
+    accounts than the cap allows, no design can keep it (a cap they leave possible:
+    :func:`capped_merge`)."""
+    s = plan.settings
     cap = s.max_moved_share
     if cap >= 1 or not (current >= 0).any():
         return
     if s.fresh:
-        raise SettingsError(f"max_moved_share: a cap of {cap_text(cap)} limits how much of today's alignment a "
-                            "realignment moves, but fresh designs the territories from scratch; drop fresh "
-                            "(--fresh) to realign under the cap, or set max_moved_share to 1")
+        _refuse(plan, f"max_moved_share: a cap of {cap_text(cap)} limits how much of today's alignment a "
+                      "realignment moves, but fresh designs the territories from scratch; drop fresh (--fresh) to "
+                      "realign under the cap, or set max_moved_share to 1")
     today = len(ids)
-    if hours and k > today:  # (a fresh design: see _fresh)
-        raise SettingsError(f"max_moved_share: with workload hours computed and more territories than today ({k} "
-                            f"for {today}), the territories are designed afresh, so a cap of {cap_text(cap)} on what "
-                            "moves cannot hold; set max_moved_share to 1, keep the number of territories, or "
-                            "balance another measure")
+    if plan.workload_computed and k != today:  # (a fresh design: see rebalancing._fresh)
+        _refuse(plan, f"max_moved_share: with workload hours computed and {'more' if k > today else 'fewer'} "
+                      f"territories than today ({k} for {today}), the territories are designed afresh, so a cap of "
+                      f"{cap_text(cap)} on what moves cannot hold; set max_moved_share to 1, keep the number of "
+                      "territories, or balance another measure")
     if k >= today:
         return
     counts = np.bincount(current[current >= 0], minlength=today)
@@ -53,11 +56,14 @@ def cap_conflict(s: Settings, current, ids: list[str], k: int, held, hours: bool
     if least > cap * len(current) + 1e-9:
         share = least / len(current)
         named = ", ".join(f"{ids[t]} ({counts[t]})" for t in retired[:10])
-        raise SettingsError(f"max_moved_share: going from {today} territories to {k} retires {today - k}, and all "
-                            f"their accounts move: at least {least} accounts ({share:.1%}, the smallest territories "
-                            f"without locked accounts: {named}), more than the cap of {cap_text(cap)} allows; raise "
-                            f"max_moved_share to {np.ceil(share * 1000) / 1000:.1%} or more, or keep {today} "
-                            "territories")
+        _refuse(plan, f"max_moved_share: going from {today} territories to {k} retires {today - k}, and all their "
+                      f"accounts move: at least {least} accounts ({share:.1%}, the smallest territories without "
+                      f"locked accounts: {named}), more than the cap of {cap_text(cap)} allows; raise "
+                      f"max_moved_share to {np.ceil(share * 1000) / 1000:.1%} or more, or keep {today} territories")
+
+
+def _refuse(plan: Plan, message: str) -> None:
+    raise SettingsError([setting_problem(plan, "max_moved_share", message, plan.settings.max_moved_share)])
 
 
 def merges_under_cap(s: Settings, k: int, today: int, hours: bool) -> bool:

@@ -150,9 +150,11 @@ class WorkloadUnsettled:
     bases: bool  # the reps' home bases were given
     code: str = "workload_unsettled"
     accounts: tuple[int, ...] = ()
+    capped: bool = False  # under a move cap (whose floor, on today's hours, proves nothing of the proposal's)
 
     def sentence(self, territory_name=None, *, unit=None) -> str:
-        advice = "widen the tolerance" + ("" if self.bases else ", give the reps' home bases on the Reps sheet")
+        advice = ("raise max_moved_share, " if self.capped else "") + "widen the tolerance" + (
+            "" if self.bases else ", give the reps' home bases on the Reps sheet")
         return (f"workload hours not settled: the proposal's own workload hours are up to {self.worst:.1%} from "
                 f"their targets (tolerance ±{self.tolerance:.1%}) after {self.rounds} realignment(s) on them; an "
                 "account's estimated drive time depends on the territory it is in (it drives from that territory's "
