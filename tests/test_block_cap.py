@@ -132,3 +132,18 @@ def test_a_block_design_that_must_move_more_than_the_cap_says_why_and_never_exit
     assert done.returncode == 3, done.stdout + done.stderr
     assert "a design of whole blocks moves 2.44% of the accounts" in done.stderr
     assert "raise max_moved_share to 2.5%" in done.stderr and "was not applied" not in done.stdout + done.stderr
+
+
+def test_a_county_merge_under_a_move_cap_moves_at_most_the_cap(tmp_path):
+    """Four county territories of Illinois and Indiana merged into three under a 50% cap: the fresh
+    merge moved 55.7% of the accounts with exit 0 and no word (the cap note skips block designs).
+    The smallest territory (T2: 19 counties, tied with T3 and the first) now retires and the rest
+    realign under what is left of the cap."""
+    source = _county_table(tmp_path / "counties.csv")
+    out = tmp_path / "merged.csv"
+    done = subprocess.run([TERRITORY, "rebalance", str(source), "--block", "county", "-k", "3",
+                           "--max-moved-share", "0.5", "-o", str(out)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    merged = pd.read_csv(out)
+    assert merged["moved"].astype(bool).mean() <= 0.5 + 1e-9
+    assert set(merged["proposed_territory"]) == {"T1", "T3", "T4"}

@@ -5,6 +5,7 @@ choice, the renumbering and when a proof about the cap holds are checked against
 from __future__ import annotations
 
 import itertools
+from types import SimpleNamespace
 
 import numpy as np
 from hypothesis import given, settings
@@ -52,18 +53,20 @@ def test_the_smallest_free_territories_retire_and_only_says_whether_another_choi
 
 def test_a_cap_proof_holds_only_when_no_other_choice_of_territories_to_retire_fits():
     """Counts 10, 10, 30 going to 2 under a 25% cap: retiring either 10 fits, so a proof that the
-    cap is too small with one of them retired proves nothing of the other; it is said unproven,
-    with the share the alignment found moves. With counts 10, 20, 30 only the 10 fits: it stands."""
+    cap is too small with one of them retired proves nothing of the other: the reason becomes the
+    result's worst territory outside its band (no proof). With counts 10, 20, 30 only the 10 fits:
+    the proof stands, its share counting the retired accounts. A found alignment's share (the
+    unproven ``move_cap``) counts them too."""
     proof = Reason("move_cap_whole", "potential", 0.10, 0.15, "max_moved_share")
+    found = Reason("move_cap", "potential", 0.12, 0.15, "max_moved_share")
+    result = SimpleNamespace(deviation=np.array([[0.02], [-0.09]]), constrained=("potential",))
     for counts, only in (([10, 10, 30], False), ([10, 20, 30], True)):
         current = np.repeat(np.arange(3), counts)
         merge = capped_merge(Settings(max_moved_share=0.25), current, ["A", "B", "C"], 2, np.zeros(0, int), False)
         assert merge.only is only
-        territory = np.where(merge.current >= 2, 0, merge.current)  # the retired territory's accounts to the first
-        territory[-3:] = 1 - territory[-3:]  # and three more moves (of the last kept territory)
-        (said,) = merge.said_of_cap((proof,), 0.25, territory)
-        assert said.limit == 0.25
+        said, again = merge.said_of_cap((proof, found), 0.25, result, 0.05)
+        assert again.code == "move_cap" and again.limit == 0.25 and again.share == 0.12 + 10 / len(current)
         if only:
-            assert said.code == "move_cap_whole" and said.share == 0.10 + 10 / 60
+            assert said.code == "move_cap_whole" and said.limit == 0.25 and said.share == 0.10 + 10 / len(current)
         else:
-            assert said.code == "move_cap" and said.share == (10 + 3) / len(current)
+            assert said.code == "out_of_band" and said.territory == 1 and said.share == -0.09

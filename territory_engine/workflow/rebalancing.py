@@ -221,7 +221,7 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
         plan if merge is None else replace(plan, settings=replace(s, max_moved_share=merge.engine_cap(
             s.max_moved_share))), current=current, engine_current=engine_current, fresh=fresh, measures=measures,
         combined=combined, **design)
-    facts = facts if merge is None else merge.said_of_cap(facts, s.max_moved_share, alignment.territory)
+    facts = facts if merge is None else merge.said_of_cap(facts, s.max_moved_share, alignment, s.tolerance)
     after_accounts = plan.accounts
     if plan.workload_computed:
         # Workload hours depend on the alignment: settle them on the proposal (see _settle_workload).
