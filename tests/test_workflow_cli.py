@@ -673,7 +673,7 @@ def test_a_command_run_with_stdout_closed_writes_its_file_and_exits_cleanly(tmp_
 
 def test_a_merge_under_a_move_cap_keeps_the_cap(tmp_path):
     """--max-moved-share with fewer territories than today: the merge was a fresh design, which
-    moved 37% of the accounts under a 15% cap with only a note that the cap was not applied. The
+    moved 23.7% of the accounts under a 15% cap with only a note that the cap was not applied. The
     smallest territories (T2, 15 accounts; T3, 28) now retire and the others realign under what is
     left of the cap: balanced, moving 15% at most, every other territory keeping its id."""
     source = Path(__file__).parent / "data" / "each_opposed_measures_300.csv"
