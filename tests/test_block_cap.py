@@ -147,3 +147,20 @@ def test_a_county_merge_under_a_move_cap_moves_at_most_the_cap(tmp_path):
     merged = pd.read_csv(out)
     assert merged["moved"].astype(bool).mean() <= 0.5 + 1e-9
     assert set(merged["proposed_territory"]) == {"T1", "T3", "T4"}
+
+
+def test_a_merge_under_a_cap_it_keeps_anyway_is_the_merge_without_the_cap(tmp_path):
+    """The county merge without a cap moves 55.7% of the accounts. Under a 60% cap, which that
+    design keeps, the result is that design: a cap that does not bind changes nothing (the capped
+    merge used to run under any cap, and by state it ended "not reached", or moved more than the
+    design without the cap)."""
+    source = _county_table(tmp_path / "counties.csv")
+    runs = {}
+    for cap in ("1", "0.6"):
+        out = tmp_path / f"merged_{cap}.csv"
+        done = subprocess.run([TERRITORY, "rebalance", str(source), "--block", "county", "-k", "3",
+                               "--max-moved-share", cap, "-o", str(out)], capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout + done.stderr
+        runs[cap] = pd.read_csv(out)
+    assert (runs["1"]["proposed_territory"] == runs["0.6"]["proposed_territory"]).all()
+    assert runs["0.6"]["moved"].astype(bool).mean() <= 0.6

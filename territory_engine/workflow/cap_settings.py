@@ -19,11 +19,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .. import rebalance as engine
 from ..errors import UNPROVEN, Reason, SettingsError, cap_text
 from ..settings import Settings
 from .plan import Plan, setting_problem
 
-__all__ = ["CappedMerge", "cap_conflict", "capped_merge", "merges_under_cap"]
+__all__ = ["CappedMerge", "cap_conflict", "capped_merge", "merged_design", "merges_under_cap"]
 
 
 def cap_conflict(plan: Plan, current, ids: list[str], k: int, held) -> None:
@@ -112,6 +113,29 @@ class CappedMerge:
                 said.append(Reason("out_of_band", alignment.constrained[worst[1]], float(alignment.deviation[worst]),
                                    tolerance, "tolerance", territory=int(worst[0])))
         return tuple(said)
+
+
+def merged_design(run_design, plan: Plan, merge: CappedMerge, current: np.ndarray, held, **design):
+    """The design of fewer territories under a move cap: ``(outcome, fresh, engine_current)``, the
+    outcome as ``run_design`` (``rebalancing._design``) returns it. The merge without the cap (a fresh
+    design whose territories keep the ids of the current ones they overlap most) is taken when it
+    balances within the cap: a cap that does not bind changes nothing (a block merge under a cap
+    above what that design moved ended "not reached", or moved more than it). Else the
+    :class:`CappedMerge`, its cap reasons said of the analyst's cap. ``design``: ``run_design``'s
+    other arguments (``measures``, ``weights``, ``k``, ... as the caller has them)."""
+    s, k = plan.settings, design["k"]
+    start = np.where(np.isin(current, held), np.searchsorted(held, current), -1)
+    outcome = run_design(plan, current=current, engine_current=start, fresh=True, **design)
+    if not outcome[1]:
+        weight = design["measures"] @ (design["weights"] / design["weights"].sum())
+        mapping = engine.keep_current_ids(current, outcome[0].territory, weight, k, len(merge.ids), held)
+        if float(np.mean((current >= 0) & (mapping[outcome[0].territory] != current))) <= s.max_moved_share + 1e-12:
+            return outcome, True, start
+    capped = replace(plan, settings=replace(s, max_moved_share=merge.engine_cap(s.max_moved_share)))
+    engine_current = np.where(current < k, current, -1)
+    outcome = run_design(capped, current=current, engine_current=engine_current, fresh=False, **design)
+    facts = merge.said_of_cap(outcome[1], s.max_moved_share, outcome[0], s.tolerance)
+    return (outcome[0], facts, *outcome[2:]), False, engine_current
 
 
 def capped_merge(s: Settings, current: np.ndarray, ids: list, k: int, held, hours: bool) -> CappedMerge | None:

@@ -21,7 +21,7 @@ from ..settings import Settings, settings_table
 from ..tuning import DEFAULT_TUNING, Tuning
 from .plan import (Inputs, Progress, balance_measures, combined_share, effective_settings, prepare, rep_facts,
                    require_balance, territory_ids)
-from .cap_settings import cap_conflict, capped_merge, merges_under_cap
+from .cap_settings import cap_conflict, capped_merge, merged_design, merges_under_cap
 from .blocks import BlockResult, block_pieces, block_territory, design_by_blocks, expand_reasons
 from .early_graph import start_graph
 from .exclaves import exclave_table, far_from_base_note
@@ -217,11 +217,13 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
     counted_current = current
     design = dict(names=names, weights=weights, ids=ids, today=today, k=k, locked=locked, rep=rep,
                   progress=progress, tuning=tuning, graph=graph)
-    alignment, facts, block_map, block_design, regional = _design(
-        plan if merge is None else replace(plan, settings=replace(s, max_moved_share=merge.engine_cap(
-            s.max_moved_share))), current=current, engine_current=engine_current, fresh=fresh, measures=measures,
-        combined=combined, **design)
-    facts = facts if merge is None else merge.said_of_cap(facts, s.max_moved_share, alignment, s.tolerance)
+    if merge is None:
+        outcome = _design(plan, current=current, engine_current=engine_current, fresh=fresh, measures=measures,
+                          combined=combined, **design)
+    else:  # (fewer territories under a move cap: cap_settings)
+        outcome, fresh, engine_current = merged_design(_design, plan, merge, current, held, measures=measures,
+                                                       combined=combined, **design)
+    alignment, facts, block_map, block_design, regional = outcome
     after_accounts = plan.accounts
     if plan.workload_computed:
         # Workload hours depend on the alignment: settle them on the proposal (see _settle_workload).
