@@ -36,6 +36,7 @@ __all__ = [
     "RebalanceInfeasibleError",
     "Reason",
     "cap_text",
+    "raised_share",
     "column_letter",
 ]
 
@@ -203,7 +204,7 @@ def cap_text(share: float) -> str:
     return f"{share:.4%}"
 
 
-def _raised(share: float) -> float:
+def raised_share(share: float) -> float:
     """A share of accounts rounded up to 0.1%: the cap to suggest must allow the share found."""
     return math.ceil(share * 1000 - 1e-9) / 1000
 
@@ -389,13 +390,13 @@ class Reason:
                     "territory over its band must give away its excess, and even giving only its heaviest unlocked "
                     f"accounts that takes {self.share:.1%} of the accounts (territory "
                     f"{territory_name(self.territory)} alone {math.ceil(self.needed - 1e-9)}); raise max_moved_share "
-                    f"to at least {_raised(self.share):.1%} or raise the tolerance")
+                    f"to at least {raised_share(self.share):.1%} or raise the tolerance")
         if self.code == "move_cap_blocks":
             return (f"a design of whole blocks moves {self.share:.2%} of the accounts here even with every block it "
                     f"could give back returned, more than the cap of {cap_text(self.limit)}: the accounts of a block "
                     "split between territories today, locked accounts or rep bases in another territory's block, and "
                     f"a new territory's blocks move whatever it does; raise max_moved_share to "
-                    f"{_raised(self.share):.1%} or more, or rebalance accounts (--block none)")
+                    f"{raised_share(self.share):.1%} or more, or rebalance accounts (--block none)")
         if self.code == "move_cap":
             return (f"the alignment found moves {self.share:.1%} of the accounts, and at most "
                     f"{cap_text(self.limit)} may; the engine found none within the cap but could not prove that none "
@@ -408,7 +409,7 @@ class Reason:
             return (f"balance cannot be reached with at most {cap_text(self.limit)} of the accounts moved: an "
                     "exhaustive search over every account and territory found no alignment of whole accounts within "
                     f"the tolerance that moves so few (accounts cannot be split), while one moving {self.share:.2%} "
-                    f"exists; raise max_moved_share to {_raised(self.share):.1%} or raise the tolerance")
+                    f"exists; raise max_moved_share to {raised_share(self.share):.1%} or raise the tolerance")
         raise ValueError(f"not a move cap reason: {self.code}")
 
     def __str__(self) -> str:

@@ -20,11 +20,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .. import rebalance as engine
-from ..errors import UNPROVEN, Reason, SettingsError, cap_text
+from ..errors import UNPROVEN, Reason, SettingsError, cap_text, raised_share
 from ..settings import Settings
 from .plan import Plan, setting_problem
 
-__all__ = ["CappedMerge", "cap_conflict", "capped_merge", "merged_design", "merges_under_cap"]
+__all__ = ["CappedMerge", "cap_conflict", "capped_merge", "fresh_merge_start", "merged_design", "merges_under_cap"]
 
 
 def cap_conflict(plan: Plan, current, ids: list[str], k: int, held) -> None:
@@ -60,7 +60,7 @@ def cap_conflict(plan: Plan, current, ids: list[str], k: int, held) -> None:
         _refuse(plan, f"max_moved_share: going from {today} territories to {k} retires {today - k}, and all their "
                       f"accounts move: at least {least} accounts ({share:.1%}, the smallest territories without "
                       f"locked accounts: {named}), more than the cap of {cap_text(cap)} allows; raise "
-                      f"max_moved_share to {np.ceil(share * 1000) / 1000:.1%} or more, or keep {today} territories")
+                      f"max_moved_share to {raised_share(share):.1%} or more, or keep {today} territories")
 
 
 def _refuse(plan: Plan, message: str) -> None:
@@ -115,16 +115,24 @@ class CappedMerge:
         return tuple(said)
 
 
-def merged_design(run_design, plan: Plan, merge: CappedMerge, current: np.ndarray, held, **design):
+def fresh_merge_start(current: np.ndarray, held) -> np.ndarray:
+    """Today's alignment as a fresh merge starts from it: the territories holding locked accounts
+    (``held``, sorted) are the engine's 0, 1, ...; every other account is free (-1)."""
+    return np.where(np.isin(current, held), np.searchsorted(held, current), -1)
+
+
+def merged_design(run_design, plan: Plan, merge: CappedMerge, current: np.ndarray, held, engine_current,
+                  **design):
     """The design of fewer territories under a move cap: ``(outcome, fresh, engine_current)``, the
     outcome as ``run_design`` (``rebalancing._design``) returns it. The merge without the cap (a fresh
     design whose territories keep the ids of the current ones they overlap most) is taken when it
     balances within the cap: a cap that does not bind changes nothing (a block merge under a cap
     above what that design moved ended "not reached", or moved more than it). Else the
-    :class:`CappedMerge`, its cap reasons said of the analyst's cap. ``design``: ``run_design``'s
+    :class:`CappedMerge` from ``engine_current`` (the kept territories where they are, the retired
+    ones' accounts free), its cap reasons said of the analyst's cap. ``design``: ``run_design``'s
     other arguments (``measures``, ``weights``, ``k``, ... as the caller has them)."""
     s, k = plan.settings, design["k"]
-    start = np.where(np.isin(current, held), np.searchsorted(held, current), -1)
+    start = fresh_merge_start(current, held)
     outcome = run_design(plan, current=current, engine_current=start, fresh=True, **design)
     if not outcome[1]:
         weight = design["measures"] @ (design["weights"] / design["weights"].sum())
@@ -132,7 +140,6 @@ def merged_design(run_design, plan: Plan, merge: CappedMerge, current: np.ndarra
         if float(np.mean((current >= 0) & (mapping[outcome[0].territory] != current))) <= s.max_moved_share + 1e-12:
             return outcome, True, start
     capped = replace(plan, settings=replace(s, max_moved_share=merge.engine_cap(s.max_moved_share)))
-    engine_current = np.where(current < k, current, -1)
     outcome = run_design(capped, current=current, engine_current=engine_current, fresh=False, **design)
     facts = merge.said_of_cap(outcome[1], s.max_moved_share, outcome[0], s.tolerance)
     return (outcome[0], facts, *outcome[2:]), False, engine_current

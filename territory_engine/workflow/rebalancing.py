@@ -21,7 +21,7 @@ from ..settings import Settings, settings_table
 from ..tuning import DEFAULT_TUNING, Tuning
 from .plan import (Inputs, Progress, balance_measures, combined_share, effective_settings, prepare, rep_facts,
                    require_balance, territory_ids)
-from .cap_settings import cap_conflict, capped_merge, merged_design, merges_under_cap
+from .cap_settings import cap_conflict, capped_merge, fresh_merge_start, merged_design, merges_under_cap
 from .blocks import BlockResult, block_pieces, block_territory, design_by_blocks, expand_reasons
 from .early_graph import start_graph
 from .exclaves import exclave_table, far_from_base_note
@@ -221,8 +221,8 @@ def rebalance(inputs: Inputs, overrides: Mapping[str, Any] | None = None, *,
         outcome = _design(plan, current=current, engine_current=engine_current, fresh=fresh, measures=measures,
                           combined=combined, **design)
     else:  # (fewer territories under a move cap: cap_settings)
-        outcome, fresh, engine_current = merged_design(_design, plan, merge, current, held, measures=measures,
-                                                       combined=combined, **design)
+        outcome, fresh, engine_current = merged_design(_design, plan, merge, current, held, engine_current,
+                                                       measures=measures, combined=combined, **design)
     alignment, facts, block_map, block_design, regional = outcome
     after_accounts = plan.accounts
     if plan.workload_computed:
@@ -465,7 +465,7 @@ def _engine_start(current, ids, k, held, locked, merge) -> tuple:
         held = _locked_territories(current, locked, merge.ids, k)
         return merge.ids, current, held, np.where(current < k, current, -1)
     if k < len(ids):
-        return ids, current, held, np.where(np.isin(current, held), np.searchsorted(held, current), -1)
+        return ids, current, held, fresh_merge_start(current, held)
     return ids, current, held, current
 
 

@@ -37,7 +37,7 @@ import pandas as pd
 from .. import rebalance as engine
 from ..arrays import distinct
 from ..columns import display_header, normalise_header
-from ..errors import UNPROVEN, DesignInfeasibleError, InputError, Problem, Reason, SettingsError, cap_text
+from ..errors import UNPROVEN, DesignInfeasibleError, InputError, Problem, Reason, SettingsError, cap_text, raised_share
 from ..ids import natural_key
 from ..measures import territory_centres
 from ..settings import Settings
@@ -287,7 +287,7 @@ def _caps_left(plan: Plan, level: str, members: dict, owners: dict, current: np.
                 f"today by a territory of another {level} must move to a territory of {group}: {share:.1%} of its "
                 f"accounts, more than the max_moved_share of {cap_text(cap)} allows; correct "
                 f"{'its' if count == 1 else 'their'} {level}, raise max_moved_share to "
-                f"{np.ceil(share * 1000) / 1000:.1%} or more, or leave out within")))
+                f"{raised_share(share):.1%} or more, or leave out within")))
     if problems:
         raise InputError(problems)
     return caps
