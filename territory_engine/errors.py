@@ -21,7 +21,7 @@ Edges report each error once: the command line prints one line per problem and e
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 __all__ = [
@@ -240,6 +240,11 @@ class Reason:
         (every account's value of the measure is a whole multiple of one step, ``share`` that step
         as a share of the territory's target, and the territory's band holds no multiple of it),
         ``"move_cap"`` (the alignment found moves more than ``max_moved_share`` allows; no proof),
+        ``"move_cap_blocks"`` (a block design still moves ``share`` with every block it could give
+        back returned; no proof), ``"move_cap_split"`` (every alignment of the whole blocks moves at
+        least ``share``: blocks split between today's territories, or pinned in another's; ``accounts``
+        those blocks), ``"move_cap_returned"`` (the balanced block design moved ``share``, taken back
+        to the cap it moves ``needed`` and ``territory`` is the furthest out of band; no proof),
         ``"component"`` (a group of building blocks joined to no other block, an island group,
         whose load fits no whole number of territories; ``share`` is its load in targets),
         ``"component_targets"`` (with unequal targets, no choice of territories for each group
@@ -272,7 +277,8 @@ class Reason:
         Rows (0-based) of the accounts involved, when few are (the heavy unit's accounts); for a
         block design's ``heavy_unit`` and ``locked_join``, the blocks' indices instead.
     needed : float
-        ``move_cap_shed``: the accounts the named territory alone must give away. ``granular``:
+        ``move_cap_shed``: the accounts the named territory alone must give away.
+        ``move_cap_returned``: the share of the accounts the alignment written moves. ``granular``:
         the least tolerance at which every territory's band holds a whole multiple of the step
         (the largest distance from a target to its nearest multiple, as a share of that target).
     """
@@ -285,6 +291,15 @@ class Reason:
     territory: int | None = None
     accounts: tuple[int, ...] = ()
     needed: float = 0.0
+
+    def of_cap(self, cap: float, scale: float = 1.0, offset: float = 0.0) -> Reason:
+        """A move cap reason of an engine run said of the analyst's ``cap``: the run counts its moves
+        among other accounts than the analyst's cap (a region's run, a merge's kept territories), and
+        each share of the run's accounts moved is ``share * scale + offset`` of the analyst's."""
+        shares = {"share": self.share * scale + offset}
+        if self.code == "move_cap_returned":
+            shares["needed"] = self.needed * scale + offset
+        return replace(self, limit=cap, **shares)
 
     def sentence(self, territory_name: Callable[[int], str] = _engine_name, *, unit: str | None = None) -> str:
         """The reason in words a user can act on; ``territory_name(index)`` names a territory
@@ -397,6 +412,18 @@ class Reason:
                     "split between territories today, locked accounts or rep bases in another territory's block, and "
                     f"a new territory's blocks move whatever it does; raise max_moved_share to "
                     f"{raised_share(self.share):.1%} or more, or rebalance accounts (--block none)")
+        if self.code == "move_cap_split":
+            return (f"no design of whole blocks keeps the cap of {cap_text(self.limit)} of the accounts moved: "
+                    f"{len(self.accounts)} block(s) hold accounts of several of today's territories (or locked "
+                    "accounts or a rep base of another territory), the accounts of territories that retire all "
+                    f"move, and keeping every block whole moves at least {self.share:.2%} of the accounts, "
+                    f"whatever the balance; raise max_moved_share to {raised_share(self.share):.1%} or more, or "
+                    "rebalance accounts (--block none)")
+        if self.code == "move_cap_returned":
+            return (f"the balanced alignment found moves {self.share:.1%} of the accounts, and at most "
+                    f"{cap_text(self.limit)} may; taken back to the cap it moves {self.needed:.1%} and leaves "
+                    f"territory {territory_name(self.territory)} (the worst) outside the tolerance; the engine could "
+                    "not prove that no balanced alignment keeps the cap; raise max_moved_share or the tolerance")
         if self.code == "move_cap":
             return (f"the alignment found moves {self.share:.1%} of the accounts, and at most "
                     f"{cap_text(self.limit)} may; the engine found none within the cap but could not prove that none "
@@ -440,7 +467,8 @@ class InfeasibleError(TerritoryError):
         return "balance impossible" if self.proven else "balance not reached"
 
 
-UNPROVEN = frozenset({"out_of_band", "workload_unsettled", "move_cap", "move_cap_blocks", "not_connected"})
+UNPROVEN = frozenset({"out_of_band", "workload_unsettled", "move_cap", "move_cap_blocks", "move_cap_returned",
+                      "not_connected"})
 """The codes of reasons that are no proof: balance was not reached, and none knows why."""
 
 

@@ -28,7 +28,7 @@ from ..tuning import DEFAULT_TUNING, Tuning
 from .block_job import prepare
 from .graph import Graph, is_connected
 
-__all__ = ["hold_to_cap", "moved_accounts", "undo_to_cap"]
+__all__ = ["hold_to_cap", "least_moved", "moved_accounts", "undo_to_cap"]
 
 
 def hold_to_cap(design, adjacency, measures, *, k: int, tolerance: float, weights, current, locked, bases, targets,
@@ -36,7 +36,10 @@ def hold_to_cap(design, adjacency, measures, *, k: int, tolerance: float, weight
                 tuning: Tuning = DEFAULT_TUNING):
     """``(design, None)`` when the block design moves at most ``max_moved_share`` of the
     ``accounts``; else the design with moved blocks returned (:func:`undo_to_cap`) and, when that
-    loses balance (or a piece), the ``move_cap`` fact (no proof: the caller may have one). The
+    loses balance, why: ``move_cap_split`` when no alignment of these whole blocks keeps the cap
+    (:func:`least_moved`: a proof), ``move_cap_blocks`` when the returns could not bring the moves
+    under it, ``move_cap_returned`` when they did but left territories out of band (no proof: the
+    caller may have one). Pieces the returns leave are no reason: the caller reports them. The
     other arguments are :func:`~.blocks.design_blocks`'s; ``counts`` (blocks, k) each block's
     accounts per current territory."""
     from .blocks import design_record  # (the design's own record of an alignment)
@@ -52,11 +55,34 @@ def hold_to_cap(design, adjacency, measures, *, k: int, tolerance: float, weight
     capped = design_record(job, territory, time.perf_counter() - design.seconds, design.seed)
     left = moved_accounts(counts, capped.territory)
     if left > limit + 1e-9:  # (split blocks, pins in another territory's block, a new territory's blocks)
+        floor, split = least_moved(counts, job.pinned)
+        if floor > limit + 1e-9:  # (a proof: no alignment of these whole blocks moves fewer)
+            return capped, Reason("move_cap_split", job.names[0], floor / max(accounts, 1), max_moved_share,
+                                  "max_moved_share", accounts=tuple(split.tolist()))
         return capped, Reason("move_cap_blocks", job.names[0], left / max(accounts, 1), max_moved_share,
                               "max_moved_share")
-    if capped.feasible:
-        return capped, None
-    return capped, Reason("move_cap", job.names[0], moved / max(accounts, 1), max_moved_share, "max_moved_share")
+    if capped.mix_deviation <= job.tolerance + 1e-9:
+        return capped, None  # (balanced within the cap; its pieces are reported, as under a cap of accounts)
+    loads = np.zeros((k, job.balance.shape[1]))
+    np.add.at(loads, capped.territory, job.balance)
+    off = np.abs(loads / np.maximum(job.target_loads, 1e-300) - 1)
+    return capped, Reason("move_cap_returned", job.names[0], moved / max(accounts, 1), max_moved_share,
+                          "max_moved_share", territory=int(np.unravel_index(np.argmax(off), off.shape)[0]),
+                          needed=left / max(accounts, 1))
+
+
+def least_moved(counts, pinned) -> tuple[float, np.ndarray]:
+    """The fewest accounts any alignment of these whole blocks moves, whatever its balance, and the
+    blocks that move some whatever it does: each block keeps at most its accounts of one territory
+    (of its pinned territory, when it is locked or holds a rep base: ``pinned[b] >= 0``), and the
+    rest of its accounts move. ``counts`` as :func:`moved_accounts`'s."""
+    counts = sp.csr_array(counts)
+    pinned = np.asarray(pinned)
+    kept = counts.max(axis=1).toarray().ravel() if counts.nnz else np.zeros(counts.shape[0])
+    fixed = np.flatnonzero(pinned >= 0)
+    kept[fixed] = np.asarray(counts[fixed, pinned[fixed]]).ravel()
+    lost = np.asarray(counts.sum(axis=1)).ravel() - kept
+    return float(lost.sum()), np.flatnonzero(lost > 1e-9)
 
 
 def moved_accounts(counts, territory) -> float:

@@ -100,16 +100,20 @@ class CappedMerge:
         (the engine's shares are of every account, the retired ones counted as not moved). A proof
         that the cap is too small holds for the territories retired here; when another choice was
         within the cap too, it proves nothing, and the reason is the ``alignment``'s worst territory
-        outside its band (no proof)."""
+        outside its band, or the cap not reached when every territory is within it (no proof)."""
         said = []
         for fact in facts:
             code = getattr(fact, "code", "")
             if not code.startswith("move_cap"):
                 said.append(fact)
             elif code in UNPROVEN or self.only:
-                said.append(replace(fact, limit=cap, share=fact.share + self.retired_share))
+                said.append(fact.of_cap(cap, offset=self.retired_share))
             else:
                 worst = np.unravel_index(np.argmax(np.abs(alignment.deviation)), alignment.deviation.shape)
+                if abs(float(alignment.deviation[worst])) <= tolerance + 1e-9:  # (balanced: the cap is what broke)
+                    moved = float(np.mean((self.current >= 0) & (alignment.territory != self.current)))
+                    said.append(Reason("move_cap", fact.measure, moved, cap, "max_moved_share"))
+                    continue
                 said.append(Reason("out_of_band", alignment.constrained[worst[1]], float(alignment.deviation[worst]),
                                    tolerance, "tolerance", territory=int(worst[0])))
         return tuple(said)

@@ -260,8 +260,7 @@ class _RegionCap:
         """The run's move cap reasons said of the analyst's ``cap`` and the region's own accounts."""
         if self.engine is None or (self.scale == 1.0 and not self.offset):
             return why
-        return tuple(replace(r, limit=cap, share=r.share * self.scale + self.offset)
-                     if r.code.startswith("move_cap") else r for r in why)
+        return tuple(r.of_cap(cap, self.scale, self.offset) if r.code.startswith("move_cap") else r for r in why)
 
 
 def _caps_left(plan: Plan, level: str, members: dict, owners: dict, current: np.ndarray) -> dict:
