@@ -248,26 +248,28 @@ def _peel(graph: AccountGraph, node_terr, held, node_values, loads, lower, upper
     outside = node_terr[ring[(node_terr[ring] >= 0) & (node_terr[ring] != a)]]
     count = np.bincount(outside) if len(outside) else np.zeros(0, dtype=int)
     shared = inside[node_terr[inside] == -2]
+    within = graph.region == graph.region[inside[0]]
+    borders = _Borders(graph.adjacency, node_values=node_values, skip=inside, within=within, kept=node_terr)
     for b in np.argsort(-count, kind="stable")[: int((count > 0).sum())].tolist():
         trial = _peel_into(graph, node_terr, _handed(held, shared, a, b), node_values, loads, lower, upper, a,
-                           bordering, inside, moving, b, tuning)
+                           bordering, inside, moving, b, tuning, borders)
         if trial is not None:
             return trial, b
     return None
 
 
 def _peel_into(graph: AccountGraph, node_terr, held, node_values, loads, lower, upper, a: int,
-               bordering: _Bordering, inside, moving, b: int, tuning: Tuning) -> np.ndarray | None:
-    """:func:`_peel` with the piece joining neighbour ``b`` (``held``: as after it joined)."""
+               bordering: _Bordering, inside, moving, b: int, tuning: Tuning, borders: _Borders) -> np.ndarray | None:
+    """:func:`_peel` with the piece joining neighbour ``b`` (``held``: as after it joined;
+    ``borders``: the piece's :class:`_Borders`)."""
     adjacency = graph.adjacency
     centre = graph.xyz[inside].mean(axis=0)
     grow = functools.partial(_grow, graph, node_values, held=held, centre=centre, limit=tuning.swap_max_nodes)
     given = inside[node_terr[inside] == a]
     joined = _given(node_terr, given, b)  # (the peels grow where it is still a's)
-    within = graph.region == graph.region[inside[0]]
-    border = functools.partial(_border, adjacency, node_values=node_values, skip=inside, within=within, held=held)
-    home = functools.partial(_main, adjacency, joined, a, node_values=node_values, skip=inside, within=within,
-                             held=held)
+    borders.keep(joined)
+    border = functools.partial(borders.border, held=held)
+    home = functools.partial(borders.main, joined, a, held)
     borders_now = functools.partial(bordering.near, given, node_terr, joined)
     seeds = border(node_terr, a, b)
     if len(seeds):  # (b hands a's main piece the load back)
@@ -481,6 +483,49 @@ def _grow(graph: AccountGraph, node_values, node_terr, giver: int, seeds, *, hea
     return None
 
 
+class _Borders:
+    """:func:`_main` and the nodes along a main piece (:meth:`border`) for the trials of one piece (``skip``: its nodes;
+    ``within``: its region's), remembered for the arrays of node territories that the trials
+    share: today's (``kept``) and the piece joined to each neighbour (:meth:`keep`). A territory's
+    main piece was found again for each neighbour and each rotation tried, 31 of 280 s on the full
+    sheet with rep bases. The nodes that never swap (``held``) differ between the trials only at
+    the piece's own nodes, which are skipped, so they are no part of what is remembered."""
+
+    def __init__(self, adjacency, *, node_values, skip, within, kept):
+        self.adjacency, self.node_values, self.skip, self.within = adjacency, node_values, skip, within
+        self._arrays = {id(kept): kept}  # (held here, so that no other array takes their id)
+        self._found: dict[tuple, np.ndarray] = {}
+
+    def keep(self, node_terr) -> None:
+        """Remember what is found for ``node_terr`` too (never changed while the piece is tried)."""
+        self._arrays[id(node_terr)] = node_terr
+
+    def _remembered(self, node_terr, key, find):
+        if self._arrays.get(id(node_terr)) is not node_terr:
+            return find()
+        key = (id(node_terr), *key)
+        if key not in self._found:
+            self._found[key] = find()
+        return self._found[key]
+
+    def main(self, node_terr, r: int, held) -> np.ndarray:
+        """:func:`_main` of ``r``."""
+        return self._remembered(node_terr, ("main", r), lambda: _main(
+            self.adjacency, node_terr, r, node_values=self.node_values, skip=self.skip, within=self.within,
+            held=held))
+
+    def border(self, node_terr, r: int, b: int, *, held) -> np.ndarray:
+        """``b``'s nodes next to the main piece of ``r`` (:meth:`main`)."""
+        def find():
+            main = self.main(node_terr, r, held)
+            if len(main) == 0:
+                return main
+            seeds = nodes_around(self.adjacency, main)
+            return distinct(seeds[node_terr[seeds] == b])
+
+        return self._remembered(node_terr, ("border", r, b), find)
+
+
 def _main(adjacency, node_terr, r: int, *, node_values, skip, within, held) -> np.ndarray:
     """The nodes of the main (heaviest) piece of ``r`` among the nodes ``within`` (the region of
     the piece being swapped: a territory's pieces are counted per region, so on an island its main
@@ -505,12 +550,3 @@ def _main(adjacency, node_terr, r: int, *, node_values, skip, within, held) -> n
 def _held_by(held: _Held, r: int) -> np.ndarray:
     """The nodes that never swap holding ``r``'s accounts (``held``, :func:`_held`)."""
     return held.holding(r)
-
-
-def _border(adjacency, node_terr, r: int, b: int, *, node_values, skip, within, held) -> np.ndarray:
-    """``b``'s nodes next to the main piece of ``r`` (:func:`_main`)."""
-    main = _main(adjacency, node_terr, r, node_values=node_values, skip=skip, within=within, held=held)
-    if len(main) == 0:
-        return main
-    seeds = nodes_around(adjacency, main)
-    return distinct(seeds[node_terr[seeds] == b])
