@@ -102,6 +102,11 @@ class _Problem:
     unrounded: bool = False  # an LP solution was found but not rounded
     milp: bool = True  # whether rounding may end in a MILP
     undecided: bool = False  # a MILP ran out of time with no answer
+    # The first step of :func:`_widening` whose top-level LP was feasible: a retry aimed further
+    # inside the bands (``exact_retry_aims``) has a smaller feasible region over the same
+    # candidates, so every step before it is infeasible again (on the full sheet with rep bases,
+    # 5 of a retry's 6 LPs, 9 s, were such re-solves).
+    feasible_from: int = 0
 
     @property
     def k(self) -> int:
@@ -197,9 +202,12 @@ def _solve(prob: _Problem, rows, fixed, moved_fixed, *, extra, depth):
     t = prob.tuning
     if len(rows) > t.exact_max_units and depth < 4:
         return _solve_coarse(prob, rows, fixed, moved_fixed, extra=extra, depth=depth)
+    top = depth == 0 and extra is None
     for step, (q, reach) in enumerate(_widening(prob)):
         if len(rows) * q > t.exact_max_pairs and step:
             return None, False
+        if top and step < prob.feasible_from:
+            continue
         pairs_u, pairs_t = _pairs(prob, prob.xyz[rows], prob.values[rows], prob.current[rows], prob.start[rows], q,
                                   reach, extra)
         if len(pairs_u) > t.exact_max_pairs and step:
@@ -208,6 +216,8 @@ def _solve(prob: _Problem, rows, fixed, moved_fixed, *, extra, depth):
         if x is None:
             x = _lp(prob, rows, pairs_u, pairs_t, prob.values[rows], fixed, moved_fixed, aim=False)
         if x is not None:
+            if top:
+                prob.feasible_from = step
             complete = depth == 0 and extra is None and q >= prob.k
             return _round(prob, rows, pairs_u, pairs_t, x, fixed, moved_fixed, complete=complete), False
     # Every territory was offered to every unit: the relaxation itself is infeasible (at the top
@@ -253,14 +263,20 @@ def _solve_coarse(prob: _Problem, rows, fixed, moved_fixed, *, extra, depth):
     coarse = _Problem(xyz=xyz, values=values, current=current, start=start, counts=counts, centres=prob.centres,
                       lo=prob.lo, hi=prob.hi, lo_full=prob.lo_full, hi_full=prob.hi_full, stick=prob.stick,
                       cap=prob.cap, tuning=t)
+    top = depth == 0 and extra is None
+    x = None
     for step, (q, reach) in enumerate(_widening(prob)):
         if g * q > t.exact_max_pairs and step:
             break
+        if top and step < prob.feasible_from:
+            continue
         pairs_u, pairs_t = _pairs(coarse, xyz, values, current, start, q, reach, cell_extra)
         if len(pairs_u) > t.exact_max_pairs and step:
             break
         x = _lp(coarse, np.arange(g), pairs_u, pairs_t, values, fixed, moved_fixed, aim=True)
         if x is not None:
+            if top:
+                prob.feasible_from = step
             break
     if x is None:
         # Cells are coarser than units: no proof; solve the units themselves if they fit.
