@@ -288,7 +288,7 @@ def test_the_two_micro_block_designs_share_one_time_budget(monkeypatch, first_to
         raise DesignInfeasibleError([], None)
 
     monkeypatch.setattr(connect_bases, "design_blocks", failing)
-    monkeypatch.setattr(connect_bases.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(connect_bases, "budget_clock", lambda: clock[0])
     lat, lon, potential, current, bases, c, r = _strip()
     locked = np.zeros(len(lat), dtype=bool)
     far = np.flatnonzero((c == 1) & (r == 10))[0]

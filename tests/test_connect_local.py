@@ -105,7 +105,7 @@ def test_the_whole_map_rebuilds_of_one_design_share_one_time_budget(monkeypatch)
         return np.zeros_like(assign)  # (every account in one territory: far out of band)
 
     monkeypatch.setattr(pieces_phase, "connect_pieces", never_balances)
-    monkeypatch.setattr(pieces_phase, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(pieces_phase, "budget_clock", lambda: clock[0])
     inst = make_stress("metro", 60, 12, seed=1)
     budget = dataclasses.replace(DEFAULT_TUNING, connect_design_seconds=27.0)
     design(inst.lat, inst.lon, inst.measures, k=inst.k, current=inst.current, seed=1, tuning=budget)

@@ -19,11 +19,11 @@ tree-like graphs. Steps of each move:
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..clock import budget_clock
 from ..arrays import distinct
 from ..tuning import Tuning
 from .balance import relative_deviation, soft_violation
@@ -149,7 +149,7 @@ class _BalanceSearch:
         best = self.territory.copy()
         since = 0
         for it in range(max_moves):
-            if best_value <= 1e-12 or since > t.balance_stall or time.perf_counter() > deadline:
+            if best_value <= 1e-12 or since > t.balance_stall or budget_clock() > deadline:
                 break
             if best_hard <= 1e-12 and since > t.balance_soft_stall:
                 break  # in balance, and the soft band no longer improving

@@ -27,7 +27,6 @@ exact stage (:mod:`.exact`), which finds a balanced connected alignment or prove
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -35,6 +34,7 @@ import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse.csgraph import connected_components
 
+from ..clock import budget_clock
 from ..arrays import distinct
 from ..errors import DesignInfeasibleError, Reason, proven
 from ..tuning import DEFAULT_TUNING, Tuning
@@ -150,7 +150,7 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
         No balanced contiguous alignment exists (its ``facts`` are the proof) or none was found;
         its ``result`` is the best :class:`BlockDesign`.
     """
-    started = time.perf_counter()
+    started = budget_clock()
     job = _prepare(adjacency, measures, k, tolerance, weights, current, locked, bases, fresh, targets, coords,
                    measure_names, tuning)
     n = job.adjacency.shape[0]
@@ -257,7 +257,7 @@ def _design_regions(job: _Job, regions, started, deadline, seed, max_iterations,
     done = 0
     for index, region in enumerate(regions):
         share = len(region.nodes) / max(n - done, 1)
-        seconds = max((first_deadline - time.perf_counter()) * share, 0.05)
+        seconds = max((first_deadline - budget_clock()) * share, 0.05)
         if progress is not None:
             progress(f"Region {index + 1} of {len(regions)}", done / n)
         territory[region.nodes] = _solve(job, region, seconds, seed + index, max_iterations)
@@ -265,7 +265,7 @@ def _design_regions(job: _Job, regions, started, deadline, seed, max_iterations,
     failed = [(i, r) for i, r in enumerate(regions) if not _region_ok(job, r, territory)]
     left = sum(len(r.nodes) for _, r in failed)
     for index, region in failed:
-        seconds = max((deadline - time.perf_counter()) * len(region.nodes) / max(left, 1), 0.05)
+        seconds = max((deadline - budget_clock()) * len(region.nodes) / max(left, 1), 0.05)
         left -= len(region.nodes)
         if progress is not None:
             progress(f"Region {index + 1} again", 1 - left / n)
@@ -324,7 +324,7 @@ def _fresh_around_pins(job: _Job, started, deadline, seed, max_iterations, progr
     regions, proof = _regions(realign)
     if proof is not None:
         return rename[first]
-    return _design_regions(realign, regions, time.perf_counter(), deadline, seed + 1, max_iterations, progress)
+    return _design_regions(realign, regions, budget_clock(), deadline, seed + 1, max_iterations, progress)
 
 
 def _voronoi_around_pins(job: _Job, start) -> np.ndarray:
@@ -600,7 +600,7 @@ def design_record(job: _Job, territory, started, seed) -> BlockDesign:
     moved_share = np.divide(job.measures[moved].sum(axis=0), totals, out=np.zeros_like(totals), where=totals > 0)
     feasible = bool((pieces == 1).all()) and mix <= job.tolerance + 1e-9
     return BlockDesign(territory=territory, feasible=feasible, max_deviation=deviation, mix_deviation=mix,
-                       moved=moved, moved_share=moved_share, pieces=pieces, seconds=time.perf_counter() - started,
+                       moved=moved, moved_share=moved_share, pieces=pieces, seconds=budget_clock() - started,
                        seed=seed)
 
 

@@ -18,11 +18,11 @@ accounts comes from each block's accounts per current territory (``counts``).
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import scipy.sparse as sp
 
+from ..clock import budget_clock
 from ..errors import Reason
 from ..tuning import DEFAULT_TUNING, Tuning
 from .block_job import prepare
@@ -52,7 +52,7 @@ def hold_to_cap(design, adjacency, measures, *, k: int, tolerance: float, weight
                   measure_names, tuning)
     territory = undo_to_cap(Graph(job.adjacency), design.territory, job.current, job.balance, job.target_loads,
                             job.tolerance, job.pinned, counts, limit)
-    capped = design_record(job, territory, time.perf_counter() - design.seconds, design.seed)
+    capped = design_record(job, territory, budget_clock() - design.seconds, design.seed)
     left = moved_accounts(counts, capped.territory)
     if left > limit + 1e-9:  # (split blocks, pins in another territory's block, a new territory's blocks)
         floor, split = least_moved(counts, job.pinned)

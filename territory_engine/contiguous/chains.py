@@ -14,10 +14,10 @@ room. Steps:
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 
+from ..clock import budget_clock
 from ..arrays import distinct
 from ..tuning import Tuning
 from .state import SearchState
@@ -47,7 +47,7 @@ def chain_repair(state: SearchState, movable, *, tuning: Tuning, deadline: float
         return state.violation(loads, territories) + soft * state.violation(loads, territories, band=aim)
 
     for _ in range(tuning.chain_rounds):
-        if state.viol.sum() <= 0 or time.perf_counter() > deadline:
+        if state.viol.sum() <= 0 or budget_clock() > deadline:
             break
         terr = state.territory
         per = objective(state.loads, np.arange(k))

@@ -13,12 +13,12 @@ diameter form of Aly et al. (2024) and Pereira & Vilà (see the package docstrin
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
+from ..clock import budget_clock
 from ..tuning import DEFAULT_TUNING, Tuning
 from .balance import excess, relative_deviation
 from .balance_search import balance_search
@@ -136,7 +136,7 @@ def design_contiguous(
     SettingsError
         Bad ``k``, ``tolerance`` or ``targets``.
     """
-    started = time.perf_counter()
+    started = budget_clock()
     deadline = started + float(time_limit_s)
     budget = _Budget(started, deadline, float(time_limit_s),
                      np.iinfo(np.int64).max if max_iterations is None else int(max_iterations))
@@ -185,7 +185,7 @@ def connect_balance(
         Territory of every block (-1 for a block no territory could reach); balanced when
         the repair succeeded, which the caller checks.
     """
-    deadline = time.perf_counter() + float(time_limit_s)
+    deadline = budget_clock() + float(time_limit_s)
     problem = _Problem.prepare(adjacency, measures, k, tolerance, targets, None, locked, initial, tuning)
     rng = np.random.default_rng(seed)
     territory = _construct(problem, rng)
@@ -206,7 +206,8 @@ def connected_start(adjacency, measures, *, k: int, initial, tolerance: float = 
 
 @dataclass(frozen=True)
 class _Budget:
-    """The search's budget: start and deadline (perf_counter seconds), time limit (s), moves."""
+    """The search's budget: start and deadline (:func:`~territory_engine.clock.budget_clock` seconds), time
+    limit (s), moves."""
 
     started: float
     deadline: float
@@ -214,12 +215,12 @@ class _Budget:
     max_iterations: int
 
     def out(self, iterations: int) -> bool:
-        return iterations >= self.max_iterations or time.perf_counter() >= self.deadline
+        return iterations >= self.max_iterations or budget_clock() >= self.deadline
 
     def used(self, iterations: int) -> float:
         """Share of the budget used (time, or moves when a move budget is given)."""
         return min(
-            (time.perf_counter() - self.started) / max(self.time_limit_s, 1e-9),
+            (budget_clock() - self.started) / max(self.time_limit_s, 1e-9),
             iterations / self.max_iterations if self.max_iterations < np.iinfo(np.int64).max else 0.0,
         )
 
@@ -342,7 +343,7 @@ def _repair_balance(problem: _Problem, territory, rng, budget: _Budget) -> Searc
     state = problem.state(territory)
     restarts = 0
     while problem.fresh and state.viol.sum() > 0 and restarts < t.balance_restarts and (
-        time.perf_counter() < share_deadline
+        budget_clock() < share_deadline
     ):
         restarts += 1
         again = problem.fresh_construction(rng)
@@ -377,7 +378,7 @@ def _search(problem: _Problem, state: SearchState, rng, budget: _Budget, report)
     incumbents.offer(state)
     iterations = rounds = idle = stagnant = 0
     local_before = incumbents.local["key"]
-    while k > 1 and idle < 3 and iterations < budget.max_iterations and time.perf_counter() < budget.deadline:
+    while k > 1 and idle < 3 and iterations < budget.max_iterations and budget_clock() < budget.deadline:
         moves = tabu_search(
             state,
             problem.movable,
@@ -403,7 +404,7 @@ def _search(problem: _Problem, state: SearchState, rng, budget: _Budget, report)
             problem.fresh
             and stagnant >= t.stagnant_rounds
             and local["key"][0] <= 0
-            and time.perf_counter() < budget.started + t.fresh_share * budget.time_limit_s
+            and budget_clock() < budget.started + t.fresh_share * budget.time_limit_s
         ):
             # In balance and stuck: start again from a fresh construction (a multi-start;
             # the best alignment is kept).
@@ -464,7 +465,7 @@ def _result(problem: _Problem, final, started: float, iterations: int, seed: int
         objective=float(diameters.max()),
         max_deviation=max_deviation,
         feasible=feasible,
-        seconds=time.perf_counter() - started,
+        seconds=budget_clock() - started,
         iterations=int(iterations),
         seed=seed,
     )

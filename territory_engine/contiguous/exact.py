@@ -39,7 +39,6 @@ The program has ``n k`` binaries for ``n`` blocks and ``k`` territories; it is u
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +46,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import connected_components, dijkstra
 
+from ..clock import budget_clock
 from ..arrays import distinct
 from .graph import Graph
 
@@ -95,7 +95,7 @@ def exact_alignment(adjacency, balance, target_loads, tolerance: float, pinned, 
     tree_share : float
         Share of ``time_limit`` for the shortest-path-tree program (0: not tried).
     """
-    started = time.perf_counter()
+    started = budget_clock()
     deadline = started + time_limit
     model = _Model(adjacency, balance, target_loads, pinned, tolerance)
     cost = model.moved_cost(current) if current is not None else model.distance_cost()
@@ -112,7 +112,7 @@ def exact_alignment(adjacency, balance, target_loads, tolerance: float, pinned, 
         status, x, rounds = model.rounds(np.zeros(model.width), started + tree_share * time_limit, gap, tree)
         if status == "found":  # (its "none" holds only under the restriction)
             if cost.any():  # the best tree alignment, while the tree program's share lasts again
-                better, y, more = model.rounds(cost, min(time.perf_counter() + tree_share * time_limit, deadline),
+                better, y, more = model.rounds(cost, min(budget_clock() + tree_share * time_limit, deadline),
                                                gap, tree)
                 rounds += more
                 x = y if better == "found" else x
@@ -287,7 +287,7 @@ class _Model:
             return "none", None, 0  # a pinned block, or any block, no territory can reach within its band
         count = 0
         while True:
-            left = deadline - time.perf_counter()
+            left = deadline - budget_clock()
             if left <= 0:
                 return "unknown", None, count
             solved = milp(cost, constraints=self._rows(extra), integrality=np.ones(self.width),

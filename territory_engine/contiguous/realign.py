@@ -16,12 +16,12 @@ Of the balanced results (one per aim band), the one that moved the least load is
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import numpy as np
 import scipy.sparse as sp
 
+from ..clock import budget_clock
 from ..tuning import Tuning
 from .design import connect_balance, connected_start, design_contiguous
 from .flow_repair import flow_repair
@@ -72,7 +72,7 @@ def realign_region(adjacency, balance, initial, pinned, targets, tolerance, coor
         The alignment that moved least among the balanced ones found; when none is balanced,
         the full search's best.
     """
-    started = time.perf_counter()
+    started = budget_clock()
     k = len(targets)
     graph = Graph(sp.csr_array(adjacency))
     locked = pinned if (pinned >= 0).any() else None
@@ -97,13 +97,13 @@ def realign_region(adjacency, balance, initial, pinned, targets, tolerance, coor
     for index, aim in enumerate(aims):
         # Half the budget is kept for the full search until an aim has balanced; then every aim may use it.
         horizon = seconds if best is not None else seconds / 2
-        if index and time.perf_counter() - started > horizon:
+        if index and budget_clock() - started > horizon:
             break
         start = joined
         if aim is not None:
             start = flow_repair(graph, joined, share, targets / targets.sum(), tolerance, pinned < 0, coords,
                                 aim=aim, rounds=tuning.block_flow_rounds)
-        left = max(horizon - (time.perf_counter() - started), 0.05)
+        left = max(horizon - (budget_clock() - started), 0.05)
         out = connect_balance(adjacency, balance, initial=start, time_limit_s=left, **repair)
         last = out if (out >= 0).all() else start
         if (out < 0).any() or not is_balanced(graph, balance, out, targets, tolerance, k):
@@ -117,7 +117,7 @@ def realign_region(adjacency, balance, initial, pinned, targets, tolerance, coor
             best, best_moved = out, moved
     if best is not None:
         return best
-    rest = max(seconds - (time.perf_counter() - started), 0.05)
+    rest = max(seconds - (budget_clock() - started), 0.05)
     out = design_contiguous(adjacency, balance, coords=coords, initial=last, time_limit_s=rest,
                             max_iterations=max_iterations, **common).territory
     if is_balanced(graph, balance, out, targets, tolerance, k):

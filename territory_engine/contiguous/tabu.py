@@ -19,10 +19,10 @@ VNS algorithm for delivery territory design", Computers & Operations Research, d
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 
+from ..clock import budget_clock
 from ..arrays import distinct
 from ..tuning import Tuning
 from .balance import excess, relative_deviation
@@ -71,7 +71,7 @@ def tabu_search(
     dst_all = graph.indices
     pad = np.zeros(2)
     while iteration < max_iterations and since_best < stall_limit and iteration < tuning.tabu_round_cap * stall_limit:
-        if time.perf_counter() > deadline:
+        if budget_clock() > deadline:
             break
         terr = state.territory
         cross = (terr[src_all] != terr[dst_all]) & movable[src_all]

@@ -24,7 +24,6 @@ only when every band holds and fewer pieces remain, then smooths the borders on 
 
 from __future__ import annotations
 
-import time
 from itertools import pairwise
 
 import numpy as np
@@ -32,6 +31,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from ..clock import budget_clock
 from ..contiguity import AccountGraph
 from ..contiguous import design_blocks
 from ..errors import DesignInfeasibleError
@@ -136,12 +136,12 @@ def connect_around_bases(units: Units, assignment, graph: AccountGraph, target, 
     values = np.asarray(units.values, dtype=float).reshape(len(assign), -1)
     held = np.flatnonzero(units.locked)
     bases_xyz = np.asarray(bases_xyz, dtype=float)
-    started, budget = time.perf_counter(), tuning.base_blocks_seconds
+    started, budget = budget_clock(), tuning.base_blocks_seconds
     try:
         out = _design(units, assign, graph, values, split[:, 0], units.locked, tolerance, bases_xyz, seed, budget,
                       tuning)
     except DesignInfeasibleError:
-        spare = budget - (time.perf_counter() - started)
+        spare = budget - (budget_clock() - started)
         if not (len(held) and values.shape[1] == 1) or spare < tuning.base_blocks_again_share * budget:
             return None  # (the second design only in the time the first left: Tuning.base_blocks_again_share)
         # Locked units joined to their territory may make it impossible (a lock far out, reached

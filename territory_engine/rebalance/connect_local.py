@@ -27,12 +27,12 @@ is left or ``Tuning.connect_local_seconds`` have passed.
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from ..clock import budget_clock
 from ..arrays import distinct
 from ..contiguity import AccountGraph, territory_pieces
 from ..contiguous import connect_balance
@@ -72,14 +72,14 @@ def connect_locally(units, assignment, graph: AccountGraph, target, tolerance: f
     locked = np.asarray(units.locked, dtype=bool).copy()
     if roots is not None:
         locked[np.asarray(roots)[np.asarray(roots) >= 0]] = True  # a base's unit stays in its territory
-    deadline = time.perf_counter() + tuning.connect_local_seconds
+    deadline = budget_clock() + tuning.connect_local_seconds
     pieces = sorted(pieces, key=lambda units_of: -values[units_of].sum())
     found = territory_pieces(graph, assign, k)
     extra = found.total_extra
     nodes, load = NodeBlocks(graph, assign, values, current, locked), np.zeros_like(target)
     np.add.at(load, assign, values)
     for piece in pieces:
-        if time.perf_counter() > deadline or extra == 0:
+        if budget_clock() > deadline or extra == 0:
             break
         start = _start(graph, found, assign, values, np.asarray(piece))
         if start is None:

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from time import perf_counter
 
 import numpy as np
 
+from ..clock import budget_clock
 from ..contiguity import point_graph, territory_pieces
 from ..measures import territory_loads
 from .anneal import anneal_pass
@@ -179,11 +179,11 @@ def _connect(p: Pass, graph, join) -> None:
             seconds = min(left, job.tuning.connect_seconds * (job.tuning.connect_last_factor if last else 1.0))
             if seconds <= 0:
                 break
-            started = perf_counter()
+            started = budget_clock()
             connected = connect_pieces(p.units, p.state.assign, graph, job.target, job.tolerance, roots=roots,
                                        seed=job.seed + attempt,
                                        tuning=dataclasses.replace(job.tuning, connect_seconds=seconds))
-            job.cache["connect_spent"] = job.cache.get("connect_spent", 0.0) + perf_counter() - started
+            job.cache["connect_spent"] = job.cache.get("connect_spent", 0.0) + budget_clock() - started
             if connected is None:
                 break
             if not out_of_band(job, territory_loads(connected, p.units.values, job.k)):
