@@ -15,6 +15,8 @@ merge without a cap, which moved 19-23% of a 300-account map where the cap allow
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -24,7 +26,8 @@ from ..errors import UNPROVEN, Reason, SettingsError, cap_text, raised_share
 from ..settings import Settings
 from .plan import Plan, setting_problem
 
-__all__ = ["CappedMerge", "cap_conflict", "capped_merge", "fresh_merge_start", "merged_design", "merges_under_cap"]
+__all__ = ["CappedMerge", "cap_conflict", "capped_merge", "fresh_merge_start", "least_block_merge", "merged_design",
+           "merges_under_cap"]
 
 
 def cap_conflict(plan: Plan, current, ids: list[str], k: int, held) -> None:
@@ -95,12 +98,14 @@ class CappedMerge:
         """What is left of ``cap`` for the realignment of the territories kept."""
         return max(cap - self.retired_share, 0.0)
 
-    def said_of_cap(self, facts: tuple, cap: float, alignment, tolerance: float) -> tuple:
+    def said_of_cap(self, facts: tuple, cap: float, alignment, tolerance: float, *, floor=None) -> tuple:
         """The engine's move cap reasons said of the analyst's ``cap``, the retired accounts counted
         (the engine's shares are of every account, the retired ones counted as not moved). A proof
         that the cap is too small holds for the territories retired here; when another choice was
         within the cap too, it proves nothing, and the reason is the ``alignment``'s worst territory
-        outside its band, or the cap not reached when every territory is within it (no proof)."""
+        outside its band, or the cap not reached when every territory is within it (no proof);
+        except that whole blocks moving at least ``floor`` (a share, :func:`least_block_merge`) over
+        every choice prove a cap below it too small."""
         said = []
         for fact in facts:
             code = getattr(fact, "code", "")
@@ -108,6 +113,8 @@ class CappedMerge:
                 said.append(fact)
             elif code in UNPROVEN or self.only:
                 said.append(fact.of_cap(cap, offset=self.retired_share))
+            elif code == "move_cap_split" and floor is not None and floor > cap + 1e-12:
+                said.append(replace(fact, share=floor, limit=cap))
             else:
                 worst = np.unravel_index(np.argmax(np.abs(alignment.deviation)), alignment.deviation.shape)
                 if abs(float(alignment.deviation[worst])) <= tolerance + 1e-9:  # (balanced: the cap is what broke)
@@ -145,8 +152,41 @@ def merged_design(run_design, plan: Plan, merge: CappedMerge, current: np.ndarra
             return outcome, True, start
     capped = replace(plan, settings=replace(s, max_moved_share=merge.engine_cap(s.max_moved_share)))
     outcome = run_design(capped, current=current, engine_current=engine_current, fresh=False, **design)
-    facts = merge.said_of_cap(outcome[1], s.max_moved_share, outcome[0], s.tolerance)
+    floor = None
+    if (outcome[2] is not None and not merge.only and design["rep"].get("bases") is None
+            and any(getattr(f, "code", "") == "move_cap_split" for f in outcome[1])):
+        floor = least_block_merge(merge.current, len(merge.ids), outcome[2].of_account, design["locked"], k)
+    facts = merge.said_of_cap(outcome[1], s.max_moved_share, outcome[0], s.tolerance, floor=floor)
     return (outcome[0], facts, *outcome[2:]), False, engine_current
+
+
+def least_block_merge(current: np.ndarray, today: int, of_account: np.ndarray, locked: np.ndarray, k: int,
+                      most: int = 5_000) -> float | None:
+    """The fewest accounts (as a share of them all) that any merge of whole blocks into ``k`` of
+    today's territories moves, whatever its balance, over every choice of territories to retire
+    (none holding a locked account): each block keeps at most its accounts of one kept territory
+    (of its locked accounts' territory, when it holds some), and the rest of its accounts move
+    (``contiguous.capped.least_moved`` for one choice). ``current``: today's territory of each account
+    (-1: none) of the ``today`` territories; ``of_account``: its block. None when there are more than
+    ``most`` choices."""
+    held = current >= 0
+    blocks = int(of_account.max()) + 1 if len(of_account) else 0
+    if today <= k or blocks * today > 5_000_000:
+        return None
+    counts = np.zeros((blocks, today))
+    np.add.at(counts, (of_account[held], current[held]), 1.0)
+    pins = np.full(blocks, -1, dtype=np.int64)
+    pinned_rows = locked & held
+    pins[of_account[pinned_rows]] = current[pinned_rows]
+    free = np.setdiff1d(np.arange(today), pins[pins >= 0])
+    if len(free) < today - k or math.comb(len(free), today - k) > most:
+        return None
+    fixed = pins >= 0
+    kept_pinned = counts[np.flatnonzero(fixed), pins[fixed]].sum()
+    loose = counts[~fixed]
+    least = min(counts.sum() - kept_pinned - loose[:, np.setdiff1d(np.arange(today), retired)].max(axis=1).sum()
+                for retired in itertools.combinations(free.tolist(), today - k))
+    return float(least / max(len(current), 1))
 
 
 def capped_merge(s: Settings, current: np.ndarray, ids: list, k: int, held, hours: bool) -> CappedMerge | None:
