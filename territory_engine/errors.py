@@ -243,7 +243,8 @@ class Reason:
         ``"move_cap_blocks"`` (a block design still moves ``share`` with every block it could give
         back returned; no proof), ``"move_cap_split"`` (every alignment of the whole blocks moves at
         least ``share``: blocks split between today's territories, or pinned in another's; ``accounts``
-        those blocks), ``"move_cap_returned"`` (the balanced block design moved ``share``, taken back
+        those blocks, or none when the floor is over every choice of territories to retire),
+        ``"move_cap_returned"`` (the balanced block design moved ``share``, taken back
         to the cap it moves ``needed`` and ``territory`` is the furthest out of band; no proof),
         ``"component"`` (a group of building blocks joined to no other block, an island group,
         whose load fits no whole number of territories; ``share`` is its load in targets),
@@ -413,8 +414,9 @@ class Reason:
                     f"a new territory's blocks move whatever it does; raise max_moved_share to "
                     f"{raised_share(self.share):.1%} or more, or rebalance accounts (--block none)")
         if self.code == "move_cap_split":
+            blocks = f"{len(self.accounts)} block(s)" if self.accounts else "blocks"
             return (f"no design of whole blocks keeps the cap of {cap_text(self.limit)} of the accounts moved: "
-                    f"{len(self.accounts)} block(s) hold accounts of several of today's territories (or locked "
+                    f"{blocks} hold accounts of several of today's territories (or locked "
                     "accounts or a rep base of another territory), the accounts of territories that retire all "
                     f"move, and keeping every block whole moves at least {self.share:.2%} of the accounts, "
                     f"whatever the balance; raise max_moved_share to {raised_share(self.share):.1%} or more, or "

@@ -303,4 +303,4 @@ def test_a_county_merge_no_choice_of_territories_to_retire_keeps_under_the_cap_i
                           timeout=600)
     assert done.returncode == 3, done.stdout + done.stderr
     assert "balance impossible: no design of whole blocks keeps the cap of 15.333%" in done.stderr
-    assert "moves at least 15.67% of the accounts" in done.stderr
+    assert "moves at least 15.67% of the accounts" in done.stderr and ": blocks hold accounts" in done.stderr

@@ -114,7 +114,7 @@ class CappedMerge:
             elif code in UNPROVEN or self.only:
                 said.append(fact.of_cap(cap, offset=self.retired_share))
             elif code == "move_cap_split" and floor is not None and floor > cap + 1e-12:
-                said.append(replace(fact, share=floor, limit=cap))
+                said.append(replace(fact, share=floor, limit=cap, accounts=()))  # (the blocks vary by choice)
             else:
                 worst = np.unravel_index(np.argmax(np.abs(alignment.deviation)), alignment.deviation.shape)
                 if abs(float(alignment.deviation[worst])) <= tolerance + 1e-9:  # (balanced: the cap is what broke)
