@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..clock import budget_clock
 from ..arrays import distinct
+from ..clock import budget_clock
 from ..tuning import Tuning
 from .balance import relative_deviation, soft_violation
 from .branches import rooted_branches

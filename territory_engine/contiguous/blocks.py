@@ -34,8 +34,8 @@ import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse.csgraph import connected_components
 
-from ..clock import budget_clock
 from ..arrays import distinct
+from ..clock import budget_clock
 from ..errors import DesignInfeasibleError, Reason, proven
 from ..tuning import DEFAULT_TUNING, Tuning
 from .block_job import BlockJob as _Job

@@ -18,7 +18,6 @@ accounts comes from each block's accounts per current territory (``counts``).
 
 from __future__ import annotations
 
-
 import numpy as np
 import scipy.sparse as sp
 

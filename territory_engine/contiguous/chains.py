@@ -14,11 +14,10 @@ room. Steps:
 
 from __future__ import annotations
 
-
 import numpy as np
 
-from ..clock import budget_clock
 from ..arrays import distinct
+from ..clock import budget_clock
 from ..tuning import Tuning
 from .state import SearchState
 

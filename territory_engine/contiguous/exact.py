@@ -46,8 +46,8 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-from ..clock import budget_clock
 from ..arrays import distinct
+from ..clock import budget_clock
 from .graph import Graph
 
 __all__ = ["ExactOutcome", "exact_alignment"]

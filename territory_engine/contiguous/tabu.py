@@ -19,11 +19,10 @@ VNS algorithm for delivery territory design", Computers & Operations Research, d
 
 from __future__ import annotations
 
-
 import numpy as np
 
-from ..clock import budget_clock
 from ..arrays import distinct
+from ..clock import budget_clock
 from ..tuning import Tuning
 from .balance import excess, relative_deviation
 from .state import SearchState, score_key

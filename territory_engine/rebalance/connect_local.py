@@ -27,13 +27,12 @@ is left or ``Tuning.connect_local_seconds`` have passed.
 
 from __future__ import annotations
 
-
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from ..clock import budget_clock
 from ..arrays import distinct
+from ..clock import budget_clock
 from ..contiguity import AccountGraph, territory_pieces
 from ..contiguous import connect_balance
 from ..tuning import DEFAULT_TUNING, Tuning
