@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .. import rebalance as engine
+from ..contiguous.capped import least_moved
 from ..errors import UNPROVEN, Reason, SettingsError, cap_text, raised_share
 from ..settings import Settings
 from .plan import Plan, setting_problem
@@ -166,7 +167,8 @@ def least_block_merge(current: np.ndarray, today: int, of_account: np.ndarray, l
     today's territories moves, whatever its balance, over every choice of territories to retire
     (none holding a locked account): each block keeps at most its accounts of one kept territory
     (of its locked accounts' territory, when it holds some), and the rest of its accounts move
-    (``contiguous.capped.least_moved`` for one choice). ``current``: today's territory of each account
+    (:func:`~territory_engine.contiguous.capped.least_moved` for each choice, with the accounts of
+    the territories it retires). ``current``: today's territory of each account
     (-1: none) of the ``today`` territories; ``of_account``: its block. None when there are more than
     ``most`` choices."""
     held = current >= 0
@@ -181,11 +183,12 @@ def least_block_merge(current: np.ndarray, today: int, of_account: np.ndarray, l
     free = np.setdiff1d(np.arange(today), pins[pins >= 0])
     if len(free) < today - k or math.comb(len(free), today - k) > most:
         return None
-    fixed = pins >= 0
-    kept_pinned = counts[np.flatnonzero(fixed), pins[fixed]].sum()
-    loose = counts[~fixed]
-    least = min(counts.sum() - kept_pinned - loose[:, np.setdiff1d(np.arange(today), retired)].max(axis=1).sum()
-                for retired in itertools.combinations(free.tolist(), today - k))
+    least = np.inf
+    for retired in itertools.combinations(free.tolist(), today - k):
+        kept = np.setdiff1d(np.arange(today), retired)  # (the pins' territories are kept: not free)
+        moved = counts[:, list(retired)].sum() + least_moved(counts[:, kept],
+                                                             np.where(pins >= 0, np.searchsorted(kept, pins), -1))[0]
+        least = min(least, moved)
     return float(least / max(len(current), 1))
 
 
