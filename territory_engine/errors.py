@@ -244,6 +244,8 @@ class Reason:
         back returned; no proof), ``"move_cap_split"`` (every alignment of the whole blocks moves at
         least ``share``: blocks split between today's territories, or pinned in another's; ``accounts``
         those blocks, or none when the floor is over every choice of territories to retire),
+        ``"move_cap_exact"`` (the integer program over every assignment of whole blocks finds that each
+        one within the tolerance moves at least ``share``, more than the cap: contiguous/cap_exact.py),
         ``"move_cap_returned"`` (the balanced block design moved ``share``, taken back
         to the cap it moves ``needed`` and ``territory`` is the furthest out of band; no proof),
         ``"component"`` (a group of building blocks joined to no other block, an island group,
@@ -421,6 +423,12 @@ class Reason:
                     f"move, and keeping every block whole moves at least {self.share:.2%} of the accounts, "
                     f"whatever the balance; raise max_moved_share to {raised_share(self.share):.1%} or more, or "
                     "rebalance accounts (--block none)")
+        if self.code == "move_cap_exact":
+            return (f"no design of whole blocks keeps both the cap of {cap_text(self.limit)} of the accounts moved "
+                    f"and the tolerance: an integer program over every assignment of the blocks to the territories "
+                    f"finds that each one within the tolerance moves at least {self.share:.2%} of the accounts, "
+                    f"whatever the territories' shape; raise max_moved_share to {raised_share(self.share):.1%} or "
+                    "more, raise the tolerance, or rebalance accounts (--block none)")
         if self.code == "move_cap_returned":
             return (f"the balanced alignment found moves {self.share:.1%} of the accounts, and at most "
                     f"{cap_text(self.limit)} may; taken back to the cap it moves {self.needed:.1%} and leaves "

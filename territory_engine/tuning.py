@@ -1,4 +1,5 @@
-"""Every tuning number of the engine, in one frozen dataclass.
+"""Every tuning number of the engine, in one frozen dataclass (the block designs' numbers in its
+base class, tuning_blocks.py, so that each file stays small).
 
 The algorithms take a :class:`Tuning` as their ``tuning`` argument (default
 :data:`DEFAULT_TUNING`); a test or a benchmark that wants other numbers passes its own
@@ -13,12 +14,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .tuning_blocks import BlockTuning
+
 __all__ = ["DEFAULT_TUNING", "Tuning"]
 
 
 @dataclass(frozen=True)
-class Tuning:
-    """The engine's tuning numbers (see the module docstring)."""
+class Tuning(BlockTuning):
+    """The engine's tuning numbers (see the module docstring); those of block designs are
+    :class:`~.tuning_blocks.BlockTuning`'s."""
 
     # --- Rebalancing: units (territory_engine/rebalance/units.py) ---------------------------
     max_units: int = 150_000
@@ -548,80 +552,6 @@ class Tuning:
     of the Sahara and of Australia lie up to about 1,400 km from such a point, so lower would call real land ocean."""
     antarctic_latitude: float = -60.0
     """A table whose every account lies south of this latitude is in Antarctica: an error."""
-
-    # --- Block designs (territory_engine/contiguous/blocks.py, issue 15 part D) -------------
-    block_seconds_base: float = 2.0
-    block_seconds_per_block: float = 0.0015
-    """Default time budget of a block design, s: the base plus this per block (3,100 counties
-    about 6.7 s, 29,000 ZIP areas about 46 s). More finds more compact territories; the first
-    balanced alignment usually comes within a fraction of it."""
-    block_retry_blocks: int = 5_000
-    block_retry_factor: float = 3.0
-    """A block design of at most ``block_retry_blocks`` blocks that ends out of balance under its
-    default time budget is tried once more, with another seed and this many times the budget
-    (a small map is cheap; the stress sweep found 70-block maps balanced at 30 s, not at 2.1 s).
-    A search that ends with a proof is not tried again."""
-    proof_margin: float = 0.1
-    proof_widest: float = 0.5
-    """A block design proven impossible from loads alone (a block heavier than the band, a
-    territory's locked blocks over it, a band with no whole number of steps) writes the design at
-    the tolerance that clears those facts, plus this share of it (``proof_margin``), as its best
-    alignment, when that tolerance is at most ``proof_widest``; else today's alignment."""
-    block_exact_cells: int = 3_000
-    block_exact_seconds: float = 30.0
-    block_exact_gap: float = 0.2
-    """A block design of at most ``block_exact_cells`` blocks times territories that ends out of
-    balance, with no proof, goes to the exact stage (contiguous/exact.py: an integer program with
-    contiguity cuts) for at most ``block_exact_seconds``, each round solved to within
-    ``block_exact_gap`` of its optimum: it finds a balanced connected alignment or proves that none
-    exists; with no answer, the longer retry follows. In the stress benchmark it answered on maps
-    up to 345 blocks x 7 territories (2,415 cells) within 10 s; on five maps of 1,900-3,400 cells it
-    found no answer in 30 s (more cells would spend that time on maps it cannot answer)."""
-    block_exact_share: float = 0.3
-    """A block design given a time limit (connect_bases.py's ``base_blocks_seconds``) holds at most
-    this share of it for the exact stage when the stage runs, the search the rest: the limit is
-    the whole design's (on a 100-account map with bases the rebuild's two designs each searched
-    30 s and then ran the exact stage 30 s: 120 s against its 30)."""
-    block_exact_tree_share: float = 0.3
-    """Share of the exact stage's time for its first program, every territory a tree of shortest
-    paths from a root (its base or locked block, else its centre in the search's best alignment):
-    connected by construction, so one program instead of rounds of cuts, but a restriction that
-    proves nothing; the rounds get the rest. The stress benchmark's 92 counties x 10 territories
-    took over 200 rounds (110 s) without it."""
-    block_region_max: int = 1_000
-    """A fresh design of more blocks than this is cut into regions of whole territories by
-    recursive bisection, each designed on its own: smaller is faster (the construction grows
-    with the square of a region's blocks), larger gives the search more room to be compact."""
-    block_retry_share: float = 0.4
-    """Share of a block design's budget held back for a second search of the regions left out
-    of balance: more rescues more lumpy regions, less leaves each region more time at first."""
-    block_flow_aims: tuple[float, ...] = (0.8, 0.9, 0.95, 0.7)
-    """The realignment's least flows bring loads within these fractions of the tolerance, one
-    try each while half the budget lasts, keeping the try that moved least: lower leaves more
-    room for rounding blocks (fewer repairs after), higher moves less load."""
-    block_flow_rounds: int = 5
-    """Rounds of least flows, each on the loads the blocks of the last left: more rounds
-    leave fewer territories for the balance repair (which moves more), at a linear programme each."""
-    block_pinned_share: float = 0.5
-    """A fresh block design with locked or base blocks spends this share of its budget on the
-    design without them, the rest on realigning it to them: more gives more compact starts,
-    less leaves the realignment more time."""
-    block_undo_passes: int = 4
-    """Passes of the realignment's undo step, which gives moved blocks back to their current
-    territory while balance and connectivity allow: more moves fewer blocks, at little cost."""
-    block_cut_angles: tuple[float, ...] = (90.0, 45.0, 135.0, 22.5, 67.5, 112.5, 157.5)
-    """Degrees by which a region's cut axis is turned, one try each, when the cut along its longer
-    axis leaves a side too little tolerance (a peninsula or lake shore changing sides): more angles
-    find a cut on more maps, each try costs a sweep of the region; a region left uncut is searched
-    whole, which on the ZIP areas of half the country does not balance in the budget."""
-    block_turn_above: int = 1_500
-    """Turned cut axes are tried only on regions of more blocks than this; a smaller region no
-    cut along its longer axis splits is searched whole: lower balances more lumpy regions in
-    time, higher keeps territories more compact (counties cut along turned axes: 2-3% more km)."""
-    block_merge_share: float = 0.5
-    """A region still out of balance after its retry is searched once more merged with the regions
-    it borders, for this share of the whole budget: more finds balance more often on lumpy maps, at
-    that much more time on the maps that need it (none on maps that balance at once)."""
 
     # --- Part W (issue 16): the workload model's density classes (territory_engine/workload.py) --
     workload_density_km: float = 10.0

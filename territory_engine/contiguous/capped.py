@@ -9,7 +9,9 @@ account it stops moving (the summed distance of the two territories' loads outsi
 as shares of their targets); a block whose return moves no fewer accounts is not returned. When
 no block can return that way and the cap still does not hold, blocks return whatever the pieces:
 the cap is the analyst's hard limit, and the pieces are then reported (as pieces are not joined
-under a cap in the account design either).
+under a cap in the account design either). When the returns end over the cap, or within it with
+a territory out of band, integer programs decide on a small map (cap_exact.py): a design within
+both, or the proof that none exists.
 
 The accounts of a block need not share a territory today: a block follows the territory most of
 its accounts are in, and its other accounts move with it whatever happens, so the count of moved
@@ -25,6 +27,7 @@ from ..clock import budget_clock
 from ..errors import Reason
 from ..tuning import DEFAULT_TUNING, Tuning
 from .block_job import prepare
+from .cap_exact import capped_exact
 from .graph import Graph, is_connected
 
 __all__ = ["hold_to_cap", "least_moved", "moved_accounts", "undo_to_cap"]
@@ -36,9 +39,11 @@ def hold_to_cap(design, adjacency, measures, *, k: int, tolerance: float, weight
     """``(design, None)`` when the block design moves at most ``max_moved_share`` of the
     ``accounts``; else the design with moved blocks returned (:func:`undo_to_cap`) and, when that
     loses balance, why: ``move_cap_split`` when no alignment of these whole blocks keeps the cap
-    (:func:`least_moved`: a proof), ``move_cap_blocks`` when the returns could not bring the moves
-    under it, ``move_cap_returned`` when they did but left territories out of band (no proof: the
-    caller may have one). Pieces the returns leave are no reason: the caller reports them. The
+    (:func:`least_moved`: a proof), else, when the integer programs of :mod:`.cap_exact` answer, a
+    design within the cap and the tolerance (its pieces reported by the caller) or the proof that
+    none exists (``move_cap_exact``); without their answer, ``move_cap_blocks`` when the returns could
+    not bring the moves under the cap, ``move_cap_returned`` when they did but left territories out
+    of band (no proof: the caller may have one). Pieces the returns leave are no reason: the caller reports them. The
     other arguments are :func:`~.blocks.design_blocks`'s; ``counts`` (blocks, k) each block's
     accounts per current territory."""
     from .blocks import design_record  # (the design's own record of an alignment)
@@ -53,15 +58,24 @@ def hold_to_cap(design, adjacency, measures, *, k: int, tolerance: float, weight
                             job.tolerance, job.pinned, counts, limit)
     capped = design_record(job, territory, budget_clock() - design.seconds, design.seed)
     left = moved_accounts(counts, capped.territory)
+    if left <= limit + 1e-9 and capped.mix_deviation <= job.tolerance + 1e-9:
+        return capped, None  # (balanced within the cap; its pieces are reported, as under a cap of accounts)
+    floor, split = least_moved(counts, job.pinned)
+    if floor > limit + 1e-9:  # (a proof: no alignment of these whole blocks moves fewer)
+        return capped, Reason("move_cap_split", job.names[0], floor / max(accounts, 1), max_moved_share,
+                              "max_moved_share", accounts=tuple(split.tolist()))
+    exact = capped_exact(job.adjacency, job.balance, job.target_loads, job.tolerance, job.pinned, counts, limit,
+                         capped.territory, tuning=tuning)
+    if exact.status == "none":
+        return capped, Reason("move_cap_exact", job.names[0], exact.least / max(accounts, 1), max_moved_share,
+                              "max_moved_share")
+    if exact.status == "found":
+        found = design_record(job, exact.territory, budget_clock() - design.seconds, design.seed)
+        if found.mix_deviation <= job.tolerance + 1e-9 and moved_accounts(counts, found.territory) <= limit + 1e-9:
+            return found, None  # (never off by more than the solver's rounding, checked all the same)
     if left > limit + 1e-9:  # (split blocks, pins in another territory's block, a new territory's blocks)
-        floor, split = least_moved(counts, job.pinned)
-        if floor > limit + 1e-9:  # (a proof: no alignment of these whole blocks moves fewer)
-            return capped, Reason("move_cap_split", job.names[0], floor / max(accounts, 1), max_moved_share,
-                                  "max_moved_share", accounts=tuple(split.tolist()))
         return capped, Reason("move_cap_blocks", job.names[0], left / max(accounts, 1), max_moved_share,
                               "max_moved_share")
-    if capped.mix_deviation <= job.tolerance + 1e-9:
-        return capped, None  # (balanced within the cap; its pieces are reported, as under a cap of accounts)
     loads = np.zeros((k, job.balance.shape[1]))
     np.add.at(loads, capped.territory, job.balance)
     off = np.abs(loads / np.maximum(job.target_loads, 1e-300) - 1)

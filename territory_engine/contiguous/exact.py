@@ -69,7 +69,8 @@ class ExactOutcome:
 
 
 def exact_alignment(adjacency, balance, target_loads, tolerance: float, pinned, current=None, *,
-                    time_limit: float, gap: float = 0.0, start=None, tree_share: float = 0.0) -> ExactOutcome:
+                    time_limit: float, gap: float = 0.0, start=None, tree_share: float = 0.0,
+                    keep=None) -> ExactOutcome:
     """A balanced alignment of connected territories, the proof that none exists, or unknown.
 
     Parameters
@@ -94,12 +95,17 @@ def exact_alignment(adjacency, balance, target_loads, tolerance: float, pinned, 
         its territory's centre there as its root in the shortest-path-tree program.
     tree_share : float
         Share of ``time_limit`` for the shortest-path-tree program (0: not tried).
+    keep : (sparse or array (n, k), float), optional
+        ``(kept, least)``: only alignments keeping at least ``least`` in all, block ``i`` in
+        territory ``j`` keeping ``kept[i, j]`` (a move cap: each block's accounts of each current
+        territory, and the accounts that must stay). "none" then says none within it.
     """
     started = budget_clock()
     deadline = started + time_limit
     model = _Model(adjacency, balance, target_loads, pinned, tolerance)
     cost = model.moved_cost(current) if current is not None else model.distance_cost()
     roots, rounds = model.root.copy(), 0
+    limit = () if keep is None else (model.keep_row(*keep),)
     if start is not None:
         graph = Graph(model.adjacency)
         for j in np.flatnonzero(roots < 0):
@@ -108,7 +114,7 @@ def exact_alignment(adjacency, balance, target_loads, tolerance: float, pinned, 
     if (roots >= 0).all() and len(distinct(roots)) == model.k and model.allowed[roots, np.arange(model.k)].all():
         # One program with every territory a tree of shortest paths from a root: connected by
         # construction, so no rounds; its infeasibility proves nothing, the rounds below then decide.
-        tree = model.tree_rows(roots)
+        tree = model.tree_rows(roots) + list(limit)
         status, x, rounds = model.rounds(np.zeros(model.width), started + tree_share * time_limit, gap, tree)
         if status == "found":  # (its "none" holds only under the restriction)
             if cost.any():  # the best tree alignment, while the tree program's share lasts again
@@ -119,14 +125,14 @@ def exact_alignment(adjacency, balance, target_loads, tolerance: float, pinned, 
             return ExactOutcome("found", model.territory(x), rounds)
     # Any alignment (no objective: the rounds are quickest, and a proof needs none), then the best
     # one with the cuts learnt, while time is left (else the first one stands).
-    status, x, more = model.rounds(np.zeros(model.width), deadline, gap)
+    status, x, more = model.rounds(np.zeros(model.width), deadline, gap, limit)
     rounds += more
     if status == "none":
         return ExactOutcome("none", rounds=rounds)
     if x is None:
         return ExactOutcome("unknown", rounds=rounds)
     if cost.any():
-        status, better, more = model.rounds(cost, deadline, gap)
+        status, better, more = model.rounds(cost, deadline, gap, limit)
         rounds += more
         x = better if status == "found" else x
     return ExactOutcome("found", model.territory(x), rounds)
@@ -163,6 +169,11 @@ class _Model:
         for j in range(self.k):
             cost[j * self.n:(j + 1) * self.n] = np.where((current >= 0) & (current != j), weight, 0.0)
         return cost
+
+    def keep_row(self, kept, least: float) -> tuple:
+        """The row ``sum kept[i, j] x[i, j] >= least`` as ``(columns, values, low, high)``."""
+        values = np.asarray(sp.csr_array(kept).toarray(), dtype=float).T.ravel()  # (x[i, j] at j * n + i)
+        return np.arange(self.width), values, float(least), np.inf
 
     def distance_cost(self) -> np.ndarray:
         """Every block's graph distance to its territory's root (none for a territory without one)."""
@@ -293,7 +304,7 @@ class _Model:
             solved = milp(cost, constraints=self._rows(extra), integrality=np.ones(self.width),
                           bounds=Bounds(lower, upper), options={"time_limit": left, "mip_rel_gap": gap})
             count += 1
-            if solved.status == 2:  # with valid cuts only (no extra rows), no connected alignment at all
+            if solved.status == 2:  # valid cuts and the rows asked for: no connected alignment within them
                 return "none", None, count
             if solved.x is None:
                 return "unknown", None, count

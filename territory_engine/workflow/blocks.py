@@ -403,8 +403,9 @@ def design_by_blocks(plan, *, names: list[str], weights: np.ndarray, current: np
 def _held_to_cap(plan, bm: BlockMap, design, facts, current, columns, weights, shape):
     """The block design held to ``max_moved_share`` of the accounts (contiguous.capped: moved blocks
     returned while each territory stays in one piece) and its facts: when the returns lose balance,
-    the floor of accounts that must move proves the cap too small where it can (rebalance.cap_bound),
-    else the cap is named without a proof."""
+    the floor of accounts that must move proves the cap too small where it can (rebalance.cap_bound,
+    or the block design's own proof when it names a higher share), else the cap is named without a
+    proof."""
     from ..contiguous.capped import hold_to_cap
     from ..rebalance.cap_bound import floor_reason
     from .plan import combined_share
@@ -412,8 +413,12 @@ def _held_to_cap(plan, bm: BlockMap, design, facts, current, columns, weights, s
     s, k = plan.settings, shape["k"]
     held = current >= 0
     counts = sparse.csr_array((np.ones(int(held.sum())), (bm.of_account[held], current[held])), shape=(len(bm.ids), k))
-    design, fact = hold_to_cap(design, bm.adjacency, bm.measures[:, columns], counts=counts,
-                               max_moved_share=s.max_moved_share, accounts=len(current), **shape)
+    taken, fact = hold_to_cap(design, bm.adjacency, bm.measures[:, columns], counts=counts,
+                              max_moved_share=s.max_moved_share, accounts=len(current), **shape)
+    if fact is None and taken is not design:  # (balanced within the cap: the design's own lapses are gone, and
+        # its pieces are reported, as under a cap of accounts)
+        return taken, tuple(f for f in facts if f.code not in ("not_connected", "out_of_band"))
+    design = taken
     if fact is None:
         return design, facts
     frame, names = plan.accounts.frame, shape["measure_names"]
@@ -428,6 +433,8 @@ def _held_to_cap(plan, bm: BlockMap, design, facts, current, columns, weights, s
     kept = tuple(f for f in facts if f.code != "out_of_band")
     if proof is None and kept and proven(kept):
         return design, kept  # (a proof already says why; "not reached" under the cap would hide it)
+    if proof is not None and proven((fact,)) and fact.share > proof.share:
+        proof = fact  # (both prove the cap too small: the one naming the higher share, which then works)
     return design, (*kept, proof or fact)
 
 

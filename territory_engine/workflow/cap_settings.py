@@ -67,6 +67,10 @@ def cap_conflict(plan: Plan, current, ids: list[str], k: int, held) -> None:
                       f"max_moved_share to {raised_share(share):.1%} or more, or keep {today} territories")
 
 
+_BLOCK_PROOFS = frozenset({"move_cap_split", "move_cap_exact"})
+"""A block design's proofs that the cap is too small: they hold for the territories a merge retires."""
+
+
 def _refuse(plan: Plan, message: str) -> None:
     raise SettingsError([setting_problem(plan, "max_moved_share", message, plan.settings.max_moved_share)])
 
@@ -114,8 +118,8 @@ class CappedMerge:
                 said.append(fact)
             elif code in UNPROVEN or self.only:
                 said.append(fact.of_cap(cap, offset=self.retired_share))
-            elif code == "move_cap_split" and floor is not None and floor > cap + 1e-12:
-                said.append(replace(fact, share=floor, limit=cap, accounts=()))  # (the blocks vary by choice)
+            elif code in _BLOCK_PROOFS and floor is not None and floor > cap + 1e-12:
+                said.append(replace(fact, code="move_cap_split", share=floor, limit=cap, accounts=()))  # (blocks vary)
             else:
                 worst = np.unravel_index(np.argmax(np.abs(alignment.deviation)), alignment.deviation.shape)
                 if abs(float(alignment.deviation[worst])) <= tolerance + 1e-9:  # (balanced: the cap is what broke)
@@ -155,7 +159,7 @@ def merged_design(run_design, plan: Plan, merge: CappedMerge, current: np.ndarra
     outcome = run_design(capped, current=current, engine_current=engine_current, fresh=False, **design)
     floor = None
     if (outcome[2] is not None and not merge.only and design["rep"].get("bases") is None
-            and any(getattr(f, "code", "") == "move_cap_split" for f in outcome[1])):
+            and any(getattr(f, "code", "") in _BLOCK_PROOFS for f in outcome[1])):
         floor = least_block_merge(merge.current, len(merge.ids), outcome[2].of_account, design["locked"], k)
     facts = merge.said_of_cap(outcome[1], s.max_moved_share, outcome[0], s.tolerance, floor=floor)
     return (outcome[0], facts, *outcome[2:]), False, engine_current
