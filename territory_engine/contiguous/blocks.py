@@ -48,6 +48,7 @@ from .block_proofs import (
     load_reasons,
 )
 from .construction import priced_voronoi
+from .contract import design_on_groups
 from .design import Progress, design_contiguous
 from .exact import exact_alignment
 from .graph import Graph
@@ -150,10 +151,14 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
         No balanced contiguous alignment exists (its ``facts`` are the proof) or none was found;
         its ``result`` is the best :class:`BlockDesign`.
     """
+    call = dict(locals())  # (every argument as given, for the designs below that change one or two)
     started = budget_clock()
     job = _prepare(adjacency, measures, k, tolerance, weights, current, locked, bases, fresh, targets, coords,
                    measure_names, tuning)
     n = job.adjacency.shape[0]
+    if n > tuning.block_contract_above and (grouped := design_on_groups(  # (empty blocks folded: contract.py)
+            job, call, design_blocks, lambda t: design_record(job, t, started, seed))) is not None:
+        return grouped
     budget, exact_seconds = _budgets(n, job.k, time_limit_s, max_iterations, tuning)
     deadline = started + float(budget)
     facts = load_reasons(job.balance, job.target_loads, job.tolerance, job.pinned, job.names, job.steps)
@@ -168,11 +173,7 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
         if wider is not None:
             # The best alignment to write: the design at the least tolerance these facts allow.
             try:
-                territory = design_blocks(adjacency, measures, k=k, tolerance=wider, weights=weights,
-                                          current=current, locked=locked, bases=bases, fresh=fresh, targets=targets,
-                                          coords=coords, measure_names=measure_names, seed=seed,
-                                          time_limit_s=time_limit_s, max_iterations=max_iterations,
-                                          progress=progress, tuning=tuning).territory
+                territory = design_blocks(**{**call, "tolerance": wider}).territory
             except DesignInfeasibleError as wide:
                 territory = wide.result.territory
         raise DesignInfeasibleError(facts, design_record(job, territory, started, seed))
@@ -191,11 +192,8 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
         # A small map is cheap: a search that ran out of its default time (and the exact stage, when
         # it ran, found no answer) gets one longer try, without the exact stage again.
         try:
-            return design_blocks(adjacency, measures, k=k, tolerance=tolerance, weights=weights, current=current,
-                                 locked=locked, bases=bases, fresh=fresh, targets=targets, coords=coords,
-                                 measure_names=measure_names, seed=seed + 1,
-                                 time_limit_s=tuning.block_retry_factor * budget, progress=progress,
-                                 tuning=replace(tuning, block_exact_cells=0))
+            return design_blocks(**{**call, "seed": seed + 1, "time_limit_s": tuning.block_retry_factor * budget,
+                                    "max_iterations": None, "tuning": replace(tuning, block_exact_cells=0)})
         except DesignInfeasibleError as again:
             if again.result.mix_deviation < result.mix_deviation or again.proven:
                 raise

@@ -38,6 +38,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ..clock import budget_clock
 from ..tuning import DEFAULT_TUNING, Tuning
+from .contract import contract
 from .exact import exact_alignment
 
 __all__ = ["CapOutcome", "capped_exact"]
@@ -60,7 +61,8 @@ def capped_exact(adjacency, balance, target_loads, tolerance: float, pinned, cou
     """A design of whole blocks within ``limit`` accounts moved and the tolerance, the proof that
     none exists, or unknown (see the module docstring). Blocks with no load, no account and no pin
     (a ZIP map holds every ZIP of the region: 29,440 for 1,000 accounts) change nothing the
-    programs weigh: they keep their territory in ``start``.
+    programs weigh: they join their nearest block that holds something (contract.py, through
+    blocks of their own territory in ``start`` first), and the programs run on those groups.
 
     Parameters
     ----------
@@ -77,14 +79,14 @@ def capped_exact(adjacency, balance, target_loads, tolerance: float, pinned, cou
     limit : float
         The most accounts that may move.
     start : ndarray of int (n,)
-        An alignment of the blocks (the design given back to the cap).
+        An alignment of the blocks (the design given back to the cap), -1 for none.
     """
     deadline = budget_clock() + tuning.block_cap_exact_seconds
     counts, pinned = sp.csr_array(counts), np.asarray(pinned)
-    live = np.flatnonzero((np.abs(balance).sum(axis=1) > 0) | (np.asarray(counts.sum(axis=1)).ravel() > 0)
-                          | (pinned >= 0))
-    adjacency, balance, pinned, counts = sp.csr_array(adjacency)[live][:, live], balance[live], pinned[live], \
-        counts[live]
+    groups = contract(adjacency, (np.abs(balance).sum(axis=1) > 0) | (np.asarray(counts.sum(axis=1)).ravel() > 0)
+                      | (pinned >= 0), start)
+    live = groups.live
+    adjacency, balance, pinned, counts = groups.adjacency, balance[live], pinned[live], counts[live]
     program = _Program(adjacency, balance, target_loads, tolerance, pinned, counts)
     if program.width > tuning.block_cap_exact_cells:
         return CapOutcome("unknown")
@@ -108,9 +110,7 @@ def capped_exact(adjacency, balance, target_loads, tolerance: float, pinned, cou
                                 tree_share=tuning.block_exact_tree_share, keep=(counts, program.total - limit))
         if whole.status == "found":
             territory = whole.territory
-    out = np.asarray(start, dtype=np.int64).copy()
-    out[live] = territory
-    return CapOutcome("found", territory=out)
+    return CapOutcome("found", territory=territory[groups.group])
 
 
 class _Program:
