@@ -37,35 +37,38 @@ def hold_to_cap(design, adjacency, measures, *, k: int, tolerance: float, weight
                 counts, max_moved_share: float, accounts: int, measure_names=None,
                 tuning: Tuning = DEFAULT_TUNING):
     """``(design, None)`` when the block design moves at most ``max_moved_share`` of the
-    ``accounts``; else the design with moved blocks returned (:func:`undo_to_cap`) and, when that
-    loses balance, why: ``move_cap_split`` when no alignment of these whole blocks keeps the cap
-    (:func:`least_moved`: a proof), else, when the integer programs of :mod:`.cap_exact` answer, a
-    design within the cap and the tolerance (its pieces reported by the caller) or the proof that
-    none exists (``move_cap_exact``); without their answer, ``move_cap_blocks`` when the returns could
-    not bring the moves under the cap, ``move_cap_returned`` when they did but left territories out
-    of band (no proof: the caller may have one). Pieces the returns leave are no reason: the caller reports them. The
-    other arguments are :func:`~.blocks.design_blocks`'s; ``counts`` (blocks, k) each block's
-    accounts per current territory."""
+    ``accounts`` and keeps the tolerance; else the design with moved blocks returned
+    (:func:`undo_to_cap`, when it moves more) and, when that loses balance, the integer programs of
+    :mod:`.cap_exact`: a design within the cap and the tolerance (its pieces reported by the
+    caller), or the proof that none exists (``move_cap_exact``, or ``move_cap_split`` from
+    :func:`least_moved` when the programs give none: the first names the higher share, so that the
+    share it advises works). Without their answer, the design unchanged when it moved no more than
+    the cap (its own facts say why), ``move_cap_blocks`` when the returns could not bring the moves
+    under the cap, ``move_cap_returned`` when they did but left territories out of band (no proof:
+    the caller may have one). Pieces are no reason: the caller reports them. The other arguments
+    are :func:`~.blocks.design_blocks`'s; ``counts`` (blocks, k) each block's accounts per current
+    territory."""
     from .blocks import design_record  # (the design's own record of an alignment)
 
     limit = max_moved_share * accounts
     moved = moved_accounts(counts, design.territory)
-    if moved <= limit + 1e-9:
+    if moved <= limit + 1e-9 and design.mix_deviation <= tolerance + 1e-9:
         return design, None
     job = prepare(adjacency, measures, k, tolerance, weights, current, locked, bases, False, targets, None,
                   measure_names, tuning)
-    territory = undo_to_cap(Graph(job.adjacency), design.territory, job.current, job.balance, job.target_loads,
-                            job.tolerance, job.pinned, counts, limit)
+    territory = design.territory if moved <= limit + 1e-9 else undo_to_cap(
+        Graph(job.adjacency), design.territory, job.current, job.balance, job.target_loads, job.tolerance,
+        job.pinned, counts, limit)
     capped = design_record(job, territory, budget_clock() - design.seconds, design.seed)
     left = moved_accounts(counts, capped.territory)
     if left <= limit + 1e-9 and capped.mix_deviation <= job.tolerance + 1e-9:
         return capped, None  # (balanced within the cap; its pieces are reported, as under a cap of accounts)
     floor, split = least_moved(counts, job.pinned)
-    if floor > limit + 1e-9:  # (a proof: no alignment of these whole blocks moves fewer)
-        return capped, Reason("move_cap_split", job.names[0], floor / max(accounts, 1), max_moved_share,
-                              "max_moved_share", accounts=tuple(split.tolist()))
     exact = capped_exact(job.adjacency, job.balance, job.target_loads, job.tolerance, job.pinned, counts, limit,
                          capped.territory, tuning=tuning)
+    if floor > limit + 1e-9 and not (exact.status == "none" and exact.least > floor + 1e-9):
+        return capped, Reason("move_cap_split", job.names[0], floor / max(accounts, 1), max_moved_share,
+                              "max_moved_share", accounts=tuple(split.tolist()))
     if exact.status == "none":
         return capped, Reason("move_cap_exact", job.names[0], exact.least / max(accounts, 1), max_moved_share,
                               "max_moved_share")
@@ -73,6 +76,8 @@ def hold_to_cap(design, adjacency, measures, *, k: int, tolerance: float, weight
         found = design_record(job, exact.territory, budget_clock() - design.seconds, design.seed)
         if found.mix_deviation <= job.tolerance + 1e-9 and moved_accounts(counts, found.territory) <= limit + 1e-9:
             return found, None  # (never off by more than the solver's rounding, checked all the same)
+    if moved <= limit + 1e-9:
+        return design, None  # (it kept the cap: its own facts say why it is out of band)
     if left > limit + 1e-9:  # (split blocks, pins in another territory's block, a new territory's blocks)
         return capped, Reason("move_cap_blocks", job.names[0], left / max(accounts, 1), max_moved_share,
                               "max_moved_share")
