@@ -470,3 +470,28 @@ def test_the_share_a_cap_proof_advises_is_the_least_any_design_within_the_tolera
     done = subprocess.run([*base, "--max-moved-share", "0.13"], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     assert _moved_share(out) <= 0.13 + 1e-9
+
+
+def test_a_block_merge_not_reached_with_each_measure_names_the_measure_out_of_band(tmp_path):
+    """Each measure on its own, by county, five territories to four under a 17.8% cap at ±50% (a
+    helper's map): "T005 stays +54.1% from its target combined", where +54.1% was its potential's
+    deviation (the block alignment's mix of raw values, dollars outweighing hours) and the mix of
+    shares was +48.1%. The reason now names the measure whose deviation it quotes."""
+    source = _stress_map(tmp_path, "hand", 500, 22)
+    out = tmp_path / "out.csv"
+    done = subprocess.run([TERRITORY, "rebalance", str(source), "--block", "county", "--tolerance", "0.5",
+                           "--max-moved-share", "0.178", "-k", "4", "--balance", "potential,workload", "--each",
+                           "-o", str(out)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 3, done.stdout + done.stderr
+    table = pd.read_csv(out, dtype={"proposed_territory": str})
+    said = [line for line in done.stderr.splitlines() if "stays" in line]
+    assert said, done.stderr
+    for measure in ("Potential", "Workload"):
+        loads = table.groupby("proposed_territory")[measure].sum()
+        deviation = (loads / loads.sum() * len(loads) - 1)
+        worst = deviation.abs().idxmax()
+        if f"from its target {measure.lower()}" in said[0]:
+            assert f"territory {worst} stays {deviation[worst]:+.1%}" in said[0]
+            break
+    else:
+        raise AssertionError(said[0])

@@ -445,18 +445,23 @@ def _account_alignment(plan, territory: np.ndarray, names, weights, k: int, desi
     from ..measures import territory_centres
     from ..rebalance import Alignment
 
+    from .plan import combined_share
+
     frame = plan.accounts.frame
     combined = frame[names].to_numpy(dtype=float) @ (weights / weights.sum())
-    total = combined.sum() or 1.0
-    loads = (np.bincount(territory, weights=combined, minlength=k) / total)[:, None]
-    targets = np.full((k, 1), 1.0 / k)
+    each = plan.settings.balance_each_measure and len(names) > 1  # (each measure's deviation, named)
+    shares = np.column_stack([combined_share(frame, [name], np.ones(1)) for name in names]) if each else \
+        combined_share(frame, names, weights)[:, None]  # (a mix of shares, not of raw values in other units)
+    loads = np.zeros((k, shares.shape[1]))
+    np.add.at(loads, territory, shares)
+    targets = np.full_like(loads, 1.0 / k)
     deviation = loads / targets - 1
     lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
     centres = territory_centres(lat, lon, combined, territory, k, xyz=to_xyz(lat, lon))
     return Alignment(territory=territory, centres=centres, loads=loads, targets=targets, deviation=deviation,
                      max_deviation=float(design.mix_deviation), within_tolerance=bool(design.feasible), reasons=(),
                      moved_reason=np.full(len(frame), "balance", dtype=object), method=f"{plan.settings.block} blocks",
-                     seed=int(design.seed), iterations=0)
+                     seed=int(design.seed), iterations=0, constrained=tuple(names) if each else ("combined",))
 
 
 def held_by_most(of_account: np.ndarray, current: np.ndarray, b: int) -> np.ndarray:
