@@ -99,7 +99,7 @@ class BlockDesign:
 def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weights=None, current=None, locked=None,
                   bases=None, fresh: bool = False, targets=None, coords=None, measure_names=None, seed: int = 0,
                   time_limit_s: float | None = None, max_iterations: int | None = None,
-                  progress: Progress | None = None, tuning: Tuning = DEFAULT_TUNING) -> BlockDesign:
+                  progress: Progress | None = None, tuning: Tuning = DEFAULT_TUNING, occupied=None) -> BlockDesign:
     """Design ``k`` contiguous, balanced territories of building blocks, moving few blocks.
 
     Parameters
@@ -138,6 +138,9 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
     progress : callable, optional
         ``progress(message, fraction)``.
     tuning : Tuning
+    occupied : array-like of bool, shape (n,), optional
+        Blocks holding accounts, whatever their measures (kept out of the empty blocks that a
+        large map folds into groups, :mod:`.contract`: their accounts would move with a group).
 
     Returns
     -------

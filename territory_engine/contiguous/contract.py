@@ -101,11 +101,14 @@ def _nearest(adjacency, done, owner, far):
 
 def design_on_groups(job, call: dict, design, record):
     """The design of ``job`` (a :class:`~.block_job.BlockJob`) on the groups of :func:`contract`,
-    as ``record(territory)`` makes it of an alignment of the blocks; None when no block is empty,
-    or when the groups' design ends out of balance with a reason that is not a proof on the blocks
-    (the caller then designs the blocks themselves). ``design`` is
-    :func:`~.blocks.design_blocks`, ``call`` its arguments as the caller got them."""
+    as ``record(territory)`` makes it of an alignment of the blocks; None when no block is empty
+    (no load, no pin, not ``occupied`` by an account), or when the groups' design ends out of
+    balance with a reason that is not a proof on the blocks (the caller then designs the blocks
+    themselves). ``design`` is :func:`~.blocks.design_blocks`, ``call`` its arguments as the
+    caller got them."""
     holds = (job.measures != 0).any(axis=1) | (job.pinned >= 0)
+    if call["occupied"] is not None:
+        holds |= np.asarray(call["occupied"], dtype=bool)
     groups = contract(job.adjacency, holds, job.current)
     live = groups.live
     if len(live) == len(holds):
@@ -118,7 +121,8 @@ def design_on_groups(job, call: dict, design, record):
         inner = design(**{**call, "adjacency": groups.adjacency, "measures": job.measures[live],
                           "current": None if job.current is None else job.current[live],
                           "locked": None if locked is None else np.asarray(locked, dtype=bool)[live],
-                          "bases": bases, "coords": None if coords is None else np.asarray(coords)[live]})
+                          "bases": bases, "coords": None if coords is None else np.asarray(coords)[live],
+                          "occupied": None if call["occupied"] is None else holds[live]})
     except DesignInfeasibleError as error:
         if not all(fact.code in LOAD_PROOFS for fact in error.facts):
             return None

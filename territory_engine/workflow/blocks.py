@@ -390,7 +390,8 @@ def design_by_blocks(plan, *, names: list[str], weights: np.ndarray, current: np
                  tuning=tuning or DEFAULT_TUNING)
     try:
         design = design_blocks(bm.adjacency, bm.measures[:, columns], fresh=fresh, coords=coords, seed=s.seed,
-                               progress=progress, **shape)
+                               progress=progress, occupied=np.bincount(bm.of_account, minlength=len(bm.ids)) > 0,
+                               **shape)
         facts: tuple = ()
     except DesignInfeasibleError as error:
         design, facts = error.result, error.facts
