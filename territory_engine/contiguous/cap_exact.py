@@ -86,10 +86,10 @@ def capped_exact(adjacency, balance, target_loads, tolerance: float, pinned, cou
     groups = contract(adjacency, (np.abs(balance).sum(axis=1) > 0) | (np.asarray(counts.sum(axis=1)).ravel() > 0)
                       | (pinned >= 0), start)
     live = groups.live
+    if len(live) * target_loads.shape[0] > tuning.block_cap_exact_cells:
+        return CapOutcome("unknown")  # (before the program is built: its arrays grow with the cells)
     adjacency, balance, pinned, counts = groups.adjacency, balance[live], pinned[live], counts[live]
     program = _Program(adjacency, balance, target_loads, tolerance, pinned, counts)
-    if program.width > tuning.block_cap_exact_cells:
-        return CapOutcome("unknown")
     least, x = program.fewest_moved(deadline - budget_clock())
     if least is None:
         return CapOutcome("unknown")  # (no design within the tolerance at all: not the cap's doing)
