@@ -56,10 +56,12 @@ def hold_to_cap(design, adjacency, measures, *, k: int, tolerance: float, weight
         return design, None
     job = prepare(adjacency, measures, k, tolerance, weights, current, locked, bases, False, targets, None,
                   measure_names, tuning)
-    territory = design.territory if moved <= limit + 1e-9 else undo_to_cap(
-        Graph(job.adjacency), design.territory, job.current, job.balance, job.target_loads, job.tolerance,
-        job.pinned, counts, limit)
-    capped = design_record(job, territory, budget_clock() - design.seconds, design.seed)
+    if moved <= limit + 1e-9:  # (it kept the cap, out of band: the programs below may balance it)
+        capped = design
+    else:
+        territory = undo_to_cap(Graph(job.adjacency), design.territory, job.current, job.balance, job.target_loads,
+                                job.tolerance, job.pinned, counts, limit)
+        capped = design_record(job, territory, budget_clock() - design.seconds, design.seed)
     left = moved_accounts(counts, capped.territory)
     if left <= limit + 1e-9 and capped.mix_deviation <= job.tolerance + 1e-9:
         return capped, None  # (balanced within the cap; its pieces are reported, as under a cap of accounts)

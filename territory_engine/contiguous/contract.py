@@ -57,8 +57,8 @@ def contract(adjacency, holds, current=None) -> Contraction:
     holds = np.asarray(holds, dtype=bool).copy()
     owner = np.where(holds, np.arange(n), -1)  # (the block of holds each block joins)
     far = np.zeros(n)
+    coo = sp.coo_array(adjacency)
     if current is not None:  # (first along the borders of today's territories)
-        coo = sp.coo_array(adjacency)
         same = np.asarray(current)[coo.row] == np.asarray(current)[coo.col]
         inside = sp.csr_array((coo.data[same], (coo.row[same], coo.col[same])), shape=(n, n))
         owner, far = _nearest(inside, owner >= 0, owner, far)
@@ -69,7 +69,6 @@ def contract(adjacency, holds, current=None) -> Contraction:
     index = np.full(n, -1, dtype=np.int64)
     index[live] = np.arange(len(live))
     group = index[owner]
-    coo = sp.coo_array(adjacency)
     a, b = group[coo.row], group[coo.col]
     cross = a != b
     length = far[coo.row[cross]] + coo.data[cross] + far[coo.col[cross]]
