@@ -7,7 +7,8 @@ second thread while the design runs (:mod:`~territory_engine.background`), so on
 with rep bases the two met, and with the memory the C allocator kept after earlier steps they
 made the run's peak. Each runs inside :func:`heavy_step`, which
 
-- lets one such step run at a time across threads, so their peaks never add up;
+- lets one such step (of :data:`TURNS_FROM` items or more) run at a time across threads, so their
+  peaks never add up;
 - then asks the C library to return the pages freed since (glibc's ``malloc_trim``): glibc keeps
   freed memory for reuse, and what a step freed in one thread's heap cannot serve the other's.
 
@@ -18,15 +19,20 @@ from __future__ import annotations
 
 import functools
 import os
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from threading import RLock
 from typing import Callable, Iterator
 
-__all__ = ["GIVE_BACK_FROM", "heavy_step", "give_back"]
+__all__ = ["GIVE_BACK_FROM", "TURNS_FROM", "heavy_step", "give_back"]
 
 GIVE_BACK_FROM = 50_000
 """Steps on at least this many items (points, LP variables) are followed by :func:`give_back`;
 below it a step frees too little to matter, and giving back costs up to ~10 ms a time."""
+
+TURNS_FROM = 250_000
+"""Steps on at least this many items take turns across threads. A smaller step (Qhull on a full
+sheet's 138,034 grid cells: about 60 MB) runs beside a large one: waiting for the accounts'
+triangulation held the design's main thread still for 8 s on a full sheet."""
 
 _HEAVY = RLock()
 
@@ -45,10 +51,10 @@ if hasattr(os, "register_at_fork"):
 @contextmanager
 def heavy_step(items: int) -> Iterator[None]:
     """Held around a native step on ``items`` items (points, LP variables) that allocates hundreds
-    of MB at a million accounts: such steps on different threads run one after the other, and
-    :func:`give_back` follows each on :data:`GIVE_BACK_FROM` items or more. Re-entrant, so on
-    one thread it never waits."""
-    with _HEAVY:
+    of MB at a million accounts: such steps on :data:`TURNS_FROM` items or more run one after
+    the other across threads, and :func:`give_back` follows each on :data:`GIVE_BACK_FROM` items
+    or more. Re-entrant, so on one thread it never waits."""
+    with _HEAVY if items >= TURNS_FROM else nullcontext():
         try:
             yield
         finally:

@@ -15,7 +15,8 @@ from territory_engine.contiguity import account_graph
 
 def test_qhull_and_the_designs_lp_wait_while_the_other_thread_runs_a_heavy_step(monkeypatch):
     """A million accounts' triangulation (about 0.5 GiB in Qhull) and the design's largest LPs
-    (0.2-0.3 GiB in HiGHS) were the full sheet's memory peak when they ran at once."""
+    (0.2-0.3 GiB in HiGHS) were the full sheet's memory peak when they ran at once. (Steps this
+    small take turns only with the threshold lowered to 0.)"""
     from territory_engine import contiguity
     from territory_engine.geo import to_xyz
     from territory_engine.rebalance import transport
@@ -25,6 +26,7 @@ def test_qhull_and_the_designs_lp_wait_while_the_other_thread_runs_a_heavy_step(
     real_hull, real_lp = contiguity.ConvexHull, transport.linprog
     monkeypatch.setattr(contiguity, "ConvexHull", lambda *a, **k: entered["qhull"].set() or real_hull(*a, **k))
     monkeypatch.setattr(transport, "linprog", lambda *a, **k: entered["lp"].set() or real_lp(*a, **k))
+    monkeypatch.setattr(memory, "TURNS_FROM", 0)
     rng = np.random.default_rng(5)
     n, k = 80, 4
     lat, lon = 35 + rng.random(n), -90 + rng.random(n)
@@ -45,8 +47,32 @@ def test_qhull_and_the_designs_lp_wait_while_the_other_thread_runs_a_heavy_step(
         assert account_graph(lat, lon).region.shape == (n,)
 
 
+def test_a_small_step_does_not_wait_for_a_large_one_on_another_thread():
+    """Qhull on a full sheet's 138,034 grid cells waited 8 s for the accounts' triangulation on
+    the other thread, and the design's main thread with it; such a step is about 60 MB."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with memory.heavy_step(memory.TURNS_FROM):
+            held.set()
+            release.wait(60)
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    assert held.wait(10)
+    try:
+        small = Later(lambda: account_graph(35 + np.arange(6) * 0.1, -90 + np.arange(6) % 2 * 0.1).region)
+        done = threading.Event()
+        waiter = threading.Thread(target=lambda: small.result() is not None and done.set(), daemon=True)
+        waiter.start()
+        assert done.wait(30), "a small step waited for a large one"
+    finally:
+        release.set()
+        holder.join(10)
+
+
 def _step_in_child() -> str:
-    with memory.heavy_step(0):
+    with memory.heavy_step(memory.TURNS_FROM):
         return "done"
 
 
@@ -58,7 +84,7 @@ def test_a_process_forked_while_another_thread_holds_a_heavy_step_does_not_wait_
     held, release = threading.Event(), threading.Event()
 
     def hold():
-        with memory.heavy_step(0):
+        with memory.heavy_step(memory.TURNS_FROM):
             held.set()
             release.wait(60)
 
