@@ -23,7 +23,9 @@ of its target):
    ``tuning.block_cap_whole_seconds`` (on the map above it proved in 1.7 s that none exists: the
    cap forces the pieces).
 
-The time of all three is ``tuning.block_cap_exact_seconds``. Pieces are not a failure here: under a
+The time of all three is ``tuning.block_cap_exact_seconds``. Above the cell limit, each block is
+offered only the territories near it, and one program looks for a design within both
+(cap_near.py): it proves nothing. Pieces are not a failure here: under a
 cap the caller reports them, as it does for accounts.
 """
 
@@ -38,6 +40,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ..clock import budget_clock
 from ..tuning import DEFAULT_TUNING, Tuning
+from .cap_near import near_candidates, near_design
 from .contract import contract
 from .exact import exact_alignment
 
@@ -86,9 +89,16 @@ def capped_exact(adjacency, balance, target_loads, tolerance: float, pinned, cou
     groups = contract(adjacency, (np.abs(balance).sum(axis=1) > 0) | (np.asarray(counts.sum(axis=1)).ravel() > 0)
                       | (pinned >= 0), start)
     live = groups.live
-    if len(live) * target_loads.shape[0] > tuning.block_cap_exact_cells:
-        return CapOutcome("unknown")  # (before the program is built: its arrays grow with the cells)
     adjacency, balance, pinned, counts = groups.adjacency, balance[live], pinned[live], counts[live]
+    if len(live) * target_loads.shape[0] > tuning.block_cap_exact_cells:
+        # (before the program is built: its arrays grow with the cells) Each block offered the
+        # territories near it instead (cap_near.py).
+        near = near_candidates(adjacency, counts, pinned, np.asarray(start)[live], tuning.block_cap_near_hops)
+        if near.nnz > tuning.block_cap_exact_cells:
+            return CapOutcome("unknown")
+        found = near_design(adjacency, balance, target_loads, tolerance, pinned, counts, limit, near,
+                            seconds=deadline - budget_clock(), gap=tuning.block_cap_exact_gap)
+        return CapOutcome("unknown") if found is None else CapOutcome("found", territory=found[groups.group])
     program = _Program(adjacency, balance, target_loads, tolerance, pinned, counts)
     least, x = program.fewest_moved(deadline - budget_clock())
     if least is None:
