@@ -326,3 +326,24 @@ def test_a_rep_base_in_a_county_locked_to_another_territory_is_a_warning_not_an_
     assert done.returncode in (0, 3), done.stdout + done.stderr
     assert f"{other}'s base is in Cook County, IL, locked to {cook}" in done.stderr
     assert "block 1" not in done.stderr and "territory 1 but" not in done.stderr
+
+
+def test_a_block_designs_record_measures_each_territory_against_its_reps_capacity(tmp_path):
+    """The accounts' alignment record of a block design (whose deviations a capped merge quotes)
+    took every target as 1/k, though the design balanced against the reps' capacities: a territory
+    at its target of 40% read +60%."""
+    from territory_engine.workflow.blocks import design_by_blocks
+
+    plan = _plan(_county_table(tmp_path / "counties.csv"), tolerance=0.1)
+    ids, current, _ = territory_ids(plan)
+    names, weights = balance_measures(plan)
+    capacity = np.array([1.6, 0.8, 0.8, 0.8])
+    alignment, facts, _, _ = design_by_blocks(plan, names=names, weights=weights, current=current, k=4, fresh=False,
+                                              rep={"capacity": capacity})
+    assert not facts
+    share = capacity / capacity.sum()
+    assert np.allclose(alignment.targets[:, 0], share)
+    population = plan.accounts.frame[names[0]].to_numpy(dtype=float)
+    loads = np.bincount(alignment.territory, population, minlength=4) / population.sum()
+    assert np.allclose(alignment.deviation[:, 0], loads / share - 1)
+    assert (np.abs(alignment.deviation) <= 0.1 + 1e-9).all()

@@ -398,7 +398,7 @@ def design_by_blocks(plan, *, names: list[str], weights: np.ndarray, current: np
     if s.max_moved_share < 1 and not fresh and (current >= 0).any():
         design, facts = _held_to_cap(plan, bm, design, facts, current, columns, weights, shape)
     territory = design.territory[bm.of_account]
-    return _account_alignment(plan, territory, names, weights, k, design), facts, bm, design
+    return _account_alignment(plan, territory, names, weights, k, design, shape["targets"]), facts, bm, design
 
 
 def _held_to_cap(plan, bm: BlockMap, design, facts, current, columns, weights, shape):
@@ -440,8 +440,9 @@ def _held_to_cap(plan, bm: BlockMap, design, facts, current, columns, weights, s
     return design, (*kept, proof or fact)
 
 
-def _account_alignment(plan, territory: np.ndarray, names, weights, k: int, design):
-    """The accounts' alignment record for a block design: every move is a move for balance."""
+def _account_alignment(plan, territory: np.ndarray, names, weights, k: int, design, targets=None):
+    """The accounts' alignment record for a block design: every move is a move for balance.
+    ``targets`` (k,): each territory's share of every measure (its rep's capacity), else 1/k."""
     from ..geo import to_xyz
     from ..measures import territory_centres
     from ..rebalance import Alignment
@@ -455,7 +456,8 @@ def _account_alignment(plan, territory: np.ndarray, names, weights, k: int, desi
         combined_share(frame, names, weights)[:, None]  # (a mix of shares, not of raw values in other units)
     loads = np.zeros((k, shares.shape[1]))
     np.add.at(loads, territory, shares)
-    targets = np.full_like(loads, 1.0 / k)
+    targets = np.tile((np.full(k, 1.0 / k) if targets is None else np.asarray(targets, dtype=float))[:, None],
+                      (1, loads.shape[1]))
     deviation = loads / targets - 1
     lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
     centres = territory_centres(lat, lon, combined, territory, k, xyz=to_xyz(lat, lon))
