@@ -49,10 +49,12 @@ class BlockTuning:
     block_cap_exact_gap: float = 0.05
     block_cap_whole_seconds: float = 10.0
     block_cap_near_hops: int = 2
+    block_cap_near_tidy_seconds: float = 10.0
     """A block design given back to a move cap and still over it or out of band goes to the integer
     programs of contiguous/cap_exact.py, or above ``block_cap_exact_cells`` to the one of
     contiguous/cap_near.py, a block joining only the territories within ``block_cap_near_hops``
-    borders (their docstrings say what each of these holds and why)."""
+    borders, its search for fewer borders cut stopped after ``block_cap_near_tidy_seconds`` (their
+    docstrings say what each of these holds and why)."""
     block_exact_share: float = 0.3
     """A block design given a time limit (connect_bases.py's ``base_blocks_seconds``) holds at most
     this share of it for the exact stage when the stage runs, the search the rest: the limit is

@@ -97,7 +97,8 @@ def capped_exact(adjacency, balance, target_loads, tolerance: float, pinned, cou
         if near.nnz > tuning.block_cap_exact_cells:
             return CapOutcome("unknown")
         found = near_design(adjacency, balance, target_loads, tolerance, pinned, counts, limit, near,
-                            seconds=deadline - budget_clock(), gap=tuning.block_cap_exact_gap)
+                            seconds=deadline - budget_clock(), gap=tuning.block_cap_exact_gap,
+                            tidy_seconds=tuning.block_cap_near_tidy_seconds)
         return CapOutcome("unknown") if found is None else CapOutcome("found", territory=found[groups.group])
     program = _Program(adjacency, balance, target_loads, tolerance, pinned, counts)
     least, x = program.fewest_moved(deadline - budget_clock())

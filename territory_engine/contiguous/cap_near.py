@@ -7,18 +7,20 @@ The programs of cap_exact.py give every block every territory (``x[b, j]`` for a
 most 30% of the accounts moved: 2,438 groups of blocks, 70,702 pairs), the full program ran its
 30 s without finding a design, though its bound (581 accounts) was under the cap (900).
 
-Here a block may join only the territories near it: its territory in the design given back to
-the cap, the territories its accounts belong to today, a pinned block's territory, and the
-territories (in that design) of the blocks at most ``tuning.block_cap_near_hops`` borders away.
-On the map above that is 3.1 territories a block (7,589 pairs) at 2 borders, and one program
-(HiGHS through ``scipy.optimize.milp``) finds a design within the cap and the tolerance that cuts
-few block borders (any such design first, then the one keeping the most borders inside, while
-time is left): every territory of every balanced measure within ``±tolerance`` of its
-target, at most ``limit`` accounts moved, and the most adjacencies kept inside one territory
-(``w[e, j] <= x[u, j]``, ``w[e, j] <= x[v, j]``, the sum of ``w`` maximised). At 1 border the
-blocks could not keep the cap (1,016 accounts at least); at 4, HiGHS found a design with more
-pieces in the same time. A restriction proves nothing: when no design is found, the caller's
-"not reached" stands.
+Here a block may join only the territories near it: its territory in the design given back to the
+cap, the territories its accounts belong to today, a pinned block's territory, and the territories
+(in that design) of the blocks at most ``tuning.block_cap_near_hops`` borders away. On the map above
+that is 3.1 territories a block (7,589 pairs) at 2 borders, and one program (HiGHS through
+``scipy.optimize.milp``) finds a design within the cap and the tolerance that cuts few block borders
+(any such design first, then the one keeping the most borders inside, for at most
+``tuning.block_cap_near_tidy_seconds``): every territory of every balanced measure within
+``±tolerance`` of its target, at most ``limit`` accounts moved, and the most adjacencies kept inside
+one territory (``w[e, j] <= x[u, j]``, ``w[e, j] <= x[v, j]``, the sum of ``w`` maximised). At 1
+border the blocks could not keep the cap (1,016 accounts at least); at 4, HiGHS found a design with
+more pieces in the same time. The search for fewer borders cut found nothing better in 28 s there
+(the design has 489 pieces of groups apart, the one given back 533), and ended within its gap in
+4.9 s on 300 accounts by county (4 extra pieces): it gets 10 s. A restriction proves nothing: when no
+design is found, the caller's "not reached" stands.
 """
 
 from __future__ import annotations
@@ -55,10 +57,10 @@ def near_candidates(adjacency, counts, pinned, start, hops: int) -> sp.csr_array
 
 
 def near_design(adjacency, balance, target_loads, tolerance: float, pinned, counts, limit: float, near, *,
-                seconds: float, gap: float) -> np.ndarray | None:
+                seconds: float, gap: float, tidy_seconds: float) -> np.ndarray | None:
     """Each block's territory in a design within ``tolerance``, at most ``limit`` accounts moved and
-    each block in one of its ``near`` territories, with few block borders cut; None when HiGHS
-    finds none in ``seconds``.
+    each block in one of its ``near`` territories, with few block borders cut (for at most
+    ``tidy_seconds`` of the ``seconds``); None when HiGHS finds none in ``seconds``.
 
     ``counts`` (n, k): each block's accounts per current territory; ``near`` (n, k) from
     :func:`near_candidates`."""
@@ -95,8 +97,8 @@ def near_design(adjacency, balance, target_loads, tolerance: float, pinned, coun
     high.append([np.inf])
     p = np.arange(len(pairs))
     for end in (0, 1):  # w[p] <= x[cell]
-        rows.append(sp.csr_array((np.r_[np.ones(len(p)), -np.ones(len(p))], (np.r_[p, p], np.r_[cells + p, pairs[:, end]])),
-                                 shape=(len(p), width)))
+        rows.append(sp.csr_array((np.r_[np.ones(len(p)), -np.ones(len(p))],
+                                  (np.r_[p, p], np.r_[cells + p, pairs[:, end]])), shape=(len(p), width)))
         low.append(np.full(len(p), -np.inf))
         high.append(np.zeros(len(p)))
     lower = np.zeros(width)
@@ -109,8 +111,8 @@ def near_design(adjacency, balance, target_loads, tolerance: float, pinned, coun
     # it), then the one keeping most borders inside, while time is left.
     deadline = budget_clock() + seconds
     x = None
-    for cost in (np.zeros(width), np.r_[np.zeros(cells), -np.ones(len(pairs))]):
-        left = deadline - budget_clock()
+    for cost, most in ((np.zeros(width), seconds), (np.r_[np.zeros(cells), -np.ones(len(pairs))], tidy_seconds)):
+        left = min(deadline - budget_clock(), most)
         if left <= 0:
             break
         solved = milp(cost, **program, options={"time_limit": left, "mip_rel_gap": gap})
