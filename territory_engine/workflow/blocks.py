@@ -418,8 +418,10 @@ def _held_to_cap(plan, bm: BlockMap, design, facts, current, columns, weights, s
                               max_moved_share=s.max_moved_share, accounts=len(current), **shape)
     if fact is None and taken.mix_deviation <= s.tolerance + 1e-9:  # (balanced within the cap: its pieces are
         # reported, as under a cap of accounts, whether or not the cap bound; at a cap of 0.2 a map ended exit 0
-        # and at 0.5 exit 3 on "in 2 pieces")
-        return taken, tuple(f for f in facts if f.code not in ("not_connected", "out_of_band"))
+        # and at 0.5 exit 3 on "in 2 pieces"). The design's facts go: a file within both disproves any reason
+        # about balance, and those about one piece (a cut block, "no_connected") do not hold where pieces may
+        # stay (a county map of 5,000 accounts ended exit 3 on a cut block with such a file written).
+        return taken, ()
     design = taken
     if fact is None:
         return design, facts
