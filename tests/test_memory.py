@@ -4,6 +4,7 @@ across threads, and the pages they freed go back to the system."""
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -50,6 +51,17 @@ def test_qhull_and_the_designs_lp_wait_while_the_other_thread_runs_a_heavy_step(
 def test_a_small_step_does_not_wait_for_a_large_one_on_another_thread():
     """Qhull on a full sheet's 138,034 grid cells waited 8 s for the accounts' triangulation on
     the other thread, and the design's main thread with it; such a step is about 60 MB."""
+    with _a_large_step_held_on_another_thread():
+        small = Later(lambda: account_graph(35 + np.arange(6) * 0.1, -90 + np.arange(6) % 2 * 0.1).region)
+        done = threading.Event()
+        waiter = threading.Thread(target=lambda: small.result() is not None and done.set(), daemon=True)
+        waiter.start()
+        assert done.wait(30), "a small step waited for a large one"
+
+
+@contextmanager
+def _a_large_step_held_on_another_thread():
+    """A thread holding a heavy step that takes turns until the block ends."""
     held, release = threading.Event(), threading.Event()
 
     def hold():
@@ -61,11 +73,7 @@ def test_a_small_step_does_not_wait_for_a_large_one_on_another_thread():
     holder.start()
     assert held.wait(10)
     try:
-        small = Later(lambda: account_graph(35 + np.arange(6) * 0.1, -90 + np.arange(6) % 2 * 0.1).region)
-        done = threading.Event()
-        waiter = threading.Thread(target=lambda: small.result() is not None and done.set(), daemon=True)
-        waiter.start()
-        assert done.wait(30), "a small step waited for a large one"
+        yield
     finally:
         release.set()
         holder.join(10)
@@ -81,22 +89,9 @@ def test_a_process_forked_while_another_thread_holds_a_heavy_step_does_not_wait_
 
     if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("no fork here")
-    held, release = threading.Event(), threading.Event()
-
-    def hold():
-        with memory.heavy_step(memory.TURNS_FROM):
-            held.set()
-            release.wait(60)
-
-    holder = threading.Thread(target=hold, daemon=True)
-    holder.start()
-    assert held.wait(10)
-    try:
+    with _a_large_step_held_on_another_thread():
         with multiprocessing.get_context("fork").Pool(1) as pool:
             assert pool.apply_async(_step_in_child).get(timeout=30) == "done"
-    finally:
-        release.set()
-        holder.join(10)
 
 
 def _rss_mib() -> float:
