@@ -76,10 +76,16 @@ def near_design(adjacency, balance, target_loads, tolerance: float, pinned, coun
     total = float(counts.sum())
     # Same-territory adjacencies: w[p] for each border (u < v) and territory both may join.
     edges = sp.triu(sp.csr_array(adjacency), 1).tocoo()
-    cell_of = {(int(b), int(j)): c for c, (b, j) in enumerate(zip(block, territory))}
-    pairs = [(cell_of[(u, j)], cell_of[(v, j)]) for u, v in zip(edges.row.tolist(), edges.col.tolist())
-             for j in territory[block == u].tolist() if (v, j) in cell_of] if edges.nnz else []
-    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    # (cells sorted by block, then territory: each of u's cells looked up among v's by its key)
+    key = block * k + territory
+    first = np.searchsorted(block, np.arange(n + 1))
+    u, v = edges.row.astype(np.int64), edges.col.astype(np.int64)
+    per = first[u + 1] - first[u]
+    mine = np.repeat(first[u], per) + np.arange(int(per.sum())) - np.repeat(np.cumsum(per) - per, per)
+    other = np.repeat(v, per) * k + territory[mine]
+    at = np.minimum(np.searchsorted(key, other), cells - 1)
+    found = key[at] == other
+    pairs = np.column_stack([mine[found], at[found]]).astype(np.int64)
     width = cells + len(pairs)
     rows, low, high = [], [], []
     rows.append(sp.csr_array((np.ones(cells), (block, np.arange(cells))), shape=(n, width)))  # one territory each
