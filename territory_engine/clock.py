@@ -1,4 +1,4 @@
-"""The clock of the engine's time budgets: CPU seconds of the thread that runs the search.
+"""The clock of the engine's time budgets: CPU seconds of the calling thread, or counted work.
 
 Several searches stop at a time limit as well as a move limit: the balance repair and tabu rounds
 of a contiguous design, the block designs and their exact stage, the pieces phase's joins and
@@ -6,17 +6,44 @@ local windows. Timed by the wall clock, the same map and seed gave another answe
 machine: a 300-account map balanced on two opposed measures (``tests/data``) kept three pieces
 apart for balance with four other processes on two cores, one piece each on an idle machine. The
 calling thread's CPU time does not count the time other processes (or this one's background
-threads) take, so an answer depends on the map, the seed and the speed of the processor only.
+threads) take, but it still varies from run to run (caches, the processor's clock): a county
+merge of 194 counties into 3 territories, whose search runs to its 2.3 s budget, gave three
+different designs in ten runs on an idle machine (largest deviations 2.8%, 3.4% and 2.4%).
+
+So a block design (:func:`~territory_engine.contiguous.design_blocks`) runs under
+:func:`counted_work`: the clock then counts work instead of time, from 0 where counting began.
+Every reading counts one check (the loops read it once a step), and the primitives the searches
+spend their time in report what they did (:func:`spend`: subgraphs built, masks over every edge,
+Python walks over blocks and edges, all-pairs distances, the CPU seconds of HiGHS); each unit costs
+the seconds given by the tuning (``Tuning.work_seconds``, fitted to the CPU time of the block
+stress designs on the development machine: ``tests/benchmarks/work_clock.py``), so a budget keeps
+its meaning in seconds. The same map, seed and tuning then give the same design on any machine.
+A safety keeps every budget finite where the work counted falls short (work no primitive reports,
+a much slower machine): once the CPU seconds spent inside, less ``Tuning.work_grace_seconds`` and
+divided by ``Tuning.work_safety``, pass the counted work, they are the clock, and the answer
+depends on the machine again. A program HiGHS stops at its time limit does too: its limits are
+wall-clock seconds, and it reports no count of its work.
 
 Where the platform has no per-thread CPU clock (it raises, or is missing, on some WebAssembly
-builds), the wall clock is used. Reported durations stay wall-clock seconds.
+builds), the wall clock is used.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from contextlib import contextmanager
 
-__all__ = ["budget_clock"]
+__all__ = ["DIJKSTRA", "FLOYD", "SUBGRAPH", "WALK", "budget_clock", "counted_work", "solver_time", "spend"]
+
+_CHECK, _CALL, SUBGRAPH, WALK, FLOYD, DIJKSTRA, _SOLVER = range(7)
+"""Kinds of counted work: a reading of the clock; a call of a primitive (its fixed cost); blocks
+and edges handled in array operations (subgraphs built, masks over every edge); blocks and edges
+handled in Python loops (depth-first searches, spanning trees); all-pairs shortest paths on
+``s`` blocks, by Floyd-Warshall (``s**3`` units) or by Dijkstra from every block (``s * (s + e)``
+units for ``e`` edges); and the CPU seconds of an integer or linear program given a time limit
+(:func:`solver_time`: HiGHS reports no count of its work, and its limits are wall-clock seconds,
+so a program stopped by its limit gives an answer that depends on the machine)."""
 
 
 def _thread_clock():
@@ -28,6 +55,70 @@ def _thread_clock():
     return time.thread_time
 
 
-budget_clock = _thread_clock()
-"""Seconds (float) of the calling thread's CPU time, for deadlines: compare only two readings
-taken in the same thread."""
+_cpu = _thread_clock()
+
+
+class _Counted(threading.local):
+    """The calling thread's counted work: None while it is not counted."""
+
+    costs: tuple | None = None
+    units: list | None = None
+    origin: float = 0.0
+    safety: float = 1.0
+    grace: float = 0.0
+
+
+_counted = _Counted()
+
+
+def budget_clock() -> float:
+    """Seconds (float), for deadlines: the calling thread's CPU time, or under :func:`counted_work`
+    the counted work in seconds (from 0 where counting began). Compare only two readings taken in
+    the same thread, and in the same counted block or both outside one."""
+    counted = _counted
+    if counted.costs is None:
+        return _cpu()
+    units = counted.units
+    units[_CHECK] += 1
+    work = sum(unit * cost for unit, cost in zip(units, counted.costs))
+    return max(work, (_cpu() - counted.origin - counted.grace) / counted.safety)
+
+
+def spend(kind: int, amount: float) -> None:
+    """Count ``amount`` units of work of ``kind`` (:data:`SUBGRAPH`, :data:`WALK`, :data:`FLOYD`,
+    :data:`DIJKSTRA`) for the calling thread, when it is counted; else nothing."""
+    units = _counted.units
+    if units is not None:
+        units[_CALL] += 1
+        units[kind] += amount
+
+
+@contextmanager
+def counted_work(costs, safety: float, grace: float):
+    """Count work instead of CPU time in the calling thread's :func:`budget_clock` while inside:
+    ``costs`` the seconds of one unit of each kind (a reading, a call of :func:`spend`,
+    :data:`SUBGRAPH`, :data:`WALK`, :data:`FLOYD`, :data:`DIJKSTRA`); the clock is the CPU
+    seconds spent inside less ``grace``, divided by ``safety``, when that is more than the counted
+    work. Inside another counted block, the outer one goes on counting."""
+    counted = _counted
+    if counted.costs is not None:
+        yield
+        return
+    counted.costs = (*(float(c) for c in costs), 1.0)  # (a solver's seconds are seconds)
+    counted.units = [0.0] * len(counted.costs)
+    counted.origin, counted.safety, counted.grace = _cpu(), float(safety), float(grace)
+    try:
+        yield
+    finally:
+        counted.costs = counted.units = None
+
+
+@contextmanager
+def solver_time():
+    """Count the calling thread's CPU seconds inside as seconds of work, when it is counted: around
+    the calls of HiGHS, which the primitives do not see."""
+    start = _cpu()
+    try:
+        yield
+    finally:
+        spend(_SOLVER, _cpu() - start)

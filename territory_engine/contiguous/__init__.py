@@ -73,7 +73,8 @@ The method has three phases, named after those papers:
 
 The search stops after ``time_limit_s`` seconds or ``max_iterations`` moves, whichever
 comes first; for a given seed and a given iteration budget the result does not depend on
-the machine's speed. :func:`design_blocks` (:mod:`.blocks`) is the entry for building blocks
+the machine's speed. Under :func:`design_blocks` its seconds are counted work
+(:mod:`territory_engine.clock`), so a block design does not depend on it either. :func:`design_blocks` (:mod:`.blocks`) is the entry for building blocks
 (counties, ZIP areas, states): groups of blocks joined to no other, and large maps, cut into
 regions of whole territories (:mod:`.regions`); realignment with few block moves
 (:mod:`.realign`: least flows between neighbouring territories, :mod:`.flow_repair`, then the

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..arrays import distinct
-from ..clock import budget_clock
+from ..clock import SUBGRAPH, WALK, budget_clock, solver_time, spend
 from ..tuning import Tuning
 from .balance import relative_deviation, soft_violation
 from .branches import rooted_branches
@@ -193,6 +193,7 @@ class _BalanceSearch:
         terr = np.asarray(self.tl)
         members = [np.flatnonzero(terr == j) for j in range(k)]
         self.members = members
+        spend(SUBGRAPH, n * k + len(graph.indices))
         cross = terr[graph.src] != terr[graph.indices]
         pairs = distinct(terr[graph.src[cross]] * k + terr[graph.indices[cross]])
         # Border blocks of every territory with each foreign territory they touch.
@@ -209,6 +210,7 @@ class _BalanceSearch:
             border_v, border_t, border_u = border_v[order_a], border_t[order_a], border_u[order_a]
             border_a = border_a[order_a]
         cut = np.searchsorted(border_a, np.arange(k + 1))
+        spend(WALK, len(pairs))
         self.pair_keys = []
         parts: list[Transfers] = []
         for key in pairs.tolist():
@@ -372,6 +374,8 @@ def best_swaps(src, dst, mv, allowed, loads, cur, per, k, *, limit: int, tries: 
     """
     total = cur.sum()
     found = []
+    spend(SUBGRAPH, k * (k - 1) // 2 * len(src))  # (the masks of every pair of territories)
+    spend(WALK, k * k)
     for a in range(k):
         for b in range(a + 1, k):
             i1 = np.flatnonzero(allowed & (src == a) & (dst == b))
@@ -418,7 +422,8 @@ def balancing_flow(loads, inv_target, pairs, k):
         scale = target[:, m].mean()
         if not np.isfinite(scale) or scale <= 0:
             continue
-        res = linprog(np.ones(e), A_eq=incidence, b_eq=excess[:, m] / scale, bounds=(0, None), method="highs")
+        with solver_time():
+            res = linprog(np.ones(e), A_eq=incidence, b_eq=excess[:, m] / scale, bounds=(0, None), method="highs")
         if res.status != 0:
             return None
         flow[a, b, m] = res.x

@@ -35,7 +35,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse.csgraph import connected_components
 
 from ..arrays import distinct
-from ..clock import budget_clock
+from ..clock import budget_clock, counted_work
 from ..errors import DesignInfeasibleError, Reason, proven
 from ..tuning import DEFAULT_TUNING, Tuning
 from .block_job import BlockJob as _Job
@@ -81,7 +81,7 @@ class BlockDesign:
     pieces : ndarray of int, shape (k,)
         Connected pieces of every territory (1 when contiguous).
     seconds : float
-        Wall time, s.
+        Seconds of the design's clock (counted work: :mod:`territory_engine.clock`).
     seed : int
     """
 
@@ -154,6 +154,14 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
         No balanced contiguous alignment exists (its ``facts`` are the proof) or none was found;
         its ``result`` is the best :class:`BlockDesign`.
     """
+    call = dict(locals())
+    with counted_work(tuning.work_seconds, tuning.work_safety, tuning.work_grace_seconds):  # (clock.py)
+        return _designed(**call)
+
+
+def _designed(adjacency, measures, *, k, tolerance, weights, current, locked, bases, fresh, targets, coords,
+              measure_names, seed, time_limit_s, max_iterations, progress, tuning, occupied) -> BlockDesign:
+    """:func:`design_blocks`, its clock counting work."""
     call = dict(locals())  # (every argument as given, for the designs below that change one or two)
     started = budget_clock()
     job = _prepare(adjacency, measures, k, tolerance, weights, current, locked, bases, fresh, targets, coords,

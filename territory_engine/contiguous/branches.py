@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import depth_first_order
 from ..arrays import distinct
+from ..clock import SUBGRAPH, WALK, spend
 
 __all__ = ["bfs_order", "low_point_dfs", "rooted_branches"]
 
@@ -27,6 +28,7 @@ def low_point_dfs(adj, root):
     past its subtree, and for each node the children whose subtree it cuts off.
     """
     s = len(adj)
+    spend(WALK, s + sum(map(len, adj)))
     disc = [-1] * s
     low = [0] * s
     end = [0] * s
@@ -82,6 +84,8 @@ def rooted_branches(graph, members, root, fixed):
     local_root = int(np.searchsorted(members, root))
     order, pred = depth_first_order(sub, local_root, directed=True, return_predecessors=True)
     m = len(order)
+    spend(SUBGRAPH, s + len(sub.indices))
+    spend(WALK, m)
     disc = np.full(s, -1, dtype=np.int64)
     disc[order] = np.arange(m)
     parent = np.where(pred >= 0, pred, -1)

@@ -38,7 +38,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import connected_components
 
-from ..clock import budget_clock
+from ..clock import budget_clock, solver_time
 from ..tuning import DEFAULT_TUNING, Tuning
 from .cap_near import near_candidates, near_design
 from .contract import contract
@@ -173,9 +173,10 @@ class _Program:
         more); ``(None, None)`` when no design of whole blocks is within the tolerance."""
         if seconds <= 0:
             return 0.0, None
-        solved = milp(-self.kept, constraints=LinearConstraint(self.rows, self.low, self.high),
-                      integrality=np.ones(self.width), bounds=Bounds(self.lower, self.upper),
-                      options={"time_limit": seconds})
+        with solver_time():
+            solved = milp(-self.kept, constraints=LinearConstraint(self.rows, self.low, self.high),
+                          integrality=np.ones(self.width), bounds=Bounds(self.lower, self.upper),
+                          options={"time_limit": seconds})
         if solved.status == 2:
             return None, None
         bound = getattr(solved, "mip_dual_bound", None)
@@ -201,8 +202,9 @@ class _Program:
         cap = sp.csr_array(np.r_[self.kept, np.zeros(cuts)][None, :])
         constraints = [LinearConstraint(base, self.low, self.high), LinearConstraint(cut, -np.inf, 0.0),
                        LinearConstraint(cap, self.total - limit, np.inf)]
-        solved = milp(np.r_[np.zeros(width), np.ones(cuts)], constraints=constraints,
-                      integrality=np.r_[np.ones(width), np.zeros(cuts)],
-                      bounds=Bounds(np.r_[self.lower, np.zeros(cuts)], np.r_[self.upper, np.ones(cuts)]),
-                      options={"time_limit": seconds, "mip_rel_gap": gap})
+        with solver_time():
+            solved = milp(np.r_[np.zeros(width), np.ones(cuts)], constraints=constraints,
+                          integrality=np.r_[np.ones(width), np.zeros(cuts)],
+                          bounds=Bounds(np.r_[self.lower, np.zeros(cuts)], np.r_[self.upper, np.ones(cuts)]),
+                          options={"time_limit": seconds, "mip_rel_gap": gap})
         return None if solved.x is None else self.territory(solved.x)

@@ -29,7 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from ..clock import budget_clock
+from ..clock import budget_clock, solver_time
 
 __all__ = ["near_candidates", "near_design"]
 
@@ -121,7 +121,8 @@ def near_design(adjacency, balance, target_loads, tolerance: float, pinned, coun
         left = min(deadline - budget_clock(), most)
         if left <= 0:
             break
-        solved = milp(cost, **program, options={"time_limit": left, "mip_rel_gap": gap})
+        with solver_time():
+            solved = milp(cost, **program, options={"time_limit": left, "mip_rel_gap": gap})
         if solved.x is None:
             break
         x = solved.x

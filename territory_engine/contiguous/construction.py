@@ -27,6 +27,7 @@ import numpy as np
 from scipy.sparse.csgraph import shortest_path
 
 from ..arrays import distinct
+from ..clock import DIJKSTRA, WALK, spend
 from ..seeding import kmeanspp
 from ..tuning import Tuning
 from .graph import Graph, keep_largest_pieces
@@ -81,6 +82,7 @@ def farthest_seeds(adjacency, k, rng, *, unreachable_first: bool = True) -> np.n
     the nearest (a destroy step seeds only where its seeds can grow).
     """
     n = adjacency.shape[0]
+    spend(DIJKSTRA, k * (n + adjacency.nnz))
     seeds = [int(rng.integers(n))]
     dist = shortest_path(adjacency, directed=False, indices=seeds[0])
     for _ in range(1, k):
@@ -115,6 +117,8 @@ def grow(graph, adjacency, partial, seeds, load_share, unit_share, k, *, growing
     territory = partial.copy()
     load = load_share.copy()
     dist = np.zeros((k, len(territory)))
+    spend(DIJKSTRA, len(growing) * (len(territory) + adjacency.nnz))
+    spend(WALK, len(territory) + adjacency.nnz)  # (the growth, on heaps)
     dist[growing] = shortest_path(adjacency, directed=False, indices=seeds[growing])
     heaps: list[list] = [[] for _ in range(k)]
     for j in growing:
@@ -192,6 +196,7 @@ def priced_voronoi(
     free_local = np.searchsorted(region, free)
     grown = partial
     for _ in range(rounds):
+        spend(DIJKSTRA, len(growing) * (len(region) + sub.nnz))
         dist = shortest_path(sub, directed=False, indices=np.searchsorted(region, seeds[growing]))
         dist = np.where(np.isfinite(dist), dist, 1e18)[:, free_local]
         assign = _price_assignment(dist, partial, free, growing, unit_share, targets, k, tolerance, tuning)

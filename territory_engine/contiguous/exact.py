@@ -47,7 +47,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from ..arrays import distinct
-from ..clock import budget_clock
+from ..clock import budget_clock, solver_time
 from .graph import Graph
 
 __all__ = ["ExactOutcome", "exact_alignment"]
@@ -301,8 +301,9 @@ class _Model:
             left = deadline - budget_clock()
             if left <= 0:
                 return "unknown", None, count
-            solved = milp(cost, constraints=self._rows(extra), integrality=np.ones(self.width),
-                          bounds=Bounds(lower, upper), options={"time_limit": left, "mip_rel_gap": gap})
+            with solver_time():
+                solved = milp(cost, constraints=self._rows(extra), integrality=np.ones(self.width),
+                              bounds=Bounds(lower, upper), options={"time_limit": left, "mip_rel_gap": gap})
             count += 1
             if solved.status == 2:  # valid cuts and the rows asked for: no connected alignment within them
                 return "none", None, count

@@ -21,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
+from ..clock import solver_time
 from .graph import Graph, is_connected
 
 __all__ = ["flow_repair", "least_flows"]
@@ -61,7 +62,8 @@ def least_flows(adjacency, territory, share, targets, tolerance, aim):
                                           shape=(k, e)))
     a_ub = sp.vstack([incidence, -incidence]).tocsr()
     b_ub = np.r_[high - loads, loads - low]
-    solved = linprog(np.ones(e), A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
+    with solver_time():
+        solved = linprog(np.ones(e), A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
     if solved.status != 0:
         return []
     flows = solved.x

@@ -13,6 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, shortest_path
 
+from ..clock import DIJKSTRA, FLOYD, SUBGRAPH, spend
 from ..tuning import DEFAULT_TUNING
 
 __all__ = ["Graph", "is_connected", "keep_largest_pieces", "territory_diameters"]
@@ -55,6 +56,7 @@ class Graph:
         cols = loc[self.indices[offsets]]
         loc[nodes] = -1
         keep = cols >= 0
+        spend(SUBGRAPH, s + len(offsets))
         indptr = np.zeros(s + 1, dtype=np.int64)
         np.cumsum(np.bincount(owner[keep], minlength=s), out=indptr[1:])
         return sp.csr_array((self.data[offsets][keep], cols[keep], indptr), shape=(s, s))
@@ -63,8 +65,13 @@ class Graph:
         """All-pairs shortest-path distances on the subgraph induced by ``nodes``."""
         if len(nodes) == 1:
             return np.zeros((1, 1))
-        method = "D" if len(nodes) >= DEFAULT_TUNING.dijkstra_from_blocks else "FW"
-        return shortest_path(self.induced_weights(nodes), method=method, directed=False)
+        s = len(nodes)
+        weights = self.induced_weights(nodes)
+        if s >= DEFAULT_TUNING.dijkstra_from_blocks:  # (from every block: s searches of the edges)
+            spend(DIJKSTRA, s * (s + weights.nnz))
+            return shortest_path(weights, method="D", directed=False)
+        spend(FLOYD, s * s * s)
+        return shortest_path(weights, method="FW", directed=False)
 
     def centre(self, nodes: np.ndarray) -> int:
         """The graph 1-centre of ``nodes``: the block with the smallest eccentricity inside them."""

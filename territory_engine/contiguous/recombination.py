@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..clock import WALK, spend
+
 from .graph import Graph
 
 __all__ = ["random_spanning_tree", "recombine"]
@@ -83,6 +85,7 @@ def random_spanning_tree(rows, cols, weights, s):
     does on the tree (neighbours visited in increasing order, parent -9999 for the root);
     ``order`` is shorter than ``s`` when the graph is not connected.
     """
+    spend(WALK, s + len(rows))
     root = list(range(s))
 
     def find(x):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..arrays import distinct
-from ..clock import budget_clock
+from ..clock import SUBGRAPH, budget_clock, spend
 from ..tuning import Tuning
 from .balance import excess, relative_deviation
 from .state import SearchState, score_key
@@ -72,6 +72,7 @@ def tabu_search(
     while iteration < max_iterations and since_best < stall_limit and iteration < tuning.tabu_round_cap * stall_limit:
         if budget_clock() > deadline:
             break
+        spend(SUBGRAPH, len(src_all))  # (the masks over every edge below)
         terr = state.territory
         cross = (terr[src_all] != terr[dst_all]) & movable[src_all]
         keys = distinct(src_all[cross] * k + terr[dst_all[cross]])

@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from ..arrays import distinct
+from ..clock import SUBGRAPH, WALK, spend
 from .graph import Graph, is_connected
 
 __all__ = ["exchange_moves", "fill_unassigned", "undo_moves"]
@@ -152,6 +153,8 @@ def exchange_moves(graph: Graph, territory, current, measures, target_loads, tol
                 continue
             # the home's blocks that never moved, on its border with the receiver, lighter than v
             members = np.flatnonzero((out == home) & (current == home) & (pinned < 0) & (share < share[v]))
+            spend(SUBGRAPH, len(out))
+            spend(WALK, len(members))
             border = [u for u in members if (out[graph.neighbours(u)[0]] == now).any()]
             for u in sorted(border, key=lambda u: share[u]):
                 new_home = loads[home] + measures[v] - measures[u]
