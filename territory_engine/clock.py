@@ -14,15 +14,15 @@ So a block design (:func:`~territory_engine.contiguous.design_blocks`) runs unde
 :func:`counted_work`: the clock then counts work instead of time, from 0 where counting began.
 Every reading counts one check (the loops read it once a step), and the primitives the searches
 spend their time in report what they did (:func:`spend`: subgraphs built, masks over every edge,
-Python walks over blocks and edges, all-pairs distances, the CPU seconds of HiGHS); each unit costs
+Python walks over blocks and edges, all-pairs distances, linear programs); each unit costs
 the seconds given by the tuning (``Tuning.work_seconds``, fitted to the CPU time of the block
 stress designs on the development machine: ``tests/benchmarks/work_clock.py``), so a budget keeps
 its meaning in seconds. The same map, seed and tuning then give the same design on any machine.
 A safety keeps every budget finite where the work counted falls short (work no primitive reports,
 a much slower machine): once the CPU seconds spent inside, less ``Tuning.work_grace_seconds`` and
 divided by ``Tuning.work_safety``, pass the counted work, they are the clock, and the answer
-depends on the machine again. A program HiGHS stops at its time limit does too: its limits are
-wall-clock seconds, and it reports no count of its work.
+depends on the machine again. So does a stage of integer programs that runs out of its time
+(their CPU seconds are counted as they are, :func:`solver_time`).
 
 Where the platform has no per-thread CPU clock (it raises, or is missing, on some WebAssembly
 builds), the wall clock is used.
@@ -34,16 +34,19 @@ import threading
 import time
 from contextlib import contextmanager
 
-__all__ = ["DIJKSTRA", "FLOYD", "SUBGRAPH", "WALK", "budget_clock", "counted_work", "solver_time", "spend"]
+import numpy as np
 
-_CHECK, _CALL, SUBGRAPH, WALK, FLOYD, DIJKSTRA, _SOLVER = range(7)
+__all__ = ["DIJKSTRA", "FLOYD", "SOLVER", "SUBGRAPH", "WALK", "budget_clock", "counted_work", "solver_time",
+           "spend", "spend_solver"]
+
+_CHECK, _CALL, SUBGRAPH, WALK, FLOYD, DIJKSTRA, SOLVER, _SECONDS = range(8)
 """Kinds of counted work: a reading of the clock; a call of a primitive (its fixed cost); blocks
 and edges handled in array operations (subgraphs built, masks over every edge); blocks and edges
 handled in Python loops (depth-first searches, spanning trees); all-pairs shortest paths on
 ``s`` blocks, by Floyd-Warshall (``s**3`` units) or by Dijkstra from every block (``s * (s + e)``
-units for ``e`` edges); and the CPU seconds of an integer or linear program given a time limit
-(:func:`solver_time`: HiGHS reports no count of its work, and its limits are wall-clock seconds,
-so a program stopped by its limit gives an answer that depends on the machine)."""
+units for ``e`` edges); linear programs without a time limit (:func:`spend_solver`, from their
+size); and the CPU seconds of integer programs given a time limit (:func:`solver_time`: their time
+does not follow from what HiGHS reports, 0.2-4.5 s at one node on 20,000-90,000 nonzeros)."""
 
 
 def _thread_clock():
@@ -86,7 +89,7 @@ def budget_clock() -> float:
 
 def spend(kind: int, amount: float) -> None:
     """Count ``amount`` units of work of ``kind`` (:data:`SUBGRAPH`, :data:`WALK`, :data:`FLOYD`,
-    :data:`DIJKSTRA`) for the calling thread, when it is counted; else nothing."""
+    :data:`DIJKSTRA`, :data:`SOLVER`) for the calling thread, when it is counted; else nothing."""
     units = _counted.units
     if units is not None:
         units[_CALL] += 1
@@ -97,14 +100,14 @@ def spend(kind: int, amount: float) -> None:
 def counted_work(costs, safety: float, grace: float):
     """Count work instead of CPU time in the calling thread's :func:`budget_clock` while inside:
     ``costs`` the seconds of one unit of each kind (a reading, a call of :func:`spend`,
-    :data:`SUBGRAPH`, :data:`WALK`, :data:`FLOYD`, :data:`DIJKSTRA`); the clock is the CPU
+    :data:`SUBGRAPH`, :data:`WALK`, :data:`FLOYD`, :data:`DIJKSTRA`, :data:`SOLVER`); the clock is the CPU
     seconds spent inside less ``grace``, divided by ``safety``, when that is more than the counted
     work. Inside another counted block, the outer one goes on counting."""
     counted = _counted
     if counted.costs is not None:
         yield
         return
-    counted.costs = (*(float(c) for c in costs), 1.0)  # (a solver's seconds are seconds)
+    counted.costs = (*(float(c) for c in costs), 1.0)  # (an integer program's seconds are seconds)
     counted.units = [0.0] * len(counted.costs)
     counted.origin, counted.safety, counted.grace = _cpu(), float(safety), float(grace)
     try:
@@ -113,12 +116,26 @@ def counted_work(costs, safety: float, grace: float):
         counted.costs = counted.units = None
 
 
+def spend_solver(result, constraints) -> None:
+    """Count a linear program HiGHS solved without a time limit (``scipy.optimize.linprog``) for
+    the calling thread, when it is counted: ``result`` the call's, ``constraints`` its constraint
+    matrix; ``2 * nonzeros + 1,000`` units of :data:`SOLVER` (the balance search's flows between
+    territories, a few hundred nonzeros: 0.33-1.5 times their CPU time)."""
+    if _counted.units is None:
+        return
+    matrix = getattr(constraints, "A", constraints)
+    nonzeros = int(matrix.nnz) if hasattr(matrix, "nnz") else int(np.count_nonzero(matrix))
+    spend(SOLVER, 2 * nonzeros + 1_000)
+
+
 @contextmanager
 def solver_time():
     """Count the calling thread's CPU seconds inside as seconds of work, when it is counted: around
-    the calls of HiGHS, which the primitives do not see."""
+    HiGHS's integer programs. Their answer does not depend on the machine unless one stops on its
+    time limit; but a search of rounds of them (the exact stage) that runs out of its budget ends
+    after a number of rounds that does."""
     start = _cpu()
     try:
         yield
     finally:
-        spend(_SOLVER, _cpu() - start)
+        spend(_SECONDS, _cpu() - start)

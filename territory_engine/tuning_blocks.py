@@ -100,13 +100,14 @@ class BlockTuning:
     """A region still out of balance after its retry is searched once more merged with the regions
     it borders, for this share of the whole budget: more finds balance more often on lumpy maps, at
     that much more time on the maps that need it (none on maps that balance at once)."""
-    work_seconds: tuple[float, ...] = (6.7e-4, 1.3e-4, 6.4e-8, 1.5e-6, 5.5e-10, 1.4e-8)
+    work_seconds: tuple[float, ...] = (6.7e-4, 1.3e-4, 6.4e-8, 1.5e-6, 5.5e-10, 1.4e-8, 1e-6)
     work_safety: float = 4.0
     work_grace_seconds: float = 1.0
     """A block design's clock counts work, not CPU time (territory_engine/clock.py), so that the
     same map and seed give the same design on any machine: the seconds of one unit of each kind of
     work (a reading of the clock; a call of a graph primitive; a block or edge handled in array
-    operations; one handled in a Python loop; a Floyd-Warshall step; a Dijkstra step), measured on the development machine (see
+    operations; one handled in a Python loop; a Floyd-Warshall step; a Dijkstra step; a unit of a
+    linear program, twice its nonzeros plus 1,000; an integer program counts its CPU seconds), measured on the development machine (see
     ``tests/benchmarks/work_clock.py``: counted over CPU seconds 0.32-1.52 on 48 stress designs);
     and when the CPU seconds less ``work_grace_seconds``, divided by ``work_safety``, pass the
     counted work, they are the clock (work not counted, a machine that much slower), which keeps

@@ -15,7 +15,7 @@ from territory_engine.geo import planar_km
 from territory_engine.geography.blocks import load_blocks
 from territory_engine.tuning import DEFAULT_TUNING
 
-COSTS = (1e-3, 1e-4, 1e-6, 0.0, 0.0, 0.0)
+COSTS = (1e-3, 1e-4, 1e-6, 0.0, 0.0, 0.0, 0.0)
 
 
 def _burn(seconds: float) -> None:
@@ -37,7 +37,7 @@ def test_a_counted_clock_reads_the_work_spent_not_the_cpu_time():
 
 
 def test_past_its_grace_the_cpu_time_over_the_safety_leads_so_a_budget_ends():
-    with counted_work((0.0,) * 6, safety=2.0, grace=0.05):
+    with counted_work((0.0,) * 7, safety=2.0, grace=0.05):
         _burn(0.25)
         assert budget_clock() >= (0.25 - 0.05) / 2 - 1e-3
 
@@ -45,7 +45,7 @@ def test_past_its_grace_the_cpu_time_over_the_safety_leads_so_a_budget_ends():
 def test_inside_another_counted_block_the_outer_count_goes_on_and_outside_the_clock_is_cpu_time():
     with counted_work(COSTS, safety=4.0, grace=10.0):
         spend(SUBGRAPH, 1_000)
-        with counted_work((1.0,) * 6, safety=1.0, grace=0.0):  # (ignored: the outer block counts)
+        with counted_work((1.0,) * 7, safety=1.0, grace=0.0):  # (ignored: the outer block counts)
             inner = budget_clock()
         outer = budget_clock()
     assert outer - inner == pytest.approx(1e-3)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..arrays import distinct
-from ..clock import SUBGRAPH, WALK, budget_clock, solver_time, spend
+from ..clock import SUBGRAPH, WALK, budget_clock, spend, spend_solver
 from ..tuning import Tuning
 from .balance import relative_deviation, soft_violation
 from .branches import rooted_branches
@@ -422,8 +422,8 @@ def balancing_flow(loads, inv_target, pairs, k):
         scale = target[:, m].mean()
         if not np.isfinite(scale) or scale <= 0:
             continue
-        with solver_time():
-            res = linprog(np.ones(e), A_eq=incidence, b_eq=excess[:, m] / scale, bounds=(0, None), method="highs")
+        res = linprog(np.ones(e), A_eq=incidence, b_eq=excess[:, m] / scale, bounds=(0, None), method="highs")
+        spend_solver(res, incidence)
         if res.status != 0:
             return None
         flow[a, b, m] = res.x
