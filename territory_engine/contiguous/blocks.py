@@ -50,6 +50,7 @@ from .block_proofs import (
 from .construction import priced_voronoi
 from .contract import design_on_groups
 from .design import Progress, design_contiguous
+from .detached import detached_design, with_apart
 from .exact import exact_alignment
 from .graph import Graph
 from .realign import is_balanced, realign_region
@@ -83,6 +84,9 @@ class BlockDesign:
     seconds : float
         Seconds of the design's clock (counted work: :mod:`territory_engine.clock`).
     seed : int
+    apart : tuple of ndarray
+        Pieces (block indices) kept apart from their territory because they hold locked blocks
+        (:mod:`.detached`); a design with such pieces is feasible when within the tolerance.
     """
 
     territory: np.ndarray
@@ -94,6 +98,7 @@ class BlockDesign:
     pieces: np.ndarray
     seconds: float
     seed: int = 0
+    apart: tuple = ()
 
 
 def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weights=None, current=None, locked=None,
@@ -145,6 +150,8 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
     Returns
     -------
     BlockDesign
+        Where one piece per territory holding all its locked blocks ends out of balance without
+        a proof, the design with the locked blocks apart (:mod:`.detached`, named in ``apart``).
 
     Raises
     ------
@@ -169,7 +176,7 @@ def _designed(adjacency, measures, *, k, tolerance, weights, current, locked, ba
     n = job.adjacency.shape[0]
     if n > tuning.block_contract_above and (grouped := design_on_groups(  # (empty blocks folded: contract.py)
             job, call, design_blocks, lambda t: design_record(job, t, started, seed))) is not None:
-        return grouped
+        return with_apart(job, call, grouped) or grouped
     budget, exact_seconds = _budgets(n, job.k, time_limit_s, max_iterations, tuning)
     deadline = started + float(budget)
     facts = load_reasons(job.balance, job.target_loads, job.tolerance, job.pinned, job.names, job.steps)
@@ -198,8 +205,8 @@ def _designed(adjacency, measures, *, k, tolerance, weights, current, locked, ba
     facts = [] if result.feasible else _after_search(job, result)
     if facts and not proven(facts) and exact_seconds > 0:
         result, facts = _exact_stage(job, result, facts, started, seed, progress, exact_seconds)
-    if facts and not proven(facts) and time_limit_s is None and max_iterations is None \
-            and n <= tuning.block_retry_blocks:
+    retry = time_limit_s is None and max_iterations is None and n <= tuning.block_retry_blocks
+    if facts and not proven(facts) and retry:
         # A small map is cheap: a search that ran out of its default time (and the exact stage, when
         # it ran, found no answer) gets one longer try, without the exact stage again.
         try:
@@ -208,6 +215,9 @@ def _designed(adjacency, measures, *, k, tolerance, weights, current, locked, ba
         except DesignInfeasibleError as again:
             if again.result.mix_deviation < result.mix_deviation or again.proven:
                 raise
+    if facts and not proven(facts) and not retry and (  # (the retry tried it; a proof stands)
+            apart := detached_design(job, call, design_blocks, lambda t: design_record(job, t, started, seed))):
+        return apart
     if progress is not None:
         progress("Done", 1.0)
     if facts:

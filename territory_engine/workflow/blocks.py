@@ -25,7 +25,7 @@ The rules, stated once (the README's "Building blocks" section quotes them):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -398,7 +398,21 @@ def design_by_blocks(plan, *, names: list[str], weights: np.ndarray, current: np
     if s.max_moved_share < 1 and not fresh and (current >= 0).any():
         design, facts = _held_to_cap(plan, bm, design, facts, current, columns, weights, shape)
     territory = design.territory[bm.of_account]
-    return _account_alignment(plan, territory, names, weights, k, design, shape["targets"]), facts, bm, design
+    alignment = _account_alignment(plan, territory, names, weights, k, design, shape["targets"])
+    return replace(alignment, exclaves=_apart(bm, design)), facts, bm, design
+
+
+def _apart(bm: BlockMap, design) -> tuple:
+    """The block design's pieces kept apart for their locked blocks (``design.apart``, block
+    indices) as the accounts' exclaves, locked accounts named as the reason."""
+    from ..rebalance.alignment import Exclave
+
+    out = []
+    for piece in design.apart:
+        rows = np.flatnonzero(np.isin(bm.of_account, piece))
+        if len(rows):
+            out.append(Exclave(int(design.territory[piece[0]]), "locked accounts", tuple(rows.tolist())))
+    return tuple(out)
 
 
 def _held_to_cap(plan, bm: BlockMap, design, facts, current, columns, weights, shape):

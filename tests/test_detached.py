@@ -1,0 +1,76 @@
+"""Locked blocks kept apart from their territory (contiguous/detached.py): where one piece per
+territory holding all its locked blocks does not balance, the design balances with the locked
+blocks as pieces apart, named, and never moves a lock."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.sparse.csgraph import connected_components
+
+from territory_engine.contiguous import design_blocks
+from territory_engine.errors import DesignInfeasibleError
+from territory_engine.tuning import DEFAULT_TUNING
+
+# No exact stage and no longer retry: the search alone, as on maps above the exact stage's size.
+FAST = replace(DEFAULT_TUNING, block_exact_cells=0, block_retry_blocks=0, block_seconds_base=0.5)
+
+
+def _grid(side: int):
+    index = np.arange(side * side).reshape(side, side)
+    pairs = np.r_[np.c_[index[:, :-1].ravel(), index[:, 1:].ravel()], np.c_[index[:-1].ravel(), index[1:].ravel()]]
+    adjacency = sp.coo_array((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(side * side,) * 2)
+    return index, sp.csr_array(adjacency + adjacency.T)
+
+
+def _check(adjacency, design, current, locked, measures, tolerance):
+    """Locks in place, within the tolerance, and every piece apart holds a lock of its territory."""
+    territory = design.territory
+    assert (territory[locked] == current[locked]).all()
+    k = int(current.max()) + 1
+    loads = np.bincount(territory, measures[:, 0], minlength=k)
+    assert np.abs(loads / (measures.sum() / k) - 1).max() <= tolerance + 1e-9
+    for piece in design.apart:
+        j = territory[piece[0]]
+        assert (territory[piece] == j).all() and (locked[piece] & (current[piece] == j)).any()
+        nodes = np.flatnonzero(territory == j)
+        assert connected_components(adjacency[nodes][:, nodes], directed=False)[0] > 1
+
+
+def test_locks_in_opposite_corners_stay_apart_and_the_territories_balance():
+    """Territory 0 is locked in the top-left and bottom-right corners, territory 1 in the other two:
+    no two pieces can join their corners without crossing. Before, the design ended "not reached"
+    (not_connected, no proof); now both balance, each with one locked corner apart."""
+    index, adjacency = _grid(8)
+    current = (np.arange(64) % 8 >= 4).astype(np.int64)
+    locked = np.zeros(64, bool)
+    for row, column, territory in [(0, 0, 0), (7, 7, 0), (0, 7, 1), (7, 0, 1)]:
+        locked[index[row, column]] = True
+        current[index[row, column]] = territory
+    measures = np.ones((64, 1))
+    design = design_blocks(adjacency, measures, k=2, current=current, locked=locked, tolerance=0.05, tuning=FAST)
+    _check(adjacency, design, current, locked, measures, 0.05)
+    assert design.feasible and len(design.apart) == 2
+    assert sorted(int(p[0]) for p in design.apart if len(p) == 1) == [index[7, 0], index[7, 7]]
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(5, 8), st.integers(2, 3), st.integers(0, 10_000))
+def test_a_design_with_locks_keeps_them_and_names_only_pieces_that_hold_them(side, k, seed):
+    rng = np.random.default_rng(seed)
+    n = side * side
+    _, adjacency = _grid(side)
+    current = np.minimum((np.arange(n) % side) * k // side, k - 1)
+    locked = rng.random(n) < 0.08
+    current[locked] = rng.integers(0, k, locked.sum())  # (locks scattered into other territories)
+    measures = rng.integers(1, 4, (n, 1)).astype(float)
+    try:
+        design = design_blocks(adjacency, measures, k=k, current=current, locked=locked, tolerance=0.2, tuning=FAST)
+    except DesignInfeasibleError as error:
+        assert (error.result.territory[locked] == current[locked]).all()
+        return
+    _check(adjacency, design, current, locked, measures, 0.2)
