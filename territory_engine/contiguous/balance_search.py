@@ -423,7 +423,7 @@ def balancing_flow(loads, inv_target, pairs, k):
         if not np.isfinite(scale) or scale <= 0:
             continue
         res = linprog(np.ones(e), A_eq=incidence, b_eq=excess[:, m] / scale, bounds=(0, None), method="highs")
-        spend_solver(res, incidence)
+        spend_solver(incidence)
         if res.status != 0:
             return None
         flow[a, b, m] = res.x

@@ -63,7 +63,7 @@ def least_flows(adjacency, territory, share, targets, tolerance, aim):
     a_ub = sp.vstack([incidence, -incidence]).tocsr()
     b_ub = np.r_[high - loads, loads - low]
     solved = linprog(np.ones(e), A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
-    spend_solver(solved, a_ub)
+    spend_solver(a_ub)
     if solved.status != 0:
         return []
     flows = solved.x
