@@ -50,7 +50,7 @@ from .block_proofs import (
 from .construction import priced_voronoi
 from .contract import design_on_groups
 from .design import Progress, design_contiguous
-from .detached import detached_design, with_apart
+from .detached import detached_design, shape_only, with_apart
 from .exact import exact_alignment
 from .graph import Graph
 from .realign import is_balanced, realign_region
@@ -174,8 +174,9 @@ def _designed(adjacency, measures, *, k, tolerance, weights, current, locked, ba
     job = _prepare(adjacency, measures, k, tolerance, weights, current, locked, bases, fresh, targets, coords,
                    measure_names, tuning)
     n = job.adjacency.shape[0]
+    record = lambda t: design_record(job, t, started, seed)  # noqa: E731
     if n > tuning.block_contract_above and (grouped := design_on_groups(  # (empty blocks folded: contract.py)
-            job, call, design_blocks, lambda t: design_record(job, t, started, seed))) is not None:
+            job, call, design_blocks, record)) is not None:
         return with_apart(job, call, grouped) or grouped
     budget, exact_seconds = _budgets(n, job.k, time_limit_s, max_iterations, tuning)
     deadline = started + float(budget)
@@ -185,6 +186,8 @@ def _designed(adjacency, measures, *, k, tolerance, weights, current, locked, ba
     regions, proof = _regions(job)
     if proof is not None:
         facts.append(proof)
+    if shape_only(facts) and (apart := detached_design(job, call, design_blocks, record)):
+        return apart  # (the locks' shape proved one piece out of reach: pieces apart are allowed)
     if facts:
         wider = _clearing_tolerance(facts, job.tolerance, tuning)
         territory = _fallback(job)
@@ -215,8 +218,8 @@ def _designed(adjacency, measures, *, k, tolerance, weights, current, locked, ba
         except DesignInfeasibleError as again:
             if again.result.mix_deviation < result.mix_deviation or again.proven:
                 raise
-    if facts and not proven(facts) and not retry and (  # (the retry tried it; a proof stands)
-            apart := detached_design(job, call, design_blocks, lambda t: design_record(job, t, started, seed))):
+    if (shape_only(facts) or facts and not proven(facts) and not retry) and (  # (the retry tried it)
+            apart := detached_design(job, call, design_blocks, record)):
         return apart
     if progress is not None:
         progress("Done", 1.0)

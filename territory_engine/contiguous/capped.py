@@ -28,6 +28,7 @@ from ..errors import Reason
 from ..tuning import DEFAULT_TUNING, Tuning
 from .block_job import prepare
 from .cap_exact import capped_exact
+from .detached import with_apart
 from .graph import Graph, is_connected
 
 __all__ = ["hold_to_cap", "least_moved", "moved_accounts", "undo_to_cap"]
@@ -47,8 +48,13 @@ def hold_to_cap(design, adjacency, measures, *, k: int, tolerance: float, weight
     under the cap, ``move_cap_returned`` when they did but left territories out of band (no proof:
     the caller may have one). Pieces are no reason: the caller reports them. The other arguments
     are :func:`~.blocks.design_blocks`'s; ``counts`` (blocks, k) each block's accounts per current
-    territory."""
+    territory. A record made here names its pieces apart that hold locked blocks (``apart``), as
+    the design's own does (:func:`~.detached.with_apart`)."""
     from .blocks import design_record  # (the design's own record of an alignment)
+
+    def record(territory):
+        made = design_record(job, territory, budget_clock() - design.seconds, design.seed)
+        return with_apart(job, {"locked": locked}, made) or made
 
     limit = max_moved_share * accounts
     moved = moved_accounts(counts, design.territory)
@@ -61,7 +67,7 @@ def hold_to_cap(design, adjacency, measures, *, k: int, tolerance: float, weight
     else:
         territory = undo_to_cap(Graph(job.adjacency), design.territory, job.current, job.balance, job.target_loads,
                                 job.tolerance, job.pinned, counts, limit)
-        capped = design_record(job, territory, budget_clock() - design.seconds, design.seed)
+        capped = record(territory)
     left = moved_accounts(counts, capped.territory)
     if left <= limit + 1e-9 and capped.mix_deviation <= job.tolerance + 1e-9:
         return capped, None  # (balanced within the cap; its pieces are reported, as under a cap of accounts)
@@ -75,7 +81,7 @@ def hold_to_cap(design, adjacency, measures, *, k: int, tolerance: float, weight
         return capped, Reason("move_cap_exact", job.names[0], exact.least / max(accounts, 1), max_moved_share,
                               "max_moved_share")
     if exact.status == "found":
-        found = design_record(job, exact.territory, budget_clock() - design.seconds, design.seed)
+        found = record(exact.territory)
         if found.mix_deviation <= job.tolerance + 1e-9 and moved_accounts(counts, found.territory) <= limit + 1e-9:
             return found, None  # (never off by more than the solver's rounding, checked all the same)
     if moved <= limit + 1e-9:
