@@ -192,6 +192,41 @@ def test_rebalance_by_county_gives_connected_balanced_territories_of_whole_count
     assert len(moved) and moved["Move reason"].str.contains("with its county .* County, I[LN]").all()
 
 
+def test_counties_locked_apart_stay_apart_named_and_cut_no_other_territory(tmp_path):
+    """T1 holds the westernmost county of Illinois, locked, and the easternmost of Indiana, locked,
+    in 12 territories: one piece holding both does not balance. The design keeps one of them apart,
+    named on the Exclaves sheet, and no other territory is in pieces (before, the locked county
+    was put back into a territory that had run through it: "New 6" in two pieces, unnamed)."""
+    import pandas as pd
+
+    counties = load_blocks("county")
+    rows = np.flatnonzero(np.isin(counties.state, ["IL", "IN"]))
+    rng = np.random.default_rng(7)
+    weight = np.minimum(rng.pareto(1.5, len(rows)) * 1000 + 100, 3000).round()
+    band = np.digitize(counties.lon[rows], np.quantile(counties.lon[rows], [0.1, 0.2, 0.3]))
+    west, east = int(np.argmin(counties.lon[rows])), int(np.argmax(counties.lon[rows]))
+    band[east] = 0
+    table = [["County", "Population", "Territory", "Locked"]]
+    table += [[str(counties.ids[r]), w, f"T{b + 1}", "yes" if i in (west, east) else "no"]
+              for i, (r, w, b) in enumerate(zip(rows, weight, band))]
+    out = tmp_path / "out.xlsx"
+    done = _run("rebalance", _csv(tmp_path / "c.csv", table), "--block", "county", "--tolerance", "0.05", "-k", "12",
+                "-o", out)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "by locked accounts" in done.stdout
+    sheets = pd.read_excel(out, sheet_name=None, engine="calamine", dtype=object)
+    summary = sheets["Territory summary"]
+    proposed = summary[summary["Alignment"] == "proposed"]
+    assert (proposed["Deviation"].astype(float).abs() <= 0.05 + 1e-9).all()
+    exclaves = sheets["Exclaves"]
+    assert (exclaves["Why apart"] == "locked accounts").all() and (exclaves["Territory"] == "T1").all()
+    assert set(exclaves["Account IDs"].astype(str)) <= {str(counties.ids[rows[west]]), str(counties.ids[rows[east]])}
+    pieces = proposed.set_index("Territory")["Pieces"].astype(int)
+    assert pieces["T1"] == 1 + len(exclaves) and (pieces.drop("T1") == 1).all()
+    accounts = sheets["Proposed alignment"].set_index(sheets["Proposed alignment"].columns[0])
+    assert (accounts["Proposed territory"].loc[[counties.ids[rows[west]], counties.ids[rows[east]]]] == "T1").all()
+
+
 def test_a_county_heavier_than_the_band_is_a_proof_naming_it(tmp_path):
     import subprocess
 
