@@ -36,8 +36,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
-__all__ = ["DIJKSTRA", "FLOYD", "SOLVER", "SUBGRAPH", "WALK", "budget_clock", "counted_work", "solver_time",
-           "spend", "spend_solver"]
+__all__ = ["DIJKSTRA", "FLOYD", "SOLVER", "SUBGRAPH", "WALK", "budget_clock", "counted_work", "counting",
+           "solver_time", "spend", "spend_solver"]
 
 _CHECK, _CALL, SUBGRAPH, WALK, FLOYD, DIJKSTRA, SOLVER, _SECONDS = range(8)
 """Kinds of counted work: a reading of the clock; a call of a primitive (its fixed cost); blocks
@@ -85,6 +85,12 @@ def budget_clock() -> float:
     units[_CHECK] += 1
     work = sum(unit * cost for unit, cost in zip(units, counted.costs))
     return max(work, (_cpu() - counted.origin - counted.grace) / counted.safety)
+
+
+def counting() -> bool:
+    """Whether the calling thread's work is counted (for a primitive whose amount costs time to
+    work out: outside a counted block, :func:`spend` would drop it)."""
+    return _counted.units is not None
 
 
 def spend(kind: int, amount: float) -> None:
