@@ -35,11 +35,18 @@ def _check(adjacency, design, current, locked, measures, tolerance):
     k = int(current.max()) + 1
     loads = np.bincount(territory, measures[:, 0], minlength=k)
     assert np.abs(loads / (measures.sum() / k) - 1).max() <= tolerance + 1e-9
-    for piece in design.apart:
+    assert len(design.apart_why) == len(design.apart)
+    for piece, why in zip(design.apart, design.apart_why):
         j = territory[piece[0]]
-        assert (territory[piece] == j).all() and (locked[piece] & (current[piece] == j)).any()
+        assert (territory[piece] == j).all()
+        if why == "locked accounts":  # it holds a lock of its own territory
+            assert (locked[piece] & (current[piece] == j)).any()
+        else:  # another territory's lock cut it off: it touches one
+            assert why == "another territory's locked accounts"
+            assert (locked & (territory != j))[adjacency[piece].indices].any()
         nodes = np.flatnonzero(territory == j)
         assert connected_components(adjacency[nodes][:, nodes], directed=False)[0] > 1
+    assert not design.feasible or int((design.pieces - 1).sum()) == len(design.apart)  # (every extra piece named)
 
 
 def test_locks_in_opposite_corners_stay_apart_and_the_territories_balance():
@@ -120,3 +127,23 @@ def test_a_design_held_to_a_move_cap_still_names_its_pieces_apart():
     assert fact is None and capped is not design and moved_accounts(counts, capped.territory) <= cap * n + 1e-9
     assert capped.apart
     _check(adjacency, capped, current, locked, measures, 0.2)
+
+
+def test_pieces_apart_name_their_reason_and_the_main_piece_is_around_the_base():
+    """On a path of five blocks, territory 1's locked block 2 cuts territory 0 in two: the lighter
+    piece is apart for another territory's locks; with territory 0's rep based in the lighter
+    piece, the other one is. A single locked block heavier than its territory's designed piece is
+    the piece apart, not the main one."""
+    from territory_engine.contiguous.detached import locked_apart
+
+    adjacency = sp.csr_array(sp.diags([np.ones(4), np.ones(4)], [-1, 1], shape=(5, 5)))
+    territory = np.array([0, 0, 1, 0, 0])
+    locked = np.array([False, False, True, False, False])
+    load = np.array([1.0, 1.0, 1.0, 2.0, 2.0])
+    pieces, why = locked_apart(adjacency, territory, locked, load)
+    assert [p.tolist() for p in pieces] == [[0, 1]] and why == ["another territory's locked accounts"]
+    pieces, why = locked_apart(adjacency, territory, locked, load, based=np.arange(5) == 0)
+    assert [p.tolist() for p in pieces] == [[3, 4]] and why == ["another territory's locked accounts"]
+    territory, locked = np.array([0, 0, 1, 1, 0]), np.array([False, False, False, False, True])
+    pieces, why = locked_apart(adjacency, territory, locked, np.array([1.0, 1.0, 1.0, 1.0, 9.0]))
+    assert [p.tolist() for p in pieces] == [[4]] and why == ["locked accounts"]

@@ -84,9 +84,9 @@ class BlockDesign:
     seconds : float
         Seconds of the design's clock (counted work: :mod:`territory_engine.clock`).
     seed : int
-    apart : tuple of ndarray
-        Pieces (block indices) kept apart from their territory because they hold locked blocks
-        (:mod:`.detached`); a design with such pieces is feasible when within the tolerance.
+    apart, apart_why : tuple of ndarray, tuple of str
+        Pieces (block indices) apart for locked blocks, and why (:func:`.detached.locked_apart`);
+        a design whose every extra piece is one of them is feasible when within the tolerance.
     """
 
     territory: np.ndarray
@@ -99,6 +99,7 @@ class BlockDesign:
     seconds: float
     seed: int = 0
     apart: tuple = ()
+    apart_why: tuple = ()
 
 
 def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weights=None, current=None, locked=None,
@@ -150,8 +151,8 @@ def design_blocks(adjacency, measures, *, k: int, tolerance: float = 0.05, weigh
     Returns
     -------
     BlockDesign
-        Where one piece per territory holding all its locked blocks ends out of balance without
-        a proof, the design with the locked blocks apart (:mod:`.detached`, named in ``apart``).
+        Where one piece per territory holding all its locked blocks does not balance, the design
+        with them apart (:mod:`.detached`, named in ``apart``), when that balances.
 
     Raises
     ------

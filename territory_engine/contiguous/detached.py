@@ -77,7 +77,7 @@ def detached_design(job, call: dict, design, record):
         if owner is not None:
             territory[owner < 0] = inner
         result = with_apart(job, call, record(territory))
-        if result is not None:
+        if result is not None and result.feasible:
             return result
     return None
 
@@ -122,17 +122,21 @@ def _left_out(again: dict, call: dict, job) -> tuple[dict | None, np.ndarray]:
 
 
 def with_apart(job, call: dict, result):
-    """``result`` (a :class:`~.blocks.BlockDesign` of ``job``) with its pieces apart that hold
-    locked blocks named (``apart``) and counted feasible, when it is within the tolerance and has
-    such pieces; else None when it is outside the tolerance, else ``result``."""
+    """``result`` (a :class:`~.blocks.BlockDesign` of ``job``) with its pieces apart named
+    (``apart``, ``apart_why``: :func:`locked_apart`), and counted feasible when every extra piece is
+    one of them; None when it is outside the tolerance; ``result`` itself when it names none."""
     if result.mix_deviation > job.tolerance + 1e-9:
         return None
     locked = call.get("locked")
     if locked is None or (result.pieces <= 1).all():
         return result
     locked = np.asarray(locked, dtype=bool) & (job.pinned >= 0)
-    apart = locked_apart(job.adjacency, result.territory, locked, job.balance.sum(axis=1))
-    return replace(result, feasible=True, apart=tuple(apart)) if apart else result
+    apart, why = locked_apart(job.adjacency, result.territory, locked, job.balance.sum(axis=1),
+                              based=(job.pinned >= 0) & ~locked)
+    if not apart:
+        return result
+    every = len(apart) == int((result.pieces - 1).sum())
+    return replace(result, feasible=result.feasible or every, apart=tuple(apart), apart_why=tuple(why))
 
 
 def detached_call(call: dict, pinned: np.ndarray, balance: np.ndarray, target_loads: np.ndarray) -> dict | None:
@@ -158,20 +162,36 @@ def detached_call(call: dict, pinned: np.ndarray, balance: np.ndarray, target_lo
             "targets": room / room.sum()}
 
 
-def locked_apart(adjacency, territory: np.ndarray, locked: np.ndarray, balance: np.ndarray) -> list[np.ndarray]:
-    """The pieces (block indices) of every territory that hold a locked block and are not its
-    heaviest piece: the pieces apart that the locks force. ``locked`` (n,) bool, ``balance`` (n,)
-    each block's load (ties to the piece with more blocks)."""
-    out = []
-    for j in np.unique(territory[locked]).tolist():
+def locked_apart(adjacency, territory: np.ndarray, locked: np.ndarray, balance: np.ndarray,
+                 based=None) -> tuple[list[np.ndarray], list[str]]:
+    """The pieces (block indices) of every territory that are not its main piece and that the
+    locks force, and why: "locked accounts" for a piece holding the territory's own locked blocks,
+    "another territory's locked accounts" for one that touches another territory's locked block
+    (which cut it off: a design that ran through the block before it went back). The main piece
+    is the one holding the rep's base (``based`` (n,) bool, the base blocks, when given), else
+    the one the design built, the most load of blocks not locked (then the most load, then the
+    most blocks): a single locked block heavier than the rest of its territory is still the piece
+    apart. ``locked`` (n,) bool, ``balance`` (n,) each block's load."""
+    adjacency = sp.csr_array(adjacency)
+    pieces, why = [], []
+    for j in np.unique(territory).tolist():
         nodes = np.flatnonzero(territory == j)
         count, piece = connected_components(adjacency[nodes][:, nodes], directed=False)
         if count <= 1:
             continue
         load = np.bincount(piece, balance[nodes], minlength=count)
+        free = np.bincount(piece, np.where(locked[nodes], 0.0, balance[nodes]), minlength=count)
         size = np.bincount(piece, minlength=count)
-        main = int(np.lexsort((size, load))[-1])
-        for p in np.unique(piece[locked[nodes]]).tolist():
-            if p != main:
-                out.append(nodes[piece == p])
-    return out
+        base = np.zeros(count) if based is None else np.bincount(piece, based[nodes], minlength=count)
+        main = int(np.lexsort((size, load, free, base))[-1])
+        for p in range(count):
+            members = nodes[piece == p]
+            if p == main:
+                continue
+            if locked[members].any():
+                pieces.append(members)
+                why.append("locked accounts")
+            elif (locked & (territory != j))[adjacency[members].indices].any():
+                pieces.append(members)
+                why.append("another territory's locked accounts")
+    return pieces, why

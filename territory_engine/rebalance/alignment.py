@@ -21,7 +21,8 @@ class Exclave:
         The territory (engine index).
     why : str
         ``"locked accounts"``, ``"rep base"``, ``"balance"``, ``"no neighbour"`` or ``"round limit"``
-        (see :data:`territory_engine.rebalance.pieces.WHY`).
+        (see :data:`territory_engine.rebalance.pieces.WHY`); a block design's, ``"another
+        territory's locked accounts"`` too (:mod:`territory_engine.contiguous.detached`).
     accounts : tuple of int
         The piece's accounts (rows, 0-based).
     """

@@ -403,15 +403,15 @@ def design_by_blocks(plan, *, names: list[str], weights: np.ndarray, current: np
 
 
 def _apart(bm: BlockMap, design) -> tuple:
-    """The block design's pieces kept apart for their locked blocks (``design.apart``, block
-    indices) as the accounts' exclaves, locked accounts named as the reason."""
+    """The block design's pieces kept apart for locked blocks (``design.apart``, block indices) as
+    the accounts' exclaves, with the design's reason (``design.apart_why``)."""
     from ..rebalance.alignment import Exclave
 
     out = []
-    for piece in design.apart:
+    for piece, why in zip(design.apart, design.apart_why):
         rows = np.flatnonzero(np.isin(bm.of_account, piece))
         if len(rows):
-            out.append(Exclave(int(design.territory[piece[0]]), "locked accounts", tuple(rows.tolist())))
+            out.append(Exclave(int(design.territory[piece[0]]), why, tuple(rows.tolist())))
     return tuple(out)
 
 

@@ -108,7 +108,8 @@ class RebalanceResult:
                          "and grew from there")
         if self.exclaves is not None and len(self.exclaves):
             counts = self.exclaves["why"].value_counts()
-            why = ", ".join(f"{n} by {w}" if w in ("locked accounts", "a rep base") else f"{n} for {w}"
+            by = ("locked accounts", "a rep base", "another territory's locked accounts")
+            why = ", ".join(f"{n} by {w}" if w in by else f"{n} for {w}"
                             for w, n in counts.items())
             notes.append(f"{len(self.exclaves)} piece(s) of territories stay apart from their territory "
                          f"({why}); the Exclaves sheet of an .xlsx output lists them")

@@ -25,7 +25,10 @@ Scenarios (each seed holds a few instances, its ``index``):
 * ``tiny``: 3-15 blocks and k 2-4: county balls, paths and stars (every inner block a cut
   vertex), zero-measure blocks, every block locked;
 * ``drift``: a balanced alignment whose measures drifted by up to ±20% per territory, realigned
-  (one measure, or two balanced each on its own).
+  (one measure, or two balanced each on its own);
+* ``spread-locks``: a rep's named accounts spread over the map: a third of the territories each
+  get 2-4 blocks anywhere on the map, locked, so that one piece holding them all is far out of
+  the band (the design then keeps them apart, named in ``apart``); once with bases.
 
 Moved / least (realignments only): the largest moved share of a measure over the largest least
 share any balanced alignment must move (``required_move_share``). It ignores bases, so an
@@ -81,9 +84,9 @@ from territory_engine.errors import DesignInfeasibleError, InputError
 from territory_engine.measures import required_move_share
 from territory_engine.tuning import DEFAULT_TUNING
 
-SCENARIOS = ("far-bases", "unequal-targets", "islands", "random-locks", "starved", "tiny", "drift")
+SCENARIOS = ("far-bases", "unequal-targets", "islands", "random-locks", "starved", "tiny", "drift", "spread-locks")
 INDICES = {"far-bases": 4, "unequal-targets": 3, "islands": 3, "random-locks": 4, "starved": 3, "tiny": 4,
-           "drift": 3}
+           "drift": 3, "spread-locks": 3}
 """Instances per seed of each scenario (the variants its ``index`` picks)."""
 
 TOLERANCE = 0.05
@@ -353,6 +356,27 @@ def _random_locks(rng, seed, index, cap, k_cap) -> Instance:
     return Instance(graph, measures, k, options, what)
 
 
+def _spread_locks(rng, seed, index, cap, k_cap) -> Instance:
+    graph = zip_map(rng, cap) if index == 1 else county_map(rng, cap)
+    k, measures = fitted(graph, draw_k(rng, graph.n, k_cap, low=3), seed)
+    if index == 0:
+        current, what = balanced(graph, measures, k, seed), "balanced current"
+    else:
+        current, what = nearest_seed(graph.adjacency, random_blocks(graph, k, rng)), "nearest-seed current"
+    current = current.copy()
+    locked = np.zeros(graph.n, dtype=bool)
+    for j in rng.choice(k, size=max(1, k // 3), replace=False):
+        far = rng.choice(np.flatnonzero(~locked), size=int(rng.integers(2, 5)), replace=False)
+        current[far], locked[far] = j, True
+    options = {"current": current, "locked": locked}
+    what += f", {int(locked.sum())} blocks of {max(1, k // 3)} territories locked anywhere"
+    if index == 2:
+        options["bases"] = np.array([rng.choice(np.flatnonzero((current == j) & ~locked))
+                                     if ((current == j) & ~locked).any() else -1 for j in range(k)], dtype=np.int64)
+        what += ", bases in their territories"
+    return Instance(graph, measures, k, options, what)
+
+
 def _starved(rng, seed, index, cap, k_cap) -> Instance:
     graph = county_map(rng, cap) if index != 1 else zip_map(rng, cap)
     k = draw_k(rng, graph.n, k_cap, low=3)
@@ -410,13 +434,14 @@ def _drift(rng, seed, index, cap, k_cap) -> Instance:
 
 
 BUILDERS = {"far-bases": _far_bases, "unequal-targets": _unequal_targets, "islands": _islands,
-            "random-locks": _random_locks, "starved": _starved, "tiny": _tiny, "drift": _drift}
+            "random-locks": _random_locks, "starved": _starved, "tiny": _tiny, "drift": _drift,
+            "spread-locks": _spread_locks}
 
 
 # --- running and checking --------------------------------------------------------------------
 
 
-def check(instance: Instance, territory, balanced_claim: bool, proven_claim: bool) -> list:
+def check(instance: Instance, territory, balanced_claim: bool, proven_claim: bool, apart=(), apart_why=()) -> list:
     """What is wrong with a result, recomputed here (empty when nothing)."""
     graph, k, options = instance.graph, instance.k, instance.options
     problems = []
@@ -442,8 +467,21 @@ def check(instance: Instance, territory, balanced_claim: bool, proven_claim: boo
         np.add.at(loads, territory[inside], instance.measures[inside])
         target = np.asarray(targets)[:, None] * instance.measures.sum(axis=0)[None, :]
         deviation = float(np.abs(loads / np.where(target > 0, target, 1.0) - 1).max())
-        pieces = max((connected_components(graph.adjacency[np.flatnonzero(territory == j)][:, np.flatnonzero(
-            territory == j)], directed=False)[0] for j in range(k) if (territory == j).any()), default=0)
+        # Pieces apart named by the design (``apart``) must each hold a locked block of their own
+        # territory, or touch another territory's locked block when that is the reason given
+        # (``apart_why``); they are left out of the count of pieces.
+        named = np.zeros(graph.n, dtype=bool)
+        locked = np.zeros(graph.n, dtype=bool) if options.get("locked") is None else np.asarray(options["locked"])
+        for piece, why in zip(apart, apart_why or ("locked accounts",) * len(apart)):  # (older designs: one reason)
+            piece = np.asarray(piece)
+            j = territory[piece[0]]
+            own = (locked[piece] & (territory[piece] == j)).any()
+            cut = (locked & (territory != j))[graph.adjacency[piece].indices].any()
+            if not (own if why == "locked accounts" else cut):
+                problems.append(f"a piece apart of {len(piece)} blocks: not what its reason says ({why})")
+            named[piece] = True
+        pieces = max((connected_components(graph.adjacency[np.flatnonzero((territory == j) & ~named)][:, np.flatnonzero(
+            (territory == j) & ~named)], directed=False)[0] for j in range(k) if (territory == j).any()), default=0)
         missing = [j for j in range(k) if not (territory == j).any()]
         ok = deviation <= TOLERANCE + CHECK_SLACK and pieces <= 1 and not missing and inside.all()
         if balanced_claim and not ok:
@@ -459,7 +497,7 @@ def run(key, quick: bool = False, exact_off: bool = False) -> dict:
     to measure what it changes."""
     scenario, seed, index = key
     row = {"scenario": scenario, "seed": seed, "index": index, "quick": quick, "n": 0, "k": 0, "seconds": 0.0,
-           "outcome": "crash", "message": "", "dev": float("nan"), "pieces": 0, "moved_ratio": None,
+           "outcome": "crash", "message": "", "dev": float("nan"), "pieces": 0, "apart": 0, "moved_ratio": None,
            "problems": [], "notes": [], "warnings": [], "what": ""}
     try:
         instance = build(scenario, seed, index, quick)
@@ -496,7 +534,9 @@ def run(key, quick: bool = False, exact_off: bool = False) -> dict:
         return row
     row["dev"] = float(result.mix_deviation)
     row["pieces"] = int(result.pieces.max())
-    found = check(instance, result.territory, row["outcome"] == "balanced", proven)
+    row["apart"] = len(getattr(result, "apart", ()))  # (pieces apart the design named for their locks)
+    found = check(instance, result.territory, row["outcome"] == "balanced", proven, getattr(result, "apart", ()),
+                  getattr(result, "apart_why", ()))
     if row["outcome"] == "balanced" or any(p.startswith("a proof") for p in found):
         row["problems"] = found
     else:  # the best alignment an infeasible design reports: worth a note, not a wrong answer
@@ -521,7 +561,8 @@ def reproduce(row) -> str:
 def fmt(row) -> str:
     ratio = "" if row["moved_ratio"] is None else f"{row['moved_ratio']:.2f}"
     text = (f"{row['scenario']:<16}{row['seed']:>5}{row['index']:>4}{row['n']:>7}{row['k']:>4}{row['seconds']:>8.2f}"
-            f"{row['dev']:>8.3f}{row['pieces']:>7}{ratio:>12}  {row['outcome']:<32}{row['what']}")
+            f"{row['dev']:>8.3f}{row['pieces']:>7}{ratio:>12}  {row['outcome']:<32}{row['what']}"
+            + (f" ({row['apart']} apart named)" if row.get("apart") else ""))
     if row["outcome"] in ("crash", "input") or row["outcome"].startswith("unproven"):
         text += f"\n    {row['message'][:200]}"
     if row["problems"]:
