@@ -227,6 +227,29 @@ def test_counties_locked_apart_stay_apart_named_and_cut_no_other_territory(tmp_p
     assert (accounts["Proposed territory"].loc[[counties.ids[rows[west]], counties.ids[rows[east]]]] == "T1").all()
 
 
+def test_a_balanced_alignment_with_locks_apart_is_kept_not_called_impossible(tmp_path):
+    """By state: territory A holds Arizona and Maine, both locked, 3% under its target; B and C are
+    within +-10% too. No alignment keeps A in one piece (a proof), and the design without the locks
+    left A's band too narrow for any state. Today's alignment is within the tolerance with its only
+    extra pieces forced by the locks: it is the answer (exit 0, nothing moved), not exit 3 (found by
+    an adversary)."""
+    import pandas as pd
+
+    table = [["Account ID", "Latitude", "Longitude", "ZIP", "Territory", "Potential", "Locked"],
+             ["S1", 33.4367, -111.7731, "85213", "A", 10000, "yes"], ["S2", 44.3953, -69.5804, "04358", "A", 10500, "yes"],
+             ["S3", 36.0865, -119.5607, "93212", "B", 10000, "no"], ["S4", 44.8021, -122.7624, "97383", "B", 10000, "no"],
+             ["S5", 36.4257, -115.4809, "89124", "C", 3000, "no"], ["S6", 31.5051, -97.2311, "76712", "C", 10000, "no"],
+             ["S7", 40.6205, -88.9759, "61748", "C", 10000, "no"]]
+    out = tmp_path / "out.xlsx"
+    done = _run("rebalance", _csv(tmp_path / "a.csv", table), "--block", "state", "--tolerance", "0.1", "-o", out)
+    assert done.returncode == 0, done.stdout + done.stderr
+    sheets = pd.read_excel(out, sheet_name=None, engine="calamine", dtype=object)
+    proposed = sheets["Proposed alignment"]
+    assert (proposed["Proposed territory"] == proposed["Territory"]).all()
+    assert "S2" in set(sheets["Exclaves"]["Account IDs"].astype(str)) or "S1" in set(
+        sheets["Exclaves"]["Account IDs"].astype(str))
+
+
 def test_a_county_heavier_than_the_band_is_a_proof_naming_it(tmp_path):
     import subprocess
 
