@@ -91,6 +91,14 @@ def test_every_piece_of_a_design_with_locks_apart_holds_a_lock(seed):
     piece no lock forces and that the Exclaves sheet did not name. On these random grids (the
     seeds of 60 drawn the way the test above draws them where that happened: 7 of 60), every extra
     piece is now a named piece apart holding a lock."""
+    adjacency, current, locked, measures, design = _drawn(seed)
+    _check(adjacency, design, current, locked, measures, 0.2)
+    assert int((design.pieces - 1).sum()) == len(design.apart)
+
+
+def _drawn(seed: int):
+    """A random grid drawn as the hypothesis test above draws it (side, k and the scattered locks
+    from ``seed``) and its design at +-20%: ``(adjacency, current, locked, measures, design)``."""
     rng = np.random.default_rng(seed)
     side, k = int(rng.integers(5, 9)), int(rng.integers(2, 4))
     n = side * side
@@ -100,8 +108,7 @@ def test_every_piece_of_a_design_with_locks_apart_holds_a_lock(seed):
     current[locked] = rng.integers(0, k, locked.sum())
     measures = rng.integers(1, 4, (n, 1)).astype(float)
     design = design_blocks(adjacency, measures, k=k, current=current, locked=locked, tolerance=0.2, tuning=FAST)
-    _check(adjacency, design, current, locked, measures, 0.2)
-    assert int((design.pieces - 1).sum()) == len(design.apart)
+    return adjacency, current, locked, measures, design
 
 
 def test_a_design_held_to_a_move_cap_still_names_its_pieces_apart():
@@ -109,15 +116,8 @@ def test_a_design_held_to_a_move_cap_still_names_its_pieces_apart():
     the names of the pieces its locks keep apart, so that the Exclaves sheet left them out."""
     from territory_engine.contiguous.capped import hold_to_cap, moved_accounts
 
-    rng = np.random.default_rng(7)  # (the first seed of the test above)
-    side, k = int(rng.integers(5, 9)), int(rng.integers(2, 4))
-    n = side * side
-    _, adjacency = _grid(side)
-    current = np.minimum((np.arange(n) % side) * k // side, k - 1)
-    locked = rng.random(n) < 0.08
-    current[locked] = rng.integers(0, k, locked.sum())
-    measures = rng.integers(1, 4, (n, 1)).astype(float)
-    design = design_blocks(adjacency, measures, k=k, current=current, locked=locked, tolerance=0.2, tuning=FAST)
+    adjacency, current, locked, measures, design = _drawn(7)  # (the first seed of the test above)
+    n, k = len(current), int(current.max()) + 1
     assert design.apart
     counts = sp.csr_array((np.ones(n), (np.arange(n), current)), shape=(n, k))  # (one account a block)
     cap = 0.9 * moved_accounts(counts, design.territory) / n
