@@ -124,8 +124,9 @@ def counted_work(costs, safety: float, grace: float):
 
 def spend_solver(constraints) -> None:
     """Count a linear program HiGHS solved without a time limit (``scipy.optimize.linprog``) for
-    the calling thread, when it is counted: ``constraints`` its constraint matrix; ``2 * nonzeros + 1,000`` units of :data:`SOLVER` (the balance search's flows between
-    territories, a few hundred nonzeros: 0.33-1.5 times their CPU time)."""
+    the calling thread, when it is counted: ``constraints`` its constraint matrix; ``2 * nonzeros
+    + 1,000`` units of :data:`SOLVER` (the balance search's flows between territories, a few
+    hundred nonzeros: 0.33-1.5 times their CPU time)."""
     if _counted.units is None:
         return
     matrix = getattr(constraints, "A", constraints)

@@ -198,14 +198,14 @@ def _designed(adjacency, measures, *, k, tolerance, weights, current, locked, ba
                 territory = design_blocks(**{**call, "tolerance": wider}).territory
             except DesignInfeasibleError as wide:
                 territory = wide.result.territory
-        raise DesignInfeasibleError(facts, design_record(job, territory, started, seed))
+        raise DesignInfeasibleError(facts, record(territory))
     if job.fresh and (job.pinned >= 0).any():
         territory = _fresh_around_pins(job, started, deadline, seed, max_iterations, progress)
     else:
         territory = _design_regions(job, regions, started, deadline, seed, max_iterations, progress)
     if job.current is not None and job.fresh and not (job.pinned >= 0).any():
         territory = _match_ids(territory, job.current, job.k)
-    result = design_record(job, territory, started, seed)
+    result = record(territory)
     facts = [] if result.feasible else _after_search(job, result)
     if facts and not proven(facts) and exact_seconds > 0:
         result, facts = _exact_stage(job, result, facts, started, seed, progress, exact_seconds)

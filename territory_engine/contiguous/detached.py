@@ -73,8 +73,9 @@ def detached_design(job, call: dict, design, record):
             inner = design(**{**attempt, "tuning": quick}).territory
         except DesignInfeasibleError:
             continue
-        territory = inner if owner is None else owner.copy()
-        if owner is not None:
+        territory = inner
+        if owner is not None:  # (the blocks left out keep their territories)
+            territory = owner.copy()
             territory[owner < 0] = inner
         result = with_apart(job, call, record(territory))
         if result is not None and result.feasible:
@@ -140,7 +141,7 @@ def with_apart(job, call: dict, result):
         return result
     locked = np.asarray(locked, dtype=bool) & (job.pinned >= 0)
     apart, why = locked_apart(job.adjacency, result.territory, locked, job.balance.sum(axis=1),
-                              based=(job.pinned >= 0) & ~locked)
+                              based=(job.pinned >= 0) & ~locked, among=np.flatnonzero(result.pieces > 1))
     if not apart:
         return result
     every = len(apart) == int((result.pieces - 1).sum())
@@ -171,7 +172,7 @@ def detached_call(call: dict, pinned: np.ndarray, balance: np.ndarray, target_lo
 
 
 def locked_apart(adjacency, territory: np.ndarray, locked: np.ndarray, balance: np.ndarray,
-                 based=None) -> tuple[list[np.ndarray], list[str]]:
+                 based=None, among=None) -> tuple[list[np.ndarray], list[str]]:
     """The pieces (block indices) of every territory that are not its main piece and that the
     locks force, and why: "locked accounts" for a piece holding the territory's own locked blocks,
     "another territory's locked accounts" for one that touches another territory's locked block
@@ -179,10 +180,11 @@ def locked_apart(adjacency, territory: np.ndarray, locked: np.ndarray, balance: 
     is the one holding the rep's base (``based`` (n,) bool, the base blocks, when given), else
     the one the design built, the most load of blocks not locked (then the most load, then the
     most blocks): a single locked block heavier than the rest of its territory is still the piece
-    apart. ``locked`` (n,) bool, ``balance`` (n,) each block's load."""
+    apart. ``locked`` (n,) bool, ``balance`` (n,) each block's load; ``among`` the territories to
+    look at (default every one: a design's record knows which are in pieces)."""
     adjacency = sp.csr_array(adjacency)
     pieces, why = [], []
-    for j in np.unique(territory).tolist():
+    for j in (np.unique(territory) if among is None else np.asarray(among)).tolist():
         nodes = np.flatnonzero(territory == j)
         count, piece = connected_components(adjacency[nodes][:, nodes], directed=False)
         if count <= 1:
